@@ -1,0 +1,72 @@
+/**
+ * The import direction of SPEC §2, checked in CI:
+ *   cli → web → sync | review | monorepo | lfs → repo → storage → git
+ *   platform is usable from every layer and imports none of them.
+ */
+const layer = (name) => `^src/${name}/`;
+const notAllowed = (from, targets, comment) => ({
+  name: `${from}-not-to-${targets.join('-')}`,
+  comment,
+  severity: 'error',
+  from: { path: layer(from) },
+  to: { path: `^src/(${targets.join('|')})/` },
+});
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    notAllowed(
+      'platform',
+      ['git', 'storage', 'repo', 'web', 'sync', 'review', 'monorepo', 'lfs', 'cli'],
+      'platform is the bottom layer',
+    ),
+    notAllowed(
+      'git',
+      ['storage', 'repo', 'web', 'sync', 'review', 'monorepo', 'lfs', 'cli'],
+      'src/git is pure',
+    ),
+    notAllowed(
+      'storage',
+      ['repo', 'web', 'sync', 'review', 'monorepo', 'lfs', 'cli'],
+      'storage sits on git only',
+    ),
+    notAllowed('repo', ['web', 'sync', 'review', 'monorepo', 'lfs', 'cli'], 'repo sits on storage'),
+    notAllowed('sync', ['web', 'cli'], 'domain services never import the HTTP layer'),
+    notAllowed('review', ['web', 'cli'], 'domain services never import the HTTP layer'),
+    notAllowed('monorepo', ['web', 'cli'], 'domain services never import the HTTP layer'),
+    notAllowed('lfs', ['web', 'cli'], 'domain services never import the HTTP layer'),
+    notAllowed('web', ['cli'], 'the HTTP layer never imports the CLI'),
+    {
+      name: 'git-is-pure',
+      comment: 'src/git: bytes in, bytes out. No database, network, Redis or filesystem.',
+      severity: 'error',
+      from: { path: '^src/git/' },
+      to: {
+        path: '^(node:)?(fs|fs/promises|net|http|https|http2|child_process|dgram|tls)$|^(pg|mysql2|better-sqlite3|kysely|ioredis|fastify)',
+        dependencyTypes: ['core', 'npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'],
+      },
+    },
+    {
+      name: 'sql-only-in-storage',
+      comment: 'nothing above src/storage writes SQL',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/storage/' },
+      to: {
+        path: '^(kysely|pg|mysql2|better-sqlite3)',
+        dependencyTypes: ['npm', 'npm-dev', 'npm-no-pkg', 'npm-unknown'],
+      },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '\\.test\\.ts$' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};

@@ -1,0 +1,35 @@
+/** One measured row: `scenario` names it, `ratio` is ours / C git (lower is better) where one applies. */
+export interface BenchResult {
+  readonly scenario: string;
+  readonly ratio?: number;
+  readonly [metric: string]: string | number | undefined;
+}
+
+function format(value: string | number | undefined): string {
+  if (value === undefined) return '';
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toFixed(3);
+  return value;
+}
+
+/** Prints a table for people, or one JSON object per line with `--json`. */
+export function printResults(results: readonly BenchResult[], options: { json: boolean }): void {
+  if (options.json) {
+    for (const result of results) process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  const columns = [...new Set(results.flatMap((result) => Object.keys(result)))];
+  const rows = results.map((result) => columns.map((column) => format(result[column])));
+  const widths = columns.map((column, i) =>
+    Math.max(column.length, ...rows.map((row) => (row[i] ?? '').length)),
+  );
+  const line = (cells: readonly string[]) => cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ');
+  process.stdout.write(`${line(columns)}\n${line(widths.map((w) => '-'.repeat(w)))}\n`);
+  for (const row of rows) process.stdout.write(`${line(row)}\n`);
+}
+
+/** Wall-clock milliseconds of an async step. */
+export async function timeMs<T>(step: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const start = process.hrtime.bigint();
+  const value = await step();
+  return { ms: Number(process.hrtime.bigint() - start) / 1e6, value };
+}

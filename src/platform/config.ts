@@ -1,0 +1,183 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { invalid } from './errors.js';
+
+/**
+ * Process configuration, parsed once at start-up from (lowest to highest precedence) defaults,
+ * an optional JSON config file (`MEGA_CONFIG` or `--config`), environment variables and CLI flags.
+ * The parsed object is passed explicitly to every factory; nothing reads `process.env` later.
+ */
+const MiB = 1024 * 1024;
+
+const ConfigSchema = z.object({
+  /** Where the embedded database, blob files and the generated secret key live. */
+  dataDir: z.string().min(1).default('./data'),
+  /** `sqlite:PATH`, `postgres://…` or `mysql://…`; default `sqlite:<dataDir>/mega.db`. */
+  databaseUrl: z.string().optional(),
+  host: z.string().default('127.0.0.1'),
+  port: z.coerce.number().int().min(0).max(65535).default(8000),
+  /** Public base URL used in messages (merge request links, LFS hrefs); derived from host:port when unset. */
+  publicUrl: z.string().url().optional(),
+  /** Redis for the sync bus and the scheduler lock; unset = in-process bus and worker. */
+  redisUrl: z.string().optional(),
+  /** 32-byte key (hex or base64) for AES-256-GCM credentials; unset = a key file in dataDir. */
+  secretKey: z.string().optional(),
+  logLevel: z.string().default('info'),
+  anonymousRead: z.boolean().default(true),
+  /** Largest expanded size of a directory clone (bytes), SPEC §6. */
+  cloneLimit: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * MiB),
+  /** Objects at least this big are stored as files instead of database rows. */
+  largeObjectThreshold: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1 * MiB),
+  limits: z
+    .object({
+      maxRequestBytes: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(4096 * MiB),
+      maxObjectsPerPush: z.coerce.number().int().positive().default(10_000_000),
+      maxObjectBytes: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(2048 * MiB),
+      requestTimeoutMs: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(30 * 60_000),
+    })
+    .default({
+      maxRequestBytes: 4096 * MiB,
+      maxObjectsPerPush: 10_000_000,
+      maxObjectBytes: 2048 * MiB,
+      requestTimeoutMs: 30 * 60_000,
+    }),
+  sync: z
+    .object({
+      /** GIT_REPO_BASE_DIR: root of the per-worker local copies. */
+      repoBaseDir: z.string().optional(),
+      /** GIT_REPO_KEEP_DAYS */
+      keepDays: z.coerce.number().int().positive().default(7),
+      /** GIT_COMMAND_TIMEOUT, seconds. */
+      commandTimeoutSeconds: z.coerce.number().int().positive().default(600),
+      concurrency: z.coerce.number().int().positive().default(2),
+      retryAttempts: z.coerce.number().int().min(0).default(3),
+      retryIntervalMs: z.coerce.number().int().min(0).default(10_000),
+      reconcileIntervalMs: z.coerce.number().int().positive().default(60_000),
+      runWorker: z.boolean().default(true),
+    })
+    .default({
+      keepDays: 7,
+      commandTimeoutSeconds: 600,
+      concurrency: 2,
+      retryAttempts: 3,
+      retryIntervalMs: 10_000,
+      reconcileIntervalMs: 60_000,
+      runWorker: true,
+    }),
+});
+
+export type MegaConfig = z.infer<typeof ConfigSchema> & {
+  readonly databaseUrl: string;
+  readonly sync: { repoBaseDir: string };
+};
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Environment variable → config path. Names from the seed (GIT_REPO_*) are kept as they are. */
+const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
+  ['MEGA_DATA_DIR', 'dataDir'],
+  ['MEGA_DATABASE_URL', 'databaseUrl'],
+  ['MEGA_HOST', 'host'],
+  ['MEGA_PORT', 'port'],
+  ['MEGA_PUBLIC_URL', 'publicUrl'],
+  ['MEGA_REDIS_URL', 'redisUrl'],
+  ['MEGA_SECRET_KEY', 'secretKey'],
+  ['MEGA_LOG_LEVEL', 'logLevel'],
+  ['MEGA_ANONYMOUS_READ', 'anonymousRead'],
+  ['MEGA_CLONE_LIMIT', 'cloneLimit'],
+  ['MEGA_LARGE_OBJECT_THRESHOLD', 'largeObjectThreshold'],
+  ['MEGA_MAX_REQUEST_BYTES', 'limits.maxRequestBytes'],
+  ['MEGA_MAX_OBJECTS_PER_PUSH', 'limits.maxObjectsPerPush'],
+  ['MEGA_MAX_OBJECT_BYTES', 'limits.maxObjectBytes'],
+  ['MEGA_REQUEST_TIMEOUT_MS', 'limits.requestTimeoutMs'],
+  ['GIT_REPO_BASE_DIR', 'sync.repoBaseDir'],
+  ['GIT_REPO_KEEP_DAYS', 'sync.keepDays'],
+  ['GIT_COMMAND_TIMEOUT', 'sync.commandTimeoutSeconds'],
+  ['MEGA_WORKER_CONCURRENCY', 'sync.concurrency'],
+  ['MEGA_SYNC_RETRY_ATTEMPTS', 'sync.retryAttempts'],
+  ['MEGA_SYNC_RETRY_INTERVAL_MS', 'sync.retryIntervalMs'],
+  ['MEGA_SYNC_RECONCILE_INTERVAL_MS', 'sync.reconcileIntervalMs'],
+];
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    const child = node[key];
+    node[key] = typeof child === 'object' && child !== null ? child : {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1] as string] = value;
+}
+
+function parseBooleanish(value: string): unknown {
+  if (/^(true|1|yes|on)$/i.test(value)) return true;
+  if (/^(false|0|no|off)$/i.test(value)) return false;
+  return value;
+}
+
+export interface LoadConfigOptions {
+  readonly env?: Env;
+  /** Values from CLI flags, as config paths (`dataDir`, `sync.concurrency`, …). */
+  readonly overrides?: Readonly<Record<string, unknown>>;
+  readonly configFile?: string;
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): MegaConfig {
+  const env = options.env ?? process.env;
+  const raw: Record<string, unknown> = {};
+  const configFile = options.configFile ?? env.MEGA_CONFIG;
+  if (configFile) {
+    try {
+      Object.assign(raw, JSON.parse(readFileSync(configFile, 'utf8')));
+    } catch (error) {
+      throw invalid('config_file_unreadable', `cannot read config file ${configFile}`, {
+        cause: String(error),
+      });
+    }
+  }
+  for (const [name, path] of ENV_KEYS) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setPath(raw, path, parseBooleanish(value));
+  }
+  for (const [path, value] of Object.entries(options.overrides ?? {})) {
+    if (value !== undefined) setPath(raw, path, value);
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw invalid('config_invalid', 'invalid configuration', {
+      issues: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    });
+  }
+  const dataDir = resolve(parsed.data.dataDir);
+  return {
+    ...parsed.data,
+    dataDir,
+    databaseUrl: parsed.data.databaseUrl ?? `sqlite:${resolve(dataDir, 'mega.db')}`,
+    sync: {
+      ...parsed.data.sync,
+      repoBaseDir: resolve(parsed.data.sync.repoBaseDir ?? resolve(dataDir, 'repos')),
+    },
+  };
+}

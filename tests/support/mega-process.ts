@@ -1,0 +1,108 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The built CLI (`npm test` builds dist/ first through `pretest`). */
+export const MEGA_BIN = fileURLToPath(new URL('../../bin/mega.js', import.meta.url));
+
+export interface MegaRunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a one-shot `mega …` command to completion. */
+export function runMega(
+  args: readonly string[],
+  options: { env?: Readonly<Record<string, string>>; input?: string; cwd?: string } = {},
+): Promise<MegaRunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MEGA_BIN, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, MEGA_LOG_LEVEL: 'warn', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+export interface MegaServer {
+  readonly url: string;
+  readonly process: ChildProcess;
+  /** Server output so far (stdout + stderr), for assertions and failure messages. */
+  output(): string;
+  /** Resident set size of the server process in MiB (from /proc). */
+  rssMb(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `mega serve --port 0 --data DIR …` and resolves once it prints
+ * `listening on http://HOST:PORT` on stdout.
+ */
+export function startMegaServer(options: {
+  dataDir: string;
+  args?: readonly string[];
+  env?: Readonly<Record<string, string>>;
+  nodeArgs?: readonly string[];
+}): Promise<MegaServer> {
+  const child = spawn(
+    process.execPath,
+    [
+      ...(options.nodeArgs ?? []),
+      MEGA_BIN,
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--data',
+      options.dataDir,
+      ...(options.args ?? []),
+    ],
+    { env: { ...process.env, MEGA_LOG_LEVEL: 'warn', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`mega serve did not start within 30 s:\n${output}`));
+    }, 30_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        const url = match[1].replace(/\/$/, '');
+        resolve({
+          url,
+          process: child,
+          output: () => output,
+          rssMb: () => {
+            const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+            return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+          },
+          stop: () =>
+            new Promise<void>((done) => {
+              if (child.exitCode !== null) return done();
+              child.once('exit', () => done());
+              child.kill('SIGTERM');
+              setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+            }),
+        });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`mega serve exited with ${code} before listening:\n${output}`));
+    });
+  });
+}
