@@ -1,0 +1,45 @@
+import { invalid } from '../platform/errors.js';
+import { SHA1, type ObjectFormat } from './object-format.js';
+
+/**
+ * A git object name as lowercase hex (40 characters for SHA-1, 64 for SHA-256). The brand keeps
+ * unvalidated strings out; create one with `parseObjectId`, `objectIdFromRaw` or `isObjectId`.
+ */
+export type ObjectId = string & { readonly __brand: 'ObjectId' };
+
+const LOWER_HEX = /^[0-9a-f]+$/;
+
+/** True if `value` is a lowercase hex id of the format's length. */
+export function isObjectId(value: string, format: ObjectFormat = SHA1): value is ObjectId {
+  return value.length === format.hexLength && LOWER_HEX.test(value);
+}
+
+/** Validates a hex id (upper case is accepted and lowered); throws `invalid_object_id`. */
+export function parseObjectId(value: string, format: ObjectFormat = SHA1): ObjectId {
+  const lowered = value.toLowerCase();
+  if (!isObjectId(lowered, format)) {
+    throw invalid('invalid_object_id', 'not a valid object id', {
+      length: value.length,
+      format: format.name,
+    });
+  }
+  return lowered;
+}
+
+/** The hex id of `rawLength` binary bytes starting at `offset`. */
+export function objectIdFromRaw(raw: Uint8Array, offset = 0, format: ObjectFormat = SHA1): ObjectId {
+  if (offset + format.rawLength > raw.length) {
+    throw invalid('invalid_object_id', 'binary object id is truncated', { offset, format: format.name });
+  }
+  return Buffer.from(raw.buffer, raw.byteOffset + offset, format.rawLength).toString('hex') as ObjectId;
+}
+
+/** The binary form of an id. */
+export function objectIdToRaw(id: ObjectId): Buffer {
+  return Buffer.from(id, 'hex');
+}
+
+/** The all-zero id of a format, used for "no object" in ref updates. */
+export function zeroObjectId(format: ObjectFormat = SHA1): ObjectId {
+  return format.zeroId as ObjectId;
+}
