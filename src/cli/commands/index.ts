@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
+import { registerServeCommand } from './serve.js';
 
 /**
  * Every `mega` sub-command registers itself here, one file per command group.
  */
-export function registerCommands(_program: Command): void {}
+export function registerCommands(program: Command): void {
+  registerServeCommand(program);
+}

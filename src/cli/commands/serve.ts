@@ -1,0 +1,126 @@
+import type { Command } from 'commander';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, type MegaConfig } from '../../platform/config.js';
+import { unavailable } from '../../platform/errors.js';
+import { createLogger, type Logger } from '../../platform/logger.js';
+import { createMetricsRegistry, type Registry } from '../../platform/metrics.js';
+import type { RepositoryResolver } from '../../repo/served-repository.js';
+import type { TokenAuthenticator } from '../../web/principal.js';
+import { buildServer } from '../../web/server.js';
+
+/** What a start-up hook gets: the configured process, before the server listens. */
+export interface ServeContext {
+  readonly config: MegaConfig;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  readonly database: unknown;
+}
+
+/** A hook may return a stop function, called (in reverse order) on shutdown. */
+export type ServeHook = (ctx: ServeContext) => Promise<(() => Promise<void>) | void>;
+
+/**
+ * Where other areas start their runtime inside `mega serve`, one line each (e.g. the sync area's
+ * in-process worker, the monorepo area's `mega init` on an empty data dir). Run in order, after
+ * migrations and before listening.
+ */
+export const SERVE_HOOKS: ReadonlyArray<readonly [name: string, hook: ServeHook]> = [];
+
+interface ServeOptions {
+  host?: string;
+  port?: string;
+  data?: string;
+  config?: string;
+  worker: boolean;
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('start the HTTP server (smart HTTP, LFS, REST API, UI)')
+    .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
+    .option('--port <port>', 'port to listen on; 0 picks a free one (default 8000)')
+    .option('--data <dir>', 'data directory (default ./data)')
+    .option('--config <file>', 'JSON config file')
+    .option('--no-worker', 'do not run the in-process sync worker')
+    .action(async (options: ServeOptions) => {
+      await serve(options);
+    });
+}
+
+async function serve(options: ServeOptions): Promise<void> {
+  const config = loadConfig({
+    configFile: options.config,
+    overrides: {
+      host: options.host,
+      port: options.port,
+      dataDir: options.data,
+      'sync.runWorker': options.worker ? undefined : false,
+    },
+  });
+  const logger = createLogger({ level: config.logLevel });
+  const metrics = createMetricsRegistry();
+  const runtime = await openRuntime(config, logger);
+  const context: ServeContext = { config, logger, metrics, database: runtime.database };
+  const stops: Array<() => Promise<void>> = [runtime.close];
+  for (const [name, hook] of SERVE_HOOKS) {
+    logger.debug({ hook: name }, 'starting');
+    const stop = await hook(context);
+    if (stop) stops.push(stop);
+  }
+  const app = await buildServer({ ...context, ...runtime.web });
+  await app.listen({ host: config.host, port: config.port });
+  process.stdout.write(`mega: listening on ${listeningUrl(app, config.host)}\n`);
+  installShutdown(app, stops, logger);
+}
+
+interface Runtime {
+  readonly database: unknown;
+  readonly web: { authenticate: TokenAuthenticator; repositories: RepositoryResolver; isReady?: () => Promise<boolean> };
+  readonly close: () => Promise<void>;
+}
+
+/** Opens storage and runs migrations; wired to src/storage as it lands. */
+async function openRuntime(_config: MegaConfig, _logger: Logger): Promise<Runtime> {
+  return {
+    database: undefined,
+    web: {
+      authenticate: async () => null,
+      repositories: {
+        resolve: async () => {
+          throw unavailable('storage_unavailable', 'repository storage is not configured');
+        },
+      },
+    },
+    close: async () => {},
+  };
+}
+
+function listeningUrl(app: FastifyInstance, host: string): string {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return `http://${shownHost}:${port}`;
+}
+
+function installShutdown(app: FastifyInstance, stops: Array<() => Promise<void>>, logger: Logger): void {
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const run = async () => {
+      await app.close();
+      for (const stop of [...stops].reverse()) await stop();
+    };
+    run().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}

@@ -1,0 +1,135 @@
+import type { ObjectId } from '../git/object-id.js';
+
+/**
+ * What smart HTTP serves: a repository addressed by a path of the Mega directory. The web layer
+ * asks a `RepositoryResolver` for one; the default resolver (`stored-repositories.ts`) maps every
+ * path 1:1 to a stored repository, and the monorepo area supplies a resolver whose repositories
+ * may be synthetic (directory views computed on the fly). upload-pack and receive-pack only use
+ * this interface, never storage directly, so both kinds serve the same way.
+ */
+
+export type GitObjectType = 'commit' | 'tree' | 'blob' | 'tag';
+
+/** One advertised ref. `peeled` is the object an annotated tag finally points to. */
+export interface AdvertisedRef {
+  readonly name: string;
+  readonly target: ObjectId;
+  readonly peeled?: ObjectId;
+}
+
+export interface RefSnapshot {
+  /** Branches, tags and other refs, sorted by name (git's advertisement order). */
+  readonly refs: readonly AdvertisedRef[];
+  /** `HEAD` as a symbolic ref, e.g. `refs/heads/main`; advertised as `symref=HEAD:…`. */
+  readonly headTarget?: string;
+}
+
+/** An object as stored, ready to be copied into a pack without inflating it. */
+export interface PackReadyObject {
+  readonly id: ObjectId;
+  readonly type: GitObjectType;
+  /** Inflated size of the object (of the delta, when `deltaBase` is set). */
+  readonly size: number;
+  /** zlib stream exactly as it goes into a pack entry. */
+  readonly deflated: Buffer;
+  /** Set when the stored form is a delta against this base object. */
+  readonly deltaBase?: ObjectId;
+}
+
+/** A parsed commit, enough for negotiation, shallow and deepen computations. */
+export interface CommitSummary {
+  readonly id: ObjectId;
+  readonly tree: ObjectId;
+  readonly parents: readonly ObjectId[];
+  /** Committer time, seconds since the epoch (for `deepen-since` and walking order). */
+  readonly committerTime: number;
+}
+
+/**
+ * Read access to the objects of a served repository. A synthetic source implements `readObject`
+ * and `readCommit`; a stored one also implements `readPackReady` so served packs copy bytes.
+ */
+export interface ObjectSource {
+  /** Which of `ids` exist (for negotiation: a client's `have`). */
+  hasObjects(ids: readonly ObjectId[]): Promise<ReadonlySet<ObjectId>>;
+  /** The inflated object, or undefined when absent. */
+  readObject(id: ObjectId): Promise<{ type: GitObjectType; content: Buffer } | undefined>;
+  readCommit(id: ObjectId): Promise<CommitSummary | undefined>;
+  /** Stored pack-ready form, when the source has one (the fast path of clone). */
+  readPackReady?(id: ObjectId): Promise<PackReadyObject | undefined>;
+  /** Type and inflated size without reading the content (`object-info`, `blob:limit`). */
+  readObjectHeader?(id: ObjectId): Promise<{ type: GitObjectType; size: number } | undefined>;
+}
+
+/** One ref update requested by a push (`old` / `new` are the zero id for create / delete). */
+export interface RefUpdateRequest {
+  readonly refName: string;
+  readonly oldId: ObjectId;
+  readonly newId: ObjectId;
+}
+
+/**
+ * What a push policy decides for one ref update.
+ * - `accept`: receive-pack applies it with compare-and-swap.
+ * - `reject`: reported as `ng <ref> <reason>`; git prints `! [remote rejected] <ref> (<reason>)`.
+ * - `handled`: the policy did something else with the pushed commit (e.g. opened a merge request);
+ *   reported `ok`, or as a rejection carrying `reason` when set.
+ * `messages` are printed by the client as `remote: …` lines, whatever the decision.
+ */
+export type RefDecision =
+  | { readonly action: 'accept'; readonly messages?: readonly string[] }
+  | { readonly action: 'reject'; readonly reason: string; readonly messages?: readonly string[] }
+  | { readonly action: 'handled'; readonly reason?: string; readonly messages?: readonly string[] };
+
+export interface PushContext {
+  readonly principal: { readonly userId: number; readonly username: string; readonly isAdmin: boolean };
+  readonly pushOptions: readonly string[];
+  /** The objects of the repository, including those the push just stored. */
+  readonly objects: ObjectSource;
+}
+
+export interface PushPolicy {
+  /** Called once per update, after the pushed pack is stored and its connectivity checked. */
+  decide(update: RefUpdateRequest, context: PushContext): Promise<RefDecision>;
+}
+
+/** The outcome of applying accepted updates: per ref, undefined = ok, a string = the reason. */
+export type RefUpdateResults = ReadonlyMap<string, string | undefined>;
+
+export interface ServedRepository {
+  /** Canonical path (`/`, `/projects/foo`). */
+  readonly path: string;
+  /** False for a path that has no repository yet; a push creates it (when `writable`). */
+  readonly exists: boolean;
+  /** Whether pushes are possible at all (a read-only view says why in `readOnlyReason`). */
+  readonly writable: boolean;
+  readonly readOnlyReason?: string;
+  listRefs(): Promise<RefSnapshot>;
+  readonly objects: ObjectSource;
+  readonly pushPolicy: PushPolicy;
+  /**
+   * Stores a pushed pack (one transaction; nothing stored on error) and returns the ids it held.
+   * Creates the repository on the first push. Throws a MegaError (`invalid`) for a bad pack.
+   */
+  receivePack(pack: AsyncIterable<Buffer>, limits: ReceiveLimits): Promise<ReceivedPack>;
+  /**
+   * Applies accepted updates with compare-and-swap on each old id; `atomic` applies all or none.
+   */
+  updateRefs(updates: readonly RefUpdateRequest[], options: { atomic: boolean }): Promise<RefUpdateResults>;
+}
+
+export interface ReceiveLimits {
+  readonly maxObjects: number;
+  readonly maxObjectBytes: number;
+}
+
+export interface ReceivedPack {
+  readonly objectCount: number;
+}
+
+export type AccessIntent = 'read' | 'write';
+
+/** Maps a URL path to a served repository, or throws `not_found` / `forbidden` MegaErrors. */
+export interface RepositoryResolver {
+  resolve(path: string, intent: AccessIntent): Promise<ServedRepository>;
+}

@@ -1,0 +1,53 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { unauthorized } from '../platform/errors.js';
+import { ANONYMOUS, type Principal, type TokenAuthenticator } from './principal.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the authentication hook before any handler runs. */
+    principal: Principal;
+  }
+}
+
+/**
+ * Extracts a token from `Authorization`: HTTP Basic (the token is the password; git sends the
+ * user name it was given, which is ignored) or `Bearer`. Returns undefined when no credential is
+ * presented.
+ */
+export function tokenFromAuthorization(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const space = header.indexOf(' ');
+  if (space < 0) throw unauthorized('authorization_malformed', 'malformed Authorization header');
+  const scheme = header.slice(0, space).toLowerCase();
+  const value = header.slice(space + 1).trim();
+  if (scheme === 'bearer') {
+    if (value === '') throw unauthorized('authorization_malformed', 'empty bearer token');
+    return value;
+  }
+  if (scheme === 'basic') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    const password = colon < 0 ? '' : decoded.slice(colon + 1);
+    // A user name alone (no password) is what git sends before asking for credentials.
+    return password === '' ? undefined : password;
+  }
+  throw unauthorized('authorization_scheme_unsupported', 'unsupported authorization scheme', {
+    scheme,
+  });
+}
+
+/**
+ * Registers the hook that sets `request.principal`. A presented but unknown token is a 401 even on
+ * routes that allow anonymous access, so a typo in a credential never silently downgrades.
+ */
+export function registerAuthentication(app: FastifyInstance, authenticate: TokenAuthenticator): void {
+  app.decorateRequest('principal', null as never);
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    request.principal = ANONYMOUS;
+    const token = tokenFromAuthorization(request.headers.authorization);
+    if (token === undefined) return;
+    const principal = await authenticate(token);
+    if (!principal) throw unauthorized('token_invalid', 'invalid or revoked token');
+    request.principal = principal;
+  });
+}

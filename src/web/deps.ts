@@ -1,0 +1,32 @@
+import type { Logger } from '../platform/logger.js';
+import type { MegaConfig } from '../platform/config.js';
+import type { Registry } from '../platform/metrics.js';
+import type { RepositoryResolver } from '../repo/served-repository.js';
+import type { TokenAuthenticator } from './principal.js';
+import type { RepoRouter } from './repo-router.js';
+
+/**
+ * Everything the HTTP layer needs, built once by `mega serve` (or a test) and passed in;
+ * nothing here is a module-level singleton.
+ */
+export interface WebDeps {
+  readonly config: MegaConfig;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  /**
+   * The opened storage handle from `src/storage` (`openDatabase`); typed loosely here so the web
+   * skeleton compiles before storage lands — area plugins cast to storage's exported type.
+   */
+  readonly database: unknown;
+  /** Resolves a presented token to a principal (storage's hashed tokens in production). */
+  readonly authenticate: TokenAuthenticator;
+  /** Maps URL paths to served repositories (stored 1:1 by default; the Mega directory later). */
+  readonly repositories: RepositoryResolver;
+  /** Readiness beyond "listening" (database reachable, migrations applied). */
+  readonly isReady?: () => Promise<boolean>;
+}
+
+/** What an area's route plugin receives: the deps plus the repository-scoped router. */
+export interface RouteContext extends WebDeps {
+  readonly repoRouter: RepoRouter;
+}

@@ -1,0 +1,52 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { HTTP_STATUS_BY_KIND, MegaError, isMegaError } from '../platform/errors.js';
+
+/** The one JSON error shape of every non-git endpoint. */
+export interface ErrorBody {
+  readonly error: {
+    readonly code: string;
+    readonly message: string;
+    readonly details: Readonly<Record<string, unknown>>;
+  };
+}
+
+/** Realm of the HTTP Basic challenge; git prompts for (or looks up) credentials when it sees it. */
+export const AUTH_REALM = 'Mega';
+
+/** Maps framework errors (body too large, bad JSON …) onto MegaError kinds. */
+function toMegaError(error: FastifyError | Error): MegaError {
+  if (isMegaError(error)) return error;
+  const status = (error as FastifyError).statusCode;
+  const code = (error as FastifyError).code ?? 'internal_error';
+  if (status === 413) return new MegaError('too_large', 'request_too_large', error.message);
+  if (status === 415) return new MegaError('invalid', 'unsupported_media_type', error.message);
+  if (status === 404) return new MegaError('not_found', 'not_found', error.message);
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new MegaError('invalid', code.toLowerCase(), error.message);
+  }
+  return new MegaError('internal', 'internal_error', 'internal server error');
+}
+
+export function errorBody(error: MegaError): ErrorBody {
+  return { error: { code: error.code, message: error.message, details: error.details } };
+}
+
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | Error, request, reply) => {
+    const mega = toMegaError(error);
+    const status = HTTP_STATUS_BY_KIND[mega.kind];
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.debug({ code: mega.code }, 'request refused');
+    if (mega.kind === 'unauthorized') {
+      void reply.header('WWW-Authenticate', `Basic realm="${AUTH_REALM}", charset="UTF-8"`);
+    }
+    return reply.status(status).type('application/json; charset=utf-8').send(errorBody(mega));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const mega = new MegaError('not_found', 'route_not_found', 'no such route', {
+      method: request.method,
+      path: request.url.split('?')[0],
+    });
+    return reply.status(404).send(errorBody(mega));
+  });
+}

@@ -1,0 +1,60 @@
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { FastifyRequest } from 'fastify';
+import { invalid, tooLarge } from '../platform/errors.js';
+
+/**
+ * Counts bytes flowing through and fails the stream with a `too_large` MegaError past `limit`.
+ * Applied after decompression, so a gzip bomb is cut off at the limit too.
+ */
+export class ByteLimit extends Transform {
+  private seen = 0;
+
+  constructor(
+    private readonly limit: number,
+    private readonly what: string,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) {
+      callback(
+        tooLarge('request_too_large', `${this.what} exceeds the limit of ${this.limit} bytes`, {
+          limit: this.limit,
+        }),
+      );
+      return;
+    }
+    callback(null, chunk);
+  }
+}
+
+/**
+ * The request body as a stream, never buffered whole: the raw stream handed through by the
+ * pass-through content-type parser (see `server.ts`), gunzipped when `Content-Encoding: gzip`
+ * (git sends gzip bodies for large negotiations), limited to `maxBytes` after decoding.
+ */
+export function requestBodyStream(request: FastifyRequest, maxBytes: number): Readable {
+  const source = (isReadable(request.body) ? request.body : request.raw) as Readable;
+  const encoding = String(request.headers['content-encoding'] ?? 'identity').toLowerCase();
+  const limit = new ByteLimit(maxBytes, 'request body');
+  const forward = (error: Error) => limit.destroy(error);
+  source.on('error', forward);
+  if (encoding === 'gzip' || encoding === 'x-gzip') {
+    const gunzip = createGunzip();
+    gunzip.on('error', (error) =>
+      limit.destroy(invalid('request_body_gzip_invalid', `invalid gzip request body: ${error.message}`)),
+    );
+    return source.pipe(gunzip).pipe(limit);
+  }
+  if (encoding !== 'identity') {
+    throw invalid('content_encoding_unsupported', 'unsupported Content-Encoding', { encoding });
+  }
+  return source.pipe(limit);
+}
+
+function isReadable(value: unknown): value is Readable {
+  return typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function';
+}

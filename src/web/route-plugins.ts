@@ -1,0 +1,16 @@
+import type { FastifyInstance } from 'fastify';
+import type { RouteContext } from './deps.js';
+import { healthRoutes } from './health.js';
+import { gitRoutes } from './git/routes.js';
+
+/**
+ * THE extension point: every area registers its HTTP routes by adding one line here.
+ * A plugin gets the Fastify instance and the shared `RouteContext`; fixed-prefix routes are
+ * ordinary `app.get(…)`, routes under a repository path go through `ctx.repoRouter.add(…)`.
+ */
+export type RoutePlugin = (app: FastifyInstance, ctx: RouteContext) => Promise<void>;
+
+export const ROUTE_PLUGINS: ReadonlyArray<readonly [name: string, plugin: RoutePlugin]> = [
+  ['health', healthRoutes],
+  ['git', gitRoutes],
+];

@@ -1,0 +1,56 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { registerAuthentication } from './auth.js';
+import type { RouteContext, WebDeps } from './deps.js';
+import { registerErrorHandler } from './error-handler.js';
+import { RepoRouter } from './repo-router.js';
+import { ROUTE_PLUGINS } from './route-plugins.js';
+
+/** Bodies of JSON endpoints (REST, LFS batch) are small; packs and LFS objects are streamed. */
+export const MAX_JSON_BODY_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Content types whose body a handler reads as a stream (`requestBodyStream(request, limit)`):
+ * git's pack requests and LFS object uploads. Never parsed or buffered by the framework.
+ */
+export const STREAMED_CONTENT_TYPES = [
+  'application/x-git-upload-pack-request',
+  'application/x-git-receive-pack-request',
+  'application/octet-stream',
+];
+
+/**
+ * Builds the HTTP server: error mapping, authentication, health and metrics, and every area's
+ * routes from `ROUTE_PLUGINS`. Does not listen; `mega serve` (or a test's `inject`) does.
+ */
+export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: MAX_JSON_BODY_BYTES,
+    // A clone of a big repository can stream for a long time; limits.requestTimeoutMs governs.
+    requestTimeout: deps.config.limits.requestTimeoutMs,
+    connectionTimeout: 0,
+    keepAliveTimeout: 30_000,
+  });
+  registerErrorHandler(app);
+  registerAuthentication(app, deps.authenticate);
+  app.addContentTypeParser(STREAMED_CONTENT_TYPES, (_request, payload, done) => done(null, payload));
+  // LFS clients send `application/vnd.git-lfs+json`; parse it like JSON.
+  app.addContentTypeParser(
+    /^application\/(vnd\.git-lfs\+)?json/,
+    { parseAs: 'string', bodyLimit: MAX_JSON_BODY_BYTES },
+    app.getDefaultJsonParser('error', 'error'),
+  );
+  const repoRouter = new RepoRouter();
+  const context: RouteContext = { ...deps, repoRouter };
+  for (const [name, plugin] of ROUTE_PLUGINS) {
+    await app.register(
+      async (scope) => {
+        await plugin(scope, context);
+      },
+      { name } as never,
+    );
+  }
+  // Everything not matched by a fixed route may be a repository-scoped URL.
+  app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/*', handler: repoRouter.dispatch });
+  return app;
+}
