@@ -1,0 +1,69 @@
+import { invalid } from '../platform/errors.js';
+import { parseHeaderBlock, serializeHeaderBlock, type Header, type TextEncoding } from './headers.js';
+import type { ObjectId } from './object-id.js';
+
+/**
+ * A commit object (git-commit-tree, commit.c). `extraHeaders` keeps everything after the
+ * committer in order (encoding, mergetag, gpgsig, unknown headers) so serialising is byte-exact.
+ */
+export interface Commit {
+  readonly tree: ObjectId;
+  readonly parents: readonly ObjectId[];
+  /** The raw ident text, e.g. `A U Thor <a@example.com> 1700000000 +0000` (see `parseIdent`). */
+  readonly author: string;
+  readonly committer: string;
+  readonly extraHeaders: readonly Header[];
+  readonly message: string;
+  /** How the bytes were decoded; `latin1` only for objects that are not valid UTF-8. */
+  readonly textEncoding?: TextEncoding;
+}
+
+/** Parses commit content; throws `object_bad_commit` when required headers are missing or out of order. */
+export function parseCommit(data: Buffer): Commit {
+  const block = parseHeaderBlock(data, 'commit');
+  const headers = block.headers;
+  let i = 0;
+  const take = (name: string): string | undefined => {
+    const header = headers[i];
+    if (header?.name !== name) return undefined;
+    i++;
+    return header.value;
+  };
+  const tree = take('tree');
+  if (tree === undefined) throw invalid('object_bad_commit', 'commit has no tree header');
+  const parents: ObjectId[] = [];
+  for (let parent = take('parent'); parent !== undefined; parent = take('parent')) {
+    parents.push(parent as ObjectId);
+  }
+  const author = take('author');
+  const committer = take('committer');
+  if (author === undefined || committer === undefined) {
+    throw invalid('object_bad_commit', 'commit has no author or committer header');
+  }
+  return {
+    tree: tree as ObjectId,
+    parents,
+    author,
+    committer,
+    extraHeaders: headers.slice(i),
+    message: block.message ?? '',
+    ...(block.encoding === 'latin1' ? { textEncoding: block.encoding } : {}),
+  };
+}
+
+/** Serialises a commit in git's header order. */
+export function serializeCommit(commit: Commit): Buffer {
+  const headers: Header[] = [
+    { name: 'tree', value: commit.tree },
+    ...commit.parents.map((parent) => ({ name: 'parent', value: parent })),
+    { name: 'author', value: commit.author },
+    { name: 'committer', value: commit.committer },
+    ...commit.extraHeaders,
+  ];
+  return serializeHeaderBlock(headers, commit.message, commit.textEncoding ?? 'utf8');
+}
+
+/** The value of the first header called `name` (e.g. `encoding`, `gpgsig`). */
+export function commitHeader(commit: Commit, name: string): string | undefined {
+  return commit.extraHeaders.find((header) => header.name === name)?.value;
+}

@@ -1,0 +1,43 @@
+import { invalid } from '../platform/errors.js';
+import { SHA1, type ObjectFormat } from './object-format.js';
+import type { ObjectId } from './object-id.js';
+
+/** The four object types (gitformat-pack "Object types"). */
+export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
+
+export const OBJECT_TYPES: readonly ObjectType[] = ['commit', 'tree', 'blob', 'tag'];
+
+export function isObjectType(value: string): value is ObjectType {
+  return value === 'blob' || value === 'tree' || value === 'commit' || value === 'tag';
+}
+
+/** The header git hashes in front of the content: `<type> <size>\0`. */
+export function objectHeader(type: ObjectType, size: number): Buffer {
+  return Buffer.from(`${type} ${size}\0`, 'latin1');
+}
+
+/** The id of an object: hash of header plus content. */
+export function hashObject(type: ObjectType, content: Uint8Array, format: ObjectFormat = SHA1): ObjectId {
+  return format.hash(objectHeader(type, content.length), content).toString('hex') as ObjectId;
+}
+
+/** Loose-object form (header + content), as `git hash-object` hashes it. */
+export function encodeLooseObject(type: ObjectType, content: Uint8Array): Buffer {
+  return Buffer.concat([objectHeader(type, content.length), content]);
+}
+
+/** Splits a loose object into type and content, checking the declared size. */
+export function decodeLooseObject(data: Buffer): { type: ObjectType; content: Buffer } {
+  const nul = data.indexOf(0);
+  const space = data.indexOf(0x20);
+  if (nul < 0 || space < 0 || space > nul) {
+    throw invalid('object_bad_header', 'object header is malformed');
+  }
+  const type = data.toString('latin1', 0, space);
+  const sizeText = data.toString('latin1', space + 1, nul);
+  if (!isObjectType(type)) throw invalid('object_bad_type', 'unknown object type', { type });
+  if (!/^(0|[1-9][0-9]*)$/.test(sizeText) || Number(sizeText) !== data.length - nul - 1) {
+    throw invalid('object_bad_header', 'object size does not match its header', { size: sizeText });
+  }
+  return { type, content: data.subarray(nul + 1) };
+}

@@ -1,0 +1,47 @@
+import { invalid } from '../platform/errors.js';
+import { parseHeaderBlock, serializeHeaderBlock, type Header, type TextEncoding } from './headers.js';
+import type { ObjectType } from './object.js';
+import type { ObjectId } from './object-id.js';
+
+/** An annotated tag (git-mktag). A PGP signature, when present, is the tail of `message`. */
+export interface Tag {
+  readonly object: ObjectId;
+  /** The type of the tagged object as written (normally an `ObjectType`). */
+  readonly type: ObjectType | string;
+  readonly tag: string;
+  /** Raw ident text; very old tags have none. */
+  readonly tagger?: string;
+  readonly extraHeaders: readonly Header[];
+  /** `undefined` when the tag has no blank line and no message. */
+  readonly message: string | undefined;
+  readonly textEncoding?: TextEncoding;
+}
+
+export function parseTag(data: Buffer): Tag {
+  const block = parseHeaderBlock(data, 'tag');
+  const [object, type, name, ...rest] = block.headers;
+  if (object?.name !== 'object' || type?.name !== 'type' || name?.name !== 'tag') {
+    throw invalid('object_bad_tag', 'tag must start with object, type and tag headers');
+  }
+  const hasTagger = rest[0]?.name === 'tagger';
+  return {
+    object: object.value as ObjectId,
+    type: type.value,
+    tag: name.value,
+    ...(hasTagger ? { tagger: rest[0]!.value } : {}),
+    extraHeaders: hasTagger ? rest.slice(1) : rest,
+    message: block.message,
+    ...(block.encoding === 'latin1' ? { textEncoding: block.encoding } : {}),
+  };
+}
+
+export function serializeTag(tag: Tag): Buffer {
+  const headers: Header[] = [
+    { name: 'object', value: tag.object },
+    { name: 'type', value: tag.type },
+    { name: 'tag', value: tag.tag },
+    ...(tag.tagger === undefined ? [] : [{ name: 'tagger', value: tag.tagger }]),
+    ...tag.extraHeaders,
+  ];
+  return serializeHeaderBlock(headers, tag.message, tag.textEncoding ?? 'utf8');
+}
