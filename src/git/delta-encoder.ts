@@ -1,0 +1,167 @@
+/**
+ * Delta search in the spirit of git's diff-delta.c: the source is cut into 16-byte blocks kept in
+ * a hash table; a rolling hash over the target finds candidate blocks, each candidate is extended
+ * forward (and backward into pending literals), the longest match becomes a copy. Output is the
+ * delta format that `applyDelta` and git read.
+ */
+const BLOCK = 16;
+/** Candidates examined per hash bucket (git's HASH_LIMIT spirit: bound work on repetitive data). */
+const MAX_CANDIDATES = 64;
+const MAX_COPY = 0xffffff;
+const MAX_INSERT = 0x7f;
+const PRIME = 0x01000193;
+/** PRIME^(BLOCK-1) mod 2^32, to drop the outgoing byte from the rolling hash. */
+const PRIME_POW = (() => {
+  let value = 1;
+  for (let i = 0; i < BLOCK - 1; i++) value = Math.imul(value, PRIME);
+  return value;
+})();
+
+function blockHash(data: Uint8Array, pos: number): number {
+  let h = 0;
+  for (let i = 0; i < BLOCK; i++) h = (Math.imul(h, PRIME) + data[pos + i]!) | 0;
+  return h;
+}
+
+function bucketOf(hash: number, mask: number): number {
+  return (hash ^ (hash >>> 15)) & mask;
+}
+
+/** A block index over a delta source; build once, diff many targets against it. */
+export class DeltaIndex {
+  readonly source: Buffer;
+  readonly heads: Int32Array;
+  readonly next: Int32Array;
+  readonly mask: number;
+
+  constructor(source: Buffer) {
+    this.source = source;
+    const blocks = Math.max(0, Math.floor(source.length / BLOCK));
+    let size = 16;
+    while (size < blocks) size *= 2;
+    this.mask = size - 1;
+    this.heads = new Int32Array(size).fill(-1);
+    this.next = new Int32Array(blocks);
+    // Insert from the end so each chain starts with the earliest occurrence.
+    for (let b = blocks - 1; b >= 0; b--) {
+      const bucket = bucketOf(blockHash(source, b * BLOCK), this.mask);
+      this.next[b] = this.heads[bucket]!;
+      this.heads[bucket] = b;
+    }
+  }
+
+  /** Approximate memory held, for cache accounting. */
+  get byteSize(): number {
+    return this.source.length + this.heads.byteLength + this.next.byteLength;
+  }
+}
+
+class DeltaWriter {
+  readonly out: Buffer;
+  length = 0;
+  constructor(readonly limit: number) {
+    this.out = Buffer.allocUnsafe(limit);
+  }
+  fits(bytes: number): boolean {
+    return this.length + bytes <= this.limit;
+  }
+  varint(value: number): void {
+    while (value >= 0x80) {
+      this.out[this.length++] = (value & 0x7f) | 0x80;
+      value = Math.floor(value / 128);
+    }
+    this.out[this.length++] = value;
+  }
+  insert(data: Uint8Array, start: number, end: number): boolean {
+    for (let pos = start; pos < end; pos += MAX_INSERT) {
+      const size = Math.min(MAX_INSERT, end - pos);
+      if (!this.fits(size + 1)) return false;
+      this.out[this.length++] = size;
+      this.out.set(data.subarray(pos, pos + size), this.length);
+      this.length += size;
+    }
+    return true;
+  }
+  copy(offset: number, size: number): boolean {
+    for (; size > 0;) {
+      const chunk = Math.min(size, MAX_COPY);
+      if (!this.fits(8)) return false;
+      const opAt = this.length++;
+      let op = 0x80;
+      for (let bit = 0; bit < 4; bit++) {
+        const byte = Math.floor(offset / 2 ** (8 * bit)) & 0xff;
+        if (byte) {
+          op |= 1 << bit;
+          this.out[this.length++] = byte;
+        }
+      }
+      for (let bit = 0; bit < 3; bit++) {
+        const byte = (chunk >>> (8 * bit)) & 0xff;
+        if (byte) {
+          op |= 0x10 << bit;
+          this.out[this.length++] = byte;
+        }
+      }
+      this.out[opAt] = op;
+      offset += chunk;
+      size -= chunk;
+    }
+    return true;
+  }
+}
+
+/**
+ * A delta turning `index.source` into `target`, or `undefined` when it would exceed
+ * `maxDeltaSize` bytes (the caller then stores the object whole).
+ */
+export function createDelta(index: DeltaIndex, target: Buffer, maxDeltaSize = Infinity): Buffer | undefined {
+  const source = index.source;
+  const worstCase = target.length + Math.ceil(target.length / MAX_INSERT) + 24;
+  const writer = new DeltaWriter(Math.min(maxDeltaSize, worstCase));
+  if (!writer.fits(20)) return undefined;
+  writer.varint(source.length);
+  writer.varint(target.length);
+  let pending = 0;
+  let i = 0;
+  let hash = target.length >= BLOCK ? blockHash(target, 0) : 0;
+  const { heads, next, mask } = index;
+  while (i + BLOCK <= target.length) {
+    let bestLength = 0;
+    let bestOffset = 0;
+    let seen = 0;
+    for (let b = heads[bucketOf(hash, mask)]!; b >= 0 && seen < MAX_CANDIDATES; b = next[b]!, seen++) {
+      const start = b * BLOCK;
+      const max = Math.min(source.length - start, target.length - i);
+      let length = 0;
+      while (length < max && source[start + length] === target[i + length]) length++;
+      if (length > bestLength) {
+        bestLength = length;
+        bestOffset = start;
+        if (length === max) break;
+      }
+    }
+    if (bestLength < BLOCK) {
+      if (i + BLOCK < target.length) {
+        hash = (Math.imul(hash - Math.imul(target[i]!, PRIME_POW), PRIME) + target[i + BLOCK]!) | 0;
+      }
+      i++;
+      continue;
+    }
+    while (i > pending && bestOffset > 0 && source[bestOffset - 1] === target[i - 1]) {
+      i--;
+      bestOffset--;
+      bestLength++;
+    }
+    if (!writer.insert(target, pending, i) || !writer.copy(bestOffset, bestLength)) return undefined;
+    i += bestLength;
+    pending = i;
+    if (i + BLOCK <= target.length) hash = blockHash(target, i);
+  }
+  if (!writer.insert(target, pending, target.length)) return undefined;
+  return writer.out.subarray(0, writer.length);
+}
+
+/** One-shot helper: index `source` and diff `target` against it. */
+export function diffBuffers(source: Buffer, target: Buffer, maxDeltaSize?: number): Buffer | undefined {
+  return createDelta(new DeltaIndex(source), target, maxDeltaSize);
+}

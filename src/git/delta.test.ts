@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { applyDelta, deltaSizes } from './delta.js';
+import { DeltaIndex, createDelta, diffBuffers } from './delta-encoder.js';
+
+const BASE = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz');
+
+/** A deterministic pseudo-random generator so failures reproduce. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+function randomBytes(length: number, next: () => number): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  for (let i = 0; i < length; i++) out[i] = Math.floor(next() * 256);
+  return out;
+}
+
+describe('applyDelta fixed vectors', () => {
+  it('copies and inserts', () => {
+    // base 36, result 13: copy offset 10 size 6, insert "--", copy offset 0 size 5
+    const delta = Buffer.from([36, 13, 0x91, 10, 6, 2, 0x2d, 0x2d, 0x90, 5]);
+    expect(applyDelta(BASE, delta).toString()).toBe('abcdef--01234');
+    expect(deltaSizes(delta)).toEqual({ baseSize: 36, resultSize: 13, headerLength: 2 });
+  });
+
+  it('treats copy size 0 as 0x10000', () => {
+    const base = Buffer.alloc(0x10000, 7);
+    const delta = Buffer.from([0x80, 0x80, 0x04, 0x80, 0x80, 0x04, 0x80]);
+    expect(applyDelta(base, delta).equals(base)).toBe(true);
+  });
+
+  it.each([
+    ['wrong base size', [35, 1, 1, 0x41], 'delta_base_size_mismatch'],
+    ['copy past the base', [36, 10, 0x91, 30, 10], 'delta_copy_out_of_bounds'],
+    ['copy past the result', [36, 2, 0x90, 5], 'delta_copy_out_of_bounds'],
+    ['insert past the delta', [36, 5, 5, 0x41], 'delta_insert_out_of_bounds'],
+    ['insert past the result', [36, 1, 2, 0x41, 0x42], 'delta_insert_out_of_bounds'],
+    ['reserved opcode', [36, 1, 0], 'delta_bad_opcode'],
+    ['short result', [36, 5, 1, 0x41], 'delta_result_size_mismatch'],
+    ['truncated header', [0x80], 'delta_truncated'],
+    ['truncated copy', [36, 5, 0x91, 1], 'delta_truncated'],
+    ['endless varint', Array(10).fill(0xff), 'delta_bad_header'],
+  ])('rejects %s', (_name, bytes, code) => {
+    expect(() => applyDelta(BASE, Buffer.from(bytes))).toThrow(expect.objectContaining({ code }));
+  });
+
+  it('refuses an absurd declared result before allocating', () => {
+    const delta = Buffer.from([36, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 0x41]);
+    expect(() => applyDelta(BASE, delta, 1 << 20)).toThrow(
+      expect.objectContaining({ code: 'delta_result_too_large' }),
+    );
+  });
+});
+
+describe('createDelta', () => {
+  const next = random(42);
+  const base = randomBytes(20_000, next);
+  const edited = Buffer.concat([
+    base.subarray(0, 5000),
+    Buffer.from('inserted line\n'),
+    base.subarray(5100, 15_000),
+    randomBytes(300, next),
+    base.subarray(15_000),
+  ]);
+
+  it.each([
+    ['an edited file', base, edited],
+    ['an identical file', base, base],
+    ['an empty target', base, Buffer.alloc(0)],
+    ['an empty source', Buffer.alloc(0), edited.subarray(0, 500)],
+    ['a tiny target', base, Buffer.from('x')],
+    ['unrelated data', base, randomBytes(3000, next)],
+    ['repetitive data', Buffer.alloc(100_000, 0x61), Buffer.alloc(150_000, 0x61)],
+    ['a large copy', Buffer.alloc(0x1000020, 1), Buffer.alloc(0x1000010, 1)],
+  ])('round-trips %s', (_name, source, target) => {
+    const delta = diffBuffers(source, target);
+    expect(delta).toBeDefined();
+    expect(applyDelta(source, delta!).equals(target)).toBe(true);
+  });
+
+  it('finds the shared content', () => {
+    expect(diffBuffers(base, edited)!.length).toBeLessThan(600);
+  });
+
+  it('gives up when the delta would exceed the limit', () => {
+    expect(diffBuffers(base, randomBytes(3000, next), 1000)).toBeUndefined();
+  });
+
+  it('reuses one index for many targets', () => {
+    const index = new DeltaIndex(base);
+    for (let cut = 1000; cut < 20_000; cut += 4000) {
+      const target = Buffer.concat([base.subarray(cut), base.subarray(0, cut)]);
+      expect(applyDelta(base, createDelta(index, target)!).equals(target)).toBe(true);
+    }
+  });
+});
