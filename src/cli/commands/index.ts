@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerMigrateCommand } from './migrate.js';
 import { registerServeCommand } from './serve.js';
 
 /**
@@ -6,4 +7,5 @@ import { registerServeCommand } from './serve.js';
  */
 export function registerCommands(program: Command): void {
   registerServeCommand(program);
+  registerMigrateCommand(program);
 }

@@ -1,0 +1,11 @@
+import type { LfsTables } from './lfs/schema.js';
+import type { CoreTables } from './schema.js';
+
+/**
+ * The whole schema as one Kysely type, composed from each area's table interfaces.
+ *
+ * Convention: an area that adds tables (in its own migration, see `migrations/index.ts`) declares
+ * their row types in its own file (e.g. `src/storage/sync/schema.ts` exporting `SyncTables`) and
+ * adds ONE import and ONE `& SyncTables` term below. Nobody edits another area's table file.
+ */
+export type Database = CoreTables & LfsTables;

@@ -1,0 +1,96 @@
+import { sql, type RawBuilder } from 'kysely';
+
+/**
+ * What differs between the three databases, in one place. Code elsewhere asks these flags and
+ * helpers ("does it support RETURNING?", "how many bind parameters fit in a statement?") and never
+ * branches on a database name, so a fourth dialect is one more object here.
+ */
+export interface DialectCapabilities {
+  /** For logs and bench labels only; never branch on it. */
+  readonly label: 'sqlite' | 'postgres' | 'mysql';
+  /** `INSERT … RETURNING` / `UPDATE … RETURNING` exist (PostgreSQL, SQLite ≥ 3.35; not MySQL). */
+  readonly supportsReturning: boolean;
+  /** Bind parameters allowed in one statement (SQLite 32766, PostgreSQL/MySQL 65535). */
+  readonly maxBindParams: number;
+  /**
+   * Largest statement payload we send in one go, in bytes of bound blobs: MariaDB rejects a
+   * packet above `max_allowed_packet` (16 MiB by default), so multi-row inserts are cut by bytes too.
+   */
+  readonly maxStatementBytes: number;
+  /** How "insert unless a row with this key exists" is spelled. */
+  readonly insertIgnore: 'on-conflict-do-nothing' | 'insert-ignore';
+  /** Column types for the migrations. */
+  readonly types: {
+    /** Binary data: BLOB, BYTEA or LONGBLOB. */
+    readonly blob: RawBuilder<unknown>;
+    /** 64-bit auto-increment primary key type; add `autoIncrement()` when `autoIdModifier`. */
+    readonly autoId: RawBuilder<unknown>;
+    readonly autoIdModifier: boolean;
+    /** Unbounded text (not indexable on MySQL: index a `varchar` instead). */
+    readonly text: RawBuilder<unknown>;
+  };
+  /**
+   * Appended to CREATE TABLE. MySQL's default collations compare case-insensitively, which would
+   * make `refs/heads/Main` and `refs/heads/main` one ref; git names are byte strings, so tables use
+   * a binary collation there.
+   */
+  readonly tableOptions: RawBuilder<unknown> | undefined;
+  /** True when the error is a unique-key violation (the portable signal for "someone else won"). */
+  isUniqueViolation(error: unknown): boolean;
+  /** True when the error is a transient lock conflict worth one more attempt (deadlock, busy). */
+  isRetryableConflict(error: unknown): boolean;
+}
+
+function errorField(error: unknown, field: 'code' | 'errno'): unknown {
+  return typeof error === 'object' && error !== null ? (error as Record<string, unknown>)[field] : undefined;
+}
+
+export const SQLITE_CAPABILITIES: DialectCapabilities = {
+  label: 'sqlite',
+  supportsReturning: true,
+  maxBindParams: 32_766,
+  maxStatementBytes: 64 * 1024 * 1024,
+  insertIgnore: 'on-conflict-do-nothing',
+  types: {
+    blob: sql`blob`,
+    // Only the exact type name INTEGER makes the column SQLite's 64-bit rowid alias.
+    autoId: sql`integer`,
+    autoIdModifier: false,
+    text: sql`text`,
+  },
+  tableOptions: undefined,
+  isUniqueViolation: (error) => {
+    const code = errorField(error, 'code');
+    return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  },
+  isRetryableConflict: (error) => {
+    const code = errorField(error, 'code');
+    return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT';
+  },
+};
+
+export const POSTGRES_CAPABILITIES: DialectCapabilities = {
+  label: 'postgres',
+  supportsReturning: true,
+  maxBindParams: 65_535,
+  maxStatementBytes: 64 * 1024 * 1024,
+  insertIgnore: 'on-conflict-do-nothing',
+  types: { blob: sql`bytea`, autoId: sql`bigserial`, autoIdModifier: false, text: sql`text` },
+  tableOptions: undefined,
+  // 23505 unique_violation; 40001 serialization_failure, 40P01 deadlock_detected.
+  isUniqueViolation: (error) => errorField(error, 'code') === '23505',
+  isRetryableConflict: (error) => ['40001', '40P01'].includes(String(errorField(error, 'code'))),
+};
+
+export const MYSQL_CAPABILITIES: DialectCapabilities = {
+  label: 'mysql',
+  supportsReturning: false,
+  maxBindParams: 65_535,
+  maxStatementBytes: 8 * 1024 * 1024,
+  insertIgnore: 'insert-ignore',
+  types: { blob: sql`longblob`, autoId: sql`bigint`, autoIdModifier: true, text: sql`longtext` },
+  tableOptions: sql`character set utf8mb4 collate utf8mb4_bin`,
+  // 1062 ER_DUP_ENTRY; 1213 ER_LOCK_DEADLOCK, 1205 ER_LOCK_WAIT_TIMEOUT.
+  isUniqueViolation: (error) => errorField(error, 'errno') === 1062,
+  isRetryableConflict: (error) => [1213, 1205].includes(Number(errorField(error, 'errno'))),
+};

@@ -1,0 +1,18 @@
+import { coreMigration } from './0001-core.js';
+import { lfsMigration } from './0003-lfs.js';
+import type { MegaMigration } from './migration.js';
+
+/**
+ * Every schema step, in order. Convention for areas that own tables:
+ * - add a file `NNNN-<area>.ts` here exporting a `MegaMigration` (up AND down), using the
+ *   helpers in `migration.ts` (`createTable`, `OBJECT_ID_TYPE`, `TIMESTAMP_TYPE`) and the
+ *   capability types (`caps.types.blob`, `caps.types.text`) so it runs on all three databases;
+ * - append ONE line to `MIGRATIONS` below (names sort in the order they run; never renumber or
+ *   edit a migration that has been committed: add a new one);
+ * - declare the row types in your own file and add them to `src/storage/database.ts`.
+ * Reserved: 0002-sync (sync workers), 0003-lfs (LFS), 0004-monorepo (directory + merge requests).
+ */
+export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly migration: MegaMigration }> = [
+  { name: '0001-core', migration: coreMigration },
+  { name: '0003-lfs', migration: lfsMigration },
+];

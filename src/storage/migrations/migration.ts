@@ -1,0 +1,39 @@
+import type { CreateTableBuilder, Kysely } from 'kysely';
+import type { DialectCapabilities } from '../dialect/capabilities.js';
+
+/**
+ * One schema step. Migrations receive the dialect's capabilities so column types and table
+ * options come from the capability layer, never from a database-name check. Migrations take an
+ * untyped `Kysely<any>` on purpose: they describe the schema of their own moment, not today's.
+ */
+export interface MegaMigration {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  up(db: Kysely<any>, capabilities: DialectCapabilities): Promise<void>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  down(db: Kysely<any>, capabilities: DialectCapabilities): Promise<void>;
+}
+
+/** Git object ids as hex: 40 (SHA-1) or 64 (SHA-256) characters. */
+export const OBJECT_ID_TYPE = 'varchar(64)';
+/** ISO-8601 UTC timestamps as text. */
+export const TIMESTAMP_TYPE = 'varchar(32)';
+
+/**
+ * `CREATE TABLE name (id <auto id> primary key, …)` with the dialect's table options; pass
+ * `withId: false` for tables keyed otherwise.
+ */
+export function createTable(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  db: Kysely<any>,
+  capabilities: DialectCapabilities,
+  name: string,
+  options: { withId?: boolean } = {},
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+): CreateTableBuilder<any, any> {
+  let table = db.schema.createTable(name);
+  if (capabilities.tableOptions) table = table.modifyEnd(capabilities.tableOptions);
+  if (options.withId === false) return table;
+  return table.addColumn('id', capabilities.types.autoId, (column) =>
+    capabilities.types.autoIdModifier ? column.primaryKey().autoIncrement() : column.primaryKey(),
+  );
+}

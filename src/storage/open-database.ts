@@ -1,0 +1,107 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
+import { createPool as createMysqlPool } from 'mysql2';
+import pg from 'pg';
+import type { Database } from './database.js';
+import {
+  MYSQL_CAPABILITIES,
+  POSTGRES_CAPABILITIES,
+  SQLITE_CAPABILITIES,
+  type DialectCapabilities,
+} from './dialect/capabilities.js';
+import { parseDatabaseUrl, redactDatabaseUrl, type DatabaseLocation } from './dialect/database-url.js';
+
+/** An open database: the query builder, what the dialect can do, and how to close it. */
+export interface MegaDatabase {
+  readonly db: Kysely<Database>;
+  readonly capabilities: DialectCapabilities;
+  /** The URL without its password, for logs. */
+  readonly displayUrl: string;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** Connections in the pool (PostgreSQL, MySQL); SQLite has one writer connection. */
+  readonly poolSize?: number;
+  /** How long SQLite waits for another process's write lock before failing, in ms. */
+  readonly busyTimeoutMs?: number;
+}
+
+const DEFAULT_POOL_SIZE = 10;
+const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
+const PG_INT8_OID = 20;
+
+function sqliteDialect(path: string, options: OpenDatabaseOptions): Dialect {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const connection = new BetterSqlite3(path);
+  // WAL lets readers run while one writer commits; NORMAL sync in WAL mode keeps every commit
+  // atomic and the file consistent after a crash (only the last commits may roll back on power loss).
+  connection.pragma('journal_mode = WAL');
+  connection.pragma('synchronous = NORMAL');
+  connection.pragma(`busy_timeout = ${options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
+  connection.pragma('foreign_keys = ON');
+  return new SqliteDialect({ database: connection });
+}
+
+function postgresDialect(url: string, options: OpenDatabaseOptions): Dialect {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? DEFAULT_POOL_SIZE,
+    // BIGINT comes back as a string by default; our ids and sizes stay below 2^53.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === PG_INT8_OID
+          ? (value: string) => Number(value)
+          : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  return new PostgresDialect({ pool });
+}
+
+function mysqlDialect(url: string, options: OpenDatabaseOptions): Dialect {
+  const pool = createMysqlPool({
+    uri: url,
+    connectionLimit: options.poolSize ?? DEFAULT_POOL_SIZE,
+    charset: 'utf8mb4',
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    dateStrings: true,
+  });
+  return new MysqlDialect({ pool });
+}
+
+function dialectFor(
+  location: DatabaseLocation,
+  options: OpenDatabaseOptions,
+): [Dialect, DialectCapabilities] {
+  switch (location.kind) {
+    case 'sqlite':
+      return [sqliteDialect(location.path, options), SQLITE_CAPABILITIES];
+    case 'postgres':
+      return [postgresDialect(location.url, options), POSTGRES_CAPABILITIES];
+    case 'mysql':
+      return [mysqlDialect(location.url, options), MYSQL_CAPABILITIES];
+  }
+}
+
+/**
+ * Opens `sqlite:PATH` (creating the parent directory), `postgres://…` or `mysql://…`. Does not
+ * migrate: call `migrateToLatest` (or use `openStorage`, which does).
+ */
+export function openDatabase(url: string, options: OpenDatabaseOptions = {}): MegaDatabase {
+  const [dialect, capabilities] = dialectFor(parseDatabaseUrl(url), options);
+  const db = new Kysely<Database>({ dialect });
+  let closed = false;
+  return {
+    db,
+    capabilities,
+    displayUrl: redactDatabaseUrl(url),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,225 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Row types of the core tables created by `migrations/0001-core.ts`. Timestamps are ISO-8601 UTC
+ * text (`2026-01-02T03:04:05.678Z`: sorts and compares as text on every database); git's own
+ * times (author/commit time) are integer seconds. Booleans are 0/1 integers because the three
+ * databases return booleans differently. Lists the seed typed `TEXT[]` are JSON text.
+ */
+
+export type RepositoryKind = 'hosted' | 'import' | 'directory';
+export type GitObjectType = 'commit' | 'tree' | 'blob' | 'tag';
+/** Where an object's bytes live: in the row, in a file under the data dir, at a URL (reserved). */
+export type StorageType = 'database' | 'file' | 'remote';
+
+export interface RepositoriesTable {
+  id: Generated<number>;
+  path: string;
+  kind: RepositoryKind;
+  /** Target of the symbolic ref HEAD, e.g. `refs/heads/main`. */
+  head_ref: string;
+  object_format: string;
+  description: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RefsTable {
+  id: Generated<number>;
+  repo_id: number;
+  ref_name: string;
+  ref_git_id: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RawObjectsTable {
+  id: Generated<number>;
+  git_id: string;
+  object_type: GitObjectType;
+  storage_type: StorageType;
+  /** Inflated size of the whole object. */
+  size: number;
+  /** Set when `data` is a delta against this object (git's REF_DELTA base). */
+  delta_base: string | null;
+  delta_depth: number;
+  /** Inflated size of the stored payload: the object body, or the delta. */
+  payload_size: number;
+  /** zlib-deflated payload, exactly as it goes into a pack entry; null when stored elsewhere. */
+  data: Buffer | null;
+  /** File under `<dataDir>/objects/` holding the deflated payload (`storage_type = 'file'`). */
+  path: string | null;
+  url: string | null;
+  created_at: string;
+}
+
+export interface RepositoryObjectsTable {
+  repo_id: number;
+  git_id: string;
+}
+
+export interface CommitTable {
+  id: Generated<number>;
+  git_id: string;
+  tree: string;
+  /** JSON array of parent ids, in order. */
+  pid: string;
+  repo_path: string | null;
+  author: string | null;
+  committer: string | null;
+  content: string | null;
+  author_time: number;
+  commit_time: number;
+  mr_id: string | null;
+  status: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TreeTable {
+  id: Generated<number>;
+  git_id: string;
+  last_commit: string | null;
+  name: string | null;
+  sub_trees: string | null;
+  size: number;
+  repo_path: string | null;
+  full_path: string | null;
+  mr_id: string | null;
+  status: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MegaDirectoryTable {
+  id: Generated<number>;
+  full_path: string;
+  tree_id: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DirCommitTable {
+  id: Generated<number>;
+  git_id: string;
+  tree: string;
+  pid: string;
+  repo_path: string;
+  author: string | null;
+  committer: string | null;
+  content: string | null;
+}
+
+export interface DirTreeTable {
+  id: Generated<number>;
+  git_id: string;
+  last_commit: string;
+  name: string | null;
+  sub_trees: string | null;
+  size: number;
+  repo_path: string;
+  full_path: string;
+}
+
+export interface MergeRequestTable {
+  id: Generated<number>;
+  mr_id: number;
+  mr_msg: string;
+  commit_id: string;
+  mr_date: string;
+  status: string;
+  repo_path: string;
+  source_commit: string | null;
+  target_commit: string | null;
+  author: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PullRequestTable {
+  id: Generated<number>;
+  number: number;
+  title: string;
+  state: string;
+  created_at: string;
+  updated_at: string;
+  closed_at: string | null;
+  merged_at: string | null;
+  merge_commit_sha: string | null;
+  repo_path: string;
+  repo_id: number;
+  sender_name: string;
+  sender_id: number;
+  user_name: string;
+  user_id: number;
+  commits_url: string;
+  patch_url: string;
+  head_label: string;
+  head_ref: string;
+  base_label: string;
+  base_ref: string;
+}
+
+export interface IssueTable {
+  id: Generated<number>;
+  number: number;
+  title: string;
+  sender_name: string;
+  sender_id: number;
+  state: string;
+  created_at: string;
+  updated_at: string;
+  closed_at: string | null;
+  repo_path: string;
+  repo_id: number;
+}
+
+export interface LfsObjectsTable {
+  oid: string;
+  size: number | null;
+  exist: number | null;
+}
+
+export interface LfsLocksTable {
+  id: string;
+  data: string | null;
+}
+
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  email: string | null;
+  is_admin: number;
+  created_at: string;
+}
+
+export interface AccessTokensTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  /** Hex sha256 of the token; the plaintext is shown once and never stored. */
+  token_hash: string;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+}
+
+/** The core tables, by name. */
+export interface CoreTables {
+  repositories: RepositoriesTable;
+  refs: RefsTable;
+  raw_objects: RawObjectsTable;
+  repository_objects: RepositoryObjectsTable;
+  commit: CommitTable;
+  tree: TreeTable;
+  mega_directory: MegaDirectoryTable;
+  dir_commit: DirCommitTable;
+  dir_tree: DirTreeTable;
+  merge_request: MergeRequestTable;
+  pull_request: PullRequestTable;
+  issue: IssueTable;
+  lfs_objects: LfsObjectsTable;
+  lfs_locks: LfsLocksTable;
+  users: UsersTable;
+  access_tokens: AccessTokensTable;
+}
