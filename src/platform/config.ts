@@ -75,6 +75,15 @@ const ConfigSchema = z.object({
       retryIntervalMs: z.coerce.number().int().min(0).default(10_000),
       reconcileIntervalMs: z.coerce.number().int().positive().default(60_000),
       runWorker: z.boolean().default(true),
+      /** HTTP_PROXY / HTTPS_PROXY / NO_PROXY handed to git (curl reads them). */
+      httpProxy: z.string().optional(),
+      httpsProxy: z.string().optional(),
+      noProxy: z.string().optional(),
+      /** GIT_SSL_CAINFO: extra CA bundle git trusts for HTTPS remotes. */
+      sslCaInfo: z.string().optional(),
+      /** Base URL of the Mega server that `mirror_to` pushes into, and the token used to push. */
+      mirrorServerUrl: z.string().optional(),
+      mirrorToken: z.string().optional(),
     })
     .default({
       keepDays: 7,
@@ -118,6 +127,12 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['MEGA_SYNC_RETRY_ATTEMPTS', 'sync.retryAttempts'],
   ['MEGA_SYNC_RETRY_INTERVAL_MS', 'sync.retryIntervalMs'],
   ['MEGA_SYNC_RECONCILE_INTERVAL_MS', 'sync.reconcileIntervalMs'],
+  ['HTTP_PROXY', 'sync.httpProxy'],
+  ['HTTPS_PROXY', 'sync.httpsProxy'],
+  ['NO_PROXY', 'sync.noProxy'],
+  ['GIT_SSL_CAINFO', 'sync.sslCaInfo'],
+  ['MEGA_SYNC_MIRROR_URL', 'sync.mirrorServerUrl'],
+  ['MEGA_SYNC_MIRROR_TOKEN', 'sync.mirrorToken'],
 ];
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

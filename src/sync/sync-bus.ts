@@ -1,0 +1,96 @@
+import { EventEmitter } from 'node:events';
+import { Redis } from 'ioredis';
+import type { Logger } from '../platform/logger.js';
+import { parseSyncMessage, serializeSyncMessage, type SyncMessage } from './sync-message.js';
+
+/**
+ * Broadcast of sync messages: every subscribed worker receives every message (seed §7.1: each
+ * worker keeps its own copy). Delivery is best effort — Redis Pub/Sub drops messages for a worker
+ * that is down — which is why requests are also stored and workers reconcile against the database.
+ */
+export interface SyncBus {
+  publish(message: SyncMessage): Promise<void>;
+  /** Resolves once the subscription is active; the returned function unsubscribes. */
+  subscribe(handler: (message: SyncMessage) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/**
+ * Redis channel names. One channel carries both actions; `prefix` lets several installations share
+ * one Redis (`mega:sync:jobs` by default).
+ */
+export function syncChannels(prefix = 'mega') {
+  return { jobs: `${prefix}:sync:jobs` } as const;
+}
+
+/** In-process bus for the embedded default (no Redis): `mega serve` and its own worker. */
+export class MemorySyncBus implements SyncBus {
+  private readonly emitter = new EventEmitter();
+
+  async publish(message: SyncMessage): Promise<void> {
+    // Serialize and parse like the Redis bus does, so both enforce the same schema.
+    const text = serializeSyncMessage(message);
+    this.emitter.emit('message', parseSyncMessage(text));
+  }
+
+  async subscribe(handler: (message: SyncMessage) => void): Promise<() => Promise<void>> {
+    this.emitter.on('message', handler);
+    return async () => {
+      this.emitter.off('message', handler);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.emitter.removeAllListeners();
+  }
+}
+
+/** Redis Pub/Sub: one connection publishes, a second (subscriber mode) is opened on demand. */
+export class RedisSyncBus implements SyncBus {
+  private readonly publisher: Redis;
+  private readonly subscribers: Redis[] = [];
+  private readonly channel: string;
+
+  constructor(
+    private readonly url: string,
+    private readonly logger: Logger,
+    prefix?: string,
+  ) {
+    this.channel = syncChannels(prefix).jobs;
+    this.publisher = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  }
+
+  async publish(message: SyncMessage): Promise<void> {
+    if (this.publisher.status === 'wait') await this.publisher.connect();
+    await this.publisher.publish(this.channel, serializeSyncMessage(message));
+  }
+
+  async subscribe(handler: (message: SyncMessage) => void): Promise<() => Promise<void>> {
+    const subscriber = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: null });
+    this.subscribers.push(subscriber);
+    subscriber.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'sync bus connection error'));
+    subscriber.on('message', (channel: string, text: string) => {
+      if (channel !== this.channel) return;
+      try {
+        handler(parseSyncMessage(text));
+      } catch (error) {
+        this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'ignoring malformed sync message');
+      }
+    });
+    await subscriber.connect();
+    await subscriber.subscribe(this.channel);
+    return async () => {
+      await subscriber.unsubscribe(this.channel);
+      subscriber.disconnect();
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const subscriber of this.subscribers.splice(0)) subscriber.disconnect();
+    this.publisher.disconnect();
+  }
+}
+
+export function createSyncBus(options: { redisUrl?: string; logger: Logger; prefix?: string }): SyncBus {
+  return options.redisUrl ? new RedisSyncBus(options.redisUrl, options.logger, options.prefix) : new MemorySyncBus();
+}
