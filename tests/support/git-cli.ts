@@ -61,6 +61,10 @@ export function git(args: readonly string[], options: GitOptions = {}): Promise<
         resolve(result);
       }
     });
+    // git may exit before reading its (empty) stdin; that EPIPE is not a failure of the command.
+    child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') reject(error);
+    });
     child.stdin.end(options.input ?? '');
   });
 }

@@ -8,6 +8,8 @@
 
 /** Edit distance beyond which the diff gives up on a minimal script (memory is O(D²)). */
 export const MAX_EDIT_DISTANCE = 2000;
+/** Bound on (N+M)·D, the work of the search, so a 1 MB file against an unrelated one stays fast. */
+export const MAX_DIFF_WORK = 50_000_000;
 /** Unchanged lines shown around each change (git's default `-U3`). */
 export const DEFAULT_CONTEXT_LINES = 3;
 
@@ -61,7 +63,7 @@ function myersMiddle(x: Int32Array, y: Int32Array, xLo: number, xHi: number, yLo
   const n = xHi - xLo;
   const m = yHi - yLo;
   const max = n + m;
-  const limit = Math.min(max, MAX_EDIT_DISTANCE);
+  const limit = Math.min(max, MAX_EDIT_DISTANCE, Math.floor(MAX_DIFF_WORK / Math.max(1, max)));
   const offset = max + 1;
   const v = new Int32Array(2 * max + 3);
   const trace: Int32Array[] = [];

@@ -1,0 +1,108 @@
+import type { Commit } from '../../git/commit.js';
+import type { ObjectId } from '../../git/object-id.js';
+import { parseIdent, type Ident } from '../../git/ident.js';
+import type { ObjectReader } from './object-reader.js';
+import { idAtPath } from './tree-path.js';
+
+/** Largest page of a commit log. */
+export const MAX_LOG_PAGE_SIZE = 100;
+/** Commits skipped by paging at most; deeper history is reached from an older commit id. */
+export const MAX_LOG_OFFSET = 100_000;
+
+export interface PersonInfo {
+  readonly name: string;
+  readonly email: string;
+  /** Seconds since the epoch. */
+  readonly timestamp: number;
+  readonly timezone: string;
+}
+
+export interface CommitInfo {
+  readonly id: ObjectId;
+  readonly tree: ObjectId;
+  readonly parents: readonly ObjectId[];
+  readonly author: PersonInfo;
+  readonly committer: PersonInfo;
+  /** First line of the message. */
+  readonly title: string;
+  readonly message: string;
+}
+
+function person(text: string): PersonInfo {
+  try {
+    const ident: Ident = parseIdent(text);
+    return { name: ident.name, email: ident.email, timestamp: ident.timestamp, timezone: ident.timezone };
+  } catch {
+    // Old or foreign commits can carry malformed idents; show the raw text rather than fail the page.
+    return { name: text, email: '', timestamp: 0, timezone: '+0000' };
+  }
+}
+
+export function commitInfo(id: ObjectId, commit: Commit): CommitInfo {
+  return {
+    id,
+    tree: commit.tree,
+    parents: commit.parents,
+    author: person(commit.author),
+    committer: person(commit.committer),
+    title: commit.message.split('\n', 1)[0] ?? '',
+    message: commit.message,
+  };
+}
+
+export interface LogPage {
+  readonly commits: readonly CommitInfo[];
+  /** True when more commits follow this page. */
+  readonly hasMore: boolean;
+}
+
+/**
+ * Commits reachable from `start`, newest committer date first (git log's default order), skipping
+ * `offset` and returning up to `limit`. With `path`, only commits that changed it, following the
+ * first parent that kept it unchanged through merges (git's default history simplification).
+ */
+export async function walkLog(
+  reader: ObjectReader,
+  start: ObjectId,
+  options: { offset: number; limit: number; path: readonly string[] },
+): Promise<LogPage> {
+  const queue: Array<{ id: ObjectId; commit: Commit; time: number }> = [];
+  const seen = new Set<ObjectId>();
+  const push = async (id: ObjectId) => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    const commit = await reader.commit(id);
+    queue.push({ id, commit, time: person(commit.committer).timestamp });
+  };
+  await push(start);
+  const out: CommitInfo[] = [];
+  let skipped = 0;
+  while (queue.length > 0) {
+    queue.sort((a, b) => a.time - b.time);
+    const next = queue.pop()!;
+    const { include, follow } = await selectParents(reader, next.commit, options.path);
+    for (const parent of follow) await push(parent);
+    if (!include) continue;
+    if (skipped < options.offset) {
+      skipped++;
+      continue;
+    }
+    if (out.length === options.limit) return { commits: out, hasMore: true };
+    out.push(commitInfo(next.id, next.commit));
+  }
+  return { commits: out, hasMore: false };
+}
+
+async function selectParents(
+  reader: ObjectReader,
+  commit: Commit,
+  path: readonly string[],
+): Promise<{ include: boolean; follow: readonly ObjectId[] }> {
+  if (path.length === 0) return { include: true, follow: commit.parents };
+  const mine = await idAtPath(reader, commit.tree, path);
+  for (const parent of commit.parents) {
+    const theirs = await idAtPath(reader, (await reader.commit(parent)).tree, path);
+    if (theirs === mine) return { include: false, follow: [parent] };
+  }
+  return { include: mine !== undefined || commit.parents.length > 0, follow: commit.parents };
+}

@@ -1,0 +1,196 @@
+import type { ObjectId } from '../../git/object-id.js';
+import { entryKind, type EntryKind } from '../../git/tree.js';
+import { invalid } from '../../platform/errors.js';
+import type { RefSnapshot, ServedRepository } from '../served-repository.js';
+import {
+  commitInfo,
+  MAX_LOG_OFFSET,
+  MAX_LOG_PAGE_SIZE,
+  walkLog,
+  type CommitInfo,
+  type LogPage,
+} from './commit-log.js';
+import { ObjectReader } from './object-reader.js';
+import { defaultBranch, resolveCommit } from './revision.js';
+import { diffFiles, diffTrees, isBinary, type TreeDiff } from './tree-diff.js';
+import { resolveTreePath, splitTreePath } from './tree-path.js';
+
+/** Blob content returned inline (as text) at most; bigger files are served raw only. */
+export const MAX_INLINE_BLOB_BYTES = 5 * 1024 * 1024;
+
+export interface RefInfo {
+  readonly name: string;
+  readonly kind: 'branch' | 'tag' | 'other';
+  /** Name without `refs/heads/` or `refs/tags/`. */
+  readonly shortName: string;
+  readonly target: ObjectId;
+  readonly peeled?: ObjectId;
+}
+
+export interface RefList {
+  readonly defaultBranch?: string;
+  readonly refs: readonly RefInfo[];
+}
+
+export interface TreeItem {
+  readonly name: string;
+  readonly path: string;
+  readonly kind: EntryKind;
+  readonly mode: string;
+  readonly id: ObjectId;
+}
+
+export interface TreeListing {
+  readonly commit: ObjectId;
+  readonly path: string;
+  readonly id: ObjectId;
+  /** Directories first, then files, each by name (what people expect in a file browser). */
+  readonly entries: readonly TreeItem[];
+}
+
+export interface BlobView {
+  readonly commit: ObjectId;
+  readonly path: string;
+  readonly id: ObjectId;
+  readonly mode: string;
+  readonly kind: EntryKind;
+  readonly size: number;
+  readonly binary: boolean;
+  /** Raw bytes; callers decide whether to inline them as text. */
+  readonly content: Buffer;
+}
+
+export interface CommitDetail extends CommitInfo {
+  readonly diff: TreeDiff;
+}
+
+export interface CompareResult {
+  readonly from: ObjectId;
+  readonly to: ObjectId;
+  readonly diff: TreeDiff;
+}
+
+export type BrowsableRepository = Pick<ServedRepository, 'path' | 'listRefs' | 'objects'>;
+
+export interface LogQuery {
+  readonly revision: string;
+  readonly path?: string;
+  readonly offset?: number;
+  readonly limit?: number;
+}
+
+/**
+ * Read-only views of one repository for the REST API and the web UI: refs, paged history, trees
+ * and blobs at any revision, commit detail and the diff between two commits. Works over any
+ * `ServedRepository` (stored or synthetic directory views) through its `ObjectSource`.
+ */
+export class RepositoryBrowser {
+  private readonly reader: ObjectReader;
+  private snapshot?: Promise<RefSnapshot>;
+
+  constructor(private readonly repository: BrowsableRepository) {
+    this.reader = new ObjectReader(repository.objects);
+  }
+
+  private refsSnapshot(): Promise<RefSnapshot> {
+    this.snapshot ??= this.repository.listRefs();
+    return this.snapshot;
+  }
+
+  async refs(): Promise<RefList> {
+    const snapshot = await this.refsSnapshot();
+    const head = defaultBranch(snapshot);
+    return {
+      ...(head ? { defaultBranch: head.replace(/^refs\/heads\//, '') } : {}),
+      refs: snapshot.refs.map((ref) => ({
+        name: ref.name,
+        kind: ref.name.startsWith('refs/heads/')
+          ? 'branch'
+          : ref.name.startsWith('refs/tags/')
+            ? 'tag'
+            : 'other',
+        shortName: ref.name.replace(/^refs\/(heads|tags)\//, ''),
+        target: ref.target,
+        ...(ref.peeled ? { peeled: ref.peeled } : {}),
+      })),
+    };
+  }
+
+  async resolve(revision: string): Promise<ObjectId> {
+    return resolveCommit(revision, await this.refsSnapshot(), this.reader);
+  }
+
+  async log(query: LogQuery): Promise<LogPage> {
+    const offset = query.offset ?? 0;
+    const limit = query.limit ?? 30;
+    if (!Number.isInteger(offset) || offset < 0 || offset > MAX_LOG_OFFSET) {
+      throw invalid('paging_invalid', 'offset out of range', { max: MAX_LOG_OFFSET });
+    }
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LOG_PAGE_SIZE) {
+      throw invalid('paging_invalid', 'page size out of range', { max: MAX_LOG_PAGE_SIZE });
+    }
+    const start = await this.resolve(query.revision);
+    return walkLog(this.reader, start, { offset, limit, path: splitTreePath(query.path ?? '') });
+  }
+
+  async commit(revision: string): Promise<CommitDetail> {
+    const id = await this.resolve(revision);
+    const commit = await this.reader.commit(id);
+    const parent = commit.parents[0];
+    const parentTree = parent ? (await this.reader.commit(parent)).tree : undefined;
+    const changes = await diffTrees(this.reader, parentTree, commit.tree);
+    return { ...commitInfo(id, commit), diff: await diffFiles(this.reader, changes) };
+  }
+
+  async compare(fromRevision: string, toRevision: string): Promise<CompareResult> {
+    const from = await this.resolve(fromRevision);
+    const to = await this.resolve(toRevision);
+    const [fromCommit, toCommit] = [await this.reader.commit(from), await this.reader.commit(to)];
+    const changes = await diffTrees(this.reader, fromCommit.tree, toCommit.tree);
+    return { from, to, diff: await diffFiles(this.reader, changes) };
+  }
+
+  async tree(revision: string, path: string): Promise<TreeListing> {
+    const commitId = await this.resolve(revision);
+    const root = (await this.reader.commit(commitId)).tree;
+    const target = await resolveTreePath(this.reader, root, splitTreePath(path));
+    if (target.kind !== 'tree')
+      throw invalid('path_not_tree', 'path is not a directory', { path: target.path });
+    const prefix = target.path === '' ? '' : `${target.path}/`;
+    const entries = (await this.reader.tree(target.id)).map((entry) => ({
+      name: entry.name,
+      path: `${prefix}${entry.name}`,
+      kind: entryKind(entry.mode),
+      mode: entry.mode,
+      id: entry.id,
+    }));
+    entries.sort(
+      (a, b) => Number(b.kind === 'tree') - Number(a.kind === 'tree') || compareNames(a.name, b.name),
+    );
+    return { commit: commitId, path: target.path, id: target.id, entries };
+  }
+
+  async blob(revision: string, path: string): Promise<BlobView> {
+    const commitId = await this.resolve(revision);
+    const root = (await this.reader.commit(commitId)).tree;
+    const target = await resolveTreePath(this.reader, root, splitTreePath(path));
+    if (target.kind === 'tree' || target.kind === 'gitlink') {
+      throw invalid('path_not_file', 'path is not a file', { path: target.path });
+    }
+    const content = await this.reader.readTyped(target.id, 'blob');
+    return {
+      commit: commitId,
+      path: target.path,
+      id: target.id,
+      mode: target.mode,
+      kind: target.kind,
+      size: content.length,
+      binary: isBinary(content),
+      content,
+    };
+  }
+}
+
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,39 @@
+import { git } from '../../../../tests/support/git-cli.js';
+import type { ObjectId } from '../../../git/object-id.js';
+import type { AdvertisedRef, GitObjectType, ObjectSource, RefSnapshot } from '../../served-repository.js';
+import type { BrowsableRepository } from '../repository-browser.js';
+
+/**
+ * A `BrowsableRepository` read out of a real git repository made by the git CLI (for tests):
+ * every object via `cat-file --batch-all-objects`, every ref via `for-each-ref`.
+ */
+export async function loadGitRepository(dir: string): Promise<BrowsableRepository> {
+  const objects = new Map<string, { type: GitObjectType; content: Buffer }>();
+  const batch = (await git(['cat-file', '--batch-all-objects', '--batch'], { cwd: dir })).stdout;
+  let pos = 0;
+  while (pos < batch.length) {
+    const eol = batch.indexOf(0x0a, pos);
+    const [id, type, size] = batch.toString('latin1', pos, eol).split(' ');
+    const start = eol + 1;
+    const end = start + Number(size);
+    objects.set(id!, { type: type as GitObjectType, content: Buffer.from(batch.subarray(start, end)) });
+    pos = end + 1;
+  }
+  const refsText = (await git(['for-each-ref', '--format=%(objectname) %(refname)'], { cwd: dir })).stdout;
+  const refs: AdvertisedRef[] = refsText
+    .toString('utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [target, name] = line.split(' ');
+      return { name: name!, target: target as ObjectId };
+    });
+  const head = (await git(['symbolic-ref', 'HEAD'], { cwd: dir })).stdout.toString('utf8').trim();
+  const source: ObjectSource = {
+    hasObjects: async (ids) => new Set(ids.filter((id) => objects.has(id))),
+    readObject: async (id) => objects.get(id),
+    readCommit: async () => undefined,
+  };
+  const snapshot: RefSnapshot = { refs, headTarget: head };
+  return { path: '/test', listRefs: async () => snapshot, objects: source };
+}
