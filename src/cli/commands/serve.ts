@@ -76,7 +76,11 @@ async function serve(options: ServeOptions): Promise<void> {
 
 interface Runtime {
   readonly database: unknown;
-  readonly web: { authenticate: TokenAuthenticator; repositories: RepositoryResolver; isReady?: () => Promise<boolean> };
+  readonly web: {
+    authenticate: TokenAuthenticator;
+    repositories: RepositoryResolver;
+    isReady?: () => Promise<boolean>;
+  };
   readonly close: () => Promise<void>;
 }
 

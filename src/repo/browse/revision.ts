@@ -23,7 +23,6 @@ export function checkRevision(revision: string): string {
     revision.includes('..') ||
     revision.includes('//') ||
     revision.includes('@{') ||
-     
     /[\u0000-\u0020\u007f~^:?*[\\]/.test(revision);
   if (bad) throw invalid('revision_invalid', 'invalid revision', { revision: revision.slice(0, 80) });
   return revision;

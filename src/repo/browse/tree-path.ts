@@ -19,7 +19,6 @@ export function splitTreePath(path: string): string[] {
   if (trimmed === '') return [];
   const segments = trimmed.split('/');
   for (const segment of segments) {
-     
     if (segment === '' || segment === '.' || segment === '..' || /[\u0000-\u001f\u007f]/.test(segment)) {
       throw invalid('path_invalid', 'invalid path', { path: path.slice(0, 200) });
     }
