@@ -1,5 +1,6 @@
 import type { LfsTables } from './lfs/schema.js';
 import type { CoreTables } from './schema.js';
+import type { SyncTables } from './sync/schema.js';
 
 /**
  * The whole schema as one Kysely type, composed from each area's table interfaces.
@@ -8,4 +9,4 @@ import type { CoreTables } from './schema.js';
  * their row types in its own file (e.g. `src/storage/sync/schema.ts` exporting `SyncTables`) and
  * adds ONE import and ONE `& SyncTables` term below. Nobody edits another area's table file.
  */
-export type Database = CoreTables & LfsTables;
+export type Database = CoreTables & LfsTables & SyncTables;

@@ -17,18 +17,24 @@ const RANDOM_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
 /** `worker-{hostname}-{first 8 of a uuid}`; the hostname is reduced to safe characters. */
 export function newWorkerId(host = hostname()): string {
-  const safeHost = host.replace(/[^A-Za-z0-9.-]/g, '-').replace(/^\.+/, '').slice(0, 64) || 'host';
+  const safeHost =
+    host
+      .replace(/[^A-Za-z0-9.-]/g, '-')
+      .replace(/^\.+/, '')
+      .slice(0, 64) || 'host';
   return `worker-${safeHost}-${randomUUID().slice(0, 8)}`;
 }
 
 export function assertWorkerId(workerId: string): string {
-  if (!WORKER_ID.test(workerId)) throw invalid('worker_id_invalid', 'worker id must look like worker-{host}-{8 hex}');
+  if (!WORKER_ID.test(workerId))
+    throw invalid('worker_id_invalid', 'worker id must look like worker-{host}-{8 hex}');
   return workerId;
 }
 
 /** A database id used as a path segment: a positive safe integer, nothing else. */
 export function assertPathId(value: number, what: string): string {
-  if (!Number.isSafeInteger(value) || value <= 0) throw invalid('path_id_invalid', `${what} must be a positive integer`);
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw invalid('path_id_invalid', `${what} must be a positive integer`);
   return String(value);
 }
 
@@ -61,7 +67,13 @@ export class CopyLayout {
   }
 
   cacheDir(workerId: string, tenantId: number, repoId: number): string {
-    return within(this.baseDir, '.cache', assertWorkerId(workerId), assertPathId(tenantId, 'tenant id'), `${assertPathId(repoId, 'repository id')}.git`);
+    return within(
+      this.baseDir,
+      '.cache',
+      assertWorkerId(workerId),
+      assertPathId(tenantId, 'tenant id'),
+      `${assertPathId(repoId, 'repository id')}.git`,
+    );
   }
 
   /** Every cache of a repository on this disk, whatever worker made it. */

@@ -87,7 +87,9 @@ async function prepareSsh(
       const key = credential.secret.endsWith('\n') ? credential.secret : `${credential.secret}\n`;
       await writeFile(keyFile, key, { mode: 0o600 });
       sshOptions.unshift(`-i ${keyFile}`);
-      secrets.push(...credential.secret.split('\n').filter((line) => line.length > 16 && !line.startsWith('-----')));
+      secrets.push(
+        ...credential.secret.split('\n').filter((line) => line.length > 16 && !line.startsWith('-----')),
+      );
     } else {
       sshOptions.unshift('-o IdentityFile=none');
     }

@@ -67,7 +67,10 @@ const PASS_THROUGH_LOWERCASE = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY'];
 /** Refuses a user-supplied value that git could read as an option or that could split a line. */
 export function assertSafeValue(value: string, what: string): string {
   if (value.length === 0 || value.startsWith('-') || /[\0\r\n]/.test(value)) {
-    throw invalid('git_argument_unsafe', `${what} must not be empty, start with "-" or contain control characters`);
+    throw invalid(
+      'git_argument_unsafe',
+      `${what} must not be empty, start with "-" or contain control characters`,
+    );
   }
   return value;
 }
@@ -105,19 +108,33 @@ export class GitRunner {
    * Runs `git <fixed…> -- <values…>`. `fixed` is trusted (our own options); every element of
    * `values` is checked by `assertSafeValue`. Never throws for a non-zero exit: see `runChecked`.
    */
-  run(fixed: readonly string[], values: readonly string[], options: GitRunOptions = {}): Promise<GitRunResult> {
+  run(
+    fixed: readonly string[],
+    values: readonly string[],
+    options: GitRunOptions = {},
+  ): Promise<GitRunResult> {
     for (const value of values) assertSafeValue(value, 'git argument');
     const argv = values.length > 0 ? [...fixed, '--', ...values] : [...fixed];
     const auth = options.auth ?? NO_AUTH;
     const redactor = new Redactor(auth.secrets);
-    const env = { ...this.baseEnv, ...options.env, ...auth.env, ...configEnv([['credential.helper', ''], ...(options.config ?? []), ...auth.config]) };
+    const env = {
+      ...this.baseEnv,
+      ...options.env,
+      ...auth.env,
+      ...configEnv([['credential.helper', ''], ...(options.config ?? []), ...auth.config]),
+    };
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
     const maxStderr = this.options.maxStderrBytes ?? DEFAULT_MAX_STDERR;
     const maxStdout = this.options.maxStdoutBytes ?? DEFAULT_MAX_STDOUT;
     const started = performance.now();
     return new Promise((resolve, reject) => {
       // detached: the child leads a new process group, so one kill(-pid) reaches its helpers too.
-      const child = spawn(this.gitPath, argv, { cwd: options.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(this.gitPath, argv, {
+        cwd: options.cwd,
+        env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const out = new CappedBuffer(maxStdout, 'head');
       const err = new CappedBuffer(maxStderr * 2, 'tail');
       let timedOut = false;
@@ -145,7 +162,11 @@ export class GitRunner {
       child.once('error', (error) => {
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
-        reject(new MegaError('internal', 'git_spawn_failed', 'cannot start git', { cause: redactor.redact(String(error)) }));
+        reject(
+          new MegaError('internal', 'git_spawn_failed', 'cannot start git', {
+            cause: redactor.redact(String(error)),
+          }),
+        );
       });
       child.once('close', (exitCode) => {
         clearTimeout(timer);
@@ -165,7 +186,11 @@ export class GitRunner {
   }
 
   /** Like `run`, but a non-zero exit, a timeout or an abort throws a classified `GitCommandError`. */
-  async runChecked(fixed: readonly string[], values: readonly string[], options: GitRunOptions = {}): Promise<GitRunResult> {
+  async runChecked(
+    fixed: readonly string[],
+    values: readonly string[],
+    options: GitRunOptions = {},
+  ): Promise<GitRunResult> {
     const result = await this.run(fixed, values, options);
     if (result.exitCode === 0 && !result.timedOut && !result.aborted) return result;
     throw commandError(fixed[0] ?? 'git', result);
@@ -174,9 +199,23 @@ export class GitRunner {
 
 export function commandError(subcommand: string, result: GitRunResult): GitCommandError {
   const errorClass = classifyGitFailure(result.stderr, { timedOut: result.timedOut });
-  const lastLine = result.stderr.trim().split('\n').filter((line) => line.trim() !== '').pop() ?? '';
-  const reason = result.timedOut ? 'timed out' : result.aborted ? 'was cancelled' : `failed (exit ${result.exitCode ?? 'signal'})`;
-  return new GitCommandError(errorClass, `git ${subcommand} ${reason}${lastLine ? `: ${lastLine}` : ''}`, result.stderr, result.exitCode);
+  const lastLine =
+    result.stderr
+      .trim()
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .pop() ?? '';
+  const reason = result.timedOut
+    ? 'timed out'
+    : result.aborted
+      ? 'was cancelled'
+      : `failed (exit ${result.exitCode ?? 'signal'})`;
+  return new GitCommandError(
+    errorClass,
+    `git ${subcommand} ${reason}${lastLine ? `: ${lastLine}` : ''}`,
+    result.stderr,
+    result.exitCode,
+  );
 }
 
 /** git-config(1) ENVIRONMENT: GIT_CONFIG_COUNT / GIT_CONFIG_KEY_<n> / GIT_CONFIG_VALUE_<n>. */

@@ -20,7 +20,9 @@ export class Redactor {
       variants.add(Buffer.from(secret, 'utf8').toString('base64'));
     }
     // Longest first, so a secret containing another is replaced whole.
-    this.needles = [...variants].filter((v) => v.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+    this.needles = [...variants]
+      .filter((v) => v.length >= MIN_SECRET_LENGTH)
+      .sort((a, b) => b.length - a.length);
   }
 
   static none(): Redactor {

@@ -30,7 +30,10 @@ export function parseRemoteUrl(url: string): RemoteUrl {
     throw invalid('remote_url_invalid', 'remote url is not a url');
   }
   if (parsed.password !== '' || (parsed.username !== '' && parsed.protocol !== 'ssh:')) {
-    throw invalid('remote_url_has_credentials', 'credentials do not belong in the url: store a credential instead');
+    throw invalid(
+      'remote_url_has_credentials',
+      'credentials do not belong in the url: store a credential instead',
+    );
   }
   const port = parsed.port === '' ? null : Number(parsed.port);
   const host = parsed.hostname.replace(/^\[|\]$/g, '');

@@ -28,13 +28,23 @@ export class SecretBox {
     const cipher = createCipheriv('aes-256-gcm', this.key, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(Buffer.from(associatedData, 'utf8'));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [VERSION, iv, cipher.getAuthTag(), body].map((part) => (typeof part === 'string' ? part : part.toString('base64url'))).join('.');
+    return [VERSION, iv, cipher.getAuthTag(), body]
+      .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
+      .join('.');
   }
 
   open(sealed: string, associatedData: string): string {
     const parts = sealed.split('.');
-    const [version, iv, tag, body] = parts.map((part, i) => (i === 0 ? Buffer.from(part) : Buffer.from(part, 'base64url')));
-    if (parts.length !== 4 || version?.toString() !== VERSION || iv?.length !== IV_BYTES || tag?.length !== TAG_BYTES || !body) {
+    const [version, iv, tag, body] = parts.map((part, i) =>
+      i === 0 ? Buffer.from(part) : Buffer.from(part, 'base64url'),
+    );
+    if (
+      parts.length !== 4 ||
+      version?.toString() !== VERSION ||
+      iv?.length !== IV_BYTES ||
+      tag?.length !== TAG_BYTES ||
+      !body
+    ) {
       throw new MegaError('internal', 'secret_malformed', 'stored secret is malformed');
     }
     try {
@@ -44,7 +54,11 @@ export class SecretBox {
       return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
     } catch {
       // GCM says only "unable to authenticate": wrong key, tampered data or another row's secret.
-      throw new MegaError('internal', 'secret_undecryptable', 'stored secret cannot be decrypted (wrong key or tampered)');
+      throw new MegaError(
+        'internal',
+        'secret_undecryptable',
+        'stored secret cannot be decrypted (wrong key or tampered)',
+      );
     }
   }
 }
@@ -52,8 +66,11 @@ export class SecretBox {
 /** Parses MEGA_SECRET_KEY: 64 hex digits or base64 of 32 bytes. */
 export function parseSecretKey(text: string): Buffer {
   const trimmed = text.trim();
-  const key = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
-  if (key.length !== KEY_BYTES) throw invalid('secret_key_invalid', 'MEGA_SECRET_KEY must be 32 bytes as hex or base64');
+  const key = /^[0-9a-fA-F]{64}$/.test(trimmed)
+    ? Buffer.from(trimmed, 'hex')
+    : Buffer.from(trimmed, 'base64');
+  if (key.length !== KEY_BYTES)
+    throw invalid('secret_key_invalid', 'MEGA_SECRET_KEY must be 32 bytes as hex or base64');
   return key;
 }
 
@@ -61,7 +78,11 @@ export function parseSecretKey(text: string): Buffer {
  * The configured key, or for the embedded default `<dataDir>/secret.key` (created with mode 0600
  * on first use; `onGenerated` is told the path, never the key).
  */
-export function loadSecretKey(options: { secretKey?: string; dataDir: string; onGenerated?: (path: string) => void }): Buffer {
+export function loadSecretKey(options: {
+  secretKey?: string;
+  dataDir: string;
+  onGenerated?: (path: string) => void;
+}): Buffer {
   if (options.secretKey) return parseSecretKey(options.secretKey);
   const path = join(options.dataDir, SECRET_KEY_FILE);
   if (existsSync(path)) return parseSecretKey(readFileSync(path, 'utf8'));

@@ -68,13 +68,18 @@ export class RedisSyncBus implements SyncBus {
   async subscribe(handler: (message: SyncMessage) => void): Promise<() => Promise<void>> {
     const subscriber = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: null });
     this.subscribers.push(subscriber);
-    subscriber.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'sync bus connection error'));
+    subscriber.on('error', (error: Error) =>
+      this.logger.warn({ err: error.message }, 'sync bus connection error'),
+    );
     subscriber.on('message', (channel: string, text: string) => {
       if (channel !== this.channel) return;
       try {
         handler(parseSyncMessage(text));
       } catch (error) {
-        this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'ignoring malformed sync message');
+        this.logger.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'ignoring malformed sync message',
+        );
       }
     });
     await subscriber.connect();
@@ -92,5 +97,7 @@ export class RedisSyncBus implements SyncBus {
 }
 
 export function createSyncBus(options: { redisUrl?: string; logger: Logger; prefix?: string }): SyncBus {
-  return options.redisUrl ? new RedisSyncBus(options.redisUrl, options.logger, options.prefix) : new MemorySyncBus();
+  return options.redisUrl
+    ? new RedisSyncBus(options.redisUrl, options.logger, options.prefix)
+    : new MemorySyncBus();
 }

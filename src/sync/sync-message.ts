@@ -24,7 +24,11 @@ export const SyncMessageSchema = z
       .object({
         id,
         name: z.string().min(1).max(255),
-        url: z.string().min(1).max(2048).refine(isCredentialFreeUrl, { message: 'url must be a supported url without credentials' }),
+        url: z
+          .string()
+          .min(1)
+          .max(2048)
+          .refine(isCredentialFreeUrl, { message: 'url must be a supported url without credentials' }),
         branch: z.string().min(1).max(255),
         is_public: z.boolean(),
         credential_id: id.nullable(),
@@ -33,7 +37,9 @@ export const SyncMessageSchema = z
     operator_id: id.nullable(),
   })
   .strict()
-  .refine((message) => message.repository.id === message.repository_id, { message: 'repository.id must equal repository_id' });
+  .refine((message) => message.repository.id === message.repository_id, {
+    message: 'repository.id must equal repository_id',
+  });
 
 function isCredentialFreeUrl(url: string): boolean {
   try {
@@ -50,7 +56,8 @@ export type SyncMessage = z.infer<typeof SyncMessageSchema>;
 export const MAX_MESSAGE_BYTES = 16 * 1024;
 
 export function parseSyncMessage(text: string): SyncMessage {
-  if (Buffer.byteLength(text, 'utf8') > MAX_MESSAGE_BYTES) throw invalid('sync_message_too_large', 'sync message too large');
+  if (Buffer.byteLength(text, 'utf8') > MAX_MESSAGE_BYTES)
+    throw invalid('sync_message_too_large', 'sync message too large');
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -1,4 +1,5 @@
 import { coreMigration } from './0001-core.js';
+import { syncMigration } from './0002-sync.js';
 import { lfsMigration } from './0003-lfs.js';
 import type { MegaMigration } from './migration.js';
 
@@ -14,5 +15,6 @@ import type { MegaMigration } from './migration.js';
  */
 export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly migration: MegaMigration }> = [
   { name: '0001-core', migration: coreMigration },
+  { name: '0002-sync', migration: syncMigration },
   { name: '0003-lfs', migration: lfsMigration },
 ];
