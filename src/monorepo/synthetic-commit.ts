@@ -1,0 +1,54 @@
+import { serializeCommit, type Commit } from '../git/commit.js';
+import type { ObjectId } from '../git/object-id.js';
+
+/**
+ * Synthetic commits of directory views (SPEC §6). Their ids must be the same on every server and
+ * at every request for the same inputs, so nothing here reads a clock or a random source: the
+ * identity and time come from the source commit (a repository view keeps its head's author,
+ * committer and message) or from the newest source commit (an expanded directory view).
+ *
+ * History design: a view path has a chain of synthetic commits, recorded in `mega_view_commit`.
+ * The first commit of a path has no parent ("1 commit", seed §4). When the view's tree changes,
+ * the next commit has the previous chain tip as its only parent, so a client that cloned or
+ * pulled earlier fast-forwards (`git pull` works) and fetches only what changed. Two servers
+ * computing the same step produce byte-identical commits; the chain table's unique
+ * (view path, parent) key makes a race with different results retry on the winner's tip.
+ */
+export const MEGA_IDENT_NAME = 'Mega';
+export const MEGA_IDENT_EMAIL = 'mega@mega.local';
+
+export interface ViewCommitInput {
+  readonly tree: ObjectId;
+  readonly parent?: ObjectId;
+  readonly author: string;
+  readonly committer: string;
+  readonly message: string;
+}
+
+/** The commit bytes of a view step. */
+export function buildViewCommit(input: ViewCommitInput): Buffer {
+  const commit: Commit = {
+    tree: input.tree,
+    parents: input.parent ? [input.parent] : [],
+    author: input.author,
+    committer: input.committer,
+    extraHeaders: [],
+    message: input.message,
+  };
+  return serializeCommit(commit);
+}
+
+/** `Mega <mega@mega.local> <time> +0000`: the identity of directory views and merges. */
+export function megaIdent(timestamp: number): string {
+  return `${MEGA_IDENT_NAME} <${MEGA_IDENT_EMAIL}> ${Math.max(0, Math.floor(timestamp))} +0000`;
+}
+
+/** Message of an expanded directory view: which directory version and repository heads it shows. */
+export function directoryViewMessage(
+  viewPath: string,
+  directoryCommit: ObjectId,
+  sources: ReadonlyArray<{ readonly repoPath: string; readonly commit: ObjectId }>,
+): string {
+  const lines = sources.map((source) => `${source.repoPath} ${source.commit}`);
+  return `Mega directory ${viewPath}\n\ndirectory ${directoryCommit}\n${lines.join('\n')}${lines.length ? '\n' : ''}`;
+}

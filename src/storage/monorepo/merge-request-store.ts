@@ -1,0 +1,303 @@
+import type { MegaDatabase } from '../open-database.js';
+
+export type MergeRequestStatus = 'open' | 'merging' | 'merged' | 'closed';
+
+/** One repository a merge request changes: its branch head when proposed, and the proposed commit. */
+export interface MergeRequestChangeRecord {
+  readonly repoPath: string;
+  readonly baseCommit: string;
+  readonly headCommit: string;
+  readonly mergedCommit?: string;
+}
+
+export interface MergeRequestEventRecord {
+  readonly action: string;
+  readonly actor: string;
+  readonly detail?: string;
+  readonly at: string;
+}
+
+export interface MergeRequestRecord {
+  readonly number: number;
+  readonly title: string;
+  readonly status: MergeRequestStatus;
+  /** The path that was pushed to (a directory view or a repository). */
+  readonly viewPath: string;
+  readonly refName: string | undefined;
+  /** The commit the client pushed. */
+  readonly pushedCommit: string;
+  /** The view commit the push was based on. */
+  readonly baseViewCommit: string | undefined;
+  readonly author: string;
+  readonly authorId: number | undefined;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly changes: readonly MergeRequestChangeRecord[];
+}
+
+export interface NewMergeRequest {
+  readonly title: string;
+  readonly viewPath: string;
+  readonly refName: string;
+  readonly pushedCommit: string;
+  readonly baseViewCommit: string;
+  readonly author: string;
+  readonly authorId: number;
+  readonly changes: readonly MergeRequestChangeRecord[];
+}
+
+export interface MergeRequestQuery {
+  readonly status?: MergeRequestStatus;
+  /** Merge requests that touch this repository or were pushed to this path. */
+  readonly path?: string;
+  readonly author?: string;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+/** Longest title stored (the seed's `mr_msg` is varchar(255)). */
+export const MAX_TITLE_LENGTH = 255;
+const CREATE_ATTEMPTS = 5;
+
+/** The seed's `merge_request` table plus the per-repository changes and the event log of 0004. */
+export class MergeRequestStore {
+  constructor(private readonly database: MegaDatabase) {}
+
+  /** Opens a merge request with the next number; records the `opened` event. */
+  async create(request: NewMergeRequest): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.database.db.transaction().execute(async (trx) => {
+          const max = await trx
+            .selectFrom('merge_request')
+            .select((eb) => eb.fn.max<number>('mr_id').as('max'))
+            .executeTakeFirst();
+          const number = Number(max?.max ?? 0) + 1;
+          const now = new Date().toISOString();
+          await trx
+            .insertInto('merge_request')
+            .values({
+              mr_id: number,
+              mr_msg: request.title.slice(0, MAX_TITLE_LENGTH),
+              commit_id: request.pushedCommit,
+              mr_date: now,
+              status: 'open',
+              repo_path: request.viewPath,
+              source_commit: request.pushedCommit,
+              target_commit: request.baseViewCommit,
+              author: request.author,
+              ref_name: request.refName,
+              author_id: request.authorId,
+              created_at: now,
+              updated_at: now,
+            })
+            .execute();
+          for (const change of request.changes) {
+            await trx
+              .insertInto('merge_request_change')
+              .values({
+                mr_id: number,
+                repo_path: change.repoPath,
+                base_commit: change.baseCommit,
+                head_commit: change.headCommit,
+                merged_commit: null,
+              })
+              .execute();
+          }
+          await trx
+            .insertInto('merge_request_event')
+            .values({
+              mr_id: number,
+              action: 'opened',
+              actor: request.author,
+              detail: request.pushedCommit,
+              created_at: now,
+            })
+            .execute();
+          return number;
+        });
+      } catch (error) {
+        if (attempt >= CREATE_ATTEMPTS || !this.database.capabilities.isUniqueViolation(error)) throw error;
+      }
+    }
+  }
+
+  /** Replaces the proposal of an open merge request after a new push; records `updated`. */
+  async update(number: number, request: NewMergeRequest): Promise<boolean> {
+    return this.database.db.transaction().execute(async (trx) => {
+      const now = new Date().toISOString();
+      const result = await trx
+        .updateTable('merge_request')
+        .set({
+          mr_msg: request.title.slice(0, MAX_TITLE_LENGTH),
+          commit_id: request.pushedCommit,
+          source_commit: request.pushedCommit,
+          target_commit: request.baseViewCommit,
+          updated_at: now,
+        })
+        .where('mr_id', '=', number)
+        .where('status', '=', 'open')
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return false;
+      await trx.deleteFrom('merge_request_change').where('mr_id', '=', number).execute();
+      for (const change of request.changes) {
+        await trx
+          .insertInto('merge_request_change')
+          .values({
+            mr_id: number,
+            repo_path: change.repoPath,
+            base_commit: change.baseCommit,
+            head_commit: change.headCommit,
+          })
+          .execute();
+      }
+      await trx
+        .insertInto('merge_request_event')
+        .values({
+          mr_id: number,
+          action: 'updated',
+          actor: request.author,
+          detail: request.pushedCommit,
+          created_at: now,
+        })
+        .execute();
+      return true;
+    });
+  }
+
+  /** The open merge request a user's earlier push of the same branch to the same path opened. */
+  async findOpen(viewPath: string, refName: string, authorId: number): Promise<number | undefined> {
+    const row = await this.database.db
+      .selectFrom('merge_request')
+      .select('mr_id')
+      .where('repo_path', '=', viewPath)
+      .where('ref_name', '=', refName)
+      .where('author_id', '=', authorId)
+      .where('status', '=', 'open')
+      .orderBy('mr_id', 'desc')
+      .executeTakeFirst();
+    return row ? Number(row.mr_id) : undefined;
+  }
+
+  async get(number: number): Promise<MergeRequestRecord | undefined> {
+    const row = await this.database.db
+      .selectFrom('merge_request')
+      .selectAll()
+      .where('mr_id', '=', number)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const changes = await this.database.db
+      .selectFrom('merge_request_change')
+      .selectAll()
+      .where('mr_id', '=', number)
+      .orderBy('repo_path')
+      .execute();
+    return {
+      number: Number(row.mr_id),
+      title: row.mr_msg,
+      status: row.status as MergeRequestStatus,
+      viewPath: row.repo_path,
+      refName: row.ref_name ?? undefined,
+      pushedCommit: row.commit_id,
+      baseViewCommit: row.target_commit ?? undefined,
+      author: row.author ?? '',
+      authorId: row.author_id === null ? undefined : Number(row.author_id),
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      changes: changes.map((change) => ({
+        repoPath: change.repo_path,
+        baseCommit: change.base_commit,
+        headCommit: change.head_commit,
+        ...(change.merged_commit ? { mergedCommit: change.merged_commit } : {}),
+      })),
+    };
+  }
+
+  async list(query: MergeRequestQuery): Promise<MergeRequestRecord[]> {
+    let select = this.database.db.selectFrom('merge_request').select('mr_id');
+    if (query.status) select = select.where('status', '=', query.status);
+    if (query.author) select = select.where('author', '=', query.author);
+    if (query.path) {
+      const path = query.path;
+      select = select.where((eb) =>
+        eb.or([
+          eb('repo_path', '=', path),
+          eb(
+            'mr_id',
+            'in',
+            eb
+              .selectFrom('merge_request_change')
+              .select('merge_request_change.mr_id')
+              .where('merge_request_change.repo_path', '=', path),
+          ),
+        ]),
+      );
+    }
+    const rows = await select.orderBy('mr_id', 'desc').limit(query.limit).offset(query.offset).execute();
+    const out: MergeRequestRecord[] = [];
+    for (const row of rows) {
+      const record = await this.get(Number(row.mr_id));
+      if (record) out.push(record);
+    }
+    return out;
+  }
+
+  async events(number: number): Promise<MergeRequestEventRecord[]> {
+    const rows = await this.database.db
+      .selectFrom('merge_request_event')
+      .selectAll()
+      .where('mr_id', '=', number)
+      .orderBy('id')
+      .execute();
+    return rows.map((row) => ({
+      action: row.action,
+      actor: row.actor,
+      at: row.created_at,
+      ...(row.detail ? { detail: row.detail } : {}),
+    }));
+  }
+
+  /**
+   * Moves a merge request from one status to another (compare-and-swap on the status), records
+   * the event; false when it was not in `from` any more (someone else acted first).
+   */
+  async transition(
+    number: number,
+    from: MergeRequestStatus,
+    to: MergeRequestStatus,
+    event: { action: string; actor: string; detail?: string },
+    mergedCommits?: ReadonlyMap<string, string>,
+  ): Promise<boolean> {
+    return this.database.db.transaction().execute(async (trx) => {
+      const now = new Date().toISOString();
+      const result = await trx
+        .updateTable('merge_request')
+        .set({ status: to, updated_at: now })
+        .where('mr_id', '=', number)
+        .where('status', '=', from)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return false;
+      for (const [repoPath, commit] of mergedCommits ?? []) {
+        await trx
+          .updateTable('merge_request_change')
+          .set({ merged_commit: commit })
+          .where('mr_id', '=', number)
+          .where('repo_path', '=', repoPath)
+          .execute();
+      }
+      if (event.action !== '') {
+        await trx
+          .insertInto('merge_request_event')
+          .values({
+            mr_id: number,
+            action: event.action,
+            actor: event.actor,
+            detail: event.detail ?? null,
+            created_at: now,
+          })
+          .execute();
+      }
+      return true;
+    });
+  }
+}
