@@ -1,0 +1,146 @@
+import { expect, it } from 'vitest';
+import { isMegaError } from '../platform/errors.js';
+import { RefStore } from './ref-store.js';
+import { RepositoryStore } from './repository-store.js';
+import { describeEachDialect } from './testing/dialects.js';
+
+const A = 'a'.repeat(40);
+const B = 'b'.repeat(40);
+const C = 'c'.repeat(40);
+const ZERO = '0'.repeat(40);
+
+describeEachDialect('refs', (getDb) => {
+  let counter = 0;
+  async function setup() {
+    const { db, capabilities } = getDb().database;
+    const repos = new RepositoryStore(db, capabilities);
+    const repo = await repos.create({ path: `/projects/refs-${++counter}`, kind: 'hosted' });
+    return { repos, refs: new RefStore(db, capabilities), repo };
+  }
+
+  it('creates, swaps and deletes with compare-and-swap', async () => {
+    const { refs, repo } = await setup();
+    await refs.updateAtomic(repo.id, [{ name: 'refs/heads/main', oldId: ZERO, newId: A }]);
+    expect(await refs.get(repo.id, 'refs/heads/main')).toBe(A);
+    await refs.updateAtomic(repo.id, [{ name: 'refs/heads/main', oldId: A, newId: B }]);
+    await expect(
+      refs.updateAtomic(repo.id, [{ name: 'refs/heads/main', oldId: A, newId: C }]),
+    ).rejects.toMatchObject({
+      kind: 'conflict',
+      code: 'ref_conflict',
+    });
+    await expect(
+      refs.updateAtomic(repo.id, [{ name: 'refs/heads/main', oldId: ZERO, newId: C }]),
+    ).rejects.toMatchObject({
+      code: 'ref_conflict',
+    });
+    await refs.updateAtomic(repo.id, [{ name: 'refs/heads/main', oldId: B, newId: ZERO }]);
+    expect(await refs.get(repo.id, 'refs/heads/main')).toBeUndefined();
+    await expect(
+      refs.updateAtomic(repo.id, [{ name: 'refs/heads/main', oldId: B, newId: ZERO }]),
+    ).rejects.toMatchObject({
+      code: 'ref_conflict',
+    });
+  });
+
+  it('applies a multi-ref transaction entirely or not at all', async () => {
+    const { refs, repo } = await setup();
+    await refs.updateAtomic(repo.id, [
+      { name: 'refs/heads/main', oldId: ZERO, newId: A },
+      { name: 'refs/tags/v1', oldId: ZERO, newId: B },
+    ]);
+    await expect(
+      refs.updateAtomic(repo.id, [
+        { name: 'refs/heads/main', oldId: A, newId: C },
+        { name: 'refs/heads/topic', oldId: ZERO, newId: C },
+        { name: 'refs/tags/v1', oldId: A, newId: C },
+      ]),
+    ).rejects.toMatchObject({ code: 'ref_conflict', details: { ref: 'refs/tags/v1' } });
+    expect(await refs.list(repo.id)).toEqual([
+      { name: 'refs/heads/main', target: A },
+      { name: 'refs/tags/v1', target: B },
+    ]);
+    expect(await refs.list(repo.id, 'refs/tags/')).toEqual([{ name: 'refs/tags/v1', target: B }]);
+  });
+
+  it('reports per ref in non-atomic mode', async () => {
+    const { refs, repo } = await setup();
+    const outcomes = await refs.updateEach(repo.id, [
+      { name: 'refs/heads/a', oldId: ZERO, newId: A },
+      { name: 'refs/heads/b', oldId: B, newId: A },
+    ]);
+    expect(outcomes[0]?.error).toBeUndefined();
+    expect(outcomes[1]?.error?.code).toBe('ref_conflict');
+    expect(await refs.get(repo.id, 'refs/heads/a')).toBe(A);
+  });
+
+  it('lets exactly one of many racing updates of one ref win', async () => {
+    const { refs, repo } = await setup();
+    await refs.updateAtomic(repo.id, [{ name: 'refs/heads/main', oldId: ZERO, newId: A }]);
+    const targets = ['1', '2', '3', '4', '5', '6'].map((digit) => digit.repeat(40));
+    const results = await Promise.allSettled(
+      targets.map((target) =>
+        refs.updateAtomic(repo.id, [{ name: 'refs/heads/main', oldId: A, newId: target }]),
+      ),
+    );
+    const won = results.filter((result) => result.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    for (const result of results) {
+      if (result.status === 'rejected') expect(isMegaError(result.reason, 'conflict')).toBe(true);
+    }
+    expect(targets).toContain(await refs.get(repo.id, 'refs/heads/main'));
+  });
+
+  it('lets exactly one of racing creations win', async () => {
+    const { refs, repo } = await setup();
+    const results = await Promise.allSettled(
+      [A, B, C].map((id) => refs.updateAtomic(repo.id, [{ name: 'refs/heads/new', oldId: ZERO, newId: id }])),
+    );
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+  });
+
+  it('keeps refs of different repositories apart, and names case-sensitive', async () => {
+    const first = await setup();
+    const second = await setup();
+    await first.refs.updateAtomic(first.repo.id, [{ name: 'refs/heads/main', oldId: ZERO, newId: A }]);
+    await first.refs.updateAtomic(first.repo.id, [{ name: 'refs/heads/Main', oldId: ZERO, newId: B }]);
+    await second.refs.updateAtomic(second.repo.id, [{ name: 'refs/heads/main', oldId: ZERO, newId: C }]);
+    expect(await first.refs.get(first.repo.id, 'refs/heads/main')).toBe(A);
+    expect(await first.refs.get(first.repo.id, 'refs/heads/Main')).toBe(B);
+    expect(await second.refs.get(second.repo.id, 'refs/heads/main')).toBe(C);
+  });
+
+  it('refuses hostile ref names and ids', async () => {
+    const { refs, repo } = await setup();
+    for (const name of [
+      'HEAD',
+      'refs/heads/../x',
+      'refs/heads/a b',
+      'refs/heads/x.lock',
+      'refs/heads/',
+      'refs//x',
+      'refs/heads/@{1}',
+      `refs/heads/${'x'.repeat(600)}`,
+      'refs/heads/\u0000',
+    ]) {
+      await expect(refs.updateAtomic(repo.id, [{ name, oldId: ZERO, newId: A }])).rejects.toMatchObject({
+        code: 'invalid_ref_name',
+      });
+    }
+    for (const id of ['xyz', 'A'.repeat(39), `${'a'.repeat(40)}'; drop table refs; --`]) {
+      await expect(
+        refs.updateAtomic(repo.id, [{ name: 'refs/heads/ok', oldId: ZERO, newId: id }]),
+      ).rejects.toMatchObject({
+        code: 'invalid_object_id',
+      });
+    }
+  });
+
+  it('stores the symbolic HEAD on the repository', async () => {
+    const { repos, repo } = await setup();
+    expect(repo.headRef).toBe('refs/heads/main');
+    await repos.setHead(repo.id, 'refs/heads/trunk');
+    expect((await repos.require(repo.path)).headRef).toBe('refs/heads/trunk');
+    await expect(repos.setHead(repo.id, 'trunk')).rejects.toMatchObject({ code: 'invalid_ref_name' });
+  });
+});

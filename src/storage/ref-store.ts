@@ -1,0 +1,184 @@
+import type { Kysely, Transaction } from 'kysely';
+import { SHA1, SHA256, type ObjectFormat } from '../git/object-format.js';
+import { parseObjectId, type ObjectId } from '../git/object-id.js';
+import { conflict, isMegaError, MegaError } from '../platform/errors.js';
+import type { Database } from './database.js';
+import type { DialectCapabilities } from './dialect/capabilities.js';
+import { validateRefName } from './names.js';
+import { nowTimestamp } from './sql-batches.js';
+
+export interface StoredRef {
+  readonly name: string;
+  readonly target: ObjectId;
+}
+
+/**
+ * One compare-and-swap update. `oldId` is what the caller saw: the zero id means "must not exist",
+ * undefined means "any value" (a forced update). `newId` zero deletes the ref.
+ */
+export interface RefUpdate {
+  readonly name: string;
+  readonly oldId?: string;
+  readonly newId: string;
+}
+
+export interface RefUpdateOutcome {
+  readonly name: string;
+  /** Undefined when applied; the typed error otherwise (kind `conflict` for a lost race). */
+  readonly error?: MegaError;
+}
+
+const ZERO = /^0+$/;
+
+function lostRace(name: string, expected: string | undefined): MegaError {
+  return conflict('ref_conflict', 'ref changed since it was read', { ref: name, expected: expected ?? null });
+}
+
+/**
+ * Refs with compare-and-swap semantics on every database: each update is one conditional
+ * statement (UPDATE/DELETE … WHERE ref_git_id = old, or INSERT relying on the unique key), and
+ * the affected-row count says who won. Two racing updates of one ref: the row lock serializes
+ * them, the second finds the old value gone and gets `conflict`/`ref_conflict`.
+ */
+export class RefStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly capabilities: DialectCapabilities,
+  ) {}
+
+  /** Refs of a repository sorted by name, optionally only those under `prefix` (e.g. `refs/tags/`). */
+  async list(repoId: number, prefix?: string): Promise<StoredRef[]> {
+    const rows = await this.db
+      .selectFrom('refs')
+      .select(['ref_name', 'ref_git_id'])
+      .where('repo_id', '=', repoId)
+      .execute();
+    // Filtered and sorted here: LIKE escaping and text collations (sort order) differ per database;
+    // git wants byte order.
+    return rows
+      .filter((row) => prefix === undefined || row.ref_name.startsWith(prefix))
+      .map((row) => ({ name: row.ref_name, target: row.ref_git_id as ObjectId }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async get(repoId: number, name: string): Promise<ObjectId | undefined> {
+    const row = await this.db
+      .selectFrom('refs')
+      .select('ref_git_id')
+      .where('repo_id', '=', repoId)
+      .where('ref_name', '=', name)
+      .executeTakeFirst();
+    return row?.ref_git_id as ObjectId | undefined;
+  }
+
+  /**
+   * Applies every update or none (git's `atomic` push). Throws the first failure: `conflict`
+   * (`ref_conflict`) when a ref moved, `invalid` for a bad name or id.
+   */
+  async updateAtomic(repoId: number, updates: readonly RefUpdate[]): Promise<void> {
+    const checked = updates.map(checkUpdate);
+    // A fixed order keeps two multi-ref transactions from taking row locks in opposite orders.
+    checked.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    await this.inTransaction(async (trx) => {
+      for (const update of checked) await this.apply(trx, repoId, update);
+    });
+  }
+
+  /** Applies each update on its own; reports per ref (git's non-atomic push). */
+  async updateEach(repoId: number, updates: readonly RefUpdate[]): Promise<RefUpdateOutcome[]> {
+    const outcomes: RefUpdateOutcome[] = [];
+    for (const update of updates) {
+      try {
+        await this.updateAtomic(repoId, [update]);
+        outcomes.push({ name: update.name });
+      } catch (error) {
+        if (!isMegaError(error)) throw error;
+        outcomes.push({ name: update.name, error });
+      }
+    }
+    return outcomes;
+  }
+
+  /** Runs `work` in a transaction, turning lock-conflict aborts (deadlock, busy) into `conflict`. */
+  private async inTransaction(work: (trx: Transaction<Database>) => Promise<void>): Promise<void> {
+    try {
+      await this.db.transaction().execute(work);
+    } catch (error) {
+      if (this.capabilities.isRetryableConflict(error)) {
+        throw new MegaError(
+          'conflict',
+          'ref_conflict',
+          'concurrent ref update, try again',
+          {},
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  private async apply(trx: Transaction<Database>, repoId: number, update: RefUpdate): Promise<void> {
+    const { name, oldId, newId } = update;
+    const now = nowTimestamp();
+    if (ZERO.test(newId)) {
+      let query = trx.deleteFrom('refs').where('repo_id', '=', repoId).where('ref_name', '=', name);
+      if (oldId !== undefined) query = query.where('ref_git_id', '=', oldId);
+      const result = await query.executeTakeFirst();
+      if (Number(result.numDeletedRows) === 0) throw lostRace(name, oldId);
+      return;
+    }
+    if (oldId !== undefined && ZERO.test(oldId)) {
+      await this.insert(trx, repoId, name, newId, now);
+      return;
+    }
+    if (oldId === undefined) {
+      const updated = await trx
+        .updateTable('refs')
+        .set({ ref_git_id: newId, updated_at: now })
+        .where('repo_id', '=', repoId)
+        .where('ref_name', '=', name)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0) await this.insert(trx, repoId, name, newId, now);
+      return;
+    }
+    // The WHERE on the old value is the compare; the row lock makes it atomic with the swap.
+    // Setting updated_at always changes the row, so MySQL's "changed rows" count is reliable.
+    const result = await trx
+      .updateTable('refs')
+      .set({ ref_git_id: newId, updated_at: now })
+      .where('repo_id', '=', repoId)
+      .where('ref_name', '=', name)
+      .where('ref_git_id', '=', oldId)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) throw lostRace(name, oldId);
+  }
+
+  private async insert(
+    trx: Transaction<Database>,
+    repoId: number,
+    name: string,
+    newId: string,
+    now: string,
+  ): Promise<void> {
+    try {
+      await trx
+        .insertInto('refs')
+        .values({ repo_id: repoId, ref_name: name, ref_git_id: newId, created_at: now, updated_at: now })
+        .execute();
+    } catch (error) {
+      if (this.capabilities.isUniqueViolation(error)) throw lostRace(name, undefined);
+      throw error;
+    }
+  }
+}
+
+function checkUpdate(update: RefUpdate): RefUpdate {
+  validateRefName(update.name);
+  const newId = parseObjectId(update.newId, formatOf(update.newId));
+  const oldId = update.oldId === undefined ? undefined : parseObjectId(update.oldId, formatOf(update.oldId));
+  return { name: update.name, oldId, newId };
+}
+
+function formatOf(id: string): ObjectFormat {
+  return id.length === SHA256.hexLength ? SHA256 : SHA1;
+}
