@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from './deps.js';
+import { apiRoutes } from './api/api-routes.js';
 import { healthRoutes } from './health.js';
 import { gitRoutes } from './git/routes.js';
+import { lfsRoutes } from './lfs/routes.js';
 
 /**
  * THE extension point: every area registers its HTTP routes by adding one line here.
@@ -13,4 +15,6 @@ export type RoutePlugin = (app: FastifyInstance, ctx: RouteContext) => Promise<v
 export const ROUTE_PLUGINS: ReadonlyArray<readonly [name: string, plugin: RoutePlugin]> = [
   ['health', healthRoutes],
   ['git', gitRoutes],
+  ['api', apiRoutes],
+  ['lfs', lfsRoutes],
 ];

@@ -1,0 +1,168 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { git } from '../../../tests/support/git-cli.js';
+import { makeTempDir } from '../../../tests/support/temp-dir.js';
+import { writeBLink } from '../../monorepo/b-link.js';
+import { loadGitRepository } from '../../repo/browse/testing/git-object-source.js';
+import { buildFixtureServer } from './testing/fixture-server.js';
+
+let temp: { path: string; remove: () => Promise<void> };
+let app: FastifyInstance;
+
+async function makeRepo(dir: string, files: Record<string, string | Buffer>, commits = 1): Promise<void> {
+  await git(['init', '-q', '-b', 'main', dir]);
+  for (let round = 0; round < commits; round++) {
+    for (const [path, content] of Object.entries(files)) {
+      await mkdir(join(dir, path, '..'), { recursive: true });
+      await writeFile(join(dir, path), round === 0 ? content : `${content.toString()}\nround ${round}\n`);
+    }
+    await git(['add', '-A'], { cwd: dir });
+    await git(['commit', '-q', '-m', `commit ${round}`], { cwd: dir });
+  }
+}
+
+beforeAll(async () => {
+  temp = await makeTempDir();
+  const directory = join(temp.path, 'dir');
+  await makeRepo(directory, {
+    'README.md': '# Mega\n',
+    'projects/README.md': 'projects\n',
+    'projects/foo': writeBLink({ path: '/projects/foo' }),
+    'import/README.md': 'imports\n',
+  });
+  const foo = join(temp.path, 'foo');
+  await makeRepo(foo, { 'src/main.ts': 'export const x = 1;\n', 'logo.bin': Buffer.from([0, 1, 2]) }, 5);
+  app = await buildFixtureServer({
+    '/': await loadGitRepository(directory),
+    '/projects/foo': await loadGitRepository(foo),
+  });
+});
+
+afterAll(async () => {
+  await app.close();
+  await temp.remove();
+});
+
+async function get(url: string) {
+  const response = await app.inject({ method: 'GET', url });
+  return {
+    status: response.statusCode,
+    body: response.body,
+    json: () => response.json(),
+    headers: response.headers,
+  };
+}
+
+describe('REST API', () => {
+  it('lists the directory with b-links as repositories and the clone rule', async () => {
+    const root = (await get('/api/v1/directory')).json();
+    expect(root.shape).toBe('root');
+    expect(root.entries.map((e: { name: string; kind: string }) => `${e.kind}:${e.name}`)).toEqual([
+      'directory:import',
+      'directory:projects',
+      'file:README.md',
+    ]);
+    const projects = (await get('/api/v1/directory?path=/projects')).json();
+    expect(projects.entries).toContainEqual(
+      expect.objectContaining({ name: 'foo', kind: 'repository', repoPath: '/projects/foo' }),
+    );
+    expect(projects.clone).toMatchObject({
+      allowed: true,
+      mode: 'expanded-directory',
+      url: 'http://localhost:80/projects.git',
+    });
+    const imports = (await get('/api/v1/directory?path=/import')).json();
+    expect(imports.clone.allowed).toBe(false);
+    expect(imports.clone.explanation).toContain('cannot merge several repositories into one');
+    const inside = (await get('/api/v1/directory?path=/projects/foo/src')).json();
+    expect(inside).toMatchObject({ shape: 'subdirectory', repoPath: '/projects/foo', subdir: 'src' });
+  });
+
+  it('refuses bad directory paths in the error shape', async () => {
+    for (const path of ['/projects/../etc', '/projects//x', '/nowhere', `/${'a/'.repeat(40)}`]) {
+      const response = await get(`/api/v1/directory?path=${encodeURIComponent(path)}`);
+      expect([400, 404]).toContain(response.status);
+      expect(response.json().error.code).toMatch(/^directory_path_/);
+    }
+  });
+
+  it('serves refs, paged commits, tree, blob and raw', async () => {
+    const refs = (await get('/api/v1/repos/refs?repo=/projects/foo')).json();
+    expect(refs.defaultBranch).toBe('main');
+    const page1 = (await get('/api/v1/repos/commits?repo=/projects/foo&per_page=2')).json();
+    expect(page1.commits).toHaveLength(2);
+    expect(page1.has_more).toBe(true);
+    const page3 = (await get('/api/v1/repos/commits?repo=/projects/foo&per_page=2&page=3')).json();
+    expect(page3.commits.map((c: { title: string }) => c.title)).toEqual(['commit 0']);
+    expect(page3.has_more).toBe(false);
+    const tree = (await get('/api/v1/repos/tree?repo=projects/foo&ref=main')).json();
+    expect(tree.entries.map((e: { name: string }) => e.name)).toEqual(['src', 'logo.bin']);
+    const blob = (await get('/api/v1/repos/blob?repo=/projects/foo&path=src/main.ts')).json();
+    expect(blob.content).toContain('export const x = 1;');
+    expect((await get('/api/v1/repos/blob?repo=/projects/foo&path=logo.bin')).json()).toMatchObject({
+      binary: true,
+    });
+    const raw = await get('/api/v1/repos/raw?repo=/projects/foo&path=logo.bin');
+    expect(raw.headers['content-type']).toBe('application/octet-stream');
+    expect(raw.headers['x-content-type-options']).toBe('nosniff');
+    expect(raw.headers['content-disposition']).toContain('logo.bin');
+  });
+
+  it('shows a commit and compares two revisions', async () => {
+    const [newest, , , , oldest] = (await get('/api/v1/repos/commits?repo=/projects/foo')).json().commits;
+    const detail = (await get(`/api/v1/repos/commit?repo=/projects/foo&id=${newest.id}`)).json();
+    expect(detail.diff.files[0]).toMatchObject({ path: 'logo.bin', status: 'modified' });
+    const compare = (await get(`/api/v1/repos/compare?repo=/projects/foo&from=${oldest.id}&to=main`)).json();
+    expect(compare.diff.files.map((f: { path: string }) => f.path)).toEqual(['logo.bin', 'src/main.ts']);
+  });
+
+  it('answers bad input with 400/404 in one JSON shape', async () => {
+    const cases: Array<[string, number, string]> = [
+      ['/api/v1/repos/commits?repo=/projects/foo&per_page=101', 400, 'query_invalid'],
+      ['/api/v1/repos/commits?repo=/projects/foo&per_page=1e9', 400, 'query_invalid'],
+      ['/api/v1/repos/commits?repo=/projects/foo&page=0', 400, 'query_invalid'],
+      ['/api/v1/repos/commits?repo=/projects/foo&page=abc', 400, 'query_invalid'],
+      ['/api/v1/repos/commits?repo=/projects/foo&page=99999999', 400, 'query_invalid'],
+      ['/api/v1/repos/tree?repo=/projects/foo&path=../../etc', 400, 'path_invalid'],
+      ['/api/v1/repos/blob?repo=/projects/foo&path=src/%00x', 400, 'path_invalid'],
+      ['/api/v1/repos/blob?repo=/projects/foo&path=missing.txt', 404, 'path_not_found'],
+      ['/api/v1/repos/tree?repo=/projects/foo&ref=..%2Fmain', 400, 'revision_invalid'],
+      ['/api/v1/repos/tree?repo=/projects/foo&ref=--upload-pack', 400, 'revision_invalid'],
+      ['/api/v1/repos/tree?repo=/projects/foo&ref=nope', 404, 'revision_not_found'],
+      ['/api/v1/repos/refs?repo=/projects/../foo', 400, 'repo_path_invalid'],
+      ['/api/v1/repos/refs?repo=/projects/bar', 404, 'repository_not_found'],
+      ['/api/v1/repos/refs', 400, 'query_invalid'],
+      [`/api/v1/repos/tree?repo=/projects/foo&path=${'a/'.repeat(3000)}`, 400, 'query_invalid'],
+      ['/api/v1/repos/compare?repo=/projects/foo&from=main', 400, 'query_invalid'],
+    ];
+    for (const [url, status, code] of cases) {
+      const response = await get(url);
+      expect({ url, status: response.status, code: response.json().error?.code }).toEqual({
+        url,
+        status,
+        code,
+      });
+      expect(Object.keys(response.json().error).sort()).toEqual(['code', 'details', 'message']);
+    }
+  });
+
+  it('serves the OpenAPI document and its docs page', async () => {
+    const document = (await get('/api/openapi.json')).json();
+    expect(document.openapi).toBe('3.1.0');
+    expect(Object.keys(document.paths)).toContain('/api/v1/repos/commits');
+    const docs = await get('/api/docs');
+    expect(docs.headers['content-type']).toContain('text/html');
+    expect(docs.body).toContain('/api/v1/directory');
+    expect(docs.body).not.toMatch(/<script|https?:\/\/(?!mega\.com)/);
+  });
+
+  it('requires a token when anonymous reads are off', async () => {
+    const locked = await buildFixtureServer({}, { anonymousRead: false });
+    const response = await locked.inject({ method: 'GET', url: '/api/v1/repos/refs?repo=/x' });
+    expect(response.statusCode).toBe(401);
+    expect(response.json().error.code).toBe('authentication_required');
+    await locked.close();
+  });
+});

@@ -1,0 +1,69 @@
+import type { JsonSchema } from './openapi-builder.js';
+
+const ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
+}
+
+interface Parameter {
+  name: string;
+  in: string;
+  required: boolean;
+  description: string;
+}
+
+interface Operation {
+  summary: string;
+  tags: string[];
+  parameters?: Parameter[];
+  security?: unknown[];
+}
+
+/**
+ * The human-readable API reference at `/api/docs`, rendered on the server from the OpenAPI
+ * document (no scripts, no external assets).
+ */
+export function renderDocsPage(document: JsonSchema): string {
+  const paths = document.paths as Record<string, Record<string, Operation>>;
+  const info = document.info as { title: string; version: string; description: string };
+  const sections: string[] = [];
+  for (const [path, methods] of Object.entries(paths)) {
+    for (const [method, op] of Object.entries(methods)) {
+      const params = (op.parameters ?? [])
+        .map(
+          (p) =>
+            `<tr><td><code>${escapeHtml(p.name)}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : ''}</td><td>${escapeHtml(p.description)}</td></tr>`,
+        )
+        .join('');
+      sections.push(
+        `<section><h3><span class="method">${method.toUpperCase()}</span> <code>${escapeHtml(path)}</code></h3>` +
+          `<p>${escapeHtml(op.summary)}${op.security ? ' <em>(token required)</em>' : ''}</p>` +
+          (params
+            ? `<table><tr><th>name</th><th>in</th><th>required</th><th>description</th></tr>${params}</table>`
+            : '') +
+          '</section>',
+      );
+    }
+  }
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(info.title)}</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:60rem;margin:0 auto;padding:1rem;color:#1f2328}
+code{font-family:ui-monospace,monospace}.method{background:#0969da;color:#fff;border-radius:4px;padding:0 .4rem;font-size:.8em}
+table{border-collapse:collapse;width:100%}td,th{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
+section{border-bottom:1px solid #d0d7de;padding:.5rem 0}
+</style></head><body>
+<h1>${escapeHtml(info.title)} <small>${escapeHtml(info.version)}</small></h1>
+<p>${escapeHtml(info.description)}</p>
+<p>Machine-readable: <a href="/api/openapi.json">/api/openapi.json</a> (OpenAPI 3.1).</p>
+${sections.join('\n')}
+</body></html>`;
+}

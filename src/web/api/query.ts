@@ -1,0 +1,49 @@
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { invalid } from '../../platform/errors.js';
+
+/** Largest page size of any listing endpoint; bigger requests are refused, not clamped. */
+export const MAX_PER_PAGE = 100;
+export const DEFAULT_PER_PAGE = 30;
+/** Deepest page reachable by paging (`page × per_page`), a bound against walks of whole histories. */
+export const MAX_PAGE = 10_000;
+
+/** `page` and `per_page` query parameters, 1-based, validated as integers in range. */
+export const pagingSchema = {
+  page: z.coerce.number().int().min(1).max(MAX_PAGE).default(1),
+  per_page: z.coerce.number().int().min(1).max(MAX_PER_PAGE).default(DEFAULT_PER_PAGE),
+};
+
+/** A repository path in the Mega directory: `/projects/foo` (a leading `/` is added when missing). */
+export const repoPathSchema = z
+  .string()
+  .min(1)
+  .max(1024)
+  .transform((value) => (value.startsWith('/') ? value : `/${value}`));
+
+/** A revision: branch, tag, full ref name or object id; checked in depth by the browser. */
+export const revisionSchema = z.string().min(1).max(256);
+
+/** A path inside a repository; empty = root. Checked segment by segment by the browser. */
+export const treePathSchema = z.string().max(4096).default('');
+
+/** Validates `request.query` (or a body) against a zod object; `invalid/query_invalid` with the issues. */
+export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what = 'query'): z.infer<T> {
+  const parsed = schema.safeParse(value ?? {});
+  if (!parsed.success) {
+    throw invalid(`${what}_invalid`, `invalid ${what} parameters`, {
+      issues: parsed.error.issues.map((issue) => `${issue.path.join('.') || what}: ${issue.message}`),
+    });
+  }
+  return parsed.data;
+}
+
+export function parseQuery<T extends z.ZodType>(schema: T, request: FastifyRequest): z.infer<T> {
+  return parseInput(schema, request.query, 'query');
+}
+
+/** The base URL clients reach this server at: the configured public URL, else the request's host. */
+export function baseUrl(request: FastifyRequest, publicUrl: string | undefined): string {
+  if (publicUrl) return publicUrl.replace(/\/+$/, '');
+  return `${request.protocol}://${request.host}`;
+}

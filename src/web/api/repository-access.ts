@@ -1,0 +1,21 @@
+import { notFound } from '../../platform/errors.js';
+import { RepositoryBrowser } from '../../repo/browse/repository-browser.js';
+import type { RouteContext } from '../deps.js';
+import { normalizeRepoPath } from '../repo-router.js';
+import { requireRead, type Principal } from '../principal.js';
+
+/**
+ * Opens a repository for reading through the server's resolver (so the API sees exactly what
+ * `git clone` of the same path sees, including the Mega directory's views and its refusals).
+ */
+export async function openBrowser(
+  ctx: RouteContext,
+  principal: Principal,
+  rawPath: string,
+): Promise<RepositoryBrowser> {
+  requireRead(principal, ctx.config.anonymousRead);
+  const path = normalizeRepoPath(rawPath);
+  const repository = await ctx.repositories.resolve(path, 'read');
+  if (!repository.exists) throw notFound('repository_not_found', 'repository not found', { path });
+  return new RepositoryBrowser(repository);
+}
