@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+import { LfsBlobStore } from '../storage/lfs/lfs-blob-store.js';
+import { LfsStore } from '../storage/lfs/lfs-store.js';
+import type { MegaDatabase } from '../storage/open-database.js';
+import { LfsLockService } from './lfs-lock-service.js';
+import { LfsObjectService } from './lfs-object-service.js';
+import { loadTransferSigningKey } from './signing-key.js';
+
+export interface LfsServices {
+  readonly objects: LfsObjectService;
+  readonly locks: LfsLockService;
+}
+
+export interface LfsServicesOptions {
+  readonly database: MegaDatabase;
+  /** Blob files go to `<dataDir>/lfs`. */
+  readonly dataDir: string;
+  /** Shared secret of the deployment; derives the transfer-token key (else a key file). */
+  readonly secretKey?: string;
+  readonly maxObjectBytes: number;
+  readonly now?: () => Date;
+}
+
+/** Builds the LFS services over an open database and the data directory. */
+export async function createLfsServices(options: LfsServicesOptions): Promise<LfsServices> {
+  const store = new LfsStore(options.database);
+  const blobs = new LfsBlobStore(options.dataDir);
+  const signingKey = await loadTransferSigningKey({
+    secretKey: options.secretKey,
+    keyFile: join(blobs.root, 'transfer-signing.key'),
+  });
+  return {
+    objects: new LfsObjectService({
+      store,
+      blobs,
+      signingKey,
+      maxObjectBytes: options.maxObjectBytes,
+      now: options.now,
+    }),
+    locks: new LfsLockService(store, options.now),
+  };
+}

@@ -1,0 +1,156 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { LfsServices } from '../../lfs/lfs-services.js';
+import { createLfsServices } from '../../lfs/lfs-services.js';
+import type { LfsActor, LfsOperation, LfsRepository } from '../../lfs/lfs-types.js';
+import { TRANSFER_TOKEN_HEADER } from '../../lfs/transfer-token.js';
+import { forbidden, notFound, unavailable } from '../../platform/errors.js';
+import type { AccessIntent } from '../../repo/served-repository.js';
+import type { MegaDatabase } from '../../storage/open-database.js';
+import type { RouteContext } from '../deps.js';
+import { requireRead, requireUser, type Principal } from '../principal.js';
+import type { RepoRouteMatch } from '../repo-router.js';
+import { requestBodyStream } from '../request-body.js';
+import { lfsEndpointUrl, lfsRoute, sendLfsJson } from './lfs-reply.js';
+import { registerLfsLockRoutes } from './lock-routes.js';
+
+/**
+ * The Git LFS API under `/{repo}.git/info/lfs/` (git-lfs docs/api/): the batch endpoint, the
+ * basic-transfer object endpoints its hrefs point at, verify, and (in `lock-routes.ts`) locks.
+ * Reads follow the git rules (anonymous when enabled); uploads and locks need a token. Object
+ * requests carry either the transfer header a batch response handed out or a user credential.
+ */
+export async function lfsRoutes(_app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const database = ctx.database as MegaDatabase | undefined;
+  const services = database
+    ? await createLfsServices({
+        database,
+        dataDir: ctx.config.dataDir,
+        secretKey: ctx.config.secretKey,
+        maxObjectBytes: ctx.config.limits.maxRequestBytes,
+      })
+    : undefined;
+  const lfs = (): LfsServices => {
+    if (!services) throw unavailable('storage_unavailable', 'LFS storage is not configured');
+    return services;
+  };
+  const resolve = (match: RepoRouteMatch, intent: AccessIntent) => resolveRepository(ctx, match, intent);
+  const anonymousRead = ctx.config.anonymousRead;
+
+  ctx.repoRouter.add({
+    method: 'POST',
+    suffix: '/info/lfs/objects/batch',
+    handler: lfsRoute(async (request, reply, match) => {
+      const upload = (request.body as { operation?: unknown } | undefined)?.operation === 'upload';
+      const actor = upload
+        ? actorOf(requireUser(request.principal))
+        : readActor(request.principal, anonymousRead);
+      const repo = await resolve(match, upload ? 'write' : 'read');
+      if (!upload && !repo.exists) throw notFound('repository_not_found', 'repository not found');
+      const url = lfsEndpointUrl(request, ctx.config.publicUrl);
+      return sendLfsJson(reply, 200, await lfs().objects.batch(repo, actor, request.body, url));
+    }),
+  });
+
+  ctx.repoRouter.add({
+    method: 'PUT',
+    suffix: '/info/lfs/objects/(?<oid>[^/]+)',
+    handler: lfsRoute(async (request, reply, match) => {
+      const oid = match.params.oid ?? '';
+      const token = transferToken(request);
+      if (token === undefined) requireUser(request.principal);
+      const repo = await resolve(match, 'write');
+      const grant =
+        token === undefined ? undefined : lfs().objects.authorizeTransfer(token, 'upload', repo, oid);
+      const expectedSize = grant?.size ?? declaredLength(request);
+      const limit = expectedSize ?? ctx.config.limits.maxRequestBytes;
+      await lfs().objects.upload(repo, oid, expectedSize, requestBodyStream(request, limit));
+      return reply.status(200).send();
+    }),
+  });
+
+  ctx.repoRouter.add({
+    method: 'GET',
+    suffix: '/info/lfs/objects/(?<oid>[^/]+)',
+    handler: lfsRoute(async (request, reply, match) => {
+      const oid = match.params.oid ?? '';
+      const repo = await authorizeObject(request, match, 'download', oid);
+      const download = await lfs().objects.download(repo, oid, request.headers.range);
+      void reply.header('Accept-Ranges', 'bytes').type('application/octet-stream');
+      if (download.range.kind === 'unsatisfiable') {
+        return reply.status(416).header('Content-Range', `bytes */${download.size}`).send();
+      }
+      if (download.range.kind === 'partial') {
+        const { start, end } = download.range.span;
+        void reply.header('Content-Range', `bytes ${start}-${end}/${download.size}`);
+        void reply.header('Content-Length', end - start + 1);
+      } else {
+        void reply.header('Content-Length', download.size);
+      }
+      return reply.status(download.status).send(download.body);
+    }),
+  });
+
+  ctx.repoRouter.add({
+    method: 'POST',
+    suffix: '/info/lfs/objects/(?<oid>[^/]+)/verify',
+    handler: lfsRoute(async (request, reply, match) => {
+      const repo = await authorizeObject(request, match, 'upload', match.params.oid ?? '');
+      await lfs().objects.verify(repo, request.body);
+      return sendLfsJson(reply, 200, { message: 'object verified' });
+    }),
+  });
+
+  /** Object endpoints: the batch's transfer header, or a user credential like the batch needs. */
+  async function authorizeObject(
+    request: FastifyRequest,
+    match: RepoRouteMatch,
+    operation: LfsOperation,
+    oid: string,
+  ): Promise<LfsRepository> {
+    const token = transferToken(request);
+    if (token === undefined) {
+      if (operation === 'upload') requireUser(request.principal);
+      else requireRead(request.principal, anonymousRead);
+    }
+    const repo = await resolve(match, operation === 'upload' ? 'write' : 'read');
+    if (token !== undefined) lfs().objects.authorizeTransfer(token, operation, repo, oid);
+    return repo;
+  }
+
+  registerLfsLockRoutes(ctx, { locks: () => lfs().locks, resolve, anonymousRead });
+}
+
+/** Resolves the repository through the shared resolver (Mega directory paths included). */
+export async function resolveRepository(
+  ctx: RouteContext,
+  match: RepoRouteMatch,
+  intent: AccessIntent,
+): Promise<LfsRepository> {
+  const repo = await ctx.repositories.resolve(match.repoPath, intent);
+  if (intent === 'write' && !repo.writable) {
+    throw forbidden('repository_read_only', repo.readOnlyReason ?? 'repository is read-only');
+  }
+  return { path: repo.path, exists: repo.exists };
+}
+
+export function actorOf(principal: Principal): LfsActor | undefined {
+  return principal.kind === 'user'
+    ? { userId: principal.userId, username: principal.username, isAdmin: principal.isAdmin }
+    : undefined;
+}
+
+function readActor(principal: Principal, anonymousRead: boolean): LfsActor | undefined {
+  requireRead(principal, anonymousRead);
+  return actorOf(principal);
+}
+
+function transferToken(request: FastifyRequest): string | undefined {
+  const value = request.headers[TRANSFER_TOKEN_HEADER.toLowerCase()];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function declaredLength(request: FastifyRequest): number | undefined {
+  const header = request.headers['content-length'];
+  return header !== undefined && /^\d{1,15}$/.test(header) ? Number(header) : undefined;
+}
+
