@@ -29,7 +29,6 @@ export const MAX_REF_NAME_LENGTH = 4096;
  */
 export function isValidRefName(name: string): boolean {
   if (!name.startsWith('refs/') || name.length > MAX_REF_NAME_LENGTH) return false;
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0020\u007f~^:?*[\\]/.test(name) || name.includes('..') || name.includes('@{')) return false;
   if (name.endsWith('/') || name.endsWith('.') || name === '@') return false;
   return name.split('/').every((part) => part !== '' && !part.startsWith('.') && !part.endsWith('.lock'));

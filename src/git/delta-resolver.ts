@@ -1,0 +1,198 @@
+import { invalid, tooLarge } from '../platform/errors.js';
+import type { BaseCache } from './base-cache.js';
+import { applyDelta } from './delta.js';
+import { Inflater } from './inflater.js';
+import { objectHeader, type ObjectType } from './object.js';
+import type { ObjectFormat } from './object-format.js';
+import type { ObjectId } from './object-id.js';
+import type { ScannedEntry } from './pack-scanner.js';
+import type { PackSpool } from './pack-spool.js';
+import type { ExternalBase, PackedObject, PackedContent, PackReaderLimits } from './pack-types.js';
+
+export interface DeltaResolverDeps {
+  readonly entries: ScannedEntry[];
+  readonly ids: (ObjectId | undefined)[];
+  readonly results: (PackedObject | undefined)[];
+  readonly spool: PackSpool;
+  readonly format: ObjectFormat;
+  readonly limits: PackReaderLimits;
+  readonly baseCache: BaseCache<number>;
+  readonly resolveExternalBase?: (id: ObjectId) => Promise<ExternalBase | undefined>;
+  readonly onObject?: (object: PackedObject, content: PackedContent) => void | Promise<void>;
+  readonly forceInflateFallback: boolean;
+}
+
+/** External bases are addressed with negative indexes so one cache serves both. */
+const EXTERNAL = -1;
+
+/**
+ * Second pass of indexing: walks from every whole object to the deltas based on it (OFS children
+ * by entry, REF children by id), applying deltas depth-first like index-pack's resolve_deltas.
+ * A base that fell out of the cache is rebuilt from the spool along its chain.
+ */
+export class DeltaResolver {
+  private readonly ofsChildren = new Map<number, number[]>();
+  private readonly refChildren = new Map<string, number[]>();
+  private readonly inflater: Inflater;
+  private readonly externals: ExternalBase[] = [];
+  private readonly externalIds: ObjectId[] = [];
+  private unresolved = 0;
+
+  constructor(private readonly deps: DeltaResolverDeps) {
+    this.inflater = new Inflater({ forceFallback: deps.forceInflateFallback });
+    for (const [index, entry] of deps.entries.entries()) {
+      if (entry.baseIndex >= 0) push(this.ofsChildren, entry.baseIndex, index);
+      else if (entry.baseId !== undefined) push(this.refChildren, entry.baseId, index);
+      else continue;
+      this.unresolved++;
+    }
+  }
+
+  /** Resolves every delta; returns the ids of bases fetched from outside the pack. */
+  async resolveAll(): Promise<ObjectId[]> {
+    const { entries, results } = this.deps;
+    for (let index = 0; index < entries.length && this.unresolved > 0; index++) {
+      const object = results[index];
+      if (object && object.depth === 0) await this.resolveChildren(index, object);
+    }
+    for (const [baseId, children] of this.refChildren) {
+      if (this.unresolved === 0) break;
+      if (children.every((child) => this.deps.results[child] !== undefined)) continue;
+      await this.resolveExternal(baseId as ObjectId);
+    }
+    if (this.unresolved > 0) {
+      throw invalid('pack_unresolved_deltas', 'pack has deltas whose bases form a cycle or are missing', {
+        count: this.unresolved,
+      });
+    }
+    return this.externalIds;
+  }
+
+  private async resolveExternal(baseId: ObjectId): Promise<void> {
+    const base = this.deps.resolveExternalBase ? await this.deps.resolveExternalBase(baseId) : undefined;
+    if (!base) throw invalid('pack_missing_base', 'delta base is neither in the pack nor known', { baseId });
+    const index = EXTERNAL - this.externals.length;
+    this.externals.push(base);
+    this.externalIds.push(baseId);
+    await this.resolveChildren(index, { id: baseId, type: base.type, depth: 0 });
+  }
+
+  /** Depth-first over the delta tree below `rootIndex`, with an explicit stack. */
+  private async resolveChildren(
+    rootIndex: number,
+    root: { id: ObjectId; type: ObjectType; depth: number },
+  ): Promise<void> {
+    const stack: number[] = [];
+    this.pushChildren(stack, rootIndex, root.id);
+    while (stack.length > 0) {
+      const index = stack.pop()!;
+      const entry = this.deps.entries[index]!;
+      const baseIndex = entry.baseIndex >= 0 ? entry.baseIndex : this.baseIndexOf(entry, rootIndex);
+      const base = this.objectAt(baseIndex);
+      if (base.depth + 1 > this.deps.limits.maxDeltaDepth) {
+        throw tooLarge('pack_delta_chain_too_deep', 'delta chain is longer than allowed', {
+          offset: entry.offset,
+          limit: this.deps.limits.maxDeltaDepth,
+        });
+      }
+      const data = await this.rebuild(index, baseIndex);
+      const object: PackedObject = {
+        id: this.deps.format.hash(objectHeader(base.type, data.length), data).toString('hex') as ObjectId,
+        type: base.type,
+        size: data.length,
+        offset: entry.offset,
+        crc32: entry.crc32,
+        headerLength: entry.headerLength,
+        compressedLength: entry.compressedLength,
+        deltaBase: base.id,
+        depth: base.depth + 1,
+      };
+      this.deps.results[index] = object;
+      this.deps.ids[index] = object.id;
+      this.unresolved--;
+      if (this.pushChildren(stack, index, object.id)) this.deps.baseCache.set(index, data);
+      if (this.deps.onObject) {
+        const raw = await this.deps.spool.read(entry.offset + entry.headerLength, entry.compressedLength);
+        const done = this.deps.onObject(object, { data, raw });
+        if (done instanceof Promise) await done;
+      }
+    }
+  }
+
+  /** For a REF child, the base is the entry whose id it names: the root or a resolved delta. */
+  private baseIndexOf(entry: ScannedEntry, rootIndex: number): number {
+    const owner = this.refOwner.get(entry.baseId!);
+    return owner ?? rootIndex;
+  }
+
+  private readonly refOwner = new Map<string, number>();
+
+  private pushChildren(stack: number[], index: number, id: ObjectId): boolean {
+    const ofs = index >= 0 ? this.ofsChildren.get(index) : undefined;
+    const ref = this.refChildren.get(id);
+    let pushed = false;
+    if (ofs) {
+      for (const child of ofs) stack.push(child);
+      pushed = true;
+    }
+    if (ref && !this.refOwner.has(id)) {
+      this.refOwner.set(id, index);
+      for (const child of ref) stack.push(child);
+      pushed = true;
+    }
+    return pushed;
+  }
+
+  private objectAt(index: number): { id: ObjectId; type: ObjectType; depth: number } {
+    if (index < 0) {
+      const base = this.externals[EXTERNAL - index]!;
+      return { id: this.externalIds[EXTERNAL - index]!, type: base.type, depth: 0 };
+    }
+    return this.deps.results[index]!;
+  }
+
+  /** Inflated content of a resolved or whole entry, from the cache or rebuilt from the spool. */
+  private async contentOf(index: number): Promise<Buffer> {
+    if (index < 0) return this.externals[EXTERNAL - index]!.data;
+    const cached = this.deps.baseCache.get(index);
+    if (cached) return cached;
+    const entry = this.deps.entries[index]!;
+    const object = this.deps.results[index]!;
+    if (object.depth === 0) return this.reinflate(entry, object.size);
+    const baseIndex = entry.baseIndex >= 0 ? entry.baseIndex : this.indexOfId(object.deltaBase!);
+    return this.rebuild(index, baseIndex);
+  }
+
+  private indexOfId(id: ObjectId): number {
+    const owner = this.refOwner.get(id);
+    if (owner !== undefined) return owner;
+    const external = this.externalIds.indexOf(id);
+    return EXTERNAL - external;
+  }
+
+  /** Applies entry `index`'s delta to its base's content. */
+  private async rebuild(index: number, baseIndex: number): Promise<Buffer> {
+    const entry = this.deps.entries[index]!;
+    const base = await this.contentOf(baseIndex);
+    const delta = entry.inflated ?? (await this.reinflate(entry, entry.declaredSize));
+    entry.inflated = undefined;
+    return applyDelta(base, delta, this.deps.limits.maxObjectSize);
+  }
+
+  private async reinflate(entry: ScannedEntry, size: number): Promise<Buffer> {
+    // One byte past the stream tells the inflater the stream ended where the scan said it did.
+    const start = entry.offset + entry.headerLength;
+    const raw = await this.deps.spool.read(start, entry.compressedLength + 1);
+    this.inflater.begin(size);
+    const result = this.inflater.push(raw, 0, raw.length);
+    if (!result.done)
+      throw invalid('pack_bad_zlib', 'pack entry changed while it was indexed', { offset: entry.offset });
+    return this.inflater.output();
+  }
+}
+
+function push<K>(map: Map<K, number[]>, key: K, value: number): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}

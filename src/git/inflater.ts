@@ -1,0 +1,182 @@
+import zlib from 'node:zlib';
+import { invalid, tooLarge } from '../platform/errors.js';
+
+/**
+ * Inflates one zlib stream of known size, fed in pieces, and reports where the stream ended in
+ * the input (a pack stores zlib streams back to back with no length). One instance is reused
+ * for every object of a pack: creating a zlib stream per object costs more than inflating it.
+ *
+ * Fast path: the native handle behind `zlib.Inflate` (`writeSync`/`reset`/`_writeState`), the
+ * same calls `zlib.inflateSync` makes, minus its per-call setup. If a Node version lacks them,
+ * the fallback re-runs `inflateSync({ info: true })` over the buffered input.
+ */
+export interface InflateResult {
+  /** Input bytes of this call that belong to the stream. */
+  readonly consumed: number;
+  /** True once the stream has ended; `output()` is then complete. */
+  readonly done: boolean;
+}
+
+interface NativeHandle {
+  writeSync(
+    flush: number,
+    input: Uint8Array,
+    inOff: number,
+    inLen: number,
+    out: Uint8Array,
+    outOff: number,
+    outLen: number,
+  ): void;
+  reset(): void;
+  onerror: (message: string, errno: number) => void;
+}
+
+/** Below this, the output buffer is allocated at full size at once. */
+const EAGER_ALLOCATION = 1 << 20;
+
+export class Inflater {
+  private readonly native: { handle: NativeHandle; state: Uint32Array } | undefined;
+  private error: string | undefined;
+  private out: Buffer = Buffer.alloc(0);
+  private written = 0;
+  private expected = 0;
+  private pending: Buffer[] = [];
+
+  constructor(options: { forceFallback?: boolean } = {}) {
+    this.native = options.forceFallback ? undefined : openNative();
+    if (this.native) {
+      this.native.handle.onerror = (message) => {
+        this.error = message;
+      };
+    }
+  }
+
+  /** True when the fast native path is in use. */
+  get isNative(): boolean {
+    return this.native !== undefined;
+  }
+
+  /** Begins a stream that must inflate to exactly `expectedSize` bytes. */
+  begin(expectedSize: number): void {
+    this.expected = expectedSize;
+    this.written = 0;
+    this.error = undefined;
+    this.pending = [];
+    this.out = Buffer.allocUnsafe(Math.min(expectedSize + 1, EAGER_ALLOCATION));
+    this.native?.handle.reset();
+  }
+
+  /** Feeds `input[start, end)`. Throws `pack_bad_zlib` or `pack_size_mismatch`. */
+  push(input: Buffer, start: number, end: number): InflateResult {
+    return this.native
+      ? this.pushNative(this.native, input, start, end)
+      : this.pushFallback(input, start, end);
+  }
+
+  /** The inflated bytes; valid after `done`. */
+  output(): Buffer {
+    return this.out.length === this.written ? this.out : this.out.subarray(0, this.written);
+  }
+
+  private pushNative(
+    native: { handle: NativeHandle; state: Uint32Array },
+    input: Buffer,
+    start: number,
+    end: number,
+  ): InflateResult {
+    let offset = start;
+    for (;;) {
+      const room = this.out.length - this.written;
+      native.handle.writeSync(
+        zlib.constants.Z_SYNC_FLUSH,
+        input,
+        offset,
+        end - offset,
+        this.out,
+        this.written,
+        room,
+      );
+      if (this.error !== undefined) throw badZlib(this.error);
+      const availOut = native.state[0]!;
+      const availIn = native.state[1]!;
+      this.written += room - availOut;
+      offset = end - availIn;
+      if (availOut === 0) {
+        if (this.out.length > this.expected) throw sizeMismatch(this.expected, 'larger');
+        this.grow();
+        continue;
+      }
+      // Output room left and input left over: the stream ended.
+      if (availIn > 0) return this.finish(offset - start);
+      return { consumed: end - start, done: false };
+    }
+  }
+
+  private pushFallback(input: Buffer, start: number, end: number): InflateResult {
+    const before = this.pending.reduce((sum, piece) => sum + piece.length, 0);
+    this.pending.push(input.subarray(start, end));
+    const all = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+    let result: { buffer: Buffer; engine: zlib.Inflate };
+    try {
+      result = zlib.inflateSync(all, {
+        info: true,
+        maxOutputLength: Math.max(1, this.expected + 1),
+      }) as unknown as {
+        buffer: Buffer;
+        engine: zlib.Inflate;
+      };
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'Z_BUF_ERROR') return { consumed: end - start, done: false };
+      if (code === 'ERR_BUFFER_TOO_LARGE') throw sizeMismatch(this.expected, 'larger');
+      throw badZlib(error instanceof Error ? error.message : 'zlib error');
+    }
+    const streamLength = result.engine.bytesWritten;
+    if (streamLength === all.length) {
+      // The stream may end exactly here; a pack always has a trailer after it, so wait for it.
+      return { consumed: end - start, done: false };
+    }
+    this.out = result.buffer;
+    this.written = result.buffer.length;
+    return this.finish(streamLength - before);
+  }
+
+  private finish(consumed: number): InflateResult {
+    if (this.written !== this.expected) throw sizeMismatch(this.expected, 'smaller');
+    return { consumed, done: true };
+  }
+
+  private grow(): void {
+    const size = Math.min(this.expected + 1, this.out.length * 4);
+    const bigger = Buffer.allocUnsafe(size);
+    this.out.copy(bigger, 0, 0, this.written);
+    this.out = bigger;
+  }
+}
+
+function openNative(): { handle: NativeHandle; state: Uint32Array } | undefined {
+  const stream = new zlib.Inflate() as unknown as {
+    _handle?: Partial<NativeHandle>;
+    _writeState?: Uint32Array;
+  };
+  const handle = stream._handle;
+  const state = stream._writeState;
+  if (
+    typeof handle?.writeSync !== 'function' ||
+    typeof handle.reset !== 'function' ||
+    !(state instanceof Uint32Array)
+  ) {
+    return undefined;
+  }
+  return { handle: handle as NativeHandle, state };
+}
+
+function badZlib(message: string) {
+  return invalid('pack_bad_zlib', 'pack entry is not a valid zlib stream', { reason: message });
+}
+
+function sizeMismatch(expected: number, direction: 'larger' | 'smaller') {
+  return direction === 'larger'
+    ? tooLarge('pack_size_mismatch', 'pack entry inflates to more than its declared size', { expected })
+    : invalid('pack_size_mismatch', 'pack entry inflates to less than its declared size', { expected });
+}

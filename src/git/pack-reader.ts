@@ -1,0 +1,90 @@
+import { BaseCache } from './base-cache.js';
+import { DeltaResolver } from './delta-resolver.js';
+import { objectHeader } from './object.js';
+import { SHA1 } from './object-format.js';
+import type { ObjectId } from './object-id.js';
+import { objectTypeOfCode } from './pack-format.js';
+import { PackScanner, type ScannedEntry } from './pack-scanner.js';
+import { MemoryPackSpool } from './pack-spool.js';
+import {
+  DEFAULT_PACK_READER_LIMITS,
+  type PackedObject,
+  type PackReaderOptions,
+  type PackReadResult,
+} from './pack-types.js';
+
+const DEFAULT_BASE_CACHE = 96 << 20;
+const DEFAULT_DELTA_CACHE = 64 << 20;
+
+/**
+ * Indexes a pack streamed as chunks, like `git index-pack`: every object's id, type, size,
+ * offset and CRC32, with its pack-ready bytes handed to `onObject`. Memory stays bounded by the
+ * cache budgets: pack bytes go to the spool, and bases that fell out of the cache are re-read
+ * and re-inflated from it. Errors are `MegaError`s with `pack_*` / `delta_*` codes.
+ */
+export async function readPack(
+  source: AsyncIterable<Uint8Array>,
+  options: PackReaderOptions = {},
+): Promise<PackReadResult> {
+  const format = options.format ?? SHA1;
+  const limits = { ...DEFAULT_PACK_READER_LIMITS, ...options.limits };
+  const spool = options.spool ?? new MemoryPackSpool();
+  const scanner = new PackScanner(source, format, limits, spool, options.forceInflateFallback);
+  const { version, count } = await scanner.readHeader();
+
+  const entries: ScannedEntry[] = [];
+  const offsets = new Map<number, number>();
+  const ids: (ObjectId | undefined)[] = new Array<ObjectId | undefined>(count);
+  const baseCache = new BaseCache<number>(options.baseCacheBytes ?? DEFAULT_BASE_CACHE);
+  let deltaBudget = options.deltaCacheBytes ?? DEFAULT_DELTA_CACHE;
+  const results: (PackedObject | undefined)[] = new Array<PackedObject | undefined>(count);
+
+  for (let index = 0; index < count; index++) {
+    const entry = await scanner.nextEntry(offsets);
+    entries.push(entry);
+    offsets.set(entry.offset, index);
+    const type = objectTypeOfCode(entry.code);
+    if (type === undefined) {
+      if (entry.inflated && entry.inflated.length <= deltaBudget) deltaBudget -= entry.inflated.length;
+      else entry.inflated = undefined;
+      continue;
+    }
+    const data = entry.inflated!;
+    entry.inflated = undefined;
+    const id = format.hash(objectHeader(type, data.length), data).toString('hex') as ObjectId;
+    ids[index] = id;
+    baseCache.set(index, data);
+    const object: PackedObject = {
+      id,
+      type,
+      size: data.length,
+      offset: entry.offset,
+      crc32: entry.crc32,
+      headerLength: entry.headerLength,
+      compressedLength: entry.compressedLength,
+      depth: 0,
+    };
+    results[index] = object;
+    if (options.onObject) {
+      const raw = await spool.read(entry.offset + entry.headerLength, entry.compressedLength);
+      const done = options.onObject(object, { data, raw });
+      if (done instanceof Promise) await done;
+    }
+  }
+  const checksum = await scanner.readTrailer();
+
+  const resolver = new DeltaResolver({
+    entries,
+    ids,
+    results,
+    spool,
+    format,
+    limits,
+    baseCache,
+    ...(options.resolveExternalBase ? { resolveExternalBase: options.resolveExternalBase } : {}),
+    ...(options.onObject ? { onObject: options.onObject } : {}),
+    forceInflateFallback: options.forceInflateFallback ?? false,
+  });
+  const externalBases = await resolver.resolveAll();
+  return { version, objects: results as PackedObject[], checksum, externalBases };
+}

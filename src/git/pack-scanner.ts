@@ -1,0 +1,213 @@
+import zlib from 'node:zlib';
+import { invalid, tooLarge } from '../platform/errors.js';
+import { Inflater } from './inflater.js';
+import type { ObjectFormat } from './object-format.js';
+import {
+  decodeEntryHeader,
+  decodePackHeader,
+  PACK_HEADER_LENGTH,
+  PackEntryType,
+  type EntryHeader,
+} from './pack-format.js';
+import type { PackSpool } from './pack-spool.js';
+import type { PackReaderLimits } from './pack-types.js';
+
+/** What the first pass learns about one entry. Mutated by the delta resolver. */
+export interface ScannedEntry {
+  readonly offset: number;
+  readonly code: number;
+  /** Size declared in the entry header (the delta's size for deltas). */
+  readonly declaredSize: number;
+  readonly headerLength: number;
+  compressedLength: number;
+  crc32: number;
+  /** OFS_DELTA: index of the base entry; otherwise -1. */
+  readonly baseIndex: number;
+  /** REF_DELTA: hex id of the base. */
+  readonly baseId: string | undefined;
+  /** Inflated content (whole objects) or delta (deltas), until handed on or over budget. */
+  inflated: Buffer | undefined;
+}
+
+/**
+ * First pass over a streamed pack: splits it into entries, inflates each zlib stream to find its
+ * end (checking sizes), computes CRC32s and the trailer hash, and appends every byte to the spool.
+ */
+export class PackScanner {
+  private readonly source: AsyncIterator<Uint8Array>;
+  private window: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  private windowStart = 0;
+  private received = 0;
+  private ended = false;
+  private readonly trailerHasher;
+  private trailerTail: Buffer = Buffer.alloc(0);
+  private readonly inflater: Inflater;
+
+  constructor(
+    source: AsyncIterable<Uint8Array>,
+    private readonly format: ObjectFormat,
+    private readonly limits: PackReaderLimits,
+    private readonly spool: PackSpool,
+    forceInflateFallback = false,
+  ) {
+    this.source = source[Symbol.asyncIterator]();
+    this.trailerHasher = format.createHasher();
+    this.inflater = new Inflater({ forceFallback: forceInflateFallback });
+  }
+
+  /** Reads and checks the 12-byte header. */
+  async readHeader(): Promise<{ version: number; count: number }> {
+    if (!(await this.ensure(PACK_HEADER_LENGTH))) throw truncated('header');
+    const header = decodePackHeader(this.window.subarray(this.pos, this.pos + PACK_HEADER_LENGTH));
+    if (header.count > this.limits.maxObjects) {
+      throw tooLarge('pack_too_many_objects', 'pack declares more objects than allowed', {
+        count: header.count,
+        limit: this.limits.maxObjects,
+      });
+    }
+    this.pos += PACK_HEADER_LENGTH;
+    return header;
+  }
+
+  /** Scans the next entry; `offsets` maps entry offsets to indexes for OFS bases. */
+  async nextEntry(offsets: Map<number, number>): Promise<ScannedEntry> {
+    const header = await this.readEntryHeader();
+    const offset = this.windowStart + this.pos;
+    if (header.size > this.limits.maxObjectSize) {
+      throw tooLarge('pack_object_too_large', 'pack entry is larger than allowed', {
+        offset,
+        size: header.size,
+        limit: this.limits.maxObjectSize,
+      });
+    }
+    let baseIndex = -1;
+    let baseId: string | undefined;
+    if (header.code === PackEntryType.OfsDelta) {
+      const base = offsets.get(offset - (header.ofsDistance ?? 0));
+      if (base === undefined || header.ofsDistance === 0) {
+        throw invalid('pack_bad_delta_base', 'OFS_DELTA base is not an earlier entry', { offset });
+      }
+      baseIndex = base;
+    } else if (header.code === PackEntryType.RefDelta) {
+      const idStart = this.pos + header.length - this.format.rawLength;
+      baseId = this.window.toString('hex', idStart, idStart + this.format.rawLength);
+    }
+    let crc = zlib.crc32(this.window.subarray(this.pos, this.pos + header.length));
+    this.pos += header.length;
+    const dataStart = this.windowStart + this.pos;
+    this.inflater.begin(header.size);
+    for (;;) {
+      const result = this.inflater.push(this.window, this.pos, this.window.length);
+      crc = zlib.crc32(this.window.subarray(this.pos, this.pos + result.consumed), crc);
+      this.pos += result.consumed;
+      if (result.done) break;
+      if (!(await this.nextWindow())) throw truncated('entry', offset);
+    }
+    return {
+      offset,
+      code: header.code,
+      declaredSize: header.size,
+      headerLength: header.length,
+      compressedLength: this.windowStart + this.pos - dataStart,
+      crc32: crc,
+      baseIndex,
+      baseId,
+      inflated: this.inflater.output(),
+    };
+  }
+
+  /** Checks the trailer after the last entry and that nothing follows it. */
+  async readTrailer(): Promise<Buffer> {
+    const end = this.windowStart + this.pos;
+    if (!(await this.ensure(this.format.rawLength))) throw truncated('trailer', end);
+    const trailer = Buffer.from(this.window.subarray(this.pos, this.pos + this.format.rawLength));
+    this.pos += this.format.rawLength;
+    while (this.pos === this.window.length && (await this.nextWindow()));
+    if (this.pos < this.window.length) {
+      throw invalid('pack_trailing_garbage', 'bytes follow the pack trailer', { offset: end });
+    }
+    const actual = this.trailerHasher.digest();
+    if (!actual.equals(trailer)) {
+      throw invalid('pack_bad_checksum', 'pack trailer checksum does not match its content', {
+        expected: trailer.toString('hex'),
+        actual: actual.toString('hex'),
+      });
+    }
+    return trailer;
+  }
+
+  private async readEntryHeader(): Promise<EntryHeader> {
+    for (;;) {
+      const header = decodeEntryHeader(this.window, this.pos, this.format.rawLength);
+      if (header) return header;
+      if (!(await this.ensure(this.window.length - this.pos + 1)))
+        throw truncated('entry header', this.windowStart + this.pos);
+    }
+  }
+
+  /** Makes at least `count` unread bytes contiguous in the window; false at end of input. */
+  private async ensure(count: number): Promise<boolean> {
+    while (this.window.length - this.pos < count) {
+      const chunk = await this.receive();
+      if (!chunk) return false;
+      const rest = this.window.subarray(this.pos);
+      this.windowStart += this.pos;
+      this.window = rest.length === 0 ? chunk : Buffer.concat([rest, chunk]);
+      this.pos = 0;
+    }
+    return true;
+  }
+
+  /** Replaces a fully consumed window with the next chunk; false at end of input. */
+  private async nextWindow(): Promise<boolean> {
+    const chunk = await this.receive();
+    if (!chunk) return false;
+    this.windowStart += this.window.length;
+    this.window = chunk;
+    this.pos = 0;
+    return true;
+  }
+
+  private async receive(): Promise<Buffer | undefined> {
+    for (;;) {
+      if (this.ended) return undefined;
+      const next = await this.source.next();
+      if (next.done) {
+        this.ended = true;
+        return undefined;
+      }
+      if (next.value.length === 0) continue;
+      const chunk = Buffer.isBuffer(next.value)
+        ? next.value
+        : Buffer.from(next.value.buffer, next.value.byteOffset, next.value.length);
+      this.received += chunk.length;
+      if (this.received > this.limits.maxPackSize) {
+        throw tooLarge('pack_too_large', 'pack is larger than allowed', { limit: this.limits.maxPackSize });
+      }
+      const appended = this.spool.append(chunk);
+      if (appended instanceof Promise) await appended;
+      this.hashAllButTrailer(chunk);
+      return chunk;
+    }
+  }
+
+  /** Feeds the trailer hash with everything except the last `rawLength` bytes seen so far. */
+  private hashAllButTrailer(chunk: Buffer): void {
+    const keep = this.format.rawLength;
+    if (chunk.length >= keep) {
+      if (this.trailerTail.length > 0) this.trailerHasher.update(this.trailerTail);
+      this.trailerHasher.update(chunk.subarray(0, chunk.length - keep));
+      this.trailerTail = Buffer.from(chunk.subarray(chunk.length - keep));
+      return;
+    }
+    const joined = Buffer.concat([this.trailerTail, chunk]);
+    const spill = Math.max(0, joined.length - keep);
+    if (spill > 0) this.trailerHasher.update(joined.subarray(0, spill));
+    this.trailerTail = joined.subarray(spill);
+  }
+}
+
+function truncated(where: string, offset?: number) {
+  return invalid('pack_truncated', `pack ends inside its ${where}`, offset === undefined ? {} : { offset });
+}

@@ -1,0 +1,83 @@
+import type { ObjectType } from './object.js';
+import type { ObjectFormat } from './object-format.js';
+import type { ObjectId } from './object-id.js';
+import type { PackSpool } from './pack-spool.js';
+
+/** One object of an indexed pack, with what storage needs to keep it in pack-ready form. */
+export interface PackedObject {
+  readonly id: ObjectId;
+  readonly type: ObjectType;
+  /** Inflated size of the object itself (not of its delta). */
+  readonly size: number;
+  /** Offset of the entry in the pack. */
+  readonly offset: number;
+  /** CRC32 of the entry's bytes in the pack (header and zlib stream), as in the `.idx`. */
+  readonly crc32: number;
+  /** Bytes of the entry header (type/size varint plus OFS distance or REF base id). */
+  readonly headerLength: number;
+  /** Bytes of the zlib stream that follows the header. */
+  readonly compressedLength: number;
+  /** Set when the entry is a delta: the id of its base (OFS bases resolved to ids). */
+  readonly deltaBase?: ObjectId;
+  /** 0 for whole objects, else 1 + the base's depth. */
+  readonly depth: number;
+}
+
+/** Bytes handed to `onObject`. */
+export interface PackedContent {
+  /** The inflated object content (no `type size\0` header). */
+  readonly data: Buffer;
+  /** The zlib stream exactly as in the pack: the deflated object, or for a delta the deflated delta. */
+  readonly raw: Buffer;
+}
+
+export interface PackReaderLimits {
+  /** Most entries a pack may declare. */
+  readonly maxObjects: number;
+  /** Largest inflated object or delta. */
+  readonly maxObjectSize: number;
+  /** Longest delta chain. */
+  readonly maxDeltaDepth: number;
+  /** Largest pack in bytes. */
+  readonly maxPackSize: number;
+}
+
+export const DEFAULT_PACK_READER_LIMITS: PackReaderLimits = {
+  maxObjects: 50_000_000,
+  maxObjectSize: 1 << 30,
+  maxDeltaDepth: 10_000,
+  maxPackSize: Number.MAX_SAFE_INTEGER,
+};
+
+/** A delta base that is not in the pack (thin packs), supplied by the caller's object store. */
+export interface ExternalBase {
+  readonly type: ObjectType;
+  readonly data: Buffer;
+}
+
+export interface PackReaderOptions {
+  readonly format?: ObjectFormat;
+  readonly limits?: Partial<PackReaderLimits>;
+  /** Where the pack bytes are kept for re-reading bases; default in memory. */
+  readonly spool?: PackSpool;
+  /** Budget for inflated delta bases kept in memory (default 96 MiB). */
+  readonly baseCacheBytes?: number;
+  /** Budget for inflated deltas kept between the scan and resolution (default 64 MiB). */
+  readonly deltaCacheBytes?: number;
+  /** Supplies REF_DELTA bases missing from the pack; without it a thin pack is an error. */
+  readonly resolveExternalBase?: (id: ObjectId) => Promise<ExternalBase | undefined>;
+  /** Called once per object as soon as its id is known (whole objects first, then deltas). */
+  readonly onObject?: (object: PackedObject, content: PackedContent) => void | Promise<void>;
+  /** Use the public-API inflater instead of the fast one (for tests of the fallback). */
+  readonly forceInflateFallback?: boolean;
+}
+
+export interface PackReadResult {
+  readonly version: number;
+  /** Every object, in pack order. */
+  readonly objects: readonly PackedObject[];
+  /** The pack's trailing checksum (also the `.idx` trailer's first hash). */
+  readonly checksum: Buffer;
+  /** Bases that came from `resolveExternalBase` (the pack was thin). */
+  readonly externalBases: readonly ObjectId[];
+}
