@@ -1,0 +1,189 @@
+import { parseCommit } from '../git/commit.js';
+import type { ObjectId } from '../git/object-id.js';
+import { entryKind } from '../git/tree.js';
+import { ObjectReader } from '../repo/browse/object-reader.js';
+import { notFound, tooLarge, unavailable } from '../platform/errors.js';
+import type { ViewCommitRecord } from '../storage/monorepo/view-commit-store.js';
+import type { ServeMode } from './clone-rules.js';
+import { expandDirectory, type RepositoryHead, type ViewLink } from './expand-directory.js';
+import type { LocatedPath } from './locate-path.js';
+import type { DirectoryHead, MegaDirectory } from './mega-directory.js';
+import { objectsIntroduced } from './object-closure.js';
+import { PendingObjects } from './pending-objects.js';
+import type { MonorepoDeps } from './ports.js';
+import { buildViewCommit, directoryViewMessage, megaIdent } from './synthetic-commit.js';
+import { entryAtPath } from './tree-edit.js';
+
+/** A served view: the chain tip for its path and what it shows. */
+export interface DirectoryView {
+  readonly path: string;
+  readonly commit: ObjectId;
+  readonly tree: ObjectId;
+  readonly links: readonly ViewLink[];
+  readonly directoryCommit: ObjectId;
+}
+
+const APPEND_ATTEMPTS = 5;
+/** git's empty tree: an expanded directory with nothing in it still needs a tree. */
+const EMPTY_TREE = Buffer.alloc(0);
+
+interface ViewState {
+  readonly tree: ObjectId;
+  readonly links: readonly ViewLink[];
+  readonly author: string;
+  readonly committer: string;
+  readonly message: string;
+}
+
+/**
+ * Computes the synthetic views of SPEC §6 (`expanded-directory`, `repository-head`,
+ * `repository-subtree`) and keeps their history chains (see `synthetic-commit.ts` for the design):
+ * the same inputs give the same commit ids on every server, and a changed state becomes a child
+ * of the previous tip so that clients fast-forward.
+ */
+export class DirectoryViews {
+  constructor(
+    private readonly deps: MonorepoDeps,
+    private readonly directory: MegaDirectory,
+  ) {}
+
+  async view(located: LocatedPath, mode: ServeMode, head: DirectoryHead): Promise<DirectoryView> {
+    for (let attempt = 1; ; attempt++) {
+      const objects = new PendingObjects(this.deps.objects.source);
+      const state = await this.computeState(located, mode, head, objects);
+      const tip = await this.deps.views.tip(located.path);
+      if (tip && tip.treeId === state.tree) return toView(tip);
+      const commit = objects.put(
+        'commit',
+        buildViewCommit({ ...state, parent: tip?.commitId as ObjectId | undefined }),
+      );
+      // The directory repository holds every object its views show, so that a push to a view
+      // (stored there until it becomes a merge request) can use any of them as a thin-pack base.
+      const introduced = await objectsIntroduced(
+        new ObjectReader(objects),
+        tip?.treeId as ObjectId | undefined,
+        state.tree,
+      );
+      const created = objects.take();
+      const createdIds = new Set(created.map((object) => object.id));
+      await this.deps.objects.write(head.repository.id, created);
+      await this.deps.objects.link(
+        head.repository.id,
+        introduced.filter((id) => !createdIds.has(id)),
+      );
+      const record: ViewCommitRecord = {
+        viewPath: located.path,
+        commitId: commit,
+        treeId: state.tree,
+        parentId: tip?.commitId,
+        directoryCommit: head.commit,
+        links: state.links,
+      };
+      if (await this.deps.views.append(record)) return toView(record);
+      if (attempt >= APPEND_ATTEMPTS)
+        throw unavailable('view_busy', 'directory view is being updated, try again');
+    }
+  }
+
+  /** A commit of a view's chain (for mapping a push back), or undefined. */
+  async findViewCommit(path: string, commit: ObjectId): Promise<DirectoryView | undefined> {
+    const record = await this.deps.views.find(path, commit);
+    return record ? toView(record) : undefined;
+  }
+
+  /** The head commit of a hosted repository, or undefined when it has none. */
+  async repositoryHead(repoPath: string): Promise<RepositoryHead | undefined> {
+    const repository = await this.deps.repositories.find(repoPath);
+    if (!repository) return undefined;
+    const commit = await this.deps.refs.get(repository.id, repository.headRef);
+    if (!commit) return undefined;
+    const summary = await this.deps.objects.source.readCommit(commit);
+    if (!summary) return undefined;
+    return {
+      commit,
+      tree: summary.tree,
+      committerTime: summary.committerTime,
+      size: await this.deps.objects.repositorySize(repository.id),
+    };
+  }
+
+  private async computeState(
+    located: LocatedPath,
+    mode: ServeMode,
+    head: DirectoryHead,
+    objects: PendingObjects,
+  ): Promise<ViewState> {
+    const reader = new ObjectReader(objects);
+    if (mode === 'expanded-directory' && located.shape === 'directory') {
+      const expanded = await expandDirectory(reader, objects, located.tree, (path) =>
+        this.repositoryHead(path),
+      );
+      if (expanded.size > this.deps.cloneLimit) {
+        throw tooLarge(
+          'clone_limit_exceeded',
+          `${located.path} expands to ${formatBytes(expanded.size)}, more than the clone limit of ${formatBytes(this.deps.cloneLimit)} (MEGA_CLONE_LIMIT): clone a narrower path, e.g. one repository under ${located.path}`,
+          { size: expanded.size, limit: this.deps.cloneLimit, path: located.path },
+        );
+      }
+      const directoryTime = (await this.deps.objects.source.readCommit(head.commit))?.committerTime ?? 0;
+      const ident = megaIdent(Math.max(expanded.newestTime, directoryTime));
+      return {
+        tree: expanded.tree ?? objects.put('tree', EMPTY_TREE),
+        links: expanded.links,
+        author: ident,
+        committer: ident,
+        message: directoryViewMessage(
+          located.path,
+          head.commit,
+          expanded.links.map((link) => ({ repoPath: link.repoPath, commit: link.commit })),
+        ),
+      };
+    }
+    if (
+      (mode === 'repository-head' || mode === 'repository-subtree') &&
+      (located.shape === 'repository' || located.shape === 'subdirectory')
+    ) {
+      const repoHead = await this.repositoryHead(located.repoPath);
+      if (!repoHead) throw notFound('repository_empty', `repository ${located.repoPath} has no commits yet`);
+      const commit = parseCommit(await reader.readTyped(repoHead.commit, 'commit'));
+      const entry = await entryAtPath(reader, commit.tree, located.subdir);
+      if (!entry || entryKind(entry.mode) !== 'tree') {
+        throw notFound(
+          'directory_path_not_found',
+          `no directory ${located.subdir.join('/')} in ${located.repoPath}`,
+        );
+      }
+      return {
+        tree: entry.id,
+        links: [{ at: '', repoPath: located.repoPath, commit: repoHead.commit, subdir: located.subdir }],
+        author: commit.author,
+        committer: commit.committer,
+        message: commit.message,
+      };
+    }
+    throw notFound('directory_view_unavailable', `${located.path} cannot be served as ${mode}`);
+  }
+}
+
+function toView(record: ViewCommitRecord): DirectoryView {
+  return {
+    path: record.viewPath,
+    commit: record.commitId as ObjectId,
+    tree: record.treeId as ObjectId,
+    links: record.links as ViewLink[],
+    directoryCommit: record.directoryCommit as ObjectId,
+  };
+}
+
+/** `1.5 MiB (1572864 bytes)`. */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  const shown = unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
+  return unit === 0 ? shown : `${shown} (${bytes} bytes)`;
+}

@@ -1,0 +1,123 @@
+import type { ObjectId } from '../git/object-id.js';
+import { ObjectReader } from '../repo/browse/object-reader.js';
+import type { PushContext, PushPolicy, RefDecision, RefUpdateRequest } from '../repo/served-repository.js';
+import { isMegaError } from '../platform/errors.js';
+import { findAncestor } from './ancestry.js';
+import type { ChangeProposals, RepositoryChange } from './change-proposals.js';
+import type { DirectoryViews } from './directory-views.js';
+import { objectsIntroduced } from './object-closure.js';
+import { PendingObjects } from './pending-objects.js';
+import type { MonorepoDeps } from './ports.js';
+import { mapPushOntoRepositories } from './push-mapping.js';
+import { buildViewCommit } from './synthetic-commit.js';
+
+function isZero(id: string): boolean {
+  return /^0+$/.test(id);
+}
+
+/** First line of a commit message, as a merge request title. */
+export function titleOf(message: string): string {
+  const line = message.split('\n').find((text) => text.trim() !== '') ?? '';
+  return line.trim() || '(no message)';
+}
+
+/**
+ * Push rule of `/projects` views (SPEC §6): the pushed commit does not move any branch; it is
+ * mapped back onto every repository it touches (one proposed commit per repository, on the head
+ * the view showed) and becomes a merge request. The client prints `remote: merge request !N: URL`.
+ */
+export class MergeRequestPushPolicy implements PushPolicy {
+  constructor(
+    private readonly deps: MonorepoDeps,
+    private readonly views: DirectoryViews,
+    private readonly proposals: ChangeProposals,
+    private readonly viewPath: string,
+  ) {}
+
+  async decide(update: RefUpdateRequest, context: PushContext): Promise<RefDecision> {
+    if (!update.refName.startsWith('refs/heads/')) {
+      return { action: 'reject', reason: 'only branches can be pushed to a directory view' };
+    }
+    if (isZero(update.newId))
+      return { action: 'reject', reason: 'branches of a directory view cannot be deleted' };
+    const baseId = await findAncestor(
+      context.objects,
+      update.newId,
+      async (id) => (await this.views.findViewCommit(this.viewPath, id)) !== undefined,
+    );
+    const base = baseId ? await this.views.findViewCommit(this.viewPath, baseId) : undefined;
+    if (!base) {
+      return {
+        action: 'reject',
+        reason: `the push does not build on a commit of ${this.viewPath}: pull first, then push again`,
+      };
+    }
+    if (base.commit === update.newId)
+      return { action: 'handled', messages: ['nothing to propose: no new commits'] };
+    try {
+      const changes = await this.proposeCommits(update.newId, base.tree, base.links, context);
+      if (changes.length === 0)
+        return { action: 'handled', messages: ['nothing to propose: the tree did not change'] };
+      const reader = new ObjectReader(context.objects);
+      const pushed = await reader.commit(update.newId);
+      const outcome = await this.proposals.propose({
+        viewPath: this.viewPath,
+        refName: update.refName,
+        pushedCommit: update.newId,
+        baseViewCommit: base.commit,
+        title: titleOf(pushed.message),
+        author: context.principal.username,
+        authorId: context.principal.userId,
+        changes,
+      });
+      const verb = outcome.updated ? 'updated' : 'opened';
+      return {
+        action: 'handled',
+        messages: [
+          `merge request !${outcome.number}: ${outcome.url}`,
+          `${verb} for ${changes.map((change) => change.repoPath).join(', ')}`,
+        ],
+      };
+    } catch (error) {
+      if (isMegaError(error, 'invalid')) return { action: 'reject', reason: error.message };
+      throw error;
+    }
+  }
+
+  /** Builds and stores one proposed commit per touched repository. */
+  private async proposeCommits(
+    pushedId: ObjectId,
+    viewTree: ObjectId,
+    links: Parameters<typeof mapPushOntoRepositories>[4],
+    context: PushContext,
+  ): Promise<RepositoryChange[]> {
+    const objects = new PendingObjects(context.objects);
+    const reader = new ObjectReader(objects);
+    const pushed = await reader.commit(pushedId);
+    const mapped = await mapPushOntoRepositories(reader, objects, viewTree, pushed.tree, links);
+    const out: RepositoryChange[] = [];
+    for (const change of mapped) {
+      const commit = objects.put(
+        'commit',
+        buildViewCommit({
+          tree: change.tree,
+          parent: change.link.commit,
+          author: pushed.author,
+          committer: pushed.committer,
+          message: pushed.message,
+        }),
+      );
+      const repository = await this.deps.repositories.require(change.link.repoPath);
+      const introduced = new Set(await objectsIntroduced(reader, change.baseTree, change.tree));
+      const created = objects.take().filter((object) => introduced.has(object.id) || object.id === commit);
+      const createdIds = new Set(created.map((object) => object.id));
+      await this.deps.objects.write(repository.id, created);
+      await this.deps.objects.link(
+        repository.id,
+        [...introduced].filter((id) => !createdIds.has(id)),
+      );
+      out.push({ repoPath: change.link.repoPath, baseCommit: change.link.commit, headCommit: commit });
+    }
+    return out;
+  }
+}

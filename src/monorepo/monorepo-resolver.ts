@@ -1,0 +1,192 @@
+import { ObjectReader } from '../repo/browse/object-reader.js';
+import type {
+  AccessIntent,
+  PushPolicy,
+  RefUpdateRequest,
+  RefUpdateResults,
+  RepositoryResolver,
+  ServedRepository,
+} from '../repo/served-repository.js';
+import { forbidden, notFound } from '../platform/errors.js';
+import type { ChangeProposals } from './change-proposals.js';
+import { ruleFor } from './clone-rules.js';
+import { parseDirectoryPath } from './directory-path.js';
+import { DirectoryViews, type DirectoryView } from './directory-views.js';
+import { locatePath, type LocatedPath } from './locate-path.js';
+import { DIRECTORY_PATH, MegaDirectory } from './mega-directory.js';
+import { MergeRequestPushPolicy } from './merge-request-policy.js';
+import { DEFAULT_BRANCH, type MonorepoDeps } from './ports.js';
+import { rootPushPolicy } from './root-push-policy.js';
+
+export interface MonorepoResolverDeps extends MonorepoDeps {
+  /** The 1:1 resolver of stored repositories (smart HTTP's default). */
+  readonly stored: RepositoryResolver;
+  readonly proposals: ChangeProposals;
+}
+
+/**
+ * The Mega directory as smart HTTP sees it (SPEC §6): every URL path is classified, located in
+ * the current directory tree and served by the clone-rule table — the root and `/import/<repo>`
+ * as stored repositories, `/projects` paths as synthetic views whose pushes become merge
+ * requests, new paths as repositories created by their first push.
+ */
+export class MonorepoResolver implements RepositoryResolver {
+  readonly directory: MegaDirectory;
+  readonly views: DirectoryViews;
+
+  constructor(private readonly deps: MonorepoResolverDeps) {
+    this.directory = new MegaDirectory(deps);
+    this.views = new DirectoryViews(deps, this.directory);
+  }
+
+  async resolve(path: string, intent: AccessIntent): Promise<ServedRepository> {
+    const parsed = parseDirectoryPath(path);
+    const head = await this.directory.head();
+    const located = await locatePath(new ObjectReader(this.deps.objects.source), head.tree, parsed);
+    const rule = ruleFor(located.shape, located.shape === 'root' ? undefined : located.area);
+    if (intent === 'read' || located.shape !== 'absent') {
+      const clone = rule.clone;
+      if (!clone.allowed) {
+        if (located.shape === 'absent')
+          throw notFound('directory_path_not_found', `${located.path}: ${clone.reason}`);
+        throw forbidden('clone_refused', `${located.path}: ${clone.reason}`);
+      }
+    }
+    if (intent === 'write' && !rule.push.allowed)
+      throw forbidden('push_refused', `${located.path}: ${rule.push.reason}`);
+    switch (located.shape) {
+      case 'root':
+        return this.root(intent);
+      case 'absent':
+        return this.creation(located, intent);
+      case 'directory':
+      case 'repository':
+      case 'subdirectory':
+        if (located.area === 'import') {
+          return this.deps.stored.resolve(
+            located.shape === 'directory' ? located.path : located.repoPath,
+            intent,
+          );
+        }
+        return this.view(located, rule.clone.allowed ? rule.clone.mode : 'repository-head', head, intent);
+    }
+  }
+
+  private async root(intent: AccessIntent): Promise<ServedRepository> {
+    const stored = await this.deps.stored.resolve(DIRECTORY_PATH, intent);
+    return wrap(stored, {
+      pushPolicy: rootPushPolicy,
+      updateRefs: async (updates, options) => {
+        const results = await stored.updateRefs(updates, options);
+        await this.indexAccepted(updates, results);
+        return results;
+      },
+    });
+  }
+
+  /** A push to a path that does not exist yet creates the repository and adds its b-link. */
+  private async creation(
+    located: Extract<LocatedPath, { shape: 'absent' }>,
+    intent: AccessIntent,
+  ): Promise<ServedRepository> {
+    if (intent === 'read')
+      throw notFound('directory_path_not_found', `${located.path}: no repository or directory here`);
+    const stored = await this.deps.stored.resolve(located.path, intent);
+    if (stored.exists) {
+      const reason = `${located.path} exists but is not linked into the Mega directory`;
+      return wrap(stored, { pushPolicy: { decide: async () => ({ action: 'reject', reason }) } });
+    }
+    let pusher = 'mega';
+    const policy: PushPolicy = {
+      decide: async (update, context) => {
+        pusher = context.principal.username;
+        return stored.pushPolicy.decide(update, context);
+      },
+    };
+    return wrap(stored, {
+      pushPolicy: policy,
+      updateRefs: async (updates, options) => {
+        const results = await stored.updateRefs(updates, options);
+        if ([...results.values()].some((reason) => reason === undefined)) {
+          await this.directory.addLink(located.path, pusher, Date.now() / 1000);
+        }
+        return results;
+      },
+    });
+  }
+
+  private async view(
+    located: LocatedPath,
+    mode: Parameters<DirectoryViews['view']>[1],
+    head: Awaited<ReturnType<MegaDirectory['head']>>,
+    intent: AccessIntent,
+  ): Promise<ServedRepository> {
+    const view = await this.views.view(located, mode, head);
+    const staging = await this.deps.stored.resolve(DIRECTORY_PATH, intent);
+    return syntheticRepository(
+      view,
+      staging,
+      new MergeRequestPushPolicy(this.deps, this.views, this.deps.proposals, view.path),
+    );
+  }
+
+  /** Indexes directory commits a root push moved the branch to (seed tables `dir_*`). */
+  private async indexAccepted(
+    updates: readonly RefUpdateRequest[],
+    results: RefUpdateResults,
+  ): Promise<void> {
+    for (const update of updates) {
+      if (
+        update.refName === DEFAULT_BRANCH &&
+        results.get(update.refName) === undefined &&
+        !/^0+$/.test(update.newId)
+      ) {
+        await this.directory.index(update.newId);
+      }
+    }
+  }
+}
+
+/** A directory view served like a repository: one branch, objects from the directory's store. */
+function syntheticRepository(
+  view: DirectoryView,
+  staging: ServedRepository,
+  pushPolicy: PushPolicy,
+): ServedRepository {
+  return {
+    path: view.path,
+    exists: true,
+    writable: true,
+    listRefs: async () => ({
+      refs: [{ name: DEFAULT_BRANCH, target: view.commit }],
+      headTarget: DEFAULT_BRANCH,
+    }),
+    objects: staging.objects,
+    pushPolicy,
+    receivePack: (pack, limits) => staging.receivePack(pack, limits),
+    updateRefs: async (updates) =>
+      new Map(
+        updates.map((update) => [
+          update.refName,
+          'a directory view has no branches of its own: push opens a merge request',
+        ]),
+      ),
+  };
+}
+
+function wrap(
+  base: ServedRepository,
+  overrides: { pushPolicy?: PushPolicy; updateRefs?: ServedRepository['updateRefs'] },
+): ServedRepository {
+  return {
+    path: base.path,
+    exists: base.exists,
+    writable: base.writable,
+    ...(base.readOnlyReason !== undefined ? { readOnlyReason: base.readOnlyReason } : {}),
+    listRefs: () => base.listRefs(),
+    objects: base.objects,
+    pushPolicy: overrides.pushPolicy ?? base.pushPolicy,
+    receivePack: (pack, limits) => base.receivePack(pack, limits),
+    updateRefs: overrides.updateRefs ?? ((updates, options) => base.updateRefs(updates, options)),
+  };
+}
