@@ -140,7 +140,6 @@ function asObject(body: unknown): Record<string, unknown> {
 }
 
 function validateLockPath(path: unknown): string {
-   
   if (
     typeof path !== 'string' ||
     path === '' ||

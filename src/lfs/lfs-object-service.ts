@@ -201,19 +201,20 @@ export class LfsObjectService {
   /**
    * Stores an uploaded object: streams `body` to a temporary file while hashing, checks sha256
    * and size, then moves it into place and links it to the repository. On any failure the
-   * temporary file is removed, so a wrong upload leaves nothing behind.
+   * temporary file is removed, so a wrong upload leaves nothing behind. `openBody` is called once
+   * the file is ready, so the body never flows (or fails) before something consumes it.
    */
   async upload(
     repo: LfsRepository,
     oid: string,
     expectedSize: number | undefined,
-    body: Readable,
+    openBody: () => Readable,
   ): Promise<void> {
     requireOid(oid);
     const temp = await this.deps.blobs.createTemp();
     const digest = new DigestCounter();
     try {
-      await pipeline(body, digest, temp.writable);
+      await pipeline(openBody(), digest, temp.writable);
       const actualOid = digest.hex();
       if (expectedSize !== undefined && digest.bytes !== expectedSize) {
         throw invalid('lfs_object_size_mismatch', 'uploaded size does not match the declared size', {

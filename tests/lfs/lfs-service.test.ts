@@ -47,7 +47,7 @@ describeEachDialect('LFS services', (getDb) => {
     const target = repo('/svc/upload');
     const before = await objects.batch(target, ALICE, { operation: 'upload', objects: [data] }, LFS_URL);
     expect(before.objects[0]?.actions?.upload?.href).toBe(`${LFS_URL}/objects/${data.oid}`);
-    await objects.upload(target, data.oid, data.size, Readable.from([data.content]));
+    await objects.upload(target, data.oid, data.size, () => Readable.from([data.content]));
     const after = await objects.batch(target, ALICE, { operation: 'upload', objects: [data] }, LFS_URL);
     expect(after.objects[0]).toEqual({ oid: data.oid, size: data.size });
     const download = await objects.download(target, data.oid, undefined);
@@ -61,11 +61,11 @@ describeEachDialect('LFS services', (getDb) => {
     const data = object(Buffer.from('the real content'));
     const target = repo('/svc/wrong');
     await rejectsWith(
-      objects.upload(target, data.oid, data.size, Readable.from([Buffer.from('other content!!!')])),
+      objects.upload(target, data.oid, data.size, () => Readable.from([Buffer.from('other content!!!')])),
       'lfs_object_hash_mismatch',
     );
     await rejectsWith(
-      objects.upload(target, data.oid, data.size + 1, Readable.from([data.content])),
+      objects.upload(target, data.oid, data.size + 1, () => Readable.from([data.content])),
       'lfs_object_size_mismatch',
     );
     await rejectsWith(objects.download(target, data.oid, undefined), 'lfs_object_not_found');
@@ -75,7 +75,7 @@ describeEachDialect('LFS services', (getDb) => {
   it('deduplicates content but serves it only through repositories that reference it', async () => {
     const { objects } = await lfs();
     const data = object(randomBytes(1000));
-    await objects.upload(repo('/svc/a'), data.oid, data.size, Readable.from([data.content]));
+    await objects.upload(repo('/svc/a'), data.oid, data.size, () => Readable.from([data.content]));
     const other = await objects.batch(
       repo('/svc/b'),
       ALICE,
@@ -92,7 +92,7 @@ describeEachDialect('LFS services', (getDb) => {
       LFS_URL,
     );
     expect(upload.objects[0]?.actions?.upload).toBeDefined();
-    await objects.upload(repo('/svc/b'), data.oid, data.size, Readable.from([data.content]));
+    await objects.upload(repo('/svc/b'), data.oid, data.size, () => Readable.from([data.content]));
     expect((await objects.download(repo('/svc/b'), data.oid, undefined)).status).toBe(200);
   });
 
@@ -149,7 +149,7 @@ describeEachDialect('LFS services', (getDb) => {
     const { objects } = await lfs();
     const data = object(Buffer.from('0123456789'));
     const target = repo('/svc/range');
-    await objects.upload(target, data.oid, undefined, Readable.from([data.content]));
+    await objects.upload(target, data.oid, undefined, () => Readable.from([data.content]));
     const read = async (range: string) => {
       const download = await objects.download(target, data.oid, range);
       return [download.status, download.body ? (await buffer(download.body)).toString() : ''];

@@ -17,6 +17,8 @@ export function sendLfsError(request: FastifyRequest, reply: FastifyReply, error
   const status = HTTP_STATUS_BY_KIND[mega.kind];
   if (status >= 500) request.log.error({ err: error }, 'LFS request failed');
   if (mega.kind === 'unauthorized') void reply.header('LFS-Authenticate', `Basic realm="${AUTH_REALM}"`);
+  // A refused upload may leave body bytes unread; the connection cannot carry another request.
+  if (!request.raw.complete) void reply.header('Connection', 'close');
   const body: Record<string, unknown> = { message: mega.message, request_id: request.id, code: mega.code };
   if (mega.details.lock !== undefined) body.lock = mega.details.lock;
   return reply.status(status).type(LFS_MEDIA_TYPE).send(body);

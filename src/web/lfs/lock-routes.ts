@@ -7,7 +7,7 @@ import type { RepoRouteMatch } from '../repo-router.js';
 import { lfsRoute, sendLfsJson } from './lfs-reply.js';
 
 export interface LockRouteDeps {
-  readonly locks: () => LfsLockService;
+  readonly locks: LfsLockService;
   readonly resolve: (match: RepoRouteMatch, intent: AccessIntent) => Promise<LfsRepository>;
   readonly anonymousRead: boolean;
 }
@@ -27,7 +27,7 @@ export function registerLfsLockRoutes(ctx: RouteContext, deps: LockRouteDeps): v
       const repo = await resolve(match, 'read');
       const query = request.query as Record<string, unknown>;
       const text = (name: string) => (typeof query[name] === 'string' ? query[name] : undefined);
-      const result = await locks().list(repo, {
+      const result = await locks.list(repo, {
         path: text('path'),
         id: text('id'),
         cursor: text('cursor'),
@@ -43,7 +43,7 @@ export function registerLfsLockRoutes(ctx: RouteContext, deps: LockRouteDeps): v
     handler: lfsRoute(async (request, reply, match) => {
       const actor = lockActor(requireUser(request.principal));
       const repo = await resolve(match, 'write');
-      return sendLfsJson(reply, 201, { lock: await locks().create(repo, actor, request.body) });
+      return sendLfsJson(reply, 201, { lock: await locks.create(repo, actor, request.body) });
     }),
   });
 
@@ -53,7 +53,7 @@ export function registerLfsLockRoutes(ctx: RouteContext, deps: LockRouteDeps): v
     handler: lfsRoute(async (request, reply, match) => {
       const actor = lockActor(requireUser(request.principal));
       const repo = await resolve(match, 'write');
-      return sendLfsJson(reply, 200, await locks().verify(repo, actor, request.body));
+      return sendLfsJson(reply, 200, await locks.verify(repo, actor, request.body));
     }),
   });
 
@@ -63,7 +63,7 @@ export function registerLfsLockRoutes(ctx: RouteContext, deps: LockRouteDeps): v
     handler: lfsRoute(async (request, reply, match) => {
       const actor = lockActor(requireUser(request.principal));
       const repo = await resolve(match, 'write');
-      const lock = await locks().unlock(repo, actor, match.params.id ?? '', request.body);
+      const lock = await locks.unlock(repo, actor, match.params.id ?? '', request.body);
       return sendLfsJson(reply, 200, { lock });
     }),
   });

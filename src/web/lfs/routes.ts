@@ -1,11 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { LfsServices } from '../../lfs/lfs-services.js';
 import { createLfsServices } from '../../lfs/lfs-services.js';
 import type { LfsActor, LfsOperation, LfsRepository } from '../../lfs/lfs-types.js';
 import { TRANSFER_TOKEN_HEADER } from '../../lfs/transfer-token.js';
-import { forbidden, notFound, unavailable } from '../../platform/errors.js';
+import { forbidden, notFound, tooLarge } from '../../platform/errors.js';
 import type { AccessIntent } from '../../repo/served-repository.js';
-import type { MegaDatabase } from '../../storage/open-database.js';
 import type { RouteContext } from '../deps.js';
 import { requireRead, requireUser, type Principal } from '../principal.js';
 import type { RepoRouteMatch } from '../repo-router.js';
@@ -20,19 +18,12 @@ import { registerLfsLockRoutes } from './lock-routes.js';
  * requests carry either the transfer header a batch response handed out or a user credential.
  */
 export async function lfsRoutes(_app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  const database = ctx.database as MegaDatabase | undefined;
-  const services = database
-    ? await createLfsServices({
-        database,
-        dataDir: ctx.config.dataDir,
-        secretKey: ctx.config.secretKey,
-        maxObjectBytes: ctx.config.limits.maxRequestBytes,
-      })
-    : undefined;
-  const lfs = (): LfsServices => {
-    if (!services) throw unavailable('storage_unavailable', 'LFS storage is not configured');
-    return services;
-  };
+  const services = await createLfsServices({
+    database: ctx.database,
+    dataDir: ctx.config.dataDir,
+    secretKey: ctx.config.secretKey,
+    maxObjectBytes: ctx.config.limits.maxRequestBytes,
+  });
   const resolve = (match: RepoRouteMatch, intent: AccessIntent) => resolveRepository(ctx, match, intent);
   const anonymousRead = ctx.config.anonymousRead;
 
@@ -47,7 +38,7 @@ export async function lfsRoutes(_app: FastifyInstance, ctx: RouteContext): Promi
       const repo = await resolve(match, upload ? 'write' : 'read');
       if (!upload && !repo.exists) throw notFound('repository_not_found', 'repository not found');
       const url = lfsEndpointUrl(request, ctx.config.publicUrl);
-      return sendLfsJson(reply, 200, await lfs().objects.batch(repo, actor, request.body, url));
+      return sendLfsJson(reply, 200, await services.objects.batch(repo, actor, request.body, url));
     }),
   });
 
@@ -60,10 +51,17 @@ export async function lfsRoutes(_app: FastifyInstance, ctx: RouteContext): Promi
       if (token === undefined) requireUser(request.principal);
       const repo = await resolve(match, 'write');
       const grant =
-        token === undefined ? undefined : lfs().objects.authorizeTransfer(token, 'upload', repo, oid);
+        token === undefined ? undefined : services.objects.authorizeTransfer(token, 'upload', repo, oid);
+      const maxBytes = ctx.config.limits.maxRequestBytes;
       const expectedSize = grant?.size ?? declaredLength(request);
-      const limit = expectedSize ?? ctx.config.limits.maxRequestBytes;
-      await lfs().objects.upload(repo, oid, expectedSize, requestBodyStream(request, limit));
+      if (expectedSize !== undefined && expectedSize > maxBytes) {
+        throw tooLarge('lfs_object_too_large', `object exceeds the limit of ${maxBytes} bytes`, {
+          limit: maxBytes,
+        });
+      }
+      await services.objects.upload(repo, oid, expectedSize, () =>
+        requestBodyStream(request, expectedSize ?? maxBytes),
+      );
       return reply.status(200).send();
     }),
   });
@@ -74,7 +72,7 @@ export async function lfsRoutes(_app: FastifyInstance, ctx: RouteContext): Promi
     handler: lfsRoute(async (request, reply, match) => {
       const oid = match.params.oid ?? '';
       const repo = await authorizeObject(request, match, 'download', oid);
-      const download = await lfs().objects.download(repo, oid, request.headers.range);
+      const download = await services.objects.download(repo, oid, request.headers.range);
       void reply.header('Accept-Ranges', 'bytes').type('application/octet-stream');
       if (download.range.kind === 'unsatisfiable') {
         return reply.status(416).header('Content-Range', `bytes */${download.size}`).send();
@@ -95,7 +93,7 @@ export async function lfsRoutes(_app: FastifyInstance, ctx: RouteContext): Promi
     suffix: '/info/lfs/objects/(?<oid>[^/]+)/verify',
     handler: lfsRoute(async (request, reply, match) => {
       const repo = await authorizeObject(request, match, 'upload', match.params.oid ?? '');
-      await lfs().objects.verify(repo, request.body);
+      await services.objects.verify(repo, request.body);
       return sendLfsJson(reply, 200, { message: 'object verified' });
     }),
   });
@@ -113,11 +111,11 @@ export async function lfsRoutes(_app: FastifyInstance, ctx: RouteContext): Promi
       else requireRead(request.principal, anonymousRead);
     }
     const repo = await resolve(match, operation === 'upload' ? 'write' : 'read');
-    if (token !== undefined) lfs().objects.authorizeTransfer(token, operation, repo, oid);
+    if (token !== undefined) services.objects.authorizeTransfer(token, operation, repo, oid);
     return repo;
   }
 
-  registerLfsLockRoutes(ctx, { locks: () => lfs().locks, resolve, anonymousRead });
+  registerLfsLockRoutes(ctx, { locks: services.locks, resolve, anonymousRead });
 }
 
 /** Resolves the repository through the shared resolver (Mega directory paths included). */
@@ -153,4 +151,3 @@ function declaredLength(request: FastifyRequest): number | undefined {
   const header = request.headers['content-length'];
   return header !== undefined && /^\d{1,15}$/.test(header) ? Number(header) : undefined;
 }
-
