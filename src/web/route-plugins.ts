@@ -3,6 +3,7 @@ import type { RouteContext } from './deps.js';
 import { apiRoutes } from './api/api-routes.js';
 import { healthRoutes } from './health.js';
 import { gitRoutes } from './git/routes.js';
+import { uiRoutes } from './ui/ui-routes.js';
 import { lfsRoutes } from './lfs/routes.js';
 
 /**
@@ -16,5 +17,6 @@ export const ROUTE_PLUGINS: ReadonlyArray<readonly [name: string, plugin: RouteP
   ['health', healthRoutes],
   ['git', gitRoutes],
   ['api', apiRoutes],
+  ['ui', uiRoutes()],
   ['lfs', lfsRoutes],
 ];

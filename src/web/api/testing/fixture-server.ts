@@ -5,12 +5,14 @@ import { createLogger } from '../../../platform/logger.js';
 import { createMetricsRegistry } from '../../../platform/metrics.js';
 import type { BrowsableRepository } from '../../../repo/browse/repository-browser.js';
 import type { RepositoryResolver, ServedRepository } from '../../../repo/served-repository.js';
+import { migrateToLatest } from '../../../storage/migrations/migrator.js';
+import { openDatabase } from '../../../storage/open-database.js';
 import type { Principal } from '../../principal.js';
 import { buildServer } from '../../server.js';
 
 /**
- * A server whose resolver serves fixed repositories by path (read-only), for API tests that do
- * not need storage. `tokens` maps a bearer token to its user.
+ * A server whose resolver serves fixed repositories by path (read-only), over an in-memory SQLite
+ * database, for API tests. `tokens` maps a bearer token to its user.
  */
 export async function buildFixtureServer(
   repositories: Readonly<Record<string, BrowsableRepository>>,
@@ -23,12 +25,16 @@ export async function buildFixtureServer(
       return { ...repository, path, exists: true, writable: false } as unknown as ServedRepository;
     },
   };
-  return buildServer({
+  const database = openDatabase('sqlite::memory:');
+  await migrateToLatest(database);
+  const app = await buildServer({
     config: loadConfig({ env: {}, overrides: { anonymousRead: options.anonymousRead ?? true } }),
     logger: createLogger({ level: 'silent' }),
     metrics: createMetricsRegistry(),
-    database: undefined,
+    database,
     authenticate: async (token) => options.tokens?.[token] ?? null,
     repositories: resolver,
   });
+  app.addHook('onClose', async () => database.close());
+  return app;
 }

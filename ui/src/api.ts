@@ -1,0 +1,77 @@
+import { useCallback, useEffect, useState } from 'react';
+import { getToken } from './auth';
+
+/** An error answered by the server in its one JSON shape `{error:{code,message,details}}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+function headers(extra: Record<string, string> = {}): Record<string, string> {
+  const token = getToken();
+  return { Accept: 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}), ...extra };
+}
+
+export async function apiRequest<T>(method: string, url: string, body?: unknown): Promise<T> {
+  const response = await fetch(url, {
+    method,
+    headers: headers(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  const data: unknown = text ? JSON.parse(text) : undefined;
+  if (!response.ok) {
+    const error = (data as { error?: { code: string; message: string; details?: Record<string, unknown> } })
+      ?.error;
+    throw new ApiError(
+      response.status,
+      error?.code ?? 'http_error',
+      error?.message ?? response.statusText,
+      error?.details,
+    );
+  }
+  return data as T;
+}
+
+export const apiGet = <T>(url: string) => apiRequest<T>('GET', url);
+
+/** Builds `/api/v1/<path>?k=v` skipping undefined values. */
+export function apiUrl(path: string, query: Record<string, string | number | undefined> = {}): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+  const search = params.toString();
+  return `/api/v1/${path}${search ? `?${search}` : ''}`;
+}
+
+export type Loadable<T> =
+  | { readonly state: 'loading' }
+  | { readonly state: 'error'; readonly error: ApiError | Error }
+  | { readonly state: 'ready'; readonly data: T };
+
+/** Loads `url` (re-loads when it changes or `reload()` is called). */
+export function useApi<T>(url: string | undefined): Loadable<T> & { reload: () => void } {
+  const [result, setResult] = useState<Loadable<T>>({ state: 'loading' });
+  const [generation, setGeneration] = useState(0);
+  useEffect(() => {
+    if (!url) return;
+    let cancelled = false;
+    setResult({ state: 'loading' });
+    apiGet<T>(url).then(
+      (data) => !cancelled && setResult({ state: 'ready', data }),
+      (error: unknown) =>
+        !cancelled &&
+        setResult({ state: 'error', error: error instanceof Error ? error : new Error(String(error)) }),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [url, generation]);
+  const reload = useCallback(() => setGeneration((value) => value + 1), []);
+  return { ...result, reload };
+}

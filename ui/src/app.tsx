@@ -1,0 +1,98 @@
+import { useEffect, useState } from 'react';
+import { getToken } from './auth';
+import { BlobPage, RepoTreePage } from './pages/repo-tree-page';
+import { CommitPage, CommitsPage } from './pages/commits-page';
+import { DirectoryPage } from './pages/directory-page';
+import { MergeRequestPage, MergeRequestsPage } from './pages/merge-requests-page';
+import { SignInPage } from './pages/sign-in-page';
+import { SyncPage } from './pages/sync-page';
+import { paths, parseRepoRoute } from './paths';
+import { BASE, Link, navigate, useLocation } from './router';
+import { useKeyboardShortcuts } from './shortcuts';
+
+function Page({ pathname }: { pathname: string }) {
+  const repo = parseRepoRoute(pathname);
+  if (repo) {
+    if (repo.page === 'tree') return <RepoTreePage repo={repo.repo} revision={repo.ref} path={repo.path} />;
+    if (repo.page === 'blob') return <BlobPage repo={repo.repo} revision={repo.ref} path={repo.path} />;
+    if (repo.page === 'commits') return <CommitsPage repo={repo.repo} revision={repo.ref} path={repo.path} />;
+    return <CommitPage repo={repo.repo} id={repo.ref} />;
+  }
+  const dir = `${BASE}/dir`;
+  if (pathname === dir || pathname.startsWith(`${dir}/`)) {
+    const rest = pathname.slice(dir.length);
+    return <DirectoryPage path={rest ? rest.split('/').map(decodeURIComponent).join('/') : '/'} />;
+  }
+  const mr = /^\/ui\/merge-requests\/([^/]+)$/.exec(pathname);
+  if (mr?.[1]) return <MergeRequestPage number={decodeURIComponent(mr[1])} />;
+  if (pathname === paths.mergeRequests()) return <MergeRequestsPage />;
+  if (pathname === paths.sync()) return <SyncPage />;
+  if (pathname === paths.signIn()) return <SignInPage />;
+  if (pathname === BASE || pathname === `${BASE}/`) return <DirectoryPage path="/" />;
+  return (
+    <section>
+      <h1>Page not found</h1>
+      <p>
+        <Link to={paths.directory('/')}>Go to the directory</Link>
+      </p>
+    </section>
+  );
+}
+
+function useSignedIn(): boolean {
+  const [signedIn, setSignedIn] = useState(getToken() !== undefined);
+  useEffect(() => {
+    const update = () => setSignedIn(getToken() !== undefined);
+    window.addEventListener('mega-auth', update);
+    return () => window.removeEventListener('mega-auth', update);
+  }, []);
+  return signedIn;
+}
+
+const NAV: ReadonlyArray<readonly [string, string, string]> = [
+  ['Directory', paths.directory('/'), `${BASE}/dir`],
+  ['Merge requests', paths.mergeRequests(), paths.mergeRequests()],
+  ['Sync', paths.sync(), paths.sync()],
+];
+
+export function App() {
+  const location = useLocation();
+  const signedIn = useSignedIn();
+  useKeyboardShortcuts(navigate);
+  useEffect(() => {
+    // Move focus to the new page's content so keyboard and screen-reader users land there.
+    document.getElementById('main')?.focus({ preventScroll: true });
+  }, [location.pathname]);
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="top-bar">
+        <Link to={paths.directory('/')} className="brand">
+          Mega
+        </Link>
+        <nav aria-label="Main">
+          {NAV.map(([label, to, prefix]) => (
+            <Link
+              key={label}
+              to={to}
+              aria-current={location.pathname.startsWith(prefix) ? 'page' : undefined}
+            >
+              {label}
+            </Link>
+          ))}
+          <a href="/api/docs">API</a>
+          <Link to={paths.signIn()}>{signedIn ? 'Signed in' : 'Sign in'}</Link>
+        </nav>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Page pathname={location.pathname} />
+      </main>
+      <footer className="muted small">
+        Keyboard: <kbd>g</kbd> <kbd>d</kbd> directory · <kbd>g</kbd> <kbd>m</kbd> merge requests ·{' '}
+        <kbd>g</kbd> <kbd>s</kbd> sync
+      </footer>
+    </>
+  );
+}

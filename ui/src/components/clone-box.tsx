@@ -1,0 +1,30 @@
+import { useState } from 'react';
+import type { DirectoryView } from '../types';
+
+/** The clone URL of a path with the rule that governs cloning and pushing there. */
+export function CloneBox({ view }: { view: DirectoryView }) {
+  const [copied, setCopied] = useState(false);
+  const command = `git clone ${view.clone.url}`;
+  const copy = () => {
+    void navigator.clipboard?.writeText(command).then(() => setCopied(true));
+  };
+  return (
+    <section className={`clone-box ${view.clone.allowed ? '' : 'refused'}`} aria-label="Clone">
+      <h2>Clone</h2>
+      {view.clone.allowed ? (
+        <div className="clone-url">
+          <code data-testid="clone-command">{command}</code>
+          <button type="button" onClick={copy}>
+            {copied ? 'Copied' : 'Copy'}
+          </button>
+        </div>
+      ) : (
+        <p className="refusal">
+          <code>{view.clone.url}</code> cannot be cloned.
+        </p>
+      )}
+      <p data-testid="clone-rule">{view.clone.explanation}</p>
+      <p className="muted">{view.push.explanation}</p>
+    </section>
+  );
+}

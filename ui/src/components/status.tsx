@@ -1,0 +1,63 @@
+import type { ReactNode } from 'react';
+import { ApiError, type Loadable } from '../api';
+import { Link } from '../router';
+import { paths } from '../paths';
+
+/** Renders loading and error states; calls `render` with the data when ready. */
+export function Load<T>({ value, render }: { value: Loadable<T>; render: (data: T) => ReactNode }) {
+  if (value.state === 'loading')
+    return (
+      <p className="muted" role="status">
+        Loading…
+      </p>
+    );
+  if (value.state === 'error') return <ErrorBox error={value.error} />;
+  return <>{render(value.data)}</>;
+}
+
+export function ErrorBox({ error }: { error: Error }) {
+  const api = error instanceof ApiError ? error : undefined;
+  return (
+    <div className="error-box" role="alert">
+      <strong>{api ? `${api.status} ${api.code}` : 'Error'}</strong>: {error.message}
+      {api?.status === 401 && (
+        <p>
+          <Link to={paths.signIn()}>Sign in with a token</Link> to see this.
+        </p>
+      )}
+    </div>
+  );
+}
+
+export function relativeTime(seconds: number): string {
+  const delta = Math.round(Date.now() / 1000 - seconds);
+  const units: Array<[number, string]> = [
+    [60 * 60 * 24 * 365, 'year'],
+    [60 * 60 * 24 * 30, 'month'],
+    [60 * 60 * 24, 'day'],
+    [60 * 60, 'hour'],
+    [60, 'minute'],
+  ];
+  for (const [size, name] of units) {
+    if (Math.abs(delta) >= size) {
+      const count = Math.floor(Math.abs(delta) / size);
+      return `${count} ${name}${count === 1 ? '' : 's'} ${delta >= 0 ? 'ago' : 'from now'}`;
+    }
+  }
+  return 'just now';
+}
+
+export function TimeAgo({ seconds }: { seconds: number }) {
+  const date = new Date(seconds * 1000);
+  return (
+    <time dateTime={date.toISOString()} title={date.toISOString()}>
+      {relativeTime(seconds)}
+    </time>
+  );
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}

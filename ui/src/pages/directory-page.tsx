@@ -1,0 +1,78 @@
+import { apiUrl, useApi } from '../api';
+import { Breadcrumbs, type Crumb } from '../components/breadcrumbs';
+import { CloneBox } from '../components/clone-box';
+import { Load } from '../components/status';
+import { paths } from '../paths';
+import { Link } from '../router';
+import type { DirectoryEntry, DirectoryView } from '../types';
+import { RepoTree } from './repo-tree-page';
+
+export function directoryCrumbs(path: string): Crumb[] {
+  const segments = path.split('/').filter(Boolean);
+  return [
+    { label: 'Mega', to: paths.directory('/') },
+    ...segments.map((segment, index) => ({
+      label: segment,
+      to: paths.directory(`/${segments.slice(0, index + 1).join('/')}`),
+    })),
+  ];
+}
+
+const KIND_ICON: Record<DirectoryEntry['kind'], string> = { directory: '📁', repository: '📦', file: '📄' };
+
+/** The Mega directory at a path: its entries, or the repository the path lands in. */
+export function DirectoryPage({ path }: { path: string }) {
+  const view = useApi<DirectoryView>(apiUrl('directory', { path }));
+  return (
+    <Load
+      value={view}
+      render={(data) => (
+        <>
+          <Breadcrumbs crumbs={directoryCrumbs(data.path)} />
+          <CloneBox view={data} />
+          {data.repoPath ? (
+            <RepoTree repo={data.repoPath} revision="HEAD" path={data.subdir ?? ''} />
+          ) : data.entries ? (
+            <EntryTable entries={data.entries} />
+          ) : (
+            <p className="muted">Nothing here yet. Pushing to this path creates a repository.</p>
+          )}
+        </>
+      )}
+    />
+  );
+}
+
+function EntryTable({ entries }: { entries: readonly DirectoryEntry[] }) {
+  return (
+    <table className="listing" aria-label="Directory entries">
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">Kind</th>
+        </tr>
+      </thead>
+      <tbody>
+        {entries.map((entry) => (
+          <tr key={entry.path}>
+            <td>
+              <span aria-hidden="true">{KIND_ICON[entry.kind]} </span>
+              <Link
+                to={
+                  entry.kind === 'file'
+                    ? paths.blob('/', 'HEAD', entry.path.slice(1))
+                    : paths.directory(entry.path)
+                }
+              >
+                {entry.name}
+              </Link>
+            </td>
+            <td>
+              {entry.kind === 'repository' ? <span className="badge repo">repository</span> : entry.kind}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

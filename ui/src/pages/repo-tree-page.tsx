@@ -1,0 +1,201 @@
+import { apiUrl, useApi } from '../api';
+import { Breadcrumbs } from '../components/breadcrumbs';
+import { FileView } from '../components/file-view';
+import { Load } from '../components/status';
+import { paths } from '../paths';
+import { Link, navigate } from '../router';
+import type { BlobView, RefList, TreeEntry, TreeListing } from '../types';
+import { directoryCrumbs } from './directory-page';
+
+const ENTRY_ICON: Record<TreeEntry['kind'], string> = {
+  tree: '📁',
+  blob: '📄',
+  symlink: '🔗',
+  gitlink: '📦',
+};
+
+/** Breadcrumbs of a path inside a repository, rooted in the Mega directory. */
+export function repoCrumbs(repo: string, revision: string, path: string) {
+  const segments = path.split('/').filter(Boolean);
+  return [
+    ...directoryCrumbs(repo).map((crumb, index, all) =>
+      index === all.length - 1 ? { ...crumb, to: paths.tree(repo, revision) } : crumb,
+    ),
+    ...segments.map((segment, index) => ({
+      label: segment,
+      to: paths.tree(repo, revision, segments.slice(0, index + 1).join('/')),
+    })),
+  ];
+}
+
+/** Branch and tag picker; changing it opens the same page at the chosen revision. */
+export function RefPicker({
+  repo,
+  revision,
+  page,
+  path,
+}: {
+  repo: string;
+  revision: string;
+  page: 'tree' | 'commits';
+  path: string;
+}) {
+  const refs = useApi<RefList>(apiUrl('repos/refs', { repo }));
+  if (refs.state !== 'ready') return null;
+  const names = refs.data.refs.filter((ref) => ref.kind !== 'other').map((ref) => ref.shortName);
+  const current = revision === 'HEAD' ? (refs.data.defaultBranch ?? revision) : revision;
+  return (
+    <label className="ref-picker">
+      <span>Revision </span>
+      <select
+        value={names.includes(current) ? current : ''}
+        onChange={(event) => navigate(paths[page](repo, event.target.value, path))}
+      >
+        {!names.includes(current) && <option value="">{current.slice(0, 12)}</option>}
+        {names.map((name) => (
+          <option key={name} value={name}>
+            {name}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+export function RepoTabs({
+  repo,
+  revision,
+  path,
+  active,
+}: {
+  repo: string;
+  revision: string;
+  path: string;
+  active: 'files' | 'commits';
+}) {
+  return (
+    <nav className="tabs" aria-label="Repository">
+      <Link to={paths.tree(repo, revision, path)} aria-current={active === 'files' ? 'page' : undefined}>
+        Files
+      </Link>
+      <Link to={paths.commits(repo, revision, path)} aria-current={active === 'commits' ? 'page' : undefined}>
+        History
+      </Link>
+    </nav>
+  );
+}
+
+/** The files of a repository at a revision and path, with the README shown below. */
+export function RepoTree({ repo, revision, path }: { repo: string; revision: string; path: string }) {
+  const tree = useApi<TreeListing>(apiUrl('repos/tree', { repo, ref: revision, path }));
+  return (
+    <section aria-label="Files">
+      <div className="toolbar">
+        <RefPicker repo={repo} revision={revision} page="tree" path={path} />
+        <RepoTabs repo={repo} revision={revision} path={path} active="files" />
+      </div>
+      <Load
+        value={tree}
+        render={(data) => (
+          <>
+            <table className="listing" aria-label="Files">
+              <tbody>
+                {path && (
+                  <tr>
+                    <td>
+                      <Link to={paths.tree(repo, revision, path.split('/').slice(0, -1).join('/'))}>..</Link>
+                    </td>
+                  </tr>
+                )}
+                {data.entries.map((entry) => (
+                  <tr key={entry.path}>
+                    <td>
+                      <span aria-hidden="true">{ENTRY_ICON[entry.kind]} </span>
+                      {entry.kind === 'gitlink' ? (
+                        <span>{entry.name}</span>
+                      ) : (
+                        <Link
+                          to={
+                            entry.kind === 'tree'
+                              ? paths.tree(repo, revision, entry.path)
+                              : paths.blob(repo, revision, entry.path)
+                          }
+                        >
+                          {entry.name}
+                        </Link>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <Readme repo={repo} revision={revision} entries={data.entries} />
+          </>
+        )}
+      />
+    </section>
+  );
+}
+
+function Readme({
+  repo,
+  revision,
+  entries,
+}: {
+  repo: string;
+  revision: string;
+  entries: readonly TreeEntry[];
+}) {
+  const readme = entries.find(
+    (entry) => entry.kind === 'blob' && /^readme(\.(md|txt|rst))?$/i.test(entry.name),
+  );
+  const blob = useApi<BlobView>(
+    readme ? apiUrl('repos/blob', { repo, ref: revision, path: readme.path }) : undefined,
+  );
+  if (!readme || blob.state !== 'ready' || blob.data.content === undefined) return null;
+  return (
+    <section className="readme" aria-label={readme.name}>
+      <h2>{readme.name}</h2>
+      <pre>{blob.data.content}</pre>
+    </section>
+  );
+}
+
+export function RepoTreePage({ repo, revision, path }: { repo: string; revision: string; path: string }) {
+  return (
+    <>
+      <Breadcrumbs crumbs={repoCrumbs(repo, revision, path)} />
+      <RepoTree repo={repo} revision={revision} path={path} />
+    </>
+  );
+}
+
+export function BlobPage({ repo, revision, path }: { repo: string; revision: string; path: string }) {
+  const blob = useApi<BlobView>(apiUrl('repos/blob', { repo, ref: revision, path }));
+  return (
+    <>
+      <Breadcrumbs crumbs={repoCrumbs(repo, revision, path)} />
+      <Load
+        value={blob}
+        render={(data) => (
+          <section aria-label="File">
+            <div className="toolbar file-toolbar">
+              <span className="muted">
+                {data.size.toLocaleString()} bytes · <code title={data.id}>{data.id.slice(0, 10)}</code>
+              </span>
+              <a href={paths.raw(repo, data.commit, path)}>Raw</a>
+              <Link to={paths.commits(repo, revision, path)}>History</Link>
+            </div>
+            {data.binary ? (
+              <p className="muted">Binary file not shown.</p>
+            ) : data.content === undefined ? (
+              <p className="muted">File too large to show; use Raw.</p>
+            ) : (
+              <FileView path={path} content={data.content} />
+            )}
+          </section>
+        )}
+      />
+    </>
+  );
+}

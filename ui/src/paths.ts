@@ -1,0 +1,52 @@
+import { BASE } from './router';
+
+/**
+ * URLs of the UI. A repository path has any number of segments, so repository pages put `/-/`
+ * between the repository and the page (as GitLab does); the revision is one encoded segment.
+ */
+const encodePath = (path: string) =>
+  path
+    .split('/')
+    .filter(Boolean)
+    .map((segment) => encodeURIComponent(segment))
+    .join('/');
+
+export const paths = {
+  directory: (megaPath = '/') => `${BASE}/dir/${encodePath(megaPath)}`.replace(/\/$/, '') || `${BASE}/dir`,
+  tree: (repo: string, ref: string, path = '') =>
+    `${BASE}/repo/${encodePath(repo)}/-/tree/${encodeURIComponent(ref)}${path ? `/${encodePath(path)}` : ''}`,
+  blob: (repo: string, ref: string, path: string) =>
+    `${BASE}/repo/${encodePath(repo)}/-/blob/${encodeURIComponent(ref)}/${encodePath(path)}`,
+  commits: (repo: string, ref: string, path = '') =>
+    `${BASE}/repo/${encodePath(repo)}/-/commits/${encodeURIComponent(ref)}${path ? `/${encodePath(path)}` : ''}`,
+  commit: (repo: string, id: string) => `${BASE}/repo/${encodePath(repo)}/-/commit/${id}`,
+  raw: (repo: string, ref: string, path: string) =>
+    `/api/v1/repos/raw?${new URLSearchParams({ repo, ref, path }).toString()}`,
+  mergeRequests: () => `${BASE}/merge-requests`,
+  mergeRequest: (id: number | string) => `${BASE}/merge-requests/${id}`,
+  sync: () => `${BASE}/sync`,
+  signIn: () => `${BASE}/sign-in`,
+};
+
+export type RepoPage = 'tree' | 'blob' | 'commits' | 'commit';
+
+export interface RepoRoute {
+  readonly repo: string;
+  readonly page: RepoPage;
+  readonly ref: string;
+  readonly path: string;
+}
+
+/** Parses `/ui/repo/<repo…>/-/<page>/<ref>/<path…>`. */
+export function parseRepoRoute(pathname: string): RepoRoute | undefined {
+  const prefix = `${BASE}/repo/`;
+  if (!pathname.startsWith(prefix)) return undefined;
+  const rest = pathname.slice(prefix.length);
+  const marker = rest.indexOf('/-/');
+  if (marker < 0) return undefined;
+  const decode = (text: string) => text.split('/').map(decodeURIComponent).join('/');
+  const repo = `/${decode(rest.slice(0, marker))}`;
+  const [page, ref = 'HEAD', ...path] = rest.slice(marker + 3).split('/');
+  if (page !== 'tree' && page !== 'blob' && page !== 'commits' && page !== 'commit') return undefined;
+  return { repo, page, ref: decodeURIComponent(ref), path: path.map(decodeURIComponent).join('/') };
+}
