@@ -62,6 +62,13 @@ const ConfigSchema = z.object({
       maxObjectBytes: 2048 * MiB,
       requestTimeoutMs: 30 * 60_000,
     }),
+  /** Smart HTTP push rules (src/repo). */
+  git: z
+    .object({
+      /** Refuse non-fast-forward updates and deletion of each repository's default branch. */
+      protectDefaultBranch: z.boolean().default(true),
+    })
+    .default({ protectDefaultBranch: true }),
   sync: z
     .object({
       /** GIT_REPO_BASE_DIR: root of the per-worker local copies. */
@@ -84,6 +91,8 @@ const ConfigSchema = z.object({
       /** Base URL of the Mega server that `mirror_to` pushes into, and the token used to push. */
       mirrorServerUrl: z.string().optional(),
       mirrorToken: z.string().optional(),
+      /** Fixed worker id (`worker-{host}-{8 hex}`); default: generated once, kept in dataDir. */
+      workerId: z.string().optional(),
     })
     .default({
       keepDays: 7,
@@ -120,6 +129,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['MEGA_MAX_OBJECTS_PER_PUSH', 'limits.maxObjectsPerPush'],
   ['MEGA_MAX_OBJECT_BYTES', 'limits.maxObjectBytes'],
   ['MEGA_REQUEST_TIMEOUT_MS', 'limits.requestTimeoutMs'],
+  ['MEGA_PROTECT_DEFAULT_BRANCH', 'git.protectDefaultBranch'],
   ['GIT_REPO_BASE_DIR', 'sync.repoBaseDir'],
   ['GIT_REPO_KEEP_DAYS', 'sync.keepDays'],
   ['GIT_COMMAND_TIMEOUT', 'sync.commandTimeoutSeconds'],
@@ -133,6 +143,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['GIT_SSL_CAINFO', 'sync.sslCaInfo'],
   ['MEGA_SYNC_MIRROR_URL', 'sync.mirrorServerUrl'],
   ['MEGA_SYNC_MIRROR_TOKEN', 'sync.mirrorToken'],
+  ['MEGA_WORKER_ID', 'sync.workerId'],
 ];
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

@@ -62,6 +62,17 @@ export class GitCommandError extends MegaError {
 
 const DEFAULT_MAX_STDERR = 256 * 1024;
 const DEFAULT_MAX_STDOUT = 8 * 1024 * 1024;
+/**
+ * Config every git process gets: no credential helper (secrets come only from us), and no
+ * detached background gc/maintenance — a daemonized child leaves our process group and would
+ * outlive the timeout's kill.
+ */
+const RUNNER_CONFIG: ReadonlyArray<readonly [string, string]> = [
+  ['credential.helper', ''],
+  ['gc.autoDetach', 'false'],
+  ['maintenance.autoDetach', 'false'],
+  ['core.askPass', ''],
+];
 const PASS_THROUGH_LOWERCASE = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY'];
 
 /** Refuses a user-supplied value that git could read as an option or that could split a line. */
@@ -121,7 +132,7 @@ export class GitRunner {
       ...this.baseEnv,
       ...options.env,
       ...auth.env,
-      ...configEnv([['credential.helper', ''], ...(options.config ?? []), ...auth.config]),
+      ...configEnv([...RUNNER_CONFIG, ...(options.config ?? []), ...auth.config]),
     };
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
     const maxStderr = this.options.maxStderrBytes ?? DEFAULT_MAX_STDERR;

@@ -1,0 +1,188 @@
+import { chmod, mkdir, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { CopyLayout } from './copy-paths.js';
+import { DIR_MODE } from './copy-paths.js';
+import { diskUsage } from './disk-usage.js';
+import type { PreparedAuth } from './git-auth.js';
+import { NO_AUTH } from './git-auth.js';
+import type { GitRunOptions, GitRunner } from './git-runner.js';
+import { commandError } from './git-runner.js';
+import type { SyncSpec } from './sync-spec.js';
+
+/**
+ * One sync attempt of one repository on one worker (seed §3, §7.2, §11):
+ * 1. fetch incrementally into the worker's bare cache (`+` refspecs: a force-push upstream moves
+ *    the cache ref too; `--prune` drops deleted branches);
+ * 2. clone the cache into a NEW copy directory — a local clone hard-links the cache's packs, so an
+ *    unchanged repository costs a few small processes, and copies do not depend on the cache;
+ * 3. point the copy's origin at the real URL (no secret: it is never in URLs), then LFS and
+ *    submodules when enabled, and the optional mirror push into the server's /import.
+ * A partial filter bypasses the cache (a promisor cache cannot serve the copy's lazy fetches).
+ */
+export interface SyncOutcome {
+  readonly localPath: string;
+  readonly fromCommit: string | null;
+  readonly toCommit: string;
+  readonly bytesOnDisk: number;
+}
+
+export interface MirrorTarget {
+  readonly serverUrl: string;
+  readonly auth: PreparedAuth;
+}
+
+export interface ExecutorDeps {
+  readonly runner: GitRunner;
+  readonly layout: CopyLayout;
+  readonly workerId: string;
+  /** Appends a redacted transcript line (commands and their output) for the log row. */
+  readonly transcript: (text: string) => void;
+}
+
+export class SyncExecutor {
+  constructor(private readonly deps: ExecutorDeps) {}
+
+  async run(
+    spec: SyncSpec,
+    auth: PreparedAuth,
+    options: { signal?: AbortSignal; mirror?: MirrorTarget; copyDir: string },
+  ): Promise<SyncOutcome> {
+    const primary = spec.branches[0] as string;
+    const copyDir = options.copyDir;
+    await mkdir(dirname(copyDir), { recursive: true, mode: DIR_MODE });
+    let fromCommit: string | null = null;
+    if (spec.filter !== null) {
+      await this.git(
+        ['clone', '--quiet', `--filter=${spec.filter}`, ...depthArgs(spec), '--no-tags', '--branch', primary],
+        [spec.url, copyDir],
+        { auth, signal: options.signal },
+      );
+    } else {
+      const cache = this.deps.layout.cacheDir(this.deps.workerId, spec.tenantId, spec.repositoryId);
+      await this.ensureCache(cache);
+      fromCommit = (await this.headsOf(cache)).get(primary) ?? null;
+      const refspecs = spec.branches.map((branch) => `+refs/heads/${branch}:refs/heads/${branch}`);
+      if (spec.depth === null) refspecs.push('+refs/tags/*:refs/tags/*');
+      await this.git(
+        [
+          '-C',
+          cache,
+          'fetch',
+          '--quiet',
+          '--prune',
+          '--no-tags',
+          '--no-write-fetch-head',
+          ...depthArgs(spec),
+        ],
+        [spec.url, ...refspecs],
+        {
+          auth,
+          signal: options.signal,
+        },
+      );
+      await this.git(['clone', '--quiet', '--local', '--branch', primary], [cache, copyDir], {
+        signal: options.signal,
+      });
+      await this.git(['-C', copyDir, 'remote', 'set-url'], ['origin', spec.url], { signal: options.signal });
+      if (options.mirror && spec.mirrorTo !== null)
+        await this.pushMirror(cache, spec.mirrorTo, options.mirror, options.signal);
+    }
+    await chmod(copyDir, DIR_MODE);
+    if (spec.lfs) {
+      await this.git(['-C', copyDir, 'lfs', 'install', '--local'], [], { signal: options.signal });
+      await this.git(['-C', copyDir, 'lfs', 'pull'], [], { auth, signal: options.signal });
+    }
+    if (spec.submodules) {
+      await this.git(
+        ['-C', copyDir, 'submodule', 'update', '--init', '--recursive', ...depthArgs(spec)],
+        [],
+        { auth, signal: options.signal },
+      );
+    }
+    const toCommit = (
+      await this.git(['-C', copyDir, 'rev-parse', '--verify', 'HEAD^{commit}'], [], {
+        signal: options.signal,
+      })
+    ).trim();
+    return { localPath: copyDir, fromCommit, toCommit, bytesOnDisk: await diskUsage(copyDir) };
+  }
+
+  private async ensureCache(cache: string): Promise<void> {
+    const exists = await stat(cache).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return false;
+        throw error;
+      },
+    );
+    if (exists) return;
+    await mkdir(dirname(cache), { recursive: true, mode: DIR_MODE });
+    await this.git(['init', '--quiet', '--bare'], [cache], {});
+  }
+
+  /** Branch → commit of a repository's `refs/heads/*`. */
+  private async headsOf(gitDir: string): Promise<Map<string, string>> {
+    const text = await this.git(
+      ['-C', gitDir, 'for-each-ref', '--format=%(objectname) %(refname:strip=2)', 'refs/heads/'],
+      [],
+      {},
+    );
+    return new Map(
+      text
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => {
+          const space = line.indexOf(' ');
+          return [line.slice(space + 1), line.slice(0, space)] as const;
+        }),
+    );
+  }
+
+  private async pushMirror(
+    cache: string,
+    mirrorTo: string,
+    mirror: MirrorTarget,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const url = `${mirror.serverUrl.replace(/\/+$/, '')}${mirrorTo}`;
+    await this.git(
+      ['-C', cache, 'push', '--quiet', '--force', '--prune'],
+      [url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'],
+      {
+        auth: mirror.auth,
+        signal,
+      },
+    );
+  }
+
+  /** Runs git, records the command and its (redacted) stderr, throws a classified error on failure. */
+  private async git(
+    fixed: readonly string[],
+    values: readonly string[],
+    options: GitRunOptions,
+  ): Promise<string> {
+    this.deps.transcript(`$ git ${[...fixed, ...(values.length ? ['--', ...values] : [])].join(' ')}\n`);
+    const result = await this.deps.runner.run(fixed, values, { ...options, auth: options.auth ?? NO_AUTH });
+    if (result.stderr.trim() !== '')
+      this.deps.transcript(result.stderr.endsWith('\n') ? result.stderr : `${result.stderr}\n`);
+    if (result.exitCode !== 0 || result.timedOut || result.aborted)
+      throw commandError(subcommandOf(fixed), result);
+    return result.stdout;
+  }
+}
+
+function depthArgs(spec: SyncSpec): string[] {
+  return spec.depth === null ? [] : [`--depth=${spec.depth}`];
+}
+
+function subcommandOf(fixed: readonly string[]): string {
+  const args = fixed[0] === '-C' ? fixed.slice(2) : fixed;
+  return args[0] === 'lfs' || args[0] === 'submodule'
+    ? `${args[0]} ${args[1] ?? ''}`.trim()
+    : (args[0] ?? 'git');
+}
+
+/** Removes a copy left by a failed attempt. */
+export async function removeCopy(path: string): Promise<void> {
+  await rm(path, { recursive: true, force: true });
+}

@@ -1,0 +1,176 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { MegaConfig } from '../platform/config.js';
+import type { Logger } from '../platform/logger.js';
+import { createMetricsRegistry, type Registry } from '../platform/metrics.js';
+import type { MegaDatabase } from '../storage/open-database.js';
+import { SyncConfigStore } from '../storage/sync/sync-config-store.js';
+import { SyncLeaseStore } from '../storage/sync/sync-lease-store.js';
+import { SyncRunStore } from '../storage/sync/sync-run-store.js';
+import { assertWorkerId, CopyLayout, newWorkerId } from './copy-paths.js';
+import { CredentialVault } from './credential-vault.js';
+import { GitRunner } from './git-runner.js';
+import { loadSecretKey, SecretBox } from './secret-box.js';
+import { createSyncBus, type SyncBus } from './sync-bus.js';
+import { SyncMetrics } from './sync-metrics.js';
+import { SyncScheduler } from './sync-scheduler.js';
+import { SyncService } from './sync-service.js';
+import { SyncWorker } from './sync-worker.js';
+
+/**
+ * Wires the sync area for one process from its configuration: the service (REST, CLI), and
+ * optionally a worker (`mega worker`, or inside `mega serve` unless --no-worker) and the scheduler
+ * (`mega serve`). Without Redis the bus is in-process and workers also poll the durable requests
+ * every few seconds, which is how a CLI trigger reaches a running server's worker.
+ */
+export interface SyncRuntime {
+  readonly service: SyncService;
+  readonly bus: SyncBus;
+  readonly worker?: SyncWorker;
+  readonly scheduler?: SyncScheduler;
+  readonly metrics?: SyncMetrics;
+  close(): Promise<void>;
+}
+
+export interface SyncRuntimeOptions {
+  readonly config: MegaConfig;
+  readonly database: MegaDatabase;
+  readonly logger: Logger;
+  readonly registry?: Registry;
+  readonly runWorker?: boolean;
+  readonly runScheduler?: boolean;
+}
+
+/** Without a broadcast bus the worker's only news is the database: poll it this often at least. */
+const LOCAL_RECONCILE_MS = 3_000;
+const WORKER_ID_FILE = 'sync-worker-id';
+
+export async function startSyncRuntime(options: SyncRuntimeOptions): Promise<SyncRuntime> {
+  const { config, database, logger } = options;
+  const key = loadSecretKey({
+    secretKey: config.secretKey,
+    dataDir: config.dataDir,
+    onGenerated: (path) =>
+      logger.warn(
+        { path },
+        'generated a secret key for sync credentials (mode 0600); back it up or set MEGA_SECRET_KEY',
+      ),
+  });
+  const vault = new CredentialVault(new SecretBox(key));
+  const bus = createSyncBus({ redisUrl: config.redisUrl, logger });
+  const configStore = new SyncConfigStore(database);
+  const runStore = new SyncRunStore(database);
+  const leaseStore = new SyncLeaseStore(database);
+  const service = new SyncService({ configStore, runStore, vault, bus, logger });
+  const stops: Array<() => Promise<void>> = [];
+  let worker: SyncWorker | undefined;
+  let metrics: SyncMetrics | undefined;
+  let scheduler: SyncScheduler | undefined;
+  try {
+    if (options.runWorker) {
+      const sync = config.sync;
+      metrics = new SyncMetrics(options.registry ?? createMetricsRegistry({ defaultMetrics: false }));
+      const workerId = sync.workerId ? assertWorkerId(sync.workerId) : persistentWorkerId(config.dataDir);
+      const runner = new GitRunner({
+        timeoutMs: sync.commandTimeoutSeconds * 1000,
+        passEnv: passEnvOf(config),
+      });
+      worker = new SyncWorker(
+        {
+          workerId,
+          concurrency: sync.concurrency,
+          retryAttempts: sync.retryAttempts,
+          retryIntervalMs: sync.retryIntervalMs,
+          reconcileIntervalMs: config.redisUrl
+            ? sync.reconcileIntervalMs
+            : Math.min(sync.reconcileIntervalMs, LOCAL_RECONCILE_MS),
+          keepDays: sync.keepDays,
+          mirror:
+            sync.mirrorServerUrl && sync.mirrorToken
+              ? { serverUrl: sync.mirrorServerUrl, token: sync.mirrorToken }
+              : undefined,
+        },
+        {
+          runner,
+          layout: new CopyLayout(sync.repoBaseDir),
+          bus,
+          configStore,
+          runStore,
+          leaseStore,
+          vault,
+          metrics,
+          logger: logger.child({ workerId }),
+        },
+      );
+      await worker.start();
+      stops.push(() => (worker as SyncWorker).stop());
+      logger.info(
+        { workerId, baseDir: sync.repoBaseDir, bus: config.redisUrl ? 'redis' : 'in-process' },
+        'sync worker started',
+      );
+    }
+    if (options.runScheduler) {
+      scheduler = new SyncScheduler({
+        configStore,
+        leaseStore,
+        trigger: (tenantId, repositoryId) =>
+          service.trigger(tenantId, repositoryId, { taskType: 'scheduled', operatorId: null }),
+        logger,
+        holderId: `server-${hostname()}-${process.pid}`,
+        refreshIntervalMs: Math.min(config.sync.reconcileIntervalMs, 30_000),
+      });
+      await scheduler.start();
+      stops.push(async () => (scheduler as SyncScheduler).stop());
+    }
+  } catch (error) {
+    for (const stop of stops.reverse()) await stop();
+    await bus.close();
+    throw error;
+  }
+  return {
+    service,
+    bus,
+    worker,
+    scheduler,
+    metrics,
+    async close() {
+      for (const stop of stops.reverse()) await stop();
+      await bus.close();
+    },
+  };
+}
+
+/** Generated once per data directory, so a restarted worker keeps its copies, cache and results. */
+export function persistentWorkerId(dataDir: string): string {
+  const path = join(dataDir, WORKER_ID_FILE);
+  if (existsSync(path)) return assertWorkerId(readFileSync(path, 'utf8').trim());
+  mkdirSync(dataDir, { recursive: true });
+  const id = newWorkerId();
+  writeFileSync(path, `${id}\n`, { mode: 0o644 });
+  return id;
+}
+
+function passEnvOf(config: MegaConfig): Record<string, string> {
+  const env: Record<string, string> = {};
+  const { httpProxy, httpsProxy, noProxy, sslCaInfo } = config.sync;
+  if (httpProxy) env.HTTP_PROXY = httpProxy;
+  if (httpsProxy) env.HTTPS_PROXY = httpsProxy;
+  if (noProxy) env.NO_PROXY = noProxy;
+  if (sslCaInfo) env.GIT_SSL_CAINFO = sslCaInfo;
+  return env;
+}
+
+/**
+ * The runtime `mega serve` started for a database, so its REST routes publish on the same
+ * in-process bus its worker listens to. Keyed by the database handle, not a global.
+ */
+const RUNTIMES = new WeakMap<MegaDatabase, SyncRuntime>();
+
+export function registerSyncRuntime(database: MegaDatabase, runtime: SyncRuntime): void {
+  RUNTIMES.set(database, runtime);
+}
+
+export function syncRuntimeOf(database: MegaDatabase): SyncRuntime | undefined {
+  return RUNTIMES.get(database);
+}

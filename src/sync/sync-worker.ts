@@ -1,0 +1,338 @@
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../platform/logger.js';
+import type { SyncConfigStore, SyncRepositoryRow } from '../storage/sync/sync-config-store.js';
+import type { SyncLeaseStore } from '../storage/sync/sync-lease-store.js';
+import type { SyncRunStore } from '../storage/sync/sync-run-store.js';
+import { cleanupOldCopies, removeRepositoryCopies } from './copy-cleanup.js';
+import type { CopyLayout } from './copy-paths.js';
+import type { CredentialVault } from './credential-vault.js';
+import { isRetryable, type SyncErrorClass } from './error-class.js';
+import { prepareGitAuth, type PreparedAuth } from './git-auth.js';
+import { GitCommandError, type GitRunner } from './git-runner.js';
+import { Redactor, truncateText } from './redact.js';
+import type { SyncBus } from './sync-bus.js';
+import { removeCopy, SyncExecutor, type MirrorTarget, type SyncOutcome } from './sync-executor.js';
+import type { SyncMessage } from './sync-message.js';
+import type { SyncMetrics } from './sync-metrics.js';
+import type { SyncSpec } from './sync-spec.js';
+
+/**
+ * A sync worker (seed §1, §7): receives every broadcast, keeps its own copies, runs at most
+ * `concurrency` syncs at once and never two of the same repository, retries network and timeout
+ * failures, writes one `git_sync_log` row per run, records its result per durable request, and
+ * reconciles missed requests from the database on start and on a timer.
+ */
+export interface SyncWorkerOptions {
+  readonly workerId: string;
+  readonly concurrency: number;
+  readonly retryAttempts: number;
+  readonly retryIntervalMs: number;
+  readonly reconcileIntervalMs: number;
+  readonly keepDays: number;
+  readonly cleanupIntervalMs?: number;
+  /** Mirror pushes go to `<serverUrl><mirror_to>` with this token; unset = mirror_to ignored. */
+  readonly mirror?: { readonly serverUrl: string; readonly token: string };
+}
+
+export interface SyncWorkerDeps {
+  readonly runner: GitRunner;
+  readonly layout: CopyLayout;
+  readonly bus: SyncBus;
+  readonly configStore: SyncConfigStore;
+  readonly runStore: SyncRunStore;
+  readonly leaseStore: SyncLeaseStore;
+  readonly vault: CredentialVault;
+  readonly metrics: SyncMetrics;
+  readonly logger: Logger;
+}
+
+/** Longest transcript kept in a log row's `command_output`. */
+export const MAX_COMMAND_OUTPUT_BYTES = 64 * 1024;
+const DAY_MS = 86_400_000;
+
+export class SyncWorker {
+  private readonly active = new Map<number, AbortController>();
+  private readonly queued = new Map<number, SyncMessage>();
+  private readonly running = new Set<Promise<void>>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private unsubscribe: (() => Promise<void>) | undefined;
+  private stopped = false;
+  private started = false;
+
+  constructor(
+    private readonly options: SyncWorkerOptions,
+    private readonly deps: SyncWorkerDeps,
+  ) {}
+
+  get workerId(): string {
+    return this.options.workerId;
+  }
+
+  isReady(): boolean {
+    return this.started && !this.stopped;
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribe = await this.deps.bus.subscribe((message) => this.submit(message));
+    this.started = true;
+    await this.reconcile();
+    this.every(this.options.reconcileIntervalMs, () => this.reconcile());
+    this.every(this.options.cleanupIntervalMs ?? DAY_MS, () => this.cleanup());
+    await this.cleanup();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    await this.unsubscribe?.();
+    this.queued.clear();
+    for (const controller of this.active.values()) controller.abort();
+    await Promise.allSettled([...this.running]);
+  }
+
+  /** Queues a message; a newer message for a repository replaces a queued older one. */
+  submit(message: SyncMessage): void {
+    if (this.stopped) return;
+    const key = message.repository_id;
+    this.queued.delete(key);
+    this.queued.set(key, message);
+    this.pump();
+  }
+
+  /** Submits what this worker missed (newest request per repository without a result of ours). */
+  async reconcile(): Promise<void> {
+    await this.deps.leaseStore.heartbeat(this.options.workerId, hostname());
+    for (const request of await this.deps.runStore.pendingRequests(this.options.workerId)) {
+      if (this.queued.get(request.repository_id)?.request_id === request.request_id) continue;
+      if (this.inFlight.get(request.repository_id) === request.request_id) continue;
+      this.submit(JSON.parse(request.message) as SyncMessage);
+    }
+  }
+
+  async cleanup(): Promise<string[]> {
+    const busy = new Set([...this.inFlightKeys.values()]);
+    const removed = await cleanupOldCopies({
+      layout: this.deps.layout,
+      workerId: this.options.workerId,
+      keepDays: this.options.keepDays,
+      busy,
+    });
+    if (removed.length > 0) this.deps.logger.info({ removed: removed.length }, 'removed old sync copies');
+    return removed;
+  }
+
+  /** Resolves when nothing is queued or running (tests, graceful shutdown). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0 || this.queued.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  private readonly inFlight = new Map<number, string>();
+  private readonly inFlightKeys = new Map<number, string>();
+
+  private pump(): void {
+    for (const [key, message] of this.queued) {
+      if (this.active.size >= this.options.concurrency) return;
+      if (this.active.has(key)) continue;
+      this.queued.delete(key);
+      const controller = new AbortController();
+      this.active.set(key, controller);
+      this.inFlight.set(key, message.request_id);
+      this.inFlightKeys.set(key, `${message.tenant_id}/${message.repository_id}`);
+      const task = this.handle(message, controller.signal)
+        .catch((error: unknown) =>
+          this.deps.logger.error({ err: errorText(error), repository: key }, 'sync task failed'),
+        )
+        .finally(() => {
+          this.active.delete(key);
+          this.inFlight.delete(key);
+          this.inFlightKeys.delete(key);
+          this.running.delete(task);
+          this.pump();
+        });
+      this.running.add(task);
+    }
+  }
+
+  private async handle(message: SyncMessage, signal: AbortSignal): Promise<void> {
+    if (message.action === 'delete') {
+      const removed = await removeRepositoryCopies(
+        this.deps.layout,
+        this.options.workerId,
+        message.tenant_id,
+        message.repository_id,
+      );
+      this.deps.metrics.copyBytes(`${message.tenant_id}/${message.repository_id}`, null);
+      this.deps.logger.info({ repository: message.repository_id, removed }, 'removed repository copies');
+      await this.deps.runStore.recordResult(message.request_id, this.options.workerId, 'success');
+      return;
+    }
+    const row = await this.deps.configStore.repository(message.repository_id, message.tenant_id);
+    if (!row) {
+      await this.deps.runStore.recordResult(message.request_id, this.options.workerId, 'skipped');
+      return;
+    }
+    const status = await this.syncWithLog(message, row, signal);
+    await this.deps.runStore.recordResult(message.request_id, this.options.workerId, status);
+  }
+
+  private async syncWithLog(
+    message: SyncMessage,
+    row: SyncRepositoryRow,
+    signal: AbortSignal,
+  ): Promise<'success' | 'failed'> {
+    const started = new Date();
+    const logId = await this.deps.runStore.insertLog({
+      tenant_id: row.tenant_id,
+      repository_id: row.id,
+      request_id: message.request_id,
+      worker_id: this.options.workerId,
+      task_type: message.task_type,
+      operator_id: message.operator_id,
+      status: 'running',
+      started_at: started.toISOString(),
+      finished_at: null,
+      duration_ms: null,
+      local_path: null,
+      command_output: null,
+      error_message: null,
+      error_class: null,
+      attempts: 0,
+      from_commit: null,
+      to_commit: null,
+      bytes_on_disk: null,
+    });
+    this.deps.metrics.inProgress.inc();
+    let transcript = '';
+    let redactor = Redactor.none();
+    let attempts = 0;
+    let outcome: SyncOutcome | undefined;
+    let failure: { errorClass: SyncErrorClass; message: string } | undefined;
+    try {
+      const spec = specFromRow(row);
+      const auth = await this.authFor(row);
+      const mirror = await this.mirrorTarget(spec);
+      redactor = new Redactor([...auth.secrets, ...(mirror?.auth.secrets ?? [])]);
+      const executor = new SyncExecutor({
+        ...this.deps,
+        workerId: this.options.workerId,
+        transcript: (text) => (transcript += text),
+      });
+      try {
+        for (;;) {
+          attempts += 1;
+          const copyDir = this.deps.layout.newCopyDir(
+            spec.tenantId,
+            spec.repositoryId,
+            this.options.workerId,
+          );
+          try {
+            outcome = await executor.run(spec, auth, { signal, mirror, copyDir });
+            failure = undefined;
+            break;
+          } catch (error) {
+            await removeCopy(copyDir);
+            failure = describeFailure(error);
+            if (!isRetryable(failure.errorClass) || attempts > this.options.retryAttempts || signal.aborted)
+              break;
+            transcript += `# attempt ${attempts} failed (${failure.errorClass}); retrying in ${this.options.retryIntervalMs} ms\n`;
+            await sleep(this.options.retryIntervalMs, undefined, { signal }).catch(() => undefined);
+          }
+        }
+      } finally {
+        await auth.cleanup();
+        await mirror?.auth.cleanup();
+      }
+    } catch (error) {
+      failure = describeFailure(error);
+    }
+    const finished = new Date();
+    const status = outcome && !failure ? 'success' : 'failed';
+    const durationMs = finished.getTime() - started.getTime();
+    await this.deps.runStore.updateLog(logId, {
+      status,
+      finished_at: finished.toISOString(),
+      duration_ms: durationMs,
+      local_path: outcome?.localPath ?? null,
+      command_output: truncateText(redactor.redact(transcript), MAX_COMMAND_OUTPUT_BYTES, 'tail'),
+      error_message: failure ? redactor.redact(failure.message) : null,
+      error_class: failure?.errorClass ?? null,
+      attempts,
+      from_commit: outcome?.fromCommit ?? null,
+      to_commit: outcome?.toCommit ?? null,
+      bytes_on_disk: outcome?.bytesOnDisk ?? null,
+    });
+    this.deps.metrics.inProgress.dec();
+    this.deps.metrics.finished(status, failure?.errorClass ?? null, message.task_type, durationMs / 1000);
+    if (outcome) this.deps.metrics.copyBytes(`${row.tenant_id}/${row.id}`, outcome.bytesOnDisk);
+    this.deps.logger.info(
+      { repository: row.id, status, errorClass: failure?.errorClass, attempts, durationMs },
+      'sync finished',
+    );
+    return status;
+  }
+
+  private async authFor(row: SyncRepositoryRow): Promise<PreparedAuth> {
+    let credential = null;
+    if (row.credential_id !== null) {
+      const stored = await this.deps.configStore.credentialWithSecret(row.credential_id);
+      if (!stored || stored.tenant_id !== row.tenant_id)
+        throw new GitCommandError('auth', 'the repository credential does not exist', '', null);
+      credential = this.deps.vault.open(stored);
+    }
+    return prepareGitAuth(credential, row.url, {
+      tempRoot: this.deps.runner.tempRoot,
+      strictHostKeyChecking: row.strict_host_key === 1,
+    });
+  }
+
+  private async mirrorTarget(spec: SyncSpec): Promise<MirrorTarget | undefined> {
+    const mirror = this.options.mirror;
+    if (!mirror || spec.mirrorTo === null) return undefined;
+    const url = `${mirror.serverUrl.replace(/\/+$/, '')}${spec.mirrorTo}`;
+    const auth = await prepareGitAuth({ type: 'token', username: null, secret: mirror.token }, url, {
+      tempRoot: this.deps.runner.tempRoot,
+      strictHostKeyChecking: true,
+    });
+    return { serverUrl: mirror.serverUrl, auth };
+  }
+
+  private every(intervalMs: number, task: () => Promise<unknown>): void {
+    const timer = setInterval(() => {
+      task().catch((error: unknown) =>
+        this.deps.logger.warn({ err: errorText(error) }, 'periodic sync task failed'),
+      );
+    }, intervalMs);
+    timer.unref();
+    this.timers.push(timer);
+  }
+}
+
+export function specFromRow(row: SyncRepositoryRow): SyncSpec {
+  const extra = JSON.parse(row.extra_branches) as string[];
+  return {
+    tenantId: row.tenant_id,
+    repositoryId: row.id,
+    name: row.name,
+    url: row.url,
+    branches: [row.branch, ...extra.filter((branch) => branch !== row.branch)],
+    depth: row.depth,
+    filter: row.filter,
+    lfs: row.lfs === 1,
+    submodules: row.submodules === 1,
+    strictHostKey: row.strict_host_key === 1,
+    mirrorTo: row.mirror_to,
+  };
+}
+
+function describeFailure(error: unknown): { errorClass: SyncErrorClass; message: string } {
+  if (error instanceof GitCommandError) return { errorClass: error.errorClass, message: error.message };
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS')
+    return { errorClass: 'disk', message: errorText(error) };
+  return { errorClass: 'unknown', message: errorText(error) };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

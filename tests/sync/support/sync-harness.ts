@@ -1,0 +1,79 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { git } from '../../support/git-cli.js';
+import { makeTempDir } from '../../support/temp-dir.js';
+import { loadConfig, type MegaConfig } from '../../../src/platform/config.js';
+import { createLogger } from '../../../src/platform/logger.js';
+import { createMetricsRegistry } from '../../../src/platform/metrics.js';
+import { migrateToLatest } from '../../../src/storage/migrations/migrator.js';
+import { openDatabase, type MegaDatabase } from '../../../src/storage/open-database.js';
+import { startSyncRuntime, type SyncRuntime } from '../../../src/sync/sync-runtime.js';
+
+/** A SQLite-backed sync runtime with an in-process worker, in a temp data dir. */
+export interface Harness {
+  readonly dir: string;
+  readonly config: MegaConfig;
+  readonly database: MegaDatabase;
+  readonly runtime: SyncRuntime;
+  readonly tenantId: number;
+  close(): Promise<void>;
+}
+
+export async function startHarness(
+  env: Record<string, string> = {},
+  options: { databaseUrl?: string; dataDir?: string } = {},
+): Promise<Harness> {
+  const temp = await makeTempDir('mega-sync-');
+  const dataDir = options.dataDir ?? join(temp.path, 'data');
+  const config = loadConfig({
+    env: {
+      MEGA_DATA_DIR: dataDir,
+      MEGA_SYNC_RETRY_INTERVAL_MS: '50',
+      MEGA_SYNC_RECONCILE_INTERVAL_MS: '3600000',
+      GIT_COMMAND_TIMEOUT: '60',
+      ...(options.databaseUrl ? { MEGA_DATABASE_URL: options.databaseUrl } : {}),
+      ...env,
+    },
+  });
+  const database = openDatabase(config.databaseUrl);
+  await migrateToLatest(database);
+  const runtime = await startSyncRuntime({
+    config,
+    database,
+    logger: createLogger({ level: 'silent' }),
+    registry: createMetricsRegistry({ defaultMetrics: false }),
+    runWorker: true,
+  });
+  const tenant = await runtime.service.createTenant(
+    `t-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
+  );
+  return {
+    dir: temp.path,
+    config,
+    database,
+    runtime,
+    tenantId: tenant.id,
+    async close() {
+      await runtime.close();
+      await database.close();
+      await temp.remove();
+    },
+  };
+}
+
+/** A non-bare upstream repository with `commits` commits on `main`. */
+export async function makeUpstream(dir: string, commits = 2, branch = 'main'): Promise<string> {
+  const path = join(dir, `upstream-${Math.random().toString(36).slice(2, 8)}`);
+  await mkdir(path, { recursive: true });
+  await git(['init', '-q', '-b', branch, path]);
+  for (let i = 0; i < commits; i += 1) {
+    await writeFile(join(path, 'file.txt'), `content ${i}\n`);
+    await git(['-C', path, 'add', 'file.txt']);
+    await git(['-C', path, 'commit', '-q', '-m', `commit ${i}`]);
+  }
+  return path;
+}
+
+export async function headOf(repo: string, ref = 'HEAD'): Promise<string> {
+  return (await git(['-C', repo, 'rev-parse', ref])).stdout.toString().trim();
+}
