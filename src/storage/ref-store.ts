@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { SHA1, SHA256, type ObjectFormat } from '../git/object-format.js';
 import { parseObjectId, type ObjectId } from '../git/object-id.js';
 import { conflict, isMegaError, MegaError } from '../platform/errors.js';
@@ -6,6 +6,7 @@ import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { validateRefName } from './names.js';
 import { nowTimestamp } from './sql-batches.js';
+import { inTransaction } from './transaction.js';
 
 export interface StoredRef {
   readonly name: string;
@@ -100,9 +101,9 @@ export class RefStore {
   }
 
   /** Runs `work` in a transaction, turning lock-conflict aborts (deadlock, busy) into `conflict`. */
-  private async inTransaction(work: (trx: Transaction<Database>) => Promise<void>): Promise<void> {
+  private async inTransaction(work: (trx: Kysely<Database>) => Promise<void>): Promise<void> {
     try {
-      await this.db.transaction().execute(work);
+      await inTransaction(this.db, work);
     } catch (error) {
       if (this.capabilities.isRetryableConflict(error)) {
         throw new MegaError(
@@ -117,7 +118,7 @@ export class RefStore {
     }
   }
 
-  private async apply(trx: Transaction<Database>, repoId: number, update: RefUpdate): Promise<void> {
+  private async apply(trx: Kysely<Database>, repoId: number, update: RefUpdate): Promise<void> {
     const { name, oldId, newId } = update;
     const now = nowTimestamp();
     if (ZERO.test(newId)) {
@@ -154,7 +155,7 @@ export class RefStore {
   }
 
   private async insert(
-    trx: Transaction<Database>,
+    trx: Kysely<Database>,
     repoId: number,
     name: string,
     newId: string,

@@ -1,0 +1,246 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { inflateSync } from 'node:zlib';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { makeTempDir } from '../../tests/support/temp-dir.js';
+import { applyDelta } from '../git/delta.js';
+import type { ObjectId } from '../git/object-id.js';
+import { isMegaError } from '../platform/errors.js';
+import { createStorage, type Storage } from './storage.js';
+import { describeEachDialect } from './testing/dialects.js';
+import {
+  chunked,
+  dumpObjects,
+  failingAfter,
+  makeRepository,
+  packOf,
+  revParse,
+  type GitObjectDump,
+} from './testing/git-fixtures.js';
+
+const LARGE_THRESHOLD = 64 * 1024;
+
+let work: { path: string; remove: () => Promise<void> };
+let repoDir: string;
+let fullPack: Buffer;
+let objects: Map<string, GitObjectDump>;
+let first: ObjectId;
+let head: ObjectId;
+
+beforeAll(async () => {
+  work = await makeTempDir('mega-ingest-');
+  repoDir = join(work.path, 'source');
+  await makeRepository(repoDir, { commits: 6, largeFileBytes: 200 * 1024 });
+  fullPack = await packOf(repoDir, ['--all']);
+  objects = await dumpObjects(repoDir);
+  first = (await revParse(repoDir, 'HEAD~5')) as ObjectId;
+  head = (await revParse(repoDir, 'HEAD')) as ObjectId;
+});
+afterAll(async () => {
+  await work.remove();
+});
+
+describeEachDialect('ingest', (getDb) => {
+  let storage: Storage;
+  let counter = 0;
+  beforeAll(() => {
+    const scratch = getDb();
+    storage = createStorage(scratch.database, {
+      databaseUrl: scratch.url,
+      dataDir: scratch.dataDir,
+      largeObjectThreshold: LARGE_THRESHOLD,
+    });
+  });
+  const newRepo = () => storage.repositories.create({ path: `/import/ingest-${++counter}`, kind: 'import' });
+  const rowCount = async () =>
+    Number(
+      (
+        await storage.db
+          .selectFrom('raw_objects')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+
+  it('stores every object of a pack and reads each back byte for byte', async () => {
+    const repo = await newRepo();
+    const result = await storage.ingestPack(repo.id, chunked(fullPack));
+    expect(new Set(result.ids)).toEqual(new Set(objects.keys()));
+    expect(result.deltas).toBeGreaterThan(0);
+    expect(result.files).toBe(1);
+    for (const [id, expected] of objects) {
+      const stored = await storage.objects.read(repo.id, id);
+      expect(stored?.type).toBe(expected.type);
+      expect(stored?.data.equals(expected.data)).toBe(true);
+    }
+    expect((await storage.objects.has(repo.id, [...objects.keys()])).size).toBe(objects.size);
+  });
+
+  it('keeps pack-ready bytes: whole objects inflate to the content, deltas apply to their base', async () => {
+    const repo = await newRepo();
+    await storage.ingestPack(repo.id, chunked(fullPack));
+    let deltas = 0;
+    for await (const entry of storage.objects.packReady(repo.id, [...objects.keys()], 7)) {
+      const expected = objects.get(entry.id)!;
+      expect(entry.size).toBe(expected.data.length);
+      const payload = entry.deflated
+        ? inflateSync(entry.deflated)
+        : inflateSync(await storage.files.read(entry.file!));
+      expect(payload.length).toBe(entry.payloadSize);
+      if (entry.deltaBase) {
+        deltas++;
+        expect(applyDelta(objects.get(entry.deltaBase)!.data, payload).equals(expected.data)).toBe(true);
+      } else {
+        expect(payload.equals(expected.data)).toBe(true);
+      }
+    }
+    expect(deltas).toBeGreaterThan(0);
+  });
+
+  it('parses commits for graph walks and peels nothing that is not a tag', async () => {
+    const repo = await newRepo();
+    await storage.ingestPack(repo.id, chunked(fullPack));
+    const commits = await storage.objects.readCommits(repo.id, [head, first, 'f'.repeat(40)]);
+    expect(commits.size).toBe(2);
+    expect(commits.get(first)?.parents).toEqual([]);
+    expect(commits.get(head)?.parents).toEqual([await revParse(repoDir, 'HEAD~1')]);
+    expect(commits.get(head)?.committerTime).toBe(1700000000);
+    expect(await storage.objects.peel(repo.id, head)).toEqual({ id: head, type: 'commit' });
+  });
+
+  it('puts large objects in content-addressed files and streams them inflated', async () => {
+    const repo = await newRepo();
+    await storage.ingestPack(repo.id, chunked(fullPack));
+    const large = [...objects].find(([, object]) => object.data.length >= LARGE_THRESHOLD)!;
+    const row = await storage.db
+      .selectFrom('raw_objects')
+      .select(['storage_type', 'path', 'data'])
+      .where('git_id', '=', large[0])
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({
+      storage_type: 'file',
+      path: `${large[0].slice(0, 2)}/${large[0].slice(2)}`,
+      data: null,
+    });
+    expect((await stat(join(getDb().dataDir, 'objects', row.path!))).isFile()).toBe(true);
+    const opened = await storage.objects.openContent(repo.id, large[0]);
+    const chunks: Buffer[] = [];
+    for await (const chunk of opened!.stream) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).equals(large[1].data)).toBe(true);
+  });
+
+  it('resolves a thin pack from the repository own objects only', async () => {
+    const base = await newRepo();
+    await storage.ingestPack(base.id, chunked(await packOf(repoDir, [first])));
+    const thin = await packOf(repoDir, [head], { excluded: [first], thin: true });
+    const result = await storage.ingestPack(base.id, chunked(thin));
+    expect(result.externalBases.length).toBeGreaterThan(0);
+    expect((await storage.objects.read(base.id, head))?.type).toBe('commit');
+
+    // Another repository cannot borrow those bases, even though the rows exist.
+    const stranger = await newRepo();
+    const before = await rowCount();
+    await expect(storage.ingestPack(stranger.id, chunked(thin))).rejects.toMatchObject({
+      code: 'pack_missing_base',
+    });
+    expect(await rowCount()).toBe(before);
+    expect((await storage.objects.has(stranger.id, [head])).size).toBe(0);
+  });
+
+  it('isolates repositories that store the same objects', async () => {
+    const owner = await newRepo();
+    const other = await newRepo();
+    await storage.ingestPack(owner.id, chunked(fullPack));
+    expect(await storage.objects.read(other.id, head)).toBeUndefined();
+    expect(await storage.objects.readHeader(other.id, head)).toBeUndefined();
+    expect((await storage.objects.readCommits(other.id, [head])).size).toBe(0);
+    await expect(async () => {
+      for await (const entry of storage.objects.packReady(other.id, [head])) expect(entry).toBeUndefined();
+    }).rejects.toMatchObject({ code: 'object_missing' });
+  });
+
+  it('rolls back an ingest whose stream fails halfway: nothing visible, no temp files', async () => {
+    const repo = await newRepo();
+    const before = await rowCount();
+    const error = await storage
+      .ingestPack(repo.id, failingAfter(fullPack, Math.floor(fullPack.length * 0.9)))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(await rowCount()).toBe(before);
+    expect((await storage.objects.has(repo.id, [...objects.keys()])).size).toBe(0);
+    expect(await storage.files.listTemps()).toEqual([]);
+    expect(await readdir(join(getDb().dataDir, 'tmp')).catch(() => [])).toEqual([]);
+  });
+
+  it('rejects truncated and corrupt packs with a typed error and stores nothing', async () => {
+    const repo = await newRepo();
+    const before = await rowCount();
+    const corrupt = Buffer.from(fullPack);
+    corrupt[corrupt.length - 30] = corrupt[corrupt.length - 30]! ^ 0xff;
+    for (const bad of [
+      fullPack.subarray(0, fullPack.length - 10),
+      corrupt,
+      Buffer.from('PACK garbage'),
+      Buffer.alloc(0),
+    ]) {
+      const error = await storage.ingestPack(repo.id, chunked(bad)).catch((e: unknown) => e);
+      expect(isMegaError(error)).toBe(true);
+    }
+    expect(await rowCount()).toBe(before);
+  });
+
+  it('stores the same objects from two concurrent ingests once, visible to both repositories', async () => {
+    const a = await newRepo();
+    const b = await newRepo();
+    const results = await Promise.all([
+      storage.ingestPack(a.id, chunked(fullPack)),
+      storage.ingestPack(b.id, chunked(fullPack)),
+    ]);
+    expect(results[0].ids.length).toBe(objects.size);
+    expect(results[1].ids.length).toBe(objects.size);
+    const rows = await storage.db
+      .selectFrom('raw_objects')
+      .select('git_id')
+      .where('git_id', 'in', [...objects.keys()])
+      .execute();
+    expect(rows.length).toBe(objects.size);
+    for (const repo of [a, b])
+      expect((await storage.objects.has(repo.id, [...objects.keys()])).size).toBe(objects.size);
+  });
+
+  it('commits an ingest and a ref update together, or neither', async () => {
+    const repo = await newRepo();
+    await expect(
+      storage.transaction(async (tx) => {
+        await tx.ingestPack(repo.id, chunked(fullPack));
+        await tx.refs.updateAtomic(repo.id, [
+          { name: 'refs/heads/main', oldId: 'a'.repeat(40), newId: head },
+        ]);
+      }),
+    ).rejects.toMatchObject({ code: 'ref_conflict' });
+    expect(await storage.refs.get(repo.id, 'refs/heads/main')).toBeUndefined();
+    expect((await storage.objects.has(repo.id, [head])).size).toBe(0);
+    await storage.transaction(async (tx) => {
+      await tx.ingestPack(repo.id, chunked(fullPack));
+      await tx.refs.updateAtomic(repo.id, [{ name: 'refs/heads/main', oldId: '0'.repeat(40), newId: head }]);
+    });
+    expect(await storage.refs.get(repo.id, 'refs/heads/main')).toBe(head);
+  });
+
+  it('writes server-made objects and answers hostile ids with "absent"', async () => {
+    const repo = await newRepo();
+    const [blob] = await storage.writeObjects(repo.id, [{ type: 'blob', data: Buffer.from('hello\n') }]);
+    expect(blob).toBe('ce013625030ba8dba906f756967f9e9ca394464a');
+    expect((await storage.objects.read(repo.id, blob!))?.data.toString()).toBe('hello\n');
+    for (const id of [
+      '',
+      '../../etc/passwd',
+      'CE013625030BA8DBA906F756967F9E9CA394464A',
+      `${blob}' or '1'='1`,
+      'z'.repeat(40),
+    ]) {
+      expect(await storage.objects.read(repo.id, id)).toBeUndefined();
+      expect((await storage.objects.has(repo.id, [id])).size).toBe(0);
+    }
+  });
+});

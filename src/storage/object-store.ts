@@ -1,0 +1,272 @@
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import type { Kysely } from 'kysely';
+import { BaseCache } from '../git/base-cache.js';
+import { applyDelta } from '../git/delta.js';
+import type { ObjectType } from '../git/object.js';
+import type { ObjectId } from '../git/object-id.js';
+import { parseTag } from '../git/tag.js';
+import { MegaError, notFound } from '../platform/errors.js';
+import type { Database } from './database.js';
+import type { DialectCapabilities } from './dialect/capabilities.js';
+import type { ObjectFiles } from './object-files.js';
+import { batchIds } from './sql-batches.js';
+
+const inflate = promisify(zlib.inflate);
+
+/** Inflated delta bases kept for reads (git's delta_base_cache_limit idea). */
+const READ_CACHE_BYTES = 32 * 1024 * 1024;
+/** A stored chain is at most MAX_STORED_DELTA_DEPTH long; anything deeper is corruption. */
+const MAX_READ_CHAIN = 1000;
+/** Tags pointing at tags: git stops peeling eventually too. */
+const MAX_PEEL_DEPTH = 32;
+
+/** An object in its stored, pack-ready form. */
+export interface PackReadyEntry {
+  readonly id: ObjectId;
+  readonly type: ObjectType;
+  /** Inflated size of the whole object. */
+  readonly size: number;
+  /** Inflated size of the payload: the object, or the delta when `deltaBase` is set (the pack entry header size). */
+  readonly payloadSize: number;
+  readonly deltaBase?: ObjectId;
+  /** The zlib stream; undefined for file-stored objects (use `openDeflated`). */
+  readonly deflated?: Buffer;
+  /** Relative file path when the bytes live in a file. */
+  readonly file?: string;
+}
+
+export interface CommitInfo {
+  readonly id: ObjectId;
+  readonly tree: ObjectId;
+  readonly parents: readonly ObjectId[];
+  readonly authorTime: number;
+  readonly committerTime: number;
+}
+
+interface StoredRow {
+  git_id: string;
+  object_type: string;
+  size: number;
+  payload_size: number;
+  delta_base: string | null;
+  storage_type: string;
+  data: Buffer | null;
+  path: string | null;
+}
+
+const ROW_COLUMNS = [
+  'raw_objects.git_id',
+  'raw_objects.object_type',
+  'raw_objects.size',
+  'raw_objects.payload_size',
+  'raw_objects.delta_base',
+  'raw_objects.storage_type',
+  'raw_objects.data',
+  'raw_objects.path',
+] as const;
+
+/**
+ * Reads objects of one repository at a time: an object is visible to a repository only through
+ * its `repository_objects` membership, even if another repository stored the same bytes.
+ */
+export class ObjectStore {
+  private readonly cache = new BaseCache<string>(READ_CACHE_BYTES);
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly capabilities: DialectCapabilities,
+    private readonly files: ObjectFiles,
+  ) {}
+
+  /** Which of `ids` the repository holds. Malformed ids are simply absent. */
+  async has(repoId: number, ids: readonly string[]): Promise<Set<ObjectId>> {
+    const found = new Set<ObjectId>();
+    const wanted = [...new Set(ids.filter(isHexId))];
+    for (const batch of batchIds(wanted, this.capabilities, 1)) {
+      const rows = await this.db
+        .selectFrom('repository_objects')
+        .select('git_id')
+        .where('repo_id', '=', repoId)
+        .where('git_id', 'in', batch)
+        .execute();
+      for (const row of rows) found.add(row.git_id as ObjectId);
+    }
+    return found;
+  }
+
+  /**
+   * Pack-ready entries for `ids` (in the requested order within each batch), streamed in batches
+   * that respect the bind-parameter limit. Throws `object_missing` for an id the repository lacks.
+   */
+  async *packReady(repoId: number, ids: readonly string[], batchSize = 500): AsyncGenerator<PackReadyEntry> {
+    for (let start = 0; start < ids.length; start += batchSize) {
+      const batch = ids.slice(start, start + batchSize);
+      const rows = new Map((await this.rows(repoId, batch)).map((row) => [row.git_id, row]));
+      for (const id of batch) {
+        const row = rows.get(id);
+        if (!row) throw missing(id);
+        yield toPackReady(row);
+      }
+    }
+  }
+
+  /** The stored zlib stream of an entry, streamed from its file or its row. */
+  openDeflated(entry: PackReadyEntry): Readable {
+    if (entry.deflated) return Readable.from([entry.deflated]);
+    if (entry.file) return this.files.openRead(entry.file);
+    throw missing(entry.id);
+  }
+
+  /** The inflated object, resolving stored deltas; undefined when the repository lacks it. */
+  async read(repoId: number, id: string): Promise<{ type: ObjectType; data: Buffer } | undefined> {
+    if (!isHexId(id)) return undefined;
+    const [row] = await this.rows(repoId, [id]);
+    if (!row) return undefined;
+    return { type: row.object_type as ObjectType, data: await this.contentOf(row, 0) };
+  }
+
+  /** Type and size without reading the content. */
+  async readHeader(repoId: number, id: string): Promise<{ type: ObjectType; size: number } | undefined> {
+    if (!isHexId(id)) return undefined;
+    const row = await this.db
+      .selectFrom('raw_objects')
+      .innerJoin('repository_objects', 'repository_objects.git_id', 'raw_objects.git_id')
+      .select(['raw_objects.object_type', 'raw_objects.size'])
+      .where('repository_objects.repo_id', '=', repoId)
+      .where('raw_objects.git_id', '=', id)
+      .executeTakeFirst();
+    return row ? { type: row.object_type, size: Number(row.size) } : undefined;
+  }
+
+  /**
+   * The inflated content as a stream. File-stored objects (the large ones) are inflated while
+   * read, never held whole in memory.
+   */
+  async openContent(
+    repoId: number,
+    id: string,
+  ): Promise<{ type: ObjectType; size: number; stream: Readable } | undefined> {
+    if (!isHexId(id)) return undefined;
+    const [row] = await this.rows(repoId, [id]);
+    if (!row) return undefined;
+    const type = row.object_type as ObjectType;
+    if (row.storage_type === 'file' && row.path && !row.delta_base) {
+      return {
+        type,
+        size: Number(row.size),
+        stream: this.files.openRead(row.path).pipe(zlib.createInflate()),
+      };
+    }
+    return { type, size: Number(row.size), stream: Readable.from([await this.contentOf(row, 0)]) };
+  }
+
+  /** Parsed commit facts for graph walks, for those of `ids` the repository holds. */
+  async readCommits(repoId: number, ids: readonly string[]): Promise<Map<ObjectId, CommitInfo>> {
+    const result = new Map<ObjectId, CommitInfo>();
+    const wanted = [...new Set(ids.filter(isHexId))];
+    for (const batch of batchIds(wanted, this.capabilities, 1)) {
+      const rows = await this.db
+        .selectFrom('commit')
+        .innerJoin('repository_objects', 'repository_objects.git_id', 'commit.git_id')
+        .select(['commit.git_id', 'commit.tree', 'commit.pid', 'commit.author_time', 'commit.commit_time'])
+        .where('repository_objects.repo_id', '=', repoId)
+        .where('commit.git_id', 'in', batch)
+        .execute();
+      for (const row of rows) {
+        const id = row.git_id as ObjectId;
+        result.set(id, {
+          id,
+          tree: row.tree as ObjectId,
+          parents: JSON.parse(row.pid) as ObjectId[],
+          authorTime: Number(row.author_time),
+          committerTime: Number(row.commit_time),
+        });
+      }
+    }
+    return result;
+  }
+
+  /** Follows annotated tags to the object they finally name (git's `^{}`). */
+  async peel(repoId: number, id: string): Promise<{ id: ObjectId; type: ObjectType } | undefined> {
+    let current = id;
+    for (let depth = 0; depth < MAX_PEEL_DEPTH; depth++) {
+      const object = await this.read(repoId, current);
+      if (!object) return undefined;
+      if (object.type !== 'tag') return { id: current as ObjectId, type: object.type };
+      current = parseTag(object.data).object;
+    }
+    return undefined;
+  }
+
+  /** How an object is stored, ignoring membership: used to resolve delta chains and thin bases. */
+  async storedForm(id: string): Promise<{ depth: number; inFile: boolean } | undefined> {
+    const row = await this.db
+      .selectFrom('raw_objects')
+      .select(['delta_depth', 'storage_type'])
+      .where('git_id', '=', id)
+      .executeTakeFirst();
+    return row ? { depth: Number(row.delta_depth), inFile: row.storage_type === 'file' } : undefined;
+  }
+
+  private async rows(repoId: number, ids: readonly string[]): Promise<StoredRow[]> {
+    const wanted = ids.filter(isHexId);
+    if (wanted.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('raw_objects')
+      .innerJoin('repository_objects', 'repository_objects.git_id', 'raw_objects.git_id')
+      .select(ROW_COLUMNS)
+      .where('repository_objects.repo_id', '=', repoId)
+      .where('raw_objects.git_id', 'in', wanted)
+      .execute();
+    return rows as StoredRow[];
+  }
+
+  /** Inflates a row, applying its delta to its base (read without membership: bases are internal). */
+  private async contentOf(row: StoredRow, chain: number): Promise<Buffer> {
+    const cached = this.cache.get(row.git_id);
+    if (cached) return cached;
+    if (chain > MAX_READ_CHAIN) {
+      throw new MegaError('internal', 'object_delta_chain_too_long', 'stored delta chain too long', {
+        id: row.git_id,
+      });
+    }
+    const stored = row.data ?? (row.path ? await this.files.read(row.path) : undefined);
+    if (!stored) throw missing(row.git_id);
+    const payload = await inflate(stored);
+    if (!row.delta_base) {
+      if (chain > 0) this.cache.set(row.git_id, payload);
+      return payload;
+    }
+    const base = await this.db
+      .selectFrom('raw_objects')
+      .select(ROW_COLUMNS)
+      .where('git_id', '=', row.delta_base)
+      .executeTakeFirst();
+    if (!base) throw missing(row.delta_base);
+    const content = applyDelta(await this.contentOf(base as StoredRow, chain + 1), payload, Number(row.size));
+    if (chain > 0) this.cache.set(row.git_id, content);
+    return content;
+  }
+}
+
+function toPackReady(row: StoredRow): PackReadyEntry {
+  return {
+    id: row.git_id as ObjectId,
+    type: row.object_type as ObjectType,
+    size: Number(row.size),
+    payloadSize: Number(row.payload_size),
+    ...(row.delta_base ? { deltaBase: row.delta_base as ObjectId } : {}),
+    ...(row.data ? { deflated: row.data } : {}),
+    ...(row.path && !row.data ? { file: row.path } : {}),
+  };
+}
+
+function isHexId(id: string): boolean {
+  return (id.length === 40 || id.length === 64) && /^[0-9a-f]+$/.test(id);
+}
+
+function missing(id: string): MegaError {
+  return notFound('object_missing', 'object not found', { id });
+}

@@ -1,0 +1,224 @@
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import type { Kysely } from 'kysely';
+import { parseCommit } from '../git/commit.js';
+import { hashObject, type ObjectType } from '../git/object.js';
+import type { ObjectFormat } from '../git/object-format.js';
+import type { ObjectId } from '../git/object-id.js';
+import type { Database } from './database.js';
+import type { DialectCapabilities } from './dialect/capabilities.js';
+import { insertIgnore } from './insert-ignore.js';
+import type { ObjectFiles } from './object-files.js';
+import type { CommitTable, RawObjectsTable } from './schema.js';
+import { batchRows, nowTimestamp } from './sql-batches.js';
+
+const deflate = promisify(zlib.deflate);
+
+/** Longest delta chain kept in stored form (git's pack.depth default); longer ones are stored whole. */
+export const MAX_STORED_DELTA_DEPTH = 50;
+/** Rows buffered before a multi-row INSERT. */
+const ROWS_PER_FLUSH = 2000;
+/** Bytes of blobs buffered before a flush (bounds memory during a big ingest). */
+const BYTES_PER_FLUSH = 8 * 1024 * 1024;
+const RAW_OBJECT_COLUMNS = 11;
+const COMMIT_COLUMNS = 13;
+
+/** An object to store: its inflated content and, when it came from a pack, the pack-ready bytes. */
+export interface IncomingObject {
+  readonly id: ObjectId;
+  readonly type: ObjectType;
+  /** Inflated content (no `type size\0` header). */
+  readonly data: Buffer;
+  /** The zlib stream as received: of the content, or of the delta against `deltaBase`. */
+  readonly raw?: Buffer;
+  readonly deltaBase?: ObjectId;
+  /** Inflated size of the delta (the pack entry's declared size), when `deltaBase` is set. */
+  readonly deltaSize?: number;
+}
+
+export interface WriterOptions {
+  readonly repoId: number;
+  readonly format: ObjectFormat;
+  /** Objects this big or bigger go to files (never deltas, never rows). */
+  readonly largeObjectThreshold: number;
+}
+
+export interface WriteSummary {
+  readonly ids: ObjectId[];
+  readonly counts: Readonly<Record<ObjectType, number>>;
+  /** Objects kept as deltas, and as files. */
+  readonly deltas: number;
+  readonly files: number;
+}
+
+type RawRow = Omit<RawObjectsTable, 'id'>;
+type CommitRow = Omit<CommitTable, 'id'>;
+
+/**
+ * Buffers objects and writes them with multi-row inserts inside the caller's transaction:
+ * `raw_objects` (pack-ready bytes, or a file path), `commit` (parsed for graph walks) and
+ * `repository_objects` (membership). Content-addressed rows that already exist are skipped.
+ */
+export class ObjectWriter {
+  private rawRows: RawRow[] = [];
+  private commitRows: CommitRow[] = [];
+  private memberIds: string[] = [];
+  private bufferedBytes = 0;
+  /** Stored delta depth of objects written as deltas (absent = whole object). */
+  private readonly depths = new Map<string, number>();
+  /** Objects written as files: never used as delta bases (reading them back whole would be costly). */
+  private readonly fileIds = new Set<string>();
+  private readonly ids: ObjectId[] = [];
+  private readonly counts: Record<ObjectType, number> = { commit: 0, tree: 0, blob: 0, tag: 0 };
+  private deltas = 0;
+  private files = 0;
+  private readonly now = nowTimestamp();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly capabilities: DialectCapabilities,
+    private readonly objectFiles: ObjectFiles,
+    private readonly options: WriterOptions,
+  ) {}
+
+  /** Records how an object outside this write (a thin-pack base) is stored. */
+  noteExistingBase(id: string, depth: number, inFile: boolean): void {
+    if (depth > 0) this.depths.set(id, depth);
+    if (inFile) this.fileIds.add(id);
+  }
+
+  /** Hashes, deflates and adds an object made by the server (directory views, merges). */
+  async addContent(type: ObjectType, data: Buffer): Promise<ObjectId> {
+    const id = hashObject(type, data, this.options.format);
+    await this.add({ id, type, data });
+    return id;
+  }
+
+  async add(object: IncomingObject): Promise<void> {
+    const { id, type, data } = object;
+    const size = data.length;
+    let row: RawRow;
+    if (size >= this.options.largeObjectThreshold) {
+      const whole = object.raw && !object.deltaBase ? object.raw : await deflate(data);
+      const path = await this.objectFiles.write(id, [whole]);
+      row = this.row(object, { storage_type: 'file', data: null, path, payload_size: size });
+      this.fileIds.add(id);
+      this.files++;
+    } else if (
+      object.raw &&
+      object.deltaBase &&
+      object.deltaSize !== undefined &&
+      this.canDeltaOn(object.deltaBase)
+    ) {
+      const depth = (this.depths.get(object.deltaBase) ?? 0) + 1;
+      this.depths.set(id, depth);
+      row = this.row(object, {
+        storage_type: 'database',
+        data: object.raw,
+        delta_base: object.deltaBase,
+        delta_depth: depth,
+        payload_size: object.deltaSize,
+      });
+      this.deltas++;
+    } else {
+      const whole = object.raw && !object.deltaBase ? object.raw : zlib.deflateSync(data);
+      row = this.row(object, { storage_type: 'database', data: whole, payload_size: size });
+    }
+    this.rawRows.push(row);
+    this.memberIds.push(id);
+    this.bufferedBytes += row.data?.length ?? 0;
+    if (type === 'commit') this.commitRows.push(this.commitRow(id, data));
+    this.ids.push(id);
+    this.counts[type]++;
+    if (this.rawRows.length >= ROWS_PER_FLUSH || this.bufferedBytes >= BYTES_PER_FLUSH) await this.flush();
+  }
+
+  /** Adds membership for objects already stored (e.g. the thin-pack bases a push relied on). */
+  addMembership(ids: readonly string[]): void {
+    this.memberIds.push(...ids);
+  }
+
+  async finish(): Promise<WriteSummary> {
+    await this.flush();
+    return { ids: this.ids, counts: { ...this.counts }, deltas: this.deltas, files: this.files };
+  }
+
+  private canDeltaOn(base: string): boolean {
+    return !this.fileIds.has(base) && (this.depths.get(base) ?? 0) < MAX_STORED_DELTA_DEPTH;
+  }
+
+  private row(
+    object: IncomingObject,
+    stored: Partial<RawRow> & Pick<RawRow, 'storage_type' | 'payload_size'>,
+  ): RawRow {
+    return {
+      git_id: object.id,
+      object_type: object.type,
+      size: object.data.length,
+      delta_base: null,
+      delta_depth: 0,
+      data: null,
+      path: null,
+      url: null,
+      created_at: this.now,
+      ...stored,
+    };
+  }
+
+  private commitRow(id: string, data: Buffer): CommitRow {
+    const commit = parseCommit(data);
+    return {
+      git_id: id,
+      tree: commit.tree,
+      pid: JSON.stringify(commit.parents),
+      repo_path: null,
+      author: textColumn(commit.author),
+      committer: textColumn(commit.committer),
+      content: textColumn(commit.message),
+      author_time: identTime(commit.author),
+      commit_time: identTime(commit.committer),
+      mr_id: null,
+      status: 'stored',
+      created_at: this.now,
+      updated_at: this.now,
+    };
+  }
+
+  private async flush(): Promise<void> {
+    const caps = this.capabilities;
+    // Sorted by id so concurrent writers of overlapping objects lock rows in the same order.
+    const byId = <T extends { git_id: string }>(a: T, b: T) =>
+      a.git_id < b.git_id ? -1 : a.git_id > b.git_id ? 1 : 0;
+    const raw = this.rawRows.sort(byId);
+    const commits = this.commitRows.sort(byId);
+    const members = [...new Set(this.memberIds)].sort();
+    this.rawRows = [];
+    this.commitRows = [];
+    this.memberIds = [];
+    this.bufferedBytes = 0;
+    for (const batch of batchRows(raw, caps, RAW_OBJECT_COLUMNS, (row) => row.data?.length ?? 0)) {
+      await insertIgnore(this.db.insertInto('raw_objects').values(batch), caps).execute();
+    }
+    for (const batch of batchRows(commits, caps, COMMIT_COLUMNS, (row) => row.content?.length ?? 0)) {
+      await insertIgnore(this.db.insertInto('commit').values(batch), caps).execute();
+    }
+    const repoId = this.options.repoId;
+    for (const batch of batchRows(members, caps, 2)) {
+      await insertIgnore(
+        this.db.insertInto('repository_objects').values(batch.map((git_id) => ({ repo_id: repoId, git_id }))),
+        caps,
+      ).execute();
+    }
+  }
+}
+
+/** Text columns cannot hold NUL on PostgreSQL; the raw object keeps the exact bytes. */
+function textColumn(value: string): string {
+  return value.includes('\u0000') ? value.replace(/\u0000/g, '\uFFFD') : value;
+}
+
+/** Seconds from an ident line, 0 when it has none (git accepts such commits; so do we). */
+function identTime(ident: string): number {
+  const match = /> (\d{1,15}) [+-]\d{4}$/.exec(ident) ?? /> (\d{1,15})/.exec(ident);
+  return match ? Number(match[1]) : 0;
+}

@@ -1,0 +1,130 @@
+import type { Kysely } from 'kysely';
+import type { ObjectType } from '../git/object.js';
+import { SHA1, type ObjectFormat } from '../git/object-format.js';
+import type { ObjectId } from '../git/object-id.js';
+import type { Database } from './database.js';
+import type { DialectCapabilities } from './dialect/capabilities.js';
+import { ingestPack, type IngestOptions, type IngestResult } from './ingest.js';
+import { migrateToLatest } from './migrations/migrator.js';
+import { ObjectFiles } from './object-files.js';
+import { ObjectStore } from './object-store.js';
+import { ObjectWriter } from './object-writer.js';
+import { openDatabase, type MegaDatabase, type OpenDatabaseOptions } from './open-database.js';
+import { RefStore } from './ref-store.js';
+import { RepositoryStore } from './repository-store.js';
+import { removeStaleSpools } from './pack-file-spool.js';
+import { inTransaction } from './transaction.js';
+import { UserStore } from './user-store.js';
+
+/** What storage needs from the process configuration (a subset of `MegaConfig`). */
+export interface StorageConfig {
+  readonly databaseUrl: string;
+  readonly dataDir: string;
+  /** Objects at least this big are stored as files under `<dataDir>/objects/`. */
+  readonly largeObjectThreshold: number;
+}
+
+/** The stores over one database handle (the pool, or a transaction). */
+export interface StorageScope {
+  readonly db: Kysely<Database>;
+  readonly capabilities: DialectCapabilities;
+  readonly repositories: RepositoryStore;
+  readonly refs: RefStore;
+  readonly objects: ObjectStore;
+  readonly users: UserStore;
+  /** Decodes and stores a pack for a repository, all or nothing (see `ingest.ts`). */
+  ingestPack(
+    repoId: number,
+    source: AsyncIterable<Uint8Array>,
+    options?: IngestOptions,
+  ): Promise<IngestResult>;
+  /** Stores objects the server made itself (hashing and deflating them); returns their ids. */
+  writeObjects(
+    repoId: number,
+    objects: ReadonlyArray<{ type: ObjectType; data: Buffer }>,
+    format?: ObjectFormat,
+  ): Promise<ObjectId[]>;
+}
+
+export interface Storage extends StorageScope {
+  readonly database: MegaDatabase;
+  readonly files: ObjectFiles;
+  /**
+   * Runs `work` with stores bound to one transaction: everything it does commits together or
+   * not at all (e.g. a push's ingest and its ref updates, a merge across repositories).
+   */
+  transaction<T>(work: (scope: StorageScope) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+function effectiveThreshold(config: StorageConfig, capabilities: DialectCapabilities): number {
+  // A row bigger than one statement may carry cannot be inserted; such objects go to files.
+  return Math.min(config.largeObjectThreshold, Math.floor(capabilities.maxStatementBytes / 2));
+}
+
+function scopeOver(
+  db: Kysely<Database>,
+  capabilities: DialectCapabilities,
+  files: ObjectFiles,
+  config: StorageConfig,
+): StorageScope {
+  const largeObjectThreshold = effectiveThreshold(config, capabilities);
+  return {
+    db,
+    capabilities,
+    repositories: new RepositoryStore(db, capabilities),
+    refs: new RefStore(db, capabilities),
+    objects: new ObjectStore(db, capabilities, files),
+    users: new UserStore(db, capabilities),
+    ingestPack: (repoId, source, options) =>
+      ingestPack(
+        { db, capabilities, files, dataDir: config.dataDir, largeObjectThreshold },
+        repoId,
+        source,
+        options,
+      ),
+    writeObjects: (repoId, objects, format = SHA1) =>
+      inTransaction(db, async (trx) => {
+        const writer = new ObjectWriter(trx, capabilities, files, { repoId, format, largeObjectThreshold });
+        const ids: ObjectId[] = [];
+        for (const object of objects) ids.push(await writer.addContent(object.type, object.data));
+        await writer.finish();
+        return ids;
+      }),
+  };
+}
+
+/** Builds the stores over an open database. Nothing here holds global state. */
+export function createStorage(database: MegaDatabase, config: StorageConfig): Storage {
+  const files = new ObjectFiles(config.dataDir);
+  const root = scopeOver(database.db, database.capabilities, files, config);
+  return {
+    ...root,
+    database,
+    files,
+    transaction: (work) =>
+      inTransaction(database.db, (trx) => work(scopeOver(trx, database.capabilities, files, config))),
+    close: () => database.close(),
+  };
+}
+
+/**
+ * Opens the configured database, migrates it to the latest schema, removes temp files a crash
+ * left behind, and returns the stores. The caller closes it.
+ */
+export async function openStorage(
+  config: StorageConfig,
+  options: OpenDatabaseOptions = {},
+): Promise<Storage> {
+  const database = openDatabase(config.databaseUrl, options);
+  try {
+    await migrateToLatest(database);
+    const storage = createStorage(database, config);
+    await storage.files.removeStaleTemps();
+    await removeStaleSpools(config.dataDir);
+    return storage;
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}

@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { git, gitText } from '../../../tests/support/git-cli.js';
+
+export interface GitObjectDump {
+  readonly type: string;
+  readonly data: Buffer;
+}
+
+/** Every object of a repository as `git cat-file --batch-all-objects --batch` prints them. */
+export async function dumpObjects(repoDir: string): Promise<Map<string, GitObjectDump>> {
+  const out = (await git(['cat-file', '--batch-all-objects', '--batch'], { cwd: repoDir })).stdout;
+  const objects = new Map<string, GitObjectDump>();
+  let pos = 0;
+  while (pos < out.length) {
+    const eol = out.indexOf(0x0a, pos);
+    const [id, type, size] = out.toString('utf8', pos, eol).split(' ');
+    const start = eol + 1;
+    const end = start + Number(size);
+    objects.set(id!, { type: type!, data: Buffer.from(out.subarray(start, end)) });
+    pos = end + 1;
+  }
+  return objects;
+}
+
+/**
+ * A repository generated at run time: `commits` commits editing a few text files (so packs get
+ * deltas), optionally one random binary file of `largeFileBytes`.
+ */
+export async function makeRepository(
+  dir: string,
+  options: { commits?: number; largeFileBytes?: number; branch?: string } = {},
+): Promise<void> {
+  await git(['init', '-q', '-b', options.branch ?? 'main', dir]);
+  const commits = options.commits ?? 3;
+  for (let i = 0; i < commits; i++) {
+    const lines = Array.from({ length: 200 }, (_, n) => `line ${n} of file, revision ${n % 7 === 0 ? i : 0}`);
+    await writeFile(join(dir, 'notes.txt'), `${lines.join('\n')}\n`);
+    await writeFile(join(dir, `file-${i % 4}.txt`), `content ${i}\n`.repeat(50));
+    if (i === 0 && options.largeFileBytes)
+      await writeFile(join(dir, 'large.bin'), randomBytes(options.largeFileBytes));
+    await git(['add', '-A'], { cwd: dir });
+    await git(['commit', '-q', '-m', `commit ${i}`], { cwd: dir });
+  }
+}
+
+/** A pack of everything reachable from `revs` (and not from `excluded`); thin when asked. */
+export async function packOf(
+  repoDir: string,
+  revs: readonly string[],
+  options: { excluded?: readonly string[]; thin?: boolean } = {},
+): Promise<Buffer> {
+  const all = revs.includes('--all');
+  const listed = revs.filter((rev) => rev !== '--all');
+  const input = `${[...listed, ...(options.excluded ?? []).map((rev) => `^${rev}`)].join('\n')}\n`;
+  const args = [
+    'pack-objects',
+    '--stdout',
+    '--revs',
+    '-q',
+    ...(all ? ['--all'] : []),
+    ...(options.thin ? ['--thin'] : []),
+  ];
+  return (await git(args, { cwd: repoDir, input })).stdout;
+}
+
+export function revParse(repoDir: string, rev: string): Promise<string> {
+  return gitText(['rev-parse', rev], { cwd: repoDir });
+}
+
+/** Yields `data` in chunks, like a network stream. */
+export async function* chunked(data: Buffer, size = 8192): AsyncGenerator<Buffer> {
+  for (let pos = 0; pos < data.length; pos += size) yield data.subarray(pos, pos + size);
+}
+
+/** Yields the first `failAt` bytes of `data`, then fails, like a dropped connection. */
+export async function* failingAfter(data: Buffer, failAt: number, size = 4096): AsyncGenerator<Buffer> {
+  for (let pos = 0; pos < failAt; pos += size) yield data.subarray(pos, Math.min(pos + size, failAt));
+  throw new Error('connection reset by peer');
+}
