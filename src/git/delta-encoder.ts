@@ -141,6 +141,8 @@ export function createDelta(index: DeltaIndex, target: Buffer, maxDeltaSize = In
       }
     }
     if (bestLength < BLOCK) {
+      // Literals alone already overflow the limit: stop scanning early.
+      if (writer.length + i - pending > writer.limit) return undefined;
       if (i + BLOCK < target.length) {
         hash = (Math.imul(hash - Math.imul(target[i]!, PRIME_POW), PRIME) + target[i + BLOCK]!) | 0;
       }
