@@ -30,8 +30,11 @@ export interface PackReadyObject {
   readonly type: GitObjectType;
   /** Inflated size of the object (of the delta, when `deltaBase` is set). */
   readonly size: number;
-  /** zlib stream exactly as it goes into a pack entry. */
-  readonly deflated: Buffer;
+  /**
+   * zlib stream exactly as it goes into a pack entry: the bytes, or a function streaming them
+   * (large objects stored as files are never held whole in memory).
+   */
+  readonly deflated: Buffer | (() => AsyncIterable<Buffer>);
   /** Set when the stored form is a delta against this base object. */
   readonly deltaBase?: ObjectId;
 }
@@ -57,6 +60,8 @@ export interface ObjectSource {
   readCommit(id: ObjectId): Promise<CommitSummary | undefined>;
   /** Stored pack-ready form, when the source has one (the fast path of clone). */
   readPackReady?(id: ObjectId): Promise<PackReadyObject | undefined>;
+  /** Batched `readPackReady` (one query for many objects); absent ids are left out. */
+  readPackReadyMany?(ids: readonly ObjectId[]): Promise<ReadonlyMap<ObjectId, PackReadyObject>>;
   /** Type and inflated size without reading the content (`object-info`, `blob:limit`). */
   readObjectHeader?(id: ObjectId): Promise<{ type: GitObjectType; size: number } | undefined>;
 }
@@ -121,10 +126,12 @@ export interface ServedRepository {
 export interface ReceiveLimits {
   readonly maxObjects: number;
   readonly maxObjectBytes: number;
+  readonly maxPackBytes: number;
 }
 
 export interface ReceivedPack {
-  readonly objectCount: number;
+  /** Every object the pack held (for the connectivity check). */
+  readonly ids: readonly ObjectId[];
 }
 
 export type AccessIntent = 'read' | 'write';

@@ -1,6 +1,8 @@
 import type { Logger } from '../platform/logger.js';
 import type { MegaConfig } from '../platform/config.js';
 import type { Registry } from '../platform/metrics.js';
+import type { MegaDatabase } from '../storage/open-database.js';
+import type { Storage } from '../storage/storage.js';
 import type { RepositoryResolver } from '../repo/served-repository.js';
 import type { TokenAuthenticator } from './principal.js';
 import type { RepoRouter } from './repo-router.js';
@@ -13,11 +15,10 @@ export interface WebDeps {
   readonly config: MegaConfig;
   readonly logger: Logger;
   readonly metrics: Registry;
-  /**
-   * The opened storage handle from `src/storage` (`openDatabase`); typed loosely here so the web
-   * skeleton compiles before storage lands — area plugins cast to storage's exported type.
-   */
-  readonly database: unknown;
+  /** The opened database handle (`openDatabase`, migrated); same as `storage.database`. */
+  readonly database: MegaDatabase;
+  /** The stores over that database (`openStorage`): repositories, refs, objects, users. */
+  readonly storage: Storage;
   /** Resolves a presented token to a principal (storage's hashed tokens in production). */
   readonly authenticate: TokenAuthenticator;
   /** Maps URL paths to served repositories (stored 1:1 by default; the Mega directory later). */

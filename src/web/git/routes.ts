@@ -1,5 +1,165 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Counter } from 'prom-client';
+import { PktLineReader } from '../../git/pkt-line-reader.js';
+import { encodeServiceHeader, type GitService } from '../../git/protocol/advertisement.js';
+import { encodeErrorPacket } from '../../git/protocol/receive-request.js';
+import { encodeV2Advertisement } from '../../git/protocol/v2.js';
+import { forbidden, isMegaError } from '../../platform/errors.js';
+import { advertiseRefsV0 } from '../../repo/advertise.js';
+import { receivePack } from '../../repo/receive-pack.js';
+import type { ServedRepository } from '../../repo/served-repository.js';
+import { uploadPackV0 } from '../../repo/upload-pack.js';
+import { serveV2Command } from '../../repo/upload-pack-v2.js';
+import { GitResponseWriter } from '../../repo/response-writer.js';
 import type { RouteContext } from '../deps.js';
+import { requireRead, requireUser } from '../principal.js';
+import type { RepoRouteMatch } from '../repo-router.js';
+import { requestBodyStream } from '../request-body.js';
+import { ResponseStream } from './stream-sink.js';
 
-/** Smart HTTP routes (http-protocol.txt): registered on the repository router. */
-export async function gitRoutes(_app: FastifyInstance, _ctx: RouteContext): Promise<void> {}
+const SERVICES: readonly GitService[] = ['git-upload-pack', 'git-receive-pack'];
+
+/** `Git-Protocol: version=2` (http-protocol.txt, protocol-v2.txt "HTTP Transport"). */
+function protocolVersion(request: FastifyRequest): 0 | 1 | 2 {
+  const header = String(request.headers['git-protocol'] ?? '');
+  const versions = header
+    .split(':')
+    .filter((part) => part.startsWith('version='))
+    .map((part) => Number(part.slice('version='.length)));
+  if (versions.includes(2)) return 2;
+  return versions.includes(1) ? 1 : 0;
+}
+
+/**
+ * Smart HTTP (http-protocol.txt): `GET …/info/refs?service=…`, `POST …/git-upload-pack`,
+ * `POST …/git-receive-pack`, registered on the repository router so `{repo}` may be any path.
+ */
+export async function gitRoutes(_app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const requests = new Counter({
+    name: 'mega_git_requests_total',
+    help: 'Smart HTTP requests by service and outcome',
+    labelNames: ['service', 'outcome'] as const,
+    registers: [ctx.metrics],
+  });
+  const sentBytes = new Counter({
+    name: 'mega_git_response_bytes_total',
+    help: 'Bytes sent in smart HTTP responses',
+    labelNames: ['service'] as const,
+    registers: [ctx.metrics],
+  });
+
+  /** Resolves the repository after the access check for the service (401 before any upload). */
+  const open = async (
+    request: FastifyRequest,
+    match: RepoRouteMatch,
+    service: GitService,
+  ): Promise<ServedRepository> => {
+    if (service === 'git-receive-pack') {
+      requireUser(request.principal);
+      return ctx.repositories.resolve(match.repoPath, 'write');
+    }
+    requireRead(request.principal, ctx.config.anonymousRead);
+    return ctx.repositories.resolve(match.repoPath, 'read');
+  };
+
+  /** Runs a git service into a streamed response; errors become `ERR` packets git prints. */
+  const stream = (
+    reply: FastifyReply,
+    service: GitService,
+    run: (out: ResponseStream) => Promise<string>,
+  ): FastifyReply => {
+    const out = new ResponseStream();
+    run(out).then(
+      (outcome) => {
+        requests.inc({ service, outcome });
+        sentBytes.inc({ service }, out.bytes);
+        out.end();
+      },
+      (error: unknown) => {
+        requests.inc({ service, outcome: 'error' });
+        reply.log.warn({ err: error, service }, 'git request failed');
+        const message = isMegaError(error) ? error.message : 'internal server error';
+        if (!out.body.destroyed) {
+          // An ERR packet is understood at any pkt-line boundary (pack-protocol.txt "ERR").
+          out.body.end(encodeErrorPacket(message));
+        }
+      },
+    );
+    void reply
+      .header('Content-Type', `application/x-${service}-result`)
+      .header('Cache-Control', 'no-cache, max-age=0, must-revalidate');
+    return reply.send(out.body);
+  };
+
+  ctx.repoRouter.add({
+    method: 'GET',
+    suffix: '/info/refs',
+    handler: async (request, reply, match) => {
+      const service = (request.query as Record<string, unknown>).service;
+      if (typeof service !== 'string' || !SERVICES.includes(service as GitService)) {
+        throw forbidden('dumb_http_unsupported', 'only the smart HTTP protocol is served; use a git client');
+      }
+      const gitService = service as GitService;
+      const repository = await open(request, match, gitService);
+      const version = protocolVersion(request);
+      const body =
+        version === 2 && gitService === 'git-upload-pack'
+          ? encodeV2Advertisement()
+          : Buffer.concat([
+              encodeServiceHeader(gitService),
+              await advertiseRefsV0(repository, gitService, { version1: version === 1 }),
+            ]);
+      requests.inc({ service: gitService, outcome: 'advertised' });
+      return reply
+        .header('Content-Type', `application/x-${gitService}-advertisement`)
+        .header('Cache-Control', 'no-cache, max-age=0, must-revalidate')
+        .send(body);
+    },
+  });
+
+  ctx.repoRouter.add({
+    method: 'POST',
+    suffix: '/git-upload-pack',
+    handler: async (request, reply, match) => {
+      const repository = await open(request, match, 'git-upload-pack');
+      const reader = new PktLineReader(requestBodyStream(request, ctx.config.limits.maxRequestBytes));
+      const read = () => reader.read();
+      const v2 = protocolVersion(request) === 2;
+      return stream(reply, 'git-upload-pack', async (out) => {
+        if (v2) return serveV2Command(repository, read, out);
+        const result = await uploadPackV0(
+          repository,
+          read,
+          (fetch) => new GitResponseWriter(out, fetch.sideband, fetch.noProgress),
+        );
+        return result.sentPack ? 'pack' : 'negotiation';
+      });
+    },
+  });
+
+  ctx.repoRouter.add({
+    method: 'POST',
+    suffix: '/git-receive-pack',
+    handler: async (request, reply, match) => {
+      const repository = await open(request, match, 'git-receive-pack');
+      const principal = requireUser(request.principal);
+      const limits = ctx.config.limits;
+      const reader = new PktLineReader(requestBodyStream(request, limits.maxRequestBytes));
+      return stream(reply, 'git-receive-pack', async (out) => {
+        const outcome = await receivePack({
+          repository,
+          read: () => reader.read(),
+          rest: () => reader.rest(),
+          principal,
+          limits: {
+            maxObjects: limits.maxObjectsPerPush,
+            maxObjectBytes: limits.maxObjectBytes,
+            maxPackBytes: limits.maxRequestBytes,
+          },
+          out,
+        });
+        return outcome.unpackError ? 'unpack_error' : 'pushed';
+      });
+    },
+  });
+}

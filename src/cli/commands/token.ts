@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../platform/config.js';
+import { isMegaError } from '../../platform/errors.js';
+import { migrateToLatest } from '../../storage/migrations/migrator.js';
+import { openDatabase } from '../../storage/open-database.js';
+import { UserStore } from '../../storage/user-store.js';
+
+interface TokenCreateOptions {
+  admin?: boolean;
+  data?: string;
+  config?: string;
+  name?: string;
+}
+
+/**
+ * `mega token create USER [--admin] [--data DIR]`: creates the user when missing and prints a new
+ * token on the last line of stdout. Only the token's hash is stored.
+ */
+export function registerTokenCommand(program: Command): void {
+  const token = program.command('token').description('manage access tokens');
+  token
+    .command('create <user>')
+    .description('create an access token (and the user when missing); prints the token last')
+    .option('--admin', 'give the user administrator rights')
+    .option('--name <name>', 'a label for the token', 'cli')
+    .option('--data <dir>', 'data directory (default ./data)')
+    .option('--config <file>', 'JSON config file')
+    .action(async (username: string, options: TokenCreateOptions) => {
+      const config = loadConfig({ configFile: options.config, overrides: { dataDir: options.data } });
+      const database = openDatabase(config.databaseUrl);
+      try {
+        await migrateToLatest(database);
+        const users = new UserStore(database.db, database.capabilities);
+        const user = await findOrCreateUser(users, username, options.admin === true);
+        if (options.admin && !user.isAdmin) await users.setAdmin(user.id, true);
+        const created = await users.createToken(user.id, options.name ?? 'cli');
+        process.stderr.write(`token for ${user.username}${options.admin ? ' (admin)' : ''}:\n`);
+        process.stdout.write(`${created.token}\n`);
+      } finally {
+        await database.close();
+      }
+    });
+}
+
+async function findOrCreateUser(users: UserStore, username: string, isAdmin: boolean) {
+  const existing = await users.findUser(username);
+  if (existing) return existing;
+  try {
+    return await users.createUser({ username, isAdmin });
+  } catch (error) {
+    // Another process created the same user in between.
+    if (isMegaError(error, 'conflict')) {
+      const raced = await users.findUser(username);
+      if (raced) return raced;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,156 @@
+import { promisify } from 'node:util';
+import { deflate as deflateCallback } from 'node:zlib';
+import { SHA1 } from '../git/object-format.js';
+import { objectIdToRaw, type ObjectId } from '../git/object-id.js';
+import {
+  PackEntryType,
+  codeOfObjectType,
+  encodeEntryHeader,
+  encodeOfsDistance,
+  encodePackHeader,
+} from '../git/pack-format.js';
+import { notFound } from '../platform/errors.js';
+import type { WalkedObject } from './object-walk.js';
+import type { ObjectSource, PackReadyObject } from './served-repository.js';
+
+const deflate = promisify(deflateCallback);
+
+/** Objects read from storage per batch (one query each batch). */
+export const PACK_READ_BATCH = 256;
+/** How far a delta's base is pulled forward to keep OFS deltas (deeper chains fall back to REF). */
+const MAX_BASE_RECURSION = 64;
+
+/** Where pack bytes go; `write` resolves when the consumer can take more (backpressure). */
+export interface ByteSink {
+  write(chunk: Buffer): Promise<void>;
+}
+
+export interface PackSendOptions {
+  readonly ofsDelta: boolean;
+  readonly thinPack: boolean;
+  /** Objects the client has: thin-pack delta bases. */
+  readonly clientHas: ReadonlySet<ObjectId>;
+}
+
+export interface PackSendStats {
+  readonly objects: number;
+  readonly reusedDeltas: number;
+  readonly bytes: number;
+}
+
+/**
+ * Streams a pack (gitformat-pack) of `list` as it is produced. Stored entries are copied byte for
+ * byte: whole objects as they are, deltas when their base is in the pack (OFS when the base is
+ * already written, the base is pulled forward to allow that) or the client has it and thin packs
+ * are allowed (REF). Anything else is inflated and deflated as a whole object.
+ */
+export async function sendPack(
+  objects: ObjectSource,
+  list: readonly WalkedObject[],
+  options: PackSendOptions,
+  sink: ByteSink,
+): Promise<PackSendStats> {
+  const writer = new HashingWriter(sink);
+  const inPack = new Map(list.map((object) => [object.id, object]));
+  const offsets = new Map<ObjectId, number>();
+  let reusedDeltas = 0;
+  await writer.write(encodePackHeader(list.length));
+
+  const emit = async (
+    object: WalkedObject,
+    stored: PackReadyObject | undefined,
+    depth: number,
+  ): Promise<void> => {
+    if (offsets.has(object.id)) return;
+    const base = stored?.deltaBase;
+    if (stored && base !== undefined) {
+      const baseInPack = inPack.get(base);
+      if (baseInPack && !offsets.has(base) && depth < MAX_BASE_RECURSION) {
+        await emit(baseInPack, await readOne(objects, base), depth + 1);
+      }
+      const baseOffset = offsets.get(base);
+      if (baseOffset !== undefined && options.ofsDelta) {
+        offsets.set(object.id, writer.position);
+        const header = encodeEntryHeader(PackEntryType.OfsDelta, stored.size);
+        await writer.write(Buffer.concat([header, encodeOfsDistance(writer.position - baseOffset)]));
+        await writeDeflated(writer, stored);
+        reusedDeltas++;
+        return;
+      }
+      if (baseInPack || (options.thinPack && options.clientHas.has(base))) {
+        offsets.set(object.id, writer.position);
+        await writer.write(
+          Buffer.concat([encodeEntryHeader(PackEntryType.RefDelta, stored.size), objectIdToRaw(base)]),
+        );
+        await writeDeflated(writer, stored);
+        reusedDeltas++;
+        return;
+      }
+    }
+    offsets.set(object.id, writer.position);
+    if (stored && base === undefined) {
+      await writer.write(encodeEntryHeader(codeOfObjectType(stored.type), stored.size));
+      await writeDeflated(writer, stored);
+      return;
+    }
+    const whole = await objects.readObject(object.id);
+    if (!whole) throw notFound('object_missing', `object ${object.id} is missing`);
+    await writer.write(encodeEntryHeader(codeOfObjectType(whole.type), whole.content.length));
+    await writer.write(await deflate(whole.content));
+  };
+
+  for (let start = 0; start < list.length; start += PACK_READ_BATCH) {
+    const batch = list.slice(start, start + PACK_READ_BATCH);
+    const stored = await readMany(
+      objects,
+      batch.map((object) => object.id),
+    );
+    for (const object of batch) await emit(object, stored.get(object.id), 0);
+  }
+  await writer.finish();
+  return { objects: list.length, reusedDeltas, bytes: writer.position + SHA1.rawLength };
+}
+
+async function readMany(
+  objects: ObjectSource,
+  ids: readonly ObjectId[],
+): Promise<ReadonlyMap<ObjectId, PackReadyObject>> {
+  if (objects.readPackReadyMany) return objects.readPackReadyMany(ids);
+  const found = new Map<ObjectId, PackReadyObject>();
+  if (!objects.readPackReady) return found;
+  for (const id of ids) {
+    const stored = await objects.readPackReady(id);
+    if (stored) found.set(id, stored);
+  }
+  return found;
+}
+
+async function readOne(objects: ObjectSource, id: ObjectId): Promise<PackReadyObject | undefined> {
+  return (await readMany(objects, [id])).get(id);
+}
+
+async function writeDeflated(writer: HashingWriter, stored: PackReadyObject): Promise<void> {
+  if (Buffer.isBuffer(stored.deflated)) {
+    await writer.write(stored.deflated);
+    return;
+  }
+  for await (const chunk of stored.deflated()) await writer.write(chunk);
+}
+
+/** Tracks the pack position and the trailing checksum while writing through. */
+class HashingWriter {
+  private readonly hash = SHA1.createHasher();
+  position = 0;
+
+  constructor(private readonly sink: ByteSink) {}
+
+  async write(chunk: Buffer): Promise<void> {
+    this.hash.update(chunk);
+    this.position += chunk.length;
+    await this.sink.write(chunk);
+  }
+
+  async finish(): Promise<void> {
+    await this.sink.write(this.hash.digest());
+  }
+}

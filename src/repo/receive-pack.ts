@@ -1,0 +1,137 @@
+import { SHA1 } from '../git/object-format.js';
+import type { ObjectId } from '../git/object-id.js';
+import {
+  encodeReportStatus,
+  expectsPack,
+  parseReceiveRequest,
+  type RefCommand,
+} from '../git/protocol/receive-request.js';
+import { isMegaError } from '../platform/errors.js';
+import { findMissingObject } from './connectivity.js';
+import type { ByteSink } from './pack-sender.js';
+import { GitResponseWriter } from './response-writer.js';
+import type { PushContext, ReceiveLimits, RefUpdateRequest, ServedRepository } from './served-repository.js';
+import type { ReadPacket } from './upload-pack.js';
+
+export interface PushOutcome {
+  readonly commands: number;
+  readonly accepted: number;
+  readonly unpackError?: string;
+}
+
+export interface ReceivePackInput {
+  readonly repository: ServedRepository;
+  readonly read: ReadPacket;
+  /** The bytes after the command list: the pack. */
+  readonly rest: () => AsyncIterable<Buffer>;
+  readonly principal: PushContext['principal'];
+  readonly limits: ReceiveLimits;
+  readonly out: ByteSink;
+}
+
+/**
+ * One receive-pack request (pack-protocol.txt "Pushing Data To a Server"): store the pack (all or
+ * nothing), check connectivity, ask the push policy about each ref, update refs with
+ * compare-and-swap (all or none with `atomic`), and report per ref so git prints every reason.
+ */
+export async function receivePack(input: ReceivePackInput): Promise<PushOutcome> {
+  const { repository } = input;
+  const request = await parseReceiveRequest(input.read);
+  if (request.commands.length === 0) return { commands: 0, accepted: 0 };
+  const caps = request.capabilities;
+  const sideband = caps.has('side-band-64k') ? 'side-band-64k' : 'none';
+  const writer = new GitResponseWriter(input.out, sideband, caps.has('quiet'));
+  const reportOut = sideband === 'none' ? writer : { write: (chunk: Buffer) => writer.write(chunk) };
+  let pushed: ReadonlySet<ObjectId> = new Set();
+  let unpackError: string | undefined;
+  if (!repository.writable) {
+    unpackError = repository.readOnlyReason ?? 'this repository is read-only';
+  } else if (expectsPack(request.commands, SHA1.zeroId)) {
+    try {
+      pushed = new Set((await repository.receivePack(input.rest(), input.limits)).ids);
+    } catch (error) {
+      if (!isMegaError(error)) throw error;
+      unpackError = error.message;
+    }
+  }
+  const status = new Map<string, string | undefined>();
+  const messages: string[] = [];
+  let accepted: RefUpdateRequest[] = [];
+  if (unpackError === undefined) {
+    accepted = await decideAll(
+      repository,
+      request.commands,
+      pushed,
+      input.principal,
+      request.pushOptions,
+      status,
+      messages,
+    );
+    const atomic = caps.has('atomic');
+    if (atomic && accepted.length < request.commands.length) {
+      for (const update of accepted) status.set(update.refName, 'atomic push failed');
+      accepted = [];
+    }
+    const applied = await repository.updateRefs(accepted, { atomic });
+    for (const [name, reason] of applied) status.set(name, reason);
+  }
+  for (const message of messages) await writer.progress(`${message}\n`);
+  await reportOut.write(encodeReportStatus(unpackError, request.commands, status));
+  if (sideband !== 'none') {
+    await writer.flushData();
+    await writer.flushPkt();
+  }
+  const ok = [...status.values()].filter((reason) => reason === undefined).length;
+  return {
+    commands: request.commands.length,
+    accepted: unpackError ? 0 : ok,
+    ...(unpackError ? { unpackError } : {}),
+  };
+}
+
+async function decideAll(
+  repository: ServedRepository,
+  commands: readonly RefCommand[],
+  pushed: ReadonlySet<ObjectId>,
+  principal: PushContext['principal'],
+  pushOptions: readonly string[],
+  status: Map<string, string | undefined>,
+  messages: string[],
+): Promise<RefUpdateRequest[]> {
+  const accepted: RefUpdateRequest[] = [];
+  const context: PushContext = { principal, pushOptions, objects: repository.objects };
+  const seen = new Set<string>();
+  for (const command of commands) {
+    if (seen.has(command.refName)) {
+      status.set(command.refName, 'duplicate ref update');
+      continue;
+    }
+    seen.add(command.refName);
+    const reason = await checkCommand(repository, command, pushed);
+    if (reason !== undefined) {
+      status.set(command.refName, reason);
+      continue;
+    }
+    const decision = await repository.pushPolicy.decide(command, context);
+    messages.push(...(decision.messages ?? []));
+    if (decision.action === 'accept') accepted.push(command);
+    else status.set(command.refName, decision.reason);
+  }
+  return accepted;
+}
+
+/** Checks one command before the policy sees it; returns a rejection reason or undefined. */
+async function checkCommand(
+  repository: ServedRepository,
+  command: RefCommand,
+  pushed: ReadonlySet<ObjectId>,
+): Promise<string | undefined> {
+  if (command.newId === SHA1.zeroId) return undefined;
+  const missing = await findMissingObject(repository.objects, [command.newId], pushed);
+  if (missing !== undefined) return `missing necessary objects (${missing})`;
+  if (command.refName.startsWith('refs/heads/')) {
+    const commit = await repository.objects.readCommit(command.newId);
+    if (!commit) return 'a branch must point to a commit';
+  }
+  return undefined;
+}

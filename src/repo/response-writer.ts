@@ -1,0 +1,86 @@
+import { FLUSH_PKT, encodePktLine } from '../git/pkt-line.js';
+import {
+  BAND_DATA,
+  BAND_ERROR,
+  BAND_PROGRESS,
+  SIDEBAND_64K_MAX_DATA,
+  SIDEBAND_MAX_DATA,
+  encodeSideband,
+} from '../git/protocol/sideband.js';
+import type { ByteSink } from './pack-sender.js';
+
+export type SidebandMode = 'none' | 'side-band' | 'side-band-64k';
+
+/**
+ * Writes a git response: plain pkt-lines, then (optionally side-band multiplexed) pack data with
+ * progress. Pack bytes are gathered into full side-band packets so the framing costs 5 bytes per
+ * 64 KiB, and every write waits for the consumer (backpressure).
+ */
+export class GitResponseWriter implements ByteSink {
+  private pending: Buffer[] = [];
+  private pendingLength = 0;
+  private readonly maxData: number;
+
+  constructor(
+    private readonly out: ByteSink,
+    private readonly sideband: SidebandMode,
+    private readonly quiet = false,
+  ) {
+    this.maxData = sideband === 'side-band' ? SIDEBAND_MAX_DATA : SIDEBAND_64K_MAX_DATA;
+  }
+
+  /** A plain pkt-line (`line` gets its LF). */
+  async line(line: string): Promise<void> {
+    await this.out.write(encodePktLine(`${line}\n`));
+  }
+
+  async raw(bytes: Buffer): Promise<void> {
+    await this.out.write(bytes);
+  }
+
+  async flushPkt(): Promise<void> {
+    await this.out.write(FLUSH_PKT);
+  }
+
+  /** Pack data: on band 1 with side-band, else straight through. */
+  async write(chunk: Buffer): Promise<void> {
+    if (this.sideband === 'none') {
+      await this.out.write(chunk);
+      return;
+    }
+    this.pending.push(chunk);
+    this.pendingLength += chunk.length;
+    if (this.pendingLength >= this.maxData) await this.drainFullPackets();
+  }
+
+  /** A progress line on band 2 (printed as `remote: …`); dropped without side-band or when quiet. */
+  async progress(message: string): Promise<void> {
+    if (this.sideband === 'none' || this.quiet) return;
+    await this.flushData();
+    await this.out.write(encodeSideband(BAND_PROGRESS, Buffer.from(message), this.maxData));
+  }
+
+  /** A fatal error on band 3 (git prints it and aborts). */
+  async fatal(message: string): Promise<void> {
+    await this.flushData();
+    await this.out.write(encodeSideband(BAND_ERROR, Buffer.from(`${message}\n`), this.maxData));
+  }
+
+  /** Writes any buffered pack data. */
+  async flushData(): Promise<void> {
+    if (this.pendingLength === 0) return;
+    const data = Buffer.concat(this.pending);
+    this.pending = [];
+    this.pendingLength = 0;
+    await this.out.write(encodeSideband(BAND_DATA, data, this.maxData));
+  }
+
+  private async drainFullPackets(): Promise<void> {
+    const data = Buffer.concat(this.pending);
+    const whole = data.length - (data.length % this.maxData);
+    await this.out.write(encodeSideband(BAND_DATA, data.subarray(0, whole), this.maxData));
+    const rest = data.subarray(whole);
+    this.pending = rest.length > 0 ? [rest] : [];
+    this.pendingLength = rest.length;
+  }
+}

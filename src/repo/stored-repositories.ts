@@ -1,0 +1,220 @@
+import type { ObjectId } from '../git/object-id.js';
+import { isMegaError, notFound } from '../platform/errors.js';
+import type { Repository } from '../storage/repository-store.js';
+import type { Storage } from '../storage/storage.js';
+import { CommitCache } from './common-commits.js';
+import { isAncestor } from './ancestry.js';
+import type {
+  AccessIntent,
+  AdvertisedRef,
+  ObjectSource,
+  PackReadyObject,
+  PushPolicy,
+  ReceiveLimits,
+  ReceivedPack,
+  RefUpdateRequest,
+  RefUpdateResults,
+  RepositoryResolver,
+  ServedRepository,
+} from './served-repository.js';
+
+export interface StoredRepositoryOptions {
+  /** Reject non-fast-forward updates and deletion of the default branch (HEAD's target). */
+  readonly protectDefaultBranch: boolean;
+}
+
+/**
+ * The default resolver: every path is one stored repository (`repositories.path`); a push to a
+ * path without one creates it. The monorepo area wraps or replaces this.
+ */
+export function createStoredRepositoryResolver(
+  storage: Storage,
+  options: StoredRepositoryOptions,
+): RepositoryResolver {
+  return {
+    async resolve(path: string, intent: AccessIntent): Promise<ServedRepository> {
+      const repository = await storage.repositories.find(path);
+      if (!repository && intent === 'read') {
+        throw notFound('repository_not_found', `repository '${path}' not found`, { path });
+      }
+      return new StoredRepository(storage, path, repository, options);
+    },
+  };
+}
+
+/** A repository served straight from storage. */
+export class StoredRepository implements ServedRepository {
+  readonly writable = true;
+  readonly objects: ObjectSource;
+  readonly pushPolicy: PushPolicy;
+
+  constructor(
+    private readonly storage: Storage,
+    readonly path: string,
+    private repository: Repository | undefined,
+    options: StoredRepositoryOptions,
+  ) {
+    this.objects = new StoredObjects(storage, () => this.repository?.id);
+    this.pushPolicy = defaultBranchPolicy(() => this.repository?.headRef, options);
+  }
+
+  get exists(): boolean {
+    return this.repository !== undefined;
+  }
+
+  async listRefs(): Promise<{ refs: AdvertisedRef[]; headTarget?: string }> {
+    const repository = this.repository;
+    if (!repository) return { refs: [] };
+    const stored = await this.storage.refs.list(repository.id);
+    const refs: AdvertisedRef[] = [];
+    for (const ref of stored) {
+      let peeled: ObjectId | undefined;
+      if (ref.name.startsWith('refs/tags/')) {
+        const target = await this.storage.objects.peel(repository.id, ref.target);
+        if (target && target.id !== ref.target) peeled = target.id;
+      }
+      refs.push({ name: ref.name, target: ref.target, ...(peeled ? { peeled } : {}) });
+    }
+    return { refs, headTarget: repository.headRef };
+  }
+
+  async receivePack(pack: AsyncIterable<Buffer>, limits: ReceiveLimits): Promise<ReceivedPack> {
+    const created = await this.ensureRepository();
+    const repository = this.repository as Repository;
+    try {
+      const result = await this.storage.ingestPack(repository.id, pack, {
+        limits: {
+          maxObjects: limits.maxObjects,
+          maxObjectSize: limits.maxObjectBytes,
+          maxPackSize: limits.maxPackBytes,
+        },
+      });
+      return { ids: result.ids };
+    } catch (error) {
+      // A first push that fails leaves no empty repository behind.
+      if (created) {
+        await this.storage.repositories.delete(repository.id);
+        this.repository = undefined;
+      }
+      throw error;
+    }
+  }
+
+  async updateRefs(
+    updates: readonly RefUpdateRequest[],
+    options: { atomic: boolean },
+  ): Promise<RefUpdateResults> {
+    const results = new Map<string, string | undefined>();
+    if (updates.length === 0) return results;
+    await this.ensureRepository();
+    const repository = this.repository as Repository;
+    const casUpdates = updates.map((update) => ({
+      name: update.refName,
+      oldId: update.oldId,
+      newId: update.newId,
+    }));
+    if (options.atomic) {
+      try {
+        await this.storage.refs.updateAtomic(repository.id, casUpdates);
+        for (const update of updates) results.set(update.refName, undefined);
+      } catch (error) {
+        if (!isMegaError(error)) throw error;
+        for (const update of updates) results.set(update.refName, refFailureReason(error));
+      }
+      return results;
+    }
+    const outcomes = await this.storage.refs.updateEach(repository.id, casUpdates);
+    for (const outcome of outcomes) {
+      results.set(outcome.name, outcome.error ? refFailureReason(outcome.error) : undefined);
+    }
+    return results;
+  }
+
+  /** Creates the repository on its first push; true when this call created it. */
+  private async ensureRepository(): Promise<boolean> {
+    if (this.repository) return false;
+    try {
+      this.repository = await this.storage.repositories.create({ path: this.path, kind: 'hosted' });
+      return true;
+    } catch (error) {
+      if (!isMegaError(error, 'conflict')) throw error;
+      this.repository = await this.storage.repositories.require(this.path);
+      return false;
+    }
+  }
+}
+
+function refFailureReason(error: Error & { code?: string }): string {
+  if (error.code === 'ref_conflict')
+    return 'failed to lock: the ref changed since you fetched it; fetch first';
+  return error.message;
+}
+
+/** Default push rules: the default branch can neither be rewound nor deleted. */
+function defaultBranchPolicy(
+  headRef: () => string | undefined,
+  options: StoredRepositoryOptions,
+): PushPolicy {
+  return {
+    async decide(update, context) {
+      if (!options.protectDefaultBranch || update.refName !== headRef()) return { action: 'accept' };
+      const zero = /^0+$/;
+      if (zero.test(update.newId)) {
+        return { action: 'reject', reason: 'deleting the default branch is not allowed' };
+      }
+      if (zero.test(update.oldId)) return { action: 'accept' };
+      const commits = new CommitCache(context.objects);
+      if (await isAncestor(commits, update.oldId, update.newId)) return { action: 'accept' };
+      return { action: 'reject', reason: 'non-fast-forward update of a protected branch' };
+    },
+  };
+}
+
+/** Objects of one stored repository, through its membership. */
+class StoredObjects implements ObjectSource {
+  constructor(
+    private readonly storage: Storage,
+    private readonly repoId: () => number | undefined,
+  ) {}
+
+  async hasObjects(ids: readonly ObjectId[]): Promise<ReadonlySet<ObjectId>> {
+    const repoId = this.repoId();
+    return repoId === undefined ? new Set() : this.storage.objects.has(repoId, ids);
+  }
+
+  async readObject(id: ObjectId) {
+    const repoId = this.repoId();
+    if (repoId === undefined) return undefined;
+    const object = await this.storage.objects.read(repoId, id);
+    return object ? { type: object.type, content: object.data } : undefined;
+  }
+
+  async readCommit(id: ObjectId) {
+    const repoId = this.repoId();
+    if (repoId === undefined) return undefined;
+    return (await this.storage.objects.readCommits(repoId, [id])).get(id);
+  }
+
+  async readObjectHeader(id: ObjectId) {
+    const repoId = this.repoId();
+    return repoId === undefined ? undefined : this.storage.objects.readHeader(repoId, id);
+  }
+
+  async readPackReadyMany(ids: readonly ObjectId[]): Promise<ReadonlyMap<ObjectId, PackReadyObject>> {
+    const repoId = this.repoId();
+    const found = new Map<ObjectId, PackReadyObject>();
+    if (repoId === undefined) return found;
+    for await (const entry of this.storage.objects.packReady(repoId, ids)) {
+      const deflated =
+        entry.deflated ?? (() => this.storage.objects.openDeflated(entry) as AsyncIterable<Buffer>);
+      found.set(entry.id, {
+        id: entry.id,
+        type: entry.type,
+        size: entry.payloadSize,
+        deflated,
+        ...(entry.deltaBase ? { deltaBase: entry.deltaBase } : {}),
+      });
+    }
+    return found;
+  }
+}

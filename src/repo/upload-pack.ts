@@ -1,0 +1,159 @@
+import type { ObjectId } from '../git/object-id.js';
+import type { PktLine } from '../git/pkt-line.js';
+import { parseV0FetchRequest, parseV2FetchArgs, type FetchRequest } from '../git/protocol/fetch-request.js';
+import { negotiateV0, negotiateV2 } from '../git/protocol/negotiation.js';
+import { parseTag } from '../git/tag.js';
+import { notFound } from '../platform/errors.js';
+import { CommitCache, CommonCommits } from './common-commits.js';
+import { walkObjects } from './object-walk.js';
+import { sendPack, type PackSendStats } from './pack-sender.js';
+import type { GitResponseWriter } from './response-writer.js';
+import type { RefSnapshot, ServedRepository } from './served-repository.js';
+import { planShallow, requestsShallowInfo, type ShallowPlan } from './shallow.js';
+
+export type ReadPacket = () => Promise<PktLine | undefined>;
+
+/** Counters an upload-pack run reports (metrics, logs). */
+export interface UploadPackOutcome {
+  readonly sentPack: boolean;
+  readonly stats?: PackSendStats;
+}
+
+/**
+ * One stateless protocol v0/v1 upload-pack request (http-protocol.txt "Smart Service
+ * git-upload-pack"): shallow info, one negotiation round, and the pack once the client is done.
+ */
+export async function uploadPackV0(
+  repository: ServedRepository,
+  read: ReadPacket,
+  makeWriter: (request: FetchRequest) => GitResponseWriter,
+): Promise<UploadPackOutcome> {
+  const request = await parseV0FetchRequest(read);
+  const plain = makeWriter({ ...request, sideband: 'none' });
+  if (request.wants.length === 0) return { sentPack: false };
+  const context = await prepareFetch(repository, request);
+  if (requestsShallowInfo(request)) {
+    for (const id of context.shallow.shallow) await plain.line(`shallow ${id}`);
+    for (const id of context.shallow.unshallow) await plain.line(`unshallow ${id}`);
+    await plain.flushPkt();
+  }
+  if (request.wantsOnly) return { sentPack: false };
+  const negotiation = await negotiateV0(request, context.oracle);
+  for (const line of negotiation.lines) await plain.line(line);
+  if (!negotiation.sendPack) return { sentPack: false };
+  const writer = makeWriter(request);
+  const stats = await streamPack(repository, request, context, negotiation.common, writer);
+  return { sentPack: true, stats };
+}
+
+/** Protocol v2 `fetch` (protocol-v2.txt "fetch"): acknowledgments, shallow-info, packfile. */
+export async function uploadPackV2Fetch(
+  repository: ServedRepository,
+  args: readonly string[],
+  writer: GitResponseWriter,
+): Promise<UploadPackOutcome> {
+  const request = parseV2FetchArgs(args);
+  if (request.wants.length === 0) {
+    await writer.flushPkt();
+    return { sentPack: false };
+  }
+  const context = await prepareFetch(repository, request);
+  const negotiation = await negotiateV2(request, context.oracle);
+  for (const line of negotiation.lines) await writer.line(line);
+  if (!negotiation.sendPack) {
+    await writer.flushPkt();
+    return { sentPack: false };
+  }
+  if (negotiation.lines.length > 0) await writer.raw(Buffer.from('0001'));
+  if (requestsShallowInfo(request) || request.shallows.length > 0) {
+    await writer.line('shallow-info');
+    for (const id of context.shallow.shallow) await writer.line(`shallow ${id}`);
+    for (const id of context.shallow.unshallow) await writer.line(`unshallow ${id}`);
+    await writer.raw(Buffer.from('0001'));
+  }
+  await writer.line('packfile');
+  const stats = await streamPack(repository, request, context, negotiation.common, writer);
+  return { sentPack: true, stats };
+}
+
+interface FetchContext {
+  readonly commits: CommitCache;
+  readonly oracle: CommonCommits;
+  readonly shallow: ShallowPlan;
+  readonly snapshot: RefSnapshot;
+}
+
+async function prepareFetch(repository: ServedRepository, request: FetchRequest): Promise<FetchContext> {
+  const objects = repository.objects;
+  const present = await objects.hasObjects(request.wants);
+  const missing = request.wants.find((id) => !present.has(id));
+  if (missing) throw notFound('want_not_found', `upload-pack: not our ref ${missing}`);
+  const commits = new CommitCache(objects);
+  const wantCommits = await peelToCommits(repository, request.wants, commits);
+  const snapshot = await repository.listRefs();
+  const shallow = await planShallow(request, wantCommits, commits, async (name) => {
+    const ref = snapshot.refs.find(
+      (r) => r.name === name || r.name === `refs/heads/${name}` || r.name === `refs/tags/${name}`,
+    );
+    return ref ? (ref.peeled ?? ref.target) : undefined;
+  });
+  const oracle = new CommonCommits(objects, wantCommits, commits);
+  return { commits, oracle, shallow, snapshot };
+}
+
+async function peelToCommits(
+  repository: ServedRepository,
+  ids: readonly ObjectId[],
+  commits: CommitCache,
+): Promise<ObjectId[]> {
+  const result: ObjectId[] = [];
+  for (const want of ids) {
+    let id = want;
+    for (let hops = 0; hops < 16; hops++) {
+      if (await commits.get(id)) {
+        result.push(id);
+        break;
+      }
+      const object = await repository.objects.readObject(id);
+      if (object?.type !== 'tag') break;
+      id = parseTag(object.content).object as ObjectId;
+    }
+  }
+  return result;
+}
+
+async function streamPack(
+  repository: ServedRepository,
+  request: FetchRequest,
+  context: FetchContext,
+  common: readonly ObjectId[],
+  writer: GitResponseWriter,
+): Promise<PackSendStats> {
+  await writer.progress('Enumerating objects, done.\n');
+  const includeTags = request.includeTag
+    ? context.snapshot.refs
+        .filter((ref) => ref.name.startsWith('refs/tags/') && ref.peeled !== undefined)
+        .map((ref) => ({ tag: ref.target, peeled: ref.peeled as ObjectId }))
+    : [];
+  const walk = await walkObjects(repository.objects, context.commits, {
+    wants: [...request.wants, ...context.shallow.extraWants],
+    haves: [...common, ...context.shallow.extraHaves],
+    boundary: context.shallow.boundary,
+    clientShallow: new Set(request.shallows),
+    filter: request.filter,
+    includeTags,
+  });
+  await writer.progress(`Counting objects: ${walk.objects.length}, done.\n`);
+  const stats = await sendPack(
+    repository.objects,
+    walk.objects,
+    { ofsDelta: request.ofsDelta, thinPack: request.thinPack, clientHas: walk.clientHas },
+    writer,
+  );
+  await writer.flushData();
+  await writer.progress(
+    `Total ${stats.objects} (delta ${stats.reusedDeltas}), reused ${stats.reusedDeltas} (delta ${stats.reusedDeltas})\n`,
+  );
+  if (request.sideband !== 'none') await writer.flushPkt();
+  return stats;
+}
