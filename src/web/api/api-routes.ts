@@ -4,6 +4,7 @@ import { directoryRoutes } from './directory-routes.js';
 import { renderDocsPage } from './docs-page.js';
 import { openApiDocument } from './openapi.js';
 import { repositoryRoutes } from './repository-routes.js';
+import { tokenRoutes } from './token-routes.js';
 
 /** Version of the REST API reported in the OpenAPI document. */
 export const API_VERSION = '1.0.0';
@@ -16,4 +17,5 @@ export async function apiRoutes(app: FastifyInstance, ctx: RouteContext): Promis
   app.get('/api/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage));
   await directoryRoutes(app, ctx);
   await repositoryRoutes(app, ctx);
+  await tokenRoutes(app, ctx);
 }

@@ -34,10 +34,10 @@ beforeAll(async () => {
   });
   const foo = join(temp.path, 'foo');
   await makeRepo(foo, { 'src/main.ts': 'export const x = 1;\n', 'logo.bin': Buffer.from([0, 1, 2]) }, 5);
-  app = await buildFixtureServer({
-    '/': await loadGitRepository(directory),
-    '/projects/foo': await loadGitRepository(foo),
-  });
+  app = await buildFixtureServer(
+    { '/': await loadGitRepository(directory), '/projects/foo': await loadGitRepository(foo) },
+    join(temp.path, 'data'),
+  );
 });
 
 afterAll(async () => {
@@ -159,7 +159,7 @@ describe('REST API', () => {
   });
 
   it('requires a token when anonymous reads are off', async () => {
-    const locked = await buildFixtureServer({}, { anonymousRead: false });
+    const locked = await buildFixtureServer({}, join(temp.path, 'data-locked'), { anonymousRead: false });
     const response = await locked.inject({ method: 'GET', url: '/api/v1/repos/refs?repo=/x' });
     expect(response.statusCode).toBe(401);
     expect(response.json().error.code).toBe('authentication_required');

@@ -15,6 +15,8 @@ export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
     },
     ['error'],
   ),
+  User: object({ id: int, username: str, isAdmin: bool }),
+  TokenInfo: object({ id: int, userId: int, name: str, createdAt: str, lastUsedAt: str, expiresAt: str }),
   Person: object({
     name: str,
     email: str,

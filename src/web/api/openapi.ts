@@ -1,4 +1,4 @@
-import { operation, ref, type JsonSchema, type ParamSpec } from './openapi-builder.js';
+import { arrayOf, object, operation, ref, str, type JsonSchema, type ParamSpec } from './openapi-builder.js';
 import { SCHEMAS } from './openapi-schemas.js';
 import { MAX_PAGE, MAX_PER_PAGE } from './query.js';
 
@@ -73,6 +73,33 @@ export const API_PATHS: Record<string, Record<string, JsonSchema>> = {
       summary: 'File with metadata (text inlined)',
       params: [repo, revision, path],
       response: ref('Blob'),
+    }),
+  },
+  '/api/v1/user': {
+    get: operation({ tag: 'tokens', summary: 'The signed-in user', auth: 'user', response: ref('User') }),
+  },
+  '/api/v1/user/tokens': {
+    get: operation({
+      tag: 'tokens',
+      summary: "The signed-in user's access tokens (never their plaintext)",
+      auth: 'user',
+      response: object({ tokens: arrayOf(ref('TokenInfo')) }),
+    }),
+    post: operation({
+      tag: 'tokens',
+      summary: 'Create a token; the plaintext is in this response only',
+      auth: 'user',
+      body: object({ name: str, expires_at: { type: 'string', format: 'date-time' } }, ['name']),
+      response: object({ token: str, info: ref('TokenInfo') }),
+    }),
+  },
+  '/api/v1/user/tokens/{id}': {
+    delete: operation({
+      tag: 'tokens',
+      summary: 'Revoke one of your tokens',
+      auth: 'user',
+      params: [{ name: 'id', in: 'path', description: 'Token id', schema: { type: 'integer' } }],
+      response: { type: 'null' },
     }),
   },
   '/api/v1/repos/raw': {

@@ -5,19 +5,27 @@ import { createLogger } from '../../../platform/logger.js';
 import { createMetricsRegistry } from '../../../platform/metrics.js';
 import type { BrowsableRepository } from '../../../repo/browse/repository-browser.js';
 import type { RepositoryResolver, ServedRepository } from '../../../repo/served-repository.js';
-import { migrateToLatest } from '../../../storage/migrations/migrator.js';
-import { openDatabase } from '../../../storage/open-database.js';
+import { openStorage, type Storage } from '../../../storage/storage.js';
 import type { Principal } from '../../principal.js';
 import { buildServer } from '../../server.js';
 
 /**
  * A server whose resolver serves fixed repositories by path (read-only), over an in-memory SQLite
- * database, for API tests. `tokens` maps a bearer token to its user.
+ * database (blob files in `dataDir`), for API tests. Tokens are the storage's access tokens.
  */
 export async function buildFixtureServer(
   repositories: Readonly<Record<string, BrowsableRepository>>,
-  options: { anonymousRead?: boolean; tokens?: Readonly<Record<string, Principal>> } = {},
+  dataDir: string,
+  options: { anonymousRead?: boolean } = {},
 ): Promise<FastifyInstance> {
+  return (await buildFixture(repositories, dataDir, options)).app;
+}
+
+export async function buildFixture(
+  repositories: Readonly<Record<string, BrowsableRepository>>,
+  dataDir: string,
+  options: { anonymousRead?: boolean } = {},
+): Promise<{ app: FastifyInstance; storage: Storage }> {
   const resolver: RepositoryResolver = {
     resolve: async (path) => {
       const repository = repositories[path];
@@ -25,16 +33,23 @@ export async function buildFixtureServer(
       return { ...repository, path, exists: true, writable: false } as unknown as ServedRepository;
     },
   };
-  const database = openDatabase('sqlite::memory:');
-  await migrateToLatest(database);
+  const config = loadConfig({
+    env: {},
+    overrides: { anonymousRead: options.anonymousRead ?? true, dataDir },
+  });
+  const storage = await openStorage({ ...config, databaseUrl: 'sqlite::memory:' });
   const app = await buildServer({
-    config: loadConfig({ env: {}, overrides: { anonymousRead: options.anonymousRead ?? true } }),
+    config,
     logger: createLogger({ level: 'silent' }),
     metrics: createMetricsRegistry(),
-    database,
-    authenticate: async (token) => options.tokens?.[token] ?? null,
+    database: storage.database,
+    storage,
+    authenticate: async (token): Promise<Principal | null> => {
+      const user = await storage.users.authenticate(token);
+      return user ? { kind: 'user', userId: user.id, username: user.username, isAdmin: user.isAdmin } : null;
+    },
     repositories: resolver,
   });
-  app.addHook('onClose', async () => database.close());
-  return app;
+  app.addHook('onClose', async () => storage.close());
+  return { app, storage };
 }
