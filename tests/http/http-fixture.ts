@@ -1,0 +1,95 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { git, gitText, type GitOptions, type GitResult } from '../support/git-cli.js';
+import { runMega, startMegaServer, type MegaServer } from '../support/mega-process.js';
+import { makeTempDir } from '../support/temp-dir.js';
+
+/**
+ * A running `mega serve` with a user token, and helpers to drive the real git against it.
+ * Credentials travel as an `http.extraHeader` set through GIT_CONFIG_* variables, never in a URL
+ * or an argument.
+ */
+export interface HttpFixture {
+  readonly server: MegaServer;
+  readonly token: string;
+  readonly work: string;
+  url(path: string): string;
+  /** git with the token (push) at protocol `version`. */
+  git(version: number, args: readonly string[], options?: GitOptions): Promise<GitResult>;
+  /** git without credentials. */
+  anonymous(version: number, args: readonly string[], options?: GitOptions): Promise<GitResult>;
+  stop(): Promise<void>;
+}
+
+export function authEnv(token: string): Record<string, string> {
+  return {
+    GIT_CONFIG_COUNT: '1',
+    GIT_CONFIG_KEY_0: 'http.extraHeader',
+    GIT_CONFIG_VALUE_0: `Authorization: Bearer ${token}`,
+  };
+}
+
+export async function startHttpFixture(options: { env?: Record<string, string> } = {}): Promise<HttpFixture> {
+  const temp = await makeTempDir('mega-http-');
+  const dataDir = join(temp.path, 'data');
+  const created = await runMega(['token', 'create', 'alice', '--data', dataDir]);
+  if (created.code !== 0) throw new Error(`mega token create failed: ${created.stderr}`);
+  const token = created.stdout.trim().split('\n').pop() ?? '';
+  const server = await startMegaServer({ dataDir, ...(options.env ? { env: options.env } : {}) });
+  const run =
+    (version: number, auth: boolean) =>
+    (args: readonly string[], opts: GitOptions = {}) =>
+      git(['-c', `protocol.version=${version}`, ...args], {
+        cwd: opts.cwd ?? temp.path,
+        ...opts,
+        env: { ...(auth ? authEnv(token) : {}), ...opts.env },
+      });
+  return {
+    server,
+    token,
+    work: temp.path,
+    url: (path) => `${server.url}${path}`,
+    git: (version, args, opts) => run(version, true)(args, opts),
+    anonymous: (version, args, opts) => run(version, false)(args, opts),
+    stop: async () => {
+      await server.stop();
+      await temp.remove();
+    },
+  };
+}
+
+/** Creates a local repository with `commits` commits on main (files a.txt and dir/n.txt). */
+export async function makeRepository(dir: string, commits: number): Promise<void> {
+  await git(['init', '-q', '-b', 'main', dir]);
+  for (let i = 1; i <= commits; i++)
+    await commitFile(dir, `dir/file${i}.txt`, `content ${i}\n`.repeat(i), `commit ${i}`);
+}
+
+export async function commitFile(
+  dir: string,
+  name: string,
+  content: string,
+  message: string,
+): Promise<string> {
+  const path = join(dir, name);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, content);
+  await git(['-C', dir, 'add', '-A']);
+  await git(['-C', dir, 'commit', '-q', '-m', message]);
+  return gitText(['-C', dir, 'rev-parse', 'HEAD']);
+}
+
+/** `git fsck --strict` must be clean (git exits non-zero on any problem). */
+export async function fsckStrict(dir: string): Promise<void> {
+  await git(['-C', dir, 'fsck', '--strict', '--no-progress']);
+}
+
+/** Refs as `git ls-remote` prints them: name → id. */
+export function parseLsRemote(output: string): Map<string, string> {
+  const refs = new Map<string, string>();
+  for (const line of output.split('\n')) {
+    const [id, name] = line.split('\t');
+    if (id && name) refs.set(name, id);
+  }
+  return refs;
+}
