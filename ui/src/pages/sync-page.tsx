@@ -13,8 +13,6 @@ export interface SyncRepository {
   url: string;
   branch: string;
   schedule: string | null;
-  last_status?: string | null;
-  last_sync_at?: string | null;
 }
 
 export interface SyncLog {
@@ -25,7 +23,8 @@ export interface SyncLog {
   status: 'running' | 'success' | 'failed';
   started_at: string;
   finished_at: string | null;
-  duration_ms: number | null;
+  /** Seconds. */
+  duration: number | null;
   error_message: string | null;
   error_class: string | null;
   from_commit: string | null;
@@ -37,18 +36,16 @@ export interface SyncSummary {
   success: number;
   failed: number;
   running: number;
-  averageDurationMs: number | null;
-  failuresByClass: Record<string, number>;
-  storageBytes: number;
+  success_rate: number | null;
+  /** Seconds. */
+  average_duration: number | null;
+  failure_reasons: Record<string, number>;
+  storage_bytes: number;
 }
 
-function listOf<T>(data: unknown, keys: readonly string[]): T[] {
-  if (Array.isArray(data)) return data as T[];
-  for (const key of keys) {
-    const value = (data as Record<string, unknown> | undefined)?.[key];
-    if (Array.isArray(value)) return value as T[];
-  }
-  return [];
+interface Tenant {
+  id: number;
+  name: string;
 }
 
 /** Success and failure counts per day of the loaded logs, oldest first. */
@@ -75,15 +72,58 @@ export function runsPerDay(logs: readonly SyncLog[]): BarDatum[] {
 }
 
 const FILTERS = ['status', 'repository_id', 'error_class', 'task_type'] as const;
+/** Runs loaded for the charts and the last status of each repository. */
+const RECENT_RUNS = 200;
 
-/** The sync fleet at a glance: repositories with last status, charts, failure reasons, the log. */
+/** The sync fleet at a glance: tenant, repositories with last status, charts, failure reasons, the log. */
 export function SyncPage() {
   const location = useLocation();
-  const filter = Object.fromEntries(FILTERS.map((name) => [name, location.search.get(name) ?? undefined]));
-  const repositories = useApi<unknown>(apiUrl('sync/repositories'));
-  const summary = useApi<SyncSummary>(apiUrl('sync/summary'));
-  const logs = useApi<unknown>(apiUrl('sync/logs', { ...filter, per_page: 100 }));
+  const tenants = useApi<{ tenants: Tenant[] }>(apiUrl('sync/tenants'));
+  return (
+    <>
+      <Breadcrumbs crumbs={[{ label: 'Sync' }]} />
+      <Load
+        value={tenants}
+        render={(data) => {
+          if (data.tenants.length === 0) return <p className="muted">No tenants yet: create one with the sync API or CLI.</p>;
+          const chosen = Number(location.search.get('tenant') ?? data.tenants[0]!.id);
+          return (
+            <>
+              {data.tenants.length > 1 && (
+                <label className="filters">
+                  Tenant{' '}
+                  <select value={chosen} onChange={(event) => navigate(`${paths.sync()}?tenant=${event.target.value}`)}>
+                    {data.tenants.map((tenant) => (
+                      <option key={tenant.id} value={tenant.id}>
+                        {tenant.name}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+              )}
+              <TenantDashboard tenant={chosen} />
+            </>
+          );
+        }}
+      />
+    </>
+  );
+}
+
+function TenantDashboard({ tenant }: { tenant: number }) {
+  const location = useLocation();
+  const filter = Object.fromEntries(FILTERS.map((name) => [name, location.search.get(name) || undefined]));
+  const base = `sync/tenants/${tenant}`;
+  const repositories = useApi<{ repositories: SyncRepository[] }>(apiUrl(`${base}/repositories`, { limit: 100 }));
+  const summary = useApi<SyncSummary>(apiUrl(`${base}/summary`));
+  const recent = useApi<{ logs: SyncLog[] }>(apiUrl(`${base}/logs`, { limit: RECENT_RUNS }));
+  const logs = useApi<{ logs: SyncLog[] }>(apiUrl(`${base}/logs`, { ...filter, limit: 100 }));
   const [error, setError] = useState<Error | undefined>();
+  const reloadAll = () => {
+    recent.reload();
+    logs.reload();
+    summary.reload();
+  };
   const setFilter = (name: string, value: string) => {
     const search = new URLSearchParams(location.search);
     if (value) search.set(name, value);
@@ -92,45 +132,36 @@ export function SyncPage() {
   };
   const trigger = (id: number) => {
     setError(undefined);
-    apiRequest('POST', apiUrl(`sync/repositories/${id}/sync`), {}).then(
-      () => logs.reload(),
-      (caught: unknown) => setError(caught instanceof Error ? caught : new Error(String(caught))),
+    apiRequest('POST', apiUrl(`${base}/repositories/${id}/sync`), {}).then(reloadAll, (caught: unknown) =>
+      setError(caught instanceof Error ? caught : new Error(String(caught))),
     );
   };
-  const logRows = logs.state === 'ready' ? listOf<SyncLog>(logs.data, ['logs', 'items', 'data']) : [];
+  const recentRuns = recent.state === 'ready' ? recent.data.logs : [];
   return (
     <>
-      <Breadcrumbs crumbs={[{ label: 'Sync' }]} />
+      <div className="toolbar">
+        <button type="button" onClick={reloadAll}>
+          Refresh
+        </button>
+      </div>
       <Load value={summary} render={(data) => <SummaryCards summary={data} />} />
       <div className="charts">
-        <BarChart
-          title="Success rate per day"
-          unit="%"
-          max={100}
-          data={runsPerDay(logRows)}
-          testId="chart-success"
-        />
+        <BarChart title="Success rate per day" unit="%" max={100} data={runsPerDay(recentRuns)} testId="chart-success" />
         <BarChart
           title="Duration of recent runs"
           unit="s"
           testId="chart-duration"
-          data={logRows
-            .filter((log) => log.duration_ms !== null)
+          data={recentRuns
+            .filter((log) => log.duration !== null)
             .slice(0, 40)
             .reverse()
-            .map((log) => ({ label: `#${log.id}`, value: (log.duration_ms ?? 0) / 1000 }))}
+            .map((log) => ({ label: `#${log.id}`, value: log.duration ?? 0 }))}
         />
       </div>
       {error && <ErrorBox error={error} />}
       <Load
         value={repositories}
-        render={(data) => (
-          <RepositoryTable
-            repositories={listOf<SyncRepository>(data, ['repositories', 'items', 'data'])}
-            logs={logRows}
-            onSync={trigger}
-          />
-        )}
+        render={(data) => <RepositoryTable repositories={data.repositories} logs={recentRuns} onSync={trigger} />}
       />
       <section aria-label="Sync log">
         <h2>Log</h2>
@@ -162,16 +193,15 @@ export function SyncPage() {
             />
           </label>
         </div>
-        <Load value={logs} render={() => <LogTable logs={logRows} />} />
+        <Load value={logs} render={(data) => <LogTable logs={data.logs} />} />
       </section>
     </>
   );
 }
 
 function SummaryCards({ summary }: { summary: SyncSummary }) {
-  const finished = summary.success + summary.failed;
-  const rate = finished === 0 ? '—' : `${((100 * summary.success) / finished).toFixed(1)}%`;
-  const reasons = Object.entries(summary.failuresByClass ?? {}).sort(([, a], [, b]) => b - a);
+  const rate = summary.success_rate === null ? '—' : `${(100 * summary.success_rate).toFixed(1)}%`;
+  const reasons = Object.entries(summary.failure_reasons ?? {}).sort(([, a], [, b]) => b - a);
   return (
     <>
       <div className="cards" data-testid="sync-summary">
@@ -183,12 +213,12 @@ function SummaryCards({ summary }: { summary: SyncSummary }) {
         </div>
         <div className="card">
           <div className="card-value">
-            {summary.averageDurationMs === null ? '—' : `${(summary.averageDurationMs / 1000).toFixed(1)} s`}
+            {summary.average_duration === null ? '—' : `${summary.average_duration.toFixed(1)} s`}
           </div>
           average duration
         </div>
         <div className="card">
-          <div className="card-value">{formatBytes(summary.storageBytes ?? 0)}</div>on disk
+          <div className="card-value">{formatBytes(summary.storage_bytes ?? 0)}</div>on disk
         </div>
       </div>
       <section aria-label="Failure reasons">
@@ -234,7 +264,7 @@ function RepositoryTable(props: {
           </thead>
           <tbody>
             {props.repositories.map((repo) => {
-              const status = repo.last_status ?? latest.get(repo.id)?.status ?? 'never';
+              const status = latest.get(repo.id)?.status ?? 'never';
               return (
                 <tr key={repo.id}>
                   <td>
@@ -289,7 +319,7 @@ function LogTable({ logs }: { logs: readonly SyncLog[] }) {
                 <span className={`badge sync-${log.status}`}>{log.status}</span>
               </td>
               <td>{new Date(log.started_at).toLocaleString()}</td>
-              <td>{log.duration_ms === null ? '—' : `${(log.duration_ms / 1000).toFixed(1)} s`}</td>
+              <td>{log.duration === null ? '—' : `${log.duration.toFixed(1)} s`}</td>
               <td className="small">{log.worker_id}</td>
               <td className="small">
                 {log.from_commit ? log.from_commit.slice(0, 8) : '∅'} →{' '}
