@@ -219,6 +219,13 @@ export class SyncService {
     return this.publish(row, 'sync', options.taskType, options.operatorId);
   }
 
+  /** The tenant of a repository id (the CLI addresses repositories by id alone). */
+  async tenantOfRepository(id: number): Promise<number> {
+    const row = await this.deps.configStore.repository(id);
+    if (!row) throw notFound('sync_repository_not_found', 'no such sync repository');
+    return row.tenant_id;
+  }
+
   async requestStatus(requestId: string): Promise<Array<{ worker_id: string; status: string }>> {
     return this.deps.runStore.resultsOf(requestId);
   }

@@ -5,6 +5,8 @@ import { healthRoutes } from './health.js';
 import { gitRoutes } from './git/routes.js';
 import { uiRoutes } from './ui/ui-routes.js';
 import { lfsRoutes } from './lfs/routes.js';
+import { syncRoutes } from './sync/sync-routes.js';
+import { reviewRoutes } from './review/routes.js';
 
 /**
  * THE extension point: every area registers its HTTP routes by adding one line here.
@@ -19,4 +21,6 @@ export const ROUTE_PLUGINS: ReadonlyArray<readonly [name: string, plugin: RouteP
   ['api', apiRoutes],
   ['ui', uiRoutes()],
   ['lfs', lfsRoutes],
+  ['sync', syncRoutes],
+  ['review', reviewRoutes],
 ];

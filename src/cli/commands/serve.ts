@@ -1,12 +1,10 @@
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type MegaConfig } from '../../platform/config.js';
+import { unavailable } from '../../platform/errors.js';
 import { createLogger, type Logger } from '../../platform/logger.js';
 import { createMetricsRegistry, type Registry } from '../../platform/metrics.js';
-import { createStoredRepositoryResolver } from '../../repo/stored-repositories.js';
 import type { RepositoryResolver } from '../../repo/served-repository.js';
-import type { MegaDatabase } from '../../storage/open-database.js';
-import { openStorage, type Storage } from '../../storage/storage.js';
 import type { TokenAuthenticator } from '../../web/principal.js';
 import { buildServer } from '../../web/server.js';
 import { syncServeHook } from './worker.js';
@@ -16,8 +14,7 @@ export interface ServeContext {
   readonly config: MegaConfig;
   readonly logger: Logger;
   readonly metrics: Registry;
-  readonly database: MegaDatabase;
-  readonly storage: Storage;
+  readonly database: unknown;
 }
 
 /** A hook may return a stop function, called (in reverse order) on shutdown. */
@@ -28,7 +25,9 @@ export type ServeHook = (ctx: ServeContext) => Promise<(() => Promise<void>) | v
  * in-process worker, the monorepo area's `mega init` on an empty data dir). Run in order, after
  * migrations and before listening.
  */
-export const SERVE_HOOKS: ReadonlyArray<readonly [name: string, hook: ServeHook]> = [['sync', syncServeHook]];
+export const SERVE_HOOKS: ReadonlyArray<readonly [name: string, hook: ServeHook]> = [
+  ['sync', syncServeHook],
+];
 
 interface ServeOptions {
   host?: string;
@@ -65,13 +64,7 @@ async function serve(options: ServeOptions): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   const metrics = createMetricsRegistry();
   const runtime = await openRuntime(config, logger);
-  const context: ServeContext = {
-    config,
-    logger,
-    metrics,
-    database: runtime.storage.database,
-    storage: runtime.storage,
-  };
+  const context: ServeContext = { config, logger, metrics, database: runtime.database };
   const stops: Array<() => Promise<void>> = [runtime.close];
   for (const [name, hook] of SERVE_HOOKS) {
     logger.debug({ hook: name }, 'starting');
@@ -85,7 +78,7 @@ async function serve(options: ServeOptions): Promise<void> {
 }
 
 interface Runtime {
-  readonly storage: Storage;
+  readonly database: unknown;
   readonly web: {
     authenticate: TokenAuthenticator;
     repositories: RepositoryResolver;
@@ -94,28 +87,19 @@ interface Runtime {
   readonly close: () => Promise<void>;
 }
 
-/** Opens storage and runs migrations; the web layer's token check and repository resolver. */
-async function openRuntime(config: MegaConfig, logger: Logger): Promise<Runtime> {
-  const storage = await openStorage(config);
-  logger.debug({ database: storage.database.displayUrl }, 'storage open');
+/** Opens storage and runs migrations; wired to src/storage as it lands. */
+async function openRuntime(_config: MegaConfig, _logger: Logger): Promise<Runtime> {
   return {
-    storage,
+    database: undefined,
     web: {
-      authenticate: async (token) => {
-        const user = await storage.users.authenticate(token);
-        return user
-          ? { kind: 'user', userId: user.id, username: user.username, isAdmin: user.isAdmin }
-          : null;
-      },
-      repositories: createStoredRepositoryResolver(storage, {
-        protectDefaultBranch: config.git.protectDefaultBranch,
-      }),
-      isReady: async () => {
-        await storage.users.findUser('-');
-        return true;
+      authenticate: async () => null,
+      repositories: {
+        resolve: async () => {
+          throw unavailable('storage_unavailable', 'repository storage is not configured');
+        },
       },
     },
-    close: () => storage.close(),
+    close: async () => {},
   };
 }
 

@@ -1,0 +1,61 @@
+import { createServer, type Server } from 'node:http';
+import type { Registry } from '../platform/metrics.js';
+
+/**
+ * The worker's own small HTTP listener (`mega worker --port`): `/healthz` (the process answers),
+ * `/readyz` (subscribed and its database reachable) and `/metrics` (Prometheus). No request body
+ * is read and nothing else is served.
+ */
+export interface WorkerHttpDeps {
+  readonly registry: Registry;
+  readonly isReady: () => Promise<boolean>;
+}
+
+export async function startWorkerHttp(
+  deps: WorkerHttpDeps,
+  host: string,
+  port: number,
+): Promise<{ server: Server; url: string; close: () => Promise<void> }> {
+  const server = createServer((request, response) => {
+    const send = (status: number, type: string, body: string) => {
+      response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      response.end(body);
+    };
+    const path = (request.url ?? '/').split('?')[0];
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return send(405, 'application/json', '{"error":"method_not_allowed"}');
+    if (path === '/healthz') return send(200, 'application/json', '{"status":"ok"}');
+    if (path === '/readyz') {
+      deps.isReady().then(
+        (ready) =>
+          send(
+            ready ? 200 : 503,
+            'application/json',
+            JSON.stringify({ status: ready ? 'ready' : 'not_ready' }),
+          ),
+        () => send(503, 'application/json', '{"status":"not_ready"}'),
+      );
+      return;
+    }
+    if (path === '/metrics') {
+      deps.registry.metrics().then(
+        (body) => send(200, deps.registry.contentType, body),
+        (error: unknown) => send(500, 'text/plain', `metrics failed: ${String(error)}`),
+      );
+      return;
+    }
+    send(404, 'application/json', '{"error":"not_found"}');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    server,
+    url: `http://${shownHost}:${actualPort}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
