@@ -6,7 +6,7 @@ import {
   parseReceiveRequest,
   type RefCommand,
 } from '../git/protocol/receive-request.js';
-import { isMegaError } from '../platform/errors.js';
+import { isMegaError, type MegaError } from '../platform/errors.js';
 import { findMissingObject } from './connectivity.js';
 import type { ByteSink } from './pack-sender.js';
 import { GitResponseWriter } from './response-writer.js';
@@ -51,7 +51,7 @@ export async function receivePack(input: ReceivePackInput): Promise<PushOutcome>
       pushed = new Set((await repository.receivePack(input.rest(), input.limits)).ids);
     } catch (error) {
       if (!isMegaError(error)) throw error;
-      unpackError = error.message;
+      unpackError = describeRefusal(error);
     }
   }
   const status = new Map<string, string | undefined>();
@@ -134,4 +134,12 @@ async function checkCommand(
     if (!commit) return 'a branch must point to a commit';
   }
   return undefined;
+}
+
+/** The message plus its numbers (limit, size, count), so the client shows the whole reason. */
+function describeRefusal(error: MegaError): string {
+  const facts = ['count', 'size', 'limit']
+    .filter((key) => typeof error.details[key] === 'number')
+    .map((key) => `${key} ${error.details[key] as number}`);
+  return facts.length > 0 ? `${error.message} (${facts.join(', ')})` : error.message;
 }
