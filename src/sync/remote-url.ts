@@ -19,6 +19,9 @@ export function parseRemoteUrl(url: string): RemoteUrl {
   if (url.length === 0 || url.length > MAX_URL_LENGTH || /[\0\r\n\s]/.test(url) || url.startsWith('-')) {
     throw invalid('remote_url_invalid', 'remote url is empty, too long, or contains whitespace');
   }
+  // `<transport>::<address>` selects a remote helper (git-remote-ext runs commands): never.
+  if (/^[A-Za-z][A-Za-z0-9+.-]*::/.test(url))
+    throw invalid('remote_url_protocol', 'remote helper urls are not allowed');
   const scp = SCP_LIKE.exec(url);
   if (scp && !url.includes('://')) {
     return { transport: 'ssh', host: (scp[2] ?? '').replace(/^\[|\]$/g, ''), port: null };

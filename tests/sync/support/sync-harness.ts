@@ -77,3 +77,47 @@ export async function makeUpstream(dir: string, commits = 2, branch = 'main'): P
 export async function headOf(repo: string, ref = 'HEAD'): Promise<string> {
   return (await git(['-C', repo, 'rev-parse', ref])).stdout.toString().trim();
 }
+
+type RepoFields = Parameters<SyncRuntime['service']['createRepository']>[1];
+
+/** Registers a repository with defaults for every option not given. */
+export async function addRepo(
+  h: Harness,
+  fields: Partial<RepoFields> & { name: string; url: string },
+): Promise<number> {
+  const repo = await h.runtime.service.createRepository(h.tenantId, {
+    branch: 'main',
+    branches: [],
+    is_public: false,
+    credential_id: null,
+    schedule: null,
+    depth: null,
+    filter: null,
+    lfs: false,
+    submodules: false,
+    strict_host_key: true,
+    mirror_to: null,
+    ...fields,
+  });
+  return repo.id;
+}
+
+/** Triggers a manual sync on the harness worker and returns its log row once finished. */
+export async function syncAndWait(h: Harness, repositoryId: number) {
+  const requestId = await h.runtime.service.trigger(h.tenantId, repositoryId, {
+    taskType: 'manual',
+    operatorId: 1,
+  });
+  await h.runtime.worker?.idle();
+  const rows = await h.runtime.service.listLogs({ tenantId: h.tenantId, repositoryId }, { limit: 1 });
+  const row = rows[0];
+  if (!row || row.request_id !== requestId) throw new Error('no log row for the request');
+  return row;
+}
+
+/** A bare copy of `upstream` at `<root>/<name>.git`, as a git server serves it. */
+export async function publishBare(upstream: string, root: string, name: string): Promise<string> {
+  const bare = join(root, `${name}.git`);
+  await git(['clone', '-q', '--bare', upstream, bare]);
+  return bare;
+}
