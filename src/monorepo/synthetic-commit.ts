@@ -20,6 +20,8 @@ export const MEGA_IDENT_EMAIL = 'mega@mega.local';
 export interface ViewCommitInput {
   readonly tree: ObjectId;
   readonly parent?: ObjectId;
+  /** All parents, for merge commits (takes precedence over `parent`). */
+  readonly parents?: readonly ObjectId[];
   readonly author: string;
   readonly committer: string;
   readonly message: string;
@@ -29,7 +31,7 @@ export interface ViewCommitInput {
 export function buildViewCommit(input: ViewCommitInput): Buffer {
   const commit: Commit = {
     tree: input.tree,
-    parents: input.parent ? [input.parent] : [],
+    parents: input.parents ?? (input.parent ? [input.parent] : []),
     author: input.author,
     committer: input.committer,
     extraHeaders: [],

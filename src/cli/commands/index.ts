@@ -2,13 +2,19 @@ import type { Command } from 'commander';
 import { registerMigrateCommand } from './migrate.js';
 import { registerServeCommand } from './serve.js';
 import { registerSyncCommand } from './sync.js';
+import { registerTokenCommand } from './token.js';
 import { registerWorkerCommand } from './worker.js';
+import { registerInitCommand } from './init.js';
+import { registerMrCommand } from './mr.js';
 
 /**
  * Every `mega` sub-command registers itself here, one file per command group.
  */
 export function registerCommands(program: Command): void {
   registerServeCommand(program);
+  registerInitCommand(program);
+  registerMrCommand(program);
+  registerTokenCommand(program);
   registerMigrateCommand(program);
   registerWorkerCommand(program);
   registerSyncCommand(program);

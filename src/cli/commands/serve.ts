@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type MegaConfig } from '../../platform/config.js';
-import { unavailable } from '../../platform/errors.js';
 import { createLogger, type Logger } from '../../platform/logger.js';
 import { createMetricsRegistry, type Registry } from '../../platform/metrics.js';
 import type { RepositoryResolver } from '../../repo/served-repository.js';
+import type { MegaDatabase } from '../../storage/open-database.js';
+import { openStorage, type Storage } from '../../storage/storage.js';
 import type { TokenAuthenticator } from '../../web/principal.js';
 import { buildServer } from '../../web/server.js';
+import { createDirectoryResolver, monorepoServeHook } from './init.js';
 import { syncServeHook } from './worker.js';
 
 /** What a start-up hook gets: the configured process, before the server listens. */
@@ -14,7 +16,8 @@ export interface ServeContext {
   readonly config: MegaConfig;
   readonly logger: Logger;
   readonly metrics: Registry;
-  readonly database: unknown;
+  readonly database: MegaDatabase;
+  readonly storage: Storage;
 }
 
 /** A hook may return a stop function, called (in reverse order) on shutdown. */
@@ -26,6 +29,7 @@ export type ServeHook = (ctx: ServeContext) => Promise<(() => Promise<void>) | v
  * migrations and before listening.
  */
 export const SERVE_HOOKS: ReadonlyArray<readonly [name: string, hook: ServeHook]> = [
+  ['monorepo', monorepoServeHook],
   ['sync', syncServeHook],
 ];
 
@@ -64,7 +68,13 @@ async function serve(options: ServeOptions): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   const metrics = createMetricsRegistry();
   const runtime = await openRuntime(config, logger);
-  const context: ServeContext = { config, logger, metrics, database: runtime.database };
+  const context: ServeContext = {
+    config,
+    logger,
+    metrics,
+    database: runtime.storage.database,
+    storage: runtime.storage,
+  };
   const stops: Array<() => Promise<void>> = [runtime.close];
   for (const [name, hook] of SERVE_HOOKS) {
     logger.debug({ hook: name }, 'starting');
@@ -78,7 +88,7 @@ async function serve(options: ServeOptions): Promise<void> {
 }
 
 interface Runtime {
-  readonly database: unknown;
+  readonly storage: Storage;
   readonly web: {
     authenticate: TokenAuthenticator;
     repositories: RepositoryResolver;
@@ -87,19 +97,26 @@ interface Runtime {
   readonly close: () => Promise<void>;
 }
 
-/** Opens storage and runs migrations; wired to src/storage as it lands. */
-async function openRuntime(_config: MegaConfig, _logger: Logger): Promise<Runtime> {
+/** Opens storage and runs migrations; the web layer's token check and repository resolver. */
+async function openRuntime(config: MegaConfig, logger: Logger): Promise<Runtime> {
+  const storage = await openStorage(config);
+  logger.debug({ database: storage.database.displayUrl }, 'storage open');
   return {
-    database: undefined,
+    storage,
     web: {
-      authenticate: async () => null,
-      repositories: {
-        resolve: async () => {
-          throw unavailable('storage_unavailable', 'repository storage is not configured');
-        },
+      authenticate: async (token) => {
+        const user = await storage.users.authenticate(token);
+        return user
+          ? { kind: 'user', userId: user.id, username: user.username, isAdmin: user.isAdmin }
+          : null;
+      },
+      repositories: createDirectoryResolver(storage, config),
+      isReady: async () => {
+        await storage.users.findUser('-');
+        return true;
       },
     },
-    close: async () => {},
+    close: () => storage.close(),
   };
 }
 

@@ -12,6 +12,8 @@ import { createTable, OBJECT_ID_TYPE, TIMESTAMP_TYPE, type MegaMigration } from 
  * - `merge_request_change`: one row per repository a merge request touches (the seed's
  *   `merge_request` has one `commit_id`; a cross-repository change needs one per repository).
  * - `merge_request_event`: who opened, updated, merged, closed or reopened a merge request.
+ * - `repository_objects` gets an index on `git_id`: a directory view reads objects of many
+ *   repositories and looks up which repository holds an id (its primary key starts with repo_id).
  * - `merge_request` gains `ref_name` and `author_id`, so a second push of the same branch by the
  *   same user updates the open merge request instead of opening another one.
  */
@@ -48,11 +50,17 @@ export const monorepoMigration: MegaMigration = {
       .execute();
     await db.schema.createIndex('merge_request_event_mr').on('merge_request_event').column('mr_id').execute();
 
+    await db.schema
+      .createIndex('repository_objects_git_id')
+      .on('repository_objects')
+      .column('git_id')
+      .execute();
     await db.schema.alterTable('merge_request').addColumn('ref_name', 'varchar(255)').execute();
     await db.schema.alterTable('merge_request').addColumn('author_id', 'bigint').execute();
   },
 
   async down(db) {
+    await db.schema.dropIndex('repository_objects_git_id').on('repository_objects').execute();
     await db.schema.alterTable('merge_request').dropColumn('author_id').execute();
     await db.schema.alterTable('merge_request').dropColumn('ref_name').execute();
     await db.schema.dropTable('merge_request_event').execute();

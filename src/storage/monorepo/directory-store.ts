@@ -1,4 +1,7 @@
-import type { MegaDatabase } from '../open-database.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../database.js';
+import type { DialectCapabilities } from '../dialect/capabilities.js';
+import { inTransaction } from '../transaction.js';
 import { insertIgnore } from '../insert-ignore.js';
 
 /** A directory tree as the seed's `dir_tree` row describes it. */
@@ -32,13 +35,16 @@ export const DIRECTORY_REPO_PATH = '/';
  * like any repository's; these tables are the directory's own index of them.
  */
 export class DirectoryStore {
-  constructor(private readonly database: MegaDatabase) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly capabilities: DialectCapabilities,
+  ) {}
 
   /** Records one directory commit and its trees; `mega_directory` then points at these trees. */
   async recordCommit(commit: DirectoryCommitRecord, trees: readonly DirectoryTreeRecord[]): Promise<void> {
-    const caps = this.database.capabilities;
+    const caps = this.capabilities;
     const now = new Date().toISOString();
-    await this.database.db.transaction().execute(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       await insertIgnore(
         trx.insertInto('dir_commit').values({
           git_id: commit.gitId,
@@ -94,7 +100,7 @@ export class DirectoryStore {
   }
 
   async hasCommit(gitId: string): Promise<boolean> {
-    const row = await this.database.db
+    const row = await this.db
       .selectFrom('dir_commit')
       .select('id')
       .where('git_id', '=', gitId)
@@ -104,15 +110,12 @@ export class DirectoryStore {
 
   /** Latest tree id of each directory path. */
   async directories(): Promise<ReadonlyMap<string, string>> {
-    const rows = await this.database.db
-      .selectFrom('mega_directory')
-      .select(['full_path', 'tree_id'])
-      .execute();
+    const rows = await this.db.selectFrom('mega_directory').select(['full_path', 'tree_id']).execute();
     return new Map(rows.map((row) => [row.full_path, row.tree_id]));
   }
 
   async commitCount(): Promise<number> {
-    const row = await this.database.db
+    const row = await this.db
       .selectFrom('dir_commit')
       .select((eb) => eb.fn.countAll<number>().as('count'))
       .executeTakeFirstOrThrow();

@@ -1,4 +1,7 @@
-import type { MegaDatabase } from '../open-database.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../database.js';
+import type { DialectCapabilities } from '../dialect/capabilities.js';
+import { inTransaction } from '../transaction.js';
 
 export type MergeRequestStatus = 'open' | 'merging' | 'merged' | 'closed';
 
@@ -61,13 +64,16 @@ const CREATE_ATTEMPTS = 5;
 
 /** The seed's `merge_request` table plus the per-repository changes and the event log of 0004. */
 export class MergeRequestStore {
-  constructor(private readonly database: MegaDatabase) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly capabilities: DialectCapabilities,
+  ) {}
 
   /** Opens a merge request with the next number; records the `opened` event. */
   async create(request: NewMergeRequest): Promise<number> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.database.db.transaction().execute(async (trx) => {
+        return await inTransaction(this.db, async (trx) => {
           const max = await trx
             .selectFrom('merge_request')
             .select((eb) => eb.fn.max<number>('mr_id').as('max'))
@@ -117,14 +123,14 @@ export class MergeRequestStore {
           return number;
         });
       } catch (error) {
-        if (attempt >= CREATE_ATTEMPTS || !this.database.capabilities.isUniqueViolation(error)) throw error;
+        if (attempt >= CREATE_ATTEMPTS || !this.capabilities.isUniqueViolation(error)) throw error;
       }
     }
   }
 
   /** Replaces the proposal of an open merge request after a new push; records `updated`. */
   async update(number: number, request: NewMergeRequest): Promise<boolean> {
-    return this.database.db.transaction().execute(async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       const now = new Date().toISOString();
       const result = await trx
         .updateTable('merge_request')
@@ -167,7 +173,7 @@ export class MergeRequestStore {
 
   /** The open merge request a user's earlier push of the same branch to the same path opened. */
   async findOpen(viewPath: string, refName: string, authorId: number): Promise<number | undefined> {
-    const row = await this.database.db
+    const row = await this.db
       .selectFrom('merge_request')
       .select('mr_id')
       .where('repo_path', '=', viewPath)
@@ -180,13 +186,13 @@ export class MergeRequestStore {
   }
 
   async get(number: number): Promise<MergeRequestRecord | undefined> {
-    const row = await this.database.db
+    const row = await this.db
       .selectFrom('merge_request')
       .selectAll()
       .where('mr_id', '=', number)
       .executeTakeFirst();
     if (!row) return undefined;
-    const changes = await this.database.db
+    const changes = await this.db
       .selectFrom('merge_request_change')
       .selectAll()
       .where('mr_id', '=', number)
@@ -214,7 +220,7 @@ export class MergeRequestStore {
   }
 
   async list(query: MergeRequestQuery): Promise<MergeRequestRecord[]> {
-    let select = this.database.db.selectFrom('merge_request').select('mr_id');
+    let select = this.db.selectFrom('merge_request').select('mr_id');
     if (query.status) select = select.where('status', '=', query.status);
     if (query.author) select = select.where('author', '=', query.author);
     if (query.path) {
@@ -243,7 +249,7 @@ export class MergeRequestStore {
   }
 
   async events(number: number): Promise<MergeRequestEventRecord[]> {
-    const rows = await this.database.db
+    const rows = await this.db
       .selectFrom('merge_request_event')
       .selectAll()
       .where('mr_id', '=', number)
@@ -268,7 +274,7 @@ export class MergeRequestStore {
     event: { action: string; actor: string; detail?: string },
     mergedCommits?: ReadonlyMap<string, string>,
   ): Promise<boolean> {
-    return this.database.db.transaction().execute(async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       const now = new Date().toISOString();
       const result = await trx
         .updateTable('merge_request')

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { MegaDatabase } from '../open-database.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../database.js';
+import type { DialectCapabilities } from '../dialect/capabilities.js';
 
 /** One step of a directory view's synthetic history (see `migrations/0004-monorepo.ts`). */
 export interface ViewCommitRecord {
@@ -41,11 +43,14 @@ const COLUMNS = ['view_path', 'commit_id', 'tree_id', 'parent_id', 'directory_co
 
 /** The chain of synthetic commits per view path. */
 export class ViewCommitStore {
-  constructor(private readonly database: MegaDatabase) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly capabilities: DialectCapabilities,
+  ) {}
 
   /** The newest commit of a view path (the chain tip), or undefined before the first clone. */
   async tip(viewPath: string): Promise<ViewCommitRecord | undefined> {
-    const row = await this.database.db
+    const row = await this.db
       .selectFrom('mega_view_commit')
       .select(COLUMNS)
       .where('view_key', '=', viewKey(viewPath))
@@ -57,7 +62,7 @@ export class ViewCommitStore {
 
   /** A commit of this view's chain, or undefined when the id is not one of them. */
   async find(viewPath: string, commitId: string): Promise<ViewCommitRecord | undefined> {
-    const row = await this.database.db
+    const row = await this.db
       .selectFrom('mega_view_commit')
       .select(COLUMNS)
       .where('view_key', '=', viewKey(viewPath))
@@ -72,7 +77,7 @@ export class ViewCommitStore {
    */
   async append(record: ViewCommitRecord): Promise<boolean> {
     try {
-      await this.database.db
+      await this.db
         .insertInto('mega_view_commit')
         .values({
           view_key: viewKey(record.viewPath),
@@ -87,7 +92,7 @@ export class ViewCommitStore {
         .execute();
       return true;
     } catch (error) {
-      if (!this.database.capabilities.isUniqueViolation(error)) throw error;
+      if (!this.capabilities.isUniqueViolation(error)) throw error;
       return (await this.find(record.viewPath, record.commitId)) !== undefined;
     }
   }

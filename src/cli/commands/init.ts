@@ -1,0 +1,67 @@
+import type { Command } from 'commander';
+import { loadConfig, type MegaConfig } from '../../platform/config.js';
+import { MegaDirectory } from '../../monorepo/mega-directory.js';
+import { MonorepoResolver } from '../../monorepo/monorepo-resolver.js';
+import { monorepoDeps } from '../../monorepo/storage-adapter.js';
+import type { RepositoryResolver } from '../../repo/served-repository.js';
+import { createStoredRepositoryResolver } from '../../repo/stored-repositories.js';
+import { MergeRequests } from '../../review/merge-requests.js';
+import { openStorage, type Storage } from '../../storage/storage.js';
+import type { ServeHook } from './serve.js';
+
+interface InitOptions {
+  data?: string;
+  config?: string;
+}
+
+/**
+ * `mega init [--data DIR]`: creates the Mega directory (commit 1 with README.md, projects/ and
+ * import/) in the configured database. Idempotent: an existing directory is left as it is.
+ */
+export function registerInitCommand(program: Command): void {
+  program
+    .command('init')
+    .description('create the Mega directory (idempotent)')
+    .option('--data <dir>', 'data directory (default ./data)')
+    .option('--config <file>', 'JSON config file')
+    .action(async (options: InitOptions) => {
+      const config = loadConfig({ configFile: options.config, overrides: { dataDir: options.data } });
+      const storage = await openStorage(config);
+      try {
+        const result = await new MegaDirectory(monorepoDeps(storage, config)).init();
+        process.stdout.write(
+          result.created
+            ? `mega: initialised the Mega directory (commit ${result.commit})\n`
+            : `mega: the Mega directory already exists (head ${result.commit})\n`,
+        );
+      } finally {
+        await storage.close();
+      }
+    });
+}
+
+/** `mega serve` start-up hook: an empty data directory gets its Mega directory by itself. */
+export const monorepoServeHook: ServeHook = async (ctx) => {
+  const result = await new MegaDirectory(monorepoDeps(ctx.storage, ctx.config)).init();
+  if (result.created) ctx.logger.info({ commit: result.commit }, 'initialised the Mega directory');
+};
+
+/** Where `remote:` links point: the public URL, else the configured listen address. */
+export function serverBaseUrl(config: MegaConfig): string {
+  return (
+    config.publicUrl ??
+    `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`
+  ).replace(/\/+$/, '');
+}
+
+/** The resolver `mega serve` hands to smart HTTP: the Mega directory over stored repositories. */
+export function createDirectoryResolver(storage: Storage, config: MegaConfig): RepositoryResolver {
+  const deps = monorepoDeps(storage, config);
+  return new MonorepoResolver({
+    ...deps,
+    stored: createStoredRepositoryResolver(storage, {
+      protectDefaultBranch: config.git.protectDefaultBranch,
+    }),
+    proposals: new MergeRequests({ storage, monorepo: deps, baseUrl: () => serverBaseUrl(config) }),
+  });
+}

@@ -1,0 +1,60 @@
+import type { ObjectId } from '../git/object-id.js';
+import type { CommitSummary, GitObjectType, ObjectSource } from '../repo/served-repository.js';
+import { DirectoryStore } from '../storage/monorepo/directory-store.js';
+import { ObjectHolders } from '../storage/monorepo/object-holders.js';
+import { ViewCommitStore } from '../storage/monorepo/view-commit-store.js';
+import type { StorageScope } from '../storage/storage.js';
+import type { MonorepoDeps } from './ports.js';
+
+/**
+ * Reads any stored object by finding a repository that holds it. Directory views combine the
+ * trees of many repositories; the objects they serve are then linked into the directory
+ * repository, so clients read them through its membership like any other repository's.
+ */
+export class AnyRepositoryObjects implements ObjectSource {
+  constructor(
+    private readonly storage: StorageScope,
+    private readonly holders: ObjectHolders,
+  ) {}
+
+  async hasObjects(ids: readonly ObjectId[]): Promise<ReadonlySet<ObjectId>> {
+    return new Set([...(await this.holders.holders(ids)).keys()] as ObjectId[]);
+  }
+
+  async readObject(id: ObjectId): Promise<{ type: GitObjectType; content: Buffer } | undefined> {
+    const repoId = (await this.holders.holders([id])).get(id);
+    if (repoId === undefined) return undefined;
+    const object = await this.storage.objects.read(repoId, id);
+    return object ? { type: object.type, content: object.data } : undefined;
+  }
+
+  async readCommit(id: ObjectId): Promise<CommitSummary | undefined> {
+    const repoId = (await this.holders.holders([id])).get(id);
+    if (repoId === undefined) return undefined;
+    return (await this.storage.objects.readCommits(repoId, [id])).get(id);
+  }
+}
+
+/** The monorepo's dependencies over opened storage. */
+export function monorepoDeps(storage: StorageScope, options: { readonly cloneLimit: number }): MonorepoDeps {
+  const holders = new ObjectHolders(storage.db, storage.capabilities);
+  return {
+    repositories: storage.repositories,
+    refs: storage.refs,
+    objects: {
+      source: new AnyRepositoryObjects(storage, holders),
+      async write(repoId, objects) {
+        if (objects.length === 0) return;
+        await storage.writeObjects(
+          repoId,
+          objects.map((object) => ({ type: object.type, data: object.content })),
+        );
+      },
+      link: (repoId, ids) => holders.link(repoId, ids),
+      repositorySize: (repoId) => holders.repositorySize(repoId),
+    },
+    directoryStore: new DirectoryStore(storage.db, storage.capabilities),
+    views: new ViewCommitStore(storage.db, storage.capabilities),
+    cloneLimit: options.cloneLimit,
+  };
+}

@@ -1,0 +1,217 @@
+import type { ObjectId } from '../git/object-id.js';
+import { ObjectReader } from '../repo/browse/object-reader.js';
+import { diffFiles, diffTrees, type TreeDiff } from '../repo/browse/tree-diff.js';
+import { conflict, isMegaError, notFound } from '../platform/errors.js';
+import type { ChangeProposals, ProposalOutcome, ProposedChange } from '../monorepo/change-proposals.js';
+import type { MonorepoDeps } from '../monorepo/ports.js';
+import {
+  MergeRequestStore,
+  type MergeRequestEventRecord,
+  type MergeRequestQuery,
+  type MergeRequestRecord,
+} from '../storage/monorepo/merge-request-store.js';
+import type { Storage } from '../storage/storage.js';
+import { planRepositoryMerge, type RepositoryMergePlan } from './merge-plan.js';
+
+export interface ReviewDeps {
+  readonly storage: Storage;
+  readonly monorepo: MonorepoDeps;
+  /** Base URL of the server as clients reach it (links in `remote:` messages). */
+  readonly baseUrl: () => string;
+  /** Clock in seconds (merge commit times); injectable for tests. */
+  readonly now?: () => number;
+}
+
+export interface MergeRequestDetail extends MergeRequestRecord {
+  readonly url: string;
+  readonly events: readonly MergeRequestEventRecord[];
+  readonly diffs: ReadonlyArray<{ readonly repoPath: string; readonly diff: TreeDiff }>;
+}
+
+export interface MergeOutcome {
+  readonly number: number;
+  readonly merged: ReadonlyArray<{
+    readonly repoPath: string;
+    readonly commit: ObjectId;
+    readonly kind: string;
+  }>;
+}
+
+/** Who acts on a merge request (recorded with every event). */
+export interface Actor {
+  readonly username: string;
+}
+
+/**
+ * Merge requests of the Mega directory (SPEC §6): opened or updated by pushes to `/projects`
+ * views, listed and shown with per-file diffs, merged into every repository they touch in one
+ * transaction (or refused with the conflicting files), closed and reopened; every step is recorded
+ * with its actor.
+ */
+export class MergeRequests implements ChangeProposals {
+  private readonly store: MergeRequestStore;
+
+  constructor(private readonly deps: ReviewDeps) {
+    this.store = new MergeRequestStore(deps.storage.db, deps.storage.capabilities);
+  }
+
+  url(number: number): string {
+    return `${this.deps.baseUrl()}/api/v1/merge-requests/${number}`;
+  }
+
+  async propose(change: ProposedChange): Promise<ProposalOutcome> {
+    const request = { ...change };
+    const open = await this.store.findOpen(change.viewPath, change.refName, change.authorId);
+    if (open !== undefined && (await this.store.update(open, request))) {
+      return { number: open, url: this.url(open), updated: true };
+    }
+    const number = await this.store.create(request);
+    return { number, url: this.url(number), updated: false };
+  }
+
+  list(query: MergeRequestQuery): Promise<MergeRequestRecord[]> {
+    return this.store.list(query);
+  }
+
+  async show(number: number): Promise<MergeRequestDetail> {
+    const record = await this.require(number);
+    const reader = new ObjectReader(this.deps.monorepo.objects.source);
+    const diffs = [];
+    for (const change of record.changes) {
+      const base = (await reader.commit(change.baseCommit as ObjectId)).tree;
+      const head = (await reader.commit(change.headCommit as ObjectId)).tree;
+      diffs.push({
+        repoPath: change.repoPath,
+        diff: await diffFiles(reader, await diffTrees(reader, base, head)),
+      });
+    }
+    return { ...record, url: this.url(number), events: await this.store.events(number), diffs };
+  }
+
+  async close(number: number, actor: Actor): Promise<MergeRequestRecord> {
+    await this.require(number);
+    if (
+      !(await this.store.transition(number, 'open', 'closed', { action: 'closed', actor: actor.username }))
+    ) {
+      throw conflict('merge_request_not_open', `merge request !${number} is not open`);
+    }
+    return this.require(number);
+  }
+
+  async reopen(number: number, actor: Actor): Promise<MergeRequestRecord> {
+    await this.require(number);
+    if (
+      !(await this.store.transition(number, 'closed', 'open', { action: 'reopened', actor: actor.username }))
+    ) {
+      throw conflict('merge_request_not_closed', `merge request !${number} is not closed`);
+    }
+    return this.require(number);
+  }
+
+  /**
+   * Merges into every touched repository at once: all branch updates and the status change
+   * commit in one transaction, or nothing does. Conflicts answer `conflict` with the files.
+   */
+  async merge(number: number, actor: Actor): Promise<MergeOutcome> {
+    const record = await this.require(number);
+    if (!(await this.store.transition(number, 'open', 'merging', { action: '', actor: actor.username }))) {
+      throw conflict('merge_request_not_open', `merge request !${number} is ${record.status}, not open`);
+    }
+    try {
+      return await this.mergeClaimed(record, actor);
+    } catch (error) {
+      await this.store.transition(number, 'merging', 'open', { action: '', actor: actor.username });
+      throw error;
+    }
+  }
+
+  private async mergeClaimed(record: MergeRequestRecord, actor: Actor): Promise<MergeOutcome> {
+    const { monorepo } = this.deps;
+    const time = Math.floor((this.deps.now ?? (() => Date.now() / 1000))());
+    const ident = `${actor.username.replace(/[<>\n\r\0]/g, '') || 'mega'} <${encodeURIComponent(actor.username)}@mega.local> ${time} +0000`;
+    const message = `Merge request !${record.number}: ${record.title}\n`;
+    const plans: Array<{
+      repoId: number;
+      repoPath: string;
+      headRef: string;
+      current: ObjectId;
+      plan: RepositoryMergePlan;
+    }> = [];
+    const conflicts: Array<{ repository: string; path: string }> = [];
+    for (const change of record.changes) {
+      const repository = await monorepo.repositories.find(change.repoPath);
+      if (!repository)
+        throw notFound('repository_not_found', `repository ${change.repoPath} no longer exists`);
+      const current = await monorepo.refs.get(repository.id, repository.headRef);
+      if (!current) throw conflict('merge_target_missing', `${change.repoPath} has no ${repository.headRef}`);
+      const plan = await planRepositoryMerge(monorepo.objects.source, {
+        base: change.baseCommit as ObjectId,
+        proposed: change.headCommit as ObjectId,
+        current,
+        message,
+        ident,
+      });
+      if (plan.kind === 'conflict')
+        conflicts.push(...plan.paths.map((path) => ({ repository: change.repoPath, path })));
+      plans.push({
+        repoId: repository.id,
+        repoPath: change.repoPath,
+        headRef: repository.headRef,
+        current,
+        plan,
+      });
+    }
+    if (conflicts.length > 0) {
+      throw conflict(
+        'merge_conflict',
+        `merge request !${record.number} conflicts with changes merged since it was opened`,
+        {
+          files: conflicts,
+        },
+      );
+    }
+    for (const { repoId, plan } of plans) {
+      if (plan.kind !== 'merge') continue;
+      await monorepo.objects.write(repoId, plan.created);
+      await monorepo.objects.link(repoId, plan.linked);
+    }
+    const merged: Array<{ repoPath: string; commit: ObjectId; kind: string }> = [];
+    try {
+      await this.deps.storage.transaction(async (scope) => {
+        const store = new MergeRequestStore(scope.db, scope.capabilities);
+        for (const { repoId, repoPath, headRef, current, plan } of plans) {
+          if (plan.kind === 'up-to-date' || plan.kind === 'conflict') continue;
+          await scope.refs.updateAtomic(repoId, [{ name: headRef, oldId: current, newId: plan.next }]);
+          merged.push({ repoPath, commit: plan.next, kind: plan.kind });
+        }
+        const done = await store.transition(
+          record.number,
+          'merging',
+          'merged',
+          {
+            action: 'merged',
+            actor: actor.username,
+            detail: merged.map((item) => `${item.repoPath} ${item.commit}`).join('\n'),
+          },
+          new Map(merged.map((item) => [item.repoPath, item.commit])),
+        );
+        if (!done)
+          throw conflict('merge_request_not_open', `merge request !${record.number} changed while merging`);
+      });
+    } catch (error) {
+      if (isMegaError(error, 'conflict') && error.code === 'ref_conflict') {
+        throw conflict('merge_target_moved', 'a target branch moved while merging: try again', {
+          retry: true,
+        });
+      }
+      throw error;
+    }
+    return { number: record.number, merged };
+  }
+
+  private async require(number: number): Promise<MergeRequestRecord> {
+    const record = await this.store.get(number);
+    if (!record) throw notFound('merge_request_not_found', `no merge request !${number}`);
+    return record;
+  }
+}
