@@ -74,6 +74,12 @@ describeEachDialect('ingest', (getDb) => {
       expect(stored?.data.equals(expected.data)).toBe(true);
     }
     expect((await storage.objects.has(repo.id, [...objects.keys()])).size).toBe(objects.size);
+    let read = 0;
+    for await (const object of storage.objects.readMany(repo.id, [...objects.keys()].reverse(), 11)) {
+      expect(object.data.equals(objects.get(object.id)!.data)).toBe(true);
+      read++;
+    }
+    expect(read).toBe(objects.size);
   });
 
   it('keeps pack-ready bytes: whole objects inflate to the content, deltas apply to their base', async () => {
@@ -154,6 +160,8 @@ describeEachDialect('ingest', (getDb) => {
     expect(await storage.objects.read(other.id, head)).toBeUndefined();
     expect(await storage.objects.readHeader(other.id, head)).toBeUndefined();
     expect((await storage.objects.readCommits(other.id, [head])).size).toBe(0);
+    for await (const object of storage.objects.readMany(other.id, [head, first]))
+      expect(object).toBeUndefined();
     await expect(async () => {
       for await (const entry of storage.objects.packReady(other.id, [head])) expect(entry).toBeUndefined();
     }).rejects.toMatchObject({ code: 'object_missing' });

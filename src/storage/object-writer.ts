@@ -73,6 +73,9 @@ export class ObjectWriter {
   private deltas = 0;
   private files = 0;
   private readonly now = nowTimestamp();
+  /** The flush whose statements are on the wire while decoding continues (at most one). */
+  private inFlight: Promise<void> = Promise.resolve();
+  private failure: unknown;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -130,7 +133,8 @@ export class ObjectWriter {
     if (type === 'commit') this.commitRows.push(this.commitRow(id, data));
     this.ids.push(id);
     this.counts[type]++;
-    if (this.rawRows.length >= ROWS_PER_FLUSH || this.bufferedBytes >= BYTES_PER_FLUSH) await this.flush();
+    if (this.rawRows.length >= ROWS_PER_FLUSH || this.bufferedBytes >= BYTES_PER_FLUSH)
+      await this.startFlush();
   }
 
   /** Adds membership for objects already stored (e.g. the thin-pack bases a push relied on). */
@@ -139,7 +143,8 @@ export class ObjectWriter {
   }
 
   async finish(): Promise<WriteSummary> {
-    await this.flush();
+    await this.startFlush();
+    await this.settle();
     return { ids: this.ids, counts: { ...this.counts }, deltas: this.deltas, files: this.files };
   }
 
@@ -182,6 +187,25 @@ export class ObjectWriter {
       created_at: this.now,
       updated_at: this.now,
     };
+  }
+
+  /**
+   * Sends the buffered rows without waiting for the database, so a server database inserts one
+   * batch while the next is decoded. Waits for the previous batch first (one in flight), and
+   * surfaces its error. The connection runs statements in order, so a rollback after a failure
+   * comes after the batch on the wire.
+   */
+  private async startFlush(): Promise<void> {
+    await this.settle();
+    const writing = this.flush();
+    this.inFlight = writing.catch((error: unknown) => {
+      this.failure = error;
+    });
+  }
+
+  private async settle(): Promise<void> {
+    await this.inFlight;
+    if (this.failure !== undefined) throw this.failure;
   }
 
   private async flush(): Promise<void> {

@@ -35,6 +35,10 @@ export interface DialectCapabilities {
    * a binary collation there.
    */
   readonly tableOptions: RawBuilder<unknown> | undefined;
+  /** `DROP INDEX name ON table` (MySQL) instead of `DROP INDEX name` (SQLite, PostgreSQL). */
+  readonly dropIndexNeedsTable: boolean;
+  /** A query returning `{ bytes }`: the current database's size on disk (benchmarks, admin pages). */
+  readonly databaseSizeQuery: RawBuilder<{ bytes: number | string }>;
   /** True when the error is a unique-key violation (the portable signal for "someone else won"). */
   isUniqueViolation(error: unknown): boolean;
   /** True when the error is a transient lock conflict worth one more attempt (deadlock, busy). */
@@ -59,6 +63,8 @@ export const SQLITE_CAPABILITIES: DialectCapabilities = {
     text: sql`text`,
   },
   tableOptions: undefined,
+  dropIndexNeedsTable: false,
+  databaseSizeQuery: sql`select page_count * page_size as bytes from pragma_page_count(), pragma_page_size()`,
   isUniqueViolation: (error) => {
     const code = errorField(error, 'code');
     return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
@@ -77,6 +83,8 @@ export const POSTGRES_CAPABILITIES: DialectCapabilities = {
   insertIgnore: 'on-conflict-do-nothing',
   types: { blob: sql`bytea`, autoId: sql`bigserial`, autoIdModifier: false, text: sql`text` },
   tableOptions: undefined,
+  dropIndexNeedsTable: false,
+  databaseSizeQuery: sql`select pg_database_size(current_database()) as bytes`,
   // 23505 unique_violation; 40001 serialization_failure, 40P01 deadlock_detected.
   isUniqueViolation: (error) => errorField(error, 'code') === '23505',
   isRetryableConflict: (error) => ['40001', '40P01'].includes(String(errorField(error, 'code'))),
@@ -86,10 +94,13 @@ export const MYSQL_CAPABILITIES: DialectCapabilities = {
   label: 'mysql',
   supportsReturning: false,
   maxBindParams: 65_535,
-  maxStatementBytes: 8 * 1024 * 1024,
+  maxStatementBytes: 4 * 1024 * 1024,
   insertIgnore: 'insert-ignore',
   types: { blob: sql`longblob`, autoId: sql`bigint`, autoIdModifier: true, text: sql`longtext` },
   tableOptions: sql`character set utf8mb4 collate utf8mb4_bin`,
+  dropIndexNeedsTable: true,
+  // InnoDB's figures are estimates refreshed by ANALYZE TABLE; good enough for a size report.
+  databaseSizeQuery: sql`select coalesce(sum(data_length + index_length), 0) as bytes from information_schema.tables where table_schema = database()`,
   // 1062 ER_DUP_ENTRY; 1213 ER_LOCK_DEADLOCK, 1205 ER_LOCK_WAIT_TIMEOUT.
   isUniqueViolation: (error) => errorField(error, 'errno') === 1062,
   isRetryableConflict: (error) => [1213, 1205].includes(Number(errorField(error, 'errno'))),

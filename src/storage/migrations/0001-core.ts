@@ -60,7 +60,6 @@ export const coreMigration: MegaMigration = {
       .addColumn('created_at', TIMESTAMP_TYPE, (c) => c.notNull())
       .addUniqueConstraint('uniq_o_git_id', ['git_id'])
       .execute();
-    await db.schema.createIndex('raw_objects_delta_base').on('raw_objects').column('delta_base').execute();
 
     await createTable(db, caps, 'repository_objects', { withId: false })
       .addColumn('repo_id', 'bigint', (c) => c.notNull().references('repositories.id').onDelete('cascade'))

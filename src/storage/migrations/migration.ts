@@ -37,3 +37,15 @@ export function createTable(
     capabilities.types.autoIdModifier ? column.primaryKey().autoIncrement() : column.primaryKey(),
   );
 }
+
+/** Drops an index the way the dialect spells it (only MySQL wants the table name). */
+export async function dropIndex(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  db: Kysely<any>,
+  capabilities: DialectCapabilities,
+  name: string,
+  table: string,
+): Promise<void> {
+  const query = db.schema.dropIndex(name);
+  await (capabilities.dropIndexNeedsTable ? query.on(table) : query).execute();
+}

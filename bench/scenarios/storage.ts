@@ -1,0 +1,210 @@
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createStorage } from '../../src/storage/storage.js';
+import {
+  createScratchDatabase,
+  DIALECT_NAMES,
+  type DialectName,
+} from '../../src/storage/testing/scratch-database.js';
+import { serviceAvailable } from '../../tests/support/services.js';
+import type { BenchScenario } from '../main.js';
+import { timeMs, type BenchResult } from '../report.js';
+
+/**
+ * `npm run bench -- storage [--pack FILE] [--commits N] [--dialects sqlite,postgres,mysql]`
+ *
+ * Ingests one pack into each database (decode, resolve deltas, store pack-ready rows in one
+ * transaction) and reads every object back, each timed against C git on the same pack in the same
+ * run: ingest vs `git index-pack --threads=1` (our ingest is single-threaded too), read-back vs
+ * `git cat-file --batch-all-objects --batch` over the indexed pack. Also reports the database size
+ * next to the pack size. Without --pack, a repository is generated with git fast-import.
+ */
+const DEFAULT_COMMITS = 3000;
+const FILES = 400;
+const READ_BATCH = 1000;
+
+function run(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; input?: string } = {},
+): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, [...args], {
+      cwd: options.cwd,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: tmpdir(),
+        GIT_CONFIG_NOSYSTEM: '1',
+        GIT_CONFIG_GLOBAL: '/dev/null',
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(Buffer.concat(out))
+        : reject(new Error(`${command} ${args.join(' ')}: ${Buffer.concat(err).toString()}`)),
+    );
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** A fast-import stream: `commits` commits, each rewriting a few lines of two of `FILES` files. */
+function fastImportStream(commits: number): string {
+  const parts: string[] = [];
+  const files: string[][] = Array.from({ length: FILES }, (_, f) =>
+    Array.from(
+      { length: 60 },
+      (_, line) => `file ${f} line ${line}: ${'lorem ipsum dolor sit amet '.repeat(2)}`,
+    ),
+  );
+  for (let c = 0; c < commits; c++) {
+    parts.push(`commit refs/heads/main\ncommitter Bench <bench@example.com> ${1700000000 + c} +0000\n`);
+    const message = `change ${c}\n`;
+    parts.push(`data ${Buffer.byteLength(message)}\n${message}`);
+    for (const f of [c % FILES, (c * 7 + 3) % FILES, (c * 13 + 5) % FILES]) {
+      const lines = files[f]!;
+      lines[c % lines.length] = `file ${f} line ${c % lines.length}: edited in commit ${c}`;
+      const body = `${lines.join('\n')}\n`;
+      parts.push(
+        `M 100644 inline dir${f % 20}/sub${f % 7}/file${f}.txt\ndata ${Buffer.byteLength(body)}\n${body}`,
+      );
+    }
+    parts.push('\n');
+  }
+  return parts.join('');
+}
+
+async function generatePack(work: string, commits: number): Promise<string> {
+  const repo = join(work, 'generated.git');
+  await run('git', ['init', '-q', '--bare', repo]);
+  await run('git', ['fast-import', '--quiet'], { cwd: repo, input: fastImportStream(commits) });
+  const pack = await run('git', ['pack-objects', '--all', '--stdout', '-q'], { cwd: repo, input: '' });
+  const path = join(work, 'bench.pack');
+  await writeFile(path, pack);
+  return path;
+}
+
+function option(args: readonly string[], name: string): string | undefined {
+  const index = args.indexOf(name);
+  return index >= 0 ? args[index + 1] : undefined;
+}
+
+async function directorySize(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
+  }
+  return total;
+}
+
+async function measureDialect(
+  dialect: DialectName,
+  packPath: string,
+  packSize: number,
+  reference: { indexPackMs: number; catFileMs: number },
+): Promise<BenchResult[]> {
+  const scratch = await createScratchDatabase(dialect);
+  try {
+    const storage = createStorage(scratch.database, {
+      databaseUrl: scratch.url,
+      dataDir: scratch.dataDir,
+      largeObjectThreshold: 1024 * 1024,
+    });
+    const repo = await storage.repositories.create({ path: '/import/bench', kind: 'import' });
+    const ingest = await timeMs(() =>
+      storage.ingestPack(repo.id, createReadStream(packPath, { highWaterMark: 1 << 20 })),
+    );
+    const ids = ingest.value.ids;
+    const packReady = await timeMs(async () => {
+      let bytes = 0;
+      for await (const entry of storage.objects.packReady(repo.id, ids, READ_BATCH))
+        bytes += entry.deflated?.length ?? 0;
+      return bytes;
+    });
+    const inflated = await timeMs(async () => {
+      let bytes = 0;
+      for await (const object of storage.objects.readMany(repo.id, ids, READ_BATCH))
+        bytes += object.data.length;
+      return bytes;
+    });
+    const size = await scratch.database.capabilities.databaseSizeQuery.execute(scratch.database.db);
+    const dbBytes = Number(size.rows[0]?.bytes ?? 0);
+    const fileBytes = await directorySize(join(scratch.dataDir, 'objects')).catch(() => 0);
+    const perSecond = (ms: number) => Math.round(ids.length / (ms / 1000));
+    return [
+      {
+        scenario: `ingest-${dialect}`,
+        ratio: ingest.ms / reference.indexPackMs,
+        ms: ingest.ms,
+        git_ms: reference.indexPackMs,
+        objects: ids.length,
+        objects_per_s: perSecond(ingest.ms),
+        deltas: ingest.value.deltas,
+        db_mb: dbBytes / 1e6,
+        pack_mb: packSize / 1e6,
+        size_vs_pack: (dbBytes + fileBytes) / packSize,
+      },
+      {
+        scenario: `read-packready-${dialect}`,
+        ratio: packReady.ms / reference.catFileMs,
+        ms: packReady.ms,
+        git_ms: reference.catFileMs,
+        objects: ids.length,
+        objects_per_s: perSecond(packReady.ms),
+      },
+      {
+        scenario: `read-inflated-${dialect}`,
+        ratio: inflated.ms / reference.catFileMs,
+        ms: inflated.ms,
+        git_ms: reference.catFileMs,
+        objects: ids.length,
+        objects_per_s: perSecond(inflated.ms),
+      },
+    ];
+  } finally {
+    await scratch.drop();
+  }
+}
+
+export const scenario: BenchScenario = {
+  description: 'pack ingest into SQLite/PostgreSQL/MySQL and read-back, vs git index-pack / cat-file',
+  async run(args) {
+    const work = await mkdtemp(join(tmpdir(), 'mega-bench-storage-'));
+    try {
+      const packPath =
+        option(args, '--pack') ??
+        (await generatePack(work, Number(option(args, '--commits') ?? DEFAULT_COMMITS)));
+      const packSize = (await stat(packPath)).size;
+      const copy = join(work, 'reference.pack');
+      await writeFile(copy, await readFile(packPath));
+      const indexPack = await timeMs(() =>
+        run('git', ['index-pack', '--threads=1', '-o', join(work, 'reference.idx'), copy]),
+      );
+      const refRepo = join(work, 'reference.git');
+      await run('git', ['init', '-q', '--bare', refRepo]);
+      await writeFile(join(refRepo, 'objects/pack/pack-ref.pack'), await readFile(packPath));
+      await run('git', ['index-pack', join(refRepo, 'objects/pack/pack-ref.pack')]);
+      const catFile = await timeMs(() =>
+        run('git', ['cat-file', '--batch-all-objects', '--batch'], { cwd: refRepo }),
+      );
+      const reference = { indexPackMs: indexPack.ms, catFileMs: catFile.ms };
+      const wanted = (option(args, '--dialects') ?? DIALECT_NAMES.join(',')).split(',') as DialectName[];
+      const results: BenchResult[] = [];
+      for (const dialect of wanted) {
+        if (dialect !== 'sqlite' && !(await serviceAvailable(dialect))) continue;
+        results.push(...(await measureDialect(dialect, packPath, packSize, reference)));
+      }
+      return results;
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  },
+};
