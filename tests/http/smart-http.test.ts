@@ -15,7 +15,7 @@ import {
 describe.each([0, 2])('smart HTTP with protocol.version=%i', (version) => {
   let fx: HttpFixture;
   const dir = (name: string) => join(fx.work, `v${version}-${name}`);
-  const repoPath = (name: string) => `/v${version}/${name}.git`;
+  const repoPath = (name: string) => `/import/v${version}-${name}.git`;
 
   beforeAll(async () => {
     fx = await startHttpFixture();
