@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { getToken } from './auth';
 import { BlobPage, RepoTreePage } from './pages/repo-tree-page';
 import { CommitPage, CommitsPage } from './pages/commits-page';
@@ -59,8 +59,12 @@ export function App() {
   const location = useLocation();
   const signedIn = useSignedIn();
   useKeyboardShortcuts(navigate);
+  const firstPath = useRef(location.pathname);
   useEffect(() => {
-    // Move focus to the new page's content so keyboard and screen-reader users land there.
+    // After an in-app navigation, move focus to the new page's content so keyboard and
+    // screen-reader users land there; on the first load the skip link stays first in tab order.
+    if (location.pathname === firstPath.current) return;
+    firstPath.current = '';
     document.getElementById('main')?.focus({ preventScroll: true });
   }, [location.pathname]);
   return (

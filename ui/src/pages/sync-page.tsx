@@ -85,14 +85,18 @@ export function SyncPage() {
       <Load
         value={tenants}
         render={(data) => {
-          if (data.tenants.length === 0) return <p className="muted">No tenants yet: create one with the sync API or CLI.</p>;
+          if (data.tenants.length === 0)
+            return <p className="muted">No tenants yet: create one with the sync API or CLI.</p>;
           const chosen = Number(location.search.get('tenant') ?? data.tenants[0]!.id);
           return (
             <>
               {data.tenants.length > 1 && (
                 <label className="filters">
                   Tenant{' '}
-                  <select value={chosen} onChange={(event) => navigate(`${paths.sync()}?tenant=${event.target.value}`)}>
+                  <select
+                    value={chosen}
+                    onChange={(event) => navigate(`${paths.sync()}?tenant=${event.target.value}`)}
+                  >
                     {data.tenants.map((tenant) => (
                       <option key={tenant.id} value={tenant.id}>
                         {tenant.name}
@@ -114,7 +118,9 @@ function TenantDashboard({ tenant }: { tenant: number }) {
   const location = useLocation();
   const filter = Object.fromEntries(FILTERS.map((name) => [name, location.search.get(name) || undefined]));
   const base = `sync/tenants/${tenant}`;
-  const repositories = useApi<{ repositories: SyncRepository[] }>(apiUrl(`${base}/repositories`, { limit: 100 }));
+  const repositories = useApi<{ repositories: SyncRepository[] }>(
+    apiUrl(`${base}/repositories`, { limit: 100 }),
+  );
   const summary = useApi<SyncSummary>(apiUrl(`${base}/summary`));
   const recent = useApi<{ logs: SyncLog[] }>(apiUrl(`${base}/logs`, { limit: RECENT_RUNS }));
   const logs = useApi<{ logs: SyncLog[] }>(apiUrl(`${base}/logs`, { ...filter, limit: 100 }));
@@ -146,7 +152,13 @@ function TenantDashboard({ tenant }: { tenant: number }) {
       </div>
       <Load value={summary} render={(data) => <SummaryCards summary={data} />} />
       <div className="charts">
-        <BarChart title="Success rate per day" unit="%" max={100} data={runsPerDay(recentRuns)} testId="chart-success" />
+        <BarChart
+          title="Success rate per day"
+          unit="%"
+          max={100}
+          data={runsPerDay(recentRuns)}
+          testId="chart-success"
+        />
         <BarChart
           title="Duration of recent runs"
           unit="s"
@@ -161,7 +173,9 @@ function TenantDashboard({ tenant }: { tenant: number }) {
       {error && <ErrorBox error={error} />}
       <Load
         value={repositories}
-        render={(data) => <RepositoryTable repositories={data.repositories} logs={recentRuns} onSync={trigger} />}
+        render={(data) => (
+          <RepositoryTable repositories={data.repositories} logs={recentRuns} onSync={trigger} />
+        )}
       />
       <section aria-label="Sync log">
         <h2>Log</h2>
