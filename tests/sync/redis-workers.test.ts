@@ -101,16 +101,36 @@ describe.skipIf(!REDIS)('two worker processes over Redis', () => {
 
     const upstream = await makeUpstream(temp.path, 2);
     const tenant = await cli(['sync', 'tenant', 'add', 'fleet']);
-    const repoId = await cli(['sync', 'repo', 'add', '--tenant', tenant, '--name', 'shared', '--url', `file://${upstream}`]);
+    const repoId = await cli([
+      'sync',
+      'repo',
+      'add',
+      '--tenant',
+      tenant,
+      '--name',
+      'shared',
+      '--url',
+      `file://${upstream}`,
+    ]);
     const first = await cli(['sync', 'trigger', repoId]);
     const results = await waitForResults(first, 2);
     expect(results.map((r) => r.worker_id).sort()).toEqual([a.id, b.id].sort());
     expect(results.every((r) => r.status === 'success')).toBe(true);
     for (const dir of [dirA, dirB]) expect(await readdir(join(dir, 'repos', tenant, repoId))).toHaveLength(1);
 
-    const logs = (await cli(['sync', 'logs', repoId, '--json'])).split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const logs = (await cli(['sync', 'logs', repoId, '--json']))
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(logs).toHaveLength(2);
-    for (const field of ['task_type', 'status', 'duration', 'local_path', 'command_output', 'error_message', 'worker_id']) {
+    for (const field of [
+      'task_type',
+      'status',
+      'duration',
+      'local_path',
+      'command_output',
+      'error_message',
+      'worker_id',
+    ]) {
       expect(logs[0]).toHaveProperty(field);
     }
     expect(new Set(logs.map((row) => row.worker_id))).toEqual(new Set([a.id, b.id]));
@@ -127,12 +147,15 @@ describe.skipIf(!REDIS)('two worker processes over Redis', () => {
     expect(await readdir(join(dirB, 'repos', tenant, repoId))).toHaveLength(2);
 
     const metrics = await (await fetch(`${a.url}/metrics`)).text();
-    expect(metrics).toMatch(/mega_sync_runs_total\{status="success",error_class="none",task_type="manual"\} 2/);
+    expect(metrics).toMatch(
+      /mega_sync_runs_total\{status="success",error_class="none",task_type="manual"\} 2/,
+    );
     expect(metrics).toContain('mega_sync_storage_bytes');
 
     // A delete reaches every worker; each removes all of its copies.
     const deletion = await cli(['sync', 'repo', 'delete', repoId]);
     await waitForResults(deletion, 2);
-    for (const dir of [dirA, dirB]) await expect(readdir(join(dir, 'repos', tenant, repoId))).rejects.toMatchObject({ code: 'ENOENT' });
+    for (const dir of [dirA, dirB])
+      await expect(readdir(join(dir, 'repos', tenant, repoId))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { invalid } from '../../platform/errors.js';
 import {
   CredentialInput,
   CredentialPatch,
@@ -21,7 +22,12 @@ import { lazySyncService, requireTenantAccess } from './sync-access.js';
  */
 const PREFIX = '/api/v1/sync';
 const MAX_LOG_PAGE = 200;
-const id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+/** Ids in paths and queries: decimal digits only (no `1e3`, `0x10`, signs or spaces). */
+const id = z
+  .string()
+  .regex(/^[1-9]\d{0,14}$/, 'must be a positive decimal id')
+  .transform(Number);
+const bodyId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const TenantParams = z.object({ tenant: id });
 const ItemParams = z.object({ tenant: id, id });
 const RequestParams = z.object({ tenant: id, request: z.string().uuid() });
@@ -44,7 +50,15 @@ const LogQuery = z
   })
   .strict();
 const SummaryQuery = z.object({ repository_id: id.optional(), since: isoTime.optional() }).strict();
-const MemberBody = z.object({ user_id: id }).strict();
+const MemberBody = z.object({ user_id: bodyId }).strict();
+
+/** A JSON object body (null, arrays and scalars are refused, not read as empty). */
+function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw invalid('body_invalid', 'the request body must be a JSON object');
+  }
+  return parseInput(schema, body, 'body');
+}
 
 export async function syncRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const serviceOf = lazySyncService(app, ctx);
@@ -64,13 +78,13 @@ export async function syncRoutes(app: FastifyInstance, ctx: RouteContext): Promi
   });
   app.post(`${PREFIX}/tenants`, async (request, reply) => {
     requireAdmin(request.principal);
-    const input = parseInput(TenantInput, request.body, 'body');
+    const input = parseBody(TenantInput, request.body);
     return reply.status(201).send(await service.createTenant(input.name));
   });
   app.post(`${PREFIX}/tenants/:tenant/members`, async (request, reply) => {
     requireAdmin(request.principal);
     const { tenant } = parseInput(TenantParams, request.params, 'path');
-    const { user_id } = parseInput(MemberBody, request.body, 'body');
+    const { user_id } = parseBody(MemberBody, request.body);
     await service.tenant(tenant);
     await service.addTenantMember(tenant, user_id);
     return reply.status(204).send();
@@ -84,7 +98,7 @@ export async function syncRoutes(app: FastifyInstance, ctx: RouteContext): Promi
     const { tenant } = await tenantOf(request);
     return reply
       .status(201)
-      .send(await service.addCredential(tenant, parseInput(CredentialInput, request.body, 'body')));
+      .send(await service.addCredential(tenant, parseBody(CredentialInput, request.body)));
   });
   app.get(`${PREFIX}/tenants/:tenant/credentials/:id`, async (request) => {
     const { tenant } = await tenantOf(request);
@@ -93,7 +107,7 @@ export async function syncRoutes(app: FastifyInstance, ctx: RouteContext): Promi
   app.patch(`${PREFIX}/tenants/:tenant/credentials/:id`, async (request) => {
     const { tenant } = await tenantOf(request);
     const { id: credentialId } = parseInput(ItemParams, request.params, 'path');
-    return service.updateCredential(tenant, credentialId, parseInput(CredentialPatch, request.body, 'body'));
+    return service.updateCredential(tenant, credentialId, parseBody(CredentialPatch, request.body));
   });
   app.delete(`${PREFIX}/tenants/:tenant/credentials/:id`, async (request, reply) => {
     const { tenant } = await tenantOf(request);
@@ -109,7 +123,7 @@ export async function syncRoutes(app: FastifyInstance, ctx: RouteContext): Promi
     const { tenant } = await tenantOf(request);
     return reply
       .status(201)
-      .send(await service.createRepository(tenant, parseInput(RepositoryInput, request.body, 'body')));
+      .send(await service.createRepository(tenant, parseBody(RepositoryInput, request.body)));
   });
   app.get(`${PREFIX}/tenants/:tenant/repositories/:id`, async (request) => {
     const { tenant } = await tenantOf(request);
@@ -118,7 +132,7 @@ export async function syncRoutes(app: FastifyInstance, ctx: RouteContext): Promi
   app.patch(`${PREFIX}/tenants/:tenant/repositories/:id`, async (request) => {
     const { tenant } = await tenantOf(request);
     const { id: repositoryId } = parseInput(ItemParams, request.params, 'path');
-    return service.updateRepository(tenant, repositoryId, parseInput(RepositoryPatch, request.body, 'body'));
+    return service.updateRepository(tenant, repositoryId, parseBody(RepositoryPatch, request.body));
   });
   app.delete(`${PREFIX}/tenants/:tenant/repositories/:id`, async (request, reply) => {
     const { tenant, user } = await tenantOf(request);

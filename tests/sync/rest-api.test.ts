@@ -1,0 +1,283 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempDir } from '../support/temp-dir.js';
+import { buildFixture } from '../../src/web/api/testing/fixture-server.js';
+import { SyncRunStore } from '../../src/storage/sync/sync-run-store.js';
+import type { Storage } from '../../src/storage/storage.js';
+
+const SECRET = 'ghp_rest-secret-0123456789';
+let temp: { path: string; remove: () => Promise<void> };
+let app: FastifyInstance;
+let storage: Storage;
+let admin: string;
+let member: string;
+let outsider: string;
+let memberId: number;
+let tenant: number;
+
+const call = (method: string, url: string, token: string | null, payload?: unknown) =>
+  app.inject({
+    method: method as 'GET',
+    url,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(typeof payload === 'string' ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(payload === undefined ? {} : { payload: payload as string }),
+  });
+
+beforeAll(async () => {
+  temp = await makeTempDir('mega-sync-rest-');
+  ({ app, storage } = await buildFixture({}, temp.path));
+  const token = async (name: string, isAdmin: boolean) => {
+    const user = await storage.users.createUser({ username: name, isAdmin });
+    return { id: user.id, token: (await storage.users.createToken(user.id, 't')).token };
+  };
+  admin = (await token('root', true)).token;
+  const m = await token('mia', false);
+  member = m.token;
+  memberId = m.id;
+  outsider = (await token('oscar', false)).token;
+  const created = await call('POST', '/api/v1/sync/tenants', admin, { name: 'acme' });
+  expect(created.statusCode).toBe(201);
+  tenant = created.json().id;
+  expect(
+    (await call('POST', `/api/v1/sync/tenants/${tenant}/members`, admin, { user_id: memberId })).statusCode,
+  ).toBe(204);
+});
+
+afterAll(async () => {
+  await app?.close();
+  await temp?.remove();
+});
+
+describe('sync REST API', () => {
+  it('scopes tenants: members and admins in, others 403, anonymous 401', async () => {
+    expect((await call('GET', `/api/v1/sync/tenants/${tenant}/repositories`, member)).statusCode).toBe(200);
+    expect((await call('GET', `/api/v1/sync/tenants/${tenant}/repositories`, outsider)).statusCode).toBe(403);
+    expect((await call('GET', `/api/v1/sync/tenants/${tenant}/repositories`, null)).statusCode).toBe(401);
+    expect((await call('GET', `/api/v1/sync/tenants/999999/repositories`, admin)).statusCode).toBe(404);
+    expect((await call('POST', '/api/v1/sync/tenants', member, { name: 'nope' })).statusCode).toBe(403);
+    expect(
+      (await call('GET', '/api/v1/sync/tenants', member)).json().tenants.map((t: { name: string }) => t.name),
+    ).toEqual(['acme']);
+    expect((await call('GET', '/api/v1/sync/tenants', outsider)).json().tenants).toEqual([]);
+  });
+
+  it('accepts secrets and never returns them', async () => {
+    const created = await call('POST', `/api/v1/sync/tenants/${tenant}/credentials`, member, {
+      name: 'ci',
+      type: 'token',
+      secret: SECRET,
+    });
+    expect(created.statusCode).toBe(201);
+    const id = created.json().id;
+    const patched = await call('PATCH', `/api/v1/sync/tenants/${tenant}/credentials/${id}`, member, {
+      secret: `${SECRET}-2`,
+    });
+    expect(patched.statusCode).toBe(200);
+    const bodies = [
+      created.body,
+      patched.body,
+      (await call('GET', `/api/v1/sync/tenants/${tenant}/credentials`, member)).body,
+      (await call('GET', `/api/v1/sync/tenants/${tenant}/credentials/${id}`, member)).body,
+    ];
+    for (const body of bodies) {
+      expect(body).not.toContain(SECRET);
+      expect(body).not.toContain('secret_sealed');
+    }
+  });
+
+  it('manages repositories, triggers with the operator id, and refuses a credential in use', async () => {
+    const credential = (
+      await call('POST', `/api/v1/sync/tenants/${tenant}/credentials`, member, {
+        name: 'repo-cred',
+        type: 'password',
+        username: 'u',
+        secret: 'pw-long-enough',
+      })
+    ).json();
+    const created = await call('POST', `/api/v1/sync/tenants/${tenant}/repositories`, member, {
+      name: 'playbooks',
+      url: 'https://example.com/playbooks.git',
+      credential_id: credential.id,
+      schedule: '@every 10m',
+      branches: ['release'],
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const repo = created.json();
+    expect(repo).toMatchObject({
+      branch: 'main',
+      branches: ['main', 'release'],
+      strict_host_key: true,
+      schedule: '@every 10m',
+    });
+    const patched = await call('PATCH', `/api/v1/sync/tenants/${tenant}/repositories/${repo.id}`, member, {
+      depth: 1,
+    });
+    expect(patched.json().depth).toBe(1);
+    const triggered = await call(
+      'POST',
+      `/api/v1/sync/tenants/${tenant}/repositories/${repo.id}/sync`,
+      member,
+    );
+    expect(triggered.statusCode).toBe(202);
+    const { request_id } = triggered.json();
+    const stored = await new SyncRunStore(storage.database).requestById(request_id);
+    expect(stored).toMatchObject({ operator_id: memberId, task_type: 'manual', action: 'sync' });
+    expect(stored?.message).not.toContain('pw-long-enough');
+    expect(
+      (await call('GET', `/api/v1/sync/tenants/${tenant}/requests/${request_id}`, member)).json(),
+    ).toEqual({ request_id, results: [] });
+    expect(
+      (await call('DELETE', `/api/v1/sync/tenants/${tenant}/credentials/${credential.id}`, member))
+        .statusCode,
+    ).toBe(409);
+    expect(
+      (
+        await call('POST', `/api/v1/sync/tenants/${tenant}/repositories`, member, {
+          name: 'playbooks',
+          url: 'https://example.com/x.git',
+        })
+      ).statusCode,
+    ).toBe(409);
+    const deleted = await call('DELETE', `/api/v1/sync/tenants/${tenant}/repositories/${repo.id}`, member);
+    expect(deleted.statusCode).toBe(202);
+    expect(
+      (await call('GET', `/api/v1/sync/tenants/${tenant}/repositories/${repo.id}`, member)).statusCode,
+    ).toBe(404);
+  });
+
+  it('lists logs with filters and keyset paging, and summarises them', async () => {
+    const runs = new SyncRunStore(storage.database);
+    const base = {
+      tenant_id: tenant,
+      repository_id: 42,
+      request_id: null,
+      worker_id: 'worker-h-00000001',
+      task_type: 'scheduled',
+      operator_id: null,
+      started_at: '2026-01-01T00:00:00.000Z',
+      finished_at: '2026-01-01T00:00:02.000Z',
+      local_path: '/copies/x',
+      command_output: '',
+      error_message: null,
+      from_commit: null,
+      to_commit: null,
+      attempts: 1,
+    };
+    for (let i = 0; i < 5; i += 1)
+      await runs.insertLog({
+        ...base,
+        status: 'success',
+        error_class: null,
+        duration_ms: 2000,
+        bytes_on_disk: 1000 + i,
+      });
+    await runs.insertLog({
+      ...base,
+      status: 'failed',
+      error_class: 'auth',
+      duration_ms: 100,
+      bytes_on_disk: null,
+    });
+    const page1 = (await call('GET', `/api/v1/sync/tenants/${tenant}/logs?limit=4`, member)).json();
+    expect(page1.logs).toHaveLength(4);
+    expect(page1.logs[0]).toMatchObject({ status: 'failed', error_class: 'auth', duration: 0.1 });
+    const page2 = (
+      await call('GET', `/api/v1/sync/tenants/${tenant}/logs?limit=4&before=${page1.next_before}`, member)
+    ).json();
+    expect(page2.logs).toHaveLength(2);
+    expect(page2.next_before).toBeNull();
+    expect(
+      (await call('GET', `/api/v1/sync/tenants/${tenant}/logs?status=failed`, member)).json().logs,
+    ).toHaveLength(1);
+    expect(
+      (await call('GET', `/api/v1/sync/tenants/${tenant}/logs/${page1.logs[0].id}`, member)).json().id,
+    ).toBe(page1.logs[0].id);
+    const summary = (await call('GET', `/api/v1/sync/tenants/${tenant}/summary`, member)).json();
+    expect(summary).toMatchObject({
+      total: 6,
+      success: 5,
+      failed: 1,
+      average_duration: 2,
+      failure_reasons: { auth: 1 },
+      storage_bytes: 1004,
+    });
+    expect(summary.success_rate).toBeCloseTo(5 / 6);
+  });
+
+  it('refuses bad JSON, bad types, unknown fields and hostile values on every endpoint', async () => {
+    const t = `/api/v1/sync/tenants/${tenant}`;
+    const writes: Array<[string, string]> = [
+      ['POST', '/api/v1/sync/tenants'],
+      ['POST', `${t}/members`],
+      ['POST', `${t}/credentials`],
+      ['PATCH', `${t}/credentials/1`],
+      ['POST', `${t}/repositories`],
+      ['PATCH', `${t}/repositories/1`],
+    ];
+    for (const [method, url] of writes) {
+      for (const body of [
+        '{',
+        '{"name":',
+        'null',
+        '[]',
+        '"x"',
+        '{"name": 1}',
+        `{"unknown": true, "name": "x"}`,
+      ]) {
+        const response = await call(method, url, admin, body);
+        expect([400, 404], `${method} ${url} ${body} → ${response.statusCode} ${response.body}`).toContain(
+          response.statusCode,
+        );
+        expect(response.json().error.code).toBeTypeOf('string');
+      }
+    }
+    const hostile: unknown[] = [
+      { name: 'x', url: 'ext::sh -c id' },
+      { name: 'x', url: 'https://user:pw@example.com/r.git' },
+      { name: 'x', url: '-uhttps://x' },
+      { name: 'x', url: 'https://example.com/r.git', branch: '--upload-pack=touch /tmp/x' },
+      { name: 'x', url: 'https://example.com/r.git', mirror_to: '/import/../projects' },
+      { name: 'x', url: 'https://example.com/r.git', schedule: 'whenever' },
+      { name: 'x', url: 'https://example.com/r.git', filter: 'sparse:oid=HEAD' },
+      { name: '../x', url: 'https://example.com/r.git' },
+      { name: 'x'.repeat(300), url: 'https://example.com/r.git' },
+      { name: 'x', url: `https://example.com/${'a'.repeat(3000)}` },
+      { name: 'x', url: 'ssh://git@example.com/r.git', credential_id: 999999 },
+    ];
+    for (const body of hostile) {
+      const response = await call('POST', `${t}/repositories`, admin, body);
+      expect(response.statusCode, JSON.stringify(body)).toBe(400);
+    }
+    const badCredentials: unknown[] = [
+      { name: 'p', type: 'password', secret: 'no-username' },
+      { name: 'p', type: 'magic', secret: 'x' },
+      { name: 'p', type: 'token', secret: 'two\nlines' },
+      { name: 'p', type: 'token', secret: 'x'.repeat(70_000) },
+      { name: 'p', type: 'token', secret: '' },
+    ];
+    for (const body of badCredentials)
+      expect((await call('POST', `${t}/credentials`, admin, body)).statusCode).toBe(400);
+    for (const url of [
+      `/api/v1/sync/tenants/abc/repositories`,
+      `${t}/repositories/-1`,
+      `${t}/repositories/1e3`,
+      `${t}/logs?limit=0`,
+      `${t}/logs?limit=100000`,
+      `${t}/logs?since=yesterday`,
+      `${t}/logs?bogus=1`,
+      `${t}/requests/not-a-uuid`,
+      `${t}/summary?repository_id=x`,
+    ]) {
+      expect((await call('GET', url, admin)).statusCode, url).toBe(400);
+    }
+    const huge = JSON.stringify({
+      name: 'x',
+      url: 'https://example.com/r.git',
+      padding: 'x'.repeat(17 * 1024 * 1024),
+    });
+    expect((await call('POST', `${t}/repositories`, admin, huge)).statusCode).toBe(413);
+  });
+});
