@@ -7,6 +7,8 @@
 const BLOCK = 16;
 /** Candidates examined per hash bucket (git's HASH_LIMIT spirit: bound work on repetitive data). */
 const MAX_CANDIDATES = 64;
+/** A match this long is good enough; stop looking at other candidates (as diff-delta.c does). */
+const GOOD_ENOUGH_MATCH = 4096;
 const MAX_COPY = 0xffffff;
 const MAX_INSERT = 0x7f;
 const PRIME = 0x01000193;
@@ -27,11 +29,43 @@ function bucketOf(hash: number, mask: number): number {
   return (hash ^ (hash >>> 15)) & mask;
 }
 
+/** Bytes compared one by one before switching to native comparisons of growing spans. */
+const BYTEWISE_PREFIX = 128;
+const SMALLEST_SPAN = 16;
+const LARGEST_SPAN = 1 << 16;
+
+/**
+ * Length of the common prefix of `source[s..]` and `target[t..]`, at most `max`. Long matches are
+ * the common case (edited files), so after a short byte loop it gallops with native `compare`.
+ */
+function matchLength(source: Buffer, s: number, target: Buffer, t: number, max: number): number {
+  let length = 0;
+  const prefix = Math.min(max, BYTEWISE_PREFIX);
+  while (length < prefix && source[s + length] === target[t + length]) length++;
+  if (length < prefix) return length;
+  let span = 2 * BYTEWISE_PREFIX;
+  while (length < max) {
+    const n = Math.min(span, max - length);
+    if (source.compare(target, t + length, t + length + n, s + length, s + length + n) === 0) {
+      length += n;
+      if (span < LARGEST_SPAN) span *= 2;
+    } else if (n <= SMALLEST_SPAN) {
+      while (source[s + length] === target[t + length]) length++;
+      return length;
+    } else {
+      span = Math.max(SMALLEST_SPAN, n >>> 2);
+    }
+  }
+  return length;
+}
+
 /** A block index over a delta source; build once, diff many targets against it. */
 export class DeltaIndex {
   readonly source: Buffer;
   readonly heads: Int32Array;
   readonly next: Int32Array;
+  /** Full hash of each block, to skip bucket neighbours without comparing bytes. */
+  readonly hashes: Int32Array;
   readonly mask: number;
 
   constructor(source: Buffer) {
@@ -42,9 +76,12 @@ export class DeltaIndex {
     this.mask = size - 1;
     this.heads = new Int32Array(size).fill(-1);
     this.next = new Int32Array(blocks);
+    this.hashes = new Int32Array(blocks);
     // Insert from the end so each chain starts with the earliest occurrence.
     for (let b = blocks - 1; b >= 0; b--) {
-      const bucket = bucketOf(blockHash(source, b * BLOCK), this.mask);
+      const hash = blockHash(source, b * BLOCK);
+      this.hashes[b] = hash;
+      const bucket = bucketOf(hash, this.mask);
       this.next[b] = this.heads[bucket]!;
       this.heads[bucket] = b;
     }
@@ -52,15 +89,19 @@ export class DeltaIndex {
 
   /** Approximate memory held, for cache accounting. */
   get byteSize(): number {
-    return this.source.length + this.heads.byteLength + this.next.byteLength;
+    return this.source.length + this.heads.byteLength + this.next.byteLength + this.hashes.byteLength;
   }
 }
+
+/** Scratch space reused by every call (createDelta is synchronous); results are copied out. */
+let scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
 
 class DeltaWriter {
   readonly out: Buffer;
   length = 0;
   constructor(readonly limit: number) {
-    this.out = Buffer.allocUnsafe(limit);
+    if (scratch.length < limit) scratch = Buffer.allocUnsafe(Math.max(limit, scratch.length * 2));
+    this.out = scratch;
   }
   fits(bytes: number): boolean {
     return this.length + bytes <= this.limit;
@@ -124,20 +165,20 @@ export function createDelta(index: DeltaIndex, target: Buffer, maxDeltaSize = In
   let pending = 0;
   let i = 0;
   let hash = target.length >= BLOCK ? blockHash(target, 0) : 0;
-  const { heads, next, mask } = index;
+  const { heads, next, hashes, mask } = index;
   while (i + BLOCK <= target.length) {
     let bestLength = 0;
     let bestOffset = 0;
     let seen = 0;
     for (let b = heads[bucketOf(hash, mask)]!; b >= 0 && seen < MAX_CANDIDATES; b = next[b]!, seen++) {
+      if (hashes[b] !== hash) continue;
       const start = b * BLOCK;
       const max = Math.min(source.length - start, target.length - i);
-      let length = 0;
-      while (length < max && source[start + length] === target[i + length]) length++;
+      const length = matchLength(source, start, target, i, max);
       if (length > bestLength) {
         bestLength = length;
         bestOffset = start;
-        if (length === max) break;
+        if (length === max || length >= GOOD_ENOUGH_MATCH) break;
       }
     }
     if (bestLength < BLOCK) {
@@ -160,7 +201,7 @@ export function createDelta(index: DeltaIndex, target: Buffer, maxDeltaSize = In
     if (i + BLOCK <= target.length) hash = blockHash(target, i);
   }
   if (!writer.insert(target, pending, target.length)) return undefined;
-  return writer.out.subarray(0, writer.length);
+  return Buffer.from(writer.out.subarray(0, writer.length));
 }
 
 /** One-shot helper: index `source` and diff `target` against it. */

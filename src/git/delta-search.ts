@@ -51,17 +51,20 @@ export function findDeltas(
   candidates: readonly DeltaCandidate[],
   options: DeltaSearchOptions,
 ): (DeltaChoice | undefined)[] {
-  const order = candidates.map((_, i) => i);
-  order.sort((a, b) => {
-    const ca = candidates[a]!;
-    const cb = candidates[b]!;
-    return (
-      codeOfObjectType(cb.type) - codeOfObjectType(ca.type) ||
-      cb.nameHash - ca.nameHash ||
-      cb.data.length - ca.data.length ||
-      b - a
-    );
-  });
+  const count = candidates.length;
+  const typeCode = new Uint8Array(count);
+  const nameHash = new Uint32Array(count);
+  const size = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const candidate = candidates[i]!;
+    typeCode[i] = codeOfObjectType(candidate.type);
+    nameHash[i] = candidate.nameHash;
+    size[i] = candidate.data.length;
+  }
+  const order = Array.from({ length: count }, (_, i) => i);
+  order.sort(
+    (a, b) => typeCode[b]! - typeCode[a]! || nameHash[b]! - nameHash[a]! || size[b]! - size[a]! || b - a,
+  );
   const choices: (DeltaChoice | undefined)[] = new Array<DeltaChoice | undefined>(candidates.length);
   const depths = new Uint16Array(candidates.length);
   const window: WindowSlot[] = [];

@@ -1,0 +1,242 @@
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isObjectType } from '../../src/git/object.js';
+import type { ObjectId } from '../../src/git/object-id.js';
+import { writePackIndex } from '../../src/git/pack-index.js';
+import { readPack } from '../../src/git/pack-reader.js';
+import type { PackedObject } from '../../src/git/pack-types.js';
+import { writePackToBuffer, type PackWriteEntry } from '../../src/git/pack-writer.js';
+import type { BenchScenario } from '../main.js';
+import { timeMs, type BenchResult } from '../report.js';
+
+/**
+ * `npm run bench -- pack [--size small|large] [--pack FILE] [--repo DIR] [--threads N] [--json]`
+ *
+ * pack-index: our streaming reader + `.idx` writer vs `git index-pack --threads=N` on the same
+ * pack (our reader runs on one thread, so N defaults to 1). pack-write: our writer (compress and
+ * delta search, window 10 / depth 50) vs `git pack-objects --no-reuse-object` on the same objects,
+ * plus the size ratio of the two packs. Without --pack/--repo a repository is generated with
+ * `git fast-import`: deterministic files edited over many commits so deltas exist.
+ */
+const SIZES = {
+  small: { files: 300, commits: 150, editsPerCommit: 10 },
+  large: { files: 2500, commits: 1200, editsPerCommit: 25 },
+} as const;
+const RUNS = 2;
+
+function run(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; input?: Buffer | string } = {},
+) {
+  return new Promise<Buffer>((resolve, reject) => {
+    const child = spawn(command, [...args], {
+      cwd: options.cwd,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: tmpdir(),
+        GIT_CONFIG_NOSYSTEM: '1',
+        GIT_CONFIG_GLOBAL: '/dev/null',
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(Buffer.concat(out))
+        : reject(new Error(`${command} ${args.join(' ')}: ${Buffer.concat(err).toString()}`)),
+    );
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Deterministic pseudo-random source (LCG) so generated repositories are identical per size. */
+function lcg(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state;
+  };
+}
+
+const WORDS =
+  'alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau'.split(
+    ' ',
+  );
+
+function makeLines(next: () => number, count: number): string[] {
+  return Array.from({ length: count }, () => {
+    const n = 3 + (next() % 9);
+    return Array.from({ length: n }, () => WORDS[next() % WORDS.length]).join(' ');
+  });
+}
+
+/** A fast-import stream: `files` text files in nested directories, edited over `commits` commits. */
+export function fastImportStream(size: keyof typeof SIZES): Buffer {
+  const { files, commits, editsPerCommit } = SIZES[size];
+  const next = lcg(7);
+  const contents = Array.from({ length: files }, () => makeLines(next, 20 + (next() % 200)));
+  const pathOf = (i: number) => `dir${i % 17}/sub${i % 5}/file${i}.txt`;
+  const parts: string[] = [];
+  const blob = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
+  for (let c = 0; c < commits; c++) {
+    const when = 1700000000 + c * 600;
+    parts.push(`commit refs/heads/main\nmark :${c + 1}\n`);
+    parts.push(
+      `author Bench <bench@example.com> ${when} +0000\ncommitter Bench <bench@example.com> ${when} +0000\n`,
+    );
+    parts.push(blob(`commit ${c}`));
+    if (c > 0) parts.push(`from :${c}\n`);
+    const touched =
+      c === 0 ? contents.map((_, i) => i) : Array.from({ length: editsPerCommit }, () => next() % files);
+    for (const i of touched) {
+      const lines = contents[i]!;
+      if (c > 0) {
+        const at = next() % lines.length;
+        lines.splice(at, next() % 3, ...makeLines(next, 1 + (next() % 3)));
+      }
+      parts.push(`M 100644 inline ${pathOf(i)}\n${blob(lines.join('\n'))}`);
+    }
+  }
+  return Buffer.from(parts.join(''));
+}
+
+export async function generateRepo(dir: string, size: keyof typeof SIZES): Promise<string> {
+  const repo = join(dir, `repo-${size}`);
+  await run('git', ['init', '-q', '--bare', repo]);
+  await run('git', ['fast-import', '--quiet'], { cwd: repo, input: fastImportStream(size) });
+  await run('git', ['repack', '-adq', '--window=10', '--depth=50'], { cwd: repo });
+  return repo;
+}
+
+async function best<T>(step: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+  let result: { ms: number; value: T } | undefined;
+  for (let i = 0; i < RUNS; i++) {
+    const attempt = await timeMs(step);
+    if (!result || attempt.ms < result.ms) result = attempt;
+  }
+  return { seconds: result!.ms / 1000, value: result!.value };
+}
+
+async function indexOurs(packPath: string, idxPath: string): Promise<PackedObject[]> {
+  const result = await readPack(createReadStream(packPath, { highWaterMark: 1 << 20 }));
+  await writeFile(idxPath, writePackIndex(result.objects, result.checksum));
+  return [...result.objects];
+}
+
+async function benchIndex(
+  dir: string,
+  packPath: string,
+  threads: number,
+  label: string,
+): Promise<BenchResult> {
+  const oursIdx = join(dir, 'ours.idx');
+  const gitIdx = join(dir, 'git.idx');
+  const ours = await best(() => indexOurs(packPath, oursIdx));
+  const git = await best(() => run('git', ['index-pack', `--threads=${threads}`, '-o', gitIdx, packPath]));
+  const identical = (await readFile(oursIdx)).equals(await readFile(gitIdx));
+  if (!identical) throw new Error('our .idx differs from git index-pack');
+  return {
+    scenario: 'pack-index',
+    input: label,
+    objects: ours.value.length,
+    threads,
+    ours_s: round(ours.seconds),
+    git_s: round(git.seconds),
+    ratio: round(ours.seconds / git.seconds),
+  };
+}
+
+/** Every object of the repository with its path, in `rev-list --objects` order. */
+export async function loadObjects(repo: string): Promise<{ entries: PackWriteEntry[]; list: Buffer }> {
+  const list = await run('git', ['rev-list', '--objects', '--all'], { cwd: repo });
+  const lines = list.toString().split('\n').filter(Boolean);
+  const ids = lines.map((line) => line.slice(0, 40));
+  const batch = await run('git', ['cat-file', '--batch'], {
+    cwd: repo,
+    input: ids.map((id) => `${id}\n`).join(''),
+  });
+  const entries: PackWriteEntry[] = [];
+  let pos = 0;
+  for (const line of lines) {
+    const newline = batch.indexOf(0x0a, pos);
+    const [, type, size] = batch.toString('latin1', pos, newline).split(' ');
+    if (!type || !isObjectType(type)) throw new Error(`unexpected cat-file output at ${pos}`);
+    const data = batch.subarray(newline + 1, newline + 1 + Number(size));
+    pos = newline + 1 + Number(size) + 1;
+    const path = line.length > 41 ? line.slice(41) : undefined;
+    const id = line.slice(0, 40) as ObjectId;
+    entries.push({ kind: 'object', type, data, id, ...(path ? { path } : {}) });
+  }
+  return { entries, list };
+}
+
+async function benchWrite(repo: string, threads: number, label: string): Promise<BenchResult> {
+  const { entries, list } = await loadObjects(repo);
+  const ours = await best(() => writePackToBuffer(entries, { window: 10, depth: 50 }));
+  const args = [
+    'pack-objects',
+    '--stdout',
+    '--no-reuse-object',
+    '--delta-base-offset',
+    `--threads=${threads}`,
+  ];
+  const git = await best(() =>
+    run('git', [...args, '--window=10', '--depth=50'], { cwd: repo, input: list }),
+  );
+  return {
+    scenario: 'pack-write',
+    input: label,
+    objects: entries.length,
+    threads,
+    ours_s: round(ours.seconds),
+    git_s: round(git.seconds),
+    ratio: round(ours.seconds / git.seconds),
+    ours_bytes: ours.value.pack.length,
+    git_bytes: git.value.length,
+    size_ratio: round(ours.value.pack.length / git.value.length),
+  };
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+function option(args: readonly string[], name: string): string | undefined {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+}
+
+export const scenario: BenchScenario = {
+  description:
+    'pack index and pack write vs git index-pack / pack-objects [--size small|large] [--pack F] [--repo D]',
+  async run(args) {
+    const threads = Number(option(args, '--threads') ?? '1');
+    const dir = await mkdtemp(join(tmpdir(), 'mega-bench-pack-'));
+    try {
+      const packFile = option(args, '--pack');
+      if (packFile) return [await benchIndex(dir, packFile, threads, packFile)];
+      const givenRepo = option(args, '--repo');
+      const size = (option(args, '--size') ?? 'small') as keyof typeof SIZES;
+      if (!givenRepo && !(size in SIZES)) throw new Error('--size must be small or large');
+      const repo = givenRepo ?? (await generateRepo(dir, size));
+      const label = givenRepo ?? size;
+      const packPath = join(dir, 'input.pack');
+      const list = await run('git', ['rev-list', '--objects', '--all'], { cwd: repo });
+      await writeFile(
+        packPath,
+        await run('git', ['pack-objects', '--stdout', '--delta-base-offset'], { cwd: repo, input: list }),
+      );
+      return [await benchIndex(dir, packPath, threads, label), await benchWrite(repo, threads, label)];
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+};
