@@ -124,7 +124,11 @@ export class GitRunner {
     values: readonly string[],
     options: GitRunOptions = {},
   ): Promise<GitRunResult> {
-    for (const value of values) assertSafeValue(value, 'git argument');
+    try {
+      for (const value of values) assertSafeValue(value, 'git argument');
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     const argv = values.length > 0 ? [...fixed, '--', ...values] : [...fixed];
     const auth = options.auth ?? NO_AUTH;
     const redactor = new Redactor(auth.secrets);
