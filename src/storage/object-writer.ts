@@ -20,7 +20,7 @@ export const MAX_STORED_DELTA_DEPTH = 50;
 const ROWS_PER_FLUSH = 2000;
 /** Bytes of blobs buffered before a flush (bounds memory during a big ingest). */
 const BYTES_PER_FLUSH = 8 * 1024 * 1024;
-const RAW_OBJECT_COLUMNS = 11;
+const RAW_OBJECT_COLUMNS = 10;
 const COMMIT_COLUMNS = 13;
 
 /** An object to store: its inflated content and, when it came from a pack, the pack-ready bytes. */
@@ -165,7 +165,6 @@ export class ObjectWriter {
       data: null,
       path: null,
       url: null,
-      created_at: this.now,
       ...stored,
     };
   }

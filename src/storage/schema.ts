@@ -50,7 +50,6 @@ export interface RawObjectsTable {
   /** File under `<dataDir>/objects/` holding the deflated payload (`storage_type = 'file'`). */
   path: string | null;
   url: string | null;
-  created_at: string;
 }
 
 export interface RepositoryObjectsTable {

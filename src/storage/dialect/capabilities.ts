@@ -35,6 +35,12 @@ export interface DialectCapabilities {
    * a binary collation there.
    */
   readonly tableOptions: RawBuilder<unknown> | undefined;
+  /**
+   * Appended to CREATE TABLE for tables keyed by a composite primary key and nothing else: SQLite
+   * then stores the rows in the key's B-tree instead of a rowid table plus a key index (InnoDB
+   * always does; PostgreSQL has no equivalent).
+   */
+  readonly keyOnlyTableOptions: RawBuilder<unknown> | undefined;
   /** `DROP INDEX name ON table` (MySQL) instead of `DROP INDEX name` (SQLite, PostgreSQL). */
   readonly dropIndexNeedsTable: boolean;
   /** A query returning `{ bytes }`: the current database's size on disk (benchmarks, admin pages). */
@@ -63,6 +69,7 @@ export const SQLITE_CAPABILITIES: DialectCapabilities = {
     text: sql`text`,
   },
   tableOptions: undefined,
+  keyOnlyTableOptions: sql`without rowid`,
   dropIndexNeedsTable: false,
   databaseSizeQuery: sql`select page_count * page_size as bytes from pragma_page_count(), pragma_page_size()`,
   isUniqueViolation: (error) => {
@@ -83,6 +90,7 @@ export const POSTGRES_CAPABILITIES: DialectCapabilities = {
   insertIgnore: 'on-conflict-do-nothing',
   types: { blob: sql`bytea`, autoId: sql`bigserial`, autoIdModifier: false, text: sql`text` },
   tableOptions: undefined,
+  keyOnlyTableOptions: undefined,
   dropIndexNeedsTable: false,
   databaseSizeQuery: sql`select pg_database_size(current_database()) as bytes`,
   // 23505 unique_violation; 40001 serialization_failure, 40P01 deadlock_detected.
@@ -98,6 +106,7 @@ export const MYSQL_CAPABILITIES: DialectCapabilities = {
   insertIgnore: 'insert-ignore',
   types: { blob: sql`longblob`, autoId: sql`bigint`, autoIdModifier: true, text: sql`longtext` },
   tableOptions: sql`character set utf8mb4 collate utf8mb4_bin`,
+  keyOnlyTableOptions: undefined,
   dropIndexNeedsTable: true,
   // InnoDB's figures are estimates refreshed by ANALYZE TABLE; good enough for a size report.
   databaseSizeQuery: sql`select coalesce(sum(data_length + index_length), 0) as bytes from information_schema.tables where table_schema = database()`,

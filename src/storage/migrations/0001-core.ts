@@ -57,11 +57,10 @@ export const coreMigration: MegaMigration = {
       .addColumn('data', caps.types.blob)
       .addColumn('path', caps.types.text)
       .addColumn('url', caps.types.text)
-      .addColumn('created_at', TIMESTAMP_TYPE, (c) => c.notNull())
       .addUniqueConstraint('uniq_o_git_id', ['git_id'])
       .execute();
 
-    await createTable(db, caps, 'repository_objects', { withId: false })
+    await createTable(db, caps, 'repository_objects', { withId: false, keyOnly: true })
       .addColumn('repo_id', 'bigint', (c) => c.notNull().references('repositories.id').onDelete('cascade'))
       .addColumn('git_id', OBJECT_ID_TYPE, (c) => c.notNull())
       .addPrimaryKeyConstraint('repository_objects_pk', ['repo_id', 'git_id'])

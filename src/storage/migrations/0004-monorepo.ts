@@ -1,4 +1,4 @@
-import { createTable, OBJECT_ID_TYPE, TIMESTAMP_TYPE, type MegaMigration } from './migration.js';
+import { createTable, dropIndex, OBJECT_ID_TYPE, TIMESTAMP_TYPE, type MegaMigration } from './migration.js';
 
 /**
  * Tables of the Mega directory views and merge requests (SPEC §6), next to the seed's
@@ -59,8 +59,8 @@ export const monorepoMigration: MegaMigration = {
     await db.schema.alterTable('merge_request').addColumn('author_id', 'bigint').execute();
   },
 
-  async down(db) {
-    await db.schema.dropIndex('repository_objects_git_id').on('repository_objects').execute();
+  async down(db, caps) {
+    await dropIndex(db, caps, 'repository_objects_git_id', 'repository_objects');
     await db.schema.alterTable('merge_request').dropColumn('author_id').execute();
     await db.schema.alterTable('merge_request').dropColumn('ref_name').execute();
     await db.schema.dropTable('merge_request_event').execute();

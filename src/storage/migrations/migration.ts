@@ -20,18 +20,21 @@ export const TIMESTAMP_TYPE = 'varchar(32)';
 
 /**
  * `CREATE TABLE name (id <auto id> primary key, …)` with the dialect's table options; pass
- * `withId: false` for tables keyed otherwise.
+ * `withId: false` for tables keyed otherwise, plus `keyOnly: true` when the table has only key
+ * columns or is always read by its composite primary key (see `keyOnlyTableOptions`).
  */
 export function createTable(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   db: Kysely<any>,
   capabilities: DialectCapabilities,
   name: string,
-  options: { withId?: boolean } = {},
+  options: { withId?: boolean; keyOnly?: boolean } = {},
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
 ): CreateTableBuilder<any, any> {
   let table = db.schema.createTable(name);
   if (capabilities.tableOptions) table = table.modifyEnd(capabilities.tableOptions);
+  if (options.keyOnly && capabilities.keyOnlyTableOptions)
+    table = table.modifyEnd(capabilities.keyOnlyTableOptions);
   if (options.withId === false) return table;
   return table.addColumn('id', capabilities.types.autoId, (column) =>
     capabilities.types.autoIdModifier ? column.primaryKey().autoIncrement() : column.primaryKey(),
