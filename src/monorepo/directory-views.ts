@@ -53,10 +53,9 @@ export class DirectoryViews {
       const state = await this.computeState(located, mode, head, objects);
       const tip = await this.deps.views.tip(located.path);
       if (tip && tip.treeId === state.tree) return toView(tip);
-      const commit = objects.put(
-        'commit',
-        buildViewCommit({ ...state, parent: tip?.commitId as ObjectId | undefined }),
-      );
+      const commit =
+        (tip && (await this.mergedPushWithTree(located.path, tip.commitId as ObjectId, state.tree))) ??
+        objects.put('commit', buildViewCommit({ ...state, parent: tip?.commitId as ObjectId | undefined }));
       // The directory repository holds every object its views show, so that a push to a view
       // (stored there until it becomes a merge request) can use any of them as a thin-pack base.
       const introduced = await objectsIntroduced(
@@ -83,6 +82,18 @@ export class DirectoryViews {
       if (attempt >= APPEND_ATTEMPTS)
         throw unavailable('view_busy', 'directory view is being updated, try again');
     }
+  }
+
+  /** A merged push based on `tip` whose tree is the view's next tree (see `MonorepoDeps`). */
+  private async mergedPushWithTree(
+    path: string,
+    tip: ObjectId,
+    tree: ObjectId,
+  ): Promise<ObjectId | undefined> {
+    for (const pushed of await this.deps.mergedPushes(path, tip)) {
+      if ((await this.deps.objects.source.readCommit(pushed))?.tree === tree) return pushed;
+    }
+    return undefined;
   }
 
   /** A commit of a view's chain (for mapping a push back), or undefined. */

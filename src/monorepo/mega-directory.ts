@@ -2,7 +2,7 @@ import { parseCommit } from '../git/commit.js';
 import type { ObjectId } from '../git/object-id.js';
 import { FileMode, entryKind, serializeTree } from '../git/tree.js';
 import { ObjectReader } from '../repo/browse/object-reader.js';
-import { isMegaError, unavailable } from '../platform/errors.js';
+import { isMegaError, notFound, unavailable } from '../platform/errors.js';
 import type { Repository } from '../storage/repository-store.js';
 import type { DirectoryTreeRecord } from '../storage/monorepo/directory-store.js';
 import { writeBLink } from './b-link.js';
@@ -10,7 +10,8 @@ import { splitPath } from './directory-path.js';
 import { DEFAULT_BRANCH, type MonorepoDeps } from './ports.js';
 import { PendingObjects } from './pending-objects.js';
 import { buildViewCommit, megaIdent } from './synthetic-commit.js';
-import { replaceAtPath } from './tree-edit.js';
+import { readBLink } from './locate-path.js';
+import { entryAtPath, replaceAtPath } from './tree-edit.js';
 
 /** The directory repository's path: the root of every URL. */
 export const DIRECTORY_PATH = '/';
@@ -109,24 +110,63 @@ export class MegaDirectory {
    * afterwards). Retries when another change moved the directory meanwhile.
    */
   async addLink(repoPath: string, actor: string, time: number): Promise<ObjectId> {
+    return this.commitTree(actor, time, `Add ${repoPath}\n`, async (reader, objects, tree) => {
+      const blob = objects.put('blob', writeBLink({ path: repoPath }));
+      return replaceAtPath(reader, objects, tree, splitPath(repoPath), { mode: FileMode.blob, id: blob });
+    });
+  }
+
+  /**
+   * Removes a b-link in a new directory commit: the repository stays stored (and keeps its
+   * history) but is no longer reachable through the directory.
+   */
+  async removeLink(repoPath: string, actor: string, time: number): Promise<ObjectId> {
+    return this.commitTree(actor, time, `Remove ${repoPath}\n`, async (reader, objects, tree) => {
+      const entry = await entryAtPath(reader, tree, splitPath(repoPath));
+      if (!entry || (await readBLink(reader, entry.id).catch(() => undefined)) === undefined) {
+        throw notFound('blink_not_found', `no b-link at ${repoPath}`);
+      }
+      return replaceAtPath(reader, objects, tree, splitPath(repoPath), undefined);
+    });
+  }
+
+  /**
+   * Makes an earlier directory version current again, as a new commit on top of the history
+   * (seed §1: rolling the directory back never rolls a repository back; links it lacks vanish).
+   */
+  async rollback(target: ObjectId, actor: string, time: number): Promise<ObjectId> {
+    if (!(await this.deps.directoryStore.hasCommit(target))) {
+      throw notFound('directory_commit_not_found', `${target} is not a commit of the Mega directory`);
+    }
+    return this.commitTree(
+      actor,
+      time,
+      `Roll back the directory to ${target}\n`,
+      async (reader) => (await reader.commit(target)).tree,
+    );
+  }
+
+  /** Commits the tree `change` computes from the head tree; retries when the head moved. */
+  private async commitTree(
+    actor: string,
+    time: number,
+    message: string,
+    change: (reader: ObjectReader, objects: PendingObjects, tree: ObjectId) => Promise<ObjectId | undefined>,
+  ): Promise<ObjectId> {
     for (let attempt = 1; ; attempt++) {
       const head = await this.head();
       const objects = new PendingObjects(this.deps.objects.source);
       const reader = new ObjectReader(objects);
-      const blob = objects.put('blob', writeBLink({ path: repoPath }));
-      const tree = await replaceAtPath(reader, objects, head.tree, splitPath(repoPath), {
-        mode: FileMode.blob,
-        id: blob,
-      });
-      const ident = `${sanitizeName(actor)} <${sanitizeName(actor)}@mega.local> ${Math.floor(time)} +0000`;
+      const tree = (await change(reader, objects, head.tree)) ?? objects.put('tree', Buffer.alloc(0));
+      const name = sanitizeName(actor);
       const commit = objects.put(
         'commit',
         buildViewCommit({
-          tree: tree as ObjectId,
+          tree,
           parent: head.commit,
-          author: ident,
+          author: `${name} <${name}@mega.local> ${Math.floor(time)} +0000`,
           committer: megaIdent(time),
-          message: `Add ${repoPath}\n`,
+          message,
         }),
       );
       await this.deps.objects.write(head.repository.id, objects.take());

@@ -27,6 +27,12 @@ export interface MonorepoDeps {
   readonly objects: StoredObjects;
   readonly directoryStore: DirectoryStore;
   readonly views: ViewCommitStore;
+  /**
+   * Pushed commits of merged merge requests based on `baseViewCommit` of a view path: when one
+   * of them has exactly the view's next tree, it becomes the next step of the chain, so the
+   * pusher's clone fast-forwards after the merge.
+   */
+  mergedPushes(viewPath: string, baseViewCommit: ObjectId): Promise<readonly ObjectId[]>;
   /** `MEGA_CLONE_LIMIT`: largest expanded size of a directory clone, bytes. */
   readonly cloneLimit: number;
 }

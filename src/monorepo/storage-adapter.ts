@@ -1,6 +1,7 @@
 import type { ObjectId } from '../git/object-id.js';
 import type { CommitSummary, GitObjectType, ObjectSource } from '../repo/served-repository.js';
 import { DirectoryStore } from '../storage/monorepo/directory-store.js';
+import { MergeRequestStore } from '../storage/monorepo/merge-request-store.js';
 import { ObjectHolders } from '../storage/monorepo/object-holders.js';
 import { ViewCommitStore } from '../storage/monorepo/view-commit-store.js';
 import type { StorageScope } from '../storage/storage.js';
@@ -38,6 +39,7 @@ export class AnyRepositoryObjects implements ObjectSource {
 /** The monorepo's dependencies over opened storage. */
 export function monorepoDeps(storage: StorageScope, options: { readonly cloneLimit: number }): MonorepoDeps {
   const holders = new ObjectHolders(storage.db, storage.capabilities);
+  const mergeRequests = new MergeRequestStore(storage.db, storage.capabilities);
   return {
     repositories: storage.repositories,
     refs: storage.refs,
@@ -55,6 +57,7 @@ export function monorepoDeps(storage: StorageScope, options: { readonly cloneLim
     },
     directoryStore: new DirectoryStore(storage.db, storage.capabilities),
     views: new ViewCommitStore(storage.db, storage.capabilities),
+    mergedPushes: async (viewPath, base) => (await mergeRequests.mergedPushes(viewPath, base)) as ObjectId[],
     cloneLimit: options.cloneLimit,
   };
 }

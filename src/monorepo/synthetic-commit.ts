@@ -13,6 +13,9 @@ import type { ObjectId } from '../git/object-id.js';
  * pulled earlier fast-forwards (`git pull` works) and fetches only what changed. Two servers
  * computing the same step produce byte-identical commits; the chain table's unique
  * (view path, parent) key makes a race with different results retry on the winner's tip.
+ * When a merge request pushed to the same path and based on the tip has been merged and the new
+ * tree is exactly its tree, the pushed commit itself becomes the next step (it descends from the
+ * tip), so the pusher's own clone fast-forwards too instead of diverging.
  */
 export const MEGA_IDENT_NAME = 'Mega';
 export const MEGA_IDENT_EMAIL = 'mega@mega.local';

@@ -41,6 +41,8 @@ export async function receivePack(input: ReceivePackInput): Promise<PushOutcome>
   const caps = request.capabilities;
   const sideband = caps.has('side-band-64k') ? 'side-band-64k' : 'none';
   const writer = new GitResponseWriter(input.out, sideband, caps.has('quiet'));
+  // With side-band-64k everything receive-pack says is multiplexed (pack-protocol.txt).
+  if (sideband !== 'none') input.out.markSideband?.();
   const reportOut = sideband === 'none' ? writer : { write: (chunk: Buffer) => writer.write(chunk) };
   let pushed: ReadonlySet<ObjectId> = new Set();
   let unpackError: string | undefined;
@@ -75,7 +77,7 @@ export async function receivePack(input: ReceivePackInput): Promise<PushOutcome>
     const applied = await repository.updateRefs(accepted, { atomic });
     for (const [name, reason] of applied) status.set(name, reason);
   }
-  for (const message of messages) await writer.progress(`${message}\n`);
+  for (const message of messages) await writer.message(`${message}\n`);
   await reportOut.write(encodeReportStatus(unpackError, request.commands, status));
   if (sideband !== 'none') {
     await writer.flushData();

@@ -48,6 +48,7 @@ export class GitResponseWriter implements ByteSink {
       await this.out.write(chunk);
       return;
     }
+    this.out.markSideband?.();
     this.pending.push(chunk);
     this.pendingLength += chunk.length;
     if (this.pendingLength >= this.maxData) await this.drainFullPackets();
@@ -56,8 +57,19 @@ export class GitResponseWriter implements ByteSink {
   /** A progress line on band 2 (printed as `remote: …`); dropped without side-band or when quiet. */
   async progress(message: string): Promise<void> {
     if (this.sideband === 'none' || this.quiet) return;
+    this.out.markSideband?.();
     await this.flushData();
     await this.out.write(encodeSideband(BAND_PROGRESS, Buffer.from(message), this.maxData));
+  }
+
+  /**
+   * A message for the user on band 2, sent even when the client asked for `quiet` (git's
+   * receive-pack does the same for hook output: `quiet` only silences progress meters).
+   */
+  async message(text: string): Promise<void> {
+    if (this.sideband === 'none') return;
+    await this.flushData();
+    await this.out.write(encodeSideband(BAND_PROGRESS, Buffer.from(text), this.maxData));
   }
 
   /** A fatal error on band 3 (git prints it and aborts). */

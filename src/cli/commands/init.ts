@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { parseObjectId } from '../../git/object-id.js';
 import { loadConfig, type MegaConfig } from '../../platform/config.js';
 import { MegaDirectory } from '../../monorepo/mega-directory.js';
 import { MonorepoResolver } from '../../monorepo/monorepo-resolver.js';
@@ -19,6 +20,7 @@ interface InitOptions {
  * import/) in the configured database. Idempotent: an existing directory is left as it is.
  */
 export function registerInitCommand(program: Command): void {
+  registerDirectoryCommand(program);
   program
     .command('init')
     .description('create the Mega directory (idempotent)')
@@ -38,6 +40,42 @@ export function registerInitCommand(program: Command): void {
         await storage.close();
       }
     });
+}
+
+/**
+ * `mega directory unlink <path>` / `mega directory rollback <commit>`: directory changes only an
+ * operator makes (a root push may change README files only). Both add a new directory commit.
+ */
+export function registerDirectoryCommand(program: Command): void {
+  const directory = program.command('directory').description('operate on the Mega directory');
+  const run = async (
+    options: InitOptions & { as?: string },
+    work: (dir: MegaDirectory, actor: string) => Promise<string>,
+  ) => {
+    const config = loadConfig({ configFile: options.config, overrides: { dataDir: options.data } });
+    const storage = await openStorage(config);
+    try {
+      const commit = await work(new MegaDirectory(monorepoDeps(storage, config)), options.as ?? 'admin');
+      process.stdout.write(`mega: directory is now at ${commit}\n`);
+    } finally {
+      await storage.close();
+    }
+  };
+  const common = (command: Command) =>
+    command
+      .option('--data <dir>', 'data directory (default ./data)')
+      .option('--config <file>', 'JSON config file')
+      .option('--as <user>', 'who acts (the commit author)', process.env.USER ?? 'admin');
+  common(
+    directory.command('unlink <path>').description("remove a repository's b-link (the repository is kept)"),
+  ).action((path: string, options: InitOptions & { as?: string }) =>
+    run(options, (dir, actor) => dir.removeLink(path, actor, Date.now() / 1000)),
+  );
+  common(
+    directory.command('rollback <commit>').description('make an earlier directory version current again'),
+  ).action((commit: string, options: InitOptions & { as?: string }) =>
+    run(options, (dir, actor) => dir.rollback(parseObjectId(commit), actor, Date.now() / 1000)),
+  );
 }
 
 /** `mega serve` start-up hook: an empty data directory gets its Mega directory by itself. */

@@ -185,6 +185,19 @@ export class MergeRequestStore {
     return row ? Number(row.mr_id) : undefined;
   }
 
+  /** Pushed commits of merged merge requests that were based on `baseViewCommit` of `viewPath`. */
+  async mergedPushes(viewPath: string, baseViewCommit: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('merge_request')
+      .select('commit_id')
+      .where('repo_path', '=', viewPath)
+      .where('target_commit', '=', baseViewCommit)
+      .where('status', '=', 'merged')
+      .orderBy('mr_id', 'desc')
+      .execute();
+    return rows.map((row) => row.commit_id);
+  }
+
   async get(number: number): Promise<MergeRequestRecord | undefined> {
     const row = await this.db
       .selectFrom('merge_request')

@@ -1,0 +1,97 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { git, gitText } from '../support/git-cli.js';
+import { runMega, startMegaServer, type MegaServer } from '../support/mega-process.js';
+import { makeTempDir } from '../support/temp-dir.js';
+
+/** A `mega serve` process on a fresh data directory, with two users' tokens. */
+export interface DirectoryServer {
+  readonly server: MegaServer;
+  readonly dataDir: string;
+  readonly work: string;
+  /** `http://alice:TOKEN@host` for pushes. */
+  readonly alice: string;
+  readonly bob: string;
+  readonly tokens: { readonly alice: string; readonly bob: string };
+  stop(): Promise<void>;
+}
+
+async function token(dataDir: string, user: string, env: Readonly<Record<string, string>>): Promise<string> {
+  const result = await runMega(['token', 'create', user, '--admin', '--data', dataDir], { env });
+  if (result.code !== 0) throw new Error(`token create failed: ${result.stderr}`);
+  return result.stdout.trim().split('\n').pop() ?? '';
+}
+
+export async function startDirectoryServer(
+  options: { env?: Readonly<Record<string, string>>; dataDir?: string } = {},
+): Promise<DirectoryServer> {
+  const temp = await makeTempDir('mega-monorepo-');
+  const dataDir = options.dataDir ?? join(temp.path, 'data');
+  const work = join(temp.path, 'work');
+  await mkdir(work, { recursive: true });
+  const env = { ...options.env };
+  const tokens = { alice: await token(dataDir, 'alice', env), bob: await token(dataDir, 'bob', env) };
+  const server = await startMegaServer({ dataDir, args: ['--no-worker'], env });
+  const withUser = (user: string, secret: string) =>
+    server.url.replace('http://', `http://${user}:${secret}@`);
+  return {
+    server,
+    dataDir,
+    work,
+    alice: withUser('alice', tokens.alice),
+    bob: withUser('bob', tokens.bob),
+    tokens,
+    async stop() {
+      await server.stop();
+      await temp.remove();
+    },
+  };
+}
+
+/** Creates a local repository with the given files in one commit per entry of `commits`. */
+export async function makeRepo(
+  dir: string,
+  commits: ReadonlyArray<Readonly<Record<string, string>>>,
+): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await git(['init', '-q', '-b', 'main', dir]);
+  let n = 0;
+  for (const files of commits) {
+    for (const [path, text] of Object.entries(files)) {
+      await mkdir(join(dir, path, '..'), { recursive: true });
+      await writeFile(join(dir, path), text);
+    }
+    await git(['add', '-A'], { cwd: dir });
+    await git(['commit', '-q', '-m', `commit ${++n}`], { cwd: dir });
+  }
+  return gitText(['rev-parse', 'HEAD'], { cwd: dir });
+}
+
+/** `git clone` that returns the result instead of throwing. */
+export function clone(url: string, dir: string) {
+  return git(['clone', '-q', url, dir], { check: false });
+}
+
+/** Runs `git fsck --strict` and throws with its output unless clean. */
+export async function fsckStrict(dir: string): Promise<void> {
+  await git(['fsck', '--strict', '--no-dangling'], { cwd: dir });
+}
+
+/** Files of a work tree (sorted, without .git). */
+export async function filesOf(dir: string): Promise<string[]> {
+  return (await gitText(['ls-files'], { cwd: dir })).split('\n').filter(Boolean).sort();
+}
+
+/** A JSON request against the REST API. */
+export async function api(
+  base: string,
+  method: 'GET' | 'POST',
+  path: string,
+  token?: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
