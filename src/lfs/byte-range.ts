@@ -12,7 +12,7 @@ export type RangeDecision =
   | { readonly kind: 'partial'; readonly span: ByteSpan }
   | { readonly kind: 'unsatisfiable' };
 
-const SINGLE_RANGE = /^bytes=\s*(\d*)\s*-\s*(\d*)\s*$/i;
+const SINGLE_RANGE = /^bytes=(\d*)-(\d*)$/i;
 /** Longer numbers than this cannot be exact integers; treat them as hostile, not as ranges. */
 const MAX_DIGITS = 15;
 

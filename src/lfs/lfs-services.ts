@@ -6,6 +6,9 @@ import { LfsLockService } from './lfs-lock-service.js';
 import { LfsObjectService } from './lfs-object-service.js';
 import { loadTransferSigningKey } from './signing-key.js';
 
+/** An upload temp file untouched this long belongs to no running transfer. */
+const STALE_TEMP_AGE_MS = 24 * 60 * 60 * 1000;
+
 export interface LfsServices {
   readonly objects: LfsObjectService;
   readonly locks: LfsLockService;
@@ -25,6 +28,7 @@ export interface LfsServicesOptions {
 export async function createLfsServices(options: LfsServicesOptions): Promise<LfsServices> {
   const store = new LfsStore(options.database);
   const blobs = new LfsBlobStore(options.dataDir);
+  await blobs.removeStaleTemps(STALE_TEMP_AGE_MS);
   const signingKey = await loadTransferSigningKey({
     secretKey: options.secretKey,
     keyFile: join(blobs.root, 'transfer-signing.key'),

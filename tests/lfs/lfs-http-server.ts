@@ -4,6 +4,7 @@ import { notFound } from '../../src/platform/errors.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { createMetricsRegistry } from '../../src/platform/metrics.js';
 import type { RepositoryResolver, ServedRepository } from '../../src/repo/served-repository.js';
+import { createStorage } from '../../src/storage/storage.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/storage/testing/scratch-database.js';
 import type { Principal } from '../../src/web/principal.js';
 import { buildServer } from '../../src/web/server.js';
@@ -61,6 +62,7 @@ export async function startLfsTestServer(
     logger: createLogger({ level: 'silent' }),
     metrics: createMetricsRegistry(),
     database: scratch.database,
+    storage: createStorage(scratch.database, config),
     authenticate: async (token) => TOKENS[token] ?? null,
     repositories: testResolver,
   });

@@ -1,0 +1,216 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { runMega, startMegaServer, type MegaServer } from '../../tests/support/mega-process.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { openStorage } from '../../src/storage/storage.js';
+import type { BenchScenario } from '../main.js';
+import { timeMs, type BenchResult } from '../report.js';
+
+const MiB = 1024 * 1024;
+const REPO = '/bench/lfs';
+const RSS_SAMPLE_MS = 25;
+
+/**
+ * `npm run bench -- lfs [--size-mb 500]`: one object through a real `mega serve` — batch, PUT,
+ * GET — against a plain streamed copy of the same file on the same disk (read, write, fsync),
+ * plus the server's peak RSS while transferring. Ratios are server time / copy time.
+ */
+export const scenario: BenchScenario = {
+  description: 'LFS upload/download throughput of a big object vs a plain file copy, server peak RSS',
+  async run(args) {
+    const sizeMb = numberArg(args, '--size-mb', 500);
+    const dir = await mkdtemp(join(tmpdir(), 'mega-bench-lfs-'));
+    let server: MegaServer | undefined;
+    try {
+      const source = join(dir, 'object.bin');
+      const oid = await generate(source, sizeMb * MiB);
+      const dataDir = join(dir, 'data');
+      await createRepository(dataDir);
+      const token =
+        (await runMega(['token', 'create', 'bench', '--data', dataDir])).stdout.trim().split('\n').pop() ??
+        '';
+      server = await startMegaServer({ dataDir });
+      const idleRss = server.rssMb();
+
+      const copy = await timeMs(() => streamCopy(source, join(dir, 'copy.bin')));
+      await rm(join(dir, 'copy.bin'));
+      const running = server;
+      const upload = await sampled(running, () =>
+        uploadObject(running.url, token, source, oid, sizeMb * MiB),
+      );
+      const download = await sampled(running, () =>
+        downloadObject(running.url, token, oid, sizeMb * MiB, join(dir, 'download.bin')),
+      );
+      if ((await sha256File(join(dir, 'download.bin'))) !== oid)
+        throw new Error('downloaded content differs');
+
+      const mbps = (ms: number) => (sizeMb * 1000) / ms;
+      const row = (name: string, ms: number, peak?: number): BenchResult => ({
+        scenario: `lfs ${name} ${sizeMb} MiB`,
+        ms: Math.round(ms),
+        'MiB/s': mbps(ms),
+        ratio: ms / copy.ms,
+        ...(peak === undefined ? {} : { 'peak RSS MiB': Math.round(peak) }),
+      });
+      return [
+        row('plain copy (baseline)', copy.ms),
+        row('upload (batch+PUT)', upload.ms, upload.peakRss),
+        row('download (batch+GET)', download.ms, download.peakRss),
+        { scenario: 'lfs server RSS idle MiB', 'peak RSS MiB': Math.round(idleRss) },
+      ];
+    } finally {
+      await server?.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+function numberArg(args: readonly string[], name: string, fallback: number): number {
+  const index = args.indexOf(name);
+  const value = index >= 0 ? Number(args[index + 1]) : fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} needs a positive number`);
+  return value;
+}
+
+/** Writes `bytes` of random data and returns its sha256. */
+async function generate(path: string, bytes: number): Promise<string> {
+  const hash = createHash('sha256');
+  const out = createWriteStream(path);
+  for (let written = 0; written < bytes; written += MiB) {
+    const chunk = randomBytes(Math.min(MiB, bytes - written));
+    hash.update(chunk);
+    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  }
+  await new Promise<void>((resolve, reject) =>
+    out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+  );
+  return hash.digest('hex');
+}
+
+async function createRepository(dataDir: string): Promise<void> {
+  const config = loadConfig({ env: {}, overrides: { dataDir } });
+  const storage = await openStorage(config);
+  try {
+    await storage.repositories.create({ path: REPO, kind: 'hosted' });
+  } finally {
+    await storage.close();
+  }
+}
+
+/** The baseline: what storing the bytes costs without HTTP or hashing (read, write, fsync). */
+async function streamCopy(from: string, to: string): Promise<void> {
+  const handle = await open(to, 'w');
+  try {
+    await pipeline(
+      createReadStream(from, { highWaterMark: MiB }),
+      handle.createWriteStream({ autoClose: false }),
+    );
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function sampled<T>(
+  server: MegaServer,
+  step: () => Promise<T>,
+): Promise<{ ms: number; peakRss: number }> {
+  let peakRss = server.rssMb();
+  const timer = setInterval(() => {
+    peakRss = Math.max(peakRss, server.rssMb());
+  }, RSS_SAMPLE_MS);
+  try {
+    const { ms } = await timeMs(step);
+    return { ms, peakRss: Math.max(peakRss, server.rssMb()) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+interface Action {
+  href: string;
+  header: Record<string, string>;
+}
+
+async function batch(
+  baseUrl: string,
+  token: string,
+  operation: string,
+  oid: string,
+  size: number,
+): Promise<Action> {
+  const response = await fetch(`${baseUrl}${REPO}.git/info/lfs/objects/batch`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/vnd.git-lfs+json',
+      Authorization: `Basic ${Buffer.from(`bench:${token}`).toString('base64')}`,
+    },
+    body: JSON.stringify({ operation, objects: [{ oid, size }] }),
+  });
+  const body = (await response.json()) as { objects: Array<{ actions?: Record<string, Action> }> };
+  const action = body.objects[0]?.actions?.[operation];
+  if (!action) throw new Error(`batch ${operation} returned no action: ${JSON.stringify(body)}`);
+  return action;
+}
+
+async function uploadObject(
+  baseUrl: string,
+  token: string,
+  path: string,
+  oid: string,
+  size: number,
+): Promise<void> {
+  const action = await batch(baseUrl, token, 'upload', oid, size);
+  await new Promise<void>((resolve, reject) => {
+    const put = request(
+      action.href,
+      {
+        method: 'PUT',
+        headers: { ...action.header, 'Content-Type': 'application/octet-stream', 'Content-Length': size },
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () =>
+          response.statusCode === 200
+            ? resolve()
+            : reject(new Error(`upload answered ${response.statusCode}`)),
+        );
+      },
+    );
+    put.on('error', reject);
+    createReadStream(path, { highWaterMark: MiB }).on('error', reject).pipe(put);
+  });
+}
+
+async function downloadObject(
+  baseUrl: string,
+  token: string,
+  oid: string,
+  size: number,
+  to: string,
+): Promise<void> {
+  const action = await batch(baseUrl, token, 'download', oid, size);
+  await new Promise<void>((resolve, reject) => {
+    const get = request(action.href, { headers: action.header }, (response) => {
+      if (response.statusCode !== 200) {
+        reject(new Error(`download answered ${response.statusCode}`));
+        response.resume();
+        return;
+      }
+      pipeline(response, createWriteStream(to)).then(resolve, reject);
+    });
+    get.on('error', reject);
+    get.end();
+  });
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
