@@ -7,10 +7,10 @@ import type { ObjectFormat } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
-import { insertIgnore } from './insert-ignore.js';
+import { BulkInserter } from './bulk-insert.js';
 import type { ObjectFiles } from './object-files.js';
 import type { CommitTable, RawObjectsTable } from './schema.js';
-import { batchRows, nowTimestamp } from './sql-batches.js';
+import { nowTimestamp } from './sql-batches.js';
 
 const deflate = promisify(zlib.deflate);
 
@@ -20,8 +20,33 @@ export const MAX_STORED_DELTA_DEPTH = 50;
 const ROWS_PER_FLUSH = 2000;
 /** Bytes of blobs buffered before a flush (bounds memory during a big ingest). */
 const BYTES_PER_FLUSH = 8 * 1024 * 1024;
-const RAW_OBJECT_COLUMNS = 10;
-const COMMIT_COLUMNS = 13;
+const RAW_OBJECT_COLUMNS = [
+  'git_id',
+  'object_type',
+  'storage_type',
+  'size',
+  'delta_base',
+  'delta_depth',
+  'payload_size',
+  'data',
+  'path',
+  'url',
+] as const;
+const COMMIT_COLUMNS = [
+  'git_id',
+  'tree',
+  'pid',
+  'repo_path',
+  'author',
+  'committer',
+  'content',
+  'author_time',
+  'commit_time',
+  'mr_id',
+  'status',
+  'created_at',
+  'updated_at',
+] as const;
 
 /** An object to store: its inflated content and, when it came from a pack, the pack-ready bytes. */
 export interface IncomingObject {
@@ -73,6 +98,9 @@ export class ObjectWriter {
   private deltas = 0;
   private files = 0;
   private readonly now = nowTimestamp();
+  private readonly rawInserter: BulkInserter<'raw_objects'>;
+  private readonly commitInserter: BulkInserter<'commit'>;
+  private readonly memberInserter: BulkInserter<'repository_objects'>;
   /** The flush whose statements are on the wire while decoding continues (at most one). */
   private inFlight: Promise<void> = Promise.resolve();
   private failure: unknown;
@@ -82,7 +110,21 @@ export class ObjectWriter {
     private readonly capabilities: DialectCapabilities,
     private readonly objectFiles: ObjectFiles,
     private readonly options: WriterOptions,
-  ) {}
+  ) {
+    this.rawInserter = new BulkInserter(
+      capabilities,
+      'raw_objects',
+      RAW_OBJECT_COLUMNS,
+      (row) => row.data?.length ?? 0,
+    );
+    this.commitInserter = new BulkInserter(
+      capabilities,
+      'commit',
+      COMMIT_COLUMNS,
+      (row) => row.content?.length ?? 0,
+    );
+    this.memberInserter = new BulkInserter(capabilities, 'repository_objects', ['repo_id', 'git_id']);
+  }
 
   /** Records how an object outside this write (a thin-pack base) is stored. */
   noteExistingBase(id: string, depth: number, inFile: boolean): void {
@@ -208,7 +250,6 @@ export class ObjectWriter {
   }
 
   private async flush(): Promise<void> {
-    const caps = this.capabilities;
     // Sorted by id so concurrent writers of overlapping objects lock rows in the same order.
     const byId = <T extends { git_id: string }>(a: T, b: T) =>
       a.git_id < b.git_id ? -1 : a.git_id > b.git_id ? 1 : 0;
@@ -219,19 +260,13 @@ export class ObjectWriter {
     this.commitRows = [];
     this.memberIds = [];
     this.bufferedBytes = 0;
-    for (const batch of batchRows(raw, caps, RAW_OBJECT_COLUMNS, (row) => row.data?.length ?? 0)) {
-      await insertIgnore(this.db.insertInto('raw_objects').values(batch), caps).execute();
-    }
-    for (const batch of batchRows(commits, caps, COMMIT_COLUMNS, (row) => row.content?.length ?? 0)) {
-      await insertIgnore(this.db.insertInto('commit').values(batch), caps).execute();
-    }
+    await this.rawInserter.insertIgnore(this.db, raw as RawObjectsTable[]);
+    await this.commitInserter.insertIgnore(this.db, commits as CommitTable[]);
     const repoId = this.options.repoId;
-    for (const batch of batchRows(members, caps, 2)) {
-      await insertIgnore(
-        this.db.insertInto('repository_objects').values(batch.map((git_id) => ({ repo_id: repoId, git_id }))),
-        caps,
-      ).execute();
-    }
+    await this.memberInserter.insertIgnore(
+      this.db,
+      members.map((git_id) => ({ repo_id: repoId, git_id })),
+    );
   }
 }
 
