@@ -9,6 +9,8 @@ export interface BarDatum {
 
 const WIDTH = 600;
 const HEIGHT = 180;
+/** A lone bar stays a bar, not a block. */
+const MAX_BAR_WIDTH = 48;
 const PADDING = { top: 10, right: 10, bottom: 28, left: 44 };
 
 export function BarChart(props: {
@@ -23,7 +25,7 @@ export function BarChart(props: {
   const plotWidth = WIDTH - PADDING.left - PADDING.right;
   const plotHeight = HEIGHT - PADDING.top - PADDING.bottom;
   const step = data.length > 0 ? plotWidth / data.length : plotWidth;
-  const barWidth = Math.max(2, step * 0.7);
+  const barWidth = Math.min(MAX_BAR_WIDTH, Math.max(2, step * 0.7));
   const y = (value: number) => PADDING.top + plotHeight - (value / max) * plotHeight;
   const labelEvery = Math.max(1, Math.ceil(data.length / 8));
   return (

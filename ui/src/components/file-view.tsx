@@ -3,7 +3,7 @@ import { languageFor } from '../highlight/languages';
 import { MAX_HIGHLIGHT_BYTES, splitTokenLines, tokenize, type Token } from '../highlight/tokenize';
 
 /** Past this many lines the viewer renders one plain block (a 1 MB file stays fast). */
-const MAX_LINE_ROWS = 20_000;
+const MAX_LINE_ROWS = 5_000;
 
 /** Source with line numbers (each an anchor `#L<n>`) and syntax highlighting. */
 export function FileView({ path, content }: { path: string; content: string }) {

@@ -1,6 +1,7 @@
 import { apiUrl, useApi } from '../api';
 import { Breadcrumbs, type Crumb } from '../components/breadcrumbs';
 import { CloneBox } from '../components/clone-box';
+import { Icon, type IconName } from '../components/icon';
 import { Load } from '../components/status';
 import { paths } from '../paths';
 import { Link } from '../router';
@@ -18,7 +19,11 @@ export function directoryCrumbs(path: string): Crumb[] {
   ];
 }
 
-const KIND_ICON: Record<DirectoryEntry['kind'], string> = { directory: '📁', repository: '📦', file: '📄' };
+const KIND_ICON: Record<DirectoryEntry['kind'], IconName> = {
+  directory: 'folder',
+  repository: 'repository',
+  file: 'file',
+};
 
 /** The Mega directory at a path: its entries, or the repository the path lands in. */
 export function DirectoryPage({ path }: { path: string }) {
@@ -56,7 +61,7 @@ function EntryTable({ entries }: { entries: readonly DirectoryEntry[] }) {
         {entries.map((entry) => (
           <tr key={entry.path}>
             <td>
-              <span aria-hidden="true">{KIND_ICON[entry.kind]} </span>
+              <Icon name={KIND_ICON[entry.kind]} />{' '}
               <Link
                 to={
                   entry.kind === 'file'

@@ -1,17 +1,18 @@
 import { apiUrl, useApi } from '../api';
 import { Breadcrumbs } from '../components/breadcrumbs';
 import { FileView } from '../components/file-view';
+import { Icon, type IconName } from '../components/icon';
 import { Load } from '../components/status';
 import { paths } from '../paths';
 import { Link, navigate } from '../router';
 import type { BlobView, RefList, TreeEntry, TreeListing } from '../types';
 import { directoryCrumbs } from './directory-page';
 
-const ENTRY_ICON: Record<TreeEntry['kind'], string> = {
-  tree: '📁',
-  blob: '📄',
-  symlink: '🔗',
-  gitlink: '📦',
+const ENTRY_ICON: Record<TreeEntry['kind'], IconName> = {
+  tree: 'folder',
+  blob: 'file',
+  symlink: 'symlink',
+  gitlink: 'submodule',
 };
 
 /** Breadcrumbs of a path inside a repository, rooted in the Mega directory. */
@@ -110,7 +111,7 @@ export function RepoTree({ repo, revision, path }: { repo: string; revision: str
                 {data.entries.map((entry) => (
                   <tr key={entry.path}>
                     <td>
-                      <span aria-hidden="true">{ENTRY_ICON[entry.kind]} </span>
+                      <Icon name={ENTRY_ICON[entry.kind]} />{' '}
                       {entry.kind === 'gitlink' ? (
                         <span>{entry.name}</span>
                       ) : (

@@ -143,6 +143,9 @@ function TenantDashboard({ tenant }: { tenant: number }) {
     );
   };
   const recentRuns = recent.state === 'ready' ? recent.data.logs : [];
+  const names = new Map(
+    repositories.state === 'ready' ? repositories.data.repositories.map((repo) => [repo.id, repo.name]) : [],
+  );
   return (
     <>
       <div className="toolbar">
@@ -207,7 +210,7 @@ function TenantDashboard({ tenant }: { tenant: number }) {
             />
           </label>
         </div>
-        <Load value={logs} render={(data) => <LogTable logs={data.logs} />} />
+        <Load value={logs} render={(data) => <LogTable logs={data.logs} names={names} />} />
       </section>
     </>
   );
@@ -305,7 +308,7 @@ function RepositoryTable(props: {
   );
 }
 
-function LogTable({ logs }: { logs: readonly SyncLog[] }) {
+function LogTable({ logs, names }: { logs: readonly SyncLog[]; names: ReadonlyMap<number, string> }) {
   if (logs.length === 0) return <p className="muted">No runs match.</p>;
   return (
     <div className="table-scroll">
@@ -328,7 +331,7 @@ function LogTable({ logs }: { logs: readonly SyncLog[] }) {
               <td>
                 #{log.id} <span className="muted">{log.task_type}</span>
               </td>
-              <td>{log.repository_id}</td>
+              <td>{names.get(log.repository_id) ?? `#${log.repository_id}`}</td>
               <td>
                 <span className={`badge sync-${log.status}`}>{log.status}</span>
               </td>
