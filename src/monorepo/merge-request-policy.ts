@@ -55,7 +55,7 @@ export class MergeRequestPushPolicy implements PushPolicy {
     if (base.commit === update.newId)
       return { action: 'handled', messages: ['nothing to propose: no new commits'] };
     try {
-      const changes = await this.proposeCommits(update.newId, base.tree, base.links, context);
+      const changes = await this.proposeCommits(update.newId, base.tree, base.links);
       if (changes.length === 0)
         return { action: 'handled', messages: ['nothing to propose: the tree did not change'] };
       const reader = new ObjectReader(context.objects);
@@ -89,9 +89,9 @@ export class MergeRequestPushPolicy implements PushPolicy {
     pushedId: ObjectId,
     viewTree: ObjectId,
     links: Parameters<typeof mapPushOntoRepositories>[4],
-    context: PushContext,
   ): Promise<RepositoryChange[]> {
-    const objects = new PendingObjects(context.objects);
+    // The pushed objects sit in the directory repository, the repositories' own commits in theirs.
+    const objects = new PendingObjects(this.deps.objects.source);
     const reader = new ObjectReader(objects);
     const pushed = await reader.commit(pushedId);
     const mapped = await mapPushOntoRepositories(reader, objects, viewTree, pushed.tree, links);
