@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { MegaDatabase } from '../../src/storage/open-database.js';
 import { createStorage } from '../../src/storage/storage.js';
 import {
   createScratchDatabase,
@@ -19,8 +20,8 @@ import { timeMs, type BenchResult } from '../report.js';
  * Ingests one pack into each database (decode, resolve deltas, store pack-ready rows in one
  * transaction) and reads every object back, each timed against C git on the same pack in the same
  * run: ingest vs `git index-pack --threads=1` (our ingest is single-threaded too), read-back vs
- * `git cat-file --batch-all-objects --batch` over the indexed pack. Also reports the database size
- * next to the pack size. Without --pack, a repository is generated with git fast-import.
+ * `git cat-file --batch-all-objects --batch` over the indexed pack. Also reports how much the
+ * database (plus object files) grew, next to the pack size. Without --pack, a repository is generated with git fast-import.
  */
 const DEFAULT_COMMITS = 3000;
 const FILES = 400;
@@ -105,6 +106,12 @@ async function directorySize(dir: string): Promise<number> {
   return total;
 }
 
+/** Size of the database on disk, as the dialect measures it. */
+async function databaseBytes(database: MegaDatabase): Promise<number> {
+  const result = await database.capabilities.databaseSizeQuery.execute(database.db);
+  return Number(result.rows[0]?.bytes ?? 0);
+}
+
 async function measureDialect(
   dialect: DialectName,
   packPath: string,
@@ -119,6 +126,7 @@ async function measureDialect(
       largeObjectThreshold: 1024 * 1024,
     });
     const repo = await storage.repositories.create({ path: '/import/bench', kind: 'import' });
+    const sizeBefore = await databaseBytes(scratch.database);
     const ingest = await timeMs(() =>
       storage.ingestPack(repo.id, createReadStream(packPath, { highWaterMark: 1 << 20 })),
     );
@@ -135,8 +143,7 @@ async function measureDialect(
         bytes += object.data.length;
       return bytes;
     });
-    const size = await scratch.database.capabilities.databaseSizeQuery.execute(scratch.database.db);
-    const dbBytes = Number(size.rows[0]?.bytes ?? 0);
+    const dbBytes = (await databaseBytes(scratch.database)) - sizeBefore;
     const fileBytes = await directorySize(join(scratch.dataDir, 'objects')).catch(() => 0);
     const perSecond = (ms: number) => Math.round(ids.length / (ms / 1000));
     return [

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { invalid } from '../platform/errors.js';
 
 const HEX_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+const STORED_PATH = /^[0-9a-f]{2}\/(?:[0-9a-f]{38}|[0-9a-f]{62})$/;
 const TEMP_DIR = 'tmp';
 /** A temp file untouched this long belongs to a process that died. */
 export const STALE_TEMP_MS = 60 * 60 * 1000;
@@ -29,19 +30,12 @@ export class ObjectFiles {
     return `${id.slice(0, 2)}/${id.slice(2)}`;
   }
 
-  /** Absolute path of a stored relative path, refusing anything that leaves the root. */
+  /** Absolute path of a stored relative path; only the `xx/yyyy…` form `relativePath` makes. */
   absolutePath(stored: string): string {
-    const path = join(this.root, stored);
-    const inside = relative(this.root, path);
-    if (
-      inside.startsWith('..') ||
-      inside.split(sep).includes('..') ||
-      inside === '' ||
-      inside.startsWith(sep)
-    ) {
-      throw invalid('invalid_object_path', 'object file path leaves the object directory');
+    if (!STORED_PATH.test(stored)) {
+      throw invalid('invalid_object_path', 'object file path is not an object id path');
     }
-    return path;
+    return join(this.root, stored);
   }
 
   /**

@@ -1,0 +1,105 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { makeTempDir } from '../../tests/support/temp-dir.js';
+import { parseDatabaseUrl, redactDatabaseUrl } from './dialect/database-url.js';
+import { migrateToLatest } from './migrations/migrator.js';
+import { openDatabase } from './open-database.js';
+import { describeEachDialect } from './testing/dialects.js';
+
+describe('database URLs', () => {
+  it('parses the three schemes', () => {
+    expect(parseDatabaseUrl('sqlite:/var/x/mega.db')).toEqual({ kind: 'sqlite', path: '/var/x/mega.db' });
+    expect(parseDatabaseUrl('sqlite::memory:')).toEqual({ kind: 'sqlite', path: ':memory:' });
+    expect(parseDatabaseUrl('postgres://u:p@h:5432/mega')).toMatchObject({
+      kind: 'postgres',
+      database: 'mega',
+    });
+    expect(parseDatabaseUrl('postgresql://h/mega')).toMatchObject({ kind: 'postgres' });
+    expect(parseDatabaseUrl('mariadb://root@h:3306/mega')).toMatchObject({
+      kind: 'mysql',
+      url: 'mysql://root@h:3306/mega',
+    });
+  });
+
+  it('refuses unknown schemes and empty paths without echoing credentials', () => {
+    for (const url of ['sqlite:', 'redis://h', 'not a url', 'mssql://sa:secret@h/db']) {
+      let error: unknown;
+      try {
+        parseDatabaseUrl(url);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toMatchObject({ code: 'database_url_invalid' });
+      expect(JSON.stringify(error) + String(error)).not.toContain('secret');
+    }
+  });
+
+  it('redacts passwords for logs', () => {
+    expect(redactDatabaseUrl('postgres://u:hunter2@h/db')).toBe('postgres://u:***@h/db');
+    expect(redactDatabaseUrl('sqlite:/x.db')).toBe('sqlite:/x.db');
+  });
+});
+
+describe('SQLite file', () => {
+  it('creates the parent directory and runs in WAL mode', async () => {
+    const dir = await makeTempDir('mega-open-');
+    const path = join(dir.path, 'nested', 'deeper', 'mega.db');
+    const database = openDatabase(`sqlite:${path}`);
+    try {
+      await migrateToLatest(database);
+      expect(existsSync(path)).toBe(true);
+      const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(database.db);
+      expect(mode.rows[0]?.journal_mode).toBe('wal');
+    } finally {
+      await database.close();
+      await database.close();
+      await dir.remove();
+    }
+  });
+});
+
+describeEachDialect('capabilities', (getDb) => {
+  it('match what the database does: unique violations are recognised, sizes are measured', async () => {
+    const { db, capabilities } = getDb().database;
+    const now = new Date().toISOString();
+    const row = { username: 'same', email: null, is_admin: 0, created_at: now };
+    await db.insertInto('users').values(row).execute();
+    const error = await db
+      .insertInto('users')
+      .values(row)
+      .execute()
+      .catch((e: unknown) => e);
+    expect(capabilities.isUniqueViolation(error)).toBe(true);
+    expect(capabilities.isRetryableConflict(error)).toBe(false);
+    const size = await capabilities.databaseSizeQuery.execute(db);
+    expect(Number(size.rows[0]?.bytes)).toBeGreaterThan(0);
+  });
+
+  it('round-trips binary data and large text byte for byte', async () => {
+    const { db } = getDb().database;
+    const data = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    await db
+      .insertInto('raw_objects')
+      .values({
+        git_id: 'b'.repeat(40),
+        object_type: 'blob',
+        storage_type: 'database',
+        size: 256,
+        delta_base: null,
+        delta_depth: 0,
+        payload_size: 256,
+        data,
+        path: null,
+        url: null,
+      })
+      .execute();
+    const back = await db
+      .selectFrom('raw_objects')
+      .select('data')
+      .where('git_id', '=', 'b'.repeat(40))
+      .executeTakeFirstOrThrow();
+    expect(Buffer.from(back.data!).equals(data)).toBe(true);
+  });
+});
