@@ -151,7 +151,22 @@ describe('REST API', () => {
   it('serves the OpenAPI document and its docs page', async () => {
     const document = (await get('/api/openapi.json')).json();
     expect(document.openapi).toBe('3.1.0');
-    expect(Object.keys(document.paths)).toContain('/api/v1/repos/commits');
+    for (const path of [
+      '/api/v1/directory',
+      '/api/v1/repos/commits',
+      '/api/v1/repos/compare',
+      '/api/v1/user/tokens',
+      '/api/v1/merge-requests/{number}/merge',
+      '/api/v1/sync/tenants/{tenant}/logs',
+      '/api/v1/sync/tenants/{tenant}/summary',
+    ]) {
+      expect(Object.keys(document.paths)).toContain(path);
+    }
+    // Every $ref names a schema the document defines.
+    const refs = [...JSON.stringify(document).matchAll(/"#\/components\/schemas\/(\w+)"/g)].map((m) => m[1]);
+    for (const name of refs) expect(document.components.schemas).toHaveProperty(name as string);
+    const repoBody = document.paths['/api/v1/sync/tenants/{tenant}/repositories'].post.requestBody;
+    expect(repoBody.content['application/json'].schema.properties).toHaveProperty('url');
     const docs = await get('/api/docs');
     expect(docs.headers['content-type']).toContain('text/html');
     expect(docs.body).toContain('/api/v1/directory');

@@ -1,4 +1,5 @@
 import { arrayOf, object, operation, ref, str, type JsonSchema, type ParamSpec } from './openapi-builder.js';
+import { AREA_PATHS, AREA_SCHEMAS } from './openapi-areas.js';
 import { SCHEMAS } from './openapi-schemas.js';
 import { MAX_PAGE, MAX_PER_PAGE } from './query.js';
 
@@ -124,9 +125,9 @@ export function openApiDocument(version: string): JsonSchema {
         'Authenticate with `Authorization: Bearer <token>`. Every error is `{"error":{"code","message","details"}}`.',
     },
     components: {
-      schemas: SCHEMAS,
+      schemas: { ...SCHEMAS, ...AREA_SCHEMAS },
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
     },
-    paths: API_PATHS,
+    paths: { ...API_PATHS, ...AREA_PATHS },
   };
 }
