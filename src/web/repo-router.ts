@@ -32,12 +32,18 @@ export interface RepoRoute {
    */
   readonly suffix: string;
   readonly handler: RepoRouteHandler;
+  /**
+   * The handler reads the body as a stream whatever its Content-Type (git-lfs uploads send the
+   * file's own MIME type, e.g. `text/plain`), so the framework must never parse it.
+   */
+  readonly streamedBody?: boolean;
 }
 
 interface CompiledRoute {
   readonly methods: ReadonlySet<string>;
   readonly pattern: RegExp;
   readonly handler: RepoRouteHandler;
+  readonly streamedBody: boolean;
 }
 
 /** Longest repository path accepted, in bytes (a bound for hostile URLs). */
@@ -53,7 +59,13 @@ export class RepoRouter {
       // The repository part is lazy so that `/a.git/info/refs` splits at the first `.git/info/refs`.
       pattern: new RegExp(`^(?<repo>(?:/[^/]+)*?)(?:\\.git)?${route.suffix}$`),
       handler: route.handler,
+      streamedBody: route.streamedBody === true,
     });
+  }
+
+  /** Whether the route for this request takes its body as a raw stream (see `streamedBody`). */
+  streamsBody(method: string, urlPath: string): boolean {
+    return this.match(method, urlPath)?.route.streamedBody === true;
   }
 
   /** Finds the route for a method and URL path (no query string), or undefined. */

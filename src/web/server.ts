@@ -41,6 +41,12 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
     app.getDefaultJsonParser('error', 'error'),
   );
   const repoRouter = new RepoRouter();
+  // Streamed repository routes (LFS uploads) get their body unparsed, whatever its Content-Type.
+  app.addHook('onRequest', async (request) => {
+    if (repoRouter.streamsBody(request.method, request.url.split('?')[0] ?? '/')) {
+      request.headers['content-type'] = 'application/octet-stream';
+    }
+  });
   const context: RouteContext = { ...deps, repoRouter };
   for (const [name, plugin] of ROUTE_PLUGINS) {
     await app.register(

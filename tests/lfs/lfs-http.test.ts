@@ -221,6 +221,31 @@ describe('LFS over HTTP (raw requests)', () => {
     expect(Buffer.from(await get.arrayBuffer()).toString()).toBe('direct upload');
   });
 
+  it('stores uploads byte for byte whatever their Content-Type (git-lfs sends the file type)', async () => {
+    for (const [type, content] of [
+      ['text/plain; charset=utf-8', Buffer.from([0x68, 0x69, 0xff, 0xfe, 0x00, 0x0a])],
+      ['application/json', Buffer.from('{"not": "parsed"')],
+      ['image/png', randomBytes(5000)],
+    ] as const) {
+      const object = lfsObject(content);
+      const [entry] = await batch(
+        'existing/types',
+        'upload',
+        [{ oid: object.oid, size: object.size }],
+        'alice-token',
+      );
+      const action = entry!.actions!.upload!;
+      const put = await fetch(action.href, {
+        method: 'PUT',
+        headers: { ...action.header, 'Content-Type': type },
+        body: content,
+      });
+      expect(put.status, type).toBe(200);
+      const get = await fetch(action.href);
+      expect(Buffer.from(await get.arrayBuffer()).equals(content), type).toBe(true);
+    }
+  });
+
   it('validates object ids and sizes', async () => {
     const objects = await batch(
       'existing/ids',

@@ -45,6 +45,7 @@ export async function lfsRoutes(_app: FastifyInstance, ctx: RouteContext): Promi
   ctx.repoRouter.add({
     method: 'PUT',
     suffix: '/info/lfs/objects/(?<oid>[^/]+)',
+    streamedBody: true,
     handler: lfsRoute(async (request, reply, match) => {
       const oid = match.params.oid ?? '';
       const token = transferToken(request);

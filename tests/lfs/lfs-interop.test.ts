@@ -1,0 +1,178 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { git, gitText, type GitResult } from '../support/git-cli.js';
+import { runMega, startMegaServer, type MegaServer } from '../support/mega-process.js';
+import { makeTempDir } from '../support/temp-dir.js';
+
+const MiB = 1024 * 1024;
+const BIG_FILE_BYTES = 100 * MiB;
+const REPO_PATH = '/import/lfs-interop';
+
+type User = 'alice' | 'bob' | 'root';
+
+/**
+ * The real `git` + `git-lfs` against a real `mega serve`: tracking, a 100 MiB push, a fresh clone,
+ * and the locking workflow between two users and an administrator. Each user has an isolated git
+ * config whose credential helper reads the user's token from a file (never a URL or an argument).
+ */
+describe('git-lfs client against mega serve', { timeout: 600_000 }, () => {
+  let temp: { path: string; remove: () => Promise<void> };
+  let server: MegaServer;
+  let remote: string;
+  const envs = {} as Record<User, Record<string, string>>;
+
+  async function tokenFor(user: User, dataDir: string): Promise<string> {
+    const result = await runMega([
+      'token',
+      'create',
+      user,
+      '--data',
+      dataDir,
+      ...(user === 'root' ? ['--admin'] : []),
+    ]);
+    if (result.code !== 0) throw new Error(`mega token create failed: ${result.stderr}`);
+    return result.stdout.trim().split('\n').pop() ?? '';
+  }
+
+  /** An isolated global git config for `user`: LFS filters, lock verification, credentials. */
+  async function configureUser(user: User, token: string): Promise<void> {
+    const home = join(temp.path, `home-${user}`);
+    await mkdir(home, { recursive: true });
+    const tokenFile = join(home, 'token');
+    await writeFile(tokenFile, token, { mode: 0o600 });
+    const helper = join(home, 'credential-helper.sh');
+    await writeFile(
+      helper,
+      `#!/bin/sh\ntest "$1" = get || exit 0\necho username=${user}\necho "password=$(cat '${tokenFile}')"\n`,
+      { mode: 0o700 },
+    );
+    const config = join(home, 'gitconfig');
+    await writeFile(
+      config,
+      [
+        '[filter "lfs"]',
+        '\tclean = git-lfs clean -- %f',
+        '\tsmudge = git-lfs smudge -- %f',
+        '\tprocess = git-lfs filter-process',
+        '\trequired = true',
+        '[credential]',
+        `\thelper = ${helper}`,
+        '[lfs]',
+        '\tlocksverify = true',
+        '[init]',
+        '\tdefaultBranch = main',
+        '',
+      ].join('\n'),
+    );
+    envs[user] = { HOME: home, GIT_CONFIG_GLOBAL: config };
+  }
+
+  const as = (user: User, args: string[], cwd: string, check = true): Promise<GitResult> =>
+    git(args, { cwd, env: envs[user], check });
+
+  beforeAll(async () => {
+    temp = await makeTempDir('mega-lfs-interop-');
+    const dataDir = join(temp.path, 'data');
+    for (const user of ['alice', 'bob', 'root'] as const) {
+      await configureUser(user, await tokenFor(user, dataDir));
+    }
+    server = await startMegaServer({ dataDir });
+    remote = `${server.url}${REPO_PATH}.git`;
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await temp?.remove();
+  });
+
+  let bigSha: string;
+  const aliceDir = () => join(temp.path, 'alice');
+  const bobDir = () => join(temp.path, 'bob');
+
+  it('tracks and pushes a 100 MiB file; a fresh clone receives the same content', async () => {
+    const dir = aliceDir();
+    await git(['init', '-q', dir], { env: envs.alice });
+    await as('alice', ['lfs', 'install', '--local'], dir);
+    await as('alice', ['lfs', 'track', '*.bin'], dir);
+    bigSha = await writeRandomFile(join(dir, 'big.bin'), BIG_FILE_BYTES);
+    await writeFile(join(dir, 'asset.bin'), 'version 1\n');
+    await as('alice', ['add', '.gitattributes', 'big.bin', 'asset.bin'], dir);
+    await as('alice', ['commit', '-q', '-m', 'add LFS files'], dir);
+    const pointer = await gitText(['cat-file', '-p', 'HEAD:big.bin'], { cwd: dir, env: envs.alice });
+    expect(pointer).toContain(`oid sha256:${bigSha}`);
+    await as('alice', ['remote', 'add', 'origin', remote], dir);
+    const push = await as('alice', ['push', 'origin', 'main'], dir, false);
+    expect(push.code, push.stderr).toBe(0);
+    expect(server.output()).not.toContain(await tokenPrefix('alice'));
+
+    const clone = bobDir();
+    const cloned = await git(['clone', remote, clone], { env: envs.bob, check: false });
+    expect(cloned.code, cloned.stderr).toBe(0);
+    await as('bob', ['lfs', 'install', '--local'], clone);
+    expect(await sha256File(join(clone, 'big.bin'))).toBe(bigSha);
+  });
+
+  it("refuses a second user's push of a file locked by the first, until it is unlocked", async () => {
+    const lock = await as('alice', ['lfs', 'lock', 'asset.bin'], aliceDir(), false);
+    expect(lock.code, lock.stderr).toBe(0);
+    const listed = await as('bob', ['lfs', 'locks'], bobDir());
+    expect(listed.stdout.toString()).toMatch(/asset\.bin\s+alice/);
+
+    await writeFile(join(bobDir(), 'asset.bin'), 'version 2 by bob\n');
+    await as('bob', ['commit', '-q', '-am', 'bob edits a locked file'], bobDir());
+    const refused = await as('bob', ['push', 'origin', 'main'], bobDir(), false);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr + refused.stdout.toString()).toMatch(/locked/i);
+
+    const unlock = await as('alice', ['lfs', 'unlock', 'asset.bin'], aliceDir(), false);
+    expect(unlock.code, unlock.stderr).toBe(0);
+    const accepted = await as('bob', ['push', 'origin', 'main'], bobDir(), false);
+    expect(accepted.code, accepted.stderr).toBe(0);
+  });
+
+  it('lets only an administrator force-unlock another user’s lock', async () => {
+    await as('alice', ['pull', '-q', 'origin', 'main'], aliceDir());
+    const lock = await as('alice', ['lfs', 'lock', 'asset.bin'], aliceDir(), false);
+    expect(lock.code, lock.stderr).toBe(0);
+
+    const notOwner = await as('bob', ['lfs', 'unlock', 'asset.bin'], bobDir(), false);
+    expect(notOwner.code).not.toBe(0);
+    const notAdmin = await as('bob', ['lfs', 'unlock', '--force', 'asset.bin'], bobDir(), false);
+    expect(notAdmin.code).not.toBe(0);
+
+    const adminClone = join(temp.path, 'root');
+    await git(['clone', '-q', remote, adminClone], { env: envs.root });
+    const forced = await as('root', ['lfs', 'unlock', '--force', 'asset.bin'], adminClone, false);
+    expect(forced.code, forced.stderr).toBe(0);
+    const remaining = await as('root', ['lfs', 'locks'], adminClone);
+    expect(remaining.stdout.toString().trim()).toBe('');
+  });
+
+  async function tokenPrefix(user: User): Promise<string> {
+    return (await readFile(join(temp.path, `home-${user}`, 'token'), 'utf8')).slice(0, 16);
+  }
+});
+
+async function writeRandomFile(path: string, bytes: number): Promise<string> {
+  const hash = createHash('sha256');
+  const out = createWriteStream(path);
+  for (let written = 0; written < bytes; written += MiB) {
+    const chunk = randomBytes(Math.min(MiB, bytes - written));
+    hash.update(chunk);
+    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  }
+  await new Promise<void>((resolve, reject) =>
+    out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+  );
+  return hash.digest('hex');
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
