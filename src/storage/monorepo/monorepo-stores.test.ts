@@ -1,0 +1,125 @@
+import { expect, it } from 'vitest';
+import { describeEachDialect } from '../testing/dialects.js';
+import { DirectoryStore } from './directory-store.js';
+import { MergeRequestStore } from './merge-request-store.js';
+import { ObjectHolders } from './object-holders.js';
+import { ViewCommitStore } from './view-commit-store.js';
+
+const id = (c: string) => c.repeat(40);
+
+describeEachDialect('monorepo stores', (getDb) => {
+  const stores = () => {
+    const { database } = getDb();
+    return {
+      views: new ViewCommitStore(database.db, database.capabilities),
+      mrs: new MergeRequestStore(database.db, database.capabilities),
+      directory: new DirectoryStore(database.db, database.capabilities),
+      holders: new ObjectHolders(database.db, database.capabilities),
+    };
+  };
+
+  it('keeps one linear chain per view path, racing appends resolve to one winner', async () => {
+    const { views } = stores();
+    const path = `/projects/chain-${'x'.repeat(600)}`;
+    expect(await views.tip(path)).toBeUndefined();
+    const first = {
+      viewPath: path,
+      commitId: id('a'),
+      treeId: id('b'),
+      parentId: undefined,
+      directoryCommit: id('c'),
+      links: [{ at: '' }],
+    };
+    expect(await views.append(first)).toBe(true);
+    expect(await views.append(first)).toBe(true); // the same step again is not an error
+    const winner = { ...first, commitId: id('d'), treeId: id('e'), parentId: id('a') };
+    const loser = { ...first, commitId: id('f'), treeId: id('e'), parentId: id('a') };
+    const results = await Promise.all([views.append(winner), views.append(loser)]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const tip = await views.tip(path);
+    expect([id('d'), id('f')]).toContain(tip?.commitId);
+    expect(tip?.parentId).toBe(id('a'));
+    expect((await views.find(path, id('a')))?.links).toEqual([{ at: '' }]);
+    expect(await views.find('/projects/other', id('a'))).toBeUndefined();
+  });
+
+  it('merge requests: numbers, update of the open one, status compare-and-swap, filters, events', async () => {
+    const { mrs } = stores();
+    const base = {
+      title: 't'.repeat(300),
+      viewPath: '/projects/mr-a',
+      refName: 'refs/heads/main',
+      pushedCommit: id('1'),
+      baseViewCommit: id('2'),
+      author: 'alice',
+      authorId: 1,
+      changes: [{ repoPath: '/projects/mr-a', baseCommit: id('3'), headCommit: id('4') }],
+    };
+    const [one, two] = await Promise.all([
+      mrs.create(base),
+      mrs.create({ ...base, viewPath: '/projects/mr-b', author: 'bob', authorId: 2 }),
+    ]);
+    expect(new Set([one, two]).size).toBe(2);
+    expect(await mrs.findOpen('/projects/mr-a', 'refs/heads/main', 1)).toBe(one);
+    expect(await mrs.findOpen('/projects/mr-a', 'refs/heads/main', 2)).toBeUndefined();
+    expect(
+      await mrs.update(one, {
+        ...base,
+        pushedCommit: id('5'),
+        changes: [...base.changes, { repoPath: '/projects/mr-c', baseCommit: id('6'), headCommit: id('7') }],
+      }),
+    ).toBe(true);
+    const record = await mrs.get(one);
+    expect(record?.title).toHaveLength(255);
+    expect(record?.pushedCommit).toBe(id('5'));
+    expect(record?.changes.map((change) => change.repoPath)).toEqual(['/projects/mr-a', '/projects/mr-c']);
+    expect(await mrs.transition(one, 'open', 'merging', { action: '', actor: 'bob' })).toBe(true);
+    expect(await mrs.transition(one, 'open', 'merging', { action: '', actor: 'bob' })).toBe(false);
+    expect(
+      await mrs.transition(
+        one,
+        'merging',
+        'merged',
+        { action: 'merged', actor: 'bob' },
+        new Map([['/projects/mr-a', id('8')]]),
+      ),
+    ).toBe(true);
+    expect(await mrs.update(one, base)).toBe(false);
+    expect((await mrs.get(one))?.changes[0]?.mergedCommit).toBe(id('8'));
+    expect((await mrs.events(one)).map((event) => `${event.action}:${event.actor}`)).toEqual([
+      'opened:alice',
+      'updated:alice',
+      'merged:bob',
+    ]);
+    expect(await mrs.mergedPushes('/projects/mr-a', id('2'))).toEqual([id('5')]);
+    expect((await mrs.list({ path: '/projects/mr-c', limit: 10, offset: 0 })).map((mr) => mr.number)).toEqual(
+      [one],
+    );
+    expect(
+      (await mrs.list({ author: 'bob', status: 'open', limit: 10, offset: 0 })).map((mr) => mr.number),
+    ).toEqual([two]);
+    expect(await mrs.get(999_999)).toBeUndefined();
+  });
+
+  it('indexes directory commits in the seed tables and tracks the latest tree per directory', async () => {
+    const { directory } = stores();
+    const commit = { gitId: id('9'), tree: id('a'), parents: [], author: 'a', committer: 'c', message: 'm' };
+    await directory.recordCommit(commit, [
+      { gitId: id('a'), fullPath: '/', name: '', subTrees: [id('b')], size: 10 },
+      { gitId: id('b'), fullPath: '/projects', name: 'projects', subTrees: [], size: 5 },
+    ]);
+    await directory.recordCommit(commit, [
+      { gitId: id('a'), fullPath: '/', name: '', subTrees: [], size: 10 },
+    ]);
+    expect(await directory.hasCommit(id('9'))).toBe(true);
+    expect(await directory.directories()).toEqual(new Map([['/', id('a')]]));
+  });
+
+  it('sizes and links held objects across repositories', async () => {
+    const { database } = getDb();
+    const { holders } = stores();
+    expect(await holders.holders([id('0')])).toEqual(new Map());
+    expect(await holders.repositorySize(424242)).toBe(0);
+    expect(database).toBeDefined();
+  });
+});
