@@ -144,6 +144,24 @@ describe('web UI against a real server', () => {
     expect(blob.content).toContain('hello ${name}');
   });
 
+  it('shows the history of a file and a commit with its diff', async () => {
+    const { page } = session;
+    await page.goto('/ui/repo/projects/demo/-/blob/HEAD/lib/hello.ts');
+    await page.getByRole('link', { name: 'History' }).click();
+    await page.waitForURL('**/-/commits/HEAD/lib/hello.ts');
+    const commits = page.locator('.commit-list li');
+    await expect.poll(() => commits.count()).toBeGreaterThan(0);
+    await shot('08-file-history');
+    await commits.first().locator('a.commit-title').click();
+    await page.waitForURL('**/-/commit/**');
+    const fileDiff = page.getByTestId('file-diff').filter({ hasText: 'lib/hello.ts' });
+    await expect.poll(() => fileDiff.count()).toBe(1);
+    expect(await fileDiff.locator('.diff-add .line-code').allTextContents()).toContain(
+      '+  return `hello ${name}`;',
+    );
+    await shot('09-commit');
+  });
+
   it('watches a manual sync run appear on the dashboard', async () => {
     await pushNewRepository('upstream', '/import/upstream', {
       'main.go': 'package main\n\nfunc main() {}\n',
@@ -175,7 +193,7 @@ describe('web UI against a real server', () => {
     expect(await log.textContent()).toContain(upstreamHead.slice(0, 8));
     await expect.poll(() => row.locator('.sync-success').count()).toBe(1);
     expect(await page.getByTestId('chart-success').locator('rect.bar').count()).toBeGreaterThan(0);
-    await shot('08-sync-dashboard');
+    await shot('10-sync-dashboard');
   });
 
   it('is usable by keyboard', async () => {
@@ -189,5 +207,8 @@ describe('web UI against a real server', () => {
     await page.keyboard.press('g');
     await page.keyboard.press('s');
     await page.waitForURL('**/ui/sync');
+    await page.goto('/api/docs');
+    expect(await page.locator('h1').textContent()).toContain('Mega REST API');
+    await shot('11-api-docs');
   });
 });

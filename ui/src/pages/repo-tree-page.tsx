@@ -1,4 +1,5 @@
-import { apiUrl, useApi } from '../api';
+import { useEffect } from 'react';
+import { ApiError, apiUrl, useApi } from '../api';
 import { Breadcrumbs } from '../components/breadcrumbs';
 import { FileView } from '../components/file-view';
 import { Icon, type IconName } from '../components/icon';
@@ -89,6 +90,12 @@ export function RepoTabs({
 /** The files of a repository at a revision and path, with the README shown below. */
 export function RepoTree({ repo, revision, path }: { repo: string; revision: string; path: string }) {
   const tree = useApi<TreeListing>(apiUrl('repos/tree', { repo, ref: revision, path }));
+  const isFile =
+    tree.state === 'error' && tree.error instanceof ApiError && tree.error.code === 'path_not_tree';
+  useEffect(() => {
+    // A file reached through a directory link (breadcrumbs of a file's history) opens as a file.
+    if (isFile) navigate(paths.blob(repo, revision, path), { replace: true });
+  }, [isFile, repo, revision, path]);
   return (
     <section aria-label="Files">
       <div className="toolbar">
