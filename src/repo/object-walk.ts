@@ -67,15 +67,16 @@ export async function walkObjects(
 
   const clientHas = new Set<ObjectId>();
   if (input.filter?.kind !== 'tree' || input.filter.depth > 0) {
-    for (const edge of edges) await markTree(objects, edge.tree, clientHas);
+    const haveTrees: ObjectId[] = edges.map((edge) => edge.tree);
     for (const have of input.haves) {
       const commit = await commits.get(have);
-      if (commit) await markTree(objects, commit.tree, clientHas);
+      if (commit) haveTrees.push(commit.tree);
     }
+    await markTrees(objects, haveTrees, clientHas);
   }
   const treeWalk = new TreeWalk(objects, input.filter, clientHas, pick);
-  for (const commit of interesting) await treeWalk.walkRoot(commit.tree);
-  for (const id of explicitTrees) await treeWalk.walkRoot(id, true);
+  await treeWalk.walk(interesting.map((commit) => commit.tree));
+  await treeWalk.walk(explicitTrees, true);
   for (const id of explicitBlobs) pick(id, 'blob');
   for (const { tag, peeled } of input.includeTags ?? []) {
     if (selected.has(peeled) && !selected.has(tag)) pick(tag, 'tag');
@@ -199,25 +200,60 @@ function insertByDate(queue: CommitSummary[], commit: CommitSummary): void {
   queue.splice(low, 0, commit);
 }
 
-/** Adds every tree and blob reachable from `root` to `into` (skipping subtrees already there). */
-async function markTree(objects: ObjectSource, root: ObjectId, into: Set<ObjectId>): Promise<void> {
-  const stack = [root];
-  while (stack.length > 0) {
-    const id = stack.pop() as ObjectId;
-    if (into.has(id)) continue;
-    into.add(id);
-    const tree = await objects.readObject(id);
-    if (!tree) continue;
-    for (const entry of parseTree(tree.content)) {
-      const kind = entryKind(entry.mode);
-      if (kind === 'gitlink') continue;
-      if (kind === 'tree') stack.push(entry.id);
-      else into.add(entry.id);
+/** Trees read per batch by the level-wise walks. */
+const TREE_BATCH = 500;
+
+/** Reads trees in batches (one storage round trip per batch), falling back to single reads. */
+async function* readTrees(
+  objects: ObjectSource,
+  ids: readonly ObjectId[],
+): AsyncGenerator<{ id: ObjectId; content: Buffer }> {
+  for (let start = 0; start < ids.length; start += TREE_BATCH) {
+    const batch = ids.slice(start, start + TREE_BATCH);
+    if (objects.readObjects) {
+      const found = new Map<ObjectId, Buffer>();
+      for await (const object of objects.readObjects(batch)) found.set(object.id, object.content);
+      for (const id of batch) {
+        const content = found.get(id);
+        if (!content) throw notFound('object_missing', `tree ${id} is missing`);
+        yield { id, content };
+      }
+    } else {
+      for (const id of batch) {
+        const object = await objects.readObject(id);
+        if (!object) throw notFound('object_missing', `tree ${id} is missing`);
+        yield { id, content: object.content };
+      }
     }
   }
 }
 
-/** Tree and blob selection with the partial-clone filters (rev-list-options "--filter"). */
+/** Adds every tree and blob reachable from `roots` to `into` (skipping subtrees already there). */
+async function markTrees(
+  objects: ObjectSource,
+  roots: readonly ObjectId[],
+  into: Set<ObjectId>,
+): Promise<void> {
+  let level = [...new Set(roots)].filter((id) => !into.has(id));
+  while (level.length > 0) {
+    for (const id of level) into.add(id);
+    const next: ObjectId[] = [];
+    for await (const tree of readTrees(objects, level)) {
+      for (const entry of parseTree(tree.content)) {
+        const kind = entryKind(entry.mode);
+        if (kind === 'gitlink') continue;
+        if (kind !== 'tree') into.add(entry.id);
+        else if (!into.has(entry.id)) next.push(entry.id);
+      }
+    }
+    level = [...new Set(next)].filter((id) => !into.has(id));
+  }
+}
+
+/**
+ * Tree and blob selection with the partial-clone filters (rev-list-options "--filter"), level by
+ * level so each level is read in a few batched queries.
+ */
 class TreeWalk {
   private readonly seen = new Set<ObjectId>();
 
@@ -228,31 +264,35 @@ class TreeWalk {
     private readonly pick: (id: ObjectId, type: GitObjectType) => void,
   ) {}
 
-  async walkRoot(root: ObjectId, explicit = false): Promise<void> {
+  /** Walks from root trees (`explicit` roots were wanted by id and ignore `tree:0`). */
+  async walk(roots: readonly ObjectId[], explicit = false): Promise<void> {
     if (!explicit && this.filter?.kind === 'tree' && this.filter.depth === 0) return;
-    const stack: Array<{ id: ObjectId; depth: number }> = [{ id: root, depth: 0 }];
-    while (stack.length > 0) {
-      const { id, depth } = stack.pop() as { id: ObjectId; depth: number };
-      if (this.seen.has(id) || this.clientHas.has(id)) continue;
-      this.seen.add(id);
-      this.pick(id, 'tree');
-      const tree = await this.objects.readObject(id);
-      if (!tree) throw notFound('object_missing', `tree ${id} is missing`);
-      const entries = parseTree(tree.content);
-      for (let i = entries.length - 1; i >= 0; i--) {
-        const entry = entries[i] as (typeof entries)[number];
-        const kind = entryKind(entry.mode);
-        if (kind === 'gitlink') continue;
-        if (kind === 'tree') {
-          if (this.filter?.kind !== 'tree' || depth + 1 < this.filter.depth)
-            stack.push({ id: entry.id, depth: depth + 1 });
-        } else if (await this.wantsBlob(entry.id, depth + 1)) {
-          if (!this.seen.has(entry.id) && !this.clientHas.has(entry.id)) {
+    let level = roots;
+    for (let depth = 0; level.length > 0; depth++) {
+      const fresh = [...new Set(level)].filter((id) => !this.seen.has(id) && !this.clientHas.has(id));
+      for (const id of fresh) {
+        this.seen.add(id);
+        this.pick(id, 'tree');
+      }
+      const next: ObjectId[] = [];
+      const descend = this.filter?.kind !== 'tree' || depth + 1 < this.filter.depth;
+      for await (const tree of readTrees(this.objects, fresh)) {
+        for (const entry of parseTree(tree.content)) {
+          const kind = entryKind(entry.mode);
+          if (kind === 'gitlink') continue;
+          if (kind === 'tree') {
+            if (descend) next.push(entry.id);
+          } else if (
+            !this.seen.has(entry.id) &&
+            !this.clientHas.has(entry.id) &&
+            (await this.wantsBlob(entry.id, depth + 1))
+          ) {
             this.seen.add(entry.id);
             this.pick(entry.id, 'blob');
           }
         }
       }
+      level = next;
     }
   }
 

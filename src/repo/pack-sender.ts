@@ -16,13 +16,18 @@ import type { ObjectSource, PackReadyObject } from './served-repository.js';
 const deflate = promisify(deflateCallback);
 
 /** Objects read from storage per batch (one query each batch). */
-export const PACK_READ_BATCH = 256;
+export const PACK_READ_BATCH = 1000;
 /** How far a delta's base is pulled forward to keep OFS deltas (deeper chains fall back to REF). */
 const MAX_BASE_RECURSION = 64;
 
 /** Where pack bytes go; `write` resolves when the consumer can take more (backpressure). */
 export interface ByteSink {
   write(chunk: Buffer): Promise<void>;
+  /**
+   * Told once the response is side-band multiplexed from here on, so a failure is reported on
+   * band 3 instead of as an `ERR` packet (which a demultiplexing client would misread).
+   */
+  markSideband?(): void;
 }
 
 export interface PackSendOptions {
@@ -56,6 +61,8 @@ export async function sendPack(
   let reusedDeltas = 0;
   await writer.write(encodePackHeader(list.length));
 
+  // Bases pulled forward, read in batches with the entries that need them.
+  const prefetched = new Map<ObjectId, PackReadyObject>();
   const emit = async (
     object: WalkedObject,
     stored: PackReadyObject | undefined,
@@ -66,7 +73,7 @@ export async function sendPack(
     if (stored && base !== undefined) {
       const baseInPack = inPack.get(base);
       if (baseInPack && !offsets.has(base) && depth < MAX_BASE_RECURSION) {
-        await emit(baseInPack, await readOne(objects, base), depth + 1);
+        await emit(baseInPack, prefetched.get(base) ?? (await readOne(objects, base)), depth + 1);
       }
       const baseOffset = offsets.get(base);
       if (baseOffset !== undefined && options.ofsDelta) {
@@ -105,6 +112,9 @@ export async function sendPack(
       objects,
       batch.map((object) => object.id),
     );
+    prefetched.clear();
+    for (const [id, entry] of stored) prefetched.set(id, entry);
+    await prefetchForwardBases(objects, stored, prefetched, (id) => inPack.has(id) && !offsets.has(id));
     for (const object of batch) await emit(object, stored.get(object.id), 0);
   }
   await writer.finish();
@@ -123,6 +133,35 @@ async function readMany(
     if (stored) found.set(id, stored);
   }
   return found;
+}
+
+/**
+ * Reads, level by level, the delta bases that will be pulled forward (in the pack, not written
+ * yet, not in this batch), so pulling them forward costs a few batched reads instead of one each.
+ */
+async function prefetchForwardBases(
+  objects: ObjectSource,
+  batch: ReadonlyMap<ObjectId, PackReadyObject>,
+  into: Map<ObjectId, PackReadyObject>,
+  pending: (id: ObjectId) => boolean,
+): Promise<void> {
+  let level = [...batch.values()];
+  for (let depth = 0; depth < MAX_BASE_RECURSION && level.length > 0; depth++) {
+    const wanted = [
+      ...new Set(
+        level
+          .map((entry) => entry.deltaBase)
+          .filter(
+            (base): base is ObjectId =>
+              base !== undefined && pending(base) && !batch.has(base) && !into.has(base),
+          ),
+      ),
+    ];
+    if (wanted.length === 0) return;
+    const found = await readMany(objects, wanted);
+    for (const [id, entry] of found) into.set(id, entry);
+    level = [...found.values()];
+  }
 }
 
 async function readOne(objects: ObjectSource, id: ObjectId): Promise<PackReadyObject | undefined> {

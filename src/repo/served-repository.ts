@@ -58,6 +58,13 @@ export interface ObjectSource {
   /** The inflated object, or undefined when absent. */
   readObject(id: ObjectId): Promise<{ type: GitObjectType; content: Buffer } | undefined>;
   readCommit(id: ObjectId): Promise<CommitSummary | undefined>;
+  /**
+   * Batched `readObject` (a few queries for many objects); yields those present, in any order.
+   * Tree walks use it level by level.
+   */
+  readObjects?(
+    ids: readonly ObjectId[],
+  ): AsyncIterable<{ id: ObjectId; type: GitObjectType; content: Buffer }>;
   /** Stored pack-ready form, when the source has one (the fast path of clone). */
   readPackReady?(id: ObjectId): Promise<PackReadyObject | undefined>;
   /** Batched `readPackReady` (one query for many objects); absent ids are left out. */

@@ -189,6 +189,14 @@ class StoredObjects implements ObjectSource {
     return object ? { type: object.type, content: object.data } : undefined;
   }
 
+  async *readObjects(ids: readonly ObjectId[]) {
+    const repoId = this.repoId();
+    if (repoId === undefined) return;
+    for await (const object of this.storage.objects.readMany(repoId, ids)) {
+      yield { id: object.id, type: object.type, content: object.data };
+    }
+  }
+
   async readCommit(id: ObjectId) {
     const repoId = this.repoId();
     if (repoId === undefined) return undefined;

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter } from 'prom-client';
+import { FLUSH_PKT } from '../../git/pkt-line.js';
 import { PktLineReader } from '../../git/pkt-line-reader.js';
+import { BAND_ERROR, encodeSideband } from '../../git/protocol/sideband.js';
 import { encodeServiceHeader, type GitService } from '../../git/protocol/advertisement.js';
 import { encodeErrorPacket } from '../../git/protocol/receive-request.js';
 import { encodeV2Advertisement } from '../../git/protocol/v2.js';
@@ -80,8 +82,12 @@ export async function gitRoutes(_app: FastifyInstance, ctx: RouteContext): Promi
         reply.log.warn({ err: error, service }, 'git request failed');
         const message = isMegaError(error) ? error.message : 'internal server error';
         if (!out.body.destroyed) {
-          // An ERR packet is understood at any pkt-line boundary (pack-protocol.txt "ERR").
-          out.body.end(encodeErrorPacket(message));
+          // Multiplexed responses fail on band 3; otherwise an ERR packet (pack-protocol.txt "ERR").
+          out.body.end(
+            out.sideband
+              ? Buffer.concat([encodeSideband(BAND_ERROR, Buffer.from(`${message}\n`)), FLUSH_PKT])
+              : encodeErrorPacket(message),
+          );
         }
       },
     );

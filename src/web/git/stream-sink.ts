@@ -6,6 +6,12 @@ import type { ByteSink } from '../../repo/pack-sender.js';
 export class ResponseStream implements ByteSink {
   readonly body = new PassThrough({ highWaterMark: 256 * 1024 });
   bytes = 0;
+  /** True once the response is side-band multiplexed. */
+  sideband = false;
+
+  markSideband(): void {
+    this.sideband = true;
+  }
 
   async write(chunk: Buffer): Promise<void> {
     if (this.body.destroyed) throw unavailable('client_gone', 'the client closed the connection');

@@ -1,0 +1,94 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { git } from '../../tests/support/git-cli.js';
+
+/**
+ * The repository both servers serve: `--repo DIR` (any local repository, all refs) or a generated
+ * one with realistic history (files edited a few lines at a time, so the pack has deltas).
+ */
+export interface BenchRepositoryOptions {
+  readonly repo?: string;
+  readonly commits: number;
+  readonly files: number;
+}
+
+/** Makes a bare mirror of the benchmark repository at `target` and returns a description. */
+export async function prepareMirror(
+  options: BenchRepositoryOptions,
+  workDir: string,
+  target: string,
+): Promise<string> {
+  if (options.repo) {
+    await git(['clone', '-q', '--mirror', options.repo, target]);
+    return options.repo;
+  }
+  const source = join(workDir, 'generated');
+  await git(['init', '-q', '--bare', source]);
+  await fastImport(source, generateHistory(options.commits, options.files));
+  await git(['-C', source, 'repack', '-q', '-a', '-d', '--window=10', '--depth=50']);
+  await git(['clone', '-q', '--mirror', source, target]);
+  return `generated (${options.commits} commits, ${options.files} files)`;
+}
+
+function fastImport(repo: string, stream: Generator<string | Buffer>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', ['-C', repo, 'fast-import', '--quiet'], {
+      stdio: ['pipe', 'ignore', 'inherit'],
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`git fast-import exited with ${code}`)),
+    );
+    const write = () => {
+      for (;;) {
+        const next = stream.next();
+        if (next.done) {
+          child.stdin.end();
+          return;
+        }
+        if (!child.stdin.write(next.value)) {
+          child.stdin.once('drain', write);
+          return;
+        }
+      }
+    };
+    write();
+  });
+}
+
+/** Deterministic pseudo-random numbers (a fixed-seed LCG), so every run builds the same repository. */
+function lcg(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+const WORDS =
+  'alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau'.split(
+    ' ',
+  );
+
+function* generateHistory(commits: number, files: number): Generator<string | Buffer> {
+  const random = lcg(42);
+  const line = () => Array.from({ length: 8 }, () => WORDS[Math.floor(random() * WORDS.length)]).join(' ');
+  const contents: string[][] = Array.from({ length: files }, () => Array.from({ length: 40 }, line));
+  const pathOf = (i: number) => `src/module${i % 20}/sub${i % 7}/file${i}.txt`;
+  for (let c = 1; c <= commits; c++) {
+    const touched =
+      c === 1 ? [...Array(files).keys()] : Array.from({ length: 8 }, () => Math.floor(random() * files));
+    let body = '';
+    for (const index of touched) {
+      const lines = contents[index] as string[];
+      lines.splice(Math.floor(random() * lines.length), 1, line(), line());
+      const data = `${lines.join('\n')}\n`;
+      body += `M 100644 inline ${pathOf(index)}\ndata ${Buffer.byteLength(data)}\n${data}\n`;
+    }
+    const message = `commit ${c}\n`;
+    const when = 1_700_000_000 + c * 60;
+    yield `commit refs/heads/main\ncommitter Bench <bench@example.com> ${when} +0000\ndata ${message.length}\n${message}`;
+    yield body;
+    if (c % 100 === 0) yield `reset refs/tags/v${c / 100}\nfrom refs/heads/main\n\n`;
+  }
+}

@@ -1,0 +1,199 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { git, gitText } from '../../tests/support/git-cli.js';
+import { runMega, startMegaServer, type MegaServer } from '../../tests/support/mega-process.js';
+import { timeMs, type BenchResult } from '../report.js';
+import { prepareMirror } from './bench-repository.js';
+import { startCountingProxy, type CountingProxy } from './counting-proxy.js';
+import { startHttpBackendBridge } from './http-backend-bridge.js';
+
+/**
+ * `clone` and `push` benchmarks: the same repository served by `mega serve` and by C git's
+ * `git http-backend`, each behind a byte-counting loopback proxy; `git clone --mirror` /
+ * `git push --mirror` timed against both in the same run. Ratios are ours / C git.
+ */
+interface BenchSetup {
+  readonly dir: string;
+  readonly mirror: string;
+  readonly description: string;
+  readonly runs: number;
+  readonly dataDir: string;
+  readonly token: string;
+  readonly cgitRoot: string;
+}
+
+function argValue(args: readonly string[], name: string): string | undefined {
+  const index = args.indexOf(name);
+  return index >= 0 ? args[index + 1] : undefined;
+}
+
+async function setUp(args: readonly string[]): Promise<BenchSetup> {
+  const dir = await mkdtemp(join(tmpdir(), 'mega-bench-http-'));
+  const cgitRoot = join(dir, 'cgit');
+  const mirror = join(cgitRoot, 'bench.git');
+  const repo = argValue(args, '--repo');
+  const description = await prepareMirror(
+    {
+      ...(repo ? { repo } : {}),
+      commits: Number(argValue(args, '--commits') ?? 1000),
+      files: Number(argValue(args, '--files') ?? 1000),
+    },
+    dir,
+    mirror,
+  );
+  const dataDir = join(dir, 'data');
+  const created = await runMega(['token', 'create', 'bench', '--data', dataDir]);
+  if (created.code !== 0) throw new Error(`mega token create failed: ${created.stderr}`);
+  const token = created.stdout.trim().split('\n').pop() ?? '';
+  return { dir, mirror, description, runs: Number(argValue(args, '--runs') ?? 3), dataDir, token, cgitRoot };
+}
+
+const authEnv = (token: string) => ({
+  GIT_CONFIG_COUNT: '1',
+  GIT_CONFIG_KEY_0: 'http.extraHeader',
+  GIT_CONFIG_VALUE_0: `Authorization: Bearer ${token}`,
+});
+
+const median = (values: readonly number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
+async function peakRssMb(server: MegaServer): Promise<number> {
+  const status = await readFile(`/proc/${server.process.pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+interface Measured {
+  readonly ms: number;
+  readonly bytes: number;
+}
+
+async function measure(proxy: CountingProxy, step: () => Promise<unknown>): Promise<Measured> {
+  proxy.reset();
+  const { ms } = await timeMs(step);
+  const { down, up } = proxy.counts();
+  return { ms, bytes: down + up };
+}
+
+async function objectCount(repo: string): Promise<number> {
+  const text = await gitText(['-C', repo, 'count-objects', '-v']);
+  return Number(/in-pack: (\d+)/.exec(text)?.[1] ?? 0);
+}
+
+/** Refs of a repository as `name id` lines, to check both servers gave the same result. */
+const refList = (repo: string) => gitText(['-C', repo, 'for-each-ref', '--format=%(refname) %(objectname)']);
+
+export async function runCloneBench(args: readonly string[]): Promise<BenchResult[]> {
+  const setup = await setUp(args);
+  let server: MegaServer | undefined;
+  const closers: Array<() => Promise<void>> = [];
+  try {
+    server = await startMegaServer({ dataDir: setup.dataDir });
+    await git(['-C', setup.mirror, 'push', '-q', '--mirror', `${server.url}/import/bench.git`], {
+      env: authEnv(setup.token),
+    });
+    await server.stop();
+    // A fresh process, so its peak RSS is the clones' alone.
+    server = await startMegaServer({ dataDir: setup.dataDir });
+    const bridge = await startHttpBackendBridge(setup.cgitRoot);
+    closers.push(() => bridge.close());
+    const ours = await startCountingProxy(server.url);
+    const theirs = await startCountingProxy(bridge.url);
+    closers.push(
+      () => ours.close(),
+      () => theirs.close(),
+    );
+    const expected = await refList(setup.mirror);
+    const oursRuns: Measured[] = [];
+    const theirRuns: Measured[] = [];
+    for (let run = 0; run < setup.runs; run++) {
+      const cgitTarget = join(setup.dir, `clone-cgit-${run}`);
+      const megaTarget = join(setup.dir, `clone-mega-${run}`);
+      theirRuns.push(
+        await measure(theirs, () => git(['clone', '-q', '--mirror', `${theirs.url}/bench.git`, cgitTarget])),
+      );
+      oursRuns.push(
+        await measure(ours, () =>
+          git(['clone', '-q', '--mirror', `${ours.url}/import/bench.git`, megaTarget]),
+        ),
+      );
+      if ((await refList(megaTarget)) !== expected)
+        throw new Error('the clone from mega serve has different refs');
+      if (run === 0) await git(['-C', megaTarget, 'fsck', '--strict', '--no-progress']);
+      await rm(cgitTarget, { recursive: true, force: true });
+      await rm(megaTarget, { recursive: true, force: true });
+    }
+    const oursMs = median(oursRuns.map((r) => r.ms));
+    const theirMs = median(theirRuns.map((r) => r.ms));
+    return [
+      {
+        scenario: 'clone',
+        repository: setup.description,
+        objects: await objectCount(setup.mirror),
+        ours_ms: Math.round(oursMs),
+        cgit_ms: Math.round(theirMs),
+        ratio: oursMs / theirMs,
+        ours_bytes: median(oursRuns.map((r) => r.bytes)),
+        cgit_bytes: median(theirRuns.map((r) => r.bytes)),
+        bytes_ratio: median(oursRuns.map((r) => r.bytes)) / median(theirRuns.map((r) => r.bytes)),
+        server_rss_mb: Math.round(await peakRssMb(server)),
+      },
+    ];
+  } finally {
+    for (const close of closers) await close();
+    await server?.stop();
+    await rm(setup.dir, { recursive: true, force: true });
+  }
+}
+
+export async function runPushBench(args: readonly string[]): Promise<BenchResult[]> {
+  const setup = await setUp(args);
+  let server: MegaServer | undefined;
+  const closers: Array<() => Promise<void>> = [];
+  try {
+    server = await startMegaServer({ dataDir: setup.dataDir });
+    const bridge = await startHttpBackendBridge(setup.cgitRoot);
+    closers.push(() => bridge.close());
+    const ours = await startCountingProxy(server.url);
+    const theirs = await startCountingProxy(bridge.url);
+    closers.push(
+      () => ours.close(),
+      () => theirs.close(),
+    );
+    const oursRuns: Measured[] = [];
+    const theirRuns: Measured[] = [];
+    for (let run = 0; run < setup.runs; run++) {
+      await git(['init', '-q', '--bare', join(setup.cgitRoot, `push-${run}.git`)]);
+      theirRuns.push(
+        await measure(theirs, () =>
+          git(['-C', setup.mirror, 'push', '-q', '--mirror', `${theirs.url}/push-${run}.git`]),
+        ),
+      );
+      oursRuns.push(
+        await measure(ours, () =>
+          git(['-C', setup.mirror, 'push', '-q', '--mirror', `${ours.url}/import/push-${run}.git`], {
+            env: authEnv(setup.token),
+          }),
+        ),
+      );
+    }
+    const oursMs = median(oursRuns.map((r) => r.ms));
+    const theirMs = median(theirRuns.map((r) => r.ms));
+    return [
+      {
+        scenario: 'push',
+        repository: setup.description,
+        objects: await objectCount(setup.mirror),
+        ours_ms: Math.round(oursMs),
+        cgit_ms: Math.round(theirMs),
+        ratio: oursMs / theirMs,
+        bytes_ratio: median(oursRuns.map((r) => r.bytes)) / median(theirRuns.map((r) => r.bytes)),
+        server_rss_mb: Math.round(await peakRssMb(server)),
+      },
+    ];
+  } finally {
+    for (const close of closers) await close();
+    await server?.stop();
+    await rm(setup.dir, { recursive: true, force: true });
+  }
+}
