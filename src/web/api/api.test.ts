@@ -33,7 +33,15 @@ beforeAll(async () => {
     'import/README.md': 'imports\n',
   });
   const foo = join(temp.path, 'foo');
-  await makeRepo(foo, { 'src/main.ts': 'export const x = 1;\n', 'logo.bin': Buffer.from([0, 1, 2]) }, 5);
+  await makeRepo(
+    foo,
+    {
+      'src/main.ts': 'export const x = 1;\n',
+      'logo.bin': Buffer.from([0, 1, 2]),
+      'page.html': '<script>alert(1)</script>\n',
+    },
+    5,
+  );
   app = await buildFixtureServer(
     { '/': await loadGitRepository(directory), '/projects/foo': await loadGitRepository(foo) },
     join(temp.path, 'data'),
@@ -98,7 +106,7 @@ describe('REST API', () => {
     expect(page3.commits.map((c: { title: string }) => c.title)).toEqual(['commit 0']);
     expect(page3.has_more).toBe(false);
     const tree = (await get('/api/v1/repos/tree?repo=projects/foo&ref=main')).json();
-    expect(tree.entries.map((e: { name: string }) => e.name)).toEqual(['src', 'logo.bin']);
+    expect(tree.entries.map((e: { name: string }) => e.name)).toEqual(['src', 'logo.bin', 'page.html']);
     const blob = (await get('/api/v1/repos/blob?repo=/projects/foo&path=src/main.ts')).json();
     expect(blob.content).toContain('export const x = 1;');
     expect((await get('/api/v1/repos/blob?repo=/projects/foo&path=logo.bin')).json()).toMatchObject({
@@ -110,12 +118,31 @@ describe('REST API', () => {
     expect(raw.headers['content-disposition']).toContain('logo.bin');
   });
 
+  it('serves raw HTML as sandboxed plain text, never as a page of this origin', async () => {
+    const raw = await get('/api/v1/repos/raw?repo=/projects/foo&path=page.html');
+    expect(raw.status).toBe(200);
+    expect(raw.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(raw.headers['content-security-policy']).toContain('sandbox');
+    expect(raw.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('accepts the same repository spelled with .git or without a leading slash', async () => {
+    for (const repo of ['/projects/foo.git', 'projects/foo', '/projects/foo/']) {
+      const response = await get(`/api/v1/repos/refs?repo=${encodeURIComponent(repo)}`);
+      expect({ repo, status: response.status }).toEqual({ repo, status: 200 });
+    }
+  });
+
   it('shows a commit and compares two revisions', async () => {
     const [newest, , , , oldest] = (await get('/api/v1/repos/commits?repo=/projects/foo')).json().commits;
     const detail = (await get(`/api/v1/repos/commit?repo=/projects/foo&id=${newest.id}`)).json();
     expect(detail.diff.files[0]).toMatchObject({ path: 'logo.bin', status: 'modified' });
     const compare = (await get(`/api/v1/repos/compare?repo=/projects/foo&from=${oldest.id}&to=main`)).json();
-    expect(compare.diff.files.map((f: { path: string }) => f.path)).toEqual(['logo.bin', 'src/main.ts']);
+    expect(compare.diff.files.map((f: { path: string }) => f.path)).toEqual([
+      'logo.bin',
+      'page.html',
+      'src/main.ts',
+    ]);
   });
 
   it('answers bad input with 400/404 in one JSON shape', async () => {
@@ -136,6 +163,21 @@ describe('REST API', () => {
       ['/api/v1/repos/refs', 400, 'query_invalid'],
       [`/api/v1/repos/tree?repo=/projects/foo&path=${'a/'.repeat(3000)}`, 400, 'query_invalid'],
       ['/api/v1/repos/compare?repo=/projects/foo&from=main', 400, 'query_invalid'],
+      ['/api/v1/repos/commits?repo=/projects/foo&page=1.5', 400, 'query_invalid'],
+      ['/api/v1/repos/commits?repo=/projects/foo&per_page=-3', 400, 'query_invalid'],
+      ['/api/v1/repos/commits?repo=/projects/foo&ref=HEAD~1', 400, 'revision_invalid'],
+      ['/api/v1/repos/commits?repo=/projects/foo&path=%2e%2e/x', 400, 'path_invalid'],
+      ['/api/v1/repos/commit?repo=/projects/foo&id=', 400, 'query_invalid'],
+      [
+        '/api/v1/repos/commit?repo=/projects/foo&id=0000000000000000000000000000000000000000',
+        404,
+        'revision_not_found',
+      ],
+      ['/api/v1/repos/refs?repo=%2e%2e%2fetc', 400, 'repo_path_invalid'],
+      ['/api/v1/repos/refs?repo=/projects/foo%00', 400, 'repo_path_invalid'],
+      [`/api/v1/repos/refs?repo=/${'x'.repeat(2000)}`, 400, 'query_invalid'],
+      [`/api/v1/repos/tree?repo=/projects/foo&ref=${'a'.repeat(300)}`, 400, 'query_invalid'],
+      ['/api/v1/repos/blob?repo=/projects/foo&path=src', 400, 'path_not_file'],
     ];
     for (const [url, status, code] of cases) {
       const response = await get(url);

@@ -14,12 +14,18 @@ export const pagingSchema = {
   per_page: z.coerce.number().int().min(1).max(MAX_PER_PAGE).default(DEFAULT_PER_PAGE),
 };
 
-/** A repository path in the Mega directory: `/projects/foo` (a leading `/` is added when missing). */
+/**
+ * A repository path in the Mega directory: `/projects/foo`. A missing leading `/` is added and
+ * one trailing `/` dropped; everything else is checked by `normalizeRepoPath`.
+ */
 export const repoPathSchema = z
   .string()
   .min(1)
   .max(1024)
-  .transform((value) => (value.startsWith('/') ? value : `/${value}`));
+  .transform((value) => {
+    const rooted = value.startsWith('/') ? value : `/${value}`;
+    return rooted.length > 1 && rooted.endsWith('/') ? rooted.slice(0, -1) : rooted;
+  });
 
 /** A revision: branch, tag, full ref name or object id; checked in depth by the browser. */
 export const revisionSchema = z.string().min(1).max(256);
