@@ -1,7 +1,7 @@
-import { chmod, mkdir, rm, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { chmod, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { CopyLayout } from './copy-paths.js';
-import { DIR_MODE } from './copy-paths.js';
+import { DIR_MODE, random6 } from './copy-paths.js';
 import { diskUsage } from './disk-usage.js';
 import type { PreparedAuth } from './git-auth.js';
 import { NO_AUTH } from './git-auth.js';
@@ -51,6 +51,7 @@ export class SyncExecutor {
     const copyDir = options.copyDir;
     await mkdir(dirname(copyDir), { recursive: true, mode: DIR_MODE });
     let fromCommit: string | null = null;
+    let toCommit: string | null = null;
     if (spec.filter !== null) {
       await this.git(
         ['clone', '--quiet', `--filter=${spec.filter}`, ...depthArgs(spec), '--no-tags', '--branch', primary],
@@ -59,33 +60,41 @@ export class SyncExecutor {
       );
     } else {
       const cache = this.deps.layout.cacheDir(this.deps.workerId, spec.tenantId, spec.repositoryId);
-      await this.ensureCache(cache);
-      fromCommit = (await this.headsOf(cache)).get(primary) ?? null;
-      const refspecs = spec.branches.map((branch) => `+refs/heads/${branch}:refs/heads/${branch}`);
-      if (spec.depth === null) refspecs.push('+refs/tags/*:refs/tags/*');
-      await this.git(
-        [
-          '-C',
+      if (!(await exists(cache)) && spec.branches.length === 1) {
+        // First sync of one branch: clone straight into the copy (exactly a plain clone), then
+        // derive the cache from it by hard links.
+        await this.git(
+          ['clone', '--quiet', '--single-branch', ...depthArgs(spec), '--branch', primary],
+          [spec.url, copyDir],
+          {
+            auth,
+            signal: options.signal,
+          },
+        );
+        await this.stageCache(
           cache,
-          'fetch',
-          '--quiet',
-          '--prune',
-          '--no-tags',
-          '--no-write-fetch-head',
-          ...depthArgs(spec),
-        ],
-        [spec.url, ...refspecs],
-        {
-          auth,
+          ['clone', '--quiet', '--bare', '--local'],
+          copyDir,
+          NO_AUTH,
+          options.signal,
+        );
+      } else {
+        const created = await this.createCacheIfMissing(cache, spec, auth, options.signal);
+        if (!created || spec.branches.length > 1) {
+          fromCommit = created ? null : await readBranch(cache, primary);
+          await this.fetchIntoCache(cache, spec, auth, options.signal);
+        }
+        await this.git(['clone', '--quiet', '--local', '--branch', primary], [cache, copyDir], {
           signal: options.signal,
-        },
-      );
-      await this.git(['clone', '--quiet', '--local', '--branch', primary], [cache, copyDir], {
-        signal: options.signal,
-      });
-      await this.git(['-C', copyDir, 'remote', 'set-url'], ['origin', spec.url], { signal: options.signal });
-      if (options.mirror && spec.mirrorTo !== null)
+        });
+        await this.git(['-C', copyDir, 'remote', 'set-url'], ['origin', spec.url], {
+          signal: options.signal,
+        });
+      }
+      toCommit = await readBranch(cache, primary);
+      if (options.mirror && spec.mirrorTo !== null) {
         await this.pushMirror(cache, spec.mirrorTo, options.mirror, options.signal);
+      }
     }
     await chmod(copyDir, DIR_MODE);
     if (spec.lfs) {
@@ -99,7 +108,8 @@ export class SyncExecutor {
         { auth, signal: options.signal },
       );
     }
-    const toCommit = (
+    // LFS and submodules do not move HEAD: only the direct (filtered) clone needs asking.
+    toCommit ??= (
       await this.git(['-C', copyDir, 'rev-parse', '--verify', 'HEAD^{commit}'], [], {
         signal: options.signal,
       })
@@ -107,34 +117,62 @@ export class SyncExecutor {
     return { localPath: copyDir, fromCommit, toCommit, bytesOnDisk: await diskUsage(copyDir) };
   }
 
-  private async ensureCache(cache: string): Promise<void> {
-    const exists = await stat(cache).then(
-      () => true,
-      (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return false;
-        throw error;
-      },
-    );
-    if (exists) return;
-    await mkdir(dirname(cache), { recursive: true, mode: DIR_MODE });
-    await this.git(['init', '--quiet', '--bare'], [cache], {});
+  /**
+   * First use: a bare clone (a clone checks the received pack as self-contained and skips fetch's
+   * connectivity walk over the whole history). Cloned under a temporary name and renamed, so a
+   * killed first sync never leaves a broken cache. True when it was created now (so is current).
+   */
+  private async createCacheIfMissing(
+    cache: string,
+    spec: SyncSpec,
+    auth: PreparedAuth,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    if (await exists(cache)) return false;
+    const args = [
+      'clone',
+      '--quiet',
+      '--bare',
+      '--single-branch',
+      ...depthArgs(spec),
+      '--branch',
+      spec.branches[0] as string,
+    ];
+    await this.stageCache(cache, args, spec.url, auth, signal);
+    return true;
   }
 
-  /** Branch → commit of a repository's `refs/heads/*`. */
-  private async headsOf(gitDir: string): Promise<Map<string, string>> {
-    const text = await this.git(
-      ['-C', gitDir, 'for-each-ref', '--format=%(objectname) %(refname:strip=2)', 'refs/heads/'],
-      [],
-      {},
-    );
-    return new Map(
-      text
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => {
-          const space = line.indexOf(' ');
-          return [line.slice(space + 1), line.slice(0, space)] as const;
-        }),
+  /** Runs a bare clone of `source` into a temporary name next to `cache`, then renames it. */
+  private async stageCache(
+    cache: string,
+    args: string[],
+    source: string,
+    auth: PreparedAuth,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    await mkdir(dirname(cache), { recursive: true, mode: DIR_MODE });
+    const staging = `${cache}.tmp-${random6()}`;
+    try {
+      await this.git(args, [source, staging], { auth, signal });
+      await rename(staging, cache);
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  /** Incremental fetch of every configured branch (and tags unless shallow), force-updating. */
+  private async fetchIntoCache(
+    cache: string,
+    spec: SyncSpec,
+    auth: PreparedAuth,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const refspecs = spec.branches.map((branch) => `+refs/heads/${branch}:refs/heads/${branch}`);
+    if (spec.depth === null) refspecs.push('+refs/tags/*:refs/tags/*');
+    await this.git(
+      ['-C', cache, 'fetch', '--quiet', '--prune', '--no-tags', '--no-write-fetch-head', ...depthArgs(spec)],
+      [spec.url, ...refspecs],
+      { auth, signal },
     );
   }
 
@@ -165,6 +203,7 @@ export class SyncExecutor {
     const result = await this.deps.runner.run(fixed, values, { ...options, auth: options.auth ?? NO_AUTH });
     if (result.stderr.trim() !== '')
       this.deps.transcript(result.stderr.endsWith('\n') ? result.stderr : `${result.stderr}\n`);
+    this.deps.transcript(`# exit ${result.exitCode ?? 'killed'} after ${Math.round(result.durationMs)} ms\n`);
     if (result.exitCode !== 0 || result.timedOut || result.aborted)
       throw commandError(subcommandOf(fixed), result);
     return result.stdout;
@@ -185,4 +224,36 @@ function subcommandOf(fixed: readonly string[]): string {
 /** Removes a copy left by a failed attempt. */
 export async function removeCopy(path: string): Promise<void> {
   await rm(path, { recursive: true, force: true });
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return false;
+      throw error;
+    },
+  );
+}
+
+/**
+ * A branch's commit read from the ref files (gitrepository-layout(5): a loose ref file, else a
+ * line of packed-refs), saving a git process per sync; null when the branch does not exist.
+ */
+export async function readBranch(gitDir: string, branch: string): Promise<string | null> {
+  const ref = `refs/heads/${branch}`;
+  const loose = await readFile(join(gitDir, ref), 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR' || error.code === 'EISDIR') return null;
+    throw error;
+  });
+  if (loose !== null) return loose.trim();
+  const packed = await readFile(join(gitDir, 'packed-refs'), 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return '';
+    throw error;
+  });
+  for (const line of packed.split('\n')) {
+    if (!line.startsWith('#') && !line.startsWith('^') && line.endsWith(` ${ref}`))
+      return line.slice(0, line.indexOf(' '));
+  }
+  return null;
 }

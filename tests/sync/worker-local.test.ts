@@ -106,7 +106,7 @@ describe('sync worker over file://', () => {
       attempts: 1,
       local_path: null,
     });
-    expect(log.command_output).toContain('git -C');
+    expect(log.command_output).toContain('$ git clone');
     const entries = await readdir(join(h.config.sync.repoBaseDir, String(h.tenantId), String(repo.id))).catch(
       () => [],
     );
