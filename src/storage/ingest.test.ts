@@ -235,6 +235,30 @@ describeEachDialect('ingest', (getDb) => {
     expect(await storage.refs.get(repo.id, 'refs/heads/main')).toBe(head);
   });
 
+  it('enforces pack limits before storing anything', async () => {
+    const repo = await newRepo();
+    const before = await rowCount();
+    await expect(
+      storage.ingestPack(repo.id, chunked(fullPack), { limits: { maxObjects: 5 } }),
+    ).rejects.toMatchObject({
+      kind: 'too_large',
+    });
+    await expect(
+      storage.ingestPack(repo.id, chunked(fullPack), { limits: { maxObjectSize: 1000 } }),
+    ).rejects.toMatchObject({ kind: 'too_large' });
+    expect(await rowCount()).toBe(before);
+  });
+
+  it('stores commits whose text holds NUL bytes and odd identities', async () => {
+    const repo = await newRepo();
+    const tree = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+    const text = `tree ${tree}\nauthor Odd \u0000 <x@y> 99999999999 +0000\ncommitter no date <x@y>\n\nmessage with \u0000 NUL\n`;
+    const [id] = await storage.writeObjects(repo.id, [{ type: 'commit', data: Buffer.from(text) }]);
+    expect((await storage.objects.read(repo.id, id!))?.data.toString()).toBe(text);
+    const commit = (await storage.objects.readCommits(repo.id, [id!])).get(id!);
+    expect(commit).toMatchObject({ tree, parents: [], authorTime: 99999999999, committerTime: 0 });
+  });
+
   it('writes server-made objects and answers hostile ids with "absent"', async () => {
     const repo = await newRepo();
     const [blob] = await storage.writeObjects(repo.id, [{ type: 'blob', data: Buffer.from('hello\n') }]);

@@ -5,6 +5,7 @@ import type { ObjectId } from '../git/object-id.js';
 import { decodeEntryHeader } from '../git/pack-format.js';
 import { readPack } from '../git/pack-reader.js';
 import type { PackReaderLimits } from '../git/pack-types.js';
+import { MegaError } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import type { ObjectFiles } from './object-files.js';
@@ -105,6 +106,19 @@ export async function ingestPack(
         packChecksum: result.checksum.toString('hex'),
       };
     });
+  } catch (error) {
+    // Two pushes writing overlapping objects in different orders can deadlock on a server
+    // database; the loser is rolled back whole and may simply push again.
+    if (deps.capabilities.isRetryableConflict(error)) {
+      throw new MegaError(
+        'conflict',
+        'ingest_conflict',
+        'concurrent write of the same objects, try again',
+        {},
+        { cause: error },
+      );
+    }
+    throw error;
   } finally {
     await spool.dispose();
   }

@@ -27,6 +27,11 @@ export interface OpenDatabaseOptions {
   readonly poolSize?: number;
   /** How long SQLite waits for another process's write lock before failing, in ms. */
   readonly busyTimeoutMs?: number;
+  /**
+   * Told when an idle pooled connection dies (server restart, admin termination). The pool drops
+   * that connection and opens a new one on demand; without a listener Node would crash.
+   */
+  readonly onIdleConnectionError?: (error: Error) => void;
 }
 
 const DEFAULT_POOL_SIZE = 10;
@@ -60,6 +65,7 @@ function postgresDialect(url: string, options: OpenDatabaseOptions): Dialect {
           : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  pool.on('error', (error) => options.onIdleConnectionError?.(error));
   return new PostgresDialect({ pool });
 }
 
