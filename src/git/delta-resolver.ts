@@ -1,8 +1,8 @@
 import { invalid, tooLarge } from '../platform/errors.js';
 import type { BaseCache } from './base-cache.js';
-import { applyDelta } from './delta.js';
+import { applyDelta, deltaSizes } from './delta.js';
 import { Inflater } from './inflater.js';
-import { objectHeader, type ObjectType } from './object.js';
+import { hashObject, type ObjectType } from './object.js';
 import type { ObjectFormat } from './object-format.js';
 import type { ObjectId } from './object-id.js';
 import type { ScannedEntry } from './pack-scanner.js';
@@ -24,6 +24,8 @@ export interface DeltaResolverDeps {
 
 /** External bases are addressed with negative indexes so one cache serves both. */
 const EXTERNAL = -1;
+/** Results larger than this get their own buffer instead of growing the reusable one. */
+const MAX_SCRATCH = 16 << 20;
 
 /**
  * Second pass of indexing: walks from every whole object to the deltas based on it (OFS children
@@ -37,6 +39,8 @@ export class DeltaResolver {
   private readonly externals: ExternalBase[] = [];
   private readonly externalIds: ObjectId[] = [];
   private unresolved = 0;
+  /** Reused output for deltas that are only hashed. */
+  private scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
 
   constructor(private readonly deps: DeltaResolverDeps) {
     this.inflater = new Inflater({ forceFallback: deps.forceInflateFallback });
@@ -82,10 +86,14 @@ export class DeltaResolver {
     rootIndex: number,
     root: { id: ObjectId; type: ObjectType; depth: number },
   ): Promise<void> {
+    // Each pending child carries its base's content, so a chain never depends on the cache.
     const stack: number[] = [];
-    this.pushChildren(stack, rootIndex, root.id);
+    const bases: Buffer[] = [];
+    if (!this.hasChildren(rootIndex, root.id)) return;
+    this.pushChildren(stack, bases, rootIndex, root.id, await this.contentOf(rootIndex));
     while (stack.length > 0) {
       const index = stack.pop()!;
+      const baseContent = bases.pop()!;
       const entry = this.deps.entries[index]!;
       const baseIndex = entry.baseIndex >= 0 ? entry.baseIndex : this.baseIndexOf(entry, rootIndex);
       const base = this.objectAt(baseIndex);
@@ -95,9 +103,10 @@ export class DeltaResolver {
           limit: this.deps.limits.maxDeltaDepth,
         });
       }
-      const data = await this.rebuild(index, baseIndex);
+      // A delta nobody builds on by offset is only hashed: apply it into the reusable buffer.
+      const data = await this.rebuild(index, baseContent, !this.ofsChildren.has(index));
       const object: PackedObject = {
-        id: this.deps.format.hash(objectHeader(base.type, data.length), data).toString('hex') as ObjectId,
+        id: hashObject(base.type, data, this.deps.format),
         type: base.type,
         size: data.length,
         offset: entry.offset,
@@ -110,7 +119,11 @@ export class DeltaResolver {
       this.deps.results[index] = object;
       this.deps.ids[index] = object.id;
       this.unresolved--;
-      if (this.pushChildren(stack, index, object.id)) this.deps.baseCache.set(index, data);
+      if (this.hasChildren(index, object.id)) {
+        const kept = this.isScratch(data) ? Buffer.from(data) : data;
+        this.deps.baseCache.set(index, kept);
+        this.pushChildren(stack, bases, index, object.id, kept);
+      }
       if (this.deps.onObject) {
         const raw = await this.deps.spool.read(entry.offset + entry.headerLength, entry.compressedLength);
         const done = this.deps.onObject(object, { data, raw });
@@ -127,20 +140,26 @@ export class DeltaResolver {
 
   private readonly refOwner = new Map<string, number>();
 
-  private pushChildren(stack: number[], index: number, id: ObjectId): boolean {
+  private hasChildren(index: number, id: ObjectId): boolean {
+    return (
+      (index >= 0 && this.ofsChildren.has(index)) || (this.refChildren.has(id) && !this.refOwner.has(id))
+    );
+  }
+
+  private pushChildren(stack: number[], bases: Buffer[], index: number, id: ObjectId, content: Buffer): void {
     const ofs = index >= 0 ? this.ofsChildren.get(index) : undefined;
     const ref = this.refChildren.get(id);
-    let pushed = false;
-    if (ofs) {
-      for (const child of ofs) stack.push(child);
-      pushed = true;
+    for (const child of ofs ?? []) {
+      stack.push(child);
+      bases.push(content);
     }
     if (ref && !this.refOwner.has(id)) {
       this.refOwner.set(id, index);
-      for (const child of ref) stack.push(child);
-      pushed = true;
+      for (const child of ref) {
+        stack.push(child);
+        bases.push(content);
+      }
     }
-    return pushed;
   }
 
   private objectAt(index: number): { id: ObjectId; type: ObjectType; depth: number } {
@@ -153,14 +172,35 @@ export class DeltaResolver {
 
   /** Inflated content of a resolved or whole entry, from the cache or rebuilt from the spool. */
   private async contentOf(index: number): Promise<Buffer> {
-    if (index < 0) return this.externals[EXTERNAL - index]!.data;
-    const cached = this.deps.baseCache.get(index);
-    if (cached) return cached;
-    const entry = this.deps.entries[index]!;
-    const object = this.deps.results[index]!;
-    if (object.depth === 0) return this.reinflate(entry, object.size);
-    const baseIndex = entry.baseIndex >= 0 ? entry.baseIndex : this.indexOfId(object.deltaBase!);
-    return this.rebuild(index, baseIndex);
+    // Walk up to the nearest cached, whole or external object, then apply deltas back down:
+    // a loop, not recursion, so evicted bases of very deep chains cannot overflow the stack.
+    const path: number[] = [];
+    let content: Buffer | undefined;
+    for (let at = index; content === undefined;) {
+      if (at < 0) {
+        content = this.externals[EXTERNAL - at]!.data;
+        break;
+      }
+      content = this.deps.baseCache.get(at);
+      if (content) break;
+      const object = this.deps.results[at]!;
+      if (object.depth === 0) {
+        content = await this.reinflate(this.deps.entries[at]!, object.size);
+        this.deps.baseCache.set(at, content);
+        break;
+      }
+      path.push(at);
+      const entry = this.deps.entries[at]!;
+      at = entry.baseIndex >= 0 ? entry.baseIndex : this.indexOfId(object.deltaBase!);
+    }
+    for (let i = path.length - 1; i >= 0; i--) {
+      const at = path[i]!;
+      const entry = this.deps.entries[at]!;
+      const delta = entry.inflated ?? (await this.reinflate(entry, entry.declaredSize));
+      content = applyDelta(content, delta, this.deps.limits.maxObjectSize);
+      this.deps.baseCache.set(at, content);
+    }
+    return content;
   }
 
   private indexOfId(id: ObjectId): number {
@@ -170,13 +210,21 @@ export class DeltaResolver {
     return EXTERNAL - external;
   }
 
-  /** Applies entry `index`'s delta to its base's content. */
-  private async rebuild(index: number, baseIndex: number): Promise<Buffer> {
+  /** Applies entry `index`'s delta to its base's content (into the scratch buffer if asked). */
+  private async rebuild(index: number, base: Buffer, useScratch = false): Promise<Buffer> {
     const entry = this.deps.entries[index]!;
-    const base = await this.contentOf(baseIndex);
     const delta = entry.inflated ?? (await this.reinflate(entry, entry.declaredSize));
     entry.inflated = undefined;
-    return applyDelta(base, delta, this.deps.limits.maxObjectSize);
+    if (!useScratch) return applyDelta(base, delta, this.deps.limits.maxObjectSize);
+    const { resultSize } = deltaSizes(delta);
+    if (resultSize <= MAX_SCRATCH && this.scratch.length < resultSize) {
+      this.scratch = Buffer.allocUnsafe(Math.max(resultSize, this.scratch.length * 2));
+    }
+    return applyDelta(base, delta, this.deps.limits.maxObjectSize, this.scratch);
+  }
+
+  private isScratch(data: Buffer): boolean {
+    return data.buffer === this.scratch.buffer && data.byteOffset === this.scratch.byteOffset;
   }
 
   private async reinflate(entry: ScannedEntry, size: number): Promise<Buffer> {

@@ -42,6 +42,8 @@ export function applyDelta(
   base: Uint8Array,
   delta: Uint8Array,
   maxResultSize = Number.MAX_SAFE_INTEGER,
+  /** Written into when large enough (the result is then a view of it). */
+  into?: Buffer,
 ): Buffer {
   const { baseSize, resultSize, headerLength } = deltaSizes(delta);
   if (baseSize !== base.length) {
@@ -53,7 +55,8 @@ export function applyDelta(
   if (resultSize > maxResultSize) {
     throw tooLarge('delta_result_too_large', 'delta result exceeds the limit', { resultSize, maxResultSize });
   }
-  const out = Buffer.allocUnsafe(resultSize);
+  const out =
+    into && into.length >= resultSize ? into.subarray(0, resultSize) : Buffer.allocUnsafe(resultSize);
   const baseBuf = Buffer.from(base.buffer, base.byteOffset, base.length);
   const deltaBuf = Buffer.from(delta.buffer, delta.byteOffset, delta.length);
   let pos = headerLength;

@@ -33,6 +33,8 @@ interface NativeHandle {
 
 /** Below this, the output buffer is allocated at full size at once. */
 const EAGER_ALLOCATION = 1 << 20;
+/** Larger objects get their own buffer rather than growing the reusable one for good. */
+const MAX_SCRATCH = 16 << 20;
 
 export class Inflater {
   private readonly native: { handle: NativeHandle; state: Uint32Array } | undefined;
@@ -41,6 +43,7 @@ export class Inflater {
   private written = 0;
   private expected = 0;
   private pending: Buffer[] = [];
+  private scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
 
   constructor(options: { forceFallback?: boolean } = {}) {
     this.native = options.forceFallback ? undefined : openNative();
@@ -56,13 +59,22 @@ export class Inflater {
     return this.native !== undefined;
   }
 
-  /** Begins a stream that must inflate to exactly `expectedSize` bytes. */
-  begin(expectedSize: number): void {
+  /**
+   * Begins a stream that must inflate to exactly `expectedSize` bytes. With `scratch`, output goes
+   * to a buffer reused by the next `begin(…, true)`: no allocation for objects only hashed.
+   */
+  begin(expectedSize: number, scratch = false): void {
     this.expected = expectedSize;
     this.written = 0;
     this.error = undefined;
     this.pending = [];
-    this.out = Buffer.allocUnsafe(Math.min(expectedSize + 1, EAGER_ALLOCATION));
+    if (scratch && this.native && expectedSize < MAX_SCRATCH) {
+      if (this.scratch.length < expectedSize + 1)
+        this.scratch = Buffer.allocUnsafe(Math.max(expectedSize + 1, this.scratch.length * 2));
+      this.out = this.scratch.subarray(0, expectedSize + 1);
+    } else {
+      this.out = Buffer.allocUnsafe(Math.min(expectedSize + 1, EAGER_ALLOCATION));
+    }
     this.native?.handle.reset();
   }
 

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { invalid } from '../platform/errors.js';
 import { SHA1, type ObjectFormat } from './object-format.js';
 import type { ObjectId } from './object-id.js';
@@ -16,8 +17,26 @@ export function objectHeader(type: ObjectType, size: number): Buffer {
   return Buffer.from(`${type} ${size}\0`, 'latin1');
 }
 
+/** Objects up to this size are hashed in one call over a reused buffer (no Hash object per object). */
+const ONE_SHOT_HASH_LIMIT = 1 << 20;
+let hashScratch: Buffer = Buffer.allocUnsafe(64 * 1024);
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string })
+  .hash;
+
 /** The id of an object: hash of header plus content. */
 export function hashObject(type: ObjectType, content: Uint8Array, format: ObjectFormat = SHA1): ObjectId {
+  if (oneShotHash && content.length <= ONE_SHOT_HASH_LIMIT) {
+    const needed = content.length + 32;
+    if (hashScratch.length < needed)
+      hashScratch = Buffer.allocUnsafe(Math.max(needed, hashScratch.length * 2));
+    const headerLength = hashScratch.write(`${type} ${content.length}\0`, 0, 'latin1');
+    hashScratch.set(content, headerLength);
+    return oneShotHash(
+      format.name,
+      hashScratch.subarray(0, headerLength + content.length),
+      'hex',
+    ) as ObjectId;
+  }
   return format.hash(objectHeader(type, content.length), content).toString('hex') as ObjectId;
 }
 

@@ -12,6 +12,7 @@ const IDX_VERSION = 2;
 const FANOUT_ENTRIES = 256;
 const IDX_HEADER_LENGTH = 8 + FANOUT_ENTRIES * 4;
 const LARGE_OFFSET_FLAG = 0x80000000;
+const HEX_PAIR = new Map(Array.from({ length: 256 }, (_, i) => [i.toString(16).padStart(2, '0'), i]));
 
 export interface IndexEntry {
   readonly id: ObjectId;
@@ -25,7 +26,10 @@ export function writePackIndex(
   packChecksum: Buffer,
   format: ObjectFormat = SHA1,
 ): Buffer {
-  const sorted = [...objects].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // Sorting plain strings without a comparator stays in native code; hex order is byte order.
+  const byId = new Map<string, IndexEntry>();
+  for (const object of objects) byId.set(object.id, object);
+  const sorted = [...byId.keys()].sort().map((id) => byId.get(id)!);
   const count = sorted.length;
   const largeCount = sorted.filter((o) => o.offset >= LARGE_OFFSET_FLAG).length;
   const rawLength = format.rawLength;
@@ -34,7 +38,7 @@ export function writePackIndex(
   out.writeUInt32BE(IDX_MAGIC, 0);
   out.writeUInt32BE(IDX_VERSION, 4);
   const fanout = new Uint32Array(FANOUT_ENTRIES);
-  for (const object of sorted) fanout[parseInt(object.id.slice(0, 2), 16)]!++;
+  for (const object of sorted) fanout[HEX_PAIR.get(object.id.slice(0, 2))!]!++;
   let running = 0;
   for (let i = 0; i < FANOUT_ENTRIES; i++) {
     running += fanout[i]!;

@@ -1,6 +1,6 @@
 import { BaseCache } from './base-cache.js';
 import { DeltaResolver } from './delta-resolver.js';
-import { objectHeader } from './object.js';
+import { hashObject } from './object.js';
 import { SHA1 } from './object-format.js';
 import type { ObjectId } from './object-id.js';
 import { objectTypeOfCode } from './pack-format.js';
@@ -51,9 +51,8 @@ export async function readPack(
     }
     const data = entry.inflated!;
     entry.inflated = undefined;
-    const id = format.hash(objectHeader(type, data.length), data).toString('hex') as ObjectId;
+    const id = hashObject(type, data, format);
     ids[index] = id;
-    baseCache.set(index, data);
     const object: PackedObject = {
       id,
       type,

@@ -5,6 +5,7 @@ import type { ObjectFormat } from './object-format.js';
 import {
   decodeEntryHeader,
   decodePackHeader,
+  objectTypeOfCode,
   PACK_HEADER_LENGTH,
   PackEntryType,
   type EntryHeader,
@@ -25,7 +26,10 @@ export interface ScannedEntry {
   readonly baseIndex: number;
   /** REF_DELTA: hex id of the base. */
   readonly baseId: string | undefined;
-  /** Inflated content (whole objects) or delta (deltas), until handed on or over budget. */
+  /**
+   * Inflated content (whole objects: a reused buffer, valid until the next entry) or delta
+   * (deltas: owned), until handed on or over budget.
+   */
   inflated: Buffer | undefined;
 }
 
@@ -96,7 +100,8 @@ export class PackScanner {
     let crc = zlib.crc32(this.window.subarray(this.pos, this.pos + header.length));
     this.pos += header.length;
     const dataStart = this.windowStart + this.pos;
-    this.inflater.begin(header.size);
+    // Whole objects are only hashed here (bases are re-inflated when needed): reuse one buffer.
+    this.inflater.begin(header.size, objectTypeOfCode(header.code) !== undefined);
     for (;;) {
       const result = this.inflater.push(this.window, this.pos, this.window.length);
       crc = zlib.crc32(this.window.subarray(this.pos, this.pos + result.consumed), crc);

@@ -25,7 +25,10 @@ export interface PackedObject {
 
 /** Bytes handed to `onObject`. */
 export interface PackedContent {
-  /** The inflated object content (no `type size\0` header). */
+  /**
+   * The inflated object content (no `type size\0` header). Valid only until the callback returns
+   * (or its promise settles): copy it to keep it.
+   */
   readonly data: Buffer;
   /** The zlib stream exactly as in the pack: the deflated object, or for a delta the deflated delta. */
   readonly raw: Buffer;

@@ -1,0 +1,216 @@
+import zlib from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { hashObject } from './object.js';
+import { SHA1 } from './object-format.js';
+import { objectIdToRaw, type ObjectId } from './object-id.js';
+import { encodeEntryHeader, encodeOfsDistance, encodePackHeader, PackEntryType } from './pack-format.js';
+import { readPack } from './pack-reader.js';
+import type { PackReaderOptions } from './pack-types.js';
+
+/** Hand-built packs: every field can be made wrong on purpose. */
+function packOf(entries: readonly Buffer[], count = entries.length): Buffer {
+  const body = Buffer.concat([encodePackHeader(count), ...entries]);
+  return Buffer.concat([body, SHA1.hash(body)]);
+}
+
+function blobEntry(data: Buffer, declared = data.length): Buffer {
+  return Buffer.concat([encodeEntryHeader(PackEntryType.Blob, declared), zlib.deflateSync(data)]);
+}
+
+function refDelta(baseId: string, delta: Buffer): Buffer {
+  return Buffer.concat([
+    encodeEntryHeader(PackEntryType.RefDelta, delta.length),
+    objectIdToRaw(baseId as ObjectId),
+    zlib.deflateSync(delta),
+  ]);
+}
+
+function ofsDelta(distance: number, delta: Buffer): Buffer {
+  return Buffer.concat([
+    encodeEntryHeader(PackEntryType.OfsDelta, delta.length),
+    encodeOfsDistance(distance),
+    zlib.deflateSync(delta),
+  ]);
+}
+
+/** A delta that copies all of a `baseSize`-byte base (< 64 KiB) and appends one byte. */
+function appendDelta(baseSize: number, byte: number): Buffer {
+  const varint = (n: number) => {
+    const out: number[] = [];
+    while (n >= 0x80) {
+      out.push((n & 0x7f) | 0x80);
+      n = Math.floor(n / 128);
+    }
+    out.push(n);
+    return out;
+  };
+  const copyAll = [0x80 | 0x10 | 0x20, baseSize & 0xff, (baseSize >> 8) & 0xff];
+  return Buffer.from([...varint(baseSize), ...varint(baseSize + 1), ...copyAll, 1, byte]);
+}
+
+async function* chunksOf(data: Buffer, size = 5): AsyncGenerator<Buffer> {
+  for (let pos = 0; pos < data.length; pos += size) yield data.subarray(pos, pos + size);
+}
+
+async function errorCode(pack: Buffer, options: PackReaderOptions = {}): Promise<string> {
+  try {
+    await readPack(chunksOf(pack), options);
+  } catch (error) {
+    return (error as { code?: string }).code ?? String(error);
+  }
+  return 'no error';
+}
+
+const HELLO = Buffer.from('hello world, hello pack\n');
+const HELLO_ID = hashObject('blob', HELLO);
+
+describe('readPack on hand-built packs', () => {
+  it('reads whole objects and both delta kinds, in every chunking and inflater', async () => {
+    const first = blobEntry(HELLO);
+    const pack = packOf([
+      first,
+      ofsDelta(first.length, appendDelta(HELLO.length, 0x21)),
+      refDelta(HELLO_ID, appendDelta(HELLO.length, 0x3f)),
+    ]);
+    for (const forceInflateFallback of [false, true]) {
+      for (const size of [1, 3, 64, pack.length]) {
+        const result = await readPack(chunksOf(pack, size), { forceInflateFallback });
+        expect(result.objects.map((o) => [o.type, o.size, o.depth])).toEqual([
+          ['blob', HELLO.length, 0],
+          ['blob', HELLO.length + 1, 1],
+          ['blob', HELLO.length + 1, 1],
+        ]);
+        expect(result.objects[1]!.id).toBe(hashObject('blob', Buffer.concat([HELLO, Buffer.from('!')])));
+        expect(result.objects[1]!.deltaBase).toBe(HELLO_ID);
+      }
+    }
+  });
+
+  it('reads an empty pack and empty objects', async () => {
+    expect((await readPack(chunksOf(packOf([])))).objects).toEqual([]);
+    const result = await readPack(chunksOf(packOf([blobEntry(Buffer.alloc(0))])));
+    expect(result.objects[0]!.id).toBe('e69de29bb2d1d6434b8b29ae775ad8c2e48c5391');
+  });
+
+  const good = packOf([blobEntry(HELLO)]);
+  it.each([
+    ['an empty input', Buffer.alloc(0), 'pack_truncated'],
+    ['a cut header', good.subarray(0, 8), 'pack_truncated'],
+    ['a cut entry', good.subarray(0, 20), 'pack_truncated'],
+    ['a missing trailer', good.subarray(0, good.length - 20), 'pack_truncated'],
+    ['a cut trailer', good.subarray(0, good.length - 3), 'pack_truncated'],
+    [
+      'a bad trailer',
+      Buffer.concat([good.subarray(0, good.length - 1), Buffer.from([good.at(-1)! ^ 1])]),
+      'pack_bad_checksum',
+    ],
+    ['trailing garbage', Buffer.concat([good, Buffer.from('x')]), 'pack_trailing_garbage'],
+    ['a bad signature', Buffer.concat([Buffer.from('KCAP'), good.subarray(4)]), 'pack_bad_signature'],
+    [
+      'version 4',
+      Buffer.concat([good.subarray(0, 7), Buffer.from([4]), good.subarray(8)]),
+      'pack_bad_version',
+    ],
+    ['one object more than present', packOf([blobEntry(HELLO)], 2), 'pack_truncated'],
+    [
+      'one object fewer than present',
+      packOf([blobEntry(HELLO), blobEntry(HELLO)], 1),
+      'pack_trailing_garbage',
+    ],
+    [
+      'entry type 5',
+      packOf([Buffer.concat([Buffer.from([0x50 | 1]), zlib.deflateSync(Buffer.from('x'))])]),
+      'pack_bad_entry_type',
+    ],
+    ['a size that lies low', packOf([blobEntry(HELLO, 3)]), 'pack_size_mismatch'],
+    ['a size that lies high', packOf([blobEntry(HELLO, 1000)]), 'pack_size_mismatch'],
+    [
+      'a stream that is not zlib',
+      packOf([Buffer.concat([encodeEntryHeader(PackEntryType.Blob, 3), Buffer.from('not zlib at all')])]),
+      'pack_bad_zlib',
+    ],
+    [
+      'an OFS base before the pack',
+      packOf([blobEntry(HELLO), ofsDelta(1000, appendDelta(HELLO.length, 1))]),
+      'pack_bad_delta_base',
+    ],
+    [
+      'an OFS base inside an entry',
+      packOf([blobEntry(HELLO), ofsDelta(3, appendDelta(HELLO.length, 1))]),
+      'pack_bad_delta_base',
+    ],
+    ['a missing REF base', packOf([refDelta('1'.repeat(40), appendDelta(5, 1))]), 'pack_missing_base'],
+    [
+      'a delta copying out of bounds',
+      packOf([blobEntry(HELLO), refDelta(HELLO_ID, Buffer.from([HELLO.length, 10, 0x91, 20, 10]))]),
+      'delta_copy_out_of_bounds',
+    ],
+    [
+      'a delta for another base size',
+      packOf([blobEntry(HELLO), refDelta(HELLO_ID, appendDelta(3, 1))]),
+      'delta_base_size_mismatch',
+    ],
+  ])('rejects %s', async (_name, pack, code) => {
+    expect(await errorCode(pack)).toBe(code);
+    expect(await errorCode(pack, { forceInflateFallback: true })).toBe(code);
+  });
+
+  it('rejects REF deltas whose bases form a cycle', async () => {
+    // Each names the other's (future) id as its base; neither can ever be resolved.
+    const a = hashObject('blob', Buffer.from('a'));
+    const b = hashObject('blob', Buffer.from('b'));
+    const pack = packOf([
+      refDelta(b, Buffer.from([1, 1, 1, 0x61])),
+      refDelta(a, Buffer.from([1, 1, 1, 0x62])),
+    ]);
+    expect(await errorCode(pack)).toBe('pack_missing_base');
+    expect(await errorCode(pack, { resolveExternalBase: async () => undefined })).toBe('pack_missing_base');
+  });
+
+  it.each([
+    ['too many objects', encodePackHeader(0xffffffff), { maxObjects: 1000 }, 'pack_too_many_objects'],
+    [
+      'an absurd object size',
+      packOf([Buffer.concat([encodeEntryHeader(PackEntryType.Blob, 2 ** 40), zlib.deflateSync(HELLO)])]),
+      {},
+      'pack_object_too_large',
+    ],
+    ['an object over the limit', packOf([blobEntry(HELLO)]), { maxObjectSize: 10 }, 'pack_object_too_large'],
+    ['a pack over the limit', packOf([blobEntry(HELLO)]), { maxPackSize: 30 }, 'pack_too_large'],
+    [
+      'a delta result over the limit',
+      packOf([blobEntry(HELLO), refDelta(HELLO_ID, Buffer.from([HELLO.length, 0xff, 0xff, 0x7f, 1, 0x41]))]),
+      { maxObjectSize: 1000 },
+      'delta_result_too_large',
+    ],
+  ])('refuses %s', async (_name, pack, limits, code) => {
+    expect(await errorCode(pack, { limits })).toBe(code);
+  });
+
+  it('stops a zlib bomb at the declared size without inflating it', async () => {
+    const bomb = zlib.deflateSync(Buffer.alloc(64 << 20));
+    expect(bomb.length).toBeLessThan(100_000);
+    const pack = packOf([Buffer.concat([encodeEntryHeader(PackEntryType.Blob, 100), bomb])]);
+    const before = process.memoryUsage().arrayBuffers;
+    expect(await errorCode(pack)).toBe('pack_size_mismatch');
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 << 20);
+  });
+
+  describe('deep delta chains', () => {
+    function chain(depth: number): Buffer {
+      const entries = [blobEntry(Buffer.from('x'))];
+      for (let i = 1; i <= depth; i++)
+        entries.push(ofsDelta(entries[i - 1]!.length, appendDelta(i, 0x61 + (i % 26))));
+      return packOf(entries);
+    }
+
+    it('resolves a 3000-deep chain with a tiny cache and no recursion', async () => {
+      const result = await readPack(chunksOf(chain(3000), 4096), { baseCacheBytes: 64, deltaCacheBytes: 0 });
+      expect(result.objects.at(-1)).toMatchObject({ depth: 3000, size: 3001 });
+    });
+
+    it('refuses chains deeper than the limit', async () => {
+      expect(await errorCode(chain(60), { limits: { maxDeltaDepth: 50 } })).toBe('pack_delta_chain_too_deep');
+    });
+  });
+});
