@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, gitText } from '../support/git-cli.js';
 import { runMega, startMegaServer, type MegaServer } from '../support/mega-process.js';
 import { makeTempDir } from '../support/temp-dir.js';
-import { launchBrowser, type BrowserSession } from './support/browser.js';
+import { browserAvailable, launchBrowser, type BrowserSession } from './support/browser.js';
 import { megaApi } from './support/mega-api.js';
 
 /**
@@ -51,25 +51,25 @@ async function shot(name: string): Promise<void> {
   screenshots.push(await session.screenshot(name));
 }
 
-beforeAll(async () => {
-  temp = await makeTempDir('mega-e2e-');
-  const dataDir = join(temp.path, 'data');
-  server = await startMegaServer({ dataDir });
-  const created = await runMega(['token', 'create', 'admin', '--admin', '--data', dataDir]);
-  expect(created.code, created.stderr).toBe(0);
-  token = created.stdout.trim();
-  api = megaApi(server.url, token);
-  session = await launchBrowser(server.url);
-});
+describe.runIf(browserAvailable())('web UI against a real server', () => {
+  beforeAll(async () => {
+    temp = await makeTempDir('mega-e2e-');
+    const dataDir = join(temp.path, 'data');
+    server = await startMegaServer({ dataDir });
+    const created = await runMega(['token', 'create', 'admin', '--admin', '--data', dataDir]);
+    expect(created.code, created.stderr).toBe(0);
+    token = created.stdout.trim();
+    api = megaApi(server.url, token);
+    session = await launchBrowser(server.url);
+  });
 
-afterAll(async () => {
-  await session?.close();
-  await server?.stop();
-  await temp?.remove();
-  if (screenshots.length > 0) process.stdout.write(`screenshots:\n  ${screenshots.join('\n  ')}\n`);
-});
+  afterAll(async () => {
+    await session?.close();
+    await server?.stop();
+    await temp?.remove();
+    if (screenshots.length > 0) process.stdout.write(`screenshots:\n  ${screenshots.join('\n  ')}\n`);
+  });
 
-describe('web UI against a real server', () => {
   it('signs in with a token kept in sessionStorage', async () => {
     const { page } = session;
     await page.goto('/ui/sign-in');
