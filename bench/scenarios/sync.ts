@@ -23,7 +23,7 @@ import { timeMs, type BenchResult } from '../report.js';
 export const scenario: BenchScenario = {
   description: 'sync worker: first sync, second sync of an unchanged repo, and plain git clone (ratios)',
   async run(args) {
-    const commits = numberArg(args, '--commits', 60_000);
+    const commits = numberArg(args, '--commits', 150_000);
     const files = numberArg(args, '--files', 200);
     const runs = numberArg(args, '--runs', 3);
     const dir = await mkdtemp(join(tmpdir(), 'mega-bench-sync-'));
