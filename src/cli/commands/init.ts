@@ -8,7 +8,7 @@ import type { RepositoryResolver } from '../../repo/served-repository.js';
 import { createStoredRepositoryResolver } from '../../repo/stored-repositories.js';
 import { MergeRequests } from '../../review/merge-requests.js';
 import { openStorage, type Storage } from '../../storage/storage.js';
-import type { ServeHook } from './serve.js';
+import type { Logger } from '../../platform/logger.js';
 
 interface InitOptions {
   data?: string;
@@ -79,10 +79,14 @@ export function registerDirectoryCommand(program: Command): void {
 }
 
 /** `mega serve` start-up hook: an empty data directory gets its Mega directory by itself. */
-export const monorepoServeHook: ServeHook = async (ctx) => {
+export async function monorepoServeHook(ctx: {
+  readonly config: MegaConfig;
+  readonly logger: Logger;
+  readonly storage: Storage;
+}): Promise<void> {
   const result = await new MegaDirectory(monorepoDeps(ctx.storage, ctx.config)).init();
   if (result.created) ctx.logger.info({ commit: result.commit }, 'initialised the Mega directory');
-};
+}
 
 /** Where `remote:` links point: the public URL, else the configured listen address. */
 export function serverBaseUrl(config: MegaConfig): string {
