@@ -1,4 +1,7 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
+import { languageFor, type Language } from '../highlight/languages';
+import { tokenize } from '../highlight/tokenize';
+import { Tokens } from './file-view';
 import type { Diff, FileDiff } from '../types';
 
 const STATUS_LABEL: Record<FileDiff['status'], string> = {
@@ -49,12 +52,14 @@ function FileDiffBody({ file }: { file: FileDiff }) {
   if (file.omitted)
     return <p className="muted diff-note">Diff not shown ({file.omitted.replaceAll('_', ' ')}).</p>;
   if (file.hunks.length === 0) return <p className="muted diff-note">No content changes.</p>;
+  const lineCount = file.hunks.reduce((sum, hunk) => sum + hunk.lines.length, 0);
+  const language = lineCount <= MAX_HIGHLIGHT_DIFF_LINES ? languageFor(file.path) : undefined;
   return (
     <div className="diff-scroll">
       <table className="diff-table">
         <tbody>
           {file.hunks.map((hunk, index) => (
-            <HunkRows key={index} hunk={hunk} />
+            <HunkRows key={index} hunk={hunk} language={language} />
           ))}
         </tbody>
       </table>
@@ -62,7 +67,15 @@ function FileDiffBody({ file }: { file: FileDiff }) {
   );
 }
 
-function HunkRows({ hunk }: { hunk: FileDiff['hunks'][number] }) {
+/** Diffs longer than this are shown without highlighting. */
+const MAX_HIGHLIGHT_DIFF_LINES = 3000;
+
+function HunkRows({ hunk, language }: { hunk: FileDiff['hunks'][number]; language: Language | undefined }) {
+  // Lines are highlighted one by one: a hunk may start inside a comment, which then shows plain.
+  const tokens = useMemo(
+    () => hunk.lines.map((line) => (language ? tokenize(line.text, language) : [{ text: line.text }])),
+    [hunk, language],
+  );
   return (
     <>
       <tr className="hunk-header">
@@ -78,7 +91,7 @@ function HunkRows({ hunk }: { hunk: FileDiff['hunks'][number] }) {
             <span className="diff-sign" aria-hidden="true">
               {line.kind === 'add' ? '+' : line.kind === 'delete' ? '-' : ' '}
             </span>
-            {line.text}
+            <Tokens tokens={tokens[index] ?? []} />
           </td>
         </tr>
       ))}

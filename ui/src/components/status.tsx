@@ -20,6 +20,17 @@ export function ErrorBox({ error }: { error: Error }) {
   return (
     <div className="error-box" role="alert">
       <strong>{api ? `${api.status} ${api.code}` : 'Error'}</strong>: {error.message}
+      {conflictingFiles(api).length > 0 && (
+        <ul aria-label="Conflicting files">
+          {conflictingFiles(api).map((file) => (
+            <li key={`${file.repository}:${file.path}`}>
+              <code>
+                {file.repository}/{file.path}
+              </code>
+            </li>
+          ))}
+        </ul>
+      )}
       {api?.status === 401 && (
         <p>
           <Link to={paths.signIn()}>Sign in with a token</Link> to see this.
@@ -27,6 +38,12 @@ export function ErrorBox({ error }: { error: Error }) {
       )}
     </div>
   );
+}
+
+/** The files a merge conflict names (`details.files`), if any. */
+function conflictingFiles(error: ApiError | undefined): Array<{ repository: string; path: string }> {
+  const files = error?.details.files;
+  return Array.isArray(files) ? (files as Array<{ repository: string; path: string }>) : [];
 }
 
 export function relativeTime(seconds: number): string {
