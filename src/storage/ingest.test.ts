@@ -103,7 +103,7 @@ describeEachDialect('ingest', (getDb) => {
     expect(deltas).toBeGreaterThan(0);
   });
 
-  it('parses commits for graph walks and peels nothing that is not a tag', async () => {
+  it('parses commits for graph walks and peels annotated tags, also nested ones', async () => {
     const repo = await newRepo();
     await storage.ingestPack(repo.id, chunked(fullPack));
     const commits = await storage.objects.readCommits(repo.id, [head, first, 'f'.repeat(40)]);
@@ -112,6 +112,12 @@ describeEachDialect('ingest', (getDb) => {
     expect(commits.get(head)?.parents).toEqual([await revParse(repoDir, 'HEAD~1')]);
     expect(commits.get(head)?.committerTime).toBe(1700000000);
     expect(await storage.objects.peel(repo.id, head)).toEqual({ id: head, type: 'commit' });
+    const tagged = await revParse(repoDir, 'HEAD~1');
+    const [inner, outer] = [await revParse(repoDir, 'v1'), await revParse(repoDir, 'v1-outer')];
+    const peeled = await storage.objects.peelMany(repo.id, [inner, outer, head, 'e'.repeat(40)]);
+    expect(peeled.get(inner as ObjectId)).toEqual({ id: tagged, type: 'commit' });
+    expect(peeled.get(outer as ObjectId)).toEqual({ id: tagged, type: 'commit' });
+    expect(peeled.size).toBe(3);
   });
 
   it('puts large objects in content-addressed files and streams them inflated', async () => {

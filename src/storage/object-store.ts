@@ -219,14 +219,52 @@ export class ObjectStore {
 
   /** Follows annotated tags to the object they finally name (git's `^{}`). */
   async peel(repoId: number, id: string): Promise<{ id: ObjectId; type: ObjectType } | undefined> {
-    let current = id;
-    for (let depth = 0; depth < MAX_PEEL_DEPTH; depth++) {
-      const object = await this.read(repoId, current);
-      if (!object) return undefined;
-      if (object.type !== 'tag') return { id: current as ObjectId, type: object.type };
-      current = parseTag(object.data).object;
+    return (await this.peelMany(repoId, [id])).get(id as ObjectId);
+  }
+
+  /**
+   * Peels many ids (a ref advertisement): one query for their types, and only annotated tags
+   * are read. Ids the repository lacks are absent from the result.
+   */
+  async peelMany(
+    repoId: number,
+    ids: readonly string[],
+  ): Promise<Map<ObjectId, { id: ObjectId; type: ObjectType }>> {
+    const result = new Map<ObjectId, { id: ObjectId; type: ObjectType }>();
+    const types = await this.types(repoId, ids);
+    for (const [id, type] of types) {
+      if (type !== 'tag') {
+        result.set(id, { id, type });
+        continue;
+      }
+      let current: string = id;
+      for (let depth = 0; depth < MAX_PEEL_DEPTH; depth++) {
+        const object = await this.read(repoId, current);
+        if (!object) break;
+        if (object.type !== 'tag') {
+          result.set(id, { id: current as ObjectId, type: object.type });
+          break;
+        }
+        current = parseTag(object.data).object;
+      }
     }
-    return undefined;
+    return result;
+  }
+
+  private async types(repoId: number, ids: readonly string[]): Promise<Map<ObjectId, ObjectType>> {
+    const types = new Map<ObjectId, ObjectType>();
+    const wanted = [...new Set(ids.filter(isHexId))];
+    for (const batch of batchIds(wanted, this.capabilities, 1)) {
+      const rows = await this.db
+        .selectFrom('raw_objects')
+        .innerJoin('repository_objects', 'repository_objects.git_id', 'raw_objects.git_id')
+        .select(['raw_objects.git_id', 'raw_objects.object_type'])
+        .where('repository_objects.repo_id', '=', repoId)
+        .where('raw_objects.git_id', 'in', batch)
+        .execute();
+      for (const row of rows) types.set(row.git_id as ObjectId, row.object_type);
+    }
+    return types;
   }
 
   /** How an object is stored, ignoring membership: used to resolve delta chains and thin bases. */

@@ -43,6 +43,11 @@ export async function makeRepository(
     await git(['add', '-A'], { cwd: dir });
     await git(['commit', '-q', '-m', `commit ${i}`], { cwd: dir });
   }
+  // An annotated tag, and a tag of that tag (peeling must follow both).
+  await git(['tag', '-a', 'v1', '-m', 'release 1', 'HEAD~1'], { cwd: dir });
+  await git(['-c', 'advice.nestedTag=false', 'tag', '-a', 'v1-outer', '-m', 'tag of a tag', 'v1'], {
+    cwd: dir,
+  });
 }
 
 /** A pack of everything reachable from `revs` (and not from `excluded`); thin when asked. */
