@@ -2,7 +2,7 @@ import type { ObjectId } from '../git/object-id.js';
 import { parseCommit } from '../git/commit.js';
 import { parseTag } from '../git/tag.js';
 import { entryKind, parseTree } from '../git/tree.js';
-import type { ObjectSource } from './served-repository.js';
+import type { CommitSummary, ObjectSource } from './served-repository.js';
 
 /** Ids checked per `hasObjects` call. */
 const HAS_BATCH = 500;
@@ -10,8 +10,9 @@ const HAS_BATCH = 500;
 /**
  * git's connectivity check for a push (`check_connected`): everything the new ref tips reach must
  * exist. Objects that were already in the repository are connected (this check keeps that true),
- * so only the objects of the pushed pack are opened; what they point to outside the pack must be
- * present. Returns the first missing id, or undefined when the closure is complete.
+ * so only the objects of the pushed pack are opened, in batches: all pushed commits at once
+ * (parsed-commit rows), then their trees level by level; what they point to outside the pack must
+ * be present. Returns the first missing id, or undefined when the closure is complete.
  */
 export async function findMissingObject(
   objects: ObjectSource,
@@ -20,42 +21,34 @@ export async function findMissingObject(
 ): Promise<ObjectId | undefined> {
   const outside = new Set<ObjectId>();
   const visited = new Set<ObjectId>();
-  const stack: ObjectId[] = [];
+  let level: ObjectId[] = [];
   const reach = (id: ObjectId) => {
-    if (pushed.has(id)) {
-      if (!visited.has(id)) stack.push(id);
-    } else {
-      outside.add(id);
+    if (!pushed.has(id)) outside.add(id);
+    else if (!visited.has(id)) {
+      visited.add(id);
+      level.push(id);
     }
   };
-  for (const tip of tips) reach(tip);
-  while (stack.length > 0) {
-    const id = stack.pop() as ObjectId;
-    if (visited.has(id)) continue;
-    visited.add(id);
-    const object = await objects.readObject(id);
-    if (!object) return id;
-    switch (object.type) {
-      case 'commit': {
-        const commit = parseCommit(object.content);
-        reach(commit.tree as ObjectId);
-        for (const parent of commit.parents) reach(parent as ObjectId);
-        break;
+  const commits = await pushedCommits(objects, pushed);
+  for (const commit of commits.values()) {
+    visited.add(commit.id);
+    reach(commit.tree);
+    for (const parent of commit.parents) if (!commits.has(parent)) reach(parent);
+  }
+  for (const tip of tips) if (!commits.has(tip)) reach(tip);
+  // Trees (and tags) level by level, so each level is read in a few batched queries.
+  while (level.length > 0) {
+    const current = level;
+    level = [];
+    for (let start = 0; start < current.length; start += READ_BATCH) {
+      const batch = current.slice(start, start + READ_BATCH);
+      const found = new Set<ObjectId>();
+      for await (const object of readBatch(objects, batch)) {
+        found.add(object.id);
+        for (const id of referencedIds(object.type, object.content, pushed, visited)) reach(id);
       }
-      case 'tree':
-        for (const entry of parseTree(object.content)) {
-          const kind = entryKind(entry.mode);
-          if (kind === 'gitlink') continue;
-          if (kind === 'tree') reach(entry.id);
-          else if (pushed.has(entry.id)) visited.add(entry.id);
-          else outside.add(entry.id);
-        }
-        break;
-      case 'tag':
-        reach(parseTag(object.content).object as ObjectId);
-        break;
-      case 'blob':
-        break;
+      const absent = batch.find((id) => !found.has(id));
+      if (absent) return absent;
     }
   }
   const ids = [...outside];
@@ -66,4 +59,74 @@ export async function findMissingObject(
     if (missing) return missing;
   }
   return undefined;
+}
+
+/** The commits among the pushed objects, with their trees and parents. */
+async function pushedCommits(
+  objects: ObjectSource,
+  pushed: ReadonlySet<ObjectId>,
+): Promise<Map<ObjectId, CommitSummary>> {
+  const result = new Map<ObjectId, CommitSummary>();
+  const ids = [...pushed];
+  if (objects.readCommits) {
+    for (let start = 0; start < ids.length; start += READ_BATCH) {
+      for (const [id, commit] of await objects.readCommits(ids.slice(start, start + READ_BATCH)))
+        result.set(id, commit);
+    }
+    return result;
+  }
+  for (const id of ids) {
+    const commit = await objects.readCommit(id);
+    if (commit) result.set(id, commit);
+  }
+  return result;
+}
+
+/** Objects read per batch. */
+const READ_BATCH = 500;
+
+async function* readBatch(
+  objects: ObjectSource,
+  ids: readonly ObjectId[],
+): AsyncGenerator<{ id: ObjectId; type: string; content: Buffer }> {
+  if (objects.readObjects) {
+    yield* objects.readObjects(ids);
+    return;
+  }
+  for (const id of ids) {
+    const object = await objects.readObject(id);
+    if (object) yield { id, ...object };
+  }
+}
+
+/**
+ * What an object points to. Blobs of the push are marked visited here without being read (a tree
+ * entry says they are blobs); everything else is returned for the next level.
+ */
+function referencedIds(
+  type: string,
+  content: Buffer,
+  pushed: ReadonlySet<ObjectId>,
+  visited: Set<ObjectId>,
+): ObjectId[] {
+  switch (type) {
+    case 'commit': {
+      const commit = parseCommit(content);
+      return [commit.tree as ObjectId, ...(commit.parents as ObjectId[])];
+    }
+    case 'tree': {
+      const ids: ObjectId[] = [];
+      for (const entry of parseTree(content)) {
+        const kind = entryKind(entry.mode);
+        if (kind === 'gitlink') continue;
+        if (kind === 'tree' || !pushed.has(entry.id)) ids.push(entry.id);
+        else visited.add(entry.id);
+      }
+      return ids;
+    }
+    case 'tag':
+      return [parseTag(content).object as ObjectId];
+    default:
+      return [];
+  }
 }

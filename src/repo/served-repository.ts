@@ -58,6 +58,8 @@ export interface ObjectSource {
   /** The inflated object, or undefined when absent. */
   readObject(id: ObjectId): Promise<{ type: GitObjectType; content: Buffer } | undefined>;
   readCommit(id: ObjectId): Promise<CommitSummary | undefined>;
+  /** Batched `readCommit`: the commits among `ids` (other ids are left out). */
+  readCommits?(ids: readonly ObjectId[]): Promise<ReadonlyMap<ObjectId, CommitSummary>>;
   /**
    * Batched `readObject` (a few queries for many objects); yields those present, in any order.
    * Tree walks use it level by level.

@@ -203,6 +203,11 @@ class StoredObjects implements ObjectSource {
     return (await this.storage.objects.readCommits(repoId, [id])).get(id);
   }
 
+  async readCommits(ids: readonly ObjectId[]) {
+    const repoId = this.repoId();
+    return repoId === undefined ? new Map() : this.storage.objects.readCommits(repoId, ids);
+  }
+
   async readObjectHeader(id: ObjectId) {
     const repoId = this.repoId();
     return repoId === undefined ? undefined : this.storage.objects.readHeader(repoId, id);
