@@ -6,7 +6,7 @@ import { BAND_ERROR, encodeSideband } from '../../git/protocol/sideband.js';
 import { encodeServiceHeader, type GitService } from '../../git/protocol/advertisement.js';
 import { encodeErrorPacket } from '../../git/protocol/receive-request.js';
 import { encodeV2Advertisement } from '../../git/protocol/v2.js';
-import { forbidden, isMegaError } from '../../platform/errors.js';
+import { forbidden, HTTP_STATUS_BY_KIND, isMegaError } from '../../platform/errors.js';
 import { advertiseRefsV0 } from '../../repo/advertise.js';
 import { receivePack } from '../../repo/receive-pack.js';
 import type { ServedRepository } from '../../repo/served-repository.js';
@@ -106,7 +106,19 @@ export async function gitRoutes(_app: FastifyInstance, ctx: RouteContext): Promi
         throw forbidden('dumb_http_unsupported', 'only the smart HTTP protocol is served; use a git client');
       }
       const gitService = service as GitService;
-      const repository = await open(request, match, gitService);
+      let repository: ServedRepository;
+      try {
+        repository = await open(request, match, gitService);
+      } catch (error) {
+        // git prints a text/plain error body as `remote: …` lines (remote-curl.c show_http_message),
+        // so refusals such as the Mega directory's clone rules reach the user. 401 keeps its challenge.
+        if (!isMegaError(error) || error.kind === 'unauthorized') throw error;
+        return reply
+          .status(HTTP_STATUS_BY_KIND[error.kind])
+          .header('Content-Type', 'text/plain; charset=utf-8')
+          .header('Cache-Control', 'no-cache, max-age=0, must-revalidate')
+          .send(`${error.message}\n`);
+      }
       const version = protocolVersion(request);
       const body =
         version === 2 && gitService === 'git-upload-pack'
