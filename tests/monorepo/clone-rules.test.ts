@@ -126,7 +126,9 @@ describe('Mega directory clone rules', () => {
   it('/import/<repo>/<dir> : refused', async () => {
     const result = await clone(`${mega.server.url}/import/lib/docs`, join(mega.work, 'lib-docs'));
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toMatch(/remote: \/import\/lib\/docs: subdirectory clone of an imported repository is not allowed/);
+    expect(result.stderr).toMatch(
+      /remote: \/import\/lib\/docs: subdirectory clone of an imported repository is not allowed/,
+    );
   });
 
   it.each(['/nowhere', '/projects/nope', '/projects/foo/no-such-dir', '/import/nope', '/projects/README.md'])(
@@ -169,7 +171,9 @@ describe('MEGA_CLONE_LIMIT', () => {
     expect(text).toMatch(/clone a narrower path/);
     const result = await clone(`${mega.server.url}/projects`, join(mega.work, 'p'));
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toMatch(/remote: \/projects expands to .* more than the clone limit .* clone a narrower path/);
+    expect(result.stderr).toMatch(
+      /remote: \/projects expands to .* more than the clone limit .* clone a narrower path/,
+    );
   });
 
   it('still serves a single repository', async () => {
