@@ -14,6 +14,7 @@ import { timeMs, type BenchResult } from '../report.js';
  * - directory listing: server time (the API's `Server-Timing`) and wall time of
  *   `GET /api/v1/repos/tree` vs `git ls-tree HEAD dir/`;
  * - 1 MiB file: `GET /api/v1/repos/blob` vs `git cat-file -p HEAD:big.ts`;
+ * - a commit editing that file in three places: `GET /api/v1/repos/commit` (Myers diff) vs `git show`;
  * - rendering: the file page in headless Chromium until the code is on screen (no C git peer).
  * Medians of `--runs` (default 7) after one warm-up.
  */
@@ -47,6 +48,14 @@ function fastImportStream(files: number): Buffer {
   parts.push('commit refs/heads/main\ncommitter Bench <bench@example.com> 1700000000 +0000\ndata 6\nbench\n');
   for (let i = 1; i <= files; i++) parts.push(`M 100644 :${i} dir/file-${String(i).padStart(6, '0')}.ts\n`);
   parts.push(`M 100644 :${files + 1} big.ts\n\n`);
+  // A second commit edits the big file in three places (the commit-diff measurement).
+  const edited = lines.map((line, i) =>
+    i % Math.floor(lines.length / 3) === 7 ? `${line} // edited` : line,
+  );
+  const bigEdited = `${edited.join('\n')}\n`;
+  parts.push(`blob\nmark :${files + 2}\ndata ${Buffer.byteLength(bigEdited)}\n${bigEdited}\n`);
+  parts.push('commit refs/heads/main\ncommitter Bench <bench@example.com> 1700000100 +0000\ndata 5\nedit\n');
+  parts.push(`M 100644 :${files + 2} big.ts\n\n`);
   return Buffer.from(parts.join(''));
 }
 
@@ -119,6 +128,11 @@ async function run(args: readonly string[]): Promise<BenchResult[]> {
       runs,
       async () => (await timeMs(() => git(['cat-file', '-p', 'HEAD:big.ts'], { cwd: repo }))).ms,
     );
+    const commit = await measure(runs, () => timedFetch(`${api}/commit?repo=/import/bench&id=main`));
+    const gitShow = await measure(
+      runs,
+      async () => (await timeMs(() => git(['show', 'HEAD'], { cwd: repo }))).ms,
+    );
     const render = await renderTimes(server.url, Math.min(runs, 3));
     const treeWall = median(tree.map((r) => r.wallMs));
     const blobWall = median(blob.map((r) => r.wallMs));
@@ -140,6 +154,14 @@ async function run(args: readonly string[]): Promise<BenchResult[]> {
         bytes: blob[0]?.bytes,
       },
     ];
+    const commitWall = median(commit.map((r) => r.wallMs));
+    results.push({
+      scenario: 'commit-diff-1mib',
+      server_ms: median(commit.map((r) => r.serverMs)),
+      wall_ms: commitWall,
+      git_ms: median(gitShow),
+      ratio: commitWall / median(gitShow),
+    });
     if (render) results.push({ scenario: 'render-1mib-chromium', wall_ms: median(render) });
     return results;
   } finally {
