@@ -15,7 +15,7 @@ import type { BenchScenario } from '../main.js';
 import { timeMs, type BenchResult } from '../report.js';
 
 /**
- * `npm run bench -- storage [--pack FILE] [--commits N] [--dialects sqlite,postgres,mysql]`
+ * `npm run bench -- storage [--pack FILE] [--commits N] [--runs N] [--dialects sqlite,postgres,mysql]`
  *
  * Ingests one pack into each database (decode, resolve deltas, store pack-ready rows in one
  * transaction) and reads every object back, each timed against C git on the same pack in the same
@@ -24,6 +24,8 @@ import { timeMs, type BenchResult } from '../report.js';
  * database (plus object files) grew, next to the pack size. Without --pack, a repository is generated with git fast-import.
  */
 const DEFAULT_COMMITS = 3000;
+/** Each timing is the fastest of this many runs (`--runs N`). */
+const DEFAULT_RUNS = 3;
 const FILES = 400;
 const READ_BATCH = 1000;
 
@@ -112,32 +114,65 @@ async function databaseBytes(database: MegaDatabase): Promise<number> {
   return Number(result.rows[0]?.bytes ?? 0);
 }
 
+/** The fastest of `runs` timings: on a shared machine the minimum is the least disturbed one. */
+async function fastest<T>(runs: number, step: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  let best: { ms: number; value: T } | undefined;
+  for (let run = 0; run < runs; run++) {
+    const timed = await timeMs(step);
+    if (!best || timed.ms < best.ms) best = timed;
+  }
+  return best!;
+}
+
+interface Reference {
+  readonly indexPackMs: number;
+  readonly catFileMs: number;
+}
+
+/** One ingest into a fresh database of the dialect; the last one is kept for reading back. */
+async function ingestOnce(dialect: DialectName, packPath: string) {
+  const scratch = await createScratchDatabase(dialect);
+  const config = { databaseUrl: scratch.url, dataDir: scratch.dataDir, largeObjectThreshold: 1024 * 1024 };
+  const storage = createStorage(scratch.database, config);
+  const repo = await storage.repositories.create({ path: '/import/bench', kind: 'import' });
+  const sizeBefore = await databaseBytes(scratch.database);
+  const timed = await timeMs(() =>
+    storage.ingestPack(repo.id, createReadStream(packPath, { highWaterMark: 1 << 20 })),
+  );
+  return { scratch, config, repo, sizeBefore, timed };
+}
+
 async function measureDialect(
   dialect: DialectName,
   packPath: string,
   packSize: number,
-  reference: { indexPackMs: number; catFileMs: number },
+  reference: Reference,
+  runs: number,
 ): Promise<BenchResult[]> {
-  const scratch = await createScratchDatabase(dialect);
+  let best: Awaited<ReturnType<typeof ingestOnce>> | undefined;
+  for (let run = 0; run < runs; run++) {
+    const attempt = await ingestOnce(dialect, packPath);
+    if (!best || attempt.timed.ms < best.timed.ms) {
+      await best?.scratch.drop();
+      best = attempt;
+    } else {
+      await attempt.scratch.drop();
+    }
+  }
+  const { scratch, config, repo, sizeBefore, timed: ingest } = best!;
   try {
-    const storage = createStorage(scratch.database, {
-      databaseUrl: scratch.url,
-      dataDir: scratch.dataDir,
-      largeObjectThreshold: 1024 * 1024,
-    });
-    const repo = await storage.repositories.create({ path: '/import/bench', kind: 'import' });
-    const sizeBefore = await databaseBytes(scratch.database);
-    const ingest = await timeMs(() =>
-      storage.ingestPack(repo.id, createReadStream(packPath, { highWaterMark: 1 << 20 })),
-    );
     const ids = ingest.value.ids;
-    const packReady = await timeMs(async () => {
+    // A new storage per run, so no run reads from the previous run's base cache.
+    const packReady = await fastest(runs, async () => {
+      const storage = createStorage(scratch.database, config);
       let bytes = 0;
-      for await (const entry of storage.objects.packReady(repo.id, ids, READ_BATCH))
+      for await (const entry of storage.objects.packReady(repo.id, ids, READ_BATCH)) {
         bytes += entry.deflated?.length ?? 0;
+      }
       return bytes;
     });
-    const inflated = await timeMs(async () => {
+    const inflated = await fastest(runs, async () => {
+      const storage = createStorage(scratch.database, config);
       let bytes = 0;
       for await (const object of storage.objects.readMany(repo.id, ids, READ_BATCH))
         bytes += object.data.length;
@@ -192,14 +227,15 @@ export const scenario: BenchScenario = {
       const packSize = (await stat(packPath)).size;
       const copy = join(work, 'reference.pack');
       await writeFile(copy, await readFile(packPath));
-      const indexPack = await timeMs(() =>
+      const runs = Math.max(1, Number(option(args, '--runs') ?? DEFAULT_RUNS));
+      const indexPack = await fastest(runs, () =>
         run('git', ['index-pack', '--threads=1', '-o', join(work, 'reference.idx'), copy]),
       );
       const refRepo = join(work, 'reference.git');
       await run('git', ['init', '-q', '--bare', refRepo]);
       await writeFile(join(refRepo, 'objects/pack/pack-ref.pack'), await readFile(packPath));
       await run('git', ['index-pack', join(refRepo, 'objects/pack/pack-ref.pack')]);
-      const catFile = await timeMs(() =>
+      const catFile = await fastest(runs, () =>
         run('git', ['cat-file', '--batch-all-objects', '--batch'], { cwd: refRepo }),
       );
       const reference = { indexPackMs: indexPack.ms, catFileMs: catFile.ms };
@@ -207,7 +243,7 @@ export const scenario: BenchScenario = {
       const results: BenchResult[] = [];
       for (const dialect of wanted) {
         if (dialect !== 'sqlite' && !(await serviceAvailable(dialect))) continue;
-        results.push(...(await measureDialect(dialect, packPath, packSize, reference)));
+        results.push(...(await measureDialect(dialect, packPath, packSize, reference, runs)));
       }
       return results;
     } finally {
