@@ -60,7 +60,13 @@ export const scenario: BenchScenario = {
 
 /** Two manual syncs through a real worker (SQLite, in-process bus); returns their wall times. */
 async function syncTwice(dataDir: string, url: string): Promise<[number, number]> {
-  const config = loadConfig({ env: { MEGA_DATA_DIR: dataDir, MEGA_SYNC_RECONCILE_INTERVAL_MS: '3600000' } });
+  const config = loadConfig({
+    env: {
+      MEGA_DATA_DIR: dataDir,
+      MEGA_SYNC_RECONCILE_INTERVAL_MS: '3600000',
+      MEGA_SYNC_ALLOW_FILE_URLS: 'true',
+    },
+  });
   const database = openDatabase(config.databaseUrl);
   await migrateToLatest(database);
   const runtime = await startSyncRuntime({

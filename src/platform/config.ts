@@ -93,6 +93,8 @@ const ConfigSchema = z.object({
       mirrorToken: z.string().optional(),
       /** Fixed worker id (`worker-{host}-{8 hex}`); default: generated once, kept in dataDir. */
       workerId: z.string().optional(),
+      /** Allow file:// remotes (tests, local mirrors). Off by default: a tenant could read the worker's disk. */
+      allowFileUrls: z.boolean().default(false),
     })
     .default({
       keepDays: 7,
@@ -102,6 +104,7 @@ const ConfigSchema = z.object({
       retryIntervalMs: 10_000,
       reconcileIntervalMs: 60_000,
       runWorker: true,
+      allowFileUrls: false,
     }),
 });
 
@@ -144,6 +147,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['MEGA_SYNC_MIRROR_URL', 'sync.mirrorServerUrl'],
   ['MEGA_SYNC_MIRROR_TOKEN', 'sync.mirrorToken'],
   ['MEGA_WORKER_ID', 'sync.workerId'],
+  ['MEGA_SYNC_ALLOW_FILE_URLS', 'sync.allowFileUrls'],
 ];
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

@@ -6,7 +6,7 @@ import { MegaError, invalid } from '../platform/errors.js';
 import { classifyGitFailure, type SyncErrorClass } from './error-class.js';
 import { NO_AUTH, type PreparedAuth } from './git-auth.js';
 import { Redactor, truncateText } from './redact.js';
-import { ALLOWED_GIT_PROTOCOLS } from './remote-url.js';
+import { ALLOWED_NETWORK_PROTOCOLS } from './remote-url.js';
 
 /**
  * The one way the sync area runs the git CLI (STYLE.md §7): argument arrays without a shell, user
@@ -26,6 +26,8 @@ export interface GitRunnerOptions {
   /** Bytes of stderr kept (the tail) and of stdout kept (the head). */
   readonly maxStderrBytes?: number;
   readonly maxStdoutBytes?: number;
+  /** Let git use file:// and local paths for the remote itself (never for submodules). */
+  readonly allowFileProtocol?: boolean;
 }
 
 export interface GitRunOptions {
@@ -91,6 +93,7 @@ export class GitRunner {
   private readonly home: string;
   private readonly baseEnv: Record<string, string>;
   readonly tempRoot: string;
+  private readonly protocolConfig: ReadonlyArray<readonly [string, string]>;
 
   constructor(private readonly options: GitRunnerOptions) {
     this.gitPath = options.gitPath ?? 'git';
@@ -105,9 +108,9 @@ export class GitRunner {
       GIT_CONFIG_NOSYSTEM: '1',
       GIT_CONFIG_GLOBAL: '/dev/null',
       GIT_TERMINAL_PROMPT: '0',
-      GIT_ALLOW_PROTOCOL: ALLOWED_GIT_PROTOCOLS,
       GCM_INTERACTIVE: 'never',
     };
+    this.protocolConfig = protocolPolicy(options.allowFileProtocol === true);
     for (const [name, value] of Object.entries(options.passEnv ?? {})) {
       if (value === '') continue;
       this.baseEnv[name] = value;
@@ -136,7 +139,7 @@ export class GitRunner {
       ...this.baseEnv,
       ...options.env,
       ...auth.env,
-      ...configEnv([...RUNNER_CONFIG, ...(options.config ?? []), ...auth.config]),
+      ...configEnv([...RUNNER_CONFIG, ...this.protocolConfig, ...(options.config ?? []), ...auth.config]),
     };
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
     const maxStderr = this.options.maxStderrBytes ?? DEFAULT_MAX_STDERR;
@@ -231,6 +234,19 @@ export function commandError(subcommand: string, result: GitRunResult): GitComma
     result.stderr,
     result.exitCode,
   );
+}
+
+/**
+ * Transports git may use (git-config(1) protocol.allow): the network ones always, every other
+ * (ext::, fd::, unknown helpers) never; `file` only when enabled and then only as "user", which
+ * git denies to submodules — a cloned repository cannot make the worker read its own disk.
+ */
+function protocolPolicy(allowFile: boolean): ReadonlyArray<readonly [string, string]> {
+  return [
+    ['protocol.allow', 'never'],
+    ...ALLOWED_NETWORK_PROTOCOLS.map((name) => [`protocol.${name}.allow`, 'always'] as const),
+    ['protocol.file.allow', allowFile ? 'user' : 'never'],
+  ];
 }
 
 /** git-config(1) ENVIRONMENT: GIT_CONFIG_COUNT / GIT_CONFIG_KEY_<n> / GIT_CONFIG_VALUE_<n>. */

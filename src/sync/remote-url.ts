@@ -3,7 +3,7 @@ import { invalid } from '../platform/errors.js';
 /**
  * Remote URLs a sync repository may use. Credentials never live in the URL (they are stored
  * encrypted and passed per process), and transports that run commands (`ext::`, `fd::`) are refused;
- * the runner also limits git itself with GIT_ALLOW_PROTOCOL.
+ * the runner also limits git itself with `protocol.*.allow`.
  */
 export interface RemoteUrl {
   readonly transport: 'http' | 'ssh' | 'git' | 'file';
@@ -11,7 +11,7 @@ export interface RemoteUrl {
   readonly port: number | null;
 }
 
-export const ALLOWED_GIT_PROTOCOLS = 'http:https:ssh:git:file';
+export const ALLOWED_NETWORK_PROTOCOLS = ['http', 'https', 'ssh', 'git'] as const;
 const MAX_URL_LENGTH = 2048;
 const SCP_LIKE = /^(?:([A-Za-z0-9._-]+)@)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):(?!\/\/)(.+)$/;
 

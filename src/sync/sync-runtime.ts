@@ -62,7 +62,14 @@ export async function startSyncRuntime(options: SyncRuntimeOptions): Promise<Syn
   const configStore = new SyncConfigStore(database);
   const runStore = new SyncRunStore(database);
   const leaseStore = new SyncLeaseStore(database);
-  const service = new SyncService({ configStore, runStore, vault, bus, logger });
+  const service = new SyncService({
+    configStore,
+    runStore,
+    vault,
+    bus,
+    logger,
+    allowFileUrls: config.sync.allowFileUrls,
+  });
   const stops: Array<() => Promise<void>> = [];
   let worker: SyncWorker | undefined;
   let metrics: SyncMetrics | undefined;
@@ -75,6 +82,7 @@ export async function startSyncRuntime(options: SyncRuntimeOptions): Promise<Syn
       const runner = new GitRunner({
         timeoutMs: sync.commandTimeoutSeconds * 1000,
         passEnv: passEnvOf(config),
+        allowFileProtocol: sync.allowFileUrls,
       });
       worker = new SyncWorker(
         {

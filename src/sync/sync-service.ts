@@ -35,6 +35,8 @@ export interface SyncServiceDeps {
   readonly vault: CredentialVault;
   readonly bus: SyncBus;
   readonly logger: Logger;
+  /** file:// remotes are refused unless enabled (sync.allowFileUrls). */
+  readonly allowFileUrls: boolean;
 }
 
 /** A repository as the API shows it. */
@@ -251,6 +253,12 @@ export class SyncService {
   }
 
   private async checkCredential(tenantId: number, credentialId: number | null, url: string): Promise<void> {
+    if (!this.deps.allowFileUrls && parseRemoteUrl(url).transport === 'file') {
+      throw invalid(
+        'remote_url_protocol',
+        'file urls are disabled on this server (MEGA_SYNC_ALLOW_FILE_URLS)',
+      );
+    }
     if (credentialId === null) return;
     const credential = await this.deps.configStore.credentialInfo(tenantId, credentialId);
     if (!credential)

@@ -63,6 +63,7 @@ describe.skipIf(!REDIS)('two worker processes over Redis', () => {
       MEGA_DATABASE_URL: `sqlite:${join(temp.path, 'shared.db')}`,
       MEGA_REDIS_URL: SERVICES.redis.url,
       MEGA_SECRET_KEY: randomBytes(32).toString('hex'),
+      MEGA_SYNC_ALLOW_FILE_URLS: 'true',
     };
     const cli = (args: string[]) => runMega([...args, '--data', join(temp.path, 'cli')], { env });
     expect((await cli(['migrate'])).code).toBe(0);

@@ -16,7 +16,10 @@ describe('mega serve with its in-process sync worker', () => {
     const created = await runMega(['token', 'create', 'admin', '--admin', '--data', dataDir()]);
     expect(created.code, created.stderr).toBe(0);
     token = created.stdout.trim().split('\n').pop() as string;
-    server = await startMegaServer({ dataDir: dataDir(), env: { MEGA_LOG_LEVEL: 'warn' } });
+    server = await startMegaServer({
+      dataDir: dataDir(),
+      env: { MEGA_LOG_LEVEL: 'warn', MEGA_SYNC_ALLOW_FILE_URLS: 'true' },
+    });
   });
   afterAll(async () => {
     await server?.stop();

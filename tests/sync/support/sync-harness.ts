@@ -29,6 +29,7 @@ export async function startHarness(
     env: {
       MEGA_DATA_DIR: dataDir,
       MEGA_SYNC_RETRY_INTERVAL_MS: '50',
+      MEGA_SYNC_ALLOW_FILE_URLS: 'true',
       MEGA_SYNC_RECONCILE_INTERVAL_MS: '3600000',
       GIT_COMMAND_TIMEOUT: '60',
       ...(options.databaseUrl ? { MEGA_DATABASE_URL: options.databaseUrl } : {}),
