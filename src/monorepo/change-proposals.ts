@@ -22,6 +22,8 @@ export interface ProposedChange {
   readonly author: string;
   readonly authorId: number;
   readonly changes: readonly RepositoryChange[];
+  /** Base URL the pusher reached the server at, for the merge request's link. */
+  readonly baseUrl?: string;
 }
 
 export interface ProposalOutcome {

@@ -69,6 +69,7 @@ export class MergeRequestPushPolicy implements PushPolicy {
         author: context.principal.username,
         authorId: context.principal.userId,
         changes,
+        ...(context.baseUrl ? { baseUrl: context.baseUrl } : {}),
       });
       const verb = outcome.updated ? 'updated' : 'opened';
       return {

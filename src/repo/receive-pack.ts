@@ -25,6 +25,8 @@ export interface ReceivePackInput {
   /** The bytes after the command list: the pack. */
   readonly rest: () => AsyncIterable<Buffer>;
   readonly principal: PushContext['principal'];
+  /** Base URL the client used, passed on to push policies (links in `remote:` messages). */
+  readonly baseUrl?: string;
   readonly limits: ReceiveLimits;
   readonly out: ByteSink;
 }
@@ -64,7 +66,7 @@ export async function receivePack(input: ReceivePackInput): Promise<PushOutcome>
       repository,
       request.commands,
       pushed,
-      input.principal,
+      { principal: input.principal, ...(input.baseUrl ? { baseUrl: input.baseUrl } : {}) },
       request.pushOptions,
       status,
       messages,
@@ -95,13 +97,13 @@ async function decideAll(
   repository: ServedRepository,
   commands: readonly RefCommand[],
   pushed: ReadonlySet<ObjectId>,
-  principal: PushContext['principal'],
+  who: Pick<PushContext, 'principal' | 'baseUrl'>,
   pushOptions: readonly string[],
   status: Map<string, string | undefined>,
   messages: string[],
 ): Promise<RefUpdateRequest[]> {
   const accepted: RefUpdateRequest[] = [];
-  const context: PushContext = { principal, pushOptions, objects: repository.objects };
+  const context: PushContext = { ...who, pushOptions, objects: repository.objects };
   const seen = new Set<string>();
   for (const command of commands) {
     if (seen.has(command.refName)) {

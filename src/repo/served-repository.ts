@@ -100,6 +100,8 @@ export interface PushContext {
   readonly pushOptions: readonly string[];
   /** The objects of the repository, including those the push just stored. */
   readonly objects: ObjectSource;
+  /** Base URL the client reached the server at (for links in `remote:` messages). */
+  readonly baseUrl?: string;
 }
 
 export interface PushPolicy {

@@ -55,18 +55,17 @@ export class MergeRequests implements ChangeProposals {
     this.store = new MergeRequestStore(deps.storage.db, deps.storage.capabilities);
   }
 
-  url(number: number): string {
-    return `${this.deps.baseUrl()}/api/v1/merge-requests/${number}`;
+  url(number: number, base?: string): string {
+    return `${base ?? this.deps.baseUrl()}/api/v1/merge-requests/${number}`;
   }
 
   async propose(change: ProposedChange): Promise<ProposalOutcome> {
-    const request = { ...change };
     const open = await this.store.findOpen(change.viewPath, change.refName, change.authorId);
-    if (open !== undefined && (await this.store.update(open, request))) {
-      return { number: open, url: this.url(open), updated: true };
+    if (open !== undefined && (await this.store.update(open, change))) {
+      return { number: open, url: this.url(open, change.baseUrl), updated: true };
     }
-    const number = await this.store.create(request);
-    return { number, url: this.url(number), updated: false };
+    const number = await this.store.create(change);
+    return { number, url: this.url(number, change.baseUrl), updated: false };
   }
 
   list(query: MergeRequestQuery): Promise<MergeRequestRecord[]> {

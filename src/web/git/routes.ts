@@ -169,6 +169,7 @@ export async function gitRoutes(_app: FastifyInstance, ctx: RouteContext): Promi
           read: () => reader.read(),
           rest: () => reader.rest(),
           principal,
+          baseUrl: (ctx.config.publicUrl ?? `${request.protocol}://${request.host}`).replace(/\/+$/, ''),
           limits: {
             maxObjects: limits.maxObjectsPerPush,
             maxObjectBytes: limits.maxObjectBytes,
