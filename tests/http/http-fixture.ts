@@ -10,7 +10,10 @@ import { makeTempDir } from '../support/temp-dir.js';
  * or an argument.
  */
 export interface HttpFixture {
+  /** The running server (replaced by `restart`). */
   readonly server: MegaServer;
+  /** Stops the server and starts a fresh process on the same data (e.g. to measure peak RSS). */
+  restart(): Promise<void>;
   readonly token: string;
   readonly work: string;
   url(path: string): string;
@@ -35,7 +38,8 @@ export async function startHttpFixture(options: { env?: Record<string, string> }
   const created = await runMega(['token', 'create', 'alice', '--data', dataDir]);
   if (created.code !== 0) throw new Error(`mega token create failed: ${created.stderr}`);
   const token = created.stdout.trim().split('\n').pop() ?? '';
-  const server = await startMegaServer({ dataDir, ...(options.env ? { env: options.env } : {}) });
+  const start = () => startMegaServer({ dataDir, ...(options.env ? { env: options.env } : {}) });
+  let server = await start();
   const run =
     (version: number, auth: boolean) =>
     (args: readonly string[], opts: GitOptions = {}) =>
@@ -45,7 +49,13 @@ export async function startHttpFixture(options: { env?: Record<string, string> }
         env: { ...(auth ? authEnv(token) : {}), ...opts.env },
       });
   return {
-    server,
+    get server() {
+      return server;
+    },
+    restart: async () => {
+      await server.stop();
+      server = await start();
+    },
     token,
     work: temp.path,
     url: (path) => `${server.url}${path}`,

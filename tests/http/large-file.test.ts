@@ -31,7 +31,7 @@ async function writeRandomFile(path: string, bytes: number): Promise<void> {
   const chunk = 1024 * 1024;
   for (let written = 0; written < bytes; written += chunk) {
     if (!out.write(randomBytes(Math.min(chunk, bytes - written)))) {
-      await new Promise((resolve) => out.once('drain', resolve));
+      await new Promise<void>((resolve) => out.once('drain', () => resolve()));
     }
   }
   await new Promise<void>((resolve, reject) =>
@@ -62,6 +62,8 @@ describe('a 200 MB file over smart HTTP', () => {
 
   it('is cloned with the server under the memory bound', async () => {
     const target = join(fx.work, 'clone');
+    // A fresh process: its peak RSS is the clone's alone.
+    await fx.restart();
     const peak = await peakRss(fx, () => fx.anonymous(2, ['clone', '-q', fx.url('/import/big.git'), target]));
     expect((await stat(join(target, 'big.bin'))).size).toBe(FILE_BYTES);
     await fsckStrict(target);
