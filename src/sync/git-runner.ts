@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MegaError, invalid } from '../platform/errors.js';
@@ -201,6 +202,11 @@ export class GitRunner {
         });
       });
     });
+  }
+
+  /** Removes the private HOME; the runner must not be used afterwards. */
+  async dispose(): Promise<void> {
+    await rm(this.home, { recursive: true, force: true });
   }
 
   /** Like `run`, but a non-zero exit, a timeout or an abort throws a classified `GitCommandError`. */

@@ -111,6 +111,7 @@ export async function startSyncRuntime(options: SyncRuntimeOptions): Promise<Syn
           logger: logger.child({ workerId }),
         },
       );
+      stops.push(() => runner.dispose());
       await worker.start();
       stops.push(() => (worker as SyncWorker).stop());
       logger.info(
