@@ -290,7 +290,7 @@ export class ObjectStore {
     return rows as StoredRow[];
   }
 
-  /** Loads, level by level, the delta bases of `rows` that are neither loaded nor cached. */
+  /** Loads, level by level, the delta bases of `rows` not loaded yet (one query per level). */
   private async prefetchBases(rows: Map<string, StoredRow>): Promise<void> {
     let level = [...rows.values()];
     for (let depth = 0; depth < MAX_READ_CHAIN && level.length > 0; depth++) {
