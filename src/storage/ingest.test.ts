@@ -6,6 +6,7 @@ import { makeTempDir } from '../../tests/support/temp-dir.js';
 import { applyDelta } from '../git/delta.js';
 import type { ObjectId } from '../git/object-id.js';
 import { isMegaError } from '../platform/errors.js';
+import { openDatabase } from './open-database.js';
 import { createStorage, type Storage } from './storage.js';
 import { describeEachDialect } from './testing/dialects.js';
 import {
@@ -220,6 +221,34 @@ describeEachDialect('ingest', (getDb) => {
     expect(rows.length).toBe(objects.size);
     for (const repo of [a, b])
       expect((await storage.objects.has(repo.id, [...objects.keys()])).size).toBe(objects.size);
+  });
+
+  it('stores the same objects from two connections at once (two server processes)', async () => {
+    const scratch = getDb();
+    const other = openDatabase(scratch.url);
+    try {
+      const second = createStorage(other, {
+        databaseUrl: scratch.url,
+        dataDir: scratch.dataDir,
+        largeObjectThreshold: LARGE_THRESHOLD,
+      });
+      const a = await newRepo();
+      const b = await newRepo();
+      await Promise.all([
+        storage.ingestPack(a.id, chunked(fullPack)),
+        second.ingestPack(b.id, chunked(fullPack)),
+      ]);
+      for (const repo of [a, b])
+        expect((await storage.objects.has(repo.id, [...objects.keys()])).size).toBe(objects.size);
+      let read = 0;
+      for await (const object of second.objects.readMany(a.id, [...objects.keys()])) {
+        expect(object.data.equals(objects.get(object.id)!.data)).toBe(true);
+        read++;
+      }
+      expect(read).toBe(objects.size);
+    } finally {
+      await other.close();
+    }
   });
 
   it('commits an ingest and a ref update together, or neither', async () => {

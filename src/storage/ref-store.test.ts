@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { isMegaError } from '../platform/errors.js';
+import { openDatabase } from './open-database.js';
 import { RefStore } from './ref-store.js';
 import { RepositoryStore } from './repository-store.js';
 import { describeEachDialect } from './testing/dialects.js';
@@ -89,6 +90,27 @@ describeEachDialect('refs', (getDb) => {
       if (result.status === 'rejected') expect(isMegaError(result.reason, 'conflict')).toBe(true);
     }
     expect(targets).toContain(await refs.get(repo.id, 'refs/heads/main'));
+  });
+
+  it('lets exactly one win when the racers use separate connections (two processes)', async () => {
+    const { refs, repo } = await setup();
+    const other = openDatabase(getDb().url);
+    try {
+      const otherRefs = new RefStore(other.db, other.capabilities);
+      await refs.updateAtomic(repo.id, [{ name: 'refs/heads/main', oldId: ZERO, newId: A }]);
+      const results = await Promise.allSettled([
+        refs.updateAtomic(repo.id, [{ name: 'refs/heads/main', oldId: A, newId: B }]),
+        otherRefs.updateAtomic(repo.id, [{ name: 'refs/heads/main', oldId: A, newId: C }]),
+        refs.updateAtomic(repo.id, [{ name: 'refs/heads/main', oldId: A, newId: C }]),
+        otherRefs.updateAtomic(repo.id, [{ name: 'refs/heads/main', oldId: A, newId: B }]),
+      ]);
+      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+      for (const result of results) {
+        if (result.status === 'rejected') expect(result.reason).toMatchObject({ kind: 'conflict' });
+      }
+    } finally {
+      await other.close();
+    }
   });
 
   it('lets exactly one of racing creations win', async () => {
