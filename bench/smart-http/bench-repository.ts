@@ -19,7 +19,9 @@ export async function prepareMirror(
   target: string,
 ): Promise<string> {
   if (options.repo) {
-    await git(['clone', '-q', '--mirror', options.repo, target]);
+    // --no-local and a repack: C git serves a packed repository, as a real server would.
+    await git(['clone', '-q', '--mirror', '--no-local', options.repo, target]);
+    await git(['-C', target, 'repack', '-q', '-a', '-d']);
     return options.repo;
   }
   const source = join(workDir, 'generated');

@@ -77,7 +77,7 @@ async function measure(proxy: CountingProxy, step: () => Promise<unknown>): Prom
 
 async function objectCount(repo: string): Promise<number> {
   const text = await gitText(['-C', repo, 'count-objects', '-v']);
-  return Number(/in-pack: (\d+)/.exec(text)?.[1] ?? 0);
+  return Number(/in-pack: (\d+)/.exec(text)?.[1] ?? 0) + Number(/^count: (\d+)/m.exec(text)?.[1] ?? 0);
 }
 
 /** Refs of a repository as `name id` lines, to check both servers gave the same result. */
