@@ -144,6 +144,25 @@ describe.runIf(browserAvailable())('web UI against a real server', () => {
     expect(blob.content).toContain('hello ${name}');
   });
 
+  it('closes a merge request from the page', async () => {
+    const clone = join(temp.path, 'demo-clone-2');
+    await git(['clone', '-q', `${server.url}/projects/demo.git`, clone], { env: authEnv() });
+    await writeFiles(clone, { 'NOTES.md': 'an idea nobody wants\n' });
+    await git(['add', 'NOTES.md'], { cwd: clone });
+    await git(['commit', '-q', '-m', 'Add notes'], { cwd: clone });
+    const pushed = await git(['push', 'origin', 'HEAD:main'], { cwd: clone, env: authEnv(), check: false });
+    const number = /merge request !(\d+)/.exec(pushed.stderr)?.[1];
+    expect(number, pushed.stderr).toBeDefined();
+    const { page } = session;
+    await page.goto(`/ui/merge-requests/${number}`);
+    const added = page.getByTestId('file-diff').filter({ hasText: 'NOTES.md' });
+    await expect.poll(() => added.locator('.status-added').count()).toBe(1);
+    await page.getByRole('button', { name: 'Close' }).click();
+    await expect.poll(() => page.getByTestId('mr-status').textContent()).toBe('closed');
+    await page.goto('/ui/merge-requests?status=closed');
+    await expect.poll(() => page.getByRole('link', { name: new RegExp(`!${number} Add notes`) }).count()).toBe(1);
+  });
+
   it('shows the history of a file and a commit with its diff', async () => {
     const { page } = session;
     await page.goto('/ui/repo/projects/demo/-/blob/HEAD/lib/hello.ts');
