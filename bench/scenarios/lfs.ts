@@ -1,18 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { runMega, startMegaServer, type MegaServer } from '../../tests/support/mega-process.js';
-import { loadConfig } from '../../src/platform/config.js';
-import { openStorage } from '../../src/storage/storage.js';
+import { git } from '../../tests/support/git-cli.js';
 import type { BenchScenario } from '../main.js';
 import { timeMs, type BenchResult } from '../report.js';
 
 const MiB = 1024 * 1024;
-const REPO = '/bench/lfs';
+const REPO = '/import/bench-lfs';
 const RSS_SAMPLE_MS = 25;
 
 /**
@@ -30,11 +29,11 @@ export const scenario: BenchScenario = {
       const source = join(dir, 'object.bin');
       const oid = await generate(source, sizeMb * MiB);
       const dataDir = join(dir, 'data');
-      await createRepository(dataDir);
       const token =
         (await runMega(['token', 'create', 'bench', '--data', dataDir])).stdout.trim().split('\n').pop() ??
         '';
       server = await startMegaServer({ dataDir });
+      await createRepository(server.url, token, join(dir, 'work'));
       const idleRss = server.rssMb();
 
       const copy = await timeMs(() => streamCopy(source, join(dir, 'copy.bin')));
@@ -92,24 +91,23 @@ async function generate(path: string, bytes: number): Promise<string> {
   return hash.digest('hex');
 }
 
-async function createRepository(dataDir: string): Promise<void> {
-  const config = loadConfig({ env: {}, overrides: { dataDir } });
-  const storage = await openStorage(config);
-  try {
-    await storage.repositories.create({ path: REPO, kind: 'hosted' });
-  } finally {
-    await storage.close();
-  }
+/** Creates the repository the way a user does: a first push (an import keeps refs as pushed). */
+async function createRepository(baseUrl: string, token: string, workDir: string): Promise<void> {
+  const auth = `Authorization: Basic ${Buffer.from(`bench:${token}`).toString('base64')}`;
+  // The credential travels in the child's environment only (GIT_CONFIG_*), never in arguments.
+  const env = { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: auth };
+  await git(['init', '-q', '-b', 'main', workDir]);
+  await writeFile(join(workDir, 'README.md'), 'LFS benchmark\n');
+  await git(['add', 'README.md'], { cwd: workDir });
+  await git(['commit', '-q', '-m', 'init'], { cwd: workDir });
+  await git(['push', '-q', `${baseUrl}${REPO}.git`, 'main'], { cwd: workDir, env });
 }
 
 /** The baseline: what storing the bytes costs without HTTP or hashing (read, write, fsync). */
 async function streamCopy(from: string, to: string): Promise<void> {
-  const handle = await open(to, 'w');
+  await pipeline(createReadStream(from, { highWaterMark: MiB }), createWriteStream(to));
+  const handle = await open(to, 'r+');
   try {
-    await pipeline(
-      createReadStream(from, { highWaterMark: MiB }),
-      handle.createWriteStream({ autoClose: false }),
-    );
     await handle.sync();
   } finally {
     await handle.close();
@@ -152,9 +150,9 @@ async function batch(
     },
     body: JSON.stringify({ operation, objects: [{ oid, size }] }),
   });
-  const body = (await response.json()) as { objects: Array<{ actions?: Record<string, Action> }> };
-  const action = body.objects[0]?.actions?.[operation];
-  if (!action) throw new Error(`batch ${operation} returned no action: ${JSON.stringify(body)}`);
+  const body = (await response.json()) as { objects?: Array<{ actions?: Record<string, Action> }> };
+  const action = body.objects?.[0]?.actions?.[operation];
+  if (!action) throw new Error(`batch ${operation} answered ${response.status}: ${JSON.stringify(body)}`);
   return action;
 }
 

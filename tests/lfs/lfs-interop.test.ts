@@ -126,7 +126,7 @@ describe('git-lfs client against mega serve', { timeout: 600_000 }, () => {
     await as('bob', ['commit', '-q', '-am', 'bob edits a locked file'], bobDir());
     const refused = await as('bob', ['push', 'origin', 'main'], bobDir(), false);
     expect(refused.code).not.toBe(0);
-    expect(refused.stderr + refused.stdout.toString()).toMatch(/locked/i);
+    expect(refused.stderr + refused.stdout.toString()).toMatch(/Cannot update locked files/);
 
     const unlock = await as('alice', ['lfs', 'unlock', 'asset.bin'], aliceDir(), false);
     expect(unlock.code, unlock.stderr).toBe(0);
