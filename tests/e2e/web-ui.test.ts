@@ -160,7 +160,9 @@ describe.runIf(browserAvailable())('web UI against a real server', () => {
     await page.getByRole('button', { name: 'Close' }).click();
     await expect.poll(() => page.getByTestId('mr-status').textContent()).toBe('closed');
     await page.goto('/ui/merge-requests?status=closed');
-    await expect.poll(() => page.getByRole('link', { name: new RegExp(`!${number} Add notes`) }).count()).toBe(1);
+    await expect
+      .poll(() => page.getByRole('link', { name: new RegExp(`!${number} Add notes`) }).count())
+      .toBe(1);
   });
 
   it('shows the history of a file and a commit with its diff', async () => {
