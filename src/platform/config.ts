@@ -95,6 +95,8 @@ const ConfigSchema = z.object({
       workerId: z.string().optional(),
       /** Allow file:// remotes (tests, local mirrors). Off by default: a tenant could read the worker's disk. */
       allowFileUrls: z.boolean().default(false),
+      /** Primary/standby group of this worker (only one worker of a group syncs at a time). */
+      workerGroup: z.string().min(1).max(100).optional(),
     })
     .default({
       keepDays: 7,
@@ -148,6 +150,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['MEGA_SYNC_MIRROR_TOKEN', 'sync.mirrorToken'],
   ['MEGA_WORKER_ID', 'sync.workerId'],
   ['MEGA_SYNC_ALLOW_FILE_URLS', 'sync.allowFileUrls'],
+  ['MEGA_WORKER_GROUP', 'sync.workerGroup'],
 ];
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

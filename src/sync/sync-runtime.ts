@@ -94,6 +94,7 @@ export async function startSyncRuntime(options: SyncRuntimeOptions): Promise<Syn
             ? sync.reconcileIntervalMs
             : Math.min(sync.reconcileIntervalMs, LOCAL_RECONCILE_MS),
           keepDays: sync.keepDays,
+          group: sync.workerGroup,
           mirror:
             sync.mirrorServerUrl && sync.mirrorToken
               ? { serverUrl: sync.mirrorServerUrl, token: sync.mirrorToken }

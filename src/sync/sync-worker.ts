@@ -29,6 +29,12 @@ export interface SyncWorkerOptions {
   readonly retryAttempts: number;
   readonly retryIntervalMs: number;
   readonly reconcileIntervalMs: number;
+  /**
+   * Standby group (seed §11.3, primary/standby workers): of the workers sharing a group name only
+   * the holder of the lease `worker-group:<name>` syncs; the others stay idle and take over, with a
+   * catch-up reconcile, when the primary stops renewing it (3 reconcile intervals). Unset = active.
+   */
+  readonly group?: string;
   readonly keepDays: number;
   readonly cleanupIntervalMs?: number;
   /** Mirror pushes go to `<serverUrl><mirror_to>` with this token; unset = mirror_to ignored. */
@@ -50,6 +56,9 @@ export interface SyncWorkerDeps {
 /** Longest transcript kept in a log row's `command_output`. */
 export const MAX_COMMAND_OUTPUT_BYTES = 64 * 1024;
 const DAY_MS = 86_400_000;
+/** A standby takes over after the primary missed this many reconcile intervals. */
+const GROUP_LEASE_INTERVALS = 3;
+const groupLease = (group: string) => `worker-group:${group}`;
 
 export class SyncWorker {
   private readonly active = new Map<number, AbortController>();
@@ -59,11 +68,19 @@ export class SyncWorker {
   private unsubscribe: (() => Promise<void>) | undefined;
   private stopped = false;
   private started = false;
+  private primary: boolean;
 
   constructor(
     private readonly options: SyncWorkerOptions,
     private readonly deps: SyncWorkerDeps,
-  ) {}
+  ) {
+    this.primary = options.group === undefined;
+  }
+
+  /** False while this worker is a standby of its group. */
+  isPrimary(): boolean {
+    return this.primary;
+  }
 
   get workerId(): string {
     return this.options.workerId;
@@ -86,6 +103,9 @@ export class SyncWorker {
     this.stopped = true;
     for (const timer of this.timers.splice(0)) clearInterval(timer);
     await this.unsubscribe?.();
+    if (this.options.group !== undefined && this.primary) {
+      await this.deps.leaseStore.release(groupLease(this.options.group), this.options.workerId);
+    }
     this.queued.clear();
     for (const controller of this.active.values()) controller.abort();
     await Promise.allSettled([...this.running]);
@@ -93,7 +113,7 @@ export class SyncWorker {
 
   /** Queues a message; a newer message for a repository replaces a queued older one. */
   submit(message: SyncMessage): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.primary) return;
     const key = message.repository_id;
     this.queued.delete(key);
     this.queued.set(key, message);
@@ -103,6 +123,18 @@ export class SyncWorker {
   /** Submits what this worker missed (newest request per repository without a result of ours). */
   async reconcile(): Promise<void> {
     await this.deps.leaseStore.heartbeat(this.options.workerId, hostname());
+    if (this.options.group !== undefined) {
+      const ttl = this.options.reconcileIntervalMs * GROUP_LEASE_INTERVALS;
+      const wasPrimary = this.primary;
+      this.primary = await this.deps.leaseStore.tryAcquire(
+        groupLease(this.options.group),
+        this.options.workerId,
+        ttl,
+      );
+      if (this.primary !== wasPrimary)
+        this.deps.logger.info({ group: this.options.group, primary: this.primary }, 'worker role changed');
+      if (!this.primary) return;
+    }
     for (const request of await this.deps.runStore.pendingRequests(this.options.workerId)) {
       if (this.queued.get(request.repository_id)?.request_id === request.request_id) continue;
       if (this.inFlight.get(request.repository_id) === request.request_id) continue;

@@ -13,6 +13,7 @@ interface WorkerOptions {
   database?: string;
   host?: string;
   port?: string;
+  group?: string;
 }
 
 /**
@@ -29,10 +30,15 @@ export function registerWorkerCommand(program: Command): void {
     .option('--database <url>', 'database URL (default MEGA_DATABASE_URL or sqlite:<data>/mega.db)')
     .option('--host <host>', 'interface of the health/metrics listener', '127.0.0.1')
     .option('--port <port>', 'port of the health/metrics listener (0 = any free port)', '0')
+    .option('--group <name>', 'primary/standby group: one worker of the group syncs, the others stand by')
     .action(async (options: WorkerOptions) => {
       const config = loadConfig({
         configFile: options.config,
-        overrides: { dataDir: options.data, databaseUrl: options.database },
+        overrides: {
+          dataDir: options.data,
+          databaseUrl: options.database,
+          'sync.workerGroup': options.group,
+        },
       });
       const logger = createLogger({ level: config.logLevel });
       const registry = createMetricsRegistry();

@@ -24,6 +24,8 @@ export interface GitHttpServerOptions {
   readonly requireVia?: string;
   /** Accept connections and never answer (a stalled remote). */
   readonly stall?: boolean;
+  /** Git LFS objects by sha256 oid, served by a minimal batch API (download only). */
+  readonly lfsObjects?: ReadonlyMap<string, Buffer>;
 }
 
 export interface GitHttpServer {
@@ -70,7 +72,9 @@ export async function startGitHttpServer(options: GitHttpServerOptions): Promise
       response.writeHead(403).end('direct access refused\n');
       return;
     }
-    if (options.basicAuth) {
+    // Object downloads behave like pre-signed URLs (the batch response grants them).
+    const isLfsObject = request.url?.startsWith('/lfs-objects/') === true;
+    if (options.basicAuth && !isLfsObject) {
       const header = request.headers.authorization ?? '';
       const decoded = header.startsWith('Basic ')
         ? Buffer.from(header.slice(6), 'base64').toString('utf8')
@@ -80,8 +84,11 @@ export async function startGitHttpServer(options: GitHttpServerOptions): Promise
         return;
       }
     }
+    if (options.lfsObjects && handleLfs(request, response, options.lfsObjects, baseUrl())) return;
     bridgeToHttpBackend(request, response, options.projectRoot);
   };
+  const baseUrl = () =>
+    `${options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let server: Server;
   let caFile: string | undefined;
   if (options.tls) {
@@ -107,6 +114,38 @@ export async function startGitHttpServer(options: GitHttpServerOptions): Promise
         server.close(() => resolve());
       }),
   };
+}
+
+/** The LFS batch API (git-lfs docs/api/batch.md), download operation only, plus object GETs. */
+function handleLfs(
+  request: IncomingMessage,
+  response: ServerResponse,
+  objects: ReadonlyMap<string, Buffer>,
+  base: string,
+): boolean {
+  const path = (request.url ?? '').split('?')[0] ?? '';
+  const object = /^\/lfs-objects\/([0-9a-f]{64})$/.exec(path);
+  if (object && request.method === 'GET') {
+    const data = objects.get(object[1] as string);
+    response.writeHead(data ? 200 : 404).end(data ?? '');
+    return true;
+  }
+  if (!path.endsWith('/info/lfs/objects/batch') || request.method !== 'POST') return false;
+  let body = '';
+  request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+  request.on('end', () => {
+    const batch = JSON.parse(body) as { objects: Array<{ oid: string; size: number }> };
+    const result = {
+      transfer: 'basic',
+      objects: batch.objects.map(({ oid, size }) =>
+        objects.has(oid)
+          ? { oid, size, authenticated: true, actions: { download: { href: `${base}/lfs-objects/${oid}` } } }
+          : { oid, size, error: { code: 404, message: 'not found' } },
+      ),
+    };
+    response.writeHead(200, { 'content-type': 'application/vnd.git-lfs+json' }).end(JSON.stringify(result));
+  });
+  return true;
 }
 
 function bridgeToHttpBackend(request: IncomingMessage, response: ServerResponse, projectRoot: string): void {
