@@ -208,10 +208,15 @@ export function parseV2FetchArgs(args: readonly string[]): FetchRequest {
       throw invalid('fetch_request_invalid', `unexpected line: '${line.slice(0, 64)}'`);
     }
   }
+  refuseMixedDeepen(request);
+  return request;
+}
+
+/** upload-pack refuses a depth together with a date or ref boundary (git's own rule). */
+function refuseMixedDeepen(request: FetchRequest): void {
   if (request.depth > 0 && (request.deepenSince > 0 || request.deepenNot.length > 0)) {
     throw invalid('deepen_invalid', 'deepen and deepen-since (or deepen-not) cannot be used together');
   }
-  return request;
 }
 
 function requireText(packet: PktLine): string {

@@ -4,7 +4,8 @@ import type { ObjectId } from '../object-id.js';
 import { decodePktLines, encodePackets, dataPkt, FLUSH, DELIM, type PktLine } from '../pkt-line.js';
 import { encodeRefAdvertisement, encodeServiceHeader } from './advertisement.js';
 import { parseCapabilities } from './capabilities.js';
-import { parseV0FetchRequest, parseV2FetchArgs, INFINITE_DEPTH } from './fetch-request.js';
+import { parseV0FetchRequest, parseV2FetchArgs, INFINITE_DEPTH, MAX_HAVES } from './fetch-request.js';
+import { PktLineReader } from '../pkt-line-reader.js';
 import { parseFilterSpec } from './filter-spec.js';
 import { negotiateV0, negotiateV2, type NegotiationOracle } from './negotiation.js';
 import { encodeReportStatus, isValidRefName, parseReceiveRequest } from './receive-request.js';
@@ -93,6 +94,13 @@ describe('v0 fetch request', () => {
     ['a truncated want list', [dataPkt(`want ${A}\n`)], 'fetch_request_truncated'],
     ['deepen 0', [dataPkt(`want ${A}\n`), dataPkt('deepen 0\n'), FLUSH], 'deepen_invalid'],
     ['deepen -1', [dataPkt(`want ${A}\n`), dataPkt('deepen -1\n'), FLUSH], 'deepen_invalid'],
+    [
+      'deepen with deepen-since',
+      [dataPkt(`want ${A}\n`), dataPkt('deepen 1\n'), dataPkt('deepen-since 9\n'), FLUSH],
+      'deepen_invalid',
+    ],
+    ['a want line without an id', [dataPkt('want\n'), FLUSH], 'invalid_object_id'],
+    ['a non-text packet', [DELIM], 'fetch_request_invalid'],
     [
       'an unknown filter',
       [dataPkt(`want ${A}\n`), dataPkt('filter sparse:oid=x\n'), FLUSH],
@@ -272,6 +280,39 @@ describe('receive-pack request', () => {
       'refs/heads/x/',
     ]) {
       expect(isValidRefName(bad)).toBe(false);
+    }
+  });
+});
+
+describe('hostile sizes', () => {
+  it('bounds the number of haves a client may send', async () => {
+    const packets: PktLine[] = [dataPkt(`want ${A}\n`), FLUSH];
+    for (let i = 0; i <= MAX_HAVES; i++) packets.push(dataPkt(`have ${B}\n`));
+    await expectInvalid(parseV0FetchRequest(reader(packets)), 'negotiation_too_large');
+  });
+
+  it('bounds push options and keeps reasons on one bounded line', async () => {
+    const packets: PktLine[] = [dataPkt(`${ZERO} ${A} refs/heads/a\0push-options\n`), FLUSH];
+    for (let i = 0; i <= 1000; i++) packets.push(dataPkt('x\n'));
+    packets.push(FLUSH);
+    await expectInvalid(parseReceiveRequest(reader(packets)), 'push_too_many_options');
+    const report = encodeReportStatus(
+      'boom\r\nnext',
+      [{ oldId: A, newId: B, refName: 'refs/heads/a' }],
+      new Map(),
+    );
+    expect(report.toString()).toContain('unpack boom next\n');
+    expect(report.toString()).toContain('ng refs/heads/a unpacker error');
+  });
+
+  it('refuses pkt-lines with bad lengths', async () => {
+    const chunks = [Buffer.from('0003'), Buffer.from('fff0'), Buffer.from('00')];
+    for (const chunk of chunks) {
+      const source = (async function* () {
+        yield chunk;
+      })();
+      const lineReader = new PktLineReader(source);
+      await expect(parseV0FetchRequest(() => lineReader.read())).rejects.toThrow();
     }
   });
 });
