@@ -59,7 +59,7 @@ export interface LfsObjectServiceDeps {
 /**
  * Batch decisions and verified object transfers (git-lfs docs/api/batch.md and
  * basic-transfers.md). Content is deduplicated by oid in the blob store, but a repository only
- * serves objects linked to it: an upload through a repository links the object after the server
+ * serves objects linked to it (or to a directory path containing it, see `findVisibleObjects`): an upload through a repository links the object after the server
  * has hashed the uploaded bytes itself, so knowing an oid never grants its content.
  */
 export class LfsObjectService {
@@ -90,7 +90,7 @@ export class LfsObjectService {
       .map((object) => object.oid as string);
     const known =
       repo.exists || request.operation === 'upload'
-        ? await this.deps.store.findRepositoryObjects(repo.path, wellFormed)
+        ? await this.deps.store.findVisibleObjects(repo.path, wellFormed)
         : new Map<string, LfsObjectRecord>();
     const objects: BatchResponseObject[] = [];
     for (const object of request.objects) {
@@ -239,7 +239,7 @@ export class LfsObjectService {
   /** Opens an object of the repository for download, honouring a single `Range`. */
   async download(repo: LfsRepository, oid: string, rangeHeader: string | undefined): Promise<ObjectDownload> {
     requireOid(oid);
-    const record = (await this.deps.store.findRepositoryObjects(repo.path, [oid])).get(oid);
+    const record = (await this.deps.store.findVisibleObjects(repo.path, [oid])).get(oid);
     if (record && !record.exists)
       throw new MegaError('not_found', 'lfs_object_removed', 'object was removed', { oid });
     const size = record ? await this.deps.blobs.size(oid) : undefined;
@@ -265,7 +265,7 @@ export class LfsObjectService {
     if (!isLfsOid(oid) || typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
       throw invalid('lfs_verify_invalid', 'verify needs a sha256 oid and a non-negative size');
     }
-    const record = (await this.deps.store.findRepositoryObjects(repo.path, [oid])).get(oid);
+    const record = (await this.deps.store.findVisibleObjects(repo.path, [oid])).get(oid);
     if (!record?.exists || (await this.deps.blobs.size(oid)) === undefined) {
       throw notFound('lfs_object_not_found', 'object does not exist', { oid });
     }

@@ -96,6 +96,22 @@ describeEachDialect('LFS services', (getDb) => {
     expect((await objects.download(repo('/svc/b'), data.oid, undefined)).status).toBe(200);
   });
 
+  it('shows objects through Mega directory paths that contain, or are part of, the repository', async () => {
+    const { objects } = await lfs();
+    const data = object(randomBytes(100));
+    await objects.upload(repo('/svc/tree/app'), data.oid, data.size, () => Readable.from([data.content]));
+    const status = async (path: string) =>
+      (await objects.batch(repo(path), undefined, { operation: 'download', objects: [data] }, LFS_URL))
+        .objects[0]?.error?.code ?? 200;
+    expect(await status('/svc/tree/app')).toBe(200);
+    expect(await status('/svc/tree')).toBe(200);
+    expect(await status('/svc/tree/app/docs')).toBe(200);
+    expect(await status('/svc/tree/application')).toBe(404);
+    expect(await status('/svc/tre')).toBe(404);
+    expect(await status('/svc/other')).toBe(404);
+    expect(await status('/')).toBe(404);
+  });
+
   it('answers per-object errors for bad ids, sizes and hash algorithms', async () => {
     const { objects } = await lfs();
     const ok = object(Buffer.from('x'));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { InsertQueryBuilder, InsertResult } from 'kysely';
+import { sql, type InsertQueryBuilder, type InsertResult } from 'kysely';
 import type { Database } from '../database.js';
 import type { MegaDatabase } from '../open-database.js';
 
@@ -43,6 +43,15 @@ export type CreateLockResult =
   | { readonly created: true; readonly lock: LfsLockRecord }
   | { readonly created: false; readonly existing: LfsLockRecord };
 
+/** `/a/b/c` → `/a/b/c`, `/a/b`, `/a` (never the root `/`). */
+export function containingPaths(repoPath: string): string[] {
+  const paths: string[] = [];
+  for (let path = repoPath; path !== '' && path !== '/'; path = path.slice(0, path.lastIndexOf('/'))) {
+    paths.push(path);
+  }
+  return paths;
+}
+
 /** Hex sha256 of a string: the indexable key of a repository path or file path. */
 export function keyOf(value: string): string {
   return createHash('sha256').update(value, 'utf8').digest('hex');
@@ -83,19 +92,32 @@ export class LfsStore {
     return this.database.db;
   }
 
-  /** Catalogue entries of those `oids` that the repository references. */
-  async findRepositoryObjects(
-    repoPath: string,
-    oids: readonly string[],
-  ): Promise<Map<string, LfsObjectRecord>> {
+  /**
+   * Catalogue entries of those `oids` visible through `repoPath`: linked to that path, to a path
+   * containing it or to a path it contains (segment-wise; a Mega directory view such as
+   * `/projects` contains the repositories below it, and `/projects/app/docs` is part of
+   * `/projects/app`). The root `/` contains nothing but itself: its clone does not expand the
+   * repositories below the top level.
+   */
+  async findVisibleObjects(repoPath: string, oids: readonly string[]): Promise<Map<string, LfsObjectRecord>> {
     const found = new Map<string, LfsObjectRecord>();
     if (oids.length === 0) return found;
+    const containing = containingPaths(repoPath).map(keyOf);
+    const below = `${repoPath}/`;
     const rows = await this.db
       .selectFrom('lfs_repository_objects as member')
       .innerJoin('lfs_objects as object', 'object.oid', 'member.oid')
       .select(['object.oid', 'object.size', 'object.exist'])
-      .where('member.repo_key', '=', keyOf(repoPath))
       .where('member.oid', 'in', [...new Set(oids)])
+      .where((where) =>
+        repoPath === '/'
+          ? where('member.repo_key', '=', keyOf(repoPath))
+          : where.or([
+              where('member.repo_key', 'in', containing),
+              // A prefix test without LIKE: no escaping rules that differ between the databases.
+              where(sql`substr(${sql.ref('member.repo_path')}, 1, ${[...below].length})`, '=', below),
+            ]),
+      )
       .execute();
     for (const row of rows) {
       found.set(row.oid, { oid: row.oid, size: Number(row.size ?? 0), exists: Number(row.exist) === 1 });
