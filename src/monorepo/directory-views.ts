@@ -8,7 +8,6 @@ import type { ServeMode } from './clone-rules.js';
 import { expandDirectory, type RepositoryHead, type ViewLink } from './expand-directory.js';
 import type { LocatedPath } from './locate-path.js';
 import type { DirectoryHead, MegaDirectory } from './mega-directory.js';
-import { objectsIntroduced } from './object-closure.js';
 import { PendingObjects } from './pending-objects.js';
 import type { MonorepoDeps } from './ports.js';
 import { buildViewCommit, directoryViewMessage, megaIdent } from './synthetic-commit.js';
@@ -58,18 +57,8 @@ export class DirectoryViews {
         objects.put('commit', buildViewCommit({ ...state, parent: tip?.commitId as ObjectId | undefined }));
       // The directory repository holds every object its views show, so that a push to a view
       // (stored there until it becomes a merge request) can use any of them as a thin-pack base.
-      const introduced = await objectsIntroduced(
-        new ObjectReader(objects),
-        tip?.treeId as ObjectId | undefined,
-        state.tree,
-      );
-      const created = objects.take();
-      const createdIds = new Set(created.map((object) => object.id));
-      await this.deps.objects.write(head.repository.id, created);
-      await this.deps.objects.link(
-        head.repository.id,
-        introduced.filter((id) => !createdIds.has(id)),
-      );
+      await this.deps.objects.write(head.repository.id, objects.take());
+      await this.linkShownRepositories(head.repository.id, state.links, (tip?.links ?? []) as ViewLink[]);
       const record: ViewCommitRecord = {
         viewPath: located.path,
         commitId: commit,
@@ -81,6 +70,20 @@ export class DirectoryViews {
       if (await this.deps.views.append(record)) return toView(record);
       if (attempt >= APPEND_ATTEMPTS)
         throw unavailable('view_busy', 'directory view is being updated, try again');
+    }
+  }
+
+  /** Links the objects of each repository whose shown commit changed since the previous step. */
+  private async linkShownRepositories(
+    directoryId: number,
+    links: readonly ViewLink[],
+    before: readonly ViewLink[],
+  ): Promise<void> {
+    const seen = new Map(before.map((link) => [link.repoPath, link.commit]));
+    for (const link of links) {
+      if (seen.get(link.repoPath) === link.commit) continue;
+      const repository = await this.deps.repositories.find(link.repoPath);
+      if (repository) await this.deps.objects.linkRepository(directoryId, repository.id);
     }
   }
 

@@ -17,6 +17,8 @@ export interface StoredObjects {
   write(repoId: number, objects: readonly NewObject[]): Promise<void>;
   /** Records already stored objects as held by a repository (membership only). */
   link(repoId: number, ids: readonly ObjectId[]): Promise<void>;
+  /** Makes every object one repository holds held by another as well. */
+  linkRepository(targetRepoId: number, sourceRepoId: number): Promise<void>;
   /** Stored size of a repository in bytes (the clone limit sums these, seed §3). */
   repositorySize(repoId: number): Promise<number>;
 }

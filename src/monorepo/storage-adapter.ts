@@ -53,6 +53,7 @@ export function monorepoDeps(storage: StorageScope, options: { readonly cloneLim
         );
       },
       link: (repoId, ids) => holders.link(repoId, ids),
+      linkRepository: (target, source) => holders.linkRepository(target, source),
       repositorySize: (repoId) => holders.repositorySize(repoId),
     },
     directoryStore: new DirectoryStore(storage.db, storage.capabilities),

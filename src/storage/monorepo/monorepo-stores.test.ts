@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import { RepositoryStore } from '../repository-store.js';
 import { describeEachDialect } from '../testing/dialects.js';
 import { DirectoryStore } from './directory-store.js';
 import { MergeRequestStore } from './merge-request-store.js';
@@ -115,11 +116,24 @@ describeEachDialect('monorepo stores', (getDb) => {
     expect(await directory.directories()).toEqual(new Map([['/', id('a')]]));
   });
 
-  it('sizes and links held objects across repositories', async () => {
+  it('links objects one by one and whole repositories, idempotently', async () => {
     const { database } = getDb();
     const { holders } = stores();
-    expect(await holders.holders([id('0')])).toEqual(new Map());
+    const repos = new RepositoryStore(database.db, database.capabilities);
+    const source = await repos.create({ path: '/projects/holder-source', kind: 'hosted' });
+    const target = await repos.create({ path: '/', kind: 'directory' });
+    await holders.link(source.id, [id('1'), id('2'), id('2')]);
+    await holders.link(target.id, [id('2')]);
+    await holders.linkRepository(target.id, source.id);
+    await holders.linkRepository(target.id, source.id);
+    const found = await holders.holders([id('1'), id('2'), id('3')]);
+    expect([...found.keys()].sort()).toEqual([id('1'), id('2')]);
     expect(await holders.repositorySize(424242)).toBe(0);
-    expect(database).toBeDefined();
+    const rows = await database.db
+      .selectFrom('repository_objects')
+      .select('git_id')
+      .where('repo_id', '=', target.id)
+      .execute();
+    expect(rows.map((row) => row.git_id).sort()).toEqual([id('1'), id('2')]);
   });
 });

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database.js';
 import type { DialectCapabilities } from '../dialect/capabilities.js';
 import { insertIgnore } from '../insert-ignore.js';
@@ -39,6 +39,21 @@ export class ObjectHolders {
       .where('repository_objects.repo_id', '=', repoId)
       .executeTakeFirst();
     return Number(row?.total ?? 0);
+  }
+
+  /**
+   * Makes everything `source` holds held by `target` as well (one INSERT … SELECT): a directory
+   * view shows whole repository trees, and this is far cheaper than walking them.
+   */
+  async linkRepository(target: number, source: number): Promise<void> {
+    const select = this.db
+      .selectFrom('repository_objects')
+      .select([sql<number>`${target}`.as('repo_id'), 'git_id'])
+      .where('repo_id', '=', source);
+    await insertIgnore(
+      this.db.insertInto('repository_objects').columns(['repo_id', 'git_id']).expression(select),
+      this.capabilities,
+    ).execute();
   }
 
   /** Records `ids` (already stored) as held by the repository; existing memberships are kept. */
