@@ -157,6 +157,7 @@ export async function parseV0FetchRequest(read: () => Promise<PktLine | undefine
       );
     }
   }
+  refuseMixedDeepen(request);
   for (;;) {
     const packet = await read();
     if (packet === undefined) {
