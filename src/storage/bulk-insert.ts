@@ -20,7 +20,22 @@ export class BulkInserter<T extends keyof Database & string> {
     private readonly bytesOf: (row: Database[T]) => number = () => 0,
   ) {}
 
-  async insertIgnore(db: Kysely<Database>, rows: readonly Database[T][]): Promise<void> {
+  /**
+   * Inserts `rows`, skipping existing keys. With `runPreparedBatch` (SQLite) each row runs through
+   * one cached single-row prepared statement, cheaper than compiling a multi-row one per batch.
+   */
+  async insertIgnore(
+    db: Kysely<Database>,
+    rows: readonly Database[T][],
+    runPreparedBatch?: (statement: string, parameterRows: readonly unknown[][]) => void,
+  ): Promise<void> {
+    if (runPreparedBatch && db.isTransaction) {
+      runPreparedBatch(
+        this.statementFor(db, 1),
+        rows.map((row) => this.columns.map((column) => row[column])),
+      );
+      return;
+    }
     for (const batch of batchRows(rows, this.capabilities, this.columns.length, this.bytesOf)) {
       const parameters: unknown[] = [];
       for (const row of batch) {

@@ -41,6 +41,7 @@ export interface IngestDeps {
   readonly files: ObjectFiles;
   readonly dataDir: string;
   readonly largeObjectThreshold: number;
+  readonly runPreparedBatch?: (statement: string, parameterRows: readonly unknown[][]) => void;
 }
 
 /**
@@ -64,6 +65,7 @@ export async function ingestPack(
         repoId,
         format,
         largeObjectThreshold: deps.largeObjectThreshold,
+        ...(deps.runPreparedBatch ? { runPreparedBatch: deps.runPreparedBatch } : {}),
       });
       const result = await readPack(source, {
         format,

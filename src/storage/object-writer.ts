@@ -66,6 +66,8 @@ export interface WriterOptions {
   readonly format: ObjectFormat;
   /** Objects this big or bigger go to files (never deltas, never rows). */
   readonly largeObjectThreshold: number;
+  /** The database's prepared-statement fast path, when it has one (see `MegaDatabase`). */
+  readonly runPreparedBatch?: (statement: string, parameterRows: readonly unknown[][]) => void;
 }
 
 export interface WriteSummary {
@@ -260,12 +262,13 @@ export class ObjectWriter {
     this.commitRows = [];
     this.memberIds = [];
     this.bufferedBytes = 0;
-    await this.rawInserter.insertIgnore(this.db, raw as RawObjectsTable[]);
-    await this.commitInserter.insertIgnore(this.db, commits as CommitTable[]);
-    const repoId = this.options.repoId;
+    const { repoId, runPreparedBatch } = this.options;
+    await this.rawInserter.insertIgnore(this.db, raw as RawObjectsTable[], runPreparedBatch);
+    await this.commitInserter.insertIgnore(this.db, commits as CommitTable[], runPreparedBatch);
     await this.memberInserter.insertIgnore(
       this.db,
       members.map((git_id) => ({ repo_id: repoId, git_id })),
+      runPreparedBatch,
     );
   }
 }

@@ -19,6 +19,12 @@ export interface MegaDatabase {
   readonly capabilities: DialectCapabilities;
   /** The URL without its password, for logs. */
   readonly displayUrl: string;
+  /**
+   * Runs one statement once per parameter row through a cached prepared statement. Only where the
+   * driver is in-process and synchronous (SQLite): it uses Kysely's single connection directly, so
+   * it joins the transaction that connection is in. Call it only inside a transaction you hold.
+   */
+  readonly runPreparedBatch?: (statement: string, parameterRows: readonly unknown[][]) => void;
   close(): Promise<void>;
 }
 
@@ -39,7 +45,26 @@ const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 const PG_INT8_OID = 20;
 const SQLITE_CACHE_KIB = 64 * 1024;
 
-function sqliteDialect(path: string, options: OpenDatabaseOptions): Dialect {
+interface DialectParts {
+  readonly dialect: Dialect;
+  readonly capabilities: DialectCapabilities;
+  readonly runPreparedBatch?: MegaDatabase['runPreparedBatch'];
+}
+
+/** Prepared statements by SQL text: ingest reuses a handful of them for every row. */
+function preparedBatchRunner(connection: BetterSqlite3.Database): MegaDatabase['runPreparedBatch'] {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  return (statement, parameterRows) => {
+    let prepared = statements.get(statement);
+    if (!prepared) {
+      prepared = connection.prepare(statement);
+      statements.set(statement, prepared);
+    }
+    for (const parameters of parameterRows) prepared.run(...parameters);
+  };
+}
+
+function sqliteDialect(path: string, options: OpenDatabaseOptions): DialectParts {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const connection = new BetterSqlite3(path);
   // WAL lets readers run while one writer commits; NORMAL sync in WAL mode keeps every commit
@@ -50,7 +75,11 @@ function sqliteDialect(path: string, options: OpenDatabaseOptions): Dialect {
   connection.pragma('foreign_keys = ON');
   // A bigger page cache keeps index pages of a big ingest in memory instead of re-reading them.
   connection.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
-  return new SqliteDialect({ database: connection });
+  return {
+    dialect: new SqliteDialect({ database: connection }),
+    capabilities: SQLITE_CAPABILITIES,
+    runPreparedBatch: preparedBatchRunner(connection),
+  };
 }
 
 function postgresDialect(url: string, options: OpenDatabaseOptions): Dialect {
@@ -81,17 +110,14 @@ function mysqlDialect(url: string, options: OpenDatabaseOptions): Dialect {
   return new MysqlDialect({ pool });
 }
 
-function dialectFor(
-  location: DatabaseLocation,
-  options: OpenDatabaseOptions,
-): [Dialect, DialectCapabilities] {
+function dialectFor(location: DatabaseLocation, options: OpenDatabaseOptions): DialectParts {
   switch (location.kind) {
     case 'sqlite':
-      return [sqliteDialect(location.path, options), SQLITE_CAPABILITIES];
+      return sqliteDialect(location.path, options);
     case 'postgres':
-      return [postgresDialect(location.url, options), POSTGRES_CAPABILITIES];
+      return { dialect: postgresDialect(location.url, options), capabilities: POSTGRES_CAPABILITIES };
     case 'mysql':
-      return [mysqlDialect(location.url, options), MYSQL_CAPABILITIES];
+      return { dialect: mysqlDialect(location.url, options), capabilities: MYSQL_CAPABILITIES };
   }
 }
 
@@ -100,13 +126,14 @@ function dialectFor(
  * migrate: call `migrateToLatest` (or use `openStorage`, which does).
  */
 export function openDatabase(url: string, options: OpenDatabaseOptions = {}): MegaDatabase {
-  const [dialect, capabilities] = dialectFor(parseDatabaseUrl(url), options);
+  const { dialect, capabilities, runPreparedBatch } = dialectFor(parseDatabaseUrl(url), options);
   const db = new Kysely<Database>({ dialect });
   let closed = false;
   return {
     db,
     capabilities,
     displayUrl: redactDatabaseUrl(url),
+    ...(runPreparedBatch ? { runPreparedBatch } : {}),
     async close() {
       if (closed) return;
       closed = true;

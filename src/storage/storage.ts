@@ -64,11 +64,13 @@ function effectiveThreshold(config: StorageConfig, capabilities: DialectCapabili
 
 function scopeOver(
   db: Kysely<Database>,
-  capabilities: DialectCapabilities,
+  database: MegaDatabase,
   files: ObjectFiles,
   config: StorageConfig,
 ): StorageScope {
+  const { capabilities, runPreparedBatch } = database;
   const largeObjectThreshold = effectiveThreshold(config, capabilities);
+  const fastPath = runPreparedBatch ? { runPreparedBatch } : {};
   return {
     db,
     capabilities,
@@ -78,14 +80,19 @@ function scopeOver(
     users: new UserStore(db, capabilities),
     ingestPack: (repoId, source, options) =>
       ingestPack(
-        { db, capabilities, files, dataDir: config.dataDir, largeObjectThreshold },
+        { db, capabilities, files, dataDir: config.dataDir, largeObjectThreshold, ...fastPath },
         repoId,
         source,
         options,
       ),
     writeObjects: (repoId, objects, format = SHA1) =>
       inTransaction(db, async (trx) => {
-        const writer = new ObjectWriter(trx, capabilities, files, { repoId, format, largeObjectThreshold });
+        const writer = new ObjectWriter(trx, capabilities, files, {
+          repoId,
+          format,
+          largeObjectThreshold,
+          ...fastPath,
+        });
         const ids: ObjectId[] = [];
         for (const object of objects) ids.push(await writer.addContent(object.type, object.data));
         await writer.finish();
@@ -97,13 +104,12 @@ function scopeOver(
 /** Builds the stores over an open database. Nothing here holds global state. */
 export function createStorage(database: MegaDatabase, config: StorageConfig): Storage {
   const files = new ObjectFiles(config.dataDir);
-  const root = scopeOver(database.db, database.capabilities, files, config);
+  const root = scopeOver(database.db, database, files, config);
   return {
     ...root,
     database,
     files,
-    transaction: (work) =>
-      inTransaction(database.db, (trx) => work(scopeOver(trx, database.capabilities, files, config))),
+    transaction: (work) => inTransaction(database.db, (trx) => work(scopeOver(trx, database, files, config))),
     close: () => database.close(),
   };
 }
