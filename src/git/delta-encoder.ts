@@ -68,15 +68,20 @@ export class DeltaIndex {
   readonly hashes: Int32Array;
   readonly mask: number;
 
-  constructor(source: Buffer) {
+  /** One allocation holding heads, next and hashes; pass an old index's `store` to reuse it. */
+  readonly store: Int32Array;
+
+  constructor(source: Buffer, reusable?: Int32Array) {
     this.source = source;
     const blocks = Math.max(0, Math.floor(source.length / BLOCK));
     let size = 16;
     while (size < blocks) size *= 2;
     this.mask = size - 1;
-    this.heads = new Int32Array(size).fill(-1);
-    this.next = new Int32Array(blocks);
-    this.hashes = new Int32Array(blocks);
+    const needed = size + 2 * blocks;
+    this.store = reusable && reusable.length >= needed ? reusable : new Int32Array(needed);
+    this.heads = this.store.subarray(0, size).fill(-1);
+    this.next = this.store.subarray(size, size + blocks);
+    this.hashes = this.store.subarray(size + blocks, needed);
     // Insert from the end so each chain starts with the earliest occurrence.
     for (let b = blocks - 1; b >= 0; b--) {
       const hash = blockHash(source, b * BLOCK);
@@ -118,7 +123,7 @@ class DeltaWriter {
       const size = Math.min(MAX_INSERT, end - pos);
       if (!this.fits(size + 1)) return false;
       this.out[this.length++] = size;
-      this.out.set(data.subarray(pos, pos + size), this.length);
+      for (let k = 0; k < size; k++) this.out[this.length + k] = data[pos + k]!;
       this.length += size;
     }
     return true;

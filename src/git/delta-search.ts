@@ -68,6 +68,8 @@ export function findDeltas(
   const choices: (DeltaChoice | undefined)[] = new Array<DeltaChoice | undefined>(candidates.length);
   const depths = new Uint16Array(candidates.length);
   const window: WindowSlot[] = [];
+  // Index tables of evicted window slots, reused so the search does not churn the GC.
+  const spareStores: Int32Array[] = [];
   let windowType: ObjectType | undefined;
   for (const target of order) {
     const trg = candidates[target]!;
@@ -76,13 +78,16 @@ export function findDeltas(
       windowType = trg.type;
     }
     if (trg.data.length <= options.maxObjectSize) {
-      const choice = bestDelta(trg, window, candidates, depths, options);
+      const choice = bestDelta(trg, window, candidates, depths, options, spareStores);
       if (choice) {
         choices[target] = choice;
         depths[target] = choice.depth;
       }
       window.unshift({ candidate: target, index: undefined });
-      if (window.length > options.window) window.pop();
+      if (window.length > options.window) {
+        const evicted = window.pop()?.index;
+        if (evicted && spareStores.length < options.window) spareStores.push(evicted.store);
+      }
     }
   }
   return choices;
@@ -94,6 +99,7 @@ function bestDelta(
   candidates: readonly DeltaCandidate[],
   depths: Uint16Array,
   options: DeltaSearchOptions,
+  spareStores: Int32Array[],
 ): DeltaChoice | undefined {
   const trgSize = trg.data.length;
   let best: DeltaChoice | undefined;
@@ -107,7 +113,7 @@ function bestDelta(
     if (maxSize <= 0) continue;
     if (srcSize < trgSize && trgSize - srcSize >= maxSize) continue;
     if (trgSize < srcSize / 32 || srcSize < 16) continue;
-    slot.index ??= new DeltaIndex(candidates[slot.candidate]!.data);
+    slot.index ??= new DeltaIndex(candidates[slot.candidate]!.data, spareStores.pop());
     const delta = createDelta(slot.index, trg.data, maxSize);
     if (delta) best = { base: slot.candidate, delta, depth: srcDepth + 1 };
   }
