@@ -19,7 +19,8 @@ import { timeMs, type BenchResult } from '../report.js';
  *
  * Ingests one pack into each database (decode, resolve deltas, store pack-ready rows in one
  * transaction) and reads every object back, each timed against C git on the same pack in the same
- * run: ingest vs `git index-pack --threads=1` (our ingest is single-threaded too), read-back vs
+ * run: ingest vs `git index-pack --threads=1` (our ingest is single-threaded too; for SQLite, which
+ * runs in our process, `cpu_ratio` also compares CPU time, which a busy machine disturbs less), read-back vs
  * `git cat-file --batch-all-objects --batch` over the indexed pack. Also reports how much the
  * database (plus object files) grew, next to the pack size. Without --pack, a repository is generated with git fast-import.
  */
@@ -57,6 +58,15 @@ function run(
     );
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** CPU seconds (user + system) of a git command, from bash's `times` for its children. */
+async function gitCpuMs(args: readonly string[]): Promise<number> {
+  const quoted = args.map((arg) => `'${arg.replace(/'/g, `'\\''`)}'`).join(' ');
+  const out = (await run('bash', ['-c', `git ${quoted} >/dev/null; times`])).toString();
+  const children = out.trim().split('\n')[1] ?? '';
+  const seconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+  return seconds.reduce((sum, value) => sum + value, 0) * 1000;
 }
 
 /** A fast-import stream: `commits` commits, each rewriting a few lines of two of `FILES` files. */
@@ -126,6 +136,8 @@ async function fastest<T>(runs: number, step: () => Promise<T>): Promise<{ ms: n
 
 interface Reference {
   readonly indexPackMs: number;
+  /** CPU time of index-pack: compared with ours where the database runs in our process (SQLite). */
+  readonly indexPackCpuMs: number;
   readonly catFileMs: number;
 }
 
@@ -136,10 +148,12 @@ async function ingestOnce(dialect: DialectName, packPath: string) {
   const storage = createStorage(scratch.database, config);
   const repo = await storage.repositories.create({ path: '/import/bench', kind: 'import' });
   const sizeBefore = await databaseBytes(scratch.database);
+  const cpuBefore = process.cpuUsage();
   const timed = await timeMs(() =>
     storage.ingestPack(repo.id, createReadStream(packPath, { highWaterMark: 1 << 20 })),
   );
-  return { scratch, config, repo, sizeBefore, timed };
+  const cpu = process.cpuUsage(cpuBefore);
+  return { scratch, config, repo, sizeBefore, timed, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 async function measureDialect(
@@ -159,7 +173,8 @@ async function measureDialect(
       await attempt.scratch.drop();
     }
   }
-  const { scratch, config, repo, sizeBefore, timed: ingest } = best!;
+  const { scratch, config, repo, sizeBefore, timed: ingest, cpuMs } = best!;
+  const inProcess = scratch.database.runPreparedBatch !== undefined;
   try {
     const ids = ingest.value.ids;
     // A new storage per run, so no run reads from the previous run's base cache.
@@ -189,6 +204,7 @@ async function measureDialect(
         git_ms: reference.indexPackMs,
         objects: ids.length,
         objects_per_s: perSecond(ingest.ms),
+        ...(inProcess ? { cpu_ratio: cpuMs / reference.indexPackCpuMs } : {}),
         deltas: ingest.value.deltas,
         db_mb: dbBytes / 1e6,
         pack_mb: packSize / 1e6,
@@ -231,6 +247,11 @@ export const scenario: BenchScenario = {
       const indexPack = await fastest(runs, () =>
         run('git', ['index-pack', '--threads=1', '-o', join(work, 'reference.idx'), copy]),
       );
+      let indexPackCpuMs = Infinity;
+      for (let run = 0; run < runs; run++) {
+        const args = ['index-pack', '--threads=1', '-o', join(work, 'reference.idx'), copy];
+        indexPackCpuMs = Math.min(indexPackCpuMs, await gitCpuMs(args));
+      }
       const refRepo = join(work, 'reference.git');
       await run('git', ['init', '-q', '--bare', refRepo]);
       await writeFile(join(refRepo, 'objects/pack/pack-ref.pack'), await readFile(packPath));
@@ -238,7 +259,7 @@ export const scenario: BenchScenario = {
       const catFile = await fastest(runs, () =>
         run('git', ['cat-file', '--batch-all-objects', '--batch'], { cwd: refRepo }),
       );
-      const reference = { indexPackMs: indexPack.ms, catFileMs: catFile.ms };
+      const reference = { indexPackMs: indexPack.ms, indexPackCpuMs, catFileMs: catFile.ms };
       const wanted = (option(args, '--dialects') ?? DIALECT_NAMES.join(',')).split(',') as DialectName[];
       const results: BenchResult[] = [];
       for (const dialect of wanted) {
