@@ -15,7 +15,8 @@ import { timeMs, type BenchResult } from '../report.js';
  *   `GET /api/v1/repos/tree` vs `git ls-tree HEAD dir/`;
  * - 1 MiB file: `GET /api/v1/repos/blob` vs `git cat-file -p HEAD:big.ts`;
  * - a commit editing that file in three places: `GET /api/v1/repos/commit` (Myers diff) vs `git show`;
- * - rendering: the file page in headless Chromium until the code is on screen (no C git peer).
+ * - rendering in headless Chromium (no C git peer): the file page until the code is on screen, and
+ *   the directory page until its first screenful (1,000 rows; the rest on request) is there.
  * Medians of `--runs` (default 7) after one warm-up.
  */
 const MIB = 1024 * 1024;
@@ -77,7 +78,12 @@ async function measure<T>(runs: number, step: () => Promise<T>): Promise<T[]> {
   return results;
 }
 
-async function renderTimes(baseUrl: string, runs: number): Promise<number[] | undefined> {
+/** Wall time in Chromium from navigation until `selector` is on screen, per run. */
+async function renderTimes(
+  baseUrl: string,
+  runs: number,
+  pages: ReadonlyArray<readonly [path: string, selector: string]>,
+): Promise<number[][] | undefined> {
   const { launchBrowser } = await import('../../tests/e2e/support/browser.js');
   const session = await launchBrowser(baseUrl).catch((error: unknown) => {
     process.stderr.write(`bench web: no browser, render time skipped (${String(error)})\n`);
@@ -85,13 +91,19 @@ async function renderTimes(baseUrl: string, runs: number): Promise<number[] | un
   });
   if (!session) return undefined;
   try {
-    return await measure(runs, async () => {
-      const { ms } = await timeMs(async () => {
-        await session.page.goto('/ui/repo/import/bench/-/blob/main/big.ts');
-        await session.page.waitForSelector('.code-view', { timeout: 60_000 });
-      });
-      return ms;
-    });
+    const all: number[][] = [];
+    for (const [path, selector] of pages) {
+      all.push(
+        await measure(runs, async () => {
+          const { ms } = await timeMs(async () => {
+            await session.page.goto(path);
+            await session.page.waitForSelector(selector, { timeout: 60_000 });
+          });
+          return ms;
+        }),
+      );
+    }
+    return all;
   } finally {
     await session.close();
   }
@@ -133,7 +145,10 @@ async function run(args: readonly string[]): Promise<BenchResult[]> {
       runs,
       async () => (await timeMs(() => git(['show', 'HEAD'], { cwd: repo }))).ms,
     );
-    const render = await renderTimes(server.url, Math.min(runs, 3));
+    const render = await renderTimes(server.url, Math.min(runs, 3), [
+      ['/ui/repo/import/bench/-/blob/main/big.ts', '.code-view'],
+      ['/ui/repo/import/bench/-/tree/main/dir', `table.listing tr:nth-child(${Math.min(files, 1000)})`],
+    ]);
     const treeWall = median(tree.map((r) => r.wallMs));
     const blobWall = median(blob.map((r) => r.wallMs));
     const results: BenchResult[] = [
@@ -162,7 +177,10 @@ async function run(args: readonly string[]): Promise<BenchResult[]> {
       git_ms: median(gitShow),
       ratio: commitWall / median(gitShow),
     });
-    if (render) results.push({ scenario: 'render-1mib-chromium', wall_ms: median(render) });
+    if (render) {
+      results.push({ scenario: 'render-1mib-chromium', wall_ms: median(render[0] ?? []) });
+      results.push({ scenario: `render-dir-${files}-chromium`, wall_ms: median(render[1] ?? []) });
+    }
     return results;
   } finally {
     await server.stop();

@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { ApiError, apiUrl, useApi } from '../api';
 import { Breadcrumbs } from '../components/breadcrumbs';
 import { FileView } from '../components/file-view';
@@ -106,42 +106,64 @@ export function RepoTree({ repo, revision, path }: { repo: string; revision: str
         value={tree}
         render={(data) => (
           <>
-            <table className="listing" aria-label="Files">
-              <tbody>
-                {path && (
-                  <tr>
-                    <td>
-                      <Link to={paths.tree(repo, revision, path.split('/').slice(0, -1).join('/'))}>..</Link>
-                    </td>
-                  </tr>
-                )}
-                {data.entries.map((entry) => (
-                  <tr key={entry.path}>
-                    <td>
-                      <Icon name={ENTRY_ICON[entry.kind]} />{' '}
-                      {entry.kind === 'gitlink' ? (
-                        <span>{entry.name}</span>
-                      ) : (
-                        <Link
-                          to={
-                            entry.kind === 'tree'
-                              ? paths.tree(repo, revision, entry.path)
-                              : paths.blob(repo, revision, entry.path)
-                          }
-                        >
-                          {entry.name}
-                        </Link>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <TreeTable repo={repo} revision={revision} path={path} entries={data.entries} />
             <Readme repo={repo} revision={revision} entries={data.entries} />
           </>
         )}
       />
     </section>
+  );
+}
+
+/** Rows rendered at first; a huge directory shows the rest on request (as large forges do). */
+const FIRST_ROWS = 1000;
+
+function TreeTable(props: { repo: string; revision: string; path: string; entries: readonly TreeEntry[] }) {
+  const { repo, revision, path, entries } = props;
+  const [showAll, setShowAll] = useState(false);
+  const shown = showAll ? entries : entries.slice(0, FIRST_ROWS);
+  return (
+    <>
+      <table className="listing" aria-label="Files">
+        <tbody>
+          {path && (
+            <tr>
+              <td>
+                <Link to={paths.tree(repo, revision, path.split('/').slice(0, -1).join('/'))}>..</Link>
+              </td>
+            </tr>
+          )}
+          {shown.map((entry) => (
+            <tr key={entry.path}>
+              <td>
+                <Icon name={ENTRY_ICON[entry.kind]} />{' '}
+                {entry.kind === 'gitlink' ? (
+                  <span>{entry.name}</span>
+                ) : (
+                  <Link
+                    to={
+                      entry.kind === 'tree'
+                        ? paths.tree(repo, revision, entry.path)
+                        : paths.blob(repo, revision, entry.path)
+                    }
+                  >
+                    {entry.name}
+                  </Link>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {shown.length < entries.length && (
+        <p>
+          Showing {shown.length.toLocaleString()} of {entries.length.toLocaleString()} entries.{' '}
+          <button type="button" onClick={() => setShowAll(true)}>
+            Show all
+          </button>
+        </p>
+      )}
+    </>
   );
 }
 
