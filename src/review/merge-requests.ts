@@ -13,6 +13,9 @@ import {
 import type { Storage } from '../storage/storage.js';
 import { planRepositoryMerge, type RepositoryMergePlan } from './merge-plan.js';
 
+/** A `merging` claim older than this belongs to a server that died mid-merge and is taken over. */
+export const STALE_MERGE_CLAIM_MS = 10 * 60_000;
+
 export interface ReviewDeps {
   readonly storage: Storage;
   readonly monorepo: MonorepoDeps;
@@ -113,7 +116,8 @@ export class MergeRequests implements ChangeProposals {
    */
   async merge(number: number, actor: Actor): Promise<MergeOutcome> {
     const record = await this.require(number);
-    if (!(await this.store.transition(number, 'open', 'merging', { action: '', actor: actor.username }))) {
+    const staleBefore = new Date(Date.now() - STALE_MERGE_CLAIM_MS).toISOString();
+    if (!(await this.store.claimForMerge(number, staleBefore))) {
       throw conflict('merge_request_not_open', `merge request !${number} is ${record.status}, not open`);
     }
     try {

@@ -277,6 +277,26 @@ export class MergeRequestStore {
   }
 
   /**
+   * Claims an open merge request for merging (status `merging`). A claim older than `staleBefore`
+   * (ISO time) is taken over: its server died between claim and commit, and nothing of that
+   * attempt was committed (the merge itself is one transaction).
+   */
+  async claimForMerge(number: number, staleBefore: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('merge_request')
+      .set({ status: 'merging', updated_at: new Date().toISOString() })
+      .where('mr_id', '=', number)
+      .where((eb) =>
+        eb.or([
+          eb('status', '=', 'open'),
+          eb.and([eb('status', '=', 'merging'), eb('updated_at', '<', staleBefore)]),
+        ]),
+      )
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /**
    * Moves a merge request from one status to another (compare-and-swap on the status), records
    * the event; false when it was not in `from` any more (someone else acted first).
    */

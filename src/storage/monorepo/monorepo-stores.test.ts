@@ -74,8 +74,9 @@ describeEachDialect('monorepo stores', (getDb) => {
     expect(record?.title).toHaveLength(255);
     expect(record?.pushedCommit).toBe(id('5'));
     expect(record?.changes.map((change) => change.repoPath)).toEqual(['/projects/mr-a', '/projects/mr-c']);
-    expect(await mrs.transition(one, 'open', 'merging', { action: '', actor: 'bob' })).toBe(true);
-    expect(await mrs.transition(one, 'open', 'merging', { action: '', actor: 'bob' })).toBe(false);
+    expect(await mrs.claimForMerge(one, '2000-01-01T00:00:00.000Z')).toBe(true);
+    expect(await mrs.claimForMerge(one, '2000-01-01T00:00:00.000Z')).toBe(false);
+    expect(await mrs.claimForMerge(one, '2999-01-01T00:00:00.000Z')).toBe(true); // a stale claim is taken over
     expect(
       await mrs.transition(
         one,
