@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -156,6 +156,27 @@ async function batch(
   return action;
 }
 
+/**
+ * Transfers run through curl (a C client, like the baseline's plain copy has no client cost to
+ * speak of); the action's headers go through a 0600 header file, never the command line.
+ */
+async function curl(action: Action, headerFile: string, args: readonly string[]): Promise<void> {
+  const headers = Object.entries(action.header).map(([name, value]) => `${name}: ${value}`);
+  await writeFile(headerFile, `${headers.join('\n')}\n`, { mode: 0o600 });
+  // Asynchronous, so the RSS sampler keeps running during the transfer.
+  const child = spawn('curl', ['-sS', '--fail', '-H', `@${headerFile}`, ...args, action.href], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  await rm(headerFile, { force: true });
+  if (code !== 0) throw new Error(`curl failed: ${stderr}`);
+}
+
 async function uploadObject(
   baseUrl: string,
   token: string,
@@ -164,25 +185,14 @@ async function uploadObject(
   size: number,
 ): Promise<void> {
   const action = await batch(baseUrl, token, 'upload', oid, size);
-  await new Promise<void>((resolve, reject) => {
-    const put = request(
-      action.href,
-      {
-        method: 'PUT',
-        headers: { ...action.header, 'Content-Type': 'application/octet-stream', 'Content-Length': size },
-      },
-      (response) => {
-        response.resume();
-        response.on('end', () =>
-          response.statusCode === 200
-            ? resolve()
-            : reject(new Error(`upload answered ${response.statusCode}`)),
-        );
-      },
-    );
-    put.on('error', reject);
-    createReadStream(path, { highWaterMark: MiB }).on('error', reject).pipe(put);
-  });
+  await curl(action, `${path}.headers`, [
+    '-o',
+    '/dev/null',
+    '-H',
+    'Content-Type: application/octet-stream',
+    '-T',
+    path,
+  ]);
 }
 
 async function downloadObject(
@@ -193,18 +203,7 @@ async function downloadObject(
   to: string,
 ): Promise<void> {
   const action = await batch(baseUrl, token, 'download', oid, size);
-  await new Promise<void>((resolve, reject) => {
-    const get = request(action.href, { headers: action.header }, (response) => {
-      if (response.statusCode !== 200) {
-        reject(new Error(`download answered ${response.statusCode}`));
-        response.resume();
-        return;
-      }
-      pipeline(response, createWriteStream(to)).then(resolve, reject);
-    });
-    get.on('error', reject);
-    get.end();
-  });
+  await curl(action, `${to}.headers`, ['-o', to]);
 }
 
 async function sha256File(path: string): Promise<string> {

@@ -7,6 +7,9 @@ import { Writable } from 'node:stream';
 /** LFS object ids are lowercase hex sha256; nothing else may become a file name. */
 const OID_PATTERN = /^[0-9a-f]{64}$/;
 
+/** Read size for downloads: 16× fewer reads than the 64 KiB default, still a bounded buffer. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
 /** A file being written: the stream to write to, then exactly one of `commit` or `discard`. */
 export interface LfsTempObject {
   readonly writable: Writable;
@@ -55,7 +58,10 @@ export class LfsBlobStore {
 
   /** Streams the content, or a span of it; never reads the whole file into memory. */
   read(oid: string, span?: ByteSpan): ReadStream {
-    return createReadStream(this.objectPath(oid), span ? { start: span.start, end: span.end } : {});
+    return createReadStream(this.objectPath(oid), {
+      highWaterMark: READ_CHUNK_BYTES,
+      ...(span ? { start: span.start, end: span.end } : {}),
+    });
   }
 
   /** Starts a new temporary file for an upload. */
