@@ -35,11 +35,22 @@ export const scenario: BenchScenario = {
       const second: number[] = [];
       const plain: number[] = [];
       for (let run = 0; run < runs; run += 1) {
-        const { ms: cloneMs } = await timeMs(() => git(['clone', '-q', url, join(dir, `plain-${run}`)]));
-        plain.push(cloneMs);
-        const [a, b] = await syncTwice(join(dir, `worker-${run}`), url);
-        first.push(a);
-        second.push(b);
+        // Alternate which side goes first, so cache warmth and neighbours' load do not favour one.
+        const plainClone = async () => {
+          plain.push((await timeMs(() => git(['clone', '-q', url, join(dir, `plain-${run}`)]))).ms);
+        };
+        const worker = async () => {
+          const [a, b] = await syncTwice(join(dir, `worker-${run}`), url);
+          first.push(a);
+          second.push(b);
+        };
+        if (run % 2 === 0) {
+          await plainClone();
+          await worker();
+        } else {
+          await worker();
+          await plainClone();
+        }
         await rm(join(dir, `plain-${run}`), { recursive: true, force: true });
         await rm(join(dir, `worker-${run}`), { recursive: true, force: true });
       }

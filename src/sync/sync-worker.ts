@@ -91,6 +91,12 @@ export class SyncWorker {
   }
 
   async start(): Promise<void> {
+    const interrupted = await this.deps.runStore.failInterrupted(
+      this.options.workerId,
+      'the worker stopped before this sync finished',
+    );
+    if (interrupted > 0)
+      this.deps.logger.warn({ interrupted }, 'closed sync logs left running by a previous run');
     this.unsubscribe = await this.deps.bus.subscribe((message) => this.submit(message));
     this.started = true;
     await this.reconcile();
@@ -251,26 +257,14 @@ export class SyncWorker {
         transcript: (text) => (transcript += text),
       });
       try {
-        for (;;) {
-          attempts += 1;
-          const copyDir = this.deps.layout.newCopyDir(
-            spec.tenantId,
-            spec.repositoryId,
-            this.options.workerId,
-          );
-          try {
-            outcome = await executor.run(spec, auth, { signal, mirror, copyDir });
-            failure = undefined;
-            break;
-          } catch (error) {
-            await removeCopy(copyDir);
-            failure = describeFailure(error);
-            if (!isRetryable(failure.errorClass) || attempts > this.options.retryAttempts || signal.aborted)
-              break;
-            transcript += `# attempt ${attempts} failed (${failure.errorClass}); retrying in ${this.options.retryIntervalMs} ms\n`;
-            await sleep(this.options.retryIntervalMs, undefined, { signal }).catch(() => undefined);
-          }
-        }
+        ({ outcome, failure, attempts } = await this.attempt(
+          executor,
+          spec,
+          auth,
+          mirror,
+          signal,
+          (text) => (transcript += text),
+        ));
       } finally {
         await auth.cleanup();
         await mirror?.auth.cleanup();
@@ -302,6 +296,41 @@ export class SyncWorker {
       'sync finished',
     );
     return status;
+  }
+
+  /**
+   * Runs the executor until it succeeds, fails with a class that is not retried, or runs out of
+   * attempts (seed §5.1); every attempt gets a new copy directory, removed when it fails.
+   */
+  private async attempt(
+    executor: SyncExecutor,
+    spec: SyncSpec,
+    auth: PreparedAuth,
+    mirror: MirrorTarget | undefined,
+    signal: AbortSignal,
+    note: (text: string) => void,
+  ): Promise<{
+    outcome?: SyncOutcome;
+    failure?: { errorClass: SyncErrorClass; message: string };
+    attempts: number;
+  }> {
+    for (let attempts = 1; ; attempts += 1) {
+      const copyDir = this.deps.layout.newCopyDir(spec.tenantId, spec.repositoryId, this.options.workerId);
+      try {
+        return { outcome: await executor.run(spec, auth, { signal, mirror, copyDir }), attempts };
+      } catch (error) {
+        await removeCopy(copyDir);
+        const failure = describeFailure(error);
+        if (!isRetryable(failure.errorClass) || attempts > this.options.retryAttempts || signal.aborted) {
+          return { failure, attempts };
+        }
+        note(
+          `# attempt ${attempts} failed (${failure.errorClass}); retrying in ${this.options.retryIntervalMs} ms\n`,
+        );
+        // An abort ends the wait early; the loop then stops on signal.aborted.
+        await sleep(this.options.retryIntervalMs, undefined, { signal }).catch(() => undefined);
+      }
+    }
   }
 
   private async authFor(row: SyncRepositoryRow): Promise<PreparedAuth> {

@@ -153,6 +153,35 @@ describeEachDialect('sync stores', (getDb) => {
     expect((await runs.logById(77, second))?.bytes_on_disk).toBe(250);
   });
 
+  it('fails the rows a dead worker left running, and only those', async () => {
+    const { runs } = stores();
+    const row = {
+      tenant_id: 79,
+      repository_id: 5,
+      request_id: null,
+      worker_id: 'worker-h-0000dead',
+      task_type: 'manual',
+      operator_id: null,
+      status: 'running' as const,
+      started_at: '2026-01-01T00:00:00.000Z',
+      finished_at: null,
+      duration_ms: null,
+      local_path: null,
+      command_output: null,
+      error_message: null,
+      error_class: null,
+      attempts: 0,
+      from_commit: null,
+      to_commit: null,
+      bytes_on_disk: null,
+    };
+    const dead = await runs.insertLog(row);
+    const other = await runs.insertLog({ ...row, worker_id: 'worker-h-0000a11e' });
+    expect(await runs.failInterrupted('worker-h-0000dead', 'interrupted')).toBe(1);
+    expect(await runs.logById(79, dead)).toMatchObject({ status: 'failed', error_message: 'interrupted' });
+    expect((await runs.logById(79, other))?.status).toBe('running');
+  });
+
   it('grants a lease to one holder until it expires', async () => {
     const { leases } = stores();
     const now = new Date('2026-01-01T00:00:00Z');

@@ -113,6 +113,20 @@ export class SyncRunStore {
     await this.db.updateTable('git_sync_log').set(patch).where('id', '=', id).execute();
   }
 
+  /**
+   * Closes the rows a worker left `running` when it died: they are failed, not left open forever.
+   * Returns how many.
+   */
+  async failInterrupted(workerId: string, message: string): Promise<number> {
+    const result = await this.db
+      .updateTable('git_sync_log')
+      .set({ status: 'failed', error_class: 'unknown', error_message: message, finished_at: nowIso() })
+      .where('worker_id', '=', workerId)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   async logById(tenantId: number, id: number): Promise<SyncLogRow | undefined> {
     return this.db
       .selectFrom('git_sync_log')
