@@ -250,6 +250,28 @@ describe('Mega directory push rules and merge requests', () => {
     expect(listed.stdout).toMatch(/!1\tmerged\talice/);
     const shown = await runMega(['mr', 'show', '1', '--data', mega.dataDir]);
     expect(shown.stdout).toMatch(/modified\t\/projects\/foo\/src\/a\.txt/);
+    const open = JSON.parse(
+      (await runMega(['mr', 'list', '--status', 'open', '--json', '--data', mega.dataDir])).stdout,
+    ) as Array<{
+      number: number;
+    }>;
+    const number = String(open[0]?.number);
+    expect((await runMega(['mr', 'close', number, '--as', 'carol', '--data', mega.dataDir])).stdout).toMatch(
+      /closed/,
+    );
+    expect((await runMega(['mr', 'close', number, '--as', 'carol', '--data', mega.dataDir])).code).toBe(1);
+    expect((await runMega(['mr', 'reopen', number, '--as', 'dave', '--data', mega.dataDir])).code).toBe(0);
+    const detail = JSON.parse(
+      (await runMega(['mr', 'show', number, '--json', '--data', mega.dataDir])).stdout,
+    ) as {
+      events: Array<{ action: string; actor: string }>;
+    };
+    expect(detail.events.slice(-2).map((event) => `${event.action}:${event.actor}`)).toEqual([
+      'closed:carol',
+      'reopened:dave',
+    ]);
+    const bad = await runMega(['mr', 'show', 'abc', '--data', mega.dataDir]);
+    expect(bad.stderr).toMatch(/not a merge request number/);
     expect(await gitText(['--version'])).toMatch(/git version/);
   });
 });
