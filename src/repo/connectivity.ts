@@ -130,3 +130,23 @@ function referencedIds(
       return [];
   }
 }
+
+/**
+ * The connectivity check when the store reported the pack's external references: the tips must be
+ * in the pack or present, and so must every external reference.
+ */
+export async function findMissingWithReferences(
+  objects: ObjectSource,
+  tips: readonly ObjectId[],
+  pushed: ReadonlySet<ObjectId>,
+  externalReferences: readonly ObjectId[],
+): Promise<ObjectId | undefined> {
+  const ids = [...new Set([...tips.filter((tip) => !pushed.has(tip)), ...externalReferences])];
+  for (let start = 0; start < ids.length; start += HAS_BATCH) {
+    const batch = ids.slice(start, start + HAS_BATCH);
+    const present = await objects.hasObjects(batch);
+    const missing = batch.find((id) => !present.has(id));
+    if (missing) return missing;
+  }
+  return undefined;
+}

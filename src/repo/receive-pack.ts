@@ -7,7 +7,7 @@ import {
   type RefCommand,
 } from '../git/protocol/receive-request.js';
 import { isMegaError, type MegaError } from '../platform/errors.js';
-import { findMissingObject } from './connectivity.js';
+import { findMissingObject, findMissingWithReferences } from './connectivity.js';
 import type { ByteSink } from './pack-sender.js';
 import { GitResponseWriter } from './response-writer.js';
 import type { PushContext, ReceiveLimits, RefUpdateRequest, ServedRepository } from './served-repository.js';
@@ -47,12 +47,15 @@ export async function receivePack(input: ReceivePackInput): Promise<PushOutcome>
   if (sideband !== 'none') input.out.markSideband?.();
   const reportOut = sideband === 'none' ? writer : { write: (chunk: Buffer) => writer.write(chunk) };
   let pushed: ReadonlySet<ObjectId> = new Set();
+  let externalReferences: readonly ObjectId[] | undefined;
   let unpackError: string | undefined;
   if (!repository.writable) {
     unpackError = repository.readOnlyReason ?? 'this repository is read-only';
   } else if (expectsPack(request.commands, SHA1.zeroId)) {
     try {
-      pushed = new Set((await repository.receivePack(input.rest(), input.limits)).ids);
+      const received = await repository.receivePack(input.rest(), input.limits);
+      pushed = new Set(received.ids);
+      externalReferences = received.externalReferences;
     } catch (error) {
       if (!isMegaError(error)) throw error;
       unpackError = describeRefusal(error);
@@ -62,10 +65,11 @@ export async function receivePack(input: ReceivePackInput): Promise<PushOutcome>
   const messages: string[] = [];
   let accepted: RefUpdateRequest[] = [];
   if (unpackError === undefined) {
+    const connectivity = await Connectivity.check(repository, request.commands, pushed, externalReferences);
     accepted = await decideAll(
       repository,
       request.commands,
-      pushed,
+      connectivity,
       { principal: input.principal, ...(input.baseUrl ? { baseUrl: input.baseUrl } : {}) },
       request.pushOptions,
       status,
@@ -96,7 +100,7 @@ export async function receivePack(input: ReceivePackInput): Promise<PushOutcome>
 async function decideAll(
   repository: ServedRepository,
   commands: readonly RefCommand[],
-  pushed: ReadonlySet<ObjectId>,
+  connectivity: Connectivity,
   who: Pick<PushContext, 'principal' | 'baseUrl'>,
   pushOptions: readonly string[],
   status: Map<string, string | undefined>,
@@ -111,7 +115,7 @@ async function decideAll(
       continue;
     }
     seen.add(command.refName);
-    const reason = await checkCommand(repository, command, pushed);
+    const reason = await checkCommand(repository, command, connectivity);
     if (reason !== undefined) {
       status.set(command.refName, reason);
       continue;
@@ -124,14 +128,44 @@ async function decideAll(
   return accepted;
 }
 
+/**
+ * The connectivity of all new tips, checked once for the whole push; only when something is
+ * missing is each tip checked on its own, to say which ref it concerns.
+ */
+class Connectivity {
+  private constructor(
+    private readonly repository: ServedRepository,
+    private readonly pushed: ReadonlySet<ObjectId>,
+    private readonly allPresent: boolean,
+  ) {}
+
+  static async check(
+    repository: ServedRepository,
+    commands: readonly RefCommand[],
+    pushed: ReadonlySet<ObjectId>,
+    externalReferences: readonly ObjectId[] | undefined,
+  ): Promise<Connectivity> {
+    const tips = commands.map((command) => command.newId).filter((id) => id !== SHA1.zeroId);
+    const missing = externalReferences
+      ? await findMissingWithReferences(repository.objects, tips, pushed, externalReferences)
+      : await findMissingObject(repository.objects, tips, pushed);
+    return new Connectivity(repository, pushed, missing === undefined);
+  }
+
+  async missingFor(tip: ObjectId): Promise<ObjectId | undefined> {
+    if (this.allPresent) return undefined;
+    return findMissingObject(this.repository.objects, [tip], this.pushed);
+  }
+}
+
 /** Checks one command before the policy sees it; returns a rejection reason or undefined. */
 async function checkCommand(
   repository: ServedRepository,
   command: RefCommand,
-  pushed: ReadonlySet<ObjectId>,
+  connectivity: Connectivity,
 ): Promise<string | undefined> {
   if (command.newId === SHA1.zeroId) return undefined;
-  const missing = await findMissingObject(repository.objects, [command.newId], pushed);
+  const missing = await connectivity.missingFor(command.newId);
   if (missing !== undefined) return `missing necessary objects (${missing})`;
   if (command.refName.startsWith('refs/heads/')) {
     const commit = await repository.objects.readCommit(command.newId);

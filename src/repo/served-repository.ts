@@ -143,6 +143,12 @@ export interface ReceiveLimits {
 export interface ReceivedPack {
   /** Every object the pack held (for the connectivity check). */
   readonly ids: readonly ObjectId[];
+  /**
+   * Ids the pack's commits, trees and tags point to that are not in the pack, when the store
+   * collected them while decoding. With it, the connectivity check is one `hasObjects` of these
+   * instead of re-reading every pushed tree.
+   */
+  readonly externalReferences?: readonly ObjectId[];
 }
 
 export type AccessIntent = 'read' | 'write';

@@ -89,7 +89,9 @@ export class StoredRepository implements ServedRepository {
           maxPackSize: limits.maxPackBytes,
         },
       });
-      return { ids: result.ids };
+      // Forward compatible: used as soon as storage's ingest reports the references it saw.
+      const references = (result as { externalReferences?: readonly ObjectId[] }).externalReferences;
+      return { ids: result.ids, ...(references ? { externalReferences: references } : {}) };
     } catch (error) {
       // A first push that fails leaves no empty repository behind.
       if (created) {
