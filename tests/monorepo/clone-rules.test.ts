@@ -80,6 +80,20 @@ describe('Mega directory clone rules', () => {
     );
   });
 
+  it('views serve the same commit over protocol v0 and to shallow clients', async () => {
+    const v2 = await gitText(['rev-parse', 'HEAD'], { cwd: join(mega.work, 'foo-view') });
+    const dir = join(mega.work, 'foo-v0');
+    await git(['-c', 'protocol.version=0', 'clone', '-q', `${mega.server.url}/projects/foo`, dir]);
+    await fsckStrict(dir);
+    expect(await gitText(['rev-parse', 'HEAD'], { cwd: dir })).toBe(v2);
+    const shallow = join(mega.work, 'projects-shallow');
+    await git(['clone', '-q', '--depth', '1', `${mega.server.url}/projects`, shallow]);
+    await fsckStrict(shallow);
+    expect(await gitText(['rev-parse', 'HEAD'], { cwd: shallow })).toBe(
+      await gitText(['rev-parse', 'HEAD'], { cwd: join(mega.work, 'projects') }),
+    );
+  });
+
   it('/projects/<repo>/<dir> : one commit rooted at the subtree', async () => {
     const dir = join(mega.work, 'foo-src');
     expect((await clone(`${mega.server.url}/projects/foo/src`, dir)).code).toBe(0);
