@@ -15,7 +15,7 @@ const REPO = '/import/bench-lfs';
 const RSS_SAMPLE_MS = 25;
 
 /**
- * `npm run bench -- lfs [--size-mb 500]`: one object through a real `mega serve` — batch, PUT,
+ * `npm run bench -- lfs [--size-mb 500] [--semi-space-mb N]`: one object through a real `mega serve` — batch, PUT,
  * GET — against a plain streamed copy of the same file on the same disk (read, write, fsync),
  * plus the server's peak RSS while transferring. Ratios are server time / copy time.
  */
@@ -32,7 +32,12 @@ export const scenario: BenchScenario = {
       const token =
         (await runMega(['token', 'create', 'bench', '--data', dataDir])).stdout.trim().split('\n').pop() ??
         '';
-      server = await startMegaServer({ dataDir });
+      const semiSpaceMb = args.includes('--semi-space-mb')
+        ? numberArg(args, '--semi-space-mb', 16)
+        : undefined;
+      // Optional V8 young-generation cap for the server, to see how much of the RSS is GC headroom.
+      const nodeArgs = semiSpaceMb === undefined ? [] : [`--max-semi-space-size=${semiSpaceMb}`];
+      server = await startMegaServer({ dataDir, nodeArgs });
       await createRepository(server.url, token, join(dir, 'work'));
       const idleRss = server.rssMb();
 
