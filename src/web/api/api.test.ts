@@ -212,6 +212,7 @@ describe('REST API', () => {
     const docs = await get('/api/docs');
     expect(docs.headers['content-type']).toContain('text/html');
     expect(docs.body).toContain('/api/v1/directory');
+    expect(docs.body).toMatch(/<code>url<\/code><\/td><td>body<\/td><td>yes<\/td>/);
     expect(docs.body).not.toMatch(/<script|https?:\/\/(?!mega\.com)/);
   });
 

@@ -24,6 +24,29 @@ interface Operation {
   tags: string[];
   parameters?: Parameter[];
   security?: unknown[];
+  requestBody?: { content: Record<string, { schema: BodySchema }> };
+}
+
+interface BodySchema {
+  properties?: Record<string, { type?: string | string[]; enum?: unknown[]; description?: string }>;
+  required?: string[];
+}
+
+/** The JSON body's fields as a table (name, type, required). */
+function bodyTable(op: Operation): string {
+  const schema = op.requestBody?.content['application/json']?.schema;
+  const properties = Object.entries(schema?.properties ?? {});
+  if (properties.length === 0) return '';
+  const rows = properties
+    .map(([name, property]) => {
+      const type = property.enum
+        ? property.enum.map(String).join(' | ')
+        : [property.type ?? 'any'].flat().join(' | ');
+      const required = schema?.required?.includes(name) ? 'yes' : '';
+      return `<tr><td><code>${escapeHtml(name)}</code></td><td>body</td><td>${required}</td><td>${escapeHtml(type)}</td></tr>`;
+    })
+    .join('');
+  return rows;
 }
 
 /**
@@ -36,12 +59,13 @@ export function renderDocsPage(document: JsonSchema): string {
   const sections: string[] = [];
   for (const [path, methods] of Object.entries(paths)) {
     for (const [method, op] of Object.entries(methods)) {
-      const params = (op.parameters ?? [])
-        .map(
-          (p) =>
-            `<tr><td><code>${escapeHtml(p.name)}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : ''}</td><td>${escapeHtml(p.description)}</td></tr>`,
-        )
-        .join('');
+      const params =
+        (op.parameters ?? [])
+          .map(
+            (p) =>
+              `<tr><td><code>${escapeHtml(p.name)}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : ''}</td><td>${escapeHtml(p.description)}</td></tr>`,
+          )
+          .join('') + bodyTable(op);
       sections.push(
         `<section><h3><span class="method">${method.toUpperCase()}</span> <code>${escapeHtml(path)}</code></h3>` +
           `<p>${escapeHtml(op.summary)}${op.security ? ' <em>(token required)</em>' : ''}</p>` +
