@@ -270,6 +270,25 @@ describeEachDialect('ingest', (getDb) => {
     expect(await storage.refs.get(repo.id, 'refs/heads/main')).toBe(head);
   });
 
+  it('keeps answering other queries while a slow client is still sending its pack', async () => {
+    const repo = await newRepo();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    async function* slowClient(): AsyncGenerator<Buffer> {
+      yield fullPack.subarray(0, fullPack.length >> 1);
+      await gate;
+      yield fullPack.subarray(fullPack.length >> 1);
+    }
+    const ingest = storage.ingestPack(repo.id, slowClient());
+    // Would never resolve (and time the test out) if the ingest held the only connection.
+    expect((await storage.repositories.find(repo.path))?.id).toBe(repo.id);
+    expect(await storage.refs.list(repo.id)).toEqual([]);
+    release();
+    expect((await ingest).ids.length).toBe(objects.size);
+  });
+
   it('enforces pack limits before storing anything', async () => {
     const repo = await newRepo();
     const before = await rowCount();
@@ -281,6 +300,9 @@ describeEachDialect('ingest', (getDb) => {
     await expect(
       storage.ingestPack(repo.id, chunked(fullPack), { limits: { maxObjectSize: 1000 } }),
     ).rejects.toMatchObject({ kind: 'too_large' });
+    await expect(
+      storage.ingestPack(repo.id, chunked(fullPack), { limits: { maxPackSize: 1000 } }),
+    ).rejects.toMatchObject({ code: 'pack_too_large' });
     expect(await rowCount()).toBe(before);
   });
 

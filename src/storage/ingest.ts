@@ -4,8 +4,9 @@ import { SHA1, type ObjectFormat } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
 import { decodeEntryHeader } from '../git/pack-format.js';
 import { readPack } from '../git/pack-reader.js';
+import type { PackSpool } from '../git/pack-spool.js';
 import type { PackReaderLimits } from '../git/pack-types.js';
-import { MegaError } from '../platform/errors.js';
+import { MegaError, tooLarge } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import type { ObjectFiles } from './object-files.js';
@@ -59,6 +60,15 @@ export async function ingestPack(
   const format = options.format ?? SHA1;
   const spool = new SpillingPackSpool(spoolDirectory(deps.dataDir), options.spoolMemoryBytes);
   try {
+    let packSource = source;
+    let readerSpool: PackSpool = spool;
+    if (deps.capabilities.singleConnection) {
+      // Receive the whole pack before taking the only connection: a slow client must not stall
+      // every other query of the process for the length of its upload.
+      const size = await receiveAll(source, spool, options.limits?.maxPackSize);
+      packSource = replay(spool, size);
+      readerSpool = { append: () => undefined, read: (offset, length) => spool.read(offset, length) };
+    }
     return await inTransaction(deps.db, async (trx) => {
       const reader = new ObjectStore(trx, deps.capabilities, deps.files);
       const writer = new ObjectWriter(trx, deps.capabilities, deps.files, {
@@ -67,9 +77,9 @@ export async function ingestPack(
         largeObjectThreshold: deps.largeObjectThreshold,
         ...(deps.runPreparedBatch ? { runPreparedBatch: deps.runPreparedBatch } : {}),
       });
-      const result = await readPack(source, {
+      const result = await readPack(packSource, {
         format,
-        spool,
+        spool: readerSpool,
         ...(options.limits ? { limits: options.limits } : {}),
         resolveExternalBase: async (id) => {
           const base = await reader.read(repoId, id);
@@ -123,5 +133,33 @@ export async function ingestPack(
     throw error;
   } finally {
     await spool.dispose();
+  }
+}
+
+/** Bytes handed to the pack reader per chunk when replaying a received pack. */
+const REPLAY_CHUNK = 1024 * 1024;
+
+/** Appends the whole stream to `spool`; returns its size. Enforces `maxPackSize` while receiving. */
+async function receiveAll(
+  source: AsyncIterable<Uint8Array>,
+  spool: SpillingPackSpool,
+  maxPackSize = Number.MAX_SAFE_INTEGER,
+): Promise<number> {
+  let size = 0;
+  for await (const chunk of source) {
+    size += chunk.length;
+    if (size > maxPackSize) {
+      throw tooLarge('pack_too_large', 'pack is larger than allowed', { limit: maxPackSize });
+    }
+    await spool.append(
+      Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length),
+    );
+  }
+  return size;
+}
+
+async function* replay(spool: SpillingPackSpool, size: number): AsyncGenerator<Buffer> {
+  for (let offset = 0; offset < size; offset += REPLAY_CHUNK) {
+    yield await spool.read(offset, Math.min(REPLAY_CHUNK, size - offset));
   }
 }

@@ -17,6 +17,11 @@ export interface DialectCapabilities {
    * packet above `max_allowed_packet` (16 MiB by default), so multi-row inserts are cut by bytes too.
    */
   readonly maxStatementBytes: number;
+  /**
+   * Every query of the process shares one connection (SQLite through Kysely): an open transaction
+   * blocks all other queries, so long ones (a push's ingest) must not wait on the network inside it.
+   */
+  readonly singleConnection: boolean;
   /** How "insert unless a row with this key exists" is spelled. */
   readonly insertIgnore: 'on-conflict-do-nothing' | 'insert-ignore';
   /** Column types for the migrations. */
@@ -60,6 +65,7 @@ export const SQLITE_CAPABILITIES: DialectCapabilities = {
   supportsReturning: true,
   maxBindParams: 32_766,
   maxStatementBytes: 64 * 1024 * 1024,
+  singleConnection: true,
   insertIgnore: 'on-conflict-do-nothing',
   types: {
     blob: sql`blob`,
@@ -87,6 +93,7 @@ export const POSTGRES_CAPABILITIES: DialectCapabilities = {
   supportsReturning: true,
   maxBindParams: 65_535,
   maxStatementBytes: 64 * 1024 * 1024,
+  singleConnection: false,
   insertIgnore: 'on-conflict-do-nothing',
   types: { blob: sql`bytea`, autoId: sql`bigserial`, autoIdModifier: false, text: sql`text` },
   tableOptions: undefined,
@@ -103,6 +110,7 @@ export const MYSQL_CAPABILITIES: DialectCapabilities = {
   supportsReturning: false,
   maxBindParams: 65_535,
   maxStatementBytes: 4 * 1024 * 1024,
+  singleConnection: false,
   insertIgnore: 'insert-ignore',
   types: { blob: sql`longblob`, autoId: sql`bigint`, autoIdModifier: true, text: sql`longtext` },
   tableOptions: sql`character set utf8mb4 collate utf8mb4_bin`,
