@@ -251,3 +251,25 @@ describe('smart HTTP limits and private reads', () => {
     await fx.git(2, ['clone', '-q', fx.url('/import/private.git'), join(fx.work, 'yes')]);
   });
 });
+
+describe('health and metrics of mega serve', () => {
+  let fx: HttpFixture;
+  beforeAll(async () => {
+    fx = await startHttpFixture();
+  });
+  afterAll(async () => {
+    await fx?.stop();
+  });
+
+  it('answers /healthz, /readyz and /metrics with git counters', async () => {
+    expect((await fetch(fx.url('/healthz'))).status).toBe(200);
+    expect((await fetch(fx.url('/readyz'))).status).toBe(200);
+    await fetch(fx.url('/import/none.git/info/refs?service=git-upload-pack'));
+    const metrics = await (await fetch(fx.url('/metrics'))).text();
+    expect(metrics).toContain('mega_process_cpu_user_seconds_total');
+    expect(metrics).toContain('mega_git_requests_total');
+    const unknown = await fetch(fx.url('/no/such/route'));
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('route_not_found');
+  });
+});
