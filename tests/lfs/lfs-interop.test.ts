@@ -152,6 +152,33 @@ describe('git-lfs client against mega serve', { timeout: 600_000 }, () => {
     expect(remaining.stdout.toString().trim()).toBe('');
   });
 
+  it('serves LFS content through Mega directory paths (/projects/<repo> and the /projects view)', async () => {
+    const dir = join(temp.path, 'project');
+    await git(['init', '-q', dir], { env: envs.alice });
+    await as('alice', ['lfs', 'install', '--local'], dir);
+    await as('alice', ['lfs', 'track', '*.bin'], dir);
+    const sha = await writeRandomFile(join(dir, 'model.bin'), 3 * MiB);
+    await as('alice', ['add', '.gitattributes', 'model.bin'], dir);
+    await as('alice', ['commit', '-q', '-m', 'model'], dir);
+    const push = await as(
+      'alice',
+      ['push', `${server.url}/projects/lfs-app.git`, 'HEAD:refs/heads/main'],
+      dir,
+      false,
+    );
+    expect(push.code, push.stderr).toBe(0);
+
+    for (const [path, file] of [
+      ['/projects/lfs-app', 'model.bin'],
+      ['/projects', 'lfs-app/model.bin'],
+    ] as const) {
+      const clone = join(temp.path, `clone${path.replaceAll('/', '-')}`);
+      const cloned = await git(['clone', `${server.url}${path}.git`, clone], { env: envs.bob, check: false });
+      expect(cloned.code, cloned.stderr).toBe(0);
+      expect(await sha256File(join(clone, file)), path).toBe(sha);
+    }
+  });
+
   async function tokenPrefix(user: User): Promise<string> {
     return (await readFile(join(temp.path, `home-${user}`, 'token'), 'utf8')).slice(0, 16);
   }
