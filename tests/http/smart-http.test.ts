@@ -94,11 +94,30 @@ describe.each([0, 2])('smart HTTP with protocol.version=%i', (version) => {
     expect(forced.stderr).toContain(
       '[remote rejected] main -> main (non-fast-forward update of a protected branch)',
     );
+    // --atomic: the acceptable update is not applied either.
+    const atomic = await fx.git(
+      version,
+      ['-C', dir('origin'), 'push', '--atomic', '--force', url, 'main', 'HEAD:refs/heads/atomic-side'],
+      { check: false },
+    );
+    expect(atomic.code).not.toBe(0);
+    expect(atomic.stderr).toContain('atomic push failed');
+    const refs = parseLsRemote((await fx.anonymous(version, ['ls-remote', url])).stdout.toString());
+    expect(refs.has('refs/heads/atomic-side')).toBe(false);
     const deleted = await fx.git(version, ['-C', dir('origin'), 'push', url, ':main'], { check: false });
     expect(deleted.stderr).toContain('deleting the default branch is not allowed');
     await git(['-C', dir('origin'), 'reset', '-q', '--hard', before]);
-    // Other branches may be rewritten.
-    await fx.git(version, ['-C', dir('origin'), 'push', '-q', url, 'HEAD:refs/heads/feature']);
+    // Other branches may be rewritten; push options are accepted.
+    await fx.git(version, [
+      '-C',
+      dir('origin'),
+      'push',
+      '-q',
+      '-o',
+      'ci.skip',
+      url,
+      'HEAD:refs/heads/feature',
+    ]);
     await fx.git(version, ['-C', dir('origin'), 'push', '-q', '--force', url, 'HEAD~1:refs/heads/feature']);
   });
 
