@@ -17,6 +17,9 @@ const REDACTED_PATHS = [
   '*.authorization',
   'req.headers.authorization',
   'headers.authorization',
+  // LFS transfer authorization (src/lfs/transfer-token.ts) travels in its own header.
+  'req.headers["mega-lfs-transfer"]',
+  'headers["mega-lfs-transfer"]',
 ];
 
 export interface LoggerOptions {
