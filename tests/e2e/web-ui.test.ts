@@ -201,20 +201,24 @@ describe.runIf(browserAvailable())('web UI against a real server', () => {
     await expect.poll(() => row.locator('.sync-never').count()).toBe(1);
     await row.getByRole('button', { name: 'Sync now' }).click();
     const log = page.getByTestId('sync-log');
+    const finished = log.locator('.sync-success, .sync-failed');
     await expect
       .poll(
         async () => {
           await page.getByRole('button', { name: 'Refresh' }).click();
           await page.waitForTimeout(300);
-          return log.locator('.sync-success').count();
+          return finished.count();
         },
         { timeout: 60_000, interval: 500 },
       )
       .toBeGreaterThan(0);
+    await shot('10-sync-dashboard');
+    // A failed run shows its error class and message in the row; put them in the failure message.
+    const runRow = log.locator('tbody tr').first();
+    expect(await runRow.locator('.badge').textContent(), (await runRow.textContent()) ?? '').toBe('success');
     expect(await log.textContent()).toContain(upstreamHead.slice(0, 8));
     await expect.poll(() => row.locator('.sync-success').count()).toBe(1);
     expect(await page.getByTestId('chart-success').locator('rect.bar').count()).toBeGreaterThan(0);
-    await shot('10-sync-dashboard');
   });
 
   it('is usable by keyboard', async () => {
