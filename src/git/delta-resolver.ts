@@ -114,6 +114,7 @@ export class DeltaResolver {
         headerLength: entry.headerLength,
         compressedLength: entry.compressedLength,
         deltaBase: base.id,
+        deltaSize: entry.declaredSize,
         depth: base.depth + 1,
       };
       this.deps.results[index] = object;

@@ -19,6 +19,8 @@ export interface PackedObject {
   readonly compressedLength: number;
   /** Set when the entry is a delta: the id of its base (OFS bases resolved to ids). */
   readonly deltaBase?: ObjectId;
+  /** Set when the entry is a delta: the inflated size of the delta (pass it to the writer). */
+  readonly deltaSize?: number;
   /** 0 for whole objects, else 1 + the base's depth. */
   readonly depth: number;
 }

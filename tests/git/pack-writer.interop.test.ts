@@ -98,7 +98,13 @@ describe('pack writer against git', () => {
   it('copies stored whole objects and stored deltas verbatim', async () => {
     const entries: PackWriteEntry[] = decoded.map(({ object, content }) =>
       object.deltaBase
-        ? { kind: 'delta', id: object.id, baseId: object.deltaBase, raw: content.raw }
+        ? {
+            kind: 'delta',
+            id: object.id,
+            baseId: object.deltaBase,
+            deltaSize: object.deltaSize!,
+            raw: content.raw,
+          }
         : { kind: 'deflated', id: object.id, type: object.type, size: object.size, raw: content.raw },
     );
     // Reverse the order so deltas come before their bases in the input.
