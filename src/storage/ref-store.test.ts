@@ -158,6 +158,25 @@ describeEachDialect('refs', (getDb) => {
     }
   });
 
+  it('refuses the same ref twice in one transaction, and accepts an empty one', async () => {
+    const { refs, repo } = await setup();
+    await expect(
+      refs.updateAtomic(repo.id, [
+        { name: 'refs/heads/x', oldId: ZERO, newId: A },
+        { name: 'refs/heads/x', oldId: ZERO, newId: B },
+      ]),
+    ).rejects.toMatchObject({ code: 'duplicate_ref_update' });
+    await refs.updateAtomic(repo.id, []);
+    expect(await refs.list(repo.id)).toEqual([]);
+  });
+
+  it('forces an update when no old value is given', async () => {
+    const { refs, repo } = await setup();
+    await refs.updateAtomic(repo.id, [{ name: 'refs/heads/f', newId: A }]);
+    await refs.updateAtomic(repo.id, [{ name: 'refs/heads/f', newId: B }]);
+    expect(await refs.get(repo.id, 'refs/heads/f')).toBe(B);
+  });
+
   it('stores the symbolic HEAD on the repository', async () => {
     const { repos, repo } = await setup();
     expect(repo.headRef).toBe('refs/heads/main');

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { SHA1, SHA256, type ObjectFormat } from '../git/object-format.js';
 import { parseObjectId, type ObjectId } from '../git/object-id.js';
-import { conflict, isMegaError, MegaError } from '../platform/errors.js';
+import { conflict, invalid, isMegaError, MegaError } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { validateRefName } from './names.js';
@@ -78,6 +78,9 @@ export class RefStore {
    */
   async updateAtomic(repoId: number, updates: readonly RefUpdate[]): Promise<void> {
     const checked = updates.map(checkUpdate);
+    if (new Set(checked.map((update) => update.name)).size !== checked.length) {
+      throw invalid('duplicate_ref_update', 'a ref appears twice in one update');
+    }
     // A fixed order keeps two multi-ref transactions from taking row locks in opposite orders.
     checked.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     await this.inTransaction(async (trx) => {
