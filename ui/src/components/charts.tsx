@@ -5,6 +5,8 @@ export interface BarDatum {
   /** Second stacked value drawn in the failure colour (e.g. failed runs). */
   readonly secondary?: number;
   readonly title?: string;
+  /** Draw the whole bar in the failure colour (a failed run). */
+  readonly failed?: boolean;
 }
 
 const WIDTH = 600;
@@ -66,7 +68,7 @@ export function BarChart(props: {
                   width={barWidth}
                   y={y(datum.value)}
                   height={y(0) - y(datum.value)}
-                  className="bar"
+                  className={datum.failed ? 'bar secondary' : 'bar'}
                 />
                 {secondary > 0 && (
                   <rect

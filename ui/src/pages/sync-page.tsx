@@ -63,9 +63,11 @@ export function runsPerDay(logs: readonly SyncLog[]): BarDatum[] {
     .map(([day, counts]) => {
       const total = counts.success + counts.failed;
       const rate = total === 0 ? 0 : (100 * counts.success) / total;
+      // The failed share is stacked on top in the failure colour, so a bad day shows too.
       return {
         label: day.slice(5),
         value: rate,
+        secondary: total === 0 ? 0 : 100 - rate,
         title: `${day}: ${rate.toFixed(0)}% of ${total} runs succeeded`,
       };
     });
@@ -170,7 +172,12 @@ function TenantDashboard({ tenant }: { tenant: number }) {
             .filter((log) => log.duration !== null)
             .slice(0, 40)
             .reverse()
-            .map((log) => ({ label: `#${log.id}`, value: log.duration ?? 0 }))}
+            .map((log) => ({
+              label: `#${log.id}`,
+              value: log.duration ?? 0,
+              failed: log.status === 'failed',
+              title: `#${log.id} ${log.status} in ${(log.duration ?? 0).toFixed(1)} s`,
+            }))}
         />
       </div>
       {error && <ErrorBox error={error} />}
