@@ -1,4 +1,5 @@
 import type { ObjectId } from '../git/object-id.js';
+import { parseTag } from '../git/tag.js';
 import { isMegaError, notFound } from '../platform/errors.js';
 import type { Repository } from '../storage/repository-store.js';
 import type { Storage } from '../storage/storage.js';
@@ -66,16 +67,31 @@ export class StoredRepository implements ServedRepository {
     const repository = this.repository;
     if (!repository) return { refs: [] };
     const stored = await this.storage.refs.list(repository.id);
-    const refs: AdvertisedRef[] = [];
-    for (const ref of stored) {
-      let peeled: ObjectId | undefined;
-      if (ref.name.startsWith('refs/tags/')) {
-        const target = await this.storage.objects.peel(repository.id, ref.target);
-        if (target && target.id !== ref.target) peeled = target.id;
-      }
-      refs.push({ name: ref.name, target: ref.target, ...(peeled ? { peeled } : {}) });
-    }
+    const peeled = await this.peelTags(
+      repository.id,
+      stored.filter((ref) => ref.name.startsWith('refs/tags/')).map((ref) => ref.target),
+    );
+    const refs = stored.map((ref) => {
+      const target = peeled.get(ref.target);
+      return { name: ref.name, target: ref.target, ...(target ? { peeled: target } : {}) };
+    });
     return { refs, headTarget: repository.headRef };
+  }
+
+  /** Annotated tag → the object it finally names, reading all tags in one batch. */
+  private async peelTags(repoId: number, ids: readonly ObjectId[]): Promise<Map<ObjectId, ObjectId>> {
+    const peeled = new Map<ObjectId, ObjectId>();
+    if (ids.length === 0) return peeled;
+    for await (const object of this.storage.objects.readMany(repoId, [...new Set(ids)])) {
+      if (object.type !== 'tag') continue;
+      const tag = parseTag(object.data);
+      const target = tag.object as ObjectId;
+      // The tag says its target's type; a tag of a tag is rare and followed one read at a time.
+      const final =
+        tag.type === 'tag' ? ((await this.storage.objects.peel(repoId, target))?.id ?? target) : target;
+      peeled.set(object.id, final);
+    }
+    return peeled;
   }
 
   async receivePack(pack: AsyncIterable<Buffer>, limits: ReceiveLimits): Promise<ReceivedPack> {
