@@ -52,5 +52,13 @@ describeEachDialect('repositories', (getDb) => {
       });
     }
     expect(await repos.require('/projects/..').catch((e: unknown) => e)).toMatchObject({ kind: 'not_found' });
+    await expect(
+      repos.create({ path: '/projects/long-text', kind: 'hosted', description: 'd'.repeat(20_000) }),
+    ).rejects.toMatchObject({ code: 'invalid_description' });
+    await expect(
+      repos.create({ path: '/projects/bad-head', kind: 'hosted', headRef: 'main' }),
+    ).rejects.toMatchObject({
+      code: 'invalid_ref_name',
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { SHA1, type ObjectFormat } from '../git/object-format.js';
-import { conflict, notFound } from '../platform/errors.js';
+import { conflict, invalid, notFound } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { validateRefName, validateRepositoryPath } from './names.js';
@@ -28,6 +28,7 @@ export interface CreateRepositoryInput {
 }
 
 const DEFAULT_HEAD = 'refs/heads/main';
+const MAX_DESCRIPTION_LENGTH = 10_000;
 
 function toRepository(row: Selectable<RepositoriesTable>): Repository {
   return {
@@ -52,6 +53,9 @@ export class RepositoryStore {
   async create(input: CreateRepositoryInput): Promise<Repository> {
     const path = validateRepositoryPath(input.path);
     const headRef = validateRefName(input.headRef ?? DEFAULT_HEAD);
+    if ((input.description?.length ?? 0) > MAX_DESCRIPTION_LENGTH) {
+      throw invalid('invalid_description', 'description is too long', { limit: MAX_DESCRIPTION_LENGTH });
+    }
     const now = nowTimestamp();
     try {
       await this.db

@@ -36,5 +36,17 @@ describeEachDialect('users and tokens', (getDb) => {
     await users.createUser({ username: 'carol' });
     await expect(users.createUser({ username: 'carol' })).rejects.toMatchObject({ code: 'user_exists' });
     await expect(users.createUser({ username: '../x' })).rejects.toMatchObject({ code: 'invalid_username' });
+    await expect(users.createUser({ username: 'x'.repeat(65) })).rejects.toMatchObject({
+      code: 'invalid_username',
+    });
+    await expect(users.createUser({ username: 'dave', email: `${'e'.repeat(300)}@x` })).rejects.toMatchObject(
+      {
+        code: 'invalid_email',
+      },
+    );
+    const user = await users.createUser({ username: 'erin' });
+    await expect(users.createToken(user.id, 'n'.repeat(101))).rejects.toMatchObject({
+      code: 'invalid_token_name',
+    });
   });
 });

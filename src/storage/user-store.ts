@@ -27,6 +27,7 @@ export interface AccessTokenInfo {
 const TOKEN_PREFIX = 'mega_';
 const TOKEN_BYTES = 32;
 const MAX_TOKEN_LENGTH = 200;
+const MAX_EMAIL_LENGTH = 255;
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Writing last_used_at on every request would make every authenticated read a write. */
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -55,6 +56,9 @@ export class UserStore {
   async createUser(input: { username: string; email?: string; isAdmin?: boolean }): Promise<User> {
     if (!USERNAME.test(input.username)) {
       throw invalid('invalid_username', 'username must be 1-64 letters, digits, ".", "_" or "-"');
+    }
+    if (input.email !== undefined && (input.email.length > MAX_EMAIL_LENGTH || /[\s<>]/.test(input.email))) {
+      throw invalid('invalid_email', 'email is too long or malformed');
     }
     try {
       await this.db
