@@ -224,6 +224,8 @@ describe.runIf(browserAvailable())('web UI against a real server', () => {
   it('is usable by keyboard', async () => {
     const { page } = session;
     await page.goto('/ui/');
+    // React renders after the load event; wait for the app before typing.
+    await page.waitForSelector('table.listing');
     await page.keyboard.press('Tab');
     expect(await page.evaluate('document.activeElement?.textContent')).toBe('Skip to content');
     await page.keyboard.press('g');
