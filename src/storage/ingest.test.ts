@@ -87,6 +87,12 @@ describeEachDialect('ingest', (getDb) => {
     const repo = await newRepo();
     await storage.ingestPack(repo.id, chunked(fullPack));
     let deltas = 0;
+    let seen = 0;
+    for await (const entry of storage.objects.packReady(repo.id, [...objects.keys()], 1e9)) {
+      expect(objects.has(entry.id)).toBe(true);
+      seen++;
+    }
+    expect(seen).toBe(objects.size);
     for await (const entry of storage.objects.packReady(repo.id, [...objects.keys()], 7)) {
       const expected = objects.get(entry.id)!;
       expect(entry.size).toBe(expected.data.length);

@@ -23,6 +23,8 @@ const MAX_READ_CHAIN = 1000;
 const SYNC_INFLATE_BYTES = 64 * 1024;
 /** Tags pointing at tags: git stops peeling eventually too. */
 const MAX_PEEL_DEPTH = 32;
+/** Largest IN list for one batch of reads, whatever the caller asks. */
+const MAX_BATCH = 5000;
 
 /** An object in its stored, pack-ready form. */
 export interface PackReadyEntry {
@@ -103,8 +105,9 @@ export class ObjectStore {
    * that respect the bind-parameter limit. Throws `object_missing` for an id the repository lacks.
    */
   async *packReady(repoId: number, ids: readonly string[], batchSize = 500): AsyncGenerator<PackReadyEntry> {
-    for (let start = 0; start < ids.length; start += batchSize) {
-      const batch = ids.slice(start, start + batchSize);
+    const step = this.batchLimit(batchSize);
+    for (let start = 0; start < ids.length; start += step) {
+      const batch = ids.slice(start, start + step);
       const rows = new Map((await this.rows(repoId, batch)).map((row) => [row.git_id, row]));
       for (const id of batch) {
         const row = rows.get(id);
@@ -139,12 +142,13 @@ export class ObjectStore {
     ids: readonly string[],
     batchSize = 500,
   ): AsyncGenerator<{ id: ObjectId; type: ObjectType; data: Buffer }> {
-    for (let start = 0; start < ids.length; start += batchSize) {
+    const step = this.batchLimit(batchSize);
+    for (let start = 0; start < ids.length; start += step) {
       const rows = new Map(
-        (await this.rows(repoId, ids.slice(start, start + batchSize))).map((row) => [row.git_id, row]),
+        (await this.rows(repoId, ids.slice(start, start + step))).map((row) => [row.git_id, row]),
       );
       await this.prefetchBases(rows);
-      for (const id of ids.slice(start, start + batchSize)) {
+      for (const id of ids.slice(start, start + step)) {
         const row = rows.get(id);
         if (row)
           yield {
@@ -275,6 +279,11 @@ export class ObjectStore {
       .where('git_id', '=', id)
       .executeTakeFirst();
     return row ? { depth: Number(row.delta_depth), inFile: row.storage_type === 'file' } : undefined;
+  }
+
+  /** A caller's batch size, capped so one IN list stays within the bind-parameter limit. */
+  private batchLimit(batchSize: number): number {
+    return Math.max(1, Math.min(Math.floor(batchSize), this.capabilities.maxBindParams - 1, MAX_BATCH));
   }
 
   private async rows(repoId: number, ids: readonly string[]): Promise<StoredRow[]> {
