@@ -5,7 +5,7 @@ import { Icon, type IconName } from '../components/icon';
 import { Load } from '../components/status';
 import { paths } from '../paths';
 import { Link } from '../router';
-import type { DirectoryEntry, DirectoryView } from '../types';
+import type { BlobView, DirectoryEntry, DirectoryView } from '../types';
 import { RepoTree } from './repo-tree-page';
 
 export function directoryCrumbs(path: string): Crumb[] {
@@ -38,7 +38,10 @@ export function DirectoryPage({ path }: { path: string }) {
           {data.repoPath ? (
             <RepoTree repo={data.repoPath} revision="HEAD" path={data.subdir ?? ''} />
           ) : data.entries ? (
-            <EntryTable entries={data.entries} />
+            <>
+              <EntryTable entries={data.entries} />
+              <DirectoryReadme entries={data.entries} />
+            </>
           ) : (
             <p className="muted">Nothing here yet. Pushing to this path creates a repository.</p>
           )}
@@ -79,5 +82,20 @@ function EntryTable({ entries }: { entries: readonly DirectoryEntry[] }) {
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** The directory's README, read from the directory repository (`/`) at its head. */
+function DirectoryReadme({ entries }: { entries: readonly DirectoryEntry[] }) {
+  const readme = entries.find((entry) => entry.kind === 'file' && /^readme(\.(md|txt))?$/i.test(entry.name));
+  const blob = useApi<BlobView>(
+    readme ? apiUrl('repos/blob', { repo: '/', ref: 'HEAD', path: readme.path.slice(1) }) : undefined,
+  );
+  if (!readme || blob.state !== 'ready' || blob.data.content === undefined) return null;
+  return (
+    <section className="readme" aria-label={readme.name}>
+      <h2>{readme.name}</h2>
+      <pre>{blob.data.content}</pre>
+    </section>
   );
 }
