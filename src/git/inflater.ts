@@ -35,6 +35,8 @@ interface NativeHandle {
 const EAGER_ALLOCATION = 1 << 20;
 /** Larger objects get their own buffer rather than growing the reusable one for good. */
 const MAX_SCRATCH = 16 << 20;
+/** Output piece size in streaming mode. */
+const STREAM_PIECE = 1 << 20;
 
 export class Inflater {
   private readonly native: { handle: NativeHandle; state: Uint32Array } | undefined;
@@ -44,6 +46,11 @@ export class Inflater {
   private expected = 0;
   private pending: Buffer[] = [];
   private scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
+  /** Streaming mode: receives each filled piece of output instead of keeping it. */
+  private sink: ((piece: Buffer) => void) | undefined;
+  /** Output already handed to the sink. */
+  private flushed = 0;
+  private pieces: Buffer = Buffer.alloc(0);
 
   constructor(options: { forceFallback?: boolean } = {}) {
     this.native = options.forceFallback ? undefined : openNative();
@@ -68,6 +75,8 @@ export class Inflater {
     this.written = 0;
     this.error = undefined;
     this.pending = [];
+    this.sink = undefined;
+    this.flushed = 0;
     if (scratch && this.native && expectedSize < MAX_SCRATCH) {
       if (this.scratch.length < expectedSize + 1)
         this.scratch = Buffer.allocUnsafe(Math.max(expectedSize + 1, this.scratch.length * 2));
@@ -76,6 +85,19 @@ export class Inflater {
       this.out = Buffer.allocUnsafe(Math.min(expectedSize + 1, EAGER_ALLOCATION));
     }
     this.native?.handle.reset();
+  }
+
+  /**
+   * Begins a stream whose output is handed to `sink` in pieces of at most `pieceSize` bytes (each
+   * valid only during the call) and never kept whole: memory stays independent of the object's
+   * size. `output()` is empty afterwards. The fallback inflater still inflates the stream whole.
+   */
+  beginStreaming(expectedSize: number, sink: (piece: Buffer) => void, pieceSize = STREAM_PIECE): void {
+    this.begin(0);
+    this.expected = expectedSize;
+    if (this.pieces.length !== pieceSize) this.pieces = Buffer.allocUnsafe(pieceSize);
+    this.out = this.pieces;
+    this.sink = sink;
   }
 
   /** Feeds `input[start, end)`. Throws `pack_bad_zlib` or `pack_size_mismatch`. */
@@ -114,8 +136,9 @@ export class Inflater {
       this.written += room - availOut;
       offset = end - availIn;
       if (availOut === 0) {
-        if (this.out.length > this.expected) throw sizeMismatch(this.expected, 'larger');
-        this.grow();
+        if (this.flushed + this.out.length > this.expected) throw sizeMismatch(this.expected, 'larger');
+        if (this.sink) this.flush(this.sink);
+        else this.grow();
         continue;
       }
       // Output room left and input left over: the stream ended.
@@ -154,8 +177,15 @@ export class Inflater {
   }
 
   private finish(consumed: number): InflateResult {
-    if (this.written !== this.expected) throw sizeMismatch(this.expected, 'smaller');
+    if (this.flushed + this.written !== this.expected) throw sizeMismatch(this.expected, 'smaller');
+    if (this.sink) this.flush(this.sink);
     return { consumed, done: true };
+  }
+
+  private flush(sink: (piece: Buffer) => void): void {
+    if (this.written > 0) sink(this.out.subarray(0, this.written));
+    this.flushed += this.written;
+    this.written = 0;
   }
 
   private grow(): void {

@@ -5,7 +5,7 @@ import { SHA1 } from './object-format.js';
 import type { ObjectId } from './object-id.js';
 import { objectTypeOfCode } from './pack-format.js';
 import { PackScanner, type ScannedEntry } from './pack-scanner.js';
-import { MemoryPackSpool } from './pack-spool.js';
+import { MemoryPackSpool, type PackSpool } from './pack-spool.js';
 import {
   DEFAULT_PACK_READER_LIMITS,
   type PackedObject,
@@ -15,6 +15,9 @@ import {
 
 const DEFAULT_BASE_CACHE = 96 << 20;
 const DEFAULT_DELTA_CACHE = 64 << 20;
+const DEFAULT_LARGE_BLOB = 16 << 20;
+/** Piece size of a streamed blob's raw bytes. */
+const RAW_PIECE = 1 << 20;
 
 /**
  * Indexes a pack streamed as chunks, like `git index-pack`: every object's id, type, size,
@@ -29,7 +32,16 @@ export async function readPack(
   const format = options.format ?? SHA1;
   const limits = { ...DEFAULT_PACK_READER_LIMITS, ...options.limits };
   const spool = options.spool ?? new MemoryPackSpool();
-  const scanner = new PackScanner(source, format, limits, spool, options.forceInflateFallback);
+  // Big blobs are streamed when the caller can take them as a stream (or takes no content at all).
+  const streamBlobs = options.onLargeBlob !== undefined || options.onObject === undefined;
+  const scanner = new PackScanner(
+    source,
+    format,
+    limits,
+    spool,
+    options.forceInflateFallback,
+    streamBlobs ? (options.largeBlobThreshold ?? DEFAULT_LARGE_BLOB) : Number.POSITIVE_INFINITY,
+  );
   const { version, count } = await scanner.readHeader();
 
   const entries: ScannedEntry[] = [];
@@ -49,14 +61,14 @@ export async function readPack(
       else entry.inflated = undefined;
       continue;
     }
-    const data = entry.inflated!;
+    const data = entry.inflated;
     entry.inflated = undefined;
-    const id = hashObject(type, data, format);
+    const id = entry.streamedId ?? hashObject(type, data!, format);
     ids[index] = id;
     const object: PackedObject = {
       id,
       type,
-      size: data.length,
+      size: entry.declaredSize,
       offset: entry.offset,
       crc32: entry.crc32,
       headerLength: entry.headerLength,
@@ -64,7 +76,11 @@ export async function readPack(
       depth: 0,
     };
     results[index] = object;
-    if (options.onObject) {
+    if (!data) {
+      const start = entry.offset + entry.headerLength;
+      const done = options.onLargeBlob?.(object, rawPieces(spool, start, entry.compressedLength));
+      if (done instanceof Promise) await done;
+    } else if (options.onObject) {
       const raw = await spool.read(entry.offset + entry.headerLength, entry.compressedLength);
       const done = options.onObject(object, { data, raw });
       if (done instanceof Promise) await done;
@@ -86,4 +102,12 @@ export async function readPack(
   });
   const externalBases = await resolver.resolveAll();
   return { version, objects: results as PackedObject[], checksum, externalBases };
+}
+
+/** A stored zlib stream read back from the spool in bounded pieces. */
+async function* rawPieces(spool: PackSpool, start: number, length: number): AsyncGenerator<Buffer> {
+  for (let done = 0; done < length; done += RAW_PIECE) {
+    const piece = spool.read(start + done, Math.min(RAW_PIECE, length - done));
+    yield piece instanceof Promise ? await piece : piece;
+  }
 }

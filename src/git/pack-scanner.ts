@@ -1,7 +1,9 @@
 import zlib from 'node:zlib';
 import { invalid, tooLarge } from '../platform/errors.js';
 import { Inflater } from './inflater.js';
+import { objectHeader } from './object.js';
 import type { ObjectFormat } from './object-format.js';
+import type { ObjectId } from './object-id.js';
 import {
   decodeEntryHeader,
   decodePackHeader,
@@ -31,6 +33,8 @@ export interface ScannedEntry {
    * (deltas: owned), until handed on or over budget.
    */
   inflated: Buffer | undefined;
+  /** Set for blobs hashed while streaming (never inflated whole): their id. */
+  readonly streamedId?: ObjectId;
 }
 
 /**
@@ -54,6 +58,8 @@ export class PackScanner {
     private readonly limits: PackReaderLimits,
     private readonly spool: PackSpool,
     forceInflateFallback = false,
+    /** Blobs of at least this size are hashed piece by piece instead of inflated whole. */
+    private readonly streamBlobsFrom = Number.POSITIVE_INFINITY,
   ) {
     this.source = source[Symbol.asyncIterator]();
     this.trailerHasher = format.createHasher();
@@ -101,7 +107,13 @@ export class PackScanner {
     this.pos += header.length;
     const dataStart = this.windowStart + this.pos;
     // Whole objects are only hashed here (bases are re-inflated when needed): reuse one buffer.
-    this.inflater.begin(header.size, objectTypeOfCode(header.code) !== undefined);
+    // Big blobs are hashed as they inflate, so their size never becomes one buffer.
+    const hasher =
+      header.code === PackEntryType.Blob && header.size >= this.streamBlobsFrom
+        ? this.format.createHasher().update(objectHeader('blob', header.size))
+        : undefined;
+    if (hasher) this.inflater.beginStreaming(header.size, (piece) => hasher.update(piece));
+    else this.inflater.begin(header.size, objectTypeOfCode(header.code) !== undefined);
     for (;;) {
       const result = this.inflater.push(this.window, this.pos, this.window.length);
       crc = zlib.crc32(this.window.subarray(this.pos, this.pos + result.consumed), crc);
@@ -118,7 +130,8 @@ export class PackScanner {
       crc32: crc,
       baseIndex,
       baseId,
-      inflated: this.inflater.output(),
+      inflated: hasher ? undefined : this.inflater.output(),
+      ...(hasher ? { streamedId: hasher.digest('hex') as ObjectId } : {}),
     };
   }
 

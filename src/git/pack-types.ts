@@ -73,6 +73,17 @@ export interface PackReaderOptions {
   readonly resolveExternalBase?: (id: ObjectId) => Promise<ExternalBase | undefined>;
   /** Called once per object as soon as its id is known (whole objects first, then deltas). */
   readonly onObject?: (object: PackedObject, content: PackedContent) => void | Promise<void>;
+  /**
+   * Blobs (whole, not deltas) of at least this many bytes are hashed while they inflate and never
+   * held whole (default 16 MiB). Applies when `onLargeBlob` is given, or when `onObject` is not.
+   */
+  readonly largeBlobThreshold?: number;
+  /**
+   * Receives those big blobs instead of `onObject`: `raw` yields the entry's zlib stream in pieces
+   * of at most 1 MiB (each valid until the next is asked for); consume it before returning to
+   * keep it (it is not readable later). The inflated content is never materialised.
+   */
+  readonly onLargeBlob?: (object: PackedObject, raw: AsyncIterable<Buffer>) => void | Promise<void>;
   /** Use the public-API inflater instead of the fast one (for tests of the fallback). */
   readonly forceInflateFallback?: boolean;
 }

@@ -88,6 +88,9 @@ export async function ingestPack(
           writer.noteExistingBase(id, form?.depth ?? 0, form?.inFile ?? false);
           return base;
         },
+        // Blobs that will be stored as files go there straight from the spool, never whole.
+        largeBlobThreshold: deps.largeObjectThreshold,
+        onLargeBlob: (object, raw) => writer.addLargeBlob(object.id, object.size, raw),
         onObject: async (object, content) => {
           let deltaSize: number | undefined;
           if (object.deltaBase) {

@@ -39,9 +39,10 @@ export class ObjectFiles {
   }
 
   /**
-   * Writes the file for `id` unless it exists (same id, same content). Returns the relative path.
+   * Writes the file for `id` unless it exists (same id, same content; `chunks` is then not read).
+   * `chunks` may be a stream: it is written piece by piece. Returns the relative path.
    */
-  async write(id: string, chunks: readonly Buffer[]): Promise<string> {
+  async write(id: string, chunks: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<string> {
     const stored = this.relativePath(id);
     const target = this.absolutePath(stored);
     if (await exists(target)) return stored;
@@ -51,7 +52,7 @@ export class ObjectFiles {
     const temp = join(tempDir, `${id}.${randomBytes(6).toString('hex')}`);
     const handle = await open(temp, 'wx', 0o644);
     try {
-      for (const chunk of chunks) await handle.write(chunk);
+      for await (const chunk of chunks) await handle.write(chunk);
       await handle.sync();
     } catch (error) {
       await handle.close();

@@ -181,6 +181,33 @@ export class ObjectWriter {
       await this.startFlush();
   }
 
+  /**
+   * Adds a big blob from its pack-ready zlib stream, read piece by piece straight into its
+   * content-addressed file (never whole in memory). Callers pass only blobs of at least
+   * `largeObjectThreshold` bytes, which are always stored as files.
+   */
+  async addLargeBlob(id: ObjectId, size: number, raw: AsyncIterable<Buffer>): Promise<void> {
+    const path = await this.objectFiles.write(id, raw);
+    this.fileIds.add(id);
+    this.files++;
+    this.rawRows.push({
+      git_id: id,
+      object_type: 'blob',
+      storage_type: 'file',
+      size,
+      delta_base: null,
+      delta_depth: 0,
+      payload_size: size,
+      data: null,
+      path,
+      url: null,
+    });
+    this.memberIds.push(id);
+    this.ids.push(id);
+    this.counts.blob++;
+    if (this.rawRows.length >= ROWS_PER_FLUSH) await this.startFlush();
+  }
+
   /** Adds membership for objects already stored (e.g. the thin-pack bases a push relied on). */
   addMembership(ids: readonly string[]): void {
     this.memberIds.push(...ids);
