@@ -177,7 +177,9 @@ export class Inflater {
   }
 
   private finish(consumed: number): InflateResult {
-    if (this.flushed + this.written !== this.expected) throw sizeMismatch(this.expected, 'smaller');
+    const total = this.flushed + this.written;
+    if (total !== this.expected)
+      throw sizeMismatch(this.expected, total > this.expected ? 'larger' : 'smaller');
     if (this.sink) this.flush(this.sink);
     return { consumed, done: true };
   }
