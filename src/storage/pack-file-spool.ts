@@ -6,6 +6,8 @@ import { removeOldFiles, STALE_TEMP_MS } from './object-files.js';
 
 /** Packs up to this size are kept in memory while indexed; bigger ones spill to a temp file. */
 export const DEFAULT_SPOOL_MEMORY_BYTES = 64 * 1024 * 1024;
+/** Bytes copied per write when moving the in-memory part to the file. */
+const SPILL_PIECE = 1024 * 1024;
 
 /**
  * A pack spool that starts in memory and moves to a temp file under `<dataDir>/tmp/` once the pack
@@ -59,9 +61,13 @@ export class SpillingPackSpool implements PackSpool {
     await mkdir(this.tempDir, { recursive: true });
     this.path = join(this.tempDir, `incoming-${randomBytes(8).toString('hex')}.pack`);
     this.file = await open(this.path, 'wx+', 0o600);
-    const buffered = this.memory!.toBuffer();
+    // Copied over in pieces: joining the buffered chunks would double their memory at the peak.
+    const buffered = this.memory!;
     this.memory = undefined;
-    if (buffered.length > 0) await this.file.write(buffered, 0, buffered.length, 0);
+    for (let offset = 0; offset < buffered.length; offset += SPILL_PIECE) {
+      const piece = buffered.read(offset, Math.min(SPILL_PIECE, buffered.length - offset));
+      await this.file.write(piece, 0, piece.length, offset);
+    }
   }
 }
 
