@@ -73,6 +73,20 @@ export interface ObjectSource {
   readPackReadyMany?(ids: readonly ObjectId[]): Promise<ReadonlyMap<ObjectId, PackReadyObject>>;
   /** Type and inflated size without reading the content (`object-info`, `blob:limit`). */
   readObjectHeader?(id: ObjectId): Promise<{ type: GitObjectType; size: number } | undefined>;
+  /**
+   * Full-clone fast path: every commit and tree of the repository read in a few bulk queries, so
+   * a walk from all refs never goes back to storage per commit or per tree level.
+   */
+  loadCloneSnapshot?(): Promise<CloneSnapshot>;
+}
+
+/** Commits and trees of a whole repository held in memory for one clone (`loadCloneSnapshot`). */
+export interface CloneSnapshot {
+  readonly commits: ReadonlyMap<ObjectId, CommitSummary>;
+  /** A tree's inflated content; undefined for anything not in the snapshot. */
+  treeContent(id: ObjectId): Buffer | undefined;
+  /** A tree's stored form; undefined for anything not in the snapshot. */
+  treePackReady(id: ObjectId): PackReadyObject | undefined;
 }
 
 /** One ref update requested by a push (`old` / `new` are the zero id for create / delete). */

@@ -2,12 +2,14 @@ import type { ObjectId } from '../git/object-id.js';
 import { parseTag } from '../git/tag.js';
 import { isMegaError, notFound } from '../platform/errors.js';
 import type { Repository } from '../storage/repository-store.js';
+import { RepositoryScan } from '../storage/repository-scan.js';
 import type { Storage } from '../storage/storage.js';
 import { CommitCache } from './common-commits.js';
 import { isAncestor } from './ancestry.js';
 import type {
   AccessIntent,
   AdvertisedRef,
+  CloneSnapshot,
   ObjectSource,
   PackReadyObject,
   PushPolicy,
@@ -229,6 +231,31 @@ class StoredObjects implements ObjectSource {
   async readObjectHeader(id: ObjectId) {
     const repoId = this.repoId();
     return repoId === undefined ? undefined : this.storage.objects.readHeader(repoId, id);
+  }
+
+  async loadCloneSnapshot(): Promise<CloneSnapshot> {
+    const repoId = this.repoId();
+    if (repoId === undefined) {
+      return { commits: new Map(), treeContent: () => undefined, treePackReady: () => undefined };
+    }
+    const scan = new RepositoryScan(this.storage.db, this.storage.capabilities, this.storage.files);
+    const commits = await scan.commits(repoId);
+    const trees = await scan.trees(repoId);
+    return {
+      commits,
+      treeContent: (id) => trees.content(id),
+      treePackReady: (id) => {
+        const entry = trees.packReady(id);
+        if (!entry?.deflated) return undefined;
+        return {
+          id: entry.id,
+          type: entry.type,
+          size: entry.payloadSize,
+          deflated: entry.deflated,
+          ...(entry.deltaBase ? { deltaBase: entry.deltaBase } : {}),
+        };
+      },
+    };
   }
 
   async readPackReadyMany(ids: readonly ObjectId[]): Promise<ReadonlyMap<ObjectId, PackReadyObject>> {

@@ -7,8 +7,9 @@ import { notFound } from '../platform/errors.js';
 import { CommitCache, CommonCommits } from './common-commits.js';
 import { walkObjects } from './object-walk.js';
 import { sendPack, type PackSendStats } from './pack-sender.js';
+import { PreloadedObjects } from './preloaded-objects.js';
 import type { GitResponseWriter } from './response-writer.js';
-import type { RefSnapshot, ServedRepository } from './served-repository.js';
+import type { ObjectSource, RefSnapshot, ServedRepository } from './served-repository.js';
 import { planShallow, requestsShallowInfo, type ShallowPlan } from './shallow.js';
 
 export type ReadPacket = () => Promise<PktLine | undefined>;
@@ -135,9 +136,12 @@ async function streamPack(
         .filter((ref) => ref.name.startsWith('refs/tags/') && ref.peeled !== undefined)
         .map((ref) => ({ tag: ref.target, peeled: ref.peeled as ObjectId }))
     : [];
-  const walk = await walkObjects(repository.objects, context.commits, {
+  const haves = [...common, ...context.shallow.extraHaves];
+  const objects = await cloneSource(repository.objects, haves, request.shallows);
+  const commits = objects === repository.objects ? context.commits : new CommitCache(objects);
+  const walk = await walkObjects(objects, commits, {
     wants: [...request.wants, ...context.shallow.extraWants],
-    haves: [...common, ...context.shallow.extraHaves],
+    haves,
     boundary: context.shallow.boundary,
     clientShallow: new Set(request.shallows),
     filter: request.filter,
@@ -145,7 +149,7 @@ async function streamPack(
   });
   await writer.progress(`Counting objects: ${walk.objects.length}, done.\n`);
   const stats = await sendPack(
-    repository.objects,
+    objects,
     walk.objects,
     { ofsDelta: request.ofsDelta, thinPack: request.thinPack, clientHas: walk.clientHas },
     writer,
@@ -156,4 +160,17 @@ async function streamPack(
   );
   if (request.sideband !== 'none') await writer.flushPkt();
   return stats;
+}
+
+/**
+ * A full clone (nothing the client has) walks every commit and tree of the repository: read them
+ * in a few bulk queries up front instead of one query per commit and per tree level.
+ */
+async function cloneSource(
+  objects: ObjectSource,
+  haves: readonly ObjectId[],
+  clientShallows: readonly ObjectId[],
+): Promise<ObjectSource> {
+  if (!objects.loadCloneSnapshot || haves.length > 0 || clientShallows.length > 0) return objects;
+  return new PreloadedObjects(objects, await objects.loadCloneSnapshot());
 }

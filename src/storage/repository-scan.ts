@@ -1,0 +1,162 @@
+import zlib from 'node:zlib';
+import type { Kysely } from 'kysely';
+import { BaseCache } from '../git/base-cache.js';
+import { applyDelta } from '../git/delta.js';
+import type { ObjectType } from '../git/object.js';
+import type { ObjectId } from '../git/object-id.js';
+import { MegaError, notFound } from '../platform/errors.js';
+import type { Database } from './database.js';
+import type { DialectCapabilities } from './dialect/capabilities.js';
+import type { ObjectFiles } from './object-files.js';
+import type { CommitInfo, PackReadyEntry } from './object-store.js';
+import { batchIds } from './sql-batches.js';
+
+/** Inflated trees kept while a scan resolves delta chains (trees are small; chains are ≤ 50). */
+const TREE_CACHE_BYTES = 64 * 1024 * 1024;
+/** Stored chains are capped at 50; anything deeper is corruption. */
+const MAX_CHAIN = 1000;
+
+interface TreeRow {
+  git_id: string;
+  size: number;
+  payload_size: number;
+  delta_base: string | null;
+  data: Buffer | null;
+  path: string | null;
+}
+
+/**
+ * Whole-repository reads for a full clone: every commit and every tree of one repository in a
+ * couple of queries (instead of one query per commit and one per tree level and delta-chain
+ * level). Visibility is the repository's membership, as everywhere else.
+ */
+export class RepositoryScan {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly capabilities: DialectCapabilities,
+    private readonly files: ObjectFiles,
+  ) {}
+
+  /** Parsed facts of every commit the repository holds. */
+  async commits(repoId: number): Promise<Map<ObjectId, CommitInfo>> {
+    const rows = await this.db
+      .selectFrom('commit')
+      .innerJoin('repository_objects', 'repository_objects.git_id', 'commit.git_id')
+      .select(['commit.git_id', 'commit.tree', 'commit.pid', 'commit.author_time', 'commit.commit_time'])
+      .where('repository_objects.repo_id', '=', repoId)
+      .execute();
+    const result = new Map<ObjectId, CommitInfo>();
+    for (const row of rows) {
+      const id = row.git_id as ObjectId;
+      result.set(id, {
+        id,
+        tree: row.tree as ObjectId,
+        parents: JSON.parse(row.pid) as ObjectId[],
+        authorTime: Number(row.author_time),
+        committerTime: Number(row.commit_time),
+      });
+    }
+    return result;
+  }
+
+  /** Every tree of the repository in its stored form, with delta bases resolvable in memory. */
+  async trees(repoId: number): Promise<StoredTrees> {
+    const members = (await this.db
+      .selectFrom('raw_objects')
+      .innerJoin('repository_objects', 'repository_objects.git_id', 'raw_objects.git_id')
+      .select([
+        'raw_objects.git_id',
+        'raw_objects.size',
+        'raw_objects.payload_size',
+        'raw_objects.delta_base',
+        'raw_objects.data',
+        'raw_objects.path',
+      ])
+      .where('repository_objects.repo_id', '=', repoId)
+      .where('raw_objects.object_type', '=', 'tree')
+      .execute()) as TreeRow[];
+    const rows = new Map(members.map((row) => [row.git_id, row]));
+    const memberIds = new Set(rows.keys());
+    // Delta bases are internal (read without membership); load those outside the repository.
+    let level = members;
+    for (let depth = 0; depth < MAX_CHAIN && level.length > 0; depth++) {
+      const wanted = [
+        ...new Set(
+          level
+            .map((row) => row.delta_base)
+            .filter((base): base is string => base !== null && !rows.has(base)),
+        ),
+      ];
+      level = [];
+      for (const batch of batchIds(wanted, this.capabilities)) {
+        const found = (await this.db
+          .selectFrom('raw_objects')
+          .select(['git_id', 'size', 'payload_size', 'delta_base', 'data', 'path'])
+          .where('git_id', 'in', batch)
+          .execute()) as TreeRow[];
+        for (const row of found) {
+          rows.set(row.git_id, row);
+          level.push(row);
+        }
+      }
+    }
+    // Trees big enough to live in files are rare: read them now so resolving stays synchronous.
+    for (const row of rows.values()) {
+      if (!row.data && row.path) row.data = await this.files.read(row.path);
+    }
+    return new StoredTrees(rows, memberIds);
+  }
+}
+
+/** The trees of one repository: stored (pack-ready) forms and inflated contents on demand. */
+export class StoredTrees {
+  private readonly cache = new BaseCache<string>(TREE_CACHE_BYTES);
+
+  constructor(
+    private readonly rows: ReadonlyMap<string, TreeRow>,
+    private readonly members: ReadonlySet<string>,
+  ) {}
+
+  get count(): number {
+    return this.members.size;
+  }
+
+  has(id: string): boolean {
+    return this.members.has(id);
+  }
+
+  /** The stored form of a tree of the repository, or undefined. */
+  packReady(id: string): PackReadyEntry | undefined {
+    const row = this.members.has(id) ? this.rows.get(id) : undefined;
+    if (!row?.data) return undefined;
+    return {
+      id: row.git_id as ObjectId,
+      type: 'tree' satisfies ObjectType,
+      size: Number(row.size),
+      payloadSize: Number(row.payload_size),
+      ...(row.delta_base ? { deltaBase: row.delta_base as ObjectId } : {}),
+      deflated: row.data,
+    };
+  }
+
+  /** The inflated tree, resolving its delta chain in memory; undefined when not a member. */
+  content(id: string): Buffer | undefined {
+    return this.members.has(id) ? this.resolve(id, 0) : undefined;
+  }
+
+  private resolve(id: string, chain: number): Buffer {
+    const cached = this.cache.get(id);
+    if (cached) return cached;
+    const row = this.rows.get(id);
+    if (!row?.data) throw notFound('object_missing', 'object not found', { id });
+    if (chain > MAX_CHAIN) {
+      throw new MegaError('internal', 'object_delta_chain_too_long', 'stored delta chain too long', { id });
+    }
+    const payload = zlib.inflateSync(row.data);
+    const content = row.delta_base
+      ? applyDelta(this.resolve(row.delta_base, chain + 1), payload, Number(row.size))
+      : payload;
+    this.cache.set(id, content);
+    return content;
+  }
+}
