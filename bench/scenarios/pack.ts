@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import { readPack } from '../../src/git/pack-reader.js';
 import type { PackedObject } from '../../src/git/pack-types.js';
 import { writePackToBuffer, type PackWriteEntry } from '../../src/git/pack-writer.js';
 import type { BenchScenario } from '../main.js';
+import { runCommand as run } from '../run-command.js';
 import { timeMs, type BenchResult } from '../report.js';
 
 /**
@@ -31,36 +31,6 @@ const SIZES = {
 const RUNS = 3;
 /** Untimed runs first: ours is measured with a warm JIT, as in the long-lived server. */
 const WARMUP_RUNS = 2;
-
-function run(
-  command: string,
-  args: readonly string[],
-  options: { cwd?: string; input?: Buffer | string } = {},
-) {
-  return new Promise<Buffer>((resolve, reject) => {
-    const child = spawn(command, [...args], {
-      cwd: options.cwd,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: tmpdir(),
-        GIT_CONFIG_NOSYSTEM: '1',
-        GIT_CONFIG_GLOBAL: '/dev/null',
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0
-        ? resolve(Buffer.concat(out))
-        : reject(new Error(`${command} ${args.join(' ')}: ${Buffer.concat(err).toString()}`)),
-    );
-    child.stdin.end(options.input ?? '');
-  });
-}
 
 /** Deterministic pseudo-random source (LCG) so generated repositories are identical per size. */
 function lcg(seed: number): () => number {

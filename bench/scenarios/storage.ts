@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +11,7 @@ import {
 } from '../../src/storage/testing/scratch-database.js';
 import { serviceAvailable } from '../../tests/support/services.js';
 import type { BenchScenario } from '../main.js';
+import { runCommand as run } from '../run-command.js';
 import { timeMs, type BenchResult } from '../report.js';
 
 /**
@@ -29,36 +29,6 @@ const DEFAULT_COMMITS = 3000;
 const DEFAULT_RUNS = 3;
 const FILES = 400;
 const READ_BATCH = 1000;
-
-function run(
-  command: string,
-  args: readonly string[],
-  options: { cwd?: string; input?: string } = {},
-): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, [...args], {
-      cwd: options.cwd,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: tmpdir(),
-        GIT_CONFIG_NOSYSTEM: '1',
-        GIT_CONFIG_GLOBAL: '/dev/null',
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0
-        ? resolve(Buffer.concat(out))
-        : reject(new Error(`${command} ${args.join(' ')}: ${Buffer.concat(err).toString()}`)),
-    );
-    child.stdin.end(options.input ?? '');
-  });
-}
 
 /** CPU seconds (user + system) of a git command, from bash's `times` for its children. */
 async function gitCpuMs(args: readonly string[]): Promise<number> {
