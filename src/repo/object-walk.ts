@@ -1,10 +1,10 @@
 import type { ObjectId } from '../git/object-id.js';
 import type { ObjectFilter } from '../git/protocol/filter-spec.js';
 import { parseTag } from '../git/tag.js';
-import { entryKind, parseTree } from '../git/tree.js';
 import { notFound } from '../platform/errors.js';
 import type { CommitCache } from './common-commits.js';
 import type { CommitSummary, GitObjectType, ObjectSource } from './served-repository.js';
+import { forEachTreeChild } from './tree-children.js';
 
 /** One object chosen for the pack, in pack order. */
 export interface WalkedObject {
@@ -239,12 +239,10 @@ async function markTrees(
     for (const id of level) into.add(id);
     const next: ObjectId[] = [];
     for await (const tree of readTrees(objects, level)) {
-      for (const entry of parseTree(tree.content)) {
-        const kind = entryKind(entry.mode);
-        if (kind === 'gitlink') continue;
-        if (kind !== 'tree') into.add(entry.id);
-        else if (!into.has(entry.id)) next.push(entry.id);
-      }
+      forEachTreeChild(tree.content, (id, isTree) => {
+        if (!isTree) into.add(id);
+        else if (!into.has(id)) next.push(id);
+      });
     }
     level = [...new Set(next)].filter((id) => !into.has(id));
   }
@@ -277,19 +275,20 @@ class TreeWalk {
       const next: ObjectId[] = [];
       const descend = this.filter?.kind !== 'tree' || depth + 1 < this.filter.depth;
       for await (const tree of readTrees(this.objects, fresh)) {
-        for (const entry of parseTree(tree.content)) {
-          const kind = entryKind(entry.mode);
-          if (kind === 'gitlink') continue;
-          if (kind === 'tree') {
-            if (descend) next.push(entry.id);
-          } else if (
-            !this.seen.has(entry.id) &&
-            !this.clientHas.has(entry.id) &&
-            (await this.wantsBlob(entry.id, depth + 1))
-          ) {
-            this.seen.add(entry.id);
-            this.pick(entry.id, 'blob');
+        const blobs: ObjectId[] = [];
+        forEachTreeChild(tree.content, (id, isTree) => {
+          if (isTree) {
+            if (descend) next.push(id);
+          } else if (!this.seen.has(id) && !this.clientHas.has(id)) {
+            blobs.push(id);
           }
+        });
+        for (const id of blobs) {
+          if (this.seen.has(id)) continue;
+          const wanted = this.filter ? await this.wantsBlob(id, depth + 1) : true;
+          if (!wanted) continue;
+          this.seen.add(id);
+          this.pick(id, 'blob');
         }
       }
       level = next;

@@ -241,19 +241,25 @@ class StoredObjects implements ObjectSource {
     const scan = new RepositoryScan(this.storage.db, this.storage.capabilities, this.storage.files);
     const commits = await scan.commits(repoId);
     const trees = await scan.trees(repoId);
+    // Built once per tree: the pack sender asks for each one more than once (bases pulled forward).
+    const packReady = new Map<ObjectId, PackReadyObject>();
     return {
       commits,
       treeContent: (id) => trees.content(id),
       treePackReady: (id) => {
+        const known = packReady.get(id);
+        if (known || !trees.has(id)) return known;
         const entry = trees.packReady(id);
         if (!entry?.deflated) return undefined;
-        return {
+        const stored: PackReadyObject = {
           id: entry.id,
           type: entry.type,
           size: entry.payloadSize,
           deflated: entry.deflated,
           ...(entry.deltaBase ? { deltaBase: entry.deltaBase } : {}),
         };
+        packReady.set(id, stored);
+        return stored;
       },
     };
   }
