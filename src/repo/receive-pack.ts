@@ -9,8 +9,15 @@ import {
 import { isMegaError, type MegaError } from '../platform/errors.js';
 import { findMissingObject, findMissingWithReferences } from './connectivity.js';
 import type { ByteSink } from './pack-sender.js';
+import { PreloadedObjects } from './preloaded-objects.js';
 import { GitResponseWriter } from './response-writer.js';
-import type { PushContext, ReceiveLimits, RefUpdateRequest, ServedRepository } from './served-repository.js';
+import type {
+  ObjectSource,
+  PushContext,
+  ReceiveLimits,
+  RefUpdateRequest,
+  ServedRepository,
+} from './served-repository.js';
 import type { ReadPacket } from './upload-pack.js';
 
 export interface PushOutcome {
@@ -148,7 +155,7 @@ class Connectivity {
     const tips = commands.map((command) => command.newId).filter((id) => id !== SHA1.zeroId);
     const missing = externalReferences
       ? await findMissingWithReferences(repository.objects, tips, pushed, externalReferences)
-      : await findMissingObject(repository.objects, tips, pushed);
+      : await findMissingObject(await withPushedTrees(repository.objects, pushed), tips, pushed);
     return new Connectivity(repository, pushed, missing === undefined);
   }
 
@@ -180,4 +187,13 @@ function describeRefusal(error: MegaError): string {
     .filter((key) => typeof error.details[key] === 'number')
     .map((key) => `${key} ${error.details[key] as number}`);
   return facts.length > 0 ? `${error.message} (${facts.join(', ')})` : error.message;
+}
+
+/**
+ * The pushed trees read in a few bulk queries (delta chains resolved in memory) instead of one
+ * query per tree level and delta-chain level while the connectivity check walks them.
+ */
+async function withPushedTrees(objects: ObjectSource, pushed: ReadonlySet<ObjectId>): Promise<ObjectSource> {
+  if (!objects.loadTreeSnapshot || pushed.size === 0) return objects;
+  return new PreloadedObjects(objects, await objects.loadTreeSnapshot([...pushed]));
 }

@@ -78,6 +78,11 @@ export interface ObjectSource {
    * a walk from all refs never goes back to storage per commit or per tree level.
    */
   loadCloneSnapshot?(): Promise<CloneSnapshot>;
+  /**
+   * The trees among `ids` (a push's objects) in a few bulk reads, for the connectivity check;
+   * the snapshot's `commits` may be empty.
+   */
+  loadTreeSnapshot?(ids: readonly ObjectId[]): Promise<CloneSnapshot>;
 }
 
 /** Commits and trees of a whole repository held in memory for one clone (`loadCloneSnapshot`). */

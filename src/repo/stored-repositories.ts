@@ -2,7 +2,7 @@ import type { ObjectId } from '../git/object-id.js';
 import { parseTag } from '../git/tag.js';
 import { isMegaError, notFound } from '../platform/errors.js';
 import type { Repository } from '../storage/repository-store.js';
-import { RepositoryScan } from '../storage/repository-scan.js';
+import { RepositoryScan, type StoredTrees } from '../storage/repository-scan.js';
 import type { Storage } from '../storage/storage.js';
 import { CommitCache } from './common-commits.js';
 import { isAncestor } from './ancestry.js';
@@ -10,6 +10,7 @@ import type {
   AccessIntent,
   AdvertisedRef,
   CloneSnapshot,
+  CommitSummary,
   ObjectSource,
   PackReadyObject,
   PushPolicy,
@@ -235,35 +236,17 @@ class StoredObjects implements ObjectSource {
 
   async loadCloneSnapshot(): Promise<CloneSnapshot> {
     const repoId = this.repoId();
-    if (repoId === undefined) {
-      return { commits: new Map(), treeContent: () => undefined, treePackReady: () => undefined };
-    }
+    if (repoId === undefined) return emptySnapshot();
     const scan = new RepositoryScan(this.storage.db, this.storage.capabilities, this.storage.files);
-    const commits = await scan.commits(repoId);
-    const trees = await scan.trees(repoId);
-    // Built once per tree: the pack sender asks for each one more than once (bases pulled forward).
-    const packReady = new Map<ObjectId, PackReadyObject>();
-    return {
-      commits,
-      treeContent: (id) => trees.content(id),
-      treePackReady: (id) => {
-        const known = packReady.get(id);
-        if (known || !trees.has(id)) return known;
-        const entry = trees.packReady(id);
-        if (!entry?.deflated) return undefined;
-        const stored: PackReadyObject = {
-          id: entry.id,
-          type: entry.type,
-          size: entry.payloadSize,
-          deflated: entry.deflated,
-          ...(entry.deltaBase ? { deltaBase: entry.deltaBase } : {}),
-        };
-        packReady.set(id, stored);
-        return stored;
-      },
-    };
+    return snapshotOf(await scan.commits(repoId), await scan.trees(repoId));
   }
 
+  async loadTreeSnapshot(ids: readonly ObjectId[]): Promise<CloneSnapshot> {
+    const repoId = this.repoId();
+    if (repoId === undefined) return emptySnapshot();
+    const scan = new RepositoryScan(this.storage.db, this.storage.capabilities, this.storage.files);
+    return snapshotOf(new Map(), await scan.trees(repoId, ids));
+  }
   async readPackReadyMany(ids: readonly ObjectId[]): Promise<ReadonlyMap<ObjectId, PackReadyObject>> {
     const repoId = this.repoId();
     const found = new Map<ObjectId, PackReadyObject>();
@@ -281,4 +264,32 @@ class StoredObjects implements ObjectSource {
     }
     return found;
   }
+}
+
+function emptySnapshot(): CloneSnapshot {
+  return { commits: new Map(), treeContent: () => undefined, treePackReady: () => undefined };
+}
+
+function snapshotOf(commits: ReadonlyMap<ObjectId, CommitSummary>, trees: StoredTrees): CloneSnapshot {
+  // Built once per tree: the pack sender asks for each one more than once (bases pulled forward).
+  const packReady = new Map<ObjectId, PackReadyObject>();
+  return {
+    commits,
+    treeContent: (id) => trees.content(id),
+    treePackReady: (id) => {
+      const known = packReady.get(id);
+      if (known || !trees.has(id)) return known;
+      const entry = trees.packReady(id);
+      if (!entry?.deflated) return undefined;
+      const stored: PackReadyObject = {
+        id: entry.id,
+        type: entry.type,
+        size: entry.payloadSize,
+        deflated: entry.deflated,
+        ...(entry.deltaBase ? { deltaBase: entry.deltaBase } : {}),
+      };
+      packReady.set(id, stored);
+      return stored;
+    },
+  };
 }

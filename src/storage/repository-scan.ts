@@ -59,22 +59,30 @@ export class RepositoryScan {
     return result;
   }
 
-  /** Every tree of the repository in its stored form, with delta bases resolvable in memory. */
-  async trees(repoId: number): Promise<StoredTrees> {
-    const members = (await this.db
-      .selectFrom('raw_objects')
-      .innerJoin('repository_objects', 'repository_objects.git_id', 'raw_objects.git_id')
-      .select([
-        'raw_objects.git_id',
-        'raw_objects.size',
-        'raw_objects.payload_size',
-        'raw_objects.delta_base',
-        'raw_objects.data',
-        'raw_objects.path',
-      ])
-      .where('repository_objects.repo_id', '=', repoId)
-      .where('raw_objects.object_type', '=', 'tree')
-      .execute()) as TreeRow[];
+  /**
+   * Every tree of the repository (or only those among `among`, e.g. a push's objects) in its
+   * stored form, with delta bases resolvable in memory.
+   */
+  async trees(repoId: number, among?: readonly string[]): Promise<StoredTrees> {
+    const members: TreeRow[] = [];
+    const batches = among ? batchIds([...new Set(among)], this.capabilities, 2) : [undefined];
+    for (const batch of batches) {
+      let query = this.db
+        .selectFrom('raw_objects')
+        .innerJoin('repository_objects', 'repository_objects.git_id', 'raw_objects.git_id')
+        .select([
+          'raw_objects.git_id',
+          'raw_objects.size',
+          'raw_objects.payload_size',
+          'raw_objects.delta_base',
+          'raw_objects.data',
+          'raw_objects.path',
+        ])
+        .where('repository_objects.repo_id', '=', repoId)
+        .where('raw_objects.object_type', '=', 'tree');
+      if (batch) query = query.where('raw_objects.git_id', 'in', batch);
+      members.push(...((await query.execute()) as TreeRow[]));
+    }
     const rows = new Map(members.map((row) => [row.git_id, row]));
     const memberIds = new Set(rows.keys());
     // Delta bases are internal (read without membership); load those outside the repository.
