@@ -137,7 +137,9 @@ async function streamPack(
         .map((ref) => ({ tag: ref.target, peeled: ref.peeled as ObjectId }))
     : [];
   const haves = [...common, ...context.shallow.extraHaves];
-  const objects = await cloneSource(repository.objects, haves, request.shallows);
+  const fullClone =
+    haves.length === 0 && request.shallows.length === 0 && context.shallow.boundary.size === 0;
+  const objects = fullClone ? await cloneSource(repository.objects) : repository.objects;
   const commits = objects === repository.objects ? context.commits : new CommitCache(objects);
   const walk = await walkObjects(objects, commits, {
     wants: [...request.wants, ...context.shallow.extraWants],
@@ -163,14 +165,11 @@ async function streamPack(
 }
 
 /**
- * A full clone (nothing the client has) walks every commit and tree of the repository: read them
- * in a few bulk queries up front instead of one query per commit and per tree level.
+ * A full clone (nothing the client has, no depth limit) walks every commit and tree of the
+ * repository: read them in a few bulk queries up front instead of one query per commit and per
+ * tree level and delta-chain level.
  */
-async function cloneSource(
-  objects: ObjectSource,
-  haves: readonly ObjectId[],
-  clientShallows: readonly ObjectId[],
-): Promise<ObjectSource> {
-  if (!objects.loadCloneSnapshot || haves.length > 0 || clientShallows.length > 0) return objects;
+async function cloneSource(objects: ObjectSource): Promise<ObjectSource> {
+  if (!objects.loadCloneSnapshot) return objects;
   return new PreloadedObjects(objects, await objects.loadCloneSnapshot());
 }
