@@ -77,6 +77,7 @@ export class SyncExecutor {
           copyDir,
           NO_AUTH,
           options.signal,
+          WORKER_LOCAL_TRANSPORT,
         );
       } else {
         const created = await this.createCacheIfMissing(cache, spec, auth, options.signal);
@@ -86,6 +87,7 @@ export class SyncExecutor {
         }
         await this.git(['clone', '--quiet', '--local', '--branch', primary], [cache, copyDir], {
           signal: options.signal,
+          config: WORKER_LOCAL_TRANSPORT,
         });
         await this.git(['-C', copyDir, 'remote', 'set-url'], ['origin', spec.url], {
           signal: options.signal,
@@ -149,11 +151,12 @@ export class SyncExecutor {
     source: string,
     auth: PreparedAuth,
     signal?: AbortSignal,
+    config?: GitRunOptions['config'],
   ): Promise<void> {
     await mkdir(dirname(cache), { recursive: true, mode: DIR_MODE });
     const staging = `${cache}.tmp-${random6()}`;
     try {
-      await this.git(args, [source, staging], { auth, signal });
+      await this.git(args, [source, staging], { auth, signal, config });
       await rename(staging, cache);
     } finally {
       await rm(staging, { recursive: true, force: true });
@@ -209,6 +212,13 @@ export class SyncExecutor {
     return result.stdout;
   }
 }
+
+/**
+ * The worker's own clones between its cache and a copy go over git's local transport, which the
+ * runner denies by default (remote file:// URLs are opt-in). These clones never recurse into
+ * submodules, so allowing it here cannot let a synced repository read the worker's disk.
+ */
+const WORKER_LOCAL_TRANSPORT: GitRunOptions['config'] = [['protocol.file.allow', 'always']];
 
 function depthArgs(spec: SyncSpec): string[] {
   return spec.depth === null ? [] : [`--depth=${spec.depth}`];
