@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
-import { createPool as createMysqlPool } from 'mysql2';
-import pg from 'pg';
+import type * as Mysql2 from 'mysql2';
+import type Pg from 'pg';
 import type { Database } from './database.js';
 import {
   MYSQL_CAPABILITIES,
@@ -39,6 +40,13 @@ export interface OpenDatabaseOptions {
    */
   readonly onIdleConnectionError?: (error: Error) => void;
 }
+
+/**
+ * The PostgreSQL and MySQL drivers are loaded only when a URL asks for them: together they add
+ * ~25 MB to every process, which the embedded default (SQLite) never needs. Both are CommonJS, so
+ * a synchronous require keeps `openDatabase` synchronous.
+ */
+const requireDriver = createRequire(import.meta.url);
 
 const DEFAULT_POOL_SIZE = 10;
 const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
@@ -83,6 +91,7 @@ function sqliteDialect(path: string, options: OpenDatabaseOptions): DialectParts
 }
 
 function postgresDialect(url: string, options: OpenDatabaseOptions): Dialect {
+  const pg = requireDriver('pg') as typeof Pg;
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? DEFAULT_POOL_SIZE,
@@ -99,6 +108,7 @@ function postgresDialect(url: string, options: OpenDatabaseOptions): Dialect {
 }
 
 function mysqlDialect(url: string, options: OpenDatabaseOptions): Dialect {
+  const { createPool: createMysqlPool } = requireDriver('mysql2') as typeof Mysql2;
   const pool = createMysqlPool({
     uri: url,
     connectionLimit: options.poolSize ?? DEFAULT_POOL_SIZE,

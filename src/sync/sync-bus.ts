@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../platform/logger.js';
 import { parseSyncMessage, serializeSyncMessage, type SyncMessage } from './sync-message.js';
 
@@ -45,6 +46,14 @@ export class MemorySyncBus implements SyncBus {
   }
 }
 
+/**
+ * ioredis is loaded only when a Redis URL is configured: it adds ~20 MB to a process, which the
+ * embedded default (in-process bus) never needs. It is CommonJS, so require stays synchronous.
+ */
+function loadRedis(): typeof Redis {
+  return (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis;
+}
+
 /** Redis Pub/Sub: one connection publishes, a second (subscriber mode) is opened on demand. */
 export class RedisSyncBus implements SyncBus {
   private readonly publisher: Redis;
@@ -57,7 +66,7 @@ export class RedisSyncBus implements SyncBus {
     prefix?: string,
   ) {
     this.channel = syncChannels(prefix).jobs;
-    this.publisher = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    this.publisher = new (loadRedis())(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
   }
 
   async publish(message: SyncMessage): Promise<void> {
@@ -66,7 +75,7 @@ export class RedisSyncBus implements SyncBus {
   }
 
   async subscribe(handler: (message: SyncMessage) => void): Promise<() => Promise<void>> {
-    const subscriber = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: null });
+    const subscriber = new (loadRedis())(this.url, { lazyConnect: true, maxRetriesPerRequest: null });
     this.subscribers.push(subscriber);
     subscriber.on('error', (error: Error) =>
       this.logger.warn({ err: error.message }, 'sync bus connection error'),
