@@ -58,8 +58,9 @@ export class MergeRequests implements ChangeProposals {
     this.store = new MergeRequestStore(deps.storage.db, deps.storage.capabilities);
   }
 
+  /** The merge request's page in the web UI: what `git push` prints for people to open. */
   url(number: number, base?: string): string {
-    return `${base ?? this.deps.baseUrl()}/api/v1/merge-requests/${number}`;
+    return `${base ?? this.deps.baseUrl()}/ui/merge-requests/${number}`;
   }
 
   async propose(change: ProposedChange): Promise<ProposalOutcome> {

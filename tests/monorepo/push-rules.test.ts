@@ -60,7 +60,7 @@ describe('Mega directory push rules and merge requests', () => {
     const first = await git(['push', `${mega.alice}/projects/foo`, 'main'], { cwd: dir });
     const opened = MR_LINE.exec(first.stderr);
     expect(opened, first.stderr).not.toBeNull();
-    expect(opened?.[2]).toBe(`${mega.server.url}/api/v1/merge-requests/${opened?.[1]}`);
+    expect(opened?.[2]).toBe(`${mega.server.url}/ui/merge-requests/${opened?.[1]}`);
     expect((await fetch(opened?.[2] ?? '')).status).toBe(200);
     const view = fresh();
     await clone(`${mega.server.url}/projects/foo`, view);
