@@ -1,39 +1,26 @@
 import zlib from 'node:zlib';
 import { MegaError } from '../platform/errors.js';
-
-/**
- * Deflates whole buffers, reusing one zlib stream for all of them (a pack holds thousands of
- * small objects; a new zlib stream per object costs more than compressing it). Uses the native
- * handle behind `zlib.Deflate` when present, `zlib.deflateSync` otherwise.
- */
-interface NativeHandle {
-  writeSync(
-    flush: number,
-    input: Uint8Array,
-    inOff: number,
-    inLen: number,
-    out: Uint8Array,
-    outOff: number,
-    outLen: number,
-  ): void;
-  reset(): void;
-  onerror: (message: string, errno: number) => void;
-}
+import { openNativeZlib, type NativeZlib } from './zlib-native.js';
 
 /** zlib's deflateBound() for the default window and memory level, plus the zlib wrapper. */
 export function deflateBound(length: number): number {
   return length + (length >>> 12) + (length >>> 14) + (length >>> 25) + 13 + 6;
 }
 
+/**
+ * Deflates whole buffers, reusing one zlib stream for all of them (a pack holds thousands of
+ * small objects; a new zlib stream per object costs more than compressing it). Uses the native
+ * handle behind `zlib.Deflate` when present, `zlib.deflateSync` otherwise.
+ */
 export class Deflater {
-  private readonly native: { handle: NativeHandle; state: Uint32Array } | undefined;
+  private readonly native: NativeZlib | undefined;
   private error: string | undefined;
 
   constructor(
     private readonly level: number = zlib.constants.Z_DEFAULT_COMPRESSION,
     options: { forceFallback?: boolean } = {},
   ) {
-    this.native = options.forceFallback ? undefined : openNative(level);
+    this.native = options.forceFallback ? undefined : openNativeZlib(new zlib.Deflate({ level }));
     if (this.native) {
       this.native.handle.onerror = (message) => {
         this.error = message;
@@ -58,21 +45,4 @@ export class Deflater {
     }
     return out.subarray(0, out.length - state[0]!);
   }
-}
-
-function openNative(level: number): { handle: NativeHandle; state: Uint32Array } | undefined {
-  const stream = new zlib.Deflate({ level }) as unknown as {
-    _handle?: Partial<NativeHandle>;
-    _writeState?: Uint32Array;
-  };
-  const handle = stream._handle;
-  const state = stream._writeState;
-  if (
-    typeof handle?.writeSync !== 'function' ||
-    typeof handle.reset !== 'function' ||
-    !(state instanceof Uint32Array)
-  ) {
-    return undefined;
-  }
-  return { handle: handle as NativeHandle, state };
 }

@@ -1,5 +1,6 @@
 import zlib from 'node:zlib';
 import { invalid, tooLarge } from '../platform/errors.js';
+import { openNativeZlib, type NativeZlib } from './zlib-native.js';
 
 /**
  * Inflates one zlib stream of known size, fed in pieces, and reports where the stream ended in
@@ -17,20 +18,6 @@ export interface InflateResult {
   readonly done: boolean;
 }
 
-interface NativeHandle {
-  writeSync(
-    flush: number,
-    input: Uint8Array,
-    inOff: number,
-    inLen: number,
-    out: Uint8Array,
-    outOff: number,
-    outLen: number,
-  ): void;
-  reset(): void;
-  onerror: (message: string, errno: number) => void;
-}
-
 /** Below this, the output buffer is allocated at full size at once. */
 const EAGER_ALLOCATION = 1 << 20;
 /** Larger objects get their own buffer rather than growing the reusable one for good. */
@@ -39,7 +26,7 @@ const MAX_SCRATCH = 16 << 20;
 const STREAM_PIECE = 1 << 20;
 
 export class Inflater {
-  private readonly native: { handle: NativeHandle; state: Uint32Array } | undefined;
+  private readonly native: NativeZlib | undefined;
   private error: string | undefined;
   private out: Buffer = Buffer.alloc(0);
   private written = 0;
@@ -53,7 +40,7 @@ export class Inflater {
   private pieces: Buffer = Buffer.alloc(0);
 
   constructor(options: { forceFallback?: boolean } = {}) {
-    this.native = options.forceFallback ? undefined : openNative();
+    this.native = options.forceFallback ? undefined : openNativeZlib(new zlib.Inflate());
     if (this.native) {
       this.native.handle.onerror = (message) => {
         this.error = message;
@@ -112,12 +99,7 @@ export class Inflater {
     return this.out.length === this.written ? this.out : this.out.subarray(0, this.written);
   }
 
-  private pushNative(
-    native: { handle: NativeHandle; state: Uint32Array },
-    input: Buffer,
-    start: number,
-    end: number,
-  ): InflateResult {
+  private pushNative(native: NativeZlib, input: Buffer, start: number, end: number): InflateResult {
     let offset = start;
     for (;;) {
       const room = this.out.length - this.written;
@@ -196,23 +178,6 @@ export class Inflater {
     this.out.copy(bigger, 0, 0, this.written);
     this.out = bigger;
   }
-}
-
-function openNative(): { handle: NativeHandle; state: Uint32Array } | undefined {
-  const stream = new zlib.Inflate() as unknown as {
-    _handle?: Partial<NativeHandle>;
-    _writeState?: Uint32Array;
-  };
-  const handle = stream._handle;
-  const state = stream._writeState;
-  if (
-    typeof handle?.writeSync !== 'function' ||
-    typeof handle.reset !== 'function' ||
-    !(state instanceof Uint32Array)
-  ) {
-    return undefined;
-  }
-  return { handle: handle as NativeHandle, state };
 }
 
 function badZlib(message: string) {
