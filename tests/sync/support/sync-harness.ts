@@ -104,10 +104,10 @@ export async function addRepo(
 }
 
 /** Triggers a manual sync on the harness worker and returns its log row once finished. */
-export async function syncAndWait(h: Harness, repositoryId: number) {
+export async function syncAndWait(h: Harness, repositoryId: number, operatorId = 1) {
   const requestId = await h.runtime.service.trigger(h.tenantId, repositoryId, {
     taskType: 'manual',
-    operatorId: 1,
+    operatorId,
   });
   await h.runtime.worker?.idle();
   const rows = await h.runtime.service.listLogs({ tenantId: h.tenantId, repositoryId }, { limit: 1 });
