@@ -2,12 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/platform/config.js';
-import { createLogger } from '../../src/platform/logger.js';
-import { createMetricsRegistry } from '../../src/platform/metrics.js';
-import { migrateToLatest } from '../../src/storage/migrations/migrator.js';
-import { openDatabase } from '../../src/storage/open-database.js';
-import { startSyncRuntime } from '../../src/sync/sync-runtime.js';
+import { addRepo, startHarness, syncAndWait } from '../../tests/sync/support/sync-harness.js';
 import type { BenchScenario } from '../main.js';
 import { timeMs, type BenchResult } from '../report.js';
 
@@ -69,51 +64,18 @@ export const scenario: BenchScenario = {
   },
 };
 
+/** GIT_COMMAND_TIMEOUT's production default (seconds): a first sync of a big history takes a while. */
+const DEFAULT_GIT_TIMEOUT_SECONDS = 600;
+
 /** Two manual syncs through a real worker (SQLite, in-process bus); returns their wall times. */
 async function syncTwice(dataDir: string, url: string): Promise<[number, number]> {
-  const config = loadConfig({
-    env: {
-      MEGA_DATA_DIR: dataDir,
-      MEGA_SYNC_RECONCILE_INTERVAL_MS: '3600000',
-      MEGA_SYNC_ALLOW_FILE_URLS: 'true',
-    },
-  });
-  const database = openDatabase(config.databaseUrl);
-  await migrateToLatest(database);
-  const runtime = await startSyncRuntime({
-    config,
-    database,
-    logger: createLogger({ level: 'silent' }),
-    registry: createMetricsRegistry({ defaultMetrics: false }),
-    runWorker: true,
-  });
+  // The test harness's worker, with git's default timeout instead of the tests' short one.
+  const h = await startHarness({ GIT_COMMAND_TIMEOUT: String(DEFAULT_GIT_TIMEOUT_SECONDS) }, { dataDir });
   try {
-    const tenant = await runtime.service.createTenant('bench');
-    const repo = await runtime.service.createRepository(tenant.id, {
-      name: 'bench',
-      url,
-      branch: 'main',
-      branches: [],
-      is_public: true,
-      credential_id: null,
-      schedule: null,
-      depth: null,
-      filter: null,
-      lfs: false,
-      submodules: false,
-      strict_host_key: true,
-      mirror_to: null,
-    });
+    const repoId = await addRepo(h, { name: 'bench', url, is_public: true });
     const once = async () => {
-      const { ms } = await timeMs(async () => {
-        await runtime.service.trigger(tenant.id, repo.id, { taskType: 'manual', operatorId: null });
-        await runtime.worker?.idle();
-      });
-      const [log] = await runtime.service.listLogs(
-        { tenantId: tenant.id, repositoryId: repo.id },
-        { limit: 1 },
-      );
-      if (log?.status !== 'success') throw new Error(`bench sync failed: ${log?.error_message ?? 'no log'}`);
+      const { ms, value: log } = await timeMs(() => syncAndWait(h, repoId));
+      if (log.status !== 'success') throw new Error(`bench sync failed: ${log.error_message ?? 'no log'}`);
       return ms;
     };
     const first = await once();
@@ -121,8 +83,7 @@ async function syncTwice(dataDir: string, url: string): Promise<[number, number]
     const seconds = [await once(), await once(), await once()];
     return [first, median(seconds)];
   } finally {
-    await runtime.close();
-    await database.close();
+    await h.close();
   }
 }
 
