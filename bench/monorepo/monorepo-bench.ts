@@ -1,6 +1,7 @@
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { authEnv } from '../../tests/http/http-fixture.js';
 import { git, gitText } from '../../tests/support/git-cli.js';
 import { runMega, startMegaServer, type MegaServer } from '../../tests/support/mega-process.js';
 import { timeMs, type BenchResult } from '../report.js';
@@ -68,14 +69,17 @@ async function benchOne(repos: number, runs: number): Promise<BenchResult> {
     if (created.code !== 0) throw new Error(`mega token create failed: ${created.stderr}`);
     const token = created.stdout.trim().split('\n').pop() ?? '';
     server = await startMegaServer({ dataDir, args: ['--no-worker'] });
-    const push = server.url.replace('http://', `http://bench:${token}@`);
     // The equivalent ordinary repository: the same files at the same paths, one commit.
     const plain = join(dir, 'plain');
     await mkdir(plain, { recursive: true });
     for (let index = 0; index < repos; index++) {
       const project = join(dir, 'projects', `p${index}`);
       await makeProject(project, index);
-      await git(['push', '-q', `${push}/projects/p${index}`, 'main'], { cwd: project });
+      // The token travels in the child's environment, never in the URL or argv.
+      await git(['push', '-q', `${server.url}/projects/p${index}`, 'main'], {
+        cwd: project,
+        env: authEnv(token),
+      });
       await cp(project, join(plain, `p${index}`), {
         recursive: true,
         filter: (source) => !source.endsWith('/.git'),

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { authEnv } from '../../tests/http/http-fixture.js';
 import { git, gitText } from '../../tests/support/git-cli.js';
 import { runMega, startMegaServer, type MegaServer } from '../../tests/support/mega-process.js';
 import { timeMs, type BenchResult } from '../report.js';
@@ -48,12 +49,6 @@ async function setUp(args: readonly string[]): Promise<BenchSetup> {
   const token = created.stdout.trim().split('\n').pop() ?? '';
   return { dir, mirror, description, runs: Number(argValue(args, '--runs') ?? 3), dataDir, token, cgitRoot };
 }
-
-const authEnv = (token: string) => ({
-  GIT_CONFIG_COUNT: '1',
-  GIT_CONFIG_KEY_0: 'http.extraHeader',
-  GIT_CONFIG_VALUE_0: `Authorization: Bearer ${token}`,
-});
 
 const median = (values: readonly number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
