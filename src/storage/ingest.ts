@@ -2,7 +2,6 @@ import type { Kysely } from 'kysely';
 import type { ObjectType } from '../git/object.js';
 import { SHA1, type ObjectFormat } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
-import { decodeEntryHeader } from '../git/pack-format.js';
 import { readPack } from '../git/pack-reader.js';
 import type { PackSpool } from '../git/pack-spool.js';
 import type { PackReaderLimits } from '../git/pack-types.js';
@@ -91,25 +90,14 @@ export async function ingestPack(
         // Blobs that will be stored as files go there straight from the spool, never whole.
         largeBlobThreshold: deps.largeObjectThreshold,
         onLargeBlob: (object, raw) => writer.addLargeBlob(object.id, object.size, raw),
-        onObject: async (object, content) => {
-          let deltaSize: number | undefined;
-          if (object.deltaBase) {
-            const header = decodeEntryHeader(
-              await spool.read(object.offset, object.headerLength),
-              0,
-              format.rawLength,
-            );
-            deltaSize = header?.size;
-          }
-          await writer.add({
+        onObject: (object, content) =>
+          writer.add({
             id: object.id,
             type: object.type,
             data: content.data,
             raw: content.raw,
-            ...(object.deltaBase ? { deltaBase: object.deltaBase } : {}),
-            ...(deltaSize !== undefined ? { deltaSize } : {}),
-          });
-        },
+            ...(object.deltaBase ? { deltaBase: object.deltaBase, deltaSize: object.deltaSize } : {}),
+          }),
       });
       const summary = await writer.finish();
       return {
