@@ -1,24 +1,36 @@
-import { CompiledQuery, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { Database } from './database.js';
-import type { DialectCapabilities } from './dialect/capabilities.js';
+import type { ColumnKind, DialectCapabilities } from './dialect/capabilities.js';
 import { insertIgnore } from './insert-ignore.js';
 import { batchRows } from './sql-batches.js';
 
+/** The columns a bulk insert writes, in order, with the kind of value each holds. */
+export type BulkColumns<T extends keyof Database> = Readonly<
+  Partial<Record<keyof Database[T] & string, ColumnKind>>
+>;
+
 /**
  * Multi-row "insert unless present" for hot paths (ingest writes tens of thousands of rows).
- * Building a Kysely query per batch allocates a node per value; instead the SQL text for a given
- * row count is compiled once by Kysely (so quoting and placeholders stay the dialect's) and
- * reused with the flat parameter list.
+ * Building a Kysely query per batch allocates a node per value; instead the SQL text is compiled
+ * once by Kysely (so quoting and placeholders stay the dialect's) and reused with new parameters:
+ * one array per column where the dialect has `columnArrays` (PostgreSQL), else one parameter per
+ * value in a multi-row VALUES list of the batch's row count.
  */
 export class BulkInserter<T extends keyof Database & string> {
   private readonly statements = new Map<number, string>();
+  private readonly names: ReadonlyArray<keyof Database[T] & string>;
+  private readonly kinds: readonly ColumnKind[];
 
   constructor(
     private readonly capabilities: DialectCapabilities,
     private readonly table: T,
-    private readonly columns: ReadonlyArray<keyof Database[T] & string>,
+    columns: BulkColumns<T>,
     private readonly bytesOf: (row: Database[T]) => number = () => 0,
-  ) {}
+  ) {
+    const entries = Object.entries(columns) as Array<[keyof Database[T] & string, ColumnKind]>;
+    this.names = entries.map(([name]) => name);
+    this.kinds = entries.map(([, kind]) => kind);
+  }
 
   /**
    * Inserts `rows`, skipping existing keys. With `runPreparedBatch` (SQLite) each row runs through
@@ -29,31 +41,65 @@ export class BulkInserter<T extends keyof Database & string> {
     rows: readonly Database[T][],
     runPreparedBatch?: (statement: string, parameterRows: readonly unknown[][]) => void,
   ): Promise<void> {
+    if (rows.length === 0) return;
     if (runPreparedBatch && db.isTransaction) {
       runPreparedBatch(
-        this.statementFor(db, 1),
-        rows.map((row) => this.columns.map((column) => row[column])),
+        this.valuesStatement(db, 1),
+        rows.map((row) => this.names.map((column) => row[column])),
       );
       return;
     }
-    for (const batch of batchRows(rows, this.capabilities, this.columns.length, this.bytesOf)) {
+    const arrays = this.capabilities.columnArrays;
+    // Column arrays add no parameters per row: only the statement size bounds a batch.
+    const parametersPerRow = arrays ? 0 : this.names.length;
+    for (const batch of batchRows(rows, this.capabilities, parametersPerRow, this.bytesOf)) {
       const parameters: unknown[] = [];
-      for (const row of batch) {
-        for (const column of this.columns) parameters.push(row[column]);
+      if (arrays) {
+        this.names.forEach((column, index) =>
+          parameters.push(
+            arrays.encode(
+              this.kinds[index]!,
+              batch.map((row) => row[column]),
+            ),
+          ),
+        );
+      } else {
+        for (const row of batch) {
+          for (const column of this.names) parameters.push(row[column]);
+        }
       }
-      await db.executeQuery(CompiledQuery.raw(this.statementFor(db, batch.length), parameters));
+      const statement = arrays ? this.arraysStatement(db) : this.valuesStatement(db, batch.length);
+      await db.executeQuery(CompiledQuery.raw(statement, parameters));
     }
   }
 
-  private statementFor(db: Kysely<Database>, rowCount: number): string {
+  private valuesStatement(db: Kysely<Database>, rowCount: number): string {
     let statement = this.statements.get(rowCount);
     if (statement === undefined) {
-      const placeholderRow = Object.fromEntries(this.columns.map((column) => [column, null]));
+      const placeholderRow = Object.fromEntries(this.names.map((column) => [column, null]));
       const rows = Array.from({ length: rowCount }, () => placeholderRow);
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- shape is checked by the class type
       const query = insertIgnore(db.insertInto(this.table).values(rows as any), this.capabilities);
       statement = query.compile().sql;
       this.statements.set(rowCount, statement);
+    }
+    return statement;
+  }
+
+  /** `INSERT … SELECT unnest($1::t1[]), unnest($2::t2[]), …`: the arrays advance in lockstep. */
+  private arraysStatement(db: Kysely<Database>): string {
+    const key = 0;
+    let statement = this.statements.get(key);
+    if (statement === undefined) {
+      const arrayType = this.capabilities.columnArrays!.arrayType;
+      const unnests = this.kinds.map((kind) => sql`unnest(${null}::${sql.raw(arrayType[kind])})`);
+      const query = db
+        .insertInto(this.table)
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- names are columns of T
+        .columns(this.names as any)
+        .expression(sql`select ${sql.join(unnests)}`);
+      statement = insertIgnore(query, this.capabilities).compile().sql;
+      this.statements.set(key, statement);
     }
     return statement;
   }

@@ -7,7 +7,7 @@ import type { ObjectFormat } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
-import { BulkInserter } from './bulk-insert.js';
+import { BulkInserter, type BulkColumns } from './bulk-insert.js';
 import type { ObjectFiles } from './object-files.js';
 import type { CommitTable, RawObjectsTable } from './schema.js';
 import { nowTimestamp } from './sql-batches.js';
@@ -20,33 +20,34 @@ export const MAX_STORED_DELTA_DEPTH = 50;
 const ROWS_PER_FLUSH = 2000;
 /** Bytes of blobs buffered before a flush (bounds memory during a big ingest). */
 const BYTES_PER_FLUSH = 8 * 1024 * 1024;
-const RAW_OBJECT_COLUMNS = [
-  'git_id',
-  'object_type',
-  'storage_type',
-  'size',
-  'delta_base',
-  'delta_depth',
-  'payload_size',
-  'data',
-  'path',
-  'url',
-] as const;
-const COMMIT_COLUMNS = [
-  'git_id',
-  'tree',
-  'pid',
-  'repo_path',
-  'author',
-  'committer',
-  'content',
-  'author_time',
-  'commit_time',
-  'mr_id',
-  'status',
-  'created_at',
-  'updated_at',
-] as const;
+const RAW_OBJECT_COLUMNS: BulkColumns<'raw_objects'> = {
+  git_id: 'text',
+  object_type: 'text',
+  storage_type: 'text',
+  size: 'bigint',
+  delta_base: 'text',
+  delta_depth: 'integer',
+  payload_size: 'bigint',
+  data: 'blob',
+  path: 'text',
+  url: 'text',
+};
+const COMMIT_COLUMNS: BulkColumns<'commit'> = {
+  git_id: 'text',
+  tree: 'text',
+  pid: 'text',
+  repo_path: 'text',
+  author: 'text',
+  committer: 'text',
+  content: 'text',
+  author_time: 'bigint',
+  commit_time: 'bigint',
+  mr_id: 'text',
+  status: 'text',
+  created_at: 'text',
+  updated_at: 'text',
+};
+const MEMBER_COLUMNS: BulkColumns<'repository_objects'> = { repo_id: 'bigint', git_id: 'text' };
 
 /** An object to store: its inflated content and, when it came from a pack, the pack-ready bytes. */
 export interface IncomingObject {
@@ -125,7 +126,7 @@ export class ObjectWriter {
       COMMIT_COLUMNS,
       (row) => row.content?.length ?? 0,
     );
-    this.memberInserter = new BulkInserter(capabilities, 'repository_objects', ['repo_id', 'git_id']);
+    this.memberInserter = new BulkInserter(capabilities, 'repository_objects', MEMBER_COLUMNS);
   }
 
   /** Records how an object outside this write (a thin-pack base) is stored. */

@@ -8,14 +8,16 @@ export function nowTimestamp(): string {
 /**
  * Splits rows for multi-row statements: at most `maxBindParams` bound values and about
  * `maxStatementBytes` of payload per statement (MariaDB's `max_allowed_packet`).
+ * `parametersPerRow` is 0 when rows travel as column arrays (no per-row parameters).
  */
 export function* batchRows<T>(
   rows: readonly T[],
   capabilities: DialectCapabilities,
-  columnsPerRow: number,
+  parametersPerRow: number,
   bytesOf: (row: T) => number = () => 0,
 ): Generator<T[]> {
-  const maxRows = Math.max(1, Math.floor(capabilities.maxBindParams / columnsPerRow));
+  const maxRows =
+    parametersPerRow > 0 ? Math.max(1, Math.floor(capabilities.maxBindParams / parametersPerRow)) : Infinity;
   let batch: T[] = [];
   let bytes = 0;
   for (const row of rows) {
