@@ -69,6 +69,19 @@ const ConfigSchema = z.object({
       protectDefaultBranch: z.boolean().default(true),
     })
     .default({ protectDefaultBranch: true }),
+  /** Packs of full clones kept on disk and reused (src/storage/pack-cache.ts). */
+  clonePackCache: z
+    .object({
+      /** Disk budget in bytes; 0 turns the cache off. */
+      maxBytes: z.coerce
+        .number()
+        .int()
+        .min(0)
+        .default(1024 * MiB),
+      /** An entry unused this long is removed. */
+      maxAgeSeconds: z.coerce.number().int().positive().default(600),
+    })
+    .default({ maxBytes: 1024 * MiB, maxAgeSeconds: 600 }),
   sync: z
     .object({
       /** GIT_REPO_BASE_DIR: root of the per-worker local copies. */
@@ -135,6 +148,8 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['MEGA_MAX_OBJECT_BYTES', 'limits.maxObjectBytes'],
   ['MEGA_REQUEST_TIMEOUT_MS', 'limits.requestTimeoutMs'],
   ['MEGA_PROTECT_DEFAULT_BRANCH', 'git.protectDefaultBranch'],
+  ['MEGA_CLONE_PACK_CACHE_BYTES', 'clonePackCache.maxBytes'],
+  ['MEGA_CLONE_PACK_CACHE_MAX_AGE_SECONDS', 'clonePackCache.maxAgeSeconds'],
   ['GIT_REPO_BASE_DIR', 'sync.repoBaseDir'],
   ['GIT_REPO_KEEP_DAYS', 'sync.keepDays'],
   ['GIT_COMMAND_TIMEOUT', 'sync.commandTimeoutSeconds'],

@@ -74,6 +74,15 @@ export class CommitCache {
 
   constructor(private readonly objects: ObjectSource) {}
 
+  /** Reads the commits among `ids` not read yet in one batch, when the source can batch. */
+  async prefetch(ids: readonly ObjectId[]): Promise<void> {
+    if (!this.objects.readCommits) return;
+    const wanted = [...new Set(ids)].filter((id) => !this.cache.has(id));
+    if (wanted.length === 0) return;
+    const found = await this.objects.readCommits(wanted);
+    for (const id of wanted) this.cache.set(id, found.get(id) ?? null);
+  }
+
   async get(id: ObjectId): Promise<CommitSummary | undefined> {
     const cached = this.cache.get(id);
     if (cached !== undefined) return cached ?? undefined;

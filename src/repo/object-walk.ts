@@ -60,7 +60,7 @@ export async function walkObjects(
   const explicitTrees: ObjectId[] = [];
   const explicitBlobs: ObjectId[] = [];
   for (const want of input.wants)
-    await peelWant(objects, want, { tags, startCommits, explicitTrees, explicitBlobs });
+    await peelWant(objects, commits, want, { tags, startCommits, explicitTrees, explicitBlobs });
   const { interesting, edges } = await walkCommits(commits, startCommits, input);
   for (const commit of interesting) pick(commit.id, 'commit');
   for (const tag of tags) pick(tag.id, 'tag');
@@ -86,6 +86,7 @@ export async function walkObjects(
 
 async function peelWant(
   objects: ObjectSource,
+  commits: CommitCache,
   want: ObjectId,
   into: {
     tags: WalkedObject[];
@@ -96,7 +97,8 @@ async function peelWant(
 ): Promise<void> {
   let id = want;
   for (let hops = 0; hops < 16; hops++) {
-    const header = await readType(objects, id);
+    // Most wants are commits the fetch has already read: no storage round trip for those.
+    const header = (await commits.get(id)) ? 'commit' : await readType(objects, id);
     if (header === undefined) throw notFound('object_not_found', `upload-pack: not our ref ${id}`);
     switch (header) {
       case 'commit':

@@ -41,6 +41,8 @@ export interface PackSendStats {
   readonly objects: number;
   readonly reusedDeltas: number;
   readonly bytes: number;
+  /** The pack came whole from the clone cache. */
+  readonly fromCache?: boolean;
 }
 
 /**

@@ -139,6 +139,12 @@ export interface ServedRepository {
   /** Whether pushes are possible at all (a read-only view says why in `readOnlyReason`). */
   readonly writable: boolean;
   readonly readOnlyReason?: string;
+  /**
+   * Identity under which packs of full clones may be cached (`clone-pack-cache.ts`): given it,
+   * a pack is determined by the wanted ids and the request's options. Absent: never cached
+   * (e.g. views computed per request).
+   */
+  readonly packCacheIdentity?: string;
   listRefs(): Promise<RefSnapshot>;
   readonly objects: ObjectSource;
   readonly pushPolicy: PushPolicy;

@@ -66,6 +66,12 @@ export class StoredRepository implements ServedRepository {
     return this.repository !== undefined;
   }
 
+  /** The row's id and creation time: a repository re-created at the same path is another one. */
+  get packCacheIdentity(): string | undefined {
+    const repository = this.repository;
+    return repository ? `stored:${repository.id}:${repository.createdAt}` : undefined;
+  }
+
   async listRefs(): Promise<{ refs: AdvertisedRef[]; headTarget?: string }> {
     const repository = this.repository;
     if (!repository) return { refs: [] };

@@ -13,7 +13,7 @@ import { resolveHead } from './advertise.js';
 import type { ByteSink } from './pack-sender.js';
 import { GitResponseWriter } from './response-writer.js';
 import type { ServedRepository } from './served-repository.js';
-import { uploadPackV2Fetch, type ReadPacket } from './upload-pack.js';
+import { outcomeLabel, uploadPackV2Fetch, type ReadPacket, type UploadPackOptions } from './upload-pack.js';
 
 /**
  * One protocol v2 command request over smart HTTP (protocol-v2.txt): `ls-refs`, `fetch` or
@@ -23,6 +23,7 @@ export async function serveV2Command(
   repository: ServedRepository,
   read: ReadPacket,
   out: ByteSink,
+  options: UploadPackOptions = {},
 ): Promise<string> {
   const command = await readV2Command(read);
   if (!command) return 'empty';
@@ -36,8 +37,9 @@ export async function serveV2Command(
         repository,
         command.args,
         new GitResponseWriter(out, 'side-band-64k', noProgress),
+        options,
       );
-      return result.sentPack ? 'pack' : 'negotiation';
+      return outcomeLabel(result);
     }
     case 'object-info': {
       const request = parseObjectInfoArgs(command.args);

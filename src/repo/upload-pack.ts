@@ -6,6 +6,8 @@ import { parseTag } from '../git/tag.js';
 import { notFound } from '../platform/errors.js';
 import { CommitCache, CommonCommits } from './common-commits.js';
 import { walkObjects } from './object-walk.js';
+import type { PackCache } from '../storage/pack-cache.js';
+import { clonePackKey, sendCachedPack, teeToCache } from './clone-pack-cache.js';
 import { sendPack, type PackSendStats } from './pack-sender.js';
 import { PreloadedObjects } from './preloaded-objects.js';
 import type { GitResponseWriter } from './response-writer.js';
@@ -14,10 +16,21 @@ import { planShallow, requestsShallowInfo, type ShallowPlan } from './shallow.js
 
 export type ReadPacket = () => Promise<PktLine | undefined>;
 
+export interface UploadPackOptions {
+  /** Where packs of full clones are kept and reused (repositories with a `packCacheIdentity`). */
+  readonly packCache?: PackCache;
+}
+
 /** Counters an upload-pack run reports (metrics, logs). */
 export interface UploadPackOutcome {
   readonly sentPack: boolean;
   readonly stats?: PackSendStats;
+}
+
+/** A short label for metrics: `negotiation`, `pack`, or `pack_cached` (from the clone cache). */
+export function outcomeLabel(outcome: UploadPackOutcome): string {
+  if (!outcome.sentPack) return 'negotiation';
+  return outcome.stats?.fromCache ? 'pack_cached' : 'pack';
 }
 
 /**
@@ -28,6 +41,7 @@ export async function uploadPackV0(
   repository: ServedRepository,
   read: ReadPacket,
   makeWriter: (request: FetchRequest) => GitResponseWriter,
+  options: UploadPackOptions = {},
 ): Promise<UploadPackOutcome> {
   const request = await parseV0FetchRequest(read);
   const plain = makeWriter({ ...request, sideband: 'none' });
@@ -43,7 +57,7 @@ export async function uploadPackV0(
   for (const line of negotiation.lines) await plain.line(line);
   if (!negotiation.sendPack) return { sentPack: false };
   const writer = makeWriter(request);
-  const stats = await streamPack(repository, request, context, negotiation.common, writer);
+  const stats = await streamPack(repository, request, context, negotiation.common, writer, options);
   return { sentPack: true, stats };
 }
 
@@ -52,6 +66,7 @@ export async function uploadPackV2Fetch(
   repository: ServedRepository,
   args: readonly string[],
   writer: GitResponseWriter,
+  options: UploadPackOptions = {},
 ): Promise<UploadPackOutcome> {
   const request = parseV2FetchArgs(args);
   if (request.wants.length === 0) {
@@ -73,11 +88,15 @@ export async function uploadPackV2Fetch(
     await writer.raw(Buffer.from('0001'));
   }
   await writer.line('packfile');
-  const stats = await streamPack(repository, request, context, negotiation.common, writer);
+  const stats = await streamPack(repository, request, context, negotiation.common, writer, options);
   return { sentPack: true, stats };
 }
 
 interface FetchContext {
+  /** Nothing the client has and no depth limit: the walk visits the whole history. */
+  readonly fullClone: boolean;
+  /** Where this request reads objects: the repository, or a clone snapshot over it. */
+  readonly objects: ObjectSource;
   readonly commits: CommitCache;
   readonly oracle: CommonCommits;
   readonly shallow: ShallowPlan;
@@ -85,12 +104,15 @@ interface FetchContext {
 }
 
 async function prepareFetch(repository: ServedRepository, request: FetchRequest): Promise<FetchContext> {
-  const objects = repository.objects;
-  const present = await objects.hasObjects(request.wants);
+  const present = await repository.objects.hasObjects(request.wants);
   const missing = request.wants.find((id) => !present.has(id));
   if (missing) throw notFound('want_not_found', `upload-pack: not our ref ${missing}`);
+  const fullClone = isFullClone(request);
+  const objects = fullClone ? await cloneSource(repository.objects) : repository.objects;
   const commits = new CommitCache(objects);
-  const wantCommits = await peelToCommits(repository, request.wants, commits);
+  // One batched read for every wanted commit: a mirror fetch may want thousands of refs.
+  await commits.prefetch(request.wants);
+  const wantCommits = await peelToCommits(objects, request.wants, commits);
   const snapshot = await repository.listRefs();
   const shallow = await planShallow(request, wantCommits, commits, async (name) => {
     const ref = snapshot.refs.find(
@@ -99,11 +121,11 @@ async function prepareFetch(repository: ServedRepository, request: FetchRequest)
     return ref ? (ref.peeled ?? ref.target) : undefined;
   });
   const oracle = new CommonCommits(objects, wantCommits, commits);
-  return { commits, oracle, shallow, snapshot };
+  return { fullClone, objects, commits, oracle, shallow, snapshot };
 }
 
 async function peelToCommits(
-  repository: ServedRepository,
+  objects: ObjectSource,
   ids: readonly ObjectId[],
   commits: CommitCache,
 ): Promise<ObjectId[]> {
@@ -115,7 +137,7 @@ async function peelToCommits(
         result.push(id);
         break;
       }
-      const object = await repository.objects.readObject(id);
+      const object = await objects.readObject(id);
       if (object?.type !== 'tag') break;
       id = parseTag(object.content).object as ObjectId;
     }
@@ -129,18 +151,28 @@ async function streamPack(
   context: FetchContext,
   common: readonly ObjectId[],
   writer: GitResponseWriter,
+  options: UploadPackOptions,
 ): Promise<PackSendStats> {
-  await writer.progress('Enumerating objects, done.\n');
   const includeTags = request.includeTag
     ? context.snapshot.refs
         .filter((ref) => ref.name.startsWith('refs/tags/') && ref.peeled !== undefined)
         .map((ref) => ({ tag: ref.target, peeled: ref.peeled as ObjectId }))
     : [];
+  const cache = options.packCache;
+  const cacheKey =
+    cache?.enabled && repository.packCacheIdentity && context.fullClone
+      ? clonePackKey(repository.packCacheIdentity, request, includeTags)
+      : undefined;
+  const cached = cacheKey ? await cache?.open(cacheKey) : undefined;
+  if (cached) {
+    await writer.progress('Enumerating objects, done.\n');
+    const objects = await sendCachedPack(cached.chunks, writer);
+    await finishPack(request, writer, `Total ${objects}, reused from the clone cache\n`);
+    return { objects, reusedDeltas: 0, bytes: cached.size, fromCache: true };
+  }
+  await writer.progress('Enumerating objects, done.\n');
   const haves = [...common, ...context.shallow.extraHaves];
-  const fullClone =
-    haves.length === 0 && request.shallows.length === 0 && context.shallow.boundary.size === 0;
-  const objects = fullClone ? await cloneSource(repository.objects) : repository.objects;
-  const commits = objects === repository.objects ? context.commits : new CommitCache(objects);
+  const { objects, commits } = context;
   const walk = await walkObjects(objects, commits, {
     wants: [...request.wants, ...context.shallow.extraWants],
     haves,
@@ -150,24 +182,48 @@ async function streamPack(
     includeTags,
   });
   await writer.progress(`Counting objects: ${walk.objects.length}, done.\n`);
-  const stats = await sendPack(
-    objects,
-    walk.objects,
-    { ofsDelta: request.ofsDelta, thinPack: request.thinPack, clientHas: walk.clientHas },
+  const entry = cacheKey ? await cache?.create(cacheKey) : undefined;
+  let stats: PackSendStats;
+  try {
+    stats = await sendPack(
+      objects,
+      walk.objects,
+      { ofsDelta: request.ofsDelta, thinPack: request.thinPack, clientHas: walk.clientHas },
+      entry ? teeToCache(writer, entry) : writer,
+    );
+  } catch (error) {
+    await entry?.abort();
+    throw error;
+  }
+  await entry?.commit();
+  await finishPack(
+    request,
     writer,
-  );
-  await writer.flushData();
-  await writer.progress(
     `Total ${stats.objects} (delta ${stats.reusedDeltas}), reused ${stats.reusedDeltas} (delta ${stats.reusedDeltas})\n`,
   );
-  if (request.sideband !== 'none') await writer.flushPkt();
   return stats;
 }
 
+async function finishPack(request: FetchRequest, writer: GitResponseWriter, summary: string): Promise<void> {
+  await writer.flushData();
+  await writer.progress(summary);
+  if (request.sideband !== 'none') await writer.flushPkt();
+}
+
+/** Nothing the client has and no depth limit: the walk will visit the whole history. */
+function isFullClone(request: FetchRequest): boolean {
+  return (
+    request.haves.length === 0 &&
+    request.shallows.length === 0 &&
+    request.depth === 0 &&
+    request.deepenSince === 0 &&
+    request.deepenNot.length === 0
+  );
+}
+
 /**
- * A full clone (nothing the client has, no depth limit) walks every commit and tree of the
- * repository: read them in a few bulk queries up front instead of one query per commit and per
- * tree level and delta-chain level.
+ * A full clone walks every commit and tree of the repository: read them in a few bulk queries up
+ * front instead of one query per commit and per tree level and delta-chain level.
  */
 async function cloneSource(objects: ObjectSource): Promise<ObjectSource> {
   if (!objects.loadCloneSnapshot) return objects;

@@ -10,8 +10,9 @@ import { forbidden, HTTP_STATUS_BY_KIND, isMegaError } from '../../platform/erro
 import { advertiseRefsV0 } from '../../repo/advertise.js';
 import { receivePack } from '../../repo/receive-pack.js';
 import type { ServedRepository } from '../../repo/served-repository.js';
-import { uploadPackV0 } from '../../repo/upload-pack.js';
+import { outcomeLabel, uploadPackV0 } from '../../repo/upload-pack.js';
 import { serveV2Command } from '../../repo/upload-pack-v2.js';
+import { PackCache } from '../../storage/pack-cache.js';
 import { GitResponseWriter } from '../../repo/response-writer.js';
 import type { RouteContext } from '../deps.js';
 import { requireRead, requireUser } from '../principal.js';
@@ -37,6 +38,13 @@ function protocolVersion(request: FastifyRequest): 0 | 1 | 2 {
  * `POST …/git-receive-pack`, registered on the repository router so `{repo}` may be any path.
  */
 export async function gitRoutes(_app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const cacheConfig = ctx.config.clonePackCache;
+  const uploadPackOptions = {
+    packCache: new PackCache(ctx.config.dataDir, {
+      maxBytes: cacheConfig.maxBytes,
+      maxAgeMs: cacheConfig.maxAgeSeconds * 1000,
+    }),
+  };
   const requests = new Counter({
     name: 'mega_git_requests_total',
     help: 'Smart HTTP requests by service and outcome',
@@ -144,13 +152,14 @@ export async function gitRoutes(_app: FastifyInstance, ctx: RouteContext): Promi
       const read = () => reader.read();
       const v2 = protocolVersion(request) === 2;
       return stream(reply, 'git-upload-pack', async (out) => {
-        if (v2) return serveV2Command(repository, read, out);
+        if (v2) return serveV2Command(repository, read, out, uploadPackOptions);
         const result = await uploadPackV0(
           repository,
           read,
           (fetch) => new GitResponseWriter(out, fetch.sideband, fetch.noProgress),
+          uploadPackOptions,
         );
-        return result.sentPack ? 'pack' : 'negotiation';
+        return outcomeLabel(result);
       });
     },
   });

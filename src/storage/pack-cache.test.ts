@@ -1,0 +1,114 @@
+import { readdir, readFile, utimes, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeTempDir, type TempDir } from '../../tests/support/temp-dir.js';
+import { PackCache } from './pack-cache.js';
+
+const key = (digit: string) => digit.repeat(64);
+
+async function readAll(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of chunks) parts.push(chunk);
+  return Buffer.concat(parts);
+}
+
+async function store(cache: PackCache, id: string, bytes: Buffer): Promise<void> {
+  const entry = await cache.create(id);
+  entry?.write(bytes.subarray(0, 3));
+  entry?.write(bytes.subarray(3));
+  await entry?.commit();
+}
+
+describe('PackCache', () => {
+  let temp: TempDir;
+  afterEach(async () => {
+    await temp?.remove();
+  });
+
+  const open = async (options: { maxBytes?: number; maxAgeMs?: number } = {}) => {
+    temp = await makeTempDir('mega-pack-cache-');
+    return new PackCache(temp.path, {
+      maxBytes: options.maxBytes ?? 1 << 20,
+      maxAgeMs: options.maxAgeMs ?? 60_000,
+    });
+  };
+  const packDir = () => join(temp.path, 'cache', 'packs');
+
+  it('serves a committed entry and nothing before the commit', async () => {
+    const cache = await open();
+    const entry = await cache.create(key('a'));
+    entry?.write(Buffer.from('PACK partial'));
+    expect(await cache.open(key('a'))).toBeUndefined();
+    await entry?.commit();
+    const cached = await cache.open(key('a'));
+    expect(cached?.size).toBe(12);
+    expect((await readAll(cached!.chunks)).toString()).toBe('PACK partial');
+  });
+
+  it('drops an aborted entry and leaves no temp file', async () => {
+    const cache = await open();
+    const entry = await cache.create(key('b'));
+    entry?.write(Buffer.from('half a pack'));
+    await entry?.abort();
+    expect(await cache.open(key('b'))).toBeUndefined();
+    expect(await readdir(packDir())).toEqual([]);
+  });
+
+  it('refuses keys that are not hex digests (no path tricks)', async () => {
+    const cache = await open();
+    for (const bad of ['../../etc/passwd', 'A'.repeat(64), 'a'.repeat(63), '']) {
+      expect(await cache.create(bad)).toBeUndefined();
+      expect(await cache.open(bad)).toBeUndefined();
+    }
+  });
+
+  it('expires entries unused for longer than the maximum age', async () => {
+    const cache = await open({ maxAgeMs: 1000 });
+    await store(cache, key('c'), Buffer.from('PACKold'));
+    const old = new Date(Date.now() - 5000);
+    await utimes(join(packDir(), `${key('c')}.pack`), old, old);
+    expect(await cache.open(key('c'))).toBeUndefined();
+    expect(await readdir(packDir())).toEqual([]);
+  });
+
+  it('keeps the total under the budget by removing the least recently used', async () => {
+    const cache = await open({ maxBytes: 100, maxAgeMs: 3_600_000 });
+    for (const digit of ['1', '2', '3', '4', '5']) {
+      await store(cache, key(digit), Buffer.alloc(20, Number(digit)));
+      const used = new Date(Date.now() - (10 - Number(digit)) * 10_000);
+      await utimes(join(packDir(), `${key(digit)}.pack`), used, used);
+    }
+    // Using entry 1 makes entry 2 the least recently used.
+    await readAll((await cache.open(key('1')))!.chunks);
+    // 5 × 20 = 100 fits; one more goes over and evicts the least recently used one.
+    await store(cache, key('6'), Buffer.alloc(20, 6));
+    const names = (await readdir(packDir())).sort();
+    expect(names).toHaveLength(5);
+    expect(names).not.toContain(`${key('2')}.pack`);
+    expect(await readFile(join(packDir(), `${key('1')}.pack`))).toEqual(Buffer.alloc(20, 1));
+  });
+
+  it('does not cache a pack bigger than a quarter of the budget', async () => {
+    const cache = await open({ maxBytes: 100 });
+    await store(cache, key('d'), Buffer.alloc(26));
+    expect(await cache.open(key('d'))).toBeUndefined();
+    expect(await readdir(packDir())).toEqual([]);
+  });
+
+  it('is off with a zero budget', async () => {
+    const cache = await open({ maxBytes: 0 });
+    expect(cache.enabled).toBe(false);
+    expect(await cache.create(key('e'))).toBeUndefined();
+  });
+
+  it('removes temp files left by a crashed process', async () => {
+    const cache = await open({ maxAgeMs: 60_000 });
+    await mkdir(packDir(), { recursive: true });
+    const stale = join(packDir(), `${key('f')}.0123456789ab.tmp`);
+    await writeFile(stale, 'partial');
+    const old = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    await utimes(stale, old, old);
+    await cache.prune();
+    expect(await readdir(packDir())).toEqual([]);
+  });
+});

@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Cache keys are hex digests; anything else never becomes a path. */
+const KEY = /^[0-9a-f]{64}$/;
+/** Bytes a cache write may queue in memory before it gives up (a disk slower than the network). */
+const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+const READ_CHUNK = 1024 * 1024;
+
+export interface PackCacheOptions {
+  /** Total bytes of cached packs; the least recently used go first. 0 disables the cache. */
+  readonly maxBytes: number;
+  /** Entries older than this (since last use) are removed. */
+  readonly maxAgeMs: number;
+}
+
+export interface CachedPack {
+  readonly size: number;
+  /** The pack bytes, read from the file in pieces. */
+  readonly chunks: AsyncIterable<Buffer>;
+}
+
+/**
+ * Finished packs of full clones, kept as files under `<dataDir>/cache/packs/` (the idea of GitLab
+ * Gitaly's pack-objects cache): a fleet of CI jobs cloning the same commits is then served at
+ * disk speed instead of walking and reading the whole history from the database each time.
+ * Callers key entries by everything that determines the pack's content (repository identity,
+ * wanted ids, options), so an entry never goes stale; entries only expire to bound disk use.
+ * A pack is written to a temp file while it streams to the first client and renamed into place
+ * when complete, so readers never see a partial pack.
+ */
+export class PackCache {
+  private readonly dir: string;
+  private pruning: Promise<void> | undefined;
+
+  constructor(
+    dataDir: string,
+    private readonly options: PackCacheOptions,
+  ) {
+    this.dir = join(dataDir, 'cache', 'packs');
+  }
+
+  get enabled(): boolean {
+    return this.options.maxBytes > 0;
+  }
+
+  /** The cached pack for `key`, or undefined. Marks the entry as used. */
+  async open(key: string): Promise<CachedPack | undefined> {
+    if (!this.enabled || !KEY.test(key)) return undefined;
+    const path = join(this.dir, `${key}.pack`);
+    const info = await stat(path).catch(() => undefined);
+    if (!info) return undefined;
+    if (Date.now() - info.mtimeMs > this.options.maxAgeMs) {
+      await rm(path, { force: true });
+      return undefined;
+    }
+    const now = new Date();
+    await utimes(path, now, now).catch(() => undefined);
+    return {
+      size: info.size,
+      chunks: createReadStream(path, { highWaterMark: READ_CHUNK }) as AsyncIterable<Buffer>,
+    };
+  }
+
+  /**
+   * Starts an entry for `key`: feed it the pack as it is sent, then `commit()` (or `abort()` if
+   * sending failed). Returns undefined when the cache is disabled or the pack would not fit.
+   */
+  async create(key: string): Promise<PackCacheWriter | undefined> {
+    if (!this.enabled || !KEY.test(key)) return undefined;
+    await mkdir(this.dir, { recursive: true });
+    const temp = join(this.dir, `${key}.${randomBytes(6).toString('hex')}.tmp`);
+    return new PackCacheWriter(temp, join(this.dir, `${key}.pack`), this.options.maxBytes / 4, () =>
+      this.prune(),
+    );
+  }
+
+  /** Removes expired entries and temp files, then the least recently used until under the budget. */
+  prune(): Promise<void> {
+    this.pruning ??= this.pruneNow().finally(() => {
+      this.pruning = undefined;
+    });
+    return this.pruning;
+  }
+
+  private async pruneNow(): Promise<void> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const entries: Array<{ path: string; size: number; used: number }> = [];
+    for (const name of names) {
+      const path = join(this.dir, name);
+      const info = await stat(path).catch(() => undefined);
+      if (!info) continue;
+      const age = Date.now() - info.mtimeMs;
+      const isPack = name.endsWith('.pack');
+      // A temp file this old belongs to a send that died without cleaning up.
+      if (age > this.options.maxAgeMs || (!isPack && age > 60 * 60 * 1000)) {
+        await rm(path, { force: true });
+      } else if (isPack) {
+        entries.push({ path, size: info.size, used: info.mtimeMs });
+      }
+    }
+    let total = entries.reduce((sum, entry) => sum + entry.size, 0);
+    for (const entry of entries.sort((a, b) => a.used - b.used)) {
+      if (total <= this.options.maxBytes) break;
+      await rm(entry.path, { force: true });
+      total -= entry.size;
+    }
+  }
+}
+
+/** One pack being written into the cache alongside the response. Never fails the response. */
+export class PackCacheWriter {
+  private readonly file: WriteStream;
+  private failed = false;
+  private written = 0;
+
+  constructor(
+    private readonly temp: string,
+    private readonly target: string,
+    private readonly maxSize: number,
+    private readonly afterCommit: () => Promise<void>,
+  ) {
+    this.file = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
+    this.file.on('error', () => {
+      this.failed = true;
+    });
+  }
+
+  /** Queues `chunk` (not modified afterwards by the caller); gives up (silently) when the pack is too big or the disk too slow. */
+  write(chunk: Buffer): void {
+    if (this.failed) return;
+    this.written += chunk.length;
+    if (this.written > this.maxSize || this.file.writableLength > MAX_QUEUED_BYTES) {
+      this.failed = true;
+      return;
+    }
+    this.file.write(chunk);
+  }
+
+  /** Publishes the entry if every byte was written; otherwise drops it. */
+  async commit(): Promise<void> {
+    const finished = await this.close();
+    if (!finished || this.failed) {
+      await rm(this.temp, { force: true });
+      return;
+    }
+    await rename(this.temp, this.target);
+    await this.afterCommit();
+  }
+
+  async abort(): Promise<void> {
+    this.failed = true;
+    await this.close();
+    await rm(this.temp, { force: true });
+  }
+
+  private close(): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (this.file.closed) {
+        resolve(!this.failed);
+        return;
+      }
+      this.file.end(() => resolve(!this.failed));
+      this.file.once('error', () => resolve(false));
+    });
+  }
+}
