@@ -12,7 +12,9 @@ import { startHttpBackendBridge } from './http-backend-bridge.js';
 /**
  * `clone` and `push` benchmarks: the same repository served by `mega serve` and by C git's
  * `git http-backend`, each behind a byte-counting loopback proxy; `git clone --mirror` /
- * `git push --mirror` timed against both in the same run. Ratios are ours / C git.
+ * `git push --mirror` timed against both in the same run. Ratios are ours / C git. Clones are
+ * measured twice per run: `clone` with the clone pack cache emptied first (the pack is computed
+ * from the database), `clone-cached` right after (served from the pack the first one cached).
  */
 interface BenchSetup {
   readonly dir: string;
@@ -99,41 +101,58 @@ export async function runCloneBench(args: readonly string[]): Promise<BenchResul
       () => theirs.close(),
     );
     const expected = await refList(setup.mirror);
-    const oursRuns: Measured[] = [];
-    const theirRuns: Measured[] = [];
+    const cacheDir = join(setup.dataDir, 'cache', 'packs');
+    const cgitRuns: Measured[] = [];
+    const coldRuns: Measured[] = [];
+    const cachedRuns: Measured[] = [];
+    const cloneOurs = async (target: string) => {
+      const measured = await measure(ours, () =>
+        git(['clone', '-q', '--mirror', `${ours.url}/import/bench.git`, target]),
+      );
+      if ((await refList(target)) !== expected)
+        throw new Error('the clone from mega serve has different refs');
+      await rm(target, { recursive: true, force: true });
+      return measured;
+    };
     for (let run = 0; run < setup.runs; run++) {
       const cgitTarget = join(setup.dir, `clone-cgit-${run}`);
-      const megaTarget = join(setup.dir, `clone-mega-${run}`);
-      theirRuns.push(
+      cgitRuns.push(
         await measure(theirs, () => git(['clone', '-q', '--mirror', `${theirs.url}/bench.git`, cgitTarget])),
       );
-      oursRuns.push(
-        await measure(ours, () =>
-          git(['clone', '-q', '--mirror', `${ours.url}/import/bench.git`, megaTarget]),
-        ),
-      );
-      if ((await refList(megaTarget)) !== expected)
-        throw new Error('the clone from mega serve has different refs');
-      if (run === 0) await git(['-C', megaTarget, 'fsck', '--strict', '--no-progress']);
       await rm(cgitTarget, { recursive: true, force: true });
-      await rm(megaTarget, { recursive: true, force: true });
+      if (run === 0) {
+        const checked = join(setup.dir, 'clone-mega-checked');
+        await git(['clone', '-q', '--mirror', `${ours.url}/import/bench.git`, checked]);
+        await git(['-C', checked, 'fsck', '--strict', '--no-progress']);
+        await rm(checked, { recursive: true, force: true });
+      }
+      // Cold: the clone pack cache emptied first, so the pack is computed from the database.
+      await rm(cacheDir, { recursive: true, force: true });
+      coldRuns.push(await cloneOurs(join(setup.dir, `clone-mega-cold-${run}`)));
+      // Then the same clone again, served from the pack the cold clone left in the cache.
+      cachedRuns.push(await cloneOurs(join(setup.dir, `clone-mega-cached-${run}`)));
     }
-    const oursMs = median(oursRuns.map((r) => r.ms));
-    const theirMs = median(theirRuns.map((r) => r.ms));
-    return [
-      {
-        scenario: 'clone',
+    const cgitMs = median(cgitRuns.map((r) => r.ms));
+    const cgitBytes = median(cgitRuns.map((r) => r.bytes));
+    const objects = await objectCount(setup.mirror);
+    const rssMb = Math.round(await peakRssMb(server));
+    const row = (scenario: string, runs: readonly Measured[]): BenchResult => {
+      const ms = median(runs.map((r) => r.ms));
+      const bytes = median(runs.map((r) => r.bytes));
+      return {
+        scenario,
         repository: setup.description,
-        objects: await objectCount(setup.mirror),
-        ours_ms: Math.round(oursMs),
-        cgit_ms: Math.round(theirMs),
-        ratio: oursMs / theirMs,
-        ours_bytes: median(oursRuns.map((r) => r.bytes)),
-        cgit_bytes: median(theirRuns.map((r) => r.bytes)),
-        bytes_ratio: median(oursRuns.map((r) => r.bytes)) / median(theirRuns.map((r) => r.bytes)),
-        server_rss_mb: Math.round(await peakRssMb(server)),
-      },
-    ];
+        objects,
+        ours_ms: Math.round(ms),
+        cgit_ms: Math.round(cgitMs),
+        ratio: ms / cgitMs,
+        ours_bytes: bytes,
+        cgit_bytes: cgitBytes,
+        bytes_ratio: bytes / cgitBytes,
+        server_rss_mb: rssMb,
+      };
+    };
+    return [row('clone', coldRuns), row('clone-cached', cachedRuns)];
   } finally {
     for (const close of closers) await close();
     await server?.stop();

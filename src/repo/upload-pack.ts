@@ -95,8 +95,6 @@ export async function uploadPackV2Fetch(
 interface FetchContext {
   /** Nothing the client has and no depth limit: the walk visits the whole history. */
   readonly fullClone: boolean;
-  /** Where this request reads objects: the repository, or a clone snapshot over it. */
-  readonly objects: ObjectSource;
   readonly commits: CommitCache;
   readonly oracle: CommonCommits;
   readonly shallow: ShallowPlan;
@@ -107,8 +105,7 @@ async function prepareFetch(repository: ServedRepository, request: FetchRequest)
   const present = await repository.objects.hasObjects(request.wants);
   const missing = request.wants.find((id) => !present.has(id));
   if (missing) throw notFound('want_not_found', `upload-pack: not our ref ${missing}`);
-  const fullClone = isFullClone(request);
-  const objects = fullClone ? await cloneSource(repository.objects) : repository.objects;
+  const objects = repository.objects;
   const commits = new CommitCache(objects);
   // One batched read for every wanted commit: a mirror fetch may want thousands of refs.
   await commits.prefetch(request.wants);
@@ -121,7 +118,7 @@ async function prepareFetch(repository: ServedRepository, request: FetchRequest)
     return ref ? (ref.peeled ?? ref.target) : undefined;
   });
   const oracle = new CommonCommits(objects, wantCommits, commits);
-  return { fullClone, objects, commits, oracle, shallow, snapshot };
+  return { fullClone: isFullClone(request), commits, oracle, shallow, snapshot };
 }
 
 async function peelToCommits(
@@ -172,7 +169,9 @@ async function streamPack(
   }
   await writer.progress('Enumerating objects, done.\n');
   const haves = [...common, ...context.shallow.extraHaves];
-  const { objects, commits } = context;
+  // Only now, on a cache miss, is the whole history of a full clone read into memory.
+  const objects = context.fullClone ? await cloneSource(repository.objects) : repository.objects;
+  const commits = objects === repository.objects ? context.commits : new CommitCache(objects);
   const walk = await walkObjects(objects, commits, {
     wants: [...request.wants, ...context.shallow.extraWants],
     haves,

@@ -1,7 +1,7 @@
 import { readdir, readFile, utimes, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeTempDir, type TempDir } from '../../tests/support/temp-dir.js';
+import { makeTempDir } from '../../tests/support/temp-dir.js';
 import { PackCache } from './pack-cache.js';
 
 const key = (digit: string) => digit.repeat(64);
@@ -20,19 +20,20 @@ async function store(cache: PackCache, id: string, bytes: Buffer): Promise<void>
 }
 
 describe('PackCache', () => {
-  let temp: TempDir;
+  let temp: Awaited<ReturnType<typeof makeTempDir>> | undefined;
   afterEach(async () => {
     await temp?.remove();
   });
 
   const open = async (options: { maxBytes?: number; maxAgeMs?: number } = {}) => {
-    temp = await makeTempDir('mega-pack-cache-');
-    return new PackCache(temp.path, {
+    const dir = await makeTempDir('mega-pack-cache-');
+    temp = dir;
+    return new PackCache(dir.path, {
       maxBytes: options.maxBytes ?? 1 << 20,
       maxAgeMs: options.maxAgeMs ?? 60_000,
     });
   };
-  const packDir = () => join(temp.path, 'cache', 'packs');
+  const packDir = () => join(temp!.path, 'cache', 'packs');
 
   it('serves a committed entry and nothing before the commit', async () => {
     const cache = await open();
