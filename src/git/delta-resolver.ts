@@ -55,9 +55,11 @@ export class DeltaResolver {
   /** Resolves every delta; returns the ids of bases fetched from outside the pack. */
   async resolveAll(): Promise<ObjectId[]> {
     const { entries, results } = this.deps;
+    // Roots are whole objects, and (after a parallel pass) resolved deltas whose REF children
+    // could not be known before their id was.
     for (let index = 0; index < entries.length && this.unresolved > 0; index++) {
       const object = results[index];
-      if (object && object.depth === 0) await this.resolveChildren(index, object);
+      if (object) await this.resolveChildren(index, object);
     }
     for (const [baseId, children] of this.refChildren) {
       if (this.unresolved === 0) break;
@@ -141,25 +143,54 @@ export class DeltaResolver {
 
   private readonly refOwner = new Map<string, number>();
 
+  /** Entries based on this one by offset (in pack order). */
+  ofsChildrenOf(index: number): readonly number[] {
+    return this.ofsChildren.get(index) ?? [];
+  }
+
+  /**
+   * REF_DELTA entries naming `id`, claimed for the object at `index` (the first to claim an id
+   * owns its REF children); empty when another object claimed them.
+   */
+  claimRefChildren(index: number, id: ObjectId): readonly number[] {
+    const ref = this.refChildren.get(id);
+    if (!ref) return [];
+    const owner = this.refOwner.get(id);
+    if (owner !== undefined && owner !== index) return [];
+    this.refOwner.set(id, index);
+    return ref;
+  }
+
+  /** Records a delta resolved elsewhere (by a worker thread). */
+  record(index: number, object: PackedObject): void {
+    this.deps.results[index] = object;
+    this.deps.ids[index] = object.id;
+    this.unresolved--;
+  }
+
+  /** Resolves, on this thread, every delta still pending below the object at `index`. */
+  resolveTree(index: number): Promise<void> {
+    return this.resolveChildren(index, this.deps.results[index]!);
+  }
+
+  /** Number of deltas not resolved yet. */
+  get pending(): number {
+    return this.unresolved;
+  }
+
   private hasChildren(index: number, id: ObjectId): boolean {
-    return (
-      (index >= 0 && this.ofsChildren.has(index)) || (this.refChildren.has(id) && !this.refOwner.has(id))
-    );
+    const unresolved = (child: number) => this.deps.results[child] === undefined;
+    if (index >= 0 && this.ofsChildren.get(index)?.some(unresolved)) return true;
+    const owner = this.refOwner.get(id);
+    return (owner === undefined || owner === index) && (this.refChildren.get(id)?.some(unresolved) ?? false);
   }
 
   private pushChildren(stack: number[], bases: Buffer[], index: number, id: ObjectId, content: Buffer): void {
     const ofs = index >= 0 ? this.ofsChildren.get(index) : undefined;
-    const ref = this.refChildren.get(id);
-    for (const child of ofs ?? []) {
+    for (const child of [...(ofs ?? []), ...this.claimRefChildren(index, id)]) {
+      if (this.deps.results[child] !== undefined) continue;
       stack.push(child);
       bases.push(content);
-    }
-    if (ref && !this.refOwner.has(id)) {
-      this.refOwner.set(id, index);
-      for (const child of ref) {
-        stack.push(child);
-        bases.push(content);
-      }
     }
   }
 

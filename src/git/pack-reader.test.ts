@@ -61,6 +61,9 @@ async function errorCode(pack: Buffer, options: PackReaderOptions = {}): Promise
   return 'no error';
 }
 
+/** Delta resolution on two worker threads, even for these tiny packs. */
+const THREADED: PackReaderOptions = { threads: 2, minObjectsForThreads: 0 };
+
 const HELLO = Buffer.from('hello world, hello pack\n');
 const HELLO_ID = hashObject('blob', HELLO);
 
@@ -84,6 +87,37 @@ describe('readPack on hand-built packs', () => {
         expect(result.objects[1]!.deltaBase).toBe(HELLO_ID);
       }
     }
+  });
+
+  it('gives the same objects and contents with worker threads', async () => {
+    const first = blobEntry(HELLO);
+    const second = ofsDelta(first.length, appendDelta(HELLO.length, 0x21));
+    const pack = packOf([
+      first,
+      second,
+      ofsDelta(second.length, appendDelta(HELLO.length + 1, 0x22)),
+      refDelta(HELLO_ID, appendDelta(HELLO.length, 0x3f)),
+      // A REF delta on a delta: its base id is known only once the base is resolved.
+      refDelta(
+        hashObject('blob', Buffer.concat([HELLO, Buffer.from('?')])),
+        appendDelta(HELLO.length + 1, 0x40),
+      ),
+    ]);
+    const read = async (options: PackReaderOptions) => {
+      const contents: string[] = [];
+      const result = await readPack(chunksOf(pack, 7), {
+        ...options,
+        onObject: async (object, content) => {
+          await Promise.resolve();
+          contents.push(`${object.id} ${content.data.toString('latin1')} ${content.raw.length}`);
+        },
+      });
+      return { objects: result.objects, contents: contents.sort() };
+    };
+    const single = await read({});
+    expect(single.objects.map((o) => o.depth)).toEqual([0, 1, 2, 1, 2]);
+    expect(await read(THREADED)).toEqual(single);
+    expect(await read({ ...THREADED, forceInflateFallback: true })).toEqual(single);
   });
 
   it('reads an empty pack and empty objects', async () => {
@@ -153,6 +187,7 @@ describe('readPack on hand-built packs', () => {
   ])('rejects %s', async (_name, pack, code) => {
     expect(await errorCode(pack)).toBe(code);
     expect(await errorCode(pack, { forceInflateFallback: true })).toBe(code);
+    expect(await errorCode(pack, THREADED)).toBe(code);
   });
 
   it('rejects REF deltas whose bases form a cycle', async () => {
@@ -165,6 +200,7 @@ describe('readPack on hand-built packs', () => {
     ]);
     expect(await errorCode(pack)).toBe('pack_missing_base');
     expect(await errorCode(pack, { resolveExternalBase: async () => undefined })).toBe('pack_missing_base');
+    expect(await errorCode(pack, THREADED)).toBe('pack_missing_base');
   });
 
   it.each([
@@ -185,6 +221,7 @@ describe('readPack on hand-built packs', () => {
     ],
   ])('refuses %s', async (_name, pack, limits, code) => {
     expect(await errorCode(pack, { limits })).toBe(code);
+    expect(await errorCode(pack, { limits, ...THREADED })).toBe(code);
   });
 
   it('stops a zlib bomb at the declared size without inflating it', async () => {
@@ -207,10 +244,15 @@ describe('readPack on hand-built packs', () => {
     it('resolves a 3000-deep chain with a tiny cache and no recursion', async () => {
       const result = await readPack(chunksOf(chain(3000), 4096), { baseCacheBytes: 64, deltaCacheBytes: 0 });
       expect(result.objects.at(-1)).toMatchObject({ depth: 3000, size: 3001 });
+      const threaded = await readPack(chunksOf(chain(3000), 4096), { deltaCacheBytes: 0, ...THREADED });
+      expect(threaded.objects).toEqual(result.objects);
     });
 
     it('refuses chains deeper than the limit', async () => {
       expect(await errorCode(chain(60), { limits: { maxDeltaDepth: 50 } })).toBe('pack_delta_chain_too_deep');
+      expect(await errorCode(chain(60), { limits: { maxDeltaDepth: 50 }, ...THREADED })).toBe(
+        'pack_delta_chain_too_deep',
+      );
     });
   });
 });

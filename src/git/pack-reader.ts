@@ -1,14 +1,18 @@
+import { availableParallelism } from 'node:os';
 import { BaseCache } from './base-cache.js';
 import { DeltaResolver } from './delta-resolver.js';
 import { hashObject } from './object.js';
-import { SHA1 } from './object-format.js';
+import { SHA1, type ObjectFormat } from './object-format.js';
 import type { ObjectId } from './object-id.js';
 import { objectTypeOfCode } from './pack-format.js';
 import { PackScanner, type ScannedEntry } from './pack-scanner.js';
 import { MemoryPackSpool, type PackSpool } from './pack-spool.js';
+import { resolveInParallel } from './parallel-resolver.js';
+import { sharedResolveWorkerPool, type ResolveWorkerPool } from './resolve-worker-pool.js';
 import {
   DEFAULT_PACK_READER_LIMITS,
   type PackedObject,
+  type PackReaderLimits,
   type PackReaderOptions,
   type PackReadResult,
 } from './pack-types.js';
@@ -18,6 +22,13 @@ const DEFAULT_DELTA_CACHE = 64 << 20;
 const DEFAULT_LARGE_BLOB = 16 << 20;
 /** Piece size of a streamed blob's raw bytes. */
 const RAW_PIECE = 1 << 20;
+/** Default worker threads at most (git index-pack caps its default similarly). */
+const MAX_DEFAULT_THREADS = 3;
+/**
+ * Packs with fewer objects are resolved on the main thread: starting workers (~40 ms) costs
+ * more than they save there.
+ */
+export const DEFAULT_MIN_OBJECTS_FOR_THREADS = 20_000;
 
 /**
  * Indexes a pack streamed as chunks, like `git index-pack`: every object's id, type, size,
@@ -43,7 +54,28 @@ export async function readPack(
     streamBlobs ? (options.largeBlobThreshold ?? DEFAULT_LARGE_BLOB) : Number.POSITIVE_INFINITY,
   );
   const { version, count } = await scanner.readHeader();
+  // Workers start now (unless already running), so their start-up overlaps the scan.
+  const threads = options.threads ?? Math.min(availableParallelism(), MAX_DEFAULT_THREADS);
+  const minObjects = options.minObjectsForThreads ?? DEFAULT_MIN_OBJECTS_FOR_THREADS;
+  const pool = threads > 1 && count >= minObjects ? sharedResolveWorkerPool(threads) : undefined;
+  const use = pool ? { pool, owner: pool.acquire() } : undefined;
+  try {
+    return await indexEntries(options, scanner, spool, format, limits, version, count, use);
+  } finally {
+    use?.pool.release(use.owner);
+  }
+}
 
+async function indexEntries(
+  options: PackReaderOptions,
+  scanner: PackScanner,
+  spool: PackSpool,
+  format: ObjectFormat,
+  limits: PackReaderLimits,
+  version: number,
+  count: number,
+  workers: { pool: ResolveWorkerPool; owner: object } | undefined,
+): Promise<PackReadResult> {
   const entries: ScannedEntry[] = [];
   const offsets = new Map<number, number>();
   const ids: (ObjectId | undefined)[] = new Array<ObjectId | undefined>(count);
@@ -100,6 +132,18 @@ export async function readPack(
     ...(options.onObject ? { onObject: options.onObject } : {}),
     forceInflateFallback: options.forceInflateFallback ?? false,
   });
+  if (workers && resolver.pending > 0 && (await workers.pool.ready)) {
+    await resolveInParallel({
+      entries,
+      results,
+      resolver,
+      ...workers,
+      spool,
+      format,
+      limits,
+      ...(options.onObject ? { onObject: options.onObject } : {}),
+    });
+  }
   const externalBases = await resolver.resolveAll();
   return { version, objects: results as PackedObject[], checksum, externalBases };
 }

@@ -84,6 +84,13 @@ export interface PackReaderOptions {
    * keep it (it is not readable later). The inflated content is never materialised.
    */
   readonly onLargeBlob?: (object: PackedObject, raw: AsyncIterable<Buffer>) => void | Promise<void>;
+  /**
+   * Worker threads for delta resolution (default: the available cores, at most 3); 1 keeps
+   * everything on the calling thread. Results still reach `onObject` on the calling thread.
+   */
+  readonly threads?: number;
+  /** Packs with fewer objects never start workers (default 20 000; tests pass 0). */
+  readonly minObjectsForThreads?: number;
   /** Use the public-API inflater instead of the fast one (for tests of the fallback). */
   readonly forceInflateFallback?: boolean;
 }

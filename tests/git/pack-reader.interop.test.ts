@@ -78,6 +78,24 @@ describe('pack reader against git', () => {
     expect(batchFormat(result.objects, contents, ids).equals(expectedBatch)).toBe(true);
   });
 
+  it.each([
+    ['OFS_DELTA', ['--delta-base-offset'], {}],
+    ['REF_DELTA, chains of REF deltas on deltas', [] as string[], {}],
+    ['tiny caches', ['--delta-base-offset'], { baseCacheBytes: 1, deltaCacheBytes: 0 }],
+  ])('resolves on worker threads exactly as on one thread (%s)', async (_name, args, options) => {
+    const pack = await gitPackOf(repo.path, args);
+    const single = await decodeAll(pack, 65536, options);
+    const threaded = await decodeAll(pack, 4096, { ...options, threads: 2, minObjectsForThreads: 0 });
+    expect(threaded.result.objects).toEqual(single.result.objects);
+    expect(new Set(threaded.contents.keys())).toEqual(new Set(ids));
+    expect(batchFormat(threaded.result.objects, threaded.contents, ids).equals(expectedBatch)).toBe(true);
+    expect(
+      writePackIndex(threaded.result.objects, threaded.result.checksum).equals(
+        writePackIndex(single.result.objects, single.result.checksum),
+      ),
+    ).toBe(true);
+  });
+
   it('writes an .idx byte-identical to git index-pack', async () => {
     const pack = await gitPackOf(repo.path, ['--delta-base-offset']);
     const packPath = join(repo.path, 'test.pack');
@@ -130,5 +148,17 @@ describe('pack reader against git', () => {
     expect(requested.length).toBeGreaterThan(0);
     expect(result.externalBases).toEqual(requested);
     await expect(decodeAll(thin, 65536)).rejects.toMatchObject({ code: 'pack_missing_base' });
+    const threaded = await decodeAll(thin, 65536, {
+      threads: 2,
+      minObjectsForThreads: 0,
+      resolveExternalBase: async (id) => {
+        const out = (await git(['cat-file', '--batch'], { cwd: repo.path, input: `${id}\n` })).stdout;
+        const newline = out.indexOf(0x0a);
+        const [, type, size] = out.subarray(0, newline).toString().split(' ');
+        if (!type || !isObjectType(type)) return undefined;
+        return { type, data: out.subarray(newline + 1, newline + 1 + Number(size)) };
+      },
+    });
+    expect(threaded.result.objects).toEqual(result.objects);
   });
 });

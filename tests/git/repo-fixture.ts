@@ -32,10 +32,10 @@ async function commitAll(cwd: string, message: string, day: number): Promise<voi
  * A repository exercising the object model: edits (so deltas exist), renames, binary and
  * large-ish files, an empty tree, a gitlink, a merge, lightweight and annotated tags.
  */
-export async function createFixtureRepo(): Promise<FixtureRepo> {
+export async function createFixtureRepo(objectFormat: 'sha1' | 'sha256' = 'sha1'): Promise<FixtureRepo> {
   const dir = await makeTempDir('mega-git-fixture-');
   const cwd = dir.path;
-  await git(['init', '-q', '-b', 'main', cwd]);
+  await git(['init', '-q', '-b', 'main', `--object-format=${objectFormat}`, cwd]);
   const lines = Array.from({ length: 400 }, (_, i) => `line ${i}: ${'lorem ipsum '.repeat(i % 7)}`);
   await mkdir(join(cwd, 'src'), { recursive: true });
   await writeFile(join(cwd, 'src/main.txt'), lines.join('\n'));
