@@ -17,9 +17,10 @@ const COLUMNS: BulkColumns<'raw_objects'> = {
   url: 'text',
 };
 
-function row(n: number, overrides: Partial<RawObjectsTable> = {}): RawObjectsTable {
+type Row = Omit<RawObjectsTable, 'id'>;
+
+function row(n: number, overrides: Partial<Row> = {}): Row {
   return {
-    id: 0,
     git_id: n.toString(16).padStart(40, 'b'),
     object_type: 'blob',
     storage_type: 'database',
@@ -35,7 +36,7 @@ function row(n: number, overrides: Partial<RawObjectsTable> = {}): RawObjectsTab
 }
 
 describeEachDialect('bulk insert', (getDb) => {
-  const insert = (rows: RawObjectsTable[], withTransaction = false) => {
+  const insert = (rows: Row[], withTransaction = false) => {
     const { database } = getDb();
     const inserter = new BulkInserter(
       database.capabilities,
@@ -46,8 +47,8 @@ describeEachDialect('bulk insert', (getDb) => {
     return withTransaction
       ? database.db
           .transaction()
-          .execute((trx) => inserter.insertIgnore(trx, rows, database.runPreparedBatch))
-      : inserter.insertIgnore(database.db, rows);
+          .execute((trx) => inserter.insertIgnore(trx, rows as RawObjectsTable[], database.runPreparedBatch))
+      : inserter.insertIgnore(database.db, rows as RawObjectsTable[]);
   };
   const read = async (ids: string[]) =>
     getDb()

@@ -193,6 +193,21 @@ describeEachDialect('ingest', (getDb) => {
     expect(await readdir(join(getDb().dataDir, 'tmp')).catch(() => [])).toEqual([]);
   });
 
+  it('refuses to store objects for a repository that no longer exists', async () => {
+    const repo = await newRepo();
+    await storage.repositories.delete(repo.id);
+    const before = await rowCount();
+    const error = await storage.ingestPack(repo.id, chunked(fullPack, 4096)).catch((e: unknown) => e);
+    expect(isMegaError(error, 'not_found')).toBe(true);
+    expect(await rowCount()).toBe(before);
+    const members = await storage.db
+      .selectFrom('repository_objects')
+      .select('git_id')
+      .where('repo_id', '=', repo.id)
+      .execute();
+    expect(members).toEqual([]);
+  });
+
   it('rejects truncated and corrupt packs with a typed error and stores nothing', async () => {
     const repo = await newRepo();
     const before = await rowCount();

@@ -5,6 +5,7 @@ import { parseCommit } from '../git/commit.js';
 import { hashObject, type ObjectType } from '../git/object.js';
 import type { ObjectFormat } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
+import { notFound } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { BulkInserter, type BulkColumns } from './bulk-insert.js';
@@ -214,9 +215,21 @@ export class ObjectWriter {
     this.memberIds.push(...ids);
   }
 
+  /**
+   * Writes what is buffered and checks the repository still exists: membership has no foreign
+   * key (migration 0005), and the caller's transaction must not commit rows for a repository
+   * deleted meanwhile (SQLite could give a later repository the same id).
+   */
   async finish(): Promise<WriteSummary> {
     await this.startFlush();
     await this.settle();
+    const repository = await this.db
+      .selectFrom('repositories')
+      .select('id')
+      .where('id', '=', this.options.repoId)
+      .executeTakeFirst();
+    if (!repository)
+      throw notFound('repository_not_found', 'repository not found', { repoId: this.options.repoId });
     return { ids: this.ids, counts: { ...this.counts }, deltas: this.deltas, files: this.files };
   }
 

@@ -2,6 +2,7 @@ import { coreMigration } from './0001-core.js';
 import { syncMigration } from './0002-sync.js';
 import { lfsMigration } from './0003-lfs.js';
 import { monorepoMigration } from './0004-monorepo.js';
+import { membershipKeysMigration } from './0005-membership-keys.js';
 import type { MegaMigration } from './migration.js';
 
 /**
@@ -19,4 +20,5 @@ export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly migrati
   { name: '0002-sync', migration: syncMigration },
   { name: '0003-lfs', migration: lfsMigration },
   { name: '0004-monorepo', migration: monorepoMigration },
+  { name: '0005-membership-keys', migration: membershipKeysMigration },
 ];

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { RepositoryStore } from '../repository-store.js';
+import { createStorage } from '../storage.js';
 import { describeEachDialect } from '../testing/dialects.js';
 import { DirectoryStore } from './directory-store.js';
 import { MergeRequestStore } from './merge-request-store.js';
@@ -7,6 +8,7 @@ import { ObjectHolders } from './object-holders.js';
 import { ViewCommitStore } from './view-commit-store.js';
 
 const id = (c: string) => c.repeat(40);
+const blob = (text: string) => ({ type: 'blob' as const, data: Buffer.from(text) });
 
 describeEachDialect('monorepo stores', (getDb) => {
   const stores = () => {
@@ -17,6 +19,10 @@ describeEachDialect('monorepo stores', (getDb) => {
       directory: new DirectoryStore(database.db, database.capabilities),
       holders: new ObjectHolders(database.db, database.capabilities),
     };
+  };
+  const storage = () => {
+    const { database, dataDir, url } = getDb();
+    return createStorage(database, { databaseUrl: url, dataDir, largeObjectThreshold: 1024 * 1024 });
   };
 
   it('keeps one linear chain per view path, racing appends resolve to one winner', async () => {
@@ -123,18 +129,38 @@ describeEachDialect('monorepo stores', (getDb) => {
     const repos = new RepositoryStore(database.db, database.capabilities);
     const source = await repos.create({ path: '/projects/holder-source', kind: 'hosted' });
     const target = await repos.create({ path: '/', kind: 'directory' });
-    await holders.link(source.id, [id('1'), id('2'), id('2')]);
-    await holders.link(target.id, [id('2')]);
+    const [one, two] = await storage().writeObjects(source.id, [blob('holder 1'), blob('holder 2')]);
+    await holders.link(source.id, [one!, two!, two!]);
+    await holders.link(target.id, [two!]);
     await holders.linkRepository(target.id, source.id);
     await holders.linkRepository(target.id, source.id);
-    const found = await holders.holders([id('1'), id('2'), id('3')]);
-    expect([...found.keys()].sort()).toEqual([id('1'), id('2')]);
+    const found = await holders.holders([one!, two!, id('3')]);
+    expect([...found.keys()].sort()).toEqual([one, two].sort());
+    expect([source.id, target.id]).toContain(found.get(two!));
     expect(await holders.repositorySize(424242)).toBe(0);
     const rows = await database.db
       .selectFrom('repository_objects')
       .select('git_id')
       .where('repo_id', '=', target.id)
       .execute();
-    expect(rows.map((row) => row.git_id).sort()).toEqual([id('1'), id('2')]);
+    expect(rows.map((row) => row.git_id).sort()).toEqual([one, two].sort());
+  });
+
+  it('finds the holder among many repositories, and none for objects of a deleted repository', async () => {
+    const { database } = getDb();
+    const { holders } = stores();
+    const repos = new RepositoryStore(database.db, database.capabilities);
+    // More repositories than one holder query probes at once.
+    const created = [];
+    for (let n = 0; n < 130; n++) {
+      created.push(await repos.create({ path: `/projects/many-${n}`, kind: 'hosted' }));
+    }
+    const last = created.at(-1)!;
+    const [held] = await storage().writeObjects(last.id, [blob('held by the last one')]);
+    const gone = await repos.create({ path: '/projects/deleted-holder', kind: 'hosted' });
+    const [orphan] = await storage().writeObjects(gone.id, [blob('held by a deleted one')]);
+    await repos.delete(gone.id);
+    const found = await holders.holders([held!, orphan!, 'not-an-id']);
+    expect(found).toEqual(new Map([[held!, last.id]]));
   });
 });

@@ -4,6 +4,11 @@ import type { DialectCapabilities } from '../dialect/capabilities.js';
 import { insertIgnore } from '../insert-ignore.js';
 import { batchIds, batchRows } from '../sql-batches.js';
 
+/** Repositories whose keys one holder query probes. */
+const REPOSITORIES_PER_PROBE = 100;
+/** (repository, id) pairs per holder query. */
+const MAX_PROBES_PER_QUERY = 5000;
+
 /**
  * Cross-repository facts the Mega directory needs: which repository holds an object (a directory
  * view reads the trees of many repositories), a repository's stored size (the clone limit,
@@ -16,16 +21,45 @@ export class ObjectHolders {
     private readonly capabilities: DialectCapabilities,
   ) {}
 
-  /** One repository holding each id (absent ids are left out). */
+  /**
+   * One repository holding each id (absent ids are left out). `repository_objects` has no index on
+   * `git_id` (migration 0005: ingest would maintain it for every object), so ids found in
+   * `raw_objects` are looked up through the primary key (repo_id, git_id), repositories in chunks,
+   * until each has a holder: index probes whatever the size of the tables, never a scan.
+   */
   async holders(ids: readonly string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
-    for (const batch of batchIds([...new Set(ids)], this.capabilities)) {
+    let missing = await this.stored([...new Set(ids)]);
+    if (missing.length === 0) return out;
+    const repositories = await this.db.selectFrom('repositories').select('id').orderBy('id').execute();
+    for (let first = 0; first < repositories.length && missing.length > 0; first += REPOSITORIES_PER_PROBE) {
+      const repoIds = repositories.slice(first, first + REPOSITORIES_PER_PROBE).map((row) => Number(row.id));
+      // Every (repository, id) pair is one probe: bounded so MySQL keeps the ranges on the key.
+      const perQuery = Math.max(1, Math.floor(MAX_PROBES_PER_QUERY / repoIds.length));
+      for (let start = 0; start < missing.length; start += perQuery) {
+        const rows = await this.db
+          .selectFrom('repository_objects')
+          .select(['git_id', 'repo_id'])
+          .where('repo_id', 'in', repoIds)
+          .where('git_id', 'in', missing.slice(start, start + perQuery))
+          .execute();
+        for (const row of rows) if (!out.has(row.git_id)) out.set(row.git_id, Number(row.repo_id));
+      }
+      missing = missing.filter((id) => !out.has(id));
+    }
+    return out;
+  }
+
+  /** Which of `ids` are stored at all (the unique key of `raw_objects`). */
+  private async stored(ids: readonly string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const batch of batchIds(ids, this.capabilities)) {
       const rows = await this.db
-        .selectFrom('repository_objects')
-        .select(['git_id', 'repo_id'])
+        .selectFrom('raw_objects')
+        .select('git_id')
         .where('git_id', 'in', batch)
         .execute();
-      for (const row of rows) if (!out.has(row.git_id)) out.set(row.git_id, Number(row.repo_id));
+      for (const row of rows) out.push(row.git_id);
     }
     return out;
   }
