@@ -4,7 +4,7 @@ import { parseTag } from '../git/tag.js';
 import { notFound } from '../platform/errors.js';
 import type { CommitCache } from './common-commits.js';
 import type { CommitSummary, GitObjectType, ObjectSource } from './served-repository.js';
-import { forEachTreeChild } from './tree-children.js';
+import { forEachTreeChild } from '../git/tree-children.js';
 
 /** One object chosen for the pack, in pack order. */
 export interface WalkedObject {

@@ -114,9 +114,7 @@ export class StoredRepository implements ServedRepository {
           maxPackSize: limits.maxPackBytes,
         },
       });
-      // Forward compatible: used as soon as storage's ingest reports the references it saw.
-      const references = (result as { externalReferences?: readonly ObjectId[] }).externalReferences;
-      return { ids: result.ids, ...(references ? { externalReferences: references } : {}) };
+      return { ids: result.ids, externalReferences: result.externalReferences };
     } catch (error) {
       // A first push that fails leaves no empty repository behind.
       if (created) {

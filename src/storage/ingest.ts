@@ -12,6 +12,7 @@ import type { ObjectFiles } from './object-files.js';
 import { ObjectStore } from './object-store.js';
 import { ObjectWriter } from './object-writer.js';
 import { SpillingPackSpool, spoolDirectory } from './pack-file-spool.js';
+import { PackReferences } from './pack-references.js';
 import { inTransaction } from './transaction.js';
 
 export interface IngestOptions {
@@ -31,6 +32,11 @@ export interface IngestResult {
   readonly files: number;
   /** Thin-pack bases taken from the repository's own objects. */
   readonly externalBases: readonly ObjectId[];
+  /**
+   * Ids the pack's objects point to that are not in the pack: for a connected push, the
+   * repository must already hold each of them.
+   */
+  readonly externalReferences: readonly ObjectId[];
   /** The pack's trailer checksum (hex). */
   readonly packChecksum: string;
 }
@@ -76,6 +82,7 @@ export async function ingestPack(
         largeObjectThreshold: deps.largeObjectThreshold,
         ...(deps.runPreparedBatch ? { runPreparedBatch: deps.runPreparedBatch } : {}),
       });
+      const references = new PackReferences(format);
       const result = await readPack(packSource, {
         format,
         spool: readerSpool,
@@ -90,14 +97,16 @@ export async function ingestPack(
         // Blobs that will be stored as files go there straight from the spool, never whole.
         largeBlobThreshold: deps.largeObjectThreshold,
         onLargeBlob: (object, raw) => writer.addLargeBlob(object.id, object.size, raw),
-        onObject: (object, content) =>
-          writer.add({
+        onObject: (object, content) => {
+          references.add(object.type, content.data);
+          return writer.add({
             id: object.id,
             type: object.type,
             data: content.data,
             raw: content.raw,
             ...(object.deltaBase ? { deltaBase: object.deltaBase, deltaSize: object.deltaSize } : {}),
-          }),
+          });
+        },
       });
       const summary = await writer.finish();
       return {
@@ -106,6 +115,7 @@ export async function ingestPack(
         deltas: summary.deltas,
         files: summary.files,
         externalBases: result.externalBases,
+        externalReferences: references.outside(summary.ids),
         packChecksum: result.checksum.toString('hex'),
       };
     });

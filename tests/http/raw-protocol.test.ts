@@ -191,6 +191,28 @@ describe('smart HTTP with a raw HTTP client', () => {
     expect(text).toContain(`ng refs/heads/ghost missing necessary objects (${'3'.repeat(40)})`);
   });
 
+  it('rejects a pack whose trees point at blobs neither in the pack nor in the repository', async () => {
+    const work = join(fx.work, 'holes');
+    await makeRepository(work, 1);
+    await commitFile(work, 'secret/only-here.txt', 'never pushed\n', 'a blob the pack leaves out');
+    const at = (spec: string) => gitText(['-C', work, 'rev-parse', spec]);
+    const [commit, parent, tree, subtree, blob] = await Promise.all(
+      ['HEAD', 'HEAD~1', 'HEAD^{tree}', 'HEAD:secret', 'HEAD:secret/only-here.txt'].map(at),
+    );
+    // The whole history except the new blob: the pack is valid, the push is not connected.
+    const parentObjects = await gitText(['-C', work, 'rev-list', '--objects', parent as string]);
+    const ids = [...parentObjects.split('\n').map((line) => line.split(' ')[0]), commit, tree, subtree];
+    const pack = await git(['-C', work, 'pack-objects', '--stdout'], { input: `${ids.join('\n')}\n` });
+    const body = Buffer.concat([
+      pkt(`${ZERO} ${commit} refs/heads/holes\0report-status\n`),
+      Buffer.from('0000'),
+      pack.stdout,
+    ]);
+    const text = await (await post('/import/holes.git', 'git-receive-pack', body, auth())).text();
+    expect(text).toContain('unpack ok');
+    expect(text).toContain(`ng refs/heads/holes missing necessary objects (${blob})`);
+  });
+
   it('lets exactly one of two racing pushes to one ref win; the other is told why', async () => {
     const work = join(fx.work, 'race');
     await fx.git(2, ['clone', '-q', fx.url('/import/raw.git'), work]);

@@ -1,5 +1,5 @@
-import { SHA1, type ObjectFormat } from '../git/object-format.js';
-import type { ObjectId } from '../git/object-id.js';
+import { SHA1, type ObjectFormat } from './object-format.js';
+import type { ObjectId } from './object-id.js';
 import { invalid } from '../platform/errors.js';
 
 const SPACE = 0x20;

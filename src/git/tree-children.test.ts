@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ObjectId } from '../git/object-id.js';
-import { entryKind, parseTree, serializeTree } from '../git/tree.js';
+import type { ObjectId } from './object-id.js';
+import { entryKind, parseTree, serializeTree } from './tree.js';
 import { forEachTreeChild } from './tree-children.js';
 
 const id = (digit: string) => digit.repeat(40) as ObjectId;
