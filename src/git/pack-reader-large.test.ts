@@ -148,11 +148,17 @@ describe('big blobs are streamed, never held whole', () => {
       encodeOfsDistance(big.entry.length),
       zlib.deflateSync(delta),
     ]);
-    const { result, whole } = await collect(packOf([big.entry, deltaEntry]), { largeBlobThreshold: MiB });
     const expected = Buffer.concat([zlib.inflateSync(big.zlibStream).subarray(0, 10), Buffer.from('!')]);
-    expect(whole).toHaveLength(1);
-    expect(whole[0]!.data.equals(expected)).toBe(true);
-    expect(result.objects[1]).toMatchObject({ deltaBase: big.id, depth: 1 });
+    // On worker threads too: the worker inflates the streamed base from its zlib stream.
+    for (const threads of [{}, { threads: 2, minObjectsForThreads: 0 }]) {
+      const { result, whole } = await collect(packOf([big.entry, deltaEntry]), {
+        largeBlobThreshold: MiB,
+        ...threads,
+      });
+      expect(whole).toHaveLength(1);
+      expect(whole[0]!.data.equals(expected)).toBe(true);
+      expect(result.objects[1]).toMatchObject({ deltaBase: big.id, depth: 1 });
+    }
   });
 
   it('stops a streamed blob that inflates to more or less than declared', async () => {

@@ -5,6 +5,7 @@ import { isObjectType } from '../../src/git/object.js';
 import type { ObjectId } from '../../src/git/object-id.js';
 import { PackIndex, writePackIndex } from '../../src/git/pack-index.js';
 import { readPack } from '../../src/git/pack-reader.js';
+import { MemoryPackSpool, type PackSpool } from '../../src/git/pack-spool.js';
 import type { PackedObject, PackReaderOptions } from '../../src/git/pack-types.js';
 import { git } from '../support/git-cli.js';
 import {
@@ -28,6 +29,26 @@ async function decodeAll(pack: Buffer, chunkSize: number, options: PackReaderOpt
     },
   });
   return { result, contents };
+}
+
+/** A spool whose reads settle later, like a file-backed one. */
+class AsyncSpool implements PackSpool {
+  private readonly memory = new MemoryPackSpool();
+
+  async append(chunk: Buffer): Promise<void> {
+    await Promise.resolve();
+    this.memory.append(chunk);
+  }
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    await new Promise((resolve) => setImmediate(resolve));
+    return Buffer.from(this.memory.read(offset, length));
+  }
+}
+
+/** A new spool of the same kind for each read of a pack. */
+function freshSpool(options: PackReaderOptions): PackReaderOptions {
+  return options.spool ? { spool: new AsyncSpool() } : {};
 }
 
 function batchFormat(
@@ -82,10 +103,16 @@ describe('pack reader against git', () => {
     ['OFS_DELTA', ['--delta-base-offset'], {}],
     ['REF_DELTA, chains of REF deltas on deltas', [] as string[], {}],
     ['tiny caches', ['--delta-base-offset'], { baseCacheBytes: 1, deltaCacheBytes: 0 }],
+    ['an asynchronous spool', ['--delta-base-offset'], { spool: new AsyncSpool(), deltaCacheBytes: 0 }],
   ])('resolves on worker threads exactly as on one thread (%s)', async (_name, args, options) => {
     const pack = await gitPackOf(repo.path, args);
-    const single = await decodeAll(pack, 65536, options);
-    const threaded = await decodeAll(pack, 4096, { ...options, threads: 2, minObjectsForThreads: 0 });
+    const single = await decodeAll(pack, 65536, { ...options, ...freshSpool(options) });
+    const threaded = await decodeAll(pack, 4096, {
+      ...options,
+      ...freshSpool(options),
+      threads: 2,
+      minObjectsForThreads: 0,
+    });
     expect(threaded.result.objects).toEqual(single.result.objects);
     expect(new Set(threaded.contents.keys())).toEqual(new Set(ids));
     expect(batchFormat(threaded.result.objects, threaded.contents, ids).equals(expectedBatch)).toBe(true);
