@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream';
-import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { Kysely } from 'kysely';
 import { BaseCache } from '../git/base-cache.js';
@@ -10,17 +9,14 @@ import { parseTag } from '../git/tag.js';
 import { MegaError, notFound } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
+import { inflateExact } from './inflate-exact.js';
 import type { ObjectFiles } from './object-files.js';
 import { batchIds } from './sql-batches.js';
-
-const inflate = promisify(zlib.inflate);
 
 /** Inflated delta bases kept for reads (git's delta_base_cache_limit idea). */
 const READ_CACHE_BYTES = 32 * 1024 * 1024;
 /** A stored chain is at most MAX_STORED_DELTA_DEPTH long; anything deeper is corruption. */
 const MAX_READ_CHAIN = 1000;
-/** Small payloads inflate faster synchronously than through the thread pool. */
-const SYNC_INFLATE_BYTES = 64 * 1024;
 /** Tags pointing at tags: git stops peeling eventually too. */
 const MAX_PEEL_DEPTH = 32;
 /** Largest IN list for one batch of reads, whatever the caller asks. */
@@ -339,7 +335,7 @@ export class ObjectStore {
     }
     const stored = row.data ?? (row.path ? await this.files.read(row.path) : undefined);
     if (!stored) throw missing(row.git_id);
-    const payload = stored.length < SYNC_INFLATE_BYTES ? zlib.inflateSync(stored) : await inflate(stored);
+    const payload = await inflateExact(stored, Number(row.payload_size));
     if (!row.delta_base) {
       if (chain > 0 || loaded.size > 1) this.cache.set(row.git_id, payload);
       return payload;

@@ -1,4 +1,3 @@
-import zlib from 'node:zlib';
 import type { Kysely } from 'kysely';
 import { BaseCache } from '../git/base-cache.js';
 import { applyDelta } from '../git/delta.js';
@@ -7,6 +6,7 @@ import type { ObjectId } from '../git/object-id.js';
 import { MegaError, notFound } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
+import { inflateExactSync } from './inflate-exact.js';
 import type { ObjectFiles } from './object-files.js';
 import type { CommitInfo, PackReadyEntry } from './object-store.js';
 import { batchIds } from './sql-batches.js';
@@ -160,7 +160,7 @@ export class StoredTrees {
     if (chain > MAX_CHAIN) {
       throw new MegaError('internal', 'object_delta_chain_too_long', 'stored delta chain too long', { id });
     }
-    const payload = zlib.inflateSync(row.data);
+    const payload = inflateExactSync(row.data, Number(row.payload_size));
     const content = row.delta_base
       ? applyDelta(this.resolve(row.delta_base, chain + 1), payload, Number(row.size))
       : payload;
