@@ -6,6 +6,7 @@ import { objectIdToRaw, type ObjectId } from './object-id.js';
 import { encodeEntryHeader, encodeOfsDistance, encodePackHeader, PackEntryType } from './pack-format.js';
 import { readPack } from './pack-reader.js';
 import type { PackReaderOptions } from './pack-types.js';
+import { sharedResolveWorkerPool } from './resolve-worker-pool.js';
 
 /** Hand-built packs: every field can be made wrong on purpose. */
 function packOf(entries: readonly Buffer[], count = entries.length): Buffer {
@@ -118,6 +119,21 @@ describe('readPack on hand-built packs', () => {
     expect(single.objects.map((o) => o.depth)).toEqual([0, 1, 2, 1, 2]);
     expect(await read(THREADED)).toEqual(single);
     expect(await read({ ...THREADED, forceInflateFallback: true })).toEqual(single);
+  });
+
+  it('resolves on the calling thread when its workers are lost', async () => {
+    const first = blobEntry(HELLO);
+    const pack = packOf([first, ofsDelta(first.length, appendDelta(HELLO.length, 0x21))]);
+    const pool = sharedResolveWorkerPool(2);
+    expect(await pool.ready).toBe(true);
+    async function* closingPoolMidway(): AsyncGenerator<Buffer> {
+      yield pack.subarray(0, 12);
+      await pool.close();
+      yield pack.subarray(12);
+    }
+    const result = await readPack(closingPoolMidway(), THREADED);
+    expect(result.objects.map((o) => o.depth)).toEqual([0, 1]);
+    expect(sharedResolveWorkerPool(2)).not.toBe(pool);
   });
 
   it('reads an empty pack and empty objects', async () => {

@@ -1,3 +1,4 @@
+import { MegaError } from '../platform/errors.js';
 import type { DeltaResolver } from './delta-resolver.js';
 import type { ObjectFormat } from './object-format.js';
 import type { ObjectId } from './object-id.js';
@@ -62,9 +63,19 @@ export async function resolveInParallel(deps: ParallelResolveDeps): Promise<void
     }
     const head = inFlight.shift();
     if (!head) return;
-    const result = head.result ? await head.result : undefined;
+    const result = head.result ? await outcome(head.result) : undefined;
     if (result && !result.tooBig) await deliver(deps, head.unit, result);
     else for (const root of head.unit.roots) await deps.resolver.resolveTree(root);
+  }
+}
+
+/** A job's result; undefined when its worker was lost (the unit is then resolved here). */
+async function outcome(result: Promise<ResolveJobResult>): Promise<ResolveJobResult | undefined> {
+  try {
+    return await result;
+  } catch (error) {
+    if (error instanceof MegaError && error.code === 'pack_worker_failed') return undefined;
+    throw error;
   }
 }
 
