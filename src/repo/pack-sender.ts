@@ -178,20 +178,50 @@ async function writeDeflated(writer: HashingWriter, stored: PackReadyObject): Pr
   for await (const chunk of stored.deflated()) await writer.write(chunk);
 }
 
-/** Tracks the pack position and the trailing checksum while writing through. */
+/** Bytes gathered before they go to the sink: one hash update and one write per piece. */
+const STAGING_BYTES = 64 * 1024;
+
+/**
+ * Tracks the pack position and the trailing checksum while writing through. Small writes (entry
+ * headers, small objects) are gathered into pieces of STAGING_BYTES: a clone is tens of thousands
+ * of them, and a hash update plus an awaited sink write each cost more than the copy.
+ */
 class HashingWriter {
   private readonly hash = SHA1.createHasher();
+  private staging = Buffer.allocUnsafe(STAGING_BYTES);
+  private staged = 0;
   position = 0;
 
   constructor(private readonly sink: ByteSink) {}
 
   async write(chunk: Buffer): Promise<void> {
-    this.hash.update(chunk);
     this.position += chunk.length;
-    await this.sink.write(chunk);
+    if (chunk.length >= STAGING_BYTES / 2) {
+      await this.flush();
+      await this.send(chunk);
+      return;
+    }
+    if (this.staged + chunk.length > STAGING_BYTES) await this.flush();
+    chunk.copy(this.staging, this.staged);
+    this.staged += chunk.length;
   }
 
   async finish(): Promise<void> {
+    await this.flush();
     await this.sink.write(this.hash.digest());
+  }
+
+  private async flush(): Promise<void> {
+    if (this.staged === 0) return;
+    const piece = this.staging.subarray(0, this.staged);
+    // The sink may keep the piece until it is sent: the next one gets a new buffer.
+    this.staging = Buffer.allocUnsafe(STAGING_BYTES);
+    this.staged = 0;
+    await this.send(piece);
+  }
+
+  private async send(chunk: Buffer): Promise<void> {
+    this.hash.update(chunk);
+    await this.sink.write(chunk);
   }
 }
