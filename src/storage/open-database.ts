@@ -51,7 +51,7 @@ const requireDriver = createRequire(import.meta.url);
 const DEFAULT_POOL_SIZE = 10;
 const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 const PG_INT8_OID = 20;
-const SQLITE_CACHE_KIB = 64 * 1024;
+const SQLITE_CACHE_KIB = 16 * 1024;
 
 interface DialectParts {
   readonly dialect: Dialect;
@@ -81,7 +81,9 @@ function sqliteDialect(path: string, options: OpenDatabaseOptions): DialectParts
   connection.pragma('synchronous = NORMAL');
   connection.pragma(`busy_timeout = ${options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
   connection.pragma('foreign_keys = ON');
-  // A bigger page cache keeps index pages of a big ingest in memory instead of re-reading them.
+  // Index pages of an ingest stay cached; beyond that the OS page cache serves re-reads. 16 MiB
+  // ingests as fast as 64 MiB (express pack, 53k objects) and keeps a full clone's scan of the
+  // whole object table from growing the process by the size of the database.
   connection.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
   return {
     dialect: new SqliteDialect({ database: connection }),
