@@ -121,6 +121,43 @@ describe('readPack on hand-built packs', () => {
     expect(await read({ ...THREADED, forceInflateFallback: true })).toEqual(single);
   });
 
+  it('hands a job back to the calling thread when its contents outgrow the budget', async () => {
+    // 40 deltas of 1 KiB on a 4 KiB base, each rebuilding 1 MiB: cheap to send, 40 MiB to return.
+    const base = Buffer.alloc(4096, 0x61);
+    const copyWholeBase = [0x80 | 0x20, 0x10];
+    const expand = (byte: number) =>
+      Buffer.from([
+        0x80,
+        0x20,
+        0x81,
+        0x80,
+        0x40,
+        ...Array<number[]>(256).fill(copyWholeBase).flat(),
+        1,
+        byte,
+      ]);
+    const first = blobEntry(base);
+    const entries = [first];
+    let offset = first.length;
+    for (let i = 0; i < 40; i++) {
+      const entry = ofsDelta(offset, expand(i));
+      entries.push(entry);
+      offset += entry.length;
+    }
+    const pack = packOf(entries);
+    const read = async (options: PackReaderOptions) => {
+      const sizes: number[] = [];
+      const result = await readPack(chunksOf(pack, 65536), {
+        ...options,
+        onObject: (object, content) => void sizes.push(content.data.length),
+      });
+      return { ids: result.objects.map((o) => o.id), sizes };
+    };
+    const single = await read({});
+    expect(single.sizes.filter((size) => size === (1 << 20) + 1)).toHaveLength(40);
+    expect(await read(THREADED)).toEqual(single);
+  });
+
   it('resolves on the calling thread when its workers are lost', async () => {
     const first = blobEntry(HELLO);
     const pack = packOf([first, ofsDelta(first.length, appendDelta(HELLO.length, 0x21))]);
