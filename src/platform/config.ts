@@ -37,6 +37,8 @@ const ConfigSchema = z.object({
     .int()
     .positive()
     .default(1 * MiB),
+  /** Worker threads resolving the deltas of one pushed pack; each costs ~50 MB of memory. */
+  ingestThreads: z.coerce.number().int().min(1).max(64).default(1),
   limits: z
     .object({
       maxRequestBytes: z.coerce
@@ -143,6 +145,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['MEGA_ANONYMOUS_READ', 'anonymousRead'],
   ['MEGA_CLONE_LIMIT', 'cloneLimit'],
   ['MEGA_LARGE_OBJECT_THRESHOLD', 'largeObjectThreshold'],
+  ['MEGA_INGEST_THREADS', 'ingestThreads'],
   ['MEGA_MAX_REQUEST_BYTES', 'limits.maxRequestBytes'],
   ['MEGA_MAX_OBJECTS_PER_PUSH', 'limits.maxObjectsPerPush'],
   ['MEGA_MAX_OBJECT_BYTES', 'limits.maxObjectBytes'],

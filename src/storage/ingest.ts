@@ -41,6 +41,14 @@ export interface IngestResult {
   readonly packChecksum: string;
 }
 
+/**
+ * Reader memory for one ingest. The reader's own defaults (96 + 64 MiB, like git's
+ * core.deltaBaseCacheLimit) suit a one-off index; a server runs ingests next to clones, and
+ * bases that fall out are re-inflated from the spool, which holds the pack anyway.
+ */
+const INGEST_BASE_CACHE_BYTES = 32 * 1024 * 1024;
+const INGEST_DELTA_CACHE_BYTES = 16 * 1024 * 1024;
+
 export interface IngestDeps {
   readonly db: Kysely<Database>;
   readonly capabilities: DialectCapabilities;
@@ -48,6 +56,11 @@ export interface IngestDeps {
   readonly dataDir: string;
   readonly largeObjectThreshold: number;
   readonly runPreparedBatch?: (statement: string, parameterRows: readonly unknown[][]) => void;
+  /**
+   * Threads resolving deltas (1 = on the calling thread). Each worker thread costs ~50 MB and a
+   * push of 50k objects gains little from it on a busy server, so the server default is 1.
+   */
+  readonly threads?: number;
 }
 
 /**
@@ -86,6 +99,9 @@ export async function ingestPack(
       const result = await readPack(packSource, {
         format,
         spool: readerSpool,
+        threads: deps.threads ?? 1,
+        baseCacheBytes: INGEST_BASE_CACHE_BYTES,
+        deltaCacheBytes: INGEST_DELTA_CACHE_BYTES,
         ...(options.limits ? { limits: options.limits } : {}),
         resolveExternalBase: async (id) => {
           const base = await reader.read(repoId, id);

@@ -22,6 +22,8 @@ export interface StorageConfig {
   readonly dataDir: string;
   /** Objects at least this big are stored as files under `<dataDir>/objects/`. */
   readonly largeObjectThreshold: number;
+  /** Threads resolving the deltas of a pushed pack (default 1: on the request's thread). */
+  readonly ingestThreads?: number;
 }
 
 /** The stores over one database handle (the pool, or a transaction). */
@@ -80,7 +82,15 @@ function scopeOver(
     users: new UserStore(db, capabilities),
     ingestPack: (repoId, source, options) =>
       ingestPack(
-        { db, capabilities, files, dataDir: config.dataDir, largeObjectThreshold, ...fastPath },
+        {
+          db,
+          capabilities,
+          files,
+          dataDir: config.dataDir,
+          largeObjectThreshold,
+          ...fastPath,
+          ...(config.ingestThreads ? { threads: config.ingestThreads } : {}),
+        },
         repoId,
         source,
         options,
