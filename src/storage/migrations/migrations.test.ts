@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { describeEachDialect } from '../testing/dialects.js';
 import { MIGRATIONS } from './index.js';
-import { migrateDownAll, migrateToLatest, migrationStatus } from './migrator.js';
+import { migrateDown, migrateDownAll, migrateToLatest, migrationStatus } from './migrator.js';
 
 const SEED_TABLES = [
   'refs',
@@ -43,6 +43,59 @@ describeEachDialect('migrations', (getDb) => {
     const remaining = (await database.db.introspection.getTables()).map((table) => table.name);
     for (const table of SEED_TABLES) expect(remaining).not.toContain(table);
     expect(await migrateToLatest(database)).toEqual(MIGRATIONS.map((entry) => entry.name));
+  });
+
+  it('0005 rebuilds repository_objects keeping its rows, and its down drops rows of deleted repositories', async () => {
+    const { database } = getDb();
+    const { db } = database;
+    expect(await migrateDown(database)).toEqual(['0005-membership-keys']);
+    const now = new Date().toISOString();
+    await db
+      .insertInto('repositories')
+      .values({
+        path: '/membership-rebuild',
+        kind: 'hosted',
+        head_ref: 'refs/heads/main',
+        object_format: 'sha1',
+        description: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    const repo = await db
+      .selectFrom('repositories')
+      .select('id')
+      .where('path', '=', '/membership-rebuild')
+      .executeTakeFirstOrThrow();
+    const repoId = Number(repo.id);
+    const held = ['c', 'a', 'b'].map((c) => c.repeat(40));
+    await db
+      .insertInto('repository_objects')
+      .values(held.map((gitId) => ({ repo_id: repoId, git_id: gitId })))
+      .execute();
+    const members = async () =>
+      (
+        await db.selectFrom('repository_objects').selectAll().orderBy('repo_id').orderBy('git_id').execute()
+      ).map((row) => [Number(row.repo_id), row.git_id]);
+
+    expect(await migrateToLatest(database)).toEqual(['0005-membership-keys']);
+    expect(await members()).toEqual(held.sort().map((gitId) => [repoId, gitId]));
+    // No foreign key any more: a row of a repository that does not exist is accepted...
+    await db
+      .insertInto('repository_objects')
+      .values({ repo_id: 987654, git_id: 'd'.repeat(40) })
+      .execute();
+    // ...and the key still refuses duplicates.
+    await expect(
+      db
+        .insertInto('repository_objects')
+        .values({ repo_id: repoId, git_id: 'a'.repeat(40) })
+        .execute(),
+    ).rejects.toThrow();
+
+    await migrateDown(database);
+    expect(await members()).toEqual(held.map((gitId) => [repoId, gitId]));
+    await migrateToLatest(database);
   });
 
   it('compares ref names byte-exactly (case-sensitive on every database)', async () => {
