@@ -9,7 +9,7 @@ import { parseTag } from '../git/tag.js';
 import { MegaError, notFound } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
-import { inflateExact } from './inflate-exact.js';
+import { PayloadInflater } from './payload-inflater.js';
 import type { ObjectFiles } from './object-files.js';
 import { batchIds } from './sql-batches.js';
 
@@ -73,6 +73,7 @@ const ROW_COLUMNS = [
  */
 export class ObjectStore {
   private readonly cache = new BaseCache<string>(READ_CACHE_BYTES);
+  private readonly inflater = new PayloadInflater();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -335,7 +336,7 @@ export class ObjectStore {
     }
     const stored = row.data ?? (row.path ? await this.files.read(row.path) : undefined);
     if (!stored) throw missing(row.git_id);
-    const payload = await inflateExact(stored, Number(row.payload_size));
+    const payload = await this.inflater.inflate(stored, Number(row.payload_size));
     if (!row.delta_base) {
       if (chain > 0 || loaded.size > 1) this.cache.set(row.git_id, payload);
       return payload;

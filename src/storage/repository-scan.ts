@@ -6,7 +6,7 @@ import type { ObjectId } from '../git/object-id.js';
 import { MegaError, notFound } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
-import { inflateExactSync } from './inflate-exact.js';
+import { PayloadInflater } from './payload-inflater.js';
 import type { ObjectFiles } from './object-files.js';
 import type { CommitInfo, PackReadyEntry } from './object-store.js';
 import { batchIds } from './sql-batches.js';
@@ -119,6 +119,7 @@ export class RepositoryScan {
 /** The trees of one repository: stored (pack-ready) forms and inflated contents on demand. */
 export class StoredTrees {
   private readonly cache = new BaseCache<string>(TREE_CACHE_BYTES);
+  private readonly inflater = new PayloadInflater();
 
   constructor(
     private readonly rows: ReadonlyMap<string, TreeRow>,
@@ -160,7 +161,7 @@ export class StoredTrees {
     if (chain > MAX_CHAIN) {
       throw new MegaError('internal', 'object_delta_chain_too_long', 'stored delta chain too long', { id });
     }
-    const payload = inflateExactSync(row.data, Number(row.payload_size));
+    const payload = this.inflater.inflateSync(row.data, Number(row.payload_size));
     const content = row.delta_base
       ? applyDelta(this.resolve(row.delta_base, chain + 1), payload, Number(row.size))
       : payload;
