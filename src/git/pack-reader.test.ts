@@ -158,6 +158,21 @@ describe('readPack on hand-built packs', () => {
     expect(await read(THREADED)).toEqual(single);
   });
 
+  it('hands out empty objects rebuilt by deltas, on worker threads too', async () => {
+    const first = blobEntry(HELLO);
+    // Takes nothing from the base: the result is the empty blob.
+    const pack = packOf([first, ofsDelta(first.length, Buffer.from([HELLO.length, 0]))]);
+    for (const options of [{}, THREADED]) {
+      const sizes: number[] = [];
+      const result = await readPack(chunksOf(pack), {
+        ...options,
+        onObject: (object, content) => void sizes.push(content.data.length),
+      });
+      expect(result.objects[1]).toMatchObject({ id: 'e69de29bb2d1d6434b8b29ae775ad8c2e48c5391', size: 0 });
+      expect(sizes).toEqual([HELLO.length, 0]);
+    }
+  });
+
   it('resolves on the calling thread when its workers are lost', async () => {
     const first = blobEntry(HELLO);
     const pack = packOf([first, ofsDelta(first.length, appendDelta(HELLO.length, 0x21))]);

@@ -226,7 +226,8 @@ async function deliver(deps: ParallelResolveDeps, unit: Unit, result: ResolveJob
     deps.resolver.record(index, object);
     if (!deps.onObject) continue;
     const start = result.dataStarts[i]!;
-    const data = arenas[result.arenaOf[i]!]!.subarray(start, start + object.size);
+    const arena = arenas[result.arenaOf[i]!];
+    const data = arena ? arena.subarray(start, start + object.size) : Buffer.alloc(0);
     const raw = await deps.spool.read(entry.offset + entry.headerLength, entry.compressedLength);
     const done = deps.onObject(object, { data, raw });
     if (done instanceof Promise) await done;

@@ -39,7 +39,10 @@ export interface ResolveJobResult {
   /** Hex ids, concatenated. */
   readonly ids: string;
   readonly sizes: Float64Array;
-  /** With `wantData`: content of result i is `arenas[arenaOf[i]]` at `dataStarts[i]`, `sizes[i]` bytes. */
+  /**
+   * With `wantData`: content of result i is `arenas[arenaOf[i]]` at `dataStarts[i]`, `sizes[i]`
+   * bytes (empty when `arenaOf[i]` is -1).
+   */
   readonly arenaOf: Int32Array;
   readonly dataStarts: Float64Array;
   readonly arenas: ArrayBuffer[];
@@ -57,6 +60,7 @@ class Arenas {
 
   /** A slot of `size` bytes; returns the buffer to write into and where it sits. */
   slot(size: number): { into: Buffer; arena: number; start: number } {
+    if (size === 0) return { into: Buffer.alloc(0), arena: -1, start: 0 };
     this.total += size;
     if (size > ARENA_BYTES / 2) {
       const own = Buffer.allocUnsafeSlow(size);
