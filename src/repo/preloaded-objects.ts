@@ -27,7 +27,9 @@ export class PreloadedObjects implements ObjectSource {
   }
 
   async readCommit(id: ObjectId): Promise<CommitSummary | undefined> {
-    return this.snapshot.commits.get(id) ?? this.base.readCommit(id);
+    const commit = this.snapshot.commits.get(id);
+    if (commit || this.snapshot.allCommits) return commit;
+    return this.base.readCommit(id);
   }
 
   async readCommits(ids: readonly ObjectId[]): Promise<ReadonlyMap<ObjectId, CommitSummary>> {
@@ -38,7 +40,7 @@ export class PreloadedObjects implements ObjectSource {
       if (commit) found.set(id, commit);
       else rest.push(id);
     }
-    if (rest.length === 0) return found;
+    if (rest.length === 0 || this.snapshot.allCommits) return found;
     if (this.base.readCommits) {
       for (const [id, commit] of await this.base.readCommits(rest)) found.set(id, commit);
     } else {

@@ -87,6 +87,11 @@ export interface ObjectSource {
 
 /** Commits and trees of a whole repository held in memory for one clone (`loadCloneSnapshot`). */
 export interface CloneSnapshot {
+  /**
+   * Every commit of the repository (a clone snapshot), so an id missing here is not a commit of
+   * it; false when the snapshot holds only some trees (a push's).
+   */
+  readonly allCommits: boolean;
   readonly commits: ReadonlyMap<ObjectId, CommitSummary>;
   /** A tree's inflated content; undefined for anything not in the snapshot. */
   treeContent(id: ObjectId): Buffer | undefined;

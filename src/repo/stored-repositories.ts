@@ -242,20 +242,20 @@ class StoredObjects implements ObjectSource {
     const repoId = this.repoId();
     if (repoId === undefined) return emptySnapshot();
     const scan = new RepositoryScan(this.storage.db, this.storage.capabilities, this.storage.files);
-    return snapshotOf(await scan.commits(repoId), await scan.trees(repoId));
+    return snapshotOf(await scan.commits(repoId), await scan.trees(repoId), true);
   }
 
   async loadTreeSnapshot(ids: readonly ObjectId[]): Promise<CloneSnapshot> {
     const repoId = this.repoId();
     if (repoId === undefined) return emptySnapshot();
     const scan = new RepositoryScan(this.storage.db, this.storage.capabilities, this.storage.files);
-    return snapshotOf(new Map(), await scan.trees(repoId, ids));
+    return snapshotOf(new Map(), await scan.trees(repoId, ids), false);
   }
   async readPackReadyMany(ids: readonly ObjectId[]): Promise<ReadonlyMap<ObjectId, PackReadyObject>> {
     const repoId = this.repoId();
     const found = new Map<ObjectId, PackReadyObject>();
     if (repoId === undefined) return found;
-    for await (const entry of this.storage.objects.packReady(repoId, ids)) {
+    for await (const entry of this.storage.objects.packReady(repoId, ids, ids.length)) {
       const deflated =
         entry.deflated ?? (() => this.storage.objects.openDeflated(entry) as AsyncIterable<Buffer>);
       found.set(entry.id, {
@@ -271,13 +271,23 @@ class StoredObjects implements ObjectSource {
 }
 
 function emptySnapshot(): CloneSnapshot {
-  return { commits: new Map(), treeContent: () => undefined, treePackReady: () => undefined };
+  return {
+    allCommits: true,
+    commits: new Map(),
+    treeContent: () => undefined,
+    treePackReady: () => undefined,
+  };
 }
 
-function snapshotOf(commits: ReadonlyMap<ObjectId, CommitSummary>, trees: StoredTrees): CloneSnapshot {
+function snapshotOf(
+  commits: ReadonlyMap<ObjectId, CommitSummary>,
+  trees: StoredTrees,
+  allCommits: boolean,
+): CloneSnapshot {
   // Built once per tree: the pack sender asks for each one more than once (bases pulled forward).
   const packReady = new Map<ObjectId, PackReadyObject>();
   return {
+    allCommits,
     commits,
     treeContent: (id) => trees.content(id),
     treePackReady: (id) => {
