@@ -79,13 +79,13 @@ export function applyDelta(
           size,
         });
       }
-      baseBuf.copy(out, written, offset, offset + size);
+      copyBytes(baseBuf, offset, out, written, size);
       written += size;
     } else if (op !== 0) {
       if (pos + op > deltaBuf.length || written + op > resultSize) {
         throw invalid('delta_insert_out_of_bounds', 'delta inserts past its end or the result', { size: op });
       }
-      deltaBuf.copy(out, written, pos, pos + op);
+      copyBytes(deltaBuf, pos, out, written, op);
       pos += op;
       written += op;
     } else {
@@ -99,6 +99,17 @@ export function applyDelta(
     });
   }
   return out;
+}
+
+/** Below this many bytes a plain loop beats `Buffer.copy` (a call into C++ per copy). */
+const LOOP_COPY_MAX = 64;
+
+function copyBytes(source: Buffer, from: number, target: Buffer, to: number, length: number): void {
+  if (length > LOOP_COPY_MAX) {
+    source.copy(target, to, from, from + length);
+    return;
+  }
+  for (let i = 0; i < length; i++) target[to + i] = source[from + i]!;
 }
 
 function throwTruncated(): never {
