@@ -47,6 +47,15 @@ describe('PackReferences', () => {
     expect(references.outside([id('1'), id('4')]).sort()).toEqual([id('2'), id('3'), id('5'), id('7')]);
   });
 
+  it('reports a malformed id as written, so the connectivity check can never find it', () => {
+    const references = new PackReferences(SHA1);
+    references.add(
+      'commit',
+      Buffer.from(`tree not-an-id\nparent ${id('2')}\nauthor ${ident}\ncommitter ${ident}\n\nm\n`),
+    );
+    expect(references.outside([]).sort()).toEqual([id('2'), 'not-an-id']);
+  });
+
   it('rejects a malformed tree with a typed error', () => {
     const references = new PackReferences(SHA1);
     expect(() => references.add('tree', Buffer.from('100644 file\0short'))).toThrow(
