@@ -113,8 +113,12 @@ export class StoredRepository implements ServedRepository {
           maxObjectSize: limits.maxObjectBytes,
           maxPackSize: limits.maxPackBytes,
         },
+        collectReferences: true,
       });
-      return { ids: result.ids, externalReferences: result.externalReferences };
+      return {
+        ids: result.ids,
+        ...(result.externalReferences ? { externalReferences: result.externalReferences } : {}),
+      };
     } catch (error) {
       // A first push that fails leaves no empty repository behind.
       if (created) {
