@@ -16,7 +16,7 @@ import type { ObjectSource, PackReadyObject } from './served-repository.js';
 const deflate = promisify(deflateCallback);
 
 /** Objects read from storage per batch (one query each batch). */
-export const PACK_READ_BATCH = 4000;
+export const PACK_READ_BATCH = 1000;
 /** How far a delta's base is pulled forward to keep OFS deltas (deeper chains fall back to REF). */
 const MAX_BASE_RECURSION = 64;
 

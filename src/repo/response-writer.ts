@@ -11,6 +11,9 @@ import type { ByteSink } from './pack-sender.js';
 
 export type SidebandMode = 'none' | 'side-band' | 'side-band-64k';
 
+/** pkt-line length (4 hex digits) and the band byte. */
+const SIDEBAND_HEADER_BYTES = 5;
+
 /**
  * Writes a git response: plain pkt-lines, then (optionally side-band multiplexed) pack data with
  * progress. Pack bytes are gathered into full side-band packets so the framing costs 5 bytes per
@@ -51,7 +54,7 @@ export class GitResponseWriter implements ByteSink {
     this.out.markSideband?.();
     this.pending.push(chunk);
     this.pendingLength += chunk.length;
-    if (this.pendingLength >= this.maxData) await this.drainFullPackets();
+    while (this.pendingLength >= this.maxData) await this.sendDataPacket(this.maxData);
   }
 
   /** A progress line on band 2 (printed as `remote: …`); dropped without side-band or when quiet. */
@@ -80,19 +83,27 @@ export class GitResponseWriter implements ByteSink {
 
   /** Writes any buffered pack data. */
   async flushData(): Promise<void> {
-    if (this.pendingLength === 0) return;
-    const data = Buffer.concat(this.pending);
-    this.pending = [];
-    this.pendingLength = 0;
-    await this.out.write(encodeSideband(BAND_DATA, data, this.maxData));
+    while (this.pendingLength > 0) await this.sendDataPacket(Math.min(this.pendingLength, this.maxData));
   }
 
-  private async drainFullPackets(): Promise<void> {
-    const data = Buffer.concat(this.pending);
-    const whole = data.length - (data.length % this.maxData);
-    await this.out.write(encodeSideband(BAND_DATA, data.subarray(0, whole), this.maxData));
-    const rest = data.subarray(whole);
-    this.pending = rest.length > 0 ? [rest] : [];
-    this.pendingLength = rest.length;
+  /**
+   * Sends the next `length` pending bytes as one band-1 pkt-line, copied once straight into the
+   * packet (a clone's whole pack passes through here: no intermediate joined buffers).
+   */
+  private async sendDataPacket(length: number): Promise<void> {
+    const packet = Buffer.allocUnsafe(SIDEBAND_HEADER_BYTES + length);
+    packet.write((SIDEBAND_HEADER_BYTES + length).toString(16).padStart(4, '0'), 0, 'latin1');
+    packet[4] = BAND_DATA;
+    let filled = SIDEBAND_HEADER_BYTES;
+    while (filled < packet.length) {
+      const first = this.pending[0] as Buffer;
+      const take = Math.min(first.length, packet.length - filled);
+      first.copy(packet, filled, 0, take);
+      filled += take;
+      if (take === first.length) this.pending.shift();
+      else this.pending[0] = first.subarray(take);
+    }
+    this.pendingLength -= length;
+    await this.out.write(packet);
   }
 }

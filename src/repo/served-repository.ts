@@ -97,6 +97,8 @@ export interface CloneSnapshot {
   treeContent(id: ObjectId): Buffer | undefined;
   /** A tree's stored form; undefined for anything not in the snapshot. */
   treePackReady(id: ObjectId): PackReadyObject | undefined;
+  /** Drops the inflated tree contents kept so far (the walk is done; they are re-made on demand). */
+  releaseTreeContents(): void;
 }
 
 /** One ref update requested by a push (`old` / `new` are the zero id for create / delete). */

@@ -280,6 +280,7 @@ function emptySnapshot(): CloneSnapshot {
     commits: new Map(),
     treeContent: () => undefined,
     treePackReady: () => undefined,
+    releaseTreeContents: () => undefined,
   };
 }
 
@@ -294,6 +295,7 @@ function snapshotOf(
     allCommits,
     commits,
     treeContent: (id) => trees.content(id),
+    releaseTreeContents: () => trees.releaseContents(),
     treePackReady: (id) => {
       const known = packReady.get(id);
       if (known || !trees.has(id)) return known;

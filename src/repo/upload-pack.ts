@@ -169,9 +169,14 @@ async function streamPack(
   }
   await writer.progress('Enumerating objects, done.\n');
   const haves = [...common, ...context.shallow.extraHaves];
-  // Only now, on a cache miss, is the whole history of a full clone read into memory.
-  const objects = context.fullClone ? await cloneSource(repository.objects) : repository.objects;
-  const commits = objects === repository.objects ? context.commits : new CommitCache(objects);
+  // A full clone walks every commit and tree: on a cache miss, read them all in a few bulk
+  // queries instead of one query per commit, tree level and delta-chain level.
+  const snapshot =
+    context.fullClone && repository.objects.loadCloneSnapshot
+      ? await repository.objects.loadCloneSnapshot()
+      : undefined;
+  const objects = snapshot ? new PreloadedObjects(repository.objects, snapshot) : repository.objects;
+  const commits = snapshot ? new CommitCache(objects) : context.commits;
   const walk = await walkObjects(objects, commits, {
     wants: [...request.wants, ...context.shallow.extraWants],
     haves,
@@ -180,6 +185,8 @@ async function streamPack(
     filter: request.filter,
     includeTags,
   });
+  // Sending copies stored forms: the walk's inflated trees can go before the pack is read.
+  snapshot?.releaseTreeContents();
   await writer.progress(`Counting objects: ${walk.objects.length}, done.\n`);
   const entry = cacheKey ? await cache?.create(cacheKey) : undefined;
   let stats: PackSendStats;
@@ -218,13 +225,4 @@ function isFullClone(request: FetchRequest): boolean {
     request.deepenSince === 0 &&
     request.deepenNot.length === 0
   );
-}
-
-/**
- * A full clone walks every commit and tree of the repository: read them in a few bulk queries up
- * front instead of one query per commit and per tree level and delta-chain level.
- */
-async function cloneSource(objects: ObjectSource): Promise<ObjectSource> {
-  if (!objects.loadCloneSnapshot) return objects;
-  return new PreloadedObjects(objects, await objects.loadCloneSnapshot());
 }

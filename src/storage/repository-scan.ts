@@ -118,7 +118,7 @@ export class RepositoryScan {
 
 /** The trees of one repository: stored (pack-ready) forms and inflated contents on demand. */
 export class StoredTrees {
-  private readonly cache = new BaseCache<string>(TREE_CACHE_BYTES);
+  private cache = new BaseCache<string>(TREE_CACHE_BYTES);
   private readonly inflater = new PayloadInflater();
 
   constructor(
@@ -146,6 +146,11 @@ export class StoredTrees {
       ...(row.delta_base ? { deltaBase: row.delta_base as ObjectId } : {}),
       deflated: row.data,
     };
+  }
+
+  /** Forgets the inflated trees resolved so far (they are resolved again if asked for). */
+  releaseContents(): void {
+    this.cache = new BaseCache<string>(TREE_CACHE_BYTES);
   }
 
   /** The inflated tree, resolving its delta chain in memory; undefined when not a member. */
