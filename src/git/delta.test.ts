@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyDelta, deltaSizes } from './delta.js';
+import { applyDelta, deltaSizes, MAX_WORK_BYTES } from './delta.js';
 import { DeltaIndex, createDelta, diffBuffers } from './delta-encoder.js';
 
 const BASE = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz');
@@ -55,6 +55,36 @@ describe('applyDelta fixed vectors', () => {
     );
   });
 });
+
+describe('applyDelta on objects too big for the work buffer', () => {
+  // Base plus result over MAX_WORK_BYTES take the other path: the same checks must hold there.
+  const big = Buffer.alloc(MAX_WORK_BYTES, 3);
+  big.write('0123456789', 100);
+  const header = (resultSize: number) => [...varint(big.length), ...varint(resultSize)];
+
+  it('copies and inserts', () => {
+    const delta = Buffer.from([...header(13), 0x91, 100, 6, 2, 0x2d, 0x2d, 0x90, 5]);
+    expect(applyDelta(big, delta).toString('latin1')).toBe('012345--\x03\x03\x03\x03\x03');
+  });
+
+  it.each([
+    ['copy past the base', [...header(10), 0x94, 0x80, 10], 'delta_copy_out_of_bounds'],
+    ['copy past the result', [...header(2), 0x90, 5], 'delta_copy_out_of_bounds'],
+    ['insert past the delta', [...header(5), 5, 0x41], 'delta_insert_out_of_bounds'],
+    ['insert past the result', [...header(1), 2, 0x41, 0x42], 'delta_insert_out_of_bounds'],
+    ['reserved opcode', [...header(1), 0], 'delta_bad_opcode'],
+    ['short result', [...header(5), 1, 0x41], 'delta_result_size_mismatch'],
+    ['truncated copy', [...header(5), 0x91, 1], 'delta_truncated'],
+  ])('rejects %s', (_name, bytes, code) => {
+    expect(() => applyDelta(big, Buffer.from(bytes))).toThrow(expect.objectContaining({ code }));
+  });
+});
+
+function varint(value: number): number[] {
+  const bytes: number[] = [];
+  for (; value >= 0x80; value = Math.floor(value / 0x80)) bytes.push((value & 0x7f) | 0x80);
+  return [...bytes, value];
+}
 
 describe('createDelta', () => {
   const next = random(42);
