@@ -5,6 +5,11 @@ import { fileURLToPath } from 'node:url';
 /** The built CLI (`npm test` builds dist/ first through `pretest`). */
 export const MEGA_BIN = fileURLToPath(new URL('../../bin/mega.js', import.meta.url));
 
+/** The node flags of bin/mega.js's shebang (`#!/usr/bin/env -S node FLAGS`): run it as `mega` runs. */
+const MEGA_NODE_FLAGS = (readFileSync(MEGA_BIN, 'utf8').split('\n')[0] ?? '')
+  .split(' ')
+  .filter((part) => part.startsWith('--'));
+
 export interface MegaRunResult {
   readonly code: number;
   readonly stdout: string;
@@ -17,7 +22,7 @@ export function runMega(
   options: { env?: Readonly<Record<string, string>>; input?: string; cwd?: string } = {},
 ): Promise<MegaRunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MEGA_BIN, ...args], {
+    const child = spawn(process.execPath, [...MEGA_NODE_FLAGS, MEGA_BIN, ...args], {
       cwd: options.cwd,
       env: { ...process.env, MEGA_LOG_LEVEL: 'warn', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -55,6 +60,7 @@ export function startMegaServer(options: {
   const child = spawn(
     process.execPath,
     [
+      ...MEGA_NODE_FLAGS,
       ...(options.nodeArgs ?? []),
       MEGA_BIN,
       'serve',
