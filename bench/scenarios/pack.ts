@@ -21,16 +21,22 @@ import { timeMs, type BenchResult } from '../report.js';
  * starting workers costs more than it saves) and keeps its workers between packs, as the server
  * does. pack-write: our writer (compress and delta search, window 10 / depth 50) vs
  * `git pack-objects --no-reuse-object --threads=1` on the same objects, plus the size ratio of
- * the two packs: our delta search runs on one thread, so git gets one too, whatever N is. Without --pack/--repo a repository is generated with
- * `git fast-import`: deterministic files edited over many commits so deltas exist.
+ * the two packs: our delta search runs on one thread, so git gets one too, whatever N is.
+ * Without --pack/--repo a repository is generated with `git fast-import` (no network): text files in
+ * nested directories (dirN/modN/pkgN, about 40 files per leaf), edited a few lines at a time over
+ * many commits so deltas exist; the same seed gives the same repository. `--size small` is 50 734
+ * objects (about 15 s to generate), `--size large` 497 148 (about 85 s to generate; ~0.9 GB of
+ * object data, which the pack-write step holds in memory), the ~50k and ~500k of issue 2.
  * Each side runs RUNS times and keeps its best (ours after WARMUP_RUNS untimed runs: the server
  * that uses this code is long-lived, so its JIT is warm; git is compiled ahead of time). `ratio` compares wall time; `cpu_ratio` compares
  * user+system CPU time (git's from /usr/bin/time), which stays meaningful on a busy machine.
  */
 const SIZES = {
-  small: { files: 300, commits: 150, editsPerCommit: 10 },
-  large: { files: 2500, commits: 1200, editsPerCommit: 25 },
+  small: { files: 3000, commits: 1500, editsPerCommit: 8 },
+  large: { files: 25000, commits: 12000, editsPerCommit: 10 },
 } as const;
+/** Files per leaf directory, so tree objects stay the size of real ones whatever the file count. */
+const FILES_PER_DIRECTORY = 40;
 const RUNS = 3;
 /** Our pack writer's delta search is single-threaded; git's is given the same. */
 const WRITER_THREADS = 1;
@@ -63,10 +69,16 @@ export function fastImportStream(size: keyof typeof SIZES): Buffer {
   const { files, commits, editsPerCommit } = SIZES[size];
   const next = lcg(7);
   const contents = Array.from({ length: files }, () => makeLines(next, 20 + (next() % 200)));
-  const pathOf = (i: number) => `dir${i % 17}/sub${i % 5}/file${i}.txt`;
-  const parts: string[] = [];
+  const leaves = Math.max(1, Math.round(files / FILES_PER_DIRECTORY));
+  const pathOf = (i: number) => {
+    const leaf = i % leaves;
+    return `dir${leaf % 17}/mod${leaf % 7}/pkg${leaf}/file${i}.txt`;
+  };
+  // One Buffer per commit: the large stream is past the longest string V8 can build.
+  const chunks: Buffer[] = [];
   const blob = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
   for (let c = 0; c < commits; c++) {
+    const parts: string[] = [];
     const when = 1700000000 + c * 600;
     parts.push(`commit refs/heads/main\nmark :${c + 1}\n`);
     parts.push(
@@ -84,8 +96,9 @@ export function fastImportStream(size: keyof typeof SIZES): Buffer {
       }
       parts.push(`M 100644 inline ${pathOf(i)}\n${blob(lines.join('\n'))}`);
     }
+    chunks.push(Buffer.from(parts.join('')));
   }
-  return Buffer.from(parts.join(''));
+  return Buffer.concat(chunks);
 }
 
 export async function generateRepo(dir: string, size: keyof typeof SIZES): Promise<string> {
