@@ -33,8 +33,10 @@ const MAX_SCRATCH = 16 << 20;
  * A base that fell out of the cache is rebuilt from the spool along its chain.
  */
 export class DeltaResolver {
-  private readonly ofsChildren = new Map<number, number[]>();
-  private readonly refChildren = new Map<string, number[]>();
+  /** OFS children per entry index (an array, not a Map: it is read for every resolved delta). */
+  private readonly ofsChildren: (number[] | undefined)[];
+  /** REF_DELTA entries by the base id they name, with the object that claimed them. */
+  private readonly refGroups = new Map<string, RefGroup>();
   private readonly inflater: Inflater;
   private readonly externals: ExternalBase[] = [];
   private readonly externalIds: ObjectId[] = [];
@@ -44,10 +46,19 @@ export class DeltaResolver {
 
   constructor(private readonly deps: DeltaResolverDeps) {
     this.inflater = new Inflater({ forceFallback: deps.forceInflateFallback });
-    for (const [index, entry] of deps.entries.entries()) {
-      if (entry.baseIndex >= 0) push(this.ofsChildren, entry.baseIndex, index);
-      else if (entry.baseId !== undefined) push(this.refChildren, entry.baseId, index);
-      else continue;
+    const { entries } = deps;
+    this.ofsChildren = new Array<number[] | undefined>(entries.length);
+    for (let index = 0; index < entries.length; index++) {
+      const entry = entries[index]!;
+      if (entry.baseIndex >= 0) {
+        const siblings = this.ofsChildren[entry.baseIndex];
+        if (siblings) siblings.push(index);
+        else this.ofsChildren[entry.baseIndex] = [index];
+      } else if (entry.baseId !== undefined) {
+        const group = this.refGroups.get(entry.baseId);
+        if (group) group.children.push(index);
+        else this.refGroups.set(entry.baseId, { children: [index], owner: undefined });
+      } else continue;
       this.unresolved++;
     }
   }
@@ -61,9 +72,9 @@ export class DeltaResolver {
       const object = results[index];
       if (object) await this.resolveChildren(index, object);
     }
-    for (const [baseId, children] of this.refChildren) {
+    for (const [baseId, group] of this.refGroups) {
       if (this.unresolved === 0) break;
-      if (children.every((child) => this.deps.results[child] !== undefined)) continue;
+      if (!this.anyUnresolved(group.children)) continue;
       await this.resolveExternal(baseId as ObjectId);
     }
     if (this.unresolved > 0) {
@@ -88,16 +99,19 @@ export class DeltaResolver {
     rootIndex: number,
     root: { id: ObjectId; type: ObjectType; depth: number },
   ): Promise<void> {
-    // Each pending child carries its base's content, so a chain never depends on the cache.
+    // Each pending child carries its base (index and content), so a chain never depends on the
+    // cache and a REF child needs no lookup of the id it names.
     const stack: number[] = [];
+    const parents: number[] = [];
     const bases: Buffer[] = [];
-    if (!this.hasChildren(rootIndex, root.id)) return;
-    this.pushChildren(stack, bases, rootIndex, root.id, await this.contentOf(rootIndex));
+    const rootChildren = this.pendingChildren(rootIndex, root.id);
+    if (!rootChildren) return;
+    this.pushChildren(stack, parents, bases, rootIndex, rootChildren, await this.contentOf(rootIndex));
     while (stack.length > 0) {
       const index = stack.pop()!;
+      const baseIndex = parents.pop()!;
       const baseContent = bases.pop()!;
       const entry = this.deps.entries[index]!;
-      const baseIndex = entry.baseIndex >= 0 ? entry.baseIndex : this.baseIndexOf(entry, rootIndex);
       const base = this.objectAt(baseIndex);
       if (base.depth + 1 > this.deps.limits.maxDeltaDepth) {
         throw tooLarge('pack_delta_chain_too_deep', 'delta chain is longer than allowed', {
@@ -106,7 +120,10 @@ export class DeltaResolver {
         });
       }
       // A delta nobody builds on by offset is only hashed: apply it into the reusable buffer.
-      const data = await this.rebuild(index, baseContent, !this.ofsChildren.has(index));
+      let delta = entry.inflated;
+      if (!delta) delta = await this.reinflate(entry, entry.declaredSize);
+      entry.inflated = undefined;
+      const data = this.apply(baseContent, delta, this.ofsChildren[index] === undefined);
       const object: PackedObject = {
         id: hashObject(base.type, data, this.deps.format),
         type: base.type,
@@ -122,30 +139,24 @@ export class DeltaResolver {
       this.deps.results[index] = object;
       this.deps.ids[index] = object.id;
       this.unresolved--;
-      if (this.hasChildren(index, object.id)) {
+      const children = this.pendingChildren(index, object.id);
+      if (children) {
         const kept = this.isScratch(data) ? Buffer.from(data) : data;
         this.deps.baseCache.set(index, kept);
-        this.pushChildren(stack, bases, index, object.id, kept);
+        this.pushChildren(stack, parents, bases, index, children, kept);
       }
       if (this.deps.onObject) {
-        const raw = await this.deps.spool.read(entry.offset + entry.headerLength, entry.compressedLength);
+        const read = this.deps.spool.read(entry.offset + entry.headerLength, entry.compressedLength);
+        const raw = read instanceof Promise ? await read : read;
         const done = this.deps.onObject(object, { data, raw });
         if (done instanceof Promise) await done;
       }
     }
   }
 
-  /** For a REF child, the base is the entry whose id it names: the root or a resolved delta. */
-  private baseIndexOf(entry: ScannedEntry, rootIndex: number): number {
-    const owner = this.refOwner.get(entry.baseId!);
-    return owner ?? rootIndex;
-  }
-
-  private readonly refOwner = new Map<string, number>();
-
   /** Entries based on this one by offset (in pack order). */
   ofsChildrenOf(index: number): readonly number[] {
-    return this.ofsChildren.get(index) ?? [];
+    return this.ofsChildren[index] ?? NO_CHILDREN;
   }
 
   /**
@@ -153,12 +164,10 @@ export class DeltaResolver {
    * owns its REF children); empty when another object claimed them.
    */
   claimRefChildren(index: number, id: ObjectId): readonly number[] {
-    const ref = this.refChildren.get(id);
-    if (!ref) return [];
-    const owner = this.refOwner.get(id);
-    if (owner !== undefined && owner !== index) return [];
-    this.refOwner.set(id, index);
-    return ref;
+    const group = this.refGroups.get(id);
+    if (!group || (group.owner !== undefined && group.owner !== index)) return NO_CHILDREN;
+    group.owner = index;
+    return group.children;
   }
 
   /** Records a delta resolved elsewhere (by a worker thread). */
@@ -178,19 +187,42 @@ export class DeltaResolver {
     return this.unresolved;
   }
 
-  private hasChildren(index: number, id: ObjectId): boolean {
-    const unresolved = (child: number) => this.deps.results[child] === undefined;
-    if (index >= 0 && this.ofsChildren.get(index)?.some(unresolved)) return true;
-    const owner = this.refOwner.get(id);
-    return (owner === undefined || owner === index) && (this.refChildren.get(id)?.some(unresolved) ?? false);
+  /**
+   * The children still to resolve below the object at `index` (OFS ones by entry, REF ones by its
+   * id unless another object claimed that id), or undefined when there are none.
+   */
+  private pendingChildren(index: number, id: ObjectId): PendingChildren | undefined {
+    const ofs = index >= 0 ? this.ofsChildren[index] : undefined;
+    let ref = this.refGroups.size > 0 ? this.refGroups.get(id) : undefined;
+    if (ref && ref.owner !== undefined && ref.owner !== index) ref = undefined;
+    if (!this.anyUnresolved(ofs) && !this.anyUnresolved(ref?.children)) return undefined;
+    return { ofs, ref };
   }
 
-  private pushChildren(stack: number[], bases: Buffer[], index: number, id: ObjectId, content: Buffer): void {
-    const ofs = index >= 0 ? this.ofsChildren.get(index) : undefined;
-    for (const child of [...(ofs ?? []), ...this.claimRefChildren(index, id)]) {
-      if (this.deps.results[child] !== undefined) continue;
-      stack.push(child);
-      bases.push(content);
+  private anyUnresolved(children: readonly number[] | undefined): boolean {
+    if (children === undefined) return false;
+    for (const child of children) if (this.deps.results[child] === undefined) return true;
+    return false;
+  }
+
+  /** Pushes the pending children (OFS first, then REF, claiming those for `index`). */
+  private pushChildren(
+    stack: number[],
+    parents: number[],
+    bases: Buffer[],
+    index: number,
+    children: PendingChildren,
+    content: Buffer,
+  ): void {
+    if (children.ref) children.ref.owner = index;
+    for (const list of [children.ofs, children.ref?.children]) {
+      if (!list) continue;
+      for (const child of list) {
+        if (this.deps.results[child] !== undefined) continue;
+        stack.push(child);
+        parents.push(index);
+        bases.push(content);
+      }
     }
   }
 
@@ -236,17 +268,14 @@ export class DeltaResolver {
   }
 
   private indexOfId(id: ObjectId): number {
-    const owner = this.refOwner.get(id);
+    const owner = this.refGroups.get(id)?.owner;
     if (owner !== undefined) return owner;
     const external = this.externalIds.indexOf(id);
     return EXTERNAL - external;
   }
 
-  /** Applies entry `index`'s delta to its base's content (into the scratch buffer if asked). */
-  private async rebuild(index: number, base: Buffer, useScratch = false): Promise<Buffer> {
-    const entry = this.deps.entries[index]!;
-    const delta = entry.inflated ?? (await this.reinflate(entry, entry.declaredSize));
-    entry.inflated = undefined;
+  /** Applies a delta to its base's content (into the scratch buffer if asked). */
+  private apply(base: Buffer, delta: Buffer, useScratch: boolean): Buffer {
     if (!useScratch) return applyDelta(base, delta, this.deps.limits.maxObjectSize);
     const { resultSize } = deltaSizes(delta);
     if (resultSize <= MAX_SCRATCH && this.scratch.length < resultSize) {
@@ -271,8 +300,15 @@ export class DeltaResolver {
   }
 }
 
-function push<K>(map: Map<K, number[]>, key: K, value: number): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
+const NO_CHILDREN: readonly number[] = [];
+
+interface RefGroup {
+  readonly children: number[];
+  /** The object whose id it is (the first one resolved with that id); undefined until claimed. */
+  owner: number | undefined;
+}
+
+interface PendingChildren {
+  readonly ofs: readonly number[] | undefined;
+  readonly ref: RefGroup | undefined;
 }
