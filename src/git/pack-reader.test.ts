@@ -90,6 +90,35 @@ describe('readPack on hand-built packs', () => {
     }
   });
 
+  it('hands every raw zlib stream and CRC32 exactly as in the pack, in every chunking', async () => {
+    // Entries inside one received chunk get a view of it; others are read from the spool.
+    const first = blobEntry(HELLO);
+    const second = blobEntry(Buffer.from('second'));
+    const pack = packOf([
+      first,
+      second,
+      ofsDelta(first.length + second.length, appendDelta(HELLO.length, 0x21)),
+    ]);
+    const expected = await readPack(chunksOf(pack, pack.length));
+    for (const size of [1, 5, 40, pack.length]) {
+      const raws: string[] = [];
+      const result = await readPack(chunksOf(pack, size), {
+        onObject: (object, content) => {
+          const start = object.offset + object.headerLength;
+          expect(content.raw.equals(pack.subarray(start, start + object.compressedLength))).toBe(true);
+          raws.push(content.raw.toString('hex'));
+        },
+      });
+      expect(raws).toHaveLength(3);
+      expect(result.objects.map((o) => o.crc32)).toEqual(expected.objects.map((o) => o.crc32));
+      expect(result.objects.map((o) => o.crc32)).toEqual(
+        result.objects.map((o) =>
+          zlib.crc32(pack.subarray(o.offset, o.offset + o.headerLength + o.compressedLength)),
+        ),
+      );
+    }
+  });
+
   it('gives the same objects and contents with worker threads', async () => {
     const first = blobEntry(HELLO);
     const second = ofsDelta(first.length, appendDelta(HELLO.length, 0x21));

@@ -77,16 +77,15 @@ async function indexEntries(
   workers: { pool: ResolveWorkerPool; owner: object } | undefined,
 ): Promise<PackReadResult> {
   const entries: ScannedEntry[] = [];
-  const offsets = new Map<number, number>();
   const ids: (ObjectId | undefined)[] = new Array<ObjectId | undefined>(count);
   const baseCache = new BaseCache<number>(options.baseCacheBytes ?? DEFAULT_BASE_CACHE);
   let deltaBudget = options.deltaCacheBytes ?? DEFAULT_DELTA_CACHE;
   const results: (PackedObject | undefined)[] = new Array<PackedObject | undefined>(count);
 
   for (let index = 0; index < count; index++) {
-    const entry = await scanner.nextEntry(offsets);
+    const next = scanner.nextEntry();
+    const entry = next instanceof Promise ? await next : next;
     entries.push(entry);
-    offsets.set(entry.offset, index);
     const type = objectTypeOfCode(entry.code);
     if (type === undefined) {
       if (entry.inflated && entry.inflated.length <= deltaBudget) deltaBudget -= entry.inflated.length;
@@ -113,7 +112,9 @@ async function indexEntries(
       const done = options.onLargeBlob?.(object, rawPieces(spool, start, entry.compressedLength));
       if (done instanceof Promise) await done;
     } else if (options.onObject) {
-      const raw = await spool.read(entry.offset + entry.headerLength, entry.compressedLength);
+      const raw =
+        scanner.lastRawInWindow() ??
+        (await spool.read(entry.offset + entry.headerLength, entry.compressedLength));
       const done = options.onObject(object, { data, raw });
       if (done instanceof Promise) await done;
     }

@@ -1,3 +1,4 @@
+import type { Hash } from 'node:crypto';
 import zlib from 'node:zlib';
 import { invalid, tooLarge } from '../platform/errors.js';
 import { Inflater } from './inflater.js';
@@ -51,6 +52,10 @@ export class PackScanner {
   private readonly trailerHasher;
   private trailerTail: Buffer = Buffer.alloc(0);
   private readonly inflater: Inflater;
+  /** Offset of every entry scanned so far (increasing), to find OFS bases. */
+  private readonly offsets: number[] = [];
+  /** Absolute offset of the last entry's zlib stream. */
+  private lastDataStart = 0;
 
   constructor(
     source: AsyncIterable<Uint8Array>,
@@ -80,9 +85,26 @@ export class PackScanner {
     return header;
   }
 
-  /** Scans the next entry; `offsets` maps entry offsets to indexes for OFS bases. */
-  async nextEntry(offsets: Map<number, number>): Promise<ScannedEntry> {
-    const header = await this.readEntryHeader();
+  /**
+   * Scans the next entry. Synchronous (no promise, no microtask) when the entry lies in the
+   * bytes already received, as most small entries do.
+   */
+  nextEntry(): ScannedEntry | Promise<ScannedEntry> {
+    const header = decodeEntryHeader(this.window, this.pos, this.format.rawLength);
+    if (header) return this.scanEntry(header);
+    return this.readEntryHeader().then((read) => this.scanEntry(read));
+  }
+
+  /**
+   * The zlib stream of the entry just scanned, as a view of the received bytes when it lies in
+   * one window (else undefined: read it from the spool). Valid until the next `nextEntry`.
+   */
+  lastRawInWindow(): Buffer | undefined {
+    const start = this.lastDataStart - this.windowStart;
+    return start >= 0 ? this.window.subarray(start, this.pos) : undefined;
+  }
+
+  private scanEntry(header: EntryHeader): ScannedEntry | Promise<ScannedEntry> {
     const offset = this.windowStart + this.pos;
     if (header.size > this.limits.maxObjectSize) {
       throw tooLarge('pack_object_too_large', 'pack entry is larger than allowed', {
@@ -94,42 +116,68 @@ export class PackScanner {
     let baseIndex = -1;
     let baseId: string | undefined;
     if (header.code === PackEntryType.OfsDelta) {
-      const base = offsets.get(offset - (header.ofsDistance ?? 0));
-      if (base === undefined || header.ofsDistance === 0) {
+      const base = header.ofsDistance ? indexOfOffset(this.offsets, offset - header.ofsDistance) : -1;
+      if (base < 0)
         throw invalid('pack_bad_delta_base', 'OFS_DELTA base is not an earlier entry', { offset });
-      }
       baseIndex = base;
     } else if (header.code === PackEntryType.RefDelta) {
       const idStart = this.pos + header.length - this.format.rawLength;
       baseId = this.window.toString('hex', idStart, idStart + this.format.rawLength);
     }
-    let crc = zlib.crc32(this.window.subarray(this.pos, this.pos + header.length));
+    this.offsets.push(offset);
+    // The CRC covers header and zlib stream; it is computed once per window the entry spans.
+    const scan: EntryScan = {
+      header,
+      offset,
+      baseIndex,
+      baseId,
+      crc: 0,
+      crcFrom: this.pos,
+      hasher: undefined,
+    };
     this.pos += header.length;
-    const dataStart = this.windowStart + this.pos;
+    this.lastDataStart = this.windowStart + this.pos;
     // Whole objects are only hashed here (bases are re-inflated when needed): reuse one buffer.
     // Big blobs are hashed as they inflate, so their size never becomes one buffer.
-    const hasher =
-      header.code === PackEntryType.Blob && header.size >= this.streamBlobsFrom
-        ? this.format.createHasher().update(objectHeader('blob', header.size))
-        : undefined;
-    if (hasher) this.inflater.beginStreaming(header.size, (piece) => hasher.update(piece));
-    else this.inflater.begin(header.size, objectTypeOfCode(header.code) !== undefined);
-    for (;;) {
-      const result = this.inflater.push(this.window, this.pos, this.window.length);
-      crc = zlib.crc32(this.window.subarray(this.pos, this.pos + result.consumed), crc);
-      this.pos += result.consumed;
-      if (result.done) break;
-      if (!(await this.nextWindow())) throw truncated('entry', offset);
+    if (header.code === PackEntryType.Blob && header.size >= this.streamBlobsFrom) {
+      const hasher = this.format.createHasher().update(objectHeader('blob', header.size));
+      scan.hasher = hasher;
+      this.inflater.beginStreaming(header.size, (piece) => hasher.update(piece));
+    } else {
+      this.inflater.begin(header.size, objectTypeOfCode(header.code) !== undefined);
     }
+    return this.inflateOnce(scan) ? this.finishEntry(scan) : this.inflateRest(scan);
+  }
+
+  /** Feeds the rest of the window to the inflater; true when the entry's stream ended in it. */
+  private inflateOnce(scan: EntryScan): boolean {
+    const result = this.inflater.push(this.window, this.pos, this.window.length);
+    this.pos += result.consumed;
+    if (result.done) return true;
+    scan.crc = zlib.crc32(this.window.subarray(scan.crcFrom, this.pos), scan.crc);
+    scan.crcFrom = 0;
+    return false;
+  }
+
+  private async inflateRest(scan: EntryScan): Promise<ScannedEntry> {
+    do {
+      if (!(await this.nextWindow())) throw truncated('entry', scan.offset);
+    } while (!this.inflateOnce(scan));
+    return this.finishEntry(scan);
+  }
+
+  private finishEntry(scan: EntryScan): ScannedEntry {
+    const { header, hasher } = scan;
+    const crc32 = zlib.crc32(this.window.subarray(scan.crcFrom, this.pos), scan.crc);
     return {
-      offset,
+      offset: scan.offset,
       code: header.code,
       declaredSize: header.size,
       headerLength: header.length,
-      compressedLength: this.windowStart + this.pos - dataStart,
-      crc32: crc,
-      baseIndex,
-      baseId,
+      compressedLength: this.windowStart + this.pos - this.lastDataStart,
+      crc32,
+      baseIndex: scan.baseIndex,
+      baseId: scan.baseId,
       inflated: hasher ? undefined : this.inflater.output(),
       ...(hasher ? { streamedId: hasher.digest('hex') as ObjectId } : {}),
     };
@@ -224,6 +272,32 @@ export class PackScanner {
     if (spill > 0) this.trailerHasher.update(joined.subarray(0, spill));
     this.trailerTail = joined.subarray(spill);
   }
+}
+
+/** An entry being scanned, carried across windows. */
+interface EntryScan {
+  readonly header: EntryHeader;
+  readonly offset: number;
+  readonly baseIndex: number;
+  readonly baseId: string | undefined;
+  /** CRC32 of the entry's bytes in earlier windows, and where this window's part starts. */
+  crc: number;
+  crcFrom: number;
+  hasher: Hash | undefined;
+}
+
+/** Index of the entry at `offset` in the increasing `offsets`, or -1. */
+function indexOfOffset(offsets: readonly number[], offset: number): number {
+  let low = 0;
+  let high = offsets.length - 1;
+  while (low <= high) {
+    const mid = (low + high) >>> 1;
+    const at = offsets[mid]!;
+    if (at === offset) return mid;
+    if (at < offset) low = mid + 1;
+    else high = mid - 1;
+  }
+  return -1;
 }
 
 function truncated(where: string, offset?: number) {
