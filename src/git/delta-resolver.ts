@@ -7,6 +7,7 @@ import type { ObjectFormat } from './object-format.js';
 import type { ObjectId } from './object-id.js';
 import type { ScannedEntry } from './pack-scanner.js';
 import type { PackSpool } from './pack-spool.js';
+import { reportDelta, resolvedDelta } from './resolved-delta.js';
 import type { ExternalBase, PackedObject, PackedContent, PackReaderLimits } from './pack-types.js';
 
 export interface DeltaResolverDeps {
@@ -124,18 +125,7 @@ export class DeltaResolver {
       if (!delta) delta = await this.reinflate(entry, entry.declaredSize);
       entry.inflated = undefined;
       const data = this.apply(baseContent, delta, this.ofsChildren[index] === undefined);
-      const object: PackedObject = {
-        id: hashObject(base.type, data, this.deps.format),
-        type: base.type,
-        size: data.length,
-        offset: entry.offset,
-        crc32: entry.crc32,
-        headerLength: entry.headerLength,
-        compressedLength: entry.compressedLength,
-        deltaBase: base.id,
-        deltaSize: entry.declaredSize,
-        depth: base.depth + 1,
-      };
+      const object = resolvedDelta(entry, base, hashObject(base.type, data, this.deps.format), data.length);
       this.deps.results[index] = object;
       this.deps.ids[index] = object.id;
       this.unresolved--;
@@ -146,9 +136,7 @@ export class DeltaResolver {
         this.pushChildren(stack, parents, bases, index, children, kept);
       }
       if (this.deps.onObject) {
-        const read = this.deps.spool.read(entry.offset + entry.headerLength, entry.compressedLength);
-        const raw = read instanceof Promise ? await read : read;
-        const done = this.deps.onObject(object, { data, raw });
+        const done = reportDelta(this.deps.spool, this.deps.onObject, object, data);
         if (done instanceof Promise) await done;
       }
     }

@@ -8,6 +8,7 @@ import type { PackSpool } from './pack-spool.js';
 import type { PackedContent, PackedObject, PackReaderLimits } from './pack-types.js';
 import type { ResolveJob, ResolveJobResult } from './resolve-job.js';
 import type { ResolveWorkerPool } from './resolve-worker-pool.js';
+import { reportDelta, resolvedDelta } from './resolved-delta.js';
 
 export interface ParallelResolveDeps {
   readonly entries: readonly ScannedEntry[];
@@ -211,25 +212,14 @@ async function deliver(deps: ParallelResolveDeps, unit: Unit, result: ResolveJob
     const index = unit.nodes[local]!;
     const entry = deps.entries[index]!;
     const base = deps.results[unit.nodes[unit.parents[local]!]!]!;
-    const object: PackedObject = {
-      id: result.ids.slice(i * hexLength, (i + 1) * hexLength) as ObjectId,
-      type: base.type,
-      size: result.sizes[i]!,
-      offset: entry.offset,
-      crc32: entry.crc32,
-      headerLength: entry.headerLength,
-      compressedLength: entry.compressedLength,
-      deltaBase: base.id,
-      deltaSize: entry.declaredSize,
-      depth: base.depth + 1,
-    };
+    const id = result.ids.slice(i * hexLength, (i + 1) * hexLength) as ObjectId;
+    const object = resolvedDelta(entry, base, id, result.sizes[i]!);
     deps.resolver.record(index, object);
     if (!deps.onObject) continue;
     const start = result.dataStarts[i]!;
     const arena = arenas[result.arenaOf[i]!];
     const data = arena ? arena.subarray(start, start + object.size) : Buffer.alloc(0);
-    const raw = await deps.spool.read(entry.offset + entry.headerLength, entry.compressedLength);
-    const done = deps.onObject(object, { data, raw });
+    const done = reportDelta(deps.spool, deps.onObject, object, data);
     if (done instanceof Promise) await done;
   }
 }

@@ -12,7 +12,9 @@ import {
   allObjectIds,
   catFileBatch,
   createFixtureRepo,
+  gitObject,
   gitPackOf,
+  gitThinPackOf,
   type FixtureRepo,
 } from './repo-fixture.js';
 
@@ -154,21 +156,12 @@ describe('pack reader against git', () => {
   });
 
   it('completes a thin pack with bases from a callback', async () => {
-    const thin = (
-      await git(['pack-objects', '--revs', '--stdout', '--thin', '--delta-base-offset'], {
-        cwd: repo.path,
-        input: 'HEAD\n^HEAD~3\n',
-      })
-    ).stdout;
+    const thin = await gitThinPackOf(repo.path);
     const requested: string[] = [];
     const { result } = await decodeAll(thin, 65536, {
-      resolveExternalBase: async (id) => {
+      resolveExternalBase: (id) => {
         requested.push(id);
-        const out = (await git(['cat-file', '--batch'], { cwd: repo.path, input: `${id}\n` })).stdout;
-        const newline = out.indexOf(0x0a);
-        const [, type, size] = out.subarray(0, newline).toString().split(' ');
-        if (!type || !isObjectType(type)) return undefined;
-        return { type, data: out.subarray(newline + 1, newline + 1 + Number(size)) };
+        return gitObject(repo.path, id);
       },
     });
     expect(result.objects.length).toBeGreaterThan(0);
@@ -178,13 +171,7 @@ describe('pack reader against git', () => {
     const threaded = await decodeAll(thin, 65536, {
       threads: 2,
       minObjectsForThreads: 0,
-      resolveExternalBase: async (id) => {
-        const out = (await git(['cat-file', '--batch'], { cwd: repo.path, input: `${id}\n` })).stdout;
-        const newline = out.indexOf(0x0a);
-        const [, type, size] = out.subarray(0, newline).toString().split(' ');
-        if (!type || !isObjectType(type)) return undefined;
-        return { type, data: out.subarray(newline + 1, newline + 1 + Number(size)) };
-      },
+      resolveExternalBase: (id) => gitObject(repo.path, id),
     });
     expect(threaded.result.objects).toEqual(result.objects);
   });

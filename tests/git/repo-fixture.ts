@@ -1,5 +1,7 @@
 import { writeFile, mkdir, rm, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isObjectType } from '../../src/git/object.js';
+import type { ExternalBase } from '../../src/git/pack-types.js';
 import { git, gitText } from '../support/git-cli.js';
 import { makeTempDir } from '../support/temp-dir.js';
 
@@ -93,4 +95,19 @@ export async function gitPackOf(cwd: string, extraArgs: readonly string[] = []):
 /** `git cat-file --batch` output for the given ids. */
 export async function catFileBatch(cwd: string, ids: readonly string[]): Promise<Buffer> {
   return (await git(['cat-file', '--batch'], { cwd, input: ids.map((id) => `${id}\n`).join('') })).stdout;
+}
+
+/** One object as `git cat-file --batch` gives it: a thin pack's external base (undefined if absent). */
+export async function gitObject(cwd: string, id: string): Promise<ExternalBase | undefined> {
+  const out = await catFileBatch(cwd, [id]);
+  const newline = out.indexOf(0x0a);
+  const [, type, size] = out.subarray(0, newline).toString().split(' ');
+  if (!type || !isObjectType(type)) return undefined;
+  return { type, data: out.subarray(newline + 1, newline + 1 + Number(size)) };
+}
+
+/** A thin pack of HEAD~3..HEAD made by git: its deltas may name bases that are not in it. */
+export async function gitThinPackOf(cwd: string): Promise<Buffer> {
+  const args = ['pack-objects', '--revs', '--stdout', '--thin', '--delta-base-offset'];
+  return (await git(args, { cwd, input: 'HEAD\n^HEAD~3\n' })).stdout;
 }

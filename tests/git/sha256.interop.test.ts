@@ -17,7 +17,9 @@ import {
   allObjectIds,
   catFileBatch,
   createFixtureRepo,
+  gitObject,
   gitPackOf,
+  gitThinPackOf,
   type FixtureRepo,
 } from './repo-fixture.js';
 
@@ -174,21 +176,12 @@ describe('SHA-256 repositories against git', () => {
   );
 
   it('reads a thin SHA-256 pack with bases from a callback', async () => {
-    const thin = (
-      await git(['pack-objects', '--revs', '--stdout', '--thin', '--delta-base-offset'], {
-        cwd: repo.path,
-        input: 'HEAD\n^HEAD~3\n',
-      })
-    ).stdout;
+    const thin = await gitThinPackOf(repo.path);
     const requested: string[] = [];
     const decoded = await decodeSha256(thin, {
-      resolveExternalBase: async (id) => {
+      resolveExternalBase: (id) => {
         requested.push(id);
-        const out = (await git(['cat-file', '--batch'], { cwd: repo.path, input: `${id}\n` })).stdout;
-        const newline = out.indexOf(0x0a);
-        const [, type, size] = out.subarray(0, newline).toString().split(' ');
-        if (!type || !isObjectType(type)) return undefined;
-        return { type, data: out.subarray(newline + 1, newline + 1 + Number(size)) };
+        return gitObject(repo.path, id);
       },
     });
     expect(decoded.objects.length).toBeGreaterThan(0);
