@@ -131,8 +131,9 @@ export class DeltaResolver {
       this.unresolved--;
       const children = this.pendingChildren(index, object.id);
       if (children) {
+        // Not cached: every child that needs this content is pushed with it now, and no later
+        // root walks a chain through a delta resolved here (its children are all resolved).
         const kept = this.isScratch(data) ? Buffer.from(data) : data;
-        this.deps.baseCache.set(index, kept);
         this.pushChildren(stack, parents, bases, index, children, kept);
       }
       if (this.deps.onObject) {
