@@ -3,6 +3,7 @@ import { parseTag } from '../git/tag.js';
 import { isMegaError, notFound } from '../platform/errors.js';
 import type { Repository } from '../storage/repository-store.js';
 import { RepositoryScan, type StoredTrees } from '../storage/repository-scan.js';
+import type { RepositoryKind } from '../storage/schema.js';
 import type { Storage } from '../storage/storage.js';
 import { CommitCache } from './common-commits.js';
 import { isAncestor } from './ancestry.js';
@@ -25,6 +26,8 @@ import type {
 export interface StoredRepositoryOptions {
   /** Reject non-fast-forward updates and deletion of the default branch (HEAD's target). */
   readonly protectDefaultBranch: boolean;
+  /** The kind a first push gives a new repository at `path` (default `hosted`). */
+  readonly kindOf?: (path: string) => RepositoryKind;
 }
 
 /**
@@ -56,7 +59,7 @@ export class StoredRepository implements ServedRepository {
     private readonly storage: Storage,
     readonly path: string,
     private repository: Repository | undefined,
-    options: StoredRepositoryOptions,
+    private readonly options: StoredRepositoryOptions,
   ) {
     this.objects = new StoredObjects(storage, () => this.repository?.id);
     this.pushPolicy = defaultBranchPolicy(() => this.repository?.headRef, options);
@@ -163,7 +166,8 @@ export class StoredRepository implements ServedRepository {
   private async ensureRepository(): Promise<boolean> {
     if (this.repository) return false;
     try {
-      this.repository = await this.storage.repositories.create({ path: this.path, kind: 'hosted' });
+      const kind = this.options.kindOf?.(this.path) ?? 'hosted';
+      this.repository = await this.storage.repositories.create({ path: this.path, kind });
       return true;
     } catch (error) {
       if (!isMegaError(error, 'conflict')) throw error;

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, gitText } from '../support/git-cli.js';
@@ -25,12 +26,16 @@ describe('Mega directory clone rules', () => {
       { 'src/lib/util.c': 'int util;\n', 'docs/guide.md': 'guide\n' },
     ]);
     // A push to a new path creates the repository (no merge request) and links it.
-    const pushed = await git(['push', `${mega.alice}/projects/foo.git`, 'main'], {
+    const pushed = await git(['push', `${mega.server.url}/projects/foo.git`, 'main'], {
+      ...mega.as.alice,
       cwd: join(mega.work, 'foo'),
     });
     expect(pushed.stderr).not.toMatch(/merge request/);
     await makeRepo(join(mega.work, 'bar'), [{ 'bar.txt': 'bar\n' }]);
-    await git(['push', `${mega.alice}/projects/team/bar`, 'main'], { cwd: join(mega.work, 'bar') });
+    await git(['push', `${mega.server.url}/projects/team/bar`, 'main'], {
+      ...mega.as.alice,
+      cwd: join(mega.work, 'bar'),
+    });
   });
   afterAll(async () => {
     await mega?.stop();
@@ -120,12 +125,15 @@ describe('Mega directory clone rules', () => {
     await makeRepo(source, [{ 'a.txt': '1\n' }, { 'a.txt': '2\n' }, { 'docs/x.md': 'x\n' }]);
     await git(['tag', '-a', 'v1', '-m', 'v1'], { cwd: source });
     await git(['branch', 'stable', 'HEAD~1'], { cwd: source });
-    const pushed = await git(['push', `${mega.alice}/import/lib`, '--all'], { cwd: source });
+    const pushed = await git(['push', `${mega.server.url}/import/lib`, '--all'], {
+      ...mega.as.alice,
+      cwd: source,
+    });
     expect(pushed.stderr).not.toMatch(/merge request/);
-    await git(['push', `${mega.alice}/import/lib`, '--tags'], { cwd: source });
+    await git(['push', `${mega.server.url}/import/lib`, '--tags'], { ...mega.as.alice, cwd: source });
     // A second push updates the branch directly.
     await makeRepo(source, [{ 'a.txt': '3\n' }]);
-    await git(['push', `${mega.alice}/import/lib`, 'main'], { cwd: source });
+    await git(['push', `${mega.server.url}/import/lib`, 'main'], { ...mega.as.alice, cwd: source });
     const dir = join(mega.work, 'lib-clone');
     expect((await clone(`${mega.server.url}/import/lib`, dir)).code).toBe(0);
     await fsckStrict(dir);
@@ -135,6 +143,15 @@ describe('Mega directory clone rules', () => {
     );
     expect(await gitText(['tag'], { cwd: dir })).toBe('v1');
     expect(await gitText(['branch', '-r'], { cwd: dir })).toMatch(/origin\/stable/);
+    // The first push created it as an imported repository, not a hosted one.
+    const db = new Database(join(mega.dataDir, 'mega.db'), { readonly: true });
+    try {
+      expect(db.prepare('select kind from repositories where path = ?').get('/import/lib')).toEqual({
+        kind: 'import',
+      });
+    } finally {
+      db.close();
+    }
   });
 
   it('/import/<repo>/<dir> : refused', async () => {
@@ -170,7 +187,10 @@ describe('MEGA_CLONE_LIMIT', () => {
   beforeAll(async () => {
     mega = await startDirectoryServer({ env: { MEGA_CLONE_LIMIT: '2000' } });
     await makeRepo(join(mega.work, 'big'), [{ 'blob.txt': 'x'.repeat(5000) }]);
-    await git(['push', `${mega.alice}/projects/big`, 'main'], { cwd: join(mega.work, 'big') });
+    await git(['push', `${mega.server.url}/projects/big`, 'main'], {
+      ...mega.as.alice,
+      cwd: join(mega.work, 'big'),
+    });
   });
   afterAll(async () => {
     await mega?.stop();

@@ -30,7 +30,10 @@ describe('Mega directory history, b-link removal and determinism', () => {
     second = await startMegaServer({ dataDir: mega.dataDir, args: ['--no-worker'] });
     for (const name of ['keep', 'gone']) {
       await makeRepo(join(mega.work, name), [{ [`${name}.txt`]: `${name}\n` }]);
-      await git(['push', `${mega.alice}/projects/${name}`, 'main'], { cwd: join(mega.work, name) });
+      await git(['push', `${mega.server.url}/projects/${name}`, 'main'], {
+        ...mega.as.alice,
+        cwd: join(mega.work, name),
+      });
     }
   });
   afterAll(async () => {
@@ -54,7 +57,10 @@ describe('Mega directory history, b-link removal and determinism', () => {
     await clone(`${mega.server.url}/projects/keep`, change);
     await git(['commit', '-q', '--allow-empty-message', '-m', 'keep more'], { cwd: change, check: false });
     await makeRepo(change, [{ 'keep.txt': 'keep 2\n' }]);
-    const pushed = await git(['push', `${mega.alice}/projects/keep`, 'main'], { cwd: change });
+    const pushed = await git(['push', `${mega.server.url}/projects/keep`, 'main'], {
+      ...mega.as.alice,
+      cwd: change,
+    });
     const number = /merge request !(\d+)/.exec(pushed.stderr)?.[1] ?? '';
     const merged = await runMega(['mr', 'merge', number, '--as', 'bob', '--data', mega.dataDir]);
     expect(merged.code, merged.stderr).toBe(0);
@@ -99,7 +105,11 @@ describe('Mega directory history, b-link removal and determinism', () => {
     // The stored repository is kept, but a push cannot silently re-link it.
     const again = join(mega.work, 'gone');
     await makeRepo(again, [{ 'gone.txt': 'gone 2\n' }]);
-    const refused = await git(['push', `${mega.alice}/projects/gone`, 'main'], { cwd: again, check: false });
+    const refused = await git(['push', `${mega.server.url}/projects/gone`, 'main'], {
+      ...mega.as.alice,
+      cwd: again,
+      check: false,
+    });
     expect(refused.stderr).toMatch(/exists but is not linked into the Mega directory/);
 
     const rolledBack = await runMega(['directory', 'rollback', beforeUnlink, '--data', mega.dataDir]);

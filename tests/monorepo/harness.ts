@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { git, gitText } from '../support/git-cli.js';
+import { authEnv } from '../http/http-fixture.js';
+import { git, gitText, type GitOptions } from '../support/git-cli.js';
 import { runMega, startMegaServer, type MegaServer } from '../support/mega-process.js';
 import { makeTempDir } from '../support/temp-dir.js';
 
@@ -9,9 +10,8 @@ export interface DirectoryServer {
   readonly server: MegaServer;
   readonly dataDir: string;
   readonly work: string;
-  /** `http://alice:TOKEN@host` for pushes. */
-  readonly alice: string;
-  readonly bob: string;
+  /** git options that authenticate as alice or bob (the token in the environment, never in a URL). */
+  readonly as: { readonly alice: GitOptions; readonly bob: GitOptions };
   readonly tokens: { readonly alice: string; readonly bob: string };
   stop(): Promise<void>;
 }
@@ -32,14 +32,11 @@ export async function startDirectoryServer(
   const env = { ...options.env };
   const tokens = { alice: await token(dataDir, 'alice', env), bob: await token(dataDir, 'bob', env) };
   const server = await startMegaServer({ dataDir, args: ['--no-worker'], env });
-  const withUser = (user: string, secret: string) =>
-    server.url.replace('http://', `http://${user}:${secret}@`);
   return {
     server,
     dataDir,
     work,
-    alice: withUser('alice', tokens.alice),
-    bob: withUser('bob', tokens.bob),
+    as: { alice: { env: authEnv(tokens.alice) }, bob: { env: authEnv(tokens.bob) } },
     tokens,
     async stop() {
       await server.stop();

@@ -23,9 +23,15 @@ describe('Mega directory push rules and merge requests', () => {
     await makeRepo(join(mega.work, 'foo'), [
       { 'README.md': '# foo\n', 'src/a.txt': 'a1\n', 'src/b.txt': 'b1\n' },
     ]);
-    await git(['push', `${mega.alice}/projects/foo`, 'main'], { cwd: join(mega.work, 'foo') });
+    await git(['push', `${mega.server.url}/projects/foo`, 'main'], {
+      ...mega.as.alice,
+      cwd: join(mega.work, 'foo'),
+    });
     await makeRepo(join(mega.work, 'bar'), [{ 'bar.txt': 'bar1\n', 'shared.txt': 's1\n' }]);
-    await git(['push', `${mega.alice}/projects/bar`, 'main'], { cwd: join(mega.work, 'bar') });
+    await git(['push', `${mega.server.url}/projects/bar`, 'main'], {
+      ...mega.as.alice,
+      cwd: join(mega.work, 'bar'),
+    });
   });
   afterAll(async () => {
     await mega?.stop();
@@ -35,21 +41,33 @@ describe('Mega directory push rules and merge requests', () => {
     const dir = fresh();
     await clone(`${mega.server.url}/`, dir);
     await commitFile(dir, 'README.md', '# Mega\n\nour monorepo\n', 'readme');
-    const ok = await git(['push', `${mega.alice}/`, 'main'], { cwd: dir, check: false });
+    const ok = await git(['push', `${mega.server.url}/`, 'main'], {
+      ...mega.as.alice,
+      cwd: dir,
+      check: false,
+    });
     expect(ok.code, ok.stderr).toBe(0);
     const other = fresh();
     await clone(`${mega.server.url}/`, other);
     expect(await readFile(join(other, 'README.md'), 'utf8')).toBe('# Mega\n\nour monorepo\n');
 
     await commitFile(dir, 'notes.txt', 'x\n', 'not a readme');
-    const refused = await git(['push', `${mega.alice}/`, 'main'], { cwd: dir, check: false });
+    const refused = await git(['push', `${mega.server.url}/`, 'main'], {
+      ...mega.as.alice,
+      cwd: dir,
+      check: false,
+    });
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(
       /\[remote rejected\] main -> main \(only README files at the top level.*notes\.txt/,
     );
     await git(['reset', '-q', '--hard', 'HEAD~1'], { cwd: dir });
     await commitFile(dir, 'projects/README.md', 'changed\n', 'nested readme');
-    const nested = await git(['push', `${mega.alice}/`, 'main'], { cwd: dir, check: false });
+    const nested = await git(['push', `${mega.server.url}/`, 'main'], {
+      ...mega.as.alice,
+      cwd: dir,
+      check: false,
+    });
     expect(nested.stderr).toMatch(/remote rejected.*projects\/README\.md/);
   });
 
@@ -57,7 +75,10 @@ describe('Mega directory push rules and merge requests', () => {
     const dir = fresh();
     await clone(`${mega.server.url}/projects/foo`, dir);
     await commitFile(dir, 'src/a.txt', 'a2\n', 'change a');
-    const first = await git(['push', `${mega.alice}/projects/foo`, 'main'], { cwd: dir });
+    const first = await git(['push', `${mega.server.url}/projects/foo`, 'main'], {
+      ...mega.as.alice,
+      cwd: dir,
+    });
     const opened = MR_LINE.exec(first.stderr);
     expect(opened, first.stderr).not.toBeNull();
     expect(opened?.[2]).toBe(`${mega.server.url}/ui/merge-requests/${opened?.[1]}`);
@@ -67,7 +88,10 @@ describe('Mega directory push rules and merge requests', () => {
     expect(await readFile(join(view, 'src/a.txt'), 'utf8')).toBe('a1\n');
 
     await commitFile(dir, 'src/a.txt', 'a3\n', 'change a again');
-    const second = await git(['push', `${mega.alice}/projects/foo`, 'main'], { cwd: dir });
+    const second = await git(['push', `${mega.server.url}/projects/foo`, 'main'], {
+      ...mega.as.alice,
+      cwd: dir,
+    });
     expect(MR_LINE.exec(second.stderr)?.[1]).toBe(opened?.[1]);
     const shown = await api(mega.server.url, 'GET', `/api/v1/merge-requests/${opened?.[1]}`);
     expect(shown.status).toBe(200);
@@ -126,7 +150,10 @@ describe('Mega directory push rules and merge requests', () => {
     const dir = fresh();
     await clone(`${mega.server.url}/projects/foo/src`, dir);
     await commitFile(dir, 'b.txt', 'b2\n', 'change b from a subdirectory clone');
-    const pushed = await git(['push', `${mega.alice}/projects/foo/src`, 'main'], { cwd: dir });
+    const pushed = await git(['push', `${mega.server.url}/projects/foo/src`, 'main'], {
+      ...mega.as.alice,
+      cwd: dir,
+    });
     const number = MR_LINE.exec(pushed.stderr)?.[1];
     const shown = await api(mega.server.url, 'GET', `/api/v1/merge-requests/${number}`);
     const diffs = shown.body.diffs as Array<{ repoPath: string; diff: { files: Array<{ path: string }> } }>;
@@ -153,7 +180,7 @@ describe('Mega directory push rules and merge requests', () => {
     await clone(`${mega.server.url}/projects`, dir);
     await writeFile(join(dir, 'foo/README.md'), '# foo\ncross-repo\n');
     await commitFile(dir, 'bar/bar.txt', 'bar2\n', 'cross-repository change');
-    const pushed = await git(['push', `${mega.alice}/projects`, 'main'], { cwd: dir });
+    const pushed = await git(['push', `${mega.server.url}/projects`, 'main'], { ...mega.as.alice, cwd: dir });
     const cross = MR_LINE.exec(pushed.stderr)?.[1];
     expect(cross, pushed.stderr).toBeDefined();
 
@@ -162,7 +189,10 @@ describe('Mega directory push rules and merge requests', () => {
     await clone(`${mega.server.url}/projects`, other);
     await writeFile(join(other, 'foo/README.md'), '# foo\nconflicting\n');
     await commitFile(other, 'bar/shared.txt', 's2\n', 'conflicting change');
-    const otherPush = await git(['push', `${mega.bob}/projects`, 'main'], { cwd: other });
+    const otherPush = await git(['push', `${mega.server.url}/projects`, 'main'], {
+      ...mega.as.bob,
+      cwd: other,
+    });
     const conflicting = MR_LINE.exec(otherPush.stderr)?.[1];
     expect(conflicting).not.toBe(cross);
 
@@ -226,7 +256,8 @@ describe('Mega directory push rules and merge requests', () => {
   it('a push that does not build on the view, or touches files outside repositories, is rejected with a reason', async () => {
     const dir = fresh();
     await makeRepo(dir, [{ 'unrelated.txt': 'x\n' }]);
-    const unrelated = await git(['push', '--force', `${mega.alice}/projects/foo`, 'main'], {
+    const unrelated = await git(['push', '--force', `${mega.server.url}/projects/foo`, 'main'], {
+      ...mega.as.alice,
       cwd: dir,
       check: false,
     });
@@ -234,7 +265,11 @@ describe('Mega directory push rules and merge requests', () => {
     const projects = fresh();
     await clone(`${mega.server.url}/projects`, projects);
     await commitFile(projects, 'README.md', 'changed\n', 'directory file');
-    const outside = await git(['push', `${mega.alice}/projects`, 'main'], { cwd: projects, check: false });
+    const outside = await git(['push', `${mega.server.url}/projects`, 'main'], {
+      ...mega.as.alice,
+      cwd: projects,
+      check: false,
+    });
     expect(outside.stderr).toMatch(/remote rejected.*README\.md is not inside a repository/);
     const anonymous = await git(['push', `${mega.server.url}/projects/foo`, 'main'], {
       cwd: projects,

@@ -103,6 +103,7 @@ export function createDirectoryResolver(storage: Storage, config: MegaConfig): R
     ...deps,
     stored: createStoredRepositoryResolver(storage, {
       protectDefaultBranch: config.git.protectDefaultBranch,
+      kindOf: (path) => (path.startsWith('/import/') ? 'import' : 'hosted'),
     }),
     proposals: new MergeRequests({ storage, monorepo: deps, baseUrl: () => serverBaseUrl(config) }),
   });
