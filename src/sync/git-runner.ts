@@ -95,6 +95,8 @@ export class GitRunner {
   private readonly baseEnv: Record<string, string>;
   readonly tempRoot: string;
   private readonly protocolConfig: ReadonlyArray<readonly [string, string]>;
+  /** Credentials inside the passed-through proxy URLs: redacted like a run's own secrets. */
+  private readonly proxySecrets: string[] = [];
 
   constructor(private readonly options: GitRunnerOptions) {
     this.gitPath = options.gitPath ?? 'git';
@@ -115,6 +117,7 @@ export class GitRunner {
     for (const [name, value] of Object.entries(options.passEnv ?? {})) {
       if (value === '') continue;
       this.baseEnv[name] = value;
+      this.proxySecrets.push(...urlCredentials(value));
       if (PASS_THROUGH_LOWERCASE.includes(name)) this.baseEnv[name.toLowerCase()] = value;
     }
   }
@@ -135,7 +138,7 @@ export class GitRunner {
     }
     const argv = values.length > 0 ? [...fixed, '--', ...values] : [...fixed];
     const auth = options.auth ?? NO_AUTH;
-    const redactor = new Redactor(auth.secrets);
+    const redactor = new Redactor([...auth.secrets, ...this.proxySecrets]);
     const env = {
       ...this.baseEnv,
       ...options.env,
@@ -292,5 +295,15 @@ class CappedBuffer {
 
   text(): string {
     return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+/** The password of a URL such as `http://user:secret@proxy:3128`; none otherwise. */
+function urlCredentials(value: string): string[] {
+  try {
+    const password = new URL(value).password;
+    return password === '' ? [] : [decodeURIComponent(password)];
+  } catch {
+    return [];
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifyGitFailure, isRetryable } from '../../src/sync/error-class.js';
+import { GitRunner } from '../../src/sync/git-runner.js';
 import { Redactor, REDACTED, truncateText } from '../../src/sync/redact.js';
 import { parseSecretKey, SecretBox } from '../../src/sync/secret-box.js';
 import { parseSyncMessage, serializeSyncMessage, type SyncMessage } from '../../src/sync/sync-message.js';
@@ -60,6 +61,19 @@ describe('redaction', () => {
     expect(out).not.toContain(encodeURIComponent(secret));
     expect(out).not.toContain(Buffer.from(`alice:${secret}`).toString('base64'));
     expect(out.split(REDACTED).length - 1).toBe(3);
+  });
+  it('redacts the password of a proxy URL handed to git, wherever git prints it', async () => {
+    const runner = new GitRunner({
+      timeoutMs: 10_000,
+      passEnv: { HTTPS_PROXY: 'http://proxy-user:s3cret%40pass@127.0.0.1:3128' },
+    });
+    try {
+      const result = await runner.run(['rev-parse', '--sq-quote'], ['s3cret@pass']);
+      expect(result.stdout).toContain(REDACTED);
+      expect(result.stdout).not.toContain('s3cret');
+    } finally {
+      await runner.dispose();
+    }
   });
   it('ignores secrets too short to search for', () => {
     expect(new Redactor(['ab']).redact('abc')).toBe('abc');
