@@ -266,6 +266,11 @@ describe('readPack on hand-built packs', () => {
       'pack_bad_delta_base',
     ],
     [
+      'an OFS base at its own offset',
+      packOf([blobEntry(HELLO), ofsDelta(0, appendDelta(HELLO.length, 1))]),
+      'pack_bad_delta_base',
+    ],
+    [
       'an OFS base inside an entry',
       packOf([blobEntry(HELLO), ofsDelta(3, appendDelta(HELLO.length, 1))]),
       'pack_bad_delta_base',
