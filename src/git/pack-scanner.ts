@@ -35,7 +35,7 @@ export interface ScannedEntry {
    */
   inflated: Buffer | undefined;
   /** Set for blobs hashed while streaming (never inflated whole): their id. */
-  readonly streamedId?: ObjectId;
+  readonly streamedId: ObjectId | undefined;
 }
 
 /**
@@ -179,7 +179,8 @@ export class PackScanner {
       baseIndex: scan.baseIndex,
       baseId: scan.baseId,
       inflated: hasher ? undefined : this.inflater.output(),
-      ...(hasher ? { streamedId: hasher.digest('hex') as ObjectId } : {}),
+      // Always present (one object shape for every entry), undefined unless streamed.
+      streamedId: hasher ? (hasher.digest('hex') as ObjectId) : undefined,
     };
   }
 
