@@ -6,6 +6,7 @@ import { hashObject, type ObjectType } from './object.js';
 import type { ObjectFormat } from './object-format.js';
 import type { ObjectId } from './object-id.js';
 import type { ScannedEntry } from './pack-scanner.js';
+import { KeptBases } from './kept-bases.js';
 import type { PackSpool } from './pack-spool.js';
 import { reportDelta, resolvedDelta } from './resolved-delta.js';
 import type { ExternalBase, PackedObject, PackedContent, PackReaderLimits } from './pack-types.js';
@@ -44,6 +45,8 @@ export class DeltaResolver {
   private unresolved = 0;
   /** Reused output for deltas that are only hashed. */
   private scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
+  /** Copies of scratch results that children are based on. */
+  private readonly kept = new KeptBases();
 
   constructor(private readonly deps: DeltaResolverDeps) {
     this.inflater = new Inflater({ forceFallback: deps.forceInflateFallback });
@@ -125,6 +128,8 @@ export class DeltaResolver {
       if (!delta) delta = await this.reinflate(entry, entry.declaredSize);
       entry.inflated = undefined;
       const data = this.apply(baseContent, delta, this.ofsChildren[index] === undefined);
+      // Siblings share one content and sit together on the stack: the last one just used it.
+      if (bases.length === 0 || bases[bases.length - 1] !== baseContent) this.kept.release(baseContent);
       const object = resolvedDelta(entry, base, hashObject(base.type, data, this.deps.format), data.length);
       this.deps.results[index] = object;
       this.deps.ids[index] = object.id;
@@ -133,7 +138,7 @@ export class DeltaResolver {
       if (children) {
         // Not cached: every child that needs this content is pushed with it now, and no later
         // root walks a chain through a delta resolved here (its children are all resolved).
-        const kept = this.isScratch(data) ? Buffer.from(data) : data;
+        const kept = this.isScratch(data) ? this.kept.keep(data) : data;
         this.pushChildren(stack, parents, bases, index, children, kept);
       }
       if (this.deps.onObject) {
