@@ -1,21 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { BulkInserter, type BulkColumns } from './bulk-insert.js';
+import { BulkInserter } from './bulk-insert.js';
 import { encodePostgresArray } from './dialect/postgres-arrays.js';
+import { RAW_OBJECT_COLUMNS } from './object-writer.js';
 import type { RawObjectsTable } from './schema.js';
 import { describeEachDialect } from './testing/dialects.js';
-
-const COLUMNS: BulkColumns<'raw_objects'> = {
-  git_id: 'text',
-  object_type: 'text',
-  storage_type: 'text',
-  size: 'bigint',
-  delta_base: 'text',
-  delta_depth: 'integer',
-  payload_size: 'bigint',
-  data: 'blob',
-  path: 'text',
-  url: 'text',
-};
 
 type Row = Omit<RawObjectsTable, 'id'>;
 
@@ -41,7 +29,7 @@ describeEachDialect('bulk insert', (getDb) => {
     const inserter = new BulkInserter(
       database.capabilities,
       'raw_objects',
-      COLUMNS,
+      RAW_OBJECT_COLUMNS,
       (r) => r.data?.length ?? 0,
     );
     return withTransaction

@@ -23,7 +23,8 @@ const ROWS_PER_FLUSH = 2000;
 const MEMBERS_PER_STATEMENT = 10_000;
 /** Bytes of blobs buffered before a flush (bounds memory during a big ingest). */
 const BYTES_PER_FLUSH = 8 * 1024 * 1024;
-const RAW_OBJECT_COLUMNS: BulkColumns<'raw_objects'> = {
+/** The columns of `raw_objects` the writer fills, with their kinds (also used by the tests). */
+export const RAW_OBJECT_COLUMNS: BulkColumns<'raw_objects'> = {
   git_id: 'text',
   object_type: 'text',
   storage_type: 'text',

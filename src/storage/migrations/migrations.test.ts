@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import type { Database } from '../database.js';
 import { describeEachDialect } from '../testing/dialects.js';
 import { MIGRATIONS } from './index.js';
 import { migrateDown, migrateDownAll, migrateToLatest, migrationStatus } from './migrator.js';
@@ -49,25 +50,7 @@ describeEachDialect('migrations', (getDb) => {
     const { database } = getDb();
     const { db } = database;
     expect(await migrateDown(database)).toEqual(['0005-membership-keys']);
-    const now = new Date().toISOString();
-    await db
-      .insertInto('repositories')
-      .values({
-        path: '/membership-rebuild',
-        kind: 'hosted',
-        head_ref: 'refs/heads/main',
-        object_format: 'sha1',
-        description: null,
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
-    const repo = await db
-      .selectFrom('repositories')
-      .select('id')
-      .where('path', '=', '/membership-rebuild')
-      .executeTakeFirstOrThrow();
-    const repoId = Number(repo.id);
+    const repoId = await insertRepositoryRow(db, '/membership-rebuild');
     const held = ['c', 'a', 'b'].map((c) => c.repeat(40));
     await db
       .insertInto('repository_objects')
@@ -101,28 +84,7 @@ describeEachDialect('migrations', (getDb) => {
   it('compares ref names byte-exactly (case-sensitive on every database)', async () => {
     const { db } = getDb().database;
     const now = new Date().toISOString();
-    const repo = await db
-      .insertInto('repositories')
-      .values({
-        path: '/case',
-        kind: 'hosted',
-        head_ref: 'refs/heads/main',
-        object_format: 'sha1',
-        description: null,
-        created_at: now,
-        updated_at: now,
-      })
-      .executeTakeFirstOrThrow();
-    const repoId = Number(
-      repo.insertId ??
-        (
-          await db
-            .selectFrom('repositories')
-            .select('id')
-            .where('path', '=', '/case')
-            .executeTakeFirstOrThrow()
-        ).id,
-    );
+    const repoId = await insertRepositoryRow(db, '/case');
     for (const name of ['refs/heads/main', 'refs/heads/Main']) {
       await db
         .insertInto('refs')
@@ -144,3 +106,26 @@ describeEachDialect('migrations', (getDb) => {
     expect((await sql<{ n: number }>`select count(*) as n from refs`.execute(db)).rows[0]?.n).toBeDefined();
   });
 });
+
+/** A bare `repositories` row written with SQL (the schema as migrated, no store), and its id. */
+async function insertRepositoryRow(db: Kysely<Database>, path: string): Promise<number> {
+  const now = new Date().toISOString();
+  await db
+    .insertInto('repositories')
+    .values({
+      path,
+      kind: 'hosted',
+      head_ref: 'refs/heads/main',
+      object_format: 'sha1',
+      description: null,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  const row = await db
+    .selectFrom('repositories')
+    .select('id')
+    .where('path', '=', path)
+    .executeTakeFirstOrThrow();
+  return Number(row.id);
+}
