@@ -1,4 +1,4 @@
-import { readdir, readFile, utimes, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
@@ -44,6 +44,15 @@ describe('PackCache', () => {
     const cached = await cache.open(key('a'));
     expect(cached?.size).toBe(12);
     expect((await readAll(cached!.chunks)).toString()).toBe('PACK partial');
+  });
+
+  it('finishes sending an entry that is removed while it is read', async () => {
+    const cache = await open();
+    const bytes = Buffer.alloc(200_000, 7);
+    await store(cache, key('9'), bytes);
+    const cached = await cache.open(key('9'));
+    await rm(join(packDir(), `${key('9')}.pack`));
+    expect(await readAll(cached!.chunks)).toEqual(bytes);
   });
 
   it('drops an aborted entry and leaves no temp file', async () => {

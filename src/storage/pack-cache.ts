@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Cache keys are hex digests; anything else never becomes a path. */
@@ -50,17 +50,20 @@ export class PackCache {
   async open(key: string): Promise<CachedPack | undefined> {
     if (!this.enabled || !KEY.test(key)) return undefined;
     const path = join(this.dir, `${key}.pack`);
-    const info = await stat(path).catch(() => undefined);
-    if (!info) return undefined;
+    // Opened before anything else: a prune that removes the file later cannot cut the send short.
+    const file = await open(path, 'r').catch(() => undefined);
+    if (!file) return undefined;
+    const info = await file.stat();
     if (Date.now() - info.mtimeMs > this.options.maxAgeMs) {
+      await file.close();
       await rm(path, { force: true });
       return undefined;
     }
     const now = new Date();
-    await utimes(path, now, now).catch(() => undefined);
+    await file.utimes(now, now).catch(() => undefined);
     return {
       size: info.size,
-      chunks: createReadStream(path, { highWaterMark: READ_CHUNK }) as AsyncIterable<Buffer>,
+      chunks: file.createReadStream({ highWaterMark: READ_CHUNK }) as AsyncIterable<Buffer>,
     };
   }
 
