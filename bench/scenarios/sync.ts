@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addRepo, startHarness, syncAndWait } from '../../tests/sync/support/sync-harness.js';
 import type { BenchScenario } from '../main.js';
 import { timeMs, type BenchResult } from '../report.js';
+import { runCommand } from '../run-command.js';
 
 /**
  * `npm run bench -- sync [--commits N] [--files N] [--runs N]`
@@ -105,25 +105,9 @@ async function generateRepository(path: string, commits: number, files: number):
   await git(['-C', path, 'repack', '-a', '-d', '-q']);
 }
 
-function git(args: readonly string[], input?: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', [...args], {
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: tmpdir(),
-        GIT_CONFIG_NOSYSTEM: '1',
-        GIT_CONFIG_GLOBAL: '/dev/null',
-      },
-      stdio: ['pipe', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`git ${args.join(' ')}: ${stderr}`)),
-    );
-    child.stdin.end(input ?? '');
-  });
+/** git with system and global configuration off (the bench's command runner). */
+async function git(args: readonly string[], input?: string): Promise<void> {
+  await runCommand('git', args, input === undefined ? {} : { input });
 }
 
 function median(values: readonly number[]): number {

@@ -51,14 +51,7 @@ export async function findMissingObject(
       if (absent) return absent;
     }
   }
-  const ids = [...outside];
-  for (let start = 0; start < ids.length; start += HAS_BATCH) {
-    const batch = ids.slice(start, start + HAS_BATCH);
-    const present = await objects.hasObjects(batch);
-    const missing = batch.find((id) => !present.has(id));
-    if (missing) return missing;
-  }
-  return undefined;
+  return firstAbsent(objects, [...outside]);
 }
 
 /** The commits among the pushed objects, with their trees and parents. */
@@ -141,7 +134,13 @@ export async function findMissingWithReferences(
   pushed: ReadonlySet<ObjectId>,
   externalReferences: readonly ObjectId[],
 ): Promise<ObjectId | undefined> {
-  const ids = [...new Set([...tips.filter((tip) => !pushed.has(tip)), ...externalReferences])];
+  return firstAbsent(objects, [
+    ...new Set([...tips.filter((tip) => !pushed.has(tip)), ...externalReferences]),
+  ]);
+}
+
+/** The first of `ids` the repository does not hold, looked up in batches. */
+async function firstAbsent(objects: ObjectSource, ids: readonly ObjectId[]): Promise<ObjectId | undefined> {
   for (let start = 0; start < ids.length; start += HAS_BATCH) {
     const batch = ids.slice(start, start + HAS_BATCH);
     const present = await objects.hasObjects(batch);

@@ -197,23 +197,8 @@ export class ObjectStore {
     const result = new Map<ObjectId, CommitInfo>();
     const wanted = [...new Set(ids.filter(isHexId))];
     for (const batch of batchIds(wanted, this.capabilities, 1)) {
-      const rows = await this.db
-        .selectFrom('commit')
-        .innerJoin('repository_objects', 'repository_objects.git_id', 'commit.git_id')
-        .select(['commit.git_id', 'commit.tree', 'commit.pid', 'commit.author_time', 'commit.commit_time'])
-        .where('repository_objects.repo_id', '=', repoId)
-        .where('commit.git_id', 'in', batch)
-        .execute();
-      for (const row of rows) {
-        const id = row.git_id as ObjectId;
-        result.set(id, {
-          id,
-          tree: row.tree as ObjectId,
-          parents: JSON.parse(row.pid) as ObjectId[],
-          authorTime: Number(row.author_time),
-          committerTime: Number(row.commit_time),
-        });
-      }
+      const rows = await selectCommitInfo(this.db, repoId).where('commit.git_id', 'in', batch).execute();
+      for (const row of rows) result.set(row.git_id as ObjectId, toCommitInfo(row));
     }
     return result;
   }
@@ -353,6 +338,31 @@ export class ObjectStore {
     if (chain > 0 || loaded.size > 1) this.cache.set(row.git_id, content);
     return content;
   }
+}
+
+/** The commits a repository holds, with the columns of `CommitInfo` (narrow it with `where`). */
+export function selectCommitInfo(db: Kysely<Database>, repoId: number) {
+  return db
+    .selectFrom('commit')
+    .innerJoin('repository_objects', 'repository_objects.git_id', 'commit.git_id')
+    .select(['commit.git_id', 'commit.tree', 'commit.pid', 'commit.author_time', 'commit.commit_time'])
+    .where('repository_objects.repo_id', '=', repoId);
+}
+
+export function toCommitInfo(row: {
+  git_id: string;
+  tree: string;
+  pid: string;
+  author_time: number;
+  commit_time: number;
+}): CommitInfo {
+  return {
+    id: row.git_id as ObjectId,
+    tree: row.tree as ObjectId,
+    parents: JSON.parse(row.pid) as ObjectId[],
+    authorTime: Number(row.author_time),
+    committerTime: Number(row.commit_time),
+  };
 }
 
 function toPackReady(row: StoredRow): PackReadyEntry {

@@ -8,7 +8,7 @@ import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { PayloadInflater } from './payload-inflater.js';
 import type { ObjectFiles } from './object-files.js';
-import type { CommitInfo, PackReadyEntry } from './object-store.js';
+import { selectCommitInfo, toCommitInfo, type CommitInfo, type PackReadyEntry } from './object-store.js';
 import { batchIds } from './sql-batches.js';
 
 /** Inflated trees kept while a scan resolves delta chains (trees are small; chains are ≤ 50). */
@@ -39,24 +39,8 @@ export class RepositoryScan {
 
   /** Parsed facts of every commit the repository holds. */
   async commits(repoId: number): Promise<Map<ObjectId, CommitInfo>> {
-    const rows = await this.db
-      .selectFrom('commit')
-      .innerJoin('repository_objects', 'repository_objects.git_id', 'commit.git_id')
-      .select(['commit.git_id', 'commit.tree', 'commit.pid', 'commit.author_time', 'commit.commit_time'])
-      .where('repository_objects.repo_id', '=', repoId)
-      .execute();
-    const result = new Map<ObjectId, CommitInfo>();
-    for (const row of rows) {
-      const id = row.git_id as ObjectId;
-      result.set(id, {
-        id,
-        tree: row.tree as ObjectId,
-        parents: JSON.parse(row.pid) as ObjectId[],
-        authorTime: Number(row.author_time),
-        committerTime: Number(row.commit_time),
-      });
-    }
-    return result;
+    const rows = await selectCommitInfo(this.db, repoId).execute();
+    return new Map(rows.map((row) => [row.git_id as ObjectId, toCommitInfo(row)]));
   }
 
   /**

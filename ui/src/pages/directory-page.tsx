@@ -2,10 +2,11 @@ import { apiUrl, useApi } from '../api';
 import { Breadcrumbs, type Crumb } from '../components/breadcrumbs';
 import { CloneBox } from '../components/clone-box';
 import { Icon, type IconName } from '../components/icon';
+import { ReadmePanel } from '../components/readme-panel';
 import { Load } from '../components/status';
 import { paths } from '../paths';
 import { Link } from '../router';
-import type { BlobView, DirectoryEntry, DirectoryView } from '../types';
+import type { DirectoryEntry, DirectoryView } from '../types';
 import { RepoTree } from './repo-tree-page';
 
 export function directoryCrumbs(path: string): Crumb[] {
@@ -88,14 +89,7 @@ function EntryTable({ entries }: { entries: readonly DirectoryEntry[] }) {
 /** The directory's README, read from the directory repository (`/`) at its head. */
 function DirectoryReadme({ entries }: { entries: readonly DirectoryEntry[] }) {
   const readme = entries.find((entry) => entry.kind === 'file' && /^readme(\.(md|txt))?$/i.test(entry.name));
-  const blob = useApi<BlobView>(
-    readme ? apiUrl('repos/blob', { repo: '/', ref: 'HEAD', path: readme.path.slice(1) }) : undefined,
-  );
-  if (!readme || blob.state !== 'ready' || blob.data.content === undefined) return null;
   return (
-    <section className="readme" aria-label={readme.name}>
-      <h2>{readme.name}</h2>
-      <pre>{blob.data.content}</pre>
-    </section>
+    <ReadmePanel file={readme && { name: readme.name, repo: '/', ref: 'HEAD', path: readme.path.slice(1) }} />
   );
 }

@@ -3,6 +3,7 @@ import { ApiError, apiUrl, useApi } from '../api';
 import { Breadcrumbs } from '../components/breadcrumbs';
 import { FileView } from '../components/file-view';
 import { Icon, type IconName } from '../components/icon';
+import { ReadmePanel } from '../components/readme-panel';
 import { Load } from '../components/status';
 import { paths } from '../paths';
 import { Link, navigate } from '../router';
@@ -179,16 +180,7 @@ function Readme({
   const readme = entries.find(
     (entry) => entry.kind === 'blob' && /^readme(\.(md|txt|rst))?$/i.test(entry.name),
   );
-  const blob = useApi<BlobView>(
-    readme ? apiUrl('repos/blob', { repo, ref: revision, path: readme.path }) : undefined,
-  );
-  if (!readme || blob.state !== 'ready' || blob.data.content === undefined) return null;
-  return (
-    <section className="readme" aria-label={readme.name}>
-      <h2>{readme.name}</h2>
-      <pre>{blob.data.content}</pre>
-    </section>
-  );
+  return <ReadmePanel file={readme && { name: readme.name, repo, ref: revision, path: readme.path }} />;
 }
 
 export function RepoTreePage({ repo, revision, path }: { repo: string; revision: string; path: string }) {
