@@ -22,6 +22,31 @@ describe('loadConfig', () => {
     expect(config.port).toBe(9100);
   });
 
+  it('reads the clone pack cache and ingest thread settings, and refuses nonsense for them', () => {
+    expect(loadConfig({ env: {} })).toMatchObject({
+      clonePackCache: { maxBytes: 1024 * 1024 * 1024, maxAgeSeconds: 600 },
+      ingestThreads: 1,
+    });
+    const config = loadConfig({
+      env: {
+        MEGA_CLONE_PACK_CACHE_BYTES: '0',
+        MEGA_CLONE_PACK_CACHE_MAX_AGE_SECONDS: '30',
+        MEGA_INGEST_THREADS: '2',
+      },
+    });
+    expect(config).toMatchObject({ clonePackCache: { maxBytes: 0, maxAgeSeconds: 30 }, ingestThreads: 2 });
+    for (const env of [
+      { MEGA_CLONE_PACK_CACHE_BYTES: '-1' },
+      { MEGA_CLONE_PACK_CACHE_BYTES: '1e400' },
+      { MEGA_CLONE_PACK_CACHE_MAX_AGE_SECONDS: '0' },
+      { MEGA_INGEST_THREADS: '0' },
+      { MEGA_INGEST_THREADS: '1000' },
+      { MEGA_INGEST_THREADS: 'all' },
+    ]) {
+      expect(() => loadConfig({ env })).toThrow(MegaError);
+    }
+  });
+
   it('rejects invalid values with a typed error', () => {
     expect(() => loadConfig({ env: { MEGA_PORT: 'seventy' } })).toThrow(MegaError);
     expect(() => loadConfig({ env: { MEGA_ANONYMOUS_READ: 'maybe' } })).toThrow(/invalid configuration/);
