@@ -183,6 +183,11 @@ function wrap(
     exists: base.exists,
     writable: base.writable,
     ...(base.readOnlyReason !== undefined ? { readOnlyReason: base.readOnlyReason } : {}),
+    // Same refs and objects as the base: its clone caches apply (read late: a first push sets them).
+    get packCacheIdentity() {
+      return base.packCacheIdentity;
+    },
+    ...(base.cloneWalks ? { cloneWalks: base.cloneWalks } : {}),
     listRefs: () => base.listRefs(),
     objects: base.objects,
     pushPolicy: overrides.pushPolicy ?? base.pushPolicy,

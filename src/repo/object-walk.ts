@@ -25,8 +25,12 @@ export interface WalkInput {
    */
   readonly clientShallow?: ReadonlySet<ObjectId>;
   readonly filter?: ObjectFilter;
-  /** Annotated tags `{tag object id, peeled target}` for include-tag. */
-  readonly includeTags?: ReadonlyArray<{ readonly tag: ObjectId; readonly peeled: ObjectId }>;
+}
+
+/** An annotated tag `{tag object id, peeled target}`, for include-tag. */
+export interface TagPeel {
+  readonly tag: ObjectId;
+  readonly peeled: ObjectId;
 }
 
 export interface WalkResult {
@@ -41,7 +45,8 @@ export const MAX_WALK_OBJECTS = 20_000_000;
 /**
  * git's `rev-list --objects <wants> --not <haves>` with shallow boundaries and object filters:
  * commits newest first (date-ordered walk that propagates "the client has it" to ancestors),
- * then tags, then trees and blobs in the order the commits reach them.
+ * then tags, then trees and blobs in the order the commits reach them. include-tag's tags are
+ * added by `withIncludedTags`.
  */
 export async function walkObjects(
   objects: ObjectSource,
@@ -78,10 +83,22 @@ export async function walkObjects(
   await treeWalk.walk(interesting.map((commit) => commit.tree));
   await treeWalk.walk(explicitTrees, true);
   for (const id of explicitBlobs) pick(id, 'blob');
-  for (const { tag, peeled } of input.includeTags ?? []) {
-    if (selected.has(peeled) && !selected.has(tag)) pick(tag, 'tag');
-  }
   return { objects: chosen, clientHas };
+}
+
+/**
+ * include-tag (protocol-capabilities.txt): the walk's objects plus, at the end, every annotated
+ * tag whose target is sent and which is not sent itself.
+ */
+export function withIncludedTags(
+  objects: readonly WalkedObject[],
+  tags: readonly TagPeel[],
+): readonly WalkedObject[] {
+  if (tags.length === 0) return objects;
+  const sent = new Set(objects.map((object) => object.id));
+  const added = tags.filter(({ tag, peeled }) => sent.has(peeled) && !sent.has(tag));
+  const unique = [...new Set(added.map(({ tag }) => tag))];
+  return unique.length === 0 ? objects : [...objects, ...unique.map((id) => ({ id, type: 'tag' as const }))];
 }
 
 async function peelWant(

@@ -35,6 +35,8 @@ export interface PackSendOptions {
   readonly thinPack: boolean;
   /** Objects the client has: thin-pack delta bases. */
   readonly clientHas: ReadonlySet<ObjectId>;
+  /** Told every object in the order it is written (bases pulled forward come before deltas). */
+  readonly onWritten?: (object: WalkedObject) => void;
 }
 
 export interface PackSendStats {
@@ -63,6 +65,10 @@ export async function sendPack(
   let reusedDeltas = 0;
   await writer.write(encodePackHeader(list.length));
 
+  const place = (object: WalkedObject) => {
+    offsets.set(object.id, writer.position);
+    options.onWritten?.(object);
+  };
   // Bases pulled forward, read in batches with the entries that need them.
   const prefetched = new Map<ObjectId, PackReadyObject>();
   const emit = async (
@@ -79,7 +85,7 @@ export async function sendPack(
       }
       const baseOffset = offsets.get(base);
       if (baseOffset !== undefined && options.ofsDelta) {
-        offsets.set(object.id, writer.position);
+        place(object);
         const header = encodeEntryHeader(PackEntryType.OfsDelta, stored.size);
         await writer.write(Buffer.concat([header, encodeOfsDistance(writer.position - baseOffset)]));
         await writeDeflated(writer, stored);
@@ -87,7 +93,7 @@ export async function sendPack(
         return;
       }
       if (baseInPack || (options.thinPack && options.clientHas.has(base))) {
-        offsets.set(object.id, writer.position);
+        place(object);
         await writer.write(
           Buffer.concat([encodeEntryHeader(PackEntryType.RefDelta, stored.size), objectIdToRaw(base)]),
         );
@@ -96,7 +102,7 @@ export async function sendPack(
         return;
       }
     }
-    offsets.set(object.id, writer.position);
+    place(object);
     if (stored && base === undefined) {
       await writer.write(encodeEntryHeader(codeOfObjectType(stored.type), stored.size));
       await writeDeflated(writer, stored);
@@ -109,7 +115,8 @@ export async function sendPack(
   };
 
   for (let start = 0; start < list.length; start += PACK_READ_BATCH) {
-    const batch = list.slice(start, start + PACK_READ_BATCH);
+    // Objects already pulled forward as delta bases are not read again.
+    const batch = list.slice(start, start + PACK_READ_BATCH).filter((object) => !offsets.has(object.id));
     const stored = await readMany(
       objects,
       batch.map((object) => object.id),

@@ -71,6 +71,8 @@ export interface ObjectSource {
   readPackReady?(id: ObjectId): Promise<PackReadyObject | undefined>;
   /** Batched `readPackReady` (one query for many objects); absent ids are left out. */
   readPackReadyMany?(ids: readonly ObjectId[]): Promise<ReadonlyMap<ObjectId, PackReadyObject>>;
+  /** Every object stored as a delta, with its base (orders recorded clone walks). */
+  readDeltaBases?(): Promise<ReadonlyMap<ObjectId, ObjectId>>;
   /** Type and inflated size without reading the content (`object-info`, `blob:limit`). */
   readObjectHeader?(id: ObjectId): Promise<{ type: GitObjectType; size: number } | undefined>;
   /**
@@ -152,6 +154,11 @@ export interface ServedRepository {
    * (e.g. views computed per request).
    */
   readonly packCacheIdentity?: string;
+  /**
+   * Recorded full-clone walks (`clone-walk.ts`), keyed by `cloneWalkKey`. Absent: full clones
+   * always walk (e.g. views computed per request).
+   */
+  readonly cloneWalks?: RecordedWalks;
   listRefs(): Promise<RefSnapshot>;
   readonly objects: ObjectSource;
   readonly pushPolicy: PushPolicy;
@@ -164,6 +171,12 @@ export interface ServedRepository {
    * Applies accepted updates with compare-and-swap on each old id; `atomic` applies all or none.
    */
   updateRefs(updates: readonly RefUpdateRequest[], options: { atomic: boolean }): Promise<RefUpdateResults>;
+}
+
+/** Object lists of full-clone walks, in pack order, by key. */
+export interface RecordedWalks {
+  find(key: string): Promise<ReadonlyArray<{ id: ObjectId; type: GitObjectType }> | undefined>;
+  save(key: string, objects: ReadonlyArray<{ id: ObjectId; type: GitObjectType }>): Promise<void>;
 }
 
 export interface ReceiveLimits {

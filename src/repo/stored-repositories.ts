@@ -17,6 +17,7 @@ import type {
   PushPolicy,
   ReceiveLimits,
   ReceivedPack,
+  RecordedWalks,
   RefUpdateRequest,
   RefUpdateResults,
   RepositoryResolver,
@@ -64,6 +65,17 @@ export class StoredRepository implements ServedRepository {
     this.objects = new StoredObjects(storage, () => this.repository?.id);
     this.pushPolicy = defaultBranchPolicy(() => this.repository?.headRef, options);
   }
+
+  readonly cloneWalks: RecordedWalks = {
+    find: async (key) => {
+      const repository = this.repository;
+      return repository ? this.storage.cloneWalks.find(repository.id, key) : undefined;
+    },
+    save: async (key, objects) => {
+      const repository = this.repository;
+      if (repository) await this.storage.cloneWalks.save(repository.id, key, objects);
+    },
+  };
 
   get exists(): boolean {
     return this.repository !== undefined;
@@ -239,6 +251,11 @@ class StoredObjects implements ObjectSource {
   async readCommits(ids: readonly ObjectId[]) {
     const repoId = this.repoId();
     return repoId === undefined ? new Map() : this.storage.objects.readCommits(repoId, ids);
+  }
+
+  async readDeltaBases() {
+    const repoId = this.repoId();
+    return repoId === undefined ? new Map<ObjectId, ObjectId>() : this.storage.objects.deltaBases(repoId);
   }
 
   async readObjectHeader(id: ObjectId) {

@@ -5,11 +5,11 @@ import { negotiateV0, negotiateV2 } from '../git/protocol/negotiation.js';
 import { parseTag } from '../git/tag.js';
 import { notFound } from '../platform/errors.js';
 import { CommitCache, CommonCommits } from './common-commits.js';
-import { walkObjects } from './object-walk.js';
+import { walkObjects, withIncludedTags, type WalkedObject } from './object-walk.js';
+import { fullCloneWalk, recordCloneWalk } from './clone-walk.js';
 import type { PackCache } from '../storage/pack-cache.js';
 import { clonePackKey, sendCachedPack, teeToCache } from './clone-pack-cache.js';
 import { sendPack, type PackSendStats } from './pack-sender.js';
-import { PreloadedObjects } from './preloaded-objects.js';
 import type { GitResponseWriter } from './response-writer.js';
 import type { ObjectSource, RefSnapshot, ServedRepository } from './served-repository.js';
 import { planShallow, requestsShallowInfo, type ShallowPlan } from './shallow.js';
@@ -168,33 +168,28 @@ async function streamPack(
     return { objects, reusedDeltas: 0, bytes: cached.size, fromCache: true };
   }
   await writer.progress('Enumerating objects, done.\n');
-  const haves = [...common, ...context.shallow.extraHaves];
-  // A full clone walks every commit and tree: on a cache miss, read them all in a few bulk
-  // queries instead of one query per commit, tree level and delta-chain level.
-  const snapshot =
-    context.fullClone && repository.objects.loadCloneSnapshot
-      ? await repository.objects.loadCloneSnapshot()
-      : undefined;
-  const objects = snapshot ? new PreloadedObjects(repository.objects, snapshot) : repository.objects;
-  const commits = snapshot ? new CommitCache(objects) : context.commits;
-  const walk = await walkObjects(objects, commits, {
-    wants: [...request.wants, ...context.shallow.extraWants],
-    haves,
-    boundary: context.shallow.boundary,
-    clientShallow: new Set(request.shallows),
-    filter: request.filter,
-    includeTags,
-  });
-  // Sending copies stored forms: the walk's inflated trees can go before the pack is read.
-  snapshot?.releaseTreeContents();
-  await writer.progress(`Counting objects: ${walk.objects.length}, done.\n`);
+  const chosen = await chooseObjects(repository, request, context, common);
+  const list = withIncludedTags(chosen.objects, includeTags);
+  await writer.progress(`Counting objects: ${list.length}, done.\n`);
   const entry = cacheKey ? await cache?.create(cacheKey) : undefined;
+  // A fresh full-clone walk is recorded in the order written (delta bases first), minus
+  // include-tag's additions: replaying it then needs no base pulled forward.
+  const added = new Set(list.slice(chosen.objects.length).map((object) => object.id));
+  const written: WalkedObject[] = [];
+  const onWritten = (object: WalkedObject) => {
+    if (!added.has(object.id)) written.push(object);
+  };
   let stats: PackSendStats;
   try {
     stats = await sendPack(
-      objects,
-      walk.objects,
-      { ofsDelta: request.ofsDelta, thinPack: request.thinPack, clientHas: walk.clientHas },
+      chosen.source,
+      list,
+      {
+        ofsDelta: request.ofsDelta,
+        thinPack: request.thinPack,
+        clientHas: chosen.clientHas,
+        ...(chosen.record ? { onWritten } : {}),
+      },
       entry ? teeToCache(writer, entry) : writer,
     );
   } catch (error) {
@@ -207,7 +202,45 @@ async function streamPack(
     writer,
     `Total ${stats.objects} (delta ${stats.reusedDeltas}), reused ${stats.reusedDeltas} (delta ${stats.reusedDeltas})\n`,
   );
+  if (chosen.record) await chosen.record(written);
   return stats;
+}
+
+interface ChosenObjects {
+  readonly objects: readonly WalkedObject[];
+  readonly source: ObjectSource;
+  /** Trees and blobs the client has (thin-pack bases). */
+  readonly clientHas: ReadonlySet<ObjectId>;
+  /** Records a full clone's fresh walk (in the order its pack was written), once it is sent. */
+  readonly record?: (written: readonly WalkedObject[]) => Promise<void>;
+}
+
+/** What the pack holds (before include-tag): a full clone's (recorded) walk, or a walk from haves. */
+async function chooseObjects(
+  repository: ServedRepository,
+  request: FetchRequest,
+  context: FetchContext,
+  common: readonly ObjectId[],
+): Promise<ChosenObjects> {
+  if (context.fullClone) {
+    const walk = await fullCloneWalk(repository, request.wants, request.filter);
+    return {
+      objects: walk.objects,
+      source: walk.source,
+      clientHas: new Set(),
+      ...(walk.fresh
+        ? { record: (written) => recordCloneWalk(repository, request.wants, request.filter, written) }
+        : {}),
+    };
+  }
+  const walk = await walkObjects(repository.objects, context.commits, {
+    wants: [...request.wants, ...context.shallow.extraWants],
+    haves: [...common, ...context.shallow.extraHaves],
+    boundary: context.shallow.boundary,
+    clientShallow: new Set(request.shallows),
+    ...(request.filter ? { filter: request.filter } : {}),
+  });
+  return { objects: walk.objects, source: repository.objects, clientHas: walk.clientHas };
 }
 
 async function finishPack(request: FetchRequest, writer: GitResponseWriter, summary: string): Promise<void> {

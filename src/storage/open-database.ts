@@ -26,6 +26,17 @@ export interface MegaDatabase {
    * it joins the transaction that connection is in. Call it only inside a transaction you hold.
    */
   readonly runPreparedBatch?: (statement: string, parameterRows: readonly unknown[][]) => void;
+  /**
+   * Runs one query through a cached prepared statement and returns its rows as arrays (SQLite:
+   * no query building, no per-row objects). It bypasses Kysely's lock on the one connection, so
+   * it refuses (returns undefined; use Kysely) while a transaction the caller is not part of is
+   * open on it: its uncommitted rows must not be seen. `inTransaction`: the caller runs in one.
+   */
+  readonly runPreparedQuery?: (
+    statement: string,
+    parameters: readonly unknown[],
+    inTransaction: boolean,
+  ) => unknown[][] | undefined;
   close(): Promise<void>;
 }
 
@@ -57,18 +68,34 @@ interface DialectParts {
   readonly dialect: Dialect;
   readonly capabilities: DialectCapabilities;
   readonly runPreparedBatch?: MegaDatabase['runPreparedBatch'];
+  readonly runPreparedQuery?: MegaDatabase['runPreparedQuery'];
 }
 
-/** Prepared statements by SQL text: ingest reuses a handful of them for every row. */
-function preparedBatchRunner(connection: BetterSqlite3.Database): MegaDatabase['runPreparedBatch'] {
+/**
+ * Prepared statements by SQL text: ingest reuses a handful of them for every row, object reads a
+ * few for every batch.
+ */
+function preparedRunners(
+  connection: BetterSqlite3.Database,
+): Pick<DialectParts, 'runPreparedBatch' | 'runPreparedQuery'> {
   const statements = new Map<string, BetterSqlite3.Statement>();
-  return (statement, parameterRows) => {
+  const prepare = (statement: string) => {
     let prepared = statements.get(statement);
     if (!prepared) {
       prepared = connection.prepare(statement);
       statements.set(statement, prepared);
     }
-    for (const parameters of parameterRows) prepared.run(...parameters);
+    return prepared;
+  };
+  return {
+    runPreparedBatch: (statement, parameterRows) => {
+      const prepared = prepare(statement);
+      for (const parameters of parameterRows) prepared.run(...parameters);
+    },
+    runPreparedQuery: (statement, parameters, inTransaction) => {
+      if (connection.inTransaction && !inTransaction) return undefined;
+      return prepare(statement).raw(true).all(...parameters) as unknown[][];
+    },
   };
 }
 
@@ -88,7 +115,7 @@ function sqliteDialect(path: string, options: OpenDatabaseOptions): DialectParts
   return {
     dialect: new SqliteDialect({ database: connection }),
     capabilities: SQLITE_CAPABILITIES,
-    runPreparedBatch: preparedBatchRunner(connection),
+    ...preparedRunners(connection),
   };
 }
 
@@ -138,7 +165,10 @@ function dialectFor(location: DatabaseLocation, options: OpenDatabaseOptions): D
  * migrate: call `migrateToLatest` (or use `openStorage`, which does).
  */
 export function openDatabase(url: string, options: OpenDatabaseOptions = {}): MegaDatabase {
-  const { dialect, capabilities, runPreparedBatch } = dialectFor(parseDatabaseUrl(url), options);
+  const { dialect, capabilities, runPreparedBatch, runPreparedQuery } = dialectFor(
+    parseDatabaseUrl(url),
+    options,
+  );
   const db = new Kysely<Database>({ dialect });
   let closed = false;
   return {
@@ -146,6 +176,7 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Me
     capabilities,
     displayUrl: redactDatabaseUrl(url),
     ...(runPreparedBatch ? { runPreparedBatch } : {}),
+    ...(runPreparedQuery ? { runPreparedQuery } : {}),
     async close() {
       if (closed) return;
       closed = true;

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { SHA1, type ObjectFormat } from '../git/object-format.js';
 import { conflict, invalid, notFound } from '../platform/errors.js';
+import { CloneWalkStore } from './clone-walks.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { validateRefName, validateRepositoryPath } from './names.js';
@@ -132,6 +133,7 @@ export class RepositoryStore {
     await this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('refs').where('repo_id', '=', repoId).execute();
       await trx.deleteFrom('repository_objects').where('repo_id', '=', repoId).execute();
+      await new CloneWalkStore(trx, this.capabilities).deleteRepository(repoId);
       await trx.deleteFrom('repositories').where('id', '=', repoId).execute();
     });
   }

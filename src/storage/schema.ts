@@ -57,6 +57,28 @@ export interface RepositoryObjectsTable {
   git_id: string;
 }
 
+/**
+ * The recorded result of one full-clone object walk of a repository: which objects the wanted ids
+ * reach, in pack order (migration 0006). Objects are content-addressed, so a walk keyed by its
+ * wanted ids and filter never goes stale; it is dropped with its repository or when newer walks
+ * of the same repository push it out.
+ */
+export interface CloneWalksTable {
+  id: Generated<number>;
+  repo_id: number;
+  /** sha256 hex of the walk's inputs (wanted ids and filter). */
+  walk_key: string;
+  object_count: number;
+  created_at: string;
+}
+
+/** A walk's object list in pieces of at most 1 MiB: `[type code][raw id]` per object. */
+export interface CloneWalkPartsTable {
+  walk_id: number;
+  seq: number;
+  data: Buffer;
+}
+
 export interface CommitTable {
   id: Generated<number>;
   git_id: string;
@@ -209,6 +231,8 @@ export interface CoreTables {
   refs: RefsTable;
   raw_objects: RawObjectsTable;
   repository_objects: RepositoryObjectsTable;
+  clone_walks: CloneWalksTable;
+  clone_walk_parts: CloneWalkPartsTable;
   commit: CommitTable;
   tree: TreeTable;
   mega_directory: MegaDirectoryTable;

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { ObjectType } from '../git/object.js';
 import { SHA1, type ObjectFormat } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
+import { CloneWalkStore } from './clone-walks.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { ingestPack, type IngestOptions, type IngestResult } from './ingest.js';
@@ -34,6 +35,8 @@ export interface StorageScope {
   readonly refs: RefStore;
   readonly objects: ObjectStore;
   readonly users: UserStore;
+  /** Recorded full-clone walks (object lists), so a clone can skip walking. */
+  readonly cloneWalks: CloneWalkStore;
   /** Decodes and stores a pack for a repository, all or nothing (see `ingest.ts`). */
   ingestPack(
     repoId: number,
@@ -70,7 +73,7 @@ function scopeOver(
   files: ObjectFiles,
   config: StorageConfig,
 ): StorageScope {
-  const { capabilities, runPreparedBatch } = database;
+  const { capabilities, runPreparedBatch, runPreparedQuery } = database;
   const largeObjectThreshold = effectiveThreshold(config, capabilities);
   const fastPath = runPreparedBatch ? { runPreparedBatch } : {};
   return {
@@ -78,8 +81,9 @@ function scopeOver(
     capabilities,
     repositories: new RepositoryStore(db, capabilities),
     refs: new RefStore(db, capabilities),
-    objects: new ObjectStore(db, capabilities, files),
+    objects: new ObjectStore(db, capabilities, files, runPreparedQuery),
     users: new UserStore(db, capabilities),
+    cloneWalks: new CloneWalkStore(db, capabilities),
     ingestPack: (repoId, source, options) =>
       ingestPack(
         {

@@ -3,6 +3,7 @@ import { syncMigration } from './0002-sync.js';
 import { lfsMigration } from './0003-lfs.js';
 import { monorepoMigration } from './0004-monorepo.js';
 import { membershipKeysMigration } from './0005-membership-keys.js';
+import { cloneWalksMigration } from './0006-clone-walks.js';
 import type { MegaMigration } from './migration.js';
 
 /**
@@ -21,4 +22,5 @@ export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly migrati
   { name: '0003-lfs', migration: lfsMigration },
   { name: '0004-monorepo', migration: monorepoMigration },
   { name: '0005-membership-keys', migration: membershipKeysMigration },
+  { name: '0006-clone-walks', migration: cloneWalksMigration },
 ];

@@ -8,6 +8,7 @@ import { encodeErrorPacket } from '../../git/protocol/receive-request.js';
 import { encodeV2Advertisement } from '../../git/protocol/v2.js';
 import { forbidden, HTTP_STATUS_BY_KIND, isMegaError } from '../../platform/errors.js';
 import { advertiseRefsV0 } from '../../repo/advertise.js';
+import { CloneWalkRecorder } from '../../repo/clone-walk.js';
 import { receivePack } from '../../repo/receive-pack.js';
 import type { ServedRepository } from '../../repo/served-repository.js';
 import { outcomeLabel, uploadPackV0 } from '../../repo/upload-pack.js';
@@ -37,7 +38,7 @@ function protocolVersion(request: FastifyRequest): 0 | 1 | 2 {
  * Smart HTTP (http-protocol.txt): `GET …/info/refs?service=…`, `POST …/git-upload-pack`,
  * `POST …/git-receive-pack`, registered on the repository router so `{repo}` may be any path.
  */
-export async function gitRoutes(_app: FastifyInstance, ctx: RouteContext): Promise<void> {
+export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const cacheConfig = ctx.config.clonePackCache;
   const uploadPackOptions = {
     packCache: new PackCache(ctx.config.dataDir, {
@@ -45,6 +46,11 @@ export async function gitRoutes(_app: FastifyInstance, ctx: RouteContext): Promi
       maxAgeMs: cacheConfig.maxAgeSeconds * 1000,
     }),
   };
+  // After a push, the walks of the clones most likely to follow are recorded in the background.
+  const walkRecorder = new CloneWalkRecorder((error, path) =>
+    ctx.logger.warn({ err: error, path }, 'recording clone walks failed'),
+  );
+  app.addHook('onClose', () => walkRecorder.close());
   const requests = new Counter({
     name: 'mega_git_requests_total',
     help: 'Smart HTTP requests by service and outcome',
@@ -186,6 +192,7 @@ export async function gitRoutes(_app: FastifyInstance, ctx: RouteContext): Promi
           },
           out,
         });
+        if (outcome.accepted > 0) walkRecorder.schedule(repository);
         return outcome.unpackError ? 'unpack_error' : 'pushed';
       });
     },

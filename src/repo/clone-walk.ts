@@ -1,0 +1,177 @@
+import { createHash } from 'node:crypto';
+import type { ObjectId } from '../git/object-id.js';
+import { formatFilterSpec, type ObjectFilter } from '../git/protocol/filter-spec.js';
+import { CommitCache } from './common-commits.js';
+import { walkObjects, type WalkedObject } from './object-walk.js';
+import { PreloadedObjects } from './preloaded-objects.js';
+import type { ObjectSource, ServedRepository } from './served-repository.js';
+
+/**
+ * Full-clone walks, recorded. A clone that wants nothing but ids (no haves, no depth) reaches a
+ * set of objects fixed by those ids and the filter alone, so the walk's result can be kept and
+ * reused: the next such clone sends its pack header at once instead of first reading every commit
+ * and tree of the repository (git gets the same from the reachability bitmaps `repack -b`
+ * writes). Walks are recorded by the clone that computes one and, after every push, for the
+ * want sets of `git clone` and `git clone --mirror` (`CloneWalkRecorder`).
+ */
+
+/** The key of a full-clone walk: the wanted ids (order and repeats do not matter) and the filter. */
+export function cloneWalkKey(wants: readonly ObjectId[], filter: ObjectFilter | undefined): string {
+  const hash = createHash('sha256');
+  hash.update(`mega clone walk v1\nfilter ${filter ? formatFilterSpec(filter) : ''}\n`);
+  for (const want of [...new Set(wants)].sort()) hash.update(`want ${want}\n`);
+  return hash.digest('hex');
+}
+
+export interface FullCloneWalk {
+  readonly objects: readonly WalkedObject[];
+  /** Where to read the objects from: answers commits and trees from memory after a fresh walk. */
+  readonly source: ObjectSource;
+  /** The walk was computed now (not found recorded): worth recording. */
+  readonly fresh: boolean;
+}
+
+/**
+ * The objects a full clone of `wants` sends, in pack order, without include-tag's tags: the
+ * recorded walk when there is one, else a walk over the whole repository read in bulk.
+ */
+export async function fullCloneWalk(
+  repository: ServedRepository,
+  wants: readonly ObjectId[],
+  filter: ObjectFilter | undefined,
+): Promise<FullCloneWalk> {
+  const recorded = await repository.cloneWalks?.find(cloneWalkKey(wants, filter));
+  if (recorded) return { objects: recorded, source: repository.objects, fresh: false };
+  const snapshot = repository.objects.loadCloneSnapshot
+    ? await repository.objects.loadCloneSnapshot()
+    : undefined;
+  const source = snapshot ? new PreloadedObjects(repository.objects, snapshot) : repository.objects;
+  const walk = await walkObjects(source, new CommitCache(source), {
+    wants,
+    haves: [],
+    boundary: new Set(),
+    ...(filter ? { filter } : {}),
+  });
+  // Sending copies stored forms: the walk's inflated trees can go before the pack is read.
+  snapshot?.releaseTreeContents();
+  return { objects: walk.objects, source, fresh: true };
+}
+
+/** Records a walk; failing to is not an error for the clone (the next one walks again). */
+export async function recordCloneWalk(
+  repository: ServedRepository,
+  wants: readonly ObjectId[],
+  filter: ObjectFilter | undefined,
+  objects: readonly WalkedObject[],
+): Promise<void> {
+  await repository.cloneWalks?.save(cloneWalkKey(wants, filter), objects).catch(() => undefined);
+}
+
+/**
+ * The wanted ids of the clones a repository most likely serves next: `git clone --mirror` (every
+ * ref) and `git clone` (branches and tags). Equal sets are listed once.
+ */
+export async function likelyCloneWants(repository: ServedRepository): Promise<ObjectId[][]> {
+  const { refs } = await repository.listRefs();
+  const mirror = refs.map((ref) => ref.target);
+  const clone = refs
+    .filter((ref) => ref.name.startsWith('refs/heads/') || ref.name.startsWith('refs/tags/'))
+    .map((ref) => ref.target);
+  const sets = [mirror];
+  if (cloneWalkKey(clone, undefined) !== cloneWalkKey(mirror, undefined)) sets.push(clone);
+  return sets.filter((set) => set.length > 0);
+}
+
+/** Computes and records the likely clones' walks that are not recorded yet. */
+export async function recordLikelyCloneWalks(repository: ServedRepository): Promise<number> {
+  if (!repository.cloneWalks || !repository.exists) return 0;
+  let recorded = 0;
+  let deltaBases: ReadonlyMap<ObjectId, ObjectId> | undefined;
+  for (const wants of await likelyCloneWants(repository)) {
+    const walk = await fullCloneWalk(repository, wants, undefined);
+    if (!walk.fresh) continue;
+    deltaBases ??= (await repository.objects.readDeltaBases?.()) ?? new Map();
+    await repository.cloneWalks.save(cloneWalkKey(wants, undefined), basesFirst(walk.objects, deltaBases));
+    recorded++;
+  }
+  return recorded;
+}
+
+/**
+ * The order `sendPack` writes `objects` in: every stored delta after its base when the base is
+ * sent too (it pulls such bases forward). A walk recorded in this order is replayed without
+ * reading any base ahead of its turn.
+ */
+export function basesFirst(
+  objects: readonly WalkedObject[],
+  deltaBases: ReadonlyMap<ObjectId, ObjectId>,
+): WalkedObject[] {
+  const byId = new Map(objects.map((object) => [object.id, object]));
+  const placed = new Set<ObjectId>();
+  const ordered: WalkedObject[] = [];
+  for (const object of objects) {
+    // The chain of unplaced bases below this object, deepest last (a cycle ends it).
+    const chain: WalkedObject[] = [];
+    const onChain = new Set<ObjectId>();
+    for (let next: WalkedObject | undefined = object; next && !placed.has(next.id); ) {
+      if (onChain.has(next.id)) break;
+      chain.push(next);
+      onChain.add(next.id);
+      const base = deltaBases.get(next.id);
+      next = base === undefined ? undefined : byId.get(base);
+    }
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const entry = chain[i] as WalkedObject;
+      placed.add(entry.id);
+      ordered.push(entry);
+    }
+  }
+  return ordered;
+}
+
+/**
+ * Records the likely clones' walks after pushes, one repository at a time in the background:
+ * pushes to a repository while its walk is computed are folded into one more run. `close` waits
+ * for the running one (the database must outlive it).
+ */
+export class CloneWalkRecorder {
+  private readonly queued = new Map<string, ServedRepository>();
+  private running: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(private readonly onError: (error: unknown, path: string) => void) {}
+
+  schedule(repository: ServedRepository): void {
+    if (this.closed || !repository.cloneWalks) return;
+    this.queued.set(repository.path, repository);
+    this.running ??= this.drain();
+  }
+
+  /** Resolves when nothing is queued or running (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.queued.clear();
+    await this.idle();
+  }
+
+  private async drain(): Promise<void> {
+    for (let next = this.take(); next; next = this.take()) {
+      try {
+        await recordLikelyCloneWalks(next);
+      } catch (error) {
+        this.onError(error, next.path);
+      }
+    }
+    this.running = undefined;
+  }
+
+  private take(): ServedRepository | undefined {
+    const [first] = this.queued.values();
+    if (first) this.queued.delete(first.path);
+    return first;
+  }
+}

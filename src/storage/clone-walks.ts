@@ -1,0 +1,152 @@
+import type { Kysely } from 'kysely';
+import type { ObjectType } from '../git/object.js';
+import { objectIdFromRaw, objectIdToRaw, type ObjectId } from '../git/object-id.js';
+import { SHA1, SHA256, type ObjectFormat } from '../git/object-format.js';
+import { MegaError } from '../platform/errors.js';
+import type { Database } from './database.js';
+import type { DialectCapabilities } from './dialect/capabilities.js';
+import { inTransaction } from './transaction.js';
+import { nowTimestamp } from './sql-batches.js';
+
+/** One object of a recorded walk, in pack order. */
+export interface WalkedEntry {
+  readonly id: ObjectId;
+  readonly type: ObjectType;
+}
+
+/** Walks kept per repository: the newest few ref states (and their clone variants). */
+export const WALKS_KEPT_PER_REPOSITORY = 4;
+/** Largest part of an object list, in bytes (well under every database's statement limit). */
+const PART_BYTES = 1024 * 1024;
+
+const TYPE_CODES: Readonly<Record<ObjectType, number>> = { commit: 1, tree: 2, blob: 3, tag: 4 };
+const TYPES_BY_CODE: ReadonlyArray<ObjectType | undefined> = [undefined, 'commit', 'tree', 'blob', 'tag'];
+
+/**
+ * Recorded full-clone walks (migration 0006): the objects a set of wanted ids reaches, in the
+ * order a pack sends them. A clone that finds its walk here skips reading the repository's
+ * commits and trees and starts its pack at once. Keys are computed by the caller from the walk's
+ * inputs; objects never change, so an entry is valid for as long as it is kept.
+ */
+export class CloneWalkStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly capabilities: DialectCapabilities,
+  ) {}
+
+  /** The recorded walk, or undefined (also when the rows are damaged: the caller walks again). */
+  async find(repoId: number, key: string): Promise<WalkedEntry[] | undefined> {
+    const walk = await this.db
+      .selectFrom('clone_walks')
+      .select(['id', 'object_count'])
+      .where('repo_id', '=', repoId)
+      .where('walk_key', '=', key)
+      .executeTakeFirst();
+    if (!walk) return undefined;
+    const parts = await this.db
+      .selectFrom('clone_walk_parts')
+      .select('data')
+      .where('walk_id', '=', walk.id)
+      .orderBy('seq')
+      .execute();
+    const entries: WalkedEntry[] = [];
+    for (const part of parts) {
+      if (!decodePart(part.data, entries)) return undefined;
+    }
+    return entries.length === Number(walk.object_count) ? entries : undefined;
+  }
+
+  /**
+   * Records a walk (a no-op when the key is already recorded, e.g. by a racing clone) and drops
+   * the repository's oldest walks beyond WALKS_KEPT_PER_REPOSITORY.
+   */
+  async save(repoId: number, key: string, entries: readonly WalkedEntry[]): Promise<void> {
+    const parts = encodeParts(entries);
+    try {
+      await inTransaction(this.db, async (trx) => {
+        await trx
+          .insertInto('clone_walks')
+          .values({ repo_id: repoId, walk_key: key, object_count: entries.length, created_at: nowTimestamp() })
+          .execute();
+        const { id } = await trx
+          .selectFrom('clone_walks')
+          .select('id')
+          .where('repo_id', '=', repoId)
+          .where('walk_key', '=', key)
+          .executeTakeFirstOrThrow();
+        for (const [seq, data] of parts.entries()) {
+          await trx.insertInto('clone_walk_parts').values({ walk_id: id, seq, data }).execute();
+        }
+        const stale = await trx
+          .selectFrom('clone_walks')
+          .select('id')
+          .where('repo_id', '=', repoId)
+          .orderBy('id', 'desc')
+          .offset(WALKS_KEPT_PER_REPOSITORY)
+          .limit(1_000_000)
+          .execute();
+        await deleteWalks(
+          trx,
+          stale.map((row) => row.id),
+        );
+      });
+    } catch (error) {
+      if (this.capabilities.isUniqueViolation(error)) return;
+      throw error;
+    }
+  }
+
+  /** Every walk of a repository (it is being deleted). */
+  async deleteRepository(repoId: number): Promise<void> {
+    const walks = await this.db.selectFrom('clone_walks').select('id').where('repo_id', '=', repoId).execute();
+    await deleteWalks(
+      this.db,
+      walks.map((row) => row.id),
+    );
+  }
+}
+
+async function deleteWalks(db: Kysely<Database>, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.deleteFrom('clone_walk_parts').where('walk_id', 'in', ids).execute();
+  await db.deleteFrom('clone_walks').where('id', 'in', ids).execute();
+}
+
+/**
+ * Parts of at most PART_BYTES: one byte giving the raw id length (20 for SHA-1, 32 for SHA-256),
+ * then `[type code][raw id]` per object.
+ */
+function encodeParts(entries: readonly WalkedEntry[]): Buffer[] {
+  const idBytes = entries.length > 0 ? (entries[0] as WalkedEntry).id.length / 2 : SHA1.rawLength;
+  const perPart = Math.floor((PART_BYTES - 1) / (idBytes + 1));
+  const parts: Buffer[] = [];
+  for (let start = 0; start < entries.length; start += perPart) {
+    const slice = entries.slice(start, start + perPart);
+    const part = Buffer.allocUnsafe(1 + slice.length * (idBytes + 1));
+    part[0] = idBytes;
+    let offset = 1;
+    for (const entry of slice) {
+      const raw = objectIdToRaw(entry.id);
+      if (raw.length !== idBytes) {
+        throw new MegaError('internal', 'clone_walk_mixed_ids', 'a walk mixes object id formats');
+      }
+      part[offset] = TYPE_CODES[entry.type];
+      raw.copy(part, offset + 1);
+      offset += idBytes + 1;
+    }
+    parts.push(part);
+  }
+  return parts;
+}
+
+/** Appends a part's entries to `into`; false when the part is malformed. */
+function decodePart(part: Buffer, into: WalkedEntry[]): boolean {
+  const format: ObjectFormat | undefined = [SHA1, SHA256].find((f) => f.rawLength === part[0]);
+  if (!format || (part.length - 1) % (format.rawLength + 1) !== 0) return false;
+  for (let offset = 1; offset < part.length; offset += format.rawLength + 1) {
+    const type = TYPES_BY_CODE[part[offset] as number];
+    if (!type) return false;
+    into.push({ id: objectIdFromRaw(part, offset + 1, format), type });
+  }
+  return true;
+}
