@@ -120,6 +120,7 @@ export async function sendPack(
     const stored = await readMany(
       objects,
       batch.map((object) => object.id),
+      batch.some((object) => object.row !== undefined) ? batch.map((object) => object.row) : undefined,
     );
     prefetched.clear();
     for (const [id, entry] of stored) prefetched.set(id, entry);
@@ -133,8 +134,9 @@ export async function sendPack(
 async function readMany(
   objects: ObjectSource,
   ids: readonly ObjectId[],
+  rows?: ReadonlyArray<number | undefined>,
 ): Promise<ReadonlyMap<ObjectId, PackReadyObject>> {
-  if (objects.readPackReadyMany) return objects.readPackReadyMany(ids);
+  if (objects.readPackReadyMany) return objects.readPackReadyMany(ids, rows);
   const found = new Map<ObjectId, PackReadyObject>();
   if (!objects.readPackReady) return found;
   for (const id of ids) {

@@ -69,8 +69,14 @@ export interface ObjectSource {
   ): AsyncIterable<{ id: ObjectId; type: GitObjectType; content: Buffer }>;
   /** Stored pack-ready form, when the source has one (the fast path of clone). */
   readPackReady?(id: ObjectId): Promise<PackReadyObject | undefined>;
-  /** Batched `readPackReady` (one query for many objects); absent ids are left out. */
-  readPackReadyMany?(ids: readonly ObjectId[]): Promise<ReadonlyMap<ObjectId, PackReadyObject>>;
+  /**
+   * Batched `readPackReady` (one query for many objects); absent ids are left out. `rows`
+   * (aligned with `ids`) are storage row hints from a recorded walk (`WalkedObject.row`).
+   */
+  readPackReadyMany?(
+    ids: readonly ObjectId[],
+    rows?: ReadonlyArray<number | undefined>,
+  ): Promise<ReadonlyMap<ObjectId, PackReadyObject>>;
   /** Every object stored as a delta, with its base (orders recorded clone walks). */
   readDeltaBases?(): Promise<ReadonlyMap<ObjectId, ObjectId>>;
   /** Type and inflated size without reading the content (`object-info`, `blob:limit`). */
@@ -175,7 +181,7 @@ export interface ServedRepository {
 
 /** Object lists of full-clone walks, in pack order, by key. */
 export interface RecordedWalks {
-  find(key: string): Promise<ReadonlyArray<{ id: ObjectId; type: GitObjectType }> | undefined>;
+  find(key: string): Promise<ReadonlyArray<{ id: ObjectId; type: GitObjectType; row?: number }> | undefined>;
   save(key: string, objects: ReadonlyArray<{ id: ObjectId; type: GitObjectType }>): Promise<void>;
 }
 

@@ -276,11 +276,14 @@ class StoredObjects implements ObjectSource {
     const scan = new RepositoryScan(this.storage.db, this.storage.capabilities, this.storage.files);
     return snapshotOf(new Map(), await scan.trees(repoId, ids), false);
   }
-  async readPackReadyMany(ids: readonly ObjectId[]): Promise<ReadonlyMap<ObjectId, PackReadyObject>> {
+  async readPackReadyMany(
+    ids: readonly ObjectId[],
+    rows?: ReadonlyArray<number | undefined>,
+  ): Promise<ReadonlyMap<ObjectId, PackReadyObject>> {
     const repoId = this.repoId();
     const found = new Map<ObjectId, PackReadyObject>();
     if (repoId === undefined) return found;
-    for await (const entry of this.storage.objects.packReady(repoId, ids, ids.length)) {
+    for await (const entry of this.storage.objects.packReady(repoId, ids, ids.length, rows)) {
       const deflated =
         entry.deflated ?? (() => this.storage.objects.openDeflated(entry) as AsyncIterable<Buffer>);
       found.set(entry.id, {

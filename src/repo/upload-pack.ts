@@ -107,9 +107,11 @@ async function prepareFetch(repository: ServedRepository, request: FetchRequest)
   if (missing) throw notFound('want_not_found', `upload-pack: not our ref ${missing}`);
   const objects = repository.objects;
   const commits = new CommitCache(objects);
-  // One batched read for every wanted commit: a mirror fetch may want thousands of refs.
-  await commits.prefetch(request.wants);
-  const wantCommits = await peelToCommits(objects, request.wants, commits);
+  const fullClone = isFullClone(request);
+  // A full clone negotiates nothing and cuts no history: its wanted commits are not needed.
+  // Otherwise one batched read for every wanted commit: a mirror fetch may want thousands of refs.
+  if (!fullClone) await commits.prefetch(request.wants);
+  const wantCommits = fullClone ? [] : await peelToCommits(objects, request.wants, commits);
   const snapshot = await repository.listRefs();
   const shallow = await planShallow(request, wantCommits, commits, async (name) => {
     const ref = snapshot.refs.find(
@@ -118,7 +120,7 @@ async function prepareFetch(repository: ServedRepository, request: FetchRequest)
     return ref ? (ref.peeled ?? ref.target) : undefined;
   });
   const oracle = new CommonCommits(objects, wantCommits, commits);
-  return { fullClone: isFullClone(request), commits, oracle, shallow, snapshot };
+  return { fullClone, commits, oracle, shallow, snapshot };
 }
 
 async function peelToCommits(

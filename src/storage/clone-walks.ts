@@ -6,18 +6,22 @@ import { MegaError } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { inTransaction } from './transaction.js';
-import { nowTimestamp } from './sql-batches.js';
+import { batchIds, nowTimestamp } from './sql-batches.js';
 
 /** One object of a recorded walk, in pack order. */
 export interface WalkedEntry {
   readonly id: ObjectId;
   readonly type: ObjectType;
+  /** Its `raw_objects.id`, a faster read than the object id (absent: not known). */
+  readonly row?: number;
 }
 
 /** Walks kept per repository: the newest few ref states (and their clone variants). */
 export const WALKS_KEPT_PER_REPOSITORY = 4;
 /** Largest part of an object list, in bytes (well under every database's statement limit). */
 const PART_BYTES = 1024 * 1024;
+/** Bytes of an entry's row key (0 = not known). */
+const ROW_BYTES = 6;
 
 const TYPE_CODES: Readonly<Record<ObjectType, number>> = { commit: 1, tree: 2, blob: 3, tag: 4 };
 const TYPES_BY_CODE: ReadonlyArray<ObjectType | undefined> = [undefined, 'commit', 'tree', 'blob', 'tag'];
@@ -61,7 +65,7 @@ export class CloneWalkStore {
    * the repository's oldest walks beyond WALKS_KEPT_PER_REPOSITORY.
    */
   async save(repoId: number, key: string, entries: readonly WalkedEntry[]): Promise<void> {
-    const parts = encodeParts(entries);
+    const parts = encodeParts(entries, await this.rowKeys(entries));
     try {
       await inTransaction(this.db, async (trx) => {
         await trx
@@ -96,6 +100,21 @@ export class CloneWalkStore {
     }
   }
 
+  /** The `raw_objects.id` of each entry's object (object ids are unique there). */
+  private async rowKeys(entries: readonly WalkedEntry[]): Promise<Map<string, number>> {
+    const keys = new Map<string, number>();
+    const ids = entries.map((entry) => entry.id);
+    for (const batch of batchIds(ids, this.capabilities)) {
+      const rows = await this.db
+        .selectFrom('raw_objects')
+        .select(['id', 'git_id'])
+        .where('git_id', 'in', batch)
+        .execute();
+      for (const row of rows) keys.set(row.git_id, Number(row.id));
+    }
+    return keys;
+  }
+
   /** Every walk of a repository (it is being deleted). */
   async deleteRepository(repoId: number): Promise<void> {
     const walks = await this.db.selectFrom('clone_walks').select('id').where('repo_id', '=', repoId).execute();
@@ -114,15 +133,16 @@ async function deleteWalks(db: Kysely<Database>, ids: readonly number[]): Promis
 
 /**
  * Parts of at most PART_BYTES: one byte giving the raw id length (20 for SHA-1, 32 for SHA-256),
- * then `[type code][raw id]` per object.
+ * then `[type code][raw id][row key, 6 bytes big-endian]` per object.
  */
-function encodeParts(entries: readonly WalkedEntry[]): Buffer[] {
+function encodeParts(entries: readonly WalkedEntry[], rowKeys: ReadonlyMap<string, number>): Buffer[] {
   const idBytes = entries.length > 0 ? (entries[0] as WalkedEntry).id.length / 2 : SHA1.rawLength;
-  const perPart = Math.floor((PART_BYTES - 1) / (idBytes + 1));
+  const entryBytes = 1 + idBytes + ROW_BYTES;
+  const perPart = Math.floor((PART_BYTES - 1) / entryBytes);
   const parts: Buffer[] = [];
   for (let start = 0; start < entries.length; start += perPart) {
     const slice = entries.slice(start, start + perPart);
-    const part = Buffer.allocUnsafe(1 + slice.length * (idBytes + 1));
+    const part = Buffer.allocUnsafe(1 + slice.length * entryBytes);
     part[0] = idBytes;
     let offset = 1;
     for (const entry of slice) {
@@ -132,7 +152,8 @@ function encodeParts(entries: readonly WalkedEntry[]): Buffer[] {
       }
       part[offset] = TYPE_CODES[entry.type];
       raw.copy(part, offset + 1);
-      offset += idBytes + 1;
+      part.writeUIntBE(rowKeys.get(entry.id) ?? 0, offset + 1 + idBytes, ROW_BYTES);
+      offset += entryBytes;
     }
     parts.push(part);
   }
@@ -142,11 +163,15 @@ function encodeParts(entries: readonly WalkedEntry[]): Buffer[] {
 /** Appends a part's entries to `into`; false when the part is malformed. */
 function decodePart(part: Buffer, into: WalkedEntry[]): boolean {
   const format: ObjectFormat | undefined = [SHA1, SHA256].find((f) => f.rawLength === part[0]);
-  if (!format || (part.length - 1) % (format.rawLength + 1) !== 0) return false;
-  for (let offset = 1; offset < part.length; offset += format.rawLength + 1) {
+  if (!format) return false;
+  const entryBytes = 1 + format.rawLength + ROW_BYTES;
+  if ((part.length - 1) % entryBytes !== 0) return false;
+  for (let offset = 1; offset < part.length; offset += entryBytes) {
     const type = TYPES_BY_CODE[part[offset] as number];
     if (!type) return false;
-    into.push({ id: objectIdFromRaw(part, offset + 1, format), type });
+    const id = objectIdFromRaw(part, offset + 1, format);
+    const row = part.readUIntBE(offset + 1 + format.rawLength, ROW_BYTES);
+    into.push(row > 0 ? { id, type, row } : { id, type });
   }
   return true;
 }

@@ -57,6 +57,11 @@ interface StoredRow {
   path: string | null;
 }
 
+/** A row with its `raw_objects.id` (read by row key). */
+interface KeyedRow extends StoredRow {
+  id: number;
+}
+
 const ROW_COLUMNS = [
   'raw_objects.git_id',
   'raw_objects.object_type',
@@ -71,13 +76,20 @@ const ROW_COLUMNS = [
 /** IN-list sizes of the prepared row reads (see `preparedRows`). */
 const PREPARED_IN_SIZES = [1, 16, 128, 1000];
 
-/** The query of `rows` (same columns, same membership rule) with `size` ids. */
+const placeholders = (size: number) => new Array(size).fill('?').join(', ');
+
+/** The query of `memberRows` (same columns, same membership rule) with `size` ids. */
 function preparedRowsSql(size: number): string {
   return (
     `select ${ROW_COLUMNS.join(', ')} from raw_objects ` +
     'inner join repository_objects on repository_objects.git_id = raw_objects.git_id ' +
-    `where repository_objects.repo_id = ? and raw_objects.git_id in (${new Array(size).fill('?').join(', ')})`
+    `where repository_objects.repo_id = ? and raw_objects.git_id in (${placeholders(size)})`
   );
+}
+
+/** The query of `rowsByKey` with `size` row keys. */
+function preparedRowsByKeySql(size: number): string {
+  return `select ${ROW_COLUMNS.join(', ')}, raw_objects.id from raw_objects where raw_objects.id in (${placeholders(size)})`;
 }
 
 /**
@@ -116,11 +128,17 @@ export class ObjectStore {
    * Pack-ready entries for `ids` (in the requested order within each batch), streamed in batches
    * that respect the bind-parameter limit. Throws `object_missing` for an id the repository lacks.
    */
-  async *packReady(repoId: number, ids: readonly string[], batchSize = 500): AsyncGenerator<PackReadyEntry> {
+  async *packReady(
+    repoId: number,
+    ids: readonly string[],
+    batchSize = 500,
+    rowHints?: ReadonlyArray<number | undefined>,
+  ): AsyncGenerator<PackReadyEntry> {
     const step = this.batchLimit(batchSize);
     for (let start = 0; start < ids.length; start += step) {
       const batch = ids.slice(start, start + step);
-      const rows = new Map((await this.rows(repoId, batch)).map((row) => [row.git_id, row]));
+      const hints = rowHints?.slice(start, start + step);
+      const rows = new Map((await this.rows(repoId, batch, hints)).map((row) => [row.git_id, row]));
       for (const id of batch) {
         const row = rows.get(id);
         if (!row) throw missing(id);
@@ -295,10 +313,53 @@ export class ObjectStore {
     return Math.max(1, Math.min(Math.floor(batchSize), this.capabilities.maxBindParams - 1, MAX_BATCH));
   }
 
-  private async rows(repoId: number, ids: readonly string[]): Promise<StoredRow[]> {
+  /**
+   * The stored rows of those of `ids` the repository holds. `rowHints` (aligned with `ids`) are
+   * `raw_objects.id`s recorded for them by a clone walk, which read faster than by object id
+   * (one integer key instead of the id index plus the membership key). A hinted row counts only
+   * if it holds the expected object; membership was checked when the walk was recorded and is
+   * never withdrawn while the repository exists. Unhinted or mismatched ids are read as usual.
+   */
+  private async rows(
+    repoId: number,
+    ids: readonly string[],
+    rowHints?: ReadonlyArray<number | undefined>,
+  ): Promise<StoredRow[]> {
+    if (!rowHints) return this.memberRows(repoId, ids);
+    const expected = new Map<number, string>();
+    ids.forEach((id, index) => {
+      const row = rowHints[index];
+      if (row !== undefined) expected.set(row, id);
+    });
+    const hinted = (await this.rowsByKey([...expected.keys()])).filter(
+      (row) => expected.get(row.id) === row.git_id,
+    );
+    if (hinted.length === ids.length) return hinted;
+    const found = new Set(hinted.map((row) => row.git_id));
+    return [...hinted, ...(await this.memberRows(repoId, ids.filter((id) => !found.has(id))))];
+  }
+
+  private async rowsByKey(keys: readonly number[]): Promise<KeyedRow[]> {
+    if (keys.length === 0) return [];
+    const prepared = this.preparedRows(keys, (size) => preparedRowsByKeySql(size), []);
+    if (prepared) return prepared as KeyedRow[];
+    const rows: KeyedRow[] = [];
+    for (const batch of batchIds(keys, this.capabilities)) {
+      rows.push(
+        ...((await this.db
+          .selectFrom('raw_objects')
+          .select([...ROW_COLUMNS, 'raw_objects.id'])
+          .where('raw_objects.id', 'in', batch)
+          .execute()) as KeyedRow[]),
+      );
+    }
+    return rows;
+  }
+
+  private async memberRows(repoId: number, ids: readonly string[]): Promise<StoredRow[]> {
     const wanted = ids.filter(isHexId);
     if (wanted.length === 0) return [];
-    const prepared = this.preparedRows(repoId, wanted);
+    const prepared = this.preparedRows(wanted, (size) => preparedRowsSql(size), [repoId]);
     if (prepared) return prepared;
     const rows = await this.db
       .selectFrom('raw_objects')
@@ -316,19 +377,23 @@ export class ObjectStore {
    * The IN list is padded to one of a few sizes (repeating an id changes nothing), so a handful
    * of statements serve every batch.
    */
-  private preparedRows(repoId: number, wanted: readonly string[]): StoredRow[] | undefined {
+  private preparedRows<K>(
+    keys: readonly K[],
+    sqlFor: (size: number) => string,
+    leading: readonly unknown[],
+  ): KeyedRow[] | undefined {
     const run = this.runPreparedQuery;
     if (!run) return undefined;
-    const rows: StoredRow[] = [];
+    const rows: KeyedRow[] = [];
     const largest = PREPARED_IN_SIZES[PREPARED_IN_SIZES.length - 1] as number;
-    for (let start = 0; start < wanted.length; start += largest) {
-      const chunk = wanted.slice(start, start + largest);
+    for (let start = 0; start < keys.length; start += largest) {
+      const chunk = keys.slice(start, start + largest);
       const size = PREPARED_IN_SIZES.find((n) => n >= chunk.length) as number;
-      const padding = new Array<string>(size - chunk.length).fill(chunk[0] as string);
-      const found = run(preparedRowsSql(size), [repoId, ...chunk, ...padding], this.db.isTransaction);
+      const padding = new Array<K>(size - chunk.length).fill(chunk[0] as K);
+      const found = run(sqlFor(size), [...leading, ...chunk, ...padding], this.db.isTransaction);
       if (!found) return undefined;
-      for (const [git_id, object_type, size, payload_size, delta_base, storage_type, data, path] of found) {
-        rows.push({ git_id, object_type, size, payload_size, delta_base, storage_type, data, path } as StoredRow);
+      for (const [git_id, object_type, size, payload_size, delta_base, storage_type, data, path, id] of found) {
+        rows.push({ git_id, object_type, size, payload_size, delta_base, storage_type, data, path, id } as KeyedRow);
       }
     }
     return rows;
