@@ -180,10 +180,13 @@ function wrap(
 ): ServedRepository {
   return {
     path: base.path,
-    exists: base.exists,
+    // Read late: a first push creates the base repository.
+    get exists() {
+      return base.exists;
+    },
     writable: base.writable,
     ...(base.readOnlyReason !== undefined ? { readOnlyReason: base.readOnlyReason } : {}),
-    // Same refs and objects as the base: its clone caches apply (read late: a first push sets them).
+    // Same refs and objects as the base: its clone caches apply.
     get packCacheIdentity() {
       return base.packCacheIdentity;
     },

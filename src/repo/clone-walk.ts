@@ -113,7 +113,7 @@ export function basesFirst(
     // The chain of unplaced bases below this object, deepest last (a cycle ends it).
     const chain: WalkedObject[] = [];
     const onChain = new Set<ObjectId>();
-    for (let next: WalkedObject | undefined = object; next && !placed.has(next.id); ) {
+    for (let next: WalkedObject | undefined = object; next && !placed.has(next.id);) {
       if (onChain.has(next.id)) break;
       chain.push(next);
       onChain.add(next.id);

@@ -172,7 +172,8 @@ async function streamPack(
   await writer.progress('Enumerating objects, done.\n');
   const chosen = await chooseObjects(repository, request, context, common);
   const list = withIncludedTags(chosen.objects, includeTags);
-  await writer.progress(`Counting objects: ${list.length}, done.\n`);
+  const how = chosen.fromRecord ? ' (walk recorded earlier)' : '';
+  await writer.progress(`Counting objects: ${list.length}, done${how}.\n`);
   const entry = cacheKey ? await cache?.create(cacheKey) : undefined;
   // A fresh full-clone walk is recorded in the order written (delta bases first), minus
   // include-tag's additions: replaying it then needs no base pulled forward.
@@ -213,6 +214,8 @@ interface ChosenObjects {
   readonly source: ObjectSource;
   /** Trees and blobs the client has (thin-pack bases). */
   readonly clientHas: ReadonlySet<ObjectId>;
+  /** The objects came from a recorded walk (`clone-walk.ts`). */
+  readonly fromRecord?: boolean;
   /** Records a full clone's fresh walk (in the order its pack was written), once it is sent. */
   readonly record?: (written: readonly WalkedObject[]) => Promise<void>;
 }
@@ -230,6 +233,7 @@ async function chooseObjects(
       objects: walk.objects,
       source: walk.source,
       clientHas: new Set(),
+      fromRecord: !walk.fresh,
       ...(walk.fresh
         ? { record: (written) => recordCloneWalk(repository, request.wants, request.filter, written) }
         : {}),

@@ -38,7 +38,10 @@ export class CloneWalkStore {
     private readonly capabilities: DialectCapabilities,
   ) {}
 
-  /** The recorded walk, or undefined (also when the rows are damaged: the caller walks again). */
+  /**
+   * The recorded walk, or undefined. Damaged rows are deleted (and undefined returned): the
+   * caller walks again and records the walk afresh.
+   */
   async find(repoId: number, key: string): Promise<WalkedEntry[] | undefined> {
     const walk = await this.db
       .selectFrom('clone_walks')
@@ -54,10 +57,11 @@ export class CloneWalkStore {
       .orderBy('seq')
       .execute();
     const entries: WalkedEntry[] = [];
-    for (const part of parts) {
-      if (!decodePart(part.data, entries)) return undefined;
-    }
-    return entries.length === Number(walk.object_count) ? entries : undefined;
+    const intact =
+      parts.every((part) => decodePart(part.data, entries)) && entries.length === Number(walk.object_count);
+    if (intact) return entries;
+    await deleteWalks(this.db, [walk.id]);
+    return undefined;
   }
 
   /**
@@ -70,7 +74,12 @@ export class CloneWalkStore {
       await inTransaction(this.db, async (trx) => {
         await trx
           .insertInto('clone_walks')
-          .values({ repo_id: repoId, walk_key: key, object_count: entries.length, created_at: nowTimestamp() })
+          .values({
+            repo_id: repoId,
+            walk_key: key,
+            object_count: entries.length,
+            created_at: nowTimestamp(),
+          })
           .execute();
         const { id } = await trx
           .selectFrom('clone_walks')
@@ -117,7 +126,11 @@ export class CloneWalkStore {
 
   /** Every walk of a repository (it is being deleted). */
   async deleteRepository(repoId: number): Promise<void> {
-    const walks = await this.db.selectFrom('clone_walks').select('id').where('repo_id', '=', repoId).execute();
+    const walks = await this.db
+      .selectFrom('clone_walks')
+      .select('id')
+      .where('repo_id', '=', repoId)
+      .execute();
     await deleteWalks(
       this.db,
       walks.map((row) => row.id),

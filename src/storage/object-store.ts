@@ -336,7 +336,13 @@ export class ObjectStore {
     );
     if (hinted.length === ids.length) return hinted;
     const found = new Set(hinted.map((row) => row.git_id));
-    return [...hinted, ...(await this.memberRows(repoId, ids.filter((id) => !found.has(id))))];
+    return [
+      ...hinted,
+      ...(await this.memberRows(
+        repoId,
+        ids.filter((id) => !found.has(id)),
+      )),
+    ];
   }
 
   private async rowsByKey(keys: readonly number[]): Promise<KeyedRow[]> {
@@ -392,8 +398,28 @@ export class ObjectStore {
       const padding = new Array<K>(size - chunk.length).fill(chunk[0] as K);
       const found = run(sqlFor(size), [...leading, ...chunk, ...padding], this.db.isTransaction);
       if (!found) return undefined;
-      for (const [git_id, object_type, size, payload_size, delta_base, storage_type, data, path, id] of found) {
-        rows.push({ git_id, object_type, size, payload_size, delta_base, storage_type, data, path, id } as KeyedRow);
+      for (const [
+        git_id,
+        object_type,
+        size,
+        payload_size,
+        delta_base,
+        storage_type,
+        data,
+        path,
+        id,
+      ] of found) {
+        rows.push({
+          git_id,
+          object_type,
+          size,
+          payload_size,
+          delta_base,
+          storage_type,
+          data,
+          path,
+          id,
+        } as KeyedRow);
       }
     }
     return rows;

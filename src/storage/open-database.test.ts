@@ -43,6 +43,29 @@ describe('database URLs', () => {
 });
 
 describe('SQLite file', () => {
+  it('reads through prepared statements, but never into a transaction the caller is not in', async () => {
+    const dir = await makeTempDir('mega-prepared-');
+    const database = openDatabase(`sqlite:${join(dir.path, 'mega.db')}`);
+    try {
+      await sql`create table t (v integer)`.execute(database.db);
+      await sql`insert into t values (1)`.execute(database.db);
+      const run = database.runPreparedQuery;
+      if (!run) throw new Error('SQLite has prepared reads');
+      expect(run('select v from t order by v', [], false)).toEqual([[1]]);
+      await database.db.transaction().execute(async (trx) => {
+        await sql`insert into t values (2)`.execute(trx);
+        // Another request's read would see the uncommitted row: it is refused (Kysely waits instead).
+        expect(run('select v from t order by v', [], false)).toBeUndefined();
+        // The transaction's own reads see its rows.
+        expect(run('select v from t order by v', [], true)).toEqual([[1], [2]]);
+      });
+      expect(run('select v from t where v > ? order by v', [0], false)).toEqual([[1], [2]]);
+    } finally {
+      await database.close();
+      await dir.remove();
+    }
+  });
+
   it('creates the parent directory and runs in WAL mode', async () => {
     const dir = await makeTempDir('mega-open-');
     const path = join(dir.path, 'nested', 'deeper', 'mega.db');

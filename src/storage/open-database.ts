@@ -94,7 +94,9 @@ function preparedRunners(
     },
     runPreparedQuery: (statement, parameters, inTransaction) => {
       if (connection.inTransaction && !inTransaction) return undefined;
-      return prepare(statement).raw(true).all(...parameters) as unknown[][];
+      return prepare(statement)
+        .raw(true)
+        .all(...parameters) as unknown[][];
     },
   };
 }

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import type { ObjectId } from '../git/object-id.js';
+import { basesFirst, cloneWalkKey, CloneWalkRecorder } from './clone-walk.js';
+import { withIncludedTags, type WalkedObject } from './object-walk.js';
+import type { ServedRepository } from './served-repository.js';
+
+const id = (c: string) => c.repeat(40) as ObjectId;
+const blob = (c: string): WalkedObject => ({ id: id(c), type: 'blob' });
+const order = (list: readonly WalkedObject[]) => list.map((object) => object.id[0]).join('');
+
+describe('cloneWalkKey', () => {
+  it('depends on the set of wanted ids and the filter only', () => {
+    const key = cloneWalkKey([id('a'), id('b')], undefined);
+    expect(cloneWalkKey([id('b'), id('a'), id('a')], undefined)).toBe(key);
+    expect(cloneWalkKey([id('a')], undefined)).not.toBe(key);
+    expect(cloneWalkKey([id('a'), id('b')], { kind: 'blob:none' })).not.toBe(key);
+    expect(cloneWalkKey([id('a'), id('b')], { kind: 'blob:limit', limit: 10 })).not.toBe(
+      cloneWalkKey([id('a'), id('b')], { kind: 'blob:limit', limit: 11 }),
+    );
+  });
+});
+
+describe('basesFirst', () => {
+  it('moves each delta base in the list ahead of its deltas, chains included', () => {
+    // c is a delta on d, d on e; a on b.
+    const bases = new Map([
+      [id('c'), id('d')],
+      [id('d'), id('e')],
+      [id('a'), id('b')],
+    ]);
+    expect(order(basesFirst(['a', 'b', 'c', 'd', 'e'].map(blob), bases))).toBe('baedc');
+  });
+
+  it('keeps the order when bases come first already or are not in the list', () => {
+    const bases = new Map([
+      [id('b'), id('a')],
+      [id('c'), id('z')],
+    ]);
+    expect(order(basesFirst(['a', 'b', 'c'].map(blob), bases))).toBe('abc');
+  });
+
+  it('ends a cycle of bases (corrupt data) instead of looping', () => {
+    const bases = new Map([
+      [id('a'), id('b')],
+      [id('b'), id('a')],
+    ]);
+    const ordered = basesFirst(['a', 'b', 'c'].map(blob), bases);
+    expect(ordered).toHaveLength(3);
+    expect(new Set(order(ordered))).toEqual(new Set(['a', 'b', 'c']));
+  });
+});
+
+describe('withIncludedTags', () => {
+  it('appends each annotated tag whose target is sent, once, after the walk', () => {
+    const walked = [blob('a'), blob('b')];
+    const tags = [
+      { tag: id('t'), peeled: id('a') },
+      { tag: id('t'), peeled: id('a') },
+      { tag: id('u'), peeled: id('x') },
+      { tag: id('b'), peeled: id('a') },
+    ];
+    expect(withIncludedTags(walked, tags)).toEqual([...walked, { id: id('t'), type: 'tag' }]);
+    expect(withIncludedTags(walked, [])).toBe(walked);
+  });
+});
+
+describe('CloneWalkRecorder', () => {
+  /** A repository whose walks cannot be computed (listRefs fails): each run reports an error. */
+  const failing = (path: string, calls: string[]): ServedRepository =>
+    ({
+      path,
+      exists: true,
+      cloneWalks: { find: async () => undefined, save: async () => undefined },
+      listRefs: async () => {
+        calls.push(path);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        throw new Error(`no refs for ${path}`);
+      },
+    }) as unknown as ServedRepository;
+
+  it('runs one repository at a time, folds repeated schedules, and reports failures', async () => {
+    const calls: string[] = [];
+    const errors: string[] = [];
+    const recorder = new CloneWalkRecorder((error, path) =>
+      errors.push(`${path}: ${(error as Error).message}`),
+    );
+    recorder.schedule(failing('/a', calls));
+    recorder.schedule(failing('/b', calls));
+    recorder.schedule(failing('/b', calls));
+    recorder.schedule(failing('/a', calls));
+    await recorder.idle();
+    // /a was already running when it was scheduled again: it runs once more after /b.
+    expect(calls).toEqual(['/a', '/b', '/a']);
+    expect(errors).toEqual(['/a: no refs for /a', '/b: no refs for /b', '/a: no refs for /a']);
+  });
+
+  it('ignores repositories without recorded walks, and schedules nothing once closed', async () => {
+    const calls: string[] = [];
+    const recorder = new CloneWalkRecorder(() => undefined);
+    recorder.schedule({ path: '/view', listRefs: async () => ({ refs: [] }) } as unknown as ServedRepository);
+    await recorder.close();
+    recorder.schedule(failing('/late', calls));
+    await recorder.idle();
+    expect(calls).toEqual([]);
+  });
+});

@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto';
+import { beforeAll, expect, it } from 'vitest';
+import type { ObjectType } from '../git/object.js';
+import type { ObjectId } from '../git/object-id.js';
+import { WALKS_KEPT_PER_REPOSITORY, type WalkedEntry } from './clone-walks.js';
+import { createStorage, type Storage } from './storage.js';
+import { describeEachDialect } from './testing/dialects.js';
+
+const TYPES: readonly ObjectType[] = ['commit', 'tree', 'blob', 'tag'];
+
+/** `count` made-up entries with distinct ids of `hexLength` characters. */
+function entries(count: number, hexLength = 40, seed = 'walk'): WalkedEntry[] {
+  return Array.from({ length: count }, (_, index) => ({
+    id: createHash('sha256').update(`${seed} ${index}`).digest('hex').slice(0, hexLength) as ObjectId,
+    type: TYPES[index % TYPES.length] as ObjectType,
+  }));
+}
+
+const idsAndTypes = (list: readonly WalkedEntry[] | undefined) => list?.map(({ id, type }) => ({ id, type }));
+
+describeEachDialect('clone walks', (getDb) => {
+  let storage: Storage;
+  let counter = 0;
+  beforeAll(() => {
+    const scratch = getDb();
+    storage = createStorage(scratch.database, {
+      databaseUrl: scratch.url,
+      dataDir: scratch.dataDir,
+      largeObjectThreshold: 1 << 20,
+    });
+  });
+  const newRepo = () => storage.repositories.create({ path: `/import/walks-${++counter}`, kind: 'import' });
+
+  it('records a walk and finds it by key, in order, with the row of each stored object', async () => {
+    const repo = await newRepo();
+    const [stored] = await storage.writeObjects(repo.id, [{ type: 'blob', data: Buffer.from('walked\n') }]);
+    const list = [{ id: stored as ObjectId, type: 'blob' as const }, ...entries(5)];
+    await storage.cloneWalks.save(repo.id, 'k'.repeat(64), list);
+
+    const found = await storage.cloneWalks.find(repo.id, 'k'.repeat(64));
+    expect(idsAndTypes(found)).toEqual(list);
+    const row = await storage.db
+      .selectFrom('raw_objects')
+      .select('id')
+      .where('git_id', '=', stored as string)
+      .executeTakeFirstOrThrow();
+    expect(found?.[0]?.row).toBe(Number(row.id));
+    // Ids with no stored row are recorded without one.
+    expect(found?.slice(1).every((entry) => entry.row === undefined)).toBe(true);
+    expect(await storage.cloneWalks.find(repo.id, 'x'.repeat(64))).toBeUndefined();
+    const other = await newRepo();
+    expect(await storage.cloneWalks.find(other.id, 'k'.repeat(64))).toBeUndefined();
+  });
+
+  it('keeps lists larger than one part, and SHA-256 ids', async () => {
+    const repo = await newRepo();
+    const large = entries(60_000);
+    await storage.cloneWalks.save(repo.id, 'l'.repeat(64), large);
+    const parts = await storage.db
+      .selectFrom('clone_walk_parts')
+      .select('seq')
+      .innerJoin('clone_walks', 'clone_walks.id', 'clone_walk_parts.walk_id')
+      .where('clone_walks.repo_id', '=', repo.id)
+      .execute();
+    expect(parts.length).toBeGreaterThan(1);
+    expect(idsAndTypes(await storage.cloneWalks.find(repo.id, 'l'.repeat(64)))).toEqual(large);
+
+    const sha256 = entries(10, 64);
+    await storage.cloneWalks.save(repo.id, 's'.repeat(64), sha256);
+    expect(idsAndTypes(await storage.cloneWalks.find(repo.id, 's'.repeat(64)))).toEqual(sha256);
+    expect(await storage.cloneWalks.find(repo.id, 'l'.repeat(64))).toHaveLength(60_000);
+  });
+
+  it('ignores a second recording of the same key (a racing clone) and keeps the first', async () => {
+    const repo = await newRepo();
+    const first = entries(3, 40, 'first');
+    await Promise.all([
+      storage.cloneWalks.save(repo.id, 'r'.repeat(64), first),
+      storage.cloneWalks.save(repo.id, 'r'.repeat(64), first),
+    ]);
+    await storage.cloneWalks.save(repo.id, 'r'.repeat(64), entries(4, 40, 'second'));
+    expect(idsAndTypes(await storage.cloneWalks.find(repo.id, 'r'.repeat(64)))).toEqual(first);
+  });
+
+  it('keeps the newest walks of a repository and drops older ones with their parts', async () => {
+    const repo = await newRepo();
+    const keys = Array.from({ length: WALKS_KEPT_PER_REPOSITORY + 2 }, (_, i) => String(i).repeat(64));
+    for (const key of keys) await storage.cloneWalks.save(repo.id, key, entries(2, 40, key));
+    for (const key of keys.slice(0, 2)) expect(await storage.cloneWalks.find(repo.id, key)).toBeUndefined();
+    for (const key of keys.slice(2)) expect(await storage.cloneWalks.find(repo.id, key)).toHaveLength(2);
+    const orphans = await storage.db
+      .selectFrom('clone_walk_parts')
+      .select('walk_id')
+      .where('walk_id', 'not in', storage.db.selectFrom('clone_walks').select('id'))
+      .execute();
+    expect(orphans).toEqual([]);
+  });
+
+  it('forgets damaged lists instead of returning a wrong one, so they can be recorded again', async () => {
+    const repo = await newRepo();
+    const key = 'd'.repeat(64);
+    const list = entries(3);
+    const partOf = async () =>
+      storage.db
+        .selectFrom('clone_walk_parts')
+        .innerJoin('clone_walks', 'clone_walks.id', 'clone_walk_parts.walk_id')
+        .select(['clone_walk_parts.walk_id', 'clone_walk_parts.data'])
+        .where('clone_walks.repo_id', '=', repo.id)
+        .executeTakeFirstOrThrow();
+    await storage.cloneWalks.save(repo.id, key, list);
+    const good = Buffer.from((await partOf()).data);
+    const badType = Buffer.from(good);
+    badType[1] = 9;
+    const damages = [
+      good.subarray(0, good.length - 5), // truncated inside an entry
+      Buffer.concat([Buffer.from([7]), good.subarray(1)]), // unknown id length
+      badType, // unknown type code
+      good.subarray(0, 1 + (good.length - 1) / 3), // whole entries, fewer than counted
+    ];
+    for (const data of damages) {
+      const { walk_id } = await partOf();
+      await storage.db.updateTable('clone_walk_parts').set({ data }).where('walk_id', '=', walk_id).execute();
+      expect(await storage.cloneWalks.find(repo.id, key)).toBeUndefined();
+      // The damaged walk is gone: the next recording of the key is kept.
+      await storage.cloneWalks.save(repo.id, key, list);
+      expect(idsAndTypes(await storage.cloneWalks.find(repo.id, key))).toEqual(list);
+    }
+  });
+
+  it('reads objects by their recorded rows, ignoring hints that name another row', async () => {
+    const repo = await newRepo();
+    const ids = (await storage.writeObjects(
+      repo.id,
+      ['one', 'two', 'three'].map((text) => ({ type: 'blob' as const, data: Buffer.from(`${text}\n`) })),
+    )) as ObjectId[];
+    const rows = await storage.db
+      .selectFrom('raw_objects')
+      .select(['id', 'git_id'])
+      .where('git_id', 'in', ids)
+      .execute();
+    const rowOf = (id: string) => Number(rows.find((row) => row.git_id === id)?.id);
+    const plain = [];
+    for await (const entry of storage.objects.packReady(repo.id, ids)) plain.push(entry);
+    // Right, swapped, unknown and missing hints: every entry is still the object asked for.
+    const hints = [rowOf(ids[0] as string), rowOf(ids[0] as string), 987_654_321];
+    const hinted = [];
+    for await (const entry of storage.objects.packReady(repo.id, ids, 500, hints)) hinted.push(entry);
+    expect(hinted).toEqual(plain);
+    const partial = [];
+    for await (const entry of storage.objects.packReady(repo.id, ids, 500, [
+      undefined,
+      rowOf(ids[1] as string),
+    ]))
+      partial.push(entry);
+    expect(partial).toEqual(plain);
+  });
+
+  it('removes the walks of a deleted repository', async () => {
+    const repo = await newRepo();
+    await storage.cloneWalks.save(repo.id, 'e'.repeat(64), entries(3));
+    await storage.repositories.delete(repo.id);
+    expect(
+      await storage.db.selectFrom('clone_walks').select('id').where('repo_id', '=', repo.id).execute(),
+    ).toEqual([]);
+    expect(await storage.cloneWalks.find(repo.id, 'e'.repeat(64))).toBeUndefined();
+  });
+});

@@ -1,0 +1,116 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { git, gitText } from '../support/git-cli.js';
+import {
+  commitFile,
+  fsckStrict,
+  makeRepository,
+  startHttpFixture,
+  type HttpFixture,
+} from './http-fixture.js';
+
+const RECORDED = 'walk recorded earlier';
+const refsOf = (dir: string) => gitText(['-C', dir, 'for-each-ref', '--format=%(refname) %(objectname)']);
+const hasObject = async (dir: string, id: string) =>
+  (await git(['-C', dir, 'cat-file', '-e', id], { check: false })).code === 0;
+
+/**
+ * Full clones replay the object walk recorded after a push (or by an earlier clone) instead of
+ * walking the history; the pack cache is off so every clone is computed.
+ */
+describe.each([0, 2])('recorded clone walks with protocol.version=%i', (version) => {
+  let fx: HttpFixture;
+  const dir = (name: string) => join(fx.work, name);
+  const url = () => fx.url('/import/walked.git');
+  const database = () => new Database(join(fx.work, 'data', 'mega.db'));
+  const clone = async (args: readonly string[], target: string) => {
+    const result = await fx.anonymous(version, ['clone', '--progress', ...args, url(), dir(target)]);
+    return result.stderr.toString();
+  };
+
+  beforeAll(async () => {
+    fx = await startHttpFixture({ env: { MEGA_CLONE_PACK_CACHE_BYTES: '0' } });
+    await makeRepository(dir('origin'), 6);
+    await git(['-C', dir('origin'), 'tag', '-a', 'v1', '-m', 'release one', 'HEAD~2']);
+    await git(['-C', dir('origin'), 'branch', 'topic', 'HEAD~3']);
+    await fx.git(version, ['-C', dir('origin'), 'push', '-q', url(), 'main', 'topic', 'v1']);
+    // Stopping the server waits for the walks the push asked for.
+    await fx.restart();
+  });
+  afterAll(async () => {
+    await fx?.stop();
+  });
+
+  it('a clone and a mirror clone after a push replay the walk recorded for them', async () => {
+    const mirror = await clone(['--mirror'], 'mirror.git');
+    expect(mirror).toContain(RECORDED);
+    await fsckStrict(dir('mirror.git'));
+    expect(await refsOf(dir('mirror.git'))).toBe(
+      await refsOf(dir('origin')).then((refs) =>
+        refs
+          .split('\n')
+          .filter((line) => !line.includes('refs/remotes/'))
+          .join('\n'),
+      ),
+    );
+    expect(await gitText(['-C', dir('mirror.git'), 'cat-file', '-t', 'v1'])).toBe('tag');
+
+    const plain = await clone([], 'plain');
+    expect(plain).toContain(RECORDED);
+    await fsckStrict(dir('plain'));
+    expect(await gitText(['-C', dir('plain'), 'rev-parse', 'HEAD'])).toBe(
+      await gitText(['-C', dir('origin'), 'rev-parse', 'main']),
+    );
+  });
+
+  it('records the mirror and the branches-and-tags want sets apart when other refs exist', async () => {
+    const hidden = await commitFile(dir('origin'), 'hidden.txt', 'only under refs/custom\n', 'hidden');
+    await git(['-C', dir('origin'), 'reset', '-q', '--hard', 'HEAD~1']);
+    await fx.git(version, ['-C', dir('origin'), 'push', '-q', url(), `${hidden}:refs/custom/hidden`]);
+    await fx.restart();
+
+    expect(await clone(['--mirror'], 'with-custom.git')).toContain(RECORDED);
+    expect(await hasObject(dir('with-custom.git'), hidden)).toBe(true);
+    await fsckStrict(dir('with-custom.git'));
+    expect(await clone(['--no-checkout'], 'without-custom')).toContain(RECORDED);
+    expect(await hasObject(dir('without-custom'), hidden)).toBe(false);
+    await fsckStrict(dir('without-custom'));
+  });
+
+  it('a deleted branch is not in the next recorded walk', async () => {
+    const doomed = await commitFile(dir('origin'), 'doomed.txt', 'soon unreachable\n', 'doomed');
+    await git(['-C', dir('origin'), 'reset', '-q', '--hard', 'HEAD~1']);
+    await fx.git(version, ['-C', dir('origin'), 'push', '-q', url(), `${doomed}:refs/heads/doomed`]);
+    await fx.git(version, ['-C', dir('origin'), 'push', '-q', url(), ':refs/heads/doomed']);
+    await fx.restart();
+    expect(await clone(['--mirror'], 'after-delete.git')).toContain(RECORDED);
+    expect(await hasObject(dir('after-delete.git'), doomed)).toBe(false);
+    await fsckStrict(dir('after-delete.git'));
+  });
+
+  it('a partial clone walks first, then replays the walk that clone recorded', async () => {
+    const first = await clone(['--filter=blob:none', '--no-checkout'], 'partial-1');
+    expect(first).not.toContain(RECORDED);
+    const second = await clone(['--filter=blob:none'], 'partial-2');
+    expect(second).toContain(RECORDED);
+    // The checkout fetched the blobs lazily.
+    expect(await gitText(['-C', dir('partial-2'), 'show', 'HEAD:dir/file1.txt'])).toBe('content 1');
+    await fsckStrict(dir('partial-2'));
+  });
+
+  it('a damaged record is walked again, and the clone is complete', async () => {
+    const db = database();
+    try {
+      db.prepare('update clone_walk_parts set data = ?').run(Buffer.from([20, 1, 2, 3]));
+    } finally {
+      db.close();
+    }
+    const damaged = await clone(['--mirror'], 'after-damage.git');
+    expect(damaged).not.toContain(RECORDED);
+    await fsckStrict(dir('after-damage.git'));
+    expect(await refsOf(dir('after-damage.git'))).toBe(await refsOf(dir('after-delete.git')));
+    // That clone recorded its walk again.
+    expect(await clone(['--mirror'], 'recorded-again.git')).toContain(RECORDED);
+  });
+});
