@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authEnv } from '../../tests/http/http-fixture.js';
@@ -13,8 +14,12 @@ import { startHttpBackendBridge } from './http-backend-bridge.js';
  * `clone` and `push` benchmarks: the same repository served by `mega serve` and by C git's
  * `git http-backend`, each behind a byte-counting loopback proxy; `git clone --mirror` /
  * `git push --mirror` timed against both in the same run. Ratios are ours / C git. Clones are
- * measured twice per run: `clone` with the clone pack cache emptied first (the pack is computed
- * from the database), `clone-cached` right after (served from the pack the first one cached).
+ * measured three ways per run:
+ * - `clone-unrecorded`: the clone pack cache emptied and the recorded clone walks deleted, so the
+ *   server walks the whole history (a repository's first clone ever);
+ * - `clone`: the pack cache emptied, the walk recorded (as after any push: C git's repository has
+ *   the reachability bitmaps `repack` wrote), so the pack is computed from the database;
+ * - `clone-cached`: right after, served from the pack the previous clone cached.
  */
 interface BenchSetup {
   readonly dir: string;
@@ -80,6 +85,19 @@ async function objectCount(repo: string): Promise<number> {
 /** Refs of a repository as `name id` lines, to check both servers gave the same result. */
 const refList = (repo: string) => gitText(['-C', repo, 'for-each-ref', '--format=%(refname) %(objectname)']);
 
+/**
+ * Deletes the server's recorded clone walks, straight in its SQLite file (WAL mode lets another
+ * process write while it runs): a bench-only way to measure a clone that must walk.
+ */
+function forgetCloneWalks(dataDir: string): void {
+  const db = new Database(join(dataDir, 'mega.db'));
+  try {
+    db.exec('delete from clone_walk_parts; delete from clone_walks');
+  } finally {
+    db.close();
+  }
+}
+
 export async function runCloneBench(args: readonly string[]): Promise<BenchResult[]> {
   const setup = await setUp(args);
   let server: MegaServer | undefined;
@@ -103,6 +121,7 @@ export async function runCloneBench(args: readonly string[]): Promise<BenchResul
     const expected = await refList(setup.mirror);
     const cacheDir = join(setup.dataDir, 'cache', 'packs');
     const cgitRuns: Measured[] = [];
+    const unrecordedRuns: Measured[] = [];
     const coldRuns: Measured[] = [];
     const cachedRuns: Measured[] = [];
     const cloneOurs = async (target: string) => {
@@ -126,6 +145,10 @@ export async function runCloneBench(args: readonly string[]): Promise<BenchResul
         await git(['-C', checked, 'fsck', '--strict', '--no-progress']);
         await rm(checked, { recursive: true, force: true });
       }
+      // First clone ever: no cached pack, no recorded walk (it records the walk again).
+      await rm(cacheDir, { recursive: true, force: true });
+      forgetCloneWalks(setup.dataDir);
+      unrecordedRuns.push(await cloneOurs(join(setup.dir, `clone-mega-unrecorded-${run}`)));
       // Cold: the clone pack cache emptied first, so the pack is computed from the database.
       await rm(cacheDir, { recursive: true, force: true });
       coldRuns.push(await cloneOurs(join(setup.dir, `clone-mega-cold-${run}`)));
@@ -152,7 +175,7 @@ export async function runCloneBench(args: readonly string[]): Promise<BenchResul
         server_rss_mb: rssMb,
       };
     };
-    return [row('clone', coldRuns), row('clone-cached', cachedRuns)];
+    return [row('clone-unrecorded', unrecordedRuns), row('clone', coldRuns), row('clone-cached', cachedRuns)];
   } finally {
     for (const close of closers) await close();
     await server?.stop();

@@ -86,17 +86,17 @@ export async function sendPack(
       const baseOffset = offsets.get(base);
       if (baseOffset !== undefined && options.ofsDelta) {
         place(object);
-        const header = encodeEntryHeader(PackEntryType.OfsDelta, stored.size);
-        await writer.write(Buffer.concat([header, encodeOfsDistance(writer.position - baseOffset)]));
+        const distance = writer.position - baseOffset;
+        await writer.write(encodeEntryHeader(PackEntryType.OfsDelta, stored.size));
+        await writer.write(encodeOfsDistance(distance));
         await writeDeflated(writer, stored);
         reusedDeltas++;
         return;
       }
       if (baseInPack || (options.thinPack && options.clientHas.has(base))) {
         place(object);
-        await writer.write(
-          Buffer.concat([encodeEntryHeader(PackEntryType.RefDelta, stored.size), objectIdToRaw(base)]),
-        );
+        await writer.write(encodeEntryHeader(PackEntryType.RefDelta, stored.size));
+        await writer.write(objectIdToRaw(base));
         await writeDeflated(writer, stored);
         reusedDeltas++;
         return;

@@ -171,7 +171,12 @@ async function streamPack(
   }
   await writer.progress('Enumerating objects, done.\n');
   const chosen = await chooseObjects(repository, request, context, common);
-  const list = withIncludedTags(chosen.objects, includeTags);
+  // Wanted tags are sent anyway (clones want every tag): only the others need looking for.
+  const wanted = new Set(request.wants);
+  const list = withIncludedTags(
+    chosen.objects,
+    includeTags.filter(({ tag }) => !wanted.has(tag)),
+  );
   const how = chosen.fromRecord ? ' (walk recorded earlier)' : '';
   await writer.progress(`Counting objects: ${list.length}, done${how}.\n`);
   const entry = cacheKey ? await cache?.create(cacheKey) : undefined;
