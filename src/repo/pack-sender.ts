@@ -35,8 +35,11 @@ export interface PackSendOptions {
   readonly thinPack: boolean;
   /** Objects the client has: thin-pack delta bases. */
   readonly clientHas: ReadonlySet<ObjectId>;
-  /** Told every object in the order it is written (bases pulled forward come before deltas). */
-  readonly onWritten?: (object: WalkedObject) => void;
+  /**
+   * Told every object in the order it is written (bases pulled forward come before deltas), with
+   * its storage row when known.
+   */
+  readonly onWritten?: (object: WalkedObject, row: number | undefined) => void;
 }
 
 export interface PackSendStats {
@@ -65,9 +68,9 @@ export async function sendPack(
   let reusedDeltas = 0;
   await writer.write(encodePackHeader(list.length));
 
-  const place = (object: WalkedObject) => {
+  const place = (object: WalkedObject, stored: PackReadyObject | undefined) => {
     offsets.set(object.id, writer.position);
-    options.onWritten?.(object);
+    options.onWritten?.(object, stored?.row);
   };
   // Bases pulled forward, read in batches with the entries that need them.
   const prefetched = new Map<ObjectId, PackReadyObject>();
@@ -85,7 +88,7 @@ export async function sendPack(
       }
       const baseOffset = offsets.get(base);
       if (baseOffset !== undefined && options.ofsDelta) {
-        place(object);
+        place(object, stored);
         const distance = writer.position - baseOffset;
         await writer.write(encodeEntryHeader(PackEntryType.OfsDelta, stored.size));
         await writer.write(encodeOfsDistance(distance));
@@ -94,7 +97,7 @@ export async function sendPack(
         return;
       }
       if (baseInPack || (options.thinPack && options.clientHas.has(base))) {
-        place(object);
+        place(object, stored);
         await writer.write(encodeEntryHeader(PackEntryType.RefDelta, stored.size));
         await writer.write(objectIdToRaw(base));
         await writeDeflated(writer, stored);
@@ -102,7 +105,7 @@ export async function sendPack(
         return;
       }
     }
-    place(object);
+    place(object, stored);
     if (stored && base === undefined) {
       await writer.write(encodeEntryHeader(codeOfObjectType(stored.type), stored.size));
       await writeDeflated(writer, stored);

@@ -37,6 +37,8 @@ export interface PackReadyObject {
   readonly deflated: Buffer | (() => AsyncIterable<Buffer>);
   /** Set when the stored form is a delta against this base object. */
   readonly deltaBase?: ObjectId;
+  /** Where storage keeps it, when it says (recorded with clone walks: a faster read back). */
+  readonly row?: number;
 }
 
 /** A parsed commit, enough for negotiation, shallow and deepen computations. */

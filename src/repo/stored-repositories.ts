@@ -1,6 +1,7 @@
 import type { ObjectId } from '../git/object-id.js';
 import { parseTag } from '../git/tag.js';
 import { isMegaError, notFound } from '../platform/errors.js';
+import type { PackReadyEntry } from '../storage/object-store.js';
 import type { Repository } from '../storage/repository-store.js';
 import { RepositoryScan, type StoredTrees } from '../storage/repository-scan.js';
 import type { RepositoryKind } from '../storage/schema.js';
@@ -286,16 +287,22 @@ class StoredObjects implements ObjectSource {
     for await (const entry of this.storage.objects.packReady(repoId, ids, ids.length, rows)) {
       const deflated =
         entry.deflated ?? (() => this.storage.objects.openDeflated(entry) as AsyncIterable<Buffer>);
-      found.set(entry.id, {
-        id: entry.id,
-        type: entry.type,
-        size: entry.payloadSize,
-        deflated,
-        ...(entry.deltaBase ? { deltaBase: entry.deltaBase } : {}),
-      });
+      found.set(entry.id, packReadyObject(entry, deflated));
     }
     return found;
   }
+}
+
+/** Storage's pack-ready entry as upload-pack takes it (the pack header wants the payload's size). */
+function packReadyObject(entry: PackReadyEntry, deflated: PackReadyObject['deflated']): PackReadyObject {
+  return {
+    id: entry.id,
+    type: entry.type,
+    size: entry.payloadSize,
+    deflated,
+    row: entry.row,
+    ...(entry.deltaBase ? { deltaBase: entry.deltaBase } : {}),
+  };
 }
 
 function emptySnapshot(): CloneSnapshot {
@@ -325,13 +332,7 @@ function snapshotOf(
       if (known || !trees.has(id)) return known;
       const entry = trees.packReady(id);
       if (!entry?.deflated) return undefined;
-      const stored: PackReadyObject = {
-        id: entry.id,
-        type: entry.type,
-        size: entry.payloadSize,
-        deflated: entry.deflated,
-        ...(entry.deltaBase ? { deltaBase: entry.deltaBase } : {}),
-      };
+      const stored = packReadyObject(entry, entry.deflated);
       packReady.set(id, stored);
       return stored;
     },

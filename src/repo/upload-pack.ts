@@ -184,8 +184,8 @@ async function streamPack(
   // include-tag's additions: replaying it then needs no base pulled forward.
   const added = new Set(list.slice(chosen.objects.length).map((object) => object.id));
   const written: WalkedObject[] = [];
-  const onWritten = (object: WalkedObject) => {
-    if (!added.has(object.id)) written.push(object);
+  const onWritten = (object: WalkedObject, row: number | undefined) => {
+    if (!added.has(object.id)) written.push(row === undefined ? object : { ...object, row });
   };
   let stats: PackSendStats;
   try {
@@ -210,7 +210,9 @@ async function streamPack(
     writer,
     `Total ${stats.objects} (delta ${stats.reusedDeltas}), reused ${stats.reusedDeltas} (delta ${stats.reusedDeltas})\n`,
   );
-  if (chosen.record) await chosen.record(written);
+  // Recorded after the response: the client is not kept waiting (a failure only means the next
+  // clone walks again).
+  if (chosen.record) void chosen.record(written);
   return stats;
 }
 

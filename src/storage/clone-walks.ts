@@ -109,10 +109,14 @@ export class CloneWalkStore {
     }
   }
 
-  /** The `raw_objects.id` of each entry's object (object ids are unique there). */
+  /** The `raw_objects.id` of each entry's object, looked up where the entry lacks it. */
   private async rowKeys(entries: readonly WalkedEntry[]): Promise<Map<string, number>> {
     const keys = new Map<string, number>();
-    const ids = entries.map((entry) => entry.id);
+    const ids: ObjectId[] = [];
+    for (const entry of entries) {
+      if (entry.row === undefined) ids.push(entry.id);
+      else keys.set(entry.id, entry.row);
+    }
     for (const batch of batchIds(ids, this.capabilities)) {
       const rows = await this.db
         .selectFrom('raw_objects')

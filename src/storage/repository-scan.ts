@@ -17,6 +17,7 @@ const TREE_CACHE_BYTES = 64 * 1024 * 1024;
 const MAX_CHAIN = 1000;
 
 interface TreeRow {
+  id: number;
   git_id: string;
   size: number;
   payload_size: number;
@@ -61,6 +62,7 @@ export class RepositoryScan {
           'raw_objects.delta_base',
           'raw_objects.data',
           'raw_objects.path',
+          'raw_objects.id',
         ])
         .where('repository_objects.repo_id', '=', repoId)
         .where('raw_objects.object_type', '=', 'tree');
@@ -83,7 +85,7 @@ export class RepositoryScan {
       for (const batch of batchIds(wanted, this.capabilities)) {
         const found = (await this.db
           .selectFrom('raw_objects')
-          .select(['git_id', 'size', 'payload_size', 'delta_base', 'data', 'path'])
+          .select(['id', 'git_id', 'size', 'payload_size', 'delta_base', 'data', 'path'])
           .where('git_id', 'in', batch)
           .execute()) as TreeRow[];
         for (const row of found) {
@@ -129,6 +131,7 @@ export class StoredTrees {
       payloadSize: Number(row.payload_size),
       ...(row.delta_base ? { deltaBase: row.delta_base as ObjectId } : {}),
       deflated: row.data,
+      row: Number(row.id),
     };
   }
 
