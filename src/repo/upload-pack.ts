@@ -185,7 +185,8 @@ async function streamPack(
   const added = new Set(list.slice(chosen.objects.length).map((object) => object.id));
   const written: WalkedObject[] = [];
   const onWritten = (object: WalkedObject, row: number | undefined) => {
-    if (!added.has(object.id)) written.push(row === undefined ? object : { ...object, row });
+    if (!added.has(object.id))
+      written.push(row === undefined ? object : { id: object.id, type: object.type, row });
   };
   let stats: PackSendStats;
   try {
@@ -210,9 +211,9 @@ async function streamPack(
     writer,
     `Total ${stats.objects} (delta ${stats.reusedDeltas}), reused ${stats.reusedDeltas} (delta ${stats.reusedDeltas})\n`,
   );
-  // Recorded after the response: the client is not kept waiting (a failure only means the next
-  // clone walks again).
-  if (chosen.record) void chosen.record(written);
+  // Before the response ends, so the next clone finds it (rows come from the reads above: this
+  // costs an encoding and a few inserts). A failure only means the next clone walks again.
+  if (chosen.record) await chosen.record(written);
   return stats;
 }
 

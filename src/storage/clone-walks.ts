@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { ObjectType } from '../git/object.js';
-import { objectIdFromRaw, objectIdToRaw, type ObjectId } from '../git/object-id.js';
+import { objectIdFromRaw, type ObjectId } from '../git/object-id.js';
 import { SHA1, SHA256, type ObjectFormat } from '../git/object-format.js';
 import { MegaError } from '../platform/errors.js';
 import type { Database } from './database.js';
@@ -109,14 +109,10 @@ export class CloneWalkStore {
     }
   }
 
-  /** The `raw_objects.id` of each entry's object, looked up where the entry lacks it. */
+  /** The `raw_objects.id` of the entries that do not carry theirs. */
   private async rowKeys(entries: readonly WalkedEntry[]): Promise<Map<string, number>> {
     const keys = new Map<string, number>();
-    const ids: ObjectId[] = [];
-    for (const entry of entries) {
-      if (entry.row === undefined) ids.push(entry.id);
-      else keys.set(entry.id, entry.row);
-    }
+    const ids = entries.filter((entry) => entry.row === undefined).map((entry) => entry.id);
     for (const batch of batchIds(ids, this.capabilities)) {
       const rows = await this.db
         .selectFrom('raw_objects')
@@ -163,13 +159,12 @@ function encodeParts(entries: readonly WalkedEntry[], rowKeys: ReadonlyMap<strin
     part[0] = idBytes;
     let offset = 1;
     for (const entry of slice) {
-      const raw = objectIdToRaw(entry.id);
-      if (raw.length !== idBytes) {
+      if (entry.id.length !== idBytes * 2) {
         throw new MegaError('internal', 'clone_walk_mixed_ids', 'a walk mixes object id formats');
       }
       part[offset] = TYPE_CODES[entry.type];
-      raw.copy(part, offset + 1);
-      part.writeUIntBE(rowKeys.get(entry.id) ?? 0, offset + 1 + idBytes, ROW_BYTES);
+      part.write(entry.id, offset + 1, idBytes, 'hex');
+      part.writeUIntBE(entry.row ?? rowKeys.get(entry.id) ?? 0, offset + 1 + idBytes, ROW_BYTES);
       offset += entryBytes;
     }
     parts.push(part);
