@@ -60,6 +60,24 @@ async function setUp(args: readonly string[]): Promise<BenchSetup> {
 const median = (values: readonly number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
+/** CPU ticks (user + system) a process has used so far. */
+async function cpuTicks(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** Waits until a process has used no CPU for 300 ms (at most 60 s). */
+async function waitForIdle(pid: number): Promise<void> {
+  let last = -1;
+  let quiet = 0;
+  for (let waited = 0; waited < 60_000 && quiet < 3; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const ticks = await cpuTicks(pid);
+    quiet = ticks === last ? quiet + 1 : 0;
+    last = ticks;
+  }
+}
+
 async function peakRssMb(server: MegaServer): Promise<number> {
   const status = await readFile(`/proc/${server.process.pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
@@ -213,6 +231,8 @@ export async function runPushBench(args: readonly string[]): Promise<BenchResult
           }),
         ),
       );
+      // The push records clone walks in the background: let that finish before the next timing.
+      await waitForIdle(server.process.pid ?? 0);
     }
     const oursMs = median(oursRuns.map((r) => r.ms));
     const theirMs = median(theirRuns.map((r) => r.ms));

@@ -81,26 +81,46 @@ describe('CloneWalkRecorder', () => {
   it('runs one repository at a time, folds repeated schedules, and reports failures', async () => {
     const calls: string[] = [];
     const errors: string[] = [];
-    const recorder = new CloneWalkRecorder((error, path) =>
-      errors.push(`${path}: ${(error as Error).message}`),
+    const recorder = new CloneWalkRecorder(
+      (error, path) => errors.push(`${path}: ${(error as Error).message}`),
+      10,
     );
     recorder.schedule(failing('/a', calls));
     recorder.schedule(failing('/b', calls));
     recorder.schedule(failing('/b', calls));
     recorder.schedule(failing('/a', calls));
+    // Nothing runs before the delay.
+    expect(calls).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // /a is running: scheduling it again queues one more run after /b.
+    recorder.schedule(failing('/a', calls));
     await recorder.idle();
-    // /a was already running when it was scheduled again: it runs once more after /b.
     expect(calls).toEqual(['/a', '/b', '/a']);
     expect(errors).toEqual(['/a: no refs for /a', '/b: no refs for /b', '/a: no refs for /a']);
   });
 
-  it('ignores repositories without recorded walks, and schedules nothing once closed', async () => {
+  it('runs what is queued when closed, then schedules nothing', async () => {
     const calls: string[] = [];
-    const recorder = new CloneWalkRecorder(() => undefined);
-    recorder.schedule({ path: '/view', listRefs: async () => ({ refs: [] }) } as unknown as ServedRepository);
+    const recorder = new CloneWalkRecorder(() => undefined, 60_000);
+    recorder.schedule(failing('/queued', calls));
     await recorder.close();
+    expect(calls).toEqual(['/queued']);
     recorder.schedule(failing('/late', calls));
     await recorder.idle();
+    expect(calls).toEqual(['/queued']);
+  });
+
+  it('ignores repositories without recorded walks', async () => {
+    const calls: string[] = [];
+    const recorder = new CloneWalkRecorder(() => undefined, 0);
+    recorder.schedule({
+      path: '/view',
+      listRefs: async () => {
+        calls.push('/view');
+        return { refs: [] };
+      },
+    } as unknown as ServedRepository);
+    await recorder.close();
     expect(calls).toEqual([]);
   });
 });

@@ -129,33 +129,47 @@ export function basesFirst(
   return ordered;
 }
 
+/** How long after a push its walks are recorded: the push's response goes out first. */
+const RECORD_DELAY_MS = 500;
+
 /**
- * Records the likely clones' walks after pushes, one repository at a time in the background:
- * pushes to a repository while its walk is computed are folded into one more run. `close` waits
- * for the running one (the database must outlive it).
+ * Records the likely clones' walks after pushes, one repository at a time in the background,
+ * starting a moment after the push (its response is not held up by the walk). Pushes to a
+ * repository before its run starts are folded into one run. `close` runs what is queued and
+ * waits for it (the database must outlive it).
  */
 export class CloneWalkRecorder {
   private readonly queued = new Map<string, ServedRepository>();
   private running: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly onError: (error: unknown, path: string) => void) {}
+  constructor(
+    private readonly onError: (error: unknown, path: string) => void,
+    private readonly delayMs = RECORD_DELAY_MS,
+  ) {}
 
   schedule(repository: ServedRepository): void {
     if (this.closed || !repository.cloneWalks) return;
     this.queued.set(repository.path, repository);
-    this.running ??= this.drain();
+    if (!this.running && !this.timer) this.timer = setTimeout(() => this.start(), this.delayMs);
   }
 
-  /** Resolves when nothing is queued or running (tests, shutdown). */
+  /** Runs what is queued now and resolves when nothing is queued or running. */
   async idle(): Promise<void> {
+    if (this.timer) this.start();
     while (this.running) await this.running;
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.queued.clear();
     await this.idle();
+  }
+
+  private start(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.running ??= this.drain();
   }
 
   private async drain(): Promise<void> {

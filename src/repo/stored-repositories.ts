@@ -295,14 +295,15 @@ class StoredObjects implements ObjectSource {
 
 /** Storage's pack-ready entry as upload-pack takes it (the pack header wants the payload's size). */
 function packReadyObject(entry: PackReadyEntry, deflated: PackReadyObject['deflated']): PackReadyObject {
-  return {
+  const stored: { -readonly [K in keyof PackReadyObject]: PackReadyObject[K] } = {
     id: entry.id,
     type: entry.type,
     size: entry.payloadSize,
     deflated,
     row: entry.row,
-    ...(entry.deltaBase ? { deltaBase: entry.deltaBase } : {}),
   };
+  if (entry.deltaBase) stored.deltaBase = entry.deltaBase;
+  return stored;
 }
 
 function emptySnapshot(): CloneSnapshot {

@@ -3,8 +3,9 @@ import { beforeAll, expect, it } from 'vitest';
 import type { ObjectType } from '../git/object.js';
 import type { ObjectId } from '../git/object-id.js';
 import { WALKS_KEPT_PER_REPOSITORY, type WalkedEntry } from './clone-walks.js';
-import { createStorage, type Storage } from './storage.js';
+import type { Storage } from './storage.js';
 import { describeEachDialect } from './testing/dialects.js';
+import { scratchStorage } from './testing/scratch-database.js';
 
 const TYPES: readonly ObjectType[] = ['commit', 'tree', 'blob', 'tag'];
 
@@ -22,12 +23,7 @@ describeEachDialect('clone walks', (getDb) => {
   let storage: Storage;
   let counter = 0;
   beforeAll(() => {
-    const scratch = getDb();
-    storage = createStorage(scratch.database, {
-      databaseUrl: scratch.url,
-      dataDir: scratch.dataDir,
-      largeObjectThreshold: 1 << 20,
-    });
+    storage = scratchStorage(getDb(), 1 << 20);
   });
   const newRepo = () => storage.repositories.create({ path: `/import/walks-${++counter}`, kind: 'import' });
 

@@ -9,6 +9,7 @@ import { isMegaError } from '../platform/errors.js';
 import { openDatabase } from './open-database.js';
 import { createStorage, type Storage } from './storage.js';
 import { describeEachDialect } from './testing/dialects.js';
+import { scratchStorage } from './testing/scratch-database.js';
 import {
   chunked,
   dumpObjects,
@@ -45,12 +46,7 @@ describeEachDialect('ingest', (getDb) => {
   let storage: Storage;
   let counter = 0;
   beforeAll(() => {
-    const scratch = getDb();
-    storage = createStorage(scratch.database, {
-      databaseUrl: scratch.url,
-      dataDir: scratch.dataDir,
-      largeObjectThreshold: LARGE_THRESHOLD,
-    });
+    storage = scratchStorage(getDb(), LARGE_THRESHOLD);
   });
   const newRepo = () => storage.repositories.create({ path: `/import/ingest-${++counter}`, kind: 'import' });
   const rowCount = async () =>

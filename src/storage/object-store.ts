@@ -75,6 +75,12 @@ const ROW_COLUMNS = [
 /** IN-list sizes of the prepared row reads (see `preparedRows`). */
 const PREPARED_IN_SIZES = [1, 16, 128, 1000];
 
+/** A raw row of ROW_COLUMNS, in that order, as a StoredRow. */
+function storedRowOf(values: unknown[]): StoredRow {
+  const [git_id, object_type, size, payload_size, delta_base, storage_type, data, path, id] = values;
+  return { git_id, object_type, size, payload_size, delta_base, storage_type, data, path, id } as StoredRow;
+}
+
 const placeholders = (size: number) => new Array(size).fill('?').join(', ');
 
 /** The query of `memberRows` (same columns, same membership rule) with `size` ids. */
@@ -397,29 +403,7 @@ export class ObjectStore {
       const padding = new Array<K>(size - chunk.length).fill(chunk[0] as K);
       const found = run(sqlFor(size), [...leading, ...chunk, ...padding], this.db.isTransaction);
       if (!found) return undefined;
-      for (const [
-        git_id,
-        object_type,
-        size,
-        payload_size,
-        delta_base,
-        storage_type,
-        data,
-        path,
-        id,
-      ] of found) {
-        rows.push({
-          git_id,
-          object_type,
-          size,
-          payload_size,
-          delta_base,
-          storage_type,
-          data,
-          path,
-          id,
-        } as StoredRow);
-      }
+      for (const values of found) rows.push(storedRowOf(values));
     }
     return rows;
   }
@@ -509,16 +493,18 @@ export function toCommitInfo(row: {
 }
 
 function toPackReady(row: StoredRow): PackReadyEntry {
-  return {
+  // Optional fields are set one by one, not spread: a clone makes one entry per object.
+  const entry: { -readonly [K in keyof PackReadyEntry]: PackReadyEntry[K] } = {
     id: row.git_id as ObjectId,
     type: row.object_type as ObjectType,
     size: Number(row.size),
     payloadSize: Number(row.payload_size),
-    ...(row.delta_base ? { deltaBase: row.delta_base as ObjectId } : {}),
-    ...(row.data ? { deflated: row.data } : {}),
-    ...(row.path && !row.data ? { file: row.path } : {}),
     row: Number(row.id),
   };
+  if (row.delta_base) entry.deltaBase = row.delta_base as ObjectId;
+  if (row.data) entry.deflated = row.data;
+  else if (row.path) entry.file = row.path;
+  return entry;
 }
 
 function isHexId(id: string): boolean {

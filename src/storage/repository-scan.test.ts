@@ -2,8 +2,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
 import { RepositoryScan } from './repository-scan.js';
-import { createStorage, type Storage } from './storage.js';
+import type { Storage } from './storage.js';
 import { describeEachDialect } from './testing/dialects.js';
+import { scratchStorage } from './testing/scratch-database.js';
 import { chunked, dumpObjects, makeRepository, packOf, type GitObjectDump } from './testing/git-fixtures.js';
 
 let work: { path: string; remove: () => Promise<void> };
@@ -35,12 +36,7 @@ describeEachDialect('repository scan', (getDb) => {
   let full: number;
   let partial: number;
   beforeAll(async () => {
-    const scratch = getDb();
-    storage = createStorage(scratch.database, {
-      databaseUrl: scratch.url,
-      dataDir: scratch.dataDir,
-      largeObjectThreshold: 64 * 1024,
-    });
+    storage = scratchStorage(getDb(), 64 * 1024);
     scan = new RepositoryScan(storage.db, storage.capabilities, storage.files);
     full = (await storage.repositories.create({ path: '/import/scan-full', kind: 'import' })).id;
     partial = (await storage.repositories.create({ path: '/import/scan-partial', kind: 'import' })).id;

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { SERVICES } from '../../../tests/support/services.js';
 import { migrateToLatest } from '../migrations/migrator.js';
 import { openDatabase, type MegaDatabase } from '../open-database.js';
+import { createStorage, type Storage } from '../storage.js';
 
 export type DialectName = 'sqlite' | 'postgres' | 'mysql';
 export const DIALECT_NAMES: readonly DialectName[] = ['sqlite', 'postgres', 'mysql'];
@@ -83,4 +84,13 @@ export async function createScratchDatabase(
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The stores over a scratch database (its data directory for object files). */
+export function scratchStorage(scratch: ScratchDatabase, largeObjectThreshold: number): Storage {
+  return createStorage(scratch.database, {
+    databaseUrl: scratch.url,
+    dataDir: scratch.dataDir,
+    largeObjectThreshold,
+  });
 }
