@@ -87,23 +87,24 @@ export class GitResponseWriter implements ByteSink {
   }
 
   /**
-   * Sends the next `length` pending bytes as one band-1 pkt-line, copied once straight into the
-   * packet (a clone's whole pack passes through here: no intermediate joined buffers).
+   * Sends the next `length` pending bytes as one band-1 pkt-line: its 5-byte header, then the
+   * pending pieces themselves (a clone's whole pack passes through here: no copy, and no packet
+   * buffer per 64 KiB left for the garbage collector).
    */
   private async sendDataPacket(length: number): Promise<void> {
-    const packet = Buffer.allocUnsafe(SIDEBAND_HEADER_BYTES + length);
-    packet.write((SIDEBAND_HEADER_BYTES + length).toString(16).padStart(4, '0'), 0, 'latin1');
-    packet[4] = BAND_DATA;
-    let filled = SIDEBAND_HEADER_BYTES;
-    while (filled < packet.length) {
+    const header = Buffer.allocUnsafe(SIDEBAND_HEADER_BYTES);
+    header.write((SIDEBAND_HEADER_BYTES + length).toString(16).padStart(4, '0'), 0, 'latin1');
+    header[4] = BAND_DATA;
+    await this.out.write(header);
+    let left = length;
+    while (left > 0) {
       const first = this.pending[0] as Buffer;
-      const take = Math.min(first.length, packet.length - filled);
-      first.copy(packet, filled, 0, take);
-      filled += take;
+      const take = Math.min(first.length, left);
       if (take === first.length) this.pending.shift();
       else this.pending[0] = first.subarray(take);
+      left -= take;
+      this.pendingLength -= take;
+      await this.out.write(take === first.length ? first : first.subarray(0, take));
     }
-    this.pendingLength -= length;
-    await this.out.write(packet);
   }
 }
