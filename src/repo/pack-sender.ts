@@ -126,7 +126,7 @@ export async function sendPack(
       batch.some((object) => object.row !== undefined) ? batch.map((object) => object.row) : undefined,
     );
     prefetched.clear();
-    for (const [id, entry] of stored) prefetched.set(id, entry);
+    stored.forEach((entry, id) => prefetched.set(id, entry));
     await prefetchForwardBases(objects, stored, prefetched, (id) => inPack.has(id) && !offsets.has(id));
     for (const object of batch) await emit(object, stored.get(object.id), 0);
   }
@@ -173,7 +173,7 @@ async function prefetchForwardBases(
     ];
     if (wanted.length === 0) return;
     const found = await readMany(objects, wanted);
-    for (const [id, entry] of found) into.set(id, entry);
+    found.forEach((entry, id) => into.set(id, entry));
     level = [...found.values()];
   }
 }

@@ -143,7 +143,8 @@ export class ObjectStore {
     for (let start = 0; start < ids.length; start += step) {
       const batch = ids.slice(start, start + step);
       const hints = rowHints?.slice(start, start + step);
-      const rows = new Map((await this.rows(repoId, batch, hints)).map((row) => [row.git_id, row]));
+      const rows = new Map<string, StoredRow>();
+      for (const row of await this.rows(repoId, batch, hints)) rows.set(row.git_id, row);
       for (const id of batch) {
         const row = rows.get(id);
         if (!row) throw missing(id);
