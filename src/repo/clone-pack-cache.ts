@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { ObjectId } from '../git/object-id.js';
-import { formatFilterSpec } from '../git/protocol/filter-spec.js';
 import type { FetchRequest } from '../git/protocol/fetch-request.js';
 import type { PackCacheWriter } from '../storage/pack-cache.js';
+import { cloneWalkKey } from './clone-walk.js';
 import type { ByteSink } from './pack-sender.js';
 
 /** Offset of the object count in a pack header (`PACK`, version, count). */
@@ -19,11 +19,9 @@ export function clonePackKey(
   includeTags: ReadonlyArray<{ readonly tag: ObjectId; readonly peeled: ObjectId }>,
 ): string {
   const hash = createHash('sha256');
-  hash.update(`mega clone pack v1\n${identity}\n`);
-  hash.update(
-    `ofs-delta ${request.ofsDelta}\nfilter ${request.filter ? formatFilterSpec(request.filter) : ''}\n`,
-  );
-  for (const want of [...new Set(request.wants)].sort()) hash.update(`want ${want}\n`);
+  // The walk key covers the wanted ids and the filter (what is sent); the rest is how.
+  hash.update(`mega clone pack v2\n${identity}\n${cloneWalkKey(request.wants, request.filter)}\n`);
+  hash.update(`ofs-delta ${request.ofsDelta}\n`);
   const tags = includeTags.map(({ tag, peeled }) => `tag ${tag} ${peeled}\n`).sort();
   for (const line of tags) hash.update(line);
   return hash.digest('hex');

@@ -42,19 +42,37 @@ export async function fullCloneWalk(
 ): Promise<FullCloneWalk> {
   const recorded = await repository.cloneWalks?.find(cloneWalkKey(wants, filter));
   if (recorded) return { objects: recorded, source: repository.objects, fresh: false };
-  const snapshot = repository.objects.loadCloneSnapshot
-    ? await repository.objects.loadCloneSnapshot()
-    : undefined;
-  const source = snapshot ? new PreloadedObjects(repository.objects, snapshot) : repository.objects;
+  const { source, release } = await wholeRepositorySource(repository);
+  const objects = await walkAll(source, wants, filter);
+  // Sending copies stored forms: the walk's inflated trees can go before the pack is read.
+  release();
+  return { objects, source, fresh: true };
+}
+
+/** The repository's objects with every commit and tree read in bulk, when it can. */
+async function wholeRepositorySource(
+  repository: ServedRepository,
+): Promise<{ source: ObjectSource; release: () => void }> {
+  const snapshot = await repository.objects.loadCloneSnapshot?.();
+  if (!snapshot) return { source: repository.objects, release: () => undefined };
+  return {
+    source: new PreloadedObjects(repository.objects, snapshot),
+    release: () => snapshot.releaseTreeContents(),
+  };
+}
+
+async function walkAll(
+  source: ObjectSource,
+  wants: readonly ObjectId[],
+  filter: ObjectFilter | undefined,
+): Promise<readonly WalkedObject[]> {
   const walk = await walkObjects(source, new CommitCache(source), {
     wants,
     haves: [],
     boundary: new Set(),
     ...(filter ? { filter } : {}),
   });
-  // Sending copies stored forms: the walk's inflated trees can go before the pack is read.
-  snapshot?.releaseTreeContents();
-  return { objects: walk.objects, source, fresh: true };
+  return walk.objects;
 }
 
 /** Records a walk; failing to is not an error for the clone (the next one walks again). */
@@ -82,19 +100,27 @@ export async function likelyCloneWants(repository: ServedRepository): Promise<Ob
   return sets.filter((set) => set.length > 0);
 }
 
-/** Computes and records the likely clones' walks that are not recorded yet. */
+/**
+ * Computes and records the likely clones' walks that are not recorded yet, reading the
+ * repository's commits and trees once for all of them.
+ */
 export async function recordLikelyCloneWalks(repository: ServedRepository): Promise<number> {
-  if (!repository.cloneWalks || !repository.exists) return 0;
-  let recorded = 0;
-  let deltaBases: ReadonlyMap<ObjectId, ObjectId> | undefined;
+  const walks = repository.cloneWalks;
+  if (!walks || !repository.exists) return 0;
+  const missing: ObjectId[][] = [];
   for (const wants of await likelyCloneWants(repository)) {
-    const walk = await fullCloneWalk(repository, wants, undefined);
-    if (!walk.fresh) continue;
-    deltaBases ??= (await repository.objects.readDeltaBases?.()) ?? new Map();
-    await repository.cloneWalks.save(cloneWalkKey(wants, undefined), basesFirst(walk.objects, deltaBases));
-    recorded++;
+    if (!(await walks.find(cloneWalkKey(wants, undefined)))) missing.push(wants);
   }
-  return recorded;
+  if (missing.length === 0) return 0;
+  const { source } = await wholeRepositorySource(repository);
+  const deltaBases = (await repository.objects.readDeltaBases?.()) ?? new Map<ObjectId, ObjectId>();
+  for (const wants of missing) {
+    await walks.save(
+      cloneWalkKey(wants, undefined),
+      basesFirst(await walkAll(source, wants, undefined), deltaBases),
+    );
+  }
+  return missing.length;
 }
 
 /**
