@@ -151,8 +151,10 @@ async function measureDialect(
     const packReady = await fastest(runs, async () => {
       const storage = createStorage(scratch.database, config);
       let bytes = 0;
-      for await (const entry of storage.objects.packReady(repo.id, ids, READ_BATCH)) {
-        bytes += entry.deflated?.length ?? 0;
+      for (let start = 0; start < ids.length; start += READ_BATCH) {
+        for (const entry of await storage.objects.packReady(repo.id, ids.slice(start, start + READ_BATCH))) {
+          if (Buffer.isBuffer(entry.deflated)) bytes += entry.deflated.length;
+        }
       }
       return bytes;
     });

@@ -58,30 +58,51 @@ export function decodePackHeader(header: Buffer): { version: number; count: numb
   return { version, count: header.readUInt32BE(8) };
 }
 
+/** Longest entry header or OFS distance: a 2^53 size or offset fits in 9 bytes (7 bits per byte). */
+export const MAX_ENTRY_HEADER_LENGTH = 10;
+
 /** Entry type-and-size header. */
 export function encodeEntryHeader(type: PackEntryType, size: number): Buffer {
-  const bytes: number[] = [];
+  const header = Buffer.allocUnsafe(MAX_ENTRY_HEADER_LENGTH);
+  return header.subarray(0, writeEntryHeader(header, 0, type, size));
+}
+
+/**
+ * Writes an entry's type-and-size header into `target` at `offset` (room for
+ * MAX_ENTRY_HEADER_LENGTH bytes) and returns the offset after it: a served pack writes tens of
+ * thousands of headers, and a Buffer each costs more than the bytes.
+ */
+export function writeEntryHeader(target: Buffer, offset: number, type: PackEntryType, size: number): number {
+  let at = offset;
   let byte = (type << 4) | (size & 0x0f);
   let rest = Math.floor(size / 16);
   while (rest > 0) {
-    bytes.push(byte | 0x80);
+    target[at++] = byte | 0x80;
     byte = rest & 0x7f;
     rest = Math.floor(rest / 128);
   }
-  bytes.push(byte);
-  return Buffer.from(bytes);
+  target[at++] = byte;
+  return at;
 }
 
 /** OFS_DELTA's distance to the base: big-endian base-128 where each continuation adds one. */
 export function encodeOfsDistance(distance: number): Buffer {
-  const bytes = [distance & 0x7f];
-  let rest = Math.floor(distance / 128);
-  while (rest > 0) {
+  const encoded = Buffer.allocUnsafe(MAX_ENTRY_HEADER_LENGTH);
+  return encoded.subarray(0, writeOfsDistance(encoded, 0, distance));
+}
+
+/** `encodeOfsDistance` into `target` at `offset`; returns the offset after it. */
+export function writeOfsDistance(target: Buffer, offset: number, distance: number): number {
+  // Digits come out least significant first: count them, then fill from the end.
+  let length = 1;
+  for (let rest = Math.floor(distance / 128); rest > 0; rest = Math.floor((rest - 1) / 128)) length++;
+  let at = offset + length - 1;
+  target[at] = distance & 0x7f;
+  for (let rest = Math.floor(distance / 128); rest > 0; rest = Math.floor(rest / 128)) {
     rest -= 1;
-    bytes.unshift(0x80 | (rest & 0x7f));
-    rest = Math.floor(rest / 128);
+    target[--at] = 0x80 | (rest & 0x7f);
   }
-  return Buffer.from(bytes);
+  return offset + length;
 }
 
 /** Largest size varint we accept: 2^53 bits of JS integers, far beyond any limit. */

@@ -5,7 +5,15 @@ import { hashObject } from './object.js';
 import { SHA1 } from './object-format.js';
 import type { ObjectId } from './object-id.js';
 import { PackIndex, writePackIndex } from './pack-index.js';
-import { decodeEntryHeader, encodeEntryHeader, encodeOfsDistance, PackEntryType } from './pack-format.js';
+import {
+  decodeEntryHeader,
+  encodeEntryHeader,
+  encodeOfsDistance,
+  MAX_ENTRY_HEADER_LENGTH,
+  PackEntryType,
+  writeEntryHeader,
+  writeOfsDistance,
+} from './pack-format.js';
 import { readPack } from './pack-reader.js';
 import type { PackedContent, PackedObject } from './pack-types.js';
 import { PackWriter, writePackToBuffer, type PackWriteEntry } from './pack-writer.js';
@@ -65,6 +73,24 @@ describe('pack format vectors', () => {
     expect([...encodeOfsDistance(distance)]).toEqual(bytes);
     const header = Buffer.concat([encodeEntryHeader(PackEntryType.OfsDelta, 5), Buffer.from(bytes)]);
     expect(decodeEntryHeader(header, 0, 20)?.ofsDistance).toBe(distance);
+  });
+
+  it('writes headers (sizes up to 2^53) and distances in place, at any offset', () => {
+    const target = Buffer.alloc(3 + 2 * MAX_ENTRY_HEADER_LENGTH, 0xee);
+    for (const value of [0, 1, 15, 16, 127, 128, 16511, 16512, 2 ** 31, 2 ** 32 + 5, 2 ** 53 - 1]) {
+      const headerEnd = writeEntryHeader(target, 3, PackEntryType.OfsDelta, value);
+      expect(target.subarray(3, headerEnd)).toEqual(encodeEntryHeader(PackEntryType.OfsDelta, value));
+      const distance = Math.min(Math.max(1, value), 2 ** 45);
+      const end = writeOfsDistance(target, headerEnd, distance);
+      expect(end - 3).toBeLessThanOrEqual(2 * MAX_ENTRY_HEADER_LENGTH);
+      expect(target.subarray(headerEnd, end)).toEqual(encodeOfsDistance(distance));
+      expect(decodeEntryHeader(target.subarray(0, end), 3, 2 ** 53)).toMatchObject({
+        code: PackEntryType.OfsDelta,
+        size: value,
+        ofsDistance: distance,
+      });
+      expect(target[2]).toBe(0xee);
+    }
   });
 
   it('asks for more input on partial headers', () => {

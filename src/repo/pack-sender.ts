@@ -5,9 +5,10 @@ import { objectIdToRaw, type ObjectId } from '../git/object-id.js';
 import {
   PackEntryType,
   codeOfObjectType,
-  encodeEntryHeader,
-  encodeOfsDistance,
   encodePackHeader,
+  MAX_ENTRY_HEADER_LENGTH,
+  writeEntryHeader,
+  writeOfsDistance,
 } from '../git/pack-format.js';
 import { notFound } from '../platform/errors.js';
 import type { WalkedObject } from './object-walk.js';
@@ -55,6 +56,10 @@ export interface PackSendStats {
  * byte: whole objects as they are, deltas when their base is in the pack (OFS when the base is
  * already written, the base is pulled forward to allow that) or the client has it and thin packs
  * are allowed (REF). Anything else is inflated and deflated as a whole object.
+ *
+ * An entry whose stored bytes are in memory is written synchronously; only a batch read, a
+ * streamed or re-deflated entry, or a full piece waiting for the sink is awaited. A clone is tens
+ * of thousands of entries, and a promise or two each cost more than copying their bytes.
  */
 export async function sendPack(
   objects: ObjectSource,
@@ -62,59 +67,79 @@ export async function sendPack(
   options: PackSendOptions,
   sink: ByteSink,
 ): Promise<PackSendStats> {
-  const writer = new HashingWriter(sink);
-  const inPack = new Map(list.map((object) => [object.id, object]));
+  const writer = new PackStream(sink);
+  const inPack = new Map<ObjectId, WalkedObject>();
+  for (const object of list) inPack.set(object.id, object);
   const offsets = new Map<ObjectId, number>();
   let reusedDeltas = 0;
-  await writer.write(encodePackHeader(list.length));
+  writer.append(encodePackHeader(list.length));
 
   const place = (object: WalkedObject, stored: PackReadyObject | undefined) => {
     offsets.set(object.id, writer.position);
     options.onWritten?.(object, stored?.row);
   };
+  const appendStored = (stored: PackReadyObject): Promise<void> | undefined => {
+    if (!Buffer.isBuffer(stored.deflated)) return writer.appendStream(stored.deflated());
+    writer.append(stored.deflated);
+    return undefined;
+  };
+
+  /** Writes a stored entry once its base, if in the pack, is written or was left for later. */
+  const writeStored = (object: WalkedObject, stored: PackReadyObject): Promise<void> | undefined => {
+    // Only a damaged store (a delta cycle) could have written it while pulling its bases forward.
+    if (offsets.has(object.id)) return undefined;
+    const base = stored.deltaBase;
+    if (base === undefined) {
+      place(object, stored);
+      writer.appendEntryHeader(codeOfObjectType(stored.type), stored.payloadSize);
+      return appendStored(stored);
+    }
+    const baseOffset = offsets.get(base);
+    if (baseOffset !== undefined && options.ofsDelta) {
+      place(object, stored);
+      const distance = writer.position - baseOffset;
+      writer.appendEntryHeader(PackEntryType.OfsDelta, stored.payloadSize);
+      writer.appendOfsDistance(distance);
+      reusedDeltas++;
+      return appendStored(stored);
+    }
+    if (inPack.has(base) || (options.thinPack && options.clientHas.has(base))) {
+      place(object, stored);
+      writer.appendEntryHeader(PackEntryType.RefDelta, stored.payloadSize);
+      writer.append(objectIdToRaw(base));
+      reusedDeltas++;
+      return appendStored(stored);
+    }
+    return writeWhole(object);
+  };
+
+  /** An object with no usable stored form: inflated (deltas resolved) and deflated whole. */
+  const writeWhole = async (object: WalkedObject): Promise<void> => {
+    const whole = await objects.readObject(object.id);
+    if (!whole) throw notFound('object_missing', `object ${object.id} is missing`);
+    place(object, undefined);
+    writer.appendEntryHeader(codeOfObjectType(whole.type), whole.content.length);
+    writer.append(await deflate(whole.content));
+  };
+
   // Bases pulled forward, read in batches with the entries that need them.
   const prefetched = new Map<ObjectId, PackReadyObject>();
-  const emit = async (
+  const emit = (
     object: WalkedObject,
     stored: PackReadyObject | undefined,
     depth: number,
-  ): Promise<void> => {
-    if (offsets.has(object.id)) return;
-    const base = stored?.deltaBase;
-    if (stored && base !== undefined) {
-      const baseInPack = inPack.get(base);
-      if (baseInPack && !offsets.has(base) && depth < MAX_BASE_RECURSION) {
-        await emit(baseInPack, prefetched.get(base) ?? (await readOne(objects, base)), depth + 1);
-      }
-      const baseOffset = offsets.get(base);
-      if (baseOffset !== undefined && options.ofsDelta) {
-        place(object, stored);
-        const distance = writer.position - baseOffset;
-        await writer.write(encodeEntryHeader(PackEntryType.OfsDelta, stored.size));
-        await writer.write(encodeOfsDistance(distance));
-        await writeDeflated(writer, stored);
-        reusedDeltas++;
-        return;
-      }
-      if (baseInPack || (options.thinPack && options.clientHas.has(base))) {
-        place(object, stored);
-        await writer.write(encodeEntryHeader(PackEntryType.RefDelta, stored.size));
-        await writer.write(objectIdToRaw(base));
-        await writeDeflated(writer, stored);
-        reusedDeltas++;
-        return;
-      }
+  ): Promise<void> | undefined => {
+    if (offsets.has(object.id)) return undefined;
+    if (!stored) return writeWhole(object);
+    const base = stored.deltaBase === undefined ? undefined : inPack.get(stored.deltaBase);
+    if (base && !offsets.has(base.id) && depth < MAX_BASE_RECURSION) {
+      const known = prefetched.get(base.id);
+      const pulled = known
+        ? emit(base, known, depth + 1)
+        : readOne(objects, base.id).then((found) => emit(base, found, depth + 1));
+      if (pulled) return pulled.then(() => writeStored(object, stored));
     }
-    place(object, stored);
-    if (stored && base === undefined) {
-      await writer.write(encodeEntryHeader(codeOfObjectType(stored.type), stored.size));
-      await writeDeflated(writer, stored);
-      return;
-    }
-    const whole = await objects.readObject(object.id);
-    if (!whole) throw notFound('object_missing', `object ${object.id} is missing`);
-    await writer.write(encodeEntryHeader(codeOfObjectType(whole.type), whole.content.length));
-    await writer.write(await deflate(whole.content));
+    return writeStored(object, stored);
   };
 
   for (let start = 0; start < list.length; start += PACK_READ_BATCH) {
@@ -128,7 +153,11 @@ export async function sendPack(
     prefetched.clear();
     stored.forEach((entry, id) => prefetched.set(id, entry));
     await prefetchForwardBases(objects, stored, prefetched, (id) => inPack.has(id) && !offsets.has(id));
-    for (const object of batch) await emit(object, stored.get(object.id), 0);
+    for (const object of batch) {
+      const pending = emit(object, stored.get(object.id), 0);
+      if (pending) await pending;
+      if (writer.backlogged) await writer.drain();
+    }
   }
   await writer.finish();
   return { objects: list.length, reusedDeltas, bytes: writer.position + SHA1.rawLength };
@@ -182,58 +211,86 @@ async function readOne(objects: ObjectSource, id: ObjectId): Promise<PackReadyOb
   return (await readMany(objects, [id])).get(id);
 }
 
-async function writeDeflated(writer: HashingWriter, stored: PackReadyObject): Promise<void> {
-  if (Buffer.isBuffer(stored.deflated)) {
-    await writer.write(stored.deflated);
-    return;
-  }
-  for await (const chunk of stored.deflated()) await writer.write(chunk);
-}
-
 /** Bytes gathered before they go to the sink: one hash update and one write per piece. */
 const STAGING_BYTES = 64 * 1024;
 
 /**
- * Tracks the pack position and the trailing checksum while writing through. Small writes (entry
- * headers, small objects) are gathered into pieces of STAGING_BYTES: a clone is tens of thousands
- * of them, and a hash update plus an awaited sink write each cost more than the copy.
+ * The pack's bytes on their way to the sink, with the position and the trailing checksum. Small
+ * writes (entry headers, small objects) are gathered into pieces of STAGING_BYTES; appends never
+ * wait, and the caller drains the sealed pieces (with the sink's backpressure) when there are.
  */
-class HashingWriter {
+class PackStream {
   private readonly hash = SHA1.createHasher();
   private staging = Buffer.allocUnsafe(STAGING_BYTES);
   private staged = 0;
+  /** Sealed pieces not handed to the sink yet. */
+  private readonly sealed: Buffer[] = [];
   position = 0;
 
   constructor(private readonly sink: ByteSink) {}
 
-  async write(chunk: Buffer): Promise<void> {
+  get backlogged(): boolean {
+    return this.sealed.length > 0;
+  }
+
+  /** Appends bytes the caller will not change (large ones are sent as they are, not copied). */
+  append(chunk: Buffer): void {
     this.position += chunk.length;
     if (chunk.length >= STAGING_BYTES / 2) {
-      await this.flush();
-      await this.send(chunk);
+      this.seal();
+      this.sealed.push(chunk);
       return;
     }
-    if (this.staged + chunk.length > STAGING_BYTES) await this.flush();
+    this.reserve(chunk.length);
     chunk.copy(this.staging, this.staged);
     this.staged += chunk.length;
   }
 
+  appendEntryHeader(type: PackEntryType, size: number): void {
+    this.reserve(MAX_ENTRY_HEADER_LENGTH);
+    this.advanceTo(writeEntryHeader(this.staging, this.staged, type, size));
+  }
+
+  appendOfsDistance(distance: number): void {
+    this.reserve(MAX_ENTRY_HEADER_LENGTH);
+    this.advanceTo(writeOfsDistance(this.staging, this.staged, distance));
+  }
+
+  /** Appends a stream (a file-stored object), draining as it goes: it is never held whole. */
+  async appendStream(chunks: AsyncIterable<Buffer>): Promise<void> {
+    for await (const chunk of chunks) {
+      this.append(chunk);
+      await this.drain();
+    }
+  }
+
+  async drain(): Promise<void> {
+    for (const piece of this.sealed.splice(0)) {
+      this.hash.update(piece);
+      await this.sink.write(piece);
+    }
+  }
+
   async finish(): Promise<void> {
-    await this.flush();
+    this.seal();
+    await this.drain();
     await this.sink.write(this.hash.digest());
   }
 
-  private async flush(): Promise<void> {
+  private reserve(length: number): void {
+    if (this.staged + length > STAGING_BYTES) this.seal();
+  }
+
+  private advanceTo(end: number): void {
+    this.position += end - this.staged;
+    this.staged = end;
+  }
+
+  private seal(): void {
     if (this.staged === 0) return;
-    const piece = this.staging.subarray(0, this.staged);
+    this.sealed.push(this.staging.subarray(0, this.staged));
     // The sink may keep the piece until it is sent: the next one gets a new buffer.
     this.staging = Buffer.allocUnsafe(STAGING_BYTES);
     this.staged = 0;
-    await this.send(piece);
-  }
-
-  private async send(chunk: Buffer): Promise<void> {
-    this.hash.update(chunk);
-    await this.sink.write(chunk);
   }
 }

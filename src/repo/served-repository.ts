@@ -28,8 +28,8 @@ export interface RefSnapshot {
 export interface PackReadyObject {
   readonly id: ObjectId;
   readonly type: GitObjectType;
-  /** Inflated size of the object (of the delta, when `deltaBase` is set). */
-  readonly size: number;
+  /** Inflated size of the stored payload: the object, or the delta when `deltaBase` is set. */
+  readonly payloadSize: number;
   /**
    * zlib stream exactly as it goes into a pack entry: the bytes, or a function streaming them
    * (large objects stored as files are never held whole in memory).

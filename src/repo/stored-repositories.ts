@@ -284,26 +284,10 @@ class StoredObjects implements ObjectSource {
     const repoId = this.repoId();
     const found = new Map<ObjectId, PackReadyObject>();
     if (repoId === undefined) return found;
-    for await (const entry of this.storage.objects.packReady(repoId, ids, ids.length, rows)) {
-      const deflated =
-        entry.deflated ?? (() => this.storage.objects.openDeflated(entry) as AsyncIterable<Buffer>);
-      found.set(entry.id, packReadyObject(entry, deflated));
-    }
+    // Storage's entries are pack-ready objects as they are: no copy per object.
+    for (const entry of await this.storage.objects.packReady(repoId, ids, rows)) found.set(entry.id, entry);
     return found;
   }
-}
-
-/** Storage's pack-ready entry as upload-pack takes it (the pack header wants the payload's size). */
-function packReadyObject(entry: PackReadyEntry, deflated: PackReadyObject['deflated']): PackReadyObject {
-  const stored: { -readonly [K in keyof PackReadyObject]: PackReadyObject[K] } = {
-    id: entry.id,
-    type: entry.type,
-    size: entry.payloadSize,
-    deflated,
-    row: entry.row,
-  };
-  if (entry.deltaBase) stored.deltaBase = entry.deltaBase;
-  return stored;
 }
 
 function emptySnapshot(): CloneSnapshot {
@@ -321,21 +305,11 @@ function snapshotOf(
   trees: StoredTrees,
   allCommits: boolean,
 ): CloneSnapshot {
-  // Built once per tree: the pack sender asks for each one more than once (bases pulled forward).
-  const packReady = new Map<ObjectId, PackReadyObject>();
   return {
     allCommits,
     commits,
     treeContent: (id) => trees.content(id),
     releaseTreeContents: () => trees.releaseContents(),
-    treePackReady: (id) => {
-      const known = packReady.get(id);
-      if (known || !trees.has(id)) return known;
-      const entry = trees.packReady(id);
-      if (!entry?.deflated) return undefined;
-      const stored = packReadyObject(entry, entry.deflated);
-      packReady.set(id, stored);
-      return stored;
-    },
+    treePackReady: (id) => trees.packReady(id),
   };
 }

@@ -32,10 +32,11 @@ export interface PackReadyEntry {
   /** Inflated size of the payload: the object, or the delta when `deltaBase` is set (the pack entry header size). */
   readonly payloadSize: number;
   readonly deltaBase?: ObjectId;
-  /** The zlib stream; undefined for file-stored objects (use `openDeflated`). */
-  readonly deflated?: Buffer;
-  /** Relative file path when the bytes live in a file. */
-  readonly file?: string;
+  /**
+   * The zlib stream exactly as it goes into a pack entry: the bytes, or for objects stored as
+   * files a function streaming them (those are never held whole in memory).
+   */
+  readonly deflated: Buffer | (() => AsyncIterable<Buffer>);
   /** Its `raw_objects.id` (recorded with clone walks: a faster read back). */
   readonly row: number;
 }
@@ -130,34 +131,31 @@ export class ObjectStore {
   }
 
   /**
-   * Pack-ready entries for `ids` (in the requested order within each batch), streamed in batches
-   * that respect the bind-parameter limit. Throws `object_missing` for an id the repository lacks.
+   * Pack-ready entries for `ids`, in the requested order, read in batches that respect the
+   * bind-parameter limit. Throws `object_missing` for an id the repository lacks. `rowHints`:
+   * see `rows`.
    */
-  async *packReady(
+  async packReady(
     repoId: number,
     ids: readonly string[],
-    batchSize = 500,
     rowHints?: ReadonlyArray<number | undefined>,
-  ): AsyncGenerator<PackReadyEntry> {
+    batchSize = MAX_BATCH,
+  ): Promise<PackReadyEntry[]> {
+    const entries: PackReadyEntry[] = [];
     const step = this.batchLimit(batchSize);
     for (let start = 0; start < ids.length; start += step) {
       const batch = ids.slice(start, start + step);
-      const hints = rowHints?.slice(start, start + step);
       const rows = new Map<string, StoredRow>();
-      for (const row of await this.rows(repoId, batch, hints)) rows.set(row.git_id, row);
+      for (const row of await this.rows(repoId, batch, rowHints?.slice(start, start + step))) {
+        rows.set(row.git_id, row);
+      }
       for (const id of batch) {
         const row = rows.get(id);
         if (!row) throw missing(id);
-        yield toPackReady(row);
+        entries.push(this.toPackReady(row));
       }
     }
-  }
-
-  /** The stored zlib stream of an entry, streamed from its file or its row. */
-  openDeflated(entry: PackReadyEntry): Readable {
-    if (entry.deflated) return Readable.from([entry.deflated]);
-    if (entry.file) return this.files.openRead(entry.file);
-    throw missing(entry.id);
+    return entries;
   }
 
   /** The inflated object, resolving stored deltas; undefined when the repository lacks it. */
@@ -315,6 +313,22 @@ export class ObjectStore {
   }
 
   /** A caller's batch size, capped so one IN list stays within the bind-parameter limit. */
+  private toPackReady(row: StoredRow): PackReadyEntry {
+    const { data, path } = row;
+    if (!data && !path) throw missing(row.git_id);
+    // Optional fields are set one by one, not spread: a clone makes one entry per object.
+    const entry: { -readonly [K in keyof PackReadyEntry]: PackReadyEntry[K] } = {
+      id: row.git_id as ObjectId,
+      type: row.object_type as ObjectType,
+      size: Number(row.size),
+      payloadSize: Number(row.payload_size),
+      deflated: data ?? (() => this.files.openRead(path as string)),
+      row: Number(row.id),
+    };
+    if (row.delta_base) entry.deltaBase = row.delta_base as ObjectId;
+    return entry;
+  }
+
   private batchLimit(batchSize: number): number {
     return Math.max(1, Math.min(Math.floor(batchSize), this.capabilities.maxBindParams - 1, MAX_BATCH));
   }
@@ -493,20 +507,6 @@ export function toCommitInfo(row: {
   };
 }
 
-function toPackReady(row: StoredRow): PackReadyEntry {
-  // Optional fields are set one by one, not spread: a clone makes one entry per object.
-  const entry: { -readonly [K in keyof PackReadyEntry]: PackReadyEntry[K] } = {
-    id: row.git_id as ObjectId,
-    type: row.object_type as ObjectType,
-    size: Number(row.size),
-    payloadSize: Number(row.payload_size),
-    row: Number(row.id),
-  };
-  if (row.delta_base) entry.deltaBase = row.delta_base as ObjectId;
-  if (row.data) entry.deflated = row.data;
-  else if (row.path) entry.file = row.path;
-  return entry;
-}
 
 function isHexId(id: string): boolean {
   return (id.length === 40 || id.length === 64) && /^[0-9a-f]+$/.test(id);

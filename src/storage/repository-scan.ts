@@ -124,15 +124,16 @@ export class StoredTrees {
   packReady(id: string): PackReadyEntry | undefined {
     const row = this.members.has(id) ? this.rows.get(id) : undefined;
     if (!row?.data) return undefined;
-    return {
+    const entry: { -readonly [K in keyof PackReadyEntry]: PackReadyEntry[K] } = {
       id: row.git_id as ObjectId,
       type: 'tree' satisfies ObjectType,
       size: Number(row.size),
       payloadSize: Number(row.payload_size),
-      ...(row.delta_base ? { deltaBase: row.delta_base as ObjectId } : {}),
       deflated: row.data,
       row: Number(row.id),
     };
+    if (row.delta_base) entry.deltaBase = row.delta_base as ObjectId;
+    return entry;
   }
 
   /** Forgets the inflated trees resolved so far (they are resolved again if asked for). */

@@ -1,0 +1,184 @@
+import { deflateSync } from 'node:zlib';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { git } from '../../tests/support/git-cli.js';
+import { makeTempDir } from '../../tests/support/temp-dir.js';
+import { diffBuffers } from '../git/delta-encoder.js';
+import { hashObject } from '../git/object.js';
+import type { ObjectId } from '../git/object-id.js';
+import type { WalkedObject } from './object-walk.js';
+import { PACK_READ_BATCH, sendPack, type PackSendOptions } from './pack-sender.js';
+import type { ObjectSource, PackReadyObject } from './served-repository.js';
+
+/**
+ * The pack sender checked by the real `git index-pack`: every pack it writes must index cleanly
+ * (OFS distances, REF bases, counts, trailing checksum) and give back the objects' contents.
+ */
+
+interface FakeObject {
+  readonly content: Buffer;
+  readonly stored?: PackReadyObject;
+}
+
+/** An object source over blobs, some stored as deltas, some streamed as if from files. */
+class FakeSource implements ObjectSource {
+  readonly objects = new Map<ObjectId, FakeObject>();
+  reads = 0;
+
+  addWhole(content: Buffer, options: { streamed?: boolean } = {}): ObjectId {
+    const id = hashObject('blob', content);
+    const deflated = deflateSync(content);
+    this.objects.set(id, {
+      content,
+      stored: {
+        id,
+        type: 'blob',
+        payloadSize: content.length,
+        deflated: options.streamed ? () => halves(deflated) : deflated,
+      },
+    });
+    return id;
+  }
+
+  addDelta(content: Buffer, base: ObjectId): ObjectId {
+    const id = hashObject('blob', content);
+    const delta = diffBuffers(this.objects.get(base)!.content, content)!;
+    this.objects.set(id, {
+      content,
+      stored: { id, type: 'blob', payloadSize: delta.length, deflated: deflateSync(delta), deltaBase: base },
+    });
+    return id;
+  }
+
+  /** An object storage can only give inflated (say, a synthetic one). */
+  addUnstored(content: Buffer): ObjectId {
+    const id = hashObject('blob', content);
+    this.objects.set(id, { content });
+    return id;
+  }
+
+  async hasObjects(ids: readonly ObjectId[]) {
+    return new Set(ids.filter((id) => this.objects.has(id)));
+  }
+
+  async readObject(id: ObjectId) {
+    const object = this.objects.get(id);
+    return object ? { type: 'blob' as const, content: object.content } : undefined;
+  }
+
+  async readCommit() {
+    return undefined;
+  }
+
+  async readPackReadyMany(ids: readonly ObjectId[]) {
+    this.reads++;
+    const found = new Map<ObjectId, PackReadyObject>();
+    for (const id of ids) {
+      const stored = this.objects.get(id)?.stored;
+      if (stored) found.set(id, stored);
+    }
+    return found;
+  }
+}
+
+async function* halves(bytes: Buffer): AsyncIterable<Buffer> {
+  const middle = Math.floor(bytes.length / 2);
+  yield bytes.subarray(0, middle);
+  yield bytes.subarray(middle);
+}
+
+const blobs = (ids: readonly ObjectId[]): WalkedObject[] => ids.map((id) => ({ id, type: 'blob' }));
+const text = (seed: number, lines = 200) =>
+  Buffer.from(Array.from({ length: lines }, (_, i) => `line ${i} of blob ${seed % 7}\n`).join('') + `${seed}\n`);
+
+const OPTIONS: PackSendOptions = { ofsDelta: true, thinPack: false, clientHas: new Set() };
+
+let dir: { path: string; remove: () => Promise<void> };
+beforeAll(async () => {
+  dir = await makeTempDir('mega-pack-sender-');
+});
+afterAll(() => dir.remove());
+
+let packs = 0;
+/** Sends the pack, indexes it with git and returns git's view: entry kinds and object contents. */
+async function sendAndIndex(source: FakeSource, list: readonly WalkedObject[], options = OPTIONS) {
+  const pieces: Buffer[] = [];
+  const written: ObjectId[] = [];
+  const stats = await sendPack(
+    source,
+    list,
+    { ...options, onWritten: (object) => written.push(object.id) },
+    { write: async (chunk) => void pieces.push(Buffer.from(chunk)) },
+  );
+  const pack = Buffer.concat(pieces);
+  expect(stats.bytes).toBe(pack.length);
+  const repo = join(dir.path, `repo-${packs++}`);
+  await git(['init', '-q', '--bare', repo]);
+  const file = join(repo, 'objects', 'pack', 'sent.pack');
+  await writeFile(file, pack);
+  await git(['-C', repo, 'index-pack', '--strict', file]);
+  const verify = (await git(['-C', repo, 'verify-pack', '-v', file.replace(/\.pack$/, '.idx')])).stdout.toString();
+  const contents = (await git(['-C', repo, 'cat-file', '--batch'], { input: list.map((o) => `${o.id}\n`).join('') }))
+    .stdout;
+  let at = 0;
+  for (const object of list) {
+    const headerEnd = contents.indexOf(10, at);
+    expect(contents.subarray(at, headerEnd).toString()).toMatch(new RegExp(`^${object.id} blob \\d+$`));
+    const expected = source.objects.get(object.id)!.content;
+    expect(contents.subarray(headerEnd + 1, headerEnd + 1 + expected.length).equals(expected)).toBe(true);
+    at = headerEnd + 1 + expected.length + 1;
+  }
+  expect(at).toBe(contents.length);
+  return { stats, verify, written };
+}
+
+describe('sendPack', () => {
+  it('writes stored deltas as OFS deltas, pulling their bases forward down a chain', async () => {
+    const source = new FakeSource();
+    const a = source.addWhole(text(1));
+    const b = source.addDelta(Buffer.concat([text(1), Buffer.from('b\n')]), a);
+    const c = source.addDelta(Buffer.concat([text(1), Buffer.from('b\nc\n')]), b);
+    const { stats, verify, written } = await sendAndIndex(source, blobs([c, b, a]));
+    expect(written).toEqual([a, b, c]);
+    expect(stats).toMatchObject({ objects: 3, reusedDeltas: 2 });
+    expect(verify).toMatch(/chain length = 2: 1 object/);
+  });
+
+  it('writes REF deltas without ofs-delta, and a delta whose base is not sent as a whole object', async () => {
+    const source = new FakeSource();
+    const a = source.addWhole(text(2));
+    const b = source.addDelta(Buffer.concat([text(2), Buffer.from('more\n')]), a);
+    const orphanBase = source.addWhole(text(3));
+    const orphan = source.addDelta(Buffer.concat([text(3), Buffer.from('tail\n')]), orphanBase);
+    const { stats, verify } = await sendAndIndex(source, blobs([a, b, orphan]), { ...OPTIONS, ofsDelta: false });
+    expect(stats).toMatchObject({ objects: 3, reusedDeltas: 1 });
+    expect(verify).toMatch(/non delta: 2 objects/);
+  });
+
+  it('streams objects stored as files and sends large ones and unstored ones whole', async () => {
+    const source = new FakeSource();
+    const streamed = source.addWhole(text(4, 5000), { streamed: true });
+    const random = Buffer.alloc(300_000);
+    for (let i = 0; i < random.length; i++) random[i] = (i * 7919) % 251;
+    const large = source.addWhole(random);
+    const unstored = source.addUnstored(text(5));
+    const { stats } = await sendAndIndex(source, blobs([streamed, unstored, large]));
+    expect(stats).toMatchObject({ objects: 3, reusedDeltas: 0 });
+  });
+
+  it('crosses read batches and staging pieces: thousands of entries, deltas on bases from earlier batches', async () => {
+    const source = new FakeSource();
+    const ids: ObjectId[] = [];
+    const roots = Array.from({ length: 20 }, (_, i) => source.addWhole(text(100 + i, 400)));
+    for (let i = 0; i < PACK_READ_BATCH * 2 + 500; i++) {
+      const root = roots[i % roots.length]!;
+      ids.push(source.addDelta(Buffer.concat([source.objects.get(root)!.content, Buffer.from(`${i}\n`)]), root));
+    }
+    // The roots come last: each is pulled forward by the first delta that needs it.
+    const { stats, written } = await sendAndIndex(source, blobs([...ids, ...roots]));
+    expect(stats).toMatchObject({ objects: ids.length + roots.length, reusedDeltas: ids.length });
+    expect(new Set(written).size).toBe(written.length);
+    expect(written[0]).toBe(roots[0]);
+  });
+});
