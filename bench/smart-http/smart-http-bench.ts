@@ -16,7 +16,9 @@ import { startHttpBackendBridge } from './http-backend-bridge.js';
  * `git push --mirror` timed against both in the same run. Ratios are ours / C git. Clones are
  * measured three ways per run:
  * - `clone-unrecorded`: the clone pack cache emptied and the recorded clone walks deleted, so the
- *   server walks the whole history (a repository's first clone ever);
+ *   server walks the whole history (a repository's first clone ever). Printed twice: against C
+ *   git without reachability bitmaps (which must walk too, as between a push and the next full
+ *   repack) and against C git with them;
  * - `clone`: the pack cache emptied, the walk recorded (as after any push: C git's repository has
  *   the reachability bitmaps `repack` wrote), so the pack is computed from the database;
  * - `clone-cached`: right after, served from the pack the previous clone cached.
@@ -138,7 +140,11 @@ export async function runCloneBench(args: readonly string[]): Promise<BenchResul
     );
     const expected = await refList(setup.mirror);
     const cacheDir = join(setup.dataDir, 'cache', 'packs');
+    // C git without reachability bitmaps, as a repository is between a push and its next full
+    // repack: the fair match for our clone that must walk (no recorded walk either).
+    await git(['clone', '-q', '--mirror', '--no-local', setup.mirror, join(setup.cgitRoot, 'plain.git')]);
     const cgitRuns: Measured[] = [];
+    const cgitPlainRuns: Measured[] = [];
     const unrecordedRuns: Measured[] = [];
     const coldRuns: Measured[] = [];
     const cachedRuns: Measured[] = [];
@@ -157,6 +163,10 @@ export async function runCloneBench(args: readonly string[]): Promise<BenchResul
         await measure(theirs, () => git(['clone', '-q', '--mirror', `${theirs.url}/bench.git`, cgitTarget])),
       );
       await rm(cgitTarget, { recursive: true, force: true });
+      cgitPlainRuns.push(
+        await measure(theirs, () => git(['clone', '-q', '--mirror', `${theirs.url}/plain.git`, cgitTarget])),
+      );
+      await rm(cgitTarget, { recursive: true, force: true });
       if (run === 0) {
         const checked = join(setup.dir, 'clone-mega-checked');
         await git(['clone', '-q', '--mirror', `${ours.url}/import/bench.git`, checked]);
@@ -173,17 +183,18 @@ export async function runCloneBench(args: readonly string[]): Promise<BenchResul
       // Then the same clone again, served from the pack the cold clone left in the cache.
       cachedRuns.push(await cloneOurs(join(setup.dir, `clone-mega-cached-${run}`)));
     }
-    const cgitMs = median(cgitRuns.map((r) => r.ms));
-    const cgitBytes = median(cgitRuns.map((r) => r.bytes));
     const objects = await objectCount(setup.mirror);
     const rssMb = Math.round(await peakRssMb(server));
-    const row = (scenario: string, runs: readonly Measured[]): BenchResult => {
+    const row = (scenario: string, runs: readonly Measured[], cgit: readonly Measured[]): BenchResult => {
       const ms = median(runs.map((r) => r.ms));
       const bytes = median(runs.map((r) => r.bytes));
+      const cgitMs = median(cgit.map((r) => r.ms));
+      const cgitBytes = median(cgit.map((r) => r.bytes));
       return {
         scenario,
         repository: setup.description,
         objects,
+        cgit_bitmaps: cgit === cgitRuns ? 'yes' : 'no',
         ours_ms: Math.round(ms),
         cgit_ms: Math.round(cgitMs),
         ratio: ms / cgitMs,
@@ -193,7 +204,12 @@ export async function runCloneBench(args: readonly string[]): Promise<BenchResul
         server_rss_mb: rssMb,
       };
     };
-    return [row('clone-unrecorded', unrecordedRuns), row('clone', coldRuns), row('clone-cached', cachedRuns)];
+    return [
+      row('clone-unrecorded', unrecordedRuns, cgitPlainRuns),
+      row('clone-unrecorded', unrecordedRuns, cgitRuns),
+      row('clone', coldRuns, cgitRuns),
+      row('clone-cached', cachedRuns, cgitRuns),
+    ];
   } finally {
     for (const close of closers) await close();
     await server?.stop();
