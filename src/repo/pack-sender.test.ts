@@ -90,7 +90,9 @@ async function* halves(bytes: Buffer): AsyncIterable<Buffer> {
 
 const blobs = (ids: readonly ObjectId[]): WalkedObject[] => ids.map((id) => ({ id, type: 'blob' }));
 const text = (seed: number, lines = 200) =>
-  Buffer.from(Array.from({ length: lines }, (_, i) => `line ${i} of blob ${seed % 7}\n`).join('') + `${seed}\n`);
+  Buffer.from(
+    Array.from({ length: lines }, (_, i) => `line ${i} of blob ${seed % 7}\n`).join('') + `${seed}\n`,
+  );
 
 const OPTIONS: PackSendOptions = { ofsDelta: true, thinPack: false, clientHas: new Set() };
 
@@ -118,9 +120,12 @@ async function sendAndIndex(source: FakeSource, list: readonly WalkedObject[], o
   const file = join(repo, 'objects', 'pack', 'sent.pack');
   await writeFile(file, pack);
   await git(['-C', repo, 'index-pack', '--strict', file]);
-  const verify = (await git(['-C', repo, 'verify-pack', '-v', file.replace(/\.pack$/, '.idx')])).stdout.toString();
-  const contents = (await git(['-C', repo, 'cat-file', '--batch'], { input: list.map((o) => `${o.id}\n`).join('') }))
-    .stdout;
+  const verify = (
+    await git(['-C', repo, 'verify-pack', '-v', file.replace(/\.pack$/, '.idx')])
+  ).stdout.toString();
+  const contents = (
+    await git(['-C', repo, 'cat-file', '--batch'], { input: list.map((o) => `${o.id}\n`).join('') })
+  ).stdout;
   let at = 0;
   for (const object of list) {
     const headerEnd = contents.indexOf(10, at);
@@ -151,7 +156,10 @@ describe('sendPack', () => {
     const b = source.addDelta(Buffer.concat([text(2), Buffer.from('more\n')]), a);
     const orphanBase = source.addWhole(text(3));
     const orphan = source.addDelta(Buffer.concat([text(3), Buffer.from('tail\n')]), orphanBase);
-    const { stats, verify } = await sendAndIndex(source, blobs([a, b, orphan]), { ...OPTIONS, ofsDelta: false });
+    const { stats, verify } = await sendAndIndex(source, blobs([a, b, orphan]), {
+      ...OPTIONS,
+      ofsDelta: false,
+    });
     expect(stats).toMatchObject({ objects: 3, reusedDeltas: 1 });
     expect(verify).toMatch(/non delta: 2 objects/);
   });
@@ -173,7 +181,9 @@ describe('sendPack', () => {
     const roots = Array.from({ length: 20 }, (_, i) => source.addWhole(text(100 + i, 400)));
     for (let i = 0; i < PACK_READ_BATCH * 2 + 500; i++) {
       const root = roots[i % roots.length]!;
-      ids.push(source.addDelta(Buffer.concat([source.objects.get(root)!.content, Buffer.from(`${i}\n`)]), root));
+      ids.push(
+        source.addDelta(Buffer.concat([source.objects.get(root)!.content, Buffer.from(`${i}\n`)]), root),
+      );
     }
     // The roots come last: each is pulled forward by the first delta that needs it.
     const { stats, written } = await sendAndIndex(source, blobs([...ids, ...roots]));

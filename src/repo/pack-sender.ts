@@ -122,7 +122,8 @@ export async function sendPack(
     writer.append(await deflate(whole.content));
   };
 
-  // Bases pulled forward, read in batches with the entries that need them.
+  // The batch being written, and the bases it pulls forward (read ahead with it).
+  let batchStored: ReadonlyMap<ObjectId, PackReadyObject> = new Map();
   const prefetched = new Map<ObjectId, PackReadyObject>();
   const emit = (
     object: WalkedObject,
@@ -133,7 +134,7 @@ export async function sendPack(
     if (!stored) return writeWhole(object);
     const base = stored.deltaBase === undefined ? undefined : inPack.get(stored.deltaBase);
     if (base && !offsets.has(base.id) && depth < MAX_BASE_RECURSION) {
-      const known = prefetched.get(base.id);
+      const known = batchStored.get(base.id) ?? prefetched.get(base.id);
       const pulled = known
         ? emit(base, known, depth + 1)
         : readOne(objects, base.id).then((found) => emit(base, found, depth + 1));
@@ -145,16 +146,15 @@ export async function sendPack(
   for (let start = 0; start < list.length; start += PACK_READ_BATCH) {
     // Objects already pulled forward as delta bases are not read again.
     const batch = list.slice(start, start + PACK_READ_BATCH).filter((object) => !offsets.has(object.id));
-    const stored = await readMany(
+    batchStored = await readMany(
       objects,
       batch.map((object) => object.id),
       batch.some((object) => object.row !== undefined) ? batch.map((object) => object.row) : undefined,
     );
     prefetched.clear();
-    stored.forEach((entry, id) => prefetched.set(id, entry));
-    await prefetchForwardBases(objects, stored, prefetched, (id) => inPack.has(id) && !offsets.has(id));
+    await prefetchForwardBases(objects, batchStored, prefetched, (id) => inPack.has(id) && !offsets.has(id));
     for (const object of batch) {
-      const pending = emit(object, stored.get(object.id), 0);
+      const pending = emit(object, batchStored.get(object.id), 0);
       if (pending) await pending;
       if (writer.backlogged) await writer.drain();
     }

@@ -1,7 +1,6 @@
 import type { ObjectId } from '../git/object-id.js';
 import { parseTag } from '../git/tag.js';
 import { isMegaError, notFound } from '../platform/errors.js';
-import type { PackReadyEntry } from '../storage/object-store.js';
 import type { Repository } from '../storage/repository-store.js';
 import { RepositoryScan, type StoredTrees } from '../storage/repository-scan.js';
 import type { RepositoryKind } from '../storage/schema.js';

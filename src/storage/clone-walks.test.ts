@@ -139,7 +139,9 @@ describeEachDialect('clone walks', (getDb) => {
     // Right, swapped, unknown and missing hints: every entry is still the object asked for.
     const hints = [rowOf(ids[0] as string), rowOf(ids[0] as string), 987_654_321];
     expect(await storage.objects.packReady(repo.id, ids, hints)).toEqual(plain);
-    expect(await storage.objects.packReady(repo.id, ids, [undefined, rowOf(ids[1] as string)])).toEqual(plain);
+    expect(await storage.objects.packReady(repo.id, ids, [undefined, rowOf(ids[1] as string)])).toEqual(
+      plain,
+    );
   });
 
   it('removes the walks of a deleted repository', async () => {

@@ -145,10 +145,7 @@ export class ObjectStore {
     const step = this.batchLimit(batchSize);
     for (let start = 0; start < ids.length; start += step) {
       const batch = ids.slice(start, start + step);
-      const rows = new Map<string, StoredRow>();
-      for (const row of await this.rows(repoId, batch, rowHints?.slice(start, start + step))) {
-        rows.set(row.git_id, row);
-      }
+      const rows = await this.rows(repoId, batch, rowHints?.slice(start, start + step));
       for (const id of batch) {
         const row = rows.get(id);
         if (!row) throw missing(id);
@@ -161,7 +158,7 @@ export class ObjectStore {
   /** The inflated object, resolving stored deltas; undefined when the repository lacks it. */
   async read(repoId: number, id: string): Promise<{ type: ObjectType; data: Buffer } | undefined> {
     if (!isHexId(id)) return undefined;
-    const [row] = await this.rows(repoId, [id]);
+    const row = (await this.rows(repoId, [id])).get(id);
     if (!row) return undefined;
     return { type: row.object_type as ObjectType, data: await this.contentOf(row, new Map(), 0) };
   }
@@ -178,9 +175,7 @@ export class ObjectStore {
   ): AsyncGenerator<{ id: ObjectId; type: ObjectType; data: Buffer }> {
     const step = this.batchLimit(batchSize);
     for (let start = 0; start < ids.length; start += step) {
-      const rows = new Map(
-        (await this.rows(repoId, ids.slice(start, start + step))).map((row) => [row.git_id, row]),
-      );
+      const rows = await this.rows(repoId, ids.slice(start, start + step));
       await this.prefetchBases(rows);
       for (const id of ids.slice(start, start + step)) {
         const row = rows.get(id);
@@ -228,7 +223,7 @@ export class ObjectStore {
     id: string,
   ): Promise<{ type: ObjectType; size: number; stream: Readable } | undefined> {
     if (!isHexId(id)) return undefined;
-    const [row] = await this.rows(repoId, [id]);
+    const row = (await this.rows(repoId, [id])).get(id);
     if (!row) return undefined;
     const type = row.object_type as ObjectType;
     if (row.storage_type === 'file' && row.path && !row.delta_base) {
@@ -334,35 +329,26 @@ export class ObjectStore {
   }
 
   /**
-   * The stored rows of those of `ids` the repository holds. `rowHints` (aligned with `ids`) are
-   * `raw_objects.id`s recorded for them by a clone walk, which read faster than by object id
-   * (one integer key instead of the id index plus the membership key). A hinted row counts only
-   * if it holds the expected object; membership was checked when the walk was recorded and is
-   * never withdrawn while the repository exists. Unhinted or mismatched ids are read as usual.
+   * The stored rows of those of `ids` the repository holds, by object id. `rowHints` (aligned
+   * with `ids`) are `raw_objects.id`s recorded for them by a clone walk, which read faster than by
+   * object id (one integer key instead of the id index plus the membership key). A hinted row
+   * stands for the object it holds, so a wrong hint reads nothing asked for; membership was
+   * checked when the walk was recorded and is never withdrawn while the repository exists. Ids no
+   * hint delivered are read as usual.
    */
   private async rows(
     repoId: number,
     ids: readonly string[],
     rowHints?: ReadonlyArray<number | undefined>,
-  ): Promise<StoredRow[]> {
-    if (!rowHints) return this.memberRows(repoId, ids);
-    const expected = new Map<number, string>();
-    ids.forEach((id, index) => {
-      const row = rowHints[index];
-      if (row !== undefined) expected.set(row, id);
-    });
-    const hinted = (await this.rowsByKey([...expected.keys()])).filter(
-      (row) => expected.get(row.id) === row.git_id,
-    );
-    if (hinted.length === ids.length) return hinted;
-    const found = new Set(hinted.map((row) => row.git_id));
-    return [
-      ...hinted,
-      ...(await this.memberRows(
-        repoId,
-        ids.filter((id) => !found.has(id)),
-      )),
-    ];
+  ): Promise<Map<string, StoredRow>> {
+    const found = new Map<string, StoredRow>();
+    if (rowHints) {
+      const keys = rowHints.filter((row): row is number => row !== undefined);
+      for (const row of await this.rowsByKey(keys)) found.set(row.git_id, row);
+    }
+    const rest = found.size === 0 ? ids : ids.filter((id) => !found.has(id));
+    if (rest.length > 0) for (const row of await this.memberRows(repoId, rest)) found.set(row.git_id, row);
+    return found;
   }
 
   private async rowsByKey(keys: readonly number[]): Promise<StoredRow[]> {
@@ -416,7 +402,7 @@ export class ObjectStore {
       const chunk = keys.slice(start, start + largest);
       const size = PREPARED_IN_SIZES.find((n) => n >= chunk.length) as number;
       const padding = new Array<K>(size - chunk.length).fill(chunk[0] as K);
-      const found = run(sqlFor(size), [...leading, ...chunk, ...padding], this.db.isTransaction);
+      const found = run(sqlFor(size), leading.concat(chunk, padding), this.db.isTransaction);
       if (!found) return undefined;
       for (const values of found) rows.push(storedRowOf(values));
     }
@@ -506,7 +492,6 @@ export function toCommitInfo(row: {
     committerTime: Number(row.commit_time),
   };
 }
-
 
 function isHexId(id: string): boolean {
   return (id.length === 40 || id.length === 64) && /^[0-9a-f]+$/.test(id);
