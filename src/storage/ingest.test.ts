@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
 import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
@@ -92,7 +93,9 @@ describeEachDialect('ingest', (getDb) => {
     for (const entry of await storage.objects.packReady(repo.id, [...objects.keys()], undefined, 7)) {
       const expected = objects.get(entry.id)!;
       expect(entry.size).toBe(expected.data.length);
-      const payload = inflateSync(await deflatedBytes(entry.deflated));
+      const payload = inflateSync(
+        Buffer.isBuffer(entry.deflated) ? entry.deflated : await buffer(entry.deflated()),
+      );
       expect(payload.length).toBe(entry.payloadSize);
       if (entry.deltaBase) {
         deltas++;
@@ -348,10 +351,3 @@ describeEachDialect('ingest', (getDb) => {
     }
   });
 });
-
-async function deflatedBytes(deflated: Buffer | (() => AsyncIterable<Buffer>)): Promise<Buffer> {
-  if (Buffer.isBuffer(deflated)) return deflated;
-  const chunks: Buffer[] = [];
-  for await (const chunk of deflated()) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}

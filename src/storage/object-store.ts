@@ -307,23 +307,17 @@ export class ObjectStore {
     return row ? { depth: Number(row.delta_depth), inFile: row.storage_type === 'file' } : undefined;
   }
 
-  /** A caller's batch size, capped so one IN list stays within the bind-parameter limit. */
   private toPackReady(row: StoredRow): PackReadyEntry {
     const { data, path } = row;
     if (!data && !path) throw missing(row.git_id);
-    // Optional fields are set one by one, not spread: a clone makes one entry per object.
-    const entry: { -readonly [K in keyof PackReadyEntry]: PackReadyEntry[K] } = {
-      id: row.git_id as ObjectId,
-      type: row.object_type as ObjectType,
-      size: Number(row.size),
-      payloadSize: Number(row.payload_size),
-      deflated: data ?? (() => this.files.openRead(path as string)),
-      row: Number(row.id),
-    };
-    if (row.delta_base) entry.deltaBase = row.delta_base as ObjectId;
-    return entry;
+    return packReadyEntry(
+      row,
+      row.object_type as ObjectType,
+      data ?? (() => this.files.openRead(path as string)),
+    );
   }
 
+  /** A caller's batch size, capped so one IN list stays within the bind-parameter limit. */
   private batchLimit(batchSize: number): number {
     return Math.max(1, Math.min(Math.floor(batchSize), this.capabilities.maxBindParams - 1, MAX_BATCH));
   }
@@ -491,6 +485,31 @@ export function toCommitInfo(row: {
     authorTime: Number(row.author_time),
     committerTime: Number(row.commit_time),
   };
+}
+
+/** A stored row's pack-ready entry, with its bytes (or their stream) as given. */
+export function packReadyEntry(
+  row: {
+    git_id: string;
+    size: number;
+    payload_size: number;
+    delta_base: string | null;
+    id: number;
+  },
+  type: ObjectType,
+  deflated: PackReadyEntry['deflated'],
+): PackReadyEntry {
+  // Optional fields are set one by one, not spread: a clone makes one entry per object.
+  const entry: { -readonly [K in keyof PackReadyEntry]: PackReadyEntry[K] } = {
+    id: row.git_id as ObjectId,
+    type,
+    size: Number(row.size),
+    payloadSize: Number(row.payload_size),
+    deflated,
+    row: Number(row.id),
+  };
+  if (row.delta_base) entry.deltaBase = row.delta_base as ObjectId;
+  return entry;
 }
 
 function isHexId(id: string): boolean {

@@ -1,14 +1,19 @@
 import type { Kysely } from 'kysely';
 import { BaseCache } from '../git/base-cache.js';
 import { applyDelta } from '../git/delta.js';
-import type { ObjectType } from '../git/object.js';
 import type { ObjectId } from '../git/object-id.js';
 import { MegaError, notFound } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { PayloadInflater } from './payload-inflater.js';
 import type { ObjectFiles } from './object-files.js';
-import { selectCommitInfo, toCommitInfo, type CommitInfo, type PackReadyEntry } from './object-store.js';
+import {
+  packReadyEntry,
+  selectCommitInfo,
+  toCommitInfo,
+  type CommitInfo,
+  type PackReadyEntry,
+} from './object-store.js';
 import { batchIds } from './sql-batches.js';
 
 /** Inflated trees kept while a scan resolves delta chains (trees are small; chains are ≤ 50). */
@@ -124,16 +129,7 @@ export class StoredTrees {
   packReady(id: string): PackReadyEntry | undefined {
     const row = this.members.has(id) ? this.rows.get(id) : undefined;
     if (!row?.data) return undefined;
-    const entry: { -readonly [K in keyof PackReadyEntry]: PackReadyEntry[K] } = {
-      id: row.git_id as ObjectId,
-      type: 'tree' satisfies ObjectType,
-      size: Number(row.size),
-      payloadSize: Number(row.payload_size),
-      deflated: row.data,
-      row: Number(row.id),
-    };
-    if (row.delta_base) entry.deltaBase = row.delta_base as ObjectId;
-    return entry;
+    return packReadyEntry(row, 'tree', row.data);
   }
 
   /** Forgets the inflated trees resolved so far (they are resolved again if asked for). */
