@@ -6,12 +6,12 @@ import {
   commitFile,
   fsckStrict,
   makeRepository,
+  refsOf,
   startHttpFixture,
   type HttpFixture,
 } from './http-fixture.js';
 
 const CACHED = 'reused from the clone cache';
-const refsOf = (dir: string) => gitText(['-C', dir, 'for-each-ref', '--format=%(refname) %(objectname)']);
 
 /** Full clones are served from the on-disk pack cache once a first clone produced the pack. */
 describe.each([0, 2])('clone pack cache with protocol.version=%i', (version) => {

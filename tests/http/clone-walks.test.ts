@@ -6,12 +6,12 @@ import {
   commitFile,
   fsckStrict,
   makeRepository,
+  refsOf,
   startHttpFixture,
   type HttpFixture,
 } from './http-fixture.js';
 
 const RECORDED = 'walk recorded earlier';
-const refsOf = (dir: string) => gitText(['-C', dir, 'for-each-ref', '--format=%(refname) %(objectname)']);
 const hasObject = async (dir: string, id: string) =>
   (await git(['-C', dir, 'cat-file', '-e', id], { check: false })).code === 0;
 

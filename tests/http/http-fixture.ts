@@ -94,6 +94,11 @@ export async function fsckStrict(dir: string): Promise<void> {
   await git(['-C', dir, 'fsck', '--strict', '--no-progress']);
 }
 
+/** A repository's refs as `name id` lines: two clones with equal lists have the same refs. */
+export function refsOf(dir: string): Promise<string> {
+  return gitText(['-C', dir, 'for-each-ref', '--format=%(refname) %(objectname)']);
+}
+
 /** Refs as `git ls-remote` prints them: name → id. */
 export function parseLsRemote(output: string): Map<string, string> {
   const refs = new Map<string, string>();
