@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // The reporter names every test slower than this, so a test that creeps up shows in CI logs.
+    slowTestThreshold: 5_000,
   },
 });
