@@ -5,6 +5,8 @@ import { conflict, invalid, isMegaError, MegaError } from '../platform/errors.js
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { validateRefName } from './names.js';
+import { batchConflict, checkRefAvailable, lockRefCreation } from './ref-conflicts.js';
+import { insertIgnore } from './insert-ignore.js';
 import { nowTimestamp } from './sql-batches.js';
 import { inTransaction } from './transaction.js';
 
@@ -74,16 +76,31 @@ export class RefStore {
 
   /**
    * Applies every update or none (git's `atomic` push). Throws the first failure: `conflict`
-   * (`ref_conflict`) when a ref moved, `invalid` for a bad name or id.
+   * (`ref_conflict`) when a ref moved, `conflict` (`ref_name_conflict`) when a new ref and another
+   * would be file and folder of each other (`refs/heads/a` and `refs/heads/a/b`), `invalid` for a
+   * bad name or id. Never fails a statement on purpose, so it can run inside a caller's
+   * transaction and leave it usable after a refusal.
    */
   async updateAtomic(repoId: number, updates: readonly RefUpdate[]): Promise<void> {
     const checked = updates.map(checkUpdate);
     if (new Set(checked.map((update) => update.name)).size !== checked.length) {
       throw invalid('duplicate_ref_update', 'a ref appears twice in one update');
     }
+    // Updates that may create a ref (a forced one creates it when absent).
+    const creating = checked.filter(
+      (update) => !ZERO.test(update.newId) && !(update.oldId && !ZERO.test(update.oldId)),
+    );
+    const within = batchConflict(creating.map((update) => update.name));
+    if (within) throw within;
+    const deleting = new Set(
+      checked.filter((update) => ZERO.test(update.newId)).map((update) => update.name),
+    );
     // A fixed order keeps two multi-ref transactions from taking row locks in opposite orders.
     checked.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     await this.inTransaction(async (trx) => {
+      // The lock comes first, before any ref row lock, so lock order is always repository → refs.
+      if (creating.length > 0) await lockRefCreation(trx, this.capabilities, repoId);
+      for (const update of creating) await checkRefAvailable(trx, repoId, update.name, deleting);
       for (const update of checked) await this.apply(trx, repoId, update);
     });
   }
@@ -164,15 +181,15 @@ export class RefStore {
     newId: string,
     now: string,
   ): Promise<void> {
-    try {
-      await trx
+    // Insert-unless-present instead of catching a unique violation: a failed statement would
+    // abort a caller's PostgreSQL transaction (a repository created by its first push).
+    const result = await insertIgnore(
+      trx
         .insertInto('refs')
-        .values({ repo_id: repoId, ref_name: name, ref_git_id: newId, created_at: now, updated_at: now })
-        .execute();
-    } catch (error) {
-      if (this.capabilities.isUniqueViolation(error)) throw lostRace(name, undefined);
-      throw error;
-    }
+        .values({ repo_id: repoId, ref_name: name, ref_git_id: newId, created_at: now, updated_at: now }),
+      this.capabilities,
+    ).executeTakeFirst();
+    if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) throw lostRace(name, undefined);
   }
 }
 
