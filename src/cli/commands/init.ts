@@ -106,5 +106,6 @@ export function createDirectoryResolver(storage: Storage, config: MegaConfig): R
       kindOf: (path) => (path.startsWith('/import/') ? 'import' : 'hosted'),
     }),
     proposals: new MergeRequests({ storage, monorepo: deps, baseUrl: () => serverBaseUrl(config) }),
+    within: (scope) => monorepoDeps(scope, config),
   });
 }
