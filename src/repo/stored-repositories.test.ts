@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
+import type { ObjectId } from '../git/object-id.js';
 import type { Storage } from '../storage/storage.js';
 import { describeEachDialect } from '../storage/testing/dialects.js';
 import { chunked, makeRepository, packOf, revParse } from '../storage/testing/git-fixtures.js';
@@ -8,21 +9,21 @@ import { scratchStorage } from '../storage/testing/scratch-database.js';
 import type { RefUpdateOptions, RefUpdateRequest } from './served-repository.js';
 import { createStoredRepositoryResolver } from './stored-repositories.js';
 
-const ZERO = '0'.repeat(40);
+const ZERO = '0'.repeat(40) as ObjectId;
 const LIMITS = { maxObjects: 1_000_000, maxObjectBytes: 1 << 30, maxPackBytes: 1 << 30 };
 
 let work: { path: string; remove: () => Promise<void> };
 let pack: Buffer;
-let head: string;
-let tree: string;
+let head: ObjectId;
+let tree: ObjectId;
 
 beforeAll(async () => {
   work = await makeTempDir('mega-first-push-');
   const dir = join(work.path, 'source');
   await makeRepository(dir, { commits: 3 });
   pack = await packOf(dir, ['--all']);
-  head = await revParse(dir, 'HEAD');
-  tree = await revParse(dir, 'HEAD^{tree}');
+  head = (await revParse(dir, 'HEAD')) as ObjectId;
+  tree = (await revParse(dir, 'HEAD^{tree}')) as ObjectId;
 });
 afterAll(async () => {
   await work.remove();

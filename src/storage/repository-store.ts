@@ -146,6 +146,19 @@ export class RepositoryStore {
     return this.require(path);
   }
 
+  /** Repositories without any ref (empty, or half-created by an older version), by path. */
+  async listWithoutRefs(): Promise<Repository[]> {
+    const rows = await this.db
+      .selectFrom('repositories')
+      .selectAll()
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('refs').select('refs.id').whereRef('refs.repo_id', '=', 'repositories.id'))),
+      )
+      .orderBy('path')
+      .execute();
+    return rows.map(toRepository).filter((repository) => !isPending(repository));
+  }
+
   /** Pending repositories created before `before` (ISO time): left behind by a crash. */
   async listPending(before: string): Promise<Repository[]> {
     const rows = await this.db
