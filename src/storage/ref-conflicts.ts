@@ -56,18 +56,86 @@ export function batchConflict(created: readonly string[]): MegaError | undefined
   return undefined;
 }
 
+/** Up to this many new names, the refs they could clash with are looked up name by name. */
+const PER_NAME_LOOKUPS = 16;
+
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /**
- * Checks, inside the caller's transaction, that `name` can be created: no stored ref is its
- * ancestor or descendant, except refs this same transaction deletes (`deleting`). The caller
- * holds the repository's creation lock (`lockRefCreation`), so two transactions cannot each
- * create one half of a conflicting pair.
+ * The stored refs that new names of one transaction could clash with, read once inside it (the
+ * caller holds `lockRefCreation`, so nobody adds a ref meanwhile). A few new names are looked up
+ * one by one (their ancestors by key, their descendants by prefix); many (a mirror push of
+ * thousands of tags) read the repository's ref names once, instead of once per name.
  */
-export async function checkRefAvailable(
-  trx: Kysely<Database>,
-  repoId: number,
-  name: string,
-  deleting: ReadonlySet<string>,
-): Promise<void> {
+export class RefNamespace {
+  /** Names created by this transaction so far (`created`). */
+  private readonly added = new Set<string>();
+
+  private constructor(private readonly stored: readonly string[]) {}
+
+  static async load(
+    trx: Kysely<Database>,
+    repoId: number,
+    creating: readonly string[],
+  ): Promise<RefNamespace> {
+    if (creating.length === 0) return new RefNamespace([]);
+    const names = new Set<string>();
+    if (creating.length > PER_NAME_LOOKUPS) {
+      const rows = await trx.selectFrom('refs').select('ref_name').where('repo_id', '=', repoId).execute();
+      for (const row of rows) names.add(row.ref_name);
+    } else {
+      for (const name of creating) {
+        for (const found of await clashCandidates(trx, repoId, name)) names.add(found);
+      }
+    }
+    return new RefNamespace([...names].sort(byteOrder));
+  }
+
+  /**
+   * The stored (or earlier created) ref that `name` would be file or folder of, disregarding
+   * `ignoring` (refs the same transaction deletes); undefined when `name` can be created.
+   */
+  clashFor(name: string, ignoring: ReadonlySet<string> = new Set()): string | undefined {
+    const counts = (ref: string) => !ignoring.has(ref);
+    for (const ancestor of refAncestors(name)) {
+      if ((this.added.has(ancestor) || this.has(ancestor)) && counts(ancestor)) return ancestor;
+    }
+    // Names under `name/` are contiguous in sorted order: start at the first one not below it.
+    const folder = `${name}/`;
+    for (let i = this.lowerBound(folder); i < this.stored.length; i++) {
+      const ref = this.stored[i] as string;
+      if (!ref.startsWith(folder)) break;
+      if (counts(ref)) return ref;
+    }
+    for (const ref of this.added) if (ref.startsWith(folder) && counts(ref)) return ref;
+    return undefined;
+  }
+
+  /** Records a ref this transaction created, for the names checked after it. */
+  created(name: string): void {
+    this.added.add(name);
+  }
+
+  private has(name: string): boolean {
+    return this.stored[this.lowerBound(name)] === name;
+  }
+
+  private lowerBound(key: string): number {
+    let low = 0;
+    let high = this.stored.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((this.stored[middle] as string) < key) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+}
+
+/** Stored refs that are an ancestor (by key) or a descendant (by prefix) of `name`. */
+async function clashCandidates(trx: Kysely<Database>, repoId: number, name: string): Promise<string[]> {
   const ancestors = refAncestors(name);
   const folder = `${name}/`;
   // substr rather than LIKE: LIKE escaping and text collations differ between the databases.
@@ -82,11 +150,7 @@ export async function checkRefAvailable(
       ]),
     )
     .execute();
-  const existing = rows
-    .map((row) => row.ref_name)
-    .filter((ref) => !deleting.has(ref) && (isAncestor(ref, name) || isAncestor(name, ref)))
-    .sort();
-  if (existing.length > 0) throw existingRefConflict(name, existing[0] as string);
+  return rows.map((row) => row.ref_name);
 }
 
 /**

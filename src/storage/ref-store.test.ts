@@ -239,6 +239,31 @@ describeEachDialect('refs', (getDb) => {
     expect(await refs.list(repo.id)).toEqual([{ name: 'refs/heads/e', target: B }]);
   });
 
+  it('checks many new refs against the names read once (a mirror push of many tags)', async () => {
+    const { refs, repo } = await setup();
+    await refs.updateAtomic(repo.id, [
+      { name: 'refs/tags/m/n', oldId: ZERO, newId: A },
+      { name: 'refs/tags/p', oldId: ZERO, newId: A },
+    ]);
+    const many = Array.from({ length: 40 }, (_, i) => ({ name: `refs/tags/t${i}`, oldId: ZERO, newId: B }));
+    await expect(
+      refs.updateAtomic(repo.id, [...many, { name: 'refs/tags/m', oldId: ZERO, newId: B }]),
+    ).rejects.toMatchObject({ message: "cannot lock ref 'refs/tags/m': 'refs/tags/m/n' exists" });
+    await expect(
+      refs.updateAtomic(repo.id, [...many, { name: 'refs/tags/p/q', oldId: ZERO, newId: B }]),
+    ).rejects.toMatchObject({ message: "cannot lock ref 'refs/tags/p/q': 'refs/tags/p' exists" });
+    const outcomes = await refs.updateEach(repo.id, [
+      { name: 'refs/tags/m', oldId: ZERO, newId: B },
+      ...many,
+      { name: 'refs/tags/t1/x', oldId: ZERO, newId: B },
+    ]);
+    expect(outcomes).toHaveLength(42);
+    expect(outcomes[0]?.error?.message).toBe("cannot lock ref 'refs/tags/m': 'refs/tags/m/n' exists");
+    expect(outcomes[41]?.error?.message).toBe("cannot lock ref 'refs/tags/t1/x': 'refs/tags/t1' exists");
+    expect(outcomes.slice(1, 41).every((outcome) => outcome.error === undefined)).toBe(true);
+    expect(await refs.list(repo.id, 'refs/tags/')).toHaveLength(42);
+  });
+
   it('lets only one of racing file and folder creations win, on separate connections', async () => {
     const { refs, repo } = await setup();
     const other = openDatabase(getDb().url);

@@ -5,7 +5,7 @@ import { conflict, invalid, isMegaError, MegaError } from '../platform/errors.js
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { validateRefName } from './names.js';
-import { batchConflict, checkRefAvailable, lockRefCreation } from './ref-conflicts.js';
+import { batchConflict, existingRefConflict, lockRefCreation, RefNamespace } from './ref-conflicts.js';
 import { insertIgnore } from './insert-ignore.js';
 import { nowTimestamp } from './sql-batches.js';
 import { inTransaction } from './transaction.js';
@@ -86,38 +86,91 @@ export class RefStore {
     if (new Set(checked.map((update) => update.name)).size !== checked.length) {
       throw invalid('duplicate_ref_update', 'a ref appears twice in one update');
     }
-    // Updates that may create a ref (a forced one creates it when absent).
-    const creating = checked.filter(
-      (update) => !ZERO.test(update.newId) && !(update.oldId && !ZERO.test(update.oldId)),
-    );
-    const within = batchConflict(creating.map((update) => update.name));
+    const creating = checked.filter(mayCreate).map((update) => update.name);
+    const within = batchConflict(creating);
     if (within) throw within;
     const deleting = new Set(
       checked.filter((update) => ZERO.test(update.newId)).map((update) => update.name),
     );
     // A fixed order keeps two multi-ref transactions from taking row locks in opposite orders.
-    checked.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    checked.sort(byName);
     await this.inTransaction(async (trx) => {
-      // The lock comes first, before any ref row lock, so lock order is always repository → refs.
-      if (creating.length > 0) await lockRefCreation(trx, this.capabilities, repoId);
-      for (const update of creating) await checkRefAvailable(trx, repoId, update.name, deleting);
+      const names = await this.namespace(trx, repoId, creating);
+      for (const name of creating) {
+        const clash = names.clashFor(name, deleting);
+        if (clash !== undefined) throw existingRefConflict(name, clash);
+      }
       for (const update of checked) await this.apply(trx, repoId, update);
     });
   }
 
-  /** Applies each update on its own; reports per ref (git's non-atomic push). */
+  /**
+   * Applies each update on its own and reports per ref (git's non-atomic push), in one
+   * transaction that reads the ref names once. Updates are applied in name order, so of `a` and
+   * `a/b` pushed together, `a` is created and `a/b` refused.
+   */
   async updateEach(repoId: number, updates: readonly RefUpdate[]): Promise<RefUpdateOutcome[]> {
-    const outcomes: RefUpdateOutcome[] = [];
+    const errors = new Map<RefUpdate, MegaError>();
+    const valid: RefUpdate[] = [];
+    const seen = new Set<string>();
     for (const update of updates) {
       try {
-        await this.updateAtomic(repoId, [update]);
-        outcomes.push({ name: update.name });
+        const checked = checkUpdate(update);
+        if (seen.has(checked.name))
+          throw invalid('duplicate_ref_update', 'a ref appears twice in one update');
+        seen.add(checked.name);
+        valid.push(checked);
       } catch (error) {
         if (!isMegaError(error)) throw error;
-        outcomes.push({ name: update.name, error });
+        errors.set(update, error);
       }
     }
-    return outcomes;
+    const ordered = valid
+      .map((update, index) => ({ update, index }))
+      .sort((a, b) => byName(a.update, b.update));
+    const failed = new Map<number, MegaError>();
+    try {
+      await this.inTransaction(async (trx) => {
+        const names = await this.namespace(
+          trx,
+          repoId,
+          valid.filter(mayCreate).map((update) => update.name),
+        );
+        for (const { update, index } of ordered) {
+          try {
+            const clash = mayCreate(update) ? names.clashFor(update.name) : undefined;
+            if (clash !== undefined) throw existingRefConflict(update.name, clash);
+            await this.apply(trx, repoId, update);
+            if (mayCreate(update)) names.created(update.name);
+          } catch (error) {
+            if (!isMegaError(error)) throw error;
+            failed.set(index, error);
+          }
+        }
+      });
+    } catch (error) {
+      // The transaction itself failed (a deadlock, say): nothing was applied.
+      if (!isMegaError(error)) throw error;
+      for (let index = 0; index < valid.length; index++) if (!failed.has(index)) failed.set(index, error);
+    }
+    const byUpdate = new Map(valid.map((update, index) => [update.name, failed.get(index)]));
+    return updates.map((update) => {
+      const error = errors.get(update) ?? byUpdate.get(update.name);
+      return error ? { name: update.name, error } : { name: update.name };
+    });
+  }
+
+  /**
+   * The ref names new ones must not clash with, read under the repository's creation lock. The
+   * lock comes first, before any ref row lock, so lock order is always repository → refs.
+   */
+  private async namespace(
+    trx: Kysely<Database>,
+    repoId: number,
+    creating: readonly string[],
+  ): Promise<RefNamespace> {
+    if (creating.length > 0) await lockRefCreation(trx, this.capabilities, repoId);
+    return RefNamespace.load(trx, repoId, creating);
   }
 
   /** Runs `work` in a transaction, turning lock-conflict aborts (deadlock, busy) into `conflict`. */
@@ -191,6 +244,15 @@ export class RefStore {
     ).executeTakeFirst();
     if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) throw lostRace(name, undefined);
   }
+}
+
+/** Whether an update may create its ref (a forced one creates it when absent). */
+function mayCreate(update: RefUpdate): boolean {
+  return !ZERO.test(update.newId) && (update.oldId === undefined || ZERO.test(update.oldId));
+}
+
+function byName(a: RefUpdate, b: RefUpdate): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 function checkUpdate(update: RefUpdate): RefUpdate {
