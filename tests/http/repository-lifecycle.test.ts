@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createScratchDatabase, type ScratchDatabase } from '../../src/storage/testing/scratch-database.js';
+import { serviceAvailable } from '../support/services.js';
 import { git, gitText } from '../support/git-cli.js';
 import { commitFile, makeRepository, startHttpFixture, type HttpFixture } from './http-fixture.js';
 
@@ -14,20 +16,26 @@ function pkt(text: string): Buffer {
   return Buffer.concat([Buffer.from((text.length + 4).toString(16).padStart(4, '0')), Buffer.from(text)]);
 }
 
-describe('repository lifecycle', () => {
+/** The server on its embedded SQLite, and on PostgreSQL (a scratch database) when it runs. */
+const DATABASES = ['sqlite', ...((await serviceAvailable('postgres')) ? ['postgres'] : [])];
+
+describe.each(DATABASES)('repository lifecycle on %s', (database) => {
   let fx: HttpFixture;
+  let scratch: ScratchDatabase | undefined;
   let src: string;
   let n = 0;
   const fresh = () => join(fx.work, `w${++n}`);
   const push = (args: readonly string[]) => fx.git(2, ['-C', src, 'push', ...args], { check: false });
 
   beforeAll(async () => {
-    fx = await startHttpFixture();
+    scratch = database === 'postgres' ? await createScratchDatabase('postgres') : undefined;
+    fx = await startHttpFixture(scratch ? { env: { MEGA_DATABASE_URL: scratch.url } } : {});
     src = join(fx.work, 'src');
     await makeRepository(src, 2);
   });
   afterAll(async () => {
     await fx?.stop();
+    await scratch?.drop();
   });
 
   /** The path answers as absent to readers, then a normal first push works and clones. */
