@@ -99,7 +99,7 @@ export class MonorepoResolver implements RepositoryResolver {
       throw notFound('directory_path_not_found', `${located.path}: no repository or directory here`);
     const stored = await this.deps.stored.resolve(located.path, intent);
     if (stored.exists) {
-      const reason = `${located.path} exists but is not linked into the Mega directory (an administrator can run: mega repo repair)`;
+      const reason = `${located.path} exists but is not linked into the Mega directory (an administrator can run mega repo repair, or mega repo delete)`;
       return wrap(stored, { pushPolicy: { decide: async () => ({ action: 'reject', reason }) } });
     }
     let pusher = 'mega';
