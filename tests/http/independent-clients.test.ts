@@ -75,4 +75,24 @@ describe('independent git clients', () => {
       expect(await gitText(['-C', dir, 'status', '--porcelain'])).toBe('');
     });
   }
+  it('isomorphic-git creates a repository by its first push; HEAD follows its only branch', async () => {
+    const result = await git.push({
+      fs,
+      http,
+      dir: master,
+      url: fx.url('/import/pushed-by-isomorphic-git'),
+      ref: 'master',
+      headers: { Authorization: `Bearer ${fx.token}` },
+    });
+    expect(result.ok).toBe(true);
+    const symref = await fx.anonymous(2, [
+      'ls-remote',
+      '--symref',
+      fx.url('/import/pushed-by-isomorphic-git'),
+    ]);
+    expect(symref.stdout.toString()).toContain('ref: refs/heads/master\tHEAD');
+    const dir = fresh();
+    await run(DEBIAN_PYTHON, ['-c', DULWICH_CLONE, fx.url('/import/pushed-by-isomorphic-git'), dir]);
+    expect(await gitText(['-C', dir, 'rev-parse', 'HEAD^{tree}'])).toBe(await expectedTree());
+  });
 });
