@@ -4,9 +4,9 @@ import { isMegaError, notFound } from '../platform/errors.js';
 import type { Repository } from '../storage/repository-store.js';
 import { RepositoryScan, type StoredTrees } from '../storage/repository-scan.js';
 import type { RepositoryKind } from '../storage/schema.js';
-import type { Storage, StorageScope } from '../storage/storage.js';
+import type { Storage } from '../storage/storage.js';
 import { CommitCache } from './common-commits.js';
-import { chooseDefaultBranch } from './default-branch.js';
+import { adoptHead, applyRefUpdates, refFailureReason, succeeded } from './stored-ref-updates.js';
 import { isAncestor } from './ancestry.js';
 import type {
   AccessIntent,
@@ -228,63 +228,6 @@ class NothingCreated extends Error {
   constructor(readonly results: RefUpdateResults) {
     super('no ref update succeeded');
   }
-}
-
-/** Applies ref updates through `scope` (the store, or a transaction) and says per ref how it went. */
-async function applyRefUpdates(
-  scope: StorageScope,
-  repoId: number,
-  updates: readonly RefUpdateRequest[],
-  atomic: boolean,
-): Promise<Map<string, string | undefined>> {
-  const results = new Map<string, string | undefined>();
-  const casUpdates = updates.map((update) => ({
-    name: update.refName,
-    oldId: update.oldId,
-    newId: update.newId,
-  }));
-  if (atomic) {
-    try {
-      await scope.refs.updateAtomic(repoId, casUpdates);
-      for (const update of updates) results.set(update.refName, undefined);
-    } catch (error) {
-      if (!isMegaError(error)) throw error;
-      for (const update of updates) results.set(update.refName, refFailureReason(error));
-    }
-    return results;
-  }
-  const outcomes = await scope.refs.updateEach(repoId, casUpdates);
-  for (const outcome of outcomes) {
-    results.set(outcome.name, outcome.error ? refFailureReason(outcome.error) : undefined);
-  }
-  return results;
-}
-
-function succeeded(updates: readonly RefUpdateRequest[], results: RefUpdateResults): RefUpdateRequest[] {
-  return updates.filter((update) => results.has(update.refName) && results.get(update.refName) === undefined);
-}
-
-/**
- * While HEAD names a branch that does not exist, the first branch a push creates becomes HEAD
- * (`chooseDefaultBranch`). Returns the repository with its HEAD as stored.
- */
-async function adoptHead(
-  scope: StorageScope,
-  repository: Repository,
-  landed: readonly RefUpdateRequest[],
-): Promise<Repository> {
-  const created = landed.filter((update) => !/^0+$/.test(update.newId)).map((update) => update.refName);
-  const head = chooseDefaultBranch(created);
-  if (head === undefined || head === repository.headRef) return repository;
-  if ((await scope.refs.get(repository.id, repository.headRef)) !== undefined) return repository;
-  await scope.repositories.setHead(repository.id, head);
-  return { ...repository, headRef: head };
-}
-
-function refFailureReason(error: Error & { code?: string }): string {
-  if (error.code === 'ref_conflict')
-    return 'failed to lock: the ref changed since you fetched it; fetch first';
-  return error.message;
 }
 
 /** Default push rules: the default branch can neither be rewound nor deleted. */
