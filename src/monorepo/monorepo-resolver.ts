@@ -17,11 +17,14 @@ import { DIRECTORY_PATH, MegaDirectory } from './mega-directory.js';
 import { MergeRequestPushPolicy } from './merge-request-policy.js';
 import { DEFAULT_BRANCH, type MonorepoDeps } from './ports.js';
 import { rootPushPolicy } from './root-push-policy.js';
+import type { StorageScope } from '../storage/storage.js';
 
 export interface MonorepoResolverDeps extends MonorepoDeps {
   /** The 1:1 resolver of stored repositories (smart HTTP's default). */
   readonly stored: RepositoryResolver;
   readonly proposals: ChangeProposals;
+  /** The same dependencies bound to one transaction (a first push adds its b-link there). */
+  readonly within: (scope: StorageScope) => MonorepoDeps;
 }
 
 /**
@@ -84,7 +87,10 @@ export class MonorepoResolver implements RepositoryResolver {
     });
   }
 
-  /** A push to a path that does not exist yet creates the repository and adds its b-link. */
+  /**
+   * A push to a path that does not exist yet creates the repository and adds its b-link, in the
+   * transaction that writes its first refs: a refused or failed first push leaves nothing.
+   */
   private async creation(
     located: Extract<LocatedPath, { shape: 'absent' }>,
     intent: AccessIntent,
@@ -93,7 +99,7 @@ export class MonorepoResolver implements RepositoryResolver {
       throw notFound('directory_path_not_found', `${located.path}: no repository or directory here`);
     const stored = await this.deps.stored.resolve(located.path, intent);
     if (stored.exists) {
-      const reason = `${located.path} exists but is not linked into the Mega directory`;
+      const reason = `${located.path} exists but is not linked into the Mega directory (an administrator can run mega repo repair, or mega repo delete)`;
       return wrap(stored, { pushPolicy: { decide: async () => ({ action: 'reject', reason }) } });
     }
     let pusher = 'mega';
@@ -105,13 +111,13 @@ export class MonorepoResolver implements RepositoryResolver {
     };
     return wrap(stored, {
       pushPolicy: policy,
-      updateRefs: async (updates, options) => {
-        const results = await stored.updateRefs(updates, options);
-        if ([...results.values()].some((reason) => reason === undefined)) {
-          await this.directory.addLink(located.path, pusher, Date.now() / 1000);
-        }
-        return results;
-      },
+      updateRefs: (updates, options) =>
+        stored.updateRefs(updates, {
+          ...options,
+          onCreate: async (scope) => {
+            await new MegaDirectory(this.deps.within(scope)).addLink(located.path, pusher, Date.now() / 1000);
+          },
+        }),
     });
   }
 

@@ -4,8 +4,9 @@ import { DirectoryStore } from '../storage/monorepo/directory-store.js';
 import { MergeRequestStore } from '../storage/monorepo/merge-request-store.js';
 import { ObjectHolders } from '../storage/monorepo/object-holders.js';
 import { ViewCommitStore } from '../storage/monorepo/view-commit-store.js';
-import type { StorageScope } from '../storage/storage.js';
+import type { Storage, StorageScope } from '../storage/storage.js';
 import type { MonorepoDeps } from './ports.js';
+import { RepositoryAdmin } from './repository-admin.js';
 
 /**
  * Reads any stored object by finding a repository that holds it. Directory views combine the
@@ -61,4 +62,15 @@ export function monorepoDeps(storage: StorageScope, options: { readonly cloneLim
     mergedPushes: async (viewPath, base) => (await mergeRequests.mergedPushes(viewPath, base)) as ObjectId[],
     cloneLimit: options.cloneLimit,
   };
+}
+
+/** The administrator's repository operations over opened storage (one transaction per change). */
+export function createRepositoryAdmin(
+  storage: Storage,
+  options: { readonly cloneLimit: number },
+): RepositoryAdmin {
+  return new RepositoryAdmin({
+    monorepo: monorepoDeps(storage, options),
+    transaction: (work) => storage.transaction((scope) => work(monorepoDeps(scope, options))),
+  });
 }

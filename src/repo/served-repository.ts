@@ -1,4 +1,6 @@
 import type { ObjectId } from '../git/object-id.js';
+import type { Repository } from '../storage/repository-store.js';
+import type { StorageScope } from '../storage/storage.js';
 
 /**
  * What smart HTTP serves: a repository addressed by a path of the Mega directory. The web layer
@@ -177,8 +179,20 @@ export interface ServedRepository {
   receivePack(pack: AsyncIterable<Buffer>, limits: ReceiveLimits): Promise<ReceivedPack>;
   /**
    * Applies accepted updates with compare-and-swap on each old id; `atomic` applies all or none.
+   * On a first push, the repository comes into existence here, in one transaction with its refs
+   * (and `options.onCreate`), or not at all when every update fails.
    */
-  updateRefs(updates: readonly RefUpdateRequest[], options: { atomic: boolean }): Promise<RefUpdateResults>;
+  updateRefs(updates: readonly RefUpdateRequest[], options: RefUpdateOptions): Promise<RefUpdateResults>;
+}
+
+export interface RefUpdateOptions {
+  readonly atomic: boolean;
+  /**
+   * Runs inside the transaction that creates a repository by its first push, after its refs
+   * and HEAD are written (the Mega directory adds the b-link there). Throwing undoes the whole
+   * creation; a `conflict` is retried a few times (another change moved the directory).
+   */
+  readonly onCreate?: (scope: StorageScope, repository: Repository) => Promise<void>;
 }
 
 /** Object lists of full-clone walks, in pack order, by key. */

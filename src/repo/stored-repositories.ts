@@ -6,6 +6,7 @@ import { RepositoryScan, type StoredTrees } from '../storage/repository-scan.js'
 import type { RepositoryKind } from '../storage/schema.js';
 import type { Storage } from '../storage/storage.js';
 import { CommitCache } from './common-commits.js';
+import { adoptHead, applyRefUpdates, refFailureReason, succeeded } from './stored-ref-updates.js';
 import { isAncestor } from './ancestry.js';
 import type {
   AccessIntent,
@@ -18,6 +19,7 @@ import type {
   ReceiveLimits,
   ReceivedPack,
   RecordedWalks,
+  RefUpdateOptions,
   RefUpdateRequest,
   RefUpdateResults,
   RepositoryResolver,
@@ -55,6 +57,8 @@ export class StoredRepository implements ServedRepository {
   readonly writable = true;
   readonly objects: ObjectSource;
   readonly pushPolicy: PushPolicy;
+  /** `repository` is the pending row of a first push (no path, no refs yet). */
+  private pending = false;
 
   constructor(
     private readonly storage: Storage,
@@ -77,8 +81,9 @@ export class StoredRepository implements ServedRepository {
     },
   };
 
+  /** False until a first push has created the repository (a pending one does not exist yet). */
   get exists(): boolean {
-    return this.repository !== undefined;
+    return this.repository !== undefined && !this.pending;
   }
 
   /** The row's id and creation time: a repository re-created at the same path is another one. */
@@ -119,8 +124,7 @@ export class StoredRepository implements ServedRepository {
   }
 
   async receivePack(pack: AsyncIterable<Buffer>, limits: ReceiveLimits): Promise<ReceivedPack> {
-    const created = await this.ensureRepository();
-    const repository = this.repository as Repository;
+    const repository = await this.target();
     try {
       const result = await this.storage.ingestPack(repository.id, pack, {
         limits: {
@@ -135,64 +139,95 @@ export class StoredRepository implements ServedRepository {
         ...(result.externalReferences ? { externalReferences: result.externalReferences } : {}),
       };
     } catch (error) {
-      // A first push that fails leaves no empty repository behind.
-      if (created) {
-        await this.storage.repositories.delete(repository.id);
-        this.repository = undefined;
-      }
+      await this.abandonPending();
       throw error;
     }
   }
 
   async updateRefs(
     updates: readonly RefUpdateRequest[],
-    options: { atomic: boolean },
+    options: RefUpdateOptions,
   ): Promise<RefUpdateResults> {
-    const results = new Map<string, string | undefined>();
-    if (updates.length === 0) return results;
-    await this.ensureRepository();
-    const repository = this.repository as Repository;
-    const casUpdates = updates.map((update) => ({
-      name: update.refName,
-      oldId: update.oldId,
-      newId: update.newId,
-    }));
-    if (options.atomic) {
-      try {
-        await this.storage.refs.updateAtomic(repository.id, casUpdates);
-        for (const update of updates) results.set(update.refName, undefined);
-      } catch (error) {
-        if (!isMegaError(error)) throw error;
-        for (const update of updates) results.set(update.refName, refFailureReason(error));
-      }
-      return results;
+    if (updates.length === 0) {
+      // Every update of a first push was refused: nothing of the repository remains.
+      await this.abandonPending();
+      return new Map();
     }
-    const outcomes = await this.storage.refs.updateEach(repository.id, casUpdates);
-    for (const outcome of outcomes) {
-      results.set(outcome.name, outcome.error ? refFailureReason(outcome.error) : undefined);
-    }
+    const repository = await this.target();
+    if (this.pending) return this.create(repository, updates, options);
+    const results = await applyRefUpdates(this.storage, repository.id, updates, options.atomic);
+    this.repository = await adoptHead(this.storage, repository, succeeded(updates, results));
     return results;
   }
 
-  /** Creates the repository on its first push; true when this call created it. */
-  private async ensureRepository(): Promise<boolean> {
-    if (this.repository) return false;
-    try {
-      const kind = this.options.kindOf?.(this.path) ?? 'hosted';
-      this.repository = await this.storage.repositories.create({ path: this.path, kind });
-      return true;
-    } catch (error) {
-      if (!isMegaError(error, 'conflict')) throw error;
-      this.repository = await this.storage.repositories.require(this.path);
-      return false;
+  /**
+   * The repository a push writes into: the stored one, or for a first push a pending one (no
+   * path yet, see `RepositoryStore.createPending`) that `create` turns into the real one.
+   */
+  private async target(): Promise<Repository> {
+    if (this.repository) return this.repository;
+    const kind = this.options.kindOf?.(this.path) ?? 'hosted';
+    this.repository = await this.storage.repositories.createPending({ kind });
+    this.pending = true;
+    return this.repository;
+  }
+
+  /**
+   * A first push lands whole or not at all: the path is claimed, the refs written, HEAD set and
+   * `onCreate` run in one transaction. When no update succeeds or anything fails, the pending
+   * repository (with the objects it received) is deleted and the path stays free.
+   */
+  private async create(
+    pending: Repository,
+    updates: readonly RefUpdateRequest[],
+    options: RefUpdateOptions,
+  ): Promise<RefUpdateResults> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const created = await this.storage.transaction(async (scope) => {
+          const claimed = await scope.repositories.claim(pending.id, this.path);
+          const results = await applyRefUpdates(scope, claimed.id, updates, options.atomic);
+          const landed = succeeded(updates, results);
+          if (landed.length === 0) throw new NothingCreated(results);
+          const repository = await adoptHead(scope, claimed, landed);
+          await options.onCreate?.(scope, repository);
+          return { repository, results };
+        });
+        this.repository = created.repository;
+        this.pending = false;
+        return created.results;
+      } catch (error) {
+        if (error instanceof NothingCreated) {
+          await this.abandonPending();
+          return error.results;
+        }
+        const retry = isMegaError(error, 'conflict') && error.code !== 'repository_exists';
+        if (retry && attempt < CREATE_ATTEMPTS) continue;
+        await this.abandonPending();
+        if (!isMegaError(error)) throw error;
+        return new Map(updates.map((update) => [update.refName, refFailureReason(error)]));
+      }
     }
+  }
+
+  /** Deletes the pending repository of a first push that did not land (no-op otherwise). */
+  private async abandonPending(): Promise<void> {
+    const repository = this.repository;
+    if (!this.pending || !repository) return;
+    this.repository = undefined;
+    this.pending = false;
+    await this.storage.repositories.delete(repository.id);
   }
 }
 
-function refFailureReason(error: Error & { code?: string }): string {
-  if (error.code === 'ref_conflict')
-    return 'failed to lock: the ref changed since you fetched it; fetch first';
-  return error.message;
+/** Attempts at creating a repository when a concurrent change (the directory moved) interferes. */
+const CREATE_ATTEMPTS = 5;
+
+/** Thrown inside the creation transaction to roll it back when no ref update succeeded. */
+class NothingCreated extends Error {
+  constructor(readonly results: RefUpdateResults) {
+    super('no ref update succeeded');
+  }
 }
 
 /** Default push rules: the default branch can neither be rewound nor deleted. */

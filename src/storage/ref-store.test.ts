@@ -184,4 +184,132 @@ describeEachDialect('refs', (getDb) => {
     expect((await repos.require(repo.path)).headRef).toBe('refs/heads/trunk');
     await expect(repos.setHead(repo.id, 'trunk')).rejects.toMatchObject({ code: 'invalid_ref_name' });
   });
+  it('refuses a ref that would be file and folder of a stored one, as git does', async () => {
+    const { refs, repo } = await setup();
+    await refs.updateAtomic(repo.id, [{ name: 'refs/heads/a/b', oldId: ZERO, newId: A }]);
+    await expect(
+      refs.updateAtomic(repo.id, [{ name: 'refs/heads/a', oldId: ZERO, newId: B }]),
+    ).rejects.toMatchObject({
+      kind: 'conflict',
+      code: 'ref_name_conflict',
+      message: "cannot lock ref 'refs/heads/a': 'refs/heads/a/b' exists",
+    });
+    await refs.updateAtomic(repo.id, [{ name: 'refs/tags/x', oldId: ZERO, newId: A }]);
+    await expect(refs.updateAtomic(repo.id, [{ name: 'refs/tags/x/y/z', newId: B }])).rejects.toMatchObject({
+      message: "cannot lock ref 'refs/tags/x/y/z': 'refs/tags/x' exists",
+    });
+    // Names that only share a prefix are no conflict; neither is an update of the ref itself.
+    await refs.updateAtomic(repo.id, [
+      { name: 'refs/heads/a-b', oldId: ZERO, newId: A },
+      { name: 'refs/heads/a.b', oldId: ZERO, newId: A },
+      { name: 'refs/heads/ab', oldId: ZERO, newId: A },
+      { name: 'refs/tags/xy', oldId: ZERO, newId: A },
+      { name: 'refs/heads/a/b', oldId: A, newId: B },
+    ]);
+    const outcomes = await refs.updateEach(repo.id, [
+      { name: 'refs/heads/c', oldId: ZERO, newId: A },
+      { name: 'refs/heads/c/d', oldId: ZERO, newId: A },
+    ]);
+    expect(outcomes.map((outcome) => outcome.error?.message)).toEqual([
+      undefined,
+      "cannot lock ref 'refs/heads/c/d': 'refs/heads/c' exists",
+    ]);
+  });
+
+  it('refuses file and folder created in one update, and allows replacing one by the other', async () => {
+    const { refs, repo } = await setup();
+    await expect(
+      refs.updateAtomic(repo.id, [
+        { name: 'refs/heads/e/f', oldId: ZERO, newId: A },
+        { name: 'refs/heads/e', oldId: ZERO, newId: A },
+        { name: 'refs/heads/z', oldId: ZERO, newId: A },
+      ]),
+    ).rejects.toMatchObject({
+      code: 'ref_name_conflict',
+      message:
+        "cannot lock ref 'refs/heads/e': cannot process 'refs/heads/e' and 'refs/heads/e/f' at the same time",
+    });
+    expect(await refs.list(repo.id)).toEqual([]);
+    await refs.updateAtomic(repo.id, [{ name: 'refs/heads/e/f', oldId: ZERO, newId: A }]);
+    // Deleting the folder's only ref in the same transaction makes room for the file, as in git.
+    await refs.updateAtomic(repo.id, [
+      { name: 'refs/heads/e', oldId: ZERO, newId: B },
+      { name: 'refs/heads/e/f', oldId: A, newId: ZERO },
+    ]);
+    expect(await refs.list(repo.id)).toEqual([{ name: 'refs/heads/e', target: B }]);
+  });
+
+  it('checks many new refs against the names read once (a mirror push of many tags)', async () => {
+    const { refs, repo } = await setup();
+    await refs.updateAtomic(repo.id, [
+      { name: 'refs/tags/m/n', oldId: ZERO, newId: A },
+      { name: 'refs/tags/p', oldId: ZERO, newId: A },
+    ]);
+    const many = Array.from({ length: 40 }, (_, i) => ({ name: `refs/tags/t${i}`, oldId: ZERO, newId: B }));
+    await expect(
+      refs.updateAtomic(repo.id, [...many, { name: 'refs/tags/m', oldId: ZERO, newId: B }]),
+    ).rejects.toMatchObject({ message: "cannot lock ref 'refs/tags/m': 'refs/tags/m/n' exists" });
+    await expect(
+      refs.updateAtomic(repo.id, [...many, { name: 'refs/tags/p/q', oldId: ZERO, newId: B }]),
+    ).rejects.toMatchObject({ message: "cannot lock ref 'refs/tags/p/q': 'refs/tags/p' exists" });
+    const outcomes = await refs.updateEach(repo.id, [
+      { name: 'refs/tags/m', oldId: ZERO, newId: B },
+      ...many,
+      { name: 'refs/tags/t1/x', oldId: ZERO, newId: B },
+    ]);
+    expect(outcomes).toHaveLength(42);
+    expect(outcomes[0]?.error?.message).toBe("cannot lock ref 'refs/tags/m': 'refs/tags/m/n' exists");
+    expect(outcomes[41]?.error?.message).toBe("cannot lock ref 'refs/tags/t1/x': 'refs/tags/t1' exists");
+    expect(outcomes.slice(1, 41).every((outcome) => outcome.error === undefined)).toBe(true);
+    expect(await refs.list(repo.id, 'refs/tags/')).toHaveLength(42);
+  });
+
+  it('lets only one of racing file and folder creations win, on separate connections', async () => {
+    const { refs, repo } = await setup();
+    const other = openDatabase(getDb().url);
+    try {
+      const otherRefs = new RefStore(other.db, other.capabilities);
+      for (let round = 0; round < 4; round++) {
+        const base = `refs/heads/race${round}`;
+        const results = await Promise.allSettled([
+          refs.updateAtomic(repo.id, [{ name: base, oldId: ZERO, newId: A }]),
+          otherRefs.updateAtomic(repo.id, [{ name: `${base}/x`, oldId: ZERO, newId: B }]),
+          otherRefs.updateAtomic(repo.id, [{ name: `${base}/y/z`, oldId: ZERO, newId: C }]),
+        ]);
+        const names = (await refs.list(repo.id, `${base}`)).map((ref) => ref.name);
+        const won = results.filter((result) => result.status === 'fulfilled').length;
+        // Either the file or the folder's refs, never both.
+        expect(names.includes(base) && names.length > 1).toBe(false);
+        expect(names).toHaveLength(won);
+        for (const result of results) {
+          if (result.status === 'rejected') expect(result.reason).toMatchObject({ kind: 'conflict' });
+        }
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('leaves a caller transaction usable after refusing a ref', async () => {
+    const { repo } = await setup();
+    const { db, capabilities } = getDb().database;
+    await db.transaction().execute(async (trx) => {
+      const refs = new RefStore(trx, capabilities);
+      await refs.updateAtomic(repo.id, [{ name: 'refs/heads/t/u', oldId: ZERO, newId: A }]);
+      const outcomes = await refs.updateEach(repo.id, [
+        { name: 'refs/heads/t', oldId: ZERO, newId: A },
+        { name: 'refs/heads/t/u', oldId: ZERO, newId: B },
+        { name: 'refs/heads/v', oldId: ZERO, newId: C },
+      ]);
+      expect(outcomes.map((outcome) => outcome.error?.code)).toEqual([
+        'ref_name_conflict',
+        'ref_conflict',
+        undefined,
+      ]);
+    });
+    expect(await new RefStore(db, capabilities).list(repo.id)).toEqual([
+      { name: 'refs/heads/t/u', target: A },
+      { name: 'refs/heads/v', target: C },
+    ]);
+  });
 });

@@ -5,6 +5,8 @@ import { conflict, invalid, isMegaError, MegaError } from '../platform/errors.js
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { validateRefName } from './names.js';
+import { batchConflict, existingRefConflict, lockRefCreation, RefNamespace } from './ref-conflicts.js';
+import { insertIgnore } from './insert-ignore.js';
 import { nowTimestamp } from './sql-batches.js';
 import { inTransaction } from './transaction.js';
 
@@ -74,33 +76,101 @@ export class RefStore {
 
   /**
    * Applies every update or none (git's `atomic` push). Throws the first failure: `conflict`
-   * (`ref_conflict`) when a ref moved, `invalid` for a bad name or id.
+   * (`ref_conflict`) when a ref moved, `conflict` (`ref_name_conflict`) when a new ref and another
+   * would be file and folder of each other (`refs/heads/a` and `refs/heads/a/b`), `invalid` for a
+   * bad name or id. Never fails a statement on purpose, so it can run inside a caller's
+   * transaction and leave it usable after a refusal.
    */
   async updateAtomic(repoId: number, updates: readonly RefUpdate[]): Promise<void> {
     const checked = updates.map(checkUpdate);
     if (new Set(checked.map((update) => update.name)).size !== checked.length) {
       throw invalid('duplicate_ref_update', 'a ref appears twice in one update');
     }
+    const creating = checked.filter(mayCreate).map((update) => update.name);
+    const within = batchConflict(creating);
+    if (within) throw within;
+    const deleting = new Set(
+      checked.filter((update) => ZERO.test(update.newId)).map((update) => update.name),
+    );
     // A fixed order keeps two multi-ref transactions from taking row locks in opposite orders.
-    checked.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    checked.sort(byName);
     await this.inTransaction(async (trx) => {
+      const names = await this.namespace(trx, repoId, creating);
+      for (const name of creating) {
+        const clash = names.clashFor(name, deleting);
+        if (clash !== undefined) throw existingRefConflict(name, clash);
+      }
       for (const update of checked) await this.apply(trx, repoId, update);
     });
   }
 
-  /** Applies each update on its own; reports per ref (git's non-atomic push). */
+  /**
+   * Applies each update on its own and reports per ref (git's non-atomic push), in one
+   * transaction that reads the ref names once. Updates are applied in name order, so of `a` and
+   * `a/b` pushed together, `a` is created and `a/b` refused.
+   */
   async updateEach(repoId: number, updates: readonly RefUpdate[]): Promise<RefUpdateOutcome[]> {
-    const outcomes: RefUpdateOutcome[] = [];
+    const errors = new Map<RefUpdate, MegaError>();
+    const valid: RefUpdate[] = [];
+    const seen = new Set<string>();
     for (const update of updates) {
       try {
-        await this.updateAtomic(repoId, [update]);
-        outcomes.push({ name: update.name });
+        const checked = checkUpdate(update);
+        if (seen.has(checked.name))
+          throw invalid('duplicate_ref_update', 'a ref appears twice in one update');
+        seen.add(checked.name);
+        valid.push(checked);
       } catch (error) {
         if (!isMegaError(error)) throw error;
-        outcomes.push({ name: update.name, error });
+        errors.set(update, error);
       }
     }
-    return outcomes;
+    const ordered = valid
+      .map((update, index) => ({ update, index }))
+      .sort((a, b) => byName(a.update, b.update));
+    const failed = new Map<number, MegaError>();
+    try {
+      await this.inTransaction(async (trx) => {
+        const names = await this.namespace(
+          trx,
+          repoId,
+          valid.filter(mayCreate).map((update) => update.name),
+        );
+        for (const { update, index } of ordered) {
+          try {
+            const clash = mayCreate(update) ? names.clashFor(update.name) : undefined;
+            if (clash !== undefined) throw existingRefConflict(update.name, clash);
+            await this.apply(trx, repoId, update);
+            if (mayCreate(update)) names.created(update.name);
+          } catch (error) {
+            if (!isMegaError(error)) throw error;
+            failed.set(index, error);
+          }
+        }
+      });
+    } catch (error) {
+      // The transaction itself failed (a deadlock, say): nothing was applied.
+      if (!isMegaError(error)) throw error;
+      for (let index = 0; index < valid.length; index++) if (!failed.has(index)) failed.set(index, error);
+    }
+    const byUpdate = new Map(valid.map((update, index) => [update.name, failed.get(index)]));
+    return updates.map((update) => {
+      const error = errors.get(update) ?? byUpdate.get(update.name);
+      return error ? { name: update.name, error } : { name: update.name };
+    });
+  }
+
+  /**
+   * The ref names new ones must not clash with, read under the repository's creation lock. The
+   * lock comes first, before any ref row lock, so lock order is always repository → refs.
+   */
+  private async namespace(
+    trx: Kysely<Database>,
+    repoId: number,
+    creating: readonly string[],
+  ): Promise<RefNamespace> {
+    if (creating.length > 0) await lockRefCreation(trx, this.capabilities, repoId);
+    return RefNamespace.load(trx, repoId, creating);
   }
 
   /** Runs `work` in a transaction, turning lock-conflict aborts (deadlock, busy) into `conflict`. */
@@ -164,16 +234,25 @@ export class RefStore {
     newId: string,
     now: string,
   ): Promise<void> {
-    try {
-      await trx
+    // Insert-unless-present instead of catching a unique violation: a failed statement would
+    // abort a caller's PostgreSQL transaction (a repository created by its first push).
+    const result = await insertIgnore(
+      trx
         .insertInto('refs')
-        .values({ repo_id: repoId, ref_name: name, ref_git_id: newId, created_at: now, updated_at: now })
-        .execute();
-    } catch (error) {
-      if (this.capabilities.isUniqueViolation(error)) throw lostRace(name, undefined);
-      throw error;
-    }
+        .values({ repo_id: repoId, ref_name: name, ref_git_id: newId, created_at: now, updated_at: now }),
+      this.capabilities,
+    ).executeTakeFirst();
+    if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) throw lostRace(name, undefined);
   }
+}
+
+/** Whether an update may create its ref (a forced one creates it when absent). */
+function mayCreate(update: RefUpdate): boolean {
+  return !ZERO.test(update.newId) && (update.oldId === undefined || ZERO.test(update.oldId));
+}
+
+function byName(a: RefUpdate, b: RefUpdate): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 function checkUpdate(update: RefUpdate): RefUpdate {

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
-import { RepositoryStore } from './repository-store.js';
+import { RefStore } from './ref-store.js';
+import { isPending, RepositoryStore } from './repository-store.js';
 import { describeEachDialect } from './testing/dialects.js';
 
 describeEachDialect('repositories', (getDb) => {
@@ -60,5 +61,44 @@ describeEachDialect('repositories', (getDb) => {
     ).rejects.toMatchObject({
       code: 'invalid_ref_name',
     });
+  });
+  it('keeps a pending repository out of sight until it claims its path', async () => {
+    const repos = store();
+    const pending = await repos.createPending({ kind: 'import' });
+    expect(isPending(pending)).toBe(true);
+    expect((await repos.list()).map((r) => r.id)).not.toContain(pending.id);
+    expect((await repos.listWithoutRefs()).map((r) => r.id)).not.toContain(pending.id);
+    const later = new Date(Date.now() + 60_000).toISOString();
+    expect((await repos.listPending(later)).map((r) => r.id)).toContain(pending.id);
+    expect(await repos.listPending('2000-01-01T00:00:00.000Z')).toEqual([]);
+    const claimed = await repos.claim(pending.id, '/import/claimed');
+    expect(claimed).toMatchObject({ id: pending.id, path: '/import/claimed', kind: 'import' });
+    expect(isPending(claimed)).toBe(false);
+    // Claimed once: neither again nor a path another repository has.
+    await expect(repos.claim(pending.id, '/import/claimed-again')).rejects.toMatchObject({
+      kind: 'not_found',
+    });
+    const other = await repos.createPending({ kind: 'import' });
+    await expect(repos.claim(other.id, '/import/claimed')).rejects.toMatchObject({
+      code: 'repository_exists',
+    });
+    await expect(repos.claim(other.id, '/import/../x')).rejects.toMatchObject({
+      code: 'invalid_repository_path',
+    });
+    await repos.delete(other.id);
+    expect((await repos.listPending(later)).map((r) => r.id)).not.toContain(other.id);
+  });
+
+  it('lists the repositories that have no ref', async () => {
+    const { db, capabilities } = getDb().database;
+    const repos = store();
+    const empty = await repos.create({ path: '/import/no-refs', kind: 'import' });
+    const full = await repos.create({ path: '/import/with-refs', kind: 'import' });
+    await new RefStore(db, capabilities).updateAtomic(full.id, [
+      { name: 'refs/heads/main', oldId: '0'.repeat(40), newId: 'a'.repeat(40) },
+    ]);
+    const paths = (await repos.listWithoutRefs()).map((r) => r.path);
+    expect(paths).toContain(empty.path);
+    expect(paths).not.toContain(full.path);
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { SHA1, type ObjectFormat } from '../git/object-format.js';
 import { conflict, invalid, notFound } from '../platform/errors.js';
@@ -7,6 +8,7 @@ import type { DialectCapabilities } from './dialect/capabilities.js';
 import { validateRefName, validateRepositoryPath } from './names.js';
 import type { RepositoriesTable, RepositoryKind } from './schema.js';
 import { nowTimestamp } from './sql-batches.js';
+import { inTransaction } from './transaction.js';
 
 /** A stored repository. */
 export interface Repository {
@@ -29,6 +31,18 @@ export interface CreateRepositoryInput {
 }
 
 const DEFAULT_HEAD = 'refs/heads/main';
+
+/**
+ * Path of a repository being created by its first push, until the transaction that gives it its
+ * refs (and b-link) renames it to its real path. Never a valid repository path (those start with
+ * `/`), so no request finds it, and a crash in between leaves a row no path depends on.
+ */
+const PENDING_PREFIX = 'creating:';
+
+/** True for a repository still being created by its first push (see `createPending`). */
+export function isPending(repository: Pick<Repository, 'path'>): boolean {
+  return repository.path.startsWith(PENDING_PREFIX);
+}
 const MAX_DESCRIPTION_LENGTH = 10_000;
 
 function toRepository(row: Selectable<RepositoriesTable>): Repository {
@@ -80,6 +94,82 @@ export class RepositoryStore {
     return this.require(path);
   }
 
+  /**
+   * A repository for a first push to receive its objects into, under a placeholder path
+   * (`isPending`); `claim` gives it its real path in the transaction that creates its refs.
+   */
+  async createPending(input: Pick<CreateRepositoryInput, 'kind' | 'objectFormat'>): Promise<Repository> {
+    const path = `${PENDING_PREFIX}${randomUUID()}`;
+    const now = nowTimestamp();
+    await this.db
+      .insertInto('repositories')
+      .values({
+        path,
+        kind: input.kind,
+        head_ref: DEFAULT_HEAD,
+        object_format: input.objectFormat ?? SHA1.name,
+        description: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    const row = await this.db
+      .selectFrom('repositories')
+      .selectAll()
+      .where('path', '=', path)
+      .executeTakeFirst();
+    if (!row) throw notFound('repository_not_found', 'repository not found', { path });
+    return toRepository(row);
+  }
+
+  /**
+   * Gives a pending repository its real path; `conflict`/`repository_exists` when another
+   * repository has it. Meant for the transaction that also creates the repository's refs.
+   */
+  async claim(repoId: number, path: string): Promise<Repository> {
+    validateRepositoryPath(path);
+    const taken = () => conflict('repository_exists', 'a repository already exists at this path', { path });
+    if (await this.find(path)) throw taken();
+    try {
+      const result = await this.db
+        .updateTable('repositories')
+        .set({ path, updated_at: nowTimestamp() })
+        .where('id', '=', repoId)
+        .where(sql<string>`substr(path, 1, ${PENDING_PREFIX.length})`, '=', PENDING_PREFIX)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0)
+        throw notFound('repository_not_found', 'pending repository not found', { repoId });
+    } catch (error) {
+      if (this.capabilities.isUniqueViolation(error)) throw taken();
+      throw error;
+    }
+    return this.require(path);
+  }
+
+  /** Repositories without any ref (empty, or half-created by an older version), by path. */
+  async listWithoutRefs(): Promise<Repository[]> {
+    const rows = await this.db
+      .selectFrom('repositories')
+      .selectAll()
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('refs').select('refs.id').whereRef('refs.repo_id', '=', 'repositories.id'))),
+      )
+      .orderBy('path')
+      .execute();
+    return rows.map(toRepository).filter((repository) => !isPending(repository));
+  }
+
+  /** Pending repositories created before `before` (ISO time): left behind by a crash. */
+  async listPending(before: string): Promise<Repository[]> {
+    const rows = await this.db
+      .selectFrom('repositories')
+      .selectAll()
+      .where(sql<string>`substr(path, 1, ${PENDING_PREFIX.length})`, '=', PENDING_PREFIX)
+      .where('created_at', '<', before)
+      .execute();
+    return rows.map(toRepository);
+  }
+
   /** The repository at `path`, or undefined. Invalid paths are simply not found. */
   async find(path: string): Promise<Repository | undefined> {
     const row = await this.db
@@ -114,7 +204,7 @@ export class RepositoryStore {
         eb.or([eb('path', '=', prefix), eb(sql<string>`substr(path, 1, ${below.length})`, '=', below)]),
       );
     }
-    return (await query.execute()).map(toRepository);
+    return (await query.execute()).map(toRepository).filter((repository) => !isPending(repository));
   }
 
   /** Points HEAD at another branch (the branch need not exist yet, as in git). */
@@ -130,7 +220,7 @@ export class RepositoryStore {
 
   /** Deletes a repository with its refs and object membership (shared object rows stay). */
   async delete(repoId: number): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       await trx.deleteFrom('refs').where('repo_id', '=', repoId).execute();
       await trx.deleteFrom('repository_objects').where('repo_id', '=', repoId).execute();
       await new CloneWalkStore(trx, this.capabilities).deleteRepository(repoId);

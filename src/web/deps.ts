@@ -4,6 +4,7 @@ import type { Registry } from '../platform/metrics.js';
 import type { MegaDatabase } from '../storage/open-database.js';
 import type { Storage } from '../storage/storage.js';
 import type { RepositoryResolver } from '../repo/served-repository.js';
+import type { RepositoryAdmin } from '../monorepo/repository-admin.js';
 import type { TokenAuthenticator } from './principal.js';
 import type { RepoRouter } from './repo-router.js';
 
@@ -23,6 +24,8 @@ export interface WebDeps {
   readonly authenticate: TokenAuthenticator;
   /** Maps URL paths to served repositories (stored 1:1 by default; the Mega directory later). */
   readonly repositories: RepositoryResolver;
+  /** Administrator operations on repositories (default branch, delete); absent: routes not served. */
+  readonly repositoryAdmin?: RepositoryAdmin;
   /** Readiness beyond "listening" (database reachable, migrations applied). */
   readonly isReady?: () => Promise<boolean>;
 }

@@ -26,10 +26,11 @@ describe.each([0, 2])('smart HTTP with protocol.version=%i', (version) => {
 
   it('clones an empty repository, then the first push fills it', async () => {
     const url = fx.url(repoPath('empty'));
-    // A repository whose only branch was deleted is empty.
+    // A repository whose only ref was deleted is empty. (A tag: the first branch pushed would
+    // become HEAD, and the default branch cannot be deleted.)
     await makeRepository(dir('seed'), 1);
-    await fx.git(version, ['-C', dir('seed'), 'push', '-q', url, 'main:refs/heads/scratch']);
-    await fx.git(version, ['-C', dir('seed'), 'push', '-q', url, ':refs/heads/scratch']);
+    await fx.git(version, ['-C', dir('seed'), 'push', '-q', url, 'main:refs/tags/scratch']);
+    await fx.git(version, ['-C', dir('seed'), 'push', '-q', url, ':refs/tags/scratch']);
     const cloned = await fx.git(version, ['clone', url, dir('empty')]);
     expect(cloned.stderr).toContain('cloned an empty repository');
     await commitFile(dir('empty'), 'README.md', '# hello\n', 'first');

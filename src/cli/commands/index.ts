@@ -6,6 +6,7 @@ import { registerTokenCommand } from './token.js';
 import { registerWorkerCommand } from './worker.js';
 import { registerInitCommand } from './init.js';
 import { registerMrCommand } from './mr.js';
+import { registerRepoCommand } from './repo.js';
 
 /**
  * Every `mega` sub-command registers itself here, one file per command group.
@@ -14,6 +15,7 @@ export function registerCommands(program: Command): void {
   registerServeCommand(program);
   registerInitCommand(program);
   registerMrCommand(program);
+  registerRepoCommand(program);
   registerTokenCommand(program);
   registerMigrateCommand(program);
   registerWorkerCommand(program);

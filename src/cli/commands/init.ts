@@ -3,7 +3,7 @@ import { parseObjectId } from '../../git/object-id.js';
 import { loadConfig, type MegaConfig } from '../../platform/config.js';
 import { MegaDirectory } from '../../monorepo/mega-directory.js';
 import { MonorepoResolver } from '../../monorepo/monorepo-resolver.js';
-import { monorepoDeps } from '../../monorepo/storage-adapter.js';
+import { createRepositoryAdmin, monorepoDeps } from '../../monorepo/storage-adapter.js';
 import type { RepositoryResolver } from '../../repo/served-repository.js';
 import { createStoredRepositoryResolver } from '../../repo/stored-repositories.js';
 import { MergeRequests } from '../../review/merge-requests.js';
@@ -86,6 +86,11 @@ export async function monorepoServeHook(ctx: {
 }): Promise<void> {
   const result = await new MegaDirectory(monorepoDeps(ctx.storage, ctx.config)).init();
   if (result.created) ctx.logger.info({ commit: result.commit }, 'initialised the Mega directory');
+  // Repositories half-created by first pushes of older versions block their path: remove them.
+  const repaired = await createRepositoryAdmin(ctx.storage, ctx.config).repair();
+  for (const path of repaired.removed) ctx.logger.warn({ path }, 'removed a half-created repository');
+  if (repaired.abandonedPushes > 0)
+    ctx.logger.info({ count: repaired.abandonedPushes }, 'removed abandoned first pushes');
 }
 
 /** Where `remote:` links point: the public URL, else the configured listen address. */
@@ -106,5 +111,6 @@ export function createDirectoryResolver(storage: Storage, config: MegaConfig): R
       kindOf: (path) => (path.startsWith('/import/') ? 'import' : 'hosted'),
     }),
     proposals: new MergeRequests({ storage, monorepo: deps, baseUrl: () => serverBaseUrl(config) }),
+    within: (scope) => monorepoDeps(scope, config),
   });
 }

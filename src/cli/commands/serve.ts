@@ -4,6 +4,8 @@ import { loadConfig, type MegaConfig } from '../../platform/config.js';
 import { createLogger, type Logger } from '../../platform/logger.js';
 import { createMetricsRegistry, type Registry } from '../../platform/metrics.js';
 import type { RepositoryResolver } from '../../repo/served-repository.js';
+import type { RepositoryAdmin } from '../../monorepo/repository-admin.js';
+import { createRepositoryAdmin } from '../../monorepo/storage-adapter.js';
 import type { MegaDatabase } from '../../storage/open-database.js';
 import { openStorage, type Storage } from '../../storage/storage.js';
 import type { TokenAuthenticator } from '../../web/principal.js';
@@ -92,6 +94,7 @@ interface Runtime {
   readonly web: {
     authenticate: TokenAuthenticator;
     repositories: RepositoryResolver;
+    repositoryAdmin: RepositoryAdmin;
     isReady?: () => Promise<boolean>;
   };
   readonly close: () => Promise<void>;
@@ -111,6 +114,7 @@ async function openRuntime(config: MegaConfig, logger: Logger): Promise<Runtime>
           : null;
       },
       repositories: createDirectoryResolver(storage, config),
+      repositoryAdmin: createRepositoryAdmin(storage, config),
       isReady: async () => {
         await storage.users.findUser('-');
         return true;

@@ -33,6 +33,11 @@ export interface DialectCapabilities {
    * blocks all other queries, so long ones (a push's ingest) must not wait on the network inside it.
    */
   readonly singleConnection: boolean;
+  /**
+   * `SELECT … FOR UPDATE` takes a row lock held to the end of the transaction (PostgreSQL,
+   * MySQL). SQLite has no such clause and needs none: it admits one writing transaction at a time.
+   */
+  readonly rowLocks: boolean;
   /** How "insert unless a row with this key exists" is spelled. */
   readonly insertIgnore: 'on-conflict-do-nothing' | 'insert-ignore';
   /**
@@ -83,6 +88,7 @@ export const SQLITE_CAPABILITIES: DialectCapabilities = {
   maxBindParams: 32_766,
   maxStatementBytes: 64 * 1024 * 1024,
   singleConnection: true,
+  rowLocks: false,
   insertIgnore: 'on-conflict-do-nothing',
   columnArrays: undefined,
   types: {
@@ -112,6 +118,7 @@ export const POSTGRES_CAPABILITIES: DialectCapabilities = {
   maxBindParams: 65_535,
   maxStatementBytes: 64 * 1024 * 1024,
   singleConnection: false,
+  rowLocks: true,
   insertIgnore: 'on-conflict-do-nothing',
   columnArrays: { arrayType: POSTGRES_ARRAY_TYPE, encode: encodePostgresArray },
   types: { blob: sql`bytea`, autoId: sql`bigserial`, autoIdModifier: false, text: sql`text` },
@@ -130,6 +137,7 @@ export const MYSQL_CAPABILITIES: DialectCapabilities = {
   maxBindParams: 65_535,
   maxStatementBytes: 4 * 1024 * 1024,
   singleConnection: false,
+  rowLocks: true,
   insertIgnore: 'insert-ignore',
   columnArrays: undefined,
   types: { blob: sql`longblob`, autoId: sql`bigint`, autoIdModifier: true, text: sql`longtext` },

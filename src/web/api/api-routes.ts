@@ -3,6 +3,7 @@ import type { RouteContext } from '../deps.js';
 import { directoryRoutes } from './directory-routes.js';
 import { renderDocsPage } from './docs-page.js';
 import { openApiDocument } from './openapi.js';
+import { repositoryAdminRoutes } from './repository-admin-routes.js';
 import { repositoryRoutes } from './repository-routes.js';
 import { tokenRoutes } from './token-routes.js';
 
@@ -31,5 +32,6 @@ export async function apiRoutes(app: FastifyInstance, ctx: RouteContext): Promis
   app.get('/api/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage));
   await directoryRoutes(app, ctx);
   await repositoryRoutes(app, ctx);
+  if (ctx.repositoryAdmin) await repositoryAdminRoutes(app, ctx, ctx.repositoryAdmin);
   await tokenRoutes(app, ctx);
 }

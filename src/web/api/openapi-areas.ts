@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CredentialInput, RepositoryInput, RepositoryPatch, TenantInput } from '../../sync/sync-inputs.js';
 import {
   arrayOf,
+  bool,
   int,
   object,
   operation,
@@ -96,6 +97,24 @@ export const AREA_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
 const syncPrefix = '/api/v1/sync/tenants/{tenant}';
 
 export const AREA_PATHS: Record<string, Record<string, JsonSchema>> = {
+  '/api/v1/repos': {
+    delete: operation({
+      tag: 'repositories',
+      summary: 'Delete a repository and remove its b-link in one directory commit (admin)',
+      params: [{ name: 'repo', required: true, description: 'Repository path, e.g. /import/foo' }],
+      auth: 'admin',
+      response: object({ repo: str, deleted: bool, unlinked: bool }),
+    }),
+  },
+  '/api/v1/repos/default-branch': {
+    put: operation({
+      tag: 'repositories',
+      summary: "Change a repository's default branch (HEAD); the branch must exist (admin)",
+      auth: 'admin',
+      body: object({ repo: str, branch: str }, ['repo', 'branch']),
+      response: object({ repo: str, default_branch: str }),
+    }),
+  },
   '/api/v1/merge-requests': {
     get: operation({
       tag: 'merge requests',

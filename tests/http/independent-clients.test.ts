@@ -1,0 +1,98 @@
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import git from 'isomorphic-git';
+import http from 'isomorphic-git/http/node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { git as gitCli, gitText } from '../support/git-cli.js';
+import { makeRepository, startHttpFixture, type HttpFixture } from './http-fixture.js';
+
+/**
+ * Clients other than C git clone what `mega serve` hosts: isomorphic-git (JavaScript, protocol
+ * v1) and dulwich (Python, Debian's package). Both need HEAD advertised as a symref to a branch
+ * that exists, so they are run on `master`-only projects pushed to `/import` and `/projects`.
+ */
+const run = promisify(execFile);
+/** Debian's interpreter: the one that has `python3-dulwich` (a pyenv shim may come first in PATH). */
+const DEBIAN_PYTHON = '/usr/bin/python3';
+const DULWICH_CLONE = [
+  'import sys',
+  'from dulwich import porcelain',
+  'porcelain.clone(sys.argv[1], sys.argv[2], errstream=sys.stderr.buffer)',
+].join('\n');
+
+describe('independent git clients', () => {
+  let fx: HttpFixture;
+  let master: string;
+  let n = 0;
+  const fresh = () => join(fx.work, `c${++n}`);
+  const paths = ['/import/master-only', '/projects/master-only'];
+
+  beforeAll(async () => {
+    fx = await startHttpFixture();
+    master = join(fx.work, 'master');
+    await makeRepository(master, 3);
+    await gitCli(['-C', master, 'branch', '-m', 'main', 'master']);
+    for (const path of paths) await fx.git(2, ['-C', master, 'push', '-q', fx.url(path), 'master']);
+  });
+  afterAll(async () => {
+    await fx?.stop();
+  });
+
+  const expectedTree = () => gitText(['-C', master, 'rev-parse', 'master^{tree}']);
+
+  for (const path of paths) {
+    it(`C git clones ${path} and checks out its default branch without a warning`, async () => {
+      const dir = fresh();
+      const cloned = await fx.anonymous(0, ['clone', fx.url(path), dir]);
+      expect(cloned.stderr.toString()).not.toMatch(/warning|empty repository/);
+      expect(await gitText(['-C', dir, 'rev-parse', 'HEAD^{tree}'])).toBe(await expectedTree());
+      const shallow = fresh();
+      const depth = await fx.anonymous(2, ['clone', '--depth', '1', fx.url(path), shallow]);
+      expect(depth.stderr.toString()).not.toContain('warning');
+      expect(await readFile(join(shallow, 'dir/file3.txt'), 'utf8')).toBe('content 3\n'.repeat(3));
+    });
+
+    it(`isomorphic-git clones ${path} and checks out files`, async () => {
+      const dir = fresh();
+      await git.clone({ fs, http, dir, url: fx.url(path) });
+      const branch = await git.currentBranch({ fs, dir });
+      expect(branch).toBe(path.startsWith('/import') ? 'master' : 'main');
+      expect(await readFile(join(dir, 'dir/file1.txt'), 'utf8')).toBe('content 1\n');
+      expect(await readFile(join(dir, 'dir/file3.txt'), 'utf8')).toBe('content 3\n'.repeat(3));
+      const head = await git.resolveRef({ fs, dir, ref: 'HEAD' });
+      const { commit } = await git.readCommit({ fs, dir, oid: head });
+      expect(commit.tree).toBe(await expectedTree());
+    });
+
+    it(`dulwich clones ${path} and checks out files`, async () => {
+      const dir = fresh();
+      await run(DEBIAN_PYTHON, ['-c', DULWICH_CLONE, fx.url(path), dir]);
+      expect(await readFile(join(dir, 'dir/file2.txt'), 'utf8')).toBe('content 2\n'.repeat(2));
+      expect(await gitText(['-C', dir, 'rev-parse', 'HEAD^{tree}'])).toBe(await expectedTree());
+      expect(await gitText(['-C', dir, 'status', '--porcelain'])).toBe('');
+    });
+  }
+  it('isomorphic-git creates a repository by its first push; HEAD follows its only branch', async () => {
+    const result = await git.push({
+      fs,
+      http,
+      dir: master,
+      url: fx.url('/import/pushed-by-isomorphic-git'),
+      ref: 'master',
+      headers: { Authorization: `Bearer ${fx.token}` },
+    });
+    expect(result.ok).toBe(true);
+    const symref = await fx.anonymous(2, [
+      'ls-remote',
+      '--symref',
+      fx.url('/import/pushed-by-isomorphic-git'),
+    ]);
+    expect(symref.stdout.toString()).toContain('ref: refs/heads/master\tHEAD');
+    const dir = fresh();
+    await run(DEBIAN_PYTHON, ['-c', DULWICH_CLONE, fx.url('/import/pushed-by-isomorphic-git'), dir]);
+    expect(await gitText(['-C', dir, 'rev-parse', 'HEAD^{tree}'])).toBe(await expectedTree());
+  });
+});
