@@ -1,5 +1,6 @@
 import type { Logger } from '../platform/logger.js';
 import type { MegaConfig } from '../platform/config.js';
+import type { ReadinessCheck } from '../platform/readiness.js';
 import type { Registry } from '../platform/metrics.js';
 import type { MegaDatabase } from '../storage/open-database.js';
 import type { Storage } from '../storage/storage.js';
@@ -23,8 +24,8 @@ export interface WebDeps {
   readonly authenticate: TokenAuthenticator;
   /** Maps URL paths to served repositories (stored 1:1 by default; the Mega directory later). */
   readonly repositories: RepositoryResolver;
-  /** Readiness beyond "listening" (database reachable, migrations applied). */
-  readonly isReady?: () => Promise<boolean>;
+  /** Readiness beyond "listening": each dependency's state (database, free space, …). */
+  readonly readiness?: ReadinessCheck;
 }
 
 /** What an area's route plugin receives: the deps plus the repository-scoped router. */

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { HTTP_STATUS_BY_KIND, MegaError, isMegaError } from '../platform/errors.js';
+import { classifyFileFault } from '../storage/storage-faults.js';
 
 /** The one JSON error shape of every non-git endpoint. */
 export interface ErrorBody {
@@ -13,9 +14,18 @@ export interface ErrorBody {
 /** Realm of the HTTP Basic challenge; git prompts for (or looks up) credentials when it sees it. */
 export const AUTH_REALM = 'Mega';
 
-/** Maps framework errors (body too large, bad JSON …) onto MegaError kinds. */
-function toMegaError(error: FastifyError | Error): MegaError {
+/**
+ * What a 503 asks clients to wait before trying again (RFC 9110 §10.2.3): a database restart or a
+ * freed disk is a matter of seconds to minutes, not of the client's input.
+ */
+export const RETRY_AFTER_SECONDS = 10;
+
+/** Maps framework errors and file-system faults (body too large, bad JSON …) onto MegaError kinds. */
+export function toMegaError(error: FastifyError | Error): MegaError {
   if (isMegaError(error)) return error;
+  // A full disk met outside the stores (LFS uploads, caches) is as much a 503 as inside them.
+  const fault = classifyFileFault(error);
+  if (fault) return fault;
   const status = (error as FastifyError).statusCode;
   const code = (error as FastifyError).code ?? 'internal_error';
   if (status === 413) return new MegaError('too_large', 'request_too_large', error.message);
@@ -40,6 +50,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (mega.kind === 'unauthorized') {
       void reply.header('WWW-Authenticate', `Basic realm="${AUTH_REALM}", charset="UTF-8"`);
     }
+    if (mega.kind === 'unavailable') void reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
     return reply.status(status).type('application/json; charset=utf-8').send(errorBody(mega));
   });
   app.setNotFoundHandler((request, reply) => {

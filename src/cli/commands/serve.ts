@@ -6,6 +6,8 @@ import { createMetricsRegistry, type Registry } from '../../platform/metrics.js'
 import type { RepositoryResolver } from '../../repo/served-repository.js';
 import type { MegaDatabase } from '../../storage/open-database.js';
 import { openStorage, type Storage } from '../../storage/storage.js';
+import { StorageHealth } from '../../storage/storage-health.js';
+import type { ReadinessCheck } from '../../platform/readiness.js';
 import type { TokenAuthenticator } from '../../web/principal.js';
 import { buildServer } from '../../web/server.js';
 import { createDirectoryResolver, monorepoServeHook } from './init.js';
@@ -92,15 +94,22 @@ interface Runtime {
   readonly web: {
     authenticate: TokenAuthenticator;
     repositories: RepositoryResolver;
-    isReady?: () => Promise<boolean>;
+    readiness: ReadinessCheck;
   };
   readonly close: () => Promise<void>;
 }
 
-/** Opens storage and runs migrations; the web layer's token check and repository resolver. */
+/**
+ * Opens storage and runs migrations; the web layer's token check, repository resolver and
+ * readiness check (the database answers a query, the data directory has free space).
+ */
 async function openRuntime(config: MegaConfig, logger: Logger): Promise<Runtime> {
   const storage = await openStorage(config);
   logger.debug({ database: storage.database.displayUrl }, 'storage open');
+  const health = new StorageHealth(storage.database, {
+    dataDir: config.dataDir,
+    minFreeBytes: config.minFreeBytes,
+  });
   return {
     storage,
     web: {
@@ -111,10 +120,7 @@ async function openRuntime(config: MegaConfig, logger: Logger): Promise<Runtime>
           : null;
       },
       repositories: createDirectoryResolver(storage, config),
-      isReady: async () => {
-        await storage.users.findUser('-');
-        return true;
-      },
+      readiness: () => health.check(),
     },
     close: () => storage.close(),
   };
