@@ -33,6 +33,9 @@ function withoutNul(query: CompiledQuery): CompiledQuery {
   return { ...query, parameters };
 }
 
+/** SQLite's answer to ROLLBACK when it already rolled the transaction back itself. */
+const NO_TRANSACTION = /no transaction is active/;
+
 async function mapped<T>(work: () => Promise<T>, onFault: FaultListener): Promise<T> {
   try {
     return await work();
@@ -44,13 +47,21 @@ async function mapped<T>(work: () => Promise<T>, onFault: FaultListener): Promis
 }
 
 class FaultMappingConnection implements DatabaseConnection {
+  /** The last fault a statement on this connection met (see `rollbackTransaction`). */
+  lastFault: unknown;
+
   constructor(
     readonly inner: DatabaseConnection,
     private readonly onFault: FaultListener,
   ) {}
 
+  private readonly noteFault: FaultListener = (fault) => {
+    this.lastFault = fault;
+    this.onFault(fault);
+  };
+
   executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    return mapped(() => this.inner.executeQuery<R>(withoutNul(compiledQuery)), this.onFault);
+    return mapped(() => this.inner.executeQuery<R>(withoutNul(compiledQuery)), this.noteFault);
   }
 
   async *streamQuery<R>(
@@ -59,7 +70,7 @@ class FaultMappingConnection implements DatabaseConnection {
   ): AsyncIterableIterator<QueryResult<R>> {
     const rows = this.inner.streamQuery<R>(withoutNul(compiledQuery), chunkSize);
     for (;;) {
-      const next = await mapped(() => rows.next(), this.onFault);
+      const next = await mapped(() => rows.next(), this.noteFault);
       if (next.done) return;
       yield next.value;
     }
@@ -96,8 +107,22 @@ class FaultMappingDriver implements Driver {
     return mapped(() => this.inner.commitTransaction(innerOf(connection)), this.onFault);
   }
 
-  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    return mapped(() => this.inner.rollbackTransaction(innerOf(connection)), this.onFault);
+  /**
+   * SQLite rolls a transaction back by itself when a write meets a full disk (SQLITE_FULL,
+   * https://sqlite.org/lang_transaction.html "Response To Errors Within A Transaction"), and a
+   * dead connection cannot roll back at all. Kysely would then throw the rollback's error in place
+   * of the cause. A transaction the database already ended is rolled back; after a fault on the
+   * connection, that fault is what the caller gets.
+   */
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await mapped(() => this.inner.rollbackTransaction(innerOf(connection)), this.onFault);
+    } catch (error) {
+      const earlier = connection instanceof FaultMappingConnection ? connection.lastFault : undefined;
+      if (earlier !== undefined) throw earlier;
+      if (error instanceof Error && NO_TRANSACTION.test(error.message)) return;
+      throw error;
+    }
   }
 
   async savepoint(
