@@ -37,6 +37,13 @@ export function toMegaError(error: FastifyError | Error): MegaError {
   return new MegaError('internal', 'internal_error', 'internal server error');
 }
 
+/** Smart HTTP URLs (http-protocol.txt): their errors are told as git shows them. */
+const SMART_HTTP_PATH = /\/(info\/refs|git-upload-pack|git-receive-pack)$/;
+
+function isSmartHttp(url: string): boolean {
+  return SMART_HTTP_PATH.test(url.split('?')[0] ?? '');
+}
+
 export function errorBody(error: MegaError): ErrorBody {
   return { error: { code: error.code, message: error.message, details: error.details } };
 }
@@ -51,6 +58,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
       void reply.header('WWW-Authenticate', `Basic realm="${AUTH_REALM}", charset="UTF-8"`);
     }
     if (mega.kind === 'unavailable') void reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
+    if (isSmartHttp(request.url)) {
+      // git prints a text/plain body of a failed request as `remote: …` (remote-curl.c
+      // show_http_message); a JSON body it would not show at all.
+      return reply.status(status).type('text/plain; charset=utf-8').send(`${mega.message}\n`);
+    }
     return reply.status(status).type('application/json; charset=utf-8').send(errorBody(mega));
   });
   app.setNotFoundHandler((request, reply) => {

@@ -1,0 +1,97 @@
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createScratchDatabase, type ScratchDatabase } from '../../src/storage/testing/scratch-database.js';
+import { runMega, startMegaServer } from '../support/mega-process.js';
+import { serviceAvailable } from '../support/services.js';
+import { makeTempDir } from '../support/temp-dir.js';
+import { canMountTmpfs, mountTmpfs, type Tmpfs } from '../support/tmpfs.js';
+
+const probe = await makeTempDir('mega-tmpfs-probe-');
+const MOUNTABLE = await canMountTmpfs(join(probe.path, 'mnt'));
+await probe.remove();
+const DIALECTS = [
+  ['sqlite', true],
+  ['postgres', await serviceAvailable('postgres')],
+] as const;
+
+/** A start-up refusal: non-zero exit, one line on stderr, no stack trace. */
+function expectOneLine(result: { code: number; stdout: string; stderr: string }, line: RegExp): void {
+  expect(result.code).not.toBe(0);
+  const lines = result.stderr.trimEnd().split('\n');
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(line);
+  expect(result.stderr).not.toMatch(/^\s+at /m);
+  expect(result.stdout).not.toMatch(/listening/);
+}
+
+/**
+ * `mega serve` on a data directory it cannot use (missing under a file, read-only mount) says so
+ * in one line naming the path and the cause. Permission bits would not do: tests run as root,
+ * which writes through them, so a read-only tmpfs stands for the read-only disk.
+ */
+for (const [dialect, available] of DIALECTS) {
+  describe.skipIf(!available)(`data directory at start-up [${dialect}]`, () => {
+    let temp: Awaited<ReturnType<typeof makeTempDir>>;
+    let scratch: ScratchDatabase | undefined;
+    let readOnly: Tmpfs | undefined;
+    const env: Record<string, string> = {};
+
+    beforeAll(async () => {
+      temp = await makeTempDir('mega-data-dir-');
+      if (dialect === 'postgres') {
+        scratch = await createScratchDatabase('postgres', { migrate: false });
+        env.MEGA_DATABASE_URL = scratch.url;
+      }
+      if (MOUNTABLE) readOnly = await mountTmpfs(join(temp.path, 'ro'), 1024 * 1024, { readOnly: true });
+    });
+    afterAll(async () => {
+      await readOnly?.unmount();
+      await scratch?.drop();
+      await temp?.remove();
+    });
+
+    it('a path under a regular file: the path and ENOTDIR, no stack trace', async () => {
+      const file = join(temp.path, 'a-file');
+      await writeFile(file, 'not a directory\n');
+      const data = join(file, 'data');
+      const result = await runMega(['serve', '--port', '0', '--data', data], { env });
+      expectOneLine(
+        result,
+        new RegExp(
+          `^mega: data directory ${data} is not usable: a component of the path is not a directory \\(ENOTDIR\\)$`,
+        ),
+      );
+    });
+
+    it.skipIf(!MOUNTABLE)(
+      'a read-only file system, as the directory or above a missing one: EROFS',
+      async () => {
+        for (const data of [readOnly!.path, join(readOnly!.path, 'missing', 'data')]) {
+          const result = await runMega(['serve', '--port', '0', '--data', data], { env });
+          expectOneLine(
+            result,
+            new RegExp(`^mega: data directory ${data} is not usable: read-only file system \\(EROFS\\)$`),
+          );
+        }
+        const worker = await runMega(['worker', '--data', readOnly!.path], { env });
+        expectOneLine(worker, /^mega: data directory .* is not usable: read-only file system \(EROFS\)$/);
+      },
+    );
+
+    it('removes the parts of packs a crashed server left in the pack cache when it starts', async () => {
+      const data = join(temp.path, 'data-with-leftovers');
+      const packs = join(data, 'cache', 'packs');
+      await mkdir(packs, { recursive: true });
+      const kept = `${'a'.repeat(64)}.pack`;
+      await writeFile(join(packs, kept), 'PACK');
+      await writeFile(join(packs, `${'b'.repeat(64)}.0123456789ab.tmp`), 'half a pack');
+      const server = await startMegaServer({ dataDir: data, args: ['--no-worker'], env });
+      try {
+        expect(await readdir(packs)).toEqual([kept]);
+      } finally {
+        await server.stop();
+      }
+    });
+  });
+}
