@@ -58,9 +58,10 @@ export function registerErrorHandler(app: FastifyInstance): void {
       void reply.header('WWW-Authenticate', `Basic realm="${AUTH_REALM}", charset="UTF-8"`);
     }
     if (mega.kind === 'unavailable') void reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
-    if (isSmartHttp(request.url)) {
+    if (isSmartHttp(request.url) && mega.kind !== 'unauthorized') {
       // git prints a text/plain body of a failed request as `remote: …` (remote-curl.c
-      // show_http_message); a JSON body it would not show at all.
+      // show_http_message); a JSON body it would not show at all. On 401 git asks for credentials
+      // and shows no body, so that one keeps the JSON shape.
       return reply.status(status).type('text/plain; charset=utf-8').send(`${mega.message}\n`);
     }
     return reply.status(status).type('application/json; charset=utf-8').send(errorBody(mega));

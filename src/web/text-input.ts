@@ -12,11 +12,16 @@ const NUL = '\u0000';
 /** Nesting a JSON walk follows; a body deeper than this is refused rather than walked. */
 const MAX_JSON_DEPTH = 64;
 
-/** The JSON path (`a.b[2]`) of the first string or key holding NUL, or undefined. */
+/**
+ * The JSON path (`a.b[2]`) of the first string or key holding NUL, or undefined. A body nested
+ * deeper than `MAX_JSON_DEPTH` is refused (no endpoint takes one) rather than walked.
+ */
 export function findNul(value: unknown, path = '', depth = 0): string | undefined {
   if (typeof value === 'string') return value.includes(NUL) ? path || '(body)' : undefined;
   if (typeof value !== 'object' || value === null) return undefined;
-  if (depth >= MAX_JSON_DEPTH) return path || '(body)';
+  if (depth >= MAX_JSON_DEPTH) {
+    throw invalid('body_too_deep', `the request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   if (Array.isArray(value)) {
     for (const [index, item] of value.entries()) {
       const found = findNul(item, `${path}[${index}]`, depth + 1);
