@@ -95,3 +95,20 @@ for (const [dialect, available] of DIALECTS) {
     });
   });
 }
+
+describe('database out of reach at start-up', () => {
+  it.each([['postgres://postgres@127.0.0.1:1/mega'], ['mysql://root@127.0.0.1:1/mega']])(
+    '%s: one line saying the database is unavailable',
+    async (url) => {
+      const temp = await makeTempDir('mega-no-db-');
+      try {
+        const result = await runMega(['serve', '--port', '0', '--data', join(temp.path, 'data')], {
+          env: { MEGA_DATABASE_URL: url },
+        });
+        expectOneLine(result, /^mega: the database is unavailable \(ECONNREFUSED\); try again later/);
+      } finally {
+        await temp.remove();
+      }
+    },
+  );
+});
