@@ -69,10 +69,15 @@ class FaultMappingConnection implements DatabaseConnection {
     chunkSize?: number,
   ): AsyncIterableIterator<QueryResult<R>> {
     const rows = this.inner.streamQuery<R>(withoutNul(compiledQuery), chunkSize);
-    for (;;) {
-      const next = await mapped(() => rows.next(), this.noteFault);
-      if (next.done) return;
-      yield next.value;
+    try {
+      for (;;) {
+        const next = await mapped(() => rows.next(), this.noteFault);
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      // A consumer that stops early closes the driver's cursor before the connection is released.
+      await rows.return?.();
     }
   }
 }
