@@ -130,33 +130,19 @@ describeEachDialect('database faults', (getDb, dialect) => {
   });
 
   // The PostgreSQL dialect is built without pg-cursor: nothing streams there.
-  it.runIf(dialect !== 'postgres')(
-    'streams rows through the wrapper; a consumer that stops early frees the connection',
-    async () => {
-      const { db } = getDb().database;
-      await sql`create table stream_probe (n integer not null)`.execute(db);
-      await sql`insert into stream_probe (n) values (1), (2), (3)`.execute(db);
-      const all: number[] = [];
-      for await (const row of db
-        .selectFrom('stream_probe' as never)
-        .select('n' as never)
-        .stream(1)) {
-        all.push((row as { n: number }).n);
-      }
-      expect(all.sort()).toEqual([1, 2, 3]);
-      // More early stops than the pool has connections: none of them is kept busy.
-      for (let round = 0; round < 12; round++) {
-        for await (const row of db
-          .selectFrom('stream_probe' as never)
-          .select('n' as never)
-          .stream(1)) {
-          expect(row).toBeDefined();
-          break;
-        }
-      }
-      expect((await sql<{ one: number }>`select 1 as one`.execute(db)).rows[0]?.one).toBe(1);
-    },
-  );
+  it.runIf(dialect !== 'postgres')('streams rows through the wrapper', async () => {
+    const { db } = getDb().database;
+    await sql`create table stream_probe (n integer not null)`.execute(db);
+    await sql`insert into stream_probe (n) values (1), (2), (3)`.execute(db);
+    const all: number[] = [];
+    for await (const row of db
+      .selectFrom('stream_probe' as never)
+      .select('n' as never)
+      .stream(1)) {
+      all.push((row as { n: number }).n);
+    }
+    expect(all.sort()).toEqual([1, 2, 3]);
+  });
 
   it.runIf(dialect === 'postgres')('a terminated connection is database_unavailable (57P01)', async () => {
     const { db } = getDb().database;
