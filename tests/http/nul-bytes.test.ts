@@ -53,7 +53,10 @@ for (const [dialect, available] of DIALECTS) {
     const url = (path: string) => `${mega.server.url}${path}`;
 
     beforeAll(async () => {
-      const env: Record<string, string> = {};
+      // git's fsck at --strict strength refuses NUL in a commit body (nulInCommit, `man git-fsck`);
+      // an installation with such history relaxes it, as git's receive.fsck.nulInCommit=ignore
+      // does, and then the message reaches a merge request title. That is the case tested here.
+      const env: Record<string, string> = { MEGA_FSCK_IGNORE: 'nulInCommit' };
       if (dialect !== 'sqlite') {
         scratch = await createScratchDatabase(dialect, { migrate: false });
         env.MEGA_DATABASE_URL = scratch.url;
@@ -119,8 +122,7 @@ for (const [dialect, available] of DIALECTS) {
       const tree = await gitText(['write-tree'], { cwd: dir });
       const parent = await gitText(['rev-parse', 'HEAD'], { cwd: dir });
       const who = 'Test Author <author@example.com> 1700000000 +0000';
-      // git commit refuses NUL in a message, so the commit is written as raw bytes. A NUL in the
-      // body is git fsck's nulInCommit, a warning (man git-fsck): C git accepts it by default.
+      // git commit refuses NUL in a message, so the commit is written as raw bytes.
       const raw = `tree ${tree}\nparent ${parent}\nauthor ${who}\ncommitter ${who}\n\nfix\u0000 the bug\n\nbody \u0000 too\n`;
       const commit = (
         await git(['hash-object', '-t', 'commit', '-w', '--literally', '--stdin'], { cwd: dir, input: raw })
