@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { authEnv, commitFile } from './http-fixture.js';
 
 const MiB = 1024 * 1024;
 /** The data directory's whole file system. */
-const DISK_BYTES = 32 * MiB;
+const DISK_BYTES = 64 * MiB;
 /** Free space left once the ballast is in place: less than the push needs. */
 const LEFT_FREE_BYTES = 3 * MiB;
 /** Incompressible content of the big push, so the pack is as big as the file. */
@@ -83,9 +83,13 @@ for (const [dialect, available] of DIALECTS) {
       for (const [name, size] of Object.entries(files)) await writeFile(join(work, name), randomBytes(size));
       await git(['add', '-A'], { cwd: work });
       await git(['commit', '-q', '-m', `add ${Object.keys(files).length} files`], { cwd: work });
+      await fillDisk();
+      return push();
+    }
+
+    async function fillDisk(): Promise<void> {
       const free = await statfs(disk!.path);
       await writeFile(ballast(), Buffer.alloc(free.bavail * free.bsize - LEFT_FREE_BYTES));
-      return push();
     }
 
     function expectToldStorageFull(refused: Awaited<ReturnType<typeof push>>): void {
@@ -119,6 +123,26 @@ for (const [dialect, available] of DIALECTS) {
       expect(ready.body.dependencies.storage?.message).toMatch(/space/);
       expect(ready.body.dependencies.database?.status).toBe('ok');
       await expectWorksOnceFreed();
+    });
+
+    it('an LFS upload: 503 with Retry-After in the LFS error shape, and it works once space is freed', async () => {
+      const content = randomBytes(BIG_FILE_BYTES);
+      const oid = createHash('sha256').update(content).digest('hex');
+      const upload = () =>
+        fetch(`${server.url}/import/big.git/info/lfs/objects/${oid}`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+          body: content,
+        });
+      await fillDisk();
+      const refused = await upload();
+      expect(refused.status).toBe(503);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      const body = (await refused.json()) as { message: string; code: string };
+      expect(body.code).toBe('storage_full');
+      expect(body.message).toMatch(/out of storage space \(ENOSPC\)/);
+      await rm(ballast());
+      expect((await upload()).status).toBe(200);
     });
 
     // Small objects are rows: on SQLite the database file is on the full disk (SQLITE_FULL).
