@@ -21,7 +21,8 @@ const POSTGRES_FULL_STATES = new Set(['53100']);
  */
 const MYSQL_FULL_ERRNOS = new Set([1021, 1114]);
 const MYSQL_OS_ERROR_ERRNOS = new Set([3, 1030]);
-const OS_ENOSPC = 28;
+/** OS error 28 (ENOSPC) as MySQL words it: "errno: 28 - No space left" or "Got error 28 from …". */
+const MYSQL_OS_ENOSPC = /errno: 28\b|error 28\b/i;
 
 /** Socket errors of a database server that is down, restarting or unreachable. */
 const CONNECTION_ERRNO_CODES = new Set([
@@ -40,6 +41,7 @@ const CONNECTION_ERRNO_CODES = new Set([
  */
 const POSTGRES_UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
 const POSTGRES_CONNECTION_CLASS = '08';
+const SQLSTATE = /^[0-9A-Z]{5}$/;
 /** What node-postgres says, without a code, when its socket closes or a connect times out. */
 const POSTGRES_CONNECTION_MESSAGES = [
   /^Connection terminated/,
@@ -75,19 +77,14 @@ function isFull(error: DriverError): boolean {
   if (typeof error.errno !== 'number') return false;
   if (MYSQL_FULL_ERRNOS.has(error.errno)) return true;
   const text = String(error.sqlMessage ?? error.message ?? '');
-  return (
-    MYSQL_OS_ERROR_ERRNOS.has(error.errno) &&
-    new RegExp(`errno: ${OS_ENOSPC}\\b|error ${OS_ENOSPC}\\b`, 'i').test(text)
-  );
+  return MYSQL_OS_ERROR_ERRNOS.has(error.errno) && MYSQL_OS_ENOSPC.test(text);
 }
 
 function isUnreachable(error: DriverError): boolean {
   const code = typeof error.code === 'string' ? error.code : '';
-  if (CONNECTION_ERRNO_CODES.has(code) || MYSQL_UNAVAILABLE_CODES.has(code)) {
-    return true;
-  }
+  if (CONNECTION_ERRNO_CODES.has(code) || MYSQL_UNAVAILABLE_CODES.has(code)) return true;
   if (POSTGRES_UNAVAILABLE_STATES.has(code)) return true;
-  if (/^[0-9A-Z]{5}$/.test(code) && code.startsWith(POSTGRES_CONNECTION_CLASS)) return true;
+  if (SQLSTATE.test(code) && code.startsWith(POSTGRES_CONNECTION_CLASS)) return true;
   const message = typeof error.message === 'string' ? error.message : '';
   if (code === '' && POSTGRES_CONNECTION_MESSAGES.some((pattern) => pattern.test(message))) return true;
   // Node reports a refused connection to every address of a host name as one AggregateError.
