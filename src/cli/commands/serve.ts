@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type MegaConfig } from '../../platform/config.js';
+import { MegaError } from '../../platform/errors.js';
 import { createLogger, type Logger } from '../../platform/logger.js';
 import { createMetricsRegistry, type Registry } from '../../platform/metrics.js';
 import type { RepositoryResolver } from '../../repo/served-repository.js';
@@ -84,7 +85,13 @@ async function serve(options: ServeOptions): Promise<void> {
     if (stop) stops.push(stop);
   }
   const app = await buildServer({ ...context, ...runtime.web });
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await app.close();
+    for (const stop of [...stops].reverse()) await stop();
+    throw listenFailure(config.host, config.port, error);
+  }
   process.stdout.write(`mega: listening on ${listeningUrl(app, config.host)}\n`);
   installShutdown(app, stops, logger);
 }
@@ -124,6 +131,26 @@ async function openRuntime(config: MegaConfig, logger: Logger): Promise<Runtime>
     },
     close: () => storage.close(),
   };
+}
+
+/** Why listening failed, in one line (`mega: cannot listen on 127.0.0.1:8000: address already in use`). */
+function listenFailure(host: string, port: number, error: unknown): MegaError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? 'unknown';
+  const reasons: Record<string, string> = {
+    EADDRINUSE: 'address already in use',
+    EACCES: 'permission denied (ports below 1024 need privileges)',
+    EADDRNOTAVAIL: 'no such address on this host',
+  };
+  const reason = reasons[code] ?? (error instanceof Error ? error.message : String(error));
+  return new MegaError(
+    'unavailable',
+    'listen_failed',
+    `cannot listen on ${host}:${port}: ${reason} (${code})`,
+    {},
+    {
+      cause: error,
+    },
+  );
 }
 
 function listeningUrl(app: FastifyInstance, host: string): string {

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/storage/testing/scratch-database.js';
@@ -111,4 +113,28 @@ describe('database out of reach at start-up', () => {
       }
     },
   );
+});
+
+describe('a port in use at start-up', () => {
+  it('one line naming the address and the cause, and the process ends', async () => {
+    const temp = await makeTempDir('mega-port-');
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      // A configured secret key: the warning about generating one stays out of stderr.
+      const result = await runMega(['serve', '--port', String(port), '--data', join(temp.path, 'data')], {
+        env: { MEGA_SECRET_KEY: randomBytes(32).toString('hex') },
+      });
+      expectOneLine(
+        result,
+        new RegExp(
+          `^mega: cannot listen on 127\\.0\\.0\\.1:${port}: address already in use \\(EADDRINUSE\\)$`,
+        ),
+      );
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+      await temp.remove();
+    }
+  });
 });
