@@ -106,3 +106,47 @@ for (const [dialect, service, available] of DATABASES) {
     });
   });
 }
+
+const REDIS = await serviceAvailable('redis');
+
+/** Redis, when the sync bus uses it, is a dependency /readyz names too. */
+describe.skipIf(!REDIS)('redis down', () => {
+  let temp: Awaited<ReturnType<typeof makeTempDir>>;
+  let proxy: TcpProxy;
+  let server: MegaServer;
+
+  beforeAll(async () => {
+    temp = await makeTempDir('mega-redis-down-');
+    proxy = new TcpProxy(SERVICES.redis.host, SERVICES.redis.port);
+    await proxy.start();
+    const env = { MEGA_REDIS_URL: `redis://127.0.0.1:${proxy.port}` };
+    server = await startMegaServer({ dataDir: join(temp.path, 'data'), args: ['--no-worker'], env });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await proxy?.stop();
+    await temp?.remove();
+  });
+
+  const readiness = async () => {
+    const response = await fetch(`${server.url}/readyz`);
+    const body = (await response.json()) as {
+      dependencies: Record<string, { status: string; message?: string }>;
+    };
+    return { status: response.status, redis: body.dependencies.redis };
+  };
+
+  it('reports redis failing while it is out of reach, and ok again once it is back', async () => {
+    expect(await readiness()).toEqual({ status: 200, redis: { status: 'ok' } });
+    await proxy.stop();
+    const down = await readiness();
+    expect(down.status).toBe(503);
+    expect(down.redis?.status).toBe('failing');
+    expect(down.redis?.message).toMatch(/^redis is unavailable/);
+    await proxy.start();
+    // ioredis reconnects on its own schedule; each check waits for an answer (at most 2 s).
+    let back = await readiness();
+    for (let attempt = 1; back.status !== 200 && attempt < 10; attempt++) back = await readiness();
+    expect(back).toEqual({ status: 200, redis: { status: 'ok' } });
+  });
+});

@@ -13,6 +13,7 @@ import type { TokenAuthenticator } from '../../web/principal.js';
 import { buildServer } from '../../web/server.js';
 import { createDirectoryResolver, monorepoServeHook } from './init.js';
 import { syncServeHook } from './worker.js';
+import { syncRuntimeOf } from '../../sync/sync-runtime.js';
 
 /** What a start-up hook gets: the configured process, before the server listens. */
 export interface ServeContext {
@@ -127,7 +128,12 @@ async function openRuntime(config: MegaConfig, logger: Logger): Promise<Runtime>
           : null;
       },
       repositories: createDirectoryResolver(storage, config),
-      readiness: () => health.check(),
+      readiness: async () => {
+        // The sync bus registers itself once the serve hooks ran; Redis is a dependency when used.
+        const bus = syncRuntimeOf(storage.database)?.bus;
+        const states = await Promise.all([health.check(), bus?.health ? bus.health().then((s) => [s]) : []]);
+        return states.flat();
+      },
     },
     close: () => storage.close(),
   };
