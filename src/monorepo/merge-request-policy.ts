@@ -15,9 +15,19 @@ function isZero(id: string): boolean {
   return /^0+$/.test(id);
 }
 
-/** First line of a commit message, as a merge request title. */
+/**
+ * Control characters a title never shows: NUL above all, which git allows in a message body
+ * (fsck checks only headers) but PostgreSQL cannot store in text.
+ */
+const TITLE_CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+
+/** First line of a commit message, as a merge request title, without control characters. */
 export function titleOf(message: string): string {
-  const line = message.split('\n').find((text) => text.trim() !== '') ?? '';
+  const line =
+    message
+      .replace(TITLE_CONTROL_CHARACTERS, '')
+      .split('\n')
+      .find((text) => text.trim() !== '') ?? '';
   return line.trim() || '(no message)';
 }
 

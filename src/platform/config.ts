@@ -37,6 +37,15 @@ const ConfigSchema = z.object({
     .int()
     .positive()
     .default(1 * MiB),
+  /**
+   * Free bytes the data directory's file system must keep: below it `/readyz` answers 503, so a
+   * load balancer stops sending pushes before they fail half-way.
+   */
+  minFreeBytes: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(64 * MiB),
   /** Worker threads resolving the deltas of one pushed pack; each costs ~50 MB of memory. */
   ingestThreads: z.coerce.number().int().min(1).max(64).default(1),
   limits: z
@@ -146,6 +155,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['MEGA_CLONE_LIMIT', 'cloneLimit'],
   ['MEGA_LARGE_OBJECT_THRESHOLD', 'largeObjectThreshold'],
   ['MEGA_INGEST_THREADS', 'ingestThreads'],
+  ['MEGA_MIN_FREE_BYTES', 'minFreeBytes'],
   ['MEGA_MAX_REQUEST_BYTES', 'limits.maxRequestBytes'],
   ['MEGA_MAX_OBJECTS_PER_PUSH', 'limits.maxObjectsPerPush'],
   ['MEGA_MAX_OBJECT_BYTES', 'limits.maxObjectBytes'],

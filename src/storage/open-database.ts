@@ -13,6 +13,8 @@ import {
   type DialectCapabilities,
 } from './dialect/capabilities.js';
 import { parseDatabaseUrl, redactDatabaseUrl, type DatabaseLocation } from './dialect/database-url.js';
+import { FaultMappingDialect } from './dialect/fault-mapping-dialect.js';
+import { asDatabaseFault, StorageFaultLog } from './storage-faults.js';
 
 /** An open database: the query builder, what the dialect can do, and how to close it. */
 export interface MegaDatabase {
@@ -20,6 +22,8 @@ export interface MegaDatabase {
   readonly capabilities: DialectCapabilities;
   /** The URL without its password, for logs. */
   readonly displayUrl: string;
+  /** Faults the database and the stores met (a full disk), for the readiness check. */
+  readonly faults: StorageFaultLog;
   /**
    * Runs one statement once per parameter row through a cached prepared statement. Only where the
    * driver is in-process and synchronous (SQLite): it uses Kysely's single connection directly, so
@@ -60,6 +64,11 @@ export interface OpenDatabaseOptions {
 const requireDriver = createRequire(import.meta.url);
 
 const DEFAULT_POOL_SIZE = 10;
+/**
+ * How long a request waits for a new PostgreSQL connection before it is told the database is
+ * unavailable (503), instead of hanging while the server does not answer.
+ */
+const CONNECT_TIMEOUT_MS = 10_000;
 const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 const PG_INT8_OID = 20;
 const SQLITE_CACHE_KIB = 16 * 1024;
@@ -125,6 +134,7 @@ function postgresDialect(url: string, options: OpenDatabaseOptions): Dialect {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? DEFAULT_POOL_SIZE,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     // BIGINT comes back as a string by default; our ids and sizes stay below 2^53.
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
@@ -134,6 +144,12 @@ function postgresDialect(url: string, options: OpenDatabaseOptions): Dialect {
     },
   });
   pool.on('error', (error) => options.onIdleConnectionError?.(error));
+  // A connection that dies while checked out (the server restarts or terminates it mid-query)
+  // emits 'error' after its query failed; unheard, Node would crash the process. The query itself
+  // already reports the fault (database_unavailable) and the pool drops the dead client.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => options.onIdleConnectionError?.(error));
+  });
   return new PostgresDialect({ pool });
 }
 
@@ -161,6 +177,19 @@ function dialectFor(location: DatabaseLocation, options: OpenDatabaseOptions): D
   }
 }
 
+/** A synchronous runner whose driver errors come out as typed faults, like Kysely's queries. */
+function faultMapped<A extends unknown[], R>(run: (...args: A) => R, onFault: (error: unknown) => void) {
+  return (...args: A): R => {
+    try {
+      return run(...args);
+    } catch (error) {
+      const fault = asDatabaseFault(error);
+      if (fault !== error) onFault(fault);
+      throw fault;
+    }
+  };
+}
+
 /**
  * Opens `sqlite:PATH` (creating the parent directory), `postgres://…` or `mysql://…`. Does not
  * migrate: call `migrateToLatest` (or use `openStorage`, which does).
@@ -170,14 +199,17 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Me
     parseDatabaseUrl(url),
     options,
   );
-  const db = new Kysely<Database>({ dialect });
+  const faults = new StorageFaultLog();
+  const onFault = (error: unknown) => faults.record(error);
+  const db = new Kysely<Database>({ dialect: new FaultMappingDialect(dialect, onFault) });
   let closed = false;
   return {
     db,
     capabilities,
     displayUrl: redactDatabaseUrl(url),
-    ...(runPreparedBatch ? { runPreparedBatch } : {}),
-    ...(runPreparedQuery ? { runPreparedQuery } : {}),
+    faults,
+    ...(runPreparedBatch ? { runPreparedBatch: faultMapped(runPreparedBatch, onFault) } : {}),
+    ...(runPreparedQuery ? { runPreparedQuery: faultMapped(runPreparedQuery, onFault) } : {}),
     async close() {
       if (closed) return;
       closed = true;

@@ -122,3 +122,43 @@ describe('PackCache', () => {
     expect(await readdir(packDir())).toEqual([]);
   });
 });
+
+describe('PackCache at start-up', () => {
+  let temp: Awaited<ReturnType<typeof makeTempDir>> | undefined;
+  afterEach(async () => {
+    await temp?.remove();
+  });
+
+  it('removes every temp file a crash left, however recent, and keeps finished entries', async () => {
+    temp = await makeTempDir('mega-pack-cache-');
+    const dir = join(temp.path, 'cache', 'packs');
+    const cache = new PackCache(temp.path, { maxBytes: 1 << 20, maxAgeMs: 60_000 });
+    await store(cache, key('1'), Buffer.from('PACKkept'));
+    await writeFile(join(dir, `${key('2')}.0123456789ab.tmp`), 'half a pack');
+    await writeFile(join(dir, `${key('3')}.ba9876543210.tmp`), 'another half');
+    expect(await cache.removeLeftovers()).toBe(2);
+    expect(await readdir(dir)).toEqual([`${key('1')}.pack`]);
+    expect((await readAll((await cache.open(key('1')))!.chunks)).toString()).toBe('PACKkept');
+  });
+
+  it('is a no-op before the cache directory exists', async () => {
+    temp = await makeTempDir('mega-pack-cache-');
+    const cache = new PackCache(temp.path, { maxBytes: 1 << 20, maxAgeMs: 60_000 });
+    expect(await cache.removeLeftovers()).toBe(0);
+  });
+
+  it('drops an entry whose temp file another starting server removed, without failing the send', async () => {
+    temp = await makeTempDir('mega-pack-cache-');
+    const cache = new PackCache(temp.path, { maxBytes: 1 << 20, maxAgeMs: 60_000 });
+    const entry = await cache.create(key('4'));
+    entry?.write(Buffer.from('PACK in flight'));
+    const dir = join(temp.path, 'cache', 'packs');
+    // The temp file is opened asynchronously; wait until it is there.
+    while (!(await readdir(dir)).some((name) => name.endsWith('.tmp'))) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await new PackCache(temp.path, { maxBytes: 1 << 20, maxAgeMs: 60_000 }).removeLeftovers();
+    await expect(entry!.commit()).resolves.toBeUndefined();
+    expect(await cache.open(key('4'))).toBeUndefined();
+  });
+});

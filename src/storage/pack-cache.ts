@@ -8,6 +8,7 @@ const KEY = /^[0-9a-f]{64}$/;
 /** Bytes a cache write may queue in memory before it gives up (a disk slower than the network). */
 const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 const READ_CHUNK = 1024 * 1024;
+const TEMP_SUFFIX = '.tmp';
 
 export interface PackCacheOptions {
   /** Total bytes of cached packs; the least recently used go first. 0 disables the cache. */
@@ -74,10 +75,22 @@ export class PackCache {
   async create(key: string): Promise<PackCacheWriter | undefined> {
     if (!this.enabled || !KEY.test(key)) return undefined;
     await mkdir(this.dir, { recursive: true });
-    const temp = join(this.dir, `${key}.${randomBytes(6).toString('hex')}.tmp`);
+    const temp = join(this.dir, `${key}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
     return new PackCacheWriter(temp, join(this.dir, `${key}.pack`), this.options.maxBytes / 4, () =>
       this.prune(),
     );
+  }
+
+  /**
+   * Removes every temp file: called once when a server starts, so the parts of packs a crashed
+   * process was writing do not hold disk space until they age out. Another server sharing this data
+   * directory only loses the entries it is writing (their `commit()` then drops them).
+   */
+  async removeLeftovers(): Promise<number> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const temps = names.filter((name) => name.endsWith(TEMP_SUFFIX));
+    for (const name of temps) await rm(join(this.dir, name), { force: true });
+    return temps.length;
   }
 
   /** Removes expired entries and temp files, then the least recently used until under the budget. */
@@ -149,7 +162,13 @@ export class PackCacheWriter {
       await rm(this.temp, { force: true });
       return;
     }
-    await rename(this.temp, this.target);
+    try {
+      await rename(this.temp, this.target);
+    } catch {
+      // The temp file is gone (a starting server removed leftovers): the entry is simply not kept.
+      await rm(this.temp, { force: true });
+      return;
+    }
     await this.afterCommit();
   }
 

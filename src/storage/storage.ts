@@ -14,8 +14,10 @@ import { openDatabase, type MegaDatabase, type OpenDatabaseOptions } from './ope
 import { RefStore } from './ref-store.js';
 import { RepositoryStore } from './repository-store.js';
 import { removeStaleSpools } from './pack-file-spool.js';
+import { asFileFault, type StorageFaultLog } from './storage-faults.js';
 import { inTransaction } from './transaction.js';
 import { UserStore } from './user-store.js';
+import { prepareDataDirectory } from './data-directory.js';
 
 /** What storage needs from the process configuration (a subset of `MegaConfig`). */
 export interface StorageConfig {
@@ -76,7 +78,7 @@ function scopeOver(
   const { capabilities, runPreparedBatch, runPreparedQuery } = database;
   const largeObjectThreshold = effectiveThreshold(config, capabilities);
   const fastPath = runPreparedBatch ? { runPreparedBatch } : {};
-  return {
+  return withTypedWriteFaults(database.faults, {
     db,
     capabilities,
     repositories: new RepositoryStore(db, capabilities),
@@ -112,6 +114,27 @@ function scopeOver(
         await writer.finish();
         return ids;
       }),
+  });
+}
+
+/**
+ * Writes of object data (spooled packs, object files, rows) report a full disk as the typed
+ * `storage_full` fault and note it for the readiness check; other errors pass unchanged.
+ */
+function withTypedWriteFaults(faults: StorageFaultLog, scope: StorageScope): StorageScope {
+  const typed = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      const fault = asFileFault(error);
+      faults.record(fault);
+      throw fault;
+    }
+  };
+  return {
+    ...scope,
+    ingestPack: (...args) => typed(() => scope.ingestPack(...args)),
+    writeObjects: (...args) => typed(() => scope.writeObjects(...args)),
   };
 }
 
@@ -129,13 +152,14 @@ export function createStorage(database: MegaDatabase, config: StorageConfig): St
 }
 
 /**
- * Opens the configured database, migrates it to the latest schema, removes temp files a crash
- * left behind, and returns the stores. The caller closes it.
+ * Checks that the data directory can be written, opens the configured database, migrates it to the
+ * latest schema, removes temp files a crash left behind, and returns the stores. The caller closes it.
  */
 export async function openStorage(
   config: StorageConfig,
   options: OpenDatabaseOptions = {},
 ): Promise<Storage> {
+  await prepareDataDirectory(config.dataDir);
   const database = openDatabase(config.databaseUrl, options);
   try {
     await migrateToLatest(database);

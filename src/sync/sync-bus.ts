@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../platform/logger.js';
+import type { DependencyState } from '../platform/readiness.js';
 import { parseSyncMessage, serializeSyncMessage, type SyncMessage } from './sync-message.js';
 
 /**
@@ -13,8 +14,13 @@ export interface SyncBus {
   publish(message: SyncMessage): Promise<void>;
   /** Resolves once the subscription is active; the returned function unsubscribes. */
   subscribe(handler: (message: SyncMessage) => void): Promise<() => Promise<void>>;
+  /** The bus's server as `/readyz` reports it; absent for the in-process bus (nothing to reach). */
+  health?(): Promise<DependencyState>;
   close(): Promise<void>;
 }
+
+/** Redis that does not answer PING within this is reported as failing. */
+export const REDIS_CHECK_TIMEOUT_MS = 2_000;
 
 /**
  * Redis channel names. One channel carries both actions; `prefix` lets several installations share
@@ -67,6 +73,10 @@ export class RedisSyncBus implements SyncBus {
   ) {
     this.channel = syncChannels(prefix).jobs;
     this.publisher = new (loadRedis())(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    // Heard, so a Redis that goes away is a warning here and a failing dependency on /readyz.
+    this.publisher.on('error', (error: Error) =>
+      this.logger.warn({ err: error.message }, 'sync bus connection error'),
+    );
   }
 
   async publish(message: SyncMessage): Promise<void> {
@@ -97,6 +107,26 @@ export class RedisSyncBus implements SyncBus {
       await subscriber.unsubscribe(this.channel);
       subscriber.disconnect();
     };
+  }
+
+  async health(): Promise<DependencyState> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`redis did not answer within ${REDIS_CHECK_TIMEOUT_MS / 1000} s`)),
+        REDIS_CHECK_TIMEOUT_MS,
+      );
+    });
+    try {
+      if (this.publisher.status === 'wait') await Promise.race([this.publisher.connect(), timeout]);
+      await Promise.race([this.publisher.ping(), timeout]);
+      return { name: 'redis', ok: true };
+    } catch (error) {
+      const message = `redis is unavailable: ${error instanceof Error ? error.message : String(error)}`;
+      return { name: 'redis', ok: false, message };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Logger } from '../platform/logger.js';
 import type { MegaConfig } from '../platform/config.js';
+import type { ReadinessCheck } from '../platform/readiness.js';
 import type { Registry } from '../platform/metrics.js';
 import type { MegaDatabase } from '../storage/open-database.js';
 import type { Storage } from '../storage/storage.js';
@@ -26,8 +27,8 @@ export interface WebDeps {
   readonly repositories: RepositoryResolver;
   /** Administrator operations on repositories (default branch, delete); absent: routes not served. */
   readonly repositoryAdmin?: RepositoryAdmin;
-  /** Readiness beyond "listening" (database reachable, migrations applied). */
-  readonly isReady?: () => Promise<boolean>;
+  /** Readiness beyond "listening": each dependency's state (database, free space, …). */
+  readonly readiness?: ReadinessCheck;
 }
 
 /** What an area's route plugin receives: the deps plus the repository-scoped router. */

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { HTTP_STATUS_BY_KIND, MegaError, isMegaError } from '../platform/errors.js';
+import { classifyFileFault } from '../storage/storage-faults.js';
 
 /** The one JSON error shape of every non-git endpoint. */
 export interface ErrorBody {
@@ -13,9 +14,18 @@ export interface ErrorBody {
 /** Realm of the HTTP Basic challenge; git prompts for (or looks up) credentials when it sees it. */
 export const AUTH_REALM = 'Mega';
 
-/** Maps framework errors (body too large, bad JSON …) onto MegaError kinds. */
-function toMegaError(error: FastifyError | Error): MegaError {
+/**
+ * What a 503 asks clients to wait before trying again (RFC 9110 §10.2.3): a database restart or a
+ * freed disk is a matter of seconds to minutes, not of the client's input.
+ */
+export const RETRY_AFTER_SECONDS = 10;
+
+/** Maps framework errors and file-system faults (body too large, bad JSON …) onto MegaError kinds. */
+export function toMegaError(error: FastifyError | Error): MegaError {
   if (isMegaError(error)) return error;
+  // A full disk met outside the stores (LFS uploads, caches) is as much a 503 as inside them.
+  const fault = classifyFileFault(error);
+  if (fault) return fault;
   const status = (error as FastifyError).statusCode;
   const code = (error as FastifyError).code ?? 'internal_error';
   if (status === 413) return new MegaError('too_large', 'request_too_large', error.message);
@@ -25,6 +35,13 @@ function toMegaError(error: FastifyError | Error): MegaError {
     return new MegaError('invalid', code.toLowerCase(), error.message);
   }
   return new MegaError('internal', 'internal_error', 'internal server error');
+}
+
+/** Smart HTTP URLs (http-protocol.txt): their errors are told as git shows them. */
+const SMART_HTTP_PATH = /\/(info\/refs|git-upload-pack|git-receive-pack)$/;
+
+function isSmartHttp(url: string): boolean {
+  return SMART_HTTP_PATH.test(url.split('?')[0] ?? '');
 }
 
 export function errorBody(error: MegaError): ErrorBody {
@@ -39,6 +56,13 @@ export function registerErrorHandler(app: FastifyInstance): void {
     else request.log.debug({ code: mega.code }, 'request refused');
     if (mega.kind === 'unauthorized') {
       void reply.header('WWW-Authenticate', `Basic realm="${AUTH_REALM}", charset="UTF-8"`);
+    }
+    if (mega.kind === 'unavailable') void reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
+    if (isSmartHttp(request.url) && mega.kind !== 'unauthorized') {
+      // git prints a text/plain body of a failed request as `remote: …` (remote-curl.c
+      // show_http_message); a JSON body it would not show at all. On 401 git asks for credentials
+      // and shows no body, so that one keeps the JSON shape.
+      return reply.status(status).type('text/plain; charset=utf-8').send(`${mega.message}\n`);
     }
     return reply.status(status).type('application/json; charset=utf-8').send(errorBody(mega));
   });

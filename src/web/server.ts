@@ -4,6 +4,7 @@ import type { RouteContext, WebDeps } from './deps.js';
 import { registerErrorHandler } from './error-handler.js';
 import { RepoRouter } from './repo-router.js';
 import { ROUTE_PLUGINS } from './route-plugins.js';
+import { nulRefusingJsonParser, refuseNulInUrl } from './text-input.js';
 
 /** Bodies of JSON endpoints (REST, LFS batch) are small; packs and LFS objects are streamed. */
 export const MAX_JSON_BODY_BYTES = 16 * 1024 * 1024;
@@ -32,14 +33,18 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
     keepAliveTimeout: 30_000,
   });
   registerErrorHandler(app);
+  app.addHook('onRequest', async (request) => refuseNulInUrl(request));
   registerAuthentication(app, deps.authenticate);
   app.addContentTypeParser(STREAMED_CONTENT_TYPES, (_request, payload, done) => done(null, payload));
-  // LFS clients send `application/vnd.git-lfs+json`; parse it like JSON.
+  // LFS clients send `application/vnd.git-lfs+json`; parse it like JSON. Every JSON body and URL
+  // is refused with 400 when its text holds NUL (text-input.ts), the same on every database.
+  app.removeContentTypeParser('application/json');
   app.addContentTypeParser(
     /^application\/(vnd\.git-lfs\+)?json/,
     { parseAs: 'string', bodyLimit: MAX_JSON_BODY_BYTES },
-    app.getDefaultJsonParser('error', 'error'),
+    nulRefusingJsonParser(app.getDefaultJsonParser('error', 'error')),
   );
+
   const repoRouter = new RepoRouter();
   // Streamed repository routes (LFS uploads) get their body unparsed, whatever its Content-Type.
   app.addHook('onRequest', async (request) => {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type MegaConfig } from '../../platform/config.js';
+import { MegaError } from '../../platform/errors.js';
 import { createLogger, type Logger } from '../../platform/logger.js';
 import { createMetricsRegistry, type Registry } from '../../platform/metrics.js';
 import type { RepositoryResolver } from '../../repo/served-repository.js';
@@ -8,10 +9,13 @@ import type { RepositoryAdmin } from '../../monorepo/repository-admin.js';
 import { createRepositoryAdmin } from '../../monorepo/storage-adapter.js';
 import type { MegaDatabase } from '../../storage/open-database.js';
 import { openStorage, type Storage } from '../../storage/storage.js';
+import { StorageHealth } from '../../storage/storage-health.js';
+import type { ReadinessCheck } from '../../platform/readiness.js';
 import type { TokenAuthenticator } from '../../web/principal.js';
 import { buildServer } from '../../web/server.js';
 import { createDirectoryResolver, monorepoServeHook } from './init.js';
 import { syncServeHook } from './worker.js';
+import { syncRuntimeOf } from '../../sync/sync-runtime.js';
 
 /** What a start-up hook gets: the configured process, before the server listens. */
 export interface ServeContext {
@@ -84,7 +88,13 @@ async function serve(options: ServeOptions): Promise<void> {
     if (stop) stops.push(stop);
   }
   const app = await buildServer({ ...context, ...runtime.web });
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await app.close();
+    for (const stop of [...stops].reverse()) await stop();
+    throw listenFailure(config.host, config.port, error);
+  }
   process.stdout.write(`mega: listening on ${listeningUrl(app, config.host)}\n`);
   installShutdown(app, stops, logger);
 }
@@ -95,15 +105,22 @@ interface Runtime {
     authenticate: TokenAuthenticator;
     repositories: RepositoryResolver;
     repositoryAdmin: RepositoryAdmin;
-    isReady?: () => Promise<boolean>;
+    readiness: ReadinessCheck;
   };
   readonly close: () => Promise<void>;
 }
 
-/** Opens storage and runs migrations; the web layer's token check and repository resolver. */
+/**
+ * Opens storage and runs migrations; the web layer's token check, repository resolver and
+ * readiness check (the database answers a query, the data directory has free space).
+ */
 async function openRuntime(config: MegaConfig, logger: Logger): Promise<Runtime> {
   const storage = await openStorage(config);
   logger.debug({ database: storage.database.displayUrl }, 'storage open');
+  const health = new StorageHealth(storage.database, {
+    dataDir: config.dataDir,
+    minFreeBytes: config.minFreeBytes,
+  });
   return {
     storage,
     web: {
@@ -115,13 +132,35 @@ async function openRuntime(config: MegaConfig, logger: Logger): Promise<Runtime>
       },
       repositories: createDirectoryResolver(storage, config),
       repositoryAdmin: createRepositoryAdmin(storage, config),
-      isReady: async () => {
-        await storage.users.findUser('-');
-        return true;
+      readiness: async () => {
+        // The sync bus registers itself once the serve hooks ran; Redis is a dependency when used.
+        const bus = syncRuntimeOf(storage.database)?.bus;
+        const states = await Promise.all([health.check(), bus?.health ? bus.health().then((s) => [s]) : []]);
+        return states.flat();
       },
     },
     close: () => storage.close(),
   };
+}
+
+/** Why listening failed, in one line (`mega: cannot listen on 127.0.0.1:8000: address already in use`). */
+function listenFailure(host: string, port: number, error: unknown): MegaError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? 'unknown';
+  const reasons: Record<string, string> = {
+    EADDRINUSE: 'address already in use',
+    EACCES: 'permission denied (ports below 1024 need privileges)',
+    EADDRNOTAVAIL: 'no such address on this host',
+  };
+  const reason = reasons[code] ?? (error instanceof Error ? error.message : String(error));
+  return new MegaError(
+    'unavailable',
+    'listen_failed',
+    `cannot listen on ${host}:${port}: ${reason} (${code})`,
+    {},
+    {
+      cause: error,
+    },
+  );
 }
 
 function listeningUrl(app: FastifyInstance, host: string): string {

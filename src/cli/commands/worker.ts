@@ -3,6 +3,7 @@ import { loadConfig, type MegaConfig } from '../../platform/config.js';
 import { createLogger, type Logger } from '../../platform/logger.js';
 import { createMetricsRegistry, type Registry } from '../../platform/metrics.js';
 import { migrateToLatest } from '../../storage/migrations/migrator.js';
+import { prepareDataDirectory } from '../../storage/data-directory.js';
 import { openDatabase, type MegaDatabase } from '../../storage/open-database.js';
 import { registerSyncRuntime, startSyncRuntime } from '../../sync/sync-runtime.js';
 import { startWorkerHttp } from '../../sync/worker-http.js';
@@ -42,6 +43,7 @@ export function registerWorkerCommand(program: Command): void {
       });
       const logger = createLogger({ level: config.logLevel });
       const registry = createMetricsRegistry();
+      await prepareDataDirectory(config.dataDir);
       const database = openDatabase(config.databaseUrl);
       await migrateToLatest(database);
       const runtime = await startSyncRuntime({ config, database, logger, registry, runWorker: true });

@@ -1,5 +1,5 @@
 import { Migrator, NO_MIGRATIONS, type Migration, type MigrationResultSet } from 'kysely';
-import { MegaError } from '../../platform/errors.js';
+import { isMegaError, MegaError } from '../../platform/errors.js';
 import type { MegaDatabase } from '../open-database.js';
 import { MIGRATIONS } from './index.js';
 
@@ -18,6 +18,8 @@ function migratorFor(database: MegaDatabase): Migrator {
 
 function check(result: MigrationResultSet, action: string): string[] {
   if (result.error !== undefined) {
+    // A database out of reach (or a full disk) is not a broken migration: say that.
+    if (isMegaError(result.error, 'unavailable')) throw result.error;
     const failed = result.results?.find((step) => step.status === 'Error')?.migrationName;
     throw new MegaError(
       'internal',

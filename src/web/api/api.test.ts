@@ -153,7 +153,8 @@ describe('REST API', () => {
       ['/api/v1/repos/commits?repo=/projects/foo&page=abc', 400, 'query_invalid'],
       ['/api/v1/repos/commits?repo=/projects/foo&page=99999999', 400, 'query_invalid'],
       ['/api/v1/repos/tree?repo=/projects/foo&path=../../etc', 400, 'path_invalid'],
-      ['/api/v1/repos/blob?repo=/projects/foo&path=src/%00x', 400, 'path_invalid'],
+      // NUL anywhere in a URL is refused before routing (src/web/text-input.ts).
+      ['/api/v1/repos/blob?repo=/projects/foo&path=src/%00x', 400, 'text_contains_nul'],
       ['/api/v1/repos/blob?repo=/projects/foo&path=missing.txt', 404, 'path_not_found'],
       ['/api/v1/repos/tree?repo=/projects/foo&ref=..%2Fmain', 400, 'revision_invalid'],
       ['/api/v1/repos/tree?repo=/projects/foo&ref=--upload-pack', 400, 'revision_invalid'],
@@ -174,7 +175,7 @@ describe('REST API', () => {
         'revision_not_found',
       ],
       ['/api/v1/repos/refs?repo=%2e%2e%2fetc', 400, 'repo_path_invalid'],
-      ['/api/v1/repos/refs?repo=/projects/foo%00', 400, 'repo_path_invalid'],
+      ['/api/v1/repos/refs?repo=/projects/foo%00', 400, 'text_contains_nul'],
       [`/api/v1/repos/refs?repo=/${'x'.repeat(2000)}`, 400, 'query_invalid'],
       [`/api/v1/repos/tree?repo=/projects/foo&ref=${'a'.repeat(300)}`, 400, 'query_invalid'],
       ['/api/v1/repos/blob?repo=/projects/foo&path=src', 400, 'path_not_file'],

@@ -19,6 +19,7 @@ import type { RouteContext } from '../deps.js';
 import { requireRead, requireUser } from '../principal.js';
 import type { RepoRouteMatch } from '../repo-router.js';
 import { requestBodyStream } from '../request-body.js';
+import { RETRY_AFTER_SECONDS, toMegaError } from '../error-handler.js';
 import { ResponseStream } from './stream-sink.js';
 
 const SERVICES: readonly GitService[] = ['git-upload-pack', 'git-receive-pack'];
@@ -46,6 +47,8 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
       maxAgeMs: cacheConfig.maxAgeSeconds * 1000,
     }),
   };
+  // Parts of packs a crashed server was writing are removed before this one serves.
+  await uploadPackOptions.packCache.removeLeftovers();
   // After a push, the walks of the clones most likely to follow are recorded in the background.
   const walkRecorder = new CloneWalkRecorder((error, path) =>
     ctx.logger.warn({ err: error, path }, 'recording clone walks failed'),
@@ -94,7 +97,8 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
       (error: unknown) => {
         requests.inc({ service, outcome: 'error' });
         reply.log.warn({ err: error, service }, 'git request failed');
-        const message = isMegaError(error) ? error.message : 'internal server error';
+        // A full disk or a lost database says so; anything else stays an internal error.
+        const message = error instanceof Error ? toMegaError(error).message : 'internal server error';
         if (!out.body.destroyed) {
           // Multiplexed responses fail on band 3; otherwise an ERR packet (pack-protocol.txt "ERR").
           out.body.end(
@@ -127,6 +131,7 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
         // git prints a text/plain error body as `remote: …` lines (remote-curl.c show_http_message),
         // so refusals such as the Mega directory's clone rules reach the user. 401 keeps its challenge.
         if (!isMegaError(error) || error.kind === 'unauthorized') throw error;
+        if (error.kind === 'unavailable') void reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
         return reply
           .status(HTTP_STATUS_BY_KIND[error.kind])
           .header('Content-Type', 'text/plain; charset=utf-8')

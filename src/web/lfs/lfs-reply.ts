@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LFS_MEDIA_TYPE } from '../../lfs/lfs-types.js';
-import { HTTP_STATUS_BY_KIND, isMegaError, MegaError } from '../../platform/errors.js';
-import { AUTH_REALM } from '../error-handler.js';
+import { HTTP_STATUS_BY_KIND, MegaError } from '../../platform/errors.js';
+import { AUTH_REALM, RETRY_AFTER_SECONDS, toMegaError } from '../error-handler.js';
 import type { RepoRouteHandler, RepoRouteMatch } from '../repo-router.js';
 
 /**
@@ -11,12 +11,15 @@ import type { RepoRouteHandler, RepoRouteMatch } from '../repo-router.js';
  * existing `lock` (locking.md, "Lock Exists").
  */
 export function sendLfsError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
-  const mega = isMegaError(error)
-    ? error
-    : new MegaError('internal', 'internal_error', 'internal server error');
+  // A full disk while storing an object is a 503 the client may retry, as everywhere else.
+  const mega =
+    error instanceof Error
+      ? toMegaError(error)
+      : new MegaError('internal', 'internal_error', 'internal server error');
   const status = HTTP_STATUS_BY_KIND[mega.kind];
   if (status >= 500) request.log.error({ err: error }, 'LFS request failed');
   if (mega.kind === 'unauthorized') void reply.header('LFS-Authenticate', `Basic realm="${AUTH_REALM}"`);
+  if (mega.kind === 'unavailable') void reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
   // A refused upload may leave body bytes unread; the connection cannot carry another request.
   if (!request.raw.complete) void reply.header('Connection', 'close');
   const body: Record<string, unknown> = { message: mega.message, request_id: request.id, code: mega.code };
