@@ -193,3 +193,22 @@ function urlDecode(url: string): string {
   }
   return out;
 }
+
+/**
+ * The `.gitattributes` line check over a blob read in pieces (one too big to hold whole):
+ * `feed` returns true once a line reaches git's limit; a NUL ends the text as in git.
+ */
+export class GitattributesLineScanner {
+  private lineLength = 0;
+  private ended = false;
+
+  feed(chunk: Buffer): boolean {
+    for (let i = 0; i < chunk.length && !this.ended; i++) {
+      const c = chunk[i];
+      if (c === 0) this.ended = true;
+      else if (c === 0x0a) this.lineLength = 0;
+      else if (++this.lineLength >= GITATTRIBUTES_MAX_LINE) return true;
+    }
+    return false;
+  }
+}

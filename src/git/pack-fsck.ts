@@ -144,6 +144,15 @@ export class PackFsck {
     if (findings.length > 0) this.record(id, findings);
   }
 
+  /** A `.gitattributes` blob read in pieces by the caller had a line longer than git reads. */
+  gitattributesLineTooLong(id: ObjectId): void {
+    if (this.checkedDotfiles.has(id)) return;
+    this.checkedDotfiles.add(id);
+    const findings: FsckFinding[] = [];
+    report(findings, this.policy, 'gitattributesLineLength', '.gitattributes has too long lines to parse');
+    if (findings.length > 0) this.record(id, findings);
+  }
+
   /** The object found outside the pack has another type than a link requires. */
   externalTypeMismatch(id: ObjectId, expected: ObjectType, actual: ObjectType): void {
     const value = this.links.get(id);

@@ -98,7 +98,7 @@ const ZERO = '0'.repeat(40) as ObjectId;
 const B = BLOB.id;
 const T = EMPTY_TREE.id;
 const TAGGER = `tagger ${IDENT}`;
-const commitText = (headers: string) => `tree ${T}\n${headers}\nmessage\n`;
+const commitText = (headers: string) => `tree ${T}\n${headers}\n\nmessage\n`;
 
 export const HOSTILE_CASES: readonly HostileCase[] = [
   treeCase('dotgit', 'refuses', [['100644', '.git', B]]),
