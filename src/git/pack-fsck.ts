@@ -15,6 +15,16 @@ export interface FsckRefusal {
   readonly lines: readonly string[];
 }
 
+/** One problem of one object, as `mega fsck` lists it. */
+export interface FsckProblem {
+  readonly object: ObjectId;
+  readonly severity: 'error' | 'warning';
+  /** git's message id; absent for a broken link. */
+  readonly id?: string;
+  /** `object <id>: <msgId>: <text>`. */
+  readonly line: string;
+}
+
 /** A blob some tree names `.gitmodules` or `.gitattributes` whose content was not seen in the pack. */
 export interface DotfileBlob {
   readonly id: ObjectId;
@@ -51,9 +61,14 @@ export class PackFsck {
   private refusal: FsckRefusal | undefined;
   private readonly treeLinks: TreeLinks;
 
+  /**
+   * `onProblem` (optional) hears every finding, warnings included, and every broken link, not
+   * only the first refusal: what `mega fsck` lists.
+   */
   constructor(
     private readonly format: ObjectFormat,
     private readonly policy: FsckPolicy,
+    private readonly onProblem?: (problem: FsckProblem) => void,
   ) {
     const rawLength = format.rawLength;
     this.treeLinks = {
@@ -94,6 +109,11 @@ export class PackFsck {
         break;
     }
     if (out.length > 0) this.record(id, out);
+  }
+
+  /** A blob whose content is not at hand (only its type counts unless a tree names it as a dotfile). */
+  noteBlob(id: ObjectId): void {
+    this.types.set(id, 'blob');
   }
 
   /** A blob too large to hand over whole (stored straight from the spool). */
@@ -241,6 +261,12 @@ export class PackFsck {
   }
 
   private record(id: string, findings: readonly FsckFinding[]): void {
+    if (this.onProblem) {
+      for (const finding of findings) {
+        const line = `object ${id}: ${finding.message}`;
+        this.onProblem({ object: id as ObjectId, severity: finding.severity, id: finding.id, line });
+      }
+    }
     if (this.refusal || !hasError(findings)) return;
     this.refusal = {
       object: id as ObjectId,
@@ -250,6 +276,7 @@ export class PackFsck {
   }
 
   private refuseLink(id: ObjectId, line: string): void {
+    this.onProblem?.({ object: id, severity: 'error', line });
     if (!this.refusal) this.refusal = { object: id, ids: [], lines: [line] };
   }
 }

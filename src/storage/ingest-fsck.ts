@@ -1,6 +1,6 @@
 import { GitattributesLineScanner } from '../git/fsck-gitmodules.js';
 import type { ObjectId } from '../git/object-id.js';
-import type { FsckRefusal, PackFsck } from '../git/pack-fsck.js';
+import type { DotfileBlob, FsckRefusal, PackFsck } from '../git/pack-fsck.js';
 import { MegaError } from '../platform/errors.js';
 import type { ObjectStore } from './object-store.js';
 
@@ -30,6 +30,21 @@ export async function finishPackFsck(
     }
     throwIfRefused(checker);
   }
+  await checkDotfiles(checker, reader, repoId, pendingDotfiles, () => throwIfRefused(checker));
+  return [...externalLinks.keys()];
+}
+
+/**
+ * Checks `.gitmodules`/`.gitattributes` blobs the repository holds (reading big ones as a
+ * stream); `after` runs after each (ingest stops at the first refusal).
+ */
+export async function checkDotfiles(
+  checker: PackFsck,
+  reader: ObjectStore,
+  repoId: number,
+  pendingDotfiles: readonly DotfileBlob[],
+  after: () => void = () => undefined,
+): Promise<void> {
   for (const dotfile of pendingDotfiles) {
     const content = await reader.openContent(repoId, dotfile.id);
     if (!content) continue;
@@ -51,9 +66,8 @@ export async function finishPackFsck(
         }
       }
     }
-    throwIfRefused(checker);
+    after();
   }
-  return [...externalLinks.keys()];
 }
 
 export function throwIfRefused(checker: PackFsck): void {

@@ -6,6 +6,7 @@ import { registerTokenCommand } from './token.js';
 import { registerWorkerCommand } from './worker.js';
 import { registerInitCommand } from './init.js';
 import { registerMrCommand } from './mr.js';
+import { registerFsckCommand } from './fsck.js';
 
 /**
  * Every `mega` sub-command registers itself here, one file per command group.
@@ -18,4 +19,5 @@ export function registerCommands(program: Command): void {
   registerMigrateCommand(program);
   registerWorkerCommand(program);
   registerSyncCommand(program);
+  registerFsckCommand(program);
 }
