@@ -1,4 +1,5 @@
-import { Command, CommanderError } from 'commander';
+import type { Command} from 'commander';
+import { CommanderError } from 'commander';
 import type { FsckProblem } from '../../git/pack-fsck.js';
 import { loadConfig } from '../../platform/config.js';
 import { notFound } from '../../platform/errors.js';
