@@ -1,4 +1,4 @@
-import type { Command} from 'commander';
+import type { Command } from 'commander';
 import { CommanderError } from 'commander';
 import type { FsckProblem } from '../../git/pack-fsck.js';
 import { loadConfig } from '../../platform/config.js';
