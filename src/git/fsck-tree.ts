@@ -86,13 +86,14 @@ export function fsckTreeInto(
   let previousMode = 0;
   let pos = 0;
   if (data.length === 0) return;
-  let parsed = entryAt(data, pos, rawLength);
-  if (parsed === undefined) {
+  const entry: ParsedEntry = { mode: 0, nameStart: 0, nameEnd: 0 };
+  let parsed = entryAt(data, pos, rawLength, entry);
+  if (!parsed) {
     report(out, policy, 'badTree', 'cannot be parsed as a tree');
     return;
   }
-  while (parsed !== undefined) {
-    const { mode, nameStart, nameEnd } = parsed;
+  while (parsed) {
+    const { mode, nameStart, nameEnd } = entry;
     const idOffset = nameEnd + 1;
     const next = idOffset + rawLength;
     const shortMode = mode & 0xffff;
@@ -105,8 +106,8 @@ export function fsckTreeInto(
       else if (type === S_IFREG || type === S_IFLNK) links.child(data, idOffset, 'blob');
     }
     pos = next;
-    parsed = pos < data.length ? entryAt(data, pos, rawLength) : undefined;
-    if (parsed === undefined && pos < data.length) {
+    parsed = pos < data.length && entryAt(data, pos, rawLength, entry);
+    if (!parsed && pos < data.length) {
       report(out, policy, 'badTree', 'cannot be parsed as a tree');
       break;
     }
@@ -199,33 +200,36 @@ function noteGitmodules(
   else report(out, policy, 'gitmodulesSymlink', '.gitmodules is a symbolic link');
 }
 
+/** One entry's fields, filled in place (one object per tree, not per entry). */
 interface ParsedEntry {
   /** The octal mode as git reads it (32-bit, wrapping). */
-  readonly mode: number;
-  readonly nameStart: number;
+  mode: number;
+  nameStart: number;
   /** Offset of the NUL after the name. */
-  readonly nameEnd: number;
+  nameEnd: number;
 }
 
 /**
  * tree-walk.c decode_tree_entry: the remaining bytes must end in `NUL <raw id>`, the mode is
- * octal digits up to a space (not empty), the name is not empty. Undefined = "cannot be parsed".
+ * octal digits up to a space (not empty), the name is not empty. False = "cannot be parsed".
  */
-function entryAt(data: Buffer, pos: number, rawLength: number): ParsedEntry | undefined {
+function entryAt(data: Buffer, pos: number, rawLength: number, entry: ParsedEntry): boolean {
   const size = data.length - pos;
-  if (size < rawLength + 3 || data[data.length - (rawLength + 1)] !== 0) return undefined;
-  if (data[pos] === SPACE) return undefined;
+  if (size < rawLength + 3 || data[data.length - (rawLength + 1)] !== 0) return false;
+  if (data[pos] === SPACE) return false;
   let mode = 0;
   let cursor = pos;
   for (;;) {
     const byte = data[cursor++] as number;
     if (byte === SPACE) break;
-    if (byte < DIGIT_0 || byte > DIGIT_7) return undefined;
+    if (byte < DIGIT_0 || byte > DIGIT_7) return false;
     mode = ((mode << 3) + (byte - DIGIT_0)) >>> 0;
   }
-  if (data[cursor] === 0) return undefined;
-  const nameEnd = data.indexOf(0, cursor);
-  return { mode, nameStart: cursor, nameEnd };
+  if (data[cursor] === 0) return false;
+  entry.mode = mode;
+  entry.nameStart = cursor;
+  entry.nameEnd = data.indexOf(0, cursor);
+  return true;
 }
 
 function isNull(data: Buffer, offset: number, length: number): boolean {
@@ -255,9 +259,12 @@ function verifyOrdered(
   const len1 = end1 - start1;
   const len2 = end2 - start2;
   const common = Math.min(len1, len2);
-  const cmp = data.compare(data, start2, start2 + common, start1, start1 + common);
-  if (cmp < 0) return 'ok';
-  if (cmp > 0) return 'unordered';
+  // A byte loop: names are short, and Buffer#compare's range checks cost more than the bytes.
+  for (let i = 0; i < common; i++) {
+    const a = data[start1 + i] as number;
+    const b = data[start2 + i] as number;
+    if (a !== b) return a < b ? 'ok' : 'unordered';
+  }
   let c1 = len1 > common ? (data[start1 + common] as number) : 0;
   let c2 = len2 > common ? (data[start2 + common] as number) : 0;
   if (c1 === 0 && c2 === 0) return 'duplicate';

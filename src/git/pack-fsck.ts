@@ -50,6 +50,7 @@ const OBJECT_TYPES = new Set<string>(['blob', 'tree', 'commit', 'tag']);
  * for the push's connectivity check.
  */
 export class PackFsck {
+  /** Keyed by raw id (`rawKey`), like `links`. */
   private readonly types = new Map<string, ObjectType>();
   private readonly links = new Map<string, number>();
   /** Objects that point to others, by index (the first referrer of an id is named in errors). */
@@ -73,7 +74,7 @@ export class PackFsck {
     const rawLength = format.rawLength;
     this.treeLinks = {
       child: (data, offset, type: LinkType) =>
-        this.link(data.toString('hex', offset, offset + rawLength), type),
+        this.link(data.toString('latin1', offset, offset + rawLength), type),
       gitmodules: (data, offset) =>
         this.noteDotfile(data.toString('hex', offset, offset + rawLength), 'gitmodules'),
       gitattributes: (data, offset) =>
@@ -88,7 +89,7 @@ export class PackFsck {
 
   /** Checks one resolved object of the pack (content inflated, without its header). */
   add(id: ObjectId, type: ObjectType, data: Buffer): void {
-    this.types.set(id, type);
+    this.types.set(rawKey(id), type);
     if (type !== 'blob') this.referrers.push(id);
     const out = this.scratch;
     out.length = 0;
@@ -113,12 +114,12 @@ export class PackFsck {
 
   /** A blob whose content is not at hand (only its type counts unless a tree names it as a dotfile). */
   noteBlob(id: ObjectId): void {
-    this.types.set(id, 'blob');
+    this.types.set(rawKey(id), 'blob');
   }
 
   /** A blob too large to hand over whole (stored straight from the spool). */
   addStreamedBlob(id: ObjectId, size: number): void {
-    this.types.set(id, 'blob');
+    this.types.set(rawKey(id), 'blob');
     this.streamedSizes.set(id, size);
   }
 
@@ -129,11 +130,13 @@ export class PackFsck {
    */
   finishPack(): { externalLinks: Map<ObjectId, ObjectType>; pendingDotfiles: DotfileBlob[] } {
     const externalLinks = new Map<ObjectId, ObjectType>();
-    for (const [id, value] of this.links) {
+    for (const [key, value] of this.links) {
       const code = value & ((1 << TYPE_BITS) - 1);
-      const from = this.referrers[value >>> TYPE_BITS] as ObjectId;
-      const actual = this.types.get(id);
+      const actual = this.types.get(key);
       const expected = CODE_TYPES[code];
+      if (actual === expected) continue;
+      const id = hexOf(key);
+      const from = this.referrers[value >>> TYPE_BITS] as ObjectId;
       if (expected === undefined) {
         this.refuseLink(from, `object ${from}: ${id} is pointed to both as a tree and as a blob`);
       } else if (actual === undefined) {
@@ -145,7 +148,7 @@ export class PackFsck {
     const pendingDotfiles: DotfileBlob[] = [];
     for (const [id, kind] of this.dotfiles) {
       if (this.checkedDotfiles.has(id)) continue;
-      const type = this.types.get(id);
+      const type = this.types.get(rawKey(id));
       if (type !== undefined && type !== 'blob') {
         this.dotfileNotBlob(id as ObjectId, kind, type);
         continue;
@@ -175,7 +178,7 @@ export class PackFsck {
 
   /** The object found outside the pack has another type than a link requires. */
   externalTypeMismatch(id: ObjectId, expected: ObjectType, actual: ObjectType): void {
-    const value = this.links.get(id);
+    const value = this.links.get(rawKey(id));
     const from = (value === undefined ? id : this.referrers[value >>> TYPE_BITS]) as ObjectId;
     this.refuseLink(from, `object ${from}: ${id} is a ${actual}, not a ${expected}`);
   }
@@ -191,11 +194,6 @@ export class PackFsck {
   /** Whether `id` is a dotfile blob (its content is needed). */
   isDotfile(id: string): boolean {
     return this.dotfiles.has(id);
-  }
-
-  /** Every id the pack's objects point to (gitlinks aside), for connectivity. */
-  referencedIds(): IterableIterator<string> {
-    return this.links.keys();
   }
 
   private checkDotfileInto(id: string, data: Buffer, out: FsckFinding[]): void {
@@ -218,13 +216,14 @@ export class PackFsck {
     return true;
   }
 
-  private link(id: string, type: ObjectType): void {
-    const known = this.links.get(id);
+  /** `key`: the raw id as a latin1 string (half the hashing and garbage of hex, per tree entry). */
+  private link(key: string, type: ObjectType): void {
+    const known = this.links.get(key);
     const code = TYPE_CODES[type];
     if (known === undefined) {
-      this.links.set(id, ((this.referrers.length - 1) << TYPE_BITS) | code);
+      this.links.set(key, ((this.referrers.length - 1) << TYPE_BITS) | code);
     } else if ((known & ((1 << TYPE_BITS) - 1)) !== code) {
-      this.links.set(id, (known & ~((1 << TYPE_BITS) - 1)) | CONFLICT_CODE);
+      this.links.set(key, (known & ~((1 << TYPE_BITS) - 1)) | CONFLICT_CODE);
     }
   }
 
@@ -245,11 +244,11 @@ export class PackFsck {
     // was configured to be ignored: such a line links nothing).
     const step = this.format.hexLength + 1;
     const tree = this.idAt(data, 5);
-    if (tree !== undefined) this.link(tree, 'tree');
+    if (tree !== undefined) this.link(rawKey(tree), 'tree');
     for (let pos = 5 + step; data.toString('latin1', pos, pos + 7) === 'parent '; pos += 7 + step) {
       const parent = this.idAt(data, pos + 7);
       if (parent === undefined) break;
-      this.link(parent, 'commit');
+      this.link(rawKey(parent), 'commit');
     }
   }
 
@@ -257,7 +256,7 @@ export class PackFsck {
     const target = this.idAt(data, 7);
     const typeStart = 7 + this.format.hexLength + 1 + 'type '.length;
     const type = data.toString('latin1', typeStart, data.indexOf(0x0a, typeStart));
-    if (target !== undefined && OBJECT_TYPES.has(type)) this.link(target, type as ObjectType);
+    if (target !== undefined && OBJECT_TYPES.has(type)) this.link(rawKey(target), type as ObjectType);
   }
 
   private record(id: string, findings: readonly FsckFinding[]): void {
@@ -279,6 +278,15 @@ export class PackFsck {
     this.onProblem?.({ object: id, severity: 'error', line });
     if (!this.refusal) this.refusal = { object: id, ids: [], lines: [line] };
   }
+}
+
+/** The map key of an id: its raw bytes as latin1. */
+function rawKey(id: string): string {
+  return Buffer.from(id, 'hex').toString('latin1');
+}
+
+function hexOf(key: string): ObjectId {
+  return Buffer.from(key, 'latin1').toString('hex') as ObjectId;
 }
 
 function hasError(findings: readonly FsckFinding[]): boolean {
