@@ -14,6 +14,7 @@ import {
 import { hashObject } from './object.js';
 import { SHA1, SHA256 } from './object-format.js';
 import { PackFsck } from './pack-fsck.js';
+import { RawIdTable } from './raw-id-table.js';
 
 const ID = 'e69de29bb2d1d6434b8b29ae775ad8c2e48c5391';
 const IDENT = 'A <a@b> 1700000000 +0000';
@@ -255,10 +256,12 @@ describe('PackFsck', () => {
     const checker = new PackFsck(SHA1, { strict: true, ignore: new Set() });
     checker.add(hashObject('commit', commit), 'commit', commit);
     const { externalLinks } = checker.finishPack();
-    expect([...externalLinks]).toEqual([
-      [ID, 'tree'],
-      ['1'.repeat(40), 'commit'],
-    ]);
+    expect(externalLinks).toEqual(
+      new Map([
+        [ID, 'tree'],
+        ['1'.repeat(40), 'commit'],
+      ]),
+    );
     expect(checker.refused).toBeUndefined();
   });
 
@@ -271,5 +274,28 @@ describe('PackFsck', () => {
     expect(isValidRefName('refs/tags/v1.0')).toBe(true);
     expect(isValidRefName('refs/tags/a..b')).toBe(false);
     expect(isValidRefName('refs/tags/x.lock')).toBe(false);
+  });
+});
+
+describe('RawIdTable', () => {
+  it('keeps ids and values across growth, and finds what it holds', () => {
+    const table = new RawIdTable(20);
+    const ids = Array.from({ length: 20_000 }, (_, i) => hashObject('blob', Buffer.from(String(i))));
+    for (const [i, id] of ids.entries()) {
+      const slot = table.slot(Buffer.from(id, 'hex'), 0);
+      table.link[slot] = i + 1;
+    }
+    expect(table.size).toBe(ids.length);
+    for (const [i, id] of ids.entries()) {
+      const slot = table.find(Buffer.from(id, 'hex'), 0);
+      expect(table.link[slot]).toBe(i + 1);
+      expect(table.hexAt(slot)).toBe(id);
+    }
+    expect(table.find(Buffer.alloc(20, 7), 0)).toBe(-1);
+    expect([...table.slots()].length).toBe(ids.length);
+    // The same id read from inside a bigger buffer lands on the same slot.
+    const inside = Buffer.concat([Buffer.from('xyz'), Buffer.from(ids[5]!, 'hex')]);
+    expect(table.slot(inside, 3)).toBe(table.find(Buffer.from(ids[5]!, 'hex'), 0));
+    expect(table.size).toBe(ids.length);
   });
 });

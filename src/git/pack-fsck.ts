@@ -5,6 +5,7 @@ import { fsckTreeInto, type LinkType, type TreeLinks } from './fsck-tree.js';
 import type { ObjectType } from './object.js';
 import type { ObjectFormat } from './object-format.js';
 import type { ObjectId } from './object-id.js';
+import { RawIdTable } from './raw-id-table.js';
 
 /** Why a pack is refused: the first bad object, with what git would print about it. */
 export interface FsckRefusal {
@@ -50,9 +51,8 @@ const OBJECT_TYPES = new Set<string>(['blob', 'tree', 'commit', 'tag']);
  * for the push's connectivity check.
  */
 export class PackFsck {
-  /** Keyed by raw id (`rawKey`), like `links`. */
-  private readonly types = new Map<string, ObjectType>();
-  private readonly links = new Map<string, number>();
+  /** Every id seen: its type in the pack (`type`) and who links to it as what (`link`). */
+  private readonly table: RawIdTable;
   /** Objects that point to others, by index (the first referrer of an id is named in errors). */
   private readonly referrers: string[] = [];
   private readonly dotfiles = new Map<string, 'gitmodules' | 'gitattributes'>();
@@ -72,9 +72,9 @@ export class PackFsck {
     private readonly onProblem?: (problem: FsckProblem) => void,
   ) {
     const rawLength = format.rawLength;
+    this.table = new RawIdTable(rawLength);
     this.treeLinks = {
-      child: (data, offset, type: LinkType) =>
-        this.link(data.toString('latin1', offset, offset + rawLength), type),
+      child: (data, offset, type: LinkType) => this.link(data, offset, type),
       gitmodules: (data, offset) =>
         this.noteDotfile(data.toString('hex', offset, offset + rawLength), 'gitmodules'),
       gitattributes: (data, offset) =>
@@ -89,7 +89,7 @@ export class PackFsck {
 
   /** Checks one resolved object of the pack (content inflated, without its header). */
   add(id: ObjectId, type: ObjectType, data: Buffer): void {
-    this.types.set(rawKey(id), type);
+    this.setType(id, type);
     if (type !== 'blob') this.referrers.push(id);
     const out = this.scratch;
     out.length = 0;
@@ -114,12 +114,12 @@ export class PackFsck {
 
   /** A blob whose content is not at hand (only its type counts unless a tree names it as a dotfile). */
   noteBlob(id: ObjectId): void {
-    this.types.set(rawKey(id), 'blob');
+    this.setType(id, 'blob');
   }
 
   /** A blob too large to hand over whole (stored straight from the spool). */
   addStreamedBlob(id: ObjectId, size: number): void {
-    this.types.set(rawKey(id), 'blob');
+    this.setType(id, 'blob');
     this.streamedSizes.set(id, size);
   }
 
@@ -130,12 +130,15 @@ export class PackFsck {
    */
   finishPack(): { externalLinks: Map<ObjectId, ObjectType>; pendingDotfiles: DotfileBlob[] } {
     const externalLinks = new Map<ObjectId, ObjectType>();
-    for (const [key, value] of this.links) {
+    const { table } = this;
+    for (const slot of table.slots()) {
+      const value = table.link[slot] as number;
+      if (value === 0) continue;
       const code = value & ((1 << TYPE_BITS) - 1);
-      const actual = this.types.get(key);
+      const actual = CODE_TYPES[table.type[slot] as number];
       const expected = CODE_TYPES[code];
-      if (actual === expected) continue;
-      const id = hexOf(key);
+      if (actual === expected && code !== CONFLICT_CODE) continue;
+      const id = table.hexAt(slot) as ObjectId;
       const from = this.referrers[value >>> TYPE_BITS] as ObjectId;
       if (expected === undefined) {
         this.refuseLink(from, `object ${from}: ${id} is pointed to both as a tree and as a blob`);
@@ -148,7 +151,7 @@ export class PackFsck {
     const pendingDotfiles: DotfileBlob[] = [];
     for (const [id, kind] of this.dotfiles) {
       if (this.checkedDotfiles.has(id)) continue;
-      const type = this.types.get(rawKey(id));
+      const type = this.typeOf(id);
       if (type !== undefined && type !== 'blob') {
         this.dotfileNotBlob(id as ObjectId, kind, type);
         continue;
@@ -178,7 +181,8 @@ export class PackFsck {
 
   /** The object found outside the pack has another type than a link requires. */
   externalTypeMismatch(id: ObjectId, expected: ObjectType, actual: ObjectType): void {
-    const value = this.links.get(rawKey(id));
+    const slot = this.table.find(Buffer.from(id, 'hex'), 0);
+    const value = slot < 0 ? undefined : this.table.link[slot];
     const from = (value === undefined ? id : this.referrers[value >>> TYPE_BITS]) as ObjectId;
     this.refuseLink(from, `object ${from}: ${id} is a ${actual}, not a ${expected}`);
   }
@@ -216,15 +220,27 @@ export class PackFsck {
     return true;
   }
 
-  /** `key`: the raw id as a latin1 string (half the hashing and garbage of hex, per tree entry). */
-  private link(key: string, type: ObjectType): void {
-    const known = this.links.get(key);
+  /** The raw id at `data[offset…]` is linked to by the newest referrer, as `type`. */
+  private link(data: Uint8Array, offset: number, type: ObjectType): void {
+    const table = this.table;
+    const slot = table.slot(data, offset);
+    const known = table.link[slot] as number;
     const code = TYPE_CODES[type];
-    if (known === undefined) {
-      this.links.set(key, ((this.referrers.length - 1) << TYPE_BITS) | code);
+    if (known === 0) {
+      table.link[slot] = ((this.referrers.length - 1) << TYPE_BITS) | code;
     } else if ((known & ((1 << TYPE_BITS) - 1)) !== code) {
-      this.links.set(key, (known & ~((1 << TYPE_BITS) - 1)) | CONFLICT_CODE);
+      table.link[slot] = (known & ~((1 << TYPE_BITS) - 1)) | CONFLICT_CODE;
     }
+  }
+
+  private setType(id: string, type: ObjectType): void {
+    const slot = this.table.slot(Buffer.from(id, 'hex'), 0);
+    this.table.type[slot] = TYPE_CODES[type];
+  }
+
+  private typeOf(id: string): ObjectType | undefined {
+    const slot = this.table.find(Buffer.from(id, 'hex'), 0);
+    return slot < 0 ? undefined : CODE_TYPES[this.table.type[slot] as number];
   }
 
   private noteDotfile(id: string, kind: 'gitmodules' | 'gitattributes'): void {
@@ -244,11 +260,11 @@ export class PackFsck {
     // was configured to be ignored: such a line links nothing).
     const step = this.format.hexLength + 1;
     const tree = this.idAt(data, 5);
-    if (tree !== undefined) this.link(rawKey(tree), 'tree');
+    if (tree !== undefined) this.link(Buffer.from(tree, 'hex'), 0, 'tree');
     for (let pos = 5 + step; data.toString('latin1', pos, pos + 7) === 'parent '; pos += 7 + step) {
       const parent = this.idAt(data, pos + 7);
       if (parent === undefined) break;
-      this.link(rawKey(parent), 'commit');
+      this.link(Buffer.from(parent, 'hex'), 0, 'commit');
     }
   }
 
@@ -256,7 +272,8 @@ export class PackFsck {
     const target = this.idAt(data, 7);
     const typeStart = 7 + this.format.hexLength + 1 + 'type '.length;
     const type = data.toString('latin1', typeStart, data.indexOf(0x0a, typeStart));
-    if (target !== undefined && OBJECT_TYPES.has(type)) this.link(rawKey(target), type as ObjectType);
+    if (target !== undefined && OBJECT_TYPES.has(type))
+      this.link(Buffer.from(target, 'hex'), 0, type as ObjectType);
   }
 
   private record(id: string, findings: readonly FsckFinding[]): void {
@@ -278,15 +295,6 @@ export class PackFsck {
     this.onProblem?.({ object: id, severity: 'error', line });
     if (!this.refusal) this.refusal = { object: id, ids: [], lines: [line] };
   }
-}
-
-/** The map key of an id: its raw bytes as latin1. */
-function rawKey(id: string): string {
-  return Buffer.from(id, 'hex').toString('latin1');
-}
-
-function hexOf(key: string): ObjectId {
-  return Buffer.from(key, 'latin1').toString('hex') as ObjectId;
 }
 
 function hasError(findings: readonly FsckFinding[]): boolean {
