@@ -6,8 +6,11 @@ import {
   rawTree,
   type RawObject,
 } from '../../tests/support/hostile-objects.js';
+import { STRICT_FSCK } from '../git/fsck.js';
+import type { FsckProblem } from '../git/pack-fsck.js';
 import { writePackToBuffer } from '../git/pack-writer.js';
 import type { MegaError } from '../platform/errors.js';
+import { fsckStoredRepository } from './repository-fsck.js';
 import { createStorage, type Storage } from './storage.js';
 import { describeEachDialect } from './testing/dialects.js';
 import { chunked } from './testing/git-fixtures.js';
@@ -117,6 +120,30 @@ describeEachDialect('ingest runs git fsck on every object', (getDb) => {
     const packed = [attributes, attributesTree, rawCommit(attributesTree.id)];
     const long = await refusal(storage.ingestPack(repo.id, chunked(await packOf(packed))));
     expect(long?.details).toMatchObject({ ids: ['gitattributesLineLength'] });
+  });
+
+  it('lists what a repository already holds, page by page (fsckStoredRepository)', async () => {
+    const repo = await newRepo();
+    const hostile = hostileCase('dotgit');
+    const filler = Array.from({ length: 2500 }, (_, i) => rawObject('blob', `filler ${i}\n`));
+    const fillerTree = rawTree(
+      filler
+        .map((blob, i) => ['100644', `f${String(i).padStart(5, '0')}`, blob.id] as const)
+        .sort((a, b) => (a[1] < b[1] ? -1 : 1)),
+    );
+    await storage.writeObjects(repo.id, [...filler, fillerTree, ...hostile.objects]);
+    const problems: FsckProblem[] = [];
+    const stored = await storage.repositories.findById(repo.id);
+    const summary = await fsckStoredRepository(storage, stored!, STRICT_FSCK, (p) => problems.push(p));
+    expect(summary).toEqual({ objects: filler.length + 1 + hostile.objects.length, errors: 1, warnings: 0 });
+    expect(problems).toEqual([
+      {
+        object: hostile.culprit,
+        severity: 'error',
+        id: 'hasDotgit',
+        line: `object ${hostile.culprit}: hasDotgit: contains '.git'`,
+      },
+    ]);
   });
 
   it('accepts what the configuration ignores, and clean packs', async () => {
