@@ -2,18 +2,16 @@
  * git's config file syntax (git-config(1) "CONFIGURATION FILE"; config.c git_parse_source), as
  * fsck reads a `.gitmodules` blob: `[section]`, `[section "subsection"]` (escapes kept
  * verbatim but for the backslash), the legacy `[section.subsection]`, `key = value` with quotes,
- * `\n \t \b \\ \"` escapes, line continuations, `#`/`;` comments and a UTF-8 BOM. `onEntry` gets
+ * `\n \t \b \\ \"` escapes, line continuations and `#`/`;` comments. `onEntry` gets
  * `section.subsection.key` (section and key lower-cased) and the value, or null for a bare key.
  * Returns false at the first syntax error, after the entries before it were seen, as git does.
+ *
+ * git reads a blob's bytes as (signed) `char`s (config.c config_buf_fgetc), which has two
+ * visible effects this reproduces: a UTF-8 BOM is not recognised (its first byte never equals
+ * 0xEF as an int), so a blob starting with one does not parse; and a 0xFF byte reads as EOF.
  */
 export function parseConfig(data: Buffer, onEntry: (name: string, value: string | null) => void): boolean {
   const reader = new CharReader(data);
-  const BOM = [0xef, 0xbb, 0xbf];
-  let bomIndex = 0;
-  while (bomIndex < BOM.length && data[bomIndex] === BOM[bomIndex]) bomIndex++;
-  // A partial BOM is refused (git: "Do not tolerate partial BOM").
-  if (bomIndex > 0 && bomIndex < BOM.length) return false;
-  reader.skip(bomIndex);
   let comment = false;
   let base = '';
   for (;;) {
@@ -50,6 +48,8 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const EQUALS = 0x3d;
 const DOT = 0x2e;
+/** (char)0xFF is -1, git's EOF. */
+const SIGNED_EOF = 0xff;
 
 /** config.c get_next_char: CR LF reads as LF; the end reads as one final LF with `eof` set. */
 class CharReader {
@@ -58,16 +58,16 @@ class CharReader {
 
   constructor(private readonly data: Buffer) {}
 
-  skip(count: number): void {
-    this.pos += count;
-  }
-
   next(): number {
     if (this.pos >= this.data.length) {
       this.eof = true;
       return LF;
     }
     const c = this.data[this.pos++] as number;
+    if (c === SIGNED_EOF) {
+      this.eof = true;
+      return LF;
+    }
     if (c === CR && this.data[this.pos] === LF) {
       this.pos++;
       return LF;

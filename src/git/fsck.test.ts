@@ -180,7 +180,7 @@ describe('.gitmodules and .gitattributes', () => {
     const seen: [string, string | null][] = [];
     const ok = parseConfig(
       Buffer.from(
-        '\ufeff# comment\n[Submodule "A.b\\"c"]\n\tURL = "x ; y" # note\r\n\tflag\n[core.Sub]\nkey = a\\\n b\\tc\n',
+        '# comment\n[Submodule "A.b\\"c"]\n\tURL = "x ; y" # note\r\n\tflag\n[core.Sub]\nkey = a\\\n b\\tc\n',
       ),
       (key, value) => seen.push([key, value]),
     );
@@ -190,7 +190,7 @@ describe('.gitmodules and .gitattributes', () => {
       ['submodule.A.b"c.flag', null],
       ['core.sub.key', 'a b\tc'],
     ]);
-    for (const bad of ['[x', '[x "y]\n', 'a = "open\n', 'a = \\q\n', '=x\n', '\xef\xbbx\n']) {
+    for (const bad of ['[x', '[x "y]\n', 'a = "open\n', 'a = \\q\n', '=x\n', '\xef\xbb\xbf[a]\n']) {
       expect(
         parseConfig(Buffer.from(bad, 'latin1'), () => undefined),
         bad,

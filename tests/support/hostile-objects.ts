@@ -85,7 +85,7 @@ function tagCase(name: string, git: HostileCase['git'], text: (commit: ObjectId)
 function gitmodulesCase(
   name: string,
   git: HostileCase['git'],
-  text: string,
+  text: string | Buffer,
   entryName = '.gitmodules',
 ): HostileCase {
   const modules = rawObject('blob', text);
@@ -140,6 +140,9 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
   treeCase('file-mode-on-tree', 'refuses', [['100644', 'f', T]]),
   treeCase('gitmodules-symlink', 'refuses', [['120000', '.gitmodules', B]]),
   treeCase('gitignore-symlink', 'accepts', [['120000', '.gitignore', B]]),
+  treeCase('gitlink-to-anything', 'accepts', [['160000', 'sub', '1'.repeat(40) as ObjectId]]),
+  treeCase('dotgit-hfs-uppercase-ignorable', 'refuses', [['100644', '\u200e.GiT', B]]),
+  treeCase('not-dotgit-short-name-2', 'accepts', [['100644', 'git~2', B]]),
   treeCase('clean-tree', 'accepts', [
     ['100644', '.gitx', B],
     ['100644', 'a', B],
@@ -194,6 +197,22 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
   commitCase('missing-committer', 'refuses', `tree ${T}\nauthor ${IDENT}\n\nm\n`),
   commitCase('tree-is-a-blob', 'refuses', `tree ${B}\nauthor ${IDENT}\ncommitter ${IDENT}\n\nm\n`),
   commitCase(
+    'parent-is-a-tree',
+    'refuses',
+    `tree ${T}\nparent ${T}\nauthor ${IDENT}\ncommitter ${IDENT}\n\nm\n`,
+  ),
+  commitCase('epoch-date', 'accepts', `tree ${T}\nauthor A <a@b> 0 +0000\ncommitter ${IDENT}\n\nm\n`),
+  commitCase(
+    'uppercase-tree-id',
+    'accepts',
+    `tree ${T.toUpperCase()}\nauthor ${IDENT}\ncommitter ${IDENT}\n\nm\n`,
+  ),
+  commitCase(
+    'timezone-without-sign',
+    'refuses',
+    `tree ${T}\nauthor A <a@b> 1 0000\ncommitter ${IDENT}\n\nm\n`,
+  ),
+  commitCase(
     'clean-commit-with-extra-headers',
     'accepts',
     `tree ${T}\nauthor ${IDENT}\ncommitter ${IDENT}\nencoding latin1\nx-custom value\n continued\n\nm\n`,
@@ -244,6 +263,23 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
   gitmodulesCase('gitmodules-ntfs-short-name', 'refuses', '[submodule "y"]\n\turl = -evil\n', 'GITMOD~1'),
   gitmodulesCase('gitmodules-unparsable', 'accepts', '[submodule "x"\n\turl = -evil\n'),
   gitmodulesCase('gitmodules-quoted-value', 'refuses', '[submodule "x"]\n\turl = "-evil" ; comment\n'),
+  gitmodulesCase(
+    'gitmodules-hfs-lookalike',
+    'refuses',
+    '[submodule "h"]\n\turl = -hfs\n',
+    '.gitmodul\u200ces',
+  ),
+  gitmodulesCase('gitmodules-after-backslash', 'refuses', '[submodule "b"]\n\turl = -bs\n', 'sub\\gitmod~1'),
+  gitmodulesCase('gitmodules-name-trailing-dots', 'refuses', '[submodule "x/.."]\n\tpath = x\n'),
+  gitmodulesCase('gitmodules-git-url-newline', 'refuses', '[submodule "g"]\n\turl = git://host/%0a\n'),
+  gitmodulesCase('gitmodules-crlf', 'refuses', '[submodule "c"]\r\n\turl = -crlf\r\n'),
+  // git reads blob bytes as signed chars: a BOM is no BOM there, and the file does not parse.
+  gitmodulesCase('gitmodules-bom', 'accepts', '\ufeff[submodule "c"]\n\turl = -bom\n'),
+  gitmodulesCase(
+    'gitmodules-0xff-ends-it',
+    'accepts',
+    Buffer.from('[submodule "f"]\n\xff\turl = -ff\n', 'latin1'),
+  ),
   gitmodulesCase(
     'gitmodules-clean',
     'accepts',
