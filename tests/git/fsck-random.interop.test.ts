@@ -8,7 +8,7 @@ import { rawCommit, rawObject, rawTree, type Entry, type RawObject } from '../su
 import { makeTempDir } from '../support/temp-dir.js';
 
 /**
- * Trees drawn at random (fixed seed) from tricky names, modes and targets, each judged by
+ * Trees and identities drawn at random (fixed seed) from tricky names, modes and targets, each judged by
  * `git index-pack --strict` and by us: the same verdict every time, and the same error ids for
  * the object git names. Complements the hand-built cases of fsck.interop.test.ts.
  */
@@ -112,6 +112,67 @@ it(`agrees with git index-pack --strict on ${ROUNDS} random trees`, async () => 
       disagreements.push(
         `${JSON.stringify(entries)}\n  git: ${result.stderr.trim()}\n  ours: ${refused?.lines.join(' | ')}`,
       );
+    }
+  }
+  expect(disagreements).toEqual([]);
+}, 120_000);
+
+const IDENT_PARTS = {
+  names: ['A', '', 'A B', 'A>', 'A<', ' '],
+  gaps: [' ', '', '  '],
+  emails: ['<a@b>', '<>', '<a<b>', 'a@b>', '<a@b', '<a\tb>'],
+  dates: [
+    '1',
+    '0',
+    '01',
+    ' 12',
+    '\t12',
+    '-1',
+    '+5',
+    '-0',
+    '99999999999999999999',
+    '9223372036854775807',
+    '9223372036854775808',
+    'x',
+    '',
+    '1x',
+  ],
+  zones: ['+0000', '-0130', '0000', '+00', '+00000', '+0000 ', '+abcd', ''],
+};
+
+it(`agrees with git index-pack --strict on ${ROUNDS} random author lines`, async () => {
+  let seed = 5;
+  const pick = <T>(list: readonly T[]): T => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return list[(seed >>> 8) % list.length] as T;
+  };
+  const empty = rawTree([]);
+  const disagreements: string[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const { names, gaps, emails, dates, zones } = IDENT_PARTS;
+    const ident = `${pick(names)}${pick(gaps)}${pick(emails)}${pick(gaps)}${pick(dates)}${pick(gaps)}${pick(zones)}`;
+    const commit = rawObject('commit', `tree ${empty.id}\nauthor ${ident}\ncommitter A <a@b> 1 +0000\n\nm\n`);
+    const checker = new PackFsck(SHA1, STRICT_FSCK);
+    for (const object of [empty, commit]) checker.add(object.id, object.type, object.data);
+    checker.finishPack();
+    const repo = `${temp.path}/c${round}.git`;
+    await git(['init', '-q', '--bare', repo]);
+    const { pack } = await writePackToBuffer(
+      [empty, commit].map((object) => ({
+        kind: 'object',
+        type: object.type,
+        data: object.data,
+        id: object.id,
+      })),
+      { window: 0 },
+    );
+    const result = await git(['index-pack', '--strict', '--stdin'], { cwd: repo, input: pack, check: false });
+    const gitIds = [...result.stderr.matchAll(/error: object [0-9a-f]{40}: (\w+):/g)]
+      .map((m) => m[1])
+      .join(',');
+    const ourIds = checker.refused?.ids.join(',') ?? '';
+    if ((result.code === 0) !== (checker.refused === undefined) || (gitIds !== '' && gitIds !== ourIds)) {
+      disagreements.push(`${JSON.stringify(ident)}: git ${gitIds || result.code}, ours ${ourIds}`);
     }
   }
   expect(disagreements).toEqual([]);
