@@ -22,7 +22,8 @@ import { timeMs, type BenchResult } from '../report.js';
  * run: ingest vs `git index-pack --threads=1` (our ingest is single-threaded too; for SQLite, which
  * runs in our process, `cpu_ratio` also compares CPU time, which a busy machine disturbs less), read-back vs
  * `git cat-file --batch-all-objects --batch` over the indexed pack. Also reports how much the
- * database (plus object files) grew, next to the pack size. Without --pack, a repository is generated with git fast-import.
+ * database (plus object files) grew, next to the pack size. `no_fsck_ms` is the same ingest
+ * without the receive.fsckObjects checks (interleaved runs), `fsck_cost` what the checks add. Without --pack, a repository is generated with git fast-import.
  */
 const DEFAULT_COMMITS = 3000;
 /** Each timing is the fastest of this many runs (`--runs N`). */
@@ -111,8 +112,11 @@ interface Reference {
   readonly catFileMs: number;
 }
 
-/** One ingest into a fresh database of the dialect; the last one is kept for reading back. */
-async function ingestOnce(dialect: DialectName, packPath: string) {
+/**
+ * One ingest into a fresh database of the dialect; the last one is kept for reading back.
+ * `fsck: false` skips the receive.fsckObjects checks (to show what they cost).
+ */
+async function ingestOnce(dialect: DialectName, packPath: string, fsck = true) {
   const scratch = await createScratchDatabase(dialect);
   const config = { databaseUrl: scratch.url, dataDir: scratch.dataDir, largeObjectThreshold: 1024 * 1024 };
   const storage = createStorage(scratch.database, config);
@@ -120,7 +124,7 @@ async function ingestOnce(dialect: DialectName, packPath: string) {
   const sizeBefore = await databaseBytes(scratch.database);
   const cpuBefore = process.cpuUsage();
   const timed = await timeMs(() =>
-    storage.ingestPack(repo.id, createReadStream(packPath, { highWaterMark: 1 << 20 })),
+    storage.ingestPack(repo.id, createReadStream(packPath, { highWaterMark: 1 << 20 }), { fsck }),
   );
   const cpu = process.cpuUsage(cpuBefore);
   return { scratch, config, repo, sizeBefore, timed, cpuMs: (cpu.user + cpu.system) / 1000 };
@@ -134,8 +138,19 @@ async function measureDialect(
   runs: number,
 ): Promise<BenchResult[]> {
   let best: Awaited<ReturnType<typeof ingestOnce>> | undefined;
+  // Runs without fsck interleaved with the real ones, so both see the same machine load.
+  let noFsck: { ms: number; cpuMs: number } | undefined;
+  // The least CPU of any run with fsck (CPU time is disturbed less than wall time by a busy machine).
+  let fsckCpuMs = Infinity;
   for (let run = 0; run < runs; run++) {
+    const plain = await ingestOnce(dialect, packPath, false);
+    await plain.scratch.drop();
+    noFsck = {
+      ms: Math.min(noFsck?.ms ?? Infinity, plain.timed.ms),
+      cpuMs: Math.min(noFsck?.cpuMs ?? Infinity, plain.cpuMs),
+    };
     const attempt = await ingestOnce(dialect, packPath);
+    fsckCpuMs = Math.min(fsckCpuMs, attempt.cpuMs);
     if (!best || attempt.timed.ms < best.timed.ms) {
       await best?.scratch.drop();
       best = attempt;
@@ -177,6 +192,9 @@ async function measureDialect(
         objects: ids.length,
         objects_per_s: perSecond(ingest.ms),
         ...(inProcess ? { cpu_ratio: cpuMs / reference.indexPackCpuMs } : {}),
+        no_fsck_ms: noFsck!.ms,
+        fsck_cost: ingest.ms / noFsck!.ms - 1,
+        ...(inProcess ? { fsck_cpu_cost: fsckCpuMs / noFsck!.cpuMs - 1 } : {}),
         deltas: ingest.value.deltas,
         db_mb: dbBytes / 1e6,
         pack_mb: packSize / 1e6,

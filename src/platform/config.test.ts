@@ -47,6 +47,38 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads the fsck ids to ignore from the environment or the config file, and refuses unknown or fatal ones', async () => {
+    expect(loadConfig({ env: {} }).git.fsckIgnore).toEqual([]);
+    expect(loadConfig({ env: { MEGA_FSCK_IGNORE: 'missingEmail, badTimezone' } }).git.fsckIgnore).toEqual([
+      'missingEmail',
+      'badTimezone',
+    ]);
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/mega-config-`);
+    try {
+      const file = `${dir}/config.json`;
+      writeFileSync(file, JSON.stringify({ git: { fsckIgnore: ['zeroPaddedFilemode'] } }));
+      expect(loadConfig({ env: {}, configFile: file }).git).toEqual({
+        protectDefaultBranch: true,
+        fsckIgnore: ['zeroPaddedFilemode'],
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    for (const value of ['missingemail', 'noSuchId', 'nulInHeader', 'hasDotgit,unterminatedHeader', '1']) {
+      let error: unknown;
+      try {
+        loadConfig({ env: { MEGA_FSCK_IGNORE: value } });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error, value).toBeInstanceOf(MegaError);
+      expect((error as MegaError).code).toBe('config_invalid');
+      expect(JSON.stringify((error as MegaError).details)).toMatch(/fsckIgnore/);
+    }
+  });
+
   it('rejects invalid values with a typed error', () => {
     expect(() => loadConfig({ env: { MEGA_PORT: 'seventy' } })).toThrow(MegaError);
     expect(() => loadConfig({ env: { MEGA_ANONYMOUS_READ: 'maybe' } })).toThrow(/invalid configuration/);

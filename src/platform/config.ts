@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { invalid } from './errors.js';
+import { fsckIgnoreProblem } from './fsck-message-ids.js';
 
 /**
  * Process configuration, parsed once at start-up from (lowest to highest precedence) defaults,
@@ -78,8 +79,31 @@ const ConfigSchema = z.object({
     .object({
       /** Refuse non-fast-forward updates and deletion of each repository's default branch. */
       protectDefaultBranch: z.boolean().default(true),
+      /**
+       * fsck message ids a push may carry anyway, like git's `receive.fsck.<id>=ignore` (for
+       * legacy history, e.g. `missingEmail,badTimezone`). Every received object is checked with
+       * git's fsck rules at --strict strength; unknown ids and fatal ones are refused here.
+       */
+      fsckIgnore: z
+        .preprocess(
+          (value) =>
+            typeof value === 'string'
+              ? value
+                  .split(',')
+                  .map((id) => id.trim())
+                  .filter(Boolean)
+              : value,
+          z.array(z.string()),
+        )
+        .superRefine((ids, context) => {
+          for (const id of ids) {
+            const problem = fsckIgnoreProblem(id);
+            if (problem) context.addIssue({ code: 'custom', message: problem });
+          }
+        })
+        .default([]),
     })
-    .default({ protectDefaultBranch: true }),
+    .default({ protectDefaultBranch: true, fsckIgnore: [] }),
   /** Packs of full clones kept on disk and reused (src/storage/pack-cache.ts). */
   clonePackCache: z
     .object({
@@ -161,6 +185,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['MEGA_MAX_OBJECT_BYTES', 'limits.maxObjectBytes'],
   ['MEGA_REQUEST_TIMEOUT_MS', 'limits.requestTimeoutMs'],
   ['MEGA_PROTECT_DEFAULT_BRANCH', 'git.protectDefaultBranch'],
+  ['MEGA_FSCK_IGNORE', 'git.fsckIgnore'],
   ['MEGA_CLONE_PACK_CACHE_BYTES', 'clonePackCache.maxBytes'],
   ['MEGA_CLONE_PACK_CACHE_MAX_AGE_SECONDS', 'clonePackCache.maxAgeSeconds'],
   ['GIT_REPO_BASE_DIR', 'sync.repoBaseDir'],

@@ -1,7 +1,7 @@
 import type { ObjectId } from '../git/object-id.js';
 import type { ObjectFilter } from '../git/protocol/filter-spec.js';
 import { parseTag } from '../git/tag.js';
-import { notFound } from '../platform/errors.js';
+import { isMegaError, notFound } from '../platform/errors.js';
 import type { CommitCache } from './common-commits.js';
 import type { CommitSummary, GitObjectType, ObjectSource } from './served-repository.js';
 import { forEachTreeChild } from '../git/tree-children.js';
@@ -27,6 +27,12 @@ export interface WalkInput {
    */
   readonly clientShallow?: ReadonlySet<ObjectId>;
   readonly filter?: ObjectFilter;
+  /**
+   * Told about stored objects the walk cannot follow (a `40000` entry naming a blob, a tree
+   * that does not parse): the walk sends what it can and goes on instead of failing the fetch.
+   * Default: a process warning.
+   */
+  readonly onDamaged?: (problem: string) => void;
 }
 
 /** An annotated tag `{tag object id, peeled target}`, for include-tag. */
@@ -72,6 +78,7 @@ export async function walkObjects(
   for (const commit of interesting) pick(commit.id, 'commit');
   for (const tag of tags) pick(tag.id, 'tag');
 
+  const onDamaged = input.onDamaged ?? warnDamaged;
   const clientHas = new Set<ObjectId>();
   if (input.filter?.kind !== 'tree' || input.filter.depth > 0) {
     const haveTrees: ObjectId[] = edges.map((edge) => edge.tree);
@@ -79,9 +86,9 @@ export async function walkObjects(
       const commit = await commits.get(have);
       if (commit) haveTrees.push(commit.tree);
     }
-    await markTrees(objects, haveTrees, clientHas);
+    await markTrees(objects, haveTrees, clientHas, onDamaged);
   }
-  const treeWalk = new TreeWalk(objects, input.filter, clientHas, pick);
+  const treeWalk = new TreeWalk(objects, input.filter, clientHas, pick, onDamaged);
   await treeWalk.walk(interesting.map((commit) => commit.tree));
   await treeWalk.walk(explicitTrees, true);
   for (const id of explicitBlobs) pick(id, 'blob');
@@ -221,6 +228,34 @@ function insertByDate(queue: CommitSummary[], commit: CommitSummary): void {
   queue.splice(low, 0, commit);
 }
 
+function warnDamaged(problem: string): void {
+  process.emitWarning(problem, { code: 'MEGA_DAMAGED_OBJECT' });
+}
+
+/**
+ * Calls `visit` for each child of a stored tree; a damaged one (not a tree, or not parseable:
+ * data stored before pushes were checked with fsck) is reported and its children skipped, so one
+ * bad object never ends the whole fetch.
+ */
+function forEachChildOfStored(
+  tree: { id: ObjectId; type: GitObjectType; content: Buffer },
+  visit: (id: ObjectId, isTree: boolean) => void,
+  onDamaged: (problem: string) => void,
+): void {
+  if (tree.type !== 'tree') {
+    onDamaged(`object ${tree.id} is a ${tree.type}, not a tree; sent as it is, not walked`);
+    return;
+  }
+  try {
+    forEachTreeChild(tree.content, visit);
+  } catch (error) {
+    if (!isMegaError(error, 'invalid')) throw error;
+    onDamaged(
+      `tree ${tree.id} cannot be parsed (${error.message}); its entries after that point are not sent`,
+    );
+  }
+}
+
 /** Trees read per batch by the level-wise walks. */
 const TREE_BATCH = 500;
 
@@ -228,22 +263,22 @@ const TREE_BATCH = 500;
 async function* readTrees(
   objects: ObjectSource,
   ids: readonly ObjectId[],
-): AsyncGenerator<{ id: ObjectId; content: Buffer }> {
+): AsyncGenerator<{ id: ObjectId; type: GitObjectType; content: Buffer }> {
   for (let start = 0; start < ids.length; start += TREE_BATCH) {
     const batch = ids.slice(start, start + TREE_BATCH);
     if (objects.readObjects) {
-      const found = new Map<ObjectId, Buffer>();
-      for await (const object of objects.readObjects(batch)) found.set(object.id, object.content);
+      const found = new Map<ObjectId, { type: GitObjectType; content: Buffer }>();
+      for await (const object of objects.readObjects(batch)) found.set(object.id, object);
       for (const id of batch) {
-        const content = found.get(id);
-        if (!content) throw notFound('object_missing', `tree ${id} is missing`);
-        yield { id, content };
+        const object = found.get(id);
+        if (!object) throw notFound('object_missing', `tree ${id} is missing`);
+        yield { id, ...object };
       }
     } else {
       for (const id of batch) {
         const object = await objects.readObject(id);
         if (!object) throw notFound('object_missing', `tree ${id} is missing`);
-        yield { id, content: object.content };
+        yield { id, ...object };
       }
     }
   }
@@ -254,16 +289,21 @@ async function markTrees(
   objects: ObjectSource,
   roots: readonly ObjectId[],
   into: Set<ObjectId>,
+  onDamaged: (problem: string) => void,
 ): Promise<void> {
   let level = [...new Set(roots)].filter((id) => !into.has(id));
   while (level.length > 0) {
     for (const id of level) into.add(id);
     const next: ObjectId[] = [];
     for await (const tree of readTrees(objects, level)) {
-      forEachTreeChild(tree.content, (id, isTree) => {
-        if (!isTree) into.add(id);
-        else if (!into.has(id)) next.push(id);
-      });
+      forEachChildOfStored(
+        tree,
+        (id, isTree) => {
+          if (!isTree) into.add(id);
+          else if (!into.has(id)) next.push(id);
+        },
+        onDamaged,
+      );
     }
     level = [...new Set(next)].filter((id) => !into.has(id));
   }
@@ -281,6 +321,7 @@ class TreeWalk {
     private readonly filter: ObjectFilter | undefined,
     private readonly clientHas: ReadonlySet<ObjectId>,
     private readonly pick: (id: ObjectId, type: GitObjectType) => void,
+    private readonly onDamaged: (problem: string) => void,
   ) {}
 
   /** Walks from root trees (`explicit` roots were wanted by id and ignore `tree:0`). */
@@ -297,13 +338,17 @@ class TreeWalk {
       const descend = this.filter?.kind !== 'tree' || depth + 1 < this.filter.depth;
       for await (const tree of readTrees(this.objects, fresh)) {
         const blobs: ObjectId[] = [];
-        forEachTreeChild(tree.content, (id, isTree) => {
-          if (isTree) {
-            if (descend) next.push(id);
-          } else if (!this.seen.has(id) && !this.clientHas.has(id)) {
-            blobs.push(id);
-          }
-        });
+        forEachChildOfStored(
+          tree,
+          (id, isTree) => {
+            if (isTree) {
+              if (descend) next.push(id);
+            } else if (!this.seen.has(id) && !this.clientHas.has(id)) {
+              blobs.push(id);
+            }
+          },
+          this.onDamaged,
+        );
         for (const id of blobs) {
           if (this.seen.has(id)) continue;
           const wanted = this.filter ? await this.wantsBlob(id, depth + 1) : true;

@@ -56,6 +56,7 @@ export async function receivePack(input: ReceivePackInput): Promise<PushOutcome>
   let pushed: ReadonlySet<ObjectId> = new Set();
   let externalReferences: readonly ObjectId[] | undefined;
   let unpackError: string | undefined;
+  const messages: string[] = [];
   if (!repository.writable) {
     unpackError = repository.readOnlyReason ?? 'this repository is read-only';
   } else if (expectsPack(request.commands, SHA1.zeroId)) {
@@ -66,10 +67,10 @@ export async function receivePack(input: ReceivePackInput): Promise<PushOutcome>
     } catch (error) {
       if (!isMegaError(error)) throw error;
       unpackError = describeRefusal(error);
+      messages.push(...fsckMessages(error));
     }
   }
   const status = new Map<string, string | undefined>();
-  const messages: string[] = [];
   let accepted: RefUpdateRequest[] = [];
   if (unpackError === undefined) {
     const connectivity = await Connectivity.check(repository, request.commands, pushed, externalReferences);
@@ -179,6 +180,18 @@ async function checkCommand(
     if (!commit) return 'a branch must point to a commit';
   }
   return undefined;
+}
+
+/**
+ * What git's receive-pack prints when receive.fsckObjects refuses a pack: each finding as
+ * `error: object <id>: <msgId>: <text>`, then `fatal: fsck error in packed object`.
+ */
+function fsckMessages(error: MegaError): string[] {
+  if (error.code !== 'fsck_failed' || !Array.isArray(error.details.lines)) return [];
+  return [
+    ...(error.details.lines as string[]).map((line) => `error: ${line}`),
+    'fatal: fsck error in packed object',
+  ];
 }
 
 /** The message plus its numbers (limit, size, count), so the client shows the whole reason. */

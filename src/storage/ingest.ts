@@ -1,7 +1,9 @@
 import type { Kysely } from 'kysely';
+import { STRICT_FSCK, type FsckPolicy } from '../git/fsck-report.js';
 import type { ObjectType } from '../git/object.js';
 import { SHA1, type ObjectFormat } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
+import { PackFsck } from '../git/pack-fsck.js';
 import { readPack } from '../git/pack-reader.js';
 import type { PackSpool } from '../git/pack-spool.js';
 import type { PackReaderLimits } from '../git/pack-types.js';
@@ -9,6 +11,7 @@ import { MegaError, tooLarge } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import type { ObjectFiles } from './object-files.js';
+import { finishPackFsck, throwIfRefused } from './ingest-fsck.js';
 import { ObjectStore } from './object-store.js';
 import { ObjectWriter } from './object-writer.js';
 import { SpillingPackSpool, spoolDirectory } from './pack-file-spool.js';
@@ -25,6 +28,11 @@ export interface IngestOptions {
    * does not, and scanning every tree and commit again costs ~200 ms per 35k of them).
    */
   readonly collectReferences?: boolean;
+  /**
+   * Check every object with git's fsck rules (receive.fsckObjects) before anything is kept;
+   * default true. A refused pack throws `invalid`/`fsck_failed` and stores nothing.
+   */
+  readonly fsck?: boolean;
 }
 
 /** What an ingest stored: enough for receive-pack to check connectivity before moving refs. */
@@ -66,6 +74,8 @@ export interface IngestDeps {
    * push of 50k objects gains little from it on a busy server, so the server default is 1.
    */
   readonly threads?: number;
+  /** Which fsck findings refuse a pack (default: `--strict`, nothing ignored). */
+  readonly fsck?: FsckPolicy;
 }
 
 /**
@@ -100,7 +110,9 @@ export async function ingestPack(
         largeObjectThreshold: deps.largeObjectThreshold,
         ...(deps.runPreparedBatch ? { runPreparedBatch: deps.runPreparedBatch } : {}),
       });
-      const references = options.collectReferences ? new PackReferences(format) : undefined;
+      // fsck walks every tree anyway, so it also collects the references the push needs.
+      const checker = (options.fsck ?? true) ? new PackFsck(format, deps.fsck ?? STRICT_FSCK) : undefined;
+      const references = options.collectReferences && !checker ? new PackReferences(format) : undefined;
       const result = await readPack(packSource, {
         format,
         spool: readerSpool,
@@ -117,8 +129,16 @@ export async function ingestPack(
         },
         // Blobs that will be stored as files go there straight from the spool, never whole.
         largeBlobThreshold: deps.largeObjectThreshold,
-        onLargeBlob: (object, raw) => writer.addLargeBlob(object.id, object.size, raw),
+        onLargeBlob: (object, raw) => {
+          checker?.addStreamedBlob(object.id, object.size);
+          return writer.addLargeBlob(object.id, object.size, raw);
+        },
         onObject: (object, content) => {
+          if (checker) {
+            checker.add(object.id, object.type, content.data);
+            // Stop at the first bad object: nothing of the pack will be kept anyway.
+            throwIfRefused(checker);
+          }
           references?.add(object.type, content.data);
           return writer.add({
             id: object.id,
@@ -130,13 +150,17 @@ export async function ingestPack(
         },
       });
       const summary = await writer.finish();
+      const outside = checker ? await finishPackFsck(checker, reader, repoId) : undefined;
+      const externalReferences = options.collectReferences
+        ? (outside ?? references?.outside(summary.ids))
+        : undefined;
       return {
         ids: summary.ids,
         counts: summary.counts,
         deltas: summary.deltas,
         files: summary.files,
         externalBases: result.externalBases,
-        ...(references ? { externalReferences: references.outside(summary.ids) } : {}),
+        ...(externalReferences ? { externalReferences } : {}),
         packChecksum: result.checksum.toString('hex'),
       };
     });

@@ -281,7 +281,8 @@ export class ObjectStore {
     return result;
   }
 
-  private async types(repoId: number, ids: readonly string[]): Promise<Map<ObjectId, ObjectType>> {
+  /** The types of those of `ids` the repository holds (one query per batch). */
+  async types(repoId: number, ids: readonly string[]): Promise<Map<ObjectId, ObjectType>> {
     const types = new Map<ObjectId, ObjectType>();
     const wanted = [...new Set(ids.filter(isHexId))];
     for (const batch of batchIds(wanted, this.capabilities, 1)) {

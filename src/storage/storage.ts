@@ -27,6 +27,8 @@ export interface StorageConfig {
   readonly largeObjectThreshold: number;
   /** Threads resolving the deltas of a pushed pack (default 1: on the request's thread). */
   readonly ingestThreads?: number;
+  /** fsck message ids that do not refuse a push (receive.fsck.<id>=ignore), validated by config. */
+  readonly git?: { readonly fsckIgnore?: readonly string[] };
 }
 
 /** The stores over one database handle (the pool, or a transaction). */
@@ -78,6 +80,7 @@ function scopeOver(
   const { capabilities, runPreparedBatch, runPreparedQuery } = database;
   const largeObjectThreshold = effectiveThreshold(config, capabilities);
   const fastPath = runPreparedBatch ? { runPreparedBatch } : {};
+  const fsck = { strict: true, ignore: new Set(config.git?.fsckIgnore ?? []) };
   return withTypedWriteFaults(database.faults, {
     db,
     capabilities,
@@ -96,6 +99,7 @@ function scopeOver(
           largeObjectThreshold,
           ...fastPath,
           ...(config.ingestThreads ? { threads: config.ingestThreads } : {}),
+          fsck,
         },
         repoId,
         source,

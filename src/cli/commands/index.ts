@@ -7,6 +7,7 @@ import { registerWorkerCommand } from './worker.js';
 import { registerInitCommand } from './init.js';
 import { registerMrCommand } from './mr.js';
 import { registerRepoCommand } from './repo.js';
+import { registerFsckCommand } from './fsck.js';
 
 /**
  * Every `mega` sub-command registers itself here, one file per command group.
@@ -20,4 +21,5 @@ export function registerCommands(program: Command): void {
   registerMigrateCommand(program);
   registerWorkerCommand(program);
   registerSyncCommand(program);
+  registerFsckCommand(program);
 }

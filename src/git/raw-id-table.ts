@@ -1,0 +1,110 @@
+/** Most slots filled before the table doubles (linear probing stays short below this). */
+const MAX_LOAD = 0.7;
+const INITIAL_CAPACITY = 1 << 12;
+
+/**
+ * An open-addressing hash table of raw object ids (20 or 32 bytes) with two small values per
+ * id, read straight from the bytes of a tree: no string per tree entry, no per-entry garbage.
+ * A pack's fsck looks up every entry of every tree here, which made a `Map` keyed by strings its
+ * largest cost. Ids are hashes already, so their first four bytes are the hash.
+ */
+export class RawIdTable {
+  private capacity = INITIAL_CAPACITY;
+  private ids: Uint8Array;
+  private usedSlots: Uint8Array;
+  /** First value (PackFsck: who links to the id and as what); 0 = none. */
+  link: Int32Array;
+  /** Second value (PackFsck: the id's type in the pack); 0 = unknown. */
+  type: Uint8Array;
+  private count = 0;
+
+  constructor(private readonly rawLength: number) {
+    this.ids = new Uint8Array(this.capacity * rawLength);
+    this.usedSlots = new Uint8Array(this.capacity);
+    this.link = new Int32Array(this.capacity);
+    this.type = new Uint8Array(this.capacity);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The slot of the id at `data[offset…]`, added when absent. Slots change when the table grows. */
+  slot(data: Uint8Array, offset: number): number {
+    const found = this.probe(data, offset);
+    if (found >= 0) return found;
+    if (this.count + 1 > this.capacity * MAX_LOAD) {
+      this.grow();
+      return this.slot(data, offset);
+    }
+    const free = -found - 1;
+    this.ids.set(data.subarray(offset, offset + this.rawLength), free * this.rawLength);
+    this.usedSlots[free] = 1;
+    this.count++;
+    return free;
+  }
+
+  /** The slot of the id, or -1. */
+  find(data: Uint8Array, offset: number): number {
+    const found = this.probe(data, offset);
+    return found >= 0 ? found : -1;
+  }
+
+  /** Slots in use. */
+  *slots(): Generator<number> {
+    for (let i = 0; i < this.capacity; i++) if (this.usedSlots[i]) yield i;
+  }
+
+  hexAt(slot: number): string {
+    const start = slot * this.rawLength;
+    return Buffer.from(this.ids.buffer, this.ids.byteOffset + start, this.rawLength).toString('hex');
+  }
+
+  /** The slot holding the id, or -(free slot + 1). */
+  private probe(data: Uint8Array, offset: number): number {
+    const mask = this.capacity - 1;
+    const raw = this.rawLength;
+    const ids = this.ids;
+    let index =
+      ((data[offset] as number) |
+        ((data[offset + 1] as number) << 8) |
+        ((data[offset + 2] as number) << 16) |
+        ((data[offset + 3] as number) << 24)) &
+      mask;
+    for (;;) {
+      if (!this.usedSlots[index]) return -index - 1;
+      const base = index * raw;
+      let same = true;
+      for (let i = 0; i < raw; i++) {
+        if (ids[base + i] !== data[offset + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return index;
+      index = (index + 1) & mask;
+    }
+  }
+
+  private grow(): void {
+    const old = {
+      ids: this.ids,
+      used: this.usedSlots,
+      link: this.link,
+      type: this.type,
+      capacity: this.capacity,
+    };
+    this.capacity *= 2;
+    this.ids = new Uint8Array(this.capacity * this.rawLength);
+    this.usedSlots = new Uint8Array(this.capacity);
+    this.link = new Int32Array(this.capacity);
+    this.type = new Uint8Array(this.capacity);
+    this.count = 0;
+    for (let i = 0; i < old.capacity; i++) {
+      if (!old.used[i]) continue;
+      const slot = this.slot(old.ids, i * this.rawLength);
+      this.link[slot] = old.link[i] as number;
+      this.type[slot] = old.type[i] as number;
+    }
+  }
+}
