@@ -234,6 +234,13 @@ class StoredObjects implements ObjectSource {
     return object ? { type: object.type, content: object.data } : undefined;
   }
 
+  async openObject(id: ObjectId) {
+    const repoId = this.repoId();
+    if (repoId === undefined) return undefined;
+    const opened = await this.storage.objects.openContent(repoId, id);
+    return opened ? { type: opened.type, size: opened.size, content: opened.stream } : undefined;
+  }
+
   async *readObjects(ids: readonly ObjectId[]) {
     const repoId = this.repoId();
     if (repoId === undefined) return;

@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import type { Kysely } from 'kysely';
 import { BaseCache } from '../git/base-cache.js';
@@ -215,8 +215,15 @@ export class ObjectStore {
   }
 
   /**
-   * The inflated content as a stream. File-stored objects (the large ones) are inflated while
-   * read, never held whole in memory.
+   * The inflated content as a stream of pieces, for readers that want a prefix (display) or
+   * stream the object out (raw downloads); undefined when the repository lacks it. Whole stored
+   * objects, rows and files alike, are inflated while read: memory stays at zlib's buffers
+   * whatever the object's size (a deflate bomb of 1 GiB of zeros costs nothing until read, and
+   * a reader that stops early stops the inflating). Delta-stored objects are resolved in memory:
+   * the writer stores deltas only for objects below the large-object threshold, against bases
+   * that are not files (`object-writer.ts`), so that costs at most the threshold per object.
+   * The stream fails with `object_corrupt` when it inflates to more or fewer bytes than the
+   * stored size says.
    */
   async openContent(
     repoId: number,
@@ -226,14 +233,19 @@ export class ObjectStore {
     const row = (await this.rows(repoId, [id])).get(id);
     if (!row) return undefined;
     const type = row.object_type as ObjectType;
-    if (row.storage_type === 'file' && row.path && !row.delta_base) {
-      return {
-        type,
-        size: Number(row.size),
-        stream: this.files.openRead(row.path).pipe(zlib.createInflate()),
-      };
+    const size = Number(row.size);
+    if (!row.delta_base) {
+      const stored = row.data
+        ? Readable.from([row.data])
+        : row.path
+          ? this.files.openRead(row.path)
+          : undefined;
+      if (!stored) throw missing(row.git_id);
+      // pipeline destroys every stage with the first error: the consumer sees it on the last one.
+      const stream = pipeline(stored, zlib.createInflate(), new ExactSize(size, row.git_id), () => undefined);
+      return { type, size, stream };
     }
-    return { type, size: Number(row.size), stream: Readable.from([await this.contentOf(row, new Map(), 0)]) };
+    return { type, size, stream: Readable.from([await this.contentOf(row, new Map(), 0)]) };
   }
 
   /** Parsed commit facts for graph walks, for those of `ids` the repository holds. */
@@ -518,4 +530,32 @@ function isHexId(id: string): boolean {
 
 function missing(id: string): MegaError {
   return notFound('object_missing', 'object not found', { id });
+}
+
+/** Passes an inflated stream through, failing it when it is longer or shorter than `size`. */
+class ExactSize extends Transform {
+  private seen = 0;
+
+  constructor(
+    private readonly size: number,
+    private readonly id: string,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.seen += chunk.length;
+    callback(this.seen > this.size ? this.corrupt() : null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    callback(this.seen === this.size ? null : this.corrupt());
+  }
+
+  private corrupt(): MegaError {
+    return new MegaError('internal', 'object_corrupt', 'stored object does not inflate to its size', {
+      id: this.id,
+      size: this.size,
+    });
+  }
 }

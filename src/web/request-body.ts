@@ -1,6 +1,6 @@
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { invalid, tooLarge } from '../platform/errors.js';
 
 /**
@@ -57,4 +57,27 @@ export function requestBodyStream(request: FastifyRequest, maxBytes: number): Re
 
 function isReadable(value: unknown): value is Readable {
   return typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function';
+}
+
+/** How long a refused request's unread body is still read and dropped before the connection closes. */
+const DISCARD_GRACE_MS = 5_000;
+
+/**
+ * After the response is sent, the body the handler did not read (a request refused at its cap)
+ * is read and dropped, never buffered, for a short grace period, then the connection is closed.
+ * Closing at once would reset the connection while the client still sends, and the client's
+ * system could then drop our answer before git prints it; never closing would leave a client
+ * that streams gigabytes stuck behind a paused socket.
+ */
+export function discardUnreadBody(request: FastifyRequest, reply: FastifyReply): void {
+  reply.raw.once('finish', () => {
+    const raw = request.raw;
+    if (raw.complete || raw.destroyed) return;
+    raw.unpipe();
+    raw.on('data', () => undefined);
+    raw.resume();
+    const socket = raw.socket;
+    socket.end();
+    setTimeout(() => socket.destroy(), DISCARD_GRACE_MS).unref();
+  });
 }

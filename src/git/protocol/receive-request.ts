@@ -18,7 +18,12 @@ export interface ReceiveRequest {
   readonly shallows: readonly ObjectId[];
 }
 
+/**
+ * Counts bounded besides the byte cap of the whole command section (the reader's budget): each
+ * stays well under what that cap lets through, so no list grows past a fixed size.
+ */
 export const MAX_REF_COMMANDS = 100_000;
+export const MAX_PUSH_SHALLOWS = 100_000;
 export const MAX_PUSH_OPTIONS = 1_000;
 export const MAX_REF_NAME_LENGTH = 4096;
 
@@ -65,6 +70,11 @@ export async function parseReceiveRequest(read: () => Promise<PktLine | undefine
     if (text.startsWith('shallow ')) {
       const id = text.slice('shallow '.length);
       if (!isObjectId(id)) throw invalid('push_command_invalid', 'malformed shallow line');
+      if (shallows.length >= MAX_PUSH_SHALLOWS) {
+        throw tooLarge('push_too_many_shallows', 'too many shallow lines in one push', {
+          limit: MAX_PUSH_SHALLOWS,
+        });
+      }
       shallows.push(id);
       continue;
     }
