@@ -35,7 +35,9 @@ export function authEnv(token: string): Record<string, string> {
 export async function startHttpFixture(options: { env?: Record<string, string> } = {}): Promise<HttpFixture> {
   const temp = await makeTempDir('mega-http-');
   const dataDir = join(temp.path, 'data');
-  const created = await runMega(['token', 'create', 'alice', '--data', dataDir]);
+  const created = await runMega(['token', 'create', 'alice', '--data', dataDir], {
+    ...(options.env ? { env: options.env } : {}),
+  });
   if (created.code !== 0) throw new Error(`mega token create failed: ${created.stderr}`);
   const token = created.stdout.trim().split('\n').pop() ?? '';
   const start = () => startMegaServer({ dataDir, ...(options.env ? { env: options.env } : {}) });
