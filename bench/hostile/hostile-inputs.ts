@@ -2,6 +2,7 @@ import {
   hugeCountPack,
   hugeHeaderPack,
   pushBody,
+  tagBombPack,
   truncatedPack,
   type BombPack,
 } from '../../tests/support/hostile-packs.js';
@@ -142,6 +143,23 @@ export function hostileInputs(): HostileInput[] {
       name: 'receive-pack command flood',
       send: async (c) =>
         verdictOf(await gitPost(c, 'git-receive-pack', pushCommandFlood(c.bomb.commit, c.floodBytes))),
+    },
+    {
+      name: 'tag with a bomb message: push, then info/refs x3 (peels it)',
+      async send(c) {
+        const tag = await tagBombPack(c.bomb.commit, c.bomb.size);
+        const pushed = await streamedRequest(`${c.url}${c.repo}/git-receive-pack`, {
+          headers: { 'Content-Type': 'application/x-git-receive-pack-request', ...authHeaders(c) },
+          body: [pushBody(`refs/tags/${tag.name}`, tag.tag, tag.pack)],
+        });
+        if (verdictOf(pushed) === 'refused') return 'refused';
+        const listed = await Promise.all(
+          [0, 1, 2].map(() => streamedRequest(`${c.url}${c.repo}/info/refs?service=git-upload-pack`)),
+        );
+        return listed.every((reply) => reply.body.includes(`refs/tags/${tag.name}^{}`))
+          ? 'served'
+          : 'refused';
+      },
     },
     pushPackInput('push: pack announcing 2^32-1 objects', hugeCountPack),
     pushPackInput('push: truncated pack', truncatedPack),

@@ -7,7 +7,7 @@ import {
   type ScratchDatabase,
 } from '../../src/storage/testing/scratch-database.js';
 import { git } from '../support/git-cli.js';
-import { deflateBombPack, pushBody, type BombPack } from '../support/hostile-packs.js';
+import { deflateBombPack, pushBody, tagBombPack, type BombPack } from '../support/hostile-packs.js';
 import { serviceAvailable } from '../support/services.js';
 import {
   gzipOf,
@@ -175,6 +175,23 @@ for (const dialect of DIALECTS) {
       expect(changed.find((file) => file.path === 'zeros.bin')).toMatchObject({ binary: true });
       const log = await api('commits?ref=main&path=zeros.bin');
       expect((log.body.commits as unknown[]).length).toBe(1);
+    });
+
+    it('peels a tag whose message is a deflate bomb from its first bytes (ls-remote, clone, REST refs)', async () => {
+      const bombTag = await tagBombPack(text.commit, BOMB_BYTES);
+      const reply = await gitPost(
+        'git-receive-pack',
+        [pushBody('refs/tags/bomb', bombTag.tag, bombTag.pack)],
+        auth(),
+      );
+      expect(reply.body.toString()).toContain('ok refs/tags/bomb');
+      const listed = await fx.anonymous(0, ['ls-remote', fx.url(repo)]);
+      expect(listed.stdout.toString()).toContain(`${text.commit}\trefs/tags/bomb^{}`);
+      const v2 = await fx.anonymous(2, ['ls-remote', fx.url(repo), 'refs/tags/*']);
+      expect(v2.stdout.toString()).toContain(`${bombTag.tag}\trefs/tags/bomb`);
+      const refs = await fetch(fx.url(`/api/v1/repos/refs?repo=${encodeURIComponent(repo)}`));
+      const list = (await refs.json()) as { refs: Array<{ name: string; peeled?: string }> };
+      expect(list.refs.find((ref) => ref.name === 'refs/tags/bomb')?.peeled).toBe(text.commit);
     });
 
     it('streams a raw download of a big file whole, byte for byte', async () => {

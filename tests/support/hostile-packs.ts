@@ -22,7 +22,7 @@ export function* repeatedBytes(count: number, fill = 0): Generator<Buffer> {
 }
 
 /** The zlib stream of `count` bytes of `fill` (about 1 KiB per MiB), built piece by piece. */
-export async function deflatedRepeat(count: number, fill = 0): Promise<Buffer> {
+export async function deflatedRepeat(count: number, fill = 0, head?: Buffer): Promise<Buffer> {
   const deflate = createDeflate({ level: constants.Z_BEST_COMPRESSION });
   const out: Buffer[] = [];
   deflate.on('data', (chunk: Buffer) => out.push(chunk));
@@ -30,6 +30,7 @@ export async function deflatedRepeat(count: number, fill = 0): Promise<Buffer> {
     deflate.once('end', resolve);
     deflate.once('error', reject);
   });
+  if (head) deflate.write(head);
   for (const piece of repeatedBytes(count, fill)) {
     if (!deflate.write(piece)) await new Promise((resolve) => deflate.once('drain', resolve));
   }
@@ -46,7 +47,7 @@ export function blobIdOf(size: number, pieces: Iterable<Buffer>): ObjectId {
 }
 
 interface PackEntry {
-  readonly type: 'blob' | 'tree' | 'commit';
+  readonly type: 'blob' | 'tree' | 'commit' | 'tag';
   readonly size: number;
   readonly deflated: Buffer;
 }
@@ -98,6 +99,25 @@ export async function deflateBombPack(size: number, fill = 0): Promise<BombPack>
     whole('commit', commit),
   ]);
   return { pack, commit: hashObject('commit', commit), blob, size };
+}
+
+/**
+ * An annotated tag of `commit` whose message is `messageBytes` of 'a' (a deflate bomb in a tag:
+ * every ref advertisement peels tags), as a one-object pack.
+ */
+export async function tagBombPack(
+  commit: ObjectId,
+  messageBytes: number,
+): Promise<{ pack: Buffer; tag: ObjectId; name: string }> {
+  const name = 'bomb';
+  const head = Buffer.from(
+    `object ${commit}\ntype commit\ntag ${name}\ntagger Bomb <bomb@example.com> 1700000000 +0000\n\n`,
+  );
+  const size = head.length + messageBytes;
+  const hash = createHash('sha1').update(`tag ${size}\0`).update(head);
+  for (const piece of repeatedBytes(messageBytes, 0x61)) hash.update(piece);
+  const pack = packOf([{ type: 'tag', size, deflated: await deflatedRepeat(messageBytes, 0x61, head) }]);
+  return { pack, tag: hash.digest('hex') as ObjectId, name };
 }
 
 /** A pack header announcing 2^32-1 objects, followed by one small blob and nothing else. */

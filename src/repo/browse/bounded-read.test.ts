@@ -130,9 +130,17 @@ describe('ObjectReader display reads', () => {
 
   it('checks the type before reading any content', async () => {
     const blob = new CountingObject('blob', GIB);
-    const reader = new ObjectReader(sourceOf(new Map([[id(4), blob]])));
+    const reader = new ObjectReader(sourceOf(new Map([[id(4), blob]])), { displayLimit: MIB });
     expect(await codeOf(reader.tree(id(4)))).toBe('object_wrong_type');
     expect(blob.produced).toBe(0);
+  });
+
+  it('bounds a read given its own limit even without a display limit (b-link checks)', async () => {
+    const blob = new CountingObject('blob', GIB);
+    const reader = new ObjectReader(sourceOf(new Map([[id(8), blob]])));
+    const read = await reader.readBounded(id(8), 'blob', 1100);
+    expect(read).toMatchObject({ size: GIB, truncated: true });
+    expect(blob.produced).toBeLessThanOrEqual(MIB);
   });
 
   it('shows a huge commit with its headers and the start of its message', async () => {

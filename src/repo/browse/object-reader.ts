@@ -4,7 +4,7 @@ import { parseTag } from '../../git/tag.js';
 import { parseTree, type TreeEntry } from '../../git/tree.js';
 import { notFound, tooLarge } from '../../platform/errors.js';
 import type { GitObjectType, ObjectSource, OpenedObject } from '../served-repository.js';
-import { DEFAULT_DISPLAY_LIMIT, readPrefix, type BoundedContent } from './bounded-read.js';
+import { readPrefix, type BoundedContent } from './bounded-read.js';
 
 /** Annotated tags nest rarely; a chain longer than this is hostile. */
 const MAX_TAG_DEPTH = 16;
@@ -12,29 +12,33 @@ const MAX_TAG_DEPTH = 16;
 const END_OF_HEADERS = Buffer.from('\n\n');
 
 export interface ObjectReaderOptions {
-  /** Most bytes of one object read (`limits.maxDisplayBytes`): bigger ones are cut or refused. */
+  /**
+   * Most bytes of one object read (`limits.maxDisplayBytes`): bigger ones are cut or refused.
+   * Unset, objects are read whole (the monorepo's own tree and merge computations); reads given
+   * an explicit limit (`readBounded`) are bounded either way.
+   */
   readonly displayLimit?: number;
 }
 
 /**
- * Typed reads over a repository's `ObjectSource` for one browsing request. No read inflates more
- * than the display limit: blobs come back as a prefix flagged `truncated` (raw downloads stream
- * through `open`), a bigger commit keeps its headers and a cut message, and bigger trees and tags
- * are refused (`object_too_large`) since half of one would show wrong content. Parsed commits and
- * trees are memoised: a log walk or a tree diff asks for the same objects more than once.
+ * Typed reads over a repository's `ObjectSource` for one browsing request. With a display limit
+ * no read inflates more than it: blobs come back as a prefix flagged `truncated` (raw downloads
+ * stream through `open`), a bigger commit keeps its headers and a cut message, and bigger trees
+ * and tags are refused (`object_too_large`) since half of one would show wrong content. Parsed
+ * commits and trees are memoised: a log walk or a tree diff asks for the same objects more than once.
  */
 export class ObjectReader {
   private readonly commits = new Map<ObjectId, Commit>();
   private readonly trees = new Map<ObjectId, readonly TreeEntry[]>();
   /** Commits whose message was cut at the display limit, with their real size. */
   private readonly cutCommits = new Map<ObjectId, number>();
-  readonly displayLimit: number;
+  readonly displayLimit: number | undefined;
 
   constructor(
     private readonly source: ObjectSource,
     options: ObjectReaderOptions = {},
   ) {
-    this.displayLimit = options.displayLimit ?? DEFAULT_DISPLAY_LIMIT;
+    this.displayLimit = options.displayLimit;
   }
 
   /**
@@ -65,8 +69,15 @@ export class ObjectReader {
     return opened;
   }
 
-  /** At most `limit` bytes (the display limit by default) of an object of `type`. */
+  /**
+   * At most `limit` bytes (the display limit by default) of an object of `type`; the whole
+   * object when neither is set.
+   */
   async readBounded(id: ObjectId, type: GitObjectType, limit = this.displayLimit): Promise<BoundedContent> {
+    if (limit === undefined) {
+      const content = await this.readWhole(id, type);
+      return { content, size: content.length, truncated: false };
+    }
     const opened = await this.openTyped(id, type);
     const bound = Math.min(limit, opened.size);
     const content = await readPrefix(opened.content, bound);
@@ -78,6 +89,16 @@ export class ObjectReader {
     const read = await this.readBounded(id, type);
     if (read.truncated) throw this.tooLargeToShow(id, type, read.size);
     return read.content;
+  }
+
+  /** The object read whole through `readObject` (no display limit: the source's own fast path). */
+  private async readWhole(id: ObjectId, type: GitObjectType): Promise<Buffer> {
+    const object = await this.source.readObject(id);
+    if (!object) throw notFound('object_not_found', 'object not found', { id });
+    if (object.type !== type) {
+      throw notFound('object_wrong_type', `object is a ${object.type}, not a ${type}`, { id });
+    }
+    return object.content;
   }
 
   async commit(id: ObjectId): Promise<Commit> {
@@ -118,7 +139,7 @@ export class ObjectReader {
         await closeUnread(opened);
         return { id: current, type: opened.type };
       }
-      if (opened.size > this.displayLimit) {
+      if (this.displayLimit !== undefined && opened.size > this.displayLimit) {
         await closeUnread(opened);
         throw this.tooLargeToShow(current, 'tag', opened.size);
       }
@@ -138,7 +159,7 @@ export class ObjectReader {
     return tooLarge('object_too_large', `${type} ${id} is too large to show (${size} bytes)`, {
       id,
       size,
-      limit: this.displayLimit,
+      limit: this.displayLimit ?? size,
     });
   }
 }

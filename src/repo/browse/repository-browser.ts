@@ -10,6 +10,7 @@ import {
   type CommitInfo,
   type LogPage,
 } from './commit-log.js';
+import { DEFAULT_DISPLAY_LIMIT } from './bounded-read.js';
 import { ObjectReader, type ObjectReaderOptions } from './object-reader.js';
 import { defaultBranch, resolveCommit } from './revision.js';
 import { BINARY_SNIFF_BYTES, diffFiles, diffTrees, isBinary, type TreeDiff } from './tree-diff.js';
@@ -98,7 +99,9 @@ export class RepositoryBrowser {
     private readonly repository: BrowsableRepository,
     options: ObjectReaderOptions = {},
   ) {
-    this.reader = new ObjectReader(repository.objects, options);
+    this.reader = new ObjectReader(repository.objects, {
+      displayLimit: options.displayLimit ?? DEFAULT_DISPLAY_LIMIT,
+    });
   }
 
   private refsSnapshot(): Promise<RefSnapshot> {

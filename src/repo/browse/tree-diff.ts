@@ -135,7 +135,11 @@ export async function diffFiles(reader: ObjectReader, changes: readonly FileChan
 async function blobText(reader: ObjectReader, id: ObjectId | undefined, mode: string | undefined) {
   if (!id || !mode || entryKind(mode) === 'gitlink')
     return { content: Buffer.alloc(0), lines: [], tooLarge: false };
-  const read = await reader.readBounded(id, 'blob', Math.min(MAX_DIFF_BLOB_BYTES, reader.displayLimit));
+  const read = await reader.readBounded(
+    id,
+    'blob',
+    Math.min(MAX_DIFF_BLOB_BYTES, reader.displayLimit ?? MAX_DIFF_BLOB_BYTES),
+  );
   const lines = read.truncated ? [] : splitLines(read.content.toString('utf8'));
   return { content: read.content, lines, tooLarge: read.truncated };
 }
