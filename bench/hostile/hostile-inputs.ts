@@ -40,6 +40,8 @@ export type Verdict = 'refused' | 'served';
 
 export interface HostileInput {
   readonly name: string;
+  /** Set-up sent before the measurement starts (e.g. the push of what `send` then reads). */
+  prepare?(context: HostileContext): Promise<void>;
   send(context: HostileContext): Promise<Verdict>;
 }
 
@@ -144,25 +146,47 @@ export function hostileInputs(): HostileInput[] {
       send: async (c) =>
         verdictOf(await gitPost(c, 'git-receive-pack', pushCommandFlood(c.bomb.commit, c.floodBytes))),
     },
-    {
-      name: 'tag with a bomb message: push, then info/refs x3 (peels it)',
-      async send(c) {
-        const tag = await tagBombPack(c.bomb.commit, c.bomb.size);
-        const pushed = await streamedRequest(`${c.url}${c.repo}/git-receive-pack`, {
-          headers: { 'Content-Type': 'application/x-git-receive-pack-request', ...authHeaders(c) },
-          body: [pushBody(`refs/tags/${tag.name}`, tag.tag, tag.pack)],
-        });
-        if (verdictOf(pushed) === 'refused') return 'refused';
-        const listed = await Promise.all(
-          [0, 1, 2].map(() => streamedRequest(`${c.url}${c.repo}/info/refs?service=git-upload-pack`)),
-        );
-        return listed.every((reply) => reply.body.includes(`refs/tags/${tag.name}^{}`))
-          ? 'served'
-          : 'refused';
-      },
-    },
+    tagBombRead(TAG_BOMB_MESSAGE_BYTES),
     pushPackInput('push: pack announcing 2^32-1 objects', hugeCountPack),
     pushPackInput('push: truncated pack', truncatedPack),
     pushPackInput('push: entry header of 2^40 bytes', hugeHeaderPack),
+    // Last: ingest holds a pushed tag whole (fsck parses it), which leaves the heap grown.
+    {
+      name: 'push: tag whose message is the bomb size',
+      send: async (c) => pushTag(c, c.bomb.size, 'bigger'),
+    },
   ];
+}
+
+/**
+ * Message size of the tag whose peeling is measured: ingest holds a pushed tag whole (it is
+ * parsed and checked), so the tag is kept to a size a push may carry; before tags were peeled
+ * from their first bytes, every ref advertisement inflated it whole.
+ */
+const TAG_BOMB_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+async function pushTag(context: HostileContext, messageBytes: number, name: string): Promise<Verdict> {
+  const tag = await tagBombPack(context.bomb.commit, messageBytes, name);
+  const pushed = await streamedRequest(`${context.url}${context.repo}/git-receive-pack`, {
+    headers: { 'Content-Type': 'application/x-git-receive-pack-request', ...authHeaders(context) },
+    body: [pushBody(`refs/tags/${name}`, tag.tag, tag.pack)],
+  });
+  return verdictOf(pushed);
+}
+
+/** A tag with a `messageBytes` message pushed unmeasured, then three ref advertisements at once. */
+function tagBombRead(messageBytes: number): HostileInput {
+  const name = 'bomb';
+  return {
+    name: `info/refs x3 peeling a tag with a ${messageBytes >> 20} MiB message`,
+    async prepare(c) {
+      if ((await pushTag(c, messageBytes, name)) !== 'served') throw new Error('the tag bomb was refused');
+    },
+    async send(c) {
+      const listed = await Promise.all(
+        [0, 1, 2].map(() => streamedRequest(`${c.url}${c.repo}/info/refs?service=git-upload-pack`)),
+      );
+      return listed.every((reply) => reply.body.includes(`refs/tags/${name}^{}`)) ? 'served' : 'refused';
+    },
+  };
 }

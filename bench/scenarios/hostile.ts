@@ -126,8 +126,10 @@ export async function runHostileBench(
         }),
       ),
     );
-    for (const input of inputs)
+    for (const input of inputs) {
+      await input.prepare?.(context);
       results.push(row(input.name, await measured(live, () => input.send(context))));
+    }
   } finally {
     await server?.stop();
     await temp.remove();

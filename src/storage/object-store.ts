@@ -21,6 +21,8 @@ const MAX_READ_CHAIN = 1000;
 const MAX_PEEL_DEPTH = 32;
 /** Largest IN list for one batch of reads, whatever the caller asks. */
 const MAX_BATCH = 5000;
+/** Rows up to this size are inflated whole for `openContent`: a stream costs more than it saves. */
+const WHOLE_CONTENT_BYTES = 64 * 1024;
 /** Bytes of a tag read to find what it names: its `object` and `type` lines come first. */
 const TAG_HEAD_BYTES = 4096;
 const TAG_HEAD = /^object ([0-9a-f]{40}|[0-9a-f]{64})\ntype (commit|tree|blob|tag)\n/;
@@ -286,7 +288,7 @@ export class ObjectStore {
     if (!row) return undefined;
     const type = row.object_type as ObjectType;
     const size = Number(row.size);
-    if (!row.delta_base) {
+    if (!row.delta_base && (row.path || size > WHOLE_CONTENT_BYTES)) {
       const stored = row.data
         ? Readable.from([row.data])
         : row.path
@@ -297,6 +299,7 @@ export class ObjectStore {
       const stream = pipeline(stored, zlib.createInflate(), new ExactSize(size, row.git_id), () => undefined);
       return { type, size, stream };
     }
+    // Small rows are inflated at once by the reused inflater (faster than a zlib stream each).
     return { type, size, stream: Readable.from([await this.contentOf(row, new Map(), 0)]) };
   }
 

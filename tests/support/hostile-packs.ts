@@ -108,8 +108,8 @@ export async function deflateBombPack(size: number, fill = 0): Promise<BombPack>
 export async function tagBombPack(
   commit: ObjectId,
   messageBytes: number,
+  name = 'bomb',
 ): Promise<{ pack: Buffer; tag: ObjectId; name: string }> {
-  const name = 'bomb';
   const head = Buffer.from(
     `object ${commit}\ntype commit\ntag ${name}\ntagger Bomb <bomb@example.com> 1700000000 +0000\n\n`,
   );
