@@ -109,7 +109,7 @@ export function hostileInputs(): HostileInput[] {
     restRead('REST blob of the bomb x3 concurrent', (c) => query(c, 'blob?ref=main&path=zeros.bin'), 3),
     restRead('REST commit (diff adds the bomb)', (c) => query(c, `commit?id=${c.bomb.commit}`)),
     restRead('REST commit x3 concurrent', (c) => query(c, `commit?id=${c.bomb.commit}`), 3),
-    restRead('REST compare (diff adds the bomb)', (c) => query(c, `compare?from=${c.bomb.commit}&to=main`)),
+    restRead('REST compare (diff adds the bomb)', (c) => query(c, `compare?from=${c.bomb.base}&to=main`)),
     restRead('REST tree (file page listing)', (c) => query(c, 'tree?ref=main&path=')),
     restRead('REST history of the bomb', (c) => query(c, 'commits?ref=main&path=zeros.bin')),
     restRead('REST raw of the bomb (streamed whole)', (c) => query(c, 'raw?ref=main&path=zeros.bin')),

@@ -67,38 +67,48 @@ function whole(type: 'tree' | 'commit', content: Buffer): PackEntry {
 }
 
 export interface BombPack {
-  /** The pack: a commit whose tree holds `zeros.bin`, a blob of `size` bytes of one value. */
+  /** The pack: `base` (a `README`), then `commit` adding `zeros.bin`, `size` bytes of one value. */
   readonly pack: Buffer;
+  readonly base: ObjectId;
   readonly commit: ObjectId;
   readonly blob: ObjectId;
   readonly size: number;
 }
 
+function commitText(tree: ObjectId, parent: ObjectId | undefined, message: string): Buffer {
+  return Buffer.from(
+    `tree ${tree}\n${parent ? `parent ${parent}\n` : ''}author Bomb <bomb@example.com> 1700000000 +0000\n` +
+      `committer Bomb <bomb@example.com> 1700000000 +0000\n\n${message}\n`,
+  );
+}
+
 /**
- * The deflate bomb: a blob of `size` zeros (1 GiB arrives as about 1 MiB) in a one-commit
- * history, file `zeros.bin` at the root, plus a small `README` so the tree has a text file too.
- * With `fill` another byte (`0x61`, 'a'), the big file is text instead of binary.
+ * The deflate bomb: a blob of `size` zeros (1 GiB arrives as about 1 MiB) added as `zeros.bin`
+ * by the second commit of a two-commit history whose first holds a small `README` (so diffs and
+ * compares of the two show the bomb). With `fill` another byte (`0x61`, 'a'), the big file is
+ * text instead of binary.
  */
 export async function deflateBombPack(size: number, fill = 0): Promise<BombPack> {
   const blob = blobIdOf(size, repeatedBytes(size, fill));
   const readme = Buffer.from('a file of zeros follows\n');
   const readmeId = hashObject('blob', readme);
+  const baseTree = serializeTree([{ mode: '100644', name: 'README', id: readmeId }]);
+  const base = commitText(hashObject('tree', baseTree), undefined, 'readme');
+  const baseId = hashObject('commit', base);
   const tree = serializeTree([
     { mode: '100644', name: 'README', id: readmeId },
     { mode: '100644', name: 'zeros.bin', id: blob },
   ]);
-  const treeId = hashObject('tree', tree);
-  const commit = Buffer.from(
-    `tree ${treeId}\nauthor Bomb <bomb@example.com> 1700000000 +0000\n` +
-      `committer Bomb <bomb@example.com> 1700000000 +0000\n\nzeros\n`,
-  );
+  const commit = commitText(hashObject('tree', tree), baseId, 'zeros');
   const pack = packOf([
     { type: 'blob', size, deflated: await deflatedRepeat(size, fill) },
     { type: 'blob', size: readme.length, deflated: deflateSync(readme) },
+    whole('tree', baseTree),
+    whole('commit', base),
     whole('tree', tree),
     whole('commit', commit),
   ]);
-  return { pack, commit: hashObject('commit', commit), blob, size };
+  return { pack, base: baseId, commit: hashObject('commit', commit), blob, size };
 }
 
 /**
