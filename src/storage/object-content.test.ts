@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { beforeAll, expect, it } from 'vitest';
-import { deflateBombPack, type BombPack } from '../../tests/support/hostile-packs.js';
+import { deflateBombPack, tagBombPack, type BombPack } from '../../tests/support/hostile-packs.js';
 import type { ObjectId } from '../git/object-id.js';
 import type { Storage } from './storage.js';
 import { describeEachDialect } from './testing/dialects.js';
@@ -90,5 +90,17 @@ describeEachDialect('object content streams', (getDb) => {
     await writeFile(join(getDb().dataDir, 'objects', row.path!), deflateSync(Buffer.alloc(10)));
     const shorter = await storage.objects.openContent(repo.id, bomb.blob);
     await expect(drain(shorter!.stream, BOMB_BYTES)).rejects.toMatchObject({ code: 'object_corrupt' });
+  });
+
+  it('finds what a tag names from its first bytes, whatever its message size', async () => {
+    const repo = await newRepo();
+    await storage.ingestPack(repo.id, chunked(bomb.pack));
+    const tag = await tagBombPack(bomb.commit, 8 * 1024 * 1024);
+    await storage.ingestPack(repo.id, chunked(tag.pack));
+    const targets = await storage.objects.tagTargets(repo.id, [tag.tag, bomb.commit, bomb.blob]);
+    // Non-tags are left out (and not inflated: the bomb blob is among them).
+    expect([...targets]).toEqual([[tag.tag, { object: bomb.commit, type: 'commit' }]]);
+    expect(await storage.objects.peel(repo.id, tag.tag)).toEqual({ id: bomb.commit, type: 'commit' });
+    expect(await storage.objects.peel(repo.id, bomb.blob)).toEqual({ id: bomb.blob, type: 'blob' });
   });
 });
