@@ -114,7 +114,8 @@ for (const dialect of DIALECTS) {
 
     it('refuses a receive-pack command flood and still takes a push on the next connection', async () => {
       const reply = await gitPost('git-receive-pack', pushCommandFlood(text.commit, 8 * 1024 * 1024), auth());
-      expectRefused(reply);
+      // The client asked for side-band-64k on its first line: the refusal comes on band 3.
+      expectRefused(reply, `\u0003${REFUSAL.slice('ERR '.length)}`);
       const refs = await gitPost('git-upload-pack', [Buffer.from('0014command=ls-refs\n0000')], {
         'Git-Protocol': 'version=2',
       });
@@ -131,6 +132,32 @@ for (const dialect of DIALECTS) {
       });
       expect(result.code).not.toBe(0);
       expect(result.stderr).toContain(`remote error: ${REFUSAL.slice('ERR '.length)}`);
+    });
+
+    it('tells git why: a push of too many branches at once prints the refusal', async () => {
+      const source = join(fx.work, `branches-${dialect.name}`);
+      await makeRepository(source, 1);
+      const head = (await git(['-C', source, 'rev-parse', 'HEAD'])).stdout.toString().trim();
+      const creates = Array.from({ length: 1500 }, (_, i) => `create refs/heads/branch-${i} ${head}\n`);
+      await git(['-C', source, 'update-ref', '--stdin'], { input: creates.join('') });
+      const result = await fx.git(0, ['-C', source, 'push', fx.url('/import/branches'), '--all'], {
+        check: false,
+      });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain(REFUSAL.slice('ERR '.length));
+    });
+
+    it('refuses a body whose gzip is broken, as a git error', async () => {
+      const broken = (await gzipOf(lsRefsFlood(1024))).subarray(0, 20);
+      const truncated = await gitPost('git-upload-pack', [broken], {
+        'Git-Protocol': 'version=2',
+        'Content-Encoding': 'gzip',
+      });
+      expectRefused(truncated, 'ERR invalid gzip request body');
+      const garbage = await gitPost('git-upload-pack', [Buffer.from('not gzip at all')], {
+        'Content-Encoding': 'gzip',
+      });
+      expectRefused(garbage, 'ERR invalid gzip request body');
     });
 
     it('still serves a normal clone and fetch under the cap', async () => {

@@ -54,7 +54,14 @@ function parseCommand(line: string): RefCommand {
  * Reads the command list (first line carries capabilities after a NUL), `shallow` lines, and the
  * push options when `push-options` was requested. The pack, if any, follows in the stream.
  */
-export async function parseReceiveRequest(read: () => Promise<PktLine | undefined>): Promise<ReceiveRequest> {
+export async function parseReceiveRequest(
+  read: () => Promise<PktLine | undefined>,
+  /**
+   * Told the client's capabilities as soon as the first command line is read: a refusal of what
+   * follows (a command section over its cap) must already use the framing they ask for.
+   */
+  onCapabilities?: (capabilities: Capabilities) => void,
+): Promise<ReceiveRequest> {
   const commands: RefCommand[] = [];
   const shallows: ObjectId[] = [];
   let capabilities: Capabilities = new Map();
@@ -79,7 +86,10 @@ export async function parseReceiveRequest(read: () => Promise<PktLine | undefine
       continue;
     }
     const split = commands.length === 0 ? splitCapabilities(text) : { line: text, caps: capabilities };
-    if (commands.length === 0) capabilities = split.caps;
+    if (commands.length === 0) {
+      capabilities = split.caps;
+      onCapabilities?.(capabilities);
+    }
     if (commands.length >= MAX_REF_COMMANDS) {
       throw tooLarge('push_too_many_commands', 'too many ref updates in one push', {
         limit: MAX_REF_COMMANDS,
