@@ -52,11 +52,22 @@ function authHeaders(context: HostileContext): Record<string, string> {
   return { Authorization: `Bearer ${context.token}` };
 }
 
-/** Refused when the status is an error, or the git answer carries `ERR` or an unpack error. */
+/**
+ * Refused when the status is an error, or the git answer carries an `ERR` packet, a side-band
+ * error (band 3) or an unpack error; REST bodies are not pkt-lines and only their status counts.
+ */
 function verdictOf(reply: StreamedReply): Verdict {
   if (reply.status >= 400) return 'refused';
-  const text = reply.body.toString('latin1');
-  if (/ERR |unpack (?!ok)/.test(text)) return 'refused';
+  if (!String(reply.headers['content-type'] ?? '').startsWith('application/x-git-')) return 'served';
+  const body = reply.body;
+  for (let at = 0; at + 4 <= body.length;) {
+    const length = Number.parseInt(body.toString('latin1', at, at + 4), 16);
+    if (!Number.isInteger(length)) break;
+    const payload = body.subarray(at + 4, at + Math.max(length, 4));
+    const text = payload.toString('latin1');
+    if (text.startsWith('ERR ') || payload[0] === 3 || /^\u0001?unpack (?!ok)/.test(text)) return 'refused';
+    at += Math.max(length, 4);
+  }
   return 'served';
 }
 
