@@ -1,19 +1,39 @@
-import { invalid } from '../platform/errors.js';
+import { invalid, tooLarge } from '../platform/errors.js';
 import { PKT_LINE_HEADER_LENGTH, parsePktLength, type PktLine } from './pkt-line.js';
+
+export interface PktLineReaderOptions {
+  /**
+   * Most bytes (headers included) `read()` hands out in all: the command section of a request
+   * (git http-backend's GIT_HTTP_MAX_REQUEST_BUFFER idea). Past it `read()` throws
+   * `command_section_too_large` before buffering more. Bytes read through `rest()` (a push's pack)
+   * do not count.
+   */
+  readonly maxPacketBytes?: number;
+}
 
 /**
  * Reads typed packets from a byte stream. `read()` returns `undefined` at a clean end of input
  * (no partial packet pending) and throws `pkt_line_truncated` when the input stops mid-packet.
  * After the packets, `rest()` yields the unread bytes (e.g. the pack that follows push commands).
+ * Memory: one source chunk plus at most one packet (65520 bytes) are buffered at a time.
  */
 export class PktLineReader {
   private readonly source: AsyncIterator<Uint8Array>;
   private buffer: Buffer = Buffer.alloc(0);
   private position = 0;
   private ended = false;
+  private readonly maxPacketBytes: number;
+  /** Bytes of the packets handed out by `read()` so far. */
+  private packetBytes = 0;
 
-  constructor(source: AsyncIterable<Uint8Array>) {
+  constructor(source: AsyncIterable<Uint8Array>, options: PktLineReaderOptions = {}) {
     this.source = source[Symbol.asyncIterator]();
+    this.maxPacketBytes = options.maxPacketBytes ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Bytes of packets read so far (headers included). */
+  get bytesRead(): number {
+    return this.packetBytes;
   }
 
   /** The next packet, or `undefined` at a clean end of input. */
@@ -23,6 +43,7 @@ export class PktLineReader {
       throw this.truncated(PKT_LINE_HEADER_LENGTH);
     }
     const length = parsePktLength(this.buffer, this.position);
+    this.count(Math.max(length, PKT_LINE_HEADER_LENGTH));
     if (length < PKT_LINE_HEADER_LENGTH) {
       this.position += PKT_LINE_HEADER_LENGTH;
       if (length === 0) return { kind: 'flush' };
@@ -57,6 +78,18 @@ export class PktLineReader {
       } else if (next.value.length > 0) {
         yield Buffer.from(next.value.buffer, next.value.byteOffset, next.value.length);
       }
+    }
+  }
+
+  /** Charges one packet to the budget, before its payload is buffered. */
+  private count(length: number): void {
+    this.packetBytes += length;
+    if (this.packetBytes > this.maxPacketBytes) {
+      throw tooLarge(
+        'command_section_too_large',
+        `request command section exceeds the limit of ${this.maxPacketBytes} bytes`,
+        { limit: this.maxPacketBytes },
+      );
     }
   }
 

@@ -126,4 +126,36 @@ describe('PktLineReader', () => {
   it('readUntilFlush fails when the input ends before the flush', async () => {
     expect(await codeOf(new PktLineReader(chunks('0009abcd\n')).readUntilFlush())).toBe('pkt_line_truncated');
   });
+
+  it('refuses packets past its byte budget before buffering their payload', async () => {
+    const line = encodePktLine('ref-prefix refs/heads/x\n');
+    let pulled = 0;
+    async function* flood(): AsyncGenerator<Uint8Array> {
+      for (;;) {
+        pulled++;
+        yield line;
+      }
+    }
+    const reader = new PktLineReader(flood(), { maxPacketBytes: 100 * line.length });
+    expect(await codeOf(readAll(reader))).toBe('command_section_too_large');
+    expect(reader.bytesRead).toBeGreaterThan(100 * line.length);
+    // It stopped pulling at the budget: the source is endless.
+    expect(pulled).toBe(101);
+  });
+
+  it('counts flush and delim packets against the budget, and lets exactly the budget through', async () => {
+    const wire = '0009abcd\n00010000';
+    expect(await readAll(new PktLineReader(chunks(wire), { maxPacketBytes: 17 }))).toHaveLength(3);
+    expect(await codeOf(readAll(new PktLineReader(chunks(wire), { maxPacketBytes: 16 })))).toBe(
+      'command_section_too_large',
+    );
+  });
+
+  it('does not count what rest() yields (the pack of a push)', async () => {
+    const reader = new PktLineReader(chunks('0009abcd\n0000', Buffer.alloc(1000, 1)), { maxPacketBytes: 13 });
+    expect(await reader.readUntilFlush()).toHaveLength(1);
+    let rest = 0;
+    for await (const chunk of reader.rest()) rest += chunk.length;
+    expect(rest).toBe(1000);
+  });
 });

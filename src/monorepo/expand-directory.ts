@@ -87,7 +87,7 @@ async function expandTree(
   return writeTree(objects, out);
 }
 
+/** Reads at most a b-link's bytes: a big file here is never inflated whole. */
 async function isSmall(reader: ObjectReader, id: ObjectId): Promise<boolean> {
-  const content = await reader.readTyped(id, 'blob');
-  return content.length <= MAX_BLINK_BYTES;
+  return !(await reader.readBounded(id, 'blob', MAX_BLINK_BYTES)).truncated;
 }

@@ -71,9 +71,10 @@ export async function locatePath(
 
 /** The repository path of a b-link blob, or undefined when the blob is an ordinary file. */
 export async function readBLink(reader: ObjectReader, blob: ObjectId): Promise<string | undefined> {
-  const content = await reader.readTyped(blob, 'blob');
-  if (content.length > MAX_BLINK_BYTES) return undefined;
-  return parseBLink(content)?.path;
+  // Only a b-link's few bytes are read: any bigger file is an ordinary one, never inflated here.
+  const read = await reader.readBounded(blob, 'blob', MAX_BLINK_BYTES);
+  if (read.truncated) return undefined;
+  return parseBLink(read.content)?.path;
 }
 
 export type { PathShape };

@@ -1,6 +1,6 @@
 import { hashObject } from '../git/object.js';
 import type { ObjectId } from '../git/object-id.js';
-import type { CommitSummary, GitObjectType, ObjectSource } from '../repo/served-repository.js';
+import type { CommitSummary, GitObjectType, ObjectSource, OpenedObject } from '../repo/served-repository.js';
 import { parseCommit } from '../git/commit.js';
 import { parseIdent } from '../git/ident.js';
 
@@ -42,6 +42,14 @@ export class PendingObjects implements ObjectSource {
     return own ? { type: own.type, content: own.content } : this.base.readObject(id);
   }
 
+  async openObject(id: ObjectId): Promise<OpenedObject | undefined> {
+    if (!this.pending.has(id) && this.base.openObject) return this.base.openObject(id);
+    const object = await this.readObject(id);
+    return object
+      ? { type: object.type, size: object.content.length, content: pieces(object.content) }
+      : undefined;
+  }
+
   async readCommit(id: ObjectId): Promise<CommitSummary | undefined> {
     const own = this.pending.get(id);
     if (!own) return this.base.readCommit(id);
@@ -54,4 +62,8 @@ export class PendingObjects implements ObjectSource {
       committerTime: parseIdent(commit.committer).timestamp,
     };
   }
+}
+
+async function* pieces(content: Buffer): AsyncGenerator<Buffer> {
+  yield content;
 }

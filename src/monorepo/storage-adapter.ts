@@ -1,5 +1,5 @@
 import type { ObjectId } from '../git/object-id.js';
-import type { CommitSummary, GitObjectType, ObjectSource } from '../repo/served-repository.js';
+import type { CommitSummary, GitObjectType, ObjectSource, OpenedObject } from '../repo/served-repository.js';
 import { DirectoryStore } from '../storage/monorepo/directory-store.js';
 import { MergeRequestStore } from '../storage/monorepo/merge-request-store.js';
 import { ObjectHolders } from '../storage/monorepo/object-holders.js';
@@ -28,6 +28,13 @@ export class AnyRepositoryObjects implements ObjectSource {
     if (repoId === undefined) return undefined;
     const object = await this.storage.objects.read(repoId, id);
     return object ? { type: object.type, content: object.data } : undefined;
+  }
+
+  async openObject(id: ObjectId): Promise<OpenedObject | undefined> {
+    const repoId = (await this.holders.holders([id])).get(id);
+    if (repoId === undefined) return undefined;
+    const opened = await this.storage.objects.openContent(repoId, id);
+    return opened ? { type: opened.type, size: opened.size, content: opened.stream } : undefined;
   }
 
   async readCommit(id: ObjectId): Promise<CommitSummary | undefined> {

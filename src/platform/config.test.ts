@@ -17,6 +17,17 @@ describe('loadConfig', () => {
     expect(config.sync).toMatchObject({ repoBaseDir: '/srv/r', keepDays: 3, commandTimeoutSeconds: 9 });
   });
 
+  it('caps command sections at 10 MiB and display reads at 5 MiB by default, both configurable', () => {
+    expect(loadConfig({ env: {} }).limits).toMatchObject({
+      maxCommandBytes: 10 * 1024 * 1024,
+      maxDisplayBytes: 5 * 1024 * 1024,
+    });
+    const config = loadConfig({ env: { MEGA_MAX_COMMAND_BYTES: '65536', MEGA_MAX_DISPLAY_BYTES: '1024' } });
+    expect(config.limits).toMatchObject({ maxCommandBytes: 65536, maxDisplayBytes: 1024 });
+    expect(() => loadConfig({ env: { MEGA_MAX_COMMAND_BYTES: '0' } })).toThrow(MegaError);
+    expect(() => loadConfig({ env: { MEGA_MAX_DISPLAY_BYTES: 'lots' } })).toThrow(MegaError);
+  });
+
   it('lets flags win over the environment', () => {
     const config = loadConfig({ env: { MEGA_PORT: '9000' }, overrides: { port: 9100 } });
     expect(config.port).toBe(9100);

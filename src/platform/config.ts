@@ -56,6 +56,26 @@ const ConfigSchema = z.object({
         .int()
         .positive()
         .default(4096 * MiB),
+      /**
+       * Most bytes of a request's command section after gzip decoding: an upload-pack request
+       * (v0 wants/haves, a v2 command and its arguments) or a push's command list and options,
+       * never its pack. git http-backend's GIT_HTTP_MAX_REQUEST_BUFFER, same default.
+       */
+      maxCommandBytes: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(10 * MiB),
+      /**
+       * Most bytes of one object read for display (REST and web UI: blobs, commits, trees,
+       * diffs). Bigger blobs are shown truncated (raw downloads stream them whole); bigger
+       * commits, trees and tags are refused. Reads never inflate more than this.
+       */
+      maxDisplayBytes: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(5 * MiB),
       maxObjectsPerPush: z.coerce.number().int().positive().default(10_000_000),
       maxObjectBytes: z.coerce
         .number()
@@ -70,6 +90,8 @@ const ConfigSchema = z.object({
     })
     .default({
       maxRequestBytes: 4096 * MiB,
+      maxCommandBytes: 10 * MiB,
+      maxDisplayBytes: 5 * MiB,
       maxObjectsPerPush: 10_000_000,
       maxObjectBytes: 2048 * MiB,
       requestTimeoutMs: 30 * 60_000,
@@ -181,6 +203,8 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['MEGA_INGEST_THREADS', 'ingestThreads'],
   ['MEGA_MIN_FREE_BYTES', 'minFreeBytes'],
   ['MEGA_MAX_REQUEST_BYTES', 'limits.maxRequestBytes'],
+  ['MEGA_MAX_COMMAND_BYTES', 'limits.maxCommandBytes'],
+  ['MEGA_MAX_DISPLAY_BYTES', 'limits.maxDisplayBytes'],
   ['MEGA_MAX_OBJECTS_PER_PUSH', 'limits.maxObjectsPerPush'],
   ['MEGA_MAX_OBJECT_BYTES', 'limits.maxObjectBytes'],
   ['MEGA_REQUEST_TIMEOUT_MS', 'limits.requestTimeoutMs'],

@@ -1,6 +1,6 @@
 import type { ObjectId } from '../git/object-id.js';
 import type { ObjectFilter } from '../git/protocol/filter-spec.js';
-import { parseTag } from '../git/tag.js';
+import { readTagTarget } from './tag-target.js';
 import { isMegaError, notFound } from '../platform/errors.js';
 import type { CommitCache } from './common-commits.js';
 import type { CommitSummary, GitObjectType, ObjectSource } from './served-repository.js';
@@ -138,9 +138,9 @@ async function peelWant(
         return;
       case 'tag': {
         into.tags.push({ id, type: 'tag' });
-        const tag = await objects.readObject(id);
-        if (!tag) throw notFound('object_not_found', `upload-pack: missing tag ${id}`);
-        id = parseTag(tag.content).object as ObjectId;
+        const target = await readTagTarget(objects, id);
+        if (!target) throw notFound('object_not_found', `upload-pack: missing tag ${id}`);
+        id = target;
       }
     }
   }

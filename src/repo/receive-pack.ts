@@ -45,13 +45,15 @@ export interface ReceivePackInput {
  */
 export async function receivePack(input: ReceivePackInput): Promise<PushOutcome> {
   const { repository } = input;
-  const request = await parseReceiveRequest(input.read);
+  // With side-band-64k everything receive-pack says is multiplexed (pack-protocol.txt), a
+  // refusal of the rest of the command section included.
+  const request = await parseReceiveRequest(input.read, (caps) => {
+    if (caps.has('side-band-64k')) input.out.markSideband?.();
+  });
   if (request.commands.length === 0) return { commands: 0, accepted: 0 };
   const caps = request.capabilities;
   const sideband = caps.has('side-band-64k') ? 'side-band-64k' : 'none';
   const writer = new GitResponseWriter(input.out, sideband, caps.has('quiet'));
-  // With side-band-64k everything receive-pack says is multiplexed (pack-protocol.txt).
-  if (sideband !== 'none') input.out.markSideband?.();
   const reportOut = sideband === 'none' ? writer : { write: (chunk: Buffer) => writer.write(chunk) };
   let pushed: ReadonlySet<ObjectId> = new Set();
   let externalReferences: readonly ObjectId[] | undefined;

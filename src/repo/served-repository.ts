@@ -43,6 +43,17 @@ export interface PackReadyObject {
   readonly row?: number;
 }
 
+/**
+ * An object opened for reading in pieces: its type and size come from the stored header, its
+ * content is inflated while iterated (stopping the iteration stops the inflating), so a reader
+ * that wants only a prefix, or streams the object out, never holds it whole.
+ */
+export interface OpenedObject {
+  readonly type: GitObjectType;
+  readonly size: number;
+  readonly content: AsyncIterable<Buffer>;
+}
+
 /** A parsed commit, enough for negotiation, shallow and deepen computations. */
 export interface CommitSummary {
   readonly id: ObjectId;
@@ -83,6 +94,11 @@ export interface ObjectSource {
   ): Promise<ReadonlyMap<ObjectId, PackReadyObject>>;
   /** Every object stored as a delta, with its base (orders recorded clone walks). */
   readDeltaBases?(): Promise<ReadonlyMap<ObjectId, ObjectId>>;
+  /**
+   * The object opened for reading in pieces (display and raw downloads); undefined when absent.
+   * Sources that may hold big objects implement it: without it a reader must inflate whole.
+   */
+  openObject?(id: ObjectId): Promise<OpenedObject | undefined>;
   /** Type and inflated size without reading the content (`object-info`, `blob:limit`). */
   readObjectHeader?(id: ObjectId): Promise<{ type: GitObjectType; size: number } | undefined>;
   /**

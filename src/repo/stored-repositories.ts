@@ -1,5 +1,4 @@
 import type { ObjectId } from '../git/object-id.js';
-import { parseTag } from '../git/tag.js';
 import { isMegaError, notFound } from '../platform/errors.js';
 import type { Repository } from '../storage/repository-store.js';
 import { RepositoryScan, type StoredTrees } from '../storage/repository-scan.js';
@@ -111,14 +110,14 @@ export class StoredRepository implements ServedRepository {
   private async peelTags(repoId: number, ids: readonly ObjectId[]): Promise<Map<ObjectId, ObjectId>> {
     const peeled = new Map<ObjectId, ObjectId>();
     if (ids.length === 0) return peeled;
-    for await (const object of this.storage.objects.readMany(repoId, [...new Set(ids)])) {
-      if (object.type !== 'tag') continue;
-      const tag = parseTag(object.data);
-      const target = tag.object as ObjectId;
+    // Only the start of each tag is read (a tag's message may be a deflate bomb).
+    for (const [id, tag] of await this.storage.objects.tagTargets(repoId, ids)) {
       // The tag says its target's type; a tag of a tag is rare and followed one read at a time.
       const final =
-        tag.type === 'tag' ? ((await this.storage.objects.peel(repoId, target))?.id ?? target) : target;
-      peeled.set(object.id, final);
+        tag.type === 'tag'
+          ? ((await this.storage.objects.peel(repoId, tag.object))?.id ?? tag.object)
+          : tag.object;
+      peeled.set(id, final);
     }
     return peeled;
   }
@@ -267,6 +266,13 @@ class StoredObjects implements ObjectSource {
     if (repoId === undefined) return undefined;
     const object = await this.storage.objects.read(repoId, id);
     return object ? { type: object.type, content: object.data } : undefined;
+  }
+
+  async openObject(id: ObjectId) {
+    const repoId = this.repoId();
+    if (repoId === undefined) return undefined;
+    const opened = await this.storage.objects.openContent(repoId, id);
+    return opened ? { type: opened.type, size: opened.size, content: opened.stream } : undefined;
   }
 
   async *readObjects(ids: readonly ObjectId[]) {

@@ -2,7 +2,6 @@ import type { ObjectId } from '../git/object-id.js';
 import type { PktLine } from '../git/pkt-line.js';
 import { parseV0FetchRequest, parseV2FetchArgs, type FetchRequest } from '../git/protocol/fetch-request.js';
 import { negotiateV0, negotiateV2 } from '../git/protocol/negotiation.js';
-import { parseTag } from '../git/tag.js';
 import { notFound } from '../platform/errors.js';
 import { CommitCache, CommonCommits } from './common-commits.js';
 import { walkObjects, withIncludedTags, type WalkedObject } from './object-walk.js';
@@ -12,6 +11,7 @@ import { clonePackKey, sendCachedPack, teeToCache } from './clone-pack-cache.js'
 import { sendPack, type PackSendStats } from './pack-sender.js';
 import type { GitResponseWriter } from './response-writer.js';
 import type { ObjectSource, RefSnapshot, ServedRepository } from './served-repository.js';
+import { readTagTarget } from './tag-target.js';
 import { planShallow, requestsShallowInfo, type ShallowPlan } from './shallow.js';
 
 export type ReadPacket = () => Promise<PktLine | undefined>;
@@ -136,9 +136,9 @@ async function peelToCommits(
         result.push(id);
         break;
       }
-      const object = await objects.readObject(id);
-      if (object?.type !== 'tag') break;
-      id = parseTag(object.content).object as ObjectId;
+      const target = await readTagTarget(objects, id);
+      if (target === undefined) break;
+      id = target;
     }
   }
   return result;

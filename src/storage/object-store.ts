@@ -1,11 +1,10 @@
-import { Readable } from 'node:stream';
+import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import type { Kysely } from 'kysely';
 import { BaseCache } from '../git/base-cache.js';
 import { applyDelta } from '../git/delta.js';
 import type { ObjectType } from '../git/object.js';
 import type { ObjectId } from '../git/object-id.js';
-import { parseTag } from '../git/tag.js';
 import { MegaError, notFound } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { MegaDatabase } from './open-database.js';
@@ -22,6 +21,11 @@ const MAX_READ_CHAIN = 1000;
 const MAX_PEEL_DEPTH = 32;
 /** Largest IN list for one batch of reads, whatever the caller asks. */
 const MAX_BATCH = 5000;
+/** Rows up to this size are inflated whole for `openContent`: a stream costs more than it saves. */
+const WHOLE_CONTENT_BYTES = 64 * 1024;
+/** Bytes of a tag read to find what it names: its `object` and `type` lines come first. */
+const TAG_HEAD_BYTES = 4096;
+const TAG_HEAD = /^object ([0-9a-f]{40}|[0-9a-f]{64})\ntype (commit|tree|blob|tag)\n/;
 
 /** An object in its stored, pack-ready form. */
 export interface PackReadyEntry {
@@ -189,6 +193,56 @@ export class ObjectStore {
     }
   }
 
+  /**
+   * What each annotated tag among `ids` names (its `object` and `type` lines), reading only the
+   * start of a big tag: a tag whose message is a deflate bomb costs a few kilobytes, not its
+   * size. Ids that are absent or not tags are left out, without inflating anything.
+   */
+  async tagTargets(
+    repoId: number,
+    ids: readonly string[],
+  ): Promise<Map<ObjectId, { object: ObjectId; type: ObjectType }>> {
+    const result = new Map<ObjectId, { object: ObjectId; type: ObjectType }>();
+    const wanted = [...new Set(ids.filter(isHexId))];
+    const step = this.batchLimit(500);
+    for (let start = 0; start < wanted.length; start += step) {
+      const rows = await this.rows(repoId, wanted.slice(start, start + step));
+      for (const [id, row] of rows) if (row.object_type !== 'tag') rows.delete(id);
+      await this.prefetchBases(rows);
+      for (const id of wanted.slice(start, start + step)) {
+        const row = rows.get(id);
+        if (!row) continue;
+        // Deltas are stored only below the large-object threshold: resolving one is bounded.
+        const whole = Number(row.size) <= TAG_HEAD_BYTES || row.delta_base !== null;
+        const head = whole
+          ? await this.contentOf(row, rows, 0)
+          : await this.streamedHead(row, TAG_HEAD_BYTES);
+        const match = TAG_HEAD.exec(head.toString('latin1', 0, Math.min(head.length, TAG_HEAD_BYTES)));
+        if (match) result.set(id as ObjectId, { object: match[1] as ObjectId, type: match[2] as ObjectType });
+      }
+    }
+    return result;
+  }
+
+  /** The first `bytes` of a whole (non-delta) stored object, inflated from a stream and stopped. */
+  private async streamedHead(row: StoredRow, bytes: number): Promise<Buffer> {
+    const stored = row.data
+      ? Readable.from([row.data])
+      : row.path
+        ? this.files.openRead(row.path)
+        : undefined;
+    if (!stored) throw missing(row.git_id);
+    const pieces: Buffer[] = [];
+    let length = 0;
+    for await (const piece of stored.pipe(zlib.createInflate())) {
+      pieces.push(piece as Buffer);
+      length += (piece as Buffer).length;
+      if (length >= bytes) break;
+    }
+    stored.destroy();
+    return Buffer.concat(pieces, length);
+  }
+
   /** Every object of the repository stored as a delta, with its base. */
   async deltaBases(repoId: number): Promise<Map<ObjectId, ObjectId>> {
     const rows = await this.db
@@ -215,8 +269,15 @@ export class ObjectStore {
   }
 
   /**
-   * The inflated content as a stream. File-stored objects (the large ones) are inflated while
-   * read, never held whole in memory.
+   * The inflated content as a stream of pieces, for readers that want a prefix (display) or
+   * stream the object out (raw downloads); undefined when the repository lacks it. Whole stored
+   * objects, rows and files alike, are inflated while read: memory stays at zlib's buffers
+   * whatever the object's size (a deflate bomb of 1 GiB of zeros costs nothing until read, and
+   * a reader that stops early stops the inflating). Delta-stored objects are resolved in memory:
+   * the writer stores deltas only for objects below the large-object threshold, against bases
+   * that are not files (`object-writer.ts`), so that costs at most the threshold per object.
+   * The stream fails with `object_corrupt` when it inflates to more or fewer bytes than the
+   * stored size says.
    */
   async openContent(
     repoId: number,
@@ -226,14 +287,20 @@ export class ObjectStore {
     const row = (await this.rows(repoId, [id])).get(id);
     if (!row) return undefined;
     const type = row.object_type as ObjectType;
-    if (row.storage_type === 'file' && row.path && !row.delta_base) {
-      return {
-        type,
-        size: Number(row.size),
-        stream: this.files.openRead(row.path).pipe(zlib.createInflate()),
-      };
+    const size = Number(row.size);
+    if (!row.delta_base && (row.path || size > WHOLE_CONTENT_BYTES)) {
+      const stored = row.data
+        ? Readable.from([row.data])
+        : row.path
+          ? this.files.openRead(row.path)
+          : undefined;
+      if (!stored) throw missing(row.git_id);
+      // pipeline destroys every stage with the first error: the consumer sees it on the last one.
+      const stream = pipeline(stored, zlib.createInflate(), new ExactSize(size, row.git_id), () => undefined);
+      return { type, size, stream };
     }
-    return { type, size: Number(row.size), stream: Readable.from([await this.contentOf(row, new Map(), 0)]) };
+    // Small rows are inflated at once by the reused inflater (faster than a zlib stream each).
+    return { type, size, stream: Readable.from([await this.contentOf(row, new Map(), 0)]) };
   }
 
   /** Parsed commit facts for graph walks, for those of `ids` the repository holds. */
@@ -267,15 +334,16 @@ export class ObjectStore {
         result.set(id, { id, type });
         continue;
       }
-      let current: string = id;
+      let current: ObjectId = id;
       for (let depth = 0; depth < MAX_PEEL_DEPTH; depth++) {
-        const object = await this.read(repoId, current);
-        if (!object) break;
-        if (object.type !== 'tag') {
-          result.set(id, { id: current as ObjectId, type: object.type });
+        const tag = (await this.tagTargets(repoId, [current])).get(current);
+        if (!tag) break;
+        if (tag.type !== 'tag') {
+          const type = (await this.types(repoId, [tag.object])).get(tag.object);
+          if (type) result.set(id, { id: tag.object, type });
           break;
         }
-        current = parseTag(object.data).object;
+        current = tag.object;
       }
     }
     return result;
@@ -519,4 +587,32 @@ function isHexId(id: string): boolean {
 
 function missing(id: string): MegaError {
   return notFound('object_missing', 'object not found', { id });
+}
+
+/** Passes an inflated stream through, failing it when it is longer or shorter than `size`. */
+class ExactSize extends Transform {
+  private seen = 0;
+
+  constructor(
+    private readonly size: number,
+    private readonly id: string,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.seen += chunk.length;
+    callback(this.seen > this.size ? this.corrupt() : null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    callback(this.seen === this.size ? null : this.corrupt());
+  }
+
+  private corrupt(): MegaError {
+    return new MegaError('internal', 'object_corrupt', 'stored object does not inflate to its size', {
+      id: this.id,
+      size: this.size,
+    });
+  }
 }

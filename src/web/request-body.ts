@@ -1,6 +1,6 @@
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { invalid, tooLarge } from '../platform/errors.js';
 
 /**
@@ -57,4 +57,35 @@ export function requestBodyStream(request: FastifyRequest, maxBytes: number): Re
 
 function isReadable(value: unknown): value is Readable {
   return typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function';
+}
+
+/** How long, and how much of, a refused request's unread body is still read and dropped. */
+const DISCARD_GRACE_MS = 5_000;
+const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * After the response is sent, the body the handler did not read (a request refused at its cap)
+ * is read and dropped, never buffered: when it ends soon, the connection stays usable for the
+ * client's next request (keep-alive); past a few seconds or megabytes the connection is closed.
+ * Closing at once would reset it while the client still sends, and the client's system could
+ * drop our answer before git prints it; never closing would leave a client that streams
+ * gigabytes stuck behind a paused socket.
+ */
+export function discardUnreadBody(request: FastifyRequest, reply: FastifyReply): void {
+  reply.raw.once('finish', () => {
+    const raw = request.raw;
+    if (raw.complete || raw.destroyed) return;
+    raw.unpipe();
+    let dropped = 0;
+    const close = () => raw.socket.destroy();
+    const timer = setTimeout(close, DISCARD_GRACE_MS);
+    timer.unref();
+    raw.on('data', (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > DISCARD_MAX_BYTES) close();
+    });
+    raw.once('end', () => clearTimeout(timer));
+    raw.once('close', () => clearTimeout(timer));
+    raw.resume();
+  });
 }

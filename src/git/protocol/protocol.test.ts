@@ -8,9 +8,20 @@ import { parseV0FetchRequest, parseV2FetchArgs, INFINITE_DEPTH, MAX_HAVES } from
 import { PktLineReader } from '../pkt-line-reader.js';
 import { parseFilterSpec } from './filter-spec.js';
 import { negotiateV0, negotiateV2, type NegotiationOracle } from './negotiation.js';
-import { encodeReportStatus, isValidRefName, parseReceiveRequest } from './receive-request.js';
+import {
+  encodeReportStatus,
+  isValidRefName,
+  MAX_PUSH_SHALLOWS,
+  parseReceiveRequest,
+} from './receive-request.js';
 import { BAND_PROGRESS, encodeSideband, SIDEBAND_64K_MAX_DATA } from './sideband.js';
-import { encodeLsRefs, parseLsRefsArgs, parseObjectInfoArgs, readV2Command } from './v2.js';
+import {
+  encodeLsRefs,
+  MAX_V2_CAPABILITY_LINES,
+  parseLsRefsArgs,
+  parseObjectInfoArgs,
+  readV2Command,
+} from './v2.js';
 
 const A = 'a'.repeat(40) as ObjectId;
 const B = 'b'.repeat(40) as ObjectId;
@@ -18,8 +29,9 @@ const C = 'c'.repeat(40) as ObjectId;
 const ZERO = '0'.repeat(40);
 
 function reader(packets: readonly PktLine[]): () => Promise<PktLine | undefined> {
-  const queue = [...packets];
-  return async () => queue.shift();
+  // An index, not shift(): the hostile cases hand over 100,000s of packets.
+  let next = 0;
+  return async () => packets[next++];
 }
 
 async function expectInvalid(promise: Promise<unknown> | (() => unknown), code: string): Promise<void> {
@@ -314,6 +326,52 @@ describe('hostile sizes', () => {
       const lineReader = new PktLineReader(source);
       await expect(parseV0FetchRequest(() => lineReader.read())).rejects.toThrow();
     }
+  });
+});
+
+describe('counts bounded besides the byte cap', () => {
+  it('refuses more shallow lines in a push than MAX_PUSH_SHALLOWS', async () => {
+    const packets: PktLine[] = [];
+    for (let i = 0; i <= MAX_PUSH_SHALLOWS; i++) packets.push(dataPkt(`shallow ${A}\n`));
+    packets.push(dataPkt(`${ZERO} ${A} refs/heads/a\0report-status\n`), FLUSH);
+    await expectInvalid(parseReceiveRequest(reader(packets)), 'push_too_many_shallows');
+  });
+
+  it('refuses more v2 capability lines than MAX_V2_CAPABILITY_LINES', async () => {
+    const packets: PktLine[] = [dataPkt('command=ls-refs\n')];
+    for (let i = 0; i <= MAX_V2_CAPABILITY_LINES; i++) packets.push(dataPkt(`server-option-${i}=x\n`));
+    packets.push(FLUSH);
+    await expectInvalid(readV2Command(reader(packets)), 'v2_command_too_large');
+  });
+
+  it('refuses a v2 command section past the reader budget, a truncated one, and a bad one', async () => {
+    const flood = (async function* () {
+      yield Buffer.from('0014command=ls-refs\n0001');
+      for (;;) yield Buffer.from('001bref-prefix refs/heads/\n');
+    })();
+    const budgeted = new PktLineReader(flood, { maxPacketBytes: 4096 });
+    await expectInvalid(
+      readV2Command(() => budgeted.read()),
+      'command_section_too_large',
+    );
+    const cut = new PktLineReader(
+      (async function* () {
+        yield Buffer.from('0014command=ls-refs\n0001000aref-p');
+      })(),
+    );
+    await expectInvalid(
+      readV2Command(() => cut.read()),
+      'pkt_line_truncated',
+    );
+    const unflushed = new PktLineReader(
+      (async function* () {
+        yield Buffer.from('0014command=ls-refs\n0001');
+      })(),
+    );
+    await expectInvalid(
+      readV2Command(() => unflushed.read()),
+      'v2_command_truncated',
+    );
   });
 });
 

@@ -18,7 +18,12 @@ export interface ReceiveRequest {
   readonly shallows: readonly ObjectId[];
 }
 
+/**
+ * Counts bounded besides the byte cap of the whole command section (the reader's budget): each
+ * stays well under what that cap lets through, so no list grows past a fixed size.
+ */
 export const MAX_REF_COMMANDS = 100_000;
+export const MAX_PUSH_SHALLOWS = 100_000;
 export const MAX_PUSH_OPTIONS = 1_000;
 export const MAX_REF_NAME_LENGTH = 4096;
 
@@ -49,7 +54,14 @@ function parseCommand(line: string): RefCommand {
  * Reads the command list (first line carries capabilities after a NUL), `shallow` lines, and the
  * push options when `push-options` was requested. The pack, if any, follows in the stream.
  */
-export async function parseReceiveRequest(read: () => Promise<PktLine | undefined>): Promise<ReceiveRequest> {
+export async function parseReceiveRequest(
+  read: () => Promise<PktLine | undefined>,
+  /**
+   * Told the client's capabilities as soon as the first command line is read: a refusal of what
+   * follows (a command section over its cap) must already use the framing they ask for.
+   */
+  onCapabilities?: (capabilities: Capabilities) => void,
+): Promise<ReceiveRequest> {
   const commands: RefCommand[] = [];
   const shallows: ObjectId[] = [];
   let capabilities: Capabilities = new Map();
@@ -65,11 +77,19 @@ export async function parseReceiveRequest(read: () => Promise<PktLine | undefine
     if (text.startsWith('shallow ')) {
       const id = text.slice('shallow '.length);
       if (!isObjectId(id)) throw invalid('push_command_invalid', 'malformed shallow line');
+      if (shallows.length >= MAX_PUSH_SHALLOWS) {
+        throw tooLarge('push_too_many_shallows', 'too many shallow lines in one push', {
+          limit: MAX_PUSH_SHALLOWS,
+        });
+      }
       shallows.push(id);
       continue;
     }
     const split = commands.length === 0 ? splitCapabilities(text) : { line: text, caps: capabilities };
-    if (commands.length === 0) capabilities = split.caps;
+    if (commands.length === 0) {
+      capabilities = split.caps;
+      onCapabilities?.(capabilities);
+    }
     if (commands.length >= MAX_REF_COMMANDS) {
       throw tooLarge('push_too_many_commands', 'too many ref updates in one push', {
         limit: MAX_REF_COMMANDS,

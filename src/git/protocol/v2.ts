@@ -27,8 +27,12 @@ export interface V2CommandRequest {
   readonly args: readonly string[];
 }
 
-/** Bound on argument lines of one command (a hostile client cannot make us hold more). */
+/**
+ * Bounds on the lines of one command (a hostile client cannot make us hold more), besides the
+ * byte cap of the whole request the reader enforces.
+ */
 export const MAX_V2_ARGS = 500_000;
+export const MAX_V2_CAPABILITY_LINES = 1_000;
 
 /**
  * Reads one command request: `command=<name>`, capability lines, an optional delim and argument
@@ -59,9 +63,16 @@ export async function readV2Command(
     if (packet.kind !== 'data') throw invalid('v2_command_invalid', `unexpected ${packet.kind} packet`);
     const line = pktText(packet) ?? '';
     if (inArgs) {
-      if (args.length >= MAX_V2_ARGS) throw tooLarge('v2_command_too_large', 'too many argument lines');
+      if (args.length >= MAX_V2_ARGS) {
+        throw tooLarge('v2_command_too_large', 'too many argument lines', { limit: MAX_V2_ARGS });
+      }
       args.push(line);
     } else {
+      if (capabilities.size >= MAX_V2_CAPABILITY_LINES) {
+        throw tooLarge('v2_command_too_large', 'too many capability lines', {
+          limit: MAX_V2_CAPABILITY_LINES,
+        });
+      }
       const eq = line.indexOf('=');
       if (eq < 0) capabilities.set(line, true);
       else capabilities.set(line.slice(0, eq), line.slice(eq + 1));

@@ -26,6 +26,10 @@ export interface CommitInfo {
   /** First line of the message. */
   readonly title: string;
   readonly message: string;
+  /** Set when the commit is bigger than the display limit: `message` is then only its start. */
+  readonly truncated?: true;
+  /** The commit object's real size, given when `truncated`. */
+  readonly size?: number;
 }
 
 function person(text: string): PersonInfo {
@@ -38,8 +42,10 @@ function person(text: string): PersonInfo {
   }
 }
 
-export function commitInfo(id: ObjectId, commit: Commit): CommitInfo {
+/** `cutSize`: the real size of a commit whose message was cut for display (`ObjectReader`). */
+export function commitInfo(id: ObjectId, commit: Commit, cutSize?: number): CommitInfo {
   return {
+    ...(cutSize !== undefined ? { truncated: true as const, size: cutSize } : {}),
     id,
     tree: commit.tree,
     parents: commit.parents,
@@ -88,7 +94,7 @@ export async function walkLog(
       continue;
     }
     if (out.length === options.limit) return { commits: out, hasMore: true };
-    out.push(commitInfo(next.id, next.commit));
+    out.push(commitInfo(next.id, next.commit, reader.cutCommitSize(next.id)));
   }
   return { commits: out, hasMore: false };
 }

@@ -10,13 +10,11 @@ import {
   type CommitInfo,
   type LogPage,
 } from './commit-log.js';
-import { ObjectReader } from './object-reader.js';
+import { DEFAULT_DISPLAY_LIMIT } from './bounded-read.js';
+import { ObjectReader, type ObjectReaderOptions } from './object-reader.js';
 import { defaultBranch, resolveCommit } from './revision.js';
-import { diffFiles, diffTrees, isBinary, type TreeDiff } from './tree-diff.js';
+import { BINARY_SNIFF_BYTES, diffFiles, diffTrees, isBinary, type TreeDiff } from './tree-diff.js';
 import { resolveTreePath, splitTreePath } from './tree-path.js';
-
-/** Blob content returned inline (as text) at most; bigger files are served raw only. */
-export const MAX_INLINE_BLOB_BYTES = 5 * 1024 * 1024;
 
 export interface RefInfo {
   readonly name: string;
@@ -54,10 +52,19 @@ export interface BlobView {
   readonly id: ObjectId;
   readonly mode: string;
   readonly kind: EntryKind;
+  /** The blob's real size. */
   readonly size: number;
+  /** Judged on the first bytes, as git does (a NUL among them). */
   readonly binary: boolean;
-  /** Raw bytes; callers decide whether to inline them as text. */
+  /** Raw bytes, at most the display limit; callers decide whether to inline them as text. */
   readonly content: Buffer;
+  /** True when `content` is only the first `displayLimit` bytes of the blob. */
+  readonly truncated: boolean;
+}
+
+/** A blob opened for a raw download: its facts and its content in pieces, never whole. */
+export interface OpenedBlob extends Omit<BlobView, 'content' | 'truncated'> {
+  readonly content: AsyncIterable<Buffer>;
 }
 
 export interface CommitDetail extends CommitInfo {
@@ -88,8 +95,13 @@ export class RepositoryBrowser {
   private readonly reader: ObjectReader;
   private snapshot?: Promise<RefSnapshot>;
 
-  constructor(private readonly repository: BrowsableRepository) {
-    this.reader = new ObjectReader(repository.objects);
+  constructor(
+    private readonly repository: BrowsableRepository,
+    options: ObjectReaderOptions = {},
+  ) {
+    this.reader = new ObjectReader(repository.objects, {
+      displayLimit: options.displayLimit ?? DEFAULT_DISPLAY_LIMIT,
+    });
   }
 
   private refsSnapshot(): Promise<RefSnapshot> {
@@ -139,7 +151,10 @@ export class RepositoryBrowser {
     const parent = commit.parents[0];
     const parentTree = parent ? (await this.reader.commit(parent)).tree : undefined;
     const changes = await diffTrees(this.reader, parentTree, commit.tree);
-    return { ...commitInfo(id, commit), diff: await diffFiles(this.reader, changes) };
+    return {
+      ...commitInfo(id, commit, this.reader.cutCommitSize(id)),
+      diff: await diffFiles(this.reader, changes),
+    };
   }
 
   async compare(fromRevision: string, toRevision: string): Promise<CompareResult> {
@@ -170,24 +185,61 @@ export class RepositoryBrowser {
     return { commit: commitId, path: target.path, id: target.id, entries };
   }
 
+  /** A file's first `displayLimit` bytes, its real size and whether it was cut. */
   async blob(revision: string, path: string): Promise<BlobView> {
+    const target = await this.fileAt(revision, path);
+    const read = await this.reader.readBounded(target.id, 'blob');
+    return {
+      ...target,
+      size: read.size,
+      binary: isBinary(read.content),
+      content: read.content,
+      truncated: read.truncated,
+    };
+  }
+
+  /**
+   * A file for a raw download: its content streamed from storage in pieces, whatever its size.
+   * `binary` is judged on the first bytes, read ahead and handed on in `content`.
+   */
+  async openBlob(revision: string, path: string): Promise<OpenedBlob> {
+    const target = await this.fileAt(revision, path);
+    const opened = await this.reader.openTyped(target.id, 'blob');
+    const iterator = opened.content[Symbol.asyncIterator]();
+    const head: Buffer[] = [];
+    let headLength = 0;
+    while (headLength < BINARY_SNIFF_BYTES) {
+      const next = await iterator.next();
+      if (next.done) break;
+      head.push(next.value);
+      headLength += next.value.length;
+    }
+    return {
+      ...target,
+      size: opened.size,
+      binary: isBinary(Buffer.concat(head, headLength)),
+      content: prepend(head, iterator),
+    };
+  }
+
+  private async fileAt(revision: string, path: string) {
     const commitId = await this.resolve(revision);
     const root = (await this.reader.commit(commitId)).tree;
     const target = await resolveTreePath(this.reader, root, splitTreePath(path));
     if (target.kind === 'tree' || target.kind === 'gitlink') {
       throw invalid('path_not_file', 'path is not a file', { path: target.path });
     }
-    const content = await this.reader.readTyped(target.id, 'blob');
-    return {
-      commit: commitId,
-      path: target.path,
-      id: target.id,
-      mode: target.mode,
-      kind: target.kind,
-      size: content.length,
-      binary: isBinary(content),
-      content,
-    };
+    return { commit: commitId, path: target.path, id: target.id, mode: target.mode, kind: target.kind };
+  }
+}
+
+/** The pieces read ahead, then the rest of the iterator; ending early ends the iterator. */
+async function* prepend(head: readonly Buffer[], rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  try {
+    yield* head;
+    for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
+  } finally {
+    await rest.return?.();
   }
 }
 

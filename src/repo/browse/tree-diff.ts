@@ -128,10 +128,20 @@ export async function diffFiles(reader: ObjectReader, changes: readonly FileChan
   return { files, truncated: changes.length > MAX_DIFF_FILES };
 }
 
+/**
+ * A side of a file diff: at most MAX_DIFF_BLOB_BYTES (or the display limit) are read, so a huge
+ * blob is never inflated whole; it is judged binary on its first bytes, or else too large.
+ */
 async function blobText(reader: ObjectReader, id: ObjectId | undefined, mode: string | undefined) {
-  if (!id || !mode || entryKind(mode) === 'gitlink') return { content: Buffer.alloc(0), lines: [] };
-  const content = await reader.readTyped(id, 'blob');
-  return { content, lines: content.length > MAX_DIFF_BLOB_BYTES ? [] : splitLines(content.toString('utf8')) };
+  if (!id || !mode || entryKind(mode) === 'gitlink')
+    return { content: Buffer.alloc(0), lines: [], tooLarge: false };
+  const read = await reader.readBounded(
+    id,
+    'blob',
+    Math.min(MAX_DIFF_BLOB_BYTES, reader.displayLimit ?? MAX_DIFF_BLOB_BYTES),
+  );
+  const lines = read.truncated ? [] : splitLines(read.content.toString('utf8'));
+  return { content: read.content, lines, tooLarge: read.truncated };
 }
 
 async function diffFile(reader: ObjectReader, item: FileChange, withinBudget: boolean): Promise<FileDiff> {
@@ -139,7 +149,7 @@ async function diffFile(reader: ObjectReader, item: FileChange, withinBudget: bo
   const now = await blobText(reader, item.newId, item.newMode);
   const empty = { additions: 0, deletions: 0, hunks: [] };
   if (isBinary(old.content) || isBinary(now.content)) return { ...item, binary: true, ...empty };
-  if (old.content.length > MAX_DIFF_BLOB_BYTES || now.content.length > MAX_DIFF_BLOB_BYTES) {
+  if (old.tooLarge || now.tooLarge) {
     return { ...item, binary: false, ...empty, omitted: 'too_large' };
   }
   if (!withinBudget) return { ...item, binary: false, ...empty, omitted: 'diff_budget_exhausted' };

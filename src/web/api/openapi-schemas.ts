@@ -31,6 +31,8 @@ export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
     committer: ref('Person'),
     title: str,
     message: str,
+    truncated: { ...bool, description: 'Commit bigger than the display limit: message is only its start' },
+    size: { ...int, description: 'Real size of a truncated commit object' },
   }),
   DiffLine: object({
     kind: { type: 'string', enum: ['context', 'add', 'delete'] },
@@ -83,10 +85,14 @@ export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
     id: str,
     mode: str,
     kind: str,
-    size: int,
+    size: { ...int, description: 'Real size of the file' },
     binary: bool,
-    truncated: { ...bool, description: 'Text too large to inline: use the raw endpoint' },
-    content: { ...str, description: 'UTF-8 text, absent for binary or oversized files' },
+    truncated: {
+      ...bool,
+      description:
+        'File bigger than the display limit (limits.maxDisplayBytes): content is its start; raw streams all',
+    },
+    content: { ...str, description: 'UTF-8 text (at most the display limit), absent for binary files' },
   }),
   CommitPage: object({ page: int, per_page: int, has_more: bool, commits: arrayOf(ref('Commit')) }),
   Rule: object({ allowed: bool, mode: str, explanation: str }),

@@ -71,7 +71,7 @@ export const API_PATHS: Record<string, Record<string, JsonSchema>> = {
   '/api/v1/repos/blob': {
     get: operation({
       tag: 'code',
-      summary: 'File with metadata (text inlined)',
+      summary: 'File with metadata (text inlined up to the display limit)',
       params: [repo, revision, path],
       response: ref('Blob'),
     }),
@@ -106,7 +106,7 @@ export const API_PATHS: Record<string, Record<string, JsonSchema>> = {
   '/api/v1/repos/raw': {
     get: operation({
       tag: 'code',
-      summary: 'Raw file bytes',
+      summary: 'Raw file bytes, streamed whole whatever the size',
       params: [repo, revision, path],
       response: 'raw',
     }),

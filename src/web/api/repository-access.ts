@@ -17,5 +17,5 @@ export async function openBrowser(
   const path = normalizeRepoPath(rawPath);
   const repository = await ctx.repositories.resolve(path, 'read');
   if (!repository.exists) throw notFound('repository_not_found', 'repository not found', { path });
-  return new RepositoryBrowser(repository);
+  return new RepositoryBrowser(repository, { displayLimit: ctx.config.limits.maxDisplayBytes });
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { MAX_INLINE_BLOB_BYTES } from '../../repo/browse/repository-browser.js';
+import { Readable } from 'node:stream';
+import { utf8Boundary } from '../../repo/browse/bounded-read.js';
 import type { RouteContext } from '../deps.js';
 import { pagingSchema, parseQuery, repoPathSchema, revisionSchema, treePathSchema } from './query.js';
 import { openBrowser } from './repository-access.js';
@@ -58,32 +59,33 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: RouteContext):
     return (await openBrowser(ctx, request.principal, query.repo)).tree(query.ref, query.path);
   });
 
+  // Display reads stop at `limits.maxDisplayBytes`: a bigger text file comes back as its first
+  // bytes with `truncated: true` and its real `size`; the whole file is what `raw` streams.
   app.get('/api/v1/repos/blob', async (request) => {
     const query = parseQuery(AtPathQuery, request);
     const { content, ...blob } = await (
       await openBrowser(ctx, request.principal, query.repo)
     ).blob(query.ref, query.path);
-    const inline = !blob.binary && blob.size <= MAX_INLINE_BLOB_BYTES;
-    return {
-      ...blob,
-      truncated: !inline && !blob.binary,
-      ...(inline ? { content: content.toString('utf8') } : {}),
-    };
+    const text = blob.truncated ? utf8Boundary(content) : content;
+    return { ...blob, ...(blob.binary ? {} : { content: text.toString('utf8') }) };
   });
 
+  // Streamed from storage in pieces (inflated while sent): memory stays flat whatever the size.
   app.get('/api/v1/repos/raw', async (request, reply) => {
     const query = parseQuery(AtPathQuery, request);
-    const blob = await (await openBrowser(ctx, request.principal, query.repo)).blob(query.ref, query.path);
+    const browser = await openBrowser(ctx, request.principal, query.repo);
+    const blob = await browser.openBlob(query.ref, query.path);
     const name = blob.path.split('/').pop() ?? 'file';
     // Raw content is never rendered as a page of this origin: no sniffing, no scripts.
     void reply
       .header('X-Content-Type-Options', 'nosniff')
       .header('Content-Security-Policy', "default-src 'none'; sandbox")
       .header('ETag', `"${blob.id}"`)
+      .header('Content-Length', blob.size)
       .type(blob.binary ? 'application/octet-stream' : 'text/plain; charset=utf-8');
     if (blob.binary)
       void reply.header('Content-Disposition', `attachment; filename="${asciiFileName(name)}"`);
-    return reply.send(blob.content);
+    return reply.send(Readable.from(blob.content, { objectMode: false }));
   });
 }
 

@@ -6,7 +6,7 @@ import { BAND_ERROR, encodeSideband } from '../../git/protocol/sideband.js';
 import { encodeServiceHeader, type GitService } from '../../git/protocol/advertisement.js';
 import { encodeErrorPacket } from '../../git/protocol/receive-request.js';
 import { encodeV2Advertisement } from '../../git/protocol/v2.js';
-import { forbidden, HTTP_STATUS_BY_KIND, isMegaError } from '../../platform/errors.js';
+import { forbidden, HTTP_STATUS_BY_KIND, isMegaError, type MegaError } from '../../platform/errors.js';
 import { advertiseRefsV0 } from '../../repo/advertise.js';
 import { CloneWalkRecorder } from '../../repo/clone-walk.js';
 import { receivePack } from '../../repo/receive-pack.js';
@@ -18,7 +18,7 @@ import { GitResponseWriter } from '../../repo/response-writer.js';
 import type { RouteContext } from '../deps.js';
 import { requireRead, requireUser } from '../principal.js';
 import type { RepoRouteMatch } from '../repo-router.js';
-import { requestBodyStream } from '../request-body.js';
+import { discardUnreadBody, requestBodyStream } from '../request-body.js';
 import { RETRY_AFTER_SECONDS, toMegaError } from '../error-handler.js';
 import { ResponseStream } from './stream-sink.js';
 
@@ -81,8 +81,22 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
     return ctx.repositories.resolve(match.repoPath, 'read');
   };
 
-  /** Runs a git service into a streamed response; errors become `ERR` packets git prints. */
+  /**
+   * The request body as packets: its command section (everything `read()` returns, after gzip
+   * decoding) is capped at `limits.maxCommandBytes` like git http-backend's request buffer, so
+   * neither a flood of lines nor a gzip bomb is held; a push's pack after it streams uncounted.
+   */
+  const commandReader = (request: FastifyRequest) =>
+    new PktLineReader(requestBodyStream(request, ctx.config.limits.maxRequestBytes), {
+      maxPacketBytes: ctx.config.limits.maxCommandBytes,
+    });
+
+  /**
+   * Runs a git service into a streamed response; errors become `ERR` packets git prints. A body
+   * left unread (a refused request) is dropped, then its connection closed (`discardUnreadBody`).
+   */
   const stream = (
+    request: FastifyRequest,
     reply: FastifyReply,
     service: GitService,
     run: (out: ResponseStream) => Promise<string>,
@@ -98,7 +112,7 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
         requests.inc({ service, outcome: 'error' });
         reply.log.warn({ err: error, service }, 'git request failed');
         // A full disk or a lost database says so; anything else stays an internal error.
-        const message = error instanceof Error ? toMegaError(error).message : 'internal server error';
+        const message = error instanceof Error ? describeError(toMegaError(error)) : 'internal server error';
         if (!out.body.destroyed) {
           // Multiplexed responses fail on band 3; otherwise an ERR packet (pack-protocol.txt "ERR").
           out.body.end(
@@ -109,11 +123,18 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
         }
       },
     );
+    discardUnreadBody(request, reply);
     void reply
       .header('Content-Type', `application/x-${service}-result`)
       .header('Cache-Control', 'no-cache, max-age=0, must-revalidate');
     return reply.send(out.body);
   };
+
+  /** A refused command section names the setting that raises the cap. */
+  const describeError = (error: MegaError): string =>
+    error.code === 'command_section_too_large'
+      ? `${error.message} (limits.maxCommandBytes, MEGA_MAX_COMMAND_BYTES)`
+      : error.message;
 
   ctx.repoRouter.add({
     method: 'GET',
@@ -159,10 +180,10 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
     suffix: '/git-upload-pack',
     handler: async (request, reply, match) => {
       const repository = await open(request, match, 'git-upload-pack');
-      const reader = new PktLineReader(requestBodyStream(request, ctx.config.limits.maxRequestBytes));
+      const reader = commandReader(request);
       const read = () => reader.read();
       const v2 = protocolVersion(request) === 2;
-      return stream(reply, 'git-upload-pack', async (out) => {
+      return stream(request, reply, 'git-upload-pack', async (out) => {
         if (v2) return serveV2Command(repository, read, out, uploadPackOptions);
         const result = await uploadPackV0(
           repository,
@@ -182,8 +203,8 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
       const repository = await open(request, match, 'git-receive-pack');
       const principal = requireUser(request.principal);
       const limits = ctx.config.limits;
-      const reader = new PktLineReader(requestBodyStream(request, limits.maxRequestBytes));
-      return stream(reply, 'git-receive-pack', async (out) => {
+      const reader = commandReader(request);
+      return stream(request, reply, 'git-receive-pack', async (out) => {
         const outcome = await receivePack({
           repository,
           read: () => reader.read(),

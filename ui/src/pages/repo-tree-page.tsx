@@ -215,7 +215,15 @@ export function BlobPage({ repo, revision, path }: { repo: string; revision: str
             ) : data.content === undefined ? (
               <p className="muted">File too large to show; use Raw.</p>
             ) : (
-              <FileView path={path} content={data.content} />
+              <>
+                {data.truncated && (
+                  <p className="muted">
+                    File too large to show whole: its first {data.content.length.toLocaleString()} characters
+                    follow; use Raw for all of it.
+                  </p>
+                )}
+                <FileView path={path} content={data.content} />
+              </>
             )}
           </section>
         )}
