@@ -9,7 +9,13 @@ import type { ScannedEntry } from './pack-scanner.js';
 import { KeptBases } from './kept-bases.js';
 import type { PackSpool } from './pack-spool.js';
 import { reportDelta, resolvedDelta } from './resolved-delta.js';
-import type { ExternalBase, PackedObject, PackedContent, PackReaderLimits } from './pack-types.js';
+import {
+  objectSizeLimit,
+  type ExternalBase,
+  type PackedObject,
+  type PackedContent,
+  type PackReaderLimits,
+} from './pack-types.js';
 
 export interface DeltaResolverDeps {
   readonly entries: ScannedEntry[];
@@ -127,7 +133,8 @@ export class DeltaResolver {
       let delta = entry.inflated;
       if (!delta) delta = await this.reinflate(entry, entry.declaredSize);
       entry.inflated = undefined;
-      const data = this.apply(baseContent, delta, this.ofsChildren[index] === undefined);
+      const limit = objectSizeLimit(this.deps.limits, base.type);
+      const data = this.apply(baseContent, delta, limit, this.ofsChildren[index] === undefined);
       // Siblings share one content and sit together on the stack: the last one just used it.
       if (bases.length === 0 || bases[bases.length - 1] !== baseContent) this.kept.release(baseContent);
       const object = resolvedDelta(entry, base, hashObject(base.type, data, this.deps.format), data.length);
@@ -269,13 +276,13 @@ export class DeltaResolver {
   }
 
   /** Applies a delta to its base's content (into the scratch buffer if asked). */
-  private apply(base: Buffer, delta: Buffer, useScratch: boolean): Buffer {
-    if (!useScratch) return applyDelta(base, delta, this.deps.limits.maxObjectSize);
+  private apply(base: Buffer, delta: Buffer, limit: number, useScratch: boolean): Buffer {
+    if (!useScratch) return applyDelta(base, delta, limit);
     const { resultSize } = deltaSizes(delta);
     if (resultSize <= MAX_SCRATCH && this.scratch.length < resultSize) {
       this.scratch = Buffer.allocUnsafe(Math.max(resultSize, this.scratch.length * 2));
     }
-    return applyDelta(base, delta, this.deps.limits.maxObjectSize, this.scratch);
+    return applyDelta(base, delta, limit, this.scratch);
   }
 
   private isScratch(data: Buffer): boolean {

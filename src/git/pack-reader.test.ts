@@ -316,6 +316,24 @@ describe('readPack on hand-built packs', () => {
     ['an object over the limit', packOf([blobEntry(HELLO)]), { maxObjectSize: 10 }, 'pack_object_too_large'],
     ['a pack over the limit', packOf([blobEntry(HELLO)]), { maxPackSize: 30 }, 'pack_too_large'],
     [
+      'a tag over the non-blob limit (a blob of that size passes)',
+      packOf([Buffer.concat([encodeEntryHeader(PackEntryType.Tag, HELLO.length), zlib.deflateSync(HELLO)])]),
+      { maxNonBlobSize: HELLO.length - 1 },
+      'pack_object_too_large',
+    ],
+    [
+      'a delta building a tree over the non-blob limit',
+      (() => {
+        const tree = Buffer.concat([
+          encodeEntryHeader(PackEntryType.Tree, HELLO.length),
+          zlib.deflateSync(HELLO),
+        ]);
+        return packOf([tree, ofsDelta(tree.length, appendDelta(HELLO.length, 0x41))]);
+      })(),
+      { maxNonBlobSize: HELLO.length },
+      'delta_result_too_large',
+    ],
+    [
       'a delta result over the limit',
       packOf([blobEntry(HELLO), refDelta(HELLO_ID, Buffer.from([HELLO.length, 0xff, 0xff, 0x7f, 1, 0x41]))]),
       { maxObjectSize: 1000 },

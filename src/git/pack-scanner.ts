@@ -14,7 +14,7 @@ import {
   type EntryHeader,
 } from './pack-format.js';
 import type { PackSpool } from './pack-spool.js';
-import type { PackReaderLimits } from './pack-types.js';
+import { objectSizeLimit, type PackReaderLimits } from './pack-types.js';
 
 /** What the first pass learns about one entry. Mutated by the delta resolver. */
 export interface ScannedEntry {
@@ -106,11 +106,14 @@ export class PackScanner {
 
   private scanEntry(header: EntryHeader): ScannedEntry | Promise<ScannedEntry> {
     const offset = this.windowStart + this.pos;
-    if (header.size > this.limits.maxObjectSize) {
-      throw tooLarge('pack_object_too_large', 'pack entry is larger than allowed', {
+    const type = objectTypeOfCode(header.code);
+    // A delta's own size is checked here; the size of what it builds, once its base is known.
+    const limit = type ? objectSizeLimit(this.limits, type) : this.limits.maxObjectSize;
+    if (header.size > limit) {
+      throw tooLarge('pack_object_too_large', `pack entry (${type ?? 'delta'}) is larger than allowed`, {
         offset,
         size: header.size,
-        limit: this.limits.maxObjectSize,
+        limit,
       });
     }
     let baseIndex = -1;
@@ -144,7 +147,7 @@ export class PackScanner {
       scan.hasher = hasher;
       this.inflater.beginStreaming(header.size, (piece) => hasher.update(piece));
     } else {
-      this.inflater.begin(header.size, objectTypeOfCode(header.code) !== undefined);
+      this.inflater.begin(header.size, type !== undefined);
     }
     return this.inflateOnce(scan) ? this.finishEntry(scan) : this.inflateRest(scan);
   }

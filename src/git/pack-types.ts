@@ -41,6 +41,11 @@ export interface PackReaderLimits {
   readonly maxObjects: number;
   /** Largest inflated object or delta. */
   readonly maxObjectSize: number;
+  /**
+   * Largest commit, tree or tag. These are parsed (fsck, walks, ref peeling) and so held whole in
+   * memory, unlike blobs, which stream; a 1 GiB tag message must be refused, not inflated.
+   */
+  readonly maxNonBlobSize: number;
   /** Longest delta chain. */
   readonly maxDeltaDepth: number;
   /** Largest pack in bytes. */
@@ -50,6 +55,7 @@ export interface PackReaderLimits {
 export const DEFAULT_PACK_READER_LIMITS: PackReaderLimits = {
   maxObjects: 50_000_000,
   maxObjectSize: 1 << 30,
+  maxNonBlobSize: 64 << 20,
   maxDeltaDepth: 10_000,
   maxPackSize: Number.MAX_SAFE_INTEGER,
 };
@@ -103,4 +109,9 @@ export interface PackReadResult {
   readonly checksum: Buffer;
   /** Bases that came from `resolveExternalBase` (the pack was thin). */
   readonly externalBases: readonly ObjectId[];
+}
+
+/** The size limit for an object of `type`: blobs stream, everything else is held whole. */
+export function objectSizeLimit(limits: PackReaderLimits, type: ObjectType): number {
+  return type === 'blob' ? limits.maxObjectSize : Math.min(limits.maxObjectSize, limits.maxNonBlobSize);
 }

@@ -189,6 +189,7 @@ async function buildJob(deps: ParallelResolveDeps, unit: Unit): Promise<ResolveJ
   return {
     format: deps.format.name,
     maxObjectSize: deps.limits.maxObjectSize,
+    maxNonBlobSize: deps.limits.maxNonBlobSize,
     maxDeltaDepth: deps.limits.maxDeltaDepth,
     wantData: deps.onObject !== undefined,
     maxResultBytes: MAX_JOB_RESULT_BYTES,

@@ -13,6 +13,8 @@ import { objectTypeOfCode } from './pack-format.js';
 export interface ResolveJob {
   readonly format: 'sha1' | 'sha256';
   readonly maxObjectSize: number;
+  /** Largest commit, tree or tag a delta may build (see PackReaderLimits). */
+  readonly maxNonBlobSize: number;
   readonly maxDeltaDepth: number;
   /** Return every resolved delta's content (the caller has an `onObject`). */
   readonly wantData: boolean;
@@ -114,6 +116,7 @@ export function runResolveJob(job: ResolveJob, inflater: Inflater = new Inflater
   for (let root = 0; root < count; root++) {
     if (job.parents[root]! >= 0) continue;
     const type = objectTypeOfCode(job.types[root]!)!;
+    const maxSize = type === 'blob' ? job.maxObjectSize : Math.min(job.maxObjectSize, job.maxNonBlobSize);
     const stack: { node: number; base: Buffer; depth: number }[] = [];
     const rootContent = decode(root);
     for (const child of children[root]!) stack.push({ node: child, base: rootContent, depth: 1 });
@@ -131,16 +134,16 @@ export function runResolveJob(job: ResolveJob, inflater: Inflater = new Inflater
       let data: Buffer;
       if (job.wantData) {
         if (arenas.total + resultSize > job.maxResultBytes) return tooBigResult();
-        const slot = resultSize <= job.maxObjectSize ? arenas.slot(resultSize) : undefined;
-        data = applyDelta(base, delta, job.maxObjectSize, slot?.into);
+        const slot = resultSize <= maxSize ? arenas.slot(resultSize) : undefined;
+        data = applyDelta(base, delta, maxSize, slot?.into);
         arenaOf.push(slot?.arena ?? -1);
         dataStarts.push(slot?.start ?? 0);
       } else if (hasChildren) {
-        data = applyDelta(base, delta, job.maxObjectSize);
+        data = applyDelta(base, delta, maxSize);
       } else {
-        if (resultSize <= job.maxObjectSize && scratch.length < resultSize)
+        if (resultSize <= maxSize && scratch.length < resultSize)
           scratch = Buffer.allocUnsafe(Math.max(resultSize, scratch.length * 2));
-        data = applyDelta(base, delta, job.maxObjectSize, scratch);
+        data = applyDelta(base, delta, maxSize, scratch);
       }
       nodes.push(node);
       ids.push(hashObject(type, data, format));

@@ -17,6 +17,7 @@ function jobOf(delta: Buffer, options: Partial<ResolveJob> = {}): ResolveJob {
   return {
     format: 'sha1',
     maxObjectSize: 1 << 20,
+    maxNonBlobSize: 1 << 20,
     maxDeltaDepth: 10,
     wantData: false,
     maxResultBytes: 1 << 20,

@@ -28,6 +28,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env: { MEGA_MAX_DISPLAY_BYTES: 'lots' } })).toThrow(MegaError);
   });
 
+  it('caps pushed commits, trees and tags at 64 MiB by default, configurable', () => {
+    expect(loadConfig({ env: {} }).limits.maxNonBlobBytes).toBe(64 * 1024 * 1024);
+    expect(loadConfig({ env: { MEGA_MAX_NON_BLOB_BYTES: '4096' } }).limits.maxNonBlobBytes).toBe(4096);
+    expect(() => loadConfig({ env: { MEGA_MAX_NON_BLOB_BYTES: '-1' } })).toThrow(MegaError);
+  });
+
   it('lets flags win over the environment', () => {
     const config = loadConfig({ env: { MEGA_PORT: '9000' }, overrides: { port: 9100 } });
     expect(config.port).toBe(9100);

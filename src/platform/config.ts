@@ -82,6 +82,15 @@ const ConfigSchema = z.object({
         .int()
         .positive()
         .default(2048 * MiB),
+      /**
+       * Largest commit, tree or tag a push may bring. These are parsed whole (fsck, walks), so
+       * unlike blobs they cost their size in memory; real ones are kilobytes.
+       */
+      maxNonBlobBytes: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(64 * MiB),
       requestTimeoutMs: z.coerce
         .number()
         .int()
@@ -94,6 +103,7 @@ const ConfigSchema = z.object({
       maxDisplayBytes: 5 * MiB,
       maxObjectsPerPush: 10_000_000,
       maxObjectBytes: 2048 * MiB,
+      maxNonBlobBytes: 64 * MiB,
       requestTimeoutMs: 30 * 60_000,
     }),
   /** Smart HTTP push rules (src/repo). */
@@ -207,6 +217,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['MEGA_MAX_DISPLAY_BYTES', 'limits.maxDisplayBytes'],
   ['MEGA_MAX_OBJECTS_PER_PUSH', 'limits.maxObjectsPerPush'],
   ['MEGA_MAX_OBJECT_BYTES', 'limits.maxObjectBytes'],
+  ['MEGA_MAX_NON_BLOB_BYTES', 'limits.maxNonBlobBytes'],
   ['MEGA_REQUEST_TIMEOUT_MS', 'limits.requestTimeoutMs'],
   ['MEGA_PROTECT_DEFAULT_BRANCH', 'git.protectDefaultBranch'],
   ['MEGA_FSCK_IGNORE', 'git.fsckIgnore'],

@@ -220,6 +220,8 @@ export interface RecordedWalks {
 export interface ReceiveLimits {
   readonly maxObjects: number;
   readonly maxObjectBytes: number;
+  /** Largest commit, tree or tag (held whole in memory, unlike blobs). */
+  readonly maxNonBlobBytes: number;
   readonly maxPackBytes: number;
 }
 

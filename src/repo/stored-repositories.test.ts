@@ -10,7 +10,12 @@ import type { RefUpdateOptions, RefUpdateRequest } from './served-repository.js'
 import { createStoredRepositoryResolver } from './stored-repositories.js';
 
 const ZERO = '0'.repeat(40) as ObjectId;
-const LIMITS = { maxObjects: 1_000_000, maxObjectBytes: 1 << 30, maxPackBytes: 1 << 30 };
+const LIMITS = {
+  maxObjects: 1_000_000,
+  maxObjectBytes: 1 << 30,
+  maxNonBlobBytes: 1 << 26,
+  maxPackBytes: 1 << 30,
+};
 
 let work: { path: string; remove: () => Promise<void> };
 let pack: Buffer;

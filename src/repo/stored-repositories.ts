@@ -129,6 +129,7 @@ export class StoredRepository implements ServedRepository {
         limits: {
           maxObjects: limits.maxObjects,
           maxObjectSize: limits.maxObjectBytes,
+          maxNonBlobSize: limits.maxNonBlobBytes,
           maxPackSize: limits.maxPackBytes,
         },
         collectReferences: true,

@@ -30,6 +30,8 @@ import { makeRepository, startHttpFixture, type HttpFixture } from './http-fixtu
 const COMMAND_LIMIT = 64 * 1024;
 const DISPLAY_LIMIT = 1024 * 1024;
 const BOMB_BYTES = 24 * 1024 * 1024;
+/** Commits, trees and tags above this are refused by their pack entry header. */
+const NON_BLOB_LIMIT = 32 * 1024 * 1024;
 const REFUSAL = `ERR request command section exceeds the limit of ${COMMAND_LIMIT} bytes`;
 
 const DIALECTS: ReadonlyArray<{ name: DialectName; available: () => Promise<boolean> }> = [
@@ -69,6 +71,7 @@ for (const dialect of DIALECTS) {
         env: {
           MEGA_MAX_COMMAND_BYTES: String(COMMAND_LIMIT),
           MEGA_MAX_DISPLAY_BYTES: String(DISPLAY_LIMIT),
+          MEGA_MAX_NON_BLOB_BYTES: String(NON_BLOB_LIMIT),
           ...(scratch ? { MEGA_DATABASE_URL: scratch.url } : {}),
         },
       });
@@ -219,6 +222,21 @@ for (const dialect of DIALECTS) {
       const refs = await fetch(fx.url(`/api/v1/repos/refs?repo=${encodeURIComponent(repo)}`));
       const list = (await refs.json()) as { refs: Array<{ name: string; peeled?: string }> };
       expect(list.refs.find((ref) => ref.name === 'refs/tags/bomb')?.peeled).toBe(text.commit);
+    });
+
+    it('refuses a tag over the non-blob limit by its entry header, before inflating it', async () => {
+      const tooBig = await tagBombPack(text.commit, NON_BLOB_LIMIT + 1, 'too-big');
+      const reply = await gitPost(
+        'git-receive-pack',
+        [pushBody('refs/tags/too-big', tooBig.tag, tooBig.pack)],
+        auth(),
+      );
+      const said = reply.body.toString('latin1');
+      expect(said).toContain('unpack pack entry (tag) is larger than allowed');
+      expect(said).toContain(`limit ${NON_BLOB_LIMIT}`);
+      expect(said).toContain('ng refs/tags/too-big');
+      const listed = await fx.anonymous(0, ['ls-remote', fx.url(repo)]);
+      expect(listed.stdout.toString()).not.toContain('refs/tags/too-big');
     });
 
     it('streams a raw download of a big file whole, byte for byte', async () => {

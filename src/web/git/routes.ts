@@ -214,6 +214,7 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
           limits: {
             maxObjects: limits.maxObjectsPerPush,
             maxObjectBytes: limits.maxObjectBytes,
+            maxNonBlobBytes: limits.maxNonBlobBytes,
             maxPackBytes: limits.maxRequestBytes,
           },
           out,
