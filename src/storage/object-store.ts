@@ -226,12 +226,7 @@ export class ObjectStore {
 
   /** The first `bytes` of a whole (non-delta) stored object, inflated from a stream and stopped. */
   private async streamedHead(row: StoredRow, bytes: number): Promise<Buffer> {
-    const stored = row.data
-      ? Readable.from([row.data])
-      : row.path
-        ? this.files.openRead(row.path)
-        : undefined;
-    if (!stored) throw missing(row.git_id);
+    const stored = this.deflatedStream(row);
     const pieces: Buffer[] = [];
     let length = 0;
     for await (const piece of stored.pipe(zlib.createInflate())) {
@@ -241,6 +236,13 @@ export class ObjectStore {
     }
     stored.destroy();
     return Buffer.concat(pieces, length);
+  }
+
+  /** The stored zlib stream of a whole object, from its row or its file. */
+  private deflatedStream(row: StoredRow): Readable {
+    if (row.data) return Readable.from([row.data]);
+    if (row.path) return this.files.openRead(row.path);
+    throw missing(row.git_id);
   }
 
   /** Every object of the repository stored as a delta, with its base. */
@@ -289,12 +291,7 @@ export class ObjectStore {
     const type = row.object_type as ObjectType;
     const size = Number(row.size);
     if (!row.delta_base && (row.path || size > WHOLE_CONTENT_BYTES)) {
-      const stored = row.data
-        ? Readable.from([row.data])
-        : row.path
-          ? this.files.openRead(row.path)
-          : undefined;
-      if (!stored) throw missing(row.git_id);
+      const stored = this.deflatedStream(row);
       // pipeline destroys every stage with the first error: the consumer sees it on the last one.
       const stream = pipeline(stored, zlib.createInflate(), new ExactSize(size, row.git_id), () => undefined);
       return { type, size, stream };
