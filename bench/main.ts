@@ -11,6 +11,8 @@ import { printResults, type BenchResult } from './report.js';
 export interface BenchScenario {
   readonly description: string;
   run(args: readonly string[]): Promise<BenchResult[]>;
+  /** One closing line after the table (on stderr with `--json`, so stdout stays one object a line). */
+  summarize?(results: readonly BenchResult[]): string;
 }
 
 const scenarioDir = fileURLToPath(new URL('./scenarios/', import.meta.url));
@@ -45,8 +47,11 @@ async function main(argv: readonly string[]): Promise<void> {
   for (const scenarioName of selected) {
     if (!names.includes(scenarioName))
       throw new Error(`unknown scenario ${scenarioName}; one of: ${names.join(', ')}`);
-    const results = await (await loadScenario(scenarioName)).run(rest);
+    const scenario = await loadScenario(scenarioName);
+    const results = await scenario.run(rest);
     printResults(results, { json });
+    const summary = scenario.summarize?.(results);
+    if (summary !== undefined) (json ? process.stderr : process.stdout).write(`${summary}\n`);
   }
 }
 

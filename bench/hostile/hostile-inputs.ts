@@ -20,9 +20,8 @@ import {
  * What a hostile client sends, one input per row of the `hostile` bench. Each input is sent to a
  * running server and says whether the server refused it or served it.
  *
- * Extension point: pushes of the hostile objects of `tests/support/hostile-objects.ts` (trees
- * and commits git's fsck refuses) are one `pushPackInput(name, () => pack)` each, appended to
- * `hostileInputs` (or to the list a caller passes on).
+ * The pushes of the objects git's fsck refuses are in `fsck-inputs.ts`: each needs a ref of its own
+ * and reports git's message id, and they all go to one server.
  */
 export interface HostileContext {
   /** Base URL of the server. */

@@ -4,6 +4,7 @@ import type {
   CommitSummary,
   GitObjectType,
   ObjectSource,
+  OpenedObject,
   PackReadyObject,
 } from './served-repository.js';
 
@@ -12,10 +13,19 @@ import type {
  * everything else (blobs, tags, whatever the snapshot lacks) from the underlying source.
  */
 export class PreloadedObjects implements ObjectSource {
+  /**
+   * The underlying source's reads in pieces, present exactly when it has them: readers test for
+   * it, and without it peel a tag by reading it whole (a tag whose message is a deflate bomb then
+   * costs its size in every walk over the snapshot).
+   */
+  readonly openObject?: (id: ObjectId) => Promise<OpenedObject | undefined>;
+
   constructor(
     private readonly base: ObjectSource,
     private readonly snapshot: CloneSnapshot,
-  ) {}
+  ) {
+    if (base.openObject) this.openObject = base.openObject.bind(base);
+  }
 
   hasObjects(ids: readonly ObjectId[]): Promise<ReadonlySet<ObjectId>> {
     return this.base.hasObjects(ids);

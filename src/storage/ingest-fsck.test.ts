@@ -1,27 +1,12 @@
 import { beforeAll, expect, it } from 'vitest';
-import {
-  hostileCase,
-  rawCommit,
-  rawObject,
-  rawTree,
-  type RawObject,
-} from '../../tests/support/hostile-objects.js';
+import { hostileCase, rawCommit, rawObject, rawPack, rawTree } from '../../tests/support/hostile-objects.js';
 import { STRICT_FSCK } from '../git/fsck.js';
 import type { FsckProblem } from '../git/pack-fsck.js';
-import { writePackToBuffer } from '../git/pack-writer.js';
 import type { MegaError } from '../platform/errors.js';
 import { fsckStoredRepository } from './repository-fsck.js';
 import { createStorage, type Storage } from './storage.js';
 import { describeEachDialect } from './testing/dialects.js';
 import { chunked } from './testing/git-fixtures.js';
-
-async function packOf(objects: readonly RawObject[]): Promise<Buffer> {
-  const { pack } = await writePackToBuffer(
-    objects.map((object) => ({ kind: 'object', type: object.type, data: object.data, id: object.id })),
-    { window: 0 },
-  );
-  return pack;
-}
 
 describeEachDialect('ingest runs git fsck on every object', (getDb) => {
   let storage: Storage;
@@ -46,7 +31,7 @@ describeEachDialect('ingest runs git fsck on every object', (getDb) => {
   it('refuses a hostile pack with the object id and git message id, and keeps none of its objects', async () => {
     const repo = await newRepo();
     const hostile = hostileCase('dotgit-ntfs-short-name');
-    const error = await refusal(storage.ingestPack(repo.id, chunked(await packOf(hostile.objects))));
+    const error = await refusal(storage.ingestPack(repo.id, chunked(await rawPack(hostile.objects))));
     expect(error).toMatchObject({ kind: 'invalid', code: 'fsck_failed' });
     expect(error?.message).toBe(`object ${hostile.culprit}: hasDotgit: contains '.git'`);
     expect(error?.details).toMatchObject({ object: hostile.culprit, ids: ['hasDotgit'] });
@@ -63,7 +48,7 @@ describeEachDialect('ingest runs git fsck on every object', (getDb) => {
     const filler = Array.from({ length: 50 }, (_, i) => rawObject('blob', `filler ${i}\n`.repeat(200)));
     const hostile = hostileCase('bad-timezone');
     const error = await refusal(
-      storage.ingestPack(repo.id, chunked(await packOf([...filler, ...hostile.objects]))),
+      storage.ingestPack(repo.id, chunked(await rawPack([...filler, ...hostile.objects]))),
     );
     expect(error?.message).toMatch(/badTimezone/);
     expect(
@@ -79,15 +64,15 @@ describeEachDialect('ingest runs git fsck on every object', (getDb) => {
   it('checks links against the objects the repository already holds', async () => {
     const repo = await newRepo();
     const blob = rawObject('blob', 'existing\n');
-    await storage.ingestPack(repo.id, chunked(await packOf([blob])));
+    await storage.ingestPack(repo.id, chunked(await rawPack([blob])));
     const tree = rawTree([['40000', 'dir', blob.id]]);
     const commit = rawCommit(tree.id);
     const error = await refusal(
-      storage.ingestPack(repo.id, chunked(await packOf([tree, commit])), { collectReferences: true }),
+      storage.ingestPack(repo.id, chunked(await rawPack([tree, commit])), { collectReferences: true }),
     );
     expect(error?.message).toBe(`object ${tree.id}: ${blob.id} is a blob, not a tree`);
     const good = rawTree([['100644', 'file', blob.id]]);
-    const result = await storage.ingestPack(repo.id, chunked(await packOf([good, rawCommit(good.id)])), {
+    const result = await storage.ingestPack(repo.id, chunked(await rawPack([good, rawCommit(good.id)])), {
       collectReferences: true,
     });
     expect(result.externalReferences).toEqual([blob.id]);
@@ -100,7 +85,7 @@ describeEachDialect('ingest runs git fsck on every object', (getDb) => {
     await storage.writeObjects(repo.id, [{ type: 'blob', data: modules.data }]);
     const tree = rawTree([['100644', '.gitmodules', modules.id]]);
     const error = await refusal(
-      storage.ingestPack(repo.id, chunked(await packOf([tree, rawCommit(tree.id)]))),
+      storage.ingestPack(repo.id, chunked(await rawPack([tree, rawCommit(tree.id)]))),
     );
     expect(error?.message).toMatch(
       new RegExp(`^object ${modules.id}: gitmodulesUrl: disallowed submodule url`),
@@ -112,13 +97,13 @@ describeEachDialect('ingest runs git fsck on every object', (getDb) => {
     const big = rawObject('blob', `[submodule "x"]\n\tpath = x\n#${'x'.repeat(4096)}\n`);
     const tree = rawTree([['100644', '.gitmodules', big.id]]);
     const error = await refusal(
-      storage.ingestPack(repo.id, chunked(await packOf([big, tree, rawCommit(tree.id)]))),
+      storage.ingestPack(repo.id, chunked(await rawPack([big, tree, rawCommit(tree.id)]))),
     );
     expect(error?.details).toMatchObject({ ids: ['gitmodulesLarge'] });
     const attributes = rawObject('blob', `${'*.txt text\n'.repeat(300)}${'y'.repeat(2100)}\n`);
     const attributesTree = rawTree([['100644', '.gitattributes', attributes.id]]);
     const packed = [attributes, attributesTree, rawCommit(attributesTree.id)];
-    const long = await refusal(storage.ingestPack(repo.id, chunked(await packOf(packed))));
+    const long = await refusal(storage.ingestPack(repo.id, chunked(await rawPack(packed))));
     expect(long?.details).toMatchObject({ ids: ['gitattributesLineLength'] });
   });
 
@@ -149,18 +134,18 @@ describeEachDialect('ingest runs git fsck on every object', (getDb) => {
   it('accepts what the configuration ignores, and clean packs', async () => {
     const repo = await newRepo();
     const hostile = hostileCase('missing-email');
-    await expect(storage.ingestPack(repo.id, chunked(await packOf(hostile.objects)))).rejects.toMatchObject({
+    await expect(storage.ingestPack(repo.id, chunked(await rawPack(hostile.objects)))).rejects.toMatchObject({
       code: 'fsck_failed',
     });
-    const result = await relaxed.ingestPack(repo.id, chunked(await packOf(hostile.objects)));
+    const result = await relaxed.ingestPack(repo.id, chunked(await rawPack(hostile.objects)));
     expect(result.ids).toContain(hostile.culprit);
     // Ignoring one id does not ignore the others.
     const other = hostileCase('bad-date');
-    await expect(relaxed.ingestPack(repo.id, chunked(await packOf(other.objects)))).rejects.toMatchObject({
+    await expect(relaxed.ingestPack(repo.id, chunked(await rawPack(other.objects)))).rejects.toMatchObject({
       code: 'fsck_failed',
     });
     const clean = hostileCase('clean-tree');
-    expect((await storage.ingestPack(repo.id, chunked(await packOf(clean.objects)))).ids).toContain(
+    expect((await storage.ingestPack(repo.id, chunked(await rawPack(clean.objects)))).ids).toContain(
       clean.culprit,
     );
   });

@@ -2,9 +2,15 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { STRICT_FSCK } from '../../src/git/fsck.js';
 import { SHA1 } from '../../src/git/object-format.js';
 import { PackFsck } from '../../src/git/pack-fsck.js';
-import { writePackToBuffer } from '../../src/git/pack-writer.js';
 import { git } from '../support/git-cli.js';
-import { rawCommit, rawObject, rawTree, type Entry, type RawObject } from '../support/hostile-objects.js';
+import {
+  rawCommit,
+  rawObject,
+  rawPack,
+  rawTree,
+  type Entry,
+  type RawObject,
+} from '../support/hostile-objects.js';
 import { makeTempDir } from '../support/temp-dir.js';
 
 /**
@@ -91,10 +97,7 @@ it(`agrees with git index-pack --strict on ${ROUNDS} random trees`, async () => 
     }
     const repo = `${temp.path}/r${round}.git`;
     await git(['init', '-q', '--bare', repo]);
-    const { pack } = await writePackToBuffer(
-      objects.map((object) => ({ kind: 'object', type: object.type, data: object.data, id: object.id })),
-      { window: 0 },
-    );
+    const pack = await rawPack(objects);
     const result = await git(['index-pack', '--strict', '--stdin'], { cwd: repo, input: pack, check: false });
     const refused = checker.refused;
     // What git printed about the object we refused: errors (which refuse) and warnings.
@@ -157,15 +160,7 @@ it(`agrees with git index-pack --strict on ${ROUNDS} random author lines`, async
     checker.finishPack();
     const repo = `${temp.path}/c${round}.git`;
     await git(['init', '-q', '--bare', repo]);
-    const { pack } = await writePackToBuffer(
-      [empty, commit].map((object) => ({
-        kind: 'object',
-        type: object.type,
-        data: object.data,
-        id: object.id,
-      })),
-      { window: 0 },
-    );
+    const pack = await rawPack([empty, commit]);
     const result = await git(['index-pack', '--strict', '--stdin'], { cwd: repo, input: pack, check: false });
     const gitIds = [...result.stderr.matchAll(/error: object [0-9a-f]{40}: (\w+):/g)]
       .map((m) => m[1])
@@ -240,10 +235,7 @@ it(`agrees with git index-pack --strict on ${ROUNDS} random .gitmodules files`, 
       checker.checkDotfile(pending.id, modules.data);
     const repo = `${temp.path}/m${round}.git`;
     await git(['init', '-q', '--bare', repo]);
-    const { pack } = await writePackToBuffer(
-      objects.map((object) => ({ kind: 'object', type: object.type, data: object.data, id: object.id })),
-      { window: 0 },
-    );
+    const pack = await rawPack(objects);
     const result = await git(['index-pack', '--strict', '--stdin'], { cwd: repo, input: pack, check: false });
     const reports = [...result.stderr.matchAll(/(?:error|warning): object [0-9a-f]{40}: (\w+):/g)];
     const gitIds = [...new Set(reports.map((m) => m[1]))].sort().join(',');

@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STRICT_FSCK } from '../../src/git/fsck.js';
 import { SHA1 } from '../../src/git/object-format.js';
 import { PackFsck, type FsckRefusal } from '../../src/git/pack-fsck.js';
-import { writePackToBuffer } from '../../src/git/pack-writer.js';
 import { git } from '../support/git-cli.js';
-import { HOSTILE_CASES, type HostileCase } from '../support/hostile-objects.js';
+import { HOSTILE_CASES, rawPack, type HostileCase } from '../support/hostile-objects.js';
 import { makeTempDir } from '../support/temp-dir.js';
 
 /** Our verdict on a complete pack: the same steps ingest takes, with the objects at hand. */
@@ -33,15 +32,7 @@ interface GitVerdict {
 async function gitVerdict(root: string, testCase: HostileCase): Promise<GitVerdict> {
   const repo = `${root}/${testCase.name}.git`;
   await git(['init', '-q', '--bare', repo]);
-  const { pack } = await writePackToBuffer(
-    testCase.objects.map((object) => ({
-      kind: 'object',
-      type: object.type,
-      data: object.data,
-      id: object.id,
-    })),
-    { window: 0 },
-  );
+  const pack = await rawPack(testCase.objects);
   const result = await git(['index-pack', '--strict', '--stdin'], { cwd: repo, input: pack, check: false });
   const reports = [...result.stderr.matchAll(/(?:error|warning): object ([0-9a-f]{40}): (\w+):/g)].map(
     (m) => ({

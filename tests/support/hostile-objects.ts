@@ -1,5 +1,6 @@
 import { hashObject, type ObjectType } from '../../src/git/object.js';
 import type { ObjectId } from '../../src/git/object-id.js';
+import { writePackToBuffer } from '../../src/git/pack-writer.js';
 
 /**
  * Objects that git's fsck refuses (or, for the controls, accepts), built byte by byte so that
@@ -41,6 +42,18 @@ export function rawTree(entries: readonly Entry[]): RawObject {
     parts.push(Buffer.from([0]), Buffer.from(id, 'hex'));
   }
   return rawObject('tree', Buffer.concat(parts));
+}
+
+/**
+ * `objects` as one pack of whole entries in the order given (no deltas), so the receiver inflates
+ * exactly the bytes listed: what the oracle feeds `git index-pack --strict` and what a push sends.
+ */
+export async function rawPack(objects: readonly RawObject[]): Promise<Buffer> {
+  const { pack } = await writePackToBuffer(
+    objects.map((object) => ({ kind: 'object', type: object.type, data: object.data, id: object.id })),
+    { window: 0 },
+  );
+  return pack;
 }
 
 const IDENT = 'A U Thor <author@example.com> 1700000000 +0000';
