@@ -160,7 +160,8 @@ export function hostileInputs(): HostileInput[] {
     pushPackInput('push: pack announcing 2^32-1 objects', hugeCountPack),
     pushPackInput('push: truncated pack', truncatedPack),
     pushPackInput('push: entry header of 2^40 bytes', hugeHeaderPack),
-    // Last: ingest holds a pushed tag whole (fsck parses it), which leaves the heap grown.
+    // Commits, trees and tags are held whole (fsck parses them), so one over limits.maxNonBlobBytes
+    // is refused by its pack entry header, before it is inflated.
     {
       name: 'push: tag whose message is the bomb size',
       send: async (c) => pushTag(c, c.bomb.size, 'bigger'),
@@ -169,11 +170,11 @@ export function hostileInputs(): HostileInput[] {
 }
 
 /**
- * Message size of the tag whose peeling is measured: ingest holds a pushed tag whole (it is
- * parsed and checked), so the tag is kept to a size a push may carry; before tags were peeled
- * from their first bytes, every ref advertisement inflated it whole.
+ * Message size of the tag whose peeling is measured: just under the default limit of a pushed
+ * commit, tree or tag (64 MiB, limits.maxNonBlobBytes), the biggest tag a push may carry; before
+ * tags were peeled from their first bytes, every ref advertisement inflated it whole.
  */
-const TAG_BOMB_MESSAGE_BYTES = 64 * 1024 * 1024;
+const TAG_BOMB_MESSAGE_BYTES = 60 * 1024 * 1024;
 
 async function pushTag(context: HostileContext, messageBytes: number, name: string): Promise<Verdict> {
   const tag = await tagBombPack(context.bomb.commit, messageBytes, name);
