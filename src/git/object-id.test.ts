@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { objectFormatByName, SHA1, SHA256 } from './object-format.js';
-import { isObjectId, objectIdFromRaw, objectIdToRaw, parseObjectId, zeroObjectId } from './object-id.js';
+import {
+  isObjectId,
+  isZeroId,
+  objectIdFromRaw,
+  objectIdToRaw,
+  parseObjectId,
+  zeroObjectId,
+} from './object-id.js';
 
 const EMPTY_BLOB_SHA1 = 'e69de29bb2d1d6434b8b29ae775ad8c2e48c5391';
 const EMPTY_BLOB_SHA256 = '473a0f4c3be8a93681a267e3b1e9a7dcda1185436fe141f7749120a303721813';
@@ -46,5 +53,12 @@ describe('object ids', () => {
     expect(objectIdFromRaw(padded, 2)).toBe(EMPTY_BLOB_SHA1);
     expect(() => objectIdFromRaw(padded, 3)).toThrow(/truncated/);
     expect(zeroObjectId()).toBe('0'.repeat(40));
+  });
+
+  it('knows the all-zero id of both formats and nothing else as "no object"', () => {
+    expect(isZeroId(SHA1.zeroId)).toBe(true);
+    expect(isZeroId(SHA256.zeroId)).toBe(true);
+    expect(isZeroId(EMPTY_BLOB_SHA1)).toBe(false);
+    expect(isZeroId('')).toBe(false);
   });
 });

@@ -39,6 +39,13 @@ export function objectIdToRaw(id: ObjectId): Buffer {
   return Buffer.from(id, 'hex');
 }
 
+/** Whether `id` is the all-zero id of either format: "no object" (a ref created or deleted). */
+export function isZeroId(id: string): boolean {
+  return ALL_ZEROS.test(id);
+}
+
+const ALL_ZEROS = /^0+$/;
+
 /** The all-zero id of a format, used for "no object" in ref updates. */
 export function zeroObjectId(format: ObjectFormat = SHA1): ObjectId {
   return format.zeroId as ObjectId;

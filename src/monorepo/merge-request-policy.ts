@@ -1,4 +1,4 @@
-import type { ObjectId } from '../git/object-id.js';
+import { isZeroId, type ObjectId } from '../git/object-id.js';
 import { ObjectReader } from '../repo/browse/object-reader.js';
 import type { PushContext, PushPolicy, RefDecision, RefUpdateRequest } from '../repo/served-repository.js';
 import { isMegaError } from '../platform/errors.js';
@@ -10,10 +10,6 @@ import { PendingObjects } from './pending-objects.js';
 import type { MonorepoDeps } from './ports.js';
 import { mapPushOntoRepositories } from './push-mapping.js';
 import { buildViewCommit } from './synthetic-commit.js';
-
-function isZero(id: string): boolean {
-  return /^0+$/.test(id);
-}
 
 /**
  * Control characters a title never shows: NUL above all, which git allows in a message body
@@ -48,7 +44,7 @@ export class MergeRequestPushPolicy implements PushPolicy {
     if (!update.refName.startsWith('refs/heads/')) {
       return { action: 'reject', reason: 'only branches can be pushed to a directory view' };
     }
-    if (isZero(update.newId))
+    if (isZeroId(update.newId))
       return { action: 'reject', reason: 'branches of a directory view cannot be deleted' };
     const baseId = await findAncestor(
       context.objects,

@@ -1,3 +1,4 @@
+import { isZeroId } from '../git/object-id.js';
 import { ObjectReader } from '../repo/browse/object-reader.js';
 import type {
   AccessIntent,
@@ -145,7 +146,7 @@ export class MonorepoResolver implements RepositoryResolver {
       if (
         update.refName === DEFAULT_BRANCH &&
         results.get(update.refName) === undefined &&
-        !/^0+$/.test(update.newId)
+        !isZeroId(update.newId)
       ) {
         await this.directory.index(update.newId);
       }

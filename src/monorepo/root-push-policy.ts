@@ -1,3 +1,4 @@
+import { isZeroId } from '../git/object-id.js';
 import { entryKind } from '../git/tree.js';
 import { ObjectReader } from '../repo/browse/object-reader.js';
 import { diffTrees } from '../repo/browse/tree-diff.js';
@@ -8,10 +9,6 @@ import { DEFAULT_BRANCH } from './ports.js';
 /** README-type files: `README`, `README.md`, `readme.txt` … (any case, one extension). */
 export const README_NAME = /^readme(\.[A-Za-z0-9]{1,16})?$/i;
 const MAX_ROOT_CHANGES = 1000;
-
-function isZero(id: string): boolean {
-  return /^0+$/.test(id);
-}
 
 /**
  * Push rule of the root clone (SPEC §6): the directory's branch may only move forward, and only
@@ -26,8 +23,8 @@ export const rootPushPolicy: PushPolicy = {
         reason: `the Mega directory has only the branch ${DEFAULT_BRANCH.slice('refs/heads/'.length)}`,
       };
     }
-    if (isZero(update.newId)) return { action: 'reject', reason: 'the directory branch cannot be deleted' };
-    if (isZero(update.oldId))
+    if (isZeroId(update.newId)) return { action: 'reject', reason: 'the directory branch cannot be deleted' };
+    if (isZeroId(update.oldId))
       return { action: 'reject', reason: 'the directory already exists: fetch it first' };
     if (!(await isAncestor(context.objects, update.oldId, update.newId))) {
       return { action: 'reject', reason: 'non-fast-forward: fetch the directory and rebase first' };

@@ -1,3 +1,4 @@
+import { isZeroId } from '../git/object-id.js';
 import { isMegaError } from '../platform/errors.js';
 import type { Repository } from '../storage/repository-store.js';
 import type { StorageScope } from '../storage/storage.js';
@@ -52,7 +53,7 @@ export async function adoptHead(
   repository: Repository,
   landed: readonly RefUpdateRequest[],
 ): Promise<Repository> {
-  const created = landed.filter((update) => !/^0+$/.test(update.newId)).map((update) => update.refName);
+  const created = landed.filter((update) => !isZeroId(update.newId)).map((update) => update.refName);
   const head = chooseDefaultBranch(created);
   if (head === undefined || head === repository.headRef) return repository;
   if ((await scope.refs.get(repository.id, repository.headRef)) !== undefined) return repository;

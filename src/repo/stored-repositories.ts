@@ -1,4 +1,4 @@
-import type { ObjectId } from '../git/object-id.js';
+import { isZeroId, type ObjectId } from '../git/object-id.js';
 import { isMegaError, notFound } from '../platform/errors.js';
 import type { Repository } from '../storage/repository-store.js';
 import { RepositoryScan, type StoredTrees } from '../storage/repository-scan.js';
@@ -238,11 +238,10 @@ function defaultBranchPolicy(
   return {
     async decide(update, context) {
       if (!options.protectDefaultBranch || update.refName !== headRef()) return { action: 'accept' };
-      const zero = /^0+$/;
-      if (zero.test(update.newId)) {
+      if (isZeroId(update.newId)) {
         return { action: 'reject', reason: 'deleting the default branch is not allowed' };
       }
-      if (zero.test(update.oldId)) return { action: 'accept' };
+      if (isZeroId(update.oldId)) return { action: 'accept' };
       const commits = new CommitCache(context.objects);
       if (await isAncestor(commits, update.oldId, update.newId)) return { action: 'accept' };
       return { action: 'reject', reason: 'non-fast-forward update of a protected branch' };

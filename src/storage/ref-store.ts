@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { SHA1, SHA256, type ObjectFormat } from '../git/object-format.js';
-import { parseObjectId, type ObjectId } from '../git/object-id.js';
+import { isZeroId, parseObjectId, type ObjectId } from '../git/object-id.js';
 import { conflict, invalid, isMegaError, MegaError } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
@@ -30,8 +30,6 @@ export interface RefUpdateOutcome {
   /** Undefined when applied; the typed error otherwise (kind `conflict` for a lost race). */
   readonly error?: MegaError;
 }
-
-const ZERO = /^0+$/;
 
 function lostRace(name: string, expected: string | undefined): MegaError {
   return conflict('ref_conflict', 'ref changed since it was read', { ref: name, expected: expected ?? null });
@@ -89,9 +87,7 @@ export class RefStore {
     const creating = checked.filter(mayCreate).map((update) => update.name);
     const within = batchConflict(creating);
     if (within) throw within;
-    const deleting = new Set(
-      checked.filter((update) => ZERO.test(update.newId)).map((update) => update.name),
-    );
+    const deleting = new Set(checked.filter((update) => isZeroId(update.newId)).map((update) => update.name));
     // A fixed order keeps two multi-ref transactions from taking row locks in opposite orders.
     checked.sort(byName);
     await this.inTransaction(async (trx) => {
@@ -194,14 +190,14 @@ export class RefStore {
   private async apply(trx: Kysely<Database>, repoId: number, update: RefUpdate): Promise<void> {
     const { name, oldId, newId } = update;
     const now = nowTimestamp();
-    if (ZERO.test(newId)) {
+    if (isZeroId(newId)) {
       let query = trx.deleteFrom('refs').where('repo_id', '=', repoId).where('ref_name', '=', name);
       if (oldId !== undefined) query = query.where('ref_git_id', '=', oldId);
       const result = await query.executeTakeFirst();
       if (Number(result.numDeletedRows) === 0) throw lostRace(name, oldId);
       return;
     }
-    if (oldId !== undefined && ZERO.test(oldId)) {
+    if (oldId !== undefined && isZeroId(oldId)) {
       await this.insert(trx, repoId, name, newId, now);
       return;
     }
@@ -248,7 +244,7 @@ export class RefStore {
 
 /** Whether an update may create its ref (a forced one creates it when absent). */
 function mayCreate(update: RefUpdate): boolean {
-  return !ZERO.test(update.newId) && (update.oldId === undefined || ZERO.test(update.oldId));
+  return !isZeroId(update.newId) && (update.oldId === undefined || isZeroId(update.oldId));
 }
 
 function byName(a: RefUpdate, b: RefUpdate): number {
