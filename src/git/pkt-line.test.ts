@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { isMegaError } from '../platform/errors.js';
 import {
   decodePktLines,
   encodePacket,
@@ -10,6 +9,7 @@ import {
   type PktLine,
 } from './pkt-line.js';
 import { PktLineReader } from './pkt-line-reader.js';
+import { codeOf } from '../../tests/support/mega-errors.js';
 
 async function* chunks(...parts: (string | Buffer)[]): AsyncGenerator<Uint8Array> {
   for (const part of parts) yield typeof part === 'string' ? Buffer.from(part) : part;
@@ -19,16 +19,6 @@ async function readAll(reader: PktLineReader): Promise<PktLine[]> {
   const packets: PktLine[] = [];
   for (let packet = await reader.read(); packet; packet = await reader.read()) packets.push(packet);
   return packets;
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isMegaError(error)) return error.code;
-    throw error;
-  }
-  return 'no error';
 }
 
 describe('pkt-line encoding', () => {

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { hashObject } from '../../git/object.js';
 import type { ObjectId } from '../../git/object-id.js';
 import { serializeTree } from '../../git/tree.js';
-import { isMegaError } from '../../platform/errors.js';
 import type { GitObjectType, ObjectSource } from '../served-repository.js';
 import { readPrefix, utf8Boundary } from './bounded-read.js';
 import { ObjectReader } from './object-reader.js';
 import { RepositoryBrowser } from './repository-browser.js';
+import { codeOf } from '../../../tests/support/mega-errors.js';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -51,16 +51,6 @@ function sourceOf(objects: ReadonlyMap<string, CountingObject>): ObjectSource {
       return object ? { type: object.type, size: object.size, content: object.pieces() } : undefined;
     },
   };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isMegaError(error)) return error.code;
-    throw error;
-  }
-  return 'no error';
 }
 
 const id = (n: number) => n.toString(16).padStart(40, '0') as ObjectId;

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, gitText } from '../../../tests/support/git-cli.js';
 import { makeTempDir } from '../../../tests/support/temp-dir.js';
-import { isMegaError } from '../../platform/errors.js';
 import { RepositoryBrowser, type BrowsableRepository } from './repository-browser.js';
 import { loadGitRepository } from './testing/git-object-source.js';
+import { codeOf } from '../../../tests/support/mega-errors.js';
 
 let temp: { path: string; remove: () => Promise<void> };
 let repo: BrowsableRepository;
@@ -29,11 +29,7 @@ async function commitFiles(dir: string, files: Record<string, string | null>, me
 }
 
 async function expectError(promise: Promise<unknown>, code: string) {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(isMegaError(error) ? error.code : error).toBe(code);
+  expect(await codeOf(promise)).toBe(code);
 }
 
 beforeAll(async () => {
