@@ -23,7 +23,7 @@ export interface WebDeps {
   readonly storage: Storage;
   /** Resolves a presented token to a principal (storage's hashed tokens in production). */
   readonly authenticate: TokenAuthenticator;
-  /** Maps URL paths to served repositories (stored 1:1 by default; the Mega directory later). */
+  /** Maps URL paths to served repositories: the Mega directory's resolver in `mega serve`. */
   readonly repositories: RepositoryResolver;
   /** Administrator operations on repositories (default branch, delete); absent: routes not served. */
   readonly repositoryAdmin?: RepositoryAdmin;
