@@ -156,7 +156,7 @@ const ConfigSchema = z.object({
       /** GIT_REPO_KEEP_DAYS */
       keepDays: z.coerce.number().int().positive().default(7),
       /** GIT_COMMAND_TIMEOUT, seconds. */
-      commandTimeoutSeconds: z.coerce.number().int().positive().default(600),
+      commandTimeoutSeconds: z.coerce.number().int().positive().default(300),
       concurrency: z.coerce.number().int().positive().default(2),
       retryAttempts: z.coerce.number().int().min(0).default(3),
       retryIntervalMs: z.coerce.number().int().min(0).default(10_000),
@@ -180,7 +180,7 @@ const ConfigSchema = z.object({
     })
     .default({
       keepDays: 7,
-      commandTimeoutSeconds: 600,
+      commandTimeoutSeconds: 300,
       concurrency: 2,
       retryAttempts: 3,
       retryIntervalMs: 10_000,
