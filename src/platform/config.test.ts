@@ -10,6 +10,11 @@ describe('loadConfig', () => {
     expect(config.sync.keepDays).toBe(7);
   });
 
+  it('gives each git command 300 s by default, as the seed sets GIT_COMMAND_TIMEOUT', () => {
+    expect(loadConfig({ env: {} }).sync.commandTimeoutSeconds).toBe(300);
+    expect(loadConfig({ env: { GIT_REPO_KEEP_DAYS: '3' } }).sync.commandTimeoutSeconds).toBe(300);
+  });
+
   it('reads the seed environment names', () => {
     const config = loadConfig({
       env: { GIT_REPO_BASE_DIR: '/srv/r', GIT_REPO_KEEP_DAYS: '3', GIT_COMMAND_TIMEOUT: '9' },

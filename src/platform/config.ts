@@ -156,11 +156,13 @@ const ConfigSchema = z.object({
       /** GIT_REPO_KEEP_DAYS */
       keepDays: z.coerce.number().int().positive().default(7),
       /** GIT_COMMAND_TIMEOUT, seconds. */
-      commandTimeoutSeconds: z.coerce.number().int().positive().default(600),
+      commandTimeoutSeconds: z.coerce.number().int().positive().default(300),
       concurrency: z.coerce.number().int().positive().default(2),
       retryAttempts: z.coerce.number().int().min(0).default(3),
       retryIntervalMs: z.coerce.number().int().min(0).default(10_000),
       reconcileIntervalMs: z.coerce.number().int().positive().default(60_000),
+      /** How often `mega worker` retries a Redis that is down at start-up. */
+      redisRetryMs: z.coerce.number().int().positive().default(2_000),
       runWorker: z.boolean().default(true),
       /** HTTP_PROXY / HTTPS_PROXY / NO_PROXY handed to git (curl reads them). */
       httpProxy: z.string().optional(),
@@ -180,11 +182,12 @@ const ConfigSchema = z.object({
     })
     .default({
       keepDays: 7,
-      commandTimeoutSeconds: 600,
+      commandTimeoutSeconds: 300,
       concurrency: 2,
       retryAttempts: 3,
       retryIntervalMs: 10_000,
       reconcileIntervalMs: 60_000,
+      redisRetryMs: 2_000,
       runWorker: true,
       allowFileUrls: false,
     }),
@@ -230,6 +233,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['MEGA_SYNC_RETRY_ATTEMPTS', 'sync.retryAttempts'],
   ['MEGA_SYNC_RETRY_INTERVAL_MS', 'sync.retryIntervalMs'],
   ['MEGA_SYNC_RECONCILE_INTERVAL_MS', 'sync.reconcileIntervalMs'],
+  ['MEGA_WORKER_REDIS_RETRY_MS', 'sync.redisRetryMs'],
   ['HTTP_PROXY', 'sync.httpProxy'],
   ['HTTPS_PROXY', 'sync.httpsProxy'],
   ['NO_PROXY', 'sync.noProxy'],

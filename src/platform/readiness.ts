@@ -11,3 +11,16 @@ export interface DependencyState {
 
 /** Checks every dependency of a process; never throws (a failing check is a state that is not ok). */
 export type ReadinessCheck = () => Promise<readonly DependencyState[]>;
+
+/** `/readyz`'s body: the verdict and every dependency's state, so an operator sees which one failed. */
+export interface ReadinessBody {
+  readonly status: 'ready' | 'not_ready';
+  readonly dependencies: Record<string, Omit<DependencyState, 'name' | 'ok'> & { status: 'ok' | 'failing' }>;
+}
+
+/** The same body for `mega serve` and `mega worker`, so one probe and one dashboard read both. */
+export function readinessBody(states: readonly DependencyState[]): ReadinessBody {
+  const dependencies: ReadinessBody['dependencies'] = {};
+  for (const { name, ok, ...rest } of states) dependencies[name] = { status: ok ? 'ok' : 'failing', ...rest };
+  return { status: states.every((state) => state.ok) ? 'ready' : 'not_ready', dependencies };
+}

@@ -104,7 +104,8 @@ export class RedisSyncBus implements SyncBus {
     await subscriber.connect();
     await subscriber.subscribe(this.channel);
     return async () => {
-      await subscriber.unsubscribe(this.channel);
+      // Closing the connection ends the subscription too; an UNSUBSCRIBE would wait, while Redis
+      // is down, until it returns, and hold a worker's shutdown with it.
       subscriber.disconnect();
     };
   }

@@ -1,10 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { invalid } from '../platform/errors.js';
 import { parseRemoteUrl } from './remote-url.js';
 
 /**
  * The bus message: the seed's JSON (§3.3) plus `request_id` (the durable request row, so a worker
- * can record its result per request) and `task_type`. It carries ids and public facts only — the
+ * can record its result per request) and `task_type`. Both are optional on the wire: a producer
+ * that publishes exactly the seed's shape gets a fresh `request_id` and `task_type` `manual` (the
+ * seed's `operator_id` is the user of a manual trigger). It carries ids and public facts only — the
  * schema is strict, so a message with any extra field (a password, a key) is rejected, and no
  * field of it can hold a secret: workers load and decrypt the credential themselves.
  */
@@ -16,8 +19,11 @@ const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 export const SyncMessageSchema = z
   .object({
     action: z.enum(['sync', 'delete']),
-    request_id: z.string().uuid(),
-    task_type: z.enum(TASK_TYPES),
+    request_id: z
+      .string()
+      .uuid()
+      .default(() => randomUUID()),
+    task_type: z.enum(TASK_TYPES).default('manual'),
     tenant_id: id,
     repository_id: id,
     repository: z

@@ -207,11 +207,49 @@ export class SyncWorker {
     }
     const row = await this.deps.configStore.repository(message.repository_id, message.tenant_id);
     if (!row) {
-      await this.deps.runStore.recordResult(message.request_id, this.options.workerId, 'skipped');
+      await this.skip(message);
       return;
     }
     const status = await this.syncWithLog(message, row, signal);
     await this.deps.runStore.recordResult(message.request_id, this.options.workerId, status);
+  }
+
+  /**
+   * A message for a repository this installation does not have under the message's tenant (any
+   * producer may publish on the channel) leaves a `skipped` row in the tenant's sync log with the
+   * reason, and one log line, instead of no trace.
+   */
+  private async skip(message: SyncMessage): Promise<void> {
+    const elsewhere = await this.deps.configStore.repository(message.repository_id);
+    const reason = elsewhere
+      ? `repository ${message.repository_id} does not belong to tenant ${message.tenant_id}`
+      : `repository ${message.repository_id} is not known to this installation`;
+    const now = new Date().toISOString();
+    await this.deps.runStore.insertLog({
+      tenant_id: message.tenant_id,
+      repository_id: message.repository_id,
+      request_id: message.request_id,
+      worker_id: this.options.workerId,
+      task_type: message.task_type,
+      operator_id: message.operator_id,
+      status: 'skipped',
+      started_at: now,
+      finished_at: now,
+      duration_ms: 0,
+      local_path: null,
+      command_output: null,
+      error_message: reason,
+      error_class: null,
+      attempts: 0,
+      from_commit: null,
+      to_commit: null,
+      bytes_on_disk: null,
+    });
+    await this.deps.runStore.recordResult(message.request_id, this.options.workerId, 'skipped');
+    this.deps.logger.warn(
+      { repository: message.repository_id, tenant: message.tenant_id, requestId: message.request_id, reason },
+      'skipped sync message',
+    );
   }
 
   private async syncWithLog(

@@ -1,14 +1,19 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from '../platform/metrics.js';
+import { readinessBody, type ReadinessCheck } from '../platform/readiness.js';
+
+/** Seconds a failing `/readyz` asks a probe to wait, as `mega serve` does. */
+const RETRY_AFTER_SECONDS = 10;
 
 /**
  * The worker's own small HTTP listener (`mega worker --port`): `/healthz` (the process answers),
- * `/readyz` (subscribed and its database reachable) and `/metrics` (Prometheus). No request body
+ * `/readyz` (every dependency — database, disk, the
+ * worker's subscription, Redis — with its state, in `mega serve`'s body) and `/metrics` (Prometheus). No request body
  * is read and nothing else is served.
  */
 export interface WorkerHttpDeps {
   readonly registry: Registry;
-  readonly isReady: () => Promise<boolean>;
+  readonly readiness: ReadinessCheck;
 }
 
 export async function startWorkerHttp(
@@ -17,8 +22,8 @@ export async function startWorkerHttp(
   port: number,
 ): Promise<{ server: Server; url: string; close: () => Promise<void> }> {
   const server = createServer((request, response) => {
-    const send = (status: number, type: string, body: string) => {
-      response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+    const send = (status: number, type: string, body: string, headers: Record<string, string> = {}) => {
+      response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...headers });
       response.end(body);
     };
     const path = (request.url ?? '/').split('?')[0];
@@ -26,14 +31,15 @@ export async function startWorkerHttp(
       return send(405, 'application/json', '{"error":"method_not_allowed"}');
     if (path === '/healthz') return send(200, 'application/json', '{"status":"ok"}');
     if (path === '/readyz') {
-      deps.isReady().then(
-        (ready) =>
-          send(
-            ready ? 200 : 503,
-            'application/json',
-            JSON.stringify({ status: ready ? 'ready' : 'not_ready' }),
-          ),
-        () => send(503, 'application/json', '{"status":"not_ready"}'),
+      const retry = { 'retry-after': String(RETRY_AFTER_SECONDS) };
+      deps.readiness().then(
+        (states) => {
+          const body = readinessBody(states);
+          const ready = body.status === 'ready';
+          send(ready ? 200 : 503, 'application/json', JSON.stringify(body), ready ? {} : retry);
+        },
+        // A ReadinessCheck never throws; should one, the answer is still "not ready", not a hang.
+        () => send(503, 'application/json', '{"status":"not_ready","dependencies":{}}', retry),
       );
       return;
     }

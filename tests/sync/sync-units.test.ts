@@ -166,6 +166,103 @@ describe('bus message', () => {
   });
 });
 
+describe('bus message in the seed shape (000 §3.3, without request_id and task_type)', () => {
+  // The seed's example verbatim, less its `//` comments (JSON has none).
+  const seedText = `{
+    "action": "sync",
+    "tenant_id": 1,
+    "repository_id": 15,
+    "repository": {
+        "id": 15,
+        "name": "ansible-playbooks",
+        "url": "https://github.com/example/ansible-playbooks.git",
+        "branch": "main",
+        "is_public": false,
+        "credential_id": 5
+    },
+    "operator_id": 100
+}`;
+  const seed = JSON.parse(seedText) as Record<string, unknown> & { repository: Record<string, unknown> };
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+  it('accepts the seed example, generating request_id and defaulting task_type to manual', () => {
+    const parsed = parseSyncMessage(seedText);
+    expect(parsed).toMatchObject({ ...seed, task_type: 'manual' });
+    expect(parsed.request_id).toMatch(uuid);
+    // Each message is its own request.
+    expect(parseSyncMessage(seedText).request_id).not.toBe(parsed.request_id);
+    // What the bus re-publishes carries both fields and parses to the same message.
+    expect(parseSyncMessage(serializeSyncMessage(parsed))).toEqual(parsed);
+  });
+
+  it('accepts delete, a null operator and a public repository without credential', () => {
+    const text = JSON.stringify({
+      ...seed,
+      action: 'delete',
+      operator_id: null,
+      repository: { ...seed.repository, is_public: true, credential_id: null },
+    });
+    expect(parseSyncMessage(text)).toMatchObject({
+      action: 'delete',
+      operator_id: null,
+      task_type: 'manual',
+    });
+  });
+
+  it('keeps a request_id and task_type the producer gives, and checks them', () => {
+    const requestId = '6f1c1b1e-9d55-4c4e-8a48-5d8e0b7a1c2d';
+    expect(
+      parseSyncMessage(JSON.stringify({ ...seed, request_id: requestId, task_type: 'scheduled' })),
+    ).toMatchObject({ request_id: requestId, task_type: 'scheduled' });
+    expect(() => parseSyncMessage(JSON.stringify({ ...seed, request_id: 'not-a-uuid' }))).toThrow(/schema/);
+    expect(() => parseSyncMessage(JSON.stringify({ ...seed, request_id: null }))).toThrow(/schema/);
+    expect(() => parseSyncMessage(JSON.stringify({ ...seed, task_type: 'cron' }))).toThrow(/schema/);
+  });
+
+  it('refuses extra fields at either level', () => {
+    expect(() => parseSyncMessage(JSON.stringify({ ...seed, priority: 1 }))).toThrow(/schema/);
+    expect(() =>
+      parseSyncMessage(JSON.stringify({ ...seed, repository: { ...seed.repository, password: 'x' } })),
+    ).toThrow(/schema/);
+  });
+
+  it('refuses the seed shape with any other field missing', () => {
+    for (const field of ['action', 'tenant_id', 'repository_id', 'repository', 'operator_id']) {
+      const rest: Record<string, unknown> = { ...seed };
+      delete rest[field];
+      expect(() => parseSyncMessage(JSON.stringify(rest)), field).toThrow(/schema/);
+    }
+    for (const field of ['id', 'name', 'url', 'branch', 'is_public', 'credential_id']) {
+      const repository: Record<string, unknown> = { ...seed.repository };
+      delete repository[field];
+      expect(() => parseSyncMessage(JSON.stringify({ ...seed, repository })), field).toThrow(/schema/);
+    }
+  });
+
+  it('refuses bad types', () => {
+    const bad: Array<Record<string, unknown>> = [
+      { tenant_id: '1' },
+      { tenant_id: 1.5 },
+      { repository_id: '15' },
+      { operator_id: '100' },
+      { action: 'SYNC' },
+      { repository: 'ansible-playbooks' },
+      { repository: { ...seed.repository, is_public: 'false' } },
+      { repository: { ...seed.repository, credential_id: '5' } },
+      { repository: { ...seed.repository, id: 16 } },
+      { repository: { ...seed.repository, url: 42 } },
+      { repository: { ...seed.repository, branch: '' } },
+    ];
+    for (const patch of bad) {
+      expect(() => parseSyncMessage(JSON.stringify({ ...seed, ...patch })), JSON.stringify(patch)).toThrow(
+        /schema/,
+      );
+    }
+    expect(() => parseSyncMessage(JSON.stringify([seed]))).toThrow(/schema/);
+    expect(() => parseSyncMessage(seedText.slice(0, seedText.length - 2))).toThrow(/not JSON/);
+  });
+});
+
 describe('paths and names', () => {
   it('makes worker ids and copy names of the seed layout', () => {
     const id = newWorkerId('server01');

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { loadConfig, type MegaConfig } from '../../platform/config.js';
 import { createLogger, type Logger } from '../../platform/logger.js';
@@ -5,7 +6,9 @@ import { createMetricsRegistry, type Registry } from '../../platform/metrics.js'
 import { migrateToLatest } from '../../storage/migrations/migrator.js';
 import { prepareDataDirectory } from '../../storage/data-directory.js';
 import { openDatabase, type MegaDatabase } from '../../storage/open-database.js';
+import { StorageHealth } from '../../storage/storage-health.js';
 import { registerSyncRuntime, startSyncRuntime } from '../../sync/sync-runtime.js';
+import { createSyncBus } from '../../sync/sync-bus.js';
 import { startWorkerHttp } from '../../sync/worker-http.js';
 
 interface WorkerOptions {
@@ -43,33 +46,13 @@ export function registerWorkerCommand(program: Command): void {
       });
       const logger = createLogger({ level: config.logLevel });
       const registry = createMetricsRegistry();
-      await prepareDataDirectory(config.dataDir);
-      const database = openDatabase(config.databaseUrl);
-      await migrateToLatest(database);
-      const runtime = await startSyncRuntime({ config, database, logger, registry, runWorker: true });
-      const worker = runtime.worker;
-      const http = await startWorkerHttp(
-        {
-          registry,
-          isReady: async () => {
-            await runtime.service.listTenants();
-            return worker?.isReady() ?? false;
-          },
-        },
-        options.host ?? '127.0.0.1',
-        Number(options.port ?? 0),
-      );
-      process.stdout.write(`mega: worker ${worker?.workerId ?? ''} listening on ${http.url}\n`);
+      // Installed first: a SIGTERM while Redis is still awaited at start-up ends the wait.
+      let stop: (() => Promise<void>) | undefined;
       let stopping = false;
       const shutdown = () => {
         if (stopping) return;
         stopping = true;
-        const run = async () => {
-          await http.close();
-          await runtime.close();
-          await database.close();
-        };
-        run().then(
+        (stop ?? (async () => undefined))().then(
           () => process.exit(0),
           (error: unknown) => {
             logger.error({ err: String(error) }, 'worker shutdown failed');
@@ -79,7 +62,86 @@ export function registerWorkerCommand(program: Command): void {
       };
       process.once('SIGTERM', shutdown);
       process.once('SIGINT', shutdown);
+
+      await prepareDataDirectory(config.dataDir);
+      const database = openDatabase(config.databaseUrl);
+      stop = () => database.close();
+      await migrateToLatest(database);
+      if (config.redisUrl && !(await waitForRedis(config.redisUrl, config.sync.redisRetryMs, () => stopping)))
+        return;
+      const runtime = await startSyncRuntime({ config, database, logger, registry, runWorker: true });
+      stop = async () => {
+        await runtime.close();
+        await database.close();
+      };
+      const worker = runtime.worker;
+      const health = new StorageHealth(database, {
+        dataDir: config.dataDir,
+        minFreeBytes: config.minFreeBytes,
+      });
+      const http = await startWorkerHttp(
+        {
+          registry,
+          readiness: async () => {
+            const states = await Promise.all([
+              health.check(),
+              runtime.bus.health ? runtime.bus.health().then((state) => [state]) : [],
+            ]);
+            const subscribed = worker?.isReady() ?? false;
+            return [
+              ...states.flat(),
+              subscribed
+                ? { name: 'worker', ok: true }
+                : { name: 'worker', ok: false, message: 'the worker is not subscribed to the sync bus' },
+            ];
+          },
+        },
+        options.host ?? '127.0.0.1',
+        Number(options.port ?? 0),
+      );
+      stop = async () => {
+        await http.close();
+        await runtime.close();
+        await database.close();
+      };
+      if (stopping) return;
+      process.stdout.write(`mega: worker ${worker?.workerId ?? ''} listening on ${http.url}\n`);
     });
+}
+
+/**
+ * Waits until Redis answers, so a worker started before Redis comes up waits for it instead of
+ * failing with a stack trace. One line on stderr when Redis is first found down and whenever the
+ * reason changes (not one per attempt). False when the process is stopping meanwhile.
+ */
+async function waitForRedis(url: string, retryMs: number, stopping: () => boolean): Promise<boolean> {
+  let lastReason: string | undefined;
+  while (!stopping()) {
+    // A fresh, silent connection per attempt: the bus's own connections log every reconnect.
+    const probe = createSyncBus({ redisUrl: url, logger: createLogger({ level: 'silent' }) });
+    const state = await probe.health!();
+    await probe.close();
+    if (state.ok) return true;
+    const reason = (state.message ?? 'no answer').replace(/^redis is unavailable: /, '');
+    if (reason !== lastReason) {
+      process.stderr.write(
+        `mega: redis at ${redisAddress(url)} is unavailable (${reason}); retrying every ${retryMs / 1000} s\n`,
+      );
+      lastReason = reason;
+    }
+    await sleep(retryMs);
+  }
+  return false;
+}
+
+/** The Redis URL without credentials, for messages. */
+function redisAddress(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}`;
+  } catch {
+    return 'the configured url';
+  }
 }
 
 /**

@@ -79,7 +79,8 @@ export interface GitSyncLogTable {
   worker_id: string;
   task_type: string;
   operator_id: number | null;
-  status: SyncStatus;
+  /** `skipped`: a message for a repository this installation does not know (reason in error_message). */
+  status: SyncStatus | 'skipped';
   started_at: string;
   finished_at: string | null;
   duration_ms: number | null;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { git } from '../../support/git-cli.js';
 import { makeTempDir } from '../../support/temp-dir.js';
 import { loadConfig, type MegaConfig } from '../../../src/platform/config.js';
-import { createLogger } from '../../../src/platform/logger.js';
+import { createLogger, type Logger } from '../../../src/platform/logger.js';
 import { createMetricsRegistry } from '../../../src/platform/metrics.js';
 import { migrateToLatest } from '../../../src/storage/migrations/migrator.js';
 import { openDatabase, type MegaDatabase } from '../../../src/storage/open-database.js';
@@ -21,7 +21,7 @@ export interface Harness {
 
 export async function startHarness(
   env: Record<string, string> = {},
-  options: { databaseUrl?: string; dataDir?: string } = {},
+  options: { databaseUrl?: string; dataDir?: string; logger?: Logger } = {},
 ): Promise<Harness> {
   const temp = await makeTempDir('mega-sync-');
   const dataDir = options.dataDir ?? join(temp.path, 'data');
@@ -41,7 +41,7 @@ export async function startHarness(
   const runtime = await startSyncRuntime({
     config,
     database,
-    logger: createLogger({ level: 'silent' }),
+    logger: options.logger ?? createLogger({ level: 'silent' }),
     registry: createMetricsRegistry({ defaultMetrics: false }),
     runWorker: true,
   });
