@@ -151,6 +151,10 @@ describeEachDialect('sync stores', (getDb) => {
     });
     expect(summary.failuresByClass).toEqual({ auth: 1, network: 1 });
     expect((await runs.logById(77, second))?.bytes_on_disk).toBe(250);
+    // A message for an unknown repository leaves a skipped row, which the status filter finds.
+    await runs.insertLog({ ...row, tenant_id: 80, status: 'skipped', error_message: 'not known' });
+    const skipped = await runs.listLogs({ tenantId: 80, status: 'skipped' }, { limit: 10 });
+    expect(skipped.map((log) => log.error_message)).toEqual(['not known']);
   });
 
   it('fails the rows a dead worker left running, and only those', async () => {

@@ -4,6 +4,8 @@ import type { Generated } from 'kysely';
 export type CredentialType = 'password' | 'token' | 'ssh_key';
 export type SyncAction = 'sync' | 'delete';
 export type SyncStatus = 'running' | 'success' | 'failed';
+/** A run's status, or `skipped`: a message for a repository this installation does not know. */
+export type SyncLogStatus = SyncStatus | 'skipped';
 
 export interface TenantsTable {
   id: Generated<number>;
@@ -67,7 +69,7 @@ export interface SyncRequestsTable {
 export interface SyncRequestResultsTable {
   request_id: string;
   worker_id: string;
-  status: SyncStatus | 'skipped';
+  status: SyncLogStatus;
   finished_at: string;
 }
 
@@ -79,8 +81,8 @@ export interface GitSyncLogTable {
   worker_id: string;
   task_type: string;
   operator_id: number | null;
-  /** `skipped`: a message for a repository this installation does not know (reason in error_message). */
-  status: SyncStatus | 'skipped';
+  /** With `skipped`, the reason is in error_message. */
+  status: SyncLogStatus;
   started_at: string;
   finished_at: string | null;
   duration_ms: number | null;

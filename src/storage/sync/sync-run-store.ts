@@ -2,7 +2,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database } from '../database.js';
 import type { MegaDatabase } from '../open-database.js';
 import { insertReturningId, nowIso } from './insert-id.js';
-import type { GitSyncLogTable, SyncRequestsTable, SyncStatus } from './schema.js';
+import type { GitSyncLogTable, SyncLogStatus, SyncRequestsTable } from './schema.js';
 
 export type SyncRequestRow = Selectable<SyncRequestsTable>;
 export type SyncLogRow = Selectable<GitSyncLogTable>;
@@ -12,7 +12,7 @@ export type SyncLogUpdate = Partial<Omit<SyncLogRow, 'id' | 'tenant_id' | 'repos
 export interface SyncLogFilter {
   readonly tenantId: number;
   readonly repositoryId?: number;
-  readonly status?: SyncStatus;
+  readonly status?: SyncLogStatus;
   readonly taskType?: string;
   readonly workerId?: string;
   readonly errorClass?: string;
@@ -85,7 +85,7 @@ export class SyncRunStore {
   }
 
   /** Records that a worker finished a request; the first result per (request, worker) wins. */
-  async recordResult(requestId: string, workerId: string, status: SyncStatus | 'skipped'): Promise<void> {
+  async recordResult(requestId: string, workerId: string, status: SyncLogStatus): Promise<void> {
     const insert = this.db
       .insertInto('sync_request_results')
       .values({ request_id: requestId, worker_id: workerId, status, finished_at: nowIso() });

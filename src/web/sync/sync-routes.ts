@@ -39,7 +39,7 @@ const PageQuery = z.object({
 const LogQuery = z
   .object({
     repository_id: id.optional(),
-    status: z.enum(['running', 'success', 'failed']).optional(),
+    status: z.enum(['running', 'success', 'failed', 'skipped']).optional(),
     task_type: z.string().max(16).optional(),
     worker_id: z.string().max(100).optional(),
     error_class: z.string().max(32).optional(),
