@@ -1,6 +1,6 @@
 import { report, type FsckFinding, type FsckPolicy } from './fsck-report.js';
 import type { ObjectFormat } from './object-format.js';
-import { isValidRefName } from './fsck-ref-name.js';
+import { isValidRefName } from './ref-name.js';
 
 const LF = 0x0a;
 const SPACE = 0x20;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from './fsck-config-parser.js';
 import { isDotgit, isDotgitmodules } from './fsck-names.js';
 import { isSafeSubmoduleUrl, isValidSubmoduleName, GitattributesLineScanner } from './fsck-gitmodules.js';
-import { isValidRefName } from './fsck-ref-name.js';
+import { isValidRefName } from './ref-name.js';
 import {
   fsckCommit,
   fsckGitattributes,

@@ -1,4 +1,5 @@
 import { invalid } from '../platform/errors.js';
+import { isValidRefName } from '../git/ref-name.js';
 
 /** Longest repository path and ref name the schema stores (`varchar(512)`). */
 export const MAX_PATH_LENGTH = 512;
@@ -26,16 +27,12 @@ export function validateRepositoryPath(path: string): string {
   return path;
 }
 
-// git check-ref-format rules (git-check-ref-format(1)): no control characters, space, ~ ^ : ? * [ \,
-// no "..", no "@{", no component starting with "." or ending with ".lock", no "//", no trailing "/" or ".".
-const REF_FORBIDDEN = /[\x00-\x20\x7f~^:?*[\\]|\.\.|@\{|\/\/|\/\.|\.lock(\/|$)|[/.]$/;
-
 /** A full ref name (`refs/…`), checked like `git check-ref-format`; throws `invalid_ref_name`. */
 export function validateRefName(name: string): string {
   const refuse = (reason: string) =>
     invalid('invalid_ref_name', 'invalid ref name', { reason, length: name.length });
   if (name.length > MAX_REF_NAME_LENGTH) throw refuse('too long');
   if (!name.startsWith('refs/') || name.length === 'refs/'.length) throw refuse('must start with refs/');
-  if (REF_FORBIDDEN.test(name) || name === '@') throw refuse('forbidden character sequence');
+  if (!isValidRefName(name)) throw refuse('forbidden character sequence');
   return name;
 }

@@ -10,7 +10,7 @@ import { parseFilterSpec } from './filter-spec.js';
 import { negotiateV0, negotiateV2, type NegotiationOracle } from './negotiation.js';
 import {
   encodeReportStatus,
-  isValidRefName,
+  isPushableRefName,
   MAX_PUSH_SHALLOWS,
   parseReceiveRequest,
 } from './receive-request.js';
@@ -283,7 +283,7 @@ describe('receive-pack request', () => {
   });
 
   it('validates ref names', () => {
-    expect(isValidRefName('refs/heads/feature/x-1')).toBe(true);
+    expect(isPushableRefName('refs/heads/feature/x-1')).toBe(true);
     for (const bad of [
       'refs/heads/a b',
       'refs/heads/.hidden',
@@ -291,7 +291,7 @@ describe('receive-pack request', () => {
       'refs/heads/a@{1}',
       'refs/heads/x/',
     ]) {
-      expect(isValidRefName(bad)).toBe(false);
+      expect(isPushableRefName(bad)).toBe(false);
     }
   });
 });

@@ -2,6 +2,7 @@ import { invalid, tooLarge } from '../../platform/errors.js';
 import { isObjectId, type ObjectId } from '../object-id.js';
 import { FLUSH_PKT, encodePktLine, pktText, type PktLine } from '../pkt-line.js';
 import { splitCapabilities, type Capabilities } from './capabilities.js';
+import { isValidRefName } from '../ref-name.js';
 
 /** One ref update of a push (pack-protocol.txt "Reference Update Request"). */
 export interface RefCommand {
@@ -27,16 +28,9 @@ export const MAX_PUSH_SHALLOWS = 100_000;
 export const MAX_PUSH_OPTIONS = 1_000;
 export const MAX_REF_NAME_LENGTH = 4096;
 
-/**
- * Checks a ref name the way `git check-ref-format` does for what matters on a server: under
- * `refs/`, no `..`, no control characters or ` ~^:?*[\`, no component starting with `.` or ending
- * with `.lock`, no `@{`, no trailing `/` or `.`.
- */
-export function isValidRefName(name: string): boolean {
-  if (!name.startsWith('refs/') || name.length > MAX_REF_NAME_LENGTH) return false;
-  if (/[\u0000-\u0020\u007f~^:?*[\\]/.test(name) || name.includes('..') || name.includes('@{')) return false;
-  if (name.endsWith('/') || name.endsWith('.') || name === '@') return false;
-  return name.split('/').every((part) => part !== '' && !part.startsWith('.') && !part.endsWith('.lock'));
+/** A ref a push may name: under `refs/`, of bounded length, and valid for `git check-ref-format`. */
+export function isPushableRefName(name: string): boolean {
+  return name.startsWith('refs/') && name.length <= MAX_REF_NAME_LENGTH && isValidRefName(name);
 }
 
 function parseCommand(line: string): RefCommand {
@@ -44,7 +38,7 @@ function parseCommand(line: string): RefCommand {
   if (!oldId || !newId || !refName || extra.length > 0 || !isObjectId(oldId) || !isObjectId(newId)) {
     throw invalid('push_command_invalid', `malformed ref update: '${line.slice(0, 120)}'`);
   }
-  if (!isValidRefName(refName)) {
+  if (!isPushableRefName(refName)) {
     throw invalid('push_ref_invalid', `invalid ref name: '${refName.slice(0, 120)}'`);
   }
   return { oldId, newId, refName };

@@ -1,6 +1,6 @@
 /**
- * git-check-ref-format(1) rules (refs.c check_refname_format with no flags), for fsck's
- * `badTagName`: no empty component, none starting with `.` or ending in `.lock`, no `..`, no
+ * git-check-ref-format(1) rules (refs.c check_refname_format with no flags), the one ref-name rule
+ * of the project (push commands, stored refs and HEAD, fsck's `badTagName`): no empty component, none starting with `.` or ending in `.lock`, no `..`, no
  * `@{`, no control characters, space, `~ ^ : ? * [ \`, not ending in `.`, and not `@` alone.
  */
 export function isValidRefName(name: string): boolean {
