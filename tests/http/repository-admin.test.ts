@@ -129,6 +129,18 @@ describe('repository administration', () => {
       repo: '/import/rest',
     });
     expect(invalid.status).toBe(400);
+    // Hostile names never reach a ref: traversal is just an unknown branch, oversize is refused.
+    const traversal = await request('PUT', '/api/v1/repos/default-branch', adminToken, {
+      ...body,
+      branch: '../../config',
+    });
+    expect(traversal.status).toBe(404);
+    const oversized = await request('PUT', '/api/v1/repos/default-branch', adminToken, {
+      ...body,
+      branch: 'x'.repeat(100_000),
+    });
+    expect(oversized.status).toBe(400);
+    expect(await headOf('/import/rest')).toBe('ref: refs/heads/dev');
 
     expect((await request('DELETE', '/api/v1/repos?repo=/import/rest', fx.token)).status).toBe(403);
     const deleted = await request('DELETE', '/api/v1/repos?repo=/import/rest', adminToken);
