@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { LfsBlobStore } from '../storage/lfs/lfs-blob-store.js';
-import { LfsStore } from '../storage/lfs/lfs-store.js';
-import type { MegaDatabase } from '../storage/open-database.js';
+import type { LfsStore } from '../storage/lfs/lfs-store.js';
 import { LfsLockService } from './lfs-lock-service.js';
 import { LfsObjectService } from './lfs-object-service.js';
 import { loadTransferSigningKey } from './signing-key.js';
@@ -15,7 +14,8 @@ export interface LfsServices {
 }
 
 export interface LfsServicesOptions {
-  readonly database: MegaDatabase;
+  /** Storage's LFS store (`storage.lfs`). */
+  readonly store: LfsStore;
   /** Blob files go to `<dataDir>/lfs`. */
   readonly dataDir: string;
   /** Shared secret of the deployment; derives the transfer-token key (else a key file). */
@@ -24,9 +24,9 @@ export interface LfsServicesOptions {
   readonly now?: () => Date;
 }
 
-/** Builds the LFS services over an open database and the data directory. */
+/** Builds the LFS services over storage's LFS store and the data directory. */
 export async function createLfsServices(options: LfsServicesOptions): Promise<LfsServices> {
-  const store = new LfsStore(options.database);
+  const { store } = options;
   const blobs = new LfsBlobStore(options.dataDir);
   await blobs.removeStaleTemps(STALE_TEMP_AGE_MS);
   const signingKey = await loadTransferSigningKey({

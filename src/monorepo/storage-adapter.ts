@@ -1,9 +1,6 @@
 import type { ObjectId } from '../git/object-id.js';
 import type { CommitSummary, GitObjectType, ObjectSource, OpenedObject } from '../repo/served-repository.js';
-import { DirectoryStore } from '../storage/monorepo/directory-store.js';
-import { MergeRequestStore } from '../storage/monorepo/merge-request-store.js';
-import { ObjectHolders } from '../storage/monorepo/object-holders.js';
-import { ViewCommitStore } from '../storage/monorepo/view-commit-store.js';
+import type { ObjectHolders } from '../storage/monorepo/object-holders.js';
 import type { Storage, StorageScope } from '../storage/storage.js';
 import type { MonorepoDeps } from './ports.js';
 import { RepositoryAdmin } from './repository-admin.js';
@@ -46,8 +43,7 @@ export class AnyRepositoryObjects implements ObjectSource {
 
 /** The monorepo's dependencies over opened storage. */
 export function monorepoDeps(storage: StorageScope, options: { readonly cloneLimit: number }): MonorepoDeps {
-  const holders = new ObjectHolders(storage.db, storage.capabilities);
-  const mergeRequests = new MergeRequestStore(storage.db, storage.capabilities);
+  const { holders, mergeRequests } = storage.monorepo;
   return {
     repositories: storage.repositories,
     refs: storage.refs,
@@ -64,8 +60,8 @@ export function monorepoDeps(storage: StorageScope, options: { readonly cloneLim
       linkRepository: (target, source) => holders.linkRepository(target, source),
       repositorySize: (repoId) => holders.repositorySize(repoId),
     },
-    directoryStore: new DirectoryStore(storage.db, storage.capabilities),
-    views: new ViewCommitStore(storage.db, storage.capabilities),
+    directoryStore: storage.monorepo.directory,
+    views: storage.monorepo.views,
     mergedPushes: async (viewPath, base) => (await mergeRequests.mergedPushes(viewPath, base)) as ObjectId[],
     cloneLimit: options.cloneLimit,
   };

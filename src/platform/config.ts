@@ -306,3 +306,17 @@ export function loadConfig(options: LoadConfigOptions = {}): MegaConfig {
     },
   };
 }
+
+/**
+ * Where clients reach this server, without a trailing slash: the configured public URL, else
+ * `fallback` (the origin a request came to, or the listen address for the CLI). The one place
+ * links (merge request pages, LFS hrefs, push messages) take their base from.
+ */
+export function publicBaseUrl(publicUrl: string | undefined, fallback: string): string {
+  return (publicUrl ? publicUrl : fallback).replace(/\/+$/, '');
+}
+
+/** The listen address as a URL (`http://127.0.0.1:8000`, IPv6 hosts bracketed). */
+export function listenUrl(config: Pick<MegaConfig, 'host' | 'port'>): string {
+  return `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+}

@@ -1,7 +1,7 @@
 import { isZeroId, type ObjectId } from '../git/object-id.js';
 import { isMegaError, notFound } from '../platform/errors.js';
 import type { Repository } from '../storage/repository-store.js';
-import { RepositoryScan, type StoredTrees } from '../storage/repository-scan.js';
+import type { StoredTrees } from '../storage/repository-scan.js';
 import type { RepositoryKind } from '../storage/schema.js';
 import type { Storage } from '../storage/storage.js';
 import { CommitCache } from './common-commits.js';
@@ -307,14 +307,14 @@ class StoredObjects implements ObjectSource {
   async loadCloneSnapshot(): Promise<CloneSnapshot> {
     const repoId = this.repoId();
     if (repoId === undefined) return emptySnapshot();
-    const scan = new RepositoryScan(this.storage.db, this.storage.capabilities, this.storage.files);
+    const scan = this.storage.scan;
     return snapshotOf(await scan.commits(repoId), await scan.trees(repoId), true);
   }
 
   async loadTreeSnapshot(ids: readonly ObjectId[]): Promise<CloneSnapshot> {
     const repoId = this.repoId();
     if (repoId === undefined) return emptySnapshot();
-    const scan = new RepositoryScan(this.storage.db, this.storage.capabilities, this.storage.files);
+    const scan = this.storage.scan;
     return snapshotOf(new Map(), await scan.trees(repoId, ids), false);
   }
   async readPackReadyMany(

@@ -4,11 +4,11 @@ import { diffFiles, diffTrees, type TreeDiff } from '../repo/browse/tree-diff.js
 import { conflict, isMegaError, notFound } from '../platform/errors.js';
 import type { ChangeProposals, ProposalOutcome, ProposedChange } from '../monorepo/change-proposals.js';
 import type { MonorepoDeps } from '../monorepo/ports.js';
-import {
+import type {
+  MergeRequestEventRecord,
+  MergeRequestQuery,
+  MergeRequestRecord,
   MergeRequestStore,
-  type MergeRequestEventRecord,
-  type MergeRequestQuery,
-  type MergeRequestRecord,
 } from '../storage/monorepo/merge-request-store.js';
 import type { Storage } from '../storage/storage.js';
 import { planRepositoryMerge, type RepositoryMergePlan } from './merge-plan.js';
@@ -55,7 +55,7 @@ export class MergeRequests implements ChangeProposals {
   private readonly store: MergeRequestStore;
 
   constructor(private readonly deps: ReviewDeps) {
-    this.store = new MergeRequestStore(deps.storage.db, deps.storage.capabilities);
+    this.store = deps.storage.monorepo.mergeRequests;
   }
 
   /** The merge request's page in the web UI: what `git push` prints for people to open. */
@@ -182,7 +182,7 @@ export class MergeRequests implements ChangeProposals {
     const merged: Array<{ repoPath: string; commit: ObjectId; kind: string }> = [];
     try {
       await this.deps.storage.transaction(async (scope) => {
-        const store = new MergeRequestStore(scope.db, scope.capabilities);
+        const store = scope.monorepo.mergeRequests;
         for (const { repoId, repoPath, headRef, current, plan } of plans) {
           if (plan.kind === 'up-to-date' || plan.kind === 'conflict') continue;
           await scope.refs.updateAtomic(repoId, [{ name: headRef, oldId: current, newId: plan.next }]);

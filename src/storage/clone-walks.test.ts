@@ -35,8 +35,8 @@ describeEachDialect('clone walks', (getDb) => {
 
     const found = await storage.cloneWalks.find(repo.id, 'k'.repeat(64));
     expect(idsAndTypes(found)).toEqual(list);
-    const row = await storage.db
-      .selectFrom('raw_objects')
+    const row = await getDb()
+      .database.db.selectFrom('raw_objects')
       .select('id')
       .where('git_id', '=', stored as string)
       .executeTakeFirstOrThrow();
@@ -52,8 +52,8 @@ describeEachDialect('clone walks', (getDb) => {
     const repo = await newRepo();
     const large = entries(60_000);
     await storage.cloneWalks.save(repo.id, 'l'.repeat(64), large);
-    const parts = await storage.db
-      .selectFrom('clone_walk_parts')
+    const parts = await getDb()
+      .database.db.selectFrom('clone_walk_parts')
       .select('seq')
       .innerJoin('clone_walks', 'clone_walks.id', 'clone_walk_parts.walk_id')
       .where('clone_walks.repo_id', '=', repo.id)
@@ -84,10 +84,10 @@ describeEachDialect('clone walks', (getDb) => {
     for (const key of keys) await storage.cloneWalks.save(repo.id, key, entries(2, 40, key));
     for (const key of keys.slice(0, 2)) expect(await storage.cloneWalks.find(repo.id, key)).toBeUndefined();
     for (const key of keys.slice(2)) expect(await storage.cloneWalks.find(repo.id, key)).toHaveLength(2);
-    const orphans = await storage.db
-      .selectFrom('clone_walk_parts')
+    const orphans = await getDb()
+      .database.db.selectFrom('clone_walk_parts')
       .select('walk_id')
-      .where('walk_id', 'not in', storage.db.selectFrom('clone_walks').select('id'))
+      .where('walk_id', 'not in', getDb().database.db.selectFrom('clone_walks').select('id'))
       .execute();
     expect(orphans).toEqual([]);
   });
@@ -97,8 +97,8 @@ describeEachDialect('clone walks', (getDb) => {
     const key = 'd'.repeat(64);
     const list = entries(3);
     const partOf = async () =>
-      storage.db
-        .selectFrom('clone_walk_parts')
+      getDb()
+        .database.db.selectFrom('clone_walk_parts')
         .innerJoin('clone_walks', 'clone_walks.id', 'clone_walk_parts.walk_id')
         .select(['clone_walk_parts.walk_id', 'clone_walk_parts.data'])
         .where('clone_walks.repo_id', '=', repo.id)
@@ -115,7 +115,11 @@ describeEachDialect('clone walks', (getDb) => {
     ];
     for (const data of damages) {
       const { walk_id } = await partOf();
-      await storage.db.updateTable('clone_walk_parts').set({ data }).where('walk_id', '=', walk_id).execute();
+      await getDb()
+        .database.db.updateTable('clone_walk_parts')
+        .set({ data })
+        .where('walk_id', '=', walk_id)
+        .execute();
       expect(await storage.cloneWalks.find(repo.id, key)).toBeUndefined();
       // The damaged walk is gone: the next recording of the key is kept.
       await storage.cloneWalks.save(repo.id, key, list);
@@ -129,8 +133,8 @@ describeEachDialect('clone walks', (getDb) => {
       repo.id,
       ['one', 'two', 'three'].map((text) => ({ type: 'blob' as const, data: Buffer.from(`${text}\n`) })),
     )) as ObjectId[];
-    const rows = await storage.db
-      .selectFrom('raw_objects')
+    const rows = await getDb()
+      .database.db.selectFrom('raw_objects')
       .select(['id', 'git_id'])
       .where('git_id', 'in', ids)
       .execute();
@@ -149,7 +153,11 @@ describeEachDialect('clone walks', (getDb) => {
     await storage.cloneWalks.save(repo.id, 'e'.repeat(64), entries(3));
     await storage.repositories.delete(repo.id);
     expect(
-      await storage.db.selectFrom('clone_walks').select('id').where('repo_id', '=', repo.id).execute(),
+      await getDb()
+        .database.db.selectFrom('clone_walks')
+        .select('id')
+        .where('repo_id', '=', repo.id)
+        .execute(),
     ).toEqual([]);
     expect(await storage.cloneWalks.find(repo.id, 'e'.repeat(64))).toBeUndefined();
   });

@@ -53,8 +53,8 @@ describeEachDialect('ingest', (getDb) => {
   const rowCount = async () =>
     Number(
       (
-        await storage.db
-          .selectFrom('raw_objects')
+        await getDb()
+          .database.db.selectFrom('raw_objects')
           .select((eb) => eb.fn.countAll().as('n'))
           .executeTakeFirstOrThrow()
       ).n,
@@ -128,8 +128,8 @@ describeEachDialect('ingest', (getDb) => {
     const repo = await newRepo();
     await storage.ingestPack(repo.id, chunked(fullPack));
     const large = [...objects].find(([, object]) => object.data.length >= LARGE_THRESHOLD)!;
-    const row = await storage.db
-      .selectFrom('raw_objects')
+    const row = await getDb()
+      .database.db.selectFrom('raw_objects')
       .select(['storage_type', 'path', 'data'])
       .where('git_id', '=', large[0])
       .executeTakeFirstOrThrow();
@@ -197,8 +197,8 @@ describeEachDialect('ingest', (getDb) => {
     const error = await storage.ingestPack(repo.id, chunked(fullPack, 4096)).catch((e: unknown) => e);
     expect(isMegaError(error, 'not_found')).toBe(true);
     expect(await rowCount()).toBe(before);
-    const members = await storage.db
-      .selectFrom('repository_objects')
+    const members = await getDb()
+      .database.db.selectFrom('repository_objects')
       .select('git_id')
       .where('repo_id', '=', repo.id)
       .execute();
@@ -231,8 +231,8 @@ describeEachDialect('ingest', (getDb) => {
     ]);
     expect(results[0].ids.length).toBe(objects.size);
     expect(results[1].ids.length).toBe(objects.size);
-    const rows = await storage.db
-      .selectFrom('raw_objects')
+    const rows = await getDb()
+      .database.db.selectFrom('raw_objects')
       .select('git_id')
       .where('git_id', 'in', [...objects.keys()])
       .execute();

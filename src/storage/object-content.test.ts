@@ -78,8 +78,8 @@ describeEachDialect('object content streams', (getDb) => {
   it('fails the stream when a stored file inflates to another size than its row says', async () => {
     const repo = await newRepo();
     await storage.ingestPack(repo.id, chunked(bomb.pack));
-    const row = await storage.db
-      .selectFrom('raw_objects')
+    const row = await getDb()
+      .database.db.selectFrom('raw_objects')
       .select('path')
       .where('git_id', '=', bomb.blob)
       .executeTakeFirstOrThrow();

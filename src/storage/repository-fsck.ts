@@ -1,6 +1,5 @@
 import type { FsckPolicy } from '../git/fsck-report.js';
 import { objectFormatByName, SHA1 } from '../git/object-format.js';
-import type { ObjectId } from '../git/object-id.js';
 import { PackFsck, type FsckProblem } from '../git/pack-fsck.js';
 import { checkDotfiles } from './ingest-fsck.js';
 import type { Repository } from './repository-store.js';
@@ -40,20 +39,12 @@ export async function fsckStoredRepository(
   let objects = 0;
   let after = '';
   for (;;) {
-    const rows = await storage.db
-      .selectFrom('repository_objects')
-      .innerJoin('raw_objects', 'raw_objects.git_id', 'repository_objects.git_id')
-      .select(['repository_objects.git_id as id', 'raw_objects.object_type as type'])
-      .where('repository_objects.repo_id', '=', repository.id)
-      .where('repository_objects.git_id', '>', after)
-      .orderBy('repository_objects.git_id')
-      .limit(PAGE)
-      .execute();
+    const rows = await storage.scan.memberTypes(repository.id, after, PAGE);
     if (rows.length === 0) break;
     after = rows[rows.length - 1]!.id;
     const parsed: string[] = [];
     for (const row of rows) {
-      if (row.type === 'blob') checker.noteBlob(row.id as ObjectId);
+      if (row.type === 'blob') checker.noteBlob(row.id);
       else parsed.push(row.id);
     }
     objects += rows.length;

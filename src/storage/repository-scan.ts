@@ -4,6 +4,7 @@ import { applyDelta } from '../git/delta.js';
 import type { ObjectId } from '../git/object-id.js';
 import { MegaError, notFound } from '../platform/errors.js';
 import type { Database } from './database.js';
+import type { GitObjectType } from './schema.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { PayloadInflater } from './payload-inflater.js';
 import type { ObjectFiles } from './object-files.js';
@@ -104,6 +105,27 @@ export class RepositoryScan {
       if (!row.data && row.path) row.data = await this.files.read(row.path);
     }
     return new StoredTrees(rows, memberIds);
+  }
+
+  /**
+   * One page of the repository's membership in id order with each object's type: the ids after
+   * `after`, at most `limit` of them (fsck walks every object this way without holding them all).
+   */
+  async memberTypes(
+    repoId: number,
+    after: string,
+    limit: number,
+  ): Promise<Array<{ id: ObjectId; type: GitObjectType }>> {
+    const rows = await this.db
+      .selectFrom('repository_objects')
+      .innerJoin('raw_objects', 'raw_objects.git_id', 'repository_objects.git_id')
+      .select(['repository_objects.git_id as id', 'raw_objects.object_type as type'])
+      .where('repository_objects.repo_id', '=', repoId)
+      .where('repository_objects.git_id', '>', after)
+      .orderBy('repository_objects.git_id')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({ id: row.id as ObjectId, type: row.type }));
   }
 }
 

@@ -18,6 +18,16 @@ import { asFileFault, type StorageFaultLog } from './storage-faults.js';
 import { inTransaction } from './transaction.js';
 import { UserStore } from './user-store.js';
 import { prepareDataDirectory } from './data-directory.js';
+import { LfsStore } from './lfs/lfs-store.js';
+import { DirectoryStore } from './monorepo/directory-store.js';
+import { MergeRequestStore } from './monorepo/merge-request-store.js';
+import { ObjectHolders } from './monorepo/object-holders.js';
+import { ViewCommitStore } from './monorepo/view-commit-store.js';
+import { RepositoryScan } from './repository-scan.js';
+import { StorageHealth } from './storage-health.js';
+import { SyncConfigStore } from './sync/sync-config-store.js';
+import { SyncLeaseStore } from './sync/sync-lease-store.js';
+import { SyncRunStore } from './sync/sync-run-store.js';
 
 /** What storage needs from the process configuration (a subset of `MegaConfig`). */
 export interface StorageConfig {
@@ -29,18 +39,43 @@ export interface StorageConfig {
   readonly ingestThreads?: number;
   /** fsck message ids that do not refuse a push (receive.fsck.<id>=ignore), validated by config. */
   readonly git?: { readonly fsckIgnore?: readonly string[] };
+  /** Free bytes the data directory must keep for the readiness check (default 0: any). */
+  readonly minFreeBytes?: number;
 }
 
-/** The stores over one database handle (the pool, or a transaction). */
+/** The monorepo area's tables: the Mega directory, view commits, merge requests, object links. */
+export interface MonorepoStores {
+  readonly directory: DirectoryStore;
+  readonly views: ViewCommitStore;
+  readonly mergeRequests: MergeRequestStore;
+  readonly holders: ObjectHolders;
+}
+
+/** The sync area's tables: tenants and their configuration, runs and requests, worker leases. */
+export interface SyncStores {
+  readonly config: SyncConfigStore;
+  readonly runs: SyncRunStore;
+  readonly leases: SyncLeaseStore;
+}
+
+/**
+ * Every store over one database handle (the pool, or a transaction). Each store takes
+ * `(db, capabilities)` and joins a caller's transaction (`inTransaction`), so any of them can be
+ * used inside `Storage.transaction`. Layers above storage see these stores, never the handle.
+ */
 export interface StorageScope {
-  readonly db: Kysely<Database>;
-  readonly capabilities: DialectCapabilities;
   readonly repositories: RepositoryStore;
   readonly refs: RefStore;
   readonly objects: ObjectStore;
   readonly users: UserStore;
   /** Recorded full-clone walks (object lists), so a clone can skip walking. */
   readonly cloneWalks: CloneWalkStore;
+  /** Whole-repository reads (every commit, every tree) for clone snapshots and fsck. */
+  readonly scan: RepositoryScan;
+  readonly monorepo: MonorepoStores;
+  /** The LFS object catalogue and file locks. */
+  readonly lfs: LfsStore;
+  readonly sync: SyncStores;
   /** Decodes and stores a pack for a repository, all or nothing (see `ingest.ts`). */
   ingestPack(
     repoId: number,
@@ -56,8 +91,11 @@ export interface StorageScope {
 }
 
 export interface Storage extends StorageScope {
-  readonly database: MegaDatabase;
+  /** The database URL without its password, for logs. */
+  readonly displayUrl: string;
   readonly files: ObjectFiles;
+  /** Readiness of storage's dependencies: the database answers, the data directory has room. */
+  readonly health: StorageHealth;
   /**
    * Runs `work` with stores bound to one transaction: everything it does commits together or
    * not at all (e.g. a push's ingest and its ref updates, a merge across repositories).
@@ -82,13 +120,24 @@ function scopeOver(
   const fastPath = runPreparedBatch ? { runPreparedBatch } : {};
   const fsck = { strict: true, ignore: new Set(config.git?.fsckIgnore ?? []) };
   return withTypedWriteFaults(database.faults, {
-    db,
-    capabilities,
     repositories: new RepositoryStore(db, capabilities),
     refs: new RefStore(db, capabilities),
     objects: new ObjectStore(db, capabilities, files, runPreparedQuery),
     users: new UserStore(db, capabilities),
     cloneWalks: new CloneWalkStore(db, capabilities),
+    scan: new RepositoryScan(db, capabilities, files),
+    monorepo: {
+      directory: new DirectoryStore(db, capabilities),
+      views: new ViewCommitStore(db, capabilities),
+      mergeRequests: new MergeRequestStore(db, capabilities),
+      holders: new ObjectHolders(db, capabilities),
+    },
+    lfs: new LfsStore(db, capabilities),
+    sync: {
+      config: new SyncConfigStore(db, capabilities),
+      runs: new SyncRunStore(db, capabilities),
+      leases: new SyncLeaseStore(db, capabilities),
+    },
     ingestPack: (repoId, source, options) =>
       ingestPack(
         {
@@ -148,8 +197,12 @@ export function createStorage(database: MegaDatabase, config: StorageConfig): St
   const root = scopeOver(database.db, database, files, config);
   return {
     ...root,
-    database,
+    displayUrl: database.displayUrl,
     files,
+    health: new StorageHealth(database, {
+      dataDir: config.dataDir,
+      minFreeBytes: config.minFreeBytes ?? 0,
+    }),
     transaction: (work) => inTransaction(database.db, (trx) => work(scopeOver(trx, database, files, config))),
     close: () => database.close(),
   };

@@ -4,10 +4,7 @@ import { join } from 'node:path';
 import type { MegaConfig } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
 import { createMetricsRegistry, type Registry } from '../platform/metrics.js';
-import type { MegaDatabase } from '../storage/open-database.js';
-import { SyncConfigStore } from '../storage/sync/sync-config-store.js';
-import { SyncLeaseStore } from '../storage/sync/sync-lease-store.js';
-import { SyncRunStore } from '../storage/sync/sync-run-store.js';
+import type { SyncStores } from '../storage/storage.js';
 import { assertWorkerId, CopyLayout, newWorkerId } from './copy-paths.js';
 import { CredentialVault } from './credential-vault.js';
 import { GitRunner } from './git-runner.js';
@@ -35,7 +32,8 @@ export interface SyncRuntime {
 
 export interface SyncRuntimeOptions {
   readonly config: MegaConfig;
-  readonly database: MegaDatabase;
+  /** Storage's sync stores (`storage.sync`). */
+  readonly stores: SyncStores;
   readonly logger: Logger;
   readonly registry?: Registry;
   readonly runWorker?: boolean;
@@ -47,7 +45,7 @@ const LOCAL_RECONCILE_MS = 3_000;
 const WORKER_ID_FILE = 'sync-worker-id';
 
 export async function startSyncRuntime(options: SyncRuntimeOptions): Promise<SyncRuntime> {
-  const { config, database, logger } = options;
+  const { config, logger } = options;
   const key = loadSecretKey({
     secretKey: config.secretKey,
     dataDir: config.dataDir,
@@ -59,9 +57,7 @@ export async function startSyncRuntime(options: SyncRuntimeOptions): Promise<Syn
   });
   const vault = new CredentialVault(new SecretBox(key));
   const bus = createSyncBus({ redisUrl: config.redisUrl, logger });
-  const configStore = new SyncConfigStore(database);
-  const runStore = new SyncRunStore(database);
-  const leaseStore = new SyncLeaseStore(database);
+  const { config: configStore, runs: runStore, leases: leaseStore } = options.stores;
   const service = new SyncService({
     configStore,
     runStore,
@@ -169,18 +165,4 @@ function passEnvOf(config: MegaConfig): Record<string, string> {
   if (noProxy) env.NO_PROXY = noProxy;
   if (sslCaInfo) env.GIT_SSL_CAINFO = sslCaInfo;
   return env;
-}
-
-/**
- * The runtime `mega serve` started for a database, so its REST routes publish on the same
- * in-process bus its worker listens to. Keyed by the database handle, not a global.
- */
-const RUNTIMES = new WeakMap<MegaDatabase, SyncRuntime>();
-
-export function registerSyncRuntime(database: MegaDatabase, runtime: SyncRuntime): void {
-  RUNTIMES.set(database, runtime);
-}
-
-export function syncRuntimeOf(database: MegaDatabase): SyncRuntime | undefined {
-  return RUNTIMES.get(database);
 }

@@ -2,33 +2,46 @@ import type { Logger } from '../platform/logger.js';
 import type { MegaConfig } from '../platform/config.js';
 import type { ReadinessCheck } from '../platform/readiness.js';
 import type { Registry } from '../platform/metrics.js';
-import type { MegaDatabase } from '../storage/open-database.js';
-import type { Storage } from '../storage/storage.js';
+import type { LfsServices } from '../lfs/lfs-services.js';
+import type { CloneWalkRecorder } from '../repo/clone-walk.js';
 import type { RepositoryResolver } from '../repo/served-repository.js';
 import type { RepositoryAdmin } from '../monorepo/repository-admin.js';
+import type { MergeRequests } from '../review/merge-requests.js';
+import type { PackCache } from '../storage/pack-cache.js';
+import type { UserStore } from '../storage/user-store.js';
+import type { SyncService } from '../sync/sync-service.js';
 import type { TokenAuthenticator } from './principal.js';
 import type { RepoRouter } from './repo-router.js';
 
 /**
- * Everything the HTTP layer needs, built once by `mega serve` (or a test) and passed in;
- * nothing here is a module-level singleton.
+ * The services the HTTP layer uses, built once by the composition root (`src/cli/app.ts`
+ * `buildApp`, for `mega serve` and tests alike) and passed in. Route plugins use them and never
+ * construct services or stores; nothing here is a database handle.
  */
 export interface WebDeps {
   readonly config: MegaConfig;
   readonly logger: Logger;
   readonly metrics: Registry;
-  /** The opened database handle (`openDatabase`, migrated); same as `storage.database`. */
-  readonly database: MegaDatabase;
-  /** The stores over that database (`openStorage`): repositories, refs, objects, users. */
-  readonly storage: Storage;
   /** Resolves a presented token to a principal (storage's hashed tokens in production). */
   readonly authenticate: TokenAuthenticator;
   /** Maps URL paths to served repositories: the Mega directory's resolver in `mega serve`. */
   readonly repositories: RepositoryResolver;
-  /** Administrator operations on repositories (default branch, delete); absent: routes not served. */
-  readonly repositoryAdmin?: RepositoryAdmin;
-  /** Readiness beyond "listening": each dependency's state (database, free space, …). */
-  readonly readiness?: ReadinessCheck;
+  /** Administrator operations on repositories (default branch, delete, repair). */
+  readonly repositoryAdmin: RepositoryAdmin;
+  /** Merge requests of the Mega directory (list, show, merge, close, reopen). */
+  readonly mergeRequests: MergeRequests;
+  /** Users and their access tokens (`/api/v1/user/tokens`). */
+  readonly users: UserStore;
+  /** Git LFS objects and locks. */
+  readonly lfs: LfsServices;
+  /** Sync tenants, credentials, repositories and triggers; publishes on the process's sync bus. */
+  readonly sync: SyncService;
+  /** Finished clone packs, reused by later clones of the same refs. */
+  readonly packCache: PackCache;
+  /** Records clone walks in the background after a push. */
+  readonly walkRecorder: CloneWalkRecorder;
+  /** Readiness beyond "listening": each dependency's state (database, free space, Redis). */
+  readonly readiness: ReadinessCheck;
 }
 
 /** What an area's route plugin receives: the deps plus the repository-scoped router. */

@@ -7,7 +7,7 @@ import { RETRY_AFTER_SECONDS } from './error-handler.js';
 export async function healthRoutes(app: FastifyInstance, deps: RouteContext): Promise<void> {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const body = readinessBody(deps.readiness ? await deps.readiness() : []);
+    const body = readinessBody(await deps.readiness());
     if (body.status !== 'ready') void reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
     return reply.status(body.status === 'ready' ? 200 : 503).send(body);
   });

@@ -4,10 +4,10 @@ import { notFound } from '../../src/platform/errors.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { createMetricsRegistry } from '../../src/platform/metrics.js';
 import type { RepositoryResolver, ServedRepository } from '../../src/repo/served-repository.js';
+import { buildApp, buildAppServer } from '../../src/cli/app.js';
 import { createStorage } from '../../src/storage/storage.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/storage/testing/scratch-database.js';
 import type { Principal } from '../../src/web/principal.js';
-import { buildServer } from '../../src/web/server.js';
 
 /** Users of the test server, by token. */
 export const TOKENS: Readonly<Record<string, Principal>> = {
@@ -57,15 +57,13 @@ export async function startLfsTestServer(
       'limits.maxRequestBytes': options.maxRequestBytes,
     },
   });
-  const app = await buildServer({
-    config,
-    logger: createLogger({ level: 'silent' }),
-    metrics: createMetricsRegistry(),
-    database: scratch.database,
-    storage: createStorage(scratch.database, config),
-    authenticate: async (token) => TOKENS[token] ?? null,
-    repositories: testResolver,
-  });
+  const app = await buildAppServer(
+    await buildApp(config, createLogger({ level: 'silent' }), createMetricsRegistry(), {
+      storage: createStorage(scratch.database, config),
+      authenticate: async (token) => TOKENS[token] ?? null,
+      repositories: testResolver,
+    }),
+  );
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { expect, it } from 'vitest';
+import { LfsStore } from '../../src/storage/lfs/lfs-store.js';
 import { createLfsServices, type LfsServices } from '../../src/lfs/lfs-services.js';
 import type { LfsActor, LfsRepository } from '../../src/lfs/lfs-types.js';
 import { isMegaError } from '../../src/platform/errors.js';
@@ -34,7 +35,7 @@ describeEachDialect('LFS services', (getDb) => {
   let services: LfsServices;
   const lfs = async () => {
     services ??= await createLfsServices({
-      database: getDb().database,
+      store: new LfsStore(getDb().database.db, getDb().database.capabilities),
       dataDir: getDb().dataDir,
       maxObjectBytes: 1024 * 1024,
     });

@@ -98,8 +98,8 @@ describe('scheduler across instances', () => {
     const schedulers = ['a', 'b', 'c'].map(
       (holder) =>
         new SyncScheduler({
-          configStore: new SyncConfigStore(h.database),
-          leaseStore: new SyncLeaseStore(h.database),
+          configStore: new SyncConfigStore(h.database.db, h.database.capabilities),
+          leaseStore: new SyncLeaseStore(h.database.db, h.database.capabilities),
           trigger: async (_tenant, id) => {
             fired.push(id);
             return h.runtime.service.trigger(h.tenantId, id, { taskType: 'scheduled', operatorId: null });

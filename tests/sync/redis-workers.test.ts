@@ -68,7 +68,7 @@ describe.skipIf(!REDIS)('two worker processes over Redis', () => {
     const cli = (args: string[]) => runMega([...args, '--data', join(temp.path, 'cli')], { env });
     expect((await cli(['migrate'])).code).toBe(0);
     database = openDatabase(env.MEGA_DATABASE_URL as string);
-    runs = new SyncRunStore(database);
+    runs = new SyncRunStore(database.db, database.capabilities);
   });
   afterAll(async () => {
     for (const worker of workers) await worker.stop();

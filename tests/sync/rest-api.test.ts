@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../support/temp-dir.js';
-import { buildFixture } from '../../src/web/api/testing/fixture-server.js';
-import { SyncRunStore } from '../../src/storage/sync/sync-run-store.js';
+import { buildFixture } from '../../src/cli/testing/fixture-server.js';
 import type { Storage } from '../../src/storage/storage.js';
 
 const SECRET = 'ghp_rest-secret-0123456789';
@@ -123,7 +122,7 @@ describe('sync REST API', () => {
     );
     expect(triggered.statusCode).toBe(202);
     const { request_id } = triggered.json();
-    const stored = await new SyncRunStore(storage.database).requestById(request_id);
+    const stored = await storage.sync.runs.requestById(request_id);
     expect(stored).toMatchObject({ operator_id: memberId, task_type: 'manual', action: 'sync' });
     expect(stored?.message).not.toContain('pw-long-enough');
     expect(
@@ -149,7 +148,7 @@ describe('sync REST API', () => {
   });
 
   it('lists logs with filters and keyset paging, and summarises them', async () => {
-    const runs = new SyncRunStore(storage.database);
+    const runs = storage.sync.runs;
     const base = {
       tenant_id: tenant,
       repository_id: 42,

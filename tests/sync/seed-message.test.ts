@@ -114,9 +114,9 @@ describe('seed-shaped messages on the in-process bus', () => {
       error_message: `repository ${repoId} does not belong to tenant ${other.id}`,
     });
     // The result is recorded, so reconciliation does not run the message again.
-    expect(await new SyncRunStore(h.database).resultsOf(rows[0]!.request_id!)).toEqual([
-      { worker_id: h.runtime.worker?.workerId, status: 'skipped' },
-    ]);
+    expect(
+      await new SyncRunStore(h.database.db, h.database.capabilities).resultsOf(rows[0]!.request_id!),
+    ).toEqual([{ worker_id: h.runtime.worker?.workerId, status: 'skipped' }]);
   });
 });
 

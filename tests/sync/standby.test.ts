@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/platform/config.js';
 import { createLogger } from '../../src/platform/logger.js';
+import { createStorage } from '../../src/storage/storage.js';
 import { startSyncRuntime, type SyncRuntime } from '../../src/sync/sync-runtime.js';
 import { addRepo, makeUpstream, startHarness, type Harness } from './support/sync-harness.js';
 
@@ -30,7 +31,7 @@ describe('primary and standby workers of a group', () => {
     });
     const runtime = await startSyncRuntime({
       config,
-      database: h.database,
+      stores: createStorage(h.database, config).sync,
       logger: createLogger({ level: 'silent' }),
       runWorker: true,
     });

@@ -8,9 +8,9 @@ describeEachDialect('sync stores', (getDb) => {
   const stores = () => {
     const { database } = getDb();
     return {
-      config: new SyncConfigStore(database),
-      runs: new SyncRunStore(database),
-      leases: new SyncLeaseStore(database),
+      config: new SyncConfigStore(database.db, database.capabilities),
+      runs: new SyncRunStore(database.db, database.capabilities),
+      leases: new SyncLeaseStore(database.db, database.capabilities),
     };
   };
 

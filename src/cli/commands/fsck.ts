@@ -5,7 +5,8 @@ import { loadConfig } from '../../platform/config.js';
 import { notFound } from '../../platform/errors.js';
 import type { Repository } from '../../storage/repository-store.js';
 import { fsckStoredRepository } from '../../storage/repository-fsck.js';
-import { openStorage, type Storage } from '../../storage/storage.js';
+import type { Storage } from '../../storage/storage.js';
+import { openAppStorage } from '../app.js';
 
 interface FsckOptions {
   data?: string;
@@ -41,7 +42,7 @@ export function registerFsckCommand(program: Command): void {
     .option('--json', 'print JSON lines')
     .action(async (paths: string[], options: FsckOptions) => {
       const config = loadConfig({ configFile: options.config, overrides: { dataDir: options.data } });
-      const storage = await openStorage(config);
+      const storage = await openAppStorage(config);
       let errors = 0;
       try {
         const policy = { strict: true, ignore: new Set(config.git.fsckIgnore) };

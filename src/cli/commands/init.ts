@@ -1,14 +1,8 @@
 import type { Command } from 'commander';
 import { parseObjectId } from '../../git/object-id.js';
-import { loadConfig, type MegaConfig } from '../../platform/config.js';
-import { MegaDirectory } from '../../monorepo/mega-directory.js';
-import { MonorepoResolver } from '../../monorepo/monorepo-resolver.js';
-import { createRepositoryAdmin, monorepoDeps } from '../../monorepo/storage-adapter.js';
-import type { RepositoryResolver } from '../../repo/served-repository.js';
-import { createStoredRepositoryResolver } from '../../repo/stored-repositories.js';
-import { MergeRequests } from '../../review/merge-requests.js';
-import { openStorage, type Storage } from '../../storage/storage.js';
-import type { Logger } from '../../platform/logger.js';
+import { loadConfig } from '../../platform/config.js';
+import type { MegaDirectory } from '../../monorepo/mega-directory.js';
+import { buildDomainServices, openAppStorage } from '../app.js';
 
 interface InitOptions {
   data?: string;
@@ -28,9 +22,9 @@ export function registerInitCommand(program: Command): void {
     .option('--config <file>', 'JSON config file')
     .action(async (options: InitOptions) => {
       const config = loadConfig({ configFile: options.config, overrides: { dataDir: options.data } });
-      const storage = await openStorage(config);
+      const storage = await openAppStorage(config);
       try {
-        const result = await new MegaDirectory(monorepoDeps(storage, config)).init();
+        const result = await buildDomainServices(storage, config).directory.init();
         process.stdout.write(
           result.created
             ? `mega: initialised the Mega directory (commit ${result.commit})\n`
@@ -53,9 +47,9 @@ export function registerDirectoryCommand(program: Command): void {
     work: (dir: MegaDirectory, actor: string) => Promise<string>,
   ) => {
     const config = loadConfig({ configFile: options.config, overrides: { dataDir: options.data } });
-    const storage = await openStorage(config);
+    const storage = await openAppStorage(config);
     try {
-      const commit = await work(new MegaDirectory(monorepoDeps(storage, config)), options.as ?? 'admin');
+      const commit = await work(buildDomainServices(storage, config).directory, options.as ?? 'admin');
       process.stdout.write(`mega: directory is now at ${commit}\n`);
     } finally {
       await storage.close();
@@ -76,41 +70,4 @@ export function registerDirectoryCommand(program: Command): void {
   ).action((commit: string, options: InitOptions & { as?: string }) =>
     run(options, (dir, actor) => dir.rollback(parseObjectId(commit), actor, Date.now() / 1000)),
   );
-}
-
-/** `mega serve` start-up hook: an empty data directory gets its Mega directory by itself. */
-export async function monorepoServeHook(ctx: {
-  readonly config: MegaConfig;
-  readonly logger: Logger;
-  readonly storage: Storage;
-}): Promise<void> {
-  const result = await new MegaDirectory(monorepoDeps(ctx.storage, ctx.config)).init();
-  if (result.created) ctx.logger.info({ commit: result.commit }, 'initialised the Mega directory');
-  // Repositories half-created by first pushes of older versions block their path: remove them.
-  const repaired = await createRepositoryAdmin(ctx.storage, ctx.config).repair();
-  for (const path of repaired.removed) ctx.logger.warn({ path }, 'removed a half-created repository');
-  if (repaired.abandonedPushes > 0)
-    ctx.logger.info({ count: repaired.abandonedPushes }, 'removed abandoned first pushes');
-}
-
-/** Where `remote:` links point: the public URL, else the configured listen address. */
-export function serverBaseUrl(config: MegaConfig): string {
-  return (
-    config.publicUrl ??
-    `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`
-  ).replace(/\/+$/, '');
-}
-
-/** The resolver `mega serve` hands to smart HTTP: the Mega directory over stored repositories. */
-export function createDirectoryResolver(storage: Storage, config: MegaConfig): RepositoryResolver {
-  const deps = monorepoDeps(storage, config);
-  return new MonorepoResolver({
-    ...deps,
-    stored: createStoredRepositoryResolver(storage, {
-      protectDefaultBranch: config.git.protectDefaultBranch,
-      kindOf: (path) => (path.startsWith('/import/') ? 'import' : 'hosted'),
-    }),
-    proposals: new MergeRequests({ storage, monorepo: deps, baseUrl: () => serverBaseUrl(config) }),
-    within: (scope) => monorepoDeps(scope, config),
-  });
 }

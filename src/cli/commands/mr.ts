@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../platform/config.js';
 import { invalid } from '../../platform/errors.js';
-import { monorepoDeps } from '../../monorepo/storage-adapter.js';
-import { MergeRequests } from '../../review/merge-requests.js';
+import type { MergeRequests } from '../../review/merge-requests.js';
 import type { MergeRequestRecord, MergeRequestStatus } from '../../storage/monorepo/merge-request-store.js';
-import { openStorage } from '../../storage/storage.js';
-import { serverBaseUrl } from './init.js';
+import { buildDomainServices, openAppStorage } from '../app.js';
 
 interface MrOptions {
   data?: string;
@@ -26,14 +24,9 @@ async function withMergeRequests<T>(
   work: (requests: MergeRequests) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig({ configFile: options.config, overrides: { dataDir: options.data } });
-  const storage = await openStorage(config);
+  const storage = await openAppStorage(config);
   try {
-    const requests = new MergeRequests({
-      storage,
-      monorepo: monorepoDeps(storage, config),
-      baseUrl: () => serverBaseUrl(config),
-    });
-    return await work(requests);
+    return await work(buildDomainServices(storage, config).mergeRequests);
   } finally {
     await storage.close();
   }

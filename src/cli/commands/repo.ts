@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../platform/config.js';
 import type { RepositoryAdmin } from '../../monorepo/repository-admin.js';
-import { createRepositoryAdmin } from '../../monorepo/storage-adapter.js';
-import { openStorage } from '../../storage/storage.js';
+import { buildDomainServices, openAppStorage } from '../app.js';
 
 interface RepoOptions {
   data?: string;
@@ -22,9 +21,9 @@ export function registerRepoCommand(program: Command): void {
       .option('--config <file>', 'JSON config file');
   const run = async (options: RepoOptions, work: (admin: RepositoryAdmin) => Promise<string>) => {
     const config = loadConfig({ configFile: options.config, overrides: { dataDir: options.data } });
-    const storage = await openStorage(config);
+    const storage = await openAppStorage(config);
     try {
-      process.stdout.write(`${await work(createRepositoryAdmin(storage, config))}\n`);
+      process.stdout.write(`${await work(buildDomainServices(storage, config).repositoryAdmin)}\n`);
     } finally {
       await storage.close();
     }

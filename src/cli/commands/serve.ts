@@ -1,43 +1,10 @@
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, type MegaConfig } from '../../platform/config.js';
+import { loadConfig } from '../../platform/config.js';
 import { MegaError } from '../../platform/errors.js';
 import { createLogger, type Logger } from '../../platform/logger.js';
-import { createMetricsRegistry, type Registry } from '../../platform/metrics.js';
-import type { RepositoryResolver } from '../../repo/served-repository.js';
-import type { RepositoryAdmin } from '../../monorepo/repository-admin.js';
-import { createRepositoryAdmin } from '../../monorepo/storage-adapter.js';
-import type { MegaDatabase } from '../../storage/open-database.js';
-import { openStorage, type Storage } from '../../storage/storage.js';
-import { StorageHealth } from '../../storage/storage-health.js';
-import type { ReadinessCheck } from '../../platform/readiness.js';
-import type { TokenAuthenticator } from '../../web/principal.js';
-import { buildServer } from '../../web/server.js';
-import { createDirectoryResolver, monorepoServeHook } from './init.js';
-import { syncServeHook } from './worker.js';
-import { syncRuntimeOf } from '../../sync/sync-runtime.js';
-
-/** What a start-up hook gets: the configured process, before the server listens. */
-export interface ServeContext {
-  readonly config: MegaConfig;
-  readonly logger: Logger;
-  readonly metrics: Registry;
-  readonly database: MegaDatabase;
-  readonly storage: Storage;
-}
-
-/** A hook may return a stop function, called (in reverse order) on shutdown. */
-export type ServeHook = (ctx: ServeContext) => Promise<(() => Promise<void>) | void>;
-
-/**
- * Where other areas start their runtime inside `mega serve`, one line each (e.g. the sync area's
- * in-process worker, the monorepo area's `mega init` on an empty data dir). Run in order, after
- * migrations and before listening.
- */
-export const SERVE_HOOKS: ReadonlyArray<readonly [name: string, hook: ServeHook]> = [
-  ['monorepo', monorepoServeHook],
-  ['sync', syncServeHook],
-];
+import { createMetricsRegistry } from '../../platform/metrics.js';
+import { buildApp, buildAppServer, type App } from '../app.js';
 
 interface ServeOptions {
   host?: string;
@@ -72,75 +39,38 @@ async function serve(options: ServeOptions): Promise<void> {
     },
   });
   const logger = createLogger({ level: config.logLevel });
-  const metrics = createMetricsRegistry();
-  const runtime = await openRuntime(config, logger);
-  const context: ServeContext = {
-    config,
-    logger,
-    metrics,
-    database: runtime.storage.database,
-    storage: runtime.storage,
-  };
-  const stops: Array<() => Promise<void>> = [runtime.close];
-  for (const [name, hook] of SERVE_HOOKS) {
-    logger.debug({ hook: name }, 'starting');
-    const stop = await hook(context);
-    if (stop) stops.push(stop);
-  }
-  const app = await buildServer({ ...context, ...runtime.web });
+  const app = await buildApp(config, logger, createMetricsRegistry(), {
+    runSyncWorker: config.sync.runWorker,
+    runSyncScheduler: true,
+  });
   try {
-    await app.listen({ host: config.host, port: config.port });
+    await startMonorepo(app, logger);
   } catch (error) {
     await app.close();
-    for (const stop of [...stops].reverse()) await stop();
+    throw error;
+  }
+  const server = await buildAppServer(app);
+  try {
+    await server.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await server.close();
     throw listenFailure(config.host, config.port, error);
   }
-  process.stdout.write(`mega: listening on ${listeningUrl(app, config.host)}\n`);
-  installShutdown(app, stops, logger);
-}
-
-interface Runtime {
-  readonly storage: Storage;
-  readonly web: {
-    authenticate: TokenAuthenticator;
-    repositories: RepositoryResolver;
-    repositoryAdmin: RepositoryAdmin;
-    readiness: ReadinessCheck;
-  };
-  readonly close: () => Promise<void>;
+  process.stdout.write(`mega: listening on ${listeningUrl(server, config.host)}\n`);
+  installShutdown(server, logger);
 }
 
 /**
- * Opens storage and runs migrations; the web layer's token check, repository resolver and
- * readiness check (the database answers a query, the data directory has free space).
+ * Before serving: an empty data directory gets its Mega directory by itself, and repositories
+ * half-created by first pushes of older versions, which block their path, are removed.
  */
-async function openRuntime(config: MegaConfig, logger: Logger): Promise<Runtime> {
-  const storage = await openStorage(config);
-  logger.debug({ database: storage.database.displayUrl }, 'storage open');
-  const health = new StorageHealth(storage.database, {
-    dataDir: config.dataDir,
-    minFreeBytes: config.minFreeBytes,
-  });
-  return {
-    storage,
-    web: {
-      authenticate: async (token) => {
-        const user = await storage.users.authenticate(token);
-        return user
-          ? { kind: 'user', userId: user.id, username: user.username, isAdmin: user.isAdmin }
-          : null;
-      },
-      repositories: createDirectoryResolver(storage, config),
-      repositoryAdmin: createRepositoryAdmin(storage, config),
-      readiness: async () => {
-        // The sync bus registers itself once the serve hooks ran; Redis is a dependency when used.
-        const bus = syncRuntimeOf(storage.database)?.bus;
-        const states = await Promise.all([health.check(), bus?.health ? bus.health().then((s) => [s]) : []]);
-        return states.flat();
-      },
-    },
-    close: () => storage.close(),
-  };
+async function startMonorepo(app: App, logger: Logger): Promise<void> {
+  const result = await app.services.directory.init();
+  if (result.created) logger.info({ commit: result.commit }, 'initialised the Mega directory');
+  const repaired = await app.services.repositoryAdmin.repair();
+  for (const path of repaired.removed) logger.warn({ path }, 'removed a half-created repository');
+  if (repaired.abandonedPushes > 0)
+    logger.info({ count: repaired.abandonedPushes }, 'removed abandoned first pushes');
 }
 
 /** Why listening failed, in one line (`mega: cannot listen on 127.0.0.1:8000: address already in use`). */
@@ -170,17 +100,14 @@ function listeningUrl(app: FastifyInstance, host: string): string {
   return `http://${shownHost}:${port}`;
 }
 
-function installShutdown(app: FastifyInstance, stops: Array<() => Promise<void>>, logger: Logger): void {
+/** Closing the server closes the app (sync runtime, storage) through its onClose hook. */
+function installShutdown(app: FastifyInstance, logger: Logger): void {
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    const run = async () => {
-      await app.close();
-      for (const stop of [...stops].reverse()) await stop();
-    };
-    run().then(
+    app.close().then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');

@@ -3,11 +3,9 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../platform/config.js';
 import { invalid } from '../../platform/errors.js';
 import { createLogger } from '../../platform/logger.js';
-import { migrateToLatest } from '../../storage/migrations/migrator.js';
-import { openDatabase } from '../../storage/open-database.js';
 import type { SyncLogRow } from '../../storage/sync/sync-run-store.js';
 import { CredentialInput, RepositoryInput, TenantInput } from '../../sync/sync-inputs.js';
-import { startSyncRuntime } from '../../sync/sync-runtime.js';
+import { openAppStorage, startSync } from '../app.js';
 import type { SyncService } from '../../sync/sync-service.js';
 
 interface CommonOptions {
@@ -206,21 +204,16 @@ async function withService(
     configFile: options.config,
     overrides: { dataDir: options.data, databaseUrl: options.database },
   });
-  const database = openDatabase(config.databaseUrl);
+  const storage = await openAppStorage(config);
   try {
-    await migrateToLatest(database);
-    const runtime = await startSyncRuntime({
-      config,
-      database,
-      logger: createLogger({ level: config.logLevel }),
-    });
+    const runtime = await startSync(storage, config, createLogger({ level: config.logLevel }));
     try {
       await work(runtime.service);
     } finally {
       await runtime.close();
     }
   } finally {
-    await database.close();
+    await storage.close();
   }
 }
 

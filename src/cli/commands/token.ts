@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../platform/config.js';
 import { isMegaError } from '../../platform/errors.js';
-import { migrateToLatest } from '../../storage/migrations/migrator.js';
-import { openDatabase } from '../../storage/open-database.js';
-import { UserStore } from '../../storage/user-store.js';
+import type { UserStore } from '../../storage/user-store.js';
+import { openAppStorage } from '../app.js';
 
 interface TokenCreateOptions {
   admin?: boolean;
@@ -27,17 +26,16 @@ export function registerTokenCommand(program: Command): void {
     .option('--config <file>', 'JSON config file')
     .action(async (username: string, options: TokenCreateOptions) => {
       const config = loadConfig({ configFile: options.config, overrides: { dataDir: options.data } });
-      const database = openDatabase(config.databaseUrl);
+      const storage = await openAppStorage(config);
       try {
-        await migrateToLatest(database);
-        const users = new UserStore(database.db, database.capabilities);
+        const users = storage.users;
         const user = await findOrCreateUser(users, username, options.admin === true);
         if (options.admin && !user.isAdmin) await users.setAdmin(user.id, true);
         const created = await users.createToken(user.id, options.name ?? 'cli');
         process.stderr.write(`token for ${user.username}${options.admin ? ' (admin)' : ''}:\n`);
         process.stdout.write(`${created.token}\n`);
       } finally {
-        await database.close();
+        await storage.close();
       }
     });
 }

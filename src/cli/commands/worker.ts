@@ -1,15 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { loadConfig, type MegaConfig } from '../../platform/config.js';
-import { createLogger, type Logger } from '../../platform/logger.js';
-import { createMetricsRegistry, type Registry } from '../../platform/metrics.js';
-import { migrateToLatest } from '../../storage/migrations/migrator.js';
-import { prepareDataDirectory } from '../../storage/data-directory.js';
-import { openDatabase, type MegaDatabase } from '../../storage/open-database.js';
-import { StorageHealth } from '../../storage/storage-health.js';
-import { registerSyncRuntime, startSyncRuntime } from '../../sync/sync-runtime.js';
+import { loadConfig } from '../../platform/config.js';
+import { createLogger } from '../../platform/logger.js';
+import { createMetricsRegistry } from '../../platform/metrics.js';
 import { createSyncBus } from '../../sync/sync-bus.js';
 import { startWorkerHttp } from '../../sync/worker-http.js';
+import { openAppStorage, readinessOf, startSync } from '../app.js';
 
 interface WorkerOptions {
   data?: string;
@@ -63,33 +59,24 @@ export function registerWorkerCommand(program: Command): void {
       process.once('SIGTERM', shutdown);
       process.once('SIGINT', shutdown);
 
-      await prepareDataDirectory(config.dataDir);
-      const database = openDatabase(config.databaseUrl);
-      stop = () => database.close();
-      await migrateToLatest(database);
+      const storage = await openAppStorage(config, logger);
+      stop = () => storage.close();
       if (config.redisUrl && !(await waitForRedis(config.redisUrl, config.sync.redisRetryMs, () => stopping)))
         return;
-      const runtime = await startSyncRuntime({ config, database, logger, registry, runWorker: true });
+      const runtime = await startSync(storage, config, logger, { metrics: registry, runWorker: true });
       stop = async () => {
         await runtime.close();
-        await database.close();
+        await storage.close();
       };
       const worker = runtime.worker;
-      const health = new StorageHealth(database, {
-        dataDir: config.dataDir,
-        minFreeBytes: config.minFreeBytes,
-      });
+      const dependencies = readinessOf(storage, runtime);
       const http = await startWorkerHttp(
         {
           registry,
           readiness: async () => {
-            const states = await Promise.all([
-              health.check(),
-              runtime.bus.health ? runtime.bus.health().then((state) => [state]) : [],
-            ]);
             const subscribed = worker?.isReady() ?? false;
             return [
-              ...states.flat(),
+              ...(await dependencies()),
               subscribed
                 ? { name: 'worker', ok: true }
                 : { name: 'worker', ok: false, message: 'the worker is not subscribed to the sync bus' },
@@ -102,7 +89,7 @@ export function registerWorkerCommand(program: Command): void {
       stop = async () => {
         await http.close();
         await runtime.close();
-        await database.close();
+        await storage.close();
       };
       if (stopping) return;
       process.stdout.write(`mega: worker ${worker?.workerId ?? ''} listening on ${http.url}\n`);
@@ -142,27 +129,4 @@ function redisAddress(url: string): string {
   } catch {
     return 'the configured url';
   }
-}
-
-/**
- * `mega serve`'s sync runtime: the scheduler always, the in-process worker unless --no-worker
- * (`sync.runWorker`). Registered for the database so the REST routes publish on the same bus.
- */
-export async function syncServeHook(ctx: {
-  config: MegaConfig;
-  logger: Logger;
-  metrics: Registry;
-  database: unknown;
-}): Promise<() => Promise<void>> {
-  const database = ctx.database as MegaDatabase;
-  const runtime = await startSyncRuntime({
-    config: ctx.config,
-    database,
-    logger: ctx.logger,
-    registry: ctx.metrics,
-    runWorker: ctx.config.sync.runWorker,
-    runScheduler: true,
-  });
-  registerSyncRuntime(database, runtime);
-  return () => runtime.close();
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { sql, type InsertQueryBuilder, type InsertResult } from 'kysely';
+import { sql, type InsertQueryBuilder, type Kysely, type InsertResult } from 'kysely';
 import type { Database } from '../database.js';
-import type { MegaDatabase } from '../open-database.js';
+import type { DialectCapabilities } from '../dialect/capabilities.js';
+import { inTransaction } from '../transaction.js';
 
 /** What the catalogue knows of one object: its size and whether its content is still stored. */
 export interface LfsObjectRecord {
@@ -86,11 +87,10 @@ const LOCK_COLUMNS = ['id', 'path', 'ref_name', 'owner_id', 'owner_name', 'locke
  * repository (git-lfs uploads in its pre-push hook).
  */
 export class LfsStore {
-  constructor(private readonly database: MegaDatabase) {}
-
-  private get db() {
-    return this.database.db;
-  }
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly capabilities: DialectCapabilities,
+  ) {}
 
   /**
    * Catalogue entries of those `oids` visible through `repoPath`: linked to that path, to a path
@@ -130,7 +130,7 @@ export class LfsStore {
    * content uploaded again, or through another repository, adds only the link.
    */
   async recordObject(repoPath: string, oid: string, size: number, now: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       await this.ignoreDuplicates(trx.insertInto('lfs_objects').values({ oid, size, exist: 1 })).execute();
       await trx.updateTable('lfs_objects').set({ exist: 1, size }).where('oid', '=', oid).execute();
       await this.ignoreDuplicates(
@@ -162,7 +162,7 @@ export class LfsStore {
       const id = await this.insertReturningId(row);
       return { created: true, lock: { ...lock, id } };
     } catch (error) {
-      if (!this.database.capabilities.isUniqueViolation(error)) throw error;
+      if (!this.capabilities.isUniqueViolation(error)) throw error;
       const existing = await this.findLockByPath(repoPath, lock.path);
       // Unlocked between our insert and this read: report the race as a conflict with no holder.
       if (!existing) throw error;
@@ -205,7 +205,7 @@ export class LfsStore {
 
   private async insertReturningId(row: Omit<Database['lfs_file_locks'], 'id'>): Promise<number> {
     const insert = this.db.insertInto('lfs_file_locks').values(row);
-    if (this.database.capabilities.supportsReturning) {
+    if (this.capabilities.supportsReturning) {
       const inserted = await insert.returning('id').executeTakeFirstOrThrow();
       return Number(inserted.id);
     }
@@ -216,7 +216,7 @@ export class LfsStore {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   private ignoreDuplicates<T extends InsertQueryBuilder<Database, any, InsertResult>>(insert: T): T {
     return (
-      this.database.capabilities.insertIgnore === 'insert-ignore'
+      this.capabilities.insertIgnore === 'insert-ignore'
         ? insert.ignore()
         : insert.onConflict((conflict) => conflict.doNothing())
     ) as T;

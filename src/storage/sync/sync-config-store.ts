@@ -1,6 +1,7 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import type { Database } from '../database.js';
-import type { MegaDatabase } from '../open-database.js';
+import type { DialectCapabilities } from '../dialect/capabilities.js';
+import { inTransaction } from '../transaction.js';
 import { insertReturningId, nowIso } from './insert-id.js';
 import type { CredentialType, SyncCredentialsTable, SyncRepositoriesTable, TenantsTable } from './schema.js';
 
@@ -25,16 +26,15 @@ const CREDENTIAL_INFO_COLUMNS = [
 
 /** Tenants, their members, credentials and registered repositories. */
 export class SyncConfigStore {
-  private readonly db: Kysely<Database>;
-
-  constructor(private readonly database: MegaDatabase) {
-    this.db = database.db;
-  }
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly capabilities: DialectCapabilities,
+  ) {}
 
   async createTenant(name: string): Promise<number> {
     return insertReturningId(
       this.db.insertInto('tenants').values({ name, created_at: nowIso() }),
-      this.database.capabilities,
+      this.capabilities,
     );
   }
 
@@ -87,12 +87,12 @@ export class SyncConfigStore {
     },
     seal: (id: number) => string,
   ): Promise<number> {
-    return this.db.transaction().execute(async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       const now = nowIso();
       const insert = trx
         .insertInto('sync_credentials')
         .values({ ...row, secret_sealed: '', created_at: now, updated_at: now });
-      const id = await insertReturningId(insert, this.database.capabilities);
+      const id = await insertReturningId(insert, this.capabilities);
       await trx
         .updateTable('sync_credentials')
         .set({ secret_sealed: seal(id) })
@@ -161,7 +161,7 @@ export class SyncConfigStore {
     const now = nowIso();
     return insertReturningId(
       this.db.insertInto('sync_repositories').values({ ...row, created_at: now, updated_at: now }),
-      this.database.capabilities,
+      this.capabilities,
     );
   }
 
@@ -216,6 +216,6 @@ export class SyncConfigStore {
   }
 
   isUniqueViolation(error: unknown): boolean {
-    return this.database.capabilities.isUniqueViolation(error);
+    return this.capabilities.isUniqueViolation(error);
   }
 }

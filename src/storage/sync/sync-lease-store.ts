@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../database.js';
-import type { MegaDatabase } from '../open-database.js';
+import type { DialectCapabilities } from '../dialect/capabilities.js';
 import { nowIso } from './insert-id.js';
 import type { SyncWorkersTable } from './schema.js';
 
@@ -8,11 +8,10 @@ export type SyncWorkerRow = Selectable<SyncWorkersTable>;
 
 /** Worker heartbeats and named leases with an expiry (the cross-instance scheduler lock). */
 export class SyncLeaseStore {
-  private readonly db: Kysely<Database>;
-
-  constructor(private readonly database: MegaDatabase) {
-    this.db = database.db;
-  }
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly capabilities: DialectCapabilities,
+  ) {}
 
   async heartbeat(workerId: string, hostname: string): Promise<void> {
     const now = nowIso();
@@ -28,7 +27,7 @@ export class SyncLeaseStore {
         .values({ worker_id: workerId, hostname, started_at: now, last_seen_at: now })
         .execute();
     } catch (error) {
-      if (!this.database.capabilities.isUniqueViolation(error)) throw error;
+      if (!this.capabilities.isUniqueViolation(error)) throw error;
     }
   }
 
@@ -55,7 +54,7 @@ export class SyncLeaseStore {
       await this.db.insertInto('sync_locks').values({ name, holder, expires_at: expiresAt }).execute();
       return true;
     } catch (error) {
-      if (!this.database.capabilities.isUniqueViolation(error)) throw error;
+      if (!this.capabilities.isUniqueViolation(error)) throw error;
       // MySQL counts only changed rows: a renewal in the same millisecond reports 0 updated.
       const row = await this.db
         .selectFrom('sync_locks')

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database } from '../database.js';
-import type { MegaDatabase } from '../open-database.js';
+import type { DialectCapabilities } from '../dialect/capabilities.js';
 import { insertReturningId, nowIso } from './insert-id.js';
 import type { GitSyncLogTable, SyncLogStatus, SyncRequestsTable } from './schema.js';
 
@@ -34,16 +34,15 @@ export interface SyncSummaryRow {
 
 /** Durable sync requests, per-worker results, and the `git_sync_log`. */
 export class SyncRunStore {
-  private readonly db: Kysely<Database>;
-
-  constructor(private readonly database: MegaDatabase) {
-    this.db = database.db;
-  }
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly capabilities: DialectCapabilities,
+  ) {}
 
   async insertRequest(row: Omit<SyncRequestRow, 'id' | 'created_at'>): Promise<number> {
     return insertReturningId(
       this.db.insertInto('sync_requests').values({ ...row, created_at: nowIso() }),
-      this.database.capabilities,
+      this.capabilities,
     );
   }
 
@@ -90,7 +89,7 @@ export class SyncRunStore {
       .insertInto('sync_request_results')
       .values({ request_id: requestId, worker_id: workerId, status, finished_at: nowIso() });
     await (
-      this.database.capabilities.insertIgnore === 'insert-ignore'
+      this.capabilities.insertIgnore === 'insert-ignore'
         ? insert.ignore()
         : insert.onConflict((c) => c.doNothing())
     ).execute();
@@ -106,7 +105,7 @@ export class SyncRunStore {
   }
 
   async insertLog(row: NewSyncLog): Promise<number> {
-    return insertReturningId(this.db.insertInto('git_sync_log').values(row), this.database.capabilities);
+    return insertReturningId(this.db.insertInto('git_sync_log').values(row), this.capabilities);
   }
 
   async updateLog(id: number, patch: SyncLogUpdate): Promise<void> {

@@ -32,6 +32,6 @@ export async function apiRoutes(app: FastifyInstance, ctx: RouteContext): Promis
   app.get('/api/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage));
   await directoryRoutes(app, ctx);
   await repositoryRoutes(app, ctx);
-  if (ctx.repositoryAdmin) await repositoryAdminRoutes(app, ctx, ctx.repositoryAdmin);
+  await repositoryAdminRoutes(app, ctx, ctx.repositoryAdmin);
   await tokenRoutes(app, ctx);
 }

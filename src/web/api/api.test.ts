@@ -6,7 +6,7 @@ import { git } from '../../../tests/support/git-cli.js';
 import { makeTempDir } from '../../../tests/support/temp-dir.js';
 import { writeBLink } from '../../monorepo/b-link.js';
 import { loadGitRepository } from '../../repo/browse/testing/git-object-source.js';
-import { buildFixtureServer } from './testing/fixture-server.js';
+import { buildFixtureServer } from '../../cli/testing/fixture-server.js';
 
 let temp: { path: string; remove: () => Promise<void> };
 let app: FastifyInstance;

@@ -13,6 +13,6 @@ export async function directoryRoutes(app: FastifyInstance, ctx: RouteContext): 
     requireRead(request.principal, ctx.config.anonymousRead);
     const query = parseQuery(DirectoryQuery, request);
     const path = query.path.startsWith('/') ? query.path : `/${query.path}`;
-    return listDirectory(ctx.repositories, path, baseUrl(request, ctx.config.publicUrl));
+    return listDirectory(ctx.repositories, path, baseUrl(request, ctx.config));
   });
 }

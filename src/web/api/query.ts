@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { invalid } from '../../platform/errors.js';
+import { publicBaseUrl } from '../../platform/config.js';
 
 /** Largest page size of any listing endpoint; bigger requests are refused, not clamped. */
 export const MAX_PER_PAGE = 100;
@@ -48,8 +49,10 @@ export function parseQuery<T extends z.ZodType>(schema: T, request: FastifyReque
   return parseInput(schema, request.query, 'query');
 }
 
-/** The base URL clients reach this server at: the configured public URL, else the request's host. */
-export function baseUrl(request: FastifyRequest, publicUrl: string | undefined): string {
-  if (publicUrl) return publicUrl.replace(/\/+$/, '');
-  return `${request.protocol}://${request.host}`;
+/** The base URL clients reach this server at: the configured public URL, else the request's origin. */
+export function baseUrl(
+  request: FastifyRequest,
+  config: { readonly publicUrl?: string | undefined },
+): string {
+  return publicBaseUrl(config.publicUrl, `${request.protocol}://${request.host}`);
 }

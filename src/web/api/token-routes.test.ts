@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../../../tests/support/temp-dir.js';
-import { buildFixture } from './testing/fixture-server.js';
+import { buildFixture } from '../../cli/testing/fixture-server.js';
 
 let temp: { path: string; remove: () => Promise<void> };
 let app: FastifyInstance;

@@ -16,7 +16,7 @@ const TokenParams = z.object({ id: z.coerce.number().int().positive().max(Number
  * response only; listings never contain it.
  */
 export async function tokenRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  const users = ctx.storage.users;
+  const users = ctx.users;
 
   app.get('/api/v1/user', async (request) => {
     const user = requireUser(request.principal);

@@ -8,13 +8,12 @@ import { encodeErrorPacket } from '../../git/protocol/receive-request.js';
 import { encodeV2Advertisement } from '../../git/protocol/v2.js';
 import { forbidden, HTTP_STATUS_BY_KIND, isMegaError, type MegaError } from '../../platform/errors.js';
 import { advertiseRefsV0 } from '../../repo/advertise.js';
-import { CloneWalkRecorder } from '../../repo/clone-walk.js';
 import { receivePack } from '../../repo/receive-pack.js';
 import type { ServedRepository } from '../../repo/served-repository.js';
 import { outcomeLabel, uploadPackV0 } from '../../repo/upload-pack.js';
 import { serveV2Command } from '../../repo/upload-pack-v2.js';
-import { PackCache } from '../../storage/pack-cache.js';
 import { GitResponseWriter } from '../../repo/response-writer.js';
+import { baseUrl } from '../api/query.js';
 import type { RouteContext } from '../deps.js';
 import { requireRead, requireUser } from '../principal.js';
 import type { RepoRouteMatch } from '../repo-router.js';
@@ -40,20 +39,8 @@ function protocolVersion(request: FastifyRequest): 0 | 1 | 2 {
  * `POST …/git-receive-pack`, registered on the repository router so `{repo}` may be any path.
  */
 export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  const cacheConfig = ctx.config.clonePackCache;
-  const uploadPackOptions = {
-    packCache: new PackCache(ctx.config.dataDir, {
-      maxBytes: cacheConfig.maxBytes,
-      maxAgeMs: cacheConfig.maxAgeSeconds * 1000,
-    }),
-  };
-  // Parts of packs a crashed server was writing are removed before this one serves.
-  await uploadPackOptions.packCache.removeLeftovers();
-  // After a push, the walks of the clones most likely to follow are recorded in the background.
-  const walkRecorder = new CloneWalkRecorder((error, path) =>
-    ctx.logger.warn({ err: error, path }, 'recording clone walks failed'),
-  );
-  app.addHook('onClose', () => walkRecorder.close());
+  const uploadPackOptions = { packCache: ctx.packCache };
+  const walkRecorder = ctx.walkRecorder;
   const requests = new Counter({
     name: 'mega_git_requests_total',
     help: 'Smart HTTP requests by service and outcome',
@@ -210,7 +197,7 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
           read: () => reader.read(),
           rest: () => reader.rest(),
           principal,
-          baseUrl: (ctx.config.publicUrl ?? `${request.protocol}://${request.host}`).replace(/\/+$/, ''),
+          baseUrl: baseUrl(request, ctx.config),
           limits: {
             maxObjects: limits.maxObjectsPerPush,
             maxObjectBytes: limits.maxObjectBytes,

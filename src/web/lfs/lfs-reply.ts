@@ -3,6 +3,7 @@ import { LFS_MEDIA_TYPE } from '../../lfs/lfs-types.js';
 import { HTTP_STATUS_BY_KIND, MegaError } from '../../platform/errors.js';
 import { AUTH_REALM, RETRY_AFTER_SECONDS, toMegaError } from '../error-handler.js';
 import type { RepoRouteHandler, RepoRouteMatch } from '../repo-router.js';
+import { baseUrl } from '../api/query.js';
 
 /**
  * LFS clients read errors as `{ message, request_id }` in the LFS media type
@@ -46,10 +47,12 @@ export function lfsRoute(
 }
 
 /** The LFS endpoint as the client addressed it, e.g. `http://host:8000/team/app.git/info/lfs`. */
-export function lfsEndpointUrl(request: FastifyRequest, publicUrl: string | undefined): string {
+export function lfsEndpointUrl(
+  request: FastifyRequest,
+  config: { readonly publicUrl?: string | undefined },
+): string {
   const path = (request.raw.url ?? '/').split('?')[0] ?? '/';
   const marker = '/info/lfs';
   const base = path.slice(0, path.lastIndexOf(`${marker}/`) + marker.length);
-  const origin = publicUrl ? publicUrl.replace(/\/+$/, '') : `${request.protocol}://${request.host}`;
-  return `${origin}${base}`;
+  return `${baseUrl(request, config)}${base}`;
 }

@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { createLfsServices } from '../../lfs/lfs-services.js';
 import type { LfsActor, LfsOperation, LfsRepository } from '../../lfs/lfs-types.js';
 import { TRANSFER_TOKEN_HEADER } from '../../lfs/transfer-token.js';
 import { forbidden, notFound, tooLarge } from '../../platform/errors.js';
@@ -18,12 +17,7 @@ import { registerLfsLockRoutes } from './lock-routes.js';
  * requests carry either the transfer header a batch response handed out or a user credential.
  */
 export async function lfsRoutes(_app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  const services = await createLfsServices({
-    database: ctx.database,
-    dataDir: ctx.config.dataDir,
-    secretKey: ctx.config.secretKey,
-    maxObjectBytes: ctx.config.limits.maxRequestBytes,
-  });
+  const services = ctx.lfs;
   const resolve = (match: RepoRouteMatch, intent: AccessIntent) => resolveRepository(ctx, match, intent);
   const anonymousRead = ctx.config.anonymousRead;
 
@@ -37,7 +31,7 @@ export async function lfsRoutes(_app: FastifyInstance, ctx: RouteContext): Promi
         : readActor(request.principal, anonymousRead);
       const repo = await resolve(match, upload ? 'write' : 'read');
       if (!upload && !repo.exists) throw notFound('repository_not_found', 'repository not found');
-      const url = lfsEndpointUrl(request, ctx.config.publicUrl);
+      const url = lfsEndpointUrl(request, ctx.config);
       return sendLfsJson(reply, 200, await services.objects.batch(repo, actor, request.body, url));
     }),
   });

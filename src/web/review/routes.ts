@@ -1,7 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { monorepoDeps } from '../../monorepo/storage-adapter.js';
-import { MergeRequests } from '../../review/merge-requests.js';
 import type { RouteContext } from '../deps.js';
 import { requireRead, requireUser } from '../principal.js';
 import { baseUrl, pagingSchema, parseInput, parseQuery } from '../api/query.js';
@@ -21,18 +19,13 @@ const NumberParams = z.object({ number: z.coerce.number().int().min(1).max(Numbe
  * `POST …/:number/merge|close|reopen`. A merge that conflicts answers 409 with the files.
  */
 export async function reviewRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  const service = (request: FastifyRequest) =>
-    new MergeRequests({
-      storage: ctx.storage,
-      monorepo: monorepoDeps(ctx.storage, ctx.config),
-      baseUrl: () => baseUrl(request, ctx.config.publicUrl),
-    });
+  const service = ctx.mergeRequests;
   const numberOf = (request: FastifyRequest) => parseInput(NumberParams, request.params, 'path').number;
 
   app.get('/api/v1/merge-requests', async (request) => {
     requireRead(request.principal, ctx.config.anonymousRead);
     const query = parseQuery(ListQuery, request);
-    const items = await service(request).list({
+    const items = await service.list({
       ...(query.status ? { status: query.status } : {}),
       ...(query.path ? { path: query.path.startsWith('/') ? query.path : `/${query.path}` } : {}),
       ...(query.author ? { author: query.author } : {}),
@@ -44,13 +37,15 @@ export async function reviewRoutes(app: FastifyInstance, ctx: RouteContext): Pro
 
   app.get('/api/v1/merge-requests/:number', async (request) => {
     requireRead(request.principal, ctx.config.anonymousRead);
-    return service(request).show(numberOf(request));
+    const detail = await service.show(numberOf(request));
+    // Links point where this client reached the server (or the configured public URL).
+    return { ...detail, url: service.url(detail.number, baseUrl(request, ctx.config)) };
   });
 
   for (const action of ['merge', 'close', 'reopen'] as const) {
     app.post(`/api/v1/merge-requests/:number/${action}`, async (request) => {
       const user = requireUser(request.principal);
-      return service(request)[action](numberOf(request), { username: user.username });
+      return service[action](numberOf(request), { username: user.username });
     });
   }
 }

@@ -12,8 +12,7 @@ import type { SyncLogRow } from '../../storage/sync/sync-run-store.js';
 import { parseInput } from '../api/query.js';
 import type { RouteContext } from '../deps.js';
 import { requireAdmin, requireUser } from '../principal.js';
-import type { SyncService } from '../../sync/sync-service.js';
-import { lazySyncService, requireTenantAccess } from './sync-access.js';
+import { requireTenantAccess } from './sync-access.js';
 
 /**
  * REST API of the sync workers (seed §3.1, §8), JSON under /api/v1/sync, token auth, every
@@ -61,11 +60,7 @@ function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
 }
 
 export async function syncRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  const serviceOf = lazySyncService(app, ctx);
-  let service!: SyncService;
-  app.addHook('onRequest', async (request) => {
-    if (request.url.startsWith(PREFIX)) service = await serviceOf();
-  });
+  const service = ctx.sync;
   const tenantOf = async (request: Parameters<typeof requireTenantAccess>[0]) => {
     const { tenant } = parseInput(TenantParams.passthrough(), request.params, 'path');
     const user = await requireTenantAccess(request, service, tenant);

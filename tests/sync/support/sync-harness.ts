@@ -7,6 +7,7 @@ import { createLogger, type Logger } from '../../../src/platform/logger.js';
 import { createMetricsRegistry } from '../../../src/platform/metrics.js';
 import { migrateToLatest } from '../../../src/storage/migrations/migrator.js';
 import { openDatabase, type MegaDatabase } from '../../../src/storage/open-database.js';
+import { createStorage } from '../../../src/storage/storage.js';
 import { startSyncRuntime, type SyncRuntime } from '../../../src/sync/sync-runtime.js';
 
 /** A SQLite-backed sync runtime with an in-process worker, in a temp data dir. */
@@ -40,7 +41,7 @@ export async function startHarness(
   await migrateToLatest(database);
   const runtime = await startSyncRuntime({
     config,
-    database,
+    stores: createStorage(database, config).sync,
     logger: options.logger ?? createLogger({ level: 'silent' }),
     registry: createMetricsRegistry({ defaultMetrics: false }),
     runWorker: true,

@@ -1,0 +1,199 @@
+import type { FastifyInstance } from 'fastify';
+import { createLfsServices, type LfsServices } from '../lfs/lfs-services.js';
+import { MegaDirectory } from '../monorepo/mega-directory.js';
+import { MonorepoResolver } from '../monorepo/monorepo-resolver.js';
+import type { RepositoryAdmin } from '../monorepo/repository-admin.js';
+import { createRepositoryAdmin, monorepoDeps } from '../monorepo/storage-adapter.js';
+import { listenUrl, publicBaseUrl, type MegaConfig } from '../platform/config.js';
+import type { Logger } from '../platform/logger.js';
+import type { Registry } from '../platform/metrics.js';
+import type { ReadinessCheck } from '../platform/readiness.js';
+import { CloneWalkRecorder } from '../repo/clone-walk.js';
+import type { RepositoryResolver } from '../repo/served-repository.js';
+import { createStoredRepositoryResolver } from '../repo/stored-repositories.js';
+import { MergeRequests } from '../review/merge-requests.js';
+import { PackCache } from '../storage/pack-cache.js';
+import { openStorage, type Storage } from '../storage/storage.js';
+import { startSyncRuntime, type SyncRuntime } from '../sync/sync-runtime.js';
+import type { WebDeps } from '../web/deps.js';
+import type { Principal, TokenAuthenticator } from '../web/principal.js';
+import { buildServer } from '../web/server.js';
+
+/**
+ * The composition root: every service of the process is built here, once, from the
+ * configuration. `mega serve` hands `App.web` to the HTTP layer, `mega worker` and the one-shot
+ * commands use the narrower builders below. Nothing else constructs a service or a store.
+ */
+export interface App {
+  readonly config: MegaConfig;
+  readonly storage: Storage;
+  readonly services: DomainServices;
+  readonly sync: SyncRuntime;
+  /** What the HTTP layer receives: services only. */
+  readonly web: WebDeps;
+  /** Stops the sync runtime and the walk recorder, then closes storage when the app opened it. */
+  close(): Promise<void>;
+}
+
+/** The domain services over opened storage (no background work, nothing to close). */
+export interface DomainServices {
+  /** Maps URL paths to served repositories: the Mega directory over stored repositories. */
+  readonly repositories: RepositoryResolver;
+  readonly directory: MegaDirectory;
+  readonly repositoryAdmin: RepositoryAdmin;
+  readonly mergeRequests: MergeRequests;
+  /** A presented token → its user, from storage's hashed tokens. */
+  readonly authenticate: TokenAuthenticator;
+}
+
+export interface AppOptions {
+  /** Storage opened by the caller (a test's scratch database); the caller closes it. */
+  readonly storage?: Storage;
+  /** Stand-ins for tests that serve fixed repositories or fixed tokens. */
+  readonly repositories?: RepositoryResolver;
+  readonly authenticate?: TokenAuthenticator;
+  /** Run the sync worker / scheduler in this process (`mega serve`); default: the service only. */
+  readonly runSyncWorker?: boolean;
+  readonly runSyncScheduler?: boolean;
+}
+
+/** Opens storage (migrated) and logs where it is. */
+export async function openAppStorage(config: MegaConfig, logger?: Logger): Promise<Storage> {
+  const storage = await openStorage(config);
+  logger?.debug({ database: storage.displayUrl }, 'storage open');
+  return storage;
+}
+
+/** Where `remote:` links and merge request pages point outside a request: public URL or listen address. */
+export function serverBaseUrl(config: MegaConfig): string {
+  return publicBaseUrl(config.publicUrl, listenUrl(config));
+}
+
+/** The domain services over `storage`, for `mega serve` and the CLI commands alike. */
+export function buildDomainServices(storage: Storage, config: MegaConfig): DomainServices {
+  const monorepo = monorepoDeps(storage, config);
+  const mergeRequests = new MergeRequests({ storage, monorepo, baseUrl: () => serverBaseUrl(config) });
+  return {
+    repositories: new MonorepoResolver({
+      ...monorepo,
+      stored: createStoredRepositoryResolver(storage, {
+        protectDefaultBranch: config.git.protectDefaultBranch,
+        kindOf: (path) => (path.startsWith('/import/') ? 'import' : 'hosted'),
+      }),
+      proposals: mergeRequests,
+      within: (scope) => monorepoDeps(scope, config),
+    }),
+    directory: new MegaDirectory(monorepo),
+    repositoryAdmin: createRepositoryAdmin(storage, config),
+    mergeRequests,
+    authenticate: async (token): Promise<Principal | null> => {
+      const user = await storage.users.authenticate(token);
+      return user ? { kind: 'user', userId: user.id, username: user.username, isAdmin: user.isAdmin } : null;
+    },
+  };
+}
+
+/** The sync area over `storage`: the service, and the worker/scheduler when asked for. */
+export function startSync(
+  storage: Storage,
+  config: MegaConfig,
+  logger: Logger,
+  options: {
+    readonly metrics?: Registry;
+    readonly runWorker?: boolean;
+    readonly runScheduler?: boolean;
+  } = {},
+): Promise<SyncRuntime> {
+  return startSyncRuntime({
+    config,
+    stores: storage.sync,
+    logger,
+    ...(options.metrics ? { registry: options.metrics } : {}),
+    runWorker: options.runWorker ?? false,
+    runScheduler: options.runScheduler ?? false,
+  });
+}
+
+/**
+ * Readiness per dependency: the database answers, the data directory has room, and Redis answers
+ * when the sync bus uses it.
+ */
+export function readinessOf(storage: Storage, sync: SyncRuntime): ReadinessCheck {
+  return async () => {
+    const bus = sync.bus.health ? sync.bus.health().then((state) => [state]) : Promise.resolve([]);
+    const states = await Promise.all([storage.health.check(), bus]);
+    return states.flat();
+  };
+}
+
+/** Opens storage and builds every service of the server once. */
+export async function buildApp(
+  config: MegaConfig,
+  logger: Logger,
+  metrics: Registry,
+  options: AppOptions = {},
+): Promise<App> {
+  const storage = options.storage ?? (await openAppStorage(config, logger));
+  const closes: Array<() => Promise<void>> = options.storage ? [] : [() => storage.close()];
+  const close = async () => {
+    for (const step of closes.reverse()) await step();
+  };
+  try {
+    const services = buildDomainServices(storage, config);
+    const lfs: LfsServices = await createLfsServices({
+      store: storage.lfs,
+      dataDir: config.dataDir,
+      secretKey: config.secretKey,
+      maxObjectBytes: config.limits.maxRequestBytes,
+    });
+    const packCache = new PackCache(config.dataDir, {
+      maxBytes: config.clonePackCache.maxBytes,
+      maxAgeMs: config.clonePackCache.maxAgeSeconds * 1000,
+    });
+    // Parts of packs a crashed server was writing are removed before this one serves.
+    await packCache.removeLeftovers();
+    // After a push, the walks of the clones most likely to follow are recorded in the background.
+    const walkRecorder = new CloneWalkRecorder((error, path) =>
+      logger.warn({ err: error, path }, 'recording clone walks failed'),
+    );
+    closes.push(() => walkRecorder.close());
+    const sync = await startSync(storage, config, logger, {
+      metrics,
+      runWorker: options.runSyncWorker ?? false,
+      runScheduler: options.runSyncScheduler ?? false,
+    });
+    closes.push(() => sync.close());
+    return {
+      config,
+      storage,
+      services,
+      sync,
+      web: {
+        config,
+        logger,
+        metrics,
+        authenticate: options.authenticate ?? services.authenticate,
+        repositories: options.repositories ?? services.repositories,
+        repositoryAdmin: services.repositoryAdmin,
+        mergeRequests: services.mergeRequests,
+        users: storage.users,
+        lfs,
+        sync: sync.service,
+        packCache,
+        walkRecorder,
+        readiness: readinessOf(storage, sync),
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The HTTP server over the app's services; closing the server closes the app. */
+export async function buildAppServer(app: App): Promise<FastifyInstance> {
+  const server = await buildServer(app.web);
+  server.addHook('onClose', () => app.close());
+  return server;
+}
