@@ -57,8 +57,19 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/storage/' },
       to: {
-        path: '^(kysely|pg|mysql2|better-sqlite3)',
+        path: '(^|/)node_modules/(kysely|pg|mysql2|better-sqlite3)/',
         dependencyTypes: ['npm', 'npm-dev', 'npm-no-pkg', 'npm-unknown'],
+      },
+    },
+    {
+      name: 'no-database-above-storage',
+      comment:
+        'layers above src/storage see stores (storage.ts StorageScope), never Kysely or the database handle',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/storage/' },
+      to: {
+        // npm modules resolve to their files (…/node_modules/kysely/dist/…), type imports included.
+        path: '(^|/)node_modules/kysely/|^src/storage/(database|open-database)\\.ts$',
       },
     },
   ],

@@ -6,7 +6,7 @@ import { CloneWalkStore } from './clone-walks.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { ingestPack, type IngestOptions, type IngestResult } from './ingest.js';
-import { migrateToLatest } from './migrations/migrator.js';
+import { migrateDown, migrateToLatest, migrationStatus } from './migrations/migrator.js';
 import { ObjectFiles } from './object-files.js';
 import { ObjectStore } from './object-store.js';
 import { ObjectWriter } from './object-writer.js';
@@ -228,4 +228,28 @@ export async function openStorage(
     await database.close();
     throw error;
   }
+}
+
+/** Schema operations for `mega migrate`, on a database opened for them alone. */
+export interface SchemaMigrations {
+  /** The database URL without its password, for messages. */
+  readonly displayUrl: string;
+  status(): Promise<Array<{ name: string; applied: boolean }>>;
+  /** Applies pending migrations; returns their names. */
+  toLatest(): Promise<string[]>;
+  /** Reverts the most recently applied migration; returns its name. */
+  down(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** Opens the database at `url` without migrating it, so the caller chooses the direction. */
+export function openMigrations(url: string): SchemaMigrations {
+  const database = openDatabase(url);
+  return {
+    displayUrl: database.displayUrl,
+    status: () => migrationStatus(database),
+    toLatest: () => migrateToLatest(database),
+    down: () => migrateDown(database),
+    close: () => database.close(),
+  };
 }

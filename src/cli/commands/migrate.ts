@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../platform/config.js';
-import { migrateDown, migrateToLatest, migrationStatus } from '../../storage/migrations/migrator.js';
-import { openDatabase } from '../../storage/open-database.js';
+import { openMigrations } from '../../storage/storage.js';
 
 interface MigrateOptions {
   data?: string;
@@ -26,23 +25,23 @@ export function registerMigrateCommand(program: Command): void {
         configFile: options.config,
         overrides: { dataDir: options.data, databaseUrl: options.database },
       });
-      const database = openDatabase(config.databaseUrl);
+      const migrations = openMigrations(config.databaseUrl);
       try {
         if (options.status) {
-          for (const step of await migrationStatus(database)) {
+          for (const step of await migrations.status()) {
             process.stdout.write(`${step.applied ? 'applied' : 'pending'}  ${step.name}\n`);
           }
           return;
         }
-        const names = options.down ? await migrateDown(database) : await migrateToLatest(database);
+        const names = options.down ? await migrations.down() : await migrations.toLatest();
         const verb = options.down ? 'reverted' : 'applied';
         process.stdout.write(
           names.length === 0
-            ? `database ${database.displayUrl} is up to date\n`
+            ? `database ${migrations.displayUrl} is up to date\n`
             : names.map((name) => `${verb} ${name}\n`).join(''),
         );
       } finally {
-        await database.close();
+        await migrations.close();
       }
     });
 }
