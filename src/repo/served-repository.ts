@@ -1,4 +1,6 @@
 import type { ObjectId } from '../git/object-id.js';
+import type { PackReaderLimits } from '../git/pack-types.js';
+import type { MegaConfig } from '../platform/config.js';
 import type { Repository } from '../storage/repository-store.js';
 import type { StorageScope } from '../storage/storage.js';
 
@@ -217,12 +219,28 @@ export interface RecordedWalks {
   save(key: string, objects: ReadonlyArray<{ id: ObjectId; type: GitObjectType }>): Promise<void>;
 }
 
-export interface ReceiveLimits {
-  readonly maxObjects: number;
-  readonly maxObjectBytes: number;
-  /** Largest commit, tree or tag (held whole in memory, unlike blobs). */
-  readonly maxNonBlobBytes: number;
-  readonly maxPackBytes: number;
+/**
+ * What one push may bring, with git's pack-reader names from here down to storage's ingest
+ * (which enforces them while reading the pack). Built from the configuration by `pushLimits`.
+ */
+export type ReceiveLimits = Pick<
+  PackReaderLimits,
+  'maxObjects' | 'maxObjectSize' | 'maxNonBlobSize' | 'maxPackSize'
+>;
+
+/** The configured `limits` as a push's: the request body limit bounds the pack. */
+export function pushLimits(
+  limits: Pick<
+    MegaConfig['limits'],
+    'maxObjectsPerPush' | 'maxObjectBytes' | 'maxNonBlobBytes' | 'maxRequestBytes'
+  >,
+): ReceiveLimits {
+  return {
+    maxObjects: limits.maxObjectsPerPush,
+    maxObjectSize: limits.maxObjectBytes,
+    maxNonBlobSize: limits.maxNonBlobBytes,
+    maxPackSize: limits.maxRequestBytes,
+  };
 }
 
 export interface ReceivedPack {

@@ -12,9 +12,9 @@ import { createStoredRepositoryResolver } from './stored-repositories.js';
 const ZERO = '0'.repeat(40) as ObjectId;
 const LIMITS = {
   maxObjects: 1_000_000,
-  maxObjectBytes: 1 << 30,
-  maxNonBlobBytes: 1 << 26,
-  maxPackBytes: 1 << 30,
+  maxObjectSize: 1 << 30,
+  maxNonBlobSize: 1 << 26,
+  maxPackSize: 1 << 30,
 };
 
 let work: { path: string; remove: () => Promise<void> };

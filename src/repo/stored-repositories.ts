@@ -126,12 +126,7 @@ export class StoredRepository implements ServedRepository {
     const repository = await this.target();
     try {
       const result = await this.storage.ingestPack(repository.id, pack, {
-        limits: {
-          maxObjects: limits.maxObjects,
-          maxObjectSize: limits.maxObjectBytes,
-          maxNonBlobSize: limits.maxNonBlobBytes,
-          maxPackSize: limits.maxPackBytes,
-        },
+        limits,
         collectReferences: true,
       });
       return {

@@ -9,7 +9,7 @@ import { encodeV2Advertisement } from '../../git/protocol/v2.js';
 import { forbidden, HTTP_STATUS_BY_KIND, isMegaError, type MegaError } from '../../platform/errors.js';
 import { advertiseRefsV0 } from '../../repo/advertise.js';
 import { receivePack } from '../../repo/receive-pack.js';
-import type { ServedRepository } from '../../repo/served-repository.js';
+import { pushLimits, type ServedRepository } from '../../repo/served-repository.js';
 import { outcomeLabel, uploadPackV0 } from '../../repo/upload-pack.js';
 import { serveV2Command } from '../../repo/upload-pack-v2.js';
 import { GitResponseWriter } from '../../repo/response-writer.js';
@@ -40,6 +40,7 @@ function protocolVersion(request: FastifyRequest): 0 | 1 | 2 {
  */
 export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const uploadPackOptions = { packCache: ctx.packCache };
+  const limits = pushLimits(ctx.config.limits);
   const walkRecorder = ctx.walkRecorder;
   const requests = new Counter({
     name: 'mega_git_requests_total',
@@ -189,7 +190,6 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
     handler: async (request, reply, match) => {
       const repository = await open(request, match, 'git-receive-pack');
       const principal = requireUser(request.principal);
-      const limits = ctx.config.limits;
       const reader = commandReader(request);
       return stream(request, reply, 'git-receive-pack', async (out) => {
         const outcome = await receivePack({
@@ -198,12 +198,7 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
           rest: () => reader.rest(),
           principal,
           baseUrl: baseUrl(request, ctx.config),
-          limits: {
-            maxObjects: limits.maxObjectsPerPush,
-            maxObjectBytes: limits.maxObjectBytes,
-            maxNonBlobBytes: limits.maxNonBlobBytes,
-            maxPackBytes: limits.maxRequestBytes,
-          },
+          limits,
           out,
         });
         if (outcome.accepted > 0) walkRecorder.schedule(repository);
