@@ -142,7 +142,7 @@ export async function buildApp(
     const services = buildDomainServices(storage, config);
     const lfs: LfsServices = await createLfsServices({
       store: storage.lfs,
-      dataDir: config.dataDir,
+      blobs: storage.lfsBlobs,
       secretKey: config.secretKey,
       maxObjectBytes: config.limits.maxRequestBytes,
     });

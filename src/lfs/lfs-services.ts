@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { LfsBlobStore } from '../storage/lfs/lfs-blob-store.js';
+import type { LfsBlobStore } from '../storage/lfs/lfs-blob-store.js';
 import type { LfsStore } from '../storage/lfs/lfs-store.js';
 import { LfsLockService } from './lfs-lock-service.js';
 import { LfsObjectService } from './lfs-object-service.js';
@@ -16,18 +16,17 @@ export interface LfsServices {
 export interface LfsServicesOptions {
   /** Storage's LFS store (`storage.lfs`). */
   readonly store: LfsStore;
-  /** Blob files go to `<dataDir>/lfs`. */
-  readonly dataDir: string;
+  /** Storage's LFS blob files (`storage.lfsBlobs`, under `<dataDir>/lfs`). */
+  readonly blobs: LfsBlobStore;
   /** Shared secret of the deployment; derives the transfer-token key (else a key file). */
   readonly secretKey?: string;
   readonly maxObjectBytes: number;
   readonly now?: () => Date;
 }
 
-/** Builds the LFS services over storage's LFS store and the data directory. */
+/** Builds the LFS services over storage's LFS catalogue and blob files. */
 export async function createLfsServices(options: LfsServicesOptions): Promise<LfsServices> {
-  const { store } = options;
-  const blobs = new LfsBlobStore(options.dataDir);
+  const { store, blobs } = options;
   await blobs.removeStaleTemps(STALE_TEMP_AGE_MS);
   const signingKey = await loadTransferSigningKey({
     secretKey: options.secretKey,

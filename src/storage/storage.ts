@@ -18,6 +18,7 @@ import { asFileFault, type StorageFaultLog } from './storage-faults.js';
 import { inTransaction } from './transaction.js';
 import { UserStore } from './user-store.js';
 import { prepareDataDirectory } from './data-directory.js';
+import { LfsBlobStore } from './lfs/lfs-blob-store.js';
 import { LfsStore } from './lfs/lfs-store.js';
 import { DirectoryStore } from './monorepo/directory-store.js';
 import { MergeRequestStore } from './monorepo/merge-request-store.js';
@@ -94,6 +95,8 @@ export interface Storage extends StorageScope {
   /** The database URL without its password, for logs. */
   readonly displayUrl: string;
   readonly files: ObjectFiles;
+  /** LFS object contents, as files under `<dataDir>/lfs`. */
+  readonly lfsBlobs: LfsBlobStore;
   /** Readiness of storage's dependencies: the database answers, the data directory has room. */
   readonly health: StorageHealth;
   /**
@@ -199,6 +202,7 @@ export function createStorage(database: MegaDatabase, config: StorageConfig): St
     ...root,
     displayUrl: database.displayUrl,
     files,
+    lfsBlobs: new LfsBlobStore(config.dataDir),
     health: new StorageHealth(database, {
       dataDir: config.dataDir,
       minFreeBytes: config.minFreeBytes ?? 0,
