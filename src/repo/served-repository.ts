@@ -46,9 +46,10 @@ export interface PackReadyObject {
 }
 
 /**
- * An object opened for reading in pieces: its type and size come from the stored header, its
- * content is inflated while iterated (stopping the iteration stops the inflating), so a reader
- * that wants only a prefix, or streams the object out, never holds it whole.
+ * An object opened for reading in pieces: its type and size come from the stored header. A large
+ * object stored whole (a file, or a row above storage's streaming size) is inflated while
+ * iterated, and stopping the iteration stops the inflating, so streaming it out never holds it
+ * whole; small objects and objects stored as deltas arrive as one resolved piece.
  */
 export interface OpenedObject {
   readonly type: GitObjectType;
