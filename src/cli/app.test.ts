@@ -1,0 +1,70 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeTempDir } from '../../tests/support/temp-dir.js';
+import { loadConfig } from '../platform/config.js';
+import { createLogger } from '../platform/logger.js';
+import { createMetricsRegistry } from '../platform/metrics.js';
+import { buildApp, buildAppServer, serverBaseUrl } from './app.js';
+
+describe('the composition root', () => {
+  let dir: { path: string; remove: () => Promise<void> };
+  beforeEach(async () => {
+    dir = await makeTempDir('mega-app-');
+  });
+  afterEach(async () => {
+    await dir.remove();
+  });
+
+  const appOver = (overrides: Record<string, unknown> = {}) =>
+    buildApp(
+      loadConfig({ env: {}, overrides: { dataDir: dir.path, ...overrides } }),
+      createLogger({ level: 'silent' }),
+      createMetricsRegistry(),
+    );
+
+  it('builds each service once and hands the same instances to the web layer', async () => {
+    const app = await appOver();
+    try {
+      expect(app.web.mergeRequests).toBe(app.services.mergeRequests);
+      expect(app.web.repositories).toBe(app.services.repositories);
+      expect(app.web.repositoryAdmin).toBe(app.services.repositoryAdmin);
+      expect(app.web.sync).toBe(app.sync.service);
+      expect(app.web.users).toBe(app.storage.users);
+      expect(Object.keys(app.web)).not.toContain('database');
+      expect(Object.keys(app.web)).not.toContain('storage');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('reports readiness per dependency: the database and the data directory (no Redis configured)', async () => {
+    const app = await appOver();
+    try {
+      const states = await app.web.readiness();
+      expect(states.map((state) => [state.name, state.ok])).toEqual([
+        ['database', true],
+        ['storage', true],
+      ]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('serves /readyz from the same check, and closing the server closes the app', async () => {
+    const app = await appOver();
+    const server = await buildAppServer(app);
+    const reply = await server.inject({ method: 'GET', url: '/readyz' });
+    expect(reply.statusCode).toBe(200);
+    expect(reply.json()).toMatchObject({ status: 'ready', dependencies: { database: { status: 'ok' } } });
+    await server.close();
+    // The app's storage is closed with the server: its database no longer answers.
+    expect((await app.storage.health.checkDatabase()).ok).toBe(false);
+  });
+
+  it('links outside a request point at the public URL, else the listen address', () => {
+    const base = { host: '::1', port: 8000 };
+    expect(serverBaseUrl({ ...loadConfig({ env: {} }), ...base })).toBe('http://[::1]:8000');
+    expect(
+      serverBaseUrl({ ...loadConfig({ env: {} }), ...base, publicUrl: 'https://mega.example/git/' }),
+    ).toBe('https://mega.example/git');
+  });
+});
