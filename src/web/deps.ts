@@ -8,6 +8,7 @@ import type { RepositoryResolver } from '../repo/served-repository.js';
 import type { RepositoryAdmin } from '../monorepo/repository-admin.js';
 import type { TokenAuthenticator } from './principal.js';
 import type { RepoRouter } from './repo-router.js';
+import type { OperationRegistry } from './api/openapi.js';
 
 /**
  * Everything the HTTP layer needs, built once by `mega serve` (or a test) and passed in;
@@ -34,4 +35,6 @@ export interface WebDeps {
 /** What an area's route plugin receives: the deps plus the repository-scoped router. */
 export interface RouteContext extends WebDeps {
   readonly repoRouter: RepoRouter;
+  /** Every declared REST operation (`routesOf`), for the OpenAPI document. */
+  readonly operations: OperationRegistry;
 }
