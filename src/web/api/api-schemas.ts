@@ -10,7 +10,10 @@ function named<T extends z.ZodType>(id: string, schema: T): T {
   return schema;
 }
 
-export const UserSchema = named('User', z.object({ id: z.int(), username: z.string(), isAdmin: z.boolean() }));
+export const UserSchema = named(
+  'User',
+  z.object({ id: z.int(), username: z.string(), isAdmin: z.boolean() }),
+);
 export const TokenInfoSchema = named(
   'TokenInfo',
   z.object({
@@ -41,7 +44,10 @@ export const CommitSchema = named(
     committer: Person,
     title: z.string(),
     message: z.string(),
-    truncated: z.boolean().optional().describe('Commit bigger than the display limit: message is only its start'),
+    truncated: z
+      .boolean()
+      .optional()
+      .describe('Commit bigger than the display limit: message is only its start'),
     size: z.int().optional().describe('Real size of a truncated commit object'),
   }),
 );
@@ -82,7 +88,10 @@ const FileDiff = named(
 );
 export const DiffSchema = named('Diff', z.object({ files: z.array(FileDiff), truncated: z.boolean() }));
 export const CommitDetailSchema = named('CommitDetail', CommitSchema.extend({ diff: DiffSchema }));
-export const CompareSchema = named('Compare', z.object({ from: z.string(), to: z.string(), diff: DiffSchema }));
+export const CompareSchema = named(
+  'Compare',
+  z.object({ from: z.string(), to: z.string(), diff: DiffSchema }),
+);
 const Ref = named(
   'Ref',
   z.object({
@@ -123,15 +132,23 @@ export const BlobSchema = named(
     binary: z.boolean(),
     truncated: z
       .boolean()
-      .describe('File bigger than the display limit (limits.maxDisplayBytes): content is its start; raw streams all'),
-    content: z.string().optional().describe('UTF-8 text (at most the display limit), absent for binary files'),
+      .describe(
+        'File bigger than the display limit (limits.maxDisplayBytes): content is its start; raw streams all',
+      ),
+    content: z
+      .string()
+      .optional()
+      .describe('UTF-8 text (at most the display limit), absent for binary files'),
   }),
 );
 export const CommitPageSchema = named(
   'CommitPage',
   z.object({ page: z.int(), per_page: z.int(), has_more: z.boolean(), commits: z.array(CommitSchema) }),
 );
-const Rule = named('Rule', z.object({ allowed: z.boolean(), mode: z.string().optional(), explanation: z.string() }));
+const Rule = named(
+  'Rule',
+  z.object({ allowed: z.boolean(), mode: z.string().optional(), explanation: z.string() }),
+);
 const DirectoryEntry = named(
   'DirectoryEntry',
   z.object({

@@ -6,7 +6,9 @@ import { listDirectory } from './directory-listing.js';
 import { routesOf } from './operation.js';
 import { baseUrl } from './query.js';
 
-const DirectoryQuery = z.object({ path: z.string().max(1024).default('/').describe('Directory path, default /') });
+const DirectoryQuery = z.object({
+  path: z.string().max(1024).default('/').describe('Directory path, default /'),
+});
 
 /** `GET /api/v1/directory?path=/projects`: the Mega directory at a path, with its clone rule. */
 export async function directoryRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
@@ -16,7 +18,8 @@ export async function directoryRoutes(app: FastifyInstance, ctx: RouteContext): 
     path: '/api/v1/directory',
     operationId: 'getDirectory',
     tag: 'directory',
-    summary: 'The Mega directory at a path: entries (b-links shown as repositories), clone URL and clone rule',
+    summary:
+      'The Mega directory at a path: entries (b-links shown as repositories), clone URL and clone rule',
     access: 'read',
     query: DirectoryQuery,
     responses: { 200: { description: 'The directory', schema: DirectorySchema } },

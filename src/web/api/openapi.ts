@@ -1,6 +1,12 @@
 import type { RouteOptions } from 'fastify';
 import { z } from 'zod';
-import { components, operationOf, pathParamNames, type ErrorStatus, type OperationSpec } from './operation.js';
+import {
+  components,
+  operationOf,
+  pathParamNames,
+  type ErrorStatus,
+  type OperationSpec,
+} from './operation.js';
 
 export type JsonSchema = Readonly<Record<string, unknown>>;
 
@@ -46,20 +52,27 @@ export class OperationRegistry {
   }
 }
 
+function without(object: object, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(object).filter(([key]) => !keys.includes(key)));
+}
+
 /** A zod schema as JSON Schema; named (registered) schemas become `$ref`s into components. */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const id = components.get(schema)?.id;
   if (id) return { $ref: `${COMPONENT_REF}${id}` };
-  const generated = z.toJSONSchema(schema, { metadata: components, io, unrepresentable: 'any' }) as Record<
-    string,
-    unknown
-  >;
-  // Named sub-schemas come out as local `$defs`; the document holds them once, in components.
-  const { $schema: _dialect, $defs: _defs, ...rest } = generated;
-  return JSON.parse(JSON.stringify(rest).replaceAll('"#/$defs/', `"${COMPONENT_REF}`)) as Record<
-    string,
-    unknown
-  >;
+  const generated = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+    // A named sub-schema is referenced, not inlined: the document holds it once, in components.
+    override: (ctx) => {
+      const zodSchema = ctx.zodSchema as unknown as z.ZodType;
+      const named = zodSchema === schema ? undefined : components.get(zodSchema)?.id;
+      if (named === undefined) return;
+      for (const key of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as Record<string, unknown>)[key];
+      ctx.jsonSchema.$ref = `${COMPONENT_REF}${named}`;
+    },
+  });
+  return without(generated, ['$schema']);
 }
 
 function parameters(schema: z.ZodObject | undefined, where: 'path' | 'query') {
@@ -112,7 +125,10 @@ function operationObject(operation: OperationSpec) {
     };
   }
   for (const [status, description] of Object.entries(errorStatuses(operation))) {
-    responses[status] = { description: description ?? ERROR_DESCRIPTIONS[Number(status) as ErrorStatus], content: errorJson };
+    responses[status] = {
+      description: description ?? ERROR_DESCRIPTIONS[Number(status) as ErrorStatus],
+      content: errorJson,
+    };
   }
   return {
     operationId: operation.operationId,
@@ -121,7 +137,12 @@ function operationObject(operation: OperationSpec) {
     ...(operation.access === 'user' || operation.access === 'admin' ? { security: [{ bearer: [] }] } : {}),
     parameters: [...parameters(operation.params, 'path'), ...parameters(operation.query, 'query')],
     ...(operation.body
-      ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(operation.body, 'input') } } } }
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: jsonSchema(operation.body, 'input') } },
+          },
+        }
       : {}),
     responses,
   };
@@ -147,10 +168,8 @@ export function openApiDocument(operations: readonly OperationSpec[], version: s
     uri: (id) => `${COMPONENT_REF}${id}`,
   }).schemas;
   const schemas = Object.fromEntries(
-    Object.entries(named).map(([id, schema]) => {
-      const { $schema: _dialect, $id: _id, ...rest } = schema as Record<string, unknown>;
-      return [id, rest];
-    }),
+    // The document declares its dialect once; per-schema `$schema` and `$id` would be noise.
+    Object.entries(named).map(([id, schema]) => [id, without(schema, ['$schema', '$id'])]),
   );
   return {
     openapi: '3.1.0',

@@ -127,7 +127,9 @@ export function routesOf(app: FastifyInstance, options: { readonly anonymousRead
     const declared = Object.keys(spec.params?.shape ?? {}).sort();
     const named = pathParamNames(spec.path).sort();
     if (declared.join() !== named.join()) {
-      throw new Error(`${spec.operationId}: path parameters ${named.join()} but params schema ${declared.join()}`);
+      throw new Error(
+        `${spec.operationId}: path parameters ${named.join()} but params schema ${declared.join()}`,
+      );
     }
     app.route({
       method: spec.method,

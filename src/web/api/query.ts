@@ -10,8 +10,14 @@ export const MAX_PAGE = 10_000;
 
 /** `page` and `per_page` query parameters, 1-based, validated as integers in range. */
 export const pagingSchema = {
-  page: z.coerce.number().int().min(1).max(MAX_PAGE).default(1),
-  per_page: z.coerce.number().int().min(1).max(MAX_PER_PAGE).default(DEFAULT_PER_PAGE),
+  page: z.coerce.number().int().min(1).max(MAX_PAGE).default(1).describe('1-based page'),
+  per_page: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PER_PAGE)
+    .default(DEFAULT_PER_PAGE)
+    .describe(`Items per page (≤ ${MAX_PER_PAGE})`),
 };
 
 /**

@@ -45,7 +45,9 @@ const MergeRequestSchema = z
   .register(components, { id: 'MergeRequest' });
 const MergeRequestDetailSchema = MergeRequestSchema.extend({
   url: z.string(),
-  events: z.array(z.object({ action: z.string(), actor: z.string(), detail: z.string().optional(), at: z.string() })),
+  events: z.array(
+    z.object({ action: z.string(), actor: z.string(), detail: z.string().optional(), at: z.string() }),
+  ),
   diffs: z.array(z.object({ repoPath: z.string(), diff: DiffSchema })),
 }).register(components, { id: 'MergeRequestDetail' });
 const MergeOutcomeSchema = z.object({
@@ -119,7 +121,9 @@ export async function reviewRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     },
   });
 
-  for (const [action, doc] of Object.entries(ACTIONS) as Array<[keyof typeof ACTIONS, (typeof ACTIONS)[keyof typeof ACTIONS]]>) {
+  for (const [action, doc] of Object.entries(ACTIONS) as Array<
+    [keyof typeof ACTIONS, (typeof ACTIONS)[keyof typeof ACTIONS]]
+  >) {
     route({
       method: 'POST',
       path: `/api/v1/merge-requests/:number/${action}`,

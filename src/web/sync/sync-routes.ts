@@ -53,12 +53,21 @@ const LogQuery = z
     error_class: z.string().max(32).optional().describe('auth, not_found, network, timeout, …'),
     since: isoTime.optional().describe('ISO time'),
     until: isoTime.optional().describe('ISO time'),
-    limit: z.coerce.number().int().min(1).max(MAX_LOG_PAGE).default(50).describe(`Page size (≤ ${MAX_LOG_PAGE})`),
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_LOG_PAGE)
+      .default(50)
+      .describe(`Page size (≤ ${MAX_LOG_PAGE})`),
     before: id.optional().describe('Page: rows with a smaller id'),
   })
   .strict();
 const SummaryQuery = z
-  .object({ repository_id: id.optional().describe('One repository'), since: isoTime.optional().describe('ISO time') })
+  .object({
+    repository_id: id.optional().describe('One repository'),
+    since: isoTime.optional().describe('ISO time'),
+  })
   .strict();
 const MemberBody = z.object({ user_id: bodyId }).strict();
 

@@ -3,6 +3,7 @@ import { loadConfig } from '../../../platform/config.js';
 import { notFound } from '../../../platform/errors.js';
 import { createLogger } from '../../../platform/logger.js';
 import { createMetricsRegistry } from '../../../platform/metrics.js';
+import type { RepositoryAdmin } from '../../../monorepo/repository-admin.js';
 import type { BrowsableRepository } from '../../../repo/browse/repository-browser.js';
 import type { RepositoryResolver, ServedRepository } from '../../../repo/served-repository.js';
 import { openStorage, type Storage } from '../../../storage/storage.js';
@@ -16,7 +17,7 @@ import { buildServer } from '../../server.js';
 export async function buildFixtureServer(
   repositories: Readonly<Record<string, BrowsableRepository>>,
   dataDir: string,
-  options: { anonymousRead?: boolean } = {},
+  options: { anonymousRead?: boolean; repositoryAdmin?: RepositoryAdmin } = {},
 ): Promise<FastifyInstance> {
   return (await buildFixture(repositories, dataDir, options)).app;
 }
@@ -24,7 +25,7 @@ export async function buildFixtureServer(
 export async function buildFixture(
   repositories: Readonly<Record<string, BrowsableRepository>>,
   dataDir: string,
-  options: { anonymousRead?: boolean } = {},
+  options: { anonymousRead?: boolean; repositoryAdmin?: RepositoryAdmin } = {},
 ): Promise<{ app: FastifyInstance; storage: Storage }> {
   const resolver: RepositoryResolver = {
     resolve: async (path) => {
@@ -49,6 +50,7 @@ export async function buildFixture(
       return user ? { kind: 'user', userId: user.id, username: user.username, isAdmin: user.isAdmin } : null;
     },
     repositories: resolver,
+    ...(options.repositoryAdmin ? { repositoryAdmin: options.repositoryAdmin } : {}),
   });
   app.addHook('onClose', async () => storage.close());
   return { app, storage };
