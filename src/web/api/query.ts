@@ -39,7 +39,7 @@ export const revisionSchema = z.string().min(1).max(256);
 /** A path inside a repository; empty = root. Checked segment by segment by the browser. */
 export const treePathSchema = z.string().max(4096).default('');
 
-/** Validates `request.query` (or a body) against a zod object; `invalid/query_invalid` with the issues. */
+/** Validates a request part against a zod schema; `invalid/<what>_invalid` with the issues. */
 export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what = 'query'): z.infer<T> {
   const parsed = schema.safeParse(value ?? {});
   if (!parsed.success) {
@@ -48,10 +48,6 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what 
     });
   }
   return parsed.data;
-}
-
-export function parseQuery<T extends z.ZodType>(schema: T, request: FastifyRequest): z.infer<T> {
-  return parseInput(schema, request.query, 'query');
 }
 
 /** The base URL clients reach this server at: the configured public URL, else the request's host. */
