@@ -114,6 +114,13 @@ describe('OpenAPI document', () => {
   it('documents the real statuses of a route', () => {
     const merge = document.paths['/api/v1/merge-requests/{number}/merge']?.post;
     expect(Object.keys(merge?.responses ?? {}).sort()).toEqual(['200', '400', '401', '404', '409', '503']);
+    // Strict request bodies say so; response objects list their fields without closing them.
+    const createRepository = document.paths['/api/v1/sync/tenants/{tenant}/repositories']
+      ?.post as unknown as {
+      requestBody: { content: Record<string, { schema: { additionalProperties?: boolean } }> };
+    };
+    expect(createRepository.requestBody.content['application/json']?.schema.additionalProperties).toBe(false);
+    expect(document.components.schemas.Commit).not.toHaveProperty('additionalProperties');
     const revoke = document.paths['/api/v1/user/tokens/{id}']?.delete;
     expect(Object.keys(revoke?.responses ?? {})).toContain('204');
     expect(revoke?.responses['204']?.content).toBeUndefined();

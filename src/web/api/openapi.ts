@@ -56,6 +56,14 @@ function without(object: object, keys: readonly string[]): Record<string, unknow
   return Object.fromEntries(Object.entries(object).filter(([key]) => !keys.includes(key)));
 }
 
+/**
+ * Response objects promise the fields they list, not that no other field ever appears: zod's
+ * output objects say `additionalProperties: false`, which clients would enforce on additions.
+ */
+function openResponseObject(schema: Record<string, unknown>): void {
+  if (schema.additionalProperties === false) delete schema.additionalProperties;
+}
+
 /** A zod schema as JSON Schema; named (registered) schemas become `$ref`s into components. */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const id = components.get(schema)?.id;
@@ -66,6 +74,7 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
     // A named sub-schema is referenced, not inlined: the document holds it once, in components.
     override: (ctx) => {
       const zodSchema = ctx.zodSchema as unknown as z.ZodType;
+      if (io === 'output') openResponseObject(ctx.jsonSchema);
       const named = zodSchema === schema ? undefined : components.get(zodSchema)?.id;
       if (named === undefined) return;
       for (const key of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as Record<string, unknown>)[key];
@@ -166,6 +175,7 @@ export function openApiDocument(operations: readonly OperationSpec[], version: s
     io: 'output',
     unrepresentable: 'any',
     uri: (id) => `${COMPONENT_REF}${id}`,
+    override: (ctx) => openResponseObject(ctx.jsonSchema),
   }).schemas;
   const schemas = Object.fromEntries(
     // The document declares its dialect once; per-schema `$schema` and `$id` would be noise.
