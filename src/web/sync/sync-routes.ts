@@ -47,7 +47,7 @@ const PageQuery = z.object({
 const LogQuery = z
   .object({
     repository_id: id.optional().describe('One repository'),
-    status: z.enum(['running', 'success', 'failed', 'skipped']).optional(),
+    status: z.enum(['running', 'success', 'failed', 'skipped']).optional().describe('One status'),
     task_type: z.string().max(16).optional().describe('scheduled, manual, …'),
     worker_id: z.string().max(100).optional().describe('One worker'),
     error_class: z.string().max(32).optional().describe('auth, not_found, network, timeout, …'),
