@@ -12,6 +12,7 @@ import type { UserStore } from '../storage/user-store.js';
 import type { SyncService } from '../sync/sync-service.js';
 import type { TokenAuthenticator } from './principal.js';
 import type { RepoRouter } from './repo-router.js';
+import type { OperationRegistry } from './api/openapi.js';
 
 /**
  * The services the HTTP layer uses, built once by the composition root (`src/cli/app.ts`
@@ -47,4 +48,6 @@ export interface WebDeps {
 /** What an area's route plugin receives: the deps plus the repository-scoped router. */
 export interface RouteContext extends WebDeps {
   readonly repoRouter: RepoRouter;
+  /** Every declared REST operation (`routesOf`), for the OpenAPI document. */
+  readonly operations: OperationRegistry;
 }

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { OperationRegistry } from './api/openapi.js';
 import { registerAuthentication } from './auth.js';
 import type { RouteContext, WebDeps } from './deps.js';
 import { registerErrorHandler } from './error-handler.js';
@@ -52,7 +53,10 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
       request.headers['content-type'] = 'application/octet-stream';
     }
   });
-  const context: RouteContext = { ...deps, repoRouter };
+  // Collects every route's declared operation for the OpenAPI document; refuses undeclared /api/ routes.
+  const operations = new OperationRegistry();
+  app.addHook('onRoute', operations.record);
+  const context: RouteContext = { ...deps, repoRouter, operations };
   for (const [name, plugin] of ROUTE_PLUGINS) {
     await app.register(
       async (scope) => {

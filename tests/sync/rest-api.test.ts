@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../support/temp-dir.js';
 import { buildFixture } from '../../src/cli/testing/fixture-server.js';
 import type { Storage } from '../../src/storage/storage.js';
+import { SyncLogSchema, SyncRepositorySchema, SyncSummarySchema } from '../../src/web/sync/sync-schemas.js';
 
 const SECRET = 'ghp_rest-secret-0123456789';
 let temp: { path: string; remove: () => Promise<void> };
@@ -105,6 +106,8 @@ describe('sync REST API', () => {
     });
     expect(created.statusCode, created.body).toBe(201);
     const repo = created.json();
+    // The shape the route declares (and the OpenAPI document shows).
+    expect(SyncRepositorySchema.safeParse(repo).error).toBeUndefined();
     expect(repo).toMatchObject({
       branch: 'main',
       branches: ['main', 'release'],
@@ -182,6 +185,7 @@ describe('sync REST API', () => {
     });
     const page1 = (await call('GET', `/api/v1/sync/tenants/${tenant}/logs?limit=4`, member)).json();
     expect(page1.logs).toHaveLength(4);
+    for (const row of page1.logs) expect(SyncLogSchema.safeParse(row).error).toBeUndefined();
     expect(page1.logs[0]).toMatchObject({ status: 'failed', error_class: 'auth', duration: 0.1 });
     const page2 = (
       await call('GET', `/api/v1/sync/tenants/${tenant}/logs?limit=4&before=${page1.next_before}`, member)
@@ -195,6 +199,7 @@ describe('sync REST API', () => {
       (await call('GET', `/api/v1/sync/tenants/${tenant}/logs/${page1.logs[0].id}`, member)).json().id,
     ).toBe(page1.logs[0].id);
     const summary = (await call('GET', `/api/v1/sync/tenants/${tenant}/summary`, member)).json();
+    expect(SyncSummarySchema.safeParse(summary).error).toBeUndefined();
     expect(summary).toMatchObject({
       total: 6,
       success: 5,

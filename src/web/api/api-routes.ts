@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import type { RouteContext } from '../deps.js';
 import { directoryRoutes } from './directory-routes.js';
 import { renderDocsPage } from './docs-page.js';
-import { openApiDocument } from './openapi.js';
+import { routesOf } from './operation.js';
 import { repositoryAdminRoutes } from './repository-admin-routes.js';
 import { repositoryRoutes } from './repository-routes.js';
 import { tokenRoutes } from './token-routes.js';
@@ -26,10 +27,32 @@ export async function apiRoutes(app: FastifyInstance, ctx: RouteContext): Promis
       );
     }
   });
-  const document = openApiDocument(API_VERSION);
-  const docsPage = renderDocsPage(document);
-  app.get('/api/openapi.json', async () => document);
-  app.get('/api/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage));
+  const route = routesOf(app, ctx.config);
+  // Both are built on first request: by then every area has registered its operations.
+  let docsPage: string | undefined;
+  route({
+    method: 'GET',
+    path: '/api/openapi.json',
+    operationId: 'getOpenApiDocument',
+    tag: 'documentation',
+    summary: 'This document (OpenAPI 3.1)',
+    access: 'public',
+    responses: { 200: { description: 'The OpenAPI document', schema: z.record(z.string(), z.unknown()) } },
+    handler: async () => ctx.operations.document(API_VERSION),
+  });
+  route({
+    method: 'GET',
+    path: '/api/docs',
+    operationId: 'getApiDocs',
+    tag: 'documentation',
+    summary: 'The API reference as an HTML page',
+    access: 'public',
+    responses: { 200: { description: 'The reference page', mediaType: 'text/html' } },
+    handler: async (_request, reply) => {
+      docsPage ??= renderDocsPage(ctx.operations.document(API_VERSION));
+      return reply.type('text/html; charset=utf-8').send(docsPage);
+    },
+  });
   await directoryRoutes(app, ctx);
   await repositoryRoutes(app, ctx);
   await repositoryAdminRoutes(app, ctx, ctx.repositoryAdmin);

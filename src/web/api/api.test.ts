@@ -2,10 +2,21 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { git } from '../../../tests/support/git-cli.js';
 import { makeTempDir } from '../../../tests/support/temp-dir.js';
 import { writeBLink } from '../../monorepo/b-link.js';
 import { loadGitRepository } from '../../repo/browse/testing/git-object-source.js';
+import {
+  BlobSchema,
+  CommitDetailSchema,
+  CommitPageSchema,
+  CompareSchema,
+  DirectorySchema,
+  RefListSchema,
+  TreeSchema,
+} from './api-schemas.js';
+import { ErrorBodySchema } from './operation.js';
 import { buildFixtureServer } from '../../cli/testing/fixture-server.js';
 
 let temp: { path: string; remove: () => Promise<void> };
@@ -188,6 +199,30 @@ describe('REST API', () => {
         code,
       });
       expect(Object.keys(response.json().error).sort()).toEqual(['code', 'details', 'message']);
+    }
+  });
+
+  it('answers in the shapes its route declarations (and so the OpenAPI document) name', async () => {
+    const ids = (await get('/api/v1/repos/commits?repo=/projects/foo'))
+      .json()
+      .commits.map((commit: { id: string }) => commit.id);
+    const [newest, oldest] = [ids[0], ids[ids.length - 1]];
+    const cases: Array<[string, z.ZodType]> = [
+      ['/api/v1/directory', DirectorySchema],
+      ['/api/v1/directory?path=/projects/foo/src', DirectorySchema],
+      ['/api/v1/repos/refs?repo=/projects/foo', RefListSchema],
+      ['/api/v1/repos/commits?repo=/projects/foo&per_page=2', CommitPageSchema],
+      [`/api/v1/repos/commit?repo=/projects/foo&id=${newest}`, CommitDetailSchema],
+      [`/api/v1/repos/compare?repo=/projects/foo&from=${oldest}&to=main`, CompareSchema],
+      ['/api/v1/repos/tree?repo=/projects/foo', TreeSchema],
+      ['/api/v1/repos/blob?repo=/projects/foo&path=src/main.ts', BlobSchema],
+      ['/api/v1/repos/blob?repo=/projects/foo&path=logo.bin', BlobSchema],
+      ['/api/v1/repos/refs?repo=/nowhere', ErrorBodySchema],
+      ['/api/v1/repos/commits?repo=/projects/foo&page=0', ErrorBodySchema],
+    ];
+    for (const [url, schema] of cases) {
+      const parsed = schema.safeParse((await get(url)).json());
+      expect(parsed.success ? [] : parsed.error.issues, url).toEqual([]);
     }
   });
 

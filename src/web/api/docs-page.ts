@@ -1,4 +1,4 @@
-import type { JsonSchema } from './openapi-builder.js';
+import type { JsonSchema } from './openapi.js';
 
 const ESCAPES: Readonly<Record<string, string>> = {
   '&': '&amp;',

@@ -1,120 +1,186 @@
-import { arrayOf, object, operation, ref, str, type JsonSchema, type ParamSpec } from './openapi-builder.js';
-import { AREA_PATHS, AREA_SCHEMAS } from './openapi-areas.js';
-import { SCHEMAS } from './openapi-schemas.js';
-import { MAX_PAGE, MAX_PER_PAGE } from './query.js';
+import type { RouteOptions } from 'fastify';
+import { z } from 'zod';
+import {
+  components,
+  operationOf,
+  pathParamNames,
+  type ErrorStatus,
+  type OperationSpec,
+} from './operation.js';
 
-const repo: ParamSpec = { name: 'repo', required: true, description: 'Repository path, e.g. /projects/foo' };
-const revision: ParamSpec = {
-  name: 'ref',
-  description: 'Branch, tag, full ref name or commit id (default HEAD)',
-};
-const path: ParamSpec = { name: 'path', description: 'Path inside the repository (empty = root)' };
-const paging: ParamSpec[] = [
-  { name: 'page', description: '1-based page', schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE } },
-  {
-    name: 'per_page',
-    description: 'Items per page',
-    schema: { type: 'integer', minimum: 1, maximum: MAX_PER_PAGE, default: 30 },
-  },
-];
+export type JsonSchema = Readonly<Record<string, unknown>>;
 
-/** Operations by path and method; other areas' routes are listed here too, so one document covers the API. */
-export const API_PATHS: Record<string, Record<string, JsonSchema>> = {
-  '/api/v1/directory': {
-    get: operation({
-      tag: 'directory',
-      summary:
-        'The Mega directory at a path: entries (b-links shown as repositories), clone URL and clone rule',
-      params: [{ name: 'path', description: 'Directory path, default /' }],
-      response: ref('Directory'),
-    }),
-  },
-  '/api/v1/repos/refs': {
-    get: operation({ tag: 'code', summary: 'Branches and tags', params: [repo], response: ref('RefList') }),
-  },
-  '/api/v1/repos/commits': {
-    get: operation({
-      tag: 'code',
-      summary: 'Commit log, newest first, optionally of one path',
-      params: [repo, revision, path, ...paging],
-      response: ref('CommitPage'),
-    }),
-  },
-  '/api/v1/repos/commit': {
-    get: operation({
-      tag: 'code',
-      summary: 'One commit with its diff to the first parent',
-      params: [repo, { name: 'id', required: true, description: 'Commit id or ref' }],
-      response: ref('CommitDetail'),
-    }),
-  },
-  '/api/v1/repos/compare': {
-    get: operation({
-      tag: 'code',
-      summary: 'Diff between two revisions (per-file hunks, no rename detection)',
-      params: [
-        repo,
-        { name: 'from', required: true, description: 'Base revision' },
-        { name: 'to', required: true, description: 'Head revision' },
-      ],
-      response: ref('Compare'),
-    }),
-  },
-  '/api/v1/repos/tree': {
-    get: operation({
-      tag: 'code',
-      summary: 'Directory listing at a revision',
-      params: [repo, revision, path],
-      response: ref('Tree'),
-    }),
-  },
-  '/api/v1/repos/blob': {
-    get: operation({
-      tag: 'code',
-      summary: 'File with metadata (text inlined up to the display limit)',
-      params: [repo, revision, path],
-      response: ref('Blob'),
-    }),
-  },
-  '/api/v1/user': {
-    get: operation({ tag: 'tokens', summary: 'The signed-in user', auth: 'user', response: ref('User') }),
-  },
-  '/api/v1/user/tokens': {
-    get: operation({
-      tag: 'tokens',
-      summary: "The signed-in user's access tokens (never their plaintext)",
-      auth: 'user',
-      response: object({ tokens: arrayOf(ref('TokenInfo')) }),
-    }),
-    post: operation({
-      tag: 'tokens',
-      summary: 'Create a token; the plaintext is in this response only',
-      auth: 'user',
-      body: object({ name: str, expires_at: { type: 'string', format: 'date-time' } }, ['name']),
-      response: object({ token: str, info: ref('TokenInfo') }),
-    }),
-  },
-  '/api/v1/user/tokens/{id}': {
-    delete: operation({
-      tag: 'tokens',
-      summary: 'Revoke one of your tokens',
-      auth: 'user',
-      params: [{ name: 'id', in: 'path', description: 'Token id', schema: { type: 'integer' } }],
-      response: { type: 'null' },
-    }),
-  },
-  '/api/v1/repos/raw': {
-    get: operation({
-      tag: 'code',
-      summary: 'Raw file bytes, streamed whole whatever the size',
-      params: [repo, revision, path],
-      response: 'raw',
-    }),
-  },
+const COMPONENT_REF = '#/components/schemas/';
+
+const ERROR_DESCRIPTIONS: Readonly<Record<ErrorStatus, string>> = {
+  400: 'Invalid input',
+  401: 'Authentication required or token invalid',
+  403: 'Not allowed',
+  404: 'Not found',
+  409: 'Conflict',
+  413: 'Request body too large',
+  415: 'Unsupported media type',
+  503: 'Temporarily unavailable; retry after the Retry-After header',
 };
 
-/** The OpenAPI 3.1 document served at `/api/openapi.json`. */
-export function openApiDocument(version: string): JsonSchema {
+/**
+ * Every route the server registers, with the operation it was declared with. A route under
+ * `/api/` without a declaration is refused at start, so the document lists the whole REST API.
+ */
+export class OperationRegistry {
+  readonly #operations: OperationSpec[] = [];
+  #document: JsonSchema | undefined;
+
+  /** Fastify `onRoute` hook (registered on the root instance by `buildServer`). */
+  readonly record = (route: RouteOptions): void => {
+    if (route.method === 'HEAD' || (Array.isArray(route.method) && route.method.includes('HEAD'))) return;
+    const operation = operationOf(route.config);
+    if (operation) this.#operations.push(operation);
+    else if (route.url.startsWith('/api/')) {
+      throw new Error(`${String(route.method)} ${route.url}: REST routes are declared with operation()`);
+    }
+  };
+
+  get operations(): readonly OperationSpec[] {
+    return this.#operations;
+  }
+
+  /** The OpenAPI 3.1 document, built once every route is registered (on its first request). */
+  document(version: string): JsonSchema {
+    this.#document ??= openApiDocument(this.#operations, version);
+    return this.#document;
+  }
+}
+
+function without(object: object, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(object).filter(([key]) => !keys.includes(key)));
+}
+
+/**
+ * Response objects promise the fields they list, not that no other field ever appears: zod's
+ * output objects say `additionalProperties: false`, which clients would enforce on additions.
+ */
+function openResponseObject(schema: Record<string, unknown>): void {
+  if (schema.additionalProperties === false) delete schema.additionalProperties;
+}
+
+/** A zod schema as JSON Schema; named (registered) schemas become `$ref`s into components. */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const id = components.get(schema)?.id;
+  if (id) return { $ref: `${COMPONENT_REF}${id}` };
+  const generated = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+    // A named sub-schema is referenced, not inlined: the document holds it once, in components.
+    override: (ctx) => {
+      const zodSchema = ctx.zodSchema as unknown as z.ZodType;
+      if (io === 'output') openResponseObject(ctx.jsonSchema);
+      const named = zodSchema === schema ? undefined : components.get(zodSchema)?.id;
+      if (named === undefined) return;
+      for (const key of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as Record<string, unknown>)[key];
+      ctx.jsonSchema.$ref = `${COMPONENT_REF}${named}`;
+    },
+  });
+  return without(generated, ['$schema']);
+}
+
+function parameters(schema: z.ZodObject | undefined, where: 'path' | 'query') {
+  if (!schema) return [];
+  const object = jsonSchema(schema, 'input') as {
+    properties?: Record<string, Record<string, unknown>>;
+    required?: string[];
+  };
+  return Object.entries(object.properties ?? {}).map(([name, property]) => {
+    const { description, ...rest } = property;
+    return {
+      name,
+      in: where,
+      required: where === 'path' || (object.required ?? []).includes(name),
+      description: typeof description === 'string' ? description : '',
+      schema: rest,
+    };
+  });
+}
+
+function errorStatuses(operation: OperationSpec): Partial<Record<ErrorStatus, string>> {
+  const hasInput = operation.params ?? operation.query ?? operation.body;
+  return {
+    ...(hasInput ? { 400: 'Invalid input (see `details.issues`)' } : {}),
+    ...(operation.access === 'read' ? { 401: 'Authentication required (anonymous reading is off)' } : {}),
+    ...(operation.access === 'user' || operation.access === 'admin'
+      ? { 401: 'Authentication required or token invalid' }
+      : {}),
+    ...(operation.access === 'admin' ? { 403: 'Administrators only' } : {}),
+    ...(operation.body ? { 413: 'Request body too large' } : {}),
+    // Every stored answer depends on the database; while it is down the server answers 503.
+    ...(operation.access === 'public' ? {} : { 503: ERROR_DESCRIPTIONS[503] }),
+    ...operation.errors,
+  };
+}
+
+function operationObject(operation: OperationSpec) {
+  const errorJson = { 'application/json': { schema: { $ref: `${COMPONENT_REF}Error` } } };
+  const responses: Record<string, unknown> = {};
+  for (const [status, response] of Object.entries(operation.responses)) {
+    const mediaType = response.mediaType ?? 'application/json';
+    const schema = response.schema
+      ? jsonSchema(response.schema, 'output')
+      : mediaType === 'application/json'
+        ? undefined
+        : { type: 'string', format: 'binary' };
+    responses[status] = {
+      description: response.description,
+      ...(schema ? { content: { [mediaType]: { schema } } } : {}),
+    };
+  }
+  for (const [status, description] of Object.entries(errorStatuses(operation))) {
+    responses[status] = {
+      description: description ?? ERROR_DESCRIPTIONS[Number(status) as ErrorStatus],
+      content: errorJson,
+    };
+  }
+  return {
+    operationId: operation.operationId,
+    summary: operation.summary,
+    tags: [operation.tag],
+    ...(operation.access === 'user' || operation.access === 'admin' ? { security: [{ bearer: [] }] } : {}),
+    parameters: [...parameters(operation.params, 'path'), ...parameters(operation.query, 'query')],
+    ...(operation.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: jsonSchema(operation.body, 'input') } },
+          },
+        }
+      : {}),
+    responses,
+  };
+}
+
+/** Fastify `/a/:b` → OpenAPI `/a/{b}`. */
+export function openApiPath(path: string): string {
+  let result = path;
+  for (const name of pathParamNames(path)) result = result.replace(`:${name}`, `{${name}}`);
+  return result;
+}
+
+/** The OpenAPI 3.1 document of the given operations, with every named schema in components. */
+export function openApiDocument(operations: readonly OperationSpec[], version: string): JsonSchema {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const operation of operations) {
+    const path = (paths[openApiPath(operation.path)] ??= {});
+    path[operation.method.toLowerCase()] = operationObject(operation);
+  }
+  const named = z.toJSONSchema(components, {
+    io: 'output',
+    unrepresentable: 'any',
+    uri: (id) => `${COMPONENT_REF}${id}`,
+    override: (ctx) => openResponseObject(ctx.jsonSchema),
+  }).schemas;
+  const schemas = Object.fromEntries(
+    // The document declares its dialect once; per-schema `$schema` and `$id` would be noise.
+    Object.entries(named).map(([id, schema]) => [id, without(schema, ['$schema', '$id'])]),
+  );
   return {
     openapi: '3.1.0',
     info: {
@@ -124,10 +190,7 @@ export function openApiDocument(version: string): JsonSchema {
         'Browse the Mega directory and its repositories, review merge requests, watch sync repositories. ' +
         'Authenticate with `Authorization: Bearer <token>`. Every error is `{"error":{"code","message","details"}}`.',
     },
-    components: {
-      schemas: { ...SCHEMAS, ...AREA_SCHEMAS },
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-    },
-    paths: { ...API_PATHS, ...AREA_PATHS },
+    components: { schemas, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    paths,
   };
 }

@@ -11,8 +11,14 @@ export const MAX_PAGE = 10_000;
 
 /** `page` and `per_page` query parameters, 1-based, validated as integers in range. */
 export const pagingSchema = {
-  page: z.coerce.number().int().min(1).max(MAX_PAGE).default(1),
-  per_page: z.coerce.number().int().min(1).max(MAX_PER_PAGE).default(DEFAULT_PER_PAGE),
+  page: z.coerce.number().int().min(1).max(MAX_PAGE).default(1).describe('1-based page'),
+  per_page: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PER_PAGE)
+    .default(DEFAULT_PER_PAGE)
+    .describe(`Items per page (≤ ${MAX_PER_PAGE})`),
 };
 
 /**
@@ -34,7 +40,7 @@ export const revisionSchema = z.string().min(1).max(256);
 /** A path inside a repository; empty = root. Checked segment by segment by the browser. */
 export const treePathSchema = z.string().max(4096).default('');
 
-/** Validates `request.query` (or a body) against a zod object; `invalid/query_invalid` with the issues. */
+/** Validates a request part against a zod schema; `invalid/<what>_invalid` with the issues. */
 export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what = 'query'): z.infer<T> {
   const parsed = schema.safeParse(value ?? {});
   if (!parsed.success) {
@@ -43,10 +49,6 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what 
     });
   }
   return parsed.data;
-}
-
-export function parseQuery<T extends z.ZodType>(schema: T, request: FastifyRequest): z.infer<T> {
-  return parseInput(schema, request.query, 'query');
 }
 
 /** The base URL clients reach this server at: the configured public URL, else the request's origin. */

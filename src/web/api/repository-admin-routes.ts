@@ -3,14 +3,15 @@ import { z } from 'zod';
 import type { RepositoryAdmin } from '../../monorepo/repository-admin.js';
 import type { RouteContext } from '../deps.js';
 import { requireAdmin } from '../principal.js';
-import { parseInput, parseQuery, repoPathSchema } from './query.js';
+import { routesOf } from './operation.js';
+import { repoPathSchema } from './query.js';
 
 const DefaultBranchBody = z.object({
   repo: repoPathSchema,
   /** `main` or `refs/heads/main`; must exist. */
   branch: z.string().min(1).max(512),
 });
-const RepoQuery = z.object({ repo: repoPathSchema });
+const RepoQuery = z.object({ repo: repoPathSchema.describe('Repository path, e.g. /import/foo') });
 
 /**
  * Administrator-only repository changes (the same as `mega repo set-head|delete`): the default
@@ -21,18 +22,50 @@ export async function repositoryAdminRoutes(
   ctx: RouteContext,
   admin: RepositoryAdmin,
 ): Promise<void> {
-  app.put('/api/v1/repos/default-branch', async (request) => {
-    requireAdmin(request.principal);
-    const body = parseInput(DefaultBranchBody, request.body, 'body');
-    const repository = await admin.setDefaultBranch(body.repo, body.branch);
-    return { repo: repository.path, default_branch: repository.headRef.slice('refs/heads/'.length) };
+  const route = routesOf(app, ctx.config);
+  route({
+    method: 'PUT',
+    path: '/api/v1/repos/default-branch',
+    operationId: 'setDefaultBranch',
+    tag: 'repositories',
+    summary: "Change a repository's default branch (HEAD); the branch must exist (admin)",
+    access: 'admin',
+    body: DefaultBranchBody,
+    responses: {
+      200: {
+        description: 'The new default branch',
+        schema: z.object({ repo: z.string(), default_branch: z.string() }),
+      },
+    },
+    errors: { 404: 'Repository or branch not found' },
+    handler: async (request) => {
+      const body = request.body;
+      const repository = await admin.setDefaultBranch(body.repo, body.branch);
+      return { repo: repository.path, default_branch: repository.headRef.slice('refs/heads/'.length) };
+    },
   });
 
-  app.delete('/api/v1/repos', async (request) => {
-    const user = requireAdmin(request.principal);
-    const query = parseQuery(RepoQuery, request);
-    const result = await admin.deleteRepository(query.repo, user.username);
-    ctx.logger.info({ repo: query.repo, by: user.username }, 'repository deleted');
-    return { repo: query.repo, deleted: true, unlinked: result.unlinked };
+  route({
+    method: 'DELETE',
+    path: '/api/v1/repos',
+    operationId: 'deleteRepository',
+    tag: 'repositories',
+    summary: 'Delete a repository and remove its b-link in one directory commit (admin)',
+    access: 'admin',
+    query: RepoQuery,
+    responses: {
+      200: {
+        description: 'Deleted',
+        schema: z.object({ repo: z.string(), deleted: z.boolean(), unlinked: z.boolean() }),
+      },
+    },
+    errors: { 404: 'Repository not found' },
+    handler: async (request) => {
+      const user = requireAdmin(request.principal);
+      const query = request.query;
+      const result = await admin.deleteRepository(query.repo, user.username);
+      ctx.logger.info({ repo: query.repo, by: user.username }, 'repository deleted');
+      return { repo: query.repo, deleted: true, unlinked: result.unlinked };
+    },
   });
 }

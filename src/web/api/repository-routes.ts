@@ -3,23 +3,32 @@ import { z } from 'zod';
 import { Readable } from 'node:stream';
 import { utf8Boundary } from '../../repo/browse/bounded-read.js';
 import type { RouteContext } from '../deps.js';
-import { pagingSchema, parseQuery, repoPathSchema, revisionSchema, treePathSchema } from './query.js';
+import {
+  BlobSchema,
+  CommitDetailSchema,
+  CommitPageSchema,
+  CompareSchema,
+  RefListSchema,
+  TreeSchema,
+} from './api-schemas.js';
+import { routesOf } from './operation.js';
+import { pagingSchema, repoPathSchema, revisionSchema, treePathSchema } from './query.js';
 import { openBrowser } from './repository-access.js';
 
-const RepoQuery = z.object({ repo: repoPathSchema });
-const LogQuery = z.object({
-  repo: repoPathSchema,
-  ref: revisionSchema.default('HEAD'),
-  path: treePathSchema,
-  ...pagingSchema,
+const repo = repoPathSchema.describe('Repository path, e.g. /projects/foo');
+const ref = revisionSchema.default('HEAD').describe('Branch, tag, full ref name or commit id (default HEAD)');
+const path = treePathSchema.describe('Path inside the repository (empty = root)');
+const RepoQuery = z.object({ repo });
+const LogQuery = z.object({ repo, ref, path, ...pagingSchema });
+const AtPathQuery = z.object({ repo, ref, path });
+const CommitQuery = z.object({ repo, id: revisionSchema.describe('Commit id or ref') });
+const CompareQuery = z.object({
+  repo,
+  from: revisionSchema.describe('Base revision'),
+  to: revisionSchema.describe('Head revision'),
 });
-const AtPathQuery = z.object({
-  repo: repoPathSchema,
-  ref: revisionSchema.default('HEAD'),
-  path: treePathSchema,
-});
-const CommitQuery = z.object({ repo: repoPathSchema, id: revisionSchema });
-const CompareQuery = z.object({ repo: repoPathSchema, from: revisionSchema, to: revisionSchema });
+/** What every code-browsing route may answer besides its result. */
+const browseErrors = { 404: 'Repository, revision or path not found' } as const;
 
 /**
  * Code browsing: refs, paged history, commit detail, trees, blobs (as JSON and raw) and the diff
@@ -27,65 +36,140 @@ const CompareQuery = z.object({ repo: repoPathSchema, from: revisionSchema, to: 
  * segments) and a revision in `ref`, `id`, `from`, `to`.
  */
 export async function repositoryRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  app.get('/api/v1/repos/refs', async (request) => {
-    const query = parseQuery(RepoQuery, request);
-    return (await openBrowser(ctx, request.principal, query.repo)).refs();
+  const route = routesOf(app, ctx.config);
+  route({
+    method: 'GET',
+    path: '/api/v1/repos/refs',
+    operationId: 'listRefs',
+    tag: 'code',
+    summary: 'Branches and tags',
+    access: 'read',
+    query: RepoQuery,
+    responses: { 200: { description: 'The refs and the default branch', schema: RefListSchema } },
+    errors: { 404: 'Repository not found' },
+    handler: async (request) => (await openBrowser(ctx, request.principal, request.query.repo)).refs(),
   });
 
-  app.get('/api/v1/repos/commits', async (request) => {
-    const query = parseQuery(LogQuery, request);
-    const browser = await openBrowser(ctx, request.principal, query.repo);
-    const page = await browser.log({
-      revision: query.ref,
-      path: query.path,
-      offset: (query.page - 1) * query.per_page,
-      limit: query.per_page,
-    });
-    return { page: query.page, per_page: query.per_page, has_more: page.hasMore, commits: page.commits };
+  route({
+    method: 'GET',
+    path: '/api/v1/repos/commits',
+    operationId: 'listCommits',
+    tag: 'code',
+    summary: 'Commit log, newest first, optionally of one path',
+    access: 'read',
+    query: LogQuery,
+    responses: { 200: { description: 'One page of the log', schema: CommitPageSchema } },
+    errors: browseErrors,
+    handler: async (request) => {
+      const query = request.query;
+      const browser = await openBrowser(ctx, request.principal, query.repo);
+      const page = await browser.log({
+        revision: query.ref,
+        path: query.path,
+        offset: (query.page - 1) * query.per_page,
+        limit: query.per_page,
+      });
+      return { page: query.page, per_page: query.per_page, has_more: page.hasMore, commits: page.commits };
+    },
   });
 
-  app.get('/api/v1/repos/commit', async (request) => {
-    const query = parseQuery(CommitQuery, request);
-    return (await openBrowser(ctx, request.principal, query.repo)).commit(query.id);
+  route({
+    method: 'GET',
+    path: '/api/v1/repos/commit',
+    operationId: 'getCommit',
+    tag: 'code',
+    summary: 'One commit with its diff to the first parent',
+    access: 'read',
+    query: CommitQuery,
+    responses: { 200: { description: 'The commit and its diff', schema: CommitDetailSchema } },
+    errors: { 404: 'Repository or commit not found' },
+    handler: async (request) =>
+      (await openBrowser(ctx, request.principal, request.query.repo)).commit(request.query.id),
   });
 
-  app.get('/api/v1/repos/compare', async (request) => {
-    const query = parseQuery(CompareQuery, request);
-    return (await openBrowser(ctx, request.principal, query.repo)).compare(query.from, query.to);
+  route({
+    method: 'GET',
+    path: '/api/v1/repos/compare',
+    operationId: 'compareRevisions',
+    tag: 'code',
+    summary: 'Diff between two revisions (per-file hunks, no rename detection)',
+    access: 'read',
+    query: CompareQuery,
+    responses: { 200: { description: 'The diff from `from` to `to`', schema: CompareSchema } },
+    errors: { 404: 'Repository or revision not found' },
+    handler: async (request) => {
+      const query = request.query;
+      return (await openBrowser(ctx, request.principal, query.repo)).compare(query.from, query.to);
+    },
   });
 
-  app.get('/api/v1/repos/tree', async (request) => {
-    const query = parseQuery(AtPathQuery, request);
-    return (await openBrowser(ctx, request.principal, query.repo)).tree(query.ref, query.path);
+  route({
+    method: 'GET',
+    path: '/api/v1/repos/tree',
+    operationId: 'getTree',
+    tag: 'code',
+    summary: 'Directory listing at a revision',
+    access: 'read',
+    query: AtPathQuery,
+    responses: { 200: { description: 'The entries of the directory', schema: TreeSchema } },
+    errors: browseErrors,
+    handler: async (request) => {
+      const query = request.query;
+      return (await openBrowser(ctx, request.principal, query.repo)).tree(query.ref, query.path);
+    },
   });
 
   // Display reads stop at `limits.maxDisplayBytes`: a bigger text file comes back as its first
   // bytes with `truncated: true` and its real `size`; the whole file is what `raw` streams.
-  app.get('/api/v1/repos/blob', async (request) => {
-    const query = parseQuery(AtPathQuery, request);
-    const { content, ...blob } = await (
-      await openBrowser(ctx, request.principal, query.repo)
-    ).blob(query.ref, query.path);
-    const text = blob.truncated ? utf8Boundary(content) : content;
-    return { ...blob, ...(blob.binary ? {} : { content: text.toString('utf8') }) };
+  route({
+    method: 'GET',
+    path: '/api/v1/repos/blob',
+    operationId: 'getBlob',
+    tag: 'code',
+    summary: 'File with metadata (text inlined up to the display limit)',
+    access: 'read',
+    query: AtPathQuery,
+    responses: { 200: { description: 'The file', schema: BlobSchema } },
+    errors: browseErrors,
+    handler: async (request) => {
+      const query = request.query;
+      const { content, ...blob } = await (
+        await openBrowser(ctx, request.principal, query.repo)
+      ).blob(query.ref, query.path);
+      const text = blob.truncated ? utf8Boundary(content) : content;
+      return { ...blob, ...(blob.binary ? {} : { content: text.toString('utf8') }) };
+    },
   });
 
   // Streamed from storage in pieces (inflated while sent): memory stays flat whatever the size.
-  app.get('/api/v1/repos/raw', async (request, reply) => {
-    const query = parseQuery(AtPathQuery, request);
-    const browser = await openBrowser(ctx, request.principal, query.repo);
-    const blob = await browser.openBlob(query.ref, query.path);
-    const name = blob.path.split('/').pop() ?? 'file';
-    // Raw content is never rendered as a page of this origin: no sniffing, no scripts.
-    void reply
-      .header('X-Content-Type-Options', 'nosniff')
-      .header('Content-Security-Policy', "default-src 'none'; sandbox")
-      .header('ETag', `"${blob.id}"`)
-      .header('Content-Length', blob.size)
-      .type(blob.binary ? 'application/octet-stream' : 'text/plain; charset=utf-8');
-    if (blob.binary)
-      void reply.header('Content-Disposition', `attachment; filename="${asciiFileName(name)}"`);
-    return reply.send(Readable.from(blob.content, { objectMode: false }));
+  route({
+    method: 'GET',
+    path: '/api/v1/repos/raw',
+    operationId: 'getRawFile',
+    tag: 'code',
+    summary: 'Raw file bytes, streamed whole whatever the size',
+    access: 'read',
+    query: AtPathQuery,
+    responses: {
+      200: { description: 'The bytes (text/plain for text files)', mediaType: 'application/octet-stream' },
+    },
+    errors: browseErrors,
+    handler: async (request, reply) => {
+      const query = request.query;
+      const browser = await openBrowser(ctx, request.principal, query.repo);
+      const blob = await browser.openBlob(query.ref, query.path);
+      const name = blob.path.split('/').pop() ?? 'file';
+      // Raw content is never rendered as a page of this origin: no sniffing, no scripts.
+      void reply
+        .header('X-Content-Type-Options', 'nosniff')
+        .header('Content-Security-Policy', "default-src 'none'; sandbox")
+        .header('ETag', `"${blob.id}"`)
+        .header('Content-Length', blob.size)
+        .type(blob.binary ? 'application/octet-stream' : 'text/plain; charset=utf-8');
+      if (blob.binary)
+        void reply.header('Content-Disposition', `attachment; filename="${asciiFileName(name)}"`);
+      return reply.send(Readable.from(blob.content, { objectMode: false }));
+    },
   });
 }
 

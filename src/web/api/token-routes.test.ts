@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../../../tests/support/temp-dir.js';
+import { TokenInfoSchema, UserSchema } from './api-schemas.js';
 import { buildFixture } from '../../cli/testing/fixture-server.js';
 
 let temp: { path: string; remove: () => Promise<void> };
@@ -26,6 +27,7 @@ describe('user and token API', () => {
   it('answers who is signed in, and 401 for anonymous or unknown tokens', async () => {
     const me = await app.inject({ url: '/api/v1/user', headers: auth(token) });
     expect(me.json()).toMatchObject({ username: 'alice', isAdmin: false });
+    expect(UserSchema.safeParse(me.json()).success).toBe(true);
     expect((await app.inject({ url: '/api/v1/user' })).statusCode).toBe(401);
     const bad = await app.inject({ url: '/api/v1/user', headers: auth('mega_nope') });
     expect(bad.statusCode).toBe(401);
@@ -42,6 +44,8 @@ describe('user and token API', () => {
     expect(created.statusCode).toBe(201);
     const { token: second, info } = created.json();
     expect(second).toMatch(/^mega_/);
+    // The shape the route declares (and the OpenAPI document shows).
+    expect(TokenInfoSchema.safeParse(info).error).toBeUndefined();
     const list = await app.inject({ url: '/api/v1/user/tokens', headers: auth(second) });
     expect(list.json().tokens.map((t: { name: string }) => t.name)).toEqual(['bootstrap', 'ci']);
     expect(list.body).not.toContain(second);

@@ -2,14 +2,17 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RouteContext } from '../deps.js';
 import { requireUser } from '../principal.js';
-import { parseInput } from './query.js';
+import { TokenInfoSchema, UserSchema } from './api-schemas.js';
+import { routesOf } from './operation.js';
 
 const CreateTokenBody = z.object({
   name: z.string().min(1).max(100),
   /** ISO-8601 expiry; absent = never expires. */
   expires_at: z.iso.datetime().optional(),
 });
-const TokenParams = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
+const TokenParams = z.object({
+  id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe('Token id'),
+});
 
 /**
  * The signed-in user and their personal access tokens. A new token's plaintext is in the create
@@ -17,31 +20,75 @@ const TokenParams = z.object({ id: z.coerce.number().int().positive().max(Number
  */
 export async function tokenRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const users = ctx.users;
+  const route = routesOf(app, ctx.config);
 
-  app.get('/api/v1/user', async (request) => {
-    const user = requireUser(request.principal);
-    return { id: user.userId, username: user.username, isAdmin: user.isAdmin };
+  route({
+    method: 'GET',
+    path: '/api/v1/user',
+    operationId: 'getCurrentUser',
+    tag: 'tokens',
+    summary: 'The signed-in user',
+    access: 'user',
+    responses: { 200: { description: 'The user the token belongs to', schema: UserSchema } },
+    handler: async (request) => {
+      const user = requireUser(request.principal);
+      return { id: user.userId, username: user.username, isAdmin: user.isAdmin };
+    },
   });
 
-  app.get('/api/v1/user/tokens', async (request) => {
-    const user = requireUser(request.principal);
-    return { tokens: await users.listTokens(user.userId) };
+  route({
+    method: 'GET',
+    path: '/api/v1/user/tokens',
+    operationId: 'listTokens',
+    tag: 'tokens',
+    summary: "The signed-in user's access tokens (never their plaintext)",
+    access: 'user',
+    responses: { 200: { description: 'The tokens', schema: z.object({ tokens: z.array(TokenInfoSchema) }) } },
+    handler: async (request) => {
+      const user = requireUser(request.principal);
+      return { tokens: await users.listTokens(user.userId) };
+    },
   });
 
-  app.post('/api/v1/user/tokens', async (request, reply) => {
-    const user = requireUser(request.principal);
-    const body = parseInput(CreateTokenBody, request.body, 'body');
-    const created = await users.createToken(user.userId, body.name, {
-      ...(body.expires_at ? { expiresAt: new Date(body.expires_at) } : {}),
-    });
-    void reply.header('Cache-Control', 'no-store');
-    return reply.status(201).send({ token: created.token, info: created.info });
+  route({
+    method: 'POST',
+    path: '/api/v1/user/tokens',
+    operationId: 'createToken',
+    tag: 'tokens',
+    summary: 'Create a token; the plaintext is in this response only',
+    access: 'user',
+    body: CreateTokenBody,
+    responses: {
+      201: {
+        description: 'The new token (Cache-Control: no-store)',
+        schema: z.object({ token: z.string(), info: TokenInfoSchema }),
+      },
+    },
+    handler: async (request, reply) => {
+      const user = requireUser(request.principal);
+      const body = request.body;
+      const created = await users.createToken(user.userId, body.name, {
+        ...(body.expires_at ? { expiresAt: new Date(body.expires_at) } : {}),
+      });
+      void reply.header('Cache-Control', 'no-store');
+      return reply.status(201).send({ token: created.token, info: created.info });
+    },
   });
 
-  app.delete('/api/v1/user/tokens/:id', async (request, reply) => {
-    const user = requireUser(request.principal);
-    const params = parseInput(TokenParams, request.params, 'path');
-    await users.revokeToken(user.userId, params.id);
-    return reply.status(204).send();
+  route({
+    method: 'DELETE',
+    path: '/api/v1/user/tokens/:id',
+    operationId: 'revokeToken',
+    tag: 'tokens',
+    summary: 'Revoke one of your tokens',
+    access: 'user',
+    params: TokenParams,
+    responses: { 204: { description: 'Revoked' } },
+    errors: { 404: 'No such token of yours' },
+    handler: async (request, reply) => {
+      const user = requireUser(request.principal);
+      await users.revokeToken(user.userId, request.params.id);
+      return reply.status(204).send();
+    },
   });
 }

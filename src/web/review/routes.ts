@@ -1,17 +1,67 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RouteContext } from '../deps.js';
-import { requireRead, requireUser } from '../principal.js';
-import { baseUrl, pagingSchema, parseInput, parseQuery } from '../api/query.js';
+import { requireUser } from '../principal.js';
+import { DiffSchema } from '../api/api-schemas.js';
+import { components, routesOf } from '../api/operation.js';
+import { baseUrl, pagingSchema } from '../api/query.js';
 
+const STATUSES = ['open', 'merging', 'merged', 'closed'] as const;
 const ListQuery = z.object({
-  status: z.enum(['open', 'merging', 'merged', 'closed']).optional(),
-  path: z.string().min(1).max(1024).optional(),
-  author: z.string().min(1).max(255).optional(),
+  status: z.enum(STATUSES).optional().describe('open, merging, merged or closed'),
+  path: z.string().min(1).max(1024).optional().describe('Touching this repository or pushed to this path'),
+  author: z.string().min(1).max(255).optional().describe('Opened by this user'),
   ...pagingSchema,
 });
 
-const NumberParams = z.object({ number: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER) });
+const NumberParams = z.object({
+  number: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).describe('Merge request number'),
+});
+
+const MergeRequestSchema = z
+  .object({
+    number: z.int(),
+    title: z.string(),
+    status: z.enum(STATUSES),
+    viewPath: z.string().describe('The path that was pushed to (a directory view or a repository)'),
+    refName: z.string().optional(),
+    pushedCommit: z.string(),
+    baseViewCommit: z.string().optional(),
+    author: z.string(),
+    authorId: z.int().optional(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    changes: z.array(
+      z.object({
+        repoPath: z.string(),
+        baseCommit: z.string(),
+        headCommit: z.string(),
+        mergedCommit: z.string().optional(),
+      }),
+    ),
+  })
+  .register(components, { id: 'MergeRequest' });
+const MergeRequestDetailSchema = MergeRequestSchema.extend({
+  url: z.string(),
+  events: z.array(
+    z.object({ action: z.string(), actor: z.string(), detail: z.string().optional(), at: z.string() }),
+  ),
+  diffs: z.array(z.object({ repoPath: z.string(), diff: DiffSchema })),
+}).register(components, { id: 'MergeRequestDetail' });
+const MergeOutcomeSchema = z.object({
+  number: z.int(),
+  merged: z.array(z.object({ repoPath: z.string(), commit: z.string(), kind: z.string() })),
+});
+
+const ACTIONS = {
+  merge: {
+    summary: 'Merge into every touched repository in one transaction',
+    schema: MergeOutcomeSchema,
+    conflict: 'Not open, a target branch moved, or the changes conflict (`details` lists the files)',
+  },
+  close: { summary: 'Close the merge request', schema: MergeRequestSchema, conflict: 'Not open' },
+  reopen: { summary: 'Reopen the merge request', schema: MergeRequestSchema, conflict: 'Not closed' },
+} as const;
 
 /**
  * Merge requests over REST (SPEC §6): `GET /api/v1/merge-requests` (filters: status, path,
@@ -20,32 +70,69 @@ const NumberParams = z.object({ number: z.coerce.number().int().min(1).max(Numbe
  */
 export async function reviewRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const service = ctx.mergeRequests;
-  const numberOf = (request: FastifyRequest) => parseInput(NumberParams, request.params, 'path').number;
+  const route = routesOf(app, ctx.config);
 
-  app.get('/api/v1/merge-requests', async (request) => {
-    requireRead(request.principal, ctx.config.anonymousRead);
-    const query = parseQuery(ListQuery, request);
-    const items = await service.list({
-      ...(query.status ? { status: query.status } : {}),
-      ...(query.path ? { path: query.path.startsWith('/') ? query.path : `/${query.path}` } : {}),
-      ...(query.author ? { author: query.author } : {}),
-      limit: query.per_page,
-      offset: (query.page - 1) * query.per_page,
-    });
-    return { items, page: query.page, per_page: query.per_page };
+  route({
+    method: 'GET',
+    path: '/api/v1/merge-requests',
+    operationId: 'listMergeRequests',
+    tag: 'merge requests',
+    summary: 'Merge requests, newest first',
+    access: 'read',
+    query: ListQuery,
+    responses: {
+      200: {
+        description: 'One page of merge requests',
+        schema: z.object({ items: z.array(MergeRequestSchema), page: z.int(), per_page: z.int() }),
+      },
+    },
+    handler: async (request) => {
+      const query = request.query;
+      const items = await service.list({
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.path ? { path: query.path.startsWith('/') ? query.path : `/${query.path}` } : {}),
+        ...(query.author ? { author: query.author } : {}),
+        limit: query.per_page,
+        offset: (query.page - 1) * query.per_page,
+      });
+      return { items, page: query.page, per_page: query.per_page };
+    },
   });
 
-  app.get('/api/v1/merge-requests/:number', async (request) => {
-    requireRead(request.principal, ctx.config.anonymousRead);
-    const detail = await service.show(numberOf(request));
-    // Links point where this client reached the server (or the configured public URL).
-    return { ...detail, url: service.url(detail.number, baseUrl(request, ctx.config)) };
+  route({
+    method: 'GET',
+    path: '/api/v1/merge-requests/:number',
+    operationId: 'getMergeRequest',
+    tag: 'merge requests',
+    summary: 'One merge request with per-file diffs for every repository it touches, and its history',
+    access: 'read',
+    params: NumberParams,
+    responses: { 200: { description: 'The merge request', schema: MergeRequestDetailSchema } },
+    errors: { 404: 'No such merge request' },
+    handler: async (request) => {
+      const detail = await service.show(request.params.number);
+      // Links point where this client reached the server (or the configured public URL).
+      return { ...detail, url: service.url(detail.number, baseUrl(request, ctx.config)) };
+    },
   });
 
-  for (const action of ['merge', 'close', 'reopen'] as const) {
-    app.post(`/api/v1/merge-requests/:number/${action}`, async (request) => {
-      const user = requireUser(request.principal);
-      return service[action](numberOf(request), { username: user.username });
+  for (const [action, doc] of Object.entries(ACTIONS) as Array<
+    [keyof typeof ACTIONS, (typeof ACTIONS)[keyof typeof ACTIONS]]
+  >) {
+    route({
+      method: 'POST',
+      path: `/api/v1/merge-requests/:number/${action}`,
+      operationId: `${action}MergeRequest`,
+      tag: 'merge requests',
+      summary: doc.summary,
+      access: 'user',
+      params: NumberParams,
+      responses: { 200: { description: 'Done', schema: doc.schema } },
+      errors: { 404: 'No such merge request (or a touched repository is gone)', 409: doc.conflict },
+      handler: async (request) => {
+        const user = requireUser(request.principal);
+        return service[action](request.params.number, { username: user.username });
+      },
     });
   }
 }

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { invalid } from '../../platform/errors.js';
 import {
   CredentialInput,
   CredentialPatch,
@@ -9,10 +8,18 @@ import {
   TenantInput,
 } from '../../sync/sync-inputs.js';
 import type { SyncLogRow } from '../../storage/sync/sync-run-store.js';
-import { parseInput } from '../api/query.js';
+import { routesOf, type ErrorStatus } from '../api/operation.js';
 import type { RouteContext } from '../deps.js';
-import { requireAdmin, requireUser } from '../principal.js';
+import { requireUser } from '../principal.js';
 import { requireTenantAccess } from './sync-access.js';
+import {
+  CredentialSchema,
+  RequestIdSchema,
+  SyncLogSchema,
+  SyncRepositorySchema,
+  SyncSummarySchema,
+  TenantSchema,
+} from './sync-schemas.js';
 
 /**
  * REST API of the sync workers (seed §3.1, §8), JSON under /api/v1/sync, token auth, every
@@ -27,170 +34,374 @@ const id = z
   .regex(/^[1-9]\d{0,14}$/, 'must be a positive decimal id')
   .transform(Number);
 const bodyId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-const TenantParams = z.object({ tenant: id });
-const ItemParams = z.object({ tenant: id, id });
-const RequestParams = z.object({ tenant: id, request: z.string().uuid() });
+const tenantId = id.describe('Tenant id');
+const TenantParams = z.object({ tenant: tenantId });
+const ItemParams = z.object({ tenant: tenantId, id: id.describe('Id') });
+const RequestParams = z.object({ tenant: tenantId, request: z.string().uuid().describe('Request id') });
 const isoTime = z.string().datetime();
 const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(30),
-  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  limit: z.coerce.number().int().min(1).max(100).default(30).describe('Page size (≤ 100)'),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0).describe('Rows to skip'),
 });
 const LogQuery = z
   .object({
-    repository_id: id.optional(),
-    status: z.enum(['running', 'success', 'failed', 'skipped']).optional(),
-    task_type: z.string().max(16).optional(),
-    worker_id: z.string().max(100).optional(),
-    error_class: z.string().max(32).optional(),
-    since: isoTime.optional(),
-    until: isoTime.optional(),
-    limit: z.coerce.number().int().min(1).max(MAX_LOG_PAGE).default(50),
-    before: id.optional(),
+    repository_id: id.optional().describe('One repository'),
+    status: z.enum(['running', 'success', 'failed', 'skipped']).optional().describe('One status'),
+    task_type: z.string().max(16).optional().describe('scheduled, manual, …'),
+    worker_id: z.string().max(100).optional().describe('One worker'),
+    error_class: z.string().max(32).optional().describe('auth, not_found, network, timeout, …'),
+    since: isoTime.optional().describe('ISO time'),
+    until: isoTime.optional().describe('ISO time'),
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_LOG_PAGE)
+      .default(50)
+      .describe(`Page size (≤ ${MAX_LOG_PAGE})`),
+    before: id.optional().describe('Page: rows with a smaller id'),
   })
   .strict();
-const SummaryQuery = z.object({ repository_id: id.optional(), since: isoTime.optional() }).strict();
+const SummaryQuery = z
+  .object({
+    repository_id: id.optional().describe('One repository'),
+    since: isoTime.optional().describe('ISO time'),
+  })
+  .strict();
 const MemberBody = z.object({ user_id: bodyId }).strict();
 
-/** A JSON object body (null, arrays and scalars are refused, not read as empty). */
-function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw invalid('body_invalid', 'the request body must be a JSON object');
-  }
-  return parseInput(schema, body, 'body');
-}
+/** What every route below /tenants/:tenant may answer besides 400/401. */
+const TENANT_ERRORS: Partial<Record<ErrorStatus, string>> = {
+  403: 'Not an administrator or member of the tenant',
+  404: 'No such tenant (or item in it)',
+};
+const WRITE_ERRORS: Partial<Record<ErrorStatus, string>> = {
+  ...TENANT_ERRORS,
+  409: 'A credential or repository with this name exists, or the credential is in use',
+};
+const tenantRoute = { tag: 'sync', access: 'user', errors: TENANT_ERRORS } as const;
 
 export async function syncRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const service = ctx.sync;
   const tenantOf = async (request: Parameters<typeof requireTenantAccess>[0]) => {
-    const { tenant } = parseInput(TenantParams.passthrough(), request.params, 'path');
+    const { tenant } = request.params as { tenant: number };
     const user = await requireTenantAccess(request, service, tenant);
     return { tenant, user };
   };
+  const route = routesOf(app, ctx.config);
 
-  app.get(`${PREFIX}/tenants`, async (request) => {
-    const user = requireUser(request.principal);
-    return { tenants: await service.listTenants(user.isAdmin ? undefined : user.userId) };
+  route({
+    method: 'GET',
+    path: `${PREFIX}/tenants`,
+    operationId: 'listSyncTenants',
+    tag: 'sync',
+    summary: 'Tenants you can see',
+    access: 'user',
+    responses: { 200: { description: 'The tenants', schema: z.object({ tenants: z.array(TenantSchema) }) } },
+    handler: async (request) => {
+      const user = requireUser(request.principal);
+      return { tenants: await service.listTenants(user.isAdmin ? undefined : user.userId) };
+    },
   });
-  app.post(`${PREFIX}/tenants`, async (request, reply) => {
-    requireAdmin(request.principal);
-    const input = parseBody(TenantInput, request.body);
-    return reply.status(201).send(await service.createTenant(input.name));
+  route({
+    method: 'POST',
+    path: `${PREFIX}/tenants`,
+    operationId: 'createSyncTenant',
+    tag: 'sync',
+    summary: 'Create a tenant (admin)',
+    access: 'admin',
+    body: TenantInput,
+    responses: { 201: { description: 'The new tenant', schema: TenantSchema } },
+    errors: { 409: 'A tenant with this name exists' },
+    handler: async (request, reply) => {
+      const input = request.body;
+      return reply.status(201).send(await service.createTenant(input.name));
+    },
   });
-  app.post(`${PREFIX}/tenants/:tenant/members`, async (request, reply) => {
-    requireAdmin(request.principal);
-    const { tenant } = parseInput(TenantParams, request.params, 'path');
-    const { user_id } = parseBody(MemberBody, request.body);
-    await service.tenant(tenant);
-    await service.addTenantMember(tenant, user_id);
-    return reply.status(204).send();
-  });
-
-  app.get(`${PREFIX}/tenants/:tenant/credentials`, async (request) => {
-    const { tenant } = await tenantOf(request);
-    return { credentials: await service.listCredentials(tenant) };
-  });
-  app.post(`${PREFIX}/tenants/:tenant/credentials`, async (request, reply) => {
-    const { tenant } = await tenantOf(request);
-    return reply
-      .status(201)
-      .send(await service.addCredential(tenant, parseBody(CredentialInput, request.body)));
-  });
-  app.get(`${PREFIX}/tenants/:tenant/credentials/:id`, async (request) => {
-    const { tenant } = await tenantOf(request);
-    return service.credential(tenant, parseInput(ItemParams, request.params, 'path').id);
-  });
-  app.patch(`${PREFIX}/tenants/:tenant/credentials/:id`, async (request) => {
-    const { tenant } = await tenantOf(request);
-    const { id: credentialId } = parseInput(ItemParams, request.params, 'path');
-    return service.updateCredential(tenant, credentialId, parseBody(CredentialPatch, request.body));
-  });
-  app.delete(`${PREFIX}/tenants/:tenant/credentials/:id`, async (request, reply) => {
-    const { tenant } = await tenantOf(request);
-    await service.deleteCredential(tenant, parseInput(ItemParams, request.params, 'path').id);
-    return reply.status(204).send();
-  });
-
-  app.get(`${PREFIX}/tenants/:tenant/repositories`, async (request) => {
-    const { tenant } = await tenantOf(request);
-    return { repositories: await service.listRepositories(tenant, parseInput(PageQuery, request.query)) };
-  });
-  app.post(`${PREFIX}/tenants/:tenant/repositories`, async (request, reply) => {
-    const { tenant } = await tenantOf(request);
-    return reply
-      .status(201)
-      .send(await service.createRepository(tenant, parseBody(RepositoryInput, request.body)));
-  });
-  app.get(`${PREFIX}/tenants/:tenant/repositories/:id`, async (request) => {
-    const { tenant } = await tenantOf(request);
-    return service.repository(tenant, parseInput(ItemParams, request.params, 'path').id);
-  });
-  app.patch(`${PREFIX}/tenants/:tenant/repositories/:id`, async (request) => {
-    const { tenant } = await tenantOf(request);
-    const { id: repositoryId } = parseInput(ItemParams, request.params, 'path');
-    return service.updateRepository(tenant, repositoryId, parseBody(RepositoryPatch, request.body));
-  });
-  app.delete(`${PREFIX}/tenants/:tenant/repositories/:id`, async (request, reply) => {
-    const { tenant, user } = await tenantOf(request);
-    const requestId = await service.deleteRepository(
-      tenant,
-      parseInput(ItemParams, request.params, 'path').id,
-      user.userId,
-    );
-    return reply.status(202).send({ request_id: requestId });
-  });
-  app.post(`${PREFIX}/tenants/:tenant/repositories/:id/sync`, async (request, reply) => {
-    const { tenant, user } = await tenantOf(request);
-    const { id: repositoryId } = parseInput(ItemParams, request.params, 'path');
-    const requestId = await service.trigger(tenant, repositoryId, {
-      taskType: 'manual',
-      operatorId: user.userId,
-    });
-    return reply.status(202).send({ request_id: requestId });
-  });
-  app.get(`${PREFIX}/tenants/:tenant/requests/:request`, async (request) => {
-    await tenantOf(request);
-    const { request: requestId } = parseInput(RequestParams, request.params, 'path');
-    return { request_id: requestId, results: await service.requestStatus(requestId) };
+  route({
+    method: 'POST',
+    path: `${PREFIX}/tenants/:tenant/members`,
+    operationId: 'addSyncTenantMember',
+    tag: 'sync',
+    summary: 'Add a user to the tenant (admin)',
+    access: 'admin',
+    params: TenantParams,
+    body: MemberBody,
+    responses: { 204: { description: 'Added' } },
+    errors: { 404: 'No such tenant or user' },
+    handler: async (request, reply) => {
+      const { tenant } = request.params;
+      const { user_id } = request.body;
+      await service.tenant(tenant);
+      await service.addTenantMember(tenant, user_id);
+      return reply.status(204).send();
+    },
   });
 
-  app.get(`${PREFIX}/tenants/:tenant/logs`, async (request) => {
-    const { tenant } = await tenantOf(request);
-    const query = parseInput(LogQuery, request.query);
-    const rows = await service.listLogs(
-      {
-        tenantId: tenant,
-        repositoryId: query.repository_id,
-        status: query.status,
-        taskType: query.task_type,
-        workerId: query.worker_id,
-        errorClass: query.error_class,
-        since: query.since,
-        until: query.until,
+  route({
+    ...tenantRoute,
+    method: 'GET',
+    path: `${PREFIX}/tenants/:tenant/credentials`,
+    operationId: 'listSyncCredentials',
+    summary: 'Credentials (secrets never returned)',
+    params: TenantParams,
+    responses: {
+      200: { description: 'The credentials', schema: z.object({ credentials: z.array(CredentialSchema) }) },
+    },
+    handler: async (request) => {
+      const { tenant } = await tenantOf(request);
+      return { credentials: await service.listCredentials(tenant) };
+    },
+  });
+  route({
+    ...tenantRoute,
+    method: 'POST',
+    path: `${PREFIX}/tenants/:tenant/credentials`,
+    operationId: 'createSyncCredential',
+    summary: 'Add a credential; the secret is write-only',
+    params: TenantParams,
+    body: CredentialInput,
+    responses: { 201: { description: 'The new credential', schema: CredentialSchema } },
+    errors: WRITE_ERRORS,
+    handler: async (request, reply) => {
+      const { tenant } = await tenantOf(request);
+      return reply.status(201).send(await service.addCredential(tenant, request.body));
+    },
+  });
+  route({
+    ...tenantRoute,
+    method: 'GET',
+    path: `${PREFIX}/tenants/:tenant/credentials/:id`,
+    operationId: 'getSyncCredential',
+    summary: 'One credential (without its secret)',
+    params: ItemParams,
+    responses: { 200: { description: 'The credential', schema: CredentialSchema } },
+    handler: async (request) => {
+      const { tenant } = await tenantOf(request);
+      return service.credential(tenant, request.params.id);
+    },
+  });
+  route({
+    ...tenantRoute,
+    method: 'PATCH',
+    path: `${PREFIX}/tenants/:tenant/credentials/:id`,
+    operationId: 'updateSyncCredential',
+    summary: 'Change a credential (a new secret replaces the old one)',
+    params: ItemParams,
+    body: CredentialPatch,
+    responses: { 200: { description: 'The credential', schema: CredentialSchema } },
+    errors: WRITE_ERRORS,
+    handler: async (request) => {
+      const { tenant } = await tenantOf(request);
+      const { id: credentialId } = request.params;
+      return service.updateCredential(tenant, credentialId, request.body);
+    },
+  });
+  route({
+    ...tenantRoute,
+    method: 'DELETE',
+    path: `${PREFIX}/tenants/:tenant/credentials/:id`,
+    operationId: 'deleteSyncCredential',
+    summary: 'Delete a credential no repository uses',
+    params: ItemParams,
+    responses: { 204: { description: 'Deleted' } },
+    errors: { ...TENANT_ERRORS, 409: 'The credential is used by a repository' },
+    handler: async (request, reply) => {
+      const { tenant } = await tenantOf(request);
+      await service.deleteCredential(tenant, request.params.id);
+      return reply.status(204).send();
+    },
+  });
+
+  route({
+    ...tenantRoute,
+    method: 'GET',
+    path: `${PREFIX}/tenants/:tenant/repositories`,
+    operationId: 'listSyncRepositories',
+    summary: 'Sync repositories',
+    params: TenantParams,
+    query: PageQuery,
+    responses: {
+      200: {
+        description: 'One page of repositories',
+        schema: z.object({ repositories: z.array(SyncRepositorySchema) }),
       },
-      { limit: query.limit, beforeId: query.before },
-    );
-    const last = rows[rows.length - 1];
-    return { logs: rows.map(logJson), next_before: rows.length === query.limit && last ? last.id : null };
+    },
+    handler: async (request) => {
+      const { tenant } = await tenantOf(request);
+      return { repositories: await service.listRepositories(tenant, request.query) };
+    },
   });
-  app.get(`${PREFIX}/tenants/:tenant/logs/:id`, async (request) => {
-    const { tenant } = await tenantOf(request);
-    return logJson(await service.log(tenant, parseInput(ItemParams, request.params, 'path').id));
+  route({
+    ...tenantRoute,
+    method: 'POST',
+    path: `${PREFIX}/tenants/:tenant/repositories`,
+    operationId: 'createSyncRepository',
+    summary: 'Register a repository',
+    params: TenantParams,
+    body: RepositoryInput,
+    responses: { 201: { description: 'The new repository', schema: SyncRepositorySchema } },
+    errors: WRITE_ERRORS,
+    handler: async (request, reply) => {
+      const { tenant } = await tenantOf(request);
+      return reply.status(201).send(await service.createRepository(tenant, request.body));
+    },
   });
-  app.get(`${PREFIX}/tenants/:tenant/summary`, async (request) => {
-    const { tenant } = await tenantOf(request);
-    const query = parseInput(SummaryQuery, request.query);
-    const summary = await service.summary(tenant, query.repository_id, query.since);
-    const finished = summary.success + summary.failed;
-    return {
-      total: summary.total,
-      success: summary.success,
-      failed: summary.failed,
-      running: summary.running,
-      success_rate: finished === 0 ? null : summary.success / finished,
-      average_duration: summary.averageDurationMs === null ? null : summary.averageDurationMs / 1000,
-      failure_reasons: summary.failuresByClass,
-      storage_bytes: summary.storageBytes,
-    };
+  route({
+    ...tenantRoute,
+    method: 'GET',
+    path: `${PREFIX}/tenants/:tenant/repositories/:id`,
+    operationId: 'getSyncRepository',
+    summary: 'One sync repository',
+    params: ItemParams,
+    responses: { 200: { description: 'The repository', schema: SyncRepositorySchema } },
+    handler: async (request) => {
+      const { tenant } = await tenantOf(request);
+      return service.repository(tenant, request.params.id);
+    },
+  });
+  route({
+    ...tenantRoute,
+    method: 'PATCH',
+    path: `${PREFIX}/tenants/:tenant/repositories/:id`,
+    operationId: 'updateSyncRepository',
+    summary: 'Change a sync repository',
+    params: ItemParams,
+    body: RepositoryPatch,
+    responses: { 200: { description: 'The repository', schema: SyncRepositorySchema } },
+    errors: WRITE_ERRORS,
+    handler: async (request) => {
+      const { tenant } = await tenantOf(request);
+      const { id: repositoryId } = request.params;
+      return service.updateRepository(tenant, repositoryId, request.body);
+    },
+  });
+  route({
+    ...tenantRoute,
+    method: 'DELETE',
+    path: `${PREFIX}/tenants/:tenant/repositories/:id`,
+    operationId: 'deleteSyncRepository',
+    summary: 'Delete it and every worker copy',
+    params: ItemParams,
+    responses: { 202: { description: 'Deletion requested', schema: RequestIdSchema } },
+    handler: async (request, reply) => {
+      const { tenant, user } = await tenantOf(request);
+      const requestId = await service.deleteRepository(tenant, request.params.id, user.userId);
+      return reply.status(202).send({ request_id: requestId });
+    },
+  });
+  route({
+    ...tenantRoute,
+    method: 'POST',
+    path: `${PREFIX}/tenants/:tenant/repositories/:id/sync`,
+    operationId: 'triggerSync',
+    summary: 'Trigger a manual sync',
+    params: ItemParams,
+    responses: { 202: { description: 'Sync requested', schema: RequestIdSchema } },
+    handler: async (request, reply) => {
+      const { tenant, user } = await tenantOf(request);
+      const { id: repositoryId } = request.params;
+      const requestId = await service.trigger(tenant, repositoryId, {
+        taskType: 'manual',
+        operatorId: user.userId,
+      });
+      return reply.status(202).send({ request_id: requestId });
+    },
+  });
+  route({
+    ...tenantRoute,
+    method: 'GET',
+    path: `${PREFIX}/tenants/:tenant/requests/:request`,
+    operationId: 'getSyncRequest',
+    summary: 'What each worker did with a request',
+    params: RequestParams,
+    responses: {
+      200: {
+        description: 'Per-worker results',
+        schema: RequestIdSchema.extend({
+          results: z.array(z.object({ worker_id: z.string(), status: z.string() })),
+        }),
+      },
+    },
+    handler: async (request) => {
+      await tenantOf(request);
+      const { request: requestId } = request.params;
+      return { request_id: requestId, results: await service.requestStatus(requestId) };
+    },
+  });
+
+  route({
+    ...tenantRoute,
+    method: 'GET',
+    path: `${PREFIX}/tenants/:tenant/logs`,
+    operationId: 'listSyncLogs',
+    summary: 'Sync log, newest first, filtered',
+    params: TenantParams,
+    query: LogQuery,
+    responses: {
+      200: {
+        description: 'One page of the log; `next_before` pages on',
+        schema: z.object({ logs: z.array(SyncLogSchema), next_before: z.int().nullable() }),
+      },
+    },
+    handler: async (request) => {
+      const { tenant } = await tenantOf(request);
+      const query = request.query;
+      const rows = await service.listLogs(
+        {
+          tenantId: tenant,
+          repositoryId: query.repository_id,
+          status: query.status,
+          taskType: query.task_type,
+          workerId: query.worker_id,
+          errorClass: query.error_class,
+          since: query.since,
+          until: query.until,
+        },
+        { limit: query.limit, beforeId: query.before },
+      );
+      const last = rows[rows.length - 1];
+      return { logs: rows.map(logJson), next_before: rows.length === query.limit && last ? last.id : null };
+    },
+  });
+  route({
+    ...tenantRoute,
+    method: 'GET',
+    path: `${PREFIX}/tenants/:tenant/logs/:id`,
+    operationId: 'getSyncLog',
+    summary: 'One sync log row',
+    params: ItemParams,
+    responses: { 200: { description: 'The row', schema: SyncLogSchema } },
+    handler: async (request) => {
+      const { tenant } = await tenantOf(request);
+      return logJson(await service.log(tenant, request.params.id));
+    },
+  });
+  route({
+    ...tenantRoute,
+    method: 'GET',
+    path: `${PREFIX}/tenants/:tenant/summary`,
+    operationId: 'getSyncSummary',
+    summary: 'Success rate, average duration, failure reasons, storage used',
+    params: TenantParams,
+    query: SummaryQuery,
+    responses: { 200: { description: 'The summary', schema: SyncSummarySchema } },
+    handler: async (request) => {
+      const { tenant } = await tenantOf(request);
+      const query = request.query;
+      const summary = await service.summary(tenant, query.repository_id, query.since);
+      const finished = summary.success + summary.failed;
+      return {
+        total: summary.total,
+        success: summary.success,
+        failed: summary.failed,
+        running: summary.running,
+        success_rate: finished === 0 ? null : summary.success / finished,
+        average_duration: summary.averageDurationMs === null ? null : summary.averageDurationMs / 1000,
+        failure_reasons: summary.failuresByClass,
+        storage_bytes: summary.storageBytes,
+      };
+    },
   });
 }
 

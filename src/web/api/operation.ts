@@ -1,0 +1,153 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { invalid } from '../../platform/errors.js';
+import { requireAdmin, requireRead, requireUser } from '../principal.js';
+import { parseInput } from './query.js';
+
+/**
+ * One REST operation, declared once: method, path, zod inputs, responses per status, and its
+ * documentation. `route()` registers it with Fastify (the zod schemas are the validators) and the
+ * OpenAPI document (`openapi.ts`) is generated from the same declarations, so they cannot drift.
+ */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * Who may call: `public` anyone; `read` anyone when anonymous reading is on, else a token;
+ * `user` a token; `admin` an administrator's token. Checked before the input is validated.
+ */
+export type Access = 'public' | 'read' | 'user' | 'admin';
+
+/** Error statuses a route answers with the project's error body (`ErrorBody`). */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 503;
+
+export interface SuccessResponse {
+  readonly description: string;
+  /** JSON body; absent with a non-JSON `mediaType` (raw bytes, a page) or for 204. */
+  readonly schema?: z.ZodType;
+  readonly mediaType?: string;
+}
+
+type InputObject = z.ZodObject;
+type Output<T> = T extends z.ZodType ? z.output<T> : undefined;
+
+export interface OperationSpec<
+  P extends InputObject | undefined = InputObject | undefined,
+  Q extends InputObject | undefined = InputObject | undefined,
+  B extends z.ZodType | undefined = z.ZodType | undefined,
+> {
+  readonly method: HttpMethod;
+  /** Fastify form: `/api/v1/merge-requests/:number`. */
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly tag: string;
+  readonly access: Access;
+  readonly params?: P;
+  readonly query?: Q;
+  readonly body?: B;
+  readonly responses: Readonly<Partial<Record<200 | 201 | 202 | 204, SuccessResponse>>>;
+  /** Route-specific errors; 400 (inputs), 401/403 (access) and 413 (body) are derived. */
+  readonly errors?: Readonly<Partial<Record<ErrorStatus, string>>>;
+}
+
+export type OperationRequest<P, Q, B> = FastifyRequest<{
+  Params: Output<P>;
+  Querystring: Output<Q>;
+  Body: Output<B>;
+}>;
+
+export interface RouteSpec<
+  P extends InputObject | undefined,
+  Q extends InputObject | undefined,
+  B extends z.ZodType | undefined,
+> extends OperationSpec<P, Q, B> {
+  readonly handler: (request: OperationRequest<P, Q, B>, reply: FastifyReply) => Promise<unknown>;
+}
+
+/** Component schemas of the document: a zod schema registered here is referenced by name. */
+export const components = z.registry<{ id: string }>();
+
+/** The one JSON error shape of every non-git endpoint (`error-handler.ts` writes it). */
+export const ErrorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.string().describe('Stable machine-readable code'),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()),
+    }),
+  })
+  .register(components, { id: 'Error' });
+
+const INPUT_PART = { params: 'path', querystring: 'query', body: 'body' } as const;
+
+/**
+ * Fastify validator of one request part from its zod schema. Failures are the same MegaErrors
+ * (`path_invalid`, `query_invalid`, `body_invalid` with the issues) the handlers threw before.
+ */
+function zodValidator({ schema, httpPart }: { schema: unknown; httpPart?: string }) {
+  const what = INPUT_PART[httpPart as keyof typeof INPUT_PART] ?? 'query';
+  return (value: unknown) => {
+    // A JSON body must be an object: null, arrays and scalars are refused, not read as empty.
+    if (what === 'body' && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+      return { error: invalid('body_invalid', 'the request body must be a JSON object') };
+    }
+    try {
+      return { value: parseInput(schema as z.ZodType, value, what) };
+    } catch (error) {
+      return { error: error as Error };
+    }
+  };
+}
+
+function checkAccess(access: Access, anonymousRead: boolean) {
+  return async (request: FastifyRequest) => {
+    if (access === 'read') requireRead(request.principal, anonymousRead);
+    else if (access === 'user') requireUser(request.principal);
+    else if (access === 'admin') requireAdmin(request.principal);
+  };
+}
+
+/** The path parameters a Fastify path names (`:tenant`, `:id`). */
+export function pathParamNames(path: string): string[] {
+  return [...path.matchAll(/:(\w+)/g)].map((match) => match[1] as string);
+}
+
+/**
+ * Registers declared operations on `app`: `route({ method, path, …, handler })`. The declaration
+ * (without the handler) rides along in the route's config, where the server's operation registry
+ * collects it for the OpenAPI document.
+ */
+export function routesOf(app: FastifyInstance, options: { readonly anonymousRead: boolean }) {
+  return function route<
+    P extends InputObject | undefined = undefined,
+    Q extends InputObject | undefined = undefined,
+    B extends z.ZodType | undefined = undefined,
+  >(spec: RouteSpec<P, Q, B>): void {
+    const { handler, ...operation } = spec;
+    const declared = Object.keys(spec.params?.shape ?? {}).sort();
+    const named = pathParamNames(spec.path).sort();
+    if (declared.join() !== named.join()) {
+      throw new Error(
+        `${spec.operationId}: path parameters ${named.join()} but params schema ${declared.join()}`,
+      );
+    }
+    app.route({
+      method: spec.method,
+      url: spec.path,
+      schema: {
+        ...(spec.params ? { params: spec.params } : {}),
+        ...(spec.query ? { querystring: spec.query } : {}),
+        ...(spec.body ? { body: spec.body } : {}),
+      },
+      validatorCompiler: zodValidator,
+      config: { operation },
+      preValidation: checkAccess(spec.access, options.anonymousRead),
+      handler: handler as (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+    });
+  };
+}
+
+/** The operation a route was declared with (`routesOf`), if any. */
+export function operationOf(config: unknown): OperationSpec | undefined {
+  return (config as { operation?: OperationSpec } | undefined)?.operation;
+}
