@@ -7,9 +7,10 @@ import { makeTempDir } from '../../tests/support/temp-dir.js';
 import { diffBuffers } from '../git/delta-encoder.js';
 import { hashObject } from '../git/object.js';
 import type { ObjectId } from '../git/object-id.js';
-import type { WalkedObject } from './object-walk.js';
 import { PACK_READ_BATCH, sendPack, type PackSendOptions } from './pack-sender.js';
-import type { ObjectSource, PackReadyObject } from './served-repository.js';
+import type { PackReadyObject } from '../storage/pack-ready.js';
+import type { WalkedObject } from './served-repository.js';
+import { SingleReadObjectSource } from './single-read-objects.js';
 
 /**
  * The pack sender checked by the real `git index-pack`: every pack it writes must index cleanly
@@ -22,7 +23,7 @@ interface FakeObject {
 }
 
 /** An object source over blobs, some stored as deltas, some streamed as if from files. */
-class FakeSource implements ObjectSource {
+class FakeSource extends SingleReadObjectSource {
   readonly objects = new Map<ObjectId, FakeObject>();
   reads = 0;
 
@@ -34,6 +35,7 @@ class FakeSource implements ObjectSource {
       stored: {
         id,
         type: 'blob',
+        size: content.length,
         payloadSize: content.length,
         deflated: options.streamed ? () => halves(deflated) : deflated,
       },
@@ -46,7 +48,14 @@ class FakeSource implements ObjectSource {
     const delta = diffBuffers(this.objects.get(base)!.content, content)!;
     this.objects.set(id, {
       content,
-      stored: { id, type: 'blob', payloadSize: delta.length, deflated: deflateSync(delta), deltaBase: base },
+      stored: {
+        id,
+        type: 'blob',
+        size: content.length,
+        payloadSize: delta.length,
+        deflated: deflateSync(delta),
+        deltaBase: base,
+      },
     });
     return id;
   }
@@ -71,10 +80,10 @@ class FakeSource implements ObjectSource {
     return undefined;
   }
 
-  async readPackReadyMany(ids: readonly ObjectId[]) {
+  override async readPackReady(objects: ReadonlyArray<{ readonly id: ObjectId }>) {
     this.reads++;
     const found = new Map<ObjectId, PackReadyObject>();
-    for (const id of ids) {
+    for (const { id } of objects) {
       const stored = this.objects.get(id)?.stored;
       if (stored) found.set(id, stored);
     }

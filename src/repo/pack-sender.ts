@@ -11,8 +11,8 @@ import {
   writeOfsDistance,
 } from '../git/pack-format.js';
 import { notFound } from '../platform/errors.js';
-import type { WalkedObject } from './object-walk.js';
-import type { ObjectSource, PackReadyObject } from './served-repository.js';
+import type { PackReadyObject, StoredObjectHint } from '../storage/pack-ready.js';
+import type { ObjectSource, WalkedObject } from './served-repository.js';
 
 const deflate = promisify(deflateCallback);
 
@@ -38,9 +38,9 @@ export interface PackSendOptions {
   readonly clientHas: ReadonlySet<ObjectId>;
   /**
    * Told every object in the order it is written (bases pulled forward come before deltas), with
-   * its storage row when known.
+   * storage's hint for it when known.
    */
-  readonly onWritten?: (object: WalkedObject, row: number | undefined) => void;
+  readonly onWritten?: (object: WalkedObject, hint: StoredObjectHint | undefined) => void;
 }
 
 export interface PackSendStats {
@@ -76,7 +76,7 @@ export async function sendPack(
 
   const place = (object: WalkedObject, stored: PackReadyObject | undefined) => {
     offsets.set(object.id, writer.position);
-    options.onWritten?.(object, stored?.row);
+    options.onWritten?.(object, stored?.hint);
   };
   const appendStored = (stored: PackReadyObject): Promise<void> | undefined => {
     if (!Buffer.isBuffer(stored.deflated)) return writer.appendStream(stored.deflated());
@@ -146,11 +146,7 @@ export async function sendPack(
   for (let start = 0; start < list.length; start += PACK_READ_BATCH) {
     // Objects already pulled forward as delta bases are not read again.
     const batch = list.slice(start, start + PACK_READ_BATCH).filter((object) => !offsets.has(object.id));
-    batchStored = await readMany(
-      objects,
-      batch.map((object) => object.id),
-      batch.some((object) => object.row !== undefined) ? batch.map((object) => object.row) : undefined,
-    );
+    batchStored = await objects.readPackReady(batch);
     prefetched.clear();
     await prefetchForwardBases(objects, batchStored, prefetched, (id) => inPack.has(id) && !offsets.has(id));
     for (const object of batch) {
@@ -161,21 +157,6 @@ export async function sendPack(
   }
   await writer.finish();
   return { objects: list.length, reusedDeltas, bytes: writer.position + SHA1.rawLength };
-}
-
-async function readMany(
-  objects: ObjectSource,
-  ids: readonly ObjectId[],
-  rows?: ReadonlyArray<number | undefined>,
-): Promise<ReadonlyMap<ObjectId, PackReadyObject>> {
-  if (objects.readPackReadyMany) return objects.readPackReadyMany(ids, rows);
-  const found = new Map<ObjectId, PackReadyObject>();
-  if (!objects.readPackReady) return found;
-  for (const id of ids) {
-    const stored = await objects.readPackReady(id);
-    if (stored) found.set(id, stored);
-  }
-  return found;
 }
 
 /**
@@ -201,14 +182,14 @@ async function prefetchForwardBases(
       ),
     ];
     if (wanted.length === 0) return;
-    const found = await readMany(objects, wanted);
+    const found = await objects.readPackReady(wanted.map((id) => ({ id })));
     found.forEach((entry, id) => into.set(id, entry));
     level = [...found.values()];
   }
 }
 
 async function readOne(objects: ObjectSource, id: ObjectId): Promise<PackReadyObject | undefined> {
-  return (await readMany(objects, [id])).get(id);
+  return (await objects.readPackReady([{ id }])).get(id);
 }
 
 /** Bytes gathered before they go to the sink: one hash update and one write per piece. */

@@ -45,9 +45,7 @@ export async function serveV2Command(
       const request = parseObjectInfoArgs(command.args);
       const sizes = new Map<string, number>();
       for (const id of request.ids) {
-        const header = repository.objects.readObjectHeader
-          ? await repository.objects.readObjectHeader(id)
-          : await repository.objects.readObject(id).then((o) => (o ? { size: o.content.length } : undefined));
+        const header = await repository.objects.readObjectHeader(id);
         if (header) sizes.set(id, header.size);
       }
       await out.write(encodeObjectInfo(request, sizes));

@@ -7,13 +7,9 @@ import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { PayloadInflater } from './payload-inflater.js';
 import type { ObjectFiles } from './object-files.js';
-import {
-  packReadyEntry,
-  selectCommitInfo,
-  toCommitInfo,
-  type CommitInfo,
-  type PackReadyEntry,
-} from './object-store.js';
+import { packReadyEntry, selectCommitSummary, toCommitSummary } from './object-store.js';
+import type { PackReadyObject } from './pack-ready.js';
+import type { CommitSummary } from '../git/commit.js';
 import { batchIds } from './sql-batches.js';
 
 /** Inflated trees kept while a scan resolves delta chains (trees are small; chains are ≤ 50). */
@@ -44,9 +40,9 @@ export class RepositoryScan {
   ) {}
 
   /** Parsed facts of every commit the repository holds. */
-  async commits(repoId: number): Promise<Map<ObjectId, CommitInfo>> {
-    const rows = await selectCommitInfo(this.db, repoId).execute();
-    return new Map(rows.map((row) => [row.git_id as ObjectId, toCommitInfo(row)]));
+  async commits(repoId: number): Promise<Map<ObjectId, CommitSummary>> {
+    const rows = await selectCommitSummary(this.db, repoId).execute();
+    return new Map(rows.map((row) => toCommitSummary(row)).map((commit) => [commit.id, commit]));
   }
 
   /**
@@ -126,7 +122,7 @@ export class StoredTrees {
   }
 
   /** The stored form of a tree of the repository, or undefined. */
-  packReady(id: string): PackReadyEntry | undefined {
+  packReady(id: string): PackReadyObject | undefined {
     const row = this.members.has(id) ? this.rows.get(id) : undefined;
     if (!row?.data) return undefined;
     return packReadyEntry(row, 'tree', row.data);
