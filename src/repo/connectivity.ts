@@ -85,7 +85,7 @@ function referencedIds(
   switch (type) {
     case 'commit': {
       const commit = parseCommit(content);
-      return [commit.tree as ObjectId, ...(commit.parents as ObjectId[])];
+      return [commit.tree, ...commit.parents];
     }
     case 'tree': {
       const ids: ObjectId[] = [];
@@ -98,7 +98,7 @@ function referencedIds(
       return ids;
     }
     case 'tag':
-      return [parseTag(content).object as ObjectId];
+      return [parseTag(content).object];
     default:
       return [];
   }

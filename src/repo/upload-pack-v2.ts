@@ -1,4 +1,3 @@
-import type { ObjectId } from '../git/object-id.js';
 import { invalid } from '../platform/errors.js';
 import {
   encodeLsRefs,
@@ -77,7 +76,7 @@ async function lsRefs(repository: ServedRepository, args: readonly string[]): Pr
     entries.push({
       name: ref.name,
       id: ref.target,
-      ...(ref.peeled ? { peeled: ref.peeled as ObjectId } : {}),
+      ...(ref.peeled ? { peeled: ref.peeled } : {}),
     });
   }
   return encodeLsRefs(entries, request);

@@ -29,12 +29,13 @@ const WHOLE_CONTENT_BYTES = 64 * 1024;
 const TAG_HEAD_BYTES = 4096;
 const TAG_HEAD = /^object ([0-9a-f]{40}|[0-9a-f]{64})\ntype (commit|tree|blob|tag)\n/;
 
+/** A `raw_objects` row as read (ids come back branded: they were checked before they were written). */
 interface StoredRow {
-  git_id: string;
-  object_type: string;
+  git_id: ObjectId;
+  object_type: ObjectType;
   size: number;
   payload_size: number;
-  delta_base: string | null;
+  delta_base: ObjectId | null;
   storage_type: string;
   data: Buffer | null;
   path: string | null;
@@ -161,8 +162,8 @@ export class ObjectStore {
         const row = rows.get(id);
         if (row)
           yield {
-            id: id as ObjectId,
-            type: row.object_type as ObjectType,
+            id: row.git_id,
+            type: row.object_type,
             data: await this.contentOf(row, rows, 0),
           };
       }
@@ -194,7 +195,7 @@ export class ObjectStore {
           ? await this.contentOf(row, rows, 0)
           : await this.streamedHead(row, TAG_HEAD_BYTES);
         const match = TAG_HEAD.exec(head.toString('latin1', 0, Math.min(head.length, TAG_HEAD_BYTES)));
-        if (match) result.set(id as ObjectId, { object: match[1] as ObjectId, type: match[2] as ObjectType });
+        if (match) result.set(row.git_id, { object: match[1] as ObjectId, type: match[2] as ObjectType });
       }
     }
     return result;
@@ -355,11 +356,7 @@ export class ObjectStore {
   private toPackReady(row: StoredRow): PackReadyObject {
     const { data, path } = row;
     if (!data && !path) throw missing(row.git_id);
-    return packReadyEntry(
-      row,
-      row.object_type as ObjectType,
-      data ?? (() => this.files.openRead(path as string)),
-    );
+    return packReadyEntry(row, row.object_type, data ?? (() => this.files.openRead(path as string)));
   }
 
   /** A caller's batch size, capped so one IN list stays within the bind-parameter limit. */
@@ -457,7 +454,7 @@ export class ObjectStore {
           level
             .map((row) => row.delta_base)
             .filter(
-              (base): base is string =>
+              (base): base is ObjectId =>
                 base !== null && !rows.has(base) && this.cache.get(base) === undefined,
             ),
         ),
@@ -533,10 +530,10 @@ export function toCommitSummary(row: {
 /** A stored row's pack-ready entry, with its bytes (or their stream) as given. */
 export function packReadyEntry(
   row: {
-    git_id: string;
+    git_id: ObjectId;
     size: number;
     payload_size: number;
-    delta_base: string | null;
+    delta_base: ObjectId | null;
     id: number;
   },
   type: ObjectType,
@@ -544,14 +541,14 @@ export function packReadyEntry(
 ): PackReadyObject {
   // Optional fields are set one by one, not spread: a clone makes one entry per object.
   const entry: { -readonly [K in keyof PackReadyObject]: PackReadyObject[K] } = {
-    id: row.git_id as ObjectId,
+    id: row.git_id,
     type,
     size: Number(row.size),
     payloadSize: Number(row.payload_size),
     deflated,
     hint: storedObjectHint(Number(row.id)),
   };
-  if (row.delta_base) entry.deltaBase = row.delta_base as ObjectId;
+  if (row.delta_base) entry.deltaBase = row.delta_base;
   return entry;
 }
 

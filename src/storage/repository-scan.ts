@@ -19,10 +19,10 @@ const MAX_CHAIN = 1000;
 
 interface TreeRow {
   id: number;
-  git_id: string;
+  git_id: ObjectId;
   size: number;
   payload_size: number;
-  delta_base: string | null;
+  delta_base: ObjectId | null;
   data: Buffer | null;
   path: string | null;
 }
@@ -79,7 +79,7 @@ export class RepositoryScan {
         ...new Set(
           level
             .map((row) => row.delta_base)
-            .filter((base): base is string => base !== null && !rows.has(base)),
+            .filter((base): base is ObjectId => base !== null && !rows.has(base)),
         ),
       ];
       level = [];
