@@ -7,7 +7,7 @@ import type { ObjectId } from '../../src/git/object-id.js';
 import { writePackIndex } from '../../src/git/pack-index.js';
 import { readPack } from '../../src/git/pack-reader.js';
 import type { PackedObject } from '../../src/git/pack-types.js';
-import { writePackToBuffer, type PackWriteEntry } from '../../src/git/pack-writer.js';
+import { writePackToBuffer, type PackWriteEntry } from '../../tests/support/pack-writer.js';
 import type { BenchScenario } from '../main.js';
 import { runCommand as run } from '../run-command.js';
 import { timeMs, type BenchResult } from '../report.js';

@@ -2,10 +2,20 @@ import { invalid } from '../platform/errors.js';
 import { parseHeaderBlock, serializeHeaderBlock, type Header, type TextEncoding } from './headers.js';
 import type { ObjectId } from './object-id.js';
 
+/** A commit as walks need it: negotiation, shallow and deepen computations, clone walks. */
+export interface CommitSummary {
+  readonly id: ObjectId;
+  readonly tree: ObjectId;
+  readonly parents: readonly ObjectId[];
+  /** Committer time, seconds since the epoch (for `deepen-since` and walking order). */
+  readonly committerTime: number;
+}
+
 /**
  * A commit object (git-commit-tree, commit.c). `extraHeaders` keeps everything after the
  * committer in order (encoding, mergetag, gpgsig, unknown headers) so serialising is byte-exact.
  */
+
 export interface Commit {
   readonly tree: ObjectId;
   readonly parents: readonly ObjectId[];

@@ -44,3 +44,10 @@ export function objectFormatByName(name: string): ObjectFormat | undefined {
   if (name === 'sha256') return SHA256;
   return undefined;
 }
+
+/** The format an object id belongs to, by its length; undefined for anything else. */
+export function objectFormatOfId(id: string): ObjectFormat | undefined {
+  if (id.length === SHA1.hexLength) return SHA1;
+  if (id.length === SHA256.hexLength) return SHA256;
+  return undefined;
+}

@@ -1,12 +1,13 @@
-import { hashObject } from '../git/object.js';
+import { hashObject, type ObjectType } from '../git/object.js';
 import type { ObjectId } from '../git/object-id.js';
-import type { CommitSummary, GitObjectType, ObjectSource, OpenedObject } from '../repo/served-repository.js';
-import { parseCommit } from '../git/commit.js';
+import type { ObjectSource, OpenedObject } from '../repo/served-repository.js';
+import { SingleReadObjectSource } from '../repo/single-read-objects.js';
+import { parseCommit, type CommitSummary } from '../git/commit.js';
 import { parseIdent } from '../git/ident.js';
 
 export interface NewObject {
   readonly id: ObjectId;
-  readonly type: GitObjectType;
+  readonly type: ObjectType;
   readonly content: Buffer;
 }
 
@@ -15,12 +16,14 @@ export interface NewObject {
  * source: reads see both, `take()` hands the new ones to storage in one batch. Computing a view
  * never writes anything until the result is known to be needed.
  */
-export class PendingObjects implements ObjectSource {
+export class PendingObjects extends SingleReadObjectSource {
   private readonly pending = new Map<ObjectId, NewObject>();
 
-  constructor(private readonly base: ObjectSource) {}
+  constructor(private readonly base: ObjectSource) {
+    super();
+  }
 
-  put(type: GitObjectType, content: Buffer): ObjectId {
+  put(type: ObjectType, content: Buffer): ObjectId {
     const id = hashObject(type, content);
     if (!this.pending.has(id)) this.pending.set(id, { id, type, content });
     return id;
@@ -37,17 +40,14 @@ export class PendingObjects implements ObjectSource {
     return found;
   }
 
-  async readObject(id: ObjectId): Promise<{ type: GitObjectType; content: Buffer } | undefined> {
+  async readObject(id: ObjectId): Promise<{ type: ObjectType; content: Buffer } | undefined> {
     const own = this.pending.get(id);
     return own ? { type: own.type, content: own.content } : this.base.readObject(id);
   }
 
-  async openObject(id: ObjectId): Promise<OpenedObject | undefined> {
-    if (!this.pending.has(id) && this.base.openObject) return this.base.openObject(id);
-    const object = await this.readObject(id);
-    return object
-      ? { type: object.type, size: object.content.length, content: pieces(object.content) }
-      : undefined;
+  /** Stored objects are opened by the base (which may stream them); new ones are in memory. */
+  override async openObject(id: ObjectId): Promise<OpenedObject | undefined> {
+    return this.pending.has(id) ? super.openObject(id) : this.base.openObject(id);
   }
 
   async readCommit(id: ObjectId): Promise<CommitSummary | undefined> {
@@ -62,8 +62,4 @@ export class PendingObjects implements ObjectSource {
       committerTime: parseIdent(commit.committer).timestamp,
     };
   }
-}
-
-async function* pieces(content: Buffer): AsyncGenerator<Buffer> {
-  yield content;
 }

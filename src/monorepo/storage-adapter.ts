@@ -1,5 +1,8 @@
 import type { ObjectId } from '../git/object-id.js';
-import type { CommitSummary, GitObjectType, ObjectSource, OpenedObject } from '../repo/served-repository.js';
+import type { CommitSummary } from '../git/commit.js';
+import type { ObjectType } from '../git/object.js';
+import type { OpenedObject } from '../repo/served-repository.js';
+import { SingleReadObjectSource } from '../repo/single-read-objects.js';
 import type { ObjectHolders } from '../storage/monorepo/object-holders.js';
 import type { Storage, StorageScope } from '../storage/storage.js';
 import type { MonorepoDeps } from './ports.js';
@@ -10,24 +13,27 @@ import { RepositoryAdmin } from './repository-admin.js';
  * trees of many repositories; the objects they serve are then linked into the directory
  * repository, so clients read them through its membership like any other repository's.
  */
-export class AnyRepositoryObjects implements ObjectSource {
+export class AnyRepositoryObjects extends SingleReadObjectSource {
   constructor(
     private readonly storage: StorageScope,
     private readonly holders: ObjectHolders,
-  ) {}
+  ) {
+    super();
+  }
 
   async hasObjects(ids: readonly ObjectId[]): Promise<ReadonlySet<ObjectId>> {
     return new Set([...(await this.holders.holders(ids)).keys()] as ObjectId[]);
   }
 
-  async readObject(id: ObjectId): Promise<{ type: GitObjectType; content: Buffer } | undefined> {
+  async readObject(id: ObjectId): Promise<{ type: ObjectType; content: Buffer } | undefined> {
     const repoId = (await this.holders.holders([id])).get(id);
     if (repoId === undefined) return undefined;
     const object = await this.storage.objects.read(repoId, id);
     return object ? { type: object.type, content: object.data } : undefined;
   }
 
-  async openObject(id: ObjectId): Promise<OpenedObject | undefined> {
+  /** Streams big stored objects (the single-read default would inflate them whole). */
+  override async openObject(id: ObjectId): Promise<OpenedObject | undefined> {
     const repoId = (await this.holders.holders([id])).get(id);
     if (repoId === undefined) return undefined;
     const opened = await this.storage.objects.openContent(repoId, id);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ObjectId } from '../git/object-id.js';
 import { basesFirst, cloneWalkKey, CloneWalkRecorder } from './clone-walk.js';
-import { withIncludedTags, type WalkedObject } from './object-walk.js';
+import { withIncludedTags } from './object-walk.js';
+import type { WalkedObject } from './served-repository.js';
 import type { ServedRepository } from './served-repository.js';
 
 const id = (c: string) => c.repeat(40) as ObjectId;

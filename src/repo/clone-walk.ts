@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import type { ObjectId } from '../git/object-id.js';
 import { formatFilterSpec, type ObjectFilter } from '../git/protocol/filter-spec.js';
 import { CommitCache } from './common-commits.js';
-import { walkObjects, type WalkedObject } from './object-walk.js';
+import { walkObjects } from './object-walk.js';
 import { PreloadedObjects } from './preloaded-objects.js';
-import type { ObjectSource, ServedRepository } from './served-repository.js';
+import type { ObjectSource, ServedRepository, WalkedObject } from './served-repository.js';
 
 /**
  * Full-clone walks, recorded. A clone that wants nothing but ids (no haves, no depth) reaches a
@@ -49,12 +49,11 @@ export async function fullCloneWalk(
   return { objects, source, fresh: true };
 }
 
-/** The repository's objects with every commit and tree read in bulk, when it can. */
+/** The repository's objects with every commit and tree read in bulk (when the source can). */
 async function wholeRepositorySource(
   repository: ServedRepository,
 ): Promise<{ source: ObjectSource; release: () => void }> {
-  const snapshot = await repository.objects.loadCloneSnapshot?.();
-  if (!snapshot) return { source: repository.objects, release: () => undefined };
+  const snapshot = await repository.objects.loadCloneSnapshot();
   return {
     source: new PreloadedObjects(repository.objects, snapshot),
     release: () => snapshot.releaseTreeContents(),
@@ -113,7 +112,7 @@ export async function recordLikelyCloneWalks(repository: ServedRepository): Prom
   }
   if (missing.length === 0) return 0;
   const { source } = await wholeRepositorySource(repository);
-  const deltaBases = (await repository.objects.readDeltaBases?.()) ?? new Map<ObjectId, ObjectId>();
+  const deltaBases = await repository.objects.readDeltaBases();
   for (const wants of missing) {
     await walks.save(
       cloneWalkKey(wants, undefined),

@@ -1,6 +1,7 @@
 import type { ObjectId } from '../git/object-id.js';
 import type { NegotiationOracle } from '../git/protocol/negotiation.js';
-import type { CommitSummary, ObjectSource } from './served-repository.js';
+import type { CommitSummary } from '../git/commit.js';
+import type { ObjectSource } from './served-repository.js';
 
 /** Commits visited per `okToGiveUp` check before answering "not yet" (bounds hostile wants). */
 export const GIVE_UP_WALK_LIMIT = 20_000;
@@ -74,9 +75,8 @@ export class CommitCache {
 
   constructor(private readonly objects: ObjectSource) {}
 
-  /** Reads the commits among `ids` not read yet in one batch, when the source can batch. */
+  /** Reads the commits among `ids` not read yet in one batch. */
   async prefetch(ids: readonly ObjectId[]): Promise<void> {
-    if (!this.objects.readCommits) return;
     const wanted = [...new Set(ids)].filter((id) => !this.cache.has(id));
     if (wanted.length === 0) return;
     const found = await this.objects.readCommits(wanted);

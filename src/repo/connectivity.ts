@@ -2,7 +2,8 @@ import type { ObjectId } from '../git/object-id.js';
 import { parseCommit } from '../git/commit.js';
 import { parseTag } from '../git/tag.js';
 import { entryKind, parseTree } from '../git/tree.js';
-import type { CommitSummary, ObjectSource } from './served-repository.js';
+import type { CommitSummary } from '../git/commit.js';
+import type { ObjectSource } from './served-repository.js';
 
 /** Ids checked per `hasObjects` call. */
 const HAS_BATCH = 500;
@@ -43,7 +44,7 @@ export async function findMissingObject(
     for (let start = 0; start < current.length; start += READ_BATCH) {
       const batch = current.slice(start, start + READ_BATCH);
       const found = new Set<ObjectId>();
-      for await (const object of readBatch(objects, batch)) {
+      for await (const object of objects.readObjects(batch)) {
         found.add(object.id);
         for (const id of referencedIds(object.type, object.content, pushed, visited)) reach(id);
       }
@@ -61,36 +62,15 @@ async function pushedCommits(
 ): Promise<Map<ObjectId, CommitSummary>> {
   const result = new Map<ObjectId, CommitSummary>();
   const ids = [...pushed];
-  if (objects.readCommits) {
-    for (let start = 0; start < ids.length; start += READ_BATCH) {
-      for (const [id, commit] of await objects.readCommits(ids.slice(start, start + READ_BATCH)))
-        result.set(id, commit);
-    }
-    return result;
-  }
-  for (const id of ids) {
-    const commit = await objects.readCommit(id);
-    if (commit) result.set(id, commit);
+  for (let start = 0; start < ids.length; start += READ_BATCH) {
+    for (const [id, commit] of await objects.readCommits(ids.slice(start, start + READ_BATCH)))
+      result.set(id, commit);
   }
   return result;
 }
 
 /** Objects read per batch. */
 const READ_BATCH = 500;
-
-async function* readBatch(
-  objects: ObjectSource,
-  ids: readonly ObjectId[],
-): AsyncGenerator<{ id: ObjectId; type: string; content: Buffer }> {
-  if (objects.readObjects) {
-    yield* objects.readObjects(ids);
-    return;
-  }
-  for (const id of ids) {
-    const object = await objects.readObject(id);
-    if (object) yield { id, ...object };
-  }
-}
 
 /**
  * What an object points to. Blobs of the push are marked visited here without being read (a tree
@@ -105,7 +85,7 @@ function referencedIds(
   switch (type) {
     case 'commit': {
       const commit = parseCommit(content);
-      return [commit.tree as ObjectId, ...(commit.parents as ObjectId[])];
+      return [commit.tree, ...commit.parents];
     }
     case 'tree': {
       const ids: ObjectId[] = [];
@@ -118,7 +98,7 @@ function referencedIds(
       return ids;
     }
     case 'tag':
-      return [parseTag(content).object as ObjectId];
+      return [parseTag(content).object];
     default:
       return [];
   }

@@ -3,16 +3,10 @@ import type { ObjectFilter } from '../git/protocol/filter-spec.js';
 import { readTagTarget } from './tag-target.js';
 import { isMegaError, notFound } from '../platform/errors.js';
 import type { CommitCache } from './common-commits.js';
-import type { CommitSummary, GitObjectType, ObjectSource } from './served-repository.js';
+import type { CommitSummary } from '../git/commit.js';
+import type { ObjectType } from '../git/object.js';
+import type { ObjectSource, WalkedObject } from './served-repository.js';
 import { forEachTreeChild } from '../git/tree-children.js';
-
-/** One object chosen for the pack, in pack order. */
-export interface WalkedObject {
-  readonly id: ObjectId;
-  readonly type: GitObjectType;
-  /** Where storage keeps it, when a recorded walk knows (reads it faster; see `clone-walk.ts`). */
-  readonly row?: number;
-}
 
 export interface WalkInput {
   /** Wanted objects (any type; tags are peeled and sent). */
@@ -63,7 +57,7 @@ export async function walkObjects(
 ): Promise<WalkResult> {
   const chosen: WalkedObject[] = [];
   const selected = new Set<ObjectId>();
-  const pick = (id: ObjectId, type: GitObjectType) => {
+  const pick = (id: ObjectId, type: ObjectType) => {
     if (selected.has(id)) return;
     selected.add(id);
     chosen.push({ id, type });
@@ -146,9 +140,8 @@ async function peelWant(
   }
 }
 
-async function readType(objects: ObjectSource, id: ObjectId): Promise<GitObjectType | undefined> {
-  if (objects.readObjectHeader) return (await objects.readObjectHeader(id))?.type;
-  return (await objects.readObject(id))?.type;
+async function readType(objects: ObjectSource, id: ObjectId): Promise<ObjectType | undefined> {
+  return (await objects.readObjectHeader(id))?.type;
 }
 
 /**
@@ -238,7 +231,7 @@ function warnDamaged(problem: string): void {
  * bad object never ends the whole fetch.
  */
 function forEachChildOfStored(
-  tree: { id: ObjectId; type: GitObjectType; content: Buffer },
+  tree: { id: ObjectId; type: ObjectType; content: Buffer },
   visit: (id: ObjectId, isTree: boolean) => void,
   onDamaged: (problem: string) => void,
 ): void {
@@ -259,27 +252,19 @@ function forEachChildOfStored(
 /** Trees read per batch by the level-wise walks. */
 const TREE_BATCH = 500;
 
-/** Reads trees in batches (one storage round trip per batch), falling back to single reads. */
+/** Reads trees in batches (one storage round trip per batch for a stored repository), in order. */
 async function* readTrees(
   objects: ObjectSource,
   ids: readonly ObjectId[],
-): AsyncGenerator<{ id: ObjectId; type: GitObjectType; content: Buffer }> {
+): AsyncGenerator<{ id: ObjectId; type: ObjectType; content: Buffer }> {
   for (let start = 0; start < ids.length; start += TREE_BATCH) {
     const batch = ids.slice(start, start + TREE_BATCH);
-    if (objects.readObjects) {
-      const found = new Map<ObjectId, { type: GitObjectType; content: Buffer }>();
-      for await (const object of objects.readObjects(batch)) found.set(object.id, object);
-      for (const id of batch) {
-        const object = found.get(id);
-        if (!object) throw notFound('object_missing', `tree ${id} is missing`);
-        yield { id, ...object };
-      }
-    } else {
-      for (const id of batch) {
-        const object = await objects.readObject(id);
-        if (!object) throw notFound('object_missing', `tree ${id} is missing`);
-        yield { id, ...object };
-      }
+    const found = new Map<ObjectId, { type: ObjectType; content: Buffer }>();
+    for await (const object of objects.readObjects(batch)) found.set(object.id, object);
+    for (const id of batch) {
+      const object = found.get(id);
+      if (!object) throw notFound('object_missing', `tree ${id} is missing`);
+      yield { id, type: object.type, content: object.content };
     }
   }
 }
@@ -320,7 +305,7 @@ class TreeWalk {
     private readonly objects: ObjectSource,
     private readonly filter: ObjectFilter | undefined,
     private readonly clientHas: ReadonlySet<ObjectId>,
-    private readonly pick: (id: ObjectId, type: GitObjectType) => void,
+    private readonly pick: (id: ObjectId, type: ObjectType) => void,
     private readonly onDamaged: (problem: string) => void,
   ) {}
 
@@ -366,11 +351,7 @@ class TreeWalk {
     if (!filter) return true;
     if (filter.kind === 'blob:none') return false;
     if (filter.kind === 'tree') return depth < filter.depth;
-    const header = this.objects.readObjectHeader
-      ? await this.objects.readObjectHeader(id)
-      : await this.objects
-          .readObject(id)
-          .then((o) => (o ? { type: o.type, size: o.content.length } : undefined));
+    const header = await this.objects.readObjectHeader(id);
     return header !== undefined && header.size < filter.limit;
   }
 }

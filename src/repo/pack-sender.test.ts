@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git } from '../../tests/support/git-cli.js';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
-import { diffBuffers } from '../git/delta-encoder.js';
+import { diffBuffers } from '../../tests/support/delta-encoder.js';
 import { hashObject } from '../git/object.js';
+import { SHA1, SHA256, type ObjectFormat } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
-import type { WalkedObject } from './object-walk.js';
 import { PACK_READ_BATCH, sendPack, type PackSendOptions } from './pack-sender.js';
-import type { ObjectSource, PackReadyObject } from './served-repository.js';
+import type { PackReadyObject } from '../storage/pack-ready.js';
+import type { WalkedObject } from './served-repository.js';
+import { SingleReadObjectSource } from './single-read-objects.js';
 
 /**
  * The pack sender checked by the real `git index-pack`: every pack it writes must index cleanly
@@ -22,18 +24,23 @@ interface FakeObject {
 }
 
 /** An object source over blobs, some stored as deltas, some streamed as if from files. */
-class FakeSource implements ObjectSource {
+class FakeSource extends SingleReadObjectSource {
   readonly objects = new Map<ObjectId, FakeObject>();
   reads = 0;
 
+  constructor(readonly format: ObjectFormat = SHA1) {
+    super();
+  }
+
   addWhole(content: Buffer, options: { streamed?: boolean } = {}): ObjectId {
-    const id = hashObject('blob', content);
+    const id = hashObject('blob', content, this.format);
     const deflated = deflateSync(content);
     this.objects.set(id, {
       content,
       stored: {
         id,
         type: 'blob',
+        size: content.length,
         payloadSize: content.length,
         deflated: options.streamed ? () => halves(deflated) : deflated,
       },
@@ -42,18 +49,25 @@ class FakeSource implements ObjectSource {
   }
 
   addDelta(content: Buffer, base: ObjectId): ObjectId {
-    const id = hashObject('blob', content);
+    const id = hashObject('blob', content, this.format);
     const delta = diffBuffers(this.objects.get(base)!.content, content)!;
     this.objects.set(id, {
       content,
-      stored: { id, type: 'blob', payloadSize: delta.length, deflated: deflateSync(delta), deltaBase: base },
+      stored: {
+        id,
+        type: 'blob',
+        size: content.length,
+        payloadSize: delta.length,
+        deflated: deflateSync(delta),
+        deltaBase: base,
+      },
     });
     return id;
   }
 
   /** An object storage can only give inflated (say, a synthetic one). */
   addUnstored(content: Buffer): ObjectId {
-    const id = hashObject('blob', content);
+    const id = hashObject('blob', content, this.format);
     this.objects.set(id, { content });
     return id;
   }
@@ -71,10 +85,10 @@ class FakeSource implements ObjectSource {
     return undefined;
   }
 
-  async readPackReadyMany(ids: readonly ObjectId[]) {
+  override async readPackReady(objects: ReadonlyArray<{ readonly id: ObjectId }>) {
     this.reads++;
     const found = new Map<ObjectId, PackReadyObject>();
-    for (const id of ids) {
+    for (const { id } of objects) {
       const stored = this.objects.get(id)?.stored;
       if (stored) found.set(id, stored);
     }
@@ -116,7 +130,7 @@ async function sendAndIndex(source: FakeSource, list: readonly WalkedObject[], o
   const pack = Buffer.concat(pieces);
   expect(stats.bytes).toBe(pack.length);
   const repo = join(dir.path, `repo-${packs++}`);
-  await git(['init', '-q', '--bare', repo]);
+  await git(['init', '-q', '--bare', `--object-format=${source.format.name}`, repo]);
   const file = join(repo, 'objects', 'pack', 'sent.pack');
   await writeFile(file, pack);
   await git(['-C', repo, 'index-pack', '--strict', file]);
@@ -173,6 +187,18 @@ describe('sendPack', () => {
     const unstored = source.addUnstored(text(5));
     const { stats } = await sendAndIndex(source, blobs([streamed, unstored, large]));
     expect(stats).toMatchObject({ objects: 3, reusedDeltas: 0 });
+  });
+
+  it("writes a SHA-256 repository's pack: 32-byte REF base ids and a SHA-256 trailer", async () => {
+    const source = new FakeSource(SHA256);
+    const a = source.addWhole(text(6));
+    const b = source.addDelta(Buffer.concat([text(6), Buffer.from('more\n')]), a);
+    const c = source.addDelta(Buffer.concat([text(6), Buffer.from('more\nstill\n')]), b);
+    const { stats, verify } = await sendAndIndex(source, blobs([a, b]), { ...OPTIONS, ofsDelta: false });
+    expect(stats).toMatchObject({ objects: 2, reusedDeltas: 1 });
+    expect(verify).toMatch(/chain length = 1: 1 object/);
+    const ofs = await sendAndIndex(source, blobs([c, b, a]));
+    expect(ofs.stats).toMatchObject({ objects: 3, reusedDeltas: 2 });
   });
 
   it('crosses read batches and staging pieces: thousands of entries, deltas on bases from earlier batches', async () => {

@@ -1,18 +1,12 @@
 import { promisify } from 'node:util';
 import { deflate as deflateCallback } from 'node:zlib';
-import { SHA1 } from '../git/object-format.js';
+import { objectFormatOfId, SHA1 } from '../git/object-format.js';
 import { objectIdToRaw, type ObjectId } from '../git/object-id.js';
-import {
-  PackEntryType,
-  codeOfObjectType,
-  encodePackHeader,
-  MAX_ENTRY_HEADER_LENGTH,
-  writeEntryHeader,
-  writeOfsDistance,
-} from '../git/pack-format.js';
+import { PackEntryType, codeOfObjectType, encodePackHeader } from '../git/pack-format.js';
+import { PackStream, type PackSink } from '../git/pack-stream.js';
 import { notFound } from '../platform/errors.js';
-import type { WalkedObject } from './object-walk.js';
-import type { ObjectSource, PackReadyObject } from './served-repository.js';
+import type { PackReadyObject, StoredObjectHint } from '../storage/pack-ready.js';
+import type { ObjectSource, WalkedObject } from './served-repository.js';
 
 const deflate = promisify(deflateCallback);
 
@@ -22,8 +16,7 @@ export const PACK_READ_BATCH = 1000;
 const MAX_BASE_RECURSION = 64;
 
 /** Where pack bytes go; `write` resolves when the consumer can take more (backpressure). */
-export interface ByteSink {
-  write(chunk: Buffer): Promise<void>;
+export interface ByteSink extends PackSink {
   /**
    * Told once the response is side-band multiplexed from here on, so a failure is reported on
    * band 3 instead of as an `ERR` packet (which a demultiplexing client would misread).
@@ -38,9 +31,9 @@ export interface PackSendOptions {
   readonly clientHas: ReadonlySet<ObjectId>;
   /**
    * Told every object in the order it is written (bases pulled forward come before deltas), with
-   * its storage row when known.
+   * storage's hint for it when known.
    */
-  readonly onWritten?: (object: WalkedObject, row: number | undefined) => void;
+  readonly onWritten?: (object: WalkedObject, hint: StoredObjectHint | undefined) => void;
 }
 
 export interface PackSendStats {
@@ -67,7 +60,9 @@ export async function sendPack(
   options: PackSendOptions,
   sink: ByteSink,
 ): Promise<PackSendStats> {
-  const writer = new PackStream(sink);
+  // Ids are of the repository's format, and so is the pack's checksum.
+  const format = (list[0] && objectFormatOfId(list[0].id)) ?? SHA1;
+  const writer = new PackStream(sink, format);
   const inPack = new Map<ObjectId, WalkedObject>();
   for (const object of list) inPack.set(object.id, object);
   const offsets = new Map<ObjectId, number>();
@@ -76,7 +71,7 @@ export async function sendPack(
 
   const place = (object: WalkedObject, stored: PackReadyObject | undefined) => {
     offsets.set(object.id, writer.position);
-    options.onWritten?.(object, stored?.row);
+    options.onWritten?.(object, stored?.hint);
   };
   const appendStored = (stored: PackReadyObject): Promise<void> | undefined => {
     if (!Buffer.isBuffer(stored.deflated)) return writer.appendStream(stored.deflated());
@@ -146,11 +141,7 @@ export async function sendPack(
   for (let start = 0; start < list.length; start += PACK_READ_BATCH) {
     // Objects already pulled forward as delta bases are not read again.
     const batch = list.slice(start, start + PACK_READ_BATCH).filter((object) => !offsets.has(object.id));
-    batchStored = await readMany(
-      objects,
-      batch.map((object) => object.id),
-      batch.some((object) => object.row !== undefined) ? batch.map((object) => object.row) : undefined,
-    );
+    batchStored = await objects.readPackReady(batch);
     prefetched.clear();
     await prefetchForwardBases(objects, batchStored, prefetched, (id) => inPack.has(id) && !offsets.has(id));
     for (const object of batch) {
@@ -160,22 +151,7 @@ export async function sendPack(
     }
   }
   await writer.finish();
-  return { objects: list.length, reusedDeltas, bytes: writer.position + SHA1.rawLength };
-}
-
-async function readMany(
-  objects: ObjectSource,
-  ids: readonly ObjectId[],
-  rows?: ReadonlyArray<number | undefined>,
-): Promise<ReadonlyMap<ObjectId, PackReadyObject>> {
-  if (objects.readPackReadyMany) return objects.readPackReadyMany(ids, rows);
-  const found = new Map<ObjectId, PackReadyObject>();
-  if (!objects.readPackReady) return found;
-  for (const id of ids) {
-    const stored = await objects.readPackReady(id);
-    if (stored) found.set(id, stored);
-  }
-  return found;
+  return { objects: list.length, reusedDeltas, bytes: writer.totalBytes };
 }
 
 /**
@@ -201,96 +177,12 @@ async function prefetchForwardBases(
       ),
     ];
     if (wanted.length === 0) return;
-    const found = await readMany(objects, wanted);
+    const found = await objects.readPackReady(wanted.map((id) => ({ id })));
     found.forEach((entry, id) => into.set(id, entry));
     level = [...found.values()];
   }
 }
 
 async function readOne(objects: ObjectSource, id: ObjectId): Promise<PackReadyObject | undefined> {
-  return (await readMany(objects, [id])).get(id);
-}
-
-/** Bytes gathered before they go to the sink: one hash update and one write per piece. */
-const STAGING_BYTES = 64 * 1024;
-
-/**
- * The pack's bytes on their way to the sink, with the position and the trailing checksum. Small
- * writes (entry headers, small objects) are gathered into pieces of STAGING_BYTES; appends never
- * wait, and the caller drains the sealed pieces (with the sink's backpressure) when there are.
- */
-class PackStream {
-  private readonly hash = SHA1.createHasher();
-  private staging = Buffer.allocUnsafe(STAGING_BYTES);
-  private staged = 0;
-  /** Sealed pieces not handed to the sink yet. */
-  private readonly sealed: Buffer[] = [];
-  position = 0;
-
-  constructor(private readonly sink: ByteSink) {}
-
-  get backlogged(): boolean {
-    return this.sealed.length > 0;
-  }
-
-  /** Appends bytes the caller will not change (large ones are sent as they are, not copied). */
-  append(chunk: Buffer): void {
-    this.position += chunk.length;
-    if (chunk.length >= STAGING_BYTES / 2) {
-      this.seal();
-      this.sealed.push(chunk);
-      return;
-    }
-    this.reserve(chunk.length);
-    chunk.copy(this.staging, this.staged);
-    this.staged += chunk.length;
-  }
-
-  appendEntryHeader(type: PackEntryType, size: number): void {
-    this.reserve(MAX_ENTRY_HEADER_LENGTH);
-    this.advanceTo(writeEntryHeader(this.staging, this.staged, type, size));
-  }
-
-  appendOfsDistance(distance: number): void {
-    this.reserve(MAX_ENTRY_HEADER_LENGTH);
-    this.advanceTo(writeOfsDistance(this.staging, this.staged, distance));
-  }
-
-  /** Appends a stream (a file-stored object), draining as it goes: it is never held whole. */
-  async appendStream(chunks: AsyncIterable<Buffer>): Promise<void> {
-    for await (const chunk of chunks) {
-      this.append(chunk);
-      await this.drain();
-    }
-  }
-
-  async drain(): Promise<void> {
-    for (const piece of this.sealed.splice(0)) {
-      this.hash.update(piece);
-      await this.sink.write(piece);
-    }
-  }
-
-  async finish(): Promise<void> {
-    this.seal();
-    await this.drain();
-    await this.sink.write(this.hash.digest());
-  }
-
-  private reserve(length: number): void {
-    if (this.staged + length > STAGING_BYTES) this.seal();
-  }
-
-  private advanceTo(end: number): void {
-    this.position += end - this.staged;
-    this.staged = end;
-  }
-
-  private seal(): void {
-    if (this.staged === 0) return;
-    this.sealed.push(this.staging.subarray(0, this.staged));
-    // The sink may keep the piece until it is sent: the next one gets a new buffer.
-    this.staging = Buffer.allocUnsafe(STAGING_BYTES);
-    this.staged = 0;
-  }
+  return (await objects.readPackReady([{ id }])).get(id);
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ObjectId } from '../git/object-id.js';
 import { PreloadedObjects } from './preloaded-objects.js';
-import type { CloneSnapshot, ObjectSource } from './served-repository.js';
+import type { CloneSnapshot, OpenedObject } from './served-repository.js';
+import { completeObjectSource, SingleReadObjectSource } from './single-read-objects.js';
 import { readTagTarget } from './tag-target.js';
 
 const TARGET = 'c'.repeat(40) as ObjectId;
@@ -16,48 +17,64 @@ const EMPTY_SNAPSHOT: CloneSnapshot = {
 };
 
 /** A tag whose message is `messageBytes` long, served in 1 MiB pieces; counts what was read. */
-function tagSource(messageBytes: number): { source: ObjectSource; piecesRead: () => number } {
-  const head = Buffer.from(`object ${TARGET}\ntype commit\ntag big\ntagger T <t@example.com> 0 +0000\n\n`);
-  let pieces = 0;
-  const source: ObjectSource = {
-    hasObjects: async (ids) => new Set(ids.filter((id) => id === TAG)),
-    readObject: () => Promise.reject(new Error('the tag was read whole')),
-    readCommit: async () => undefined,
-    openObject: async (id) =>
-      id === TAG
-        ? {
-            type: 'tag',
-            size: head.length + messageBytes,
-            content: (async function* () {
-              pieces++;
-              yield head;
-              for (let left = messageBytes; left > 0; left -= 1 << 20) {
-                pieces++;
-                yield Buffer.alloc(Math.min(left, 1 << 20), 0x61);
-              }
-            })(),
-          }
-        : undefined,
-  };
-  return { source, piecesRead: () => pieces };
+class BigTagSource extends SingleReadObjectSource {
+  private readonly head = Buffer.from(
+    `object ${TARGET}\ntype commit\ntag big\ntagger T <t@example.com> 0 +0000\n\n`,
+  );
+  piecesRead = 0;
+
+  constructor(private readonly messageBytes: number) {
+    super();
+  }
+
+  async hasObjects(ids: readonly ObjectId[]) {
+    return new Set(ids.filter((id) => id === TAG));
+  }
+
+  readObject(): Promise<undefined> {
+    return Promise.reject(new Error('the tag was read whole'));
+  }
+
+  async readCommit() {
+    return undefined;
+  }
+
+  override async openObject(id: ObjectId): Promise<OpenedObject | undefined> {
+    if (id !== TAG) return undefined;
+    const { head, messageBytes } = this;
+    const count = () => this.piecesRead++;
+    return {
+      type: 'tag',
+      size: head.length + messageBytes,
+      content: (async function* () {
+        count();
+        yield head;
+        for (let left = messageBytes; left > 0; left -= 1 << 20) {
+          count();
+          yield Buffer.alloc(Math.min(left, 1 << 20), 0x61);
+        }
+      })(),
+    };
+  }
 }
 
 describe('PreloadedObjects', () => {
   it('passes reads in pieces through, so a walk peels a huge tag from its first bytes', async () => {
-    const { source, piecesRead } = tagSource(64 << 20);
+    const source = new BigTagSource(64 << 20);
     const preloaded = new PreloadedObjects(source, EMPTY_SNAPSHOT);
-    expect(preloaded.openObject).toBeDefined();
     expect(await readTagTarget(preloaded, TAG)).toBe(TARGET);
-    expect(piecesRead()).toBeLessThanOrEqual(2);
+    expect(source.piecesRead).toBeLessThanOrEqual(2);
   });
 
-  it('has no reads in pieces when the underlying source has none', () => {
-    const { source } = tagSource(0);
-    const whole: ObjectSource = {
-      hasObjects: source.hasObjects,
-      readObject: source.readObject,
-      readCommit: source.readCommit,
-    };
-    expect(new PreloadedObjects(whole, EMPTY_SNAPSHOT).openObject).toBeUndefined();
+  it('peels a tag of a source that only reads whole objects', async () => {
+    const tag = Buffer.from(
+      `object ${TARGET}\ntype commit\ntag small\ntagger T <t@example.com> 0 +0000\n\nm\n`,
+    );
+    const whole = completeObjectSource({
+      hasObjects: async (ids) => new Set(ids.filter((id) => id === TAG)),
+      readObject: async (id) => (id === TAG ? { type: 'tag', content: tag } : undefined),
+      readCommit: async () => undefined,
+    });
+    expect(await readTagTarget(new PreloadedObjects(whole, EMPTY_SNAPSHOT), TAG)).toBe(TARGET);
   });
 });

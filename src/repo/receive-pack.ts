@@ -209,6 +209,6 @@ function describeRefusal(error: MegaError): string {
  * query per tree level and delta-chain level while the connectivity check walks them.
  */
 async function withPushedTrees(objects: ObjectSource, pushed: ReadonlySet<ObjectId>): Promise<ObjectSource> {
-  if (!objects.loadTreeSnapshot || pushed.size === 0) return objects;
+  if (pushed.size === 0) return objects;
   return new PreloadedObjects(objects, await objects.loadTreeSnapshot([...pushed]));
 }

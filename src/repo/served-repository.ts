@@ -1,6 +1,9 @@
+import type { CommitSummary } from '../git/commit.js';
+import type { ObjectType } from '../git/object.js';
 import type { ObjectId } from '../git/object-id.js';
 import type { PackReaderLimits } from '../git/pack-types.js';
 import type { MegaConfig } from '../platform/config.js';
+import type { PackReadyObject, StoredObjectHint } from '../storage/pack-ready.js';
 import type { Repository } from '../storage/repository-store.js';
 import type { StorageScope } from '../storage/storage.js';
 
@@ -11,8 +14,6 @@ import type { StorageScope } from '../storage/storage.js';
  * may be synthetic (directory views computed on the fly). upload-pack and receive-pack only use
  * this interface, never storage directly, so both kinds serve the same way.
  */
-
-export type GitObjectType = 'commit' | 'tree' | 'blob' | 'tag';
 
 /** One advertised ref. `peeled` is the object an annotated tag finally points to. */
 export interface AdvertisedRef {
@@ -28,23 +29,6 @@ export interface RefSnapshot {
   readonly headTarget?: string;
 }
 
-/** An object as stored, ready to be copied into a pack without inflating it. */
-export interface PackReadyObject {
-  readonly id: ObjectId;
-  readonly type: GitObjectType;
-  /** Inflated size of the stored payload: the object, or the delta when `deltaBase` is set. */
-  readonly payloadSize: number;
-  /**
-   * zlib stream exactly as it goes into a pack entry: the bytes, or a function streaming them
-   * (large objects stored as files are never held whole in memory).
-   */
-  readonly deflated: Buffer | (() => AsyncIterable<Buffer>);
-  /** Set when the stored form is a delta against this base object. */
-  readonly deltaBase?: ObjectId;
-  /** Where storage keeps it, when it says (recorded with clone walks: a faster read back). */
-  readonly row?: number;
-}
-
 /**
  * An object opened for reading in pieces: its type and size come from the stored header. A large
  * object stored whole (a file, or a row above storage's streaming size) is inflated while
@@ -52,68 +36,59 @@ export interface PackReadyObject {
  * whole; small objects and objects stored as deltas arrive as one resolved piece.
  */
 export interface OpenedObject {
-  readonly type: GitObjectType;
+  readonly type: ObjectType;
   readonly size: number;
   readonly content: AsyncIterable<Buffer>;
 }
 
-/** A parsed commit, enough for negotiation, shallow and deepen computations. */
-export interface CommitSummary {
-  readonly id: ObjectId;
-  readonly tree: ObjectId;
-  readonly parents: readonly ObjectId[];
-  /** Committer time, seconds since the epoch (for `deepen-since` and walking order). */
-  readonly committerTime: number;
-}
-
 /**
- * Read access to the objects of a served repository. A synthetic source implements `readObject`
- * and `readCommit`; a stored one also implements `readPackReady` so served packs copy bytes.
+ * Read access to the objects of a served repository, complete: every reader calls every method
+ * and never tests for one. Sources that read one object at a time (synthetic directory views,
+ * in-memory tests) extend `SingleReadObjectSource` (`single-read-objects.ts`), which supplies the
+ * batched and stored-form reads from the single ones; a stored repository answers them from
+ * storage in bulk (the fast paths of clone and push).
  */
 export interface ObjectSource {
   /** Which of `ids` exist (for negotiation: a client's `have`). */
   hasObjects(ids: readonly ObjectId[]): Promise<ReadonlySet<ObjectId>>;
   /** The inflated object, or undefined when absent. */
-  readObject(id: ObjectId): Promise<{ type: GitObjectType; content: Buffer } | undefined>;
-  readCommit(id: ObjectId): Promise<CommitSummary | undefined>;
-  /** Batched `readCommit`: the commits among `ids` (other ids are left out). */
-  readCommits?(ids: readonly ObjectId[]): Promise<ReadonlyMap<ObjectId, CommitSummary>>;
+  readObject(id: ObjectId): Promise<{ type: ObjectType; content: Buffer } | undefined>;
   /**
    * Batched `readObject` (a few queries for many objects); yields those present, in any order.
    * Tree walks use it level by level.
    */
-  readObjects?(
-    ids: readonly ObjectId[],
-  ): AsyncIterable<{ id: ObjectId; type: GitObjectType; content: Buffer }>;
-  /** Stored pack-ready form, when the source has one (the fast path of clone). */
-  readPackReady?(id: ObjectId): Promise<PackReadyObject | undefined>;
+  readObjects(ids: readonly ObjectId[]): AsyncIterable<{ id: ObjectId; type: ObjectType; content: Buffer }>;
   /**
-   * Batched `readPackReady` (one query for many objects); absent ids are left out. `rows`
-   * (aligned with `ids`) are storage row hints from a recorded walk (`WalkedObject.row`).
+   * The object opened for reading in pieces (display, raw downloads, peeling tags); undefined
+   * when absent. A source holding big objects streams them; others hand the whole content.
    */
-  readPackReadyMany?(
-    ids: readonly ObjectId[],
-    rows?: ReadonlyArray<number | undefined>,
+  openObject(id: ObjectId): Promise<OpenedObject | undefined>;
+  /** Type and inflated size without reading the content (`object-info`, `blob:limit`). */
+  readObjectHeader(id: ObjectId): Promise<{ type: ObjectType; size: number } | undefined>;
+  readCommit(id: ObjectId): Promise<CommitSummary | undefined>;
+  /** Batched `readCommit`: the commits among `ids` (other ids are left out). */
+  readCommits(ids: readonly ObjectId[]): Promise<ReadonlyMap<ObjectId, CommitSummary>>;
+  /**
+   * Stored forms of `objects`, to be copied into a pack without inflating them; objects with
+   * none (absent, or a source that computes its objects) are left out and sent whole. A `hint`
+   * is storage's, from a recorded walk (`WalkedObject.hint`): a faster read.
+   */
+  readPackReady(
+    objects: ReadonlyArray<{ readonly id: ObjectId; readonly hint?: StoredObjectHint }>,
   ): Promise<ReadonlyMap<ObjectId, PackReadyObject>>;
   /** Every object stored as a delta, with its base (orders recorded clone walks). */
-  readDeltaBases?(): Promise<ReadonlyMap<ObjectId, ObjectId>>;
-  /**
-   * The object opened for reading in pieces (display and raw downloads); undefined when absent.
-   * Sources that may hold big objects implement it: without it a reader must inflate whole.
-   */
-  openObject?(id: ObjectId): Promise<OpenedObject | undefined>;
-  /** Type and inflated size without reading the content (`object-info`, `blob:limit`). */
-  readObjectHeader?(id: ObjectId): Promise<{ type: GitObjectType; size: number } | undefined>;
+  readDeltaBases(): Promise<ReadonlyMap<ObjectId, ObjectId>>;
   /**
    * Full-clone fast path: every commit and tree of the repository read in a few bulk queries, so
-   * a walk from all refs never goes back to storage per commit or per tree level.
+   * a walk from all refs never goes back to storage per commit or per tree level. A source with
+   * nothing faster than its single reads returns an empty snapshot (`allCommits` false).
    */
-  loadCloneSnapshot?(): Promise<CloneSnapshot>;
+  loadCloneSnapshot(): Promise<CloneSnapshot>;
   /**
    * The trees among `ids` (a push's objects) in a few bulk reads, for the connectivity check;
    * the snapshot's `commits` may be empty.
    */
-  loadTreeSnapshot?(ids: readonly ObjectId[]): Promise<CloneSnapshot>;
+  loadTreeSnapshot(ids: readonly ObjectId[]): Promise<CloneSnapshot>;
 }
 
 /** Commits and trees of a whole repository held in memory for one clone (`loadCloneSnapshot`). */
@@ -214,10 +189,18 @@ export interface RefUpdateOptions {
   readonly onCreate?: (scope: StorageScope, repository: Repository) => Promise<void>;
 }
 
+/** One object chosen for a pack, in pack order. */
+export interface WalkedObject {
+  readonly id: ObjectId;
+  readonly type: ObjectType;
+  /** Where storage keeps it, when a recorded walk knows (reads it faster; see `clone-walk.ts`). */
+  readonly hint?: StoredObjectHint;
+}
+
 /** Object lists of full-clone walks, in pack order, by key. */
 export interface RecordedWalks {
-  find(key: string): Promise<ReadonlyArray<{ id: ObjectId; type: GitObjectType; row?: number }> | undefined>;
-  save(key: string, objects: ReadonlyArray<{ id: ObjectId; type: GitObjectType }>): Promise<void>;
+  find(key: string): Promise<readonly WalkedObject[] | undefined>;
+  save(key: string, objects: readonly WalkedObject[]): Promise<void>;
 }
 
 /**

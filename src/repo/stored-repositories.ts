@@ -1,5 +1,7 @@
+import type { CommitSummary } from '../git/commit.js';
 import { isZeroId, type ObjectId } from '../git/object-id.js';
 import { isMegaError, notFound } from '../platform/errors.js';
+import type { PackReadyObject, StoredObjectHint } from '../storage/pack-ready.js';
 import type { Repository } from '../storage/repository-store.js';
 import type { StoredTrees } from '../storage/repository-scan.js';
 import type { RepositoryKind } from '../storage/schema.js';
@@ -7,13 +9,12 @@ import type { Storage } from '../storage/storage.js';
 import { CommitCache } from './common-commits.js';
 import { adoptHead, applyRefUpdates, refFailureReason, succeeded } from './stored-ref-updates.js';
 import { isAncestor } from './ancestry.js';
+import { emptySnapshot } from './single-read-objects.js';
 import type {
   AccessIntent,
   AdvertisedRef,
   CloneSnapshot,
-  CommitSummary,
   ObjectSource,
-  PackReadyObject,
   PushPolicy,
   ReceiveLimits,
   ReceivedPack,
@@ -301,38 +302,30 @@ class StoredObjects implements ObjectSource {
 
   async loadCloneSnapshot(): Promise<CloneSnapshot> {
     const repoId = this.repoId();
-    if (repoId === undefined) return emptySnapshot();
+    if (repoId === undefined) return emptySnapshot(true);
     const scan = this.storage.scan;
     return snapshotOf(await scan.commits(repoId), await scan.trees(repoId), true);
   }
 
   async loadTreeSnapshot(ids: readonly ObjectId[]): Promise<CloneSnapshot> {
     const repoId = this.repoId();
-    if (repoId === undefined) return emptySnapshot();
+    if (repoId === undefined) return emptySnapshot(true);
     const scan = this.storage.scan;
     return snapshotOf(new Map(), await scan.trees(repoId, ids), false);
   }
-  async readPackReadyMany(
-    ids: readonly ObjectId[],
-    rows?: ReadonlyArray<number | undefined>,
+  async readPackReady(
+    objects: ReadonlyArray<{ readonly id: ObjectId; readonly hint?: StoredObjectHint }>,
   ): Promise<ReadonlyMap<ObjectId, PackReadyObject>> {
     const repoId = this.repoId();
     const found = new Map<ObjectId, PackReadyObject>();
     if (repoId === undefined) return found;
-    // Storage's entries are pack-ready objects as they are: no copy per object.
-    for (const entry of await this.storage.objects.packReady(repoId, ids, rows)) found.set(entry.id, entry);
+    const ids = objects.map((object) => object.id);
+    const hints = objects.some((object) => object.hint !== undefined)
+      ? objects.map((object) => object.hint)
+      : undefined;
+    for (const entry of await this.storage.objects.packReady(repoId, ids, hints)) found.set(entry.id, entry);
     return found;
   }
-}
-
-function emptySnapshot(): CloneSnapshot {
-  return {
-    allCommits: true,
-    commits: new Map(),
-    treeContent: () => undefined,
-    treePackReady: () => undefined,
-    releaseTreeContents: () => undefined,
-  };
 }
 
 function snapshotOf(

@@ -1,5 +1,4 @@
 import type { ObjectId } from '../git/object-id.js';
-import { parseTag } from '../git/tag.js';
 import { readPrefix } from './browse/bounded-read.js';
 import type { ObjectSource } from './served-repository.js';
 
@@ -9,14 +8,10 @@ const OBJECT_LINE = /^object ([0-9a-f]{40}|[0-9a-f]{64})\n/;
 
 /**
  * The object an annotated tag names, or undefined when `id` is absent or not a tag. Only the
- * tag's first bytes are read when the source can open objects: a tag whose message is a
- * deflate bomb costs a few kilobytes, not its size.
+ * tag's first bytes are read: a stored tag whose message is a deflate bomb costs a few
+ * kilobytes, not its size.
  */
 export async function readTagTarget(objects: ObjectSource, id: ObjectId): Promise<ObjectId | undefined> {
-  if (!objects.openObject) {
-    const object = await objects.readObject(id);
-    return object?.type === 'tag' ? (parseTag(object.content).object as ObjectId) : undefined;
-  }
   const opened = await objects.openObject(id);
   if (!opened) return undefined;
   const head = await readPrefix(

@@ -1,4 +1,3 @@
-import type { ObjectId } from '../git/object-id.js';
 import { invalid } from '../platform/errors.js';
 import {
   encodeLsRefs,
@@ -45,9 +44,7 @@ export async function serveV2Command(
       const request = parseObjectInfoArgs(command.args);
       const sizes = new Map<string, number>();
       for (const id of request.ids) {
-        const header = repository.objects.readObjectHeader
-          ? await repository.objects.readObjectHeader(id)
-          : await repository.objects.readObject(id).then((o) => (o ? { size: o.content.length } : undefined));
+        const header = await repository.objects.readObjectHeader(id);
         if (header) sizes.set(id, header.size);
       }
       await out.write(encodeObjectInfo(request, sizes));
@@ -79,7 +76,7 @@ async function lsRefs(repository: ServedRepository, args: readonly string[]): Pr
     entries.push({
       name: ref.name,
       id: ref.target,
-      ...(ref.peeled ? { peeled: ref.peeled as ObjectId } : {}),
+      ...(ref.peeled ? { peeled: ref.peeled } : {}),
     });
   }
   return encodeLsRefs(entries, request);

@@ -4,13 +4,14 @@ import { parseV0FetchRequest, parseV2FetchArgs, type FetchRequest } from '../git
 import { negotiateV0, negotiateV2 } from '../git/protocol/negotiation.js';
 import { notFound } from '../platform/errors.js';
 import { CommitCache, CommonCommits } from './common-commits.js';
-import { walkObjects, withIncludedTags, type WalkedObject } from './object-walk.js';
+import { walkObjects, withIncludedTags } from './object-walk.js';
 import { fullCloneWalk, recordCloneWalk } from './clone-walk.js';
 import type { PackCache } from '../storage/pack-cache.js';
+import type { StoredObjectHint } from '../storage/pack-ready.js';
 import { clonePackKey, sendCachedPack, teeToCache } from './clone-pack-cache.js';
 import { sendPack, type PackSendStats } from './pack-sender.js';
 import type { GitResponseWriter } from './response-writer.js';
-import type { ObjectSource, RefSnapshot, ServedRepository } from './served-repository.js';
+import type { ObjectSource, RefSnapshot, ServedRepository, WalkedObject } from './served-repository.js';
 import { readTagTarget } from './tag-target.js';
 import { planShallow, requestsShallowInfo, type ShallowPlan } from './shallow.js';
 
@@ -184,9 +185,9 @@ async function streamPack(
   // include-tag's additions: replaying it then needs no base pulled forward.
   const added = new Set(list.slice(chosen.objects.length).map((object) => object.id));
   const written: WalkedObject[] = [];
-  const onWritten = (object: WalkedObject, row: number | undefined) => {
+  const onWritten = (object: WalkedObject, hint: StoredObjectHint | undefined) => {
     if (!added.has(object.id))
-      written.push(row === undefined ? object : { id: object.id, type: object.type, row });
+      written.push(hint === undefined ? object : { id: object.id, type: object.type, hint });
   };
   let stats: PackSendStats;
   try {

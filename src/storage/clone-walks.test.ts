@@ -3,6 +3,7 @@ import { beforeAll, expect, it } from 'vitest';
 import type { ObjectType } from '../git/object.js';
 import type { ObjectId } from '../git/object-id.js';
 import { WALKS_KEPT_PER_REPOSITORY, type WalkedEntry } from './clone-walks.js';
+import { storedObjectHint } from './pack-ready.js';
 import type { Storage } from './storage.js';
 import { describeEachDialect } from './testing/dialects.js';
 import { scratchStorage } from './testing/scratch-database.js';
@@ -40,9 +41,9 @@ describeEachDialect('clone walks', (getDb) => {
       .select('id')
       .where('git_id', '=', stored as string)
       .executeTakeFirstOrThrow();
-    expect(found?.[0]?.row).toBe(Number(row.id));
+    expect(found?.[0]?.hint).toBe(Number(row.id));
     // Ids with no stored row are recorded without one.
-    expect(found?.slice(1).every((entry) => entry.row === undefined)).toBe(true);
+    expect(found?.slice(1).every((entry) => entry.hint === undefined)).toBe(true);
     expect(await storage.cloneWalks.find(repo.id, 'x'.repeat(64))).toBeUndefined();
     const other = await newRepo();
     expect(await storage.cloneWalks.find(other.id, 'k'.repeat(64))).toBeUndefined();
@@ -138,10 +139,10 @@ describeEachDialect('clone walks', (getDb) => {
       .select(['id', 'git_id'])
       .where('git_id', 'in', ids)
       .execute();
-    const rowOf = (id: string) => Number(rows.find((row) => row.git_id === id)?.id);
+    const rowOf = (id: string) => storedObjectHint(Number(rows.find((row) => row.git_id === id)?.id));
     const plain = await storage.objects.packReady(repo.id, ids);
     // Right, swapped, unknown and missing hints: every entry is still the object asked for.
-    const hints = [rowOf(ids[0] as string), rowOf(ids[0] as string), 987_654_321];
+    const hints = [rowOf(ids[0] as string), rowOf(ids[0] as string), storedObjectHint(987_654_321)];
     expect(await storage.objects.packReady(repo.id, ids, hints)).toEqual(plain);
     expect(await storage.objects.packReady(repo.id, ids, [undefined, rowOf(ids[1] as string)])).toEqual(
       plain,

@@ -5,6 +5,7 @@ import { SHA1, SHA256, type ObjectFormat } from '../git/object-format.js';
 import { MegaError } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
+import { storedObjectHint, type StoredObjectHint } from './pack-ready.js';
 import { inTransaction } from './transaction.js';
 import { batchIds, nowTimestamp } from './sql-batches.js';
 
@@ -12,8 +13,8 @@ import { batchIds, nowTimestamp } from './sql-batches.js';
 export interface WalkedEntry {
   readonly id: ObjectId;
   readonly type: ObjectType;
-  /** Its `raw_objects.id`, a faster read than the object id (absent: not known). */
-  readonly row?: number;
+  /** Where storage keeps it, a faster read than the object id (absent: not known). */
+  readonly hint?: StoredObjectHint;
 }
 
 /** Walks kept per repository: the newest few ref states (and their clone variants). */
@@ -112,7 +113,7 @@ export class CloneWalkStore {
   /** The `raw_objects.id` of the entries that do not carry theirs. */
   private async rowKeys(entries: readonly WalkedEntry[]): Promise<Map<string, number>> {
     const keys = new Map<string, number>();
-    const ids = entries.filter((entry) => entry.row === undefined).map((entry) => entry.id);
+    const ids = entries.filter((entry) => entry.hint === undefined).map((entry) => entry.id);
     for (const batch of batchIds(ids, this.capabilities)) {
       const rows = await this.db
         .selectFrom('raw_objects')
@@ -164,7 +165,7 @@ function encodeParts(entries: readonly WalkedEntry[], rowKeys: ReadonlyMap<strin
       }
       part[offset] = TYPE_CODES[entry.type];
       part.write(entry.id, offset + 1, idBytes, 'hex');
-      part.writeUIntBE(entry.row ?? rowKeys.get(entry.id) ?? 0, offset + 1 + idBytes, ROW_BYTES);
+      part.writeUIntBE(entry.hint ?? rowKeys.get(entry.id) ?? 0, offset + 1 + idBytes, ROW_BYTES);
       offset += entryBytes;
     }
     parts.push(part);
@@ -183,7 +184,7 @@ function decodePart(part: Buffer, into: WalkedEntry[]): boolean {
     if (!type) return false;
     const id = objectIdFromRaw(part, offset + 1, format);
     const row = part.readUIntBE(offset + 1 + format.rawLength, ROW_BYTES);
-    into.push(row > 0 ? { id, type, row } : { id, type });
+    into.push(row > 0 ? { id, type, hint: storedObjectHint(row) } : { id, type });
   }
   return true;
 }

@@ -4,11 +4,13 @@ import type { Kysely } from 'kysely';
 import { BaseCache } from '../git/base-cache.js';
 import { applyDelta } from '../git/delta.js';
 import type { ObjectType } from '../git/object.js';
+import type { CommitSummary } from '../git/commit.js';
 import type { ObjectId } from '../git/object-id.js';
 import { MegaError, notFound } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { MegaDatabase } from './open-database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
+import { storedObjectHint, type PackReadyObject, type StoredObjectHint } from './pack-ready.js';
 import { PayloadInflater } from './payload-inflater.js';
 import type { ObjectFiles } from './object-files.js';
 import { batchIds } from './sql-batches.js';
@@ -27,38 +29,13 @@ const WHOLE_CONTENT_BYTES = 64 * 1024;
 const TAG_HEAD_BYTES = 4096;
 const TAG_HEAD = /^object ([0-9a-f]{40}|[0-9a-f]{64})\ntype (commit|tree|blob|tag)\n/;
 
-/** An object in its stored, pack-ready form. */
-export interface PackReadyEntry {
-  readonly id: ObjectId;
-  readonly type: ObjectType;
-  /** Inflated size of the whole object. */
-  readonly size: number;
-  /** Inflated size of the payload: the object, or the delta when `deltaBase` is set (the pack entry header size). */
-  readonly payloadSize: number;
-  readonly deltaBase?: ObjectId;
-  /**
-   * The zlib stream exactly as it goes into a pack entry: the bytes, or for objects stored as
-   * files a function streaming them (those are never held whole in memory).
-   */
-  readonly deflated: Buffer | (() => AsyncIterable<Buffer>);
-  /** Its `raw_objects.id` (recorded with clone walks: a faster read back). */
-  readonly row: number;
-}
-
-export interface CommitInfo {
-  readonly id: ObjectId;
-  readonly tree: ObjectId;
-  readonly parents: readonly ObjectId[];
-  readonly authorTime: number;
-  readonly committerTime: number;
-}
-
+/** A `raw_objects` row as read (ids come back branded: they were checked before they were written). */
 interface StoredRow {
-  git_id: string;
-  object_type: string;
+  git_id: ObjectId;
+  object_type: ObjectType;
   size: number;
   payload_size: number;
-  delta_base: string | null;
+  delta_base: ObjectId | null;
   storage_type: string;
   data: Buffer | null;
   path: string | null;
@@ -142,10 +119,10 @@ export class ObjectStore {
   async packReady(
     repoId: number,
     ids: readonly string[],
-    rowHints?: ReadonlyArray<number | undefined>,
+    rowHints?: ReadonlyArray<StoredObjectHint | undefined>,
     batchSize = MAX_BATCH,
-  ): Promise<PackReadyEntry[]> {
-    const entries: PackReadyEntry[] = [];
+  ): Promise<PackReadyObject[]> {
+    const entries: PackReadyObject[] = [];
     const step = this.batchLimit(batchSize);
     for (let start = 0; start < ids.length; start += step) {
       const batch = ids.slice(start, start + step);
@@ -185,8 +162,8 @@ export class ObjectStore {
         const row = rows.get(id);
         if (row)
           yield {
-            id: id as ObjectId,
-            type: row.object_type as ObjectType,
+            id: row.git_id,
+            type: row.object_type,
             data: await this.contentOf(row, rows, 0),
           };
       }
@@ -218,7 +195,7 @@ export class ObjectStore {
           ? await this.contentOf(row, rows, 0)
           : await this.streamedHead(row, TAG_HEAD_BYTES);
         const match = TAG_HEAD.exec(head.toString('latin1', 0, Math.min(head.length, TAG_HEAD_BYTES)));
-        if (match) result.set(id as ObjectId, { object: match[1] as ObjectId, type: match[2] as ObjectType });
+        if (match) result.set(row.git_id, { object: match[1] as ObjectId, type: match[2] as ObjectType });
       }
     }
     return result;
@@ -301,12 +278,15 @@ export class ObjectStore {
   }
 
   /** Parsed commit facts for graph walks, for those of `ids` the repository holds. */
-  async readCommits(repoId: number, ids: readonly string[]): Promise<Map<ObjectId, CommitInfo>> {
-    const result = new Map<ObjectId, CommitInfo>();
+  async readCommits(repoId: number, ids: readonly string[]): Promise<Map<ObjectId, CommitSummary>> {
+    const result = new Map<ObjectId, CommitSummary>();
     const wanted = [...new Set(ids.filter(isHexId))];
     for (const batch of batchIds(wanted, this.capabilities, 1)) {
-      const rows = await selectCommitInfo(this.db, repoId).where('commit.git_id', 'in', batch).execute();
-      for (const row of rows) result.set(row.git_id as ObjectId, toCommitInfo(row));
+      const rows = await selectCommitSummary(this.db, repoId).where('commit.git_id', 'in', batch).execute();
+      for (const row of rows) {
+        const commit = toCommitSummary(row);
+        result.set(commit.id, commit);
+      }
     }
     return result;
   }
@@ -373,14 +353,10 @@ export class ObjectStore {
     return row ? { depth: Number(row.delta_depth), inFile: row.storage_type === 'file' } : undefined;
   }
 
-  private toPackReady(row: StoredRow): PackReadyEntry {
+  private toPackReady(row: StoredRow): PackReadyObject {
     const { data, path } = row;
     if (!data && !path) throw missing(row.git_id);
-    return packReadyEntry(
-      row,
-      row.object_type as ObjectType,
-      data ?? (() => this.files.openRead(path as string)),
-    );
+    return packReadyEntry(row, row.object_type, data ?? (() => this.files.openRead(path as string)));
   }
 
   /** A caller's batch size, capped so one IN list stays within the bind-parameter limit. */
@@ -399,11 +375,11 @@ export class ObjectStore {
   private async rows(
     repoId: number,
     ids: readonly string[],
-    rowHints?: ReadonlyArray<number | undefined>,
+    rowHints?: ReadonlyArray<StoredObjectHint | undefined>,
   ): Promise<Map<string, StoredRow>> {
     const found = new Map<string, StoredRow>();
     if (rowHints) {
-      const keys = rowHints.filter((row): row is number => row !== undefined);
+      const keys = rowHints.filter((row): row is StoredObjectHint => row !== undefined);
       for (const row of await this.rowsByKey(keys)) found.set(row.git_id, row);
     }
     const rest = found.size === 0 ? ids : ids.filter((id) => !found.has(id));
@@ -478,7 +454,7 @@ export class ObjectStore {
           level
             .map((row) => row.delta_base)
             .filter(
-              (base): base is string =>
+              (base): base is ObjectId =>
                 base !== null && !rows.has(base) && this.cache.get(base) === undefined,
             ),
         ),
@@ -528,27 +504,25 @@ export class ObjectStore {
   }
 }
 
-/** The commits a repository holds, with the columns of `CommitInfo` (narrow it with `where`). */
-export function selectCommitInfo(db: Kysely<Database>, repoId: number) {
+/** The commits a repository holds, with the columns of `CommitSummary` (narrow it with `where`). */
+export function selectCommitSummary(db: Kysely<Database>, repoId: number) {
   return db
     .selectFrom('commit')
     .innerJoin('repository_objects', 'repository_objects.git_id', 'commit.git_id')
-    .select(['commit.git_id', 'commit.tree', 'commit.pid', 'commit.author_time', 'commit.commit_time'])
+    .select(['commit.git_id', 'commit.tree', 'commit.pid', 'commit.commit_time'])
     .where('repository_objects.repo_id', '=', repoId);
 }
 
-export function toCommitInfo(row: {
+export function toCommitSummary(row: {
   git_id: string;
   tree: string;
   pid: string;
-  author_time: number;
   commit_time: number;
-}): CommitInfo {
+}): CommitSummary {
   return {
     id: row.git_id as ObjectId,
     tree: row.tree as ObjectId,
     parents: JSON.parse(row.pid) as ObjectId[],
-    authorTime: Number(row.author_time),
     committerTime: Number(row.commit_time),
   };
 }
@@ -556,25 +530,25 @@ export function toCommitInfo(row: {
 /** A stored row's pack-ready entry, with its bytes (or their stream) as given. */
 export function packReadyEntry(
   row: {
-    git_id: string;
+    git_id: ObjectId;
     size: number;
     payload_size: number;
-    delta_base: string | null;
+    delta_base: ObjectId | null;
     id: number;
   },
   type: ObjectType,
-  deflated: PackReadyEntry['deflated'],
-): PackReadyEntry {
+  deflated: PackReadyObject['deflated'],
+): PackReadyObject {
   // Optional fields are set one by one, not spread: a clone makes one entry per object.
-  const entry: { -readonly [K in keyof PackReadyEntry]: PackReadyEntry[K] } = {
-    id: row.git_id as ObjectId,
+  const entry: { -readonly [K in keyof PackReadyObject]: PackReadyObject[K] } = {
+    id: row.git_id,
     type,
     size: Number(row.size),
     payloadSize: Number(row.payload_size),
     deflated,
-    row: Number(row.id),
+    hint: storedObjectHint(Number(row.id)),
   };
-  if (row.delta_base) entry.deltaBase = row.delta_base as ObjectId;
+  if (row.delta_base) entry.deltaBase = row.delta_base;
   return entry;
 }
 

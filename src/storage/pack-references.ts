@@ -21,15 +21,15 @@ export class PackReferences {
     switch (type) {
       case 'commit': {
         const commit = parseCommit(data);
-        this.referenced.add(commit.tree as ObjectId);
-        for (const parent of commit.parents) this.referenced.add(parent as ObjectId);
+        this.referenced.add(commit.tree);
+        for (const parent of commit.parents) this.referenced.add(parent);
         return;
       }
       case 'tree':
         forEachTreeChild(data, (id) => this.referenced.add(id), this.format);
         return;
       case 'tag':
-        this.referenced.add(parseTag(data).object as ObjectId);
+        this.referenced.add(parseTag(data).object);
         return;
       case 'blob':
         return;

@@ -4,17 +4,13 @@ import { applyDelta } from '../git/delta.js';
 import type { ObjectId } from '../git/object-id.js';
 import { MegaError, notFound } from '../platform/errors.js';
 import type { Database } from './database.js';
-import type { GitObjectType } from './schema.js';
+import type { ObjectType } from '../git/object.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { PayloadInflater } from './payload-inflater.js';
 import type { ObjectFiles } from './object-files.js';
-import {
-  packReadyEntry,
-  selectCommitInfo,
-  toCommitInfo,
-  type CommitInfo,
-  type PackReadyEntry,
-} from './object-store.js';
+import { packReadyEntry, selectCommitSummary, toCommitSummary } from './object-store.js';
+import type { PackReadyObject } from './pack-ready.js';
+import type { CommitSummary } from '../git/commit.js';
 import { batchIds } from './sql-batches.js';
 
 /** Inflated trees kept while a scan resolves delta chains (trees are small; chains are ≤ 50). */
@@ -24,10 +20,10 @@ const MAX_CHAIN = 1000;
 
 interface TreeRow {
   id: number;
-  git_id: string;
+  git_id: ObjectId;
   size: number;
   payload_size: number;
-  delta_base: string | null;
+  delta_base: ObjectId | null;
   data: Buffer | null;
   path: string | null;
 }
@@ -45,9 +41,9 @@ export class RepositoryScan {
   ) {}
 
   /** Parsed facts of every commit the repository holds. */
-  async commits(repoId: number): Promise<Map<ObjectId, CommitInfo>> {
-    const rows = await selectCommitInfo(this.db, repoId).execute();
-    return new Map(rows.map((row) => [row.git_id as ObjectId, toCommitInfo(row)]));
+  async commits(repoId: number): Promise<Map<ObjectId, CommitSummary>> {
+    const rows = await selectCommitSummary(this.db, repoId).execute();
+    return new Map(rows.map((row) => toCommitSummary(row)).map((commit) => [commit.id, commit]));
   }
 
   /**
@@ -84,7 +80,7 @@ export class RepositoryScan {
         ...new Set(
           level
             .map((row) => row.delta_base)
-            .filter((base): base is string => base !== null && !rows.has(base)),
+            .filter((base): base is ObjectId => base !== null && !rows.has(base)),
         ),
       ];
       level = [];
@@ -115,7 +111,7 @@ export class RepositoryScan {
     repoId: number,
     after: string,
     limit: number,
-  ): Promise<Array<{ id: ObjectId; type: GitObjectType }>> {
+  ): Promise<Array<{ id: ObjectId; type: ObjectType }>> {
     const rows = await this.db
       .selectFrom('repository_objects')
       .innerJoin('raw_objects', 'raw_objects.git_id', 'repository_objects.git_id')
@@ -148,7 +144,7 @@ export class StoredTrees {
   }
 
   /** The stored form of a tree of the repository, or undefined. */
-  packReady(id: string): PackReadyEntry | undefined {
+  packReady(id: string): PackReadyObject | undefined {
     const row = this.members.has(id) ? this.rows.get(id) : undefined;
     if (!row?.data) return undefined;
     return packReadyEntry(row, 'tree', row.data);

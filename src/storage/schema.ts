@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely';
+import type { ObjectType } from '../git/object.js';
 
 /**
  * Row types of the core tables created by `migrations/0001-core.ts`. Timestamps are ISO-8601 UTC
@@ -8,7 +9,6 @@ import type { Generated } from 'kysely';
  */
 
 export type RepositoryKind = 'hosted' | 'import' | 'directory';
-export type GitObjectType = 'commit' | 'tree' | 'blob' | 'tag';
 /** Where an object's bytes live: in the row, in a file under the data dir, at a URL (reserved). */
 export type StorageType = 'database' | 'file' | 'remote';
 
@@ -36,7 +36,7 @@ export interface RefsTable {
 export interface RawObjectsTable {
   id: Generated<number>;
   git_id: string;
-  object_type: GitObjectType;
+  object_type: ObjectType;
   storage_type: StorageType;
   /** Inflated size of the whole object. */
   size: number;

@@ -6,7 +6,7 @@ import type { ObjectId } from '../../src/git/object-id.js';
 import { writePackIndex } from '../../src/git/pack-index.js';
 import { readPack } from '../../src/git/pack-reader.js';
 import type { PackedContent, PackedObject } from '../../src/git/pack-types.js';
-import { writePackToBuffer, type PackWriteEntry, type PackWriterOptions } from '../../src/git/pack-writer.js';
+import { writePackToBuffer, type PackWriteEntry, type PackWriterOptions } from '../support/pack-writer.js';
 import { git, gitText } from '../support/git-cli.js';
 import { createFixtureRepo, gitPackOf, type FixtureRepo } from './repo-fixture.js';
 

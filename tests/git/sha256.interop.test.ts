@@ -9,7 +9,7 @@ import { isObjectId, type ObjectId } from '../../src/git/object-id.js';
 import { PackIndex, writePackIndex } from '../../src/git/pack-index.js';
 import { readPack } from '../../src/git/pack-reader.js';
 import type { PackedObject, PackReaderOptions } from '../../src/git/pack-types.js';
-import { writePackToBuffer, type PackWriteEntry, type PackWriterOptions } from '../../src/git/pack-writer.js';
+import { writePackToBuffer, type PackWriteEntry, type PackWriterOptions } from '../support/pack-writer.js';
 import { parseTag, serializeTag } from '../../src/git/tag.js';
 import { parseTree, serializeTree, sortTreeEntries } from '../../src/git/tree.js';
 import { git, gitText } from '../support/git-cli.js';

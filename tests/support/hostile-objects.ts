@@ -1,6 +1,6 @@
 import { hashObject, type ObjectType } from '../../src/git/object.js';
 import type { ObjectId } from '../../src/git/object-id.js';
-import { writePackToBuffer } from '../../src/git/pack-writer.js';
+import { writePackToBuffer } from './pack-writer.js';
 
 /**
  * Objects that git's fsck refuses (or, for the controls, accepts), built byte by byte so that

@@ -1,16 +1,16 @@
 import type { ObjectId } from '../../git/object-id.js';
 import { FileMode } from '../../git/tree.js';
-import type { ObjectSource } from '../../repo/served-repository.js';
+import { completeObjectSource } from '../../repo/single-read-objects.js';
 import { PendingObjects } from '../pending-objects.js';
 import { replaceAtPath } from '../tree-edit.js';
 import { ObjectReader } from '../../repo/browse/object-reader.js';
 import { buildViewCommit } from '../synthetic-commit.js';
 
-const EMPTY: ObjectSource = {
+const EMPTY = completeObjectSource({
   hasObjects: async () => new Set(),
   readObject: async () => undefined,
   readCommit: async () => undefined,
-};
+});
 
 /** An in-memory object store for unit tests: objects live in a `PendingObjects` over nothing. */
 export function memoryObjects(): { objects: PendingObjects; reader: ObjectReader } {

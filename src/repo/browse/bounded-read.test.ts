@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { hashObject } from '../../git/object.js';
 import type { ObjectId } from '../../git/object-id.js';
 import { serializeTree } from '../../git/tree.js';
-import type { GitObjectType, ObjectSource } from '../served-repository.js';
+import type { ObjectType } from '../../git/object.js';
+import type { ObjectSource, OpenedObject } from '../served-repository.js';
+import { SingleReadObjectSource } from '../single-read-objects.js';
 import { readPrefix, utf8Boundary } from './bounded-read.js';
 import { ObjectReader } from './object-reader.js';
 import { RepositoryBrowser } from './repository-browser.js';
@@ -17,7 +19,7 @@ class CountingObject {
   closed = false;
 
   constructor(
-    readonly type: GitObjectType,
+    readonly type: ObjectType,
     readonly size: number,
     private readonly head: Buffer = Buffer.alloc(0),
     private readonly fill = 0x61,
@@ -41,16 +43,32 @@ class CountingObject {
   }
 }
 
+/** Objects that can only be opened in pieces: reading one whole fails the test. */
+class CountingSource extends SingleReadObjectSource {
+  constructor(private readonly objects: ReadonlyMap<string, CountingObject>) {
+    super();
+  }
+
+  async hasObjects(ids: readonly ObjectId[]) {
+    return new Set(ids.filter((id) => this.objects.has(id)));
+  }
+
+  readObject(): Promise<undefined> {
+    return Promise.reject(new Error('a display read must not read whole objects'));
+  }
+
+  async readCommit() {
+    return undefined;
+  }
+
+  override async openObject(id: ObjectId): Promise<OpenedObject | undefined> {
+    const object = this.objects.get(id);
+    return object ? { type: object.type, size: object.size, content: object.pieces() } : undefined;
+  }
+}
+
 function sourceOf(objects: ReadonlyMap<string, CountingObject>): ObjectSource {
-  return {
-    hasObjects: async (ids) => new Set(ids.filter((id) => objects.has(id))),
-    readObject: () => Promise.reject(new Error('a display read must not read whole objects')),
-    readCommit: async () => undefined,
-    openObject: async (id) => {
-      const object = objects.get(id);
-      return object ? { type: object.type, size: object.size, content: object.pieces() } : undefined;
-    },
-  };
+  return new CountingSource(objects);
 }
 
 const id = (n: number) => n.toString(16).padStart(40, '0') as ObjectId;

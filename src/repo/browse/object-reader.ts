@@ -3,7 +3,8 @@ import { isObjectId, type ObjectId } from '../../git/object-id.js';
 import { parseTag } from '../../git/tag.js';
 import { parseTree, type TreeEntry } from '../../git/tree.js';
 import { notFound, tooLarge } from '../../platform/errors.js';
-import type { GitObjectType, ObjectSource, OpenedObject } from '../served-repository.js';
+import type { ObjectType } from '../../git/object.js';
+import type { ObjectSource, OpenedObject } from '../served-repository.js';
 import { readPrefix, type BoundedContent } from './bounded-read.js';
 
 /** Annotated tags nest rarely; a chain longer than this is hostile. */
@@ -41,26 +42,15 @@ export class ObjectReader {
     this.displayLimit = options.displayLimit;
   }
 
-  /**
-   * The object opened for reading in pieces. Sources without `openObject` (in-memory ones) are
-   * read whole: they hold their objects in memory already.
-   */
+  /** The object opened for reading in pieces. */
   async open(id: ObjectId): Promise<OpenedObject> {
-    const opened = this.source.openObject
-      ? await this.source.openObject(id)
-      : await this.source
-          .readObject(id)
-          .then((object) =>
-            object
-              ? { type: object.type, size: object.content.length, content: once(object.content) }
-              : undefined,
-          );
+    const opened = await this.source.openObject(id);
     if (!opened) throw notFound('object_not_found', 'object not found', { id });
     return opened;
   }
 
   /** The object opened and checked to be of `type` (before any content is read). */
-  async openTyped(id: ObjectId, type: GitObjectType): Promise<OpenedObject> {
+  async openTyped(id: ObjectId, type: ObjectType): Promise<OpenedObject> {
     const opened = await this.open(id);
     if (opened.type !== type) {
       await closeUnread(opened);
@@ -73,7 +63,7 @@ export class ObjectReader {
    * At most `limit` bytes (the display limit by default) of an object of `type`; the whole
    * object when neither is set.
    */
-  async readBounded(id: ObjectId, type: GitObjectType, limit = this.displayLimit): Promise<BoundedContent> {
+  async readBounded(id: ObjectId, type: ObjectType, limit = this.displayLimit): Promise<BoundedContent> {
     if (limit === undefined) {
       const content = await this.readWhole(id, type);
       return { content, size: content.length, truncated: false };
@@ -85,14 +75,14 @@ export class ObjectReader {
   }
 
   /** A whole object of `type`, refused with `object_too_large` past the display limit. */
-  async readTyped(id: ObjectId, type: GitObjectType): Promise<Buffer> {
+  async readTyped(id: ObjectId, type: ObjectType): Promise<Buffer> {
     const read = await this.readBounded(id, type);
     if (read.truncated) throw this.tooLargeToShow(id, type, read.size);
     return read.content;
   }
 
   /** The object read whole through `readObject` (no display limit: the source's own fast path). */
-  private async readWhole(id: ObjectId, type: GitObjectType): Promise<Buffer> {
+  private async readWhole(id: ObjectId, type: ObjectType): Promise<Buffer> {
     const object = await this.source.readObject(id);
     if (!object) throw notFound('object_not_found', 'object not found', { id });
     if (object.type !== type) {
@@ -131,7 +121,7 @@ export class ObjectReader {
   }
 
   /** Follows annotated tags to the object they finally name. */
-  async peel(id: ObjectId): Promise<{ id: ObjectId; type: GitObjectType }> {
+  async peel(id: ObjectId): Promise<{ id: ObjectId; type: ObjectType }> {
     let current = id;
     for (let depth = 0; depth < MAX_TAG_DEPTH; depth++) {
       const opened = await this.open(current);
@@ -155,7 +145,7 @@ export class ObjectReader {
     return (await this.source.hasObjects([id])).has(id);
   }
 
-  private tooLargeToShow(id: ObjectId, type: GitObjectType, size: number) {
+  private tooLargeToShow(id: ObjectId, type: ObjectType, size: number) {
     return tooLarge('object_too_large', `${type} ${id} is too large to show (${size} bytes)`, {
       id,
       size,
@@ -167,8 +157,4 @@ export class ObjectReader {
 /** Ends an opened object's stream without reading it (stops a file read and its inflater). */
 async function closeUnread(opened: OpenedObject): Promise<void> {
   await opened.content[Symbol.asyncIterator]().return?.();
-}
-
-async function* once(content: Buffer): AsyncGenerator<Buffer> {
-  yield content;
 }

@@ -1,6 +1,8 @@
 import { git } from '../../../../tests/support/git-cli.js';
 import type { ObjectId } from '../../../git/object-id.js';
-import type { AdvertisedRef, GitObjectType, ObjectSource, RefSnapshot } from '../../served-repository.js';
+import type { ObjectType } from '../../../git/object.js';
+import type { AdvertisedRef, RefSnapshot } from '../../served-repository.js';
+import { completeObjectSource } from '../../single-read-objects.js';
 import type { BrowsableRepository } from '../repository-browser.js';
 
 /**
@@ -8,7 +10,7 @@ import type { BrowsableRepository } from '../repository-browser.js';
  * every object via `cat-file --batch-all-objects`, every ref via `for-each-ref`.
  */
 export async function loadGitRepository(dir: string): Promise<BrowsableRepository> {
-  const objects = new Map<string, { type: GitObjectType; content: Buffer }>();
+  const objects = new Map<string, { type: ObjectType; content: Buffer }>();
   const batch = (await git(['cat-file', '--batch-all-objects', '--batch'], { cwd: dir })).stdout;
   let pos = 0;
   while (pos < batch.length) {
@@ -16,7 +18,7 @@ export async function loadGitRepository(dir: string): Promise<BrowsableRepositor
     const [id, type, size] = batch.toString('latin1', pos, eol).split(' ');
     const start = eol + 1;
     const end = start + Number(size);
-    objects.set(id!, { type: type as GitObjectType, content: Buffer.from(batch.subarray(start, end)) });
+    objects.set(id!, { type: type as ObjectType, content: Buffer.from(batch.subarray(start, end)) });
     pos = end + 1;
   }
   const refsText = (await git(['for-each-ref', '--format=%(objectname) %(refname)'], { cwd: dir })).stdout;
@@ -29,11 +31,11 @@ export async function loadGitRepository(dir: string): Promise<BrowsableRepositor
       return { name: name!, target: target as ObjectId };
     });
   const head = (await git(['symbolic-ref', 'HEAD'], { cwd: dir })).stdout.toString('utf8').trim();
-  const source: ObjectSource = {
+  const source = completeObjectSource({
     hasObjects: async (ids) => new Set(ids.filter((id) => objects.has(id))),
     readObject: async (id) => objects.get(id),
     readCommit: async () => undefined,
-  };
+  });
   const snapshot: RefSnapshot = { refs, headTarget: head };
   return { path: '/test', listRefs: async () => snapshot, objects: source };
 }

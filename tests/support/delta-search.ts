@@ -1,6 +1,6 @@
 import { DeltaIndex, createDelta } from './delta-encoder.js';
-import type { ObjectType } from './object.js';
-import { codeOfObjectType } from './pack-format.js';
+import type { ObjectType } from '../../src/git/object.js';
+import { codeOfObjectType } from '../../src/git/pack-format.js';
 
 /**
  * The delta search of `git pack-objects` (builtin/pack-objects.c find_deltas/try_delta): objects

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { Deflater } from './deflater.js';
-import { Inflater } from './inflater.js';
-import { hashObject } from './object.js';
-import { SHA1 } from './object-format.js';
-import type { ObjectId } from './object-id.js';
-import { PackIndex, writePackIndex } from './pack-index.js';
+import { Deflater } from '../../src/git/deflater.js';
+import { Inflater } from '../../src/git/inflater.js';
+import { hashObject } from '../../src/git/object.js';
+import { SHA1 } from '../../src/git/object-format.js';
+import type { ObjectId } from '../../src/git/object-id.js';
+import { PackIndex, writePackIndex } from '../../src/git/pack-index.js';
 import {
   decodeEntryHeader,
   encodeEntryHeader,
@@ -13,10 +13,10 @@ import {
   PackEntryType,
   writeEntryHeader,
   writeOfsDistance,
-} from './pack-format.js';
-import { readPack } from './pack-reader.js';
-import type { PackedContent, PackedObject } from './pack-types.js';
-import { PackWriter, writePackToBuffer, type PackWriteEntry } from './pack-writer.js';
+} from '../../src/git/pack-format.js';
+import { readPack } from '../../src/git/pack-reader.js';
+import type { PackedContent, PackedObject } from '../../src/git/pack-types.js';
+import { PackWriter, writePackToBuffer, type PackWriteEntry } from '../support/pack-writer.js';
 
 async function* once(data: Buffer): AsyncGenerator<Buffer> {
   yield data;

@@ -1,17 +1,18 @@
 import zlib from 'node:zlib';
-import { invalid } from '../platform/errors.js';
-import { findDeltas, packNameHash, type DeltaChoice } from './delta-search.js';
-import { Deflater } from './deflater.js';
-import { hashObject, type ObjectType } from './object.js';
-import { SHA1, type ObjectFormat } from './object-format.js';
-import { objectIdToRaw, type ObjectId } from './object-id.js';
+import { invalid } from '../../src/platform/errors.js';
+import { Deflater } from '../../src/git/deflater.js';
+import { hashObject, type ObjectType } from '../../src/git/object.js';
+import { SHA1, type ObjectFormat } from '../../src/git/object-format.js';
+import { objectIdToRaw, type ObjectId } from '../../src/git/object-id.js';
 import {
   codeOfObjectType,
   encodeEntryHeader,
   encodeOfsDistance,
   encodePackHeader,
   PackEntryType,
-} from './pack-format.js';
+} from '../../src/git/pack-format.js';
+import { PackStream } from '../../src/git/pack-stream.js';
+import { findDeltas, packNameHash, type DeltaChoice } from './delta-search.js';
 
 /** What to put in a pack: an object to compress (and maybe deltify), or stored bytes to copy. */
 export type PackWriteEntry =
@@ -71,8 +72,6 @@ export interface PackWriteSummary {
   readonly objects: readonly WrittenObject[];
 }
 
-const OUTPUT_CHUNK = 256 * 1024;
-
 interface Planned {
   readonly id: ObjectId;
   /** Index of an in-pack base, or -1. */
@@ -86,9 +85,10 @@ interface Planned {
 }
 
 /**
- * Writes a pack as a stream of chunks: plan (dedupe, resolve stored-delta bases, delta search),
- * then emit entries with every delta's base before it, then the trailer. Iterate `chunks()`;
- * `summary` is set when it ends.
+ * Test and bench support, not used by the server (which copies stored forms, `sendPack`): builds
+ * packs with a delta search of its own. Plans (dedupe, resolve stored-delta bases, delta search),
+ * then emits entries with every delta's base before it through the server's encoder
+ * (`PackStream`), then the trailer. Iterate `chunks()`; `summary` is set when it ends.
  */
 export class PackWriter {
   summary: PackWriteSummary | undefined;
@@ -103,42 +103,33 @@ export class PackWriter {
 
   async *chunks(): AsyncGenerator<Buffer> {
     const planned = await this.plan();
-    const hasher = this.format.createHasher();
     const deflater = new Deflater(this.options.compressionLevel ?? zlib.constants.Z_DEFAULT_COMPRESSION);
     const offsets = new Array<number>(planned.length).fill(-1);
     const written: WrittenObject[] = [];
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    let offset = 0;
-    const emit = (part: Buffer) => {
-      pending.push(part);
-      pendingBytes += part.length;
-      hasher.update(part);
-      offset += part.length;
-    };
-    emit(encodePackHeader(planned.length));
+    const out: Buffer[] = [];
+    const stream = new PackStream({ write: async (piece) => void out.push(piece) }, this.format);
+    stream.append(encodePackHeader(planned.length));
     for (let i = 0; i < planned.length; i++) {
       for (const index of this.baseFirstOrder(planned, offsets, i)) {
+        const offset = stream.position;
         offsets[index] = offset;
         const parts = this.encodeEntry(planned[index]!, offset, offsets, planned, deflater);
         let crc = 0;
         for (const part of parts) {
           crc = zlib.crc32(part, crc);
-          emit(part);
+          stream.append(part);
         }
-        written.push({ id: planned[index]!.id, offset: offsets[index]!, crc32: crc });
+        written.push({ id: planned[index]!.id, offset, crc32: crc });
         planned[index]!.data = undefined;
         planned[index]!.delta = undefined;
       }
-      if (pendingBytes >= OUTPUT_CHUNK) {
-        yield Buffer.concat(pending, pendingBytes);
-        pending = [];
-        pendingBytes = 0;
+      if (stream.backlogged) {
+        await stream.drain();
+        yield* out.splice(0);
       }
     }
-    const checksum = hasher.digest();
-    pending.push(checksum);
-    yield Buffer.concat(pending);
+    const checksum = await stream.finish();
+    yield* out.splice(0);
     this.summary = { checksum, objects: written };
   }
 
