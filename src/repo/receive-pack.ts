@@ -189,7 +189,7 @@ async function checkCommand(
  * `error: object <id>: <msgId>: <text>`, then `fatal: fsck error in packed object`.
  */
 function fsckMessages(error: MegaError): string[] {
-  if (error.code !== 'fsck_failed' || !Array.isArray(error.details.lines)) return [];
+  if (!isMegaError(error, 'invalid', 'fsck_failed') || !Array.isArray(error.details.lines)) return [];
   return [
     ...(error.details.lines as string[]).map((line) => `error: ${line}`),
     'fatal: fsck error in packed object',

@@ -203,7 +203,7 @@ export class MergeRequests implements ChangeProposals {
           throw conflict('merge_request_not_open', `merge request !${record.number} changed while merging`);
       });
     } catch (error) {
-      if (isMegaError(error, 'conflict') && error.code === 'ref_conflict') {
+      if (isMegaError(error, 'conflict', 'ref_conflict')) {
         throw conflict('merge_target_moved', 'a target branch moved while merging: try again', {
           retry: true,
         });
