@@ -5,7 +5,7 @@ import { createLogger } from '../../src/platform/logger.js';
 import { createMetricsRegistry } from '../../src/platform/metrics.js';
 import type { RepositoryResolver, ServedRepository } from '../../src/repo/served-repository.js';
 import { createStorage } from '../../src/storage/storage.js';
-import { createScratchDatabase, type ScratchDatabase } from '../../src/storage/testing/scratch-database.js';
+import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
 import type { Principal } from '../../src/web/principal.js';
 import { buildServer } from '../../src/web/server.js';
 
