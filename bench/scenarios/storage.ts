@@ -8,7 +8,7 @@ import {
   createScratchDatabase,
   DIALECT_NAMES,
   type DialectName,
-} from '../../src/storage/testing/scratch-database.js';
+} from '../../tests/support/scratch-database.js';
 import { serviceAvailable } from '../../tests/support/services.js';
 import type { BenchScenario } from '../main.js';
 import { runCommand as run } from '../run-command.js';

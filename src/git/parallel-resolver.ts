@@ -1,4 +1,4 @@
-import { MegaError } from '../platform/errors.js';
+import { isMegaError } from '../platform/errors.js';
 import type { DeltaResolver } from './delta-resolver.js';
 import type { ObjectFormat } from './object-format.js';
 import type { ObjectId } from './object-id.js';
@@ -75,7 +75,7 @@ async function outcome(result: Promise<ResolveJobResult>): Promise<ResolveJobRes
   try {
     return await result;
   } catch (error) {
-    if (error instanceof MegaError && error.code === 'pack_worker_failed') return undefined;
+    if (isMegaError(error, 'internal', 'pack_worker_failed')) return undefined;
     throw error;
   }
 }

@@ -14,7 +14,7 @@ export interface WorkerReply {
   readonly result?: ResolveJobResult;
   readonly error?: {
     readonly kind: ErrorKind;
-    readonly code: string;
+    readonly code: MegaError['code'];
     readonly message: string;
     readonly details: Record<string, unknown>;
   };

@@ -1,3 +1,7 @@
+import type { ErrorCode } from './error-codes.js';
+
+export type { ErrorCode } from './error-codes.js';
+
 /**
  * One error type for the whole product. `code` is stable and machine-readable (tests and clients
  * match on it); `kind` decides the HTTP status and the retry policy; `details` carries structured
@@ -13,14 +17,22 @@ export type ErrorKind =
   | 'internal'
   | 'too_large';
 
+/**
+ * A code another component chose (Fastify's `FST_ERR_*`), passed through so a client sees what the
+ * framework reported. Branded, so a misspelt literal of our own never type-checks as one.
+ */
+export type ForeignErrorCode = string & { readonly foreignErrorCode: true };
+
+export const foreignErrorCode = (code: string): ForeignErrorCode => code as ForeignErrorCode;
+
 export class MegaError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode | ForeignErrorCode;
   readonly kind: ErrorKind;
   readonly details: Readonly<Record<string, unknown>>;
 
   constructor(
     kind: ErrorKind,
-    code: string,
+    code: ErrorCode | ForeignErrorCode,
     message: string,
     details: Record<string, unknown> = {},
     options?: { cause?: unknown },
@@ -33,19 +45,19 @@ export class MegaError extends Error {
   }
 }
 
-export const notFound = (code: string, message: string, details?: Record<string, unknown>) =>
+export const notFound = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
   new MegaError('not_found', code, message, details);
-export const conflict = (code: string, message: string, details?: Record<string, unknown>) =>
+export const conflict = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
   new MegaError('conflict', code, message, details);
-export const invalid = (code: string, message: string, details?: Record<string, unknown>) =>
+export const invalid = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
   new MegaError('invalid', code, message, details);
-export const unauthorized = (code: string, message: string, details?: Record<string, unknown>) =>
+export const unauthorized = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
   new MegaError('unauthorized', code, message, details);
-export const forbidden = (code: string, message: string, details?: Record<string, unknown>) =>
+export const forbidden = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
   new MegaError('forbidden', code, message, details);
-export const tooLarge = (code: string, message: string, details?: Record<string, unknown>) =>
+export const tooLarge = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
   new MegaError('too_large', code, message, details);
-export const unavailable = (code: string, message: string, details?: Record<string, unknown>) =>
+export const unavailable = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
   new MegaError('unavailable', code, message, details);
 
 /** The single mapping from error kind to HTTP status. */
@@ -60,6 +72,15 @@ export const HTTP_STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   internal: 500,
 };
 
-export function isMegaError(error: unknown, kind?: ErrorKind): error is MegaError {
-  return error instanceof MegaError && (kind === undefined || error.kind === kind);
+/** Whether `error` is a MegaError, of `kind` and with `code` when they are given. */
+export function isMegaError<K extends ErrorKind = ErrorKind, C extends MegaError['code'] = MegaError['code']>(
+  error: unknown,
+  kind?: K,
+  code?: C,
+): error is MegaError & { readonly kind: K; readonly code: C } {
+  return (
+    error instanceof MegaError &&
+    (kind === undefined || error.kind === kind) &&
+    (code === undefined || error.code === code)
+  );
 }

@@ -76,15 +76,15 @@ export async function receivePack(input: ReceivePackInput): Promise<PushOutcome>
   let accepted: RefUpdateRequest[] = [];
   if (unpackError === undefined) {
     const connectivity = await Connectivity.check(repository, request.commands, pushed, externalReferences);
-    accepted = await decideAll(
-      repository,
-      request.commands,
-      connectivity,
-      { principal: input.principal, ...(input.baseUrl ? { baseUrl: input.baseUrl } : {}) },
-      request.pushOptions,
-      status,
-      messages,
-    );
+    const decisions = await decideAll(repository, request.commands, connectivity, {
+      principal: input.principal,
+      ...(input.baseUrl ? { baseUrl: input.baseUrl } : {}),
+      pushOptions: request.pushOptions,
+      objects: repository.objects,
+    });
+    for (const [name, reason] of decisions.settled) status.set(name, reason);
+    messages.push(...decisions.messages);
+    accepted = decisions.accepted;
     const atomic = caps.has('atomic');
     if (atomic && accepted.length < request.commands.length) {
       for (const update of accepted) status.set(update.refName, 'atomic push failed');
@@ -107,35 +107,43 @@ export async function receivePack(input: ReceivePackInput): Promise<PushOutcome>
   };
 }
 
+/**
+ * What became of the commands before any ref moves: the updates to apply; the refs settled without
+ * one (a refusal reason, or undefined for an update a policy handled and reports ok); policy messages.
+ */
+interface Decisions {
+  readonly accepted: RefUpdateRequest[];
+  readonly settled: ReadonlyMap<string, string | undefined>;
+  readonly messages: readonly string[];
+}
+
 async function decideAll(
   repository: ServedRepository,
   commands: readonly RefCommand[],
   connectivity: Connectivity,
-  who: Pick<PushContext, 'principal' | 'baseUrl'>,
-  pushOptions: readonly string[],
-  status: Map<string, string | undefined>,
-  messages: string[],
-): Promise<RefUpdateRequest[]> {
+  context: PushContext,
+): Promise<Decisions> {
   const accepted: RefUpdateRequest[] = [];
-  const context: PushContext = { ...who, pushOptions, objects: repository.objects };
+  const settled = new Map<string, string | undefined>();
+  const messages: string[] = [];
   const seen = new Set<string>();
   for (const command of commands) {
     if (seen.has(command.refName)) {
-      status.set(command.refName, 'duplicate ref update');
+      settled.set(command.refName, 'duplicate ref update');
       continue;
     }
     seen.add(command.refName);
     const reason = await checkCommand(repository, command, connectivity);
     if (reason !== undefined) {
-      status.set(command.refName, reason);
+      settled.set(command.refName, reason);
       continue;
     }
     const decision = await repository.pushPolicy.decide(command, context);
     messages.push(...(decision.messages ?? []));
     if (decision.action === 'accept') accepted.push(command);
-    else status.set(command.refName, decision.reason);
+    else settled.set(command.refName, decision.reason);
   }
-  return accepted;
+  return { accepted, settled, messages };
 }
 
 /**
@@ -189,7 +197,7 @@ async function checkCommand(
  * `error: object <id>: <msgId>: <text>`, then `fatal: fsck error in packed object`.
  */
 function fsckMessages(error: MegaError): string[] {
-  if (error.code !== 'fsck_failed' || !Array.isArray(error.details.lines)) return [];
+  if (!isMegaError(error, 'invalid', 'fsck_failed') || !Array.isArray(error.details.lines)) return [];
   return [
     ...(error.details.lines as string[]).map((line) => `error: ${line}`),
     'fatal: fsck error in packed object',

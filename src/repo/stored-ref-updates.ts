@@ -62,7 +62,7 @@ export async function adoptHead(
 }
 
 export function refFailureReason(error: Error & { code?: string }): string {
-  if (error.code === 'ref_conflict')
+  if (isMegaError(error, 'conflict', 'ref_conflict'))
     return 'failed to lock: the ref changed since you fetched it; fetch first';
   return error.message;
 }

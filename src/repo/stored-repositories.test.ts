@@ -3,9 +3,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
 import type { ObjectId } from '../git/object-id.js';
 import type { Storage } from '../storage/storage.js';
-import { describeEachDialect } from '../storage/testing/dialects.js';
-import { chunked, makeRepository, packOf, revParse } from '../storage/testing/git-fixtures.js';
-import { scratchStorage } from '../storage/testing/scratch-database.js';
+import { describeEachDialect } from '../../tests/support/dialects.js';
+import { chunked, makeRepository, packOf, revParse } from '../../tests/support/git-fixtures.js';
+import { scratchStorage } from '../../tests/support/scratch-database.js';
 import type { RefUpdateOptions, RefUpdateRequest } from './served-repository.js';
 import { createStoredRepositoryResolver } from './stored-repositories.js';
 

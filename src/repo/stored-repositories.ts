@@ -197,7 +197,7 @@ export class StoredRepository implements ServedRepository {
           await this.abandonPending();
           return error.results;
         }
-        const retry = isMegaError(error, 'conflict') && error.code !== 'repository_exists';
+        const retry = isMegaError(error, 'conflict') && !isMegaError(error, 'conflict', 'repository_exists');
         if (retry && attempt < CREATE_ATTEMPTS) continue;
         await this.abandonPending();
         if (!isMegaError(error)) throw error;

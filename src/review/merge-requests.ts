@@ -51,6 +51,15 @@ export interface Actor {
  * transaction (or refused with the conflicting files), closed and reopened; every step is recorded
  * with its actor.
  */
+/** One repository a merge request touches: its branch as found, and the merge planned onto it. */
+interface MergeTarget {
+  readonly repoId: number;
+  readonly repoPath: string;
+  readonly headRef: string;
+  readonly current: ObjectId;
+  readonly plan: RepositoryMergePlan;
+}
+
 export class MergeRequests implements ChangeProposals {
   private readonly store: MergeRequestStore;
 
@@ -130,17 +139,17 @@ export class MergeRequests implements ChangeProposals {
   }
 
   private async mergeClaimed(record: MergeRequestRecord, actor: Actor): Promise<MergeOutcome> {
+    const targets = await this.planMerge(record, actor);
+    await this.writeMergeObjects(targets);
+    return { number: record.number, merged: await this.applyMerge(record, actor, targets) };
+  }
+
+  /** Plans the merge into each touched repository; refuses with every conflicting file at once. */
+  private async planMerge(record: MergeRequestRecord, actor: Actor): Promise<MergeTarget[]> {
     const { monorepo } = this.deps;
-    const time = Math.floor((this.deps.now ?? (() => Date.now() / 1000))());
-    const ident = `${actor.username.replace(/[<>\n\r\0]/g, '') || 'mega'} <${encodeURIComponent(actor.username)}@mega.local> ${time} +0000`;
+    const ident = this.mergeIdent(actor);
     const message = `Merge request !${record.number}: ${record.title}\n`;
-    const plans: Array<{
-      repoId: number;
-      repoPath: string;
-      headRef: string;
-      current: ObjectId;
-      plan: RepositoryMergePlan;
-    }> = [];
+    const targets: MergeTarget[] = [];
     const conflicts: Array<{ repository: string; path: string }> = [];
     for (const change of record.changes) {
       const repository = await monorepo.repositories.find(change.repoPath);
@@ -157,7 +166,7 @@ export class MergeRequests implements ChangeProposals {
       });
       if (plan.kind === 'conflict')
         conflicts.push(...plan.paths.map((path) => ({ repository: change.repoPath, path })));
-      plans.push({
+      targets.push({
         repoId: repository.id,
         repoPath: change.repoPath,
         headRef: repository.headRef,
@@ -174,16 +183,36 @@ export class MergeRequests implements ChangeProposals {
         },
       );
     }
-    for (const { repoId, plan } of plans) {
+    return targets;
+  }
+
+  /** The merge commits' author and committer line, at the time of the merge. */
+  private mergeIdent(actor: Actor): string {
+    const time = Math.floor((this.deps.now ?? (() => Date.now() / 1000))());
+    return `${actor.username.replace(/[<>\n\r\0]/g, '') || 'mega'} <${encodeURIComponent(actor.username)}@mega.local> ${time} +0000`;
+  }
+
+  /** Stores the merge commits and their new trees, and links the reused objects, before any ref moves. */
+  private async writeMergeObjects(targets: readonly MergeTarget[]): Promise<void> {
+    const { monorepo } = this.deps;
+    for (const { repoId, plan } of targets) {
       if (plan.kind !== 'merge') continue;
       await monorepo.objects.write(repoId, plan.created);
       await monorepo.objects.link(repoId, plan.linked);
     }
+  }
+
+  /** Moves every target branch and marks the request merged, in one transaction. */
+  private async applyMerge(
+    record: MergeRequestRecord,
+    actor: Actor,
+    targets: readonly MergeTarget[],
+  ): Promise<MergeOutcome['merged']> {
     const merged: Array<{ repoPath: string; commit: ObjectId; kind: string }> = [];
     try {
       await this.deps.storage.transaction(async (scope) => {
         const store = scope.monorepo.mergeRequests;
-        for (const { repoId, repoPath, headRef, current, plan } of plans) {
+        for (const { repoId, repoPath, headRef, current, plan } of targets) {
           if (plan.kind === 'up-to-date' || plan.kind === 'conflict') continue;
           await scope.refs.updateAtomic(repoId, [{ name: headRef, oldId: current, newId: plan.next }]);
           merged.push({ repoPath, commit: plan.next, kind: plan.kind });
@@ -203,14 +232,14 @@ export class MergeRequests implements ChangeProposals {
           throw conflict('merge_request_not_open', `merge request !${record.number} changed while merging`);
       });
     } catch (error) {
-      if (isMegaError(error, 'conflict') && error.code === 'ref_conflict') {
+      if (isMegaError(error, 'conflict', 'ref_conflict')) {
         throw conflict('merge_target_moved', 'a target branch moved while merging: try again', {
           retry: true,
         });
       }
       throw error;
     }
-    return { number: record.number, merged };
+    return merged;
   }
 
   private async require(number: number): Promise<MergeRequestRecord> {

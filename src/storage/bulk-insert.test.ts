@@ -3,7 +3,7 @@ import { BulkInserter } from './bulk-insert.js';
 import { encodePostgresArray } from './dialect/postgres-arrays.js';
 import { RAW_OBJECT_COLUMNS } from './object-writer.js';
 import type { RawObjectsTable } from './schema.js';
-import { describeEachDialect } from './testing/dialects.js';
+import { describeEachDialect } from '../../tests/support/dialects.js';
 
 type Row = Omit<RawObjectsTable, 'id'>;
 

@@ -5,8 +5,8 @@ import type { ObjectId } from '../git/object-id.js';
 import { WALKS_KEPT_PER_REPOSITORY, type WalkedEntry } from './clone-walks.js';
 import { storedObjectHint } from './pack-ready.js';
 import type { Storage } from './storage.js';
-import { describeEachDialect } from './testing/dialects.js';
-import { scratchStorage } from './testing/scratch-database.js';
+import { describeEachDialect } from '../../tests/support/dialects.js';
+import { scratchStorage } from '../../tests/support/scratch-database.js';
 
 const TYPES: readonly ObjectType[] = ['commit', 'tree', 'blob', 'tag'];
 

@@ -5,8 +5,8 @@ import type { FsckProblem } from '../git/pack-fsck.js';
 import type { MegaError } from '../platform/errors.js';
 import { fsckStoredRepository } from './repository-fsck.js';
 import { createStorage, type Storage } from './storage.js';
-import { describeEachDialect } from './testing/dialects.js';
-import { chunked } from './testing/git-fixtures.js';
+import { describeEachDialect } from '../../tests/support/dialects.js';
+import { chunked } from '../../tests/support/git-fixtures.js';
 
 describeEachDialect('ingest runs git fsck on every object', (getDb) => {
   let storage: Storage;

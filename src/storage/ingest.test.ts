@@ -9,8 +9,8 @@ import type { ObjectId } from '../git/object-id.js';
 import { isMegaError } from '../platform/errors.js';
 import { openDatabase } from './open-database.js';
 import { createStorage, type Storage } from './storage.js';
-import { describeEachDialect } from './testing/dialects.js';
-import { scratchStorage } from './testing/scratch-database.js';
+import { describeEachDialect } from '../../tests/support/dialects.js';
+import { scratchStorage } from '../../tests/support/scratch-database.js';
 import {
   chunked,
   dumpObjects,
@@ -19,7 +19,7 @@ import {
   packOf,
   revParse,
   type GitObjectDump,
-} from './testing/git-fixtures.js';
+} from '../../tests/support/git-fixtures.js';
 
 const LARGE_THRESHOLD = 64 * 1024;
 

@@ -6,9 +6,9 @@ import { beforeAll, expect, it } from 'vitest';
 import { deflateBombPack, tagBombPack, type BombPack } from '../../tests/support/hostile-packs.js';
 import type { ObjectId } from '../git/object-id.js';
 import type { Storage } from './storage.js';
-import { describeEachDialect } from './testing/dialects.js';
-import { scratchStorage } from './testing/scratch-database.js';
-import { chunked } from './testing/git-fixtures.js';
+import { describeEachDialect } from '../../tests/support/dialects.js';
+import { scratchStorage } from '../../tests/support/scratch-database.js';
+import { chunked } from '../../tests/support/git-fixtures.js';
 
 const LARGE_THRESHOLD = 64 * 1024;
 const BOMB_BYTES = 64 * 1024 * 1024;

@@ -6,7 +6,7 @@ import { makeTempDir } from '../../tests/support/temp-dir.js';
 import { parseDatabaseUrl, redactDatabaseUrl } from './dialect/database-url.js';
 import { migrateToLatest } from './migrations/migrator.js';
 import { openDatabase } from './open-database.js';
-import { describeEachDialect } from './testing/dialects.js';
+import { describeEachDialect } from '../../tests/support/dialects.js';
 
 describe('database URLs', () => {
   it('parses the three schemes', () => {

@@ -3,7 +3,7 @@ import { isMegaError } from '../platform/errors.js';
 import { openDatabase } from './open-database.js';
 import { RefStore } from './ref-store.js';
 import { RepositoryStore } from './repository-store.js';
-import { describeEachDialect } from './testing/dialects.js';
+import { describeEachDialect } from '../../tests/support/dialects.js';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);

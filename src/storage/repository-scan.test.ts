@@ -3,9 +3,15 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
 import { RepositoryScan } from './repository-scan.js';
 import type { Storage } from './storage.js';
-import { describeEachDialect } from './testing/dialects.js';
-import { scratchStorage } from './testing/scratch-database.js';
-import { chunked, dumpObjects, makeRepository, packOf, type GitObjectDump } from './testing/git-fixtures.js';
+import { describeEachDialect } from '../../tests/support/dialects.js';
+import { scratchStorage } from '../../tests/support/scratch-database.js';
+import {
+  chunked,
+  dumpObjects,
+  makeRepository,
+  packOf,
+  type GitObjectDump,
+} from '../../tests/support/git-fixtures.js';
 
 let work: { path: string; remove: () => Promise<void> };
 let fullPack: Buffer;

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { RefStore } from './ref-store.js';
 import { isPending, RepositoryStore } from './repository-store.js';
-import { describeEachDialect } from './testing/dialects.js';
+import { describeEachDialect } from '../../tests/support/dialects.js';
 
 describeEachDialect('repositories', (getDb) => {
   const store = () => new RepositoryStore(getDb().database.db, getDb().database.capabilities);

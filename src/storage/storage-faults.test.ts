@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { isMegaError } from '../platform/errors.js';
-import { describeEachDialect } from './testing/dialects.js';
+import { describeEachDialect } from '../../tests/support/dialects.js';
 import { openDatabase } from './open-database.js';
 import {
   classifyDatabaseFault,

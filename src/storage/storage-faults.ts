@@ -1,4 +1,4 @@
-import { MegaError, isMegaError } from '../platform/errors.js';
+import { MegaError, isMegaError, type ErrorCode } from '../platform/errors.js';
 
 /**
  * The one place where driver and file-system errors become product errors. Two faults matter to a
@@ -98,7 +98,7 @@ function causeCode(error: DriverError): string {
   return 'connection lost';
 }
 
-function fault(code: string, message: string, fields: DriverError, error: unknown): MegaError {
+function fault(code: ErrorCode, message: string, fields: DriverError, error: unknown): MegaError {
   const cause = causeCode(fields);
   return new MegaError('unavailable', code, message.replace('{cause}', cause), { cause }, { cause: error });
 }
@@ -149,7 +149,7 @@ export function asFileFault(error: unknown): unknown {
 }
 
 export function isStorageFull(error: unknown): boolean {
-  return isMegaError(error, 'unavailable') && error.code === STORAGE_FULL;
+  return isMegaError(error, 'unavailable', STORAGE_FULL);
 }
 
 /** How long a full disk seen by a write keeps the server "not ready" after it happened. */

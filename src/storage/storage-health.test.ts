@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createScratchDatabase, type ScratchDatabase } from './testing/scratch-database.js';
+import { createScratchDatabase, type ScratchDatabase } from '../../tests/support/scratch-database.js';
 import { classifyDatabaseFault } from './storage-faults.js';
 import { StorageHealth } from './storage-health.js';
 

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { describeEachDialect } from './testing/dialects.js';
+import { describeEachDialect } from '../../tests/support/dialects.js';
 import { UserStore } from './user-store.js';
 
 describeEachDialect('users and tokens', (getDb) => {

@@ -13,6 +13,7 @@ import { GitCommandError, type GitRunner } from './git-runner.js';
 import { Redactor, truncateText } from './redact.js';
 import type { SyncBus } from './sync-bus.js';
 import { removeCopy, SyncExecutor, type MirrorTarget, type SyncOutcome } from './sync-executor.js';
+import { RepositoryQueue } from './repository-queue.js';
 import type { SyncMessage } from './sync-message.js';
 import type { SyncMetrics } from './sync-metrics.js';
 import type { SyncSpec } from './sync-spec.js';
@@ -60,9 +61,26 @@ const DAY_MS = 86_400_000;
 const GROUP_LEASE_INTERVALS = 3;
 const groupLease = (group: string) => `worker-group:${group}`;
 
+interface SyncFailure {
+  readonly errorClass: SyncErrorClass;
+  readonly message: string;
+}
+
+/** What the attempts of one run came to: the outcome of the last, or why it failed. */
+interface Attempts {
+  readonly outcome?: SyncOutcome;
+  readonly failure?: SyncFailure;
+  readonly attempts: number;
+}
+
+/** A finished run with its transcript and the redactor for its secrets. */
+interface SyncRun extends Attempts {
+  readonly transcript: string;
+  readonly redactor: Redactor;
+}
+
 export class SyncWorker {
-  private readonly active = new Map<number, AbortController>();
-  private readonly queued = new Map<number, SyncMessage>();
+  private readonly repositories = new RepositoryQueue();
   private readonly running = new Set<Promise<void>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => Promise<void>) | undefined;
@@ -112,17 +130,14 @@ export class SyncWorker {
     if (this.options.group !== undefined && this.primary) {
       await this.deps.leaseStore.release(groupLease(this.options.group), this.options.workerId);
     }
-    this.queued.clear();
-    for (const controller of this.active.values()) controller.abort();
+    this.repositories.abortAll();
     await Promise.allSettled([...this.running]);
   }
 
   /** Queues a message; a newer message for a repository replaces a queued older one. */
   submit(message: SyncMessage): void {
     if (this.stopped || !this.primary) return;
-    const key = message.repository_id;
-    this.queued.delete(key);
-    this.queued.set(key, message);
+    this.repositories.enqueue(message);
     this.pump();
   }
 
@@ -142,14 +157,13 @@ export class SyncWorker {
       if (!this.primary) return;
     }
     for (const request of await this.deps.runStore.pendingRequests(this.options.workerId)) {
-      if (this.queued.get(request.repository_id)?.request_id === request.request_id) continue;
-      if (this.inFlight.get(request.repository_id) === request.request_id) continue;
+      if (this.repositories.holds(request.repository_id, request.request_id)) continue;
       this.submit(JSON.parse(request.message) as SyncMessage);
     }
   }
 
   async cleanup(): Promise<string[]> {
-    const busy = new Set([...this.inFlightKeys.values()]);
+    const busy = this.repositories.busyCopyKeys();
     const removed = await cleanupOldCopies({
       layout: this.deps.layout,
       workerId: this.options.workerId,
@@ -162,29 +176,19 @@ export class SyncWorker {
 
   /** Resolves when nothing is queued or running (tests, graceful shutdown). */
   async idle(): Promise<void> {
-    while (this.running.size > 0 || this.queued.size > 0) await Promise.allSettled([...this.running]);
+    while (this.running.size > 0 || this.repositories.waitingCount > 0)
+      await Promise.allSettled([...this.running]);
   }
 
-  private readonly inFlight = new Map<number, string>();
-  private readonly inFlightKeys = new Map<number, string>();
-
   private pump(): void {
-    for (const [key, message] of this.queued) {
-      if (this.active.size >= this.options.concurrency) return;
-      if (this.active.has(key)) continue;
-      this.queued.delete(key);
-      const controller = new AbortController();
-      this.active.set(key, controller);
-      this.inFlight.set(key, message.request_id);
-      this.inFlightKeys.set(key, `${message.tenant_id}/${message.repository_id}`);
-      const task = this.handle(message, controller.signal)
+    for (const { message, signal } of this.repositories.startWaiting(this.options.concurrency)) {
+      const key = message.repository_id;
+      const task = this.handle(message, signal)
         .catch((error: unknown) =>
           this.deps.logger.error({ err: errorText(error), repository: key }, 'sync task failed'),
         )
         .finally(() => {
-          this.active.delete(key);
-          this.inFlight.delete(key);
-          this.inFlightKeys.delete(key);
+          this.repositories.finish(key);
           this.running.delete(task);
           this.pump();
         });
@@ -258,7 +262,20 @@ export class SyncWorker {
     signal: AbortSignal,
   ): Promise<'success' | 'failed'> {
     const started = new Date();
-    const logId = await this.deps.runStore.insertLog({
+    const logId = await this.openLog(message, row, started);
+    this.deps.metrics.inProgress.inc();
+    const run = await this.run(row, signal);
+    const finished = new Date();
+    const status = run.outcome && !run.failure ? 'success' : 'failed';
+    const durationMs = finished.getTime() - started.getTime();
+    await this.closeLog(logId, run, status, finished, durationMs);
+    this.report(message, row, run, status, durationMs);
+    return status;
+  }
+
+  /** The `running` log row a run starts with. */
+  private openLog(message: SyncMessage, row: SyncRepositoryRow, started: Date): Promise<number> {
+    return this.deps.runStore.insertLog({
       tenant_id: row.tenant_id,
       repository_id: row.id,
       request_id: message.request_id,
@@ -278,54 +295,70 @@ export class SyncWorker {
       to_commit: null,
       bytes_on_disk: null,
     });
-    this.deps.metrics.inProgress.inc();
+  }
+
+  /**
+   * Prepares the credentials and the mirror target, runs the attempts and removes the credentials
+   * again. Never throws: a failure to prepare is the run's failure.
+   */
+  private async run(row: SyncRepositoryRow, signal: AbortSignal): Promise<SyncRun> {
     let transcript = '';
+    const note = (text: string) => {
+      transcript += text;
+    };
     let redactor = Redactor.none();
-    let attempts = 0;
-    let outcome: SyncOutcome | undefined;
-    let failure: { errorClass: SyncErrorClass; message: string } | undefined;
+    let result: Attempts = { attempts: 0 };
     try {
       const spec = specFromRow(row);
       const auth = await this.authFor(row);
       const mirror = await this.mirrorTarget(spec);
       redactor = new Redactor([...auth.secrets, ...(mirror?.auth.secrets ?? [])]);
-      const executor = new SyncExecutor({
-        ...this.deps,
-        workerId: this.options.workerId,
-        transcript: (text) => (transcript += text),
-      });
+      const executor = new SyncExecutor({ ...this.deps, workerId: this.options.workerId, transcript: note });
       try {
-        ({ outcome, failure, attempts } = await this.attempt(
-          executor,
-          spec,
-          auth,
-          mirror,
-          signal,
-          (text) => (transcript += text),
-        ));
+        result = await this.attempt(executor, spec, auth, mirror, signal, note);
       } finally {
         await auth.cleanup();
         await mirror?.auth.cleanup();
       }
     } catch (error) {
-      failure = describeFailure(error);
+      result = { ...result, failure: describeFailure(error) };
     }
-    const finished = new Date();
-    const status = outcome && !failure ? 'success' : 'failed';
-    const durationMs = finished.getTime() - started.getTime();
+    return { ...result, transcript, redactor };
+  }
+
+  /** Completes the run's log row; the transcript and error text are redacted first. */
+  private async closeLog(
+    logId: number,
+    run: SyncRun,
+    status: 'success' | 'failed',
+    finished: Date,
+    durationMs: number,
+  ): Promise<void> {
+    const { outcome, failure, redactor } = run;
     await this.deps.runStore.updateLog(logId, {
       status,
       finished_at: finished.toISOString(),
       duration_ms: durationMs,
       local_path: outcome?.localPath ?? null,
-      command_output: truncateText(redactor.redact(transcript), MAX_COMMAND_OUTPUT_BYTES, 'tail'),
+      command_output: truncateText(redactor.redact(run.transcript), MAX_COMMAND_OUTPUT_BYTES, 'tail'),
       error_message: failure ? redactor.redact(failure.message) : null,
       error_class: failure?.errorClass ?? null,
-      attempts,
+      attempts: run.attempts,
       from_commit: outcome?.fromCommit ?? null,
       to_commit: outcome?.toCommit ?? null,
       bytes_on_disk: outcome?.bytesOnDisk ?? null,
     });
+  }
+
+  /** Metrics and the log line of a finished run. */
+  private report(
+    message: SyncMessage,
+    row: SyncRepositoryRow,
+    run: SyncRun,
+    status: 'success' | 'failed',
+    durationMs: number,
+  ): void {
+    const { outcome, failure, attempts } = run;
     this.deps.metrics.inProgress.dec();
     this.deps.metrics.finished(status, failure?.errorClass ?? null, message.task_type, durationMs / 1000);
     if (outcome) this.deps.metrics.copyBytes(`${row.tenant_id}/${row.id}`, outcome.bytesOnDisk);
@@ -333,7 +366,6 @@ export class SyncWorker {
       { repository: row.id, status, errorClass: failure?.errorClass, attempts, durationMs },
       'sync finished',
     );
-    return status;
   }
 
   /**
@@ -347,11 +379,7 @@ export class SyncWorker {
     mirror: MirrorTarget | undefined,
     signal: AbortSignal,
     note: (text: string) => void,
-  ): Promise<{
-    outcome?: SyncOutcome;
-    failure?: { errorClass: SyncErrorClass; message: string };
-    attempts: number;
-  }> {
+  ): Promise<Attempts> {
     for (let attempts = 1; ; attempts += 1) {
       const copyDir = this.deps.layout.newCopyDir(spec.tenantId, spec.repositoryId, this.options.workerId);
       try {
@@ -424,7 +452,7 @@ export function specFromRow(row: SyncRepositoryRow): SyncSpec {
   };
 }
 
-function describeFailure(error: unknown): { errorClass: SyncErrorClass; message: string } {
+function describeFailure(error: unknown): SyncFailure {
   if (error instanceof GitCommandError) return { errorClass: error.errorClass, message: error.message };
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS')

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { HTTP_STATUS_BY_KIND, MegaError, isMegaError } from '../platform/errors.js';
+import { HTTP_STATUS_BY_KIND, MegaError, foreignErrorCode, isMegaError } from '../platform/errors.js';
 import { classifyFileFault } from '../storage/storage-faults.js';
 
 /** The one JSON error shape of every non-git endpoint. */
@@ -32,7 +32,7 @@ export function toMegaError(error: FastifyError | Error): MegaError {
   if (status === 415) return new MegaError('invalid', 'unsupported_media_type', error.message);
   if (status === 404) return new MegaError('not_found', 'not_found', error.message);
   if (status !== undefined && status >= 400 && status < 500) {
-    return new MegaError('invalid', code.toLowerCase(), error.message);
+    return new MegaError('invalid', foreignErrorCode(code.toLowerCase()), error.message);
   }
   return new MegaError('internal', 'internal_error', 'internal server error');
 }

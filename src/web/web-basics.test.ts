@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isMegaError } from '../platform/errors.js';
 import { tokenFromAuthorization } from './auth.js';
 import { RepoRouter, normalizeRepoPath, MAX_REPO_PATH_LENGTH } from './repo-router.js';
-
-const code = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (error) {
-    return isMegaError(error) ? error.code : 'not-a-mega-error';
-  }
-  return undefined;
-};
+import { codeOf } from '../../tests/support/mega-errors.js';
 
 describe('repository paths', () => {
   it.each([
@@ -34,8 +25,8 @@ describe('repository paths', () => {
     '/a%5cb',
     `/${'x'.repeat(MAX_REPO_PATH_LENGTH)}`,
     '/%zz',
-  ])('refuses %j', (raw) => {
-    expect(code(() => normalizeRepoPath(raw))).toMatch(
+  ])('refuses %j', async (raw) => {
+    expect(await codeOf(() => normalizeRepoPath(raw))).toMatch(
       /^(repo_path_invalid|repo_path_too_long|path_encoding_invalid)$/,
     );
   });
@@ -68,7 +59,7 @@ describe('credentials', () => {
     expect(tokenFromAuthorization(basic('alice:'))).toBeUndefined();
   });
 
-  it.each(['Bearer', 'Bearer ', 'Digest abc', 'garbage'])('refuses %j', (header) => {
-    expect(code(() => tokenFromAuthorization(header))).toMatch(/^authorization_/);
+  it.each(['Bearer', 'Bearer ', 'Digest abc', 'garbage'])('refuses %j', async (header) => {
+    expect(await codeOf(() => tokenFromAuthorization(header))).toMatch(/^authorization_/);
   });
 });

@@ -2,14 +2,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, gitText } from '../support/git-cli.js';
-import {
-  commitFile,
-  fsckStrict,
-  makeRepository,
-  refsOf,
-  startHttpFixture,
-  type HttpFixture,
-} from './http-fixture.js';
+import { fsckStrict, refsOf, startHttpFixture, type HttpFixture } from './http-fixture.js';
+import { commitFile, makeFileHistory } from '../support/git-fixtures.js';
 
 const CACHED = 'reused from the clone cache';
 
@@ -21,7 +15,7 @@ describe.each([0, 2])('clone pack cache with protocol.version=%i', (version) => 
 
   beforeAll(async () => {
     fx = await startHttpFixture();
-    await makeRepository(dir('origin'), 6);
+    await makeFileHistory(dir('origin'), 6);
     await git(['-C', dir('origin'), 'tag', '-a', 'v1', '-m', 'release one', 'HEAD~2']);
     await git(['-C', dir('origin'), 'branch', 'topic', 'HEAD~3']);
     await fx.git(version, ['-C', dir('origin'), 'push', '-q', url(), 'main', 'topic', 'v1']);
@@ -83,7 +77,7 @@ describe('clone pack cache turned off', () => {
 
   it('computes every clone and writes nothing to the cache directory', async () => {
     const url = fx.url('/import/uncached.git');
-    await makeRepository(join(fx.work, 'origin'), 3);
+    await makeFileHistory(join(fx.work, 'origin'), 3);
     await fx.git(2, ['-C', join(fx.work, 'origin'), 'push', '-q', url, 'main']);
     for (const name of ['one', 'two']) {
       const cloned = await fx.anonymous(2, ['clone', '--progress', url, join(fx.work, name)]);

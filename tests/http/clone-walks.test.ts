@@ -2,14 +2,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, gitText } from '../support/git-cli.js';
-import {
-  commitFile,
-  fsckStrict,
-  makeRepository,
-  refsOf,
-  startHttpFixture,
-  type HttpFixture,
-} from './http-fixture.js';
+import { fsckStrict, refsOf, startHttpFixture, type HttpFixture } from './http-fixture.js';
+import { commitFile, makeFileHistory } from '../support/git-fixtures.js';
 
 const RECORDED = 'walk recorded earlier';
 const hasObject = async (dir: string, id: string) =>
@@ -31,7 +25,7 @@ describe.each([0, 2])('recorded clone walks with protocol.version=%i', (version)
 
   beforeAll(async () => {
     fx = await startHttpFixture({ env: { MEGA_CLONE_PACK_CACHE_BYTES: '0' } });
-    await makeRepository(dir('origin'), 6);
+    await makeFileHistory(dir('origin'), 6);
     await git(['-C', dir('origin'), 'tag', '-a', 'v1', '-m', 'release one', 'HEAD~2']);
     await git(['-C', dir('origin'), 'branch', 'topic', 'HEAD~3']);
     await fx.git(version, ['-C', dir('origin'), 'push', '-q', url(), 'main', 'topic', 'v1']);

@@ -4,7 +4,8 @@ import type { ObjectId } from '../../src/git/object-id.js';
 import { openStorage, type Storage } from '../../src/storage/storage.js';
 import { rawCommit, rawObject, rawTree } from '../support/hostile-objects.js';
 import { gitText } from '../support/git-cli.js';
-import { makeRepository, startHttpFixture, type HttpFixture } from './http-fixture.js';
+import { startHttpFixture, type HttpFixture } from './http-fixture.js';
+import { makeFileHistory } from '../support/git-fixtures.js';
 
 /**
  * Data stored before pushes were checked (or written around the checks) must not stop the
@@ -24,7 +25,7 @@ describe('serving a repository with a damaged stored tree', () => {
   beforeAll(async () => {
     fixture = await startHttpFixture();
     local = join(fixture.work, 'local');
-    await makeRepository(local, 2);
+    await makeFileHistory(local, 2);
     await fixture.git(2, ['push', fixture.url('/import/damaged'), 'main'], { cwd: local });
     const dataDir = join(fixture.work, 'data');
     storage = await openStorage({

@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScratchDatabase, type ScratchDatabase } from '../../src/storage/testing/scratch-database.js';
+import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
 import { git } from '../support/git-cli.js';
 import { runMega, startMegaServer, type MegaServer } from '../support/mega-process.js';
 import { SERVICES, serviceAvailable } from '../support/services.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { makeTempDir } from '../support/temp-dir.js';
-import { authEnv, makeRepository } from './http-fixture.js';
+import { authEnv } from './http-fixture.js';
+import { makeFileHistory } from '../support/git-fixtures.js';
 
 const DATABASES = [
   ['postgres', SERVICES.postgres, await serviceAvailable('postgres')],
@@ -46,7 +47,7 @@ for (const [dialect, service, available] of DATABASES) {
       token = created.stdout.trim().split('\n').pop() ?? '';
       server = await startMegaServer({ dataDir, args: ['--no-worker'], env });
       const work = join(temp.path, 'app');
-      await makeRepository(work, 2);
+      await makeFileHistory(work, 2);
       await git(['push', repoUrl(), 'main'], { cwd: work, env: authEnv(token) });
     });
     afterAll(async () => {

@@ -2,13 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScratchDatabase, type ScratchDatabase } from '../../src/storage/testing/scratch-database.js';
+import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
 import { git } from '../support/git-cli.js';
 import { runMega, startMegaServer, type MegaServer } from '../support/mega-process.js';
 import { serviceAvailable } from '../support/services.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { canMountTmpfs, mountTmpfs, type Tmpfs } from '../support/tmpfs.js';
-import { authEnv, commitFile } from './http-fixture.js';
+import { authEnv } from './http-fixture.js';
+import { commitFile } from '../support/git-fixtures.js';
 
 const MiB = 1024 * 1024;
 /** The data directory's whole file system. */

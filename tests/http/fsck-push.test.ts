@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScratchDatabase, type ScratchDatabase } from '../../src/storage/testing/scratch-database.js';
+import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
 import { git, gitText } from '../support/git-cli.js';
 import { hostileCase, type HostileCase } from '../support/hostile-objects.js';
 import { runMega, startMegaServer, type MegaServer } from '../support/mega-process.js';
 import { serviceAvailable } from '../support/services.js';
 import { makeTempDir } from '../support/temp-dir.js';
-import { authEnv, makeRepository } from './http-fixture.js';
+import { authEnv } from './http-fixture.js';
+import { makeFileHistory } from '../support/git-fixtures.js';
 
 const POSTGRES = await serviceAvailable('postgres');
 
@@ -53,7 +54,7 @@ describe.each([
     server = await startMegaServer({ dataDir, env });
     env = authEnv(token);
     local = join(temp.path, 'local');
-    await makeRepository(local, 2);
+    await makeFileHistory(local, 2);
     for (const [name] of PUSHED) await storeLiterally(local, hostileCase(name));
   }, 60_000);
   afterAll(async () => {

@@ -5,7 +5,7 @@ import {
   createScratchDatabase,
   type DialectName,
   type ScratchDatabase,
-} from '../../src/storage/testing/scratch-database.js';
+} from '../support/scratch-database.js';
 import { git } from '../support/git-cli.js';
 import { deflateBombPack, pushBody, tagBombPack, type BombPack } from '../support/hostile-packs.js';
 import { serviceAvailable } from '../support/services.js';
@@ -18,7 +18,8 @@ import {
   wantFlood,
   type StreamedReply,
 } from '../support/streamed-request.js';
-import { makeRepository, startHttpFixture, type HttpFixture } from './http-fixture.js';
+import { startHttpFixture, type HttpFixture } from './http-fixture.js';
+import { makeFileHistory } from '../support/git-fixtures.js';
 
 /**
  * No input grows the server's memory (issue 14 §3), against a real `mega serve` over real HTTP:
@@ -139,7 +140,7 @@ for (const dialect of DIALECTS) {
 
     it('tells git why: a push of too many branches at once prints the refusal', async () => {
       const source = join(fx.work, `branches-${dialect.name}`);
-      await makeRepository(source, 1);
+      await makeFileHistory(source, 1);
       const head = (await git(['-C', source, 'rev-parse', 'HEAD'])).stdout.toString().trim();
       const creates = Array.from({ length: 1500 }, (_, i) => `create refs/heads/branch-${i} ${head}\n`);
       await git(['-C', source, 'update-ref', '--stdin'], { input: creates.join('') });
@@ -165,7 +166,7 @@ for (const dialect of DIALECTS) {
 
     it('still serves a normal clone and fetch under the cap', async () => {
       const source = join(fx.work, `small-${dialect.name}`);
-      await makeRepository(source, 3);
+      await makeFileHistory(source, 3);
       await fx.git(2, ['-C', source, 'push', '-q', fx.url('/import/small'), 'main']);
       const copy = join(fx.work, `copy-${dialect.name}`);
       await fx.anonymous(0, ['clone', '-q', fx.url('/import/small'), copy]);

@@ -1,5 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { git, gitText, type GitOptions, type GitResult } from '../support/git-cli.js';
 import { runMega, startMegaServer, type MegaServer } from '../support/mega-process.js';
 import { makeTempDir } from '../support/temp-dir.js';
@@ -68,27 +67,6 @@ export async function startHttpFixture(options: { env?: Record<string, string> }
       await temp.remove();
     },
   };
-}
-
-/** Creates a local repository with `commits` commits on main (files a.txt and dir/n.txt). */
-export async function makeRepository(dir: string, commits: number): Promise<void> {
-  await git(['init', '-q', '-b', 'main', dir]);
-  for (let i = 1; i <= commits; i++)
-    await commitFile(dir, `dir/file${i}.txt`, `content ${i}\n`.repeat(i), `commit ${i}`);
-}
-
-export async function commitFile(
-  dir: string,
-  name: string,
-  content: string,
-  message: string,
-): Promise<string> {
-  const path = join(dir, name);
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, content);
-  await git(['-C', dir, 'add', '-A']);
-  await git(['-C', dir, 'commit', '-q', '-m', message]);
-  return gitText(['-C', dir, 'rev-parse', 'HEAD']);
 }
 
 /** `git fsck --strict` must be clean (git exits non-zero on any problem). */

@@ -7,7 +7,8 @@ import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git as gitCli, gitText } from '../support/git-cli.js';
-import { makeRepository, startHttpFixture, type HttpFixture } from './http-fixture.js';
+import { startHttpFixture, type HttpFixture } from './http-fixture.js';
+import { makeFileHistory } from '../support/git-fixtures.js';
 
 /**
  * Clients other than C git clone what `mega serve` hosts: isomorphic-git (JavaScript, protocol
@@ -33,7 +34,7 @@ describe('independent git clients', () => {
   beforeAll(async () => {
     fx = await startHttpFixture();
     master = join(fx.work, 'master');
-    await makeRepository(master, 3);
+    await makeFileHistory(master, 3);
     await gitCli(['-C', master, 'branch', '-m', 'main', 'master']);
     for (const path of paths) await fx.git(2, ['-C', master, 'push', '-q', fx.url(path), 'master']);
   });

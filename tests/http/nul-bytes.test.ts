@@ -1,10 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScratchDatabase, type ScratchDatabase } from '../../src/storage/testing/scratch-database.js';
+import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
 import { git, gitText } from '../support/git-cli.js';
 import { serviceAvailable } from '../support/services.js';
-import { clone, makeRepo, startDirectoryServer, type DirectoryServer } from '../monorepo/harness.js';
+import { clone, startDirectoryServer, type DirectoryServer } from '../monorepo/harness.js';
+import { makeRepo } from '../support/git-fixtures.js';
 
 const DIALECTS = [
   ['sqlite', true],

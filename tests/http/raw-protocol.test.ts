@@ -3,13 +3,8 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, gitText } from '../support/git-cli.js';
-import {
-  commitFile,
-  makeRepository,
-  parseLsRemote,
-  startHttpFixture,
-  type HttpFixture,
-} from './http-fixture.js';
+import { parseLsRemote, startHttpFixture, type HttpFixture } from './http-fixture.js';
+import { commitFile, makeFileHistory } from '../support/git-fixtures.js';
 
 /** Hand-made HTTP requests: what a hostile or broken client can send. */
 const ZERO = '0'.repeat(40);
@@ -43,7 +38,7 @@ describe('smart HTTP with a raw HTTP client', () => {
 
   beforeAll(async () => {
     fx = await startHttpFixture();
-    await makeRepository(join(fx.work, 'src'), 3);
+    await makeFileHistory(join(fx.work, 'src'), 3);
     await fx.git(2, ['-C', join(fx.work, 'src'), 'push', '-q', fx.url('/import/raw.git'), 'main']);
     head = await gitText(['-C', join(fx.work, 'src'), 'rev-parse', 'HEAD']);
   });
@@ -193,7 +188,7 @@ describe('smart HTTP with a raw HTTP client', () => {
 
   it('rejects a pack whose trees point at blobs neither in the pack nor in the repository', async () => {
     const work = join(fx.work, 'holes');
-    await makeRepository(work, 1);
+    await makeFileHistory(work, 1);
     await commitFile(work, 'secret/only-here.txt', 'never pushed\n', 'a blob the pack leaves out');
     const at = (spec: string) => gitText(['-C', work, 'rev-parse', spec]);
     const [commit, parent, tree, subtree, blob] = await Promise.all(
@@ -254,7 +249,7 @@ describe('smart HTTP limits and private reads', () => {
   });
 
   it('refuses a push over the object limit with a message git prints', async () => {
-    await makeRepository(join(fx.work, 'big'), 4);
+    await makeFileHistory(join(fx.work, 'big'), 4);
     const push = await fx.git(0, ['-C', join(fx.work, 'big'), 'push', fx.url('/import/limits.git'), 'main'], {
       check: false,
     });
@@ -264,7 +259,7 @@ describe('smart HTTP limits and private reads', () => {
   });
 
   it('needs a token to read when anonymous reads are off', async () => {
-    await makeRepository(join(fx.work, 'small'), 1);
+    await makeFileHistory(join(fx.work, 'small'), 1);
     await fx.git(2, ['-C', join(fx.work, 'small'), 'push', '-q', fx.url('/import/private.git'), 'main']);
     const anonymous = await fx.anonymous(2, ['clone', fx.url('/import/private.git'), join(fx.work, 'no')], {
       check: false,

@@ -3,7 +3,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git } from '../support/git-cli.js';
 import { runMega } from '../support/mega-process.js';
-import { makeRepository, startHttpFixture, type HttpFixture } from './http-fixture.js';
+import { startHttpFixture, type HttpFixture } from './http-fixture.js';
+import { makeFileHistory } from '../support/git-fixtures.js';
 
 /**
  * An administrator's repository operations against a real `mega serve`: repairing repositories
@@ -20,7 +21,7 @@ describe('repository administration', () => {
     fx = await startHttpFixture();
     dataDir = join(fx.work, 'data');
     src = join(fx.work, 'src');
-    await makeRepository(src, 2);
+    await makeFileHistory(src, 2);
     await git(['-C', src, 'branch', 'dev']);
     const created = await runMega(['token', 'create', 'root', '--admin', '--data', dataDir]);
     adminToken = created.stdout.trim().split('\n').pop() ?? '';

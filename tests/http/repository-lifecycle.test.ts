@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScratchDatabase, type ScratchDatabase } from '../../src/storage/testing/scratch-database.js';
+import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
 import { serviceAvailable } from '../support/services.js';
 import { git, gitText } from '../support/git-cli.js';
-import { commitFile, makeRepository, startHttpFixture, type HttpFixture } from './http-fixture.js';
+import { startHttpFixture, type HttpFixture } from './http-fixture.js';
+import { commitFile, makeFileHistory } from '../support/git-fixtures.js';
 
 /**
  * A repository's life with the real git client against `mega serve` (the Mega directory): a
@@ -31,7 +32,7 @@ describe.each(DATABASES)('repository lifecycle on %s', (database) => {
     scratch = database === 'postgres' ? await createScratchDatabase('postgres') : undefined;
     fx = await startHttpFixture(scratch ? { env: { MEGA_DATABASE_URL: scratch.url } } : {});
     src = join(fx.work, 'src');
-    await makeRepository(src, 2);
+    await makeFileHistory(src, 2);
   });
   afterAll(async () => {
     await fx?.stop();
@@ -90,7 +91,7 @@ describe.each(DATABASES)('repository lifecycle on %s', (database) => {
 
   it('HEAD follows the first pushed branch: a master-only repository clones and checks out', async () => {
     const master = fresh();
-    await makeRepository(master, 2);
+    await makeFileHistory(master, 2);
     await git(['-C', master, 'branch', '-m', 'main', 'master']);
     for (const path of ['/import/master-only', '/projects/master-only']) {
       const pushed = await fx.git(2, ['-C', master, 'push', fx.url(path), 'master']);

@@ -2,14 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, gitText } from '../support/git-cli.js';
-import {
-  commitFile,
-  fsckStrict,
-  makeRepository,
-  parseLsRemote,
-  startHttpFixture,
-  type HttpFixture,
-} from './http-fixture.js';
+import { fsckStrict, parseLsRemote, startHttpFixture, type HttpFixture } from './http-fixture.js';
+import { commitFile, makeFileHistory } from '../support/git-fixtures.js';
 
 /** The real git against a real `mega serve`, once per protocol version. */
 describe.each([0, 2])('smart HTTP with protocol.version=%i', (version) => {
@@ -28,7 +22,7 @@ describe.each([0, 2])('smart HTTP with protocol.version=%i', (version) => {
     const url = fx.url(repoPath('empty'));
     // A repository whose only ref was deleted is empty. (A tag: the first branch pushed would
     // become HEAD, and the default branch cannot be deleted.)
-    await makeRepository(dir('seed'), 1);
+    await makeFileHistory(dir('seed'), 1);
     await fx.git(version, ['-C', dir('seed'), 'push', '-q', url, 'main:refs/tags/scratch']);
     await fx.git(version, ['-C', dir('seed'), 'push', '-q', url, ':refs/tags/scratch']);
     const cloned = await fx.git(version, ['clone', url, dir('empty')]);
@@ -43,7 +37,7 @@ describe.each([0, 2])('smart HTTP with protocol.version=%i', (version) => {
 
   it('pushes a new repository, clones it, fetches and pulls incrementally', async () => {
     const url = fx.url(repoPath('main'));
-    await makeRepository(dir('origin'), 5);
+    await makeFileHistory(dir('origin'), 5);
     const pushed = await fx.git(version, ['-C', dir('origin'), 'push', url, 'main']);
     expect(pushed.stderr).toContain('[new branch]');
     await fx.anonymous(version, ['clone', '-q', url, dir('a')]);

@@ -6,7 +6,7 @@ import { createMetricsRegistry } from '../../src/platform/metrics.js';
 import type { RepositoryResolver, ServedRepository } from '../../src/repo/served-repository.js';
 import { buildApp, buildAppServer } from '../../src/cli/app.js';
 import { createStorage } from '../../src/storage/storage.js';
-import { createScratchDatabase, type ScratchDatabase } from '../../src/storage/testing/scratch-database.js';
+import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
 import type { Principal } from '../../src/web/principal.js';
 
 /** Users of the test server, by token. */

@@ -9,7 +9,7 @@ import { LfsStore } from '../../src/storage/lfs/lfs-store.js';
 import { createLfsServices, type LfsServices } from '../../src/lfs/lfs-services.js';
 import type { LfsActor, LfsRepository } from '../../src/lfs/lfs-types.js';
 import { isMegaError } from '../../src/platform/errors.js';
-import { describeEachDialect } from '../../src/storage/testing/dialects.js';
+import { describeEachDialect } from '../support/dialects.js';
 
 const ALICE: LfsActor = { userId: 1, username: 'alice', isAdmin: false };
 const BOB: LfsActor = { userId: 2, username: 'bob', isAdmin: false };

@@ -3,14 +3,8 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, gitText } from '../support/git-cli.js';
-import {
-  clone,
-  filesOf,
-  fsckStrict,
-  makeRepo,
-  startDirectoryServer,
-  type DirectoryServer,
-} from './harness.js';
+import { clone, filesOf, fsckStrict, startDirectoryServer, type DirectoryServer } from './harness.js';
+import { makeRepo } from '../support/git-fixtures.js';
 
 const BLINK_FOO = 'version https://mega.com/directory/spec/v1\npath /projects/foo\n';
 

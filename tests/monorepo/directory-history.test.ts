@@ -2,14 +2,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, gitText } from '../support/git-cli.js';
 import { runMega, startMegaServer, type MegaServer } from '../support/mega-process.js';
-import {
-  clone,
-  filesOf,
-  fsckStrict,
-  makeRepo,
-  startDirectoryServer,
-  type DirectoryServer,
-} from './harness.js';
+import { clone, filesOf, fsckStrict, startDirectoryServer, type DirectoryServer } from './harness.js';
+import { makeRepo } from '../support/git-fixtures.js';
 
 async function headOf(url: string, dir: string): Promise<string> {
   const result = await clone(url, dir);

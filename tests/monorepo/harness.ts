@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { authEnv } from '../http/http-fixture.js';
 import { git, gitText, type GitOptions } from '../support/git-cli.js';
@@ -43,25 +43,6 @@ export async function startDirectoryServer(
       await temp.remove();
     },
   };
-}
-
-/** Creates a local repository with the given files in one commit per entry of `commits`. */
-export async function makeRepo(
-  dir: string,
-  commits: ReadonlyArray<Readonly<Record<string, string>>>,
-): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  await git(['init', '-q', '-b', 'main', dir]);
-  let n = 0;
-  for (const files of commits) {
-    for (const [path, text] of Object.entries(files)) {
-      await mkdir(join(dir, path, '..'), { recursive: true });
-      await writeFile(join(dir, path), text);
-    }
-    await git(['add', '-A'], { cwd: dir });
-    await git(['commit', '-q', '-m', `commit ${++n}`], { cwd: dir });
-  }
-  return gitText(['rev-parse', 'HEAD'], { cwd: dir });
 }
 
 /** `git clone` that returns the result instead of throwing. */

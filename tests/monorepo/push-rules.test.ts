@@ -2,15 +2,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, gitText } from '../support/git-cli.js';
-import { api, clone, fsckStrict, makeRepo, startDirectoryServer, type DirectoryServer } from './harness.js';
+import { api, clone, fsckStrict, startDirectoryServer, type DirectoryServer } from './harness.js';
+import { commitFile, makeRepo } from '../support/git-fixtures.js';
 
 const MR_LINE = /remote: merge request !(\d+): (http\S+)/;
-
-async function commitFile(dir: string, path: string, text: string, message: string): Promise<void> {
-  await writeFile(join(dir, path), text);
-  await git(['add', '-A'], { cwd: dir });
-  await git(['commit', '-q', '-m', message], { cwd: dir });
-}
 
 /** SPEC §6 push rules and merge requests, with the real git client against `mega serve`. */
 describe('Mega directory push rules and merge requests', () => {

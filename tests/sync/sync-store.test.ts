@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { SyncConfigStore } from '../../src/storage/sync/sync-config-store.js';
 import { SyncLeaseStore } from '../../src/storage/sync/sync-lease-store.js';
 import { SyncRunStore } from '../../src/storage/sync/sync-run-store.js';
-import { describeEachDialect } from '../../src/storage/testing/dialects.js';
+import { describeEachDialect } from '../support/dialects.js';
 
 describeEachDialect('sync stores', (getDb) => {
   const stores = () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { isMegaError } from '../../platform/errors.js';
 import type { ObjectId } from '../object-id.js';
 import { decodePktLines, encodePackets, dataPkt, FLUSH, DELIM, type PktLine } from '../pkt-line.js';
 import { encodeRefAdvertisement, encodeServiceHeader } from './advertisement.js';
@@ -22,6 +21,7 @@ import {
   parseObjectInfoArgs,
   readV2Command,
 } from './v2.js';
+import { codeOf } from '../../../tests/support/mega-errors.js';
 
 const A = 'a'.repeat(40) as ObjectId;
 const B = 'b'.repeat(40) as ObjectId;
@@ -32,17 +32,6 @@ function reader(packets: readonly PktLine[]): () => Promise<PktLine | undefined>
   // An index, not shift(): the hostile cases hand over 100,000s of packets.
   let next = 0;
   return async () => packets[next++];
-}
-
-async function expectInvalid(promise: Promise<unknown> | (() => unknown), code: string): Promise<void> {
-  try {
-    await (typeof promise === 'function' ? promise() : promise);
-  } catch (error) {
-    expect(isMegaError(error)).toBe(true);
-    expect((error as { code: string }).code).toBe(code);
-    return;
-  }
-  throw new Error(`expected ${code}`);
 }
 
 describe('ref advertisement', () => {
@@ -119,7 +108,7 @@ describe('v0 fetch request', () => {
       'filter_unsupported',
     ],
   ] as const)('refuses %s', async (_name, packets, code) => {
-    await expectInvalid(parseV0FetchRequest(reader(packets)), code);
+    expect(await codeOf(parseV0FetchRequest(reader(packets)))).toBe(code);
   });
 });
 
@@ -144,15 +133,15 @@ describe('v2 commands', () => {
 
   it('returns undefined for a lone flush and refuses junk', async () => {
     expect(await readV2Command(reader([FLUSH]))).toBeUndefined();
-    await expectInvalid(readV2Command(reader([dataPkt('fetch\n'), FLUSH])), 'v2_command_invalid');
-    await expectInvalid(readV2Command(reader([dataPkt('command=fetch\n'), DELIM])), 'v2_command_truncated');
-    await expectInvalid(
-      readV2Command(reader([dataPkt('command=fetch\n'), DELIM, DELIM, FLUSH])),
+    expect(await codeOf(readV2Command(reader([dataPkt('fetch\n'), FLUSH])))).toBe('v2_command_invalid');
+    expect(await codeOf(readV2Command(reader([dataPkt('command=fetch\n'), DELIM])))).toBe(
+      'v2_command_truncated',
+    );
+    expect(await codeOf(readV2Command(reader([dataPkt('command=fetch\n'), DELIM, DELIM, FLUSH])))).toBe(
       'v2_command_invalid',
     );
-    await expectInvalid(() => parseV2FetchArgs(['frobnicate']), 'fetch_request_invalid');
-    await expectInvalid(
-      () => parseV2FetchArgs([`want ${A}`, 'deepen 1', 'deepen-since 5']),
+    expect(await codeOf(() => parseV2FetchArgs(['frobnicate']))).toBe('fetch_request_invalid');
+    expect(await codeOf(() => parseV2FetchArgs([`want ${A}`, 'deepen 1', 'deepen-since 5']))).toBe(
       'deepen_invalid',
     );
   });
@@ -272,12 +261,11 @@ describe('receive-pack request', () => {
     ['a traversal', `${ZERO} ${A} refs/heads/../x\n`, 'push_ref_invalid'],
     ['a .lock ref', `${ZERO} ${A} refs/heads/x.lock\n`, 'push_ref_invalid'],
   ])('refuses %s', async (_name, line, code) => {
-    await expectInvalid(parseReceiveRequest(reader([dataPkt(line), FLUSH])), code);
+    expect(await codeOf(parseReceiveRequest(reader([dataPkt(line), FLUSH])))).toBe(code);
   });
 
   it('refuses a command list without its flush', async () => {
-    await expectInvalid(
-      parseReceiveRequest(reader([dataPkt(`${ZERO} ${A} refs/heads/a\n`)])),
+    expect(await codeOf(parseReceiveRequest(reader([dataPkt(`${ZERO} ${A} refs/heads/a\n`)])))).toBe(
       'push_request_truncated',
     );
   });
@@ -300,14 +288,14 @@ describe('hostile sizes', () => {
   it('bounds the number of haves a client may send', async () => {
     const packets: PktLine[] = [dataPkt(`want ${A}\n`), FLUSH];
     for (let i = 0; i <= MAX_HAVES; i++) packets.push(dataPkt(`have ${B}\n`));
-    await expectInvalid(parseV0FetchRequest(reader(packets)), 'negotiation_too_large');
+    expect(await codeOf(parseV0FetchRequest(reader(packets)))).toBe('negotiation_too_large');
   });
 
   it('bounds push options and keeps reasons on one bounded line', async () => {
     const packets: PktLine[] = [dataPkt(`${ZERO} ${A} refs/heads/a\0push-options\n`), FLUSH];
     for (let i = 0; i <= 1000; i++) packets.push(dataPkt('x\n'));
     packets.push(FLUSH);
-    await expectInvalid(parseReceiveRequest(reader(packets)), 'push_too_many_options');
+    expect(await codeOf(parseReceiveRequest(reader(packets)))).toBe('push_too_many_options');
     const report = encodeReportStatus(
       'boom\r\nnext',
       [{ oldId: A, newId: B, refName: 'refs/heads/a' }],
@@ -334,14 +322,14 @@ describe('counts bounded besides the byte cap', () => {
     const packets: PktLine[] = [];
     for (let i = 0; i <= MAX_PUSH_SHALLOWS; i++) packets.push(dataPkt(`shallow ${A}\n`));
     packets.push(dataPkt(`${ZERO} ${A} refs/heads/a\0report-status\n`), FLUSH);
-    await expectInvalid(parseReceiveRequest(reader(packets)), 'push_too_many_shallows');
+    expect(await codeOf(parseReceiveRequest(reader(packets)))).toBe('push_too_many_shallows');
   });
 
   it('refuses more v2 capability lines than MAX_V2_CAPABILITY_LINES', async () => {
     const packets: PktLine[] = [dataPkt('command=ls-refs\n')];
     for (let i = 0; i <= MAX_V2_CAPABILITY_LINES; i++) packets.push(dataPkt(`server-option-${i}=x\n`));
     packets.push(FLUSH);
-    await expectInvalid(readV2Command(reader(packets)), 'v2_command_too_large');
+    expect(await codeOf(readV2Command(reader(packets)))).toBe('v2_command_too_large');
   });
 
   it('refuses a v2 command section past the reader budget, a truncated one, and a bad one', async () => {
@@ -350,28 +338,19 @@ describe('counts bounded besides the byte cap', () => {
       for (;;) yield Buffer.from('001bref-prefix refs/heads/\n');
     })();
     const budgeted = new PktLineReader(flood, { maxPacketBytes: 4096 });
-    await expectInvalid(
-      readV2Command(() => budgeted.read()),
-      'command_section_too_large',
-    );
+    expect(await codeOf(readV2Command(() => budgeted.read()))).toBe('command_section_too_large');
     const cut = new PktLineReader(
       (async function* () {
         yield Buffer.from('0014command=ls-refs\n0001000aref-p');
       })(),
     );
-    await expectInvalid(
-      readV2Command(() => cut.read()),
-      'pkt_line_truncated',
-    );
+    expect(await codeOf(readV2Command(() => cut.read()))).toBe('pkt_line_truncated');
     const unflushed = new PktLineReader(
       (async function* () {
         yield Buffer.from('0014command=ls-refs\n0001');
       })(),
     );
-    await expectInvalid(
-      readV2Command(() => unflushed.read()),
-      'v2_command_truncated',
-    );
+    expect(await codeOf(readV2Command(() => unflushed.read()))).toBe('v2_command_truncated');
   });
 });
 

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { Database } from '../database.js';
-import { describeEachDialect } from '../testing/dialects.js';
+import { describeEachDialect } from '../../../tests/support/dialects.js';
 import { MIGRATIONS } from './index.js';
 import { migrateDown, migrateDownAll, migrateToLatest, migrationStatus } from './migrator.js';
 

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { RepositoryStore } from '../repository-store.js';
 import { createStorage } from '../storage.js';
-import { describeEachDialect } from '../testing/dialects.js';
+import { describeEachDialect } from '../../../tests/support/dialects.js';
 import { DirectoryStore } from './directory-store.js';
 import { MergeRequestStore } from './merge-request-store.js';
 import { ObjectHolders } from './object-holders.js';

@@ -1,9 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { git } from '../../../tests/support/git-cli.js';
+import { makeRepo } from '../../../tests/support/git-fixtures.js';
 import { makeTempDir } from '../../../tests/support/temp-dir.js';
 import { writeBLink } from '../../monorepo/b-link.js';
 import { loadGitRepository } from '../../repo/browse/testing/git-object-source.js';
@@ -22,36 +21,41 @@ import { buildFixtureServer } from '../../cli/testing/fixture-server.js';
 let temp: { path: string; remove: () => Promise<void> };
 let app: FastifyInstance;
 
-async function makeRepo(dir: string, files: Record<string, string | Buffer>, commits = 1): Promise<void> {
-  await git(['init', '-q', '-b', 'main', dir]);
-  for (let round = 0; round < commits; round++) {
-    for (const [path, content] of Object.entries(files)) {
-      await mkdir(join(dir, path, '..'), { recursive: true });
-      await writeFile(join(dir, path), round === 0 ? content : `${content.toString()}\nround ${round}\n`);
-    }
-    await git(['add', '-A'], { cwd: dir });
-    await git(['commit', '-q', '-m', `commit ${round}`], { cwd: dir });
-  }
+/** `files` committed `commits` times; each later commit appends `round <n>` to every file. */
+function rounds(files: Record<string, string | Buffer>, commits = 1): Array<Record<string, string | Buffer>> {
+  return Array.from({ length: commits }, (_, round) =>
+    Object.fromEntries(
+      Object.entries(files).map(([path, content]) => [
+        path,
+        round === 0 ? content : `${content.toString()}\nround ${round}\n`,
+      ]),
+    ),
+  );
 }
 
 beforeAll(async () => {
   temp = await makeTempDir();
   const directory = join(temp.path, 'dir');
-  await makeRepo(directory, {
-    'README.md': '# Mega\n',
-    'projects/README.md': 'projects\n',
-    'projects/foo': writeBLink({ path: '/projects/foo' }),
-    'import/README.md': 'imports\n',
-  });
+  await makeRepo(
+    directory,
+    rounds({
+      'README.md': '# Mega\n',
+      'projects/README.md': 'projects\n',
+      'projects/foo': writeBLink({ path: '/projects/foo' }),
+      'import/README.md': 'imports\n',
+    }),
+  );
   const foo = join(temp.path, 'foo');
   await makeRepo(
     foo,
-    {
-      'src/main.ts': 'export const x = 1;\n',
-      'logo.bin': Buffer.from([0, 1, 2]),
-      'page.html': '<script>alert(1)</script>\n',
-    },
-    5,
+    rounds(
+      {
+        'src/main.ts': 'export const x = 1;\n',
+        'logo.bin': Buffer.from([0, 1, 2]),
+        'page.html': '<script>alert(1)</script>\n',
+      },
+      5,
+    ),
   );
   app = await buildFixtureServer(
     { '/': await loadGitRepository(directory), '/projects/foo': await loadGitRepository(foo) },
@@ -114,7 +118,7 @@ describe('REST API', () => {
     expect(page1.commits).toHaveLength(2);
     expect(page1.has_more).toBe(true);
     const page3 = (await get('/api/v1/repos/commits?repo=/projects/foo&per_page=2&page=3')).json();
-    expect(page3.commits.map((c: { title: string }) => c.title)).toEqual(['commit 0']);
+    expect(page3.commits.map((c: { title: string }) => c.title)).toEqual(['commit 1']);
     expect(page3.has_more).toBe(false);
     const tree = (await get('/api/v1/repos/tree?repo=projects/foo&ref=main')).json();
     expect(tree.entries.map((e: { name: string }) => e.name)).toEqual(['src', 'logo.bin', 'page.html']);

@@ -41,7 +41,11 @@ export const revisionSchema = z.string().min(1).max(256);
 export const treePathSchema = z.string().max(4096).default('');
 
 /** Validates a request part against a zod schema; `invalid/<what>_invalid` with the issues. */
-export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what = 'query'): z.infer<T> {
+export function parseInput<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  what: 'query' | 'body' | 'path' = 'query',
+): z.infer<T> {
   const parsed = schema.safeParse(value ?? {});
   if (!parsed.success) {
     throw invalid(`${what}_invalid`, `invalid ${what} parameters`, {

@@ -120,7 +120,7 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
 
   /** A refused command section names the setting that raises the cap. */
   const describeError = (error: MegaError): string =>
-    error.code === 'command_section_too_large'
+    isMegaError(error, 'too_large', 'command_section_too_large')
       ? `${error.message} (limits.maxCommandBytes, MEGA_MAX_COMMAND_BYTES)`
       : error.message;
 

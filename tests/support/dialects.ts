@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe } from 'vitest';
-import { serviceAvailable } from '../../../tests/support/services.js';
+import { serviceAvailable } from './services.js';
 import {
   createScratchDatabase,
   DIALECT_NAMES,

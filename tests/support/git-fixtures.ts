@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { git, gitText } from '../../../tests/support/git-cli.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { git, gitText } from './git-cli.js';
 
 export interface GitObjectDump {
   readonly type: string;
@@ -48,6 +48,51 @@ export async function makeRepository(
   await git(['-c', 'advice.nestedTag=false', 'tag', '-a', 'v1-outer', '-m', 'tag of a tag', 'v1'], {
     cwd: dir,
   });
+}
+
+/**
+ * A repository with one commit per entry of `commits` (`commit 1`, `commit 2` …), each writing the
+ * given files (parent folders created); returns the last commit's id.
+ */
+export async function makeRepo(
+  dir: string,
+  commits: ReadonlyArray<Readonly<Record<string, string | Buffer>>>,
+): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await git(['init', '-q', '-b', 'main', dir]);
+  let n = 0;
+  for (const files of commits) {
+    for (const [path, content] of Object.entries(files)) {
+      await mkdir(dirname(join(dir, path)), { recursive: true });
+      await writeFile(join(dir, path), content);
+    }
+    await git(['add', '-A'], { cwd: dir });
+    await git(['commit', '-q', '-m', `commit ${++n}`], { cwd: dir });
+  }
+  return revParse(dir, 'HEAD');
+}
+
+/** `commits` commits on main, commit i adding `dir/file<i>.txt` (i lines of `content i`). */
+export async function makeFileHistory(dir: string, commits: number): Promise<string> {
+  const files = Array.from({ length: commits }, (_, i) => ({
+    [`dir/file${i + 1}.txt`]: `content ${i + 1}\n`.repeat(i + 1),
+  }));
+  return makeRepo(dir, files);
+}
+
+/** Writes one file (parent folders created) and commits everything; returns the new commit's id. */
+export async function commitFile(
+  dir: string,
+  name: string,
+  content: string,
+  message: string,
+): Promise<string> {
+  const path = join(dir, name);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, content);
+  await git(['add', '-A'], { cwd: dir });
+  await git(['commit', '-q', '-m', message], { cwd: dir });
+  return revParse(dir, 'HEAD');
 }
 
 /** A pack of everything reachable from `revs` (and not from `excluded`); thin when asked. */

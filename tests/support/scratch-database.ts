@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import pg from 'pg';
-import { SERVICES } from '../../../tests/support/services.js';
-import { migrateToLatest } from '../migrations/migrator.js';
-import { openDatabase, type MegaDatabase } from '../open-database.js';
-import { createStorage, type Storage } from '../storage.js';
+import { SERVICES } from './services.js';
+import { migrateToLatest } from '../../src/storage/migrations/migrator.js';
+import { openDatabase, type MegaDatabase } from '../../src/storage/open-database.js';
+import { createStorage, type Storage } from '../../src/storage/storage.js';
 
 export type DialectName = 'sqlite' | 'postgres' | 'mysql';
 export const DIALECT_NAMES: readonly DialectName[] = ['sqlite', 'postgres', 'mysql'];
