@@ -307,14 +307,14 @@ class StoredObjects implements ObjectSource {
   async loadCloneSnapshot(): Promise<CloneSnapshot> {
     const repoId = this.repoId();
     if (repoId === undefined) return emptySnapshot();
-    const scan = new RepositoryScan(this.storage.db, this.storage.capabilities, this.storage.files);
+    const scan = new RepositoryScan(this.storage.db, this.storage.capabilities);
     return snapshotOf(await scan.commits(repoId), await scan.trees(repoId), true);
   }
 
   async loadTreeSnapshot(ids: readonly ObjectId[]): Promise<CloneSnapshot> {
     const repoId = this.repoId();
     if (repoId === undefined) return emptySnapshot();
-    const scan = new RepositoryScan(this.storage.db, this.storage.capabilities, this.storage.files);
+    const scan = new RepositoryScan(this.storage.db, this.storage.capabilities);
     return snapshotOf(new Map(), await scan.trees(repoId, ids), false);
   }
   async readPackReadyMany(

@@ -37,7 +37,7 @@ describeEachDialect('repository scan', (getDb) => {
   let partial: number;
   beforeAll(async () => {
     storage = scratchStorage(getDb(), 64 * 1024);
-    scan = new RepositoryScan(storage.db, storage.capabilities, storage.files);
+    scan = new RepositoryScan(storage.db, storage.capabilities);
     full = (await storage.repositories.create({ path: '/import/scan-full', kind: 'import' })).id;
     partial = (await storage.repositories.create({ path: '/import/scan-partial', kind: 'import' })).id;
     await storage.ingestPack(full, chunked(fullPack));
