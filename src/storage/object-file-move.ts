@@ -1,4 +1,5 @@
-import { rm, stat } from 'node:fs/promises';
+import { readdir, rm, rmdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
@@ -8,6 +9,8 @@ import { inTransaction } from './transaction.js';
 
 /** Rows looked up per query while moving. */
 const ROWS_PER_PAGE = 100;
+/** The fan-out folders of object files (`xx/` of `xx/yyyy…`). */
+const FAN_OUT = /^[0-9a-f]{2}$/;
 
 export interface FileMoveSummary {
   /** Objects now in chunk rows, their files deleted. */
@@ -24,6 +27,8 @@ export interface FileMoveSummary {
  * or still a file, never half. The file is deleted after the commit (a crash in between leaves a
  * stray file, nothing else). Running it again moves what is left: it is idempotent and resumable.
  * A file this data directory lacks is skipped; the server that has it moves it when it opens.
+ * A data directory without object files (every new one, and every one moved) costs one
+ * `readdir`, not a scan of `raw_objects`: emptied fan-out folders are removed at the end.
  */
 export async function moveObjectFilesToChunks(
   db: Kysely<Database>,
@@ -33,6 +38,8 @@ export async function moveObjectFilesToChunks(
   let moved = 0;
   let absent = 0;
   let after = 0;
+  const folders = await fanOutFolders(files);
+  if (folders.length === 0) return { moved, absent };
   for (;;) {
     const rows = await db
       .selectFrom('raw_objects')
@@ -42,7 +49,10 @@ export async function moveObjectFilesToChunks(
       .orderBy('id')
       .limit(ROWS_PER_PAGE)
       .execute();
-    if (rows.length === 0) return { moved, absent };
+    if (rows.length === 0) {
+      await removeEmptyFolders(files, folders);
+      return { moved, absent };
+    }
     for (const row of rows) {
       after = Number(row.id);
       const file = row.path === null ? undefined : await existingFile(files, row.path);
@@ -82,5 +92,23 @@ async function existingFile(files: ObjectFiles, stored: string): Promise<string 
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
+  }
+}
+
+async function fanOutFolders(files: ObjectFiles): Promise<string[]> {
+  try {
+    return (await readdir(files.root)).filter((name) => FAN_OUT.test(name));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+/** Removes the fan-out folders left empty; ones still holding a file (not moved) stay. */
+async function removeEmptyFolders(files: ObjectFiles, folders: readonly string[]): Promise<void> {
+  for (const folder of folders) {
+    await rmdir(join(files.root, folder)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST' && error.code !== 'ENOENT') throw error;
+    });
   }
 }
