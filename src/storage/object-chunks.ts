@@ -5,8 +5,12 @@ import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { insertIgnore } from './insert-ignore.js';
 
-/** Largest piece of an object per row: a few statements per large blob, little memory each. */
-const MAX_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Largest piece of an object per row. 256 KiB rather than 1 MiB: the bench of 10 files of 5 MiB
+ * (SQLite) peaked at 195 MB server RSS on push and 152 MB on clone instead of 220 and 180 MB,
+ * at no measurable cost in time.
+ */
+const MAX_CHUNK_BYTES = 256 * 1024;
 
 /**
  * Bytes per chunk row on this database: at most a quarter of what one statement may carry, so a
