@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createCipheriv } from 'node:crypto';
 import { join } from 'node:path';
 import { git } from '../../tests/support/git-cli.js';
 
@@ -10,6 +11,9 @@ export interface BenchRepositoryOptions {
   readonly repo?: string;
   readonly commits: number;
   readonly files: number;
+  /** Instead of a text history: one commit of this many incompressible files of `largeFileBytes`. */
+  readonly largeFiles?: number;
+  readonly largeFileBytes?: number;
 }
 
 /** Makes a bare mirror of the benchmark repository at `target` and returns a description. */
@@ -26,6 +30,12 @@ export async function prepareMirror(
   }
   const source = join(workDir, 'generated');
   await git(['init', '-q', '--bare', source]);
+  if (options.largeFiles) {
+    const bytes = options.largeFileBytes ?? 5 * 1024 * 1024;
+    await fastImport(source, generateLargeFiles(options.largeFiles, bytes));
+    await git(['clone', '-q', '--mirror', source, target]);
+    return `generated (${options.largeFiles} files of ${(bytes / 1024 / 1024).toFixed(1)} MiB)`;
+  }
   await fastImport(source, generateHistory(options.commits, options.files));
   await git(['-C', source, 'repack', '-q', '-a', '-d', '--window=10', '--depth=50']);
   await git(['clone', '-q', '--mirror', source, target]);
@@ -93,4 +103,20 @@ function* generateHistory(commits: number, files: number): Generator<string | Bu
     yield body;
     if (c % 100 === 0) yield `reset refs/tags/v${c / 100}\nfrom refs/heads/main\n\n`;
   }
+}
+
+/**
+ * One commit of `count` files of `bytes` pseudo-random bytes each (AES-CTR over zeros with a fixed
+ * key: incompressible like media files, the same on every run, and fast to make).
+ */
+function* generateLargeFiles(count: number, bytes: number): Generator<string | Buffer> {
+  const cipher = createCipheriv('aes-128-ctr', Buffer.alloc(16, 7), Buffer.alloc(16, 0));
+  const message = `${count} large files\n`;
+  yield `commit refs/heads/main\ncommitter Bench <bench@example.com> 1700000000 +0000\ndata ${message.length}\n${message}`;
+  for (let i = 0; i < count; i++) {
+    yield `M 100644 inline media/file${i}.bin\ndata ${bytes}\n`;
+    yield cipher.update(Buffer.alloc(bytes));
+    yield '\n';
+  }
+  yield '\n';
 }

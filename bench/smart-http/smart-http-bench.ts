@@ -43,11 +43,15 @@ async function setUp(args: readonly string[]): Promise<BenchSetup> {
   const cgitRoot = join(dir, 'cgit');
   const mirror = join(cgitRoot, 'bench.git');
   const repo = argValue(args, '--repo');
+  const largeFiles = argValue(args, '--large-files');
+  const largeFileBytes = argValue(args, '--large-file-mib');
   const description = await prepareMirror(
     {
       ...(repo ? { repo } : {}),
       commits: Number(argValue(args, '--commits') ?? 1000),
       files: Number(argValue(args, '--files') ?? 1000),
+      ...(largeFiles ? { largeFiles: Number(largeFiles) } : {}),
+      ...(largeFileBytes ? { largeFileBytes: Math.round(Number(largeFileBytes) * 1024 * 1024) } : {}),
     },
     dir,
     mirror,

@@ -32,7 +32,7 @@ const ConfigSchema = z.object({
     .int()
     .positive()
     .default(1024 * MiB),
-  /** Objects at least this big are stored as files instead of database rows. */
+  /** Objects at least this big are stored in chunk rows (streamed) instead of one database row. */
   largeObjectThreshold: z.coerce
     .number()
     .int()

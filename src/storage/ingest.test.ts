@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { inflateSync } from 'node:zlib';
@@ -65,7 +65,7 @@ describeEachDialect('ingest', (getDb) => {
     const result = await storage.ingestPack(repo.id, chunked(fullPack));
     expect(new Set(result.ids)).toEqual(new Set(objects.keys()));
     expect(result.deltas).toBeGreaterThan(0);
-    expect(result.files).toBe(1);
+    expect(result.chunked).toBe(1);
     for (const [id, expected] of objects) {
       const stored = await storage.objects.read(repo.id, id);
       expect(stored?.type).toBe(expected.type);
@@ -124,7 +124,7 @@ describeEachDialect('ingest', (getDb) => {
     expect(peeled.size).toBe(3);
   });
 
-  it('puts large objects in content-addressed files and streams them inflated', async () => {
+  it('puts large objects in content-addressed chunk rows and streams them inflated', async () => {
     const repo = await newRepo();
     await storage.ingestPack(repo.id, chunked(fullPack));
     const large = [...objects].find(([, object]) => object.data.length >= LARGE_THRESHOLD)!;
@@ -134,11 +134,16 @@ describeEachDialect('ingest', (getDb) => {
       .where('git_id', '=', large[0])
       .executeTakeFirstOrThrow();
     expect(row).toMatchObject({
-      storage_type: 'file',
-      path: `${large[0].slice(0, 2)}/${large[0].slice(2)}`,
+      storage_type: 'chunks',
+      path: null,
       data: null,
     });
-    expect((await stat(join(getDb().dataDir, 'objects', row.path!))).isFile()).toBe(true);
+    const chunkRows = await getDb()
+      .database.db.selectFrom('object_chunks')
+      .select('seq')
+      .where('git_id', '=', large[0])
+      .execute();
+    expect(chunkRows.length).toBeGreaterThan(0);
     const opened = await storage.objects.openContent(repo.id, large[0]);
     const chunks: Buffer[] = [];
     for await (const chunk of opened!.stream) chunks.push(chunk as Buffer);
@@ -177,16 +182,28 @@ describeEachDialect('ingest', (getDb) => {
     });
   });
 
-  it('rolls back an ingest whose stream fails halfway: nothing visible, no temp files', async () => {
+  it('rolls back an ingest whose stream fails halfway: nothing visible, no chunks, no temp files', async () => {
     const repo = await newRepo();
     const before = await rowCount();
+    const chunkCountBefore = Number(
+      (
+        await getDb()
+          .database.db.selectFrom('object_chunks')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
     const error = await storage
       .ingestPack(repo.id, failingAfter(fullPack, Math.floor(fullPack.length * 0.9)))
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect(await rowCount()).toBe(before);
     expect((await storage.objects.has(repo.id, [...objects.keys()])).size).toBe(0);
-    expect(await storage.files.listTemps()).toEqual([]);
+    const chunkCount = await getDb()
+      .database.db.selectFrom('object_chunks')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(Number(chunkCount.n)).toBe(chunkCountBefore);
     expect(await readdir(join(getDb().dataDir, 'tmp')).catch(() => [])).toEqual([]);
   });
 

@@ -10,7 +10,6 @@ import type { PackReaderLimits } from '../git/pack-types.js';
 import { MegaError, tooLarge } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
-import type { ObjectFiles } from './object-files.js';
 import { finishPackFsck, throwIfRefused } from './ingest-fsck.js';
 import { ObjectStore } from './object-store.js';
 import { ObjectWriter } from './object-writer.js';
@@ -40,9 +39,9 @@ export interface IngestResult {
   /** Every object of the pack, in the order they were resolved. */
   readonly ids: readonly ObjectId[];
   readonly counts: Readonly<Record<ObjectType, number>>;
-  /** Objects kept as stored deltas, and stored as files. */
+  /** Objects kept as stored deltas, and stored as chunks (large objects). */
   readonly deltas: number;
-  readonly files: number;
+  readonly chunked: number;
   /** Thin-pack bases taken from the repository's own objects. */
   readonly externalBases: readonly ObjectId[];
   /**
@@ -65,7 +64,6 @@ const INGEST_DELTA_CACHE_BYTES = 16 * 1024 * 1024;
 export interface IngestDeps {
   readonly db: Kysely<Database>;
   readonly capabilities: DialectCapabilities;
-  readonly files: ObjectFiles;
   readonly dataDir: string;
   readonly largeObjectThreshold: number;
   readonly runPreparedBatch?: (statement: string, parameterRows: readonly unknown[][]) => void;
@@ -103,8 +101,8 @@ export async function ingestPack(
       readerSpool = { append: () => undefined, read: (offset, length) => spool.read(offset, length) };
     }
     return await inTransaction(deps.db, async (trx) => {
-      const reader = new ObjectStore(trx, deps.capabilities, deps.files);
-      const writer = new ObjectWriter(trx, deps.capabilities, deps.files, {
+      const reader = new ObjectStore(trx, deps.capabilities);
+      const writer = new ObjectWriter(trx, deps.capabilities, {
         repoId,
         format,
         largeObjectThreshold: deps.largeObjectThreshold,
@@ -124,10 +122,10 @@ export async function ingestPack(
           const base = await reader.read(repoId, id);
           if (!base) return undefined;
           const form = await reader.storedForm(id);
-          writer.noteExistingBase(id, form?.depth ?? 0, form?.inFile ?? false);
+          writer.noteExistingBase(id, form?.depth ?? 0, form?.chunked ?? false);
           return base;
         },
-        // Blobs that will be stored as files go there straight from the spool, never whole.
+        // Blobs that will be stored as chunks go there straight from the spool, never whole.
         largeBlobThreshold: deps.largeObjectThreshold,
         onLargeBlob: (object, raw) => {
           checker?.addStreamedBlob(object.id, object.size);
@@ -158,7 +156,7 @@ export async function ingestPack(
         ids: summary.ids,
         counts: summary.counts,
         deltas: summary.deltas,
-        files: summary.files,
+        chunked: summary.chunked,
         externalBases: result.externalBases,
         ...(externalReferences ? { externalReferences } : {}),
         packChecksum: result.checksum.toString('hex'),

@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { beforeAll, expect, it } from 'vitest';
 import { deflateBombPack, tagBombPack, type BombPack } from '../../tests/support/hostile-packs.js';
@@ -75,19 +73,21 @@ describeEachDialect('object content streams', (getDb) => {
     expect(opened!.stream.destroyed).toBe(true);
   });
 
-  it('fails the stream when a stored file inflates to another size than its row says', async () => {
+  it('fails the stream when stored chunks inflate to another size than the row says', async () => {
     const repo = await newRepo();
     await storage.ingestPack(repo.id, chunked(bomb.pack));
-    const row = await getDb()
-      .database.db.selectFrom('raw_objects')
-      .select('path')
-      .where('git_id', '=', bomb.blob)
-      .executeTakeFirstOrThrow();
-    // A file holding more than the row claims: the stream stops at the stored size with an error.
-    await writeFile(join(getDb().dataDir, 'objects', row.path!), deflateSync(Buffer.alloc(BOMB_BYTES + 1)));
+    const replaceChunks = async (data: Buffer) => {
+      await getDb().database.db.deleteFrom('object_chunks').where('git_id', '=', bomb.blob).execute();
+      await getDb()
+        .database.db.insertInto('object_chunks')
+        .values({ git_id: bomb.blob, seq: 0, data })
+        .execute();
+    };
+    // Chunks holding more than the row claims: the stream stops at the stored size with an error.
+    await replaceChunks(deflateSync(Buffer.alloc(BOMB_BYTES + 1)));
     const longer = await storage.objects.openContent(repo.id, bomb.blob);
     await expect(drain(longer!.stream, BOMB_BYTES)).rejects.toMatchObject({ code: 'object_corrupt' });
-    await writeFile(join(getDb().dataDir, 'objects', row.path!), deflateSync(Buffer.alloc(10)));
+    await replaceChunks(deflateSync(Buffer.alloc(10)));
     const shorter = await storage.objects.openContent(repo.id, bomb.blob);
     await expect(drain(shorter!.stream, BOMB_BYTES)).rejects.toMatchObject({ code: 'object_corrupt' });
   });

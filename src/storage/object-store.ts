@@ -12,7 +12,7 @@ import type { MegaDatabase } from './open-database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { storedObjectHint, type PackReadyObject, type StoredObjectHint } from './pack-ready.js';
 import { PayloadInflater } from './payload-inflater.js';
-import type { ObjectFiles } from './object-files.js';
+import { ObjectChunks } from './object-chunks.js';
 import { batchIds } from './sql-batches.js';
 
 /** Inflated delta bases kept for reads (git's delta_base_cache_limit idea). */
@@ -86,14 +86,16 @@ function preparedRowsByKeySql(size: number): string {
 export class ObjectStore {
   private readonly cache = new BaseCache<string>(READ_CACHE_BYTES);
   private readonly inflater = new PayloadInflater();
+  private readonly chunks: ObjectChunks;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly capabilities: DialectCapabilities,
-    private readonly files: ObjectFiles,
     /** SQLite's prepared raw-row reads (`MegaDatabase.runPreparedQuery`); Kysely otherwise. */
     private readonly runPreparedQuery?: MegaDatabase['runPreparedQuery'],
-  ) {}
+  ) {
+    this.chunks = new ObjectChunks(db, capabilities);
+  }
 
   /** Which of `ids` the repository holds. Malformed ids are simply absent. */
   async has(repoId: number, ids: readonly string[]): Promise<Set<ObjectId>> {
@@ -215,10 +217,10 @@ export class ObjectStore {
     return Buffer.concat(pieces, length);
   }
 
-  /** The stored zlib stream of a whole object, from its row or its file. */
+  /** The stored zlib stream of a whole object, from its row or its chunks. */
   private deflatedStream(row: StoredRow): Readable {
     if (row.data) return Readable.from([row.data]);
-    if (row.path) return this.files.openRead(row.path);
+    if (row.storage_type === 'chunks') return this.chunks.openRead(row.git_id);
     throw missing(row.git_id);
   }
 
@@ -250,11 +252,11 @@ export class ObjectStore {
   /**
    * The inflated content as a stream of pieces, for readers that want a prefix (display) or
    * stream the object out (raw downloads); undefined when the repository lacks it. Whole stored
-   * objects, rows and files alike, are inflated while read: memory stays at zlib's buffers
+   * objects, rows and chunks alike, are inflated while read: memory stays at zlib's buffers
    * whatever the object's size (a deflate bomb of 1 GiB of zeros costs nothing until read, and
    * a reader that stops early stops the inflating). Delta-stored objects are resolved in memory:
    * the writer stores deltas only for objects below the large-object threshold, against bases
-   * that are not files (`object-writer.ts`), so that costs at most the threshold per object.
+   * that are not chunked (`object-writer.ts`), so that costs at most the threshold per object.
    * The stream fails with `object_corrupt` when it inflates to more or fewer bytes than the
    * stored size says.
    */
@@ -267,7 +269,7 @@ export class ObjectStore {
     if (!row) return undefined;
     const type = row.object_type as ObjectType;
     const size = Number(row.size);
-    if (!row.delta_base && (row.path || size > WHOLE_CONTENT_BYTES)) {
+    if (!row.delta_base && (row.storage_type === 'chunks' || size > WHOLE_CONTENT_BYTES)) {
       const stored = this.deflatedStream(row);
       // pipeline destroys every stage with the first error: the consumer sees it on the last one.
       const stream = pipeline(stored, zlib.createInflate(), new ExactSize(size, row.git_id), () => undefined);
@@ -344,19 +346,19 @@ export class ObjectStore {
   }
 
   /** How an object is stored, ignoring membership: used to resolve delta chains and thin bases. */
-  async storedForm(id: string): Promise<{ depth: number; inFile: boolean } | undefined> {
+  async storedForm(id: string): Promise<{ depth: number; chunked: boolean } | undefined> {
     const row = await this.db
       .selectFrom('raw_objects')
       .select(['delta_depth', 'storage_type'])
       .where('git_id', '=', id)
       .executeTakeFirst();
-    return row ? { depth: Number(row.delta_depth), inFile: row.storage_type === 'file' } : undefined;
+    return row ? { depth: Number(row.delta_depth), chunked: row.storage_type === 'chunks' } : undefined;
   }
 
   private toPackReady(row: StoredRow): PackReadyObject {
-    const { data, path } = row;
-    if (!data && !path) throw missing(row.git_id);
-    return packReadyEntry(row, row.object_type, data ?? (() => this.files.openRead(path as string)));
+    const { data } = row;
+    if (!data && row.storage_type !== 'chunks') throw missing(row.git_id);
+    return packReadyEntry(row, row.object_type, data ?? (() => this.chunks.openRead(row.git_id)));
   }
 
   /** A caller's batch size, capped so one IN list stays within the bind-parameter limit. */
@@ -483,7 +485,8 @@ export class ObjectStore {
         id: row.git_id,
       });
     }
-    const stored = row.data ?? (row.path ? await this.files.read(row.path) : undefined);
+    const stored =
+      row.data ?? (row.storage_type === 'chunks' ? await this.chunks.read(row.git_id) : undefined);
     if (!stored) throw missing(row.git_id);
     const payload = await this.inflater.inflate(stored, Number(row.payload_size));
     if (!row.delta_base) {

@@ -9,7 +9,7 @@ import { notFound } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { BulkInserter, type BulkColumns } from './bulk-insert.js';
-import type { ObjectFiles } from './object-files.js';
+import { ObjectChunks } from './object-chunks.js';
 import type { CommitTable, RawObjectsTable } from './schema.js';
 import { nowTimestamp } from './sql-batches.js';
 
@@ -69,7 +69,7 @@ export interface IncomingObject {
 export interface WriterOptions {
   readonly repoId: number;
   readonly format: ObjectFormat;
-  /** Objects this big or bigger go to files (never deltas, never rows). */
+  /** Objects this big or bigger go to chunk rows (never deltas, never one row). */
   readonly largeObjectThreshold: number;
   /** The database's prepared-statement fast path, when it has one (see `MegaDatabase`). */
   readonly runPreparedBatch?: (statement: string, parameterRows: readonly unknown[][]) => void;
@@ -78,9 +78,9 @@ export interface WriterOptions {
 export interface WriteSummary {
   readonly ids: ObjectId[];
   readonly counts: Readonly<Record<ObjectType, number>>;
-  /** Objects kept as deltas, and as files. */
+  /** Objects kept as deltas, and as chunks (large objects). */
   readonly deltas: number;
-  readonly files: number;
+  readonly chunked: number;
 }
 
 type RawRow = Omit<RawObjectsTable, 'id'>;
@@ -88,7 +88,7 @@ type CommitRow = Omit<CommitTable, 'id'>;
 
 /**
  * Buffers objects and writes them with multi-row inserts inside the caller's transaction:
- * `raw_objects` (pack-ready bytes, or a file path) and `commit` (parsed for graph walks) in
+ * `raw_objects` (pack-ready bytes, or for large objects `object_chunks`) and `commit` (parsed for graph walks) in
  * batches as objects arrive, `repository_objects` (membership) in `finish`. Content-addressed rows
  * that already exist are skipped.
  */
@@ -99,12 +99,15 @@ export class ObjectWriter {
   private bufferedBytes = 0;
   /** Stored delta depth of objects written as deltas (absent = whole object). */
   private readonly depths = new Map<string, number>();
-  /** Objects written as files: never used as delta bases (reading them back whole would be costly). */
-  private readonly fileIds = new Set<string>();
+  /** Objects written as chunks: never used as delta bases (reading them back whole would be costly). */
+  private readonly chunkedIds = new Set<string>();
   private readonly ids: ObjectId[] = [];
   private readonly counts: Record<ObjectType, number> = { commit: 0, tree: 0, blob: 0, tag: 0 };
   private deltas = 0;
-  private files = 0;
+  private chunked = 0;
+  /** Streamed blobs whose rows `finish` writes (see `addLargeBlob`). */
+  private deferredBlobs: { id: ObjectId; raw: AsyncIterable<Buffer> }[] = [];
+  private readonly chunks: ObjectChunks;
   private readonly now = nowTimestamp();
   private readonly rawInserter: BulkInserter<'raw_objects'>;
   private readonly commitInserter: BulkInserter<'commit'>;
@@ -116,9 +119,9 @@ export class ObjectWriter {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly capabilities: DialectCapabilities,
-    private readonly objectFiles: ObjectFiles,
     private readonly options: WriterOptions,
   ) {
+    this.chunks = new ObjectChunks(db, capabilities);
     this.rawInserter = new BulkInserter(
       capabilities,
       'raw_objects',
@@ -135,9 +138,9 @@ export class ObjectWriter {
   }
 
   /** Records how an object outside this write (a thin-pack base) is stored. */
-  noteExistingBase(id: string, depth: number, inFile: boolean): void {
+  noteExistingBase(id: string, depth: number, chunked: boolean): void {
     if (depth > 0) this.depths.set(id, depth);
-    if (inFile) this.fileIds.add(id);
+    if (chunked) this.chunkedIds.add(id);
   }
 
   /** Hashes, deflates and adds an object made by the server (directory views, merges). */
@@ -153,10 +156,9 @@ export class ObjectWriter {
     let row: RawRow;
     if (size >= this.options.largeObjectThreshold) {
       const whole = object.raw && !object.deltaBase ? object.raw : await deflate(data);
-      const path = await this.objectFiles.write(id, [whole]);
-      row = this.row(object, { storage_type: 'file', data: null, path, payload_size: size });
-      this.fileIds.add(id);
-      this.files++;
+      await this.addChunked(id, type, size, whole);
+      if (type === 'commit') this.commitRows.push(this.commitRow(id, data));
+      return;
     } else if (
       object.raw &&
       object.deltaBase &&
@@ -188,30 +190,51 @@ export class ObjectWriter {
   }
 
   /**
-   * Adds a big blob from its pack-ready zlib stream, read piece by piece straight into its
-   * content-addressed file (never whole in memory). Callers pass only blobs of at least
-   * `largeObjectThreshold` bytes, which are always stored as files.
+   * Adds a big blob from its pack-ready zlib stream, read piece by piece straight into chunk rows
+   * (never whole in memory). Callers pass only blobs of at least `largeObjectThreshold` bytes,
+   * which are always stored as chunks. The stream must stay readable until `finish` (a pack
+   * spool does): the rows are written there, so an ingest takes SQLite's write lock only for its
+   * final writes, as before large objects lived in the database.
    */
-  async addLargeBlob(id: ObjectId, size: number, raw: AsyncIterable<Buffer>): Promise<void> {
-    const path = await this.objectFiles.write(id, raw);
-    this.fileIds.add(id);
-    this.files++;
+  addLargeBlob(id: ObjectId, size: number, raw: AsyncIterable<Buffer>): void {
+    this.noteChunked(id, 'blob', size);
+    this.deferredBlobs.push({ id, raw });
+  }
+
+  /** Stores a large object made whole in memory (server-made, or resolved from a delta). */
+  private async addChunked(id: ObjectId, type: ObjectType, size: number, whole: Buffer): Promise<void> {
+    // Statements run in order on the transaction's connection; surface a failed batch first.
+    await this.settle();
+    await this.chunks.writeOnce(id, [whole]);
+    this.noteChunked(id, type, size);
+  }
+
+  /** Books a chunked object: its `raw_objects` row goes with the next batch, like any other. */
+  private noteChunked(id: ObjectId, type: ObjectType, size: number): void {
     this.rawRows.push({
       git_id: id,
-      object_type: 'blob',
-      storage_type: 'file',
+      object_type: type,
+      storage_type: 'chunks',
       size,
       delta_base: null,
       delta_depth: 0,
       payload_size: size,
       data: null,
-      path,
+      path: null,
       url: null,
     });
+    this.chunkedIds.add(id);
+    this.chunked++;
     this.memberIds.push(id);
     this.ids.push(id);
-    this.counts.blob++;
-    if (this.rawRows.length >= ROWS_PER_FLUSH) await this.startFlush();
+    this.counts[type]++;
+  }
+
+  /** Writes the blobs `addLargeBlob` deferred, in id order (the lock order of every batch). */
+  private async writeDeferredBlobs(): Promise<void> {
+    const blobs = this.deferredBlobs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    this.deferredBlobs = [];
+    for (const blob of blobs) await this.chunks.writeOnce(blob.id, blob.raw);
   }
 
   /** Adds membership for objects already stored (e.g. the thin-pack bases a push relied on). */
@@ -225,8 +248,15 @@ export class ObjectWriter {
    * deleted meanwhile (SQLite could give a later repository the same id).
    */
   async finish(): Promise<WriteSummary> {
+    if (this.capabilities.singleConnection) {
+      // SQLite takes its write lock at the first write and keeps it to the commit. Starting the
+      // writes on a fresh turn of the event loop lets work already queued (another connection's
+      // reads, a second process simulated in one) run first instead of meeting a held lock.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     await this.startFlush();
     await this.settle();
+    await this.writeDeferredBlobs();
     await this.writeMembership();
     const repository = await this.db
       .selectFrom('repositories')
@@ -235,11 +265,11 @@ export class ObjectWriter {
       .executeTakeFirst();
     if (!repository)
       throw notFound('repository_not_found', 'repository not found', { repoId: this.options.repoId });
-    return { ids: this.ids, counts: { ...this.counts }, deltas: this.deltas, files: this.files };
+    return { ids: this.ids, counts: { ...this.counts }, deltas: this.deltas, chunked: this.chunked };
   }
 
   private canDeltaOn(base: string): boolean {
-    return !this.fileIds.has(base) && (this.depths.get(base) ?? 0) < MAX_STORED_DELTA_DEPTH;
+    return !this.chunkedIds.has(base) && (this.depths.get(base) ?? 0) < MAX_STORED_DELTA_DEPTH;
   }
 
   private row(

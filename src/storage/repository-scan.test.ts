@@ -43,7 +43,7 @@ describeEachDialect('repository scan', (getDb) => {
   let partial: number;
   beforeAll(async () => {
     storage = scratchStorage(getDb(), 64 * 1024);
-    scan = new RepositoryScan(getDb().database.db, getDb().database.capabilities, storage.files);
+    scan = new RepositoryScan(getDb().database.db, getDb().database.capabilities);
     full = (await storage.repositories.create({ path: '/import/scan-full', kind: 'import' })).id;
     partial = (await storage.repositories.create({ path: '/import/scan-partial', kind: 'import' })).id;
     await storage.ingestPack(full, chunked(fullPack));

@@ -7,7 +7,7 @@ import type { Database } from './database.js';
 import type { ObjectType } from '../git/object.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { PayloadInflater } from './payload-inflater.js';
-import type { ObjectFiles } from './object-files.js';
+import { ObjectChunks } from './object-chunks.js';
 import { packReadyEntry, selectCommitSummary, toCommitSummary } from './object-store.js';
 import type { PackReadyObject } from './pack-ready.js';
 import type { CommitSummary } from '../git/commit.js';
@@ -25,7 +25,7 @@ interface TreeRow {
   payload_size: number;
   delta_base: ObjectId | null;
   data: Buffer | null;
-  path: string | null;
+  storage_type: string;
 }
 
 /**
@@ -34,11 +34,14 @@ interface TreeRow {
  * level). Visibility is the repository's membership, as everywhere else.
  */
 export class RepositoryScan {
+  private readonly chunks: ObjectChunks;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly capabilities: DialectCapabilities,
-    private readonly files: ObjectFiles,
-  ) {}
+  ) {
+    this.chunks = new ObjectChunks(db, capabilities);
+  }
 
   /** Parsed facts of every commit the repository holds. */
   async commits(repoId: number): Promise<Map<ObjectId, CommitSummary>> {
@@ -63,7 +66,7 @@ export class RepositoryScan {
           'raw_objects.payload_size',
           'raw_objects.delta_base',
           'raw_objects.data',
-          'raw_objects.path',
+          'raw_objects.storage_type',
           'raw_objects.id',
         ])
         .where('repository_objects.repo_id', '=', repoId)
@@ -87,7 +90,7 @@ export class RepositoryScan {
       for (const batch of batchIds(wanted, this.capabilities)) {
         const found = (await this.db
           .selectFrom('raw_objects')
-          .select(['id', 'git_id', 'size', 'payload_size', 'delta_base', 'data', 'path'])
+          .select(['id', 'git_id', 'size', 'payload_size', 'delta_base', 'data', 'storage_type'])
           .where('git_id', 'in', batch)
           .execute()) as TreeRow[];
         for (const row of found) {
@@ -96,9 +99,9 @@ export class RepositoryScan {
         }
       }
     }
-    // Trees big enough to live in files are rare: read them now so resolving stays synchronous.
+    // Trees big enough to live in chunks are rare: read them now so resolving stays synchronous.
     for (const row of rows.values()) {
-      if (!row.data && row.path) row.data = await this.files.read(row.path);
+      if (!row.data && row.storage_type === 'chunks') row.data = await this.chunks.read(row.git_id);
     }
     return new StoredTrees(rows, memberIds);
   }

@@ -9,8 +9,12 @@ import type { ObjectType } from '../git/object.js';
  */
 
 export type RepositoryKind = 'hosted' | 'import' | 'directory';
-/** Where an object's bytes live: in the row, in a file under the data dir, at a URL (reserved). */
-export type StorageType = 'database' | 'file' | 'remote';
+/**
+ * Where an object's bytes live: in the row, in `object_chunks` rows (large objects), in a file
+ * under the data dir (installations before migration 0007, moved to chunks at open), at a URL
+ * (reserved).
+ */
+export type StorageType = 'database' | 'chunks' | 'file' | 'remote';
 
 export interface RepositoriesTable {
   id: Generated<number>;
@@ -47,7 +51,7 @@ export interface RawObjectsTable {
   payload_size: number;
   /** zlib-deflated payload, exactly as it goes into a pack entry; null when stored elsewhere. */
   data: Buffer | null;
-  /** File under `<dataDir>/objects/` holding the deflated payload (`storage_type = 'file'`). */
+  /** Legacy: file under `<dataDir>/objects/` holding the payload (`storage_type = 'file'`, until moved). */
   path: string | null;
   url: string | null;
 }
@@ -226,6 +230,16 @@ export interface AccessTokensTable {
 }
 
 /** The core tables, by name. */
+/**
+ * One piece of a large object's pack-ready zlib stream (`storage_type = 'chunks'`), in order of
+ * `seq` from 0; content-addressed like `raw_objects` (see `object-chunks.ts`).
+ */
+export interface ObjectChunksTable {
+  git_id: string;
+  seq: number;
+  data: Buffer;
+}
+
 export interface CoreTables {
   repositories: RepositoriesTable;
   refs: RefsTable;
@@ -233,6 +247,7 @@ export interface CoreTables {
   repository_objects: RepositoryObjectsTable;
   clone_walks: CloneWalksTable;
   clone_walk_parts: CloneWalkPartsTable;
+  object_chunks: ObjectChunksTable;
   commit: CommitTable;
   tree: TreeTable;
   mega_directory: MegaDirectoryTable;

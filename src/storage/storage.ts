@@ -7,6 +7,7 @@ import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { ingestPack, type IngestOptions, type IngestResult } from './ingest.js';
 import { migrateDown, migrateToLatest, migrationStatus } from './migrations/migrator.js';
+import { moveObjectFilesToChunks } from './object-file-move.js';
 import { ObjectFiles } from './object-files.js';
 import { ObjectStore } from './object-store.js';
 import { ObjectWriter } from './object-writer.js';
@@ -34,7 +35,7 @@ import { SyncRunStore } from './sync/sync-run-store.js';
 export interface StorageConfig {
   readonly databaseUrl: string;
   readonly dataDir: string;
-  /** Objects at least this big are stored as files under `<dataDir>/objects/`. */
+  /** Objects at least this big are stored in chunk rows (`object_chunks`), streamed in and out. */
   readonly largeObjectThreshold: number;
   /** Threads resolving the deltas of a pushed pack (default 1: on the request's thread). */
   readonly ingestThreads?: number;
@@ -94,7 +95,6 @@ export interface StorageScope {
 export interface Storage extends StorageScope {
   /** The database URL without its password, for logs. */
   readonly displayUrl: string;
-  readonly files: ObjectFiles;
   /** LFS object contents, as files under `<dataDir>/lfs`. */
   readonly lfsBlobs: LfsBlobStore;
   /** Readiness of storage's dependencies: the database answers, the data directory has room. */
@@ -108,16 +108,11 @@ export interface Storage extends StorageScope {
 }
 
 function effectiveThreshold(config: StorageConfig, capabilities: DialectCapabilities): number {
-  // A row bigger than one statement may carry cannot be inserted; such objects go to files.
+  // A row bigger than one statement may carry cannot be inserted; such objects go to chunks.
   return Math.min(config.largeObjectThreshold, Math.floor(capabilities.maxStatementBytes / 2));
 }
 
-function scopeOver(
-  db: Kysely<Database>,
-  database: MegaDatabase,
-  files: ObjectFiles,
-  config: StorageConfig,
-): StorageScope {
+function scopeOver(db: Kysely<Database>, database: MegaDatabase, config: StorageConfig): StorageScope {
   const { capabilities, runPreparedBatch, runPreparedQuery } = database;
   const largeObjectThreshold = effectiveThreshold(config, capabilities);
   const fastPath = runPreparedBatch ? { runPreparedBatch } : {};
@@ -125,10 +120,10 @@ function scopeOver(
   return withTypedWriteFaults(database.faults, {
     repositories: new RepositoryStore(db, capabilities),
     refs: new RefStore(db, capabilities),
-    objects: new ObjectStore(db, capabilities, files, runPreparedQuery),
+    objects: new ObjectStore(db, capabilities, runPreparedQuery),
     users: new UserStore(db, capabilities),
     cloneWalks: new CloneWalkStore(db, capabilities),
-    scan: new RepositoryScan(db, capabilities, files),
+    scan: new RepositoryScan(db, capabilities),
     monorepo: {
       directory: new DirectoryStore(db, capabilities),
       views: new ViewCommitStore(db, capabilities),
@@ -146,7 +141,6 @@ function scopeOver(
         {
           db,
           capabilities,
-          files,
           dataDir: config.dataDir,
           largeObjectThreshold,
           ...fastPath,
@@ -159,7 +153,7 @@ function scopeOver(
       ),
     writeObjects: (repoId, objects, format = SHA1) =>
       inTransaction(db, async (trx) => {
-        const writer = new ObjectWriter(trx, capabilities, files, {
+        const writer = new ObjectWriter(trx, capabilities, {
           repoId,
           format,
           largeObjectThreshold,
@@ -196,25 +190,24 @@ function withTypedWriteFaults(faults: StorageFaultLog, scope: StorageScope): Sto
 
 /** Builds the stores over an open database. Nothing here holds global state. */
 export function createStorage(database: MegaDatabase, config: StorageConfig): Storage {
-  const files = new ObjectFiles(config.dataDir);
-  const root = scopeOver(database.db, database, files, config);
+  const root = scopeOver(database.db, database, config);
   return {
     ...root,
     displayUrl: database.displayUrl,
-    files,
     lfsBlobs: new LfsBlobStore(config.dataDir),
     health: new StorageHealth(database, {
       dataDir: config.dataDir,
       minFreeBytes: config.minFreeBytes ?? 0,
     }),
-    transaction: (work) => inTransaction(database.db, (trx) => work(scopeOver(trx, database, files, config))),
+    transaction: (work) => inTransaction(database.db, (trx) => work(scopeOver(trx, database, config))),
     close: () => database.close(),
   };
 }
 
 /**
  * Checks that the data directory can be written, opens the configured database, migrates it to the
- * latest schema, removes temp files a crash left behind, and returns the stores. The caller closes it.
+ * latest schema, moves object files of older versions into the database, removes temp files a
+ * crash left behind, and returns the stores. The caller closes it.
  */
 export async function openStorage(
   config: StorageConfig,
@@ -225,7 +218,10 @@ export async function openStorage(
   try {
     await migrateToLatest(database);
     const storage = createStorage(database, config);
-    await storage.files.removeStaleTemps();
+    // Installations from before migration 0007 kept large objects in files: move them in.
+    const files = new ObjectFiles(config.dataDir);
+    await files.removeStaleTemps();
+    await moveObjectFilesToChunks(database.db, database.capabilities, files);
     await removeStaleSpools(config.dataDir);
     return storage;
   } catch (error) {

@@ -4,6 +4,7 @@ import { lfsMigration } from './0003-lfs.js';
 import { monorepoMigration } from './0004-monorepo.js';
 import { membershipKeysMigration } from './0005-membership-keys.js';
 import { cloneWalksMigration } from './0006-clone-walks.js';
+import { objectChunksMigration } from './0007-object-chunks.js';
 import type { MegaMigration } from './migration.js';
 
 /**
@@ -23,4 +24,5 @@ export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly migrati
   { name: '0004-monorepo', migration: monorepoMigration },
   { name: '0005-membership-keys', migration: membershipKeysMigration },
   { name: '0006-clone-walks', migration: cloneWalksMigration },
+  { name: '0007-object-chunks', migration: objectChunksMigration },
 ];

@@ -49,6 +49,7 @@ describeEachDialect('migrations', (getDb) => {
   it('0005 rebuilds repository_objects keeping its rows, and its down drops rows of deleted repositories', async () => {
     const { database } = getDb();
     const { db } = database;
+    expect(await migrateDown(database)).toEqual(['0007-object-chunks']);
     expect(await migrateDown(database)).toEqual(['0006-clone-walks']);
     expect(await migrateDown(database)).toEqual(['0005-membership-keys']);
     const repoId = await insertRepositoryRow(db, '/membership-rebuild');
@@ -62,7 +63,11 @@ describeEachDialect('migrations', (getDb) => {
         await db.selectFrom('repository_objects').selectAll().orderBy('repo_id').orderBy('git_id').execute()
       ).map((row) => [Number(row.repo_id), row.git_id]);
 
-    expect(await migrateToLatest(database)).toEqual(['0005-membership-keys', '0006-clone-walks']);
+    expect(await migrateToLatest(database)).toEqual([
+      '0005-membership-keys',
+      '0006-clone-walks',
+      '0007-object-chunks',
+    ]);
     expect(await members()).toEqual(held.sort().map((gitId) => [repoId, gitId]));
     // No foreign key any more: a row of a repository that does not exist is accepted...
     await db
@@ -77,6 +82,7 @@ describeEachDialect('migrations', (getDb) => {
         .execute(),
     ).rejects.toThrow();
 
+    await migrateDown(database);
     await migrateDown(database);
     await migrateDown(database);
     expect(await members()).toEqual(held.map((gitId) => [repoId, gitId]));

@@ -1,0 +1,136 @@
+import { Readable } from 'node:stream';
+import type { Kysely } from 'kysely';
+import { MegaError } from '../platform/errors.js';
+import type { Database } from './database.js';
+import type { DialectCapabilities } from './dialect/capabilities.js';
+import { insertIgnore } from './insert-ignore.js';
+
+/**
+ * Largest piece of an object per row. 256 KiB rather than 1 MiB: the bench of 10 files of 5 MiB
+ * (SQLite) peaked at 195 MB server RSS on push and 152 MB on clone instead of 220 and 180 MB,
+ * at no measurable cost in time.
+ */
+const MAX_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * Bytes per chunk row on this database: at most a quarter of what one statement may carry, so a
+ * chunk bound as escaped text (MariaDB's text protocol doubles binary as hex) plus the statement
+ * stays within `maxStatementBytes` and far below MariaDB's `max_allowed_packet`.
+ */
+export function chunkBytes(capabilities: DialectCapabilities): number {
+  return Math.min(MAX_CHUNK_BYTES, Math.floor(capabilities.maxStatementBytes / 4));
+}
+
+/**
+ * Large objects' pack-ready zlib streams as ordered rows of `object_chunks` (`storage_type =
+ * 'chunks'`). Writes cut a stream into chunks as it arrives (one chunk in memory at a time), in
+ * the caller's transaction, so a failed push leaves none. Reads fetch one chunk per query, one
+ * ahead of the consumer. Content-addressed writes go through `writeOnce`, so two pushes of the
+ * same object never interleave their chunks.
+ */
+export class ObjectChunks {
+  private readonly size: number;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly capabilities: DialectCapabilities,
+  ) {
+    this.size = chunkBytes(capabilities);
+  }
+
+  /**
+   * Stores the chunks of `id` unless it has them (then `pieces` is not read). The first chunk is
+   * the claim: it is inserted unless present, and only the writer whose insert took writes the
+   * rest. A concurrent writer's insert waits for the claim's transaction on a server database, so
+   * two streams of one object (deflated differently by two clients) never mix. Returns whether
+   * this call wrote them.
+   */
+  async writeOnce(id: string, pieces: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<boolean> {
+    let claimed = true;
+    await this.write(id, pieces, async (data) => {
+      const result = await insertIgnore(
+        this.db.insertInto('object_chunks').values({ git_id: id, seq: 0, data }),
+        this.capabilities,
+      ).executeTakeFirst();
+      claimed = Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+      return claimed;
+    });
+    return claimed;
+  }
+
+  /**
+   * Stores `pieces` (read once, in order) as the chunks of `id`; returns the bytes written.
+   * `first`, when given, inserts chunk 0 and says whether to go on.
+   */
+  async write(
+    id: string,
+    pieces: Iterable<Buffer> | AsyncIterable<Buffer>,
+    first?: (data: Buffer) => Promise<boolean>,
+  ): Promise<number> {
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let seq = 0;
+    let total = 0;
+    let stopped = false;
+    const insert = async (data: Buffer) => {
+      if (seq === 0 && first) stopped = !(await first(data));
+      else await this.db.insertInto('object_chunks').values({ git_id: id, seq, data }).execute();
+      seq++;
+      total += data.length;
+    };
+    for await (const piece of pieces) {
+      let rest = piece;
+      while (pendingBytes + rest.length >= this.size) {
+        const take = this.size - pendingBytes;
+        pending.push(rest.subarray(0, take));
+        await insert(Buffer.concat(pending, this.size));
+        if (stopped) return 0;
+        rest = rest.subarray(take);
+        pending = [];
+        pendingBytes = 0;
+      }
+      if (rest.length > 0) {
+        // Copied: a stream may reuse the buffer it handed out once the next piece is read.
+        pending.push(Buffer.from(rest));
+        pendingBytes += rest.length;
+      }
+    }
+    if (pendingBytes > 0 || seq === 0) await insert(Buffer.concat(pending, pendingBytes));
+    return stopped ? 0 : total;
+  }
+
+  /** Deletes the chunks of `id` (before rewriting them: moving a file is then idempotent). */
+  async remove(id: string): Promise<void> {
+    await this.db.deleteFrom('object_chunks').where('git_id', '=', id).execute();
+  }
+
+  /** The stored stream of `id`, fetched chunk by chunk; fails when `id` has no chunks. */
+  openRead(id: string): Readable {
+    return Readable.from(this.pieces(id), { highWaterMark: 1 });
+  }
+
+  /** The whole stored stream of `id` (callers bound the size: trees, delta bases). */
+  async read(id: string): Promise<Buffer> {
+    const pieces: Buffer[] = [];
+    for await (const piece of this.pieces(id)) pieces.push(piece);
+    return Buffer.concat(pieces);
+  }
+
+  private async *pieces(id: string): AsyncGenerator<Buffer> {
+    for (let seq = 0; ; seq++) {
+      const row = await this.db
+        .selectFrom('object_chunks')
+        .select('data')
+        .where('git_id', '=', id)
+        .where('seq', '=', seq)
+        .executeTakeFirst();
+      if (!row) {
+        if (seq === 0) {
+          throw new MegaError('internal', 'object_missing', 'stored object has no data', { id });
+        }
+        return;
+      }
+      yield Buffer.isBuffer(row.data) ? row.data : Buffer.from(row.data);
+    }
+  }
+}
