@@ -216,6 +216,7 @@ export const SYNC_ERROR_CODES = [
   'sync_repository_not_found',
   'tenant_exists',
   'tenant_not_found',
+  'worker_id_in_use',
   'worker_id_invalid',
 ] as const;
 

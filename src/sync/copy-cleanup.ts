@@ -65,6 +65,23 @@ export async function removeRepositoryCopies(
   return removed;
 }
 
+/**
+ * What a worker has on disk: each of its copies (every repository, every age) and its cache. Other
+ * workers' copies in the same base directory are not its own and are left out.
+ */
+export async function workerFootprint(layout: CopyLayout, workerId: string): Promise<string[]> {
+  const paths: string[] = [];
+  for (const tenant of await idDirs(layout.baseDir)) {
+    for (const repo of await idDirs(join(layout.baseDir, tenant))) {
+      const repoDir = join(layout.baseDir, tenant, repo);
+      for (const name of await readdir(repoDir).catch(ignoreMissing))
+        if (parseCopyName(name)?.workerId === workerId) paths.push(join(repoDir, name));
+    }
+  }
+  paths.push(layout.workerCacheDir(workerId));
+  return paths;
+}
+
 async function idDirs(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(ignoreMissing);
   return entries

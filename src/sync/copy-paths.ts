@@ -76,6 +76,11 @@ export class CopyLayout {
     );
   }
 
+  /** Every cache of one worker. */
+  workerCacheDir(workerId: string): string {
+    return within(this.baseDir, '.cache', assertWorkerId(workerId));
+  }
+
   /** Every cache of a repository on this disk, whatever worker made it. */
   cacheRoot(): string {
     return within(this.baseDir, '.cache');

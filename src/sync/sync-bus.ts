@@ -12,8 +12,11 @@ import { parseSyncMessage, serializeSyncMessage, type SyncMessage } from './sync
  */
 export interface SyncBus {
   publish(message: SyncMessage): Promise<void>;
-  /** Resolves once the subscription is active; the returned function unsubscribes. */
-  subscribe(handler: (message: SyncMessage) => void): Promise<() => Promise<void>>;
+  /**
+   * Resolves once the subscription is active; the returned function unsubscribes. `onReconnect`
+   * is called each time a lost subscription is back (messages published meanwhile were dropped).
+   */
+  subscribe(handler: (message: SyncMessage) => void, onReconnect?: () => void): Promise<() => Promise<void>>;
   /** The bus's server as `/readyz` reports it; absent for the in-process bus (nothing to reach). */
   health?(): Promise<DependencyState>;
   close(): Promise<void>;
@@ -84,8 +87,17 @@ export class RedisSyncBus implements SyncBus {
     await this.publisher.publish(this.channel, serializeSyncMessage(message));
   }
 
-  async subscribe(handler: (message: SyncMessage) => void): Promise<() => Promise<void>> {
+  async subscribe(
+    handler: (message: SyncMessage) => void,
+    onReconnect?: () => void,
+  ): Promise<() => Promise<void>> {
     const subscriber = new (loadRedis())(this.url, { lazyConnect: true, maxRetriesPerRequest: null });
+    let subscribed = false;
+    // ioredis re-subscribes by itself after a reconnect; `ready` after the first subscription is
+    // such a return.
+    subscriber.on('ready', () => {
+      if (subscribed) onReconnect?.();
+    });
     this.subscribers.push(subscriber);
     subscriber.on('error', (error: Error) =>
       this.logger.warn({ err: error.message }, 'sync bus connection error'),
@@ -103,6 +115,7 @@ export class RedisSyncBus implements SyncBus {
     });
     await subscriber.connect();
     await subscriber.subscribe(this.channel);
+    subscribed = true;
     return async () => {
       // Closing the connection ends the subscription too; an UNSUBSCRIBE would wait, while Redis
       // is down, until it returns, and hold a worker's shutdown with it.

@@ -7,7 +7,6 @@ export class SyncMetrics {
   readonly duration: Histogram<'status'>;
   readonly storageBytes: Gauge;
   readonly inProgress: Gauge;
-  private readonly bytesByRepo = new Map<string, number>();
 
   constructor(registry: Registry) {
     this.runs = new Counter({
@@ -25,7 +24,7 @@ export class SyncMetrics {
     });
     this.storageBytes = new Gauge({
       name: 'mega_sync_storage_bytes',
-      help: 'Disk used by the newest copy of each repository on this worker',
+      help: "Disk used by all of this worker's copies and its cache (hard links counted once)",
       registers: [registry],
     });
     this.inProgress = new Gauge({
@@ -38,11 +37,5 @@ export class SyncMetrics {
   finished(status: 'success' | 'failed', errorClass: string | null, taskType: string, seconds: number): void {
     this.runs.inc({ status, error_class: errorClass ?? 'none', task_type: taskType });
     this.duration.observe({ status }, seconds);
-  }
-
-  copyBytes(repositoryKey: string, bytes: number | null): void {
-    if (bytes === null) this.bytesByRepo.delete(repositoryKey);
-    else this.bytesByRepo.set(repositoryKey, bytes);
-    this.storageBytes.set([...this.bytesByRepo.values()].reduce((sum, value) => sum + value, 0));
   }
 }

@@ -1,11 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import type { MegaConfig } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
 import { createMetricsRegistry, type Registry } from '../platform/metrics.js';
 import type { SyncStores } from '../storage/storage.js';
-import { assertWorkerId, CopyLayout, newWorkerId } from './copy-paths.js';
+import { CopyLayout } from './copy-paths.js';
 import { CredentialVault } from './credential-vault.js';
 import { GitRunner } from './git-runner.js';
 import { loadSecretKey, SecretBox } from './secret-box.js';
@@ -14,6 +12,7 @@ import { SyncMetrics } from './sync-metrics.js';
 import { SyncScheduler } from './sync-scheduler.js';
 import { SyncService } from './sync-service.js';
 import { SyncWorker } from './sync-worker.js';
+import { claimWorkerId } from './worker-identity.js';
 
 /**
  * Wires the sync area for one process from its configuration: the service (REST, CLI), and
@@ -42,7 +41,6 @@ export interface SyncRuntimeOptions {
 
 /** Without a broadcast bus the worker's only news is the database: poll it this often at least. */
 const LOCAL_RECONCILE_MS = 3_000;
-const WORKER_ID_FILE = 'sync-worker-id';
 
 export async function startSyncRuntime(options: SyncRuntimeOptions): Promise<SyncRuntime> {
   const { config, logger } = options;
@@ -74,7 +72,13 @@ export async function startSyncRuntime(options: SyncRuntimeOptions): Promise<Syn
     if (options.runWorker) {
       const sync = config.sync;
       metrics = new SyncMetrics(options.registry ?? createMetricsRegistry({ defaultMetrics: false }));
-      const workerId = sync.workerId ? assertWorkerId(sync.workerId) : persistentWorkerId(config.dataDir);
+      const identity = await claimWorkerId({
+        dataDir: config.dataDir,
+        baseDir: sync.repoBaseDir,
+        configured: sync.workerId,
+      });
+      stops.push(() => identity.release());
+      const { workerId } = identity;
       const runner = new GitRunner({
         timeoutMs: sync.commandTimeoutSeconds * 1000,
         passEnv: passEnvOf(config),
@@ -145,16 +149,6 @@ export async function startSyncRuntime(options: SyncRuntimeOptions): Promise<Syn
       await bus.close();
     },
   };
-}
-
-/** Generated once per data directory, so a restarted worker keeps its copies, cache and results. */
-export function persistentWorkerId(dataDir: string): string {
-  const path = join(dataDir, WORKER_ID_FILE);
-  if (existsSync(path)) return assertWorkerId(readFileSync(path, 'utf8').trim());
-  mkdirSync(dataDir, { recursive: true });
-  const id = newWorkerId();
-  writeFileSync(path, `${id}\n`, { mode: 0o644 });
-  return id;
 }
 
 function passEnvOf(config: MegaConfig): Record<string, string> {

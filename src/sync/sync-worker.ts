@@ -4,9 +4,10 @@ import type { Logger } from '../platform/logger.js';
 import type { SyncConfigStore, SyncRepositoryRow } from '../storage/sync/sync-config-store.js';
 import type { SyncLeaseStore } from '../storage/sync/sync-lease-store.js';
 import type { SyncRunStore } from '../storage/sync/sync-run-store.js';
-import { cleanupOldCopies, removeRepositoryCopies } from './copy-cleanup.js';
+import { cleanupOldCopies, removeRepositoryCopies, workerFootprint } from './copy-cleanup.js';
 import type { CopyLayout } from './copy-paths.js';
 import type { CredentialVault } from './credential-vault.js';
+import { diskUsage } from './disk-usage.js';
 import { isRetryable, type SyncErrorClass } from './error-class.js';
 import { prepareGitAuth, type PreparedAuth } from './git-auth.js';
 import { GitCommandError, type GitRunner } from './git-runner.js';
@@ -17,6 +18,7 @@ import { RepositoryQueue } from './repository-queue.js';
 import type { SyncMessage } from './sync-message.js';
 import type { SyncMetrics } from './sync-metrics.js';
 import type { SyncSpec } from './sync-spec.js';
+import { StorageMeter } from './storage-meter.js';
 
 /**
  * A sync worker (seed §1, §7): receives every broadcast, keeps its own copies, runs at most
@@ -87,12 +89,18 @@ export class SyncWorker {
   private stopped = false;
   private started = false;
   private primary: boolean;
+  private readonly storage: StorageMeter;
 
   constructor(
     private readonly options: SyncWorkerOptions,
     private readonly deps: SyncWorkerDeps,
   ) {
     this.primary = options.group === undefined;
+    this.storage = new StorageMeter(
+      async () => diskUsage(await workerFootprint(deps.layout, options.workerId)),
+      (bytes) => deps.metrics.storageBytes.set(bytes),
+      (error) => deps.logger.warn({ err: errorText(error) }, 'measuring sync storage failed'),
+    );
   }
 
   /** False while this worker is a standby of its group. */
@@ -115,12 +123,27 @@ export class SyncWorker {
     );
     if (interrupted > 0)
       this.deps.logger.warn({ interrupted }, 'closed sync logs left running by a previous run');
-    this.unsubscribe = await this.deps.bus.subscribe((message) => this.submit(message));
+    this.unsubscribe = await this.deps.bus.subscribe(
+      (message) => this.submit(message),
+      () => this.reconnected(),
+    );
     this.started = true;
     await this.reconcile();
     this.every(this.options.reconcileIntervalMs, () => this.reconcile());
     this.every(this.options.cleanupIntervalMs ?? DAY_MS, () => this.cleanup());
     await this.cleanup();
+  }
+
+  /**
+   * The bus dropped what was published while it was down; the stored requests have it, so catch
+   * up now rather than at the next periodic reconcile (up to its interval later).
+   */
+  private reconnected(): void {
+    if (this.stopped) return;
+    this.deps.logger.info('sync bus reconnected; reconciling stored requests');
+    this.reconcile().catch((error: unknown) =>
+      this.deps.logger.warn({ err: errorText(error) }, 'reconcile after reconnect failed'),
+    );
   }
 
   async stop(): Promise<void> {
@@ -132,6 +155,7 @@ export class SyncWorker {
     }
     this.repositories.abortAll();
     await Promise.allSettled([...this.running]);
+    await this.storage.settled();
   }
 
   /** Queues a message; a newer message for a repository replaces a queued older one. */
@@ -171,13 +195,16 @@ export class SyncWorker {
       busy,
     });
     if (removed.length > 0) this.deps.logger.info({ removed: removed.length }, 'removed old sync copies');
+    // At start this is also the first measurement, of the copies a previous run left.
+    await this.storage.request();
     return removed;
   }
 
-  /** Resolves when nothing is queued or running (tests, graceful shutdown). */
+  /** Resolves when nothing is queued or running, storage measured (tests, graceful shutdown). */
   async idle(): Promise<void> {
     while (this.running.size > 0 || this.repositories.waitingCount > 0)
       await Promise.allSettled([...this.running]);
+    await this.storage.settled();
   }
 
   private pump(): void {
@@ -190,6 +217,7 @@ export class SyncWorker {
         .finally(() => {
           this.repositories.finish(key);
           this.running.delete(task);
+          if (!this.stopped) void this.storage.request();
           this.pump();
         });
       this.running.add(task);
@@ -204,7 +232,6 @@ export class SyncWorker {
         message.tenant_id,
         message.repository_id,
       );
-      this.deps.metrics.copyBytes(`${message.tenant_id}/${message.repository_id}`, null);
       this.deps.logger.info({ repository: message.repository_id, removed }, 'removed repository copies');
       await this.deps.runStore.recordResult(message.request_id, this.options.workerId, 'success');
       return;
@@ -358,10 +385,9 @@ export class SyncWorker {
     status: 'success' | 'failed',
     durationMs: number,
   ): void {
-    const { outcome, failure, attempts } = run;
+    const { failure, attempts } = run;
     this.deps.metrics.inProgress.dec();
     this.deps.metrics.finished(status, failure?.errorClass ?? null, message.task_type, durationMs / 1000);
-    if (outcome) this.deps.metrics.copyBytes(`${row.tenant_id}/${row.id}`, outcome.bytesOnDisk);
     this.deps.logger.info(
       { repository: row.id, status, errorClass: failure?.errorClass, attempts, durationMs },
       'sync finished',

@@ -112,3 +112,58 @@ export function startMegaServer(options: {
     });
   });
 }
+
+export interface MegaWorker {
+  readonly id: string;
+  readonly url: string;
+  readonly process: ChildProcess;
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Starts `mega worker --data DIR --port 0` and resolves once it prints
+ * `worker ID listening on URL`; rejects with its output if it exits first.
+ */
+export function startMegaWorker(options: {
+  dataDir: string;
+  env?: Readonly<Record<string, string>>;
+}): Promise<MegaWorker> {
+  const child = spawn(
+    process.execPath,
+    [...MEGA_NODE_FLAGS, MEGA_BIN, 'worker', '--data', options.dataDir, '--port', '0'],
+    { env: { ...process.env, MEGA_LOG_LEVEL: 'warn', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`mega worker did not start within 30 s:\n${output}`));
+    }, 30_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const match = /worker (worker-\S+) listening on (http:\/\/\S+)/.exec(output);
+      if (!match) return;
+      clearTimeout(timer);
+      resolve({
+        id: match[1] as string,
+        url: match[2] as string,
+        process: child,
+        output: () => output,
+        stop: (signal = 'SIGTERM') =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill(signal);
+            setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+          }),
+      });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`mega worker exited with ${code} before listening:\n${output}`));
+    });
+  });
+}

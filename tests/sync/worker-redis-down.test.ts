@@ -2,10 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MEGA_BIN } from '../support/mega-process.js';
+import { MEGA_BIN, runMega } from '../support/mega-process.js';
 import { serviceAvailable, SERVICES } from '../support/services.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { makeTempDir } from '../support/temp-dir.js';
+import { makeUpstream } from './support/sync-harness.js';
 
 const REDIS = await serviceAvailable('redis');
 
@@ -17,13 +18,14 @@ interface Worker {
 }
 
 /** `mega worker` with Redis behind the proxy; `url` resolves once it prints its listener. */
-function startWorker(dataDir: string, redisPort: number): Worker {
+function startWorker(dataDir: string, redisPort: number, env: Record<string, string> = {}): Worker {
   const child = spawn(process.execPath, [MEGA_BIN, 'worker', '--data', dataDir, '--port', '0'], {
     env: {
       ...process.env,
       MEGA_LOG_LEVEL: 'error',
       MEGA_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
       MEGA_WORKER_REDIS_RETRY_MS: '200',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -136,5 +138,57 @@ describe.skipIf(!REDIS)('mega worker while Redis is down', () => {
     expect(await worker.exited).toBe(0);
     expect(worker.output()).not.toMatch(/\n\s+at /);
     await proxy.start();
+  });
+
+  it('runs a request stored while Redis was down as soon as Redis is back', async () => {
+    const dataDir = join(temp.path, 'd');
+    // The periodic catch-up is 10 minutes away: only the reconnect can run the request in time.
+    const env = { MEGA_SYNC_ALLOW_FILE_URLS: 'true', MEGA_SYNC_RECONCILE_INTERVAL_MS: '600000' };
+    const worker = startWorker(dataDir, proxy.port, env);
+    workers.push(worker);
+    const url = await worker.url;
+    // The CLI reaches Redis directly: its publish succeeds while the worker's connection is cut.
+    const cli = async (args: string[]) => {
+      const result = await runMega([...args, '--data', dataDir], {
+        env: { ...env, MEGA_REDIS_URL: SERVICES.redis.url },
+      });
+      if (result.code !== 0) throw new Error(`mega ${args.join(' ')}: ${result.stderr}`);
+      return result.stdout.trim();
+    };
+    const logsOf = async (repoId: string) =>
+      (await cli(['sync', 'logs', repoId, '--json']))
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as { request_id: string; status: string });
+    const upstream = await makeUpstream(temp.path, 1);
+    const tenant = await cli(['sync', 'tenant', 'add', 'reconnect']);
+    const repoId = await cli([
+      'sync',
+      'repo',
+      'add',
+      '--tenant',
+      tenant,
+      '--name',
+      'r',
+      '--url',
+      `file://${upstream}`,
+    ]);
+
+    await proxy.stop();
+    await until(async () => (await readyz(url)).code === 503, '/readyz to fail');
+    const request = await cli(['sync', 'trigger', repoId]);
+    await sleep(1000);
+    expect(await logsOf(repoId)).toEqual([]);
+
+    const restored = Date.now();
+    await proxy.start();
+    await until(
+      async () =>
+        (await logsOf(repoId)).some((row) => row.request_id === request && row.status === 'success'),
+      'the stored request to run',
+    );
+    expect(Date.now() - restored).toBeLessThan(20_000);
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
   });
 });

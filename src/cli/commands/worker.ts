@@ -63,7 +63,14 @@ export function registerWorkerCommand(program: Command): void {
       stop = () => storage.close();
       if (config.redisUrl && !(await waitForRedis(config.redisUrl, config.sync.redisRetryMs, () => stopping)))
         return;
-      const runtime = await startSync(storage, config, logger, { metrics: registry, runWorker: true });
+      // A refused start (say, a configured worker id another process holds) is one line on stderr
+      // from `main`; the database connections must not keep the process alive after it.
+      const runtime = await startSync(storage, config, logger, { metrics: registry, runWorker: true }).catch(
+        async (error: unknown) => {
+          await storage.close();
+          throw error;
+        },
+      );
       stop = async () => {
         await runtime.close();
         await storage.close();
