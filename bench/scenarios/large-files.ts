@@ -2,7 +2,7 @@ import type { BenchScenario } from '../main.js';
 import { runCloneBench, runPushBench } from '../smart-http/smart-http-bench.js';
 
 /**
- * `npm run bench -- large-files [--large-files N] [--large-file-mib M] [--runs N] [--json]`
+ * `npm run bench -- large-files [--large-files N] [--large-file-mib M] [--database sqlite|postgres|mysql] [--runs N] [--json]`
  *
  * A repository of 200 incompressible files of 5 MiB (issue 17: large objects live in the
  * database's chunk rows): push and clone against C git, with the server's peak RSS.

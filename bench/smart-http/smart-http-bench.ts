@@ -5,6 +5,12 @@ import { join } from 'node:path';
 import { authEnv } from '../../tests/http/http-fixture.js';
 import { git, gitText } from '../../tests/support/git-cli.js';
 import { runMega, startMegaServer, type MegaServer } from '../../tests/support/mega-process.js';
+import {
+  createScratchDatabase,
+  DIALECT_NAMES,
+  type DialectName,
+  type ScratchDatabase,
+} from '../../tests/support/scratch-database.js';
 import { timeMs, type BenchResult } from '../report.js';
 import { prepareMirror } from './bench-repository.js';
 import { startCountingProxy, type CountingProxy } from './counting-proxy.js';
@@ -31,11 +37,22 @@ interface BenchSetup {
   readonly dataDir: string;
   readonly token: string;
   readonly cgitRoot: string;
+  /** The server's database when `--database postgres|mysql` asked for one (else SQLite in `dataDir`). */
+  readonly scratch?: ScratchDatabase;
+  /** Environment of every `mega` process: the database URL when not the default. */
+  readonly env: Readonly<Record<string, string>>;
 }
 
 function argValue(args: readonly string[], name: string): string | undefined {
   const index = args.indexOf(name);
   return index >= 0 ? args[index + 1] : undefined;
+}
+
+/** `--database sqlite|postgres|mysql`: a scratch database of that dialect (SQLite by default). */
+async function scratchFor(args: readonly string[]): Promise<ScratchDatabase | undefined> {
+  const name = argValue(args, '--database') ?? 'sqlite';
+  if (!DIALECT_NAMES.includes(name as DialectName)) throw new Error(`unknown --database ${name}`);
+  return name === 'sqlite' ? undefined : createScratchDatabase(name as DialectName, { migrate: false });
 }
 
 async function setUp(args: readonly string[]): Promise<BenchSetup> {
@@ -57,10 +74,18 @@ async function setUp(args: readonly string[]): Promise<BenchSetup> {
     mirror,
   );
   const dataDir = join(dir, 'data');
-  const created = await runMega(['token', 'create', 'bench', '--data', dataDir]);
+  const scratch = await scratchFor(args);
+  const env: Record<string, string> = scratch ? { MEGA_DATABASE_URL: scratch.url } : {};
+  const created = await runMega(['token', 'create', 'bench', '--data', dataDir], { env });
   if (created.code !== 0) throw new Error(`mega token create failed: ${created.stderr}`);
   const token = created.stdout.trim().split('\n').pop() ?? '';
-  return { dir, mirror, description, runs: Number(argValue(args, '--runs') ?? 3), dataDir, token, cgitRoot };
+  const runs = Number(argValue(args, '--runs') ?? 3);
+  return { dir, mirror, description, runs, dataDir, token, cgitRoot, env, ...(scratch ? { scratch } : {}) };
+}
+
+async function tearDown(setup: BenchSetup): Promise<void> {
+  await setup.scratch?.drop();
+  await rm(setup.dir, { recursive: true, force: true });
 }
 
 const median = (values: readonly number[]) =>
@@ -110,11 +135,16 @@ async function objectCount(repo: string): Promise<number> {
 const refList = (repo: string) => gitText(['-C', repo, 'for-each-ref', '--format=%(refname) %(objectname)']);
 
 /**
- * Deletes the server's recorded clone walks, straight in its SQLite file (WAL mode lets another
- * process write while it runs): a bench-only way to measure a clone that must walk.
+ * Deletes the server's recorded clone walks, straight in its database (SQLite's WAL mode lets
+ * another process write while it runs): a bench-only way to measure a clone that must walk.
  */
-function forgetCloneWalks(dataDir: string): void {
-  const db = new Database(join(dataDir, 'mega.db'));
+async function forgetCloneWalks(setup: BenchSetup): Promise<void> {
+  if (setup.scratch) {
+    await setup.scratch.database.db.deleteFrom('clone_walk_parts').execute();
+    await setup.scratch.database.db.deleteFrom('clone_walks').execute();
+    return;
+  }
+  const db = new Database(join(setup.dataDir, 'mega.db'));
   try {
     db.exec('delete from clone_walk_parts; delete from clone_walks');
   } finally {
@@ -127,13 +157,13 @@ export async function runCloneBench(args: readonly string[]): Promise<BenchResul
   let server: MegaServer | undefined;
   const closers: Array<() => Promise<void>> = [];
   try {
-    server = await startMegaServer({ dataDir: setup.dataDir });
+    server = await startMegaServer({ dataDir: setup.dataDir, env: setup.env });
     await git(['-C', setup.mirror, 'push', '-q', '--mirror', `${server.url}/import/bench.git`], {
       env: authEnv(setup.token),
     });
     await server.stop();
     // A fresh process, so its peak RSS is the clones' alone.
-    server = await startMegaServer({ dataDir: setup.dataDir });
+    server = await startMegaServer({ dataDir: setup.dataDir, env: setup.env });
     const bridge = await startHttpBackendBridge(setup.cgitRoot);
     closers.push(() => bridge.close());
     const ours = await startCountingProxy(server.url);
@@ -179,7 +209,7 @@ export async function runCloneBench(args: readonly string[]): Promise<BenchResul
       }
       // First clone ever: no cached pack, no recorded walk (it records the walk again).
       await rm(cacheDir, { recursive: true, force: true });
-      forgetCloneWalks(setup.dataDir);
+      await forgetCloneWalks(setup);
       unrecordedRuns.push(await cloneOurs(join(setup.dir, `clone-mega-unrecorded-${run}`)));
       // Cold: the clone pack cache emptied first, so the pack is computed from the database.
       await rm(cacheDir, { recursive: true, force: true });
@@ -217,7 +247,7 @@ export async function runCloneBench(args: readonly string[]): Promise<BenchResul
   } finally {
     for (const close of closers) await close();
     await server?.stop();
-    await rm(setup.dir, { recursive: true, force: true });
+    await tearDown(setup);
   }
 }
 
@@ -226,7 +256,7 @@ export async function runPushBench(args: readonly string[]): Promise<BenchResult
   let server: MegaServer | undefined;
   const closers: Array<() => Promise<void>> = [];
   try {
-    server = await startMegaServer({ dataDir: setup.dataDir });
+    server = await startMegaServer({ dataDir: setup.dataDir, env: setup.env });
     const bridge = await startHttpBackendBridge(setup.cgitRoot);
     closers.push(() => bridge.close());
     const ours = await startCountingProxy(server.url);
@@ -271,6 +301,6 @@ export async function runPushBench(args: readonly string[]): Promise<BenchResult
   } finally {
     for (const close of closers) await close();
     await server?.stop();
-    await rm(setup.dir, { recursive: true, force: true });
+    await tearDown(setup);
   }
 }
