@@ -5,6 +5,8 @@ import { MonorepoResolver } from '../monorepo/monorepo-resolver.js';
 import type { RepositoryAdmin } from '../monorepo/repository-admin.js';
 import { createRepositoryAdmin, monorepoDeps } from '../monorepo/storage-adapter.js';
 import { listenUrl, publicBaseUrl, type MegaConfig } from '../platform/config.js';
+import { loadDeploymentSecret, type DeploymentSecret } from '../platform/deployment-secret.js';
+import { conflict } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { Registry } from '../platform/metrics.js';
 import type { ReadinessCheck } from '../platform/readiness.js';
@@ -14,6 +16,7 @@ import { createStoredRepositoryResolver } from '../repo/stored-repositories.js';
 import { MergeRequests } from '../review/merge-requests.js';
 import { PackCache } from '../storage/pack-cache.js';
 import { openStorage, type Storage } from '../storage/storage.js';
+import { redisPrefixOf, syncChannels } from '../sync/sync-bus.js';
 import { startSyncRuntime, type SyncRuntime } from '../sync/sync-runtime.js';
 import type { WebDeps } from '../web/deps.js';
 import type { Principal, TokenAuthenticator } from '../web/principal.js';
@@ -64,6 +67,51 @@ export async function openAppStorage(config: MegaConfig, logger?: Logger): Promi
   return storage;
 }
 
+/** What every process of one installation shares: the deployment secret and the Redis namespace. */
+export interface Installation {
+  readonly id: string;
+  readonly secret: DeploymentSecret;
+  /** Prefix of the installation's Redis channels: `MEGA_REDIS_PREFIX`, else `mega:<id>`. */
+  readonly redisPrefix: string;
+}
+
+/**
+ * Loads the deployment secret and checks it against the installation's: the first process stores
+ * the secret's fingerprint, every later one must match it, so servers and workers with different
+ * keys (which could not read each other's credentials or LFS tokens) refuse to start instead.
+ * Also reads (or, on first open, generates) the installation id.
+ */
+export async function openInstallation(
+  storage: Storage,
+  config: MegaConfig,
+  logger?: Logger,
+): Promise<Installation> {
+  const secret = loadDeploymentSecret({
+    secretKey: config.secretKey,
+    secretKeyFile: config.secretKeyFile,
+    dataDir: config.dataDir,
+    onGenerated: (path) =>
+      logger?.warn(
+        { path },
+        'generated the deployment secret (mode 0600); back it up, and give every process of a multi-server installation the same MEGA_SECRET_KEY',
+      ),
+  });
+  const fingerprint = secret.fingerprint();
+  if ((await storage.installation.claim('secret_fingerprint', fingerprint)) !== fingerprint) {
+    throw conflict(
+      'secret_key_mismatch',
+      `the deployment secret (from ${secret.source}) is not the one this installation's database was set up with; give every server and worker the same MEGA_SECRET_KEY`,
+    );
+  }
+  const id = await storage.installation.installationId();
+  return { id, secret, redisPrefix: redisPrefixOf(id, config.redisPrefix) };
+}
+
+/** The Redis channel of an installation's sync jobs, as `mega init` reports it. */
+export function installationChannel(installation: Installation): string {
+  return syncChannels(installation.redisPrefix).jobs;
+}
+
 /** Where `remote:` links and merge request pages point outside a request: public URL or listen address. */
 export function serverBaseUrl(config: MegaConfig): string {
   return publicBaseUrl(config.publicUrl, listenUrl(config));
@@ -94,7 +142,7 @@ export function buildDomainServices(storage: Storage, config: MegaConfig): Domai
 }
 
 /** The sync area over `storage`: the service, and the worker/scheduler when asked for. */
-export function startSync(
+export async function startSync(
   storage: Storage,
   config: MegaConfig,
   logger: Logger,
@@ -102,12 +150,17 @@ export function startSync(
     readonly metrics?: Registry;
     readonly runWorker?: boolean;
     readonly runScheduler?: boolean;
+    /** Already opened by the caller (`buildApp`); else opened (and checked) here. */
+    readonly installation?: Installation;
   } = {},
 ): Promise<SyncRuntime> {
+  const installation = options.installation ?? (await openInstallation(storage, config, logger));
   return startSyncRuntime({
     config,
     stores: storage.sync,
     logger,
+    secret: installation.secret,
+    redisPrefix: installation.redisPrefix,
     ...(options.metrics ? { registry: options.metrics } : {}),
     runWorker: options.runWorker ?? false,
     runScheduler: options.runScheduler ?? false,
@@ -139,11 +192,12 @@ export async function buildApp(
     for (const step of closes.reverse()) await step();
   };
   try {
+    const installation = await openInstallation(storage, config, logger);
     const services = buildDomainServices(storage, config);
     const lfs: LfsServices = await createLfsServices({
       store: storage.lfs,
       blobs: storage.lfsBlobs,
-      secretKey: config.secretKey,
+      secret: installation.secret,
       maxObjectBytes: config.limits.maxRequestBytes,
     });
     const packCache = new PackCache(config.dataDir, {
@@ -161,6 +215,7 @@ export async function buildApp(
       metrics,
       runWorker: options.runSyncWorker ?? false,
       runScheduler: options.runSyncScheduler ?? false,
+      installation,
     });
     closes.push(() => sync.close());
     return {

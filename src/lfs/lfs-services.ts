@@ -1,9 +1,9 @@
-import { join } from 'node:path';
+import type { DeploymentSecret } from '../platform/deployment-secret.js';
 import type { LfsBlobStore } from '../storage/lfs/lfs-blob-store.js';
 import type { LfsStore } from '../storage/lfs/lfs-store.js';
 import { LfsLockService } from './lfs-lock-service.js';
 import { LfsObjectService } from './lfs-object-service.js';
-import { loadTransferSigningKey } from './signing-key.js';
+import { transferSigningKey } from './signing-key.js';
 
 /** An upload temp file untouched this long belongs to no running transfer. */
 const STALE_TEMP_AGE_MS = 24 * 60 * 60 * 1000;
@@ -18,8 +18,8 @@ export interface LfsServicesOptions {
   readonly store: LfsStore;
   /** Storage's LFS blob files (`storage.lfsBlobs`, under `<dataDir>/lfs`). */
   readonly blobs: LfsBlobStore;
-  /** Shared secret of the deployment; derives the transfer-token key (else a key file). */
-  readonly secretKey?: string;
+  /** The deployment secret; derives the transfer-token key. */
+  readonly secret: DeploymentSecret;
   readonly maxObjectBytes: number;
   readonly now?: () => Date;
 }
@@ -28,10 +28,7 @@ export interface LfsServicesOptions {
 export async function createLfsServices(options: LfsServicesOptions): Promise<LfsServices> {
   const { store, blobs } = options;
   await blobs.removeStaleTemps(STALE_TEMP_AGE_MS);
-  const signingKey = await loadTransferSigningKey({
-    secretKey: options.secretKey,
-    keyFile: join(blobs.root, 'transfer-signing.key'),
-  });
+  const signingKey = transferSigningKey(options.secret);
   return {
     objects: new LfsObjectService({
       store,

@@ -1,47 +1,13 @@
-import { hkdfSync, randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { MegaError } from '../platform/errors.js';
+import type { DeploymentSecret } from '../platform/deployment-secret.js';
 
-const KEY_BYTES = 32;
-const HKDF_INFO = 'mega lfs transfer token v1';
+/** HKDF label of the transfer-token key; v2 since the key is derived from the parsed secret. */
+const HKDF_INFO = 'mega lfs transfer token v2';
 
 /**
- * The key that signs transfer tokens. With a configured secret (`MEGA_SECRET_KEY`, shared by
- * every server instance) it is derived from it, so tokens from one instance work on all; without
- * one, a random key is kept in a file readable only by the server's user.
+ * The key that signs transfer tokens, derived from the deployment secret (`MEGA_SECRET_KEY`, its
+ * key file, or the data directory's `secret.key`), so tokens from one server work on all that
+ * share the secret. Tokens are short-lived: those signed before an upgrade simply expire.
  */
-export async function loadTransferSigningKey(options: {
-  secretKey?: string;
-  keyFile: string;
-}): Promise<Buffer> {
-  if (options.secretKey) {
-    return Buffer.from(hkdfSync('sha256', options.secretKey, Buffer.alloc(0), HKDF_INFO, KEY_BYTES));
-  }
-  try {
-    const stored = await readFile(options.keyFile);
-    if (stored.length !== KEY_BYTES) {
-      throw new MegaError(
-        'internal',
-        'lfs_signing_key_corrupt',
-        'LFS signing key file has the wrong length',
-        {
-          file: options.keyFile,
-        },
-      );
-    }
-    return stored;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  const key = randomBytes(KEY_BYTES);
-  await mkdir(dirname(options.keyFile), { recursive: true });
-  try {
-    await writeFile(options.keyFile, key, { mode: 0o600, flag: 'wx' });
-    return key;
-  } catch (error) {
-    // Another process created it first: use theirs so both sign alike.
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return readFile(options.keyFile);
-  }
+export function transferSigningKey(secret: DeploymentSecret): Buffer {
+  return secret.derive(HKDF_INFO);
 }

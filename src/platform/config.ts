@@ -20,10 +20,23 @@ const ConfigSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8000),
   /** Public base URL used in messages (merge request links, LFS hrefs); derived from host:port when unset. */
   publicUrl: z.string().url().optional(),
-  /** Redis for the sync bus and the scheduler lock; unset = in-process bus and worker. */
+  /** Redis for the sync bus; unset = in-process bus and worker. */
   redisUrl: z.string().optional(),
-  /** 32-byte key (hex or base64) for AES-256-GCM credentials; unset = a key file in dataDir. */
+  /**
+   * Namespace of every Redis channel (`<prefix>:sync:jobs`); unset = `mega:<installation id>`,
+   * the id generated once and stored in the database, so installations sharing a Redis (any
+   * database number: Pub/Sub ignores it) never see each other's jobs.
+   */
+  redisPrefix: z.string().min(1).optional(),
+  /**
+   * The deployment secret: 32 bytes as hex or base64. The sync-credential and LFS transfer keys
+   * are derived from it (HKDF); every server and worker of an installation must share it, and
+   * one whose secret differs from the fingerprint in the database refuses to start. Unset:
+   * `secretKeyFile`, else `<dataDir>/secret.key`, generated on first use (single node).
+   */
   secretKey: z.string().optional(),
+  /** A file holding the deployment secret (same format), e.g. a mounted container secret. */
+  secretKeyFile: z.string().min(1).optional(),
   logLevel: z.string().default('info'),
   anonymousRead: z.boolean().default(true),
   /** Largest expanded size of a directory clone (bytes), SPEC §6. */
@@ -209,6 +222,8 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['MEGA_PUBLIC_URL', 'publicUrl'],
   ['MEGA_REDIS_URL', 'redisUrl'],
   ['MEGA_SECRET_KEY', 'secretKey'],
+  ['MEGA_SECRET_KEY_FILE', 'secretKeyFile'],
+  ['MEGA_REDIS_PREFIX', 'redisPrefix'],
   ['MEGA_LOG_LEVEL', 'logLevel'],
   ['MEGA_ANONYMOUS_READ', 'anonymousRead'],
   ['MEGA_CLONE_LIMIT', 'cloneLimit'],

@@ -6,7 +6,12 @@
  */
 
 /** src/platform: Configuration. */
-export const PLATFORM_ERROR_CODES = ['config_file_unreadable', 'config_invalid'] as const;
+export const PLATFORM_ERROR_CODES = [
+  'config_file_unreadable',
+  'config_invalid',
+  'secret_key_file_unreadable',
+  'secret_key_invalid',
+] as const;
 
 /** src/git: Git formats and protocol parsing. */
 export const GIT_ERROR_CODES = [
@@ -141,7 +146,6 @@ export const LFS_ERROR_CODES = [
   'lfs_object_size_mismatch',
   'lfs_oid_invalid',
   'lfs_request_invalid',
-  'lfs_signing_key_corrupt',
   'lfs_transfer_token_invalid',
   'lfs_transfer_unsupported',
   'lfs_unlock_invalid',
@@ -206,7 +210,6 @@ export const SYNC_ERROR_CODES = [
   'remote_url_invalid',
   'remote_url_protocol',
   'schedule_invalid',
-  'secret_key_invalid',
   'secret_malformed',
   'secret_undecryptable',
   'sync_log_not_found',
@@ -257,6 +260,7 @@ export const CLI_ERROR_CODES = [
   'listen_failed',
   'merge_request_number_invalid',
   'merge_request_status_invalid',
+  'secret_key_mismatch',
 ] as const;
 
 export type ErrorCode =

@@ -19,6 +19,7 @@ import { asFileFault, type StorageFaultLog } from './storage-faults.js';
 import { inTransaction } from './transaction.js';
 import { UserStore } from './user-store.js';
 import { prepareDataDirectory } from './data-directory.js';
+import { InstallationStore } from './installation/installation-store.js';
 import { LfsBlobStore } from './lfs/lfs-blob-store.js';
 import { LfsStore } from './lfs/lfs-store.js';
 import { DirectoryStore } from './monorepo/directory-store.js';
@@ -78,6 +79,8 @@ export interface StorageScope {
   /** The LFS object catalogue and file locks. */
   readonly lfs: LfsStore;
   readonly sync: SyncStores;
+  /** Installation-wide settings: its id and the deployment secret's fingerprint. */
+  readonly installation: InstallationStore;
   /** Decodes and stores a pack for a repository, all or nothing (see `ingest.ts`). */
   ingestPack(
     repoId: number,
@@ -136,6 +139,7 @@ function scopeOver(db: Kysely<Database>, database: MegaDatabase, config: Storage
       runs: new SyncRunStore(db, capabilities),
       leases: new SyncLeaseStore(db, capabilities),
     },
+    installation: new InstallationStore(db, capabilities),
     ingestPack: (repoId, source, options) =>
       ingestPack(
         {

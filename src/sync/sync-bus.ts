@@ -26,8 +26,10 @@ export interface SyncBus {
 export const REDIS_CHECK_TIMEOUT_MS = 2_000;
 
 /**
- * Redis channel names. One channel carries both actions; `prefix` lets several installations share
- * one Redis (`mega:sync:jobs` by default).
+ * Redis channel names. One channel carries both actions. `prefix` keeps installations that share
+ * one Redis apart: `MEGA_REDIS_PREFIX`, else `mega:<installation id>` (`redisPrefixOf`). Pub/Sub
+ * channels are global to a Redis server — the database number of the URL does not separate them —
+ * so the prefix is what does. A bus without one (a health probe) uses `mega`.
  */
 export function syncChannels(prefix = 'mega') {
   return { jobs: `${prefix}:sync:jobs` } as const;
@@ -147,6 +149,11 @@ export class RedisSyncBus implements SyncBus {
     for (const subscriber of this.subscribers.splice(0)) subscriber.disconnect();
     this.publisher.disconnect();
   }
+}
+
+/** The prefix of an installation's channels: the configured one, else from its id. */
+export function redisPrefixOf(installationId: string, configured?: string): string {
+  return configured || `mega:${installationId}`;
 }
 
 export function createSyncBus(options: { redisUrl?: string; logger: Logger; prefix?: string }): SyncBus {

@@ -1,12 +1,13 @@
 import { hostname } from 'node:os';
 import type { MegaConfig } from '../platform/config.js';
+import type { DeploymentSecret } from '../platform/deployment-secret.js';
 import type { Logger } from '../platform/logger.js';
 import { createMetricsRegistry, type Registry } from '../platform/metrics.js';
 import type { SyncStores } from '../storage/storage.js';
 import { CopyLayout } from './copy-paths.js';
 import { CredentialVault } from './credential-vault.js';
 import { GitRunner } from './git-runner.js';
-import { loadSecretKey, SecretBox } from './secret-box.js';
+import { SecretBox } from './secret-box.js';
 import { createSyncBus, type SyncBus } from './sync-bus.js';
 import { SyncMetrics } from './sync-metrics.js';
 import { SyncScheduler } from './sync-scheduler.js';
@@ -34,6 +35,10 @@ export interface SyncRuntimeOptions {
   /** Storage's sync stores (`storage.sync`). */
   readonly stores: SyncStores;
   readonly logger: Logger;
+  /** The deployment secret: the credential key is derived from it. */
+  readonly secret: DeploymentSecret;
+  /** Namespace of every Redis channel of the bus (`<prefix>:sync:jobs`). */
+  readonly redisPrefix: string;
   readonly registry?: Registry;
   readonly runWorker?: boolean;
   readonly runScheduler?: boolean;
@@ -44,18 +49,11 @@ const LOCAL_RECONCILE_MS = 3_000;
 
 export async function startSyncRuntime(options: SyncRuntimeOptions): Promise<SyncRuntime> {
   const { config, logger } = options;
-  const key = loadSecretKey({
-    secretKey: config.secretKey,
-    dataDir: config.dataDir,
-    onGenerated: (path) =>
-      logger.warn(
-        { path },
-        'generated a secret key for sync credentials (mode 0600); back it up or set MEGA_SECRET_KEY',
-      ),
-  });
-  const vault = new CredentialVault(new SecretBox(key));
-  const bus = createSyncBus({ redisUrl: config.redisUrl, logger });
+  const vault = new CredentialVault(SecretBox.of(options.secret));
   const { config: configStore, runs: runStore, leases: leaseStore } = options.stores;
+  const resealed = await vault.resealLegacy(configStore, logger);
+  if (resealed > 0) logger.info({ count: resealed }, 'sealed stored credentials with the derived key');
+  const bus = createSyncBus({ redisUrl: config.redisUrl, logger, prefix: options.redisPrefix });
   const service = new SyncService({
     configStore,
     runStore,

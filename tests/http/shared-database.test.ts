@@ -38,7 +38,8 @@ for (const dialect of DIALECT_NAMES) {
     beforeAll(async () => {
       work = await makeTempDir('mega-shared-db-');
       scratch = await createScratchDatabase(dialect, { migrate: false });
-      const env = { MEGA_DATABASE_URL: scratch.url };
+      // Servers of one installation share the deployment secret; one with another refuses to start.
+      const env = { MEGA_DATABASE_URL: scratch.url, MEGA_SECRET_KEY: randomBytes(32).toString('hex') };
       const created = await runMega(['token', 'create', 'alice', '--data', join(work.path, 'data-a')], {
         env,
       });

@@ -6,6 +6,7 @@ import { buffer } from 'node:stream/consumers';
 import { expect, it } from 'vitest';
 import { LfsBlobStore } from '../../src/storage/lfs/lfs-blob-store.js';
 import { LfsStore } from '../../src/storage/lfs/lfs-store.js';
+import { DeploymentSecret } from '../../src/platform/deployment-secret.js';
 import { createLfsServices, type LfsServices } from '../../src/lfs/lfs-services.js';
 import type { LfsActor, LfsRepository } from '../../src/lfs/lfs-types.js';
 import { isMegaError } from '../../src/platform/errors.js';
@@ -38,6 +39,7 @@ describeEachDialect('LFS services', (getDb) => {
     services ??= await createLfsServices({
       store: new LfsStore(getDb().database.db, getDb().database.capabilities),
       blobs: new LfsBlobStore(getDb().dataDir),
+      secret: new DeploymentSecret(randomBytes(32), 'MEGA_SECRET_KEY'),
       maxObjectBytes: 1024 * 1024,
     });
     return services;

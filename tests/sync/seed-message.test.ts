@@ -135,9 +135,11 @@ describe.skipIf(!REDIS)('seed-shaped messages published on Redis by another prod
   it('syncs a known repository and skips an unknown one', async () => {
     const upstream = await makeUpstream(h.dir, 2);
     const repoId = await addRepo(h, { name: 'over-redis', url: `file://${upstream}`, is_public: true });
-    // Raw JSON straight onto the channel, as a producer outside Mega would publish it. Other tests
-    // may share this Redis, so rows are told apart by this test's operator ids.
-    await producer.publish(syncChannels().jobs, seedText(h.tenantId, repoId, `file://${upstream}`, 7001));
+    // Raw JSON straight onto the installation's channel, as a producer outside Mega would publish
+    // it: `mega:<installation id>:sync:jobs` (README, "Sync messages on Redis").
+    const channel = syncChannels(h.installation.redisPrefix).jobs;
+    expect(channel).toBe(`mega:${h.installation.id}:sync:jobs`);
+    await producer.publish(channel, seedText(h.tenantId, repoId, `file://${upstream}`, 7001));
     const synced = await eventually(async () => {
       const rows = await h.runtime.service.listLogs(
         { tenantId: h.tenantId, repositoryId: repoId },
@@ -149,10 +151,7 @@ describe.skipIf(!REDIS)('seed-shaped messages published on Redis by another prod
     expect(synced.to_commit).toBe(await headOf(upstream));
 
     const unknownId = 987_000_001;
-    await producer.publish(
-      syncChannels().jobs,
-      seedText(h.tenantId, unknownId, 'https://example.invalid/y.git', 7002),
-    );
+    await producer.publish(channel, seedText(h.tenantId, unknownId, 'https://example.invalid/y.git', 7002));
     const skipped = await eventually(async () => {
       const rows = await h.runtime.service.listLogs(
         { tenantId: h.tenantId, repositoryId: unknownId },

@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/platform/config.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { createStorage } from '../../src/storage/storage.js';
 import { startSyncRuntime, type SyncRuntime } from '../../src/sync/sync-runtime.js';
+import { openInstallation } from '../../src/cli/app.js';
 import { addRepo, makeUpstream, startHarness, type Harness } from './support/sync-harness.js';
 
 describe('primary and standby workers of a group', () => {
@@ -22,16 +23,21 @@ describe('primary and standby workers of a group', () => {
       env: {
         MEGA_DATA_DIR: join(h.dir, name),
         MEGA_DATABASE_URL: h.config.databaseUrl,
-        MEGA_SECRET_KEY: 'cd'.repeat(32),
+        // The harness's generated secret: every worker of an installation shares it.
+        MEGA_SECRET_KEY_FILE: join(h.config.dataDir, 'secret.key'),
         MEGA_WORKER_ID: workerId,
         MEGA_WORKER_GROUP: 'blue',
         MEGA_SYNC_ALLOW_FILE_URLS: 'true',
         MEGA_SYNC_RECONCILE_INTERVAL_MS: '3600000',
       },
     });
+    const storage = createStorage(h.database, config);
+    const installation = await openInstallation(storage, config);
     const runtime = await startSyncRuntime({
       config,
-      stores: createStorage(h.database, config).sync,
+      stores: storage.sync,
+      secret: installation.secret,
+      redisPrefix: installation.redisPrefix,
       logger: createLogger({ level: 'silent' }),
       runWorker: true,
     });

@@ -1,10 +1,9 @@
-import { statSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git } from '../support/git-cli.js';
 import { makeTempDir } from '../support/temp-dir.js';
-import { loadSecretKey, SECRET_KEY_FILE } from '../../src/sync/secret-box.js';
 import { startGitHttpServer, type GitHttpServer } from './support/git-http-server.js';
 import {
   addRepo,
@@ -62,28 +61,6 @@ describe('submodules when enabled', () => {
     );
     expect(log.status).toBe('failed');
     expect(log.command_output).toContain("transport 'file' not allowed");
-  });
-});
-
-describe('the embedded secret key', () => {
-  it('is generated once with mode 0600, reported by path only', async () => {
-    const temp = await makeTempDir('mega-sync-key-');
-    try {
-      const reported: string[] = [];
-      const key = loadSecretKey({ dataDir: temp.path, onGenerated: (path) => reported.push(path) });
-      const path = join(temp.path, SECRET_KEY_FILE);
-      expect(reported).toEqual([path]);
-      expect(statSync(path).mode & 0o777).toBe(0o600);
-      expect(readFileSync(path, 'utf8').trim()).toBe(key.toString('hex'));
-      expect(loadSecretKey({ dataDir: temp.path, onGenerated: (p) => reported.push(p) }).equals(key)).toBe(
-        true,
-      );
-      expect(reported).toHaveLength(1);
-      const configured = 'ab'.repeat(32);
-      expect(loadSecretKey({ dataDir: temp.path, secretKey: configured }).toString('hex')).toBe(configured);
-    } finally {
-      await temp.remove();
-    }
   });
 });
 

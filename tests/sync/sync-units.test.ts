@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { classifyGitFailure, isRetryable } from '../../src/sync/error-class.js';
 import { GitRunner } from '../../src/sync/git-runner.js';
 import { Redactor, REDACTED, truncateText } from '../../src/sync/redact.js';
-import { parseSecretKey, SecretBox } from '../../src/sync/secret-box.js';
+import { DeploymentSecret } from '../../src/platform/deployment-secret.js';
+import { SecretBox } from '../../src/sync/secret-box.js';
+import { sealAsV1 } from './support/legacy-seal.js';
 import { parseSyncMessage, serializeSyncMessage, type SyncMessage } from '../../src/sync/sync-message.js';
 import { assertPathId, CopyLayout, newWorkerId, parseCopyName, within } from '../../src/sync/copy-paths.js';
 import { parseRemoteUrl } from '../../src/sync/remote-url.js';
@@ -93,7 +95,7 @@ describe('credential encryption', () => {
   it('round-trips and never stores plaintext', () => {
     const sealed = box.seal('hunter2-token', 'sync_credentials:1');
     expect(sealed).not.toContain('hunter2');
-    expect(sealed.startsWith('v1.')).toBe(true);
+    expect(sealed.startsWith('v2.')).toBe(true);
     expect(box.open(sealed, 'sync_credentials:1')).toBe('hunter2-token');
     expect(box.seal('same', 'a')).not.toBe(box.seal('same', 'a'));
   });
@@ -108,16 +110,25 @@ describe('credential encryption', () => {
     expect(() => new SecretBox(randomBytes(32)).open(sealed, 'sync_credentials:1')).toThrow(
       /cannot be decrypted/,
     );
-    for (const bad of ['', 'v1', 'v2.a.b.c', 'v1.AAAA.BBBB.CCCC', `${parts[0]}.${parts[1]}.${parts[2]}`]) {
+    for (const bad of ['', 'v2', 'v3.a.b.c', 'v2.AAAA.BBBB.CCCC', `${parts[0]}.${parts[1]}.${parts[2]}`]) {
       expect(() => box.open(bad, 'x')).toThrow();
     }
   });
-  it('parses keys as hex or base64 of exactly 32 bytes', () => {
-    const key = randomBytes(32);
-    expect(parseSecretKey(key.toString('hex')).equals(key)).toBe(true);
-    expect(parseSecretKey(key.toString('base64')).equals(key)).toBe(true);
-    expect(() => parseSecretKey('abcd')).toThrow();
-    expect(() => parseSecretKey(randomBytes(16).toString('hex'))).toThrow();
+  it('opens values sealed before key derivation (v1, the secret itself as key) and no others', () => {
+    const master = randomBytes(32);
+    const secret = new DeploymentSecret(master, 'data directory');
+    const legacy = sealAsV1(master, 'old-token', 'sync_credentials:3');
+    expect(SecretBox.of(secret).open(legacy, 'sync_credentials:3')).toBe('old-token');
+    // Without the legacy key (or with another secret) a v1 value does not open.
+    expect(() => new SecretBox(secret.derive('x')).open(legacy, 'sync_credentials:3')).toThrow(/malformed/);
+    const other = SecretBox.of(new DeploymentSecret(randomBytes(32), 'data directory'));
+    expect(() => other.open(legacy, 'sync_credentials:3')).toThrow(/cannot be decrypted/);
+    // New values use the derived key, not the secret itself.
+    const sealed = SecretBox.of(secret).seal('new-token', 'sync_credentials:3');
+    expect(sealed.startsWith('v2.')).toBe(true);
+    expect(() => new SecretBox(randomBytes(32), master).open(sealed, 'sync_credentials:3')).toThrow(
+      /cannot be decrypted/,
+    );
   });
 });
 

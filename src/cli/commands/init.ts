@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parseObjectId } from '../../git/object-id.js';
 import { loadConfig } from '../../platform/config.js';
 import type { MegaDirectory } from '../../monorepo/mega-directory.js';
-import { buildDomainServices, openAppStorage } from '../app.js';
+import { buildDomainServices, installationChannel, openAppStorage, openInstallation } from '../app.js';
 
 interface InitOptions {
   data?: string;
@@ -11,7 +11,8 @@ interface InitOptions {
 
 /**
  * `mega init [--data DIR]`: creates the Mega directory (commit 1 with README.md, projects/ and
- * import/) in the configured database. Idempotent: an existing directory is left as it is.
+ * import/) in the configured database, and the installation's id and secret fingerprint.
+ * Idempotent: an existing directory is left as it is.
  */
 export function registerInitCommand(program: Command): void {
   registerDirectoryCommand(program);
@@ -29,6 +30,11 @@ export function registerInitCommand(program: Command): void {
           result.created
             ? `mega: initialised the Mega directory (commit ${result.commit})\n`
             : `mega: the Mega directory already exists (head ${result.commit})\n`,
+        );
+        // The installation id and the secret's fingerprint are stored now, before any server runs.
+        const installation = await openInstallation(storage, config);
+        process.stdout.write(
+          `mega: installation ${installation.id}, sync jobs on Redis channel ${installationChannel(installation)}\n`,
         );
       } finally {
         await storage.close();

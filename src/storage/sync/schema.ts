@@ -25,7 +25,7 @@ export interface SyncCredentialsTable {
   name: string;
   type: CredentialType;
   username: string | null;
-  /** AES-256-GCM output (`v1.<iv>.<tag>.<body>`), never plaintext. */
+  /** AES-256-GCM output (`v2.<iv>.<tag>.<body>`; `v1.` before key derivation), never plaintext. */
   secret_sealed: string;
   known_host: string | null;
   created_at: string;

@@ -121,6 +121,27 @@ export class SyncConfigStore {
     return this.db.selectFrom('sync_credentials').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /** Credentials whose sealed secret begins with `prefix` (a format version): for re-sealing. */
+  async credentialsSealedAs(prefix: string): Promise<Array<Pick<CredentialRow, 'id' | 'secret_sealed'>>> {
+    return this.db
+      .selectFrom('sync_credentials')
+      .select(['id', 'secret_sealed'])
+      .where('secret_sealed', 'like', `${prefix}%`)
+      .orderBy('id')
+      .execute();
+  }
+
+  /** Replaces a sealed secret if it is still `previous`; false when another process changed it. */
+  async replaceSealedSecret(id: number, previous: string, next: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('sync_credentials')
+      .set({ secret_sealed: next, updated_at: nowIso() })
+      .where('id', '=', id)
+      .where('secret_sealed', '=', previous)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
   async credentialInfo(tenantId: number, id: number): Promise<CredentialInfo | undefined> {
     return this.db
       .selectFrom('sync_credentials')

@@ -9,6 +9,7 @@ import { migrateToLatest } from '../../../src/storage/migrations/migrator.js';
 import { openDatabase, type MegaDatabase } from '../../../src/storage/open-database.js';
 import { createStorage } from '../../../src/storage/storage.js';
 import { startSyncRuntime, type SyncRuntime } from '../../../src/sync/sync-runtime.js';
+import { openInstallation, type Installation } from '../../../src/cli/app.js';
 
 /** A SQLite-backed sync runtime with an in-process worker, in a temp data dir. */
 export interface Harness {
@@ -16,6 +17,8 @@ export interface Harness {
   readonly config: MegaConfig;
   readonly database: MegaDatabase;
   readonly runtime: SyncRuntime;
+  /** The installation's secret and Redis prefix, as `mega serve` and `mega worker` open them. */
+  readonly installation: Installation;
   readonly tenantId: number;
   close(): Promise<void>;
 }
@@ -39,9 +42,13 @@ export async function startHarness(
   });
   const database = openDatabase(config.databaseUrl);
   await migrateToLatest(database);
+  const storage = createStorage(database, config);
+  const installation = await openInstallation(storage, config);
   const runtime = await startSyncRuntime({
     config,
-    stores: createStorage(database, config).sync,
+    stores: storage.sync,
+    secret: installation.secret,
+    redisPrefix: installation.redisPrefix,
     logger: options.logger ?? createLogger({ level: 'silent' }),
     registry: createMetricsRegistry({ defaultMetrics: false }),
     runWorker: true,
@@ -54,6 +61,7 @@ export async function startHarness(
     config,
     database,
     runtime,
+    installation,
     tenantId: tenant.id,
     async close() {
       await runtime.close();
