@@ -1,6 +1,6 @@
 import { invalid } from '../platform/errors.js';
 import { parseHeaderBlock, serializeHeaderBlock, type Header, type TextEncoding } from './headers.js';
-import type { ObjectId } from './object-id.js';
+import { headerObjectId, type ObjectId } from './object-id.js';
 
 /** A commit as walks need it: negotiation, shallow and deepen computations, clone walks. */
 export interface CommitSummary {
@@ -43,7 +43,7 @@ export function parseCommit(data: Buffer): Commit {
   if (tree === undefined) throw invalid('object_bad_commit', 'commit has no tree header');
   const parents: ObjectId[] = [];
   for (let parent = take('parent'); parent !== undefined; parent = take('parent')) {
-    parents.push(parent as ObjectId);
+    parents.push(headerObjectId(parent));
   }
   const author = take('author');
   const committer = take('committer');
@@ -51,7 +51,7 @@ export function parseCommit(data: Buffer): Commit {
     throw invalid('object_bad_commit', 'commit has no author or committer header');
   }
   return {
-    tree: tree as ObjectId,
+    tree: headerObjectId(tree),
     parents,
     author,
     committer,

@@ -44,7 +44,7 @@ export class DeltaResolver {
   /** OFS children per entry index (an array, not a Map: it is read for every resolved delta). */
   private readonly ofsChildren: (number[] | undefined)[];
   /** REF_DELTA entries by the base id they name, with the object that claimed them. */
-  private readonly refGroups = new Map<string, RefGroup>();
+  private readonly refGroups = new Map<ObjectId, RefGroup>();
   private readonly inflater: Inflater;
   private readonly externals: ExternalBase[] = [];
   private readonly externalIds: ObjectId[] = [];
@@ -85,7 +85,7 @@ export class DeltaResolver {
     for (const [baseId, group] of this.refGroups) {
       if (this.unresolved === 0) break;
       if (!this.anyUnresolved(group.children)) continue;
-      await this.resolveExternal(baseId as ObjectId);
+      await this.resolveExternal(baseId);
     }
     if (this.unresolved > 0) {
       throw invalid('pack_unresolved_deltas', 'pack has deltas whose bases form a cycle or are missing', {

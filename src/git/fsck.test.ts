@@ -289,7 +289,7 @@ describe('RawIdTable', () => {
     for (const [i, id] of ids.entries()) {
       const slot = table.find(Buffer.from(id, 'hex'), 0);
       expect(table.link[slot]).toBe(i + 1);
-      expect(table.hexAt(slot)).toBe(id);
+      expect(table.idAt(slot, SHA1)).toBe(id);
     }
     expect(table.find(Buffer.alloc(20, 7), 0)).toBe(-1);
     expect([...table.slots()].length).toBe(ids.length);

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { invalid } from '../platform/errors.js';
 import { SHA1, type ObjectFormat } from './object-format.js';
-import type { ObjectId } from './object-id.js';
+import { objectIdFromDigest, type ObjectId } from './object-id.js';
 
 /** The four object types (gitformat-pack "Object types"). */
 export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
@@ -31,13 +31,11 @@ export function hashObject(type: ObjectType, content: Uint8Array, format: Object
       hashScratch = Buffer.allocUnsafe(Math.max(needed, hashScratch.length * 2));
     const headerLength = hashScratch.write(`${type} ${content.length}\0`, 0, 'latin1');
     hashScratch.set(content, headerLength);
-    return oneShotHash(
-      format.name,
-      hashScratch.subarray(0, headerLength + content.length),
-      'hex',
-    ) as ObjectId;
+    return objectIdFromDigest(
+      oneShotHash(format.name, hashScratch.subarray(0, headerLength + content.length), 'hex'),
+    );
   }
-  return format.hash(objectHeader(type, content.length), content).toString('hex') as ObjectId;
+  return objectIdFromDigest(format.hash(objectHeader(type, content.length), content).toString('hex'));
 }
 
 /** Loose-object form (header + content), as `git hash-object` hashes it. */

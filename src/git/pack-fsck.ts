@@ -4,7 +4,7 @@ import { report, type FsckFinding, type FsckPolicy } from './fsck-report.js';
 import { fsckTreeInto, type LinkType, type TreeLinks } from './fsck-tree.js';
 import type { ObjectType } from './object.js';
 import type { ObjectFormat } from './object-format.js';
-import type { ObjectId } from './object-id.js';
+import { objectIdFromRaw, type ObjectId } from './object-id.js';
 import { RawIdTable } from './raw-id-table.js';
 
 /** Why a pack is refused: the first bad object, with what git would print about it. */
@@ -54,8 +54,8 @@ export class PackFsck {
   /** Every id seen: its type in the pack (`type`) and who links to it as what (`link`). */
   private readonly table: RawIdTable;
   /** Objects that point to others, by index (the first referrer of an id is named in errors). */
-  private readonly referrers: string[] = [];
-  private readonly dotfiles = new Map<string, 'gitmodules' | 'gitattributes'>();
+  private readonly referrers: ObjectId[] = [];
+  private readonly dotfiles = new Map<ObjectId, 'gitmodules' | 'gitattributes'>();
   private readonly checkedDotfiles = new Set<string>();
   private readonly streamedSizes = new Map<string, number>();
   private readonly scratch: FsckFinding[] = [];
@@ -75,10 +75,9 @@ export class PackFsck {
     this.table = new RawIdTable(rawLength);
     this.treeLinks = {
       child: (data, offset, type: LinkType) => this.link(data, offset, type),
-      gitmodules: (data, offset) =>
-        this.noteDotfile(data.toString('hex', offset, offset + rawLength), 'gitmodules'),
+      gitmodules: (data, offset) => this.noteDotfile(objectIdFromRaw(data, offset, format), 'gitmodules'),
       gitattributes: (data, offset) =>
-        this.noteDotfile(data.toString('hex', offset, offset + rawLength), 'gitattributes'),
+        this.noteDotfile(objectIdFromRaw(data, offset, format), 'gitattributes'),
     };
   }
 
@@ -138,12 +137,12 @@ export class PackFsck {
       const actual = CODE_TYPES[table.type[slot] as number];
       const expected = CODE_TYPES[code];
       if (actual === expected && code !== CONFLICT_CODE) continue;
-      const id = table.hexAt(slot) as ObjectId;
-      const from = this.referrers[value >>> TYPE_BITS] as ObjectId;
+      const id = table.idAt(slot, this.format);
+      const from = this.referrers[value >>> TYPE_BITS]!;
       if (expected === undefined) {
         this.refuseLink(from, `object ${from}: ${id} is pointed to both as a tree and as a blob`);
       } else if (actual === undefined) {
-        externalLinks.set(id as ObjectId, expected);
+        externalLinks.set(id, expected);
       } else if (actual !== expected) {
         this.refuseLink(from, `object ${from}: ${id} is a ${actual}, not a ${expected}`);
       }
@@ -153,12 +152,12 @@ export class PackFsck {
       if (this.checkedDotfiles.has(id)) continue;
       const type = this.typeOf(id);
       if (type !== undefined && type !== 'blob') {
-        this.dotfileNotBlob(id as ObjectId, kind, type);
+        this.dotfileNotBlob(id, kind, type);
         continue;
       }
       const streamedSize = this.streamedSizes.get(id);
-      if (streamedSize !== undefined && this.checkLarge(id as ObjectId, kind, streamedSize)) continue;
-      pendingDotfiles.push({ id: id as ObjectId, kind });
+      if (streamedSize !== undefined && this.checkLarge(id, kind, streamedSize)) continue;
+      pendingDotfiles.push({ id, kind });
     }
     return { externalLinks, pendingDotfiles };
   }
@@ -183,7 +182,7 @@ export class PackFsck {
   externalTypeMismatch(id: ObjectId, expected: ObjectType, actual: ObjectType): void {
     const slot = this.table.find(Buffer.from(id, 'hex'), 0);
     const value = slot < 0 ? undefined : this.table.link[slot];
-    const from = (value === undefined ? id : this.referrers[value >>> TYPE_BITS]) as ObjectId;
+    const from = value === undefined ? id : this.referrers[value >>> TYPE_BITS]!;
     this.refuseLink(from, `object ${from}: ${id} is a ${actual}, not a ${expected}`);
   }
 
@@ -196,11 +195,11 @@ export class PackFsck {
   }
 
   /** Whether `id` is a dotfile blob (its content is needed). */
-  isDotfile(id: string): boolean {
+  isDotfile(id: ObjectId): boolean {
     return this.dotfiles.has(id);
   }
 
-  private checkDotfileInto(id: string, data: Buffer, out: FsckFinding[]): void {
+  private checkDotfileInto(id: ObjectId, data: Buffer, out: FsckFinding[]): void {
     const kind = this.dotfiles.get(id);
     if (kind === undefined || this.checkedDotfiles.has(id)) return;
     this.checkedDotfiles.add(id);
@@ -243,7 +242,7 @@ export class PackFsck {
     return slot < 0 ? undefined : CODE_TYPES[this.table.type[slot] as number];
   }
 
-  private noteDotfile(id: string, kind: 'gitmodules' | 'gitattributes'): void {
+  private noteDotfile(id: ObjectId, kind: 'gitmodules' | 'gitattributes'): void {
     if (!this.dotfiles.has(id)) this.dotfiles.set(id, kind);
   }
 
@@ -276,16 +275,16 @@ export class PackFsck {
       this.link(Buffer.from(target, 'hex'), 0, type as ObjectType);
   }
 
-  private record(id: string, findings: readonly FsckFinding[]): void {
+  private record(id: ObjectId, findings: readonly FsckFinding[]): void {
     if (this.onProblem) {
       for (const finding of findings) {
         const line = `object ${id}: ${finding.message}`;
-        this.onProblem({ object: id as ObjectId, severity: finding.severity, id: finding.id, line });
+        this.onProblem({ object: id, severity: finding.severity, id: finding.id, line });
       }
     }
     if (this.refusal || !hasError(findings)) return;
     this.refusal = {
-      object: id as ObjectId,
+      object: id,
       ids: [...new Set(findings.map((finding) => finding.id))],
       lines: findings.map((finding) => `object ${id}: ${finding.message}`),
     };

@@ -4,7 +4,7 @@ import { invalid, tooLarge } from '../platform/errors.js';
 import { Inflater } from './inflater.js';
 import { objectHeader } from './object.js';
 import type { ObjectFormat } from './object-format.js';
-import type { ObjectId } from './object-id.js';
+import { objectIdFromDigest, objectIdFromRaw, type ObjectId } from './object-id.js';
 import {
   decodeEntryHeader,
   decodePackHeader,
@@ -28,7 +28,7 @@ export interface ScannedEntry {
   /** OFS_DELTA: index of the base entry; otherwise -1. */
   readonly baseIndex: number;
   /** REF_DELTA: hex id of the base. */
-  readonly baseId: string | undefined;
+  readonly baseId: ObjectId | undefined;
   /**
    * Inflated content (whole objects: a reused buffer, valid until the next entry) or delta
    * (deltas: owned), until handed on or over budget.
@@ -117,7 +117,7 @@ export class PackScanner {
       });
     }
     let baseIndex = -1;
-    let baseId: string | undefined;
+    let baseId: ObjectId | undefined;
     if (header.code === PackEntryType.OfsDelta) {
       const base = header.ofsDistance ? indexOfOffset(this.offsets, offset - header.ofsDistance) : -1;
       if (base < 0)
@@ -125,7 +125,7 @@ export class PackScanner {
       baseIndex = base;
     } else if (header.code === PackEntryType.RefDelta) {
       const idStart = this.pos + header.length - this.format.rawLength;
-      baseId = this.window.toString('hex', idStart, idStart + this.format.rawLength);
+      baseId = objectIdFromRaw(this.window, idStart, this.format);
     }
     this.offsets.push(offset);
     // The CRC covers header and zlib stream; it is computed once per window the entry spans.
@@ -183,7 +183,7 @@ export class PackScanner {
       baseId: scan.baseId,
       inflated: hasher ? undefined : this.inflater.output(),
       // Always present (one object shape for every entry), undefined unless streamed.
-      streamedId: hasher ? (hasher.digest('hex') as ObjectId) : undefined,
+      streamedId: hasher ? objectIdFromDigest(hasher.digest('hex')) : undefined,
     };
   }
 
@@ -283,7 +283,7 @@ interface EntryScan {
   readonly header: EntryHeader;
   readonly offset: number;
   readonly baseIndex: number;
-  readonly baseId: string | undefined;
+  readonly baseId: ObjectId | undefined;
   /** CRC32 of the entry's bytes in earlier windows, and where this window's part starts. */
   crc: number;
   crcFrom: number;

@@ -1,7 +1,7 @@
 import { isMegaError } from '../platform/errors.js';
 import type { DeltaResolver } from './delta-resolver.js';
 import type { ObjectFormat } from './object-format.js';
-import type { ObjectId } from './object-id.js';
+import { objectIdFromDigest, type ObjectId } from './object-id.js';
 import { codeOfObjectType } from './pack-format.js';
 import type { ScannedEntry } from './pack-scanner.js';
 import type { PackSpool } from './pack-spool.js';
@@ -213,7 +213,8 @@ async function deliver(deps: ParallelResolveDeps, unit: Unit, result: ResolveJob
     const index = unit.nodes[local]!;
     const entry = deps.entries[index]!;
     const base = deps.results[unit.nodes[unit.parents[local]!]!]!;
-    const id = result.ids.slice(i * hexLength, (i + 1) * hexLength) as ObjectId;
+    // The worker's ids are `hashObject` digests, concatenated.
+    const id = objectIdFromDigest(result.ids.slice(i * hexLength, (i + 1) * hexLength));
     const object = resolvedDelta(entry, base, id, result.sizes[i]!);
     deps.resolver.record(index, object);
     if (!deps.onObject) continue;

@@ -1,3 +1,6 @@
+import type { ObjectFormat } from './object-format.js';
+import { objectIdFromRaw, type ObjectId } from './object-id.js';
+
 /** Most slots filled before the table doubles (linear probing stays short below this). */
 const MAX_LOAD = 0.7;
 const INITIAL_CAPACITY = 1 << 12;
@@ -55,9 +58,9 @@ export class RawIdTable {
     for (let i = 0; i < this.capacity; i++) if (this.usedSlots[i]) yield i;
   }
 
-  hexAt(slot: number): string {
-    const start = slot * this.rawLength;
-    return Buffer.from(this.ids.buffer, this.ids.byteOffset + start, this.rawLength).toString('hex');
+  /** The id held in `slot`; `format` is the one whose raw length the table was made for. */
+  idAt(slot: number, format: ObjectFormat): ObjectId {
+    return objectIdFromRaw(this.ids, slot * this.rawLength, format);
   }
 
   /** The slot holding the id, or -(free slot + 1). */

@@ -1,7 +1,7 @@
 import { invalid } from '../platform/errors.js';
 import { parseHeaderBlock, serializeHeaderBlock, type Header, type TextEncoding } from './headers.js';
 import type { ObjectType } from './object.js';
-import type { ObjectId } from './object-id.js';
+import { headerObjectId, type ObjectId } from './object-id.js';
 
 /** An annotated tag (git-mktag). A PGP signature, when present, is the tail of `message`. */
 export interface Tag {
@@ -17,6 +17,21 @@ export interface Tag {
   readonly textEncoding?: TextEncoding;
 }
 
+/** Bytes of a tag read to find what it names: its `object` and `type` lines come first. */
+export const TAG_HEAD_BYTES = 4096;
+
+const TAG_HEAD = /^object ([0-9a-f]{40}|[0-9a-f]{64})\n(?:type (commit|tree|blob|tag)\n)?/;
+
+/**
+ * What a tag names, read from its first bytes alone (a tag whose message is a deflate bomb costs
+ * a few kilobytes, not its size). `type` is undefined when the second line is no type line.
+ */
+export function tagHeadTarget(head: Buffer): { object: ObjectId; type: ObjectType | undefined } | undefined {
+  const match = TAG_HEAD.exec(head.toString('latin1', 0, Math.min(head.length, TAG_HEAD_BYTES)));
+  if (!match) return undefined;
+  return { object: headerObjectId(match[1]!), type: match[2] as ObjectType | undefined };
+}
+
 export function parseTag(data: Buffer): Tag {
   const block = parseHeaderBlock(data, 'tag');
   const [object, type, name, ...rest] = block.headers;
@@ -25,7 +40,7 @@ export function parseTag(data: Buffer): Tag {
   }
   const hasTagger = rest[0]?.name === 'tagger';
   return {
-    object: object.value as ObjectId,
+    object: headerObjectId(object.value),
     type: type.value,
     tag: name.value,
     ...(hasTagger ? { tagger: rest[0]!.value } : {}),

@@ -1,5 +1,5 @@
 import { SHA1, type ObjectFormat } from './object-format.js';
-import type { ObjectId } from './object-id.js';
+import { objectIdFromRaw, type ObjectId } from './object-id.js';
 import { invalid } from '../platform/errors.js';
 
 const SPACE = 0x20;
@@ -41,7 +41,7 @@ export function forEachTreeChild(
     }
     const type = mode & TYPE_MASK;
     if (type !== TYPE_GITLINK) {
-      visit(data.toString('hex', nul + 1, nul + 1 + format.rawLength) as ObjectId, type === TYPE_TREE);
+      visit(objectIdFromRaw(data, nul + 1, format), type === TYPE_TREE);
     }
     pos = nul + 1 + format.rawLength;
   }

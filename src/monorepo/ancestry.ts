@@ -15,8 +15,9 @@ export async function findAncestor(
 ): Promise<ObjectId | undefined> {
   const queue: ObjectId[] = [start];
   const seen = new Set<ObjectId>(queue);
-  for (let walked = 0; queue.length > 0 && walked < MAX_ANCESTRY_WALK; walked++) {
-    const id = queue.shift() as ObjectId;
+  for (let walked = 0; walked < MAX_ANCESTRY_WALK; walked++) {
+    const id = queue.shift();
+    if (id === undefined) break;
     if (await found(id)) return id;
     const commit = await objects.readCommit(id);
     for (const parent of commit?.parents ?? []) {

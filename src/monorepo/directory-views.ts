@@ -53,8 +53,8 @@ export class DirectoryViews {
       const tip = await this.deps.views.tip(located.path);
       if (tip && tip.treeId === state.tree) return toView(tip);
       const commit =
-        (tip && (await this.mergedPushWithTree(located.path, tip.commitId as ObjectId, state.tree))) ??
-        objects.put('commit', buildViewCommit({ ...state, parent: tip?.commitId as ObjectId | undefined }));
+        (tip && (await this.mergedPushWithTree(located.path, tip.commitId, state.tree))) ??
+        objects.put('commit', buildViewCommit({ ...state, parent: tip?.commitId }));
       // The directory repository holds every object its views show, so that a push to a view
       // (stored there until it becomes a merge request) can use any of them as a thin-pack base.
       await this.deps.objects.write(head.repository.id, objects.take());
@@ -182,10 +182,10 @@ export class DirectoryViews {
 function toView(record: ViewCommitRecord): DirectoryView {
   return {
     path: record.viewPath,
-    commit: record.commitId as ObjectId,
-    tree: record.treeId as ObjectId,
+    commit: record.commitId,
+    tree: record.treeId,
     links: record.links as ViewLink[],
-    directoryCommit: record.directoryCommit as ObjectId,
+    directoryCommit: record.directoryCommit,
   };
 }
 

@@ -68,7 +68,7 @@ export class MegaDirectory {
     const commit = objects.put(
       'commit',
       buildViewCommit({
-        tree: tree as ObjectId,
+        tree: tree!, // INIT_READMES is not empty
         author: ident,
         committer: ident,
         message: 'Initialise the Mega directory\n',

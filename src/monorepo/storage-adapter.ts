@@ -22,7 +22,7 @@ export class AnyRepositoryObjects extends SingleReadObjectSource {
   }
 
   async hasObjects(ids: readonly ObjectId[]): Promise<ReadonlySet<ObjectId>> {
-    return new Set([...(await this.holders.holders(ids)).keys()] as ObjectId[]);
+    return new Set((await this.holders.holders(ids)).keys());
   }
 
   async readObject(id: ObjectId): Promise<{ type: ObjectType; content: Buffer } | undefined> {
@@ -68,7 +68,7 @@ export function monorepoDeps(storage: StorageScope, options: { readonly cloneLim
     },
     directoryStore: storage.monorepo.directory,
     views: storage.monorepo.views,
-    mergedPushes: async (viewPath, base) => (await mergeRequests.mergedPushes(viewPath, base)) as ObjectId[],
+    mergedPushes: (viewPath, base) => mergeRequests.mergedPushes(viewPath, base),
     cloneLimit: options.cloneLimit,
   };
 }

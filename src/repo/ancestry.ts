@@ -15,8 +15,8 @@ export async function isAncestor(
   if (!target) return false;
   const stack = [descendant];
   const seen = new Set<ObjectId>(stack);
-  while (stack.length > 0) {
-    const commit = await commits.get(stack.pop() as ObjectId);
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const commit = await commits.get(next);
     if (!commit) continue;
     for (const parent of commit.parents) {
       if (parent === ancestor) return true;

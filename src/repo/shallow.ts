@@ -125,8 +125,7 @@ async function walkByRevList(
   }
   const included = new Set<ObjectId>();
   const stack = [...wantCommits];
-  while (stack.length > 0) {
-    const id = stack.pop() as ObjectId;
+  for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
     if (included.has(id) || excluded.has(id)) continue;
     const commit = await commits.get(id);
     if (!commit || (request.deepenSince > 0 && commit.committerTime < request.deepenSince)) continue;
@@ -148,8 +147,7 @@ async function walkByRevList(
 
 async function collectAncestors(start: ObjectId, commits: CommitCache, into: Set<ObjectId>): Promise<void> {
   const stack = [start];
-  while (stack.length > 0) {
-    const id = stack.pop() as ObjectId;
+  for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
     if (into.has(id)) continue;
     const commit = await commits.get(id);
     if (!commit) continue;

@@ -1,10 +1,7 @@
 import type { ObjectId } from '../git/object-id.js';
+import { TAG_HEAD_BYTES, tagHeadTarget } from '../git/tag.js';
 import { readPrefix } from './browse/bounded-read.js';
 import type { ObjectSource } from './served-repository.js';
-
-/** Bytes of a tag read to find what it names: its `object` line comes first (git's tag format). */
-const TAG_HEAD_BYTES = 4096;
-const OBJECT_LINE = /^object ([0-9a-f]{40}|[0-9a-f]{64})\n/;
 
 /**
  * The object an annotated tag names, or undefined when `id` is absent or not a tag. Only the
@@ -19,5 +16,5 @@ export async function readTagTarget(objects: ObjectSource, id: ObjectId): Promis
     opened.type === 'tag' ? Math.min(opened.size, TAG_HEAD_BYTES) : 0,
   );
   if (opened.type !== 'tag') return undefined;
-  return OBJECT_LINE.exec(head.toString('latin1'))?.[1] as ObjectId | undefined;
+  return tagHeadTarget(head)?.object;
 }

@@ -154,9 +154,11 @@ async function streamPack(
   options: UploadPackOptions,
 ): Promise<PackSendStats> {
   const includeTags = request.includeTag
-    ? context.snapshot.refs
-        .filter((ref) => ref.name.startsWith('refs/tags/') && ref.peeled !== undefined)
-        .map((ref) => ({ tag: ref.target, peeled: ref.peeled as ObjectId }))
+    ? context.snapshot.refs.flatMap((ref) =>
+        ref.name.startsWith('refs/tags/') && ref.peeled !== undefined
+          ? [{ tag: ref.target, peeled: ref.peeled }]
+          : [],
+      )
     : [];
   const cache = options.packCache;
   const cacheKey =

@@ -90,8 +90,8 @@ export class MergeRequests implements ChangeProposals {
     const reader = new ObjectReader(this.deps.monorepo.objects.source);
     const diffs = [];
     for (const change of record.changes) {
-      const base = (await reader.commit(change.baseCommit as ObjectId)).tree;
-      const head = (await reader.commit(change.headCommit as ObjectId)).tree;
+      const base = (await reader.commit(change.baseCommit)).tree;
+      const head = (await reader.commit(change.headCommit)).tree;
       diffs.push({
         repoPath: change.repoPath,
         diff: await diffFiles(reader, await diffTrees(reader, base, head)),
@@ -158,8 +158,8 @@ export class MergeRequests implements ChangeProposals {
       const current = await monorepo.refs.get(repository.id, repository.headRef);
       if (!current) throw conflict('merge_target_missing', `${change.repoPath} has no ${repository.headRef}`);
       const plan = await planRepositoryMerge(monorepo.objects.source, {
-        base: change.baseCommit as ObjectId,
-        proposed: change.headCommit as ObjectId,
+        base: change.baseCommit,
+        proposed: change.headCommit,
         current,
         message,
         ident,

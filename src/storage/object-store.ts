@@ -6,6 +6,7 @@ import { applyDelta } from '../git/delta.js';
 import type { ObjectType } from '../git/object.js';
 import type { CommitSummary } from '../git/commit.js';
 import type { ObjectId } from '../git/object-id.js';
+import { TAG_HEAD_BYTES, tagHeadTarget } from '../git/tag.js';
 import { MegaError, notFound } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { MegaDatabase } from './open-database.js';
@@ -14,6 +15,7 @@ import { storedObjectHint, type PackReadyObject, type StoredObjectHint } from '.
 import { PayloadInflater } from './payload-inflater.js';
 import { ObjectChunks } from './object-chunks.js';
 import { batchIds } from './sql-batches.js';
+import { storedId, storedIds } from './stored-id.js';
 
 /** Inflated delta bases kept for reads (git's delta_base_cache_limit idea). */
 const READ_CACHE_BYTES = 32 * 1024 * 1024;
@@ -26,8 +28,6 @@ const MAX_BATCH = 5000;
 /** Rows up to this size are inflated whole for `openContent`: a stream costs more than it saves. */
 const WHOLE_CONTENT_BYTES = 64 * 1024;
 /** Bytes of a tag read to find what it names: its `object` and `type` lines come first. */
-const TAG_HEAD_BYTES = 4096;
-const TAG_HEAD = /^object ([0-9a-f]{40}|[0-9a-f]{64})\ntype (commit|tree|blob|tag)\n/;
 
 /** A `raw_objects` row as read (ids come back branded: they were checked before they were written). */
 interface StoredRow {
@@ -108,7 +108,7 @@ export class ObjectStore {
         .where('repo_id', '=', repoId)
         .where('git_id', 'in', batch)
         .execute();
-      for (const row of rows) found.add(row.git_id as ObjectId);
+      for (const row of rows) found.add(storedId(row.git_id));
     }
     return found;
   }
@@ -196,8 +196,8 @@ export class ObjectStore {
         const head = whole
           ? await this.contentOf(row, rows, 0)
           : await this.streamedHead(row, TAG_HEAD_BYTES);
-        const match = TAG_HEAD.exec(head.toString('latin1', 0, Math.min(head.length, TAG_HEAD_BYTES)));
-        if (match) result.set(row.git_id, { object: match[1] as ObjectId, type: match[2] as ObjectType });
+        const target = tagHeadTarget(head);
+        if (target?.type) result.set(row.git_id, { object: target.object, type: target.type });
       }
     }
     return result;
@@ -233,7 +233,7 @@ export class ObjectStore {
       .where('repository_objects.repo_id', '=', repoId)
       .where('raw_objects.delta_base', 'is not', null)
       .execute();
-    return new Map(rows.map((row) => [row.git_id as ObjectId, row.delta_base as ObjectId]));
+    return new Map(rows.map((row) => [storedId(row.git_id), storedId(row.delta_base!)]));
   }
 
   /** Type and size without reading the content. */
@@ -294,8 +294,8 @@ export class ObjectStore {
   }
 
   /** Follows annotated tags to the object they finally name (git's `^{}`). */
-  async peel(repoId: number, id: string): Promise<{ id: ObjectId; type: ObjectType } | undefined> {
-    return (await this.peelMany(repoId, [id])).get(id as ObjectId);
+  async peel(repoId: number, id: ObjectId): Promise<{ id: ObjectId; type: ObjectType } | undefined> {
+    return (await this.peelMany(repoId, [id])).get(id);
   }
 
   /**
@@ -340,7 +340,7 @@ export class ObjectStore {
         .where('repository_objects.repo_id', '=', repoId)
         .where('raw_objects.git_id', 'in', batch)
         .execute();
-      for (const row of rows) types.set(row.git_id as ObjectId, row.object_type);
+      for (const row of rows) types.set(storedId(row.git_id), row.object_type);
     }
     return types;
   }
@@ -523,9 +523,9 @@ export function toCommitSummary(row: {
   commit_time: number;
 }): CommitSummary {
   return {
-    id: row.git_id as ObjectId,
-    tree: row.tree as ObjectId,
-    parents: JSON.parse(row.pid) as ObjectId[],
+    id: storedId(row.git_id),
+    tree: storedId(row.tree),
+    parents: storedIds(JSON.parse(row.pid) as string[]),
     committerTime: Number(row.commit_time),
   };
 }

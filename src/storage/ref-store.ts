@@ -8,6 +8,7 @@ import { validateRefName } from './names.js';
 import { batchConflict, existingRefConflict, lockRefCreation, RefNamespace } from './ref-conflicts.js';
 import { insertIgnore } from './insert-ignore.js';
 import { nowTimestamp } from './sql-batches.js';
+import { storedId } from './stored-id.js';
 import { inTransaction } from './transaction.js';
 
 export interface StoredRef {
@@ -58,7 +59,7 @@ export class RefStore {
     // git wants byte order.
     return rows
       .filter((row) => prefix === undefined || row.ref_name.startsWith(prefix))
-      .map((row) => ({ name: row.ref_name, target: row.ref_git_id as ObjectId }))
+      .map((row) => ({ name: row.ref_name, target: storedId(row.ref_git_id) }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
@@ -69,7 +70,7 @@ export class RefStore {
       .where('repo_id', '=', repoId)
       .where('ref_name', '=', name)
       .executeTakeFirst();
-    return row?.ref_git_id as ObjectId | undefined;
+    return row && storedId(row.ref_git_id);
   }
 
   /**

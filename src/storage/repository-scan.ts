@@ -12,6 +12,7 @@ import { packReadyEntry, selectCommitSummary, toCommitSummary } from './object-s
 import type { PackReadyObject } from './pack-ready.js';
 import type { CommitSummary } from '../git/commit.js';
 import { batchIds } from './sql-batches.js';
+import { storedId } from './stored-id.js';
 
 /** Inflated trees kept while a scan resolves delta chains (trees are small; chains are ≤ 50). */
 const TREE_CACHE_BYTES = 64 * 1024 * 1024;
@@ -124,7 +125,7 @@ export class RepositoryScan {
       .orderBy('repository_objects.git_id')
       .limit(limit)
       .execute();
-    return rows.map((row) => ({ id: row.id as ObjectId, type: row.type }));
+    return rows.map((row) => ({ id: storedId(row.id), type: row.type }));
   }
 }
 

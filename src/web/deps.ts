@@ -14,6 +14,9 @@ import type { TokenAuthenticator } from './principal.js';
 import type { RepoRouter } from './repo-router.js';
 import type { OperationRegistry } from './api/openapi.js';
 
+/** What the token routes need of storage's `UserStore`: a user's own tokens, nothing more. */
+export type AccountTokens = Pick<UserStore, 'listTokens' | 'createToken' | 'revokeToken'>;
+
 /**
  * The services the HTTP layer uses, built once by the composition root (`src/cli/app.ts`
  * `buildApp`, for `mega serve` and tests alike) and passed in. Route plugins use them and never
@@ -31,8 +34,8 @@ export interface WebDeps {
   readonly repositoryAdmin: RepositoryAdmin;
   /** Merge requests of the Mega directory (list, show, merge, close, reopen). */
   readonly mergeRequests: MergeRequests;
-  /** Users and their access tokens (`/api/v1/user/tokens`). */
-  readonly users: UserStore;
+  /** A signed-in user's own access tokens (`/api/v1/user/tokens`); signing in is `authenticate`. */
+  readonly users: AccountTokens;
   /** Git LFS objects and locks. */
   readonly lfs: LfsServices;
   /** Sync tenants, credentials, repositories and triggers; publishes on the process's sync bus. */

@@ -1,15 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { HTTP_STATUS_BY_KIND, MegaError, foreignErrorCode, isMegaError } from '../platform/errors.js';
 import { classifyFileFault } from '../storage/storage-faults.js';
-
-/** The one JSON error shape of every non-git endpoint. */
-export interface ErrorBody {
-  readonly error: {
-    readonly code: string;
-    readonly message: string;
-    readonly details: Readonly<Record<string, unknown>>;
-  };
-}
+import type { ErrorBody } from './api/operation.js';
 
 /** Realm of the HTTP Basic challenge; git prompts for (or looks up) credentials when it sees it. */
 export const AUTH_REALM = 'Mega';

@@ -17,7 +17,11 @@ export interface PersonInfo {
   readonly timezone: string;
 }
 
-export interface CommitInfo {
+/**
+ * A commit as the browse API shows it: parsed idents and a title for display. Walks use the
+ * smaller `CommitSummary` of `src/git/commit.ts`.
+ */
+export interface CommitDisplay {
   readonly id: ObjectId;
   readonly tree: ObjectId;
   readonly parents: readonly ObjectId[];
@@ -43,7 +47,7 @@ function person(text: string): PersonInfo {
 }
 
 /** `cutSize`: the real size of a commit whose message was cut for display (`ObjectReader`). */
-export function commitInfo(id: ObjectId, commit: Commit, cutSize?: number): CommitInfo {
+export function commitDisplay(id: ObjectId, commit: Commit, cutSize?: number): CommitDisplay {
   return {
     ...(cutSize !== undefined ? { truncated: true as const, size: cutSize } : {}),
     id,
@@ -57,7 +61,7 @@ export function commitInfo(id: ObjectId, commit: Commit, cutSize?: number): Comm
 }
 
 export interface LogPage {
-  readonly commits: readonly CommitInfo[];
+  readonly commits: readonly CommitDisplay[];
   /** True when more commits follow this page. */
   readonly hasMore: boolean;
 }
@@ -81,7 +85,7 @@ export async function walkLog(
     queue.push({ id, commit, time: person(commit.committer).timestamp });
   };
   await push(start);
-  const out: CommitInfo[] = [];
+  const out: CommitDisplay[] = [];
   let skipped = 0;
   while (queue.length > 0) {
     queue.sort((a, b) => a.time - b.time);
@@ -94,7 +98,7 @@ export async function walkLog(
       continue;
     }
     if (out.length === options.limit) return { commits: out, hasMore: true };
-    out.push(commitInfo(next.id, next.commit, reader.cutCommitSize(next.id)));
+    out.push(commitDisplay(next.id, next.commit, reader.cutCommitSize(next.id)));
   }
   return { commits: out, hasMore: false };
 }

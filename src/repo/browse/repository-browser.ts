@@ -3,11 +3,11 @@ import { entryKind, type EntryKind } from '../../git/tree.js';
 import { invalid } from '../../platform/errors.js';
 import type { RefSnapshot, ServedRepository } from '../served-repository.js';
 import {
-  commitInfo,
+  commitDisplay,
   MAX_LOG_OFFSET,
   MAX_LOG_PAGE_SIZE,
   walkLog,
-  type CommitInfo,
+  type CommitDisplay,
   type LogPage,
 } from './commit-log.js';
 import { DEFAULT_DISPLAY_LIMIT } from './bounded-read.js';
@@ -67,7 +67,7 @@ export interface OpenedBlob extends Omit<BlobView, 'content' | 'truncated'> {
   readonly content: AsyncIterable<Buffer>;
 }
 
-export interface CommitDetail extends CommitInfo {
+export interface CommitDetail extends CommitDisplay {
   readonly diff: TreeDiff;
 }
 
@@ -152,7 +152,7 @@ export class RepositoryBrowser {
     const parentTree = parent ? (await this.reader.commit(parent)).tree : undefined;
     const changes = await diffTrees(this.reader, parentTree, commit.tree);
     return {
-      ...commitInfo(id, commit, this.reader.cutCommitSize(id)),
+      ...commitDisplay(id, commit, this.reader.cutCommitSize(id)),
       diff: await diffFiles(this.reader, changes),
     };
   }

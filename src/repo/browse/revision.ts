@@ -49,12 +49,13 @@ export async function resolveCommit(
   reader: ObjectReader,
 ): Promise<ObjectId> {
   checkRevision(revision);
+  const lowered = revision.toLowerCase();
   let target: ObjectId | undefined;
   if (revision === 'HEAD') {
     const head = defaultBranch(snapshot);
     target = snapshot.refs.find((ref) => ref.name === head)?.target;
-  } else if (isObjectId(revision.toLowerCase())) {
-    target = revision.toLowerCase() as ObjectId;
+  } else if (isObjectId(lowered)) {
+    target = lowered;
     if (!(await reader.has(target))) target = undefined;
   } else {
     for (const name of candidates(revision)) {

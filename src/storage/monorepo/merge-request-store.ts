@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
+import type { ObjectId } from '../../git/object-id.js';
 import type { Database } from '../database.js';
 import type { DialectCapabilities } from '../dialect/capabilities.js';
+import { storedId } from '../stored-id.js';
 import { inTransaction } from '../transaction.js';
 
 export type MergeRequestStatus = 'open' | 'merging' | 'merged' | 'closed';
@@ -8,9 +10,9 @@ export type MergeRequestStatus = 'open' | 'merging' | 'merged' | 'closed';
 /** One repository a merge request changes: its branch head when proposed, and the proposed commit. */
 export interface MergeRequestChangeRecord {
   readonly repoPath: string;
-  readonly baseCommit: string;
-  readonly headCommit: string;
-  readonly mergedCommit?: string;
+  readonly baseCommit: ObjectId;
+  readonly headCommit: ObjectId;
+  readonly mergedCommit?: ObjectId;
 }
 
 export interface MergeRequestEventRecord {
@@ -186,7 +188,7 @@ export class MergeRequestStore {
   }
 
   /** Pushed commits of merged merge requests that were based on `baseViewCommit` of `viewPath`. */
-  async mergedPushes(viewPath: string, baseViewCommit: string): Promise<string[]> {
+  async mergedPushes(viewPath: string, baseViewCommit: string): Promise<ObjectId[]> {
     const rows = await this.db
       .selectFrom('merge_request')
       .select('commit_id')
@@ -195,7 +197,7 @@ export class MergeRequestStore {
       .where('status', '=', 'merged')
       .orderBy('mr_id', 'desc')
       .execute();
-    return rows.map((row) => row.commit_id);
+    return rows.map((row) => storedId(row.commit_id));
   }
 
   async get(number: number): Promise<MergeRequestRecord | undefined> {
@@ -225,9 +227,9 @@ export class MergeRequestStore {
       updatedAt: row.updated_at,
       changes: changes.map((change) => ({
         repoPath: change.repo_path,
-        baseCommit: change.base_commit,
-        headCommit: change.head_commit,
-        ...(change.merged_commit ? { mergedCommit: change.merged_commit } : {}),
+        baseCommit: storedId(change.base_commit),
+        headCommit: storedId(change.head_commit),
+        ...(change.merged_commit ? { mergedCommit: storedId(change.merged_commit) } : {}),
       })),
     };
   }

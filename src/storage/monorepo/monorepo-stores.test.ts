@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import { parseObjectId } from '../../git/object-id.js';
 import { RepositoryStore } from '../repository-store.js';
 import { createStorage } from '../storage.js';
 import { describeEachDialect } from '../../../tests/support/dialects.js';
@@ -7,7 +8,7 @@ import { MergeRequestStore } from './merge-request-store.js';
 import { ObjectHolders } from './object-holders.js';
 import { ViewCommitStore } from './view-commit-store.js';
 
-const id = (c: string) => c.repeat(40);
+const id = (c: string) => parseObjectId(c.repeat(40));
 const blob = (text: string) => ({ type: 'blob' as const, data: Buffer.from(text) });
 
 describeEachDialect('monorepo stores', (getDb) => {

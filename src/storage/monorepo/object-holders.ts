@@ -1,8 +1,10 @@
 import { sql, type Kysely } from 'kysely';
+import type { ObjectId } from '../../git/object-id.js';
 import type { Database } from '../database.js';
 import type { DialectCapabilities } from '../dialect/capabilities.js';
 import { insertIgnore } from '../insert-ignore.js';
 import { batchIds, batchRows } from '../sql-batches.js';
+import { storedId } from '../stored-id.js';
 
 /** Repositories whose keys one holder query probes. */
 const REPOSITORIES_PER_PROBE = 100;
@@ -27,8 +29,8 @@ export class ObjectHolders {
    * `raw_objects` are looked up through the primary key (repo_id, git_id), repositories in chunks,
    * until each has a holder: index probes whatever the size of the tables, never a scan.
    */
-  async holders(ids: readonly string[]): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
+  async holders(ids: readonly string[]): Promise<Map<ObjectId, number>> {
+    const out = new Map<ObjectId, number>();
     let missing = await this.stored([...new Set(ids)]);
     if (missing.length === 0) return out;
     const repositories = await this.db.selectFrom('repositories').select('id').orderBy('id').execute();
@@ -43,7 +45,10 @@ export class ObjectHolders {
           .where('repo_id', 'in', repoIds)
           .where('git_id', 'in', missing.slice(start, start + perQuery))
           .execute();
-        for (const row of rows) if (!out.has(row.git_id)) out.set(row.git_id, Number(row.repo_id));
+        for (const row of rows) {
+          const id = storedId(row.git_id);
+          if (!out.has(id)) out.set(id, Number(row.repo_id));
+        }
       }
       missing = missing.filter((id) => !out.has(id));
     }
@@ -51,15 +56,15 @@ export class ObjectHolders {
   }
 
   /** Which of `ids` are stored at all (the unique key of `raw_objects`). */
-  private async stored(ids: readonly string[]): Promise<string[]> {
-    const out: string[] = [];
+  private async stored(ids: readonly string[]): Promise<ObjectId[]> {
+    const out: ObjectId[] = [];
     for (const batch of batchIds(ids, this.capabilities)) {
       const rows = await this.db
         .selectFrom('raw_objects')
         .select('git_id')
         .where('git_id', 'in', batch)
         .execute();
-      for (const row of rows) out.push(row.git_id);
+      for (const row of rows) out.push(storedId(row.git_id));
     }
     return out;
   }

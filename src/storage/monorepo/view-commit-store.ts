@@ -1,16 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { ObjectId } from '../../git/object-id.js';
 import type { Database } from '../database.js';
 import type { DialectCapabilities } from '../dialect/capabilities.js';
+import { storedId } from '../stored-id.js';
 
 /** One step of a directory view's synthetic history (see `migrations/0004-monorepo.ts`). */
 export interface ViewCommitRecord {
   readonly viewPath: string;
-  readonly commitId: string;
-  readonly treeId: string;
+  readonly commitId: ObjectId;
+  readonly treeId: ObjectId;
   /** Undefined for the first commit of the path. */
-  readonly parentId: string | undefined;
-  readonly directoryCommit: string;
+  readonly parentId: ObjectId | undefined;
+  readonly directoryCommit: ObjectId;
   /** JSON-serialisable description of which repository commits the view shows where. */
   readonly links: unknown;
 }
@@ -31,10 +33,10 @@ type Row = {
 function toRecord(row: Row): ViewCommitRecord {
   return {
     viewPath: row.view_path,
-    commitId: row.commit_id,
-    treeId: row.tree_id,
-    parentId: row.parent_id === '' ? undefined : row.parent_id,
-    directoryCommit: row.directory_commit,
+    commitId: storedId(row.commit_id),
+    treeId: storedId(row.tree_id),
+    parentId: row.parent_id === '' ? undefined : storedId(row.parent_id),
+    directoryCommit: storedId(row.directory_commit),
     links: JSON.parse(row.links) as unknown,
   };
 }

@@ -78,6 +78,9 @@ export const ErrorBodySchema = z
   })
   .register(components, { id: 'Error' });
 
+/** The error body as handlers and the error handler build it. */
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
 const INPUT_PART = { params: 'path', querystring: 'query', body: 'body' } as const;
 
 /**

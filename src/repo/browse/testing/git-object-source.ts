@@ -1,4 +1,5 @@
 import { git } from '../../../../tests/support/git-cli.js';
+import { dumpObjects } from '../../../../tests/support/git-fixtures.js';
 import type { ObjectId } from '../../../git/object-id.js';
 import type { ObjectType } from '../../../git/object.js';
 import type { AdvertisedRef, RefSnapshot } from '../../served-repository.js';
@@ -11,15 +12,8 @@ import type { BrowsableRepository } from '../repository-browser.js';
  */
 export async function loadGitRepository(dir: string): Promise<BrowsableRepository> {
   const objects = new Map<string, { type: ObjectType; content: Buffer }>();
-  const batch = (await git(['cat-file', '--batch-all-objects', '--batch'], { cwd: dir })).stdout;
-  let pos = 0;
-  while (pos < batch.length) {
-    const eol = batch.indexOf(0x0a, pos);
-    const [id, type, size] = batch.toString('latin1', pos, eol).split(' ');
-    const start = eol + 1;
-    const end = start + Number(size);
-    objects.set(id!, { type: type as ObjectType, content: Buffer.from(batch.subarray(start, end)) });
-    pos = end + 1;
+  for (const [id, object] of await dumpObjects(dir)) {
+    objects.set(id, { type: object.type as ObjectType, content: object.data });
   }
   const refsText = (await git(['for-each-ref', '--format=%(objectname) %(refname)'], { cwd: dir })).stdout;
   const refs: AdvertisedRef[] = refsText

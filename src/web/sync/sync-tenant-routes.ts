@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { TenantInput } from '../../sync/sync-inputs.js';
+import { requireUser } from '../principal.js';
+import { bodyId, PREFIX, TenantParams, type SyncRouteKit } from './sync-route-kit.js';
+import { TenantSchema } from './sync-schemas.js';
+
+const MemberBody = z.object({ user_id: bodyId }).strict();
+
+/** Tenants and their members (creating either is for administrators). */
+export function syncTenantRoutes({ route, service }: SyncRouteKit): void {
+  route({
+    method: 'GET',
+    path: `${PREFIX}/tenants`,
+    operationId: 'listSyncTenants',
+    tag: 'sync',
+    summary: 'Tenants you can see',
+    access: 'user',
+    responses: { 200: { description: 'The tenants', schema: z.object({ tenants: z.array(TenantSchema) }) } },
+    handler: async (request) => {
+      const user = requireUser(request.principal);
+      return { tenants: await service.listTenants(user.isAdmin ? undefined : user.userId) };
+    },
+  });
+  route({
+    method: 'POST',
+    path: `${PREFIX}/tenants`,
+    operationId: 'createSyncTenant',
+    tag: 'sync',
+    summary: 'Create a tenant (admin)',
+    access: 'admin',
+    body: TenantInput,
+    responses: { 201: { description: 'The new tenant', schema: TenantSchema } },
+    errors: { 409: 'A tenant with this name exists' },
+    handler: async (request, reply) => {
+      const input = request.body;
+      return reply.status(201).send(await service.createTenant(input.name));
+    },
+  });
+  route({
+    method: 'POST',
+    path: `${PREFIX}/tenants/:tenant/members`,
+    operationId: 'addSyncTenantMember',
+    tag: 'sync',
+    summary: 'Add a user to the tenant (admin)',
+    access: 'admin',
+    params: TenantParams,
+    body: MemberBody,
+    responses: { 204: { description: 'Added' } },
+    errors: { 404: 'No such tenant or user' },
+    handler: async (request, reply) => {
+      const { tenant } = request.params;
+      const { user_id } = request.body;
+      await service.tenant(tenant);
+      await service.addTenantMember(tenant, user_id);
+      return reply.status(204).send();
+    },
+  });
+}
