@@ -143,6 +143,7 @@ export async function buildApp(
     const lfs: LfsServices = await createLfsServices({
       store: storage.lfs,
       blobs: storage.lfsBlobs,
+      dataDir: config.dataDir,
       secretKey: config.secretKey,
       maxObjectBytes: config.limits.maxRequestBytes,
     });

@@ -5,7 +5,7 @@ import { LfsLockService } from './lfs-lock-service.js';
 import { LfsObjectService } from './lfs-object-service.js';
 import { loadTransferSigningKey } from './signing-key.js';
 
-/** An upload temp file untouched this long belongs to no running transfer. */
+/** A staged upload untouched this long belongs to no running transfer. */
 const STALE_TEMP_AGE_MS = 24 * 60 * 60 * 1000;
 
 export interface LfsServices {
@@ -16,21 +16,23 @@ export interface LfsServices {
 export interface LfsServicesOptions {
   /** Storage's LFS store (`storage.lfs`). */
   readonly store: LfsStore;
-  /** Storage's LFS blob files (`storage.lfsBlobs`, under `<dataDir>/lfs`). */
+  /** Storage's LFS blob store (`storage.lfsBlobs`: files, database rows or S3). */
   readonly blobs: LfsBlobStore;
+  /** The data directory: keeps the transfer signing key file (`lfs/transfer-signing.key`). */
+  readonly dataDir: string;
   /** Shared secret of the deployment; derives the transfer-token key (else a key file). */
   readonly secretKey?: string;
   readonly maxObjectBytes: number;
   readonly now?: () => Date;
 }
 
-/** Builds the LFS services over storage's LFS catalogue and blob files. */
+/** Builds the LFS services over storage's LFS catalogue and blob store. */
 export async function createLfsServices(options: LfsServicesOptions): Promise<LfsServices> {
   const { store, blobs } = options;
-  await blobs.removeStaleTemps(STALE_TEMP_AGE_MS);
+  await blobs.removeStaleUploads(STALE_TEMP_AGE_MS);
   const signingKey = await loadTransferSigningKey({
     secretKey: options.secretKey,
-    keyFile: join(blobs.root, 'transfer-signing.key'),
+    keyFile: join(options.dataDir, 'lfs', 'transfer-signing.key'),
   });
   return {
     objects: new LfsObjectService({

@@ -22,6 +22,11 @@ const ConfigSchema = z.object({
   publicUrl: z.string().url().optional(),
   /** Redis for the sync bus and the scheduler lock; unset = in-process bus and worker. */
   redisUrl: z.string().optional(),
+  /**
+   * Where LFS object contents live: `file:DIR` (default `<dataDir>/lfs`), `db` (chunk rows) or
+   * `s3://BUCKET[/PREFIX]?endpoint=URL&region=R` (docs/lfs-storage.md); checked when storage opens.
+   */
+  lfsStore: z.string().optional(),
   /** 32-byte key (hex or base64) for AES-256-GCM credentials; unset = a key file in dataDir. */
   secretKey: z.string().optional(),
   logLevel: z.string().default('info'),
@@ -209,6 +214,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['MEGA_PUBLIC_URL', 'publicUrl'],
   ['MEGA_REDIS_URL', 'redisUrl'],
   ['MEGA_SECRET_KEY', 'secretKey'],
+  ['MEGA_LFS_STORE', 'lfsStore'],
   ['MEGA_LOG_LEVEL', 'logLevel'],
   ['MEGA_ANONYMOUS_READ', 'anonymousRead'],
   ['MEGA_CLONE_LIMIT', 'cloneLimit'],

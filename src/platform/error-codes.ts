@@ -142,6 +142,8 @@ export const LFS_ERROR_CODES = [
   'lfs_oid_invalid',
   'lfs_request_invalid',
   'lfs_signing_key_corrupt',
+  'lfs_store_invalid',
+  'lfs_store_migration_incomplete',
   'lfs_transfer_token_invalid',
   'lfs_transfer_unsupported',
   'lfs_unlock_invalid',

@@ -5,6 +5,7 @@ import { monorepoMigration } from './0004-monorepo.js';
 import { membershipKeysMigration } from './0005-membership-keys.js';
 import { cloneWalksMigration } from './0006-clone-walks.js';
 import { objectChunksMigration } from './0007-object-chunks.js';
+import { lfsBlobsMigration } from './0009-lfs-blobs.js';
 import type { MegaMigration } from './migration.js';
 
 /**
@@ -25,4 +26,5 @@ export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly migrati
   { name: '0005-membership-keys', migration: membershipKeysMigration },
   { name: '0006-clone-walks', migration: cloneWalksMigration },
   { name: '0007-object-chunks', migration: objectChunksMigration },
+  { name: '0009-lfs-blobs', migration: lfsBlobsMigration },
 ];

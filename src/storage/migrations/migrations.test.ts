@@ -49,6 +49,7 @@ describeEachDialect('migrations', (getDb) => {
   it('0005 rebuilds repository_objects keeping its rows, and its down drops rows of deleted repositories', async () => {
     const { database } = getDb();
     const { db } = database;
+    expect(await migrateDown(database)).toEqual(['0009-lfs-blobs']);
     expect(await migrateDown(database)).toEqual(['0007-object-chunks']);
     expect(await migrateDown(database)).toEqual(['0006-clone-walks']);
     expect(await migrateDown(database)).toEqual(['0005-membership-keys']);
@@ -67,6 +68,7 @@ describeEachDialect('migrations', (getDb) => {
       '0005-membership-keys',
       '0006-clone-walks',
       '0007-object-chunks',
+      '0009-lfs-blobs',
     ]);
     expect(await members()).toEqual(held.sort().map((gitId) => [repoId, gitId]));
     // No foreign key any more: a row of a repository that does not exist is accepted...
@@ -82,6 +84,7 @@ describeEachDialect('migrations', (getDb) => {
         .execute(),
     ).rejects.toThrow();
 
+    await migrateDown(database);
     await migrateDown(database);
     await migrateDown(database);
     await migrateDown(database);
