@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
@@ -89,7 +89,7 @@ export class S3BlobStore implements LfsBlobStore {
           new CopyObjectCommand({
             Bucket: this.options.bucket,
             Key: key,
-            CopySource: `${this.options.bucket}/${encodeURIComponent(tempKey)}`,
+            CopySource: `${this.options.bucket}/${tempKey.split('/').map(encodeURIComponent).join('/')}`,
           }),
         );
       }
@@ -110,7 +110,15 @@ export class S3BlobStore implements LfsBlobStore {
       }),
     );
     // In Node.js the SDK's body is an http.IncomingMessage (a Readable).
-    return response.Body as Readable;
+    const body = response.Body as Readable;
+    if (!span) return body;
+    // A server may answer with more than the range asked (HTTP allows the whole object; s3rver
+    // sends all of it for `bytes=0-0`): then the span is cut here from what arrived.
+    const sent = /^bytes (\d+)-(\d+)\//.exec(response.ContentRange ?? '');
+    const sentStart = sent ? Number(sent[1]) : 0;
+    const sentEnd = sent ? Number(sent[2]) : Infinity;
+    if (sentStart === span.start && sentEnd === span.end) return body;
+    return body.pipe(new SpanCutter(span, sentStart));
   }
 
   async stat(oid: string): Promise<number | undefined> {
@@ -167,6 +175,24 @@ export class S3BlobStore implements LfsBlobStore {
     if (this.closed) return;
     this.closed = true;
     this.client.destroy();
+  }
+}
+
+/** Passes on only bytes `span.start..span.end` of a stream holding more of the object. */
+class SpanCutter extends Transform {
+  constructor(
+    private readonly span: ByteSpan,
+    /** Object offset of the stream's first byte. */
+    private offset: number,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const from = Math.max(this.span.start - this.offset, 0);
+    const to = Math.min(this.span.end + 1 - this.offset, chunk.length);
+    this.offset += chunk.length;
+    callback(null, to > from ? chunk.subarray(from, to) : undefined);
   }
 }
 
