@@ -143,7 +143,6 @@ export const LFS_ERROR_CODES = [
   'lfs_request_invalid',
   'lfs_signing_key_corrupt',
   'lfs_store_invalid',
-  'lfs_store_migration_incomplete',
   'lfs_transfer_token_invalid',
   'lfs_transfer_unsupported',
   'lfs_unlock_invalid',
