@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../platform/config.js';
 import { describeEachDialect } from '../../../tests/support/dialects.js';
 import { startS3StandIn, type S3StandIn } from '../../../tests/support/s3-server.js';
 import { makeTempDir } from '../../../tests/support/temp-dir.js';
@@ -121,6 +122,12 @@ describe('LFS blob store: s3 (s3rver)', () => {
 
 describe('MEGA_LFS_STORE specs', () => {
   const context = { dataDir: '/data', db: undefined as never, capabilities: undefined as never };
+
+  it('comes from MEGA_LFS_STORE or the config key lfsStore', () => {
+    expect(loadConfig({ env: { MEGA_LFS_STORE: 'db' } }).lfsStore).toBe('db');
+    expect(loadConfig({ env: {}, overrides: { lfsStore: 'file:/srv/lfs' } }).lfsStore).toBe('file:/srv/lfs');
+    expect(loadConfig({ env: {} }).lfsStore).toBeUndefined();
+  });
 
   it('defaults to files under <dataDir>/lfs and accepts file:DIR', () => {
     expect(openLfsBlobStore(undefined, context).description).toBe('file:/data/lfs');
