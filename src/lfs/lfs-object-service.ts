@@ -1,7 +1,4 @@
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { Transform, type TransformCallback } from 'node:stream';
 import { invalid, notFound, MegaError } from '../platform/errors.js';
 import type { LfsBlobStore } from '../storage/lfs/lfs-blob-store.js';
 import type { LfsObjectRecord, LfsStore } from '../storage/lfs/lfs-store.js';
@@ -106,7 +103,7 @@ export class LfsObjectService {
       const oid = object.oid as string;
       const size = object.size as number;
       const record = known.get(oid);
-      const present = record?.exists === true && (await this.deps.blobs.size(oid)) === record.size;
+      const present = record?.exists === true && (await this.deps.blobs.stat(oid)) === record.size;
       objects.push(
         request.operation === 'download'
           ? this.downloadEntry(repo, actor, { oid, size }, record, present, lfsUrl)
@@ -199,10 +196,10 @@ export class LfsObjectService {
   }
 
   /**
-   * Stores an uploaded object: streams `body` to a temporary file while hashing, checks sha256
-   * and size, then moves it into place and links it to the repository. On any failure the
-   * temporary file is removed, so a wrong upload leaves nothing behind. `openBody` is called once
-   * the file is ready, so the body never flows (or fails) before something consumes it.
+   * Stores an uploaded object: the blob store hashes the body while storing it and makes it
+   * readable only when sha256 and size match (a wrong upload leaves nothing behind); then the
+   * object is linked to the repository. `openBody` is called once the store is ready, so the body
+   * never flows (or fails) before something consumes it.
    */
   async upload(
     repo: LfsRepository,
@@ -211,29 +208,8 @@ export class LfsObjectService {
     openBody: () => Readable,
   ): Promise<void> {
     requireOid(oid);
-    const temp = await this.deps.blobs.createTemp();
-    const digest = new DigestCounter();
-    try {
-      await pipeline(openBody(), digest, temp.writable);
-      const actualOid = digest.hex();
-      if (expectedSize !== undefined && digest.bytes !== expectedSize) {
-        throw invalid('lfs_object_size_mismatch', 'uploaded size does not match the declared size', {
-          expected: expectedSize,
-          received: digest.bytes,
-        });
-      }
-      if (actualOid !== oid) {
-        throw invalid('lfs_object_hash_mismatch', 'uploaded content does not match the object id', {
-          oid,
-          received: actualOid,
-        });
-      }
-      await temp.commit(oid);
-    } catch (error) {
-      await temp.discard();
-      throw error;
-    }
-    await this.deps.store.recordObject(repo.path, oid, digest.bytes, this.now().toISOString());
+    const size = await this.deps.blobs.put(oid, openBody, expectedSize);
+    await this.deps.store.recordObject(repo.path, oid, size, this.now().toISOString());
   }
 
   /** Opens an object of the repository for download, honouring a single `Range`. */
@@ -242,15 +218,15 @@ export class LfsObjectService {
     const record = (await this.deps.store.findVisibleObjects(repo.path, [oid])).get(oid);
     if (record && !record.exists)
       throw new MegaError('not_found', 'lfs_object_removed', 'object was removed', { oid });
-    const size = record ? await this.deps.blobs.size(oid) : undefined;
+    const size = record ? await this.deps.blobs.stat(oid) : undefined;
     if (!record || size === undefined)
       throw notFound('lfs_object_not_found', 'object does not exist', { oid });
     const range = decideRange(rangeHeader, size);
     switch (range.kind) {
       case 'full':
-        return { status: 200, size, range, body: this.deps.blobs.read(oid) };
+        return { status: 200, size, range, body: await this.deps.blobs.open(oid) };
       case 'partial':
-        return { status: 206, size, range, body: this.deps.blobs.read(oid, range.span) };
+        return { status: 206, size, range, body: await this.deps.blobs.open(oid, range.span) };
       case 'unsatisfiable':
         return { status: 416, size, range };
     }
@@ -266,7 +242,7 @@ export class LfsObjectService {
       throw invalid('lfs_verify_invalid', 'verify needs a sha256 oid and a non-negative size');
     }
     const record = (await this.deps.store.findVisibleObjects(repo.path, [oid])).get(oid);
-    if (!record?.exists || (await this.deps.blobs.size(oid)) === undefined) {
+    if (!record?.exists || !(await this.deps.blobs.has(oid))) {
       throw notFound('lfs_object_not_found', 'object does not exist', { oid });
     }
     if (record.size !== size) {
@@ -293,20 +269,4 @@ function objectError(
   message: string,
 ): BatchResponseObject {
   return { oid: object.oid, size: object.size, error: { code, message } };
-}
-
-/** Passes bytes through while computing their sha256 and counting them. */
-class DigestCounter extends Transform {
-  private readonly hash = createHash('sha256');
-  bytes = 0;
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    callback(null, chunk);
-  }
-
-  hex(): string {
-    return this.hash.digest('hex');
-  }
 }

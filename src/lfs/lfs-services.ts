@@ -5,7 +5,7 @@ import { LfsLockService } from './lfs-lock-service.js';
 import { LfsObjectService } from './lfs-object-service.js';
 import { transferSigningKey } from './signing-key.js';
 
-/** An upload temp file untouched this long belongs to no running transfer. */
+/** A staged upload untouched this long belongs to no running transfer. */
 const STALE_TEMP_AGE_MS = 24 * 60 * 60 * 1000;
 
 export interface LfsServices {
@@ -16,7 +16,7 @@ export interface LfsServices {
 export interface LfsServicesOptions {
   /** Storage's LFS store (`storage.lfs`). */
   readonly store: LfsStore;
-  /** Storage's LFS blob files (`storage.lfsBlobs`, under `<dataDir>/lfs`). */
+  /** Storage's LFS blob store (`storage.lfsBlobs`: files, database rows or S3). */
   readonly blobs: LfsBlobStore;
   /** The deployment secret; derives the transfer-token key. */
   readonly secret: DeploymentSecret;
@@ -24,10 +24,10 @@ export interface LfsServicesOptions {
   readonly now?: () => Date;
 }
 
-/** Builds the LFS services over storage's LFS catalogue and blob files. */
+/** Builds the LFS services over storage's LFS catalogue and blob store. */
 export async function createLfsServices(options: LfsServicesOptions): Promise<LfsServices> {
   const { store, blobs } = options;
-  await blobs.removeStaleTemps(STALE_TEMP_AGE_MS);
+  await blobs.removeStaleUploads(STALE_TEMP_AGE_MS);
   const signingKey = transferSigningKey(options.secret);
   return {
     objects: new LfsObjectService({

@@ -29,6 +29,11 @@ const ConfigSchema = z.object({
    */
   redisPrefix: z.string().min(1).optional(),
   /**
+   * Where LFS object contents live: `file:DIR` (default `<dataDir>/lfs`), `db` (chunk rows) or
+   * `s3://BUCKET[/PREFIX]?endpoint=URL&region=R` (docs/lfs-storage.md); checked when storage opens.
+   */
+  lfsStore: z.string().optional(),
+  /**
    * The deployment secret: 32 bytes as hex or base64. The sync-credential and LFS transfer keys
    * are derived from it (HKDF); every server and worker of an installation must share it, and
    * one whose secret differs from the fingerprint in the database refuses to start. Unset:
@@ -224,6 +229,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['MEGA_SECRET_KEY', 'secretKey'],
   ['MEGA_SECRET_KEY_FILE', 'secretKeyFile'],
   ['MEGA_REDIS_PREFIX', 'redisPrefix'],
+  ['MEGA_LFS_STORE', 'lfsStore'],
   ['MEGA_LOG_LEVEL', 'logLevel'],
   ['MEGA_ANONYMOUS_READ', 'anonymousRead'],
   ['MEGA_CLONE_LIMIT', 'cloneLimit'],

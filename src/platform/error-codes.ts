@@ -146,6 +146,7 @@ export const LFS_ERROR_CODES = [
   'lfs_object_size_mismatch',
   'lfs_oid_invalid',
   'lfs_request_invalid',
+  'lfs_store_invalid',
   'lfs_transfer_token_invalid',
   'lfs_transfer_unsupported',
   'lfs_unlock_invalid',

@@ -20,7 +20,8 @@ import { inTransaction } from './transaction.js';
 import { UserStore } from './user-store.js';
 import { prepareDataDirectory } from './data-directory.js';
 import { InstallationStore } from './installation/installation-store.js';
-import { LfsBlobStore } from './lfs/lfs-blob-store.js';
+import type { LfsBlobStore } from './lfs/lfs-blob-store.js';
+import { openLfsBlobStore } from './lfs/open-lfs-blob-store.js';
 import { LfsStore } from './lfs/lfs-store.js';
 import { DirectoryStore } from './monorepo/directory-store.js';
 import { MergeRequestStore } from './monorepo/merge-request-store.js';
@@ -44,6 +45,8 @@ export interface StorageConfig {
   readonly git?: { readonly fsckIgnore?: readonly string[] };
   /** Free bytes the data directory must keep for the readiness check (default 0: any). */
   readonly minFreeBytes?: number;
+  /** Where LFS contents live: `file:DIR` (default `<dataDir>/lfs`), `db` or `s3://…`. */
+  readonly lfsStore?: string;
 }
 
 /** The monorepo area's tables: the Mega directory, view commits, merge requests, object links. */
@@ -98,8 +101,10 @@ export interface StorageScope {
 export interface Storage extends StorageScope {
   /** The database URL without its password, for logs. */
   readonly displayUrl: string;
-  /** LFS object contents, as files under `<dataDir>/lfs`. */
+  /** LFS object contents, in the store `lfsStore` names (`lfs/open-lfs-blob-store.ts`). */
   readonly lfsBlobs: LfsBlobStore;
+  /** Another LFS blob store by spec, over the same database (`mega lfs migrate-store`); caller closes it. */
+  openLfsBlobStore(spec: string): LfsBlobStore;
   /** Readiness of storage's dependencies: the database answers, the data directory has room. */
   readonly health: StorageHealth;
   /**
@@ -195,16 +200,22 @@ function withTypedWriteFaults(faults: StorageFaultLog, scope: StorageScope): Sto
 /** Builds the stores over an open database. Nothing here holds global state. */
 export function createStorage(database: MegaDatabase, config: StorageConfig): Storage {
   const root = scopeOver(database.db, database, config);
+  const blobContext = { dataDir: config.dataDir, db: database.db, capabilities: database.capabilities };
+  const lfsBlobs = openLfsBlobStore(config.lfsStore, blobContext);
   return {
     ...root,
     displayUrl: database.displayUrl,
-    lfsBlobs: new LfsBlobStore(config.dataDir),
+    lfsBlobs,
+    openLfsBlobStore: (spec) => openLfsBlobStore(spec, blobContext),
     health: new StorageHealth(database, {
       dataDir: config.dataDir,
       minFreeBytes: config.minFreeBytes ?? 0,
     }),
     transaction: (work) => inTransaction(database.db, (trx) => work(scopeOver(trx, database, config))),
-    close: () => database.close(),
+    close: async () => {
+      await lfsBlobs.close();
+      await database.close();
+    },
   };
 }
 

@@ -1,9 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configureLfsUser, sha256File, writeRandomFile } from '../support/git-lfs-client.js';
 import { git, gitText, type GitResult } from '../support/git-cli.js';
 import { runMega, startMegaServer, type MegaServer } from '../support/mega-process.js';
 import { makeTempDir } from '../support/temp-dir.js';
@@ -40,35 +38,7 @@ describe('git-lfs client against mega serve', { timeout: 600_000 }, () => {
 
   /** An isolated global git config for `user`: LFS filters, lock verification, credentials. */
   async function configureUser(user: User, token: string): Promise<void> {
-    const home = join(temp.path, `home-${user}`);
-    await mkdir(home, { recursive: true });
-    const tokenFile = join(home, 'token');
-    await writeFile(tokenFile, token, { mode: 0o600 });
-    const helper = join(home, 'credential-helper.sh');
-    await writeFile(
-      helper,
-      `#!/bin/sh\ntest "$1" = get || exit 0\necho username=${user}\necho "password=$(cat '${tokenFile}')"\n`,
-      { mode: 0o700 },
-    );
-    const config = join(home, 'gitconfig');
-    await writeFile(
-      config,
-      [
-        '[filter "lfs"]',
-        '\tclean = git-lfs clean -- %f',
-        '\tsmudge = git-lfs smudge -- %f',
-        '\tprocess = git-lfs filter-process',
-        '\trequired = true',
-        '[credential]',
-        `\thelper = ${helper}`,
-        '[lfs]',
-        '\tlocksverify = true',
-        '[init]',
-        '\tdefaultBranch = main',
-        '',
-      ].join('\n'),
-    );
-    envs[user] = { HOME: home, GIT_CONFIG_GLOBAL: config };
+    envs[user] = await configureLfsUser(temp.path, user, token);
   }
 
   const as = (user: User, args: string[], cwd: string, check = true): Promise<GitResult> =>
@@ -183,23 +153,3 @@ describe('git-lfs client against mega serve', { timeout: 600_000 }, () => {
     return (await readFile(join(temp.path, `home-${user}`, 'token'), 'utf8')).slice(0, 16);
   }
 });
-
-async function writeRandomFile(path: string, bytes: number): Promise<string> {
-  const hash = createHash('sha256');
-  const out = createWriteStream(path);
-  for (let written = 0; written < bytes; written += MiB) {
-    const chunk = randomBytes(Math.min(MiB, bytes - written));
-    hash.update(chunk);
-    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-  }
-  await new Promise<void>((resolve, reject) =>
-    out.end((error?: Error | null) => (error ? reject(error) : resolve())),
-  );
-  return hash.digest('hex');
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
-}

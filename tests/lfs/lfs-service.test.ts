@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { expect, it } from 'vitest';
-import { LfsBlobStore } from '../../src/storage/lfs/lfs-blob-store.js';
+import { FileBlobStore } from '../../src/storage/lfs/file-blob-store.js';
 import { LfsStore } from '../../src/storage/lfs/lfs-store.js';
 import { DeploymentSecret } from '../../src/platform/deployment-secret.js';
 import { createLfsServices, type LfsServices } from '../../src/lfs/lfs-services.js';
@@ -38,7 +38,7 @@ describeEachDialect('LFS services', (getDb) => {
   const lfs = async () => {
     services ??= await createLfsServices({
       store: new LfsStore(getDb().database.db, getDb().database.capabilities),
-      blobs: new LfsBlobStore(getDb().dataDir),
+      blobs: new FileBlobStore(join(getDb().dataDir, 'lfs')),
       secret: new DeploymentSecret(randomBytes(32), 'MEGA_SECRET_KEY'),
       maxObjectBytes: 1024 * 1024,
     });

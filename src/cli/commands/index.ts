@@ -8,6 +8,7 @@ import { registerInitCommand } from './init.js';
 import { registerMrCommand } from './mr.js';
 import { registerRepoCommand } from './repo.js';
 import { registerFsckCommand } from './fsck.js';
+import { registerLfsCommand } from './lfs.js';
 
 /**
  * Every `mega` sub-command registers itself here, one file per command group.
@@ -22,4 +23,5 @@ export function registerCommands(program: Command): void {
   registerWorkerCommand(program);
   registerSyncCommand(program);
   registerFsckCommand(program);
+  registerLfsCommand(program);
 }

@@ -141,6 +141,22 @@ export class LfsStore {
     });
   }
 
+  /**
+   * Objects whose content is stored (`exist`), in oid order after `afterOid`, at most `limit`:
+   * the pages `mega lfs migrate-store` copies.
+   */
+  async listStoredObjects(afterOid: string, limit: number): Promise<Array<{ oid: string; size: number }>> {
+    const rows = await this.db
+      .selectFrom('lfs_objects')
+      .select(['oid', 'size'])
+      .where('exist', '=', 1)
+      .where('oid', '>', afterOid)
+      .orderBy('oid')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({ oid: row.oid, size: Number(row.size ?? 0) }));
+  }
+
   /** Marks content as removed (kept in the catalogue so downloads answer 410, not 404). */
   async markRemoved(oid: string): Promise<void> {
     await this.db.updateTable('lfs_objects').set({ exist: 0 }).where('oid', '=', oid).execute();

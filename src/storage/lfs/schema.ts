@@ -23,7 +23,30 @@ export interface LfsFileLocksTable {
   locked_at: string;
 }
 
+/** `migrations/0009-lfs-blobs.ts`: LFS contents in the database (`db-blob-store.ts`). */
+export interface LfsBlobsTable {
+  oid: string;
+  blob_id: string;
+  size: number | string;
+  chunk_bytes: number;
+  created_at: string;
+}
+
+export interface LfsBlobChunksTable {
+  blob_id: string;
+  seq: number;
+  data: Uint8Array;
+}
+
+export interface LfsBlobUploadsTable {
+  blob_id: string;
+  started_at: string;
+}
+
 export interface LfsTables {
   lfs_repository_objects: LfsRepositoryObjectsTable;
   lfs_file_locks: LfsFileLocksTable;
+  lfs_blobs: LfsBlobsTable;
+  lfs_blob_chunks: LfsBlobChunksTable;
+  lfs_blob_uploads: LfsBlobUploadsTable;
 }

@@ -6,6 +6,7 @@ import { membershipKeysMigration } from './0005-membership-keys.js';
 import { cloneWalksMigration } from './0006-clone-walks.js';
 import { objectChunksMigration } from './0007-object-chunks.js';
 import { installationMigration } from './0008-installation.js';
+import { lfsBlobsMigration } from './0009-lfs-blobs.js';
 import type { MegaMigration } from './migration.js';
 
 /**
@@ -27,4 +28,5 @@ export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly migrati
   { name: '0006-clone-walks', migration: cloneWalksMigration },
   { name: '0007-object-chunks', migration: objectChunksMigration },
   { name: '0008-installation', migration: installationMigration },
+  { name: '0009-lfs-blobs', migration: lfsBlobsMigration },
 ];
