@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
@@ -7,6 +6,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { runMega, startMegaServer, type MegaServer } from '../../tests/support/mega-process.js';
 import { git } from '../../tests/support/git-cli.js';
+import { sha256File, writeRandomFile } from '../../tests/support/git-lfs-client.js';
 import type { BenchScenario } from '../main.js';
 import { timeMs, type BenchResult } from '../report.js';
 
@@ -27,7 +27,7 @@ export const scenario: BenchScenario = {
     let server: MegaServer | undefined;
     try {
       const source = join(dir, 'object.bin');
-      const oid = await generate(source, sizeMb * MiB);
+      const oid = await writeRandomFile(source, sizeMb * MiB);
       const dataDir = join(dir, 'data');
       const token =
         (await runMega(['token', 'create', 'bench', '--data', dataDir])).stdout.trim().split('\n').pop() ??
@@ -79,21 +79,6 @@ function numberArg(args: readonly string[], name: string, fallback: number): num
   const value = index >= 0 ? Number(args[index + 1]) : fallback;
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} needs a positive number`);
   return value;
-}
-
-/** Writes `bytes` of random data and returns its sha256. */
-async function generate(path: string, bytes: number): Promise<string> {
-  const hash = createHash('sha256');
-  const out = createWriteStream(path);
-  for (let written = 0; written < bytes; written += MiB) {
-    const chunk = randomBytes(Math.min(MiB, bytes - written));
-    hash.update(chunk);
-    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-  }
-  await new Promise<void>((resolve, reject) =>
-    out.end((error?: Error | null) => (error ? reject(error) : resolve())),
-  );
-  return hash.digest('hex');
 }
 
 /** Creates the repository the way a user does: a first push (an import keeps refs as pushed). */
@@ -209,10 +194,4 @@ async function downloadObject(
 ): Promise<void> {
   const action = await batch(baseUrl, token, 'download', oid, size);
   await curl(action, `${to}.headers`, ['-o', to]);
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
 }
