@@ -12,7 +12,11 @@ import { fsckIgnoreProblem } from './fsck-message-ids.js';
 const MiB = 1024 * 1024;
 
 const ConfigSchema = z.object({
-  /** Where the embedded database, blob files and the generated secret key live. */
+  /**
+   * This process's working directory: the embedded SQLite database (when no URL is set), push
+   * spools, the clone pack cache, worker id locks, sync copies and the generated secret key (when
+   * none is configured). Git objects live in the database; LFS objects where `lfsStore` says.
+   */
   dataDir: z.string().min(1).default('./data'),
   /** `sqlite:PATH`, `postgres://…` or `mysql://…`; default `sqlite:<dataDir>/mega.db`. */
   databaseUrl: z.string().optional(),
@@ -20,7 +24,7 @@ const ConfigSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8000),
   /** Public base URL used in messages (merge request links, LFS hrefs); derived from host:port when unset. */
   publicUrl: z.string().url().optional(),
-  /** Redis for the sync bus; unset = in-process bus and worker. */
+  /** Redis for the sync bus; unset = an in-process bus (`mega serve` runs a worker unless `--no-worker`). */
   redisUrl: z.string().optional(),
   /**
    * Namespace of every Redis channel (`<prefix>:sync:jobs`); unset = `mega:<installation id>`,
