@@ -1,14 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import {
-  CopyObjectCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { Upload as S3Upload } from '@aws-sdk/lib-storage';
 import { tooLarge } from '../../platform/errors.js';
 import { requireBlobOid, type ByteSpan, type LfsBlobStore } from './lfs-blob-store.js';
 import { VerifiedBody } from './verified-body.js';
@@ -17,6 +10,12 @@ import { VerifiedBody } from './verified-body.js';
 const PART_BYTES = 8 * 1024 * 1024;
 /** The largest object one CopyObject request can copy (S3's limit for a single copy). */
 const MAX_COPY_BYTES = 5 * 1024 * 1024 * 1024;
+
+interface S3Connection {
+  readonly s3: typeof S3Sdk;
+  readonly Upload: typeof S3Upload;
+  readonly client: S3Sdk.S3Client;
+}
 
 /** Where and how to reach the bucket; credentials are never here (the SDK's provider chain). */
 export interface S3BlobStoreOptions {
@@ -40,16 +39,29 @@ export interface S3BlobStoreOptions {
  */
 export class S3BlobStore implements LfsBlobStore {
   readonly description: string;
-  private readonly client: S3Client;
+  private connection?: Promise<S3Connection>;
   private closed = false;
 
   constructor(private readonly options: S3BlobStoreOptions) {
     this.description = `s3://${options.bucket}/${options.prefix}`;
-    this.client = new S3Client({
-      ...(options.region ? { region: options.region } : {}),
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      forcePathStyle: options.forcePathStyle,
-    });
+  }
+
+  /**
+   * The SDK and its client, loaded on first use: the SDK takes a few hundred milliseconds to
+   * import, which every process start and CLI command would pay while most installations use
+   * no S3 store.
+   */
+  private sdk(): Promise<S3Connection> {
+    this.connection ??= (async () => {
+      const [s3, storage] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]);
+      const client = new s3.S3Client({
+        ...(this.options.region ? { region: this.options.region } : {}),
+        ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
+        forcePathStyle: this.options.forcePathStyle,
+      });
+      return { s3, Upload: storage.Upload, client };
+    })();
+    return this.connection;
   }
 
   private key(oid: string): string {
@@ -74,8 +86,9 @@ export class S3BlobStore implements LfsBlobStore {
     source.once('error', (error) => body.destroy(error));
     source.pipe(body);
     try {
+      const { s3, Upload, client } = await this.sdk();
       const upload = new Upload({
-        client: this.client,
+        client,
         params: { Bucket: this.options.bucket, Key: tempKey, Body: body },
         partSize: PART_BYTES,
         queueSize: 2,
@@ -85,8 +98,8 @@ export class S3BlobStore implements LfsBlobStore {
       const size = body.check(oid);
       // Content-addressed: an object already under the key is this content, verified when stored.
       if ((await this.stat(oid)) !== size) {
-        await this.client.send(
-          new CopyObjectCommand({
+        await client.send(
+          new s3.CopyObjectCommand({
             Bucket: this.options.bucket,
             Key: key,
             CopySource: `${this.options.bucket}/${tempKey.split('/').map(encodeURIComponent).join('/')}`,
@@ -102,8 +115,9 @@ export class S3BlobStore implements LfsBlobStore {
   }
 
   async open(oid: string, span?: ByteSpan): Promise<Readable> {
-    const response = await this.client.send(
-      new GetObjectCommand({
+    const { s3, client } = await this.sdk();
+    const response = await client.send(
+      new s3.GetObjectCommand({
         Bucket: this.options.bucket,
         Key: this.key(oid),
         ...(span ? { Range: `bytes=${span.start}-${span.end}` } : {}),
@@ -122,9 +136,10 @@ export class S3BlobStore implements LfsBlobStore {
   }
 
   async stat(oid: string): Promise<number | undefined> {
+    const { s3, client } = await this.sdk();
     try {
-      const head = await this.client.send(
-        new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.key(oid) }),
+      const head = await client.send(
+        new s3.HeadObjectCommand({ Bucket: this.options.bucket, Key: this.key(oid) }),
       );
       return head.ContentLength;
     } catch (error) {
@@ -142,7 +157,8 @@ export class S3BlobStore implements LfsBlobStore {
   }
 
   private async deleteKey(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: key }));
+    const { s3, client } = await this.sdk();
+    await client.send(new s3.DeleteObjectCommand({ Bucket: this.options.bucket, Key: key }));
   }
 
   /**
@@ -152,9 +168,10 @@ export class S3BlobStore implements LfsBlobStore {
   async removeStaleUploads(olderThanMs: number, now = Date.now()): Promise<number> {
     let removed = 0;
     let token: string | undefined;
+    const { s3, client } = await this.sdk();
     do {
-      const page = await this.client.send(
-        new ListObjectsV2Command({
+      const page = await client.send(
+        new s3.ListObjectsV2Command({
           Bucket: this.options.bucket,
           Prefix: this.tempPrefix,
           ...(token ? { ContinuationToken: token } : {}),
@@ -174,7 +191,7 @@ export class S3BlobStore implements LfsBlobStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.client.destroy();
+    if (this.connection) (await this.connection).client.destroy();
   }
 }
 
