@@ -1,6 +1,6 @@
 /**
  * The import direction of SPEC §2, checked in CI:
- *   cli → web → sync | review | monorepo | lfs → repo → storage → git
+ *   cli → web → sync | review | monorepo | lfs → access → repo → storage → git
  *   platform is usable from every layer and imports none of them.
  */
 const layer = (name) => `^src/${name}/`;
@@ -22,20 +22,21 @@ module.exports = {
     },
     notAllowed(
       'platform',
-      ['git', 'storage', 'repo', 'web', 'sync', 'review', 'monorepo', 'lfs', 'cli'],
+      ['git', 'storage', 'repo', 'access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'cli'],
       'platform is the bottom layer',
     ),
     notAllowed(
       'git',
-      ['storage', 'repo', 'web', 'sync', 'review', 'monorepo', 'lfs', 'cli'],
+      ['storage', 'repo', 'access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'cli'],
       'src/git is pure',
     ),
     notAllowed(
       'storage',
-      ['repo', 'web', 'sync', 'review', 'monorepo', 'lfs', 'cli'],
+      ['repo', 'access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'cli'],
       'storage sits on git only',
     ),
-    notAllowed('repo', ['web', 'sync', 'review', 'monorepo', 'lfs', 'cli'], 'repo sits on storage'),
+    notAllowed('repo', ['access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'cli'], 'repo sits on storage'),
+    notAllowed('access', ['web', 'sync', 'review', 'monorepo', 'lfs', 'cli'], 'access sits on repo and storage'),
     notAllowed('sync', ['web', 'cli'], 'domain services never import the HTTP layer'),
     notAllowed('review', ['web', 'cli'], 'domain services never import the HTTP layer'),
     notAllowed('monorepo', ['web', 'cli'], 'domain services never import the HTTP layer'),

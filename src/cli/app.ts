@@ -19,7 +19,9 @@ import { openStorage, type Storage } from '../storage/storage.js';
 import { redisPrefixOf, syncChannels } from '../sync/sync-bus.js';
 import { startSyncRuntime, type SyncRuntime } from '../sync/sync-runtime.js';
 import type { WebDeps } from '../web/deps.js';
-import type { Principal, TokenAuthenticator } from '../web/principal.js';
+import { AccessPolicy } from '../access/access-policy.js';
+import type { Principal, TokenAuthenticator } from '../access/principal.js';
+import { SCOPES } from '../access/roles.js';
 import { buildServer } from '../web/server.js';
 
 /**
@@ -45,6 +47,8 @@ export interface DomainServices {
   readonly directory: MegaDirectory;
   readonly repositoryAdmin: RepositoryAdmin;
   readonly mergeRequests: MergeRequests;
+  /** Who may do what where: grants, groups and path settings (`src/access`). */
+  readonly access: AccessPolicy;
   /** A presented token → its user, from storage's hashed tokens. */
   readonly authenticate: TokenAuthenticator;
 }
@@ -134,9 +138,14 @@ export function buildDomainServices(storage: Storage, config: MegaConfig): Domai
     directory: new MegaDirectory(monorepo),
     repositoryAdmin: createRepositoryAdmin(storage, config),
     mergeRequests,
+    access: new AccessPolicy(storage.access, config),
     authenticate: async (token): Promise<Principal | null> => {
       const user = await storage.users.authenticate(token);
-      return user ? { kind: 'user', userId: user.id, username: user.username, isAdmin: user.isAdmin } : null;
+      if (!user) return null;
+      const scopes = SCOPES.filter((scope) => user.scopes.includes(scope));
+      // An administrator acts as one only through a token with the admin scope.
+      const isAdmin = user.isAdmin && scopes.includes('admin');
+      return { kind: 'user', userId: user.id, username: user.username, isAdmin, scopes };
     },
   };
 }
@@ -228,6 +237,7 @@ export async function buildApp(
         logger,
         metrics,
         authenticate: options.authenticate ?? services.authenticate,
+        access: services.access,
         repositories: options.repositories ?? services.repositories,
         repositoryAdmin: services.repositoryAdmin,
         mergeRequests: services.mergeRequests,

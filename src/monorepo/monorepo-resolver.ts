@@ -2,12 +2,14 @@ import { isZeroId } from '../git/object-id.js';
 import { ObjectReader } from '../repo/browse/object-reader.js';
 import type {
   AccessIntent,
+  PathReader,
   PushPolicy,
   RefUpdateRequest,
   RefUpdateResults,
   RepositoryResolver,
   ServedRepository,
 } from '../repo/served-repository.js';
+import { EVERY_PATH } from '../repo/served-repository.js';
 import { forbidden, notFound } from '../platform/errors.js';
 import type { ChangeProposals } from './change-proposals.js';
 import { ruleFor } from './clone-rules.js';
@@ -43,7 +45,7 @@ export class MonorepoResolver implements RepositoryResolver {
     this.views = new DirectoryViews(deps, this.directory);
   }
 
-  async resolve(path: string, intent: AccessIntent): Promise<ServedRepository> {
+  async resolve(path: string, intent: AccessIntent, reader: PathReader): Promise<ServedRepository> {
     const parsed = parseDirectoryPath(path);
     const head = await this.directory.head();
     const located = await locatePath(new ObjectReader(this.deps.objects.source), head.tree, parsed);
@@ -70,6 +72,7 @@ export class MonorepoResolver implements RepositoryResolver {
           return this.deps.stored.resolve(
             located.shape === 'directory' ? located.path : located.repoPath,
             intent,
+            reader,
           );
         }
         return this.view(located, rule.clone.allowed ? rule.clone.mode : 'repository-head', head, intent);
@@ -77,7 +80,7 @@ export class MonorepoResolver implements RepositoryResolver {
   }
 
   private async root(intent: AccessIntent): Promise<ServedRepository> {
-    const stored = await this.deps.stored.resolve(DIRECTORY_PATH, intent);
+    const stored = await this.deps.stored.resolve(DIRECTORY_PATH, intent, EVERY_PATH);
     return wrap(stored, {
       pushPolicy: rootPushPolicy,
       updateRefs: async (updates, options) => {
@@ -98,7 +101,7 @@ export class MonorepoResolver implements RepositoryResolver {
   ): Promise<ServedRepository> {
     if (intent === 'read')
       throw notFound('directory_path_not_found', `${located.path}: no repository or directory here`);
-    const stored = await this.deps.stored.resolve(located.path, intent);
+    const stored = await this.deps.stored.resolve(located.path, intent, EVERY_PATH);
     if (stored.exists) {
       const reason = `${located.path} exists but is not linked into the Mega directory (an administrator can run mega repo repair, or mega repo delete)`;
       return wrap(stored, { pushPolicy: { decide: async () => ({ action: 'reject', reason }) } });
@@ -129,7 +132,7 @@ export class MonorepoResolver implements RepositoryResolver {
     intent: AccessIntent,
   ): Promise<ServedRepository> {
     const view = await this.views.view(located, mode, head);
-    const staging = await this.deps.stored.resolve(DIRECTORY_PATH, intent);
+    const staging = await this.deps.stored.resolve(DIRECTORY_PATH, intent, EVERY_PATH);
     return syntheticRepository(
       view,
       staging,

@@ -86,9 +86,13 @@ export const STORAGE_ERROR_CODES = [
   'database_url_invalid',
   'duplicate_ref_update',
   'fsck_failed',
+  'grant_not_found',
+  'group_exists',
+  'group_not_found',
   'ingest_conflict',
   'invalid_description',
   'invalid_email',
+  'invalid_group_name',
   'invalid_object_path',
   'invalid_ref_name',
   'invalid_repository_path',
@@ -98,6 +102,7 @@ export const STORAGE_ERROR_CODES = [
   'object_corrupt',
   'object_delta_chain_too_long',
   'object_missing',
+  'protected_branch_not_found',
   'ref_conflict',
   'ref_name_conflict',
   'repository_exists',
@@ -105,6 +110,18 @@ export const STORAGE_ERROR_CODES = [
   'token_not_found',
   'user_exists',
   'user_not_found',
+] as const;
+
+/** src/access: Roles, visibility, token scopes, protected branches. */
+export const ACCESS_ERROR_CODES = [
+  'access_denied',
+  'admin_required',
+  'authentication_required',
+  'branch_pattern_invalid',
+  'role_invalid',
+  'scope_insufficient',
+  'scope_invalid',
+  'visibility_invalid',
 ] as const;
 
 /** src/repo: Serving and browsing repositories. */
@@ -227,9 +244,7 @@ export const SYNC_ERROR_CODES = [
 /** src/web: HTTP requests and authentication. */
 export const WEB_ERROR_CODES = [
   'query_invalid',
-  'admin_required',
   'asset_not_found',
-  'authentication_required',
   'authorization_malformed',
   'authorization_scheme_unsupported',
   'body_invalid',
@@ -268,6 +283,7 @@ export type ErrorCode =
   | (typeof PLATFORM_ERROR_CODES)[number]
   | (typeof GIT_ERROR_CODES)[number]
   | (typeof STORAGE_ERROR_CODES)[number]
+  | (typeof ACCESS_ERROR_CODES)[number]
   | (typeof REPO_ERROR_CODES)[number]
   | (typeof LFS_ERROR_CODES)[number]
   | (typeof MONOREPO_ERROR_CODES)[number]

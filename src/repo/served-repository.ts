@@ -240,7 +240,19 @@ export interface ReceivedPack {
 
 export type AccessIntent = 'read' | 'write';
 
+/**
+ * Which paths the caller may read (`src/access` `Permissions` in the HTTP layer). Whether the
+ * caller may open `path` at all is checked before resolving; resolvers use this to leave out of
+ * what they serve anything else the caller may not read (a directory view's private repositories).
+ */
+export interface PathReader {
+  canRead(path: string): boolean;
+}
+
+/** A reader of every path: operators' commands and tests that are not about permissions. */
+export const EVERY_PATH: PathReader = { canRead: () => true };
+
 /** Maps a URL path to a served repository, or throws `not_found` / `forbidden` MegaErrors. */
 export interface RepositoryResolver {
-  resolve(path: string, intent: AccessIntent): Promise<ServedRepository>;
+  resolve(path: string, intent: AccessIntent, reader: PathReader): Promise<ServedRepository>;
 }

@@ -6,7 +6,7 @@ import type { Storage } from '../storage/storage.js';
 import { describeEachDialect } from '../../tests/support/dialects.js';
 import { chunked, makeRepository, packOf, revParse } from '../../tests/support/git-fixtures.js';
 import { scratchStorage } from '../../tests/support/scratch-database.js';
-import type { RefUpdateOptions, RefUpdateRequest } from './served-repository.js';
+import { EVERY_PATH, type RefUpdateOptions, type RefUpdateRequest } from './served-repository.js';
 import { createStoredRepositoryResolver } from './stored-repositories.js';
 
 const ZERO = '0'.repeat(40) as ObjectId;
@@ -47,7 +47,7 @@ describeEachDialect('stored repositories: first push', (getDb) => {
 
   /** One push: receive the pack, then apply `updates` (as receive-pack does after its checks). */
   async function firstPush(path: string, updates: RefUpdateRequest[], options: RefUpdateOptions) {
-    const repository = await resolver().resolve(path, 'write');
+    const repository = await resolver().resolve(path, 'write', EVERY_PATH);
     expect(repository.exists).toBe(false);
     await repository.receivePack(chunked(pack), LIMITS);
     expect(repository.exists, 'a pending repository does not exist yet').toBe(false);
@@ -59,7 +59,9 @@ describeEachDialect('stored repositories: first push', (getDb) => {
     expect(await storage.repositories.find(path)).toBeUndefined();
     // No pending row either (createdAt before "now + 1 minute" catches every one of them).
     expect(await storage.repositories.listPending(new Date(Date.now() + 60_000).toISOString())).toEqual([]);
-    await expect(resolver().resolve(path, 'read')).rejects.toMatchObject({ code: 'repository_not_found' });
+    await expect(resolver().resolve(path, 'read', EVERY_PATH)).rejects.toMatchObject({
+      code: 'repository_not_found',
+    });
   }
 
   async function expectUsable(path: string): Promise<void> {
@@ -134,8 +136,8 @@ describeEachDialect('stored repositories: first push', (getDb) => {
 
   it('refuses the path to a second creator that lost the race, leaving the winner intact', async () => {
     const path = `/import/race-${++counter}`;
-    const first = await resolver().resolve(path, 'write');
-    const second = await resolver().resolve(path, 'write');
+    const first = await resolver().resolve(path, 'write', EVERY_PATH);
+    const second = await resolver().resolve(path, 'write', EVERY_PATH);
     await first.receivePack(chunked(pack), LIMITS);
     await second.receivePack(chunked(pack), LIMITS);
     const update = [{ refName: 'refs/heads/main', oldId: ZERO, newId: head }];

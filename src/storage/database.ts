@@ -1,3 +1,4 @@
+import type { AccessTables } from './access/schema.js';
 import type { InstallationTables } from './installation/schema.js';
 import type { LfsTables } from './lfs/schema.js';
 import type { MonorepoTables } from './monorepo/schema.js';
@@ -11,4 +12,9 @@ import type { SyncTables } from './sync/schema.js';
  * their row types in its own file (e.g. `src/storage/sync/schema.ts` exporting `SyncTables`) and
  * adds ONE import and ONE `& SyncTables` term below. Nobody edits another area's table file.
  */
-export type Database = CoreTables & InstallationTables & LfsTables & MonorepoTables & SyncTables;
+export type Database = CoreTables &
+  AccessTables &
+  InstallationTables &
+  LfsTables &
+  MonorepoTables &
+  SyncTables;

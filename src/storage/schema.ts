@@ -227,6 +227,8 @@ export interface AccessTokensTable {
   created_at: string;
   last_used_at: string | null;
   expires_at: string | null;
+  /** Comma list of `read`, `write`, `admin` (`src/access/roles.ts`). */
+  scopes: string;
 }
 
 /** The core tables, by name. */

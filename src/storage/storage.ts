@@ -19,6 +19,7 @@ import { asFileFault, type StorageFaultLog } from './storage-faults.js';
 import { inTransaction } from './transaction.js';
 import { UserStore } from './user-store.js';
 import { prepareDataDirectory } from './data-directory.js';
+import { AccessStore } from './access/access-store.js';
 import { InstallationStore } from './installation/installation-store.js';
 import type { LfsBlobStore } from './lfs/lfs-blob-store.js';
 import { openLfsBlobStore } from './lfs/open-lfs-blob-store.js';
@@ -74,6 +75,8 @@ export interface StorageScope {
   readonly refs: RefStore;
   readonly objects: ObjectStore;
   readonly users: UserStore;
+  /** Groups, grants on paths, path settings, protected branches (`src/access` gives them meaning). */
+  readonly access: AccessStore;
   /** Recorded full-clone walks (object lists), so a clone can skip walking. */
   readonly cloneWalks: CloneWalkStore;
   /** Whole-repository reads (every commit, every tree) for clone snapshots and fsck. */
@@ -130,6 +133,7 @@ function scopeOver(db: Kysely<Database>, database: MegaDatabase, config: Storage
     refs: new RefStore(db, capabilities),
     objects: new ObjectStore(db, capabilities, runPreparedQuery),
     users: new UserStore(db, capabilities),
+    access: new AccessStore(db, capabilities),
     cloneWalks: new CloneWalkStore(db, capabilities),
     scan: new RepositoryScan(db, capabilities),
     monorepo: {

@@ -21,6 +21,14 @@ export interface AccessTokenInfo {
   readonly createdAt: string;
   readonly lastUsedAt: string | null;
   readonly expiresAt: string | null;
+  /** What the token may be used for (`read`, `write`, `admin`; `src/access/roles.ts`). */
+  readonly scopes: readonly string[];
+}
+
+/** A user as a presented token authenticates them: the token's scopes come along. */
+export interface AuthenticatedUser extends User {
+  readonly tokenId: number;
+  readonly scopes: readonly string[];
 }
 
 /** Tokens look like `mega_<43 base64url chars>`: 32 random bytes, recognisable in secret scanners. */
@@ -90,6 +98,11 @@ export class UserStore {
     return row ? toUser(row) : undefined;
   }
 
+  async findUserById(id: number): Promise<User | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toUser(row) : undefined;
+  }
+
   async listUsers(): Promise<User[]> {
     return (await this.db.selectFrom('users').selectAll().orderBy('id').execute()).map(toUser);
   }
@@ -106,7 +119,7 @@ export class UserStore {
   async createToken(
     userId: number,
     name: string,
-    options: { expiresAt?: Date } = {},
+    options: { expiresAt?: Date; scopes?: readonly string[] } = {},
   ): Promise<{ token: string; info: AccessTokenInfo }> {
     if (name.length === 0 || name.length > 100)
       throw invalid('invalid_token_name', 'token name must be 1-100 characters');
@@ -121,6 +134,7 @@ export class UserStore {
         created_at: nowTimestamp(),
         last_used_at: null,
         expires_at: options.expiresAt?.toISOString() ?? null,
+        scopes: (options.scopes ?? ['read', 'write']).join(','),
       })
       .execute();
     const row = await this.db
@@ -135,7 +149,7 @@ export class UserStore {
    * The user a presented token belongs to, or undefined (unknown, malformed, expired). Looks up
    * by hash, so the comparison never touches the plaintext; records the last use (coarsely).
    */
-  async authenticate(token: string, now: Date = new Date()): Promise<User | undefined> {
+  async authenticate(token: string, now: Date = new Date()): Promise<AuthenticatedUser | undefined> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return undefined;
     const row = await this.db
       .selectFrom('access_tokens')
@@ -144,6 +158,7 @@ export class UserStore {
         'access_tokens.id as token_id',
         'access_tokens.expires_at',
         'access_tokens.last_used_at',
+        'access_tokens.scopes',
         'users.id',
         'users.username',
         'users.email',
@@ -162,7 +177,7 @@ export class UserStore {
         .where('id', '=', row.token_id)
         .execute();
     }
-    return toUser(row);
+    return { ...toUser(row), tokenId: Number(row.token_id), scopes: splitScopes(row.scopes) };
   }
 
   async listTokens(userId: number): Promise<AccessTokenInfo[]> {
@@ -186,6 +201,10 @@ export class UserStore {
   }
 }
 
+function splitScopes(scopes: string): string[] {
+  return scopes.split(',').filter((scope) => scope !== '');
+}
+
 function toTokenInfo(row: {
   id: number;
   user_id: number;
@@ -193,6 +212,7 @@ function toTokenInfo(row: {
   created_at: string;
   last_used_at: string | null;
   expires_at: string | null;
+  scopes: string;
 }): AccessTokenInfo {
   return {
     id: Number(row.id),
@@ -201,5 +221,6 @@ function toTokenInfo(row: {
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
     expiresAt: row.expires_at,
+    scopes: splitScopes(row.scopes),
   };
 }

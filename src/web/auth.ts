@@ -1,11 +1,18 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { unauthorized } from '../platform/errors.js';
-import { ANONYMOUS, type Principal, type TokenAuthenticator } from './principal.js';
+import type { AccessPolicy } from '../access/access-policy.js';
+import type { Permissions } from '../access/permissions.js';
+import { ANONYMOUS, type Principal, type TokenAuthenticator } from '../access/principal.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the authentication hook before any handler runs. */
     principal: Principal;
+    /**
+     * What the principal may do on which path (`src/access/permissions.ts`): loaded on first use
+     * and kept for the rest of the request.
+     */
+    permissions(): Promise<Permissions>;
   }
 }
 
@@ -40,8 +47,21 @@ export function tokenFromAuthorization(header: string | undefined): string | und
  * Registers the hook that sets `request.principal`. A presented but unknown token is a 401 even on
  * routes that allow anonymous access, so a typo in a credential never silently downgrades.
  */
-export function registerAuthentication(app: FastifyInstance, authenticate: TokenAuthenticator): void {
+export function registerAuthentication(
+  app: FastifyInstance,
+  authenticate: TokenAuthenticator,
+  policy: AccessPolicy,
+): void {
+  const loaded = new WeakMap<FastifyRequest, Promise<Permissions>>();
   app.decorateRequest('principal', null as never);
+  app.decorateRequest('permissions', function (this: FastifyRequest) {
+    let permissions = loaded.get(this);
+    if (!permissions) {
+      permissions = policy.permissionsOf(this.principal);
+      loaded.set(this, permissions);
+    }
+    return permissions;
+  });
   app.addHook('onRequest', async (request: FastifyRequest) => {
     request.principal = ANONYMOUS;
     const token = tokenFromAuthorization(request.headers.authorization);

@@ -1,3 +1,4 @@
+import type { AccessPolicy } from '../access/access-policy.js';
 import type { Logger } from '../platform/logger.js';
 import type { MegaConfig } from '../platform/config.js';
 import type { ReadinessCheck } from '../platform/readiness.js';
@@ -10,7 +11,7 @@ import type { MergeRequests } from '../review/merge-requests.js';
 import type { PackCache } from '../storage/pack-cache.js';
 import type { UserStore } from '../storage/user-store.js';
 import type { SyncService } from '../sync/sync-service.js';
-import type { TokenAuthenticator } from './principal.js';
+import type { TokenAuthenticator } from '../access/principal.js';
 import type { RepoRouter } from './repo-router.js';
 import type { OperationRegistry } from './api/openapi.js';
 
@@ -28,6 +29,8 @@ export interface WebDeps {
   readonly metrics: Registry;
   /** Resolves a presented token to a principal (storage's hashed tokens in production). */
   readonly authenticate: TokenAuthenticator;
+  /** Grants, groups and path settings: what a principal may do where (`request.permissions()`). */
+  readonly access: AccessPolicy;
   /** Maps URL paths to served repositories: the Mega directory's resolver in `mega serve`. */
   readonly repositories: RepositoryResolver;
   /** Administrator operations on repositories (default branch, delete, repair). */

@@ -11,7 +11,7 @@ import { reviewRoutes } from './review/routes.js';
 /**
  * THE extension point: every area registers its HTTP routes by adding one line here.
  * A plugin gets the Fastify instance and the shared `RouteContext`; REST routes are declared with
- * `routesOf(app, ctx.config)` (validation and OpenAPI from one declaration), routes under a
+ * `routesOf(app)` (validation and OpenAPI from one declaration), routes under a
  * repository path go through `ctx.repoRouter.add(…)`.
  */
 export type RoutePlugin = (app: FastifyInstance, ctx: RouteContext) => Promise<void>;

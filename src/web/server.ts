@@ -35,7 +35,7 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
   });
   registerErrorHandler(app);
   app.addHook('onRequest', async (request) => refuseNulInUrl(request));
-  registerAuthentication(app, deps.authenticate);
+  registerAuthentication(app, deps.authenticate, deps.access);
   app.addContentTypeParser(STREAMED_CONTENT_TYPES, (_request, payload, done) => done(null, payload));
   // LFS clients send `application/vnd.git-lfs+json`; parse it like JSON. Every JSON body and URL
   // is refused with 400 when its text holds NUL (text-input.ts), the same on every database.

@@ -7,13 +7,19 @@ import type { RepositoryResolver, ServedRepository } from '../../src/repo/served
 import { buildApp, buildAppServer } from '../../src/cli/app.js';
 import { createStorage } from '../../src/storage/storage.js';
 import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
-import type { Principal } from '../../src/web/principal.js';
+import type { Principal } from '../../src/access/principal.js';
 
 /** Users of the test server, by token. */
 export const TOKENS: Readonly<Record<string, Principal>> = {
-  'alice-token': { kind: 'user', userId: 1, username: 'alice', isAdmin: false },
-  'bob-token': { kind: 'user', userId: 2, username: 'bob', isAdmin: false },
-  'admin-token': { kind: 'user', userId: 3, username: 'root', isAdmin: true },
+  'alice-token': { kind: 'user', userId: 1, username: 'alice', isAdmin: false, scopes: ['read', 'write'] },
+  'bob-token': { kind: 'user', userId: 2, username: 'bob', isAdmin: false, scopes: ['read', 'write'] },
+  'admin-token': {
+    kind: 'user',
+    userId: 3,
+    username: 'root',
+    isAdmin: true,
+    scopes: ['read', 'write', 'admin'],
+  },
 };
 
 /**

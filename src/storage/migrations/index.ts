@@ -7,6 +7,7 @@ import { cloneWalksMigration } from './0006-clone-walks.js';
 import { objectChunksMigration } from './0007-object-chunks.js';
 import { installationMigration } from './0008-installation.js';
 import { lfsBlobsMigration } from './0009-lfs-blobs.js';
+import { accessMigration } from './0010-access.js';
 import type { MegaMigration } from './migration.js';
 
 /**
@@ -29,4 +30,5 @@ export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly migrati
   { name: '0007-object-chunks', migration: objectChunksMigration },
   { name: '0008-installation', migration: installationMigration },
   { name: '0009-lfs-blobs', migration: lfsBlobsMigration },
+  { name: '0010-access', migration: accessMigration },
 ];

@@ -27,7 +27,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: RouteContext): Promis
       );
     }
   });
-  const route = routesOf(app, ctx.config);
+  const route = routesOf(app);
   // Both are built on first request: by then every area has registered its operations.
   let docsPage: string | undefined;
   route({

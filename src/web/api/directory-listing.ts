@@ -5,7 +5,7 @@ import { parseDirectoryPath } from '../../monorepo/directory-path.js';
 import { locatePath, readBLink } from '../../monorepo/locate-path.js';
 import { ObjectReader } from '../../repo/browse/object-reader.js';
 import { resolveCommit } from '../../repo/browse/revision.js';
-import type { RepositoryResolver } from '../../repo/served-repository.js';
+import { EVERY_PATH, type RepositoryResolver } from '../../repo/served-repository.js';
 import { cloneRuleView, pushRuleView, type RuleView } from './clone-explanations.js';
 
 /** Entries whose blob is checked for being a b-link at most (a directory area is small). */
@@ -46,7 +46,7 @@ export async function listDirectory(
   baseUrl: string,
 ): Promise<DirectoryView> {
   const parsed = parseDirectoryPath(rawPath);
-  const root = await resolver.resolve('/', 'read');
+  const root = await resolver.resolve('/', 'read', EVERY_PATH);
   const reader = new ObjectReader(root.objects);
   const directoryCommit = await resolveCommit('HEAD', await root.listRefs(), reader);
   const rootTree = (await reader.commit(directoryCommit)).tree;

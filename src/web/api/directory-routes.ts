@@ -12,7 +12,7 @@ const DirectoryQuery = z.object({
 
 /** `GET /api/v1/directory?path=/projects`: the Mega directory at a path, with its clone rule. */
 export async function directoryRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  const route = routesOf(app, ctx.config);
+  const route = routesOf(app);
   route({
     method: 'GET',
     path: '/api/v1/directory',

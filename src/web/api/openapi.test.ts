@@ -137,7 +137,7 @@ describe('operation declarations', () => {
 
   it('refuses path parameters the params schema does not declare', async () => {
     const server = Fastify();
-    const route = routesOf(server, { anonymousRead: true });
+    const route = routesOf(server);
     expect(() =>
       route({
         method: 'GET',

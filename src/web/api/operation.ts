@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { invalid } from '../../platform/errors.js';
-import { requireAdmin, requireRead, requireUser } from '../principal.js';
+import { requireAdmin, requireUser } from '../../access/principal.js';
 import { parseInput } from './query.js';
 
 /**
@@ -12,8 +12,9 @@ import { parseInput } from './query.js';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /**
- * Who may call: `public` anyone; `read` anyone when anonymous reading is on, else a token;
- * `user` a token; `admin` an administrator's token. Checked before the input is validated.
+ * Who may call: `public` anyone; `read` anyone, the handler answering only with what the caller
+ * may read (`request.permissions()`: hidden paths are 404, lists filtered); `user` a token;
+ * `admin` an administrator's token (with the admin scope). Checked before the input is validated.
  */
 export type Access = 'public' | 'read' | 'user' | 'admin';
 
@@ -102,10 +103,9 @@ function zodValidator({ schema, httpPart }: { schema: unknown; httpPart?: string
   };
 }
 
-function checkAccess(access: Access, anonymousRead: boolean) {
+function checkAccess(access: Access) {
   return async (request: FastifyRequest) => {
-    if (access === 'read') requireRead(request.principal, anonymousRead);
-    else if (access === 'user') requireUser(request.principal);
+    if (access === 'user') requireUser(request.principal);
     else if (access === 'admin') requireAdmin(request.principal);
   };
 }
@@ -120,7 +120,7 @@ export function pathParamNames(path: string): string[] {
  * (without the handler) rides along in the route's config, where the server's operation registry
  * collects it for the OpenAPI document.
  */
-export function routesOf(app: FastifyInstance, options: { readonly anonymousRead: boolean }) {
+export function routesOf(app: FastifyInstance) {
   return function route<
     P extends InputObject | undefined = undefined,
     Q extends InputObject | undefined = undefined,
@@ -144,7 +144,7 @@ export function routesOf(app: FastifyInstance, options: { readonly anonymousRead
       },
       validatorCompiler: zodValidator,
       config: { operation },
-      preValidation: checkAccess(spec.access, options.anonymousRead),
+      preValidation: checkAccess(spec.access),
       handler: handler as (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
     });
   };

@@ -2,7 +2,7 @@ import { notFound } from '../../platform/errors.js';
 import { RepositoryBrowser } from '../../repo/browse/repository-browser.js';
 import type { RouteContext } from '../deps.js';
 import { normalizeRepoPath } from '../repo-router.js';
-import { requireRead, type Principal } from '../principal.js';
+import type { Permissions } from '../../access/permissions.js';
 
 /**
  * Opens a repository for reading through the server's resolver (so the API sees exactly what
@@ -10,12 +10,12 @@ import { requireRead, type Principal } from '../principal.js';
  */
 export async function openBrowser(
   ctx: RouteContext,
-  principal: Principal,
+  permissions: Permissions,
   rawPath: string,
 ): Promise<RepositoryBrowser> {
-  requireRead(principal, ctx.config.anonymousRead);
   const path = normalizeRepoPath(rawPath);
-  const repository = await ctx.repositories.resolve(path, 'read');
+  permissions.requireRead(path);
+  const repository = await ctx.repositories.resolve(path, 'read', permissions);
   if (!repository.exists) throw notFound('repository_not_found', 'repository not found', { path });
   return new RepositoryBrowser(repository, { displayLimit: ctx.config.limits.maxDisplayBytes });
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RepositoryAdmin } from '../../monorepo/repository-admin.js';
 import type { RouteContext } from '../deps.js';
-import { requireAdmin } from '../principal.js';
+import { requireAdmin } from '../../access/principal.js';
 import { routesOf } from './operation.js';
 import { repoPathSchema } from './query.js';
 
@@ -22,7 +22,7 @@ export async function repositoryAdminRoutes(
   ctx: RouteContext,
   admin: RepositoryAdmin,
 ): Promise<void> {
-  const route = routesOf(app, ctx.config);
+  const route = routesOf(app);
   route({
     method: 'PUT',
     path: '/api/v1/repos/default-branch',

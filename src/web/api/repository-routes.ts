@@ -36,7 +36,7 @@ const browseErrors = { 404: 'Repository, revision or path not found' } as const;
  * segments) and a revision in `ref`, `id`, `from`, `to`.
  */
 export async function repositoryRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  const route = routesOf(app, ctx.config);
+  const route = routesOf(app);
   route({
     method: 'GET',
     path: '/api/v1/repos/refs',
@@ -47,7 +47,8 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: RouteContext):
     query: RepoQuery,
     responses: { 200: { description: 'The refs and the default branch', schema: RefListSchema } },
     errors: { 404: 'Repository not found' },
-    handler: async (request) => (await openBrowser(ctx, request.principal, request.query.repo)).refs(),
+    handler: async (request) =>
+      (await openBrowser(ctx, await request.permissions(), request.query.repo)).refs(),
   });
 
   route({
@@ -62,7 +63,7 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: RouteContext):
     errors: browseErrors,
     handler: async (request) => {
       const query = request.query;
-      const browser = await openBrowser(ctx, request.principal, query.repo);
+      const browser = await openBrowser(ctx, await request.permissions(), query.repo);
       const page = await browser.log({
         revision: query.ref,
         path: query.path,
@@ -84,7 +85,7 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: RouteContext):
     responses: { 200: { description: 'The commit and its diff', schema: CommitDetailSchema } },
     errors: { 404: 'Repository or commit not found' },
     handler: async (request) =>
-      (await openBrowser(ctx, request.principal, request.query.repo)).commit(request.query.id),
+      (await openBrowser(ctx, await request.permissions(), request.query.repo)).commit(request.query.id),
   });
 
   route({
@@ -99,7 +100,7 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: RouteContext):
     errors: { 404: 'Repository or revision not found' },
     handler: async (request) => {
       const query = request.query;
-      return (await openBrowser(ctx, request.principal, query.repo)).compare(query.from, query.to);
+      return (await openBrowser(ctx, await request.permissions(), query.repo)).compare(query.from, query.to);
     },
   });
 
@@ -115,7 +116,7 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: RouteContext):
     errors: browseErrors,
     handler: async (request) => {
       const query = request.query;
-      return (await openBrowser(ctx, request.principal, query.repo)).tree(query.ref, query.path);
+      return (await openBrowser(ctx, await request.permissions(), query.repo)).tree(query.ref, query.path);
     },
   });
 
@@ -134,7 +135,7 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: RouteContext):
     handler: async (request) => {
       const query = request.query;
       const { content, ...blob } = await (
-        await openBrowser(ctx, request.principal, query.repo)
+        await openBrowser(ctx, await request.permissions(), query.repo)
       ).blob(query.ref, query.path);
       const text = blob.truncated ? utf8Boundary(content) : content;
       return { ...blob, ...(blob.binary ? {} : { content: text.toString('utf8') }) };
@@ -156,7 +157,7 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: RouteContext):
     errors: browseErrors,
     handler: async (request, reply) => {
       const query = request.query;
-      const browser = await openBrowser(ctx, request.principal, query.repo);
+      const browser = await openBrowser(ctx, await request.permissions(), query.repo);
       const blob = await browser.openBlob(query.ref, query.path);
       const name = blob.path.split('/').pop() ?? 'file';
       // Raw content is never rendered as a page of this origin: no sniffing, no scripts.

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RouteContext } from '../deps.js';
-import { requireUser } from '../principal.js';
+import { requireUser } from '../../access/principal.js';
 import { TokenInfoSchema, UserSchema } from './api-schemas.js';
 import { routesOf } from './operation.js';
 
@@ -20,7 +20,7 @@ const TokenParams = z.object({
  */
 export async function tokenRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const users = ctx.users;
-  const route = routesOf(app, ctx.config);
+  const route = routesOf(app);
 
   route({
     method: 'GET',

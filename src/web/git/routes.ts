@@ -15,7 +15,7 @@ import { serveV2Command } from '../../repo/upload-pack-v2.js';
 import { GitResponseWriter } from '../../repo/response-writer.js';
 import { baseUrl } from '../api/query.js';
 import type { RouteContext } from '../deps.js';
-import { requireRead, requireUser } from '../principal.js';
+import { requireUser } from '../../access/principal.js';
 import type { RepoRouteMatch } from '../repo-router.js';
 import { discardUnreadBody, requestBodyStream } from '../request-body.js';
 import { RETRY_AFTER_SECONDS, toMegaError } from '../error-handler.js';
@@ -63,10 +63,11 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
   ): Promise<ServedRepository> => {
     if (service === 'git-receive-pack') {
       requireUser(request.principal);
-      return ctx.repositories.resolve(match.repoPath, 'write');
+      return ctx.repositories.resolve(match.repoPath, 'write', await request.permissions());
     }
-    requireRead(request.principal, ctx.config.anonymousRead);
-    return ctx.repositories.resolve(match.repoPath, 'read');
+    const permissions = await request.permissions();
+    permissions.requireRead(match.repoPath);
+    return ctx.repositories.resolve(match.repoPath, 'read', permissions);
   };
 
   /**

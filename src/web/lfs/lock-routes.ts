@@ -2,14 +2,13 @@ import type { LfsLockService } from '../../lfs/lfs-lock-service.js';
 import type { LfsActor, LfsRepository } from '../../lfs/lfs-types.js';
 import type { AccessIntent } from '../../repo/served-repository.js';
 import type { RouteContext } from '../deps.js';
-import { requireRead, requireUser, type UserPrincipal } from '../principal.js';
+import { requireUser, type UserPrincipal } from '../../access/principal.js';
 import type { RepoRouteMatch } from '../repo-router.js';
 import { lfsRoute, sendLfsJson } from './lfs-reply.js';
 
 export interface LockRouteDeps {
   readonly locks: LfsLockService;
   readonly resolve: (match: RepoRouteMatch, intent: AccessIntent) => Promise<LfsRepository>;
-  readonly anonymousRead: boolean;
 }
 
 /**
@@ -17,13 +16,13 @@ export interface LockRouteDeps {
  * push and unlocking need push access, i.e. a token.
  */
 export function registerLfsLockRoutes(ctx: RouteContext, deps: LockRouteDeps): void {
-  const { locks, resolve, anonymousRead } = deps;
+  const { locks, resolve } = deps;
 
   ctx.repoRouter.add({
     method: 'GET',
     suffix: '/info/lfs/locks',
     handler: lfsRoute(async (request, reply, match) => {
-      requireRead(request.principal, anonymousRead);
+      (await request.permissions()).requireRead(match.repoPath);
       const repo = await resolve(match, 'read');
       const query = request.query as Record<string, unknown>;
       const text = (name: string) => (typeof query[name] === 'string' ? query[name] : undefined);

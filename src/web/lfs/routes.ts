@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { LfsActor, LfsOperation, LfsRepository } from '../../lfs/lfs-types.js';
 import { TRANSFER_TOKEN_HEADER } from '../../lfs/transfer-token.js';
 import { forbidden, notFound, tooLarge } from '../../platform/errors.js';
-import type { AccessIntent } from '../../repo/served-repository.js';
+import { EVERY_PATH, type AccessIntent } from '../../repo/served-repository.js';
 import type { RouteContext } from '../deps.js';
-import { requireRead, requireUser, type Principal } from '../principal.js';
+import { requireUser, type Principal } from '../../access/principal.js';
 import type { RepoRouteMatch } from '../repo-router.js';
 import { requestBodyStream } from '../request-body.js';
 import { lfsEndpointUrl, lfsRoute, sendLfsJson } from './lfs-reply.js';
@@ -19,7 +19,6 @@ import { registerLfsLockRoutes } from './lock-routes.js';
 export async function lfsRoutes(_app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const services = ctx.lfs;
   const resolve = (match: RepoRouteMatch, intent: AccessIntent) => resolveRepository(ctx, match, intent);
-  const anonymousRead = ctx.config.anonymousRead;
 
   ctx.repoRouter.add({
     method: 'POST',
@@ -28,7 +27,7 @@ export async function lfsRoutes(_app: FastifyInstance, ctx: RouteContext): Promi
       const upload = (request.body as { operation?: unknown } | undefined)?.operation === 'upload';
       const actor = upload
         ? actorOf(requireUser(request.principal))
-        : readActor(request.principal, anonymousRead);
+        : await readActor(request, match.repoPath);
       const repo = await resolve(match, upload ? 'write' : 'read');
       if (!upload && !repo.exists) throw notFound('repository_not_found', 'repository not found');
       const url = lfsEndpointUrl(request, ctx.config);
@@ -103,14 +102,14 @@ export async function lfsRoutes(_app: FastifyInstance, ctx: RouteContext): Promi
     const token = transferToken(request);
     if (token === undefined) {
       if (operation === 'upload') requireUser(request.principal);
-      else requireRead(request.principal, anonymousRead);
+      else (await request.permissions()).requireRead(match.repoPath);
     }
     const repo = await resolve(match, operation === 'upload' ? 'write' : 'read');
     if (token !== undefined) services.objects.authorizeTransfer(token, operation, repo, oid);
     return repo;
   }
 
-  registerLfsLockRoutes(ctx, { locks: services.locks, resolve, anonymousRead });
+  registerLfsLockRoutes(ctx, { locks: services.locks, resolve });
 }
 
 /** Resolves the repository through the shared resolver (Mega directory paths included). */
@@ -119,7 +118,7 @@ export async function resolveRepository(
   match: RepoRouteMatch,
   intent: AccessIntent,
 ): Promise<LfsRepository> {
-  const repo = await ctx.repositories.resolve(match.repoPath, intent);
+  const repo = await ctx.repositories.resolve(match.repoPath, intent, EVERY_PATH);
   if (intent === 'write' && !repo.writable) {
     throw forbidden('repository_read_only', repo.readOnlyReason ?? 'repository is read-only');
   }
@@ -132,9 +131,9 @@ export function actorOf(principal: Principal): LfsActor | undefined {
     : undefined;
 }
 
-function readActor(principal: Principal, anonymousRead: boolean): LfsActor | undefined {
-  requireRead(principal, anonymousRead);
-  return actorOf(principal);
+async function readActor(request: FastifyRequest, repoPath: string): Promise<LfsActor | undefined> {
+  (await request.permissions()).requireRead(repoPath);
+  return actorOf(request.principal);
 }
 
 function transferToken(request: FastifyRequest): string | undefined {

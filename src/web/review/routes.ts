@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RouteContext } from '../deps.js';
-import { requireUser } from '../principal.js';
+import { requireUser } from '../../access/principal.js';
 import { DiffSchema } from '../api/api-schemas.js';
 import { components, routesOf } from '../api/operation.js';
 import { baseUrl, pagingSchema } from '../api/query.js';
@@ -70,7 +70,7 @@ const ACTIONS = {
  */
 export async function reviewRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const service = ctx.mergeRequests;
-  const route = routesOf(app, ctx.config);
+  const route = routesOf(app);
 
   route({
     method: 'GET',

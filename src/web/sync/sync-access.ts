@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { forbidden } from '../../platform/errors.js';
 import type { SyncService } from '../../sync/sync-service.js';
-import { requireUser, type UserPrincipal } from '../principal.js';
+import { requireUser, type UserPrincipal } from '../../access/principal.js';
 
 /** A signed-in user who is an administrator or a member of the tenant; otherwise 401/403. */
 export async function requireTenantAccess(

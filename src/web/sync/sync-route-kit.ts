@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { SyncService } from '../../sync/sync-service.js';
 import type { ErrorStatus, routesOf } from '../api/operation.js';
-import type { UserPrincipal } from '../principal.js';
+import type { UserPrincipal } from '../../access/principal.js';
 import { requireTenantAccess } from './sync-access.js';
 
 /** What each file of sync routes declares its routes with. */

@@ -13,7 +13,7 @@ import { syncTenantRoutes } from './sync-tenant-routes.js';
  * returned; triggering answers 202 with the durable request id.
  */
 export async function syncRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  const kit = syncRouteKit(routesOf(app, ctx.config), ctx.sync);
+  const kit = syncRouteKit(routesOf(app), ctx.sync);
   // In this order: it is the order of the OpenAPI document.
   syncTenantRoutes(kit);
   syncCredentialRoutes(kit);

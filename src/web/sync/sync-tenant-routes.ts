@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TenantInput } from '../../sync/sync-inputs.js';
-import { requireUser } from '../principal.js';
+import { requireUser } from '../../access/principal.js';
 import { bodyId, PREFIX, TenantParams, type SyncRouteKit } from './sync-route-kit.js';
 import { TenantSchema } from './sync-schemas.js';
 

@@ -1,0 +1,140 @@
+import { notFound, forbidden, unauthorized } from '../platform/errors.js';
+import { isWithin } from './paths.js';
+import type { Principal } from './principal.js';
+import { includes, roleRank, scopeCeiling, type Role, type Visibility } from './roles.js';
+
+/** A grant that applies to the principal (their own or one of their groups'). */
+export interface EffectiveGrant {
+  readonly path: string;
+  readonly role: Role;
+}
+
+/** A path's own settings; null fields inherit from the nearest ancestor that sets them. */
+export interface PathSetting {
+  readonly path: string;
+  readonly visibility: Visibility | null;
+  readonly selfMerge: boolean | null;
+}
+
+/**
+ * What one principal may do, evaluated synchronously from the grants and settings loaded for the
+ * request (`AccessPolicy.permissionsOf`). The rules:
+ * - administrators (effective: flag and `admin` token scope) have every right everywhere;
+ * - a user's role on a path comes from the most specific grant at or above it (their own and
+ *   their groups'; on one path the strongest wins), capped by the token's scopes;
+ * - a path is readable with `read`, or when its visibility lets the caller in: `public` anyone,
+ *   `internal` any signed-in user, `private` nobody else. Visibility comes from the nearest path
+ *   that sets it, else the installation's default.
+ */
+export class Permissions {
+  private readonly ceiling: Role;
+
+  constructor(
+    readonly principal: Principal,
+    private readonly grants: readonly EffectiveGrant[],
+    private readonly settings: readonly PathSetting[],
+    private readonly defaultVisibility: Visibility,
+  ) {
+    this.ceiling = principal.kind === 'user' ? scopeCeiling(principal.scopes) : 'read';
+  }
+
+  get isAdmin(): boolean {
+    return this.principal.kind === 'user' && this.principal.isAdmin;
+  }
+
+  get isSignedIn(): boolean {
+    return this.principal.kind === 'user';
+  }
+
+  /** The caller's role on `path` (from grants; administrators: `admin`), undefined for none. */
+  roleAt(path: string): Role | undefined {
+    if (this.isAdmin) return 'admin';
+    if (this.principal.kind !== 'user') return undefined;
+    let best: EffectiveGrant | undefined;
+    for (const grant of this.grants) {
+      if (!isWithin(path, grant.path)) continue;
+      if (
+        !best ||
+        grant.path.length > best.path.length ||
+        (grant.path.length === best.path.length && roleRank(grant.role) > roleRank(best.role))
+      ) {
+        best = grant;
+      }
+    }
+    if (!best) return undefined;
+    return roleRank(best.role) > roleRank(this.ceiling) ? this.ceiling : best.role;
+  }
+
+  /** Whether the caller holds at least `role` on `path`. */
+  has(path: string, role: Role): boolean {
+    return includes(this.roleAt(path), role);
+  }
+
+  visibilityOf(path: string): Visibility {
+    return this.nearestSetting(path, 'visibility') ?? this.defaultVisibility;
+  }
+
+  canRead(path: string): boolean {
+    if (this.has(path, 'read')) return true;
+    return this.visibilityLetsIn(this.visibilityOf(path));
+  }
+
+  /**
+   * Whether anything at or below `path` is readable: a directory listing shows a private
+   * directory to someone holding a grant (or a public path) somewhere inside it.
+   */
+  canSeeInto(path: string): boolean {
+    if (this.canRead(path)) return true;
+    if (this.grants.some((grant) => isWithin(grant.path, path) && this.has(grant.path, 'read'))) return true;
+    return this.settings.some(
+      (setting) =>
+        isWithin(setting.path, path) &&
+        setting.visibility !== null &&
+        this.visibilityLetsIn(setting.visibility),
+    );
+  }
+
+  /** Whether authors may merge their own merge requests under `path` (default: no). */
+  selfMergeAllowed(path: string): boolean {
+    return this.nearestSetting(path, 'selfMerge') ?? false;
+  }
+
+  /**
+   * Throws unless the caller may read `path`. What cannot be read does not exist: users get 404;
+   * anonymous callers get 401 (credentials might help, and a challenge is what makes git ask).
+   */
+  requireRead(path: string): void {
+    if (!this.canRead(path)) throw this.hidden(path);
+  }
+
+  /** Throws unless the caller holds `role` on `path`: 404/401 when it cannot even read it, else 403. */
+  require(path: string, role: Role, action?: string): void {
+    if (this.has(path, role)) return;
+    if (!this.canRead(path)) throw this.hidden(path);
+    if (!this.isSignedIn)
+      throw unauthorized('authentication_required', 'authentication required: use a token');
+    throw forbidden('access_denied', `${action ?? 'this'} needs the ${role} role on ${path}`, { path, role });
+  }
+
+  private hidden(path: string) {
+    if (!this.isSignedIn)
+      return unauthorized('authentication_required', 'authentication required: use a token');
+    return notFound('repository_not_found', `${path}: not found`, { path });
+  }
+
+  private visibilityLetsIn(visibility: Visibility): boolean {
+    return visibility === 'public' || (visibility === 'internal' && this.isSignedIn);
+  }
+
+  private nearestSetting<K extends 'visibility' | 'selfMerge'>(
+    path: string,
+    key: K,
+  ): NonNullable<PathSetting[K]> | undefined {
+    let best: PathSetting | undefined;
+    for (const setting of this.settings) {
+      if (setting[key] === null || !isWithin(path, setting.path)) continue;
+      if (!best || setting.path.length > best.path.length) best = setting;
+    }
+    return (best?.[key] ?? undefined) as NonNullable<PathSetting[K]> | undefined;
+  }
+}
