@@ -49,6 +49,25 @@ describe('the composition root', () => {
     }
   });
 
+  it('reports the worker of a server that runs one (in-process bus: subscribed at once)', async () => {
+    const app = await buildApp(
+      loadConfig({ env: {}, overrides: { dataDir: dir.path } }),
+      createLogger({ level: 'silent' }),
+      createMetricsRegistry(),
+      { runSyncWorker: true },
+    );
+    try {
+      const states = await app.web.readiness();
+      expect(states.map((state) => [state.name, state.ok])).toEqual([
+        ['database', true],
+        ['storage', true],
+        ['worker', true],
+      ]);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('serves /readyz from the same check, and closing the server closes the app', async () => {
     const app = await appOver();
     const server = await buildAppServer(app);

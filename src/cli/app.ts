@@ -177,13 +177,22 @@ export async function startSync(
 }
 
 /**
- * Readiness per dependency: the database answers, the data directory has room, and Redis answers
- * when the sync bus uses it.
+ * Readiness per dependency: the database answers, the data directory has room, Redis answers
+ * when the sync bus uses it, and the process's sync worker (when it runs one, in `mega worker`
+ * or `mega serve`) is subscribed to the bus.
  */
 export function readinessOf(storage: Storage, sync: SyncRuntime): ReadinessCheck {
   return async () => {
     const bus = sync.bus.health ? sync.bus.health().then((state) => [state]) : Promise.resolve([]);
     const states = await Promise.all([storage.health.check(), bus]);
+    const worker = sync.worker;
+    if (worker) {
+      states.push([
+        worker.isReady()
+          ? { name: 'worker', ok: true }
+          : { name: 'worker', ok: false, message: 'the worker is not subscribed to the sync bus' },
+      ]);
+    }
     return states.flat();
   };
 }

@@ -268,6 +268,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['MEGA_WORKER_ID', 'sync.workerId'],
   ['MEGA_SYNC_ALLOW_FILE_URLS', 'sync.allowFileUrls'],
   ['MEGA_WORKER_GROUP', 'sync.workerGroup'],
+  ['MEGA_SYNC_RUN_WORKER', 'sync.runWorker'],
 ];
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
