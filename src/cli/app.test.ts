@@ -79,6 +79,33 @@ describe('the composition root', () => {
     expect((await app.storage.health.checkDatabase()).ok).toBe(false);
   });
 
+  it('believes X-Forwarded-* only from the proxies MEGA_TRUST_PROXY names', async () => {
+    const forwarded = {
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'git.example.com',
+      'x-forwarded-for': '203.0.113.9',
+    };
+    const cloneUrlVia = async (trustProxy: string | undefined) => {
+      const app = await appOver(trustProxy ? { trustProxy } : {});
+      await app.services.directory.init();
+      const server = await buildAppServer(app);
+      try {
+        const reply = await server.inject({
+          method: 'GET',
+          url: '/api/v1/directory?path=/projects',
+          headers: { host: 'mega.internal:8000', ...forwarded },
+          remoteAddress: '127.0.0.1',
+        });
+        return (reply.json() as { clone: { url: string } }).clone.url;
+      } finally {
+        await server.close();
+      }
+    };
+    expect(await cloneUrlVia('127.0.0.1')).toBe('https://git.example.com/projects.git');
+    expect(await cloneUrlVia('10.0.0.0/8')).toBe('http://mega.internal:8000/projects.git');
+    expect(await cloneUrlVia(undefined)).toBe('http://mega.internal:8000/projects.git');
+  });
+
   it('links outside a request point at the public URL, else the listen address', () => {
     const base = { host: '::1', port: 8000 };
     expect(serverBaseUrl({ ...loadConfig({ env: {} }), ...base })).toBe('http://[::1]:8000');

@@ -32,6 +32,8 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
     requestTimeout: deps.config.limits.requestTimeoutMs,
     connectionTimeout: 0,
     keepAliveTimeout: 30_000,
+    // Client address (rate limits, logs) and origin (links) from trusted proxies' X-Forwarded-*.
+    ...(deps.config.trustProxy ? { trustProxy: deps.config.trustProxy } : {}),
   });
   registerErrorHandler(app);
   app.addHook('onRequest', async (request) => refuseNulInUrl(request));
