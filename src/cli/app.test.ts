@@ -36,13 +36,14 @@ describe('the composition root', () => {
     }
   });
 
-  it('reports readiness per dependency: the database and the data directory (no Redis configured)', async () => {
+  it('reports readiness per dependency: the database, the data directory and the LFS store (no Redis configured)', async () => {
     const app = await appOver();
     try {
       const states = await app.web.readiness();
       expect(states.map((state) => [state.name, state.ok])).toEqual([
         ['database', true],
         ['storage', true],
+        ['lfs_store', true],
       ]);
     } finally {
       await app.close();
@@ -61,6 +62,7 @@ describe('the composition root', () => {
       expect(states.map((state) => [state.name, state.ok])).toEqual([
         ['database', true],
         ['storage', true],
+        ['lfs_store', true],
         ['worker', true],
       ]);
     } finally {
