@@ -48,12 +48,18 @@ export function megaIdent(timestamp: number): string {
   return `${MEGA_IDENT_NAME} <${MEGA_IDENT_EMAIL}> ${Math.max(0, Math.floor(timestamp))} +0000`;
 }
 
-/** Message of an expanded directory view: which directory version and repository heads it shows. */
+/**
+ * Message of an expanded directory view: which directory version and repository heads it shows.
+ * A view filtered for a reader passes no directory commit (it would change with hidden paths).
+ */
 export function directoryViewMessage(
   viewPath: string,
-  directoryCommit: ObjectId,
+  directoryCommit: ObjectId | undefined,
   sources: ReadonlyArray<{ readonly repoPath: string; readonly commit: ObjectId }>,
 ): string {
-  const lines = sources.map((source) => `${source.repoPath} ${source.commit}`);
-  return `Mega directory ${viewPath}\n\ndirectory ${directoryCommit}\n${lines.join('\n')}${lines.length ? '\n' : ''}`;
+  const lines = [
+    ...(directoryCommit ? [`directory ${directoryCommit}`] : []),
+    ...sources.map((source) => `${source.repoPath} ${source.commit}`),
+  ];
+  return `Mega directory ${viewPath}\n\n${lines.join('\n')}${lines.length ? '\n' : ''}`;
 }
