@@ -231,10 +231,11 @@ export class DirectoryViews {
         links: expanded.links,
         hidden: expanded.hidden,
         commitFields: async () => {
-          // A filtered view names neither the directory commit nor takes its time: both change
-          // when a hidden repository is added.
+          // A filtered view names neither the directory commit nor takes its time (both change
+          // when a hidden repository is added): the newest included head's, at least the first
+          // directory commit's.
           const directoryTime = filtered
-            ? 0
+            ? INIT_TIME
             : ((await this.deps.objects.source.readCommit(head.commit))?.committerTime ?? 0);
           const ident = megaIdent(Math.max(expanded.newestTime, directoryTime));
           return {

@@ -130,9 +130,10 @@ async function expandTree(walk: Walk, tree: ObjectId, prefix: string): Promise<O
     }
     const repoPath =
       kind === 'blob' && (await isSmall(reader, entry.id)) ? await readBLink(reader, entry.id) : undefined;
-    const shownPath = repoPath ?? `${scope.prefix}/${at}`;
-    if (!scope.reader.canRead(shownPath)) {
-      walk.hidden.push(shownPath);
+    const entryPath = `${scope.prefix}/${at}`;
+    // A b-link names its repository's path (normally its own): both must be readable.
+    if (!scope.reader.canRead(entryPath) || (repoPath && !scope.reader.canRead(repoPath))) {
+      walk.hidden.push(repoPath ?? entryPath);
       continue;
     }
     if (!repoPath) {
