@@ -177,11 +177,12 @@ describe('directory views and permissions', () => {
     expect(await readFile(join(secret, 'plans.txt'), 'utf8')).toBe('secret plans\n');
   });
 
-  it('after a grant, git pull fast-forwards onto the reader’s new chain', async () => {
+  it('after a grant, git pull fast-forwards onto the reader’s new chain; after a revocation, pushes cannot reach it', async () => {
     const dir = join(mega.work, 'dave-pull');
     expect((await git(['clone', '-q', `${mega.server.url}/projects`, dir], dave.as)).code).toBe(0);
     const cloned = await gitText(['rev-parse', 'HEAD'], { cwd: dir });
     await storage.access.setGrant('/projects/vault', 'user', dave.id, 'read');
+    let granted = true;
     try {
       const pulled = await git(['pull', '--ff-only', '-q'], { ...dave.as, cwd: dir });
       expect(pulled.code).toBe(0);
@@ -191,8 +192,23 @@ describe('directory views and permissions', () => {
       expect(await objectsOf(dir)).not.toContain(secretHead);
       // Anonymous readers stay on their own chain.
       expect(await headOf(`${mega.server.url}/projects`, ANONYMOUS)).toBe(cloned);
-    } finally {
+
+      // Revoked: dave is back on the chain that hides vault; what he has is an ancestor of his
+      // clone, and a change of vault pushed from it is refused (vault is not in his view).
       await storage.access.removeGrant('/projects/vault', 'user', dave.id);
+      granted = false;
+      expect(await headOf(`${mega.server.url}/projects`, dave.as)).toBe(cloned);
+      expect((await git(['pull', '--ff-only', '-q'], { ...dave.as, cwd: dir })).code).toBe(0);
+      await commitFile(dir, 'vault/gold.txt', 'lead\n', 'change vault after losing it');
+      const refused = await git(['push', `${mega.server.url}/projects`, 'HEAD:main'], {
+        ...dave.as,
+        cwd: dir,
+        check: false,
+      });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/vault\/gold.txt is not inside a repository/);
+    } finally {
+      if (granted) await storage.access.removeGrant('/projects/vault', 'user', dave.id);
     }
   });
 });
