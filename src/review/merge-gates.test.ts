@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { parseObjectId } from '../git/object-id.js';
 import { Permissions, type EffectiveGrant, type PathSetting } from '../access/permissions.js';
 import type { Scope } from '../access/roles.js';
 import { isMegaError } from '../platform/errors.js';
 import type { MergeRequestRecord } from '../storage/monorepo/merge-request-store.js';
 import { OPERATOR, PERMISSION_GATE, requireStateChange, type Actor } from './merge-gates.js';
 
-const ID = 'a'.repeat(40);
+const ID = parseObjectId('a'.repeat(40));
 const AUTHOR_ID = 1;
 
 function request(paths: readonly string[], viewPath = '/projects'): MergeRequestRecord {
@@ -16,12 +17,13 @@ function request(paths: readonly string[], viewPath = '/projects'): MergeRequest
     viewPath,
     refName: 'refs/heads/main',
     pushedCommit: ID,
+    baseViewCommit: ID,
     author: 'alice',
     authorId: AUTHOR_ID,
     createdAt: '',
     updatedAt: '',
     changes: paths.map((repoPath) => ({ repoPath, baseCommit: ID, headCommit: ID })),
-  } as MergeRequestRecord;
+  };
 }
 
 function actor(

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeRepo } from '../../../tests/support/git-fixtures.js';
 import { makeTempDir } from '../../../tests/support/temp-dir.js';
+import { parseObjectId } from '../../git/object-id.js';
 import { writeBLink } from '../../monorepo/b-link.js';
 import { loadGitRepository } from '../../repo/browse/testing/git-object-source.js';
 import type { Storage } from '../../storage/storage.js';
@@ -18,7 +19,7 @@ let app: FastifyInstance;
 let storage: Storage;
 const tokens: Record<string, string> = {};
 const ids: Record<string, number> = {};
-const ZERO = '0'.repeat(40);
+const ZERO = parseObjectId('0'.repeat(40));
 
 beforeAll(async () => {
   temp = await makeTempDir();
