@@ -166,7 +166,7 @@ export async function startSync(
   const installation = options.installation ?? (await openInstallation(storage, config, logger));
   return startSyncRuntime({
     config,
-    stores: storage.sync,
+    storage,
     logger,
     secret: installation.secret,
     redisPrefix: installation.redisPrefix,

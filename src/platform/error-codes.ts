@@ -194,11 +194,13 @@ export const MONOREPO_ERROR_CODES = [
 /** src/review: Merge requests. */
 export const REVIEW_ERROR_CODES = [
   'merge_conflict',
+  'merge_forbidden',
   'merge_request_not_closed',
   'merge_request_not_found',
   'merge_request_not_open',
   'merge_target_missing',
   'merge_target_moved',
+  'self_merge_not_allowed',
 ] as const;
 
 /** src/sync: Repository sync. */
