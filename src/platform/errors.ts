@@ -61,6 +61,8 @@ export const forbidden = (code: ErrorCode, message: string, details?: Record<str
   new MegaError('forbidden', code, message, details);
 export const tooLarge = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
   new MegaError('too_large', code, message, details);
+export const rateLimited = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
+  new MegaError('rate_limited', code, message, details);
 export const unavailable = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
   new MegaError('unavailable', code, message, details);
 
