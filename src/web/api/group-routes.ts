@@ -20,7 +20,9 @@ export async function groupRoutes(app: FastifyInstance, ctx: RouteContext): Prom
     summary: 'Every group and its members',
     access: 'admin',
     responses: { 200: { description: 'The groups', schema: z.object({ groups: z.array(GroupSchema) }) } },
-    handler: async () => ({ groups: await admin.listGroups() }),
+    handler: async () => ({
+      groups: (await admin.listGroups()).map((group) => ({ name: group.name, members: group.members })),
+    }),
   });
 
   route({
