@@ -19,6 +19,7 @@ import { openStorage, type Storage } from '../storage/storage.js';
 import { redisPrefixOf, syncChannels } from '../sync/sync-bus.js';
 import { startSyncRuntime, type SyncRuntime } from '../sync/sync-runtime.js';
 import type { WebDeps } from '../web/deps.js';
+import { AccessAdmin } from '../access/access-admin.js';
 import { AccessPolicy } from '../access/access-policy.js';
 import type { Principal, TokenAuthenticator } from '../access/principal.js';
 import { SCOPES } from '../access/roles.js';
@@ -49,6 +50,8 @@ export interface DomainServices {
   readonly mergeRequests: MergeRequests;
   /** Who may do what where: grants, groups and path settings (`src/access`). */
   readonly access: AccessPolicy;
+  /** Managing grants, path settings, protected branches and groups (CLI and REST). */
+  readonly accessAdmin: AccessAdmin;
   /** A presented token → its user, from storage's hashed tokens. */
   readonly authenticate: TokenAuthenticator;
 }
@@ -139,6 +142,7 @@ export function buildDomainServices(storage: Storage, config: MegaConfig): Domai
     repositoryAdmin: createRepositoryAdmin(storage, config),
     mergeRequests,
     access: new AccessPolicy(storage.access, config),
+    accessAdmin: new AccessAdmin({ access: storage.access, users: storage.users }),
     authenticate: async (token): Promise<Principal | null> => {
       const user = await storage.users.authenticate(token);
       if (!user) return null;
@@ -247,6 +251,7 @@ export async function buildApp(
         metrics,
         authenticate: options.authenticate ?? services.authenticate,
         access: services.access,
+        accessAdmin: services.accessAdmin,
         repositories: options.repositories ?? services.repositories,
         repositoryAdmin: services.repositoryAdmin,
         mergeRequests: services.mergeRequests,

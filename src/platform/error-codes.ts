@@ -115,12 +115,14 @@ export const STORAGE_ERROR_CODES = [
 /** src/access: Roles, visibility, token scopes, protected branches. */
 export const ACCESS_ERROR_CODES = [
   'access_denied',
+  'access_path_invalid',
   'admin_required',
   'authentication_required',
   'branch_pattern_invalid',
   'role_invalid',
   'scope_insufficient',
   'scope_invalid',
+  'subject_invalid',
   'visibility_invalid',
 ] as const;
 
@@ -246,6 +248,7 @@ export const SYNC_ERROR_CODES = [
 /** src/web: HTTP requests and authentication. */
 export const WEB_ERROR_CODES = [
   'query_invalid',
+  'auth_rate_limited',
   'asset_not_found',
   'authorization_malformed',
   'authorization_scheme_unsupported',
@@ -257,6 +260,7 @@ export const WEB_ERROR_CODES = [
   'internal_error',
   'lfs_object_too_large',
   'not_found',
+  'origin_forbidden',
   'path_encoding_invalid',
   'repo_path_invalid',
   'repo_path_too_long',
