@@ -20,6 +20,7 @@ import { redisPrefixOf, syncChannels } from '../sync/sync-bus.js';
 import { startSyncRuntime, type SyncRuntime } from '../sync/sync-runtime.js';
 import type { WebDeps } from '../web/deps.js';
 import { AccessPolicy } from '../access/access-policy.js';
+import { PushGuard } from '../access/push-guard.js';
 import type { Principal, TokenAuthenticator } from '../access/principal.js';
 import { SCOPES } from '../access/roles.js';
 import { buildServer } from '../web/server.js';
@@ -49,6 +50,8 @@ export interface DomainServices {
   readonly mergeRequests: MergeRequests;
   /** Who may do what where: grants, groups and path settings (`src/access`). */
   readonly access: AccessPolicy;
+  /** Per-ref push rules (force-push, deletion, protected branches) in front of every push. */
+  readonly pushGuard: PushGuard;
   /** A presented token → its user, from storage's hashed tokens. */
   readonly authenticate: TokenAuthenticator;
 }
@@ -129,7 +132,6 @@ export function buildDomainServices(storage: Storage, config: MegaConfig): Domai
     repositories: new MonorepoResolver({
       ...monorepo,
       stored: createStoredRepositoryResolver(storage, {
-        protectDefaultBranch: config.git.protectDefaultBranch,
         kindOf: (path) => (path.startsWith('/import/') ? 'import' : 'hosted'),
       }),
       proposals: mergeRequests,
@@ -139,6 +141,7 @@ export function buildDomainServices(storage: Storage, config: MegaConfig): Domai
     repositoryAdmin: createRepositoryAdmin(storage, config),
     mergeRequests,
     access: new AccessPolicy(storage.access, config),
+    pushGuard: new PushGuard(storage.access, { protectDefaultBranch: config.git.protectDefaultBranch }),
     authenticate: async (token): Promise<Principal | null> => {
       const user = await storage.users.authenticate(token);
       if (!user) return null;
@@ -238,6 +241,7 @@ export async function buildApp(
         metrics,
         authenticate: options.authenticate ?? services.authenticate,
         access: services.access,
+        pushGuard: services.pushGuard,
         repositories: options.repositories ?? services.repositories,
         repositoryAdmin: services.repositoryAdmin,
         mergeRequests: services.mergeRequests,

@@ -1,4 +1,5 @@
 import type { AccessPolicy } from '../access/access-policy.js';
+import type { PushGuard } from '../access/push-guard.js';
 import type { Logger } from '../platform/logger.js';
 import type { MegaConfig } from '../platform/config.js';
 import type { ReadinessCheck } from '../platform/readiness.js';
@@ -31,6 +32,8 @@ export interface WebDeps {
   readonly authenticate: TokenAuthenticator;
   /** Grants, groups and path settings: what a principal may do where (`request.permissions()`). */
   readonly access: AccessPolicy;
+  /** Per-ref push rules (force-push, deletion, protected branches), wrapped around each push. */
+  readonly pushGuard: PushGuard;
   /** Maps URL paths to served repositories: the Mega directory's resolver in `mega serve`. */
   readonly repositories: RepositoryResolver;
   /** Administrator operations on repositories (default branch, delete, repair). */
