@@ -6,6 +6,8 @@ import { git, gitText, type GitResult } from '../support/git-cli.js';
 import { runMega, startMegaServer, type MegaServer } from '../support/mega-process.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { grantRole } from '../http/http-fixture.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { openStorage } from '../../src/storage/storage.js';
 
 const MiB = 1024 * 1024;
 const BIG_FILE_BYTES = 100 * MiB;
@@ -55,6 +57,10 @@ describe('git-lfs client against mega serve', { timeout: 600_000 }, () => {
     await grantRole(dataDir, 'alice', '/import', 'write');
     await grantRole(dataDir, 'alice', '/projects', 'write');
     await grantRole(dataDir, 'bob', '/import', 'write');
+    // bob (a writer) pushes main: this repository protects release branches, not its default one.
+    const storage = await openStorage(loadConfig({ env: {}, overrides: { dataDir } }));
+    await storage.access.protectBranches(REPO_PATH, 'release/*');
+    await storage.close();
     server = await startMegaServer({ dataDir });
     remote = `${server.url}${REPO_PATH}.git`;
   });
