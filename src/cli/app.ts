@@ -21,6 +21,7 @@ import { startSyncRuntime, type SyncRuntime } from '../sync/sync-runtime.js';
 import type { WebDeps } from '../web/deps.js';
 import { AccessAdmin } from '../access/access-admin.js';
 import { AccessPolicy } from '../access/access-policy.js';
+import { PushGuard } from '../access/push-guard.js';
 import type { Principal, TokenAuthenticator } from '../access/principal.js';
 import { SCOPES } from '../access/roles.js';
 import { buildServer } from '../web/server.js';
@@ -52,6 +53,8 @@ export interface DomainServices {
   readonly access: AccessPolicy;
   /** Managing grants, path settings, protected branches and groups (CLI and REST). */
   readonly accessAdmin: AccessAdmin;
+  /** Per-ref push rules (force-push, deletion, protected branches) in front of every push. */
+  readonly pushGuard: PushGuard;
   /** A presented token → its user, from storage's hashed tokens. */
   readonly authenticate: TokenAuthenticator;
 }
@@ -132,7 +135,6 @@ export function buildDomainServices(storage: Storage, config: MegaConfig): Domai
     repositories: new MonorepoResolver({
       ...monorepo,
       stored: createStoredRepositoryResolver(storage, {
-        protectDefaultBranch: config.git.protectDefaultBranch,
         kindOf: (path) => (path.startsWith('/import/') ? 'import' : 'hosted'),
       }),
       proposals: mergeRequests,
@@ -143,6 +145,7 @@ export function buildDomainServices(storage: Storage, config: MegaConfig): Domai
     mergeRequests,
     access: new AccessPolicy(storage.access, config),
     accessAdmin: new AccessAdmin({ access: storage.access, users: storage.users }),
+    pushGuard: new PushGuard(storage.access, { protectDefaultBranch: config.git.protectDefaultBranch }),
     authenticate: async (token): Promise<Principal | null> => {
       const user = await storage.users.authenticate(token);
       if (!user) return null;
@@ -252,6 +255,7 @@ export async function buildApp(
         authenticate: options.authenticate ?? services.authenticate,
         access: services.access,
         accessAdmin: services.accessAdmin,
+        pushGuard: services.pushGuard,
         repositories: options.repositories ?? services.repositories,
         repositoryAdmin: services.repositoryAdmin,
         mergeRequests: services.mergeRequests,

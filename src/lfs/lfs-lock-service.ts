@@ -44,7 +44,8 @@ export interface LockPageRequest {
 
 /**
  * File locks per repository (git-lfs docs/api/locking.md): one lock per path, owned by the user
- * who created it; only the owner unlocks, except an administrator with `force`. The `ref` of
+ * who created it; only the owner unlocks, except with `force` a caller the web layer found may
+ * (`maintain` on the repository, src/access). The `ref` of
  * requests is accepted and ignored, like the reference server: locks span all branches.
  */
 export class LfsLockService {
@@ -100,7 +101,14 @@ export class LfsLockService {
     }));
   }
 
-  async unlock(repo: LfsRepository, actor: LfsActor, id: string, body: unknown): Promise<LockJson> {
+  /** `mayForce`: whether the caller may remove another user's lock with `force` (`maintain`). */
+  async unlock(
+    repo: LfsRepository,
+    actor: LfsActor,
+    id: string,
+    body: unknown,
+    options: { readonly mayForce: boolean },
+  ): Promise<LockJson> {
     const { force } = asObject(body);
     if (force !== undefined && typeof force !== 'boolean')
       throw invalid('lfs_unlock_invalid', '`force` must be a boolean');
@@ -119,10 +127,11 @@ export class LfsLockService {
           },
         );
       }
-      if (!actor.isAdmin)
+      if (!options.mayForce)
         throw forbidden(
           'lfs_force_unlock_denied',
-          "only an administrator may force-unlock another user's lock",
+          `force-unlocking another user's lock needs the maintain role on ${repo.path}`,
+          { path: repo.path, role: 'maintain' },
         );
     }
     if (!(await this.store.deleteLock(repo.path, lock.id))) {

@@ -3,6 +3,7 @@ import { ObjectReader } from '../repo/browse/object-reader.js';
 import type {
   AccessIntent,
   PathReader,
+  PushContext,
   PushPolicy,
   RefUpdateRequest,
   RefUpdateResults,
@@ -112,8 +113,9 @@ export class MonorepoResolver implements RepositoryResolver {
   }
 
   /**
-   * A push to a path that does not exist yet creates the repository and adds its b-link, in the
-   * transaction that writes its first refs: a refused or failed first push leaves nothing.
+   * A push to a path that does not exist yet creates the repository, adds its b-link and makes
+   * the pusher its maintainer, in the transaction that writes its first refs: a refused or failed
+   * first push leaves nothing (no repository, no b-link, no grant).
    */
   private async creation(
     located: Extract<LocatedPath, { shape: 'absent' }>,
@@ -126,10 +128,10 @@ export class MonorepoResolver implements RepositoryResolver {
       const reason = `${located.path} exists but is not linked into the Mega directory (an administrator can run mega repo repair, or mega repo delete)`;
       return wrap(stored, { pushPolicy: { decide: async () => ({ action: 'reject', reason }) } });
     }
-    let pusher = 'mega';
+    let pusher: PushContext['principal'] | undefined;
     const policy: PushPolicy = {
       decide: async (update, context) => {
-        pusher = context.principal.username;
+        pusher = context.principal;
         return stored.pushPolicy.decide(update, context);
       },
     };
@@ -139,7 +141,12 @@ export class MonorepoResolver implements RepositoryResolver {
         stored.updateRefs(updates, {
           ...options,
           onCreate: async (scope) => {
-            await new MegaDirectory(this.deps.within(scope)).addLink(located.path, pusher, Date.now() / 1000);
+            await new MegaDirectory(this.deps.within(scope)).addLink(
+              located.path,
+              pusher?.username ?? 'mega',
+              Date.now() / 1000,
+            );
+            if (pusher) await scope.access.setGrant(located.path, 'user', pusher.userId, 'maintain');
           },
         }),
     });

@@ -42,8 +42,7 @@ describeEachDialect('stored repositories: first push', (getDb) => {
     storage = scratchStorage(getDb(), 1 << 20);
   });
 
-  const resolver = () =>
-    createStoredRepositoryResolver(storage, { protectDefaultBranch: true, kindOf: () => 'import' });
+  const resolver = () => createStoredRepositoryResolver(storage, { kindOf: () => 'import' });
 
   /** One push: receive the pack, then apply `updates` (as receive-pack does after its checks). */
   async function firstPush(path: string, updates: RefUpdateRequest[], options: RefUpdateOptions) {

@@ -1,14 +1,12 @@
 import type { CommitSummary } from '../git/commit.js';
-import { isZeroId, type ObjectId } from '../git/object-id.js';
+import type { ObjectId } from '../git/object-id.js';
 import { isMegaError, notFound } from '../platform/errors.js';
 import type { PackReadyObject, StoredObjectHint } from '../storage/pack-ready.js';
 import type { Repository } from '../storage/repository-store.js';
 import type { StoredTrees } from '../storage/repository-scan.js';
 import type { RepositoryKind } from '../storage/schema.js';
 import type { Storage } from '../storage/storage.js';
-import { CommitCache } from './common-commits.js';
 import { adoptHead, applyRefUpdates, refFailureReason, succeeded } from './stored-ref-updates.js';
-import { isAncestor } from './ancestry.js';
 import { emptySnapshot } from './single-read-objects.js';
 import type {
   AccessIntent,
@@ -27,8 +25,6 @@ import type {
 } from './served-repository.js';
 
 export interface StoredRepositoryOptions {
-  /** Reject non-fast-forward updates and deletion of the default branch (HEAD's target). */
-  readonly protectDefaultBranch: boolean;
   /** The kind a first push gives a new repository at `path` (default `hosted`). */
   readonly kindOf?: (path: string) => RepositoryKind;
 }
@@ -67,7 +63,7 @@ export class StoredRepository implements ServedRepository {
     private readonly options: StoredRepositoryOptions,
   ) {
     this.objects = new StoredObjects(storage, () => this.repository?.id);
-    this.pushPolicy = defaultBranchPolicy(() => this.repository?.headRef, options);
+    this.pushPolicy = ACCEPT_EVERY_UPDATE;
   }
 
   readonly cloneWalks: RecordedWalks = {
@@ -226,24 +222,12 @@ class NothingCreated extends Error {
   }
 }
 
-/** Default push rules: the default branch can neither be rewound nor deleted. */
-function defaultBranchPolicy(
-  headRef: () => string | undefined,
-  options: StoredRepositoryOptions,
-): PushPolicy {
-  return {
-    async decide(update, context) {
-      if (!options.protectDefaultBranch || update.refName !== headRef()) return { action: 'accept' };
-      if (isZeroId(update.newId)) {
-        return { action: 'reject', reason: 'deleting the default branch is not allowed' };
-      }
-      if (isZeroId(update.oldId)) return { action: 'accept' };
-      const commits = new CommitCache(context.objects);
-      if (await isAncestor(commits, update.oldId, update.newId)) return { action: 'accept' };
-      return { action: 'reject', reason: 'non-fast-forward update of a protected branch' };
-    },
-  };
-}
+/**
+ * A stored repository takes every update as pushed. Who may delete, rewind or move which ref
+ * (protected branches included) is decided per caller by the access area's push guard
+ * (`src/access/push-guard.ts`), which the web layer puts in front of every push.
+ */
+const ACCEPT_EVERY_UPDATE: PushPolicy = { decide: async () => ({ action: 'accept' }) };
 
 /** Objects of one stored repository, through its membership. */
 class StoredObjects implements ObjectSource {

@@ -1,5 +1,6 @@
 import type { AccessAdmin } from '../access/access-admin.js';
 import type { AccessPolicy } from '../access/access-policy.js';
+import type { PushGuard } from '../access/push-guard.js';
 import type { Logger } from '../platform/logger.js';
 import type { MegaConfig } from '../platform/config.js';
 import type { ReadinessCheck } from '../platform/readiness.js';
@@ -34,6 +35,8 @@ export interface WebDeps {
   readonly access: AccessPolicy;
   /** Managing grants, path settings, protected branches and groups (routes check the caller first). */
   readonly accessAdmin: AccessAdmin;
+  /** Per-ref push rules (force-push, deletion, protected branches), wrapped around each push. */
+  readonly pushGuard: PushGuard;
   /** Maps URL paths to served repositories: the Mega directory's resolver in `mega serve`. */
   readonly repositories: RepositoryResolver;
   /** Administrator operations on repositories (default branch, delete, repair). */

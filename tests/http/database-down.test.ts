@@ -42,7 +42,7 @@ for (const [dialect, service, available] of DATABASES) {
       await proxy.start();
       const dataDir = join(temp.path, 'data');
       const env = { MEGA_DATABASE_URL: throughProxy(scratch.url, proxy.port) };
-      const created = await runMega(['token', 'create', 'alice', '--data', dataDir], { env });
+      const created = await runMega(['token', 'create', 'alice', '--admin', '--data', dataDir], { env });
       expect(created.code, created.stderr).toBe(0);
       token = created.stdout.trim().split('\n').pop() ?? '';
       server = await startMegaServer({ dataDir, args: ['--no-worker'], env });

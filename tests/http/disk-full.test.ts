@@ -61,7 +61,7 @@ for (const [dialect, available] of DIALECTS) {
         scratch = await createScratchDatabase('postgres', { migrate: false });
         env.MEGA_DATABASE_URL = scratch.url;
       }
-      const created = await runMega(['token', 'create', 'alice', '--data', dataDir], { env });
+      const created = await runMega(['token', 'create', 'alice', '--admin', '--data', dataDir], { env });
       expect(created.code, created.stderr).toBe(0);
       token = created.stdout.trim().split('\n').pop() ?? '';
       server = await startMegaServer({ dataDir, args: ['--no-worker'], env });

@@ -48,7 +48,7 @@ describe.each([
       scratch = await createScratchDatabase('postgres');
       env.MEGA_DATABASE_URL = scratch.url;
     }
-    const created = await runMega(['token', 'create', 'alice', '--data', dataDir], { env });
+    const created = await runMega(['token', 'create', 'alice', '--admin', '--data', dataDir], { env });
     if (created.code !== 0) throw new Error(`mega token create failed: ${created.stderr}`);
     const token = created.stdout.trim().split('\n').pop() ?? '';
     server = await startMegaServer({ dataDir, env });

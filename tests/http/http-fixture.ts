@@ -1,4 +1,7 @@
 import { join } from 'node:path';
+import type { Role } from '../../src/access/roles.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { openStorage } from '../../src/storage/storage.js';
 import { git, gitText, type GitOptions, type GitResult } from '../support/git-cli.js';
 import { runMega, startMegaServer, type MegaServer } from '../support/mega-process.js';
 import { makeTempDir } from '../support/temp-dir.js';
@@ -31,14 +34,51 @@ export function authEnv(token: string): Record<string, string> {
   };
 }
 
+/**
+ * Gives `username` `role` on `path` (src/access grants) in the installation at `dataDir`, through
+ * storage as `mega access grant` does; works while a server runs on the same data.
+ */
+export async function grantRole(
+  dataDir: string,
+  username: string,
+  path: string,
+  role: Role,
+  env: Record<string, string> = {},
+): Promise<void> {
+  const storage = await openStorage(loadConfig({ env, overrides: { dataDir } }));
+  try {
+    const user = await storage.users.findUser(username);
+    if (!user) throw new Error(`no user ${username}`);
+    await storage.access.setGrant(path, 'user', user.id, role);
+  } finally {
+    await storage.close();
+  }
+}
+
+/** Creates `username` when missing and returns a new token of theirs (`mega token create`). */
+export async function createToken(
+  dataDir: string,
+  username: string,
+  options: { env?: Record<string, string>; admin?: boolean } = {},
+): Promise<string> {
+  const created = await runMega(
+    ['token', 'create', username, ...(options.admin ? ['--admin'] : []), '--data', dataDir],
+    options.env ? { env: options.env } : {},
+  );
+  if (created.code !== 0) throw new Error(`mega token create failed: ${created.stderr}`);
+  return created.stdout.trim().split('\n').pop() ?? '';
+}
+
+/**
+ * `alice` is not an administrator; she maintains `/` (every path), which is what pushing,
+ * force-pushing and deleting branches in these tests needs (tests/http/permissions-git.test.ts
+ * is about less).
+ */
 export async function startHttpFixture(options: { env?: Record<string, string> } = {}): Promise<HttpFixture> {
   const temp = await makeTempDir('mega-http-');
   const dataDir = join(temp.path, 'data');
-  const created = await runMega(['token', 'create', 'alice', '--data', dataDir], {
-    ...(options.env ? { env: options.env } : {}),
-  });
-  if (created.code !== 0) throw new Error(`mega token create failed: ${created.stderr}`);
-  const token = created.stdout.trim().split('\n').pop() ?? '';
+  const token = await createToken(dataDir, 'alice', options.env ? { env: options.env } : {});
+  await grantRole(dataDir, 'alice', '/', 'maintain', options.env);
   const start = () => startMegaServer({ dataDir, ...(options.env ? { env: options.env } : {}) });
   let server = await start();
   const run =

@@ -40,9 +40,12 @@ for (const dialect of DIALECT_NAMES) {
       scratch = await createScratchDatabase(dialect, { migrate: false });
       // Servers of one installation share the deployment secret; one with another refuses to start.
       const env = { MEGA_DATABASE_URL: scratch.url, MEGA_SECRET_KEY: randomBytes(32).toString('hex') };
-      const created = await runMega(['token', 'create', 'alice', '--data', join(work.path, 'data-a')], {
-        env,
-      });
+      const created = await runMega(
+        ['token', 'create', 'alice', '--admin', '--data', join(work.path, 'data-a')],
+        {
+          env,
+        },
+      );
       if (created.code !== 0) throw new Error(`mega token create failed: ${created.stderr}`);
       token = created.stdout.trim().split('\n').pop() ?? '';
       servers = [

@@ -63,9 +63,14 @@ export async function startLfsTestServer(
       'limits.maxRequestBytes': options.maxRequestBytes,
     },
   });
+  const storage = createStorage(scratch.database, config);
+  // alice and bob may push anywhere (src/access grants); force-unlocking needs more (maintain).
+  for (const principal of [TOKENS['alice-token'], TOKENS['bob-token']]) {
+    if (principal?.kind === 'user') await storage.access.setGrant('/', 'user', principal.userId, 'write');
+  }
   const app = await buildAppServer(
     await buildApp(config, createLogger({ level: 'silent' }), createMetricsRegistry(), {
-      storage: createStorage(scratch.database, config),
+      storage,
       authenticate: async (token) => TOKENS[token] ?? null,
       repositories: testResolver,
     }),

@@ -5,6 +5,9 @@ import { configureLfsUser, sha256File, writeRandomFile } from '../support/git-lf
 import { git, gitText, type GitResult } from '../support/git-cli.js';
 import { runMega, startMegaServer, type MegaServer } from '../support/mega-process.js';
 import { makeTempDir } from '../support/temp-dir.js';
+import { grantRole } from '../http/http-fixture.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { openStorage } from '../../src/storage/storage.js';
 
 const MiB = 1024 * 1024;
 const BIG_FILE_BYTES = 100 * MiB;
@@ -50,6 +53,14 @@ describe('git-lfs client against mega serve', { timeout: 600_000 }, () => {
     for (const user of ['alice', 'bob', 'root'] as const) {
       await configureUser(user, await tokenFor(user, dataDir));
     }
+    // alice creates the repositories (and so maintains them); bob may push, not force-unlock.
+    await grantRole(dataDir, 'alice', '/import', 'write');
+    await grantRole(dataDir, 'alice', '/projects', 'write');
+    await grantRole(dataDir, 'bob', '/import', 'write');
+    // bob (a writer) pushes main: this repository protects release branches, not its default one.
+    const storage = await openStorage(loadConfig({ env: {}, overrides: { dataDir } }));
+    await storage.access.protectBranches(REPO_PATH, 'release/*');
+    await storage.close();
     server = await startMegaServer({ dataDir });
     remote = `${server.url}${REPO_PATH}.git`;
   });
@@ -104,7 +115,7 @@ describe('git-lfs client against mega serve', { timeout: 600_000 }, () => {
     expect(accepted.code, accepted.stderr).toBe(0);
   });
 
-  it('lets only an administrator force-unlock another user’s lock', async () => {
+  it('lets only a maintainer or an administrator force-unlock another user’s lock', async () => {
     await as('alice', ['pull', '-q', 'origin', 'main'], aliceDir());
     const lock = await as('alice', ['lfs', 'lock', 'asset.bin'], aliceDir(), false);
     expect(lock.code, lock.stderr).toBe(0);

@@ -207,13 +207,19 @@ describeEachDialect('LFS services', (getDb) => {
     expect(verify.theirs.map((lock) => lock.path)).toEqual(['b.bin', 'c.bin']);
     expect((await locks.list(repo('/svc/other'), {})).locks).toEqual([]);
 
-    await rejectsWith(locks.unlock(target, BOB, first.id, {}), 'lfs_lock_not_owner');
-    await rejectsWith(locks.unlock(target, BOB, first.id, { force: true }), 'lfs_force_unlock_denied');
-    await rejectsWith(locks.unlock(repo('/svc/other'), ALICE, first.id, {}), 'lfs_lock_not_found');
-    expect(await locks.unlock(target, ALICE, first.id, {})).toEqual(first);
-    await rejectsWith(locks.unlock(target, ALICE, first.id, {}), 'lfs_lock_not_found');
+    // `mayForce` is what the web layer found: `maintain` on the repository (src/access).
+    const writer = { mayForce: false };
+    const maintainer = { mayForce: true };
+    await rejectsWith(locks.unlock(target, BOB, first.id, {}, maintainer), 'lfs_lock_not_owner');
+    await rejectsWith(
+      locks.unlock(target, BOB, first.id, { force: true }, writer),
+      'lfs_force_unlock_denied',
+    );
+    await rejectsWith(locks.unlock(repo('/svc/other'), ALICE, first.id, {}, writer), 'lfs_lock_not_found');
+    expect(await locks.unlock(target, ALICE, first.id, {}, writer)).toEqual(first);
+    await rejectsWith(locks.unlock(target, ALICE, first.id, {}, writer), 'lfs_lock_not_found');
     const bobs = (await locks.list(target, { path: 'b.bin' })).locks[0]!;
-    expect(await locks.unlock(target, ADMIN, bobs.id, { force: true })).toEqual(bobs);
+    expect(await locks.unlock(target, ADMIN, bobs.id, { force: true }, maintainer)).toEqual(bobs);
     await rejectsWith(locks.create(target, ALICE, { path: '' }), 'lfs_lock_path_invalid');
     await rejectsWith(locks.list(target, { cursor: 'x' }), 'lfs_cursor_invalid');
   });

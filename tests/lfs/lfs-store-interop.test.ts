@@ -37,7 +37,7 @@ describe('git-lfs client against mega serve with db and s3 LFS stores', { timeou
     temp = await makeTempDir('mega-lfs-stores-');
     s3 = await startS3StandIn();
     dataDir = join(temp.path, 'data');
-    const token = await runMega(['token', 'create', 'alice', '--data', dataDir]);
+    const token = await runMega(['token', 'create', 'alice', '--admin', '--data', dataDir]);
     expect(token.code, token.stderr).toBe(0);
     env = await configureLfsUser(temp.path, 'alice', token.stdout.trim().split('\n').pop() ?? '');
   });

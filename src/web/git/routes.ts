@@ -6,7 +6,13 @@ import { BAND_ERROR, encodeSideband } from '../../git/protocol/sideband.js';
 import { encodeServiceHeader, type GitService } from '../../git/protocol/advertisement.js';
 import { encodeErrorPacket } from '../../git/protocol/receive-request.js';
 import { encodeV2Advertisement } from '../../git/protocol/v2.js';
-import { forbidden, HTTP_STATUS_BY_KIND, isMegaError, type MegaError } from '../../platform/errors.js';
+import {
+  forbidden,
+  HTTP_STATUS_BY_KIND,
+  isMegaError,
+  notFound,
+  type MegaError,
+} from '../../platform/errors.js';
 import { advertiseRefsV0 } from '../../repo/advertise.js';
 import { receivePack } from '../../repo/receive-pack.js';
 import { pushLimits, type ServedRepository } from '../../repo/served-repository.js';
@@ -16,6 +22,7 @@ import { GitResponseWriter } from '../../repo/response-writer.js';
 import { baseUrl } from '../api/query.js';
 import type { RouteContext } from '../deps.js';
 import { requireUser } from '../../access/principal.js';
+import { requirePushAccess } from '../../access/push-guard.js';
 import type { RepoRouteMatch } from '../repo-router.js';
 import { discardUnreadBody, requestBodyStream } from '../request-body.js';
 import { RETRY_AFTER_SECONDS, toMegaError } from '../error-handler.js';
@@ -55,19 +62,31 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
     registers: [ctx.metrics],
   });
 
-  /** Resolves the repository after the access check for the service (401 before any upload). */
+  /**
+   * Resolves the repository after the access checks. Read access is checked before resolving and
+   * every "not found" reads the same, so a private path answers exactly like a missing one (404;
+   * 401 with the challenge for anonymous callers, so git asks for credentials). A push needs a
+   * token first (401 before any upload), then `write` (`requirePushAccess`), and goes through the
+   * per-ref rules of the push guard.
+   */
   const open = async (
     request: FastifyRequest,
     match: RepoRouteMatch,
     service: GitService,
   ): Promise<ServedRepository> => {
-    if (service === 'git-receive-pack') {
-      requireUser(request.principal);
-      return ctx.repositories.resolve(match.repoPath, 'write', await request.permissions());
-    }
+    if (service === 'git-receive-pack') requireUser(request.principal);
     const permissions = await request.permissions();
-    permissions.requireRead(match.repoPath);
-    return ctx.repositories.resolve(match.repoPath, 'read', permissions);
+    try {
+      permissions.requireRead(match.repoPath);
+      if (service === 'git-upload-pack')
+        return await ctx.repositories.resolve(match.repoPath, 'read', permissions);
+      const repository = await ctx.repositories.resolve(match.repoPath, 'write', permissions);
+      requirePushAccess(permissions, repository);
+      return ctx.pushGuard.guard(repository, permissions);
+    } catch (error) {
+      if (isMegaError(error, 'not_found')) throw notFoundAt(match.repoPath);
+      throw error;
+    }
   };
 
   /**
@@ -207,4 +226,12 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
       });
     },
   });
+}
+
+/**
+ * The one answer for a path that is missing or that the caller may not read (the same text as
+ * `Permissions.requireRead`'s), so the two cannot be told apart.
+ */
+function notFoundAt(path: string): MegaError {
+  return notFound('repository_not_found', `${path}: not found`, { path });
 }

@@ -5,32 +5,48 @@ import { forbidden, notFound, tooLarge } from '../../platform/errors.js';
 import { EVERY_PATH, type AccessIntent } from '../../repo/served-repository.js';
 import type { RouteContext } from '../deps.js';
 import { requireUser, type Principal } from '../../access/principal.js';
+import { requirePushAccess } from '../../access/push-guard.js';
 import type { RepoRouteMatch } from '../repo-router.js';
 import { requestBodyStream } from '../request-body.js';
 import { lfsEndpointUrl, lfsRoute, sendLfsJson } from './lfs-reply.js';
-import { registerLfsLockRoutes } from './lock-routes.js';
+import { registerLfsLockRoutes, type LfsAccess } from './lock-routes.js';
 
 /**
  * The Git LFS API under `/{repo}.git/info/lfs/` (git-lfs docs/api/): the batch endpoint, the
  * basic-transfer object endpoints its hrefs point at, verify, and (in `lock-routes.ts`) locks.
- * Reads follow the git rules (anonymous when enabled); uploads and locks need a token. Object
- * requests carry either the transfer header a batch response handed out or a user credential.
+ * Reads need read access to the path and uploads and locks `write`, as git's (src/access);
+ * object requests carry either the transfer header a batch response handed out (after those
+ * checks) or a user credential.
  */
 export async function lfsRoutes(_app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const services = ctx.lfs;
-  const resolve = (match: RepoRouteMatch, intent: AccessIntent) => resolveRepository(ctx, match, intent);
+  const access: LfsAccess = {
+    /** Reads: the path must be readable (404, or 401 anonymous, as for git). */
+    readable: async (request, match) => {
+      (await request.permissions()).requireRead(match.repoPath);
+      return resolveRepository(ctx, match, 'read');
+    },
+    /** Uploads and locks: a token and `write`, as for a push (`requirePushAccess`). */
+    writable: async (request, match) => {
+      requireUser(request.principal);
+      const permissions = await request.permissions();
+      permissions.requireRead(match.repoPath);
+      const repo = await resolveRepository(ctx, match, 'write');
+      requirePushAccess(permissions, repo);
+      return repo;
+    },
+  };
 
   ctx.repoRouter.add({
     method: 'POST',
     suffix: '/info/lfs/objects/batch',
     handler: lfsRoute(async (request, reply, match) => {
       const upload = (request.body as { operation?: unknown } | undefined)?.operation === 'upload';
-      const actor = upload
-        ? actorOf(requireUser(request.principal))
-        : await readActor(request, match.repoPath);
-      const repo = await resolve(match, upload ? 'write' : 'read');
+      // Checked before the batch hands out any transfer token.
+      const repo = upload ? await access.writable(request, match) : await access.readable(request, match);
       if (!upload && !repo.exists) throw notFound('repository_not_found', 'repository not found');
       const url = lfsEndpointUrl(request, ctx.config);
+      const actor = actorOf(request.principal);
       return sendLfsJson(reply, 200, await services.objects.batch(repo, actor, request.body, url));
     }),
   });
@@ -42,8 +58,10 @@ export async function lfsRoutes(_app: FastifyInstance, ctx: RouteContext): Promi
     handler: lfsRoute(async (request, reply, match) => {
       const oid = match.params.oid ?? '';
       const token = transferToken(request);
-      if (token === undefined) requireUser(request.principal);
-      const repo = await resolve(match, 'write');
+      const repo =
+        token === undefined
+          ? await access.writable(request, match)
+          : await resolveRepository(ctx, match, 'write');
       const grant =
         token === undefined ? undefined : services.objects.authorizeTransfer(token, 'upload', repo, oid);
       const maxBytes = ctx.config.limits.maxRequestBytes;
@@ -92,7 +110,10 @@ export async function lfsRoutes(_app: FastifyInstance, ctx: RouteContext): Promi
     }),
   });
 
-  /** Object endpoints: the batch's transfer header, or a user credential like the batch needs. */
+  /**
+   * Object endpoints: the transfer header a batch handed out (only after its own check), or a
+   * user credential checked like the batch.
+   */
   async function authorizeObject(
     request: FastifyRequest,
     match: RepoRouteMatch,
@@ -101,15 +122,14 @@ export async function lfsRoutes(_app: FastifyInstance, ctx: RouteContext): Promi
   ): Promise<LfsRepository> {
     const token = transferToken(request);
     if (token === undefined) {
-      if (operation === 'upload') requireUser(request.principal);
-      else (await request.permissions()).requireRead(match.repoPath);
+      return operation === 'upload' ? access.writable(request, match) : access.readable(request, match);
     }
-    const repo = await resolve(match, operation === 'upload' ? 'write' : 'read');
-    if (token !== undefined) services.objects.authorizeTransfer(token, operation, repo, oid);
+    const repo = await resolveRepository(ctx, match, operation === 'upload' ? 'write' : 'read');
+    services.objects.authorizeTransfer(token, operation, repo, oid);
     return repo;
   }
 
-  registerLfsLockRoutes(ctx, { locks: services.locks, resolve });
+  registerLfsLockRoutes(ctx, { locks: services.locks, access });
 }
 
 /** Resolves the repository through the shared resolver (Mega directory paths included). */
@@ -129,11 +149,6 @@ export function actorOf(principal: Principal): LfsActor | undefined {
   return principal.kind === 'user'
     ? { userId: principal.userId, username: principal.username, isAdmin: principal.isAdmin }
     : undefined;
-}
-
-async function readActor(request: FastifyRequest, repoPath: string): Promise<LfsActor | undefined> {
-  (await request.permissions()).requireRead(repoPath);
-  return actorOf(request.principal);
 }
 
 function transferToken(request: FastifyRequest): string | undefined {
