@@ -36,9 +36,11 @@ import {
  * Issue 16's permission matrix: every caller tries every action against one `mega serve` per
  * database, with the real git and git-lfs, and each cell asserts its exact outcome.
  *
- * The world (support/access-world.ts): /import/secret and /projects/vault are private,
- * /import/open and /projects/app public. Team `core` (reader, writer, maintainer) holds `read` on
- * /import and /projects; the writer also `write` there, the maintainer `maintain`; `other` is in
+ * The world (support/access-world.ts): /import/secret and /projects/vault are private;
+ * /import/open, /projects/app and /projects/lib are public. Authors may merge their own merge
+ * requests in /projects/lib only (self-merge is off by default, administrators included). Team
+ * `core` (reader, writer, maintainer) holds `read` on /import and /projects; the writer also
+ * `write` there, the maintainer `maintain` (on one path the strongest grant wins); `other` is in
  * team `outsiders`, which holds grants elsewhere only. Branches `release/*` of /import/secret are
  * protected. The admin made everything (`mega token create --admin`).
  *
@@ -74,15 +76,15 @@ const row = (
   serial: options.serial ?? false,
 });
 
-const { secret, open, app } = PATHS;
+const { secret, open, app, lib } = PATHS;
 const EVERYONE_CAN = [OK, OK, OK, OK, OK, OK];
 const READERS_ONLY = [UNAUTHENTICATED, HIDDEN, OK, OK, OK, OK];
 const WRITERS_ONLY = [UNAUTHENTICATED, HIDDEN, denied('write'), OK, OK, OK];
 const MAINTAINERS_ONLY = [UNAUTHENTICATED, HIDDEN, denied('write'), rejected('maintain'), OK, OK];
 const PUBLIC_IMPORTS = shows('README.md', 'open');
 const ALL_IMPORTS = shows('README.md', 'open', 'secret');
-const PUBLIC_PROJECTS = shows('README.md', 'app');
-const ALL_PROJECTS = shows('README.md', 'app', 'vault');
+const PUBLIC_PROJECTS = shows('README.md', 'app', 'lib');
+const ALL_PROJECTS = shows('README.md', 'app', 'lib', 'vault');
 
 // Cells in the order anonymous, other, reader, writer, maintainer, admin.
 // prettier-ignore
@@ -97,7 +99,8 @@ const MATRIX: readonly Row[] = [
   row(`push ${open}`, pushBranch(open), [UNAUTHENTICATED, denied('write'), denied('write'), OK, OK, OK]),
   row(`open a merge request on ${app}`, openMergeRequest, [UNAUTHENTICATED, denied('write'), denied('write'), OK, OK, OK]),
   row(`merge someone else's merge request on ${app}`, mergeMergeRequest('others'), [UNAUTHENTICATED, denied('maintain'), denied('maintain'), denied('maintain'), OK, OK], { serial: true }),
-  row(`merge one's own merge request on ${app}`, mergeMergeRequest('own'), [null, null, null, denied('maintain'), SELF_MERGE_DENIED, OK], { serial: true }),
+  row(`merge one's own merge request on ${app}`, mergeMergeRequest('own'), [null, null, null, denied('maintain'), SELF_MERGE_DENIED, SELF_MERGE_DENIED], { serial: true }),
+  row(`merge one's own merge request on ${lib} (self-merge allowed)`, mergeMergeRequest('ownWhereAllowed'), [null, null, null, denied('maintain'), OK, OK], { serial: true }),
   row(`LFS upload to ${secret}`, lfsUpload(secret), WRITERS_ONLY),
   row(`LFS download from ${secret}`, lfsDownload(secret), READERS_ONLY),
   row(`LFS lock in ${secret}`, lfsLock(secret), WRITERS_ONLY),

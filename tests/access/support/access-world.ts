@@ -14,11 +14,15 @@ import { makeTempDir } from '../../support/temp-dir.js';
 import { CALLERS, callerGitEnv, SIGNED_IN, type Caller, type SignedInCaller } from './callers.js';
 import { seedCommits, type SeedCommit } from './seed-commits.js';
 
-/** The paths of the matrix: a private and a public import, a public project and a private one. */
+/**
+ * The paths of the matrix: a private and a public import, two public projects (self-merge
+ * allowed in /projects/lib only) and a private one.
+ */
 export const PATHS = {
   secret: '/import/secret',
   open: '/import/open',
   app: '/projects/app',
+  lib: '/projects/lib',
   vault: '/projects/vault',
 } as const;
 
@@ -31,6 +35,8 @@ export interface SetUpMergeRequests {
   readonly others: Readonly<Record<Caller, number>>;
   /** Opened by the caller itself (those who may push to /projects/app). */
   readonly own: Readonly<Partial<Record<Caller, number>>>;
+  /** Opened by the caller itself in /projects/lib, where authors may merge their own. */
+  readonly ownWhereAllowed: Readonly<Partial<Record<Caller, number>>>;
 }
 
 /** An LFS object: its content, oid and the pointer file naming it. */
@@ -129,6 +135,7 @@ async function grantAccess(storage: Storage): Promise<void> {
   await access.setPathSetting(PATHS.vault, { visibility: 'private' });
   await access.setPathSetting(PATHS.open, { visibility: 'public' });
   await access.setPathSetting(PATHS.app, { visibility: 'public' });
+  await access.setPathSetting(PATHS.lib, { visibility: 'public', selfMerge: true });
   await access.protectBranches(PATHS.secret, PROTECTED_PATTERN);
 }
 
@@ -164,8 +171,9 @@ async function openMergeRequest(
   author: Caller,
   ref: string,
   branch: string,
+  path: string = PATHS.app,
 ): Promise<number> {
-  const stderr = await pushAs(world, author, PATHS.app, [`${ref}:refs/heads/${branch}`]);
+  const stderr = await pushAs(world, author, path, [`${ref}:refs/heads/${branch}`]);
   const number = MR_LINE.exec(stderr)?.[1];
   if (!number) throw new Error(`no merge request opened by ${author}'s push: ${stderr}`);
   return Number(number);
@@ -216,16 +224,19 @@ export async function startAccessWorld(dialect: DialectName): Promise<AccessWorl
     await pushAs(world, 'admin', PATHS.secret, ['refs/heads/main:refs/heads/main', ...everyCaller]);
     await pushAs(world, 'admin', PATHS.open, ['refs/heads/main:refs/heads/main', ...everyCaller]);
     await pushAs(world, 'admin', PATHS.app, ['refs/heads/main:refs/heads/main']);
+    await pushAs(world, 'admin', PATHS.lib, ['refs/heads/main:refs/heads/main']);
     await pushAs(world, 'admin', PATHS.vault, ['refs/seed/vault:refs/heads/main']);
 
-    // Merge request commits build on the /projects/app view, each adding its own file.
-    await git(['fetch', '-q', `${server.url}${PATHS.app}`, 'main:refs/seed/app-view'], {
-      cwd: seed,
-      env: env.admin,
-    });
-    const onView = (ref: string, file: string): SeedCommit => ({
+    // Merge request commits build on the views of /projects/app and /projects/lib, each adding its own file.
+    for (const [path, view] of [
+      [PATHS.app, 'refs/seed/app-view'],
+      [PATHS.lib, 'refs/seed/lib-view'],
+    ] as const) {
+      await git(['fetch', '-q', `${server.url}${path}`, `main:${view}`], { cwd: seed, env: env.admin });
+    }
+    const onView = (ref: string, file: string, view = 'refs/seed/app-view'): SeedCommit => ({
       ref,
-      parent: 'refs/seed/app-view',
+      parent: view,
       message: `${ref}\n`,
       files: { [file]: `${ref}\n` },
     });
@@ -233,6 +244,7 @@ export async function startAccessWorld(dialect: DialectName): Promise<AccessWorl
       onView(`refs/seed/mr/${caller}`, `mr/${caller}.txt`),
       onView(`refs/seed/others/${caller}`, `others/${caller}.txt`),
       onView(`refs/seed/own/${caller}`, `own/${caller}.txt`),
+      onView(`refs/seed/lib-own/${caller}`, `own/${caller}.txt`, 'refs/seed/lib-view'),
     ]);
     for (const [ref, id] of await seedCommits(seed, proposals)) commits.set(ref, id);
     const others = {} as Record<Caller, number>;
@@ -246,8 +258,16 @@ export async function startAccessWorld(dialect: DialectName): Promise<AccessWorl
       );
     }
     const own: Partial<Record<Caller, number>> = {};
+    const ownWhereAllowed: Partial<Record<Caller, number>> = {};
     for (const caller of ['writer', 'maintainer', 'admin'] as const) {
       own[caller] = await openMergeRequest(world, caller, `refs/seed/own/${caller}`, `own/${caller}`);
+      ownWhereAllowed[caller] = await openMergeRequest(
+        world,
+        caller,
+        `refs/seed/lib-own/${caller}`,
+        `own/${caller}`,
+        PATHS.lib,
+      );
     }
 
     const lfsDownload = lfsObject('an LFS object of /import/secret\n');
@@ -269,7 +289,7 @@ export async function startAccessWorld(dialect: DialectName): Promise<AccessWorl
       commits,
       tokens,
       env,
-      mergeRequests: { others, own },
+      mergeRequests: { others, own, ownWhereAllowed },
       lfsDownload,
       freshDir: (label) => join(temp.path, 'cells', `${++cells}-${label.replace(/[^a-z0-9]+/gi, '-')}`),
       async stop() {

@@ -109,7 +109,7 @@ async function rest(
 }
 
 /** `POST /api/v1/merge-requests/N/merge` of a merge request opened while setting up. */
-export function mergeMergeRequest(which: 'others' | 'own'): Action {
+export function mergeMergeRequest(which: 'others' | 'own' | 'ownWhereAllowed'): Action {
   return async (world, caller) => {
     const number = world.mergeRequests[which][caller];
     if (number === undefined) throw new Error(`${caller} has no ${which} merge request`);

@@ -16,7 +16,7 @@ export type Outcome =
   | { readonly kind: 'denied'; readonly role: Role }
   /** A ref refused inside an accepted push (`[remote rejected] … needs the ROLE role`). */
   | { readonly kind: 'rejected'; readonly role: Role }
-  /** 403: the author of a merge request may not merge it (self-merge is off for the path). */
+  /** 403 `self_merge_not_allowed`: authors may not merge their own merge requests there. */
   | { readonly kind: 'self-merge-denied' }
   /** Anything else, with what the client printed or the server answered: always a failure. */
   | { readonly kind: 'unrecognised'; readonly output: string };
@@ -82,6 +82,9 @@ export function lfsOutcome(exitCode: number, output: string): Outcome {
   return unrecognised(output);
 }
 
+/** 403 codes that name the missing role: any action, and merging (`src/review` merge gates). */
+const DENIAL_CODES: readonly string[] = ['access_denied', 'merge_forbidden'];
+
 /** A REST answer's error body `{error:{code,message}}`. */
 export interface RestAnswer {
   readonly status: number;
@@ -100,7 +103,7 @@ function errorOf(body: unknown): { code?: string; message?: string } {
 
 /**
  * A REST answer as an outcome: 401 `authentication_required`, 404 `repository_not_found`,
- * 403 `access_denied` naming the role, 403 self-merge refusal. `browser`: the request came from
+ * 403 `access_denied` / `merge_forbidden` naming the role, 403 `self_merge_not_allowed`. `browser`: the request came from
  * the web UI, which must never get a Basic challenge (it makes browsers pop a login dialog).
  */
 export function restOutcome(answer: RestAnswer, options: { browser?: boolean } = {}): Outcome {
@@ -112,9 +115,8 @@ export function restOutcome(answer: RestAnswer, options: { browser?: boolean } =
     return UNAUTHENTICATED;
   }
   if (answer.status === 404 && code === 'repository_not_found') return HIDDEN;
-  if (answer.status === 403 && /merge their own|own merge request|self-merge/i.test(message))
-    return SELF_MERGE_DENIED;
+  if (answer.status === 403 && code === 'self_merge_not_allowed') return SELF_MERGE_DENIED;
   const role = roleNamedIn(message);
-  if (answer.status === 403 && code === 'access_denied' && role) return denied(role);
+  if (answer.status === 403 && code !== undefined && DENIAL_CODES.includes(code) && role) return denied(role);
   return unrecognised(said);
 }
