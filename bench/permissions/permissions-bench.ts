@@ -141,11 +141,11 @@ async function scratchFor(args: readonly string[]): Promise<ScratchDatabase> {
   return createScratchDatabase(name as DialectName);
 }
 
-/** `npm run bench -- permissions [--repos 1000] [--grants 100] [--runs 5] [--database sqlite|postgres|mysql]` */
+/** `npm run bench -- permissions [--repos 1000] [--grants 100] [--runs 3] [--database sqlite|postgres|mysql]` */
 export async function runPermissionsBench(args: readonly string[]): Promise<BenchResult[]> {
   const repos = Number(argValue(args, '--repos') ?? 1000);
   const grants = Number(argValue(args, '--grants') ?? 100);
-  const runs = Number(argValue(args, '--runs') ?? 5);
+  const runs = Number(argValue(args, '--runs') ?? 3);
   const dir = await mkdtemp(join(tmpdir(), 'mega-bench-permissions-'));
   const scratch = await scratchFor(args);
   let server: MegaServer | undefined;

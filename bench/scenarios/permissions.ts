@@ -4,7 +4,7 @@ import { runPermissionsBench } from '../permissions/permissions-bench.js';
 /** Issue 16: permission checks may cost `ls-remote` and the clone of /projects at most 10%. */
 const MAX_RATIO = 1.1;
 
-/** `npm run bench -- permissions [--repos 1000] [--grants 100] [--runs 5] [--database sqlite|postgres|mysql] [--json]` */
+/** `npm run bench -- permissions [--repos 1000] [--grants 100] [--runs 3] [--database sqlite|postgres|mysql] [--json]` */
 export const scenario: BenchScenario = {
   description:
     'git ls-remote and clone of /projects (1,000 repositories): no grants as admin vs 100 grants as a user (ratio b/a), and C git',

@@ -88,7 +88,7 @@ async function rest(
   method: 'GET' | 'POST',
   path: string,
   headers: Record<string, string> = {},
-): Promise<RestAnswer & { body: unknown }> {
+): Promise<RestAnswer> {
   const response = await fetch(`${world.url}${path}`, {
     method,
     headers: {
