@@ -15,6 +15,9 @@ export type Visibility = (typeof VISIBILITIES)[number];
 export const SCOPES = ['read', 'write', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
+/** Longest lifetime a token may be given, in days (CLI `--expires`, REST `expiresInDays`). */
+export const MAX_TOKEN_DAYS = 3650;
+
 /** Scopes of a token made without saying: everything but administration. */
 export const DEFAULT_SCOPES: readonly Scope[] = ['read', 'write'];
 

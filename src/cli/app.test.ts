@@ -36,13 +36,34 @@ describe('the composition root', () => {
     }
   });
 
-  it('reports readiness per dependency: the database and the data directory (no Redis configured)', async () => {
+  it('reports readiness per dependency: the database, the data directory and the LFS store (no Redis configured)', async () => {
     const app = await appOver();
     try {
       const states = await app.web.readiness();
       expect(states.map((state) => [state.name, state.ok])).toEqual([
         ['database', true],
         ['storage', true],
+        ['lfs_store', true],
+      ]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('reports the worker of a server that runs one (in-process bus: subscribed at once)', async () => {
+    const app = await buildApp(
+      loadConfig({ env: {}, overrides: { dataDir: dir.path } }),
+      createLogger({ level: 'silent' }),
+      createMetricsRegistry(),
+      { runSyncWorker: true },
+    );
+    try {
+      const states = await app.web.readiness();
+      expect(states.map((state) => [state.name, state.ok])).toEqual([
+        ['database', true],
+        ['storage', true],
+        ['lfs_store', true],
+        ['worker', true],
       ]);
     } finally {
       await app.close();
@@ -58,6 +79,33 @@ describe('the composition root', () => {
     await server.close();
     // The app's storage is closed with the server: its database no longer answers.
     expect((await app.storage.health.checkDatabase()).ok).toBe(false);
+  });
+
+  it('believes X-Forwarded-* only from the proxies MEGA_TRUST_PROXY names', async () => {
+    const forwarded = {
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'git.example.com',
+      'x-forwarded-for': '203.0.113.9',
+    };
+    const cloneUrlVia = async (trustProxy: string | undefined) => {
+      const app = await appOver(trustProxy ? { trustProxy } : {});
+      await app.services.directory.init();
+      const server = await buildAppServer(app);
+      try {
+        const reply = await server.inject({
+          method: 'GET',
+          url: '/api/v1/directory?path=/projects',
+          headers: { host: 'mega.internal:8000', ...forwarded },
+          remoteAddress: '127.0.0.1',
+        });
+        return (reply.json() as { clone: { url: string } }).clone.url;
+      } finally {
+        await server.close();
+      }
+    };
+    expect(await cloneUrlVia('127.0.0.1')).toBe('https://git.example.com/projects.git');
+    expect(await cloneUrlVia('10.0.0.0/8')).toBe('http://mega.internal:8000/projects.git');
+    expect(await cloneUrlVia(undefined)).toBe('http://mega.internal:8000/projects.git');
   });
 
   it('links outside a request point at the public URL, else the listen address', () => {

@@ -19,6 +19,7 @@ import { openStorage, type Storage } from '../storage/storage.js';
 import { redisPrefixOf, syncChannels } from '../sync/sync-bus.js';
 import { startSyncRuntime, type SyncRuntime } from '../sync/sync-runtime.js';
 import type { WebDeps } from '../web/deps.js';
+import { AccessAdmin } from '../access/access-admin.js';
 import { AccessPolicy } from '../access/access-policy.js';
 import type { Principal, TokenAuthenticator } from '../access/principal.js';
 import { SCOPES } from '../access/roles.js';
@@ -49,6 +50,8 @@ export interface DomainServices {
   readonly mergeRequests: MergeRequests;
   /** Who may do what where: grants, groups and path settings (`src/access`). */
   readonly access: AccessPolicy;
+  /** Managing grants, path settings, protected branches and groups (CLI and REST). */
+  readonly accessAdmin: AccessAdmin;
   /** A presented token → its user, from storage's hashed tokens. */
   readonly authenticate: TokenAuthenticator;
 }
@@ -139,6 +142,7 @@ export function buildDomainServices(storage: Storage, config: MegaConfig): Domai
     repositoryAdmin: createRepositoryAdmin(storage, config),
     mergeRequests,
     access: new AccessPolicy(storage.access, config),
+    accessAdmin: new AccessAdmin({ access: storage.access, users: storage.users }),
     authenticate: async (token): Promise<Principal | null> => {
       const user = await storage.users.authenticate(token);
       if (!user) return null;
@@ -166,7 +170,7 @@ export async function startSync(
   const installation = options.installation ?? (await openInstallation(storage, config, logger));
   return startSyncRuntime({
     config,
-    stores: storage.sync,
+    storage,
     logger,
     secret: installation.secret,
     redisPrefix: installation.redisPrefix,
@@ -177,13 +181,22 @@ export async function startSync(
 }
 
 /**
- * Readiness per dependency: the database answers, the data directory has room, and Redis answers
- * when the sync bus uses it.
+ * Readiness per dependency: the database answers, the data directory has room, Redis answers
+ * when the sync bus uses it, and the process's sync worker (when it runs one, in `mega worker`
+ * or `mega serve`) is subscribed to the bus.
  */
 export function readinessOf(storage: Storage, sync: SyncRuntime): ReadinessCheck {
   return async () => {
     const bus = sync.bus.health ? sync.bus.health().then((state) => [state]) : Promise.resolve([]);
     const states = await Promise.all([storage.health.check(), bus]);
+    const worker = sync.worker;
+    if (worker) {
+      states.push([
+        worker.isReady()
+          ? { name: 'worker', ok: true }
+          : { name: 'worker', ok: false, message: 'the worker is not subscribed to the sync bus' },
+      ]);
+    }
     return states.flat();
   };
 }
@@ -238,6 +251,7 @@ export async function buildApp(
         metrics,
         authenticate: options.authenticate ?? services.authenticate,
         access: services.access,
+        accessAdmin: services.accessAdmin,
         repositories: options.repositories ?? services.repositories,
         repositoryAdmin: services.repositoryAdmin,
         mergeRequests: services.mergeRequests,

@@ -3,11 +3,12 @@ import type { ObjectId } from '../git/object-id.js';
 import { entryKind } from '../git/tree.js';
 import { ObjectReader } from '../repo/browse/object-reader.js';
 import { notFound, tooLarge, unavailable } from '../platform/errors.js';
-import type { ViewCommitRecord } from '../storage/monorepo/view-commit-store.js';
+import type { PathReader } from '../repo/served-repository.js';
+import type { ViewChain, ViewCommitRecord } from '../storage/monorepo/view-commit-store.js';
 import type { ServeMode } from './clone-rules.js';
-import { expandDirectory, type RepositoryHead, type ViewLink } from './expand-directory.js';
+import { expandDirectory, filterDirectory, type RepositoryHead, type ViewLink } from './expand-directory.js';
 import type { LocatedPath } from './locate-path.js';
-import type { DirectoryHead, MegaDirectory } from './mega-directory.js';
+import { INIT_TIME, type DirectoryHead, type MegaDirectory } from './mega-directory.js';
 import { PendingObjects } from './pending-objects.js';
 import type { MonorepoDeps } from './ports.js';
 import { buildViewCommit, directoryViewMessage, megaIdent } from './synthetic-commit.js';
@@ -16,6 +17,8 @@ import { entryAtPath } from './tree-edit.js';
 /** A served view: the chain tip for its path and what it shows. */
 export interface DirectoryView {
   readonly path: string;
+  /** The chain the view is on: its path and the paths left out for the reader. */
+  readonly chain: ViewChain;
   readonly commit: ObjectId;
   readonly tree: ObjectId;
   readonly links: readonly ViewLink[];
@@ -29,16 +32,26 @@ const EMPTY_TREE = Buffer.alloc(0);
 interface ViewState {
   readonly tree: ObjectId;
   readonly links: readonly ViewLink[];
+  /** What the reader may not read and the view leaves out (the chain's key). */
+  readonly hidden: readonly string[];
+  /** The identities and message of a new step (computed only when one is needed). */
+  commitFields(): Promise<CommitFields>;
+}
+
+interface CommitFields {
   readonly author: string;
   readonly committer: string;
   readonly message: string;
 }
 
+type StateOf = (objects: PendingObjects) => Promise<ViewState>;
+
 /**
  * Computes the synthetic views of SPEC §6 (`expanded-directory`, `repository-head`,
- * `repository-subtree`) and keeps their history chains (see `synthetic-commit.ts` for the design):
- * the same inputs give the same commit ids on every server, and a changed state becomes a child
- * of the previous tip so that clients fast-forward.
+ * `repository-subtree`, and the root `/` filtered for a reader who may not read all of it) and
+ * keeps their history chains (see `synthetic-commit.ts` for the design): the same inputs give the
+ * same commit ids on every server, and a changed state becomes a child of the previous tip so
+ * that clients fast-forward.
  */
 export class DirectoryViews {
   constructor(
@@ -46,21 +59,73 @@ export class DirectoryViews {
     private readonly directory: MegaDirectory,
   ) {}
 
-  async view(located: LocatedPath, mode: ServeMode, head: DirectoryHead): Promise<DirectoryView> {
+  async view(
+    located: LocatedPath,
+    mode: ServeMode,
+    head: DirectoryHead,
+    reader: PathReader,
+  ): Promise<DirectoryView> {
+    return this.serve(located.path, head, (objects) =>
+      this.computeState(located, mode, head, objects, reader),
+    );
+  }
+
+  /**
+   * The root `/` for a reader who may not read every path of the directory: its tree without
+   * the b-links and files the reader may not read, as one synthetic chain per hidden set (the
+   * stored history's commits name the repositories they add). Undefined when nothing is hidden:
+   * the root is then served as the stored directory repository.
+   */
+  async filteredRoot(head: DirectoryHead, reader: PathReader): Promise<DirectoryView | undefined> {
+    const stateOf: StateOf = async (objects) => {
+      const filtered = await filterDirectory(new ObjectReader(objects), objects, head.tree, {
+        prefix: '',
+        reader,
+      });
+      return {
+        tree: filtered.tree ?? objects.put('tree', EMPTY_TREE),
+        links: [],
+        hidden: filtered.hidden,
+        commitFields: async () => {
+          let newest = INIT_TIME;
+          for (const repoPath of filtered.linked) {
+            newest = Math.max(newest, (await this.repositoryHead(repoPath))?.committerTime ?? 0);
+          }
+          const ident = megaIdent(newest);
+          return { author: ident, committer: ident, message: directoryViewMessage('/', undefined, []) };
+        },
+      };
+    };
+    const objects = new PendingObjects(this.deps.objects.source);
+    const first = await stateOf(objects);
+    if (first.hidden.length === 0) return undefined;
+    return this.serve('/', head, stateOf, { objects, state: first });
+  }
+
+  /** Returns the chain tip when it shows the state, else appends the next step (retrying races). */
+  private async serve(
+    path: string,
+    head: DirectoryHead,
+    stateOf: StateOf,
+    computed?: { objects: PendingObjects; state: ViewState },
+  ): Promise<DirectoryView> {
     for (let attempt = 1; ; attempt++) {
-      const objects = new PendingObjects(this.deps.objects.source);
-      const state = await this.computeState(located, mode, head, objects);
-      const tip = await this.deps.views.tip(located.path);
+      const objects =
+        attempt === 1 && computed ? computed.objects : new PendingObjects(this.deps.objects.source);
+      const state = attempt === 1 && computed ? computed.state : await stateOf(objects);
+      const chain: ViewChain = { viewPath: path, hidden: state.hidden };
+      const tip = await this.deps.views.tip(chain);
       if (tip && tip.treeId === state.tree) return toView(tip);
+      const parent = tip?.commitId ?? (await this.startingPoint(chain));
       const commit =
-        (tip && (await this.mergedPushWithTree(located.path, tip.commitId, state.tree))) ??
-        objects.put('commit', buildViewCommit({ ...state, parent: tip?.commitId }));
+        (tip && (await this.mergedPushWithTree(path, tip.commitId, state.tree))) ??
+        objects.put('commit', buildViewCommit({ ...(await state.commitFields()), tree: state.tree, parent }));
       // The directory repository holds every object its views show, so that a push to a view
       // (stored there until it becomes a merge request) can use any of them as a thin-pack base.
       await this.deps.objects.write(head.repository.id, objects.take());
       await this.linkShownRepositories(head.repository.id, state.links, (tip?.links ?? []) as ViewLink[]);
       const record: ViewCommitRecord = {
-        viewPath: located.path,
+        ...chain,
         commitId: commit,
         treeId: state.tree,
         parentId: tip?.commitId,
@@ -71,6 +136,22 @@ export class DirectoryViews {
       if (attempt >= APPEND_ATTEMPTS)
         throw unavailable('view_busy', 'directory view is being updated, try again');
     }
+  }
+
+  /**
+   * Where a new filtered chain starts: on the newest tip of a chain of the same path that left
+   * out everything this one leaves out (and more), so a reader who was granted a repository
+   * fast-forwards with `git pull`. Such a commit, and by induction all its ancestors, shows
+   * nothing this chain's readers may not read. The unfiltered chain always starts without a
+   * parent (its commits are those of before permissions).
+   */
+  private async startingPoint(chain: ViewChain): Promise<ObjectId | undefined> {
+    if (chain.hidden.length === 0) return undefined;
+    for (const tip of await this.deps.views.filteredTips(chain.viewPath)) {
+      const hidesMore = new Set(tip.hidden);
+      if (chain.hidden.every((path) => hidesMore.has(path))) return tip.commitId;
+    }
+    return undefined;
   }
 
   /** Links the objects of each repository whose shown commit changed since the previous step. */
@@ -100,8 +181,8 @@ export class DirectoryViews {
   }
 
   /** A commit of a view's chain (for mapping a push back), or undefined. */
-  async findViewCommit(path: string, commit: ObjectId): Promise<DirectoryView | undefined> {
-    const record = await this.deps.views.find(path, commit);
+  async findViewCommit(chain: ViewChain, commit: ObjectId): Promise<DirectoryView | undefined> {
+    const record = await this.deps.views.find(chain, commit);
     return record ? toView(record) : undefined;
   }
 
@@ -126,11 +207,16 @@ export class DirectoryViews {
     mode: ServeMode,
     head: DirectoryHead,
     objects: PendingObjects,
+    pathReader: PathReader,
   ): Promise<ViewState> {
     const reader = new ObjectReader(objects);
     if (mode === 'expanded-directory' && located.shape === 'directory') {
-      const expanded = await expandDirectory(reader, objects, located.tree, (path) =>
-        this.repositoryHead(path),
+      const expanded = await expandDirectory(
+        reader,
+        objects,
+        located.tree,
+        (path) => this.repositoryHead(path),
+        { prefix: located.path, reader: pathReader },
       );
       if (expanded.size > this.deps.cloneLimit) {
         throw tooLarge(
@@ -139,18 +225,29 @@ export class DirectoryViews {
           { size: expanded.size, limit: this.deps.cloneLimit, path: located.path },
         );
       }
-      const directoryTime = (await this.deps.objects.source.readCommit(head.commit))?.committerTime ?? 0;
-      const ident = megaIdent(Math.max(expanded.newestTime, directoryTime));
+      const filtered = expanded.hidden.length > 0;
       return {
         tree: expanded.tree ?? objects.put('tree', EMPTY_TREE),
         links: expanded.links,
-        author: ident,
-        committer: ident,
-        message: directoryViewMessage(
-          located.path,
-          head.commit,
-          expanded.links.map((link) => ({ repoPath: link.repoPath, commit: link.commit })),
-        ),
+        hidden: expanded.hidden,
+        commitFields: async () => {
+          // A filtered view names neither the directory commit nor takes its time (both change
+          // when a hidden repository is added): the newest included head's, at least the first
+          // directory commit's.
+          const directoryTime = filtered
+            ? INIT_TIME
+            : ((await this.deps.objects.source.readCommit(head.commit))?.committerTime ?? 0);
+          const ident = megaIdent(Math.max(expanded.newestTime, directoryTime));
+          return {
+            author: ident,
+            committer: ident,
+            message: directoryViewMessage(
+              located.path,
+              filtered ? undefined : head.commit,
+              expanded.links.map((link) => ({ repoPath: link.repoPath, commit: link.commit })),
+            ),
+          };
+        },
       };
     }
     if (
@@ -167,12 +264,13 @@ export class DirectoryViews {
           `no directory ${located.subdir.join('/')} in ${located.repoPath}`,
         );
       }
+      // The reader may read the repository (checked before resolving): nothing inside is hidden.
+      const fields = { author: commit.author, committer: commit.committer, message: commit.message };
       return {
         tree: entry.id,
         links: [{ at: '', repoPath: located.repoPath, commit: repoHead.commit, subdir: located.subdir }],
-        author: commit.author,
-        committer: commit.committer,
-        message: commit.message,
+        hidden: [],
+        commitFields: async () => fields,
       };
     }
     throw notFound('directory_view_unavailable', `${located.path} cannot be served as ${mode}`);
@@ -182,6 +280,7 @@ export class DirectoryViews {
 function toView(record: ViewCommitRecord): DirectoryView {
   return {
     path: record.viewPath,
+    chain: { viewPath: record.viewPath, hidden: record.hidden },
     commit: record.commitId,
     tree: record.treeId,
     links: record.links as ViewLink[],

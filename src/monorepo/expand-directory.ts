@@ -1,6 +1,7 @@
 import type { ObjectId } from '../git/object-id.js';
 import { FileMode, entryKind, type TreeEntry } from '../git/tree.js';
 import type { ObjectReader } from '../repo/browse/object-reader.js';
+import type { PathReader } from '../repo/served-repository.js';
 import { MAX_BLINK_BYTES } from './b-link.js';
 import { readBLink } from './locate-path.js';
 import type { PendingObjects } from './pending-objects.js';
@@ -28,65 +29,131 @@ export interface ViewLink {
 export interface ExpandedDirectory {
   readonly tree: ObjectId | undefined;
   readonly links: readonly ViewLink[];
-  /** Sum of the linked repositories' sizes. */
+  /** Sum of the linked repositories' sizes (only what the view includes). */
   readonly size: number;
   /** Newest committer time among the linked heads (0 without links). */
   readonly newestTime: number;
+  /** Directory paths the reader may not read, left out (sorted): b-links by repository path. */
+  readonly hidden: readonly string[];
 }
 
 export type HeadLookup = (repoPath: string) => Promise<RepositoryHead | undefined>;
 
+/** Where a directory tree sits and who reads it: entries the reader may not read are left out. */
+export interface DirectoryScope {
+  /** Directory path of the tree (`/projects/team`; `''` for the root). */
+  readonly prefix: string;
+  readonly reader: PathReader;
+}
+
 /**
  * Replaces every b-link under `tree` by its repository's head tree and recomputes the trees
  * above it (seed §1 "递归重新计算"). A b-link whose repository is missing or empty is left out:
- * the view shows only what can be cloned.
+ * the view shows only what can be cloned. So is every b-link of a repository, and every
+ * directory file, that the reader may not read: nothing of them (tree entry, blob, message
+ * line, size) is in the result, and the clone limit sums only what is included.
  */
 export async function expandDirectory(
   reader: ObjectReader,
   objects: PendingObjects,
   tree: ObjectId,
   heads: HeadLookup,
+  scope: DirectoryScope,
 ): Promise<ExpandedDirectory> {
-  const links: ViewLink[] = [];
-  const totals = { size: 0, newestTime: 0 };
-  const expanded = await expandTree(reader, objects, tree, '', heads, links, totals);
-  return { tree: expanded, links, ...totals };
+  const walk: Walk = {
+    reader,
+    objects,
+    heads,
+    scope,
+    links: [],
+    linked: [],
+    hidden: [],
+    size: 0,
+    newestTime: 0,
+  };
+  const expanded = await expandTree(walk, tree, '');
+  return {
+    tree: expanded,
+    links: walk.links,
+    size: walk.size,
+    newestTime: walk.newestTime,
+    hidden: walk.hidden.sort(),
+  };
 }
 
-async function expandTree(
+export interface FilteredDirectory {
+  readonly tree: ObjectId | undefined;
+  /** Repository paths of the b-links kept. */
+  readonly linked: readonly string[];
+  /** Directory paths the reader may not read, left out (sorted). */
+  readonly hidden: readonly string[];
+}
+
+/**
+ * The directory tree as it is (b-links kept as files) without what the reader may not read:
+ * the root `/` for a reader who cannot read every repository.
+ */
+export async function filterDirectory(
   reader: ObjectReader,
   objects: PendingObjects,
   tree: ObjectId,
-  prefix: string,
-  heads: HeadLookup,
-  links: ViewLink[],
-  totals: { size: number; newestTime: number },
-): Promise<ObjectId | undefined> {
+  scope: DirectoryScope,
+): Promise<FilteredDirectory> {
+  const walk: Walk = { reader, objects, scope, links: [], linked: [], hidden: [], size: 0, newestTime: 0 };
+  const filtered = await expandTree(walk, tree, '');
+  return { tree: filtered, linked: walk.linked, hidden: walk.hidden.sort() };
+}
+
+/** State of one walk; without `heads`, b-links are kept as files instead of expanded. */
+interface Walk {
+  readonly reader: ObjectReader;
+  readonly objects: PendingObjects;
+  readonly heads?: HeadLookup;
+  readonly scope: DirectoryScope;
+  readonly links: ViewLink[];
+  readonly linked: string[];
+  readonly hidden: string[];
+  size: number;
+  newestTime: number;
+}
+
+async function expandTree(walk: Walk, tree: ObjectId, prefix: string): Promise<ObjectId | undefined> {
+  const { reader, objects, scope } = walk;
   const out: TreeEntry[] = [];
   for (const entry of await reader.tree(tree)) {
     const at = `${prefix}${entry.name}`;
     const kind = entryKind(entry.mode);
     if (kind === 'tree') {
-      const id = await expandTree(reader, objects, entry.id, `${at}/`, heads, links, totals);
+      const id = await expandTree(walk, entry.id, `${at}/`);
       if (id) out.push({ name: entry.name, mode: FileMode.tree, id });
       continue;
     }
     const repoPath =
       kind === 'blob' && (await isSmall(reader, entry.id)) ? await readBLink(reader, entry.id) : undefined;
+    const entryPath = `${scope.prefix}/${at}`;
+    // A b-link names its repository's path (normally its own): both must be readable.
+    if (!scope.reader.canRead(entryPath) || (repoPath && !scope.reader.canRead(repoPath))) {
+      walk.hidden.push(repoPath ?? entryPath);
+      continue;
+    }
     if (!repoPath) {
       out.push(entry);
       continue;
     }
-    const head = await heads(repoPath);
+    if (!walk.heads) {
+      walk.linked.push(repoPath);
+      out.push(entry);
+      continue;
+    }
+    const head = await walk.heads(repoPath);
     if (!head) continue;
-    links.push({ at, repoPath, commit: head.commit, subdir: [] });
-    totals.size += head.size;
-    totals.newestTime = Math.max(totals.newestTime, head.committerTime);
+    walk.links.push({ at, repoPath, commit: head.commit, subdir: [] });
+    walk.size += head.size;
+    walk.newestTime = Math.max(walk.newestTime, head.committerTime);
     out.push({ name: entry.name, mode: FileMode.tree, id: head.tree });
   }
   return writeTree(objects, out);
 }
-
 /** Reads at most a b-link's bytes: a big file here is never inflated whole. */
 async function isSmall(reader: ObjectReader, id: ObjectId): Promise<boolean> {
   return !(await reader.readBounded(id, 'blob', MAX_BLINK_BYTES)).truncated;

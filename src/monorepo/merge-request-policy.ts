@@ -1,7 +1,14 @@
 import { isZeroId, type ObjectId } from '../git/object-id.js';
 import { ObjectReader } from '../repo/browse/object-reader.js';
-import type { PushContext, PushPolicy, RefDecision, RefUpdateRequest } from '../repo/served-repository.js';
-import { isMegaError } from '../platform/errors.js';
+import type {
+  PathReader,
+  PushContext,
+  PushPolicy,
+  RefDecision,
+  RefUpdateRequest,
+} from '../repo/served-repository.js';
+import { invalid, isMegaError } from '../platform/errors.js';
+import type { ViewChain } from '../storage/monorepo/view-commit-store.js';
 import { findAncestor } from './ancestry.js';
 import type { ChangeProposals, RepositoryChange } from './change-proposals.js';
 import type { DirectoryViews } from './directory-views.js';
@@ -37,8 +44,13 @@ export class MergeRequestPushPolicy implements PushPolicy {
     private readonly deps: MonorepoDeps,
     private readonly views: DirectoryViews,
     private readonly proposals: ChangeProposals,
-    private readonly viewPath: string,
+    private readonly chain: ViewChain,
+    private readonly reader: PathReader,
   ) {}
+
+  private get viewPath(): string {
+    return this.chain.viewPath;
+  }
 
   async decide(update: RefUpdateRequest, context: PushContext): Promise<RefDecision> {
     if (!update.refName.startsWith('refs/heads/')) {
@@ -49,9 +61,11 @@ export class MergeRequestPushPolicy implements PushPolicy {
     const baseId = await findAncestor(
       context.objects,
       update.newId,
-      async (id) => (await this.views.findViewCommit(this.viewPath, id)) !== undefined,
+      async (id) => (await this.views.findViewCommit(this.chain, id)) !== undefined,
     );
-    const base = baseId ? await this.views.findViewCommit(this.viewPath, baseId) : undefined;
+    // Only commits of the pusher's own chain are bases: a commit of a chain the pusher may not
+    // read (say, from before a grant was revoked) could map changes onto hidden repositories.
+    const base = baseId ? await this.views.findViewCommit(this.chain, baseId) : undefined;
     if (!base) {
       return {
         action: 'reject',
@@ -104,6 +118,10 @@ export class MergeRequestPushPolicy implements PushPolicy {
     const mapped = await mapPushOntoRepositories(reader, objects, viewTree, pushed.tree, links);
     const out: RepositoryChange[] = [];
     for (const change of mapped) {
+      // The chain leaves out what the pusher may not read; a grant revoked since is refused here.
+      if (!this.reader.canRead(change.link.repoPath)) {
+        throw invalid('push_outside_repository', `${change.link.repoPath} is no longer readable: pull first`);
+      }
       const commit = objects.put(
         'commit',
         buildViewCommit({

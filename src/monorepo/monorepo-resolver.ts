@@ -62,7 +62,7 @@ export class MonorepoResolver implements RepositoryResolver {
       throw forbidden('push_refused', `${located.path}: ${rule.push.reason}`);
     switch (located.shape) {
       case 'root':
-        return this.root(intent);
+        return this.root(intent, head, reader);
       case 'absent':
         return this.creation(located, intent);
       case 'directory':
@@ -75,12 +75,32 @@ export class MonorepoResolver implements RepositoryResolver {
             reader,
           );
         }
-        return this.view(located, rule.clone.allowed ? rule.clone.mode : 'repository-head', head, intent);
+        return this.view(
+          located,
+          rule.clone.allowed ? rule.clone.mode : 'repository-head',
+          head,
+          intent,
+          reader,
+        );
     }
   }
 
-  private async root(intent: AccessIntent): Promise<ServedRepository> {
+  /**
+   * The root: the stored directory repository for a reader of every path in it; for anyone
+   * else a synthetic view without what they may not read (its history names every repository),
+   * which takes no pushes (writing `/` needs a role there, which reads everything anyway).
+   */
+  private async root(
+    intent: AccessIntent,
+    head: Awaited<ReturnType<MegaDirectory['head']>>,
+    reader: PathReader,
+  ): Promise<ServedRepository> {
     const stored = await this.deps.stored.resolve(DIRECTORY_PATH, intent, EVERY_PATH);
+    const filtered = reader === EVERY_PATH ? undefined : await this.views.filteredRoot(head, reader);
+    if (filtered) {
+      const reason = `${FILTERED_ROOT_REASON}: push README changes with a role that reads every repository`;
+      return syntheticRepository(filtered, stored, { decide: async () => ({ action: 'reject', reason }) });
+    }
     return wrap(stored, {
       pushPolicy: rootPushPolicy,
       updateRefs: async (updates, options) => {
@@ -130,13 +150,14 @@ export class MonorepoResolver implements RepositoryResolver {
     mode: Parameters<DirectoryViews['view']>[1],
     head: Awaited<ReturnType<MegaDirectory['head']>>,
     intent: AccessIntent,
+    reader: PathReader,
   ): Promise<ServedRepository> {
-    const view = await this.views.view(located, mode, head);
+    const view = await this.views.view(located, mode, head, reader);
     const staging = await this.deps.stored.resolve(DIRECTORY_PATH, intent, EVERY_PATH);
     return syntheticRepository(
       view,
       staging,
-      new MergeRequestPushPolicy(this.deps, this.views, this.deps.proposals, view.path),
+      new MergeRequestPushPolicy(this.deps, this.views, this.deps.proposals, view.chain, reader),
     );
   }
 
@@ -157,7 +178,14 @@ export class MonorepoResolver implements RepositoryResolver {
   }
 }
 
-/** A directory view served like a repository: one branch, objects from the directory's store. */
+/** Why a reader's `/` is not the stored directory repository. */
+const FILTERED_ROOT_REASON = '/ is shown without the repositories you may not read';
+
+/**
+ * A directory view served like a repository: one branch, objects from the directory's store.
+ * No `packCacheIdentity` nor `cloneWalks`: its packs are never cached, so a view filtered for one
+ * reader never reuses a pack made for another (nor the stored root's).
+ */
 function syntheticRepository(
   view: DirectoryView,
   staging: ServedRepository,

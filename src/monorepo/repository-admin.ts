@@ -1,15 +1,19 @@
 import { ObjectReader } from '../repo/browse/object-reader.js';
 import { forbidden, isMegaError, notFound } from '../platform/errors.js';
+import type { AccessStore } from '../storage/access/access-store.js';
 import type { Repository } from '../storage/repository-store.js';
 import { parseDirectoryPath } from './directory-path.js';
 import { locatePath } from './locate-path.js';
 import { DIRECTORY_PATH, MegaDirectory } from './mega-directory.js';
 import type { MonorepoDeps } from './ports.js';
 
+/** The access rules a deleted repository takes with it: its own grants, settings and patterns. */
+export type PathRules = Pick<AccessStore, 'forgetPath'>;
+
 export interface RepositoryAdminDeps {
   readonly monorepo: MonorepoDeps;
-  /** Runs `work` with the monorepo's dependencies bound to one transaction. */
-  transaction<T>(work: (deps: MonorepoDeps) => Promise<T>): Promise<T>;
+  /** Runs `work` with the monorepo's dependencies and the access rules bound to one transaction. */
+  transaction<T>(work: (deps: MonorepoDeps, rules: PathRules) => Promise<T>): Promise<T>;
 }
 
 export interface RepairReport {
@@ -41,14 +45,19 @@ export class RepositoryAdmin {
     return { ...repository, headRef: ref };
   }
 
-  /** Deletes a repository and, in the same transaction, removes its b-link in a directory commit. */
+  /**
+   * Deletes a repository and, in the same transaction, removes its b-link in a directory commit
+   * and its own grants, settings and protected-branch patterns (a repository created later at the
+   * same path starts without them; rules set on parent paths stay).
+   */
   async deleteRepository(path: string, actor: string): Promise<{ unlinked: boolean }> {
     await this.hosted(path);
-    return this.deps.transaction(async (deps) => {
+    return this.deps.transaction(async (deps, rules) => {
       const repository = await deps.repositories.require(path);
       const unlinked = await isLinked(deps, path);
       if (unlinked) await new MegaDirectory(deps).removeLink(path, actor, Date.now() / 1000);
       await deps.repositories.delete(repository.id);
+      await rules.forgetPath(path);
       return { unlinked };
     });
   }
@@ -64,10 +73,11 @@ export class RepositoryAdmin {
     for (const repository of await this.deps.monorepo.repositories.listWithoutRefs()) {
       if (repository.kind === 'directory' || repository.path === DIRECTORY_PATH) continue;
       if (!isAreaPath(repository.path)) continue;
-      const removedNow = await this.deps.transaction(async (deps) => {
+      const removedNow = await this.deps.transaction(async (deps, rules) => {
         if ((await deps.refs.list(repository.id)).length > 0) return false;
         if (await isLinked(deps, repository.path)) return false;
         await deps.repositories.delete(repository.id);
+        await rules.forgetPath(repository.path);
         return true;
       });
       if (removedNow) removed.push(repository.path);

@@ -80,6 +80,6 @@ export function createRepositoryAdmin(
 ): RepositoryAdmin {
   return new RepositoryAdmin({
     monorepo: monorepoDeps(storage, options),
-    transaction: (work) => storage.transaction((scope) => work(monorepoDeps(scope, options))),
+    transaction: (work) => storage.transaction((scope) => work(monorepoDeps(scope, options), scope.access)),
   });
 }

@@ -16,6 +16,11 @@ import type { ObjectId } from '../git/object-id.js';
  * When a merge request pushed to the same path and based on the tip has been merged and the new
  * tree is exactly its tree, the pushed commit itself becomes the next step (it descends from the
  * tip), so the pusher's own clone fast-forwards too instead of diverging.
+ *
+ * Permissions: a view is computed for a reader and leaves out what they may not read; the chain
+ * is then keyed by the view path and the set of paths left out, so equal permission sets share
+ * commits and readers of everything keep the unfiltered chain. A new filtered chain starts on the
+ * tip of one that hid more (so a grant fast-forwards); see `README.md` "What a reader may not read".
  */
 export const MEGA_IDENT_NAME = 'Mega';
 export const MEGA_IDENT_EMAIL = 'mega@mega.local';
@@ -48,12 +53,18 @@ export function megaIdent(timestamp: number): string {
   return `${MEGA_IDENT_NAME} <${MEGA_IDENT_EMAIL}> ${Math.max(0, Math.floor(timestamp))} +0000`;
 }
 
-/** Message of an expanded directory view: which directory version and repository heads it shows. */
+/**
+ * Message of an expanded directory view: which directory version and repository heads it shows.
+ * A view filtered for a reader passes no directory commit (it would change with hidden paths).
+ */
 export function directoryViewMessage(
   viewPath: string,
-  directoryCommit: ObjectId,
+  directoryCommit: ObjectId | undefined,
   sources: ReadonlyArray<{ readonly repoPath: string; readonly commit: ObjectId }>,
 ): string {
-  const lines = sources.map((source) => `${source.repoPath} ${source.commit}`);
-  return `Mega directory ${viewPath}\n\ndirectory ${directoryCommit}\n${lines.join('\n')}${lines.length ? '\n' : ''}`;
+  const lines = [
+    ...(directoryCommit ? [`directory ${directoryCommit}`] : []),
+    ...sources.map((source) => `${source.repoPath} ${source.commit}`),
+  ];
+  return `Mega directory ${viewPath}\n\n${lines.join('\n')}${lines.length ? '\n' : ''}`;
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { diffTrees } from '../repo/browse/tree-diff.js';
+import { EVERY_PATH } from '../repo/served-repository.js';
 import { writeBLink } from './b-link.js';
-import { expandDirectory } from './expand-directory.js';
+import { expandDirectory, filterDirectory } from './expand-directory.js';
 import { mapPushOntoRepositories } from './push-mapping.js';
 import { commitOf, filesOf, memoryObjects, treeOf } from './testing/memory-objects.js';
 import { applyChanges, entryAtPath, replaceAtPath } from './tree-edit.js';
@@ -72,7 +73,10 @@ describe('directory expansion', () => {
       ['/projects/foo', { commit: 'a'.repeat(40), tree: fooTree, committerTime: 5, size: 100 }],
       ['/projects/team/bar', { commit: 'b'.repeat(40), tree: barTree, committerTime: 9, size: 50 }],
     ]);
-    const expanded = await expandDirectory(reader, objects, dir, async (path) => heads.get(path) as never);
+    const expanded = await expandDirectory(reader, objects, dir, async (path) => heads.get(path) as never, {
+      prefix: '/projects',
+      reader: EVERY_PATH,
+    });
     expect(await filesOf(reader, expanded.tree!)).toEqual({
       'README.md': 'projects',
       'foo/src/main.c': 'int main;',
@@ -85,6 +89,43 @@ describe('directory expansion', () => {
       ['team/bar', '/projects/team/bar'],
     ]);
     expect((await entryAtPath(reader, expanded.tree!, ['foo']))?.id).toBe(fooTree);
+    expect(expanded.hidden).toEqual([]);
+
+    // A reader of neither /projects/foo nor /projects/team/NOTES: both are left out, the size
+    // counts only what is included.
+    const notes = await treeOf(objects, {
+      'README.md': 'projects',
+      foo: writeBLink({ path: '/projects/foo' }).toString(),
+      'team/bar': writeBLink({ path: '/projects/team/bar' }).toString(),
+      'team/NOTES': 'secret plans',
+    });
+    const hidden = new Set(['/projects/foo', '/projects/team/NOTES']);
+    const filtered = await expandDirectory(reader, objects, notes, async (path) => heads.get(path) as never, {
+      prefix: '/projects',
+      reader: { canRead: (path) => !hidden.has(path) },
+    });
+    expect(await filesOf(reader, filtered.tree!)).toEqual({
+      'README.md': 'projects',
+      'team/bar/bar.txt': 'bar',
+    });
+    expect(filtered.size).toBe(50);
+    expect(filtered.newestTime).toBe(9);
+    expect(filtered.hidden).toEqual(['/projects/foo', '/projects/team/NOTES']);
+    expect(filtered.links.map((link) => link.repoPath)).toEqual(['/projects/team/bar']);
+
+    // The root, b-links kept as files, without the hidden one.
+    const root = await treeOf(objects, {
+      'README.md': 'root',
+      'projects/foo': writeBLink({ path: '/projects/foo' }).toString(),
+      'projects/team/bar': writeBLink({ path: '/projects/team/bar' }).toString(),
+    });
+    const rootView = await filterDirectory(reader, objects, root, {
+      prefix: '',
+      reader: { canRead: (path) => !hidden.has(path) },
+    });
+    expect(Object.keys(await filesOf(reader, rootView.tree!))).toEqual(['README.md', 'projects/team/bar']);
+    expect(rootView.linked).toEqual(['/projects/team/bar']);
+    expect(rootView.hidden).toEqual(['/projects/foo']);
   });
 
   it('view commits are byte-identical for identical inputs', () => {

@@ -24,6 +24,12 @@ const ConfigSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8000),
   /** Public base URL used in messages (merge request links, LFS hrefs); derived from host:port when unset. */
   publicUrl: z.string().url().optional(),
+  /**
+   * Proxies whose `X-Forwarded-For`, `-Proto` and `-Host` headers are believed: a comma list of
+   * addresses or CIDR ranges (`127.0.0.1,10.0.0.0/8`; `loopback`, `uniquelocal` name ranges).
+   * Unset: none, the peer address and `Host` are the request's own.
+   */
+  trustProxy: z.string().min(1).optional(),
   /** Redis for the sync bus; unset = an in-process bus (`mega serve` runs a worker unless `--no-worker`). */
   redisUrl: z.string().optional(),
   /**
@@ -229,6 +235,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['MEGA_HOST', 'host'],
   ['MEGA_PORT', 'port'],
   ['MEGA_PUBLIC_URL', 'publicUrl'],
+  ['MEGA_TRUST_PROXY', 'trustProxy'],
   ['MEGA_REDIS_URL', 'redisUrl'],
   ['MEGA_SECRET_KEY', 'secretKey'],
   ['MEGA_SECRET_KEY_FILE', 'secretKeyFile'],
@@ -268,6 +275,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['MEGA_WORKER_ID', 'sync.workerId'],
   ['MEGA_SYNC_ALLOW_FILE_URLS', 'sync.allowFileUrls'],
   ['MEGA_WORKER_GROUP', 'sync.workerGroup'],
+  ['MEGA_SYNC_RUN_WORKER', 'sync.runWorker'],
 ];
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

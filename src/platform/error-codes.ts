@@ -115,12 +115,14 @@ export const STORAGE_ERROR_CODES = [
 /** src/access: Roles, visibility, token scopes, protected branches. */
 export const ACCESS_ERROR_CODES = [
   'access_denied',
+  'access_path_invalid',
   'admin_required',
   'authentication_required',
   'branch_pattern_invalid',
   'role_invalid',
   'scope_insufficient',
   'scope_invalid',
+  'subject_invalid',
   'visibility_invalid',
 ] as const;
 
@@ -194,11 +196,13 @@ export const MONOREPO_ERROR_CODES = [
 /** src/review: Merge requests. */
 export const REVIEW_ERROR_CODES = [
   'merge_conflict',
+  'merge_forbidden',
   'merge_request_not_closed',
   'merge_request_not_found',
   'merge_request_not_open',
   'merge_target_missing',
   'merge_target_moved',
+  'self_merge_not_allowed',
 ] as const;
 
 /** src/sync: Repository sync. */
@@ -244,6 +248,7 @@ export const SYNC_ERROR_CODES = [
 /** src/web: HTTP requests and authentication. */
 export const WEB_ERROR_CODES = [
   'query_invalid',
+  'auth_rate_limited',
   'asset_not_found',
   'authorization_malformed',
   'authorization_scheme_unsupported',
@@ -255,6 +260,7 @@ export const WEB_ERROR_CODES = [
   'internal_error',
   'lfs_object_too_large',
   'not_found',
+  'origin_forbidden',
   'path_encoding_invalid',
   'repo_path_invalid',
   'repo_path_too_long',

@@ -15,7 +15,11 @@ export type ErrorKind =
   | 'forbidden'
   | 'unavailable'
   | 'internal'
-  | 'too_large';
+  | 'too_large'
+  /** A body of a media type the endpoint does not take (415). */
+  | 'unsupported_media'
+  /** Too many failed attempts from one client; try again later (429, with Retry-After). */
+  | 'rate_limited';
 
 /**
  * A code another component chose (Fastify's `FST_ERR_*`), passed through so a client sees what the
@@ -57,6 +61,8 @@ export const forbidden = (code: ErrorCode, message: string, details?: Record<str
   new MegaError('forbidden', code, message, details);
 export const tooLarge = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
   new MegaError('too_large', code, message, details);
+export const rateLimited = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
+  new MegaError('rate_limited', code, message, details);
 export const unavailable = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
   new MegaError('unavailable', code, message, details);
 
@@ -68,6 +74,8 @@ export const HTTP_STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   not_found: 404,
   conflict: 409,
   too_large: 413,
+  unsupported_media: 415,
+  rate_limited: 429,
   unavailable: 503,
   internal: 500,
 };

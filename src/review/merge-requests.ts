@@ -11,7 +11,21 @@ import type {
   MergeRequestStore,
 } from '../storage/monorepo/merge-request-store.js';
 import type { Storage } from '../storage/storage.js';
+import type { PathReader } from '../repo/served-repository.js';
+import {
+  canSeeMergeRequest,
+  DEFAULT_MERGE_GATES,
+  requireStateChange,
+  requireVisible,
+  type Actor,
+  type MergeGate,
+} from './merge-gates.js';
 import { planRepositoryMerge, type RepositoryMergePlan } from './merge-plan.js';
+
+export type { Actor } from './merge-gates.js';
+
+/** Rows read per query while filtering a list down to what the caller may read. */
+const LIST_BATCH = 200;
 
 /** A `merging` claim older than this belongs to a server that died mid-merge and is taken over. */
 export const STALE_MERGE_CLAIM_MS = 10 * 60_000;
@@ -23,6 +37,8 @@ export interface ReviewDeps {
   readonly baseUrl: () => string;
   /** Clock in seconds (merge commit times); injectable for tests. */
   readonly now?: () => number;
+  /** Conditions every merge passes, in order (default `DEFAULT_MERGE_GATES`: permissions first). */
+  readonly gates?: readonly MergeGate[];
 }
 
 export interface MergeRequestDetail extends MergeRequestRecord {
@@ -38,11 +54,6 @@ export interface MergeOutcome {
     readonly commit: ObjectId;
     readonly kind: string;
   }>;
-}
-
-/** Who acts on a merge request (recorded with every event). */
-export interface Actor {
-  readonly username: string;
 }
 
 /**
@@ -81,12 +92,28 @@ export class MergeRequests implements ChangeProposals {
     return { number, url: this.url(number, change.baseUrl), updated: false };
   }
 
-  list(query: MergeRequestQuery): Promise<MergeRequestRecord[]> {
-    return this.store.list(query);
+  /**
+   * One page of the merge requests `viewer` may see (every touched path readable): the store is
+   * read in batches and filtered, so pages stay full and hidden requests leave no gaps.
+   */
+  async list(query: MergeRequestQuery, viewer: PathReader): Promise<MergeRequestRecord[]> {
+    const visible: MergeRequestRecord[] = [];
+    let skip = query.offset;
+    for (let offset = 0; visible.length < query.limit; offset += LIST_BATCH) {
+      const batch = await this.store.list({ ...query, limit: LIST_BATCH, offset });
+      for (const record of batch) {
+        if (!canSeeMergeRequest(viewer, record)) continue;
+        if (skip > 0) skip--;
+        else if (visible.length < query.limit) visible.push(record);
+      }
+      if (batch.length < LIST_BATCH) break;
+    }
+    return visible;
   }
 
-  async show(number: number): Promise<MergeRequestDetail> {
+  async show(number: number, viewer: PathReader): Promise<MergeRequestDetail> {
     const record = await this.require(number);
+    requireVisible(viewer, record);
     const reader = new ObjectReader(this.deps.monorepo.objects.source);
     const diffs = [];
     for (const change of record.changes) {
@@ -101,7 +128,7 @@ export class MergeRequests implements ChangeProposals {
   }
 
   async close(number: number, actor: Actor): Promise<MergeRequestRecord> {
-    await this.require(number);
+    requireStateChange(await this.require(number), actor, 'closing a merge request');
     if (
       !(await this.store.transition(number, 'open', 'closed', { action: 'closed', actor: actor.username }))
     ) {
@@ -111,7 +138,7 @@ export class MergeRequests implements ChangeProposals {
   }
 
   async reopen(number: number, actor: Actor): Promise<MergeRequestRecord> {
-    await this.require(number);
+    requireStateChange(await this.require(number), actor, 'reopening a merge request');
     if (
       !(await this.store.transition(number, 'closed', 'open', { action: 'reopened', actor: actor.username }))
     ) {
@@ -123,9 +150,11 @@ export class MergeRequests implements ChangeProposals {
   /**
    * Merges into every touched repository at once: all branch updates and the status change
    * commit in one transaction, or nothing does. Conflicts answer `conflict` with the files.
+   * The merge gates (permissions first) run before anything is claimed.
    */
   async merge(number: number, actor: Actor): Promise<MergeOutcome> {
     const record = await this.require(number);
+    for (const gate of this.deps.gates ?? DEFAULT_MERGE_GATES) await gate.check(record, actor);
     const staleBefore = new Date(Date.now() - STALE_MERGE_CLAIM_MS).toISOString();
     if (!(await this.store.claimForMerge(number, staleBefore))) {
       throw conflict('merge_request_not_open', `merge request !${number} is ${record.status}, not open`);

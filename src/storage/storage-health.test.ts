@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createScratchDatabase, type ScratchDatabase } from '../../tests/support/scratch-database.js';
+import type { LfsBlobStore } from './lfs/lfs-blob-store.js';
 import { classifyDatabaseFault } from './storage-faults.js';
 import { StorageHealth } from './storage-health.js';
 
@@ -55,5 +56,32 @@ describe('StorageHealth', () => {
     const database = await health.checkDatabase();
     expect(database.ok).toBe(false);
     expect(database.message).toBeTruthy();
+  });
+
+  it('reports the LFS store when given: ok when it answers a lookup, failing with its error', async () => {
+    scratch = await createScratchDatabase('sqlite');
+    const store = (stat: () => Promise<number | undefined>) =>
+      ({ description: 's3://bucket', stat }) as unknown as LfsBlobStore;
+    const answering = new StorageHealth(scratch.database, {
+      dataDir: scratch.dataDir,
+      minFreeBytes: 0,
+      lfsBlobs: store(async () => undefined),
+    });
+    expect((await answering.check()).map((state) => [state.name, state.ok])).toEqual([
+      ['database', true],
+      ['storage', true],
+      ['lfs_store', true],
+    ]);
+    const refusing = new StorageHealth(scratch.database, {
+      dataDir: scratch.dataDir,
+      minFreeBytes: 0,
+      lfsBlobs: store(() => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:9'))),
+    });
+    expect((await refusing.check())[2]).toEqual({
+      name: 'lfs_store',
+      ok: false,
+      message: 'LFS store s3://bucket: connect ECONNREFUSED 127.0.0.1:9',
+      details: { store: 's3://bucket' },
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import { sql } from 'kysely';
 import type { DependencyState } from '../platform/readiness.js';
+import type { LfsBlobStore } from './lfs/lfs-blob-store.js';
 import type { MegaDatabase } from './open-database.js';
 import { classifyDatabaseFault, STORAGE_FULL_MEMORY_MS } from './storage-faults.js';
 
@@ -11,7 +12,15 @@ export interface StorageHealthOptions {
   readonly dataDir: string;
   /** Free bytes the data directory's file system must keep; below it the server is not ready. */
   readonly minFreeBytes: number;
+  /** The LFS blob store, reported as `lfs_store` (an S3 bucket is a dependency of its own). */
+  readonly lfsBlobs?: LfsBlobStore;
 }
+
+/**
+ * The oid the store check looks up: sha256 of nothing. Whether or not the store holds it, the
+ * lookup answers; only an unreachable or refusing store fails it.
+ */
+const PROBE_OID = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 function failureMessage(error: unknown): string {
   const fault = classifyDatabaseFault(error);
@@ -28,8 +37,8 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
 }
 
 /**
- * The storage dependencies of a server, as `/readyz` reports them: the database (a real query)
- * and the data directory's file system (free space against a threshold, and any write that met a
+ * The storage dependencies of a server, as `/readyz` reports them: the database (a real query),
+ * the LFS blob store when given (a lookup of one object), and the data directory's file system (free space against a threshold, and any write that met a
  * full disk in the last minutes, since a failed push frees its temp files again at once).
  */
 export class StorageHealth {
@@ -39,7 +48,27 @@ export class StorageHealth {
   ) {}
 
   async check(): Promise<DependencyState[]> {
-    return Promise.all([this.checkDatabase(), this.checkDisk()]);
+    const lfsBlobs = this.options.lfsBlobs;
+    return Promise.all([
+      this.checkDatabase(),
+      this.checkDisk(),
+      ...(lfsBlobs ? [this.checkLfsStore(lfsBlobs)] : []),
+    ]);
+  }
+
+  async checkLfsStore(store: LfsBlobStore): Promise<DependencyState> {
+    const details = { store: store.description };
+    try {
+      await withTimeout(
+        store.stat(PROBE_OID),
+        DATABASE_CHECK_TIMEOUT_MS,
+        `the LFS store ${store.description}`,
+      );
+      return { name: 'lfs_store', ok: true, details };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return { name: 'lfs_store', ok: false, message: `LFS store ${store.description}: ${message}`, details };
+    }
   }
 
   async checkDatabase(): Promise<DependencyState> {

@@ -214,6 +214,7 @@ export function createStorage(database: MegaDatabase, config: StorageConfig): St
     health: new StorageHealth(database, {
       dataDir: config.dataDir,
       minFreeBytes: config.minFreeBytes ?? 0,
+      lfsBlobs,
     }),
     transaction: (work) => inTransaction(database.db, (trx) => work(scopeOver(trx, database, config))),
     close: async () => {

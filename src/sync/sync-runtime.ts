@@ -3,7 +3,7 @@ import type { MegaConfig } from '../platform/config.js';
 import type { DeploymentSecret } from '../platform/deployment-secret.js';
 import type { Logger } from '../platform/logger.js';
 import { createMetricsRegistry, type Registry } from '../platform/metrics.js';
-import type { SyncStores } from '../storage/storage.js';
+import type { Storage } from '../storage/storage.js';
 import { CopyLayout } from './copy-paths.js';
 import { CredentialVault } from './credential-vault.js';
 import { GitRunner } from './git-runner.js';
@@ -32,8 +32,8 @@ export interface SyncRuntime {
 
 export interface SyncRuntimeOptions {
   readonly config: MegaConfig;
-  /** Storage's sync stores (`storage.sync`). */
-  readonly stores: SyncStores;
+  /** Storage: its sync stores, and transactions that also set a mirror's access rules. */
+  readonly storage: Pick<Storage, 'sync' | 'transaction'>;
   readonly logger: Logger;
   /** The deployment secret: the credential key is derived from it. */
   readonly secret: DeploymentSecret;
@@ -50,12 +50,15 @@ const LOCAL_RECONCILE_MS = 3_000;
 export async function startSyncRuntime(options: SyncRuntimeOptions): Promise<SyncRuntime> {
   const { config, logger } = options;
   const vault = new CredentialVault(SecretBox.of(options.secret));
-  const { config: configStore, runs: runStore, leases: leaseStore } = options.stores;
+  const { storage } = options;
+  const { config: configStore, runs: runStore, leases: leaseStore } = storage.sync;
   const resealed = await vault.resealLegacy(configStore, logger);
   if (resealed > 0) logger.info({ count: resealed }, 'sealed stored credentials with the derived key');
   const bus = createSyncBus({ redisUrl: config.redisUrl, logger, prefix: options.redisPrefix });
   const service = new SyncService({
     configStore,
+    transaction: (work) =>
+      storage.transaction((scope) => work({ config: scope.sync.config, access: scope.access })),
     runStore,
     vault,
     bus,

@@ -14,6 +14,7 @@ import type {
   SyncSummaryRow,
 } from '../storage/sync/sync-run-store.js';
 import type { CredentialVault } from './credential-vault.js';
+import { applyMirrorAccess, grantTenantMirrors, type RegistrationTransaction } from './mirror-access.js';
 import { parseRemoteUrl } from './remote-url.js';
 import type { SyncBus } from './sync-bus.js';
 import type {
@@ -31,6 +32,11 @@ import type { SyncMessage, TaskType } from './sync-message.js';
  */
 export interface SyncServiceDeps {
   readonly configStore: SyncConfigStore;
+  /**
+   * One transaction over the sync configuration and the access rules: a registration and its
+   * mirror's visibility (`mirror-access.ts`) are stored together.
+   */
+  readonly transaction: RegistrationTransaction;
   readonly runStore: SyncRunStore;
   readonly vault: CredentialVault;
   readonly bus: SyncBus;
@@ -84,8 +90,12 @@ export class SyncService {
     return this.deps.configStore.listTenants(memberUserId);
   }
 
+  /** Adds a member, who reads the tenant's private mirrors from then on (`mirror-access.ts`). */
   addTenantMember(tenantId: number, userId: number): Promise<void> {
-    return this.deps.configStore.addMember(tenantId, userId);
+    return this.deps.transaction(async (scope) => {
+      await scope.config.addMember(tenantId, userId);
+      await grantTenantMirrors(scope, tenantId, userId);
+    });
   }
 
   isTenantMember(tenantId: number, userId: number): Promise<boolean> {
@@ -144,21 +154,25 @@ export class SyncService {
     await this.tenant(tenantId);
     await this.checkCredential(tenantId, input.credential_id, input.url);
     try {
-      const id = await this.deps.configStore.createRepository({
-        tenant_id: tenantId,
-        name: input.name,
-        url: input.url,
-        branch: input.branch,
-        extra_branches: JSON.stringify(input.branches.filter((branch) => branch !== input.branch)),
-        is_public: input.is_public ? 1 : 0,
-        credential_id: input.credential_id,
-        schedule: input.schedule,
-        depth: input.depth,
-        filter: input.filter,
-        lfs: input.lfs ? 1 : 0,
-        submodules: input.submodules ? 1 : 0,
-        strict_host_key: input.strict_host_key ? 1 : 0,
-        mirror_to: input.mirror_to,
+      const id = await this.deps.transaction(async (scope) => {
+        const created = await scope.config.createRepository({
+          tenant_id: tenantId,
+          name: input.name,
+          url: input.url,
+          branch: input.branch,
+          extra_branches: JSON.stringify(input.branches.filter((branch) => branch !== input.branch)),
+          is_public: input.is_public ? 1 : 0,
+          credential_id: input.credential_id,
+          schedule: input.schedule,
+          depth: input.depth,
+          filter: input.filter,
+          lfs: input.lfs ? 1 : 0,
+          submodules: input.submodules ? 1 : 0,
+          strict_host_key: input.strict_host_key ? 1 : 0,
+          mirror_to: input.mirror_to,
+        });
+        await applyMirrorAccess(scope, await this.rowIn(scope.config, tenantId, created));
+        return created;
       });
       return this.repository(tenantId, id);
     } catch (error) {
@@ -186,20 +200,25 @@ export class SyncService {
     await this.checkCredential(tenantId, credentialId, url);
     const bool = (value: boolean | undefined) => (value === undefined ? undefined : value ? 1 : 0);
     const branch = patch.branch ?? current.branch;
-    await this.deps.configStore.updateRepository(tenantId, id, {
-      name: patch.name,
-      url: patch.url,
-      branch: patch.branch,
-      extra_branches: patch.branches ? JSON.stringify(patch.branches.filter((b) => b !== branch)) : undefined,
-      is_public: bool(patch.is_public),
-      credential_id: patch.credential_id,
-      schedule: patch.schedule,
-      depth: patch.depth,
-      filter: patch.filter,
-      lfs: bool(patch.lfs),
-      submodules: bool(patch.submodules),
-      strict_host_key: bool(patch.strict_host_key),
-      mirror_to: patch.mirror_to,
+    await this.deps.transaction(async (scope) => {
+      await scope.config.updateRepository(tenantId, id, {
+        name: patch.name,
+        url: patch.url,
+        branch: patch.branch,
+        extra_branches: patch.branches
+          ? JSON.stringify(patch.branches.filter((b) => b !== branch))
+          : undefined,
+        is_public: bool(patch.is_public),
+        credential_id: patch.credential_id,
+        schedule: patch.schedule,
+        depth: patch.depth,
+        filter: patch.filter,
+        lfs: bool(patch.lfs),
+        submodules: bool(patch.submodules),
+        strict_host_key: bool(patch.strict_host_key),
+        mirror_to: patch.mirror_to,
+      });
+      await applyMirrorAccess(scope, await this.rowIn(scope.config, tenantId, id));
     });
     return this.repository(tenantId, id);
   }
@@ -246,8 +265,12 @@ export class SyncService {
     return this.deps.runStore.summary(tenantId, repositoryId, since);
   }
 
-  private async repositoryRow(tenantId: number, id: number): Promise<SyncRepositoryRow> {
-    const row = await this.deps.configStore.repository(id, tenantId);
+  private repositoryRow(tenantId: number, id: number): Promise<SyncRepositoryRow> {
+    return this.rowIn(this.deps.configStore, tenantId, id);
+  }
+
+  private async rowIn(store: SyncConfigStore, tenantId: number, id: number): Promise<SyncRepositoryRow> {
+    const row = await store.repository(id, tenantId);
     if (!row) throw notFound('sync_repository_not_found', 'no such sync repository');
     return row;
   }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { unauthorized } from '../platform/errors.js';
+import { isMegaError, rateLimited, unauthorized, type MegaError } from '../platform/errors.js';
+import { AuthFailureLimiter } from './auth-failures.js';
 import type { AccessPolicy } from '../access/access-policy.js';
 import type { Permissions } from '../access/permissions.js';
 import { ANONYMOUS, type Principal, type TokenAuthenticator } from '../access/principal.js';
@@ -46,11 +47,13 @@ export function tokenFromAuthorization(header: string | undefined): string | und
 /**
  * Registers the hook that sets `request.principal`. A presented but unknown token is a 401 even on
  * routes that allow anonymous access, so a typo in a credential never silently downgrades.
+ * Failures are logged and limited per client address (`AuthFailureLimiter`: 429 past the limit).
  */
 export function registerAuthentication(
   app: FastifyInstance,
   authenticate: TokenAuthenticator,
   policy: AccessPolicy,
+  failures: AuthFailureLimiter = new AuthFailureLimiter(),
 ): void {
   const loaded = new WeakMap<FastifyRequest, Promise<Permissions>>();
   app.decorateRequest('principal', null as never);
@@ -64,10 +67,36 @@ export function registerAuthentication(
   });
   app.addHook('onRequest', async (request: FastifyRequest) => {
     request.principal = ANONYMOUS;
-    const token = tokenFromAuthorization(request.headers.authorization);
-    if (token === undefined) return;
-    const principal = await authenticate(token);
-    if (!principal) throw unauthorized('token_invalid', 'invalid or revoked token');
-    request.principal = principal;
+    try {
+      const token = tokenFromAuthorization(request.headers.authorization);
+      if (token === undefined) return;
+      const principal = await authenticate(token);
+      if (!principal) throw unauthorized('token_invalid', 'invalid, expired or revoked token');
+      request.principal = principal;
+    } catch (error) {
+      if (isMegaError(error, 'unauthorized')) throw refuseFailure(request, error, failures);
+      throw error;
+    }
   });
+}
+
+/**
+ * Logs a failed authentication (address, path without its query, the reason; never the
+ * credential) and turns it into a 429 once the address has failed too often.
+ */
+function refuseFailure(request: FastifyRequest, error: MegaError, failures: AuthFailureLimiter): MegaError {
+  const retryAfter = failures.recordFailure(request.ip);
+  const facts = { address: request.ip, path: request.url.split('?')[0], reason: error.code };
+  if (retryAfter === undefined) {
+    request.log.warn(facts, 'authentication failed');
+    return error;
+  }
+  request.log.warn({ ...facts, retryAfter }, 'authentication failed: rate limited');
+  return rateLimited(
+    'auth_rate_limited',
+    'too many failed authentications from your address: try again later',
+    {
+      retryAfter,
+    },
+  );
 }

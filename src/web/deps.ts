@@ -1,3 +1,4 @@
+import type { AccessAdmin } from '../access/access-admin.js';
 import type { AccessPolicy } from '../access/access-policy.js';
 import type { Logger } from '../platform/logger.js';
 import type { MegaConfig } from '../platform/config.js';
@@ -31,6 +32,8 @@ export interface WebDeps {
   readonly authenticate: TokenAuthenticator;
   /** Grants, groups and path settings: what a principal may do where (`request.permissions()`). */
   readonly access: AccessPolicy;
+  /** Managing grants, path settings, protected branches and groups (routes check the caller first). */
+  readonly accessAdmin: AccessAdmin;
   /** Maps URL paths to served repositories: the Mega directory's resolver in `mega serve`. */
   readonly repositories: RepositoryResolver;
   /** Administrator operations on repositories (default branch, delete, repair). */

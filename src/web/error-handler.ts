@@ -7,6 +7,21 @@ import type { ErrorBody } from './api/operation.js';
 export const AUTH_REALM = 'Mega';
 
 /**
+ * The challenge of the REST API and the web UI: Bearer, never Basic, because a browser answers a
+ * Basic challenge with its login popup and then caches what was typed for every later request.
+ */
+export const BEARER_CHALLENGE = 'Bearer realm="mega"';
+
+/** Paths whose 401s carry the Bearer challenge; git's (smart HTTP, LFS) keep Basic so git asks. */
+const BROWSER_FACING_PATH = /^\/(api|ui)(\/|$)/;
+
+/** The `WWW-Authenticate` value of a 401 on `url`. */
+export function challengeFor(url: string): string {
+  const path = url.split('?')[0] ?? '';
+  return BROWSER_FACING_PATH.test(path) ? BEARER_CHALLENGE : `Basic realm="${AUTH_REALM}", charset="UTF-8"`;
+}
+
+/**
  * What a 503 asks clients to wait before trying again (RFC 9110 §10.2.3): a database restart or a
  * freed disk is a matter of seconds to minutes, not of the client's input.
  */
@@ -21,7 +36,7 @@ export function toMegaError(error: FastifyError | Error): MegaError {
   const status = (error as FastifyError).statusCode;
   const code = (error as FastifyError).code ?? 'internal_error';
   if (status === 413) return new MegaError('too_large', 'request_too_large', error.message);
-  if (status === 415) return new MegaError('invalid', 'unsupported_media_type', error.message);
+  if (status === 415) return new MegaError('unsupported_media', 'unsupported_media_type', error.message);
   if (status === 404) return new MegaError('not_found', 'not_found', error.message);
   if (status !== undefined && status >= 400 && status < 500) {
     return new MegaError('invalid', foreignErrorCode(code.toLowerCase()), error.message);
@@ -46,10 +61,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
     const status = HTTP_STATUS_BY_KIND[mega.kind];
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.debug({ code: mega.code }, 'request refused');
-    if (mega.kind === 'unauthorized') {
-      void reply.header('WWW-Authenticate', `Basic realm="${AUTH_REALM}", charset="UTF-8"`);
-    }
+    if (mega.kind === 'unauthorized') void reply.header('WWW-Authenticate', challengeFor(request.url));
     if (mega.kind === 'unavailable') void reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
+    if (mega.kind === 'rate_limited') {
+      void reply.header('Retry-After', String(mega.details.retryAfter ?? RETRY_AFTER_SECONDS));
+    }
     if (isSmartHttp(request.url) && mega.kind !== 'unauthorized') {
       // git prints a text/plain body of a failed request as `remote: …` (remote-curl.c
       // show_http_message); a JSON body it would not show at all. On 401 git asks for credentials

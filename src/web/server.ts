@@ -4,6 +4,7 @@ import { registerAuthentication } from './auth.js';
 import type { RouteContext, WebDeps } from './deps.js';
 import { registerErrorHandler } from './error-handler.js';
 import { RepoRouter } from './repo-router.js';
+import { sameOriginGuard } from './same-origin.js';
 import { ROUTE_PLUGINS } from './route-plugins.js';
 import { nulRefusingJsonParser, refuseNulInUrl } from './text-input.js';
 
@@ -32,9 +33,13 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
     requestTimeout: deps.config.limits.requestTimeoutMs,
     connectionTimeout: 0,
     keepAliveTimeout: 30_000,
+    // Client address (rate limits, logs) and origin (links) from trusted proxies' X-Forwarded-*.
+    ...(deps.config.trustProxy ? { trustProxy: deps.config.trustProxy } : {}),
   });
   registerErrorHandler(app);
   app.addHook('onRequest', async (request) => refuseNulInUrl(request));
+  // Before authentication: a cross-site request is refused whatever credentials it carries.
+  app.addHook('onRequest', sameOriginGuard(deps.config.publicUrl));
   registerAuthentication(app, deps.authenticate, deps.access);
   app.addContentTypeParser(STREAMED_CONTENT_TYPES, (_request, payload, done) => done(null, payload));
   // LFS clients send `application/vnd.git-lfs+json`; parse it like JSON. Every JSON body and URL

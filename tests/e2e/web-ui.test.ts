@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, gitText } from '../support/git-cli.js';
 import { runMega, startMegaServer, type MegaServer } from '../support/mega-process.js';
 import { makeTempDir } from '../support/temp-dir.js';
+import { withAccessRules } from './support/access-rules.js';
 import { browserAvailable, launchBrowser, type BrowserSession } from './support/browser.js';
 import { megaApi } from './support/mega-api.js';
 
@@ -59,6 +60,10 @@ describe.runIf(browserAvailable())('web UI against a real server', () => {
     const created = await runMega(['token', 'create', 'admin', '--admin', '--data', dataDir]);
     expect(created.code, created.stderr).toBe(0);
     token = created.stdout.trim();
+    // The administrator merges their own merge requests from the page: a team opts in per path.
+    await withAccessRules(dataDir, (access) =>
+      access.setPathSetting('/projects', { selfMerge: true }).then(() => {}),
+    );
     api = megaApi(server.url, token);
     session = await launchBrowser(server.url);
   });

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { openStorage, type Storage } from '../../src/storage/storage.js';
 import { authEnv } from '../http/http-fixture.js';
 import { git, gitText, type GitOptions } from '../support/git-cli.js';
 import { runMega, startMegaServer, type MegaServer } from '../support/mega-process.js';
@@ -16,8 +17,14 @@ export interface DirectoryServer {
   stop(): Promise<void>;
 }
 
-async function token(dataDir: string, user: string, env: Readonly<Record<string, string>>): Promise<string> {
-  const result = await runMega(['token', 'create', user, '--admin', '--data', dataDir], { env });
+async function token(
+  dataDir: string,
+  user: string,
+  env: Readonly<Record<string, string>>,
+  admin = true,
+): Promise<string> {
+  const args = ['token', 'create', user, ...(admin ? ['--admin'] : []), '--data', dataDir];
+  const result = await runMega(args, { env });
   if (result.code !== 0) throw new Error(`token create failed: ${result.stderr}`);
   return result.stdout.trim().split('\n').pop() ?? '';
 }
@@ -43,6 +50,34 @@ export async function startDirectoryServer(
       await temp.remove();
     },
   };
+}
+
+/**
+ * A user without administrator rights (created when missing) and git options that authenticate
+ * as them: they read public paths and whatever grants give them.
+ */
+export async function plainUser(
+  mega: DirectoryServer,
+  username: string,
+): Promise<{ readonly id: number; readonly token: string; readonly as: GitOptions }> {
+  const secret = await token(mega.dataDir, username, {}, false);
+  const storage = await openDirectoryStorage(mega.dataDir);
+  try {
+    const user = await storage.users.findUser(username);
+    if (!user) throw new Error(`user ${username} was not created`);
+    return { id: user.id, token: secret, as: { env: authEnv(secret) } };
+  } finally {
+    await storage.close();
+  }
+}
+
+/** The server's storage (SQLite in the data directory), for grants and path settings. */
+export function openDirectoryStorage(dataDir: string): Promise<Storage> {
+  return openStorage({
+    databaseUrl: `sqlite:${join(dataDir, 'mega.db')}`,
+    dataDir,
+    largeObjectThreshold: 1 << 20,
+  });
 }
 
 /** `git clone` that returns the result instead of throwing. */

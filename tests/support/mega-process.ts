@@ -56,7 +56,10 @@ export function startMegaServer(options: {
   args?: readonly string[];
   env?: Readonly<Record<string, string>>;
   nodeArgs?: readonly string[];
+  /** How long it may take to listen (default 30 s; more where several processes start at once). */
+  startTimeoutMs?: number;
 }): Promise<MegaServer> {
+  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   const child = spawn(
     process.execPath,
     [
@@ -78,8 +81,8 @@ export function startMegaServer(options: {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`mega serve did not start within 30 s:\n${output}`));
-    }, 30_000);
+      reject(new Error(`mega serve did not start within ${startTimeoutMs / 1000} s:\n${output}`));
+    }, startTimeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');
       const match = /listening on (http:\/\/\S+)/.exec(output);
@@ -128,7 +131,10 @@ export interface MegaWorker {
 export function startMegaWorker(options: {
   dataDir: string;
   env?: Readonly<Record<string, string>>;
+  /** How long it may take to listen (default 30 s). */
+  startTimeoutMs?: number;
 }): Promise<MegaWorker> {
+  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   const child = spawn(
     process.execPath,
     [...MEGA_NODE_FLAGS, MEGA_BIN, 'worker', '--data', options.dataDir, '--port', '0'],
@@ -138,8 +144,8 @@ export function startMegaWorker(options: {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`mega worker did not start within 30 s:\n${output}`));
-    }, 30_000);
+      reject(new Error(`mega worker did not start within ${startTimeoutMs / 1000} s:\n${output}`));
+    }, startTimeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');
       const match = /worker (worker-\S+) listening on (http:\/\/\S+)/.exec(output);

@@ -61,7 +61,7 @@ describe('credentials sealed before key derivation', () => {
     const installation = await openInstallation(storage, harness.config);
     const restarted = await startSyncRuntime({
       config: harness.config,
-      stores: storage.sync,
+      storage,
       logger,
       secret: installation.secret,
       redisPrefix: installation.redisPrefix,

@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../support/temp-dir.js';
 import { buildFixture } from '../../src/cli/testing/fixture-server.js';
+import { AccessPolicy } from '../../src/access/access-policy.js';
+import { ANONYMOUS, type Principal } from '../../src/access/principal.js';
 import type { Storage } from '../../src/storage/storage.js';
 import { SyncLogSchema, SyncRepositorySchema, SyncSummarySchema } from '../../src/web/sync/sync-schemas.js';
 
@@ -31,7 +33,9 @@ beforeAll(async () => {
   ({ app, storage } = await buildFixture({}, temp.path));
   const token = async (name: string, isAdmin: boolean) => {
     const user = await storage.users.createUser({ username: name, isAdmin });
-    return { id: user.id, token: (await storage.users.createToken(user.id, 't')).token };
+    // An administrator acts as one with a token of the admin scope.
+    const scopes = isAdmin ? ['read', 'write', 'admin'] : ['read', 'write'];
+    return { id: user.id, token: (await storage.users.createToken(user.id, 't', { scopes })).token };
   };
   admin = (await token('root', true)).token;
   const m = await token('mia', false);
@@ -148,6 +152,56 @@ describe('sync REST API', () => {
     expect(
       (await call('GET', `/api/v1/sync/tenants/${tenant}/repositories/${repo.id}`, member)).statusCode,
     ).toBe(404);
+  });
+
+  it('a mirror takes the repository visibility; the tenant members read a private one', async () => {
+    // MEGA_ANONYMOUS_READ is on here: without the setting the mirror would be public.
+    const policy = new AccessPolicy(storage.access, { anonymousRead: true });
+    const reader = (principal: Principal) => policy.permissionsOf(principal);
+    const user = async (name: string): Promise<Principal> => {
+      const found = await storage.users.findUser(name);
+      return { kind: 'user', userId: found!.id, username: name, isAdmin: false, scopes: ['read', 'write'] };
+    };
+    const created = await call('POST', `/api/v1/sync/tenants/${tenant}/repositories`, member, {
+      name: 'hidden',
+      url: 'https://example.com/hidden.git',
+      mirror_to: '/import/hidden',
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json().is_public).toBe(false);
+    expect((await storage.access.pathSettings()).find((s) => s.path === '/import/hidden')).toEqual({
+      path: '/import/hidden',
+      visibility: 'private',
+      selfMerge: null,
+    });
+    expect((await reader(ANONYMOUS)).canRead('/import/hidden')).toBe(false);
+    expect((await reader(await user('oscar'))).canRead('/import/hidden')).toBe(false);
+    expect((await reader(await user('mia'))).canRead('/import/hidden')).toBe(true);
+    expect((await reader(await user('mia'))).has('/import/hidden', 'write')).toBe(false);
+    // A member who joins later reads it too.
+    const late = await storage.users.createUser({ username: 'lena' });
+    await call('POST', `/api/v1/sync/tenants/${tenant}/members`, admin, { user_id: late.id });
+    expect((await reader(await user('lena'))).canRead('/import/hidden')).toBe(true);
+    // Made public, it is readable anonymously; moved, the new path is private at once.
+    const id = created.json().id;
+    await call('PATCH', `/api/v1/sync/tenants/${tenant}/repositories/${id}`, member, { is_public: true });
+    expect((await reader(ANONYMOUS)).canRead('/import/hidden')).toBe(true);
+    await call('PATCH', `/api/v1/sync/tenants/${tenant}/repositories/${id}`, member, {
+      is_public: false,
+      mirror_to: '/import/moved',
+    });
+    expect((await reader(ANONYMOUS)).canRead('/import/moved')).toBe(false);
+    expect((await reader(await user('lena'))).canRead('/import/moved')).toBe(true);
+    // A registration without a mirror sets nothing.
+    const plain = await call('POST', `/api/v1/sync/tenants/${tenant}/repositories`, member, {
+      name: 'plain',
+      url: 'https://example.com/plain.git',
+    });
+    expect(plain.statusCode).toBe(201);
+    expect((await storage.access.pathSettings()).map((s) => s.path)).toEqual([
+      '/import/hidden',
+      '/import/moved',
+    ]);
   });
 
   it('lists logs with filters and keyset paging, and summarises them', async () => {

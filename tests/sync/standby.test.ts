@@ -35,7 +35,7 @@ describe('primary and standby workers of a group', () => {
     const installation = await openInstallation(storage, config);
     const runtime = await startSyncRuntime({
       config,
-      stores: storage.sync,
+      storage,
       secret: installation.secret,
       redisPrefix: installation.redisPrefix,
       logger: createLogger({ level: 'silent' }),

@@ -25,7 +25,7 @@ export async function apiRequest<T>(method: string, url: string, body?: unknown)
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
-  const data: unknown = text ? JSON.parse(text) : undefined;
+  const data = parseBody(text, response.ok);
   if (!response.ok) {
     const error = (data as { error?: { code: string; message: string; details?: Record<string, unknown> } })
       ?.error;
@@ -37,6 +37,20 @@ export async function apiRequest<T>(method: string, url: string, body?: unknown)
     );
   }
   return data as T;
+}
+
+/**
+ * The JSON body; an error answered by something else than the API (a proxy's HTML page) becomes
+ * the status alone, so a page shows the error instead of failing on the body.
+ */
+function parseBody(text: string, ok: boolean): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    if (ok) throw error;
+    return undefined;
+  }
 }
 
 export const apiGet = <T>(url: string) => apiRequest<T>('GET', url);

@@ -9,6 +9,8 @@ import { registerMrCommand } from './mr.js';
 import { registerRepoCommand } from './repo.js';
 import { registerFsckCommand } from './fsck.js';
 import { registerLfsCommand } from './lfs.js';
+import { registerAccessCommand } from './access.js';
+import { registerGroupCommand } from './group.js';
 
 /**
  * Every `mega` sub-command registers itself here, one file per command group.
@@ -24,4 +26,6 @@ export function registerCommands(program: Command): void {
   registerSyncCommand(program);
   registerFsckCommand(program);
   registerLfsCommand(program);
+  registerAccessCommand(program);
+  registerGroupCommand(program);
 }

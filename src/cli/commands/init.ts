@@ -1,18 +1,27 @@
 import type { Command } from 'commander';
 import { parseObjectId } from '../../git/object-id.js';
+import { SCOPES } from '../../access/roles.js';
 import { loadConfig } from '../../platform/config.js';
+import type { UserStore } from '../../storage/user-store.js';
 import type { MegaDirectory } from '../../monorepo/mega-directory.js';
 import { buildDomainServices, installationChannel, openAppStorage, openInstallation } from '../app.js';
+import { findOrCreateUser } from './token.js';
 
 interface InitOptions {
   data?: string;
   config?: string;
+  adminUser?: string;
 }
 
+/** The first administrator's name when `--admin-user` does not give one. */
+export const DEFAULT_ADMIN_USER = 'admin';
+
 /**
- * `mega init [--data DIR]`: creates the Mega directory (commit 1 with README.md, projects/ and
- * import/) in the configured database, and the installation's id and secret fingerprint.
- * Idempotent: an existing directory is left as it is.
+ * `mega init [--data DIR] [--admin-user NAME]`: creates the Mega directory (commit 1 with
+ * README.md, projects/ and import/) in the configured database, the installation's id and secret
+ * fingerprint, and, while no user is an administrator, the first administrator with a token of
+ * every scope, printed as the last line of stdout. Idempotent: an existing directory is left as it
+ * is, and once an administrator exists no token is made or printed again.
  */
 export function registerInitCommand(program: Command): void {
   registerDirectoryCommand(program);
@@ -21,6 +30,7 @@ export function registerInitCommand(program: Command): void {
     .description('create the Mega directory (idempotent)')
     .option('--data <dir>', 'data directory (default ./data)')
     .option('--config <file>', 'JSON config file')
+    .option('--admin-user <name>', 'name of the first administrator', DEFAULT_ADMIN_USER)
     .action(async (options: InitOptions) => {
       const config = loadConfig({ configFile: options.config, overrides: { dataDir: options.data } });
       const storage = await openAppStorage(config);
@@ -36,10 +46,25 @@ export function registerInitCommand(program: Command): void {
         process.stdout.write(
           `mega: installation ${installation.id}, sync jobs on Redis channel ${installationChannel(installation)}\n`,
         );
+        await createFirstAdministrator(storage.users, options.adminUser ?? DEFAULT_ADMIN_USER);
       } finally {
         await storage.close();
       }
     });
+}
+
+/**
+ * Makes `username` an administrator and prints a token with every scope as the last line of
+ * stdout, unless some user already is an administrator (then nothing is printed: a token is shown
+ * once, and re-running init must not mint new ones).
+ */
+async function createFirstAdministrator(users: UserStore, username: string): Promise<void> {
+  if ((await users.listUsers()).some((user) => user.isAdmin)) return;
+  const user = await findOrCreateUser(users, username, true);
+  if (!user.isAdmin) await users.setAdmin(user.id, true);
+  const created = await users.createToken(user.id, 'init', { scopes: SCOPES });
+  process.stdout.write(`mega: created administrator ${user.username}; its token (shown once):\n`);
+  process.stdout.write(`${created.token}\n`);
 }
 
 /**

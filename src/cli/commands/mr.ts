@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../platform/config.js';
 import { invalid } from '../../platform/errors.js';
+import { EVERY_PATH } from '../../repo/served-repository.js';
+import { OPERATOR } from '../../review/merge-gates.js';
 import type { MergeRequests } from '../../review/merge-requests.js';
 import type { MergeRequestRecord, MergeRequestStatus } from '../../storage/monorepo/merge-request-store.js';
 import { buildDomainServices, openAppStorage } from '../app.js';
@@ -48,9 +50,16 @@ function print(value: unknown, json: boolean | undefined, text: () => string): v
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
 }
 
-/** `mega mr list|show|merge|close|reopen`: merge requests of the Mega directory, on the local data directory. */
+/**
+ * `mega mr list|show|merge|close|reopen`: merge requests of the Mega directory, on the local data
+ * directory. An operator's command: whoever runs it holds the data directory, so it sees every
+ * merge request and bypasses the permission gates (maintain role, self-merge); `--as` only names
+ * who is recorded in the history. Users merge through the REST API, where the gates apply.
+ */
 export function registerMrCommand(program: Command): void {
-  const mr = program.command('mr').description('merge requests of the Mega directory');
+  const mr = program
+    .command('mr')
+    .description('merge requests of the Mega directory (operator: sees all, bypasses permissions)');
   const common = (command: Command) =>
     command
       .option('--data <dir>', 'data directory (default ./data)')
@@ -65,20 +74,23 @@ export function registerMrCommand(program: Command): void {
         throw invalid('merge_request_status_invalid', `unknown status ${options.status}`);
       }
       await withMergeRequests(options, async (requests) => {
-        const list = await requests.list({
-          ...(options.status ? { status: options.status as MergeRequestStatus } : {}),
-          ...(options.path ? { path: options.path } : {}),
-          ...(options.author ? { author: options.author } : {}),
-          limit: LIST_LIMIT,
-          offset: 0,
-        });
+        const list = await requests.list(
+          {
+            ...(options.status ? { status: options.status as MergeRequestStatus } : {}),
+            ...(options.path ? { path: options.path } : {}),
+            ...(options.author ? { author: options.author } : {}),
+            limit: LIST_LIMIT,
+            offset: 0,
+          },
+          EVERY_PATH,
+        );
         print(list, options.json, () => list.map(line).join('\n') || 'no merge requests');
       });
     });
   common(mr.command('show <number>').description('show a merge request with its diff')).action(
     async (number: string, options: MrOptions) => {
       await withMergeRequests(options, async (requests) => {
-        const detail = await requests.show(parseNumber(number));
+        const detail = await requests.show(parseNumber(number), EVERY_PATH);
         print(detail, options.json, () => {
           const files = detail.diffs.flatMap((item) =>
             item.diff.files.map(
@@ -94,10 +106,14 @@ export function registerMrCommand(program: Command): void {
   );
   const act = (name: 'merge' | 'close' | 'reopen', description: string) =>
     common(mr.command(`${name} <number>`).description(description))
-      .option('--as <user>', 'who acts (recorded in the history)', process.env.USER ?? 'admin')
+      .option(
+        '--as <user>',
+        'who is recorded in the history (permissions are not checked)',
+        process.env.USER ?? 'admin',
+      )
       .action(async (number: string, options: MrOptions) => {
         await withMergeRequests(options, async (requests) => {
-          const actor = { username: options.as ?? 'admin' };
+          const actor = { username: options.as ?? 'admin', authority: OPERATOR };
           const result = await requests[name](parseNumber(number), actor);
           print(
             result,

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../platform/config.js';
-import { invalid, isMegaError } from '../../platform/errors.js';
-import { parseScopes } from '../../access/roles.js';
+import { invalid, isMegaError, notFound } from '../../platform/errors.js';
+import { MAX_TOKEN_DAYS, parseScopes, SCOPES } from '../../access/roles.js';
 import type { UserStore } from '../../storage/user-store.js';
 import { openAppStorage } from '../app.js';
+import { storeOptions, type StoreOptions } from './access.js';
 
 interface TokenCreateOptions {
   admin?: boolean;
@@ -15,8 +16,9 @@ interface TokenCreateOptions {
 }
 
 /**
- * `mega token create USER [--admin] [--data DIR]`: creates the user when missing and prints a new
- * token on the last line of stdout. Only the token's hash is stored.
+ * `mega token create USER [--admin] [--scope S] [--expires DAYS]`: creates the user when missing
+ * and prints a new token on the last line of stdout (only its hash is stored).
+ * `mega token list USER` and `mega token revoke USER ID`.
  */
 export function registerTokenCommand(program: Command): void {
   const token = program.command('token').description('manage access tokens');
@@ -39,7 +41,7 @@ export function registerTokenCommand(program: Command): void {
         const users = storage.users;
         const user = await findOrCreateUser(users, username, options.admin === true);
         if (options.admin && !user.isAdmin) await users.setAdmin(user.id, true);
-        const scopes = parseScopes([options.scope ?? (options.admin ? 'read,write,admin' : 'read,write')]);
+        const scopes = parseScopes([options.scope ?? (options.admin ? SCOPES.join(',') : 'read,write')]);
         const created = await users.createToken(user.id, options.name ?? 'cli', {
           scopes,
           ...(options.expires !== undefined ? { expiresAt: expiryFrom(options.expires) } : {}),
@@ -50,17 +52,63 @@ export function registerTokenCommand(program: Command): void {
         await storage.close();
       }
     });
+  storeOptions(
+    token.command('list <user>').description("list a user's tokens (never their plaintext)"),
+  ).action((username: string, options: StoreOptions) =>
+    withUsers(options, async (users) => {
+      const user = await existingUser(users, username);
+      const lines = (await users.listTokens(user.id)).map((info) =>
+        [
+          info.id,
+          info.name,
+          info.scopes.join(','),
+          `created ${info.createdAt}`,
+          `expires ${info.expiresAt ?? 'never'}`,
+          `last used ${info.lastUsedAt ?? 'never'}`,
+        ].join('\t'),
+      );
+      if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
+    }),
+  );
+  storeOptions(token.command('revoke <user> <id>').description("revoke one of a user's tokens")).action(
+    (username: string, id: string, options: StoreOptions) =>
+      withUsers(options, async (users) => {
+        const user = await existingUser(users, username);
+        const tokenId = Number(id);
+        if (!Number.isSafeInteger(tokenId) || tokenId < 1) {
+          throw invalid('argument_invalid', 'token id must be a positive whole number (see mega token list)');
+        }
+        await users.revokeToken(user.id, tokenId);
+        process.stdout.write(`mega: revoked token ${tokenId} of ${user.username}\n`);
+      }),
+  );
+}
+
+async function withUsers(options: StoreOptions, work: (users: UserStore) => Promise<void>): Promise<void> {
+  const config = loadConfig({ configFile: options.config, overrides: { dataDir: options.data } });
+  const storage = await openAppStorage(config);
+  try {
+    await work(storage.users);
+  } finally {
+    await storage.close();
+  }
+}
+
+async function existingUser(users: UserStore, username: string) {
+  const user = await users.findUser(username);
+  if (!user) throw notFound('user_not_found', 'user not found', { user: username });
+  return user;
 }
 
 function expiryFrom(days: string): Date {
   const count = Number(days);
-  if (!Number.isInteger(count) || count < 1 || count > 3650) {
-    throw invalid('argument_invalid', '--expires takes a whole number of days from 1 to 3650');
+  if (!Number.isInteger(count) || count < 1 || count > MAX_TOKEN_DAYS) {
+    throw invalid('argument_invalid', `--expires takes a whole number of days from 1 to ${MAX_TOKEN_DAYS}`);
   }
   return new Date(Date.now() + count * 86_400_000);
 }
 
-async function findOrCreateUser(users: UserStore, username: string, isAdmin: boolean) {
+export async function findOrCreateUser(users: UserStore, username: string, isAdmin: boolean) {
   const existing = await users.findUser(username);
   if (existing) return existing;
   try {

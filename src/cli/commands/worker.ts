@@ -76,20 +76,8 @@ export function registerWorkerCommand(program: Command): void {
         await storage.close();
       };
       const worker = runtime.worker;
-      const dependencies = readinessOf(storage, runtime);
       const http = await startWorkerHttp(
-        {
-          registry,
-          readiness: async () => {
-            const subscribed = worker?.isReady() ?? false;
-            return [
-              ...(await dependencies()),
-              subscribed
-                ? { name: 'worker', ok: true }
-                : { name: 'worker', ok: false, message: 'the worker is not subscribed to the sync bus' },
-            ];
-          },
-        },
+        { registry, readiness: readinessOf(storage, runtime) },
         options.host ?? '127.0.0.1',
         Number(options.port ?? 0),
       );

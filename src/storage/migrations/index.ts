@@ -8,6 +8,7 @@ import { objectChunksMigration } from './0007-object-chunks.js';
 import { installationMigration } from './0008-installation.js';
 import { lfsBlobsMigration } from './0009-lfs-blobs.js';
 import { accessMigration } from './0010-access.js';
+import { viewHiddenMigration } from './0011-view-hidden.js';
 import type { MegaMigration } from './migration.js';
 
 /**
@@ -31,4 +32,5 @@ export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly migrati
   { name: '0008-installation', migration: installationMigration },
   { name: '0009-lfs-blobs', migration: lfsBlobsMigration },
   { name: '0010-access', migration: accessMigration },
+  { name: '0011-view-hidden', migration: viewHiddenMigration },
 ];

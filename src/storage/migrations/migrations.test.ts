@@ -49,6 +49,7 @@ describeEachDialect('migrations', (getDb) => {
   it('0005 rebuilds repository_objects keeping its rows, and its down drops rows of deleted repositories', async () => {
     const { database } = getDb();
     const { db } = database;
+    expect(await migrateDown(database)).toEqual(['0011-view-hidden']);
     expect(await migrateDown(database)).toEqual(['0010-access']);
     expect(await migrateDown(database)).toEqual(['0009-lfs-blobs']);
     expect(await migrateDown(database)).toEqual(['0008-installation']);
@@ -73,6 +74,7 @@ describeEachDialect('migrations', (getDb) => {
       '0008-installation',
       '0009-lfs-blobs',
       '0010-access',
+      '0011-view-hidden',
     ]);
     expect(await members()).toEqual(held.sort().map((gitId) => [repoId, gitId]));
     // No foreign key any more: a row of a repository that does not exist is accepted...
@@ -88,8 +90,8 @@ describeEachDialect('migrations', (getDb) => {
         .execute(),
     ).rejects.toThrow();
 
-    // 0010, 0009, 0008, 0007 and 0006 go first; then 0005's down.
-    for (let step = 0; step < 6; step += 1) await migrateDown(database);
+    // 0011, 0010, 0009, 0008, 0007 and 0006 go first; then 0005's down.
+    for (let step = 0; step < 7; step += 1) await migrateDown(database);
     expect(await members()).toEqual(held.map((gitId) => [repoId, gitId]));
     await migrateToLatest(database);
   });

@@ -29,9 +29,10 @@ describeEachDialect('monorepo stores', (getDb) => {
   it('keeps one linear chain per view path, racing appends resolve to one winner', async () => {
     const { views } = stores();
     const path = `/projects/chain-${'x'.repeat(600)}`;
-    expect(await views.tip(path)).toBeUndefined();
+    const chain = { viewPath: path, hidden: [] };
+    expect(await views.tip(chain)).toBeUndefined();
     const first = {
-      viewPath: path,
+      ...chain,
       commitId: id('a'),
       treeId: id('b'),
       parentId: undefined,
@@ -44,11 +45,35 @@ describeEachDialect('monorepo stores', (getDb) => {
     const loser = { ...first, commitId: id('f'), treeId: id('e'), parentId: id('a') };
     const results = await Promise.all([views.append(winner), views.append(loser)]);
     expect(results.filter(Boolean)).toHaveLength(1);
-    const tip = await views.tip(path);
+    const tip = await views.tip(chain);
     expect([id('d'), id('f')]).toContain(tip?.commitId);
     expect(tip?.parentId).toBe(id('a'));
-    expect((await views.find(path, id('a')))?.links).toEqual([{ at: '' }]);
-    expect(await views.find('/projects/other', id('a'))).toBeUndefined();
+    expect((await views.find(chain, id('a')))?.links).toEqual([{ at: '' }]);
+    expect(await views.find({ viewPath: '/projects/other', hidden: [] }, id('a'))).toBeUndefined();
+  });
+
+  it('keeps a separate chain per hidden set, the unfiltered one under its old key', async () => {
+    const { views } = stores();
+    const viewPath = '/projects/filtered';
+    const step = (hidden: string[], commit: string) => ({
+      viewPath,
+      hidden,
+      commitId: id(commit),
+      treeId: id('9'),
+      parentId: undefined,
+      directoryCommit: id('8'),
+      links: [],
+    });
+    expect(await views.append(step([], 'a'))).toBe(true);
+    expect(await views.append(step(['/projects/q', '/projects/p'], 'b'))).toBe(true);
+    expect(await views.append(step(['/projects/q'], 'c'))).toBe(true);
+    expect((await views.tip({ viewPath, hidden: [] }))?.commitId).toBe(id('a'));
+    // The hidden set is a set: its order does not matter.
+    const both = await views.tip({ viewPath, hidden: ['/projects/p', '/projects/q'] });
+    expect(both?.commitId).toBe(id('b'));
+    expect(both?.hidden).toEqual(['/projects/p', '/projects/q']);
+    expect(await views.find({ viewPath, hidden: ['/projects/q'] }, id('b'))).toBeUndefined();
+    expect((await views.filteredTips(viewPath)).map((tip) => tip.commitId)).toEqual([id('c'), id('b')]);
   });
 
   it('merge requests: numbers, update of the open one, status compare-and-swap, filters, events', async () => {

@@ -13,6 +13,8 @@ export interface MegaViewCommitTable {
   /** JSON array of `{ at, repoPath, commit, subdir }`. */
   links: string;
   created_at: string;
+  /** JSON array of the paths a filtered chain leaves out; null for the unfiltered chain (0011). */
+  hidden: string | null;
 }
 
 export interface MergeRequestChangeTable {

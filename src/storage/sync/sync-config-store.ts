@@ -63,6 +63,17 @@ export class SyncConfigStore {
       .execute();
   }
 
+  /** The user ids of a tenant's members. */
+  async memberIds(tenantId: number): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('tenant_members')
+      .select('user_id')
+      .where('tenant_id', '=', tenantId)
+      .orderBy('user_id')
+      .execute();
+    return rows.map((row) => row.user_id);
+  }
+
   async isMember(tenantId: number, userId: number): Promise<boolean> {
     const row = await this.db
       .selectFrom('tenant_members')

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RouteContext } from '../deps.js';
+import { accessRoutes } from './access-routes.js';
 import { directoryRoutes } from './directory-routes.js';
 import { renderDocsPage } from './docs-page.js';
+import { groupRoutes } from './group-routes.js';
 import { routesOf } from './operation.js';
 import { repositoryAdminRoutes } from './repository-admin-routes.js';
 import { repositoryRoutes } from './repository-routes.js';
@@ -57,4 +59,6 @@ export async function apiRoutes(app: FastifyInstance, ctx: RouteContext): Promis
   await repositoryRoutes(app, ctx);
   await repositoryAdminRoutes(app, ctx, ctx.repositoryAdmin);
   await tokenRoutes(app, ctx);
+  await accessRoutes(app, ctx);
+  await groupRoutes(app, ctx);
 }

@@ -23,6 +23,7 @@ export const TokenInfoSchema = named(
     createdAt: z.string(),
     lastUsedAt: z.string().nullable(),
     expiresAt: z.string().nullable(),
+    scopes: z.array(z.string()).describe('read, write, admin'),
   }),
 );
 const Person = named(

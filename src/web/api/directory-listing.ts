@@ -1,3 +1,4 @@
+import type { Permissions } from '../../access/permissions.js';
 import type { ObjectId } from '../../git/object-id.js';
 import { entryKind } from '../../git/tree.js';
 import { ruleFor } from '../../monorepo/clone-rules.js';
@@ -36,14 +37,17 @@ export interface DirectoryView {
 }
 
 /**
- * What the Mega directory shows at `path`: its entries (directories, repositories shown by their
- * b-links, files), or the repository a path lands in, plus the clone URL and the rule that
- * governs cloning and pushing there (SPEC §6).
+ * What the Mega directory shows at `path` to `viewer`: its entries (directories, repositories
+ * shown by their b-links, files), or the repository a path lands in, plus the clone URL and the
+ * rule that governs cloning and pushing there (SPEC §6). What the viewer may not read does not
+ * exist: hidden entries are left out (not even their names show) and a hidden path answers like
+ * a missing one (404; 401 for anonymous callers).
  */
 export async function listDirectory(
   resolver: RepositoryResolver,
   rawPath: string,
   baseUrl: string,
+  viewer: Permissions,
 ): Promise<DirectoryView> {
   const parsed = parseDirectoryPath(rawPath);
   const root = await resolver.resolve('/', 'read', EVERY_PATH);
@@ -51,6 +55,9 @@ export async function listDirectory(
   const directoryCommit = await resolveCommit('HEAD', await root.listRefs(), reader);
   const rootTree = (await reader.commit(directoryCommit)).tree;
   const located = await locatePath(reader, rootTree, parsed);
+  if (located.shape === 'repository' || located.shape === 'subdirectory')
+    viewer.requireRead(located.repoPath);
+  else if (!viewer.canSeeInto(located.path)) viewer.requireRead(located.path);
   const area = located.shape === 'root' ? undefined : located.area;
   const rule = ruleFor(located.shape, area);
   const common = {
@@ -67,11 +74,23 @@ export async function listDirectory(
   if (located.shape === 'repository' || located.shape === 'subdirectory') {
     return { ...common, repoPath: located.repoPath, subdir: located.subdir.join('/') };
   }
-  if (located.shape === 'root') return { ...common, entries: await listEntries(reader, rootTree, '/') };
+  if (located.shape === 'root') {
+    return { ...common, entries: visibleEntries(viewer, await listEntries(reader, rootTree, '/')) };
+  }
   if (located.shape === 'directory') {
-    return { ...common, entries: await listEntries(reader, located.tree, located.path) };
+    return {
+      ...common,
+      entries: visibleEntries(viewer, await listEntries(reader, located.tree, located.path)),
+    };
   }
   return common;
+}
+
+/** Directories and repositories the viewer can see into (something inside is readable), readable files. */
+function visibleEntries(viewer: Permissions, entries: readonly DirectoryEntry[]): DirectoryEntry[] {
+  return entries.filter((entry) =>
+    entry.kind === 'file' ? viewer.canRead(entry.path) : viewer.canSeeInto(entry.repoPath ?? entry.path),
+  );
 }
 
 async function listEntries(reader: ObjectReader, tree: ObjectId, path: string): Promise<DirectoryEntry[]> {

@@ -19,14 +19,15 @@ export async function directoryRoutes(app: FastifyInstance, ctx: RouteContext): 
     operationId: 'getDirectory',
     tag: 'directory',
     summary:
-      'The Mega directory at a path: entries (b-links shown as repositories), clone URL and clone rule',
+      'The Mega directory at a path: entries you may see (b-links shown as repositories), clone URL and clone rule',
     access: 'read',
     query: DirectoryQuery,
     responses: { 200: { description: 'The directory', schema: DirectorySchema } },
+    errors: { 404: 'No such path, or one you may not read' },
     handler: async (request) => {
       const query = request.query;
       const path = query.path.startsWith('/') ? query.path : `/${query.path}`;
-      return listDirectory(ctx.repositories, path, baseUrl(request, ctx.config));
+      return listDirectory(ctx.repositories, path, baseUrl(request, ctx.config), await request.permissions());
     },
   });
 }

@@ -2,14 +2,27 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RouteContext } from '../deps.js';
 import { requireUser } from '../../access/principal.js';
+import { DEFAULT_SCOPES, MAX_TOKEN_DAYS, parseScopes, SCOPES } from '../../access/roles.js';
+import { forbidden } from '../../platform/errors.js';
 import { TokenInfoSchema, UserSchema } from './api-schemas.js';
 import { routesOf } from './operation.js';
 
 const CreateTokenBody = z.object({
   name: z.string().min(1).max(100),
-  /** ISO-8601 expiry; absent = never expires. */
-  expires_at: z.iso.datetime().optional(),
+  scopes: z
+    .array(z.enum(SCOPES))
+    .min(1)
+    .max(SCOPES.length)
+    .optional()
+    .describe('read, write, admin (default read,write); never more than the calling token has'),
+  expiresInDays: z
+    .int()
+    .min(1)
+    .max(MAX_TOKEN_DAYS)
+    .optional()
+    .describe('Days until the token stops working; absent: never'),
 });
+const MS_PER_DAY = 86_400_000;
 const TokenParams = z.object({
   id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe('Token id'),
 });
@@ -58,6 +71,7 @@ export async function tokenRoutes(app: FastifyInstance, ctx: RouteContext): Prom
     summary: 'Create a token; the plaintext is in this response only',
     access: 'user',
     body: CreateTokenBody,
+    errors: { 403: 'A scope the calling token lacks' },
     responses: {
       201: {
         description: 'The new token (Cache-Control: no-store)',
@@ -67,8 +81,19 @@ export async function tokenRoutes(app: FastifyInstance, ctx: RouteContext): Prom
     handler: async (request, reply) => {
       const user = requireUser(request.principal);
       const body = request.body;
+      const scopes = parseScopes(body.scopes ?? DEFAULT_SCOPES);
+      const missing = scopes.filter((scope) => !user.scopes.includes(scope));
+      if (missing.length > 0) {
+        // Otherwise a read-only token could mint itself a writing one.
+        throw forbidden('scope_insufficient', 'a token cannot create a token with scopes it lacks', {
+          missing,
+        });
+      }
       const created = await users.createToken(user.userId, body.name, {
-        ...(body.expires_at ? { expiresAt: new Date(body.expires_at) } : {}),
+        scopes,
+        ...(body.expiresInDays !== undefined
+          ? { expiresAt: new Date(Date.now() + body.expiresInDays * MS_PER_DAY) }
+          : {}),
       });
       void reply.header('Cache-Control', 'no-store');
       return reply.status(201).send({ token: created.token, info: created.info });

@@ -58,9 +58,21 @@ const ACTIONS = {
     summary: 'Merge into every touched repository in one transaction',
     schema: MergeOutcomeSchema,
     conflict: 'Not open, a target branch moved, or the changes conflict (`details` lists the files)',
+    forbidden:
+      '`merge_forbidden`: no maintain role on a touched path; `self_merge_not_allowed`: the author may not merge there (`details.path`)',
   },
-  close: { summary: 'Close the merge request', schema: MergeRequestSchema, conflict: 'Not open' },
-  reopen: { summary: 'Reopen the merge request', schema: MergeRequestSchema, conflict: 'Not closed' },
+  close: {
+    summary: 'Close the merge request (maintainers of every touched path, or its author)',
+    schema: MergeRequestSchema,
+    conflict: 'Not open',
+    forbidden: 'Neither the author nor a maintainer of every touched path',
+  },
+  reopen: {
+    summary: 'Reopen the merge request (maintainers of every touched path, or its author)',
+    schema: MergeRequestSchema,
+    conflict: 'Not closed',
+    forbidden: 'Neither the author nor a maintainer of every touched path',
+  },
 } as const;
 
 /**
@@ -77,7 +89,7 @@ export async function reviewRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     path: '/api/v1/merge-requests',
     operationId: 'listMergeRequests',
     tag: 'merge requests',
-    summary: 'Merge requests, newest first',
+    summary: 'Merge requests, newest first (only those whose every path you may read)',
     access: 'read',
     query: ListQuery,
     responses: {
@@ -88,13 +100,16 @@ export async function reviewRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     },
     handler: async (request) => {
       const query = request.query;
-      const items = await service.list({
-        ...(query.status ? { status: query.status } : {}),
-        ...(query.path ? { path: query.path.startsWith('/') ? query.path : `/${query.path}` } : {}),
-        ...(query.author ? { author: query.author } : {}),
-        limit: query.per_page,
-        offset: (query.page - 1) * query.per_page,
-      });
+      const items = await service.list(
+        {
+          ...(query.status ? { status: query.status } : {}),
+          ...(query.path ? { path: query.path.startsWith('/') ? query.path : `/${query.path}` } : {}),
+          ...(query.author ? { author: query.author } : {}),
+          limit: query.per_page,
+          offset: (query.page - 1) * query.per_page,
+        },
+        await request.permissions(),
+      );
       return { items, page: query.page, per_page: query.per_page };
     },
   });
@@ -110,7 +125,7 @@ export async function reviewRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     responses: { 200: { description: 'The merge request', schema: MergeRequestDetailSchema } },
     errors: { 404: 'No such merge request' },
     handler: async (request) => {
-      const detail = await service.show(request.params.number);
+      const detail = await service.show(request.params.number, await request.permissions());
       // Links point where this client reached the server (or the configured public URL).
       return { ...detail, url: service.url(detail.number, baseUrl(request, ctx.config)) };
     },
@@ -128,10 +143,18 @@ export async function reviewRoutes(app: FastifyInstance, ctx: RouteContext): Pro
       access: 'user',
       params: NumberParams,
       responses: { 200: { description: 'Done', schema: doc.schema } },
-      errors: { 404: 'No such merge request (or a touched repository is gone)', 409: doc.conflict },
+      errors: {
+        403: doc.forbidden,
+        404: 'No such merge request (or one you cannot read, or a touched repository is gone)',
+        409: doc.conflict,
+      },
       handler: async (request) => {
         const user = requireUser(request.principal);
-        return service[action](request.params.number, { username: user.username });
+        return service[action](request.params.number, {
+          username: user.username,
+          userId: user.userId,
+          authority: await request.permissions(),
+        });
       },
     });
   }

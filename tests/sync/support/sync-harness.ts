@@ -46,7 +46,7 @@ export async function startHarness(
   const installation = await openInstallation(storage, config);
   const runtime = await startSyncRuntime({
     config,
-    stores: storage.sync,
+    storage,
     secret: installation.secret,
     redisPrefix: installation.redisPrefix,
     logger: options.logger ?? createLogger({ level: 'silent' }),

@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { ApiError, type Loadable } from '../api';
+import { getToken } from '../auth';
 import { Link } from '../router';
 import { paths } from '../paths';
 
@@ -31,13 +32,42 @@ export function ErrorBox({ error }: { error: Error }) {
           ))}
         </ul>
       )}
-      {api?.status === 401 && (
-        <p>
-          <Link to={paths.signIn()}>Sign in with a token</Link> to see this.
-        </p>
-      )}
+      {api && <AccessHint error={api} />}
     </div>
   );
+}
+
+/**
+ * What a refusal means for the reader. The API answers a browser without a Basic challenge, so a
+ * 401 arrives here (no login popup) and becomes a sign-in prompt; what the reader may not see is
+ * 404, the same as what does not exist.
+ */
+function AccessHint({ error }: { error: ApiError }) {
+  const signedIn = getToken() !== undefined;
+  if (error.status === 401) {
+    return (
+      <p data-testid="sign-in-prompt">
+        {signedIn && error.code !== 'authentication_required'
+          ? 'Your token is no longer accepted. '
+          : 'This needs a signed-in user. '}
+        <Link to={paths.signIn()}>Sign in with a token</Link> to see this.
+      </p>
+    );
+  }
+  if (error.status === 404) {
+    return (
+      <p>
+        Not found: it does not exist, or you may not see it.
+        {!signedIn && (
+          <>
+            {' '}
+            <Link to={paths.signIn()}>Signing in with a token</Link> may show more.
+          </>
+        )}
+      </p>
+    );
+  }
+  return null;
 }
 
 /** The files a merge conflict names (`details.files`), if any. */
