@@ -36,7 +36,11 @@ module.exports = {
       'storage sits on git only',
     ),
     notAllowed('repo', ['access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'cli'], 'repo sits on storage'),
-    notAllowed('access', ['web', 'sync', 'review', 'monorepo', 'lfs', 'cli'], 'access sits on repo and storage'),
+    notAllowed(
+      'access',
+      ['web', 'sync', 'review', 'monorepo', 'lfs', 'cli'],
+      'access sits on repo and storage',
+    ),
     notAllowed('sync', ['web', 'cli'], 'domain services never import the HTTP layer'),
     notAllowed('review', ['web', 'cli'], 'domain services never import the HTTP layer'),
     notAllowed('monorepo', ['web', 'cli'], 'domain services never import the HTTP layer'),
