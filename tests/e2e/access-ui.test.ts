@@ -122,6 +122,16 @@ describe.runIf(browserAvailable())('access management in the web UI', () => {
     expect(await statusOf(bobToken, `/api/v1/repos/refs?repo=${REPO}`)).toBe(200);
   });
 
+  it("offers a directory's Access panel with its own visibility", async () => {
+    const { page } = session;
+    await signIn(adminToken);
+    await page.goto('/ui/dir/projects/team');
+    await page.locator('details.access-panel > summary').click();
+    expect(await page.getByLabel('Visibility').inputValue()).toBe('private');
+    expect(await page.getByTestId('effective-visibility').textContent()).toBe('Effective: private');
+    expect(await page.getByText('Protected branches').count()).toBe(0);
+  });
+
   it('shows no Access panel to a reader without admin on the path', async () => {
     const { page } = session;
     await signIn(bobToken);
