@@ -143,6 +143,31 @@ describe.runIf(browserAvailable())('access management in the web UI', () => {
     expect(await page.getByRole('link', { name: 'Groups' }).count()).toBe(0);
   });
 
+  it("changes and removes bob's grant from the Access panel", async () => {
+    const { page } = session;
+    await signIn(adminToken);
+    await page.goto(REPO_PAGE);
+    await page.locator('details.access-panel > summary').click();
+    await page.getByLabel(`Role of bob on ${REPO}`).selectOption('write');
+    await expect
+      .poll(() => page.getByTestId('grants-message').textContent())
+      .toBe(`bob now has write on ${REPO}.`);
+    const grantsOfBob = async () =>
+      (
+        await megaApi(server.url, adminToken)<{ grants: Array<{ user?: string; role: string }> }>(
+          'GET',
+          `/api/v1/access/grants?path=${REPO}`,
+        )
+      ).grants.filter((grant) => grant.user === 'bob');
+    expect(await grantsOfBob()).toEqual([expect.objectContaining({ role: 'write' })]);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: `Remove the grant of bob on ${REPO}` }).click();
+    await expect
+      .poll(() => page.getByTestId('grants-message').textContent())
+      .toBe(`Removed the grant of bob on ${REPO}.`);
+    expect(await grantsOfBob()).toEqual([]);
+  });
+
   it('lets a site administrator create a group and add a member', async () => {
     const { page } = session;
     await signIn(adminToken);
@@ -155,5 +180,12 @@ describe.runIf(browserAvailable())('access management in the web UI', () => {
     expect(await megaApi(server.url, adminToken)('GET', '/api/v1/groups')).toEqual({
       groups: [{ name: 'devs', members: ['bob'] }],
     });
+
+    await page.getByRole('button', { name: 'Remove bob from devs' }).click();
+    await expect.poll(() => page.getByTestId('groups-message').textContent()).toBe('Removed bob from devs.');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Delete group' }).click();
+    await expect.poll(() => page.getByTestId('groups-message').textContent()).toBe('Deleted the group devs.');
+    expect(await megaApi(server.url, adminToken)('GET', '/api/v1/groups')).toEqual({ groups: [] });
   });
 });
