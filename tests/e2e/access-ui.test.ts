@@ -130,6 +130,16 @@ describe.runIf(browserAvailable())('access management in the web UI', () => {
     expect(await page.getByLabel('Visibility').inputValue()).toBe('private');
     expect(await page.getByTestId('effective-visibility').textContent()).toBe('Effective: private');
     expect(await page.getByText('Protected branches').count()).toBe(0);
+    await page.getByLabel('Self-merge').selectOption('allow');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect.poll(() => page.getByTestId('path-settings-message').textContent()).toBe('Settings saved.');
+    expect(await page.getByTestId('effective-self-merge').textContent()).toBe('Effective: allowed');
+    expect(await megaApi(server.url, adminToken)('GET', '/api/v1/access/paths?path=/projects/team')).toEqual({
+      path: '/projects/team',
+      visibility: 'private',
+      selfMerge: true,
+      effective: { visibility: 'private', selfMerge: true },
+    });
   });
 
   it('shows no Access panel to a reader without admin on the path', async () => {
