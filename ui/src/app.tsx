@@ -1,11 +1,13 @@
-import { useEffect, useRef, useState } from 'react';
-import { getToken } from './auth';
+import { useEffect, useRef } from 'react';
+import { useCurrentUser, useSignedIn } from './current-user';
 import { BlobPage, RepoTreePage } from './pages/repo-tree-page';
 import { CommitPage, CommitsPage } from './pages/commits-page';
 import { DirectoryPage } from './pages/directory-page';
 import { MergeRequestPage, MergeRequestsPage } from './pages/merge-requests-page';
+import { GroupsPage } from './pages/groups-page';
 import { SignInPage } from './pages/sign-in-page';
 import { SyncPage } from './pages/sync-page';
+import { TokensPage } from './pages/tokens-page';
 import { paths, parseRepoRoute } from './paths';
 import { BASE, Link, navigate, useLocation } from './router';
 import { useKeyboardShortcuts } from './shortcuts';
@@ -28,6 +30,8 @@ function Page({ pathname }: { pathname: string }) {
   if (pathname === paths.mergeRequests()) return <MergeRequestsPage />;
   if (pathname === paths.sync()) return <SyncPage />;
   if (pathname === paths.signIn()) return <SignInPage />;
+  if (pathname === paths.tokens()) return <TokensPage />;
+  if (pathname === paths.groups()) return <GroupsPage />;
   if (pathname === BASE || pathname === `${BASE}/`) return <DirectoryPage path="/" />;
   return (
     <section>
@@ -39,16 +43,6 @@ function Page({ pathname }: { pathname: string }) {
   );
 }
 
-function useSignedIn(): boolean {
-  const [signedIn, setSignedIn] = useState(getToken() !== undefined);
-  useEffect(() => {
-    const update = () => setSignedIn(getToken() !== undefined);
-    window.addEventListener('mega-auth', update);
-    return () => window.removeEventListener('mega-auth', update);
-  }, []);
-  return signedIn;
-}
-
 const NAV: ReadonlyArray<readonly [string, string, string]> = [
   ['Directory', paths.directory('/'), `${BASE}/dir`],
   ['Merge requests', paths.mergeRequests(), paths.mergeRequests()],
@@ -58,6 +52,7 @@ const NAV: ReadonlyArray<readonly [string, string, string]> = [
 export function App() {
   const location = useLocation();
   const signedIn = useSignedIn();
+  const user = useCurrentUser();
   useKeyboardShortcuts(navigate);
   const firstPath = useRef(location.pathname);
   useEffect(() => {
@@ -86,6 +81,22 @@ export function App() {
               {label}
             </Link>
           ))}
+          {signedIn && (
+            <Link
+              to={paths.tokens()}
+              aria-current={location.pathname === paths.tokens() ? 'page' : undefined}
+            >
+              Tokens
+            </Link>
+          )}
+          {user?.isAdmin && (
+            <Link
+              to={paths.groups()}
+              aria-current={location.pathname === paths.groups() ? 'page' : undefined}
+            >
+              Groups
+            </Link>
+          )}
           <a href="/api/docs">API</a>
           <Link to={paths.signIn()}>{signedIn ? 'Signed in' : 'Sign in'}</Link>
         </nav>

@@ -26,6 +26,8 @@ export const paths = {
   mergeRequest: (id: number | string) => `${BASE}/merge-requests/${id}`,
   sync: () => `${BASE}/sync`,
   signIn: () => `${BASE}/sign-in`,
+  tokens: () => `${BASE}/tokens`,
+  groups: () => `${BASE}/groups`,
 };
 
 export type RepoPage = 'tree' | 'blob' | 'commits' | 'commit';

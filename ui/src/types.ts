@@ -98,3 +98,41 @@ export interface RefList {
   defaultBranch?: string;
   refs: Array<{ name: string; kind: string; shortName: string; target: string }>;
 }
+
+/** The signed-in user (`GET /api/v1/user`); `scopes` are the presented token's. */
+export interface CurrentUser {
+  id: number;
+  username: string;
+  isAdmin: boolean;
+  scopes: string[];
+}
+
+export interface TokenInfo {
+  id: number;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+  scopes: string[];
+}
+
+/** A grant: exactly one of `user` and `group`. */
+export interface Grant {
+  path: string;
+  user?: string;
+  group?: string;
+  role: string;
+}
+
+/** A path's own settings (null: inherited) and the effective ones. */
+export interface PathSettings {
+  path: string;
+  visibility: string | null;
+  selfMerge: boolean | null;
+  effective: { visibility: string; selfMerge: boolean };
+}
+
+export interface Group {
+  name: string;
+  members: string[];
+}

@@ -12,7 +12,12 @@ function named<T extends z.ZodType>(id: string, schema: T): T {
 
 export const UserSchema = named(
   'User',
-  z.object({ id: z.int(), username: z.string(), isAdmin: z.boolean() }),
+  z.object({
+    id: z.int(),
+    username: z.string(),
+    isAdmin: z.boolean(),
+    scopes: z.array(z.string()).describe("The presented token's scopes"),
+  }),
 );
 export const TokenInfoSchema = named(
   'TokenInfo',

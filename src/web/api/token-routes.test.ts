@@ -31,7 +31,7 @@ const auth = (value: string) => ({ authorization: `Bearer ${value}` });
 describe('user and token API', () => {
   it('answers who is signed in, and 401 for anonymous or unknown tokens', async () => {
     const me = await app.inject({ url: '/api/v1/user', headers: auth(token) });
-    expect(me.json()).toMatchObject({ username: 'alice', isAdmin: false });
+    expect(me.json()).toMatchObject({ username: 'alice', isAdmin: false, scopes: ['read', 'write'] });
     expect(UserSchema.safeParse(me.json()).success).toBe(true);
     expect((await app.inject({ url: '/api/v1/user' })).statusCode).toBe(401);
     const bad = await app.inject({ url: '/api/v1/user', headers: auth('mega_nope') });

@@ -45,7 +45,7 @@ export async function tokenRoutes(app: FastifyInstance, ctx: RouteContext): Prom
     responses: { 200: { description: 'The user the token belongs to', schema: UserSchema } },
     handler: async (request) => {
       const user = requireUser(request.principal);
-      return { id: user.userId, username: user.username, isAdmin: user.isAdmin };
+      return { id: user.userId, username: user.username, isAdmin: user.isAdmin, scopes: user.scopes };
     },
   });
 

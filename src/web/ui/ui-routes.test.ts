@@ -37,6 +37,8 @@ describe('UI assets', () => {
       '/ui/dir/projects/foo',
       '/ui/repo/projects/foo/-/blob/main/a.ts',
       '/ui/sync?status=failed',
+      '/ui/tokens',
+      '/ui/groups',
     ]) {
       const page = await app.inject({ url });
       expect(page.statusCode).toBe(200);

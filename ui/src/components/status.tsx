@@ -54,6 +54,9 @@ function AccessHint({ error }: { error: ApiError }) {
       </p>
     );
   }
+  if (error.status === 403) {
+    return <p>You are signed in, but your role or token does not allow this.</p>;
+  }
   if (error.status === 404) {
     return (
       <p>

@@ -1,4 +1,5 @@
 import { apiUrl, useApi } from '../api';
+import { AccessPanel } from '../components/access-panel';
 import { Breadcrumbs, type Crumb } from '../components/breadcrumbs';
 import { CloneBox } from '../components/clone-box';
 import { Icon, type IconName } from '../components/icon';
@@ -46,6 +47,7 @@ export function DirectoryPage({ path }: { path: string }) {
           ) : (
             <p className="muted">Nothing here yet. Pushing to this path creates a repository.</p>
           )}
+          <AccessPanel path={data.repoPath ?? data.path} repository={data.repoPath !== undefined} />
         </>
       )}
     />

@@ -4,6 +4,7 @@ import { Breadcrumbs } from '../components/breadcrumbs';
 import { FileView } from '../components/file-view';
 import { Icon, type IconName } from '../components/icon';
 import { ReadmePanel } from '../components/readme-panel';
+import { AccessPanel } from '../components/access-panel';
 import { RepoSettings } from '../components/repo-settings';
 import { Load } from '../components/status';
 import { paths } from '../paths';
@@ -190,6 +191,7 @@ export function RepoTreePage({ repo, revision, path }: { repo: string; revision:
       <Breadcrumbs crumbs={repoCrumbs(repo, revision, path)} />
       <RepoTree repo={repo} revision={revision} path={path} />
       {path === '' && <RepoSettings repo={repo} />}
+      {path === '' && <AccessPanel path={repo} repository />}
     </>
   );
 }
