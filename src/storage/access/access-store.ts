@@ -35,6 +35,16 @@ export interface StoredProtectedBranch {
   readonly pattern: string;
 }
 
+/** The columns of a grant row (its subject's name is joined in by each query). */
+const GRANT_COLUMNS = [
+  'path_grants.id',
+  'path_grants.path',
+  'path_grants.subject_kind',
+  'path_grants.subject_id',
+  'path_grants.role',
+  'path_grants.created_at',
+] as const;
+
 const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /**
@@ -170,29 +180,13 @@ export class AccessStore {
     const users = await this.db
       .selectFrom('path_grants')
       .innerJoin('users', 'users.id', 'path_grants.subject_id')
-      .select([
-        'path_grants.id',
-        'path_grants.path',
-        'path_grants.subject_kind',
-        'path_grants.subject_id',
-        'path_grants.role',
-        'path_grants.created_at',
-        'users.username as subject_name',
-      ])
+      .select([...GRANT_COLUMNS, 'users.username as subject_name'])
       .where('path_grants.subject_kind', '=', 'user')
       .execute();
     const groups = await this.db
       .selectFrom('path_grants')
       .innerJoin('user_groups', 'user_groups.id', 'path_grants.subject_id')
-      .select([
-        'path_grants.id',
-        'path_grants.path',
-        'path_grants.subject_kind',
-        'path_grants.subject_id',
-        'path_grants.role',
-        'path_grants.created_at',
-        'user_groups.name as subject_name',
-      ])
+      .select([...GRANT_COLUMNS, 'user_groups.name as subject_name'])
       .where('path_grants.subject_kind', '=', 'group')
       .execute();
     return [...users, ...groups]
@@ -214,15 +208,7 @@ export class AccessStore {
       .selectFrom('path_grants')
       .innerJoin('group_members', 'group_members.group_id', 'path_grants.subject_id')
       .innerJoin('user_groups', 'user_groups.id', 'path_grants.subject_id')
-      .select([
-        'path_grants.id',
-        'path_grants.path',
-        'path_grants.subject_kind',
-        'path_grants.subject_id',
-        'path_grants.role',
-        'path_grants.created_at',
-        'user_groups.name as subject_name',
-      ])
+      .select([...GRANT_COLUMNS, 'user_groups.name as subject_name'])
       .where('path_grants.subject_kind', '=', 'group')
       .where('group_members.user_id', '=', userId)
       .execute();
