@@ -202,6 +202,7 @@ function syntheticRepository(
     path: view.path,
     exists: true,
     writable: true,
+    writeCheckedPerRepository: true,
     listRefs: async () => ({
       refs: [{ name: DEFAULT_BRANCH, target: view.commit }],
       headTarget: DEFAULT_BRANCH,
