@@ -71,6 +71,13 @@ export async function scanDirectory(reader: ObjectReader, tree: ObjectId): Promi
   return out;
 }
 
+/** Blob id → the repository it names (undefined: not a b-link), for `DirectoryScope.bLinks`. */
+export function bLinksOf(files: readonly DirectoryFile[]): Map<ObjectId, string | undefined> {
+  const out = new Map<ObjectId, string | undefined>();
+  for (const file of files) if (entryKind(file.mode) === 'blob') out.set(file.id, file.repoPath);
+  return out;
+}
+
 /**
  * The rule `expandDirectory` and `filterDirectory` apply, over a scan: a file is left out when
  * the reader may not read its directory path, a b-link also when they may not read the

@@ -6,8 +6,14 @@ import { notFound, tooLarge, unavailable } from '../platform/errors.js';
 import type { PathReader } from '../repo/served-repository.js';
 import type { ViewChain, ViewCommitRecord } from '../storage/monorepo/view-commit-store.js';
 import type { ServeMode } from './clone-rules.js';
-import { DirectoryScans, readerShare, type ReaderShare } from './directory-scan.js';
-import { expandDirectory, filterDirectory, type RepositoryHead, type ViewLink } from './expand-directory.js';
+import { DirectoryScans, bLinksOf, readerShare, type ReaderShare } from './directory-scan.js';
+import {
+  expandDirectory,
+  filterDirectory,
+  type DirectoryScope,
+  type RepositoryHead,
+  type ViewLink,
+} from './expand-directory.js';
 import type { LocatedPath } from './locate-path.js';
 import { INIT_TIME, type DirectoryHead, type MegaDirectory } from './mega-directory.js';
 import { PendingObjects } from './pending-objects.js';
@@ -72,15 +78,20 @@ export class DirectoryViews {
     head: DirectoryHead,
     reader: PathReader,
   ): Promise<DirectoryView> {
-    const compute: StateOf = (objects) => this.computeState(located, mode, head, objects, reader);
     if (mode !== 'expanded-directory' || located.shape !== 'directory') {
-      return this.serve(located.path, head, compute);
+      return this.serve(located.path, head, (objects) =>
+        this.computeState(located, mode, head, objects, { prefix: located.path, reader }),
+      );
     }
     const files = await this.scans.files(new ObjectReader(this.deps.objects.source), located.tree);
     const share = readerShare(files, located.path, reader);
     const kept = await this.keptTip({ viewPath: located.path, hidden: share.hidden }, share, true);
     if (kept) return kept;
-    return this.remember(await this.serve(located.path, head, compute), share);
+    const scope: DirectoryScope = { prefix: located.path, reader, bLinks: bLinksOf(files) };
+    const view = await this.serve(located.path, head, (objects) =>
+      this.computeState(located, mode, head, objects, scope),
+    );
+    return this.remember(view, share);
   }
 
   /**
@@ -99,6 +110,7 @@ export class DirectoryViews {
       const filtered = await filterDirectory(new ObjectReader(objects), objects, head.tree, {
         prefix: '',
         reader,
+        bLinks: bLinksOf(files),
       });
       return {
         tree: filtered.tree ?? objects.put('tree', EMPTY_TREE),
@@ -260,7 +272,7 @@ export class DirectoryViews {
     mode: ServeMode,
     head: DirectoryHead,
     objects: PendingObjects,
-    pathReader: PathReader,
+    scope: DirectoryScope,
   ): Promise<ViewState> {
     const reader = new ObjectReader(objects);
     if (mode === 'expanded-directory' && located.shape === 'directory') {
@@ -269,7 +281,7 @@ export class DirectoryViews {
         objects,
         located.tree,
         (path) => this.repositoryHead(path),
-        { prefix: located.path, reader: pathReader },
+        scope,
       );
       if (expanded.size > this.deps.cloneLimit) {
         throw tooLarge(
