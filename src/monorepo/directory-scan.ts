@@ -92,8 +92,11 @@ export function readerShare(
   const linked: string[] = [];
   const digest = createHash('sha256');
   for (const file of files) {
-    if (!reader.canRead(`${prefix}/${file.at}`) || (file.repoPath && !reader.canRead(file.repoPath))) {
-      hidden.push(file.repoPath ?? `${prefix}/${file.at}`);
+    const path = `${prefix}/${file.at}`;
+    // A b-link normally sits at its repository's path: one check then.
+    const named = file.repoPath && file.repoPath !== path ? file.repoPath : undefined;
+    if (!reader.canRead(path) || (named !== undefined && !reader.canRead(named))) {
+      hidden.push(file.repoPath ?? path);
       continue;
     }
     if (file.repoPath) linked.push(file.repoPath);
