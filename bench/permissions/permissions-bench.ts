@@ -141,7 +141,10 @@ async function scratchFor(args: readonly string[]): Promise<ScratchDatabase> {
   return createScratchDatabase(name as DialectName);
 }
 
-/** `npm run bench -- permissions [--repos 1000] [--grants 100] [--runs 3] [--database sqlite|postgres|mysql]` */
+/**
+ * `npm run bench -- permissions [--repos 1000] [--grants 100] [--runs 3] [--database sqlite|postgres|mysql]
+ * [--cpu-prof DIR]` (the server's CPU profile, written to DIR when it stops)
+ */
 export async function runPermissionsBench(args: readonly string[]): Promise<BenchResult[]> {
   const repos = Number(argValue(args, '--repos') ?? 1000);
   const grants = Number(argValue(args, '--grants') ?? 100);
@@ -155,7 +158,13 @@ export async function runPermissionsBench(args: readonly string[]): Promise<Benc
     const env = { MEGA_DATABASE_URL: scratch.url, MEGA_SECRET_KEY: randomBytes(32).toString('hex') };
     const adminToken = await createToken(dataDir, env, 'bench-admin', true);
     const userToken = await createToken(dataDir, env, 'bench-user', false);
-    server = await startMegaServer({ dataDir, args: ['--no-worker'], env });
+    const profileDir = argValue(args, '--cpu-prof');
+    server = await startMegaServer({
+      dataDir,
+      args: ['--no-worker'],
+      env,
+      ...(profileDir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {}),
+    });
     const source = join(dir, 'source');
     await makeProjects(source, repos);
     const built = await timeMs(() => pushProjects(source, server?.url ?? '', adminToken, repos));

@@ -25,15 +25,19 @@ export interface PushGuardOptions {
 export interface PushTarget {
   readonly path: string;
   readonly exists: boolean;
+  /** A directory view: `write` is checked on each repository the push touches, not here. */
+  readonly writeCheckedPerRepository?: boolean;
 }
 
 /**
  * Throws unless the caller may push to `target` (git objects, LFS uploads and locks alike):
- * `write` on an existing repository, `write` on the parent path to create one by a first push.
+ * `write` on an existing repository, `write` on the parent path to create one by a first push,
+ * `read` on a directory view (whose push policy requires `write` on each repository it touches).
  * Unreadable paths answer 404 (401 anonymous) as if missing, readable ones 403 `access_denied`.
  */
 export function requirePushAccess(permissions: Permissions, target: PushTarget): void {
   permissions.requireRead(target.path);
+  if (target.writeCheckedPerRepository) return;
   if (target.exists) {
     permissions.require(target.path, 'write', 'push');
     return;
@@ -53,7 +57,7 @@ export function requirePushAccess(permissions: Permissions, target: PushTarget):
  *   `maintain`.
  * The rules apply to the updates the repository's own policy accepts, the ones that move refs:
  * a push to a directory view moves none (it opens a merge request, `handled`) and needs only
- * `write`, checked before. A first push is not checked per ref: its pusher becomes maintainer.
+ * `write` on each repository it touches, checked by the view's policy. A first push is not checked per ref: its pusher becomes maintainer.
  */
 export class PushGuard {
   constructor(

@@ -6,7 +6,14 @@ import { notFound, tooLarge, unavailable } from '../platform/errors.js';
 import type { PathReader } from '../repo/served-repository.js';
 import type { ViewChain, ViewCommitRecord } from '../storage/monorepo/view-commit-store.js';
 import type { ServeMode } from './clone-rules.js';
-import { expandDirectory, filterDirectory, type RepositoryHead, type ViewLink } from './expand-directory.js';
+import { DirectoryScans, bLinksOf, readerShare, type ReaderShare } from './directory-scan.js';
+import {
+  expandDirectory,
+  filterDirectory,
+  type DirectoryScope,
+  type RepositoryHead,
+  type ViewLink,
+} from './expand-directory.js';
 import type { LocatedPath } from './locate-path.js';
 import { INIT_TIME, type DirectoryHead, type MegaDirectory } from './mega-directory.js';
 import { PendingObjects } from './pending-objects.js';
@@ -26,6 +33,8 @@ export interface DirectoryView {
 }
 
 const APPEND_ATTEMPTS = 5;
+/** Chains whose last computed state this process remembers (see `keptTip`). */
+const STATES_KEPT = 1024;
 /** git's empty tree: an expanded directory with nothing in it still needs a tree. */
 const EMPTY_TREE = Buffer.alloc(0);
 
@@ -54,6 +63,10 @@ type StateOf = (objects: PendingObjects) => Promise<ViewState>;
  * that clients fast-forward.
  */
 export class DirectoryViews {
+  private readonly scans = new DirectoryScans();
+  /** Per chain: the digest of the directory files its last computed state was built from. */
+  private readonly computed = new Map<string, { readonly digest: string; readonly commit: ObjectId }>();
+
   constructor(
     private readonly deps: MonorepoDeps,
     private readonly directory: MegaDirectory,
@@ -65,9 +78,20 @@ export class DirectoryViews {
     head: DirectoryHead,
     reader: PathReader,
   ): Promise<DirectoryView> {
-    return this.serve(located.path, head, (objects) =>
-      this.computeState(located, mode, head, objects, reader),
+    if (mode !== 'expanded-directory' || located.shape !== 'directory') {
+      return this.serve(located.path, head, (objects) =>
+        this.computeState(located, mode, head, objects, { prefix: located.path, reader }),
+      );
+    }
+    const files = await this.scans.files(new ObjectReader(this.deps.objects.source), located.tree);
+    const share = readerShare(files, located.path, reader);
+    const kept = await this.keptTip({ viewPath: located.path, hidden: share.hidden }, share, true);
+    if (kept) return kept;
+    const scope: DirectoryScope = { prefix: located.path, reader, bLinks: bLinksOf(files) };
+    const view = await this.serve(located.path, head, (objects) =>
+      this.computeState(located, mode, head, objects, scope),
     );
+    return this.remember(view, share);
   }
 
   /**
@@ -77,10 +101,16 @@ export class DirectoryViews {
    * the root is then served as the stored directory repository.
    */
   async filteredRoot(head: DirectoryHead, reader: PathReader): Promise<DirectoryView | undefined> {
+    const files = await this.scans.files(new ObjectReader(this.deps.objects.source), head.tree);
+    const share = readerShare(files, '', reader);
+    if (share.hidden.length === 0) return undefined;
+    const kept = await this.keptTip({ viewPath: '/', hidden: share.hidden }, share, false);
+    if (kept) return kept;
     const stateOf: StateOf = async (objects) => {
       const filtered = await filterDirectory(new ObjectReader(objects), objects, head.tree, {
         prefix: '',
         reader,
+        bLinks: bLinksOf(files),
       });
       return {
         tree: filtered.tree ?? objects.put('tree', EMPTY_TREE),
@@ -99,7 +129,42 @@ export class DirectoryViews {
     const objects = new PendingObjects(this.deps.objects.source);
     const first = await stateOf(objects);
     if (first.hidden.length === 0) return undefined;
-    return this.serve('/', head, stateOf, { objects, state: first });
+    return this.remember(await this.serve('/', head, stateOf, { objects, state: first }), share);
+  }
+
+  /**
+   * The chain's tip, without computing the view, when nothing it is built from changed: this
+   * process computed the tip from the same directory files (path, mode, id, b-link), no server
+   * appended since, and (for expanded views) every shown repository's head is still the one it
+   * shows and no other kept b-link's repository has a head yet. The clone limit was checked
+   * when the tip was computed: what the view shows, the heads' trees, has not changed since.
+   */
+  private async keptTip(
+    chain: ViewChain,
+    share: ReaderShare,
+    expanded: boolean,
+  ): Promise<DirectoryView | undefined> {
+    const known = this.computed.get(chainKey(chain));
+    if (!known || known.digest !== share.digest) return undefined;
+    const tip = await this.deps.views.tip(chain);
+    if (!tip || tip.commitId !== known.commit) return undefined;
+    if (expanded) {
+      const heads = await this.deps.directoryStore.headsOf(share.linked);
+      const links = tip.links as ViewLink[];
+      if (links.length !== heads.size || links.some((link) => heads.get(link.repoPath) !== link.commit)) {
+        return undefined;
+      }
+    }
+    return toView(tip);
+  }
+
+  /** Notes which directory files a chain's tip was computed from (for `keptTip`). */
+  private remember(view: DirectoryView, share: ReaderShare): DirectoryView {
+    const key = chainKey(view.chain);
+    this.computed.delete(key);
+    this.computed.set(key, { digest: share.digest, commit: view.commit });
+    if (this.computed.size > STATES_KEPT) this.computed.delete(this.computed.keys().next().value!);
+    return view;
   }
 
   /** Returns the chain tip when it shows the state, else appends the next step (retrying races). */
@@ -207,7 +272,7 @@ export class DirectoryViews {
     mode: ServeMode,
     head: DirectoryHead,
     objects: PendingObjects,
-    pathReader: PathReader,
+    scope: DirectoryScope,
   ): Promise<ViewState> {
     const reader = new ObjectReader(objects);
     if (mode === 'expanded-directory' && located.shape === 'directory') {
@@ -216,7 +281,7 @@ export class DirectoryViews {
         objects,
         located.tree,
         (path) => this.repositoryHead(path),
-        { prefix: located.path, reader: pathReader },
+        scope,
       );
       if (expanded.size > this.deps.cloneLimit) {
         throw tooLarge(
@@ -275,6 +340,11 @@ export class DirectoryViews {
     }
     throw notFound('directory_view_unavailable', `${located.path} cannot be served as ${mode}`);
   }
+}
+
+/** A chain as a map key (NUL never occurs in a directory path). */
+function chainKey(chain: ViewChain): string {
+  return [chain.viewPath, ...chain.hidden].join('\0');
 }
 
 function toView(record: ViewCommitRecord): DirectoryView {

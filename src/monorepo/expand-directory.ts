@@ -44,6 +44,8 @@ export interface DirectoryScope {
   /** Directory path of the tree (`/projects/team`; `''` for the root). */
   readonly prefix: string;
   readonly reader: PathReader;
+  /** What blobs already read say (`bLinksOf` a scan): their repository path, undefined if not a b-link. */
+  readonly bLinks?: ReadonlyMap<ObjectId, string | undefined>;
 }
 
 /**
@@ -128,8 +130,7 @@ async function expandTree(walk: Walk, tree: ObjectId, prefix: string): Promise<O
       if (id) out.push({ name: entry.name, mode: FileMode.tree, id });
       continue;
     }
-    const repoPath =
-      kind === 'blob' && (await isSmall(reader, entry.id)) ? await readBLink(reader, entry.id) : undefined;
+    const repoPath = kind === 'blob' ? await bLinkPath(walk, entry.id) : undefined;
     const entryPath = `${scope.prefix}/${at}`;
     // A b-link names its repository's path (normally its own): both must be readable.
     if (!scope.reader.canRead(entryPath) || (repoPath && !scope.reader.canRead(repoPath))) {
@@ -154,6 +155,13 @@ async function expandTree(walk: Walk, tree: ObjectId, prefix: string): Promise<O
   }
   return writeTree(objects, out);
 }
+/** The repository a blob names when it is a b-link, from the scope's known blobs when there. */
+async function bLinkPath(walk: Walk, id: ObjectId): Promise<string | undefined> {
+  const known = walk.scope.bLinks;
+  if (known?.has(id)) return known.get(id);
+  return (await isSmall(walk.reader, id)) ? readBLink(walk.reader, id) : undefined;
+}
+
 /** Reads at most a b-link's bytes: a big file here is never inflated whole. */
 async function isSmall(reader: ObjectReader, id: ObjectId): Promise<boolean> {
   return !(await reader.readBounded(id, 'blob', MAX_BLINK_BYTES)).truncated;

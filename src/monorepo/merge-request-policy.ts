@@ -7,7 +7,9 @@ import type {
   RefDecision,
   RefUpdateRequest,
 } from '../repo/served-repository.js';
-import { invalid, isMegaError } from '../platform/errors.js';
+import { Permissions } from '../access/permissions.js';
+import { EVERY_PATH } from '../repo/served-repository.js';
+import { forbidden, invalid, isMegaError } from '../platform/errors.js';
 import type { ViewChain } from '../storage/monorepo/view-commit-store.js';
 import { findAncestor } from './ancestry.js';
 import type { ChangeProposals, RepositoryChange } from './change-proposals.js';
@@ -100,7 +102,8 @@ export class MergeRequestPushPolicy implements PushPolicy {
         ],
       };
     } catch (error) {
-      if (isMegaError(error, 'invalid')) return { action: 'reject', reason: error.message };
+      if (isMegaError(error, 'invalid') || isMegaError(error, 'forbidden'))
+        return { action: 'reject', reason: error.message };
       throw error;
     }
   }
@@ -116,12 +119,10 @@ export class MergeRequestPushPolicy implements PushPolicy {
     const reader = new ObjectReader(objects);
     const pushed = await reader.commit(pushedId);
     const mapped = await mapPushOntoRepositories(reader, objects, viewTree, pushed.tree, links);
+    // Every touched repository is checked before anything is stored.
+    for (const change of mapped) requireWrite(this.reader, change.link.repoPath);
     const out: RepositoryChange[] = [];
     for (const change of mapped) {
-      // The chain leaves out what the pusher may not read; a grant revoked since is refused here.
-      if (!this.reader.canRead(change.link.repoPath)) {
-        throw invalid('push_outside_repository', `${change.link.repoPath} is no longer readable: pull first`);
-      }
       const commit = objects.put(
         'commit',
         buildViewCommit({
@@ -145,4 +146,20 @@ export class MergeRequestPushPolicy implements PushPolicy {
     }
     return out;
   }
+}
+
+/**
+ * Throws unless the pusher may propose changes to `repoPath`: `read` (the chain leaves out what
+ * they may not read; a grant revoked since is refused here) and `write` on it. The web layer's
+ * reader is the pusher's `Permissions`; `EVERY_PATH` (operators) may write everywhere, and any
+ * other reader answers only what may be read, so it writes nowhere.
+ */
+function requireWrite(reader: PathReader, repoPath: string): void {
+  if (!reader.canRead(repoPath))
+    throw invalid('push_outside_repository', `${repoPath} is no longer readable: pull first`);
+  if (reader === EVERY_PATH || (reader instanceof Permissions && reader.has(repoPath, 'write'))) return;
+  throw forbidden('access_denied', `proposing changes needs the write role on ${repoPath}`, {
+    path: repoPath,
+    role: 'write',
+  });
 }

@@ -100,7 +100,13 @@ export class MonorepoResolver implements RepositoryResolver {
     const filtered = reader === EVERY_PATH ? undefined : await this.views.filteredRoot(head, reader);
     if (filtered) {
       const reason = `${FILTERED_ROOT_REASON}: push README changes with a role that reads every repository`;
-      return syntheticRepository(filtered, stored, { decide: async () => ({ action: 'reject', reason }) });
+      return syntheticRepository(
+        filtered,
+        stored,
+        { decide: async () => ({ action: 'reject', reason }) },
+        // Its policy refuses every push, with the reason.
+        true,
+      );
     }
     return wrap(stored, {
       pushPolicy: rootPushPolicy,
@@ -165,6 +171,8 @@ export class MonorepoResolver implements RepositoryResolver {
       view,
       staging,
       new MergeRequestPushPolicy(this.deps, this.views, this.deps.proposals, view.chain, reader),
+      // A repository's view touches that repository only: `write` on it is checked before upload.
+      located.shape === 'directory',
     );
   }
 
@@ -197,11 +205,13 @@ function syntheticRepository(
   view: DirectoryView,
   staging: ServedRepository,
   pushPolicy: PushPolicy,
+  writeCheckedPerRepository: boolean,
 ): ServedRepository {
   return {
     path: view.path,
     exists: true,
     writable: true,
+    writeCheckedPerRepository,
     listRefs: async () => ({
       refs: [{ name: DEFAULT_BRANCH, target: view.commit }],
       headTarget: DEFAULT_BRANCH,

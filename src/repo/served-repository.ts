@@ -153,6 +153,11 @@ export interface ServedRepository {
   readonly writable: boolean;
   readonly readOnlyReason?: string;
   /**
+   * Set by a directory view whose pushes open merge requests: its push policy requires `write`
+   * on each repository a push touches, so the view path itself needs only `read`.
+   */
+  readonly writeCheckedPerRepository?: boolean;
+  /**
    * Identity under which packs of full clones may be cached (`clone-pack-cache.ts`): given it,
    * a pack is determined by the wanted ids and the request's options. Absent: never cached
    * (e.g. views computed per request).

@@ -163,8 +163,9 @@ describe('directory views and permissions', () => {
     });
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/secret\/plans.txt is not inside a repository/);
-    // A change of a visible repository becomes a merge request for that repository alone.
+    // A change of a visible repository he may write becomes a merge request for it alone.
     await git(['reset', '-q', '--hard', 'HEAD~1'], { cwd: dir });
+    await storage.access.setGrant('/projects/pub', 'user', dave.id, 'write');
     await commitFile(dir, 'pub/pub.txt', 'changed\n', 'change pub');
     const opened = await git(['push', `${mega.server.url}/projects`, 'HEAD:main'], { ...dave.as, cwd: dir });
     expect(opened.stderr).toMatch(/remote: merge request !\d+: /);
@@ -247,5 +248,67 @@ describe('MEGA_CLONE_LIMIT and permissions', () => {
     });
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/remote: \/projects expands to .* more than the clone limit/);
+  });
+});
+
+describe('pushes through a directory view need write on each repository they touch', () => {
+  let mega: DirectoryServer;
+  let storage: Storage;
+  let erin: Awaited<ReturnType<typeof plainUser>>;
+
+  beforeAll(async () => {
+    mega = await startDirectoryServer();
+    for (const name of ['team-a', 'team-b']) {
+      await makeRepo(join(mega.work, name), [{ [`${name}.txt`]: `${name}\n` }]);
+      await git(['push', `${mega.server.url}/projects/${name}`, 'main'], {
+        ...mega.as.alice,
+        cwd: join(mega.work, name),
+      });
+    }
+    storage = await openDirectoryStorage(mega.dataDir);
+    erin = await plainUser(mega, 'erin');
+    await storage.access.setGrant('/projects/team-a', 'user', erin.id, 'write');
+  });
+  afterAll(async () => {
+    await storage?.close();
+    await mega?.stop();
+  });
+
+  it('write on /projects/team-a only: a change of team-a opens a merge request, one touching team-b is refused', async () => {
+    const dir = join(mega.work, 'erin-projects');
+    expect((await git(['clone', '-q', `${mega.server.url}/projects`, dir], erin.as)).code).toBe(0);
+    expect(await filesOf(dir)).toEqual(['README.md', 'team-a/team-a.txt', 'team-b/team-b.txt']);
+
+    await commitFile(dir, 'team-a/team-a.txt', 'changed a\n', 'change team-a');
+    await commitFile(dir, 'team-b/team-b.txt', 'changed b\n', 'change team-b');
+    const refused = await git(['push', `${mega.server.url}/projects`, 'HEAD:main'], {
+      ...erin.as,
+      cwd: dir,
+      check: false,
+    });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(
+      '! [remote rejected] HEAD -> main (proposing changes needs the write role on /projects/team-b)',
+    );
+    expect(await storage.monorepo.mergeRequests.list({ limit: 10, offset: 0 })).toEqual([]);
+
+    await git(['reset', '-q', '--hard', 'HEAD~1'], { cwd: dir });
+    const opened = await git(['push', `${mega.server.url}/projects`, 'HEAD:main'], { ...erin.as, cwd: dir });
+    expect(opened.stderr).toMatch(/remote: merge request !\d+: /);
+    expect(opened.stderr).toMatch(/remote: opened for \/projects\/team-a\s*\n/);
+  });
+
+  it('write on /projects/team-a only: a push through /projects/team-b is refused before its upload', async () => {
+    const dir = join(mega.work, 'erin-team-b');
+    expect((await git(['clone', '-q', `${mega.server.url}/projects/team-b`, dir], erin.as)).code).toBe(0);
+    await commitFile(dir, 'team-b.txt', 'changed b\n', 'change team-b');
+    const refused = await git(['push', `${mega.server.url}/projects/team-b`, 'HEAD:main'], {
+      ...erin.as,
+      cwd: dir,
+      check: false,
+    });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('remote: push needs the write role on /projects/team-b');
+    expect(refused.stderr).toMatch(/The requested URL returned error: 403/);
   });
 });

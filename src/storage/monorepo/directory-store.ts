@@ -3,6 +3,8 @@ import type { Database } from '../database.js';
 import type { DialectCapabilities } from '../dialect/capabilities.js';
 import { inTransaction } from '../transaction.js';
 import { insertIgnore } from '../insert-ignore.js';
+import { batchIds } from '../sql-batches.js';
+import { storedId } from '../stored-id.js';
 
 /** A directory tree as the seed's `dir_tree` row describes it. */
 export interface DirectoryTreeRecord {
@@ -112,6 +114,29 @@ export class DirectoryStore {
   async directories(): Promise<ReadonlyMap<string, string>> {
     const rows = await this.db.selectFrom('mega_directory').select(['full_path', 'tree_id']).execute();
     return new Map(rows.map((row) => [row.full_path, row.tree_id]));
+  }
+
+  /**
+   * The head commit (the target of its `head_ref`) of each repository at `paths`, one query per
+   * batch; repositories without one, and paths without a repository, are left out. A directory
+   * view checks with it that the repositories it shows have not moved since its chain's tip.
+   */
+  async headsOf(paths: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const batch of batchIds(paths, this.capabilities)) {
+      const rows = await this.db
+        .selectFrom('repositories')
+        .innerJoin('refs', (join) =>
+          join
+            .onRef('refs.repo_id', '=', 'repositories.id')
+            .onRef('refs.ref_name', '=', 'repositories.head_ref'),
+        )
+        .select(['repositories.path', 'refs.ref_git_id'])
+        .where('repositories.path', 'in', batch)
+        .execute();
+      for (const row of rows) out.set(row.path, storedId(row.ref_git_id));
+    }
+    return out;
   }
 
   async commitCount(): Promise<number> {

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { parseObjectId } from '../../git/object-id.js';
+import { RefStore } from '../ref-store.js';
 import { RepositoryStore } from '../repository-store.js';
 import { createStorage } from '../storage.js';
 import { describeEachDialect } from '../../../tests/support/dialects.js';
@@ -50,6 +51,36 @@ describeEachDialect('monorepo stores', (getDb) => {
     expect(tip?.parentId).toBe(id('a'));
     expect((await views.find(chain, id('a')))?.links).toEqual([{ at: '' }]);
     expect(await views.find({ viewPath: '/projects/other', hidden: [] }, id('a'))).toBeUndefined();
+  });
+
+  it('reads the head commits of many repositories at once, by their head ref', async () => {
+    const { database } = getDb();
+    const { directory } = stores();
+    const repos = new RepositoryStore(database.db, database.capabilities);
+    const refs = new RefStore(database.db, database.capabilities);
+    const zero = '0'.repeat(40);
+    const main = await repos.create({ path: '/projects/heads-main', kind: 'hosted' });
+    await refs.updateAtomic(main.id, [{ name: 'refs/heads/main', oldId: zero, newId: id('1') }]);
+    const trunk = await repos.create({ path: '/projects/heads-trunk', kind: 'hosted' });
+    await refs.updateAtomic(trunk.id, [
+      { name: 'refs/heads/main', oldId: zero, newId: id('2') },
+      { name: 'refs/heads/trunk', oldId: zero, newId: id('3') },
+    ]);
+    await repos.setHead(trunk.id, 'refs/heads/trunk');
+    await repos.create({ path: '/projects/heads-empty', kind: 'hosted' });
+    const heads = await directory.headsOf([
+      '/projects/heads-main',
+      '/projects/heads-trunk',
+      '/projects/heads-empty',
+      '/projects/heads-missing',
+    ]);
+    expect(heads).toEqual(
+      new Map([
+        ['/projects/heads-main', id('1')],
+        ['/projects/heads-trunk', id('3')],
+      ]),
+    );
+    expect(await directory.headsOf([])).toEqual(new Map());
   });
 
   it('keeps a separate chain per hidden set, the unfiltered one under its old key', async () => {
