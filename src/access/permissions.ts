@@ -1,5 +1,5 @@
 import { notFound, forbidden, unauthorized } from '../platform/errors.js';
-import { isWithin } from './paths.js';
+import { isWithin, parentOf } from './paths.js';
 import type { Principal } from './principal.js';
 import { includes, roleRank, scopeCeiling, type Role, type Visibility } from './roles.js';
 
@@ -28,6 +28,9 @@ export interface PathSetting {
  */
 export class Permissions {
   private readonly ceiling: Role;
+  /** The strongest grant on each path, and each path's settings: lookups walk a path's ancestors. */
+  private readonly roleByPath = new Map<string, Role>();
+  private readonly settingByPath = new Map<string, PathSetting>();
 
   constructor(
     readonly principal: Principal,
@@ -36,6 +39,12 @@ export class Permissions {
     private readonly defaultVisibility: Visibility,
   ) {
     this.ceiling = principal.kind === 'user' ? scopeCeiling(principal.scopes) : 'read';
+    for (const grant of grants) {
+      const held = this.roleByPath.get(grant.path);
+      if (held === undefined || roleRank(grant.role) > roleRank(held))
+        this.roleByPath.set(grant.path, grant.role);
+    }
+    for (const setting of settings) this.settingByPath.set(setting.path, setting);
   }
 
   get isAdmin(): boolean {
@@ -50,19 +59,9 @@ export class Permissions {
   roleAt(path: string): Role | undefined {
     if (this.isAdmin) return 'admin';
     if (this.principal.kind !== 'user') return undefined;
-    let best: EffectiveGrant | undefined;
-    for (const grant of this.grants) {
-      if (!isWithin(path, grant.path)) continue;
-      if (
-        !best ||
-        grant.path.length > best.path.length ||
-        (grant.path.length === best.path.length && roleRank(grant.role) > roleRank(best.role))
-      ) {
-        best = grant;
-      }
-    }
-    if (!best) return undefined;
-    return roleRank(best.role) > roleRank(this.ceiling) ? this.ceiling : best.role;
+    const role = nearest(path, (candidate) => this.roleByPath.get(candidate));
+    if (role === undefined) return undefined;
+    return roleRank(role) > roleRank(this.ceiling) ? this.ceiling : role;
   }
 
   /** Whether the caller holds at least `role` on `path`. */
@@ -130,11 +129,16 @@ export class Permissions {
     path: string,
     key: K,
   ): NonNullable<PathSetting[K]> | undefined {
-    let best: PathSetting | undefined;
-    for (const setting of this.settings) {
-      if (setting[key] === null || !isWithin(path, setting.path)) continue;
-      if (!best || setting.path.length > best.path.length) best = setting;
-    }
-    return (best?.[key] ?? undefined) as NonNullable<PathSetting[K]> | undefined;
+    return nearest(path, (candidate) => this.settingByPath.get(candidate)?.[key] ?? undefined) as
+      NonNullable<PathSetting[K]> | undefined;
   }
+}
+
+/** The first defined `valueAt` from `path` up through its ancestors to `/`. */
+function nearest<T>(path: string, valueAt: (candidate: string) => T | undefined): T | undefined {
+  for (let candidate: string | undefined = path; candidate !== undefined; candidate = parentOf(candidate)) {
+    const value = valueAt(candidate);
+    if (value !== undefined) return value;
+  }
+  return undefined;
 }
