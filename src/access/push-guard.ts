@@ -2,12 +2,13 @@ import { isZeroId } from '../git/object-id.js';
 import { refMatches } from '../git/ref-pattern.js';
 import { isAncestor } from '../repo/ancestry.js';
 import { CommitCache } from '../repo/common-commits.js';
-import type {
-  PushContext,
-  PushPolicy,
-  RefDecision,
-  RefUpdateRequest,
-  ServedRepository,
+import {
+  overriding,
+  type PushContext,
+  type PushPolicy,
+  type RefDecision,
+  type RefUpdateRequest,
+  type ServedRepository,
 } from '../repo/served-repository.js';
 import type { AccessStore } from '../storage/access/access-store.js';
 import { parentOf } from './paths.js';
@@ -68,7 +69,7 @@ export class PushGuard {
   /** `repository` with its push policy behind the per-ref rules, for one caller's push. */
   guard(repository: ServedRepository, permissions: Permissions): ServedRepository {
     const policy = new GuardedPushPolicy(repository, permissions, this.rules, this.options);
-    return withPushPolicy(repository, policy);
+    return overriding(repository, { pushPolicy: policy });
   }
 }
 
@@ -159,25 +160,4 @@ function shortName(refName: string): string {
     if (refName.startsWith(prefix)) return refName.slice(prefix.length);
   }
   return refName;
-}
-
-/** The same repository (its state read late: a first push creates it) with another policy. */
-function withPushPolicy(base: ServedRepository, pushPolicy: PushPolicy): ServedRepository {
-  return {
-    path: base.path,
-    get exists() {
-      return base.exists;
-    },
-    writable: base.writable,
-    ...(base.readOnlyReason !== undefined ? { readOnlyReason: base.readOnlyReason } : {}),
-    get packCacheIdentity() {
-      return base.packCacheIdentity;
-    },
-    ...(base.cloneWalks ? { cloneWalks: base.cloneWalks } : {}),
-    listRefs: () => base.listRefs(),
-    objects: base.objects,
-    pushPolicy,
-    receivePack: (pack, limits) => base.receivePack(pack, limits),
-    updateRefs: (updates, options) => base.updateRefs(updates, options),
-  };
 }

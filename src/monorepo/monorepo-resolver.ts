@@ -10,7 +10,7 @@ import type {
   RepositoryResolver,
   ServedRepository,
 } from '../repo/served-repository.js';
-import { EVERY_PATH } from '../repo/served-repository.js';
+import { EVERY_PATH, overriding } from '../repo/served-repository.js';
 import { forbidden, notFound } from '../platform/errors.js';
 import type { ChangeProposals } from './change-proposals.js';
 import { ruleFor } from './clone-rules.js';
@@ -108,7 +108,7 @@ export class MonorepoResolver implements RepositoryResolver {
         true,
       );
     }
-    return wrap(stored, {
+    return overriding(stored, {
       pushPolicy: rootPushPolicy,
       updateRefs: async (updates, options) => {
         const results = await stored.updateRefs(updates, options);
@@ -132,7 +132,7 @@ export class MonorepoResolver implements RepositoryResolver {
     const stored = await this.deps.stored.resolve(located.path, intent, EVERY_PATH);
     if (stored.exists) {
       const reason = `${located.path} exists but is not linked into the Mega directory (an administrator can run mega repo repair, or mega repo delete)`;
-      return wrap(stored, { pushPolicy: { decide: async () => ({ action: 'reject', reason }) } });
+      return overriding(stored, { pushPolicy: { decide: async () => ({ action: 'reject', reason }) } });
     }
     let pusher: PushContext['principal'] | undefined;
     const policy: PushPolicy = {
@@ -141,7 +141,7 @@ export class MonorepoResolver implements RepositoryResolver {
         return stored.pushPolicy.decide(update, context);
       },
     };
-    return wrap(stored, {
+    return overriding(stored, {
       pushPolicy: policy,
       updateRefs: (updates, options) =>
         stored.updateRefs(updates, {
@@ -226,30 +226,5 @@ function syntheticRepository(
           'a directory view has no branches of its own: push opens a merge request',
         ]),
       ),
-  };
-}
-
-function wrap(
-  base: ServedRepository,
-  overrides: { pushPolicy?: PushPolicy; updateRefs?: ServedRepository['updateRefs'] },
-): ServedRepository {
-  return {
-    path: base.path,
-    // Read late: a first push creates the base repository.
-    get exists() {
-      return base.exists;
-    },
-    writable: base.writable,
-    ...(base.readOnlyReason !== undefined ? { readOnlyReason: base.readOnlyReason } : {}),
-    // Same refs and objects as the base: its clone caches apply.
-    get packCacheIdentity() {
-      return base.packCacheIdentity;
-    },
-    ...(base.cloneWalks ? { cloneWalks: base.cloneWalks } : {}),
-    listRefs: () => base.listRefs(),
-    objects: base.objects,
-    pushPolicy: overrides.pushPolicy ?? base.pushPolicy,
-    receivePack: (pack, limits) => base.receivePack(pack, limits),
-    updateRefs: overrides.updateRefs ?? ((updates, options) => base.updateRefs(updates, options)),
   };
 }

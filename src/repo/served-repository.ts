@@ -261,3 +261,32 @@ export const EVERY_PATH: PathReader = { canRead: () => true };
 export interface RepositoryResolver {
   resolve(path: string, intent: AccessIntent, reader: PathReader): Promise<ServedRepository>;
 }
+
+/**
+ * The same repository with another push policy and/or ref update: refs, objects and clone caches
+ * are the base's, and its state is read late (a first push creates the base repository).
+ */
+export function overriding(
+  base: ServedRepository,
+  overrides: { pushPolicy?: PushPolicy; updateRefs?: ServedRepository['updateRefs'] },
+): ServedRepository {
+  return {
+    path: base.path,
+    // Read late: a first push creates the base repository.
+    get exists() {
+      return base.exists;
+    },
+    writable: base.writable,
+    ...(base.readOnlyReason !== undefined ? { readOnlyReason: base.readOnlyReason } : {}),
+    // Same refs and objects as the base: its clone caches apply.
+    get packCacheIdentity() {
+      return base.packCacheIdentity;
+    },
+    ...(base.cloneWalks ? { cloneWalks: base.cloneWalks } : {}),
+    listRefs: () => base.listRefs(),
+    objects: base.objects,
+    pushPolicy: overrides.pushPolicy ?? base.pushPolicy,
+    receivePack: (pack, limits) => base.receivePack(pack, limits),
+    updateRefs: overrides.updateRefs ?? ((updates, options) => base.updateRefs(updates, options)),
+  };
+}
