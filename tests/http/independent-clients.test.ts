@@ -7,7 +7,8 @@ import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git as gitCli, gitText } from '../support/git-cli.js';
-import { startHttpFixture, type HttpFixture } from './http-fixture.js';
+import { createToken, grantRole, startHttpFixture, type HttpFixture } from './http-fixture.js';
+import { runMega } from '../support/mega-process.js';
 import { makeFileHistory } from '../support/git-fixtures.js';
 
 /**
@@ -22,6 +23,11 @@ const DULWICH_CLONE = [
   'import sys',
   'from dulwich import porcelain',
   'porcelain.clone(sys.argv[1], sys.argv[2], errstream=sys.stderr.buffer)',
+].join('\n');
+const DULWICH_CLONE_WITH_TOKEN = [
+  'import os, sys',
+  'from dulwich import porcelain',
+  "porcelain.clone(sys.argv[1], sys.argv[2], username='token', password=os.environ['MEGA_TOKEN'], errstream=sys.stderr.buffer)",
 ].join('\n');
 
 describe('independent git clients', () => {
@@ -94,6 +100,46 @@ describe('independent git clients', () => {
     expect(symref.stdout.toString()).toContain('ref: refs/heads/master\tHEAD');
     const dir = fresh();
     await run(DEBIAN_PYTHON, ['-c', DULWICH_CLONE, fx.url('/import/pushed-by-isomorphic-git'), dir]);
+    expect(await gitText(['-C', dir, 'rev-parse', 'HEAD^{tree}'])).toBe(await expectedTree());
+  });
+
+  it('a private repository: isomorphic-git and dulwich get 401 anonymously, 404 without a grant, the files with one', async () => {
+    const path = '/import/private-master';
+    const dataDir = join(fx.work, 'data');
+    await fx.git(2, ['-C', master, 'push', '-q', fx.url(path), 'master']);
+    const hidden = await runMega(['access', 'visibility', path, 'private', '--data', dataDir]);
+    expect(hidden.code).toBe(0);
+    const reader = await createToken(dataDir, 'rita');
+    await grantRole(dataDir, 'rita', path, 'read');
+    const stranger = await createToken(dataDir, 'sven');
+    const statusOf = async (token?: string) => {
+      try {
+        await git.clone({
+          fs,
+          http,
+          dir: fresh(),
+          url: fx.url(path),
+          ...(token ? { headers: { Authorization: `Bearer ${token}` } } : {}),
+        });
+        return 200;
+      } catch (error) {
+        return (error as { data?: { statusCode?: number } }).data?.statusCode;
+      }
+    };
+    expect(await statusOf()).toBe(401);
+    expect(await statusOf(stranger)).toBe(404);
+    expect(await statusOf(reader)).toBe(200);
+
+    const anonymous = await run(DEBIAN_PYTHON, ['-c', DULWICH_CLONE, fx.url(path), fresh()]).then(
+      () => 'cloned',
+      (error: { stderr?: string }) => String(error.stderr),
+    );
+    expect(anonymous).toMatch(/HTTPUnauthorized|401/);
+    // The token reaches dulwich through the environment, never a URL or an argument.
+    const dir = fresh();
+    await run(DEBIAN_PYTHON, ['-c', DULWICH_CLONE_WITH_TOKEN, fx.url(path), dir], {
+      env: { ...process.env, MEGA_TOKEN: reader },
+    });
     expect(await gitText(['-C', dir, 'rev-parse', 'HEAD^{tree}'])).toBe(await expectedTree());
   });
 });
