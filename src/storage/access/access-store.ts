@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { conflict, invalid, notFound } from '../../platform/errors.js';
 import type { Database } from '../database.js';
 import type { DialectCapabilities } from '../dialect/capabilities.js';
+import { insertIgnore } from '../insert-ignore.js';
 import { nowTimestamp } from '../sql-batches.js';
 
 export type SubjectKind = 'user' | 'group';
@@ -110,18 +111,10 @@ export class AccessStore {
 
   /** Adds a member; adding one twice is not an error. */
   async addMember(groupId: number, userId: number): Promise<void> {
-    const existing = await this.db
-      .selectFrom('group_members')
-      .select('user_id')
-      .where('group_id', '=', groupId)
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
-    if (existing) return;
-    try {
-      await this.db.insertInto('group_members').values({ group_id: groupId, user_id: userId }).execute();
-    } catch (error) {
-      if (!this.capabilities.isUniqueViolation(error)) throw error;
-    }
+    await insertIgnore(
+      this.db.insertInto('group_members').values({ group_id: groupId, user_id: userId }),
+      this.capabilities,
+    ).execute();
   }
 
   async removeMember(groupId: number, userId: number): Promise<void> {
@@ -266,16 +259,12 @@ export class AccessStore {
 
   /** Adds a pattern; adding one twice is not an error. */
   async protectBranches(repoPath: string, pattern: string): Promise<void> {
-    const existing = await this.protectedBranches(repoPath);
-    if (existing.some((entry) => entry.pattern === pattern)) return;
-    try {
-      await this.db
+    await insertIgnore(
+      this.db
         .insertInto('protected_branches')
-        .values({ repo_path: repoPath, pattern, created_at: nowTimestamp() })
-        .execute();
-    } catch (error) {
-      if (!this.capabilities.isUniqueViolation(error)) throw error;
-    }
+        .values({ repo_path: repoPath, pattern, created_at: nowTimestamp() }),
+      this.capabilities,
+    ).execute();
   }
 
   async unprotectBranches(repoPath: string, pattern: string): Promise<void> {
