@@ -24,7 +24,7 @@ describe('the composition root', () => {
   it('builds each service once and hands the same instances to the web layer', async () => {
     const app = await appOver();
     try {
-      expect(app.web.mergeRequests).toBe(app.services.mergeRequests);
+      expect(app.web.review).toBe(app.services.review);
       expect(app.web.repositories).toBe(app.services.repositories);
       expect(app.web.repositoryAdmin).toBe(app.services.repositoryAdmin);
       expect(app.web.sync).toBe(app.sync.service);

@@ -13,7 +13,7 @@ import type { ReadinessCheck } from '../platform/readiness.js';
 import { CloneWalkRecorder } from '../repo/clone-walk.js';
 import type { RepositoryResolver } from '../repo/served-repository.js';
 import { createStoredRepositoryResolver } from '../repo/stored-repositories.js';
-import { MergeRequests } from '../review/merge-requests.js';
+import { buildReviewServices, type ReviewServices } from '../review/review-services.js';
 import { PackCache } from '../storage/pack-cache.js';
 import { openStorage, type Storage } from '../storage/storage.js';
 import { redisPrefixOf, syncChannels } from '../sync/sync-bus.js';
@@ -48,7 +48,8 @@ export interface DomainServices {
   readonly repositories: RepositoryResolver;
   readonly directory: MegaDirectory;
   readonly repositoryAdmin: RepositoryAdmin;
-  readonly mergeRequests: MergeRequests;
+  /** Merge requests and their review: discussions, approvals, checks, webhooks. */
+  readonly review: ReviewServices;
   /** Who may do what where: grants, groups and path settings (`src/access`). */
   readonly access: AccessPolicy;
   /** Managing grants, path settings, protected branches and groups (CLI and REST). */
@@ -130,19 +131,19 @@ export function serverBaseUrl(config: MegaConfig): string {
 /** The domain services over `storage`, for `mega serve` and the CLI commands alike. */
 export function buildDomainServices(storage: Storage, config: MegaConfig): DomainServices {
   const monorepo = monorepoDeps(storage, config);
-  const mergeRequests = new MergeRequests({ storage, monorepo, baseUrl: () => serverBaseUrl(config) });
+  const review = buildReviewServices({ storage, monorepo, baseUrl: () => serverBaseUrl(config) });
   return {
     repositories: new MonorepoResolver({
       ...monorepo,
       stored: createStoredRepositoryResolver(storage, {
         kindOf: (path) => (path.startsWith('/import/') ? 'import' : 'hosted'),
       }),
-      proposals: mergeRequests,
+      proposals: review.mergeRequests,
       within: (scope) => monorepoDeps(scope, config),
     }),
     directory: new MegaDirectory(monorepo),
     repositoryAdmin: createRepositoryAdmin(storage, config),
-    mergeRequests,
+    review,
     access: new AccessPolicy(storage.access, config),
     accessAdmin: new AccessAdmin({ access: storage.access, users: storage.users }),
     pushGuard: new PushGuard(storage.access, { protectDefaultBranch: config.git.protectDefaultBranch }),
@@ -258,7 +259,7 @@ export async function buildApp(
         pushGuard: services.pushGuard,
         repositories: options.repositories ?? services.repositories,
         repositoryAdmin: services.repositoryAdmin,
-        mergeRequests: services.mergeRequests,
+        review: services.review,
         users: storage.users,
         lfs,
         sync: sync.service,

@@ -13,6 +13,9 @@ function request(paths: readonly string[], viewPath = '/projects'): MergeRequest
   return {
     number: 7,
     title: 't',
+    description: '',
+    targetBranch: undefined,
+    mergeability: { state: 'unknown', conflicts: [], targets: {} },
     status: 'open',
     viewPath,
     refName: 'refs/heads/main',

@@ -3,14 +3,12 @@ import { ObjectReader } from '../repo/browse/object-reader.js';
 import { diffFiles, diffTrees, type TreeDiff } from '../repo/browse/tree-diff.js';
 import { conflict, isMegaError, notFound } from '../platform/errors.js';
 import type { ChangeProposals, ProposalOutcome, ProposedChange } from '../monorepo/change-proposals.js';
-import type { MonorepoDeps } from '../monorepo/ports.js';
 import type {
   MergeRequestEventRecord,
   MergeRequestQuery,
   MergeRequestRecord,
   MergeRequestStore,
 } from '../storage/monorepo/merge-request-store.js';
-import type { Storage } from '../storage/storage.js';
 import type { PathReader } from '../repo/served-repository.js';
 import {
   canSeeMergeRequest,
@@ -18,28 +16,18 @@ import {
   requireStateChange,
   requireVisible,
   type Actor,
-  type MergeGate,
 } from './merge-gates.js';
 import { planRepositoryMerge, type RepositoryMergePlan } from './merge-plan.js';
+import type { ReviewDeps } from './review-deps.js';
 
 export type { Actor } from './merge-gates.js';
+export type { ReviewDeps } from './review-deps.js';
 
 /** Rows read per query while filtering a list down to what the caller may read. */
 const LIST_BATCH = 200;
 
 /** A `merging` claim older than this belongs to a server that died mid-merge and is taken over. */
 export const STALE_MERGE_CLAIM_MS = 10 * 60_000;
-
-export interface ReviewDeps {
-  readonly storage: Storage;
-  readonly monorepo: MonorepoDeps;
-  /** Base URL of the server as clients reach it (links in `remote:` messages). */
-  readonly baseUrl: () => string;
-  /** Clock in seconds (merge commit times); injectable for tests. */
-  readonly now?: () => number;
-  /** Conditions every merge passes, in order (default `DEFAULT_MERGE_GATES`: permissions first). */
-  readonly gates?: readonly MergeGate[];
-}
 
 export interface MergeRequestDetail extends MergeRequestRecord {
   readonly url: string;

@@ -2,6 +2,7 @@ import type { AccessTables } from './access/schema.js';
 import type { InstallationTables } from './installation/schema.js';
 import type { LfsTables } from './lfs/schema.js';
 import type { MonorepoTables } from './monorepo/schema.js';
+import type { ReviewTables } from './review/schema.js';
 import type { CoreTables } from './schema.js';
 import type { SyncTables } from './sync/schema.js';
 
@@ -17,4 +18,5 @@ export type Database = CoreTables &
   InstallationTables &
   LfsTables &
   MonorepoTables &
+  ReviewTables &
   SyncTables;

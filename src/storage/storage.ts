@@ -28,6 +28,11 @@ import { DirectoryStore } from './monorepo/directory-store.js';
 import { MergeRequestStore } from './monorepo/merge-request-store.js';
 import { ObjectHolders } from './monorepo/object-holders.js';
 import { ViewCommitStore } from './monorepo/view-commit-store.js';
+import { ApprovalStore } from './review/approval-store.js';
+import { CommentStore } from './review/comment-store.js';
+import { CommitStatusStore } from './review/commit-status-store.js';
+import { ReviewRuleStore } from './review/review-rule-store.js';
+import { WebhookStore } from './review/webhook-store.js';
 import { RepositoryScan } from './repository-scan.js';
 import { StorageHealth } from './storage-health.js';
 import { SyncConfigStore } from './sync/sync-config-store.js';
@@ -58,6 +63,15 @@ export interface MonorepoStores {
   readonly holders: ObjectHolders;
 }
 
+/** The review area's tables (issue 22): discussions, approvals, rules, commit statuses, webhooks. */
+export interface ReviewStores {
+  readonly comments: CommentStore;
+  readonly approvals: ApprovalStore;
+  readonly rules: ReviewRuleStore;
+  readonly statuses: CommitStatusStore;
+  readonly webhooks: WebhookStore;
+}
+
 /** The sync area's tables: tenants and their configuration, runs and requests, worker leases. */
 export interface SyncStores {
   readonly config: SyncConfigStore;
@@ -82,6 +96,7 @@ export interface StorageScope {
   /** Whole-repository reads (every commit, every tree) for clone snapshots and fsck. */
   readonly scan: RepositoryScan;
   readonly monorepo: MonorepoStores;
+  readonly review: ReviewStores;
   /** The LFS object catalogue and file locks. */
   readonly lfs: LfsStore;
   readonly sync: SyncStores;
@@ -141,6 +156,13 @@ function scopeOver(db: Kysely<Database>, database: MegaDatabase, config: Storage
       views: new ViewCommitStore(db, capabilities),
       mergeRequests: new MergeRequestStore(db, capabilities),
       holders: new ObjectHolders(db, capabilities),
+    },
+    review: {
+      comments: new CommentStore(db, capabilities),
+      approvals: new ApprovalStore(db, capabilities),
+      rules: new ReviewRuleStore(db, capabilities),
+      statuses: new CommitStatusStore(db, capabilities),
+      webhooks: new WebhookStore(db, capabilities),
     },
     lfs: new LfsStore(db, capabilities),
     sync: {

@@ -9,7 +9,7 @@ import type { LfsServices } from '../lfs/lfs-services.js';
 import type { CloneWalkRecorder } from '../repo/clone-walk.js';
 import type { RepositoryResolver } from '../repo/served-repository.js';
 import type { RepositoryAdmin } from '../monorepo/repository-admin.js';
-import type { MergeRequests } from '../review/merge-requests.js';
+import type { ReviewServices } from '../review/review-services.js';
 import type { PackCache } from '../storage/pack-cache.js';
 import type { UserStore } from '../storage/user-store.js';
 import type { SyncService } from '../sync/sync-service.js';
@@ -41,8 +41,8 @@ export interface WebDeps {
   readonly repositories: RepositoryResolver;
   /** Administrator operations on repositories (default branch, delete, repair). */
   readonly repositoryAdmin: RepositoryAdmin;
-  /** Merge requests of the Mega directory (list, show, merge, close, reopen). */
-  readonly mergeRequests: MergeRequests;
+  /** Merge requests of the Mega directory and their review (discussions, approvals, checks, webhooks). */
+  readonly review: ReviewServices;
   /** A signed-in user's own access tokens (`/api/v1/user/tokens`); signing in is `authenticate`. */
   readonly users: AccountTokens;
   /** Git LFS objects and locks. */

@@ -28,7 +28,7 @@ async function withMergeRequests<T>(
   const config = loadConfig({ configFile: options.config, overrides: { dataDir: options.data } });
   const storage = await openAppStorage(config);
   try {
-    return await work(buildDomainServices(storage, config).mergeRequests);
+    return await work(buildDomainServices(storage, config).review.mergeRequests);
   } finally {
     await storage.close();
   }

@@ -9,6 +9,7 @@ import { installationMigration } from './0008-installation.js';
 import { lfsBlobsMigration } from './0009-lfs-blobs.js';
 import { accessMigration } from './0010-access.js';
 import { viewHiddenMigration } from './0011-view-hidden.js';
+import { reviewMigration } from './0012-review.js';
 import type { MegaMigration } from './migration.js';
 
 /**
@@ -33,4 +34,5 @@ export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly migrati
   { name: '0009-lfs-blobs', migration: lfsBlobsMigration },
   { name: '0010-access', migration: accessMigration },
   { name: '0011-view-hidden', migration: viewHiddenMigration },
+  { name: '0012-review', migration: reviewMigration },
 ];

@@ -49,6 +49,7 @@ describeEachDialect('migrations', (getDb) => {
   it('0005 rebuilds repository_objects keeping its rows, and its down drops rows of deleted repositories', async () => {
     const { database } = getDb();
     const { db } = database;
+    expect(await migrateDown(database)).toEqual(['0012-review']);
     expect(await migrateDown(database)).toEqual(['0011-view-hidden']);
     expect(await migrateDown(database)).toEqual(['0010-access']);
     expect(await migrateDown(database)).toEqual(['0009-lfs-blobs']);
@@ -75,6 +76,7 @@ describeEachDialect('migrations', (getDb) => {
       '0009-lfs-blobs',
       '0010-access',
       '0011-view-hidden',
+      '0012-review',
     ]);
     expect(await members()).toEqual(held.sort().map((gitId) => [repoId, gitId]));
     // No foreign key any more: a row of a repository that does not exist is accepted...

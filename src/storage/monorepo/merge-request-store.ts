@@ -22,9 +22,23 @@ export interface MergeRequestEventRecord {
   readonly at: string;
 }
 
+/** Whether a merge request merges cleanly into its targets, as last computed. */
+export interface Mergeability {
+  /** `unknown` until computed (or while a target moved since). */
+  readonly state: 'unknown' | 'clean' | 'conflict';
+  readonly conflicts: ReadonlyArray<{ readonly repository: string; readonly path: string }>;
+  /** The target head of each touched repository it was computed against. */
+  readonly targets: Readonly<Record<string, string>>;
+  readonly checkedAt?: string;
+}
+
 export interface MergeRequestRecord {
   readonly number: number;
   readonly title: string;
+  readonly description: string;
+  /** The branch merged into (`-o mr.target=…`); undefined = each repository's default branch. */
+  readonly targetBranch: string | undefined;
+  readonly mergeability: Mergeability;
   readonly status: MergeRequestStatus;
   /** The path that was pushed to (a directory view or a repository). */
   readonly viewPath: string;
@@ -42,6 +56,8 @@ export interface MergeRequestRecord {
 
 export interface NewMergeRequest {
   readonly title: string;
+  readonly description?: string;
+  readonly targetBranch?: string;
   readonly viewPath: string;
   readonly refName: string;
   readonly pushedCommit: string;
@@ -87,6 +103,9 @@ export class MergeRequestStore {
             .values({
               mr_id: number,
               mr_msg: request.title.slice(0, MAX_TITLE_LENGTH),
+              description: request.description ?? null,
+              target_branch: request.targetBranch ?? null,
+              mergeable: 'unknown',
               commit_id: request.pushedCommit,
               mr_date: now,
               status: 'open',
@@ -138,6 +157,10 @@ export class MergeRequestStore {
         .updateTable('merge_request')
         .set({
           mr_msg: request.title.slice(0, MAX_TITLE_LENGTH),
+          ...(request.description !== undefined ? { description: request.description } : {}),
+          ...(request.targetBranch !== undefined ? { target_branch: request.targetBranch } : {}),
+          mergeable: 'unknown',
+          mergeable_detail: null,
           commit_id: request.pushedCommit,
           source_commit: request.pushedCommit,
           target_commit: request.baseViewCommit,
@@ -216,6 +239,9 @@ export class MergeRequestStore {
     return {
       number: Number(row.mr_id),
       title: row.mr_msg,
+      description: row.description ?? '',
+      targetBranch: row.target_branch ?? undefined,
+      mergeability: mergeabilityOf(row.mergeable, row.mergeable_detail, row.mergeable_at),
       status: row.status as MergeRequestStatus,
       viewPath: row.repo_path,
       refName: row.ref_name ?? undefined,
@@ -261,6 +287,22 @@ export class MergeRequestStore {
       if (record) out.push(record);
     }
     return out;
+  }
+
+  /** Records a computed mergeability (and when); the next push or target move recomputes it. */
+  async setMergeability(number: number, mergeability: Mergeability): Promise<void> {
+    await this.db
+      .updateTable('merge_request')
+      .set({
+        mergeable: mergeability.state,
+        mergeable_detail: JSON.stringify({
+          conflicts: mergeability.conflicts,
+          targets: mergeability.targets,
+        }),
+        mergeable_at: mergeability.checkedAt ?? new Date().toISOString(),
+      })
+      .where('mr_id', '=', number)
+      .execute();
   }
 
   async events(number: number): Promise<MergeRequestEventRecord[]> {
@@ -341,4 +383,20 @@ export class MergeRequestStore {
       return true;
     });
   }
+}
+
+function mergeabilityOf(state: string | null, detail: string | null, at: string | null): Mergeability {
+  const known = state === 'clean' || state === 'conflict' ? state : 'unknown';
+  let parsed: Partial<Pick<Mergeability, 'conflicts' | 'targets'>> = {};
+  try {
+    parsed = detail ? (JSON.parse(detail) as typeof parsed) : {};
+  } catch {
+    parsed = {};
+  }
+  return {
+    state: known,
+    conflicts: parsed.conflicts ?? [],
+    targets: parsed.targets ?? {},
+    ...(at ? { checkedAt: at } : {}),
+  };
 }

@@ -5,6 +5,7 @@ import { accessRoutes } from './access-routes.js';
 import { directoryRoutes } from './directory-routes.js';
 import { renderDocsPage } from './docs-page.js';
 import { groupRoutes } from './group-routes.js';
+import { commitRoutes } from './commit-routes.js';
 import { routesOf } from './operation.js';
 import { repositoryAdminRoutes } from './repository-admin-routes.js';
 import { repositoryRoutes } from './repository-routes.js';
@@ -61,4 +62,5 @@ export async function apiRoutes(app: FastifyInstance, ctx: RouteContext): Promis
   await tokenRoutes(app, ctx);
   await accessRoutes(app, ctx);
   await groupRoutes(app, ctx);
+  await commitRoutes(app, ctx);
 }

@@ -5,6 +5,10 @@ import { requireUser } from '../../access/principal.js';
 import { DiffSchema } from '../api/api-schemas.js';
 import { components, routesOf } from '../api/operation.js';
 import { baseUrl, pagingSchema } from '../api/query.js';
+import { approvalRoutes } from './approval-routes.js';
+import { discussionRoutes } from './discussion-routes.js';
+import { statusRoutes } from './status-routes.js';
+import { webhookRoutes } from './webhook-routes.js';
 
 const STATUSES = ['open', 'merging', 'merged', 'closed'] as const;
 const ListQuery = z.object({
@@ -22,6 +26,21 @@ const MergeRequestSchema = z
   .object({
     number: z.int(),
     title: z.string(),
+    description: z.string(),
+    targetBranch: z
+      .string()
+      .optional()
+      .describe("The branch merged into; absent = each repository's default"),
+    mergeability: z
+      .object({
+        state: z.enum(['unknown', 'clean', 'conflict']),
+        conflicts: z.array(z.object({ repository: z.string(), path: z.string() })),
+        targets: z
+          .record(z.string(), z.string())
+          .describe('Target head per repository it was computed against'),
+        checkedAt: z.string().optional(),
+      })
+      .describe('Whether it merges cleanly, computed when opened, updated, and when a target moves'),
     status: z.enum(STATUSES),
     viewPath: z.string().describe('The path that was pushed to (a directory view or a repository)'),
     refName: z.string().optional(),
@@ -81,8 +100,12 @@ const ACTIONS = {
  * `POST …/:number/merge|close|reopen`. A merge that conflicts answers 409 with the files.
  */
 export async function reviewRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  const service = ctx.mergeRequests;
+  const service = ctx.review.mergeRequests;
   const route = routesOf(app);
+  await discussionRoutes(app, ctx);
+  await approvalRoutes(app, ctx);
+  await statusRoutes(app, ctx);
+  await webhookRoutes(app, ctx);
 
   route({
     method: 'GET',
