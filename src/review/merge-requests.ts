@@ -15,10 +15,12 @@ import {
   DEFAULT_MERGE_GATES,
   requireStateChange,
   requireVisible,
+  touchedPaths,
   type Actor,
 } from './merge-gates.js';
 import { planRepositoryMerge, type RepositoryMergePlan } from './merge-plan.js';
 import type { ReviewDeps } from './review-deps.js';
+import type { MergeRequestAction } from './review-events.js';
 
 export type { Actor } from './merge-gates.js';
 export type { ReviewDeps } from './review-deps.js';
@@ -122,7 +124,9 @@ export class MergeRequests implements ChangeProposals {
     ) {
       throw conflict('merge_request_not_open', `merge request !${number} is not open`);
     }
-    return this.require(number);
+    const closed = await this.require(number);
+    this.announce(closed, 'closed', actor.username);
+    return closed;
   }
 
   async reopen(number: number, actor: Actor): Promise<MergeRequestRecord> {
@@ -132,7 +136,9 @@ export class MergeRequests implements ChangeProposals {
     ) {
       throw conflict('merge_request_not_closed', `merge request !${number} is not closed`);
     }
-    return this.require(number);
+    const reopened = await this.require(number);
+    this.announce(reopened, 'reopened', actor.username);
+    return reopened;
   }
 
   /**
@@ -158,7 +164,19 @@ export class MergeRequests implements ChangeProposals {
   private async mergeClaimed(record: MergeRequestRecord, actor: Actor): Promise<MergeOutcome> {
     const targets = await this.planMerge(record, actor);
     await this.writeMergeObjects(targets);
-    return { number: record.number, merged: await this.applyMerge(record, actor, targets) };
+    const merged = await this.applyMerge(record, actor, targets);
+    this.announce(record, 'merged', actor.username);
+    for (const target of targets) {
+      const moved = merged.find((item) => item.repoPath === target.repoPath);
+      if (!moved) continue;
+      this.deps.events.emit({
+        type: 'push',
+        repoPath: target.repoPath,
+        actor: actor.username,
+        refs: [{ name: target.headRef, before: target.current, after: moved.commit }],
+      });
+    }
+    return { number: record.number, merged };
   }
 
   /** Plans the merge into each touched repository; refuses with every conflicting file at once. */
@@ -257,6 +275,17 @@ export class MergeRequests implements ChangeProposals {
       throw error;
     }
     return merged;
+  }
+
+  /** Publishes a merge request event (webhooks, mergeability) after it was committed. */
+  announce(record: MergeRequestRecord, action: MergeRequestAction, actor: string): void {
+    this.deps.events.emit({
+      type: 'merge_request',
+      action,
+      number: record.number,
+      actor,
+      paths: [...new Set([record.viewPath, ...touchedPaths(record)])],
+    });
   }
 
   private async require(number: number): Promise<MergeRequestRecord> {

@@ -305,6 +305,23 @@ export class MergeRequestStore {
       .execute();
   }
 
+  /** Appends one timeline entry (a comment, an approval, a force-update…) to a merge request. */
+  async recordEvent(
+    number: number,
+    event: { action: string; actor: string; detail?: string },
+  ): Promise<void> {
+    await this.db
+      .insertInto('merge_request_event')
+      .values({
+        mr_id: number,
+        action: event.action,
+        actor: event.actor,
+        detail: event.detail ?? null,
+        created_at: new Date().toISOString(),
+      })
+      .execute();
+  }
+
   async events(number: number): Promise<MergeRequestEventRecord[]> {
     const rows = await this.db
       .selectFrom('merge_request_event')
