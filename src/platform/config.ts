@@ -53,6 +53,8 @@ const ConfigSchema = z.object({
   /** A file holding the deployment secret (same format), e.g. a mounted container secret. */
   secretKeyFile: z.string().min(1).optional(),
   logLevel: z.string().default('info'),
+  /** `json` or `lines` (readable); unset: lines when stderr is a terminal, JSON otherwise. */
+  logFormat: z.enum(['json', 'lines']).optional(),
   anonymousRead: z.boolean().default(true),
   /** Largest expanded size of a directory clone (bytes), SPEC §6. */
   cloneLimit: z.coerce
@@ -242,6 +244,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['MEGA_REDIS_PREFIX', 'redisPrefix'],
   ['MEGA_LFS_STORE', 'lfsStore'],
   ['MEGA_LOG_LEVEL', 'logLevel'],
+  ['MEGA_LOG_FORMAT', 'logFormat'],
   ['MEGA_ANONYMOUS_READ', 'anonymousRead'],
   ['MEGA_CLONE_LIMIT', 'cloneLimit'],
   ['MEGA_LARGE_OBJECT_THRESHOLD', 'largeObjectThreshold'],

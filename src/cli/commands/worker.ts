@@ -40,7 +40,10 @@ export function registerWorkerCommand(program: Command): void {
           'sync.workerGroup': options.group,
         },
       });
-      const logger = createLogger({ level: config.logLevel });
+      const logger = createLogger({
+        level: config.logLevel,
+        ...(config.logFormat ? { format: config.logFormat } : {}),
+      });
       const registry = createMetricsRegistry();
       // Installed first: a SIGTERM while Redis is still awaited at start-up ends the wait.
       let stop: (() => Promise<void>) | undefined;
