@@ -80,7 +80,11 @@ export function registerWorkerCommand(program: Command): void {
       };
       const worker = runtime.worker;
       const http = await startWorkerHttp(
-        { registry, readiness: readinessOf(storage, runtime) },
+        {
+          registry,
+          readiness: readinessOf(storage, runtime),
+          ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
+        },
         options.host ?? '127.0.0.1',
         Number(options.port ?? 0),
       );
