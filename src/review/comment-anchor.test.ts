@@ -8,6 +8,8 @@ import type { ObjectId } from '../git/object-id.js';
 import { isMegaError } from '../platform/errors.js';
 import { ObjectReader } from '../repo/browse/object-reader.js';
 import { loadGitRepository } from '../repo/browse/testing/git-object-source.js';
+import { completeObjectSource } from '../repo/single-read-objects.js';
+import type { ObjectSource } from '../repo/served-repository.js';
 import type { MergeRequestRecord } from '../storage/monorepo/merge-request-store.js';
 import { anchorPosition, FileLines, isOutdated, type PositionInput } from './comment-anchor.js';
 
@@ -21,6 +23,7 @@ const requestOf = (base: ObjectId, head: ObjectId, repoPath = '/projects/r') =>
 describe('line comment anchors and outdated flags', () => {
   let temp: Awaited<ReturnType<typeof makeTempDir>>;
   let files: () => FileLines;
+  let source: ObjectSource;
   let base: ObjectId;
   let head: ObjectId;
   let update: ObjectId;
@@ -47,7 +50,8 @@ describe('line comment anchors and outdated flags', () => {
     await git(['commit', '-q', '-am', 'update'], { cwd: dir });
     update = (await revParse(dir, 'HEAD')) as ObjectId;
     const repository = await loadGitRepository(dir);
-    files = () => new FileLines(new ObjectReader(repository.objects));
+    source = repository.objects;
+    files = () => new FileLines(new ObjectReader(source));
   });
   afterAll(async () => {
     await temp?.remove();
@@ -126,5 +130,27 @@ describe('line comment anchors and outdated flags', () => {
     // The base moved (the request was proposed again from a newer base): old lines are compared.
     expect(await isOutdated(shared, requestOf(head, update), await at({ side: 'old', line: 1 }))).toBe(false);
     expect(await isOutdated(shared, requestOf(head, update), await at({ side: 'old', line: 2 }))).toBe(true);
+  });
+
+  it('reads each (commit, file) once for a page of many comments, whatever their number', async () => {
+    let reads = 0;
+    const counting = completeObjectSource({
+      hasObjects: (ids) => source.hasObjects(ids),
+      readObject: (id) => {
+        reads++;
+        return source.readObject(id);
+      },
+      readCommit: async () => undefined,
+    });
+    const shared = new FileLines(new ObjectReader(counting));
+    const positions = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        anchor(i % 2 === 0 ? { line: 1 + (i % 4) } : { path: 'new.txt', line: 1 + (i % 2) }),
+      ),
+    );
+    const now = requestOf(base, update);
+    for (const position of positions) await isOutdated(shared, now, position);
+    // Three commits, their root trees, a.txt at two revisions, new.txt once: a handful, not 200.
+    expect(reads).toBeLessThan(20);
   });
 });
