@@ -139,9 +139,11 @@ export class Discussions {
   }
 
   /**
-   * Deletes one's own comment: it is removed, unless it starts a thread with replies, which stays
-   * as a tombstone (`deleted`, empty body) so the replies keep their thread and the thread its
-   * resolved state. Its timeline entry stays (without the comment).
+   * Deletes one's own comment. A reply is removed. A thread's first comment becomes a tombstone
+   * (`deleted`, empty body): with replies the thread stays, shown with it, and keeps its resolved
+   * state (`tombstone`); without, the thread is gone from every list (`removed`). Keeping the
+   * row means a reply racing with the delete never loses its thread. Timeline entries stay: a
+   * removed reply's without its comment, a first comment's with it marked deleted.
    */
   async remove(
     number: number,
@@ -265,6 +267,8 @@ export class Discussions {
     }
     const threads: DiscussionThread[] = [];
     for (const root of roots) {
+      // A deleted first comment without replies is no thread any more.
+      if (root.body === '' && !replies.has(root.id)) continue;
       threads.push({
         id: root.id,
         ...(root.position ? { position: root.position } : {}),
@@ -282,9 +286,9 @@ export class Discussions {
     const store = this.deps.storage.review.comments;
     const comment = await store.get(id);
     if (!comment || comment.mrNumber !== number) throw threadNotFound(number, id);
-    if (comment.threadId === undefined) return comment;
-    const root = await store.get(comment.threadId);
+    const root = comment.threadId === undefined ? comment : await store.get(comment.threadId);
     if (!root || root.mrNumber !== number) throw threadNotFound(number, id);
+    if (root.body === '' && !(await store.hasReplies(root.id))) throw threadNotFound(number, id);
     return root;
   }
 

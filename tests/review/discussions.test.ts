@@ -296,11 +296,12 @@ describe('merge request discussions and timeline', () => {
     expect(timeline.total).toBe(timeline.items.length);
     const ids = timeline.items.map((item: { id: number }) => item.id);
     expect([...ids].sort((a: number, b: number) => a - b)).toEqual(ids);
-    // A removed comment leaves its entry without the comment.
-    const removed = timeline.items.filter(
-      (item: { action: string; comment?: unknown }) => item.action === 'commented' && !item.comment,
+    // A deleted first comment keeps its entry, marked deleted, without its text.
+    const deleted = timeline.items.filter(
+      (item: { action: string; comment?: { deleted: boolean } }) => item.comment?.deleted,
     );
-    expect(removed.length).toBeGreaterThanOrEqual(1);
+    expect(deleted.length).toBe(2);
+    expect(deleted.every((item: { comment: { body: string } }) => item.comment.body === '')).toBe(true);
 
     const page = (await call('GET', mr('/timeline?page=2&per_page=2'))).body;
     expect(page.items.map((item: { id: number }) => item.id)).toEqual(ids.slice(2, 4));

@@ -106,10 +106,15 @@ describeEachDialect('comment store', (getDb) => {
     expect((await comments.get(reply.id))?.body).toBe('second, edited');
     expect(await comments.delete(root.id)).toBe('tombstone');
     expect((await comments.get(root.id))?.body).toBe('');
+    expect(await comments.hasReplies(root.id)).toBe(true);
+    // A first comment without replies stays as a tombstone too (a racing reply finds its thread).
     expect(await comments.delete(lone.id)).toBe('removed');
-    expect(await comments.get(lone.id)).toBeUndefined();
+    expect((await comments.get(lone.id))?.body).toBe('');
+    expect(await comments.hasReplies(lone.id)).toBe(false);
     expect(await comments.delete(reply.id)).toBe('removed');
-    expect((await comments.listFor(number)).map((c) => c.id)).toEqual([root.id]);
+    expect(await comments.get(reply.id)).toBeUndefined();
+    expect(await comments.hasReplies(root.id)).toBe(false);
+    expect((await comments.listFor(number)).map((c) => c.id)).toEqual([root.id, lone.id]);
   });
 
   it('pages the timeline of merge_request_event rows, oldest first, with the total', async () => {

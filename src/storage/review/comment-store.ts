@@ -154,28 +154,47 @@ export class CommentStore {
       .execute();
   }
 
+  /** Whether a thread has replies (a deleted first comment with none is no thread any more). */
+  async hasReplies(threadId: number): Promise<boolean> {
+    const reply = await this.db
+      .selectFrom('mr_comments')
+      .select('id')
+      .where('thread_id', '=', threadId)
+      .limit(1)
+      .executeTakeFirst();
+    return reply !== undefined;
+  }
+
   /**
-   * Deletes a comment: the row goes unless it starts a thread with replies, which keeps its place
-   * as a tombstone (empty body) so the replies keep their thread. Returns what was done.
+   * Deletes a comment. A reply's row goes. A thread's first comment stays as a tombstone (empty
+   * body) whatever happens: a reply racing with the delete then always finds its thread, never
+   * an orphan. Returns `tombstone` when the thread has replies (it is shown as deleted), else
+   * `removed` (a tombstone without replies is shown nowhere).
    */
   async delete(id: number): Promise<'removed' | 'tombstone'> {
     return inTransaction(this.db, async (trx) => {
+      const row = await trx
+        .selectFrom('mr_comments')
+        .select('thread_id')
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (!row) return 'removed';
+      if (row.thread_id !== null) {
+        await trx.deleteFrom('mr_comments').where('id', '=', id).execute();
+        return 'removed';
+      }
+      await trx
+        .updateTable('mr_comments')
+        .set({ body: '', updated_at: new Date().toISOString() })
+        .where('id', '=', id)
+        .execute();
       const reply = await trx
         .selectFrom('mr_comments')
         .select('id')
         .where('thread_id', '=', id)
         .limit(1)
         .executeTakeFirst();
-      if (reply) {
-        await trx
-          .updateTable('mr_comments')
-          .set({ body: '', updated_at: new Date().toISOString() })
-          .where('id', '=', id)
-          .execute();
-        return 'tombstone';
-      }
-      await trx.deleteFrom('mr_comments').where('id', '=', id).execute();
-      return 'removed';
+      return reply ? 'tombstone' : 'removed';
     });
   }
 
