@@ -251,6 +251,32 @@ for (const [dialect, available] of DIALECTS) {
       await expectError(call('POST', mr('/discussions/999999/resolve'), bob), 404, 'thread_not_found');
       await expectError(call('POST', mr('/discussions/0/replies'), bob, { body: 'x' }), 400, 'path_invalid');
       await expectError(call('PATCH', mr('/comments/999999'), bob, { body: 'x' }), 404, 'comment_not_found');
+      await expectError(call('DELETE', mr('/comments/999999'), bob), 404, 'comment_not_found');
+      await expectError(
+        call('POST', mr('/discussions/99999999999999999999/replies'), bob, { body: 'x' }),
+        400,
+        'path_invalid',
+      );
+      await expectError(call('POST', mr('/discussions/abc/resolve'), bob), 400, 'path_invalid');
+      const mine = await start({ body: 'to edit' });
+      await expectError(
+        call('PATCH', mr(`/comments/${mine.body.id}`), bob, { body: '' }),
+        400,
+        'comment_body_invalid',
+      );
+      await expectError(
+        call('PATCH', mr(`/comments/${mine.body.id}`), bob, { body: 'x\u0000' }),
+        400,
+        'text_contains_nul',
+      );
+      await expectError(
+        call('PATCH', mr(`/comments/${mine.body.id}`), bob, { body: 'é'.repeat(40_000) }),
+        413,
+        'comment_body_too_large',
+      );
+      expect((await call('PATCH', mr(`/comments/${mine.body.id}`), undefined, { body: 'x' })).status).toBe(
+        401,
+      );
       await expectError(call('GET', mr('/discussions', 999_999)), 404, 'merge_request_not_found');
 
       // A thread of another merge request is not a thread of this one.
