@@ -195,6 +195,11 @@ export const MONOREPO_ERROR_CODES = [
 
 /** src/review: Merge requests. */
 export const REVIEW_ERROR_CODES = [
+  'comment_body_invalid',
+  'comment_body_too_large',
+  'comment_forbidden',
+  'comment_not_found',
+  'comment_position_invalid',
   'merge_conflict',
   'merge_forbidden',
   'merge_request_not_closed',
@@ -202,7 +207,9 @@ export const REVIEW_ERROR_CODES = [
   'merge_request_not_open',
   'merge_target_missing',
   'merge_target_moved',
+  'resolve_forbidden',
   'self_merge_not_allowed',
+  'thread_not_found',
 ] as const;
 
 /** src/sync: Repository sync. */
