@@ -12,6 +12,9 @@ import type { RouteContext } from '../deps.js';
 import { components, routesOf } from './operation.js';
 import { baseUrl, repoPathSchema } from './query.js';
 
+/** Past this the body is refused while parsing; between the commit limit and it, with 413. */
+const MAX_PARSED_ACTIONS = 10_000;
+
 const ActionSchema = z
   .object({
     action: z.enum(['create', 'update', 'delete', 'move', 'chmod']),
@@ -44,7 +47,12 @@ const CommitBody = z
       .optional(),
     title: z.string().max(1024).optional().describe('Merge request title (push option mr.title)'),
     description: z.string().max(65536).optional().describe('Merge request description (mr.description)'),
-    actions: z.array(ActionSchema).min(1).max(DEFAULT_FILE_ACTION_LIMITS.maxActions),
+    // A parse-time bound only: the commit limit (100) answers 413 `commit_too_many_actions`.
+    actions: z
+      .array(ActionSchema)
+      .min(1)
+      .max(MAX_PARSED_ACTIONS)
+      .describe(`At most ${DEFAULT_FILE_ACTION_LIMITS.maxActions} actions`),
   })
   .strict();
 
