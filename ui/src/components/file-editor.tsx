@@ -128,7 +128,7 @@ export function FileEditor(
         />
       </p>
       <p>
-        <button type="submit" disabled={mutation.busy || path.trim() === ''}>
+        <button type="submit" disabled={mutation.busy || result !== undefined || path.trim() === ''}>
           Commit changes
         </button>{' '}
         <button type="button" onClick={props.onClose}>
