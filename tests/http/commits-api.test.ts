@@ -314,6 +314,28 @@ describe('commits API refusals', () => {
     expect(errorCode(answer.body)).toBe('commit_refused');
   });
 
+  it('/ follows the root push rule: a README changes directly, any other file is refused', async () => {
+    const root = await headOf(mega, '/');
+    const readme = await call(mega, 'POST', '/api/v1/commits', mega.tokens.alice, {
+      path: '/',
+      base: root,
+      message: 'root readme',
+      actions: [{ action: 'update', file_path: 'README.md', content: '# Mega\n\nedited through the API\n' }],
+    });
+    expect(readme.status, JSON.stringify(readme.body)).toBe(201);
+    expect(readme.body.outcome).toBe('branch');
+    const other = await call(mega, 'POST', '/api/v1/commits', mega.tokens.alice, {
+      path: '/',
+      base: readme.body.commit,
+      message: 'not a readme',
+      actions: [{ action: 'create', file_path: 'notes.txt', content: 'x\n' }],
+    });
+    expect(other.status).toBe(403);
+    expect(errorCode(other.body)).toBe('commit_refused');
+    expect((other.body.error as { message: string }).message).toMatch(/only README files at the top level/);
+    expect(await headOf(mega, '/')).toBe(readme.body.commit);
+  });
+
   it('refuses a bad base, message or author', async () => {
     const actions = [{ action: 'create', file_path: 'z.txt', content: 'z\n' }];
     expect(errorCode((await commit({ base: 'HEAD', actions })).body)).toBe('body_invalid');
