@@ -70,7 +70,9 @@ export type CommitOutcome =
 const MAX_MESSAGE_BYTES = 64 * 1024;
 const MAX_IDENT_PART = 255;
 /** The line a merge-request push policy prints (`remote: merge request !3: http://…/mr/3`). */
-const MERGE_REQUEST_LINE = /^merge request !(\d+): (\S+)$/;
+// The same line git users read (and tests/monorepo/push-rules.test.ts checks); the number and
+// the first URL after it are taken, whatever words a policy adds between them.
+const MERGE_REQUEST_LINE = /^merge request !(\d+)\b.*?(https?:\/\/\S+)/;
 
 export async function commitFileActions(
   repository: ServedRepository,
