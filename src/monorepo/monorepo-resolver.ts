@@ -165,7 +165,8 @@ export class MonorepoResolver implements RepositoryResolver {
     intent: AccessIntent,
     reader: PathReader,
   ): Promise<ServedRepository> {
-    const view = await this.views.view(located, mode, head, reader);
+    // The clone limit bounds clones; writes (the commits API, a push) compute any size.
+    const view = await this.views.view(located, mode, head, reader, { sizeLimited: intent === 'read' });
     const staging = await this.deps.stored.resolve(DIRECTORY_PATH, intent, EVERY_PATH);
     return syntheticRepository(
       view,
