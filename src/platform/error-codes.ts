@@ -195,6 +195,9 @@ export const MONOREPO_ERROR_CODES = [
 
 /** src/review: Merge requests. */
 export const REVIEW_ERROR_CODES = [
+  'approvals_required',
+  'checks_required',
+  'code_owner_approval_required',
   'merge_conflict',
   'merge_forbidden',
   'merge_request_not_closed',
@@ -202,6 +205,8 @@ export const REVIEW_ERROR_CODES = [
   'merge_request_not_open',
   'merge_target_missing',
   'merge_target_moved',
+  'review_rule_invalid',
+  'self_approval_not_allowed',
   'self_merge_not_allowed',
 ] as const;
 

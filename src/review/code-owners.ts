@@ -151,9 +151,10 @@ function looksLikeOwner(token: string): boolean {
 
 function ownerOf(token: string): OwnerRef | undefined {
   if (/^@[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(token)) return { kind: 'name', name: token.slice(1) };
-  const team = /^@[A-Za-z0-9][A-Za-z0-9._-]{0,63}(?:\/[A-Za-z0-9._-]{1,64})*\/([A-Za-z0-9][A-Za-z0-9._-]{0,63})$/.exec(
-    token,
-  );
+  const team =
+    /^@[A-Za-z0-9][A-Za-z0-9._-]{0,63}(?:\/[A-Za-z0-9._-]{1,64})*\/([A-Za-z0-9][A-Za-z0-9._-]{0,63})$/.exec(
+      token,
+    );
   if (team) return { kind: 'group', name: team[1]! };
   if (token.length <= 254 && /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(token)) {
     return { kind: 'email', email: token.toLowerCase() };
