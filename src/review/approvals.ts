@@ -1,7 +1,8 @@
 import type { ObjectId } from '../git/object-id.js';
 import { conflict, forbidden, isMegaError, notFound, unauthorized } from '../platform/errors.js';
 import type { MergeRequestRecord } from '../storage/monorepo/merge-request-store.js';
-import { CodeOwnerLookup, type CodeOwnerRequirement } from './code-owner-lookup.js';
+import { CodeOwnerLookup } from './code-owner-lookup.js';
+import type { ApprovalView, CheckStatus, ReviewState } from './review-state.js';
 import { CommitStatuses } from './commit-statuses.js';
 import {
   isAuthor,
@@ -15,45 +16,16 @@ import {
   type MergeGate,
 } from './merge-gates.js';
 import type { ReviewDeps } from './review-deps.js';
-import { requirementOf } from './review-rules.js';
 
-/** One approval as shown: stale once the request was updated after it (it no longer counts). */
-export interface ApprovalView {
-  readonly username: string;
-  readonly commit: ObjectId;
-  readonly createdAt: string;
-  readonly stale: boolean;
-}
-
-export interface CodeOwnerStatus extends CodeOwnerRequirement {
-  /** Fresh approvals from eligible users. */
-  readonly approvedBy: readonly string[];
-  readonly satisfied: boolean;
-}
-
-export interface CheckStatus {
-  readonly repoPath: string;
-  readonly commit: ObjectId;
-  readonly context: string;
-  /** The latest posted state, or `missing` when none was posted for this commit. */
-  readonly state: string;
-  readonly required: boolean;
-}
-
-/** Everything review requires of one merge request, and what it has (computed, not stored). */
-export interface ReviewState {
-  readonly approvals: {
-    readonly required: number;
-    /** Users whose approval counts (of the current pushed commit). */
-    readonly given: readonly string[];
-    /** Users who approved an older push: shown, not counted, until they approve again. */
-    readonly stale: readonly string[];
-    readonly list: readonly ApprovalView[];
-  };
-  readonly codeOwners: readonly CodeOwnerStatus[];
-  readonly checks: readonly CheckStatus[];
-  readonly warnings: readonly string[];
-}
+export type { ApprovalView, CheckStatus, CodeOwnerStatus, ReviewState } from './review-state.js';
+import {
+  effectiveRule,
+  pathAndAncestors,
+  requirementOf,
+  validateRuleChange,
+  type EffectiveReviewRule,
+} from './review-rules.js';
+import type { StoredReviewRule } from '../storage/review/review-rule-store.js';
 
 export interface MergeBlocker {
   readonly gate: string;
@@ -155,6 +127,27 @@ export class Approvals {
       blockers,
       ...(await this.stateOf(record)),
     };
+  }
+
+  /** The rule set on `path` itself (if any) and the one in force there (callers check access). */
+  async ruleAt(path: string): Promise<{ own: StoredReviewRule | undefined; effective: EffectiveReviewRule }> {
+    const found = await this.deps.storage.review.rules.onPaths(pathAndAncestors(path));
+    return { own: found.find((rule) => rule.path === path), effective: effectiveRule(path, found) };
+  }
+
+  /** Sets the given fields of `path`'s rule after validating them (null: inherit again). */
+  async setRule(
+    path: string,
+    change: {
+      readonly requiredApprovals?: number | null;
+      readonly requiredChecks?: readonly string[] | null;
+    },
+  ): Promise<void> {
+    await this.deps.storage.review.rules.set(path, validateRuleChange(change));
+  }
+
+  async removeRule(path: string): Promise<void> {
+    await this.deps.storage.review.rules.remove(path);
   }
 
   /** The review state of a record; memoised per record object, so the gates of one merge share it. */

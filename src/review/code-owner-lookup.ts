@@ -15,6 +15,9 @@ import {
   type OwnerRef,
 } from './code-owners.js';
 import type { ReviewDeps } from './review-deps.js';
+import type { CodeOwnerRequirement } from './review-state.js';
+
+export type { CodeOwnerRequirement } from './review-state.js';
 
 /**
  * Where a repository's own CODEOWNERS may be, in the order looked at; the first that exists is
@@ -29,22 +32,6 @@ export const REPOSITORY_CODEOWNERS_PATHS = [
 
 /** Most changed files evaluated per repository; past it the merge needs to be split (blocker). */
 export const MAX_OWNED_FILES = 100_000;
-
-/** One rule's owners that must approve, and the changed paths it owns. */
-export interface CodeOwnerRequirement {
-  /** The file: `/projects/app:.github/CODEOWNERS`, or `/:projects/CODEOWNERS` for a directory level. */
-  readonly source: string;
-  readonly section: string;
-  readonly optional: boolean;
-  readonly pattern: string;
-  readonly line: number;
-  /** As written in the file: `@alice`, `@org/team`, `dev@example.com`. */
-  readonly owners: readonly string[];
-  /** The changed files it owns, as Mega paths (`/projects/app/src/main.c`). */
-  readonly paths: readonly string[];
-  /** The user names who can satisfy it (owners resolved: users, group members, e-mails). */
-  readonly eligible: readonly string[];
-}
 
 export interface CodeOwnersOutcome {
   readonly requirements: readonly CodeOwnerRequirement[];

@@ -2,7 +2,7 @@ import type { Permissions } from '../access/permissions.js';
 import { conflict, forbidden, notFound } from '../platform/errors.js';
 import type { PathReader } from '../repo/served-repository.js';
 import type { MergeRequestRecord } from '../storage/monorepo/merge-request-store.js';
-import type { ReviewState } from './approvals.js';
+import type { ReviewState } from './review-state.js';
 
 /**
  * The authority of an operator's command on the server (`mega mr merge` without `--as`): whoever
