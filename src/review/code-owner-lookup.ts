@@ -231,7 +231,8 @@ async function groupMembers(
 }
 
 function ownerText(owner: OwnerRef): string {
-  return owner.kind === 'email' ? owner.email : `@${owner.name}`;
+  if (owner.kind === 'email') return owner.email;
+  return owner.kind === 'group' ? owner.text : `@${owner.name}`;
 }
 
 function joinPath(repoPath: string, file: string): string {

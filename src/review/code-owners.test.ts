@@ -108,7 +108,7 @@ describe('CODEOWNERS files', () => {
     const file = parseCodeOwners('* alice @ok <evil> @bad/ @x/y/z\n\\\n');
     expect(file.sections[0]!.rules[0]!.owners).toEqual([
       { kind: 'name', name: 'ok' },
-      { kind: 'group', name: 'z' },
+      { kind: 'group', name: 'z', text: '@x/y/z' },
     ]);
     expect(file.warnings.length).toBeGreaterThanOrEqual(3);
     const huge = parseCodeOwners(`* @a\n${'#'.repeat(MAX_CODEOWNERS_BYTES)}`);

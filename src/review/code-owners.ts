@@ -36,7 +36,7 @@ const MAX_WARNINGS = 20;
 
 export type OwnerRef =
   | { readonly kind: 'name'; readonly name: string } // `@alice`: a user, else a group
-  | { readonly kind: 'group'; readonly name: string } // `@org/team`
+  | { readonly kind: 'group'; readonly name: string; readonly text: string } // `@org/team`
   | { readonly kind: 'email'; readonly email: string };
 
 export interface OwnerRule {
@@ -155,7 +155,7 @@ function ownerOf(token: string): OwnerRef | undefined {
     /^@[A-Za-z0-9][A-Za-z0-9._-]{0,63}(?:\/[A-Za-z0-9._-]{1,64})*\/([A-Za-z0-9][A-Za-z0-9._-]{0,63})$/.exec(
       token,
     );
-  if (team) return { kind: 'group', name: team[1]! };
+  if (team) return { kind: 'group', name: team[1]!, text: token };
   if (token.length <= 254 && /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(token)) {
     return { kind: 'email', email: token.toLowerCase() };
   }
