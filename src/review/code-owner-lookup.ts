@@ -53,6 +53,8 @@ export class CodeOwnerLookup {
   private readonly reader: ObjectReader;
   private readonly files = new Map<string, Promise<CodeOwnersFile | undefined>>();
   private readonly warnings: string[] = [];
+  /** Repositories whose change was too big to check: requirements nobody can satisfy. */
+  private readonly unchecked: CodeOwnerRequirement[] = [];
   private directoryTree: Promise<ObjectId | undefined> | undefined;
   private usersByEmail: Promise<Map<string, string>> | undefined;
 
@@ -64,7 +66,7 @@ export class CodeOwnerLookup {
     const byRule = new Map<string, { match: OwnerMatch; source: string; paths: string[] }>();
     for (const change of record.changes) {
       const targetTree = await this.targetTree(change.repoPath, record.targetBranch);
-      const changed = await this.changedFiles(change.baseCommit, change.headCommit);
+      const changed = await this.changedFiles(change.repoPath, change.baseCommit, change.headCommit);
       for (const file of changed) {
         const found = await this.ownersOfFile(change.repoPath, targetTree, file);
         if (!found) continue;
@@ -77,7 +79,7 @@ export class CodeOwnerLookup {
         }
       }
     }
-    const requirements: CodeOwnerRequirement[] = [];
+    const requirements: CodeOwnerRequirement[] = [...this.unchecked];
     for (const { match, source, paths } of byRule.values()) {
       requirements.push({
         source,
@@ -93,13 +95,28 @@ export class CodeOwnerLookup {
     return { requirements, warnings: [...new Set(this.warnings)] };
   }
 
-  /** Paths changed between two commits, old and new names both (a delete touches the old one). */
-  private async changedFiles(base: ObjectId, head: ObjectId): Promise<string[]> {
+  /**
+   * Paths changed between two commits (a tree diff lists a rename as a delete and an add, so old
+   * and new names both). Past `MAX_OWNED_FILES` the check fails closed: a requirement nobody can
+   * satisfy says why (split the change).
+   */
+  private async changedFiles(repoPath: string, base: ObjectId, head: ObjectId): Promise<string[]> {
     const baseTree = (await this.reader.commit(base)).tree;
     const headTree = (await this.reader.commit(head)).tree;
     const changes = await diffTrees(this.reader, baseTree, headTree, MAX_OWNED_FILES + 1);
     if (changes.length > MAX_OWNED_FILES) {
-      this.warnings.push(`more than ${MAX_OWNED_FILES} changed files: code owners cannot be checked`);
+      const reason = `more than ${MAX_OWNED_FILES} changed files in ${repoPath}: code owners cannot be checked, split the change`;
+      this.warnings.push(reason);
+      this.unchecked.push({
+        source: `${repoPath}: too many changed files`,
+        section: '',
+        optional: false,
+        pattern: '',
+        line: 0,
+        owners: [],
+        paths: [repoPath],
+        eligible: [],
+      });
     }
     return changes.map((change) => change.path);
   }
