@@ -120,6 +120,19 @@ describe('approvals, review rules and code owners', () => {
       requiredApprovals: 1,
     });
     expect(badPath.status).toBe(400);
+    for (const body of [
+      { path: 'x'.repeat(2000), requiredApprovals: 1 },
+      { path: '/projects', requiredChecks: Array.from({ length: 51 }, (_, i) => `c${i}`) },
+      { path: '/projects', requiredChecks: 'build' },
+      { path: '/projects', requiredApprovals: '1' },
+    ]) {
+      expect((await call('PUT', '/api/v1/review-rules', mega.tokens.alice, body)).status).toBe(400);
+    }
+    expect((await call('POST', '/api/v1/merge-requests/abc/approve', mega.tokens.bob)).status).toBe(400);
+    expect((await call('GET', '/api/v1/merge-requests/0/merge-status', mega.tokens.bob)).status).toBe(400);
+    expect((await call('GET', '/api/v1/merge-requests/424242/merge-status', mega.tokens.bob)).status).toBe(
+      404,
+    );
     const removed = await call('DELETE', '/api/v1/review-rules?path=/projects/foo', mega.tokens.alice);
     expect(removed.status).toBe(204);
   });
