@@ -79,10 +79,9 @@ export const GIT_ERROR_CODES = [
 
 /** src/storage: Stores, ingest and database faults. */
 export const STORAGE_ERROR_CODES = [
-  'storage_full',
-  'database_unavailable',
   'clone_walk_mixed_ids',
   'data_dir_unusable',
+  'database_unavailable',
   'database_url_invalid',
   'duplicate_ref_update',
   'fsck_failed',
@@ -107,6 +106,7 @@ export const STORAGE_ERROR_CODES = [
   'ref_name_conflict',
   'repository_exists',
   'repository_not_found',
+  'storage_full',
   'token_not_found',
   'user_exists',
   'user_not_found',
@@ -210,6 +210,9 @@ export const MONOREPO_ERROR_CODES = [
 
 /** src/review: Merge requests. */
 export const REVIEW_ERROR_CODES = [
+  'approvals_required',
+  'checks_required',
+  'code_owner_approval_required',
   'comment_body_invalid',
   'comment_body_too_large',
   'comment_forbidden',
@@ -223,6 +226,8 @@ export const REVIEW_ERROR_CODES = [
   'merge_target_missing',
   'merge_target_moved',
   'resolve_forbidden',
+  'review_rule_invalid',
+  'self_approval_not_allowed',
   'self_merge_not_allowed',
   'thread_not_found',
 ] as const;
@@ -269,9 +274,8 @@ export const SYNC_ERROR_CODES = [
 
 /** src/web: HTTP requests and authentication. */
 export const WEB_ERROR_CODES = [
-  'query_invalid',
-  'auth_rate_limited',
   'asset_not_found',
+  'auth_rate_limited',
   'authorization_malformed',
   'authorization_scheme_unsupported',
   'body_invalid',
@@ -284,6 +288,7 @@ export const WEB_ERROR_CODES = [
   'not_found',
   'origin_forbidden',
   'path_encoding_invalid',
+  'query_invalid',
   'repo_path_invalid',
   'repo_path_too_long',
   'repository_read_only',

@@ -10,9 +10,9 @@ import type {
   MergeRequestStore,
 } from '../storage/monorepo/merge-request-store.js';
 import type { PathReader } from '../repo/served-repository.js';
+import { Approvals } from './approvals.js';
 import {
   canSeeMergeRequest,
-  DEFAULT_MERGE_GATES,
   requireStateChange,
   requireVisible,
   touchedPaths,
@@ -148,7 +148,7 @@ export class MergeRequests implements ChangeProposals {
    */
   async merge(number: number, actor: Actor): Promise<MergeOutcome> {
     const record = await this.require(number);
-    for (const gate of this.deps.gates ?? DEFAULT_MERGE_GATES) await gate.check(record, actor);
+    for (const gate of this.deps.gates ?? new Approvals(this.deps).gates()) await gate.check(record, actor);
     const staleBefore = new Date(Date.now() - STALE_MERGE_CLAIM_MS).toISOString();
     if (!(await this.store.claimForMerge(number, staleBefore))) {
       throw conflict('merge_request_not_open', `merge request !${number} is ${record.status}, not open`);
