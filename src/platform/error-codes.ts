@@ -195,6 +195,7 @@ export const MONOREPO_ERROR_CODES = [
 
 /** src/review: Merge requests. */
 export const REVIEW_ERROR_CODES = [
+  'commit_not_found',
   'merge_conflict',
   'merge_forbidden',
   'merge_request_not_closed',
@@ -203,6 +204,17 @@ export const REVIEW_ERROR_CODES = [
   'merge_target_missing',
   'merge_target_moved',
   'self_merge_not_allowed',
+  'status_context_invalid',
+  'status_description_invalid',
+  'status_sha_invalid',
+  'status_state_invalid',
+  'status_target_url_invalid',
+  'webhook_delivery_not_found',
+  'webhook_events_invalid',
+  'webhook_not_found',
+  'webhook_secret_invalid',
+  'webhook_secrets_unavailable',
+  'webhook_url_invalid',
 ] as const;
 
 /** src/sync: Repository sync. */
