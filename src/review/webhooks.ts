@@ -197,6 +197,14 @@ export class Webhooks {
     const messages = await messagesOf(event, {
       baseUrl: this.deps.baseUrl(),
       mergeRequest: (number) => this.deps.storage.monorepo.mergeRequests.get(number),
+      status: async (repoPath, commit, context) => {
+        const rows = await this.deps.storage.review.statuses.latest(repoPath, commit);
+        const row = rows.find((candidate) => candidate.context === context);
+        return {
+          ...(row?.target_url ? { target_url: row.target_url } : {}),
+          ...(row?.description ? { description: row.description } : {}),
+        };
+      },
     });
     if (messages.length === 0) return 0;
     const hooks = await this.store.active();

@@ -49,8 +49,10 @@ export interface ReviewServer {
 export async function startReviewServer(
   dialect: DialectName = 'sqlite',
   webhookDelivery: Partial<DelivererOptions> = {},
+  /** Another server's database (several servers of one installation); left for its owner to drop. */
+  shared?: ScratchDatabase,
 ): Promise<ReviewServer> {
-  const scratch: ScratchDatabase = await createScratchDatabase(dialect);
+  const scratch: ScratchDatabase = shared ?? (await createScratchDatabase(dialect));
   const config = loadConfig({
     env: {},
     overrides: { dataDir: scratch.dataDir, databaseUrl: scratch.url, anonymousRead: true },
@@ -85,7 +87,7 @@ export async function startReviewServer(
     },
     async close() {
       await server.close();
-      await scratch.drop();
+      if (!shared) await scratch.drop();
     },
   };
 }

@@ -21,6 +21,7 @@ interface Delivery {
 describe('webhooks', () => {
   let mega: ReviewServer;
   let n = 0;
+  let hookedSha = '';
   const fresh = () => join(mega.work, `w${++n}`);
   const root = { token: 'root-token' };
   const createHook = (body: Record<string, unknown>, token = 'root-token') =>
@@ -47,6 +48,7 @@ describe('webhooks', () => {
 
       const dir = fresh();
       const sha = await makeRepo(dir, [{ 'a.txt': 'a\n' }]);
+      hookedSha = sha;
       await git(['push', `${mega.url}/import/hooked`, 'main'], { ...mega.as.bob, cwd: dir });
       await receiver.next(2);
       const push = receiver.received[1];
@@ -122,6 +124,38 @@ describe('webhooks', () => {
       expect(verifySignature(SECRET, mr?.body ?? '', mr?.headers['x-mega-signature-256'] as string)).toBe(
         true,
       );
+      await mega.api('DELETE', `/api/v1/webhooks/${created.body.id}`, root);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('delivers posted commit statuses with their link and summary', async () => {
+    const receiver = await startReceiver();
+    try {
+      const created = await createHook({ path: '/import/hooked', url: receiver.url, events: ['status'] });
+      await receiver.next(1); // ping
+      const posted = await mega.api('POST', `/api/v1/repos/statuses/${hookedSha}?repo=/import/hooked`, {
+        ...root,
+        body: {
+          state: 'failure',
+          context: 'ci/test',
+          target_url: 'https://ci.example/7',
+          description: 'red',
+        },
+      });
+      expect(posted.status).toBe(201);
+      await receiver.next(2);
+      expect(receiver.received[1]?.headers['x-mega-event']).toBe('status');
+      expect(JSON.parse(receiver.received[1]?.body ?? '{}')).toMatchObject({
+        repository: { path: '/import/hooked' },
+        sha: hookedSha,
+        context: 'ci/test',
+        state: 'failure',
+        target_url: 'https://ci.example/7',
+        description: 'red',
+        sender: 'root',
+      });
       await mega.api('DELETE', `/api/v1/webhooks/${created.body.id}`, root);
     } finally {
       await receiver.close();

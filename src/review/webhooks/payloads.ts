@@ -14,6 +14,12 @@ export interface PayloadSources {
   /** The server's base URL (links in payloads). */
   readonly baseUrl: string;
   readonly mergeRequest: (number: number) => Promise<MergeRequestRecord | undefined>;
+  /** The link and summary a posted status carries (the event names only its state). */
+  readonly status: (
+    repoPath: string,
+    commit: string,
+    context: string,
+  ) => Promise<{ readonly target_url?: string; readonly description?: string }>;
 }
 
 /** Merge request actions that are their own webhook event (the rest are `merge_request`). */
@@ -73,7 +79,8 @@ export async function messagesOf(event: ReviewEvent, sources: PayloadSources): P
         },
       ];
     }
-    case 'status':
+    case 'status': {
+      const details = await sources.status(event.repoPath, event.commit, event.context);
       return [
         {
           event: 'status',
@@ -83,9 +90,11 @@ export async function messagesOf(event: ReviewEvent, sources: PayloadSources): P
             sha: event.commit,
             context: event.context,
             state: event.state,
+            ...details,
             sender: event.actor,
           },
         },
       ];
+    }
   }
 }
