@@ -231,7 +231,11 @@ export async function buildApp(
     const deliverer = services.review.webhooks.startDeliverer(options.webhookDelivery, (error) =>
       logger.warn({ err: error }, 'webhook delivery failed'),
     );
-    closes.push(() => deliverer.stop());
+    // Events still being enqueued reach the queue before storage closes; then sends finish.
+    closes.push(async () => {
+      await services.review.events.settled();
+      await deliverer.stop();
+    });
     const lfs: LfsServices = await createLfsServices({
       store: storage.lfs,
       blobs: storage.lfsBlobs,
