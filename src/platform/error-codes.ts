@@ -195,6 +195,11 @@ export const MONOREPO_ERROR_CODES = [
 
 /** src/review: Merge requests. */
 export const REVIEW_ERROR_CODES = [
+  'comment_body_invalid',
+  'comment_body_too_large',
+  'comment_forbidden',
+  'comment_not_found',
+  'comment_position_invalid',
   'commit_not_found',
   'merge_conflict',
   'merge_forbidden',
@@ -203,12 +208,14 @@ export const REVIEW_ERROR_CODES = [
   'merge_request_not_open',
   'merge_target_missing',
   'merge_target_moved',
+  'resolve_forbidden',
   'self_merge_not_allowed',
   'status_context_invalid',
   'status_description_invalid',
   'status_sha_invalid',
   'status_state_invalid',
   'status_target_url_invalid',
+  'thread_not_found',
   'webhook_delivery_not_found',
   'webhook_events_invalid',
   'webhook_not_found',
