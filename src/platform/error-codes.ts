@@ -218,6 +218,7 @@ export const REVIEW_ERROR_CODES = [
   'comment_forbidden',
   'comment_not_found',
   'comment_position_invalid',
+  'commit_not_found',
   'merge_conflict',
   'merge_forbidden',
   'merge_request_not_closed',
@@ -229,7 +230,18 @@ export const REVIEW_ERROR_CODES = [
   'review_rule_invalid',
   'self_approval_not_allowed',
   'self_merge_not_allowed',
+  'status_context_invalid',
+  'status_description_invalid',
+  'status_sha_invalid',
+  'status_state_invalid',
+  'status_target_url_invalid',
   'thread_not_found',
+  'webhook_delivery_not_found',
+  'webhook_events_invalid',
+  'webhook_not_found',
+  'webhook_secret_invalid',
+  'webhook_secrets_unavailable',
+  'webhook_url_invalid',
 ] as const;
 
 /** src/sync: Repository sync. */
