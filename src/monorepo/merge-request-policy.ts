@@ -18,22 +18,30 @@ import { objectsIntroduced } from './object-closure.js';
 import { PendingObjects } from './pending-objects.js';
 import type { MonorepoDeps } from './ports.js';
 import { mapPushOntoRepositories } from './push-mapping.js';
+import { MAX_MR_DESCRIPTION, MAX_MR_TITLE, parseMergeRequestOptions } from './push-options.js';
+import { commitsBetween, type PushedCommit } from './pushed-commits.js';
 import { buildViewCommit } from './synthetic-commit.js';
 
 /**
- * Control characters a title never shows: NUL above all, which git allows in a message body
- * (fsck checks only headers) but PostgreSQL cannot store in text.
+ * A merge request's default title: the subject of the change's first commit that is not a merge
+ * (oldest first), so "Merge branch 'main' of …" never names a change.
  */
-const TITLE_CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+export function defaultTitle(commits: readonly PushedCommit[], viewPath: string): string {
+  const first = commits.find((commit) => commit.parents.length <= 1 && commit.subject !== '');
+  return (first?.subject ?? `Changes to ${viewPath}`).slice(0, MAX_MR_TITLE);
+}
 
-/** First line of a commit message, as a merge request title, without control characters. */
-export function titleOf(message: string): string {
-  const line =
-    message
-      .replace(TITLE_CONTROL_CHARACTERS, '')
-      .split('\n')
-      .find((text) => text.trim() !== '') ?? '';
-  return line.trim() || '(no message)';
+/**
+ * A merge request's default description: the body of its only commit, or a list of the
+ * subjects of its commits (merges left out), bounded.
+ */
+export function defaultDescription(commits: readonly PushedCommit[]): string {
+  const own = commits.filter((commit) => commit.parents.length <= 1);
+  const text =
+    own.length === 1
+      ? own[0]!.message.split('\n').slice(1).join('\n').trim()
+      : own.map((commit) => `- ${commit.subject}`).join('\n');
+  return text.slice(0, MAX_MR_DESCRIPTION);
 }
 
 /**
@@ -77,34 +85,49 @@ export class MergeRequestPushPolicy implements PushPolicy {
     if (base.commit === update.newId)
       return { action: 'handled', messages: ['nothing to propose: no new commits'] };
     try {
+      const options = parseMergeRequestOptions(context.pushOptions);
       const changes = await this.proposeCommits(update.newId, base.tree, base.links);
       if (changes.length === 0)
         return { action: 'handled', messages: ['nothing to propose: the tree did not change'] };
-      const reader = new ObjectReader(context.objects);
-      const pushed = await reader.commit(update.newId);
+      if (options.targetBranch !== undefined) await this.requireTargetBranch(options.targetBranch, changes);
+      const { commits } = await commitsBetween(context.objects, update.newId, base.commit);
       const outcome = await this.proposals.propose({
         viewPath: this.viewPath,
         refName: update.refName,
         pushedCommit: update.newId,
         baseViewCommit: base.commit,
-        title: titleOf(pushed.message),
+        title: options.title ?? defaultTitle(commits, this.viewPath),
+        description: options.description ?? defaultDescription(commits),
+        titleGiven: options.title !== undefined,
+        descriptionGiven: options.description !== undefined,
+        ...(options.targetBranch !== undefined ? { targetBranch: options.targetBranch } : {}),
+        replace: options.replace,
         author: context.principal.username,
         authorId: context.principal.userId,
         changes,
         ...(context.baseUrl ? { baseUrl: context.baseUrl } : {}),
       });
-      const verb = outcome.updated ? 'updated' : 'opened';
       return {
         action: 'handled',
         messages: [
           `merge request !${outcome.number}: ${outcome.url}`,
-          `${verb} for ${changes.map((change) => change.repoPath).join(', ')}`,
+          `${outcome.action} for ${changes.map((change) => change.repoPath).join(', ')}`,
         ],
       };
     } catch (error) {
       if (isMegaError(error, 'invalid') || isMegaError(error, 'forbidden'))
         return { action: 'reject', reason: error.message };
       throw error;
+    }
+  }
+
+  /** `-o mr.target=…` must name a branch every touched repository has. */
+  private async requireTargetBranch(branch: string, changes: readonly RepositoryChange[]): Promise<void> {
+    for (const change of changes) {
+      const repository = await this.deps.repositories.require(change.repoPath);
+      if (!(await this.deps.refs.get(repository.id, `refs/heads/${branch}`))) {
+        throw invalid('merge_target_missing', `${change.repoPath} has no branch ${branch} (mr.target)`);
+      }
     }
   }
 

@@ -186,6 +186,8 @@ export const MONOREPO_ERROR_CODES = [
   'directory_repository',
   'directory_view_unavailable',
   'push_empties_repository',
+  'push_option_invalid',
+  'push_option_unknown',
   'push_outside_repository',
   'push_refused',
   'push_too_many_changes',
