@@ -109,7 +109,7 @@ export class MonorepoResolver implements RepositoryResolver {
       );
     }
     return overriding(stored, {
-      pushPolicy: rootPushPolicy,
+      pushPolicy: rootPushPolicy(reader),
       updateRefs: async (updates, options) => {
         const results = await stored.updateRefs(updates, options);
         await this.indexAccepted(updates, results);
