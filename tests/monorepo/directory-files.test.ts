@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git } from '../support/git-cli.js';
 import { commitFile, makeRepo } from '../support/git-fixtures.js';
-import { api, clone, fsckStrict, startDirectoryServer, type DirectoryServer } from './harness.js';
+import {
+  api,
+  clone,
+  fsckStrict,
+  openDirectoryStorage,
+  plainUser,
+  startDirectoryServer,
+  type DirectoryServer,
+} from './harness.js';
 
 const MR_LINE = /remote: merge request !(\d+): /;
 
@@ -155,5 +163,26 @@ describe("the directory's own files", () => {
       expect(refused.code).not.toBe(0);
       expect(refused.stderr).toMatch(reason);
     }
+  });
+
+  it('a README of /projects needs write on /projects: write on one repository is not enough', async () => {
+    const erin = await plainUser(mega, 'erin');
+    const storage = await openDirectoryStorage(mega.dataDir);
+    try {
+      await storage.access.setGrant('/projects/foo', 'user', erin.id, 'write');
+    } finally {
+      await storage.close();
+    }
+    const dir = fresh();
+    expect((await git(['clone', '-q', url('/projects'), dir], erin.as)).code).toBe(0);
+    await commitFile(dir, 'README.md', '# mine now\n', 'erin edits the directory readme');
+    const refused = await git(['push', url('/projects'), 'main'], { ...erin.as, cwd: dir, check: false });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/changing \/projects\/README\.md needs the write role on \/projects/);
+    // Her change of the repository she may write still opens a merge request.
+    await git(['reset', '-q', '--hard', 'HEAD~1'], { cwd: dir });
+    await commitFile(dir, 'foo/a.txt', 'erin\n', 'erin edits foo');
+    const pushed = await git(['push', url('/projects'), 'main'], { ...erin.as, cwd: dir, check: false });
+    expect(pushed.stderr).toMatch(/opened for \/projects\/foo/);
   });
 });
