@@ -18,7 +18,8 @@ const MAX_EVENT_COMMITS = 100;
  * - A push whose commit **descends from the pushed head of an open merge request** of the same
  *   user on the same path updates it (timeline `updated`, detail: the new commits). The branch
  *   name does not matter for this match: descent is what says "the same change, continued"; with
- *   several candidates, the newest merge request whose head the push contains wins.
+ *   several candidates, the one whose head is nearest the pushed commit (first met walking back
+ *   from it; two requests with the same head: the newer) wins.
  * - Any other push **opens a new merge request**: nothing already proposed is replaced.
  * - Unless the pusher asks with `git push -o mr.replace`: the newest open merge request of the
  *   same user, path **and branch** then gets the new change (timeline `force_updated`, detail:
@@ -62,7 +63,7 @@ export class Proposals {
     return this.outcome(number, change, 'opened');
   }
 
-  /** The newest open request whose pushed head `pushed` contains (one bounded history walk). */
+  /** The open request whose pushed head is nearest in `pushed`'s history (one bounded walk). */
   private async continuedRequest(
     pushed: ObjectId,
     open: readonly OpenMergeRequest[],
