@@ -274,17 +274,21 @@ export class DirectoryViews {
   private async pendingMergedPushes(chain: ViewChain, tip: ObjectId): Promise<MergedPush[]> {
     const candidates = await this.deps.mergedPushes(chain.viewPath, MERGED_PUSHES_CONSIDERED);
     if (candidates.length === 0) return [];
-    const bases = new Set(candidates.map((candidate) => candidate.baseViewCommit));
     const steps = new Set<ObjectId>();
     const contained = new Set<ObjectId>();
+    // A candidate is settled once its pushed commit is met (contained) or its base is reached
+    // first (pending): the walk stops when every candidate is settled.
+    let unsettled = candidates;
     let step: ObjectId | undefined = tip;
     for (let walked = 0; step !== undefined && walked < MAX_CHAIN_STEPS_WALKED; walked++) {
       steps.add(step);
       contained.add(step);
       for (const parent of (await this.deps.objects.source.readCommit(step))?.parents ?? [])
         contained.add(parent);
-      bases.delete(step);
-      if (bases.size === 0) break;
+      unsettled = unsettled.filter(
+        (candidate) => !contained.has(candidate.pushedCommit) && !steps.has(candidate.baseViewCommit),
+      );
+      if (unsettled.length === 0) break;
       step = (await this.deps.views.find(chain, step))?.parentId;
     }
     const pending = candidates.filter(
