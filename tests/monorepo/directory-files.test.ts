@@ -118,6 +118,14 @@ describe("the directory's own files", () => {
       '# Projects\n\nchanged through the directory clone\n',
     );
     await fsckStrict(root);
+    // The merged directory commit is indexed (dir_commit…) like one a root push makes.
+    const head = (await git(['rev-parse', 'HEAD'], { cwd: root })).stdout.toString().trim();
+    const storage = await openDirectoryStorage(mega.dataDir);
+    try {
+      expect(await storage.monorepo.directory.hasCommit(head)).toBe(true);
+    } finally {
+      await storage.close();
+    }
     const pulled = await git(['pull', '--ff-only', url('/projects'), 'main'], {
       cwd: projects,
       check: false,
