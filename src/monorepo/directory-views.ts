@@ -4,6 +4,7 @@ import { entryKind } from '../git/tree.js';
 import { ObjectReader } from '../repo/browse/object-reader.js';
 import { notFound, tooLarge, unavailable } from '../platform/errors.js';
 import type { PathReader } from '../repo/served-repository.js';
+import type { MergedPush } from '../storage/monorepo/merge-request-store.js';
 import type { ViewChain, ViewCommitRecord } from '../storage/monorepo/view-commit-store.js';
 import type { ServeMode } from './clone-rules.js';
 import { DirectoryScans, bLinksOf, readerShare, type ReaderShare } from './directory-scan.js';
@@ -33,6 +34,10 @@ export interface DirectoryView {
 }
 
 const APPEND_ATTEMPTS = 5;
+/** Merged merge requests of a view path looked at for the next step (newest first). */
+const MERGED_PUSHES_CONSIDERED = 50;
+/** Chain steps walked back from the tip to find what merged pushes it already contains. */
+const MAX_CHAIN_STEPS_WALKED = 200;
 /** Chains whose last computed state this process remembers (see `keptTip`). */
 const STATES_KEPT = 1024;
 /** git's empty tree: an expanded directory with nothing in it still needs a tree. */
@@ -201,9 +206,18 @@ export class DirectoryViews {
       const tip = await this.deps.views.tip(chain);
       if (tip && tip.treeId === state.tree) return toView(tip);
       const parent = tip?.commitId ?? (await this.startingPoint(chain));
+      const merged = tip ? await this.pendingMergedPushes(chain, tip.commitId) : [];
       const commit =
-        (tip && (await this.mergedPushWithTree(path, tip.commitId, state.tree))) ??
-        objects.put('commit', buildViewCommit({ ...(await state.commitFields()), tree: state.tree, parent }));
+        (tip && (await this.mergedPushAsStep(tip.commitId, merged, state.tree))) ??
+        objects.put(
+          'commit',
+          buildViewCommit({
+            ...(await state.commitFields()),
+            tree: state.tree,
+            // After merges: a merge of the tip and every merged push it does not contain yet.
+            parents: [...(parent ? [parent] : []), ...merged.map((push) => push.pushedCommit)],
+          }),
+        );
       // The directory repository holds every object its views show, so that a push to a view
       // (stored there until it becomes a merge request) can use any of them as a thin-pack base.
       await this.deps.objects.write(head.repository.id, objects.take());
@@ -252,16 +266,55 @@ export class DirectoryViews {
     }
   }
 
-  /** A merged push based on `tip` whose tree is the view's next tree (see `MonorepoDeps`). */
-  private async mergedPushWithTree(
-    path: string,
+  /**
+   * The one merged push that can itself be the next step: based on the tip, with exactly the
+   * view's next tree (the pusher's clone is then up to date after the merge, as before).
+   */
+  private async mergedPushAsStep(
     tip: ObjectId,
+    merged: readonly MergedPush[],
     tree: ObjectId,
   ): Promise<ObjectId | undefined> {
-    for (const pushed of await this.deps.mergedPushes(path, tip)) {
-      if ((await this.deps.objects.source.readCommit(pushed))?.tree === tree) return pushed;
+    const [only] = merged;
+    if (merged.length !== 1 || only?.baseViewCommit !== tip) return undefined;
+    return (await this.deps.objects.source.readCommit(only.pushedCommit))?.tree === tree
+      ? only.pushedCommit
+      : undefined;
+  }
+
+  /**
+   * Pushed commits of merged merge requests that the chain's tip does not contain yet (oldest
+   * request first). A request counts when the view commit it was based on is one of the last
+   * `MAX_CHAIN_STEPS_WALKED` steps of this chain (so it was pushed through a view with the same
+   * hidden set: its commit shows nothing this chain's readers may not read) and its pushed
+   * commit is neither a step since nor a parent of one. Only stored inputs decide: every server
+   * computes the same parents (and the chain's unique key settles a race as before).
+   */
+  private async pendingMergedPushes(chain: ViewChain, tip: ObjectId): Promise<MergedPush[]> {
+    const candidates = await this.deps.mergedPushes(chain.viewPath, MERGED_PUSHES_CONSIDERED);
+    if (candidates.length === 0) return [];
+    const steps = new Set<ObjectId>();
+    const contained = new Set<ObjectId>();
+    // A candidate is settled once its pushed commit is met (contained) or its base is reached
+    // first (pending): the walk stops when every candidate is settled.
+    let unsettled = candidates;
+    let step: ObjectId | undefined = tip;
+    for (let walked = 0; step !== undefined && walked < MAX_CHAIN_STEPS_WALKED; walked++) {
+      steps.add(step);
+      contained.add(step);
+      for (const parent of (await this.deps.objects.source.readCommit(step))?.parents ?? [])
+        contained.add(parent);
+      unsettled = unsettled.filter(
+        (candidate) => !contained.has(candidate.pushedCommit) && !steps.has(candidate.baseViewCommit),
+      );
+      if (unsettled.length === 0) break;
+      step = (await this.deps.views.find(chain, step))?.parentId;
     }
-    return undefined;
+    const pending = candidates.filter(
+      (candidate) => steps.has(candidate.baseViewCommit) && !contained.has(candidate.pushedCommit),
+    );
+    const unique = new Map(pending.map((candidate) => [candidate.pushedCommit, candidate]));
+    return [...unique.values()].sort((a, b) => a.number - b.number);
   }
 
   /** A commit of a view's chain (for mapping a push back), or undefined. */

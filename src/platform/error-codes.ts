@@ -200,6 +200,8 @@ export const MONOREPO_ERROR_CODES = [
   'file_path_conflict',
   'file_path_invalid',
   'push_empties_repository',
+  'push_option_invalid',
+  'push_option_unknown',
   'push_outside_repository',
   'push_refused',
   'push_too_many_changes',

@@ -19,6 +19,7 @@ import {
   type Actor,
 } from './merge-gates.js';
 import { planRepositoryMerge, type RepositoryMergePlan } from './merge-plan.js';
+import { Proposals, pushedCommitsOf, type MergeRequestCommits } from './proposals.js';
 import type { ReviewDeps } from './review-deps.js';
 import type { MergeRequestAction } from './review-events.js';
 
@@ -73,13 +74,13 @@ export class MergeRequests implements ChangeProposals {
     return `${base ?? this.deps.baseUrl()}/ui/merge-requests/${number}`;
   }
 
+  /** Opens, updates or replaces a merge request for a push (the rules: `proposals.ts`). */
   async propose(change: ProposedChange): Promise<ProposalOutcome> {
-    const open = await this.store.findOpen(change.viewPath, change.refName, change.authorId);
-    if (open !== undefined && (await this.store.update(open, change))) {
-      return { number: open, url: this.url(open, change.baseUrl), updated: true };
-    }
-    const number = await this.store.create(change);
-    return { number, url: this.url(number, change.baseUrl), updated: false };
+    return new Proposals(
+      this.deps,
+      (number, base) => this.url(number, base),
+      (record, action, actor) => this.announce(record, action, actor),
+    ).propose(change);
   }
 
   /**
@@ -115,6 +116,13 @@ export class MergeRequests implements ChangeProposals {
       });
     }
     return { ...record, url: this.url(number), events: await this.store.events(number), diffs };
+  }
+
+  /** The commits of a merge request's push, oldest first (see `pushedCommitsOf`). */
+  async commits(number: number, viewer: PathReader): Promise<MergeRequestCommits> {
+    const record = await this.require(number);
+    requireVisible(viewer, record);
+    return pushedCommitsOf(this.deps, record);
   }
 
   async close(number: number, actor: Actor): Promise<MergeRequestRecord> {
