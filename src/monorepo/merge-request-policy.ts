@@ -10,7 +10,7 @@ import type {
 import type { FileChange } from '../repo/browse/tree-diff.js';
 import { forbidden, invalid, isMegaError } from '../platform/errors.js';
 import type { ViewChain } from '../storage/monorepo/view-commit-store.js';
-import { findAncestor } from './ancestry.js';
+import { findAncestor } from '../repo/ancestry.js';
 import type { ChangeProposals, RepositoryChange } from './change-proposals.js';
 import { canWrite, directoryFileRefusal, directoryOf } from './directory-files.js';
 import type { DirectoryViews } from './directory-views.js';

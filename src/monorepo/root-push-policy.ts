@@ -8,7 +8,7 @@ import type {
   RefDecision,
   RefUpdateRequest,
 } from '../repo/served-repository.js';
-import { isAncestor } from './ancestry.js';
+import { isAncestor } from '../repo/ancestry.js';
 import { canWrite, directoryFileRefusal, directoryOf } from './directory-files.js';
 import { DEFAULT_BRANCH } from './ports.js';
 

@@ -1,31 +1,49 @@
 import type { ObjectId } from '../git/object-id.js';
-import type { CommitCache } from './common-commits.js';
+import { CommitCache } from './common-commits.js';
+import type { ObjectSource } from './served-repository.js';
 
-/** Commits an ancestry check may visit before answering "no" (keeps a push check bounded). */
-export const ANCESTRY_WALK_LIMIT = 1_000_000;
+/** Commits walked at most when looking for an ancestor (a bound for hostile pushes). */
+export const MAX_ANCESTRY_WALK = 100_000;
+
+/**
+ * Walks the history of `start` breadth-first (nearest first) and returns the first commit for
+ * which `found` is true, or undefined. Bounded by `limit` commits. No commit is skipped for its
+ * date: committer times are whatever clients wrote (a commit dated 2023 on top of one made by the
+ * server today is ordinary), so a date cut-off would answer "no" for real ancestors.
+ */
+export async function findAncestor(
+  objects: ObjectSource | CommitCache,
+  start: ObjectId,
+  found: (id: ObjectId) => Promise<boolean> | boolean,
+  limit = MAX_ANCESTRY_WALK,
+): Promise<ObjectId | undefined> {
+  const commits = objects instanceof CommitCache ? objects : new CommitCache(objects);
+  let level: ObjectId[] = [start];
+  const seen = new Set<ObjectId>(level);
+  let walked = 0;
+  while (level.length > 0) {
+    const next: ObjectId[] = [];
+    // One level at a time, read in one batch: a walk is as many round trips as it is deep.
+    await commits.prefetch(level);
+    for (const id of level) {
+      if (await found(id)) return id;
+      if (++walked >= limit) return undefined;
+      for (const parent of (await commits.get(id))?.parents ?? []) {
+        if (seen.has(parent)) continue;
+        seen.add(parent);
+        next.push(parent);
+      }
+    }
+    level = next;
+  }
+  return undefined;
+}
 
 /** True when `ancestor` is reachable from `descendant` (a fast-forward from one to the other). */
 export async function isAncestor(
-  commits: CommitCache,
+  objects: ObjectSource | CommitCache,
   ancestor: ObjectId,
   descendant: ObjectId,
 ): Promise<boolean> {
-  if (ancestor === descendant) return true;
-  const target = await commits.get(ancestor);
-  if (!target) return false;
-  const stack = [descendant];
-  const seen = new Set<ObjectId>(stack);
-  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-    const commit = await commits.get(next);
-    if (!commit) continue;
-    for (const parent of commit.parents) {
-      if (parent === ancestor) return true;
-      if (seen.has(parent) || seen.size > ANCESTRY_WALK_LIMIT) continue;
-      seen.add(parent);
-      // Commits older than the ancestor cannot lead to it (barring clock skew of a full day).
-      const next = await commits.get(parent);
-      if (next && next.committerTime + 86_400 >= target.committerTime) stack.push(parent);
-    }
-  }
-  return false;
+  return (await findAncestor(objects, descendant, (id) => id === ancestor)) !== undefined;
 }

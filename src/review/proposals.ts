@@ -1,5 +1,5 @@
 import type { ObjectId } from '../git/object-id.js';
-import { findAncestor } from '../monorepo/ancestry.js';
+import { findAncestor } from '../repo/ancestry.js';
 import type { ProposalOutcome, ProposedChange } from '../monorepo/change-proposals.js';
 import { commitsBetween, type PushedCommit } from '../monorepo/pushed-commits.js';
 import type {
