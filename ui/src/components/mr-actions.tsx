@@ -1,0 +1,146 @@
+import { useState, type ReactNode } from 'react';
+import { ApiError } from '../api';
+import { act, type Optional } from '../mr-api';
+import { paths } from '../paths';
+import { Link } from '../router';
+import type { MergeRequestDetail, MergeStatus } from '../types';
+import { ErrorBox } from './status';
+
+type StateAction = 'merge' | 'close' | 'reopen';
+
+/** A reason an action cannot be taken now: a sentence, and a link where one helps. */
+type Reason = ReactNode;
+
+/** A refusal answered by the server becomes a reason; anything else stays an error to show. */
+function refusalOf(error: Error): string | undefined {
+  if (error instanceof ApiError && (error.status === 403 || error.status === 409)) {
+    const files = error.details.files;
+    if (Array.isArray(files) && files.length > 0) {
+      const list = (files as Array<{ repository: string; path: string }>).map(
+        (file) => `${file.repository}/${file.path}`,
+      );
+      return `conflicts in ${list.join(', ')}`;
+    }
+    return error.message;
+  }
+  return undefined;
+}
+
+/** Why Merge is disabled: the gates' blockers, or what is known without the merge-status endpoint. */
+function mergeReasons(mr: MergeRequestDetail, status: Optional<MergeStatus>): Reason[] {
+  if (status.state === 'ready') {
+    return status.data.canMerge ? [] : status.data.blockers.map((blocker) => blocker.message);
+  }
+  if (mr.mergeability?.state === 'conflict') {
+    return [
+      `conflicts in ${mr.mergeability.conflicts.map((file) => `${file.repository}/${file.path}`).join(', ')}`,
+    ];
+  }
+  return [];
+}
+
+interface ActionsProps {
+  mr: MergeRequestDetail;
+  status: Optional<MergeStatus>;
+  signedIn: boolean;
+  onDone: () => void;
+}
+
+/**
+ * Merge, Close and Reopen, each with the exact reasons it is disabled (the merge gates' blockers,
+ * a refusal the server answered, or signing in). A refusal stays as a reason until the page is
+ * loaded again: pressing the button again would be refused the same way.
+ */
+export function MergeRequestActions({ mr, status, signedIn, onDone }: ActionsProps) {
+  const [busy, setBusy] = useState<StateAction>();
+  const [refused, setRefused] = useState<Partial<Record<StateAction, string>>>({});
+  const [error, setError] = useState<Error>();
+  const run = (action: StateAction) => {
+    setBusy(action);
+    setError(undefined);
+    act(mr.number, action)
+      .then(
+        () => {
+          setRefused({});
+          onDone();
+        },
+        (caught: unknown) => {
+          const failure = caught instanceof Error ? caught : new Error(String(caught));
+          const reason = refusalOf(failure);
+          if (reason) setRefused((current) => ({ ...current, [action]: reason }));
+          else setError(failure);
+          // The gates may have changed since the page loaded: show their current verdict.
+          onDone();
+        },
+      )
+      .finally(() => setBusy(undefined));
+  };
+  const reasonsFor = (action: StateAction): Reason[] => {
+    if (!signedIn) {
+      return [
+        <>
+          <Link to={paths.signIn()}>sign in</Link> to {action}
+        </>,
+      ];
+    }
+    const own = action === 'merge' ? mergeReasons(mr, status) : [];
+    const refusal = refused[action];
+    return refusal && !own.includes(refusal) ? [...own, refusal] : own;
+  };
+  const shown: StateAction[] =
+    mr.status === 'open' ? ['merge', 'close'] : mr.status === 'closed' ? ['reopen'] : [];
+  if (mr.status === 'merging') return <p role="status">Merging…</p>;
+  return (
+    <div className="mr-actions">
+      {shown.map((action) => (
+        <ActionButton
+          key={action}
+          action={action}
+          reasons={reasonsFor(action)}
+          busy={busy !== undefined}
+          waiting={action === 'merge' && status.state === 'loading' && signedIn}
+          onClick={() => run(action)}
+        />
+      ))}
+      {error && <ErrorBox error={error} />}
+    </div>
+  );
+}
+
+const LABEL: Record<StateAction, string> = { merge: 'Merge', close: 'Close', reopen: 'Reopen' };
+
+function ActionButton(props: {
+  action: StateAction;
+  reasons: Reason[];
+  busy: boolean;
+  waiting: boolean;
+  onClick: () => void;
+}) {
+  const { action, reasons } = props;
+  const id = `${action}-reasons`;
+  return (
+    <div className="mr-action">
+      <button
+        type="button"
+        className={action === 'merge' ? 'primary' : undefined}
+        disabled={props.busy || props.waiting || reasons.length > 0}
+        aria-describedby={reasons.length > 0 ? id : undefined}
+        onClick={props.onClick}
+      >
+        {LABEL[action]}
+      </button>
+      {reasons.length > 0 && (
+        <ul
+          id={id}
+          className="disabled-reasons"
+          data-testid={id}
+          aria-label={`Why ${LABEL[action]} is disabled`}
+        >
+          {reasons.map((reason, index) => (
+            <li key={index}>{reason}</li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,223 @@
+import type { ReactNode } from 'react';
+import { act, type Optional } from '../mr-api';
+import { paths } from '../paths';
+import { Link } from '../router';
+import type { CheckStatus, CurrentUser, MergeRequestDetail, MergeStatus } from '../types';
+import { MutationStatus, useMutation } from './mutation';
+import { ErrorBox } from './status';
+
+function Panel({ title, testId, children }: { title: string; testId: string; children: ReactNode }) {
+  return (
+    <section className="mr-panel" aria-label={title} data-testid={testId}>
+      <h2>{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+/** The panels fed by `GET …/merge-status`: loading, unavailable (older server) or the error. */
+function StatusPanel(props: {
+  title: string;
+  testId: string;
+  status: Optional<MergeStatus>;
+  render: (status: MergeStatus) => ReactNode;
+}) {
+  const { status } = props;
+  return (
+    <Panel title={props.title} testId={props.testId}>
+      {status.state === 'loading' && <p className="muted">Loading…</p>}
+      {status.state === 'unavailable' && <p className="muted">Not available on this server.</p>}
+      {status.state === 'error' && <ErrorBox error={status.error} />}
+      {status.state === 'ready' && props.render(status.data)}
+    </Panel>
+  );
+}
+
+interface PanelProps {
+  mr: MergeRequestDetail;
+  status: Optional<MergeStatus>;
+  user: CurrentUser | undefined;
+  signedIn: boolean;
+  onChanged: () => void;
+}
+
+export function ApprovalsPanel({ mr, status, user, signedIn, onChanged }: PanelProps) {
+  const mutation = useMutation();
+  return (
+    <StatusPanel
+      title="Approvals"
+      testId="approvals-panel"
+      status={status}
+      render={({ approvals }) => {
+        if (!approvals) return <p className="muted">No approval information.</p>;
+        const mine = user !== undefined && approvals.approvedBy.includes(user.username);
+        const action = mine ? 'unapprove' : 'approve';
+        const missing = Math.max(0, approvals.required - approvals.given);
+        return (
+          <>
+            <p data-testid="approvals-count">
+              {approvals.given} of {approvals.required} required approval{approvals.required === 1 ? '' : 's'}
+              {missing > 0 ? ` · ${missing} more needed` : approvals.required > 0 ? ' · satisfied' : ''}
+            </p>
+            {approvals.approvedBy.length > 0 && (
+              <p className="small">Approved by {approvals.approvedBy.join(', ')}</p>
+            )}
+            {mr.status === 'open' &&
+              (signedIn ? (
+                <button
+                  type="button"
+                  disabled={mutation.busy}
+                  onClick={() =>
+                    void mutation.run(() => act(mr.number, action)).then((done) => done && onChanged())
+                  }
+                >
+                  {mine ? 'Unapprove' : 'Approve'}
+                </button>
+              ) : (
+                <p className="muted small">
+                  <Link to={paths.signIn()}>Sign in</Link> to approve.
+                </p>
+              ))}
+            <MutationStatus mutation={mutation} />
+          </>
+        );
+      }}
+    />
+  );
+}
+
+/** Repositories whose target moved since the change was based on it. */
+function movedTargets(mr: MergeRequestDetail): string[] {
+  const targets = mr.mergeability?.targets ?? {};
+  return mr.changes
+    .filter(
+      (change) => targets[change.repoPath] !== undefined && targets[change.repoPath] !== change.baseCommit,
+    )
+    .map((change) => change.repoPath);
+}
+
+export function MergeabilityPanel({ mr, signedIn, onChanged }: Omit<PanelProps, 'status' | 'user'>) {
+  const mutation = useMutation();
+  const mergeability = mr.mergeability;
+  const state = mergeability?.state ?? 'unknown';
+  const moved = movedTargets(mr);
+  const target = mr.targetBranch ?? "each repository's default branch";
+  return (
+    <Panel title="Mergeability" testId="mergeability-panel">
+      <p>
+        <span className={`badge mergeable-${state}`} data-testid="mergeability">
+          {state === 'clean' ? 'clean' : state === 'conflict' ? 'conflict' : 'unknown'}
+        </span>{' '}
+        {state === 'clean' && `Merges cleanly into ${target}.`}
+        {state === 'conflict' && `Conflicts with ${target}:`}
+        {state === 'unknown' && 'Not computed yet.'}
+      </p>
+      {state === 'conflict' && (
+        <ul aria-label="Conflicting files">
+          {mergeability?.conflicts.map((file) => (
+            <li key={`${file.repository}:${file.path}`}>
+              <code>
+                {file.repository}/{file.path}
+              </code>
+            </li>
+          ))}
+        </ul>
+      )}
+      {mergeability?.checkedAt && (
+        <p className="muted small">Checked {new Date(mergeability.checkedAt).toLocaleString()}</p>
+      )}
+      {mr.status === 'open' && moved.length > 0 && (
+        <div>
+          <p className="small">The target moved in {moved.join(', ')}.</p>
+          <button
+            type="button"
+            disabled={!signedIn || mutation.busy || state === 'conflict'}
+            aria-describedby="update-reason"
+            onClick={() =>
+              void mutation.run(() => act(mr.number, 'update')).then((done) => done && onChanged())
+            }
+          >
+            Update from target
+          </button>
+          {(!signedIn || state === 'conflict') && (
+            <p id="update-reason" className="muted small">
+              {!signedIn
+                ? 'Sign in to update.'
+                : 'Only a clean merge request can be updated onto its target.'}
+            </p>
+          )}
+        </div>
+      )}
+      <MutationStatus mutation={mutation} />
+    </Panel>
+  );
+}
+
+const CHECK_LABEL: Record<CheckStatus['state'], string> = {
+  success: 'passed',
+  failure: 'failing',
+  error: 'error',
+  pending: 'pending',
+  missing: 'not reported',
+};
+
+export function ChecksPanel({ status }: { status: Optional<MergeStatus> }) {
+  return (
+    <StatusPanel
+      title="Checks"
+      testId="checks-panel"
+      status={status}
+      render={({ checks }) =>
+        !checks || checks.length === 0 ? (
+          <p className="muted">No checks reported on the heads.</p>
+        ) : (
+          <ul className="check-list">
+            {checks.map((check) => (
+              <li key={`${check.repoPath}:${check.context}`}>
+                <span className={`badge check-${check.state}`}>{CHECK_LABEL[check.state]}</span>{' '}
+                {check.targetUrl ? (
+                  <a href={check.targetUrl}>{check.context}</a>
+                ) : (
+                  <strong>{check.context}</strong>
+                )}
+                {check.required && <span className="muted small"> (required)</span>}
+                <div className="muted small">
+                  {check.repoPath}
+                  {check.commit ? ` @ ${check.commit.slice(0, 10)}` : ''}
+                  {check.description ? ` · ${check.description}` : ''}
+                </div>
+              </li>
+            ))}
+          </ul>
+        )
+      }
+    />
+  );
+}
+
+export function CodeOwnersPanel({ status }: { status: Optional<MergeStatus> }) {
+  return (
+    <StatusPanel
+      title="Code owners"
+      testId="code-owners-panel"
+      status={status}
+      render={({ codeOwners }) =>
+        !codeOwners || codeOwners.length === 0 ? (
+          <p className="muted">No code owners for the touched paths.</p>
+        ) : (
+          <ul className="owner-list">
+            {codeOwners.map((rule, index) => (
+              <li key={`${rule.path}:${index}`}>
+                <span className={`badge ${rule.satisfied ? 'owners-ok' : 'owners-missing'}`}>
+                  {rule.satisfied ? 'approved' : 'needs approval'}
+                </span>{' '}
+                <code>{rule.path}</code>
+                <div className="muted small">{rule.owners.join(', ')}</div>
+              </li>
+            ))}
+          </ul>
+        )
+      }
+    />
+  );
+}
