@@ -4,12 +4,10 @@ import type {
   ApprovalSummary,
   CheckStatus,
   CodeOwnerRequirement,
-  Commit,
   Discussion,
   DiscussionThread,
   LinePosition,
   MergeBlocker,
-  MergeRequestChange,
   MergeRequestDetail,
   MergeStatus,
   ProposedCommit,
@@ -229,44 +227,8 @@ export async function fetchTimeline(number: number): Promise<TimelineEntry[]> {
 
 /* ---- commits ---- */
 
-/** Most commits listed per repository when the commits endpoint is missing (the log is walked). */
-const FALLBACK_COMMITS = 100;
-
-/**
- * The commits a merge request proposes, oldest first. Servers without `GET …/commits` get the
- * log of each change's head walked back to its base.
- */
-export async function fetchCommits(
-  number: number,
-  changes: readonly MergeRequestChange[],
-): Promise<ProposedCommits> {
-  try {
-    const data = asObject(await apiGet(mr(number, 'commits')));
-    return { commits: asArray(data.commits) as ProposedCommit[], truncated: data.truncated === true };
-  } catch (error) {
-    if (!isMissingEndpoint(error)) throw error;
-  }
-  let truncated = false;
-  const lists = await Promise.all(
-    changes.map(async (change) => {
-      const page = await apiGet<{ commits: Commit[]; has_more?: boolean }>(
-        apiUrl('repos/commits', {
-          repo: change.repoPath,
-          ref: change.headCommit,
-          per_page: FALLBACK_COMMITS,
-        }),
-      );
-      const end = page.commits.findIndex((commit) => commit.id === change.baseCommit);
-      if (end < 0 && page.has_more) truncated = true;
-      const proposed = end < 0 ? page.commits : page.commits.slice(0, end);
-      return proposed.reverse().map((commit): ProposedCommit => ({
-        id: commit.id,
-        subject: commit.title,
-        message: commit.message,
-        author: { name: commit.author.name, email: commit.author.email, time: commit.author.timestamp },
-        repoPath: change.repoPath,
-      }));
-    }),
-  );
-  return { commits: lists.flat(), truncated };
+/** The commits a merge request's push proposes, oldest first (the newest when `truncated`). */
+export async function fetchCommits(number: number): Promise<ProposedCommits> {
+  const data = asObject(await apiGet(mr(number, 'commits')));
+  return { commits: asArray(data.commits) as ProposedCommit[], truncated: data.truncated === true };
 }

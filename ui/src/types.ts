@@ -275,7 +275,7 @@ export interface ProposedCommit {
   subject: string;
   message: string;
   author: { name: string; email: string; time: number };
-  /** Set when listed from one repository's log (servers without `GET …/commits`). */
+  /** The repository, when the server says (a commit of a directory push has none). */
   repoPath?: string;
 }
 

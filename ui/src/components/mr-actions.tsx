@@ -90,18 +90,31 @@ export function MergeRequestActions({ mr, status, signedIn, onDone }: ActionsPro
   const shown: StateAction[] =
     mr.status === 'open' ? ['merge', 'close'] : mr.status === 'closed' ? ['reopen'] : [];
   if (mr.status === 'merging') return <p role="status">Merging…</p>;
+  const actions = shown.map((action) => ({ action, reasons: reasonsFor(action) }));
   return (
     <div className="mr-actions">
-      {shown.map((action) => (
-        <ActionButton
-          key={action}
-          action={action}
-          reasons={reasonsFor(action)}
-          busy={busy !== undefined}
-          waiting={action === 'merge' && status.state === 'loading' && signedIn}
-          onClick={() => run(action)}
-        />
-      ))}
+      <div className="actions">
+        {actions.map(({ action, reasons }) => (
+          <button
+            key={action}
+            type="button"
+            className={action === 'merge' ? 'primary' : undefined}
+            disabled={
+              busy !== undefined ||
+              reasons.length > 0 ||
+              (action === 'merge' && signedIn && status.state === 'loading')
+            }
+            aria-describedby={reasons.length > 0 ? `${action}-reasons` : undefined}
+            onClick={() => run(action)}
+          >
+            {LABEL[action]}
+          </button>
+        ))}
+      </div>
+      {actions.map(
+        ({ action, reasons }) =>
+          reasons.length > 0 && <Reasons key={action} action={action} reasons={reasons} />,
+      )}
       {error && <ErrorBox error={error} />}
     </div>
   );
@@ -109,38 +122,20 @@ export function MergeRequestActions({ mr, status, signedIn, onDone }: ActionsPro
 
 const LABEL: Record<StateAction, string> = { merge: 'Merge', close: 'Close', reopen: 'Reopen' };
 
-function ActionButton(props: {
-  action: StateAction;
-  reasons: Reason[];
-  busy: boolean;
-  waiting: boolean;
-  onClick: () => void;
-}) {
-  const { action, reasons } = props;
-  const id = `${action}-reasons`;
+/** Why an action is disabled, in words, right under the buttons (the button points here). */
+function Reasons({ action, reasons }: { action: StateAction; reasons: Reason[] }) {
   return (
-    <div className="mr-action">
-      <button
-        type="button"
-        className={action === 'merge' ? 'primary' : undefined}
-        disabled={props.busy || props.waiting || reasons.length > 0}
-        aria-describedby={reasons.length > 0 ? id : undefined}
-        onClick={props.onClick}
+    <div className="disabled-reasons">
+      <span className="small">{LABEL[action]} is disabled:</span>
+      <ul
+        id={`${action}-reasons`}
+        data-testid={`${action}-reasons`}
+        aria-label={`Why ${LABEL[action]} is disabled`}
       >
-        {LABEL[action]}
-      </button>
-      {reasons.length > 0 && (
-        <ul
-          id={id}
-          className="disabled-reasons"
-          data-testid={id}
-          aria-label={`Why ${LABEL[action]} is disabled`}
-        >
-          {reasons.map((reason, index) => (
-            <li key={index}>{reason}</li>
-          ))}
-        </ul>
-      )}
+        {reasons.map((reason, index) => (
+          <li key={index}>{reason}</li>
+        ))}
+      </ul>
     </div>
   );
 }

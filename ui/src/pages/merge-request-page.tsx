@@ -224,6 +224,6 @@ function Overview(props: {
 }
 
 function CommitsTab({ mr }: { mr: MergeRequestDetail }) {
-  const commits = useOptional(`${mr.number}:${mr.updatedAt}`, () => fetchCommits(mr.number, mr.changes));
+  const commits = useOptional(`${mr.number}:${mr.updatedAt}`, () => fetchCommits(mr.number));
   return <MergeRequestCommitList commits={commits} />;
 }
