@@ -271,9 +271,12 @@ function SplitHunkRows({ path, hunk, language, annotations }: HunkProps) {
               )}
             </tr>
             {(oldRows || newRows) && (
+              // One cell across both sides: a thread stays readable where the new side is off-screen.
               <tr className="diff-annotation-row">
-                <td colSpan={2}>{oldRows}</td>
-                <td colSpan={2}>{newRows}</td>
+                <td colSpan={4}>
+                  {oldRows}
+                  {newRows}
+                </td>
               </tr>
             )}
           </Fragment>

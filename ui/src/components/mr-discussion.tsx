@@ -55,7 +55,15 @@ export function ThreadView({ number, thread, signedIn, onChanged, showPosition }
       aria-label={`Discussion ${thread.id}`}
     >
       <div className="thread-head">
-        {showPosition && thread.position && <code className="small">{positionLabel(thread.position)}</code>}
+        {thread.position && (
+          <span className="small muted">
+            {showPosition ? (
+              <code>{positionLabel(thread.position)}</code>
+            ) : (
+              `${thread.position.side} line ${thread.position.line}`
+            )}
+          </span>
+        )}
         {thread.outdated && (
           <span className="badge outdated" title="The line changed since this comment was made">
             outdated
