@@ -7,6 +7,7 @@ import type {
   Discussion,
   DiscussionThread,
   LinePosition,
+  MergeRequestChange,
   MergeBlocker,
   MergeRequestDetail,
   MergeStatus,
@@ -107,24 +108,26 @@ function personName(value: unknown): string {
 function approvalsOf(value: unknown): ApprovalSummary | undefined {
   if (value === undefined || value === null) return undefined;
   const object = asObject(value);
-  const people = listIn(object, ['approvedBy', 'approvers', 'approvals', 'users', 'items']).map(personName);
   return {
-    required: asNumber(object.required) ?? asNumber(object.requiredApprovals) ?? 0,
-    given: asNumber(object.given) ?? asNumber(object.count) ?? people.length,
-    approvedBy: people,
+    required: asNumber(object.required) ?? 0,
+    approvedBy: asArray(object.given ?? object.approvedBy).map(personName),
+    stale: asArray(object.stale).map(personName),
   };
 }
 
 function codeOwnersOf(value: unknown): CodeOwnerRequirement[] | undefined {
   if (value === undefined || value === null) return undefined;
-  return listIn(value, ['requirements', 'rules', 'paths', 'items', 'owners']).map((item) => {
+  return listIn(value, ['requirements', 'rules', 'items']).map((item) => {
     const object = asObject(item);
-    const paths = asArray(object.paths).map(String);
     return {
-      path: asString(object.path) ?? asString(object.pattern) ?? (paths.join(', ') || '?'),
+      pattern: asString(object.pattern) ?? asString(object.path) ?? '?',
+      ...(asString(object.source) ? { source: asString(object.source) } : {}),
+      ...(asNumber(object.line) !== undefined ? { line: asNumber(object.line) } : {}),
+      optional: object.optional === true,
       owners: asArray(object.owners).map(personName),
-      satisfied: object.satisfied === true || object.approved === true,
+      paths: asArray(object.paths).map(String),
       approvedBy: asArray(object.approvedBy).map(personName),
+      satisfied: object.satisfied === true,
     };
   });
 }
@@ -180,7 +183,36 @@ export function mergeStatusOf(data: unknown): MergeStatus {
     ...(approvals ? { approvals } : {}),
     ...(codeOwners ? { codeOwners } : {}),
     ...(checks ? { checks } : {}),
+    warnings: asArray(object.warnings).map(String),
   };
+}
+
+/**
+ * The statuses CI posted on each repository's head (`GET /api/v1/repos/statuses/:sha`), with their
+ * links and descriptions; undefined on a server without commit statuses.
+ */
+export async function fetchHeadStatuses(changes: readonly MergeRequestChange[]): Promise<CheckStatus[]> {
+  const lists = await Promise.all(
+    changes.map(async (change) => {
+      const data = await apiGet(
+        apiUrl(`repos/statuses/${encodeURIComponent(change.headCommit)}`, { repo: change.repoPath }),
+      );
+      return (checksOf(data) ?? []).map((check) => ({ ...check, repoPath: change.repoPath }));
+    }),
+  );
+  return lists.flat();
+}
+
+/**
+ * The Checks panel's rows: every status posted on the heads, marked required where the merge
+ * status says so, and the required contexts nothing was posted for.
+ */
+export function combineChecks(posted: readonly CheckStatus[], gate: readonly CheckStatus[]): CheckStatus[] {
+  const key = (check: CheckStatus) => `${check.repoPath}\n${check.context}`;
+  const required = new Map(gate.map((check) => [key(check), check]));
+  const rows = posted.map((check) => ({ ...check, required: required.get(key(check))?.required ?? false }));
+  const seen = new Set(rows.map(key));
+  return [...rows, ...gate.filter((check) => !seen.has(key(check)))];
 }
 
 export const fetchMergeStatus = async (number: number) =>

@@ -238,17 +238,25 @@ export interface MergeBlocker {
 
 export interface ApprovalSummary {
   required: number;
-  given: number;
-  /** Who approved (usernames). */
+  /** Whose approvals count (they approved the current push). */
   approvedBy: string[];
+  /** Who approved an older push: shown, not counted, until they approve again. */
+  stale: string[];
 }
 
+/** One CODEOWNERS rule whose owners must approve, and the changed paths it owns. */
 export interface CodeOwnerRequirement {
-  /** The path (or pattern) the owners are required for. */
-  path: string;
+  /** The pattern as written. */
+  pattern: string;
+  /** Where the rule is (`/projects/app:CODEOWNERS`, line). */
+  source?: string;
+  line?: number;
+  optional: boolean;
   owners: string[];
+  /** The changed files it owns (Mega paths). */
+  paths: string[];
+  approvedBy: string[];
   satisfied: boolean;
-  approvedBy?: string[];
 }
 
 export interface CheckStatus {
@@ -267,6 +275,8 @@ export interface MergeStatus {
   approvals?: ApprovalSummary;
   codeOwners?: CodeOwnerRequirement[];
   checks?: CheckStatus[];
+  /** CODEOWNERS files ignored, lines skipped, owners naming nobody. */
+  warnings: string[];
 }
 
 /** A commit a merge request proposes (`GET …/commits`: the pushed commits, oldest first). */

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { act, type Optional } from '../mr-api';
+import { act, combineChecks, fetchHeadStatuses, useOptional, type Optional } from '../mr-api';
 import { paths } from '../paths';
 import { Link } from '../router';
 import type { CheckStatus, CurrentUser, MergeRequestDetail, MergeStatus } from '../types';
@@ -15,20 +15,24 @@ function Panel({ title, testId, children }: { title: string; testId: string; chi
   );
 }
 
-/** The panels fed by `GET …/merge-status`: loading, unavailable (older server) or the error. */
+/** Loading, unavailable (an older server), the error, or the data. */
+function OptionalBody<T>({ value, render }: { value: Optional<T>; render: (data: T) => ReactNode }) {
+  if (value.state === 'loading') return <p className="muted">Loading…</p>;
+  if (value.state === 'unavailable') return <p className="muted">Not available on this server.</p>;
+  if (value.state === 'error') return <ErrorBox error={value.error} />;
+  return <>{render(value.data)}</>;
+}
+
+/** A panel fed by `GET …/merge-status`. */
 function StatusPanel(props: {
   title: string;
   testId: string;
   status: Optional<MergeStatus>;
   render: (status: MergeStatus) => ReactNode;
 }) {
-  const { status } = props;
   return (
     <Panel title={props.title} testId={props.testId}>
-      {status.state === 'loading' && <p className="muted">Loading…</p>}
-      {status.state === 'unavailable' && <p className="muted">Not available on this server.</p>}
-      {status.state === 'error' && <ErrorBox error={status.error} />}
-      {status.state === 'ready' && props.render(status.data)}
+      <OptionalBody value={props.status} render={props.render} />
     </Panel>
   );
 }
@@ -52,15 +56,21 @@ export function ApprovalsPanel({ mr, status, user, signedIn, onChanged }: PanelP
         if (!approvals) return <p className="muted">No approval information.</p>;
         const mine = user !== undefined && approvals.approvedBy.includes(user.username);
         const action = mine ? 'unapprove' : 'approve';
-        const missing = Math.max(0, approvals.required - approvals.given);
+        const given = approvals.approvedBy.length;
+        const missing = Math.max(0, approvals.required - given);
         return (
           <>
             <p data-testid="approvals-count">
-              {approvals.given} of {approvals.required} required approval{approvals.required === 1 ? '' : 's'}
+              {given} of {approvals.required} required approval{approvals.required === 1 ? '' : 's'}
               {missing > 0 ? ` · ${missing} more needed` : approvals.required > 0 ? ' · satisfied' : ''}
             </p>
             {approvals.approvedBy.length > 0 && (
               <p className="small">Approved by {approvals.approvedBy.join(', ')}</p>
+            )}
+            {approvals.stale.length > 0 && (
+              <p className="small muted" title="They approved an earlier push; it no longer counts">
+                Approved an earlier push: {approvals.stale.join(', ')}
+              </p>
             )}
             {mr.status === 'open' &&
               (signedIn ? (
@@ -161,37 +171,49 @@ const CHECK_LABEL: Record<CheckStatus['state'], string> = {
   missing: 'not reported',
 };
 
-export function ChecksPanel({ status }: { status: Optional<MergeStatus> }) {
+function checksView(posted: Optional<CheckStatus[]>, status: Optional<MergeStatus>): Optional<CheckStatus[]> {
+  const gate = status.state === 'ready' ? (status.data.checks ?? []) : [];
+  if (posted.state === 'ready') return { state: 'ready', data: combineChecks(posted.data, gate) };
+  if (posted.state !== 'unavailable') return posted;
+  // A server without commit statuses: what the merge status says, if it answers.
+  return status.state === 'ready' ? { state: 'ready', data: gate } : status;
+}
+
+/** Posted statuses of the heads (with links) and the required contexts of the merge status. */
+export function ChecksPanel({ mr, status }: { mr: MergeRequestDetail; status: Optional<MergeStatus> }) {
+  const heads = mr.changes.map((change) => change.headCommit).join(',');
+  const posted = useOptional(`${mr.number}:${heads}`, () => fetchHeadStatuses(mr.changes));
+  const shown = checksView(posted, status);
   return (
-    <StatusPanel
-      title="Checks"
-      testId="checks-panel"
-      status={status}
-      render={({ checks }) =>
-        !checks || checks.length === 0 ? (
-          <p className="muted">No checks reported on the heads.</p>
-        ) : (
-          <ul className="check-list">
-            {checks.map((check) => (
-              <li key={`${check.repoPath}:${check.context}`}>
-                <span className={`badge check-${check.state}`}>{CHECK_LABEL[check.state]}</span>{' '}
-                {check.targetUrl ? (
-                  <a href={check.targetUrl}>{check.context}</a>
-                ) : (
-                  <strong>{check.context}</strong>
-                )}
-                {check.required && <span className="muted small"> (required)</span>}
-                <div className="muted small">
-                  {check.repoPath}
-                  {check.commit ? ` @ ${check.commit.slice(0, 10)}` : ''}
-                  {check.description ? ` · ${check.description}` : ''}
-                </div>
-              </li>
-            ))}
-          </ul>
-        )
-      }
-    />
+    <Panel title="Checks" testId="checks-panel">
+      <OptionalBody
+        value={shown}
+        render={(checks) =>
+          checks.length === 0 ? (
+            <p className="muted">No checks reported on the heads.</p>
+          ) : (
+            <ul className="check-list">
+              {checks.map((check) => (
+                <li key={`${check.repoPath}:${check.context}`} data-testid="check">
+                  <span className={`badge check-${check.state}`}>{CHECK_LABEL[check.state]}</span>{' '}
+                  {check.targetUrl ? (
+                    <a href={check.targetUrl}>{check.context}</a>
+                  ) : (
+                    <strong>{check.context}</strong>
+                  )}
+                  {check.required && <span className="muted small"> (required)</span>}
+                  <div className="muted small">
+                    {check.repoPath}
+                    {check.commit ? ` @ ${check.commit.slice(0, 10)}` : ''}
+                    {check.description ? ` · ${check.description}` : ''}
+                  </div>
+                </li>
+              ))}
+            </ul>
+          )
+        }
+      />
+    </Panel>
   );
 }
 
@@ -201,23 +223,37 @@ export function CodeOwnersPanel({ status }: { status: Optional<MergeStatus> }) {
       title="Code owners"
       testId="code-owners-panel"
       status={status}
-      render={({ codeOwners }) =>
-        !codeOwners || codeOwners.length === 0 ? (
-          <p className="muted">No code owners for the touched paths.</p>
-        ) : (
-          <ul className="owner-list">
-            {codeOwners.map((rule, index) => (
-              <li key={`${rule.path}:${index}`}>
-                <span className={`badge ${rule.satisfied ? 'owners-ok' : 'owners-missing'}`}>
-                  {rule.satisfied ? 'approved' : 'needs approval'}
-                </span>{' '}
-                <code>{rule.path}</code>
-                <div className="muted small">{rule.owners.join(', ')}</div>
-              </li>
-            ))}
-          </ul>
-        )
-      }
+      render={({ codeOwners, warnings }) => (
+        <>
+          {!codeOwners || codeOwners.length === 0 ? (
+            <p className="muted">No code owners for the touched paths.</p>
+          ) : (
+            <ul className="owner-list">
+              {codeOwners.map((rule, index) => (
+                <li key={`${rule.source ?? ''}:${rule.line ?? index}:${rule.pattern}`}>
+                  <span className={`badge ${rule.satisfied ? 'owners-ok' : 'owners-missing'}`}>
+                    {rule.satisfied ? 'approved' : rule.optional ? 'optional' : 'needs approval'}
+                  </span>{' '}
+                  <code>{rule.pattern}</code>
+                  <div className="small">{rule.owners.join(', ')}</div>
+                  <div className="muted small">
+                    {rule.paths.join(', ')}
+                    {rule.source ? ` · ${rule.source}${rule.line ? `:${rule.line}` : ''}` : ''}
+                    {rule.approvedBy.length > 0 ? ` · approved by ${rule.approvedBy.join(', ')}` : ''}
+                  </div>
+                </li>
+              ))}
+            </ul>
+          )}
+          {warnings.length > 0 && (
+            <ul className="muted small" aria-label="Code owners warnings">
+              {warnings.map((warning) => (
+                <li key={warning}>{warning}</li>
+              ))}
+            </ul>
+          )}
+        </>
+      )}
     />
   );
 }

@@ -7,7 +7,7 @@ const PHRASE: Record<string, string> = {
   opened: 'opened this merge request',
   updated: 'pushed new commits',
   force_updated: 'replaced the change (force-update)',
-  target_updated: 'saw the target move',
+  target_updated: 'updated it from the target',
   commented: 'commented',
   resolved: 'resolved a discussion',
   unresolved: 'reopened a discussion',

@@ -109,7 +109,7 @@ export function MergeRequestPage({ number, tab }: { number: string; tab: MergeRe
         <aside className="mr-side" aria-label="Review">
           <ApprovalsPanel mr={mr} status={status} user={user} signedIn={signedIn} onChanged={refreshAll} />
           <MergeabilityPanel mr={mr} signedIn={signedIn} onChanged={refreshAll} />
-          <ChecksPanel status={status} />
+          <ChecksPanel mr={mr} status={status} />
           <CodeOwnersPanel status={status} />
         </aside>
       </div>
