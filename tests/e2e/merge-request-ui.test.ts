@@ -264,6 +264,11 @@ describe.runIf(browserAvailable())('the merge request page', () => {
     expect(await merge.isDisabled()).toBe(true);
     expect(await merge.getAttribute('aria-describedby')).toBe('merge-reasons');
     expect(await page.getByTestId('mr-status').textContent()).toBe('open');
+    if (has('approve')) {
+      expect(await page.getByTestId('approvals-panel').textContent()).toContain(
+        'Authors cannot approve their own merge requests.',
+      );
+    }
     await shot('05-merge-disabled');
   });
 

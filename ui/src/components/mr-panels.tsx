@@ -55,14 +55,17 @@ export function ApprovalsPanel({ mr, status, user, signedIn, onChanged }: PanelP
       render={({ approvals }) => {
         if (!approvals) return <p className="muted">No approval information.</p>;
         const mine = user !== undefined && approvals.approvedBy.includes(user.username);
+        const own = user !== undefined && user.username === mr.author;
         const action = mine ? 'unapprove' : 'approve';
         const given = approvals.approvedBy.length;
         const missing = Math.max(0, approvals.required - given);
         return (
           <>
             <p data-testid="approvals-count">
-              {given} of {approvals.required} required approval{approvals.required === 1 ? '' : 's'}
-              {missing > 0 ? ` · ${missing} more needed` : approvals.required > 0 ? ' · satisfied' : ''}
+              {approvals.required === 0
+                ? `${given} approval${given === 1 ? '' : 's'} · none required`
+                : `${given} of ${approvals.required} required approval${approvals.required === 1 ? '' : 's'}` +
+                  (missing > 0 ? ` · ${missing} more needed` : ' · satisfied')}
             </p>
             {approvals.approvedBy.length > 0 && (
               <p className="small">Approved by {approvals.approvedBy.join(', ')}</p>
@@ -73,7 +76,9 @@ export function ApprovalsPanel({ mr, status, user, signedIn, onChanged }: PanelP
               </p>
             )}
             {mr.status === 'open' &&
-              (signedIn ? (
+              (own ? (
+                <p className="muted small">Authors cannot approve their own merge requests.</p>
+              ) : signedIn ? (
                 <button
                   type="button"
                   disabled={mutation.busy}

@@ -117,6 +117,13 @@ export function MergeRequestPage({ number, tab }: { number: string; tab: MergeRe
   );
 }
 
+const PROPOSAL_VERB: Record<MergeRequestDetail['status'], string> = {
+  open: 'wants to merge into',
+  merging: 'is merging into',
+  merged: 'asked to merge into',
+  closed: 'proposed merging into',
+};
+
 function MergeRequestHeader({ mr }: { mr: MergeRequestDetail }) {
   const repositories = [...new Set(mr.changes.map((change) => change.repoPath))];
   return (
@@ -128,7 +135,7 @@ function MergeRequestHeader({ mr }: { mr: MergeRequestDetail }) {
         <span className={`badge mr-${mr.status}`} data-testid="mr-status">
           {mr.status}
         </span>{' '}
-        <strong>{mr.author}</strong> wants to merge into{' '}
+        <strong>{mr.author}</strong> {PROPOSAL_VERB[mr.status]}{' '}
         <code data-testid="mr-target">{mr.targetBranch ?? 'the default branch'}</code> · pushed to{' '}
         <Link to={paths.directory(mr.viewPath)}>{mr.viewPath}</Link> · opened{' '}
         <time dateTime={mr.createdAt}>{new Date(mr.createdAt).toLocaleString()}</time>
