@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authEnv } from '../http/http-fixture.js';
-import { git } from '../support/git-cli.js';
+import { git, gitText } from '../support/git-cli.js';
 import { runMega, startMegaServer, type MegaServer } from '../support/mega-process.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { browserAvailable, launchBrowser, type BrowserSession } from './support/browser.js';
@@ -77,6 +77,21 @@ describe.runIf(browserAvailable())('the merge request page', () => {
     await page.getByTestId('mr-status').waitFor();
   };
   const fileDiff = (path: string) => session.page.locator(`[data-testid="file-diff"][data-path="${path}"]`);
+  /** Pushes a change to README.md or another file as `user` and returns the merge request opened. */
+  const proposeAs = async (user: 'admin' | 'bob', name: string, files: Record<string, string>) => {
+    const clone = join(temp.path, name);
+    await git(['clone', '-q', `${server.url}${REPO}.git`, clone], { env: authEnv(tokens[user]) });
+    for (const [path, content] of Object.entries(files)) await writeFile(join(clone, path), content);
+    await git(['-C', clone, 'add', '-A']);
+    await git(['-C', clone, 'commit', '-q', '-m', name]);
+    const pushed = await git(['-C', clone, 'push', 'origin', 'HEAD:main'], {
+      env: authEnv(tokens[user]),
+      check: false,
+    });
+    const opened = /merge request !(\d+)/.exec(pushed.stderr)?.[1];
+    expect(opened, pushed.stderr).toBeDefined();
+    return opened as string;
+  };
 
   beforeAll(async () => {
     temp = await makeTempDir('mega-e2e-mr-');
@@ -287,18 +302,39 @@ describe.runIf(browserAvailable())('the merge request page', () => {
     try {
       await openPage();
       await expectNoHorizontalOverflow(page);
-      await shot('06-phone-overview');
+      await shot('07-phone-overview');
       for (const layout of ['Unified', 'Split']) {
         await page.getByRole('link', { name: 'Changes', exact: true }).click();
         await page.getByRole('button', { name: layout, exact: true }).click();
         await expect.poll(() => fileDiff('README.md').locator('table.diff-table').count()).toBe(1);
         await expectNoHorizontalOverflow(page);
-        await shot(`07-phone-changes-${layout.toLowerCase()}`);
+        await shot(`08-phone-changes-${layout.toLowerCase()}`);
       }
       await page.getByRole('button', { name: 'Unified', exact: true }).click();
     } finally {
       await page.setViewportSize(DESKTOP);
     }
+  });
+
+  it('offers alice to update from the target once another merge moved it', async ({ skip }) => {
+    needs('update', skip);
+    // admin proposes a note, bob merges it: the target of alice's request moves.
+    const notes = await proposeAs('admin', 'add-notes', { 'NOTES.md': 'notes\n' });
+    await megaApi(server.url, tokens.bob)('POST', `/api/v1/merge-requests/${notes}/merge`);
+    await signInAs('alice');
+    await openPage();
+    const { page } = session;
+    const panel = page.getByTestId('mergeability-panel');
+    const update = panel.getByRole('button', { name: 'Update from target' });
+    await expect.poll(() => update.count()).toBe(1);
+    expect(await panel.textContent()).toContain(`The target moved in ${REPO}.`);
+    await shot('06-target-moved');
+    await update.click();
+    await expect
+      .poll(() => page.locator('[data-testid="timeline"] li[data-action="target_updated"]').count())
+      .toBe(1);
+    await expect.poll(() => update.count()).toBe(0);
+    expect(await page.getByTestId('mergeability').textContent()).toBe('clean');
   });
 
   it('bob, a maintainer, approves and merges it from the page', async () => {
@@ -318,12 +354,51 @@ describe.runIf(browserAvailable())('the merge request page', () => {
       .poll(() => page.locator('[data-testid="timeline"] li[data-action="merged"]').count())
       .toBe(1);
     expect(await page.getByRole('button', { name: 'Merge', exact: true }).count()).toBe(0);
-    await shot('08-merged');
+    await shot('09-merged');
     const blob = await megaApi(server.url, tokens.bob)<{ content: string }>(
       'GET',
       `/api/v1/repos/blob?repo=${REPO}&path=README.md`,
     );
     expect(blob.content).toBe(README_AFTER);
+  });
+
+  it('shows a conflicting request as such: badge, files, and the reason Merge is disabled', async ({
+    skip,
+  }) => {
+    needs('update', skip);
+    // Based on the README before alice's merge, changing the line she changed.
+    const clone = join(temp.path, 'conflicting');
+    await git(['clone', '-q', `${server.url}${REPO}.git`, clone], { env: authEnv(tokens.admin) });
+    const first = await gitText(['-C', clone, 'rev-list', '--max-parents=0', 'HEAD']);
+    await git(['-C', clone, 'checkout', '-q', first]);
+    await writeFile(
+      join(clone, 'README.md'),
+      README_BEFORE.replace('It does one thing.', 'It does two things.'),
+    );
+    await git(['-C', clone, 'commit', '-q', '-am', 'Two things']);
+    const pushed = await git(['-C', clone, 'push', 'origin', 'HEAD:main'], {
+      env: authEnv(tokens.admin),
+      check: false,
+    });
+    const conflicting = /merge request !(\d+)/.exec(pushed.stderr)?.[1];
+    expect(conflicting, pushed.stderr).toBeDefined();
+    const { page } = session;
+    await signInAs('bob');
+    await page.goto('/ui/merge-requests');
+    const item = page.locator('.mr-list li').filter({ hasText: `!${conflicting} ` });
+    await expect.poll(() => item.getByTestId('mr-mergeability').textContent()).toBe('conflict');
+    await page.goto(`/ui/merge-requests/${conflicting}`);
+    const panel = page.getByTestId('mergeability-panel');
+    await expect
+      .poll(() => panel.getByRole('list', { name: 'Conflicting files' }).textContent())
+      .toBe(`${REPO}/README.md`);
+    if (has('merge-status')) {
+      await expect
+        .poll(() => page.getByTestId('merge-reasons').textContent())
+        .toBe(`conflicts in ${REPO}/README.md`);
+      expect(await page.getByRole('button', { name: 'Merge', exact: true }).isDisabled()).toBe(true);
+    }
+    await shot('10-conflict');
   });
 
   it('met no page errors, console errors or server errors', () => {

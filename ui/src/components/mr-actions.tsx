@@ -3,7 +3,7 @@ import { ApiError } from '../api';
 import { act, type Optional } from '../mr-api';
 import { paths } from '../paths';
 import { Link } from '../router';
-import type { MergeRequestDetail, MergeStatus } from '../types';
+import type { MergeBlocker, MergeRequestDetail, MergeStatus } from '../types';
 import { ErrorBox } from './status';
 
 type StateAction = 'merge' | 'close' | 'reopen';
@@ -14,22 +14,30 @@ type Reason = ReactNode;
 /** A refusal answered by the server becomes a reason; anything else stays an error to show. */
 function refusalOf(error: Error): string | undefined {
   if (error instanceof ApiError && (error.status === 403 || error.status === 409)) {
-    const files = error.details.files;
-    if (Array.isArray(files) && files.length > 0) {
-      const list = (files as Array<{ repository: string; path: string }>).map(
-        (file) => `${file.repository}/${file.path}`,
-      );
-      return `conflicts in ${list.join(', ')}`;
-    }
-    return error.message;
+    const files = conflictList(error.details.files);
+    return files ? `conflicts in ${files}` : error.message;
   }
   return undefined;
+}
+
+/** A blocker in words; a conflict names its files ("conflicts in /projects/foo/README.md"). */
+function blockerReason(blocker: MergeBlocker): string {
+  const files = conflictList(blocker.details?.files);
+  return files ? `conflicts in ${files}` : blocker.message;
+}
+
+/** `repository/path, …` of a `files` detail, or undefined when it names none. */
+function conflictList(files: unknown): string | undefined {
+  if (!Array.isArray(files) || files.length === 0) return undefined;
+  return (files as Array<{ repository: string; path: string }>)
+    .map((file) => `${file.repository}/${file.path}`)
+    .join(', ');
 }
 
 /** Why Merge is disabled: the gates' blockers, or what is known without the merge-status endpoint. */
 function mergeReasons(mr: MergeRequestDetail, status: Optional<MergeStatus>): Reason[] {
   if (status.state === 'ready') {
-    return status.data.canMerge ? [] : status.data.blockers.map((blocker) => blocker.message);
+    return status.data.canMerge ? [] : status.data.blockers.map(blockerReason);
   }
   if (mr.mergeability?.state === 'conflict') {
     return [
