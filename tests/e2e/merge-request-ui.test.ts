@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authEnv } from '../http/http-fixture.js';
-import { git, gitText } from '../support/git-cli.js';
+import { git } from '../support/git-cli.js';
 import { runMega, startMegaServer, type MegaServer } from '../support/mega-process.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { browserAvailable, launchBrowser, type BrowserSession } from './support/browser.js';
@@ -34,6 +34,8 @@ describe.runIf(browserAvailable())('the merge request page', () => {
   let session: BrowserSession;
   let tokens: Record<'admin' | 'alice' | 'bob', string>;
   let number: string;
+  /** A request changing the line alice's changed, opened before hers merges. */
+  let conflicting: string;
   /** Review routes this server has (the OpenAPI paths), for the steps that need them. */
   let routes: Set<string>;
   const problems: string[] = [];
@@ -338,6 +340,10 @@ describe.runIf(browserAvailable())('the merge request page', () => {
   });
 
   it('bob, a maintainer, approves and merges it from the page', async () => {
+    // Meanwhile admin changes the line alice changed: that request will conflict once hers merges.
+    conflicting = await proposeAs('admin', 'Two things', {
+      'README.md': README_BEFORE.replace('It does one thing.', 'It does two things.'),
+    });
     await signInAs('bob');
     await openPage();
     const { page } = session;
@@ -366,22 +372,6 @@ describe.runIf(browserAvailable())('the merge request page', () => {
     skip,
   }) => {
     needs('update', skip);
-    // Based on the README before alice's merge, changing the line she changed.
-    const clone = join(temp.path, 'conflicting');
-    await git(['clone', '-q', `${server.url}${REPO}.git`, clone], { env: authEnv(tokens.admin) });
-    const first = await gitText(['-C', clone, 'rev-list', '--max-parents=0', 'HEAD']);
-    await git(['-C', clone, 'checkout', '-q', first]);
-    await writeFile(
-      join(clone, 'README.md'),
-      README_BEFORE.replace('It does one thing.', 'It does two things.'),
-    );
-    await git(['-C', clone, 'commit', '-q', '-am', 'Two things']);
-    const pushed = await git(['-C', clone, 'push', 'origin', 'HEAD:main'], {
-      env: authEnv(tokens.admin),
-      check: false,
-    });
-    const conflicting = /merge request !(\d+)/.exec(pushed.stderr)?.[1];
-    expect(conflicting, pushed.stderr).toBeDefined();
     const { page } = session;
     await signInAs('bob');
     await page.goto('/ui/merge-requests');
