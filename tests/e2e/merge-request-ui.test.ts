@@ -254,6 +254,12 @@ describe.runIf(browserAvailable())('the merge request page', () => {
     await thread.getByRole('textbox', { name: 'Reply' }).fill('Yes: it is the point of the change.');
     await thread.getByRole('button', { name: 'Reply', exact: true }).click();
     await expect.poll(() => thread.getByTestId('comment').count()).toBe(2);
+    const reply = thread.getByTestId('comment').nth(1);
+    await reply.getByRole('button', { name: 'Edit', exact: true }).click();
+    await reply.getByRole('textbox', { name: 'Edit comment' }).fill('Yes: it is the whole point.');
+    await reply.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(() => reply.locator('.comment-body').textContent()).toBe('Yes: it is the whole point.');
+    expect(await reply.textContent()).toContain('edited');
     await thread.getByRole('button', { name: 'Resolve', exact: true }).click();
     await expect.poll(() => thread.locator('.resolved-badge').textContent()).toBe('resolved by alice');
     await shot('04-inline-thread');

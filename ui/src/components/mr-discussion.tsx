@@ -1,5 +1,5 @@
-import { useState, type FormEvent } from 'react';
-import { replyTo, setResolved, startThread } from '../mr-api';
+import { createContext, useContext, useState, type FormEvent } from 'react';
+import { deleteComment, editComment, replyTo, setResolved, startThread } from '../mr-api';
 import { paths } from '../paths';
 import { Link } from '../router';
 import type { DiscussionComment, DiscussionThread, LinePosition } from '../types';
@@ -11,8 +11,19 @@ export function CommentBody({ comment }: { comment: DiscussionComment }) {
   return <p className="comment-body">{comment.body}</p>;
 }
 
-function CommentView({ comment }: { comment: DiscussionComment }) {
+/** The signed-in reader's name: their own comments get Edit and Delete. */
+export const ViewerName = createContext<string | undefined>(undefined);
+
+function CommentView(props: { number: number; comment: DiscussionComment; onChanged: () => void }) {
+  const { number, comment, onChanged } = props;
+  const viewer = useContext(ViewerName);
+  const [editing, setEditing] = useState(false);
+  const mutation = useMutation();
   const at = new Date(comment.createdAt);
+  const remove = async () => {
+    if (!window.confirm('Delete this comment?')) return;
+    if (await mutation.run(() => deleteComment(number, comment.id))) onChanged();
+  };
   return (
     <li className="comment" data-testid="comment" id={`comment-${comment.id}`}>
       <div className="comment-meta">
@@ -21,8 +32,37 @@ function CommentView({ comment }: { comment: DiscussionComment }) {
           {at.toLocaleString()}
         </time>
         {comment.edited && <span className="muted small"> · edited</span>}
+        {viewer === comment.author && !comment.deleted && !editing && (
+          <span className="comment-tools">
+            <button type="button" className="link-button" onClick={() => setEditing(true)}>
+              Edit
+            </button>
+            <button
+              type="button"
+              className="link-button"
+              disabled={mutation.busy}
+              onClick={() => void remove()}
+            >
+              Delete
+            </button>
+          </span>
+        )}
       </div>
-      <CommentBody comment={comment} />
+      {editing ? (
+        <CommentForm
+          label="Save"
+          initial={comment.body}
+          submit={(body) => editComment(number, comment.id, body)}
+          onDone={() => {
+            setEditing(false);
+            onChanged();
+          }}
+          onCancel={() => setEditing(false)}
+        />
+      ) : (
+        <CommentBody comment={comment} />
+      )}
+      <MutationStatus mutation={mutation} />
     </li>
   );
 }
@@ -77,7 +117,7 @@ export function ThreadView({ number, thread, signedIn, onChanged, showPosition }
       </div>
       <ol className="comments">
         {thread.comments.map((comment) => (
-          <CommentView key={comment.id} comment={comment} />
+          <CommentView key={comment.id} number={number} comment={comment} onChanged={onChanged} />
         ))}
       </ol>
       {signedIn && (
@@ -111,14 +151,16 @@ export function ThreadView({ number, thread, signedIn, onChanged, showPosition }
 
 interface CommentFormProps {
   label: string;
+  /** The text to start from (editing a comment). */
+  initial?: string;
   submit: (body: string) => Promise<unknown>;
   onDone: () => void;
   onCancel?: () => void;
 }
 
 /** A text box and its buttons; the body is kept on failure so nothing typed is lost. */
-export function CommentForm({ label, submit, onDone, onCancel }: CommentFormProps) {
-  const [body, setBody] = useState('');
+export function CommentForm({ label, initial = '', submit, onDone, onCancel }: CommentFormProps) {
+  const [body, setBody] = useState(initial);
   const mutation = useMutation();
   const send = async (event: FormEvent) => {
     event.preventDefault();
@@ -136,7 +178,7 @@ export function CommentForm({ label, submit, onDone, onCancel }: CommentFormProp
           onChange={(event) => setBody(event.target.value)}
           rows={3}
           placeholder="Write a comment (plain text)"
-          aria-label={label}
+          aria-label={initial ? 'Edit comment' : label}
           // A line comment's form opens where the reader clicked: typing can start at once.
           autoFocus={onCancel !== undefined}
         />

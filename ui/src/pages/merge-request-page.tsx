@@ -3,7 +3,7 @@ import { Breadcrumbs } from '../components/breadcrumbs';
 import { MergeRequestActions } from '../components/mr-actions';
 import { MergeRequestCommitList } from '../components/mr-commits';
 import { MergeRequestChanges } from '../components/mr-diff';
-import { CommentForm, SignInToComment, ThreadView } from '../components/mr-discussion';
+import { CommentForm, SignInToComment, ThreadView, ViewerName } from '../components/mr-discussion';
 import { ApprovalsPanel, ChecksPanel, CodeOwnersPanel, MergeabilityPanel } from '../components/mr-panels';
 import { MergeRequestTimeline } from '../components/mr-timeline';
 import { ErrorBox } from '../components/status';
@@ -85,34 +85,36 @@ export function MergeRequestPage({ number, tab }: { number: string; tab: MergeRe
         <TabLink mr={mr} tab="commits" current={tab} label="Commits" />
         <TabLink mr={mr} tab="changes" current={tab} label="Changes" />
       </nav>
-      <div className="mr-layout">
-        <div className="mr-main">
-          {tab === 'overview' && (
-            <Overview
-              mr={mr}
-              discussion={discussion}
-              timeline={timeline}
-              signedIn={signedIn}
-              onDiscussionChanged={onDiscussionChanged}
-            />
-          )}
-          {tab === 'commits' && <CommitsTab mr={mr} />}
-          {tab === 'changes' && (
-            <MergeRequestChanges
-              mr={mr}
-              discussion={discussion}
-              signedIn={signedIn}
-              onDiscussionChanged={onDiscussionChanged}
-            />
-          )}
+      <ViewerName.Provider value={user?.username}>
+        <div className="mr-layout">
+          <div className="mr-main">
+            {tab === 'overview' && (
+              <Overview
+                mr={mr}
+                discussion={discussion}
+                timeline={timeline}
+                signedIn={signedIn}
+                onDiscussionChanged={onDiscussionChanged}
+              />
+            )}
+            {tab === 'commits' && <CommitsTab mr={mr} />}
+            {tab === 'changes' && (
+              <MergeRequestChanges
+                mr={mr}
+                discussion={discussion}
+                signedIn={signedIn}
+                onDiscussionChanged={onDiscussionChanged}
+              />
+            )}
+          </div>
+          <aside className="mr-side" aria-label="Review">
+            <ApprovalsPanel mr={mr} status={status} user={user} signedIn={signedIn} onChanged={refreshAll} />
+            <MergeabilityPanel mr={mr} signedIn={signedIn} onChanged={refreshAll} />
+            <ChecksPanel mr={mr} status={status} />
+            <CodeOwnersPanel status={status} />
+          </aside>
         </div>
-        <aside className="mr-side" aria-label="Review">
-          <ApprovalsPanel mr={mr} status={status} user={user} signedIn={signedIn} onChanged={refreshAll} />
-          <MergeabilityPanel mr={mr} signedIn={signedIn} onChanged={refreshAll} />
-          <ChecksPanel mr={mr} status={status} />
-          <CodeOwnersPanel status={status} />
-        </aside>
-      </div>
+      </ViewerName.Provider>
     </>
   );
 }
