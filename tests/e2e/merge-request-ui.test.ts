@@ -272,6 +272,33 @@ describe.runIf(browserAvailable())('the merge request page', () => {
     expect(await timeline.locator('li[data-action="resolved"]').count()).toBe(1);
   });
 
+  it('shows the statuses CI posted on the head, with their links', async ({ skip }) => {
+    if (!routes.has('/api/v1/repos/statuses/{sha}')) {
+      process.stderr.write('\n*** SKIPPING: this server has no /api/v1/repos/statuses/{sha} ***\n');
+      skip('needs commit statuses');
+    }
+    const admin = megaApi(server.url, tokens.admin);
+    const detail = await admin<{ changes: Array<{ headCommit: string }> }>(
+      'GET',
+      `/api/v1/merge-requests/${number}`,
+    );
+    const head = detail.changes[0]?.headCommit ?? '';
+    await admin('POST', `/api/v1/repos/statuses/${head}?repo=${REPO}`, {
+      state: 'failure',
+      context: 'ci/build',
+      target_url: 'https://ci.example/build/1',
+      description: '2 tests failed',
+    });
+    await openPage();
+    const check = session.page.getByTestId('checks-panel').getByTestId('check');
+    await expect.poll(() => check.count()).toBe(1);
+    expect(await check.locator('.badge').textContent()).toBe('failing');
+    expect(await check.getByRole('link', { name: 'ci/build' }).getAttribute('href')).toBe(
+      'https://ci.example/build/1',
+    );
+    expect(await check.textContent()).toContain('2 tests failed');
+  });
+
   it('tells alice exactly why she may not merge her own merge request', async () => {
     await openPage();
     const { page } = session;
