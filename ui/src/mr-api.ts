@@ -252,9 +252,27 @@ export const deleteComment = (number: number, comment: number) =>
 /** Most timeline entries read for one page view. */
 const TIMELINE_PAGE = 100;
 
-export async function fetchTimeline(number: number): Promise<TimelineEntry[]> {
-  const data = await apiGet(`${mr(number, 'timeline')}?per_page=${TIMELINE_PAGE}`);
-  return listIn(data, ['items', 'timeline', 'events']) as TimelineEntry[];
+export interface TimelinePage {
+  items: TimelineEntry[];
+  /** Entries in all; more than `items` when the history is longer than one page. */
+  total: number;
+}
+
+/** Most timeline pages read for one view (1,000 entries): a longer history says what it shows. */
+const MAX_TIMELINE_PAGES = 10;
+
+/** The timeline, oldest first, read page by page up to `MAX_TIMELINE_PAGES`. */
+export async function fetchTimeline(number: number): Promise<TimelinePage> {
+  const items: TimelineEntry[] = [];
+  let total = 0;
+  for (let page = 1; page <= MAX_TIMELINE_PAGES; page += 1) {
+    const data = await apiGet(`${mr(number, 'timeline')}?per_page=${TIMELINE_PAGE}&page=${page}`);
+    const batch = listIn(data, ['items', 'timeline', 'events']) as TimelineEntry[];
+    items.push(...batch);
+    total = asNumber(asObject(data).total) ?? items.length;
+    if (batch.length < TIMELINE_PAGE || items.length >= total) break;
+  }
+  return { items, total };
 }
 
 /* ---- commits ---- */

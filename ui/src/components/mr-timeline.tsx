@@ -1,4 +1,4 @@
-import type { Optional } from '../mr-api';
+import type { Optional, TimelinePage } from '../mr-api';
 import type { MergeRequestEvent, TimelineEntry } from '../types';
 import { CommentBody } from './mr-discussion';
 import { ErrorBox } from './status';
@@ -37,31 +37,39 @@ function inOrder(entries: readonly TimelineEntry[]): TimelineEntry[] {
  * server without it.
  */
 export function MergeRequestTimeline(props: {
-  timeline: Optional<TimelineEntry[]>;
+  timeline: Optional<TimelinePage>;
   events: MergeRequestEvent[] | undefined;
 }) {
   const { timeline } = props;
   if (timeline.state === 'loading') return <p className="muted">Loading the timeline…</p>;
   if (timeline.state === 'error') return <ErrorBox error={timeline.error} />;
-  const entries = inOrder(timeline.state === 'ready' ? timeline.data : (props.events ?? []));
+  const entries = inOrder(timeline.state === 'ready' ? timeline.data.items : (props.events ?? []));
   if (entries.length === 0) return <p className="muted">Nothing happened yet.</p>;
+  const total = timeline.state === 'ready' ? timeline.data.total : entries.length;
   return (
-    <ol className="timeline" aria-label="Timeline" data-testid="timeline">
-      {entries.map((entry, index) => {
-        const detail = shownDetail(entry);
-        return (
-          <li key={entry.id ?? index} className={`timeline-${entry.action}`} data-action={entry.action}>
-            <div>
-              <strong>{entry.actor}</strong> {PHRASE[entry.action] ?? entry.action.replaceAll('_', ' ')}{' '}
-              <time className="muted small" dateTime={entry.at}>
-                {new Date(entry.at).toLocaleString()}
-              </time>
-            </div>
-            {entry.comment && <CommentBody comment={entry.comment} />}
-            {detail && <pre className="timeline-detail">{detail}</pre>}
-          </li>
-        );
-      })}
-    </ol>
+    <>
+      {total > entries.length && (
+        <p className="muted small">
+          The first {entries.length} of {total} entries.
+        </p>
+      )}
+      <ol className="timeline" aria-label="Timeline" data-testid="timeline">
+        {entries.map((entry, index) => {
+          const detail = shownDetail(entry);
+          return (
+            <li key={entry.id ?? index} className={`timeline-${entry.action}`} data-action={entry.action}>
+              <div>
+                <strong>{entry.actor}</strong> {PHRASE[entry.action] ?? entry.action.replaceAll('_', ' ')}{' '}
+                <time className="muted small" dateTime={entry.at}>
+                  {new Date(entry.at).toLocaleString()}
+                </time>
+              </div>
+              {entry.comment && <CommentBody comment={entry.comment} />}
+              {detail && <pre className="timeline-detail">{detail}</pre>}
+            </li>
+          );
+        })}
+      </ol>
+    </>
   );
 }

@@ -17,10 +17,11 @@ import {
   startThread,
   useOptional,
   type Optional,
+  type TimelinePage,
 } from '../mr-api';
 import { paths } from '../paths';
 import { Link } from '../router';
-import type { Discussion, MergeRequestDetail, TimelineEntry } from '../types';
+import type { Discussion, MergeRequestDetail } from '../types';
 
 export type MergeRequestTab = 'overview' | 'commits' | 'changes';
 
@@ -172,7 +173,7 @@ function TabLink(props: {
 function Overview(props: {
   mr: MergeRequestDetail;
   discussion: Optional<Discussion>;
-  timeline: Optional<TimelineEntry[]>;
+  timeline: Optional<TimelinePage>;
   signedIn: boolean;
   onDiscussionChanged: () => void;
 }) {
