@@ -65,7 +65,7 @@ async function benchOne(repos: number, runs: number): Promise<BenchResult> {
   const closers: Array<() => Promise<void>> = [];
   try {
     const dataDir = join(dir, 'data');
-    const created = await runMega(['token', 'create', 'bench', '--data', dataDir]);
+    const created = await runMega(['token', 'create', 'bench', '--admin', '--data', dataDir]);
     if (created.code !== 0) throw new Error(`mega token create failed: ${created.stderr}`);
     const token = created.stdout.trim().split('\n').pop() ?? '';
     server = await startMegaServer({ dataDir, args: ['--no-worker'] });

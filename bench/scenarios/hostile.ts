@@ -118,7 +118,7 @@ export async function runHostileBench(
   const results: BenchResult[] = [];
   let server: MegaServer | undefined;
   try {
-    const created = await runMega(['token', 'create', 'bench', '--data', dataDir]);
+    const created = await runMega(['token', 'create', 'bench', '--admin', '--data', dataDir]);
     if (created.code !== 0) throw new Error(`mega token create failed: ${created.stderr}`);
     const token = created.stdout.trim().split('\n').pop() ?? '';
     const bomb = await deflateBombPack(options.bombBytes);

@@ -76,7 +76,7 @@ async function setUp(args: readonly string[]): Promise<BenchSetup> {
   const dataDir = join(dir, 'data');
   const scratch = await scratchFor(args);
   const env: Record<string, string> = scratch ? { MEGA_DATABASE_URL: scratch.url } : {};
-  const created = await runMega(['token', 'create', 'bench', '--data', dataDir], { env });
+  const created = await runMega(['token', 'create', 'bench', '--admin', '--data', dataDir], { env });
   if (created.code !== 0) throw new Error(`mega token create failed: ${created.stderr}`);
   const token = created.stdout.trim().split('\n').pop() ?? '';
   const runs = Number(argValue(args, '--runs') ?? 3);

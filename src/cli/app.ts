@@ -14,6 +14,7 @@ import { CloneWalkRecorder } from '../repo/clone-walk.js';
 import type { RepositoryResolver } from '../repo/served-repository.js';
 import { createStoredRepositoryResolver } from '../repo/stored-repositories.js';
 import { buildReviewServices, type ReviewServices } from '../review/review-services.js';
+import type { DelivererOptions } from '../review/webhooks.js';
 import { PackCache } from '../storage/pack-cache.js';
 import { openStorage, type Storage } from '../storage/storage.js';
 import { redisPrefixOf, syncChannels } from '../sync/sync-bus.js';
@@ -69,6 +70,8 @@ export interface AppOptions {
   /** Run the sync worker / scheduler in this process (`mega serve`); default: the service only. */
   readonly runSyncWorker?: boolean;
   readonly runSyncScheduler?: boolean;
+  /** The webhook deliverer's retry and timing settings (tests shorten the backoff). */
+  readonly webhookDelivery?: Partial<DelivererOptions>;
 }
 
 /** Opens storage (migrated) and logs where it is. */
@@ -129,9 +132,14 @@ export function serverBaseUrl(config: MegaConfig): string {
 }
 
 /** The domain services over `storage`, for `mega serve` and the CLI commands alike. */
-export function buildDomainServices(storage: Storage, config: MegaConfig): DomainServices {
+export function buildDomainServices(
+  storage: Storage,
+  config: MegaConfig,
+  secret?: DeploymentSecret,
+): DomainServices {
   const monorepo = monorepoDeps(storage, config);
-  const review = buildReviewServices({ storage, monorepo, baseUrl: () => serverBaseUrl(config) });
+  const baseUrl = () => serverBaseUrl(config);
+  const review = buildReviewServices({ storage, monorepo, baseUrl, ...(secret ? { secret } : {}) });
   return {
     repositories: new MonorepoResolver({
       ...monorepo,
@@ -219,7 +227,15 @@ export async function buildApp(
   };
   try {
     const installation = await openInstallation(storage, config, logger);
-    const services = buildDomainServices(storage, config);
+    const services = buildDomainServices(storage, config, installation.secret);
+    const deliverer = services.review.webhooks.startDeliverer(options.webhookDelivery, (error) =>
+      logger.warn({ err: error }, 'webhook delivery failed'),
+    );
+    // Events still being enqueued reach the queue before storage closes; then sends finish.
+    closes.push(async () => {
+      await services.review.events.settled();
+      await deliverer.stop();
+    });
     const lfs: LfsServices = await createLfsServices({
       store: storage.lfs,
       blobs: storage.lfsBlobs,

@@ -3,7 +3,8 @@ import type { ObjectId } from '../git/object-id.js';
 /**
  * The seam between a push to a directory view and merge requests (`src/review` implements it):
  * the monorepo area maps the pushed commit onto each repository it touches and hands over one
- * proposal; review opens a merge request or updates the open one of the same push branch.
+ * proposal; review opens a merge request, updates the open one the push descends from, or (with
+ * `replace`) replaces one's change (see `src/review/proposals.ts`).
  */
 export interface RepositoryChange {
   readonly repoPath: string;
@@ -18,7 +19,17 @@ export interface ProposedChange {
   readonly refName: string;
   readonly pushedCommit: ObjectId;
   readonly baseViewCommit: ObjectId;
+  /** `-o mr.title`, else the subject of the change's first non-merge commit. */
   readonly title: string;
+  /** `-o mr.description`, else the commits' bodies or subjects (see `defaultDescription`). */
+  readonly description: string;
+  /** Whether the title / description came from push options (an update keeps the old ones otherwise). */
+  readonly titleGiven: boolean;
+  readonly descriptionGiven: boolean;
+  /** `-o mr.target`: the branch merged into in every touched repository (undefined = default). */
+  readonly targetBranch?: string;
+  /** `-o mr.replace`: replace the change of an open merge request the push does not descend from. */
+  readonly replace: boolean;
   readonly author: string;
   readonly authorId: number;
   readonly changes: readonly RepositoryChange[];
@@ -30,6 +41,8 @@ export interface ProposalOutcome {
   readonly number: number;
   readonly url: string;
   readonly updated: boolean;
+  /** What happened: a new request, new commits on one, its change replaced, or nothing new. */
+  readonly action: 'opened' | 'updated' | 'replaced' | 'unchanged';
 }
 
 export interface ChangeProposals {

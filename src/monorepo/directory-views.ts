@@ -4,6 +4,7 @@ import { entryKind } from '../git/tree.js';
 import { ObjectReader } from '../repo/browse/object-reader.js';
 import { notFound, tooLarge, unavailable } from '../platform/errors.js';
 import type { PathReader } from '../repo/served-repository.js';
+import type { MergedPush } from '../storage/monorepo/merge-request-store.js';
 import type { ViewChain, ViewCommitRecord } from '../storage/monorepo/view-commit-store.js';
 import type { ServeMode } from './clone-rules.js';
 import { DirectoryScans, bLinksOf, readerShare, type ReaderShare } from './directory-scan.js';
@@ -33,6 +34,10 @@ export interface DirectoryView {
 }
 
 const APPEND_ATTEMPTS = 5;
+/** Merged merge requests of a view path looked at for the next step (newest first). */
+const MERGED_PUSHES_CONSIDERED = 50;
+/** Chain steps walked back from the tip to find what merged pushes it already contains. */
+const MAX_CHAIN_STEPS_WALKED = 200;
 /** Chains whose last computed state this process remembers (see `keptTip`). */
 const STATES_KEPT = 1024;
 /** git's empty tree: an expanded directory with nothing in it still needs a tree. */
@@ -43,6 +48,8 @@ interface ViewState {
   readonly links: readonly ViewLink[];
   /** What the reader may not read and the view leaves out (the chain's key). */
   readonly hidden: readonly string[];
+  /** Bytes of the shown repositories (expanded directories), for the clone limit. */
+  readonly size?: number;
   /** The identities and message of a new step (computed only when one is needed). */
   commitFields(): Promise<CommitFields>;
 }
@@ -65,33 +72,47 @@ type StateOf = (objects: PendingObjects) => Promise<ViewState>;
 export class DirectoryViews {
   private readonly scans = new DirectoryScans();
   /** Per chain: the digest of the directory files its last computed state was built from. */
-  private readonly computed = new Map<string, { readonly digest: string; readonly commit: ObjectId }>();
+  private readonly computed = new Map<
+    string,
+    { readonly digest: string; readonly commit: ObjectId; readonly withinLimit: boolean }
+  >();
 
   constructor(
     private readonly deps: MonorepoDeps,
     private readonly directory: MegaDirectory,
   ) {}
 
+  /**
+   * `sizeLimited` (the default) refuses an expanded directory above the clone limit (413); a
+   * write (a push's advertisement, the commits API) computes it anyway: the limit bounds what a
+   * clone transfers, and the seed sends changes to such a directory through the API.
+   */
   async view(
     located: LocatedPath,
     mode: ServeMode,
     head: DirectoryHead,
     reader: PathReader,
+    options: { readonly sizeLimited?: boolean } = {},
   ): Promise<DirectoryView> {
+    const sizeLimited = options.sizeLimited ?? true;
     if (mode !== 'expanded-directory' || located.shape !== 'directory') {
       return this.serve(located.path, head, (objects) =>
-        this.computeState(located, mode, head, objects, { prefix: located.path, reader }),
+        this.computeState(located, mode, head, objects, { prefix: located.path, reader }, sizeLimited),
       );
     }
     const files = await this.scans.files(new ObjectReader(this.deps.objects.source), located.tree);
     const share = readerShare(files, located.path, reader);
-    const kept = await this.keptTip({ viewPath: located.path, hidden: share.hidden }, share, true);
+    const chain = { viewPath: located.path, hidden: share.hidden };
+    const kept = await this.keptTip(chain, share, true, sizeLimited);
     if (kept) return kept;
     const scope: DirectoryScope = { prefix: located.path, reader, bLinks: bLinksOf(files) };
-    const view = await this.serve(located.path, head, (objects) =>
-      this.computeState(located, mode, head, objects, scope),
-    );
-    return this.remember(view, share);
+    let withinLimit = true;
+    const view = await this.serve(located.path, head, async (objects) => {
+      const state = await this.computeState(located, mode, head, objects, scope, sizeLimited);
+      withinLimit = (state.size ?? 0) <= this.deps.cloneLimit;
+      return state;
+    });
+    return this.remember(view, share, withinLimit);
   }
 
   /**
@@ -129,7 +150,7 @@ export class DirectoryViews {
     const objects = new PendingObjects(this.deps.objects.source);
     const first = await stateOf(objects);
     if (first.hidden.length === 0) return undefined;
-    return this.remember(await this.serve('/', head, stateOf, { objects, state: first }), share);
+    return this.remember(await this.serve('/', head, stateOf, { objects, state: first }), share, true);
   }
 
   /**
@@ -137,15 +158,18 @@ export class DirectoryViews {
    * process computed the tip from the same directory files (path, mode, id, b-link), no server
    * appended since, and (for expanded views) every shown repository's head is still the one it
    * shows and no other kept b-link's repository has a head yet. The clone limit was checked
-   * when the tip was computed: what the view shows, the heads' trees, has not changed since.
+   * when the tip was computed: what the view shows, the heads' trees, has not changed since (a
+   * tip computed for a write above the limit is not kept for a size-limited read).
    */
   private async keptTip(
     chain: ViewChain,
     share: ReaderShare,
     expanded: boolean,
+    sizeLimited = false,
   ): Promise<DirectoryView | undefined> {
     const known = this.computed.get(chainKey(chain));
     if (!known || known.digest !== share.digest) return undefined;
+    if (sizeLimited && !known.withinLimit) return undefined;
     const tip = await this.deps.views.tip(chain);
     if (!tip || tip.commitId !== known.commit) return undefined;
     if (expanded) {
@@ -159,10 +183,10 @@ export class DirectoryViews {
   }
 
   /** Notes which directory files a chain's tip was computed from (for `keptTip`). */
-  private remember(view: DirectoryView, share: ReaderShare): DirectoryView {
+  private remember(view: DirectoryView, share: ReaderShare, withinLimit: boolean): DirectoryView {
     const key = chainKey(view.chain);
     this.computed.delete(key);
-    this.computed.set(key, { digest: share.digest, commit: view.commit });
+    this.computed.set(key, { digest: share.digest, commit: view.commit, withinLimit });
     if (this.computed.size > STATES_KEPT) this.computed.delete(this.computed.keys().next().value!);
     return view;
   }
@@ -182,9 +206,18 @@ export class DirectoryViews {
       const tip = await this.deps.views.tip(chain);
       if (tip && tip.treeId === state.tree) return toView(tip);
       const parent = tip?.commitId ?? (await this.startingPoint(chain));
+      const merged = tip ? await this.pendingMergedPushes(chain, tip.commitId) : [];
       const commit =
-        (tip && (await this.mergedPushWithTree(path, tip.commitId, state.tree))) ??
-        objects.put('commit', buildViewCommit({ ...(await state.commitFields()), tree: state.tree, parent }));
+        (tip && (await this.mergedPushAsStep(tip.commitId, merged, state.tree))) ??
+        objects.put(
+          'commit',
+          buildViewCommit({
+            ...(await state.commitFields()),
+            tree: state.tree,
+            // After merges: a merge of the tip and every merged push it does not contain yet.
+            parents: [...(parent ? [parent] : []), ...merged.map((push) => push.pushedCommit)],
+          }),
+        );
       // The directory repository holds every object its views show, so that a push to a view
       // (stored there until it becomes a merge request) can use any of them as a thin-pack base.
       await this.deps.objects.write(head.repository.id, objects.take());
@@ -233,16 +266,55 @@ export class DirectoryViews {
     }
   }
 
-  /** A merged push based on `tip` whose tree is the view's next tree (see `MonorepoDeps`). */
-  private async mergedPushWithTree(
-    path: string,
+  /**
+   * The one merged push that can itself be the next step: based on the tip, with exactly the
+   * view's next tree (the pusher's clone is then up to date after the merge, as before).
+   */
+  private async mergedPushAsStep(
     tip: ObjectId,
+    merged: readonly MergedPush[],
     tree: ObjectId,
   ): Promise<ObjectId | undefined> {
-    for (const pushed of await this.deps.mergedPushes(path, tip)) {
-      if ((await this.deps.objects.source.readCommit(pushed))?.tree === tree) return pushed;
+    const [only] = merged;
+    if (merged.length !== 1 || only?.baseViewCommit !== tip) return undefined;
+    return (await this.deps.objects.source.readCommit(only.pushedCommit))?.tree === tree
+      ? only.pushedCommit
+      : undefined;
+  }
+
+  /**
+   * Pushed commits of merged merge requests that the chain's tip does not contain yet (oldest
+   * request first). A request counts when the view commit it was based on is one of the last
+   * `MAX_CHAIN_STEPS_WALKED` steps of this chain (so it was pushed through a view with the same
+   * hidden set: its commit shows nothing this chain's readers may not read) and its pushed
+   * commit is neither a step since nor a parent of one. Only stored inputs decide: every server
+   * computes the same parents (and the chain's unique key settles a race as before).
+   */
+  private async pendingMergedPushes(chain: ViewChain, tip: ObjectId): Promise<MergedPush[]> {
+    const candidates = await this.deps.mergedPushes(chain.viewPath, MERGED_PUSHES_CONSIDERED);
+    if (candidates.length === 0) return [];
+    const steps = new Set<ObjectId>();
+    const contained = new Set<ObjectId>();
+    // A candidate is settled once its pushed commit is met (contained) or its base is reached
+    // first (pending): the walk stops when every candidate is settled.
+    let unsettled = candidates;
+    let step: ObjectId | undefined = tip;
+    for (let walked = 0; step !== undefined && walked < MAX_CHAIN_STEPS_WALKED; walked++) {
+      steps.add(step);
+      contained.add(step);
+      for (const parent of (await this.deps.objects.source.readCommit(step))?.parents ?? [])
+        contained.add(parent);
+      unsettled = unsettled.filter(
+        (candidate) => !contained.has(candidate.pushedCommit) && !steps.has(candidate.baseViewCommit),
+      );
+      if (unsettled.length === 0) break;
+      step = (await this.deps.views.find(chain, step))?.parentId;
     }
-    return undefined;
+    const pending = candidates.filter(
+      (candidate) => steps.has(candidate.baseViewCommit) && !contained.has(candidate.pushedCommit),
+    );
+    const unique = new Map(pending.map((candidate) => [candidate.pushedCommit, candidate]));
+    return [...unique.values()].sort((a, b) => a.number - b.number);
   }
 
   /** A commit of a view's chain (for mapping a push back), or undefined. */
@@ -273,6 +345,7 @@ export class DirectoryViews {
     head: DirectoryHead,
     objects: PendingObjects,
     scope: DirectoryScope,
+    sizeLimited: boolean,
   ): Promise<ViewState> {
     const reader = new ObjectReader(objects);
     if (mode === 'expanded-directory' && located.shape === 'directory') {
@@ -283,10 +356,10 @@ export class DirectoryViews {
         (path) => this.repositoryHead(path),
         scope,
       );
-      if (expanded.size > this.deps.cloneLimit) {
+      if (sizeLimited && expanded.size > this.deps.cloneLimit) {
         throw tooLarge(
           'clone_limit_exceeded',
-          `${located.path} expands to ${formatBytes(expanded.size)}, more than the clone limit of ${formatBytes(this.deps.cloneLimit)} (MEGA_CLONE_LIMIT): clone a narrower path, e.g. one repository under ${located.path}`,
+          cloneLimitMessage(located.path, expanded.size, this.deps.cloneLimit),
           { size: expanded.size, limit: this.deps.cloneLimit, path: located.path },
         );
       }
@@ -295,6 +368,7 @@ export class DirectoryViews {
         tree: expanded.tree ?? objects.put('tree', EMPTY_TREE),
         links: expanded.links,
         hidden: expanded.hidden,
+        size: expanded.size,
         commitFields: async () => {
           // A filtered view names neither the directory commit nor takes its time (both change
           // when a hidden repository is added): the newest included head's, at least the first
@@ -356,6 +430,18 @@ function toView(record: ViewCommitRecord): DirectoryView {
     links: record.links as ViewLink[],
     directoryCommit: record.directoryCommit,
   };
+}
+
+/**
+ * The 413 of a directory too large to clone (seed 004 §4: over the limit, changes go through the
+ * API): a narrower clone, or the commits API and `mega commit`, which write without a clone.
+ */
+export function cloneLimitMessage(path: string, size: number, limit: number): string {
+  return (
+    `${path} expands to ${formatBytes(size)}, more than the clone limit of ${formatBytes(limit)} (MEGA_CLONE_LIMIT): ` +
+    `clone a narrower path, e.g. one repository under ${path}, or change files without a clone through the commits API ` +
+    `(POST /api/v1/commits with "path": "${path}", or mega commit --path ${path}; GET /api/v1/commits/head?path=${path} gives the base)`
+  );
 }
 
 /** `1.5 MiB (1572864 bytes)`. */

@@ -50,6 +50,9 @@ export interface DirectoryHead {
  * are also indexed in the seed's `dir_commit`, `dir_tree` and `mega_directory` tables.
  */
 export class MegaDirectory {
+  /** The last head `ensureIndexed` found indexed. */
+  private indexedHead: ObjectId | undefined;
+
   constructor(private readonly deps: MonorepoDeps) {}
 
   /** Creates the directory with commit 1 unless it exists (idempotent, safe to race). */
@@ -180,6 +183,17 @@ export class MegaDirectory {
         if (!isMegaError(error, 'conflict') || attempt >= ADD_LINK_ATTEMPTS) throw error;
       }
     }
+  }
+
+  /**
+   * Indexes `commit` unless this process saw it indexed already: a merge request that changes
+   * the directory's own files (README) moves `/` in the review area's merge transaction, which
+   * does not index; the first request served after it does (one query per new head and process).
+   */
+  async ensureIndexed(commit: ObjectId): Promise<void> {
+    if (commit === this.indexedHead) return;
+    if (!(await this.deps.directoryStore.hasCommit(commit))) await this.index(commit);
+    this.indexedHead = commit;
   }
 
   /** Records a directory commit and its trees in `dir_commit`, `dir_tree`, `mega_directory`. */

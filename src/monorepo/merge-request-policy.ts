@@ -7,33 +7,44 @@ import type {
   RefDecision,
   RefUpdateRequest,
 } from '../repo/served-repository.js';
-import { Permissions } from '../access/permissions.js';
-import { EVERY_PATH } from '../repo/served-repository.js';
+import type { FileChange } from '../repo/browse/tree-diff.js';
 import { forbidden, invalid, isMegaError } from '../platform/errors.js';
 import type { ViewChain } from '../storage/monorepo/view-commit-store.js';
 import { findAncestor } from './ancestry.js';
 import type { ChangeProposals, RepositoryChange } from './change-proposals.js';
+import { canWrite, directoryFileRefusal, directoryOf } from './directory-files.js';
 import type { DirectoryViews } from './directory-views.js';
+import type { ViewLink } from './expand-directory.js';
+import { DIRECTORY_PATH } from './mega-directory.js';
 import { objectsIntroduced } from './object-closure.js';
 import { PendingObjects } from './pending-objects.js';
 import type { MonorepoDeps } from './ports.js';
 import { mapPushOntoRepositories } from './push-mapping.js';
+import { MAX_MR_DESCRIPTION, MAX_MR_TITLE, parseMergeRequestOptions } from './push-options.js';
+import { commitsBetween, type PushedCommit } from './pushed-commits.js';
 import { buildViewCommit } from './synthetic-commit.js';
+import { applyChanges } from './tree-edit.js';
 
 /**
- * Control characters a title never shows: NUL above all, which git allows in a message body
- * (fsck checks only headers) but PostgreSQL cannot store in text.
+ * A merge request's default title: the subject of the change's first commit that is not a merge
+ * (oldest first), so "Merge branch 'main' of …" never names a change.
  */
-const TITLE_CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+export function defaultTitle(commits: readonly PushedCommit[], viewPath: string): string {
+  const first = commits.find((commit) => commit.parents.length <= 1 && commit.subject !== '');
+  return (first?.subject ?? `Changes to ${viewPath}`).slice(0, MAX_MR_TITLE);
+}
 
-/** First line of a commit message, as a merge request title, without control characters. */
-export function titleOf(message: string): string {
-  const line =
-    message
-      .replace(TITLE_CONTROL_CHARACTERS, '')
-      .split('\n')
-      .find((text) => text.trim() !== '') ?? '';
-  return line.trim() || '(no message)';
+/**
+ * A merge request's default description: the body of its only commit, or a list of the
+ * subjects of its commits (merges left out), bounded.
+ */
+export function defaultDescription(commits: readonly PushedCommit[]): string {
+  const own = commits.filter((commit) => commit.parents.length <= 1);
+  const text =
+    own.length === 1
+      ? own[0]!.message.split('\n').slice(1).join('\n').trim()
+      : own.map((commit) => `- ${commit.subject}`).join('\n');
+  return text.slice(0, MAX_MR_DESCRIPTION);
 }
 
 /**
@@ -77,28 +88,33 @@ export class MergeRequestPushPolicy implements PushPolicy {
     if (base.commit === update.newId)
       return { action: 'handled', messages: ['nothing to propose: no new commits'] };
     try {
-      const changes = await this.proposeCommits(update.newId, base.tree, base.links);
+      const options = parseMergeRequestOptions(context.pushOptions);
+      const changes = await this.proposeCommits(update.newId, base);
       if (changes.length === 0)
         return { action: 'handled', messages: ['nothing to propose: the tree did not change'] };
-      const reader = new ObjectReader(context.objects);
-      const pushed = await reader.commit(update.newId);
+      if (options.targetBranch !== undefined) await this.requireTargetBranch(options.targetBranch, changes);
+      const { commits } = await commitsBetween(context.objects, update.newId, base.commit);
       const outcome = await this.proposals.propose({
         viewPath: this.viewPath,
         refName: update.refName,
         pushedCommit: update.newId,
         baseViewCommit: base.commit,
-        title: titleOf(pushed.message),
+        title: options.title ?? defaultTitle(commits, this.viewPath),
+        description: options.description ?? defaultDescription(commits),
+        titleGiven: options.title !== undefined,
+        descriptionGiven: options.description !== undefined,
+        ...(options.targetBranch !== undefined ? { targetBranch: options.targetBranch } : {}),
+        replace: options.replace,
         author: context.principal.username,
         authorId: context.principal.userId,
         changes,
         ...(context.baseUrl ? { baseUrl: context.baseUrl } : {}),
       });
-      const verb = outcome.updated ? 'updated' : 'opened';
       return {
         action: 'handled',
         messages: [
           `merge request !${outcome.number}: ${outcome.url}`,
-          `${verb} for ${changes.map((change) => change.repoPath).join(', ')}`,
+          `${outcome.action} for ${changes.map((change) => change.repoPath).join(', ')}`,
         ],
       };
     } catch (error) {
@@ -108,32 +124,66 @@ export class MergeRequestPushPolicy implements PushPolicy {
     }
   }
 
-  /** Builds and stores one proposed commit per touched repository. */
+  /** `-o mr.target=…` must name a branch every touched repository has. */
+  private async requireTargetBranch(branch: string, changes: readonly RepositoryChange[]): Promise<void> {
+    for (const change of changes) {
+      const repository = await this.deps.repositories.require(change.repoPath);
+      if (!(await this.deps.refs.get(repository.id, `refs/heads/${branch}`))) {
+        throw invalid('merge_target_missing', `${change.repoPath} has no branch ${branch} (mr.target)`);
+      }
+    }
+  }
+
+  /**
+   * Builds and stores one proposed commit per touched repository; README files of directories
+   * the view shows become one proposed commit of the directory repository `/`, on the directory
+   * commit the view was built from (merging moves `/` with the other repositories).
+   */
   private async proposeCommits(
     pushedId: ObjectId,
-    viewTree: ObjectId,
-    links: Parameters<typeof mapPushOntoRepositories>[4],
+    base: {
+      readonly tree: ObjectId;
+      readonly links: readonly ViewLink[];
+      readonly directoryCommit: ObjectId;
+    },
   ): Promise<RepositoryChange[]> {
     // The pushed objects sit in the directory repository, the repositories' own commits in theirs.
     const objects = new PendingObjects(this.deps.objects.source);
     const reader = new ObjectReader(objects);
     const pushed = await reader.commit(pushedId);
-    const mapped = await mapPushOntoRepositories(reader, objects, viewTree, pushed.tree, links);
+    const directoryFiles: FileChange[] = [];
+    const mapped = await mapPushOntoRepositories(
+      reader,
+      objects,
+      base.tree,
+      pushed.tree,
+      base.links,
+      directoryFiles,
+    );
     // Every touched repository is checked before anything is stored.
     for (const change of mapped) requireWrite(this.reader, change.link.repoPath);
+    const proposals = mapped.map((change) => ({
+      repoPath: change.link.repoPath,
+      baseCommit: change.link.commit,
+      baseTree: change.baseTree,
+      tree: change.tree,
+    }));
+    if (directoryFiles.length > 0) {
+      proposals.push(await this.directoryProposal(reader, objects, base.directoryCommit, directoryFiles));
+    }
     const out: RepositoryChange[] = [];
-    for (const change of mapped) {
+    for (const change of proposals) {
       const commit = objects.put(
         'commit',
         buildViewCommit({
           tree: change.tree,
-          parent: change.link.commit,
+          parent: change.baseCommit,
           author: pushed.author,
           committer: pushed.committer,
           message: pushed.message,
         }),
       );
-      const repository = await this.deps.repositories.require(change.link.repoPath);
+      const repository = await this.deps.repositories.require(change.repoPath);
       const introduced = new Set(await objectsIntroduced(reader, change.baseTree, change.tree));
       const created = objects.take().filter((object) => introduced.has(object.id) || object.id === commit);
       const createdIds = new Set(created.map((object) => object.id));
@@ -142,9 +192,41 @@ export class MergeRequestPushPolicy implements PushPolicy {
         repository.id,
         [...introduced].filter((id) => !createdIds.has(id)),
       );
-      out.push({ repoPath: change.link.repoPath, baseCommit: change.link.commit, headCommit: commit });
+      out.push({ repoPath: change.repoPath, baseCommit: change.baseCommit, headCommit: commit });
     }
-    return out;
+    return out.sort((a, b) => (a.repoPath < b.repoPath ? -1 : 1));
+  }
+
+  /**
+   * The directory repository's new tree for README changes pushed through a directory view
+   * (paths relative to the view): each must be a README of an existing directory, not a b-link,
+   * readable by the pusher and in a directory they may write.
+   */
+  private async directoryProposal(
+    reader: ObjectReader,
+    objects: PendingObjects,
+    directoryCommit: ObjectId,
+    files: readonly FileChange[],
+  ): Promise<{ repoPath: string; baseCommit: ObjectId; baseTree: ObjectId; tree: ObjectId }> {
+    const prefix = this.viewPath === '/' ? '' : `${this.viewPath.slice(1)}/`;
+    const baseTree = (await reader.commit(directoryCommit)).tree;
+    const changes = files.map((change) => ({ ...change, path: `${prefix}${change.path}` }));
+    for (const change of changes) {
+      const refusal = await directoryFileRefusal(reader, baseTree, change);
+      if (refusal) throw invalid('push_outside_repository', refusal);
+      if (!this.reader.canRead(`/${change.path}`))
+        throw invalid('push_outside_repository', `/${change.path} is not readable: pull first`);
+      const directory = directoryOf(change.path);
+      if (!canWrite(this.reader, directory)) {
+        throw forbidden('access_denied', `changing /${change.path} needs the write role on ${directory}`, {
+          path: directory,
+          role: 'write',
+        });
+      }
+    }
+    const tree = await applyChanges(reader, objects, baseTree, changes);
+    if (!tree) throw invalid('push_outside_repository', 'a push cannot empty the Mega directory');
+    return { repoPath: DIRECTORY_PATH, baseCommit: directoryCommit, baseTree, tree };
   }
 }
 
@@ -157,7 +239,7 @@ export class MergeRequestPushPolicy implements PushPolicy {
 function requireWrite(reader: PathReader, repoPath: string): void {
   if (!reader.canRead(repoPath))
     throw invalid('push_outside_repository', `${repoPath} is no longer readable: pull first`);
-  if (reader === EVERY_PATH || (reader instanceof Permissions && reader.has(repoPath, 'write'))) return;
+  if (canWrite(reader, repoPath)) return;
   throw forbidden('access_denied', `proposing changes needs the write role on ${repoPath}`, {
     path: repoPath,
     role: 'write',

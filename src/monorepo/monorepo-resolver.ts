@@ -49,6 +49,7 @@ export class MonorepoResolver implements RepositoryResolver {
   async resolve(path: string, intent: AccessIntent, reader: PathReader): Promise<ServedRepository> {
     const parsed = parseDirectoryPath(path);
     const head = await this.directory.head();
+    await this.directory.ensureIndexed(head.commit);
     const located = await locatePath(new ObjectReader(this.deps.objects.source), head.tree, parsed);
     const rule = ruleFor(located.shape, located.shape === 'root' ? undefined : located.area);
     if (intent === 'read' || located.shape !== 'absent') {
@@ -109,7 +110,7 @@ export class MonorepoResolver implements RepositoryResolver {
       );
     }
     return overriding(stored, {
-      pushPolicy: rootPushPolicy,
+      pushPolicy: rootPushPolicy(reader),
       updateRefs: async (updates, options) => {
         const results = await stored.updateRefs(updates, options);
         await this.indexAccepted(updates, results);
@@ -165,7 +166,8 @@ export class MonorepoResolver implements RepositoryResolver {
     intent: AccessIntent,
     reader: PathReader,
   ): Promise<ServedRepository> {
-    const view = await this.views.view(located, mode, head, reader);
+    // The clone limit bounds clones; writes (the commits API, a push) compute any size.
+    const view = await this.views.view(located, mode, head, reader, { sizeLimited: intent === 'read' });
     const staging = await this.deps.stored.resolve(DIRECTORY_PATH, intent, EVERY_PATH);
     return syntheticRepository(
       view,

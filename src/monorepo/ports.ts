@@ -4,6 +4,7 @@ import type { RefStore } from '../storage/ref-store.js';
 import type { RepositoryStore } from '../storage/repository-store.js';
 import type { DirectoryStore } from '../storage/monorepo/directory-store.js';
 import type { ViewCommitStore } from '../storage/monorepo/view-commit-store.js';
+import type { MergedPush } from '../storage/monorepo/merge-request-store.js';
 import type { NewObject } from './pending-objects.js';
 
 /**
@@ -30,11 +31,11 @@ export interface MonorepoDeps {
   readonly directoryStore: DirectoryStore;
   readonly views: ViewCommitStore;
   /**
-   * Pushed commits of merged merge requests based on `baseViewCommit` of a view path: when one
-   * of them has exactly the view's next tree, it becomes the next step of the chain, so the
-   * pusher's clone fast-forwards after the merge.
+   * The newest merged merge requests pushed to a view path (at most `limit`): the view's next
+   * step descends from the pushed commits it does not contain yet, so every pusher's clone
+   * fast-forwards after their merge (see `synthetic-commit.ts`).
    */
-  mergedPushes(viewPath: string, baseViewCommit: ObjectId): Promise<readonly ObjectId[]>;
+  mergedPushes(viewPath: string, limit: number): Promise<readonly MergedPush[]>;
   /** `MEGA_CLONE_LIMIT`: largest expanded size of a directory clone, bytes. */
   readonly cloneLimit: number;
 }

@@ -1,8 +1,9 @@
 import type { ObjectId } from '../git/object-id.js';
 import { FileMode, entryKind } from '../git/tree.js';
 import type { ObjectReader } from '../repo/browse/object-reader.js';
-import { diffTrees } from '../repo/browse/tree-diff.js';
+import { diffTrees, type FileChange } from '../repo/browse/tree-diff.js';
 import { invalid } from '../platform/errors.js';
+import { README_NAME } from './directory-files.js';
 import type { ViewLink } from './expand-directory.js';
 import type { PendingObjects } from './pending-objects.js';
 import { entryAtPath, replaceAtPath } from './tree-edit.js';
@@ -20,8 +21,10 @@ export interface MappedRepositoryChange {
 /**
  * Maps a pushed tree back onto the repositories a view shows (SPEC §6 push rules): the change
  * under each link becomes a new root tree of that repository, built on the commit the view showed.
- * Changes outside every repository (directory files) and removing a whole repository are refused
- * with a reason the git client prints.
+ * Removing a whole repository is refused, and so are changes outside every repository, with a
+ * reason the git client prints; except, when `directoryFiles` is given, README-type files, which
+ * are collected there (view-relative paths) for the caller to check and propose as a change of
+ * the directory repository `/` (issue 22, "the directory's own files").
  */
 export async function mapPushOntoRepositories(
   reader: ObjectReader,
@@ -29,6 +32,7 @@ export async function mapPushOntoRepositories(
   viewTree: ObjectId,
   pushedTree: ObjectId,
   links: readonly ViewLink[],
+  directoryFiles?: FileChange[],
 ): Promise<MappedRepositoryChange[]> {
   const changes = await diffTrees(reader, viewTree, pushedTree, MAX_MAPPED_CHANGES + 1);
   if (changes.length > MAX_MAPPED_CHANGES) {
@@ -37,13 +41,19 @@ export async function mapPushOntoRepositories(
   const touched = new Map<string, ViewLink>();
   for (const change of changes) {
     const link = links.find((candidate) => candidate.at === '' || change.path.startsWith(`${candidate.at}/`));
+    if (!link && directoryFiles && !links.some((candidate) => candidate.at === change.path)) {
+      if (README_NAME.test(change.path.slice(change.path.lastIndexOf('/') + 1))) {
+        directoryFiles.push(change);
+        continue;
+      }
+    }
     if (!link) {
       const owner = links.find((candidate) => candidate.at === change.path);
       throw invalid(
         'push_outside_repository',
         owner
           ? `cannot remove or replace repository ${owner.repoPath} by a push`
-          : `${change.path} is not inside a repository: push README changes to the root, or push to a new path to create a repository`,
+          : `${change.path} is not inside a repository: only README files of directories can change outside repositories, or push to a new path to create a repository`,
       );
     }
     touched.set(link.at, link);

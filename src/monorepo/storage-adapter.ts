@@ -68,7 +68,7 @@ export function monorepoDeps(storage: StorageScope, options: { readonly cloneLim
     },
     directoryStore: storage.monorepo.directory,
     views: storage.monorepo.views,
-    mergedPushes: (viewPath, base) => mergeRequests.mergedPushes(viewPath, base),
+    mergedPushes: (viewPath, limit) => mergeRequests.mergedPushes(viewPath, limit),
     cloneLimit: options.cloneLimit,
   };
 }

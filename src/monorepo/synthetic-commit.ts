@@ -15,7 +15,11 @@ import type { ObjectId } from '../git/object-id.js';
  * (view path, parent) key makes a race with different results retry on the winner's tip.
  * When a merge request pushed to the same path and based on the tip has been merged and the new
  * tree is exactly its tree, the pushed commit itself becomes the next step (it descends from the
- * tip), so the pusher's own clone fast-forwards too instead of diverging.
+ * tip), so the pusher's own clone fast-forwards too instead of diverging. Otherwise, when merged
+ * requests pushed to the path are not contained in the tip yet (merged back to back, each based
+ * on an older step), the next step is a merge commit with the tip and those pushed commits as
+ * parents (oldest request first): every pusher's clone fast-forwards after their own merge. See
+ * `DirectoryViews.pendingMergedPushes` and README.md "Synthetic history".
  *
  * Permissions: a view is computed for a reader and leaves out what they may not read; the chain
  * is then keyed by the view path and the set of paths left out, so equal permission sets share

@@ -50,9 +50,13 @@ const ConfigSchema = z.object({
    * `secretKeyFile`, else `<dataDir>/secret.key`, generated on first use (single node).
    */
   secretKey: z.string().optional(),
+  /** When set, `/metrics` (server and worker) answers only `Authorization: Bearer <token>`. */
+  metricsToken: z.string().min(16).optional(),
   /** A file holding the deployment secret (same format), e.g. a mounted container secret. */
   secretKeyFile: z.string().min(1).optional(),
   logLevel: z.string().default('info'),
+  /** `json` or `lines` (readable); unset: lines when stderr is a terminal, JSON otherwise. */
+  logFormat: z.enum(['json', 'lines']).optional(),
   anonymousRead: z.boolean().default(true),
   /** Largest expanded size of a directory clone (bytes), SPEC §6. */
   cloneLimit: z.coerce
@@ -239,9 +243,11 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['MEGA_REDIS_URL', 'redisUrl'],
   ['MEGA_SECRET_KEY', 'secretKey'],
   ['MEGA_SECRET_KEY_FILE', 'secretKeyFile'],
+  ['MEGA_METRICS_TOKEN', 'metricsToken'],
   ['MEGA_REDIS_PREFIX', 'redisPrefix'],
   ['MEGA_LFS_STORE', 'lfsStore'],
   ['MEGA_LOG_LEVEL', 'logLevel'],
+  ['MEGA_LOG_FORMAT', 'logFormat'],
   ['MEGA_ANONYMOUS_READ', 'anonymousRead'],
   ['MEGA_CLONE_LIMIT', 'cloneLimit'],
   ['MEGA_LARGE_OBJECT_THRESHOLD', 'largeObjectThreshold'],

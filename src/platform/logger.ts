@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { readableLogStream } from './log-lines.js';
 
 export type { Logger };
 
@@ -82,15 +83,19 @@ export interface LoggerOptions {
   readonly level?: string;
   /** Where log lines go; stderr by default so stdout stays for command output. */
   readonly destination?: NodeJS.WritableStream;
+  /** `json` (pipes, files, collectors) or `lines` (people); default: `lines` on a TTY only. */
+  readonly format?: 'json' | 'lines';
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
+  const target = options.destination ?? process.stderr;
+  const format = options.format ?? ((target as { isTTY?: boolean }).isTTY ? 'lines' : 'json');
   return pino(
     {
       level: options.level ?? 'info',
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       serializers: { req: serializeRequest },
     },
-    (options.destination ?? process.stderr) as pino.DestinationStream,
+    (format === 'lines' ? readableLogStream(target) : target) as pino.DestinationStream,
   );
 }

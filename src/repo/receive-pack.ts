@@ -24,6 +24,8 @@ export interface PushOutcome {
   readonly commands: number;
   readonly accepted: number;
   readonly unpackError?: string;
+  /** The refs this request moved, after they were committed (for `push` events). */
+  readonly moved: readonly RefUpdateRequest[];
 }
 
 export interface ReceivePackInput {
@@ -50,7 +52,7 @@ export async function receivePack(input: ReceivePackInput): Promise<PushOutcome>
   const request = await parseReceiveRequest(input.read, (caps) => {
     if (caps.has('side-band-64k')) input.out.markSideband?.();
   });
-  if (request.commands.length === 0) return { commands: 0, accepted: 0 };
+  if (request.commands.length === 0) return { commands: 0, accepted: 0, moved: [] };
   const caps = request.capabilities;
   const sideband = caps.has('side-band-64k') ? 'side-band-64k' : 'none';
   const writer = new GitResponseWriter(input.out, sideband, caps.has('quiet'));
@@ -104,6 +106,7 @@ export async function receivePack(input: ReceivePackInput): Promise<PushOutcome>
     commands: request.commands.length,
     accepted: unpackError ? 0 : ok,
     ...(unpackError ? { unpackError } : {}),
+    moved: accepted.filter((update) => status.get(update.refName) === undefined),
   };
 }
 

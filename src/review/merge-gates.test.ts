@@ -4,7 +4,16 @@ import { Permissions, type EffectiveGrant, type PathSetting } from '../access/pe
 import type { Scope } from '../access/roles.js';
 import { isMegaError } from '../platform/errors.js';
 import type { MergeRequestRecord } from '../storage/monorepo/merge-request-store.js';
-import { OPERATOR, PERMISSION_GATE, requireStateChange, type Actor } from './merge-gates.js';
+import type { ReviewState } from './review-state.js';
+import {
+  MERGEABILITY_GATE,
+  OPERATOR,
+  PERMISSION_GATE,
+  requireStateChange,
+  reviewGates,
+  type Actor,
+  type MergeGate,
+} from './merge-gates.js';
 
 const ID = parseObjectId('a'.repeat(40));
 const AUTHOR_ID = 1;
@@ -161,5 +170,114 @@ describe('closing and reopening: maintainers of every touched path, or the autho
     ['an admin', actor(2, [], { admin: true }), 'ok'],
   ])('%s', (_name, who, expected) => {
     expect(outcome(() => requireStateChange(both, who, 'closing a merge request'))).toBe(expected);
+  });
+});
+
+describe('review gates', () => {
+  const state = (over: Partial<ReviewState> = {}): ReviewState => ({
+    approvals: { required: 0, given: [], stale: [], list: [] },
+    codeOwners: [],
+    checks: [],
+    warnings: [],
+    ...over,
+  });
+  const refusal = async (gate: MergeGate, record: MergeRequestRecord) => {
+    try {
+      await gate.check(record, actor(2, []));
+      return undefined;
+    } catch (error) {
+      if (!isMegaError(error)) throw error;
+      return { code: error.code, kind: error.kind, details: error.details };
+    }
+  };
+  const gatesFor = (value: ReviewState) => reviewGates(() => Promise.resolve(value));
+
+  it('mergeability: a stored conflict refuses, unknown and clean let the merge decide', async () => {
+    const conflicted = {
+      ...request(['/projects/a']),
+      mergeability: {
+        state: 'conflict' as const,
+        conflicts: [{ repository: '/projects/a', path: 'x' }],
+        targets: {},
+      },
+    };
+    expect(await refusal(MERGEABILITY_GATE, conflicted)).toEqual({
+      code: 'merge_conflict',
+      kind: 'conflict',
+      details: { files: [{ repository: '/projects/a', path: 'x' }] },
+    });
+    expect(await refusal(MERGEABILITY_GATE, request(['/projects/a']))).toBeUndefined();
+  });
+
+  it('approvals: fewer fresh approvals than required refuses with required, given and stale', async () => {
+    const [approvals] = gatesFor(
+      state({ approvals: { required: 2, given: ['bob'], stale: ['carol'], list: [] } }),
+    );
+    expect(await refusal(approvals!, request(['/projects/a']))).toMatchObject({
+      code: 'approvals_required',
+      kind: 'conflict',
+      details: { required: 2, given: ['bob'], stale: ['carol'] },
+    });
+    const [enough] = gatesFor(state({ approvals: { required: 1, given: ['bob'], stale: [], list: [] } }));
+    expect(await refusal(enough!, request(['/projects/a']))).toBeUndefined();
+    const [none] = gatesFor(state());
+    expect(await refusal(none!, request(['/projects/a']))).toBeUndefined();
+  });
+
+  it('code owners: every required rule needs an approval; optional sections never block', async () => {
+    const rule = {
+      source: '/projects/a:CODEOWNERS',
+      section: '',
+      optional: false,
+      pattern: '*',
+      line: 1,
+      owners: ['@carol'],
+      paths: Array.from({ length: 30 }, (_, i) => `/projects/a/f${i}`),
+      eligible: ['carol'],
+      approvedBy: [],
+      satisfied: false,
+    };
+    const [, owners] = gatesFor(state({ codeOwners: [rule, { ...rule, optional: true, section: 'Docs' }] }));
+    const refused = await refusal(owners!, request(['/projects/a']));
+    expect(refused?.code).toBe('code_owner_approval_required');
+    expect(refused?.details).toMatchObject({ missing: [{ owners: ['@carol'], morePaths: 10 }] });
+    expect((refused?.details.missing as Array<{ paths: string[] }>)[0]!.paths).toHaveLength(20);
+    const [, satisfied] = gatesFor(
+      state({ codeOwners: [{ ...rule, satisfied: true, approvedBy: ['carol'] }] }),
+    );
+    expect(await refusal(satisfied!, request(['/projects/a']))).toBeUndefined();
+  });
+
+  it('checks: a required context passes only with success, reported per repository', async () => {
+    const check = (repoPath: string, context: string, checkState: string, required = true) => ({
+      repoPath,
+      commit: ID,
+      context,
+      state: checkState,
+      required,
+    });
+    const [, , checks] = gatesFor(
+      state({
+        checks: [
+          check('/projects/a', 'build', 'success'),
+          check('/projects/a', 'lint', 'pending'),
+          check('/projects/b', 'build', 'missing'),
+          check('/projects/b', 'e2e', 'failure', false),
+          check('/projects/c', 'build', 'error'),
+        ],
+      }),
+    );
+    expect(await refusal(checks!, request(['/projects/a', '/projects/b', '/projects/c']))).toMatchObject({
+      code: 'checks_required',
+      details: {
+        repositories: [
+          { repoPath: '/projects/a', missing: [], failing: [{ context: 'lint', state: 'pending' }] },
+          { repoPath: '/projects/b', missing: ['build'], failing: [] },
+          { repoPath: '/projects/c', missing: [], failing: [{ context: 'build', state: 'error' }] },
+        ],
+      },
+    });
+    const [, , optionalOnly] = gatesFor(state({ checks: [check('/projects/a', 'e2e', 'failure', false)] }));
+    expect(await refusal(optionalOnly!, request(['/projects/a']))).toBeUndefined();
   });
 });

@@ -1,7 +1,8 @@
 import type { Permissions } from '../access/permissions.js';
-import { forbidden, notFound } from '../platform/errors.js';
+import { conflict, forbidden, notFound } from '../platform/errors.js';
 import type { PathReader } from '../repo/served-repository.js';
 import type { MergeRequestRecord } from '../storage/monorepo/merge-request-store.js';
+import type { ReviewState } from './review-state.js';
 
 /**
  * The authority of an operator's command on the server (`mega mr merge` without `--as`): whoever
@@ -20,8 +21,9 @@ export interface Actor {
 
 /**
  * One condition a merge must pass. Gates run in order before anything is planned; the first to
- * throw refuses the merge. The permission gate comes first; the approvals gate of the review work
- * (issue 22) goes after it.
+ * throw refuses the merge. The permission gate comes first, then mergeability, approvals, code
+ * owners and checks (`Approvals.gates()`); `Approvals.mergeStatus` runs them all to list every
+ * reason at once.
  */
 export interface MergeGate {
   readonly name: string;
@@ -80,8 +82,99 @@ export const PERMISSION_GATE: MergeGate = {
   },
 };
 
-/** The gates of every merge, in order. Issue 22 adds the approvals gate after the permission gate. */
-export const DEFAULT_MERGE_GATES: readonly MergeGate[] = [PERMISSION_GATE];
+/**
+ * A request whose stored mergeability is `conflict` is refused before anything is planned;
+ * `unknown` (not computed yet, or a target moved since) lets the merge compute it.
+ */
+export const MERGEABILITY_GATE: MergeGate = {
+  name: 'mergeability',
+  check(request) {
+    if (request.mergeability.state !== 'conflict') return;
+    throw conflict('merge_conflict', `merge request !${request.number} conflicts with its target`, {
+      files: request.mergeability.conflicts,
+    });
+  },
+};
+
+/** Most paths named in one refusal's details (the merge status lists them all). */
+const MAX_PATHS_IN_DETAILS = 20;
+
+/**
+ * The review gates, after the permission and mergeability gates: required approvals, code
+ * owners, required checks. They read one `ReviewState` (`Approvals.stateOf`). They apply to the
+ * operator too: `OPERATOR` bypasses permissions only (as GitLab administrators do not bypass
+ * approvals); a team that wants to merge anyway lowers the rule.
+ */
+export function reviewGates(stateOf: (request: MergeRequestRecord) => Promise<ReviewState>): MergeGate[] {
+  return [
+    {
+      name: 'approvals',
+      async check(request) {
+        const { approvals } = await stateOf(request);
+        if (approvals.given.length >= approvals.required) return;
+        throw conflict(
+          'approvals_required',
+          `merge request !${request.number} needs ${approvals.required} approvals, has ${approvals.given.length}`,
+          { required: approvals.required, given: approvals.given, stale: approvals.stale },
+        );
+      },
+    },
+    {
+      name: 'code_owners',
+      async check(request) {
+        const missing = (await stateOf(request)).codeOwners.filter(
+          (rule) => !rule.optional && !rule.satisfied,
+        );
+        if (missing.length === 0) return;
+        throw conflict(
+          'code_owner_approval_required',
+          `merge request !${request.number} needs an approval from the code owners of ${missing.length === 1 ? missing[0]!.paths[0] : `${missing.length} rules`}`,
+          {
+            missing: missing.map((rule) => ({
+              source: rule.source,
+              section: rule.section,
+              pattern: rule.pattern,
+              owners: rule.owners,
+              paths: rule.paths.slice(0, MAX_PATHS_IN_DETAILS),
+              morePaths: Math.max(0, rule.paths.length - MAX_PATHS_IN_DETAILS),
+            })),
+          },
+        );
+      },
+    },
+    {
+      name: 'checks',
+      async check(request) {
+        const unmet = (await stateOf(request)).checks.filter(
+          (check) => check.required && check.state !== 'success',
+        );
+        if (unmet.length === 0) return;
+        const repositories = [...new Set(unmet.map((check) => check.repoPath))].map((repoPath) => {
+          const of = unmet.filter((check) => check.repoPath === repoPath);
+          return {
+            repoPath,
+            commit: of[0]!.commit,
+            missing: of.filter((check) => check.state === 'missing').map((check) => check.context),
+            failing: of
+              .filter((check) => check.state !== 'missing')
+              .map((check) => ({ context: check.context, state: check.state })),
+          };
+        });
+        throw conflict(
+          'checks_required',
+          `merge request !${request.number} needs successful checks: ${unmet.map((check) => check.context).join(', ')}`,
+          { repositories },
+        );
+      },
+    },
+  ];
+}
+
+/**
+ * The gates a merge runs without review state (tests, and deps that pass `gates`); a merge of
+ * `MergeRequests` runs `Approvals.gates()`: these and the review gates.
+ */
+export const DEFAULT_MERGE_GATES: readonly MergeGate[] = [PERMISSION_GATE, MERGEABILITY_GATE];
 
 /**
  * Closing and reopening need `maintain` on every touched path, except for the author, who may

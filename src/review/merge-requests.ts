@@ -10,15 +10,16 @@ import type {
   MergeRequestStore,
 } from '../storage/monorepo/merge-request-store.js';
 import type { PathReader } from '../repo/served-repository.js';
+import { Approvals } from './approvals.js';
 import {
   canSeeMergeRequest,
-  DEFAULT_MERGE_GATES,
   requireStateChange,
   requireVisible,
   touchedPaths,
   type Actor,
 } from './merge-gates.js';
 import { planRepositoryMerge, type RepositoryMergePlan } from './merge-plan.js';
+import { Proposals, pushedCommitsOf, type MergeRequestCommits } from './proposals.js';
 import type { ReviewDeps } from './review-deps.js';
 import type { MergeRequestAction } from './review-events.js';
 
@@ -73,13 +74,13 @@ export class MergeRequests implements ChangeProposals {
     return `${base ?? this.deps.baseUrl()}/ui/merge-requests/${number}`;
   }
 
+  /** Opens, updates or replaces a merge request for a push (the rules: `proposals.ts`). */
   async propose(change: ProposedChange): Promise<ProposalOutcome> {
-    const open = await this.store.findOpen(change.viewPath, change.refName, change.authorId);
-    if (open !== undefined && (await this.store.update(open, change))) {
-      return { number: open, url: this.url(open, change.baseUrl), updated: true };
-    }
-    const number = await this.store.create(change);
-    return { number, url: this.url(number, change.baseUrl), updated: false };
+    return new Proposals(
+      this.deps,
+      (number, base) => this.url(number, base),
+      (record, action, actor) => this.announce(record, action, actor),
+    ).propose(change);
   }
 
   /**
@@ -117,6 +118,13 @@ export class MergeRequests implements ChangeProposals {
     return { ...record, url: this.url(number), events: await this.store.events(number), diffs };
   }
 
+  /** The commits of a merge request's push, oldest first (see `pushedCommitsOf`). */
+  async commits(number: number, viewer: PathReader): Promise<MergeRequestCommits> {
+    const record = await this.require(number);
+    requireVisible(viewer, record);
+    return pushedCommitsOf(this.deps, record);
+  }
+
   async close(number: number, actor: Actor): Promise<MergeRequestRecord> {
     requireStateChange(await this.require(number), actor, 'closing a merge request');
     if (
@@ -148,7 +156,7 @@ export class MergeRequests implements ChangeProposals {
    */
   async merge(number: number, actor: Actor): Promise<MergeOutcome> {
     const record = await this.require(number);
-    for (const gate of this.deps.gates ?? DEFAULT_MERGE_GATES) await gate.check(record, actor);
+    for (const gate of this.deps.gates ?? new Approvals(this.deps).gates()) await gate.check(record, actor);
     const staleBefore = new Date(Date.now() - STALE_MERGE_CLAIM_MS).toISOString();
     if (!(await this.store.claimForMerge(number, staleBefore))) {
       throw conflict('merge_request_not_open', `merge request !${number} is ${record.status}, not open`);

@@ -1,3 +1,4 @@
+import type { DeploymentSecret } from '../platform/deployment-secret.js';
 import type { MonorepoDeps } from '../monorepo/ports.js';
 import type { Storage } from '../storage/storage.js';
 import type { MergeGate } from './merge-gates.js';
@@ -15,4 +16,6 @@ export interface ReviewDeps {
   readonly gates?: readonly MergeGate[];
   /** Where review events are published after they are committed (webhooks, mergeability). */
   readonly events: ReviewEvents;
+  /** Seals and opens webhook secrets; absent in one-shot commands (they cannot manage webhooks). */
+  readonly secret?: DeploymentSecret;
 }

@@ -1,7 +1,7 @@
 import type { Logger } from '../platform/logger.js';
 import type { CredentialRow, SyncConfigStore } from '../storage/sync/sync-config-store.js';
 import type { GitCredential } from './git-auth.js';
-import { SecretBox } from './secret-box.js';
+import { SecretBox } from '../platform/secret-box.js';
 
 /**
  * Seals and opens credential secrets. The associated data names the row, so a sealed secret

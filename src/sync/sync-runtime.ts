@@ -7,7 +7,7 @@ import type { Storage } from '../storage/storage.js';
 import { CopyLayout } from './copy-paths.js';
 import { CredentialVault } from './credential-vault.js';
 import { GitRunner } from './git-runner.js';
-import { SecretBox } from './secret-box.js';
+import { SecretBox } from '../platform/secret-box.js';
 import { createSyncBus, type SyncBus } from './sync-bus.js';
 import { SyncMetrics } from './sync-metrics.js';
 import { SyncScheduler } from './sync-scheduler.js';

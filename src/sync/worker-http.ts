@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { METRICS_CHALLENGE, metricsAllowed } from '../platform/metrics-access.js';
 import type { Registry } from '../platform/metrics.js';
 import { readinessBody, type ReadinessCheck } from '../platform/readiness.js';
 
@@ -14,6 +15,8 @@ const RETRY_AFTER_SECONDS = 10;
 export interface WorkerHttpDeps {
   readonly registry: Registry;
   readonly readiness: ReadinessCheck;
+  /** `MEGA_METRICS_TOKEN`: when set, `/metrics` needs it as a Bearer token. */
+  readonly metricsToken?: string;
 }
 
 export async function startWorkerHttp(
@@ -44,6 +47,11 @@ export async function startWorkerHttp(
       return;
     }
     if (path === '/metrics') {
+      if (!metricsAllowed(deps.metricsToken, request.headers.authorization)) {
+        return send(401, 'application/json', '{"error":"metrics_token_required"}', {
+          'www-authenticate': METRICS_CHALLENGE,
+        });
+      }
       deps.registry.metrics().then(
         (body) => send(200, deps.registry.contentType, body),
         (error: unknown) => send(500, 'text/plain', `metrics failed: ${String(error)}`),

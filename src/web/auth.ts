@@ -49,6 +49,9 @@ export function tokenFromAuthorization(header: string | undefined): string | und
  * routes that allow anonymous access, so a typo in a credential never silently downgrades.
  * Failures are logged and limited per client address (`AuthFailureLimiter`: 429 past the limit).
  */
+/** Health and metrics endpoints: answered without user authentication. */
+const OPERATIONAL_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
 export function registerAuthentication(
   app: FastifyInstance,
   authenticate: TokenAuthenticator,
@@ -67,6 +70,8 @@ export function registerAuthentication(
   });
   app.addHook('onRequest', async (request: FastifyRequest) => {
     request.principal = ANONYMOUS;
+    // Probes and scrapers are not users: `/metrics` checks its own token (MEGA_METRICS_TOKEN).
+    if (OPERATIONAL_PATHS.has(request.url.split('?')[0] ?? '')) return;
     try {
       const token = tokenFromAuthorization(request.headers.authorization);
       if (token === undefined) return;

@@ -3,6 +3,7 @@ import { OperationRegistry } from './api/openapi.js';
 import { registerAuthentication } from './auth.js';
 import type { RouteContext, WebDeps } from './deps.js';
 import { registerErrorHandler } from './error-handler.js';
+import { registerResponseConventions } from './response-conventions.js';
 import { RepoRouter } from './repo-router.js';
 import { sameOriginGuard } from './same-origin.js';
 import { ROUTE_PLUGINS } from './route-plugins.js';
@@ -37,6 +38,7 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
     ...(deps.config.trustProxy ? { trustProxy: deps.config.trustProxy } : {}),
   });
   registerErrorHandler(app);
+  registerResponseConventions(app);
   app.addHook('onRequest', async (request) => refuseNulInUrl(request));
   // Before authentication: a cross-site request is refused whatever credentials it carries.
   app.addHook('onRequest', sameOriginGuard(deps.config.publicUrl));

@@ -32,7 +32,7 @@ describe('Mega directory push rules and merge requests', () => {
     await mega?.stop();
   });
 
-  it('root: README changes at the top level are accepted, anything else is rejected with a reason', async () => {
+  it('root: README changes of directories are accepted, anything else is rejected with a reason', async () => {
     const dir = fresh();
     await clone(`${mega.server.url}/`, dir);
     await commitFile(dir, 'README.md', '# Mega\n\nour monorepo\n', 'readme');
@@ -54,16 +54,29 @@ describe('Mega directory push rules and merge requests', () => {
     });
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(
-      /\[remote rejected\] main -> main \(only README files at the top level.*notes\.txt/,
+      /\[remote rejected\] main -> main \(notes\.txt is not a README of a directory/,
     );
     await git(['reset', '-q', '--hard', 'HEAD~1'], { cwd: dir });
+    // A README of a directory without a b-link (issue 22) may change; a b-link may not.
     await commitFile(dir, 'projects/README.md', 'changed\n', 'nested readme');
     const nested = await git(['push', `${mega.server.url}/`, 'main'], {
       ...mega.as.alice,
       cwd: dir,
       check: false,
     });
-    expect(nested.stderr).toMatch(/remote rejected.*projects\/README\.md/);
+    expect(nested.code, nested.stderr).toBe(0);
+    await commitFile(
+      dir,
+      'projects/foo',
+      'version https://mega.com/directory/spec/v1\npath /projects/bar\n',
+      'b-link',
+    );
+    const link = await git(['push', `${mega.server.url}/`, 'main'], {
+      ...mega.as.alice,
+      cwd: dir,
+      check: false,
+    });
+    expect(link.stderr).toMatch(/remote rejected.*projects\/foo is not a README of a directory/);
   });
 
   it('/projects/<repo>: a push opens a merge request and does not move the branch; a second push updates it', async () => {
@@ -259,13 +272,13 @@ describe('Mega directory push rules and merge requests', () => {
     expect(unrelated.stderr).toMatch(/remote rejected.*does not build on a commit of \/projects\/foo/);
     const projects = fresh();
     await clone(`${mega.server.url}/projects`, projects);
-    await commitFile(projects, 'README.md', 'changed\n', 'directory file');
+    await commitFile(projects, 'notes.txt', 'changed\n', 'directory file');
     const outside = await git(['push', `${mega.server.url}/projects`, 'main'], {
       ...mega.as.alice,
       cwd: projects,
       check: false,
     });
-    expect(outside.stderr).toMatch(/remote rejected.*README\.md is not inside a repository/);
+    expect(outside.stderr).toMatch(/remote rejected.*notes\.txt is not inside a repository/);
     const anonymous = await git(['push', `${mega.server.url}/projects/foo`, 'main'], {
       cwd: projects,
       check: false,

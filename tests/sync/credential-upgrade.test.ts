@@ -7,7 +7,7 @@ import { parseSecretKey } from '../../src/platform/deployment-secret.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { createStorage } from '../../src/storage/storage.js';
 import { CredentialVault } from '../../src/sync/credential-vault.js';
-import { SecretBox } from '../../src/sync/secret-box.js';
+import { SecretBox } from '../../src/platform/secret-box.js';
 import { startSyncRuntime } from '../../src/sync/sync-runtime.js';
 import { sealAsV1 } from './support/legacy-seal.js';
 import { startHarness, type Harness } from './support/sync-harness.js';

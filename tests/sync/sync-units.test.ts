@@ -3,7 +3,7 @@ import { classifyGitFailure, isRetryable } from '../../src/sync/error-class.js';
 import { GitRunner } from '../../src/sync/git-runner.js';
 import { Redactor, REDACTED, truncateText } from '../../src/sync/redact.js';
 import { DeploymentSecret } from '../../src/platform/deployment-secret.js';
-import { SecretBox } from '../../src/sync/secret-box.js';
+import { SecretBox } from '../../src/platform/secret-box.js';
 import { sealAsV1 } from './support/legacy-seal.js';
 import { parseSyncMessage, serializeSyncMessage, type SyncMessage } from '../../src/sync/sync-message.js';
 import { assertPathId, CopyLayout, newWorkerId, parseCopyName, within } from '../../src/sync/copy-paths.js';

@@ -9,6 +9,7 @@ import { GroupsPage } from './pages/groups-page';
 import { SignInPage } from './pages/sign-in-page';
 import { SyncPage } from './pages/sync-page';
 import { TokensPage } from './pages/tokens-page';
+import { WebhooksPage } from './pages/webhooks-page';
 import { paths, parseRepoRoute } from './paths';
 import { BASE, Link, navigate, useLocation } from './router';
 import { useKeyboardShortcuts } from './shortcuts';
@@ -36,6 +37,7 @@ function Page({ pathname }: { pathname: string }) {
   if (pathname === paths.signIn()) return <SignInPage />;
   if (pathname === paths.tokens()) return <TokensPage />;
   if (pathname === paths.groups()) return <GroupsPage />;
+  if (pathname === `${BASE}/webhooks`) return <WebhooksPage />;
   if (pathname === BASE || pathname === `${BASE}/`) return <DirectoryPage path="/" />;
   return (
     <section>
@@ -93,6 +95,7 @@ export function App() {
               Tokens
             </Link>
           )}
+          {signedIn && <Link to={`${BASE}/webhooks`}>Webhooks</Link>}
           {user?.isAdmin && (
             <Link
               to={paths.groups()}

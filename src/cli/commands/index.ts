@@ -11,6 +11,7 @@ import { registerFsckCommand } from './fsck.js';
 import { registerLfsCommand } from './lfs.js';
 import { registerAccessCommand } from './access.js';
 import { registerGroupCommand } from './group.js';
+import { registerCommitCommand } from './commit.js';
 
 /**
  * Every `mega` sub-command registers itself here, one file per command group.
@@ -28,4 +29,5 @@ export function registerCommands(program: Command): void {
   registerLfsCommand(program);
   registerAccessCommand(program);
   registerGroupCommand(program);
+  registerCommitCommand(program);
 }

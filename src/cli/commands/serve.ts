@@ -38,7 +38,10 @@ async function serve(options: ServeOptions): Promise<void> {
       'sync.runWorker': options.worker ? undefined : false,
     },
   });
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({
+    level: config.logLevel,
+    ...(config.logFormat ? { format: config.logFormat } : {}),
+  });
   const app = await buildApp(config, logger, createMetricsRegistry(), {
     runSyncWorker: config.sync.runWorker,
     runSyncScheduler: true,

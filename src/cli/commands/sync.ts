@@ -206,7 +206,11 @@ async function withService(
   });
   const storage = await openAppStorage(config);
   try {
-    const runtime = await startSync(storage, config, createLogger({ level: config.logLevel }));
+    const runtime = await startSync(
+      storage,
+      config,
+      createLogger({ level: config.logLevel, ...(config.logFormat ? { format: config.logFormat } : {}) }),
+    );
     try {
       await work(runtime.service);
     } finally {

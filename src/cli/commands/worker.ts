@@ -40,7 +40,10 @@ export function registerWorkerCommand(program: Command): void {
           'sync.workerGroup': options.group,
         },
       });
-      const logger = createLogger({ level: config.logLevel });
+      const logger = createLogger({
+        level: config.logLevel,
+        ...(config.logFormat ? { format: config.logFormat } : {}),
+      });
       const registry = createMetricsRegistry();
       // Installed first: a SIGTERM while Redis is still awaited at start-up ends the wait.
       let stop: (() => Promise<void>) | undefined;
@@ -77,7 +80,11 @@ export function registerWorkerCommand(program: Command): void {
       };
       const worker = runtime.worker;
       const http = await startWorkerHttp(
-        { registry, readiness: readinessOf(storage, runtime) },
+        {
+          registry,
+          readiness: readinessOf(storage, runtime),
+          ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
+        },
         options.host ?? '127.0.0.1',
         Number(options.port ?? 0),
       );

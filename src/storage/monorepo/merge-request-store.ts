@@ -67,6 +67,32 @@ export interface NewMergeRequest {
   readonly changes: readonly MergeRequestChangeRecord[];
 }
 
+/** A new change for an open merge request: new commits on it, or (`force_updated`) a replaced one. */
+export interface MergeRequestUpdate extends Omit<NewMergeRequest, 'title' | 'description'> {
+  /** Set only when the push gave one (`-o mr.title`) or the change was replaced. */
+  readonly title?: string;
+  readonly description?: string;
+  /** The timeline entry: `updated` (detail: the new commits) or `force_updated` (old head, dropped commits). */
+  readonly event: { readonly action: 'updated' | 'force_updated'; readonly detail: string };
+}
+
+/** An open merge request as push matching sees it. */
+export interface OpenMergeRequest {
+  readonly number: number;
+  readonly refName: string | undefined;
+  readonly pushedCommit: ObjectId;
+}
+
+/** A merged merge request's pushed commit and the view commit it was based on. */
+export interface MergedPush {
+  readonly number: number;
+  readonly pushedCommit: ObjectId;
+  readonly baseViewCommit: ObjectId;
+}
+
+/** Open merge requests of one user on one path considered when matching a push (newest first). */
+export const MAX_OPEN_MATCHED = 100;
+
 export interface MergeRequestQuery {
   readonly status?: MergeRequestStatus;
   /** Merge requests that touch this repository or were pushed to this path. */
@@ -149,14 +175,18 @@ export class MergeRequestStore {
     }
   }
 
-  /** Replaces the proposal of an open merge request after a new push; records `updated`. */
-  async update(number: number, request: NewMergeRequest): Promise<boolean> {
+  /**
+   * Sets the proposal of an open merge request after a new push (compare-and-swap on its pushed
+   * commit, `expectedHead`, so two racing pushes cannot both build on the same head) and records
+   * the given timeline entry. False when it is no longer open or moved meanwhile.
+   */
+  async update(number: number, expectedHead: ObjectId, request: MergeRequestUpdate): Promise<boolean> {
     return inTransaction(this.db, async (trx) => {
       const now = new Date().toISOString();
       const result = await trx
         .updateTable('merge_request')
         .set({
-          mr_msg: request.title.slice(0, MAX_TITLE_LENGTH),
+          ...(request.title !== undefined ? { mr_msg: request.title.slice(0, MAX_TITLE_LENGTH) } : {}),
           ...(request.description !== undefined ? { description: request.description } : {}),
           ...(request.targetBranch !== undefined ? { target_branch: request.targetBranch } : {}),
           mergeable: 'unknown',
@@ -164,10 +194,12 @@ export class MergeRequestStore {
           commit_id: request.pushedCommit,
           source_commit: request.pushedCommit,
           target_commit: request.baseViewCommit,
+          ref_name: request.refName,
           updated_at: now,
         })
         .where('mr_id', '=', number)
         .where('status', '=', 'open')
+        .where('commit_id', '=', expectedHead)
         .executeTakeFirst();
       if (Number(result.numUpdatedRows) === 0) return false;
       await trx.deleteFrom('merge_request_change').where('mr_id', '=', number).execute();
@@ -186,14 +218,32 @@ export class MergeRequestStore {
         .insertInto('merge_request_event')
         .values({
           mr_id: number,
-          action: 'updated',
+          action: request.event.action,
           actor: request.author,
-          detail: request.pushedCommit,
+          detail: request.event.detail,
           created_at: now,
         })
         .execute();
       return true;
     });
+  }
+
+  /** A user's open merge requests pushed to a path, newest first (at most `MAX_OPEN_MATCHED`). */
+  async openOf(viewPath: string, authorId: number): Promise<OpenMergeRequest[]> {
+    const rows = await this.db
+      .selectFrom('merge_request')
+      .select(['mr_id', 'ref_name', 'commit_id'])
+      .where('repo_path', '=', viewPath)
+      .where('author_id', '=', authorId)
+      .where('status', '=', 'open')
+      .orderBy('mr_id', 'desc')
+      .limit(MAX_OPEN_MATCHED)
+      .execute();
+    return rows.map((row) => ({
+      number: Number(row.mr_id),
+      refName: row.ref_name ?? undefined,
+      pushedCommit: storedId(row.commit_id),
+    }));
   }
 
   /** The open merge request a user's earlier push of the same branch to the same path opened. */
@@ -210,17 +260,31 @@ export class MergeRequestStore {
     return row ? Number(row.mr_id) : undefined;
   }
 
-  /** Pushed commits of merged merge requests that were based on `baseViewCommit` of `viewPath`. */
-  async mergedPushes(viewPath: string, baseViewCommit: string): Promise<ObjectId[]> {
+  /**
+   * The newest merged merge requests pushed to `viewPath` (at most `limit`), with their pushed
+   * commits and the view commits they were based on: the view's next step descends from those
+   * it does not contain yet (see `src/monorepo/synthetic-commit.ts`).
+   */
+  async mergedPushes(viewPath: string, limit: number): Promise<MergedPush[]> {
     const rows = await this.db
       .selectFrom('merge_request')
-      .select('commit_id')
+      .select(['mr_id', 'commit_id', 'target_commit'])
       .where('repo_path', '=', viewPath)
-      .where('target_commit', '=', baseViewCommit)
       .where('status', '=', 'merged')
       .orderBy('mr_id', 'desc')
+      .limit(limit)
       .execute();
-    return rows.map((row) => storedId(row.commit_id));
+    return rows.flatMap((row) =>
+      row.target_commit
+        ? [
+            {
+              number: Number(row.mr_id),
+              pushedCommit: storedId(row.commit_id),
+              baseViewCommit: storedId(row.target_commit),
+            },
+          ]
+        : [],
+    );
   }
 
   async get(number: number): Promise<MergeRequestRecord | undefined> {

@@ -126,9 +126,16 @@ describeEachDialect('monorepo stores', (getDb) => {
     expect(new Set([one, two]).size).toBe(2);
     expect(await mrs.findOpen('/projects/mr-a', 'refs/heads/main', 1)).toBe(one);
     expect(await mrs.findOpen('/projects/mr-a', 'refs/heads/main', 2)).toBeUndefined();
+    expect(await mrs.openOf('/projects/mr-a', 1)).toEqual([
+      { number: one, refName: 'refs/heads/main', pushedCommit: id('1') },
+    ]);
+    const event = { action: 'updated', detail: `${id('5')} next` } as const;
+    // The compare-and-swap on the pushed head: an update built on another head is refused.
+    expect(await mrs.update(one, id('9'), { ...base, pushedCommit: id('5'), event })).toBe(false);
     expect(
-      await mrs.update(one, {
+      await mrs.update(one, id('1'), {
         ...base,
+        event,
         pushedCommit: id('5'),
         changes: [...base.changes, { repoPath: '/projects/mr-c', baseCommit: id('6'), headCommit: id('7') }],
       }),
@@ -149,14 +156,16 @@ describeEachDialect('monorepo stores', (getDb) => {
         new Map([['/projects/mr-a', id('8')]]),
       ),
     ).toBe(true);
-    expect(await mrs.update(one, base)).toBe(false);
+    expect(await mrs.update(one, id('5'), { ...base, event })).toBe(false);
     expect((await mrs.get(one))?.changes[0]?.mergedCommit).toBe(id('8'));
     expect((await mrs.events(one)).map((event) => `${event.action}:${event.actor}`)).toEqual([
       'opened:alice',
       'updated:alice',
       'merged:bob',
     ]);
-    expect(await mrs.mergedPushes('/projects/mr-a', id('2'))).toEqual([id('5')]);
+    expect(await mrs.mergedPushes('/projects/mr-a', 10)).toEqual([
+      { number: one, pushedCommit: id('5'), baseViewCommit: id('2') },
+    ]);
     expect((await mrs.list({ path: '/projects/mr-c', limit: 10, offset: 0 })).map((mr) => mr.number)).toEqual(
       [one],
     );

@@ -16,20 +16,6 @@ export const API_VERSION = '1.0.0';
 
 /** The REST API of the web UI: directory, code browsing, and the OpenAPI document with its docs page. */
 export async function apiRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  // Server-Timing on every API response: the time spent in the server, for clients and benches.
-  const started = new WeakMap<object, bigint>();
-  app.addHook('onRequest', async (request) => {
-    started.set(request, process.hrtime.bigint());
-  });
-  app.addHook('onSend', async (request, reply) => {
-    const start = started.get(request);
-    if (start !== undefined) {
-      void reply.header(
-        'Server-Timing',
-        `app;dur=${(Number(process.hrtime.bigint() - start) / 1e6).toFixed(2)}`,
-      );
-    }
-  });
   const route = routesOf(app);
   // Both are built on first request: by then every area has registered its operations.
   let docsPage: string | undefined;

@@ -5,7 +5,7 @@ const CLONE_TEXT: Readonly<Record<ServeMode, string>> = {
   'directory-history':
     'Clones the directory itself with its history: the top level only (projects/, import/ and README files); repositories below are not expanded.',
   'expanded-directory':
-    "One commit holding every repository under this directory, each expanded to its latest tree (no history). Refused when the expanded size exceeds the server's clone limit: clone a narrower path then.",
+    "One commit holding every repository under this directory, each expanded to its latest tree (no history). Refused when the expanded size exceeds the server's clone limit: clone a narrower path then, or change files through the commits API (POST /api/v1/commits).",
   'repository-head': "One commit: the repository's latest tree, without history.",
   'repository-subtree': 'One commit rooted at this subdirectory of the repository, without history.',
   stored: 'A standard clone with full history, all branches and tags.',

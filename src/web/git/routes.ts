@@ -222,6 +222,15 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
           out,
         });
         if (outcome.accepted > 0) walkRecorder.schedule(repository);
+        // Announced after the refs were committed (webhooks, mergeability of merge requests).
+        if (outcome.moved.length > 0) {
+          ctx.review.events.emit({
+            type: 'push',
+            repoPath: repository.path,
+            actor: principal.username,
+            refs: outcome.moved.map((u) => ({ name: u.refName, before: u.oldId, after: u.newId })),
+          });
+        }
         return outcome.unpackError ? 'unpack_error' : 'pushed';
       });
     },

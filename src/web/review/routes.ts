@@ -6,6 +6,7 @@ import { DiffSchema } from '../api/api-schemas.js';
 import { components, routesOf } from '../api/operation.js';
 import { baseUrl, pagingSchema } from '../api/query.js';
 import { approvalRoutes } from './approval-routes.js';
+import { commitListRoutes } from './commit-list-routes.js';
 import { discussionRoutes } from './discussion-routes.js';
 import { statusRoutes } from './status-routes.js';
 import { webhookRoutes } from './webhook-routes.js';
@@ -106,6 +107,7 @@ export async function reviewRoutes(app: FastifyInstance, ctx: RouteContext): Pro
   await approvalRoutes(app, ctx);
   await statusRoutes(app, ctx);
   await webhookRoutes(app, ctx);
+  await commitListRoutes(app, ctx);
 
   route({
     method: 'GET',

@@ -2,6 +2,8 @@ import { useEffect, useState } from 'react';
 import { ApiError, apiUrl, useApi } from '../api';
 import { Breadcrumbs } from '../components/breadcrumbs';
 import { FileView } from '../components/file-view';
+import { DeleteFileForm, FileEditor } from '../components/file-editor';
+import { useSignedIn } from '../current-user';
 import { Icon, type IconName } from '../components/icon';
 import { ReadmePanel } from '../components/readme-panel';
 import { AccessPanel } from '../components/access-panel';
@@ -99,16 +101,33 @@ export function RepoTree({ repo, revision, path }: { repo: string; revision: str
     // A file reached through a directory link (breadcrumbs of a file's history) opens as a file.
     if (isFile) navigate(paths.blob(repo, revision, path), { replace: true });
   }, [isFile, repo, revision, path]);
+  const signedIn = useSignedIn();
+  const [creating, setCreating] = useState(false);
   return (
     <section aria-label="Files">
       <div className="toolbar">
         <RefPicker repo={repo} revision={revision} page="tree" path={path} />
         <RepoTabs repo={repo} revision={revision} path={path} active="files" />
+        {signedIn && tree.state === 'ready' && (
+          <button type="button" onClick={() => setCreating(true)} aria-expanded={creating}>
+            New file
+          </button>
+        )}
       </div>
       <Load
         value={tree}
         render={(data) => (
           <>
+            {creating && (
+              <FileEditor
+                repo={repo}
+                revision={revision}
+                base={data.commit}
+                path={path ? `${path}/` : ''}
+                isNew
+                onClose={() => setCreating(false)}
+              />
+            )}
             <TreeTable repo={repo} revision={revision} path={path} entries={data.entries} />
             <Readme repo={repo} revision={revision} entries={data.entries} />
           </>
@@ -198,6 +217,8 @@ export function RepoTreePage({ repo, revision, path }: { repo: string; revision:
 
 export function BlobPage({ repo, revision, path }: { repo: string; revision: string; path: string }) {
   const blob = useApi<BlobView>(apiUrl('repos/blob', { repo, ref: revision, path }));
+  const signedIn = useSignedIn();
+  const [editing, setEditing] = useState<'edit' | 'delete'>();
   return (
     <>
       <Breadcrumbs crumbs={repoCrumbs(repo, revision, path)} />
@@ -211,8 +232,41 @@ export function BlobPage({ repo, revision, path }: { repo: string; revision: str
               </span>
               <a href={paths.raw(repo, data.commit, path)}>Raw</a>
               <Link to={paths.commits(repo, revision, path)}>History</Link>
+              {signedIn && !data.binary && !data.truncated && data.content !== undefined && (
+                <button type="button" onClick={() => setEditing('edit')} aria-expanded={editing === 'edit'}>
+                  Edit
+                </button>
+              )}
+              {signedIn && (
+                <button
+                  type="button"
+                  onClick={() => setEditing('delete')}
+                  aria-expanded={editing === 'delete'}
+                >
+                  Delete
+                </button>
+              )}
             </div>
-            {data.binary ? (
+            {editing === 'delete' && (
+              <DeleteFileForm
+                repo={repo}
+                revision={revision}
+                base={data.commit}
+                path={path}
+                onClose={() => setEditing(undefined)}
+              />
+            )}
+            {editing === 'edit' && data.content !== undefined ? (
+              <FileEditor
+                repo={repo}
+                revision={revision}
+                base={data.commit}
+                path={path}
+                content={data.content}
+                isNew={false}
+                onClose={() => setEditing(undefined)}
+              />
+            ) : data.binary ? (
               <p className="muted">Binary file not shown.</p>
             ) : data.content === undefined ? (
               <p className="muted">File too large to show; use Raw.</p>

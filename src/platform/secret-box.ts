@@ -1,9 +1,9 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { DeploymentSecret } from '../platform/deployment-secret.js';
-import { MegaError, invalid } from '../platform/errors.js';
+import type { DeploymentSecret } from './deployment-secret.js';
+import { MegaError, invalid } from './errors.js';
 
 /**
- * AES-256-GCM for credentials at rest. A sealed value is `v2.<iv>.<tag>.<ciphertext>` (base64url
+ * AES-256-GCM for secrets at rest (sync credentials, webhook secrets). A sealed value is `v2.<iv>.<tag>.<ciphertext>` (base64url
  * parts): a fresh 96-bit IV per value (NIST SP 800-38D), the 128-bit tag authenticates it, and
  * the associated data binds it to its owner (`credential:<id>`-style) so a ciphertext copied onto
  * another row does not decrypt.

@@ -1,0 +1,232 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { loadConfig, publicBaseUrl } from '../../platform/config.js';
+import { foreignErrorCode, invalid, MegaError, type ErrorKind } from '../../platform/errors.js';
+
+interface CommitOptions {
+  server?: string;
+  config?: string;
+  path: string;
+  base?: string;
+  branch?: string;
+  message: string;
+  title?: string;
+  description?: string;
+  authorName?: string;
+  authorEmail?: string;
+  create: string[];
+  update: string[];
+  delete: string[];
+  move: string[];
+  chmod: string[];
+  json?: boolean;
+}
+
+/** One action of the commits API's body (`docs/commits-api.md`). */
+export interface ActionBody {
+  readonly action: 'create' | 'update' | 'delete' | 'move' | 'chmod';
+  readonly file_path: string;
+  readonly previous_path?: string;
+  readonly content?: string;
+  readonly encoding?: 'text' | 'base64';
+  readonly execute_filemode?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/**
+ * `mega commit`: file actions committed through a running server's commits API (issue 22), for
+ * a path too large to clone or a quick edit without one. The token comes from `MEGA_TOKEN` or
+ * git's credential helper (`git credential fill`), never from the command line.
+ */
+export function registerCommitCommand(program: Command): void {
+  program
+    .command('commit')
+    .description(
+      'commit file changes to a path through the server (a merge request under /projects, the branch under /import)',
+    )
+    .requiredOption(
+      '--path <path>',
+      'the path edited, as a clone of it: /projects/foo, /projects, /import/bar',
+    )
+    .requiredOption('-m, --message <text>', 'commit message')
+    .option('--server <url>', 'server URL (default: the configured public URL)')
+    .option('--config <file>', 'JSON config file (for the default server URL)')
+    .option('--base <commit>', 'the commit the change is based on (default: the head of --path now)')
+    .option('--branch <name>', '/import: the branch to move; /projects: the merge request branch')
+    .option('--title <text>', 'merge request title')
+    .option('--description <text>', 'merge request description')
+    .option('--author-name <name>', 'author name (default: your user)')
+    .option('--author-email <email>', 'author email')
+    .option('--create <file=local>', 'create file from a local file (repeatable)', collect, [])
+    .option('--update <file=local>', 'replace file with a local file (repeatable)', collect, [])
+    .option('--delete <file>', 'delete file (repeatable)', collect, [])
+    .option('--move <old:new>', 'move a file (repeatable)', collect, [])
+    .option('--chmod <+x:file>', 'set (+x) or clear (-x) the executable bit (repeatable)', collect, [])
+    .option('--json', 'print the JSON answer')
+    .action(async (options: CommitOptions) => {
+      const server = serverUrl(options);
+      const token = await findToken(server);
+      const actions = await actionsOf(options);
+      const base = options.base ?? (await currentHead(server, token, options.path, options.branch));
+      const answer = await request(server, token, 'POST', '/api/v1/commits', {
+        path: options.path,
+        base,
+        message: options.message,
+        actions,
+        ...(options.branch ? { branch: options.branch } : {}),
+        ...(options.title !== undefined ? { title: options.title } : {}),
+        ...(options.description !== undefined ? { description: options.description } : {}),
+        ...(options.authorName || options.authorEmail
+          ? { author: { name: options.authorName ?? '', email: options.authorEmail ?? '' } }
+          : {}),
+      });
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+        return;
+      }
+      const mr = answer.merge_request as { number: number; url: string } | undefined;
+      process.stdout.write(
+        mr
+          ? `merge request !${mr.number}: ${mr.url}\ncommit ${String(answer.commit)}\n`
+          : `${String(answer.branch)} is now ${String(answer.commit)}\n`,
+      );
+    });
+}
+
+/** `--server`, else the configured public URL, else the configured listen address. */
+function serverUrl(options: CommitOptions): string {
+  if (options.server) return options.server.replace(/\/+$/, '');
+  const config = loadConfig({ configFile: options.config });
+  return publicBaseUrl(config.publicUrl, `http://${config.host}:${config.port}`);
+}
+
+/** The actions from the flags; local files become text, or base64 when not UTF-8. */
+export async function actionsOf(
+  options: Pick<CommitOptions, 'create' | 'update' | 'delete' | 'move' | 'chmod'>,
+  read: (path: string) => Promise<Buffer> = (path) => readFile(path),
+): Promise<ActionBody[]> {
+  const actions: ActionBody[] = [];
+  const withContent = async (action: 'create' | 'update', spec: string) => {
+    const [file, local] = split(spec, '=', `--${action} ${spec}: expected <file>=<local file>`);
+    actions.push({ action, file_path: file, ...encoded(await read(local)) });
+  };
+  for (const spec of options.create) await withContent('create', spec);
+  for (const spec of options.update) await withContent('update', spec);
+  for (const file of options.delete) actions.push({ action: 'delete', file_path: file });
+  for (const spec of options.move) {
+    const [from, to] = split(spec, ':', `--move ${spec}: expected <old path>:<new path>`);
+    actions.push({ action: 'move', previous_path: from, file_path: to });
+  }
+  for (const spec of options.chmod) {
+    const [mode, file] = split(spec, ':', `--chmod ${spec}: expected +x:<file> or -x:<file>`);
+    if (mode !== '+x' && mode !== '-x')
+      throw invalid('argument_invalid', `--chmod ${spec}: the mode is +x or -x`);
+    actions.push({ action: 'chmod', file_path: file, execute_filemode: mode === '+x' });
+  }
+  if (actions.length === 0)
+    throw invalid(
+      'argument_invalid',
+      'nothing to commit: give --create, --update, --delete, --move or --chmod',
+    );
+  return actions;
+}
+
+function split(spec: string, separator: string, usage: string): [string, string] {
+  const at = spec.indexOf(separator);
+  if (at <= 0 || at === spec.length - 1) throw invalid('argument_invalid', usage);
+  return [spec.slice(0, at), spec.slice(at + 1)];
+}
+
+/** UTF-8 text as is; other bytes in base64 (the server decides whether they are text). */
+function encoded(content: Buffer): Pick<ActionBody, 'content' | 'encoding'> {
+  const text = content.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(content)
+    ? { content: text }
+    : { content: content.toString('base64'), encoding: 'base64' };
+}
+
+async function currentHead(server: string, token: string | undefined, path: string, branch?: string) {
+  const query = new URLSearchParams({ path, ...(branch ? { branch } : {}) });
+  const answer = await request(server, token, 'GET', `/api/v1/commits/head?${query}`);
+  if (typeof answer.head !== 'string')
+    throw invalid('argument_invalid', `${path} has no head to base a commit on`);
+  return answer.head;
+}
+
+/**
+ * The token: `MEGA_TOKEN`, else what git's credential helper has for the server (the same one
+ * `git push` uses), asked without a terminal prompt. Undefined when neither has one.
+ */
+export async function findToken(
+  server: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
+  if (env.MEGA_TOKEN) return env.MEGA_TOKEN;
+  const url = new URL(server);
+  const input = `protocol=${url.protocol.replace(/:$/, '')}\nhost=${url.host}\n\n`;
+  const output = await runGit(['credential', 'fill'], input, { ...env, GIT_TERMINAL_PROMPT: '0' });
+  const password = output
+    ?.split('\n')
+    .find((line) => line.startsWith('password='))
+    ?.slice('password='.length);
+  return password || undefined;
+}
+
+function runGit(args: readonly string[], input: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const child = spawn('git', args, { env, stdio: ['pipe', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.on('error', () => resolve(undefined));
+    child.on('close', (code) => resolve(code === 0 ? out : undefined));
+    child.stdin.end(input);
+  });
+}
+
+const KIND_BY_STATUS: Readonly<Record<number, ErrorKind>> = {
+  400: 'invalid',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'too_large',
+};
+
+/** A JSON request; the server's error body becomes a MegaError with its code and message. */
+async function request(
+  server: string,
+  token: string | undefined,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<Record<string, unknown>> {
+  const response = await fetch(`${server}${path}`, {
+    method,
+    headers: {
+      accept: 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // Not JSON (a proxy's page): the status says enough.
+  }
+  if (response.ok) return json;
+  const error = json.error as
+    { code?: string; message?: string; details?: Record<string, unknown> } | undefined;
+  const hint =
+    response.status === 401 ? ' (set MEGA_TOKEN or store a token with git credential approve)' : '';
+  throw new MegaError(
+    KIND_BY_STATUS[response.status] ?? 'unavailable',
+    foreignErrorCode(error?.code ?? `http_${response.status}`),
+    `${error?.message ?? `${method} ${path}: HTTP ${response.status}`}${hint}`,
+    error?.details ?? {},
+  );
+}
