@@ -136,6 +136,7 @@ describe.runIf(browserAvailable())('web UI against a real server', () => {
     const { page } = session;
     await page.goto('/ui/merge-requests');
     await page.getByRole('link', { name: new RegExp(`!${number} Greet more politely`) }).click();
+    await page.getByRole('link', { name: 'Changes', exact: true }).click();
     const fileDiff = page.getByTestId('file-diff').filter({ hasText: 'lib/hello.ts' });
     await expect.poll(() => fileDiff.locator('.diff-add').count()).toBe(2);
     await shot('06-merge-request');
@@ -159,7 +160,7 @@ describe.runIf(browserAvailable())('web UI against a real server', () => {
     const number = /merge request !(\d+)/.exec(pushed.stderr)?.[1];
     expect(number, pushed.stderr).toBeDefined();
     const { page } = session;
-    await page.goto(`/ui/merge-requests/${number}`);
+    await page.goto(`/ui/merge-requests/${number}/changes`);
     const added = page.getByTestId('file-diff').filter({ hasText: 'NOTES.md' });
     await expect.poll(() => added.locator('.status-added').count()).toBe(1);
     await page.getByRole('button', { name: 'Close' }).click();

@@ -3,7 +3,8 @@ import { useCurrentUser, useSignedIn } from './current-user';
 import { BlobPage, RepoTreePage } from './pages/repo-tree-page';
 import { CommitPage, CommitsPage } from './pages/commits-page';
 import { DirectoryPage } from './pages/directory-page';
-import { MergeRequestPage, MergeRequestsPage } from './pages/merge-requests-page';
+import { MergeRequestPage } from './pages/merge-request-page';
+import { MergeRequestsPage } from './pages/merge-requests-page';
 import { GroupsPage } from './pages/groups-page';
 import { SignInPage } from './pages/sign-in-page';
 import { SyncPage } from './pages/sync-page';
@@ -26,8 +27,11 @@ function Page({ pathname }: { pathname: string }) {
     const rest = pathname.slice(dir.length);
     return <DirectoryPage path={rest ? rest.split('/').map(decodeURIComponent).join('/') : '/'} />;
   }
-  const mr = /^\/ui\/merge-requests\/([^/]+)$/.exec(pathname);
-  if (mr?.[1]) return <MergeRequestPage number={decodeURIComponent(mr[1])} />;
+  const mr = /^\/ui\/merge-requests\/([^/]+)(?:\/(commits|changes))?$/.exec(pathname);
+  if (mr?.[1]) {
+    const tab = mr[2] === 'commits' || mr[2] === 'changes' ? mr[2] : 'overview';
+    return <MergeRequestPage number={decodeURIComponent(mr[1])} tab={tab} />;
+  }
   if (pathname === paths.mergeRequests()) return <MergeRequestsPage />;
   if (pathname === paths.sync()) return <SyncPage />;
   if (pathname === paths.signIn()) return <SignInPage />;

@@ -23,7 +23,8 @@ export const paths = {
   raw: (repo: string, ref: string, path: string) =>
     `/api/v1/repos/raw?${new URLSearchParams({ repo, ref, path }).toString()}`,
   mergeRequests: () => `${BASE}/merge-requests`,
-  mergeRequest: (id: number | string) => `${BASE}/merge-requests/${id}`,
+  mergeRequest: (id: number | string, tab?: 'commits' | 'changes') =>
+    `${BASE}/merge-requests/${id}${tab ? `/${tab}` : ''}`,
   sync: () => `${BASE}/sync`,
   signIn: () => `${BASE}/sign-in`,
   tokens: () => `${BASE}/tokens`,

@@ -136,3 +136,161 @@ export interface Group {
   name: string;
   members: string[];
 }
+
+/* Merge requests (`/api/v1/merge-requests…`). Shapes still moving with issue 22: `mr-api.ts`
+   is the one place that reads them. */
+export type MergeRequestStatus = 'open' | 'merging' | 'merged' | 'closed';
+
+export interface MergeRequestChange {
+  repoPath: string;
+  baseCommit: string;
+  headCommit: string;
+  mergedCommit?: string;
+}
+
+export interface Mergeability {
+  state: 'unknown' | 'clean' | 'conflict';
+  conflicts: Array<{ repository: string; path: string }>;
+  /** Target head per repository it was computed against. */
+  targets: Record<string, string>;
+  checkedAt?: string;
+}
+
+export interface MergeRequest {
+  number: number;
+  title: string;
+  description?: string;
+  targetBranch?: string;
+  mergeability?: Mergeability;
+  status: MergeRequestStatus;
+  viewPath: string;
+  refName?: string;
+  author: string;
+  createdAt: string;
+  updatedAt: string;
+  changes: MergeRequestChange[];
+}
+
+export interface MergeRequestEvent {
+  action: string;
+  actor: string;
+  detail?: string;
+  at: string;
+}
+
+export interface MergeRequestDetail extends MergeRequest {
+  url?: string;
+  events?: MergeRequestEvent[];
+  diffs?: Array<{ repoPath: string; diff: Diff }>;
+}
+
+/** Where a line comment points: a line of one side of one file of one repository's diff. */
+export interface LinePosition {
+  repoPath: string;
+  path: string;
+  side: 'old' | 'new';
+  line: number;
+  commitId?: string;
+}
+
+export interface DiscussionComment {
+  id: number;
+  threadId: number;
+  body: string;
+  deleted: boolean;
+  edited: boolean;
+  author: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface DiscussionThread {
+  id: number;
+  /** Absent for a comment on the merge request as a whole. */
+  position?: LinePosition;
+  resolved: boolean;
+  resolvedBy?: string;
+  outdated: boolean;
+  comments: DiscussionComment[];
+}
+
+export interface Discussion {
+  threads: DiscussionThread[];
+  unresolved: number;
+}
+
+export interface TimelineEntry {
+  id?: number;
+  action: string;
+  actor: string;
+  detail?: string;
+  at: string;
+  comment?: DiscussionComment;
+}
+
+/** One reason a merge cannot happen now (`GET …/merge-status`). */
+export interface MergeBlocker {
+  gate: string;
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export interface ApprovalSummary {
+  required: number;
+  /** Whose approvals count (they approved the current push). */
+  approvedBy: string[];
+  /** Who approved an older push: shown, not counted, until they approve again. */
+  stale: string[];
+}
+
+/** One CODEOWNERS rule whose owners must approve, and the changed paths it owns. */
+export interface CodeOwnerRequirement {
+  /** The pattern as written. */
+  pattern: string;
+  /** Where the rule is (`/projects/app:CODEOWNERS`, line). */
+  source?: string;
+  line?: number;
+  optional: boolean;
+  owners: string[];
+  /** The changed files it owns (Mega paths). */
+  paths: string[];
+  approvedBy: string[];
+  satisfied: boolean;
+}
+
+export interface CheckStatus {
+  repoPath: string;
+  commit?: string;
+  context: string;
+  state: 'pending' | 'success' | 'failure' | 'error' | 'missing';
+  targetUrl?: string;
+  description?: string;
+  required?: boolean;
+}
+
+export interface MergeStatus {
+  canMerge: boolean;
+  blockers: MergeBlocker[];
+  approvals?: ApprovalSummary;
+  codeOwners?: CodeOwnerRequirement[];
+  checks?: CheckStatus[];
+  /** CODEOWNERS files ignored, lines skipped, owners naming nobody. */
+  warnings: string[];
+}
+
+/** A commit a merge request proposes (`GET …/commits`: the pushed commits, oldest first). */
+export interface ProposedCommit {
+  id: string;
+  subject: string;
+  message: string;
+  author: { name: string; email: string; time: number };
+  /** The repository, when the server says (a commit of a directory push has none). */
+  repoPath?: string;
+}
+
+export interface ProposedCommits {
+  commits: ProposedCommit[];
+  /** More commits than listed: the newest are shown. */
+  truncated: boolean;
+}
