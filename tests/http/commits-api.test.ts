@@ -332,7 +332,9 @@ describe('commits API refusals', () => {
     });
     expect(other.status).toBe(403);
     expect(errorCode(other.body)).toBe('commit_refused');
-    expect((other.body.error as { message: string }).message).toMatch(/only README files at the top level/);
+    expect((other.body.error as { message: string }).message).toMatch(
+      /only README files of directories can change/,
+    );
     expect(await headOf(mega, '/')).toBe(readme.body.commit);
   });
 
