@@ -202,6 +202,7 @@ export const REVIEW_ERROR_CODES = [
   'merge_request_not_open',
   'merge_target_missing',
   'merge_target_moved',
+  'merge_too_large',
   'self_merge_not_allowed',
 ] as const;
 
