@@ -200,6 +200,7 @@ export const REVIEW_ERROR_CODES = [
   'merge_request_not_closed',
   'merge_request_not_found',
   'merge_request_not_open',
+  'merge_request_up_to_date',
   'merge_target_missing',
   'merge_target_moved',
   'merge_too_large',

@@ -13,12 +13,16 @@ import type { PathReader } from '../repo/served-repository.js';
 import {
   canSeeMergeRequest,
   DEFAULT_MERGE_GATES,
+  isAuthor,
+  OPERATOR,
   requireStateChange,
   requireVisible,
   touchedPaths,
   type Actor,
 } from './merge-gates.js';
 import { planRepositoryMerge, type RepositoryMergePlan } from './merge-plan.js';
+import { MergeabilityChecker } from './mergeability.js';
+import { rebaseOntoTargets } from './update-from-target.js';
 import type { ReviewDeps } from './review-deps.js';
 import type { MergeRequestAction } from './review-events.js';
 
@@ -63,9 +67,12 @@ interface MergeTarget {
 
 export class MergeRequests implements ChangeProposals {
   private readonly store: MergeRequestStore;
+  /** Mergeability of open requests (`buildReviewServices` subscribes it to the review events). */
+  readonly mergeability: MergeabilityChecker;
 
   constructor(private readonly deps: ReviewDeps) {
     this.store = deps.storage.monorepo.mergeRequests;
+    this.mergeability = new MergeabilityChecker(deps);
   }
 
   /** The merge request's page in the web UI: what `git push` prints for people to open. */
@@ -76,9 +83,11 @@ export class MergeRequests implements ChangeProposals {
   async propose(change: ProposedChange): Promise<ProposalOutcome> {
     const open = await this.store.findOpen(change.viewPath, change.refName, change.authorId);
     if (open !== undefined && (await this.store.update(open, change))) {
+      this.announce(await this.require(open), 'updated', change.author);
       return { number: open, url: this.url(open, change.baseUrl), updated: true };
     }
     const number = await this.store.create(change);
+    this.announce(await this.require(number), 'opened', change.author);
     return { number, url: this.url(number, change.baseUrl), updated: false };
   }
 
@@ -102,8 +111,13 @@ export class MergeRequests implements ChangeProposals {
   }
 
   async show(number: number, viewer: PathReader): Promise<MergeRequestDetail> {
-    const record = await this.require(number);
+    let record = await this.require(number);
     requireVisible(viewer, record);
+    // A verdict computed against other target heads is stale: recompute it (cheap) rather than show it.
+    if (record.status === 'open' && !(await this.mergeability.isCurrent(record))) {
+      const fresh = await this.mergeability.refresh(number);
+      if (fresh) record = { ...record, mergeability: fresh };
+    }
     const reader = new ObjectReader(this.deps.monorepo.objects.source);
     const diffs = [];
     for (const change of record.changes) {
@@ -275,6 +289,46 @@ export class MergeRequests implements ChangeProposals {
       throw error;
     }
     return merged;
+  }
+
+  /**
+   * "Update from the target": replaces each proposal whose target moved by one commit on the
+   * current target head with the line-merged tree (the proposal's author and message kept, the
+   * actor as committer), in one transaction with a `target_updated` event. Refused with 409
+   * `merge_conflict` (and the files) when a proposal conflicts with its target, and when nothing
+   * moved with `merge_request_up_to_date`. The author, or someone with `write` on every touched
+   * path, may do it.
+   */
+  async updateFromTarget(number: number, actor: Actor): Promise<MergeRequestRecord> {
+    const record = await this.require(number);
+    if (actor.authority !== OPERATOR) {
+      requireVisible(actor.authority, record);
+      if (!isAuthor(record, actor)) {
+        for (const path of touchedPaths(record)) {
+          actor.authority.require(path, 'write', 'updating a merge request from its target');
+        }
+      }
+    }
+    if (record.status !== 'open') {
+      throw conflict('merge_request_not_open', `merge request !${number} is ${record.status}, not open`);
+    }
+    const rebased = await rebaseOntoTargets(this.deps, record, this.mergeIdent(actor));
+    if (rebased.length === 0) {
+      throw conflict('merge_request_up_to_date', `merge request !${number} is already based on its targets`);
+    }
+    const done = await this.store.rebaseChanges(number, rebased, {
+      action: 'target_updated',
+      actor: actor.username,
+      detail: rebased.map((item) => `${item.repoPath} ${item.headCommit}`).join('\n'),
+    });
+    if (!done) {
+      throw conflict('merge_target_moved', `merge request !${number} changed while updating: try again`, {
+        retry: true,
+      });
+    }
+    const updated = await this.require(number);
+    this.announce(updated, 'target_updated', actor.username);
+    return updated;
   }
 
   /** Publishes a merge request event (webhooks, mergeability) after it was committed. */
