@@ -358,6 +358,24 @@ const TREE_CASES: TreeCase[] = [
     ours: { ...common, 'o.txt': 'x\n' },
     theirs: { ...common, 'old/a.txt': 'a\n', 'old/b.txt': 'b\n', 't.txt': 'y\n' },
   },
+  {
+    name: 'exact rename on one side, modification on the other',
+    base: { ...common, 'old.txt': 'content\nof the file\n' },
+    ours: { ...common, 'new.txt': 'content\nof the file\n' },
+    theirs: { ...common, 'old.txt': 'content\nof the edited file\n' },
+  },
+  {
+    name: 'modification on one side, exact rename into a directory on the other',
+    base: { ...common, 'a.txt': 'alpha\nbeta\ngamma\n' },
+    ours: { ...common, 'a.txt': 'alpha\nbeta\nGAMMA\n' },
+    theirs: { ...common, 'moved/a.txt': 'alpha\nbeta\ngamma\n' },
+  },
+  {
+    name: 'exact rename with exec bit vs modification',
+    base: { ...common, 's.sh': 'echo one\necho two\n' },
+    ours: { ...common, 'bin/s.sh': { content: 'echo one\necho two\n', kind: 'x' } },
+    theirs: { ...common, 's.sh': 'echo one\necho 2\n' },
+  },
 ];
 
 describe('line merge against git merge-file', () => {

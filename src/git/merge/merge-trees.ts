@@ -54,15 +54,27 @@ export async function mergeTrees(
   options: TreeMergeOptions = {},
 ): Promise<TreeMergeResult> {
   const merger = new TreeMerger(objects, options);
-  const tree = await merger.mergeDirectory(base, ours, theirs, '');
+  let tree = await merger.mergeDirectory(base, ours, theirs, '');
+  if (merger.deletedAndChanged.length > 0) {
+    tree = await followExactRenames(objects, merger, { base, ours, theirs }, tree);
+  }
   return {
     tree: tree ?? objects.put('tree', Buffer.alloc(0)),
     conflicts: [...merger.conflicts].sort(),
   };
 }
 
+/** A file deleted on one side and changed on the other (a conflict unless it was renamed). */
+interface DeletedAndChanged {
+  readonly path: string;
+  readonly base: Entry;
+  readonly changed: Entry;
+  readonly deletedBy: 'ours' | 'theirs';
+}
+
 class TreeMerger {
   readonly conflicts = new Set<string>();
+  readonly deletedAndChanged: DeletedAndChanged[] = [];
   private entries = 0;
 
   constructor(
@@ -109,7 +121,7 @@ class TreeMerger {
     return this.objects.put('tree', serializeTree(sortTreeEntries(out)));
   }
 
-  private async mergeFileSlot(
+  async mergeFileSlot(
     base: Entry | undefined,
     ours: Entry | undefined,
     theirs: Entry | undefined,
@@ -120,7 +132,10 @@ class TreeMerger {
     if (!ours || !theirs) {
       // Deleted on one side, changed on the other: the changed file stays, as a conflict.
       this.conflicts.add(path);
-      return ours ?? theirs;
+      const changed = ours ?? theirs;
+      if (base && changed)
+        this.deletedAndChanged.push({ path, base, changed, deletedBy: ours ? 'theirs' : 'ours' });
+      return changed;
     }
     const kind = entryKind(ours.mode);
     if (kind !== 'blob' || entryKind(theirs.mode) !== 'blob') {
@@ -180,4 +195,109 @@ function dirOf(entry: TreeEntry | undefined): ObjectId | undefined {
 
 function sameEntry(a: Entry | undefined, b: Entry | undefined): boolean {
   return a === b || (a !== undefined && b !== undefined && a.id === b.id && a.mode === b.mode);
+}
+
+/**
+ * Exact renames (git's merge-tree finds renames by similarity; the exact ones are cheap): a file
+ * one side deleted and the other changed, where the deleting side added a file with the very
+ * base blob at a new path, was renamed there. The change follows it: the new path gets the
+ * merged file, the old one goes, and the conflict is gone (unless the modes clash).
+ */
+async function followExactRenames(
+  objects: MergeObjects,
+  merger: TreeMerger,
+  trees: { base: ObjectId | undefined; ours: ObjectId | undefined; theirs: ObjectId | undefined },
+  merged: ObjectId | undefined,
+): Promise<ObjectId | undefined> {
+  const added = {
+    ours: undefined as Map<ObjectId, string[]> | undefined,
+    theirs: undefined as Map<ObjectId, string[]> | undefined,
+  };
+  const used = new Set<string>();
+  let tree = merged;
+  for (const item of merger.deletedAndChanged) {
+    const side = item.deletedBy;
+    added[side] ??= await addedFiles(objects, trees.base, trees[side]);
+    const targets = (added[side].get(item.base.id) ?? []).filter((path) => !used.has(path));
+    if (targets.length !== 1) continue;
+    const target = targets[0]!;
+    const renamed = tree ? await entryAt(objects, tree, target.split('/')) : undefined;
+    if (!renamed || renamed.id !== item.base.id || entryKind(renamed.mode) !== entryKind(item.base.mode))
+      continue;
+    const ours = side === 'ours' ? renamed : item.changed;
+    const theirs = side === 'ours' ? item.changed : renamed;
+    if (merger.conflicts.has(target)) continue;
+    const result = await merger.mergeFileSlot(item.base, ours, theirs, target);
+    if (!result || merger.conflicts.has(target)) {
+      // The renamed file conflicts too (say, modes changed differently): report the old path.
+      merger.conflicts.delete(target);
+      continue;
+    }
+    merger.conflicts.delete(item.path);
+    used.add(target);
+    tree = await setAt(objects, tree, item.path.split('/'), undefined);
+    tree = await setAt(objects, tree, target.split('/'), result);
+  }
+  return tree;
+}
+
+/** Files (not directories) a side added since the base, by blob id: walks only changed subtrees. */
+async function addedFiles(
+  objects: MergeObjects,
+  base: ObjectId | undefined,
+  side: ObjectId | undefined,
+  prefix = '',
+  out = new Map<ObjectId, string[]>(),
+): Promise<Map<ObjectId, string[]>> {
+  if (base === side || !side) return out;
+  const before = new Map((base ? await objects.tree(base) : []).map((entry) => [entry.name, entry]));
+  for (const entry of await objects.tree(side)) {
+    const old = before.get(entry.name);
+    const path = `${prefix}${entry.name}`;
+    if (entryKind(entry.mode) === 'tree') {
+      await addedFiles(
+        objects,
+        old && entryKind(old.mode) === 'tree' ? old.id : undefined,
+        entry.id,
+        `${path}/`,
+        out,
+      );
+    } else if (!old || entryKind(old.mode) === 'tree') {
+      out.set(entry.id, [...(out.get(entry.id) ?? []), path]);
+    }
+  }
+  return out;
+}
+
+async function entryAt(
+  objects: MergeObjects,
+  tree: ObjectId,
+  segments: readonly string[],
+): Promise<Entry | undefined> {
+  const [name, ...rest] = segments;
+  const found = (await objects.tree(tree)).find((entry) => entry.name === name);
+  if (!found || rest.length === 0) return found && { mode: found.mode, id: found.id };
+  return entryKind(found.mode) === 'tree' ? entryAt(objects, found.id, rest) : undefined;
+}
+
+/** The tree with `value` at `segments` (undefined removes; emptied directories go too). */
+async function setAt(
+  objects: MergeObjects,
+  tree: ObjectId | undefined,
+  segments: readonly string[],
+  value: Entry | undefined,
+): Promise<ObjectId | undefined> {
+  const [name, ...rest] = segments;
+  if (name === undefined) return undefined;
+  const entries = (tree ? await objects.tree(tree) : []).filter((entry) => entry.name !== name);
+  const current = (tree ? await objects.tree(tree) : []).find((entry) => entry.name === name);
+  let next = value;
+  if (rest.length > 0) {
+    const subtree = current && entryKind(current.mode) === 'tree' ? current.id : undefined;
+    const id = await setAt(objects, subtree, rest, value);
+    next = id ? { mode: FileMode.tree, id } : undefined;
+  }
+  if (next) entries.push({ name, ...next });
+  if (entries.length === 0) return undefined;
+  return objects.put('tree', serializeTree(sortTreeEntries(entries)));
 }
