@@ -79,6 +79,7 @@ interface Region {
 }
 
 class LineMerge {
+  private readonly baseLines: Buffer[];
   private readonly oursLines: Buffer[];
   private readonly theirsLines: Buffer[];
   private readonly base: Int32Array;
@@ -94,7 +95,8 @@ class LineMerge {
     const table = new LineTable();
     this.oursLines = splitKeepingEol(ours);
     this.theirsLines = splitKeepingEol(theirs);
-    this.base = table.intern(splitKeepingEol(base));
+    this.baseLines = splitKeepingEol(base);
+    this.base = table.intern(this.baseLines);
     this.ours = table.intern(this.oursLines);
     this.theirs = table.intern(this.theirsLines);
   }
@@ -226,7 +228,7 @@ class LineMerge {
     const size = this.options.markerSize ?? 7;
     const oursSide = this.oursLines.slice(region.oursStart, region.oursEnd);
     const theirsSide = this.theirsLines.slice(region.theirsStart, region.theirsEnd);
-    const eol = this.usesCrlf(oursSide, theirsSide) ? '\r\n' : '\n';
+    const eol = this.usesCrlf(region) ? '\r\n' : '\n';
     const marker = (char: string, label: string | undefined): Buffer =>
       Buffer.from(`${char.repeat(size)}${label ? ` ${label}` : ''}${eol}`);
     out.push(marker('<', this.options.oursLabel));
@@ -237,13 +239,23 @@ class LineMerge {
   }
 
   /**
-   * Markers end with CRLF when the file does: judged on the first line of ours (or else theirs)
-   * near the conflict, as git judges it on the lines around the markers.
+   * Markers end with CRLF when the file does, judged as git judges it: the line before the
+   * conflict in ours and in theirs (the first line when it starts the file) must not end with a
+   * bare LF, and the base's first line must end with CRLF.
    */
-  private usesCrlf(oursSide: readonly Buffer[], theirsSide: readonly Buffer[]): boolean {
-    const sample = [...oursSide, ...theirsSide, ...this.oursLines].find((line) => line.at(-1) === 10);
-    return sample !== undefined && sample.length >= 2 && sample[sample.length - 2] === 13;
+  private usesCrlf(region: Region): boolean {
+    const ours = crlfAt(this.oursLines, Math.max(0, region.oursStart - 1));
+    const theirs = crlfAt(this.theirsLines, Math.max(0, region.theirsStart - 1));
+    return ours !== false && theirs !== false && crlfAt(this.baseLines, 0) === true;
   }
+}
+
+/** Whether line `index` ends with CRLF (a last line without newline: the one before); undefined if none. */
+function crlfAt(lines: readonly Buffer[], index: number): boolean | undefined {
+  let line = lines[index];
+  if (line !== undefined && line.at(-1) !== 10) line = index > 0 ? lines[index - 1] : undefined;
+  if (line === undefined) return undefined;
+  return line.length >= 2 && line[line.length - 2] === 13;
 }
 
 function pushSide(out: Buffer[], lines: readonly Buffer[], eol: string): void {
