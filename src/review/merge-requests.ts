@@ -224,6 +224,12 @@ export class MergeRequests implements ChangeProposals {
       });
     }
     if (conflicts.length > 0) {
+      // What the refusal found is the current verdict: readers see it without recomputing.
+      await this.store.setMergeability(record.number, {
+        state: 'conflict',
+        conflicts,
+        targets: Object.fromEntries(targets.map((target) => [target.repoPath, target.current])),
+      });
       throw conflict(
         'merge_conflict',
         `merge request !${record.number} conflicts with changes merged since it was opened`,
