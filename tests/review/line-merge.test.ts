@@ -4,7 +4,14 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { git } from '../support/git-cli.js';
 import { commitFile, makeRepo } from '../support/git-fixtures.js';
 import { describeEachDialect } from '../support/dialects.js';
-import { api, clone, fsckStrict, startDirectoryServer, type DirectoryServer } from '../monorepo/harness.js';
+import {
+  api,
+  clone,
+  fsckStrict,
+  plainUser,
+  startDirectoryServer,
+  type DirectoryServer,
+} from '../monorepo/harness.js';
 
 const MR_LINE = /remote: merge request !(\d+): (http\S+)/;
 const readme = (changes: Record<number, string> = {}): string =>
@@ -105,6 +112,11 @@ describeEachDialect('line merges of merge requests', (getDb, dialect) => {
     expect(target).toBeDefined();
     const anonymous = await api(mega.server.url, 'POST', `/api/v1/merge-requests/${fourth}/update`);
     expect(anonymous.status).toBe(401);
+    // Neither the author nor a writer of /projects/doc: refused, nothing changes.
+    const carol = await plainUser(mega, 'carol');
+    const stranger = await post(fourth, 'update', carol.token);
+    expect([403, 404], JSON.stringify(stranger.body)).toContain(stranger.status);
+    expect((await show(fourth)).changes[0]?.baseCommit).not.toBe(target);
     const updated = await post(fourth, 'update', mega.tokens.bob);
     expect(updated.status, JSON.stringify(updated.body)).toBe(200);
     const after = await show(fourth);
