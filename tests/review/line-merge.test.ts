@@ -4,14 +4,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { git } from '../support/git-cli.js';
 import { commitFile, makeRepo } from '../support/git-fixtures.js';
 import { describeEachDialect } from '../support/dialects.js';
-import {
-  api,
-  clone,
-  fsckStrict,
-  plainUser,
-  startDirectoryServer,
-  type DirectoryServer,
-} from '../monorepo/harness.js';
+import { runMega } from '../support/mega-process.js';
+import { api, clone, fsckStrict, startDirectoryServer, type DirectoryServer } from '../monorepo/harness.js';
 
 const MR_LINE = /remote: merge request !(\d+): (http\S+)/;
 const readme = (changes: Record<number, string> = {}): string =>
@@ -55,6 +49,14 @@ describeEachDialect('line merges of merge requests', (getDb, dialect) => {
     expect(number, pushed.stderr).toBeDefined();
     return number ?? '';
   }
+
+  const env = (): Record<string, string> => (dialect === 'sqlite' ? {} : { MEGA_DATABASE_URL: getDb().url });
+  /** A token of a user without administrator rights, in the server's database. */
+  const plainToken = async (user: string): Promise<string> => {
+    const made = await runMega(['token', 'create', user, '--data', mega.dataDir], { env: env() });
+    expect(made.code, made.stderr).toBe(0);
+    return made.stdout.trim().split('\n').pop() ?? '';
+  };
 
   beforeAll(async () => {
     mega = await startDirectoryServer(
@@ -113,8 +115,7 @@ describeEachDialect('line merges of merge requests', (getDb, dialect) => {
     const anonymous = await api(mega.server.url, 'POST', `/api/v1/merge-requests/${fourth}/update`);
     expect(anonymous.status).toBe(401);
     // Neither the author nor a writer of /projects/doc: refused, nothing changes.
-    const carol = await plainUser(mega, 'carol');
-    const stranger = await post(fourth, 'update', carol.token);
+    const stranger = await post(fourth, 'update', await plainToken('carol'));
     expect([403, 404], JSON.stringify(stranger.body)).toContain(stranger.status);
     expect((await show(fourth)).changes[0]?.baseCommit).not.toBe(target);
     const updated = await post(fourth, 'update', mega.tokens.bob);
