@@ -394,6 +394,18 @@ const TREE_CASES: TreeCase[] = [
     ours: { ...common, 'bin/s.sh': { content: 'echo one\necho two\n', kind: 'x' } },
     theirs: { ...common, 's.sh': 'echo one\necho 2\n' },
   },
+  {
+    name: 'one file renamed to two different paths (rename/rename)',
+    base: { ...common, 'a.txt': 'content\nof a file\n' },
+    ours: { ...common, 'b.txt': 'content\nof a file\n' },
+    theirs: { ...common, 'c.txt': 'content\nof a file\n' },
+  },
+  {
+    name: 'one file renamed to the same path on both sides',
+    base: { ...common, 'a.txt': 'content\nof a file\n' },
+    ours: { ...common, 'b.txt': 'content\nof a file\n' },
+    theirs: { ...common, 'b.txt': 'content\nof a file\n', 'x.txt': 'x\n' },
+  },
 ];
 
 describe('line merge against git merge-file', () => {

@@ -55,7 +55,7 @@ export async function mergeTrees(
 ): Promise<TreeMergeResult> {
   const merger = new TreeMerger(objects, options);
   let tree = await merger.mergeDirectory(base, ours, theirs, '');
-  if (merger.deletedAndChanged.length > 0) {
+  if (merger.deletedAndChanged.length > 0 || merger.deletedByBoth.length > 0) {
     tree = await followExactRenames(objects, merger, { base, ours, theirs }, tree);
   }
   return {
@@ -75,6 +75,8 @@ interface DeletedAndChanged {
 class TreeMerger {
   readonly conflicts = new Set<string>();
   readonly deletedAndChanged: DeletedAndChanged[] = [];
+  /** Files both sides deleted: renamed to two different paths, they conflict (rename/rename). */
+  readonly deletedByBoth: Array<{ readonly path: string; readonly base: Entry }> = [];
   private entries = 0;
 
   constructor(
@@ -136,6 +138,7 @@ class TreeMerger {
     theirs: Entry | undefined,
     path: string,
   ): Promise<Entry | undefined> {
+    if (base && !ours && !theirs) this.deletedByBoth.push({ path, base });
     if (sameEntry(ours, theirs) || sameEntry(base, theirs)) return ours;
     if (sameEntry(base, ours)) return theirs;
     if (!ours || !theirs) {
@@ -246,6 +249,15 @@ async function followExactRenames(
     used.add(target);
     tree = await setAt(objects, tree, item.path.split('/'), undefined);
     tree = await setAt(objects, tree, target.split('/'), result);
+  }
+  for (const item of merger.deletedByBoth) {
+    // The same file renamed to two different places: git reports rename/rename on all three paths.
+    added.ours ??= await addedFiles(objects, trees.base, trees.ours);
+    added.theirs ??= await addedFiles(objects, trees.base, trees.theirs);
+    const ours = added.ours.get(item.base.id) ?? [];
+    const theirs = added.theirs.get(item.base.id) ?? [];
+    if (ours.length !== 1 || theirs.length !== 1 || ours[0] === theirs[0]) continue;
+    for (const path of [item.path, ours[0]!, theirs[0]!]) merger.conflicts.add(path);
   }
   return tree;
 }
