@@ -115,7 +115,8 @@ export class MergeRequests implements ChangeProposals {
     requireVisible(viewer, record);
     // A verdict computed against other target heads is stale: recompute it (cheap) rather than show it.
     if (record.status === 'open' && !(await this.mergeability.isCurrent(record))) {
-      const fresh = await this.mergeability.refresh(number);
+      // Showing never fails on it: a request whose merge cannot be computed shows what was stored.
+      const fresh = await this.mergeability.refresh(number).catch(() => undefined);
       if (fresh) record = { ...record, mergeability: fresh };
     }
     const reader = new ObjectReader(this.deps.monorepo.objects.source);

@@ -1,6 +1,7 @@
 import type { ObjectId } from '../git/object-id.js';
 import { ObjectReader } from '../repo/browse/object-reader.js';
 import { PendingObjects } from '../monorepo/pending-objects.js';
+import { isMegaError } from '../platform/errors.js';
 import type { Mergeability, MergeRequestRecord } from '../storage/monorepo/merge-request-store.js';
 import { mergeCommitTrees } from './merge-plan.js';
 import type { ReviewDeps } from './review-deps.js';
@@ -86,8 +87,8 @@ export class MergeabilityChecker {
   }
 
   /**
-   * Merges each proposal into its target head in memory. A missing repository or branch is
-   * `unknown` (merging would refuse it with its own error).
+   * Merges each proposal into its target head in memory. A missing repository or branch, or a
+   * merge over `MAX_MERGE_FILES`, is `unknown` (merging would refuse it with its own error).
    */
   async compute(record: MergeRequestRecord): Promise<Mergeability> {
     const current = await this.currentTargets(record);
@@ -104,8 +105,14 @@ export class MergeabilityChecker {
       }
       targets[change.repoPath] = head;
       if (head === change.baseCommit || head === change.headCommit) continue;
-      const merged = await mergeCommitTrees(objects, reader, change.baseCommit, change.headCommit, head);
-      conflicts.push(...merged.conflicts.map((path) => ({ repository: change.repoPath, path })));
+      try {
+        const merged = await mergeCommitTrees(objects, reader, change.baseCommit, change.headCommit, head);
+        conflicts.push(...merged.conflicts.map((path) => ({ repository: change.repoPath, path })));
+      } catch (error) {
+        // Too big to merge here: merging refuses it with the same error, the verdict stays open.
+        if (!isMegaError(error, 'too_large', 'merge_too_large')) throw error;
+        known = false;
+      }
     }
     const state = !known ? 'unknown' : conflicts.length > 0 ? 'conflict' : 'clean';
     return { state, conflicts, targets, checkedAt: new Date().toISOString() };
