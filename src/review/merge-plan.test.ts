@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { commitOf, filesOf, memoryObjects } from '../monorepo/testing/memory-objects.js';
-import { conflictingPaths, planRepositoryMerge } from './merge-plan.js';
+import { planRepositoryMerge } from './merge-plan.js';
 
 const ident = 'M <m@example.com> 1700000100 +0000';
 
@@ -44,11 +44,29 @@ describe('repository merge plan', () => {
     expect(
       (await planRepositoryMerge(objects, { base, proposed, current: same, message: 'm', ident })).kind,
     ).toBe('merge');
+    const file = await commitOf(objects, { 'a.txt': '1', d: 'now a file' }, [base]);
+    const deeper = await commitOf(objects, { 'a.txt': '1', 'd/e.txt': 'e2' }, [base]);
     expect(
-      conflictingPaths(
-        [{ path: 'd', status: 'added', newId: 'f'.repeat(40) as never, newMode: '100644' }],
-        [{ path: 'd/e.txt', status: 'modified', newId: 'a'.repeat(40) as never, newMode: '100644' }],
-      ),
-    ).toEqual(['d']);
+      await planRepositoryMerge(objects, { base, proposed: file, current: deeper, message: 'm', ident }),
+    ).toEqual({ kind: 'conflict', paths: ['d', 'd/e.txt'] });
+  });
+
+  it('merges edits of different lines of one file (line-level three-way merge)', async () => {
+    const { objects, reader } = memoryObjects();
+    const lines = (changes: Record<number, string>) =>
+      Array.from({ length: 10 }, (_, i) => changes[i + 1] ?? `line ${i + 1}`).join('\n') + '\n';
+    const base = await commitOf(objects, { 'README.md': lines({}) });
+    const current = await commitOf(objects, { 'README.md': lines({ 3: 'three' }) }, [base]);
+    const proposed = await commitOf(objects, { 'README.md': lines({ 8: 'eight' }) }, [base]);
+    const plan = await planRepositoryMerge(objects, { base, proposed, current, message: 'm\n', ident });
+    expect(plan.kind).toBe('merge');
+    if (plan.kind !== 'merge') return;
+    for (const object of plan.created) objects.put(object.type, object.content);
+    const commit = await reader.commit(plan.next);
+    expect(await filesOf(reader, commit.tree)).toEqual({ 'README.md': lines({ 3: 'three', 8: 'eight' }) });
+    const clash = await commitOf(objects, { 'README.md': lines({ 3: 'drei' }) }, [base]);
+    expect(
+      await planRepositoryMerge(objects, { base, proposed: clash, current, message: 'm', ident }),
+    ).toEqual({ kind: 'conflict', paths: ['README.md'] });
   });
 });

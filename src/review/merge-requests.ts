@@ -13,13 +13,18 @@ import type { PathReader } from '../repo/served-repository.js';
 import { Approvals } from './approvals.js';
 import {
   canSeeMergeRequest,
+  isAuthor,
+  OPERATOR,
   requireStateChange,
   requireVisible,
   touchedPaths,
   type Actor,
 } from './merge-gates.js';
 import { planRepositoryMerge, type RepositoryMergePlan } from './merge-plan.js';
+import { targetRefOf } from './merge-target.js';
 import { Proposals, pushedCommitsOf, type MergeRequestCommits } from './proposals.js';
+import { MergeabilityChecker } from './mergeability.js';
+import { rebaseOntoTargets } from './update-from-target.js';
 import type { ReviewDeps } from './review-deps.js';
 import type { MergeRequestAction } from './review-events.js';
 
@@ -64,9 +69,12 @@ interface MergeTarget {
 
 export class MergeRequests implements ChangeProposals {
   private readonly store: MergeRequestStore;
+  /** Mergeability of open requests (`buildReviewServices` subscribes it to the review events). */
+  readonly mergeability: MergeabilityChecker;
 
   constructor(private readonly deps: ReviewDeps) {
     this.store = deps.storage.monorepo.mergeRequests;
+    this.mergeability = new MergeabilityChecker(deps);
   }
 
   /** The merge request's page in the web UI: what `git push` prints for people to open. */
@@ -103,8 +111,14 @@ export class MergeRequests implements ChangeProposals {
   }
 
   async show(number: number, viewer: PathReader): Promise<MergeRequestDetail> {
-    const record = await this.require(number);
+    let record = await this.require(number);
     requireVisible(viewer, record);
+    // A verdict computed against other target heads is stale: recompute it (cheap) rather than show it.
+    if (record.status === 'open' && !(await this.mergeability.isCurrent(record))) {
+      // Showing never fails on it: a request whose merge cannot be computed shows what was stored.
+      const fresh = await this.mergeability.refresh(number).catch(() => undefined);
+      if (fresh) record = { ...record, mergeability: fresh };
+    }
     const reader = new ObjectReader(this.deps.monorepo.objects.source);
     const diffs = [];
     for (const change of record.changes) {
@@ -198,26 +212,34 @@ export class MergeRequests implements ChangeProposals {
       const repository = await monorepo.repositories.find(change.repoPath);
       if (!repository)
         throw notFound('repository_not_found', `repository ${change.repoPath} no longer exists`);
-      const current = await monorepo.refs.get(repository.id, repository.headRef);
-      if (!current) throw conflict('merge_target_missing', `${change.repoPath} has no ${repository.headRef}`);
+      const headRef = targetRefOf(record, repository);
+      const current = await monorepo.refs.get(repository.id, headRef);
+      if (!current) throw conflict('merge_target_missing', `${change.repoPath} has no ${headRef}`);
       const plan = await planRepositoryMerge(monorepo.objects.source, {
         base: change.baseCommit,
         proposed: change.headCommit,
         current,
         message,
         ident,
+        squash: headRef !== repository.headRef,
       });
       if (plan.kind === 'conflict')
         conflicts.push(...plan.paths.map((path) => ({ repository: change.repoPath, path })));
       targets.push({
         repoId: repository.id,
         repoPath: change.repoPath,
-        headRef: repository.headRef,
+        headRef,
         current,
         plan,
       });
     }
     if (conflicts.length > 0) {
+      // What the refusal found is the current verdict: readers see it without recomputing.
+      await this.store.setMergeability(record.number, {
+        state: 'conflict',
+        conflicts,
+        targets: Object.fromEntries(targets.map((target) => [target.repoPath, target.current])),
+      });
       throw conflict(
         'merge_conflict',
         `merge request !${record.number} conflicts with changes merged since it was opened`,
@@ -283,6 +305,46 @@ export class MergeRequests implements ChangeProposals {
       throw error;
     }
     return merged;
+  }
+
+  /**
+   * "Update from the target": replaces each proposal whose target moved by one commit on the
+   * current target head with the line-merged tree (the proposal's author and message kept, the
+   * actor as committer), in one transaction with a `target_updated` event. Refused with 409
+   * `merge_conflict` (and the files) when a proposal conflicts with its target, and when nothing
+   * moved with `merge_request_up_to_date`. The author, or someone with `write` on every touched
+   * path, may do it.
+   */
+  async updateFromTarget(number: number, actor: Actor): Promise<MergeRequestRecord> {
+    const record = await this.require(number);
+    if (actor.authority !== OPERATOR) {
+      requireVisible(actor.authority, record);
+      if (!isAuthor(record, actor)) {
+        for (const path of touchedPaths(record)) {
+          actor.authority.require(path, 'write', 'updating a merge request from its target');
+        }
+      }
+    }
+    if (record.status !== 'open') {
+      throw conflict('merge_request_not_open', `merge request !${number} is ${record.status}, not open`);
+    }
+    const rebased = await rebaseOntoTargets(this.deps, record, this.mergeIdent(actor));
+    if (rebased.length === 0) {
+      throw conflict('merge_request_up_to_date', `merge request !${number} is already based on its targets`);
+    }
+    const done = await this.store.rebaseChanges(number, rebased, {
+      action: 'target_updated',
+      actor: actor.username,
+      detail: rebased.map((item) => `${item.repoPath} ${item.headCommit}`).join('\n'),
+    });
+    if (!done) {
+      throw conflict('merge_target_moved', `merge request !${number} changed while updating: try again`, {
+        retry: true,
+      });
+    }
+    const updated = await this.require(number);
+    this.announce(updated, 'target_updated', actor.username);
+    return updated;
   }
 
   /** Publishes a merge request event (webhooks, mergeability) after it was committed. */

@@ -24,9 +24,11 @@ export function buildReviewServices(
   deps: Omit<ReviewDeps, 'events'> & { events?: ReviewEvents },
 ): ReviewServices {
   const full: ReviewDeps = { ...deps, events: deps.events ?? new ReviewEvents() };
+  const mergeRequests = new MergeRequests(full);
+  mergeRequests.mergeability.subscribe();
   return {
     events: full.events,
-    mergeRequests: new MergeRequests(full),
+    mergeRequests,
     discussions: new Discussions(full),
     approvals: new Approvals(full),
     statuses: new CommitStatuses(full),

@@ -369,6 +369,54 @@ export class MergeRequestStore {
       .execute();
   }
 
+  /**
+   * Moves an open merge request's proposals onto new bases ("update from the target"): each
+   * change's base and head are replaced if its head is still `oldHead` (compare-and-swap), the
+   * event is recorded and mergeability reset, all in one transaction; false (nothing changed)
+   * when the request is not open or a proposal moved meanwhile.
+   */
+  async rebaseChanges(
+    number: number,
+    changes: ReadonlyArray<{ repoPath: string; oldHead: string; baseCommit: string; headCommit: string }>,
+    event: { action: string; actor: string; detail?: string },
+  ): Promise<boolean> {
+    const moved = await inTransaction(this.db, async (trx) => {
+      const now = new Date().toISOString();
+      const open = await trx
+        .updateTable('merge_request')
+        .set({ updated_at: now, mergeable: 'unknown', mergeable_detail: null })
+        .where('mr_id', '=', number)
+        .where('status', '=', 'open')
+        .executeTakeFirst();
+      if (Number(open.numUpdatedRows) === 0) throw new RebaseRefused();
+      for (const change of changes) {
+        const result = await trx
+          .updateTable('merge_request_change')
+          .set({ base_commit: change.baseCommit, head_commit: change.headCommit })
+          .where('mr_id', '=', number)
+          .where('repo_path', '=', change.repoPath)
+          .where('head_commit', '=', change.oldHead)
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) === 0) throw new RebaseRefused();
+      }
+      await trx
+        .insertInto('merge_request_event')
+        .values({
+          mr_id: number,
+          action: event.action,
+          actor: event.actor,
+          detail: event.detail ?? null,
+          created_at: now,
+        })
+        .execute();
+      return true;
+    }).catch((error: unknown) => {
+      if (error instanceof RebaseRefused) return false;
+      throw error;
+    });
+    return moved;
+  }
+
   /** Appends one timeline entry (a comment, an approval, a force-update…) to a merge request. */
   async recordEvent(
     number: number,
@@ -481,3 +529,6 @@ function mergeabilityOf(state: string | null, detail: string | null, at: string 
     ...(at ? { checkedAt: at } : {}),
   };
 }
+
+/** Rolls `rebaseChanges` back when the request is not open or a proposal moved meanwhile. */
+class RebaseRefused extends Error {}

@@ -93,12 +93,27 @@ const ACTIONS = {
     conflict: 'Not closed',
     forbidden: 'Neither the author nor a maintainer of every touched path',
   },
+  update: {
+    summary:
+      'Update from the target: rebase each proposal onto its moved target head (line-merged), as a new commit',
+    schema: MergeRequestSchema,
+    conflict:
+      '`merge_conflict`: a proposal conflicts with its target (`details.files`); `merge_request_up_to_date`: no target moved; `merge_request_not_open`; `merge_target_moved`: changed meanwhile, retry',
+    forbidden: 'Neither the author nor a writer of every touched path',
+  },
+} as const;
+const METHOD_OF_ACTION = {
+  merge: 'merge',
+  close: 'close',
+  reopen: 'reopen',
+  update: 'updateFromTarget',
 } as const;
 
 /**
  * Merge requests over REST (SPEC §6): `GET /api/v1/merge-requests` (filters: status, path,
  * author; paged), `GET /api/v1/merge-requests/:number` (with per-file diffs and history), and
- * `POST …/:number/merge|close|reopen`. A merge that conflicts answers 409 with the files.
+ * `POST …/:number/merge|close|reopen|update`. A merge (or an update from the target) that
+ * conflicts answers 409 with the files.
  */
 export async function reviewRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const service = ctx.review.mergeRequests;
@@ -162,7 +177,7 @@ export async function reviewRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     route({
       method: 'POST',
       path: `/api/v1/merge-requests/:number/${action}`,
-      operationId: `${action}MergeRequest`,
+      operationId: action === 'update' ? 'updateMergeRequestFromTarget' : `${action}MergeRequest`,
       tag: 'merge requests',
       summary: doc.summary,
       access: 'user',
@@ -175,7 +190,7 @@ export async function reviewRoutes(app: FastifyInstance, ctx: RouteContext): Pro
       },
       handler: async (request) => {
         const user = requireUser(request.principal);
-        return service[action](request.params.number, {
+        return service[METHOD_OF_ACTION[action]](request.params.number, {
           username: user.username,
           userId: user.userId,
           authority: await request.permissions(),
