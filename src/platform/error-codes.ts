@@ -326,6 +326,9 @@ export const CLI_ERROR_CODES = [
   'merge_request_number_invalid',
   'merge_request_status_invalid',
   'secret_key_mismatch',
+  'server_response_too_large',
+  'server_unreachable',
+  'server_url_invalid',
 ] as const;
 
 export type ErrorCode =
