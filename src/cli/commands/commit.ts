@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadConfig, publicBaseUrl } from '../../platform/config.js';
-import { foreignErrorCode, invalid, MegaError, type ErrorKind } from '../../platform/errors.js';
+import { invalid } from '../../platform/errors.js';
+import { ServerClient } from '../remote/server-client.js';
 
 interface CommitOptions {
   server?: string;
@@ -38,7 +38,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 /**
  * `mega commit`: file actions committed through a running server's commits API (issue 22), for
  * a path too large to clone or a quick edit without one. The token comes from `MEGA_TOKEN` or
- * git's credential helper (`git credential fill`), never from the command line.
+ * git's credential helper (`ServerClient`), never from the command line.
  */
 export function registerCommitCommand(program: Command): void {
   program
@@ -66,11 +66,10 @@ export function registerCommitCommand(program: Command): void {
     .option('--chmod <+x:file>', 'set (+x) or clear (-x) the executable bit (repeatable)', collect, [])
     .option('--json', 'print the JSON answer')
     .action(async (options: CommitOptions) => {
-      const server = serverUrl(options);
-      const token = await findToken(server);
+      const client = await ServerClient.connect(serverUrl(options));
       const actions = await actionsOf(options);
-      const base = options.base ?? (await currentHead(server, token, options.path, options.branch));
-      const answer = await request(server, token, 'POST', '/api/v1/commits', {
+      const base = options.base ?? (await currentHead(client, options.path, options.branch));
+      const answer = await client.post<Record<string, unknown>>('/api/v1/commits', {
         path: options.path,
         base,
         message: options.message,
@@ -147,86 +146,9 @@ function encoded(content: Buffer): Pick<ActionBody, 'content' | 'encoding'> {
     : { content: content.toString('base64'), encoding: 'base64' };
 }
 
-async function currentHead(server: string, token: string | undefined, path: string, branch?: string) {
-  const query = new URLSearchParams({ path, ...(branch ? { branch } : {}) });
-  const answer = await request(server, token, 'GET', `/api/v1/commits/head?${query}`);
+async function currentHead(client: ServerClient, path: string, branch?: string) {
+  const answer = await client.get<Record<string, unknown>>('/api/v1/commits/head', { path, branch });
   if (typeof answer.head !== 'string')
     throw invalid('argument_invalid', `${path} has no head to base a commit on`);
   return answer.head;
-}
-
-/**
- * The token: `MEGA_TOKEN`, else what git's credential helper has for the server (the same one
- * `git push` uses), asked without a terminal prompt. Undefined when neither has one.
- */
-export async function findToken(
-  server: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<string | undefined> {
-  if (env.MEGA_TOKEN) return env.MEGA_TOKEN;
-  const url = new URL(server);
-  const input = `protocol=${url.protocol.replace(/:$/, '')}\nhost=${url.host}\n\n`;
-  const output = await runGit(['credential', 'fill'], input, { ...env, GIT_TERMINAL_PROMPT: '0' });
-  const password = output
-    ?.split('\n')
-    .find((line) => line.startsWith('password='))
-    ?.slice('password='.length);
-  return password || undefined;
-}
-
-function runGit(args: readonly string[], input: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const child = spawn('git', args, { env, stdio: ['pipe', 'pipe', 'ignore'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    child.on('error', () => resolve(undefined));
-    child.on('close', (code) => resolve(code === 0 ? out : undefined));
-    child.stdin.end(input);
-  });
-}
-
-const KIND_BY_STATUS: Readonly<Record<number, ErrorKind>> = {
-  400: 'invalid',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  409: 'conflict',
-  413: 'too_large',
-};
-
-/** A JSON request; the server's error body becomes a MegaError with its code and message. */
-async function request(
-  server: string,
-  token: string | undefined,
-  method: 'GET' | 'POST',
-  path: string,
-  body?: unknown,
-): Promise<Record<string, unknown>> {
-  const response = await fetch(`${server}${path}`, {
-    method,
-    headers: {
-      accept: 'application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    // Not JSON (a proxy's page): the status says enough.
-  }
-  if (response.ok) return json;
-  const error = json.error as
-    { code?: string; message?: string; details?: Record<string, unknown> } | undefined;
-  const hint =
-    response.status === 401 ? ' (set MEGA_TOKEN or store a token with git credential approve)' : '';
-  throw new MegaError(
-    KIND_BY_STATUS[response.status] ?? 'unavailable',
-    foreignErrorCode(error?.code ?? `http_${response.status}`),
-    `${error?.message ?? `${method} ${path}: HTTP ${response.status}`}${hint}`,
-    error?.details ?? {},
-  );
 }
