@@ -86,10 +86,13 @@ async function withBackend<T>(options: MrOptions, work: (backend: MrBackend) => 
   if (options.server) return work(remoteBackend(await ServerClient.connect(options.server)));
   const config = loadConfig({ configFile: options.config, overrides: { dataDir: options.data } });
   const storage = await openAppStorage(config);
+  const review = buildDomainServices(storage, config).review;
   try {
-    const requests = buildDomainServices(storage, config).review.mergeRequests;
-    return await work(localBackend(requests, options.as ?? process.env.USER ?? 'admin'));
+    return await work(localBackend(review.mergeRequests, options.as ?? process.env.USER ?? 'admin'));
   } finally {
+    // What a merge or close set off (mergeability of other requests, webhook deliveries queued
+    // in the database) finishes before the database closes.
+    await review.events.settled();
     await storage.close();
   }
 }
