@@ -36,7 +36,7 @@ export interface CommitDisplay {
   readonly size?: number;
 }
 
-function person(text: string): PersonInfo {
+export function person(text: string): PersonInfo {
   try {
     const ident: Ident = parseIdent(text);
     return { name: ident.name, email: ident.email, timestamp: ident.timestamp, timezone: ident.timezone };
