@@ -32,27 +32,82 @@ export async function aheadBehind(
   maxWalk = MAX_AHEAD_BEHIND_WALK,
 ): Promise<AheadBehind> {
   if (branch === base) return { ahead: 0, behind: 0, exact: true };
-  const paint = new Map<ObjectId, number>();
-  const queued = new Map<ObjectId, number>(); // id → committer time
+  const { paint, exact } = await paintWalk(reader, branch, base, maxWalk);
+  let ahead = 0;
+  let behind = 0;
+  for (const { side } of paint.values()) {
+    if (side === FROM_BRANCH) ahead++;
+    else if (side === FROM_BASE) behind++;
+  }
+  return { ahead, behind, exact };
+}
+
+/** Largest list of commits `commitsBetween` returns. */
+export const MAX_COMPARE_COMMITS = 250;
+
+export interface CommitsBetween {
+  /** Commits in `head` and not in `base` (`git log base..head`), newest first, at most `limit`. */
+  readonly commits: readonly ObjectId[];
+  /** The newest common ancestor (what `base...head` diffs from), if the walk reached one. */
+  readonly mergeBase?: ObjectId;
+  /** More commits than listed, or the walk stopped at its bound. */
+  readonly truncated: boolean;
+}
+
+/** The commits of a compare page and its merge base, from the same bounded walk as `aheadBehind`. */
+export async function commitsBetween(
+  reader: ObjectReader,
+  base: ObjectId,
+  head: ObjectId,
+  limit = MAX_COMPARE_COMMITS,
+  maxWalk = MAX_AHEAD_BEHIND_WALK,
+): Promise<CommitsBetween> {
+  if (base === head) return { commits: [], mergeBase: head, truncated: false };
+  const { paint, exact } = await paintWalk(reader, head, base, maxWalk);
+  const mine = [...paint].filter(([, item]) => item.side === FROM_BRANCH);
+  mine.sort((a, b) => b[1].time - a[1].time);
+  // The newest commit both sides reach: no common ancestor can descend from it (dates increase).
+  let mergeBase: { id: ObjectId; time: number } | undefined;
+  for (const [id, item] of paint) {
+    if (item.side === FROM_BOTH && (!mergeBase || item.time > mergeBase.time))
+      mergeBase = { id, time: item.time };
+  }
+  return {
+    commits: mine.slice(0, limit).map(([id]) => id),
+    ...(mergeBase ? { mergeBase: mergeBase.id } : {}),
+    truncated: !exact || mine.length > limit,
+  };
+}
+
+/**
+ * Walks both tips together, newest committer date first, painting each commit with the sides
+ * that reach it; ends when every queued commit is reached from both sides (nothing below it can
+ * count) or after `maxWalk` commits (`exact: false`).
+ */
+async function paintWalk(reader: ObjectReader, branch: ObjectId, base: ObjectId, maxWalk: number) {
+  const paint = new Map<ObjectId, { side: number; time: number }>();
+  const queued = new Set<ObjectId>();
   const mark = async (id: ObjectId, side: number) => {
-    const before = paint.get(id) ?? 0;
-    if ((before | side) === before) return;
-    paint.set(id, before | side);
-    if (!queued.has(id)) queued.set(id, person((await reader.commit(id)).committer).timestamp);
+    const before = paint.get(id);
+    if (before && (before.side | side) === before.side) return;
+    if (before) before.side |= side;
+    else paint.set(id, { side, time: person((await reader.commit(id)).committer).timestamp });
+    queued.add(id);
   };
   await mark(branch, FROM_BRANCH);
   await mark(base, FROM_BASE);
   let walked = 0;
   let exact = true;
   while (queued.size > 0) {
-    if ([...queued.keys()].every((id) => paint.get(id) === FROM_BOTH)) break;
+    if ([...queued].every((id) => paint.get(id)!.side === FROM_BOTH)) break;
     if (walked >= maxWalk) {
       exact = false;
       break;
     }
     let next: ObjectId | undefined;
     let nextTime = -Infinity;
-    for (const [id, time] of queued) {
+    for (const id of queued) {
+      const time = paint.get(id)!.time;
       if (time > nextTime) {
         next = id;
         nextTime = time;
@@ -60,14 +115,8 @@ export async function aheadBehind(
     }
     queued.delete(next!);
     walked++;
-    const side = paint.get(next!)!;
+    const side = paint.get(next!)!.side;
     for (const parent of (await reader.commit(next!)).parents) await mark(parent, side);
   }
-  let ahead = 0;
-  let behind = 0;
-  for (const side of paint.values()) {
-    if (side === FROM_BRANCH) ahead++;
-    else if (side === FROM_BASE) behind++;
-  }
-  return { ahead, behind, exact };
+  return { paint, exact };
 }

@@ -172,9 +172,9 @@ describe('blame against git blame --porcelain', () => {
 describe('ahead/behind and last commits against git', () => {
   it('counts like git rev-list --left-right --count and attributes like git log -1', async () => {
     const dir = join(temp.path, 'blame');
-    const browser = new RepositoryBrowser(await loadGitRepository(dir));
     // Branches that moved on after their merge, and one far behind.
     await git(['branch', '-q', 'old', 'main~5'], { cwd: dir });
+    const browser = new RepositoryBrowser(await loadGitRepository(dir));
     const page = await browser.branches({ offset: 0, limit: 100 });
     expect(page.items[0]).toMatchObject({ name: 'main', isDefault: true });
     for (const branch of page.items.filter((item) => !item.isDefault)) {
@@ -195,6 +195,7 @@ describe('ahead/behind and last commits against git', () => {
     }
     const filtered = await browser.branches({ filter: 'SIDE', offset: 0, limit: 2 });
     expect(filtered).toMatchObject({ total: 3, hasMore: true });
+    expect(page.items.map((item) => item.name)).toContain('old');
     expect(filtered.items.map((item) => item.name)).toEqual(['side0', 'side1']);
 
     for (const rev of ['main', 'side1']) {
@@ -209,6 +210,16 @@ describe('ahead/behind and last commits against git', () => {
           commit: expected,
         });
       }
+    }
+    for (const [base, head] of [
+      ['side2', 'main'],
+      [await gitText(['rev-parse', 'main~4'], { cwd: dir }), 'side2'],
+      ['old', 'side1'],
+    ] as const) {
+      const compared = await browser.compareCommits(base, head);
+      const expected = await gitText(['log', '--format=%H', `${base}..${head}`], { cwd: dir });
+      expect(compared.commits.map((c) => c.id)).toEqual(expected.split('\n').filter(Boolean));
+      expect(compared.mergeBase).toBe(await gitText(['merge-base', base, head], { cwd: dir }));
     }
     const root = await browser.treeInfo('main', '');
     expect(root.entries).toHaveLength(1);

@@ -12,6 +12,7 @@ import {
 } from './commit-log.js';
 import { DEFAULT_DISPLAY_LIMIT } from './bounded-read.js';
 import { blameFile, type BlameResult } from './blame.js';
+import { commitsBetween } from './ahead-behind.js';
 import { treeInfo, type TreeInfo } from './last-commits.js';
 import {
   branchPage,
@@ -209,6 +210,21 @@ export class RepositoryBrowser {
   /** One page of tags with their target and date. */
   async tags(query: RefPageQuery): Promise<RefPage<TagSummary>> {
     return tagPage(this.reader, await this.refs(), query);
+  }
+
+  /**
+   * What a `base...head` compare page lists: the commits in `head` and not in `base`, newest
+   * first (bounded, `truncated`), and their merge base, the commit the page's diff starts from.
+   */
+  async compareCommits(baseRevision: string, headRevision: string) {
+    const base = await this.resolve(baseRevision);
+    const head = await this.resolve(headRevision);
+    const between = await commitsBetween(this.reader, base, head);
+    const commits: CommitDisplay[] = [];
+    for (const id of between.commits) {
+      commits.push(commitDisplay(id, await this.reader.commit(id), this.reader.cutCommitSize(id)));
+    }
+    return { base, head, mergeBase: between.mergeBase ?? null, truncated: between.truncated, commits };
   }
 
   /** A directory's entries with size and last commit (`last-commits.ts`). */
