@@ -60,6 +60,24 @@ export function commitDisplay(id: ObjectId, commit: Commit, cutSize?: number): C
   };
 }
 
+/** A commit in a listing (branches, tags, tree entries): id, title and both idents. */
+export interface CommitBrief {
+  readonly id: ObjectId;
+  readonly title: string;
+  readonly author: PersonInfo;
+  readonly committer: PersonInfo;
+}
+
+export async function commitBrief(reader: ObjectReader, id: ObjectId): Promise<CommitBrief> {
+  const commit = await reader.commit(id);
+  return {
+    id,
+    title: commit.message.split('\n', 1)[0] ?? '',
+    author: person(commit.author),
+    committer: person(commit.committer),
+  };
+}
+
 export interface LogPage {
   readonly commits: readonly CommitDisplay[];
   /** True when more commits follow this page. */

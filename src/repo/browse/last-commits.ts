@@ -1,9 +1,8 @@
 import type { ObjectId } from '../../git/object-id.js';
 import { entryKind, type EntryKind } from '../../git/tree.js';
 import type { Commit } from '../../git/commit.js';
-import { person } from './commit-log.js';
+import { commitBrief, person, type CommitBrief } from './commit-log.js';
 import type { ObjectReader } from './object-reader.js';
-import type { CommitBrief } from './ref-summary.js';
 import { idAtPath } from './tree-path.js';
 
 /** Commits examined at most to attribute a directory's entries; the rest are left unknown. */
@@ -123,15 +122,7 @@ export async function treeInfo(
     const kind = entryKind(entry.mode);
     const size = kind === 'blob' || kind === 'symlink' ? await reader.size(entry.id) : undefined;
     const commitId = found.get(entry.name);
-    if (commitId && !briefs.has(commitId)) {
-      const commit = await reader.commit(commitId);
-      briefs.set(commitId, {
-        id: commitId,
-        title: commit.message.split('\n', 1)[0] ?? '',
-        author: person(commit.author),
-        committer: person(commit.committer),
-      });
-    }
+    if (commitId && !briefs.has(commitId)) briefs.set(commitId, await commitBrief(reader, commitId));
     entries.push({
       name: entry.name,
       kind,

@@ -2,19 +2,11 @@ import type { ObjectId } from '../../git/object-id.js';
 import { parseTag } from '../../git/tag.js';
 import { invalid } from '../../platform/errors.js';
 import { aheadBehind } from './ahead-behind.js';
-import { person, type PersonInfo } from './commit-log.js';
+import { commitBrief, person, type CommitBrief, type PersonInfo } from './commit-log.js';
 import type { ObjectReader } from './object-reader.js';
-import type { RefList } from './repository-browser.js';
 
 /** Longest filter text accepted. */
 export const MAX_REF_FILTER_LENGTH = 200;
-
-export interface CommitBrief {
-  readonly id: ObjectId;
-  readonly title: string;
-  readonly author: PersonInfo;
-  readonly committer: PersonInfo;
-}
 
 export interface BranchSummary {
   /** Short name (`main`). */
@@ -44,6 +36,17 @@ export interface TagSummary {
   readonly date?: number;
 }
 
+/** The refs a page is cut from (`RepositoryBrowser.refs()`). */
+export interface RefsToSummarise {
+  readonly defaultBranch?: string;
+  readonly refs: ReadonlyArray<{
+    readonly name: string;
+    readonly kind: 'branch' | 'tag' | 'other';
+    readonly shortName: string;
+    readonly target: ObjectId;
+  }>;
+}
+
 export interface RefPageQuery {
   readonly filter?: string;
   /** 0-based. */
@@ -56,16 +59,6 @@ export interface RefPage<T> {
   readonly total: number;
   readonly hasMore: boolean;
   readonly items: readonly T[];
-}
-
-async function brief(reader: ObjectReader, id: ObjectId): Promise<CommitBrief> {
-  const commit = await reader.commit(id);
-  return {
-    id,
-    title: commit.message.split('\n', 1)[0] ?? '',
-    author: person(commit.author),
-    committer: person(commit.committer),
-  };
 }
 
 function page<T extends { shortName: string }>(all: readonly T[], query: RefPageQuery) {
@@ -88,7 +81,7 @@ function page<T extends { shortName: string }>(all: readonly T[], query: RefPage
  */
 export async function branchPage(
   reader: ObjectReader,
-  refs: RefList,
+  refs: RefsToSummarise,
   query: RefPageQuery,
 ): Promise<RefPage<BranchSummary>> {
   const branches = refs.refs
@@ -111,7 +104,7 @@ export async function branchPage(
       name: ref.shortName,
       ref: ref.name,
       isDefault,
-      commit: await brief(reader, tip.id),
+      commit: await commitBrief(reader, tip.id),
       ...counts,
     });
   }
@@ -121,7 +114,7 @@ export async function branchPage(
 /** One page of tags, newest version-like name first (`v10` after `v9`), filtered like branches. */
 export async function tagPage(
   reader: ObjectReader,
-  refs: RefList,
+  refs: RefsToSummarise,
   query: RefPageQuery,
 ): Promise<RefPage<TagSummary>> {
   const tags = refs.refs
@@ -134,7 +127,7 @@ export async function tagPage(
     const annotated = peeled.id !== ref.target;
     const tag = annotated ? parseTag(await reader.readTyped(ref.target, 'tag')) : undefined;
     const tagger = tag?.tagger ? person(tag.tagger) : undefined;
-    const commit = peeled.type === 'commit' ? await brief(reader, peeled.id) : undefined;
+    const commit = peeled.type === 'commit' ? await commitBrief(reader, peeled.id) : undefined;
     const date = tagger?.timestamp ?? commit?.committer.timestamp;
     items.push({
       name: ref.shortName,
