@@ -80,7 +80,7 @@ describe.runIf(browserAvailable())('reading code in the web UI', () => {
 
   async function check(page: Page, name: string) {
     const overflow = await page.evaluate(
-      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      'document.documentElement.scrollWidth - document.documentElement.clientWidth',
     );
     expect({ name, overflow }).toEqual({ name, overflow: 0 });
     // Evaluated rather than injected as a <script>: the UI's CSP refuses inline scripts.
@@ -170,9 +170,7 @@ describe.runIf(browserAvailable())('reading code in the web UI', () => {
         await page.getByTestId('tree-table').getByRole('link', { name: 'README.md' }).waitFor();
         await page.getByTestId('ref-picker').click();
         await page.getByRole('combobox').press('Escape');
-        expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe(
-          'ref-picker',
-        );
+        expect(await page.evaluate("document.activeElement?.getAttribute('data-testid')")).toBe('ref-picker');
         await check(page, `ref-picker-${viewport.name}`);
       });
     });

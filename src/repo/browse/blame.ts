@@ -69,12 +69,14 @@ export async function blameFile(
   options: { maxCommits?: number } = {},
 ): Promise<BlameResult> {
   const maxCommits = options.maxCommits ?? MAX_BLAME_COMMITS;
+  // Never more than a file page shows: the blame view reads the text through the blob route.
+  const maxBytes = Math.min(MAX_BLAME_BYTES, reader.displayLimit ?? MAX_BLAME_BYTES);
   const path = segments.join('/');
   const texts = new Map<ObjectId, string[] | undefined>();
   /** The version's lines, or undefined when it is bigger than `MAX_BLAME_BYTES`. */
   const linesOf = async (blob: ObjectId): Promise<string[] | undefined> => {
     if (!texts.has(blob)) {
-      const read = await reader.readBounded(blob, 'blob', MAX_BLAME_BYTES);
+      const read = await reader.readBounded(blob, 'blob', maxBytes);
       // latin1 keeps one character per byte: lines compare exactly as bytes, whatever the encoding.
       texts.set(blob, read.truncated ? undefined : splitLines(read.content.toString('latin1')));
     }
@@ -90,9 +92,9 @@ export async function blameFile(
   if (!headBlob) throw notFound('path_not_found', 'no such file at this revision', { path });
   const headLines = await linesOf(headBlob);
   if (!headLines) {
-    throw tooLarge('object_too_large', `file is too large to blame (over ${MAX_BLAME_BYTES} bytes)`, {
+    throw tooLarge('object_too_large', `file is too large to blame (over ${maxBytes} bytes)`, {
       path,
-      limit: MAX_BLAME_BYTES,
+      limit: maxBytes,
     });
   }
   const origin = new Array<{ commit: ObjectId; source: number; bounded: boolean } | undefined>(

@@ -29,7 +29,7 @@ beforeAll(async () => {
   const code = join(temp.path, 'code');
   await makeRepo(code, [
     { 'src/main.ts': 'one\ntwo\n', 'README.md': '# code\n' },
-    { 'src/main.ts': 'one\ntwo\nthree\n' },
+    { 'src/main.ts': 'one\ntwo\nthree\n', 'big.txt': 'a line of a big file\n'.repeat(60_000) },
   ]);
   await git(['branch', 'feature', 'main~1'], { cwd: code });
   await git(['tag', 'v1', 'main'], { cwd: code });
@@ -95,6 +95,7 @@ describe('code-reading routes', () => {
     ['/api/v1/repos/blame?repo=/projects/code', 400, 'path_not_file'],
     ['/api/v1/repos/blame?repo=/projects/code&path=src', 400, 'path_not_file'],
     ['/api/v1/repos/blame?repo=/projects/code&path=nope', 404, 'path_not_found'],
+    ['/api/v1/repos/blame?repo=/projects/code&path=big.txt', 413, 'object_too_large'],
     ['/api/v1/repos/blame?repo=/projects/code&path=src/main.ts&ref=nope', 404, 'revision_not_found'],
     ['/api/v1/repos/blame?repo=/projects/code&path=src/main.ts&ref=a..b', 400, 'revision_invalid'],
     [`/api/v1/repos/blame?repo=/projects/code&path=${'a/'.repeat(3000)}`, 400, 'query_invalid'],
