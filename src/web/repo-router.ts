@@ -88,10 +88,34 @@ export class RepoRouter {
     const urlPath = (request.raw.url ?? '/').split('?')[0] ?? '/';
     const found = this.match(request.method, urlPath);
     if (!found) {
+      const page = browserPageFor(request, urlPath);
+      if (page) return reply.redirect(page, 303);
       throw notFound('route_not_found', 'no such route', { method: request.method, path: urlPath });
     }
     return found.route.handler(request, reply, found.match);
   };
+}
+
+/**
+ * A repository URL opened in a browser (`GET /projects/webapp`, Accept: text/html) shows its page
+ * in the UI. Git never asks for HTML (smart HTTP sends `*\/*` or a git media type), and matched
+ * git routes never get here, so clones and dumb-protocol reads are unaffected.
+ */
+function browserPageFor(request: FastifyRequest, urlPath: string): string | undefined {
+  if (request.method !== 'GET' || !(request.headers.accept ?? '').includes('text/html')) return undefined;
+  if (/^\/(api|ui)(\/|$)/.test(urlPath)) return undefined;
+  let path: string;
+  try {
+    path = normalizeRepoPath(urlPath.replace(/(.)\/$/, '$1'));
+  } catch {
+    return undefined; // a malformed path stays the JSON error it was
+  }
+  const encoded = path
+    .split('/')
+    .filter(Boolean)
+    .map((segment) => encodeURIComponent(segment))
+    .join('/');
+  return encoded ? `/ui/dir/${encoded}` : '/ui/dir';
 }
 
 function decodeSegment(value: string): string {

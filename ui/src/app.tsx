@@ -2,6 +2,9 @@ import { useEffect, useRef } from 'react';
 import { useCurrentUser, useSignedIn } from './current-user';
 import { BlobPage, RepoTreePage } from './pages/repo-tree-page';
 import { CommitPage, CommitsPage } from './pages/commits-page';
+import { BlamePage } from './pages/blame-page';
+import { BranchesPage } from './pages/branches-page';
+import { ComparePage } from './pages/compare-page';
 import { DirectoryPage } from './pages/directory-page';
 import { MergeRequestPage } from './pages/merge-request-page';
 import { MergeRequestsPage } from './pages/merge-requests-page';
@@ -20,6 +23,11 @@ function Page({ pathname }: { pathname: string }) {
     if (repo.page === 'tree') return <RepoTreePage repo={repo.repo} revision={repo.ref} path={repo.path} />;
     if (repo.page === 'blob') return <BlobPage repo={repo.repo} revision={repo.ref} path={repo.path} />;
     if (repo.page === 'commits') return <CommitsPage repo={repo.repo} revision={repo.ref} path={repo.path} />;
+    if (repo.page === 'blame') return <BlamePage repo={repo.repo} revision={repo.ref} path={repo.path} />;
+    if (repo.page === 'branches' || repo.page === 'tags')
+      return <BranchesPage repo={repo.repo} tab={repo.page} />;
+    if (repo.page === 'compare')
+      return <ComparePage repo={repo.repo} spec={repo.ref === 'HEAD' ? '' : repo.ref} />;
     return <CommitPage repo={repo.repo} id={repo.ref} />;
   }
   const dir = `${BASE}/dir`;

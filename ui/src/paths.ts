@@ -20,6 +20,13 @@ export const paths = {
   commits: (repo: string, ref: string, path = '') =>
     `${BASE}/repo/${encodePath(repo)}/-/commits/${encodeURIComponent(ref)}${path ? `/${encodePath(path)}` : ''}`,
   commit: (repo: string, id: string) => `${BASE}/repo/${encodePath(repo)}/-/commit/${id}`,
+  blame: (repo: string, ref: string, path: string) =>
+    `${BASE}/repo/${encodePath(repo)}/-/blame/${encodeURIComponent(ref)}/${encodePath(path)}`,
+  branches: (repo: string) => `${BASE}/repo/${encodePath(repo)}/-/branches`,
+  tags: (repo: string) => `${BASE}/repo/${encodePath(repo)}/-/tags`,
+  /** `base...head` in one segment: a revision never holds `..`, so the split is unambiguous. */
+  compare: (repo: string, base = '', head = '') =>
+    `${BASE}/repo/${encodePath(repo)}/-/compare${base || head ? `/${encodeURIComponent(base)}...${encodeURIComponent(head)}` : ''}`,
   raw: (repo: string, ref: string, path: string) =>
     `/api/v1/repos/raw?${new URLSearchParams({ repo, ref, path }).toString()}`,
   mergeRequests: () => `${BASE}/merge-requests`,
@@ -31,7 +38,17 @@ export const paths = {
   groups: () => `${BASE}/groups`,
 };
 
-export type RepoPage = 'tree' | 'blob' | 'commits' | 'commit';
+export type RepoPage = 'tree' | 'blob' | 'commits' | 'commit' | 'blame' | 'branches' | 'tags' | 'compare';
+const REPO_PAGES: readonly string[] = [
+  'tree',
+  'blob',
+  'commits',
+  'commit',
+  'blame',
+  'branches',
+  'tags',
+  'compare',
+];
 
 export interface RepoRoute {
   readonly repo: string;
@@ -49,7 +66,9 @@ export function parseRepoRoute(pathname: string): RepoRoute | undefined {
   if (marker < 0) return undefined;
   const decode = (text: string) => text.split('/').map(decodeURIComponent).join('/');
   const repo = `/${decode(rest.slice(0, marker))}`;
-  const [page, ref = 'HEAD', ...path] = rest.slice(marker + 3).split('/');
-  if (page !== 'tree' && page !== 'blob' && page !== 'commits' && page !== 'commit') return undefined;
-  return { repo, page, ref: decodeURIComponent(ref), path: path.map(decodeURIComponent).join('/') };
+  const [page = '', ref = 'HEAD', ...path] = rest.slice(marker + 3).split('/');
+  if (!REPO_PAGES.includes(page)) return undefined;
+  // A compare's `base...head` is decoded by its page (each side is encoded on its own).
+  const revision = page === 'compare' ? ref : decodeURIComponent(ref);
+  return { repo, page: page as RepoPage, ref: revision, path: path.map(decodeURIComponent).join('/') };
 }

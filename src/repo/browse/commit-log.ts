@@ -36,7 +36,7 @@ export interface CommitDisplay {
   readonly size?: number;
 }
 
-function person(text: string): PersonInfo {
+export function person(text: string): PersonInfo {
   try {
     const ident: Ident = parseIdent(text);
     return { name: ident.name, email: ident.email, timestamp: ident.timestamp, timezone: ident.timezone };
@@ -57,6 +57,24 @@ export function commitDisplay(id: ObjectId, commit: Commit, cutSize?: number): C
     committer: person(commit.committer),
     title: commit.message.split('\n', 1)[0] ?? '',
     message: commit.message,
+  };
+}
+
+/** A commit in a listing (branches, tags, tree entries): id, title and both idents. */
+export interface CommitBrief {
+  readonly id: ObjectId;
+  readonly title: string;
+  readonly author: PersonInfo;
+  readonly committer: PersonInfo;
+}
+
+export async function commitBrief(reader: ObjectReader, id: ObjectId): Promise<CommitBrief> {
+  const commit = await reader.commit(id);
+  return {
+    id,
+    title: commit.message.split('\n', 1)[0] ?? '',
+    author: person(commit.author),
+    committer: person(commit.committer),
   };
 }
 

@@ -32,10 +32,11 @@ export interface Hunk {
   readonly lines: readonly DiffLine[];
 }
 
-type Op = 0 | 1 | 2; // keep, delete, insert
-const KEEP: Op = 0;
-const DELETE: Op = 1;
-const INSERT: Op = 2;
+/** One step of an edit script (`diffOps`): keep a line, delete an old one, insert a new one. */
+export type Op = 0 | 1 | 2;
+export const KEEP: Op = 0;
+export const DELETE: Op = 1;
+export const INSERT: Op = 2;
 
 /** Splits text into lines without their terminators; a final newline does not add an empty line. */
 export function splitLines(text: string): string[] {

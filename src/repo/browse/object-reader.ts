@@ -140,6 +140,11 @@ export class ObjectReader {
     throw notFound('object_not_found', 'tag chain too long', { id });
   }
 
+  /** An object's inflated size without reading its content (tree listings show file sizes). */
+  async size(id: ObjectId): Promise<number | undefined> {
+    return (await this.source.readObjectHeader(id))?.size;
+  }
+
   /** Existence check through the source's bulk `hasObjects`. */
   async has(id: ObjectId): Promise<boolean> {
     return (await this.source.hasObjects([id])).has(id);

@@ -11,6 +11,17 @@ import {
   type LogPage,
 } from './commit-log.js';
 import { DEFAULT_DISPLAY_LIMIT } from './bounded-read.js';
+import { blameFile, type BlameResult } from './blame.js';
+import { commitsBetween } from './ahead-behind.js';
+import { treeInfo, type TreeInfo } from './last-commits.js';
+import {
+  branchPage,
+  tagPage,
+  type BranchSummary,
+  type RefPage,
+  type RefPageQuery,
+  type TagSummary,
+} from './ref-summary.js';
 import { ObjectReader, type ObjectReaderOptions } from './object-reader.js';
 import { defaultBranch, resolveCommit } from './revision.js';
 import { BINARY_SNIFF_BYTES, diffFiles, diffTrees, isBinary, type TreeDiff } from './tree-diff.js';
@@ -183,6 +194,47 @@ export class RepositoryBrowser {
       (a, b) => Number(b.kind === 'tree') - Number(a.kind === 'tree') || compareNames(a.name, b.name),
     );
     return { commit: commitId, path: target.path, id: target.id, entries };
+  }
+
+  /** Who last changed each line of a file (`blame.ts`: bounded, flagged when cut short). */
+  async blame(revision: string, path: string): Promise<BlameResult> {
+    const target = await this.fileAt(revision, path);
+    return blameFile(this.reader, target.commit, splitTreePath(target.path));
+  }
+
+  /** One page of branches with last commit and ahead/behind the default branch. */
+  async branches(query: RefPageQuery): Promise<RefPage<BranchSummary>> {
+    return branchPage(this.reader, await this.refs(), query);
+  }
+
+  /** One page of tags with their target and date. */
+  async tags(query: RefPageQuery): Promise<RefPage<TagSummary>> {
+    return tagPage(this.reader, await this.refs(), query);
+  }
+
+  /**
+   * What a `base...head` compare page lists: the commits in `head` and not in `base`, newest
+   * first (bounded, `truncated`), and their merge base, the commit the page's diff starts from.
+   */
+  async compareCommits(baseRevision: string, headRevision: string) {
+    const base = await this.resolve(baseRevision);
+    const head = await this.resolve(headRevision);
+    const between = await commitsBetween(this.reader, base, head);
+    const commits: CommitDisplay[] = [];
+    for (const id of between.commits) {
+      commits.push(commitDisplay(id, await this.reader.commit(id), this.reader.cutCommitSize(id)));
+    }
+    return { base, head, mergeBase: between.mergeBase ?? null, truncated: between.truncated, commits };
+  }
+
+  /** A directory's entries with size and last commit (`last-commits.ts`). */
+  async treeInfo(revision: string, path: string): Promise<TreeInfo> {
+    const commitId = await this.resolve(revision);
+    const root = (await this.reader.commit(commitId)).tree;
+    const target = await resolveTreePath(this.reader, root, splitTreePath(path));
+    if (target.kind !== 'tree')
+      throw invalid('path_not_tree', 'path is not a directory', { path: target.path });
+    return treeInfo(this.reader, commitId, splitTreePath(target.path));
   }
 
   /** A file's first `displayLimit` bytes, its real size and whether it was cut. */

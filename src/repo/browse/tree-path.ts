@@ -78,3 +78,19 @@ export async function idAtPath(
 function pathNotFound(segments: readonly string[]) {
   return notFound('path_not_found', 'path not found', { path: segments.join('/') });
 }
+
+/** The entry at `segments` (id and mode), or undefined when the path does not exist. */
+export async function entryAtPath(
+  reader: ObjectReader,
+  rootTree: ObjectId,
+  segments: readonly string[],
+): Promise<{ id: ObjectId; kind: EntryKind } | undefined> {
+  let current: { id: ObjectId; kind: EntryKind } = { id: rootTree, kind: 'tree' };
+  for (const segment of segments) {
+    if (current.kind !== 'tree') return undefined;
+    const entry = (await reader.tree(current.id)).find((item) => item.name === segment);
+    if (!entry) return undefined;
+    current = { id: entry.id, kind: entryKind(entry.mode) };
+  }
+  return current;
+}

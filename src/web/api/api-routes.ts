@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RouteContext } from '../deps.js';
 import { accessRoutes } from './access-routes.js';
+import { browseRoutes } from './browse-routes.js';
 import { directoryRoutes } from './directory-routes.js';
 import { renderDocsPage } from './docs-page.js';
 import { groupRoutes } from './group-routes.js';
@@ -44,6 +45,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: RouteContext): Promis
   });
   await directoryRoutes(app, ctx);
   await repositoryRoutes(app, ctx);
+  await browseRoutes(app, ctx);
   await repositoryAdminRoutes(app, ctx, ctx.repositoryAdmin);
   await tokenRoutes(app, ctx);
   await accessRoutes(app, ctx);

@@ -1,5 +1,12 @@
 import { useState } from 'react';
+import { apiUrl, useApi } from '../api';
 import type { DirectoryView } from '../types';
+
+/** The clone box of a repository page: the directory view of its path holds the URL and rules. */
+export function RepoCloneBox({ repo }: { repo: string }) {
+  const view = useApi<DirectoryView>(apiUrl('directory', { path: repo }));
+  return view.state === 'ready' ? <CloneBox view={view.data} /> : null;
+}
 
 /** The clone URL of a path with the rule that governs cloning and pushing there. */
 export function CloneBox({ view }: { view: DirectoryView }) {

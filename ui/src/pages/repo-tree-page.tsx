@@ -11,7 +11,11 @@ import { RepoSettings } from '../components/repo-settings';
 import { Load } from '../components/status';
 import { paths } from '../paths';
 import { Link, navigate } from '../router';
-import type { BlobView, RefList, TreeEntry, TreeListing } from '../types';
+import type { TreeInfo } from '../browse-types';
+import { RepoCloneBox } from '../components/clone-box';
+import { RefPicker as SearchableRefPicker } from '../components/ref-picker';
+import { formatBytes, TimeAgo } from '../components/status';
+import type { BlobView, TreeEntry, TreeListing } from '../types';
 import { directoryCrumbs } from './directory-page';
 
 const ENTRY_ICON: Record<TreeEntry['kind'], IconName> = {
@@ -35,7 +39,7 @@ export function repoCrumbs(repo: string, revision: string, path: string) {
   ];
 }
 
-/** Branch and tag picker; changing it opens the same page at the chosen revision. */
+/** Branch and tag picker (`components/ref-picker.tsx`); choosing opens the same page at that revision. */
 export function RefPicker({
   repo,
   revision,
@@ -47,25 +51,8 @@ export function RefPicker({
   page: 'tree' | 'commits';
   path: string;
 }) {
-  const refs = useApi<RefList>(apiUrl('repos/refs', { repo }));
-  if (refs.state !== 'ready') return null;
-  const names = refs.data.refs.filter((ref) => ref.kind !== 'other').map((ref) => ref.shortName);
-  const current = revision === 'HEAD' ? (refs.data.defaultBranch ?? revision) : revision;
   return (
-    <label className="ref-picker">
-      <span>Revision </span>
-      <select
-        value={names.includes(current) ? current : ''}
-        onChange={(event) => navigate(paths[page](repo, event.target.value, path))}
-      >
-        {!names.includes(current) && <option value="">{current.slice(0, 12)}</option>}
-        {names.map((name) => (
-          <option key={name} value={name}>
-            {name}
-          </option>
-        ))}
-      </select>
-    </label>
+    <SearchableRefPicker repo={repo} revision={revision} hrefFor={(name) => paths[page](repo, name, path)} />
   );
 }
 
@@ -78,7 +65,7 @@ export function RepoTabs({
   repo: string;
   revision: string;
   path: string;
-  active: 'files' | 'commits';
+  active: 'files' | 'commits' | 'branches' | 'tags' | 'compare';
 }) {
   return (
     <nav className="tabs" aria-label="Repository">
@@ -87,6 +74,15 @@ export function RepoTabs({
       </Link>
       <Link to={paths.commits(repo, revision, path)} aria-current={active === 'commits' ? 'page' : undefined}>
         History
+      </Link>
+      <Link to={paths.branches(repo)} aria-current={active === 'branches' ? 'page' : undefined}>
+        Branches
+      </Link>
+      <Link to={paths.tags(repo)} aria-current={active === 'tags' ? 'page' : undefined}>
+        Tags
+      </Link>
+      <Link to={paths.compare(repo)} aria-current={active === 'compare' ? 'page' : undefined}>
+        Compare
       </Link>
     </nav>
   );
@@ -144,13 +140,33 @@ function TreeTable(props: { repo: string; revision: string; path: string; entrie
   const { repo, revision, path, entries } = props;
   const [showAll, setShowAll] = useState(false);
   const shown = showAll ? entries : entries.slice(0, FIRST_ROWS);
+  // Sizes and last commits come from a second, slower request: the names show at once.
+  const info = useApi<TreeInfo>(apiUrl('repos/tree-info', { repo, ref: revision, path }));
+  const details = new Map(
+    info.state === 'ready' ? info.data.entries.map((entry) => [entry.name, entry]) : [],
+  );
+  const unknown = info.state === 'ready' ? '—' : info.state === 'error' ? '' : '…';
   return (
     <>
-      <table className="listing" aria-label="Files">
+      <table className="listing" aria-label="Files" data-testid="tree-table">
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col" className="entry-commit">
+              Last commit
+            </th>
+            <th scope="col" className="entry-time">
+              Updated
+            </th>
+            <th scope="col" className="entry-size">
+              Size
+            </th>
+          </tr>
+        </thead>
         <tbody>
           {path && (
             <tr>
-              <td>
+              <td colSpan={4}>
                 <Link to={paths.tree(repo, revision, path.split('/').slice(0, -1).join('/'))}>..</Link>
               </td>
             </tr>
@@ -173,10 +189,16 @@ function TreeTable(props: { repo: string; revision: string; path: string; entrie
                   </Link>
                 )}
               </td>
+              <EntryDetails repo={repo} detail={details.get(entry.name)} unknown={unknown} />
             </tr>
           ))}
         </tbody>
       </table>
+      {info.state === 'ready' && !info.data.complete && (
+        <p className="muted small">
+          Last commits searched in the newest {info.data.walked.toLocaleString()} commits only: — means older.
+        </p>
+      )}
       {shown.length < entries.length && (
         <p>
           Showing {shown.length.toLocaleString()} of {entries.length.toLocaleString()} entries.{' '}
@@ -185,6 +207,33 @@ function TreeTable(props: { repo: string; revision: string; path: string; entrie
           </button>
         </p>
       )}
+    </>
+  );
+}
+
+function EntryDetails({
+  repo,
+  detail,
+  unknown,
+}: {
+  repo: string;
+  detail: TreeInfo['entries'][number] | undefined;
+  unknown: string;
+}) {
+  const commit = detail?.lastCommit;
+  return (
+    <>
+      <td className="entry-commit">
+        {commit ? (
+          <Link to={paths.commit(repo, commit.id)} title={commit.title}>
+            {commit.title || commit.id.slice(0, 10)}
+          </Link>
+        ) : (
+          unknown
+        )}
+      </td>
+      <td className="entry-time">{commit ? <TimeAgo seconds={commit.committer.timestamp} /> : unknown}</td>
+      <td className="entry-size">{detail?.size !== undefined ? formatBytes(detail.size) : ''}</td>
     </>
   );
 }
@@ -208,6 +257,7 @@ export function RepoTreePage({ repo, revision, path }: { repo: string; revision:
   return (
     <>
       <Breadcrumbs crumbs={repoCrumbs(repo, revision, path)} />
+      {path === '' && <RepoCloneBox repo={repo} />}
       <RepoTree repo={repo} revision={revision} path={path} />
       {path === '' && <RepoSettings repo={repo} />}
       {path === '' && <AccessPanel path={repo} repository />}
@@ -232,6 +282,7 @@ export function BlobPage({ repo, revision, path }: { repo: string; revision: str
               </span>
               <a href={paths.raw(repo, data.commit, path)}>Raw</a>
               <Link to={paths.commits(repo, revision, path)}>History</Link>
+              {!data.binary && <Link to={paths.blame(repo, revision, path)}>Blame</Link>}
               {signedIn && !data.binary && !data.truncated && data.content !== undefined && (
                 <button type="button" onClick={() => setEditing('edit')} aria-expanded={editing === 'edit'}>
                   Edit
