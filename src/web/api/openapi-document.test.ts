@@ -253,6 +253,20 @@ describe('the document, by convention', () => {
   });
 });
 
+describe('the docs page', () => {
+  it('marks the operations that need a token, and only those', async () => {
+    const page = (await app.inject({ method: 'GET', url: '/api/docs' })).body;
+    const sectionOf = (method: string, path: string) => {
+      const start = page.indexOf(`<span class="method">${method}</span> <code>${path}</code>`);
+      expect(start, `${method} ${path}`).toBeGreaterThan(0);
+      return page.slice(start, page.indexOf('</section>', start));
+    };
+    expect(sectionOf('POST', '/api/v1/user/tokens')).toContain('(token required)');
+    expect(sectionOf('GET', '/api/v1/directory')).not.toContain('(token required)');
+    expect(sectionOf('GET', '/api/openapi.json')).not.toContain('(token required)');
+  });
+});
+
 /** Values for path parameters, by name: plausible enough to reach handlers, not to find things. */
 const PATH_VALUES: Readonly<Record<string, string>> = {
   number: '1',
