@@ -1,5 +1,5 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
-import { HTTP_STATUS_BY_KIND, MegaError, foreignErrorCode, isMegaError } from '../platform/errors.js';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HTTP_STATUS_BY_KIND, MegaError, invalid, isMegaError, notFound } from '../platform/errors.js';
 import { classifyFileFault } from '../storage/storage-faults.js';
 import type { ErrorBody } from './api/operation.js';
 
@@ -27,19 +27,54 @@ export function challengeFor(url: string): string {
  */
 export const RETRY_AFTER_SECONDS = 10;
 
-/** Maps framework errors and file-system faults (body too large, bad JSON …) onto MegaError kinds. */
+/**
+ * Fastify's own errors that a request can provoke, as the project's stable codes: a client never
+ * sees `FST_ERR_*` (a framework detail that would change with the framework). Keyed by Fastify's
+ * code; the message is ours, since Fastify's name its internals ("content-type is set to …").
+ */
+const FRAMEWORK_ERRORS: Readonly<Record<string, (error: FastifyError) => MegaError>> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: () => invalid('body_invalid', 'the request body is not valid JSON'),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () =>
+    invalid('body_invalid', 'the request body is empty; this endpoint takes a JSON object'),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () =>
+    invalid('body_invalid', 'the request body does not have the length its Content-Length header says'),
+  FST_ERR_ROUTE_MISSING_CONTENT_TYPE: () =>
+    new MegaError('unsupported_media', 'unsupported_media_type', 'the request body has no Content-Type'),
+  FST_ERR_ROUTE_MISSING_CONTENT: () => invalid('body_invalid', 'this endpoint needs a request body'),
+  FST_ERR_CTP_BODY_TOO_LARGE: () =>
+    new MegaError('too_large', 'request_too_large', 'the request body is larger than this endpoint takes'),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () =>
+    new MegaError(
+      'unsupported_media',
+      'unsupported_media_type',
+      'this endpoint does not take that Content-Type',
+    ),
+  FST_ERR_BAD_URL: () => invalid('path_encoding_invalid', 'the URL is not valid percent-encoded UTF-8'),
+  FST_ERR_INVALID_URL: () => invalid('path_encoding_invalid', 'the URL is not valid'),
+  FST_ERR_MAX_PARAM_LENGTH: () => invalid('path_segment_too_long', 'a segment of the URL is too long'),
+  FST_ERR_NOT_FOUND: () => notFound('route_not_found', 'no such route'),
+  FST_ERR_VALIDATION: () => invalid('request_invalid', 'the request is not valid'),
+};
+
+/**
+ * Maps framework errors and file-system faults (body too large, bad JSON …) onto MegaError kinds.
+ * Only MegaErrors keep their code; anything else gets one of ours, whatever its own code was.
+ */
 export function toMegaError(error: FastifyError | Error): MegaError {
   if (isMegaError(error)) return error;
   // A full disk met outside the stores (LFS uploads, caches) is as much a 503 as inside them.
   const fault = classifyFileFault(error);
   if (fault) return fault;
+  const known = FRAMEWORK_ERRORS[String((error as FastifyError).code)];
+  if (known) return known(error as FastifyError);
   const status = (error as FastifyError).statusCode;
-  const code = (error as FastifyError).code ?? 'internal_error';
-  if (status === 413) return new MegaError('too_large', 'request_too_large', error.message);
-  if (status === 415) return new MegaError('unsupported_media', 'unsupported_media_type', error.message);
-  if (status === 404) return new MegaError('not_found', 'not_found', error.message);
+  if (status === 413) return new MegaError('too_large', 'request_too_large', 'the request is too large');
+  if (status === 415)
+    return new MegaError('unsupported_media', 'unsupported_media_type', 'unsupported media type');
+  if (status === 404) return notFound('not_found', 'not found');
+  // Another 4xx from the framework or a library: a refusal of the request, told with our code.
   if (status !== undefined && status >= 400 && status < 500) {
-    return new MegaError('invalid', foreignErrorCode(code.toLowerCase()), error.message);
+    return invalid('request_invalid', 'the request is not valid');
   }
   return new MegaError('internal', 'internal_error', 'internal server error');
 }
@@ -55,25 +90,38 @@ export function errorBody(error: MegaError): ErrorBody {
   return { error: { code: error.code, message: error.message, details: error.details } };
 }
 
+/** Answers `error` in the project's shape: JSON `ErrorBody`, or text for git's smart HTTP URLs. */
+export function sendError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+  const mega = toMegaError(error);
+  const status = HTTP_STATUS_BY_KIND[mega.kind];
+  if (status >= 500) request.log.error({ err: error }, 'request failed');
+  // The framework's own code is worth a debug line: the client only sees ours.
+  else request.log.debug({ code: mega.code, cause: (error as FastifyError).code }, 'request refused');
+  if (mega.kind === 'unauthorized') void reply.header('WWW-Authenticate', challengeFor(request.url));
+  if (mega.kind === 'unavailable') void reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
+  if (mega.kind === 'rate_limited') {
+    void reply.header('Retry-After', String(mega.details.retryAfter ?? RETRY_AFTER_SECONDS));
+  }
+  if (isSmartHttp(request.url) && mega.kind !== 'unauthorized') {
+    // git prints a text/plain body of a failed request as `remote: …` (remote-curl.c
+    // show_http_message); a JSON body it would not show at all. On 401 git asks for credentials
+    // and shows no body, so that one keeps the JSON shape.
+    return reply.status(status).type('text/plain; charset=utf-8').send(`${mega.message}\n`);
+  }
+  return reply.status(status).type('application/json; charset=utf-8').send(errorBody(mega));
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors met before routing (a URL that is not valid
+ * percent-encoding, an over-long path parameter), which would otherwise be answered in Fastify's
+ * own shape, bypassing the error handler.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  void sendError(error, request, reply);
+}
+
 export function registerErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | Error, request, reply) => {
-    const mega = toMegaError(error);
-    const status = HTTP_STATUS_BY_KIND[mega.kind];
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.debug({ code: mega.code }, 'request refused');
-    if (mega.kind === 'unauthorized') void reply.header('WWW-Authenticate', challengeFor(request.url));
-    if (mega.kind === 'unavailable') void reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
-    if (mega.kind === 'rate_limited') {
-      void reply.header('Retry-After', String(mega.details.retryAfter ?? RETRY_AFTER_SECONDS));
-    }
-    if (isSmartHttp(request.url) && mega.kind !== 'unauthorized') {
-      // git prints a text/plain body of a failed request as `remote: …` (remote-curl.c
-      // show_http_message); a JSON body it would not show at all. On 401 git asks for credentials
-      // and shows no body, so that one keeps the JSON shape.
-      return reply.status(status).type('text/plain; charset=utf-8').send(`${mega.message}\n`);
-    }
-    return reply.status(status).type('application/json; charset=utf-8').send(errorBody(mega));
-  });
+  app.setErrorHandler(sendError);
   app.setNotFoundHandler((request, reply) => {
     const mega = new MegaError('not_found', 'route_not_found', 'no such route', {
       method: request.method,

@@ -1,8 +1,9 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { methodNotAllowed } from './api/method-not-allowed.js';
 import { OperationRegistry } from './api/openapi.js';
 import { registerAuthentication } from './auth.js';
 import type { RouteContext, WebDeps } from './deps.js';
-import { registerErrorHandler } from './error-handler.js';
+import { frameworkErrors, registerErrorHandler } from './error-handler.js';
 import { registerResponseConventions } from './response-conventions.js';
 import { RepoRouter } from './repo-router.js';
 import { sameOriginGuard } from './same-origin.js';
@@ -33,6 +34,11 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
     // A clone of a big repository can stream for a long time; limits.requestTimeoutMs governs.
     requestTimeout: deps.config.limits.requestTimeoutMs,
     connectionTimeout: 0,
+    // Errors met before routing are answered in the project's shape, never Fastify's.
+    frameworkErrors,
+    // Fastify's router skips a route whose `:param` is longer than this (default 100), so a long
+    // group or tenant name got a 404 from the catch-all; the zod schemas judge lengths instead.
+    maxParamLength: 4096,
     keepAliveTimeout: 30_000,
     // Client address (rate limits, logs) and origin (links) from trusted proxies' X-Forwarded-*.
     ...(deps.config.trustProxy ? { trustProxy: deps.config.trustProxy } : {}),
@@ -40,6 +46,11 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
   registerErrorHandler(app);
   registerResponseConventions(app);
   app.addHook('onRequest', async (request) => refuseNulInUrl(request));
+  // Collects every route's declared operation for the OpenAPI document; refuses undeclared /api/ routes.
+  const operations = new OperationRegistry({ publicUrl: deps.config.publicUrl });
+  app.addHook('onRoute', operations.record);
+  // A wrong method on a declared REST path: 405 with `Allow`, before credentials or bodies matter.
+  app.addHook('onRequest', methodNotAllowed(operations));
   // Before authentication: a cross-site request is refused whatever credentials it carries.
   app.addHook('onRequest', sameOriginGuard(deps.config.publicUrl));
   registerAuthentication(app, deps.authenticate, deps.access);
@@ -60,9 +71,6 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
       request.headers['content-type'] = 'application/octet-stream';
     }
   });
-  // Collects every route's declared operation for the OpenAPI document; refuses undeclared /api/ routes.
-  const operations = new OperationRegistry();
-  app.addHook('onRoute', operations.record);
   const context: RouteContext = { ...deps, repoRouter, operations };
   for (const [name, plugin] of ROUTE_PLUGINS) {
     await app.register(

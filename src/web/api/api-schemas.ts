@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import {
+  BINARY_SNIFF_BYTES,
+  MAX_DIFF_BLOB_BYTES,
+  MAX_DIFF_FILES,
+  MAX_DIFF_TOTAL_LINES,
+} from '../../repo/browse/tree-diff.js';
 import { components } from './operation.js';
 
 /**
@@ -89,10 +95,46 @@ const FileDiff = named(
     additions: z.int(),
     deletions: z.int(),
     hunks: z.array(Hunk),
-    omitted: z.string().optional().describe('Why hunks are missing: too_large, diff_budget_exhausted'),
+    omitted: z
+      .string()
+      .optional()
+      .describe(
+        `Why hunks are missing: \`too_large\` (a side over ${count(MAX_DIFF_BLOB_BYTES)} bytes), ` +
+          `\`diff_budget_exhausted\` (the diff had shown ${count(MAX_DIFF_TOTAL_LINES)} changed lines already)`,
+      ),
   }),
 );
-export const DiffSchema = named('Diff', z.object({ files: z.array(FileDiff), truncated: z.boolean() }));
+
+function count(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
+/**
+ * The bounds of every diff the API answers (`src/repo/browse/tree-diff.ts`), stated once for the
+ * operations that answer diffs (compare, commit, merge request) and the `Diff` schema.
+ */
+export const DIFF_LIMITS_DESCRIPTION =
+  `Diffs are bounded, and say so. At most ${count(MAX_DIFF_FILES)} changed files are listed; ` +
+  `when there are more, \`truncated\` is true and the rest are left out. A file whose old or new ` +
+  `side is over ${count(MAX_DIFF_BLOB_BYTES)} bytes (or the display limit, if lower) is listed ` +
+  `without hunks (\`omitted: "too_large"\`); once ${count(MAX_DIFF_TOTAL_LINES)} changed lines have ` +
+  `been given, later files are listed without hunks (\`omitted: "diff_budget_exhausted"\`). A ` +
+  `binary file (NUL in its first ${count(BINARY_SNIFF_BYTES)} bytes) has \`binary: true\` and no hunks. ` +
+  'There is no rename detection: a rename is a deletion and an addition.';
+
+export const DiffSchema = named(
+  'Diff',
+  z
+    .object({
+      files: z.array(FileDiff),
+      truncated: z
+        .boolean()
+        .describe(
+          `More than ${count(MAX_DIFF_FILES)} changed files: only the first ${count(MAX_DIFF_FILES)} are listed`,
+        ),
+    })
+    .describe(DIFF_LIMITS_DESCRIPTION),
+);
 export const CommitDetailSchema = named('CommitDetail', CommitSchema.extend({ diff: DiffSchema }));
 export const CompareSchema = named(
   'Compare',

@@ -23,8 +23,14 @@ interface Operation {
   summary: string;
   tags: string[];
   parameters?: Parameter[];
-  security?: unknown[];
+  security?: Array<Record<string, unknown>>;
   requestBody?: { content: Record<string, { schema: BodySchema }> };
+}
+
+/** A token is required when no security alternative is the empty (anonymous) one. */
+function tokenRequired(op: Operation): boolean {
+  const options = op.security ?? [];
+  return options.length > 0 && options.every((option) => Object.keys(option).length > 0);
 }
 
 interface BodySchema {
@@ -68,7 +74,7 @@ export function renderDocsPage(document: JsonSchema): string {
           .join('') + bodyTable(op);
       sections.push(
         `<section><h3><span class="method">${method.toUpperCase()}</span> <code>${escapeHtml(path)}</code></h3>` +
-          `<p>${escapeHtml(op.summary)}${op.security ? ' <em>(token required)</em>' : ''}</p>` +
+          `<p>${escapeHtml(op.summary)}${tokenRequired(op) ? ' <em>(token required)</em>' : ''}</p>` +
           (params
             ? `<table><tr><th>name</th><th>in</th><th>required</th><th>description</th></tr>${params}</table>`
             : '') +

@@ -112,7 +112,8 @@ describe('OpenAPI document', () => {
 
   it('documents the real statuses of a route', () => {
     const merge = document.paths['/api/v1/merge-requests/{number}/merge']?.post;
-    // 403: no maintain role on a touched path, or a self-merge where it is not allowed.
+    // 403: no maintain role on a touched path, or a self-merge where it is not allowed, or a
+    // cross-origin request; 429: failed authentications from the address.
     expect(Object.keys(merge?.responses ?? {}).sort()).toEqual([
       '200',
       '400',
@@ -120,8 +121,12 @@ describe('OpenAPI document', () => {
       '403',
       '404',
       '409',
+      '429',
       '503',
     ]);
+    expect(merge?.responses['403']).toMatchObject({
+      description: expect.stringContaining('origin_forbidden'),
+    });
     // Strict request bodies say so; response objects list their fields without closing them.
     const createRepository = document.paths['/api/v1/sync/tenants/{tenant}/repositories']
       ?.post as unknown as {

@@ -1,27 +1,10 @@
 import type { RouteOptions } from 'fastify';
 import { z } from 'zod';
-import {
-  components,
-  operationOf,
-  pathParamNames,
-  type ErrorStatus,
-  type OperationSpec,
-} from './operation.js';
+import { answeredErrors, components, operationOf, pathParamNames, type OperationSpec } from './operation.js';
 
 export type JsonSchema = Readonly<Record<string, unknown>>;
 
 const COMPONENT_REF = '#/components/schemas/';
-
-const ERROR_DESCRIPTIONS: Readonly<Record<ErrorStatus, string>> = {
-  400: 'Invalid input',
-  401: 'Authentication required or token invalid',
-  403: 'Not allowed',
-  404: 'Not found',
-  409: 'Conflict',
-  413: 'Request body too large',
-  415: 'Unsupported media type',
-  503: 'Temporarily unavailable; retry after the Retry-After header',
-};
 
 /**
  * Every route the server registers, with the operation it was declared with. A route under
@@ -30,6 +13,13 @@ const ERROR_DESCRIPTIONS: Readonly<Record<ErrorStatus, string>> = {
 export class OperationRegistry {
   readonly #operations: OperationSpec[] = [];
   #document: JsonSchema | undefined;
+  #patterns: Array<{ method: string; pattern: RegExp }> | undefined;
+  readonly #publicUrl: string | undefined;
+
+  /** `publicUrl`: the server's configured public URL, the document's `servers` entry. */
+  constructor(options: { publicUrl?: string | undefined } = {}) {
+    this.#publicUrl = options.publicUrl;
+  }
 
   /** Fastify `onRoute` hook (registered on the root instance by `buildServer`). */
   readonly record = (route: RouteOptions): void => {
@@ -45,11 +35,38 @@ export class OperationRegistry {
     return this.#operations;
   }
 
+  /**
+   * The methods declared for a request path (`/api/v1/merge-requests/7`, without the query),
+   * sorted, with HEAD wherever GET is (Fastify answers HEAD for every GET route); empty when no
+   * operation is declared at that path. A `:param` matches one non-empty segment, as Fastify's
+   * router does.
+   */
+  methodsAt(path: string): string[] {
+    this.#patterns ??= this.#operations.map((operation) => ({
+      method: operation.method,
+      pattern: pathPattern(operation.path),
+    }));
+    const methods = new Set<string>();
+    for (const { method, pattern } of this.#patterns) {
+      if (pattern.test(path)) methods.add(method);
+    }
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  }
+
   /** The OpenAPI 3.1 document, built once every route is registered (on its first request). */
   document(version: string): JsonSchema {
-    this.#document ??= openApiDocument(this.#operations, version);
+    this.#document ??= openApiDocument(this.#operations, version, this.#publicUrl);
     return this.#document;
   }
+}
+
+/** A Fastify path (`/a/:b/c`) as an anchored expression over raw (still encoded) request paths. */
+function pathPattern(path: string): RegExp {
+  const segments = path
+    .split('/')
+    .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  return new RegExp(`^${segments.join('/')}$`);
 }
 
 function without(object: object, keys: readonly string[]): Record<string, unknown> {
@@ -102,20 +119,24 @@ function parameters(schema: z.ZodObject | undefined, where: 'path' | 'query') {
   });
 }
 
-function errorStatuses(operation: OperationSpec): Partial<Record<ErrorStatus, string>> {
-  const hasInput = operation.params ?? operation.query ?? operation.body;
-  return {
-    ...(hasInput ? { 400: 'Invalid input (see `details.issues`)' } : {}),
-    ...(operation.access === 'read' ? { 401: 'Authentication required (anonymous reading is off)' } : {}),
-    ...(operation.access === 'user' || operation.access === 'admin'
-      ? { 401: 'Authentication required or token invalid' }
-      : {}),
-    ...(operation.access === 'admin' ? { 403: 'Administrators only' } : {}),
-    ...(operation.body ? { 413: 'Request body too large' } : {}),
-    // Every stored answer depends on the database; while it is down the server answers 503.
-    ...(operation.access === 'public' ? {} : { 503: ERROR_DESCRIPTIONS[503] }),
-    ...operation.errors,
-  };
+/**
+ * Who may call, as OpenAPI security requirements: `public` needs nothing, `read` takes a token
+ * when one is given (anonymous reading may be on), `user` and `admin` need one.
+ */
+const SECURITY: Readonly<Record<OperationSpec['access'], ReadonlyArray<Record<string, string[]>>>> = {
+  public: [],
+  read: [{}, { bearer: [] }],
+  user: [{ bearer: [] }],
+  admin: [{ bearer: [] }],
+};
+
+/**
+ * A GET answered with a body the server holds whole gets an ETag, and `If-None-Match` a 304
+ * (`response-conventions.ts`); a streamed answer (raw bytes) is sent as it is read, without one.
+ */
+function answersNotModified(operation: OperationSpec): boolean {
+  const ok = operation.responses[200];
+  return operation.method === 'GET' && ok !== undefined && ok.mediaType !== 'application/octet-stream';
 }
 
 function operationObject(operation: OperationSpec) {
@@ -133,17 +154,18 @@ function operationObject(operation: OperationSpec) {
       ...(schema ? { content: { [mediaType]: { schema } } } : {}),
     };
   }
-  for (const [status, description] of Object.entries(errorStatuses(operation))) {
-    responses[status] = {
-      description: description ?? ERROR_DESCRIPTIONS[Number(status) as ErrorStatus],
-      content: errorJson,
-    };
+  if (answersNotModified(operation)) {
+    responses['304'] = { description: 'Not modified: the `ETag` sent in `If-None-Match` still matches' };
+  }
+  for (const [status, description] of Object.entries(answeredErrors(operation))) {
+    responses[status] = { description, content: errorJson };
   }
   return {
     operationId: operation.operationId,
     summary: operation.summary,
+    ...(operation.description ? { description: operation.description } : {}),
     tags: [operation.tag],
-    ...(operation.access === 'user' || operation.access === 'admin' ? { security: [{ bearer: [] }] } : {}),
+    security: SECURITY[operation.access],
     parameters: [...parameters(operation.params, 'path'), ...parameters(operation.query, 'query')],
     ...(operation.body
       ? {
@@ -157,6 +179,22 @@ function operationObject(operation: OperationSpec) {
   };
 }
 
+const API_DESCRIPTION = [
+  'Browse the Mega directory and its repositories, review merge requests, watch sync repositories.',
+  '',
+  'Authenticate with `Authorization: Bearer <token>`. Every error is ' +
+    '`{"error":{"code","message","details"}}` with a stable `code`.',
+  '',
+  'Beyond what each operation lists: a request with a method a path does not have is ' +
+    '`405 method_not_allowed` with an `Allow` header (`OPTIONS` answers 204 with it); a URL ' +
+    'that is not valid percent-encoded UTF-8 is `400 path_encoding_invalid`, one holding NUL ' +
+    '`400 text_contains_nul`; an unexpected failure is `500 internal_error`.',
+  '',
+  'Successful GET answers carry an `ETag` (`Cache-Control: private, no-cache`); send it back in ' +
+    '`If-None-Match` to get `304 Not Modified`. Bodies are compressed with brotli or gzip when ' +
+    '`Accept-Encoding` allows.',
+].join('\n');
+
 /** Fastify `/a/:b` → OpenAPI `/a/{b}`. */
 export function openApiPath(path: string): string {
   let result = path;
@@ -164,8 +202,16 @@ export function openApiPath(path: string): string {
   return result;
 }
 
-/** The OpenAPI 3.1 document of the given operations, with every named schema in components. */
-export function openApiDocument(operations: readonly OperationSpec[], version: string): JsonSchema {
+/**
+ * The OpenAPI 3.1 document of the given operations, with every named schema in components. Its
+ * server is the public URL when one is configured, else `/` (relative to where the document was
+ * fetched from, which is the server itself).
+ */
+export function openApiDocument(
+  operations: readonly OperationSpec[],
+  version: string,
+  publicUrl?: string,
+): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const operation of operations) {
     const path = (paths[openApiPath(operation.path)] ??= {});
@@ -186,11 +232,25 @@ export function openApiDocument(operations: readonly OperationSpec[], version: s
     info: {
       title: 'Mega REST API',
       version,
-      description:
-        'Browse the Mega directory and its repositories, review merge requests, watch sync repositories. ' +
-        'Authenticate with `Authorization: Bearer <token>`. Every error is `{"error":{"code","message","details"}}`.',
+      description: API_DESCRIPTION,
     },
-    components: { schemas, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    servers: [
+      publicUrl
+        ? { url: publicUrl.replace(/\/+$/, ''), description: 'This server (its configured public URL)' }
+        : { url: '/', description: 'This server' },
+    ],
+    components: {
+      schemas,
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'A personal access token (`mega token create`, or `POST /api/v1/user/tokens`): ' +
+            '`Authorization: Bearer <token>`.',
+        },
+      },
+    },
     paths,
   };
 }

@@ -19,7 +19,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Access = 'public' | 'read' | 'user' | 'admin';
 
 /** Error statuses a route answers with the project's error body (`ErrorBody`). */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503;
 
 export interface SuccessResponse {
   readonly description: string;
@@ -41,13 +41,20 @@ export interface OperationSpec<
   readonly path: string;
   readonly operationId: string;
   readonly summary: string;
+  /** Longer Markdown text for the document: limits, truncation, what a status means here. */
+  readonly description?: string;
   readonly tag: string;
   readonly access: Access;
   readonly params?: P;
   readonly query?: Q;
   readonly body?: B;
   readonly responses: Readonly<Partial<Record<200 | 201 | 202 | 204, SuccessResponse>>>;
-  /** Route-specific errors; 400 (inputs), 401/403 (access) and 413 (body) are derived. */
+  /**
+   * Route-specific errors (404, 409, a 403 of the route's own rules …). The statuses every route
+   * of a kind can answer are derived by `openapi.ts` (`derivedErrors`), not declared here: 400
+   * (inputs), 401/403 (access, a cross-origin write), 413/415 (bodies), 429 (failed
+   * authentications), 503 (database).
+   */
   readonly errors?: Readonly<Partial<Record<ErrorStatus, string>>>;
 }
 
@@ -153,4 +160,60 @@ export function routesOf(app: FastifyInstance) {
 /** The operation a route was declared with (`routesOf`), if any. */
 export function operationOf(config: unknown): OperationSpec | undefined {
   return (config as { operation?: OperationSpec } | undefined)?.operation;
+}
+
+/** Methods whose requests pass the CSRF guard (`same-origin.ts`): JSON bodies, same origin. */
+const STATE_CHANGING: ReadonlySet<HttpMethod> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Joins a derived and a declared description of the same status, the declared one first. */
+function both(declared: string | undefined, derived: string): string {
+  return declared ? `${declared}; or ${derived.charAt(0).toLowerCase()}${derived.slice(1)}` : derived;
+}
+
+/**
+ * Every error status `operation` can answer, with what it means there: the ones the server's
+ * machinery gives every route of its kind, derived here from the declaration so that no route
+ * has to repeat them, merged with the route's own `errors`.
+ * - 400: a route with inputs refuses invalid ones (`path_invalid`, `query_invalid`, `body_invalid`).
+ * - 401: a presented token that is invalid is refused on every route (`auth.ts`), public or not.
+ * - 403: administrators only (`admin`), and a cross-origin request that changes state
+ *   (`origin_forbidden`, `same-origin.ts`).
+ * - 413, 415: a route with a body refuses one too large or not `application/json`.
+ * - 429: failed authentications from one address are limited (`auth_rate_limited`), on any route.
+ * - 503: answers come from the database (and a presented token is looked up there).
+ */
+export function answeredErrors(operation: OperationSpec): Partial<Record<ErrorStatus, string>> {
+  const declared = operation.errors ?? {};
+  const derived: Partial<Record<ErrorStatus, string>> = {};
+  if (operation.params ?? operation.query ?? operation.body) {
+    derived[400] = 'Invalid input (`path_invalid`, `query_invalid`, `body_invalid`; see `details.issues`)';
+  }
+  derived[401] = {
+    public: 'A presented token is invalid, expired or revoked (`token_invalid`)',
+    read: 'Authentication required (anonymous reading is off), or a presented token is invalid',
+    user: 'Authentication required, or the token is invalid',
+    admin: 'Authentication required, or the token is invalid',
+  }[operation.access];
+  const forbidden = [
+    ...(operation.access === 'admin' ? ['Administrators only'] : []),
+    ...(STATE_CHANGING.has(operation.method) ? ['A cross-origin request (`origin_forbidden`)'] : []),
+  ];
+  if (forbidden.length > 0) derived[403] = forbidden.join('; or ');
+  if (operation.body) {
+    derived[413] = 'Request body too large (`request_too_large`)';
+    derived[415] = 'The body is not `application/json` (`unsupported_media_type`)';
+  }
+  derived[429] =
+    'Too many failed authentications from this address (`auth_rate_limited`); retry after `Retry-After`';
+  derived[503] = 'Temporarily unavailable (database down, storage full); retry after `Retry-After`';
+  const statuses = new Set([...Object.keys(derived), ...Object.keys(declared)].map(Number) as ErrorStatus[]);
+  return Object.fromEntries(
+    [...statuses]
+      .sort((a, b) => a - b)
+      .map((status) => {
+        const own = declared[status];
+        const generic = derived[status];
+        return [status, generic === undefined ? own : both(own, generic)];
+      }),
+  );
 }

@@ -59,7 +59,11 @@ export async function repositoryAdminRoutes(
         schema: z.object({ repo: z.string(), deleted: z.boolean(), unlinked: z.boolean() }),
       },
     },
-    errors: { 404: 'Repository not found' },
+    errors: {
+      404: 'Repository not found',
+      // The b-link removal retries a moved directory head a few times, then gives up (ref_conflict).
+      409: 'The Mega directory kept changing concurrently (`ref_conflict`); retry',
+    },
     handler: async (request) => {
       const user = requireAdmin(request.principal);
       const query = request.query;

@@ -8,6 +8,7 @@ import {
   CommitDetailSchema,
   CommitPageSchema,
   CompareSchema,
+  DIFF_LIMITS_DESCRIPTION,
   RefListSchema,
   TreeSchema,
 } from './api-schemas.js';
@@ -80,6 +81,7 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: RouteContext):
     operationId: 'getCommit',
     tag: 'code',
     summary: 'One commit with its diff to the first parent',
+    description: DIFF_LIMITS_DESCRIPTION,
     access: 'read',
     query: CommitQuery,
     responses: { 200: { description: 'The commit and its diff', schema: CommitDetailSchema } },
@@ -94,6 +96,7 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: RouteContext):
     operationId: 'compareRevisions',
     tag: 'code',
     summary: 'Diff between two revisions (per-file hunks, no rename detection)',
+    description: DIFF_LIMITS_DESCRIPTION,
     access: 'read',
     query: CompareQuery,
     responses: { 200: { description: 'The diff from `from` to `to`', schema: CompareSchema } },

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RouteContext } from '../deps.js';
 import { requireUser } from '../../access/principal.js';
-import { DiffSchema } from '../api/api-schemas.js';
+import { DIFF_LIMITS_DESCRIPTION, DiffSchema } from '../api/api-schemas.js';
 import { components, routesOf } from '../api/operation.js';
 import { baseUrl, pagingSchema } from '../api/query.js';
 import { approvalRoutes } from './approval-routes.js';
@@ -160,6 +160,7 @@ export async function reviewRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     operationId: 'getMergeRequest',
     tag: 'merge requests',
     summary: 'One merge request with per-file diffs for every repository it touches, and its history',
+    description: `One diff per repository touched, each bounded on its own. ${DIFF_LIMITS_DESCRIPTION}`,
     access: 'read',
     params: NumberParams,
     responses: { 200: { description: 'The merge request', schema: MergeRequestDetailSchema } },
