@@ -1,0 +1,84 @@
+import { useEffect, useRef, useState } from 'react';
+import { apiUrl } from './api';
+import { getToken } from './auth';
+
+export type LiveState = 'connecting' | 'live' | 'offline';
+
+/** One server-sent event: its name and its data lines joined. */
+export interface StreamEvent {
+  readonly event: string;
+  readonly data: string;
+}
+
+/** Splits a `text/event-stream` buffer into complete events and the unfinished rest. */
+export function parseEvents(buffer: string): { events: StreamEvent[]; rest: string } {
+  const events: StreamEvent[] = [];
+  const blocks = buffer.replace(/\r\n?/g, '\n').split('\n\n');
+  const rest = blocks.pop() ?? '';
+  for (const block of blocks) {
+    let event = 'message';
+    const data: string[] = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'event') event = value;
+      else if (field === 'data') data.push(value);
+    }
+    if (data.length > 0) events.push({ event, data: data.join('\n') });
+  }
+  return { events, rest };
+}
+
+const RETRY_MS = 3000;
+
+/**
+ * Follows a tenant's sync runs over the server-sent events endpoint and calls `onRuns` when runs
+ * appear or change. `fetch` reads the stream (an `EventSource` cannot send the Bearer token, and
+ * the token never goes in a URL); a dropped connection is retried, a refusal (4xx) is not.
+ */
+export function useSyncEvents(tenant: number, onRuns: () => void): LiveState {
+  const [state, setState] = useState<LiveState>('connecting');
+  const callback = useRef(onRuns);
+  callback.current = onRuns;
+  useEffect(() => {
+    const controller = new AbortController();
+    let retry: number | undefined;
+    const connect = async () => {
+      setState('connecting');
+      try {
+        const token = getToken();
+        const response = await fetch(apiUrl(`sync/tenants/${tenant}/events`), {
+          headers: { Accept: 'text/event-stream', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+          signal: controller.signal,
+        });
+        if (!response.ok || !response.body) {
+          setState('offline');
+          if (response.status >= 500) retry = window.setTimeout(() => void connect(), RETRY_MS);
+          return;
+        }
+        setState('live');
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = '';
+        for (;;) {
+          const chunk = await reader.read();
+          if (chunk.done) break;
+          const parsed = parseEvents(buffer + chunk.value);
+          buffer = parsed.rest;
+          if (parsed.events.some((event) => event.event === 'runs')) callback.current();
+        }
+      } catch {
+        if (controller.signal.aborted) return;
+      }
+      setState('offline');
+      retry = window.setTimeout(() => void connect(), RETRY_MS);
+    };
+    void connect();
+    return () => {
+      controller.abort();
+      window.clearTimeout(retry);
+    };
+  }, [tenant]);
+  return state;
+}
