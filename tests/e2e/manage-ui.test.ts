@@ -270,9 +270,11 @@ describe.runIf(browserAvailable())('signing in and managing sync in the web UI',
           const seen = await presentation(page);
           const where = `${path} ${scheme} ${width}px`;
           if (seen.h1 !== 1) problems.push(`${where}: ${seen.h1} h1`);
-          if (seen.overflow > 0) problems.push(`${where}: ${seen.overflow}px horizontal overflow (${seen.wide.join(', ')})`);
+          if (seen.overflow > 0)
+            problems.push(`${where}: ${seen.overflow}px horizontal overflow (${seen.wide.join(', ')})`);
           if (!/· Mega$/.test(seen.title)) problems.push(`${where}: title "${seen.title}"`);
-          if (width === 1366) for (const violation of await axeViolations(page)) problems.push(`${where}: ${violation}`);
+          if (width === 1366)
+            for (const violation of await axeViolations(page)) problems.push(`${where}: ${violation}`);
           const name = `${path.replace(/^\/ui\/?/, '').replace(/[^a-z0-9]+/gi, '-') || 'home'}-${scheme}-${width}`;
           await shot(name);
         }
@@ -280,7 +282,9 @@ describe.runIf(browserAvailable())('signing in and managing sync in the web UI',
     }
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.goto('/ui/sync');
-    expect(await page.evaluate('getComputedStyle(document.documentElement).backgroundColor')).toBe('rgb(13, 17, 23)');
+    expect(await page.evaluate('getComputedStyle(document.documentElement).backgroundColor')).toBe(
+      'rgb(13, 17, 23)',
+    );
     await page.emulateMedia({ colorScheme: 'light' });
     expect(problems).toEqual([]);
     expect(consoleErrors).toEqual([]);

@@ -13,6 +13,7 @@ let base: string;
 let admin: string;
 let outsider: string;
 let tenant: number;
+let closed = false;
 
 const logRow = (status: 'running' | 'success') => ({
   tenant_id: tenant,
@@ -87,7 +88,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await app?.close();
+  if (!closed) await app?.close();
   await temp?.remove();
 });
 
@@ -156,5 +157,13 @@ describe('sync event stream', () => {
     await again!.next('snapshot');
     again!.close();
     for (const stream of streams) stream.close();
+  });
+
+  it('ends open streams when the server closes (a browser tab does not hold the shutdown)', async () => {
+    const stream = await openStream(admin);
+    await stream.next('snapshot');
+    await app.close();
+    closed = true;
+    await expect(stream.next('runs')).rejects.toThrow(/stream ended/);
   });
 });
