@@ -44,11 +44,18 @@ async function signIn(page: Page): Promise<void> {
 async function axeViolations(page: Page): Promise<string[]> {
   // Evaluated through the DevTools protocol: the page's strict CSP refuses inline scripts, rightly.
   if (!(await page.evaluate('typeof window.axe === "object"'))) await page.evaluate(AXE);
-  const violations = (await page.evaluate('window.axe.run().then((result) => result.violations)')) as Array<{
-    id: string;
-    help: string;
-    nodes: Array<{ target: string[] }>;
-  }>;
+  const { passes, violations } = (await page.evaluate(
+    'window.axe.run().then((result) => ({ passes: result.passes.length, violations: result.violations }))',
+  )) as {
+    passes: number;
+    violations: Array<{
+      id: string;
+      help: string;
+      nodes: Array<{ target: string[] }>;
+    }>;
+  };
+  // A run that checked nothing would pass silently.
+  if (passes === 0) throw new Error('axe-core checked no rule on the page');
   return violations.map(
     (violation) =>
       `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).join(', ')})`,

@@ -65,6 +65,16 @@ async function openStream(token: string | null, tenantId = tenant) {
   return { response, next, close: () => controller.abort() };
 }
 
+/** A stream of the admin once a slot is free: the server notices disconnects asynchronously. */
+async function openWhenFree() {
+  for (let i = 0; i < 100; i += 1) {
+    const attempt = await openStream(admin);
+    if (attempt.response.status === 200) return attempt;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('no stream slot became free');
+}
+
 beforeAll(async () => {
   temp = await makeTempDir('mega-sync-events-');
   ({ app, storage } = await buildFixture({}, temp.path));
@@ -146,21 +156,14 @@ describe('sync event stream', () => {
     expect(refused.status).toBe(503);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('sync_events_busy');
     streams.pop()!.close();
-    // The server notices the disconnect asynchronously: retry until the slot is free.
-    let again: Awaited<ReturnType<typeof openStream>> | undefined;
-    for (let i = 0; i < 100 && !again; i += 1) {
-      const attempt = await openStream(admin);
-      if (attempt.response.status === 200) again = attempt;
-      else await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(again?.response.status).toBe(200);
-    await again!.next('snapshot');
-    again!.close();
+    const again = await openWhenFree();
+    await again.next('snapshot');
+    again.close();
     for (const stream of streams) stream.close();
   });
 
   it('ends open streams when the server closes (a browser tab does not hold the shutdown)', async () => {
-    const stream = await openStream(admin);
+    const stream = await openWhenFree();
     await stream.next('snapshot');
     await app.close();
     closed = true;
