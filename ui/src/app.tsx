@@ -1,6 +1,6 @@
 import { useEffect, useLayoutEffect, useRef } from 'react';
 import { setToken } from './auth';
-import { useCurrentUser, useSignedIn } from './current-user';
+import { useSession, type Session } from './current-user';
 import { BlobPage, RepoTreePage } from './pages/repo-tree-page';
 import { CommitPage, CommitsPage } from './pages/commits-page';
 import { DirectoryPage } from './pages/directory-page';
@@ -15,7 +15,6 @@ import { paths, parseRepoRoute } from './paths';
 import { BASE, Link, navigate, useLocation } from './router';
 import { pageTitle } from './page-title';
 import { useKeyboardShortcuts } from './shortcuts';
-import type { CurrentUser } from './types';
 
 function Page({ pathname }: { pathname: string }) {
   const repo = parseRepoRoute(pathname);
@@ -59,7 +58,8 @@ const NAV: ReadonlyArray<readonly [string, string, string]> = [
 ];
 
 /** Who is signed in (with an admin badge), and sign-out; or the way to sign in. */
-function UserMenu({ signedIn, user }: { signedIn: boolean; user: CurrentUser | undefined }) {
+function UserMenu({ session }: { session: Session }) {
+  const { signedIn, user } = session;
   if (!signedIn) {
     return (
       <div className="user-menu">
@@ -71,6 +71,16 @@ function UserMenu({ signedIn, user }: { signedIn: boolean; user: CurrentUser | u
     setToken(undefined);
     navigate(paths.signIn());
   };
+  if (session.refused) {
+    return (
+      <div className="user-menu" data-testid="user-menu">
+        <Link to={paths.signIn()}>Token not accepted: sign in again</Link>
+        <button type="button" onClick={signOut}>
+          Sign out
+        </button>
+      </div>
+    );
+  }
   return (
     <div className="user-menu" data-testid="user-menu">
       <Link to={paths.signIn()} aria-label={user ? `Signed in as ${user.username}` : 'Signed in'}>
@@ -99,8 +109,8 @@ function routeTitle(pathname: string): string {
 
 export function App() {
   const location = useLocation();
-  const signedIn = useSignedIn();
-  const user = useCurrentUser();
+  const session = useSession();
+  const { signedIn, user } = session;
   useKeyboardShortcuts(navigate);
   // A layout effect runs before the pages' own effects, so a page's `usePageTitle` wins.
   useLayoutEffect(() => {
@@ -152,7 +162,7 @@ export function App() {
           )}
           <a href="/api/docs">API</a>
         </nav>
-        <UserMenu signedIn={signedIn} user={user} />
+        <UserMenu session={session} />
       </header>
       <main id="main" tabIndex={-1}>
         <Page pathname={location.pathname} />
