@@ -24,6 +24,7 @@ let temp: { path: string; remove: () => Promise<void> };
 let server: MegaServer;
 let session: BrowserSession;
 let token: string;
+let bobToken: string;
 let api: ReturnType<typeof megaApi>;
 let tenant: number;
 let upstream: string;
@@ -35,9 +36,9 @@ async function shot(name: string, page: Page = session.page): Promise<void> {
   screenshots.push(await session.screenshot(`manage-${name}`, page));
 }
 
-async function signIn(page: Page): Promise<void> {
+async function signIn(page: Page, as = token): Promise<void> {
   await page.goto('/ui/sign-in');
-  await page.getByLabel('Personal access token').fill(token);
+  await page.getByLabel('Personal access token').fill(as);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL('**/ui/dir');
 }
@@ -92,6 +93,9 @@ describe.runIf(browserAvailable())('signing in and managing sync in the web UI',
     const created = await runMega(['token', 'create', 'admin', '--admin', '--data', dataDir]);
     expect(created.code, created.stderr).toBe(0);
     token = created.stdout.trim().split('\n').pop() as string;
+    const member = await runMega(['token', 'create', 'bob', '--data', dataDir]);
+    expect(member.code, member.stderr).toBe(0);
+    bobToken = member.stdout.trim().split('\n').pop() as string;
     server = await startMegaServer({
       dataDir,
       env: { MEGA_LOG_LEVEL: 'warn', MEGA_SYNC_ALLOW_FILE_URLS: 'true' },
@@ -196,6 +200,23 @@ describe.runIf(browserAvailable())('signing in and managing sync in the web UI',
     expect(await page.getByRole('banner').getByRole('link', { name: 'Sign in' }).count()).toBe(1);
     expect(await page.getByTestId('user-menu').count()).toBe(0);
     expect(consoleErrors).toEqual([]);
+  });
+
+  it('tells a user without a tenant that they have no access to sync', async () => {
+    const { page } = session;
+    await signIn(page, bobToken);
+    await page.goto('/ui/sync');
+    await page.getByTestId('sync-no-access').waitFor();
+    expect(await page.getByTestId('sync-no-access').textContent()).toContain('no access to sync');
+    expect(await page.getByRole('button', { name: 'Create tenant' }).count()).toBe(0);
+    await shot('sync-no-access');
+    await page.getByTestId('user-menu').getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL('**/ui/sign-in');
+    // The directory page after sign-in asks whether bob may manage `/` (the Access panel hides on
+    // 403); the browser logs that refusal, which is expected for a user without admin rights.
+    const unexpected = consoleErrors.filter((line) => !/status of 403 .*\/api\/v1\/access\/paths/.test(line));
+    consoleErrors.splice(0, consoleErrors.length);
+    expect(unexpected).toEqual([]);
   });
 
   it('creates a tenant, a write-only credential and a sync repository from the page', async () => {

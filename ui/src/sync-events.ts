@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { apiUrl } from './api';
 import { getToken } from './auth';
 
-export type LiveState = 'connecting' | 'live' | 'offline';
+export type LiveState = 'connecting' | 'live' | 'offline' | 'refused';
 
 /** One server-sent event: its name and its data lines joined. */
 export interface StreamEvent {
@@ -54,8 +54,10 @@ export function useSyncEvents(tenant: number, onRuns: () => void): LiveState {
           signal: controller.signal,
         });
         if (!response.ok || !response.body) {
-          setState('offline');
-          if (response.status >= 500) retry = window.setTimeout(() => void connect(), RETRY_MS);
+          // A refusal (401/403/404) stays one until the page is loaded again; a busy server retries.
+          const transient = response.status >= 500 || response.ok;
+          setState(transient ? 'offline' : 'refused');
+          if (transient) retry = window.setTimeout(() => void connect(), RETRY_MS);
           return;
         }
         setState('live');

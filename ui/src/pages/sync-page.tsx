@@ -111,6 +111,7 @@ const LIVE_LABEL: Record<LiveState, string> = {
   connecting: 'Connecting to live updates…',
   live: 'Live: runs update as they happen',
   offline: 'Live updates paused: reconnecting…',
+  refused: 'Live updates refused by the server: reload the page to try again.',
 };
 
 function TenantDashboard({ tenant }: { tenant: number }) {
