@@ -89,7 +89,8 @@ export function syncEventRoutes(
         if (!stream.writableEnded) stream.end();
       };
       open.add(end);
-      request.raw.on('close', end);
+      // The response's `close` is the connection's end (the client went away, or we ended it).
+      stream.on('close', end);
       stream.on('error', end);
 
       const send = (event: string, rows: SyncLogRow[]) => {
