@@ -277,6 +277,7 @@ export const SYNC_ERROR_CODES = [
   'schedule_invalid',
   'secret_malformed',
   'secret_undecryptable',
+  'sync_events_busy',
   'sync_log_not_found',
   'sync_message_invalid',
   'sync_message_malformed',

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { getToken } from './auth';
 
 /** An error answered by the server in its one JSON shape `{error:{code,message,details}}`. */
@@ -68,14 +68,24 @@ export type Loadable<T> =
   | { readonly state: 'error'; readonly error: ApiError | Error }
   | { readonly state: 'ready'; readonly data: T };
 
-/** Loads `url` (re-loads when it changes or `reload()` is called). */
-export function useApi<T>(url: string | undefined): Loadable<T> & { reload: () => void } {
+/**
+ * Loads `url` (re-loads when it changes or `reload()` is called). With `keepWhileReloading`, a
+ * reload of the same URL keeps showing the data it has until the new answer arrives (pages that
+ * update live would otherwise flash "Loading…" at every change).
+ */
+export function useApi<T>(
+  url: string | undefined,
+  options: { keepWhileReloading?: boolean } = {},
+): Loadable<T> & { reload: () => void } {
   const [result, setResult] = useState<Loadable<T>>({ state: 'loading' });
   const [generation, setGeneration] = useState(0);
+  const loadedUrl = useRef<string | undefined>(undefined);
+  const keep = options.keepWhileReloading === true;
   useEffect(() => {
     if (!url) return;
     let cancelled = false;
-    setResult({ state: 'loading' });
+    if (!keep || loadedUrl.current !== url) setResult({ state: 'loading' });
+    loadedUrl.current = url;
     apiGet<T>(url).then(
       (data) => !cancelled && setResult({ state: 'ready', data }),
       (error: unknown) =>
@@ -85,7 +95,7 @@ export function useApi<T>(url: string | undefined): Loadable<T> & { reload: () =
     return () => {
       cancelled = true;
     };
-  }, [url, generation]);
+  }, [url, generation, keep]);
   const reload = useCallback(() => setGeneration((value) => value + 1), []);
   return { ...result, reload };
 }

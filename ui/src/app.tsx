@@ -1,5 +1,6 @@
-import { useEffect, useRef } from 'react';
-import { useCurrentUser, useSignedIn } from './current-user';
+import { useEffect, useLayoutEffect, useRef } from 'react';
+import { setToken } from './auth';
+import { useSession, type Session } from './current-user';
 import { BlobPage, RepoTreePage } from './pages/repo-tree-page';
 import { CommitPage, CommitsPage } from './pages/commits-page';
 import { BlamePage } from './pages/blame-page';
@@ -15,6 +16,7 @@ import { TokensPage } from './pages/tokens-page';
 import { WebhooksPage } from './pages/webhooks-page';
 import { paths, parseRepoRoute } from './paths';
 import { BASE, Link, navigate, useLocation } from './router';
+import { pageTitle } from './page-title';
 import { useKeyboardShortcuts } from './shortcuts';
 
 function Page({ pathname }: { pathname: string }) {
@@ -63,11 +65,65 @@ const NAV: ReadonlyArray<readonly [string, string, string]> = [
   ['Sync', paths.sync(), paths.sync()],
 ];
 
+/** Who is signed in (with an admin badge), and sign-out; or the way to sign in. */
+function UserMenu({ session }: { session: Session }) {
+  const { signedIn, user } = session;
+  if (!signedIn) {
+    return (
+      <div className="user-menu">
+        <Link to={paths.signIn()}>Sign in</Link>
+      </div>
+    );
+  }
+  const signOut = () => {
+    setToken(undefined);
+    navigate(paths.signIn());
+  };
+  if (session.refused) {
+    return (
+      <div className="user-menu" data-testid="user-menu">
+        <Link to={paths.signIn()}>Token not accepted: sign in again</Link>
+        <button type="button" onClick={signOut}>
+          Sign out
+        </button>
+      </div>
+    );
+  }
+  return (
+    <div className="user-menu" data-testid="user-menu">
+      <Link to={paths.signIn()} aria-label={user ? `Signed in as ${user.username}` : 'Signed in'}>
+        {user ? user.username : 'Signed in'}
+      </Link>
+      {user?.isAdmin && <span className="badge badge-admin">admin</span>}
+      <button type="button" onClick={signOut}>
+        Sign out
+      </button>
+    </div>
+  );
+}
+
+/** The tab title of each route until the page names itself more precisely (`usePageTitle`). */
+function routeTitle(pathname: string): string {
+  const repo = parseRepoRoute(pathname);
+  if (repo) return pageTitle(repo.path || undefined, repo.repo);
+  if (pathname.startsWith(`${BASE}/merge-requests`)) return pageTitle('Merge requests');
+  if (pathname === paths.sync()) return pageTitle('Sync');
+  if (pathname === paths.signIn()) return pageTitle('Sign in');
+  if (pathname === paths.tokens()) return pageTitle('Access tokens');
+  if (pathname === paths.groups()) return pageTitle('Groups');
+  if (pathname === `${BASE}/webhooks`) return pageTitle('Webhooks');
+  return pageTitle('Directory');
+}
+
 export function App() {
   const location = useLocation();
-  const signedIn = useSignedIn();
-  const user = useCurrentUser();
+  const session = useSession();
+  const { signedIn, user } = session;
   useKeyboardShortcuts(navigate);
+  // A layout effect runs before the pages' own effects, so a page's `usePageTitle` wins.
+  useLayoutEffect(() => {
+    document.title = routeTitle(location.pathname);
+  }, [location.pathname]);
   const firstPath = useRef(location.pathname);
   useEffect(() => {
     // After an in-app navigation, move focus to the new page's content so keyboard and
@@ -113,8 +169,8 @@ export function App() {
             </Link>
           )}
           <a href="/api/docs">API</a>
-          <Link to={paths.signIn()}>{signedIn ? 'Signed in' : 'Sign in'}</Link>
         </nav>
+        <UserMenu session={session} />
       </header>
       <main id="main" tabIndex={-1}>
         <Page pathname={location.pathname} />

@@ -109,7 +109,7 @@ export function syncLogRoutes({ route, service, tenantOf }: SyncRouteKit): void 
 }
 
 /** A log row with the seed's field names (`duration` in seconds). */
-function logJson(row: SyncLogRow) {
+export function logJson(row: SyncLogRow) {
   const { duration_ms, ...rest } = row;
   return { ...rest, duration: duration_ms === null ? null : duration_ms / 1000 };
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { routesOf } from '../api/operation.js';
 import type { RouteContext } from '../deps.js';
 import { syncCredentialRoutes } from './sync-credential-routes.js';
+import { syncEventRoutes } from './sync-event-routes.js';
 import { syncLogRoutes } from './sync-log-routes.js';
 import { syncRepositoryRoutes } from './sync-repository-routes.js';
 import { syncRouteKit } from './sync-route-kit.js';
@@ -19,4 +20,5 @@ export async function syncRoutes(app: FastifyInstance, ctx: RouteContext): Promi
   syncCredentialRoutes(kit);
   syncRepositoryRoutes(kit);
   syncLogRoutes(kit);
+  syncEventRoutes(app, kit);
 }

@@ -2,6 +2,7 @@ import { apiUrl, useApi } from '../api';
 import { Breadcrumbs } from '../components/breadcrumbs';
 import { DiffView } from '../components/diff-view';
 import { Load, TimeAgo } from '../components/status';
+import { usePageTitle } from '../page-title';
 import { paths } from '../paths';
 import { Link, useLocation } from '../router';
 import type { Commit, Diff } from '../types';
@@ -22,9 +23,11 @@ export function CommitsPage({ repo, revision, path }: { repo: string; revision: 
     apiUrl('repos/commits', { repo, ref: revision, path: path || undefined, page }),
   );
   const base = paths.commits(repo, revision, path);
+  usePageTitle('History', path || undefined, repo);
   return (
     <>
       <Breadcrumbs crumbs={[...repoCrumbs(repo, revision, path), { label: 'History' }]} />
+      <h1 className="page-title">History of {path ? `${repo}/${path}` : repo}</h1>
       <div className="toolbar">
         <RefPicker repo={repo} revision={revision} page="commits" path={path} />
         <RepoTabs repo={repo} revision={revision} path={path} active="commits" />
@@ -63,6 +66,7 @@ interface CommitDetail extends Commit {
 
 export function CommitPage({ repo, id }: { repo: string; id: string }) {
   const commit = useApi<CommitDetail>(apiUrl('repos/commit', { repo, id }));
+  usePageTitle(commit.state === 'ready' ? commit.data.title : id.slice(0, 10), repo);
   return (
     <Load
       value={commit}

@@ -5,6 +5,7 @@ import { CloneBox } from '../components/clone-box';
 import { Icon, type IconName } from '../components/icon';
 import { ReadmePanel } from '../components/readme-panel';
 import { Load } from '../components/status';
+import { usePageTitle } from '../page-title';
 import { paths } from '../paths';
 import { Link } from '../router';
 import type { DirectoryEntry, DirectoryView } from '../types';
@@ -30,12 +31,14 @@ const KIND_ICON: Record<DirectoryEntry['kind'], IconName> = {
 /** The Mega directory at a path: its entries, or the repository the path lands in. */
 export function DirectoryPage({ path }: { path: string }) {
   const view = useApi<DirectoryView>(apiUrl('directory', { path }));
+  usePageTitle(path === '/' ? 'Directory' : path);
   return (
     <Load
       value={view}
       render={(data) => (
         <>
           <Breadcrumbs crumbs={directoryCrumbs(data.path)} />
+          <h1 className="page-title">{data.path === '/' ? 'Mega directory' : data.path}</h1>
           <CloneBox view={data} />
           {data.repoPath ? (
             <RepoTree repo={data.repoPath} revision="HEAD" path={data.subdir ?? ''} />

@@ -3,13 +3,27 @@ import { apiRequest, useApi } from '../api';
 import { MutationStatus, useMutation, type Mutation } from '../components/mutation';
 import { Load } from '../components/status';
 import type { Group } from '../types';
+import { SignInPrompt } from '../components/sign-in-prompt';
+import { useSignedIn } from '../current-user';
 
 const GROUPS_URL = '/api/v1/groups';
 const groupUrl = (name: string) => `${GROUPS_URL}/${encodeURIComponent(name)}`;
 const memberUrl = (group: string, user: string) => `${groupUrl(group)}/members/${encodeURIComponent(user)}`;
 
 /** Groups and their members, for site administrators (`mega group …`); grants name them as `@group`. */
+/** Signed out, the page says how to sign in instead of asking the API for what it cannot see. */
 export function GroupsPage() {
+  const signedIn = useSignedIn();
+  if (signedIn) return <GroupsContent />;
+  return (
+    <section aria-labelledby="groups-title">
+      <h1 id="groups-title">Groups</h1>
+      <SignInPrompt what="Managing groups" />
+    </section>
+  );
+}
+
+function GroupsContent() {
   const groups = useApi<{ groups: Group[] }>(GROUPS_URL);
   const change = useMutation();
   const [name, setName] = useState('');

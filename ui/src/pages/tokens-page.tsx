@@ -5,6 +5,8 @@ import { useMutation, MutationStatus } from '../components/mutation';
 import { Load, TimeAgo } from '../components/status';
 import { useCurrentUser } from '../current-user';
 import type { TokenInfo } from '../types';
+import { SignInPrompt } from '../components/sign-in-prompt';
+import { useSignedIn } from '../current-user';
 
 const TOKENS_URL = '/api/v1/user/tokens';
 
@@ -17,7 +19,19 @@ function When({ iso, never = '—' }: { iso: string | null; never?: string }) {
  * The signed-in user's personal access tokens: list, create (the plaintext shown once) and
  * revoke. The same operations as `mega token create|list|revoke`.
  */
+/** Signed out, the page says how to sign in instead of asking the API for what it cannot see. */
 export function TokensPage() {
+  const signedIn = useSignedIn();
+  if (signedIn) return <TokensContent />;
+  return (
+    <section aria-labelledby="tokens-title">
+      <h1 id="tokens-title">Access tokens</h1>
+      <SignInPrompt what="Managing tokens" />
+    </section>
+  );
+}
+
+function TokensContent() {
   const tokens = useApi<{ tokens: TokenInfo[] }>(TOKENS_URL);
   const revoke = useMutation();
   const remove = (token: TokenInfo) => {
