@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { ApiError, apiUrl, useApi } from '../api';
 import { Breadcrumbs } from '../components/breadcrumbs';
-import { FileView } from '../components/file-view';
+import { BlobContent, displaySize, fileName } from '../components/blob-content';
 import { DeleteFileForm, FileEditor } from '../components/file-editor';
 import { useSignedIn } from '../current-user';
 import { Icon, type IconName } from '../components/icon';
@@ -219,6 +219,12 @@ export function BlobPage({ repo, revision, path }: { repo: string; revision: str
   const blob = useApi<BlobView>(apiUrl('repos/blob', { repo, ref: revision, path }));
   const signedIn = useSignedIn();
   const [editing, setEditing] = useState<'edit' | 'delete'>();
+  const isFolder =
+    blob.state === 'error' && blob.error instanceof ApiError && blob.error.code === 'path_not_file';
+  useEffect(() => {
+    // A folder reached through a file link (a README's `docs` link) opens as a folder.
+    if (isFolder) navigate(paths.tree(repo, revision, path), { replace: true });
+  }, [isFolder, repo, revision, path]);
   return (
     <>
       <Breadcrumbs crumbs={repoCrumbs(repo, revision, path)} />
@@ -228,9 +234,12 @@ export function BlobPage({ repo, revision, path }: { repo: string; revision: str
           <section aria-label="File">
             <div className="toolbar file-toolbar">
               <span className="muted">
-                {data.size.toLocaleString()} bytes · <code title={data.id}>{data.id.slice(0, 10)}</code>
+                {displaySize(data)} · <code title={data.id}>{data.id.slice(0, 10)}</code>
               </span>
               <a href={paths.raw(repo, data.commit, path)}>Raw</a>
+              <a href={`${paths.raw(repo, data.commit, path)}&download=1`} download={fileName(path)}>
+                Download
+              </a>
               <Link to={paths.commits(repo, revision, path)}>History</Link>
               {signedIn && !data.binary && !data.truncated && data.content !== undefined && (
                 <button type="button" onClick={() => setEditing('edit')} aria-expanded={editing === 'edit'}>
@@ -266,20 +275,8 @@ export function BlobPage({ repo, revision, path }: { repo: string; revision: str
                 isNew={false}
                 onClose={() => setEditing(undefined)}
               />
-            ) : data.binary ? (
-              <p className="muted">Binary file not shown.</p>
-            ) : data.content === undefined ? (
-              <p className="muted">File too large to show; use Raw.</p>
             ) : (
-              <>
-                {data.truncated && (
-                  <p className="muted">
-                    File too large to show whole: its first {data.content.length.toLocaleString()} characters
-                    follow; use Raw for all of it.
-                  </p>
-                )}
-                <FileView path={path} content={data.content} />
-              </>
+              <BlobContent repo={repo} revision={revision} blob={data} />
             )}
           </section>
         )}
