@@ -15,7 +15,7 @@ export const isMarkdownPath = (path: string) => MARKDOWN.test(path);
 /** What a file page shows: the LFS object, an image, rendered Markdown or highlighted source. */
 export function BlobContent({ repo, revision, blob }: { repo: string; revision: string; blob: BlobView }) {
   const { path, content } = blob;
-  const pointer = content === undefined ? undefined : parseLfsPointer(content);
+  const pointer = lfsPointerOf(blob);
   if (pointer) return <LfsFile repo={repo} blob={blob} pointer={pointer} />;
   const raw = paths.raw(repo, blob.commit, path);
   if (IMAGE.test(path) && (blob.binary || /\.svg$/i.test(path))) {
@@ -93,8 +93,12 @@ export function fileName(path: string): string {
   return path.split('/').pop() ?? path;
 }
 
+/** The LFS pointer the file is, if it is one. */
+export function lfsPointerOf(blob: BlobView): LfsPointer | undefined {
+  return blob.content === undefined ? undefined : parseLfsPointer(blob.content);
+}
+
 /** The toolbar's size: the LFS object's real size when the file is a pointer. */
 export function displaySize(blob: BlobView): string {
-  const pointer = blob.content === undefined ? undefined : parseLfsPointer(blob.content);
-  return formatBytes(pointer?.size ?? blob.size);
+  return formatBytes(lfsPointerOf(blob)?.size ?? blob.size);
 }

@@ -105,6 +105,7 @@ export async function renderMarkdown(source: string, context: MarkdownContext): 
   resolveImages(fragment, context);
   anchorHeadings(fragment, context.headingShift ?? 0);
   wrapTables(fragment);
+  labelTaskBoxes(fragment);
   await highlightCodeBlocks(fragment);
   return fragment;
 }
@@ -170,6 +171,14 @@ function anchorHeadings(root: DocumentFragment, shift: number): void {
     anchor.setAttribute('aria-label', `Link to section ${text.trim()}`.trim());
     anchor.textContent = '#';
     heading.prepend(anchor);
+  }
+}
+
+/** A task-list box is named by its task, for screen readers (it is shown, never edited). */
+function labelTaskBoxes(root: DocumentFragment): void {
+  for (const box of root.querySelectorAll('li > input[type=checkbox]')) {
+    const task = (box.parentElement?.textContent ?? '').trim().slice(0, 200);
+    box.setAttribute('aria-label', task || 'Task');
   }
 }
 

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { ApiError, apiUrl, useApi } from '../api';
 import { Breadcrumbs } from '../components/breadcrumbs';
-import { BlobContent, displaySize, fileName } from '../components/blob-content';
+import { BlobContent, displaySize, fileName, lfsPointerOf } from '../components/blob-content';
 import { DeleteFileForm, FileEditor } from '../components/file-editor';
 import { useSignedIn } from '../current-user';
 import { Icon, type IconName } from '../components/icon';
@@ -241,11 +241,16 @@ export function BlobPage({ repo, revision, path }: { repo: string; revision: str
                 Download
               </a>
               <Link to={paths.commits(repo, revision, path)}>History</Link>
-              {signedIn && !data.binary && !data.truncated && data.content !== undefined && (
-                <button type="button" onClick={() => setEditing('edit')} aria-expanded={editing === 'edit'}>
-                  Edit
-                </button>
-              )}
+              {/* An LFS pointer is not edited as text: its content lives in the LFS store. */}
+              {signedIn &&
+                !data.binary &&
+                !data.truncated &&
+                data.content !== undefined &&
+                !lfsPointerOf(data) && (
+                  <button type="button" onClick={() => setEditing('edit')} aria-expanded={editing === 'edit'}>
+                    Edit
+                  </button>
+                )}
               {signedIn && (
                 <button
                   type="button"
