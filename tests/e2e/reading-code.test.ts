@@ -300,6 +300,23 @@ describe.runIf(browserAvailable())('reading code in the web UI', { timeout: 300_
     await shot('lfs');
   });
 
+  it('keeps a repository page with a highlighted README under 150 KB transferred', async () => {
+    // A fresh browser context: nothing cached, signed out (anonymous read). Counted: every
+    // response's headers and (compressed) body.
+    const context = await session.browser.newContext({ baseURL: server.url });
+    const page = await context.newPage();
+    const sizes: Array<Promise<number>> = [];
+    page.on('requestfinished', (request) =>
+      sizes.push(request.sizes().then((size) => size.responseBodySize + size.responseHeadersSize)),
+    );
+    await page.goto(TREE);
+    await page.locator('.readme pre code .hljs-regexp').first().waitFor();
+    const total = (await Promise.all(sizes)).reduce((sum, size) => sum + size, 0);
+    process.stdout.write(`first page with a README, transferred: ${(total / 1024).toFixed(1)} KB\n`);
+    expect(total).toBeLessThan(150 * 1024);
+    await context.close();
+  });
+
   it('logged no console errors', () => {
     expect(consoleErrors).toEqual([]);
   });

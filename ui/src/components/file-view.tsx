@@ -28,7 +28,10 @@ export function FileView({ path, content }: { path: string; content: string }) {
   if (lines.length > MAX_LINE_ROWS) return <PlainView path={path} text={text} count={lines.length} />;
   const click = (event: MouseEvent<HTMLAnchorElement>, line: number) => {
     event.preventDefault();
-    select(extendSelection(selection, line, event.shiftKey));
+    const next = extendSelection(selection, line, event.shiftKey);
+    // The clicked line is on screen already: selecting it must not scroll the page.
+    scrolledTo.current = lineHash(next);
+    select(next);
   };
   return (
     <div className="code-view" role="region" aria-label={`Contents of ${path}`} tabIndex={0}>
