@@ -9,6 +9,7 @@ import { configureLfsUser } from '../support/git-lfs-client.js';
 import { git } from '../support/git-cli.js';
 import { runMega, startMegaServer, type MegaServer } from '../support/mega-process.js';
 import { makeTempDir } from '../support/temp-dir.js';
+import { withAccessRules } from './support/access-rules.js';
 import { browserAvailable, launchBrowser, type BrowserSession } from './support/browser.js';
 
 /**
@@ -315,6 +316,32 @@ describe.runIf(browserAvailable())('reading code in the web UI', { timeout: 300_
     process.stdout.write(`first page with a README, transferred: ${(total / 1024).toFixed(1)} KB\n`);
     expect(total).toBeLessThan(150 * 1024);
     await context.close();
+  });
+
+  it('in a private repository, images and downloads travel with the token', async () => {
+    await withAccessRules(join(temp.path, 'data'), async (access) => {
+      await access.setPathSetting(REPO, { visibility: 'private' });
+    });
+    const { page } = session;
+    const anonymous = await fetch(`${server.url}/api/v1/repos/raw?repo=${REPO}&path=img/logo.png`);
+    expect([401, 404]).toContain(anonymous.status);
+    await page.goto(TREE);
+    const logo = page.locator('.readme').getByRole('img', { name: 'Logo' });
+    await expect.poll(() => naturalWidth(logo)).toBe(48);
+    expect(await logo.getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+    await page.goto(`${BLOB}/assets/model.bin`);
+    const [file] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download' }).click(),
+    ]);
+    const saved = join(temp.path, 'downloaded-private.bin');
+    await file.saveAs(saved);
+    expect(
+      createHash('sha256')
+        .update(await readFile(saved))
+        .digest('hex'),
+    ).toBe(lfsSha);
+    expect(file.suggestedFilename()).toBe('model.bin');
   });
 
   it('logged no console errors', () => {

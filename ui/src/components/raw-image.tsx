@@ -9,7 +9,8 @@ import { getToken } from '../auth';
 export async function rawImageSource(url: string): Promise<string> {
   const token = getToken();
   if (!token) return url;
-  const response = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
+  // `omit`: the token is the header; a refusal must never open the browser's login prompt.
+  const response = await fetch(url, { headers: { Authorization: `Bearer ${token}` }, credentials: 'omit' });
   if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
   const blob = await response.blob();
   return new Promise((resolve, reject) => {

@@ -5,6 +5,7 @@ import { BlobContent, displaySize, fileName, lfsPointerOf } from '../components/
 import { DeleteFileForm, FileEditor } from '../components/file-editor';
 import { useSignedIn } from '../current-user';
 import { Icon, type IconName } from '../components/icon';
+import { RawDownload } from '../components/raw-download';
 import { ReadmePanel } from '../components/readme-panel';
 import { AccessPanel } from '../components/access-panel';
 import { RepoSettings } from '../components/repo-settings';
@@ -237,9 +238,7 @@ export function BlobPage({ repo, revision, path }: { repo: string; revision: str
                 {displaySize(data)} · <code title={data.id}>{data.id.slice(0, 10)}</code>
               </span>
               <a href={paths.raw(repo, data.commit, path)}>Raw</a>
-              <a href={`${paths.raw(repo, data.commit, path)}&download=1`} download={fileName(path)}>
-                Download
-              </a>
+              <RawDownload url={`${paths.raw(repo, data.commit, path)}&download=1`} name={fileName(path)} />
               <Link to={paths.commits(repo, revision, path)}>History</Link>
               {/* An LFS pointer is not edited as text: its content lives in the LFS store. */}
               {signedIn &&
