@@ -31,6 +31,8 @@ beforeAll(async () => {
       'page.html': '<script>alert(1)</script>\n',
       'blob.dat': Buffer.from([0, 1, 2, 3]),
       'naïve "name".txt': 'hello\n',
+      'odd.constructor': Buffer.from([0, 1]),
+      'big.txt': 'x'.repeat(5000),
     },
   ]);
   const fixture = await buildFixture(
@@ -102,6 +104,22 @@ describe('GET /api/v1/repos/raw', () => {
       `attachment; filename="na_ve _name_.txt"; filename*=UTF-8''na%C3%AFve%20%22name%22.txt`,
     );
     expect(contentDisposition('a\r\nb')).not.toMatch(/[\r\n]/);
+  });
+
+  it('answers If-None-Match with 304 for streamed files too', async () => {
+    const first = await raw('big.txt');
+    expect(first.statusCode).toBe(200);
+    expect(first.body).toBe('x'.repeat(5000));
+    const again = await raw('big.txt', '', { 'if-none-match': String(first.headers.etag) });
+    expect(again.statusCode).toBe(304);
+    // The released reader leaves the server serving the next request normally.
+    expect((await raw('big.txt')).body).toBe('x'.repeat(5000));
+  });
+
+  it('never takes an extension for a property of an object', async () => {
+    const odd = await raw('odd.constructor');
+    expect(odd.statusCode).toBe(200);
+    expect(odd.headers['content-type']).toBe('application/octet-stream');
   });
 
   it('answers the error shape for bad input', async () => {

@@ -78,18 +78,22 @@ export async function rawRoutes(app: FastifyInstance, ctx: RouteContext): Promis
       const browser = new RepositoryBrowser(repository, { displayLimit: ctx.config.limits.maxDisplayBytes });
       const blob = await browser.openBlob(query.ref, query.path);
       const name = blob.path.split('/').pop() ?? 'file';
-      const image = IMAGE_TYPES[name.split('.').pop()?.toLowerCase() ?? ''];
+      const extension = name.includes('.') ? (name.split('.').pop()?.toLowerCase() ?? '') : '';
+      const image = Object.hasOwn(IMAGE_TYPES, extension) ? IMAGE_TYPES[extension] : undefined;
       const head = { name, image, download: query.download };
 
       if (blob.size <= MAX_POINTER_BYTES && !blob.binary) {
         const bytes = await collect(blob.content);
         const pointer = parseLfsPointer(bytes);
-        const object = pointer && (await openLfsObject(ctx, repository.path, pointer.oid));
-        if (object) {
+        if (pointer) {
+          // Checked before the object is opened: a 304 leaves nothing open.
           const etag = `"lfs-${pointer.oid}"`;
           if (notModified(request.headers['if-none-match'], etag)) return reply.code(304).send();
-          rawHeaders(reply, { ...head, etag, size: object.size, binary: true });
-          return reply.send(object.body);
+          const object = await openLfsObject(ctx, repository.path, pointer.oid);
+          if (object) {
+            rawHeaders(reply, { ...head, etag, size: object.size, binary: true });
+            return reply.send(object.body);
+          }
         }
         const etag = `"${blob.id}"`;
         if (notModified(request.headers['if-none-match'], etag)) return reply.code(304).send();
@@ -97,7 +101,10 @@ export async function rawRoutes(app: FastifyInstance, ctx: RouteContext): Promis
         return reply.send(bytes);
       }
       const etag = `"${blob.id}"`;
-      if (notModified(request.headers['if-none-match'], etag)) return reply.code(304).send();
+      if (notModified(request.headers['if-none-match'], etag)) {
+        await release(blob.content);
+        return reply.code(304).send();
+      }
       rawHeaders(reply, { ...head, etag, size: blob.size, binary: blob.binary });
       return reply.send(Readable.from(blob.content, { objectMode: false }));
     },
@@ -154,6 +161,14 @@ export function contentDisposition(name: string): string {
 
 function notModified(header: string | undefined, etag: string): boolean {
   return header !== undefined && header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
+/** Ends a stream unread, so its storage reader is released (ending early ends the iterator). */
+async function release(content: AsyncIterable<Buffer>): Promise<void> {
+  for await (const piece of content) {
+    void piece;
+    break;
+  }
 }
 
 async function collect(content: AsyncIterable<Buffer>): Promise<Buffer> {
