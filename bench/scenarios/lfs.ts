@@ -30,8 +30,10 @@ export const scenario: BenchScenario = {
       const oid = await writeRandomFile(source, sizeMb * MiB);
       const dataDir = join(dir, 'data');
       const token =
-        (await runMega(['token', 'create', 'bench', '--admin', '--data', dataDir])).stdout.trim().split('\n').pop() ??
-        '';
+        (await runMega(['token', 'create', 'bench', '--admin', '--data', dataDir])).stdout
+          .trim()
+          .split('\n')
+          .pop() ?? '';
       const semiSpaceMb = args.includes('--semi-space-mb')
         ? numberArg(args, '--semi-space-mb', 16)
         : undefined;

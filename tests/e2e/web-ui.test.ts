@@ -107,7 +107,7 @@ describe.runIf(browserAvailable())('web UI against a real server', () => {
     await page.getByRole('link', { name: 'hello.ts' }).click();
     await page.waitForSelector('table.code');
     expect(await page.locator('#L3 .line-code').textContent()).toBe('  return `hi ${name}`;');
-    expect(await page.locator('.tok-keyword').first().textContent()).toBe('export');
+    expect(await page.locator('.hljs-keyword').first().textContent()).toBe('export');
     expect(await page.getByRole('link', { name: 'Raw' }).getAttribute('href')).toContain(
       '/api/v1/repos/raw?',
     );

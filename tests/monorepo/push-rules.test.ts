@@ -290,9 +290,9 @@ describe('Mega directory push rules and merge requests', () => {
     const { runMega } = await import('../support/mega-process.js');
     const listed = await runMega(['mr', 'list', '--data', mega.dataDir]);
     expect(listed.code, listed.stderr).toBe(0);
-    expect(listed.stdout).toMatch(/!1\tmerged\talice/);
+    expect(listed.stdout).toMatch(/!1\tmerged\t-\talice/);
     const shown = await runMega(['mr', 'show', '1', '--data', mega.dataDir]);
-    expect(shown.stdout).toMatch(/modified\t\/projects\/foo\/src\/a\.txt/);
+    expect(shown.stdout).toMatch(/diff modified \/projects\/foo\/src\/a\.txt/);
     const open = JSON.parse(
       (await runMega(['mr', 'list', '--status', 'open', '--json', '--data', mega.dataDir])).stdout,
     ) as Array<{

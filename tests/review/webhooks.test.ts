@@ -106,11 +106,15 @@ describe('webhooks', () => {
       expect(number, pushed.stderr).toBeGreaterThan(0);
       const merged = await mega.api('POST', `/api/v1/merge-requests/${number}/merge`, root);
       expect(merged.status, JSON.stringify(merged.body)).toBe(200);
+      const actionOf = (hook: (typeof receiver.received)[number]) =>
+        hook.headers['x-mega-event'] === 'merge_request'
+          ? (JSON.parse(hook.body) as { action?: string }).action
+          : undefined;
       await eventually(
-        async () => receiver.received.map((hook) => hook.headers['x-mega-event']),
-        (events) => events.includes('merge_request') && events.includes('push'),
+        async () => receiver.received.map((hook) => actionOf(hook) ?? hook.headers['x-mega-event']),
+        (events) => events.includes('opened') && events.includes('merged') && events.includes('push'),
       );
-      const mr = receiver.received.find((hook) => hook.headers['x-mega-event'] === 'merge_request');
+      const mr = receiver.received.find((hook) => actionOf(hook) === 'merged');
       expect(JSON.parse(mr?.body ?? '{}')).toMatchObject({
         action: 'merged',
         sender: 'root',

@@ -8,6 +8,7 @@ import { renderDocsPage } from './docs-page.js';
 import { groupRoutes } from './group-routes.js';
 import { commitRoutes } from './commit-routes.js';
 import { routesOf } from './operation.js';
+import { rawRoutes } from './raw-routes.js';
 import { repositoryAdminRoutes } from './repository-admin-routes.js';
 import { repositoryRoutes } from './repository-routes.js';
 import { tokenRoutes } from './token-routes.js';
@@ -46,6 +47,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: RouteContext): Promis
   await directoryRoutes(app, ctx);
   await repositoryRoutes(app, ctx);
   await browseRoutes(app, ctx);
+  await rawRoutes(app, ctx);
   await repositoryAdminRoutes(app, ctx, ctx.repositoryAdmin);
   await tokenRoutes(app, ctx);
   await accessRoutes(app, ctx);

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { Readable } from 'node:stream';
 import { utf8Boundary } from '../../repo/browse/bounded-read.js';
 import type { RouteContext } from '../deps.js';
 import {
@@ -32,7 +31,7 @@ const CompareQuery = z.object({
 const browseErrors = { 404: 'Repository, revision or path not found' } as const;
 
 /**
- * Code browsing: refs, paged history, commit detail, trees, blobs (as JSON and raw) and the diff
+ * Code browsing: refs, paged history, commit detail, trees, blobs (as JSON; raw in `raw-routes.ts`) and the diff
  * between two revisions. Every route takes the repository path in `repo` (it has any number of
  * segments) and a revision in `ref`, `id`, `from`, `to`.
  */
@@ -144,39 +143,4 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: RouteContext):
       return { ...blob, ...(blob.binary ? {} : { content: text.toString('utf8') }) };
     },
   });
-
-  // Streamed from storage in pieces (inflated while sent): memory stays flat whatever the size.
-  route({
-    method: 'GET',
-    path: '/api/v1/repos/raw',
-    operationId: 'getRawFile',
-    tag: 'code',
-    summary: 'Raw file bytes, streamed whole whatever the size',
-    access: 'read',
-    query: AtPathQuery,
-    responses: {
-      200: { description: 'The bytes (text/plain for text files)', mediaType: 'application/octet-stream' },
-    },
-    errors: browseErrors,
-    handler: async (request, reply) => {
-      const query = request.query;
-      const browser = await openBrowser(ctx, await request.permissions(), query.repo);
-      const blob = await browser.openBlob(query.ref, query.path);
-      const name = blob.path.split('/').pop() ?? 'file';
-      // Raw content is never rendered as a page of this origin: no sniffing, no scripts.
-      void reply
-        .header('X-Content-Type-Options', 'nosniff')
-        .header('Content-Security-Policy', "default-src 'none'; sandbox")
-        .header('ETag', `"${blob.id}"`)
-        .header('Content-Length', blob.size)
-        .type(blob.binary ? 'application/octet-stream' : 'text/plain; charset=utf-8');
-      if (blob.binary)
-        void reply.header('Content-Disposition', `attachment; filename="${asciiFileName(name)}"`);
-      return reply.send(Readable.from(blob.content, { objectMode: false }));
-    },
-  });
-}
-
-function asciiFileName(name: string): string {
-  return name.replace(/[^\x20-\x7e]|["\\]/g, '_');
 }

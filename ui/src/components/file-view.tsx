@@ -1,47 +1,104 @@
-import { useMemo } from 'react';
-import { languageFor } from '../highlight/languages';
-import { MAX_HIGHLIGHT_BYTES, splitTokenLines, tokenize, type Token } from '../highlight/tokenize';
+import { useEffect, useRef, useState, type MouseEvent } from 'react';
+import { grammarForPath } from '../highlight/grammars.js';
+import type { HighlightedLine } from '../highlight/highlighter.js';
+import type { Token } from '../highlight/tokenize';
+import { useHighlightedLines } from '../highlight/use-highlighted-lines.js';
+import { extendSelection, lineHash, parseLineHash, type LineRange } from './line-selection.js';
 
 /** Past this many lines the viewer renders one plain block (a 1 MB file stays fast). */
 const MAX_LINE_ROWS = 5_000;
 
-/** Source with line numbers (each an anchor `#L<n>`) and syntax highlighting. */
+/**
+ * Source with line numbers and highlighting. `#L300` scrolls to and marks line 300, `#L10-L20` a
+ * range; clicking a number selects its line (shift-click extends) and puts it in the URL.
+ */
 export function FileView({ path, content }: { path: string; content: string }) {
-  const language = languageFor(path);
-  const lines = useMemo(() => {
-    const text = content.endsWith('\n') ? content.slice(0, -1) : content;
-    if (!language || content.length > MAX_HIGHLIGHT_BYTES)
-      return text.split('\n').map((line) => [{ text: line }]);
-    return splitTokenLines(tokenize(text, language));
-  }, [content, language]);
-  if (lines.length > MAX_LINE_ROWS) return <PlainView lines={lines} />;
+  const text = content.endsWith('\n') ? content.slice(0, -1) : content;
+  const lines = useHighlightedLines(text, grammarForPath(path));
+  const [selection, select] = useLineSelection();
+  const table = useRef<HTMLTableElement>(null);
+  const scrolledTo = useRef<string>(undefined);
+  useEffect(() => {
+    // Scroll once per fragment (not again when highlighting re-renders the rows).
+    const hash = window.location.hash;
+    if (!selection || scrolledTo.current === hash) return;
+    scrolledTo.current = hash;
+    table.current?.querySelector(`#L${selection.first}`)?.scrollIntoView({ block: 'center' });
+  }, [selection, lines.length]);
+  if (lines.length > MAX_LINE_ROWS) return <PlainView path={path} text={text} count={lines.length} />;
+  const click = (event: MouseEvent<HTMLAnchorElement>, line: number) => {
+    event.preventDefault();
+    const next = extendSelection(selection, line, event.shiftKey);
+    // The clicked line is on screen already: selecting it must not scroll the page.
+    scrolledTo.current = lineHash(next);
+    select(next);
+  };
   return (
     <div className="code-view" role="region" aria-label={`Contents of ${path}`} tabIndex={0}>
-      <table className="code">
+      <table className="code" ref={table}>
         <tbody>
-          {lines.map((tokens, index) => (
-            <tr key={index} id={`L${index + 1}`}>
-              <td className="line-number">
-                <a href={`#L${index + 1}`} aria-label={`Line ${index + 1}`}>
-                  {index + 1}
-                </a>
-              </td>
-              <td className="line-code">
-                <Tokens tokens={tokens} />
-              </td>
-            </tr>
-          ))}
+          {lines.map((segments, index) => {
+            const line = index + 1;
+            const selected = selection && line >= selection.first && line <= selection.last;
+            return (
+              <tr key={index} id={`L${line}`} className={selected ? 'selected-line' : undefined}>
+                <td className="line-number">
+                  <a href={`#L${line}`} aria-label={`Line ${line}`} onClick={(event) => click(event, line)}>
+                    {line}
+                  </a>
+                </td>
+                <td className="line-code">
+                  <Segments segments={segments} />
+                </td>
+              </tr>
+            );
+          })}
         </tbody>
       </table>
     </div>
   );
 }
 
-function PlainView({ lines }: { lines: readonly Token[][] }) {
-  const numbers = lines.map((_, index) => index + 1).join('\n');
-  const text = lines.map((tokens) => tokens.map((token) => token.text).join('')).join('\n');
+/** The selected lines from the URL's fragment, kept in step with back/forward and typed URLs. */
+function useLineSelection(): [LineRange | undefined, (range: LineRange) => void] {
+  const [selection, setSelection] = useState(() => parseLineHash(window.location.hash));
+  useEffect(() => {
+    const update = () => setSelection(parseLineHash(window.location.hash));
+    window.addEventListener('hashchange', update);
+    window.addEventListener('popstate', update);
+    return () => {
+      window.removeEventListener('hashchange', update);
+      window.removeEventListener('popstate', update);
+    };
+  }, []);
+  const select = (range: LineRange) => {
+    // replaceState: selecting lines is not a navigation (Back leaves the file, as on GitHub).
+    window.history.replaceState(window.history.state, '', lineHash(range));
+    setSelection(range);
+  };
+  return [selection, select];
+}
+
+function Segments({ segments }: { segments: HighlightedLine }) {
   return (
-    <div className="code-view plain" tabIndex={0} role="region" aria-label="File contents">
+    <>
+      {segments.map((segment, index) =>
+        segment.className ? (
+          <span key={index} className={segment.className}>
+            {segment.text}
+          </span>
+        ) : (
+          segment.text
+        ),
+      )}
+    </>
+  );
+}
+
+function PlainView({ path, text, count }: { path: string; text: string; count: number }) {
+  const numbers = Array.from({ length: count }, (_, index) => index + 1).join('\n');
+  return (
+    <div className="code-view plain" tabIndex={0} role="region" aria-label={`Contents of ${path}`}>
       <pre className="gutter" aria-hidden="true">
         {numbers}
       </pre>
@@ -50,6 +107,7 @@ function PlainView({ lines }: { lines: readonly Token[][] }) {
   );
 }
 
+/** Tokens of the older rule-based tokenizer, still used by the diff view. */
 export function Tokens({ tokens }: { tokens: readonly Token[] }) {
   return (
     <>

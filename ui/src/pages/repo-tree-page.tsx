@@ -1,10 +1,11 @@
 import { useEffect, useState } from 'react';
 import { ApiError, apiUrl, useApi } from '../api';
 import { Breadcrumbs } from '../components/breadcrumbs';
-import { FileView } from '../components/file-view';
+import { BlobContent, displaySize, fileName, lfsPointerOf } from '../components/blob-content';
 import { DeleteFileForm, FileEditor } from '../components/file-editor';
 import { useSignedIn } from '../current-user';
 import { Icon, type IconName } from '../components/icon';
+import { RawDownload } from '../components/raw-download';
 import { ReadmePanel } from '../components/readme-panel';
 import { AccessPanel } from '../components/access-panel';
 import { RepoSettings } from '../components/repo-settings';
@@ -269,6 +270,12 @@ export function BlobPage({ repo, revision, path }: { repo: string; revision: str
   const blob = useApi<BlobView>(apiUrl('repos/blob', { repo, ref: revision, path }));
   const signedIn = useSignedIn();
   const [editing, setEditing] = useState<'edit' | 'delete'>();
+  const isFolder =
+    blob.state === 'error' && blob.error instanceof ApiError && blob.error.code === 'path_not_file';
+  useEffect(() => {
+    // A folder reached through a file link (a README's `docs` link) opens as a folder.
+    if (isFolder) navigate(paths.tree(repo, revision, path), { replace: true });
+  }, [isFolder, repo, revision, path]);
   return (
     <>
       <Breadcrumbs crumbs={repoCrumbs(repo, revision, path)} />
@@ -278,16 +285,22 @@ export function BlobPage({ repo, revision, path }: { repo: string; revision: str
           <section aria-label="File">
             <div className="toolbar file-toolbar">
               <span className="muted">
-                {data.size.toLocaleString()} bytes · <code title={data.id}>{data.id.slice(0, 10)}</code>
+                {displaySize(data)} · <code title={data.id}>{data.id.slice(0, 10)}</code>
               </span>
               <a href={paths.raw(repo, data.commit, path)}>Raw</a>
+              <RawDownload url={`${paths.raw(repo, data.commit, path)}&download=1`} name={fileName(path)} />
               <Link to={paths.commits(repo, revision, path)}>History</Link>
               {!data.binary && <Link to={paths.blame(repo, revision, path)}>Blame</Link>}
-              {signedIn && !data.binary && !data.truncated && data.content !== undefined && (
-                <button type="button" onClick={() => setEditing('edit')} aria-expanded={editing === 'edit'}>
-                  Edit
-                </button>
-              )}
+              {/* An LFS pointer is not edited as text: its content lives in the LFS store. */}
+              {signedIn &&
+                !data.binary &&
+                !data.truncated &&
+                data.content !== undefined &&
+                !lfsPointerOf(data) && (
+                  <button type="button" onClick={() => setEditing('edit')} aria-expanded={editing === 'edit'}>
+                    Edit
+                  </button>
+                )}
               {signedIn && (
                 <button
                   type="button"
@@ -317,20 +330,8 @@ export function BlobPage({ repo, revision, path }: { repo: string; revision: str
                 isNew={false}
                 onClose={() => setEditing(undefined)}
               />
-            ) : data.binary ? (
-              <p className="muted">Binary file not shown.</p>
-            ) : data.content === undefined ? (
-              <p className="muted">File too large to show; use Raw.</p>
             ) : (
-              <>
-                {data.truncated && (
-                  <p className="muted">
-                    File too large to show whole: its first {data.content.length.toLocaleString()} characters
-                    follow; use Raw for all of it.
-                  </p>
-                )}
-                <FileView path={path} content={data.content} />
-              </>
+              <BlobContent repo={repo} revision={revision} blob={data} />
             )}
           </section>
         )}
