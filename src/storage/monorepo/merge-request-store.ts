@@ -157,16 +157,12 @@ export class MergeRequestStore {
               })
               .execute();
           }
-          await trx
-            .insertInto('merge_request_event')
-            .values({
-              mr_id: number,
-              action: 'opened',
-              actor: request.author,
-              detail: request.pushedCommit,
-              created_at: now,
-            })
-            .execute();
+          await insertEvent(
+            trx,
+            number,
+            { action: 'opened', actor: request.author, detail: request.pushedCommit },
+            now,
+          );
           return number;
         });
       } catch (error) {
@@ -214,16 +210,12 @@ export class MergeRequestStore {
           })
           .execute();
       }
-      await trx
-        .insertInto('merge_request_event')
-        .values({
-          mr_id: number,
-          action: request.event.action,
-          actor: request.author,
-          detail: request.event.detail,
-          created_at: now,
-        })
-        .execute();
+      await insertEvent(
+        trx,
+        number,
+        { action: request.event.action, actor: request.author, detail: request.event.detail },
+        now,
+      );
       return true;
     });
   }
@@ -399,16 +391,12 @@ export class MergeRequestStore {
           .executeTakeFirst();
         if (Number(result.numUpdatedRows) === 0) throw new RebaseRefused();
       }
-      await trx
-        .insertInto('merge_request_event')
-        .values({
-          mr_id: number,
-          action: event.action,
-          actor: event.actor,
-          detail: event.detail ?? null,
-          created_at: now,
-        })
-        .execute();
+      await insertEvent(
+        trx,
+        number,
+        { action: event.action, actor: event.actor, detail: event.detail ?? null },
+        now,
+      );
       return true;
     }).catch((error: unknown) => {
       if (error instanceof RebaseRefused) return false;
@@ -422,16 +410,12 @@ export class MergeRequestStore {
     number: number,
     event: { action: string; actor: string; detail?: string },
   ): Promise<void> {
-    await this.db
-      .insertInto('merge_request_event')
-      .values({
-        mr_id: number,
-        action: event.action,
-        actor: event.actor,
-        detail: event.detail ?? null,
-        created_at: new Date().toISOString(),
-      })
-      .execute();
+    await insertEvent(
+      this.db,
+      number,
+      { action: event.action, actor: event.actor, detail: event.detail ?? null },
+      new Date().toISOString(),
+    );
   }
 
   async events(number: number): Promise<MergeRequestEventRecord[]> {
@@ -498,16 +482,12 @@ export class MergeRequestStore {
           .execute();
       }
       if (event.action !== '') {
-        await trx
-          .insertInto('merge_request_event')
-          .values({
-            mr_id: number,
-            action: event.action,
-            actor: event.actor,
-            detail: event.detail ?? null,
-            created_at: now,
-          })
-          .execute();
+        await insertEvent(
+          trx,
+          number,
+          { action: event.action, actor: event.actor, detail: event.detail ?? null },
+          now,
+        );
       }
       return true;
     });
@@ -532,3 +512,22 @@ function mergeabilityOf(state: string | null, detail: string | null, at: string 
 
 /** Rolls `rebaseChanges` back when the request is not open or a proposal moved meanwhile. */
 class RebaseRefused extends Error {}
+
+/** Appends one timeline entry (`merge_request_event`) of merge request `number`. */
+async function insertEvent(
+  db: Kysely<Database>,
+  number: number,
+  event: { action: string; actor: string; detail: string | null | undefined },
+  at: string,
+): Promise<void> {
+  await db
+    .insertInto('merge_request_event')
+    .values({
+      mr_id: number,
+      action: event.action,
+      actor: event.actor,
+      detail: event.detail ?? null,
+      created_at: at,
+    })
+    .execute();
+}

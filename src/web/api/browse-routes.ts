@@ -145,6 +145,19 @@ export async function browseRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     },
   });
 
+  /** The slice of a filtered ref listing a page asks for, and the page fields of its answer. */
+  const windowOf = (query: { q?: string; page: number; per_page: number }) => ({
+    filter: query.q,
+    offset: (query.page - 1) * query.per_page,
+    limit: query.per_page,
+  });
+  const pageOf = (query: { page: number; per_page: number }, found: { total: number; hasMore: boolean }) => ({
+    page: query.page,
+    per_page: query.per_page,
+    total: found.total,
+    has_more: found.hasMore,
+  });
+
   route({
     method: 'GET',
     path: '/api/v1/repos/branches',
@@ -158,16 +171,9 @@ export async function browseRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     handler: async (request) => {
       const query = request.query;
       const browser = await openBrowser(ctx, await request.permissions(), query.repo);
-      const found = await browser.branches({
-        filter: query.q,
-        offset: (query.page - 1) * query.per_page,
-        limit: query.per_page,
-      });
+      const found = await browser.branches(windowOf(query));
       return {
-        page: query.page,
-        per_page: query.per_page,
-        total: found.total,
-        has_more: found.hasMore,
+        ...pageOf(query, found),
         defaultBranch: (await browser.refs()).defaultBranch ?? null,
         branches: found.items,
       };
@@ -187,16 +193,9 @@ export async function browseRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     handler: async (request) => {
       const query = request.query;
       const browser = await openBrowser(ctx, await request.permissions(), query.repo);
-      const found = await browser.tags({
-        filter: query.q,
-        offset: (query.page - 1) * query.per_page,
-        limit: query.per_page,
-      });
+      const found = await browser.tags(windowOf(query));
       return {
-        page: query.page,
-        per_page: query.per_page,
-        total: found.total,
-        has_more: found.hasMore,
+        ...pageOf(query, found),
         tags: found.items,
       };
     },
