@@ -1,10 +1,11 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useCurrentUser, useSignedIn } from './current-user';
 import { BlobPage, RepoTreePage } from './pages/repo-tree-page';
 import { CommitPage, CommitsPage } from './pages/commits-page';
 import { DirectoryPage } from './pages/directory-page';
 import { MergeRequestPage, MergeRequestsPage } from './pages/merge-requests-page';
 import { GroupsPage } from './pages/groups-page';
+import { SearchPage, searchPath } from './pages/search-page';
 import { SignInPage } from './pages/sign-in-page';
 import { SyncPage } from './pages/sync-page';
 import { TokensPage } from './pages/tokens-page';
@@ -34,6 +35,7 @@ function Page({ pathname }: { pathname: string }) {
   if (pathname === paths.tokens()) return <TokensPage />;
   if (pathname === paths.groups()) return <GroupsPage />;
   if (pathname === `${BASE}/webhooks`) return <WebhooksPage />;
+  if (pathname === `${BASE}/search`) return <SearchPage />;
   if (pathname === BASE || pathname === `${BASE}/`) return <DirectoryPage path="/" />;
   return (
     <section>
@@ -50,6 +52,27 @@ const NAV: ReadonlyArray<readonly [string, string, string]> = [
   ['Merge requests', paths.mergeRequests(), paths.mergeRequests()],
   ['Sync', paths.sync(), paths.sync()],
 ];
+
+/** The header's search box: submits to the search page (which keeps the query in its address). */
+function HeaderSearch() {
+  const [q, setQ] = useState('');
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (q.trim() !== '') navigate(searchPath({ q }));
+  };
+  return (
+    <form role="search" aria-label="Search code" className="top-search" onSubmit={submit}>
+      <input
+        type="search"
+        aria-label="Search code"
+        placeholder="Search code"
+        value={q}
+        onChange={(event) => setQ(event.target.value)}
+        maxLength={1000}
+      />
+    </form>
+  );
+}
 
 export function App() {
   const location = useLocation();
@@ -103,6 +126,7 @@ export function App() {
           <a href="/api/docs">API</a>
           <Link to={paths.signIn()}>{signedIn ? 'Signed in' : 'Sign in'}</Link>
         </nav>
+        <HeaderSearch />
       </header>
       <main id="main" tabIndex={-1}>
         <Page pathname={location.pathname} />

@@ -154,7 +154,6 @@ function normalizeFilter(path: string | undefined): string {
   const bad = (why: string) => invalid('search_path_invalid', `path ${why}`);
   if (path.length > MAX_FILTER_LENGTH) throw bad(`is longer than ${MAX_FILTER_LENGTH} characters`);
   if (!path.startsWith('/')) throw bad('must start with /');
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(path)) throw bad('may not contain control characters');
   const segments = path.split('/').filter((segment) => segment !== '');
   if (segments.some((segment) => segment === '.' || segment === '..')) throw bad('may not contain . or ..');
