@@ -1,33 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { serializeCommit } from '../../git/commit.js';
 import { zeroObjectId, type ObjectId } from '../../git/object-id.js';
 import { serializeTree, sortTreeEntries, type TreeEntry } from '../../git/tree.js';
 import { isMegaError } from '../../platform/errors.js';
 import type { Storage } from '../../storage/storage.js';
-import {
-  createScratchDatabase,
-  scratchStorage,
-  type ScratchDatabase,
-} from '../../../tests/support/scratch-database.js';
+import { describeEachDialect } from '../../../tests/support/dialects.js';
+import { scratchStorage } from '../../../tests/support/scratch-database.js';
 import { CodeSearch, type SearchQuery, type SearchReader } from './code-search.js';
 import { SearchIndexer } from './search-indexer.js';
 
 const EVERYONE: SearchReader = { canRead: () => true };
 
-describe('code search over the index', () => {
-  let scratch: ScratchDatabase;
+describeEachDialect('code search over the index', (getDb) => {
   let storage: Storage;
   let indexer: SearchIndexer;
   let search: CodeSearch;
 
-  beforeAll(async () => {
-    scratch = await createScratchDatabase('sqlite');
-    storage = scratchStorage(scratch, 1024 * 1024);
+  beforeAll(() => {
+    storage = scratchStorage(getDb(), 1024 * 1024);
     indexer = new SearchIndexer(storage, { maxFileBytes: 4096 });
     search = new CodeSearch(storage);
-  });
-  afterAll(async () => {
-    await scratch.drop();
   });
 
   /** Commits `files` as the whole tree of `path`'s default branch (creating the repository). */

@@ -170,10 +170,14 @@ export class SearchIndexer {
       const batch = entries.slice(start, start + READ_BATCH);
       const small: FileEntry[] = [];
       // Sizes first: a big blob is never inflated whole just to be skipped.
+      const sizes = await this.storage.search.blobSizes(
+        repository.id,
+        batch.map((entry) => entry.id),
+      );
       for (const entry of batch) {
-        const header = await this.storage.objects.readHeader(repository.id, entry.id);
-        if (!header) continue;
-        if (header.size > maxBytes) skipped.push({ path: entry.path, reason: 'too_large' });
+        const size = sizes.get(entry.id);
+        if (size === undefined) continue;
+        if (size > maxBytes) skipped.push({ path: entry.path, reason: 'too_large' });
         else small.push(entry);
       }
       const contents = new Map<string, Buffer>();

@@ -138,6 +138,25 @@ export class SearchStore {
     });
   }
 
+  /**
+   * The stored size of each of `ids` the repository holds (absent ids left out), in one query
+   * per batch: the indexer leaves big files out before inflating anything.
+   */
+  async blobSizes(repoId: number, ids: readonly string[]): Promise<Map<string, number>> {
+    const sizes = new Map<string, number>();
+    for (const batch of batchIds(ids, this.capabilities, 1)) {
+      const rows = await this.db
+        .selectFrom('raw_objects')
+        .innerJoin('repository_objects', 'repository_objects.git_id', 'raw_objects.git_id')
+        .select(['raw_objects.git_id', 'raw_objects.size'])
+        .where('repository_objects.repo_id', '=', repoId)
+        .where('raw_objects.git_id', 'in', batch)
+        .execute();
+      for (const row of rows) sizes.set(row.git_id, Number(row.size));
+    }
+    return sizes;
+  }
+
   /** Removes a repository from the index (deleted repositories, `mega search reindex`). */
   async forget(repoId: number): Promise<void> {
     await inTransaction(this.db, async (trx) => {
@@ -181,7 +200,18 @@ export class SearchStore {
       }
     }
     if (prefix) select = select.where(sql<boolean>`path like ${prefix} escape '!'`);
-    const rows = await select.orderBy('id').limit(query.limit).execute();
+    const ordered = select.orderBy('id').limit(query.limit);
+    let rows;
+    if (this.capabilities.trigramIndex === 'pg_trgm' && literals.length > 0 && !this.db.isTransaction) {
+      // PostgreSQL prices ILIKE on TOASTed text as cheap and would rather read every file than
+      // ask the GIN index (1.2 s instead of 1.4 ms on 20,000 files in our test). Without
+      // sequential scans it chooses between the trigram index (rare literals) and the key in id
+      // order (common ones: it stops at the limit), which both answer fast.
+      rows = await this.db.transaction().execute(async (trx) => {
+        await sql`set local enable_seqscan = off`.execute(trx);
+        return trx.executeQuery(ordered.compile()).then((result) => result.rows);
+      });
+    } else rows = await ordered.execute();
     return rows.map((row) => candidateOf(row.id, row.repo_id, row.path, row.content ?? ''));
   }
 
