@@ -18,7 +18,8 @@ describeEachDialect('code search over the index', (getDb) => {
 
   beforeAll(() => {
     storage = scratchStorage(getDb(), 1024 * 1024);
-    indexer = new SearchIndexer(storage, { maxFileBytes: 4096 });
+    // Steps of a few dozen bytes: every index step here is written as several transactions.
+    indexer = new SearchIndexer(storage, { maxFileBytes: 4096, maxStepBytes: 40 });
     search = new CodeSearch(storage);
   });
 
@@ -170,6 +171,23 @@ describeEachDialect('code search over the index', (getDb) => {
     expect(await codeOf({ q: 'abc', path: '/a\u0000b' })).toBe('invalid:search_path_invalid');
     expect(await codeOf({ q: 'abc', limit: 0 })).toBe('invalid:paging_invalid');
     expect(await codeOf({ q: 'abc', limit: 1000 })).toBe('invalid:paging_invalid');
+  });
+
+  it('starts over after an interrupted build of several transactions', async () => {
+    const repository = await storage.repositories.require('/import/other');
+    await storage.search.apply({
+      repoId: repository.id,
+      repoPath: repository.path,
+      headRef: 'building',
+      commitId: null,
+      replaceAll: false,
+      remove: [],
+      add: [{ path: 'half.txt', blobId: 'a'.repeat(40), size: 5, content: 'stale half-built row\n' }],
+      skipped: [],
+    });
+    expect(await indexer.sync('/import/other')).toMatchObject({ status: 'indexed', written: 2 });
+    expect(await find({ q: 'half-built' })).toEqual([]);
+    expect(await find({ q: 'app.listen', path: '/import/other' })).toHaveLength(2);
   });
 
   it('reindexes everything and drops rows of deleted repositories', async () => {

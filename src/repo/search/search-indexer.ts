@@ -11,8 +11,12 @@ import { SingleReadObjectSource } from '../single-read-objects.js';
 
 /** Files bigger than this are not indexed (recorded as skipped, `too_large`). */
 export const MAX_INDEXED_FILE_BYTES = 1024 * 1024;
-/** Files read and written per batch (one `readMany` and one index step's share). */
+/** Files read per batch (one size query and one `readMany`). */
 const READ_BATCH = 200;
+/** Text written per transaction of one index step (a full index of git/git is ~10 of them). */
+const MAX_STEP_BYTES = 4 * 1024 * 1024;
+/** The head ref recorded while a step of several transactions is being written. */
+const BUILDING = 'building';
 
 export type IndexStatus = 'indexed' | 'updated' | 'up_to_date' | 'missing' | 'raced';
 
@@ -40,7 +44,7 @@ export class SearchIndexer {
 
   constructor(
     private readonly storage: Storage,
-    private readonly options: { readonly maxFileBytes?: number } = {},
+    private readonly options: { readonly maxFileBytes?: number; readonly maxStepBytes?: number } = {},
   ) {}
 
   /** Brings one repository's index to its default branch (serialised per path). */
@@ -122,17 +126,26 @@ export class SearchIndexer {
       : { add: newTree ? await listFiles(reader, newTree) : [], remove: [], keptSkips: [] };
 
     const read = await this.readTexts(repository, plan.add);
-    const applied = await this.storage.search.apply({
-      repoId: repository.id,
-      repoPath: repository.path,
-      headRef: repository.headRef,
-      commitId,
-      expectedCommitId: trusted?.commitId ?? null,
-      replaceAll: !incremental,
-      remove: plan.remove,
-      add: read.files,
-      skipped: [...plan.keptSkips, ...read.skipped],
-    });
+    // A big step is written as several transactions (SQLite serves every query on one connection,
+    // so one long write would stall the server): the first ones record the head as `building`
+    // with no commit, the last one the commit. An interrupted build is not trusted next time
+    // (its head ref is not the branch's) and starts over.
+    const steps = splitByBytes(read.files, this.options.maxStepBytes ?? MAX_STEP_BYTES);
+    let applied = true;
+    for (let index = 0; index < steps.length && applied; index += 1) {
+      const last = index === steps.length - 1;
+      applied = await this.storage.search.apply({
+        repoId: repository.id,
+        repoPath: repository.path,
+        headRef: last ? repository.headRef : BUILDING,
+        commitId: last ? commitId : null,
+        expectedCommitId: index === 0 ? (trusted?.commitId ?? null) : null,
+        replaceAll: !incremental && index === 0,
+        remove: index === 0 ? plan.remove : [],
+        add: steps[index]!,
+        skipped: last ? [...plan.keptSkips, ...read.skipped] : [],
+      });
+    }
     if (!applied) return { path, status: 'raced', commitId };
     return {
       path,
@@ -215,6 +228,21 @@ export interface IndexState {
   readonly current: boolean;
   readonly files: number;
   readonly skipped: number;
+}
+
+/** `files` cut into runs of about `maxBytes` of text each; always at least one (maybe empty) run. */
+function splitByBytes(files: readonly IndexedFile[], maxBytes: number): IndexedFile[][] {
+  const steps: IndexedFile[][] = [[]];
+  let bytes = 0;
+  for (const file of files) {
+    if (bytes > 0 && bytes + file.content.length > maxBytes) {
+      steps.push([]);
+      bytes = 0;
+    }
+    steps.at(-1)!.push(file);
+    bytes += file.content.length;
+  }
+  return steps;
 }
 
 interface FileEntry {
