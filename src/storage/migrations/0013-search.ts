@@ -10,9 +10,9 @@ import { createTable, OBJECT_ID_TYPE, TIMESTAMP_TYPE, type MegaMigration } from 
  *   follows `capabilities.trigramIndex`:
  *   - `fts5` (SQLite): the content is in the FTS5 table `search_fts` (tokenizer `trigram`), whose
  *     rowid is the file row's id;
- *   - `pg_trgm` (PostgreSQL): `content` with a GIN `gin_trgm_ops` index, which LIKE and ILIKE
- *     use; without the extension (not installed on the server) the column stays unindexed and
- *     searches scan it;
+ *   - `pg_trgm` (PostgreSQL): `content`, plus `content_folded` (lower-cased, stored uncompressed)
+ *     with a GIN `gin_trgm_ops` index, which LIKE uses; without the extension (not installed on
+ *     the server) the column stays unindexed and searches scan it;
  *   - `fulltext_words` (MariaDB/MySQL): `content`, plus `trigrams`, the file's distinct
  *     lower-cased trigrams as hex words under a plain FULLTEXT index (MariaDB has no n-gram
  *     parser, so we tokenise ourselves and use the default word parser on the result).
@@ -39,6 +39,7 @@ export const searchMigration: MegaMigration = {
       .addColumn('size', 'integer', (c) => c.notNull())
       .addColumn('content', caps.types.text);
     if (caps.trigramIndex === 'fulltext_words') files = files.addColumn('trigrams', caps.types.text);
+    if (caps.trigramIndex === 'pg_trgm') files = files.addColumn('content_folded', caps.types.text);
     await files.execute();
     await db.schema.createIndex('search_files_repo').on('search_files').column('repo_id').execute();
 
@@ -47,9 +48,13 @@ export const searchMigration: MegaMigration = {
     } else if (caps.trigramIndex === 'pg_trgm') {
       const available = await sql<{ name: string }>`
         select name from pg_available_extensions where name = 'pg_trgm'`.execute(db);
+      // Uncompressed: every candidate is rechecked with LIKE, and decompressing it would cost
+      // more than the comparison (a LIKE over git/git: 83 ms uncompressed, 177 ms compressed,
+      // ILIKE on the original 468 ms).
+      await sql`alter table search_files alter column content_folded set storage external`.execute(db);
       if (available.rows.length > 0) {
         await sql`create extension if not exists pg_trgm`.execute(db);
-        await sql`create index search_files_trgm on search_files using gin (content gin_trgm_ops)`.execute(
+        await sql`create index search_files_trgm on search_files using gin (content_folded gin_trgm_ops)`.execute(
           db,
         );
       }

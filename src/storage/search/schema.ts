@@ -23,6 +23,8 @@ export interface SearchFilesTable {
   size: number;
   /** The file's text (null on SQLite, whose FTS5 table `search_fts` holds it). */
   content: string | null;
+  /** PostgreSQL only: `content` lower-cased (by the server, as queries are), under the GIN index. */
+  content_folded?: string | null;
   /** MariaDB/MySQL only: the distinct trigrams as hex words, under a FULLTEXT index. */
   trigrams?: string | null;
 }

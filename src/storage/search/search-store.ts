@@ -308,6 +308,7 @@ export class SearchStore {
       blob_id: string;
       size: number;
       content: string;
+      content_folded?: string;
       trigrams?: string;
     }> = [];
     for (const file of files) {
@@ -319,7 +320,11 @@ export class SearchStore {
         content: file.content,
       };
       if (!words) {
-        rows.push(row);
+        rows.push(
+          this.capabilities.trigramIndex === 'pg_trgm'
+            ? { ...row, content_folded: file.content.toLowerCase() }
+            : row,
+        );
         continue;
       }
       const trigrams = trigramWords(file.content);
@@ -327,8 +332,10 @@ export class SearchStore {
       else rows.push({ ...row, trigrams: [...trigrams].join(' ') });
     }
     const bytesOf = (row: (typeof rows)[number]) =>
-      Buffer.byteLength(row.content) + (row.trigrams?.length ?? 0) + row.path.length * 4;
-    for (const batch of batchRows(rows, this.capabilities, 6, bytesOf)) {
+      Buffer.byteLength(row.content) * (row.content_folded === undefined ? 1 : 2) +
+      (row.trigrams?.length ?? 0) +
+      row.path.length * 4;
+    for (const batch of batchRows(rows, this.capabilities, 7, bytesOf)) {
       await trx.insertInto('search_files').values(batch).execute();
     }
     return refused;
@@ -367,9 +374,12 @@ function candidateOf(
 /** Ids PostgreSQL reads in key order before it turns to the trigram index (see `postgresCandidates`). */
 const PROBE_WINDOW = 300;
 
-/** `content` holds `literal`, case-insensitively (PostgreSQL; served by the `gin_trgm_ops` index). */
+/**
+ * `content` holds `literal`, case-insensitively (PostgreSQL): LIKE on the lower-cased copy, which
+ * the `gin_trgm_ops` index serves; both sides are folded by `toLowerCase` here, so they agree.
+ */
 function ilike(literal: string) {
-  return sql<boolean>`content ilike ${`%${escapeLike(literal)}%`} escape '!'`;
+  return sql<boolean>`content_folded like ${`%${escapeLike(literal.toLowerCase())}%`} escape '!'`;
 }
 
 /** `literal` as a LIKE pattern matching itself, with `!` as the escape character. */
