@@ -11,6 +11,8 @@ import type { Logger } from '../platform/logger.js';
 import type { Registry } from '../platform/metrics.js';
 import type { ReadinessCheck } from '../platform/readiness.js';
 import { CloneWalkRecorder } from '../repo/clone-walk.js';
+import { CodeSearch } from '../repo/search/code-search.js';
+import { SearchIndexer } from '../repo/search/search-indexer.js';
 import type { RepositoryResolver } from '../repo/served-repository.js';
 import { createStoredRepositoryResolver } from '../repo/stored-repositories.js';
 import { buildReviewServices, type ReviewServices } from '../review/review-services.js';
@@ -59,6 +61,9 @@ export interface DomainServices {
   readonly pushGuard: PushGuard;
   /** A presented token → its user, from storage's hashed tokens. */
   readonly authenticate: TokenAuthenticator;
+  /** Code search over every default branch, and the indexer keeping it current (docs/search.md). */
+  readonly search: CodeSearch;
+  readonly searchIndexer: SearchIndexer;
 }
 
 export interface AppOptions {
@@ -155,6 +160,8 @@ export function buildDomainServices(
     access: new AccessPolicy(storage.access, config),
     accessAdmin: new AccessAdmin({ access: storage.access, users: storage.users }),
     pushGuard: new PushGuard(storage.access, { protectDefaultBranch: config.git.protectDefaultBranch }),
+    search: new CodeSearch(storage),
+    searchIndexer: new SearchIndexer(storage),
     authenticate: async (token): Promise<Principal | null> => {
       const user = await storage.users.authenticate(token);
       if (!user) return null;
@@ -231,6 +238,16 @@ export async function buildApp(
     const deliverer = services.review.webhooks.startDeliverer(options.webhookDelivery, (error) =>
       logger.warn({ err: error }, 'webhook delivery failed'),
     );
+    // Pushes and merges announce moved branches: the search index follows default branches (and
+    // the Mega directory's own files, which a new repository's b-link changes).
+    services.review.events.subscribe(async (event) => {
+      if (event.type !== 'push') return;
+      for (const path of new Set([event.repoPath, '/'])) {
+        await services.searchIndexer
+          .sync(path)
+          .catch((error: unknown) => logger.warn({ err: error, path }, 'search indexing failed'));
+      }
+    });
     // Events still being enqueued reach the queue before storage closes; then sends finish.
     closes.push(async () => {
       await services.review.events.settled();
@@ -281,6 +298,7 @@ export async function buildApp(
         sync: sync.service,
         packCache,
         walkRecorder,
+        search: services.search,
         readiness: readinessOf(storage, sync),
       },
       close,

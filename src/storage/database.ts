@@ -4,6 +4,7 @@ import type { LfsTables } from './lfs/schema.js';
 import type { MonorepoTables } from './monorepo/schema.js';
 import type { ReviewTables } from './review/schema.js';
 import type { CoreTables } from './schema.js';
+import type { SearchTables } from './search/schema.js';
 import type { SyncTables } from './sync/schema.js';
 
 /**
@@ -19,4 +20,5 @@ export type Database = CoreTables &
   LfsTables &
   MonorepoTables &
   ReviewTables &
+  SearchTables &
   SyncTables;

@@ -32,6 +32,7 @@ import { ApprovalStore } from './review/approval-store.js';
 import { CommentStore } from './review/comment-store.js';
 import { CommitStatusStore } from './review/commit-status-store.js';
 import { ReviewRuleStore } from './review/review-rule-store.js';
+import { SearchStore } from './search/search-store.js';
 import { WebhookStore } from './review/webhook-store.js';
 import { RepositoryScan } from './repository-scan.js';
 import { StorageHealth } from './storage-health.js';
@@ -102,6 +103,8 @@ export interface StorageScope {
   readonly sync: SyncStores;
   /** Installation-wide settings: its id and the deployment secret's fingerprint. */
   readonly installation: InstallationStore;
+  /** The code search index (`search/search-store.ts`, docs/search.md). */
+  readonly search: SearchStore;
   /** Decodes and stores a pack for a repository, all or nothing (see `ingest.ts`). */
   ingestPack(
     repoId: number,
@@ -171,6 +174,7 @@ function scopeOver(db: Kysely<Database>, database: MegaDatabase, config: Storage
       leases: new SyncLeaseStore(db, capabilities),
     },
     installation: new InstallationStore(db, capabilities),
+    search: new SearchStore(db, capabilities),
     ingestPack: (repoId, source, options) =>
       ingestPack(
         {

@@ -9,6 +9,7 @@ import type { LfsServices } from '../lfs/lfs-services.js';
 import type { CloneWalkRecorder } from '../repo/clone-walk.js';
 import type { RepositoryResolver } from '../repo/served-repository.js';
 import type { RepositoryAdmin } from '../monorepo/repository-admin.js';
+import type { CodeSearch } from '../repo/search/code-search.js';
 import type { ReviewServices } from '../review/review-services.js';
 import type { PackCache } from '../storage/pack-cache.js';
 import type { UserStore } from '../storage/user-store.js';
@@ -53,6 +54,8 @@ export interface WebDeps {
   readonly packCache: PackCache;
   /** Records clone walks in the background after a push. */
   readonly walkRecorder: CloneWalkRecorder;
+  /** Code search over every default branch (`src/repo/search`). */
+  readonly search: CodeSearch;
   /** Readiness beyond "listening": each dependency's state (database, free space, Redis). */
   readonly readiness: ReadinessCheck;
 }

@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useRef } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
 import { setToken } from './auth';
 import { useSession, type Session } from './current-user';
 import { BlobPage, RepoTreePage } from './pages/repo-tree-page';
@@ -10,6 +10,7 @@ import { DirectoryPage } from './pages/directory-page';
 import { MergeRequestPage } from './pages/merge-request-page';
 import { MergeRequestsPage } from './pages/merge-requests-page';
 import { GroupsPage } from './pages/groups-page';
+import { SearchPage, searchPath } from './pages/search-page';
 import { SignInPage } from './pages/sign-in-page';
 import { SyncPage } from './pages/sync-page';
 import { TokensPage } from './pages/tokens-page';
@@ -48,6 +49,7 @@ function Page({ pathname }: { pathname: string }) {
   if (pathname === paths.tokens()) return <TokensPage />;
   if (pathname === paths.groups()) return <GroupsPage />;
   if (pathname === `${BASE}/webhooks`) return <WebhooksPage />;
+  if (pathname === `${BASE}/search`) return <SearchPage />;
   if (pathname === BASE || pathname === `${BASE}/`) return <DirectoryPage path="/" />;
   return (
     <section>
@@ -115,6 +117,27 @@ function routeTitle(pathname: string): string {
   return pageTitle('Directory');
 }
 
+/** The header's search box: submits to the search page (which keeps the query in its address). */
+function HeaderSearch() {
+  const [q, setQ] = useState('');
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (q.trim() !== '') navigate(searchPath({ q }));
+  };
+  return (
+    <form role="search" aria-label="Search code" className="top-search" onSubmit={submit}>
+      <input
+        type="search"
+        aria-label="Search code"
+        placeholder="Search code"
+        value={q}
+        onChange={(event) => setQ(event.target.value)}
+        maxLength={1000}
+      />
+    </form>
+  );
+}
+
 export function App() {
   const location = useLocation();
   const session = useSession();
@@ -171,6 +194,7 @@ export function App() {
           <a href="/api/docs">API</a>
         </nav>
         <UserMenu session={session} />
+        <HeaderSearch />
       </header>
       <main id="main" tabIndex={-1}>
         <Page pathname={location.pathname} />

@@ -12,6 +12,7 @@ import { registerLfsCommand } from './lfs.js';
 import { registerAccessCommand } from './access.js';
 import { registerGroupCommand } from './group.js';
 import { registerCommitCommand } from './commit.js';
+import { registerSearchCommand } from './search.js';
 
 /**
  * Every `mega` sub-command registers itself here, one file per command group.
@@ -30,4 +31,5 @@ export function registerCommands(program: Command): void {
   registerAccessCommand(program);
   registerGroupCommand(program);
   registerCommitCommand(program);
+  registerSearchCommand(program);
 }

@@ -70,6 +70,12 @@ export interface DialectCapabilities {
   readonly keyOnlyTableOptions: RawBuilder<unknown> | undefined;
   /** `DROP INDEX name ON table` (MySQL) instead of `DROP INDEX name` (SQLite, PostgreSQL). */
   readonly dropIndexNeedsTable: boolean;
+  /**
+   * How code search finds candidate files by their trigrams (`storage/search`, docs/search.md):
+   * SQLite's FTS5 `trigram` tokenizer, PostgreSQL's `pg_trgm` GIN index, or a FULLTEXT index over
+   * trigram words we write ourselves (MariaDB has no n-gram parser; MySQL's works the same way).
+   */
+  readonly trigramIndex: 'fts5' | 'pg_trgm' | 'fulltext_words';
   /** A query returning `{ bytes }`: the current database's size on disk (benchmarks, admin pages). */
   readonly databaseSizeQuery: RawBuilder<{ bytes: number | string }>;
   /** True when the error is a unique-key violation (the portable signal for "someone else won"). */
@@ -101,6 +107,7 @@ export const SQLITE_CAPABILITIES: DialectCapabilities = {
   tableOptions: undefined,
   keyOnlyTableOptions: sql`without rowid`,
   dropIndexNeedsTable: false,
+  trigramIndex: 'fts5',
   databaseSizeQuery: sql`select page_count * page_size as bytes from pragma_page_count(), pragma_page_size()`,
   isUniqueViolation: (error) => {
     const code = errorField(error, 'code');
@@ -125,6 +132,7 @@ export const POSTGRES_CAPABILITIES: DialectCapabilities = {
   tableOptions: undefined,
   keyOnlyTableOptions: undefined,
   dropIndexNeedsTable: false,
+  trigramIndex: 'pg_trgm',
   databaseSizeQuery: sql`select pg_database_size(current_database()) as bytes`,
   // 23505 unique_violation; 40001 serialization_failure, 40P01 deadlock_detected.
   isUniqueViolation: (error) => errorField(error, 'code') === '23505',
@@ -144,6 +152,7 @@ export const MYSQL_CAPABILITIES: DialectCapabilities = {
   tableOptions: sql`character set utf8mb4 collate utf8mb4_bin`,
   keyOnlyTableOptions: undefined,
   dropIndexNeedsTable: true,
+  trigramIndex: 'fulltext_words',
   // Allocated bytes of the database's own tablespace files (file-per-table, MariaDB's name for
   // the view); information_schema.tables figures are estimates that lag behind big inserts.
   databaseSizeQuery: sql`select coalesce(sum(allocated_size), 0) as bytes from information_schema.innodb_sys_tablespaces where name like concat(database(), '/%')`,

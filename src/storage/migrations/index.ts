@@ -10,6 +10,7 @@ import { lfsBlobsMigration } from './0009-lfs-blobs.js';
 import { accessMigration } from './0010-access.js';
 import { viewHiddenMigration } from './0011-view-hidden.js';
 import { reviewMigration } from './0012-review.js';
+import { searchMigration } from './0013-search.js';
 import type { MegaMigration } from './migration.js';
 
 /**
@@ -35,4 +36,5 @@ export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly migrati
   { name: '0010-access', migration: accessMigration },
   { name: '0011-view-hidden', migration: viewHiddenMigration },
   { name: '0012-review', migration: reviewMigration },
+  { name: '0013-search', migration: searchMigration },
 ];

@@ -11,6 +11,7 @@ import { routesOf } from './operation.js';
 import { rawRoutes } from './raw-routes.js';
 import { repositoryAdminRoutes } from './repository-admin-routes.js';
 import { repositoryRoutes } from './repository-routes.js';
+import { searchRoutes } from './search-routes.js';
 import { tokenRoutes } from './token-routes.js';
 
 /** Version of the REST API reported in the OpenAPI document. */
@@ -53,4 +54,5 @@ export async function apiRoutes(app: FastifyInstance, ctx: RouteContext): Promis
   await accessRoutes(app, ctx);
   await groupRoutes(app, ctx);
   await commitRoutes(app, ctx);
+  await searchRoutes(app, ctx);
 }
