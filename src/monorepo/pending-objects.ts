@@ -45,6 +45,19 @@ export class PendingObjects extends SingleReadObjectSource {
     return own ? { type: own.type, content: own.content } : this.base.readObject(id);
   }
 
+  /** New objects from memory, stored ones in the base's batches. */
+  override async *readObjects(
+    ids: readonly ObjectId[],
+  ): AsyncGenerator<{ id: ObjectId; type: ObjectType; content: Buffer }> {
+    const stored: ObjectId[] = [];
+    for (const id of ids) {
+      const own = this.pending.get(id);
+      if (own) yield { id, type: own.type, content: own.content };
+      else stored.push(id);
+    }
+    if (stored.length > 0) yield* this.base.readObjects(stored);
+  }
+
   /** Stored objects are opened by the base (which may stream them); new ones are in memory. */
   override async openObject(id: ObjectId): Promise<OpenedObject | undefined> {
     return this.pending.has(id) ? super.openObject(id) : this.base.openObject(id);

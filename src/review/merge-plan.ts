@@ -1,4 +1,5 @@
 import type { ObjectId } from '../git/object-id.js';
+import { BatchedBlobs } from '../repo/browse/batched-blobs.js';
 import { ObjectReader } from '../repo/browse/object-reader.js';
 import { mergeTrees, type MergeObjects, type TreeMergeResult } from '../git/merge/merge-trees.js';
 import { objectsIntroduced } from '../monorepo/object-closure.js';
@@ -89,11 +90,15 @@ export async function mergeCommitTrees(
   return { ...merged, currentTree };
 }
 
-/** Reads through the reader's parsed-tree cache; new trees and blobs go to the pending objects. */
+/**
+ * Trees through the reader's parsed-tree cache, blobs in batches (one query for the files of a
+ * directory); new trees and blobs go to the pending objects.
+ */
 export function mergeObjectsOver(objects: PendingObjects, reader: ObjectReader): MergeObjects {
+  const blobs = new BatchedBlobs(objects);
   return {
     tree: (id) => reader.tree(id),
-    blob: (id) => reader.readTyped(id, 'blob'),
+    blob: (id) => blobs.read(id),
     put: (type, content) => objects.put(type, content),
   };
 }

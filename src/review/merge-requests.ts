@@ -34,6 +34,9 @@ export type { ReviewDeps } from './review-deps.js';
 /** Rows read per query while filtering a list down to what the caller may read. */
 const LIST_BATCH = 200;
 
+/** Diffs kept in memory for the pages shown next (each is bounded by the diff limits). */
+const DIFF_CACHE_ENTRIES = 16;
+
 /** A `merging` claim older than this belongs to a server that died mid-merge and is taken over. */
 export const STALE_MERGE_CLAIM_MS = 10 * 60_000;
 
@@ -69,6 +72,8 @@ interface MergeTarget {
 
 export class MergeRequests implements ChangeProposals {
   private readonly store: MergeRequestStore;
+  /** Diffs of recently shown changes, by `base..head` commit ids (see `diffOf`). */
+  private readonly diffs = new Map<string, TreeDiff>();
   /** Mergeability of open requests (`buildReviewServices` subscribes it to the review events). */
   readonly mergeability: MergeabilityChecker;
 
@@ -119,17 +124,39 @@ export class MergeRequests implements ChangeProposals {
       const fresh = await this.mergeability.refresh(number).catch(() => undefined);
       if (fresh) record = { ...record, mergeability: fresh };
     }
-    const reader = new ObjectReader(this.deps.monorepo.objects.source);
     const diffs = [];
     for (const change of record.changes) {
-      const base = (await reader.commit(change.baseCommit)).tree;
-      const head = (await reader.commit(change.headCommit)).tree;
       diffs.push({
         repoPath: change.repoPath,
-        diff: await diffFiles(reader, await diffTrees(reader, base, head)),
+        diff: await this.diffOf(change.baseCommit, change.headCommit),
       });
     }
     return { ...record, url: this.url(number), events: await this.store.events(number), diffs };
+  }
+
+  /**
+   * The diff between two commits, kept for the next readers: commits never change, so neither does
+   * their diff, and a merge request's page is opened many times between pushes.
+   */
+  private async diffOf(baseCommit: ObjectId, headCommit: ObjectId): Promise<TreeDiff> {
+    const key = `${baseCommit}..${headCommit}`;
+    const cached = this.diffs.get(key);
+    if (cached) {
+      this.diffs.delete(key);
+      this.diffs.set(key, cached);
+      return cached;
+    }
+    const reader = new ObjectReader(this.deps.monorepo.objects.source);
+    const base = (await reader.commit(baseCommit)).tree;
+    const head = (await reader.commit(headCommit)).tree;
+    const diff = await diffFiles(reader, await diffTrees(reader, base, head));
+    this.diffs.set(key, diff);
+    // Least recently used out first; a diff is bounded (files, lines), so is the cache.
+    for (const oldest of this.diffs.keys()) {
+      if (this.diffs.size <= DIFF_CACHE_ENTRIES) break;
+      this.diffs.delete(oldest);
+    }
+    return diff;
   }
 
   /** The commits of a merge request's push, oldest first (see `pushedCommitsOf`). */
