@@ -14,6 +14,8 @@ export interface DirectoryServer {
   /** git options that authenticate as alice or bob (the token in the environment, never in a URL). */
   readonly as: { readonly alice: GitOptions; readonly bob: GitOptions };
   readonly tokens: { readonly alice: string; readonly bob: string };
+  /** The environment the server runs with (`MEGA_DATABASE_URL` for a server database). */
+  readonly env: Readonly<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export async function startDirectoryServer(
     work,
     as: { alice: { env: authEnv(tokens.alice) }, bob: { env: authEnv(tokens.bob) } },
     tokens,
+    env,
     async stop() {
       await server.stop();
       await temp.remove();
@@ -60,8 +63,8 @@ export async function plainUser(
   mega: DirectoryServer,
   username: string,
 ): Promise<{ readonly id: number; readonly token: string; readonly as: GitOptions }> {
-  const secret = await token(mega.dataDir, username, {}, false);
-  const storage = await openDirectoryStorage(mega.dataDir);
+  const secret = await token(mega.dataDir, username, mega.env, false);
+  const storage = await openDirectoryStorage(mega.dataDir, mega.env.MEGA_DATABASE_URL);
   try {
     const user = await storage.users.findUser(username);
     if (!user) throw new Error(`user ${username} was not created`);
@@ -71,10 +74,10 @@ export async function plainUser(
   }
 }
 
-/** The server's storage (SQLite in the data directory), for grants and path settings. */
-export function openDirectoryStorage(dataDir: string): Promise<Storage> {
+/** The server's storage (its database, SQLite in the data directory by default), for grants and settings. */
+export function openDirectoryStorage(dataDir: string, databaseUrl?: string): Promise<Storage> {
   return openStorage({
-    databaseUrl: `sqlite:${join(dataDir, 'mega.db')}`,
+    databaseUrl: databaseUrl ?? `sqlite:${join(dataDir, 'mega.db')}`,
     dataDir,
     largeObjectThreshold: 1 << 20,
   });

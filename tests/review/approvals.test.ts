@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachDialect } from '../support/dialects.js';
 import { git } from '../support/git-cli.js';
 import { commitFile, makeRepo } from '../support/git-fixtures.js';
 import { clone, plainUser, startDirectoryServer, type DirectoryServer } from '../monorepo/harness.js';
@@ -19,7 +20,7 @@ interface Reply {
  * Approvals, review rules per path and CODEOWNERS against `mega serve`, with real git pushes:
  * the merge is refused with the reason until the right people approved the current push.
  */
-describe('approvals, review rules and code owners', () => {
+describeEachDialect('approvals, review rules and code owners', (getDb, dialect) => {
   let mega: DirectoryServer;
   let n = 0;
   const fresh = () => join(mega.work, `c${++n}`);
@@ -52,7 +53,9 @@ describe('approvals, review rules and code owners', () => {
   };
 
   beforeAll(async () => {
-    mega = await startDirectoryServer();
+    mega = await startDirectoryServer({
+      env: dialect === 'sqlite' ? {} : { MEGA_DATABASE_URL: getDb().url },
+    });
     await makeRepo(join(mega.work, 'foo'), [
       {
         'README.md': '# foo\n',
