@@ -38,7 +38,7 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
     frameworkErrors,
     // Fastify's router skips a route whose `:param` is longer than this (default 100), so a long
     // group or tenant name got a 404 from the catch-all; the zod schemas judge lengths instead.
-    maxParamLength: 4096,
+    routerOptions: { maxParamLength: 4096 },
     keepAliveTimeout: 30_000,
     // Client address (rate limits, logs) and origin (links) from trusted proxies' X-Forwarded-*.
     ...(deps.config.trustProxy ? { trustProxy: deps.config.trustProxy } : {}),
