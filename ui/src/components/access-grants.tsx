@@ -4,6 +4,7 @@ import { ROLES } from '../access-values';
 import type { Grant } from '../types';
 import { MutationStatus, useMutation } from './mutation';
 import { Load } from './status';
+import { Listing } from './listing';
 
 const URL = '/api/v1/access/grants';
 
@@ -59,57 +60,43 @@ function GrantTable(props: {
   onRemove: (grant: Grant) => void;
 }) {
   return (
-    <div className="table-scroll">
-      <table className="listing" aria-label="Grants">
-        <thead>
-          <tr>
-            <th scope="col">Path</th>
-            <th scope="col">User or group</th>
-            <th scope="col">Role</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
+    <Listing columns={['Path', 'User or group', 'Role', { hidden: 'Actions' }]} label="Grants">
+      {props.grants.map((grant) => {
+        const who = subjectLabel(grant);
+        return (
+          <tr key={`${grant.path} ${who}`} data-testid="grant-row">
+            <td>
+              <code>{grant.path}</code>
+            </td>
+            <td>{who}</td>
+            <td>
+              <select
+                aria-label={`Role of ${who} on ${grant.path}`}
+                value={grant.role}
+                disabled={props.busy}
+                onChange={(event) => props.onRole(grant, event.target.value)}
+              >
+                {ROLES.map((role) => (
+                  <option key={role} value={role}>
+                    {role}
+                  </option>
+                ))}
+              </select>
+            </td>
+            <td>
+              <button
+                type="button"
+                aria-label={`Remove the grant of ${who} on ${grant.path}`}
+                disabled={props.busy}
+                onClick={() => props.onRemove(grant)}
+              >
+                Remove
+              </button>
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {props.grants.map((grant) => {
-            const who = subjectLabel(grant);
-            return (
-              <tr key={`${grant.path} ${who}`} data-testid="grant-row">
-                <td>
-                  <code>{grant.path}</code>
-                </td>
-                <td>{who}</td>
-                <td>
-                  <select
-                    aria-label={`Role of ${who} on ${grant.path}`}
-                    value={grant.role}
-                    disabled={props.busy}
-                    onChange={(event) => props.onRole(grant, event.target.value)}
-                  >
-                    {ROLES.map((role) => (
-                      <option key={role} value={role}>
-                        {role}
-                      </option>
-                    ))}
-                  </select>
-                </td>
-                <td>
-                  <button
-                    type="button"
-                    aria-label={`Remove the grant of ${who} on ${grant.path}`}
-                    disabled={props.busy}
-                    onClick={() => props.onRemove(grant)}
-                  >
-                    Remove
-                  </button>
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+        );
+      })}
+    </Listing>
   );
 }
 

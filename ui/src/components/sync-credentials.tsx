@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { apiRequest, apiUrl } from '../api';
 import { MutationStatus, useMutation } from './mutation';
 import type { SyncCredential } from './sync-model';
+import { Listing } from './listing';
 
 const WRITE_ONLY =
   'Secrets are write-only: stored encrypted and never shown again, not even here. To change one, enter a new one.';
@@ -29,49 +30,37 @@ export function SyncCredentials(props: {
       {props.credentials.length === 0 ? (
         <p className="muted">No credentials: public sources need none.</p>
       ) : (
-        <div className="table-scroll">
-          <table className="listing" data-testid="sync-credentials">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">Username</th>
-                <th scope="col">Secret</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.credentials.map((credential) => (
-                <tr key={credential.id}>
-                  <td>{credential.name}</td>
-                  <td>{credential.type}</td>
-                  <td>{credential.username ?? '—'}</td>
-                  <td className="muted">set (hidden)</td>
-                  <td className="row-actions">
-                    <button
-                      type="button"
-                      onClick={() => setEditing(editing === credential.id ? undefined : credential.id)}
-                      aria-expanded={editing === credential.id}
-                      aria-label={`Change ${credential.name}`}
-                    >
-                      Change
-                    </button>{' '}
-                    <button
-                      type="button"
-                      className="danger"
-                      onClick={() => deleteOne(credential)}
-                      aria-label={`Delete ${credential.name}`}
-                    >
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Listing
+          columns={['Name', 'Type', 'Username', 'Secret', { hidden: 'Actions' }]}
+          testId="sync-credentials"
+        >
+          {props.credentials.map((credential) => (
+            <tr key={credential.id}>
+              <td>{credential.name}</td>
+              <td>{credential.type}</td>
+              <td>{credential.username ?? '—'}</td>
+              <td className="muted">set (hidden)</td>
+              <td className="row-actions">
+                <button
+                  type="button"
+                  onClick={() => setEditing(editing === credential.id ? undefined : credential.id)}
+                  aria-expanded={editing === credential.id}
+                  aria-label={`Change ${credential.name}`}
+                >
+                  Change
+                </button>{' '}
+                <button
+                  type="button"
+                  className="danger"
+                  onClick={() => deleteOne(credential)}
+                  aria-label={`Delete ${credential.name}`}
+                >
+                  Delete
+                </button>
+              </td>
+            </tr>
+          ))}
+        </Listing>
       )}
       <MutationStatus mutation={remove} />
       {props.credentials

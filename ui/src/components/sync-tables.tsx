@@ -1,5 +1,6 @@
 import { formatBytes } from './status';
 import type { SyncLog, SyncRepository, SyncSummary } from './sync-model';
+import { Listing } from './listing';
 
 export function SummaryCards({ summary }: { summary: SyncSummary }) {
   const rate = summary.success_rate === null ? '—' : `${(100 * summary.success_rate).toFixed(1)}%`;
@@ -51,47 +52,32 @@ export function RepositoryTable(props: {
   for (const log of props.logs) if (!latest.has(log.repository_id)) latest.set(log.repository_id, log);
   if (props.repositories.length === 0) return <p className="muted">No repositories yet: add one below.</p>;
   return (
-    <div className="table-scroll">
-      <table className="listing">
-        <thead>
-          <tr>
-            <th scope="col">Repository</th>
-            <th scope="col">Branch</th>
-            <th scope="col">Last status</th>
-            <th scope="col">Schedule</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
+    <Listing columns={['Repository', 'Branch', 'Last status', 'Schedule', { hidden: 'Actions' }]}>
+      {props.repositories.map((repo) => {
+        const status = latest.get(repo.id)?.status ?? 'never';
+        return (
+          <tr key={repo.id}>
+            <td>
+              <strong>{repo.name}</strong> <span className="muted">#{repo.id}</span>
+              <div className="muted small wrap-anywhere">{repo.url}</div>
+            </td>
+            <td>{repo.branch}</td>
+            <td>
+              <span className={`badge sync-${status}`}>{status}</span>
+            </td>
+            <td>{repo.schedule ?? 'manual'}</td>
+            <td className="row-actions">
+              <button type="button" onClick={() => props.onSync(repo.id)}>
+                Sync now
+              </button>{' '}
+              <button type="button" onClick={() => props.onEdit(repo)} aria-label={`Edit ${repo.name}`}>
+                Edit
+              </button>
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {props.repositories.map((repo) => {
-            const status = latest.get(repo.id)?.status ?? 'never';
-            return (
-              <tr key={repo.id}>
-                <td>
-                  <strong>{repo.name}</strong> <span className="muted">#{repo.id}</span>
-                  <div className="muted small wrap-anywhere">{repo.url}</div>
-                </td>
-                <td>{repo.branch}</td>
-                <td>
-                  <span className={`badge sync-${status}`}>{status}</span>
-                </td>
-                <td>{repo.schedule ?? 'manual'}</td>
-                <td className="row-actions">
-                  <button type="button" onClick={() => props.onSync(repo.id)}>
-                    Sync now
-                  </button>{' '}
-                  <button type="button" onClick={() => props.onEdit(repo)} aria-label={`Edit ${repo.name}`}>
-                    Edit
-                  </button>
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+        );
+      })}
+    </Listing>
   );
 }
 
@@ -102,57 +88,49 @@ export function LogTable(props: {
 }) {
   if (props.logs.length === 0) return <p className="muted">No runs match.</p>;
   return (
-    <div className="table-scroll">
-      <table className="listing" data-testid="sync-log">
-        <thead>
-          <tr>
-            <th scope="col">Run</th>
-            <th scope="col">Repository</th>
-            <th scope="col">Status</th>
-            <th scope="col">Started</th>
-            <th scope="col">Duration</th>
-            <th scope="col">Worker</th>
-            <th scope="col">Commits</th>
-            <th scope="col">Error</th>
-            <th scope="col">
-              <span className="visually-hidden">Output</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.logs.map((log) => (
-            <tr key={log.id}>
-              <td>
-                #{log.id} <span className="muted">{log.task_type}</span>
-              </td>
-              <td>{props.names.get(log.repository_id) ?? `#${log.repository_id}`}</td>
-              <td>
-                <span className={`badge sync-${log.status}`}>{log.status}</span>
-              </td>
-              <td>{new Date(log.started_at).toLocaleString()}</td>
-              <td>{log.duration === null ? '—' : `${log.duration.toFixed(1)} s`}</td>
-              <td className="small">{log.worker_id}</td>
-              <td className="small">
-                {log.from_commit ? log.from_commit.slice(0, 8) : '∅'} →{' '}
-                {log.to_commit ? log.to_commit.slice(0, 8) : '—'}
-              </td>
-              <td className="small">
-                {log.error_class ? `${log.error_class}: ${log.error_message ?? ''}` : ''}
-              </td>
-              <td>
-                <button
-                  type="button"
-                  onClick={() => props.onShowOutput(log)}
-                  aria-label={`Output of run ${log.id}`}
-                >
-                  Output
-                </button>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Listing
+      columns={[
+        'Run',
+        'Repository',
+        'Status',
+        'Started',
+        'Duration',
+        'Worker',
+        'Commits',
+        'Error',
+        { hidden: 'Output' },
+      ]}
+      testId="sync-log"
+    >
+      {props.logs.map((log) => (
+        <tr key={log.id}>
+          <td>
+            #{log.id} <span className="muted">{log.task_type}</span>
+          </td>
+          <td>{props.names.get(log.repository_id) ?? `#${log.repository_id}`}</td>
+          <td>
+            <span className={`badge sync-${log.status}`}>{log.status}</span>
+          </td>
+          <td>{new Date(log.started_at).toLocaleString()}</td>
+          <td>{log.duration === null ? '—' : `${log.duration.toFixed(1)} s`}</td>
+          <td className="small">{log.worker_id}</td>
+          <td className="small">
+            {log.from_commit ? log.from_commit.slice(0, 8) : '∅'} →{' '}
+            {log.to_commit ? log.to_commit.slice(0, 8) : '—'}
+          </td>
+          <td className="small">{log.error_class ? `${log.error_class}: ${log.error_message ?? ''}` : ''}</td>
+          <td>
+            <button
+              type="button"
+              onClick={() => props.onShowOutput(log)}
+              aria-label={`Output of run ${log.id}`}
+            >
+              Output
+            </button>
+          </td>
+        </tr>
+      ))}
+    </Listing>
   );
 }
 

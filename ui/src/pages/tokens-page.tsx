@@ -7,6 +7,7 @@ import { useCurrentUser } from '../current-user';
 import type { TokenInfo } from '../types';
 import { SignInPrompt } from '../components/sign-in-prompt';
 import { useSignedIn } from '../current-user';
+import { Listing } from '../components/listing';
 
 const TOKENS_URL = '/api/v1/user/tokens';
 
@@ -52,50 +53,37 @@ function TokensContent() {
           data.tokens.length === 0 ? (
             <p className="muted">No tokens.</p>
           ) : (
-            <div className="table-scroll">
-              <table className="listing" aria-label="Tokens">
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Scopes</th>
-                    <th scope="col">Created</th>
-                    <th scope="col">Last used</th>
-                    <th scope="col">Expires</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.tokens.map((token) => (
-                    <tr key={token.id} data-testid="token-row">
-                      <td>{token.name}</td>
-                      <td>{token.scopes.join(', ')}</td>
-                      <td>
-                        <When iso={token.createdAt} />
-                      </td>
-                      <td>
-                        <When iso={token.lastUsedAt} never="never" />
-                      </td>
-                      <td>
-                        <When iso={token.expiresAt} never="never" />
-                      </td>
-                      <td>
-                        <button
-                          type="button"
-                          className="danger"
-                          aria-label={`Revoke ${token.name}`}
-                          disabled={revoke.busy}
-                          onClick={() => remove(token)}
-                        >
-                          Revoke
-                        </button>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Listing
+              columns={['Name', 'Scopes', 'Created', 'Last used', 'Expires', { hidden: 'Actions' }]}
+              label="Tokens"
+            >
+              {data.tokens.map((token) => (
+                <tr key={token.id} data-testid="token-row">
+                  <td>{token.name}</td>
+                  <td>{token.scopes.join(', ')}</td>
+                  <td>
+                    <When iso={token.createdAt} />
+                  </td>
+                  <td>
+                    <When iso={token.lastUsedAt} never="never" />
+                  </td>
+                  <td>
+                    <When iso={token.expiresAt} never="never" />
+                  </td>
+                  <td>
+                    <button
+                      type="button"
+                      className="danger"
+                      aria-label={`Revoke ${token.name}`}
+                      disabled={revoke.busy}
+                      onClick={() => remove(token)}
+                    >
+                      Revoke
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </Listing>
           )
         }
       />

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { apiRequest, useApi } from '../api';
 import { useMutation, MutationStatus } from '../components/mutation';
 import { Load, TimeAgo } from '../components/status';
+import { Listing } from '../components/listing';
 
 const WEBHOOKS_URL = '/api/v1/webhooks';
 /** Payloads and response bodies wrap instead of widening the page. */
@@ -73,52 +74,39 @@ export function WebhooksPage() {
           data.length === 0 ? (
             <p className="muted">No webhooks on paths you administer.</p>
           ) : (
-            <div className="table-scroll">
-              <table className="listing" aria-label="Webhooks">
-                <thead>
-                  <tr>
-                    <th scope="col">Path</th>
-                    <th scope="col">URL</th>
-                    <th scope="col">Events</th>
-                    <th scope="col">Active</th>
-                    <th scope="col">Created</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.map((hook) => (
-                    <tr key={hook.id} data-testid="webhook-row">
-                      <td>{hook.path}</td>
-                      <td style={{ wordBreak: 'break-all' }}>{hook.url}</td>
-                      <td>{hook.events.join(', ')}</td>
-                      <td>{hook.active ? 'yes' : 'no'}</td>
-                      <td>
-                        <When iso={hook.createdAt} /> by {hook.createdBy}
-                      </td>
-                      <td>
-                        <button type="button" onClick={() => setOpen(open === hook.id ? undefined : hook.id)}>
-                          {open === hook.id ? 'Hide deliveries' : 'Deliveries'}
-                        </button>{' '}
-                        <button type="button" disabled={change.busy} onClick={() => toggle(hook)}>
-                          {hook.active ? 'Disable' : 'Enable'}
-                        </button>{' '}
-                        <button
-                          type="button"
-                          className="danger"
-                          aria-label={`Delete webhook ${hook.id}`}
-                          disabled={change.busy}
-                          onClick={() => remove(hook)}
-                        >
-                          Delete
-                        </button>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Listing
+              columns={['Path', 'URL', 'Events', 'Active', 'Created', { hidden: 'Actions' }]}
+              label="Webhooks"
+            >
+              {data.map((hook) => (
+                <tr key={hook.id} data-testid="webhook-row">
+                  <td>{hook.path}</td>
+                  <td style={{ wordBreak: 'break-all' }}>{hook.url}</td>
+                  <td>{hook.events.join(', ')}</td>
+                  <td>{hook.active ? 'yes' : 'no'}</td>
+                  <td>
+                    <When iso={hook.createdAt} /> by {hook.createdBy}
+                  </td>
+                  <td>
+                    <button type="button" onClick={() => setOpen(open === hook.id ? undefined : hook.id)}>
+                      {open === hook.id ? 'Hide deliveries' : 'Deliveries'}
+                    </button>{' '}
+                    <button type="button" disabled={change.busy} onClick={() => toggle(hook)}>
+                      {hook.active ? 'Disable' : 'Enable'}
+                    </button>{' '}
+                    <button
+                      type="button"
+                      className="danger"
+                      aria-label={`Delete webhook ${hook.id}`}
+                      disabled={change.busy}
+                      onClick={() => remove(hook)}
+                    >
+                      Delete
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </Listing>
           )
         }
       />
@@ -154,56 +142,50 @@ function Deliveries({ hookId }: { hookId: number }) {
           data.items.length === 0 ? (
             <p className="muted">No deliveries yet.</p>
           ) : (
-            <div className="table-scroll">
-              <table className="listing" aria-label="Deliveries">
-                <thead>
-                  <tr>
-                    <th scope="col">Event</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Attempts</th>
-                    <th scope="col">Response</th>
-                    <th scope="col">Duration</th>
-                    <th scope="col">Queued</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.items.map((delivery) => (
-                    <tr key={delivery.id} data-testid="delivery-row">
-                      <td>{delivery.event}</td>
-                      <td>
-                        {delivery.status}
-                        {delivery.nextAttemptAt && (
-                          <span className="muted">
-                            {' '}
-                            (next try <When iso={delivery.nextAttemptAt} />)
-                          </span>
-                        )}
-                      </td>
-                      <td>{delivery.attempts}</td>
-                      <td>{delivery.responseStatus ?? delivery.error ?? '—'}</td>
-                      <td>{delivery.durationMs === undefined ? '—' : `${delivery.durationMs} ms`}</td>
-                      <td>
-                        <When iso={delivery.createdAt} />
-                      </td>
-                      <td>
-                        <button
-                          type="button"
-                          onClick={() => setShown(shown === delivery.id ? undefined : delivery.id)}
-                        >
-                          {shown === delivery.id ? 'Hide' : 'Payload'}
-                        </button>{' '}
-                        <button type="button" disabled={redeliver.busy} onClick={() => again(delivery)}>
-                          Redeliver
-                        </button>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Listing
+              columns={[
+                'Event',
+                'Status',
+                'Attempts',
+                'Response',
+                'Duration',
+                'Queued',
+                { hidden: 'Actions' },
+              ]}
+              label="Deliveries"
+            >
+              {data.items.map((delivery) => (
+                <tr key={delivery.id} data-testid="delivery-row">
+                  <td>{delivery.event}</td>
+                  <td>
+                    {delivery.status}
+                    {delivery.nextAttemptAt && (
+                      <span className="muted">
+                        {' '}
+                        (next try <When iso={delivery.nextAttemptAt} />)
+                      </span>
+                    )}
+                  </td>
+                  <td>{delivery.attempts}</td>
+                  <td>{delivery.responseStatus ?? delivery.error ?? '—'}</td>
+                  <td>{delivery.durationMs === undefined ? '—' : `${delivery.durationMs} ms`}</td>
+                  <td>
+                    <When iso={delivery.createdAt} />
+                  </td>
+                  <td>
+                    <button
+                      type="button"
+                      onClick={() => setShown(shown === delivery.id ? undefined : delivery.id)}
+                    >
+                      {shown === delivery.id ? 'Hide' : 'Payload'}
+                    </button>{' '}
+                    <button type="button" disabled={redeliver.busy} onClick={() => again(delivery)}>
+                      Redeliver
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </Listing>
           )
         }
       />
