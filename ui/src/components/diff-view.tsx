@@ -1,7 +1,8 @@
 import { Fragment, useMemo, useState, type ReactNode } from 'react';
-import { languageFor, type Language } from '../highlight/languages';
-import { tokenize, type Token } from '../highlight/tokenize';
-import { Tokens } from './file-view';
+import { grammarForPath, type Grammar } from '../highlight/grammars.js';
+import type { HighlightedLine } from '../highlight/highlighter.js';
+import { useHighlightedLines } from '../highlight/use-highlighted-lines.js';
+import { Segments } from './file-view';
 import type { Diff, DiffLine, FileDiff, Hunk } from '../types';
 
 const STATUS_LABEL: Record<FileDiff['status'], string> = {
@@ -84,7 +85,7 @@ function FileDiffBody({ file, mode, annotations }: FileProps) {
     return <p className="muted diff-note">Diff not shown ({file.omitted.replaceAll('_', ' ')}).</p>;
   if (file.hunks.length === 0) return <p className="muted diff-note">No content changes.</p>;
   const lineCount = file.hunks.reduce((sum, hunk) => sum + hunk.lines.length, 0);
-  const language = lineCount <= MAX_HIGHLIGHT_DIFF_LINES ? languageFor(file.path) : undefined;
+  const language = lineCount <= MAX_HIGHLIGHT_DIFF_LINES ? grammarForPath(file.path) : undefined;
   const Rows = mode === 'split' ? SplitHunkRows : UnifiedHunkRows;
   return (
     <div className="diff-scroll">
@@ -105,16 +106,14 @@ const MAX_HIGHLIGHT_DIFF_LINES = 3000;
 interface HunkProps {
   path: string;
   hunk: Hunk;
-  language: Language | undefined;
+  language: Grammar | undefined;
   annotations: LineAnnotations | undefined;
 }
 
-/** Lines are highlighted one by one: a hunk may start inside a comment, which then shows plain. */
-function useLineTokens(hunk: Hunk, language: Language | undefined): Token[][] {
-  return useMemo(
-    () => hunk.lines.map((line) => (language ? tokenize(line.text, language) : [{ text: line.text }])),
-    [hunk, language],
-  );
+/** A hunk's lines highlighted together (plain until the grammar has loaded). */
+function useLineTokens(hunk: Hunk, language: Grammar | undefined): readonly HighlightedLine[] {
+  const text = useMemo(() => hunk.lines.map((line) => line.text).join('\n'), [hunk]);
+  return useHighlightedLines(text, language);
 }
 
 function HunkHeader({ hunk, columns }: { hunk: Hunk; columns: number }) {
@@ -156,13 +155,13 @@ function LineNumber(props: {
   );
 }
 
-function CodeCell({ line, tokens }: { line: DiffLine; tokens: Token[] }) {
+function CodeCell({ line, tokens }: { line: DiffLine; tokens: HighlightedLine }) {
   return (
     <td className="line-code">
       <span className="diff-sign" aria-hidden="true">
         {SIGN[line.kind]}
       </span>
-      <Tokens tokens={tokens} />
+      <Segments segments={tokens} />
     </td>
   );
 }
@@ -287,13 +286,13 @@ function SplitHunkRows({ path, hunk, language, annotations }: HunkProps) {
 }
 
 /** A code cell of the split view, coloured by its own line's kind. */
-function SplitCode({ line, tokens }: { line: DiffLine; tokens: Token[] }) {
+function SplitCode({ line, tokens }: { line: DiffLine; tokens: HighlightedLine }) {
   return (
     <td className={`line-code diff-${line.kind}`}>
       <span className="diff-sign" aria-hidden="true">
         {SIGN[line.kind]}
       </span>
-      <Tokens tokens={tokens} />
+      <Segments segments={tokens} />
     </td>
   );
 }

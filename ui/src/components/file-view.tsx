@@ -1,7 +1,6 @@
 import { useEffect, useRef, useState, type MouseEvent } from 'react';
 import { grammarForPath } from '../highlight/grammars.js';
 import type { HighlightedLine } from '../highlight/highlighter.js';
-import type { Token } from '../highlight/tokenize';
 import { useHighlightedLines } from '../highlight/use-highlighted-lines.js';
 import { extendSelection, lineHash, parseLineHash, type LineRange } from './line-selection.js';
 
@@ -79,7 +78,8 @@ function useLineSelection(): [LineRange | undefined, (range: LineRange) => void]
   return [selection, select];
 }
 
-function Segments({ segments }: { segments: HighlightedLine }) {
+/** One highlighted line: its segments, each with the grammar's class. */
+export function Segments({ segments }: { segments: HighlightedLine }) {
   return (
     <>
       {segments.map((segment, index) =>
@@ -104,22 +104,5 @@ function PlainView({ path, text, count }: { path: string; text: string; count: n
       </pre>
       <pre className="plain-code">{text}</pre>
     </div>
-  );
-}
-
-/** Tokens of the older rule-based tokenizer, still used by the diff view. */
-export function Tokens({ tokens }: { tokens: readonly Token[] }) {
-  return (
-    <>
-      {tokens.map((token, index) =>
-        token.kind ? (
-          <span key={index} className={`tok-${token.kind}`}>
-            {token.text}
-          </span>
-        ) : (
-          token.text
-        ),
-      )}
-    </>
   );
 }
