@@ -118,15 +118,7 @@ export function FileEditor(
           style={{ width: '100%', fontFamily: 'monospace' }}
         />
       </p>
-      <p>
-        <label htmlFor={`${id}-message`}>Commit message</label>
-        <input
-          id={`${id}-message`}
-          value={message}
-          onChange={(event) => setMessage(event.target.value)}
-          required
-        />
-      </p>
+      <CommitMessageField id={`${id}-message`} value={message} onChange={setMessage} />
       <p>
         <button type="submit" disabled={mutation.busy || result !== undefined || path.trim() === ''}>
           Commit changes
@@ -159,15 +151,7 @@ export function DeleteFileForm(props: CommitTarget & { path: string; onClose: ()
       onSubmit={(event) => void submit(event)}
       aria-label={`Delete ${props.path}`}
     >
-      <p>
-        <label htmlFor={`${id}-message`}>Commit message</label>
-        <input
-          id={`${id}-message`}
-          value={message}
-          onChange={(event) => setMessage(event.target.value)}
-          required
-        />
-      </p>
+      <CommitMessageField id={`${id}-message`} value={message} onChange={setMessage} />
       <p>
         <button type="submit" disabled={mutation.busy || result !== undefined}>
           Delete {props.path}
@@ -179,5 +163,20 @@ export function DeleteFileForm(props: CommitTarget & { path: string; onClose: ()
       <MutationStatus mutation={mutation} />
       <CommitOutcome result={result} />
     </form>
+  );
+}
+
+/** The commit message of an edit, required. */
+function CommitMessageField(props: { id: string; value: string; onChange: (value: string) => void }) {
+  return (
+    <p>
+      <label htmlFor={props.id}>Commit message</label>
+      <input
+        id={props.id}
+        value={props.value}
+        onChange={(event) => props.onChange(event.target.value)}
+        required
+      />
+    </p>
   );
 }
