@@ -1,5 +1,4 @@
 import type { ObjectId } from '../git/object-id.js';
-import { BatchedBlobs } from '../repo/browse/batched-blobs.js';
 import { ObjectReader } from '../repo/browse/object-reader.js';
 import { mergeTrees, type MergeObjects, type TreeMergeResult } from '../git/merge/merge-trees.js';
 import { objectsIntroduced } from '../monorepo/object-closure.js';
@@ -91,14 +90,14 @@ export async function mergeCommitTrees(
 }
 
 /**
- * Trees through the reader's parsed-tree cache, blobs in batches (one query for the files of a
- * directory); new trees and blobs go to the pending objects.
+ * Trees through the reader's parsed-tree cache, blobs whole; new trees and blobs go to the pending
+ * objects. A merge asks for a directory level's objects at once, which the stored source answers
+ * in batches (`AnyRepositoryObjects`).
  */
 export function mergeObjectsOver(objects: PendingObjects, reader: ObjectReader): MergeObjects {
-  const blobs = new BatchedBlobs(objects);
   return {
     tree: (id) => reader.tree(id),
-    blob: (id) => blobs.read(id),
+    blob: (id) => reader.readTyped(id, 'blob'),
     put: (type, content) => objects.put(type, content),
   };
 }
