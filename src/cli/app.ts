@@ -17,6 +17,7 @@ import type { RepositoryResolver } from '../repo/served-repository.js';
 import { createStoredRepositoryResolver } from '../repo/stored-repositories.js';
 import { buildReviewServices, type ReviewServices } from '../review/review-services.js';
 import type { DelivererOptions } from '../review/webhooks.js';
+import { AllowedHosts } from '../review/webhooks/allowed-hosts.js';
 import { PackCache } from '../storage/pack-cache.js';
 import { openStorage, type Storage } from '../storage/storage.js';
 import { redisPrefixOf, syncChannels } from '../sync/sync-bus.js';
@@ -235,8 +236,9 @@ export async function buildApp(
   try {
     const installation = await openInstallation(storage, config, logger);
     const services = buildDomainServices(storage, config, installation.secret);
-    const deliverer = services.review.webhooks.startDeliverer(options.webhookDelivery, (error) =>
-      logger.warn({ err: error }, 'webhook delivery failed'),
+    const deliverer = services.review.webhooks.startDeliverer(
+      { allowedHosts: new AllowedHosts(config.webhookAllowedHosts), ...options.webhookDelivery },
+      (error) => logger.warn({ err: error }, 'webhook delivery failed'),
     );
     // Pushes and merges announce moved branches: the search index follows default branches (and
     // the Mega directory's own files, which a new repository's b-link changes).

@@ -181,6 +181,11 @@ const ConfigSchema = z.object({
       maxAgeSeconds: z.coerce.number().int().positive().default(600),
     })
     .default({ maxBytes: 1024 * MiB, maxAgeSeconds: 600 }),
+  /**
+   * Addresses webhook deliveries may go to (`src/review/webhooks/allowed-hosts.ts`): `external`
+   * (public addresses, the default), `loopback`, `private`, `*`, address ranges and host names.
+   */
+  webhookAllowedHosts: z.string().max(4096).default('external'),
   sync: z
     .object({
       /** GIT_REPO_BASE_DIR: root of the per-worker local copies. */
@@ -244,6 +249,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['MEGA_SECRET_KEY', 'secretKey'],
   ['MEGA_SECRET_KEY_FILE', 'secretKeyFile'],
   ['MEGA_METRICS_TOKEN', 'metricsToken'],
+  ['MEGA_WEBHOOK_ALLOWED_HOSTS', 'webhookAllowedHosts'],
   ['MEGA_REDIS_PREFIX', 'redisPrefix'],
   ['MEGA_LFS_STORE', 'lfsStore'],
   ['MEGA_LOG_LEVEL', 'logLevel'],

@@ -247,6 +247,7 @@ export const REVIEW_ERROR_CODES = [
   'status_state_invalid',
   'status_target_url_invalid',
   'thread_not_found',
+  'webhook_allowed_hosts_invalid',
   'webhook_delivery_not_found',
   'webhook_events_invalid',
   'webhook_not_found',

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScratchDatabase, type ScratchDatabase } from '../../../tests/support/scratch-database.js';
 import { createStorage, type Storage } from '../../storage/storage.js';
+import { AllowedHosts } from './allowed-hosts.js';
 import { WebhookDeliverer } from './deliverer.js';
 
 /** The deliverer against a real queue (SQLite) and a local HTTP server with scripted answers. */
@@ -75,7 +76,7 @@ describe('WebhookDeliverer', () => {
           return hook && { url: hook.url, secret: 'the-secret' };
         },
       },
-      { backoffMs: [], ...options },
+      { backoffMs: [], allowedHosts: new AllowedHosts('loopback'), ...options },
     );
 
   it('does not follow redirects: a 3xx is a failed attempt', async () => {
@@ -121,5 +122,33 @@ describe('WebhookDeliverer', () => {
       status: 'failed',
       error: 'the webhook no longer exists',
     });
+  });
+
+  it('refuses destinations the allowed hosts leave out, by address and by the name resolved', async () => {
+    const external = new AllowedHosts('external');
+    const byAddress = await hookTo('/ok');
+    await deliverer({ allowedHosts: external }).drain();
+    const [refused] = await storage.review.webhooks.deliveries(byAddress, 10, 0);
+    expect(refused).toMatchObject({ status: 'failed', response_status: null });
+    expect(refused?.error).toContain('127.0.0.1 is not allowed for webhooks');
+
+    // A name is judged by what it resolves to: `localhost` is loopback.
+    const store = storage.review.webhooks;
+    const named = await store.create({
+      path: '/',
+      url: base.replace('127.0.0.1', 'localhost') + '/ok',
+      secret: 'sealed',
+      events: ['push'],
+      active: true,
+      createdBy: 'test',
+      at: new Date().toISOString(),
+    });
+    await store.enqueue([
+      { webhookId: named, deliveryId: 'named', event: 'push', payload: '{}', at: new Date(0).toISOString() },
+    ]);
+    await deliverer({ allowedHosts: external }).drain();
+    const [byName] = await store.deliveries(named, 10, 0);
+    expect(byName?.status).toBe('failed');
+    expect(byName?.error).toMatch(/(127\.0\.0\.1|::1) is not allowed for webhooks/);
   });
 });

@@ -1,4 +1,6 @@
 import type { WebhookDeliveryRow, WebhookStore } from '../../storage/review/webhook-store.js';
+import { AllowedHosts, DEFAULT_ALLOWED_HOSTS } from './allowed-hosts.js';
+import { ForbiddenDestination, postWebhook } from './outbound-post.js';
 import { signBody } from './signature.js';
 
 /** How the deliverer sends and retries; every field has a production default. */
@@ -15,6 +17,8 @@ export interface DelivererOptions {
   readonly maxResponseBytes: number;
   /** `User-Agent` of every delivery. */
   readonly userAgent: string;
+  /** Which addresses deliveries may go to (`allowed-hosts.ts`; public ones by default). */
+  readonly allowedHosts: AllowedHosts;
 }
 
 export const DEFAULT_DELIVERER_OPTIONS: DelivererOptions = {
@@ -24,6 +28,7 @@ export const DEFAULT_DELIVERER_OPTIONS: DelivererOptions = {
   pollMs: 2_000,
   maxResponseBytes: 4096,
   userAgent: 'Mega-Hookshot/1',
+  allowedHosts: new AllowedHosts(DEFAULT_ALLOWED_HOSTS),
 };
 
 /** What the deliverer needs of a webhook at send time. */
@@ -136,10 +141,11 @@ export class WebhookDeliverer {
     });
     if (target) {
       try {
-        const response = await fetch(target.url, {
-          method: 'POST',
-          redirect: 'manual',
-          signal: AbortSignal.timeout(this.options.timeoutMs),
+        const response = await postWebhook({
+          url: target.url,
+          timeoutMs: this.options.timeoutMs,
+          maxResponseBytes: this.options.maxResponseBytes,
+          allowedHosts: this.options.allowedHosts,
           headers: {
             'content-type': 'application/json',
             'user-agent': this.options.userAgent,
@@ -150,7 +156,7 @@ export class WebhookDeliverer {
           body: row.payload,
         });
         responseStatus = response.status;
-        responseBody = await readPrefix(response, this.options.maxResponseBytes);
+        responseBody = response.body;
       } catch (failure) {
         error = describeFailure(failure);
       }
@@ -173,30 +179,14 @@ export class WebhookDeliverer {
   }
 }
 
-/** The first `max` bytes of a response body as text; the rest is not read. */
-async function readPrefix(response: Response, max: number): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    while (size < max) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(Buffer.from(value));
-      size += value.length;
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return Buffer.concat(chunks).subarray(0, max).toString('utf8');
-}
-
 function describeFailure(failure: unknown): string {
+  if (failure instanceof ForbiddenDestination) return failure.message;
   if (failure instanceof Error) {
-    if (failure.name === 'TimeoutError') return 'timed out';
-    const cause = (failure as { cause?: { code?: string; message?: string } }).cause;
-    return cause?.code ?? cause?.message ?? failure.message;
+    const cause = (failure as { cause?: unknown }).cause;
+    if (failure.name === 'TimeoutError' || (cause instanceof Error && cause.name === 'TimeoutError'))
+      return 'timed out';
+    const code = (failure as { code?: unknown }).code;
+    return typeof code === 'string' ? code : failure.message;
   }
   return String(failure);
 }
