@@ -63,12 +63,11 @@ export class CodeOwnerLookup {
   }
 
   async requirementsOf(record: MergeRequestRecord): Promise<CodeOwnersOutcome> {
+    // The repositories at once: their reads, made in the same turns, are answered in batches.
+    const owned = await Promise.all(record.changes.map((change) => this.ownersOfChange(change, record)));
     const byRule = new Map<string, { match: OwnerMatch; source: string; paths: string[] }>();
-    for (const change of record.changes) {
-      const targetTree = await this.targetTree(change.repoPath, record.targetBranch);
-      const changed = await this.changedFiles(change.repoPath, change.baseCommit, change.headCommit);
-      for (const file of changed) {
-        const found = await this.ownersOfFile(change.repoPath, targetTree, file);
+    for (const [index, change] of record.changes.entries()) {
+      for (const { file, found } of owned[index] ?? []) {
         if (!found) continue;
         for (const match of found.matches) {
           if (match.rule.owners.length === 0) continue;
@@ -95,15 +94,29 @@ export class CodeOwnerLookup {
     return { requirements, warnings: [...new Set(this.warnings)] };
   }
 
+  /** The owners of each file one repository's change touches, in the diff's order. */
+  private async ownersOfChange(
+    change: MergeRequestRecord['changes'][number],
+    record: MergeRequestRecord,
+  ): Promise<Array<{ file: string; found: { source: string; matches: OwnerMatch[] } | undefined }>> {
+    const [targetTree, changed] = await Promise.all([
+      this.targetTree(change.repoPath, record.targetBranch),
+      this.changedFiles(change.repoPath, change.baseCommit, change.headCommit),
+    ]);
+    const found = await Promise.all(
+      changed.map((file) => this.ownersOfFile(change.repoPath, targetTree, file)),
+    );
+    return changed.map((file, index) => ({ file, found: found[index] }));
+  }
+
   /**
    * Paths changed between two commits (a tree diff lists a rename as a delete and an add, so old
    * and new names both). Past `MAX_OWNED_FILES` the check fails closed: a requirement nobody can
    * satisfy says why (split the change).
    */
   private async changedFiles(repoPath: string, base: ObjectId, head: ObjectId): Promise<string[]> {
-    const baseTree = (await this.reader.commit(base)).tree;
-    const headTree = (await this.reader.commit(head)).tree;
-    const changes = await diffTrees(this.reader, baseTree, headTree, MAX_OWNED_FILES + 1);
+    const [baseCommit, headCommit] = await Promise.all([this.reader.commit(base), this.reader.commit(head)]);
+    const changes = await diffTrees(this.reader, baseCommit.tree, headCommit.tree, MAX_OWNED_FILES + 1);
     if (changes.length > MAX_OWNED_FILES) {
       const reason = `more than ${MAX_OWNED_FILES} changed files in ${repoPath}: code owners cannot be checked, split the change`;
       this.warnings.push(reason);
@@ -149,12 +162,13 @@ export class CodeOwnerLookup {
     repoPath: string,
     tree: ObjectId,
   ): Promise<{ source: string; file: CodeOwnersFile } | undefined> {
-    for (const at of REPOSITORY_CODEOWNERS_PATHS) {
-      const source = `${repoPath}:${at}`;
-      const file = await this.cachedFile(source, tree, at);
-      if (file) return { source, file };
-    }
-    return undefined;
+    // Every place looked at together; the first that exists wins.
+    const files = await Promise.all(
+      REPOSITORY_CODEOWNERS_PATHS.map((at) => this.cachedFile(`${repoPath}:${at}`, tree, at)),
+    );
+    const index = files.findIndex((file) => file !== undefined);
+    const file = files[index];
+    return file && { source: `${repoPath}:${REPOSITORY_CODEOWNERS_PATHS[index]}`, file };
   }
 
   private async directoryFile(at: string): Promise<CodeOwnersFile | undefined> {

@@ -63,13 +63,40 @@ async function walk(
   limit: number,
 ): Promise<void> {
   if (oldTree === newTree) return;
-  const before = new Map((oldTree ? await reader.tree(oldTree) : []).map((entry) => [entry.name, entry]));
-  const after = new Map((newTree ? await reader.tree(newTree) : []).map((entry) => [entry.name, entry]));
+  const [oldEntries, newEntries] = await Promise.all([readTree(reader, oldTree), readTree(reader, newTree)]);
+  const before = new Map(oldEntries.map((entry) => [entry.name, entry]));
+  const after = new Map(newEntries.map((entry) => [entry.name, entry]));
   const names = [...new Set([...before.keys(), ...after.keys()])].sort();
+  await prefetchChangedSubtrees(reader, names, before, after);
   for (const name of names) {
     if (out.length >= limit) return;
     await compareEntry(reader, before.get(name), after.get(name), `${prefix}${name}`, out, limit);
   }
+}
+
+function readTree(reader: ObjectReader, tree: ObjectId | undefined): Promise<readonly TreeEntry[]> {
+  return tree ? reader.tree(tree) : Promise.resolve([]);
+}
+
+/**
+ * Reads the changed subdirectories of a level at once, into the reader's tree cache, before the
+ * walk descends into them in order: a source that batches reads made in one turn (the database's)
+ * answers a directory's subtrees with one query instead of one each.
+ */
+async function prefetchChangedSubtrees(
+  reader: ObjectReader,
+  names: readonly string[],
+  before: ReadonlyMap<string, TreeEntry>,
+  after: ReadonlyMap<string, TreeEntry>,
+): Promise<void> {
+  const subtrees: ObjectId[] = [];
+  for (const name of names) {
+    const old = before.get(name);
+    const now = after.get(name);
+    if (old && now && old.id === now.id && old.mode === now.mode) continue;
+    for (const entry of [old, now]) if (entry && entryKind(entry.mode) === 'tree') subtrees.push(entry.id);
+  }
+  if (subtrees.length > 1) await Promise.all(subtrees.map((id) => reader.tree(id)));
 }
 
 async function compareEntry(
