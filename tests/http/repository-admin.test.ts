@@ -125,7 +125,7 @@ describe('repository administration', () => {
       branch: 'x',
     });
     expect(missing.status).toBe(404);
-    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('branch_not_found');
+    expect(((await missing.json()) as { code: string }).code).toBe('branch_not_found');
     const invalid = await request('PUT', '/api/v1/repos/default-branch', adminToken, {
       repo: '/import/rest',
     });

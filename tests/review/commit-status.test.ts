@@ -54,9 +54,9 @@ describeEachDialect('commit statuses', (_getDb, dialect) => {
   it('refuses bad shas, unknown repositories, bad states and oversized fields with clear codes', async () => {
     const post = (commit: string, body: unknown, path = repo, token = 'root-token') =>
       mega.api('POST', statuses(commit, path), { token, body });
-    const code = async (result: Promise<{ status: number; body: { error?: { code?: string } } }>) => {
+    const code = async (result: Promise<{ status: number; body: { code?: string } }>) => {
       const { status, body } = await result;
-      return `${status} ${body?.error?.code}`;
+      return `${status} ${body?.code}`;
     };
     expect(await code(post('abc123', { state: 'success' }))).toBe('400 status_sha_invalid');
     expect(await code(post('z'.repeat(40), { state: 'success' }))).toBe('400 status_sha_invalid');

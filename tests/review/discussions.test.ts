@@ -153,7 +153,7 @@ for (const [dialect, available] of DIALECTS) {
       // dave neither wrote the thread nor the request, and may not write /projects/foo.
       const refused = await call('POST', mr(`/discussions/${thread}/resolve`), dave.token);
       expect(refused.status).toBe(403);
-      expect(refused.body.error.code).toBe('resolve_forbidden');
+      expect(refused.body.code).toBe('resolve_forbidden');
       const resolved = await call('POST', mr(`/discussions/${thread}/resolve`), alice);
       expect(resolved.status).toBe(200);
       expect(resolved.body).toMatchObject({ id: thread, resolved: true, resolvedBy: 'alice' });
@@ -170,7 +170,7 @@ for (const [dialect, available] of DIALECTS) {
 
       const notYours = await call('PATCH', mr(`/comments/${inline.body.id}`), alice, { body: 'hijack' });
       expect(notYours.status).toBe(403);
-      expect(notYours.body.error.code).toBe('comment_forbidden');
+      expect(notYours.body.code).toBe('comment_forbidden');
       expect((await call('DELETE', mr(`/comments/${inline.body.id}`), alice)).status).toBe(403);
       const edited = await call('PATCH', mr(`/comments/${inline.body.id}`), bob, { body: 'Why capital A?' });
       expect(edited.status).toBe(200);
@@ -197,7 +197,7 @@ for (const [dialect, available] of DIALECTS) {
       const expectError = async (reply: Promise<Reply>, status: number, code: string) => {
         const got = await reply;
         expect(got.status, JSON.stringify(got.body)).toBe(status);
-        expect(got.body.error.code).toBe(code);
+        expect(got.body.code).toBe(code);
       };
       const start = (body: unknown, token: string | undefined = bob, id = number) =>
         call('POST', mr('/discussions', id), token, body);

@@ -222,7 +222,7 @@ describe('webhooks', () => {
     const url = 'http://127.0.0.1:9/hook';
     const code = async (body: Record<string, unknown>, token = 'root-token') => {
       const result = await createHook({ path: '/import', url, events: ['push'], ...body }, token);
-      return `${result.status} ${result.body?.error?.code}`;
+      return `${result.status} ${result.body?.code}`;
     };
     expect(await code({}, 'bob-token')).toBe('403 access_denied');
     expect(
@@ -274,7 +274,7 @@ describe('webhooks', () => {
       ...root,
       body: { url: 'file:///etc/passwd' },
     });
-    expect(refused.body.error.code).toBe('webhook_url_invalid');
+    expect(refused.body.code).toBe('webhook_url_invalid');
     expect((await mega.api('GET', `/api/v1/webhooks/999999/deliveries/1`, root)).status).toBe(404);
     expect((await mega.api('DELETE', `/api/v1/webhooks/${id}`, root)).status).toBe(204);
     expect((await mega.api('GET', `/api/v1/webhooks/${id}`, root)).status).toBe(404);

@@ -289,7 +289,7 @@ describe('sync REST API', () => {
         expect([400, 404], `${method} ${url} ${body} → ${response.statusCode} ${response.body}`).toContain(
           response.statusCode,
         );
-        expect(response.json().error.code).toBeTypeOf('string');
+        expect(response.json().code).toBeTypeOf('string');
       }
     }
     const hostile: unknown[] = [

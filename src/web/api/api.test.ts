@@ -15,7 +15,7 @@ import {
   RefListSchema,
   TreeSchema,
 } from './api-schemas.js';
-import { ErrorBodySchema } from './operation.js';
+import { ProblemSchema } from './operation.js';
 import { buildFixtureServer } from '../../cli/testing/fixture-server.js';
 
 let temp: { path: string; remove: () => Promise<void> };
@@ -107,7 +107,7 @@ describe('REST API', () => {
     for (const path of ['/projects/../etc', '/projects//x', '/nowhere', `/${'a/'.repeat(40)}`]) {
       const response = await get(`/api/v1/directory?path=${encodeURIComponent(path)}`);
       expect([400, 404]).toContain(response.status);
-      expect(response.json().error.code).toMatch(/^directory_path_/);
+      expect(response.json().code).toMatch(/^directory_path_/);
     }
   });
 
@@ -197,12 +197,13 @@ describe('REST API', () => {
     ];
     for (const [url, status, code] of cases) {
       const response = await get(url);
-      expect({ url, status: response.status, code: response.json().error?.code }).toEqual({
+      expect({ url, status: response.status, code: response.json().code }).toEqual({
         url,
         status,
         code,
       });
-      expect(Object.keys(response.json().error).sort()).toEqual(['code', 'details', 'message']);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.json()).toMatchObject({ status, code, instance: url.split('?')[0] });
     }
   });
 
@@ -221,8 +222,8 @@ describe('REST API', () => {
       ['/api/v1/repos/tree?repo=/projects/foo', TreeSchema],
       ['/api/v1/repos/blob?repo=/projects/foo&path=src/main.ts', BlobSchema],
       ['/api/v1/repos/blob?repo=/projects/foo&path=logo.bin', BlobSchema],
-      ['/api/v1/repos/refs?repo=/nowhere', ErrorBodySchema],
-      ['/api/v1/repos/commits?repo=/projects/foo&page=0', ErrorBodySchema],
+      ['/api/v1/repos/refs?repo=/nowhere', ProblemSchema],
+      ['/api/v1/repos/commits?repo=/projects/foo&page=0', ProblemSchema],
     ];
     for (const [url, schema] of cases) {
       const parsed = schema.safeParse((await get(url)).json());
@@ -260,7 +261,7 @@ describe('REST API', () => {
     const locked = await buildFixtureServer({}, join(temp.path, 'data-locked'), { anonymousRead: false });
     const response = await locked.inject({ method: 'GET', url: '/api/v1/repos/refs?repo=/x' });
     expect(response.statusCode).toBe(401);
-    expect(response.json().error.code).toBe('authentication_required');
+    expect(response.json().code).toBe('authentication_required');
     await locked.close();
   });
 });

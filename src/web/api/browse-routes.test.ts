@@ -58,7 +58,7 @@ async function get(url: string, headers: Record<string, string> = {}) {
     headers: { authorization: `Bearer ${token}`, ...headers },
   });
   const json = response.headers['content-type']?.toString().includes('json') ? response.json() : undefined;
-  return { status: response.statusCode, body: json, code: json?.error?.code as string | undefined, response };
+  return { status: response.statusCode, body: json, code: json?.code as string | undefined, response };
 }
 
 describe('code-reading routes', () => {

@@ -92,7 +92,7 @@ async function call(user: string | undefined, url: string, method: 'GET' | 'POST
     headers: user ? { authorization: `Bearer ${tokens[user]}` } : {},
   });
   const body = response.body ? response.json() : {};
-  return { status: response.statusCode, body, code: body.error?.code as string | undefined };
+  return { status: response.statusCode, body, code: body.code as string | undefined };
 }
 
 const names = (body: { entries: Array<{ name: string }> }) => body.entries.map((entry) => entry.name);
@@ -166,26 +166,26 @@ describe('merge requests show only to readers of every path they touch', () => {
 
   it('merging needs maintain on every path; authors need self-merge allowed', async () => {
     const bobOwn = await call('bob', '/api/v1/merge-requests/1/merge', 'POST');
-    expect([bobOwn.status, bobOwn.code, bobOwn.body.error.message]).toEqual([
+    expect([bobOwn.status, bobOwn.code, bobOwn.body.detail]).toEqual([
       403,
       'merge_forbidden',
       'merging needs the maintain role on /projects/foo',
     ]);
     await storage.access.setGrant('/projects/foo', 'user', ids.bob!, 'maintain');
     const self = await call('bob', '/api/v1/merge-requests/1/merge', 'POST');
-    expect([self.status, self.code, self.body.error.details]).toEqual([
+    expect([self.status, self.code, self.body.path]).toEqual([
       403,
       'self_merge_not_allowed',
-      { path: '/projects/foo' },
+      '/projects/foo',
     ]);
     // carol maintains foo but only reads secret: !3 touches both.
     await storage.access.setGrant('/projects/foo', 'user', ids.carol!, 'maintain');
     await storage.access.setGrant('/projects/secret', 'user', ids.carol!, 'read');
     const partial = await call('carol', '/api/v1/merge-requests/3/merge', 'POST');
-    expect([partial.status, partial.code, partial.body.error.details]).toEqual([
+    expect([partial.status, partial.code, partial.body.path]).toEqual([
       403,
       'merge_forbidden',
-      { path: '/projects/secret' },
+      '/projects/secret',
     ]);
     // Nothing was claimed: the requests are still open.
     expect((await call('root', '/api/v1/merge-requests?status=open')).body.items).toHaveLength(3);
