@@ -118,7 +118,7 @@ describe('repository administration', () => {
     expect((await request('PUT', '/api/v1/repos/default-branch', fx.token, body)).status).toBe(403);
     const changed = await request('PUT', '/api/v1/repos/default-branch', adminToken, body);
     expect(changed.status).toBe(200);
-    expect(await changed.json()).toEqual({ repo: '/import/rest', default_branch: 'dev' });
+    expect(await changed.json()).toEqual({ repo: '/import/rest', defaultBranch: 'dev' });
     expect(await headOf('/import/rest')).toBe('ref: refs/heads/dev');
     const missing = await request('PUT', '/api/v1/repos/default-branch', adminToken, {
       ...body,

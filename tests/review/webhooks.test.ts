@@ -118,7 +118,7 @@ describe('webhooks', () => {
       expect(JSON.parse(mr?.body ?? '{}')).toMatchObject({
         action: 'merged',
         sender: 'root',
-        merge_request: {
+        mergeRequest: {
           number,
           author: 'bob',
           url: expect.stringMatching(new RegExp(`/ui/merge-requests/${number}$`)),
@@ -144,7 +144,7 @@ describe('webhooks', () => {
         body: {
           state: 'failure',
           context: 'ci/test',
-          target_url: 'https://ci.example/7',
+          targetUrl: 'https://ci.example/7',
           description: 'red',
         },
       });
@@ -156,7 +156,7 @@ describe('webhooks', () => {
         sha: hookedSha,
         context: 'ci/test',
         state: 'failure',
-        target_url: 'https://ci.example/7',
+        targetUrl: 'https://ci.example/7',
         description: 'red',
         sender: 'root',
       });

@@ -66,6 +66,17 @@ function parseBody(text: string, ok: boolean): unknown {
 
 export const apiGet = <T>(url: string) => apiRequest<T>('GET', url);
 
+/**
+ * One page of a list, as every list of the API answers it: pass `nextCursor` (or `prevCursor`)
+ * back as `cursor`; `total` where the server knows it.
+ */
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor?: string;
+  readonly prevCursor?: string;
+  readonly total?: number;
+}
+
 /** Builds `/api/v1/<path>?k=v` skipping undefined values. */
 export function apiUrl(path: string, query: Record<string, string | number | undefined> = {}): string {
   const params = new URLSearchParams();

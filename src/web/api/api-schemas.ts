@@ -6,6 +6,7 @@ import {
   MAX_DIFF_TOTAL_LINES,
 } from '../../repo/browse/tree-diff.js';
 import { components } from './operation.js';
+import { pageSchema } from './pagination.js';
 
 /**
  * The JSON shapes the code-browsing, directory and token routes return, named in the OpenAPI
@@ -191,7 +192,7 @@ export const BlobSchema = named(
 );
 export const CommitPageSchema = named(
   'CommitPage',
-  z.object({ page: z.int(), per_page: z.int(), has_more: z.boolean(), commits: z.array(CommitSchema) }),
+  pageSchema(CommitSchema),
 );
 const Rule = named(
   'Rule',

@@ -139,6 +139,20 @@ function answersNotModified(operation: OperationSpec): boolean {
   return operation.method === 'GET' && ok !== undefined && ok.mediaType !== 'application/octet-stream';
 }
 
+/** A list paged with `cursor` (`pagination.ts`) answers a `Link` header with its 200. */
+function isPaged(operation: OperationSpec): boolean {
+  return operation.query !== undefined && 'cursor' in operation.query.shape;
+}
+
+const LINK_HEADER = {
+  Link: {
+    description:
+      'RFC 8288 links to the `first` page and, when they exist, the `next` and `prev` pages ' +
+      '(path-absolute URLs carrying `cursor`)',
+    schema: { type: 'string' },
+  },
+};
+
 function operationObject(operation: OperationSpec) {
   const problem = { 'application/problem+json': { schema: { $ref: `${COMPONENT_REF}Problem` } } };
   const responses: Record<string, unknown> = {};
@@ -151,6 +165,7 @@ function operationObject(operation: OperationSpec) {
         : { type: 'string', format: 'binary' };
     responses[status] = {
       description: response.description,
+      ...(status === '200' && isPaged(operation) ? { headers: LINK_HEADER } : {}),
       ...(schema ? { content: { [mediaType]: { schema } } } : {}),
     };
   }
