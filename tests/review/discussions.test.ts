@@ -334,7 +334,7 @@ for (const [dialect, available] of DIALECTS) {
       const late = await call('POST', mr('/discussions'), alice, { body: 'thanks!' });
       expect(late.status).toBe(201);
 
-      const timeline = (await call('GET', mr('/timeline?per_page=100'))).body;
+      const timeline = (await call('GET', mr('/timeline?limit=100'))).body;
       const actions = timeline.items.map((item: { action: string }) => item.action);
       expect(actions[0]).toBe('opened');
       for (const action of ['commented', 'resolved', 'unresolved', 'updated', 'merged']) {
@@ -356,10 +356,11 @@ for (const [dialect, available] of DIALECTS) {
       expect(deleted.length).toBe(2);
       expect(deleted.every((item: { comment: { body: string } }) => item.comment.body === '')).toBe(true);
 
-      const page = (await call('GET', mr('/timeline?page=2&per_page=2'))).body;
+      const first = (await call('GET', mr('/timeline?limit=2'))).body;
+      const page = (await call('GET', mr(`/timeline?limit=2&cursor=${first.nextCursor}`))).body;
       expect(page.items.map((item: { id: number }) => item.id)).toEqual(ids.slice(2, 4));
-      expect(page).toMatchObject({ page: 2, per_page: 2, total: timeline.total });
-      expect((await call('GET', mr('/timeline?per_page=1000'))).status).toBe(400);
+      expect(page).toMatchObject({ total: timeline.total, prevCursor: expect.any(String) });
+      expect((await call('GET', mr('/timeline?limit=1000'))).status).toBe(400);
     });
   });
 }

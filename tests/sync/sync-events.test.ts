@@ -118,7 +118,7 @@ describe('sync event stream', () => {
       command_output: 'fetched [redacted]\n',
     });
     expect((await stream.next('runs')).logs).toEqual([
-      expect.objectContaining({ id, status: 'success', duration: 2, command_output: 'fetched [redacted]\n' }),
+      expect.objectContaining({ id, status: 'success', duration: 2, commandOutput: 'fetched [redacted]\n' }),
     ]);
     stream.close();
   });
