@@ -123,7 +123,10 @@ export function problemType(base: string, code: string): string {
  */
 export function problemBody(error: MegaError, request: FastifyRequest, status?: number): Problem {
   const answered = status ?? HTTP_STATUS_BY_KIND[error.kind];
-  const base = publicBaseUrl(request.server.megaPublicUrl || undefined, `${request.protocol}://${request.host}`);
+  const base = publicBaseUrl(
+    request.server.megaPublicUrl || undefined,
+    `${request.protocol}://${request.host}`,
+  );
   const extensions: Record<string, unknown> = {};
   const clashing: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(error.details)) {

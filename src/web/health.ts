@@ -15,7 +15,11 @@ export async function healthRoutes(app: FastifyInstance, deps: RouteContext): Pr
   });
   app.get('/metrics', async (request, reply) => {
     if (!metricsAllowed(deps.config.metricsToken, request.headers.authorization)) {
-      const refusal = new MegaError('unauthorized', 'metrics_token_required', 'metrics need the metrics token');
+      const refusal = new MegaError(
+        'unauthorized',
+        'metrics_token_required',
+        'metrics need the metrics token',
+      );
       return sendProblem(reply.header('WWW-Authenticate', METRICS_CHALLENGE), problemBody(refusal, request));
     }
     const body = await deps.metrics.metrics();

@@ -332,9 +332,7 @@ describe('commits API refusals', () => {
     });
     expect(other.status).toBe(403);
     expect(errorCode(other.body)).toBe('commit_refused');
-    expect(other.body.detail as string).toMatch(
-      /only README files of directories can change/,
-    );
+    expect(other.body.detail as string).toMatch(/only README files of directories can change/);
     expect(await headOf(mega, '/')).toBe(readme.body.commit);
   });
 

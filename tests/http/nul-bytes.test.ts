@@ -15,10 +15,7 @@ const DIALECTS = [
 
 interface Answer {
   readonly status: number;
-  readonly body: { code?: string; detail?: string } & Record<
-    string,
-    unknown
-  >;
+  readonly body: { code?: string; detail?: string } & Record<string, unknown>;
 }
 
 async function request(

@@ -18,7 +18,11 @@ export class ApiError extends Error {
 
 function headers(extra: Record<string, string> = {}): Record<string, string> {
   const token = getToken();
-  return { Accept: 'application/json, application/problem+json', ...(token ? { Authorization: `Bearer ${token}` } : {}), ...extra };
+  return {
+    Accept: 'application/json, application/problem+json',
+    ...(token ? { Authorization: `Bearer ${token}` } : {}),
+    ...extra,
+  };
 }
 
 export async function apiRequest<T>(method: string, url: string, body?: unknown): Promise<T> {
@@ -41,7 +45,8 @@ function problemError(response: Response, data: unknown): ApiError {
   const problem = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
   const details: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(problem)) if (!PROBLEM_MEMBERS.has(key)) details[key] = value;
-  if (typeof problem.details === 'object' && problem.details !== null) Object.assign(details, problem.details);
+  if (typeof problem.details === 'object' && problem.details !== null)
+    Object.assign(details, problem.details);
   return new ApiError(
     response.status,
     typeof problem.code === 'string' ? problem.code : 'http_error',

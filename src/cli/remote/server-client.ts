@@ -129,7 +129,8 @@ function remoteError(status: number, body: unknown, hadToken: boolean): MegaErro
       status === 401 && !hadToken ? ' (set MEGA_TOKEN, or store a credential for this server with git)' : '';
     const details: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(problem)) if (!PROBLEM_MEMBERS.has(key)) details[key] = value;
-    if (typeof problem.details === 'object' && problem.details !== null) Object.assign(details, problem.details);
+    if (typeof problem.details === 'object' && problem.details !== null)
+      Object.assign(details, problem.details);
     return new MegaError(kind, foreignErrorCode(problem.code), `${problem.detail}${hint}`, details);
   }
   return new MegaError(kind, foreignErrorCode('server_error'), `the server answered HTTP ${status}`);

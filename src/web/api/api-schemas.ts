@@ -190,10 +190,7 @@ export const BlobSchema = named(
       .describe('UTF-8 text (at most the display limit), absent for binary files'),
   }),
 );
-export const CommitPageSchema = named(
-  'CommitPage',
-  pageSchema(CommitSchema),
-);
+export const CommitPageSchema = named('CommitPage', pageSchema(CommitSchema));
 const Rule = named(
   'Rule',
   z.object({ allowed: z.boolean(), mode: z.string().optional(), explanation: z.string() }),

@@ -118,8 +118,12 @@ describe('REST API', () => {
     expect(page1.items).toHaveLength(2);
     expect(page1.nextCursor).toBeTypeOf('string');
     expect(page1.prevCursor).toBeUndefined();
-    const page2 = (await get(`/api/v1/repos/commits?repo=/projects/foo&limit=2&cursor=${page1.nextCursor}`)).json();
-    const page3 = (await get(`/api/v1/repos/commits?repo=/projects/foo&limit=2&cursor=${page2.nextCursor}`)).json();
+    const page2 = (
+      await get(`/api/v1/repos/commits?repo=/projects/foo&limit=2&cursor=${page1.nextCursor}`)
+    ).json();
+    const page3 = (
+      await get(`/api/v1/repos/commits?repo=/projects/foo&limit=2&cursor=${page2.nextCursor}`)
+    ).json();
     expect(page3.items.map((c: { title: string }) => c.title)).toEqual(['commit 1']);
     expect(page3.nextCursor).toBeUndefined();
     expect(page3.prevCursor).toBe(page1.nextCursor);

@@ -199,7 +199,7 @@ const API_DESCRIPTION = [
   '',
   'Authenticate with `Authorization: Bearer <token>`. Every error is an RFC 9457 problem ' +
     '(`application/problem+json`: `type`, `title`, `status`, `detail`, `instance`) with a stable ' +
-    '`code` and the error\'s details as extension members (`issues` for invalid input). JSON ' +
+    "`code` and the error's details as extension members (`issues` for invalid input). JSON " +
     'fields are camelCase.',
   '',
   'Lists answer `{"items": [...], "nextCursor": "…"}`; pass `nextCursor` back as `cursor` for the ' +

@@ -82,7 +82,9 @@ export const components = z.registry<{ id: string }>();
  */
 export const ProblemSchema = z
   .looseObject({
-    type: z.string().describe("URI of the problem type: the documentation of `code` (`/api/docs#error-<code>`)"),
+    type: z
+      .string()
+      .describe('URI of the problem type: the documentation of `code` (`/api/docs#error-<code>`)'),
     title: z.string().describe("The HTTP status's reason phrase"),
     status: z.int().describe('The HTTP status code'),
     detail: z.string().describe('What went wrong, for people'),

@@ -53,18 +53,16 @@ const limitSchema = (defaultLimit: number, maxLimit: number) =>
 /** Query fields of a list that pages by offset: `cursor` becomes `offset` (0 without one). */
 export function offsetPaging(options: { defaultLimit?: number; maxLimit?: number } = {}) {
   return {
-    cursor: cursorText
-      .optional()
-      .transform((cursor, ctx) => {
-        if (cursor === undefined) return 0;
-        const match = OFFSET.exec(decode(cursor) ?? '');
-        const offset = match ? Number(match[1]) : Number.NaN;
-        if (!(offset <= MAX_OFFSET)) {
-          ctx.addIssue({ code: 'custom', message: 'not a cursor of this list' });
-          return z.NEVER;
-        }
-        return offset;
-      }),
+    cursor: cursorText.optional().transform((cursor, ctx) => {
+      if (cursor === undefined) return 0;
+      const match = OFFSET.exec(decode(cursor) ?? '');
+      const offset = match ? Number(match[1]) : Number.NaN;
+      if (!(offset <= MAX_OFFSET)) {
+        ctx.addIssue({ code: 'custom', message: 'not a cursor of this list' });
+        return z.NEVER;
+      }
+      return offset;
+    }),
     limit: limitSchema(options.defaultLimit ?? DEFAULT_LIMIT, options.maxLimit ?? MAX_LIMIT),
   };
 }
@@ -72,18 +70,16 @@ export function offsetPaging(options: { defaultLimit?: number; maxLimit?: number
 /** Query fields of a list that pages by keyset: `cursor` becomes `before` (an id; none: newest). */
 export function keysetPaging(options: { defaultLimit?: number; maxLimit?: number } = {}) {
   return {
-    cursor: cursorText
-      .optional()
-      .transform((cursor, ctx) => {
-        if (cursor === undefined) return undefined;
-        const match = KEYSET.exec(decode(cursor) ?? '');
-        const before = match ? Number(match[1]) : Number.NaN;
-        if (!Number.isSafeInteger(before)) {
-          ctx.addIssue({ code: 'custom', message: 'not a cursor of this list' });
-          return z.NEVER;
-        }
-        return before;
-      }),
+    cursor: cursorText.optional().transform((cursor, ctx) => {
+      if (cursor === undefined) return undefined;
+      const match = KEYSET.exec(decode(cursor) ?? '');
+      const before = match ? Number(match[1]) : Number.NaN;
+      if (!Number.isSafeInteger(before)) {
+        ctx.addIssue({ code: 'custom', message: 'not a cursor of this list' });
+        return z.NEVER;
+      }
+      return before;
+    }),
     limit: limitSchema(options.defaultLimit ?? DEFAULT_LIMIT, options.maxLimit ?? MAX_LIMIT),
   };
 }
@@ -123,7 +119,8 @@ export function offsetPage<T>(
   known: { total?: number; hasMore?: boolean } = {},
 ): Page<T> {
   const { offset, limit } = position;
-  const more = known.hasMore ?? (known.total !== undefined ? offset + limit < known.total : rows.length > limit);
+  const more =
+    known.hasMore ?? (known.total !== undefined ? offset + limit < known.total : rows.length > limit);
   return {
     items: rows.slice(0, limit),
     ...(more ? { nextCursor: offsetCursor(offset + limit) } : {}),

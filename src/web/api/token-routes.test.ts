@@ -97,7 +97,14 @@ describe('user and token API', () => {
       payload: '{"name":',
     });
     expect(malformed.statusCode).toBe(400);
-    expect(Object.keys(malformed.json()).sort()).toEqual(['code', 'detail', 'instance', 'status', 'title', 'type']);
+    expect(Object.keys(malformed.json()).sort()).toEqual([
+      'code',
+      'detail',
+      'instance',
+      'status',
+      'title',
+      'type',
+    ]);
   });
 });
 

@@ -35,7 +35,10 @@ export function syncRepositoryRoutes({ route, service, tenantOf }: SyncRouteKit)
       const { tenant } = await tenantOf(request);
       const position = { offset: request.query.cursor, limit: request.query.limit };
       // One more than the page: whether a next page exists.
-      const rows = await service.listRepositories(tenant, { offset: position.offset, limit: position.limit + 1 });
+      const rows = await service.listRepositories(tenant, {
+        offset: position.offset,
+        limit: position.limit + 1,
+      });
       return sendPage(request, reply, offsetPage(rows.map(camelKeys), position));
     },
   });

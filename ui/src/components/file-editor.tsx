@@ -20,8 +20,7 @@ interface CommitTarget {
 }
 
 type Action =
-  | { action: 'create' | 'update'; filePath: string; content: string }
-  | { action: 'delete'; filePath: string };
+  { action: 'create' | 'update'; filePath: string; content: string } | { action: 'delete'; filePath: string };
 
 /** The branch to name: under /import the branch browsed; views propose on their own branch. */
 function branchOf(target: CommitTarget): string | undefined {

@@ -93,7 +93,9 @@ function AheadBehind({ branch, base }: { branch: BranchSummary; base: string | n
 }
 
 function BranchList({ repo, q, cursor, pageUrl }: ListProps) {
-  const list = useApi<BranchPage>(apiUrl('repos/branches', { repo, q: q || undefined, cursor, limit: PAGE_SIZE }));
+  const list = useApi<BranchPage>(
+    apiUrl('repos/branches', { repo, q: q || undefined, cursor, limit: PAGE_SIZE }),
+  );
   return (
     <Load
       value={list}

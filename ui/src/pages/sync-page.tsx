@@ -119,10 +119,7 @@ function TenantDashboard({ tenant }: { tenant: number }) {
   const filter = Object.fromEntries(FILTERS.map((name) => [name, location.search.get(name) || undefined]));
   const base = `sync/tenants/${tenant}`;
   const live = { keepWhileReloading: true };
-  const repositories = useApi<Page<SyncRepository>>(
-    apiUrl(`${base}/repositories`, { limit: 100 }),
-    live,
-  );
+  const repositories = useApi<Page<SyncRepository>>(apiUrl(`${base}/repositories`, { limit: 100 }), live);
   const credentials = useApi<{ credentials: SyncCredential[] }>(apiUrl(`${base}/credentials`), live);
   const summary = useApi<SyncSummary>(apiUrl(`${base}/summary`), live);
   const recent = useApi<Page<SyncLog>>(apiUrl(`${base}/logs`, { limit: RECENT_RUNS }), live);
