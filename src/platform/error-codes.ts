@@ -311,6 +311,7 @@ export const WEB_ERROR_CODES = [
   'internal_error',
   'lfs_object_too_large',
   'method_not_allowed',
+  'metrics_token_required',
   'not_found',
   'origin_forbidden',
   'path_encoding_invalid',

@@ -201,7 +201,7 @@ export class Webhooks {
         const rows = await this.deps.storage.review.statuses.latest(repoPath, commit);
         const row = rows.find((candidate) => candidate.context === context);
         return {
-          ...(row?.target_url ? { target_url: row.target_url } : {}),
+          ...(row?.target_url ? { targetUrl: row.target_url } : {}),
           ...(row?.description ? { description: row.description } : {}),
         };
       },
@@ -252,7 +252,7 @@ export class Webhooks {
     const deliveryId = randomUUID();
     const payload = JSON.stringify({
       ...message.payload,
-      hook_id: hook.id,
+      hookId: hook.id,
     });
     await this.store.enqueue([
       { webhookId: hook.id, deliveryId, event: message.event, payload, at: new Date().toISOString() },

@@ -93,7 +93,7 @@ const repositoryFields = {
   lfs: z.boolean(),
   submodules: z.boolean(),
   strict_host_key: z.boolean(),
-  mirror_to: z.string().refine(passes(assertMirrorPath), 'mirror_to must be a path under /import').nullable(),
+  mirror_to: z.string().refine(passes(assertMirrorPath), 'must be a path under /import').nullable(),
 };
 
 export const RepositoryInput = z

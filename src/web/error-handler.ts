@@ -1,7 +1,30 @@
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { publicBaseUrl } from '../platform/config.js';
 import { HTTP_STATUS_BY_KIND, MegaError, invalid, isMegaError, notFound } from '../platform/errors.js';
 import { classifyFileFault } from '../storage/storage-faults.js';
-import type { ErrorBody } from './api/operation.js';
+import type { Problem } from './api/operation.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The configured public URL ('' when none): the base of problem `type` URIs. */
+    megaPublicUrl: string;
+  }
+}
+
+/** The media type of every error body outside git's and LFS's protocols (RFC 9457). */
+export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
+
+/** The members RFC 9457 defines, plus our `code`: a detail of that name is nested, never overwrites. */
+const PROBLEM_MEMBERS: ReadonlySet<string> = new Set([
+  'type',
+  'title',
+  'status',
+  'detail',
+  'instance',
+  'code',
+  'details',
+]);
 
 /** Realm of the HTTP Basic challenge; git prompts for (or looks up) credentials when it sees it. */
 export const AUTH_REALM = 'Mega';
@@ -86,11 +109,48 @@ function isSmartHttp(url: string): boolean {
   return SMART_HTTP_PATH.test(url.split('?')[0] ?? '');
 }
 
-export function errorBody(error: MegaError): ErrorBody {
-  return { error: { code: error.code, message: error.message, details: error.details } };
+/** Where a code is documented: the docs page's list of error codes, the problem's `type` URI. */
+export function problemType(base: string, code: string): string {
+  return `${base}/api/docs#error-${code}`;
 }
 
-/** Answers `error` in the project's shape: JSON `ErrorBody`, or text for git's smart HTTP URLs. */
+/**
+ * `error` as an RFC 9457 problem: `type` (the code's documentation), `title` (the status's reason
+ * phrase, the same for every occurrence), `status`, `detail` (the message), `instance` (the
+ * request's path, never its query, which may hold what a log must not), the stable `code`, and the
+ * error's details as extension members. A detail named like a standard member is given under
+ * `details` instead, so no detail can change what a member means.
+ */
+export function problemBody(error: MegaError, request: FastifyRequest, status?: number): Problem {
+  const answered = status ?? HTTP_STATUS_BY_KIND[error.kind];
+  const base = publicBaseUrl(
+    request.server.megaPublicUrl || undefined,
+    `${request.protocol}://${request.host}`,
+  );
+  const extensions: Record<string, unknown> = {};
+  const clashing: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(error.details)) {
+    if (PROBLEM_MEMBERS.has(key)) clashing[key] = value;
+    else extensions[key] = value;
+  }
+  return {
+    type: problemType(base, error.code),
+    title: STATUS_CODES[answered] ?? 'Error',
+    status: answered,
+    detail: error.message,
+    instance: request.url.split('?')[0] ?? '/',
+    code: error.code,
+    ...extensions,
+    ...(Object.keys(clashing).length > 0 ? { details: clashing } : {}),
+  };
+}
+
+/** Sends `problem` as `application/problem+json` with its status. */
+export function sendProblem(reply: FastifyReply, problem: Problem) {
+  return reply.status(problem.status).type(PROBLEM_MEDIA_TYPE).send(JSON.stringify(problem));
+}
+
+/** Answers `error` in the project's shape: an RFC 9457 problem, or text for git's smart HTTP URLs. */
 export function sendError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   const mega = toMegaError(error);
   const status = HTTP_STATUS_BY_KIND[mega.kind];
@@ -105,10 +165,10 @@ export function sendError(error: FastifyError | Error, request: FastifyRequest, 
   if (isSmartHttp(request.url) && mega.kind !== 'unauthorized') {
     // git prints a text/plain body of a failed request as `remote: …` (remote-curl.c
     // show_http_message); a JSON body it would not show at all. On 401 git asks for credentials
-    // and shows no body, so that one keeps the JSON shape.
+    // and shows no body, so that one keeps the problem shape.
     return reply.status(status).type('text/plain; charset=utf-8').send(`${mega.message}\n`);
   }
-  return reply.status(status).type('application/json; charset=utf-8').send(errorBody(mega));
+  return sendProblem(reply, problemBody(mega, request, status));
 }
 
 /**
@@ -120,13 +180,15 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
   void sendError(error, request, reply);
 }
 
-export function registerErrorHandler(app: FastifyInstance): void {
+/** `publicUrl`: the configured public URL, the base of problem `type` URIs (else the request's origin). */
+export function registerErrorHandler(app: FastifyInstance, publicUrl?: string): void {
+  app.decorate('megaPublicUrl', publicUrl ?? '');
   app.setErrorHandler(sendError);
   app.setNotFoundHandler((request, reply) => {
     const mega = new MegaError('not_found', 'route_not_found', 'no such route', {
       method: request.method,
       path: request.url.split('?')[0],
     });
-    return reply.status(404).send(errorBody(mega));
+    return sendProblem(reply, problemBody(mega, request));
   });
 }

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { METRICS_CHALLENGE, metricsAllowed } from '../platform/metrics-access.js';
 import { readinessBody } from '../platform/readiness.js';
 import type { RouteContext } from './deps.js';
-import { RETRY_AFTER_SECONDS } from './error-handler.js';
+import { MegaError } from '../platform/errors.js';
+import { RETRY_AFTER_SECONDS, problemBody, sendProblem } from './error-handler.js';
 
 /** `/healthz` (process is up), `/readyz` (dependencies reachable) and `/metrics` (Prometheus). */
 export async function healthRoutes(app: FastifyInstance, deps: RouteContext): Promise<void> {
@@ -14,12 +15,12 @@ export async function healthRoutes(app: FastifyInstance, deps: RouteContext): Pr
   });
   app.get('/metrics', async (request, reply) => {
     if (!metricsAllowed(deps.config.metricsToken, request.headers.authorization)) {
-      return reply
-        .status(401)
-        .header('WWW-Authenticate', METRICS_CHALLENGE)
-        .send({
-          error: { code: 'metrics_token_required', message: 'metrics need the metrics token', details: {} },
-        });
+      const refusal = new MegaError(
+        'unauthorized',
+        'metrics_token_required',
+        'metrics need the metrics token',
+      );
+      return sendProblem(reply.header('WWW-Authenticate', METRICS_CHALLENGE), problemBody(refusal, request));
     }
     const body = await deps.metrics.metrics();
     return reply.type(deps.metrics.contentType).send(body);

@@ -76,7 +76,7 @@ describe('CSRF defence of state-changing REST requests', () => {
         headers: { ...bearer(token), 'content-type': type, origin: 'https://evil.example' },
         payload: '{}',
       });
-      expect({ type, status: response.statusCode, code: response.json().error.code }).toEqual({
+      expect({ type, status: response.statusCode, code: response.json().code }).toEqual({
         type,
         status: 415,
         code: 'unsupported_media_type',
@@ -92,7 +92,7 @@ describe('CSRF defence of state-changing REST requests', () => {
         headers: { ...bearer(token), origin },
         payload: {},
       });
-      expect({ origin, status: response.statusCode, code: response.json().error.code }).toEqual({
+      expect({ origin, status: response.statusCode, code: response.json().code }).toEqual({
         origin,
         status: 403,
         code: 'origin_forbidden',
@@ -113,7 +113,7 @@ describe('CSRF defence of state-changing REST requests', () => {
         payload: {},
       });
       // Past the guard: the handler answers (there is no merge request 1).
-      expect(response.json().error.code).not.toMatch(/origin_forbidden|unsupported_media_type/);
+      expect(response.json().code).not.toMatch(/origin_forbidden|unsupported_media_type/);
     }
     // An empty body without Content-Type is fine.
     const empty = await app.inject({
@@ -121,7 +121,7 @@ describe('CSRF defence of state-changing REST requests', () => {
       url: '/api/v1/user/tokens/999',
       headers: bearer(token),
     });
-    expect({ status: empty.statusCode, code: empty.json().error.code }).toEqual({
+    expect({ status: empty.statusCode, code: empty.json().code }).toEqual({
       status: 404,
       code: 'token_not_found',
     });
@@ -145,7 +145,7 @@ describe('failed authentication', () => {
     }
     const limited = await from('192.0.2.7', 'mega_guess');
     expect(limited.statusCode).toBe(429);
-    expect(limited.json().error.code).toBe('auth_rate_limited');
+    expect(limited.json().code).toBe('auth_rate_limited');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
     expect((await from('192.0.2.7', token)).statusCode).toBe(200);

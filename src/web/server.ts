@@ -43,7 +43,7 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
     // Client address (rate limits, logs) and origin (links) from trusted proxies' X-Forwarded-*.
     ...(deps.config.trustProxy ? { trustProxy: deps.config.trustProxy } : {}),
   });
-  registerErrorHandler(app);
+  registerErrorHandler(app, deps.config.publicUrl);
   registerResponseConventions(app);
   app.addHook('onRequest', async (request) => refuseNulInUrl(request));
   // Collects every route's declared operation for the OpenAPI document; refuses undeclared /api/ routes.

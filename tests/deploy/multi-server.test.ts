@@ -179,39 +179,39 @@ describe.skipIf(!SERVICES_UP)('one installation on several servers', { timeout: 
       const repository = await api('a', 'POST', `${base}/repositories`, {
         name: 'private',
         url: `${source.url}/private.git`,
-        credential_id: credential.body.id,
+        credentialId: credential.body.id,
       });
       expect(repository.status, JSON.stringify(repository.body)).toBe(201);
       const triggered = await api('a', 'POST', `${base}/repositories/${repository.body.id as number}/sync`);
       expect(triggered.status).toBe(202);
-      const requestId = triggered.body.request_id as string;
+      const requestId = triggered.body.requestId as string;
 
       // Without a worker group every worker keeps its own copy: both run the request.
       const workerIds = mega.workers.map((worker) => worker.id).sort();
       const deadline = Date.now() + 30_000;
-      let results: Array<{ worker_id: string; status: string }> = [];
+      let results: Array<{ workerId: string; status: string }> = [];
       while (results.length < 2 || results.some((result) => result.status === 'running')) {
         if (Date.now() > deadline) throw new Error(`results ${JSON.stringify(results)}\n${mega.output()}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
         const status = await api('b', 'GET', `${base}/requests/${requestId}`);
         results = status.body.results as typeof results;
       }
-      expect(results.map((result) => result.worker_id).sort()).toEqual(workerIds);
+      expect(results.map((result) => result.workerId).sort()).toEqual(workerIds);
 
-      const logs = await api('b', 'GET', `${base}/logs?repository_id=${repository.body.id as number}`);
+      const logs = await api('b', 'GET', `${base}/logs?repositoryId=${repository.body.id as number}`);
       expect(logs.status).toBe(200);
-      const rows = (logs.body.logs as Array<Record<string, unknown>>).filter(
-        (row) => row.request_id === requestId,
+      const rows = (logs.body.items as Array<Record<string, unknown>>).filter(
+        (row) => row.requestId === requestId,
       );
-      expect(rows.map((row) => row.worker_id).sort()).toEqual(workerIds);
+      expect(rows.map((row) => row.workerId).sort()).toEqual(workerIds);
       const head = await headOf(upstream);
       for (const row of rows) {
         expect(row, JSON.stringify(row)).toMatchObject({
           status: 'success',
-          error_class: null,
-          to_commit: head,
+          errorClass: null,
+          toCommit: head,
         });
-        expect(typeof row.command_output).toBe('string');
+        expect(typeof row.commandOutput).toBe('string');
       }
       expect(JSON.stringify(logs.body)).not.toContain(SOURCE_TOKEN);
       expect(

@@ -121,7 +121,7 @@ describe.runIf(browserAvailable())('file editor in the web UI', () => {
       path: '/import/tool',
       base: head.head,
       message: 'meanwhile',
-      actions: [{ action: 'update', file_path: 'tool.txt', content: 'tool v2\n' }],
+      actions: [{ action: 'update', filePath: 'tool.txt', content: 'tool v2\n' }],
     });
     await page.getByLabel('Content').fill('tool v3\n');
     await page.getByRole('button', { name: 'Commit changes' }).click();

@@ -268,12 +268,12 @@ describe.runIf(browserAvailable())('signing in and managing sync in the web UI',
     const { page } = session;
     await page.goto('/ui/sync');
     await expect.poll(() => page.getByTestId('live-state').textContent()).toContain('Live');
-    const repositories = await api<{ repositories: Array<{ id: number }> }>(
+    const repositories = await api<{ items: Array<{ id: number }> }>(
       'GET',
       `/api/v1/sync/tenants/${tenant}/repositories`,
     );
     // Started through REST, not from this page: only the event stream can tell the page.
-    await api('POST', `/api/v1/sync/tenants/${tenant}/repositories/${repositories.repositories[0]!.id}/sync`);
+    await api('POST', `/api/v1/sync/tenants/${tenant}/repositories/${repositories.items[0]!.id}/sync`);
     const log = page.getByTestId('sync-log');
     await log.locator('.sync-success, .sync-failed').waitFor({ timeout: 60_000 });
     const runRow = log.locator('tbody tr').first();

@@ -286,7 +286,7 @@ describe.runIf(browserAvailable())('the merge request page', () => {
     await admin('POST', `/api/v1/repos/statuses/${head}?repo=${REPO}`, {
       state: 'failure',
       context: 'ci/build',
-      target_url: 'https://ci.example/build/1',
+      targetUrl: 'https://ci.example/build/1',
       description: '2 tests failed',
     });
     await openPage();

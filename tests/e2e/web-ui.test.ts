@@ -199,7 +199,7 @@ describe.runIf(browserAvailable())('web UI against a real server', () => {
       name: 'upstream',
       url: `${server.url}/import/upstream.git`,
       branch: 'main',
-      is_public: true,
+      isPublic: true,
     });
     const { page } = session;
     await page.goto('/ui/sync');

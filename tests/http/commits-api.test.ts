@@ -50,7 +50,7 @@ async function headOf(mega: DirectoryServer, path: string): Promise<string> {
   return answer.body.head as string;
 }
 
-const errorCode = (body: Json) => (body.error as { code: string } | undefined)?.code;
+const errorCode = (body: Json) => body.code as string | undefined;
 
 async function seed(mega: DirectoryServer): Promise<void> {
   await makeRepo(join(mega.work, 'foo'), [
@@ -101,16 +101,16 @@ describe.each(DATABASES)('commits API on %s', (database) => {
       message: 'edit through the API',
       title: 'API edit',
       actions: [
-        { action: 'create', file_path: 'docs/new.md', content: '# new\n' },
-        { action: 'update', file_path: 'src/a.txt', content: 'a2\n' },
-        { action: 'delete', file_path: 'src/b.txt' },
-        { action: 'move', previous_path: 'old/name.txt', file_path: 'new/name.txt' },
-        { action: 'chmod', file_path: 'run.sh', execute_filemode: true },
+        { action: 'create', filePath: 'docs/new.md', content: '# new\n' },
+        { action: 'update', filePath: 'src/a.txt', content: 'a2\n' },
+        { action: 'delete', filePath: 'src/b.txt' },
+        { action: 'move', previousPath: 'old/name.txt', filePath: 'new/name.txt' },
+        { action: 'chmod', filePath: 'run.sh', executeFilemode: true },
       ],
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect(created.body.outcome).toBe('merge_request');
-    const mr = created.body.merge_request as { number: number; url: string };
+    const mr = created.body.mergeRequest as { number: number; url: string };
     expect(mr.url).toBe(`${mega.server.url}/ui/merge-requests/${mr.number}`);
 
     const shown = await call(mega, 'GET', `/api/v1/merge-requests/${mr.number}`);
@@ -142,7 +142,7 @@ describe.each(DATABASES)('commits API on %s', (database) => {
       base,
       message: 'bar through the API',
       author: { name: 'Alice Example', email: 'alice@example.com' },
-      actions: [{ action: 'update', file_path: 'bar.txt', content: 'bar2\n' }],
+      actions: [{ action: 'update', filePath: 'bar.txt', content: 'bar2\n' }],
     });
     expect(moved.status, JSON.stringify(moved.body)).toBe(201);
     expect(moved.body.outcome).toBe('branch');
@@ -161,11 +161,11 @@ describe.each(DATABASES)('commits API on %s', (database) => {
       path: '/import/bar',
       base,
       message: 'again on the old head',
-      actions: [{ action: 'update', file_path: 'bar.txt', content: 'bar3\n' }],
+      actions: [{ action: 'update', filePath: 'bar.txt', content: 'bar3\n' }],
     });
     expect(stale.status).toBe(409);
     expect(errorCode(stale.body)).toBe('stale_base');
-    expect((stale.body.error as { details: Json }).details.head).toBe(commit);
+    expect(stale.body.head).toBe(commit);
   });
 });
 
@@ -190,7 +190,7 @@ describe('commits API refusals', () => {
   });
 
   it('anonymous callers get 401, a reader without write 403, a hidden or missing path 404', async () => {
-    const action = [{ action: 'create', file_path: 'x.txt', content: 'x\n' }];
+    const action = [{ action: 'create', filePath: 'x.txt', content: 'x\n' }];
     expect((await commit({ actions: action }, null)).status).toBe(401);
     const reader = await plainUser(mega, 'carol');
     const noWrite = await commit({ actions: action }, reader.token);
@@ -209,32 +209,32 @@ describe('commits API refusals', () => {
     ['src/.GIT/hooks', 'file_path_invalid'],
     ['./a.txt', 'file_path_invalid'],
   ])('refuses the path %s', async (path, code) => {
-    const answer = await commit({ actions: [{ action: 'create', file_path: path, content: 'x\n' }] });
+    const answer = await commit({ actions: [{ action: 'create', filePath: path, content: 'x\n' }] });
     expect(answer.status).toBe(400);
     expect(errorCode(answer.body)).toBe(code);
   });
 
   it('refuses what does not match the tree: existing, missing, duplicate, below a file, no change', async () => {
     const cases: Array<[Json[], number, string]> = [
-      [[{ action: 'create', file_path: 'src/a.txt', content: 'x\n' }], 409, 'file_exists'],
-      [[{ action: 'update', file_path: 'nope.txt', content: 'x\n' }], 409, 'file_missing'],
-      [[{ action: 'delete', file_path: 'nope.txt' }], 409, 'file_missing'],
-      [[{ action: 'move', previous_path: 'nope.txt', file_path: 'x.txt' }], 409, 'file_missing'],
-      [[{ action: 'chmod', file_path: 'src', execute_filemode: true }], 409, 'file_path_conflict'],
-      [[{ action: 'create', file_path: 'README.md/x', content: 'x\n' }], 409, 'file_path_conflict'],
+      [[{ action: 'create', filePath: 'src/a.txt', content: 'x\n' }], 409, 'file_exists'],
+      [[{ action: 'update', filePath: 'nope.txt', content: 'x\n' }], 409, 'file_missing'],
+      [[{ action: 'delete', filePath: 'nope.txt' }], 409, 'file_missing'],
+      [[{ action: 'move', previousPath: 'nope.txt', filePath: 'x.txt' }], 409, 'file_missing'],
+      [[{ action: 'chmod', filePath: 'src', executeFilemode: true }], 409, 'file_path_conflict'],
+      [[{ action: 'create', filePath: 'README.md/x', content: 'x\n' }], 409, 'file_path_conflict'],
       [
         [
-          { action: 'update', file_path: 'src/a.txt', content: 'x\n' },
-          { action: 'delete', file_path: 'src/a.txt' },
+          { action: 'update', filePath: 'src/a.txt', content: 'x\n' },
+          { action: 'delete', filePath: 'src/a.txt' },
         ],
         400,
         'commit_duplicate_path',
       ],
-      [[{ action: 'update', file_path: 'src/a.txt', content: 'a1\n' }], 400, 'commit_empty'],
-      [[{ action: 'delete', file_path: 'x.txt', content: 'x' }], 400, 'body_invalid'],
-      [[{ action: 'update', file_path: 'src/a.txt' }], 400, 'body_invalid'],
-      [[{ action: 'chmod', file_path: 'run.sh' }], 400, 'body_invalid'],
-      [[{ action: 'rename', file_path: 'run.sh' }], 400, 'body_invalid'],
+      [[{ action: 'update', filePath: 'src/a.txt', content: 'a1\n' }], 400, 'commit_empty'],
+      [[{ action: 'delete', filePath: 'x.txt', content: 'x' }], 400, 'body_invalid'],
+      [[{ action: 'update', filePath: 'src/a.txt' }], 400, 'body_invalid'],
+      [[{ action: 'chmod', filePath: 'run.sh' }], 400, 'body_invalid'],
+      [[{ action: 'rename', filePath: 'run.sh' }], 400, 'body_invalid'],
       [[], 400, 'body_invalid'],
     ];
     for (const [actions, status, code] of cases) {
@@ -246,13 +246,13 @@ describe('commits API refusals', () => {
   });
 
   it('refuses binary content, in text and in base64', async () => {
-    const text = await commit({ actions: [{ action: 'create', file_path: 'bin.dat', content: 'a\u0000b' }] });
+    const text = await commit({ actions: [{ action: 'create', filePath: 'bin.dat', content: 'a\u0000b' }] });
     expect(text.status).toBe(400);
     const encoded = await commit({
       actions: [
         {
           action: 'create',
-          file_path: 'bin.dat',
+          filePath: 'bin.dat',
           encoding: 'base64',
           content: Buffer.from([1, 0, 2]).toString('base64'),
         },
@@ -261,14 +261,14 @@ describe('commits API refusals', () => {
     expect(encoded.status).toBe(400);
     expect(errorCode(encoded.body)).toBe('binary_content');
     const badBase64 = await commit({
-      actions: [{ action: 'create', file_path: 'b.txt', encoding: 'base64', content: 'not base64!' }],
+      actions: [{ action: 'create', filePath: 'b.txt', encoding: 'base64', content: 'not base64!' }],
     });
     expect(errorCode(badBase64.body)).toBe('body_invalid');
     const fine = await commit({
       actions: [
         {
           action: 'create',
-          file_path: 'crlf.txt',
+          filePath: 'crlf.txt',
           encoding: 'base64',
           content: Buffer.from('a\r\nb\r\n').toString('base64'),
         },
@@ -280,21 +280,21 @@ describe('commits API refusals', () => {
   it('refuses payloads over the limits with 413', async () => {
     const many = Array.from({ length: 101 }, (_, i) => ({
       action: 'create',
-      file_path: `many/${i}.txt`,
+      filePath: `many/${i}.txt`,
       content: 'x\n',
     }));
     const tooMany = await commit({ actions: many });
     expect(tooMany.status).toBe(413);
     expect(errorCode(tooMany.body)).toBe('commit_too_many_actions');
     const big = 'x'.repeat(10 * 1024 * 1024 + 1);
-    const oneTooBig = await commit({ actions: [{ action: 'create', file_path: 'big.txt', content: big }] });
+    const oneTooBig = await commit({ actions: [{ action: 'create', filePath: 'big.txt', content: big }] });
     expect(oneTooBig.status).toBe(413);
     expect(errorCode(oneTooBig.body)).toBe('commit_file_too_large');
     const mib = 'y'.repeat(1024 * 1024);
     const total = await commit({
       actions: Array.from({ length: 11 }, (_, i) => ({
         action: 'create',
-        file_path: `t/${i}.txt`,
+        filePath: `t/${i}.txt`,
         content: mib,
       })),
     });
@@ -308,7 +308,7 @@ describe('commits API refusals', () => {
       path: '/projects',
       base: projects,
       message: 'outside',
-      actions: [{ action: 'create', file_path: 'loose-dir/x.txt', content: 'x\n' }],
+      actions: [{ action: 'create', filePath: 'loose-dir/x.txt', content: 'x\n' }],
     });
     expect(answer.status, JSON.stringify(answer.body)).toBe(403);
     expect(errorCode(answer.body)).toBe('commit_refused');
@@ -320,7 +320,7 @@ describe('commits API refusals', () => {
       path: '/',
       base: root,
       message: 'root readme',
-      actions: [{ action: 'update', file_path: 'README.md', content: '# Mega\n\nedited through the API\n' }],
+      actions: [{ action: 'update', filePath: 'README.md', content: '# Mega\n\nedited through the API\n' }],
     });
     expect(readme.status, JSON.stringify(readme.body)).toBe(201);
     expect(readme.body.outcome).toBe('branch');
@@ -328,18 +328,16 @@ describe('commits API refusals', () => {
       path: '/',
       base: readme.body.commit,
       message: 'not a readme',
-      actions: [{ action: 'create', file_path: 'notes.txt', content: 'x\n' }],
+      actions: [{ action: 'create', filePath: 'notes.txt', content: 'x\n' }],
     });
     expect(other.status).toBe(403);
     expect(errorCode(other.body)).toBe('commit_refused');
-    expect((other.body.error as { message: string }).message).toMatch(
-      /only README files of directories can change/,
-    );
+    expect(other.body.detail as string).toMatch(/only README files of directories can change/);
     expect(await headOf(mega, '/')).toBe(readme.body.commit);
   });
 
   it('refuses a bad base, message or author', async () => {
-    const actions = [{ action: 'create', file_path: 'z.txt', content: 'z\n' }];
+    const actions = [{ action: 'create', filePath: 'z.txt', content: 'z\n' }];
     expect(errorCode((await commit({ base: 'HEAD', actions })).body)).toBe('body_invalid');
     expect(errorCode((await commit({ base: '0'.repeat(40), actions })).body)).toBe('stale_base');
     expect(errorCode((await commit({ message: '  ', actions })).body)).toBe('commit_message_invalid');
@@ -373,10 +371,10 @@ describe('commits API above MEGA_CLONE_LIMIT', () => {
       path: '/projects',
       base,
       message: 'notes without a clone',
-      actions: [{ action: 'update', file_path: 'big/notes.md', content: 'n2\n' }],
+      actions: [{ action: 'update', filePath: 'big/notes.md', content: 'n2\n' }],
     });
     expect(answer.status, JSON.stringify(answer.body)).toBe(201);
-    const mr = answer.body.merge_request as { number: number };
+    const mr = answer.body.mergeRequest as { number: number };
     expect(
       (await call(mega, 'POST', `/api/v1/merge-requests/${mr.number}/merge`, mega.tokens.bob)).status,
     ).toBe(200);

@@ -80,8 +80,8 @@ for (const [dialect, service, available] of DATABASES) {
       const rest = await fetch(`${server.url}/api/v1/repos/refs?repo=/import/app`);
       expect(rest.status).toBe(503);
       expect(Number(rest.headers.get('retry-after'))).toBeGreaterThan(0);
-      const body = (await rest.json()) as { error: { code: string; message: string } };
-      expect(body.error.code).toBe('database_unavailable');
+      const body = (await rest.json()) as { code: string; detail: string };
+      expect(body.code).toBe('database_unavailable');
       const listing = await fetch(`${server.url}/api/v1/merge-requests`);
       expect(listing.status).toBe(503);
       expect(listing.headers.get('retry-after')).not.toBeNull();

@@ -15,10 +15,7 @@ const DIALECTS = [
 
 interface Answer {
   readonly status: number;
-  readonly body: { error?: { code: string; message: string; details?: Record<string, unknown> } } & Record<
-    string,
-    unknown
-  >;
+  readonly body: { code?: string; detail?: string } & Record<string, unknown>;
 }
 
 async function request(
@@ -38,8 +35,8 @@ async function request(
 
 function expectNulRefused(answer: Answer, where: RegExp): void {
   expect(answer.status, JSON.stringify(answer.body)).toBe(400);
-  expect(answer.body.error?.code).toBe('text_contains_nul');
-  expect(answer.body.error?.message).toMatch(where);
+  expect(answer.body.code).toBe('text_contains_nul');
+  expect(answer.body.detail).toMatch(where);
 }
 
 /**

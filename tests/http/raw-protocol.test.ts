@@ -50,8 +50,8 @@ describe('smart HTTP with a raw HTTP client', () => {
     const anonymous = await fetch(fx.url('/import/raw.git/info/refs?service=git-receive-pack'));
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic realm="Mega"/);
-    const body = (await anonymous.json()) as { error: { code: string } };
-    expect(body.error.code).toBe('authentication_required');
+    const body = (await anonymous.json()) as { code: string };
+    expect(body.code).toBe('authentication_required');
 
     const wrong = await fetch(fx.url('/import/raw.git/info/refs?service=git-upload-pack'), {
       headers: { Authorization: `Basic ${Buffer.from('alice:mega_wrong').toString('base64')}` },
@@ -287,6 +287,6 @@ describe('health and metrics of mega serve', () => {
     expect(metrics).toContain('mega_git_requests_total');
     const unknown = await fetch(fx.url('/no/such/route'));
     expect(unknown.status).toBe(404);
-    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('route_not_found');
+    expect(((await unknown.json()) as { code: string }).code).toBe('route_not_found');
   });
 });

@@ -118,14 +118,14 @@ describe('repository administration', () => {
     expect((await request('PUT', '/api/v1/repos/default-branch', fx.token, body)).status).toBe(403);
     const changed = await request('PUT', '/api/v1/repos/default-branch', adminToken, body);
     expect(changed.status).toBe(200);
-    expect(await changed.json()).toEqual({ repo: '/import/rest', default_branch: 'dev' });
+    expect(await changed.json()).toEqual({ repo: '/import/rest', defaultBranch: 'dev' });
     expect(await headOf('/import/rest')).toBe('ref: refs/heads/dev');
     const missing = await request('PUT', '/api/v1/repos/default-branch', adminToken, {
       ...body,
       branch: 'x',
     });
     expect(missing.status).toBe(404);
-    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('branch_not_found');
+    expect(((await missing.json()) as { code: string }).code).toBe('branch_not_found');
     const invalid = await request('PUT', '/api/v1/repos/default-branch', adminToken, {
       repo: '/import/rest',
     });

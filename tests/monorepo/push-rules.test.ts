@@ -228,12 +228,12 @@ describe('Mega directory push rules and merge requests', () => {
       mega.tokens.alice,
     );
     expect(refused.status).toBe(409);
-    const error = refused.body.error as {
+    const problem = refused.body as {
       code: string;
-      details: { files: Array<{ repository: string; path: string }> };
+      files: Array<{ repository: string; path: string }>;
     };
-    expect(error.code).toBe('merge_conflict');
-    expect(error.details.files).toEqual([{ repository: '/projects/foo', path: 'README.md' }]);
+    expect(problem.code).toBe('merge_conflict');
+    expect(problem.files).toEqual([{ repository: '/projects/foo', path: 'README.md' }]);
     // Nothing of the conflicting request was applied, not even its non-conflicting bar change.
     const unchanged = fresh();
     await clone(`${mega.server.url}/projects`, unchanged);

@@ -30,7 +30,7 @@ describeEachDialect('commit statuses', (_getDb, dialect) => {
     const combined = async () =>
       (await mega.api('GET', `/api/v1/repos/commits/${sha}/status?repo=${repo}`)).body;
     expect((await combined()).state).toBe('pending'); // none yet
-    const first = await post({ state: 'pending', context: 'ci/build', target_url: 'https://ci.example/1' });
+    const first = await post({ state: 'pending', context: 'ci/build', targetUrl: 'https://ci.example/1' });
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     expect(first.body).toMatchObject({ repoPath: repo, commit: sha, context: 'ci/build', state: 'pending' });
     expect((await combined()).state).toBe('pending');
@@ -54,9 +54,9 @@ describeEachDialect('commit statuses', (_getDb, dialect) => {
   it('refuses bad shas, unknown repositories, bad states and oversized fields with clear codes', async () => {
     const post = (commit: string, body: unknown, path = repo, token = 'root-token') =>
       mega.api('POST', statuses(commit, path), { token, body });
-    const code = async (result: Promise<{ status: number; body: { error?: { code?: string } } }>) => {
+    const code = async (result: Promise<{ status: number; body: { code?: string } }>) => {
       const { status, body } = await result;
-      return `${status} ${body?.error?.code}`;
+      return `${status} ${body?.code}`;
     };
     expect(await code(post('abc123', { state: 'success' }))).toBe('400 status_sha_invalid');
     expect(await code(post('z'.repeat(40), { state: 'success' }))).toBe('400 status_sha_invalid');
@@ -81,11 +81,11 @@ describeEachDialect('commit statuses', (_getDb, dialect) => {
       'not a url',
       `https://x/${'a'.repeat(2048)}`,
     ]) {
-      expect(await code(post(sha, { state: 'success', target_url: url }))).toBe(
+      expect(await code(post(sha, { state: 'success', targetUrl: url }))).toBe(
         '400 status_target_url_invalid',
       );
     }
-    expect(await code(post(sha, { state: 'success', target_url: 'https://u:p@ci.example/' }))).toBe(
+    expect(await code(post(sha, { state: 'success', targetUrl: 'https://u:p@ci.example/' }))).toBe(
       '400 status_target_url_invalid',
     );
     // A token is needed, and write on the repository.

@@ -11,8 +11,7 @@ const MR_LINE = /remote: merge request !(\d+): (http\S+)/;
 const readme = (changes: Record<number, string> = {}): string =>
   Array.from({ length: 10 }, (_, i) => `${changes[i + 1] ?? `line ${i + 1}`}\n`).join('');
 
-const codeOf = (response: { body: Record<string, unknown> }): unknown =>
-  (response.body.error as { code?: string } | undefined)?.code;
+const codeOf = (response: { body: Record<string, unknown> }): unknown => response.body.code;
 
 interface Shown {
   status: string;

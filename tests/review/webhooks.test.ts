@@ -118,7 +118,7 @@ describe('webhooks', () => {
       expect(JSON.parse(mr?.body ?? '{}')).toMatchObject({
         action: 'merged',
         sender: 'root',
-        merge_request: {
+        mergeRequest: {
           number,
           author: 'bob',
           url: expect.stringMatching(new RegExp(`/ui/merge-requests/${number}$`)),
@@ -144,7 +144,7 @@ describe('webhooks', () => {
         body: {
           state: 'failure',
           context: 'ci/test',
-          target_url: 'https://ci.example/7',
+          targetUrl: 'https://ci.example/7',
           description: 'red',
         },
       });
@@ -156,7 +156,7 @@ describe('webhooks', () => {
         sha: hookedSha,
         context: 'ci/test',
         state: 'failure',
-        target_url: 'https://ci.example/7',
+        targetUrl: 'https://ci.example/7',
         description: 'red',
         sender: 'root',
       });
@@ -222,7 +222,7 @@ describe('webhooks', () => {
     const url = 'http://127.0.0.1:9/hook';
     const code = async (body: Record<string, unknown>, token = 'root-token') => {
       const result = await createHook({ path: '/import', url, events: ['push'], ...body }, token);
-      return `${result.status} ${result.body?.error?.code}`;
+      return `${result.status} ${result.body?.code}`;
     };
     expect(await code({}, 'bob-token')).toBe('403 access_denied');
     expect(
@@ -274,7 +274,7 @@ describe('webhooks', () => {
       ...root,
       body: { url: 'file:///etc/passwd' },
     });
-    expect(refused.body.error.code).toBe('webhook_url_invalid');
+    expect(refused.body.code).toBe('webhook_url_invalid');
     expect((await mega.api('GET', `/api/v1/webhooks/999999/deliveries/1`, root)).status).toBe(404);
     expect((await mega.api('DELETE', `/api/v1/webhooks/${id}`, root)).status).toBe(204);
     expect((await mega.api('GET', `/api/v1/webhooks/${id}`, root)).status).toBe(404);

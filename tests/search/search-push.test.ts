@@ -15,7 +15,7 @@ import {
 interface SearchBody {
   matches?: Array<{ repository: string; path: string; line: number; text: string; highlight: number[] }>;
   capped?: boolean;
-  error?: { code: string };
+  code?: string;
 }
 
 /**
@@ -115,7 +115,7 @@ describe('code search after pushes', () => {
     ];
     for (const [query, code] of cases) {
       const { status, body } = await search(query, mega.tokens.alice);
-      expect([JSON.stringify(query).slice(0, 60), status, body.error?.code]).toEqual([
+      expect([JSON.stringify(query).slice(0, 60), status, body.code]).toEqual([
         JSON.stringify(query).slice(0, 60),
         400,
         code,

@@ -46,7 +46,7 @@ beforeAll(async () => {
   expect(created.statusCode).toBe(201);
   tenant = created.json().id;
   expect(
-    (await call('POST', `/api/v1/sync/tenants/${tenant}/members`, admin, { user_id: memberId })).statusCode,
+    (await call('POST', `/api/v1/sync/tenants/${tenant}/members`, admin, { userId: memberId })).statusCode,
   ).toBe(204);
 });
 
@@ -104,7 +104,7 @@ describe('sync REST API', () => {
     const created = await call('POST', `/api/v1/sync/tenants/${tenant}/repositories`, member, {
       name: 'playbooks',
       url: 'https://example.com/playbooks.git',
-      credential_id: credential.id,
+      credentialId: credential.id,
       schedule: '@every 10m',
       branches: ['release'],
     });
@@ -115,7 +115,7 @@ describe('sync REST API', () => {
     expect(repo).toMatchObject({
       branch: 'main',
       branches: ['main', 'release'],
-      strict_host_key: true,
+      strictHostKey: true,
       schedule: '@every 10m',
     });
     const patched = await call('PATCH', `/api/v1/sync/tenants/${tenant}/repositories/${repo.id}`, member, {
@@ -128,13 +128,13 @@ describe('sync REST API', () => {
       member,
     );
     expect(triggered.statusCode).toBe(202);
-    const { request_id } = triggered.json();
-    const stored = await storage.sync.runs.requestById(request_id);
+    const { requestId } = triggered.json();
+    const stored = await storage.sync.runs.requestById(requestId);
     expect(stored).toMatchObject({ operator_id: memberId, task_type: 'manual', action: 'sync' });
     expect(stored?.message).not.toContain('pw-long-enough');
     expect(
-      (await call('GET', `/api/v1/sync/tenants/${tenant}/requests/${request_id}`, member)).json(),
-    ).toEqual({ request_id, results: [] });
+      (await call('GET', `/api/v1/sync/tenants/${tenant}/requests/${requestId}`, member)).json(),
+    ).toEqual({ requestId, results: [] });
     expect(
       (await call('DELETE', `/api/v1/sync/tenants/${tenant}/credentials/${credential.id}`, member))
         .statusCode,
@@ -165,10 +165,10 @@ describe('sync REST API', () => {
     const created = await call('POST', `/api/v1/sync/tenants/${tenant}/repositories`, member, {
       name: 'hidden',
       url: 'https://example.com/hidden.git',
-      mirror_to: '/import/hidden',
+      mirrorTo: '/import/hidden',
     });
     expect(created.statusCode, created.body).toBe(201);
-    expect(created.json().is_public).toBe(false);
+    expect(created.json().isPublic).toBe(false);
     expect((await storage.access.pathSettings()).find((s) => s.path === '/import/hidden')).toEqual({
       path: '/import/hidden',
       visibility: 'private',
@@ -180,15 +180,15 @@ describe('sync REST API', () => {
     expect((await reader(await user('mia'))).has('/import/hidden', 'write')).toBe(false);
     // A member who joins later reads it too.
     const late = await storage.users.createUser({ username: 'lena' });
-    await call('POST', `/api/v1/sync/tenants/${tenant}/members`, admin, { user_id: late.id });
+    await call('POST', `/api/v1/sync/tenants/${tenant}/members`, admin, { userId: late.id });
     expect((await reader(await user('lena'))).canRead('/import/hidden')).toBe(true);
     // Made public, it is readable anonymously; moved, the new path is private at once.
     const id = created.json().id;
-    await call('PATCH', `/api/v1/sync/tenants/${tenant}/repositories/${id}`, member, { is_public: true });
+    await call('PATCH', `/api/v1/sync/tenants/${tenant}/repositories/${id}`, member, { isPublic: true });
     expect((await reader(ANONYMOUS)).canRead('/import/hidden')).toBe(true);
     await call('PATCH', `/api/v1/sync/tenants/${tenant}/repositories/${id}`, member, {
-      is_public: false,
-      mirror_to: '/import/moved',
+      isPublic: false,
+      mirrorTo: '/import/moved',
     });
     expect((await reader(ANONYMOUS)).canRead('/import/moved')).toBe(false);
     expect((await reader(await user('lena'))).canRead('/import/moved')).toBe(true);
@@ -238,31 +238,33 @@ describe('sync REST API', () => {
       bytes_on_disk: null,
     });
     const page1 = (await call('GET', `/api/v1/sync/tenants/${tenant}/logs?limit=4`, member)).json();
-    expect(page1.logs).toHaveLength(4);
-    for (const row of page1.logs) expect(SyncLogSchema.safeParse(row).error).toBeUndefined();
-    expect(page1.logs[0]).toMatchObject({ status: 'failed', error_class: 'auth', duration: 0.1 });
+    expect(page1.items).toHaveLength(4);
+    for (const row of page1.items) expect(SyncLogSchema.safeParse(row).error).toBeUndefined();
+    expect(page1.items[0]).toMatchObject({ status: 'failed', errorClass: 'auth', duration: 0.1 });
+    expect(page1.items[0]).not.toHaveProperty('error_class');
     const page2 = (
-      await call('GET', `/api/v1/sync/tenants/${tenant}/logs?limit=4&before=${page1.next_before}`, member)
+      await call('GET', `/api/v1/sync/tenants/${tenant}/logs?limit=4&cursor=${page1.nextCursor}`, member)
     ).json();
-    expect(page2.logs).toHaveLength(2);
-    expect(page2.next_before).toBeNull();
+    expect(page2.items).toHaveLength(2);
+    expect(page2.items[0].id).toBe(page1.items[3].id - 1);
+    expect(page2.nextCursor).toBeUndefined();
     expect(
-      (await call('GET', `/api/v1/sync/tenants/${tenant}/logs?status=failed`, member)).json().logs,
+      (await call('GET', `/api/v1/sync/tenants/${tenant}/logs?status=failed`, member)).json().items,
     ).toHaveLength(1);
     expect(
-      (await call('GET', `/api/v1/sync/tenants/${tenant}/logs/${page1.logs[0].id}`, member)).json().id,
-    ).toBe(page1.logs[0].id);
+      (await call('GET', `/api/v1/sync/tenants/${tenant}/logs/${page1.items[0].id}`, member)).json().id,
+    ).toBe(page1.items[0].id);
     const summary = (await call('GET', `/api/v1/sync/tenants/${tenant}/summary`, member)).json();
     expect(SyncSummarySchema.safeParse(summary).error).toBeUndefined();
     expect(summary).toMatchObject({
       total: 6,
       success: 5,
       failed: 1,
-      average_duration: 2,
-      failure_reasons: { auth: 1 },
-      storage_bytes: 1004,
+      averageDuration: 2,
+      failureReasons: { auth: 1 },
+      storageBytes: 1004,
     });
-    expect(summary.success_rate).toBeCloseTo(5 / 6);
+    expect(summary.successRate).toBeCloseTo(5 / 6);
   });
 
   it('refuses bad JSON, bad types, unknown fields and hostile values on every endpoint', async () => {
@@ -289,7 +291,7 @@ describe('sync REST API', () => {
         expect([400, 404], `${method} ${url} ${body} → ${response.statusCode} ${response.body}`).toContain(
           response.statusCode,
         );
-        expect(response.json().error.code).toBeTypeOf('string');
+        expect(response.json().code).toBeTypeOf('string');
       }
     }
     const hostile: unknown[] = [
@@ -297,13 +299,15 @@ describe('sync REST API', () => {
       { name: 'x', url: 'https://user:pw@example.com/r.git' },
       { name: 'x', url: '-uhttps://x' },
       { name: 'x', url: 'https://example.com/r.git', branch: '--upload-pack=touch /tmp/x' },
-      { name: 'x', url: 'https://example.com/r.git', mirror_to: '/import/../projects' },
+      { name: 'x', url: 'https://example.com/r.git', mirrorTo: '/import/../projects' },
+      // The service's snake_case names are not the API's.
+      { name: 'x', url: 'https://example.com/r.git', is_public: true },
       { name: 'x', url: 'https://example.com/r.git', schedule: 'whenever' },
       { name: 'x', url: 'https://example.com/r.git', filter: 'sparse:oid=HEAD' },
       { name: '../x', url: 'https://example.com/r.git' },
       { name: 'x'.repeat(300), url: 'https://example.com/r.git' },
       { name: 'x', url: `https://example.com/${'a'.repeat(3000)}` },
-      { name: 'x', url: 'ssh://git@example.com/r.git', credential_id: 999999 },
+      { name: 'x', url: 'ssh://git@example.com/r.git', credentialId: 999999 },
     ];
     for (const body of hostile) {
       const response = await call('POST', `${t}/repositories`, admin, body);
@@ -327,7 +331,9 @@ describe('sync REST API', () => {
       `${t}/logs?since=yesterday`,
       `${t}/logs?bogus=1`,
       `${t}/requests/not-a-uuid`,
-      `${t}/summary?repository_id=x`,
+      `${t}/summary?repositoryId=x`,
+      `${t}/logs?repository_id=1`,
+      `${t}/logs?before=5`,
     ]) {
       expect((await call('GET', url, admin)).statusCode, url).toBe(400);
     }

@@ -48,20 +48,20 @@ describe('mega serve with its in-process sync worker', () => {
     expect(trigger.status).toBe(202);
     let results: Array<{ status: string }> = [];
     for (let i = 0; i < 300 && results.length === 0; i += 1) {
-      results = (await api('GET', `/tenants/${tenant.json.id}/requests/${trigger.json.request_id}`)).json
+      results = (await api('GET', `/tenants/${tenant.json.id}/requests/${trigger.json.requestId}`)).json
         .results as typeof results;
       if (results.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(results).toEqual([expect.objectContaining({ status: 'success' })]);
-    const logs = (await api('GET', `/tenants/${tenant.json.id}/logs?repository_id=${repo.json.id}`)).json
-      .logs as Array<Record<string, unknown>>;
+    const logs = (await api('GET', `/tenants/${tenant.json.id}/logs?repositoryId=${repo.json.id}`)).json
+      .items as Array<Record<string, unknown>>;
     expect(logs[0]).toMatchObject({
       status: 'success',
-      task_type: 'manual',
-      to_commit: await headOf(upstream),
+      taskType: 'manual',
+      toCommit: await headOf(upstream),
     });
     const summary = (await api('GET', `/tenants/${tenant.json.id}/summary`)).json;
-    expect(summary).toMatchObject({ success: 1, success_rate: 1 });
+    expect(summary).toMatchObject({ success: 1, successRate: 1 });
     expect(await (await fetch(`${server.url}/metrics`)).text()).toContain(
       'mega_sync_runs_total{status="success"',
     );

@@ -118,7 +118,7 @@ describe('sync event stream', () => {
       command_output: 'fetched [redacted]\n',
     });
     expect((await stream.next('runs')).logs).toEqual([
-      expect.objectContaining({ id, status: 'success', duration: 2, command_output: 'fetched [redacted]\n' }),
+      expect.objectContaining({ id, status: 'success', duration: 2, commandOutput: 'fetched [redacted]\n' }),
     ]);
     stream.close();
   });
@@ -154,7 +154,7 @@ describe('sync event stream', () => {
       headers: { authorization: `Bearer ${admin}` },
     });
     expect(refused.status).toBe(503);
-    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('sync_events_busy');
+    expect(((await refused.json()) as { code: string }).code).toBe('sync_events_busy');
     streams.pop()!.close();
     const again = await openWhenFree();
     await again.next('snapshot');

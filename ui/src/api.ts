@@ -1,7 +1,10 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { getToken } from './auth';
 
-/** An error answered by the server in its one JSON shape `{error:{code,message,details}}`. */
+/**
+ * An error answered by the server as an RFC 9457 problem (`application/problem+json`):
+ * `code` is its stable code, the message its `detail`, `details` its extension members.
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -15,7 +18,11 @@ export class ApiError extends Error {
 
 function headers(extra: Record<string, string> = {}): Record<string, string> {
   const token = getToken();
-  return { Accept: 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}), ...extra };
+  return {
+    Accept: 'application/json, application/problem+json',
+    ...(token ? { Authorization: `Bearer ${token}` } : {}),
+    ...extra,
+  };
 }
 
 export async function apiRequest<T>(method: string, url: string, body?: unknown): Promise<T> {
@@ -26,17 +33,26 @@ export async function apiRequest<T>(method: string, url: string, body?: unknown)
   });
   const text = await response.text();
   const data = parseBody(text, response.ok);
-  if (!response.ok) {
-    const error = (data as { error?: { code: string; message: string; details?: Record<string, unknown> } })
-      ?.error;
-    throw new ApiError(
-      response.status,
-      error?.code ?? 'http_error',
-      error?.message ?? response.statusText,
-      error?.details,
-    );
-  }
+  if (!response.ok) throw problemError(response, data);
   return data as T;
+}
+
+/** The members every problem has; the others are the error's details. */
+const PROBLEM_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'instance', 'code', 'details']);
+
+/** The `ApiError` of a refused request: its problem body, else (a proxy's page) the status alone. */
+function problemError(response: Response, data: unknown): ApiError {
+  const problem = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
+  const details: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(problem)) if (!PROBLEM_MEMBERS.has(key)) details[key] = value;
+  if (typeof problem.details === 'object' && problem.details !== null)
+    Object.assign(details, problem.details);
+  return new ApiError(
+    response.status,
+    typeof problem.code === 'string' ? problem.code : 'http_error',
+    typeof problem.detail === 'string' ? problem.detail : response.statusText,
+    details,
+  );
 }
 
 /**
@@ -54,6 +70,17 @@ function parseBody(text: string, ok: boolean): unknown {
 }
 
 export const apiGet = <T>(url: string) => apiRequest<T>('GET', url);
+
+/**
+ * One page of a list, as every list of the API answers it: pass `nextCursor` (or `prevCursor`)
+ * back as `cursor`; `total` where the server knows it.
+ */
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor?: string;
+  readonly prevCursor?: string;
+  readonly total?: number;
+}
 
 /** Builds `/api/v1/<path>?k=v` skipping undefined values. */
 export function apiUrl(path: string, query: Record<string, string | number | undefined> = {}): string {

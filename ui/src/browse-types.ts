@@ -1,3 +1,4 @@
+import type { Page } from './api';
 /** JSON shapes of the code-reading routes (`src/web/api/browse-routes.ts`). */
 import type { Commit, Person } from './types';
 
@@ -28,13 +29,8 @@ export interface BranchSummary {
   exact?: boolean;
 }
 
-export interface BranchPage {
-  page: number;
-  per_page: number;
-  total: number;
-  has_more: boolean;
+export interface BranchPage extends Page<BranchSummary> {
   defaultBranch: string | null;
-  branches: BranchSummary[];
 }
 
 export interface TagSummary {
@@ -48,13 +44,7 @@ export interface TagSummary {
   date?: number;
 }
 
-export interface TagPage {
-  page: number;
-  per_page: number;
-  total: number;
-  has_more: boolean;
-  tags: TagSummary[];
-}
+export type TagPage = Page<TagSummary>;
 
 export interface TreeInfo {
   commit: string;

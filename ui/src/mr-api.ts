@@ -265,12 +265,16 @@ const MAX_TIMELINE_PAGES = 10;
 export async function fetchTimeline(number: number): Promise<TimelinePage> {
   const items: TimelineEntry[] = [];
   let total = 0;
+  let cursor: string | undefined;
   for (let page = 1; page <= MAX_TIMELINE_PAGES; page += 1) {
-    const data = await apiGet(`${mr(number, 'timeline')}?per_page=${TIMELINE_PAGE}&page=${page}`);
-    const batch = listIn(data, ['items', 'timeline', 'events']) as TimelineEntry[];
+    const query = new URLSearchParams({ limit: String(TIMELINE_PAGE), ...(cursor ? { cursor } : {}) });
+    const data = await apiGet(`${mr(number, 'timeline')}?${query.toString()}`);
+    const batch = listIn(data, ['items']) as TimelineEntry[];
     items.push(...batch);
     total = asNumber(asObject(data).total) ?? items.length;
-    if (batch.length < TIMELINE_PAGE || items.length >= total) break;
+    const next = asObject(data).nextCursor;
+    if (typeof next !== 'string') break;
+    cursor = next;
   }
   return { items, total };
 }

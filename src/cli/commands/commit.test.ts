@@ -24,12 +24,12 @@ describe('mega commit actions from flags', () => {
         read,
       ),
     ).toEqual([
-      { action: 'create', file_path: 'docs/a.txt', content: 'héllo\n' },
-      { action: 'update', file_path: 'b', content: '//4=', encoding: 'base64' },
-      { action: 'delete', file_path: 'old.txt' },
-      { action: 'move', previous_path: 'x/y.txt', file_path: 'z.txt' },
-      { action: 'chmod', file_path: 'run.sh', execute_filemode: true },
-      { action: 'chmod', file_path: 'tool', execute_filemode: false },
+      { action: 'create', filePath: 'docs/a.txt', content: 'héllo\n' },
+      { action: 'update', filePath: 'b', content: '//4=', encoding: 'base64' },
+      { action: 'delete', filePath: 'old.txt' },
+      { action: 'move', previousPath: 'x/y.txt', filePath: 'z.txt' },
+      { action: 'chmod', filePath: 'run.sh', executeFilemode: true },
+      { action: 'chmod', filePath: 'tool', executeFilemode: false },
     ]);
   });
 

@@ -26,11 +26,11 @@ interface CommitOptions {
 /** One action of the commits API's body (`docs/commits-api.md`). */
 export interface ActionBody {
   readonly action: 'create' | 'update' | 'delete' | 'move' | 'chmod';
-  readonly file_path: string;
-  readonly previous_path?: string;
+  readonly filePath: string;
+  readonly previousPath?: string;
   readonly content?: string;
   readonly encoding?: 'text' | 'base64';
-  readonly execute_filemode?: boolean;
+  readonly executeFilemode?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -85,7 +85,7 @@ export function registerCommitCommand(program: Command): void {
         process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
         return;
       }
-      const mr = answer.merge_request as { number: number; url: string } | undefined;
+      const mr = answer.mergeRequest as { number: number; url: string } | undefined;
       process.stdout.write(
         mr
           ? `merge request !${mr.number}: ${mr.url}\ncommit ${String(answer.commit)}\n`
@@ -109,20 +109,20 @@ export async function actionsOf(
   const actions: ActionBody[] = [];
   const withContent = async (action: 'create' | 'update', spec: string) => {
     const [file, local] = split(spec, '=', `--${action} ${spec}: expected <file>=<local file>`);
-    actions.push({ action, file_path: file, ...encoded(await read(local)) });
+    actions.push({ action, filePath: file, ...encoded(await read(local)) });
   };
   for (const spec of options.create) await withContent('create', spec);
   for (const spec of options.update) await withContent('update', spec);
-  for (const file of options.delete) actions.push({ action: 'delete', file_path: file });
+  for (const file of options.delete) actions.push({ action: 'delete', filePath: file });
   for (const spec of options.move) {
     const [from, to] = split(spec, ':', `--move ${spec}: expected <old path>:<new path>`);
-    actions.push({ action: 'move', previous_path: from, file_path: to });
+    actions.push({ action: 'move', previousPath: from, filePath: to });
   }
   for (const spec of options.chmod) {
     const [mode, file] = split(spec, ':', `--chmod ${spec}: expected +x:<file> or -x:<file>`);
     if (mode !== '+x' && mode !== '-x')
       throw invalid('argument_invalid', `--chmod ${spec}: the mode is +x or -x`);
-    actions.push({ action: 'chmod', file_path: file, execute_filemode: mode === '+x' });
+    actions.push({ action: 'chmod', filePath: file, executeFilemode: mode === '+x' });
   }
   if (actions.length === 0)
     throw invalid(

@@ -72,7 +72,7 @@ function remoteBackend(client: ServerClient): MrBackend {
       (
         await client.get<{ items: MergeRequestRecord[] }>(base, {
           ...filter,
-          per_page: LIST_LIMIT,
+          limit: LIST_LIMIT,
         })
       ).items,
     show: (number) => client.get<MergeRequestDetail>(`${base}/${number}`),

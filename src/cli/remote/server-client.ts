@@ -61,7 +61,7 @@ export class ServerClient {
     for (const [key, value] of Object.entries(query)) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
@@ -109,16 +109,29 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** The members every RFC 9457 problem has; the others are the error's details. */
+const PROBLEM_MEMBERS: ReadonlySet<string> = new Set([
+  'type',
+  'title',
+  'status',
+  'detail',
+  'instance',
+  'code',
+  'details',
+]);
+
+/** The server's problem (`application/problem+json`) as a MegaError with its code and details. */
 function remoteError(status: number, body: unknown, hadToken: boolean): MegaError {
   const kind = KIND_BY_STATUS.get(status) ?? 'internal';
-  const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)
-    ?.error;
-  if (error && typeof error.code === 'string' && typeof error.message === 'string') {
+  const problem = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+  if (typeof problem.code === 'string' && typeof problem.detail === 'string') {
     const hint =
       status === 401 && !hadToken ? ' (set MEGA_TOKEN, or store a credential for this server with git)' : '';
-    const details =
-      error.details && typeof error.details === 'object' ? (error.details as Record<string, unknown>) : {};
-    return new MegaError(kind, foreignErrorCode(error.code), `${error.message}${hint}`, details);
+    const details: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(problem)) if (!PROBLEM_MEMBERS.has(key)) details[key] = value;
+    if (typeof problem.details === 'object' && problem.details !== null)
+      Object.assign(details, problem.details);
+    return new MegaError(kind, foreignErrorCode(problem.code), `${problem.detail}${hint}`, details);
   }
   return new MegaError(kind, foreignErrorCode('server_error'), `the server answered HTTP ${status}`);
 }

@@ -19,7 +19,7 @@ export interface PayloadSources {
     repoPath: string,
     commit: string,
     context: string,
-  ) => Promise<{ readonly target_url?: string; readonly description?: string }>;
+  ) => Promise<{ readonly targetUrl?: string; readonly description?: string }>;
 }
 
 /** Merge request actions that are their own webhook event (the rest are `merge_request`). */
@@ -60,13 +60,13 @@ export async function messagesOf(event: ReviewEvent, sources: PayloadSources): P
           payload: {
             action: event.action,
             sender: event.actor,
-            merge_request: {
+            mergeRequest: {
               number: record.number,
               title: record.title,
               status: record.status,
               url: `${sources.baseUrl}/ui/merge-requests/${record.number}`,
               author: record.author,
-              view_path: record.viewPath,
+              viewPath: record.viewPath,
               ...(record.refName ? { ref: record.refName } : {}),
               paths: event.paths,
               repositories: record.changes.map((change) => ({

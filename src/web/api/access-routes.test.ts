@@ -75,7 +75,7 @@ describe('grants API', () => {
       path: '/projects/team-a/app',
       user: 'carol',
     });
-    expect({ status: again.statusCode, code: again.json().error.code }).toEqual({
+    expect({ status: again.statusCode, code: again.json().code }).toEqual({
       status: 404,
       code: 'grant_not_found',
     });
@@ -193,7 +193,7 @@ describe('grants API', () => {
     ];
     for (const [as, method, url, payload, status, code] of cases) {
       const response = await call(as, method, url, payload);
-      expect({ as, url, payload, status: response.statusCode, code: response.json().error.code }).toEqual({
+      expect({ as, url, payload, status: response.statusCode, code: response.json().code }).toEqual({
         as,
         url,
         payload,
@@ -249,7 +249,7 @@ describe('protected branches API', () => {
         .statusCode,
     ).toBe(204);
     const gone = await call('bob', 'DELETE', '/api/v1/access/protected-branches', { repo, pattern: 'main' });
-    expect({ status: gone.statusCode, code: gone.json().error.code }).toEqual({
+    expect({ status: gone.statusCode, code: gone.json().code }).toEqual({
       status: 404,
       code: 'protected_branch_not_found',
     });

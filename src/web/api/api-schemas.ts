@@ -6,6 +6,7 @@ import {
   MAX_DIFF_TOTAL_LINES,
 } from '../../repo/browse/tree-diff.js';
 import { components } from './operation.js';
+import { pageSchema } from './pagination.js';
 
 /**
  * The JSON shapes the code-browsing, directory and token routes return, named in the OpenAPI
@@ -189,10 +190,7 @@ export const BlobSchema = named(
       .describe('UTF-8 text (at most the display limit), absent for binary files'),
   }),
 );
-export const CommitPageSchema = named(
-  'CommitPage',
-  z.object({ page: z.int(), per_page: z.int(), has_more: z.boolean(), commits: z.array(CommitSchema) }),
-);
+export const CommitPageSchema = named('CommitPage', pageSchema(CommitSchema));
 const Rule = named(
   'Rule',
   z.object({ allowed: z.boolean(), mode: z.string().optional(), explanation: z.string() }),

@@ -15,7 +15,7 @@ import {
   RefListSchema,
   TreeSchema,
 } from './api-schemas.js';
-import { ErrorBodySchema } from './operation.js';
+import { ProblemSchema } from './operation.js';
 import { buildFixtureServer } from '../../cli/testing/fixture-server.js';
 
 let temp: { path: string; remove: () => Promise<void> };
@@ -107,19 +107,26 @@ describe('REST API', () => {
     for (const path of ['/projects/../etc', '/projects//x', '/nowhere', `/${'a/'.repeat(40)}`]) {
       const response = await get(`/api/v1/directory?path=${encodeURIComponent(path)}`);
       expect([400, 404]).toContain(response.status);
-      expect(response.json().error.code).toMatch(/^directory_path_/);
+      expect(response.json().code).toMatch(/^directory_path_/);
     }
   });
 
   it('serves refs, paged commits, tree, blob and raw', async () => {
     const refs = (await get('/api/v1/repos/refs?repo=/projects/foo')).json();
     expect(refs.defaultBranch).toBe('main');
-    const page1 = (await get('/api/v1/repos/commits?repo=/projects/foo&per_page=2')).json();
-    expect(page1.commits).toHaveLength(2);
-    expect(page1.has_more).toBe(true);
-    const page3 = (await get('/api/v1/repos/commits?repo=/projects/foo&per_page=2&page=3')).json();
-    expect(page3.commits.map((c: { title: string }) => c.title)).toEqual(['commit 1']);
-    expect(page3.has_more).toBe(false);
+    const page1 = (await get('/api/v1/repos/commits?repo=/projects/foo&limit=2')).json();
+    expect(page1.items).toHaveLength(2);
+    expect(page1.nextCursor).toBeTypeOf('string');
+    expect(page1.prevCursor).toBeUndefined();
+    const page2 = (
+      await get(`/api/v1/repos/commits?repo=/projects/foo&limit=2&cursor=${page1.nextCursor}`)
+    ).json();
+    const page3 = (
+      await get(`/api/v1/repos/commits?repo=/projects/foo&limit=2&cursor=${page2.nextCursor}`)
+    ).json();
+    expect(page3.items.map((c: { title: string }) => c.title)).toEqual(['commit 1']);
+    expect(page3.nextCursor).toBeUndefined();
+    expect(page3.prevCursor).toBe(page1.nextCursor);
     const tree = (await get('/api/v1/repos/tree?repo=projects/foo&ref=main')).json();
     expect(tree.entries.map((e: { name: string }) => e.name)).toEqual(['src', 'logo.bin', 'page.html']);
     const blob = (await get('/api/v1/repos/blob?repo=/projects/foo&path=src/main.ts')).json();
@@ -149,7 +156,7 @@ describe('REST API', () => {
   });
 
   it('shows a commit and compares two revisions', async () => {
-    const [newest, , , , oldest] = (await get('/api/v1/repos/commits?repo=/projects/foo')).json().commits;
+    const [newest, , , , oldest] = (await get('/api/v1/repos/commits?repo=/projects/foo')).json().items;
     const detail = (await get(`/api/v1/repos/commit?repo=/projects/foo&id=${newest.id}`)).json();
     expect(detail.diff.files[0]).toMatchObject({ path: 'logo.bin', status: 'modified' });
     const compare = (await get(`/api/v1/repos/compare?repo=/projects/foo&from=${oldest.id}&to=main`)).json();
@@ -162,11 +169,11 @@ describe('REST API', () => {
 
   it('answers bad input with 400/404 in one JSON shape', async () => {
     const cases: Array<[string, number, string]> = [
-      ['/api/v1/repos/commits?repo=/projects/foo&per_page=101', 400, 'query_invalid'],
-      ['/api/v1/repos/commits?repo=/projects/foo&per_page=1e9', 400, 'query_invalid'],
-      ['/api/v1/repos/commits?repo=/projects/foo&page=0', 400, 'query_invalid'],
-      ['/api/v1/repos/commits?repo=/projects/foo&page=abc', 400, 'query_invalid'],
-      ['/api/v1/repos/commits?repo=/projects/foo&page=99999999', 400, 'query_invalid'],
+      ['/api/v1/repos/commits?repo=/projects/foo&limit=101', 400, 'query_invalid'],
+      ['/api/v1/repos/commits?repo=/projects/foo&limit=1e9', 400, 'query_invalid'],
+      ['/api/v1/repos/commits?repo=/projects/foo&limit=0', 400, 'query_invalid'],
+      ['/api/v1/repos/commits?repo=/projects/foo&cursor=abc', 400, 'query_invalid'],
+      ['/api/v1/repos/commits?repo=/projects/foo&cursor=bzk5OTk5OTk5', 400, 'query_invalid'],
       ['/api/v1/repos/tree?repo=/projects/foo&path=../../etc', 400, 'path_invalid'],
       // NUL anywhere in a URL is refused before routing (src/web/text-input.ts).
       ['/api/v1/repos/blob?repo=/projects/foo&path=src/%00x', 400, 'text_contains_nul'],
@@ -179,8 +186,8 @@ describe('REST API', () => {
       ['/api/v1/repos/refs', 400, 'query_invalid'],
       [`/api/v1/repos/tree?repo=/projects/foo&path=${'a/'.repeat(3000)}`, 400, 'query_invalid'],
       ['/api/v1/repos/compare?repo=/projects/foo&from=main', 400, 'query_invalid'],
-      ['/api/v1/repos/commits?repo=/projects/foo&page=1.5', 400, 'query_invalid'],
-      ['/api/v1/repos/commits?repo=/projects/foo&per_page=-3', 400, 'query_invalid'],
+      ['/api/v1/repos/commits?repo=/projects/foo&limit=1.5', 400, 'query_invalid'],
+      ['/api/v1/repos/commits?repo=/projects/foo&limit=-3', 400, 'query_invalid'],
       ['/api/v1/repos/commits?repo=/projects/foo&ref=HEAD~1', 400, 'revision_invalid'],
       ['/api/v1/repos/commits?repo=/projects/foo&path=%2e%2e/x', 400, 'path_invalid'],
       ['/api/v1/repos/commit?repo=/projects/foo&id=', 400, 'query_invalid'],
@@ -197,32 +204,33 @@ describe('REST API', () => {
     ];
     for (const [url, status, code] of cases) {
       const response = await get(url);
-      expect({ url, status: response.status, code: response.json().error?.code }).toEqual({
+      expect({ url, status: response.status, code: response.json().code }).toEqual({
         url,
         status,
         code,
       });
-      expect(Object.keys(response.json().error).sort()).toEqual(['code', 'details', 'message']);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.json()).toMatchObject({ status, code, instance: url.split('?')[0] });
     }
   });
 
   it('answers in the shapes its route declarations (and so the OpenAPI document) name', async () => {
     const ids = (await get('/api/v1/repos/commits?repo=/projects/foo'))
       .json()
-      .commits.map((commit: { id: string }) => commit.id);
+      .items.map((commit: { id: string }) => commit.id);
     const [newest, oldest] = [ids[0], ids[ids.length - 1]];
     const cases: Array<[string, z.ZodType]> = [
       ['/api/v1/directory', DirectorySchema],
       ['/api/v1/directory?path=/projects/foo/src', DirectorySchema],
       ['/api/v1/repos/refs?repo=/projects/foo', RefListSchema],
-      ['/api/v1/repos/commits?repo=/projects/foo&per_page=2', CommitPageSchema],
+      ['/api/v1/repos/commits?repo=/projects/foo&limit=2', CommitPageSchema],
       [`/api/v1/repos/commit?repo=/projects/foo&id=${newest}`, CommitDetailSchema],
       [`/api/v1/repos/compare?repo=/projects/foo&from=${oldest}&to=main`, CompareSchema],
       ['/api/v1/repos/tree?repo=/projects/foo', TreeSchema],
       ['/api/v1/repos/blob?repo=/projects/foo&path=src/main.ts', BlobSchema],
       ['/api/v1/repos/blob?repo=/projects/foo&path=logo.bin', BlobSchema],
-      ['/api/v1/repos/refs?repo=/nowhere', ErrorBodySchema],
-      ['/api/v1/repos/commits?repo=/projects/foo&page=0', ErrorBodySchema],
+      ['/api/v1/repos/refs?repo=/nowhere', ProblemSchema],
+      ['/api/v1/repos/commits?repo=/projects/foo&cursor=0', ProblemSchema],
     ];
     for (const [url, schema] of cases) {
       const parsed = schema.safeParse((await get(url)).json());
@@ -260,7 +268,7 @@ describe('REST API', () => {
     const locked = await buildFixtureServer({}, join(temp.path, 'data-locked'), { anonymousRead: false });
     const response = await locked.inject({ method: 'GET', url: '/api/v1/repos/refs?repo=/x' });
     expect(response.statusCode).toBe(401);
-    expect(response.json().error.code).toBe('authentication_required');
+    expect(response.json().code).toBe('authentication_required');
     await locked.close();
   });
 });

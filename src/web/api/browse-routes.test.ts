@@ -58,7 +58,7 @@ async function get(url: string, headers: Record<string, string> = {}) {
     headers: { authorization: `Bearer ${token}`, ...headers },
   });
   const json = response.headers['content-type']?.toString().includes('json') ? response.json() : undefined;
-  return { status: response.statusCode, body: json, code: json?.error?.code as string | undefined, response };
+  return { status: response.statusCode, body: json, code: json?.code as string | undefined, response };
 }
 
 describe('code-reading routes', () => {
@@ -74,12 +74,13 @@ describe('code-reading routes', () => {
   it('lists branches with ahead/behind, tags, tree info and compare commits', async () => {
     const branches = await get('/api/v1/repos/branches?repo=/projects/code');
     expect(branches.status).toBe(200);
-    expect(branches.body).toMatchObject({ total: 2, defaultBranch: 'main', has_more: false });
-    expect(branches.body.branches[1]).toMatchObject({ name: 'feature', ahead: 0, behind: 1, exact: true });
+    expect(branches.body).toMatchObject({ total: 2, defaultBranch: 'main' });
+    expect(branches.body.nextCursor).toBeUndefined();
+    expect(branches.body.items[1]).toMatchObject({ name: 'feature', ahead: 0, behind: 1, exact: true });
     const filtered = await get('/api/v1/repos/branches?repo=/projects/code&q=FEAT');
-    expect(filtered.body.branches.map((b: { name: string }) => b.name)).toEqual(['feature']);
+    expect(filtered.body.items.map((b: { name: string }) => b.name)).toEqual(['feature']);
     const tags = await get('/api/v1/repos/tags?repo=/projects/code');
-    expect(tags.body.tags[0]).toMatchObject({ name: 'v1', annotated: false });
+    expect(tags.body.items[0]).toMatchObject({ name: 'v1', annotated: false });
     const info = await get('/api/v1/repos/tree-info?repo=/projects/code&path=src');
     expect(info.body.entries[0]).toMatchObject({
       name: 'main.ts',
@@ -88,7 +89,7 @@ describe('code-reading routes', () => {
     });
     const compared = await get('/api/v1/repos/compare-commits?repo=/projects/code&base=feature&head=main');
     expect(compared.body.commits.map((c: { title: string }) => c.title)).toEqual(['commit 2']);
-    expect(compared.body.mergeBase).toBe(branches.body.branches[1].commit.id);
+    expect(compared.body.mergeBase).toBe(branches.body.items[1].commit.id);
   });
 
   it.each([
@@ -101,8 +102,8 @@ describe('code-reading routes', () => {
     [`/api/v1/repos/blame?repo=/projects/code&path=${'a/'.repeat(3000)}`, 400, 'query_invalid'],
     ['/api/v1/repos/blame?repo=/projects/code&path=../etc/passwd', 400, 'path_invalid'],
     [`/api/v1/repos/branches?repo=/projects/code&q=${'x'.repeat(201)}`, 400, 'query_invalid'],
-    ['/api/v1/repos/branches?repo=/projects/code&per_page=1000', 400, 'query_invalid'],
-    ['/api/v1/repos/tags?repo=/projects/code&page=0', 400, 'query_invalid'],
+    ['/api/v1/repos/branches?repo=/projects/code&limit=1000', 400, 'query_invalid'],
+    ['/api/v1/repos/tags?repo=/projects/code&cursor=%2F%2F', 400, 'query_invalid'],
     ['/api/v1/repos/tree-info?repo=/projects/code&path=README.md', 400, 'path_not_tree'],
     ['/api/v1/repos/tree-info?repo=/projects/code&ref=nope', 404, 'revision_not_found'],
     ['/api/v1/repos/compare-commits?repo=/projects/code&base=main', 400, 'query_invalid'],

@@ -4,7 +4,8 @@ import { MAX_REF_FILTER_LENGTH } from '../../repo/browse/ref-summary.js';
 import type { RouteContext } from '../deps.js';
 import { CommitSchema } from './api-schemas.js';
 import { components, routesOf } from './operation.js';
-import { pagingSchema, repoPathSchema, revisionSchema, treePathSchema } from './query.js';
+import { offsetPage, offsetPaging, pageSchema, sendPage } from './pagination.js';
+import { repoPathSchema, revisionSchema, treePathSchema } from './query.js';
 import { openBrowser } from './repository-access.js';
 
 function named<T extends z.ZodType>(id: string, schema: T): T {
@@ -44,45 +45,32 @@ const BlameSchema = named(
 );
 const BranchPageSchema = named(
   'BranchPage',
-  z.object({
-    page: z.int(),
-    per_page: z.int(),
-    total: z.int(),
-    has_more: z.boolean(),
-    defaultBranch: z.string().nullable(),
-    branches: z.array(
-      z.object({
-        name: z.string(),
-        ref: z.string(),
-        isDefault: z.boolean(),
-        commit: CommitBrief,
-        ahead: z.int().optional(),
-        behind: z.int().optional(),
-        exact: z.boolean().optional().describe('False when the count stopped at its bound (show "n+")'),
-      }),
-    ),
-  }),
+  pageSchema(
+    z.object({
+      name: z.string(),
+      ref: z.string(),
+      isDefault: z.boolean(),
+      commit: CommitBrief,
+      ahead: z.int().optional(),
+      behind: z.int().optional(),
+      exact: z.boolean().optional().describe('False when the count stopped at its bound (show "n+")'),
+    }),
+  ).extend({ defaultBranch: z.string().nullable() }),
 );
 const TagPageSchema = named(
   'TagPage',
-  z.object({
-    page: z.int(),
-    per_page: z.int(),
-    total: z.int(),
-    has_more: z.boolean(),
-    tags: z.array(
-      z.object({
-        name: z.string(),
-        ref: z.string(),
-        target: z.string(),
-        annotated: z.boolean(),
-        commit: CommitBrief.optional(),
-        tagger: Person.optional(),
-        message: z.string().optional(),
-        date: z.int().optional(),
-      }),
-    ),
-  }),
+  pageSchema(
+    z.object({
+      name: z.string(),
+      ref: z.string(),
+      target: z.string(),
+      annotated: z.boolean(),
+      commit: CommitBrief.optional(),
+      tagger: Person.optional(),
+      message: z.string().optional(),
+      date: z.int().optional(),
+    }),
+  ),
 );
 const TreeInfoSchema = named(
   'TreeInfo',
@@ -119,7 +107,7 @@ const path = treePathSchema.describe('Path inside the repository (empty = root)'
 const RefPageQuery = z.object({
   repo,
   q: z.string().max(MAX_REF_FILTER_LENGTH).default('').describe('Case-insensitive substring of the name'),
-  ...pagingSchema,
+  ...offsetPaging(),
 });
 const browseErrors = { 404: 'Repository, revision or path not found' } as const;
 
@@ -145,17 +133,11 @@ export async function browseRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     },
   });
 
-  /** The slice of a filtered ref listing a page asks for, and the page fields of its answer. */
-  const windowOf = (query: { q?: string; page: number; per_page: number }) => ({
+  /** The slice of a filtered ref listing a page asks for. */
+  const windowOf = (query: { q?: string; cursor: number; limit: number }) => ({
     filter: query.q,
-    offset: (query.page - 1) * query.per_page,
-    limit: query.per_page,
-  });
-  const pageOf = (query: { page: number; per_page: number }, found: { total: number; hasMore: boolean }) => ({
-    page: query.page,
-    per_page: query.per_page,
-    total: found.total,
-    has_more: found.hasMore,
+    offset: query.cursor,
+    limit: query.limit,
   });
 
   route({
@@ -168,15 +150,14 @@ export async function browseRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     query: RefPageQuery,
     responses: { 200: { description: 'One page of branches', schema: BranchPageSchema } },
     errors: { 404: 'Repository not found' },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const query = request.query;
       const browser = await openBrowser(ctx, await request.permissions(), query.repo);
-      const found = await browser.branches(windowOf(query));
-      return {
-        ...pageOf(query, found),
+      const window = windowOf(query);
+      const found = await browser.branches(window);
+      return sendPage(request, reply, offsetPage(found.items, window, found), {
         defaultBranch: (await browser.refs()).defaultBranch ?? null,
-        branches: found.items,
-      };
+      });
     },
   });
 
@@ -190,14 +171,12 @@ export async function browseRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     query: RefPageQuery,
     responses: { 200: { description: 'One page of tags', schema: TagPageSchema } },
     errors: { 404: 'Repository not found' },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const query = request.query;
       const browser = await openBrowser(ctx, await request.permissions(), query.repo);
-      const found = await browser.tags(windowOf(query));
-      return {
-        ...pageOf(query, found),
-        tags: found.items,
-      };
+      const window = windowOf(query);
+      const found = await browser.tags(window);
+      return sendPage(request, reply, offsetPage(found.items, window, found));
     },
   });
 

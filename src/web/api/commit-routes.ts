@@ -18,8 +18,8 @@ const MAX_PARSED_ACTIONS = 10_000;
 const ActionSchema = z
   .object({
     action: z.enum(['create', 'update', 'delete', 'move', 'chmod']),
-    file_path: z.string().min(1).max(4096).describe('Relative to `path`, e.g. `src/main.ts`'),
-    previous_path: z.string().min(1).max(4096).optional().describe('`move`: the file moved'),
+    filePath: z.string().min(1).max(4096).describe('Relative to `path`, e.g. `src/main.ts`'),
+    previousPath: z.string().min(1).max(4096).optional().describe('`move`: the file moved'),
     content: z
       .string()
       .optional()
@@ -28,7 +28,7 @@ const ActionSchema = z
       .enum(['text', 'base64'])
       .default('text')
       .describe('How `content` is written (default text, UTF-8)'),
-    execute_filemode: z
+    executeFilemode: z
       .boolean()
       .optional()
       .describe('`chmod` (required), `create`, `update`, `move`: the executable bit'),
@@ -64,7 +64,7 @@ const CommitResultSchema = z
     outcome: z
       .enum(['merge_request', 'branch'])
       .describe('A merge request opened/updated, or the branch moved'),
-    merge_request: z.object({ number: z.number(), url: z.string() }).optional(),
+    mergeRequest: z.object({ number: z.number(), url: z.string() }).optional(),
     messages: z.array(z.string()).describe('What git would have printed as remote: lines'),
   })
   .register(components, { id: 'CommitResult' });
@@ -117,7 +117,7 @@ export async function commitRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     errors: {
       403: "No write role, or refused by the path's push rules (commit_refused: the reason git would print)",
       404: 'No such path, or one you may not read',
-      409: 'stale_base (details.head is the current head), file_exists, file_missing, file_path_conflict',
+      409: 'stale_base (`head` is the current head), file_exists, file_missing, file_path_conflict',
       413: 'More actions or content than the limits allow',
     },
     handler: async (request, reply) => {
@@ -157,7 +157,7 @@ export async function commitRoutes(app: FastifyInstance, ctx: RouteContext): Pro
         commit: outcome.commit,
         branch: outcome.branch,
         outcome: outcome.kind,
-        ...(outcome.kind === 'merge_request' ? { merge_request: outcome.mergeRequest } : {}),
+        ...(outcome.kind === 'merge_request' ? { mergeRequest: outcome.mergeRequest } : {}),
         messages: [...outcome.messages],
       });
     },
@@ -208,7 +208,7 @@ type ActionBody = z.output<typeof ActionSchema>;
 
 /** The JSON action as a domain action; fields an action does not take are refused, not ignored. */
 function toFileAction(body: ActionBody, index: number): FileAction {
-  const where = `actions[${index}] (${body.action} ${body.file_path})`;
+  const where = `actions[${index}] (${body.action} ${body.filePath})`;
   const refuse = (why: string) => invalid('body_invalid', `${where}: ${why}`, { index });
   const content = (): Buffer | undefined => {
     if (body.content === undefined) return undefined;
@@ -222,34 +222,34 @@ function toFileAction(body: ActionBody, index: number): FileAction {
     if (!given) throw refuse('content is required');
     return given;
   };
-  if (body.action !== 'move' && body.previous_path !== undefined)
-    throw refuse('previous_path is only for move');
+  if (body.action !== 'move' && body.previousPath !== undefined)
+    throw refuse('previousPath is only for move');
   switch (body.action) {
     case 'create':
     case 'update':
       return {
         action: body.action,
-        path: body.file_path,
+        path: body.filePath,
         content: required(),
-        ...(body.execute_filemode !== undefined ? { executable: body.execute_filemode } : {}),
+        ...(body.executeFilemode !== undefined ? { executable: body.executeFilemode } : {}),
       };
     case 'delete':
-      if (body.content !== undefined || body.execute_filemode !== undefined)
-        throw refuse('delete takes no content nor execute_filemode');
-      return { action: 'delete', path: body.file_path };
+      if (body.content !== undefined || body.executeFilemode !== undefined)
+        throw refuse('delete takes no content nor executeFilemode');
+      return { action: 'delete', path: body.filePath };
     case 'chmod':
       if (body.content !== undefined) throw refuse('chmod takes no content');
-      if (body.execute_filemode === undefined) throw refuse('execute_filemode is required');
-      return { action: 'chmod', path: body.file_path, executable: body.execute_filemode };
+      if (body.executeFilemode === undefined) throw refuse('executeFilemode is required');
+      return { action: 'chmod', path: body.filePath, executable: body.executeFilemode };
     case 'move': {
-      if (body.previous_path === undefined) throw refuse('previous_path is required');
+      if (body.previousPath === undefined) throw refuse('previousPath is required');
       const moved = content();
       return {
         action: 'move',
-        path: body.file_path,
-        previousPath: body.previous_path,
+        path: body.filePath,
+        previousPath: body.previousPath,
         ...(moved ? { content: moved } : {}),
-        ...(body.execute_filemode !== undefined ? { executable: body.execute_filemode } : {}),
+        ...(body.executeFilemode !== undefined ? { executable: body.executeFilemode } : {}),
       };
     }
   }

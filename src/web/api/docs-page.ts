@@ -1,3 +1,13 @@
+import {
+  ACCESS_ERROR_CODES,
+  LFS_ERROR_CODES,
+  MONOREPO_ERROR_CODES,
+  REPO_ERROR_CODES,
+  REVIEW_ERROR_CODES,
+  STORAGE_ERROR_CODES,
+  SYNC_ERROR_CODES,
+  WEB_ERROR_CODES,
+} from '../../platform/error-codes.js';
 import type { JsonSchema } from './openapi.js';
 
 const ESCAPES: Readonly<Record<string, string>> = {
@@ -55,6 +65,27 @@ function bodyTable(op: Operation): string {
   return rows;
 }
 
+/** The codes an API answer can carry, by area: the targets of problem `type` URIs (`#error-<code>`). */
+const API_ERROR_CODES: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ['Requests, authentication', WEB_ERROR_CODES],
+  ['Access', ACCESS_ERROR_CODES],
+  ['Repositories', REPO_ERROR_CODES],
+  ['Monorepo, commits', MONOREPO_ERROR_CODES],
+  ['Review', REVIEW_ERROR_CODES],
+  ['Sync', SYNC_ERROR_CODES],
+  ['LFS', LFS_ERROR_CODES],
+  ['Storage', STORAGE_ERROR_CODES],
+];
+
+function errorCodeList(): string {
+  return API_ERROR_CODES.map(
+    ([area, codes]) =>
+      `<h3>${escapeHtml(area)}</h3><ul class="codes">${codes
+        .map((code) => `<li id="error-${escapeHtml(code)}"><code>${escapeHtml(code)}</code></li>`)
+        .join('')}</ul>`,
+  ).join('\n');
+}
+
 /**
  * The human-readable API reference at `/api/docs`, rendered on the server from the OpenAPI
  * document (no scripts, no external assets).
@@ -89,11 +120,14 @@ export function renderDocsPage(document: JsonSchema): string {
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:0 auto;padding:1rem;color:#1f2328}
 code{font-family:ui-monospace,monospace}.method{background:#0969da;color:#fff;border-radius:4px;padding:0 .4rem;font-size:.8em}
 table{border-collapse:collapse;width:100%}td,th{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
-section{border-bottom:1px solid #d0d7de;padding:.5rem 0}
+section{border-bottom:1px solid #d0d7de;padding:.5rem 0}.codes{columns:16rem}
 </style></head><body>
 <h1>${escapeHtml(info.title)} <small>${escapeHtml(info.version)}</small></h1>
 <p>${escapeHtml(info.description)}</p>
 <p>Machine-readable: <a href="/api/openapi.json">/api/openapi.json</a> (OpenAPI 3.1).</p>
 ${sections.join('\n')}
+<section><h2 id="errors">Error codes</h2>
+<p>Every error is an RFC 9457 problem (<code>application/problem+json</code>) whose <code>type</code> links here and whose <code>code</code> is one of these.</p>
+${errorCodeList()}</section>
 </body></html>`;
 }

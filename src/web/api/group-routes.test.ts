@@ -72,7 +72,7 @@ describe('groups API', () => {
     ];
     for (const [as, method, url, payload, status, code] of cases) {
       const response = await call(as, method, url, payload);
-      expect({ as, url, status: response.statusCode, code: response.json().error.code }).toEqual({
+      expect({ as, url, status: response.statusCode, code: response.json().code }).toEqual({
         as,
         url,
         status,

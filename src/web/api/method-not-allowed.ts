@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MegaError } from '../../platform/errors.js';
-import { errorBody } from '../error-handler.js';
+import { problemBody, sendProblem } from '../error-handler.js';
 import type { OperationRegistry } from './openapi.js';
 
 /** The route that dispatches repository-scoped URLs (`server.ts`); REST never reaches it on purpose. */
@@ -35,6 +35,6 @@ export function methodNotAllowed(operations: OperationRegistry) {
         allowed: allow.split(', '),
       },
     );
-    return reply.code(405).type('application/json; charset=utf-8').send(errorBody(refusal));
+    return sendProblem(reply, problemBody(refusal, request, 405));
   };
 }

@@ -170,7 +170,7 @@ describe('the document, structurally (OpenAPI 3.1)', () => {
         expect(typeof operation.responses[status]?.description, `${where} ${status}`).toBe('string');
         if (Number(status) >= 400) {
           expect(operation.responses[status]?.content, `${where} ${status}`).toEqual({
-            'application/json': { schema: { $ref: '#/components/schemas/Error' } },
+            'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
           });
         }
       }

@@ -94,8 +94,8 @@ describe('OpenAPI document', () => {
           where,
         ).toBe(true);
         for (const status of statuses.filter((code) => Number(code) >= 400)) {
-          expect(operation.responses[status]?.content?.['application/json']?.schema.$ref, where).toBe(
-            '#/components/schemas/Error',
+          expect(operation.responses[status]?.content?.['application/problem+json']?.schema.$ref, where).toBe(
+            '#/components/schemas/Problem',
           );
         }
         if (inPath.length > 0 || (operation.parameters ?? []).length > 0)

@@ -139,8 +139,22 @@ function answersNotModified(operation: OperationSpec): boolean {
   return operation.method === 'GET' && ok !== undefined && ok.mediaType !== 'application/octet-stream';
 }
 
+/** A list paged with `cursor` (`pagination.ts`) answers a `Link` header with its 200. */
+function isPaged(operation: OperationSpec): boolean {
+  return operation.query !== undefined && 'cursor' in operation.query.shape;
+}
+
+const LINK_HEADER = {
+  Link: {
+    description:
+      'RFC 8288 links to the `first` page and, when they exist, the `next` and `prev` pages ' +
+      '(path-absolute URLs carrying `cursor`)',
+    schema: { type: 'string' },
+  },
+};
+
 function operationObject(operation: OperationSpec) {
-  const errorJson = { 'application/json': { schema: { $ref: `${COMPONENT_REF}Error` } } };
+  const problem = { 'application/problem+json': { schema: { $ref: `${COMPONENT_REF}Problem` } } };
   const responses: Record<string, unknown> = {};
   for (const [status, response] of Object.entries(operation.responses)) {
     const mediaType = response.mediaType ?? 'application/json';
@@ -151,6 +165,7 @@ function operationObject(operation: OperationSpec) {
         : { type: 'string', format: 'binary' };
     responses[status] = {
       description: response.description,
+      ...(status === '200' && isPaged(operation) ? { headers: LINK_HEADER } : {}),
       ...(schema ? { content: { [mediaType]: { schema } } } : {}),
     };
   }
@@ -158,7 +173,7 @@ function operationObject(operation: OperationSpec) {
     responses['304'] = { description: 'Not modified: the `ETag` sent in `If-None-Match` still matches' };
   }
   for (const [status, description] of Object.entries(answeredErrors(operation))) {
-    responses[status] = { description, content: errorJson };
+    responses[status] = { description, content: problem };
   }
   return {
     operationId: operation.operationId,
@@ -182,8 +197,14 @@ function operationObject(operation: OperationSpec) {
 const API_DESCRIPTION = [
   'Browse the Mega directory and its repositories, review merge requests, watch sync repositories.',
   '',
-  'Authenticate with `Authorization: Bearer <token>`. Every error is ' +
-    '`{"error":{"code","message","details"}}` with a stable `code`.',
+  'Authenticate with `Authorization: Bearer <token>`. Every error is an RFC 9457 problem ' +
+    '(`application/problem+json`: `type`, `title`, `status`, `detail`, `instance`) with a stable ' +
+    "`code` and the error's details as extension members (`issues` for invalid input). JSON " +
+    'fields are camelCase.',
+  '',
+  'Lists answer `{"items": [...], "nextCursor": "…"}`; pass `nextCursor` back as `cursor` for the ' +
+    'next page (`limit` ≤ 100). A `Link` header (RFC 8288) names the `first`, `next` and, where ' +
+    'the list allows, `prev` pages.',
   '',
   'Beyond what each operation lists: a request with a method a path does not have is ' +
     '`405 method_not_allowed` with an `Allow` header (`OPTIONS` answers 204 with it); a URL ' +

@@ -75,19 +75,31 @@ export interface RouteSpec<
 /** Component schemas of the document: a zod schema registered here is referenced by name. */
 export const components = z.registry<{ id: string }>();
 
-/** The one JSON error shape of every non-git endpoint (`error-handler.ts` writes it). */
-export const ErrorBodySchema = z
-  .object({
-    error: z.object({
-      code: z.string().describe('Stable machine-readable code'),
-      message: z.string(),
-      details: z.record(z.string(), z.unknown()),
-    }),
+/**
+ * The one error shape of every non-git, non-LFS endpoint: an RFC 9457 problem
+ * (`application/problem+json`) with the stable `code` and the error's details as extension
+ * members (`error-handler.ts` writes it).
+ */
+export const ProblemSchema = z
+  .looseObject({
+    type: z
+      .string()
+      .describe('URI of the problem type: the documentation of `code` (`/api/docs#error-<code>`)'),
+    title: z.string().describe("The HTTP status's reason phrase"),
+    status: z.int().describe('The HTTP status code'),
+    detail: z.string().describe('What went wrong, for people'),
+    instance: z.string().describe('The request path (without the query)'),
+    code: z.string().describe('Stable machine-readable code'),
+    issues: z.array(z.string()).optional().describe('The invalid inputs (`*_invalid` codes)'),
   })
-  .register(components, { id: 'Error' });
+  .describe(
+    'RFC 9457 problem details. Other members are the details of the error (`allowed`, `retryAfter` …); ' +
+      'one named like a standard member is given under `details`.',
+  )
+  .register(components, { id: 'Problem' });
 
 /** The error body as handlers and the error handler build it. */
-export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+export type Problem = z.infer<typeof ProblemSchema>;
 
 const INPUT_PART = { params: 'path', querystring: 'query', body: 'body' } as const;
 

@@ -3,24 +3,6 @@ import { z } from 'zod';
 import { invalid } from '../../platform/errors.js';
 import { publicBaseUrl } from '../../platform/config.js';
 
-/** Largest page size of any listing endpoint; bigger requests are refused, not clamped. */
-export const MAX_PER_PAGE = 100;
-export const DEFAULT_PER_PAGE = 30;
-/** Deepest page reachable by paging (`page × per_page`), a bound against walks of whole histories. */
-export const MAX_PAGE = 10_000;
-
-/** `page` and `per_page` query parameters, 1-based, validated as integers in range. */
-export const pagingSchema = {
-  page: z.coerce.number().int().min(1).max(MAX_PAGE).default(1).describe('1-based page'),
-  per_page: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_PER_PAGE)
-    .default(DEFAULT_PER_PAGE)
-    .describe(`Items per page (≤ ${MAX_PER_PAGE})`),
-};
-
 /**
  * A repository path in the Mega directory: `/projects/foo`. A missing leading `/` is added and
  * one trailing `/` dropped; everything else is checked by `normalizeRepoPath`.

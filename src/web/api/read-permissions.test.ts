@@ -8,6 +8,7 @@ import { writeBLink } from '../../monorepo/b-link.js';
 import { loadGitRepository } from '../../repo/browse/testing/git-object-source.js';
 import type { Storage } from '../../storage/storage.js';
 import { buildFixture } from '../../cli/testing/fixture-server.js';
+import { offsetCursor } from './pagination.js';
 
 /**
  * What the REST API shows each caller (issue 16): directory listings leave out what the caller
@@ -92,7 +93,7 @@ async function call(user: string | undefined, url: string, method: 'GET' | 'POST
     headers: user ? { authorization: `Bearer ${tokens[user]}` } : {},
   });
   const body = response.body ? response.json() : {};
-  return { status: response.statusCode, body, code: body.error?.code as string | undefined };
+  return { status: response.statusCode, body, code: body.code as string | undefined };
 }
 
 const names = (body: { entries: Array<{ name: string }> }) => body.entries.map((entry) => entry.name);
@@ -141,8 +142,9 @@ describe('merge requests show only to readers of every path they touch', () => {
     expect(numbers((await call('bob', '/api/v1/merge-requests')).body)).toEqual([1]);
     expect(numbers((await call('alice', '/api/v1/merge-requests')).body)).toEqual([3, 2, 1]);
     expect(numbers((await call(undefined, '/api/v1/merge-requests')).body)).toEqual([]);
-    expect(numbers((await call('alice', '/api/v1/merge-requests?per_page=1&page=2')).body)).toEqual([2]);
-    expect(numbers((await call('bob', '/api/v1/merge-requests?per_page=1&page=2')).body)).toEqual([]);
+    const second = `/api/v1/merge-requests?limit=1&cursor=${offsetCursor(1)}`;
+    expect(numbers((await call('alice', second)).body)).toEqual([2]);
+    expect(numbers((await call('bob', second)).body)).toEqual([]);
   });
 
   it('an unreadable merge request is not found, like a missing one', async () => {
@@ -166,26 +168,26 @@ describe('merge requests show only to readers of every path they touch', () => {
 
   it('merging needs maintain on every path; authors need self-merge allowed', async () => {
     const bobOwn = await call('bob', '/api/v1/merge-requests/1/merge', 'POST');
-    expect([bobOwn.status, bobOwn.code, bobOwn.body.error.message]).toEqual([
+    expect([bobOwn.status, bobOwn.code, bobOwn.body.detail]).toEqual([
       403,
       'merge_forbidden',
       'merging needs the maintain role on /projects/foo',
     ]);
     await storage.access.setGrant('/projects/foo', 'user', ids.bob!, 'maintain');
     const self = await call('bob', '/api/v1/merge-requests/1/merge', 'POST');
-    expect([self.status, self.code, self.body.error.details]).toEqual([
+    expect([self.status, self.code, self.body.path]).toEqual([
       403,
       'self_merge_not_allowed',
-      { path: '/projects/foo' },
+      '/projects/foo',
     ]);
     // carol maintains foo but only reads secret: !3 touches both.
     await storage.access.setGrant('/projects/foo', 'user', ids.carol!, 'maintain');
     await storage.access.setGrant('/projects/secret', 'user', ids.carol!, 'read');
     const partial = await call('carol', '/api/v1/merge-requests/3/merge', 'POST');
-    expect([partial.status, partial.code, partial.body.error.details]).toEqual([
+    expect([partial.status, partial.code, partial.body.path]).toEqual([
       403,
       'merge_forbidden',
-      { path: '/projects/secret' },
+      '/projects/secret',
     ]);
     // Nothing was claimed: the requests are still open.
     expect((await call('root', '/api/v1/merge-requests?status=open')).body.items).toHaveLength(3);

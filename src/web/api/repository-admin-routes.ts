@@ -34,14 +34,14 @@ export async function repositoryAdminRoutes(
     responses: {
       200: {
         description: 'The new default branch',
-        schema: z.object({ repo: z.string(), default_branch: z.string() }),
+        schema: z.object({ repo: z.string(), defaultBranch: z.string() }),
       },
     },
     errors: { 404: 'Repository or branch not found' },
     handler: async (request) => {
       const body = request.body;
       const repository = await admin.setDefaultBranch(body.repo, body.branch);
-      return { repo: repository.path, default_branch: repository.headRef.slice('refs/heads/'.length) };
+      return { repo: repository.path, defaultBranch: repository.headRef.slice('refs/heads/'.length) };
     },
   });
 

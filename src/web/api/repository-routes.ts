@@ -12,14 +12,15 @@ import {
   TreeSchema,
 } from './api-schemas.js';
 import { routesOf } from './operation.js';
-import { pagingSchema, repoPathSchema, revisionSchema, treePathSchema } from './query.js';
+import { offsetPage, offsetPaging, sendPage } from './pagination.js';
+import { repoPathSchema, revisionSchema, treePathSchema } from './query.js';
 import { openBrowser } from './repository-access.js';
 
 const repo = repoPathSchema.describe('Repository path, e.g. /projects/foo');
 const ref = revisionSchema.default('HEAD').describe('Branch, tag, full ref name or commit id (default HEAD)');
 const path = treePathSchema.describe('Path inside the repository (empty = root)');
 const RepoQuery = z.object({ repo });
-const LogQuery = z.object({ repo, ref, path, ...pagingSchema });
+const LogQuery = z.object({ repo, ref, path, ...offsetPaging() });
 const AtPathQuery = z.object({ repo, ref, path });
 const CommitQuery = z.object({ repo, id: revisionSchema.describe('Commit id or ref') });
 const CompareQuery = z.object({
@@ -61,16 +62,12 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: RouteContext):
     query: LogQuery,
     responses: { 200: { description: 'One page of the log', schema: CommitPageSchema } },
     errors: browseErrors,
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const query = request.query;
       const browser = await openBrowser(ctx, await request.permissions(), query.repo);
-      const page = await browser.log({
-        revision: query.ref,
-        path: query.path,
-        offset: (query.page - 1) * query.per_page,
-        limit: query.per_page,
-      });
-      return { page: query.page, per_page: query.per_page, has_more: page.hasMore, commits: page.commits };
+      const position = { offset: query.cursor, limit: query.limit };
+      const page = await browser.log({ revision: query.ref, path: query.path, ...position });
+      return sendPage(request, reply, offsetPage(page.commits, position, { hasMore: page.hasMore }));
     },
   });
 

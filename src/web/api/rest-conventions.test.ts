@@ -66,13 +66,16 @@ describe('405 Method Not Allowed on declared REST paths', () => {
     const response = await app.inject({ method: method as 'GET', url });
     expect(response.statusCode).toBe(405);
     expect(response.headers.allow).toBe(allow);
-    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(response.json()).toEqual({
-      error: {
-        code: 'method_not_allowed',
-        message: `${method} is not allowed on ${url}`,
-        details: { method, allowed: allow.split(', ') },
-      },
+      type: 'http://localhost:80/api/docs#error-method_not_allowed',
+      title: 'Method Not Allowed',
+      status: 405,
+      detail: `${method} is not allowed on ${url}`,
+      instance: url,
+      code: 'method_not_allowed',
+      method,
+      allowed: allow.split(', '),
     });
   });
 
@@ -102,7 +105,7 @@ describe('405 Method Not Allowed on declared REST paths', () => {
     expect((await app.inject({ method: 'HEAD', url: '/api/v1/merge-requests' })).statusCode).toBe(200);
     const unknown = await app.inject({ method: 'DELETE', url: '/api/v1/no-such-thing' });
     expect(unknown.statusCode).toBe(404);
-    expect(unknown.json().error.code).toBe('route_not_found');
+    expect(unknown.json().code).toBe('route_not_found');
     // A trailing slash is another path, as Fastify routes it.
     expect((await app.inject({ method: 'DELETE', url: '/api/v1/merge-requests/' })).statusCode).toBe(404);
     // Repository-scoped URLs go on to the catch-all, whatever the method.
@@ -147,8 +150,8 @@ describe('no framework-internal code reaches a client', () => {
     const response = await raw('POST', tokens, { ...bearer(), ...headers }, payload);
     expect(response.status).toBe(status);
     const body = JSON.parse(response.body);
-    expect(body.error.code).toBe(code);
-    expect(body.error.message).toMatch(message);
+    expect(body.code).toBe(code);
+    expect(body.detail).toMatch(message);
     expect(response.body).not.toMatch(/fst_|FST_|content-type is set/);
   });
 
@@ -161,7 +164,7 @@ describe('no framework-internal code reaches a client', () => {
       payload,
     });
     expect(response.statusCode).toBe(413);
-    expect(response.json().error.code).toBe('request_too_large');
+    expect(response.json().code).toBe('request_too_large');
     expect(response.body).not.toMatch(/fst_/i);
   });
 
@@ -173,13 +176,13 @@ describe('no framework-internal code reaches a client', () => {
       payload: '{}',
     });
     expect(response.statusCode).toBe(400);
-    expect(response.json().error.code).toBe('body_invalid');
+    expect(response.json().code).toBe('body_invalid');
   });
 
   it('invalid percent-encoding: 400 path_encoding_invalid, in JSON for REST, in text for git', async () => {
     for (const path of ['/api/v1/%E0%A4%A', '/api/v1/directory%ZZ', '/ui/%C3']) {
       const response = await raw('GET', path);
-      expect({ path, status: response.status, code: JSON.parse(response.body).error.code }).toEqual({
+      expect({ path, status: response.status, code: JSON.parse(response.body).code }).toEqual({
         path,
         status: 400,
         code: 'path_encoding_invalid',
@@ -199,7 +202,7 @@ describe('no framework-internal code reaches a client', () => {
       headers: bearer(),
     });
     expect(response.statusCode).toBe(400);
-    expect(response.json().error.code).toBe('path_invalid');
+    expect(response.json().code).toBe('path_invalid');
   });
 
   it('a wrong content type on a JSON route outside REST (LFS batch): 415 unsupported_media_type', async () => {
@@ -210,6 +213,6 @@ describe('no framework-internal code reaches a client', () => {
       '<a/>',
     );
     expect(response.status).toBe(415);
-    expect(JSON.parse(response.body).error.code).toBe('unsupported_media_type');
+    expect(JSON.parse(response.body).code).toBe('unsupported_media_type');
   });
 });

@@ -36,7 +36,7 @@ const SearchResultSchema = z
       }),
     ),
     capped: z.boolean().describe('More matches may exist (the limit or the work budget was reached)'),
-    capped_by: z.enum(['limit', 'budget']).optional(),
+    cappedBy: z.enum(['limit', 'budget']).optional(),
   })
   .register(components, { id: 'SearchResult' });
 
@@ -73,7 +73,7 @@ export async function searchRoutes(app: FastifyInstance, ctx: RouteContext): Pro
       return {
         matches: result.matches.map((match) => ({ ...match, highlight: [...match.highlight] })),
         capped: result.capped,
-        ...(result.cappedBy ? { capped_by: result.cappedBy } : {}),
+        ...(result.cappedBy ? { cappedBy: result.cappedBy } : {}),
       };
     },
   });

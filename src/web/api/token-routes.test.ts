@@ -36,7 +36,7 @@ describe('user and token API', () => {
     expect((await app.inject({ url: '/api/v1/user' })).statusCode).toBe(401);
     const bad = await app.inject({ url: '/api/v1/user', headers: auth('mega_nope') });
     expect(bad.statusCode).toBe(401);
-    expect(bad.json().error.code).toBe('token_invalid');
+    expect(bad.json().code).toBe('token_invalid');
   });
 
   it('creates, lists and revokes tokens; the plaintext appears only once', async () => {
@@ -84,7 +84,7 @@ describe('user and token API', () => {
         headers: auth(token),
         ...(payload === undefined ? {} : { payload: payload as object }),
       });
-      expect({ url, status: response.statusCode, code: response.json().error.code }).toEqual({
+      expect({ url, status: response.statusCode, code: response.json().code }).toEqual({
         url,
         status,
         code,
@@ -97,7 +97,14 @@ describe('user and token API', () => {
       payload: '{"name":',
     });
     expect(malformed.statusCode).toBe(400);
-    expect(Object.keys(malformed.json().error).sort()).toEqual(['code', 'details', 'message']);
+    expect(Object.keys(malformed.json()).sort()).toEqual([
+      'code',
+      'detail',
+      'instance',
+      'status',
+      'title',
+      'type',
+    ]);
   });
 });
 
@@ -132,18 +139,18 @@ describe('token scopes and expiry', () => {
     const wider = await create(readOnly, { name: 'wider', scopes: ['read', 'write'] });
     expect({
       status: wider.statusCode,
-      code: wider.json().error.code,
-      details: wider.json().error.details,
+      code: wider.json().code,
+      missing: wider.json().missing,
     }).toEqual({
       status: 403,
       code: 'scope_insufficient',
-      details: { missing: ['write'] },
+      missing: ['write'],
     });
     // Nor by default, which is read,write.
     expect((await create(readOnly, { name: 'default' })).statusCode).toBe(403);
     expect((await create(readOnly, { name: 'same', scopes: ['read'] })).statusCode).toBe(201);
     const admin = await create(token, { name: 'admin', scopes: ['admin'] });
-    expect(admin.json().error.code).toBe('scope_insufficient');
+    expect(admin.json().code).toBe('scope_insufficient');
   });
 
   it('answers 401 token_invalid for an expired token', async () => {
@@ -151,7 +158,7 @@ describe('token scopes and expiry', () => {
       expiresAt: new Date(Date.now() - 1000),
     });
     const response = await app.inject({ url: '/api/v1/user', headers: auth(expired.token) });
-    expect({ status: response.statusCode, code: response.json().error.code }).toEqual({
+    expect({ status: response.statusCode, code: response.json().code }).toEqual({
       status: 401,
       code: 'token_invalid',
     });

@@ -5,7 +5,7 @@ import { requireUser } from '../../access/principal.js';
 import type { Actor } from '../../review/merge-gates.js';
 import { MAX_COMMENT_BYTES } from '../../review/comment-body.js';
 import { components, routesOf } from '../api/operation.js';
-import { pagingSchema } from '../api/query.js';
+import { offsetPage, offsetPaging, pageSchema, sendPage } from '../api/pagination.js';
 
 const Id = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 const NumberParams = z.object({ number: Id.describe('Merge request number') });
@@ -222,26 +222,18 @@ export async function discussionRoutes(app: FastifyInstance, ctx: RouteContext):
     summary: 'Everything that happened to a merge request, oldest first, with the comments (paged)',
     access: 'read',
     params: NumberParams,
-    query: z.object({ ...pagingSchema }),
+    query: z.object(offsetPaging()),
     responses: {
       200: {
         description: 'One page of the timeline',
-        schema: z.object({
-          items: z.array(TimelineEntrySchema),
-          total: z.int(),
-          page: z.int(),
-          per_page: z.int(),
-        }),
+        schema: pageSchema(TimelineEntrySchema),
       },
     },
     errors: { 404: NOT_FOUND },
-    handler: async (request) => {
-      const { page, per_page } = request.query;
-      const result = await service.timeline(request.params.number, await request.permissions(), {
-        limit: per_page,
-        offset: (page - 1) * per_page,
-      });
-      return { ...result, page, per_page };
+    handler: async (request, reply) => {
+      const position = { offset: request.query.cursor, limit: request.query.limit };
+      const result = await service.timeline(request.params.number, await request.permissions(), position);
+      return sendPage(request, reply, offsetPage(result.items, position, { total: result.total }));
     },
   });
 }

@@ -4,7 +4,8 @@ import type { RouteContext } from '../deps.js';
 import { requireUser } from '../../access/principal.js';
 import { DIFF_LIMITS_DESCRIPTION, DiffSchema } from '../api/api-schemas.js';
 import { components, routesOf } from '../api/operation.js';
-import { baseUrl, pagingSchema } from '../api/query.js';
+import { offsetPage, offsetPaging, pageSchema, sendPage } from '../api/pagination.js';
+import { baseUrl } from '../api/query.js';
 import { approvalRoutes } from './approval-routes.js';
 import { commitListRoutes } from './commit-list-routes.js';
 import { discussionRoutes } from './discussion-routes.js';
@@ -16,7 +17,7 @@ const ListQuery = z.object({
   status: z.enum(STATUSES).optional().describe('open, merging, merged or closed'),
   path: z.string().min(1).max(1024).optional().describe('Touching this repository or pushed to this path'),
   author: z.string().min(1).max(255).optional().describe('Opened by this user'),
-  ...pagingSchema,
+  ...offsetPaging(),
 });
 
 const NumberParams = z.object({
@@ -135,22 +136,24 @@ export async function reviewRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     responses: {
       200: {
         description: 'One page of merge requests',
-        schema: z.object({ items: z.array(MergeRequestSchema), page: z.int(), per_page: z.int() }),
+        schema: pageSchema(MergeRequestSchema),
       },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const query = request.query;
-      const items = await service.list(
+      const position = { offset: query.cursor, limit: query.limit };
+      // One more than the page: whether a next page exists.
+      const rows = await service.list(
         {
           ...(query.status ? { status: query.status } : {}),
           ...(query.path ? { path: query.path.startsWith('/') ? query.path : `/${query.path}` } : {}),
           ...(query.author ? { author: query.author } : {}),
-          limit: query.per_page,
-          offset: (query.page - 1) * query.per_page,
+          limit: position.limit + 1,
+          offset: position.offset,
         },
         await request.permissions(),
       );
-      return { items, page: query.page, per_page: query.per_page };
+      return sendPage(request, reply, offsetPage(rows, position));
     },
   });
 

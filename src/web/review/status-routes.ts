@@ -19,7 +19,7 @@ const StatusBody = z.object({
     .max(64)
     .describe(`One of ${STATUS_STATES.join(', ')}`),
   context: z.string().max(1024).optional().describe('What reports it, e.g. ci/build (default "default")'),
-  target_url: z.string().max(8192).optional().describe('Link to the build (http or https)'),
+  targetUrl: z.string().max(8192).optional().describe('Link to the build (http or https)'),
   description: z.string().max(4096).optional().describe('Short summary (≤ 140 characters)'),
 });
 
@@ -72,7 +72,7 @@ export async function statusRoutes(app: FastifyInstance, ctx: RouteContext): Pro
         {
           state: body.state,
           ...(body.context !== undefined ? { context: body.context } : {}),
-          ...(body.target_url !== undefined ? { targetUrl: body.target_url } : {}),
+          ...(body.targetUrl !== undefined ? { targetUrl: body.targetUrl } : {}),
           ...(body.description !== undefined ? { description: body.description } : {}),
         },
         { username: user.username, authority: await request.permissions() },

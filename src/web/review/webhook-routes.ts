@@ -4,7 +4,7 @@ import { requireUser } from '../../access/principal.js';
 import { WEBHOOK_EVENTS } from '../../review/webhooks.js';
 import type { RouteContext } from '../deps.js';
 import { components, routesOf } from '../api/operation.js';
-import { pagingSchema } from '../api/query.js';
+import { offsetPage, offsetPaging, pageSchema, sendPage } from '../api/pagination.js';
 
 const Id = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 const HookParams = z.object({ id: Id.describe('Webhook id') });
@@ -174,21 +174,22 @@ export async function webhookRoutes(app: FastifyInstance, ctx: RouteContext): Pr
     summary: 'The delivery log of a webhook, newest first',
     access: 'user',
     params: HookParams,
-    query: z.object(pagingSchema),
+    query: z.object(offsetPaging()),
     responses: {
       200: {
         description: 'One page of deliveries',
-        schema: z.object({ items: z.array(DeliverySchema), page: z.int(), per_page: z.int() }),
+        schema: pageSchema(DeliverySchema),
       },
     },
     errors: notFound,
-    handler: async (request) => {
-      const { page, per_page } = request.query;
-      const items = await service.deliveries(request.params.id, await request.permissions(), {
-        limit: per_page,
-        offset: (page - 1) * per_page,
+    handler: async (request, reply) => {
+      const position = { offset: request.query.cursor, limit: request.query.limit };
+      // One more than the page: whether a next page exists.
+      const rows = await service.deliveries(request.params.id, await request.permissions(), {
+        limit: position.limit + 1,
+        offset: position.offset,
       });
-      return { items, page, per_page };
+      return sendPage(request, reply, offsetPage(rows, position));
     },
   });
 

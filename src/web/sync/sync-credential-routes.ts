@@ -10,6 +10,7 @@ import {
   type SyncRouteKit,
 } from './sync-route-kit.js';
 import { CredentialSchema } from './sync-schemas.js';
+import { camelInput, camelKeys } from './sync-wire.js';
 
 /** A tenant's credentials; secrets are accepted on write and never returned. */
 export function syncCredentialRoutes({ route, service, tenantOf }: SyncRouteKit): void {
@@ -25,7 +26,7 @@ export function syncCredentialRoutes({ route, service, tenantOf }: SyncRouteKit)
     },
     handler: async (request) => {
       const { tenant } = await tenantOf(request);
-      return { credentials: await service.listCredentials(tenant) };
+      return { credentials: (await service.listCredentials(tenant)).map(camelKeys) };
     },
   });
   route({
@@ -35,12 +36,12 @@ export function syncCredentialRoutes({ route, service, tenantOf }: SyncRouteKit)
     operationId: 'createSyncCredential',
     summary: 'Add a credential; the secret is write-only',
     params: TenantParams,
-    body: CredentialInput,
+    body: camelInput(CredentialInput),
     responses: { 201: { description: 'The new credential', schema: CredentialSchema } },
     errors: WRITE_ERRORS,
     handler: async (request, reply) => {
       const { tenant } = await tenantOf(request);
-      return reply.status(201).send(await service.addCredential(tenant, request.body));
+      return reply.status(201).send(camelKeys(await service.addCredential(tenant, request.body)));
     },
   });
   route({
@@ -53,7 +54,7 @@ export function syncCredentialRoutes({ route, service, tenantOf }: SyncRouteKit)
     responses: { 200: { description: 'The credential', schema: CredentialSchema } },
     handler: async (request) => {
       const { tenant } = await tenantOf(request);
-      return service.credential(tenant, request.params.id);
+      return camelKeys(await service.credential(tenant, request.params.id));
     },
   });
   route({
@@ -63,13 +64,13 @@ export function syncCredentialRoutes({ route, service, tenantOf }: SyncRouteKit)
     operationId: 'updateSyncCredential',
     summary: 'Change a credential (a new secret replaces the old one)',
     params: ItemParams,
-    body: CredentialPatch,
+    body: camelInput(CredentialPatch),
     responses: { 200: { description: 'The credential', schema: CredentialSchema } },
     errors: WRITE_ERRORS,
     handler: async (request) => {
       const { tenant } = await tenantOf(request);
       const { id: credentialId } = request.params;
-      return service.updateCredential(tenant, credentialId, request.body);
+      return camelKeys(await service.updateCredential(tenant, credentialId, request.body));
     },
   });
   route({

@@ -2,31 +2,26 @@ import { z } from 'zod';
 import type { SyncLogRow } from '../../storage/sync/sync-run-store.js';
 import { id, ItemParams, PREFIX, TenantParams, tenantRoute, type SyncRouteKit } from './sync-route-kit.js';
 import { SyncLogSchema, SyncSummarySchema } from './sync-schemas.js';
+import { camelKeys } from './sync-wire.js';
+import { keysetPage, keysetPaging, pageSchema, sendPage } from '../api/pagination.js';
 
-const MAX_LOG_PAGE = 200;
 const isoTime = z.string().datetime();
 const LogQuery = z
   .object({
-    repository_id: id.optional().describe('One repository'),
+    repositoryId: id.optional().describe('One repository'),
     status: z.enum(['running', 'success', 'failed', 'skipped']).optional().describe('One status'),
-    task_type: z.string().max(16).optional().describe('scheduled, manual, …'),
-    worker_id: z.string().max(100).optional().describe('One worker'),
-    error_class: z.string().max(32).optional().describe('auth, not_found, network, timeout, …'),
+    taskType: z.string().max(16).optional().describe('scheduled, manual, …'),
+    workerId: z.string().max(100).optional().describe('One worker'),
+    errorClass: z.string().max(32).optional().describe('auth, not_found, network, timeout, …'),
     since: isoTime.optional().describe('ISO time'),
     until: isoTime.optional().describe('ISO time'),
-    limit: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(MAX_LOG_PAGE)
-      .default(50)
-      .describe(`Page size (≤ ${MAX_LOG_PAGE})`),
-    before: id.optional().describe('Page: rows with a smaller id'),
+    // 200: the dashboard charts its last 200 runs in one request.
+    ...keysetPaging({ defaultLimit: 50, maxLimit: 200 }),
   })
   .strict();
 const SummaryQuery = z
   .object({
-    repository_id: id.optional().describe('One repository'),
+    repositoryId: id.optional().describe('One repository'),
     since: isoTime.optional().describe('ISO time'),
   })
   .strict();
@@ -43,28 +38,29 @@ export function syncLogRoutes({ route, service, tenantOf }: SyncRouteKit): void 
     query: LogQuery,
     responses: {
       200: {
-        description: 'One page of the log; `next_before` pages on',
-        schema: z.object({ logs: z.array(SyncLogSchema), next_before: z.int().nullable() }),
+        description: 'One page of the log, newest first (a keyset cursor: stable while runs are added)',
+        schema: pageSchema(SyncLogSchema),
       },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const { tenant } = await tenantOf(request);
       const query = request.query;
       const rows = await service.listLogs(
         {
           tenantId: tenant,
-          repositoryId: query.repository_id,
+          repositoryId: query.repositoryId,
           status: query.status,
-          taskType: query.task_type,
-          workerId: query.worker_id,
-          errorClass: query.error_class,
+          taskType: query.taskType,
+          workerId: query.workerId,
+          errorClass: query.errorClass,
           since: query.since,
           until: query.until,
         },
-        { limit: query.limit, beforeId: query.before },
+        // One more than the page: whether a next page exists.
+        { limit: query.limit + 1, beforeId: query.cursor },
       );
-      const last = rows[rows.length - 1];
-      return { logs: rows.map(logJson), next_before: rows.length === query.limit && last ? last.id : null };
+      const page = keysetPage(rows, query.limit);
+      return sendPage(request, reply, { ...page, items: page.items.map(logJson) });
     },
   });
   route({
@@ -92,24 +88,24 @@ export function syncLogRoutes({ route, service, tenantOf }: SyncRouteKit): void 
     handler: async (request) => {
       const { tenant } = await tenantOf(request);
       const query = request.query;
-      const summary = await service.summary(tenant, query.repository_id, query.since);
+      const summary = await service.summary(tenant, query.repositoryId, query.since);
       const finished = summary.success + summary.failed;
       return {
         total: summary.total,
         success: summary.success,
         failed: summary.failed,
         running: summary.running,
-        success_rate: finished === 0 ? null : summary.success / finished,
-        average_duration: summary.averageDurationMs === null ? null : summary.averageDurationMs / 1000,
-        failure_reasons: summary.failuresByClass,
-        storage_bytes: summary.storageBytes,
+        successRate: finished === 0 ? null : summary.success / finished,
+        averageDuration: summary.averageDurationMs === null ? null : summary.averageDurationMs / 1000,
+        failureReasons: summary.failuresByClass,
+        storageBytes: summary.storageBytes,
       };
     },
   });
 }
 
-/** A log row with the seed's field names (`duration` in seconds). */
+/** A log row as the API answers it: camelCase keys, `duration` in seconds. */
 export function logJson(row: SyncLogRow) {
   const { duration_ms, ...rest } = row;
-  return { ...rest, duration: duration_ms === null ? null : duration_ms / 1000 };
+  return { ...camelKeys(rest), duration: duration_ms === null ? null : duration_ms / 1000 };
 }

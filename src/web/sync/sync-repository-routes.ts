@@ -10,11 +10,10 @@ import {
   type SyncRouteKit,
 } from './sync-route-kit.js';
 import { RequestIdSchema, SyncRepositorySchema } from './sync-schemas.js';
+import { camelInput, camelKeys } from './sync-wire.js';
+import { offsetPage, offsetPaging, pageSchema, sendPage } from '../api/pagination.js';
 
-const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(30).describe('Page size (≤ 100)'),
-  offset: z.coerce.number().int().min(0).max(1_000_000).default(0).describe('Rows to skip'),
-});
+const PageQuery = z.object(offsetPaging());
 
 /** A tenant's sync repositories, manual triggers (202 with the durable request id) and what workers did with a request. */
 export function syncRepositoryRoutes({ route, service, tenantOf }: SyncRouteKit): void {
@@ -29,12 +28,18 @@ export function syncRepositoryRoutes({ route, service, tenantOf }: SyncRouteKit)
     responses: {
       200: {
         description: 'One page of repositories',
-        schema: z.object({ repositories: z.array(SyncRepositorySchema) }),
+        schema: pageSchema(SyncRepositorySchema),
       },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const { tenant } = await tenantOf(request);
-      return { repositories: await service.listRepositories(tenant, request.query) };
+      const position = { offset: request.query.cursor, limit: request.query.limit };
+      // One more than the page: whether a next page exists.
+      const rows = await service.listRepositories(tenant, {
+        offset: position.offset,
+        limit: position.limit + 1,
+      });
+      return sendPage(request, reply, offsetPage(rows.map(camelKeys), position));
     },
   });
   route({
@@ -44,12 +49,12 @@ export function syncRepositoryRoutes({ route, service, tenantOf }: SyncRouteKit)
     operationId: 'createSyncRepository',
     summary: 'Register a repository',
     params: TenantParams,
-    body: RepositoryInput,
+    body: camelInput(RepositoryInput),
     responses: { 201: { description: 'The new repository', schema: SyncRepositorySchema } },
     errors: WRITE_ERRORS,
     handler: async (request, reply) => {
       const { tenant } = await tenantOf(request);
-      return reply.status(201).send(await service.createRepository(tenant, request.body));
+      return reply.status(201).send(camelKeys(await service.createRepository(tenant, request.body)));
     },
   });
   route({
@@ -62,7 +67,7 @@ export function syncRepositoryRoutes({ route, service, tenantOf }: SyncRouteKit)
     responses: { 200: { description: 'The repository', schema: SyncRepositorySchema } },
     handler: async (request) => {
       const { tenant } = await tenantOf(request);
-      return service.repository(tenant, request.params.id);
+      return camelKeys(await service.repository(tenant, request.params.id));
     },
   });
   route({
@@ -72,13 +77,13 @@ export function syncRepositoryRoutes({ route, service, tenantOf }: SyncRouteKit)
     operationId: 'updateSyncRepository',
     summary: 'Change a sync repository',
     params: ItemParams,
-    body: RepositoryPatch,
+    body: camelInput(RepositoryPatch),
     responses: { 200: { description: 'The repository', schema: SyncRepositorySchema } },
     errors: WRITE_ERRORS,
     handler: async (request) => {
       const { tenant } = await tenantOf(request);
       const { id: repositoryId } = request.params;
-      return service.updateRepository(tenant, repositoryId, request.body);
+      return camelKeys(await service.updateRepository(tenant, repositoryId, request.body));
     },
   });
   route({
@@ -92,7 +97,7 @@ export function syncRepositoryRoutes({ route, service, tenantOf }: SyncRouteKit)
     handler: async (request, reply) => {
       const { tenant, user } = await tenantOf(request);
       const requestId = await service.deleteRepository(tenant, request.params.id, user.userId);
-      return reply.status(202).send({ request_id: requestId });
+      return reply.status(202).send({ requestId });
     },
   });
   route({
@@ -110,7 +115,7 @@ export function syncRepositoryRoutes({ route, service, tenantOf }: SyncRouteKit)
         taskType: 'manual',
         operatorId: user.userId,
       });
-      return reply.status(202).send({ request_id: requestId });
+      return reply.status(202).send({ requestId });
     },
   });
   route({
@@ -124,14 +129,14 @@ export function syncRepositoryRoutes({ route, service, tenantOf }: SyncRouteKit)
       200: {
         description: 'Per-worker results',
         schema: RequestIdSchema.extend({
-          results: z.array(z.object({ worker_id: z.string(), status: z.string() })),
+          results: z.array(z.object({ workerId: z.string(), status: z.string() })),
         }),
       },
     },
     handler: async (request) => {
       await tenantOf(request);
       const { request: requestId } = request.params;
-      return { request_id: requestId, results: await service.requestStatus(requestId) };
+      return { requestId, results: (await service.requestStatus(requestId)).map(camelKeys) };
     },
   });
 }

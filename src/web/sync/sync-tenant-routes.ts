@@ -3,8 +3,9 @@ import { TenantInput } from '../../sync/sync-inputs.js';
 import { requireUser } from '../../access/principal.js';
 import { bodyId, PREFIX, TenantParams, type SyncRouteKit } from './sync-route-kit.js';
 import { TenantSchema } from './sync-schemas.js';
+import { camelInput, camelKeys } from './sync-wire.js';
 
-const MemberBody = z.object({ user_id: bodyId }).strict();
+const MemberBody = z.object({ userId: bodyId }).strict();
 
 /** Tenants and their members (creating either is for administrators). */
 export function syncTenantRoutes({ route, service }: SyncRouteKit): void {
@@ -18,7 +19,7 @@ export function syncTenantRoutes({ route, service }: SyncRouteKit): void {
     responses: { 200: { description: 'The tenants', schema: z.object({ tenants: z.array(TenantSchema) }) } },
     handler: async (request) => {
       const user = requireUser(request.principal);
-      return { tenants: await service.listTenants(user.isAdmin ? undefined : user.userId) };
+      return { tenants: (await service.listTenants(user.isAdmin ? undefined : user.userId)).map(camelKeys) };
     },
   });
   route({
@@ -28,12 +29,12 @@ export function syncTenantRoutes({ route, service }: SyncRouteKit): void {
     tag: 'sync',
     summary: 'Create a tenant (admin)',
     access: 'admin',
-    body: TenantInput,
+    body: camelInput(TenantInput),
     responses: { 201: { description: 'The new tenant', schema: TenantSchema } },
     errors: { 409: 'A tenant with this name exists' },
     handler: async (request, reply) => {
       const input = request.body;
-      return reply.status(201).send(await service.createTenant(input.name));
+      return reply.status(201).send(camelKeys(await service.createTenant(input.name)));
     },
   });
   route({
@@ -49,9 +50,9 @@ export function syncTenantRoutes({ route, service }: SyncRouteKit): void {
     errors: { 404: 'No such tenant or user' },
     handler: async (request, reply) => {
       const { tenant } = request.params;
-      const { user_id } = request.body;
+      const { userId } = request.body;
       await service.tenant(tenant);
-      await service.addTenantMember(tenant, user_id);
+      await service.addTenantMember(tenant, userId);
       return reply.status(204).send();
     },
   });

@@ -56,7 +56,7 @@ describe('UI assets', () => {
     expect(asset.headers['cache-control']).toContain('immutable');
     const missing = await app.inject({ url: '/ui/assets/nope.js' });
     expect(missing.statusCode).toBe(404);
-    expect(missing.json().error.code).toBe('asset_not_found');
+    expect(missing.json().code).toBe('asset_not_found');
   });
 
   it('never serves files outside the dist directory', async () => {
@@ -76,6 +76,6 @@ describe('UI assets', () => {
     const app = await serverFor(join(temp.path, 'missing'));
     const response = await app.inject({ url: '/ui/' });
     expect(response.statusCode).toBe(503);
-    expect(response.json().error.code).toBe('ui_not_built');
+    expect(response.json().code).toBe('ui_not_built');
   });
 });

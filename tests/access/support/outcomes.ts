@@ -85,7 +85,7 @@ export function lfsOutcome(exitCode: number, output: string): Outcome {
 /** 403 codes that name the missing role: any action, and merging (`src/review` merge gates). */
 const DENIAL_CODES: readonly string[] = ['access_denied', 'merge_forbidden'];
 
-/** A REST answer's error body `{error:{code,message}}`. */
+/** A REST answer: its error body is an RFC 9457 problem (`code`, `detail`). */
 export interface RestAnswer {
   readonly status: number;
   readonly body: unknown;
@@ -94,10 +94,10 @@ export interface RestAnswer {
 }
 
 function errorOf(body: unknown): { code?: string; message?: string } {
-  const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  const problem = body as { code?: unknown; detail?: unknown } | undefined;
   return {
-    ...(typeof error?.code === 'string' ? { code: error.code } : {}),
-    ...(typeof error?.message === 'string' ? { message: error.message } : {}),
+    ...(typeof problem?.code === 'string' ? { code: problem.code } : {}),
+    ...(typeof problem?.detail === 'string' ? { message: problem.detail } : {}),
   };
 }
 

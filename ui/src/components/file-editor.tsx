@@ -7,7 +7,7 @@ interface CommitResult {
   commit: string;
   branch: string;
   outcome: 'merge_request' | 'branch';
-  merge_request?: { number: number; url: string };
+  mergeRequest?: { number: number; url: string };
 }
 
 interface CommitTarget {
@@ -20,8 +20,7 @@ interface CommitTarget {
 }
 
 type Action =
-  | { action: 'create' | 'update'; file_path: string; content: string }
-  | { action: 'delete'; file_path: string };
+  { action: 'create' | 'update'; filePath: string; content: string } | { action: 'delete'; filePath: string };
 
 /** The branch to name: under /import the branch browsed; views propose on their own branch. */
 function branchOf(target: CommitTarget): string | undefined {
@@ -49,9 +48,9 @@ function CommitOutcome({ result }: { result: CommitResult | undefined }) {
   if (!result) return null;
   return (
     <p role="status" data-testid="commit-outcome">
-      {result.merge_request ? (
+      {result.mergeRequest ? (
         <>
-          Merge request <a href={result.merge_request.url}>!{result.merge_request.number}</a> opened with your
+          Merge request <a href={result.mergeRequest.url}>!{result.mergeRequest.number}</a> opened with your
           change.
         </>
       ) : (
@@ -84,7 +83,7 @@ export function FileEditor(
       const action = props.isNew ? 'create' : 'update';
       setResult(
         await commitActions(props, message || `${props.isNew ? 'Add' : 'Update'} ${path}`, [
-          { action, file_path: path, content },
+          { action, filePath: path, content },
         ]),
       );
     });
@@ -142,7 +141,7 @@ export function DeleteFileForm(props: CommitTarget & { path: string; onClose: ()
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     await mutation.run(async () => {
-      setResult(await commitActions(props, message, [{ action: 'delete', file_path: props.path }]));
+      setResult(await commitActions(props, message, [{ action: 'delete', filePath: props.path }]));
     });
   };
   return (

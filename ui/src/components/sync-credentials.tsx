@@ -88,7 +88,7 @@ function CredentialForm(props: { tenant: number; existing?: SyncCredential; onSa
   const [type, setType] = useState<SyncCredential['type']>(existing?.type ?? 'token');
   const [username, setUsername] = useState(existing?.username ?? '');
   const [secret, setSecret] = useState('');
-  const [knownHost, setKnownHost] = useState(existing?.known_host ?? '');
+  const [knownHost, setKnownHost] = useState(existing?.knownHost ?? '');
   const save = useMutation();
   const idPrefix = existing ? `credential-${existing.id}` : 'credential-new';
   const submit = (event: FormEvent) => {
@@ -96,7 +96,7 @@ function CredentialForm(props: { tenant: number; existing?: SyncCredential; onSa
     const base = `sync/tenants/${props.tenant}/credentials`;
     const shared = {
       username: username.trim() || null,
-      ...(type === 'ssh_key' ? { known_host: knownHost.trim() || null } : {}),
+      ...(type === 'ssh_key' ? { knownHost: knownHost.trim() || null } : {}),
     };
     void save
       .run(

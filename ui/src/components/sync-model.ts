@@ -3,12 +3,12 @@ import type { BarDatum } from './charts';
 /** JSON shapes of the sync REST API (`/api/v1/sync`, see /api/openapi.json). */
 export interface SyncRepository {
   id: number;
-  tenant_id: number;
+  tenantId: number;
   name: string;
   url: string;
   branch: string;
-  is_public: boolean;
-  credential_id: number | null;
+  isPublic: boolean;
+  credentialId: number | null;
   schedule: string | null;
 }
 
@@ -17,26 +17,26 @@ export interface SyncCredential {
   name: string;
   type: 'password' | 'token' | 'ssh_key';
   username: string | null;
-  known_host: string | null;
-  updated_at: string;
+  knownHost: string | null;
+  updatedAt: string;
 }
 
 export interface SyncLog {
   id: number;
-  repository_id: number;
-  worker_id: string;
-  task_type: string;
+  repositoryId: number;
+  workerId: string;
+  taskType: string;
   status: 'running' | 'success' | 'failed' | 'skipped';
-  started_at: string;
-  finished_at: string | null;
+  startedAt: string;
+  finishedAt: string | null;
   /** Seconds. */
   duration: number | null;
   /** Redacted by the worker (secrets replaced by `[redacted]`) and truncated. */
-  command_output: string | null;
-  error_message: string | null;
-  error_class: string | null;
-  from_commit: string | null;
-  to_commit: string | null;
+  commandOutput: string | null;
+  errorMessage: string | null;
+  errorClass: string | null;
+  fromCommit: string | null;
+  toCommit: string | null;
 }
 
 export interface SyncSummary {
@@ -44,11 +44,11 @@ export interface SyncSummary {
   success: number;
   failed: number;
   running: number;
-  success_rate: number | null;
+  successRate: number | null;
   /** Seconds. */
-  average_duration: number | null;
-  failure_reasons: Record<string, number>;
-  storage_bytes: number;
+  averageDuration: number | null;
+  failureReasons: Record<string, number>;
+  storageBytes: number;
 }
 
 export interface Tenant {
@@ -60,7 +60,7 @@ export interface Tenant {
 export function runsPerDay(logs: readonly SyncLog[]): BarDatum[] {
   const days = new Map<string, { success: number; failed: number }>();
   for (const log of logs) {
-    const day = log.started_at.slice(0, 10);
+    const day = log.startedAt.slice(0, 10);
     const entry = days.get(day) ?? { success: 0, failed: 0 };
     if (log.status === 'success') entry.success++;
     if (log.status === 'failed') entry.failed++;

@@ -18,9 +18,9 @@ export function SyncRepositoryForm(props: {
   const [name, setName] = useState(existing?.name ?? '');
   const [url, setUrl] = useState(existing?.url ?? '');
   const [branch, setBranch] = useState(existing?.branch ?? 'main');
-  const [credential, setCredential] = useState(existing?.credential_id ? String(existing.credential_id) : '');
+  const [credential, setCredential] = useState(existing?.credentialId ? String(existing.credentialId) : '');
   const [schedule, setSchedule] = useState(existing?.schedule ?? '');
-  const [isPublic, setIsPublic] = useState(existing?.is_public ?? false);
+  const [isPublic, setIsPublic] = useState(existing?.isPublic ?? false);
   const save = useMutation();
   const idPrefix = existing ? `sync-repo-${existing.id}` : 'sync-repo-new';
   const submit = (event: FormEvent) => {
@@ -29,9 +29,9 @@ export function SyncRepositoryForm(props: {
       name: name.trim(),
       url: url.trim(),
       branch: branch.trim(),
-      credential_id: credential ? Number(credential) : null,
+      credentialId: credential ? Number(credential) : null,
       schedule: schedule.trim() || null,
-      is_public: isPublic,
+      isPublic: isPublic,
     };
     const base = `sync/tenants/${props.tenant}/repositories`;
     void save

@@ -3,8 +3,8 @@ import type { SyncLog, SyncRepository, SyncSummary } from './sync-model';
 import { Listing } from './listing';
 
 export function SummaryCards({ summary }: { summary: SyncSummary }) {
-  const rate = summary.success_rate === null ? '—' : `${(100 * summary.success_rate).toFixed(1)}%`;
-  const reasons = Object.entries(summary.failure_reasons ?? {}).sort(([, a], [, b]) => b - a);
+  const rate = summary.successRate === null ? '—' : `${(100 * summary.successRate).toFixed(1)}%`;
+  const reasons = Object.entries(summary.failureReasons ?? {}).sort(([, a], [, b]) => b - a);
   return (
     <>
       <div className="cards" data-testid="sync-summary">
@@ -16,12 +16,12 @@ export function SummaryCards({ summary }: { summary: SyncSummary }) {
         </div>
         <div className="card">
           <div className="card-value">
-            {summary.average_duration === null ? '—' : `${summary.average_duration.toFixed(1)} s`}
+            {summary.averageDuration === null ? '—' : `${summary.averageDuration.toFixed(1)} s`}
           </div>
           average duration
         </div>
         <div className="card">
-          <div className="card-value">{formatBytes(summary.storage_bytes ?? 0)}</div>on disk
+          <div className="card-value">{formatBytes(summary.storageBytes ?? 0)}</div>on disk
         </div>
       </div>
       <section aria-labelledby="sync-reasons-title">
@@ -49,7 +49,7 @@ export function RepositoryTable(props: {
   onEdit: (repository: SyncRepository) => void;
 }) {
   const latest = new Map<number, SyncLog>();
-  for (const log of props.logs) if (!latest.has(log.repository_id)) latest.set(log.repository_id, log);
+  for (const log of props.logs) if (!latest.has(log.repositoryId)) latest.set(log.repositoryId, log);
   if (props.repositories.length === 0) return <p className="muted">No repositories yet: add one below.</p>;
   return (
     <Listing columns={['Repository', 'Branch', 'Last status', 'Schedule', { hidden: 'Actions' }]}>
@@ -105,20 +105,20 @@ export function LogTable(props: {
       {props.logs.map((log) => (
         <tr key={log.id}>
           <td>
-            #{log.id} <span className="muted">{log.task_type}</span>
+            #{log.id} <span className="muted">{log.taskType}</span>
           </td>
-          <td>{props.names.get(log.repository_id) ?? `#${log.repository_id}`}</td>
+          <td>{props.names.get(log.repositoryId) ?? `#${log.repositoryId}`}</td>
           <td>
             <span className={`badge sync-${log.status}`}>{log.status}</span>
           </td>
-          <td>{new Date(log.started_at).toLocaleString()}</td>
+          <td>{new Date(log.startedAt).toLocaleString()}</td>
           <td>{log.duration === null ? '—' : `${log.duration.toFixed(1)} s`}</td>
-          <td className="small">{log.worker_id}</td>
+          <td className="small">{log.workerId}</td>
           <td className="small">
-            {log.from_commit ? log.from_commit.slice(0, 8) : '∅'} →{' '}
-            {log.to_commit ? log.to_commit.slice(0, 8) : '—'}
+            {log.fromCommit ? log.fromCommit.slice(0, 8) : '∅'} →{' '}
+            {log.toCommit ? log.toCommit.slice(0, 8) : '—'}
           </td>
-          <td className="small">{log.error_class ? `${log.error_class}: ${log.error_message ?? ''}` : ''}</td>
+          <td className="small">{log.errorClass ? `${log.errorClass}: ${log.errorMessage ?? ''}` : ''}</td>
           <td>
             <button
               type="button"
@@ -145,14 +145,14 @@ export function RunOutput({ log, onClose }: { log: SyncLog; onClose: () => void 
         Secrets of the run&apos;s credential are replaced by <code>[redacted]</code>; long output keeps its
         end.
       </p>
-      {log.error_message && (
+      {log.errorMessage && (
         <p>
-          <strong>{log.error_class ?? 'error'}</strong>: {log.error_message}
+          <strong>{log.errorClass ?? 'error'}</strong>: {log.errorMessage}
         </p>
       )}
-      {log.command_output ? (
+      {log.commandOutput ? (
         <pre className="command-output" tabIndex={0}>
-          {log.command_output}
+          {log.commandOutput}
         </pre>
       ) : (
         <p className="muted">

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { apiUrl, useApi } from '../api';
+import { apiUrl, useApi, type Page } from '../api';
 import type { BranchPage, BranchSummary, TagPage } from '../browse-types';
 import { Breadcrumbs } from '../components/breadcrumbs';
 import { Load, TimeAgo } from '../components/status';
@@ -8,12 +8,12 @@ import { Link, navigate, useLocation } from '../router';
 import { RepoTabs, repoCrumbs } from './repo-tree-page';
 import '../components/browse.css';
 
-const PER_PAGE = 30;
+const PAGE_SIZE = 30;
 
 /** Branches (with ahead/behind the default branch) or tags of a repository, filtered and paged. */
 export function BranchesPage({ repo, tab }: { repo: string; tab: 'branches' | 'tags' }) {
   const location = useLocation();
-  const page = Math.max(1, Number(location.search.get('page') ?? '1') || 1);
+  const cursor = location.search.get('cursor') ?? undefined;
   const q = location.search.get('q') ?? '';
   const [filter, setFilter] = useState(q);
   useEffect(() => setFilter(q), [q, tab]);
@@ -27,8 +27,8 @@ export function BranchesPage({ repo, tab }: { repo: string; tab: 'branches' | 't
     return () => clearTimeout(timer);
   }, [filter, q, tab, repo]);
   const title = tab === 'branches' ? 'Branches' : 'Tags';
-  const pageUrl = (n: number) =>
-    `${paths[tab](repo)}?${new URLSearchParams({ ...(q ? { q } : {}), page: String(n) }).toString()}`;
+  const pageUrl = (at: string) =>
+    `${paths[tab](repo)}?${new URLSearchParams({ ...(q ? { q } : {}), cursor: at }).toString()}`;
   return (
     <>
       <Breadcrumbs crumbs={[...repoCrumbs(repo, 'HEAD', ''), { label: title }]} />
@@ -47,9 +47,9 @@ export function BranchesPage({ repo, tab }: { repo: string; tab: 'branches' | 't
         </label>
       </div>
       {tab === 'branches' ? (
-        <BranchList repo={repo} q={q} page={page} pageUrl={pageUrl} />
+        <BranchList repo={repo} q={q} cursor={cursor} pageUrl={pageUrl} />
       ) : (
-        <TagList repo={repo} q={q} page={page} pageUrl={pageUrl} />
+        <TagList repo={repo} q={q} cursor={cursor} pageUrl={pageUrl} />
       )}
     </>
   );
@@ -58,26 +58,16 @@ export function BranchesPage({ repo, tab }: { repo: string; tab: 'branches' | 't
 interface ListProps {
   repo: string;
   q: string;
-  page: number;
-  pageUrl: (page: number) => string;
+  cursor: string | undefined;
+  pageUrl: (cursor: string) => string;
 }
 
-function Pager({
-  page,
-  hasMore,
-  total,
-  pageUrl,
-}: {
-  page: number;
-  hasMore: boolean;
-  total: number;
-  pageUrl: ListProps['pageUrl'];
-}) {
+function Pager({ page, pageUrl }: { page: Page<unknown>; pageUrl: ListProps['pageUrl'] }) {
   return (
     <nav className="pager" aria-label="Pages">
-      <span className="muted">{total.toLocaleString()} in all</span>
-      {page > 1 && <Link to={pageUrl(page - 1)}>← Previous</Link>}
-      {hasMore && <Link to={pageUrl(page + 1)}>Next →</Link>}
+      {page.total !== undefined && <span className="muted">{page.total.toLocaleString()} in all</span>}
+      {page.prevCursor && <Link to={pageUrl(page.prevCursor)}>← Previous</Link>}
+      {page.nextCursor && <Link to={pageUrl(page.nextCursor)}>Next →</Link>}
     </nav>
   );
 }
@@ -102,20 +92,20 @@ function AheadBehind({ branch, base }: { branch: BranchSummary; base: string | n
   );
 }
 
-function BranchList({ repo, q, page, pageUrl }: ListProps) {
+function BranchList({ repo, q, cursor, pageUrl }: ListProps) {
   const list = useApi<BranchPage>(
-    apiUrl('repos/branches', { repo, q: q || undefined, page, per_page: PER_PAGE }),
+    apiUrl('repos/branches', { repo, q: q || undefined, cursor, limit: PAGE_SIZE }),
   );
   return (
     <Load
       value={list}
       render={(data) => (
         <>
-          {data.branches.length === 0 ? (
+          {data.items.length === 0 ? (
             <p className="muted">No branch matches.</p>
           ) : (
             <ul className="ref-list" aria-label="Branches" data-testid="branch-list">
-              {data.branches.map((branch) => (
+              {data.items.map((branch) => (
                 <li key={branch.ref}>
                   <div>
                     <Link className="ref-name" to={paths.tree(repo, branch.name)}>
@@ -138,25 +128,25 @@ function BranchList({ repo, q, page, pageUrl }: ListProps) {
               ))}
             </ul>
           )}
-          <Pager page={page} hasMore={data.has_more} total={data.total} pageUrl={pageUrl} />
+          <Pager page={data} pageUrl={pageUrl} />
         </>
       )}
     />
   );
 }
 
-function TagList({ repo, q, page, pageUrl }: ListProps) {
-  const list = useApi<TagPage>(apiUrl('repos/tags', { repo, q: q || undefined, page, per_page: PER_PAGE }));
+function TagList({ repo, q, cursor, pageUrl }: ListProps) {
+  const list = useApi<TagPage>(apiUrl('repos/tags', { repo, q: q || undefined, cursor, limit: PAGE_SIZE }));
   return (
     <Load
       value={list}
       render={(data) => (
         <>
-          {data.tags.length === 0 ? (
+          {data.items.length === 0 ? (
             <p className="muted">No tag matches.</p>
           ) : (
             <ul className="ref-list" aria-label="Tags" data-testid="tag-list">
-              {data.tags.map((tag) => (
+              {data.items.map((tag) => (
                 <li key={tag.ref}>
                   <div>
                     <Link className="ref-name" to={paths.tree(repo, tag.name)}>
@@ -186,7 +176,7 @@ function TagList({ repo, q, page, pageUrl }: ListProps) {
               ))}
             </ul>
           )}
-          <Pager page={page} hasMore={data.has_more} total={data.total} pageUrl={pageUrl} />
+          <Pager page={data} pageUrl={pageUrl} />
         </>
       )}
     />

@@ -1,4 +1,4 @@
-import { apiUrl, useApi } from '../api';
+import { apiUrl, useApi, type Page } from '../api';
 import { Breadcrumbs } from '../components/breadcrumbs';
 import { DiffView } from '../components/diff-view';
 import { Load, TimeAgo } from '../components/status';
@@ -8,19 +8,12 @@ import { Link, useLocation } from '../router';
 import type { Commit, Diff } from '../types';
 import { RefPicker, RepoTabs, repoCrumbs } from './repo-tree-page';
 
-interface CommitPage {
-  page: number;
-  per_page: number;
-  has_more: boolean;
-  commits: Commit[];
-}
-
 /** Paged history of a repository (or of one path in it), newest first. */
 export function CommitsPage({ repo, revision, path }: { repo: string; revision: string; path: string }) {
   const location = useLocation();
-  const page = Math.max(1, Number(location.search.get('page') ?? '1') || 1);
-  const log = useApi<CommitPage>(
-    apiUrl('repos/commits', { repo, ref: revision, path: path || undefined, page }),
+  const cursor = location.search.get('cursor') ?? undefined;
+  const log = useApi<Page<Commit>>(
+    apiUrl('repos/commits', { repo, ref: revision, path: path || undefined, cursor }),
   );
   const base = paths.commits(repo, revision, path);
   usePageTitle('History', path || undefined, repo);
@@ -37,7 +30,7 @@ export function CommitsPage({ repo, revision, path }: { repo: string; revision: 
         render={(data) => (
           <>
             <ol className="commit-list" aria-label="Commits">
-              {data.commits.map((commit) => (
+              {data.items.map((commit) => (
                 <li key={commit.id}>
                   <Link to={paths.commit(repo, commit.id)} className="commit-title">
                     {commit.title || '(no message)'}
@@ -50,8 +43,8 @@ export function CommitsPage({ repo, revision, path }: { repo: string; revision: 
               ))}
             </ol>
             <nav className="pager" aria-label="Pages">
-              {page > 1 && <Link to={`${base}?page=${page - 1}`}>← Newer</Link>}
-              {data.has_more && <Link to={`${base}?page=${page + 1}`}>Older →</Link>}
+              {data.prevCursor && <Link to={`${base}?cursor=${data.prevCursor}`}>← Newer</Link>}
+              {data.nextCursor && <Link to={`${base}?cursor=${data.nextCursor}`}>Older →</Link>}
             </nav>
           </>
         )}

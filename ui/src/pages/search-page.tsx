@@ -15,7 +15,7 @@ interface SearchMatch {
 interface SearchResult {
   readonly matches: readonly SearchMatch[];
   readonly capped: boolean;
-  readonly capped_by?: 'limit' | 'budget';
+  readonly cappedBy?: 'limit' | 'budget';
 }
 
 export interface SearchParams {
@@ -132,7 +132,7 @@ function Results({ result }: { result: SearchResult }) {
       <p role="status" className="muted">
         {result.matches.length} matching line{result.matches.length === 1 ? '' : 's'}
         {result.capped &&
-          (result.capped_by === 'budget'
+          (result.cappedBy === 'budget'
             ? ' (the search stopped early: narrow it with a path or a longer query)'
             : ' (more may exist: refine the query)')}
       </p>

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { apiRequest, apiUrl, useApi } from '../api';
+import { apiRequest, apiUrl, useApi, type Page } from '../api';
 import { Breadcrumbs } from '../components/breadcrumbs';
 import { BarChart } from '../components/charts';
 import { MutationStatus, useMutation } from '../components/mutation';
@@ -24,7 +24,7 @@ import { useSyncEvents, type LiveState } from '../sync-events';
 
 export { runsPerDay };
 
-const FILTERS = ['status', 'repository_id', 'error_class', 'task_type'] as const;
+const FILTERS = ['status', 'repositoryId', 'errorClass', 'taskType'] as const;
 /** Runs loaded for the charts and the last status of each repository. */
 const RECENT_RUNS = 200;
 
@@ -119,14 +119,11 @@ function TenantDashboard({ tenant }: { tenant: number }) {
   const filter = Object.fromEntries(FILTERS.map((name) => [name, location.search.get(name) || undefined]));
   const base = `sync/tenants/${tenant}`;
   const live = { keepWhileReloading: true };
-  const repositories = useApi<{ repositories: SyncRepository[] }>(
-    apiUrl(`${base}/repositories`, { limit: 100 }),
-    live,
-  );
+  const repositories = useApi<Page<SyncRepository>>(apiUrl(`${base}/repositories`, { limit: 100 }), live);
   const credentials = useApi<{ credentials: SyncCredential[] }>(apiUrl(`${base}/credentials`), live);
   const summary = useApi<SyncSummary>(apiUrl(`${base}/summary`), live);
-  const recent = useApi<{ logs: SyncLog[] }>(apiUrl(`${base}/logs`, { limit: RECENT_RUNS }), live);
-  const logs = useApi<{ logs: SyncLog[] }>(apiUrl(`${base}/logs`, { ...filter, limit: 100 }), live);
+  const recent = useApi<Page<SyncLog>>(apiUrl(`${base}/logs`, { limit: RECENT_RUNS }), live);
+  const logs = useApi<Page<SyncLog>>(apiUrl(`${base}/logs`, { ...filter, limit: 100 }), live);
   const [error, setError] = useState<Error | undefined>();
   const [editing, setEditing] = useState<SyncRepository | undefined>();
   const [output, setOutput] = useState<number | undefined>();
@@ -149,12 +146,12 @@ function TenantDashboard({ tenant }: { tenant: number }) {
       (caught: unknown) => setError(caught instanceof Error ? caught : new Error(String(caught))),
     );
   };
-  const recentRuns = recent.state === 'ready' ? recent.data.logs : [];
+  const recentRuns = recent.state === 'ready' ? recent.data.items : [];
   const credentialList = credentials.state === 'ready' ? credentials.data.credentials : [];
   const names = new Map(
-    repositories.state === 'ready' ? repositories.data.repositories.map((repo) => [repo.id, repo.name]) : [],
+    repositories.state === 'ready' ? repositories.data.items.map((repo) => [repo.id, repo.name]) : [],
   );
-  const shownLogs = logs.state === 'ready' ? logs.data.logs : [];
+  const shownLogs = logs.state === 'ready' ? logs.data.items : [];
   const outputLog = shownLogs.find((log) => log.id === output) ?? recentRuns.find((log) => log.id === output);
   return (
     <>
@@ -193,7 +190,7 @@ function TenantDashboard({ tenant }: { tenant: number }) {
           value={repositories}
           render={(data) => (
             <RepositoryTable
-              repositories={data.repositories}
+              repositories={data.items}
               logs={recentRuns}
               onSync={trigger}
               onEdit={setEditing}
@@ -240,16 +237,16 @@ function TenantDashboard({ tenant }: { tenant: number }) {
             Repository id{' '}
             <input
               inputMode="numeric"
-              defaultValue={filter.repository_id ?? ''}
-              onBlur={(event) => setFilter('repository_id', event.target.value.trim())}
+              defaultValue={filter.repositoryId ?? ''}
+              onBlur={(event) => setFilter('repositoryId', event.target.value.trim())}
               size={6}
             />
           </label>
           <label>
             Error class{' '}
             <input
-              defaultValue={filter.error_class ?? ''}
-              onBlur={(event) => setFilter('error_class', event.target.value.trim())}
+              defaultValue={filter.errorClass ?? ''}
+              onBlur={(event) => setFilter('errorClass', event.target.value.trim())}
               size={10}
             />
           </label>
@@ -257,7 +254,7 @@ function TenantDashboard({ tenant }: { tenant: number }) {
         <Load
           value={logs}
           render={(data) => (
-            <LogTable logs={data.logs} names={names} onShowOutput={(log) => setOutput(log.id)} />
+            <LogTable logs={data.items} names={names} onShowOutput={(log) => setOutput(log.id)} />
           )}
         />
         {outputLog && <RunOutput log={outputLog} onClose={() => setOutput(undefined)} />}

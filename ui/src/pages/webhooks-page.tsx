@@ -117,7 +117,7 @@ export function WebhooksPage() {
 
 /** A webhook's delivery log, newest first: status, attempts, response, and redelivery. */
 function Deliveries({ hookId }: { hookId: number }) {
-  const log = useApi<{ items: Delivery[] }>(`${WEBHOOKS_URL}/${hookId}/deliveries?per_page=50`);
+  const log = useApi<{ items: Delivery[] }>(`${WEBHOOKS_URL}/${hookId}/deliveries?limit=50`);
   const [shown, setShown] = useState<number>();
   const redeliver = useMutation();
   const again = (delivery: Delivery) =>

@@ -1,0 +1,142 @@
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempDir } from '../../../tests/support/temp-dir.js';
+import { buildFixture } from '../../cli/testing/fixture-server.js';
+
+/**
+ * The API's conventions, checked on the whole OpenAPI document so that a new route cannot drift
+ * from them: one naming style (camelCase) and one pagination style (`pagination.ts`).
+ */
+
+interface Parameter {
+  name: string;
+  in: string;
+}
+interface Operation {
+  operationId: string;
+  parameters?: Parameter[];
+  requestBody?: unknown;
+  responses: Record<string, unknown>;
+}
+interface Document {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, unknown> };
+}
+
+let temp: { path: string; remove: () => Promise<void> };
+let app: FastifyInstance;
+let document: Document;
+
+beforeAll(async () => {
+  temp = await makeTempDir();
+  app = (await buildFixture({}, join(temp.path, 'data'))).app;
+  document = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+});
+
+afterAll(async () => {
+  await app.close();
+  await temp.remove();
+});
+
+function operations(): Array<{ method: string; path: string; operation: Operation }> {
+  return Object.entries(document.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, operation]) => ({ method, path, operation })),
+  );
+}
+
+/** The value a local JSON pointer (`#/components/schemas/Commit`) names in the document. */
+function resolvePointer(root: unknown, ref: string): unknown {
+  let node = root;
+  for (const key of ref.slice(2).split('/')) node = (node as Record<string, unknown> | undefined)?.[key];
+  return node;
+}
+
+/** camelCase: a lower-case first letter, then letters and digits (an acronym is one word: `oldId`). */
+const CAMEL_CASE = /^[a-z][a-zA-Z0-9]*$/;
+
+/** Every property name a JSON Schema declares, with where it was met (nested objects, arrays, unions). */
+function propertyNames(
+  node: unknown,
+  where: string,
+  out: Array<[string, string]> = [],
+): Array<[string, string]> {
+  if (Array.isArray(node)) node.forEach((item, index) => propertyNames(item, `${where}[${index}]`, out));
+  else if (typeof node === 'object' && node !== null) {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'properties' && typeof value === 'object' && value !== null) {
+        for (const [name, property] of Object.entries(value)) {
+          out.push([name, where]);
+          propertyNames(property, `${where}.${name}`, out);
+        }
+      } else propertyNames(value, where, out);
+    }
+  }
+  return out;
+}
+
+describe('one naming style: camelCase JSON fields and query parameters', () => {
+  it('every property of every schema, request body and response is camelCase', () => {
+    const names = [
+      ...propertyNames(document.components.schemas, '#/components/schemas'),
+      ...operations().flatMap(({ method, path, operation }) =>
+        propertyNames({ body: operation.requestBody, responses: operation.responses }, `${method} ${path}`),
+      ),
+    ];
+    expect(names.length).toBeGreaterThan(100);
+    const offending = names
+      .filter(([name]) => !CAMEL_CASE.test(name))
+      .map(([name, where]) => `${where}: ${name}`);
+    expect([...new Set(offending)]).toEqual([]);
+  });
+
+  it('every query and path parameter is camelCase', () => {
+    const offending = operations().flatMap(({ method, path, operation }) =>
+      (operation.parameters ?? [])
+        .filter((parameter) => !CAMEL_CASE.test(parameter.name))
+        .map((parameter) => `${method} ${path}: ${parameter.in} ${parameter.name}`),
+    );
+    expect(offending).toEqual([]);
+  });
+
+  it('the walk catches a snake_case field (the check itself works)', () => {
+    const names = propertyNames(
+      { properties: { ok: { type: 'object', properties: { bad_name: {} } } } },
+      '#',
+    );
+    expect(names.filter(([name]) => !CAMEL_CASE.test(name))).toEqual([['bad_name', '#.ok']]);
+  });
+});
+
+describe('one pagination style', () => {
+  it('every list paged with `cursor` takes `limit`, answers the list wrapper and documents Link', () => {
+    const paged = operations().filter(({ operation }) =>
+      (operation.parameters ?? []).some((parameter) => parameter.name === 'cursor'),
+    );
+    expect(paged.map(({ operation }) => operation.operationId).sort()).toEqual([
+      'getMergeRequestTimeline',
+      'listBranches',
+      'listCommits',
+      'listMergeRequests',
+      'listSyncLogs',
+      'listSyncRepositories',
+      'listTags',
+      'listWebhookDeliveries',
+    ]);
+    for (const { operation } of paged) {
+      const names = (operation.parameters ?? []).map((parameter) => parameter.name);
+      expect(names, operation.operationId).toContain('limit');
+      expect(names, operation.operationId).not.toContain('page');
+      const ok = operation.responses['200'] as {
+        headers?: Record<string, unknown>;
+        content: Record<string, { schema: { $ref?: string; properties?: Record<string, unknown> } }>;
+      };
+      expect(ok.headers?.Link, operation.operationId).toBeDefined();
+      let schema = ok.content['application/json']?.schema;
+      if (schema?.$ref) schema = resolvePointer(document, schema.$ref) as typeof schema;
+      expect(Object.keys(schema?.properties ?? {}), operation.operationId).toEqual(
+        expect.arrayContaining(['items', 'nextCursor', 'prevCursor', 'total']),
+      );
+    }
+  });
+});
