@@ -43,6 +43,9 @@ describeEachDialect('commit statuses', (_getDb, dialect) => {
       'ci/build:success',
       'default:error',
     ]);
+    // GitHub's spelling of the link, as CI integrations made for GitHub's status API send it.
+    const github = await post({ state: 'error', target_url: 'https://ci.example/2' });
+    expect(github.body).toMatchObject({ context: 'default', targetUrl: 'https://ci.example/2' });
     // Upper-case ids are the same commit.
     const listed = await mega.api('GET', statuses(sha.toUpperCase()));
     expect(listed.status).toBe(200);

@@ -52,6 +52,12 @@ function resolvePointer(root: unknown, ref: string): unknown {
   return node;
 }
 
+/**
+ * Names kept for compatibility with another product's API, each with its reason: CI systems post
+ * commit statuses in GitHub's shape (`target_url`), and we accept it next to our `targetUrl`.
+ */
+const COMPATIBILITY_NAMES = new Set(['post /api/v1/repos/statuses/{sha}: target_url']);
+
 /** camelCase: a lower-case first letter, then letters and digits (an acronym is one word: `oldId`). */
 const CAMEL_CASE = /^[a-z][a-zA-Z0-9]*$/;
 
@@ -86,7 +92,8 @@ describe('one naming style: camelCase JSON fields and query parameters', () => {
     expect(names.length).toBeGreaterThan(100);
     const offending = names
       .filter(([name]) => !CAMEL_CASE.test(name))
-      .map(([name, where]) => `${where}: ${name}`);
+      .map(([name, where]) => `${where}: ${name}`)
+      .filter((entry) => !COMPATIBILITY_NAMES.has(entry));
     expect([...new Set(offending)]).toEqual([]);
   });
 

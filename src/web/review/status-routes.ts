@@ -20,6 +20,14 @@ const StatusBody = z.object({
     .describe(`One of ${STATUS_STATES.join(', ')}`),
   context: z.string().max(1024).optional().describe('What reports it, e.g. ci/build (default "default")'),
   targetUrl: z.string().max(8192).optional().describe('Link to the build (http or https)'),
+  /** GitHub's spelling, so CI integrations written for GitHub's status API post here unchanged. */
+  target_url: z
+    .string()
+    .max(8192)
+    .optional()
+    .describe(
+      "GitHub's name for targetUrl, accepted so CI tools made for GitHub's status API work unchanged",
+    ),
   description: z.string().max(4096).optional().describe('Short summary (≤ 140 characters)'),
 });
 
@@ -66,13 +74,14 @@ export async function statusRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     handler: async (request, reply) => {
       const user = requireUser(request.principal);
       const body = request.body;
+      const targetUrl = body.targetUrl ?? body.target_url;
       const status = await service.post(
         normalizeRepoPath(request.query.repo),
         request.params.sha,
         {
           state: body.state,
           ...(body.context !== undefined ? { context: body.context } : {}),
-          ...(body.targetUrl !== undefined ? { targetUrl: body.targetUrl } : {}),
+          ...(targetUrl !== undefined ? { targetUrl } : {}),
           ...(body.description !== undefined ? { description: body.description } : {}),
         },
         { username: user.username, authority: await request.permissions() },
