@@ -89,10 +89,12 @@ export function fastImportStream(size: keyof typeof SIZES): Buffer {
     const touched =
       c === 0 ? contents.map((_, i) => i) : Array.from({ length: editsPerCommit }, () => next() % files);
     for (const i of touched) {
-      const lines = contents[i]!;
+      let lines = contents[i]!;
       if (c > 0) {
         const at = next() % lines.length;
-        lines.splice(at, next() % 3, ...makeLines(next, 1 + (next() % 3)));
+        const removed = next() % 3;
+        const added = makeLines(next, 1 + (next() % 3));
+        lines = contents[i] = [...lines.slice(0, at), ...added, ...lines.slice(at + removed)];
       }
       parts.push(`M 100644 inline ${pathOf(i)}\n${blob(lines.join('\n'))}`);
     }

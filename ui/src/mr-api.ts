@@ -268,7 +268,7 @@ export async function fetchTimeline(number: number): Promise<TimelinePage> {
   for (let page = 1; page <= MAX_TIMELINE_PAGES; page += 1) {
     const data = await apiGet(`${mr(number, 'timeline')}?per_page=${TIMELINE_PAGE}&page=${page}`);
     const batch = listIn(data, ['items', 'timeline', 'events']) as TimelineEntry[];
-    items.push(...batch);
+    for (const item of batch) items.push(item);
     total = asNumber(asObject(data).total) ?? items.length;
     if (batch.length < TIMELINE_PAGE || items.length >= total) break;
   }
