@@ -153,6 +153,7 @@ async function streamPack(
   writer: GitResponseWriter,
   options: UploadPackOptions,
 ): Promise<PackSendStats> {
+  writer.beginSideband();
   const includeTags = request.includeTag
     ? context.snapshot.refs.flatMap((ref) =>
         ref.name.startsWith('refs/tags/') && ref.peeled !== undefined
