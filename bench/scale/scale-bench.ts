@@ -50,7 +50,12 @@ export async function runScaleBench(args: readonly string[]): Promise<BenchResul
     const objects = await objectCount(source);
     const refs = (await gitText(['for-each-ref', '--format=x'], { cwd: source })).split('\n').length;
     const cgitRoot = join(dir, 'cgit');
-    await git(['init', '-q', '--bare', join(cgitRoot, 'large.git')]);
+    const cgitRepo = join(cgitRoot, 'large.git');
+    await git(['init', '-q', '--bare', cgitRepo]);
+    // A mirror push leaves HEAD alone: without this, C git's HEAD names a branch that does not
+    // exist, and a shallow clone (single-branch: HEAD's) fetches nothing.
+    const head = await gitText(['symbolic-ref', 'HEAD'], { cwd: source });
+    await git(['symbolic-ref', 'HEAD', head], { cwd: cgitRepo });
     const dataDir = join(dir, 'data');
     scratch = dialect === 'sqlite' ? undefined : await createScratchDatabase(dialect, { migrate: false });
     const env: Record<string, string> = scratch ? { MEGA_DATABASE_URL: scratch.url } : {};
@@ -109,6 +114,7 @@ export async function runScaleBench(args: readonly string[]): Promise<BenchResul
     );
     await sameRefs(target('ours', 'cached'), target('cgit', 'cached'));
     await step('clone-shallow', (url, side) => clone(url, target(side, 'shallow'), ['--depth', '1']));
+    await sameRefs(target('ours', 'shallow'), target('cgit', 'shallow'));
     await step('ls-remote', (url) => git(['ls-remote', url]));
     if (args.includes('--check')) results.push(await runCheck(source, env));
     return results;

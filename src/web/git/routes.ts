@@ -212,7 +212,7 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
           limits,
           out,
         });
-        if (outcome.accepted > 0) walkRecorder.schedule(repository);
+        if (outcome.accepted > 0) walkRecorder.schedule(repository, outcome.moved);
         // Announced after the refs were committed (webhooks, mergeability of merge requests).
         if (outcome.moved.length > 0) {
           ctx.review.events.emit({
