@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { isZeroId, type ObjectId } from '../git/object-id.js';
+import type { ObjectId } from '../git/object-id.js';
 import { formatFilterSpec, type ObjectFilter } from '../git/protocol/filter-spec.js';
 import { CommitCache } from './common-commits.js';
 import { walkObjects } from './object-walk.js';
 import { PreloadedObjects } from './preloaded-objects.js';
 import { extendRecordedWalk } from './clone-walk-extension.js';
-import type { ObjectSource, RefUpdateRequest, ServedRepository, WalkedObject } from './served-repository.js';
+import type { ObjectSource, ServedRepository, WalkedObject } from './served-repository.js';
 
 /**
  * Full-clone walks, recorded. A clone that wants nothing but ids (no haves, no depth) reaches a
@@ -112,6 +112,13 @@ export async function likelyCloneWants(repository: ServedRepository): Promise<Ob
   return sets.filter((set) => set.length > 0);
 }
 
+/** Whether `wants` is one of the sets the recorder records for `refs` (`likelyCloneWants`). */
+export function isLikelyCloneWant(refs: readonly NamedTarget[], wants: readonly ObjectId[]): boolean {
+  const key = cloneWalkKey(wants, undefined);
+  const { mirror, clone } = wantSets(refs);
+  return key === cloneWalkKey(mirror, undefined) || key === cloneWalkKey(clone, undefined);
+}
+
 /**
  * Refs moved since the walks were last recorded: each moved ref's id before (undefined: it did
  * not exist). With them the recorder extends the previous walks instead of walking everything.
@@ -211,82 +218,4 @@ export function basesFirst(
     }
   }
   return ordered;
-}
-
-/** How long after a push its walks are recorded: the push's response goes out first. */
-const RECORD_DELAY_MS = 500;
-
-/**
- * Records the likely clones' walks after pushes, one repository at a time in the background,
- * starting a moment after the push (its response is not held up by the walk). Pushes to a
- * repository before its run starts are folded into one run. `close` runs what is queued and
- * waits for it (the database must outlive it).
- */
-export class CloneWalkRecorder {
-  /** Per repository path: the repository, and its refs before the queued pushes (undefined: not known). */
-  private readonly queued = new Map<
-    string,
-    { repository: ServedRepository; before: Map<string, ObjectId | undefined> | undefined }
-  >();
-  private running: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private closed = false;
-
-  constructor(
-    private readonly onError: (error: unknown, path: string) => void,
-    private readonly delayMs = RECORD_DELAY_MS,
-  ) {}
-
-  /**
-   * Records `repository`'s likely walks soon. `moved`: the refs the push moved, so the walks
-   * recorded before it can be extended; without them (or when another move without them is
-   * queued) everything is walked.
-   */
-  schedule(repository: ServedRepository, moved?: readonly RefUpdateRequest[]): void {
-    if (this.closed || !repository.cloneWalks) return;
-    const queued = this.queued.get(repository.path);
-    // Pushes folded into one run: a ref's id before is the one before the first of them.
-    let before = queued ? queued.before : new Map<string, ObjectId | undefined>();
-    if (!moved) before = undefined;
-    for (const update of moved ?? []) {
-      if (before && !before.has(update.refName))
-        before.set(update.refName, isZeroId(update.oldId) ? undefined : update.oldId);
-    }
-    this.queued.set(repository.path, { repository, before });
-    if (!this.running && !this.timer) this.timer = setTimeout(() => this.start(), this.delayMs);
-  }
-
-  /** Runs what is queued now and resolves when nothing is queued or running. */
-  async idle(): Promise<void> {
-    if (this.timer) this.start();
-    while (this.running) await this.running;
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.idle();
-  }
-
-  private start(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.running ??= this.drain();
-  }
-
-  private async drain(): Promise<void> {
-    for (let next = this.take(); next; next = this.take()) {
-      try {
-        await recordLikelyCloneWalks(next.repository, next.before);
-      } catch (error) {
-        this.onError(error, next.repository.path);
-      }
-    }
-    this.running = undefined;
-  }
-
-  private take() {
-    const [first] = this.queued.values();
-    if (first) this.queued.delete(first.repository.path);
-    return first;
-  }
 }

@@ -43,7 +43,7 @@ function protocolVersion(request: FastifyRequest): 0 | 1 | 2 {
  * `POST …/git-receive-pack`, registered on the repository router so `{repo}` may be any path.
  */
 export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  const uploadPackOptions = { packCache: ctx.packCache };
+  const uploadPackOptions = { packCache: ctx.packCache, walkRecorder: ctx.walkRecorder };
   const limits = pushLimits(ctx.config.limits);
   const walkRecorder = ctx.walkRecorder;
   const requests = new Counter({
