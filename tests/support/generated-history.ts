@@ -116,6 +116,8 @@ function fastImport(repo: string, chunks: Iterator<Buffer>): Promise<void> {
 export async function generateHistoryRepo(dir: string, size: HistorySize): Promise<string> {
   const repo = join(dir, `repo-${size}`);
   await git(['init', '-q', '--bare', repo]);
+  // The history is on main; without this HEAD names `master` (no global config), which does not exist.
+  await git(['symbolic-ref', 'HEAD', 'refs/heads/main'], { cwd: repo });
   await fastImport(repo, fastImportChunks(size));
   await git(['repack', '-adq', '--window=10', '--depth=50'], { cwd: repo });
   return repo;
