@@ -20,7 +20,7 @@ export function printResults(results: readonly BenchResult[], options: { json: b
   const columns = [...new Set(results.flatMap((result) => Object.keys(result)))];
   const rows = results.map((result) => columns.map((column) => format(result[column])));
   const widths = columns.map((column, i) =>
-    Math.max(column.length, ...rows.map((row) => (row[i] ?? '').length)),
+    rows.reduce((widest, row) => Math.max(widest, (row[i] ?? '').length), column.length),
   );
   const line = (cells: readonly string[]) => cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ');
   process.stdout.write(`${line(columns)}\n${line(widths.map((w) => '-'.repeat(w)))}\n`);

@@ -192,6 +192,6 @@ export const scenario: BenchScenario = {
     }),
   summarize: (results) => {
     const peaks = results.map((result) => Number(result.peak_rss_mb ?? 0));
-    return `worst peak ${Math.max(0, ...peaks)} MB vs target ${TARGET_MB} MB`;
+    return `worst peak ${peaks.reduce((worst, peak) => Math.max(worst, peak), 0)} MB vs target ${TARGET_MB} MB`;
   },
 };

@@ -7,6 +7,11 @@ import type { ObjectId } from '../../src/git/object-id.js';
 import { writePackIndex } from '../../src/git/pack-index.js';
 import { readPack } from '../../src/git/pack-reader.js';
 import type { PackedObject } from '../../src/git/pack-types.js';
+import {
+  generateHistoryRepo,
+  isHistorySize,
+  type HistorySize,
+} from '../../tests/support/generated-history.js';
 import { writePackToBuffer, type PackWriteEntry } from '../../tests/support/pack-writer.js';
 import type { BenchScenario } from '../main.js';
 import { runCommand as run } from '../run-command.js';
@@ -22,92 +27,18 @@ import { timeMs, type BenchResult } from '../report.js';
  * does. pack-write: our writer (compress and delta search, window 10 / depth 50) vs
  * `git pack-objects --no-reuse-object --threads=1` on the same objects, plus the size ratio of
  * the two packs: our delta search runs on one thread, so git gets one too, whatever N is.
- * Without --pack/--repo a repository is generated with `git fast-import` (no network): text files in
- * nested directories (dirN/modN/pkgN, about 40 files per leaf), edited a few lines at a time over
- * many commits so deltas exist; the same seed gives the same repository. `--size small` is 50 734
- * objects (about 15 s to generate), `--size large` 497 148 (about 85 s to generate; ~0.9 GB of
- * object data, which the pack-write step holds in memory), the ~50k and ~500k of issue 2.
+ * Without --pack/--repo a repository is generated with `git fast-import` (no network,
+ * tests/support/generated-history.ts): `--size small` is 50 734 objects, `--size large` 497 148
+ * (~0.9 GB of object data, which the pack-write step holds in memory), the ~50k and ~500k of issue 2.
  * Each side runs RUNS times and keeps its best (ours after WARMUP_RUNS untimed runs: the server
  * that uses this code is long-lived, so its JIT is warm; git is compiled ahead of time). `ratio` compares wall time; `cpu_ratio` compares
  * user+system CPU time (git's from /usr/bin/time), which stays meaningful on a busy machine.
  */
-const SIZES = {
-  small: { files: 3000, commits: 1500, editsPerCommit: 8 },
-  large: { files: 25000, commits: 12000, editsPerCommit: 10 },
-} as const;
-/** Files per leaf directory, so tree objects stay the size of real ones whatever the file count. */
-const FILES_PER_DIRECTORY = 40;
 const RUNS = 3;
 /** Our pack writer's delta search is single-threaded; git's is given the same. */
 const WRITER_THREADS = 1;
 /** Untimed runs first: ours is measured with a warm JIT, as in the long-lived server. */
 const WARMUP_RUNS = 2;
-
-/** Deterministic pseudo-random source (LCG) so generated repositories are identical per size. */
-function lcg(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state;
-  };
-}
-
-const WORDS =
-  'alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau'.split(
-    ' ',
-  );
-
-function makeLines(next: () => number, count: number): string[] {
-  return Array.from({ length: count }, () => {
-    const n = 3 + (next() % 9);
-    return Array.from({ length: n }, () => WORDS[next() % WORDS.length]).join(' ');
-  });
-}
-
-/** A fast-import stream: `files` text files in nested directories, edited over `commits` commits. */
-export function fastImportStream(size: keyof typeof SIZES): Buffer {
-  const { files, commits, editsPerCommit } = SIZES[size];
-  const next = lcg(7);
-  const contents = Array.from({ length: files }, () => makeLines(next, 20 + (next() % 200)));
-  const leaves = Math.max(1, Math.round(files / FILES_PER_DIRECTORY));
-  const pathOf = (i: number) => {
-    const leaf = i % leaves;
-    return `dir${leaf % 17}/mod${leaf % 7}/pkg${leaf}/file${i}.txt`;
-  };
-  // One Buffer per commit: the large stream is past the longest string V8 can build.
-  const chunks: Buffer[] = [];
-  const blob = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
-  for (let c = 0; c < commits; c++) {
-    const parts: string[] = [];
-    const when = 1700000000 + c * 600;
-    parts.push(`commit refs/heads/main\nmark :${c + 1}\n`);
-    parts.push(
-      `author Bench <bench@example.com> ${when} +0000\ncommitter Bench <bench@example.com> ${when} +0000\n`,
-    );
-    parts.push(blob(`commit ${c}`));
-    if (c > 0) parts.push(`from :${c}\n`);
-    const touched =
-      c === 0 ? contents.map((_, i) => i) : Array.from({ length: editsPerCommit }, () => next() % files);
-    for (const i of touched) {
-      const lines = contents[i]!;
-      if (c > 0) {
-        const at = next() % lines.length;
-        lines.splice(at, next() % 3, ...makeLines(next, 1 + (next() % 3)));
-      }
-      parts.push(`M 100644 inline ${pathOf(i)}\n${blob(lines.join('\n'))}`);
-    }
-    chunks.push(Buffer.from(parts.join('')));
-  }
-  return Buffer.concat(chunks);
-}
-
-export async function generateRepo(dir: string, size: keyof typeof SIZES): Promise<string> {
-  const repo = join(dir, `repo-${size}`);
-  await run('git', ['init', '-q', '--bare', repo]);
-  await run('git', ['fast-import', '--quiet'], { cwd: repo, input: fastImportStream(size) });
-  await run('git', ['repack', '-adq', '--window=10', '--depth=50'], { cwd: repo });
-  return repo;
-}
 
 interface Measured<T> {
   readonly seconds: number;
@@ -256,9 +187,9 @@ export const scenario: BenchScenario = {
       const packFile = option(args, '--pack');
       if (packFile) return [await benchIndex(dir, packFile, threads, packFile)];
       const givenRepo = option(args, '--repo');
-      const size = (option(args, '--size') ?? 'small') as keyof typeof SIZES;
-      if (!givenRepo && !(size in SIZES)) throw new Error('--size must be small or large');
-      const repo = givenRepo ?? (await generateRepo(dir, size));
+      const size = option(args, '--size') ?? 'small';
+      if (!givenRepo && !isHistorySize(size)) throw new Error('--size must be small or large');
+      const repo = givenRepo ?? (await generateHistoryRepo(dir, size as HistorySize));
       const label = givenRepo ?? size;
       const packPath = join(dir, 'input.pack');
       const list = await run('git', ['rev-list', '--objects', '--all'], { cwd: repo });

@@ -254,7 +254,8 @@ export const scenario: BenchScenario = {
       const results: BenchResult[] = [];
       for (const dialect of wanted) {
         if (dialect !== 'sqlite' && !(await serviceAvailable(dialect))) continue;
-        results.push(...(await measureDialect(dialect, packPath, packSize, reference, runs)));
+        for (const result of await measureDialect(dialect, packPath, packSize, reference, runs))
+          results.push(result);
       }
       return results;
     } finally {

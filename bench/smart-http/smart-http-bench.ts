@@ -98,7 +98,7 @@ async function cpuTicks(pid: number): Promise<number> {
 }
 
 /** Waits until a process has used no CPU for 300 ms (at most 60 s). */
-async function waitForIdle(pid: number): Promise<void> {
+export async function waitForIdle(pid: number): Promise<void> {
   let last = -1;
   let quiet = 0;
   for (let waited = 0; waited < 60_000 && quiet < 3; waited += 100) {

@@ -10,7 +10,7 @@ import { conflict } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { Registry } from '../platform/metrics.js';
 import type { ReadinessCheck } from '../platform/readiness.js';
-import { CloneWalkRecorder } from '../repo/clone-walk.js';
+import { CloneWalkRecorder } from '../repo/clone-walk-recorder.js';
 import { CodeSearch } from '../repo/search/code-search.js';
 import { SearchIndexer } from '../repo/search/search-indexer.js';
 import type { RepositoryResolver } from '../repo/served-repository.js';

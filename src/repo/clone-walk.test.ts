@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ObjectId } from '../git/object-id.js';
-import { basesFirst, cloneWalkKey, CloneWalkRecorder } from './clone-walk.js';
+import { basesFirst, cloneWalkKey } from './clone-walk.js';
+import { CloneWalkRecorder } from './clone-walk-recorder.js';
 import { withIncludedTags } from './object-walk.js';
 import type { WalkedObject } from './served-repository.js';
 import type { ServedRepository } from './served-repository.js';
@@ -98,6 +99,26 @@ describe('CloneWalkRecorder', () => {
     await recorder.idle();
     expect(calls).toEqual(['/a', '/b', '/a']);
     expect(errors).toEqual(['/a: no refs for /a', '/b: no refs for /b', '/a: no refs for /a']);
+  });
+
+  it('lets a clone wait for the recording of its repository, started at once', async () => {
+    const calls: string[] = [];
+    const recorder = new CloneWalkRecorder(() => undefined, 60_000);
+    await recorder.recorded('/nothing-queued');
+    recorder.schedule(failing('/a', calls));
+    recorder.schedule(failing('/b', calls));
+    // Nothing runs: the wanted repository is recorded first, without the delay.
+    const waiting = recorder.recorded('/b');
+    let done = false;
+    void waiting.then(() => (done = true));
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(calls).toEqual(['/b']);
+    // Another repository's recording is running: no waiting behind it.
+    await recorder.recorded('/a');
+    await waiting;
+    expect(done).toBe(true);
+    await recorder.idle();
+    expect(calls).toEqual(['/b', '/a']);
   });
 
   it('runs what is queued when closed, then schedules nothing', async () => {

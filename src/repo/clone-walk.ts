@@ -4,6 +4,7 @@ import { formatFilterSpec, type ObjectFilter } from '../git/protocol/filter-spec
 import { CommitCache } from './common-commits.js';
 import { walkObjects } from './object-walk.js';
 import { PreloadedObjects } from './preloaded-objects.js';
+import { extendRecordedWalk } from './clone-walk-extension.js';
 import type { ObjectSource, ServedRepository, WalkedObject } from './served-repository.js';
 
 /**
@@ -84,33 +85,98 @@ export async function recordCloneWalk(
   await repository.cloneWalks?.save(cloneWalkKey(wants, filter), objects).catch(() => undefined);
 }
 
+/** A ref as the likely clones see it: its name and the id it points at. */
+interface NamedTarget {
+  readonly name: string;
+  readonly target: ObjectId;
+}
+
+/** The wanted ids of `git clone --mirror` (every ref) and `git clone` (branches and tags). */
+function wantSets(refs: readonly NamedTarget[]): { mirror: ObjectId[]; clone: ObjectId[] } {
+  return {
+    mirror: refs.map((ref) => ref.target),
+    clone: refs
+      .filter((ref) => ref.name.startsWith('refs/heads/') || ref.name.startsWith('refs/tags/'))
+      .map((ref) => ref.target),
+  };
+}
+
 /**
  * The wanted ids of the clones a repository most likely serves next: `git clone --mirror` (every
  * ref) and `git clone` (branches and tags). Equal sets are listed once.
  */
 export async function likelyCloneWants(repository: ServedRepository): Promise<ObjectId[][]> {
-  const { refs } = await repository.listRefs();
-  const mirror = refs.map((ref) => ref.target);
-  const clone = refs
-    .filter((ref) => ref.name.startsWith('refs/heads/') || ref.name.startsWith('refs/tags/'))
-    .map((ref) => ref.target);
+  const { mirror, clone } = wantSets((await repository.listRefs()).refs);
   const sets = [mirror];
   if (cloneWalkKey(clone, undefined) !== cloneWalkKey(mirror, undefined)) sets.push(clone);
   return sets.filter((set) => set.length > 0);
 }
 
+/** Whether `wants` is one of the sets the recorder records for `refs` (`likelyCloneWants`). */
+export function isLikelyCloneWant(refs: readonly NamedTarget[], wants: readonly ObjectId[]): boolean {
+  const key = cloneWalkKey(wants, undefined);
+  const { mirror, clone } = wantSets(refs);
+  return key === cloneWalkKey(mirror, undefined) || key === cloneWalkKey(clone, undefined);
+}
+
 /**
- * Computes and records the likely clones' walks that are not recorded yet, reading the
- * repository's commits and trees once for all of them.
+ * Refs moved since the walks were last recorded: each moved ref's id before (undefined: it did
+ * not exist). With them the recorder extends the previous walks instead of walking everything.
  */
-export async function recordLikelyCloneWalks(repository: ServedRepository): Promise<number> {
+export type RefsBefore = ReadonlyMap<string, ObjectId | undefined>;
+
+/** The refs as they were before `before`'s moves, given the refs now. */
+function refsBeforeMoves(now: readonly NamedTarget[], before: RefsBefore): NamedTarget[] {
+  const refs: NamedTarget[] = [];
+  for (const ref of now) if (!before.has(ref.name)) refs.push(ref);
+  for (const [name, target] of before) if (target !== undefined) refs.push({ name, target });
+  return refs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * The walk of `wants` as an extension of the previous refs' recorded walk of the same kind
+ * (`clone-walk-extension.ts`), or undefined when there is none or it cannot be extended.
+ */
+async function extendPrevious(
+  repository: ServedRepository,
+  previousWants: readonly ObjectId[],
+  wants: readonly ObjectId[],
+): Promise<readonly WalkedObject[] | undefined> {
+  if (previousWants.length === 0) return undefined;
+  const recorded = await repository.cloneWalks?.find(cloneWalkKey(previousWants, undefined));
+  return recorded ? extendRecordedWalk(repository.objects, recorded, previousWants, wants) : undefined;
+}
+
+/**
+ * Computes and records the likely clones' walks that are not recorded yet: extending the walks
+ * recorded before `before`'s moves where it can, else reading the repository's commits and
+ * trees once for all of them.
+ */
+export async function recordLikelyCloneWalks(
+  repository: ServedRepository,
+  before?: RefsBefore,
+): Promise<number> {
   const walks = repository.cloneWalks;
   if (!walks || !repository.exists) return 0;
+  const { refs } = await repository.listRefs();
+  const now = wantSets(refs);
+  const previous = before ? wantSets(refsBeforeMoves(refs, before)) : undefined;
   const missing: ObjectId[][] = [];
-  for (const wants of await likelyCloneWants(repository)) {
-    if (!(await walks.find(cloneWalkKey(wants, undefined)))) missing.push(wants);
+  let recorded = 0;
+  for (const kind of ['mirror', 'clone'] as const) {
+    const wants = now[kind];
+    const key = cloneWalkKey(wants, undefined);
+    if (wants.length === 0 || (kind === 'clone' && key === cloneWalkKey(now.mirror, undefined))) continue;
+    if (await walks.find(key)) continue;
+    const extended = previous ? await extendPrevious(repository, previous[kind], wants) : undefined;
+    if (extended) {
+      await walks.save(key, extended);
+      recorded++;
+    } else {
+      missing.push(wants);
+    }
   }
-  if (missing.length === 0) return 0;
+  if (missing.length === 0) return recorded;
   const { source } = await wholeRepositorySource(repository);
   const deltaBases = await repository.objects.readDeltaBases();
   for (const wants of missing) {
@@ -119,7 +185,7 @@ export async function recordLikelyCloneWalks(repository: ServedRepository): Prom
       basesFirst(await walkAll(source, wants, undefined), deltaBases),
     );
   }
-  return missing.length;
+  return recorded + missing.length;
 }
 
 /**
@@ -152,65 +218,4 @@ export function basesFirst(
     }
   }
   return ordered;
-}
-
-/** How long after a push its walks are recorded: the push's response goes out first. */
-const RECORD_DELAY_MS = 500;
-
-/**
- * Records the likely clones' walks after pushes, one repository at a time in the background,
- * starting a moment after the push (its response is not held up by the walk). Pushes to a
- * repository before its run starts are folded into one run. `close` runs what is queued and
- * waits for it (the database must outlive it).
- */
-export class CloneWalkRecorder {
-  private readonly queued = new Map<string, ServedRepository>();
-  private running: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private closed = false;
-
-  constructor(
-    private readonly onError: (error: unknown, path: string) => void,
-    private readonly delayMs = RECORD_DELAY_MS,
-  ) {}
-
-  schedule(repository: ServedRepository): void {
-    if (this.closed || !repository.cloneWalks) return;
-    this.queued.set(repository.path, repository);
-    if (!this.running && !this.timer) this.timer = setTimeout(() => this.start(), this.delayMs);
-  }
-
-  /** Runs what is queued now and resolves when nothing is queued or running. */
-  async idle(): Promise<void> {
-    if (this.timer) this.start();
-    while (this.running) await this.running;
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.idle();
-  }
-
-  private start(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.running ??= this.drain();
-  }
-
-  private async drain(): Promise<void> {
-    for (let next = this.take(); next; next = this.take()) {
-      try {
-        await recordLikelyCloneWalks(next);
-      } catch (error) {
-        this.onError(error, next.path);
-      }
-    }
-    this.running = undefined;
-  }
-
-  private take(): ServedRepository | undefined {
-    const [first] = this.queued.values();
-    if (first) this.queued.delete(first.path);
-    return first;
-  }
 }

@@ -22,6 +22,12 @@ export interface WalkInput {
   readonly clientShallow?: ReadonlySet<ObjectId>;
   readonly filter?: ObjectFilter;
   /**
+   * Objects known to be sent already together with everything they reach (a recorded walk being
+   * extended): the tree walk neither picks nor enters them, and the haves' trees are not read
+   * (what they reach is among them). `clientHas` is then empty: no thin-pack bases.
+   */
+  readonly known?: ReadonlySet<ObjectId>;
+  /**
    * Told about stored objects the walk cannot follow (a `40000` entry naming a blob, a tree
    * that does not parse): the walk sends what it can and goes on instead of failing the fetch.
    * Default: a process warning.
@@ -74,7 +80,7 @@ export async function walkObjects(
 
   const onDamaged = input.onDamaged ?? warnDamaged;
   const clientHas = new Set<ObjectId>();
-  if (input.filter?.kind !== 'tree' || input.filter.depth > 0) {
+  if (!input.known && (input.filter?.kind !== 'tree' || input.filter.depth > 0)) {
     const haveTrees: ObjectId[] = edges.map((edge) => edge.tree);
     for (const have of input.haves) {
       const commit = await commits.get(have);
@@ -82,7 +88,7 @@ export async function walkObjects(
     }
     await markTrees(objects, haveTrees, clientHas, onDamaged);
   }
-  const treeWalk = new TreeWalk(objects, input.filter, clientHas, pick, onDamaged);
+  const treeWalk = new TreeWalk(objects, input.filter, input.known ?? clientHas, pick, onDamaged);
   await treeWalk.walk(interesting.map((commit) => commit.tree));
   await treeWalk.walk(explicitTrees, true);
   for (const id of explicitBlobs) pick(id, 'blob');

@@ -19,6 +19,7 @@ import type {
   ServedRepository,
 } from './served-repository.js';
 import type { ReadPacket } from './upload-pack.js';
+import { appendAll } from '../platform/append-all.js';
 
 export interface PushOutcome {
   readonly commands: number;
@@ -71,7 +72,7 @@ export async function receivePack(input: ReceivePackInput): Promise<PushOutcome>
     } catch (error) {
       if (!isMegaError(error)) throw error;
       unpackError = describeRefusal(error);
-      messages.push(...fsckMessages(error));
+      appendAll(messages, fsckMessages(error));
     }
   }
   const status = new Map<string, string | undefined>();
@@ -85,7 +86,7 @@ export async function receivePack(input: ReceivePackInput): Promise<PushOutcome>
       objects: repository.objects,
     });
     for (const [name, reason] of decisions.settled) status.set(name, reason);
-    messages.push(...decisions.messages);
+    appendAll(messages, decisions.messages);
     accepted = decisions.accepted;
     const atomic = caps.has('atomic');
     if (atomic && accepted.length < request.commands.length) {
@@ -142,7 +143,7 @@ async function decideAll(
       continue;
     }
     const decision = await repository.pushPolicy.decide(command, context);
-    messages.push(...(decision.messages ?? []));
+    appendAll(messages, decision.messages ?? []);
     if (decision.action === 'accept') accepted.push(command);
     else settled.set(command.refName, decision.reason);
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SIDEBAND_64K_MAX_DATA, SIDEBAND_MAX_DATA } from '../git/protocol/sideband.js';
-import { GitResponseWriter, type SidebandMode } from './response-writer.js';
+import { GitResponseWriter, failureResponse, type SidebandMode } from './response-writer.js';
 
 /** Splits a response into pkt-lines: `[band, payload]` (band -1 for a flush). */
 function packets(response: Buffer): Array<[number, Buffer]> {
@@ -57,5 +57,48 @@ describe('GitResponseWriter', () => {
   it('writes pack data as it comes without side-band', async () => {
     const response = await written('none', pieces);
     expect(response.subarray(0, data.length).equals(data)).toBe(true);
+  });
+
+  it.each([
+    ['side-band-64k', true],
+    ['side-band', true],
+    ['none', false],
+  ] as const)('with %s, the pack part is multiplexed before anything is written: %s', (mode, marked) => {
+    let multiplexed = false;
+    const writer = new GitResponseWriter(
+      { write: async () => undefined, markSideband: () => void (multiplexed = true) },
+      mode,
+      true,
+    );
+    writer.beginSideband();
+    expect(multiplexed).toBe(marked);
+  });
+
+  it('a message, sent even when quiet, marks the response multiplexed', async () => {
+    let multiplexed = false;
+    const writer = new GitResponseWriter(
+      { write: async () => undefined, markSideband: () => void (multiplexed = true) },
+      'side-band-64k',
+      true,
+    );
+    await writer.progress('dropped\n');
+    expect(multiplexed).toBe(false);
+    await writer.message('hook says\n');
+    expect(multiplexed).toBe(true);
+  });
+});
+
+describe('failureResponse', () => {
+  it('is band 3 with `error: ` (git prints `remote: error: …`) and a flush once multiplexed', () => {
+    expect(packets(failureResponse('tree 1234 is missing', true))).toEqual([
+      [3, Buffer.from('error: tree 1234 is missing\n')],
+      [-1, Buffer.alloc(0)],
+    ]);
+  });
+
+  it('is an ERR packet before, on one line', () => {
+    expect(failureResponse('not our ref\nsecond line', false).toString()).toBe(
+      '0020ERR not our ref second line\n',
+    );
   });
 });

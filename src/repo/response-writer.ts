@@ -1,4 +1,5 @@
 import { FLUSH_PKT, encodePktLine } from '../git/pkt-line.js';
+import { encodeErrorPacket } from '../git/protocol/receive-request.js';
 import {
   BAND_DATA,
   BAND_ERROR,
@@ -13,6 +14,17 @@ export type SidebandMode = 'none' | 'side-band' | 'side-band-64k';
 
 /** pkt-line length (4 hex digits) and the band byte. */
 const SIDEBAND_HEADER_BYTES = 5;
+
+/**
+ * How a failure ends a response. Once the response is side-band multiplexed: the message on band
+ * 3, which git prints as `remote: error: …` and aborts, then a flush. Before: an `ERR` packet
+ * (pack-protocol.txt "ERR"; git prints `fatal: remote error: …`). An `ERR` packet inside the
+ * multiplexed part would be read as band `E`: `protocol error: bad band #69`, the cause lost.
+ */
+export function failureResponse(message: string, multiplexed: boolean): Buffer {
+  if (!multiplexed) return encodeErrorPacket(message);
+  return Buffer.concat([encodeSideband(BAND_ERROR, Buffer.from(`error: ${message}\n`)), FLUSH_PKT]);
+}
 
 /**
  * Writes a git response: plain pkt-lines, then (optionally side-band multiplexed) pack data with
@@ -30,6 +42,15 @@ export class GitResponseWriter implements ByteSink {
     private readonly quiet = false,
   ) {
     this.maxData = sideband === 'side-band' ? SIDEBAND_MAX_DATA : SIDEBAND_64K_MAX_DATA;
+  }
+
+  /**
+   * Tells the sink that everything from here on is multiplexed (with side-band): a failure must
+   * then come on band 3. Called where the pack part begins, before anything can fail in it:
+   * without progress, nothing might be written on a band before the walk fails.
+   */
+  beginSideband(): void {
+    if (this.sideband !== 'none') this.out.markSideband?.();
   }
 
   /** A plain pkt-line (`line` gets its LF). */
@@ -51,7 +72,7 @@ export class GitResponseWriter implements ByteSink {
       await this.out.write(chunk);
       return;
     }
-    this.out.markSideband?.();
+    this.beginSideband();
     this.pending.push(chunk);
     this.pendingLength += chunk.length;
     while (this.pendingLength >= this.maxData) await this.sendDataPacket(this.maxData);
@@ -60,7 +81,7 @@ export class GitResponseWriter implements ByteSink {
   /** A progress line on band 2 (printed as `remote: …`); dropped without side-band or when quiet. */
   async progress(message: string): Promise<void> {
     if (this.sideband === 'none' || this.quiet) return;
-    this.out.markSideband?.();
+    this.beginSideband();
     await this.flushData();
     await this.out.write(encodeSideband(BAND_PROGRESS, Buffer.from(message), this.maxData));
   }
@@ -71,14 +92,16 @@ export class GitResponseWriter implements ByteSink {
    */
   async message(text: string): Promise<void> {
     if (this.sideband === 'none') return;
+    this.beginSideband();
     await this.flushData();
     await this.out.write(encodeSideband(BAND_PROGRESS, Buffer.from(text), this.maxData));
   }
 
-  /** A fatal error on band 3 (git prints it and aborts). */
+  /** Ends the response with a failure (`failureResponse`): band 3 with side-band, else `ERR`. */
   async fatal(message: string): Promise<void> {
-    await this.flushData();
-    await this.out.write(encodeSideband(BAND_ERROR, Buffer.from(`${message}\n`), this.maxData));
+    const multiplexed = this.sideband !== 'none';
+    if (multiplexed) await this.flushData();
+    await this.out.write(failureResponse(message, multiplexed));
   }
 
   /** Writes any buffered pack data. */

@@ -2,6 +2,7 @@ import type { ObjectId } from '../git/object-id.js';
 import { INFINITE_DEPTH, type FetchRequest } from '../git/protocol/fetch-request.js';
 import { invalid } from '../platform/errors.js';
 import type { CommitCache } from './common-commits.js';
+import { appendAll } from '../platform/append-all.js';
 
 /** Commits one shallow computation may visit (bounds `deepen-not` walks and huge depths). */
 export const SHALLOW_WALK_LIMIT = 5_000_000;
@@ -64,7 +65,7 @@ export async function planShallow(
   const shallow = [...newBoundary].filter((id) => !clientShallow.has(id) && !notShallow.has(id));
   const unshallow = [...clientShallow].filter((id) => notShallow.has(id));
   const extraWants: ObjectId[] = [];
-  for (const id of unshallow) extraWants.push(...((await commits.get(id))?.parents ?? []));
+  for (const id of unshallow) appendAll(extraWants, (await commits.get(id))?.parents ?? []);
   const boundary = new Set<ObjectId>(shallow);
   for (const id of clientShallow) if (!notShallow.has(id)) boundary.add(id);
   return { shallow, unshallow, boundary, extraHaves: unshallow, extraWants };
@@ -130,7 +131,7 @@ async function walkByRevList(
     const commit = await commits.get(id);
     if (!commit || (request.deepenSince > 0 && commit.committerTime < request.deepenSince)) continue;
     included.add(id);
-    stack.push(...commit.parents);
+    appendAll(stack, commit.parents);
     if (included.size > SHALLOW_WALK_LIMIT)
       throw invalid('shallow_walk_too_large', 'shallow request walks too many commits');
   }
@@ -154,6 +155,6 @@ async function collectAncestors(start: ObjectId, commits: CommitCache, into: Set
     into.add(id);
     if (into.size > SHALLOW_WALK_LIMIT)
       throw invalid('shallow_walk_too_large', 'deepen-not walks too many commits');
-    stack.push(...commit.parents);
+    appendAll(stack, commit.parents);
   }
 }

@@ -5,7 +5,8 @@ import { negotiateV0, negotiateV2 } from '../git/protocol/negotiation.js';
 import { notFound } from '../platform/errors.js';
 import { CommitCache, CommonCommits } from './common-commits.js';
 import { walkObjects, withIncludedTags } from './object-walk.js';
-import { fullCloneWalk, recordCloneWalk } from './clone-walk.js';
+import { fullCloneWalk, isLikelyCloneWant, recordCloneWalk } from './clone-walk.js';
+import type { CloneWalkRecorder } from './clone-walk-recorder.js';
 import type { PackCache } from '../storage/pack-cache.js';
 import type { StoredObjectHint } from '../storage/pack-ready.js';
 import { clonePackKey, sendCachedPack, teeToCache } from './clone-pack-cache.js';
@@ -20,6 +21,8 @@ export type ReadPacket = () => Promise<PktLine | undefined>;
 export interface UploadPackOptions {
   /** Where packs of full clones are kept and reused (repositories with a `packCacheIdentity`). */
   readonly packCache?: PackCache;
+  /** The recorder of clone walks after pushes: a clone of a walk it is recording waits for it. */
+  readonly walkRecorder?: Pick<CloneWalkRecorder, 'recorded'>;
 }
 
 /** Counters an upload-pack run reports (metrics, logs). */
@@ -153,6 +156,7 @@ async function streamPack(
   writer: GitResponseWriter,
   options: UploadPackOptions,
 ): Promise<PackSendStats> {
+  writer.beginSideband();
   const includeTags = request.includeTag
     ? context.snapshot.refs.flatMap((ref) =>
         ref.name.startsWith('refs/tags/') && ref.peeled !== undefined
@@ -173,7 +177,7 @@ async function streamPack(
     return { objects, reusedDeltas: 0, bytes: cached.size, fromCache: true };
   }
   await writer.progress('Enumerating objects, done.\n');
-  const chosen = await chooseObjects(repository, request, context, common);
+  const chosen = await chooseObjects(repository, request, context, common, options);
   // Wanted tags are sent anyway (clones want every tag): only the others need looking for.
   const wanted = new Set(request.wants);
   const list = withIncludedTags(
@@ -237,8 +241,12 @@ async function chooseObjects(
   request: FetchRequest,
   context: FetchContext,
   common: readonly ObjectId[],
+  options: UploadPackOptions,
 ): Promise<ChosenObjects> {
   if (context.fullClone) {
+    // The clone right after a push: the recorder is walking for these wants; replay its walk.
+    if (!request.filter && isLikelyCloneWant(context.snapshot.refs, request.wants))
+      await options.walkRecorder?.recorded(repository.path);
     const walk = await fullCloneWalk(repository, request.wants, request.filter);
     return {
       objects: walk.objects,

@@ -27,6 +27,7 @@ import { MergeabilityChecker } from './mergeability.js';
 import { rebaseOntoTargets } from './update-from-target.js';
 import type { ReviewDeps } from './review-deps.js';
 import type { MergeRequestAction } from './review-events.js';
+import { appendAll } from '../platform/append-all.js';
 
 export type { Actor } from './merge-gates.js';
 export type { ReviewDeps } from './review-deps.js';
@@ -251,7 +252,10 @@ export class MergeRequests implements ChangeProposals {
         squash: headRef !== repository.headRef,
       });
       if (plan.kind === 'conflict')
-        conflicts.push(...plan.paths.map((path) => ({ repository: change.repoPath, path })));
+        appendAll(
+          conflicts,
+          plan.paths.map((path) => ({ repository: change.repoPath, path })),
+        );
       targets.push({
         repoId: repository.id,
         repoPath: change.repoPath,

@@ -7,6 +7,7 @@ import { mergeCommitTrees } from './merge-plan.js';
 import { targetRefOf } from './merge-target.js';
 import type { ReviewDeps } from './review-deps.js';
 import type { ReviewEvent } from './review-events.js';
+import { appendAll } from '../platform/append-all.js';
 
 /** Merge request actions after which the proposal or its targets may merge differently. */
 const RECOMPUTE_ON = new Set(['opened', 'updated', 'force_updated', 'reopened', 'target_updated']);
@@ -40,7 +41,10 @@ export class MergeabilityChecker {
       const numbers: number[] = [];
       for (let offset = 0; ; offset += PAGE) {
         const page = await store.list({ status: 'open', path: event.repoPath, limit: PAGE, offset });
-        numbers.push(...page.filter((record) => touches(record, event.repoPath)).map((r) => r.number));
+        appendAll(
+          numbers,
+          page.filter((record) => touches(record, event.repoPath)).map((r) => r.number),
+        );
         if (page.length < PAGE) break;
       }
       for (const number of numbers) await this.refresh(number);
@@ -110,7 +114,10 @@ export class MergeabilityChecker {
       if (head === change.baseCommit || head === change.headCommit) continue;
       try {
         const merged = await mergeCommitTrees(objects, reader, change.baseCommit, change.headCommit, head);
-        conflicts.push(...merged.conflicts.map((path) => ({ repository: change.repoPath, path })));
+        appendAll(
+          conflicts,
+          merged.conflicts.map((path) => ({ repository: change.repoPath, path })),
+        );
       } catch (error) {
         // Too big to merge here: merging refuses it with the same error, the verdict stays open.
         if (!isMegaError(error, 'too_large', 'merge_too_large')) throw error;

@@ -1,6 +1,7 @@
 import { parentOf } from '../access/paths.js';
 import { invalid } from '../platform/errors.js';
 import type { ReviewRuleStore, StoredReviewRule } from '../storage/review/review-rule-store.js';
+import { largestOf } from '../platform/append-all.js';
 
 /** Most approvals a rule may require (a typo of 1000 would block every merge for good). */
 export const MAX_REQUIRED_APPROVALS = 100;
@@ -64,7 +65,13 @@ export async function requirementOf(
   const rules = await store.onPaths(repoPaths.flatMap(pathAndAncestors));
   const effective = repoPaths.map((path) => effectiveRule(path, rules));
   return {
-    requiredApprovals: Math.max(0, ...effective.map((rule) => rule.requiredApprovals)),
+    requiredApprovals: Math.max(
+      0,
+      largestOf(
+        effective.map((rule) => rule.requiredApprovals),
+        0,
+      ),
+    ),
     checks: new Map(effective.map((rule) => [rule.path, rule.requiredChecks])),
     rules: effective,
   };

@@ -7,6 +7,7 @@ import type { MergeRequestRecord } from '../storage/monorepo/merge-request-store
 import { mergeCommitTrees, newObjects } from './merge-plan.js';
 import { targetRefOf } from './merge-target.js';
 import type { ReviewDeps } from './review-deps.js';
+import { appendAll } from '../platform/append-all.js';
 
 export interface RebasedChange {
   readonly repoPath: string;
@@ -43,7 +44,10 @@ export async function rebaseOntoTargets(
     const reader = new ObjectReader(objects);
     const merged = await mergeCommitTrees(objects, reader, change.baseCommit, change.headCommit, current);
     if (merged.conflicts.length > 0) {
-      conflicts.push(...merged.conflicts.map((path) => ({ repository: change.repoPath, path })));
+      appendAll(
+        conflicts,
+        merged.conflicts.map((path) => ({ repository: change.repoPath, path })),
+      );
       continue;
     }
     const proposal = await reader.commit(change.headCommit);

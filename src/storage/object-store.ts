@@ -395,13 +395,12 @@ export class ObjectStore {
     if (prepared) return prepared;
     const rows: StoredRow[] = [];
     for (const batch of batchIds(keys, this.capabilities)) {
-      rows.push(
-        ...((await this.db
-          .selectFrom('raw_objects')
-          .select(ROW_COLUMNS)
-          .where('raw_objects.id', 'in', batch)
-          .execute()) as StoredRow[]),
-      );
+      const found = (await this.db
+        .selectFrom('raw_objects')
+        .select(ROW_COLUMNS)
+        .where('raw_objects.id', 'in', batch)
+        .execute()) as StoredRow[];
+      for (const row of found) rows.push(row);
     }
     return rows;
   }

@@ -12,6 +12,7 @@ import { BulkInserter, type BulkColumns } from './bulk-insert.js';
 import { ObjectChunks } from './object-chunks.js';
 import type { CommitTable, RawObjectsTable } from './schema.js';
 import { nowTimestamp } from './sql-batches.js';
+import { appendAll } from '../platform/append-all.js';
 
 const deflate = promisify(zlib.deflate);
 
@@ -239,7 +240,7 @@ export class ObjectWriter {
 
   /** Adds membership for objects already stored (e.g. the thin-pack bases a push relied on). */
   addMembership(ids: readonly string[]): void {
-    this.memberIds.push(...ids);
+    appendAll(this.memberIds, ids);
   }
 
   /**

@@ -99,7 +99,7 @@ function preparedRunners(
   return {
     runPreparedBatch: (statement, parameterRows) => {
       const prepared = prepare(statement);
-      for (const parameters of parameterRows) prepared.run(...parameters);
+      for (const parameters of parameterRows) prepared.run(parameters);
     },
     runPreparedQuery: (statement, parameters, inTransaction) => {
       if (connection.inTransaction && !inTransaction) return undefined;

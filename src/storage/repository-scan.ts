@@ -13,6 +13,7 @@ import type { PackReadyObject } from './pack-ready.js';
 import type { CommitSummary } from '../git/commit.js';
 import { batchIds } from './sql-batches.js';
 import { storedId } from './stored-id.js';
+import { appendAll } from '../platform/append-all.js';
 
 /** Inflated trees kept while a scan resolves delta chains (trees are small; chains are ≤ 50). */
 const TREE_CACHE_BYTES = 64 * 1024 * 1024;
@@ -73,7 +74,7 @@ export class RepositoryScan {
         .where('repository_objects.repo_id', '=', repoId)
         .where('raw_objects.object_type', '=', 'tree');
       if (batch) query = query.where('raw_objects.git_id', 'in', batch);
-      members.push(...((await query.execute()) as TreeRow[]));
+      appendAll(members, (await query.execute()) as TreeRow[]);
     }
     const rows = new Map(members.map((row) => [row.git_id, row]));
     const memberIds = new Set(rows.keys());

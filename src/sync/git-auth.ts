@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalid } from '../platform/errors.js';
 import { parseRemoteUrl } from './remote-url.js';
+import { appendAll } from '../platform/append-all.js';
 
 /**
  * Credentials for one git process, decrypted just before it starts. Passwords and tokens become
@@ -87,8 +88,9 @@ async function prepareSsh(
       const key = credential.secret.endsWith('\n') ? credential.secret : `${credential.secret}\n`;
       await writeFile(keyFile, key, { mode: 0o600 });
       sshOptions.unshift(`-i ${keyFile}`);
-      secrets.push(
-        ...credential.secret.split('\n').filter((line) => line.length > 16 && !line.startsWith('-----')),
+      appendAll(
+        secrets,
+        credential.secret.split('\n').filter((line) => line.length > 16 && !line.startsWith('-----')),
       );
     } else {
       sshOptions.unshift('-o IdentityFile=none');

@@ -8,6 +8,7 @@ import { classifyGitFailure, type SyncErrorClass } from './error-class.js';
 import { NO_AUTH, type PreparedAuth } from './git-auth.js';
 import { Redactor, truncateText } from './redact.js';
 import { ALLOWED_NETWORK_PROTOCOLS } from './remote-url.js';
+import { appendAll } from '../platform/append-all.js';
 
 /**
  * The one way the sync area runs the git CLI (STYLE.md §7): argument arrays without a shell, user
@@ -117,7 +118,7 @@ export class GitRunner {
     for (const [name, value] of Object.entries(options.passEnv ?? {})) {
       if (value === '') continue;
       this.baseEnv[name] = value;
-      this.proxySecrets.push(...urlCredentials(value));
+      appendAll(this.proxySecrets, urlCredentials(value));
       if (PASS_THROUGH_LOWERCASE.includes(name)) this.baseEnv[name.toLowerCase()] = value;
     }
   }

@@ -6,7 +6,7 @@ import type { MegaConfig } from '../platform/config.js';
 import type { ReadinessCheck } from '../platform/readiness.js';
 import type { Registry } from '../platform/metrics.js';
 import type { LfsServices } from '../lfs/lfs-services.js';
-import type { CloneWalkRecorder } from '../repo/clone-walk.js';
+import type { CloneWalkRecorder } from '../repo/clone-walk-recorder.js';
 import type { RepositoryResolver } from '../repo/served-repository.js';
 import type { RepositoryAdmin } from '../monorepo/repository-admin.js';
 import type { CodeSearch } from '../repo/search/code-search.js';

@@ -107,4 +107,28 @@ describe.each([0, 2])('recorded clone walks with protocol.version=%i', (version)
     // That clone recorded its walk again.
     expect(await clone(['--mirror'], 'recorded-again.git')).toContain(RECORDED);
   });
+
+  it('a fast-forward push extends the recorded walk: the next clone replays it and is complete', async () => {
+    const next = await commitFile(dir('origin'), 'next.txt', 'one more\n', 'one more');
+    await fx.git(version, ['-C', dir('origin'), 'push', '-q', url(), 'main']);
+    await fx.restart();
+    expect(await clone(['--mirror'], 'after-fast-forward.git')).toContain(RECORDED);
+    expect(await hasObject(dir('after-fast-forward.git'), next)).toBe(true);
+    await fsckStrict(dir('after-fast-forward.git'));
+    expect(await clone(['--no-checkout'], 'plain-after-fast-forward')).toContain(RECORDED);
+    await fsckStrict(dir('plain-after-fast-forward'));
+  });
+
+  it('a rewound branch is walked again, not extended: its dropped commit is not sent', async () => {
+    const dropped = await commitFile(dir('origin'), 'dropped.txt', 'soon rewound\n', 'dropped');
+    await git(['-C', dir('origin'), 'reset', '-q', '--hard', 'HEAD~1']);
+    await fx.git(version, ['-C', dir('origin'), 'push', '-q', url(), `${dropped}:refs/heads/rewound`]);
+    await fx.restart();
+    const push = ['push', '-q', '--force', url(), `${dropped}~1:refs/heads/rewound`];
+    await fx.git(version, ['-C', dir('origin'), ...push]);
+    await fx.restart();
+    expect(await clone(['--mirror'], 'after-rewind.git')).toContain(RECORDED);
+    expect(await hasObject(dir('after-rewind.git'), dropped)).toBe(false);
+    await fsckStrict(dir('after-rewind.git'));
+  });
 });

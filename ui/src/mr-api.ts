@@ -270,7 +270,7 @@ export async function fetchTimeline(number: number): Promise<TimelinePage> {
     const query = new URLSearchParams({ limit: String(TIMELINE_PAGE), ...(cursor ? { cursor } : {}) });
     const data = await apiGet(`${mr(number, 'timeline')}?${query.toString()}`);
     const batch = listIn(data, ['items']) as TimelineEntry[];
-    items.push(...batch);
+    for (const item of batch) items.push(item);
     total = asNumber(asObject(data).total) ?? items.length;
     const next = asObject(data).nextCursor;
     if (typeof next !== 'string') break;

@@ -16,7 +16,11 @@ function mergeabilityWord(record: MergeRequestRecord): string {
 /** A merge request with its description, mergeability, unified diff hunks and history. */
 export function formatDetail(detail: MergeRequestDetail): string {
   const out = [mergeRequestLine(detail), detail.url];
-  if (detail.description) out.push('', ...detail.description.split('\n').map((line) => `    ${line}`), '');
+  if (detail.description) {
+    out.push('');
+    for (const line of detail.description.split('\n')) out.push(`    ${line}`);
+    out.push('');
+  }
   if (detail.targetBranch) out.push(`target: ${detail.targetBranch}`);
   out.push(`mergeability: ${detail.mergeability?.state ?? 'unknown'}`);
   for (const item of detail.mergeability?.conflicts ?? [])
@@ -41,6 +45,7 @@ export function formatDetail(detail: MergeRequestDetail): string {
     }
     if (diff.truncated) out.push(`(${repoPath}: more files changed than shown)`);
   }
-  out.push('history:', ...detail.events.map((event) => `  ${event.at}\t${event.action}\t${event.actor}`));
+  out.push('history:');
+  for (const event of detail.events) out.push(`  ${event.at}\t${event.action}\t${event.actor}`);
   return out.join('\n');
 }

@@ -1,4 +1,5 @@
 import { LineTable, lineHunks, splitKeepingEol } from './line-changes.js';
+import { appendAll } from '../../platform/append-all.js';
 
 /**
  * A three-way merge of one file at line level, with the results of `git merge-file` under its
@@ -107,16 +108,16 @@ class LineMerge {
     let at = 0;
     let conflicts = 0;
     for (const region of regions) {
-      out.push(...this.oursLines.slice(at, region.oursStart));
+      appendAll(out, this.oursLines.slice(at, region.oursStart));
       if (region.kind === 'theirs') {
-        out.push(...this.theirsLines.slice(region.theirsStart, region.theirsEnd));
+        appendAll(out, this.theirsLines.slice(region.theirsStart, region.theirsEnd));
       } else {
         conflicts++;
         this.writeConflict(out, region);
       }
       at = region.oursEnd;
     }
-    out.push(...this.oursLines.slice(at));
+    appendAll(out, this.oursLines.slice(at));
     return { conflicts, content: Buffer.concat(out) };
   }
 
@@ -259,7 +260,7 @@ function crlfAt(lines: readonly Buffer[], index: number): boolean | undefined {
 }
 
 function pushSide(out: Buffer[], lines: readonly Buffer[], eol: string): void {
-  out.push(...lines);
+  appendAll(out, lines);
   const last = lines[lines.length - 1];
   if (last !== undefined && last.at(-1) !== 10) out.push(Buffer.from(eol));
 }

@@ -4,6 +4,7 @@ import { person, type PersonInfo } from './commit-log.js';
 import { diffOps, INSERT, KEEP, splitLines } from './line-diff.js';
 import type { ObjectReader } from './object-reader.js';
 import { entryAtPath } from './tree-path.js';
+import { appendAll } from '../../platform/append-all.js';
 
 /** Commits examined at most by one blame; past it the lines still open stay with their commit, flagged. */
 export const MAX_BLAME_COMMITS = 2_000;
@@ -107,7 +108,7 @@ export async function blameFile(
   const queue = new Map<ObjectId, Suspect>();
   const enqueue = async (commit: ObjectId, blob: ObjectId, lines: Array<[number, number]>) => {
     const waiting = queue.get(commit);
-    if (waiting) waiting.lines.push(...lines);
+    if (waiting) appendAll(waiting.lines, lines);
     else queue.set(commit, { commit, blob, lines, time: await timeOf(commit) });
   };
   await enqueue(

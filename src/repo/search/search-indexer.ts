@@ -8,6 +8,7 @@ import type { Storage } from '../../storage/storage.js';
 import { ObjectReader } from '../browse/object-reader.js';
 import { diffTrees, isBinary } from '../browse/tree-diff.js';
 import { SingleReadObjectSource } from '../single-read-objects.js';
+import { appendAll } from '../../platform/append-all.js';
 
 /** Files bigger than this are not indexed (recorded as skipped, `too_large`). */
 export const MAX_INDEXED_FILE_BYTES = 1024 * 1024;
@@ -255,7 +256,7 @@ async function listFiles(reader: ObjectReader, tree: ObjectId, prefix = ''): Pro
   const out: FileEntry[] = [];
   for (const entry of await reader.tree(tree)) {
     const kind = entryKind(entry.mode);
-    if (kind === 'tree') out.push(...(await listFiles(reader, entry.id, `${prefix}${entry.name}/`)));
+    if (kind === 'tree') appendAll(out, await listFiles(reader, entry.id, `${prefix}${entry.name}/`));
     else if (kind === 'blob') out.push({ path: `${prefix}${entry.name}`, id: entry.id });
   }
   return out;

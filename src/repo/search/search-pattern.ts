@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { invalid } from '../../platform/errors.js';
+import { appendAll } from '../../platform/append-all.js';
 
 /** Longest query accepted (literal or regex), in characters. */
 export const MAX_QUERY_LENGTH = 1000;
@@ -317,7 +318,7 @@ function foldClass(text: string): string {
     const low = body[index]!;
     if (body[index + 1] === '-' && index + 2 < body.length && body[index + 2] !== '\\') {
       const high = body[index + 2]!;
-      extra.push(...swappedRanges(low.charCodeAt(0), high.charCodeAt(0)));
+      appendAll(extra, swappedRanges(low.charCodeAt(0), high.charCodeAt(0)));
       index += 3;
       continue;
     }

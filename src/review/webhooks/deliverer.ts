@@ -126,7 +126,10 @@ export class WebhookDeliverer {
 
   /** The next poll: soon after a short backoff step (tests), else the polling interval. */
   private nextPollMs(): number {
-    const shortest = Math.min(...this.options.backoffMs, this.options.pollMs);
+    const shortest = this.options.backoffMs.reduce(
+      (least, step) => Math.min(least, step),
+      this.options.pollMs,
+    );
     return Math.max(10, shortest);
   }
 

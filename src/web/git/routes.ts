@@ -1,10 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter } from 'prom-client';
-import { FLUSH_PKT } from '../../git/pkt-line.js';
 import { PktLineReader } from '../../git/pkt-line-reader.js';
-import { BAND_ERROR, encodeSideband } from '../../git/protocol/sideband.js';
 import { encodeServiceHeader, type GitService } from '../../git/protocol/advertisement.js';
-import { encodeErrorPacket } from '../../git/protocol/receive-request.js';
 import { encodeV2Advertisement } from '../../git/protocol/v2.js';
 import {
   forbidden,
@@ -18,7 +15,7 @@ import { receivePack } from '../../repo/receive-pack.js';
 import { pushLimits, type ServedRepository } from '../../repo/served-repository.js';
 import { outcomeLabel, uploadPackV0 } from '../../repo/upload-pack.js';
 import { serveV2Command } from '../../repo/upload-pack-v2.js';
-import { GitResponseWriter } from '../../repo/response-writer.js';
+import { GitResponseWriter, failureResponse } from '../../repo/response-writer.js';
 import { baseUrl } from '../api/query.js';
 import type { RouteContext } from '../deps.js';
 import { requireUser } from '../../access/principal.js';
@@ -46,7 +43,7 @@ function protocolVersion(request: FastifyRequest): 0 | 1 | 2 {
  * `POST …/git-receive-pack`, registered on the repository router so `{repo}` may be any path.
  */
 export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  const uploadPackOptions = { packCache: ctx.packCache };
+  const uploadPackOptions = { packCache: ctx.packCache, walkRecorder: ctx.walkRecorder };
   const limits = pushLimits(ctx.config.limits);
   const walkRecorder = ctx.walkRecorder;
   const requests = new Counter({
@@ -121,14 +118,8 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
         reply.log.warn({ err: error, service }, 'git request failed');
         // A full disk or a lost database says so; anything else stays an internal error.
         const message = error instanceof Error ? describeError(toMegaError(error)) : 'internal server error';
-        if (!out.body.destroyed) {
-          // Multiplexed responses fail on band 3; otherwise an ERR packet (pack-protocol.txt "ERR").
-          out.body.end(
-            out.sideband
-              ? Buffer.concat([encodeSideband(BAND_ERROR, Buffer.from(`${message}\n`)), FLUSH_PKT])
-              : encodeErrorPacket(message),
-          );
-        }
+        // Band 3 once the response is multiplexed, else an ERR packet.
+        if (!out.body.destroyed) out.body.end(failureResponse(message, out.sideband));
       },
     );
     discardUnreadBody(request, reply);
@@ -221,7 +212,7 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
           limits,
           out,
         });
-        if (outcome.accepted > 0) walkRecorder.schedule(repository);
+        if (outcome.accepted > 0) walkRecorder.schedule(repository, outcome.moved);
         // Announced after the refs were committed (webhooks, mergeability of merge requests).
         if (outcome.moved.length > 0) {
           ctx.review.events.emit({

@@ -23,7 +23,8 @@ export function BarChart(props: {
   testId?: string;
 }) {
   const { data, unit } = props;
-  const max = props.max ?? Math.max(1, ...data.map((datum) => datum.value + (datum.secondary ?? 0)));
+  const max =
+    props.max ?? data.reduce((most, datum) => Math.max(most, datum.value + (datum.secondary ?? 0)), 1);
   const plotWidth = WIDTH - PADDING.left - PADDING.right;
   const plotHeight = HEIGHT - PADDING.top - PADDING.bottom;
   const step = data.length > 0 ? plotWidth / data.length : plotWidth;

@@ -159,7 +159,7 @@ function anchorHeadings(root: DocumentFragment, shift: number): void {
     if (heading !== written) {
       // The outline stays right for assistive technology; the look stays the written level.
       heading.className = `md-h${level}`;
-      heading.append(...written.childNodes);
+      while (written.firstChild) heading.append(written.firstChild);
       written.replaceWith(heading);
     }
     const text = heading.textContent ?? '';
@@ -202,18 +202,22 @@ async function highlightCodeBlocks(root: DocumentFragment): Promise<void> {
       const text = code.textContent ?? '';
       try {
         const lines = await highlightLines(text.endsWith('\n') ? text.slice(0, -1) : text, grammar);
-        code.replaceChildren(
-          ...lines.flatMap((segments, index) => [
-            ...(index > 0 ? [document.createTextNode('\n')] : []),
-            ...segments.map((segment) => {
-              if (!segment.className) return document.createTextNode(segment.text);
-              const span = document.createElement('span');
-              span.className = segment.className;
-              span.textContent = segment.text;
-              return span;
-            }),
-          ]),
-        );
+        // One fragment, not a spread: a long block has more nodes than a call takes arguments.
+        const highlighted = document.createDocumentFragment();
+        lines.forEach((segments, index) => {
+          if (index > 0) highlighted.append('\n');
+          for (const segment of segments) {
+            if (!segment.className) {
+              highlighted.append(segment.text);
+              continue;
+            }
+            const span = document.createElement('span');
+            span.className = segment.className;
+            span.textContent = segment.text;
+            highlighted.append(span);
+          }
+        });
+        code.replaceChildren(highlighted);
         code.classList.add('hljs');
       } catch {
         // A grammar that fails to load leaves the block plain.

@@ -1,0 +1,202 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { authEnv } from '../../tests/http/http-fixture.js';
+import { git, gitText } from '../../tests/support/git-cli.js';
+import {
+  addReleaseRefs,
+  generateHistoryRepo,
+  isHistorySize,
+  newCommitOnMain,
+  refLines,
+} from '../../tests/support/generated-history.js';
+import { runMega, startMegaServer, type MegaServer } from '../../tests/support/mega-process.js';
+import {
+  createScratchDatabase,
+  type DialectName,
+  type ScratchDatabase,
+} from '../../tests/support/scratch-database.js';
+import { timeMs, type BenchResult } from '../report.js';
+import { startCountingProxy, type CountingProxy } from '../smart-http/counting-proxy.js';
+import { startHttpBackendBridge } from '../smart-http/http-backend-bridge.js';
+import { waitForIdle } from '../smart-http/smart-http-bench.js';
+
+/**
+ * `npm run bench -- scale [--size small|large] [--repo DIR] [--database sqlite|postgres|mysql] [--check]`
+ *
+ * A repository the size of git/git through the server end to end (issue 20), every step timed
+ * against C git's `git http-backend` serving the same input in the same run:
+ * push (`--mirror`), the first clone right after it (the walk recorder may still run), a cached
+ * clone, a clone with the walk recorded but no cached pack, `fetch` after one new commit (and
+ * the push of that commit), a shallow clone, `ls-remote`. Clones are `--bare` (what `git clone`
+ * fetches, without the checkout both sides would pay alike). Each step runs once: at this size a
+ * run takes minutes. Peak RSS is the server's high-water mark during that step alone (reset
+ * through /proc/PID/clear_refs before it). `--check` then runs the large-repository correctness
+ * test (tests/scale/large-repository.test.ts, MEGA_TEST_LARGE=1) on the same repository.
+ */
+export async function runScaleBench(args: readonly string[]): Promise<BenchResult[]> {
+  const size = argValue(args, '--size') ?? 'large';
+  const given = argValue(args, '--repo');
+  if (!given && !isHistorySize(size)) throw new Error('--size must be small or large');
+  const dialect = (argValue(args, '--database') ?? 'sqlite') as DialectName;
+  const dir = await mkdtemp(join(tmpdir(), 'mega-bench-scale-'));
+  const closers: Array<() => Promise<void>> = [];
+  let server: MegaServer | undefined;
+  let scratch: ScratchDatabase | undefined;
+  try {
+    const source = await prepareSource(dir, given, size);
+    const label = given ?? `generated ${size}`;
+    const objects = await objectCount(source);
+    const refs = (await gitText(['for-each-ref', '--format=x'], { cwd: source })).split('\n').length;
+    const cgitRoot = join(dir, 'cgit');
+    const cgitRepo = join(cgitRoot, 'large.git');
+    await git(['init', '-q', '--bare', cgitRepo]);
+    // A mirror push leaves HEAD alone: without this, C git's HEAD names a branch that does not
+    // exist, and a shallow clone (single-branch: HEAD's) fetches nothing.
+    const head = await gitText(['symbolic-ref', 'HEAD'], { cwd: source });
+    await git(['symbolic-ref', 'HEAD', head], { cwd: cgitRepo });
+    const dataDir = join(dir, 'data');
+    scratch = dialect === 'sqlite' ? undefined : await createScratchDatabase(dialect, { migrate: false });
+    const env: Record<string, string> = scratch ? { MEGA_DATABASE_URL: scratch.url } : {};
+    const token = await createToken(dataDir, env);
+    server = await startMegaServer({ dataDir, env, startTimeoutMs: 120_000 });
+    const live = server;
+    const bridge = await startHttpBackendBridge(cgitRoot);
+    const ours = await startCountingProxy(server.url);
+    const theirs = await startCountingProxy(bridge.url);
+    closers.push(bridge.close, ours.close, theirs.close);
+    const oursUrl = `${ours.url}/import/large.git`;
+    const theirsUrl = `${theirs.url}/large.git`;
+    const results: BenchResult[] = [];
+    type Run = (url: string, side: 'ours' | 'cgit') => Promise<unknown>;
+    const step = async (name: string, run: Run, options: { oursFirst?: boolean } = {}) => {
+      const cgitFirst = options.oursFirst ? undefined : await measure(theirs, () => run(theirsUrl, 'cgit'));
+      await resetPeakRss(live);
+      const mine = await measure(ours, () => run(oursUrl, 'ours'));
+      const peakMb = await peakRssMb(live);
+      const cgit = cgitFirst ?? (await measure(theirs, () => run(theirsUrl, 'cgit')));
+      results.push({
+        scenario: name,
+        repository: label,
+        objects,
+        refs,
+        database: dialect,
+        ours_ms: Math.round(mine.ms),
+        cgit_ms: Math.round(cgit.ms),
+        ratio: mine.ms / cgit.ms,
+        bytes_ratio: mine.bytes / cgit.bytes,
+        step_peak_rss_mb: Math.round(peakMb),
+      });
+    };
+    const push = (url: string, side: 'ours' | 'cgit', refs: readonly string[]) =>
+      git(['push', '-q', url, ...refs], { cwd: source, env: side === 'ours' ? authEnv(token) : {} });
+    const clone = (url: string, target: string, extra: readonly string[] = []) =>
+      git(['clone', '-q', '--bare', ...extra, url, target]);
+    const target = (side: string, name: string) => join(dir, `${side}-${name}.git`);
+
+    await step('push', (url, side) => push(url, side, ['--mirror']));
+    // A CI job's clone, right after the push: nothing cached, the walk recorder may be running.
+    await step('clone-after-push', (url, side) => clone(url, target(side, 'first')), { oursFirst: true });
+    await waitForIdle(live.process.pid ?? 0);
+    results.push({ scenario: 'idle-after-push', server_rss_mb: Math.round(live.rssMb()) });
+    await sameRefs(target('ours', 'first'), target('cgit', 'first'));
+    await step('clone-cached', (url, side) => clone(url, target(side, 'cached')));
+    await rm(join(dataDir, 'cache', 'packs'), { recursive: true, force: true });
+    await step('clone-recorded', (url, side) => clone(url, target(side, 'recorded')));
+    await newCommitOnMain(source);
+    await step('push-one-commit', (url, side) => push(url, side, ['main']));
+    await step('fetch-one-commit', (_url, side) =>
+      git(['fetch', '-q', 'origin', '+refs/heads/*:refs/heads/*'], {
+        cwd: target(side, 'cached'),
+        env: side === 'ours' ? authEnv(token) : {},
+      }),
+    );
+    await sameRefs(target('ours', 'cached'), target('cgit', 'cached'));
+    await step('clone-shallow', (url, side) => clone(url, target(side, 'shallow'), ['--depth', '1']));
+    await sameRefs(target('ours', 'shallow'), target('cgit', 'shallow'));
+    await step('ls-remote', (url) => git(['ls-remote', url]));
+    if (args.includes('--check')) results.push(await runCheck(source, env));
+    return results;
+  } finally {
+    for (const close of closers) await close();
+    await server?.stop();
+    await scratch?.drop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function argValue(args: readonly string[], name: string): string | undefined {
+  const index = args.indexOf(name);
+  return index >= 0 ? args[index + 1] : undefined;
+}
+
+/** The repository to serve: a given one (all refs, packed as a server keeps it) or a generated one. */
+async function prepareSource(dir: string, given: string | undefined, size: string): Promise<string> {
+  if (given) {
+    const mirror = join(dir, 'source.git');
+    await git(['clone', '-q', '--mirror', '--no-local', given, mirror]);
+    await git(['repack', '-q', '-a', '-d'], { cwd: mirror });
+    return mirror;
+  }
+  const repo = await generateHistoryRepo(dir, size as 'small' | 'large');
+  await addReleaseRefs(repo);
+  return repo;
+}
+
+async function createToken(dataDir: string, env: Record<string, string>): Promise<string> {
+  const created = await runMega(['token', 'create', 'bench', '--admin', '--data', dataDir], { env });
+  if (created.code !== 0) throw new Error(`mega token create failed: ${created.stderr}`);
+  return created.stdout.trim().split('\n').pop() ?? '';
+}
+
+/** Both servers must have given the same result, or the timings compare different work. */
+async function sameRefs(ours: string, cgit: string): Promise<void> {
+  if ((await refLines(ours)) !== (await refLines(cgit)))
+    throw new Error(`${ours} and ${cgit} have different refs: the servers disagree`);
+}
+
+async function objectCount(repo: string): Promise<number> {
+  const text = await gitText(['count-objects', '-v'], { cwd: repo });
+  return Number(/in-pack: (\d+)/.exec(text)?.[1] ?? 0) + Number(/^count: (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
+async function measure(
+  proxy: CountingProxy,
+  run: () => Promise<unknown>,
+): Promise<{ ms: number; bytes: number }> {
+  proxy.reset();
+  const { ms } = await timeMs(run);
+  const { down, up } = proxy.counts();
+  return { ms, bytes: down + up };
+}
+
+/** proc(5) clear_refs: writing 5 resets the peak resident set size (VmHWM) to the current one. */
+async function resetPeakRss(server: MegaServer): Promise<void> {
+  await writeFile(`/proc/${server.process.pid}/clear_refs`, '5');
+}
+
+async function peakRssMb(server: MegaServer): Promise<number> {
+  const status = await readFile(`/proc/${server.process.pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** The large-repository correctness test on `source` (MEGA_TEST_LARGE=1); a row with its outcome. */
+async function runCheck(source: string, env: Record<string, string>): Promise<BenchResult> {
+  const { ms, value: code } = await timeMs(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const child = spawn('npx', ['vitest', 'run', 'tests/scale/large-repository.test.ts'], {
+          env: { ...process.env, ...env, MEGA_TEST_LARGE: '1', MEGA_TEST_LARGE_REPO: source },
+          stdio: ['ignore', 'inherit', 'inherit'],
+        });
+        child.on('error', reject);
+        child.on('close', (exit) => resolve(exit ?? -1));
+      }),
+  );
+  return {
+    scenario: 'check (tests/scale/large-repository.test.ts)',
+    outcome: code === 0 ? 'passed' : 'FAILED',
+    ours_ms: Math.round(ms),
+  };
+}

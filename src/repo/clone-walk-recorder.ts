@@ -1,0 +1,127 @@
+import { isZeroId, type ObjectId } from '../git/object-id.js';
+import { recordLikelyCloneWalks } from './clone-walk.js';
+import type { RefUpdateRequest, ServedRepository } from './served-repository.js';
+
+/** How long after a push its walks are recorded: the push's response goes out first. */
+const RECORD_DELAY_MS = 500;
+
+interface QueuedRecording {
+  readonly repository: ServedRepository;
+  /** The moved refs' ids before the queued pushes; undefined when a push did not say. */
+  readonly before: Map<string, ObjectId | undefined> | undefined;
+}
+
+interface Settling {
+  readonly promise: Promise<void>;
+  readonly resolve: () => void;
+}
+
+/**
+ * Records the likely clones' walks after pushes (`recordLikelyCloneWalks`), one repository at a
+ * time in the background, starting a moment after the push (its response is not held up by the
+ * walk). Pushes to a repository before its run starts are folded into one run. `close` runs what
+ * is queued and waits for it (the database must outlive it).
+ */
+export class CloneWalkRecorder {
+  private readonly queued = new Map<string, QueuedRecording>();
+  /** Per path with a recording queued or running: settles when none is left. */
+  private readonly settling = new Map<string, Settling>();
+  private running: Promise<void> | undefined;
+  /** The path being recorded now. */
+  private current: string | undefined;
+  /** A queued path a clone waits for: recorded next. */
+  private wanted: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly onError: (error: unknown, path: string) => void,
+    private readonly delayMs = RECORD_DELAY_MS,
+  ) {}
+
+  /**
+   * Records `repository`'s likely walks soon. `moved`: the refs the push moved, so the walks
+   * recorded before it can be extended; without them (or when another move without them is
+   * queued) everything is walked.
+   */
+  schedule(repository: ServedRepository, moved?: readonly RefUpdateRequest[]): void {
+    if (this.closed || !repository.cloneWalks) return;
+    const path = repository.path;
+    const queued = this.queued.get(path);
+    // Pushes folded into one run: a ref's id before is the one before the first of them.
+    let before = queued ? queued.before : new Map<string, ObjectId | undefined>();
+    if (!moved) before = undefined;
+    for (const update of moved ?? []) {
+      if (before && !before.has(update.refName))
+        before.set(update.refName, isZeroId(update.oldId) ? undefined : update.oldId);
+    }
+    this.queued.set(path, { repository, before });
+    if (!this.settling.has(path)) {
+      let resolve = () => {};
+      const promise = new Promise<void>((done) => (resolve = done));
+      this.settling.set(path, { promise, resolve });
+    }
+    if (!this.running && !this.timer) this.timer = setTimeout(() => this.start(), this.delayMs);
+  }
+
+  /**
+   * Resolves once `path`'s recording is done when it is running, or queued while nothing else
+   * runs (it starts now); at once otherwise (another repository's recording could take long). A
+   * full clone that would compute a walk being recorded waits for it and replays it instead of
+   * walking the whole repository beside the recorder (the clone right after a push): two such
+   * walks at once take both of them longer and twice the memory.
+   */
+  recorded(path: string): Promise<void> {
+    const settling = this.settling.get(path);
+    if (!settling) return Promise.resolve();
+    if (this.current === path) return settling.promise;
+    if (this.running || !this.queued.has(path)) return Promise.resolve();
+    this.wanted = path;
+    this.start();
+    return settling.promise;
+  }
+
+  /** Runs what is queued now and resolves when nothing is queued or running. */
+  async idle(): Promise<void> {
+    if (this.timer) this.start();
+    while (this.running) await this.running;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.idle();
+  }
+
+  private start(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.running ??= this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    for (let next = this.take(); next; next = this.take()) {
+      const path = next.repository.path;
+      this.current = path;
+      try {
+        await recordLikelyCloneWalks(next.repository, next.before);
+      } catch (error) {
+        this.onError(error, path);
+      }
+      // Pushed again meanwhile: waiters wait for that run too.
+      if (!this.queued.has(path)) {
+        this.settling.get(path)?.resolve();
+        this.settling.delete(path);
+      }
+    }
+    this.current = undefined;
+    this.running = undefined;
+  }
+
+  private take(): QueuedRecording | undefined {
+    const wanted = this.wanted === undefined ? undefined : this.queued.get(this.wanted);
+    this.wanted = undefined;
+    const [first] = wanted ? [wanted] : this.queued.values();
+    if (first) this.queued.delete(first.repository.path);
+    return first;
+  }
+}
