@@ -6,11 +6,11 @@ import { isMegaError, notFound, unavailable } from '../platform/errors.js';
 import type { Repository } from '../storage/repository-store.js';
 import type { DirectoryTreeRecord } from '../storage/monorepo/directory-store.js';
 import { writeBLink } from './b-link.js';
-import { splitPath } from './directory-path.js';
+import { parseDirectoryPath, splitPath } from './directory-path.js';
 import { DEFAULT_BRANCH, type MonorepoDeps } from './ports.js';
 import { PendingObjects } from './pending-objects.js';
 import { buildViewCommit, megaIdent } from './synthetic-commit.js';
-import { readBLink } from './locate-path.js';
+import { locatePath, readBLink, type LocatedPath } from './locate-path.js';
 import { entryAtPath, replaceAtPath } from './tree-edit.js';
 
 /** The directory repository's path: the root of every URL. */
@@ -106,6 +106,16 @@ export class MegaDirectory {
     const tree = (await this.deps.objects.source.readCommit(commit))?.tree;
     if (!tree) return undefined;
     return { repository, commit, tree };
+  }
+
+  /**
+   * Where `path` lands in the current directory: the root, a directory, a repository, a
+   * subdirectory inside one, or nothing (`absent`). For settings that name paths (review rules:
+   * a rule on a mistyped path would silently require nothing).
+   */
+  async locate(path: string): Promise<LocatedPath> {
+    const head = await this.head();
+    return locatePath(new ObjectReader(this.deps.objects.source), head.tree, parseDirectoryPath(path));
   }
 
   /**

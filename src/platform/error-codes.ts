@@ -239,6 +239,7 @@ export const REVIEW_ERROR_CODES = [
   'merge_too_large',
   'resolve_forbidden',
   'review_rule_invalid',
+  'review_rule_path_invalid',
   'self_approval_not_allowed',
   'self_merge_not_allowed',
   'status_context_invalid',

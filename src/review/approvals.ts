@@ -135,6 +135,11 @@ export class Approvals {
     return { own: found.find((rule) => rule.path === path), effective: effectiveRule(path, found) };
   }
 
+  /** The rules set on exactly these paths, by path (callers check access). */
+  async rulesOn(paths: readonly string[]): Promise<StoredReviewRule[]> {
+    return this.deps.storage.review.rules.onPaths(paths);
+  }
+
   /** Sets the given fields of `path`'s rule after validating them (null: inherit again). */
   async setRule(
     path: string,

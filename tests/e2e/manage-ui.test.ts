@@ -289,6 +289,85 @@ describe.runIf(browserAvailable())('signing in and managing sync in the web UI',
     expect(consoleErrors).toEqual([]);
   });
 
+  it('sets review rules from the Access panel: effective values, their origin, refusals shown', async () => {
+    const { page } = session;
+    await page.setViewportSize({ width: 1366, height: 900 });
+    await signIn(page);
+    await page.goto('/ui/dir/projects');
+    await page.locator('details.access-panel > summary').click();
+    const form = page.getByRole('form', { name: 'Review rules' });
+    await expect
+      .poll(() => form.getByTestId('effective-approvals').textContent())
+      .toBe('Effective: 0 (default)');
+    expect(await form.getByTestId('effective-checks').textContent()).toBe('Effective: none (default)');
+    await form.getByLabel('Required approvals').selectOption('set');
+    await form.getByLabel('Number of approvals').fill('2');
+    await form.getByLabel('Required checks').selectOption('set');
+    await form.getByLabel('Check contexts').fill('lint, ci/build');
+    await form.getByRole('button', { name: 'Save review rules' }).click();
+    await expect
+      .poll(() => form.getByTestId('review-rules-message').textContent())
+      .toBe('Review rules saved.');
+    expect(await form.getByTestId('effective-approvals').textContent()).toBe('Effective: 2 (set here)');
+    expect(await form.getByTestId('effective-checks').textContent()).toBe(
+      'Effective: ci/build, lint (set here)',
+    );
+    expect(await api('GET', '/api/v1/review-rules?path=/projects')).toMatchObject({
+      requiredApprovals: 2,
+      requiredChecks: ['ci/build', 'lint'],
+    });
+    // The panel open, in light and dark: no axe violation in the form, its status or its errors.
+    const problems: string[] = [];
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const violation of await axeViolations(page)) problems.push(`${scheme}: ${violation}`);
+      await shot(`review-rules-${scheme}`);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    // A repository below inherits both, and says from where; the server's refusal is shown.
+    await page.goto('/ui/repo/projects/demo/-/tree/HEAD');
+    await page.locator('details.access-panel > summary').click();
+    await expect
+      .poll(() => form.getByTestId('effective-approvals').textContent())
+      .toBe('Effective: 2 (inherited from /projects)');
+    expect(await form.getByTestId('effective-checks').textContent()).toBe(
+      'Effective: ci/build, lint (inherited from /projects)',
+    );
+    await form.getByLabel('Required approvals').selectOption('set');
+    await form.getByLabel('Number of approvals').fill('-1');
+    await form.getByRole('button', { name: 'Save review rules' }).click();
+    await expect.poll(() => form.getByRole('alert').textContent()).toContain('whole number from 0 to 100');
+    await form.getByLabel('Number of approvals').fill('');
+    await form.getByRole('button', { name: 'Save review rules' }).click();
+    await expect
+      .poll(() => form.getByRole('alert').textContent())
+      .toContain('Enter the number of required approvals');
+    expect(await api('GET', '/api/v1/review-rules?path=/projects/demo')).toMatchObject({
+      requiredApprovals: null,
+      requiredChecks: null,
+    });
+    await form.getByLabel('Number of approvals').fill('0');
+    await form.getByRole('button', { name: 'Save review rules' }).click();
+    await expect
+      .poll(() => form.getByTestId('effective-approvals').textContent())
+      .toBe('Effective: 0 (set here)');
+
+    // The repository tree page has no h1 of its own (its breadcrumbs head it): reported, not ours.
+    problems.push(...(await axeViolations(page)).filter((text) => !text.startsWith('page-has-heading-one')));
+    await shot('review-rules-repository');
+    expect(problems).toEqual([]);
+    // Back to no rules, for the pages checked next.
+    await api('DELETE', '/api/v1/review-rules?path=/projects/demo');
+    await api('DELETE', '/api/v1/review-rules?path=/projects');
+    // The browser logs the refused save (400) it was asked to make; nothing else is expected.
+    const refused = consoleErrors.findIndex(
+      (text) => text.includes('status of 400') && text.includes('/api/v1/review-rules'),
+    );
+    if (refused >= 0) consoleErrors.splice(refused, 1);
+    expect(consoleErrors).toEqual([]);
+  });
+
   it('fits desktop and phone, in light and dark, with one h1, a title and no axe violations', async () => {
     const { page } = session;
     const pages = [

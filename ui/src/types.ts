@@ -132,6 +132,19 @@ export interface PathSettings {
   effective: { visibility: string; selfMerge: boolean };
 }
 
+/** `GET /api/v1/review-rules?path=`: a path's own values (null: inherited) and the effective ones. */
+export interface ReviewRule {
+  path: string;
+  requiredApprovals: number | null;
+  requiredChecks: string[] | null;
+  effective: {
+    requiredApprovals: number;
+    approvalsFrom?: string;
+    requiredChecks: string[];
+    checksFrom?: string;
+  };
+}
+
 export interface Group {
   name: string;
   members: string[];

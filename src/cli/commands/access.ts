@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
 import { parseSubject, subjectLabel, type AccessAdmin } from '../../access/access-admin.js';
 import { loadConfig } from '../../platform/config.js';
+import { parseAccessPath } from '../../access/paths.js';
 import { invalid } from '../../platform/errors.js';
-import { buildDomainServices, openAppStorage } from '../app.js';
+import { pathAndAncestors } from '../../review/review-rules.js';
+import { buildDomainServices, openAppStorage, type DomainServices } from '../app.js';
+import { reviewCommand } from './access-review.js';
 
 export interface StoreOptions {
   data?: string;
@@ -24,14 +27,41 @@ export async function withAccessAdmin(
   options: StoreOptions,
   work: (admin: AccessAdmin) => Promise<readonly string[]>,
 ): Promise<void> {
+  await withServices(options, (services) => work(services.accessAdmin));
+}
+
+/** Like `withAccessAdmin`, with every domain service (review rules live in src/review). */
+async function withServices(
+  options: StoreOptions,
+  work: (services: DomainServices) => Promise<readonly string[]>,
+): Promise<void> {
   const config = loadConfig({ configFile: options.config, overrides: { dataDir: options.data } });
   const storage = await openAppStorage(config);
   try {
-    const lines = await work(buildDomainServices(storage, config).accessAdmin);
+    const lines = await work(buildDomainServices(storage, config));
     if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await storage.close();
   }
+}
+
+/**
+ * `mega access list`'s review lines: the rules set on `--path` and above it, i.e. those in force
+ * there (`path, review, approvals N|inherit, checks a,b|none|inherit`). Rules below `--path` are
+ * not listed: `mega access review <path>` shows any one path's.
+ */
+async function reviewRuleLines(services: DomainServices, path: string): Promise<string[]> {
+  const rules = await services.review.approvals.rulesOn(pathAndAncestors(path));
+  return rules.map((rule) => {
+    const approvals = rule.requiredApprovals === null ? 'inherit' : String(rule.requiredApprovals);
+    const checks =
+      rule.requiredChecks === null
+        ? 'inherit'
+        : rule.requiredChecks.length > 0
+          ? rule.requiredChecks.join(',')
+          : 'none';
+    return `${rule.path}\treview\tapprovals ${approvals}\tchecks ${checks}`;
+  });
 }
 
 /** `inherit` clears a setting (the path takes its parent's again). */
@@ -46,8 +76,9 @@ function settingValue<T>(value: string, choices: Readonly<Record<string, T>>): T
 }
 
 /**
- * `mega access grant|revoke|list|visibility|self-merge|protect|unprotect`: roles on paths of the
- * Mega directory for users and groups (`@team`), path settings and protected-branch patterns.
+ * `mega access grant|revoke|list|visibility|self-merge|review|protect|unprotect`: roles on paths of
+ * the Mega directory for users and groups (`@team`), path settings, review rules (required
+ * approvals and checks) and protected-branch patterns.
  */
 export function registerAccessCommand(program: Command): void {
   const access = program
@@ -76,14 +107,27 @@ export function registerAccessCommand(program: Command): void {
   storeOptions(
     access
       .command('list')
-      .description('list grants (path, subject, role), and path settings')
-      .option('--path <path>', 'only at or below this path', '/'),
+      .description(
+        'list grants (path, subject, role) at or below a path, and the review rules in force there',
+      )
+      .option('--path <path>', 'only grants at or below this path', '/'),
   ).action((options: StoreOptions & { path: string }) =>
-    withAccessAdmin(options, async (admin) =>
-      (await admin.grants(options.path)).map(
+    withServices(options, async (services) => [
+      ...(await services.accessAdmin.grants(options.path)).map(
         (grant) => `${grant.path}\t${subjectLabel(grant)}\t${grant.role}`,
       ),
-    ),
+      ...(await reviewRuleLines(services, parseAccessPath(options.path))),
+    ]),
+  );
+  storeOptions(
+    access
+      .command('review <path>')
+      .description("show a path's review rule; set its required approvals and check contexts")
+      .option('--approvals <n>', 'required approvals, 0-100, or inherit (as its parent)')
+      .option('--checks <contexts>', "required check contexts, comma-separated ('' for none), or inherit")
+      .option('--json', 'print JSON (the shape of GET /api/v1/review-rules)'),
+  ).action((path: string, options: StoreOptions & { approvals?: string; checks?: string; json?: boolean }) =>
+    withServices(options, (services) => reviewCommand(services, path, options)),
   );
   storeOptions(
     access

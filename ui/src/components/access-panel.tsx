@@ -4,6 +4,7 @@ import type { PathSettings } from '../types';
 import { AccessGrants } from './access-grants';
 import { PathSettingsForm } from './path-settings-form';
 import { ProtectedBranches } from './protected-branches';
+import { ReviewRulesForm } from './review-rules-form';
 import { ErrorBox } from './status';
 
 /** Refusals that mean "not an administrator of this path": the panel is then not shown at all. */
@@ -11,7 +12,8 @@ const NOT_ADMIN = new Set([401, 403, 404]);
 
 /**
  * Who may do what at a path (`mega access …`): grants at and below it, its visibility and
- * self-merge rule, and a repository's protected branches. Shown only to whoever has `admin` on
+ * self-merge rule, its review rules (required approvals and checks), and a repository's
+ * protected branches. Shown only to whoever has `admin` on
  * the path, which the settings request itself answers (403 otherwise).
  */
 export function AccessPanel({ path, repository }: { path: string; repository?: boolean }) {
@@ -27,6 +29,7 @@ export function AccessPanel({ path, repository }: { path: string; repository?: b
       <summary>Access</summary>
       <AccessGrants path={path} />
       <PathSettingsForm settings={settings.data} />
+      <ReviewRulesForm path={path} />
       {repository && <ProtectedBranches repo={path} />}
     </details>
   );
