@@ -132,7 +132,8 @@ describe('mega webhook', () => {
       [['add', '/a/../b', receiver.url], { MEGA_WEBHOOK_SECRET: SECRET }, /invalid path/],
       [['remove', 'x'], {}, /webhook id must be a positive whole number/],
       [['remove', '99'], {}, /no webhook 99/],
-      [['deliveries', '1', '--page', '0'], {}, /--page must be a positive whole number/],
+      [['deliveries', '1', '--limit', '0'], {}, /--limit must be a positive whole number/],
+      [['deliveries', '1', '--limit', '101'], {}, /--limit is at most 100/],
       [['redeliver', '1', '999'], {}, /no delivery 999 of webhook 1/],
     ];
     for (const [args, env, message] of cases) {

@@ -24,13 +24,14 @@ interface WebhookOptions {
   inactive?: boolean;
   secretStdin?: boolean;
   secret?: string;
-  page?: string;
+  limit?: string;
 }
 
 /** The variable `mega webhook add` reads the secret from (else stdin with --secret-stdin). */
 export const SECRET_VARIABLE = 'MEGA_WEBHOOK_SECRET';
-/** Deliveries per page of `mega webhook deliveries` (the REST default). */
-const PER_PAGE = 30;
+/** Deliveries `mega webhook deliveries` prints by default, and at most (the REST list's bounds). */
+const DEFAULT_DELIVERIES = 30;
+const MAX_DELIVERIES = 100;
 /** Longest stdin read for a secret: far above the 256 characters a secret may have. */
 const MAX_SECRET_INPUT = 64 * 1024;
 
@@ -39,7 +40,8 @@ interface WebhookBackend {
   list(path: string | undefined): Promise<WebhookView[]>;
   add(input: NewWebhookInput): Promise<WebhookView>;
   remove(id: number): Promise<void>;
-  deliveries(id: number, page: number): Promise<DeliveryView[]>;
+  /** The newest `limit` deliveries. */
+  deliveries(id: number, limit: number): Promise<DeliveryView[]>;
   redeliver(id: number, delivery: number): Promise<DeliveryDetail>;
 }
 
@@ -55,8 +57,7 @@ function localBackend(webhooks: Webhooks, as: string): WebhookBackend {
     list: (path) => webhooks.list(authority, path),
     add: (input) => webhooks.create(input, { username: as, authority }),
     remove: (id) => webhooks.delete(id, authority),
-    deliveries: (id, page) =>
-      webhooks.deliveries(id, authority, { limit: PER_PAGE, offset: (page - 1) * PER_PAGE }),
+    deliveries: (id, limit) => webhooks.deliveries(id, authority, { limit, offset: 0 }),
     redeliver: (id, delivery) => webhooks.redeliver(id, delivery, authority),
   };
 }
@@ -70,13 +71,8 @@ function remoteBackend(client: ServerClient): WebhookBackend {
     remove: async (id) => {
       await client.request('DELETE', `${base}/${id}`);
     },
-    deliveries: async (id, page) =>
-      (
-        await client.get<{ items: DeliveryView[] }>(`${base}/${id}/deliveries`, {
-          page,
-          per_page: PER_PAGE,
-        })
-      ).items,
+    deliveries: async (id, limit) =>
+      (await client.get<{ items: DeliveryView[] }>(`${base}/${id}/deliveries`, { limit })).items,
     redeliver: (id, delivery) =>
       client.post<DeliveryDetail>(`${base}/${id}/deliveries/${delivery}/redeliver`),
   };
@@ -206,11 +202,12 @@ export function registerWebhookCommand(program: Command): void {
     },
   );
   common(webhook.command('deliveries <id>').description('the delivery log of a webhook, newest first'))
-    .option('--page <n>', `page of ${PER_PAGE} deliveries`, '1')
+    .option('--limit <n>', `how many of the newest (at most ${MAX_DELIVERIES})`, String(DEFAULT_DELIVERIES))
     .action(async (id: string, options: WebhookOptions) => {
       const number = parseId(id, 'the webhook id');
-      const page = parseId(options.page ?? '1', '--page');
-      const deliveries = await withBackend(options, (backend) => backend.deliveries(number, page));
+      const limit = parseId(options.limit ?? String(DEFAULT_DELIVERIES), '--limit');
+      if (limit > MAX_DELIVERIES) throw invalid('argument_invalid', `--limit is at most ${MAX_DELIVERIES}`);
+      const deliveries = await withBackend(options, (backend) => backend.deliveries(number, limit));
       print(deliveries, options.json, () => deliveries.map(deliveryLine).join('\n') || 'no deliveries');
     });
   common(
