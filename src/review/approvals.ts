@@ -1,5 +1,6 @@
 import type { ObjectId } from '../git/object-id.js';
-import { conflict, forbidden, isMegaError, notFound, unauthorized } from '../platform/errors.js';
+import { conflict, forbidden, invalid, isMegaError, notFound, unauthorized } from '../platform/errors.js';
+import { MegaDirectory } from '../monorepo/mega-directory.js';
 import type { MergeRequestRecord } from '../storage/monorepo/merge-request-store.js';
 import { CodeOwnerLookup } from './code-owner-lookup.js';
 import type { ApprovalView, CheckStatus, ReviewState } from './review-state.js';
@@ -140,6 +141,27 @@ export class Approvals {
     return this.deps.storage.review.rules.onPaths(paths);
   }
 
+  /**
+   * Refuses a path no rule can be set on: rules are looked up by repository path, so one inside
+   * a repository would never apply, and one on a mistyped path would silently require nothing.
+   * The root, directories and repositories of the Mega directory pass, and so does a path that
+   * has a rule already (the rule of a removed repository can still be shown and cleared).
+   */
+  async requireRulePath(path: string): Promise<void> {
+    if ((await this.deps.storage.review.rules.onPaths([path])).length > 0) return;
+    const located = await new MegaDirectory(this.deps.monorepo).locate(path);
+    if (located.shape === 'absent') {
+      throw notFound('directory_path_not_found', `no such path in the Mega directory: ${path}`, { path });
+    }
+    if (located.shape === 'subdirectory') {
+      throw invalid(
+        'review_rule_path_invalid',
+        `${path} is inside the repository ${located.repoPath}: set the rule on the repository or above`,
+        { path, repository: located.repoPath },
+      );
+    }
+  }
+
   /** Sets the given fields of `path`'s rule after validating them (null: inherit again). */
   async setRule(
     path: string,
@@ -148,7 +170,9 @@ export class Approvals {
       readonly requiredChecks?: readonly string[] | null;
     },
   ): Promise<void> {
-    await this.deps.storage.review.rules.set(path, validateRuleChange(change));
+    const valid = validateRuleChange(change);
+    await this.requireRulePath(path);
+    await this.deps.storage.review.rules.set(path, valid);
   }
 
   async removeRule(path: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { parseAccessPath } from '../../access/paths.js';
-import { invalid, notFound } from '../../platform/errors.js';
+import { invalid } from '../../platform/errors.js';
 import type { EffectiveReviewRule } from '../../review/review-rules.js';
 import type { StoredReviewRule } from '../../storage/review/review-rule-store.js';
 import type { DomainServices } from '../app.js';
@@ -74,27 +74,6 @@ export function ruleLines(view: ReviewRuleView): string[] {
 }
 
 /**
- * A path a rule may be set on: the root, a directory or a repository of the Mega directory (rules
- * are looked up by repository path, so one inside a repository would never apply, and one on a
- * mistyped path would silently require nothing). A path that has a rule already passes, so that
- * the rule of a removed repository can still be shown and cleared.
- */
-async function requireRulePath(services: DomainServices, path: string, hasRule: boolean): Promise<void> {
-  if (hasRule) return;
-  const located = await services.directory.locate(path);
-  if (located.shape === 'absent') {
-    throw notFound('directory_path_not_found', `no such path in the Mega directory: ${path}`, { path });
-  }
-  if (located.shape === 'subdirectory') {
-    throw invalid(
-      'review_rule_path_invalid',
-      `${path} is inside the repository ${located.repoPath}: set the rule on the repository or above`,
-      { path, repository: located.repoPath },
-    );
-  }
-}
-
-/**
  * `mega access review <path> [--approvals N|inherit] [--checks a,b|inherit] [--json]`: sets what
  * is given of a path's review rule (the service validates it), then prints the rule in force
  * there and where each value comes from. Without options it only shows.
@@ -107,7 +86,8 @@ export async function reviewCommand(
   const path = parseAccessPath(pathInput);
   const approvals = services.review.approvals;
   const before = await approvals.ruleAt(path);
-  await requireRulePath(services, path, before.own !== undefined);
+  // An unknown path or one inside a repository is refused, even only to show its rule.
+  if (before.own === undefined) await approvals.requireRulePath(path);
   const change = {
     ...(options.approvals !== undefined ? { requiredApprovals: approvalsOption(options.approvals) } : {}),
     ...(options.checks !== undefined ? { requiredChecks: checksOption(options.checks) } : {}),
