@@ -5,7 +5,10 @@ describe('parseExecCommand', () => {
   it.each([
     ["git-upload-pack '/import/x.git'", { kind: 'git', service: 'git-upload-pack', repoPath: '/import/x' }],
     ["git-upload-pack 'import/x.git'", { kind: 'git', service: 'git-upload-pack', repoPath: '/import/x' }],
-    ["git-receive-pack '/projects/app'", { kind: 'git', service: 'git-receive-pack', repoPath: '/projects/app' }],
+    [
+      "git-receive-pack '/projects/app'",
+      { kind: 'git', service: 'git-receive-pack', repoPath: '/projects/app' },
+    ],
     ["git-upload-pack '/projects/'", { kind: 'git', service: 'git-upload-pack', repoPath: '/projects' }],
     ["git-upload-pack '/'", { kind: 'git', service: 'git-upload-pack', repoPath: '/' }],
     ["git-upload-pack '.git'", { kind: 'git', service: 'git-upload-pack', repoPath: '/' }],
@@ -18,7 +21,10 @@ describe('parseExecCommand', () => {
       "git-lfs-authenticate 'import/x' upload",
       { kind: 'lfs-authenticate', repoPath: '/import/x', operation: 'upload' },
     ],
-    ["git-lfs-transfer '/import/x.git' upload", { kind: 'lfs-transfer', repoPath: '/import/x', operation: 'upload' }],
+    [
+      "git-lfs-transfer '/import/x.git' upload",
+      { kind: 'lfs-transfer', repoPath: '/import/x', operation: 'upload' },
+    ],
   ])('accepts %s', (command, expected) => {
     expect(parseExecCommand(command)).toEqual(expected);
   });
@@ -29,7 +35,7 @@ describe('parseExecCommand', () => {
     ['bash', /unknown command 'bash'/],
     ['sh -c id', /unknown command 'sh'/],
     ['git upload-pack /x', /unknown command 'git'/],
-    ['git-upload-archive \'/x\'', /unknown command/],
+    ["git-upload-archive '/x'", /unknown command/],
     ['scp -t /tmp', /unknown command/],
     ['git-upload-pack /import/x', /single quotes/],
     ['git-upload-pack "/import/x"', /single quotes/],

@@ -50,7 +50,8 @@ const USAGE =
 /** Parses an exec request; throws `invalid`/`ssh_command_invalid` with a message for the client. */
 export function parseExecCommand(command: string): ExecCommand {
   if (command.length > MAX_EXEC_COMMAND_LENGTH) throw refuse('command too long');
-  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(command)) throw refuse('the command contains control characters');
+  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(command))
+    throw refuse('the command contains control characters');
   const space = command.indexOf(' ');
   const name = space < 0 ? command : command.slice(0, space);
   const rest = space < 0 ? '' : command.slice(space + 1);
@@ -62,7 +63,8 @@ export function parseExecCommand(command: string): ExecCommand {
   const lfs = LFS_COMMANDS[name];
   if (lfs) {
     const { path, after } = quotedPath(rest);
-    if (after !== 'upload' && after !== 'download') throw refuse(`${name} takes a quoted path, then upload or download`);
+    if (after !== 'upload' && after !== 'download')
+      throw refuse(`${name} takes a quoted path, then upload or download`);
     return { kind: lfs, repoPath: normalizeSshPath(path), operation: after };
   }
   if (name === '' || /^\s/.test(command)) throw refuse(`no command given: ${USAGE}`);
@@ -71,7 +73,8 @@ export function parseExecCommand(command: string): ExecCommand {
 
 /** The single-quoted path at the start of `text`, and what follows it after one space. */
 function quotedPath(text: string): { path: string; after: string } {
-  if (!text.startsWith("'")) throw refuse("the path must be in single quotes: git-upload-pack '/dir/repo.git'");
+  if (!text.startsWith("'"))
+    throw refuse("the path must be in single quotes: git-upload-pack '/dir/repo.git'");
   const close = text.indexOf("'", 1);
   if (close < 0) throw refuse('unterminated quote in the path');
   const path = text.slice(1, close);
@@ -87,7 +90,8 @@ function quotedPath(text: string): { path: string; after: string } {
 export function normalizeSshPath(raw: string): string {
   if (raw.startsWith('-')) throw refuse('a path may not start with "-"');
   if (raw.length > MAX_PATH_LENGTH) throw refuse('the path is too long');
-  if (FORBIDDEN_IN_PATH.test(raw)) throw refuse('the path contains characters that are not allowed (quotes, spaces, shell characters, ~)');
+  if (FORBIDDEN_IN_PATH.test(raw))
+    throw refuse('the path contains characters that are not allowed (quotes, spaces, shell characters, ~)');
   let path = raw.startsWith('/') ? raw.slice(1) : raw;
   if (path.endsWith('/')) path = path.slice(0, -1);
   if (path.endsWith('.git')) path = path.slice(0, -'.git'.length);

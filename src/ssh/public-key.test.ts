@@ -79,12 +79,20 @@ describe('parsePublicKey: malformed input', () => {
     ['two lines', 'ssh-ed25519 AAAA\nssh-ed25519 AAAA', /one line/],
     ['NUL', 'ssh-ed25519 AAAA\0', /one line/],
     ['too long', `ssh-rsa ${'A'.repeat(9000)}`, /too long/],
-    ['comment too long', `ssh-ed25519 ${wire(text('ssh-ed25519'), Buffer.alloc(32)).toString('base64')} ${'c'.repeat(300)}`, /comment/],
+    [
+      'comment too long',
+      `ssh-ed25519 ${wire(text('ssh-ed25519'), Buffer.alloc(32)).toString('base64')} ${'c'.repeat(300)}`,
+      /comment/,
+    ],
     ['truncated length', ed(Buffer.from([0, 0])), /truncated/],
     ['length past the end', ed(Buffer.from([0, 0, 0, 200, 1, 2])), /truncated/],
     ['type mismatch', ed(wire(text('ssh-rsa'), Buffer.alloc(32))), /does not match its type/],
     ['short ed25519', ed(wire(text('ssh-ed25519'), Buffer.alloc(31))), /32 bytes/],
-    ['trailing bytes', ed(Buffer.concat([wire(text('ssh-ed25519'), Buffer.alloc(32)), Buffer.from([0])])), /trailing/],
+    [
+      'trailing bytes',
+      ed(Buffer.concat([wire(text('ssh-ed25519'), Buffer.alloc(32)), Buffer.from([0])])),
+      /trailing/,
+    ],
     [
       'ecdsa curve mismatch',
       `ecdsa-sha2-nistp256 ${wire(text('ecdsa-sha2-nistp256'), text('nistp384'), goodPoint).toString('base64')}`,

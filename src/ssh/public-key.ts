@@ -9,11 +9,7 @@ import { invalid } from '../platform/errors.js';
  * truncated or that carries trailing bytes is refused, not stored.
  */
 export type PublicKeyType =
-  | 'ssh-ed25519'
-  | 'ecdsa-sha2-nistp256'
-  | 'ecdsa-sha2-nistp384'
-  | 'ecdsa-sha2-nistp521'
-  | 'ssh-rsa';
+  'ssh-ed25519' | 'ecdsa-sha2-nistp256' | 'ecdsa-sha2-nistp384' | 'ecdsa-sha2-nistp521' | 'ssh-rsa';
 
 export interface PublicKey {
   readonly type: PublicKeyType;
@@ -36,7 +32,9 @@ export const MAX_PUBLIC_KEY_LINE = 8192;
 const MAX_COMMENT_LENGTH = 255;
 
 /** ECDSA curves: the identifier inside the blob and the size of an uncompressed point (SEC 1 §2.3.3). */
-const CURVES: Readonly<Record<string, { readonly curve: string; readonly bits: number; readonly point: number }>> = {
+const CURVES: Readonly<
+  Record<string, { readonly curve: string; readonly bits: number; readonly point: number }>
+> = {
   'ecdsa-sha2-nistp256': { curve: 'nistp256', bits: 256, point: 65 },
   'ecdsa-sha2-nistp384': { curve: 'nistp384', bits: 384, point: 97 },
   'ecdsa-sha2-nistp521': { curve: 'nistp521', bits: 521, point: 133 },
@@ -75,7 +73,8 @@ export function parsePublicKey(text: string): PublicKey {
   if (comment.length > MAX_COMMENT_LENGTH) throw refuse('the key comment is too long');
   const refusal = REFUSED_TYPES[type];
   if (refusal) throw refuse(refusal, { type });
-  if (type.endsWith('-cert-v01@openssh.com')) throw refuse('certificates are not accepted: add the plain key');
+  if (type.endsWith('-cert-v01@openssh.com'))
+    throw refuse('certificates are not accepted: add the plain key');
   if (!isPublicKeyType(type)) {
     throw refuse('unknown key type: expected ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa', {
       type: type.slice(0, 64),
@@ -115,14 +114,18 @@ function checkBlob(type: PublicKeyType, blob: Buffer): number {
       throw refuse('the RSA key has an invalid exponent');
     }
     if (bits < MIN_RSA_BITS) {
-      throw refuse(`RSA keys need at least ${MIN_RSA_BITS} bits (this one has ${bits}): use ssh-keygen -t ed25519`, {
-        bits,
-      });
+      throw refuse(
+        `RSA keys need at least ${MIN_RSA_BITS} bits (this one has ${bits}): use ssh-keygen -t ed25519`,
+        {
+          bits,
+        },
+      );
     }
     if (bits > MAX_RSA_BITS) throw refuse(`RSA keys may have at most ${MAX_RSA_BITS} bits`, { bits });
   } else {
     const curve = CURVES[type]!;
-    if (reader.string().toString('latin1') !== curve.curve) throw refuse('the ECDSA curve does not match the key type');
+    if (reader.string().toString('latin1') !== curve.curve)
+      throw refuse('the ECDSA curve does not match the key type');
     const point = reader.string();
     if (point.length !== curve.point || point[0] !== 0x04) throw refuse('the ECDSA point is malformed');
     bits = curve.bits;

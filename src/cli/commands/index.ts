@@ -13,6 +13,8 @@ import { registerAccessCommand } from './access.js';
 import { registerGroupCommand } from './group.js';
 import { registerCommitCommand } from './commit.js';
 import { registerSearchCommand } from './search.js';
+import { registerUserCommand } from './user.js';
+import { registerDeployKeyCommand } from './deploy-key.js';
 
 /**
  * Every `mega` sub-command registers itself here, one file per command group.
@@ -32,4 +34,6 @@ export function registerCommands(program: Command): void {
   registerGroupCommand(program);
   registerCommitCommand(program);
   registerSearchCommand(program);
+  registerUserCommand(program);
+  registerDeployKeyCommand(program);
 }
