@@ -96,11 +96,19 @@ export async function uploadPackV0Session(
     const round: FetchRequest = { ...request, haves: [], done: false };
     if ((await parseV0HaveRound(read, round)) === 'end') return { sentPack: false };
     haves += round.haves.length;
-    if (haves > MAX_HAVES) throw tooLarge('negotiation_too_large', 'too many have lines', { limit: MAX_HAVES });
+    if (haves > MAX_HAVES)
+      throw tooLarge('negotiation_too_large', 'too many have lines', { limit: MAX_HAVES });
     const negotiation = await negotiateV0(round, context.oracle, state);
     for (const line of negotiation.lines) await plain.line(line);
     if (negotiation.sendPack) {
-      const stats = await streamPack(repository, request, context, state.common, makeWriter(request), options);
+      const stats = await streamPack(
+        repository,
+        request,
+        context,
+        state.common,
+        makeWriter(request),
+        options,
+      );
       return { sentPack: true, stats };
     }
   }

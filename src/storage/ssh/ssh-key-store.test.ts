@@ -22,7 +22,11 @@ describeEachDialect('ssh keys', (getDb) => {
     const ana = await users().createUser({ username: 'ana' });
     const key = newKey();
     const added = await keys().add({ ...key, owner: { kind: 'user', userId: ana.id }, createdBy: ana.id });
-    expect(added).toMatchObject({ title: 'laptop', owner: { kind: 'user', userId: ana.id }, lastUsedAt: null });
+    expect(added).toMatchObject({
+      title: 'laptop',
+      owner: { kind: 'user', userId: ana.id },
+      lastUsedAt: null,
+    });
     const found = await keys().findByFingerprint(key.fingerprint);
     expect(found?.actsAs).toEqual({ id: ana.id, username: 'ana', isAdmin: false });
     await keys().touch(found!);
@@ -70,7 +74,9 @@ describeEachDialect('ssh keys', (getDb) => {
   });
 
   it('keeps the first host key claimed', async () => {
-    const claims = await Promise.all(['a', 'b', 'c'].map((value) => keys().claimHostKey('ssh-rsa', () => value)));
+    const claims = await Promise.all(
+      ['a', 'b', 'c'].map((value) => keys().claimHostKey('ssh-rsa', () => value)),
+    );
     expect(new Set(claims).size).toBe(1);
     expect(await keys().claimHostKey('ssh-rsa', () => 'later')).toBe(claims[0]);
   });

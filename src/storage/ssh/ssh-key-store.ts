@@ -85,9 +85,13 @@ export class SshKeyStore {
         .execute();
     } catch (error) {
       if (this.capabilities.isUniqueViolation(error)) {
-        throw conflict('ssh_key_exists', 'this key is already in use (by you, another user or as a deploy key)', {
-          fingerprint: key.fingerprint,
-        });
+        throw conflict(
+          'ssh_key_exists',
+          'this key is already in use (by you, another user or as a deploy key)',
+          {
+            fingerprint: key.fingerprint,
+          },
+        );
       }
       throw error;
     }
