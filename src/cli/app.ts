@@ -29,6 +29,7 @@ import type { Principal, TokenAuthenticator } from '../access/principal.js';
 import { SCOPES } from '../access/roles.js';
 import { buildServer } from '../web/server.js';
 import { LfsSshTokens } from '../ssh/lfs-ssh-token.js';
+import { SshKeyService } from '../ssh/ssh-key-service.js';
 
 /**
  * The composition root: every service of the process is built here, once, from the
@@ -313,6 +314,7 @@ export async function buildApp(
         repositoryAdmin: services.repositoryAdmin,
         review: services.review,
         users: storage.users,
+        sshKeys: new SshKeyService(storage.ssh),
         lfs,
         sync: sync.service,
         packCache,
