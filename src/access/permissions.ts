@@ -63,9 +63,34 @@ export class Permissions {
   /** The caller's role on `path` (from grants; administrators: `admin`), undefined for none. */
   roleAt(path: string): Role | undefined {
     if (this.isAdmin) return 'admin';
-    if (this.principal.kind !== 'user' || !this.withinLimit(path)) return undefined;
+    if (!this.withinLimit(path)) return undefined;
+    return this.grantedRoleAt(path);
+  }
+
+  /**
+   * Throws unless the caller may create `path` (a first push, an LFS upload before it): `write` on
+   * its parent. A credential limited to `path` is judged at the parent by its user's grants (capped
+   * by the limit's role): the limit says where it acts, and the new path is inside it. A deploy
+   * key holds no grant at the parent, so it never creates repositories.
+   */
+  requireCreate(path: string, action: string): void {
+    const parent = parentOf(path) ?? '/';
+    if (this.limit && this.withinLimit(path) && !this.withinLimit(parent)) {
+      if (includes(this.grantedRoleAt(parent), 'write')) return;
+      if (!this.canRead(path)) throw this.hidden(path);
+      throw forbidden('access_denied', `${action} needs the write role on ${parent}`, {
+        path: parent,
+        role: 'write',
+      });
+    }
+    this.require(parent, 'write', action);
+  }
+
+  /** The role the principal's grants give at `path` (capped by scopes and limit), limit path aside. */
+  private grantedRoleAt(path: string): Role | undefined {
+    if (this.principal.kind !== 'user') return undefined;
     // An administrator's limited credential (an SSH-issued LFS token) has the limit's role.
-    if (this.principal.isAdmin) return this.ceiling;
+    if (this.principal.isAdmin) return this.isAdmin ? 'admin' : this.ceiling;
     const role = nearest(path, (candidate) => this.roleByPath.get(candidate));
     if (role === undefined) return undefined;
     return roleRank(role) > roleRank(this.ceiling) ? this.ceiling : role;

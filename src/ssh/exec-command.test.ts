@@ -64,6 +64,10 @@ describe('parseExecCommand', () => {
     ["git-lfs-authenticate '/import/x'", /upload or download/],
     ["git-lfs-authenticate '/import/x' delete", /upload or download/],
     ["git-lfs-authenticate '/import/x' download extra", /upload or download/],
+    ['git-lfs-authenticate /import/x;id download', /not allowed/],
+    ['git-lfs-authenticate $(id) download', /not allowed/],
+    ['git-lfs-authenticate --help download', /may not start with "-"/],
+    ['git-lfs-authenticate ../x download', /"\." or "\.\." segments/],
   ])('refuses %j', (command, message) => {
     expect(() => parseExecCommand(command)).toThrow(message);
     try {

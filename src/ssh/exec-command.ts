@@ -12,6 +12,9 @@ import { invalid } from '../platform/errors.js';
  *   git-receive-pack '<path>'
  *   git-lfs-authenticate '<path>' upload|download
  *   git-lfs-transfer '<path>' upload|download   (recognised, answered "not supported")
+ * git-lfs sends its path unquoted (`git-lfs-authenticate import/x.git upload`), so the LFS
+ * commands also take a bare path; the path rules below refuse every character a shell would
+ * read, so the two spellings cannot mean different things.
  * `<path>` is `/dir/repo.git`, `dir/repo.git` (scp-like `git@host:dir/repo.git`) or `/` (the
  * Mega directory's root), with or without `.git`.
  */
@@ -62,7 +65,7 @@ export function parseExecCommand(command: string): ExecCommand {
   }
   const lfs = LFS_COMMANDS[name];
   if (lfs) {
-    const { path, after } = quotedPath(rest);
+    const { path, after } = rest.startsWith("'") ? quotedPath(rest) : barePath(rest);
     if (after !== 'upload' && after !== 'download')
       throw refuse(`${name} takes a quoted path, then upload or download`);
     return { kind: lfs, repoPath: normalizeSshPath(path), operation: after };
@@ -81,6 +84,12 @@ function quotedPath(text: string): { path: string; after: string } {
   const tail = text.slice(close + 1);
   if (tail !== '' && !tail.startsWith(' ')) throw refuse('unexpected characters after the quoted path');
   return { path, after: tail.slice(1) };
+}
+
+/** A path without quotes (git-lfs's form), and what follows it after one space. */
+function barePath(text: string): { path: string; after: string } {
+  const space = text.indexOf(' ');
+  return space < 0 ? { path: text, after: '' } : { path: text.slice(0, space), after: text.slice(space + 1) };
 }
 
 /**
