@@ -72,6 +72,23 @@ describe('git over SSH', () => {
     await git(['fsck', '--strict'], { cwd: v0 });
   });
 
+  it('negotiates over several rounds when the client has history the server lacks (v0 and v2)', async () => {
+    for (const version of ['0', '2']) {
+      const dir = fresh();
+      await git(['clone', '-q', `${mega.sshUrl}/import/lib.git`, dir], alice);
+      // Local commits the server never saw: their haves go unacknowledged, round after round.
+      for (let i = 0; i < 70; i++) await commitFile(dir, `local/${i}.txt`, `${i}\n`, `local ${i}`);
+      await git(['checkout', '-q', '-b', 'mine'], { cwd: dir });
+      await git(['update-ref', '-d', 'refs/remotes/origin/main'], { cwd: dir });
+      const fetched = await git(
+        ['-c', `protocol.version=${version}`, 'fetch', '-q', 'origin'],
+        as(alice, { cwd: dir }),
+      );
+      expect(fetched.code, fetched.stderr).toBe(0);
+      await git(['fsck', '--strict', '--connectivity-only'], { cwd: dir });
+    }
+  });
+
   it('serves shallow clones, deepens them, and partial clones fetching blobs on demand', async () => {
     for (const version of ['2', '0']) {
       const shallow = fresh();

@@ -64,6 +64,21 @@ describeEachDialect('ssh keys', (getDb) => {
     await expect(keys().removeDeployKey(added.id)).rejects.toMatchObject({ code: 'ssh_key_not_found' });
   });
 
+  it("a deleted user's keys, and the deploy keys they added, match nothing", async () => {
+    const gone = await users().createUser({ username: 'gone' });
+    const own = newKey();
+    const deploy = newKey();
+    await keys().add({ ...own, owner: { kind: 'user', userId: gone.id }, createdBy: gone.id });
+    await keys().add({
+      ...deploy,
+      owner: { kind: 'deploy', path: '/import/x', write: false },
+      createdBy: gone.id,
+    });
+    await getDb().database.db.deleteFrom('users').where('id', '=', gone.id).execute();
+    expect(await keys().findByFingerprint(own.fingerprint)).toBeUndefined();
+    expect(await keys().findByFingerprint(deploy.fingerprint)).toBeUndefined();
+  });
+
   it('refuses empty and long titles', async () => {
     const erin = await users().createUser({ username: 'erin' });
     for (const title of [' ', 't'.repeat(256)]) {
