@@ -302,7 +302,6 @@ export const SYNC_ERROR_CODES = [
 /** src/ssh: Git over SSH: commands, keys, host keys. */
 export const SSH_ERROR_CODES = [
   'ssh_command_invalid',
-  'ssh_command_unsupported',
   'ssh_host_key_invalid',
   'ssh_key_invalid',
 ] as const;

@@ -74,6 +74,9 @@ export async function runGitSession(
         await out.write(encodeV2Advertisement());
         let last = 'advertised';
         for (;;) {
+          // Each v2 command's response starts unmultiplexed (ls-refs): an error before its
+          // packfile section is an ERR packet again.
+          out.sideband = false;
           const outcome = await serveV2Command(repository, read, out, options);
           if (outcome === 'empty') return { outcome: last, exitCode: 0 };
           last = outcome;
@@ -162,5 +165,6 @@ async function tell(out: ChannelSink, message: string): Promise<void> {
   const packet = out.sideband
     ? Buffer.concat([encodeSideband(BAND_ERROR, Buffer.from(`${message}\n`)), FLUSH_PKT])
     : encodeErrorPacket(message);
+  // A client that left cannot be told; the failure is logged and counted by the caller.
   await out.write(packet).catch(() => undefined);
 }

@@ -23,6 +23,8 @@ export interface SshServer {
 const AUTH_TIMEOUT_MS = 30_000;
 /** Rejected key attempts per connection before it is dropped (sshd's MaxAuthTries). */
 const MAX_AUTH_ATTEMPTS = 6;
+const KEEPALIVE_INTERVAL_MS = 30_000;
+const KEEPALIVE_COUNT_MAX = 4;
 /** Sessions (channels) one connection may have open at once. */
 const MAX_SESSIONS_PER_CONNECTION = 10;
 
@@ -54,7 +56,13 @@ export async function startSshServer(deps: SshServerDeps, host: string, port: nu
     onCommand: (command, outcome) => commands.inc({ command, outcome }),
   };
   const server = new ssh2.Server(
-    { hostKeys: deps.hostKeys.map((key) => key.privateKey), ident: 'Mega' },
+    {
+      hostKeys: deps.hostKeys.map((key) => key.privateKey),
+      ident: 'Mega',
+      // A client that vanished without closing (a dropped network) is noticed within ~2 minutes.
+      keepaliveInterval: KEEPALIVE_INTERVAL_MS,
+      keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+    },
     (client, info) => {
       const address = info.ip;
       const admission = limiter.admit(address);

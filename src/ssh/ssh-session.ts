@@ -69,8 +69,15 @@ export function handleSession(
       finish(channel, 1, `mega: ${message}\n`);
       return;
     }
+    // The same bound as an HTTP request's (limits.requestTimeoutMs): a stalled client is dropped.
+    const deadline = setTimeout(() => {
+      log.warn({ command: info.command.slice(0, 128) }, 'ssh command timed out');
+      channel.close();
+    }, deps.limits.requestTimeoutMs);
+    deadline.unref();
     void runCommand(channel, command, identity, versionOf(gitProtocol), deps).then(
       (result) => {
+        clearTimeout(deadline);
         deps.onCommand(command.kind === 'git' ? command.service : `git-${command.kind}`, result.outcome);
         log.info(
           {
@@ -83,6 +90,7 @@ export function handleSession(
         finish(channel, result.exitCode, result.stderr);
       },
       (error: unknown) => {
+        clearTimeout(deadline);
         log.warn({ err: error }, 'ssh command failed');
         finish(channel, 1, 'mega: internal server error\n');
       },

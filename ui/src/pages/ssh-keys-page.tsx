@@ -55,7 +55,7 @@ function SshKeysContent() {
                   <td>
                     {key.type} ({key.bits} bits)
                   </td>
-                  <td>
+                  <td className="wrap-anywhere">
                     <code>{key.fingerprint}</code>
                   </td>
                   <td>
@@ -115,6 +115,7 @@ function AddKey({ onAdded }: { onAdded: () => void }) {
           value={key}
           onChange={(event) => setKey(event.target.value)}
           rows={3}
+          className="wide-input"
           required
           placeholder="ssh-ed25519 AAAA… you@laptop"
           aria-describedby="ssh-key-hint"
