@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { Counter } from 'prom-client';
 import ssh2, { type Connection, type PublicKeyAuthContext } from 'ssh2';
 import type { Registry } from '../platform/metrics.js';
@@ -65,26 +65,20 @@ export async function startSshServer(deps: SshServerDeps, host: string, port: nu
     },
     (client, info) => {
       const address = info.ip;
-      const admission = limiter.admit(address);
-      if (!admission.admitted) {
-        refusedConnections.inc({ reason: admission.reason });
-        deps.logger.warn({ address, reason: admission.reason }, 'ssh connection refused');
-        client.end();
-        return;
-      }
+      // Counted in when the TCP connection was accepted (below); a client ssh2 hands over
+      // without that record did not come through the limiter.
+      const state = accepted.get(`${address}:${info.port}`);
+      if (!state) return client.end();
       connections.add(client);
       let identity: SshIdentity | undefined;
       let attempts = 0;
-      const timer = setTimeout(() => {
-        if (!identity) client.end();
-      }, AUTH_TIMEOUT_MS);
-      timer.unref();
       client.on('authentication', (ctx) => {
         if (ctx.method !== 'publickey') return ctx.reject(['publickey']);
         authenticate(deps.keys, ctx).then(
           (found) => {
             if (!found) {
               attempts += 1;
+              state.failed = true;
               if (attempts >= MAX_AUTH_ATTEMPTS) client.end();
               else ctx.reject(['publickey']);
               return;
@@ -100,9 +94,10 @@ export async function startSshServer(deps: SshServerDeps, host: string, port: nu
         );
       });
       client.on('ready', () => {
-        clearTimeout(timer);
-        limiter.authenticated(address);
         if (!identity) return client.end();
+        state.authenticated = true;
+        state.failed = false;
+        limiter.authenticated(address);
         const who = identity;
         void deps.keys
           .touch(who.key)
@@ -124,32 +119,64 @@ export async function startSshServer(deps: SshServerDeps, host: string, port: nu
         deps.logger.debug({ err: error, address }, 'ssh connection error'),
       );
       client.once('close', () => {
-        clearTimeout(timer);
         connections.delete(client);
-        const failed = identity === undefined && attempts > 0;
-        if (failed) {
+        if (!identity && attempts > 0) {
           refusedConnections.inc({ reason: 'authentication failed' });
           deps.logger.warn({ address, attempts }, 'ssh authentication failed');
         }
-        limiter.closed(address, identity !== undefined, failed);
       });
     },
   );
+  /**
+   * TCP connections pass the limiter before ssh2 sees a byte, so a client that connects and then
+   * says nothing (no SSH banner) counts, and is dropped when the authentication time is up.
+   */
+  const accepted = new Map<string, ConnectionState>();
+  const tcp = createServer((socket) => {
+    const address = socket.remoteAddress ?? 'unknown';
+    const admission = limiter.admit(address);
+    if (!admission.admitted) {
+      refusedConnections.inc({ reason: admission.reason });
+      deps.logger.warn({ address, reason: admission.reason }, 'ssh connection refused');
+      socket.destroy();
+      return;
+    }
+    const key = `${address}:${socket.remotePort}`;
+    const state: ConnectionState = { authenticated: false, failed: false };
+    accepted.set(key, state);
+    const timer = setTimeout(() => {
+      if (!state.authenticated) socket.destroy();
+    }, AUTH_TIMEOUT_MS);
+    timer.unref();
+    socket.once('close', () => {
+      clearTimeout(timer);
+      accepted.delete(key);
+      limiter.closed(address, state.authenticated, state.failed);
+    });
+    server.injectSocket(socket);
+  });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
+    tcp.once('error', reject);
+    tcp.listen(port, host, () => {
+      tcp.off('error', reject);
       resolve();
     });
   });
   return {
-    port: (server.address() as AddressInfo).port,
+    port: (tcp.address() as AddressInfo).port,
     close: () =>
       new Promise<void>((resolve) => {
         for (const client of connections) client.end();
-        server.close(() => resolve());
+        tcp.close(() => resolve());
       }),
   };
+}
+
+/** What the limiter needs to know of a connection when it closes. */
+interface ConnectionState {
+  authenticated: boolean;
+  /** A key was refused and none accepted (so far). */
+  failed: boolean;
 }
 
 /** The identity of a presented key whose signature (when present) verifies; else undefined. */

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitFile, makeRepo } from '../support/git-fixtures.js';
@@ -149,5 +150,21 @@ describe('git over SSH refuses', () => {
     );
     expect(remote.code).not.toBe(0);
     expect(remote.stderr).toMatch(/remote port forwarding failed/);
+  });
+
+  it('more unauthenticated connections from one address than the limit', async () => {
+    // Four silent TCP connections (no SSH banner) hold every unauthenticated slot of 127.0.0.1.
+    const silent: Socket[] = [];
+    for (let i = 0; i < 4; i++) {
+      const socket = connect(mega.sshPort, '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      silent.push(socket);
+    }
+    const refused = await ssh(at(aliceKey, "git-upload-pack '/import/lib.git'"));
+    expect(refused.code).toBe(255);
+    expect(refused.stderr).toMatch(/Connection (closed|reset)|kex_exchange_identification/);
+    for (const socket of silent) socket.destroy();
+    // Freed as they close: the same client gets in again.
+    await expect.poll(async () => (await ssh(at(aliceKey, undefined, ['-T']))).stderr).toMatch(/Hi alice!/);
   });
 });
