@@ -300,11 +300,7 @@ export const SYNC_ERROR_CODES = [
 ] as const;
 
 /** src/ssh: Git over SSH: commands, keys, host keys. */
-export const SSH_ERROR_CODES = [
-  'ssh_command_invalid',
-  'ssh_host_key_invalid',
-  'ssh_key_invalid',
-] as const;
+export const SSH_ERROR_CODES = ['ssh_command_invalid', 'ssh_host_key_invalid', 'ssh_key_invalid'] as const;
 
 /** src/web: HTTP requests and authentication. */
 export const WEB_ERROR_CODES = [
