@@ -1,6 +1,6 @@
 /**
  * The import direction of SPEC §2, checked in CI:
- *   cli → web → sync | review | monorepo | lfs → access → repo → storage → git
+ *   cli → web → ssh → sync | review | monorepo | lfs → access → repo → storage → git
  *   platform is usable from every layer and imports none of them.
  */
 const layer = (name) => `^src/${name}/`;
@@ -22,29 +22,34 @@ module.exports = {
     },
     notAllowed(
       'platform',
-      ['git', 'storage', 'repo', 'access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'cli'],
+      ['git', 'storage', 'repo', 'access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'ssh', 'cli'],
       'platform is the bottom layer',
     ),
     notAllowed(
       'git',
-      ['storage', 'repo', 'access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'cli'],
+      ['storage', 'repo', 'access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'ssh', 'cli'],
       'src/git is pure',
     ),
     notAllowed(
       'storage',
-      ['repo', 'access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'cli'],
+      ['repo', 'access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'ssh', 'cli'],
       'storage sits on git only',
     ),
-    notAllowed('repo', ['access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'cli'], 'repo sits on storage'),
+    notAllowed(
+      'repo',
+      ['access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'ssh', 'cli'],
+      'repo sits on storage',
+    ),
     notAllowed(
       'access',
-      ['web', 'sync', 'review', 'monorepo', 'lfs', 'cli'],
+      ['web', 'sync', 'review', 'monorepo', 'lfs', 'ssh', 'cli'],
       'access sits on repo and storage',
     ),
-    notAllowed('sync', ['web', 'cli'], 'domain services never import the HTTP layer'),
-    notAllowed('review', ['web', 'cli'], 'domain services never import the HTTP layer'),
-    notAllowed('monorepo', ['web', 'cli'], 'domain services never import the HTTP layer'),
-    notAllowed('lfs', ['web', 'cli'], 'domain services never import the HTTP layer'),
+    notAllowed('sync', ['web', 'ssh', 'cli'], 'domain services never import the transports'),
+    notAllowed('review', ['web', 'ssh', 'cli'], 'domain services never import the transports'),
+    notAllowed('monorepo', ['web', 'ssh', 'cli'], 'domain services never import the transports'),
+    notAllowed('lfs', ['web', 'ssh', 'cli'], 'domain services never import the transports'),
+    notAllowed('ssh', ['web', 'cli'], 'the SSH transport never imports the HTTP layer or the CLI'),
     notAllowed('web', ['cli'], 'the HTTP layer never imports the CLI'),
     {
       name: 'git-is-pure',

@@ -27,8 +27,14 @@ export class AccessPolicy {
   }
 
   async permissionsOf(principal: Principal): Promise<Permissions> {
+    const limit = principal.kind === 'user' ? principal.limit : undefined;
     const [grants, settings] = await Promise.all([
-      principal.kind === 'user' && !principal.isAdmin ? this.rules.grantsOf(principal.userId) : [],
+      // A deploy key's role is its own grant; no grants of the user who added it apply.
+      limit?.granted
+        ? [{ path: limit.path, role: limit.role }]
+        : principal.kind === 'user' && !principal.isAdmin
+          ? this.rules.grantsOf(principal.userId)
+          : [],
       this.rules.pathSettings(),
     ]);
     const effective: EffectiveGrant[] = [];

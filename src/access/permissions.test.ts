@@ -100,4 +100,25 @@ describe('Permissions', () => {
     expect(p.selfMergeAllowed('/import/a')).toBe(true);
     expect(p.selfMergeAllowed('/import/x/y')).toBe(false);
   });
+
+  it('a path limit hides everything outside its path and caps the role inside', () => {
+    const limited = (role: 'read' | 'write', granted: boolean, isAdmin = false): Principal => ({
+      ...(user(['read', 'write'], isAdmin) as Extract<Principal, { kind: 'user' }>),
+      limit: { path: '/projects/app', role, granted },
+    });
+    const grants = [{ path: '/', role: 'maintain' as const }];
+    const deployRead = permissions(limited('read', true), [{ path: '/projects/app', role: 'read' }]);
+    expect(deployRead.canRead('/projects/app')).toBe(true);
+    expect(deployRead.canRead('/projects/app/sub')).toBe(true);
+    // Public paths elsewhere are invisible to a bound credential.
+    expect(deployRead.canRead('/projects/other')).toBe(false);
+    expect(deployRead.has('/projects/app', 'write')).toBe(false);
+    const token = permissions(limited('write', false), grants);
+    expect(token.roleAt('/projects/app')).toBe('write');
+    expect(token.roleAt('/import/x')).toBeUndefined();
+    const admin = permissions(limited('read', false, true), [], [setting('/projects', 'private')]);
+    expect(admin.isAdmin).toBe(false);
+    expect(admin.roleAt('/projects/app')).toBe('read');
+    expect(admin.canRead('/projects/elsewhere')).toBe(false);
+  });
 });

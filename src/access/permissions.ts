@@ -1,6 +1,6 @@
 import { notFound, forbidden, unauthorized } from '../platform/errors.js';
 import { isWithin, parentOf } from './paths.js';
-import type { Principal } from './principal.js';
+import type { PathLimit, Principal } from './principal.js';
 import { includes, roleRank, scopeCeiling, type Role, type Visibility } from './roles.js';
 
 /** A grant that applies to the principal (their own or one of their groups'). */
@@ -24,10 +24,13 @@ export interface PathSetting {
  *   their groups'; on one path the strongest wins), capped by the token's scopes;
  * - a path is readable with `read`, or when its visibility lets the caller in: `public` anyone,
  *   `internal` any signed-in user, `private` nobody else. Visibility comes from the nearest path
- *   that sets it, else the installation's default.
+ *   that sets it, else the installation's default;
+ * - a principal with a `limit` (deploy keys, SSH-issued LFS tokens) sees nothing outside the
+ *   limit's path, public paths included, and holds at most the limit's role inside it.
  */
 export class Permissions {
   private readonly ceiling: Role;
+  private readonly limit: PathLimit | undefined;
   /** The strongest grant on each path, and each path's settings: lookups walk a path's ancestors. */
   private readonly roleByPath = new Map<string, Role>();
   private readonly settingByPath = new Map<string, PathSetting>();
@@ -38,7 +41,9 @@ export class Permissions {
     private readonly settings: readonly PathSetting[],
     private readonly defaultVisibility: Visibility,
   ) {
-    this.ceiling = principal.kind === 'user' ? scopeCeiling(principal.scopes) : 'read';
+    this.limit = principal.kind === 'user' ? principal.limit : undefined;
+    const scoped = principal.kind === 'user' ? scopeCeiling(principal.scopes) : 'read';
+    this.ceiling = this.limit && roleRank(this.limit.role) < roleRank(scoped) ? this.limit.role : scoped;
     for (const grant of grants) {
       const held = this.roleByPath.get(grant.path);
       if (held === undefined || roleRank(grant.role) > roleRank(held))
@@ -48,7 +53,7 @@ export class Permissions {
   }
 
   get isAdmin(): boolean {
-    return this.principal.kind === 'user' && this.principal.isAdmin;
+    return this.principal.kind === 'user' && this.principal.isAdmin && this.limit === undefined;
   }
 
   get isSignedIn(): boolean {
@@ -58,7 +63,34 @@ export class Permissions {
   /** The caller's role on `path` (from grants; administrators: `admin`), undefined for none. */
   roleAt(path: string): Role | undefined {
     if (this.isAdmin) return 'admin';
+    if (!this.withinLimit(path)) return undefined;
+    return this.grantedRoleAt(path);
+  }
+
+  /**
+   * Throws unless the caller may create `path` (a first push, an LFS upload before it): `write` on
+   * its parent. A credential limited to `path` is judged at the parent by its user's grants (capped
+   * by the limit's role): the limit says where it acts, and the new path is inside it. A deploy
+   * key holds no grant at the parent, so it never creates repositories.
+   */
+  requireCreate(path: string, action: string): void {
+    const parent = parentOf(path) ?? '/';
+    if (this.limit && this.withinLimit(path) && !this.withinLimit(parent)) {
+      if (includes(this.grantedRoleAt(parent), 'write')) return;
+      if (!this.canRead(path)) throw this.hidden(path);
+      throw forbidden('access_denied', `${action} needs the write role on ${parent}`, {
+        path: parent,
+        role: 'write',
+      });
+    }
+    this.require(parent, 'write', action);
+  }
+
+  /** The role the principal's grants give at `path` (capped by scopes and limit), limit path aside. */
+  private grantedRoleAt(path: string): Role | undefined {
     if (this.principal.kind !== 'user') return undefined;
+    // An administrator's limited credential (an SSH-issued LFS token) has the limit's role.
+    if (this.principal.isAdmin) return this.isAdmin ? 'admin' : this.ceiling;
     const role = nearest(path, (candidate) => this.roleByPath.get(candidate));
     if (role === undefined) return undefined;
     return roleRank(role) > roleRank(this.ceiling) ? this.ceiling : role;
@@ -74,6 +106,7 @@ export class Permissions {
   }
 
   canRead(path: string): boolean {
+    if (!this.withinLimit(path)) return false;
     if (this.has(path, 'read')) return true;
     return this.visibilityLetsIn(this.visibilityOf(path));
   }
@@ -84,6 +117,7 @@ export class Permissions {
    */
   canSeeInto(path: string): boolean {
     if (this.canRead(path)) return true;
+    if (this.limit) return isWithin(this.limit.path, path) && this.canRead(this.limit.path);
     if (this.grants.some((grant) => isWithin(grant.path, path) && this.has(grant.path, 'read'))) return true;
     return this.settings.some(
       (setting) =>
@@ -119,6 +153,10 @@ export class Permissions {
     if (!this.isSignedIn)
       return unauthorized('authentication_required', 'authentication required: use a token');
     return notFound('repository_not_found', `${path}: not found`, { path });
+  }
+
+  private withinLimit(path: string): boolean {
+    return this.limit === undefined || isWithin(path, this.limit.path);
   }
 
   private visibilityLetsIn(visibility: Visibility): boolean {

@@ -1,5 +1,21 @@
 import { forbidden, unauthorized } from '../platform/errors.js';
-import type { Scope } from './roles.js';
+import type { Role, Scope } from './roles.js';
+
+/**
+ * A credential that works on one path only: an SSH deploy key, or the short-lived LFS token an
+ * SSH session hands out (`src/ssh`). Outside `path` the principal can read and do nothing, public
+ * paths included; inside it, at most `role`.
+ */
+export interface PathLimit {
+  readonly path: string;
+  /** The most the credential may do at or below `path`. */
+  readonly role: Role;
+  /**
+   * Deploy keys: `role` is granted by the key itself, whatever the grants of the user who added
+   * it. Otherwise the user's own grants apply, capped by `role`.
+   */
+  readonly granted: boolean;
+}
 
 /**
  * Who is making a request: set on every HTTP request by the authentication hook
@@ -16,6 +32,8 @@ export type Principal =
       readonly isAdmin: boolean;
       /** The presented token's scopes. */
       readonly scopes: readonly Scope[];
+      /** Set for credentials bound to one path (deploy keys, SSH-issued LFS tokens). */
+      readonly limit?: PathLimit;
     };
 
 export const ANONYMOUS: Principal = { kind: 'anonymous' };

@@ -11,7 +11,6 @@ import {
   type ServedRepository,
 } from '../repo/served-repository.js';
 import type { AccessStore } from '../storage/access/access-store.js';
-import { parentOf } from './paths.js';
 import type { Permissions } from './permissions.js';
 
 /** What the guard reads: storage's protected-branch patterns in production. */
@@ -43,8 +42,7 @@ export function requirePushAccess(permissions: Permissions, target: PushTarget):
     permissions.require(target.path, 'write', 'push');
     return;
   }
-  const parent = parentOf(target.path) ?? '/';
-  permissions.require(parent, 'write', `creating ${target.path}`);
+  permissions.requireCreate(target.path, `creating ${target.path}`);
 }
 
 /**

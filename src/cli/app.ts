@@ -29,6 +29,8 @@ import { PushGuard } from '../access/push-guard.js';
 import type { Principal, TokenAuthenticator } from '../access/principal.js';
 import { SCOPES } from '../access/roles.js';
 import { buildServer } from '../web/server.js';
+import { LfsSshTokens } from '../ssh/lfs-ssh-token.js';
+import { SshKeyService } from '../ssh/ssh-key-service.js';
 
 /**
  * The composition root: every service of the process is built here, once, from the
@@ -38,6 +40,8 @@ import { buildServer } from '../web/server.js';
 export interface App {
   readonly config: MegaConfig;
   readonly storage: Storage;
+  /** The deployment secret and namespaces every process of the installation shares. */
+  readonly installation: Installation;
   readonly services: DomainServices;
   readonly sync: SyncRuntime;
   /** What the HTTP layer receives: services only. */
@@ -146,6 +150,7 @@ export function buildDomainServices(
   const monorepo = monorepoDeps(storage, config);
   const baseUrl = () => serverBaseUrl(config);
   const review = buildReviewServices({ storage, monorepo, baseUrl, ...(secret ? { secret } : {}) });
+  const sshLfsTokens = secret ? new LfsSshTokens(secret) : undefined;
   return {
     repositories: new MonorepoResolver({
       ...monorepo,
@@ -164,6 +169,20 @@ export function buildDomainServices(
     search: new CodeSearch(storage),
     searchIndexer: new SearchIndexer(storage),
     authenticate: async (token): Promise<Principal | null> => {
+      // The short-lived LFS credential an SSH session handed out (`git-lfs-authenticate`).
+      const grant = sshLfsTokens?.verify(token);
+      if (grant) {
+        const holder = await storage.users.findUserById(grant.userId);
+        if (!holder) return null;
+        return {
+          kind: 'user',
+          userId: holder.id,
+          username: holder.username,
+          isAdmin: holder.isAdmin && !grant.limit.granted,
+          scopes: grant.limit.role === 'read' ? ['read'] : ['read', 'write'],
+          limit: grant.limit,
+        };
+      }
       const user = await storage.users.authenticate(token);
       if (!user) return null;
       const scopes = SCOPES.filter((scope) => user.scopes.includes(scope));
@@ -282,6 +301,7 @@ export async function buildApp(
     return {
       config,
       storage,
+      installation,
       services,
       sync,
       web: {
@@ -296,6 +316,7 @@ export async function buildApp(
         repositoryAdmin: services.repositoryAdmin,
         review: services.review,
         users: storage.users,
+        sshKeys: new SshKeyService(storage.ssh),
         lfs,
         sync: sync.service,
         packCache,

@@ -44,6 +44,16 @@ describe('loadConfig', () => {
     expect(config.port).toBe(9100);
   });
 
+  it('reads the SSH port and host; no SSH unless asked', () => {
+    expect(loadConfig({ env: {} }).sshPort).toBeUndefined();
+    expect(loadConfig({ env: { MEGA_SSH_PORT: '2222', MEGA_SSH_HOST: '0.0.0.0' } })).toMatchObject({
+      sshPort: 2222,
+      sshHost: '0.0.0.0',
+    });
+    expect(loadConfig({ env: { MEGA_SSH_PORT: '2222' }, overrides: { sshPort: '0' } }).sshPort).toBe(0);
+    expect(() => loadConfig({ env: { MEGA_SSH_PORT: '70000' } })).toThrow(MegaError);
+  });
+
   it('reads the clone pack cache and ingest thread settings, and refuses nonsense for them', () => {
     expect(loadConfig({ env: {} })).toMatchObject({
       clonePackCache: { maxBytes: 1024 * 1024 * 1024, maxAgeSeconds: 600 },

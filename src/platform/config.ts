@@ -22,6 +22,12 @@ const ConfigSchema = z.object({
   databaseUrl: z.string().optional(),
   host: z.string().default('127.0.0.1'),
   port: z.coerce.number().int().min(0).max(65535).default(8000),
+  /**
+   * Port of the built-in SSH server (git over SSH, docs/ssh.md); unset: no SSH. 0 picks a free one.
+   * It listens on `sshHost`, else `host`.
+   */
+  sshPort: z.coerce.number().int().min(0).max(65535).optional(),
+  sshHost: z.string().min(1).optional(),
   /** Public base URL used in messages (merge request links, LFS hrefs); derived from host:port when unset. */
   publicUrl: z.string().url().optional(),
   /**
@@ -243,6 +249,8 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['MEGA_DATABASE_URL', 'databaseUrl'],
   ['MEGA_HOST', 'host'],
   ['MEGA_PORT', 'port'],
+  ['MEGA_SSH_PORT', 'sshPort'],
+  ['MEGA_SSH_HOST', 'sshHost'],
   ['MEGA_PUBLIC_URL', 'publicUrl'],
   ['MEGA_TRUST_PROXY', 'trustProxy'],
   ['MEGA_REDIS_URL', 'redisUrl'],

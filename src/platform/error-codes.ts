@@ -106,6 +106,9 @@ export const STORAGE_ERROR_CODES = [
   'ref_name_conflict',
   'repository_exists',
   'repository_not_found',
+  'ssh_key_exists',
+  'ssh_key_not_found',
+  'ssh_key_title_invalid',
   'storage_full',
   'token_not_found',
   'user_exists',
@@ -298,6 +301,9 @@ export const SYNC_ERROR_CODES = [
   'worker_id_invalid',
 ] as const;
 
+/** src/ssh: Git over SSH: commands, keys, host keys. */
+export const SSH_ERROR_CODES = ['ssh_command_invalid', 'ssh_host_key_invalid', 'ssh_key_invalid'] as const;
+
 /** src/web: HTTP requests and authentication. */
 export const WEB_ERROR_CODES = [
   'asset_not_found',
@@ -355,5 +361,6 @@ export type ErrorCode =
   | (typeof MONOREPO_ERROR_CODES)[number]
   | (typeof REVIEW_ERROR_CODES)[number]
   | (typeof SYNC_ERROR_CODES)[number]
+  | (typeof SSH_ERROR_CODES)[number]
   | (typeof WEB_ERROR_CODES)[number]
   | (typeof CLI_ERROR_CODES)[number];

@@ -1,8 +1,15 @@
 import type { ObjectId } from '../git/object-id.js';
 import type { PktLine } from '../git/pkt-line.js';
-import { parseV0FetchRequest, parseV2FetchArgs, type FetchRequest } from '../git/protocol/fetch-request.js';
-import { negotiateV0, negotiateV2 } from '../git/protocol/negotiation.js';
-import { notFound } from '../platform/errors.js';
+import {
+  MAX_HAVES,
+  parseV0FetchRequest,
+  parseV0HaveRound,
+  parseV0WantSection,
+  parseV2FetchArgs,
+  type FetchRequest,
+} from '../git/protocol/fetch-request.js';
+import { negotiateV0, negotiateV2, newV0NegotiationState } from '../git/protocol/negotiation.js';
+import { notFound, tooLarge } from '../platform/errors.js';
 import { CommitCache, CommonCommits } from './common-commits.js';
 import { walkObjects, withIncludedTags } from './object-walk.js';
 import { fullCloneWalk, isLikelyCloneWant, recordCloneWalk } from './clone-walk.js';
@@ -63,6 +70,51 @@ export async function uploadPackV0(
   const writer = makeWriter(request);
   const stats = await streamPack(repository, request, context, negotiation.common, writer, options);
   return { sentPack: true, stats };
+}
+
+/**
+ * A stateful protocol v0/v1 upload-pack conversation, as over SSH (pack-protocol.txt "Packfile
+ * Negotiation"): the want section, shallow info right after it, then rounds of `have` lines each
+ * answered before the client sends the next, until `done` (or `ready` with `no-done`) and the
+ * pack. A client that wants nothing (a flush alone, `git ls-remote`) or hangs up ends it quietly.
+ */
+export async function uploadPackV0Session(
+  repository: ServedRepository,
+  read: ReadPacket,
+  makeWriter: (request: FetchRequest) => GitResponseWriter,
+  options: UploadPackOptions = {},
+): Promise<UploadPackOutcome> {
+  const request = await parseV0WantSection(read);
+  if (request === undefined || request.wants.length === 0) return { sentPack: false };
+  const plain = makeWriter({ ...request, sideband: 'none' });
+  const context = await prepareFetch(repository, request);
+  if (requestsShallowInfo(request)) {
+    for (const id of context.shallow.shallow) await plain.line(`shallow ${id}`);
+    for (const id of context.shallow.unshallow) await plain.line(`unshallow ${id}`);
+    await plain.flushPkt();
+  }
+  const state = newV0NegotiationState();
+  let haves = 0;
+  for (;;) {
+    const round: FetchRequest = { ...request, haves: [], done: false };
+    if ((await parseV0HaveRound(read, round)) === 'end') return { sentPack: false };
+    haves += round.haves.length;
+    if (haves > MAX_HAVES)
+      throw tooLarge('negotiation_too_large', 'too many have lines', { limit: MAX_HAVES });
+    const negotiation = await negotiateV0(round, context.oracle, state);
+    for (const line of negotiation.lines) await plain.line(line);
+    if (negotiation.sendPack) {
+      const stats = await streamPack(
+        repository,
+        request,
+        context,
+        state.common,
+        makeWriter(request),
+        options,
+      );
+      return { sentPack: true, stats };
+    }
+  }
 }
 
 /** Protocol v2 `fetch` (protocol-v2.txt "fetch"): acknowledgments, shallow-info, packfile. */

@@ -5,6 +5,7 @@ import type { MonorepoTables } from './monorepo/schema.js';
 import type { ReviewTables } from './review/schema.js';
 import type { CoreTables } from './schema.js';
 import type { SearchTables } from './search/schema.js';
+import type { SshTables } from './ssh/schema.js';
 import type { SyncTables } from './sync/schema.js';
 
 /**
@@ -21,4 +22,5 @@ export type Database = CoreTables &
   MonorepoTables &
   ReviewTables &
   SearchTables &
+  SshTables &
   SyncTables;

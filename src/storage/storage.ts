@@ -33,6 +33,7 @@ import { CommentStore } from './review/comment-store.js';
 import { CommitStatusStore } from './review/commit-status-store.js';
 import { ReviewRuleStore } from './review/review-rule-store.js';
 import { SearchStore } from './search/search-store.js';
+import { SshKeyStore } from './ssh/ssh-key-store.js';
 import { WebhookStore } from './review/webhook-store.js';
 import { RepositoryScan } from './repository-scan.js';
 import { StorageHealth } from './storage-health.js';
@@ -105,6 +106,8 @@ export interface StorageScope {
   readonly installation: InstallationStore;
   /** The code search index (`search/search-store.ts`, docs/search.md). */
   readonly search: SearchStore;
+  /** SSH public keys of users and deploy keys, and the stored host keys (`ssh/ssh-key-store.ts`). */
+  readonly ssh: SshKeyStore;
   /** Decodes and stores a pack for a repository, all or nothing (see `ingest.ts`). */
   ingestPack(
     repoId: number,
@@ -175,6 +178,7 @@ function scopeOver(db: Kysely<Database>, database: MegaDatabase, config: Storage
     },
     installation: new InstallationStore(db, capabilities),
     search: new SearchStore(db, capabilities),
+    ssh: new SshKeyStore(db, capabilities),
     ingestPack: (repoId, source, options) =>
       ingestPack(
         {

@@ -49,6 +49,12 @@ export function tokenFromAuthorization(header: string | undefined): string | und
  * routes that allow anonymous access, so a typo in a credential never silently downgrades.
  * Failures are logged and limited per client address (`AuthFailureLimiter`: 429 past the limit).
  */
+/** URLs of the LFS API under a repository (`/{repo}.git/info/lfs/…`). */
+function isLfsUrl(url: string): boolean {
+  const path = url.split('?')[0] ?? '';
+  return !path.startsWith('/api/') && !path.startsWith('/ui/') && path.includes('/info/lfs/');
+}
+
 /** Health and metrics endpoints: answered without user authentication. */
 const OPERATIONAL_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -77,6 +83,11 @@ export function registerAuthentication(
       if (token === undefined) return;
       const principal = await authenticate(token);
       if (!principal) throw unauthorized('token_invalid', 'invalid, expired or revoked token');
+      // A path-bound credential (the LFS token an SSH session hands out) is for the LFS API only:
+      // elsewhere it could, say, mint its user a token without the bound.
+      if (principal.kind === 'user' && principal.limit && !isLfsUrl(request.url)) {
+        throw unauthorized('token_invalid', 'this token is valid for the Git LFS API only');
+      }
       request.principal = principal;
     } catch (error) {
       if (isMegaError(error, 'unauthorized')) throw refuseFailure(request, error, failures);

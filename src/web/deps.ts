@@ -14,6 +14,7 @@ import type { ReviewServices } from '../review/review-services.js';
 import type { PackCache } from '../storage/pack-cache.js';
 import type { UserStore } from '../storage/user-store.js';
 import type { SyncService } from '../sync/sync-service.js';
+import type { SshKeyService } from '../ssh/ssh-key-service.js';
 import type { TokenAuthenticator } from '../access/principal.js';
 import type { RepoRouter } from './repo-router.js';
 import type { OperationRegistry } from './api/openapi.js';
@@ -46,6 +47,8 @@ export interface WebDeps {
   readonly review: ReviewServices;
   /** A signed-in user's own access tokens (`/api/v1/user/tokens`); signing in is `authenticate`. */
   readonly users: AccountTokens;
+  /** SSH keys of users and deploy keys (git over SSH, `src/ssh`). */
+  readonly sshKeys: SshKeyService;
   /** Git LFS objects and locks. */
   readonly lfs: LfsServices;
   /** Sync tenants, credentials, repositories and triggers; publishes on the process's sync bus. */

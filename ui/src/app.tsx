@@ -14,6 +14,7 @@ import { SearchPage, searchPath } from './pages/search-page';
 import { SignInPage } from './pages/sign-in-page';
 import { SyncPage } from './pages/sync-page';
 import { TokensPage } from './pages/tokens-page';
+import { SshKeysPage } from './pages/ssh-keys-page';
 import { WebhooksPage } from './pages/webhooks-page';
 import { paths, parseRepoRoute } from './paths';
 import { BASE, Link, navigate, useLocation } from './router';
@@ -47,6 +48,7 @@ function Page({ pathname }: { pathname: string }) {
   if (pathname === paths.sync()) return <SyncPage />;
   if (pathname === paths.signIn()) return <SignInPage />;
   if (pathname === paths.tokens()) return <TokensPage />;
+  if (pathname === paths.sshKeys()) return <SshKeysPage />;
   if (pathname === paths.groups()) return <GroupsPage />;
   if (pathname === `${BASE}/webhooks`) return <WebhooksPage />;
   if (pathname === `${BASE}/search`) return <SearchPage />;
@@ -112,6 +114,7 @@ function routeTitle(pathname: string): string {
   if (pathname === paths.sync()) return pageTitle('Sync');
   if (pathname === paths.signIn()) return pageTitle('Sign in');
   if (pathname === paths.tokens()) return pageTitle('Access tokens');
+  if (pathname === paths.sshKeys()) return pageTitle('SSH keys');
   if (pathname === paths.groups()) return pageTitle('Groups');
   if (pathname === `${BASE}/webhooks`) return pageTitle('Webhooks');
   return pageTitle('Directory');
@@ -180,6 +183,14 @@ export function App() {
               aria-current={location.pathname === paths.tokens() ? 'page' : undefined}
             >
               Tokens
+            </Link>
+          )}
+          {signedIn && (
+            <Link
+              to={paths.sshKeys()}
+              aria-current={location.pathname === paths.sshKeys() ? 'page' : undefined}
+            >
+              SSH keys
             </Link>
           )}
           {signedIn && <Link to={`${BASE}/webhooks`}>Webhooks</Link>}

@@ -35,6 +35,7 @@ export const paths = {
   sync: () => `${BASE}/sync`,
   signIn: () => `${BASE}/sign-in`,
   tokens: () => `${BASE}/tokens`,
+  sshKeys: () => `${BASE}/ssh-keys`,
   groups: () => `${BASE}/groups`,
 };
 

@@ -107,6 +107,18 @@ export interface CurrentUser {
   scopes: string[];
 }
 
+/** A user's SSH public key (`GET /api/v1/user/keys`). */
+export interface SshKeyInfo {
+  id: number;
+  title: string;
+  type: string;
+  bits: number;
+  fingerprint: string;
+  publicKey: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
 export interface TokenInfo {
   id: number;
   name: string;

@@ -1,5 +1,4 @@
 import { parseAccessPath } from '../../access/paths.js';
-import { invalid } from '../../platform/errors.js';
 import type { EffectiveReviewRule } from '../../review/review-rules.js';
 import type { StoredReviewRule } from '../../storage/review/review-rule-store.js';
 import type { DomainServices } from '../app.js';

@@ -14,6 +14,8 @@ import { registerGroupCommand } from './group.js';
 import { registerCommitCommand } from './commit.js';
 import { registerSearchCommand } from './search.js';
 import { registerWebhookCommand } from './webhook.js';
+import { registerUserCommand } from './user.js';
+import { registerDeployKeyCommand } from './deploy-key.js';
 
 /**
  * Every `mega` sub-command registers itself here, one file per command group.
@@ -34,4 +36,6 @@ export function registerCommands(program: Command): void {
   registerCommitCommand(program);
   registerSearchCommand(program);
   registerWebhookCommand(program);
+  registerUserCommand(program);
+  registerDeployKeyCommand(program);
 }

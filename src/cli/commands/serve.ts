@@ -1,14 +1,18 @@
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig } from '../../platform/config.js';
+import { loadConfig, publicBaseUrl } from '../../platform/config.js';
 import { MegaError } from '../../platform/errors.js';
 import { createLogger, type Logger } from '../../platform/logger.js';
 import { createMetricsRegistry } from '../../platform/metrics.js';
 import { buildApp, buildAppServer, type App } from '../app.js';
+import { startSsh } from '../ssh-runtime.js';
+import type { SshServer } from '../../ssh/ssh-server.js';
 
 interface ServeOptions {
   host?: string;
   port?: string;
+  sshPort?: string;
+  sshHost?: string;
   data?: string;
   config?: string;
   worker: boolean;
@@ -17,9 +21,11 @@ interface ServeOptions {
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('start the HTTP server (smart HTTP, LFS, REST API, UI)')
+    .description('start the HTTP server (smart HTTP, LFS, REST API, UI) and, with --ssh-port, git over SSH')
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .option('--port <port>', 'port to listen on; 0 picks a free one (default 8000)')
+    .option('--ssh-port <port>', 'also serve git over SSH on this port; 0 picks a free one (default: no SSH)')
+    .option('--ssh-host <host>', 'interface the SSH server listens on (default: --host)')
     .option('--data <dir>', 'data directory (default ./data)')
     .option('--config <file>', 'JSON config file')
     .option('--no-worker', 'do not run the in-process sync worker')
@@ -34,6 +40,8 @@ async function serve(options: ServeOptions): Promise<void> {
     overrides: {
       host: options.host,
       port: options.port,
+      sshPort: options.sshPort,
+      sshHost: options.sshHost,
       dataDir: options.data,
       'sync.runWorker': options.worker ? undefined : false,
     },
@@ -53,13 +61,31 @@ async function serve(options: ServeOptions): Promise<void> {
     throw error;
   }
   const server = await buildAppServer(app);
+  let ssh: SshServer | undefined;
+  // Before the app (and storage) closes: SSH sessions end while their services still work.
+  server.addHook('preClose', async () => {
+    await ssh?.close();
+  });
   try {
     await server.listen({ host: config.host, port: config.port });
   } catch (error) {
     await server.close();
     throw listenFailure(config.host, config.port, error);
   }
-  process.stdout.write(`mega: listening on ${listeningUrl(server, config.host)}\n`);
+  const url = listeningUrl(server, config.host);
+  if (config.sshPort !== undefined) {
+    const host = config.sshHost ?? config.host;
+    try {
+      ssh = await startSsh(app, logger, publicBaseUrl(config.publicUrl, url), host, config.sshPort);
+    } catch (error) {
+      await server.close();
+      throw listenFailure(host, config.sshPort, error);
+    }
+    process.stdout.write(
+      `mega: ssh listening on ssh://${host.includes(':') ? `[${host}]` : host}:${ssh.port}\n`,
+    );
+  }
+  process.stdout.write(`mega: listening on ${url}\n`);
   installShutdown(server, logger);
 }
 

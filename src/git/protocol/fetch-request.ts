@@ -138,12 +138,32 @@ export function applyV0Capabilities(request: FetchRequest, caps: Capabilities): 
  * up to a flush, then one round of `have` lines ending in a flush or `done`.
  */
 export async function parseV0FetchRequest(read: () => Promise<PktLine | undefined>): Promise<FetchRequest> {
+  const request = await parseV0WantSection(read);
+  if (request === undefined)
+    throw invalid('fetch_request_truncated', 'request ended before the want list was complete');
+  const end = await parseV0HaveRound(read, request);
+  if (end === 'end') request.wantsOnly = request.haves.length === 0;
+  return request;
+}
+
+/**
+ * The want section of a v0/v1 request: wants (capabilities on the first), shallows, deepen and
+ * filter lines up to a flush. Undefined when the input ends before any packet (an SSH client
+ * that hung up); a section cut off after that is `fetch_request_truncated`.
+ */
+export async function parseV0WantSection(
+  read: () => Promise<PktLine | undefined>,
+): Promise<FetchRequest | undefined> {
   const request = emptyFetchRequest();
   let first = true;
+  let any = false;
   for (;;) {
     const packet = await read();
-    if (packet === undefined)
+    if (packet === undefined) {
+      if (!any) return undefined;
       throw invalid('fetch_request_truncated', 'request ended before the want list was complete');
+    }
+    any = true;
     if (packet.kind === 'flush') break;
     const line = requireText(packet);
     if (first && line.startsWith('want ')) {
@@ -158,17 +178,25 @@ export async function parseV0FetchRequest(read: () => Promise<PktLine | undefine
     }
   }
   refuseMixedDeepen(request);
+  return request;
+}
+
+/**
+ * One round of `have` lines, appended to `request.haves`: ends at a flush (`'flush'`), at `done`
+ * (`'done'`, also setting `request.done`) or at the end of the input (`'end'`).
+ */
+export async function parseV0HaveRound(
+  read: () => Promise<PktLine | undefined>,
+  request: FetchRequest,
+): Promise<'flush' | 'done' | 'end'> {
   for (;;) {
     const packet = await read();
-    if (packet === undefined) {
-      request.wantsOnly = request.haves.length === 0;
-      return request;
-    }
-    if (packet.kind === 'flush') return request;
+    if (packet === undefined) return 'end';
+    if (packet.kind === 'flush') return 'flush';
     const line = requireText(packet);
     if (line === 'done') {
       request.done = true;
-      return request;
+      return 'done';
     }
     if (!line.startsWith('have ') || !applyCommonLine(request, line)) {
       throw invalid('fetch_request_invalid', `expected a have line or done, got '${line.slice(0, 64)}'`);

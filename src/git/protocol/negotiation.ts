@@ -26,49 +26,66 @@ export interface V0NegotiationResult {
 }
 
 /**
- * One stateless v0 round (http-protocol.txt: every request repeats the state). Follows git's
- * upload-pack: `ACK <id> common` per shared have, `ACK <id> ready` when no more are needed, `NAK`
- * at the end of a round, a final `ACK <id>` (or `NAK` with no common) before the pack on `done`
- * — or right after `ready` when the client supports `no-done`.
+ * What a stateful (SSH) v0 negotiation carries from one round to the next: git's `have_obj`,
+ * `last_hex` and `sent_ready` in upload-pack.c `get_common_commits`. A stateless HTTP request
+ * starts from an empty state, because the client repeats what is common in every request.
+ */
+export interface V0NegotiationState {
+  readonly common: ObjectId[];
+  last: ObjectId | undefined;
+  sentReady: boolean;
+}
+
+export function newV0NegotiationState(): V0NegotiationState {
+  return { common: [], last: undefined, sentReady: false };
+}
+
+/**
+ * One v0 round (http-protocol.txt: every stateless request repeats the state; over SSH `state`
+ * carries it). Follows git's upload-pack: `ACK <id> common` per shared have, `ACK <id> ready` when
+ * no more are needed, `NAK` at the end of a round, a final `ACK <id>` (or `NAK` with no common)
+ * before the pack on `done` — or right after `ready` when the client supports `no-done`.
  */
 export async function negotiateV0(
   request: FetchRequest,
   oracle: NegotiationOracle,
+  state: V0NegotiationState = newV0NegotiationState(),
 ): Promise<V0NegotiationResult> {
   const lines: string[] = [];
-  const common: ObjectId[] = [];
+  const common = state.common;
   const detailed = request.multiAck === 'multi_ack_detailed';
   const multi = request.multiAck !== 'none';
-  let last: ObjectId | undefined;
+  let gotCommon = false;
   let gotOther = false;
-  let sentReady = false;
   for (const have of request.haves) {
     if (await oracle.addHave(have)) {
       common.push(have);
-      last = have;
+      state.last = have;
+      gotCommon = true;
       if (detailed) lines.push(`ACK ${have} common`);
       else if (multi) lines.push(`ACK ${have} continue`);
       else if (common.length === 1) lines.push(`ACK ${have}`);
     } else {
       gotOther = true;
       if (multi && common.length > 0 && (await oracle.okToGiveUp())) {
-        sentReady = detailed;
+        if (detailed) state.sentReady = true;
         lines.push(detailed ? `ACK ${have} ready` : `ACK ${have} continue`);
       }
     }
   }
+  const last = state.last;
   if (request.done) {
     if (last !== undefined && multi) lines.push(`ACK ${last}`);
     else if (last === undefined) lines.push('NAK');
     return { lines, sendPack: true, common };
   }
   // End of a round (flush).
-  if (detailed && last !== undefined && !gotOther && (await oracle.okToGiveUp())) {
-    sentReady = true;
+  if (detailed && gotCommon && !gotOther && last !== undefined && (await oracle.okToGiveUp())) {
+    state.sentReady = true;
     lines.push(`ACK ${last} ready`);
   }
   if (common.length === 0 || multi) lines.push('NAK');
-  if (request.noDone && sentReady && last !== undefined) {
+  if (request.noDone && state.sentReady && last !== undefined) {
     lines.push(`ACK ${last}`);
     return { lines, sendPack: true, common };
   }

@@ -49,6 +49,7 @@ describeEachDialect('migrations', (getDb) => {
   it('0005 rebuilds repository_objects keeping its rows, and its down drops rows of deleted repositories', async () => {
     const { database } = getDb();
     const { db } = database;
+    expect(await migrateDown(database)).toEqual(['0014-ssh-keys']);
     expect(await migrateDown(database)).toEqual(['0013-search']);
     expect(await migrateDown(database)).toEqual(['0012-review']);
     expect(await migrateDown(database)).toEqual(['0011-view-hidden']);
@@ -79,6 +80,7 @@ describeEachDialect('migrations', (getDb) => {
       '0011-view-hidden',
       '0012-review',
       '0013-search',
+      '0014-ssh-keys',
     ]);
     expect(await members()).toEqual(held.sort().map((gitId) => [repoId, gitId]));
     // No foreign key any more: a row of a repository that does not exist is accepted...
@@ -94,8 +96,8 @@ describeEachDialect('migrations', (getDb) => {
         .execute(),
     ).rejects.toThrow();
 
-    // 0013 down to 0006 go first; then 0005's down.
-    for (let step = 0; step < 9; step += 1) await migrateDown(database);
+    // 0014 down to 0006 go first; then 0005's down.
+    for (let step = 0; step < 10; step += 1) await migrateDown(database);
     expect(await members()).toEqual(held.map((gitId) => [repoId, gitId]));
     await migrateToLatest(database);
   });

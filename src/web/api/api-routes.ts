@@ -13,6 +13,7 @@ import { repositoryAdminRoutes } from './repository-admin-routes.js';
 import { repositoryRoutes } from './repository-routes.js';
 import { searchRoutes } from './search-routes.js';
 import { tokenRoutes } from './token-routes.js';
+import { sshKeyRoutes } from './ssh-key-routes.js';
 
 /** Version of the REST API reported in the OpenAPI document. */
 export const API_VERSION = '1.0.0';
@@ -51,6 +52,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: RouteContext): Promis
   await rawRoutes(app, ctx);
   await repositoryAdminRoutes(app, ctx, ctx.repositoryAdmin);
   await tokenRoutes(app, ctx);
+  await sshKeyRoutes(app, ctx);
   await accessRoutes(app, ctx);
   await groupRoutes(app, ctx);
   await commitRoutes(app, ctx);

@@ -24,6 +24,7 @@ import type { RepoRouteMatch } from '../repo-router.js';
 import { discardUnreadBody, requestBodyStream } from '../request-body.js';
 import { RETRY_AFTER_SECONDS, toMegaError } from '../error-handler.js';
 import { ResponseStream } from './stream-sink.js';
+import { followPush } from '../../review/push-follow-ups.js';
 
 const SERVICES: readonly GitService[] = ['git-upload-pack', 'git-receive-pack'];
 
@@ -212,16 +213,7 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
           limits,
           out,
         });
-        if (outcome.accepted > 0) walkRecorder.schedule(repository, outcome.moved);
-        // Announced after the refs were committed (webhooks, mergeability of merge requests).
-        if (outcome.moved.length > 0) {
-          ctx.review.events.emit({
-            type: 'push',
-            repoPath: repository.path,
-            actor: principal.username,
-            refs: outcome.moved.map((u) => ({ name: u.refName, before: u.oldId, after: u.newId })),
-          });
-        }
+        followPush({ walkRecorder, events: ctx.review.events }, repository, principal.username, outcome);
         return outcome.unpackError ? 'unpack_error' : 'pushed';
       });
     },

@@ -38,6 +38,7 @@ describe('UI assets', () => {
       '/ui/repo/projects/foo/-/blob/main/a.ts',
       '/ui/sync?status=failed',
       '/ui/tokens',
+      '/ui/ssh-keys',
       '/ui/groups',
     ]) {
       const page = await app.inject({ url });
