@@ -96,7 +96,7 @@ describe.runIf(browserAvailable())('a walk through every page of the web UI', { 
     {
       name: 'directory-root',
       path: () => '/ui/dir',
-      ready: (page) => page.locator('table.listing').waitFor(),
+      ready: (page) => page.locator('table.listing').first().waitFor(),
     },
     {
       name: 'directory-projects',
@@ -138,7 +138,7 @@ describe.runIf(browserAvailable())('a walk through every page of the web UI', { 
     {
       name: 'markdown-page',
       path: () => `${UI_REPO}/blob/main/docs/guide.md`,
-      ready: (page) => page.locator('.markdown-body h1').waitFor(),
+      ready: (page) => page.locator('.markdown-body .md-h1').waitFor(),
     },
     {
       name: 'image',
@@ -344,6 +344,11 @@ describe.runIf(browserAvailable())('a walk through every page of the web UI', { 
           await session.screenshot(`walk-${stop.name}-${viewport.name}-FAILED`);
           continue;
         }
+        const { h1, title } = (await page.evaluate(
+          "({ h1: document.querySelectorAll('h1').length, title: document.title })",
+        )) as { h1: number; title: string };
+        if (h1 !== 1) failures.push(`${where}: ${h1} h1 elements`);
+        if (!/\S · Mega$/.test(title)) failures.push(`${where}: title "${title}"`);
         const { overflow, wide } = await horizontalOverflow(page);
         if (overflow > 0) failures.push(`${where}: ${overflow}px wider than the window (${wide.join(', ')})`);
         for (const violation of await axeViolations(page)) failures.push(`${where}: ${violation}`);
