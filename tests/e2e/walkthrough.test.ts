@@ -316,46 +316,62 @@ describe.runIf(browserAvailable())('a walk through every page of the web UI', { 
     await temp?.remove();
   });
 
+  /** Every stop at one size and colour scheme; → what went wrong, page by page. */
+  const walk = async (viewport: (typeof VIEWPORTS)[number], scheme: 'light' | 'dark') => {
+    const { page } = session;
+    await page.setViewportSize(viewport);
+    await page.emulateMedia({ colorScheme: scheme });
+    const size = scheme === 'light' ? viewport.name : `${viewport.name}-dark`;
+    const failures: string[] = [];
+    let signedIn: boolean | undefined;
+    for (const stop of STOPS) {
+      const where = `${stop.name} (${size})`;
+      if (signedIn !== !stop.signedOut) {
+        await page.goto('/ui/sign-in');
+        await page.evaluate(
+          stop.signedOut
+            ? 'sessionStorage.clear()'
+            : `sessionStorage.setItem('mega.token', ${JSON.stringify(token)})`,
+        );
+        signedIn = !stop.signedOut;
+      }
+      problems.length = 0;
+      try {
+        await page.goto(stop.path());
+        await stop.ready(page);
+        await stop.act?.(page);
+        await expect.poll(() => page.getByText('Loading…').count()).toBe(0);
+      } catch (error) {
+        failures.push(`${where}: never showed its content (${String(error).split('\n')[0]})`);
+        await session.screenshot(`walk-${stop.name}-${size}-FAILED`);
+        continue;
+      }
+      const { h1, title, background } = (await page.evaluate(
+        "({ h1: document.querySelectorAll('h1').length, title: document.title, background: getComputedStyle(document.documentElement).backgroundColor })",
+      )) as { h1: number; title: string; background: string };
+      if (h1 !== 1) failures.push(`${where}: ${h1} h1 elements`);
+      if (!/\S · Mega$/.test(title)) failures.push(`${where}: title "${title}"`);
+      // Dark mode follows prefers-color-scheme.
+      const expected = scheme === 'dark' ? 'rgb(13, 17, 23)' : 'rgb(255, 255, 255)';
+      if (background !== expected) failures.push(`${where}: background ${background}, not ${expected}`);
+      const { overflow, wide } = await horizontalOverflow(page);
+      if (overflow > 0) failures.push(`${where}: ${overflow}px wider than the window (${wide.join(', ')})`);
+      for (const violation of await axeViolations(page)) failures.push(`${where}: ${violation}`);
+      for (const problem of problems) failures.push(`${where}: ${problem}`);
+      await session.screenshot(`walk-${stop.name}-${size}`);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    return failures;
+  };
+
   for (const viewport of VIEWPORTS) {
     it(`shows every page at ${viewport.width}×${viewport.height}: no console error, no overflow, no axe violation`, async () => {
-      const { page } = session;
-      await page.setViewportSize(viewport);
-      const failures: string[] = [];
-      let signedIn: boolean | undefined;
-      for (const stop of STOPS) {
-        const where = `${stop.name} (${viewport.name})`;
-        if (signedIn !== !stop.signedOut) {
-          await page.goto('/ui/sign-in');
-          await page.evaluate(
-            stop.signedOut
-              ? 'sessionStorage.clear()'
-              : `sessionStorage.setItem('mega.token', ${JSON.stringify(token)})`,
-          );
-          signedIn = !stop.signedOut;
-        }
-        problems.length = 0;
-        try {
-          await page.goto(stop.path());
-          await stop.ready(page);
-          await stop.act?.(page);
-          await expect.poll(() => page.getByText('Loading…').count()).toBe(0);
-        } catch (error) {
-          failures.push(`${where}: never showed its content (${String(error).split('\n')[0]})`);
-          await session.screenshot(`walk-${stop.name}-${viewport.name}-FAILED`);
-          continue;
-        }
-        const { h1, title } = (await page.evaluate(
-          "({ h1: document.querySelectorAll('h1').length, title: document.title })",
-        )) as { h1: number; title: string };
-        if (h1 !== 1) failures.push(`${where}: ${h1} h1 elements`);
-        if (!/\S · Mega$/.test(title)) failures.push(`${where}: title "${title}"`);
-        const { overflow, wide } = await horizontalOverflow(page);
-        if (overflow > 0) failures.push(`${where}: ${overflow}px wider than the window (${wide.join(', ')})`);
-        for (const violation of await axeViolations(page)) failures.push(`${where}: ${violation}`);
-        for (const problem of problems) failures.push(`${where}: ${problem}`);
-        await session.screenshot(`walk-${stop.name}-${viewport.name}`);
-      }
-      expect(failures).toEqual([]);
+      expect(await walk(viewport, 'light')).toEqual([]);
     });
   }
+
+  // Colours are the same at every size: the dark scheme's contrast is checked once, on a desktop.
+  it('shows every page in dark mode at 1366×900, with no axe violation (contrast included)', async () => {
+    expect(await walk(VIEWPORTS[0], 'dark')).toEqual([]);
+  });
 });
