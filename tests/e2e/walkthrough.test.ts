@@ -252,7 +252,9 @@ describe.runIf(browserAvailable())('a walk through every page of the web UI', { 
     await git(['init', '-q', '-b', 'main', dir], { env });
     await git(['lfs', 'install', '--local'], { cwd: dir, env });
     await git(['lfs', 'track', '*.bin'], { cwd: dir, env });
-    await commit(dir, 'site: first version', {
+    // A long unbreakable title and line: the commit page must still fit a phone.
+    await commit(dir, `site: first version with ${'a-very-long-title-'.repeat(6)}`, {
+      'notes.md': `# Notes\n\n${'a long line of prose that goes on '.repeat(12)}\n${'x'.repeat(300)}\n`,
       'README.md': README,
       'docs/guide.md': GUIDE,
       'src/app.js': `${APP}\n`,
