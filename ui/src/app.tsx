@@ -1,21 +1,25 @@
-import { useEffect, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
+import { Suspense, useEffect, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
 import { setToken } from './auth';
 import { useSession, type Session } from './current-user';
 import { BlobPage, RepoTreePage } from './pages/repo-tree-page';
-import { CommitPage, CommitsPage } from './pages/commits-page';
-import { BlamePage } from './pages/blame-page';
-import { BranchesPage } from './pages/branches-page';
-import { ComparePage } from './pages/compare-page';
 import { DirectoryPage } from './pages/directory-page';
-import { MergeRequestPage } from './pages/merge-request-page';
-import { MergeRequestsPage } from './pages/merge-requests-page';
-import { GroupsPage } from './pages/groups-page';
-import { SearchPage, searchPath } from './pages/search-page';
 import { SignInPage } from './pages/sign-in-page';
-import { SyncPage } from './pages/sync-page';
-import { TokensPage } from './pages/tokens-page';
-import { SshKeysPage } from './pages/ssh-keys-page';
-import { WebhooksPage } from './pages/webhooks-page';
+import {
+  BlamePage,
+  BranchesPage,
+  CommitPage,
+  CommitsPage,
+  ComparePage,
+  GroupsPage,
+  MergeRequestPage,
+  MergeRequestsPage,
+  SearchPage,
+  SshKeysPage,
+  SyncPage,
+  TokensPage,
+  WebhooksPage,
+} from './lazy-pages';
+import { searchPath } from './search-path';
 import { paths, parseRepoRoute } from './paths';
 import { BASE, Link, navigate, useLocation } from './router';
 import { pageTitle } from './page-title';
@@ -208,7 +212,15 @@ export function App() {
         <HeaderSearch />
       </header>
       <main id="main" tabIndex={-1}>
-        <Page pathname={location.pathname} />
+        <Suspense
+          fallback={
+            <p className="muted" role="status">
+              Loading…
+            </p>
+          }
+        >
+          <Page pathname={location.pathname} />
+        </Suspense>
       </main>
       <footer className="muted small">
         Keyboard: <kbd>g</kbd> <kbd>d</kbd> directory · <kbd>g</kbd> <kbd>m</kbd> merge requests ·{' '}

@@ -38,7 +38,13 @@ export function BlobContent({ repo, revision, blob }: { repo: string; revision: 
   if (MARKDOWN.test(path) && !blob.truncated) {
     return (
       <Toggle
-        preview={<MarkdownView text={content} source={{ repo, ref: revision, commit: blob.commit, path }} />}
+        preview={
+          // The page's h1 names the file: the document's own headings go one level down.
+          <MarkdownView
+            text={content}
+            source={{ repo, ref: revision, commit: blob.commit, path, headingShift: 1 }}
+          />
+        }
         source={<FileView path={path} content={content} />}
       />
     );

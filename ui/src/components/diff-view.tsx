@@ -88,7 +88,8 @@ function FileDiffBody({ file, mode, annotations }: FileProps) {
   const language = lineCount <= MAX_HIGHLIGHT_DIFF_LINES ? grammarForPath(file.path) : undefined;
   const Rows = mode === 'split' ? SplitHunkRows : UnifiedHunkRows;
   return (
-    <div className="diff-scroll">
+    // Long lines scroll inside this box; focusable, so the keyboard can scroll it too.
+    <div className="diff-scroll" tabIndex={0} role="region" aria-label={`Changes of ${file.path}`}>
       <table className={`diff-table diff-${mode}`}>
         <tbody>
           {file.hunks.map((hunk, index) => (

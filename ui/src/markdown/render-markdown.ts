@@ -105,6 +105,7 @@ export async function renderMarkdown(source: string, context: MarkdownContext): 
   resolveImages(fragment, context);
   anchorHeadings(fragment, context.headingShift ?? 0);
   wrapTables(fragment);
+  focusableScrollers(fragment);
   labelTaskBoxes(fragment);
   await highlightCodeBlocks(fragment);
   return fragment;
@@ -190,6 +191,14 @@ function wrapTables(root: DocumentFragment): void {
     table.replaceWith(scroller);
     scroller.append(table);
   }
+}
+
+/**
+ * Code blocks and wide tables scroll sideways inside the text; a keyboard user scrolls them only
+ * if they can take focus (axe-core's scrollable-region-focusable).
+ */
+function focusableScrollers(root: DocumentFragment): void {
+  for (const scroller of root.querySelectorAll('pre, .table-scroll')) scroller.setAttribute('tabindex', '0');
 }
 
 async function highlightCodeBlocks(root: DocumentFragment): Promise<void> {

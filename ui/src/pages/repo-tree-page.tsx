@@ -258,6 +258,8 @@ export function RepoTreePage({ repo, revision, path }: { repo: string; revision:
   return (
     <>
       <Breadcrumbs crumbs={repoCrumbs(repo, revision, path)} />
+      {/* The breadcrumbs show the path; the heading names the page for assistive technology. */}
+      <h1 className="visually-hidden">{path ? `${repo}/${path}` : repo}</h1>
       {path === '' && <RepoCloneBox repo={repo} />}
       <RepoTree repo={repo} revision={revision} path={path} />
       {path === '' && <RepoSettings repo={repo} />}
@@ -279,6 +281,7 @@ export function BlobPage({ repo, revision, path }: { repo: string; revision: str
   return (
     <>
       <Breadcrumbs crumbs={repoCrumbs(repo, revision, path)} />
+      <h1 className="visually-hidden">{`${repo}/${path}`}</h1>
       <Load
         value={blob}
         render={(data) => (

@@ -2,7 +2,8 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { apiUrl, useApi } from '../api';
 import { Load } from '../components/status';
 import { paths } from '../paths';
-import { BASE, Link, navigate, useLocation } from '../router';
+import { Link, navigate, useLocation } from '../router';
+import { searchPath, type SearchParams } from '../search-path';
 
 interface SearchMatch {
   readonly repository: string;
@@ -16,22 +17,6 @@ interface SearchResult {
   readonly matches: readonly SearchMatch[];
   readonly capped: boolean;
   readonly cappedBy?: 'limit' | 'budget';
-}
-
-export interface SearchParams {
-  readonly q: string;
-  readonly regex: boolean;
-  readonly caseSensitive: boolean;
-  readonly path: string;
-}
-
-/** The UI address of a search (what the header box and the form navigate to). */
-export function searchPath(params: Partial<SearchParams> & { q: string }): string {
-  const query = new URLSearchParams({ q: params.q });
-  if (params.regex) query.set('regex', 'true');
-  if (params.caseSensitive) query.set('case', 'true');
-  if (params.path) query.set('path', params.path);
-  return `${BASE}/search?${query.toString()}`;
 }
 
 /** Code search across every default branch the reader may read (`GET /api/v1/search`). */
