@@ -11,6 +11,7 @@ import { accessMigration } from './0010-access.js';
 import { viewHiddenMigration } from './0011-view-hidden.js';
 import { reviewMigration } from './0012-review.js';
 import { searchMigration } from './0013-search.js';
+import { githubMigration } from './0015-github.js';
 import type { MegaMigration } from './migration.js';
 
 /**
@@ -37,4 +38,5 @@ export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly migrati
   { name: '0011-view-hidden', migration: viewHiddenMigration },
   { name: '0012-review', migration: reviewMigration },
   { name: '0013-search', migration: searchMigration },
+  { name: '0015-github', migration: githubMigration },
 ];
