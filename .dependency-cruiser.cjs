@@ -1,6 +1,7 @@
 /**
  * The import direction of SPEC §2, checked in CI:
- *   cli → web → sync | review | monorepo | lfs → access → repo → storage → git
+ *   cli → web → github → sync | review | monorepo | lfs → access → repo → storage → git
+ *   (github uses sync's credentials and schedules; sync never imports github)
  *   platform is usable from every layer and imports none of them.
  */
 const layer = (name) => `^src/${name}/`;
@@ -22,29 +23,30 @@ module.exports = {
     },
     notAllowed(
       'platform',
-      ['git', 'storage', 'repo', 'access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'cli'],
+      ['git', 'storage', 'repo', 'access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'github', 'cli'],
       'platform is the bottom layer',
     ),
     notAllowed(
       'git',
-      ['storage', 'repo', 'access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'cli'],
+      ['storage', 'repo', 'access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'github', 'cli'],
       'src/git is pure',
     ),
     notAllowed(
       'storage',
-      ['repo', 'access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'cli'],
+      ['repo', 'access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'github', 'cli'],
       'storage sits on git only',
     ),
-    notAllowed('repo', ['access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'cli'], 'repo sits on storage'),
+    notAllowed('repo', ['access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'github', 'cli'], 'repo sits on storage'),
     notAllowed(
       'access',
-      ['web', 'sync', 'review', 'monorepo', 'lfs', 'cli'],
+      ['web', 'sync', 'review', 'monorepo', 'lfs', 'github', 'cli'],
       'access sits on repo and storage',
     ),
-    notAllowed('sync', ['web', 'cli'], 'domain services never import the HTTP layer'),
+    notAllowed('sync', ['web', 'cli', 'github'], 'domain services never import the HTTP layer; github builds on sync'),
     notAllowed('review', ['web', 'cli'], 'domain services never import the HTTP layer'),
     notAllowed('monorepo', ['web', 'cli'], 'domain services never import the HTTP layer'),
     notAllowed('lfs', ['web', 'cli'], 'domain services never import the HTTP layer'),
+    notAllowed('github', ['web', 'cli', 'review', 'monorepo', 'lfs'], 'github sits on sync, repo and storage'),
     notAllowed('web', ['cli'], 'the HTTP layer never imports the CLI'),
     {
       name: 'git-is-pure',

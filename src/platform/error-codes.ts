@@ -296,6 +296,25 @@ export const SYNC_ERROR_CODES = [
   'worker_id_invalid',
 ] as const;
 
+/** src/github: GitHub issues and pull requests (docs/github.md). */
+export const GITHUB_ERROR_CODES = [
+  'github_api_error',
+  'github_api_unreachable',
+  'github_credential_unusable',
+  'github_delivery_missing',
+  'github_issue_not_found',
+  'github_link_exists',
+  'github_link_not_found',
+  'github_not_import',
+  'github_payload_invalid',
+  'github_pull_request_not_found',
+  'github_rate_limited',
+  'github_repository_invalid',
+  'github_signature_invalid',
+  'github_signature_missing',
+  'github_webhook_secret_missing',
+] as const;
+
 /** src/web: HTTP requests and authentication. */
 export const WEB_ERROR_CODES = [
   'asset_not_found',
@@ -352,5 +371,6 @@ export type ErrorCode =
   | (typeof MONOREPO_ERROR_CODES)[number]
   | (typeof REVIEW_ERROR_CODES)[number]
   | (typeof SYNC_ERROR_CODES)[number]
+  | (typeof GITHUB_ERROR_CODES)[number]
   | (typeof WEB_ERROR_CODES)[number]
   | (typeof CLI_ERROR_CODES)[number];

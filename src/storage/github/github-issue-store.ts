@@ -166,10 +166,15 @@ export class GithubIssueStore {
     return { issues: await count('issue'), pulls: await count('pull_request') };
   }
 
-  /** Removes a repository's rows (issue and pull_request have no foreign key: the seed's tables). */
+  /**
+   * Removes a repository's rows: on unlink, and when the repository goes (issue and pull_request
+   * are the seed's tables, without a foreign key; comments and labels also cascade).
+   */
   async deleteRepository(repoId: number): Promise<void> {
     await this.db.deleteFrom('issue').where('repo_id', '=', repoId).execute();
     await this.db.deleteFrom('pull_request').where('repo_id', '=', repoId).execute();
+    await this.db.deleteFrom('github_comments').where('repo_id', '=', repoId).execute();
+    await this.db.deleteFrom('github_labels').where('repo_id', '=', repoId).execute();
   }
 
   private async upsertRow(
