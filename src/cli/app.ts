@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { createLfsServices, type LfsServices } from '../lfs/lfs-services.js';
 import { MegaDirectory } from '../monorepo/mega-directory.js';
@@ -28,6 +29,10 @@ import { PushGuard } from '../access/push-guard.js';
 import type { Principal, TokenAuthenticator } from '../access/principal.js';
 import { SCOPES } from '../access/roles.js';
 import { buildServer } from '../web/server.js';
+import { GithubPollScheduler } from '../github/github-poll-scheduler.js';
+import { GithubReader } from '../github/github-reader.js';
+import { GithubService } from '../github/github-service.js';
+import { SecretBox } from '../platform/secret-box.js';
 
 /**
  * The composition root: every service of the process is built here, once, from the
@@ -72,6 +77,8 @@ export interface AppOptions {
   /** Stand-ins for tests that serve fixed repositories or fixed tokens. */
   readonly repositories?: RepositoryResolver;
   readonly authenticate?: TokenAuthenticator;
+  /** Client settings of the GitHub area (tests point it at a fake API). */
+  readonly github?: ConstructorParameters<typeof GithubService>[0]['client'];
   /** Run the sync worker / scheduler in this process (`mega serve`); default: the service only. */
   readonly runSyncWorker?: boolean;
   readonly runSyncScheduler?: boolean;
@@ -171,6 +178,22 @@ export function buildDomainServices(
       return { kind: 'user', userId: user.id, username: user.username, isAdmin, scopes };
     },
   };
+}
+
+/** The GitHub area over `storage` (links, polls, webhooks, read views); nothing to close. */
+export function buildGithub(
+  storage: Storage,
+  installation: Installation,
+  logger: Logger,
+  client?: AppOptions['github'],
+): { service: GithubService; reader: GithubReader } {
+  const service = new GithubService({
+    storage,
+    box: SecretBox.of(installation.secret),
+    logger,
+    ...(client ? { client } : {}),
+  });
+  return { service, reader: new GithubReader(storage, service) };
 }
 
 /** The sync area over `storage`: the service, and the worker/scheduler when asked for. */
@@ -277,6 +300,18 @@ export async function buildApp(
       installation,
     });
     closes.push(() => sync.close());
+    const github = buildGithub(storage, installation, logger, options.github);
+    if (options.runSyncScheduler) {
+      // Polls run where scheduled syncs fire (`mega serve`), on the same slot leases.
+      const poller = new GithubPollScheduler({
+        service: github.service,
+        leases: storage.sync.leases,
+        logger,
+        schedule: config.github.pollInterval,
+        holderId: `server-${hostname()}-${process.pid}`,
+      });
+      if (poller.start()) closes.push(() => poller.stop());
+    }
     return {
       config,
       storage,
@@ -299,6 +334,7 @@ export async function buildApp(
         packCache,
         walkRecorder,
         search: services.search,
+        github,
         readiness: readinessOf(storage, sync),
       },
       close,
