@@ -13,6 +13,7 @@ import { registerAccessCommand } from './access.js';
 import { registerGroupCommand } from './group.js';
 import { registerCommitCommand } from './commit.js';
 import { registerSearchCommand } from './search.js';
+import { registerGithubCommand } from './github.js';
 
 /**
  * Every `mega` sub-command registers itself here, one file per command group.
@@ -32,4 +33,5 @@ export function registerCommands(program: Command): void {
   registerGroupCommand(program);
   registerCommitCommand(program);
   registerSearchCommand(program);
+  registerGithubCommand(program);
 }
