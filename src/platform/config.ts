@@ -185,7 +185,10 @@ const ConfigSchema = z.object({
   github: z
     .object({
       /** MEGA_GITHUB_POLL_INTERVAL: `@every 10m`, a cron pattern (UTC) or `off`. */
-      pollInterval: z.string().min(1).max(128).default('@every 10m'),
+      // `off` arrives as false: environment values that look boolean are parsed as booleans.
+      pollInterval: z
+        .preprocess((value) => (value === false ? 'off' : value), z.string().min(1).max(128))
+        .default('@every 10m'),
     })
     .default({ pollInterval: '@every 10m' }),
   sync: z
