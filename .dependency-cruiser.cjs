@@ -36,17 +36,29 @@ module.exports = {
       ['repo', 'access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'github', 'cli'],
       'storage sits on git only',
     ),
-    notAllowed('repo', ['access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'github', 'cli'], 'repo sits on storage'),
+    notAllowed(
+      'repo',
+      ['access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'github', 'cli'],
+      'repo sits on storage',
+    ),
     notAllowed(
       'access',
       ['web', 'sync', 'review', 'monorepo', 'lfs', 'github', 'cli'],
       'access sits on repo and storage',
     ),
-    notAllowed('sync', ['web', 'cli', 'github'], 'domain services never import the HTTP layer; github builds on sync'),
+    notAllowed(
+      'sync',
+      ['web', 'cli', 'github'],
+      'domain services never import the HTTP layer; github builds on sync',
+    ),
     notAllowed('review', ['web', 'cli'], 'domain services never import the HTTP layer'),
     notAllowed('monorepo', ['web', 'cli'], 'domain services never import the HTTP layer'),
     notAllowed('lfs', ['web', 'cli'], 'domain services never import the HTTP layer'),
-    notAllowed('github', ['web', 'cli', 'review', 'monorepo', 'lfs'], 'github sits on sync, repo and storage'),
+    notAllowed(
+      'github',
+      ['web', 'cli', 'review', 'monorepo', 'lfs'],
+      'github sits on sync, repo and storage',
+    ),
     notAllowed('web', ['cli'], 'the HTTP layer never imports the CLI'),
     {
       name: 'git-is-pure',
