@@ -223,7 +223,7 @@ export function GithubPullPage({ repo, number }: { repo: string; number: number 
             {data.pull.head.label} → {data.pull.base.label}
           </p>
           {data.mirror.head && data.mirror.base ? (
-            <section aria-label="Changes" data-testid="github-pull-changes">
+            <section aria-label="Commits and diff from the mirror" data-testid="github-pull-changes">
               <Comparison repo={repo} base={data.mirror.base} head={data.mirror.ref} />
             </section>
           ) : (
