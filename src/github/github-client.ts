@@ -25,6 +25,12 @@ export interface ListOptions {
   readonly etag?: string;
   /** Stop paging once this returns true for a page (e.g. items older than the cursor). */
   readonly stop?: (page: readonly unknown[]) => boolean;
+  /**
+   * Called with each page before the next is fetched (the pages are then not collected): a
+   * long backfill stores and moves its cursor page by page, so a rate limit or failure half-way
+   * loses nothing already fetched.
+   */
+  readonly onPage?: (page: unknown[]) => Promise<void>;
   readonly maxPages?: number;
 }
 
@@ -38,7 +44,8 @@ export interface ListResult {
 }
 
 const RETRIES = 3;
-const DEFAULT_MAX_PAGES = 100;
+// A bound against a server that links pages forever; 100 items each: ten million items.
+const DEFAULT_MAX_PAGES = 100_000;
 
 export class GithubClient {
   private readonly octokit: Octokit;
@@ -75,7 +82,8 @@ export class GithubClient {
     for (;;) {
       pages += 1;
       const page = Array.isArray(response.data) ? (response.data as unknown[]) : [];
-      items.push(...page);
+      if (options.onPage) await options.onPage(page);
+      else items.push(...page);
       const next = nextLink(response.headers.link);
       if (!next || pages >= maxPages || options.stop?.(page)) break;
       response = await this.get(next, {});

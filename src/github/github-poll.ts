@@ -44,11 +44,14 @@ export interface PollResult {
 const PER_PAGE = 100;
 
 /**
- * One backfill or incremental poll of a link: issues and comments with `since` (GitHub returns
- * what changed at or after it), pull requests until older than the cursor (that listing has no
- * `since`). Every listing is newest-updated first: a change always lands on the first page, so the
- * first page's ETag (a 304 means "nothing changed") covers the whole listing. Each listing's rows are written in one transaction,
- * and its cursor moves only after they are stored, so an interrupted poll resumes where it was.
+ * One backfill or incremental poll of a link.
+ * - Issues and comments: `since` the cursor (GitHub returns what changed at or after it), oldest
+ *   first; each page is stored in its own transaction and moves the cursor, so a long backfill
+ *   cut short by a rate limit resumes where it stopped. The answer's ETag is kept only when the
+ *   listing was one page: then a 304 to the same request means nothing at all changed.
+ * - Pull requests (a listing without `since`): newest-updated first until older than the cursor,
+ *   each page stored as it comes; the cursor moves at the end. Newest-first puts any change on the
+ *   first page, so its ETag covers the whole listing.
  * Polls cannot see deletions; webhooks bring those.
  */
 export async function pollLink(
@@ -75,94 +78,112 @@ export async function pollLink(
         return [];
       }
     });
-  const save = async (next: Cursors) =>
-    storage.github.links.update(link.id, { cursors: JSON.stringify(next) });
   // A poll that runs again is past any rate limit it met before (undefined is not stored).
   let state: Cursors = { ...cursors, rateLimitedUntil: undefined };
+  const save = async (key: 'issues' | 'pulls' | 'comments', cursor: Cursor) => {
+    state = { ...state, [key]: cursor };
+    await storage.github.links.update(link.id, { cursors: JSON.stringify(state) });
+  };
+
+  const stored = { issues: 0, comments: 0 };
+  /** A `since` listing, stored page by page by `store`, which returns the times it saw. */
+  const sinceListing = async (
+    key: 'issues' | 'comments',
+    path: string,
+    params: Record<string, string | number>,
+    store: (page: unknown[]) => Promise<readonly string[]>,
+  ): Promise<void> => {
+    const sent = cursors[key]?.since;
+    let newest = sent;
+    const result = await client.list(
+      path,
+      { ...params, sort: 'updated', direction: 'asc', per_page: PER_PAGE, ...(sent ? { since: sent } : {}) },
+      {
+        ...etagOf(cursors[key], sent),
+        onPage: async (page) => {
+          const times = await store(page);
+          newest = latest(newest, times);
+          await save(key, newest ? { since: newest } : {});
+        },
+      },
+    );
+    if (result.notModified) {
+      unchanged.push(key);
+      await save(key, cursors[key] ?? {});
+    } else if (result.pages === 1 && result.etag) {
+      await save(key, {
+        ...(newest ? { since: newest } : {}),
+        etag: result.etag,
+        ...(sent ? { etagFor: sent } : {}),
+      });
+    }
+  };
 
   // Issues (the listing holds pull requests too; those come from the pulls listing).
-  const issueList = await client.list(
-    `${base}/issues`,
-    { state: 'all', sort: 'updated', direction: 'desc', per_page: PER_PAGE, ...since(cursors.issues) },
-    etagOf(cursors.issues, cursors.issues?.since),
-  );
-  const issues = parseEach(issueList.items, (item) => parsePayload(IssueSchema, item, 'issue')).filter(
-    (issue) => !issue.pull_request,
-  );
-  if (issueList.notModified) unchanged.push('issues');
-  await storage.transaction(async (scope) => {
-    for (const issue of issues)
-      await scope.github.issues.upsertIssue(issueValues(issue, repo), labelsOf(issue.labels));
+  await sinceListing('issues', `${base}/issues`, { state: 'all' }, async (page) => {
+    const listed = parseEach(page, (item) => parsePayload(IssueSchema, item, 'issue'));
+    const issues = listed.filter((issue) => !issue.pull_request);
+    await storage.transaction(async (scope) => {
+      for (const issue of issues)
+        await scope.github.issues.upsertIssue(issueValues(issue, repo), labelsOf(issue.labels));
+    });
+    stored.issues += issues.length;
+    // The cursor follows the listing, pull requests included (those rows come from their own).
+    return listed.map((issue) => issue.updated_at);
   });
-  state = {
-    ...state,
-    issues: advance(
-      cursors.issues,
-      cursors.issues?.since,
-      issueList,
-      issues.map((i) => i.updated_at),
-    ),
-  };
-  await save(state);
 
   // Pull requests: newest updates first, stop past the cursor.
   const after = cursors.pulls?.since;
+  let pullCount = 0;
+  let newestPull = after;
   const pullList = await client.list(
     `${base}/pulls`,
     { state: 'all', sort: 'updated', direction: 'desc', per_page: PER_PAGE },
     {
       ...etagOf(cursors.pulls, undefined),
       stop: (page) => after !== undefined && page.some((item) => updatedBefore(item, after)),
+      onPage: async (page) => {
+        const pulls = parseEach(page, (item) => parsePayload(PullRequestSchema, item, 'pull request')).filter(
+          (pull) => after === undefined || !isBefore(pull.updated_at, after),
+        );
+        await storage.transaction(async (scope) => {
+          for (const pull of pulls)
+            await scope.github.issues.upsertPullRequest(pullRequestValues(pull, repo), labelsOf(pull.labels));
+        });
+        pullCount += pulls.length;
+        newestPull = latest(
+          newestPull,
+          pulls.map((pull) => pull.updated_at),
+        );
+      },
     },
   );
-  const pulls = parseEach(pullList.items, (item) =>
-    parsePayload(PullRequestSchema, item, 'pull request'),
-  ).filter((pull) => after === undefined || !isBefore(pull.updated_at, after));
   if (pullList.notModified) unchanged.push('pulls');
-  await storage.transaction(async (scope) => {
-    for (const pull of pulls)
-      await scope.github.issues.upsertPullRequest(pullRequestValues(pull, repo), labelsOf(pull.labels));
-  });
-  state = {
-    ...state,
-    pulls: advance(
-      cursors.pulls,
-      undefined,
-      pullList,
-      pulls.map((p) => p.updated_at),
-    ),
-  };
-  await save(state);
+  else
+    await save('pulls', {
+      ...(newestPull ? { since: newestPull } : {}),
+      ...(pullList.etag ? { etag: pullList.etag } : {}),
+    });
 
   // Comments of issues and pull requests, repository-wide.
-  const commentList = await client.list(
-    `${base}/issues/comments`,
-    { sort: 'updated', direction: 'desc', per_page: PER_PAGE, ...since(cursors.comments) },
-    etagOf(cursors.comments, cursors.comments?.since),
-  );
-  const comments = parseEach(commentList.items, (item) => {
-    const comment = parsePayload(CommentSchema, item, 'comment');
-    return commentValues(comment, repo, commentNumber(comment));
+  await sinceListing('comments', `${base}/issues/comments`, {}, async (page) => {
+    const comments = parseEach(page, (item) => {
+      const comment = parsePayload(CommentSchema, item, 'comment');
+      return commentValues(comment, repo, commentNumber(comment));
+    });
+    await storage.transaction(async (scope) => {
+      for (const comment of comments) await scope.github.issues.upsertComment(comment);
+    });
+    stored.comments += comments.length;
+    return comments.map((comment) => comment.updated_at);
   });
-  if (commentList.notModified) unchanged.push('comments');
-  await storage.transaction(async (scope) => {
-    for (const comment of comments) await scope.github.issues.upsertComment(comment);
-  });
-  state = {
-    ...state,
-    comments: advance(
-      cursors.comments,
-      cursors.comments?.since,
-      commentList,
-      comments.map((c) => c.updated_at),
-    ),
-  };
+
   await storage.github.links.update(link.id, {
     cursors: JSON.stringify(state),
     lastSyncedAt: new Date().toISOString(),
     lastError: null,
   });
-  return { issues: issues.length, pulls: pulls.length, comments: comments.length, unchanged, skipped };
+  return { issues: stored.issues, pulls: pullCount, comments: stored.comments, unchanged, skipped };
 }
 
 export function readCursors(text: string): Cursors {
@@ -174,8 +195,6 @@ export function readCursors(text: string): Cursors {
   }
 }
 
-const since = (cursor: Cursor | undefined): Record<string, string> =>
-  cursor?.since ? { since: cursor.since } : {};
 const etagOf = (cursor: Cursor | undefined, sent: string | undefined) =>
   cursor?.etag && cursor.etagFor === sent ? { etag: cursor.etag } : {};
 const isBefore = (time: string, cursor: string) => Date.parse(time) < Date.parse(cursor);
@@ -185,21 +204,11 @@ function updatedBefore(item: unknown, cursor: string): boolean {
   return typeof updated === 'string' && isBefore(updated, cursor);
 }
 
-/** The cursor after a listing: the newest time seen (or the old one), and the answer's ETag. */
-function advance(
-  previous: Cursor | undefined,
-  sent: string | undefined,
-  result: { notModified: boolean; etag?: string },
-  times: readonly string[],
-): Cursor {
-  if (result.notModified) return previous ?? {};
-  const newest = times.reduce<string | undefined>(
+/** The newest of `current` and `times`, as ISO UTC. */
+function latest(current: string | undefined, times: readonly string[]): string | undefined {
+  return times.reduce<string | undefined>(
     (max, time) =>
       max === undefined || Date.parse(time) > Date.parse(max) ? new Date(time).toISOString() : max,
-    previous?.since,
+    current,
   );
-  return {
-    ...(newest ? { since: newest } : {}),
-    ...(result.etag ? { etag: result.etag, ...(sent ? { etagFor: sent } : {}) } : {}),
-  };
 }

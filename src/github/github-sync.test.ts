@@ -86,7 +86,7 @@ describeEachDialect('GitHub sync', (getDb) => {
     fake.requests.length = 0;
     await service.sync('/import/polled');
     expect(fake.requests.find((r) => r.url.includes('/issues?'))?.url).toContain(
-      `since=${encodeURIComponent(time(5).replace('Z', '.000Z'))}`,
+      `since=${encodeURIComponent(time(8).replace('Z', '.000Z'))}`,
     );
     fake.requests.length = 0;
     const quiet = await service.sync('/import/polled');
@@ -97,8 +97,7 @@ describeEachDialect('GitHub sync', (getDb) => {
     fake.repo.issues[0] = { ...recordedIssue(1, 30), state: 'closed', closed_at: time(30) };
     fake.requests.length = 0;
     const changed = await service.sync('/import/polled');
-    // GitHub's `since` is inclusive: the issue at the cursor comes again (an unchanged upsert).
-    expect(changed.issues).toBe(2);
+    expect(changed.issues).toBe(1);
     expect((await reader.issue('/import/polled', 1)).issue.state).toBe('closed');
 
     // Rate limited: waits what retry-after / x-ratelimit-reset say, then goes on.
@@ -119,6 +118,25 @@ describeEachDialect('GitHub sync', (getDb) => {
     expect(status.last_error).toContain('github_rate_limited');
     expect(Date.parse(status.rate_limited_until ?? '')).toBeGreaterThan(Date.now());
     expect(await service.syncAll()).toEqual({ polled: 0, failed: 0 });
+    fake.pageSize = 100;
+  });
+
+  it('resumes a backfill cut short by a rate limit after the pages it stored', async () => {
+    await importRepo('resumed');
+    fake.repo.issues = [1, 2, 3, 4, 5, 6].map((n) => recordedIssue(n, n));
+    fake.repo.pulls = [];
+    fake.repo.comments = [];
+    fake.pageSize = 2;
+    await service.link({ repo: '/import/resumed', repository: 'o/r', baseUrl: fake.webUrl });
+    fake.rateLimit(1, { 'retry-after': '3600' }, 1);
+    await expect(service.sync('/import/resumed')).rejects.toMatchObject({ code: 'github_rate_limited' });
+    const kept = await reader.issues('/import/resumed', { page: 1, perPage: 50 });
+    expect(kept.issues.map((i) => i.number)).toEqual([2, 1]);
+    fake.requests.length = 0;
+    const resumed = await service.sync('/import/resumed');
+    expect(fake.requests[0]?.url).toContain(`since=${encodeURIComponent(time(2).replace('Z', '.000Z'))}`);
+    expect(resumed.issues).toBe(5);
+    expect((await reader.issues('/import/resumed', { page: 1, perPage: 50 })).issues).toHaveLength(6);
     fake.pageSize = 100;
   });
 

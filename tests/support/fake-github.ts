@@ -17,8 +17,8 @@ export interface FakeGithub {
   readonly requests: Array<{ url: string; authorization?: string; ifNoneMatch?: string; status: number }>;
   readonly repo: FakeRepository;
   pageSize: number;
-  /** The next `count` requests get 403 with these headers (then normal answers again). */
-  rateLimit(count: number, headers: Record<string, string>): void;
+  /** After `after` more requests, the next `count` get 403 with these headers (then normal again). */
+  rateLimit(count: number, headers: Record<string, string>, after?: number): void;
   close(): Promise<void>;
 }
 
@@ -74,7 +74,7 @@ export async function startFakeGithub(): Promise<FakeGithub> {
   const app: FastifyInstance = Fastify();
   const repo: FakeRepository = { issues: [], pulls: [], comments: [] };
   const requests: FakeGithub['requests'] = [];
-  let limited: { count: number; headers: Record<string, string> } | undefined;
+  let limited: { count: number; after: number; headers: Record<string, string> } | undefined;
   let base = '';
   const state = { pageSize: 100 };
 
@@ -89,7 +89,8 @@ export async function startFakeGithub(): Promise<FakeGithub> {
         status: 200,
       };
       requests.push(record);
-      if (limited && limited.count > 0) {
+      if (limited && limited.after > 0) limited.after -= 1;
+      else if (limited && limited.count > 0) {
         limited.count -= 1;
         record.status = 403;
         return reply.code(403).headers(limited.headers).send({ message: 'API rate limit exceeded' });
@@ -149,8 +150,8 @@ export async function startFakeGithub(): Promise<FakeGithub> {
     set pageSize(value: number) {
       state.pageSize = value;
     },
-    rateLimit(count, headers) {
-      limited = { count, headers };
+    rateLimit(count, headers, after = 0) {
+      limited = { count, after, headers };
     },
     close: () => app.close(),
   };
