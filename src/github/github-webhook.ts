@@ -107,7 +107,13 @@ export class GithubWebhookReceiver {
     const verified: GithubLinkRow[] = [];
     for (const link of candidates) {
       if (!link.webhook_secret_sealed || hostOf(link.web_url) !== host) continue;
-      const secret = this.box.open(link.webhook_secret_sealed, webhookSecretData(link.id));
+      let secret: string;
+      try {
+        secret = this.box.open(link.webhook_secret_sealed, webhookSecretData(link.id));
+      } catch {
+        // Sealed under another deployment secret, or damaged: this link cannot verify anything.
+        continue;
+      }
       if (await verify(secret, delivery.body, delivery.signature as string)) verified.push(link);
     }
     // One answer for "no such link", "no secret" and "wrong signature": nothing to probe.
