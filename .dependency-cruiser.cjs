@@ -1,6 +1,7 @@
 /**
  * The import direction of SPEC §2, checked in CI:
- *   cli → web → ssh → sync | review | monorepo | lfs → access → repo → storage → git
+ *   cli → web → ssh | github → sync | review | monorepo | lfs → access → repo → storage → git
+ *   (github uses sync's credentials and schedules; sync never imports github)
  *   platform is usable from every layer and imports none of them.
  */
 const layer = (name) => `^src/${name}/`;
@@ -22,34 +23,56 @@ module.exports = {
     },
     notAllowed(
       'platform',
-      ['git', 'storage', 'repo', 'access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'ssh', 'cli'],
+      [
+        'git',
+        'storage',
+        'repo',
+        'access',
+        'web',
+        'sync',
+        'review',
+        'monorepo',
+        'lfs',
+        'ssh',
+        'github',
+        'cli',
+      ],
       'platform is the bottom layer',
     ),
     notAllowed(
       'git',
-      ['storage', 'repo', 'access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'ssh', 'cli'],
+      ['storage', 'repo', 'access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'ssh', 'github', 'cli'],
       'src/git is pure',
     ),
     notAllowed(
       'storage',
-      ['repo', 'access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'ssh', 'cli'],
+      ['repo', 'access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'ssh', 'github', 'cli'],
       'storage sits on git only',
     ),
     notAllowed(
       'repo',
-      ['access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'ssh', 'cli'],
+      ['access', 'web', 'sync', 'review', 'monorepo', 'lfs', 'ssh', 'github', 'cli'],
       'repo sits on storage',
     ),
     notAllowed(
       'access',
-      ['web', 'sync', 'review', 'monorepo', 'lfs', 'ssh', 'cli'],
+      ['web', 'sync', 'review', 'monorepo', 'lfs', 'ssh', 'github', 'cli'],
       'access sits on repo and storage',
     ),
-    notAllowed('sync', ['web', 'ssh', 'cli'], 'domain services never import the transports'),
+    notAllowed(
+      'sync',
+      ['web', 'ssh', 'cli', 'github'],
+      'domain services never import the transports; github builds on sync',
+    ),
     notAllowed('review', ['web', 'ssh', 'cli'], 'domain services never import the transports'),
     notAllowed('monorepo', ['web', 'ssh', 'cli'], 'domain services never import the transports'),
     notAllowed('lfs', ['web', 'ssh', 'cli'], 'domain services never import the transports'),
     notAllowed('ssh', ['web', 'cli'], 'the SSH transport never imports the HTTP layer or the CLI'),
+    notAllowed(
+      'github',
+      ['web', 'ssh', 'cli', 'review', 'monorepo', 'lfs'],
+      'github sits on sync, repo and storage',
+    ),
     notAllowed('web', ['cli'], 'the HTTP layer never imports the CLI'),
     {
       name: 'git-is-pure',

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { createLfsServices, type LfsServices } from '../lfs/lfs-services.js';
 import { MegaDirectory } from '../monorepo/mega-directory.js';
@@ -31,6 +32,10 @@ import { SCOPES } from '../access/roles.js';
 import { buildServer } from '../web/server.js';
 import { LfsSshTokens } from '../ssh/lfs-ssh-token.js';
 import { SshKeyService } from '../ssh/ssh-key-service.js';
+import { GithubPollScheduler } from '../github/github-poll-scheduler.js';
+import { GithubReader } from '../github/github-reader.js';
+import { GithubService } from '../github/github-service.js';
+import { SecretBox } from '../platform/secret-box.js';
 
 /**
  * The composition root: every service of the process is built here, once, from the
@@ -77,6 +82,8 @@ export interface AppOptions {
   /** Stand-ins for tests that serve fixed repositories or fixed tokens. */
   readonly repositories?: RepositoryResolver;
   readonly authenticate?: TokenAuthenticator;
+  /** Client settings of the GitHub area (tests point it at a fake API). */
+  readonly github?: ConstructorParameters<typeof GithubService>[0]['client'];
   /** Run the sync worker / scheduler in this process (`mega serve`); default: the service only. */
   readonly runSyncWorker?: boolean;
   readonly runSyncScheduler?: boolean;
@@ -193,6 +200,22 @@ export function buildDomainServices(
   };
 }
 
+/** The GitHub area over `storage` (links, polls, webhooks, read views); nothing to close. */
+export function buildGithub(
+  storage: Storage,
+  installation: Installation,
+  logger: Logger,
+  client?: AppOptions['github'],
+): { service: GithubService; reader: GithubReader } {
+  const service = new GithubService({
+    storage,
+    box: SecretBox.of(installation.secret),
+    logger,
+    ...(client ? { client } : {}),
+  });
+  return { service, reader: new GithubReader(storage, service) };
+}
+
 /** The sync area over `storage`: the service, and the worker/scheduler when asked for. */
 export async function startSync(
   storage: Storage,
@@ -298,6 +321,18 @@ export async function buildApp(
       installation,
     });
     closes.push(() => sync.close());
+    const github = buildGithub(storage, installation, logger, options.github);
+    if (options.runSyncScheduler) {
+      // Polls run where scheduled syncs fire (`mega serve`), on the same slot leases.
+      const poller = new GithubPollScheduler({
+        service: github.service,
+        leases: storage.sync.leases,
+        logger,
+        schedule: config.github.pollInterval,
+        holderId: `server-${hostname()}-${process.pid}`,
+      });
+      if (poller.start()) closes.push(() => poller.stop());
+    }
     return {
       config,
       storage,
@@ -322,6 +357,7 @@ export async function buildApp(
         packCache,
         walkRecorder,
         search: services.search,
+        github,
         readiness: readinessOf(storage, sync),
       },
       close,

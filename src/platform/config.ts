@@ -192,6 +192,16 @@ const ConfigSchema = z.object({
    * (public addresses, the default), `loopback`, `private`, `*`, address ranges and host names.
    */
   webhookAllowedHosts: z.string().max(4096).default('external'),
+  /** GitHub issues and pull requests of /import repositories (src/github, docs/github.md). */
+  github: z
+    .object({
+      /** MEGA_GITHUB_POLL_INTERVAL: `@every 10m`, a cron pattern (UTC) or `off`. */
+      // `off` arrives as false: environment values that look boolean are parsed as booleans.
+      pollInterval: z
+        .preprocess((value) => (value === false ? 'off' : value), z.string().min(1).max(128))
+        .default('@every 10m'),
+    })
+    .default({ pollInterval: '@every 10m' }),
   sync: z
     .object({
       /** GIT_REPO_BASE_DIR: root of the per-worker local copies. */
@@ -278,6 +288,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['MEGA_FSCK_IGNORE', 'git.fsckIgnore'],
   ['MEGA_CLONE_PACK_CACHE_BYTES', 'clonePackCache.maxBytes'],
   ['MEGA_CLONE_PACK_CACHE_MAX_AGE_SECONDS', 'clonePackCache.maxAgeSeconds'],
+  ['MEGA_GITHUB_POLL_INTERVAL', 'github.pollInterval'],
   ['GIT_REPO_BASE_DIR', 'sync.repoBaseDir'],
   ['GIT_REPO_KEEP_DAYS', 'sync.keepDays'],
   ['GIT_COMMAND_TIMEOUT', 'sync.commandTimeoutSeconds'],

@@ -262,16 +262,6 @@ export const REVIEW_ERROR_CODES = [
 
 /** src/sync: Repository sync. */
 export const SYNC_ERROR_CODES = [
-  // `git_<class>` for each class of sync/error-class.ts (tsc checks git-runner.ts against this list).
-  'git_auth',
-  'git_not_found',
-  'git_ref_not_found',
-  'git_host_key',
-  'git_tls',
-  'git_network',
-  'git_disk',
-  'git_timeout',
-  'git_unknown',
   'branch_invalid',
   'credential_exists',
   'credential_in_use',
@@ -279,7 +269,16 @@ export const SYNC_ERROR_CODES = [
   'credential_transport_mismatch',
   'filter_invalid',
   'git_argument_unsafe',
+  'git_auth',
+  'git_disk',
+  'git_host_key',
+  'git_network',
+  'git_not_found',
+  'git_ref_not_found',
   'git_spawn_failed',
+  'git_timeout',
+  'git_tls',
+  'git_unknown',
   'mirror_to_invalid',
   'path_escape',
   'path_id_invalid',
@@ -303,6 +302,24 @@ export const SYNC_ERROR_CODES = [
 
 /** src/ssh: Git over SSH: commands, keys, host keys. */
 export const SSH_ERROR_CODES = ['ssh_command_invalid', 'ssh_host_key_invalid', 'ssh_key_invalid'] as const;
+/** src/github: GitHub issues and pull requests (docs/github.md). */
+export const GITHUB_ERROR_CODES = [
+  'github_api_error',
+  'github_api_unreachable',
+  'github_credential_unusable',
+  'github_delivery_missing',
+  'github_issue_not_found',
+  'github_link_exists',
+  'github_link_not_found',
+  'github_not_import',
+  'github_payload_invalid',
+  'github_pull_request_not_found',
+  'github_rate_limited',
+  'github_repository_invalid',
+  'github_signature_invalid',
+  'github_signature_missing',
+  'github_webhook_secret_missing',
+] as const;
 
 /** src/web: HTTP requests and authentication. */
 export const WEB_ERROR_CODES = [
@@ -362,5 +379,6 @@ export type ErrorCode =
   | (typeof REVIEW_ERROR_CODES)[number]
   | (typeof SYNC_ERROR_CODES)[number]
   | (typeof SSH_ERROR_CODES)[number]
+  | (typeof GITHUB_ERROR_CODES)[number]
   | (typeof WEB_ERROR_CODES)[number]
   | (typeof CLI_ERROR_CODES)[number];

@@ -1,4 +1,5 @@
 import type { AccessTables } from './access/schema.js';
+import type { GithubTables } from './github/schema.js';
 import type { InstallationTables } from './installation/schema.js';
 import type { LfsTables } from './lfs/schema.js';
 import type { MonorepoTables } from './monorepo/schema.js';
@@ -17,6 +18,7 @@ import type { SyncTables } from './sync/schema.js';
  */
 export type Database = CoreTables &
   AccessTables &
+  GithubTables &
   InstallationTables &
   LfsTables &
   MonorepoTables &

@@ -160,7 +160,6 @@ describeEachDialect('object chunks', (getDb) => {
           payload_size: data.length,
           data: null,
           path,
-          url: null,
         })
         .execute();
       await getDb()
@@ -182,7 +181,6 @@ describeEachDialect('object chunks', (getDb) => {
         payload_size: 1,
         data: null,
         path: files.relativePath(absent),
-        url: null,
       })
       .execute();
     // A move that stopped after the first object (a crash): that one is done, the rest is not.

@@ -35,20 +35,16 @@ export const RAW_OBJECT_COLUMNS: BulkColumns<'raw_objects'> = {
   payload_size: 'bigint',
   data: 'blob',
   path: 'text',
-  url: 'text',
 };
 const COMMIT_COLUMNS: BulkColumns<'commit'> = {
   git_id: 'text',
   tree: 'text',
   pid: 'text',
-  repo_path: 'text',
   author: 'text',
   committer: 'text',
   content: 'text',
   author_time: 'bigint',
   commit_time: 'bigint',
-  mr_id: 'text',
-  status: 'text',
   created_at: 'text',
   updated_at: 'text',
 };
@@ -222,7 +218,6 @@ export class ObjectWriter {
       payload_size: size,
       data: null,
       path: null,
-      url: null,
     });
     this.chunkedIds.add(id);
     this.chunked++;
@@ -285,7 +280,6 @@ export class ObjectWriter {
       delta_depth: 0,
       data: null,
       path: null,
-      url: null,
       ...stored,
     };
   }
@@ -296,14 +290,11 @@ export class ObjectWriter {
       git_id: id,
       tree: commit.tree,
       pid: JSON.stringify(commit.parents),
-      repo_path: null,
       author: textColumn(commit.author),
       committer: textColumn(commit.committer),
       content: textColumn(commit.message),
       author_time: identTime(commit.author),
       commit_time: identTime(commit.committer),
-      mr_id: null,
-      status: 'stored',
       created_at: this.now,
       updated_at: this.now,
     };

@@ -115,7 +115,6 @@ describeEachDialect('capabilities', (getDb) => {
         payload_size: 256,
         data,
         path: null,
-        url: null,
       })
       .execute();
     const back = await db

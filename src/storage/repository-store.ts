@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { SHA1, type ObjectFormat } from '../git/object-format.js';
 import { conflict, invalid, notFound } from '../platform/errors.js';
+import { GithubIssueStore } from './github/github-issue-store.js';
 import { CloneWalkStore } from './clone-walks.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
@@ -224,6 +225,8 @@ export class RepositoryStore {
       await trx.deleteFrom('refs').where('repo_id', '=', repoId).execute();
       await trx.deleteFrom('repository_objects').where('repo_id', '=', repoId).execute();
       await new CloneWalkStore(trx, this.capabilities).deleteRepository(repoId);
+      // The seed's GitHub tables have no foreign key (github_* tables cascade).
+      await new GithubIssueStore(trx, this.capabilities).deleteRepository(repoId);
       await trx.deleteFrom('repositories').where('id', '=', repoId).execute();
     });
   }

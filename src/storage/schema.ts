@@ -10,11 +10,10 @@ import type { ObjectType } from '../git/object.js';
 
 export type RepositoryKind = 'hosted' | 'import' | 'directory';
 /**
- * Where an object's bytes live: in the row, in `object_chunks` rows (large objects), in a file
- * under the data dir (installations before migration 0007, moved to chunks at open), at a URL
- * (reserved).
+ * Where an object's bytes live: in the row, in `object_chunks` rows (large objects), or in a file
+ * under the data dir (installations before migration 0007, moved to chunks at open).
  */
-export type StorageType = 'database' | 'chunks' | 'file' | 'remote';
+export type StorageType = 'database' | 'chunks' | 'file';
 
 export interface RepositoriesTable {
   id: Generated<number>;
@@ -53,7 +52,6 @@ export interface RawObjectsTable {
   data: Buffer | null;
   /** Legacy: file under `<dataDir>/objects/` holding the payload (`storage_type = 'file'`, until moved). */
   path: string | null;
-  url: string | null;
 }
 
 export interface RepositoryObjectsTable {
@@ -89,29 +87,11 @@ export interface CommitTable {
   tree: string;
   /** JSON array of parent ids, in order. */
   pid: string;
-  repo_path: string | null;
   author: string | null;
   committer: string | null;
   content: string | null;
   author_time: number;
   commit_time: number;
-  mr_id: string | null;
-  status: string;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface TreeTable {
-  id: Generated<number>;
-  git_id: string;
-  last_commit: string | null;
-  name: string | null;
-  sub_trees: string | null;
-  size: number;
-  repo_path: string | null;
-  full_path: string | null;
-  mr_id: string | null;
-  status: string;
   created_at: string;
   updated_at: string;
 }
@@ -183,6 +163,12 @@ export interface PullRequestTable {
   head_ref: string;
   base_label: string;
   base_ref: string;
+  /** Added by 0015: text, page and head/base commits of the pull request; draft 0/1. */
+  body: string | null;
+  html_url: string | null;
+  head_sha: string | null;
+  base_sha: string | null;
+  draft: number | null;
 }
 
 export interface IssueTable {
@@ -197,17 +183,17 @@ export interface IssueTable {
   closed_at: string | null;
   repo_path: string;
   repo_id: number;
+  /** Added by 0015: the author (`sender_*` is who caused the last event), text and page. */
+  user_name: string | null;
+  user_id: number | null;
+  body: string | null;
+  html_url: string | null;
 }
 
 export interface LfsObjectsTable {
   oid: string;
   size: number | null;
   exist: number | null;
-}
-
-export interface LfsLocksTable {
-  id: string;
-  data: string | null;
 }
 
 export interface UsersTable {
@@ -251,7 +237,6 @@ export interface CoreTables {
   clone_walk_parts: CloneWalkPartsTable;
   object_chunks: ObjectChunksTable;
   commit: CommitTable;
-  tree: TreeTable;
   mega_directory: MegaDirectoryTable;
   dir_commit: DirCommitTable;
   dir_tree: DirTreeTable;
@@ -259,7 +244,6 @@ export interface CoreTables {
   pull_request: PullRequestTable;
   issue: IssueTable;
   lfs_objects: LfsObjectsTable;
-  lfs_locks: LfsLocksTable;
   users: UsersTable;
   access_tokens: AccessTokensTable;
 }

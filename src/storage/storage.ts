@@ -20,6 +20,8 @@ import { inTransaction } from './transaction.js';
 import { UserStore } from './user-store.js';
 import { prepareDataDirectory } from './data-directory.js';
 import { AccessStore } from './access/access-store.js';
+import { GithubIssueStore } from './github/github-issue-store.js';
+import { GithubLinkStore } from './github/github-link-store.js';
 import { InstallationStore } from './installation/installation-store.js';
 import type { LfsBlobStore } from './lfs/lfs-blob-store.js';
 import { openLfsBlobStore } from './lfs/open-lfs-blob-store.js';
@@ -74,6 +76,12 @@ export interface ReviewStores {
   readonly webhooks: WebhookStore;
 }
 
+/** GitHub links and deliveries, and the seed's `issue`/`pull_request` with comments and labels. */
+export interface GithubStores {
+  readonly links: GithubLinkStore;
+  readonly issues: GithubIssueStore;
+}
+
 /** The sync area's tables: tenants and their configuration, runs and requests, worker leases. */
 export interface SyncStores {
   readonly config: SyncConfigStore;
@@ -102,6 +110,8 @@ export interface StorageScope {
   /** The LFS object catalogue and file locks. */
   readonly lfs: LfsStore;
   readonly sync: SyncStores;
+  /** GitHub issues and pull requests of /import repositories (migration 0015, docs/github.md). */
+  readonly github: GithubStores;
   /** Installation-wide settings: its id and the deployment secret's fingerprint. */
   readonly installation: InstallationStore;
   /** The code search index (`search/search-store.ts`, docs/search.md). */
@@ -176,6 +186,7 @@ function scopeOver(db: Kysely<Database>, database: MegaDatabase, config: Storage
       runs: new SyncRunStore(db, capabilities),
       leases: new SyncLeaseStore(db, capabilities),
     },
+    github: { links: new GithubLinkStore(db, capabilities), issues: new GithubIssueStore(db, capabilities) },
     installation: new InstallationStore(db, capabilities),
     search: new SearchStore(db, capabilities),
     ssh: new SshKeyStore(db, capabilities),

@@ -15,6 +15,8 @@ import type { PackCache } from '../storage/pack-cache.js';
 import type { UserStore } from '../storage/user-store.js';
 import type { SyncService } from '../sync/sync-service.js';
 import type { SshKeyService } from '../ssh/ssh-key-service.js';
+import type { GithubReader } from '../github/github-reader.js';
+import type { GithubService } from '../github/github-service.js';
 import type { TokenAuthenticator } from '../access/principal.js';
 import type { RepoRouter } from './repo-router.js';
 import type { OperationRegistry } from './api/openapi.js';
@@ -53,6 +55,8 @@ export interface WebDeps {
   readonly lfs: LfsServices;
   /** Sync tenants, credentials, repositories and triggers; publishes on the process's sync bus. */
   readonly sync: SyncService;
+  /** GitHub links, polls and webhooks, and the read views of synced issues and pull requests. */
+  readonly github: { readonly service: GithubService; readonly reader: GithubReader };
   /** Finished clone packs, reused by later clones of the same refs. */
   readonly packCache: PackCache;
   /** Records clone walks in the background after a push. */

@@ -7,6 +7,7 @@ import { uiRoutes } from './ui/ui-routes.js';
 import { lfsRoutes } from './lfs/routes.js';
 import { syncRoutes } from './sync/sync-routes.js';
 import { reviewRoutes } from './review/routes.js';
+import { githubRoutes } from './github/github-routes.js';
 
 /**
  * THE extension point: every area registers its HTTP routes by adding one line here.
@@ -24,4 +25,5 @@ export const ROUTE_PLUGINS: ReadonlyArray<readonly [name: string, plugin: RouteP
   ['lfs', lfsRoutes],
   ['sync', syncRoutes],
   ['review', reviewRoutes],
+  ['github', githubRoutes],
 ];

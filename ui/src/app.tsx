@@ -10,6 +10,10 @@ import {
   CommitPage,
   CommitsPage,
   ComparePage,
+  GithubIssuePage,
+  GithubIssuesPage,
+  GithubPullPage,
+  GithubPullsPage,
   GroupsPage,
   MergeRequestPage,
   MergeRequestsPage,
@@ -34,6 +38,20 @@ function Page({ pathname }: { pathname: string }) {
     if (repo.page === 'blame') return <BlamePage repo={repo.repo} revision={repo.ref} path={repo.path} />;
     if (repo.page === 'branches' || repo.page === 'tags')
       return <BranchesPage repo={repo.repo} tab={repo.page} />;
+    if (repo.page === 'issues' || repo.page === 'pulls') {
+      const number = /^[1-9]\d{0,14}$/.test(repo.ref) ? Number(repo.ref) : undefined;
+      if (repo.page === 'issues')
+        return number ? (
+          <GithubIssuePage repo={repo.repo} number={number} />
+        ) : (
+          <GithubIssuesPage repo={repo.repo} />
+        );
+      return number ? (
+        <GithubPullPage repo={repo.repo} number={number} />
+      ) : (
+        <GithubPullsPage repo={repo.repo} />
+      );
+    }
     if (repo.page === 'compare')
       return <ComparePage repo={repo.repo} spec={repo.ref === 'HEAD' ? '' : repo.ref} />;
     return <CommitPage repo={repo.repo} id={repo.ref} />;

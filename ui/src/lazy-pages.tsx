@@ -32,3 +32,15 @@ export const TokensPage = lazy(() => import('./pages/tokens-page').then((m) => (
 export const WebhooksPage = lazy(() =>
   import('./pages/webhooks-page').then((m) => ({ default: m.WebhooksPage })),
 );
+export const GithubIssuesPage = lazy(() =>
+  import('./pages/github-pages').then((m) => ({ default: m.GithubIssuesPage })),
+);
+export const GithubIssuePage = lazy(() =>
+  import('./pages/github-pages').then((m) => ({ default: m.GithubIssuePage })),
+);
+export const GithubPullsPage = lazy(() =>
+  import('./pages/github-pages').then((m) => ({ default: m.GithubPullsPage })),
+);
+export const GithubPullPage = lazy(() =>
+  import('./pages/github-pages').then((m) => ({ default: m.GithubPullPage })),
+);

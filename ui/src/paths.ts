@@ -27,6 +27,11 @@ export const paths = {
   /** `base...head` in one segment: a revision never holds `..`, so the split is unambiguous. */
   compare: (repo: string, base = '', head = '') =>
     `${BASE}/repo/${encodePath(repo)}/-/compare${base || head ? `/${encodeURIComponent(base)}...${encodeURIComponent(head)}` : ''}`,
+  /** GitHub issues and pull requests of a linked /import repository (list, or one by number). */
+  githubIssues: (repo: string, number?: number) =>
+    `${BASE}/repo/${encodePath(repo)}/-/issues${number === undefined ? '' : `/${number}`}`,
+  githubPulls: (repo: string, number?: number) =>
+    `${BASE}/repo/${encodePath(repo)}/-/pulls${number === undefined ? '' : `/${number}`}`,
   raw: (repo: string, ref: string, path: string) =>
     `/api/v1/repos/raw?${new URLSearchParams({ repo, ref, path }).toString()}`,
   mergeRequests: () => `${BASE}/merge-requests`,
@@ -39,7 +44,8 @@ export const paths = {
   groups: () => `${BASE}/groups`,
 };
 
-export type RepoPage = 'tree' | 'blob' | 'commits' | 'commit' | 'blame' | 'branches' | 'tags' | 'compare';
+export type RepoPage =
+  'tree' | 'blob' | 'commits' | 'commit' | 'blame' | 'branches' | 'tags' | 'compare' | 'issues' | 'pulls';
 const REPO_PAGES: readonly string[] = [
   'tree',
   'blob',
@@ -49,6 +55,8 @@ const REPO_PAGES: readonly string[] = [
   'branches',
   'tags',
   'compare',
+  'issues',
+  'pulls',
 ];
 
 export interface RepoRoute {

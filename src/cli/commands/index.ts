@@ -16,6 +16,7 @@ import { registerSearchCommand } from './search.js';
 import { registerWebhookCommand } from './webhook.js';
 import { registerUserCommand } from './user.js';
 import { registerDeployKeyCommand } from './deploy-key.js';
+import { registerGithubCommand } from './github.js';
 
 /**
  * Every `mega` sub-command registers itself here, one file per command group.
@@ -38,4 +39,5 @@ export function registerCommands(program: Command): void {
   registerWebhookCommand(program);
   registerUserCommand(program);
   registerDeployKeyCommand(program);
+  registerGithubCommand(program);
 }

@@ -12,6 +12,7 @@ import { viewHiddenMigration } from './0011-view-hidden.js';
 import { reviewMigration } from './0012-review.js';
 import { searchMigration } from './0013-search.js';
 import { sshKeysMigration } from './0014-ssh-keys.js';
+import { githubMigration } from './0015-github.js';
 import type { MegaMigration } from './migration.js';
 
 /**
@@ -39,4 +40,5 @@ export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly migrati
   { name: '0012-review', migration: reviewMigration },
   { name: '0013-search', migration: searchMigration },
   { name: '0014-ssh-keys', migration: sshKeysMigration },
+  { name: '0015-github', migration: githubMigration },
 ];

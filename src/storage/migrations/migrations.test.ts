@@ -11,13 +11,11 @@ const SEED_TABLES = [
   'dir_commit',
   'dir_tree',
   'commit',
-  'tree',
   'raw_objects',
   'merge_request',
   'pull_request',
   'issue',
   'lfs_objects',
-  'lfs_locks',
 ];
 
 describe('migration list', () => {
@@ -49,7 +47,7 @@ describeEachDialect('migrations', (getDb) => {
   it('0005 rebuilds repository_objects keeping its rows, and its down drops rows of deleted repositories', async () => {
     const { database } = getDb();
     const { db } = database;
-    expect(await migrateDown(database)).toEqual(['0014-ssh-keys']);
+    expect(await migrateDown(database)).toEqual(['0015-github']);
     expect(await migrateDown(database)).toEqual(['0013-search']);
     expect(await migrateDown(database)).toEqual(['0012-review']);
     expect(await migrateDown(database)).toEqual(['0011-view-hidden']);
@@ -81,6 +79,7 @@ describeEachDialect('migrations', (getDb) => {
       '0012-review',
       '0013-search',
       '0014-ssh-keys',
+      '0015-github',
     ]);
     expect(await members()).toEqual(held.sort().map((gitId) => [repoId, gitId]));
     // No foreign key any more: a row of a repository that does not exist is accepted...
@@ -96,10 +95,50 @@ describeEachDialect('migrations', (getDb) => {
         .execute(),
     ).rejects.toThrow();
 
-    // 0014 down to 0006 go first; then 0005's down.
+    // 0015 down to 0006 go first; then 0005's down.
     for (let step = 0; step < 10; step += 1) await migrateDown(database);
     expect(await members()).toEqual(held.map((gitId) => [repoId, gitId]));
     await migrateToLatest(database);
+  });
+
+  it('0015 removes the seed tables and columns nothing used, keeping the rows around them', async () => {
+    const { database } = getDb();
+    const db = database.db as unknown as Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const columnsOf = async (table: string) =>
+      (await database.db.introspection.getTables()).find((t) => t.name === table)?.columns.map((c) => c.name);
+    expect(await migrateDown(database)).toEqual(['0015-github']);
+    const now = new Date().toISOString();
+    await db
+      .insertInto('commit')
+      .values({
+        git_id: 'e'.repeat(40),
+        tree: 'f'.repeat(40),
+        pid: '[]',
+        repo_path: null,
+        author: 'a',
+        committer: 'c',
+        content: 'm',
+        author_time: 1,
+        commit_time: 2,
+        mr_id: null,
+        status: 'stored',
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    expect(await columnsOf('commit')).toContain('status');
+    expect(await migrateToLatest(database)).toEqual(['0015-github']);
+    const tables = (await database.db.introspection.getTables()).map((table) => table.name);
+    expect(tables).not.toContain('tree');
+    expect(tables).not.toContain('lfs_locks');
+    for (const gone of ['repo_path', 'mr_id', 'status'])
+      expect(await columnsOf('commit')).not.toContain(gone);
+    expect(await columnsOf('raw_objects')).not.toContain('url');
+    expect(await columnsOf('issue')).toEqual(expect.arrayContaining(['user_name', 'body', 'html_url']));
+    const kept = await db.selectFrom('commit').selectAll().where('git_id', '=', 'e'.repeat(40)).execute();
+    expect(kept).toHaveLength(1);
+    expect(Number(kept[0]?.commit_time)).toBe(2);
+    await db.deleteFrom('commit').where('git_id', '=', 'e'.repeat(40)).execute();
   });
 
   it('compares ref names byte-exactly (case-sensitive on every database)', async () => {

@@ -177,7 +177,14 @@ export class SyncConfigStore {
       .select('id')
       .where('credential_id', '=', id)
       .executeTakeFirst();
-    return row !== undefined;
+    if (row !== undefined) return true;
+    // A GitHub link's API token is a sync credential too (migration 0015).
+    const link = await this.db
+      .selectFrom('github_links')
+      .select('id')
+      .where('credential_id', '=', id)
+      .executeTakeFirst();
+    return link !== undefined;
   }
 
   async deleteCredential(tenantId: number, id: number): Promise<boolean> {
@@ -223,6 +230,16 @@ export class SyncConfigStore {
       .selectFrom('sync_repositories')
       .selectAll()
       .where('schedule', 'is not', null)
+      .orderBy('id')
+      .execute();
+  }
+
+  /** Every repository mirrored into an /import path, across tenants (GitHub's automatic links). */
+  async mirroredRepositories(): Promise<SyncRepositoryRow[]> {
+    return this.db
+      .selectFrom('sync_repositories')
+      .selectAll()
+      .where('mirror_to', 'is not', null)
       .orderBy('id')
       .execute();
   }

@@ -67,7 +67,8 @@ export function ComparePage({ repo, spec }: { repo: string; spec: string }) {
   );
 }
 
-function Comparison({ repo, base, head }: { repo: string; base: string; head: string }) {
+/** Commits of `head` not in `base`, and the diff from their merge base (also a GitHub pull request's page). */
+export function Comparison({ repo, base, head }: { repo: string; base: string; head: string }) {
   const commits = useApi<CompareCommits>(apiUrl('repos/compare-commits', { repo, base, head }));
   return (
     <Load

@@ -66,7 +66,7 @@ export function RepoTabs({
   repo: string;
   revision: string;
   path: string;
-  active: 'files' | 'commits' | 'branches' | 'tags' | 'compare';
+  active: 'files' | 'commits' | 'branches' | 'tags' | 'compare' | 'issues' | 'pulls';
 }) {
   return (
     <nav className="tabs" aria-label="Repository">
@@ -85,6 +85,16 @@ export function RepoTabs({
       <Link to={paths.compare(repo)} aria-current={active === 'compare' ? 'page' : undefined}>
         Compare
       </Link>
+      {repo.startsWith('/import/') && (
+        <>
+          <Link to={paths.githubIssues(repo)} aria-current={active === 'issues' ? 'page' : undefined}>
+            Issues
+          </Link>
+          <Link to={paths.githubPulls(repo)} aria-current={active === 'pulls' ? 'page' : undefined}>
+            Pull requests
+          </Link>
+        </>
+      )}
     </nav>
   );
 }
