@@ -43,8 +43,8 @@ export function useSyncEvents(tenant: number, onRuns: (runs: SyncLog[]) => void)
           if (chunk.done) break;
           const parsed = parseEvents(buffer + chunk.value);
           buffer = parsed.rest;
-          const runs = parsed.events.filter((event) => event.event === 'runs').flatMap((event) => eventItems<SyncLog>(event));
-          if (parsed.events.some((event) => event.event === 'runs')) callback.current(runs);
+          const runs = parsed.events.filter((event) => event.event === 'runs');
+          if (runs.length > 0) callback.current(runs.flatMap((event) => eventItems<SyncLog>(event)));
         }
       } catch {
         if (controller.signal.aborted) return;
