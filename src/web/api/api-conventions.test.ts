@@ -6,7 +6,8 @@ import { buildFixture } from '../../cli/testing/fixture-server.js';
 
 /**
  * The API's conventions, checked on the whole OpenAPI document so that a new route cannot drift
- * from them: one naming style (camelCase) and one pagination style (`pagination.ts`).
+ * from them: one naming style (camelCase), one list wrapper and pagination style
+ * (`pagination.ts`), and query parameters that are declared or refused (`refuseUnknownQuery`).
  */
 
 interface Parameter {
@@ -27,10 +28,15 @@ interface Document {
 let temp: { path: string; remove: () => Promise<void> };
 let app: FastifyInstance;
 let document: Document;
+let adminToken: string;
 
 beforeAll(async () => {
   temp = await makeTempDir();
-  app = (await buildFixture({}, join(temp.path, 'data'))).app;
+  const fixture = await buildFixture({}, join(temp.path, 'data'));
+  app = fixture.app;
+  const root = await fixture.storage.users.createUser({ username: 'root', isAdmin: true });
+  adminToken = (await fixture.storage.users.createToken(root.id, 't', { scopes: ['read', 'write', 'admin'] }))
+    .token;
   document = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
 });
 
@@ -145,5 +151,74 @@ describe('one pagination style', () => {
         expect.arrayContaining(['items', 'nextCursor', 'prevCursor', 'total']),
       );
     }
+  });
+});
+
+/** Path parameter values that pass the routes' path schemas (the resources need not exist). */
+const PATH_VALUES: Readonly<Record<string, string>> = { tenant: 'acme', sha: '0'.repeat(40), name: 'team' };
+
+describe('no unknown query parameter is ignored', () => {
+  it('every declared operation refuses one with 400 query_invalid naming it', async () => {
+    const all = operations();
+    expect(all.length).toBeGreaterThan(60);
+    const answers = await Promise.all(
+      all.map(async ({ method, path, operation }) => {
+        const url = path.replace(/\{(\w+)\}/g, (_, name: string) => PATH_VALUES[name] ?? '1');
+        // Legal values of the operation's own parameters do not hide the unknown one.
+        const response = await app.inject({
+          method: method.toUpperCase() as 'GET',
+          url: `${url}?limit=5&perPage=10`,
+          headers: { authorization: `Bearer ${adminToken}` },
+        });
+        const body = response.json<{ code?: string; issues?: string[] }>();
+        return {
+          id: operation.operationId,
+          status: response.statusCode,
+          code: body.code,
+          issues: body.issues,
+        };
+      }),
+    );
+    for (const answer of answers) {
+      expect(answer, answer.id).toMatchObject({
+        status: 400,
+        code: 'query_invalid',
+        issues: expect.arrayContaining(['perPage: unknown parameter']),
+      });
+      // `limit` is named only where the operation does not take it.
+      const paged = all.find(({ operation }) => operation.operationId === answer.id)?.operation.parameters;
+      const takesLimit = (paged ?? []).some((parameter) => parameter.name === 'limit');
+      expect(answer.issues?.includes('limit: unknown parameter'), answer.id).toBe(!takesLimit);
+    }
+  });
+
+  it("an old client's page/per_page is refused, not answered with the first page", async () => {
+    const response = await app.inject({ method: 'GET', url: '/api/v1/merge-requests?page=2&per_page=50' });
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toContain('application/problem+json');
+    expect(response.json()).toMatchObject({
+      code: 'query_invalid',
+      issues: ['page: unknown parameter', 'per_page: unknown parameter'],
+    });
+    expect(response.json<{ detail: string }>().detail).toContain('cursor');
+  });
+
+  it('names a long or hostile parameter cut short, and at most ten of them', async () => {
+    const many = Array.from({ length: 30 }, (_, index) => `x${index}=1`).join('&');
+    const long = 'p'.repeat(5000);
+    const response = await app.inject({ method: 'GET', url: `/api/openapi.json?${long}=1&${many}` });
+    expect(response.statusCode).toBe(400);
+    const issues = response.json<{ issues: string[] }>().issues;
+    expect(issues).toHaveLength(10);
+    expect(issues[0]).toBe(`${'p'.repeat(64)}…: unknown parameter`);
+    for (const name of ['__proto__', 'constructor']) {
+      const hostile = await app.inject({ method: 'GET', url: `/api/v1/merge-requests?${name}=1` });
+      expect(hostile.statusCode, name).toBe(400);
+    }
+  });
+
+  it('known parameters alone still pass', async () => {
+    const response = await app.inject({ method: 'GET', url: '/api/v1/merge-requests?limit=5&status=open' });
+    expect(response.statusCode).toBe(200);
   });
 });
