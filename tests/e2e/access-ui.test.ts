@@ -109,7 +109,7 @@ describe.runIf(browserAvailable())('access management in the web UI', () => {
     await session.screenshot('access-panel');
 
     const api = megaApi(server.url, adminToken);
-    const { grants } = await api<{ grants: unknown[] }>('GET', `/api/v1/access/grants?path=${REPO}`);
+    const { items: grants } = await api<{ items: unknown[] }>('GET', `/api/v1/access/grants?path=${REPO}`);
     // The creator of a repository becomes its maintainer; bob's grant is the one the panel added.
     expect(grants).toEqual([
       expect.objectContaining({ path: REPO, user: 'admin', role: 'maintain' }),
@@ -164,11 +164,11 @@ describe.runIf(browserAvailable())('access management in the web UI', () => {
       .toBe(`bob now has write on ${REPO}.`);
     const grantsOfBob = async () =>
       (
-        await megaApi(server.url, adminToken)<{ grants: Array<{ user?: string; role: string }> }>(
+        await megaApi(server.url, adminToken)<{ items: Array<{ user?: string; role: string }> }>(
           'GET',
           `/api/v1/access/grants?path=${REPO}`,
         )
-      ).grants.filter((grant) => grant.user === 'bob');
+      ).items.filter((grant) => grant.user === 'bob');
     expect(await grantsOfBob()).toEqual([expect.objectContaining({ role: 'write' })]);
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: `Remove the grant of bob on ${REPO}` }).click();
