@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { CredentialInput, CredentialPatch } from '../../sync/sync-inputs.js';
 import {
   ItemParams,
