@@ -71,8 +71,8 @@ describe.runIf(browserAvailable())('access management in the web UI', () => {
     });
     const row = page.getByTestId('token-row').filter({ hasText: 'ci-read' });
     await expect.poll(() => row.locator('td').nth(1).textContent()).toBe('read');
-    const { tokens } = await megaApi(server.url, adminToken)<{
-      tokens: Array<{ name: string; expiresAt: string }>;
+    const { items: tokens } = await megaApi(server.url, adminToken)<{
+      items: Array<{ name: string; expiresAt: string }>;
     }>('GET', '/api/v1/user/tokens');
     const expiresAt = tokens.find((token) => token.name === 'ci-read')?.expiresAt;
     expect(await row.locator('td').nth(4).locator('time').getAttribute('datetime')).toBe(expiresAt);
@@ -109,7 +109,7 @@ describe.runIf(browserAvailable())('access management in the web UI', () => {
     await session.screenshot('access-panel');
 
     const api = megaApi(server.url, adminToken);
-    const { grants } = await api<{ grants: unknown[] }>('GET', `/api/v1/access/grants?path=${REPO}`);
+    const { items: grants } = await api<{ items: unknown[] }>('GET', `/api/v1/access/grants?path=${REPO}`);
     // The creator of a repository becomes its maintainer; bob's grant is the one the panel added.
     expect(grants).toEqual([
       expect.objectContaining({ path: REPO, user: 'admin', role: 'maintain' }),
@@ -117,7 +117,7 @@ describe.runIf(browserAvailable())('access management in the web UI', () => {
     ]);
     expect(await api('GET', `/api/v1/access/protected-branches?repo=${REPO}`)).toEqual({
       repo: REPO,
-      patterns: ['release/*'],
+      items: ['release/*'],
     });
     expect(await statusOf(bobToken, `/api/v1/repos/refs?repo=${REPO}`)).toBe(200);
   });
@@ -164,11 +164,11 @@ describe.runIf(browserAvailable())('access management in the web UI', () => {
       .toBe(`bob now has write on ${REPO}.`);
     const grantsOfBob = async () =>
       (
-        await megaApi(server.url, adminToken)<{ grants: Array<{ user?: string; role: string }> }>(
+        await megaApi(server.url, adminToken)<{ items: Array<{ user?: string; role: string }> }>(
           'GET',
           `/api/v1/access/grants?path=${REPO}`,
         )
-      ).grants.filter((grant) => grant.user === 'bob');
+      ).items.filter((grant) => grant.user === 'bob');
     expect(await grantsOfBob()).toEqual([expect.objectContaining({ role: 'write' })]);
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: `Remove the grant of bob on ${REPO}` }).click();
@@ -188,7 +188,7 @@ describe.runIf(browserAvailable())('access management in the web UI', () => {
     await page.getByRole('button', { name: 'Add member' }).click();
     await expect.poll(() => page.getByTestId('groups-message').textContent()).toBe('Added bob to devs.');
     expect(await megaApi(server.url, adminToken)('GET', '/api/v1/groups')).toEqual({
-      groups: [{ name: 'devs', members: ['bob'] }],
+      items: [{ name: 'devs', members: ['bob'] }],
     });
 
     await page.getByRole('button', { name: 'Remove bob from devs' }).click();
@@ -196,6 +196,6 @@ describe.runIf(browserAvailable())('access management in the web UI', () => {
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Delete group' }).click();
     await expect.poll(() => page.getByTestId('groups-message').textContent()).toBe('Deleted the group devs.');
-    expect(await megaApi(server.url, adminToken)('GET', '/api/v1/groups')).toEqual({ groups: [] });
+    expect(await megaApi(server.url, adminToken)('GET', '/api/v1/groups')).toEqual({ items: [] });
   });
 });

@@ -153,7 +153,7 @@ describe.runIf(browserAvailable())('signing in and managing sync in the web UI',
     await page.getByLabel('Tenant name').fill('e2e');
     await page.getByRole('button', { name: 'Create tenant' }).click();
     await page.getByTestId('live-state').waitFor();
-    tenant = (await api<{ tenants: Array<{ id: number }> }>('GET', '/api/v1/sync/tenants')).tenants[0]!.id;
+    tenant = (await api<{ items: Array<{ id: number }> }>('GET', '/api/v1/sync/tenants')).items[0]!.id;
 
     const credentialForm = page.getByRole('form', { name: 'Add a credential' });
     await credentialForm.getByLabel('Credential name').fill('deploy');

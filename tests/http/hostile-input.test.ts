@@ -205,7 +205,7 @@ for (const dialect of DIALECTS) {
       const changed = (compare.body.diff as { files: Array<Record<string, unknown>> }).files;
       expect(changed.find((file) => file.path === 'zeros.bin')).toMatchObject({ binary: true });
       const log = await api('commits?ref=main&path=zeros.bin');
-      expect((log.body.commits as unknown[]).length).toBe(1);
+      expect((log.body.items as unknown[]).length).toBe(1);
     });
 
     it('peels a tag whose message is a deflate bomb from its first bytes (ls-remote, clone, REST refs)', async () => {
@@ -221,8 +221,8 @@ for (const dialect of DIALECTS) {
       const v2 = await fx.anonymous(2, ['ls-remote', fx.url(repo), 'refs/tags/*']);
       expect(v2.stdout.toString()).toContain(`${bombTag.tag}\trefs/tags/bomb`);
       const refs = await fetch(fx.url(`/api/v1/repos/refs?repo=${encodeURIComponent(repo)}`));
-      const list = (await refs.json()) as { refs: Array<{ name: string; peeled?: string }> };
-      expect(list.refs.find((ref) => ref.name === 'refs/tags/bomb')?.peeled).toBe(text.commit);
+      const list = (await refs.json()) as { items: Array<{ name: string; peeled?: string }> };
+      expect(list.items.find((ref) => ref.name === 'refs/tags/bomb')?.peeled).toBe(text.commit);
     });
 
     it('refuses a tag over the non-blob limit by its entry header, before inflating it', async () => {

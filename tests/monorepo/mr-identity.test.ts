@@ -101,7 +101,7 @@ for (const dialect of ['sqlite', 'postgres', 'mysql'] as const) {
       const commits = await api(mega.server.url, 'GET', `/api/v1/merge-requests/${opened.number}/commits`);
       expect(commits.status).toBe(200);
       expect(commits.body.truncated).toBe(false);
-      const listed = commits.body.commits as Array<{
+      const listed = commits.body.items as Array<{
         id: string;
         subject: string;
         message: string;

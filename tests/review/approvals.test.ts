@@ -166,7 +166,7 @@ describeEachDialect('approvals, review rules and code owners', (getDb, dialect) 
 
     const approved = await mr(number, 'approve', mega.tokens.bob);
     expect(approved.status, JSON.stringify(approved.body)).toBe(200);
-    expect(approved.body.approvals).toMatchObject([{ username: 'bob', stale: false }]);
+    expect(approved.body.items).toMatchObject([{ username: 'bob', stale: false }]);
     await mr(number, 'approve', mega.tokens.bob); // twice is once
 
     // A new push to the same request: bob's approval is of the older commit now.
@@ -178,14 +178,14 @@ describeEachDialect('approvals, review rules and code owners', (getDb, dialect) 
     );
     if (again === number) {
       const stale = await call('GET', `/api/v1/merge-requests/${number}/approvals`, mega.tokens.bob);
-      expect(stale.body.approvals).toMatchObject([{ username: 'bob', stale: true }]);
+      expect(stale.body.items).toMatchObject([{ username: 'bob', stale: true }]);
       expect((await mr(number, 'merge', mega.tokens.bob)).status).toBe(409);
       await mr(number, 'approve', mega.tokens.bob);
     }
     // (A fresh clone's push does not descend from the request's head: it may be a new request.)
     await mr(again, 'approve', mega.tokens.bob);
     const unapproved = await mr(again, 'unapprove', mega.tokens.bob);
-    expect(unapproved.body.approvals).toEqual([]);
+    expect(unapproved.body.items).toEqual([]);
     expect((await mr(again, 'merge', mega.tokens.bob)).status).toBe(409);
     await mr(again, 'approve', mega.tokens.bob);
     const merged = await mr(again, 'merge', mega.tokens.bob);

@@ -49,9 +49,9 @@ describeEachDialect('commit statuses', (_getDb, dialect) => {
     // Upper-case ids are the same commit.
     const listed = await mega.api('GET', statuses(sha.toUpperCase()));
     expect(listed.status).toBe(200);
-    expect(listed.body).toHaveLength(2);
-    expect(listed.body[0]).toMatchObject({ description: 'built', creator: 'root' });
-    expect(listed.body[0].targetUrl).toBeUndefined(); // the latest post had none
+    expect(listed.body.items).toHaveLength(2);
+    expect(listed.body.items[0]).toMatchObject({ description: 'built', creator: 'root' });
+    expect(listed.body.items[0].targetUrl).toBeUndefined(); // the latest post had none
   });
 
   it('refuses bad shas, unknown repositories, bad states and oversized fields with clear codes', async () => {
@@ -99,7 +99,11 @@ describeEachDialect('commit statuses', (_getDb, dialect) => {
     expect(await code(mega.api('GET', statuses('1'.repeat(40))))).toBe('404 commit_not_found');
     // Nothing refused was recorded.
     const listed = await mega.api('GET', statuses(sha));
-    expect(listed.body.map((s: { context: string }) => s.context)).toEqual(['bob', 'ci/build', 'default']);
+    expect(listed.body.items.map((s: { context: string }) => s.context)).toEqual([
+      'bob',
+      'ci/build',
+      'default',
+    ]);
   });
 
   it('announces each status as a review event', async () => {

@@ -143,8 +143,8 @@ for (const [dialect, available] of DIALECTS) {
       const listed = await call('GET', mr('/discussions'));
       expect(listed.status).toBe(200);
       expect(listed.body.unresolved).toBe(2);
-      expect(listed.body.threads.map((t: { id: number }) => t.id)).toEqual([general.body.id, thread]);
-      expect(listed.body.threads[1].comments.map((c: { body: string }) => c.body)).toEqual([
+      expect(listed.body.items.map((t: { id: number }) => t.id)).toEqual([general.body.id, thread]);
+      expect(listed.body.items[1].comments.map((c: { body: string }) => c.body)).toEqual([
         'Why capital?',
         'Style.',
         '+1',
@@ -184,8 +184,8 @@ for (const [dialect, available] of DIALECTS) {
       expect((await call('PATCH', mr(`/comments/${general.body.id}`), bob, { body: 'x' })).status).toBe(404);
       expect((await call('PATCH', mr(`/comments/${inline.body.id}`), bob, { body: 'x' })).status).toBe(404);
       const after = (await call('GET', mr('/discussions'))).body;
-      expect(after.threads.map((t: { id: number }) => t.id)).toEqual([thread, own.body.id]);
-      expect(after.threads[0].comments[0]).toMatchObject({ deleted: true, body: '' });
+      expect(after.items.map((t: { id: number }) => t.id)).toEqual([thread, own.body.id]);
+      expect(after.items[0].comments[0]).toMatchObject({ deleted: true, body: '' });
       // Replies still go to a thread whose first comment was deleted.
       expect((await call('POST', mr(`/discussions/${thread}/replies`), bob, { body: 'ok' })).status).toBe(
         201,
@@ -319,7 +319,7 @@ for (const [dialect, available] of DIALECTS) {
 
       await commitFile(work, 'src/a.txt', 'a1\nAA2\na3\na4\n', 'change a again');
       expect(await push(work, '/projects/foo')).toBe(number);
-      const threads = (await call('GET', mr('/discussions'))).body.threads as Array<{
+      const threads = (await call('GET', mr('/discussions'))).body.items as Array<{
         id: number;
         outdated: boolean;
       }>;

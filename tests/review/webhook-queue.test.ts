@@ -45,7 +45,7 @@ describeEachDialect('webhook delivery queue', (getDb, dialect) => {
     await receiver.next(21);
     const log = await eventually(
       async () =>
-        (await a.api('GET', `/api/v1/webhooks/${hook}/deliveries?per_page=100`, { token: 'root-token' })).body
+        (await a.api('GET', `/api/v1/webhooks/${hook}/deliveries?limit=100`, { token: 'root-token' })).body
           .items as Array<{ status: string; attempts: number; deliveryId: string }>,
       (items) => items.length === 21 && items.every((item) => item.status === 'delivered'),
     );

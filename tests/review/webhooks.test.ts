@@ -260,7 +260,7 @@ describe('webhooks', () => {
       404,
     );
     expect((await mega.api('DELETE', `/api/v1/webhooks/${id}`, { token: 'bob-token' })).status).toBe(404);
-    expect((await mega.api('GET', '/api/v1/webhooks', { token: 'bob-token' })).body).toEqual([]);
+    expect((await mega.api('GET', '/api/v1/webhooks', { token: 'bob-token' })).body).toEqual({ items: [] });
     const patched = await mega.api('PATCH', `/api/v1/webhooks/${id}`, {
       ...root,
       body: { events: ['push', 'status'], url: 'https://hooks.example/x' },

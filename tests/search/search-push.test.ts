@@ -13,7 +13,7 @@ import {
 } from '../monorepo/harness.js';
 
 interface SearchBody {
-  matches?: Array<{ repository: string; path: string; line: number; text: string; highlight: number[] }>;
+  items?: Array<{ repository: string; path: string; line: number; text: string; highlight: number[] }>;
   capped?: boolean;
   code?: string;
 }
@@ -47,7 +47,7 @@ describe('code search after pushes', () => {
     throw new Error(`search ${JSON.stringify(query)} never showed the push`);
   };
   const lines = (body: SearchBody) =>
-    (body.matches ?? []).map((m) => `${m.repository}:${m.path}:${m.line}:${m.text}`);
+    (body.items ?? []).map((m) => `${m.repository}:${m.path}:${m.line}:${m.text}`);
 
   beforeAll(async () => {
     mega = await startDirectoryServer();
@@ -68,15 +68,15 @@ describe('code search after pushes', () => {
       },
     ]);
     await git(['push', '-q', `${mega.server.url}/import/lib`, 'main'], { ...mega.as.alice, cwd: dir });
-    const first = await eventually({ q: 'hello world' }, (body) => (body.matches ?? []).length > 0);
+    const first = await eventually({ q: 'hello world' }, (body) => (body.items ?? []).length > 0);
     expect(lines(first)).toEqual(['/import/lib:src/index.js:2:  return "hello world";']);
-    expect(first.matches?.[0]?.highlight).toEqual([10, 21]);
+    expect(first.items?.[0]?.highlight).toEqual([10, 21]);
 
     await commitFile(dir, 'src/index.js', 'export function greet() {\n  return "goodbye moon";\n}\n', 'bye');
     await git(['push', '-q', `${mega.server.url}/import/lib`, 'main'], { ...mega.as.alice, cwd: dir });
-    const second = await eventually({ q: 'goodbye moon' }, (body) => (body.matches ?? []).length > 0);
+    const second = await eventually({ q: 'goodbye moon' }, (body) => (body.items ?? []).length > 0);
     expect(lines(second)).toEqual(['/import/lib:src/index.js:2:  return "goodbye moon";']);
-    expect((await search({ q: 'hello world' }, mega.tokens.alice)).body.matches).toEqual([]);
+    expect((await search({ q: 'hello world' }, mega.tokens.alice)).body.items).toEqual([]);
     expect(lines((await search({ q: 'greet\\(\\)', regex: 'true', path: '/import/lib/src' })).body)).toEqual([
       '/import/lib:src/index.js:1:export function greet() {',
     ]);
@@ -87,14 +87,14 @@ describe('code search after pushes', () => {
     await makeRepo(dir, [{ 'plans.txt': 'launch codes xyzzy-42\n' }]);
     await git(['push', '-q', `${mega.server.url}/projects/secret`, 'main'], { ...mega.as.alice, cwd: dir });
     await storage.access.setPathSetting('/projects/secret', { visibility: 'private' });
-    const mine = await eventually({ q: 'xyzzy-42' }, (body) => (body.matches ?? []).length > 0);
+    const mine = await eventually({ q: 'xyzzy-42' }, (body) => (body.items ?? []).length > 0);
     expect(lines(mine)).toEqual(['/projects/secret:plans.txt:1:launch codes xyzzy-42']);
     for (const token of [dave.token, undefined]) {
       const { status, body } = await search({ q: 'xyzzy-42', limit: '1' }, token);
       expect(status).toBe(200);
-      expect(body).toEqual({ matches: [], capped: false });
+      expect(body).toEqual({ items: [], capped: false });
       const scoped = await search({ q: 'xyzzy-42', path: '/projects/secret' }, token);
-      expect(scoped.body).toEqual({ matches: [], capped: false });
+      expect(scoped.body).toEqual({ items: [], capped: false });
     }
   });
 

@@ -22,7 +22,7 @@ describe.runIf(browserAvailable())('code search in the web UI', () => {
     // Indexing follows the push in the background.
     for (let attempt = 0; attempt < 200; attempt += 1) {
       const response = await fetch(`${mega.server.url}/api/v1/search?q=haystack`);
-      if (((await response.json()) as { matches: unknown[] }).matches.length > 0) break;
+      if (((await response.json()) as { items: unknown[] }).items.length > 0) break;
       await sleep(50);
     }
     session = await launchBrowser(mega.server.url);

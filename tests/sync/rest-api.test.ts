@@ -63,9 +63,9 @@ describe('sync REST API', () => {
     expect((await call('GET', `/api/v1/sync/tenants/999999/repositories`, admin)).statusCode).toBe(404);
     expect((await call('POST', '/api/v1/sync/tenants', member, { name: 'nope' })).statusCode).toBe(403);
     expect(
-      (await call('GET', '/api/v1/sync/tenants', member)).json().tenants.map((t: { name: string }) => t.name),
+      (await call('GET', '/api/v1/sync/tenants', member)).json().items.map((t: { name: string }) => t.name),
     ).toEqual(['acme']);
-    expect((await call('GET', '/api/v1/sync/tenants', outsider)).json().tenants).toEqual([]);
+    expect((await call('GET', '/api/v1/sync/tenants', outsider)).json().items).toEqual([]);
   });
 
   it('accepts secrets and never returns them', async () => {

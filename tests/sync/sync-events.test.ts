@@ -46,7 +46,7 @@ async function openStream(token: string | null, tenantId = tenant) {
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
-  const next = async (name: string): Promise<{ logs: Array<Record<string, unknown>> }> => {
+  const next = async (name: string): Promise<{ items: Array<Record<string, unknown>> }> => {
     for (;;) {
       let end = buffer.indexOf('\n\n');
       while (end >= 0) {
@@ -54,7 +54,7 @@ async function openStream(token: string | null, tenantId = tenant) {
         buffer = buffer.slice(end + 2);
         const event = /^event: (.*)$/m.exec(block)?.[1];
         const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (event === name && data) return JSON.parse(data) as { logs: Array<Record<string, unknown>> };
+        if (event === name && data) return JSON.parse(data) as { items: Array<Record<string, unknown>> };
         end = buffer.indexOf('\n\n');
       }
       const chunk = await reader.read();
@@ -108,16 +108,16 @@ describe('sync event stream', () => {
     expect(stream.response.status).toBe(200);
     expect(stream.response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     expect(stream.response.headers.get('content-encoding')).toBeNull();
-    expect((await stream.next('snapshot')).logs).toEqual([]);
+    expect((await stream.next('snapshot')).items).toEqual([]);
     const id = await storage.sync.runs.insertLog(logRow('running'));
-    expect((await stream.next('runs')).logs).toEqual([expect.objectContaining({ id, status: 'running' })]);
+    expect((await stream.next('runs')).items).toEqual([expect.objectContaining({ id, status: 'running' })]);
     await storage.sync.runs.updateLog(id, {
       status: 'success',
       finished_at: '2026-01-01T00:00:02.000Z',
       duration_ms: 2000,
       command_output: 'fetched [redacted]\n',
     });
-    expect((await stream.next('runs')).logs).toEqual([
+    expect((await stream.next('runs')).items).toEqual([
       expect.objectContaining({ id, status: 'success', duration: 2, commandOutput: 'fetched [redacted]\n' }),
     ]);
     stream.close();

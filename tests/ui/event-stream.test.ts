@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseEvents } from '../../ui/src/event-stream.js';
+import { eventItems, parseEvents } from '../../ui/src/event-stream.js';
 
 /** The web UI's reader of server-sent events (the sync page's live runs). */
 describe('parseEvents', () => {
@@ -15,14 +15,22 @@ describe('parseEvents', () => {
   });
 
   it('keeps an unfinished event for the next chunk, whatever the line endings', () => {
-    const first = parseEvents('event: snapshot\r\ndata: {"logs":[]}\r\n\r\nevent: runs\r\ndata: {"lo');
-    expect(first.events).toEqual([{ event: 'snapshot', data: '{"logs":[]}' }]);
-    const second = parseEvents(`${first.rest}gs":[]}\n\n`);
-    expect(second.events).toEqual([{ event: 'runs', data: '{"logs":[]}' }]);
+    const first = parseEvents('event: snapshot\r\ndata: {"items":[]}\r\n\r\nevent: runs\r\ndata: {"it');
+    expect(first.events).toEqual([{ event: 'snapshot', data: '{"items":[]}' }]);
+    const second = parseEvents(`${first.rest}ems":[]}\n\n`);
+    expect(second.events).toEqual([{ event: 'runs', data: '{"items":[]}' }]);
   });
 
   it('ignores blocks without data and unknown fields, and keeps colons inside values', () => {
     const { events } = parseEvents('event: runs\n\nid: 7\nfoo\ndata:a:b: c\n\n');
     expect(events).toEqual([{ event: 'message', data: 'a:b: c' }]);
+  });
+});
+
+describe('eventItems', () => {
+  it('reads the list wrapper of an event, and nothing from other data', () => {
+    expect(eventItems({ event: 'runs', data: '{"items":[{"id":7}]}' })).toEqual([{ id: 7 }]);
+    for (const data of ['{"logs":[{"id":7}]}', '[]', 'null', '{"items":{}}', '{"ite'])
+      expect(eventItems({ event: 'runs', data }), data).toEqual([]);
   });
 });

@@ -29,3 +29,16 @@ export function parseEvents(buffer: string): { events: StreamEvent[]; rest: stri
   }
   return { events, rest };
 }
+
+/**
+ * The items an event's data carries as `{"items": [...]}`, the wrapper of every list of the API
+ * (the sync stream's rows are those of its log list). Other data is read as carrying none.
+ */
+export function eventItems<T>(event: StreamEvent): T[] {
+  try {
+    const data = JSON.parse(event.data) as { items?: unknown } | null;
+    return Array.isArray(data?.items) ? (data.items as T[]) : [];
+  } catch {
+    return [];
+  }
+}

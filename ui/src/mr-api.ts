@@ -222,7 +222,7 @@ export const fetchMergeStatus = async (number: number) =>
 
 export async function fetchDiscussion(number: number): Promise<Discussion> {
   const data = asObject(await apiGet(mr(number, 'discussions')));
-  const threads = listIn(data, ['threads', 'items']) as DiscussionThread[];
+  const threads = listIn(data, ['items']) as DiscussionThread[];
   return {
     threads,
     unresolved: asNumber(data.unresolved) ?? threads.filter((thread) => !thread.resolved).length,
@@ -284,5 +284,5 @@ export async function fetchTimeline(number: number): Promise<TimelinePage> {
 /** The commits a merge request's push proposes, oldest first (the newest when `truncated`). */
 export async function fetchCommits(number: number): Promise<ProposedCommits> {
   const data = asObject(await apiGet(mr(number, 'commits')));
-  return { commits: asArray(data.commits) as ProposedCommit[], truncated: data.truncated === true };
+  return { commits: asArray(data.items) as ProposedCommit[], truncated: data.truncated === true };
 }

@@ -1,18 +1,19 @@
 import { useEffect, useRef, useState } from 'react';
 import { apiUrl } from './api';
 import { getToken } from './auth';
-import { parseEvents } from './event-stream';
+import type { SyncLog } from './components/sync-model';
+import { eventItems, parseEvents } from './event-stream';
 
 export type LiveState = 'connecting' | 'live' | 'offline' | 'refused';
 
 const RETRY_MS = 3000;
 
 /**
- * Follows a tenant's sync runs over the server-sent events endpoint and calls `onRuns` when runs
- * appear or change. `fetch` reads the stream (an `EventSource` cannot send the Bearer token, and
+ * Follows a tenant's sync runs over the server-sent events endpoint and calls `onRuns` with the
+ * runs that appeared or changed. `fetch` reads the stream (an `EventSource` cannot send the Bearer token, and
  * the token never goes in a URL); a dropped connection is retried, a refusal (4xx) is not.
  */
-export function useSyncEvents(tenant: number, onRuns: () => void): LiveState {
+export function useSyncEvents(tenant: number, onRuns: (runs: SyncLog[]) => void): LiveState {
   const [state, setState] = useState<LiveState>('connecting');
   const callback = useRef(onRuns);
   callback.current = onRuns;
@@ -42,7 +43,8 @@ export function useSyncEvents(tenant: number, onRuns: () => void): LiveState {
           if (chunk.done) break;
           const parsed = parseEvents(buffer + chunk.value);
           buffer = parsed.rest;
-          if (parsed.events.some((event) => event.event === 'runs')) callback.current();
+          const runs = parsed.events.filter((event) => event.event === 'runs');
+          if (runs.length > 0) callback.current(runs.flatMap((event) => eventItems<SyncLog>(event)));
         }
       } catch {
         if (controller.signal.aborted) return;

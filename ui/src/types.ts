@@ -94,9 +94,10 @@ export interface BlobView {
   content?: string;
 }
 
+/** `GET /api/v1/repos/refs`: every ref, whole (the picker's list), and the default branch. */
 export interface RefList {
   defaultBranch?: string;
-  refs: Array<{ name: string; kind: string; shortName: string; target: string }>;
+  items: Array<{ name: string; kind: string; shortName: string; target: string }>;
 }
 
 /** The signed-in user (`GET /api/v1/user`); `scopes` are the presented token's. */

@@ -54,7 +54,7 @@ describe('grants API', () => {
     expect(
       bobs
         .json()
-        .grants.map((g: { path: string; user?: string; group?: string; role: string }) => [
+        .items.map((g: { path: string; user?: string; group?: string; role: string }) => [
           g.path,
           g.user ?? `@${g.group}`,
           g.role,
@@ -64,8 +64,8 @@ describe('grants API', () => {
       ['/projects/team-a/app', 'carol', 'write'],
     ]);
     const roots = await call('root', 'GET', '/api/v1/access/grants?path=/import');
-    expect(roots.json().grants).toMatchObject([{ path: '/import', group: 'devs', role: 'read' }]);
-    expect((await call('carol', 'GET', '/api/v1/access/grants')).json().grants).toEqual([]);
+    expect(roots.json().items).toMatchObject([{ path: '/import', group: 'devs', role: 'read' }]);
+    expect((await call('carol', 'GET', '/api/v1/access/grants')).json().items).toEqual([]);
     const removed = await call('bob', 'DELETE', '/api/v1/access/grants', {
       path: '/projects/team-a/app',
       user: 'carol',
@@ -240,10 +240,10 @@ describe('protected branches API', () => {
   it('adds, lists and removes patterns', async () => {
     const repo = '/projects/team-a/app';
     const put = await call('bob', 'PUT', '/api/v1/access/protected-branches', { repo, pattern: 'release/*' });
-    expect(put.json()).toEqual({ repo, patterns: ['release/*'] });
+    expect(put.json()).toEqual({ repo, items: ['release/*'] });
     await call('bob', 'PUT', '/api/v1/access/protected-branches', { repo, pattern: 'main' });
     const list = await call('bob', 'GET', `/api/v1/access/protected-branches?repo=${repo}`);
-    expect(list.json()).toEqual({ repo, patterns: ['main', 'release/*'] });
+    expect(list.json()).toEqual({ repo, items: ['main', 'release/*'] });
     expect(
       (await call('bob', 'DELETE', '/api/v1/access/protected-branches', { repo, pattern: 'main' }))
         .statusCode,

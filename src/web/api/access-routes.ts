@@ -6,6 +6,7 @@ import { invalid } from '../../platform/errors.js';
 import type { StoredGrant } from '../../storage/access/access-store.js';
 import type { RouteContext } from '../deps.js';
 import { routesOf } from './operation.js';
+import { listSchema } from './pagination.js';
 
 const PathText = z.string().min(1).max(1024);
 const SubjectFields = {
@@ -25,7 +26,10 @@ const PathSettingSchema = z.object({
   selfMerge: z.boolean().nullable().describe('Set on this path; null: inherited'),
   effective: z.object({ visibility: z.string(), selfMerge: z.boolean() }),
 });
-const ProtectedSchema = z.object({ repo: z.string(), patterns: z.array(z.string()) });
+const ProtectedSchema = z.object({
+  repo: z.string(),
+  items: z.array(z.string()).describe('The patterns, e.g. main, release/*'),
+});
 const RepoPatternBody = z.object({ repo: PathText, pattern: z.string().min(1).max(255) });
 
 /** The subject of a grant body: exactly one of `user` and `group`. */
@@ -63,13 +67,13 @@ export async function accessRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     summary: 'Grants at or below a path, on the paths you administer',
     access: 'user',
     query: z.object({ path: PathText.default('/').describe('Where to start (default /)') }),
-    responses: { 200: { description: 'The grants', schema: z.object({ grants: z.array(GrantSchema) }) } },
+    responses: { 200: { description: 'The grants', schema: listSchema(GrantSchema) } },
     handler: async (request) => {
       const permissions = await request.permissions();
       const under = parseAccessPath(request.query.path);
       const grants = await admin.grants(under);
       return {
-        grants: grants.filter((grant) => permissions.has(grant.path, 'admin')).map(grantView),
+        items: grants.filter((grant) => permissions.has(grant.path, 'admin')).map(grantView),
       };
     },
   });
@@ -180,7 +184,7 @@ export async function accessRoutes(app: FastifyInstance, ctx: RouteContext): Pro
       const repo = parseAccessPath(request.query.repo);
       (await request.permissions()).require(repo, 'admin', 'managing access');
       const patterns = await admin.protectedBranches(repo);
-      return { repo, patterns: patterns.map((entry) => entry.pattern) };
+      return { repo, items: patterns.map((entry) => entry.pattern) };
     },
   });
 
@@ -210,7 +214,7 @@ export async function accessRoutes(app: FastifyInstance, ctx: RouteContext): Pro
         }
         await admin.protect(repo, request.body.pattern);
         const patterns = await admin.protectedBranches(repo);
-        return { repo, patterns: patterns.map((entry) => entry.pattern) };
+        return { repo, items: patterns.map((entry) => entry.pattern) };
       },
     });
   }

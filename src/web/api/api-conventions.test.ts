@@ -6,7 +6,8 @@ import { buildFixture } from '../../cli/testing/fixture-server.js';
 
 /**
  * The API's conventions, checked on the whole OpenAPI document so that a new route cannot drift
- * from them: one naming style (camelCase) and one pagination style (`pagination.ts`).
+ * from them: one naming style (camelCase), one list wrapper and pagination style
+ * (`pagination.ts`), and query parameters that are declared or refused (`refuseUnknownQuery`).
  */
 
 interface Parameter {
@@ -27,10 +28,15 @@ interface Document {
 let temp: { path: string; remove: () => Promise<void> };
 let app: FastifyInstance;
 let document: Document;
+let adminToken: string;
 
 beforeAll(async () => {
   temp = await makeTempDir();
-  app = (await buildFixture({}, join(temp.path, 'data'))).app;
+  const fixture = await buildFixture({}, join(temp.path, 'data'));
+  app = fixture.app;
+  const root = await fixture.storage.users.createUser({ username: 'root', isAdmin: true });
+  adminToken = (await fixture.storage.users.createToken(root.id, 't', { scopes: ['read', 'write', 'admin'] }))
+    .token;
   document = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
 });
 
@@ -145,5 +151,156 @@ describe('one pagination style', () => {
         expect.arrayContaining(['items', 'nextCursor', 'prevCursor', 'total']),
       );
     }
+  });
+});
+
+/**
+ * Lists answered whole, as `{items}` without cursors, each with why it stays small: a page of
+ * them would only make every client loop for nothing. Anything else that answers a list pages.
+ */
+const WHOLE_LISTS: Readonly<Record<string, string>> = {
+  listTokens: "one user's tokens, each made by hand",
+  listGroups: 'groups are made by administrators, a few per team',
+  listGrants: 'the grants under one path, made by its administrators',
+  listProtectedBranches: "one repository's branch patterns, made by its administrators",
+  listSyncTenants: "the caller's sync tenants (every tenant for an administrator): made by hand",
+  listSyncCredentials: "one tenant's credentials, made by hand",
+  listWebhooks: 'the webhooks of the paths the caller administers, made by hand',
+  listCommitStatuses: "one commit's latest status per CI context: as many as the CI jobs",
+  listMergeRequestApprovals: 'one approval per reviewer of a merge request',
+  listDiscussions: "one merge request's threads, with the `unresolved` count the page shows",
+  listMergeRequestCommits: 'bounded: the newest 1,000 commits of a push, with `truncated`',
+  listRefs:
+    "the revision picker's whole list, one row per ref from one query; the branches and tags pages page",
+  searchCode: 'bounded by `limit` (≤ 200) and a work budget, with `capped`; a search is not resumable',
+};
+
+/**
+ * Arrays inside a single resource's answer (not collections of their own), each with why: they
+ * are the resource's content, bounded by it, and are not lists to page through.
+ */
+const PARTS_OF_A_RESOURCE: Readonly<Record<string, string>> = {
+  'getDirectory.entries': 'a directory of the Mega tree, like a git tree object',
+  'getTree.entries': "a git tree object's entries",
+  'getTreeInfo.entries': "the same tree's entries with their last commit and size",
+  'getCommit.parents': "a commit's parents",
+  'getBlame.ranges': 'the blame of one file (≤ 1 MiB), line ranges in order',
+  'compareCommits.commits': 'a compare page: ≤ 250 commits with `truncated`, next to its merge base',
+  'getCurrentUser.scopes': "the token's scopes",
+  'getSyncRepository.branches': 'the branches a sync repository follows (its settings)',
+  'getSyncRequest.results': "one sync request's per-repository outcomes",
+  'getMergeStatus.blockers': 'the gates refusing the merge',
+  'getMergeStatus.codeOwners': "the touched paths' owners",
+  'getMergeStatus.checks': 'the required checks',
+  'getMergeStatus.warnings': 'the merge warnings',
+  'getCombinedCommitStatus.statuses': "GitHub's combined-status shape: the state with every context",
+  'getWebhook.events': "the webhook's subscribed events",
+  'getMergeRequest.changes': "the merge request's repositories",
+  'getMergeRequest.events': 'its recent events (the full timeline pages: getMergeRequestTimeline)',
+  'getMergeRequest.diffs': 'one diff per repository, each bounded (docs: diff limits)',
+};
+
+type Schema = { $ref?: string; type?: string; properties?: Record<string, Schema>; items?: Schema };
+
+describe('one list wrapper', () => {
+  it('every GET answering a list answers {items…}: paged when it can grow, whole when small', () => {
+    const resolve = (schema: Schema | undefined): Schema | undefined =>
+      schema?.$ref ? resolve(resolvePointer(document, schema.$ref) as Schema) : schema;
+    const whole: string[] = [];
+    const parts: string[] = [];
+    const bare: string[] = [];
+    const unwrapped: string[] = [];
+    for (const { method, operation } of operations()) {
+      if (method !== 'get') continue;
+      const ok = operation.responses['200'] as { content?: Record<string, { schema?: Schema }> } | undefined;
+      const schema = resolve(ok?.content?.['application/json']?.schema);
+      if (!schema) continue;
+      if (schema.type === 'array') bare.push(operation.operationId);
+      const arrays = Object.entries(schema.properties ?? {}).filter(
+        ([, property]) => resolve(property)?.type === 'array',
+      );
+      const hasItems = arrays.some(([name]) => name === 'items');
+      if (operation.operationId.startsWith('list') && !hasItems) unwrapped.push(operation.operationId);
+      const paged = (operation.parameters ?? []).some((parameter) => parameter.name === 'cursor');
+      if (hasItems && !paged) whole.push(operation.operationId);
+      for (const [name] of arrays) if (name !== 'items') parts.push(`${operation.operationId}.${name}`);
+    }
+    expect(bare, 'bare arrays').toEqual([]);
+    expect(unwrapped, 'list operations without {items}').toEqual([]);
+    expect(whole.sort(), 'lists answered whole: say why in WHOLE_LISTS').toEqual(
+      Object.keys(WHOLE_LISTS).sort(),
+    );
+    expect(parts.sort(), 'arrays inside a resource: say why in PARTS_OF_A_RESOURCE').toEqual(
+      Object.keys(PARTS_OF_A_RESOURCE).sort(),
+    );
+  });
+});
+
+/** Path parameter values that pass the routes' path schemas (the resources need not exist). */
+const PATH_VALUES: Readonly<Record<string, string>> = { tenant: 'acme', sha: '0'.repeat(40), name: 'team' };
+
+describe('no unknown query parameter is ignored', () => {
+  it('every declared operation refuses one with 400 query_invalid naming it', async () => {
+    const all = operations();
+    expect(all.length).toBeGreaterThan(60);
+    const answers = await Promise.all(
+      all.map(async ({ method, path, operation }) => {
+        const url = path.replace(/\{(\w+)\}/g, (_, name: string) => PATH_VALUES[name] ?? '1');
+        // Legal values of the operation's own parameters do not hide the unknown one.
+        const response = await app.inject({
+          method: method.toUpperCase() as 'GET',
+          url: `${url}?limit=5&perPage=10`,
+          headers: { authorization: `Bearer ${adminToken}` },
+        });
+        const body = response.json<{ code?: string; issues?: string[] }>();
+        return {
+          id: operation.operationId,
+          status: response.statusCode,
+          code: body.code,
+          issues: body.issues,
+        };
+      }),
+    );
+    for (const answer of answers) {
+      expect(answer, answer.id).toMatchObject({
+        status: 400,
+        code: 'query_invalid',
+        issues: expect.arrayContaining(['perPage: unknown parameter']),
+      });
+      // `limit` is named only where the operation does not take it.
+      const paged = all.find(({ operation }) => operation.operationId === answer.id)?.operation.parameters;
+      const takesLimit = (paged ?? []).some((parameter) => parameter.name === 'limit');
+      expect(answer.issues?.includes('limit: unknown parameter'), answer.id).toBe(!takesLimit);
+    }
+  });
+
+  it("an old client's page/per_page is refused, not answered with the first page", async () => {
+    const response = await app.inject({ method: 'GET', url: '/api/v1/merge-requests?page=2&per_page=50' });
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toContain('application/problem+json');
+    expect(response.json()).toMatchObject({
+      code: 'query_invalid',
+      issues: ['page: unknown parameter', 'per_page: unknown parameter'],
+    });
+    expect(response.json<{ detail: string }>().detail).toContain('cursor');
+  });
+
+  it('names a long or hostile parameter cut short, and at most ten of them', async () => {
+    const many = Array.from({ length: 30 }, (_, index) => `x${index}=1`).join('&');
+    const long = 'p'.repeat(5000);
+    const response = await app.inject({ method: 'GET', url: `/api/openapi.json?${long}=1&${many}` });
+    expect(response.statusCode).toBe(400);
+    const issues = response.json<{ issues: string[] }>().issues;
+    expect(issues).toHaveLength(10);
+    expect(issues[0]).toBe(`${'p'.repeat(64)}…: unknown parameter`);
+    for (const name of ['__proto__', 'constructor']) {
+      const hostile = await app.inject({ method: 'GET', url: `/api/v1/merge-requests?${name}=1` });
+      expect(hostile.statusCode, name).toBe(400);
+    }
+  });
+
+  it('known parameters alone still pass', async () => {
+    const response = await app.inject({ method: 'GET', url: '/api/v1/merge-requests?limit=5&status=open' });
+    expect(response.statusCode).toBe(200);
   });
 });

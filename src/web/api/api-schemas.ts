@@ -153,7 +153,7 @@ const Ref = named(
 );
 export const RefListSchema = named(
   'RefList',
-  z.object({ defaultBranch: z.string().nullable(), refs: z.array(Ref) }),
+  z.object({ items: z.array(Ref), defaultBranch: z.string().nullable() }),
 );
 const TreeEntry = named(
   'TreeEntry',

@@ -49,11 +49,11 @@ describe('groups API', () => {
     expect(added.json()).toEqual({ name: 'devs', members: ['dave'] });
     expect((await call('root', 'PUT', '/api/v1/groups/devs/members/dave')).statusCode).toBe(200);
     expect((await call('root', 'GET', '/api/v1/groups')).json()).toEqual({
-      groups: [{ name: 'devs', members: ['dave'] }],
+      items: [{ name: 'devs', members: ['dave'] }],
     });
     expect((await call('root', 'DELETE', '/api/v1/groups/devs/members/dave')).statusCode).toBe(204);
     expect((await call('root', 'DELETE', '/api/v1/groups/devs')).statusCode).toBe(204);
-    expect((await call('root', 'GET', '/api/v1/groups')).json()).toEqual({ groups: [] });
+    expect((await call('root', 'GET', '/api/v1/groups')).json()).toEqual({ items: [] });
   });
 
   it('answers exact codes for refusals and unknown names', async () => {

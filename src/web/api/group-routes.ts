@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RouteContext } from '../deps.js';
 import { routesOf } from './operation.js';
+import { listSchema } from './pagination.js';
 
 const GroupSchema = z.object({ name: z.string(), members: z.array(z.string()) });
 const GroupName = z.string().min(1).max(64).describe('Group name');
@@ -19,9 +20,9 @@ export async function groupRoutes(app: FastifyInstance, ctx: RouteContext): Prom
     tag: 'groups',
     summary: 'Every group and its members',
     access: 'admin',
-    responses: { 200: { description: 'The groups', schema: z.object({ groups: z.array(GroupSchema) }) } },
+    responses: { 200: { description: 'The groups', schema: listSchema(GroupSchema) } },
     handler: async () => ({
-      groups: (await admin.listGroups()).map((group) => ({ name: group.name, members: group.members })),
+      items: (await admin.listGroups()).map((group) => ({ name: group.name, members: group.members })),
     }),
   });
 

@@ -204,7 +204,8 @@ const API_DESCRIPTION = [
   '',
   'Lists answer `{"items": [...], "nextCursor": "…"}`; pass `nextCursor` back as `cursor` for the ' +
     'next page (`limit` ≤ 100). A `Link` header (RFC 8288) names the `first`, `next` and, where ' +
-    'the list allows, `prev` pages.',
+    'the list allows, `prev` pages. Small lists (tokens, groups, webhooks …) answer `{"items": [...]}` ' +
+    'whole, without cursors. A query parameter an operation does not list is `400 query_invalid`.',
   '',
   'Beyond what each operation lists: a request with a method a path does not have is ' +
     '`405 method_not_allowed` with an `Allow` header (`OPTIONS` answers 204 with it); a URL ' +

@@ -129,6 +129,31 @@ function checkAccess(access: Access) {
   };
 }
 
+/** Unknown parameter names named in one error, each cut to this length (they are echoed back). */
+const MAX_UNKNOWN_NAMED = 10;
+const MAX_NAME_SHOWN = 64;
+
+/**
+ * Refuses a query parameter the operation does not declare (an old client's `page=2` or
+ * `per_page`, a misspelt `limt`) with 400 `query_invalid` naming it: ignored, it would answer the
+ * first page as if it were the one asked for. Runs before the inputs are validated (Fastify checks
+ * the body before the query), so the answer is the same whatever else the request holds. Only
+ * declared operations get this: git smart HTTP and LFS (`?service=git-upload-pack`) are routed
+ * elsewhere.
+ */
+export function refuseUnknownQuery(query: InputObject | undefined) {
+  const known = new Set(Object.keys(query?.shape ?? {}));
+  return async (request: FastifyRequest) => {
+    const unknown = Object.keys((request.query ?? {}) as object).filter((name) => !known.has(name));
+    if (unknown.length === 0) return;
+    const shown = (name: string) =>
+      name.length > MAX_NAME_SHOWN ? `${name.slice(0, MAX_NAME_SHOWN)}…` : name;
+    const issues = unknown.slice(0, MAX_UNKNOWN_NAMED).map((name) => `${shown(name)}: unknown parameter`);
+    const accepted = known.size > 0 ? `accepted: ${[...known].join(', ')}` : 'this operation takes none';
+    throw invalid('query_invalid', `unknown query parameter (${accepted})`, { issues });
+  };
+}
+
 /** The path parameters a Fastify path names (`:tenant`, `:id`). */
 export function pathParamNames(path: string): string[] {
   return [...path.matchAll(/:(\w+)/g)].map((match) => match[1] as string);
@@ -163,7 +188,7 @@ export function routesOf(app: FastifyInstance) {
       },
       validatorCompiler: zodValidator,
       config: { operation },
-      preValidation: checkAccess(spec.access),
+      preValidation: [checkAccess(spec.access), refuseUnknownQuery(spec.query)],
       handler: handler as (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
     });
   };
@@ -186,7 +211,8 @@ function both(declared: string | undefined, derived: string): string {
  * Every error status `operation` can answer, with what it means there: the ones the server's
  * machinery gives every route of its kind, derived here from the declaration so that no route
  * has to repeat them, merged with the route's own `errors`.
- * - 400: a route with inputs refuses invalid ones (`path_invalid`, `query_invalid`, `body_invalid`).
+ * - 400: every route refuses an unknown query parameter (`query_invalid`, `refuseUnknownQuery`), and
+ *   one with inputs invalid ones (`path_invalid`, `query_invalid`, `body_invalid`).
  * - 401: a presented token that is invalid is refused on every route (`auth.ts`), public or not.
  * - 403: administrators only (`admin`), and a cross-origin request that changes state
  *   (`origin_forbidden`, `same-origin.ts`).
@@ -197,9 +223,10 @@ function both(declared: string | undefined, derived: string): string {
 export function answeredErrors(operation: OperationSpec): Partial<Record<ErrorStatus, string>> {
   const declared = operation.errors ?? {};
   const derived: Partial<Record<ErrorStatus, string>> = {};
-  if (operation.params ?? operation.query ?? operation.body) {
-    derived[400] = 'Invalid input (`path_invalid`, `query_invalid`, `body_invalid`; see `details.issues`)';
-  }
+  derived[400] =
+    (operation.params ?? operation.query ?? operation.body)
+      ? 'Invalid input (`path_invalid`, `query_invalid`, `body_invalid`, an unknown query parameter; see `issues`)'
+      : 'An unknown query parameter (`query_invalid`; this operation takes none)';
   derived[401] = {
     public: 'A presented token is invalid, expired or revoked (`token_invalid`)',
     read: 'Authentication required (anonymous reading is off), or a presented token is invalid',

@@ -22,6 +22,8 @@ export const revisionSchema = z.string().min(1).max(256);
 /** A path inside a repository; empty = root. Checked segment by segment by the browser. */
 export const treePathSchema = z.string().max(4096).default('');
 
+const UNKNOWN_NAME = { query: 'parameter', body: 'field', path: 'parameter' } as const;
+
 /** Validates a request part against a zod schema; `invalid/<what>_invalid` with the issues. */
 export function parseInput<T extends z.ZodType>(
   schema: T,
@@ -31,7 +33,12 @@ export function parseInput<T extends z.ZodType>(
   const parsed = schema.safeParse(value ?? {});
   if (!parsed.success) {
     throw invalid(`${what}_invalid`, `invalid ${what} parameters`, {
-      issues: parsed.error.issues.map((issue) => `${issue.path.join('.') || what}: ${issue.message}`),
+      issues: parsed.error.issues.flatMap((issue) =>
+        // A closed object's extra keys are named one by one: `page: unknown parameter`.
+        issue.code === 'unrecognized_keys'
+          ? issue.keys.map((key) => `${[...issue.path, key].join('.')}: unknown ${UNKNOWN_NAME[what]}`)
+          : [`${issue.path.join('.') || what}: ${issue.message}`],
+      ),
     });
   }
   return parsed.data;

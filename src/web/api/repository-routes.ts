@@ -48,8 +48,11 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: RouteContext):
     query: RepoQuery,
     responses: { 200: { description: 'The refs and the default branch', schema: RefListSchema } },
     errors: { 404: 'Repository not found' },
-    handler: async (request) =>
-      (await openBrowser(ctx, await request.permissions(), request.query.repo)).refs(),
+    handler: async (request) => {
+      const browser = await openBrowser(ctx, await request.permissions(), request.query.repo);
+      const { defaultBranch, refs } = await browser.refs();
+      return { items: refs, defaultBranch };
+    },
   });
 
   route({

@@ -26,7 +26,7 @@ const SearchQuerySchema = z.object({
 
 const SearchResultSchema = z
   .object({
-    matches: z.array(
+    items: z.array(
       z.object({
         repository: z.string().describe('The repository path (`/` for the Mega directory itself)'),
         path: z.string().describe('The file inside the repository'),
@@ -71,7 +71,7 @@ export async function searchRoutes(app: FastifyInstance, ctx: RouteContext): Pro
         await request.permissions(),
       );
       return {
-        matches: result.matches.map((match) => ({ ...match, highlight: [...match.highlight] })),
+        items: result.matches.map((match) => ({ ...match, highlight: [...match.highlight] })),
         capped: result.capped,
         ...(result.cappedBy ? { cappedBy: result.cappedBy } : {}),
       };

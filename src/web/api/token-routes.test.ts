@@ -52,7 +52,7 @@ describe('user and token API', () => {
     // The shape the route declares (and the OpenAPI document shows).
     expect(TokenInfoSchema.safeParse(info).error).toBeUndefined();
     const list = await app.inject({ url: '/api/v1/user/tokens', headers: auth(second) });
-    expect(list.json().tokens.map((t: { name: string }) => t.name)).toEqual(['bootstrap', 'ci']);
+    expect(list.json().items.map((t: { name: string }) => t.name)).toEqual(['bootstrap', 'ci']);
     expect(list.body).not.toContain(second);
     const revoked = await app.inject({
       method: 'DELETE',
@@ -123,14 +123,14 @@ describe('token scopes and expiry', () => {
     const plain = await create(token, { name: 'default' });
     expect(plain.json().info).toMatchObject({ scopes: ['read', 'write'], expiresAt: null });
     const list = await app.inject({ url: '/api/v1/user/tokens', headers: auth(token) });
-    const listed = list.json().tokens.find((entry: { id: number }) => entry.id === info.id);
+    const listed = list.json().items.find((entry: { id: number }) => entry.id === info.id);
     expect(listed).toMatchObject({
       name: 'ro',
       scopes: ['read'],
       expiresAt: info.expiresAt,
       lastUsedAt: null,
     });
-    const bootstrap = list.json().tokens.find((entry: { name: string }) => entry.name === 'bootstrap');
+    const bootstrap = list.json().items.find((entry: { name: string }) => entry.name === 'bootstrap');
     expect(bootstrap.lastUsedAt).not.toBeNull();
   });
 

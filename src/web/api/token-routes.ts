@@ -6,6 +6,7 @@ import { DEFAULT_SCOPES, MAX_TOKEN_DAYS, parseScopes, SCOPES } from '../../acces
 import { forbidden } from '../../platform/errors.js';
 import { TokenInfoSchema, UserSchema } from './api-schemas.js';
 import { routesOf } from './operation.js';
+import { listSchema } from './pagination.js';
 
 const CreateTokenBody = z.object({
   name: z.string().min(1).max(100),
@@ -56,10 +57,10 @@ export async function tokenRoutes(app: FastifyInstance, ctx: RouteContext): Prom
     tag: 'tokens',
     summary: "The signed-in user's access tokens (never their plaintext)",
     access: 'user',
-    responses: { 200: { description: 'The tokens', schema: z.object({ tokens: z.array(TokenInfoSchema) }) } },
+    responses: { 200: { description: 'The tokens, oldest first', schema: listSchema(TokenInfoSchema) } },
     handler: async (request) => {
       const user = requireUser(request.principal);
-      return { tokens: await users.listTokens(user.userId) };
+      return { items: await users.listTokens(user.userId) };
     },
   });
 

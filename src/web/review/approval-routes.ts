@@ -17,7 +17,7 @@ const ApprovalSchema = z.object({
   createdAt: z.string(),
   stale: z.boolean().describe('Approved an older push: shown, not counted'),
 });
-const ApprovalsSchema = z.object({ approvals: z.array(ApprovalSchema) });
+const ApprovalsSchema = z.object({ items: z.array(ApprovalSchema) });
 
 const MergeStatusSchema = z.object({
   number: z.int(),
@@ -117,7 +117,7 @@ export async function approvalRoutes(app: FastifyInstance, ctx: RouteContext): P
       handler: async (request) => {
         requireUser(request.principal);
         const actor = await actorOf(request);
-        return { approvals: await approvals[action](request.params.number, actor) };
+        return { items: await approvals[action](request.params.number, actor) };
       },
     });
   }
@@ -133,7 +133,7 @@ export async function approvalRoutes(app: FastifyInstance, ctx: RouteContext): P
     responses: { 200: { description: 'The approvals', schema: ApprovalsSchema } },
     errors: { 404: 'No such merge request' },
     handler: async (request) => ({
-      approvals: await approvals.list(request.params.number, await actorOf(request)),
+      items: await approvals.list(request.params.number, await actorOf(request)),
     }),
   });
 

@@ -9,7 +9,7 @@ const NumberParams = z.object({
 
 const MergeRequestCommitsSchema = z
   .object({
-    commits: z.array(
+    items: z.array(
       z.object({
         id: z.string(),
         subject: z.string().describe('First line of the message'),
@@ -38,7 +38,12 @@ export async function commitListRoutes(app: FastifyInstance, ctx: RouteContext):
     params: NumberParams,
     responses: { 200: { description: 'The commits', schema: MergeRequestCommitsSchema } },
     errors: { 404: 'No such merge request (or one you cannot read)' },
-    handler: async (request) =>
-      ctx.review.mergeRequests.commits(request.params.number, await request.permissions()),
+    handler: async (request) => {
+      const { commits, truncated } = await ctx.review.mergeRequests.commits(
+        request.params.number,
+        await request.permissions(),
+      );
+      return { items: commits, truncated };
+    },
   });
 }

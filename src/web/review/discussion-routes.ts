@@ -108,11 +108,17 @@ export async function discussionRoutes(app: FastifyInstance, ctx: RouteContext):
     responses: {
       200: {
         description: 'The threads, in the order they were started',
-        schema: z.object({ threads: z.array(ThreadSchema), unresolved: z.int() }),
+        schema: z.object({
+          items: z.array(ThreadSchema),
+          unresolved: z.int().describe('Threads not resolved'),
+        }),
       },
     },
     errors: { 404: NOT_FOUND },
-    handler: async (request) => service.list(request.params.number, await request.permissions()),
+    handler: async (request) => {
+      const { threads, unresolved } = await service.list(request.params.number, await request.permissions());
+      return { items: threads, unresolved };
+    },
   });
 
   route({

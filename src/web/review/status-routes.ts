@@ -5,6 +5,7 @@ import { STATUS_STATES } from '../../review/commit-statuses.js';
 import type { RouteContext } from '../deps.js';
 import { components, routesOf } from '../api/operation.js';
 import { repoPathSchema } from '../api/query.js';
+import { listSchema } from '../api/pagination.js';
 import { normalizeRepoPath } from '../repo-router.js';
 
 const RepoQuery = z.object({ repo: repoPathSchema.describe('Repository path, e.g. /import/foo') });
@@ -99,10 +100,15 @@ export async function statusRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     access: 'read',
     params: ShaParams,
     query: RepoQuery,
-    responses: { 200: { description: 'Sorted by context', schema: z.array(CommitStatusSchema) } },
+    responses: { 200: { description: 'Sorted by context', schema: listSchema(CommitStatusSchema) } },
     errors: statusErrors,
-    handler: async (request) =>
-      service.list(normalizeRepoPath(request.query.repo), request.params.sha, await request.permissions()),
+    handler: async (request) => ({
+      items: await service.list(
+        normalizeRepoPath(request.query.repo),
+        request.params.sha,
+        await request.permissions(),
+      ),
+    }),
   });
 
   route({

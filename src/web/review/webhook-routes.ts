@@ -4,7 +4,7 @@ import { requireUser } from '../../access/principal.js';
 import { WEBHOOK_EVENTS } from '../../review/webhooks.js';
 import type { RouteContext } from '../deps.js';
 import { components, routesOf } from '../api/operation.js';
-import { offsetPage, offsetPaging, pageSchema, sendPage } from '../api/pagination.js';
+import { listSchema, offsetPage, offsetPaging, pageSchema, sendPage } from '../api/pagination.js';
 
 const Id = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 const HookParams = z.object({ id: Id.describe('Webhook id') });
@@ -107,8 +107,10 @@ export async function webhookRoutes(app: FastifyInstance, ctx: RouteContext): Pr
     summary: 'The webhooks you administer',
     access: 'user',
     query: z.object({ path: z.string().min(1).max(1024).optional().describe('Only those of this path') }),
-    responses: { 200: { description: 'In creation order', schema: z.array(WebhookSchema) } },
-    handler: async (request) => service.list(await request.permissions(), request.query.path),
+    responses: { 200: { description: 'In creation order', schema: listSchema(WebhookSchema) } },
+    handler: async (request) => ({
+      items: await service.list(await request.permissions(), request.query.path),
+    }),
   });
 
   route({

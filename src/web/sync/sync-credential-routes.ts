@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { CredentialInput, CredentialPatch } from '../../sync/sync-inputs.js';
 import {
   ItemParams,
@@ -10,6 +9,7 @@ import {
   type SyncRouteKit,
 } from './sync-route-kit.js';
 import { CredentialSchema } from './sync-schemas.js';
+import { listSchema } from '../api/pagination.js';
 import { camelInput, camelKeys } from './sync-wire.js';
 
 /** A tenant's credentials; secrets are accepted on write and never returned. */
@@ -22,11 +22,11 @@ export function syncCredentialRoutes({ route, service, tenantOf }: SyncRouteKit)
     summary: 'Credentials (secrets never returned)',
     params: TenantParams,
     responses: {
-      200: { description: 'The credentials', schema: z.object({ credentials: z.array(CredentialSchema) }) },
+      200: { description: 'The credentials', schema: listSchema(CredentialSchema) },
     },
     handler: async (request) => {
       const { tenant } = await tenantOf(request);
-      return { credentials: (await service.listCredentials(tenant)).map(camelKeys) };
+      return { items: (await service.listCredentials(tenant)).map(camelKeys) };
     },
   });
   route({

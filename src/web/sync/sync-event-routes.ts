@@ -60,7 +60,7 @@ export function syncEventRoutes(
     responses: {
       200: {
         description:
-          '`text/event-stream`: first `snapshot` with the newest log rows (`{logs}`), then `runs` ' +
+          '`text/event-stream`: first `snapshot` with the newest log rows (`{items}`, the rows of `listSyncLogs`), then `runs` ' +
           `with each row that appeared or changed (read every ${limits.pollMs} ms)`,
         mediaType: 'text/event-stream',
       },
@@ -94,7 +94,7 @@ export function syncEventRoutes(
       stream.on('error', end);
 
       const send = (event: string, rows: SyncLogRow[]) => {
-        stream.write(`event: ${event}\ndata: ${JSON.stringify({ logs: rows.map(logJson) })}\n\n`);
+        stream.write(`event: ${event}\ndata: ${JSON.stringify({ items: rows.map(logJson) })}\n\n`);
         lastWrite = Date.now();
       };
       const read = async (first: boolean) => {

@@ -3,6 +3,7 @@ import { TenantInput } from '../../sync/sync-inputs.js';
 import { requireUser } from '../../access/principal.js';
 import { bodyId, PREFIX, TenantParams, type SyncRouteKit } from './sync-route-kit.js';
 import { TenantSchema } from './sync-schemas.js';
+import { listSchema } from '../api/pagination.js';
 import { camelInput, camelKeys } from './sync-wire.js';
 
 const MemberBody = z.object({ userId: bodyId }).strict();
@@ -16,10 +17,10 @@ export function syncTenantRoutes({ route, service }: SyncRouteKit): void {
     tag: 'sync',
     summary: 'Tenants you can see',
     access: 'user',
-    responses: { 200: { description: 'The tenants', schema: z.object({ tenants: z.array(TenantSchema) }) } },
+    responses: { 200: { description: 'The tenants', schema: listSchema(TenantSchema) } },
     handler: async (request) => {
       const user = requireUser(request.principal);
-      return { tenants: (await service.listTenants(user.isAdmin ? undefined : user.userId)).map(camelKeys) };
+      return { items: (await service.listTenants(user.isAdmin ? undefined : user.userId)).map(camelKeys) };
     },
   });
   route({

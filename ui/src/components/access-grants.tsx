@@ -15,7 +15,7 @@ const subjectLabel = (grant: Grant) => (grant.group !== undefined ? `@${grant.gr
 
 /** Grants at and below a path: change a role, remove one, or give a user or group a role here. */
 export function AccessGrants({ path }: { path: string }) {
-  const list = useApi<{ grants: Grant[] }>(apiUrl('access/grants', { path }));
+  const list = useApi<{ items: Grant[] }>(apiUrl('access/grants', { path }));
   const change = useMutation();
   const setRole = (grant: Grant, role: string) => {
     void change
@@ -40,10 +40,10 @@ export function AccessGrants({ path }: { path: string }) {
       <Load
         value={list}
         render={(data) =>
-          data.grants.length === 0 ? (
+          data.items.length === 0 ? (
             <p className="muted">No grants.</p>
           ) : (
-            <GrantTable grants={data.grants} busy={change.busy} onRole={setRole} onRemove={remove} />
+            <GrantTable grants={data.items} busy={change.busy} onRole={setRole} onRemove={remove} />
           )
         }
       />

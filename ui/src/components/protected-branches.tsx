@@ -7,7 +7,7 @@ const URL = '/api/v1/access/protected-branches';
 
 /** A repository's protected-branch patterns (`main`, `release/*`, `release/**`, `refs/tags/v*`). */
 export function ProtectedBranches({ repo }: { repo: string }) {
-  const list = useApi<{ patterns: string[] }>(apiUrl('access/protected-branches', { repo }));
+  const list = useApi<{ items: string[] }>(apiUrl('access/protected-branches', { repo }));
   const [pattern, setPattern] = useState('');
   const change = useMutation();
   const add = (event: FormEvent) => {
@@ -31,11 +31,11 @@ export function ProtectedBranches({ repo }: { repo: string }) {
       <Load
         value={list}
         render={(data) =>
-          data.patterns.length === 0 ? (
+          data.items.length === 0 ? (
             <p className="muted">No protected branches.</p>
           ) : (
             <ul aria-label="Protected branch patterns">
-              {data.patterns.map((value) => (
+              {data.items.map((value) => (
                 <li key={value}>
                   <code>{value}</code>{' '}
                   <button type="button" aria-label={`Unprotect ${value}`} onClick={() => remove(value)}>

@@ -36,7 +36,7 @@ export function RefPicker({
   const current = revision === 'HEAD' ? (data?.defaultBranch ?? revision) : revision;
   const matches = useMemo(() => {
     const needle = filter.toLowerCase();
-    return (data?.refs ?? [])
+    return (data?.items ?? [])
       .filter((ref) => ref.kind === kind && ref.shortName.toLowerCase().includes(needle))
       .map((ref) => ref.shortName);
   }, [data, kind, filter]);

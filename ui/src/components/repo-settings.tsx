@@ -17,7 +17,7 @@ export function RepoSettings({ repo }: { repo: string }) {
   // What this form saved last: the listing is not reloaded, which would fold the form away.
   const [saved, setSaved] = useState<string>();
   if (user.state !== 'ready' || !user.data.isAdmin || refs.state !== 'ready') return null;
-  const branches = refs.data.refs.filter((ref) => ref.kind === 'branch').map((ref) => ref.shortName);
+  const branches = refs.data.items.filter((ref) => ref.kind === 'branch').map((ref) => ref.shortName);
   const current = saved ?? refs.data.defaultBranch;
   const chosen = branch ?? current ?? branches[0] ?? '';
   const report = (caught: unknown) => setMessage(caught instanceof Error ? caught.message : String(caught));

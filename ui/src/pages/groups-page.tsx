@@ -24,7 +24,7 @@ export function GroupsPage() {
 }
 
 function GroupsContent() {
-  const groups = useApi<{ groups: Group[] }>(GROUPS_URL);
+  const groups = useApi<{ items: Group[] }>(GROUPS_URL);
   const change = useMutation();
   const [name, setName] = useState('');
   const run = (work: () => Promise<unknown>, done: string) => void change.run(work, done).then(groups.reload);
@@ -54,10 +54,10 @@ function GroupsContent() {
       <Load
         value={groups}
         render={(data) =>
-          data.groups.length === 0 ? (
+          data.items.length === 0 ? (
             <p className="muted">No groups.</p>
           ) : (
-            data.groups.map((group) => <GroupCard key={group.name} group={group} change={change} run={run} />)
+            data.items.map((group) => <GroupCard key={group.name} group={group} change={change} run={run} />)
           )
         }
       />

@@ -1,20 +1,10 @@
 import { useEffect } from 'react';
-import { apiUrl, useApi } from '../api';
+import { apiUrl, useApi, type Page } from '../api';
 import { Breadcrumbs } from '../components/breadcrumbs';
 import { Load } from '../components/status';
 import { paths } from '../paths';
 import { Link, useLocation } from '../router';
 import type { Mergeability, MergeRequest } from '../types';
-
-/** Accepts the list as an array or wrapped (`{items}`, `{merge_requests}`, `{mergeRequests}`). */
-function listOf(data: unknown): MergeRequest[] {
-  if (Array.isArray(data)) return data as MergeRequest[];
-  const wrapped = data as Record<string, unknown>;
-  for (const key of ['items', 'merge_requests', 'mergeRequests', 'data']) {
-    if (Array.isArray(wrapped?.[key])) return wrapped[key] as MergeRequest[];
-  }
-  return [];
-}
 
 const STATUSES = ['open', 'merged', 'closed', 'all'] as const;
 
@@ -40,10 +30,22 @@ export function MergeabilityBadge({ mr }: { mr: MergeRequest }) {
   );
 }
 
+/** Merge requests per page: the API's default, so a link to the list and to page 1 agree. */
+const PAGE_SIZE = 30;
+
+/**
+ * The merge requests of one status, newest first, a page at a time: the page's cursor is in the
+ * address (`?status=open&cursor=…`), so back, forward and reload keep the page.
+ */
 export function MergeRequestsPage() {
   const location = useLocation();
   const status = location.search.get('status') ?? 'open';
-  const list = useApi<unknown>(apiUrl('merge-requests', { status: status === 'all' ? undefined : status }));
+  const cursor = location.search.get('cursor') ?? undefined;
+  const list = useApi<Page<MergeRequest>>(
+    apiUrl('merge-requests', { status: status === 'all' ? undefined : status, cursor, limit: PAGE_SIZE }),
+  );
+  const pageUrl = (at: string) =>
+    `${paths.mergeRequests()}?${new URLSearchParams({ status, cursor: at }).toString()}`;
   useEffect(() => {
     document.title = 'Merge requests · Mega';
   }, []);
@@ -65,22 +67,30 @@ export function MergeRequestsPage() {
       <Load
         value={list}
         render={(data) => {
-          const items = listOf(data);
-          if (items.length === 0) return <p className="muted">No merge requests.</p>;
+          const items = data.items;
+          if (items.length === 0 && !data.prevCursor) return <p className="muted">No merge requests.</p>;
           return (
-            <ol className="mr-list" aria-label="Merge requests">
-              {items.map((mr) => (
-                <li key={mr.number}>
-                  <Link to={paths.mergeRequest(mr.number)} className="commit-title">
-                    !{mr.number} {mr.title}
-                  </Link>{' '}
-                  <span className={`badge mr-${mr.status}`}>{mr.status}</span> <MergeabilityBadge mr={mr} />
-                  <div className="muted">
-                    {mr.viewPath} · by {mr.author} · {new Date(mr.createdAt).toLocaleString()}
-                  </div>
-                </li>
-              ))}
-            </ol>
+            <>
+              <ol className="mr-list" aria-label="Merge requests">
+                {items.map((mr) => (
+                  <li key={mr.number}>
+                    <Link to={paths.mergeRequest(mr.number)} className="commit-title">
+                      !{mr.number} {mr.title}
+                    </Link>{' '}
+                    <span className={`badge mr-${mr.status}`}>{mr.status}</span> <MergeabilityBadge mr={mr} />
+                    <div className="muted">
+                      {mr.viewPath} · by {mr.author} · {new Date(mr.createdAt).toLocaleString()}
+                    </div>
+                  </li>
+                ))}
+              </ol>
+              {(data.prevCursor ?? data.nextCursor) && (
+                <nav className="pager" aria-label="Pages" data-testid="mr-pager">
+                  {data.prevCursor && <Link to={pageUrl(data.prevCursor)}>← Newer</Link>}
+                  {data.nextCursor && <Link to={pageUrl(data.nextCursor)}>Older →</Link>}
+                </nav>
+              )}
+            </>
           );
         }}
       />

@@ -14,7 +14,7 @@ interface SearchMatch {
 }
 
 interface SearchResult {
-  readonly matches: readonly SearchMatch[];
+  readonly items: readonly SearchMatch[];
   readonly capped: boolean;
   readonly cappedBy?: 'limit' | 'budget';
 }
@@ -106,16 +106,16 @@ export function SearchPage() {
 }
 
 function Results({ result }: { result: SearchResult }) {
-  if (result.matches.length === 0) return <p role="status">No matches.</p>;
+  if (result.items.length === 0) return <p role="status">No matches.</p>;
   const files = new Map<string, SearchMatch[]>();
-  for (const match of result.matches) {
+  for (const match of result.items) {
     const key = `${match.repository}\0${match.path}`;
     files.set(key, [...(files.get(key) ?? []), match]);
   }
   return (
     <>
       <p role="status" className="muted">
-        {result.matches.length} matching line{result.matches.length === 1 ? '' : 's'}
+        {result.items.length} matching line{result.items.length === 1 ? '' : 's'}
         {result.capped &&
           (result.cappedBy === 'budget'
             ? ' (the search stopped early: narrow it with a path or a longer query)'

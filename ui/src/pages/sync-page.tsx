@@ -44,12 +44,12 @@ export function SyncPage() {
 function Tenants() {
   const location = useLocation();
   const user = useCurrentUser();
-  const tenants = useApi<{ tenants: Tenant[] }>(apiUrl('sync/tenants'));
+  const tenants = useApi<{ items: Tenant[] }>(apiUrl('sync/tenants'));
   return (
     <Load
       value={tenants}
       render={(data) => {
-        if (data.tenants.length === 0) {
+        if (data.items.length === 0) {
           if (user?.isAdmin) return <NewTenant onCreated={tenants.reload} />;
           return (
             <p className="notice" data-testid="sync-no-access">
@@ -58,17 +58,17 @@ function Tenants() {
             </p>
           );
         }
-        const chosen = Number(location.search.get('tenant') ?? data.tenants[0]!.id);
+        const chosen = Number(location.search.get('tenant') ?? data.items[0]!.id);
         return (
           <>
-            {data.tenants.length > 1 && (
+            {data.items.length > 1 && (
               <label className="filters">
                 Tenant{' '}
                 <select
                   value={chosen}
                   onChange={(event) => navigate(`${paths.sync()}?tenant=${event.target.value}`)}
                 >
-                  {data.tenants.map((tenant) => (
+                  {data.items.map((tenant) => (
                     <option key={tenant.id} value={tenant.id}>
                       {tenant.name}
                     </option>
@@ -120,7 +120,7 @@ function TenantDashboard({ tenant }: { tenant: number }) {
   const base = `sync/tenants/${tenant}`;
   const live = { keepWhileReloading: true };
   const repositories = useApi<Page<SyncRepository>>(apiUrl(`${base}/repositories`, { limit: 100 }), live);
-  const credentials = useApi<{ credentials: SyncCredential[] }>(apiUrl(`${base}/credentials`), live);
+  const credentials = useApi<{ items: SyncCredential[] }>(apiUrl(`${base}/credentials`), live);
   const summary = useApi<SyncSummary>(apiUrl(`${base}/summary`), live);
   const recent = useApi<Page<SyncLog>>(apiUrl(`${base}/logs`, { limit: RECENT_RUNS }), live);
   const logs = useApi<Page<SyncLog>>(apiUrl(`${base}/logs`, { ...filter, limit: 100 }), live);
@@ -147,7 +147,7 @@ function TenantDashboard({ tenant }: { tenant: number }) {
     );
   };
   const recentRuns = recent.state === 'ready' ? recent.data.items : [];
-  const credentialList = credentials.state === 'ready' ? credentials.data.credentials : [];
+  const credentialList = credentials.state === 'ready' ? credentials.data.items : [];
   const names = new Map(
     repositories.state === 'ready' ? repositories.data.items.map((repo) => [repo.id, repo.name]) : [],
   );
@@ -217,7 +217,7 @@ function TenantDashboard({ tenant }: { tenant: number }) {
         <Load
           value={credentials}
           render={(data) => (
-            <SyncCredentials tenant={tenant} credentials={data.credentials} onChanged={credentials.reload} />
+            <SyncCredentials tenant={tenant} credentials={data.items} onChanged={credentials.reload} />
           )}
         />
       </section>

@@ -33,7 +33,7 @@ export function TokensPage() {
 }
 
 function TokensContent() {
-  const tokens = useApi<{ tokens: TokenInfo[] }>(TOKENS_URL);
+  const tokens = useApi<{ items: TokenInfo[] }>(TOKENS_URL);
   const revoke = useMutation();
   const remove = (token: TokenInfo) => {
     if (!window.confirm(`Revoke the token "${token.name}"? Whatever uses it stops working.`)) return;
@@ -50,14 +50,14 @@ function TokensContent() {
       <Load
         value={tokens}
         render={(data) =>
-          data.tokens.length === 0 ? (
+          data.items.length === 0 ? (
             <p className="muted">No tokens.</p>
           ) : (
             <Listing
               columns={['Name', 'Scopes', 'Created', 'Last used', 'Expires', { hidden: 'Actions' }]}
               label="Tokens"
             >
-              {data.tokens.map((token) => (
+              {data.items.map((token) => (
                 <tr key={token.id} data-testid="token-row">
                   <td>{token.name}</td>
                   <td>{token.scopes.join(', ')}</td>

@@ -46,7 +46,7 @@ function When({ iso }: { iso: string }) {
  * disable, delete, and each one's delivery log with attempts and responses, and redelivery.
  */
 export function WebhooksPage() {
-  const hooks = useApi<Webhook[]>(WEBHOOKS_URL);
+  const hooks = useApi<{ items: Webhook[] }>(WEBHOOKS_URL);
   const [open, setOpen] = useState<number>();
   const change = useMutation();
   const toggle = (hook: Webhook) =>
@@ -71,14 +71,14 @@ export function WebhooksPage() {
       <Load
         value={hooks}
         render={(data) =>
-          data.length === 0 ? (
+          data.items.length === 0 ? (
             <p className="muted">No webhooks on paths you administer.</p>
           ) : (
             <Listing
               columns={['Path', 'URL', 'Events', 'Active', 'Created', { hidden: 'Actions' }]}
               label="Webhooks"
             >
-              {data.map((hook) => (
+              {data.items.map((hook) => (
                 <tr key={hook.id} data-testid="webhook-row">
                   <td>{hook.path}</td>
                   <td style={{ wordBreak: 'break-all' }}>{hook.url}</td>
