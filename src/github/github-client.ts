@@ -83,7 +83,7 @@ export class GithubClient {
       pages += 1;
       const page = Array.isArray(response.data) ? (response.data as unknown[]) : [];
       if (options.onPage) await options.onPage(page);
-      else items.push(...page);
+      else for (const item of page) items.push(item);
       const next = nextLink(response.headers.link);
       if (!next || pages >= maxPages || options.stop?.(page)) break;
       response = await this.get(next, {});

@@ -75,7 +75,7 @@ describe('GitHub sync on a running server', () => {
     expect((await json(created)).webhookSecret).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect((await request('POST', '/api/v1/github/links', admin, body)).status).toBe(409);
     const notImport = await request('POST', '/api/v1/github/links', admin, { ...body, repo: '/projects/x' });
-    expect((await json(notImport)).error.code).toBe('github_not_import');
+    expect((await json(notImport)).code).toBe('github_not_import');
 
     const synced = await request('POST', '/api/v1/github/sync?repo=/import/hello', admin);
     expect(synced.status).toBe(200);
@@ -150,7 +150,7 @@ describe('GitHub sync on a running server', () => {
 
     const unsigned = await deliver(body, {});
     expect(unsigned.status).toBe(401);
-    expect((await json(unsigned)).error.code).toBe('github_signature_missing');
+    expect((await json(unsigned)).code).toBe('github_signature_missing');
     const wrong = await deliver(body, { 'X-Hub-Signature-256': await sign('another-secret-123456', body) });
     expect(wrong.status).toBe(401);
     const tampered = await deliver(body.replace('"open"', '"closed"'), { 'X-Hub-Signature-256': signature });
@@ -158,7 +158,7 @@ describe('GitHub sync on a running server', () => {
     const truncated = body.slice(0, 100);
     const broken = await deliver(truncated, { 'X-Hub-Signature-256': await sign(secret, truncated) });
     expect(broken.status).toBe(400);
-    expect((await json(broken)).error.code).toBe('github_payload_invalid');
+    expect((await json(broken)).code).toBe('github_payload_invalid');
     const form = await fetch(fx.url('/api/v1/github/webhook'), {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Hub-Signature-256': signature },

@@ -130,6 +130,8 @@ describe('one pagination style', () => {
       'getMergeRequestTimeline',
       'listBranches',
       'listCommits',
+      'listGithubIssues',
+      'listGithubPullRequests',
       'listMergeRequests',
       'listSyncLogs',
       'listSyncRepositories',
@@ -165,6 +167,9 @@ const WHOLE_LISTS: Readonly<Record<string, string>> = {
   listProtectedBranches: "one repository's branch patterns, made by its administrators",
   listSyncTenants: "the caller's sync tenants (every tenant for an administrator): made by hand",
   listSyncCredentials: "one tenant's credentials, made by hand",
+  listSshKeys: "one user's SSH keys, each added by hand",
+  listDeployKeys: 'the deploy keys of one path, each added by its administrators',
+  listGithubLinks: 'one link per /import repository made by an administrator or a sync repository',
   listWebhooks: 'the webhooks of the paths the caller administers, made by hand',
   listCommitStatuses: "one commit's latest status per CI context: as many as the CI jobs",
   listMergeRequestApprovals: 'one approval per reviewer of a merge request',
@@ -181,6 +186,8 @@ const WHOLE_LISTS: Readonly<Record<string, string>> = {
  */
 const PARTS_OF_A_RESOURCE: Readonly<Record<string, string>> = {
   'getDirectory.entries': 'a directory of the Mega tree, like a git tree object',
+  'getGithubIssue.comments': "an issue's conversation as GitHub holds it, shown with it",
+  'getGithubPullRequest.comments': "a pull request's conversation as GitHub holds it, shown with it",
   'getTree.entries': "a git tree object's entries",
   'getTreeInfo.entries': "the same tree's entries with their last commit and size",
   'getCommit.parents': "a commit's parents",

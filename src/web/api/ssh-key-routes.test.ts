@@ -58,7 +58,7 @@ describe('SSH key API', () => {
       payload: { key: line },
     });
     expect(again.statusCode).toBe(409);
-    expect(again.json().error.code).toBe('ssh_key_exists');
+    expect(again.json().code).toBe('ssh_key_exists');
     const dsa = await app.inject({
       method: 'POST',
       url: '/api/v1/user/keys',
@@ -66,10 +66,10 @@ describe('SSH key API', () => {
       payload: { key: 'ssh-dss AAAAB3NzaC1kc3MAAACBAA==' },
     });
     expect(dsa.statusCode).toBe(400);
-    expect(dsa.json().error).toMatchObject({ code: 'ssh_key_invalid' });
+    expect(dsa.json()).toMatchObject({ code: 'ssh_key_invalid' });
     const list = await app.inject({ url: '/api/v1/user/keys', headers: auth(alice) });
-    expect(list.json().keys).toHaveLength(1);
-    expect((await app.inject({ url: '/api/v1/user/keys', headers: auth(admin) })).json().keys).toEqual([]);
+    expect(list.json().items).toHaveLength(1);
+    expect((await app.inject({ url: '/api/v1/user/keys', headers: auth(admin) })).json().items).toEqual([]);
     const id = added.json().id as number;
     expect(
       (await app.inject({ method: 'DELETE', url: `/api/v1/user/keys/${id}`, headers: auth(admin) }))
@@ -100,7 +100,7 @@ describe('SSH key API', () => {
     expect(added.statusCode, added.body).toBe(201);
     expect(added.json()).toMatchObject({ path: '/import/lib', write: true });
     const listed = await app.inject({ url: '/api/v1/deploy-keys?path=/import/lib', headers: auth(admin) });
-    expect(listed.json().keys.map((k: { id: number }) => k.id)).toEqual([added.json().id]);
+    expect(listed.json().items.map((k: { id: number }) => k.id)).toEqual([added.json().id]);
     expect(
       (await app.inject({ url: '/api/v1/deploy-keys?path=/import/lib', headers: auth(alice) })).statusCode,
     ).toBe(403);

@@ -6,8 +6,8 @@ import { notFound } from '../../platform/errors.js';
 import { MAX_PUBLIC_KEY_LINE } from '../../ssh/public-key.js';
 import type { SshKeyInfo } from '../../storage/ssh/ssh-key-store.js';
 import type { RouteContext } from '../deps.js';
-import { components } from './operation.js';
-import { routesOf } from './operation.js';
+import { components, routesOf } from './operation.js';
+import { listSchema } from './pagination.js';
 
 const PathText = z.string().min(1).max(1024);
 const KeyText = z
@@ -55,10 +55,10 @@ export async function sshKeyRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     tag: 'ssh keys',
     summary: "The signed-in user's SSH public keys",
     access: 'user',
-    responses: { 200: { description: 'The keys', schema: z.object({ keys: z.array(SshKeySchema) }) } },
+    responses: { 200: { description: 'The keys', schema: listSchema(SshKeySchema) } },
     handler: async (request) => {
       const user = requireUser(request.principal);
-      return { keys: (await keys.listUserKeys(user.userId)).map(userKeyView) };
+      return { items: (await keys.listUserKeys(user.userId)).map(userKeyView) };
     },
   });
 
@@ -105,11 +105,11 @@ export async function sshKeyRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     access: 'user',
     query: z.object({ path: PathText }),
     errors: { 404: 'The path cannot be read' },
-    responses: { 200: { description: 'The keys', schema: z.object({ keys: z.array(DeployKeySchema) }) } },
+    responses: { 200: { description: 'The keys', schema: listSchema(DeployKeySchema) } },
     handler: async (request) => {
       const path = parseAccessPath(request.query.path);
       (await request.permissions()).require(path, 'admin', 'listing deploy keys');
-      return { keys: (await keys.listDeployKeys(path)).map(deployKeyView) };
+      return { items: (await keys.listDeployKeys(path)).map(deployKeyView) };
     },
   });
 

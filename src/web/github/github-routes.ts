@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RouteContext } from '../deps.js';
 import { routesOf } from '../api/operation.js';
-import { offsetPage, offsetPaging, sendPage } from '../api/pagination.js';
+import { listSchema, offsetPage, offsetPaging, sendPage } from '../api/pagination.js';
 import { repoPathSchema } from '../api/query.js';
 import {
   IssueDetailSchema,
@@ -66,8 +66,8 @@ export async function githubRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     tag: 'github',
     summary: 'Every link of an /import repository to GitHub',
     access: 'admin',
-    responses: { 200: { description: 'The links', schema: z.object({ links: z.array(LinkSchema) }) } },
-    handler: async () => ({ links: await service.links() }),
+    responses: { 200: { description: 'The links', schema: listSchema(LinkSchema) } },
+    handler: async () => ({ items: await service.links() }),
   });
   route({
     method: 'POST',

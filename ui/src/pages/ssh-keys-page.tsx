@@ -25,7 +25,7 @@ export function SshKeysPage() {
 }
 
 function SshKeysContent() {
-  const keys = useApi<{ keys: SshKeyInfo[] }>(KEYS_URL);
+  const keys = useApi<{ items: SshKeyInfo[] }>(KEYS_URL);
   const removal = useMutation();
   const remove = (key: SshKeyInfo) => {
     if (!window.confirm(`Remove the key "${key.title}"? Clients using it can no longer connect.`)) return;
@@ -42,14 +42,14 @@ function SshKeysContent() {
       <Load
         value={keys}
         render={(data) =>
-          data.keys.length === 0 ? (
+          data.items.length === 0 ? (
             <p className="muted">No SSH keys.</p>
           ) : (
             <Listing
               columns={['Title', 'Type', 'Fingerprint', 'Added', 'Last used', { hidden: 'Actions' }]}
               label="SSH keys"
             >
-              {data.keys.map((key) => (
+              {data.items.map((key) => (
                 <tr key={key.id} data-testid="ssh-key-row">
                   <td>{key.title}</td>
                   <td>
