@@ -118,8 +118,9 @@ for (const dialect of DIALECTS) {
 
     it('refuses a receive-pack command flood and still takes a push on the next connection', async () => {
       const reply = await gitPost('git-receive-pack', pushCommandFlood(text.commit, 8 * 1024 * 1024), auth());
-      // The client asked for side-band-64k on its first line: the refusal comes on band 3.
-      expectRefused(reply, `\u0003${REFUSAL.slice('ERR '.length)}`);
+      // The client asked for side-band-64k on its first line: the refusal comes on band 3, as git
+      // shows it (`remote: error: …`).
+      expectRefused(reply, `\u0003error: ${REFUSAL.slice('ERR '.length)}`);
       const refs = await gitPost('git-upload-pack', [Buffer.from('0014command=ls-refs\n0000')], {
         'Git-Protocol': 'version=2',
       });
