@@ -12,7 +12,7 @@ import {
   startFakeGithub,
   type FakeGithub,
 } from '../support/fake-github.js';
-import { startHttpFixture, type HttpFixture } from '../http/http-fixture.js';
+import { createToken, startHttpFixture, type HttpFixture } from '../http/http-fixture.js';
 
 const AXE = join(import.meta.dirname, '../../node_modules/axe-core/axe.min.js');
 
@@ -43,6 +43,8 @@ describe.runIf(browserAvailable())('GitHub issues and pull requests in the web U
       'feature:refs/pull/6/head',
     ]);
     expect(pushed.code, pushed.stderr.toString()).toBe(0);
+    const other = await fx.git(2, ['-C', src, 'push', fx.url('/import/ui-other'), 'main']);
+    expect(other.code, other.stderr.toString()).toBe(0);
     fake.repo.issues = [1, 2].map((n) => recordedIssue(n, n));
     fake.repo.pulls = [
       { ...recordedPull(6, 6), base: { label: 'o:main', ref: 'main', sha: 'f'.repeat(40) } },
@@ -108,5 +110,30 @@ describe.runIf(browserAvailable())('GitHub issues and pull requests in the web U
     await expect
       .poll(() => page.getByTestId('github-pull-no-mirror').textContent())
       .toContain('refs/pull/7/head');
+  });
+
+  it('links an unlinked repository from its Issues tab, showing the webhook secret once', async () => {
+    const { page } = session;
+    const admin = await createToken(join(fx.work, 'data'), 'root', { admin: true, env });
+    await page.goto('/ui/sign-in');
+    await page.getByLabel('Personal access token').fill(admin);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL('**/ui/dir');
+    await page.goto('/ui/repo/import/ui-other/-/issues');
+    const form = page.getByRole('form', { name: 'Link to GitHub' });
+    await form.getByLabel('GitHub repository').fill('not a repository');
+    await form.getByRole('button', { name: 'Link' }).click();
+    await expect.poll(() => form.getByRole('alert').count()).toBe(1);
+    await form.getByLabel('GitHub repository').fill('Codertocat/Hello-World');
+    await form.getByLabel('GitHub Enterprise Server URL (optional)').fill(fake.webUrl);
+    await form.getByRole('button', { name: 'Link' }).click();
+    const linked = page.getByTestId('github-linked');
+    await expect
+      .poll(() => linked.textContent())
+      .toMatch(/Webhook secret for GitHub \(shown once\): [\w-]{32}/);
+    await page.evaluate(await readFile(AXE, 'utf8'));
+    expect(await page.evaluate('axe.run().then((r) => r.violations.map((v) => v.id))')).toEqual([]);
+    await linked.getByRole('button', { name: 'Show issues' }).click();
+    await expect.poll(() => page.getByTestId('github-issues').count()).toBe(1);
   });
 });

@@ -1,5 +1,6 @@
 import { ApiError, apiUrl, useApi } from '../api';
 import { Breadcrumbs } from '../components/breadcrumbs';
+import { GithubLinkForm } from '../components/github-link-form';
 import { Listing } from '../components/listing';
 import { Load } from '../components/status';
 import { usePageTitle } from '../page-title';
@@ -94,7 +95,10 @@ function GithubList({ repo, kind }: { repo: string; kind: 'issues' | 'pulls' }) 
       </div>
       <h1>{title}</h1>
       {list.state === 'error' && isNotLinked(list.error) ? (
-        <p className="muted">This repository is not linked to GitHub (mega github link).</p>
+        <>
+          <p className="muted">This repository is not linked to GitHub.</p>
+          <GithubLinkForm repo={repo} onLinked={list.reload} />
+        </>
       ) : (
         <Load
           value={list}
