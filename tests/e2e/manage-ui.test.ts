@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authEnv } from '../http/http-fixture.js';
+import { git } from '../support/git-cli.js';
 import { runMega, startMegaServer, type MegaServer } from '../support/mega-process.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { makeUpstream } from '../sync/support/sync-harness.js';
@@ -54,6 +56,11 @@ describe.runIf(browserAvailable())('signing in and managing sync in the web UI',
     });
     api = megaApi(server.url, token);
     upstream = await makeUpstream(temp.path, 2);
+    // A repository under /projects, whose review rules the Access panel sets.
+    const pushed = await git(['-C', upstream, 'push', '-q', `${server.url}/projects/demo`, 'main'], {
+      env: authEnv(token),
+    });
+    expect(pushed.code, pushed.stderr.toString()).toBe(0);
     session = await launchBrowser(server.url);
     await session.page.setViewportSize({ width: 1366, height: 900 });
     session.page.on('console', (message) => {

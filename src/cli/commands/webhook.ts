@@ -66,7 +66,7 @@ function localBackend(webhooks: Webhooks, as: string): WebhookBackend {
 function remoteBackend(client: ServerClient): WebhookBackend {
   const base = '/api/v1/webhooks';
   return {
-    list: (path) => client.get<WebhookView[]>(base, { path }),
+    list: async (path) => (await client.get<{ items: WebhookView[] }>(base, { path })).items,
     add: (input) => client.post<WebhookView>(base, input),
     remove: async (id) => {
       await client.request('DELETE', `${base}/${id}`);

@@ -48,6 +48,7 @@ describeEachDialect('migrations', (getDb) => {
     const { database } = getDb();
     const { db } = database;
     expect(await migrateDown(database)).toEqual(['0015-github']);
+    expect(await migrateDown(database)).toEqual(['0014-ssh-keys']);
     expect(await migrateDown(database)).toEqual(['0013-search']);
     expect(await migrateDown(database)).toEqual(['0012-review']);
     expect(await migrateDown(database)).toEqual(['0011-view-hidden']);
@@ -96,7 +97,7 @@ describeEachDialect('migrations', (getDb) => {
     ).rejects.toThrow();
 
     // 0015 down to 0006 go first; then 0005's down.
-    for (let step = 0; step < 10; step += 1) await migrateDown(database);
+    for (let step = 0; step < 11; step += 1) await migrateDown(database);
     expect(await members()).toEqual(held.map((gitId) => [repoId, gitId]));
     await migrateToLatest(database);
   });
