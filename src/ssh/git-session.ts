@@ -70,7 +70,8 @@ export async function runGitSession(
   try {
     const repository = await open(deps, request);
     if (request.service === 'git-upload-pack') {
-      const options = { packCache: deps.packCache };
+      // The same as smart HTTP's: cached packs, and a clone waits for its walk being recorded.
+      const options = { packCache: deps.packCache, walkRecorder: deps.walkRecorder };
       if (request.protocolVersion === 2) {
         await out.write(encodeV2Advertisement());
         let last = 'advertised';

@@ -25,6 +25,13 @@ const AUTH_TIMEOUT_MS = 30_000;
 const MAX_AUTH_ATTEMPTS = 6;
 const KEEPALIVE_INTERVAL_MS = 30_000;
 const KEEPALIVE_COUNT_MAX = 4;
+/** Ciphers offered, in order (all fast in Node's own crypto). */
+const SSH_CIPHERS: ssh2.CipherAlgorithm[] = [
+  'aes128-gcm@openssh.com',
+  'aes256-gcm@openssh.com',
+  'aes128-ctr',
+  'aes256-ctr',
+];
 /** Sessions (channels) one connection may have open at once. */
 const MAX_SESSIONS_PER_CONNECTION = 10;
 
@@ -59,6 +66,10 @@ export async function startSshServer(deps: SshServerDeps, host: string, port: nu
     {
       hostKeys: deps.hostKeys.map((key) => key.privateKey),
       ident: 'Mega',
+      // AES in GCM or CTR mode only: Node's crypto does them natively, where ssh2's
+      // chacha20-poly1305 (OpenSSH's first choice) needs a native addon that installs without
+      // build scripts leave out, and then runs in JavaScript at a fraction of the speed.
+      algorithms: { cipher: SSH_CIPHERS },
       // A client that vanished without closing (a dropped network) is noticed within ~2 minutes.
       keepaliveInterval: KEEPALIVE_INTERVAL_MS,
       keepaliveCountMax: KEEPALIVE_COUNT_MAX,
