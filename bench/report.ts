@@ -33,3 +33,15 @@ export async function timeMs<T>(step: () => Promise<T>): Promise<{ ms: number; v
   const value = await step();
   return { ms: Number(process.hrtime.bigint() - start) / 1e6, value };
 }
+
+/** The value after a `--name` argument, if given. */
+export function argValue(args: readonly string[], name: string): string | undefined {
+  const index = args.indexOf(name);
+  return index >= 0 ? args[index + 1] : undefined;
+}
+
+/** The p-th percentile (nearest rank) of `values`; 0 for none. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}

@@ -15,7 +15,7 @@ import {
   type DialectName,
   type ScratchDatabase,
 } from '../../tests/support/scratch-database.js';
-import { timeMs, type BenchResult } from '../report.js';
+import { type BenchResult, argValue, timeMs } from '../report.js';
 import { startHttpBackendBridge } from '../smart-http/http-backend-bridge.js';
 
 /**
@@ -28,11 +28,6 @@ import { startHttpBackendBridge } from '../smart-http/http-backend-bridge.js';
 const PUSH_CONCURRENCY = 4;
 /** Share of repositories made private when grants are added (the bench user may read a few). */
 const PRIVATE_EVERY = 10;
-
-function argValue(args: readonly string[], name: string): string | undefined {
-  const index = args.indexOf(name);
-  return index >= 0 ? args[index + 1] : undefined;
-}
 
 const median = (values: readonly number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;

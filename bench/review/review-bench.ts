@@ -12,7 +12,7 @@ import {
   type DialectName,
   type ScratchDatabase,
 } from '../../tests/support/scratch-database.js';
-import { timeMs, type BenchResult } from '../report.js';
+import { type BenchResult, argValue, timeMs } from '../report.js';
 import { measureMergeability } from './mergeability-probe.js';
 
 /**
@@ -27,11 +27,6 @@ import { measureMergeability } from './mergeability-probe.js';
 const LINES_PER_FILE = 40;
 const PAGE_RUNS = 5;
 const MR_LINE = /merge request !(\d+)/;
-
-function argValue(args: readonly string[], name: string): string | undefined {
-  const index = args.indexOf(name);
-  return index >= 0 ? args[index + 1] : undefined;
-}
 
 const median = (values: readonly number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;

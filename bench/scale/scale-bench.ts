@@ -17,7 +17,7 @@ import {
   type DialectName,
   type ScratchDatabase,
 } from '../../tests/support/scratch-database.js';
-import { timeMs, type BenchResult } from '../report.js';
+import { type BenchResult, argValue, timeMs } from '../report.js';
 import { startCountingProxy, type CountingProxy } from '../smart-http/counting-proxy.js';
 import { startHttpBackendBridge } from '../smart-http/http-backend-bridge.js';
 import { waitForIdle } from '../smart-http/smart-http-bench.js';
@@ -124,11 +124,6 @@ export async function runScaleBench(args: readonly string[]): Promise<BenchResul
     await scratch?.drop();
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-function argValue(args: readonly string[], name: string): string | undefined {
-  const index = args.indexOf(name);
-  return index >= 0 ? args[index + 1] : undefined;
 }
 
 /** The repository to serve: a given one (all refs, packed as a server keeps it) or a generated one. */

@@ -5,7 +5,7 @@ import { git } from '../../tests/support/git-cli.js';
 import { runMega, startMegaServer } from '../../tests/support/mega-process.js';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
 import type { BenchScenario } from '../main.js';
-import { timeMs, type BenchResult } from '../report.js';
+import { type BenchResult, argValue, percentile, timeMs } from '../report.js';
 
 /**
  * `npm run bench -- search [--git DIR] [--express DIR] [--files N] [--json]`
@@ -53,16 +53,6 @@ const QUERIES: readonly Query[] = [
   { q: '\\bint\\b', regex: true, path: '/import/git/t/helper' },
 ];
 
-function option(args: readonly string[], name: string): string | undefined {
-  const index = args.indexOf(`--${name}`);
-  return index >= 0 ? args[index + 1] : undefined;
-}
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-}
-
 /** A one-commit repository holding `source`'s HEAD tree (or a generated corpus), ready to push. */
 async function snapshot(source: string | undefined, dir: string, files: number): Promise<void> {
   if (source && existsSync(source)) {
@@ -90,11 +80,11 @@ async function snapshot(source: string | undefined, dir: string, files: number):
 }
 
 async function run(args: readonly string[]): Promise<BenchResult[]> {
-  const files = Number(option(args, 'files') ?? 4000);
+  const files = Number(argValue(args, '--files') ?? 4000);
   const temp = await makeTempDir('mega-bench-search-');
   const sources = {
-    git: option(args, 'git') ?? MIRRORS.git,
-    express: option(args, 'express') ?? MIRRORS.express,
+    git: argValue(args, '--git') ?? MIRRORS.git,
+    express: argValue(args, '--express') ?? MIRRORS.express,
   };
   const dirs = { git: join(temp.path, 'git'), express: join(temp.path, 'express') };
   await snapshot(sources.git, dirs.git, files);

@@ -7,15 +7,10 @@ import { authEnv } from '../../tests/http/http-fixture.js';
 import { git } from '../../tests/support/git-cli.js';
 import { runMega, startMegaServer } from '../../tests/support/mega-process.js';
 import type { BenchScenario } from '../main.js';
-import { timeMs, type BenchResult } from '../report.js';
+import { type BenchResult, argValue, timeMs } from '../report.js';
 import { prepareMirror } from '../smart-http/bench-repository.js';
 
 const run = promisify(execFile);
-
-function argValue(args: readonly string[], name: string): string | undefined {
-  const index = args.indexOf(name);
-  return index >= 0 ? args[index + 1] : undefined;
-}
 
 const median = (values: readonly number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;

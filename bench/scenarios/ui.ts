@@ -7,7 +7,7 @@ import { git, gitText } from '../../tests/support/git-cli.js';
 import { runMega, startMegaServer, type MegaServer } from '../../tests/support/mega-process.js';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
 import type { BenchScenario } from '../main.js';
-import { timeMs, type BenchResult } from '../report.js';
+import { type BenchResult, argValue, percentile, timeMs } from '../report.js';
 
 /**
  * `npm run bench -- ui [--repo DIR] [--depth N] [--runs N] [--details] [--json]`
@@ -50,16 +50,6 @@ const QUERIES: ReadonlyArray<{ q: string; regex?: boolean; path?: string }> = [
   { q: 'it(', path: '/import/express/test' },
   { q: 'app\\.(get|post)', regex: true, path: '/import/express/examples' },
 ];
-
-function option(args: readonly string[], name: string): string | undefined {
-  const index = args.indexOf(`--${name}`);
-  return index >= 0 ? args[index + 1] : undefined;
-}
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-}
 
 /** A bare copy of the source's default branch as `main`: all of it, or its last `depth` commits. */
 async function prepare(source: string, depth: number, target: string): Promise<void> {
@@ -178,9 +168,9 @@ async function populate(server: MegaServer, token: string, bare: string, work: s
 }
 
 async function run(args: readonly string[]): Promise<BenchResult[]> {
-  const source = option(args, 'repo') ?? MIRROR;
-  const depth = Number(option(args, 'depth') ?? 0);
-  const runs = Number(option(args, 'runs') ?? 7);
+  const source = argValue(args, '--repo') ?? MIRROR;
+  const depth = Number(argValue(args, '--depth') ?? 0);
+  const runs = Number(argValue(args, '--runs') ?? 7);
   if (!existsSync(source)) throw new Error(`no express repository at ${source}: pass --repo DIR`);
   const temp = await makeTempDir('mega-bench-ui-');
   const bare = join(temp.path, 'express.git');

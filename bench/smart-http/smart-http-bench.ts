@@ -11,7 +11,7 @@ import {
   type DialectName,
   type ScratchDatabase,
 } from '../../tests/support/scratch-database.js';
-import { timeMs, type BenchResult } from '../report.js';
+import { type BenchResult, argValue, timeMs } from '../report.js';
 import { prepareMirror } from './bench-repository.js';
 import { startCountingProxy, type CountingProxy } from './counting-proxy.js';
 import { startHttpBackendBridge } from './http-backend-bridge.js';
@@ -41,11 +41,6 @@ interface BenchSetup {
   readonly scratch?: ScratchDatabase;
   /** Environment of every `mega` process: the database URL when not the default. */
   readonly env: Readonly<Record<string, string>>;
-}
-
-function argValue(args: readonly string[], name: string): string | undefined {
-  const index = args.indexOf(name);
-  return index >= 0 ? args[index + 1] : undefined;
 }
 
 /** `--database sqlite|postgres|mysql`: a scratch database of that dialect (SQLite by default). */

@@ -6,6 +6,7 @@ import { OPERATOR } from '../../review/merge-gates.js';
 import type { MergeRequestDetail, MergeRequests } from '../../review/merge-requests.js';
 import type { MergeRequestRecord, MergeRequestStatus } from '../../storage/monorepo/merge-request-store.js';
 import { buildDomainServices, openAppStorage } from '../app.js';
+import { serverOrLocalOptions } from '../remote/backend-options.js';
 import { ServerClient } from '../remote/server-client.js';
 import { formatDetail, mergeRequestLine } from './mr-format.js';
 
@@ -140,12 +141,7 @@ export function registerMrCommand(program: Command): void {
   const mr = program
     .command('mr')
     .description('merge requests: on a server (--server URL) or on the local data directory (operator)');
-  const common = (command: Command) =>
-    command
-      .option('--server <url>', 'act through this server as the token user (MEGA_TOKEN or git credentials)')
-      .option('--data <dir>', 'data directory (default ./data), without --server')
-      .option('--config <file>', 'JSON config file, without --server')
-      .option('--json', 'print JSON');
+  const common = serverOrLocalOptions;
   common(mr.command('list').description('list merge requests'))
     .option('--status <status>', `only this status (${STATUSES.join(', ')})`)
     .option('--path <path>', 'only those touching this repository or pushed to this path')

@@ -10,6 +10,7 @@ import type {
   Webhooks,
 } from '../../review/webhooks.js';
 import { buildDomainServices, openAppStorage, openInstallation } from '../app.js';
+import { serverOrLocalOptions } from '../remote/backend-options.js';
 import { ServerClient } from '../remote/server-client.js';
 import { deliveryLine, webhookLine } from './webhook-format.js';
 
@@ -155,12 +156,7 @@ export function registerWebhookCommand(program: Command): void {
   const webhook = program
     .command('webhook')
     .description('webhooks: on a server (--server URL) or on the local data directory (operator)');
-  const common = (command: Command) =>
-    command
-      .option('--server <url>', 'act through this server as the token user (MEGA_TOKEN or git credentials)')
-      .option('--data <dir>', 'data directory (default ./data), without --server')
-      .option('--config <file>', 'JSON config file, without --server')
-      .option('--json', 'print JSON');
+  const common = serverOrLocalOptions;
   common(webhook.command('list').description('list webhooks (on --server: those you administer)'))
     .option('--path <path>', 'only those watching exactly this path')
     .action(async (options: WebhookOptions) => {
