@@ -164,6 +164,9 @@ export async function startSshServer(deps: SshServerDeps, host: string, port: nu
       accepted.delete(key);
       limiter.closed(address, state.authenticated, state.failed);
     });
+    // SSH sends small packets back to back (EXT_INFO then SERVICE_ACCEPT, EOF then CLOSE): with
+    // Nagle's algorithm the second waits for the client's delayed ACK, 40 ms each time.
+    socket.setNoDelay(true);
     server.injectSocket(socket);
   });
   await new Promise<void>((resolve, reject) => {
