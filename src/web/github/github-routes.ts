@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RouteContext } from '../deps.js';
-import { routesOf } from '../api/operation.js';
+import { unauthorized } from '../../platform/errors.js';
+import { refuseUnknownQuery, routesOf } from '../api/operation.js';
 import { listSchema, offsetPage, offsetPaging, sendPage } from '../api/pagination.js';
 import { repoPathSchema } from '../api/query.js';
 import {
@@ -219,6 +220,16 @@ export async function githubRoutes(app: FastifyInstance, ctx: RouteContext): Pro
   // The receiver needs the body's exact bytes (the signature covers them): its own scope parses
   // JSON bodies as text, and the receiver parses them after checking the signature.
   await app.register(async (hook) => {
+    // Anyone may post here: a request without a signature is refused before its body (up to
+    // 25 MB) is read, so unsigned floods cost no memory. A forged signature still costs one read.
+    // The receiver takes no query: an unknown parameter is the same 400 as on any operation, and
+    // answered as early, so a query cannot be the way around the signature check.
+    hook.addHook('onRequest', refuseUnknownQuery(undefined));
+    hook.addHook('onRequest', async (request) => {
+      if (typeof request.headers['x-hub-signature-256'] !== 'string') {
+        throw unauthorized('github_signature_missing', 'X-Hub-Signature-256 is missing');
+      }
+    });
     hook.addContentTypeParser(
       'application/json',
       { parseAs: 'string', bodyLimit: MAX_WEBHOOK_BYTES },
