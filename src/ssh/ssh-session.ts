@@ -114,16 +114,22 @@ async function runCommand(
   const principal = identity.principal;
   if (command.kind === 'git') {
     const out = new ChannelSink(channel);
-    return runGitSession(deps, {
-      service: command.service,
-      repoPath: command.repoPath,
-      principal,
-      protocolVersion,
-      // Reading to the end must not destroy the channel: the client half-closes after a push's
-      // pack and still reads the report.
-      input: channel.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>,
-      out,
-    });
+    try {
+      return await runGitSession(deps, {
+        service: command.service,
+        repoPath: command.repoPath,
+        principal,
+        protocolVersion,
+        // Reading to the end must not destroy the channel: the client half-closes after a push's
+        // pack and still reads the report.
+        input: channel.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>,
+        out,
+      });
+    } finally {
+      // Before the exit status and EOF: the last gathered bytes (the report, the pack's end);
+      // a client already gone needs nothing more.
+      await out.flush().catch(() => undefined);
+    }
   }
   if (command.kind === 'lfs-transfer') {
     // git-lfs falls back to git-lfs-authenticate (and HTTP) when this fails.
@@ -140,7 +146,9 @@ async function runCommand(
       operation: command.operation,
       principal,
     });
-    await new ChannelSink(channel).write(Buffer.from(json));
+    const out = new ChannelSink(channel);
+    await out.write(Buffer.from(json));
+    await out.flush();
     return { outcome: 'authenticated', exitCode: 0 };
   } catch (error) {
     if (!isMegaError(error)) throw error;
