@@ -35,6 +35,7 @@ export async function startSsh(
       events: web.review.events,
       limits: app.config.limits,
       tokens: new LfsSshTokens(app.installation.secret),
+      lfs: web.lfs,
       baseUrl: () => baseUrl,
     },
     host,

@@ -45,14 +45,13 @@ export async function readPack(
   const spool = options.spool ?? new MemoryPackSpool();
   // Big blobs are streamed when the caller can take them as a stream (or takes no content at all).
   const streamBlobs = options.onLargeBlob !== undefined || options.onObject === undefined;
-  const scanner = new PackScanner(
-    source,
-    format,
-    limits,
-    spool,
-    options.forceInflateFallback,
-    streamBlobs ? (options.largeBlobThreshold ?? DEFAULT_LARGE_BLOB) : Number.POSITIVE_INFINITY,
-  );
+  const scanner = new PackScanner(source, format, limits, spool, {
+    forceInflateFallback: options.forceInflateFallback ?? false,
+    streamBlobsFrom: streamBlobs
+      ? (options.largeBlobThreshold ?? DEFAULT_LARGE_BLOB)
+      : Number.POSITIVE_INFINITY,
+    stopAtTrailer: options.stopAtTrailer ?? false,
+  });
   const { version, count } = await scanner.readHeader();
   // Workers start now (unless already running), so their start-up overlaps the scan.
   const threads = options.threads ?? Math.min(availableParallelism(), MAX_DEFAULT_THREADS);

@@ -38,6 +38,23 @@ export interface ScannedEntry {
   readonly streamedId: ObjectId | undefined;
 }
 
+export interface PackScannerOptions {
+  readonly forceInflateFallback?: boolean;
+  /** Blobs of at least this size are hashed piece by piece instead of inflated whole. */
+  readonly streamBlobsFrom?: number;
+  /**
+   * The input may go on after the pack (git over SSH: the client keeps its side open until it has
+   * read the report): the trailer ends the pack, and no more input is awaited after it. Bytes
+   * that came in with the trailer are still refused (`pack_trailing_garbage`).
+   */
+  readonly stopAtTrailer?: boolean;
+  /**
+   * Only find where each entry ends (sizes and zlib checked, nothing hashed nor kept): entries
+   * come back without content, in bounded memory whatever their size.
+   */
+  readonly framingOnly?: boolean;
+}
+
 /**
  * First pass over a streamed pack: splits it into entries, inflates each zlib stream to find its
  * end (checking sizes), computes CRC32s and the trailer hash, and appends every byte to the spool.
@@ -56,19 +73,28 @@ export class PackScanner {
   private readonly offsets: number[] = [];
   /** Absolute offset of the last entry's zlib stream. */
   private lastDataStart = 0;
+  private readonly streamBlobsFrom: number;
+  private readonly stopAtTrailer: boolean;
+  private readonly framingOnly: boolean;
 
   constructor(
     source: AsyncIterable<Uint8Array>,
     private readonly format: ObjectFormat,
     private readonly limits: PackReaderLimits,
     private readonly spool: PackSpool,
-    forceInflateFallback = false,
-    /** Blobs of at least this size are hashed piece by piece instead of inflated whole. */
-    private readonly streamBlobsFrom = Number.POSITIVE_INFINITY,
+    options: PackScannerOptions = {},
   ) {
     this.source = source[Symbol.asyncIterator]();
     this.trailerHasher = format.createHasher();
-    this.inflater = new Inflater({ forceFallback: forceInflateFallback });
+    this.inflater = new Inflater({ forceFallback: options.forceInflateFallback ?? false });
+    this.streamBlobsFrom = options.streamBlobsFrom ?? Number.POSITIVE_INFINITY;
+    this.stopAtTrailer = options.stopAtTrailer ?? false;
+    this.framingOnly = options.framingOnly ?? false;
+  }
+
+  /** Bytes of the pack scanned so far (after `readTrailer`: the whole pack). */
+  get scannedBytes(): number {
+    return this.windowStart + this.pos;
   }
 
   /** Reads and checks the 12-byte header. */
@@ -142,7 +168,9 @@ export class PackScanner {
     this.lastDataStart = this.windowStart + this.pos;
     // Whole objects are only hashed here (bases are re-inflated when needed): reuse one buffer.
     // Big blobs are hashed as they inflate, so their size never becomes one buffer.
-    if (header.code === PackEntryType.Blob && header.size >= this.streamBlobsFrom) {
+    if (this.framingOnly) {
+      this.inflater.beginStreaming(header.size, ignoreOutput);
+    } else if (header.code === PackEntryType.Blob && header.size >= this.streamBlobsFrom) {
       const hasher = this.format.createHasher().update(objectHeader('blob', header.size));
       scan.hasher = hasher;
       this.inflater.beginStreaming(header.size, (piece) => hasher.update(piece));
@@ -181,19 +209,22 @@ export class PackScanner {
       crc32,
       baseIndex: scan.baseIndex,
       baseId: scan.baseId,
-      inflated: hasher ? undefined : this.inflater.output(),
+      inflated: hasher || this.framingOnly ? undefined : this.inflater.output(),
       // Always present (one object shape for every entry), undefined unless streamed.
       streamedId: hasher ? objectIdFromDigest(hasher.digest('hex')) : undefined,
     };
   }
 
-  /** Checks the trailer after the last entry and that nothing follows it. */
+  /**
+   * Checks the trailer after the last entry and that nothing follows it: up to the end of input,
+   * or with `stopAtTrailer` in what was received with it.
+   */
   async readTrailer(): Promise<Buffer> {
     const end = this.windowStart + this.pos;
     if (!(await this.ensure(this.format.rawLength))) throw truncated('trailer', end);
     const trailer = Buffer.from(this.window.subarray(this.pos, this.pos + this.format.rawLength));
     this.pos += this.format.rawLength;
-    while (this.pos === this.window.length && (await this.nextWindow()));
+    while (!this.stopAtTrailer && this.pos === this.window.length && (await this.nextWindow()));
     if (this.pos < this.window.length) {
       throw invalid('pack_trailing_garbage', 'bytes follow the pack trailer', { offset: end });
     }
@@ -289,6 +320,8 @@ interface EntryScan {
   crcFrom: number;
   hasher: Hash | undefined;
 }
+
+function ignoreOutput(): void {}
 
 /** Index of the entry at `offset` in the increasing `offsets`, or -1. */
 function indexOfOffset(offsets: readonly number[], offset: number): number {

@@ -99,6 +99,13 @@ export interface PackReaderOptions {
   readonly minObjectsForThreads?: number;
   /** Use the public-API inflater instead of the fast one (for tests of the fallback). */
   readonly forceInflateFallback?: boolean;
+  /**
+   * The input may go on after the pack (git over SSH, where the client keeps its side open until
+   * it has read the report): the pack ends at its trailer (the header's object count, every
+   * entry, the checksum) and nothing more is awaited. Bytes that arrived with the trailer are
+   * still refused (`pack_trailing_garbage`). Default: the pack ends with the input.
+   */
+  readonly stopAtTrailer?: boolean;
 }
 
 export interface PackReadResult {

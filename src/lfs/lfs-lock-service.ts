@@ -36,6 +36,14 @@ export function lockJson(lock: LfsLockRecord): LockJson {
   };
 }
 
+/** Filters and page of a lock listing (`GET /locks`' query), before validation. */
+export interface LockListQuery {
+  readonly path?: string;
+  readonly id?: string;
+  readonly cursor?: string;
+  readonly limit?: string;
+}
+
 /** Query of `GET /locks` and body of `POST /locks/verify`, before validation. */
 export interface LockPageRequest {
   readonly cursor?: unknown;
@@ -71,23 +79,43 @@ export class LfsLockService {
     return lockJson(result.lock);
   }
 
-  async list(
+  async list(repo: LfsRepository, query: LockListQuery): Promise<LockListJson> {
+    const rows = await this.listRows(repo, query);
+    return withCursor(rows.rows, rows.limit, (locks) => ({ locks: locks.map(lockJson) }));
+  }
+
+  /**
+   * `list` as one user sees it: each lock says whether it is theirs (`git-lfs-transfer`'s
+   * `list-lock` answers `owner ours|theirs` with every lock, where HTTP has `verify` for that).
+   */
+  async listForViewer(
     repo: LfsRepository,
-    query: { path?: string; id?: string; cursor?: string; limit?: string },
-  ): Promise<LockListJson> {
-    if (!repo.exists) return { locks: [] };
+    viewer: LfsActor,
+    query: LockListQuery,
+  ): Promise<{ readonly locks: ReadonlyArray<LockJson & { readonly ours: boolean }>; next_cursor?: string }> {
+    const rows = await this.listRows(repo, query);
+    return withCursor(rows.rows, rows.limit, (locks) => ({
+      locks: locks.map((lock) => ({ ...lockJson(lock), ours: lock.ownerId === viewer.userId })),
+    }));
+  }
+
+  private async listRows(
+    repo: LfsRepository,
+    query: LockListQuery,
+  ): Promise<{ rows: readonly LfsLockRecord[]; limit: number }> {
+    if (!repo.exists) return { rows: [], limit: DEFAULT_LOCK_PAGE };
     const page = pageOf({
       cursor: query.cursor,
       limit: query.limit === undefined ? undefined : Number(query.limit),
     });
-    if (query.id !== undefined && !/^\d{1,15}$/.test(query.id)) return { locks: [] };
+    if (query.id !== undefined && !/^\d{1,15}$/.test(query.id)) return { rows: [], limit: page.limit };
     const rows = await this.store.listLocks(repo.path, {
       path: query.path === undefined || query.path === '' ? undefined : query.path,
       id: query.id === undefined ? undefined : Number(query.id),
       afterId: page.afterId,
       limit: page.limit + 1,
     });
-    return withCursor(rows, page.limit, (locks) => ({ locks: locks.map(lockJson) }));
+    return { rows, limit: page.limit };
   }
 
   /** Locks of others block a push of their paths; the client decides which pushed paths match. */

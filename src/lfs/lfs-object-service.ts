@@ -30,6 +30,20 @@ export interface BatchResponseObject {
   readonly error?: { readonly code: number; readonly message: string };
 }
 
+/**
+ * What the batch decided for one requested object, before any href or token: transfer it (a
+ * download of a present object, an upload of a missing one), nothing to do (an upload the
+ * server already has), or a per-object error (`OBJECT_ERROR`). Both transports answer from it:
+ * the HTTP batch with actions, `git-lfs-transfer` with its action lines.
+ */
+export type BatchDecision =
+  | { readonly oid: string; readonly size: number; readonly action: 'download' | 'upload' | 'none' }
+  | {
+      readonly oid: unknown;
+      readonly size: unknown;
+      readonly error: { readonly code: number; readonly message: string };
+    };
+
 export interface BatchResponse {
   readonly transfer: 'basic';
   readonly objects: readonly BatchResponseObject[];
@@ -82,35 +96,66 @@ export class LfsObjectService {
         transfers: request.transfers,
       });
     }
-    const wellFormed = request.objects
+    const decisions = await this.decide(repo, request.operation, request.objects, request.hashAlgo);
+    const objects = decisions.map((decision): BatchResponseObject => {
+      if ('error' in decision) return decision;
+      const { oid, size, action } = decision;
+      // batch.md: an object the server already has gets no actions at all.
+      if (action === 'none') return { oid, size };
+      const transfer = this.action(lfsUrl, action, repo, actor, oid, size);
+      const actions =
+        action === 'download'
+          ? { download: transfer }
+          : { upload: transfer, verify: { ...transfer, href: `${lfsUrl}/objects/${oid}/verify` } };
+      return { oid, size, authenticated: true, actions };
+    });
+    return { transfer: 'basic', objects, hash_algo: 'sha256' };
+  }
+
+  /**
+   * The batch's decision for each object (checked one by one: a bad oid or size is that
+   * object's 422, not the batch's failure). A download of an object the repository does not
+   * have is a 404 (410 once removed); its size is the stored one.
+   */
+  async decide(
+    repo: LfsRepository,
+    operation: LfsOperation,
+    requested: ReadonlyArray<{ readonly oid: unknown; readonly size: unknown }>,
+    hashAlgo = 'sha256',
+  ): Promise<BatchDecision[]> {
+    const wellFormed = requested
       .filter((object) => isLfsOid(object.oid))
       .map((object) => object.oid as string);
     const known =
-      repo.exists || request.operation === 'upload'
+      repo.exists || operation === 'upload'
         ? await this.deps.store.findVisibleObjects(repo.path, wellFormed)
         : new Map<string, LfsObjectRecord>();
-    const objects: BatchResponseObject[] = [];
-    for (const object of request.objects) {
-      if (request.hashAlgo !== 'sha256') {
-        objects.push(objectError(object, OBJECT_ERROR.hashAlgo, 'only sha256 object ids are supported'));
+    const decisions: BatchDecision[] = [];
+    for (const object of requested) {
+      if (hashAlgo !== 'sha256') {
+        decisions.push(objectError(object, OBJECT_ERROR.hashAlgo, 'only sha256 object ids are supported'));
         continue;
       }
-      const problem = this.validate(object, request.operation);
+      const problem = this.validate(object, operation);
       if (problem) {
-        objects.push(objectError(object, OBJECT_ERROR.invalid, problem));
+        decisions.push(objectError(object, OBJECT_ERROR.invalid, problem));
         continue;
       }
       const oid = object.oid as string;
       const size = object.size as number;
       const record = known.get(oid);
       const present = record?.exists === true && (await this.deps.blobs.stat(oid)) === record.size;
-      objects.push(
-        request.operation === 'download'
-          ? this.downloadEntry(repo, actor, { oid, size }, record, present, lfsUrl)
-          : this.uploadEntry(repo, actor, oid, size, present, lfsUrl),
-      );
+      if (operation === 'upload') {
+        decisions.push({ oid, size, action: present ? 'none' : 'upload' });
+      } else if (record && !record.exists) {
+        decisions.push(objectError(object, OBJECT_ERROR.removed, 'object was removed'));
+      } else if (!record || !present) {
+        decisions.push(objectError(object, OBJECT_ERROR.notFound, 'object does not exist'));
+      } else {
+        decisions.push({ oid, size: record.size, action: 'download' });
+      }
     }
-    return { transfer: 'basic', objects, hash_algo: 'sha256' };
+    return decisions;
   }
 
   private validate(object: { oid: unknown; size: unknown }, operation: LfsOperation): string | undefined {
@@ -122,44 +167,6 @@ export class LfsObjectService {
       return `object too large: the limit is ${this.deps.maxObjectBytes} bytes`;
     }
     return undefined;
-  }
-
-  private downloadEntry(
-    repo: LfsRepository,
-    actor: LfsActor | undefined,
-    requested: { oid: string; size: number },
-    record: LfsObjectRecord | undefined,
-    present: boolean,
-    lfsUrl: string,
-  ): BatchResponseObject {
-    if (record && !record.exists) return objectError(requested, OBJECT_ERROR.removed, 'object was removed');
-    if (!record || !present) return objectError(requested, OBJECT_ERROR.notFound, 'object does not exist');
-    const { oid } = requested;
-    return {
-      oid,
-      size: record.size,
-      authenticated: true,
-      actions: { download: this.action(lfsUrl, 'download', repo, actor, oid, record.size) },
-    };
-  }
-
-  private uploadEntry(
-    repo: LfsRepository,
-    actor: LfsActor | undefined,
-    oid: string,
-    size: number,
-    present: boolean,
-    lfsUrl: string,
-  ): BatchResponseObject {
-    // batch.md: an object the server already has gets no actions at all.
-    if (present) return { oid, size };
-    const upload = this.action(lfsUrl, 'upload', repo, actor, oid, size);
-    return {
-      oid,
-      size,
-      authenticated: true,
-      actions: { upload, verify: { ...upload, href: `${lfsUrl}/objects/${oid}/verify` } },
-    };
   }
 
   private action(
@@ -263,10 +270,6 @@ function requireOid(oid: string): string {
   return oid;
 }
 
-function objectError(
-  object: { oid: unknown; size: unknown },
-  code: number,
-  message: string,
-): BatchResponseObject {
+function objectError(object: { oid: unknown; size: unknown }, code: number, message: string): BatchDecision {
   return { oid: object.oid, size: object.size, error: { code, message } };
 }

@@ -117,7 +117,10 @@ export async function commitFileActions(
       message,
     }),
   );
-  await repository.receivePack(once(packOfObjects(pending.take())), context.receiveLimits);
+  await repository.receivePack(
+    { chunks: once(packOfObjects(pending.take())), endsAt: 'input' },
+    context.receiveLimits,
+  );
 
   const update: RefUpdateRequest = { refName, oldId: current ?? zeroObjectId(), newId: commit };
   const decision = await repository.pushPolicy.decide(update, {

@@ -301,7 +301,15 @@ export const SYNC_ERROR_CODES = [
 ] as const;
 
 /** src/ssh: Git over SSH: commands, keys, host keys. */
-export const SSH_ERROR_CODES = ['ssh_command_invalid', 'ssh_host_key_invalid', 'ssh_key_invalid'] as const;
+export const SSH_ERROR_CODES = [
+  'lfs_transfer_protocol',
+  'lfs_transfer_unknown_command',
+  'lfs_transfer_version',
+  'lfs_transfer_wrong_operation',
+  'ssh_command_invalid',
+  'ssh_host_key_invalid',
+  'ssh_key_invalid',
+] as const;
 /** src/github: GitHub issues and pull requests (docs/github.md). */
 export const GITHUB_ERROR_CODES = [
   'github_api_error',

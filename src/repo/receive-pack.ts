@@ -12,6 +12,7 @@ import type { ByteSink } from './pack-sender.js';
 import { PreloadedObjects } from './preloaded-objects.js';
 import { GitResponseWriter } from './response-writer.js';
 import type {
+  IncomingPack,
   ObjectSource,
   PushContext,
   ReceiveLimits,
@@ -34,6 +35,8 @@ export interface ReceivePackInput {
   readonly read: ReadPacket;
   /** The bytes after the command list: the pack. */
   readonly rest: () => AsyncIterable<Buffer>;
+  /** Where the pack ends (`IncomingPack.endsAt`): with the input (HTTP) or at its trailer (SSH). */
+  readonly packEndsAt: IncomingPack['endsAt'];
   readonly principal: PushContext['principal'];
   /** Base URL the client used, passed on to push policies (links in `remote:` messages). */
   readonly baseUrl?: string;
@@ -66,7 +69,10 @@ export async function receivePack(input: ReceivePackInput): Promise<PushOutcome>
     unpackError = repository.readOnlyReason ?? 'this repository is read-only';
   } else if (expectsPack(request.commands, SHA1.zeroId)) {
     try {
-      const received = await repository.receivePack(input.rest(), input.limits);
+      const received = await repository.receivePack(
+        { chunks: input.rest(), endsAt: input.packEndsAt },
+        input.limits,
+      );
       pushed = new Set(received.ids);
       externalReferences = received.externalReferences;
     } catch (error) {

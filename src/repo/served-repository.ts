@@ -175,7 +175,7 @@ export interface ServedRepository {
    * Stores a pushed pack (one transaction; nothing stored on error) and returns the ids it held.
    * Creates the repository on the first push. Throws a MegaError (`invalid`) for a bad pack.
    */
-  receivePack(pack: AsyncIterable<Buffer>, limits: ReceiveLimits): Promise<ReceivedPack>;
+  receivePack(pack: IncomingPack, limits: ReceiveLimits): Promise<ReceivedPack>;
   /**
    * Applies accepted updates with compare-and-swap on each old id; `atomic` applies all or none.
    * On a first push, the repository comes into existence here, in one transaction with its refs
@@ -206,6 +206,17 @@ export interface WalkedObject {
 export interface RecordedWalks {
   find(key: string): Promise<readonly WalkedObject[] | undefined>;
   save(key: string, objects: readonly WalkedObject[]): Promise<void>;
+}
+
+/** A pushed pack as its transport delivers it. */
+export interface IncomingPack {
+  readonly chunks: AsyncIterable<Buffer>;
+  /**
+   * Where the pack ends: with the input (smart HTTP: the request body; bytes after the trailer
+   * are refused), or at its own trailer, the input going on (git over SSH: the client keeps its
+   * side of the channel open until it has read the report).
+   */
+  readonly endsAt: 'input' | 'trailer';
 }
 
 /**

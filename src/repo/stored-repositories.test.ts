@@ -48,7 +48,7 @@ describeEachDialect('stored repositories: first push', (getDb) => {
   async function firstPush(path: string, updates: RefUpdateRequest[], options: RefUpdateOptions) {
     const repository = await resolver().resolve(path, 'write', EVERY_PATH);
     expect(repository.exists).toBe(false);
-    await repository.receivePack(chunked(pack), LIMITS);
+    await repository.receivePack({ chunks: chunked(pack), endsAt: 'input' }, LIMITS);
     expect(repository.exists, 'a pending repository does not exist yet').toBe(false);
     expect(await storage.repositories.find(path)).toBeUndefined();
     return repository.updateRefs(updates, options);
@@ -137,8 +137,8 @@ describeEachDialect('stored repositories: first push', (getDb) => {
     const path = `/import/race-${++counter}`;
     const first = await resolver().resolve(path, 'write', EVERY_PATH);
     const second = await resolver().resolve(path, 'write', EVERY_PATH);
-    await first.receivePack(chunked(pack), LIMITS);
-    await second.receivePack(chunked(pack), LIMITS);
+    await first.receivePack({ chunks: chunked(pack), endsAt: 'input' }, LIMITS);
+    await second.receivePack({ chunks: chunked(pack), endsAt: 'input' }, LIMITS);
     const update = [{ refName: 'refs/heads/main', oldId: ZERO, newId: head }];
     expect((await first.updateRefs(update, { atomic: false })).get('refs/heads/main')).toBeUndefined();
     expect((await second.updateRefs(update, { atomic: false })).get('refs/heads/main')).toBe(

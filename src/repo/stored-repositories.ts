@@ -12,6 +12,7 @@ import type {
   AccessIntent,
   AdvertisedRef,
   CloneSnapshot,
+  IncomingPack,
   ObjectSource,
   PushPolicy,
   ReceiveLimits,
@@ -119,12 +120,13 @@ export class StoredRepository implements ServedRepository {
     return peeled;
   }
 
-  async receivePack(pack: AsyncIterable<Buffer>, limits: ReceiveLimits): Promise<ReceivedPack> {
+  async receivePack(pack: IncomingPack, limits: ReceiveLimits): Promise<ReceivedPack> {
     const repository = await this.target();
     try {
-      const result = await this.storage.ingestPack(repository.id, pack, {
+      const result = await this.storage.ingestPack(repository.id, pack.chunks, {
         limits,
         collectReferences: true,
+        stopAtTrailer: pack.endsAt === 'trailer',
       });
       return {
         ids: result.ids,

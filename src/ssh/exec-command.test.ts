@@ -25,6 +25,15 @@ describe('parseExecCommand', () => {
       "git-lfs-transfer '/import/x.git' upload",
       { kind: 'lfs-transfer', repoPath: '/import/x', operation: 'upload' },
     ],
+    // git-lfs sends the path of the remote's URL as it is, unquoted.
+    [
+      'git-lfs-transfer /import/x.git download',
+      { kind: 'lfs-transfer', repoPath: '/import/x', operation: 'download' },
+    ],
+    [
+      'git-lfs-transfer import/x upload',
+      { kind: 'lfs-transfer', repoPath: '/import/x', operation: 'upload' },
+    ],
   ])('accepts %s', (command, expected) => {
     expect(parseExecCommand(command)).toEqual(expected);
   });
@@ -68,6 +77,14 @@ describe('parseExecCommand', () => {
     ['git-lfs-authenticate $(id) download', /not allowed/],
     ['git-lfs-authenticate --help download', /may not start with "-"/],
     ['git-lfs-authenticate ../x download', /"\." or "\.\." segments/],
+    ['git-lfs-transfer /import/x.git', /upload or download/],
+    ['git-lfs-transfer /import/x.git upload download', /upload or download/],
+    ['git-lfs-transfer /import/x.git  upload', /upload or download/],
+    ['git-lfs-transfer /import/../../etc upload', /"\." or "\.\." segments/],
+    ['git-lfs-transfer /import/x;id upload', /not allowed/],
+    ["git-lfs-transfer '/import/x' upload;id", /upload or download/],
+    ['git-lfs-transfer -oProxyCommand=x upload', /may not start with "-"/],
+    ['git-lfs-transfer ~/x upload', /not allowed/],
   ])('refuses %j', (command, message) => {
     expect(() => parseExecCommand(command)).toThrow(message);
     try {

@@ -11,7 +11,7 @@ import { invalid } from '../platform/errors.js';
  *   git-upload-pack '<path>'
  *   git-receive-pack '<path>'
  *   git-lfs-authenticate '<path>' upload|download
- *   git-lfs-transfer '<path>' upload|download   (recognised, answered "not supported")
+ *   git-lfs-transfer '<path>' upload|download
  * git-lfs sends its path unquoted (`git-lfs-authenticate import/x.git upload`), so the LFS
  * commands also take a bare path; the path rules below refuse every character a shell would
  * read, so the two spellings cannot mean different things.
@@ -48,7 +48,7 @@ const FORBIDDEN_IN_PATH = /[\s\u0000-\u001f\u007f;|&$`<>(){}*?[\]!"'\\#~^]/;
 const refuse = (message: string) => invalid('ssh_command_invalid', message);
 
 const USAGE =
-  "this server runs git only: git-upload-pack '<path>', git-receive-pack '<path>' or git-lfs-authenticate '<path>' upload|download";
+  "this server runs git only: git-upload-pack '<path>', git-receive-pack '<path>', git-lfs-authenticate '<path>' upload|download or git-lfs-transfer '<path>' upload|download";
 
 /** Parses an exec request; throws `invalid`/`ssh_command_invalid` with a message for the client. */
 export function parseExecCommand(command: string): ExecCommand {

@@ -133,9 +133,10 @@ async function push(
   const outcome = await receivePack({
     repository,
     read: () => reader.read(),
-    // git closes its side after the pack (send-pack hands its stdin to pack-objects), so the
-    // pack is the rest of the channel's input.
     rest: () => reader.rest(),
+    // C git closes its side after the pack, but other clients (dulwich) keep it open until they
+    // have read the report: the pack ends at its trailer, not with the channel's input.
+    packEndsAt: 'trailer',
     principal,
     baseUrl: deps.baseUrl(),
     limits: pushLimits(deps.limits),

@@ -6,8 +6,10 @@ import { parseExecCommand, type ExecCommand } from './exec-command.js';
 import { runGitSession, type GitSessionDeps } from './git-session.js';
 import type { SshIdentity } from './key-authenticator.js';
 import { lfsAuthenticate, type LfsAuthenticateDeps } from './lfs-authenticate.js';
+import { runLfsTransfer, type LfsTransferDeps } from './lfs-transfer.js';
 
-export interface SessionDeps extends GitSessionDeps, LfsAuthenticateDeps {
+export interface SessionDeps extends GitSessionDeps, LfsAuthenticateDeps, LfsTransferDeps {
+  readonly limits: GitSessionDeps['limits'];
   readonly logger: Logger;
   /** Told each finished command: for the metrics. */
   readonly onCommand: (command: string, outcome: string) => void;
@@ -70,12 +72,13 @@ export function handleSession(
       return;
     }
     // The same bound as an HTTP request's (limits.requestTimeoutMs): a stalled client is dropped.
+    // git-lfs-transfer runs many requests in one session: each one starts the bound again.
     const deadline = setTimeout(() => {
       log.warn({ command: info.command.slice(0, 128) }, 'ssh command timed out');
       channel.close();
     }, deps.limits.requestTimeoutMs);
     deadline.unref();
-    void runCommand(channel, command, identity, versionOf(gitProtocol), deps).then(
+    void runCommand(channel, command, identity, versionOf(gitProtocol), deps, () => deadline.refresh()).then(
       (result) => {
         clearTimeout(deadline);
         deps.onCommand(command.kind === 'git' ? command.service : `git-${command.kind}`, result.outcome);
@@ -110,6 +113,7 @@ async function runCommand(
   identity: SshIdentity,
   protocolVersion: 0 | 1 | 2,
   deps: SessionDeps,
+  onRequest: () => void,
 ): Promise<CommandResult> {
   const principal = identity.principal;
   if (command.kind === 'git') {
@@ -132,13 +136,14 @@ async function runCommand(
     }
   }
   if (command.kind === 'lfs-transfer') {
-    // git-lfs falls back to git-lfs-authenticate (and HTTP) when this fails.
-    return {
-      outcome: 'unsupported',
-      exitCode: 1,
-      stderr:
-        'mega: git-lfs-transfer is not supported; use git-lfs-authenticate (git-lfs does so by itself)\n',
-    };
+    return runLfsTransfer(deps, {
+      repoPath: command.repoPath,
+      operation: command.operation,
+      principal,
+      input: channel.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>,
+      out: new ChannelSink(channel),
+      onRequest,
+    });
   }
   try {
     const json = await lfsAuthenticate(deps, {

@@ -324,6 +324,55 @@ describeEachDialect('ingest', (getDb) => {
     expect((await ingest).ids.length).toBe(objects.size);
   });
 
+  /** Git over SSH: the pack, then a client that keeps its side open until it has the report. */
+  async function* openChannel(pack: Buffer, gate?: Promise<void>): AsyncGenerator<Buffer> {
+    yield pack.subarray(0, pack.length >> 1);
+    await gate;
+    yield pack.subarray(pack.length >> 1);
+    await new Promise<never>(() => undefined);
+  }
+
+  it('ends a pack at its trailer while the client keeps sending side open, and stays responsive', async () => {
+    const repo = await newRepo();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const ingest = storage.ingestPack(repo.id, openChannel(fullPack, gate), { stopAtTrailer: true });
+    expect((await storage.repositories.find(repo.path))?.id).toBe(repo.id);
+    release();
+    expect((await ingest).ids.length).toBe(objects.size);
+    expect((await storage.objects.has(repo.id, [...objects.keys()])).size).toBe(objects.size);
+  });
+
+  it('refuses, with the input open, bytes after the trailer, a bad trailer and a short pack; stores nothing', async () => {
+    const repo = await newRepo();
+    const before = await rowCount();
+    const badTrailer = Buffer.from(fullPack);
+    badTrailer[badTrailer.length - 1] = badTrailer[badTrailer.length - 1]! ^ 1;
+    const truncated = async function* () {
+      yield fullPack.subarray(0, fullPack.length - 100);
+    };
+    const cases: [AsyncIterable<Buffer>, string][] = [
+      [openChannel(Buffer.concat([fullPack, Buffer.from('0000')])), 'pack_trailing_garbage'],
+      [openChannel(badTrailer), 'pack_bad_checksum'],
+      [truncated(), 'pack_truncated'],
+    ];
+    for (const [source, code] of cases) {
+      await expect(storage.ingestPack(repo.id, source, { stopAtTrailer: true })).rejects.toMatchObject({
+        code,
+      });
+    }
+    await expect(
+      storage.ingestPack(repo.id, openChannel(fullPack), {
+        stopAtTrailer: true,
+        limits: { maxPackSize: 1000 },
+      }),
+    ).rejects.toMatchObject({ code: 'pack_too_large' });
+    expect(await rowCount()).toBe(before);
+    expect(await readdir(join(getDb().dataDir, 'tmp')).catch(() => [])).toEqual([]);
+  });
+
   it('enforces pack limits before storing anything', async () => {
     const repo = await newRepo();
     const before = await rowCount();

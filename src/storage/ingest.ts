@@ -4,6 +4,7 @@ import type { ObjectType } from '../git/object.js';
 import { SHA1, type ObjectFormat } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
 import { PackFsck } from '../git/pack-fsck.js';
+import { spoolPackToTrailer } from '../git/pack-framing.js';
 import { readPack } from '../git/pack-reader.js';
 import type { PackSpool } from '../git/pack-spool.js';
 import type { PackReaderLimits } from '../git/pack-types.js';
@@ -32,6 +33,11 @@ export interface IngestOptions {
    * default true. A refused pack throws `invalid`/`fsck_failed` and stores nothing.
    */
   readonly fsck?: boolean;
+  /**
+   * The source goes on after the pack (git over SSH: the client waits for the report before it
+   * closes its side): the pack ends at its own trailer. Default: it ends with the source.
+   */
+  readonly stopAtTrailer?: boolean;
 }
 
 /** What an ingest stored: enough for receive-pack to check connectivity before moving refs. */
@@ -95,8 +101,14 @@ export async function ingestPack(
     let readerSpool: PackSpool = spool;
     if (deps.capabilities.singleConnection) {
       // Receive the whole pack before taking the only connection: a slow client must not stall
-      // every other query of the process for the length of its upload.
-      const size = await receiveAll(source, spool, options.limits?.maxPackSize);
+      // every other query of the process for the length of its upload. Where the pack is not
+      // the whole source, finding its end means inflating it once here (docs/ssh.md).
+      const size = options.stopAtTrailer
+        ? await spoolPackToTrailer(source, spool, {
+            format,
+            ...(options.limits ? { limits: options.limits } : {}),
+          })
+        : await receiveAll(source, spool, options.limits?.maxPackSize);
       packSource = replay(spool, size);
       readerSpool = { append: () => undefined, read: (offset, length) => spool.read(offset, length) };
     }
@@ -115,6 +127,8 @@ export async function ingestPack(
         format,
         spool: readerSpool,
         threads: deps.threads ?? 1,
+        // A replayed pack is exactly the spooled bytes; a streamed one may be followed by more.
+        stopAtTrailer: packSource === source && (options.stopAtTrailer ?? false),
         baseCacheBytes: INGEST_BASE_CACHE_BYTES,
         deltaCacheBytes: INGEST_DELTA_CACHE_BYTES,
         ...(options.limits ? { limits: options.limits } : {}),

@@ -122,6 +122,15 @@ describe.runIf(browserAvailable())('a walk through every page of the web UI', { 
       },
     },
     {
+      name: 'access-deploy-keys',
+      path: () => `${UI_REPO}/tree/main`,
+      ready: (page) => page.locator('details.access-panel > summary').waitFor(),
+      act: async (page) => {
+        await page.locator('details.access-panel > summary').click();
+        await testId(page, 'deploy-key-row');
+      },
+    },
+    {
       name: 'file-highlighted',
       path: () => `${UI_REPO}/blob/main/src/app.js#L5-L7`,
       ready: (page) => page.locator('#L5 .hljs-regexp').waitFor(),
@@ -309,6 +318,12 @@ describe.runIf(browserAvailable())('a walk through every page of the web UI', { 
     });
     await api('POST', '/api/v1/user/tokens', { name: 'walk-read', scopes: ['read'] });
     await api('POST', '/api/v1/user/keys', { title: 'walk laptop', key: ed25519PublicKey() });
+    await api('POST', '/api/v1/deploy-keys', {
+      path: REPO,
+      title: 'walk ci',
+      key: ed25519PublicKey(),
+      write: true,
+    });
 
     session = await launchBrowser(server.url);
     problems = watchConsole(session.page);

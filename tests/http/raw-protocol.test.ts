@@ -168,6 +168,17 @@ describe('smart HTTP with a raw HTTP client', () => {
       auth(),
     );
     expect(await truncated.text()).toMatch(/unpack (?!ok)/);
+
+    // The body ends with the pack: anything after its trailer is refused, wherever it falls.
+    for (const size of [1, 70_000]) {
+      const followed = await post(
+        '/import/new-from-followed.git',
+        'git-receive-pack',
+        Buffer.concat([commands, pack.stdout, Buffer.alloc(size, 0x30)]),
+        auth(),
+      );
+      expect(await followed.text()).toContain('unpack bytes follow the pack trailer');
+    }
     const refs = parseLsRemote(
       (await fx.anonymous(2, ['ls-remote', fx.url('/import/raw.git')])).stdout.toString(),
     );

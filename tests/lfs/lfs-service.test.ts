@@ -165,6 +165,27 @@ describeEachDialect('LFS services', (getDb) => {
     );
   });
 
+  it('decides a batch per object, for the HTTP batch and git-lfs-transfer alike', async () => {
+    const { objects } = await lfs();
+    const data = object(Buffer.from('decided'));
+    const missing = object(Buffer.from('missing'));
+    const target = repo('/svc/decide');
+    await objects.upload(target, data.oid, data.size, () => Readable.from([data.content]));
+    expect(await objects.decide(target, 'upload', [data, missing])).toEqual([
+      { oid: data.oid, size: data.size, action: 'none' },
+      { oid: missing.oid, size: missing.size, action: 'upload' },
+    ]);
+    // A download reports the stored size, whatever the client said.
+    expect(await objects.decide(target, 'download', [{ oid: data.oid, size: 1 }, missing])).toEqual([
+      { oid: data.oid, size: data.size, action: 'download' },
+      { oid: missing.oid, size: missing.size, error: { code: 404, message: 'object does not exist' } },
+    ]);
+    const [tooBig] = await objects.decide(target, 'upload', [{ oid: missing.oid, size: 2 * 1024 * 1024 }]);
+    expect(tooBig).toMatchObject({ error: { code: 422 } });
+    const [sha512] = await objects.decide(target, 'upload', [data], 'sha512');
+    expect(sha512).toMatchObject({ error: { code: 409 } });
+  });
+
   it('serves byte ranges', async () => {
     const { objects } = await lfs();
     const data = object(Buffer.from('0123456789'));
@@ -202,6 +223,13 @@ describeEachDialect('LFS services', (getDb) => {
     expect(page1.locks.map((lock) => lock.path)).toEqual(['a.bin', 'b.bin']);
     const page2 = await locks.list(target, { limit: '2', cursor: page1.next_cursor });
     expect(page2).toEqual({ locks: [expect.objectContaining({ path: 'c.bin' })] });
+    // What git-lfs-transfer's list-lock answers: each lock marked as the viewer's or not.
+    const viewed = await locks.listForViewer(target, ALICE, { limit: '2' });
+    expect(viewed.locks.map((lock) => [lock.path, lock.ours])).toEqual([
+      ['a.bin', true],
+      ['b.bin', false],
+    ]);
+    expect(viewed.next_cursor).toBe(page1.next_cursor);
     const verify = await locks.verify(target, ALICE, {});
     expect(verify.ours.map((lock) => lock.path)).toEqual(['a.bin']);
     expect(verify.theirs.map((lock) => lock.path)).toEqual(['b.bin', 'c.bin']);

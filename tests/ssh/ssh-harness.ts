@@ -27,7 +27,13 @@ export interface SshServer {
   stop(): Promise<void>;
 }
 
-export async function startSshServer(options: { args?: readonly string[] } = {}): Promise<SshServer> {
+export async function startSshServer(
+  options: {
+    args?: readonly string[];
+    /** For the server and the `mega` commands: `MEGA_DATABASE_URL` of a scratch database, say. */
+    env?: Readonly<Record<string, string>>;
+  } = {},
+): Promise<SshServer> {
   const temp = await makeTempDir('mega-ssh-');
   const dataDir = join(temp.path, 'data');
   const work = join(temp.path, 'work');
@@ -36,13 +42,14 @@ export async function startSshServer(options: { args?: readonly string[] } = {})
   await mkdir(home, { recursive: true });
   const knownHosts = join(temp.path, 'known_hosts');
   const mega = async (args: readonly string[]) => {
-    const result = await runMega([...args, '--data', dataDir]);
+    const result = await runMega([...args, '--data', dataDir], options.env ? { env: options.env } : {});
     if (result.code !== 0) throw new Error(`mega ${args.join(' ')} failed: ${result.stderr}`);
     return result.stdout;
   };
   const server = await startMegaServer({
     dataDir,
     args: ['--no-worker', '--ssh-port', '0', ...(options.args ?? [])],
+    ...(options.env ? { env: options.env } : {}),
   });
   const port = Number(/ssh listening on ssh:\/\/127\.0\.0\.1:(\d+)/.exec(server.output())?.[1]);
   if (!Number.isInteger(port) || port <= 0) throw new Error(`no ssh port in:\n${server.output()}`);

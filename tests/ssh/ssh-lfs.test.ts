@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, gitText, type GitOptions } from '../support/git-cli.js';
@@ -6,14 +6,39 @@ import { configureLfsUser, sha256File, writeRandomFile } from '../support/git-lf
 import { ssh, startSshServer, type SshServer } from './ssh-harness.js';
 
 /**
- * Git LFS on an `ssh://` remote with the real git-lfs: it asks `git-lfs-authenticate` over SSH
- * for the HTTP endpoint and a short-lived header, then transfers over HTTP. No token is
- * configured anywhere: the SSH key is the only credential.
+ * Git LFS on an `ssh://` remote with the real git-lfs (3.x), whose first choice is the pure SSH
+ * protocol (`git-lfs-transfer`), with `git-lfs-authenticate` and HTTP as its fallback. No token
+ * is configured anywhere: the SSH key is the only credential. Which path a client took is read
+ * from the server's `mega_ssh_commands_total`.
  */
 describe('git-lfs over SSH', () => {
   let mega: SshServer;
   let key: string;
   let env: GitOptions['env'];
+
+  /** How many times each SSH command ran, by `command/outcome`. */
+  const commandCounts = async () => {
+    const text = await (await fetch(`${mega.server.url}/metrics`)).text();
+    const counts = new Map<string, number>();
+    for (const match of text.matchAll(
+      /^mega_ssh_commands_total\{command="([^"]+)",outcome="([^"]+)"\} (\d+)/gm,
+    ))
+      counts.set(`${match[1]}/${match[2]}`, Number(match[3]));
+    return counts;
+  };
+  const total = (counts: Map<string, number>, command: string) =>
+    [...counts].filter(([name]) => name.startsWith(`${command}/`)).reduce((sum, [, n]) => sum + n, 0);
+  const lfsRepo = async (name: string, bytes = 300_000) => {
+    const src = join(mega.work, name);
+    await git(['init', '-q', '-b', 'main', src], { env });
+    await git(['lfs', 'install', '--local'], { cwd: src, env });
+    await git(['lfs', 'track', '*.bin'], { cwd: src, env });
+    const oid = await writeRandomFile(join(src, 'data.bin'), bytes);
+    await writeFile(join(src, 'small.txt'), 'text\n');
+    await git(['add', '.'], { cwd: src, env });
+    await git(['commit', '-qm', 'lfs'], { cwd: src, env });
+    return { src, oid };
+  };
 
   beforeAll(async () => {
     mega = await startSshServer();
@@ -28,15 +53,9 @@ describe('git-lfs over SSH', () => {
     await mega?.stop();
   });
 
-  it('pushes and pulls LFS objects', async () => {
-    const src = join(mega.work, 'src');
-    await git(['init', '-q', '-b', 'main', src], { env });
-    await git(['lfs', 'install', '--local'], { cwd: src, env });
-    await git(['lfs', 'track', '*.bin'], { cwd: src, env });
-    const oid = await writeRandomFile(join(src, 'data.bin'), 300_000);
-    await writeFile(join(src, 'small.txt'), 'text\n');
-    await git(['add', '.'], { cwd: src, env });
-    await git(['commit', '-qm', 'lfs'], { cwd: src, env });
+  it('pushes and pulls LFS objects over the SSH channel alone (git-lfs-transfer)', async () => {
+    // Several MiB: many pkt-lines each way, and the channel's flow control.
+    const { src, oid } = await lfsRepo('src', 5 * 1024 * 1024 + 3);
     const pushed = await git(['push', `${mega.sshUrl}/import/media.git`, 'main'], { cwd: src, env });
     expect(pushed.code, pushed.stderr).toBe(0);
 
@@ -44,6 +63,63 @@ describe('git-lfs over SSH', () => {
     await git(['clone', '-q', `${mega.sshUrl}/import/media.git`, copy], { env });
     expect(await sha256File(join(copy, 'data.bin'))).toBe(oid);
     expect(await gitText(['lfs', 'ls-files', '--long'], { cwd: copy, env })).toContain(oid);
+    await git(['lfs', 'fsck'], { cwd: copy, env });
+
+    const counts = await commandCounts();
+    expect(counts.get('git-lfs-transfer/done') ?? 0, JSON.stringify([...counts])).toBeGreaterThanOrEqual(2);
+    expect(total(counts, 'git-lfs-authenticate')).toBe(0);
+  });
+
+  it('falls back to git-lfs-authenticate and HTTP where git-lfs-transfer is refused', async () => {
+    // An SSH command that refuses git-lfs-transfer, as a server without it does.
+    const wrapper = join(mega.work, 'ssh-without-transfer.sh');
+    await writeFile(
+      wrapper,
+      `#!/bin/sh\ncase "$*" in *git-lfs-transfer*) echo 'no git-lfs-transfer here' >&2; exit 1;; esac\nexec ${env?.GIT_SSH_COMMAND ?? 'ssh'} "$@"\n`,
+    );
+    await chmod(wrapper, 0o755);
+    const fallback = { ...env, GIT_SSH_COMMAND: wrapper };
+    const before = total(await commandCounts(), 'git-lfs-authenticate');
+    const { src, oid } = await lfsRepo('src-http');
+    await git(['push', `${mega.sshUrl}/import/media-http.git`, 'main'], { cwd: src, env: fallback });
+    const copy = join(mega.work, 'copy-http');
+    await git(['clone', '-q', `${mega.sshUrl}/import/media-http.git`, copy], { env: fallback });
+    expect(await sha256File(join(copy, 'data.bin'))).toBe(oid);
+    expect(total(await commandCounts(), 'git-lfs-authenticate')).toBeGreaterThan(before);
+  });
+
+  it('locks, lists and unlocks files over SSH, as the HTTP locking API sees them', async () => {
+    const copy = join(mega.work, 'copy');
+    const before = await commandCounts();
+    const locked = await git(['lfs', 'lock', 'data.bin'], { cwd: copy, env });
+    expect(locked.stdout.toString()).toMatch(/Locked data\.bin/);
+    const listed = await gitText(['lfs', 'locks'], { cwd: copy, env });
+    expect(listed).toMatch(/^data\.bin\s+alice\s+ID:\d+/);
+    const token = (await mega.mega(['token', 'create', 'alice'])).trim().split('\n').pop() ?? '';
+    const api = async () =>
+      (await (
+        await fetch(`${mega.server.url}/import/media.git/info/lfs/locks`, {
+          headers: { Authorization: `Bearer ${token}`, Accept: 'application/vnd.git-lfs+json' },
+        })
+      ).json()) as { locks: Array<{ path: string; owner: { name: string } }> };
+    expect((await api()).locks).toEqual([
+      expect.objectContaining({ path: 'data.bin', owner: { name: 'alice' } }),
+    ]);
+
+    // A push verifies locks over the same channel: its own lock does not stop it.
+    await writeFile(join(copy, 'data.bin'), 'changed while locked\n');
+    await git(['commit', '-qam', 'change the locked file'], { cwd: copy, env });
+    const pushed = await git(['push', 'origin', 'main'], { cwd: copy, env });
+    expect(pushed.code, pushed.stderr).toBe(0);
+
+    const again = await git(['lfs', 'lock', 'data.bin'], { cwd: copy, env, check: false });
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/already created lock/);
+    await git(['lfs', 'unlock', 'data.bin'], { cwd: copy, env });
+    expect((await api()).locks).toEqual([]);
+    const after = await commandCounts();
+    expect(total(after, 'git-lfs-transfer')).toBeGreaterThanOrEqual(total(before, 'git-lfs-transfer') + 5);
+    expect(total(after, 'git-lfs-authenticate')).toBe(total(before, 'git-lfs-authenticate'));
   });
 
   it('git-lfs-authenticate answers the HTTP href and a short-lived header, and refuses what git would', async () => {
@@ -79,8 +155,10 @@ describe('git-lfs over SSH', () => {
     // An upload before the first push is allowed (write on the parent), as over HTTP.
     const creating = await ssh([...base, 'git-lfs-authenticate import/new.git upload']);
     expect(creating.code, creating.stderr).toBe(0);
-    const transfer = await ssh([...base, "git-lfs-transfer '/import/media.git' download"]);
+    // git-lfs-transfer refuses the same way, before it offers anything.
+    const transfer = await ssh([...base, 'git-lfs-transfer /import/none.git download']);
     expect(transfer.code).toBe(1);
-    expect(transfer.stderr).toMatch(/git-lfs-transfer is not supported/);
+    expect(transfer.stdout).toBe('');
+    expect(transfer.stderr).toMatch(/^mega: \/import\/none: not found/);
   });
 });

@@ -120,6 +120,12 @@ export interface SshKeyInfo {
   lastUsedAt: string | null;
 }
 
+/** A deploy key of a path (`GET /api/v1/deploy-keys?path=`): reads it, and with `write` pushes. */
+export interface DeployKeyInfo extends SshKeyInfo {
+  path: string;
+  write: boolean;
+}
+
 export interface TokenInfo {
   id: number;
   name: string;

@@ -208,6 +208,8 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
           repository,
           read: () => reader.read(),
           rest: () => reader.rest(),
+          // The request body ends with the pack: bytes after its trailer are refused.
+          packEndsAt: 'input',
           principal,
           baseUrl: baseUrl(request, ctx.config),
           limits,

@@ -2,6 +2,7 @@ import { ApiError, apiUrl, useApi } from '../api';
 import { useSignedIn } from '../current-user';
 import type { PathSettings } from '../types';
 import { AccessGrants } from './access-grants';
+import { DeployKeys } from './deploy-keys';
 import { PathSettingsForm } from './path-settings-form';
 import { ProtectedBranches } from './protected-branches';
 import { ReviewRulesForm } from './review-rules-form';
@@ -11,8 +12,8 @@ import { ErrorBox } from './status';
 const NOT_ADMIN = new Set([401, 403, 404]);
 
 /**
- * Who may do what at a path (`mega access …`): grants at and below it, its visibility and
- * self-merge rule, its review rules (required approvals and checks), and a repository's
+ * Who may do what at a path (`mega access …`): grants at and below it, its deploy keys, its
+ * visibility and self-merge rule, its review rules (required approvals and checks), and a repository's
  * protected branches. Shown only to whoever has `admin` on
  * the path, which the settings request itself answers (403 otherwise).
  */
@@ -28,6 +29,7 @@ export function AccessPanel({ path, repository }: { path: string; repository?: b
     <details className="access-panel">
       <summary>Access</summary>
       <AccessGrants path={path} />
+      <DeployKeys path={path} />
       <PathSettingsForm settings={settings.data} />
       <ReviewRulesForm path={path} />
       {repository && <ProtectedBranches repo={path} />}
