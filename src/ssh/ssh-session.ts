@@ -116,32 +116,45 @@ async function runCommand(
   onRequest: () => void,
 ): Promise<CommandResult> {
   const principal = identity.principal;
+  const out = new ChannelSink(channel);
+  try {
+    return await runService(channel, command, principal, protocolVersion, deps, onRequest, out);
+  } finally {
+    // Before the exit status and EOF: the last gathered bytes (a report, a pack's end, an LFS
+    // answer); a client already gone needs nothing more.
+    await out.flush().catch(() => undefined);
+  }
+}
+
+async function runService(
+  channel: ServerChannel,
+  command: ExecCommand,
+  principal: SshIdentity['principal'],
+  protocolVersion: 0 | 1 | 2,
+  deps: SessionDeps,
+  onRequest: () => void,
+  out: ChannelSink,
+): Promise<CommandResult> {
+  // Reading to the end must not destroy the channel: the client half-closes after a push's pack
+  // and still reads the report.
+  const input = channel.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>;
   if (command.kind === 'git') {
-    const out = new ChannelSink(channel);
-    try {
-      return await runGitSession(deps, {
-        service: command.service,
-        repoPath: command.repoPath,
-        principal,
-        protocolVersion,
-        // Reading to the end must not destroy the channel: the client half-closes after a push's
-        // pack and still reads the report.
-        input: channel.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>,
-        out,
-      });
-    } finally {
-      // Before the exit status and EOF: the last gathered bytes (the report, the pack's end);
-      // a client already gone needs nothing more.
-      await out.flush().catch(() => undefined);
-    }
+    return runGitSession(deps, {
+      service: command.service,
+      repoPath: command.repoPath,
+      principal,
+      protocolVersion,
+      input,
+      out,
+    });
   }
   if (command.kind === 'lfs-transfer') {
     return runLfsTransfer(deps, {
       repoPath: command.repoPath,
       operation: command.operation,
       principal,
-      input: channel.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>,
-      out: new ChannelSink(channel),
+      input,
+      out,
       onRequest,
     });
   }
@@ -151,9 +164,7 @@ async function runCommand(
       operation: command.operation,
       principal,
     });
-    const out = new ChannelSink(channel);
     await out.write(Buffer.from(json));
-    await out.flush();
     return { outcome: 'authenticated', exitCode: 0 };
   } catch (error) {
     if (!isMegaError(error)) throw error;
