@@ -29,13 +29,15 @@ describeEachDialect('bulk insert', (getDb) => {
       database.capabilities,
       'raw_objects',
       RAW_OBJECT_COLUMNS,
-      (r) => r.data?.length ?? 0,
+      (r) => (r[7] as Buffer | null)?.length ?? 0,
     );
+    const columns = Object.keys(RAW_OBJECT_COLUMNS) as (keyof Row)[];
+    const values = rows.map((r) => columns.map((column) => r[column]));
     return withTransaction
       ? database.db
           .transaction()
-          .execute((trx) => inserter.insertIgnore(trx, rows as RawObjectsTable[], database.runPreparedBatch))
-      : inserter.insertIgnore(database.db, rows as RawObjectsTable[]);
+          .execute((trx) => inserter.insertIgnore(trx, values, database.runPreparedBatch))
+      : inserter.insertIgnore(database.db, values);
   };
   const read = async (ids: string[]) =>
     getDb()

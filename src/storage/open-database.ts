@@ -29,7 +29,7 @@ export interface MegaDatabase {
    * driver is in-process and synchronous (SQLite): it uses Kysely's single connection directly, so
    * it joins the transaction that connection is in. Call it only inside a transaction you hold.
    */
-  readonly runPreparedBatch?: (statement: string, parameterRows: readonly unknown[][]) => void;
+  readonly runPreparedBatch?: (statement: string, parameterRows: readonly (readonly unknown[])[]) => void;
   /**
    * Runs one query through a cached prepared statement and returns its rows as arrays (SQLite:
    * no query building, no per-row objects). It bypasses Kysely's lock on the one connection, so

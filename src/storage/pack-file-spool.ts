@@ -36,8 +36,16 @@ export class SpillingPackSpool implements PackSpool {
     this.size += chunk.length;
   }
 
-  async read(offset: number, length: number): Promise<Buffer> {
+  /**
+   * Synchronous while the pack is in memory: the pack reader reads every delta's bytes back, and
+   * a promise per read would cost a microtask per object.
+   */
+  read(offset: number, length: number): Buffer | Promise<Buffer> {
     if (this.memory) return this.memory.read(offset, length);
+    return this.readFile(offset, length);
+  }
+
+  private async readFile(offset: number, length: number): Promise<Buffer> {
     if (offset < 0 || offset + length > this.size) throw new RangeError('spool read out of range');
     const out = Buffer.allocUnsafe(length);
     let done = 0;
