@@ -14,6 +14,7 @@ import {
 } from './dialect/capabilities.js';
 import { parseDatabaseUrl, redactDatabaseUrl, type DatabaseLocation } from './dialect/database-url.js';
 import { FaultMappingDialect } from './dialect/fault-mapping-dialect.js';
+import { binaryInsertPool } from './dialect/mysql-binary-inserts.js';
 import { asDatabaseFault, StorageFaultLog } from './storage-faults.js';
 
 /** An open database: the query builder, what the dialect can do, and how to close it. */
@@ -72,6 +73,7 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 const PG_INT8_OID = 20;
 const SQLITE_CACHE_KIB = 16 * 1024;
+const MAX_PREPARED_STATEMENTS = 64;
 
 interface DialectParts {
   readonly dialect: Dialect;
@@ -162,8 +164,11 @@ function mysqlDialect(url: string, options: OpenDatabaseOptions): Dialect {
     supportBigNumbers: true,
     bigNumberStrings: false,
     dateStrings: true,
+    // Only binary inserts are prepared (see binaryInsertPool), a few statements per connection;
+    // evicted ones are closed, so the server's prepared-statement limit is never approached.
+    maxPreparedStatements: MAX_PREPARED_STATEMENTS,
   });
-  return new MysqlDialect({ pool });
+  return new MysqlDialect({ pool: binaryInsertPool(pool) });
 }
 
 function dialectFor(location: DatabaseLocation, options: OpenDatabaseOptions): DialectParts {
