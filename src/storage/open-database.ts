@@ -16,6 +16,11 @@ import { parseDatabaseUrl, redactDatabaseUrl, type DatabaseLocation } from './di
 import { FaultMappingDialect } from './dialect/fault-mapping-dialect.js';
 import { binaryInsertPool } from './dialect/mysql-binary-inserts.js';
 import { asDatabaseFault, StorageFaultLog } from './storage-faults.js';
+import {
+  CHECKPOINT_WAL_BYTES,
+  FALLBACK_AUTOCHECKPOINT_PAGES,
+  SqliteCheckpointer,
+} from './sqlite-checkpointer.js';
 
 /** An open database: the query builder, what the dialect can do, and how to close it. */
 export interface MegaDatabase {
@@ -80,6 +85,10 @@ interface DialectParts {
   readonly capabilities: DialectCapabilities;
   readonly runPreparedBatch?: MegaDatabase['runPreparedBatch'];
   readonly runPreparedQuery?: MegaDatabase['runPreparedQuery'];
+  /** Told after every committed transaction. */
+  readonly afterCommit?: () => void;
+  /** Runs before the connections close. */
+  readonly beforeClose?: () => Promise<void>;
 }
 
 /**
@@ -124,10 +133,23 @@ function sqliteDialect(path: string, options: OpenDatabaseOptions): DialectParts
   // ingests as fast as 64 MiB (express pack, 53k objects) and keeps a full clone's scan of the
   // whole object table from growing the process by the size of the database.
   connection.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
-  return {
+  const parts = {
     dialect: new SqliteDialect({ database: connection }),
     capabilities: SQLITE_CAPABILITIES,
     ...preparedRunners(connection),
+  };
+  if (path === ':memory:') return parts;
+  // Checkpoints run on their own thread (see SqliteCheckpointer); the log a reset leaves behind
+  // is cut back to the size that starts one.
+  connection.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+  connection.pragma(`journal_size_limit = ${CHECKPOINT_WAL_BYTES}`);
+  const checkpointer = new SqliteCheckpointer(path, () => {
+    if (connection.open) connection.pragma('wal_autocheckpoint = 1000');
+  });
+  return {
+    ...parts,
+    afterCommit: () => checkpointer.afterCommit(),
+    beforeClose: () => checkpointer.close(),
   };
 }
 
@@ -200,13 +222,13 @@ function faultMapped<A extends unknown[], R>(run: (...args: A) => R, onFault: (e
  * migrate: call `migrateToLatest` (or use `openStorage`, which does).
  */
 export function openDatabase(url: string, options: OpenDatabaseOptions = {}): MegaDatabase {
-  const { dialect, capabilities, runPreparedBatch, runPreparedQuery } = dialectFor(
+  const { dialect, capabilities, runPreparedBatch, runPreparedQuery, afterCommit, beforeClose } = dialectFor(
     parseDatabaseUrl(url),
     options,
   );
   const faults = new StorageFaultLog();
   const onFault = (error: unknown) => faults.record(error);
-  const db = new Kysely<Database>({ dialect: new FaultMappingDialect(dialect, onFault) });
+  const db = new Kysely<Database>({ dialect: new FaultMappingDialect(dialect, onFault, afterCommit) });
   let closed = false;
   return {
     db,
@@ -218,6 +240,7 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Me
     async close() {
       if (closed) return;
       closed = true;
+      await beforeClose?.();
       await db.destroy();
     },
   };
