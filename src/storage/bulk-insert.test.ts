@@ -81,6 +81,19 @@ describeEachDialect('bulk insert', (getDb) => {
   it('inserts nothing for no rows', async () => {
     await insert([]);
   });
+
+  it('reads an id list parameter back as rows (SHA-1 and SHA-256 lengths, none)', async () => {
+    const { database } = getDb();
+    const ids = ['a'.repeat(40), 'b'.repeat(64), '0123456789abcdef'.repeat(4)];
+    const read = (list: string[]) =>
+      database.db
+        .selectFrom(database.capabilities.idList(list).as('listed'))
+        .select('listed.id')
+        .execute()
+        .then((rows) => rows.map((r) => r.id).sort());
+    expect(await read(ids)).toEqual([...ids].sort());
+    expect(await read([])).toEqual([]);
+  });
 });
 
 describe('PostgreSQL binary arrays', () => {
