@@ -52,14 +52,13 @@ const SERVER_PROCESSES: Readonly<Record<DialectName, readonly string[]>> = {
 const CLOCK_TICKS = 100;
 
 /**
- * CPU ms (user + system) the dialect's server processes on this machine have used so far (Linux
- * /proc), or undefined when none runs here (another machine, or not Linux). Other clients of the
- * same server count too: take the least of several runs.
+ * CPU ms (user + system) used so far by each of the dialect's server processes on this machine,
+ * by process id (Linux /proc), or undefined when none runs here (another machine, or not Linux).
  */
-async function serverCpuMs(dialect: DialectName): Promise<number | undefined> {
+async function serverCpuMs(dialect: DialectName): Promise<Map<string, number> | undefined> {
   const names = SERVER_PROCESSES[dialect];
   if (names.length === 0 || platform() !== 'linux') return undefined;
-  let total: number | undefined;
+  const byPid = new Map<string, number>();
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
@@ -67,8 +66,19 @@ async function serverCpuMs(dialect: DialectName): Promise<number | undefined> {
     if (!names.includes(name)) continue;
     // Fields after the name: state is the 1st, utime the 12th, stime the 13th.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    total = (total ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    byPid.set(pid, ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS);
   }
+  return byPid.size > 0 ? byPid : undefined;
+}
+
+/**
+ * Server CPU between two snapshots: what each process running at the end used since the first
+ * (all of it for one started in between, such as our pool's connection). Processes that ended
+ * meanwhile are left out; other clients of the same server count too, so take the least of runs.
+ */
+function serverCpuBetween(before: Map<string, number>, after: Map<string, number>): number {
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
   return total;
 }
 
@@ -164,7 +174,9 @@ async function ingestOnce(dialect: DialectName, packPath: string, fsck = true) {
   const inProcess = scratch.database.runPreparedBatch !== undefined;
   // Our process's CPU, plus the server's where it runs here; undefined when it cannot be known.
   const serverMs =
-    serverBefore !== undefined && serverAfter !== undefined ? serverAfter - serverBefore : undefined;
+    serverBefore !== undefined && serverAfter !== undefined
+      ? serverCpuBetween(serverBefore, serverAfter)
+      : undefined;
   const cpuMs =
     inProcess || serverMs !== undefined ? (cpu.user + cpu.system) / 1000 + (serverMs ?? 0) : undefined;
   return { scratch, config, repo, sizeBefore, timed, cpuMs };
