@@ -143,7 +143,8 @@ export async function ingestPack(
             type: object.type,
             data: content.data,
             raw: content.raw,
-            ...(object.deltaBase ? { deltaBase: object.deltaBase, deltaSize: object.deltaSize } : {}),
+            deltaBase: object.deltaBase,
+            deltaSize: object.deltaSize,
           });
         },
       });
