@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { platform } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MegaDatabase } from '../../src/storage/open-database.js';
@@ -19,8 +20,9 @@ import { timeMs, type BenchResult } from '../report.js';
  *
  * Ingests one pack into each database (decode, resolve deltas, store pack-ready rows in one
  * transaction) and reads every object back, each timed against C git on the same pack in the same
- * run: ingest vs `git index-pack --threads=1` (our ingest is single-threaded too; for SQLite, which
- * runs in our process, `cpu_ratio` also compares CPU time, which a busy machine disturbs less), read-back vs
+ * run: ingest vs `git index-pack --threads=1` (our ingest is single-threaded too; `cpu_ratio` also
+ * compares CPU time, which a busy machine disturbs less: our process's, plus for PostgreSQL and
+ * MariaDB/MySQL that of the database server's processes when they run on this machine), read-back vs
  * `git cat-file --batch-all-objects --batch` over the indexed pack. Also reports how much the
  * database (plus object files) grew, next to the pack size. `no_fsck_ms` is the same ingest
  * without the receive.fsckObjects checks (interleaved runs), `fsck_cost` what the checks add. Without --pack, a repository is generated with git fast-import.
@@ -38,6 +40,46 @@ async function gitCpuMs(args: readonly string[]): Promise<number> {
   const children = out.trim().split('\n')[1] ?? '';
   const seconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
   return seconds.reduce((sum, value) => sum + value, 0) * 1000;
+}
+
+/** Process names of each server database, for its CPU time when it runs on this machine. */
+const SERVER_PROCESSES: Readonly<Record<DialectName, readonly string[]>> = {
+  sqlite: [],
+  postgres: ['postgres'],
+  mysql: ['mariadbd', 'mysqld'],
+};
+/** Clock ticks per second of /proc/PID/stat times (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = 100;
+
+/**
+ * CPU ms (user + system) used so far by each of the dialect's server processes on this machine,
+ * by process id (Linux /proc), or undefined when none runs here (another machine, or not Linux).
+ */
+async function serverCpuMs(dialect: DialectName): Promise<Map<string, number> | undefined> {
+  const names = SERVER_PROCESSES[dialect];
+  if (names.length === 0 || platform() !== 'linux') return undefined;
+  const byPid = new Map<string, number>();
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    if (!names.includes(name)) continue;
+    // Fields after the name: state is the 1st, utime the 12th, stime the 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    byPid.set(pid, ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS);
+  }
+  return byPid.size > 0 ? byPid : undefined;
+}
+
+/**
+ * Server CPU between two snapshots: what each process running at the end used since the first
+ * (all of it for one started in between, such as our pool's connection). Processes that ended
+ * meanwhile are left out; other clients of the same server count too, so take the least of runs.
+ */
+function serverCpuBetween(before: Map<string, number>, after: Map<string, number>): number {
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
+  return total;
 }
 
 /** A fast-import stream: `commits` commits, each rewriting a few lines of two of `FILES` files. */
@@ -107,7 +149,7 @@ async function fastest<T>(runs: number, step: () => Promise<T>): Promise<{ ms: n
 
 interface Reference {
   readonly indexPackMs: number;
-  /** CPU time of index-pack: compared with ours where the database runs in our process (SQLite). */
+  /** CPU time of index-pack, against ours plus the database server's (when it runs on this machine). */
   readonly indexPackCpuMs: number;
   readonly catFileMs: number;
 }
@@ -122,12 +164,22 @@ async function ingestOnce(dialect: DialectName, packPath: string, fsck = true) {
   const storage = createStorage(scratch.database, config);
   const repo = await storage.repositories.create({ path: '/import/bench', kind: 'import' });
   const sizeBefore = await databaseBytes(scratch.database);
+  const serverBefore = await serverCpuMs(dialect);
   const cpuBefore = process.cpuUsage();
   const timed = await timeMs(() =>
     storage.ingestPack(repo.id, createReadStream(packPath, { highWaterMark: 1 << 20 }), { fsck }),
   );
   const cpu = process.cpuUsage(cpuBefore);
-  return { scratch, config, repo, sizeBefore, timed, cpuMs: (cpu.user + cpu.system) / 1000 };
+  const serverAfter = await serverCpuMs(dialect);
+  const inProcess = scratch.database.runPreparedBatch !== undefined;
+  // Our process's CPU, plus the server's where it runs here; undefined when it cannot be known.
+  const serverMs =
+    serverBefore !== undefined && serverAfter !== undefined
+      ? serverCpuBetween(serverBefore, serverAfter)
+      : undefined;
+  const cpuMs =
+    inProcess || serverMs !== undefined ? (cpu.user + cpu.system) / 1000 + (serverMs ?? 0) : undefined;
+  return { scratch, config, repo, sizeBefore, timed, cpuMs };
 }
 
 async function measureDialect(
@@ -147,10 +199,10 @@ async function measureDialect(
     await plain.scratch.drop();
     noFsck = {
       ms: Math.min(noFsck?.ms ?? Infinity, plain.timed.ms),
-      cpuMs: Math.min(noFsck?.cpuMs ?? Infinity, plain.cpuMs),
+      cpuMs: Math.min(noFsck?.cpuMs ?? Infinity, plain.cpuMs ?? NaN),
     };
     const attempt = await ingestOnce(dialect, packPath);
-    fsckCpuMs = Math.min(fsckCpuMs, attempt.cpuMs);
+    fsckCpuMs = Math.min(fsckCpuMs, attempt.cpuMs ?? NaN);
     if (!best || attempt.timed.ms < best.timed.ms) {
       await best?.scratch.drop();
       best = attempt;
@@ -158,8 +210,8 @@ async function measureDialect(
       await attempt.scratch.drop();
     }
   }
-  const { scratch, config, repo, sizeBefore, timed: ingest, cpuMs } = best!;
-  const inProcess = scratch.database.runPreparedBatch !== undefined;
+  const { scratch, config, repo, sizeBefore, timed: ingest } = best!;
+  const cpuKnown = Number.isFinite(fsckCpuMs);
   try {
     const ids = ingest.value.ids;
     // A new storage per run, so no run reads from the previous run's base cache.
@@ -191,10 +243,10 @@ async function measureDialect(
         git_ms: reference.indexPackMs,
         objects: ids.length,
         objects_per_s: perSecond(ingest.ms),
-        ...(inProcess ? { cpu_ratio: cpuMs / reference.indexPackCpuMs } : {}),
+        ...(cpuKnown ? { cpu_ratio: fsckCpuMs / reference.indexPackCpuMs } : {}),
         no_fsck_ms: noFsck!.ms,
         fsck_cost: ingest.ms / noFsck!.ms - 1,
-        ...(inProcess ? { fsck_cpu_cost: fsckCpuMs / noFsck!.cpuMs - 1 } : {}),
+        ...(cpuKnown ? { fsck_cpu_cost: fsckCpuMs / noFsck!.cpuMs - 1 } : {}),
         deltas: ingest.value.deltas,
         db_mb: dbBytes / 1e6,
         pack_mb: packSize / 1e6,

@@ -61,6 +61,8 @@ export class PackFsck {
   private readonly scratch: FsckFinding[] = [];
   private refusal: FsckRefusal | undefined;
   private readonly treeLinks: TreeLinks;
+  /** The raw form of the hex id being looked up (one buffer for all: no allocation per object). */
+  private readonly rawScratch: Buffer;
 
   /**
    * `onProblem` (optional) hears every finding, warnings included, and every broken link, not
@@ -73,6 +75,7 @@ export class PackFsck {
   ) {
     const rawLength = format.rawLength;
     this.table = new RawIdTable(rawLength);
+    this.rawScratch = Buffer.alloc(rawLength);
     this.treeLinks = {
       child: (data, offset, type: LinkType) => this.link(data, offset, type),
       gitmodules: (data, offset) => this.noteDotfile(objectIdFromRaw(data, offset, format), 'gitmodules'),
@@ -180,7 +183,7 @@ export class PackFsck {
 
   /** The object found outside the pack has another type than a link requires. */
   externalTypeMismatch(id: ObjectId, expected: ObjectType, actual: ObjectType): void {
-    const slot = this.table.find(Buffer.from(id, 'hex'), 0);
+    const slot = this.table.find(this.raw(id), 0);
     const value = slot < 0 ? undefined : this.table.link[slot];
     const from = value === undefined ? id : this.referrers[value >>> TYPE_BITS]!;
     this.refuseLink(from, `object ${from}: ${id} is a ${actual}, not a ${expected}`);
@@ -233,12 +236,18 @@ export class PackFsck {
   }
 
   private setType(id: string, type: ObjectType): void {
-    const slot = this.table.slot(Buffer.from(id, 'hex'), 0);
+    const slot = this.table.slot(this.raw(id), 0);
     this.table.type[slot] = TYPE_CODES[type];
   }
 
+  /** `id` (lowercase hex of the format's length) as raw bytes, valid until the next call. */
+  private raw(id: string): Buffer {
+    this.rawScratch.write(id, 'hex');
+    return this.rawScratch;
+  }
+
   private typeOf(id: string): ObjectType | undefined {
-    const slot = this.table.find(Buffer.from(id, 'hex'), 0);
+    const slot = this.table.find(this.raw(id), 0);
     return slot < 0 ? undefined : CODE_TYPES[this.table.type[slot] as number];
   }
 
@@ -259,11 +268,11 @@ export class PackFsck {
     // was configured to be ignored: such a line links nothing).
     const step = this.format.hexLength + 1;
     const tree = this.idAt(data, 5);
-    if (tree !== undefined) this.link(Buffer.from(tree, 'hex'), 0, 'tree');
+    if (tree !== undefined) this.link(this.raw(tree), 0, 'tree');
     for (let pos = 5 + step; data.toString('latin1', pos, pos + 7) === 'parent '; pos += 7 + step) {
       const parent = this.idAt(data, pos + 7);
       if (parent === undefined) break;
-      this.link(Buffer.from(parent, 'hex'), 0, 'commit');
+      this.link(this.raw(parent), 0, 'commit');
     }
   }
 
@@ -271,8 +280,7 @@ export class PackFsck {
     const target = this.idAt(data, 7);
     const typeStart = 7 + this.format.hexLength + 1 + 'type '.length;
     const type = data.toString('latin1', typeStart, data.indexOf(0x0a, typeStart));
-    if (target !== undefined && OBJECT_TYPES.has(type))
-      this.link(Buffer.from(target, 'hex'), 0, type as ObjectType);
+    if (target !== undefined && OBJECT_TYPES.has(type)) this.link(this.raw(target), 0, type as ObjectType);
   }
 
   private record(id: ObjectId, findings: readonly FsckFinding[]): void {

@@ -1,5 +1,6 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { MegaError, type ErrorKind } from '../platform/errors.js';
+import { startModuleWorker } from '../platform/module-worker.js';
 import type { ResolveJob, ResolveJobResult } from './resolve-job.js';
 
 /** Message to a worker; `seq` pairs it with the reply. */
@@ -59,7 +60,7 @@ export class ResolveWorkerPool {
     private readonly onClose: () => void = () => undefined,
   ) {
     this.slots = Array.from({ length: threads }, () => ({
-      worker: startWorker(),
+      worker: startModuleWorker(import.meta.url, 'resolve-worker'),
       busy: undefined,
       dead: false,
     }));
@@ -172,20 +173,6 @@ export function sharedResolveWorkerPool(threads: number): ResolveWorkerPool {
     pool = created;
   }
   return pool;
-}
-
-/**
- * Compiled code (`dist/`) starts `resolve-worker.js` next to this module. Run from TypeScript
- * sources (vitest, tsx), Node cannot load a `.ts` worker by itself and loader hooks of the parent
- * do not reach workers (Node 20), so the worker first registers tsx's loader, then imports the
- * `.ts` entry: slower to start (~0.3 s), used by tests only.
- */
-function startWorker(): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./resolve-worker.js', here));
-  const entry = JSON.stringify(new URL('./resolve-worker.ts', here).href);
-  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${entry}); })`;
-  return new Worker(bootstrap, { eval: true });
 }
 
 function rebuildError(error: NonNullable<WorkerReply['error']>): MegaError {

@@ -29,13 +29,15 @@ describeEachDialect('bulk insert', (getDb) => {
       database.capabilities,
       'raw_objects',
       RAW_OBJECT_COLUMNS,
-      (r) => r.data?.length ?? 0,
+      (r) => (r[7] as Buffer | null)?.length ?? 0,
     );
+    const columns = Object.keys(RAW_OBJECT_COLUMNS) as (keyof Row)[];
+    const values = rows.map((r) => columns.map((column) => r[column]));
     return withTransaction
       ? database.db
           .transaction()
-          .execute((trx) => inserter.insertIgnore(trx, rows as RawObjectsTable[], database.runPreparedBatch))
-      : inserter.insertIgnore(database.db, rows as RawObjectsTable[]);
+          .execute((trx) => inserter.insertIgnore(trx, values, database.runPreparedBatch))
+      : inserter.insertIgnore(database.db, values);
   };
   const read = async (ids: string[]) =>
     getDb()
@@ -78,6 +80,19 @@ describeEachDialect('bulk insert', (getDb) => {
 
   it('inserts nothing for no rows', async () => {
     await insert([]);
+  });
+
+  it('reads an id list parameter back as rows (SHA-1 and SHA-256 lengths, none)', async () => {
+    const { database } = getDb();
+    const ids = ['a'.repeat(40), 'b'.repeat(64), '0123456789abcdef'.repeat(4)];
+    const read = (list: string[]) =>
+      database.db
+        .selectFrom(database.capabilities.idList(list).as('listed'))
+        .select('listed.id')
+        .execute()
+        .then((rows) => rows.map((r) => r.id).sort());
+    expect(await read(ids)).toEqual([...ids].sort());
+    expect(await read([])).toEqual([]);
   });
 });
 

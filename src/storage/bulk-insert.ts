@@ -9,12 +9,17 @@ export type BulkColumns<T extends keyof Database> = Readonly<
   Partial<Record<keyof Database[T] & string, ColumnKind>>
 >;
 
+/** One row of a bulk insert: its values in the order of the inserter's columns. */
+export type BulkRow = readonly unknown[];
+
 /**
  * Multi-row "insert unless present" for hot paths (ingest writes tens of thousands of rows).
- * Building a Kysely query per batch allocates a node per value; instead the SQL text is compiled
- * once by Kysely (so quoting and placeholders stay the dialect's) and reused with new parameters:
- * one array per column where the dialect has `columnArrays` (PostgreSQL), else one parameter per
- * value in a multi-row VALUES list of the batch's row count.
+ * Rows are value arrays in column order, which is also how every driver takes parameters, so no
+ * object is built per row and none is taken apart again. Building a Kysely query per batch
+ * allocates a node per value; instead the SQL text is compiled once by Kysely (so quoting and
+ * placeholders stay the dialect's) and reused with new parameters: one array per column where the
+ * dialect has `columnArrays` (PostgreSQL), else one parameter per value in a multi-row VALUES list
+ * of the batch's row count.
  */
 export class BulkInserter<T extends keyof Database & string> {
   private readonly statements = new Map<number, string>();
@@ -25,7 +30,7 @@ export class BulkInserter<T extends keyof Database & string> {
     private readonly capabilities: DialectCapabilities,
     private readonly table: T,
     columns: BulkColumns<T>,
-    private readonly bytesOf: (row: Database[T]) => number = () => 0,
+    private readonly bytesOf: (row: BulkRow) => number = () => 0,
   ) {
     const entries = Object.entries(columns) as Array<[keyof Database[T] & string, ColumnKind]>;
     this.names = entries.map(([name]) => name);
@@ -38,15 +43,12 @@ export class BulkInserter<T extends keyof Database & string> {
    */
   async insertIgnore(
     db: Kysely<Database>,
-    rows: readonly Database[T][],
-    runPreparedBatch?: (statement: string, parameterRows: readonly unknown[][]) => void,
+    rows: readonly BulkRow[],
+    runPreparedBatch?: (statement: string, parameterRows: readonly BulkRow[]) => void,
   ): Promise<void> {
     if (rows.length === 0) return;
     if (runPreparedBatch && db.isTransaction) {
-      runPreparedBatch(
-        this.valuesStatement(db, 1),
-        rows.map((row) => this.names.map((column) => row[column])),
-      );
+      runPreparedBatch(this.valuesStatement(db, 1), rows);
       return;
     }
     const arrays = this.capabilities.columnArrays;
@@ -55,18 +57,16 @@ export class BulkInserter<T extends keyof Database & string> {
     for (const batch of batchRows(rows, this.capabilities, parametersPerRow, this.bytesOf)) {
       const parameters: unknown[] = [];
       if (arrays) {
-        this.names.forEach((column, index) =>
+        for (let column = 0; column < this.kinds.length; column++) {
           parameters.push(
             arrays.encode(
-              this.kinds[index]!,
+              this.kinds[column]!,
               batch.map((row) => row[column]),
             ),
-          ),
-        );
-      } else {
-        for (const row of batch) {
-          for (const column of this.names) parameters.push(row[column]);
+          );
         }
+      } else {
+        for (const row of batch) for (const value of row) parameters.push(value);
       }
       const statement = arrays ? this.arraysStatement(db) : this.valuesStatement(db, batch.length);
       await db.executeQuery(CompiledQuery.raw(statement, parameters));

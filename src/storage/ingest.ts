@@ -72,7 +72,7 @@ export interface IngestDeps {
   readonly capabilities: DialectCapabilities;
   readonly dataDir: string;
   readonly largeObjectThreshold: number;
-  readonly runPreparedBatch?: (statement: string, parameterRows: readonly unknown[][]) => void;
+  readonly runPreparedBatch?: (statement: string, parameterRows: readonly (readonly unknown[])[]) => void;
   /**
    * Threads resolving deltas (1 = on the calling thread). Each worker thread costs ~50 MB and a
    * push of 50k objects gains little from it on a busy server, so the server default is 1.
@@ -157,7 +157,8 @@ export async function ingestPack(
             type: object.type,
             data: content.data,
             raw: content.raw,
-            ...(object.deltaBase ? { deltaBase: object.deltaBase, deltaSize: object.deltaSize } : {}),
+            deltaBase: object.deltaBase,
+            deltaSize: object.deltaSize,
           });
         },
       });

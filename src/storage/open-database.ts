@@ -14,7 +14,13 @@ import {
 } from './dialect/capabilities.js';
 import { parseDatabaseUrl, redactDatabaseUrl, type DatabaseLocation } from './dialect/database-url.js';
 import { FaultMappingDialect } from './dialect/fault-mapping-dialect.js';
+import { binaryInsertPool } from './dialect/mysql-binary-inserts.js';
 import { asDatabaseFault, StorageFaultLog } from './storage-faults.js';
+import {
+  CHECKPOINT_WAL_BYTES,
+  FALLBACK_AUTOCHECKPOINT_PAGES,
+  SqliteCheckpointer,
+} from './sqlite-checkpointer.js';
 
 /** An open database: the query builder, what the dialect can do, and how to close it. */
 export interface MegaDatabase {
@@ -29,7 +35,7 @@ export interface MegaDatabase {
    * driver is in-process and synchronous (SQLite): it uses Kysely's single connection directly, so
    * it joins the transaction that connection is in. Call it only inside a transaction you hold.
    */
-  readonly runPreparedBatch?: (statement: string, parameterRows: readonly unknown[][]) => void;
+  readonly runPreparedBatch?: (statement: string, parameterRows: readonly (readonly unknown[])[]) => void;
   /**
    * Runs one query through a cached prepared statement and returns its rows as arrays (SQLite:
    * no query building, no per-row objects). It bypasses Kysely's lock on the one connection, so
@@ -72,12 +78,17 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 const PG_INT8_OID = 20;
 const SQLITE_CACHE_KIB = 16 * 1024;
+const MAX_PREPARED_STATEMENTS = 64;
 
 interface DialectParts {
   readonly dialect: Dialect;
   readonly capabilities: DialectCapabilities;
   readonly runPreparedBatch?: MegaDatabase['runPreparedBatch'];
   readonly runPreparedQuery?: MegaDatabase['runPreparedQuery'];
+  /** Told after every committed transaction. */
+  readonly afterCommit?: () => void;
+  /** Runs before the connections close. */
+  readonly beforeClose?: () => Promise<void>;
 }
 
 /**
@@ -122,10 +133,23 @@ function sqliteDialect(path: string, options: OpenDatabaseOptions): DialectParts
   // ingests as fast as 64 MiB (express pack, 53k objects) and keeps a full clone's scan of the
   // whole object table from growing the process by the size of the database.
   connection.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
-  return {
+  const parts = {
     dialect: new SqliteDialect({ database: connection }),
     capabilities: SQLITE_CAPABILITIES,
     ...preparedRunners(connection),
+  };
+  if (path === ':memory:') return parts;
+  // Checkpoints run on their own thread (see SqliteCheckpointer); the log a reset leaves behind
+  // is cut back to the size that starts one.
+  connection.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+  connection.pragma(`journal_size_limit = ${CHECKPOINT_WAL_BYTES}`);
+  const checkpointer = new SqliteCheckpointer(path, () => {
+    if (connection.open) connection.pragma('wal_autocheckpoint = 1000');
+  });
+  return {
+    ...parts,
+    afterCommit: () => checkpointer.afterCommit(),
+    beforeClose: () => checkpointer.close(),
   };
 }
 
@@ -162,8 +186,11 @@ function mysqlDialect(url: string, options: OpenDatabaseOptions): Dialect {
     supportBigNumbers: true,
     bigNumberStrings: false,
     dateStrings: true,
+    // Only binary inserts are prepared (see binaryInsertPool), a few statements per connection;
+    // evicted ones are closed, so the server's prepared-statement limit is never approached.
+    maxPreparedStatements: MAX_PREPARED_STATEMENTS,
   });
-  return new MysqlDialect({ pool });
+  return new MysqlDialect({ pool: binaryInsertPool(pool) });
 }
 
 function dialectFor(location: DatabaseLocation, options: OpenDatabaseOptions): DialectParts {
@@ -195,13 +222,13 @@ function faultMapped<A extends unknown[], R>(run: (...args: A) => R, onFault: (e
  * migrate: call `migrateToLatest` (or use `openStorage`, which does).
  */
 export function openDatabase(url: string, options: OpenDatabaseOptions = {}): MegaDatabase {
-  const { dialect, capabilities, runPreparedBatch, runPreparedQuery } = dialectFor(
+  const { dialect, capabilities, runPreparedBatch, runPreparedQuery, afterCommit, beforeClose } = dialectFor(
     parseDatabaseUrl(url),
     options,
   );
   const faults = new StorageFaultLog();
   const onFault = (error: unknown) => faults.record(error);
-  const db = new Kysely<Database>({ dialect: new FaultMappingDialect(dialect, onFault) });
+  const db = new Kysely<Database>({ dialect: new FaultMappingDialect(dialect, onFault, afterCommit) });
   let closed = false;
   return {
     db,
@@ -213,6 +240,7 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Me
     async close() {
       if (closed) return;
       closed = true;
+      await beforeClose?.();
       await db.destroy();
     },
   };

@@ -91,6 +91,7 @@ class FaultMappingDriver implements Driver {
   constructor(
     private readonly inner: Driver,
     private readonly onFault: FaultListener,
+    private readonly afterCommit: (() => void) | undefined,
   ) {}
 
   init(): Promise<void> {
@@ -108,8 +109,9 @@ class FaultMappingDriver implements Driver {
     return mapped(() => this.inner.beginTransaction(innerOf(connection), settings), this.onFault);
   }
 
-  commitTransaction(connection: DatabaseConnection): Promise<void> {
-    return mapped(() => this.inner.commitTransaction(innerOf(connection)), this.onFault);
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await mapped(() => this.inner.commitTransaction(innerOf(connection)), this.onFault);
+    this.afterCommit?.();
   }
 
   /**
@@ -175,13 +177,15 @@ class FaultMappingDriver implements Driver {
  * MegaErrors in one place, whatever the driver, so no caller branches on driver error codes.
  */
 export class FaultMappingDialect implements Dialect {
+  /** `afterCommit` is told after every committed transaction (SQLite's checkpoint thread). */
   constructor(
     private readonly inner: Dialect,
     private readonly onFault: FaultListener,
+    private readonly afterCommit?: () => void,
   ) {}
 
   createDriver(): Driver {
-    return new FaultMappingDriver(this.inner.createDriver(), this.onFault);
+    return new FaultMappingDriver(this.inner.createDriver(), this.onFault, this.afterCommit);
   }
 
   createQueryCompiler(): QueryCompiler {

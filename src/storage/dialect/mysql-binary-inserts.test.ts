@@ -1,0 +1,73 @@
+import type * as Mysql2 from 'mysql2';
+import { describe, expect, it } from 'vitest';
+import { binaryInsertPool } from './mysql-binary-inserts.js';
+
+/** A pool whose one connection records which protocol each statement went through. */
+function recordingPool() {
+  const calls: { protocol: 'text' | 'binary'; statement: string }[] = [];
+  let released = 0;
+  const connection = {
+    query: (
+      statement: string,
+      _parameters: unknown[],
+      callback?: (error: unknown, result: unknown) => void,
+    ) => {
+      calls.push({ protocol: 'text', statement });
+      callback?.(null, []);
+      return { stream: () => [] };
+    },
+    execute: (
+      statement: string,
+      _parameters: unknown[],
+      callback: (error: unknown, result: unknown) => void,
+    ) => {
+      calls.push({ protocol: 'binary', statement });
+      callback(null, { affectedRows: 1, insertId: 0 });
+    },
+    release: () => {
+      released++;
+    },
+  };
+  const pool = {
+    getConnection: (callback: (error: unknown, connection: unknown) => void) => callback(null, connection),
+    end: (callback: (error: unknown) => void) => callback(null),
+  };
+  return { pool: pool as unknown as Mysql2.Pool, calls, released: () => released };
+}
+
+function run(pool: ReturnType<typeof binaryInsertPool>, statement: string, parameters: unknown[]) {
+  return new Promise<void>((resolve, reject) => {
+    pool.getConnection((error, connection) => {
+      if (error) return reject(error as Error);
+      connection.query(statement, parameters, (queryError) => {
+        connection.release();
+        if (queryError) reject(queryError as Error);
+        else resolve();
+      });
+    });
+  });
+}
+
+describe('binaryInsertPool', () => {
+  it('sends inserts with binary values through the binary protocol, everything else as text', async () => {
+    const recorded = recordingPool();
+    const pool = binaryInsertPool(recorded.pool);
+    await run(pool, 'insert ignore into `raw_objects` (`data`) values (?)', [Buffer.from([0, 1])]);
+    await run(pool, '  INSERT into t (a) values (?)', ['x', Buffer.alloc(0)]);
+    await run(pool, 'insert into t (a) values (?)', ['no binary']);
+    await run(pool, 'select * from t where data = ?', [Buffer.from([1])]);
+    await run(pool, 'update t set data = ?', [Buffer.from([1])]);
+    expect(recorded.calls.map((call) => call.protocol)).toEqual(['binary', 'binary', 'text', 'text', 'text']);
+    expect(recorded.released()).toBe(5);
+  });
+
+  it('gives Kysely the same wrapper for the same connection (it keeps state per connection)', async () => {
+    const recorded = recordingPool();
+    const pool = binaryInsertPool(recorded.pool);
+    const first = await new Promise((resolve) => pool.getConnection((_e, connection) => resolve(connection)));
+    const second = await new Promise((resolve) =>
+      pool.getConnection((_e, connection) => resolve(connection)),
+    );
+    expect(first).toBe(second);
+  });
+});
