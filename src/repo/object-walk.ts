@@ -1,12 +1,12 @@
 import type { ObjectId } from '../git/object-id.js';
 import type { ObjectFilter } from '../git/protocol/filter-spec.js';
 import { readTagTarget } from './tag-target.js';
-import { isMegaError, notFound } from '../platform/errors.js';
+import { notFound } from '../platform/errors.js';
 import type { CommitCache } from './common-commits.js';
 import type { CommitSummary } from '../git/commit.js';
 import type { ObjectType } from '../git/object.js';
 import type { ObjectSource, WalkedObject } from './served-repository.js';
-import { forEachTreeChild } from '../git/tree-children.js';
+import { TreeWalk } from './tree-walk.js';
 
 export interface WalkInput {
   /** Wanted objects (any type; tags are peeled and sent). */
@@ -24,7 +24,8 @@ export interface WalkInput {
   /**
    * Objects known to be sent already together with everything they reach (a recorded walk being
    * extended): the tree walk neither picks nor enters them, and the haves' trees are not read
-   * (what they reach is among them). `clientHas` is then empty: no thin-pack bases.
+   * (what they reach is among them). `clientHas` is then empty: no thin-pack bases, and the walk
+   * is exact (every reachable object not in `known`), not a superset.
    */
   readonly known?: ReadonlySet<ObjectId>;
   /**
@@ -43,7 +44,10 @@ export interface TagPeel {
 
 export interface WalkResult {
   readonly objects: readonly WalkedObject[];
-  /** Trees and blobs the client has (edge of the uninteresting side): thin-pack delta bases. */
+  /**
+   * Trees and blobs the client has that the walk read: the trees of the uninteresting parents of
+   * sent commits at the paths that changed, and their entries. Thin-pack delta bases.
+   */
   readonly clientHas: ReadonlySet<ObjectId>;
 }
 
@@ -55,6 +59,11 @@ export const MAX_WALK_OBJECTS = 20_000_000;
  * commits newest first (date-ordered walk that propagates "the client has it" to ancestors),
  * then tags, then trees and blobs in the order the commits reach them. include-tag's tags are
  * added by `withIncludedTags`.
+ *
+ * Trees and blobs are a superset of rev-list's: what the client has is learnt by comparing the
+ * sent trees with the client's commits next to them (`TreeWalk`), not by reading every tree of
+ * every have, so an object the client holds only elsewhere is sent again. The cost of a fetch
+ * follows what changed, not the size of the repository or the number of haves.
  */
 export async function walkObjects(
   objects: ObjectSource,
@@ -78,21 +87,22 @@ export async function walkObjects(
   for (const commit of interesting) pick(commit.id, 'commit');
   for (const tag of tags) pick(tag.id, 'tag');
 
-  const onDamaged = input.onDamaged ?? warnDamaged;
-  const clientHas = new Set<ObjectId>();
-  if (!input.known && (input.filter?.kind !== 'tree' || input.filter.depth > 0)) {
-    const haveTrees: ObjectId[] = edges.map((edge) => edge.tree);
-    for (const have of input.haves) {
-      const commit = await commits.get(have);
-      if (commit) haveTrees.push(commit.tree);
-    }
-    await markTrees(objects, haveTrees, clientHas, onDamaged);
-  }
-  const treeWalk = new TreeWalk(objects, input.filter, input.known ?? clientHas, pick, onDamaged);
-  await treeWalk.walk(interesting.map((commit) => commit.tree));
-  await treeWalk.walk(explicitTrees, true);
+  const treeWalk = new TreeWalk(objects, {
+    ...(input.filter ? { filter: input.filter } : {}),
+    ...(input.known ? { known: input.known } : {}),
+    pick,
+    onDamaged: input.onDamaged ?? warnDamaged,
+  });
+  // The trees of the client's commits next to the sent ones, compared path by path; a recorded
+  // walk being extended holds everything they reach already.
+  const bases = input.known ? [] : edges.map((edge) => edge.tree);
+  await treeWalk.walk(
+    interesting.map((commit) => commit.tree),
+    bases,
+  );
+  await treeWalk.walk(explicitTrees, [], true);
   for (const id of explicitBlobs) pick(id, 'blob');
-  return { objects: chosen, clientHas };
+  return { objects: chosen, clientHas: treeWalk.clientHas };
 }
 
 /**
@@ -164,6 +174,8 @@ async function walkCommits(
   const queue: CommitSummary[] = [];
   // Queued commits not (yet) known to be uninteresting: the walk ends when none is left.
   const pendingInteresting = new Set<ObjectId>();
+  // One read for every have (a client with many tags sends a hundred or more), not one each.
+  await commits.prefetch(input.haves);
   const push = async (id: ObjectId, isUninteresting: boolean) => {
     if (isUninteresting) {
       uninteresting.add(id);
@@ -229,135 +241,4 @@ function insertByDate(queue: CommitSummary[], commit: CommitSummary): void {
 
 function warnDamaged(problem: string): void {
   process.emitWarning(problem, { code: 'MEGA_DAMAGED_OBJECT' });
-}
-
-/**
- * Calls `visit` for each child of a stored tree; a damaged one (not a tree, or not parseable:
- * data stored before pushes were checked with fsck) is reported and its children skipped, so one
- * bad object never ends the whole fetch.
- */
-function forEachChildOfStored(
-  tree: { id: ObjectId; type: ObjectType; content: Buffer },
-  visit: (id: ObjectId, isTree: boolean) => void,
-  onDamaged: (problem: string) => void,
-): void {
-  if (tree.type !== 'tree') {
-    onDamaged(`object ${tree.id} is a ${tree.type}, not a tree; sent as it is, not walked`);
-    return;
-  }
-  try {
-    forEachTreeChild(tree.content, visit);
-  } catch (error) {
-    if (!isMegaError(error, 'invalid')) throw error;
-    onDamaged(
-      `tree ${tree.id} cannot be parsed (${error.message}); its entries after that point are not sent`,
-    );
-  }
-}
-
-/** Trees read per batch by the level-wise walks. */
-const TREE_BATCH = 500;
-
-/** Reads trees in batches (one storage round trip per batch for a stored repository), in order. */
-async function* readTrees(
-  objects: ObjectSource,
-  ids: readonly ObjectId[],
-): AsyncGenerator<{ id: ObjectId; type: ObjectType; content: Buffer }> {
-  for (let start = 0; start < ids.length; start += TREE_BATCH) {
-    const batch = ids.slice(start, start + TREE_BATCH);
-    const found = new Map<ObjectId, { type: ObjectType; content: Buffer }>();
-    for await (const object of objects.readObjects(batch)) found.set(object.id, object);
-    for (const id of batch) {
-      const object = found.get(id);
-      if (!object) throw notFound('object_missing', `tree ${id} is missing`);
-      yield { id, type: object.type, content: object.content };
-    }
-  }
-}
-
-/** Adds every tree and blob reachable from `roots` to `into` (skipping subtrees already there). */
-async function markTrees(
-  objects: ObjectSource,
-  roots: readonly ObjectId[],
-  into: Set<ObjectId>,
-  onDamaged: (problem: string) => void,
-): Promise<void> {
-  let level = [...new Set(roots)].filter((id) => !into.has(id));
-  while (level.length > 0) {
-    for (const id of level) into.add(id);
-    const next: ObjectId[] = [];
-    for await (const tree of readTrees(objects, level)) {
-      forEachChildOfStored(
-        tree,
-        (id, isTree) => {
-          if (!isTree) into.add(id);
-          else if (!into.has(id)) next.push(id);
-        },
-        onDamaged,
-      );
-    }
-    level = [...new Set(next)].filter((id) => !into.has(id));
-  }
-}
-
-/**
- * Tree and blob selection with the partial-clone filters (rev-list-options "--filter"), level by
- * level so each level is read in a few batched queries.
- */
-class TreeWalk {
-  private readonly seen = new Set<ObjectId>();
-
-  constructor(
-    private readonly objects: ObjectSource,
-    private readonly filter: ObjectFilter | undefined,
-    private readonly clientHas: ReadonlySet<ObjectId>,
-    private readonly pick: (id: ObjectId, type: ObjectType) => void,
-    private readonly onDamaged: (problem: string) => void,
-  ) {}
-
-  /** Walks from root trees (`explicit` roots were wanted by id and ignore `tree:0`). */
-  async walk(roots: readonly ObjectId[], explicit = false): Promise<void> {
-    if (!explicit && this.filter?.kind === 'tree' && this.filter.depth === 0) return;
-    let level = roots;
-    for (let depth = 0; level.length > 0; depth++) {
-      const fresh = [...new Set(level)].filter((id) => !this.seen.has(id) && !this.clientHas.has(id));
-      for (const id of fresh) {
-        this.seen.add(id);
-        this.pick(id, 'tree');
-      }
-      const next: ObjectId[] = [];
-      const descend = this.filter?.kind !== 'tree' || depth + 1 < this.filter.depth;
-      for await (const tree of readTrees(this.objects, fresh)) {
-        const blobs: ObjectId[] = [];
-        forEachChildOfStored(
-          tree,
-          (id, isTree) => {
-            if (isTree) {
-              if (descend) next.push(id);
-            } else if (!this.seen.has(id) && !this.clientHas.has(id)) {
-              blobs.push(id);
-            }
-          },
-          this.onDamaged,
-        );
-        for (const id of blobs) {
-          if (this.seen.has(id)) continue;
-          const wanted = this.filter ? await this.wantsBlob(id, depth + 1) : true;
-          if (!wanted) continue;
-          this.seen.add(id);
-          this.pick(id, 'blob');
-        }
-      }
-      level = next;
-    }
-  }
-
-  private async wantsBlob(id: ObjectId, depth: number): Promise<boolean> {
-    const filter = this.filter;
-    if (!filter) return true;
-    if (filter.kind === 'blob:none') return false;
-    if (filter.kind === 'tree') return depth < filter.depth;
-    const header = await this.objects.readObjectHeader(id);
-    return header !== undefined && header.size < filter.limit;
-  }
 }
