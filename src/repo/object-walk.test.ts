@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +16,7 @@ import {
   type VariedName,
 } from '../../tests/support/varied-history.js';
 import { CommitCache } from './common-commits.js';
-import { walkObjects } from './object-walk.js';
+import { HAVE_WALK_BUDGET, walkObjects } from './object-walk.js';
 import type { ObjectSource } from './served-repository.js';
 import { completeObjectSource } from './single-read-objects.js';
 
@@ -176,5 +177,83 @@ describe('walkObjects against git rev-list --objects', () => {
     const needed = await revList([history.c8, '--not', history.c7], []);
     const extra = walk.objects.filter((object) => !needed.has(object.id));
     expect(extra.map((object) => object.id)).toEqual([await resolve('c7:vendor/pkg3/f1.txt')]);
+  });
+});
+
+describe('walkObjects on a commit dated before the history it extends', () => {
+  /** A chain of `length` commits one minute apart (one tree, one blob each), counting commit reads. */
+  const chain = (length: number) => {
+    const stored = new Map<string, { type: string; data: Buffer }>();
+    const times = new Map<string, number>();
+    let commitReads = 0;
+    const add = (type: string, data: Buffer | string) => {
+      const bytes = Buffer.from(data);
+      const id = createHash('sha1').update(`${type} ${bytes.length}\0`).update(bytes).digest('hex');
+      stored.set(id, { type, data: bytes });
+      return id as ObjectId;
+    };
+    const commit = (parents: readonly ObjectId[], time: number, label: string) => {
+      const blob = add('blob', `${label}\n`);
+      const tree = add('tree', Buffer.concat([Buffer.from('100644 f\0'), Buffer.from(blob, 'hex')]));
+      const ident = `A <a@example.com> ${time} +0000`;
+      const lines = parents.map((parent) => `parent ${parent}\n`).join('');
+      const id = add('commit', `tree ${tree}\n${lines}author ${ident}\ncommitter ${ident}\n\n${label}\n`);
+      times.set(id, time);
+      return id;
+    };
+    const ids: ObjectId[] = [];
+    for (let i = 0; i < length; i++) ids.push(commit(ids.slice(-1), 1_700_000_000 + i * 60, `c${i}`));
+    const source = completeObjectSource({
+      hasObjects: async (wanted) => new Set(wanted.filter((id) => stored.has(id))),
+      readObject: async (id) => {
+        const object = stored.get(id);
+        return object ? { type: object.type as ObjectType, content: object.data } : undefined;
+      },
+      readCommit: async (id) => {
+        const object = stored.get(id);
+        if (object?.type !== 'commit') return undefined;
+        commitReads++;
+        const parsed = parseCommit(object.data);
+        return { id, tree: parsed.tree, parents: parsed.parents, committerTime: times.get(id) ?? 0 };
+      },
+    });
+    return { ids, source, commit, reads: () => commitReads };
+  };
+
+  it('sends the new commit without reading the whole history', async () => {
+    const history = chain(3000);
+    const tip = history.ids[2999] as ObjectId;
+    // Dated in the past, like a commit made with a pinned GIT_COMMITTER_DATE.
+    const skewed = history.commit([tip], 1_600_000_000, 'skewed');
+    const haves = [tip, history.ids[2900] as ObjectId, history.ids[100] as ObjectId];
+    const walk = await walkObjects(history.source, new CommitCache(history.source), {
+      wants: [skewed],
+      haves,
+      boundary: new Set(),
+    });
+    expect(walk.objects.filter((object) => object.type === 'commit').map((object) => object.id)).toEqual([
+      skewed,
+    ]);
+    expect(walk.objects).toHaveLength(3);
+    expect(history.reads()).toBeLessThan(HAVE_WALK_BUDGET + 20);
+  });
+
+  it('still sends every commit the client lacks when it gives up on dates', async () => {
+    const history = chain(3000);
+    // Forked far below the client's tip; only an old tag below the fork is a have.
+    const fork = history.ids[1000] as ObjectId;
+    const side = history.commit([fork], 1_600_000_000, 'side');
+    const tip = history.ids[2999] as ObjectId;
+    const walk = await walkObjects(history.source, new CommitCache(history.source), {
+      wants: [side],
+      haves: [tip, history.ids[900] as ObjectId],
+      boundary: new Set(),
+    });
+    const sent = new Set(walk.objects.map((object) => object.id));
+    expect(sent.has(side)).toBe(true);
+    // A superset: the commits from the fork down to the tag are sent again, nothing below it.
+    expect(sent.has(history.ids[901] as ObjectId)).toBe(true);
+    expect(sent.has(history.ids[900] as ObjectId)).toBe(false);
+    expect(history.reads()).toBeLessThan(HAVE_WALK_BUDGET + 200);
   });
 });

@@ -161,6 +161,14 @@ async function readType(objects: ObjectSource, id: ObjectId): Promise<ObjectType
 }
 
 /**
+ * Commits the client has that the date-ordered walk visits at most to prove that what it sends
+ * is not had already. A commit dated before much of the history it extends (clock skew: a date
+ * pinned in the past) is popped only after every newer commit the client has, one read each; past
+ * this budget the rest of the sent side is walked without dates instead (`closeInteresting`).
+ */
+export const HAVE_WALK_BUDGET = 1_000;
+
+/**
  * Date-ordered commit walk. Haves (and everything they reach) are uninteresting; the walk stops
  * once only uninteresting commits are queued. `edges` are uninteresting parents of sent commits.
  */
@@ -192,6 +200,7 @@ async function walkCommits(
   for (const start of starts) if (!uninteresting.has(start)) await push(start, false);
   const interesting: CommitSummary[] = [];
   const edges = new Map<ObjectId, CommitSummary>();
+  let hadVisited = 0;
   while (queue.length > 0 && pendingInteresting.size > 0) {
     const commit = queue.shift() as CommitSummary;
     pendingInteresting.delete(commit.id);
@@ -199,6 +208,10 @@ async function walkCommits(
     if (input.boundary.has(commit.id) && isUninteresting) continue;
     if (isUninteresting) {
       if (input.clientShallow?.has(commit.id)) continue;
+      if (++hadVisited > HAVE_WALK_BUDGET) {
+        await closeInteresting(commits, pendingInteresting, uninteresting, interesting, input.boundary);
+        break;
+      }
       for (const parent of commit.parents) await push(parent, true);
       continue;
     }
@@ -225,6 +238,39 @@ async function walkCommits(
     }
   }
   return { interesting: interesting.filter((c) => !uninteresting.has(c.id)), edges: [...edges.values()] };
+}
+
+/**
+ * The rest of the sent side once the date-ordered walk gave up: from the queued commits not known
+ * to be had, through parents, down to commits known to be had (a have, or below one as far as
+ * the walk got), one batched read per level. Every commit the wants reach and the haves do not is
+ * still among the result; some the client has may be too (sent again, which git accepts).
+ */
+async function closeInteresting(
+  commits: CommitCache,
+  pending: ReadonlySet<ObjectId>,
+  uninteresting: ReadonlySet<ObjectId>,
+  interesting: CommitSummary[],
+  boundary: ReadonlySet<ObjectId>,
+): Promise<void> {
+  const taken = new Set(interesting.map((commit) => commit.id));
+  let level = [...pending];
+  while (level.length > 0) {
+    await commits.prefetch(level);
+    const next: ObjectId[] = [];
+    for (const id of level) {
+      if (taken.has(id) || uninteresting.has(id)) continue;
+      taken.add(id);
+      const commit = await commits.get(id);
+      if (!commit) continue;
+      interesting.push(commit);
+      if (interesting.length > MAX_WALK_OBJECTS) throw notFound('walk_too_large', 'too many commits to send');
+      if (boundary.has(id)) continue;
+      for (const parent of commit.parents)
+        if (!taken.has(parent) && !uninteresting.has(parent)) next.push(parent);
+    }
+    level = next;
+  }
 }
 
 /** Newest first; ties keep insertion order (stable), like git's date-ordered queue. */
