@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitText } from '../support/git-cli.js';
+import { commitFile, makeRepo } from '../support/git-fixtures.js';
 import { makeVariedHistory, type VariedHistory } from '../support/varied-history.js';
 import { fsckStrict, parseLsRemote, refsOf, startHttpFixture, type HttpFixture } from './http-fixture.js';
 
@@ -93,4 +94,27 @@ describe.each([0, 2])('incremental fetch with protocol.version=%i', (version) =>
       await gitText(['-C', dir('source'), 'rev-list', '--count', h.c8]),
     );
   }, 120_000);
+
+  it('sends an edited file as a delta on the version the client has (thin pack)', async () => {
+    const source = dir('thin-source');
+    const thinUrl = fx.url(`/import/v${version}-thin.git`);
+    const text = (edit: string) =>
+      Array.from({ length: 2000 }, (_, n) => `line ${n} of a long file${n === 1000 ? edit : ''}`).join('\n');
+    await makeRepo(source, [{ 'docs/long.txt': text(''), 'other/a.txt': 'a\n' }]);
+    await fx.git(version, ['-C', source, 'push', '-q', thinUrl, 'main']);
+    await fx.anonymous(version, ['clone', '-q', '--bare', thinUrl, dir('thin-clone')]);
+    await commitFile(source, 'docs/long.txt', text(' edited'), 'edit one line');
+    await fx.git(version, ['-C', source, 'push', '-q', thinUrl, 'main']);
+    const fetched = await fx.anonymous(version, [
+      '-C',
+      dir('thin-clone'),
+      'fetch',
+      '--progress',
+      'origin',
+      '+refs/heads/*:refs/heads/*',
+    ]);
+    // The stored delta of the new blob is reused against the blob the client has.
+    expect(fetched.stderr).toMatch(/Total 4 \(delta 1\), reused 1 \(delta 1\)/);
+    await fsckStrict(dir('thin-clone'));
+  });
 });
