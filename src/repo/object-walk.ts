@@ -22,13 +22,6 @@ export interface WalkInput {
   readonly clientShallow?: ReadonlySet<ObjectId>;
   readonly filter?: ObjectFilter;
   /**
-   * Objects known to be sent already together with everything they reach (a recorded walk being
-   * extended): the tree walk neither picks nor enters them, and the haves' trees are not read
-   * (what they reach is among them). `clientHas` is then empty: no thin-pack bases, and the walk
-   * is exact (every reachable object not in `known`), not a superset.
-   */
-  readonly known?: ReadonlySet<ObjectId>;
-  /**
    * Told about stored objects the walk cannot follow (a `40000` entry naming a blob, a tree
    * that does not parse): the walk sends what it can and goes on instead of failing the fetch.
    * Default: a process warning.
@@ -49,6 +42,8 @@ export interface WalkResult {
    * sent commits at the paths that changed, and their entries. Thin-pack delta bases.
    */
   readonly clientHas: ReadonlySet<ObjectId>;
+  /** The uninteresting parents of sent commits: the client's commits next to the sent ones. */
+  readonly edges: readonly ObjectId[];
 }
 
 /** Objects one walk may select or visit (a bound for memory). */
@@ -89,20 +84,17 @@ export async function walkObjects(
 
   const treeWalk = new TreeWalk(objects, {
     ...(input.filter ? { filter: input.filter } : {}),
-    ...(input.known ? { known: input.known } : {}),
     pick,
     onDamaged: input.onDamaged ?? warnDamaged,
   });
-  // The trees of the client's commits next to the sent ones, compared path by path; a recorded
-  // walk being extended holds everything they reach already.
-  const bases = input.known ? [] : edges.map((edge) => edge.tree);
+  // The trees of the client's commits next to the sent ones, compared path by path.
   await treeWalk.walk(
     interesting.map((commit) => commit.tree),
-    bases,
+    edges.map((edge) => edge.tree),
   );
   await treeWalk.walk(explicitTrees, [], true);
   for (const id of explicitBlobs) pick(id, 'blob');
-  return { objects: chosen, clientHas: treeWalk.clientHas };
+  return { objects: chosen, clientHas: treeWalk.clientHas, edges: edges.map((edge) => edge.id) };
 }
 
 /**

@@ -12,11 +12,6 @@ export interface TreeWalkOptions {
   readonly filter?: ObjectFilter;
   /** Called once per tree and blob to send, in walk order. */
   readonly pick: (id: ObjectId, type: ObjectType) => void;
-  /**
-   * Objects sent already together with everything they reach (a recorded walk being extended):
-   * neither picked nor entered.
-   */
-  readonly known?: ReadonlySet<ObjectId>;
   readonly onDamaged: (problem: string) => void;
 }
 
@@ -54,8 +49,8 @@ interface StoredTree {
  * moved or renamed directory, a root commit, a parent cut off by a shallow boundary) trees are
  * entered whole.
  *
- * Only two things stop the walk: an object the client is known to have (its trees read here,
- * `known`) and one the walk already took (entered, under the same rule). So nothing reachable is
+ * Only two things stop the walk: an object the client is known to have (read on its side here)
+ * and one the walk already took (entered, under the same rule). So nothing reachable is
  * missed in any order of reading. An object the client has somewhere this comparison does not
  * look (another path, another of its commits) is sent again: valid for git (index-pack accepts
  * objects it has), and the same trade git makes without reachability bitmaps.
@@ -126,7 +121,7 @@ export class TreeWalk {
   }
 
   private skips(id: ObjectId): boolean {
-    return this.seen.has(id) || this.clientHas.has(id) || this.options.known?.has(id) === true;
+    return this.seen.has(id) || this.clientHas.has(id);
   }
 
   /**
