@@ -23,13 +23,14 @@ import { startHttpBackendBridge } from '../smart-http/http-backend-bridge.js';
 import { waitForIdle } from '../smart-http/smart-http-bench.js';
 
 /**
- * `npm run bench -- scale [--size small|large] [--repo DIR] [--database sqlite|postgres|mysql] [--check]`
+ * `npm run bench -- scale [--size small|large] [--repo DIR] [--database sqlite|postgres|mysql] [--rounds N] [--check]`
  *
  * A repository the size of git/git through the server end to end (issue 20), every step timed
  * against C git's `git http-backend` serving the same input in the same run:
  * push (`--mirror`), the first clone right after it (the walk recorder may still run), a cached
  * clone, a clone with the walk recorded but no cached pack, `fetch` after one new commit (and
- * the push of that commit), a shallow clone, `ls-remote`. Clones are `--bare` (what `git clone`
+ * the push of that commit; `--rounds N` repeats these two N times, the later rounds on a warm
+ * server), a shallow clone, `ls-remote`. Clones are `--bare` (what `git clone`
  * fetches, without the checkout both sides would pay alike). Each step runs once: at this size a
  * run takes minutes. Peak RSS is the server's high-water mark during that step alone (reset
  * through /proc/PID/clear_refs before it). `--check` then runs the large-repository correctness
@@ -40,6 +41,8 @@ export async function runScaleBench(args: readonly string[]): Promise<BenchResul
   const given = argValue(args, '--repo');
   if (!given && !isHistorySize(size)) throw new Error('--size must be small or large');
   const dialect = (argValue(args, '--database') ?? 'sqlite') as DialectName;
+  const rounds = Number(argValue(args, '--rounds') ?? 1);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
   const dir = await mkdtemp(join(tmpdir(), 'mega-bench-scale-'));
   const closers: Array<() => Promise<void>> = [];
   let server: MegaServer | undefined;
@@ -104,15 +107,19 @@ export async function runScaleBench(args: readonly string[]): Promise<BenchResul
     await step('clone-cached', (url, side) => clone(url, target(side, 'cached')));
     await rm(join(dataDir, 'cache', 'packs'), { recursive: true, force: true });
     await step('clone-recorded', (url, side) => clone(url, target(side, 'recorded')));
-    await newCommitOnMain(source);
-    await step('push-one-commit', (url, side) => push(url, side, ['main']));
-    await step('fetch-one-commit', (_url, side) =>
-      git(['fetch', '-q', 'origin', '+refs/heads/*:refs/heads/*'], {
-        cwd: target(side, 'cached'),
-        env: side === 'ours' ? authEnv(token) : {},
-      }),
-    );
-    await sameRefs(target('ours', 'cached'), target('cgit', 'cached'));
+    for (let round = 1; round <= rounds; round++) {
+      // The first round runs on a cold server (its JIT has not seen a fetch yet); later ones warm.
+      const suffix = round === 1 ? '' : ` (round ${round})`;
+      await newCommitOnMain(source, `dir0/next-${round}.txt`);
+      await step(`push-one-commit${suffix}`, (url, side) => push(url, side, ['main']));
+      await step(`fetch-one-commit${suffix}`, (_url, side) =>
+        git(['fetch', '-q', 'origin', '+refs/heads/*:refs/heads/*'], {
+          cwd: target(side, 'cached'),
+          env: side === 'ours' ? authEnv(token) : {},
+        }),
+      );
+      await sameRefs(target('ours', 'cached'), target('cgit', 'cached'));
+    }
     await step('clone-shallow', (url, side) => clone(url, target(side, 'shallow'), ['--depth', '1']));
     await sameRefs(target('ours', 'shallow'), target('cgit', 'shallow'));
     await step('ls-remote', (url) => git(['ls-remote', url]));

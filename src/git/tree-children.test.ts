@@ -30,6 +30,12 @@ describe('forEachTreeChild', () => {
     expect(children(tree)).toHaveLength(6);
   });
 
+  it('passes each name as its byte range in the tree', () => {
+    const names: string[] = [];
+    forEachTreeChild(tree, (_child, _isTree, start, end) => names.push(tree.toString('utf8', start, end)));
+    expect(names).toEqual(['a.txt', 'run', 'link', 'dir', 'padded', 'n\u00e9']);
+  });
+
   it('accepts the empty tree', () => {
     expect(children(Buffer.alloc(0))).toEqual([]);
   });

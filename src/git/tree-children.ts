@@ -12,12 +12,13 @@ const TYPE_GITLINK = 0o160000;
 /**
  * Calls `visit` for each child of a tree object (gitformat-tree: `<octal mode> SP <name> NUL
  * <raw id>` repeated) that a pack may carry: subtrees and blobs (files and symlinks); gitlinks
- * (submodule commits) are skipped. Object walks need neither names nor entry objects, so this
- * scans the bytes directly: `parseTree` decodes every name, which costs more than the walk.
+ * (submodule commits) are skipped. Object walks need no entry objects, so this scans the bytes
+ * directly: `parseTree` decodes every name, which costs more than the walk. The name is passed as
+ * its byte range in `data` (`nameStart` to `nameEnd`), for the few callers that compare paths.
  */
 export function forEachTreeChild(
   data: Buffer,
-  visit: (id: ObjectId, isTree: boolean) => void,
+  visit: (id: ObjectId, isTree: boolean, nameStart: number, nameEnd: number) => void,
   format: ObjectFormat = SHA1,
 ): void {
   let pos = 0;
@@ -41,7 +42,7 @@ export function forEachTreeChild(
     }
     const type = mode & TYPE_MASK;
     if (type !== TYPE_GITLINK) {
-      visit(objectIdFromRaw(data, nul + 1, format), type === TYPE_TREE);
+      visit(objectIdFromRaw(data, nul + 1, format), type === TYPE_TREE, cursor + 1, nul);
     }
     pos = nul + 1 + format.rawLength;
   }

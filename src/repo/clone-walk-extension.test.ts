@@ -65,6 +65,19 @@ async function fullWalk(source: ObjectSource, wants: readonly ObjectId[]): Promi
 
 const ids = (objects: readonly WalkedObject[]) => new Set(objects.map((object) => object.id));
 
+/** The recorded walk with what extending it appends, or undefined when it cannot be extended. */
+async function extend(
+  source: ObjectSource,
+  recorded: readonly WalkedObject[],
+  before: readonly ObjectId[],
+  after: readonly ObjectId[],
+): Promise<WalkedObject[] | undefined> {
+  const held = ids(recorded);
+  const view = { among: (wanted: readonly ObjectId[]) => new Set(wanted.filter((id) => held.has(id))) };
+  const appended = await extendRecordedWalk(source, view, before, after);
+  return appended && [...recorded, ...appended];
+}
+
 describe('extendRecordedWalk', () => {
   /** Three commits on main (`first`..`third`), a side branch at `first`, and `lib/` of 50 trees. */
   const history = () => {
@@ -82,7 +95,7 @@ describe('extendRecordedWalk', () => {
     const before = [second, first];
     const recorded = await fullWalk(objects.source, before);
     objects.treeReads = 0;
-    const extended = await extendRecordedWalk(objects.source, recorded, before, [third, first]);
+    const extended = await extend(objects.source, recorded, before, [third, first]);
     const extendReads = objects.treeReads;
     const expected = await fullWalk(objects.source, [third, first]);
     expect(extended).toBeDefined();
@@ -97,7 +110,7 @@ describe('extendRecordedWalk', () => {
   it('adds a new ref pointing into the recorded history without walking it again', async () => {
     const { objects, first, second } = history();
     const recorded = await fullWalk(objects.source, [second]);
-    const extended = await extendRecordedWalk(objects.source, recorded, [second], [second, first]);
+    const extended = await extend(objects.source, recorded, [second], [second, first]);
     expect(extended).toEqual(recorded);
   });
 
@@ -108,8 +121,19 @@ describe('extendRecordedWalk', () => {
       `object ${third}\ntype commit\ntag v3\ntagger A <a@example.com> 0 +0000\n\nv3\n`,
     );
     const recorded = await fullWalk(objects.source, [second]);
-    const extended = await extendRecordedWalk(objects.source, recorded, [second], [second, tag]);
+    const extended = await extend(objects.source, recorded, [second], [second, tag]);
     expect(ids(extended ?? [])).toEqual(ids(await fullWalk(objects.source, [second, tag])));
+  });
+
+  it('does not record twice an object the recorded walk holds under another path', async () => {
+    const { objects, lib, first, second } = history();
+    const recorded = await fullWalk(objects.source, [second]);
+    // `a.txt` back to the first commit's content, and lib/ copied to a new path: both recorded.
+    const fourth = objects.commit({ 'a.txt': 'one\n', 'copy.txt': 'base\n' }, [second], lib);
+    const extended = await extend(objects.source, recorded, [second], [fourth]);
+    const expected = await fullWalk(objects.source, [fourth, first]);
+    expect(extended).toHaveLength(expected.length);
+    expect(ids(extended ?? [])).toEqual(ids(expected));
   });
 
   it.each([
@@ -122,6 +146,6 @@ describe('extendRecordedWalk', () => {
   ])('gives up when the previous walk would send what no ref reaches: %s', async (_name, after) => {
     const h = history();
     const recorded = await fullWalk(h.objects.source, [h.third]);
-    expect(await extendRecordedWalk(h.objects.source, recorded, [h.third], after(h))).toBeUndefined();
+    expect(await extend(h.objects.source, recorded, [h.third], after(h))).toBeUndefined();
   });
 });

@@ -134,17 +134,20 @@ function refsBeforeMoves(now: readonly NamedTarget[], before: RefsBefore): Named
 }
 
 /**
- * The walk of `wants` as an extension of the previous refs' recorded walk of the same kind
- * (`clone-walk-extension.ts`), or undefined when there is none or it cannot be extended.
+ * Records the walk of `wants` under `key` as an extension of the previous refs' recorded walk of
+ * the same kind (`clone-walk-extension.ts`); false when there is none or it cannot be extended.
  */
-async function extendPrevious(
+async function recordExtended(
   repository: ServedRepository,
+  key: string,
   previousWants: readonly ObjectId[],
   wants: readonly ObjectId[],
-): Promise<readonly WalkedObject[] | undefined> {
-  if (previousWants.length === 0) return undefined;
-  const recorded = await repository.cloneWalks?.find(cloneWalkKey(previousWants, undefined));
-  return recorded ? extendRecordedWalk(repository.objects, recorded, previousWants, wants) : undefined;
+): Promise<boolean> {
+  if (previousWants.length === 0) return false;
+  const recorded = await repository.cloneWalks?.findExtendable(cloneWalkKey(previousWants, undefined));
+  if (!recorded) return false;
+  const appended = await extendRecordedWalk(repository.objects, recorded, previousWants, wants);
+  return appended !== undefined && (await recorded.saveExtended(key, appended));
 }
 
 /**
@@ -167,14 +170,9 @@ export async function recordLikelyCloneWalks(
     const wants = now[kind];
     const key = cloneWalkKey(wants, undefined);
     if (wants.length === 0 || (kind === 'clone' && key === cloneWalkKey(now.mirror, undefined))) continue;
-    if (await walks.find(key)) continue;
-    const extended = previous ? await extendPrevious(repository, previous[kind], wants) : undefined;
-    if (extended) {
-      await walks.save(key, extended);
-      recorded++;
-    } else {
-      missing.push(wants);
-    }
+    if (await walks.has(key)) continue;
+    if (previous && (await recordExtended(repository, key, previous[kind], wants))) recorded++;
+    else missing.push(wants);
   }
   if (missing.length === 0) return recorded;
   const { source } = await wholeRepositorySource(repository);

@@ -14,6 +14,8 @@ export const GIVE_UP_WALK_LIMIT = 20_000;
 export class CommonCommits implements NegotiationOracle {
   private readonly theyHave = new Set<ObjectId>();
   private readonly satisfied = new Set<ObjectId>();
+  /** Whether the repository holds a have (asked once per id). */
+  private readonly present = new Map<ObjectId, boolean>();
   private oldestHave = Number.POSITIVE_INFINITY;
   readonly commonIds: ObjectId[] = [];
 
@@ -23,9 +25,22 @@ export class CommonCommits implements NegotiationOracle {
     private readonly commits: CommitCache,
   ) {}
 
+  /** Which haves of the round the repository holds, and their commits: two reads a round. */
+  async prefetch(ids: readonly ObjectId[]): Promise<void> {
+    const unknown = [...new Set(ids)].filter((id) => !this.present.has(id));
+    if (unknown.length === 0) return;
+    const found = await this.objects.hasObjects(unknown);
+    for (const id of unknown) this.present.set(id, found.has(id));
+    await this.commits.prefetch([...found]);
+  }
+
   async addHave(id: ObjectId): Promise<boolean> {
-    const present = await this.objects.hasObjects([id]);
-    if (!present.has(id)) return false;
+    let present = this.present.get(id);
+    if (present === undefined) {
+      present = (await this.objects.hasObjects([id])).has(id);
+      this.present.set(id, present);
+    }
+    if (!present) return false;
     this.commonIds.push(id);
     const commit = await this.commits.get(id);
     if (commit) {

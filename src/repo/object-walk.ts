@@ -1,12 +1,12 @@
 import type { ObjectId } from '../git/object-id.js';
 import type { ObjectFilter } from '../git/protocol/filter-spec.js';
 import { readTagTarget } from './tag-target.js';
-import { isMegaError, notFound } from '../platform/errors.js';
+import { notFound } from '../platform/errors.js';
 import type { CommitCache } from './common-commits.js';
 import type { CommitSummary } from '../git/commit.js';
 import type { ObjectType } from '../git/object.js';
 import type { ObjectSource, WalkedObject } from './served-repository.js';
-import { forEachTreeChild } from '../git/tree-children.js';
+import { TreeWalk } from './tree-walk.js';
 
 export interface WalkInput {
   /** Wanted objects (any type; tags are peeled and sent). */
@@ -21,12 +21,6 @@ export interface WalkInput {
    */
   readonly clientShallow?: ReadonlySet<ObjectId>;
   readonly filter?: ObjectFilter;
-  /**
-   * Objects known to be sent already together with everything they reach (a recorded walk being
-   * extended): the tree walk neither picks nor enters them, and the haves' trees are not read
-   * (what they reach is among them). `clientHas` is then empty: no thin-pack bases.
-   */
-  readonly known?: ReadonlySet<ObjectId>;
   /**
    * Told about stored objects the walk cannot follow (a `40000` entry naming a blob, a tree
    * that does not parse): the walk sends what it can and goes on instead of failing the fetch.
@@ -43,8 +37,13 @@ export interface TagPeel {
 
 export interface WalkResult {
   readonly objects: readonly WalkedObject[];
-  /** Trees and blobs the client has (edge of the uninteresting side): thin-pack delta bases. */
+  /**
+   * Trees and blobs the client has that the walk read: the trees of the uninteresting parents of
+   * sent commits at the paths that changed, and their entries. Thin-pack delta bases.
+   */
   readonly clientHas: ReadonlySet<ObjectId>;
+  /** The uninteresting parents of sent commits: the client's commits next to the sent ones. */
+  readonly edges: readonly ObjectId[];
 }
 
 /** Objects one walk may select or visit (a bound for memory). */
@@ -55,6 +54,11 @@ export const MAX_WALK_OBJECTS = 20_000_000;
  * commits newest first (date-ordered walk that propagates "the client has it" to ancestors),
  * then tags, then trees and blobs in the order the commits reach them. include-tag's tags are
  * added by `withIncludedTags`.
+ *
+ * Trees and blobs are a superset of rev-list's: what the client has is learnt by comparing the
+ * sent trees with the client's commits next to them (`TreeWalk`), not by reading every tree of
+ * every have, so an object the client holds only elsewhere is sent again. The cost of a fetch
+ * follows what changed, not the size of the repository or the number of haves.
  */
 export async function walkObjects(
   objects: ObjectSource,
@@ -78,21 +82,19 @@ export async function walkObjects(
   for (const commit of interesting) pick(commit.id, 'commit');
   for (const tag of tags) pick(tag.id, 'tag');
 
-  const onDamaged = input.onDamaged ?? warnDamaged;
-  const clientHas = new Set<ObjectId>();
-  if (!input.known && (input.filter?.kind !== 'tree' || input.filter.depth > 0)) {
-    const haveTrees: ObjectId[] = edges.map((edge) => edge.tree);
-    for (const have of input.haves) {
-      const commit = await commits.get(have);
-      if (commit) haveTrees.push(commit.tree);
-    }
-    await markTrees(objects, haveTrees, clientHas, onDamaged);
-  }
-  const treeWalk = new TreeWalk(objects, input.filter, input.known ?? clientHas, pick, onDamaged);
-  await treeWalk.walk(interesting.map((commit) => commit.tree));
-  await treeWalk.walk(explicitTrees, true);
+  const treeWalk = new TreeWalk(objects, {
+    ...(input.filter ? { filter: input.filter } : {}),
+    pick,
+    onDamaged: input.onDamaged ?? warnDamaged,
+  });
+  // The trees of the client's commits next to the sent ones, compared path by path.
+  await treeWalk.walk(
+    interesting.map((commit) => commit.tree),
+    edges.map((edge) => edge.tree),
+  );
+  await treeWalk.walk(explicitTrees, [], true);
   for (const id of explicitBlobs) pick(id, 'blob');
-  return { objects: chosen, clientHas };
+  return { objects: chosen, clientHas: treeWalk.clientHas, edges: edges.map((edge) => edge.id) };
 }
 
 /**
@@ -151,6 +153,14 @@ async function readType(objects: ObjectSource, id: ObjectId): Promise<ObjectType
 }
 
 /**
+ * Commits the client has that the date-ordered walk visits at most to prove that what it sends
+ * is not had already. A commit dated before much of the history it extends (clock skew: a date
+ * pinned in the past) is popped only after every newer commit the client has, one read each; past
+ * this budget the rest of the sent side is walked without dates instead (`closeInteresting`).
+ */
+export const HAVE_WALK_BUDGET = 1_000;
+
+/**
  * Date-ordered commit walk. Haves (and everything they reach) are uninteresting; the walk stops
  * once only uninteresting commits are queued. `edges` are uninteresting parents of sent commits.
  */
@@ -164,6 +174,8 @@ async function walkCommits(
   const queue: CommitSummary[] = [];
   // Queued commits not (yet) known to be uninteresting: the walk ends when none is left.
   const pendingInteresting = new Set<ObjectId>();
+  // One read for every have (a client with many tags sends a hundred or more), not one each.
+  await commits.prefetch(input.haves);
   const push = async (id: ObjectId, isUninteresting: boolean) => {
     if (isUninteresting) {
       uninteresting.add(id);
@@ -180,6 +192,7 @@ async function walkCommits(
   for (const start of starts) if (!uninteresting.has(start)) await push(start, false);
   const interesting: CommitSummary[] = [];
   const edges = new Map<ObjectId, CommitSummary>();
+  let hadVisited = 0;
   while (queue.length > 0 && pendingInteresting.size > 0) {
     const commit = queue.shift() as CommitSummary;
     pendingInteresting.delete(commit.id);
@@ -187,6 +200,10 @@ async function walkCommits(
     if (input.boundary.has(commit.id) && isUninteresting) continue;
     if (isUninteresting) {
       if (input.clientShallow?.has(commit.id)) continue;
+      if (++hadVisited > HAVE_WALK_BUDGET) {
+        await closeInteresting(commits, pendingInteresting, uninteresting, interesting, input.boundary);
+        break;
+      }
       for (const parent of commit.parents) await push(parent, true);
       continue;
     }
@@ -215,6 +232,39 @@ async function walkCommits(
   return { interesting: interesting.filter((c) => !uninteresting.has(c.id)), edges: [...edges.values()] };
 }
 
+/**
+ * The rest of the sent side once the date-ordered walk gave up: from the queued commits not known
+ * to be had, through parents, down to commits known to be had (a have, or below one as far as
+ * the walk got), one batched read per level. Every commit the wants reach and the haves do not is
+ * still among the result; some the client has may be too (sent again, which git accepts).
+ */
+async function closeInteresting(
+  commits: CommitCache,
+  pending: ReadonlySet<ObjectId>,
+  uninteresting: ReadonlySet<ObjectId>,
+  interesting: CommitSummary[],
+  boundary: ReadonlySet<ObjectId>,
+): Promise<void> {
+  const taken = new Set(interesting.map((commit) => commit.id));
+  let level = [...pending];
+  while (level.length > 0) {
+    await commits.prefetch(level);
+    const next: ObjectId[] = [];
+    for (const id of level) {
+      if (taken.has(id) || uninteresting.has(id)) continue;
+      taken.add(id);
+      const commit = await commits.get(id);
+      if (!commit) continue;
+      interesting.push(commit);
+      if (interesting.length > MAX_WALK_OBJECTS) throw notFound('walk_too_large', 'too many commits to send');
+      if (boundary.has(id)) continue;
+      for (const parent of commit.parents)
+        if (!taken.has(parent) && !uninteresting.has(parent)) next.push(parent);
+    }
+    level = next;
+  }
+}
+
 /** Newest first; ties keep insertion order (stable), like git's date-ordered queue. */
 function insertByDate(queue: CommitSummary[], commit: CommitSummary): void {
   let low = 0;
@@ -229,135 +279,4 @@ function insertByDate(queue: CommitSummary[], commit: CommitSummary): void {
 
 function warnDamaged(problem: string): void {
   process.emitWarning(problem, { code: 'MEGA_DAMAGED_OBJECT' });
-}
-
-/**
- * Calls `visit` for each child of a stored tree; a damaged one (not a tree, or not parseable:
- * data stored before pushes were checked with fsck) is reported and its children skipped, so one
- * bad object never ends the whole fetch.
- */
-function forEachChildOfStored(
-  tree: { id: ObjectId; type: ObjectType; content: Buffer },
-  visit: (id: ObjectId, isTree: boolean) => void,
-  onDamaged: (problem: string) => void,
-): void {
-  if (tree.type !== 'tree') {
-    onDamaged(`object ${tree.id} is a ${tree.type}, not a tree; sent as it is, not walked`);
-    return;
-  }
-  try {
-    forEachTreeChild(tree.content, visit);
-  } catch (error) {
-    if (!isMegaError(error, 'invalid')) throw error;
-    onDamaged(
-      `tree ${tree.id} cannot be parsed (${error.message}); its entries after that point are not sent`,
-    );
-  }
-}
-
-/** Trees read per batch by the level-wise walks. */
-const TREE_BATCH = 500;
-
-/** Reads trees in batches (one storage round trip per batch for a stored repository), in order. */
-async function* readTrees(
-  objects: ObjectSource,
-  ids: readonly ObjectId[],
-): AsyncGenerator<{ id: ObjectId; type: ObjectType; content: Buffer }> {
-  for (let start = 0; start < ids.length; start += TREE_BATCH) {
-    const batch = ids.slice(start, start + TREE_BATCH);
-    const found = new Map<ObjectId, { type: ObjectType; content: Buffer }>();
-    for await (const object of objects.readObjects(batch)) found.set(object.id, object);
-    for (const id of batch) {
-      const object = found.get(id);
-      if (!object) throw notFound('object_missing', `tree ${id} is missing`);
-      yield { id, type: object.type, content: object.content };
-    }
-  }
-}
-
-/** Adds every tree and blob reachable from `roots` to `into` (skipping subtrees already there). */
-async function markTrees(
-  objects: ObjectSource,
-  roots: readonly ObjectId[],
-  into: Set<ObjectId>,
-  onDamaged: (problem: string) => void,
-): Promise<void> {
-  let level = [...new Set(roots)].filter((id) => !into.has(id));
-  while (level.length > 0) {
-    for (const id of level) into.add(id);
-    const next: ObjectId[] = [];
-    for await (const tree of readTrees(objects, level)) {
-      forEachChildOfStored(
-        tree,
-        (id, isTree) => {
-          if (!isTree) into.add(id);
-          else if (!into.has(id)) next.push(id);
-        },
-        onDamaged,
-      );
-    }
-    level = [...new Set(next)].filter((id) => !into.has(id));
-  }
-}
-
-/**
- * Tree and blob selection with the partial-clone filters (rev-list-options "--filter"), level by
- * level so each level is read in a few batched queries.
- */
-class TreeWalk {
-  private readonly seen = new Set<ObjectId>();
-
-  constructor(
-    private readonly objects: ObjectSource,
-    private readonly filter: ObjectFilter | undefined,
-    private readonly clientHas: ReadonlySet<ObjectId>,
-    private readonly pick: (id: ObjectId, type: ObjectType) => void,
-    private readonly onDamaged: (problem: string) => void,
-  ) {}
-
-  /** Walks from root trees (`explicit` roots were wanted by id and ignore `tree:0`). */
-  async walk(roots: readonly ObjectId[], explicit = false): Promise<void> {
-    if (!explicit && this.filter?.kind === 'tree' && this.filter.depth === 0) return;
-    let level = roots;
-    for (let depth = 0; level.length > 0; depth++) {
-      const fresh = [...new Set(level)].filter((id) => !this.seen.has(id) && !this.clientHas.has(id));
-      for (const id of fresh) {
-        this.seen.add(id);
-        this.pick(id, 'tree');
-      }
-      const next: ObjectId[] = [];
-      const descend = this.filter?.kind !== 'tree' || depth + 1 < this.filter.depth;
-      for await (const tree of readTrees(this.objects, fresh)) {
-        const blobs: ObjectId[] = [];
-        forEachChildOfStored(
-          tree,
-          (id, isTree) => {
-            if (isTree) {
-              if (descend) next.push(id);
-            } else if (!this.seen.has(id) && !this.clientHas.has(id)) {
-              blobs.push(id);
-            }
-          },
-          this.onDamaged,
-        );
-        for (const id of blobs) {
-          if (this.seen.has(id)) continue;
-          const wanted = this.filter ? await this.wantsBlob(id, depth + 1) : true;
-          if (!wanted) continue;
-          this.seen.add(id);
-          this.pick(id, 'blob');
-        }
-      }
-      level = next;
-    }
-  }
-
-  private async wantsBlob(id: ObjectId, depth: number): Promise<boolean> {
-    const filter = this.filter;
-    if (!filter) return true;
-    if (filter.kind === 'blob:none') return false;
-    if (filter.kind === 'tree') return depth < filter.depth;
-    const header = await this.objects.readObjectHeader(id);
-    return header !== undefined && header.size < filter.limit;
-  }
 }

@@ -206,6 +206,18 @@ export interface WalkedObject {
 export interface RecordedWalks {
   find(key: string): Promise<readonly WalkedObject[] | undefined>;
   save(key: string, objects: readonly WalkedObject[]): Promise<void>;
+  /** Whether a walk is recorded under `key` (nothing of it is read). */
+  has(key: string): Promise<boolean>;
+  /** The walk under `key`, to extend after a push without reading its objects into memory. */
+  findExtendable(key: string): Promise<ExtendableWalk | undefined>;
+}
+
+/** A recorded walk being extended (`clone-walk-extension.ts`). */
+export interface ExtendableWalk {
+  /** Those of `ids` the walk holds. */
+  among(ids: readonly ObjectId[]): ReadonlySet<ObjectId>;
+  /** Records under `key` this walk followed by `appended`; false when this walk is gone meanwhile. */
+  saveExtended(key: string, appended: readonly WalkedObject[]): Promise<boolean>;
 }
 
 /** A pushed pack as its transport delivers it. */

@@ -76,6 +76,20 @@ export class StoredRepository implements ServedRepository {
       const repository = this.repository;
       if (repository) await this.storage.cloneWalks.save(repository.id, key, objects);
     },
+    has: async (key) => {
+      const repository = this.repository;
+      return repository ? this.storage.cloneWalks.has(repository.id, key) : false;
+    },
+    findExtendable: async (key) => {
+      const repository = this.repository;
+      const bytes = repository ? await this.storage.cloneWalks.findBytes(repository.id, key) : undefined;
+      if (!repository || !bytes) return undefined;
+      return {
+        among: (ids) => bytes.among(ids),
+        saveExtended: (newKey, appended) =>
+          this.storage.cloneWalks.saveExtension(repository.id, newKey, bytes, appended),
+      };
+    },
   };
 
   /** False until a first push has created the repository (a pending one does not exist yet). */

@@ -68,6 +68,42 @@ describeEachDialect('clone walks', (getDb) => {
     expect(await storage.cloneWalks.find(repo.id, 'l'.repeat(64))).toHaveLength(60_000);
   });
 
+  it('extends a walk by copying its parts, without decoding them', async () => {
+    const repo = await newRepo();
+    const [stored] = await storage.writeObjects(repo.id, [{ type: 'blob', data: Buffer.from('new\n') }]);
+    const base = entries(60_000, 40, 'base');
+    await storage.cloneWalks.save(repo.id, 'b'.repeat(64), base);
+    expect(await storage.cloneWalks.has(repo.id, 'b'.repeat(64))).toBe(true);
+    expect(await storage.cloneWalks.has(repo.id, 'e'.repeat(64))).toBe(false);
+    const bytes = await storage.cloneWalks.findBytes(repo.id, 'b'.repeat(64));
+    expect(bytes?.objectCount).toBe(60_000);
+    expect(bytes?.partCount).toBeGreaterThan(1);
+    const probe = [base[0], base[59_999], ...entries(3, 40, 'absent')].map((entry) => entry?.id as ObjectId);
+    expect(bytes?.among(probe)).toEqual(new Set([base[0]?.id, base[59_999]?.id]));
+
+    const appended = [{ id: stored as ObjectId, type: 'blob' as const }, ...entries(2, 40, 'more')];
+    expect(await storage.cloneWalks.saveExtension(repo.id, 'e'.repeat(64), bytes!, appended)).toBe(true);
+    const found = await storage.cloneWalks.find(repo.id, 'e'.repeat(64));
+    expect(idsAndTypes(found)).toEqual([...base, ...appended]);
+    // The appended entries get their rows like a saved walk's.
+    expect(found?.[60_000]?.hint).toBeGreaterThan(0);
+    // The walk extended is still there.
+    expect(await storage.cloneWalks.find(repo.id, 'b'.repeat(64))).toHaveLength(60_000);
+    // Ids of another format are refused, not mixed into the walk.
+    await expect(
+      storage.cloneWalks.saveExtension(repo.id, 'm'.repeat(64), bytes!, entries(1, 64)),
+    ).rejects.toThrow(/mixes object id formats/);
+  });
+
+  it('records nothing when the walk being extended was dropped meanwhile', async () => {
+    const repo = await newRepo();
+    await storage.cloneWalks.save(repo.id, 'g'.repeat(64), entries(3, 40, 'gone'));
+    const bytes = await storage.cloneWalks.findBytes(repo.id, 'g'.repeat(64));
+    await storage.cloneWalks.deleteRepository(repo.id);
+    expect(await storage.cloneWalks.saveExtension(repo.id, 'h'.repeat(64), bytes!, entries(1))).toBe(false);
+    expect(await storage.cloneWalks.has(repo.id, 'h'.repeat(64))).toBe(false);
+  });
+
   it('ignores a second recording of the same key (a racing clone) and keeps the first', async () => {
     const repo = await newRepo();
     const first = entries(3, 40, 'first');
@@ -121,6 +157,8 @@ describeEachDialect('clone walks', (getDb) => {
         .set({ data })
         .where('walk_id', '=', walk_id)
         .execute();
+      // Damage that leaves whole entries of a known format is found when the walk is decoded.
+      if (data !== badType) expect(await storage.cloneWalks.findBytes(repo.id, key)).toBeUndefined();
       expect(await storage.cloneWalks.find(repo.id, key)).toBeUndefined();
       // The damaged walk is gone: the next recording of the key is kept.
       await storage.cloneWalks.save(repo.id, key, list);

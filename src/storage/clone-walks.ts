@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { ObjectType } from '../git/object.js';
 import { objectIdFromRaw, type ObjectId } from '../git/object-id.js';
 import { SHA1, SHA256, type ObjectFormat } from '../git/object-format.js';
@@ -65,22 +65,110 @@ export class CloneWalkStore {
     return undefined;
   }
 
+  /** Whether a walk is recorded under `key` (nothing of it is read). */
+  async has(repoId: number, key: string): Promise<boolean> {
+    const walk = await this.db
+      .selectFrom('clone_walks')
+      .select('id')
+      .where('repo_id', '=', repoId)
+      .where('walk_key', '=', key)
+      .executeTakeFirst();
+    return walk !== undefined;
+  }
+
+  /**
+   * The recorded walk's bytes, not decoded (a walk of a 500k-object repository decodes into
+   * half a million objects, a second of work and ~100 MB): what extending it after a push needs.
+   * Undefined when absent or when its parts do not add up to its count.
+   */
+  async findBytes(repoId: number, key: string): Promise<RecordedWalkBytes | undefined> {
+    const walk = await this.db
+      .selectFrom('clone_walks')
+      .select(['id', 'object_count'])
+      .where('repo_id', '=', repoId)
+      .where('walk_key', '=', key)
+      .executeTakeFirst();
+    if (!walk) return undefined;
+    const parts = await this.db
+      .selectFrom('clone_walk_parts')
+      .select('data')
+      .where('walk_id', '=', walk.id)
+      .orderBy('seq')
+      .execute();
+    const bytes = new RecordedWalkBytes(
+      Number(walk.id),
+      Number(walk.object_count),
+      parts.map((part) => Buffer.from(part.data)),
+    );
+    return bytes.intact() ? bytes : undefined;
+  }
+
   /**
    * Records a walk (a no-op when the key is already recorded, e.g. by a racing clone) and drops
    * the repository's oldest walks beyond WALKS_KEPT_PER_REPOSITORY.
    */
   async save(repoId: number, key: string, entries: readonly WalkedEntry[]): Promise<void> {
     const parts = encodeParts(entries, await this.rowKeys(entries));
+    await this.record(repoId, key, entries.length, async (trx, id) => {
+      for (const [seq, data] of parts.entries()) {
+        await trx.insertInto('clone_walk_parts').values({ walk_id: id, seq, data }).execute();
+      }
+      return true;
+    });
+  }
+
+  /**
+   * Records under `key` the walk `base` followed by `appended`: `base`'s parts are copied inside
+   * the database, never decoded. False (nothing recorded) when `base` was dropped meanwhile.
+   */
+  async saveExtension(
+    repoId: number,
+    key: string,
+    base: RecordedWalkBytes,
+    appended: readonly WalkedEntry[],
+  ): Promise<boolean> {
+    if (appended.some((entry) => entry.id.length !== base.rawLength * 2)) {
+      throw new MegaError('internal', 'clone_walk_mixed_ids', 'a walk mixes object id formats');
+    }
+    const parts = encodeParts(appended, await this.rowKeys(appended));
+    return this.record(repoId, key, base.objectCount + appended.length, async (trx, id) => {
+      const copied = await trx
+        .insertInto('clone_walk_parts')
+        .columns(['walk_id', 'seq', 'data'])
+        .expression(
+          trx
+            .selectFrom('clone_walk_parts')
+            .select([sql.lit(id).as('walk_id'), 'seq', 'data'])
+            .where('walk_id', '=', base.walkId),
+        )
+        .executeTakeFirst();
+      if (Number(copied.numInsertedOrUpdatedRows ?? 0) !== base.partCount) return false;
+      for (const [index, data] of parts.entries()) {
+        await trx
+          .insertInto('clone_walk_parts')
+          .values({ walk_id: id, seq: base.partCount + index, data })
+          .execute();
+      }
+      return true;
+    });
+  }
+
+  /**
+   * One walk row of `objectCount` objects with the parts `writeParts` adds, and the oldest walks
+   * beyond WALKS_KEPT_PER_REPOSITORY dropped, in one transaction (undone when `writeParts` says
+   * false). A key recorded already (a racing clone) is kept as it is: true.
+   */
+  private async record(
+    repoId: number,
+    key: string,
+    objectCount: number,
+    writeParts: (trx: Kysely<Database>, walkId: number) => Promise<boolean>,
+  ): Promise<boolean> {
     try {
       await inTransaction(this.db, async (trx) => {
         await trx
           .insertInto('clone_walks')
-          .values({
-            repo_id: repoId,
-            walk_key: key,
-            object_count: entries.length,
-            created_at: nowTimestamp(),
-          })
+          .values({ repo_id: repoId, walk_key: key, object_count: objectCount, created_at: nowTimestamp() })
           .execute();
         const { id } = await trx
           .selectFrom('clone_walks')
@@ -88,9 +176,7 @@ export class CloneWalkStore {
           .where('repo_id', '=', repoId)
           .where('walk_key', '=', key)
           .executeTakeFirstOrThrow();
-        for (const [seq, data] of parts.entries()) {
-          await trx.insertInto('clone_walk_parts').values({ walk_id: id, seq, data }).execute();
-        }
+        if (!(await writeParts(trx, Number(id)))) throw new BaseWalkGone();
         const stale = await trx
           .selectFrom('clone_walks')
           .select('id')
@@ -104,8 +190,10 @@ export class CloneWalkStore {
           stale.map((row) => row.id),
         );
       });
+      return true;
     } catch (error) {
-      if (this.capabilities.isUniqueViolation(error)) return;
+      if (error instanceof BaseWalkGone) return false;
+      if (this.capabilities.isUniqueViolation(error)) return true;
       throw error;
     }
   }
@@ -187,4 +275,65 @@ function decodePart(part: Buffer, into: WalkedEntry[]): boolean {
     into.push(row > 0 ? { id, type, hint: storedObjectHint(row) } : { id, type });
   }
   return true;
+}
+
+/** Thrown inside `record`'s transaction to undo it: the walk being extended is gone. */
+class BaseWalkGone extends Error {}
+
+/**
+ * A recorded walk as stored (`findBytes`): its parts, read but not decoded. Answers whether ids
+ * are in it by scanning the bytes, so extending a walk of half a million objects by a push of a
+ * few costs a pass over 13 MB, not half a million objects built and hashed.
+ */
+export class RecordedWalkBytes {
+  /** Raw id length of every part (20 for SHA-1, 32 for SHA-256). */
+  readonly rawLength: number;
+
+  constructor(
+    readonly walkId: number,
+    readonly objectCount: number,
+    private readonly parts: readonly Buffer[],
+  ) {
+    this.rawLength = parts[0]?.[0] ?? SHA1.rawLength;
+  }
+
+  get partCount(): number {
+    return this.parts.length;
+  }
+
+  /** Every part of one id format, of whole entries, adding up to the recorded count. */
+  intact(): boolean {
+    if (this.rawLength !== SHA1.rawLength && this.rawLength !== SHA256.rawLength) return false;
+    const entryBytes = 1 + this.rawLength + ROW_BYTES;
+    let entries = 0;
+    for (const part of this.parts) {
+      if (part[0] !== this.rawLength || (part.length - 1) % entryBytes !== 0) return false;
+      entries += (part.length - 1) / entryBytes;
+    }
+    return entries === this.objectCount;
+  }
+
+  /** Those of `ids` the walk holds: one pass over its bytes, comparing ids by their first four bytes. */
+  among(ids: readonly ObjectId[]): Set<ObjectId> {
+    const found = new Set<ObjectId>();
+    const byPrefix = new Map<number, ObjectId[]>();
+    for (const id of ids) {
+      if (id.length !== this.rawLength * 2) continue;
+      const prefix = Number.parseInt(id.slice(0, 8), 16);
+      const list = byPrefix.get(prefix);
+      if (list) list.push(id);
+      else byPrefix.set(prefix, [id]);
+    }
+    if (byPrefix.size === 0) return found;
+    const entryBytes = 1 + this.rawLength + ROW_BYTES;
+    for (const part of this.parts) {
+      for (let offset = 1; offset < part.length; offset += entryBytes) {
+        const candidates = byPrefix.get(part.readUInt32BE(offset + 1));
+        if (!candidates) continue;
+        const id = part.toString('hex', offset + 1, offset + 1 + this.rawLength);
+        if (candidates.includes(id as ObjectId)) found.add(id as ObjectId);
+      }
+    }
+    return found;
+  }
 }

@@ -142,17 +142,22 @@ export async function addReleaseRefs(repo: string, tagEvery = 100, branchEvery =
 
 /**
  * Commits one new file on `main` of the bare repository `repo` (a temporary index, no checkout:
- * 25 000 files are not written out for one commit); returns the new commit's id.
+ * 25 000 files are not written out for one commit); returns the new commit's id. It is dated a
+ * minute after its parent, as a new commit is: the tests' fixed date would put it before the
+ * whole generated history, a clock skew that makes every date-ordered walk visit all of it.
  */
 export async function newCommitOnMain(repo: string, name = 'dir0/next.txt'): Promise<string> {
   const index = { GIT_INDEX_FILE: join(repo, 'scratch-index') };
   const parent = await gitText(['rev-parse', 'main'], { cwd: repo });
+  const parentTime = Number(await gitText(['log', '-1', '--format=%ct', parent], { cwd: repo }));
+  const date = `${parentTime + 60} +0000`;
   const blob = await gitText(['hash-object', '-w', '--stdin'], { cwd: repo, input: `after ${parent}\n` });
   await git(['read-tree', 'main'], { cwd: repo, env: index });
   await git(['update-index', '--add', '--cacheinfo', `100644,${blob},${name}`], { cwd: repo, env: index });
   const tree = await gitText(['write-tree'], { cwd: repo, env: index });
   const commit = await gitText(['commit-tree', tree, '-p', parent, '-m', `one more after ${parent}`], {
     cwd: repo,
+    env: { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
   });
   await git(['update-ref', 'refs/heads/main', commit, parent], { cwd: repo });
   await rm(index.GIT_INDEX_FILE, { force: true });

@@ -8,6 +8,12 @@ import type { FetchRequest } from './fetch-request.js';
  */
 export interface NegotiationOracle {
   /**
+   * Told every `have` of a round before `addHave` is asked about them one by one, so a source
+   * that reads in bulk answers a round (a client with many tags sends a hundred or more) with a
+   * few reads instead of some per have.
+   */
+  prefetch?(ids: readonly ObjectId[]): Promise<void>;
+  /**
    * Records a client `have`. Returns false when we do not have the object; true when we do (it is
    * then common, and the oracle remembers it for `okToGiveUp`).
    */
@@ -57,6 +63,7 @@ export async function negotiateV0(
   const multi = request.multiAck !== 'none';
   let gotCommon = false;
   let gotOther = false;
+  await oracle.prefetch?.(request.haves);
   for (const have of request.haves) {
     if (await oracle.addHave(have)) {
       common.push(have);
@@ -106,6 +113,7 @@ export async function negotiateV2(
   oracle: NegotiationOracle,
 ): Promise<V2AcknowledgmentResult> {
   const common: ObjectId[] = [];
+  await oracle.prefetch?.(request.haves);
   for (const have of request.haves) {
     if (await oracle.addHave(have)) common.push(have);
   }

@@ -218,6 +218,18 @@ describe('negotiation', () => {
     expect(result.sendPack).toBe(true);
   });
 
+  it('tells the oracle every have of a round before asking about them one by one', async () => {
+    const calls: string[] = [];
+    const spy: NegotiationOracle = {
+      prefetch: async (ids) => void calls.push(`prefetch ${ids.length}`),
+      addHave: async (id) => (calls.push(`have ${id.slice(0, 1)}`), id === B),
+      okToGiveUp: async () => true,
+    };
+    await negotiateV2({ ...parseV2FetchArgs([]), ...base, haves: [B, C] }, spy);
+    await negotiateV0({ ...parseV2FetchArgs([]), ...base, haves: [C], multiAck: 'multi_ack_detailed' }, spy);
+    expect(calls).toEqual(['prefetch 2', `have ${B[0]}`, `have ${C[0]}`, 'prefetch 1', `have ${C[0]}`]);
+  });
+
   it('v2: acknowledgments with ready, or NAK and no pack', async () => {
     const ready = await negotiateV2({ ...parseV2FetchArgs([]), ...base, haves: [B, C] }, oracle([B], true));
     expect(ready).toMatchObject({ lines: ['acknowledgments', `ACK ${B}`, 'ready'], sendPack: true });
