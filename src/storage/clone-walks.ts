@@ -44,24 +44,13 @@ export class CloneWalkStore {
    * caller walks again and records the walk afresh.
    */
   async find(repoId: number, key: string): Promise<WalkedEntry[] | undefined> {
-    const walk = await this.db
-      .selectFrom('clone_walks')
-      .select(['id', 'object_count'])
-      .where('repo_id', '=', repoId)
-      .where('walk_key', '=', key)
-      .executeTakeFirst();
-    if (!walk) return undefined;
-    const parts = await this.db
-      .selectFrom('clone_walk_parts')
-      .select('data')
-      .where('walk_id', '=', walk.id)
-      .orderBy('seq')
-      .execute();
+    const stored = await this.storedParts(repoId, key);
+    if (!stored) return undefined;
     const entries: WalkedEntry[] = [];
     const intact =
-      parts.every((part) => decodePart(part.data, entries)) && entries.length === Number(walk.object_count);
+      stored.parts.every((part) => decodePart(part, entries)) && entries.length === stored.objectCount;
     if (intact) return entries;
-    await deleteWalks(this.db, [walk.id]);
+    await deleteWalks(this.db, [stored.id]);
     return undefined;
   }
 
@@ -82,6 +71,17 @@ export class CloneWalkStore {
    * Undefined when absent or when its parts do not add up to its count.
    */
   async findBytes(repoId: number, key: string): Promise<RecordedWalkBytes | undefined> {
+    const stored = await this.storedParts(repoId, key);
+    if (!stored) return undefined;
+    const bytes = new RecordedWalkBytes(stored.id, stored.objectCount, stored.parts);
+    return bytes.intact() ? bytes : undefined;
+  }
+
+  /** The walk recorded under `key`: its row id, object count and parts in order. */
+  private async storedParts(
+    repoId: number,
+    key: string,
+  ): Promise<{ id: number; objectCount: number; parts: Buffer[] } | undefined> {
     const walk = await this.db
       .selectFrom('clone_walks')
       .select(['id', 'object_count'])
@@ -95,12 +95,11 @@ export class CloneWalkStore {
       .where('walk_id', '=', walk.id)
       .orderBy('seq')
       .execute();
-    const bytes = new RecordedWalkBytes(
-      Number(walk.id),
-      Number(walk.object_count),
-      parts.map((part) => Buffer.from(part.data)),
-    );
-    return bytes.intact() ? bytes : undefined;
+    return {
+      id: Number(walk.id),
+      objectCount: Number(walk.object_count),
+      parts: parts.map((part) => part.data),
+    };
   }
 
   /**
