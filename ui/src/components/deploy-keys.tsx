@@ -3,7 +3,8 @@ import { apiRequest, apiUrl, useApi } from '../api';
 import type { DeployKeyInfo } from '../types';
 import { Listing } from './listing';
 import { MutationStatus, useMutation } from './mutation';
-import { Load, TimeAgo } from './status';
+import { SshKeyCells } from './ssh-key-cells';
+import { Load } from './status';
 
 const URL = '/api/v1/deploy-keys';
 
@@ -43,19 +44,11 @@ export function DeployKeys({ path }: { path: string }) {
                 <tr key={key.id} data-testid="deploy-key-row">
                   <td>{key.title}</td>
                   <td>{key.write ? 'read-write' : 'read-only'}</td>
-                  <td className="wrap-anywhere">
-                    <code>{key.fingerprint}</code>
-                  </td>
-                  <td>
-                    <TimeAgo seconds={Date.parse(key.createdAt) / 1000} />
-                  </td>
-                  <td>
-                    {key.lastUsedAt ? (
-                      <TimeAgo seconds={Date.parse(key.lastUsedAt) / 1000} />
-                    ) : (
-                      <span className="muted">never</span>
-                    )}
-                  </td>
+                  <SshKeyCells
+                    fingerprint={key.fingerprint}
+                    createdAt={key.createdAt}
+                    lastUsedAt={key.lastUsedAt}
+                  />
                   <td>
                     <button
                       type="button"

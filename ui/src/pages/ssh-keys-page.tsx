@@ -3,7 +3,8 @@ import { apiRequest, useApi } from '../api';
 import { Listing } from '../components/listing';
 import { useMutation, MutationStatus } from '../components/mutation';
 import { SignInPrompt } from '../components/sign-in-prompt';
-import { Load, TimeAgo } from '../components/status';
+import { SshKeyCells } from '../components/ssh-key-cells';
+import { Load } from '../components/status';
 import { useSignedIn } from '../current-user';
 import type { SshKeyInfo } from '../types';
 
@@ -55,19 +56,11 @@ function SshKeysContent() {
                   <td>
                     {key.type} ({key.bits} bits)
                   </td>
-                  <td className="wrap-anywhere">
-                    <code>{key.fingerprint}</code>
-                  </td>
-                  <td>
-                    <TimeAgo seconds={Date.parse(key.createdAt) / 1000} />
-                  </td>
-                  <td>
-                    {key.lastUsedAt ? (
-                      <TimeAgo seconds={Date.parse(key.lastUsedAt) / 1000} />
-                    ) : (
-                      <span className="muted">never</span>
-                    )}
-                  </td>
+                  <SshKeyCells
+                    fingerprint={key.fingerprint}
+                    createdAt={key.createdAt}
+                    lastUsedAt={key.lastUsedAt}
+                  />
                   <td>
                     <button
                       type="button"
