@@ -1,5 +1,6 @@
 import type { CommitSummary } from '../git/commit.js';
 import type { ObjectType } from '../git/object.js';
+import type { ObjectGraph } from '../git/object-graph.js';
 import type { ObjectId } from '../git/object-id.js';
 import type { PackReaderLimits } from '../git/pack-types.js';
 import type { MegaConfig } from '../platform/config.js';
@@ -206,6 +207,13 @@ export interface WalkedObject {
 export interface RecordedWalks {
   find(key: string): Promise<readonly WalkedObject[] | undefined>;
   save(key: string, objects: readonly WalkedObject[]): Promise<void>;
+  /**
+   * The object graph of the last pushed pack when that pack may hold the whole repository (a
+   * push to a repository without refs: its first), kept by the ingest. The walk recorder lists
+   * the likely clones' objects from it instead of reading every tree back (`graph-walk.ts`).
+   * Handed over once: the repository lets go of it. Absent, or undefined, otherwise.
+   */
+  takePushGraph?(): ObjectGraph | undefined;
 }
 
 /**
