@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { makeBranchyRepository, refTargets } from '../../tests/support/branchy-repository.js';
 import { describeEachDialect } from '../../tests/support/dialects.js';
+import { git } from '../../tests/support/git-cli.js';
 import { chunked, commitFile, packOf } from '../../tests/support/git-fixtures.js';
 import { scratchStorage } from '../../tests/support/scratch-database.js';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
@@ -43,7 +44,7 @@ afterAll(async () => {
  * The walk recorder after a first push lists the likely clones' objects from the pack's graph,
  * without reading the repository's trees back, and records exactly what walking storage records.
  */
-describeEachDialect('clone walks of a first push, from its pack', (getDb) => {
+describeEachDialect('clone walks of a first push, from its pack', (getDb, dialect) => {
   let storage: Storage;
   beforeAll(() => {
     storage = scratchStorage(getDb(), 1 << 20);
@@ -104,9 +105,10 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb) => {
     expect(pushed.cloneWalks?.takePushGraph?.()?.usable).toBe(true);
     expect(pushed.cloneWalks?.takePushGraph?.()).toBeUndefined();
 
-    const next = await commitFile(source, 'later.txt', 'a later commit\n', 'later');
     const main = creates.find((update) => update.refName === 'refs/heads/main')!;
-    const incremental = await packOf(source, ['main'], { excluded: [main.newId] });
+    await git(['checkout', '-q', '--detach', main.newId], { cwd: source });
+    const next = await commitFile(source, `later-${dialect}.txt`, 'a later commit\n', 'later');
+    const incremental = await packOf(source, [next], { excluded: [main.newId] });
     const later = await push(path, incremental, [{ refName: main.refName, oldId: main.newId, newId: next as ObjectId }]);
     expect(later.cloneWalks?.takePushGraph?.()).toBeUndefined();
   });
