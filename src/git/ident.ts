@@ -44,3 +44,13 @@ export function checkIdent(text: string): string | undefined {
   if (!Number.isSafeInteger(Number(date[1]))) return 'badDateOverflow';
   return undefined;
 }
+
+/**
+ * The seconds of an ident's date, 0 when it has none (git accepts such commits): what storage
+ * keeps as a commit's time and what walks order commits by. Lenient where `parseIdent` is
+ * strict: a bad timezone or a missing one still gives the seconds.
+ */
+export function identSeconds(ident: string): number {
+  const match = /> (\d{1,15}) [+-]\d{4}$/.exec(ident) ?? /> (\d{1,15})/.exec(ident);
+  return match ? Number(match[1]) : 0;
+}

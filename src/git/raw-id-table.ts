@@ -1,5 +1,6 @@
 import type { ObjectFormat } from './object-format.js';
 import { objectIdFromRaw, type ObjectId } from './object-id.js';
+import { rawIdHash, rawIdSeed } from './raw-id-hash.js';
 
 /** Most slots filled before the table doubles (linear probing stays short below this). */
 const MAX_LOAD = 0.7;
@@ -9,7 +10,8 @@ const INITIAL_CAPACITY = 1 << 12;
  * An open-addressing hash table of raw object ids (20 or 32 bytes) with two small values per
  * id, read straight from the bytes of a tree: no string per tree entry, no per-entry garbage.
  * A pack's fsck looks up every entry of every tree here, which made a `Map` keyed by strings its
- * largest cost. Ids are hashes already, so their first four bytes are the hash.
+ * largest cost. Entries are the pusher's bytes: buckets come from a seeded hash of the whole id
+ * (`rawIdHash`).
  */
 export class RawIdTable {
   private capacity = INITIAL_CAPACITY;
@@ -20,6 +22,7 @@ export class RawIdTable {
   /** Second value (PackFsck: the id's type in the pack); 0 = unknown. */
   type: Uint8Array;
   private count = 0;
+  private readonly seed = rawIdSeed();
 
   constructor(private readonly rawLength: number) {
     this.ids = new Uint8Array(this.capacity * rawLength);
@@ -68,12 +71,7 @@ export class RawIdTable {
     const mask = this.capacity - 1;
     const raw = this.rawLength;
     const ids = this.ids;
-    let index =
-      ((data[offset] as number) |
-        ((data[offset + 1] as number) << 8) |
-        ((data[offset + 2] as number) << 16) |
-        ((data[offset + 3] as number) << 24)) &
-      mask;
+    let index = rawIdHash(data, offset, raw, this.seed) & mask;
     for (;;) {
       if (!this.usedSlots[index]) return -index - 1;
       const base = index * raw;

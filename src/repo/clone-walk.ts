@@ -5,6 +5,7 @@ import { CommitCache } from './common-commits.js';
 import { walkObjects } from './object-walk.js';
 import { PreloadedObjects } from './preloaded-objects.js';
 import { extendRecordedWalk } from './clone-walk-extension.js';
+import { graphCloneWalk } from './graph-walk.js';
 import type { ObjectSource, ServedRepository, WalkedObject } from './served-repository.js';
 
 /**
@@ -151,7 +152,8 @@ async function recordExtended(
 }
 
 /**
- * Computes and records the likely clones' walks that are not recorded yet: extending the walks
+ * Computes and records the likely clones' walks that are not recorded yet: from the graph of the
+ * push's pack when it held the whole repository (`takePushGraph`), else extending the walks
  * recorded before `before`'s moves where it can, else reading the repository's commits and
  * trees once for all of them.
  */
@@ -160,30 +162,42 @@ export async function recordLikelyCloneWalks(
   before?: RefsBefore,
 ): Promise<number> {
   const walks = repository.cloneWalks;
-  if (!walks || !repository.exists) return 0;
-  const { refs } = await repository.listRefs();
-  const now = wantSets(refs);
-  const previous = before ? wantSets(refsBeforeMoves(refs, before)) : undefined;
-  const missing: ObjectId[][] = [];
-  let recorded = 0;
-  for (const kind of ['mirror', 'clone'] as const) {
-    const wants = now[kind];
-    const key = cloneWalkKey(wants, undefined);
-    if (wants.length === 0 || (kind === 'clone' && key === cloneWalkKey(now.mirror, undefined))) continue;
-    if (await walks.has(key)) continue;
-    if (previous && (await recordExtended(repository, key, previous[kind], wants))) recorded++;
-    else missing.push(wants);
+  // Taken first, so the graph goes whatever happens below.
+  const graph = walks?.takePushGraph?.();
+  try {
+    if (!walks || !repository.exists) return 0;
+    const { refs } = await repository.listRefs();
+    const now = wantSets(refs);
+    const previous = before ? wantSets(refsBeforeMoves(refs, before)) : undefined;
+    const missing: ObjectId[][] = [];
+    let recorded = 0;
+    for (const kind of ['mirror', 'clone'] as const) {
+      const wants = now[kind];
+      const key = cloneWalkKey(wants, undefined);
+      if (wants.length === 0 || (kind === 'clone' && key === cloneWalkKey(now.mirror, undefined))) continue;
+      if (await walks.has(key)) continue;
+      const fromGraph = graph ? graphCloneWalk(graph, wants) : undefined;
+      if (fromGraph) await walks.save(key, fromGraph);
+      else if (!previous || !(await recordExtended(repository, key, previous[kind], wants))) {
+        missing.push(wants);
+        continue;
+      }
+      recorded++;
+    }
+    graph?.drop();
+    if (missing.length === 0) return recorded;
+    const { source } = await wholeRepositorySource(repository);
+    const deltaBases = await repository.objects.readDeltaBases();
+    for (const wants of missing) {
+      await walks.save(
+        cloneWalkKey(wants, undefined),
+        basesFirst(await walkAll(source, wants, undefined), deltaBases),
+      );
+    }
+    return recorded + missing.length;
+  } finally {
+    graph?.drop();
   }
-  if (missing.length === 0) return recorded;
-  const { source } = await wholeRepositorySource(repository);
-  const deltaBases = await repository.objects.readDeltaBases();
-  for (const wants of missing) {
-    await walks.save(
-      cloneWalkKey(wants, undefined),
-      basesFirst(await walkAll(source, wants, undefined), deltaBases),
-    );
-  }
-  return recorded + missing.length;
 }
 
 /**

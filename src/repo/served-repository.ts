@@ -1,5 +1,6 @@
 import type { CommitSummary } from '../git/commit.js';
 import type { ObjectType } from '../git/object.js';
+import type { ObjectGraph } from '../git/object-graph.js';
 import type { ObjectId } from '../git/object-id.js';
 import type { PackReaderLimits } from '../git/pack-types.js';
 import type { MegaConfig } from '../platform/config.js';
@@ -210,6 +211,13 @@ export interface RecordedWalks {
   has(key: string): Promise<boolean>;
   /** The walk under `key`, to extend after a push without reading its objects into memory. */
   findExtendable(key: string): Promise<ExtendableWalk | undefined>;
+  /**
+   * The object graph of the last pushed pack when that pack may hold the whole repository (a
+   * push to a repository without refs: its first), kept by the ingest. The walk recorder lists
+   * the likely clones' objects from it instead of reading every tree back (`graph-walk.ts`).
+   * Handed over once: the repository lets go of it. Absent, or undefined, otherwise.
+   */
+  takePushGraph?(): ObjectGraph | undefined;
 }
 
 /** A recorded walk being extended (`clone-walk-extension.ts`). */

@@ -1,4 +1,5 @@
 import type { CommitSummary } from '../git/commit.js';
+import type { ObjectGraph } from '../git/object-graph.js';
 import type { ObjectId } from '../git/object-id.js';
 import { isMegaError, notFound } from '../platform/errors.js';
 import type { PackReadyObject, StoredObjectHint } from '../storage/pack-ready.js';
@@ -56,6 +57,8 @@ export class StoredRepository implements ServedRepository {
   readonly pushPolicy: PushPolicy;
   /** `repository` is the pending row of a first push (no path, no refs yet). */
   private pending = false;
+  /** The last pushed pack's object graph, when it may hold the whole repository (`takePushGraph`). */
+  private pushGraph: ObjectGraph | undefined;
 
   constructor(
     private readonly storage: Storage,
@@ -89,6 +92,11 @@ export class StoredRepository implements ServedRepository {
         saveExtended: (newKey, appended) =>
           this.storage.cloneWalks.saveExtension(repository.id, newKey, bytes, appended),
       };
+    },
+    takePushGraph: () => {
+      const graph = this.pushGraph;
+      this.pushGraph = undefined;
+      return graph;
     },
   };
 
@@ -136,12 +144,18 @@ export class StoredRepository implements ServedRepository {
 
   async receivePack(pack: IncomingPack, limits: ReceiveLimits): Promise<ReceivedPack> {
     const repository = await this.target();
+    this.pushGraph = undefined;
     try {
+      // Without refs, git sends everything the pushed refs reach: the pack is the repository
+      // as its clones will see it, and its graph spares the walk recorder reading it back.
+      const collectGraph = this.pending || (await this.storage.refs.list(repository.id)).length === 0;
       const result = await this.storage.ingestPack(repository.id, pack.chunks, {
         limits,
         collectReferences: true,
         stopAtTrailer: pack.endsAt === 'trailer',
+        collectGraph,
       });
+      this.pushGraph = result.graph;
       return {
         ids: result.ids,
         ...(result.externalReferences ? { externalReferences: result.externalReferences } : {}),
@@ -220,6 +234,7 @@ export class StoredRepository implements ServedRepository {
 
   /** Deletes the pending repository of a first push that did not land (no-op otherwise). */
   private async abandonPending(): Promise<void> {
+    this.pushGraph = undefined;
     const repository = this.repository;
     if (!this.pending || !repository) return;
     this.repository = undefined;

@@ -3,6 +3,7 @@ import { STRICT_FSCK, type FsckPolicy } from '../git/fsck-report.js';
 import type { ObjectType } from '../git/object.js';
 import { SHA1, type ObjectFormat } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
+import { ObjectGraph } from '../git/object-graph.js';
 import { PackFsck } from '../git/pack-fsck.js';
 import { spoolPackToTrailer } from '../git/pack-framing.js';
 import { readPack } from '../git/pack-reader.js';
@@ -38,6 +39,11 @@ export interface IngestOptions {
    * closes its side): the pack ends at its own trailer. Default: it ends with the source.
    */
   readonly stopAtTrailer?: boolean;
+  /**
+   * Also keep the pack's object graph (`ObjectGraph`, a few tens of MB for 500k objects), for
+   * walks computed without reading the objects back: the clone walks of a first push.
+   */
+  readonly collectGraph?: boolean;
 }
 
 /** What an ingest stored: enough for receive-pack to check connectivity before moving refs. */
@@ -57,6 +63,8 @@ export interface IngestResult {
   readonly externalReferences?: readonly ObjectId[];
   /** The pack's trailer checksum (hex). */
   readonly packChecksum: string;
+  /** With `collectGraph`: the pack's object graph, unless it passed its memory budget. */
+  readonly graph?: ObjectGraph;
 }
 
 /**
@@ -123,6 +131,7 @@ export async function ingestPack(
       // fsck walks every tree anyway, so it also collects the references the push needs.
       const checker = (options.fsck ?? true) ? new PackFsck(format, deps.fsck ?? STRICT_FSCK) : undefined;
       const references = options.collectReferences && !checker ? new PackReferences(format) : undefined;
+      const graph = options.collectGraph ? new ObjectGraph(format) : undefined;
       const result = await readPack(packSource, {
         format,
         spool: readerSpool,
@@ -143,6 +152,7 @@ export async function ingestPack(
         largeBlobThreshold: deps.largeObjectThreshold,
         onLargeBlob: (object, raw) => {
           checker?.addStreamedBlob(object.id, object.size);
+          graph?.add(object.id, 'blob', undefined);
           return writer.addLargeBlob(object.id, object.size, raw);
         },
         onObject: (object, content) => {
@@ -152,6 +162,7 @@ export async function ingestPack(
             throwIfRefused(checker);
           }
           references?.add(object.type, content.data);
+          graph?.add(object.id, object.type, content.data, object.deltaBase);
           return writer.add({
             id: object.id,
             type: object.type,
@@ -175,6 +186,7 @@ export async function ingestPack(
         externalBases: result.externalBases,
         ...(externalReferences ? { externalReferences } : {}),
         packChecksum: result.checksum.toString('hex'),
+        ...(graph?.usable ? { graph } : {}),
       };
     });
   } catch (error) {

@@ -1,0 +1,139 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { makeBranchyRepository, refTargets } from '../../tests/support/branchy-repository.js';
+import { describeEachDialect } from '../../tests/support/dialects.js';
+import { git } from '../../tests/support/git-cli.js';
+import { chunked, commitFile, packOf } from '../../tests/support/git-fixtures.js';
+import { scratchStorage } from '../../tests/support/scratch-database.js';
+import { makeTempDir } from '../../tests/support/temp-dir.js';
+import type { ObjectId } from '../git/object-id.js';
+import type { Storage } from '../storage/storage.js';
+import { cloneWalkKey, likelyCloneWants, recordLikelyCloneWalks } from './clone-walk.js';
+import { EVERY_PATH, type RefUpdateRequest, type ServedRepository } from './served-repository.js';
+import { createStoredRepositoryResolver } from './stored-repositories.js';
+
+const ZERO = '0'.repeat(40) as ObjectId;
+const LIMITS = {
+  maxObjects: 1_000_000,
+  maxObjectSize: 1 << 30,
+  maxNonBlobSize: 1 << 26,
+  maxPackSize: 1 << 30,
+};
+
+let work: { path: string; remove: () => Promise<void> };
+let source: string;
+let pack: Buffer;
+let creates: RefUpdateRequest[];
+
+beforeAll(async () => {
+  work = await makeTempDir('mega-graph-walks-');
+  source = join(work.path, 'source');
+  await makeBranchyRepository(source, { spreadDates: true });
+  pack = await packOf(source, ['--all']);
+  creates = (await refTargets(source)).map(([refName, target]) => ({
+    refName,
+    oldId: ZERO,
+    newId: target as ObjectId,
+  }));
+});
+afterAll(async () => {
+  await work.remove();
+});
+
+/**
+ * The walk recorder after a first push lists the likely clones' objects from the pack's graph,
+ * without reading the repository's trees back, and records exactly what walking storage records.
+ */
+describeEachDialect('clone walks of a first push, from its pack', (getDb, dialect) => {
+  let storage: Storage;
+  beforeAll(() => {
+    storage = scratchStorage(getDb(), 1 << 20);
+  });
+  const resolve = (path: string) =>
+    createStoredRepositoryResolver(storage, { kindOf: () => 'import' }).resolve(path, 'write', EVERY_PATH);
+
+  async function push(path: string, pushed: Buffer, updates: RefUpdateRequest[]): Promise<ServedRepository> {
+    const repository = await resolve(path);
+    await repository.receivePack({ chunks: chunked(pushed), endsAt: 'input' }, LIMITS);
+    const results = await repository.updateRefs(updates, { atomic: true });
+    expect([...results.values()].filter(Boolean)).toEqual([]);
+    return repository;
+  }
+
+  /** The recorded walks of the likely want sets, as `type id hint` lines. */
+  async function recordedWalks(repository: ServedRepository): Promise<string[][]> {
+    const lists: string[][] = [];
+    for (const wants of await likelyCloneWants(repository)) {
+      const walk = await repository.cloneWalks!.find(cloneWalkKey(wants, undefined));
+      expect(walk, 'a walk is recorded for every likely want set').toBeDefined();
+      lists.push(walk!.map((object) => `${object.type} ${object.id} ${object.hint}`));
+    }
+    return lists;
+  }
+
+  /** Records walks the way the recorder does after a push that created every ref. */
+  async function record(repository: ServedRepository): Promise<{ recorded: number; readBack: boolean }> {
+    const snapshot = vi.spyOn(repository.objects, 'loadCloneSnapshot');
+    const before = new Map(creates.map((update) => [update.refName, undefined]));
+    const recorded = await recordLikelyCloneWalks(repository, before);
+    return { recorded, readBack: snapshot.mock.calls.length > 0 };
+  }
+
+  it('records from the graph what walking storage records, object for object, hints included', async () => {
+    for (const path of ['/import/graph-a', '/import/graph-b']) {
+      // The second repository's rows exist already (content-addressed): the same walk again.
+      const pushed = await push(path, pack, creates);
+      const fromGraph = await record(pushed);
+      expect(fromGraph).toEqual({ recorded: 2, readBack: false });
+      const walks = await recordedWalks(pushed);
+      expect(walks).toHaveLength(2);
+      expect(walks[0]!.every((line) => !line.endsWith(' undefined'))).toBe(true);
+
+      const repository = await storage.repositories.require(path);
+      await storage.cloneWalks.deleteRepository(repository.id);
+      const again = await resolve(path);
+      expect(again.cloneWalks?.takePushGraph?.()).toBeUndefined();
+      const fromStorage = await record(again);
+      expect(fromStorage).toEqual({ recorded: 2, readBack: true });
+      expect(await recordedWalks(again)).toEqual(walks);
+    }
+  });
+
+  it('hands the graph over once, and keeps none for a push to a repository that has refs', async () => {
+    const path = '/import/graph-once';
+    const pushed = await push(path, pack, creates);
+    expect(pushed.cloneWalks?.takePushGraph?.()?.usable).toBe(true);
+    expect(pushed.cloneWalks?.takePushGraph?.()).toBeUndefined();
+
+    const main = creates.find((update) => update.refName === 'refs/heads/main')!;
+    await git(['checkout', '-q', '--detach', main.newId], { cwd: source });
+    const next = await commitFile(source, `later-${dialect}.txt`, 'a later commit\n', 'later');
+    const incremental = await packOf(source, [next], { excluded: [main.newId] });
+    const later = await push(path, incremental, [
+      { refName: main.refName, oldId: main.newId, newId: next as ObjectId },
+    ]);
+    expect(later.cloneWalks?.takePushGraph?.()).toBeUndefined();
+  });
+
+  it('a graph that does not reach every ref leaves the walk to storage', async () => {
+    // Two pushes into one repository without refs, both before either moved a ref: the second
+    // one's graph lacks what the first one's ref reaches.
+    const path = '/import/graph-partial';
+    const main = creates.find((update) => update.refName === 'refs/heads/main')!;
+    const side = creates.find((update) => update.refName === 'refs/heads/side')!;
+    await push(path, pack, [main]);
+    await (await resolve(path)).updateRefs([{ ...main, oldId: main.newId, newId: ZERO }], { atomic: true });
+    const first = await resolve(path);
+    const second = await resolve(path);
+    await first.receivePack({ chunks: chunked(await packOf(source, ['main'])), endsAt: 'input' }, LIMITS);
+    await second.receivePack({ chunks: chunked(await packOf(source, ['side'])), endsAt: 'input' }, LIMITS);
+    await first.updateRefs([main], { atomic: true });
+    await second.updateRefs([side], { atomic: true });
+    await storage.cloneWalks.deleteRepository((await storage.repositories.require(path)).id);
+    const snapshot = vi.spyOn(second.objects, 'loadCloneSnapshot');
+    expect(await recordLikelyCloneWalks(second, new Map([[side.refName, undefined]]))).toBe(1);
+    expect(snapshot).toHaveBeenCalled();
+    expect(second.cloneWalks?.takePushGraph?.()).toBeUndefined();
+    expect((await recordedWalks(second))[0]!.length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,55 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeBranchyRepository } from '../support/branchy-repository.js';
+import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
+import { serviceAvailable } from '../support/services.js';
+import { fsckStrict, refsOf, startHttpFixture, type HttpFixture } from './http-fixture.js';
+
+const RECORDED = 'walk recorded earlier';
+const DATABASES = [
+  'sqlite',
+  ...((await serviceAvailable('postgres')) ? ['postgres' as const] : []),
+  ...((await serviceAvailable('mysql')) ? ['mysql' as const] : []),
+] as const;
+
+/**
+ * The clone right after a repository's first push (what a CI job does) is served from the walk
+ * the recorder listed from the pushed pack's graph: it replays a recorded walk and is complete.
+ * The pack cache is off, so the clone's pack is computed.
+ */
+describe.each(DATABASES)('a clone right after the first push, on %s', (database) => {
+  let fx: HttpFixture;
+  let scratch: ScratchDatabase | undefined;
+  const dir = (name: string) => join(fx.work, name);
+  const url = () => fx.url('/import/branchy.git');
+
+  beforeAll(async () => {
+    scratch = database === 'sqlite' ? undefined : await createScratchDatabase(database, { migrate: false });
+    fx = await startHttpFixture({
+      env: { MEGA_CLONE_PACK_CACHE_BYTES: '0', ...(scratch ? { MEGA_DATABASE_URL: scratch.url } : {}) },
+    });
+    await makeBranchyRepository(dir('origin'), { spreadDates: true });
+  });
+  afterAll(async () => {
+    await fx?.stop();
+    await scratch?.drop();
+  });
+
+  it('replays the walk recorded for the mirror and the plain clone, and both are complete', async () => {
+    await fx.git(2, ['-C', dir('origin'), 'push', '-q', '--mirror', url()]);
+    const mirror = await fx.anonymous(2, ['clone', '--mirror', '--progress', url(), dir('mirror.git')]);
+    expect(mirror.stderr).toContain(RECORDED);
+    await fsckStrict(dir('mirror.git'));
+    expect(await refsOf(dir('mirror.git'))).toBe(await refsOf(dir('origin')));
+
+    const plain = await fx.anonymous(0, ['clone', '--bare', '--progress', url(), dir('plain.git')]);
+    expect(plain.stderr).toContain(RECORDED);
+    await fsckStrict(dir('plain.git'));
+    expect(await refsOf(dir('plain.git'))).toBe(
+      (await refsOf(dir('origin')))
+        .split('\n')
+        .filter((line) => line.startsWith('refs/heads/') || line.startsWith('refs/tags/'))
+        .join('\n'),
+    );
+  });
+});
