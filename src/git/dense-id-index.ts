@@ -44,7 +44,8 @@ export class DenseIdIndex {
       return this.add(data, offset);
     }
     const index = this.count++;
-    if (index >>> CHUNK_SHIFT === this.chunks.length) this.chunks.push(new Uint8Array(CHUNK_IDS * this.rawLength));
+    if (index >>> CHUNK_SHIFT === this.chunks.length)
+      this.chunks.push(new Uint8Array(CHUNK_IDS * this.rawLength));
     this.chunkOf(index).set(data.subarray(offset, offset + this.rawLength), this.offsetOf(index));
     this.buckets[-found - 1] = index + 1;
     return index;

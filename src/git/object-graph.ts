@@ -202,7 +202,7 @@ export class ObjectGraph {
   private addTree(tree: number, data: Buffer): void {
     const raw = this.format.rawLength;
     let count = 0;
-    for (let pos = 0; pos < data.length; ) {
+    for (let pos = 0; pos < data.length;) {
       let mode = 0;
       let cursor = pos;
       for (; cursor < data.length && data[cursor] !== SPACE; cursor++) {
@@ -228,7 +228,7 @@ export class ObjectGraph {
     const time = identSeconds(parsed.committer);
     this.scratch[0] = this.number(parsed.tree);
     this.scratch[1] = Math.floor(time / TWO_TO_32);
-    this.scratch[2] = time % TWO_TO_32 | 0;
+    this.scratch[2] = (time % TWO_TO_32) | 0;
     let count = COMMIT_PARENTS_AT;
     for (const parent of parsed.parents) {
       if (count === this.scratch.length) this.growScratch();

@@ -38,14 +38,20 @@ async function load(pack: Buffer) {
       const object = objects.get(id);
       if (object?.type !== 'commit') return undefined;
       const commit = parseCommit(object.content);
-      return { id, tree: commit.tree, parents: commit.parents, committerTime: identSeconds(commit.committer) };
+      return {
+        id,
+        tree: commit.tree,
+        parents: commit.parents,
+        committerTime: identSeconds(commit.committer),
+      };
     },
   });
   return { graph, source, deltaBases };
 }
 
 async function storageWalk(source: ObjectSource, wants: readonly ObjectId[]) {
-  return (await walkObjects(source, new CommitCache(source), { wants, haves: [], boundary: new Set() })).objects;
+  return (await walkObjects(source, new CommitCache(source), { wants, haves: [], boundary: new Set() }))
+    .objects;
 }
 
 let work: { path: string; remove: () => Promise<void> };
@@ -74,9 +80,9 @@ describe.each([false, true])('walks over a pushed pack graph (dates spread: %s)'
   });
 
   it('the pack has what the walk must get right: deltas of trees, a gitlink, tags of every kind', async () => {
-    expect([...loaded.deltaBases.keys()].some((id) => loaded.graph.typeOf(loaded.graph.find(id)) === 'tree')).toBe(
-      true,
-    );
+    expect(
+      [...loaded.deltaBases.keys()].some((id) => loaded.graph.typeOf(loaded.graph.find(id)) === 'tree'),
+    ).toBe(true);
     const tree = await gitText(['ls-tree', 'HEAD', 'vendor/lib'], { cwd: dir });
     expect(tree).toMatch(/^160000 commit /);
     expect(mirror.length).toBeGreaterThan(clone.length);
@@ -84,7 +90,9 @@ describe.each([false, true])('walks over a pushed pack graph (dates spread: %s)'
 
   it('lists exactly what walkObjects lists, in the same order, for both likely want sets', async () => {
     for (const wants of [mirror, clone, [...mirror].reverse(), mirror.slice(0, 3)]) {
-      const expected = (await storageWalk(loaded.source, wants)).map((object) => `${object.type} ${object.id}`);
+      const expected = (await storageWalk(loaded.source, wants)).map(
+        (object) => `${object.type} ${object.id}`,
+      );
       const walked = walkGraph(loaded.graph, wants);
       expect(walked).toBeDefined();
       const actual = Array.from(
@@ -139,7 +147,11 @@ describe('a graph that does not hold everything', () => {
     broken.add('a'.repeat(40) as ObjectId, 'tree', Buffer.from('100644 name-without-nul'));
     expect(broken.usable).toBe(false);
     const badMode = new ObjectGraph(SHA1);
-    badMode.add('a'.repeat(40) as ObjectId, 'tree', Buffer.concat([Buffer.from('10x644 a\0'), Buffer.alloc(20)]));
+    badMode.add(
+      'a'.repeat(40) as ObjectId,
+      'tree',
+      Buffer.concat([Buffer.from('10x644 a\0'), Buffer.alloc(20)]),
+    );
     expect(badMode.usable).toBe(false);
   });
 

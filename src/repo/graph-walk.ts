@@ -162,7 +162,7 @@ function graphBasesFirst(graph: ObjectGraph, order: Int32Array, inWalk: Uint8Arr
   let count = 0;
   for (let i = 0; i < order.length; i++) {
     chain.length = 0;
-    for (let next = order[i] as number; next >= 0 && !placed[next]; ) {
+    for (let next = order[i] as number; next >= 0 && !placed[next];) {
       if (onChainOf[next] === i + 1) break;
       onChainOf[next] = i + 1;
       chain.push(next);

@@ -15,7 +15,10 @@ export const GITLINK_TARGET = '1234567890abcdef1234567890abcdef12345678';
  * `spreadDates`: committer times jump back and forth (a child older than its parent) instead of
  * all being equal, so both date order and its tie-breaking are walked.
  */
-export async function makeBranchyRepository(dir: string, options: { spreadDates?: boolean } = {}): Promise<void> {
+export async function makeBranchyRepository(
+  dir: string,
+  options: { spreadDates?: boolean } = {},
+): Promise<void> {
   await git(['init', '-q', '-b', 'main', dir]);
   let tick = 0;
   const dated = (): Record<string, string> =>
@@ -29,7 +32,9 @@ export async function makeBranchyRepository(dir: string, options: { spreadDates?
     await git(['commit', '-q', '-m', message], { cwd: dir, env: dated() });
   };
   const lines = (seed: number, count: number) =>
-    Array.from({ length: count }, (_, n) => `line ${n} of ${seed}: ${'word '.repeat((n * seed) % 9)}`).join('\n');
+    Array.from({ length: count }, (_, n) => `line ${n} of ${seed}: ${'word '.repeat((n * seed) % 9)}`).join(
+      '\n',
+    );
 
   for (let i = 0; i < 24; i++) await write(`src/mod${i % 3}/file${i}.txt`, `${lines(i, 60)}\n`);
   await write('docs/readme.md', '# readme\n');
@@ -40,7 +45,8 @@ export async function makeBranchyRepository(dir: string, options: { spreadDates?
   await symlink('docs/readme.md', join(dir, 'link-to-readme'));
   await commit('base');
   for (let c = 1; c <= 4; c++) {
-    for (const i of [c, c + 5, c + 11]) await write(`src/mod${i % 3}/file${i}.txt`, `${lines(i + c * 100, 60)}\n`);
+    for (const i of [c, c + 5, c + 11])
+      await write(`src/mod${i % 3}/file${i}.txt`, `${lines(i + c * 100, 60)}\n`);
     await commit(`edit ${c}`);
   }
   await git(['checkout', '-q', '-b', 'topic'], { cwd: dir });
@@ -52,7 +58,10 @@ export async function makeBranchyRepository(dir: string, options: { spreadDates?
   await write('src/mod2/file2.txt', `${lines(999, 60)}\n`);
   await commit('main while topic');
   await git(['merge', '-q', '--no-ff', '-m', 'merge topic', 'topic'], { cwd: dir, env: dated() });
-  await write('.gitmodules', '[submodule "vendor/lib"]\n\tpath = vendor/lib\n\turl = https://example.com/lib.git\n');
+  await write(
+    '.gitmodules',
+    '[submodule "vendor/lib"]\n\tpath = vendor/lib\n\turl = https://example.com/lib.git\n',
+  );
   // Staged by hand: `add -A` would drop the gitlink, whose directory does not exist.
   await git(['add', '.gitmodules'], { cwd: dir });
   await git(['update-index', '--add', '--cacheinfo', `160000,${GITLINK_TARGET},vendor/lib`], { cwd: dir });
@@ -65,7 +74,9 @@ export async function makeBranchyRepository(dir: string, options: { spreadDates?
 
   await git(['tag', 'v0', 'HEAD~2'], { cwd: dir });
   await git(['tag', '-a', 'v1', '-m', 'release 1', 'HEAD~1'], { cwd: dir });
-  await git(['-c', 'advice.nestedTag=false', 'tag', '-a', 'v1-outer', '-m', 'tag of a tag', 'v1'], { cwd: dir });
+  await git(['-c', 'advice.nestedTag=false', 'tag', '-a', 'v1-outer', '-m', 'tag of a tag', 'v1'], {
+    cwd: dir,
+  });
   await git(['tag', '-a', 'tree-tag', '-m', 'a tree', 'HEAD^{tree}'], { cwd: dir });
   await git(['tag', '-a', 'blob-tag', '-m', 'a blob', 'HEAD:docs/readme.md'], { cwd: dir });
   await git(['update-ref', 'refs/trees/root', await gitText(['rev-parse', 'HEAD~3^{tree}'], { cwd: dir })], {
@@ -75,7 +86,10 @@ export async function makeBranchyRepository(dir: string, options: { spreadDates?
     cwd: dir,
   });
   const tree = await gitText(['rev-parse', 'HEAD^{tree}'], { cwd: dir });
-  const hidden = await gitText(['commit-tree', tree, '-p', 'HEAD', '-m', 'hidden'], { cwd: dir, env: dated() });
+  const hidden = await gitText(['commit-tree', tree, '-p', 'HEAD', '-m', 'hidden'], {
+    cwd: dir,
+    env: dated(),
+  });
   await git(['update-ref', 'refs/custom/hidden', hidden], { cwd: dir });
 }
 
