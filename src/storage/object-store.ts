@@ -559,7 +559,7 @@ function isHexId(id: string): boolean {
 }
 
 function missing(id: string): MegaError {
-  return notFound('object_missing', 'object not found', { id });
+  return notFound('object_missing', `object ${id} is missing`, { id });
 }
 
 /** Passes an inflated stream through, failing it when it is longer or shorter than `size`. */

@@ -169,7 +169,7 @@ export class StoredTrees {
     const cached = this.cache.get(id);
     if (cached) return cached;
     const row = this.rows.get(id);
-    if (!row?.data) throw notFound('object_missing', 'object not found', { id });
+    if (!row?.data) throw notFound('object_missing', `object ${id} is missing`, { id });
     if (chain > MAX_CHAIN) {
       throw new MegaError('internal', 'object_delta_chain_too_long', 'stored delta chain too long', { id });
     }

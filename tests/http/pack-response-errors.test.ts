@@ -70,7 +70,7 @@ describe('errors during a pack response', () => {
         { check: false },
       );
       expect(result.code).not.toBe(0);
-      expectPrinted(result.stderr, new RegExp(`remote: error: tree ${tree} is missing`));
+      expectPrinted(result.stderr, new RegExp(`remote: error: (tree|object) ${tree} is missing`));
     },
   );
 
