@@ -7,6 +7,7 @@ import { runGitSession, type GitSessionDeps } from './git-session.js';
 import type { SshIdentity } from './key-authenticator.js';
 import { lfsAuthenticate, type LfsAuthenticateDeps } from './lfs-authenticate.js';
 import { runLfsTransfer, type LfsTransferDeps } from './lfs-transfer.js';
+import { limitSendWindow } from './send-window.js';
 
 export interface SessionDeps extends GitSessionDeps, LfsAuthenticateDeps, LfsTransferDeps {
   readonly limits: GitSessionDeps['limits'];
@@ -32,12 +33,18 @@ export function handleSession(
   deps: SessionDeps,
 ): void {
   let gitProtocol = '';
+  // The channel's open confirmation was just sent; a client sends its requests once it has it
+  // (they need the channel number it carries), so the first request arrives a round trip later.
+  const confirmedAt = performance.now();
+  let roundTripMs: number | undefined;
+  const firstRequest = () => (roundTripMs ??= performance.now() - confirmedAt);
   const log = deps.logger.child({ address, user: identity.label });
   const refuse = (what: string, reject?: () => void) => {
     log.info({ request: what }, 'ssh request refused');
     reject?.();
   };
   session.on('env', (accept, reject, info) => {
+    firstRequest();
     if (info.key === 'GIT_PROTOCOL' && info.val.length <= MAX_ENV_VALUE) {
       gitProtocol = info.val;
       accept?.();
@@ -61,6 +68,7 @@ export function handleSession(
   });
   session.on('exec', (accept, _reject, info) => {
     const channel = accept();
+    limitSendWindow(channel, firstRequest());
     let command: ExecCommand;
     try {
       command = parseExecCommand(info.command);
