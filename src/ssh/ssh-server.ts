@@ -83,9 +83,22 @@ export async function startSshServer(deps: SshServerDeps, host: string, port: nu
       connections.add(client);
       let identity: SshIdentity | undefined;
       let attempts = 0;
+      // A client first asks whether a key would do, then signs with it: one lookup for both.
+      let lastLookup: { blob: Buffer; found: Promise<SshIdentity | undefined> } | undefined;
+      const lookup = (blob: Buffer) => {
+        if (lastLookup?.blob.equals(blob)) return lastLookup.found;
+        const found = identify(deps.keys, blob);
+        const entry = { blob, found };
+        lastLookup = entry;
+        // A failed lookup (storage) is tried again on the next attempt.
+        found.catch(() => {
+          if (lastLookup === entry) lastLookup = undefined;
+        });
+        return found;
+      };
       client.on('authentication', (ctx) => {
         if (ctx.method !== 'publickey') return ctx.reject(['publickey']);
-        authenticate(deps.keys, ctx).then(
+        authenticate(lookup, ctx).then(
           (found) => {
             if (!found) {
               attempts += 1;
@@ -194,8 +207,11 @@ interface ConnectionState {
 }
 
 /** The identity of a presented key whose signature (when present) verifies; else undefined. */
-async function authenticate(keys: SshKeyLookup, ctx: PublicKeyAuthContext): Promise<SshIdentity | undefined> {
-  const found = await identify(keys, ctx.key.data);
+async function authenticate(
+  lookup: (blob: Buffer) => Promise<SshIdentity | undefined>,
+  ctx: PublicKeyAuthContext,
+): Promise<SshIdentity | undefined> {
+  const found = await lookup(ctx.key.data);
   if (!found || !ctx.signature) return found;
   const parsed = ssh2.utils.parseKey(ctx.key.data);
   if (parsed instanceof Error || Array.isArray(parsed)) return undefined;
