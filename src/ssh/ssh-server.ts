@@ -2,6 +2,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { Counter } from 'prom-client';
 import ssh2, { type Connection, type PublicKeyAuthContext } from 'ssh2';
 import type { Registry } from '../platform/metrics.js';
+import { deliverIdentWithFirstPacket } from './ident-hold.js';
 import { ConnectionLimiter, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-limiter.js';
 import type { HostKey } from './host-keys.js';
 import { identify, type SshIdentity, type SshKeyLookup } from './key-authenticator.js';
@@ -180,6 +181,7 @@ export async function startSshServer(deps: SshServerDeps, host: string, port: nu
     // SSH sends small packets back to back (EXT_INFO then SERVICE_ACCEPT, EOF then CLOSE): with
     // Nagle's algorithm the second waits for the client's delayed ACK, 40 ms each time.
     socket.setNoDelay(true);
+    deliverIdentWithFirstPacket(socket);
     server.injectSocket(socket);
   });
   await new Promise<void>((resolve, reject) => {
