@@ -37,6 +37,8 @@ export interface ReceivePackInput {
   readonly rest: () => AsyncIterable<Buffer>;
   /** Where the pack ends (`IncomingPack.endsAt`): with the input (HTTP) or at its trailer (SSH). */
   readonly packEndsAt: IncomingPack['endsAt'];
+  /** With `packEndsAt: 'trailer'`: bytes received and not read (`IncomingPack.unreadBytes`). */
+  readonly unreadBytes?: () => number;
   readonly principal: PushContext['principal'];
   /** Base URL the client used, passed on to push policies (links in `remote:` messages). */
   readonly baseUrl?: string;
@@ -70,7 +72,11 @@ export async function receivePack(input: ReceivePackInput): Promise<PushOutcome>
   } else if (expectsPack(request.commands, SHA1.zeroId)) {
     try {
       const received = await repository.receivePack(
-        { chunks: input.rest(), endsAt: input.packEndsAt },
+        {
+          chunks: input.rest(),
+          endsAt: input.packEndsAt,
+          ...(input.unreadBytes ? { unreadBytes: input.unreadBytes } : {}),
+        },
         input.limits,
       );
       pushed = new Set(received.ids);

@@ -237,6 +237,12 @@ export interface IncomingPack {
    * side of the channel open until it has read the report).
    */
   readonly endsAt: 'input' | 'trailer';
+  /**
+   * With `endsAt: 'trailer'`: how many bytes the transport has received beyond what was read.
+   * Asked once the pack is stored, before any ref moves: bytes that followed the trailer in a
+   * later piece of input are refused then, as those that came with it are while reading.
+   */
+  readonly unreadBytes?: () => number;
 }
 
 /**

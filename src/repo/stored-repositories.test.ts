@@ -105,6 +105,28 @@ describeEachDialect('stored repositories: first push', (getDb) => {
     await expectUsable(path);
   });
 
+  it('refuses a pack ending at its trailer when more input arrived after it, leaving nothing', async () => {
+    const path = `/import/trailing-${++counter}`;
+    const repository = await resolver().resolve(path, 'write', EVERY_PATH);
+    // The whole pack in pieces, then bytes the transport received after it (not part of any piece).
+    const received = repository.receivePack(
+      { chunks: chunked(pack), endsAt: 'trailer', unreadBytes: () => '0000garbage'.length },
+      LIMITS,
+    );
+    await expect(received).rejects.toMatchObject({
+      code: 'pack_trailing_garbage',
+      message: 'bytes follow the pack trailer',
+    });
+    await expectNothingLeft(path);
+    const again = await resolver().resolve(path, 'write', EVERY_PATH);
+    await again.receivePack({ chunks: chunked(pack), endsAt: 'trailer', unreadBytes: () => 0 }, LIMITS);
+    const results = await again.updateRefs([{ refName: 'refs/heads/master', oldId: ZERO, newId: head }], {
+      atomic: false,
+    });
+    expect(results.get('refs/heads/master')).toBeUndefined();
+    expect((await storage.repositories.require(path)).headRef).toBe('refs/heads/master');
+  });
+
   it('leaves nothing when the policy refused every ref (no update reaches storage), then works', async () => {
     const path = `/import/policy-${++counter}`;
     expect(await firstPush(path, [], { atomic: false })).toEqual(new Map());

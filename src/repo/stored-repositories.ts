@@ -1,7 +1,7 @@
 import type { CommitSummary } from '../git/commit.js';
 import type { ObjectGraph } from '../git/object-graph.js';
 import type { ObjectId } from '../git/object-id.js';
-import { isMegaError, notFound } from '../platform/errors.js';
+import { invalid, isMegaError, notFound } from '../platform/errors.js';
 import type { PackReadyObject, StoredObjectHint } from '../storage/pack-ready.js';
 import type { Repository } from '../storage/repository-store.js';
 import type { StoredTrees } from '../storage/repository-scan.js';
@@ -155,6 +155,8 @@ export class StoredRepository implements ServedRepository {
         stopAtTrailer: pack.endsAt === 'trailer',
         collectGraph,
       });
+      if (pack.endsAt === 'trailer' && (pack.unreadBytes?.() ?? 0) > 0)
+        throw invalid('pack_trailing_garbage', 'bytes follow the pack trailer');
       this.pushGraph = result.graph;
       return {
         ids: result.ids,

@@ -43,6 +43,8 @@ export interface GitSessionRequest {
   readonly protocolVersion: 0 | 1 | 2;
   /** The channel's stdin. */
   readonly input: AsyncIterable<Uint8Array>;
+  /** Bytes of stdin received and not yet read (bytes after a pushed pack's trailer are refused). */
+  readonly unreadInput?: () => number;
   readonly out: ChannelSink;
 }
 
@@ -137,6 +139,7 @@ async function push(
     // C git closes its side after the pack, but other clients (dulwich) keep it open until they
     // have read the report: the pack ends at its trailer, not with the channel's input.
     packEndsAt: 'trailer',
+    ...(request.unreadInput ? { unreadBytes: request.unreadInput } : {}),
     principal,
     baseUrl: deps.baseUrl(),
     limits: pushLimits(deps.limits),

@@ -153,6 +153,7 @@ async function runService(
       principal,
       protocolVersion,
       input,
+      unreadInput: () => channel.readableLength,
       out,
     });
   }
