@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { GitOptions } from '../support/git-cli.js';
 import { runMega, startMegaServer, type MegaServer } from '../support/mega-process.js';
+import { createScratchDatabase } from '../support/scratch-database.js';
+import { serviceAvailable } from '../support/services.js';
 import { makeTempDir } from '../support/temp-dir.js';
 
 const run = promisify(execFile);
@@ -129,4 +131,30 @@ export function ssh(args: readonly string[], timeoutMs = 20_000): Promise<SshRes
       resolve({ code: code ?? -1, stdout, stderr });
     });
   });
+}
+
+/**
+ * The databases SSH suites that store something run on: SQLite always, PostgreSQL when it answers
+ * (the suite is then skipped, and says so).
+ */
+export const SSH_TEST_DIALECTS: readonly (readonly ['sqlite' | 'postgres', boolean])[] = [
+  ['sqlite', true],
+  ['postgres', await serviceAvailable('postgres')],
+];
+
+/** `startSshServer` on a dialect of `SSH_TEST_DIALECTS`: PostgreSQL in a scratch database, dropped by `stop`. */
+export async function startSshServerOn(
+  dialect: 'sqlite' | 'postgres',
+  options: Parameters<typeof startSshServer>[0] = {},
+): Promise<SshServer> {
+  if (dialect === 'sqlite') return startSshServer(options);
+  const scratch = await createScratchDatabase('postgres');
+  const mega = await startSshServer({ ...options, env: { ...options.env, MEGA_DATABASE_URL: scratch.url } });
+  return {
+    ...mega,
+    async stop() {
+      await mega.stop();
+      await scratch.drop();
+    },
+  };
 }
