@@ -9,25 +9,44 @@ import { removeOldFiles, STALE_TEMP_MS } from './object-files.js';
 export const DEFAULT_SPOOL_MEMORY_BYTES = 64 * 1024 * 1024;
 /** Bytes copied per write when moving the in-memory part to the file. */
 const SPILL_PIECE = 1024 * 1024;
+/**
+ * Pack bytes per declared object worth keeping in memory. A pack averaging more per object is
+ * mostly big blobs, which are streamed from the spool into chunk rows anyway: it goes to the
+ * file at once instead of holding, say, 50 MB of ten blobs in memory for the whole push.
+ */
+const MEMORY_BYTES_PER_OBJECT = 64 * 1024;
+/** Below this a pack stays in memory whatever its objects (no temp file for a small push). */
+const MIN_MEMORY_BYTES = 1024 * 1024;
+/** `PACK`, version, object count: the pack header the budget reads its object count from. */
+const PACK_HEADER_BYTES = 12;
 
 /**
  * A pack spool that starts in memory and moves to a temp file under `<dataDir>/tmp/` once the pack
- * outgrows `memoryBytes`, so receiving a big push keeps memory bounded. `dispose()` removes the
- * file; call it in a `finally`.
+ * outgrows `memoryBytes`, so receiving a big push keeps memory bounded; a pack whose header
+ * declares few objects for its size (big blobs) moves there after `MIN_MEMORY_BYTES`. `dispose()`
+ * removes the file; call it in a `finally`.
  */
 export class SpillingPackSpool implements PackSpool {
   private memory: MemoryPackSpool | undefined = new MemoryPackSpool();
   private file: FileHandle | undefined;
   private path: string | undefined;
   private size = 0;
+  /** Bytes kept in memory: `memoryBytes`, lowered once the pack header is known. */
+  private budget: number;
+  private headerSeen = false;
 
   constructor(
     private readonly tempDir: string,
     private readonly memoryBytes: number = DEFAULT_SPOOL_MEMORY_BYTES,
-  ) {}
+  ) {
+    this.budget = memoryBytes;
+  }
 
   async append(chunk: Buffer): Promise<void> {
-    if (this.memory && this.size + chunk.length <= this.memoryBytes) {
+    if (this.memory && !this.headerSeen && this.size + chunk.length >= PACK_HEADER_BYTES) {
+      this.budgetFromHeader(chunk);
+    }
+    if (this.memory && this.size + chunk.length <= this.budget) {
       this.memory.append(chunk);
       this.size += chunk.length;
       return;
@@ -48,14 +67,25 @@ export class SpillingPackSpool implements PackSpool {
     if (this.memory) return this.memory.read(offset, length);
     if (offset < 0 || offset + length > this.size) throw new RangeError('spool read out of range');
     const out = Buffer.allocUnsafe(length);
+    this.readInto(offset, out);
+    return out;
+  }
+
+  /** Fills `target` with the bytes at `offset`: a big blob streams through one reused buffer. */
+  readInto(offset: number, target: Buffer): void {
+    const length = target.length;
+    if (offset < 0 || offset + length > this.size) throw new RangeError('spool read out of range');
+    if (this.memory) {
+      this.memory.read(offset, length).copy(target);
+      return;
+    }
     const fd = this.file!.fd;
     let done = 0;
     while (done < length) {
-      const bytesRead = readSync(fd, out, done, length - done, offset + done);
+      const bytesRead = readSync(fd, target, done, length - done, offset + done);
       if (bytesRead === 0) throw new RangeError('spool file ended early');
       done += bytesRead;
     }
-    return out;
   }
 
   async dispose(): Promise<void> {
@@ -64,6 +94,19 @@ export class SpillingPackSpool implements PackSpool {
     this.file = undefined;
     if (file) await file.close();
     if (this.path) await rm(this.path, { force: true });
+  }
+
+  /**
+   * Lowers the memory budget of a pack of few objects for its size. Called once the first 12
+   * bytes are in (`chunk` completes them); a stream that is not a pack keeps `memoryBytes`.
+   */
+  private budgetFromHeader(chunk: Buffer): void {
+    this.headerSeen = true;
+    const held = this.size > 0 ? this.memory!.read(0, this.size) : Buffer.alloc(0);
+    const header = Buffer.concat([held, chunk.subarray(0, PACK_HEADER_BYTES - held.length)]);
+    if (header.toString('latin1', 0, 4) !== 'PACK') return;
+    const objects = header.readUInt32BE(8);
+    this.budget = Math.min(this.memoryBytes, Math.max(MIN_MEMORY_BYTES, objects * MEMORY_BYTES_PER_OBJECT));
   }
 
   private async spill(): Promise<void> {
