@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
+import { noteBufferGarbage } from '../platform/buffer-garbage.js';
 import { MegaError } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
@@ -130,6 +131,8 @@ export class ObjectChunks {
         }
         return;
       }
+      // Each row is a fresh buffer the consumer drops once sent or copied.
+      noteBufferGarbage(row.data.length);
       yield Buffer.isBuffer(row.data) ? row.data : Buffer.from(row.data);
     }
   }

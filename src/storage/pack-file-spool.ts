@@ -3,6 +3,7 @@ import { readSync } from 'node:fs';
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MemoryPackSpool, type PackSpool } from '../git/pack-spool.js';
+import { noteBufferGarbage } from '../platform/buffer-garbage.js';
 import { removeOldFiles, STALE_TEMP_MS } from './object-files.js';
 
 /** Packs up to this size are kept in memory while indexed; bigger ones spill to a temp file. */
@@ -54,6 +55,7 @@ export class SpillingPackSpool implements PackSpool {
     if (this.memory) await this.spill();
     await this.file!.write(chunk, 0, chunk.length, this.size);
     this.size += chunk.length;
+    noteBufferGarbage(chunk.length);
   }
 
   /**
@@ -68,6 +70,8 @@ export class SpillingPackSpool implements PackSpool {
     if (offset < 0 || offset + length > this.size) throw new RangeError('spool read out of range');
     const out = Buffer.allocUnsafe(length);
     this.readInto(offset, out);
+    // Callers use what they read and let it go: the garbage of a replayed pack, 1 MiB a read.
+    noteBufferGarbage(length);
     return out;
   }
 
