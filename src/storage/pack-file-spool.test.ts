@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
@@ -101,6 +101,18 @@ describe('SpillingPackSpool', () => {
     await appendInPieces(spool, bytes.subarray(9), 65_536);
     expect(await files()).toHaveLength(1);
     expect(spool.read(0, bytes.length).equals(bytes)).toBe(true);
+    await spool.dispose();
+  });
+
+  it('keeps a pack of few objects in memory when its file cannot be written, up to the budget', async () => {
+    // A file where the temp directory should be: every spill fails, as on a full disk.
+    await writeFile(join(dir.path, 'blocked'), '');
+    const unwritable = join(dir.path, 'blocked', 'tmp');
+    const bytes = packBytes(2, 3 * 1024 * 1024);
+    const spool = new SpillingPackSpool(unwritable, 4 * 1024 * 1024);
+    await appendInPieces(spool, bytes, 65_536);
+    expect(spool.read(0, bytes.length).equals(bytes)).toBe(true);
+    await expect(spool.append(Buffer.alloc(2 * 1024 * 1024))).rejects.toThrow();
     await spool.dispose();
   });
 

@@ -52,8 +52,18 @@ export class SpillingPackSpool implements PackSpool {
       this.size += chunk.length;
       return;
     }
-    if (this.memory) await this.spill();
-    await this.file!.write(chunk, 0, chunk.length, this.size);
+    try {
+      if (this.memory) await this.spill();
+      await writeAll(this.file!, chunk, this.size);
+    } catch (error) {
+      // A pack this small is in the file only for its few objects: where the file cannot be
+      // written (a full data directory), memory takes it, as it takes any pack of this size.
+      if (this.size + chunk.length > this.memoryBytes) throw error;
+      await this.backToMemory();
+      this.memory!.append(chunk);
+      this.size += chunk.length;
+      return;
+    }
     this.size += chunk.length;
     noteBufferGarbage(chunk.length);
   }
@@ -94,10 +104,7 @@ export class SpillingPackSpool implements PackSpool {
 
   async dispose(): Promise<void> {
     this.memory = undefined;
-    const file = this.file;
-    this.file = undefined;
-    if (file) await file.close();
-    if (this.path) await rm(this.path, { force: true });
+    await this.removeFile();
   }
 
   /**
@@ -113,17 +120,52 @@ export class SpillingPackSpool implements PackSpool {
     this.budget = Math.min(this.memoryBytes, Math.max(MIN_MEMORY_BYTES, objects * MEMORY_BYTES_PER_OBJECT));
   }
 
+  /** Moves the bytes so far to a new temp file; on failure they stay in memory. */
   private async spill(): Promise<void> {
     await mkdir(this.tempDir, { recursive: true });
     this.path = join(this.tempDir, `incoming-${randomBytes(8).toString('hex')}.pack`);
     this.file = await open(this.path, 'wx+', 0o600);
     // Copied over in pieces: joining the buffered chunks would double their memory at the peak.
     const buffered = this.memory!;
-    this.memory = undefined;
     for (let offset = 0; offset < buffered.length; offset += SPILL_PIECE) {
       const piece = buffered.read(offset, Math.min(SPILL_PIECE, buffered.length - offset));
-      await this.file.write(piece, 0, piece.length, offset);
+      await writeAll(this.file, piece, offset);
     }
+    this.memory = undefined;
+  }
+
+  /** Keeps the pack in memory from now on (read back from the file if it got there). */
+  private async backToMemory(): Promise<void> {
+    if (!this.memory) {
+      const memory = new MemoryPackSpool();
+      for (let offset = 0; offset < this.size; offset += SPILL_PIECE) {
+        memory.append(this.read(offset, Math.min(SPILL_PIECE, this.size - offset)));
+      }
+      this.memory = memory;
+    }
+    this.budget = this.memoryBytes;
+    await this.removeFile();
+  }
+
+  private async removeFile(): Promise<void> {
+    const file = this.file;
+    const path = this.path;
+    this.file = undefined;
+    this.path = undefined;
+    if (file) await file.close();
+    if (path) await rm(path, { force: true });
+  }
+}
+
+/**
+ * Writes all of `bytes` at `position`. A write may take only part of them (a file system that
+ * just filled up); the next one then fails with ENOSPC instead of leaving a hole.
+ */
+async function writeAll(file: FileHandle, bytes: Buffer, position: number): Promise<void> {
+  for (let done = 0; done < bytes.length;) {
+    const { bytesWritten } = await file.write(bytes, done, bytes.length - done, position + done);
+    if (bytesWritten === 0) throw new Error('spool file write made no progress');
+    done += bytesWritten;
   }
 }
 
