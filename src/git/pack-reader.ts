@@ -148,8 +148,20 @@ async function indexEntries(
   return { version, objects: results as PackedObject[], checksum, externalBases };
 }
 
-/** A stored zlib stream read back from the spool in bounded pieces. */
+/**
+ * A stored zlib stream read back from the spool in bounded pieces. Where the spool can fill a
+ * buffer, every piece is a view of one reused buffer, valid until the next piece is asked for.
+ */
 async function* rawPieces(spool: PackSpool, start: number, length: number): AsyncGenerator<Buffer> {
+  if (spool.readInto) {
+    const buffer = Buffer.allocUnsafe(Math.min(RAW_PIECE, length));
+    for (let done = 0; done < length; done += buffer.length) {
+      const piece = buffer.subarray(0, Math.min(buffer.length, length - done));
+      spool.readInto(start + done, piece);
+      yield piece;
+    }
+    return;
+  }
   for (let done = 0; done < length; done += RAW_PIECE) {
     const piece = spool.read(start + done, Math.min(RAW_PIECE, length - done));
     yield piece instanceof Promise ? await piece : piece;

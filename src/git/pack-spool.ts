@@ -8,6 +8,12 @@ export interface PackSpool {
   append(chunk: Buffer): void | Promise<void>;
   /** Returns `length` bytes at absolute `offset` (already appended). */
   read(offset: number, length: number): Buffer | Promise<Buffer>;
+  /**
+   * Optional: fills `target` with the bytes at `offset` (already appended), synchronously. A
+   * spool whose `read` allocates (a file) offers it, so a big blob streams through one reused
+   * buffer instead of leaving a fresh buffer per piece for the garbage collector.
+   */
+  readInto?(offset: number, target: Buffer): void;
 }
 
 /** Keeps the pack as its input chunks; reads inside one chunk are zero-copy. */

@@ -1,4 +1,4 @@
-import { Octokit } from '@octokit/rest';
+import type { Octokit } from '@octokit/rest';
 import { MegaError, unavailable } from '../platform/errors.js';
 
 /**
@@ -48,22 +48,32 @@ const RETRIES = 3;
 const DEFAULT_MAX_PAGES = 100_000;
 
 export class GithubClient {
-  private readonly octokit: Octokit;
+  /** Made at the first request: a server that never talks to GitHub never loads Octokit. */
+  private octokit: Promise<Octokit> | undefined;
+  private readonly options: GithubClientOptions;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly maxWaitMs: number;
   private readonly now: () => number;
 
   constructor(options: GithubClientOptions) {
-    this.octokit = new Octokit({
-      baseUrl: options.apiUrl,
-      ...(options.token ? { auth: options.token } : {}),
-      userAgent: 'mega-github-sync',
-      request: { ...(options.fetch ? { fetch: options.fetch } : {}), redirect: 'follow' },
-      log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
-    });
+    this.options = options;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.maxWaitMs = options.maxWaitMs ?? 60_000;
     this.now = options.now ?? Date.now;
+  }
+
+  private client(): Promise<Octokit> {
+    this.octokit ??= import('@octokit/rest').then(({ Octokit }) => {
+      const options = this.options;
+      return new Octokit({
+        baseUrl: options.apiUrl,
+        ...(options.token ? { auth: options.token } : {}),
+        userAgent: 'mega-github-sync',
+        request: { ...(options.fetch ? { fetch: options.fetch } : {}), redirect: 'follow' },
+        log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+      });
+    });
+    return this.octokit;
   }
 
   /** `GET path?params`, every page; `path` like `/repos/{owner}/{repo}/issues` already filled in. */
@@ -97,9 +107,10 @@ export class GithubClient {
     params: Record<string, string | number>,
     etag?: string,
   ): Promise<{ status: number; data: unknown; headers: Record<string, string | undefined> }> {
+    const octokit = await this.client();
     for (let attempt = 0; ; attempt += 1) {
       try {
-        const response = await this.octokit.request(`GET ${url}`, {
+        const response = await octokit.request(`GET ${url}`, {
           ...params,
           headers: etag ? { 'if-none-match': etag } : {},
         });

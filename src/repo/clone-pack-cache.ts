@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ObjectId } from '../git/object-id.js';
+import { noteBufferGarbage } from '../platform/buffer-garbage.js';
 import type { FetchRequest } from '../git/protocol/fetch-request.js';
 import type { PackCacheWriter } from '../storage/pack-cache.js';
 import { cloneWalkKey } from './clone-walk.js';
@@ -35,16 +36,18 @@ export async function sendCachedPack(chunks: AsyncIterable<Buffer>, sink: ByteSi
     if (first && chunk.length >= PACK_COUNT_OFFSET + 4) objects = chunk.readUInt32BE(PACK_COUNT_OFFSET);
     first = false;
     await sink.write(chunk);
+    noteBufferGarbage(chunk.length);
   }
   return objects;
 }
 
-/** A sink that also copies every byte into a cache entry. */
+/** A sink that also copies every byte into a cache entry, at the pace the file takes them. */
 export function teeToCache(sink: ByteSink, entry: PackCacheWriter): ByteSink {
   return {
     write: async (chunk) => {
-      entry.write(chunk);
+      const lagging = entry.write(chunk);
       await sink.write(chunk);
+      if (lagging) await lagging;
     },
   };
 }

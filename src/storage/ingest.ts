@@ -118,7 +118,11 @@ export async function ingestPack(
           })
         : await receiveAll(source, spool, options.limits?.maxPackSize);
       packSource = replay(spool, size);
-      readerSpool = { append: () => undefined, read: (offset, length) => spool.read(offset, length) };
+      readerSpool = {
+        append: () => undefined,
+        read: (offset, length) => spool.read(offset, length),
+        readInto: (offset, target) => spool.readInto(offset, target),
+      };
     }
     return await inTransaction(deps.db, async (trx) => {
       const reader = new ObjectStore(trx, deps.capabilities);

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
+import { noteBufferGarbage } from '../platform/buffer-garbage.js';
 import { MegaError } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
@@ -67,8 +68,10 @@ export class ObjectChunks {
     pieces: Iterable<Buffer> | AsyncIterable<Buffer>,
     first?: (data: Buffer) => Promise<boolean>,
   ): Promise<number> {
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
+    // One buffer assembles every chunk: each insert has finished with it before it is refilled,
+    // so a large object leaves no garbage of chunk copies behind (a 5 MiB blob was 20 of them).
+    let chunk: Buffer | undefined;
+    let filled = 0;
     let seq = 0;
     let total = 0;
     let stopped = false;
@@ -79,23 +82,21 @@ export class ObjectChunks {
       total += data.length;
     };
     for await (const piece of pieces) {
-      let rest = piece;
-      while (pendingBytes + rest.length >= this.size) {
-        const take = this.size - pendingBytes;
-        pending.push(rest.subarray(0, take));
-        await insert(Buffer.concat(pending, this.size));
-        if (stopped) return 0;
-        rest = rest.subarray(take);
-        pending = [];
-        pendingBytes = 0;
-      }
-      if (rest.length > 0) {
-        // Copied: a stream may reuse the buffer it handed out once the next piece is read.
-        pending.push(Buffer.from(rest));
-        pendingBytes += rest.length;
+      // Copied out of `piece` before the next is read: a stream may reuse the buffer it handed out.
+      for (let used = 0; used < piece.length;) {
+        chunk ??= Buffer.allocUnsafe(this.size);
+        const take = Math.min(this.size - filled, piece.length - used);
+        piece.copy(chunk, filled, used, used + take);
+        filled += take;
+        used += take;
+        if (filled === this.size) {
+          await insert(chunk);
+          if (stopped) return 0;
+          filled = 0;
+        }
       }
     }
-    if (pendingBytes > 0 || seq === 0) await insert(Buffer.concat(pending, pendingBytes));
+    if (filled > 0 || seq === 0) await insert(chunk ? chunk.subarray(0, filled) : Buffer.alloc(0));
     return stopped ? 0 : total;
   }
 
@@ -130,6 +131,8 @@ export class ObjectChunks {
         }
         return;
       }
+      // Each row is a fresh buffer the consumer drops once sent or copied.
+      noteBufferGarbage(row.data.length);
       yield Buffer.isBuffer(row.data) ? row.data : Buffer.from(row.data);
     }
   }

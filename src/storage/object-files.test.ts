@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
 import { ObjectFiles } from './object-files.js';
-import { SpillingPackSpool } from './pack-file-spool.js';
 
 const ID = 'ce013625030ba8dba906f756967f9e9ca394464a';
 
@@ -53,26 +52,5 @@ describe('ObjectFiles', () => {
     await utimes(join(temp, 'old'), hourAgo, hourAgo);
     expect(await files.removeStaleTemps()).toBe(1);
     expect(await files.listTemps()).toEqual(['fresh']);
-  });
-});
-
-describe('SpillingPackSpool', () => {
-  it('reads back the same bytes before and after spilling to a file, and removes the file', async () => {
-    const dir = await makeTempDir('mega-spool-');
-    try {
-      const spool = new SpillingPackSpool(join(dir.path, 'tmp'), 10);
-      const parts = [Buffer.from('0123456'), Buffer.from('789ab'), Buffer.from('cdefghij')];
-      await spool.append(parts[0]!);
-      expect(spool.read(2, 3).toString()).toBe('234');
-      await spool.append(parts[1]!);
-      await spool.append(parts[2]!);
-      expect(spool.read(5, 10).toString()).toBe('56789abcde');
-      expect(() => spool.read(15, 10)).toThrow(RangeError);
-      await spool.dispose();
-      const { readdir } = await import('node:fs/promises');
-      expect(await readdir(join(dir.path, 'tmp'))).toEqual([]);
-    } finally {
-      await dir.remove();
-    }
   });
 });

@@ -5,7 +5,6 @@ import { MegaError } from '../../platform/errors.js';
 import { createLogger, type Logger } from '../../platform/logger.js';
 import { createMetricsRegistry } from '../../platform/metrics.js';
 import { buildApp, buildAppServer, type App } from '../app.js';
-import { startSsh } from '../ssh-runtime.js';
 import type { SshServer } from '../../ssh/ssh-server.js';
 
 interface ServeOptions {
@@ -76,6 +75,8 @@ async function serve(options: ServeOptions): Promise<void> {
   if (config.sshPort !== undefined) {
     const host = config.sshHost ?? config.host;
     try {
+      // Loaded only here: ssh2 reserves WebAssembly memory (~16 MB) as soon as it is imported.
+      const { startSsh } = await import('../ssh-runtime.js');
       ssh = await startSsh(app, logger, publicBaseUrl(config.publicUrl, url), host, config.sshPort);
     } catch (error) {
       await server.close();
