@@ -13,6 +13,7 @@ import {
   type DialectCapabilities,
 } from './dialect/capabilities.js';
 import { parseDatabaseUrl, redactDatabaseUrl, type DatabaseLocation } from './dialect/database-url.js';
+import { EventLoopTurns } from './dialect/event-loop-turns.js';
 import { FaultMappingDialect } from './dialect/fault-mapping-dialect.js';
 import { binaryInsertPool } from './dialect/mysql-binary-inserts.js';
 import { asDatabaseFault, StorageFaultLog } from './storage-faults.js';
@@ -228,7 +229,11 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Me
   );
   const faults = new StorageFaultLog();
   const onFault = (error: unknown) => faults.record(error);
-  const db = new Kysely<Database>({ dialect: new FaultMappingDialect(dialect, onFault, afterCommit) });
+  // A server database's driver waits for its socket, which turns the event loop; SQLite's does not.
+  const turns = capabilities.singleConnection ? new EventLoopTurns() : undefined;
+  const db = new Kysely<Database>({
+    dialect: new FaultMappingDialect(dialect, onFault, afterCommit, turns),
+  });
   let closed = false;
   return {
     db,
