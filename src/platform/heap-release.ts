@@ -9,7 +9,7 @@
 import { getHeapStatistics } from 'node:v8';
 
 /** How long after the last big job the collection waits (more jobs may follow: one collection). */
-const QUIET_MS = 2000;
+const QUIET_MS = 1000;
 /** Below this much used heap a full collection frees too little to be worth its pause. */
 const WORTH_COLLECTING_BYTES = 96 * 1024 * 1024;
 
