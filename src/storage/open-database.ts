@@ -90,6 +90,8 @@ interface DialectParts {
   readonly afterCommit?: () => void;
   /** Runs before the connections close. */
   readonly beforeClose?: () => Promise<void>;
+  /** An in-process, synchronous driver's turns for the event loop (see `EventLoopTurns`). */
+  readonly turns?: EventLoopTurns;
 }
 
 /**
@@ -138,6 +140,8 @@ function sqliteDialect(path: string, options: OpenDatabaseOptions): DialectParts
     dialect: new SqliteDialect({ database: connection }),
     capabilities: SQLITE_CAPABILITIES,
     ...preparedRunners(connection),
+    // A server database's driver waits for its socket, which turns the event loop; SQLite's does not.
+    turns: new EventLoopTurns(() => !connection.inTransaction),
   };
   if (path === ':memory:') return parts;
   // Checkpoints run on their own thread (see SqliteCheckpointer); the log a reset leaves behind
@@ -223,14 +227,10 @@ function faultMapped<A extends unknown[], R>(run: (...args: A) => R, onFault: (e
  * migrate: call `migrateToLatest` (or use `openStorage`, which does).
  */
 export function openDatabase(url: string, options: OpenDatabaseOptions = {}): MegaDatabase {
-  const { dialect, capabilities, runPreparedBatch, runPreparedQuery, afterCommit, beforeClose } = dialectFor(
-    parseDatabaseUrl(url),
-    options,
-  );
+  const { dialect, capabilities, runPreparedBatch, runPreparedQuery, afterCommit, beforeClose, turns } =
+    dialectFor(parseDatabaseUrl(url), options);
   const faults = new StorageFaultLog();
   const onFault = (error: unknown) => faults.record(error);
-  // A server database's driver waits for its socket, which turns the event loop; SQLite's does not.
-  const turns = capabilities.singleConnection ? new EventLoopTurns() : undefined;
   const db = new Kysely<Database>({
     dialect: new FaultMappingDialect(dialect, onFault, afterCommit, turns),
   });
