@@ -15,14 +15,17 @@ const WORTH_COLLECTING_BYTES = 96 * 1024 * 1024;
 
 let timer: NodeJS.Timeout | undefined;
 
-/** Asks for one full collection once big jobs have stopped for a moment. */
-export function releaseHeapSoon(): void {
+/**
+ * Asks for one full collection once big jobs have stopped for a moment (`worthBytes`: the used
+ * heap below which it is skipped).
+ */
+export function releaseHeapSoon(worthBytes = WORTH_COLLECTING_BYTES): void {
   const collect = globalThis.gc;
   if (!collect) return;
   clearTimeout(timer);
   timer = setTimeout(() => {
     timer = undefined;
-    if (getHeapStatistics().used_heap_size >= WORTH_COLLECTING_BYTES) collect();
+    if (getHeapStatistics().used_heap_size >= worthBytes) collect();
   }, QUIET_MS);
   // A process with nothing else to do exits without waiting for it.
   timer.unref();
