@@ -6,6 +6,8 @@
 // its next full collection, instead of V8's up to 4x for small heaps; clone after clone of
 // expressjs/express the server otherwise crept from ~240 to ~350 MB of mostly dead objects.
 // --expose-gc: code that just dropped big buffers asks for a young-generation collection
-// (src/platform/buffer-garbage.ts), which frees them long before V8 would by itself.
+// (src/platform/buffer-garbage.ts), which frees them long before V8 would by itself; after a big
+// job the server collects its garbage once it idles (src/platform/heap-release.ts) instead of
+// keeping it for as long as nothing allocates.
 // Node reads V8 flags only at start, hence the shebang.
 import '../dist/cli/run.js';

@@ -101,7 +101,9 @@ export async function runScaleBench(args: readonly string[]): Promise<BenchResul
     await step('push', (url, side) => push(url, side, ['--mirror']));
     // A CI job's clone, right after the push: nothing cached, the walk recorder may be running.
     await step('clone-after-push', (url, side) => clone(url, target(side, 'first')), { oursFirst: true });
-    await waitForIdle(live.process.pid ?? 0);
+    // Idle: 3 s without CPU, up to 3 min (the search indexer and the walk recorder run for a
+    // minute after a large first push, and start after timers: 300 ms of quiet is not idle).
+    await waitForIdle(live.process.pid ?? 0, 3000, 180_000);
     results.push({ scenario: 'idle-after-push', server_rss_mb: Math.round(live.rssMb()) });
     await sameRefs(target('ours', 'first'), target('cgit', 'first'));
     await step('clone-cached', (url, side) => clone(url, target(side, 'cached')));

@@ -92,11 +92,11 @@ async function cpuTicks(pid: number): Promise<number> {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-/** Waits until a process has used no CPU for 300 ms (at most 60 s). */
-export async function waitForIdle(pid: number): Promise<void> {
+/** Waits until a process has used no CPU for `quietMs` (at most `maxMs`). */
+export async function waitForIdle(pid: number, quietMs = 300, maxMs = 60_000): Promise<void> {
   let last = -1;
   let quiet = 0;
-  for (let waited = 0; waited < 60_000 && quiet < 3; waited += 100) {
+  for (let waited = 0; waited < maxMs && quiet < quietMs / 100; waited += 100) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     const ticks = await cpuTicks(pid);
     quiet = ticks === last ? quiet + 1 : 0;

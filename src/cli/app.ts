@@ -14,6 +14,7 @@ import type { ReadinessCheck } from '../platform/readiness.js';
 import { CloneWalkRecorder } from '../repo/clone-walk-recorder.js';
 import { CodeSearch } from '../repo/search/code-search.js';
 import { SearchIndexer } from '../repo/search/search-indexer.js';
+import { releaseHeapSoon } from '../platform/heap-release.js';
 import type { RepositoryResolver } from '../repo/served-repository.js';
 import { createStoredRepositoryResolver } from '../repo/stored-repositories.js';
 import { buildReviewServices, type ReviewServices } from '../review/review-services.js';
@@ -291,6 +292,8 @@ export async function buildApp(
           .sync(path)
           .catch((error: unknown) => logger.warn({ err: error, path }, 'search indexing failed'));
       }
+      // Indexing a whole branch leaves most of the heap it used as garbage (see heap-release).
+      releaseHeapSoon();
     });
     // Events still being enqueued reach the queue before storage closes; then sends finish.
     closes.push(async () => {

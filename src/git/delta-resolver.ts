@@ -51,6 +51,8 @@ export class DeltaResolver {
   private unresolved = 0;
   /** Reused output for deltas that are only hashed. */
   private scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
+  /** The stored bytes the last `reinflate` read (the entry's zlib stream and one byte more). */
+  private lastRaw: Buffer | undefined;
   /** Copies of scratch results that children are based on. */
   private readonly kept = new KeptBases();
 
@@ -131,7 +133,11 @@ export class DeltaResolver {
       }
       // A delta nobody builds on by offset is only hashed: apply it into the reusable buffer.
       let delta = entry.inflated;
-      if (!delta) delta = await this.reinflate(entry, entry.declaredSize);
+      let raw: Buffer | undefined;
+      if (!delta) {
+        delta = await this.reinflate(entry, entry.declaredSize);
+        raw = this.lastRaw;
+      }
       entry.inflated = undefined;
       const limit = objectSizeLimit(this.deps.limits, base.type);
       const data = this.apply(baseContent, delta, limit, this.ofsChildren[index] === undefined);
@@ -149,7 +155,10 @@ export class DeltaResolver {
         this.pushChildren(stack, parents, bases, index, children, kept);
       }
       if (this.deps.onObject) {
-        const done = reportDelta(this.deps.spool, this.deps.onObject, object, data);
+        // The stream just re-inflated is the one to report: not read from the spool a second time.
+        const done = raw
+          ? this.deps.onObject(object, { data, raw: raw.subarray(0, entry.compressedLength) })
+          : reportDelta(this.deps.spool, this.deps.onObject, object, data);
         if (done instanceof Promise) await done;
       }
     }
@@ -293,6 +302,7 @@ export class DeltaResolver {
     // One byte past the stream tells the inflater the stream ended where the scan said it did.
     const start = entry.offset + entry.headerLength;
     const raw = await this.deps.spool.read(start, entry.compressedLength + 1);
+    this.lastRaw = raw;
     this.inflater.begin(size);
     const result = this.inflater.push(raw, 0, raw.length);
     if (!result.done)

@@ -1,4 +1,5 @@
 import { isZeroId, type ObjectId } from '../git/object-id.js';
+import { releaseHeapSoon } from '../platform/heap-release.js';
 import { recordLikelyCloneWalks } from './clone-walk.js';
 import type { RefUpdateRequest, ServedRepository } from './served-repository.js';
 
@@ -115,6 +116,8 @@ export class CloneWalkRecorder {
     }
     this.current = undefined;
     this.running = undefined;
+    // A whole repository's walk leaves most of the heap it used as garbage (see heap-release).
+    releaseHeapSoon();
   }
 
   private take(): QueuedRecording | undefined {

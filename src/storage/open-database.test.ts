@@ -66,6 +66,25 @@ describe('SQLite file', () => {
     }
   });
 
+  it('lets the event loop turn during a long chain of statements (a response ends meanwhile)', async () => {
+    const database = openDatabase('sqlite::memory:');
+    try {
+      // Every statement resolves at once: without turns, this loop would run all its rounds
+      // before the immediate (what ends a response, runs a timer) ever ran.
+      let turned = false;
+      setImmediate(() => (turned = true));
+      let rounds = 0;
+      while (!turned && rounds < 1_000_000) {
+        await sql`select 1`.execute(database.db);
+        rounds++;
+      }
+      expect(turned).toBe(true);
+      expect(rounds).toBeLessThan(1_000_000);
+    } finally {
+      await database.close();
+    }
+  });
+
   it('creates the parent directory and runs in WAL mode', async () => {
     const dir = await makeTempDir('mega-open-');
     const path = join(dir.path, 'nested', 'deeper', 'mega.db');

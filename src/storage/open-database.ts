@@ -13,6 +13,7 @@ import {
   type DialectCapabilities,
 } from './dialect/capabilities.js';
 import { parseDatabaseUrl, redactDatabaseUrl, type DatabaseLocation } from './dialect/database-url.js';
+import { EventLoopTurns } from './dialect/event-loop-turns.js';
 import { FaultMappingDialect } from './dialect/fault-mapping-dialect.js';
 import { binaryInsertPool } from './dialect/mysql-binary-inserts.js';
 import { asDatabaseFault, StorageFaultLog } from './storage-faults.js';
@@ -89,6 +90,8 @@ interface DialectParts {
   readonly afterCommit?: () => void;
   /** Runs before the connections close. */
   readonly beforeClose?: () => Promise<void>;
+  /** An in-process, synchronous driver's turns for the event loop (see `EventLoopTurns`). */
+  readonly turns?: EventLoopTurns;
 }
 
 /**
@@ -137,6 +140,8 @@ function sqliteDialect(path: string, options: OpenDatabaseOptions): DialectParts
     dialect: new SqliteDialect({ database: connection }),
     capabilities: SQLITE_CAPABILITIES,
     ...preparedRunners(connection),
+    // A server database's driver waits for its socket, which turns the event loop; SQLite's does not.
+    turns: new EventLoopTurns(() => !connection.inTransaction),
   };
   if (path === ':memory:') return parts;
   // Checkpoints run on their own thread (see SqliteCheckpointer); the log a reset leaves behind
@@ -222,13 +227,13 @@ function faultMapped<A extends unknown[], R>(run: (...args: A) => R, onFault: (e
  * migrate: call `migrateToLatest` (or use `openStorage`, which does).
  */
 export function openDatabase(url: string, options: OpenDatabaseOptions = {}): MegaDatabase {
-  const { dialect, capabilities, runPreparedBatch, runPreparedQuery, afterCommit, beforeClose } = dialectFor(
-    parseDatabaseUrl(url),
-    options,
-  );
+  const { dialect, capabilities, runPreparedBatch, runPreparedQuery, afterCommit, beforeClose, turns } =
+    dialectFor(parseDatabaseUrl(url), options);
   const faults = new StorageFaultLog();
   const onFault = (error: unknown) => faults.record(error);
-  const db = new Kysely<Database>({ dialect: new FaultMappingDialect(dialect, onFault, afterCommit) });
+  const db = new Kysely<Database>({
+    dialect: new FaultMappingDialect(dialect, onFault, afterCommit, turns),
+  });
   let closed = false;
   return {
     db,

@@ -11,6 +11,7 @@ import type {
   TransactionSettings,
 } from 'kysely';
 import { asDatabaseFault } from '../storage-faults.js';
+import type { EventLoopTurns } from './event-loop-turns.js';
 
 /** Told of every fault the database raised (the readiness check remembers a full disk). */
 export type FaultListener = (error: unknown) => void;
@@ -53,6 +54,7 @@ class FaultMappingConnection implements DatabaseConnection {
   constructor(
     readonly inner: DatabaseConnection,
     private readonly onFault: FaultListener,
+    private readonly turns: EventLoopTurns | undefined,
   ) {}
 
   private readonly noteFault: FaultListener = (fault) => {
@@ -61,7 +63,9 @@ class FaultMappingConnection implements DatabaseConnection {
   };
 
   executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    return mapped(() => this.inner.executeQuery<R>(withoutNul(compiledQuery)), this.noteFault);
+    const run = () => mapped(() => this.inner.executeQuery<R>(withoutNul(compiledQuery)), this.noteFault);
+    const turn = this.turns?.due();
+    return turn ? turn.then(run) : run();
   }
 
   async *streamQuery<R>(
@@ -92,6 +96,7 @@ class FaultMappingDriver implements Driver {
     private readonly inner: Driver,
     private readonly onFault: FaultListener,
     private readonly afterCommit: (() => void) | undefined,
+    private readonly turns: EventLoopTurns | undefined,
   ) {}
 
   init(): Promise<void> {
@@ -100,7 +105,7 @@ class FaultMappingDriver implements Driver {
 
   acquireConnection(): Promise<DatabaseConnection> {
     return mapped(
-      async () => new FaultMappingConnection(await this.inner.acquireConnection(), this.onFault),
+      async () => new FaultMappingConnection(await this.inner.acquireConnection(), this.onFault, this.turns),
       this.onFault,
     );
   }
@@ -177,15 +182,19 @@ class FaultMappingDriver implements Driver {
  * MegaErrors in one place, whatever the driver, so no caller branches on driver error codes.
  */
 export class FaultMappingDialect implements Dialect {
-  /** `afterCommit` is told after every committed transaction (SQLite's checkpoint thread). */
+  /**
+   * `afterCommit` is told after every committed transaction (SQLite's checkpoint thread); with
+   * `turns`, statements give the event loop a turn when due (an in-process, synchronous driver).
+   */
   constructor(
     private readonly inner: Dialect,
     private readonly onFault: FaultListener,
     private readonly afterCommit?: () => void,
+    private readonly turns?: EventLoopTurns,
   ) {}
 
   createDriver(): Driver {
-    return new FaultMappingDriver(this.inner.createDriver(), this.onFault, this.afterCommit);
+    return new FaultMappingDriver(this.inner.createDriver(), this.onFault, this.afterCommit, this.turns);
   }
 
   createQueryCompiler(): QueryCompiler {

@@ -25,6 +25,7 @@ import { discardUnreadBody, requestBodyStream } from '../request-body.js';
 import { RETRY_AFTER_SECONDS, toMegaError } from '../error-handler.js';
 import { ResponseStream } from './stream-sink.js';
 import { followPush } from '../../review/push-follow-ups.js';
+import { releaseHeapSoon } from '../../platform/heap-release.js';
 
 const SERVICES: readonly GitService[] = ['git-upload-pack', 'git-receive-pack'];
 
@@ -113,6 +114,8 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
         requests.inc({ service, outcome });
         sentBytes.inc({ service }, out.bytes);
         out.end();
+        // A clone or push of a big repository leaves much garbage an idle server would keep.
+        releaseHeapSoon();
       },
       (error: unknown) => {
         requests.inc({ service, outcome: 'error' });

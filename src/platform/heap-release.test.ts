@@ -1,0 +1,33 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { releaseHeapSoon } from './heap-release.js';
+
+describe('releaseHeapSoon', () => {
+  const exposed = globalThis.gc;
+  afterEach(() => {
+    vi.useRealTimers();
+    globalThis.gc = exposed;
+  });
+
+  it('collects once after a burst of asks, and only when the heap is worth it', () => {
+    vi.useFakeTimers();
+    const collect = vi.fn();
+    globalThis.gc = collect as unknown as typeof globalThis.gc;
+    for (let ask = 0; ask < 5; ask++) {
+      releaseHeapSoon(0);
+      vi.advanceTimersByTime(500);
+    }
+    expect(collect).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1000);
+    expect(collect).toHaveBeenCalledTimes(1);
+    releaseHeapSoon(Number.MAX_SAFE_INTEGER);
+    vi.advanceTimersByTime(5000);
+    expect(collect).toHaveBeenCalledTimes(1);
+  });
+
+  it('does nothing where the process cannot collect (no --expose-gc)', () => {
+    vi.useFakeTimers();
+    globalThis.gc = undefined;
+    releaseHeapSoon(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
