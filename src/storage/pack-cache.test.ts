@@ -14,8 +14,8 @@ async function readAll(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
 
 async function store(cache: PackCache, id: string, bytes: Buffer): Promise<void> {
   const entry = await cache.create(id);
-  entry?.write(bytes.subarray(0, 3));
-  entry?.write(bytes.subarray(3));
+  await entry?.write(bytes.subarray(0, 3));
+  await entry?.write(bytes.subarray(3));
   await entry?.commit();
 }
 
@@ -38,7 +38,7 @@ describe('PackCache', () => {
   it('serves a committed entry and nothing before the commit', async () => {
     const cache = await open();
     const entry = await cache.create(key('a'));
-    entry?.write(Buffer.from('PACK partial'));
+    await entry?.write(Buffer.from('PACK partial'));
     expect(await cache.open(key('a'))).toBeUndefined();
     await entry?.commit();
     const cached = await cache.open(key('a'));
@@ -58,7 +58,7 @@ describe('PackCache', () => {
   it('drops an aborted entry and leaves no temp file', async () => {
     const cache = await open();
     const entry = await cache.create(key('b'));
-    entry?.write(Buffer.from('half a pack'));
+    await entry?.write(Buffer.from('half a pack'));
     await entry?.abort();
     expect(await cache.open(key('b'))).toBeUndefined();
     expect(await readdir(packDir())).toEqual([]);
@@ -151,7 +151,7 @@ describe('PackCache at start-up', () => {
     temp = await makeTempDir('mega-pack-cache-');
     const cache = new PackCache(temp.path, { maxBytes: 1 << 20, maxAgeMs: 60_000 });
     const entry = await cache.create(key('4'));
-    entry?.write(Buffer.from('PACK in flight'));
+    await entry?.write(Buffer.from('PACK in flight'));
     const dir = join(temp.path, 'cache', 'packs');
     // The temp file is opened asynchronously; wait until it is there.
     while (!(await readdir(dir)).some((name) => name.endsWith('.tmp'))) {
