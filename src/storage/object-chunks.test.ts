@@ -134,26 +134,6 @@ describeEachDialect('object chunks', (getDb) => {
     expect((await storage.objects.read(repo.id, big.git_id))?.data.length).toBe(BIG_BYTES);
   });
 
-  it("reads back rows longer than today's chunk size (an older version wrote 1 MiB rows), and an empty row", async () => {
-    const db = getDb().database.db;
-    const chunks = new ObjectChunks(db, getDb().database.capabilities);
-    // MariaDB's rows stay within a quarter of its statement size; the others take 1 MiB + 1.
-    const long = randomBytes(Math.min(1024 * 1024 + 1, 2 * chunkBytes(getDb().database.capabilities) + 7));
-    const tail = randomBytes(1000);
-    const id = hashObject('blob', long, SHA1);
-    await db.insertInto('object_chunks').values({ git_id: id, seq: 0, data: long }).execute();
-    await db.insertInto('object_chunks').values({ git_id: id, seq: 1, data: tail }).execute();
-    expect((await chunks.read(id)).equals(Buffer.concat([long, tail]))).toBe(true);
-    expect((await buffer(chunks.openRead(id))).equals(Buffer.concat([long, tail]))).toBe(true);
-
-    const emptyId = hashObject('blob', Buffer.from('empty chunk row'), SHA1);
-    await db
-      .insertInto('object_chunks')
-      .values({ git_id: emptyId, seq: 0, data: Buffer.alloc(0) })
-      .execute();
-    expect((await chunks.read(emptyId)).length).toBe(0);
-  });
-
   it('moves object files of an older version into chunk rows, idempotently and resumably', async () => {
     const files = new ObjectFiles(getDb().dataDir);
     const repo = await newRepo();

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { noteBufferGarbage } from '../platform/buffer-garbage.js';
 import { MegaError } from '../platform/errors.js';
 import type { Database } from './database.js';
@@ -119,54 +119,21 @@ export class ObjectChunks {
 
   private async *pieces(id: string): AsyncGenerator<Buffer> {
     for (let seq = 0; ; seq++) {
-      const parts = await this.readChunk(id, seq);
-      if (!parts) {
+      const row = await this.db
+        .selectFrom('object_chunks')
+        .select('data')
+        .where('git_id', '=', id)
+        .where('seq', '=', seq)
+        .executeTakeFirst();
+      if (!row) {
         if (seq === 0) {
           throw new MegaError('internal', 'object_missing', 'stored object has no data', { id });
         }
         return;
       }
-      for (const part of parts) {
-        // Each part is a fresh buffer the consumer drops once sent or copied.
-        noteBufferGarbage(part.length);
-        yield part;
-      }
+      // Each row is a fresh buffer the consumer drops once sent or copied.
+      noteBufferGarbage(row.data.length);
+      yield Buffer.isBuffer(row.data) ? row.data : Buffer.from(row.data);
     }
   }
-
-  /** Chunk `seq` of `id` as one buffer, or in slices where the dialect asks (`blobReadSlice`). */
-  private async readChunk(id: string, seq: number): Promise<Buffer[] | undefined> {
-    const slice = this.capabilities.blobReadSlice;
-    const chunk = this.db.selectFrom('object_chunks').where('git_id', '=', id).where('seq', '=', seq);
-    if (slice === undefined) {
-      const row = await chunk.select('data').executeTakeFirst();
-      return row && [asBuffer(row.data)];
-    }
-    // One query reads the slices covering a chunk of today's size; a longer row (written with a
-    // larger chunk size) is finished slice by slice.
-    const sliceCount = Math.ceil(this.size / slice);
-    const columns = Array.from({ length: sliceCount }, (_, i) => sliceOf(i * slice, slice, `s${i}`));
-    const row = (await chunk
-      .select(sql<number>`length(data)`.as('size'))
-      .select(columns)
-      .executeTakeFirst()) as Record<string, unknown> | undefined;
-    if (!row) return undefined;
-    const size = Number(row.size);
-    const parts: Buffer[] = [];
-    for (let i = 0; i < sliceCount && i * slice < size; i++) parts.push(asBuffer(row[`s${i}`]));
-    for (let start = sliceCount * slice; start < size; start += slice) {
-      const rest = await chunk.select(sliceOf(start, slice, 's')).executeTakeFirstOrThrow();
-      parts.push(asBuffer(rest.s));
-    }
-    return parts;
-  }
-}
-
-/** The bytes of `data` from offset `start` (0-based), at most `length` of them, as `alias`. */
-function sliceOf<A extends string>(start: number, length: number, alias: A) {
-  return sql<Buffer>`substring(data, ${sql.lit(start + 1)}, ${sql.lit(length)})`.as(alias);
-}
-
-function asBuffer(value: unknown): Buffer {
-  return Buffer.isBuffer(value) ? value : Buffer.from(value as Uint8Array);
 }

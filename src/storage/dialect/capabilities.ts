@@ -83,14 +83,6 @@ export interface DialectCapabilities {
    * trigram words we write ourselves (MariaDB has no n-gram parser; MySQL's works the same way).
    */
   readonly trigramIndex: 'fts5' | 'pg_trgm' | 'fulltext_words';
-  /**
-   * Largest part of a blob to read in one column, or undefined for whole columns. node-postgres
-   * returns BYTEA as hex text: a 256 KiB chunk becomes a 512 KiB string, and a string above
-   * ~128 KiB is allocated in V8's large-object space, which only a full collection frees (a clone
-   * of big files on PostgreSQL peaked 40 MB above SQLite for those strings). Slices of this size
-   * keep every string young.
-   */
-  readonly blobReadSlice: number | undefined;
   /** A query returning `{ bytes }`: the current database's size on disk (benchmarks, admin pages). */
   readonly databaseSizeQuery: RawBuilder<{ bytes: number | string }>;
   /** True when the error is a unique-key violation (the portable signal for "someone else won"). */
@@ -124,7 +116,6 @@ export const SQLITE_CAPABILITIES: DialectCapabilities = {
   keyOnlyTableOptions: sql`without rowid`,
   dropIndexNeedsTable: false,
   trigramIndex: 'fts5',
-  blobReadSlice: undefined,
   databaseSizeQuery: sql`select page_count * page_size as bytes from pragma_page_count(), pragma_page_size()`,
   isUniqueViolation: (error) => {
     const code = errorField(error, 'code');
@@ -151,7 +142,6 @@ export const POSTGRES_CAPABILITIES: DialectCapabilities = {
   keyOnlyTableOptions: undefined,
   dropIndexNeedsTable: false,
   trigramIndex: 'pg_trgm',
-  blobReadSlice: 48 * 1024,
   databaseSizeQuery: sql`select pg_database_size(current_database()) as bytes`,
   // 23505 unique_violation; 40001 serialization_failure, 40P01 deadlock_detected.
   isUniqueViolation: (error) => errorField(error, 'code') === '23505',
@@ -177,7 +167,6 @@ export const MYSQL_CAPABILITIES: DialectCapabilities = {
   trigramIndex: 'fulltext_words',
   // Allocated bytes of the database's own tablespace files (file-per-table, MariaDB's name for
   // the view); information_schema.tables figures are estimates that lag behind big inserts.
-  blobReadSlice: undefined,
   databaseSizeQuery: sql`select coalesce(sum(allocated_size), 0) as bytes from information_schema.innodb_sys_tablespaces where name like concat(database(), '/%')`,
   // 1062 ER_DUP_ENTRY; 1213 ER_LOCK_DEADLOCK, 1205 ER_LOCK_WAIT_TIMEOUT.
   isUniqueViolation: (error) => errorField(error, 'errno') === 1062,
