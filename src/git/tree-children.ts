@@ -21,6 +21,24 @@ export function forEachTreeChild(
   visit: (id: ObjectId, isTree: boolean, nameStart: number, nameEnd: number) => void,
   format: ObjectFormat = SHA1,
 ): void {
+  forEachTreeChildAt(
+    data,
+    (idOffset, isTree, nameStart, nameEnd) =>
+      visit(objectIdFromRaw(data, idOffset, format), isTree, nameStart, nameEnd),
+    format,
+  );
+}
+
+/**
+ * `forEachTreeChild` with each child's raw id left in place: `idOffset` is where its bytes start
+ * in `data`. A walk that has seen most entries before looks them up by these bytes
+ * (`RawIdTable`) and makes a hex id only for the new ones.
+ */
+export function forEachTreeChildAt(
+  data: Buffer,
+  visit: (idOffset: number, isTree: boolean, nameStart: number, nameEnd: number) => void,
+  format: ObjectFormat = SHA1,
+): void {
   let pos = 0;
   while (pos < data.length) {
     let mode = 0;
@@ -42,7 +60,7 @@ export function forEachTreeChild(
     }
     const type = mode & TYPE_MASK;
     if (type !== TYPE_GITLINK) {
-      visit(objectIdFromRaw(data, nul + 1, format), type === TYPE_TREE, cursor + 1, nul);
+      visit(nul + 1, type === TYPE_TREE, cursor + 1, nul);
     }
     pos = nul + 1 + format.rawLength;
   }

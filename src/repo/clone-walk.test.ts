@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ObjectId } from '../git/object-id.js';
-import { basesFirst, cloneWalkKey } from './clone-walk.js';
+import { basesFirst, cloneWalkKey, fullCloneWalk } from './clone-walk.js';
 import { CloneWalkRecorder } from './clone-walk-recorder.js';
 import { withIncludedTags } from './object-walk.js';
 import type { WalkedObject } from './served-repository.js';
@@ -49,6 +49,54 @@ describe('basesFirst', () => {
     const ordered = basesFirst(['a', 'b', 'c'].map(blob), bases);
     expect(ordered).toHaveLength(3);
     expect(new Set(order(ordered))).toEqual(new Set(['a', 'b', 'c']));
+  });
+});
+
+describe('fullCloneWalk of a partial clone', () => {
+  const commit: WalkedObject = { id: id('c'), type: 'commit' };
+  const tree: WalkedObject = { id: id('e'), type: 'tree' };
+  const tag: WalkedObject = { id: id('f'), type: 'tag' };
+  const taggedTree: WalkedObject = { id: id('d'), type: 'tree' };
+  const record = [commit, tag, tree, taggedTree, blob('a'), blob('b')];
+  const refs = [
+    { name: 'refs/heads/main', target: commit.id },
+    { name: 'refs/tags/t', target: tag.id, peeled: taggedTree.id },
+    { name: 'refs/tags/b', target: id('b') },
+  ];
+  /** Holds the unfiltered record of `wants` only; walking (no record) fails with `walked`. */
+  const repository = (wants: ObjectId[]) =>
+    ({
+      cloneWalks: {
+        find: async (key: string) => (key === cloneWalkKey(wants, undefined) ? record : undefined),
+        save: async () => undefined,
+      },
+      objects: {
+        loadCloneSnapshot: async () => {
+          throw new Error('walked');
+        },
+      },
+    }) as unknown as ServedRepository;
+
+  it('drops the filtered types from the unfiltered record, keeping what a want peels to', async () => {
+    const wants = [commit.id, tag.id, id('b')];
+    const none = await fullCloneWalk(repository(wants), wants, { kind: 'blob:none' }, refs);
+    expect(none.fresh).toBe(false);
+    expect(order(none.objects)).toBe('cfedb');
+    const treeless = await fullCloneWalk(repository(wants), wants, { kind: 'tree', depth: 0 }, refs);
+    expect(order(treeless.objects)).toBe('cfdb');
+  });
+
+  it('walks when a want is no ref tip, the filter needs sizes or depths, or nothing is recorded', async () => {
+    const wants = [commit.id, id('9')];
+    await expect(fullCloneWalk(repository(wants), wants, { kind: 'blob:none' }, refs)).rejects.toThrow(
+      'walked',
+    );
+    const tips = [commit.id];
+    const limit = { kind: 'blob:limit', limit: 10 } as const;
+    await expect(fullCloneWalk(repository(tips), tips, limit, refs)).rejects.toThrow('walked');
+    const depth = { kind: 'tree', depth: 1 } as const;
+    await expect(fullCloneWalk(repository(tips), tips, depth, refs)).rejects.toThrow('walked');
+    await expect(fullCloneWalk(repository([]), tips, { kind: 'blob:none' }, refs)).rejects.toThrow('walked');
   });
 });
 

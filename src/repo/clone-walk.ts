@@ -6,7 +6,7 @@ import { walkObjects } from './object-walk.js';
 import { PreloadedObjects } from './preloaded-objects.js';
 import { extendRecordedWalk } from './clone-walk-extension.js';
 import { graphCloneWalk } from './graph-walk.js';
-import type { ObjectSource, ServedRepository, WalkedObject } from './served-repository.js';
+import type { AdvertisedRef, ObjectSource, ServedRepository, WalkedObject } from './served-repository.js';
 
 /**
  * Full-clone walks, recorded. A clone that wants nothing but ids (no haves, no depth) reaches a
@@ -41,14 +41,60 @@ export async function fullCloneWalk(
   repository: ServedRepository,
   wants: readonly ObjectId[],
   filter: ObjectFilter | undefined,
+  refs: readonly AdvertisedRef[] = [],
 ): Promise<FullCloneWalk> {
   const recorded = await repository.cloneWalks?.find(cloneWalkKey(wants, filter));
   if (recorded) return { objects: recorded, source: repository.objects, fresh: false };
+  const derived = await filteredFromRecord(repository, wants, filter, refs);
+  if (derived) return { objects: derived, source: repository.objects, fresh: false };
   const { source, release } = await wholeRepositorySource(repository);
   const objects = await walkAll(source, wants, filter);
   // Sending copies stored forms: the walk's inflated trees can go before the pack is read.
   release();
   return { objects, source, fresh: true };
+}
+
+/**
+ * Whether the walk of a filter can be had from the unfiltered walk of the same wants by type
+ * alone: `blob:none` drops every blob, `tree:0` every tree and blob, except the objects wanted
+ * themselves (after peeling tags). `blob:limit` needs sizes and `tree:N` depths: walked.
+ */
+export function isFilterOfRecord(filter: ObjectFilter | undefined): boolean {
+  return filter?.kind === 'blob:none' || (filter?.kind === 'tree' && filter.depth === 0);
+}
+
+/**
+ * A filtered full clone (`git clone --filter=blob:none`, `--filter=tree:0`) from the recorded
+ * walk of the same wants without a filter, as git answers it from its reachability bitmaps:
+ * the same objects in the same order, less the types the filter drops. Only when every want is
+ * a ref tip, whose peeled target is known: a wanted tag that peels to a tree or a blob sends that
+ * object whatever the filter. Undefined when it cannot be derived (then the walk runs).
+ */
+async function filteredFromRecord(
+  repository: ServedRepository,
+  wants: readonly ObjectId[],
+  filter: ObjectFilter | undefined,
+  refs: readonly AdvertisedRef[],
+): Promise<readonly WalkedObject[] | undefined> {
+  if (!filter || !isFilterOfRecord(filter) || !repository.cloneWalks) return undefined;
+  const tips = new Map(refs.map((ref) => [ref.target, ref.peeled]));
+  const explicit = new Set<ObjectId>();
+  for (const want of wants) {
+    if (!tips.has(want)) return undefined;
+    explicit.add(want);
+    const peeled = tips.get(want);
+    if (peeled !== undefined) explicit.add(peeled);
+  }
+  const unfiltered = await repository.cloneWalks.find(cloneWalkKey(wants, undefined));
+  if (!unfiltered) return undefined;
+  const dropsTrees = filter.kind === 'tree';
+  return unfiltered.filter(
+    (object) =>
+      object.type === 'commit' ||
+      object.type === 'tag' ||
+      (object.type === 'tree' && !dropsTrees) ||
+      explicit.has(object.id),
+  );
 }
 
 /** The repository's objects with every commit and tree read in bulk (when the source can). */

@@ -2,6 +2,7 @@ import { promisify } from 'node:util';
 import { deflate as deflateCallback } from 'node:zlib';
 import { objectFormatOfId, SHA1 } from '../git/object-format.js';
 import { objectIdToRaw, type ObjectId } from '../git/object-id.js';
+import { Deflater } from '../git/deflater.js';
 import { PackEntryType, codeOfObjectType, encodePackHeader } from '../git/pack-format.js';
 import { PackStream, type PackSink } from '../git/pack-stream.js';
 import { notFound } from '../platform/errors.js';
@@ -12,6 +13,14 @@ const deflate = promisify(deflateCallback);
 
 /** Objects read from storage per batch (one query each batch). */
 export const PACK_READ_BATCH = 1000;
+/**
+ * Objects sent whole (a stored delta whose base neither the pack nor the client has: most of a
+ * shallow clone) are read with their batch, up to this many inflated bytes per batch; those past
+ * the budget are read alone when their turn comes.
+ */
+const WHOLE_READ_AHEAD_BYTES = 32 * 1024 * 1024;
+/** Whole objects up to this size are deflated on the request's thread by one reused zlib stream. */
+const SYNC_DEFLATE_BYTES = 256 * 1024;
 /** How far a delta's base is pulled forward to keep OFS deltas (deeper chains fall back to REF). */
 const MAX_BASE_RECURSION = 64;
 
@@ -108,13 +117,33 @@ export async function sendPack(
     return writeWhole(object);
   };
 
+  // Whole objects of the batch read ahead: their inflated size and their deflate under way.
+  let ahead = new WholeObjectsAhead();
+  const deflater = new Deflater();
+  /** Writes an inflated object whole; awaits only a big object's deflate (off the thread). */
+  const appendWhole = (
+    object: WalkedObject,
+    whole: { type: WalkedObject['type']; content: Buffer },
+  ): Promise<void> | undefined => {
+    const small = whole.content.length <= SYNC_DEFLATE_BYTES;
+    const deflating = small ? undefined : deflate(whole.content);
+    const append = (deflated: Buffer) => {
+      place(object, undefined);
+      writer.appendEntryHeader(codeOfObjectType(whole.type), whole.content.length);
+      writer.append(deflated);
+    };
+    if (deflating) return deflating.then(append);
+    append(deflater.deflate(whole.content));
+    return undefined;
+  };
   /** An object with no usable stored form: inflated (deltas resolved) and deflated whole. */
-  const writeWhole = async (object: WalkedObject): Promise<void> => {
-    const whole = await objects.readObject(object.id);
-    if (!whole) throw notFound('object_missing', `object ${object.id} is missing`);
-    place(object, undefined);
-    writer.appendEntryHeader(codeOfObjectType(whole.type), whole.content.length);
-    writer.append(await deflate(whole.content));
+  const writeWhole = (object: WalkedObject): Promise<void> | undefined => {
+    const ready = ahead.take(object.id);
+    if (ready) return appendWhole(object, ready);
+    return objects.readObject(object.id).then((whole) => {
+      if (!whole) throw notFound('object_missing', `object ${object.id} is missing`);
+      return appendWhole(object, whole);
+    });
   };
 
   // The batch being written, and the bases it pulls forward (read ahead with it).
@@ -144,11 +173,17 @@ export async function sendPack(
     batchStored = await objects.readPackReady(batch);
     prefetched.clear();
     await prefetchForwardBases(objects, batchStored, prefetched, (id) => inPack.has(id) && !offsets.has(id));
+    const sentWhole = (stored: PackReadyObject): boolean =>
+      stored.deltaBase !== undefined &&
+      !inPack.has(stored.deltaBase) &&
+      !(options.thinPack && options.clientHas.has(stored.deltaBase));
+    ahead = await WholeObjectsAhead.read(objects, batch, batchStored, sentWhole);
     for (const object of batch) {
       const pending = emit(object, batchStored.get(object.id), 0);
       if (pending) await pending;
       if (writer.backlogged) await writer.drain();
     }
+    ahead.discard();
   }
   await writer.finish();
   return { objects: list.length, reusedDeltas, bytes: writer.totalBytes };
@@ -185,4 +220,46 @@ async function prefetchForwardBases(
 
 async function readOne(objects: ObjectSource, id: ObjectId): Promise<PackReadyObject | undefined> {
   return (await objects.readPackReady([{ id }])).get(id);
+}
+
+/**
+ * The objects of one batch that go whole, inflated in one batched read: one query per
+ * delta-chain level for the batch, where reading them one at a time costs one per level each.
+ */
+class WholeObjectsAhead {
+  private readonly contents = new Map<ObjectId, { type: WalkedObject['type']; content: Buffer }>();
+
+  static async read(
+    objects: ObjectSource,
+    batch: readonly WalkedObject[],
+    stored: ReadonlyMap<ObjectId, PackReadyObject>,
+    sentWhole: (stored: PackReadyObject) => boolean,
+  ): Promise<WholeObjectsAhead> {
+    const ahead = new WholeObjectsAhead();
+    const ids: ObjectId[] = [];
+    let bytes = 0;
+    for (const object of batch) {
+      const entry = stored.get(object.id);
+      if (!entry || !sentWhole(entry) || bytes + entry.size > WHOLE_READ_AHEAD_BYTES) continue;
+      bytes += entry.size;
+      ids.push(object.id);
+    }
+    if (ids.length === 0) return ahead;
+    for await (const object of objects.readObjects(ids)) {
+      ahead.contents.set(object.id, { type: object.type, content: object.content });
+    }
+    return ahead;
+  }
+
+  /** The object read ahead, if it was (each is taken once). */
+  take(id: ObjectId): { type: WalkedObject['type']; content: Buffer } | undefined {
+    const read = this.contents.get(id);
+    if (read) this.contents.delete(id);
+    return read;
+  }
+
+  /** Lets go of what was read and not written (nothing should remain). */
+  discard(): void {
+    this.contents.clear();
+  }
 }

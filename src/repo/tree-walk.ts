@@ -1,12 +1,19 @@
-import type { ObjectId } from '../git/object-id.js';
+import { SHA1 } from '../git/object-format.js';
+import { objectIdFromRaw, objectIdToRaw, type ObjectId } from '../git/object-id.js';
 import type { ObjectType } from '../git/object.js';
 import type { ObjectFilter } from '../git/protocol/filter-spec.js';
-import { forEachTreeChild } from '../git/tree-children.js';
+import { RawIdTable } from '../git/raw-id-table.js';
+import { forEachTreeChild, forEachTreeChildAt } from '../git/tree-children.js';
 import { isMegaError, notFound } from '../platform/errors.js';
 import type { ObjectSource } from './served-repository.js';
 
 /** Trees read per batch by the level-wise walk. */
 const TREE_BATCH = 500;
+
+/** What the walk knows of an id (bits of its `RawIdTable` value). */
+const SEEN = 1; // entered (trees) or picked (blobs)
+const CLIENT_HAS = 2; // read on the client's side
+const QUEUED = 4; // a tree waiting for the next level
 
 export interface TreeWalkOptions {
   readonly filter?: ObjectFilter;
@@ -59,8 +66,12 @@ interface StoredTree {
  * changed paths, the natural delta bases of a thin pack.
  */
 export class TreeWalk {
-  /** Trees entered and blobs picked. */
-  private readonly seen = new Set<ObjectId>();
+  /**
+   * Every id the walk met, by its raw bytes (`SEEN`, `CLIENT_HAS`, `QUEUED`): a clone meets each
+   * tree entry of the repository, most of them ids seen before, which are then skipped without
+   * making a string of them.
+   */
+  private readonly known = new RawIdTable(SHA1.rawLength);
   /** Trees and blobs of the client's side read during the walk. */
   readonly clientHas = new Set<ObjectId>();
 
@@ -76,7 +87,7 @@ export class TreeWalk {
   async walk(roots: readonly ObjectId[], bases: readonly ObjectId[] = [], explicit = false): Promise<void> {
     const filter = this.options.filter;
     if (!explicit && filter?.kind === 'tree' && filter.depth === 0) return;
-    for (const base of bases) this.clientHas.add(base);
+    for (const base of bases) this.addClientHas(base);
     let level: Level = { plain: [], paths: new Map() };
     if (bases.length > 0) level.paths.set('', { trees: [...roots], bases: new Set(bases) });
     else level = { plain: [...roots], paths: level.paths };
@@ -91,37 +102,95 @@ export class TreeWalk {
       const plain = this.enter(level.plain);
       if (groups.length > 0) await this.walkCompared(groups, depth, descend, next);
       for await (const tree of readTrees(this.objects, plain)) {
-        const blobs: ObjectId[] = [];
-        forEachChildOfStored(
-          tree,
-          (id, isTree) => {
-            if (this.skips(id)) return;
-            if (isTree) {
-              if (descend) next.plain.push(id);
-            } else blobs.push(id);
-          },
-          this.options.onDamaged,
-        );
-        await this.pickBlobs(blobs, depth + 1);
+        const pending = this.enterPlain(tree, depth, descend, next);
+        if (pending) await pending;
       }
       level = next;
     }
+  }
+
+  /**
+   * The children of a tree entered with nothing to compare: subtrees queued for the next level,
+   * blobs picked (in entry order, after the tree's scan). Ids met before are skipped by their
+   * bytes; only new ones become strings. Returns a promise only when the filter reads blob sizes.
+   */
+  private enterPlain(
+    tree: StoredTree,
+    depth: number,
+    descend: boolean,
+    next: Level,
+  ): Promise<void> | undefined {
+    const filter = this.options.filter;
+    // Which blobs the filter keeps is known without reading them, except for `blob:limit`.
+    const blobsKept = !filter || (filter.kind === 'tree' && depth + 1 < filter.depth);
+    const blobsDropped = filter?.kind === 'blob:none' || (filter?.kind === 'tree' && !blobsKept);
+    const known = this.known;
+    const picked: ObjectId[] = [];
+    const sized: ObjectId[] = [];
+    if (tree.type !== 'tree') {
+      this.options.onDamaged(`object ${tree.id} is a ${tree.type}, not a tree; sent as it is, not walked`);
+      return undefined;
+    }
+    const data = tree.content;
+    try {
+      forEachTreeChildAt(data, (at, isTree) => {
+        if (!isTree && blobsDropped) return;
+        if (isTree && !descend) return;
+        const slot = known.slot(data, at);
+        const state = known.type[slot] as number;
+        if (state & (SEEN | CLIENT_HAS)) return;
+        if (isTree) {
+          if (state & QUEUED) return;
+          known.type[slot] = state | QUEUED;
+          next.plain.push(objectIdFromRaw(data, at));
+        } else if (blobsKept) {
+          known.type[slot] = state | SEEN;
+          picked.push(objectIdFromRaw(data, at));
+        } else sized.push(objectIdFromRaw(data, at));
+      });
+    } catch (error) {
+      if (!isMegaError(error, 'invalid')) throw error;
+      this.options.onDamaged(
+        `tree ${tree.id} cannot be parsed (${error.message}); its entries after that point are not sent`,
+      );
+    }
+    for (const id of picked) this.options.pick(id, 'blob');
+    return sized.length > 0 ? this.pickBlobs(sized, depth + 1) : undefined;
   }
 
   /** Trees among `ids` not skipped: marked seen and picked. */
   private enter(ids: readonly ObjectId[]): ObjectId[] {
     const fresh: ObjectId[] = [];
     for (const id of ids) {
-      if (this.skips(id)) continue;
-      this.seen.add(id);
+      const raw = objectIdToRaw(id);
+      const slot = this.known.slot(raw, 0);
+      const state = this.known.type[slot] as number;
+      if (state & (SEEN | CLIENT_HAS)) continue;
+      this.known.type[slot] = state | SEEN;
       this.options.pick(id, 'tree');
       fresh.push(id);
     }
     return fresh;
   }
 
+  private has(id: ObjectId, bits: number): boolean {
+    const slot = this.known.find(objectIdToRaw(id), 0);
+    return slot >= 0 && ((this.known.type[slot] as number) & bits) !== 0;
+  }
+
   private skips(id: ObjectId): boolean {
-    return this.seen.has(id) || this.clientHas.has(id);
+    return this.has(id, SEEN | CLIENT_HAS);
+  }
+
+  private addClientHas(id: ObjectId): void {
+    this.clientHas.add(id);
+    const slot = this.known.slot(objectIdToRaw(id), 0);
+    this.known.type[slot] = (this.known.type[slot] as number) | CLIENT_HAS;
+  }
+
+  private markSeen(id: ObjectId): void {
+    const slot = this.known.slot(objectIdToRaw(id), 0);
+    this.known.type[slot] = (this.known.type[slot] as number) | SEEN;
   }
 
   /**
@@ -150,7 +219,7 @@ export class TreeWalk {
         forEachChildOfStored(
           tree,
           (id, isTree, nameStart, nameEnd) => {
-            this.clientHas.add(id);
+            this.addClientHas(id);
             if (!isTree || !descend) return;
             const name = tree.content.toString('latin1', nameStart, nameEnd);
             const list = byName.get(name);
@@ -190,9 +259,9 @@ export class TreeWalk {
 
   private async pickBlobs(blobs: readonly ObjectId[], depth: number): Promise<void> {
     for (const id of blobs) {
-      if (this.seen.has(id)) continue;
+      if (this.has(id, SEEN)) continue;
       if (this.options.filter && !(await this.wantsBlob(this.options.filter, id, depth))) continue;
-      this.seen.add(id);
+      this.markSeen(id);
       this.options.pick(id, 'blob');
     }
   }

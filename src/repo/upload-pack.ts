@@ -12,7 +12,7 @@ import { negotiateV0, negotiateV2, newV0NegotiationState } from '../git/protocol
 import { notFound, tooLarge } from '../platform/errors.js';
 import { CommitCache, CommonCommits } from './common-commits.js';
 import { walkObjects, withIncludedTags } from './object-walk.js';
-import { fullCloneWalk, isLikelyCloneWant, recordCloneWalk } from './clone-walk.js';
+import { fullCloneWalk, isFilterOfRecord, isLikelyCloneWant, recordCloneWalk } from './clone-walk.js';
 import type { CloneWalkRecorder } from './clone-walk-recorder.js';
 import type { PackCache } from '../storage/pack-cache.js';
 import type { StoredObjectHint } from '../storage/pack-ready.js';
@@ -296,10 +296,12 @@ async function chooseObjects(
   options: UploadPackOptions,
 ): Promise<ChosenObjects> {
   if (context.fullClone) {
-    // The clone right after a push: the recorder is walking for these wants; replay its walk.
-    if (!request.filter && isLikelyCloneWant(context.snapshot.refs, request.wants))
+    // The clone right after a push: the recorder is walking for these wants; replay its walk
+    // (filtered, for a partial clone that only drops types).
+    const fromRecorder = !request.filter || isFilterOfRecord(request.filter);
+    if (fromRecorder && isLikelyCloneWant(context.snapshot.refs, request.wants))
       await options.walkRecorder?.recorded(repository.path);
-    const walk = await fullCloneWalk(repository, request.wants, request.filter);
+    const walk = await fullCloneWalk(repository, request.wants, request.filter, context.snapshot.refs);
     return {
       objects: walk.objects,
       source: walk.source,

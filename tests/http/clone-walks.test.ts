@@ -9,6 +9,21 @@ const RECORDED = 'walk recorded earlier';
 const hasObject = async (dir: string, id: string) =>
   (await git(['-C', dir, 'cat-file', '-e', id], { check: false })).code === 0;
 
+/** Every object a repository holds, sorted. */
+const presentObjects = async (dir: string) =>
+  (await gitText(['-C', dir, 'cat-file', '--batch-all-objects', '--batch-check=%(objectname)']))
+    .split('\n')
+    .filter((line) => line !== '')
+    .sort();
+
+/** What git's own filter keeps of the branches and tags of `dir` (rev-list --filter), sorted. */
+const filteredObjects = async (dir: string, filter: string) =>
+  (await gitText(['-C', dir, 'rev-list', '--objects', '--branches', '--tags', `--filter=${filter}`]))
+    .split('\n')
+    .map((line) => line.slice(0, 40))
+    .filter((id) => id !== '')
+    .sort();
+
 /**
  * Full clones replay the object walk recorded after a push (or by an earlier clone) instead of
  * walking the history; the pack cache is off so every clone is computed.
@@ -83,14 +98,28 @@ describe.each([0, 2])('recorded clone walks with protocol.version=%i', (version)
     await fsckStrict(dir('after-delete.git'));
   });
 
-  it('a partial clone walks first, then replays the walk that clone recorded', async () => {
-    const first = await clone(['--filter=blob:none', '--no-checkout'], 'partial-1');
-    expect(first).not.toContain(RECORDED);
-    const second = await clone(['--filter=blob:none'], 'partial-2');
-    expect(second).toContain(RECORDED);
+  it('a partial clone (blob:none, tree:0) replays the recorded walk less the types it drops', async () => {
+    for (const filter of ['blob:none', 'tree:0']) {
+      const target = `partial-${filter.replace(':', '-')}`;
+      expect(await clone([`--filter=${filter}`, '--no-checkout'], target)).toContain(RECORDED);
+      // Exactly what git's own filter keeps of the branches and tags, annotated tags included.
+      expect(await presentObjects(dir(target))).toEqual(await filteredObjects(dir('origin'), filter));
+      await fsckStrict(dir(target));
+    }
+    const checkedOut = await clone(['--filter=blob:none'], 'partial-checkout');
+    expect(checkedOut).toContain(RECORDED);
     // The checkout fetched the blobs lazily.
-    expect(await gitText(['-C', dir('partial-2'), 'show', 'HEAD:dir/file1.txt'])).toBe('content 1');
-    await fsckStrict(dir('partial-2'));
+    expect(await gitText(['-C', dir('partial-checkout'), 'show', 'HEAD:dir/file1.txt'])).toBe('content 1');
+    await fsckStrict(dir('partial-checkout'));
+  });
+
+  it('a partial clone of a want set nobody recorded walks first, then replays its own record', async () => {
+    const first = await clone(['--filter=blob:none', '--no-checkout', '--single-branch'], 'single-1');
+    expect(first).not.toContain(RECORDED);
+    const second = await clone(['--filter=blob:none', '--no-checkout', '--single-branch'], 'single-2');
+    expect(second).toContain(RECORDED);
+    expect(await presentObjects(dir('single-2'))).toEqual(await presentObjects(dir('single-1')));
+    await fsckStrict(dir('single-2'));
   });
 
   it('a damaged record is walked again, and the clone is complete', async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBranchyRepository } from '../support/branchy-repository.js';
 import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
 import { serviceAvailable } from '../support/services.js';
+import { gitText } from '../support/git-cli.js';
 import { fsckStrict, refsOf, startHttpFixture, type HttpFixture } from './http-fixture.js';
 
 const RECORDED = 'walk recorded earlier';
@@ -51,5 +52,35 @@ describe.each(DATABASES)('a clone right after the first push, on %s', (database)
         .filter((line) => line.startsWith('refs/heads/') || line.startsWith('refs/tags/'))
         .join('\n'),
     );
+  });
+
+  it('a partial clone (blob:none) replays the recorded walk less the blobs: what git itself keeps', async () => {
+    const args = ['clone', '--bare', '--filter=blob:none', '--progress', url(), dir('partial.git')];
+    const partial = await fx.anonymous(2, args);
+    expect(partial.stderr).toContain(RECORDED);
+    await fsckStrict(dir('partial.git'));
+    const present = await gitText([
+      '-C',
+      dir('partial.git'),
+      'cat-file',
+      '--batch-all-objects',
+      '--batch-check=%(objectname)',
+    ]);
+    const kept = await gitText([
+      '-C',
+      dir('origin'),
+      'rev-list',
+      '--objects',
+      '--branches',
+      '--tags',
+      '--filter=blob:none',
+    ]);
+    const ids = (text: string) =>
+      text
+        .split('\n')
+        .map((line) => line.slice(0, 40))
+        .filter((id) => id !== '')
+        .sort();
+    expect(ids(present)).toEqual(ids(kept));
   });
 });
