@@ -8,7 +8,7 @@ import { PackFsck } from '../git/pack-fsck.js';
 import { spoolPackToTrailer } from '../git/pack-framing.js';
 import { readPack } from '../git/pack-reader.js';
 import type { PackSpool } from '../git/pack-spool.js';
-import type { PackReaderLimits } from '../git/pack-types.js';
+import type { PackReaderLimits, PackReaderOptions, PackReadResult } from '../git/pack-types.js';
 import { MegaError, tooLarge } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
@@ -136,7 +136,7 @@ export async function ingestPack(
       const checker = (options.fsck ?? true) ? new PackFsck(format, deps.fsck ?? STRICT_FSCK) : undefined;
       const references = options.collectReferences && !checker ? new PackReferences(format) : undefined;
       const graph = options.collectGraph ? new ObjectGraph(format) : undefined;
-      const result = await readPack(packSource, {
+      const { externalBases, checksum } = await packSummary(packSource, {
         format,
         spool: readerSpool,
         threads: deps.threads ?? 1,
@@ -187,9 +187,9 @@ export async function ingestPack(
         counts: summary.counts,
         deltas: summary.deltas,
         chunked: summary.chunked,
-        externalBases: result.externalBases,
+        externalBases,
         ...(externalReferences ? { externalReferences } : {}),
-        packChecksum: result.checksum.toString('hex'),
+        packChecksum: checksum.toString('hex'),
         ...(graph?.usable ? { graph } : {}),
       };
     });
@@ -209,6 +209,19 @@ export async function ingestPack(
   } finally {
     await spool.dispose();
   }
+}
+
+/**
+ * Reads the pack, keeping only its summary. The reader's list of every object (a `PackedObject`
+ * each, ~130 bytes) must not stay alive through the membership and fsck writes that follow: a
+ * result awaited in the ingest's own frame would, as a temporary of that frame.
+ */
+async function packSummary(
+  source: AsyncIterable<Uint8Array>,
+  options: PackReaderOptions,
+): Promise<Pick<PackReadResult, 'externalBases' | 'checksum'>> {
+  const { externalBases, checksum } = await readPack(source, options);
+  return { externalBases, checksum };
 }
 
 /** Bytes handed to the pack reader per chunk when replaying a received pack. */
