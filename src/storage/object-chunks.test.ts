@@ -98,6 +98,45 @@ describeEachDialect('object chunks', (getDb) => {
     expect(await chunkCount(id)).toBe(0);
   });
 
+  it('fails a read of an object whose later chunk rows are lost, naming it', async () => {
+    const id = 'd'.repeat(40);
+    const size = chunkBytes(getDb().database.capabilities);
+    const chunks = new ObjectChunks(getDb().database.db, getDb().database.capabilities);
+    await chunks.write(id, [deflateSync(randomBytes(size * 3), { level: 0 })]);
+    expect(await chunkCount(id)).toBe(4);
+    for (const from of [3, 2, 1]) {
+      await getDb()
+        .database.db.deleteFrom('object_chunks')
+        .where('git_id', '=', id)
+        .where('seq', '>=', from)
+        .execute();
+      await expect(chunks.read(id)).rejects.toMatchObject({
+        code: 'object_corrupt',
+        message: expect.stringContaining(`stored object ${id} is cut short`),
+      });
+      await expect(buffer(chunks.openRead(id))).rejects.toMatchObject({ code: 'object_corrupt' });
+    }
+    await chunks.remove(id);
+  });
+
+  it('reads a whole stream that is an exact multiple of the chunk size', async () => {
+    const id = 'e'.repeat(40);
+    const size = chunkBytes(getDb().database.capabilities);
+    // Stored deflate blocks: the stream is the data plus a few bytes of framing, so a data
+    // length can be found that makes it exactly two full chunk rows.
+    let data = randomBytes(size * 2);
+    let stream = deflateSync(data, { level: 0 });
+    data = data.subarray(0, data.length - (stream.length - size * 2));
+    stream = deflateSync(data, { level: 0 });
+    expect(stream.length).toBe(size * 2);
+    const chunks = new ObjectChunks(getDb().database.db, getDb().database.capabilities);
+    await chunks.write(id, [stream]);
+    expect(await chunkCount(id)).toBe(2);
+    expect(inflateSync(await chunks.read(id)).equals(data)).toBe(true);
+    expect((await buffer(chunks.openRead(id))).equals(stream)).toBe(true);
+    await chunks.remove(id);
+  });
+
   it('stores a pushed big blob in chunks, and a failed ingest leaves none', async () => {
     const before = await chunkCount();
     const failing = await newRepo();

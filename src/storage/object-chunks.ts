@@ -1,4 +1,6 @@
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createInflate } from 'node:zlib';
 import type { Kysely } from 'kysely';
 import { noteBufferGarbage } from '../platform/buffer-garbage.js';
 import { MegaError } from '../platform/errors.js';
@@ -117,7 +119,16 @@ export class ObjectChunks {
     return Buffer.concat(pieces);
   }
 
+  /**
+   * The rows of `id` in order. Rows carry no count, so a stream cut short (later rows lost) is
+   * told by its last row: every row but the last is full (as long as the first, or this
+   * database's chunk size for a lone row), so a stream is cut short at most when its last row is
+   * full. That happens on its own only when the stream is an exact multiple of the chunk size
+   * (about one object in 256k): then the stored stream is inflated once more to decide.
+   */
   private async *pieces(id: string): AsyncGenerator<Buffer> {
+    let firstLength = 0;
+    let lastLength = 0;
     for (let seq = 0; ; seq++) {
       const row = await this.db
         .selectFrom('object_chunks')
@@ -129,11 +140,46 @@ export class ObjectChunks {
         if (seq === 0) {
           throw new MegaError('internal', 'object_missing', 'stored object has no data', { id });
         }
+        const fullLength = seq > 1 ? firstLength : this.size;
+        if (lastLength >= fullLength) await this.requireComplete(id, seq);
         return;
       }
+      if (seq === 0) firstLength = row.data.length;
+      lastLength = row.data.length;
       // Each row is a fresh buffer the consumer drops once sent or copied.
       noteBufferGarbage(row.data.length);
       yield Buffer.isBuffer(row.data) ? row.data : Buffer.from(row.data);
     }
   }
+
+  /** Fails unless the first `rows` chunk rows of `id` hold one whole zlib stream. */
+  private async requireComplete(id: string, rows: number): Promise<void> {
+    const stored = async function* (chunks: ObjectChunks) {
+      for (let seq = 0; seq < rows; seq++) {
+        const row = await chunks.db
+          .selectFrom('object_chunks')
+          .select('data')
+          .where('git_id', '=', id)
+          .where('seq', '=', seq)
+          .executeTakeFirst();
+        if (row) yield row.data;
+      }
+    };
+    try {
+      await pipeline(Readable.from(stored(this)), createInflate(), discard);
+    } catch (error) {
+      throw new MegaError(
+        'internal',
+        'object_corrupt',
+        `stored object ${id} is cut short: its ${rows} chunk rows end inside its zlib stream`,
+        { id, rows },
+        { cause: error },
+      );
+    }
+  }
+}
+
+/** Reads a stream to its end and drops what it reads. */
+async function discard(source: AsyncIterable<unknown>): Promise<void> {
+  for await (const piece of source) noteBufferGarbage((piece as Buffer).length);
 }

@@ -95,6 +95,36 @@ describe('errors during a pack response', () => {
   });
 
   it.each([0, 2])(
+    'an object whose later chunk rows are lost fails on the server, not as a broken pack (protocol v%i)',
+    async (version) => {
+      const path = `/import/cut-chunks-v${version}`;
+      const big = join(fixture.work, `cut-v${version}`);
+      await git(['clone', '-q', local, big]);
+      await writeFile(join(big, 'big.bin'), randomBytes(1 << 20));
+      await git(['add', 'big.bin'], { cwd: big });
+      await git(['commit', '-q', '-m', 'big'], { cwd: big });
+      await fixture.git(2, ['push', fixture.url(path), 'main'], { cwd: big });
+      const blob = await gitText(['rev-parse', 'HEAD:big.bin'], { cwd: big });
+      await database.db.deleteFrom('clone_walks').execute();
+      // The first two rows stay: the stream so far is well formed, only its end is gone.
+      await database.db
+        .deleteFrom('object_chunks')
+        .where('git_id', '=', blob)
+        .where('seq', '>=', 2)
+        .execute();
+      const result = await fixture.git(
+        version,
+        ['clone', '--progress', fixture.url(path), join(fixture.work, `clone-cut-v${version}`)],
+        { check: false },
+      );
+      expect(result.code).not.toBe(0);
+      expectPrinted(result.stderr, new RegExp(`remote: error: stored object ${blob} is cut short`));
+      // Not what git prints for a pack entry whose zlib stream breaks off.
+      expect(result.stderr).not.toMatch(/inflate returned|bad object at offset/);
+    },
+  );
+
+  it.each([0, 2])(
     'a failure before the multiplexed part (protocol v%i) is an ERR packet',
     async (version) => {
       const path = `/import/lost-tip-v${version}`;
