@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createInflate } from 'node:zlib';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { noteBufferGarbage } from '../platform/buffer-garbage.js';
 import { MegaError } from '../platform/errors.js';
 import type { Database } from './database.js';
@@ -14,6 +14,12 @@ import { insertIgnore } from './insert-ignore.js';
  * at no measurable cost in time.
  */
 const MAX_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * Bytes of buffers a sliced read leaves behind per byte it returns: the slices (1) and the socket
+ * reads that carried them as hex text (2).
+ */
+const SLICED_READ_GARBAGE_PER_BYTE = 3;
 
 /**
  * Bytes per chunk row on this database: at most a quarter of what one statement may carry, so a
@@ -130,13 +136,8 @@ export class ObjectChunks {
     let firstLength = 0;
     let lastLength = 0;
     for (let seq = 0; ; seq++) {
-      const row = await this.db
-        .selectFrom('object_chunks')
-        .select('data')
-        .where('git_id', '=', id)
-        .where('seq', '=', seq)
-        .executeTakeFirst();
-      if (!row) {
+      const data = await this.readRow(id, seq);
+      if (!data) {
         if (seq === 0) {
           throw new MegaError('internal', 'object_missing', 'stored object has no data', { id });
         }
@@ -144,25 +145,45 @@ export class ObjectChunks {
         if (lastLength >= fullLength) await this.requireComplete(id, seq);
         return;
       }
-      if (seq === 0) firstLength = row.data.length;
-      lastLength = row.data.length;
+      if (seq === 0) firstLength = data.length;
+      lastLength = data.length;
       // Each row is a fresh buffer the consumer drops once sent or copied.
-      noteBufferGarbage(row.data.length);
-      yield Buffer.isBuffer(row.data) ? row.data : Buffer.from(row.data);
+      noteBufferGarbage(data.length);
+      yield data;
     }
+  }
+
+  /** Chunk row `seq` of `id`, in slices where the dialect reads big blobs best that way. */
+  private async readRow(id: string, seq: number): Promise<Buffer | undefined> {
+    const slices = this.capabilities.blobSlices;
+    if (!slices) {
+      const row = await this.db
+        .selectFrom('object_chunks')
+        .select('data')
+        .where('git_id', '=', id)
+        .where('seq', '=', seq)
+        .executeTakeFirst();
+      return row && (Buffer.isBuffer(row.data) ? row.data : Buffer.from(row.data));
+    }
+    // An empty row still yields one (empty) slice, so it is told from a missing one.
+    const { rows } = await sql<{ data: Buffer }>`
+      select substring(data from at for ${sql.lit(slices.bytes)}) as data
+      from object_chunks cross join lateral ${slices.offsets(sql<number>`greatest(octet_length(data), 1)`)}
+      where git_id = ${id} and seq = ${seq}
+      order by at`.execute(this.db);
+    if (rows.length <= 1) return rows[0]?.data;
+    const data = Buffer.concat(rows.map((row) => row.data));
+    // Dropped with the result: the slices, and the socket reads that carried them as hex text.
+    noteBufferGarbage(data.length * SLICED_READ_GARBAGE_PER_BYTE);
+    return data;
   }
 
   /** Fails unless the first `rows` chunk rows of `id` hold one whole zlib stream. */
   private async requireComplete(id: string, rows: number): Promise<void> {
     const stored = async function* (chunks: ObjectChunks) {
       for (let seq = 0; seq < rows; seq++) {
-        const row = await chunks.db
-          .selectFrom('object_chunks')
-          .select('data')
-          .where('git_id', '=', id)
-          .where('seq', '=', seq)
-          .executeTakeFirst();
-        if (row) yield row.data;
+        const data = await chunks.readRow(id, seq);
+        if (data) yield data;
       }
     };
     try {
