@@ -17,7 +17,7 @@ const MAX_CHUNK_BYTES = 256 * 1024;
 
 /**
  * Bytes of buffers a sliced read leaves behind per byte it returns: the slices (1) and the socket
- * reads that carried them as hex text (2).
+ * reads that carried them as text (up to 2, as hex).
  */
 const SLICED_READ_GARBAGE_PER_BYTE = 3;
 
@@ -166,13 +166,13 @@ export class ObjectChunks {
       return row && (Buffer.isBuffer(row.data) ? row.data : Buffer.from(row.data));
     }
     // An empty row still yields one (empty) slice, so it is told from a missing one.
-    const { rows } = await sql<{ data: Buffer }>`
-      select substring(data from at for ${sql.lit(slices.bytes)}) as data
+    const { rows } = await sql<{ data: unknown }>`
+      select ${slices.slice(sql.ref('data'), sql.ref('at'))} as data
       from object_chunks cross join lateral ${slices.offsets(sql<number>`greatest(octet_length(data), 1)`)}
       where git_id = ${id} and seq = ${seq}
       order by at`.execute(this.db);
-    if (rows.length <= 1) return rows[0]?.data;
-    const data = Buffer.concat(rows.map((row) => row.data));
+    if (rows.length <= 1) return rows[0] && slices.decode(rows[0].data);
+    const data = Buffer.concat(rows.map((row) => slices.decode(row.data)));
     // Dropped with the result: the slices, and the socket reads that carried them as hex text.
     noteBufferGarbage(data.length * SLICED_READ_GARBAGE_PER_BYTE);
     return data;
