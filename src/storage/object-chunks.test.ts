@@ -119,6 +119,21 @@ describeEachDialect('object chunks', (getDb) => {
     await chunks.remove(id);
   });
 
+  it('reads an empty stream and one that ends a byte into its last row', async () => {
+    const chunks = new ObjectChunks(getDb().database.db, getDb().database.capabilities);
+    const empty = 'f'.repeat(40);
+    await chunks.write(empty, []);
+    expect(await chunkCount(empty)).toBe(1);
+    expect((await chunks.read(empty)).length).toBe(0);
+    // Random bytes, not a zlib stream: the last row is short, so it is never inflated.
+    const odd = '1'.repeat(40);
+    const data = randomBytes(chunkBytes(getDb().database.capabilities) + 1);
+    await chunks.write(odd, [data]);
+    expect((await chunks.read(odd)).equals(data)).toBe(true);
+    await chunks.remove(empty);
+    await chunks.remove(odd);
+  });
+
   it('reads a whole stream that is an exact multiple of the chunk size', async () => {
     const id = 'e'.repeat(40);
     const size = chunkBytes(getDb().database.capabilities);
