@@ -68,9 +68,9 @@ export interface DialectCapabilities {
   /**
    * Set where a big blob column is cheapest read as several result rows, one slice each
    * (PostgreSQL): node-postgres receives `bytea` as hex text and regrows its message buffer by
-   * doubling for a row bigger than a socket read, 1.9 MiB of buffers for a 256 KiB chunk row
-   * (freed, but left in the C heap: ~30 MB of server RSS on a clone of big files). Rows of
-   * 16 KiB slices fit a read: 128 KiB of buffers per chunk row. Unset: the whole value per row.
+   * doubling for a row bigger than a socket read: 1.9 MiB of buffers for a 256 KiB chunk row,
+   * 128 KiB when the row comes as rows of slices that each fit a read. A clone of ten 5 MiB files
+   * peaked at ~145 MB instead of ~161 (docs/scale.md). Unset: the whole value per row.
    */
   readonly blobSlices: BlobSlices | undefined;
   /** Column types for the migrations. */
