@@ -138,32 +138,58 @@ interface NamedTarget {
   readonly target: ObjectId;
 }
 
-/** The wanted ids of `git clone --mirror` (every ref) and `git clone` (branches and tags). */
-function wantSets(refs: readonly NamedTarget[]): { mirror: ObjectId[]; clone: ObjectId[] } {
+/** The refs, and the ref `HEAD` names (the default branch): what the likely want sets follow from. */
+interface LikelyRefs {
+  readonly refs: readonly NamedTarget[];
+  readonly headTarget?: string | undefined;
+}
+
+/** The kinds of likely clones, in the order the recorder records them. */
+const LIKELY_KINDS = ['mirror', 'clone', 'single'] as const;
+type LikelyKind = (typeof LIKELY_KINDS)[number];
+
+/**
+ * The wanted ids of `git clone --mirror` (every ref), `git clone` (branches and tags) and `git
+ * clone --single-branch` (the default branch alone; the tags it follows come by include-tag,
+ * outside the walk). A kind is empty when it wants nothing (no refs, `HEAD` dangling).
+ */
+function wantSets({ refs, headTarget }: LikelyRefs): Record<LikelyKind, ObjectId[]> {
+  const head = headTarget === undefined ? undefined : refs.find((ref) => ref.name === headTarget);
   return {
     mirror: refs.map((ref) => ref.target),
     clone: refs
       .filter((ref) => ref.name.startsWith('refs/heads/') || ref.name.startsWith('refs/tags/'))
       .map((ref) => ref.target),
+    single: head ? [head.target] : [],
   };
 }
 
+/** The non-empty want sets of `sets` by kind, each listed once (the first kind that wants it). */
+function distinctSets(sets: Record<LikelyKind, ObjectId[]>): Array<{ kind: LikelyKind; wants: ObjectId[] }> {
+  const seen = new Set<string>();
+  const distinct: Array<{ kind: LikelyKind; wants: ObjectId[] }> = [];
+  for (const kind of LIKELY_KINDS) {
+    const wants = sets[kind];
+    const key = cloneWalkKey(wants, undefined);
+    if (wants.length === 0 || seen.has(key)) continue;
+    seen.add(key);
+    distinct.push({ kind, wants });
+  }
+  return distinct;
+}
+
 /**
- * The wanted ids of the clones a repository most likely serves next: `git clone --mirror` (every
- * ref) and `git clone` (branches and tags). Equal sets are listed once.
+ * The wanted ids of the clones a repository most likely serves next: `git clone --mirror`, `git
+ * clone` and `git clone --single-branch` (`wantSets`). Equal sets are listed once.
  */
 export async function likelyCloneWants(repository: ServedRepository): Promise<ObjectId[][]> {
-  const { mirror, clone } = wantSets((await repository.listRefs()).refs);
-  const sets = [mirror];
-  if (cloneWalkKey(clone, undefined) !== cloneWalkKey(mirror, undefined)) sets.push(clone);
-  return sets.filter((set) => set.length > 0);
+  return distinctSets(wantSets(await repository.listRefs())).map((set) => set.wants);
 }
 
 /** Whether `wants` is one of the sets the recorder records for `refs` (`likelyCloneWants`). */
-export function isLikelyCloneWant(refs: readonly NamedTarget[], wants: readonly ObjectId[]): boolean {
+export function isLikelyCloneWant(refs: LikelyRefs, wants: readonly ObjectId[]): boolean {
   const key = cloneWalkKey(wants, undefined);
-  const { mirror, clone } = wantSets(refs);
-  return key === cloneWalkKey(mirror, undefined) || key === cloneWalkKey(clone, undefined);
+  return distinctSets(wantSets(refs)).some((set) => cloneWalkKey(set.wants, undefined) === key);
 }
 
 /**
@@ -212,15 +238,14 @@ export async function recordLikelyCloneWalks(
   const graph = walks?.takePushGraph?.();
   try {
     if (!walks || !repository.exists) return 0;
-    const { refs } = await repository.listRefs();
-    const now = wantSets(refs);
-    const previous = before ? wantSets(refsBeforeMoves(refs, before)) : undefined;
+    const snapshot = await repository.listRefs();
+    const previous = before
+      ? wantSets({ refs: refsBeforeMoves(snapshot.refs, before), headTarget: snapshot.headTarget })
+      : undefined;
     const missing: ObjectId[][] = [];
     let recorded = 0;
-    for (const kind of ['mirror', 'clone'] as const) {
-      const wants = now[kind];
+    for (const { kind, wants } of distinctSets(wantSets(snapshot))) {
       const key = cloneWalkKey(wants, undefined);
-      if (wants.length === 0 || (kind === 'clone' && key === cloneWalkKey(now.mirror, undefined))) continue;
       if (await walks.has(key)) continue;
       const fromGraph = graph ? graphCloneWalk(graph, wants) : undefined;
       if (fromGraph) await walks.save(key, fromGraph);

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { makeBranchyRepository, refTargets } from '../../tests/support/branchy-repository.js';
 import { describeEachDialect } from '../../tests/support/dialects.js';
-import { git } from '../../tests/support/git-cli.js';
+import { git, gitText } from '../../tests/support/git-cli.js';
 import { chunked, commitFile, packOf } from '../../tests/support/git-fixtures.js';
 import { scratchStorage } from '../../tests/support/scratch-database.js';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
@@ -44,6 +44,19 @@ afterAll(async () => {
  * The walk recorder after a first push lists the likely clones' objects from the pack's graph,
  * without reading the repository's trees back, and records exactly what walking storage records.
  */
+const sorted = (ids: readonly string[] | undefined) => [...(ids ?? [])].sort();
+
+/** What `git rev-list --objects` lists of `tip` in `dir`, sorted. */
+async function revListObjects(dir: string, tip: string): Promise<string[]> {
+  const listed = await gitText(['-C', dir, 'rev-list', '--objects', tip]);
+  return sorted(
+    listed
+      .split('\n')
+      .map((line) => line.slice(0, 40))
+      .filter((id) => id !== ''),
+  );
+}
+
 describeEachDialect('clone walks of a first push, from its pack', (getDb, dialect) => {
   let storage: Storage;
   beforeAll(() => {
@@ -84,9 +97,10 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb, dialec
       // The second repository's rows exist already (content-addressed): the same walk again.
       const pushed = await push(path, pack, creates);
       const fromGraph = await record(pushed);
-      expect(fromGraph).toEqual({ recorded: 2, readBack: false });
+      expect(fromGraph).toEqual({ recorded: 3, readBack: false });
       const walks = await recordedWalks(pushed);
-      expect(walks).toHaveLength(2);
+      // `--mirror`, branches and tags, the default branch alone (`--single-branch`).
+      expect(walks).toHaveLength(3);
       expect(walks[0]!.every((line) => !line.endsWith(' undefined'))).toBe(true);
 
       const repository = await storage.repositories.require(path);
@@ -94,9 +108,34 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb, dialec
       const again = await resolve(path);
       expect(again.cloneWalks?.takePushGraph?.()).toBeUndefined();
       const fromStorage = await record(again);
-      expect(fromStorage).toEqual({ recorded: 2, readBack: true });
+      expect(fromStorage).toEqual({ recorded: 3, readBack: true });
       expect(await recordedWalks(again)).toEqual(walks);
     }
+  });
+
+  it('records the default branch alone: exactly what rev-list lists of it, extended after a push', async () => {
+    const path = `/import/single-${dialect}`;
+    const main = creates.find((update) => update.refName === 'refs/heads/main')!;
+    const pushed = await push(path, pack, creates);
+    expect((await record(pushed)).recorded).toBe(3);
+    const singleWalk = async (repository: ServedRepository, tip: ObjectId) =>
+      (await repository.cloneWalks!.find(cloneWalkKey([tip], undefined)))?.map((object) => object.id);
+    expect(sorted(await singleWalk(pushed, main.newId))).toEqual(await revListObjects(source, main.newId));
+
+    // A commit on main: the default branch's walk is extended, nothing read back.
+    const tip = main.newId;
+    await git(['checkout', '-q', '--detach', tip], { cwd: source });
+    const next = (await commitFile(source, `single-${dialect}.txt`, 'on main\n', 'single')) as ObjectId;
+    await git(['checkout', '-q', 'main'], { cwd: source });
+    const later = await push(path, await packOf(source, [next], { excluded: [tip] }), [
+      { refName: main.refName, oldId: tip, newId: next },
+    ]);
+    const snapshot = vi.spyOn(later.objects, 'loadCloneSnapshot');
+    expect(await recordLikelyCloneWalks(later, new Map([[main.refName, tip]]))).toBe(3);
+    expect(snapshot).not.toHaveBeenCalled();
+    const extended = await singleWalk(later, next);
+    expect(new Set(extended).size).toBe(extended?.length);
+    expect(sorted(extended)).toEqual(await revListObjects(source, next));
   });
 
   it('hands the graph over once, and keeps none for a push to a repository that has refs', async () => {
@@ -131,7 +170,8 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb, dialec
     await second.updateRefs([side], { atomic: true });
     await storage.cloneWalks.deleteRepository((await storage.repositories.require(path)).id);
     const snapshot = vi.spyOn(second.objects, 'loadCloneSnapshot');
-    expect(await recordLikelyCloneWalks(second, new Map([[side.refName, undefined]]))).toBe(1);
+    // The refs' walk and the default branch's.
+    expect(await recordLikelyCloneWalks(second, new Map([[side.refName, undefined]]))).toBe(2);
     expect(snapshot).toHaveBeenCalled();
     expect(second.cloneWalks?.takePushGraph?.()).toBeUndefined();
     expect((await recordedWalks(second))[0]!.length).toBeGreaterThan(0);

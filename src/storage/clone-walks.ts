@@ -17,8 +17,11 @@ export interface WalkedEntry {
   readonly hint?: StoredObjectHint;
 }
 
-/** Walks kept per repository: the newest few ref states (and their clone variants). */
-export const WALKS_KEPT_PER_REPOSITORY = 4;
+/**
+ * Walks kept per repository: the newest few ref states and their clone variants. The recorder
+ * keeps up to three per ref state (`--mirror`, `git clone`, `--single-branch`): two states.
+ */
+export const WALKS_KEPT_PER_REPOSITORY = 6;
 /** Largest part of an object list, in bytes (well under every database's statement limit). */
 const PART_BYTES = 1024 * 1024;
 /** Bytes of an entry's row key (0 = not known). */
