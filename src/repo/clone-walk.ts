@@ -246,7 +246,7 @@ export async function recordLikelyCloneWalks(
     let recorded = 0;
     for (const { kind, wants } of distinctSets(wantSets(snapshot))) {
       const key = cloneWalkKey(wants, undefined);
-      if (await walks.has(key)) continue;
+      if (await walks.keep(key)) continue;
       const fromGraph = graph ? graphCloneWalk(graph, wants) : undefined;
       if (fromGraph) await walks.save(key, fromGraph);
       else if (!previous || !(await recordExtended(repository, key, previous[kind], wants))) {
