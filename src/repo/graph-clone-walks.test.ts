@@ -138,6 +138,29 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb, dialec
     expect(sorted(extended)).toEqual(await revListObjects(source, next));
   });
 
+  it("keeps the default branch's walk while pushes to another branch record new ones", async () => {
+    const path = `/import/single-kept-${dialect}`;
+    const side = creates.find((update) => update.refName === 'refs/heads/side')!;
+    const main = creates.find((update) => update.refName === 'refs/heads/main')!;
+    expect((await record(await push(path, pack, creates))).recorded).toBe(3);
+    let tip = side.newId;
+    // Each push records two walks (every ref; branches and tags): more than are kept, by the third.
+    for (let i = 0; i < 3; i++) {
+      await git(['checkout', '-q', '--detach', tip], { cwd: source });
+      const next = (await commitFile(source, `side-${dialect}-${i}.txt`, `${i}\n`, 'side')) as ObjectId;
+      const later = await push(path, await packOf(source, [next], { excluded: [tip] }), [
+        { refName: side.refName, oldId: tip, newId: next },
+      ]);
+      const snapshot = vi.spyOn(later.objects, 'loadCloneSnapshot');
+      expect(await recordLikelyCloneWalks(later, new Map([[side.refName, tip]]))).toBe(2);
+      expect(snapshot).not.toHaveBeenCalled();
+      tip = next;
+    }
+    await git(['checkout', '-q', 'main'], { cwd: source });
+    const repository = await resolve(path);
+    expect(await repository.cloneWalks!.find(cloneWalkKey([main.newId], undefined))).toBeDefined();
+  });
+
   it('hands the graph over once, and keeps none for a push to a repository that has refs', async () => {
     const path = '/import/graph-once';
     const pushed = await push(path, pack, creates);
