@@ -6,7 +6,13 @@ import { walkObjects } from './object-walk.js';
 import { PreloadedObjects } from './preloaded-objects.js';
 import { extendRecordedWalk } from './clone-walk-extension.js';
 import { graphCloneWalk } from './graph-walk.js';
-import type { AdvertisedRef, ObjectSource, ServedRepository, WalkedObject } from './served-repository.js';
+import type {
+  AdvertisedRef,
+  ObjectSource,
+  RecordedWalks,
+  ServedRepository,
+  WalkedObject,
+} from './served-repository.js';
 
 /**
  * Full-clone walks, recorded. A clone that wants nothing but ids (no haves, no depth) reaches a
@@ -243,12 +249,13 @@ export async function recordLikelyCloneWalks(
       ? wantSets({ refs: refsBeforeMoves(snapshot.refs, before), headTarget: snapshot.headTarget })
       : undefined;
     const missing: ObjectId[][] = [];
+    const saved: SavedWalk[] = [];
     let recorded = 0;
     for (const { kind, wants } of distinctSets(wantSets(snapshot))) {
       const key = cloneWalkKey(wants, undefined);
       if (await walks.keep(key)) continue;
       const fromGraph = graph ? graphCloneWalk(graph, wants) : undefined;
-      if (fromGraph) await walks.save(key, fromGraph);
+      if (fromGraph) await saveWalk(walks, saved, wants, fromGraph);
       else if (!previous || !(await recordExtended(repository, key, previous[kind], wants))) {
         missing.push(wants);
         continue;
@@ -260,15 +267,38 @@ export async function recordLikelyCloneWalks(
     const { source } = await wholeRepositorySource(repository);
     const deltaBases = await repository.objects.readDeltaBases();
     for (const wants of missing) {
-      await walks.save(
-        cloneWalkKey(wants, undefined),
-        basesFirst(await walkAll(source, wants, undefined), deltaBases),
-      );
+      await saveWalk(walks, saved, wants, basesFirst(await walkAll(source, wants, undefined), deltaBases));
     }
     return recorded + missing.length;
   } finally {
     graph?.drop();
   }
+}
+
+/** A walk recorded in this run of the recorder: its key, wants and object count. */
+interface SavedWalk {
+  readonly key: string;
+  readonly wants: ReadonlySet<ObjectId>;
+  readonly count: number;
+}
+
+/**
+ * Records `objects` as the walk of `wants`; as a copy of a walk saved earlier in the run when
+ * that one holds the same objects: its wants include these (so it holds every object these
+ * reach) and it holds as many (so no other). The default branch usually reaches what every ref
+ * reaches; copying its parts inside the database skips looking up each object's row key again.
+ */
+async function saveWalk(
+  walks: RecordedWalks,
+  saved: SavedWalk[],
+  wants: readonly ObjectId[],
+  objects: readonly WalkedObject[],
+): Promise<void> {
+  const key = cloneWalkKey(wants, undefined);
+  const same = saved.find((walk) => walk.count === objects.length && wants.every((id) => walk.wants.has(id)));
+  const copied = same && (await (await walks.findExtendable(same.key))?.saveExtended(key, []));
+  if (!copied) await walks.save(key, objects);
+  saved.push({ key, wants: new Set(wants), count: objects.length });
 }
 
 /**

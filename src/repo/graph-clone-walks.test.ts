@@ -138,6 +138,20 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb, dialec
     expect(sorted(extended)).toEqual(await revListObjects(source, next));
   });
 
+  it('copies the walk of every ref for the default branch when that branch reaches every object', async () => {
+    const path = `/import/single-copied-${dialect}`;
+    const main = creates.find((update) => update.refName === 'refs/heads/main')!;
+    const onMain = creates.find((update) => update.refName === 'refs/tags/v0')!;
+    const pushed = await push(path, await packOf(source, ['main']), [main, onMain]);
+    const save = vi.spyOn(pushed.cloneWalks!, 'save');
+    // Every ref (branches and tags are the same set), then the default branch: one walk saved.
+    expect((await record(pushed)).recorded).toBe(2);
+    expect(save).toHaveBeenCalledTimes(1);
+    const single = await pushed.cloneWalks!.find(cloneWalkKey([main.newId], undefined));
+    expect(sorted(single?.map((object) => object.id))).toEqual(await revListObjects(source, main.newId));
+    expect(single?.every((object) => object.hint !== undefined)).toBe(true);
+  });
+
   it("keeps the default branch's walk while pushes to another branch record new ones", async () => {
     const path = `/import/single-kept-${dialect}`;
     const side = creates.find((update) => update.refName === 'refs/heads/side')!;
