@@ -28,7 +28,8 @@ import { waitForIdle } from '../smart-http/smart-http-bench.js';
  * A repository the size of git/git through the server end to end (issue 20), every step timed
  * against C git's `git http-backend` serving the same input in the same run:
  * push (`--mirror`), the first clone right after it (the walk recorder may still run), a cached
- * clone, a clone with the walk recorded but no cached pack, `fetch` after one new commit (and
+ * clone, a clone with the walk recorded but no cached pack, the first `--single-branch` clone
+ * (the default branch's walk, recorded after the push), `fetch` after one new commit (and
  * the push of that commit; `--rounds N` repeats these two N times, the later rounds on a warm
  * server), a shallow clone, `ls-remote`. Clones are `--bare` (what `git clone`
  * fetches, without the checkout both sides would pay alike). Each step runs once: at this size a
@@ -109,6 +110,9 @@ export async function runScaleBench(args: readonly string[]): Promise<BenchResul
     await step('clone-cached', (url, side) => clone(url, target(side, 'cached')));
     await rm(join(dataDir, 'cache', 'packs'), { recursive: true, force: true });
     await step('clone-recorded', (url, side) => clone(url, target(side, 'recorded')));
+    // The default branch alone: its own want set, recorded after the push like the full clone's.
+    await step('clone-single-branch', (url, side) => clone(url, target(side, 'single'), ['--single-branch']));
+    await sameRefs(target('ours', 'single'), target('cgit', 'single'));
     for (let round = 1; round <= rounds; round++) {
       // The first round runs on a cold server (its JIT has not seen a fetch yet); later ones warm.
       const suffix = round === 1 ? '' : ` (round ${round})`;

@@ -6,7 +6,13 @@ import { walkObjects } from './object-walk.js';
 import { PreloadedObjects } from './preloaded-objects.js';
 import { extendRecordedWalk } from './clone-walk-extension.js';
 import { graphCloneWalk } from './graph-walk.js';
-import type { AdvertisedRef, ObjectSource, ServedRepository, WalkedObject } from './served-repository.js';
+import type {
+  AdvertisedRef,
+  ObjectSource,
+  RecordedWalks,
+  ServedRepository,
+  WalkedObject,
+} from './served-repository.js';
 
 /**
  * Full-clone walks, recorded. A clone that wants nothing but ids (no haves, no depth) reaches a
@@ -138,32 +144,58 @@ interface NamedTarget {
   readonly target: ObjectId;
 }
 
-/** The wanted ids of `git clone --mirror` (every ref) and `git clone` (branches and tags). */
-function wantSets(refs: readonly NamedTarget[]): { mirror: ObjectId[]; clone: ObjectId[] } {
+/** The refs, and the ref `HEAD` names (the default branch): what the likely want sets follow from. */
+interface LikelyRefs {
+  readonly refs: readonly NamedTarget[];
+  readonly headTarget?: string | undefined;
+}
+
+/** The kinds of likely clones, in the order the recorder records them. */
+const LIKELY_KINDS = ['mirror', 'clone', 'single'] as const;
+type LikelyKind = (typeof LIKELY_KINDS)[number];
+
+/**
+ * The wanted ids of `git clone --mirror` (every ref), `git clone` (branches and tags) and `git
+ * clone --single-branch` (the default branch alone; the tags it follows come by include-tag,
+ * outside the walk). A kind is empty when it wants nothing (no refs, `HEAD` dangling).
+ */
+function wantSets({ refs, headTarget }: LikelyRefs): Record<LikelyKind, ObjectId[]> {
+  const head = headTarget === undefined ? undefined : refs.find((ref) => ref.name === headTarget);
   return {
     mirror: refs.map((ref) => ref.target),
     clone: refs
       .filter((ref) => ref.name.startsWith('refs/heads/') || ref.name.startsWith('refs/tags/'))
       .map((ref) => ref.target),
+    single: head ? [head.target] : [],
   };
 }
 
+/** The non-empty want sets of `sets` by kind, each listed once (the first kind that wants it). */
+function distinctSets(sets: Record<LikelyKind, ObjectId[]>): Array<{ kind: LikelyKind; wants: ObjectId[] }> {
+  const seen = new Set<string>();
+  const distinct: Array<{ kind: LikelyKind; wants: ObjectId[] }> = [];
+  for (const kind of LIKELY_KINDS) {
+    const wants = sets[kind];
+    const key = cloneWalkKey(wants, undefined);
+    if (wants.length === 0 || seen.has(key)) continue;
+    seen.add(key);
+    distinct.push({ kind, wants });
+  }
+  return distinct;
+}
+
 /**
- * The wanted ids of the clones a repository most likely serves next: `git clone --mirror` (every
- * ref) and `git clone` (branches and tags). Equal sets are listed once.
+ * The wanted ids of the clones a repository most likely serves next: `git clone --mirror`, `git
+ * clone` and `git clone --single-branch` (`wantSets`). Equal sets are listed once.
  */
 export async function likelyCloneWants(repository: ServedRepository): Promise<ObjectId[][]> {
-  const { mirror, clone } = wantSets((await repository.listRefs()).refs);
-  const sets = [mirror];
-  if (cloneWalkKey(clone, undefined) !== cloneWalkKey(mirror, undefined)) sets.push(clone);
-  return sets.filter((set) => set.length > 0);
+  return distinctSets(wantSets(await repository.listRefs())).map((set) => set.wants);
 }
 
 /** Whether `wants` is one of the sets the recorder records for `refs` (`likelyCloneWants`). */
-export function isLikelyCloneWant(refs: readonly NamedTarget[], wants: readonly ObjectId[]): boolean {
+export function isLikelyCloneWant(refs: LikelyRefs, wants: readonly ObjectId[]): boolean {
   const key = cloneWalkKey(wants, undefined);
-  const { mirror, clone } = wantSets(refs);
-  return key === cloneWalkKey(mirror, undefined) || key === cloneWalkKey(clone, undefined);
+  return distinctSets(wantSets(refs)).some((set) => cloneWalkKey(set.wants, undefined) === key);
 }
 
 /**
@@ -212,18 +244,18 @@ export async function recordLikelyCloneWalks(
   const graph = walks?.takePushGraph?.();
   try {
     if (!walks || !repository.exists) return 0;
-    const { refs } = await repository.listRefs();
-    const now = wantSets(refs);
-    const previous = before ? wantSets(refsBeforeMoves(refs, before)) : undefined;
+    const snapshot = await repository.listRefs();
+    const previous = before
+      ? wantSets({ refs: refsBeforeMoves(snapshot.refs, before), headTarget: snapshot.headTarget })
+      : undefined;
     const missing: ObjectId[][] = [];
+    const saved: SavedWalk[] = [];
     let recorded = 0;
-    for (const kind of ['mirror', 'clone'] as const) {
-      const wants = now[kind];
+    for (const { kind, wants } of distinctSets(wantSets(snapshot))) {
       const key = cloneWalkKey(wants, undefined);
-      if (wants.length === 0 || (kind === 'clone' && key === cloneWalkKey(now.mirror, undefined))) continue;
-      if (await walks.has(key)) continue;
+      if (await walks.keep(key)) continue;
       const fromGraph = graph ? graphCloneWalk(graph, wants) : undefined;
-      if (fromGraph) await walks.save(key, fromGraph);
+      if (fromGraph) await saveWalk(walks, saved, wants, fromGraph);
       else if (!previous || !(await recordExtended(repository, key, previous[kind], wants))) {
         missing.push(wants);
         continue;
@@ -235,15 +267,38 @@ export async function recordLikelyCloneWalks(
     const { source } = await wholeRepositorySource(repository);
     const deltaBases = await repository.objects.readDeltaBases();
     for (const wants of missing) {
-      await walks.save(
-        cloneWalkKey(wants, undefined),
-        basesFirst(await walkAll(source, wants, undefined), deltaBases),
-      );
+      await saveWalk(walks, saved, wants, basesFirst(await walkAll(source, wants, undefined), deltaBases));
     }
     return recorded + missing.length;
   } finally {
     graph?.drop();
   }
+}
+
+/** A walk recorded in this run of the recorder: its key, wants and object count. */
+interface SavedWalk {
+  readonly key: string;
+  readonly wants: ReadonlySet<ObjectId>;
+  readonly count: number;
+}
+
+/**
+ * Records `objects` as the walk of `wants`; as a copy of a walk saved earlier in the run when
+ * that one holds the same objects: its wants include these (so it holds every object these
+ * reach) and it holds as many (so no other). The default branch usually reaches what every ref
+ * reaches; copying its parts inside the database skips looking up each object's row key again.
+ */
+async function saveWalk(
+  walks: RecordedWalks,
+  saved: SavedWalk[],
+  wants: readonly ObjectId[],
+  objects: readonly WalkedObject[],
+): Promise<void> {
+  const key = cloneWalkKey(wants, undefined);
+  const same = saved.find((walk) => walk.count === objects.length && wants.every((id) => walk.wants.has(id)));
+  const copied = same && (await (await walks.findExtendable(same.key))?.saveExtended(key, []));
+  if (!copied) await walks.save(key, objects);
+  saved.push({ key, wants: new Set(wants), count: objects.length });
 }
 
 /**

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { makeBranchyRepository, refTargets } from '../../tests/support/branchy-repository.js';
 import { describeEachDialect } from '../../tests/support/dialects.js';
-import { git } from '../../tests/support/git-cli.js';
+import { git, gitText } from '../../tests/support/git-cli.js';
 import { chunked, commitFile, packOf } from '../../tests/support/git-fixtures.js';
 import { scratchStorage } from '../../tests/support/scratch-database.js';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
@@ -44,6 +44,19 @@ afterAll(async () => {
  * The walk recorder after a first push lists the likely clones' objects from the pack's graph,
  * without reading the repository's trees back, and records exactly what walking storage records.
  */
+const sorted = (ids: readonly string[] | undefined) => [...(ids ?? [])].sort();
+
+/** What `git rev-list --objects` lists of `tip` in `dir`, sorted. */
+async function revListObjects(dir: string, tip: string): Promise<string[]> {
+  const listed = await gitText(['-C', dir, 'rev-list', '--objects', tip]);
+  return sorted(
+    listed
+      .split('\n')
+      .map((line) => line.slice(0, 40))
+      .filter((id) => id !== ''),
+  );
+}
+
 describeEachDialect('clone walks of a first push, from its pack', (getDb, dialect) => {
   let storage: Storage;
   beforeAll(() => {
@@ -84,9 +97,10 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb, dialec
       // The second repository's rows exist already (content-addressed): the same walk again.
       const pushed = await push(path, pack, creates);
       const fromGraph = await record(pushed);
-      expect(fromGraph).toEqual({ recorded: 2, readBack: false });
+      expect(fromGraph).toEqual({ recorded: 3, readBack: false });
       const walks = await recordedWalks(pushed);
-      expect(walks).toHaveLength(2);
+      // `--mirror`, branches and tags, the default branch alone (`--single-branch`).
+      expect(walks).toHaveLength(3);
       expect(walks[0]!.every((line) => !line.endsWith(' undefined'))).toBe(true);
 
       const repository = await storage.repositories.require(path);
@@ -94,9 +108,71 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb, dialec
       const again = await resolve(path);
       expect(again.cloneWalks?.takePushGraph?.()).toBeUndefined();
       const fromStorage = await record(again);
-      expect(fromStorage).toEqual({ recorded: 2, readBack: true });
+      expect(fromStorage).toEqual({ recorded: 3, readBack: true });
       expect(await recordedWalks(again)).toEqual(walks);
     }
+  });
+
+  it('records the default branch alone: exactly what rev-list lists of it, extended after a push', async () => {
+    const path = `/import/single-${dialect}`;
+    const main = creates.find((update) => update.refName === 'refs/heads/main')!;
+    const pushed = await push(path, pack, creates);
+    expect((await record(pushed)).recorded).toBe(3);
+    const singleWalk = async (repository: ServedRepository, tip: ObjectId) =>
+      (await repository.cloneWalks!.find(cloneWalkKey([tip], undefined)))?.map((object) => object.id);
+    expect(sorted(await singleWalk(pushed, main.newId))).toEqual(await revListObjects(source, main.newId));
+
+    // A commit on main: the default branch's walk is extended, nothing read back.
+    const tip = main.newId;
+    await git(['checkout', '-q', '--detach', tip], { cwd: source });
+    const next = (await commitFile(source, `single-${dialect}.txt`, 'on main\n', 'single')) as ObjectId;
+    await git(['checkout', '-q', 'main'], { cwd: source });
+    const later = await push(path, await packOf(source, [next], { excluded: [tip] }), [
+      { refName: main.refName, oldId: tip, newId: next },
+    ]);
+    const snapshot = vi.spyOn(later.objects, 'loadCloneSnapshot');
+    expect(await recordLikelyCloneWalks(later, new Map([[main.refName, tip]]))).toBe(3);
+    expect(snapshot).not.toHaveBeenCalled();
+    const extended = await singleWalk(later, next);
+    expect(new Set(extended).size).toBe(extended?.length);
+    expect(sorted(extended)).toEqual(await revListObjects(source, next));
+  });
+
+  it('copies the walk of every ref for the default branch when that branch reaches every object', async () => {
+    const path = `/import/single-copied-${dialect}`;
+    const main = creates.find((update) => update.refName === 'refs/heads/main')!;
+    const onMain = creates.find((update) => update.refName === 'refs/tags/v0')!;
+    const pushed = await push(path, await packOf(source, ['main']), [main, onMain]);
+    const save = vi.spyOn(pushed.cloneWalks!, 'save');
+    // Every ref (branches and tags are the same set), then the default branch: one walk saved.
+    expect((await record(pushed)).recorded).toBe(2);
+    expect(save).toHaveBeenCalledTimes(1);
+    const single = await pushed.cloneWalks!.find(cloneWalkKey([main.newId], undefined));
+    expect(sorted(single?.map((object) => object.id))).toEqual(await revListObjects(source, main.newId));
+    expect(single?.every((object) => object.hint !== undefined)).toBe(true);
+  });
+
+  it("keeps the default branch's walk while pushes to another branch record new ones", async () => {
+    const path = `/import/single-kept-${dialect}`;
+    const side = creates.find((update) => update.refName === 'refs/heads/side')!;
+    const main = creates.find((update) => update.refName === 'refs/heads/main')!;
+    expect((await record(await push(path, pack, creates))).recorded).toBe(3);
+    let tip = side.newId;
+    // Each push records two walks (every ref; branches and tags): more than are kept, by the third.
+    for (let i = 0; i < 3; i++) {
+      await git(['checkout', '-q', '--detach', tip], { cwd: source });
+      const next = (await commitFile(source, `side-${dialect}-${i}.txt`, `${i}\n`, 'side')) as ObjectId;
+      const later = await push(path, await packOf(source, [next], { excluded: [tip] }), [
+        { refName: side.refName, oldId: tip, newId: next },
+      ]);
+      const snapshot = vi.spyOn(later.objects, 'loadCloneSnapshot');
+      expect(await recordLikelyCloneWalks(later, new Map([[side.refName, tip]]))).toBe(2);
+      expect(snapshot).not.toHaveBeenCalled();
+      tip = next;
+    }
+    await git(['checkout', '-q', 'main'], { cwd: source });
+    const repository = await resolve(path);
+    expect(await repository.cloneWalks!.find(cloneWalkKey([main.newId], undefined))).toBeDefined();
   });
 
   it('hands the graph over once, and keeps none for a push to a repository that has refs', async () => {
@@ -131,7 +207,8 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb, dialec
     await second.updateRefs([side], { atomic: true });
     await storage.cloneWalks.deleteRepository((await storage.repositories.require(path)).id);
     const snapshot = vi.spyOn(second.objects, 'loadCloneSnapshot');
-    expect(await recordLikelyCloneWalks(second, new Map([[side.refName, undefined]]))).toBe(1);
+    // The refs' walk and the default branch's.
+    expect(await recordLikelyCloneWalks(second, new Map([[side.refName, undefined]]))).toBe(2);
     expect(snapshot).toHaveBeenCalled();
     expect(second.cloneWalks?.takePushGraph?.()).toBeUndefined();
     expect((await recordedWalks(second))[0]!.length).toBeGreaterThan(0);

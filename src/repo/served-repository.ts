@@ -207,8 +207,11 @@ export interface WalkedObject {
 export interface RecordedWalks {
   find(key: string): Promise<readonly WalkedObject[] | undefined>;
   save(key: string, objects: readonly WalkedObject[]): Promise<void>;
-  /** Whether a walk is recorded under `key` (nothing of it is read). */
-  has(key: string): Promise<boolean>;
+  /**
+   * Whether a walk is recorded under `key` (nothing of it is read); if so it is kept as if
+   * recorded now (the oldest walks are dropped first).
+   */
+  keep(key: string): Promise<boolean>;
   /** The walk under `key`, to extend after a push without reading its objects into memory. */
   findExtendable(key: string): Promise<ExtendableWalk | undefined>;
   /**

@@ -79,9 +79,9 @@ export class StoredRepository implements ServedRepository {
       const repository = this.repository;
       if (repository) await this.storage.cloneWalks.save(repository.id, key, objects);
     },
-    has: async (key) => {
+    keep: async (key) => {
       const repository = this.repository;
-      return repository ? this.storage.cloneWalks.has(repository.id, key) : false;
+      return repository ? this.storage.cloneWalks.keep(repository.id, key) : false;
     },
     findExtendable: async (key) => {
       const repository = this.repository;

@@ -299,7 +299,7 @@ async function chooseObjects(
     // The clone right after a push: the recorder is walking for these wants; replay its walk
     // (filtered, for a partial clone that only drops types).
     const fromRecorder = !request.filter || isFilterOfRecord(request.filter);
-    if (fromRecorder && isLikelyCloneWant(context.snapshot.refs, request.wants))
+    if (fromRecorder && isLikelyCloneWant(context.snapshot, request.wants))
       await options.walkRecorder?.recorded(repository.path);
     const walk = await fullCloneWalk(repository, request.wants, request.filter, context.snapshot.refs);
     return {

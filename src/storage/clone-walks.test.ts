@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it, vi } from 'vitest';
 import type { ObjectType } from '../git/object.js';
 import type { ObjectId } from '../git/object-id.js';
 import { WALKS_KEPT_PER_REPOSITORY, type WalkedEntry } from './clone-walks.js';
@@ -127,6 +127,32 @@ describeEachDialect('clone walks', (getDb) => {
       .where('walk_id', 'not in', getDb().database.db.selectFrom('clone_walks').select('id'))
       .execute();
     expect(orphans).toEqual([]);
+  });
+
+  it('keeps a walk the recorder still wants as if recorded now: newer walks drop older ones first', async () => {
+    const repo = await newRepo();
+    // Each write a millisecond later (created_at orders the walks; ties fall back to the row id).
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.parse('2026-01-01T00:00:00Z') });
+    try {
+      const tick = () => vi.setSystemTime(Date.now() + 1);
+      const keys = Array.from({ length: WALKS_KEPT_PER_REPOSITORY }, (_, i) => String(i).repeat(64));
+      for (const key of keys) {
+        tick();
+        await storage.cloneWalks.save(repo.id, key, entries(2, 40, key));
+      }
+      tick();
+      expect(await storage.cloneWalks.keep(repo.id, keys[0]!)).toBe(true);
+      expect(await storage.cloneWalks.keep(repo.id, 'k'.repeat(64))).toBe(false);
+      for (const key of ['a', 'b'].map((c) => c.repeat(64))) {
+        tick();
+        await storage.cloneWalks.save(repo.id, key, entries(2, 40, key));
+      }
+      expect(await storage.cloneWalks.has(repo.id, keys[0]!)).toBe(true);
+      for (const key of keys.slice(1, 3)) expect(await storage.cloneWalks.has(repo.id, key)).toBe(false);
+      for (const key of keys.slice(3)) expect(await storage.cloneWalks.has(repo.id, key)).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('forgets damaged lists instead of returning a wrong one, so they can be recorded again', async () => {

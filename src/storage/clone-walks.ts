@@ -17,8 +17,11 @@ export interface WalkedEntry {
   readonly hint?: StoredObjectHint;
 }
 
-/** Walks kept per repository: the newest few ref states (and their clone variants). */
-export const WALKS_KEPT_PER_REPOSITORY = 4;
+/**
+ * Walks kept per repository: the newest few ref states and their clone variants. The recorder
+ * keeps up to three per ref state (`--mirror`, `git clone`, `--single-branch`): two states.
+ */
+export const WALKS_KEPT_PER_REPOSITORY = 6;
 /** Largest part of an object list, in bytes (well under every database's statement limit). */
 const PART_BYTES = 1024 * 1024;
 /** Bytes of an entry's row key (0 = not known). */
@@ -66,6 +69,21 @@ export class CloneWalkStore {
   }
 
   /**
+   * Whether a walk is recorded under `key`; if so it counts as recorded now, so the oldest
+   * dropped beyond WALKS_KEPT_PER_REPOSITORY are walks no longer likely (the recorder keeps the
+   * default branch's walk while pushes to other branches record new ones).
+   */
+  async keep(repoId: number, key: string): Promise<boolean> {
+    const updated = await this.db
+      .updateTable('clone_walks')
+      .set({ created_at: nowTimestamp() })
+      .where('repo_id', '=', repoId)
+      .where('walk_key', '=', key)
+      .executeTakeFirst();
+    return Number(updated.numUpdatedRows) > 0;
+  }
+
+  /**
    * The recorded walk's bytes, not decoded (a walk of a 500k-object repository decodes into
    * half a million objects, a second of work and ~100 MB): what extending it after a push needs.
    * Undefined when absent or when its parts do not add up to its count.
@@ -104,7 +122,7 @@ export class CloneWalkStore {
 
   /**
    * Records a walk (a no-op when the key is already recorded, e.g. by a racing clone) and drops
-   * the repository's oldest walks beyond WALKS_KEPT_PER_REPOSITORY.
+   * the repository's oldest walks beyond WALKS_KEPT_PER_REPOSITORY (recorded or kept longest ago).
    */
   async save(repoId: number, key: string, entries: readonly WalkedEntry[]): Promise<void> {
     const parts = encodeParts(entries, await this.rowKeys(entries));
@@ -180,6 +198,7 @@ export class CloneWalkStore {
           .selectFrom('clone_walks')
           .select('id')
           .where('repo_id', '=', repoId)
+          .orderBy('created_at', 'desc')
           .orderBy('id', 'desc')
           .offset(WALKS_KEPT_PER_REPOSITORY)
           .limit(1_000_000)

@@ -113,10 +113,27 @@ describe.each([0, 2])('recorded clone walks with protocol.version=%i', (version)
     await fsckStrict(dir('partial-checkout'));
   });
 
+  it('a clone of the default branch alone (--single-branch) replays its record: what C git sends', async () => {
+    // C git serves the same clones from the origin, filters allowed.
+    await git(['-C', dir('origin'), 'config', 'uploadpack.allowFilter', 'true']);
+    for (const filter of [[], ['--filter=blob:none'], ['--filter=tree:0']]) {
+      const target = `default-branch${filter.join('').replace(/[=:]/g, '-')}`;
+      expect(await clone(['--bare', '--single-branch', ...filter], `${target}.git`)).toContain(RECORDED);
+      const fromGit = ['clone', '-q', '--bare', '--single-branch', ...filter, '--no-local'];
+      await git([...fromGit, `file://${dir('origin')}`, dir(`${target}-by-git.git`)]);
+      expect(await presentObjects(dir(`${target}.git`)), target).toEqual(
+        await presentObjects(dir(`${target}-by-git.git`)),
+      );
+      expect(await refsOf(dir(`${target}.git`))).toBe(await refsOf(dir(`${target}-by-git.git`)));
+      await fsckStrict(dir(`${target}.git`));
+    }
+  });
+
   it('a partial clone of a want set nobody recorded walks first, then replays its own record', async () => {
-    const first = await clone(['--filter=blob:none', '--no-checkout', '--single-branch'], 'single-1');
+    const single = ['--filter=blob:none', '--no-checkout', '--single-branch', '--branch', 'topic'];
+    const first = await clone(single, 'single-1');
     expect(first).not.toContain(RECORDED);
-    const second = await clone(['--filter=blob:none', '--no-checkout', '--single-branch'], 'single-2');
+    const second = await clone(single, 'single-2');
     expect(second).toContain(RECORDED);
     expect(await presentObjects(dir('single-2'))).toEqual(await presentObjects(dir('single-1')));
     await fsckStrict(dir('single-2'));
@@ -146,6 +163,21 @@ describe.each([0, 2])('recorded clone walks with protocol.version=%i', (version)
     await fsckStrict(dir('after-fast-forward.git'));
     expect(await clone(['--no-checkout'], 'plain-after-fast-forward')).toContain(RECORDED);
     await fsckStrict(dir('plain-after-fast-forward'));
+    const single = await clone(['--bare', '--single-branch'], 'single-after-fast-forward.git');
+    expect(single).toContain(RECORDED);
+    expect(await hasObject(dir('single-after-fast-forward.git'), next)).toBe(true);
+    await git([
+      'clone',
+      '-q',
+      '--bare',
+      '--single-branch',
+      `file://${dir('origin')}`,
+      dir('single-by-git.git'),
+    ]);
+    expect(await presentObjects(dir('single-after-fast-forward.git'))).toEqual(
+      await presentObjects(dir('single-by-git.git')),
+    );
+    await fsckStrict(dir('single-after-fast-forward.git'));
   });
 
   it('a rewound branch is walked again, not extended: its dropped commit is not sent', async () => {

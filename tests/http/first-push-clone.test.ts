@@ -54,6 +54,38 @@ describe.each(DATABASES)('a clone right after the first push, on %s', (database)
     );
   });
 
+  it('a --single-branch clone right after a push waits for the recorder and replays its walk', async () => {
+    const fresh = fx.url('/import/branchy-single.git');
+    await fx.git(2, ['-C', dir('origin'), 'push', '-q', '--mirror', fresh]);
+    for (const version of [0, 2]) {
+      const target = dir(`single-v${version}.git`);
+      const single = await fx.anonymous(version, [
+        'clone',
+        '--bare',
+        '--single-branch',
+        '--progress',
+        fresh,
+        target,
+      ]);
+      expect(single.stderr).toContain(RECORDED);
+      await fsckStrict(target);
+      const byGit = dir(`single-by-git-v${version}.git`);
+      await gitText([
+        'clone',
+        '-q',
+        '--bare',
+        '--single-branch',
+        '--no-local',
+        `file://${dir('origin')}`,
+        byGit,
+      ]);
+      const objects = (repo: string) =>
+        gitText(['-C', repo, 'cat-file', '--batch-all-objects', '--batch-check=%(objectname)']);
+      expect(await objects(target)).toBe(await objects(byGit));
+      expect(await refsOf(target)).toBe(await refsOf(byGit));
+    }
+  });
+
   it('a partial clone (blob:none) replays the recorded walk less the blobs: what git itself keeps', async () => {
     const args = ['clone', '--bare', '--filter=blob:none', '--progress', url(), dir('partial.git')];
     const partial = await fx.anonymous(2, args);
