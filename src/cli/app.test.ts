@@ -1,8 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
 import { loadConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { createMetricsRegistry } from '../platform/metrics.js';
+import { ForegroundWork } from '../platform/foreground-work.js';
 import { buildApp, buildAppServer, serverBaseUrl } from './app.js';
 
 describe('the composition root', () => {
@@ -29,6 +30,7 @@ describe('the composition root', () => {
       expect(app.web.repositoryAdmin).toBe(app.services.repositoryAdmin);
       expect(app.web.sync).toBe(app.sync.service);
       expect(app.web.users).toBe(app.storage.users);
+      expect(app.web.gitRequests).toBe(app.services.gitRequests);
       expect(Object.keys(app.web)).not.toContain('database');
       expect(Object.keys(app.web)).not.toContain('storage');
     } finally {
@@ -106,6 +108,39 @@ describe('the composition root', () => {
     expect(await cloneUrlVia('127.0.0.1')).toBe('https://git.example.com/projects.git');
     expect(await cloneUrlVia('10.0.0.0/8')).toBe('http://mega.internal:8000/projects.git');
     expect(await cloneUrlVia(undefined)).toBe('http://mega.internal:8000/projects.git');
+  });
+
+  it('marks a smart HTTP git request in flight until its response is sent', async () => {
+    const app = await appOver();
+    await app.services.directory.init();
+    const server = await buildAppServer(app);
+    try {
+      const requests = app.services.gitRequests;
+      const ended: boolean[] = [];
+      // Each request's end is seen, then handed to the real count.
+      const begin = vi.spyOn(requests, 'begin').mockImplementation(() => {
+        const end = ForegroundWork.prototype.begin.call(requests);
+        const index = ended.push(false) - 1;
+        return () => {
+          ended[index] = true;
+          end();
+        };
+      });
+      expect(requests.busy).toBe(false);
+      const reply = await server.inject({
+        method: 'POST',
+        url: '/.git/git-upload-pack',
+        headers: { 'content-type': 'application/x-git-upload-pack-request', 'git-protocol': 'version=2' },
+        payload: '0014command=ls-refs\n0000',
+      });
+      expect(reply.statusCode).toBe(200);
+      expect(begin).toHaveBeenCalledTimes(1);
+      await vi.waitFor(() => expect(ended).toEqual([true]));
+      // Ended: the indexer still waits for the quiet time after it.
+      expect(requests.busy).toBe(true);
+    } finally {
+      await server.close();
+    }
   });
 
   it('links outside a request point at the public URL, else the listen address', () => {

@@ -15,6 +15,7 @@ import { CloneWalkRecorder } from '../repo/clone-walk-recorder.js';
 import { CodeSearch } from '../repo/search/code-search.js';
 import { SearchIndexer } from '../repo/search/search-indexer.js';
 import { releaseHeapSoon } from '../platform/heap-release.js';
+import { ForegroundWork } from '../platform/foreground-work.js';
 import type { RepositoryResolver } from '../repo/served-repository.js';
 import { createStoredRepositoryResolver } from '../repo/stored-repositories.js';
 import { buildReviewServices, type ReviewServices } from '../review/review-services.js';
@@ -75,6 +76,8 @@ export interface DomainServices {
   /** Code search over every default branch, and the indexer keeping it current (docs/search.md). */
   readonly search: CodeSearch;
   readonly searchIndexer: SearchIndexer;
+  /** Git requests (HTTP and SSH) in flight: the search indexer gives way to them. */
+  readonly gitRequests: ForegroundWork;
 }
 
 export interface AppOptions {
@@ -159,6 +162,7 @@ export function buildDomainServices(
   const baseUrl = () => serverBaseUrl(config);
   const review = buildReviewServices({ storage, monorepo, baseUrl, ...(secret ? { secret } : {}) });
   const sshLfsTokens = secret ? new LfsSshTokens(secret) : undefined;
+  const gitRequests = new ForegroundWork();
   return {
     repositories: new MonorepoResolver({
       ...monorepo,
@@ -175,7 +179,8 @@ export function buildDomainServices(
     accessAdmin: new AccessAdmin({ access: storage.access, users: storage.users }),
     pushGuard: new PushGuard(storage.access, { protectDefaultBranch: config.git.protectDefaultBranch }),
     search: new CodeSearch(storage),
-    searchIndexer: new SearchIndexer(storage),
+    searchIndexer: new SearchIndexer(storage, { yieldTo: gitRequests }),
+    gitRequests,
     authenticate: async (token): Promise<Principal | null> => {
       // The short-lived LFS credential an SSH session handed out (`git-lfs-authenticate`).
       const grant = sshLfsTokens?.verify(token);
@@ -283,10 +288,16 @@ export async function buildApp(
       { allowedHosts: new AllowedHosts(config.webhookAllowedHosts), ...options.webhookDelivery },
       (error) => logger.warn({ err: error }, 'webhook delivery failed'),
     );
+    // After a push, the walks of the clones most likely to follow are recorded in the background.
+    const walkRecorder = new CloneWalkRecorder((error, path) =>
+      logger.warn({ err: error, path }, 'recording clone walks failed'),
+    );
     // Pushes and merges announce moved branches: the search index follows default branches (and
     // the Mega directory's own files, which a new repository's b-link changes).
     services.review.events.subscribe(async (event) => {
       if (event.type !== 'push') return;
+      // A clone right after the push waits for the push's walks being recorded: they go first.
+      await walkRecorder.settled(event.repoPath);
       for (const path of new Set([event.repoPath, '/'])) {
         await services.searchIndexer
           .sync(path)
@@ -300,6 +311,8 @@ export async function buildApp(
       await services.review.events.settled();
       await deliverer.stop();
     });
+    // Closed before the events settle: what it runs now lets waiting index updates go on.
+    closes.push(() => walkRecorder.close());
     const lfs: LfsServices = await createLfsServices({
       store: storage.lfs,
       blobs: storage.lfsBlobs,
@@ -312,11 +325,6 @@ export async function buildApp(
     });
     // Parts of packs a crashed server was writing are removed before this one serves.
     await packCache.removeLeftovers();
-    // After a push, the walks of the clones most likely to follow are recorded in the background.
-    const walkRecorder = new CloneWalkRecorder((error, path) =>
-      logger.warn({ err: error, path }, 'recording clone walks failed'),
-    );
-    closes.push(() => walkRecorder.close());
     const sync = await startSync(storage, config, logger, {
       metrics,
       runWorker: options.runSyncWorker ?? false,
@@ -359,6 +367,7 @@ export async function buildApp(
         sync: sync.service,
         packCache,
         walkRecorder,
+        gitRequests: services.gitRequests,
         search: services.search,
         github,
         readiness: readinessOf(storage, sync),

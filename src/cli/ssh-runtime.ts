@@ -32,6 +32,7 @@ export async function startSsh(
       repositories: web.repositories,
       packCache: web.packCache,
       walkRecorder: web.walkRecorder,
+      gitRequests: web.gitRequests,
       events: web.review.events,
       limits: app.config.limits,
       tokens: new LfsSshTokens(app.installation.secret),

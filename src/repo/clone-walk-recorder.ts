@@ -82,6 +82,14 @@ export class CloneWalkRecorder {
     return settling.promise;
   }
 
+  /**
+   * Resolves once `path` has no recording queued or running (at once when it has none), without
+   * starting one sooner: for jobs that should come after the recording, not hurry it.
+   */
+  settled(path: string): Promise<void> {
+    return this.settling.get(path)?.promise ?? Promise.resolve();
+  }
+
   /** Runs what is queued now and resolves when nothing is queued or running. */
   async idle(): Promise<void> {
     if (this.timer) this.start();

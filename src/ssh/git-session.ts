@@ -7,6 +7,7 @@ import { encodeErrorPacket } from '../git/protocol/receive-request.js';
 import { BAND_ERROR, encodeSideband } from '../git/protocol/sideband.js';
 import { encodeV2Advertisement } from '../git/protocol/v2.js';
 import type { MegaConfig } from '../platform/config.js';
+import type { ForegroundWork } from '../platform/foreground-work.js';
 import { isMegaError, notFound, type MegaError } from '../platform/errors.js';
 import { advertiseRefsV0 } from '../repo/advertise.js';
 import type { CloneWalkRecorder } from '../repo/clone-walk-recorder.js';
@@ -29,6 +30,8 @@ export interface GitSessionDeps {
   readonly repositories: RepositoryResolver;
   readonly packCache: PackCache;
   readonly walkRecorder: CloneWalkRecorder;
+  /** Git requests in flight (each command marks itself): background jobs give way to them. */
+  readonly gitRequests: Pick<ForegroundWork, 'begin'>;
   readonly events: ReviewEvents;
   readonly limits: MegaConfig['limits'];
   /** Where `remote:` links point (merge requests opened by a push). */
@@ -66,6 +69,15 @@ export async function runGitSession(
   deps: GitSessionDeps,
   request: GitSessionRequest,
 ): Promise<GitSessionResult> {
+  const end = deps.gitRequests.begin();
+  try {
+    return await serveGitSession(deps, request);
+  } finally {
+    end();
+  }
+}
+
+async function serveGitSession(deps: GitSessionDeps, request: GitSessionRequest): Promise<GitSessionResult> {
   const { out } = request;
   const reader = new PktLineReader(request.input, { maxPacketBytes: deps.limits.maxCommandBytes });
   const read = () => reader.read();

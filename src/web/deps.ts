@@ -7,6 +7,7 @@ import type { ReadinessCheck } from '../platform/readiness.js';
 import type { Registry } from '../platform/metrics.js';
 import type { LfsServices } from '../lfs/lfs-services.js';
 import type { CloneWalkRecorder } from '../repo/clone-walk-recorder.js';
+import type { ForegroundWork } from '../platform/foreground-work.js';
 import type { RepositoryResolver } from '../repo/served-repository.js';
 import type { RepositoryAdmin } from '../monorepo/repository-admin.js';
 import type { CodeSearch } from '../repo/search/code-search.js';
@@ -61,6 +62,8 @@ export interface WebDeps {
   readonly packCache: PackCache;
   /** Records clone walks in the background after a push. */
   readonly walkRecorder: CloneWalkRecorder;
+  /** Git requests in flight (marked by the smart HTTP routes): background jobs give way to them. */
+  readonly gitRequests: ForegroundWork;
   /** Code search over every default branch (`src/repo/search`). */
   readonly search: CodeSearch;
   /** Readiness beyond "listening": each dependency's state (database, free space, Redis). */

@@ -1,8 +1,9 @@
-import { beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it, vi } from 'vitest';
 import { serializeCommit } from '../../git/commit.js';
 import { zeroObjectId, type ObjectId } from '../../git/object-id.js';
 import { serializeTree, sortTreeEntries, type TreeEntry } from '../../git/tree.js';
 import { isMegaError } from '../../platform/errors.js';
+import { ForegroundWork } from '../../platform/foreground-work.js';
 import type { Storage } from '../../storage/storage.js';
 import { describeEachDialect } from '../../../tests/support/dialects.js';
 import { scratchStorage } from '../../../tests/support/scratch-database.js';
@@ -200,5 +201,48 @@ describeEachDialect('code search over the index', (getDb) => {
     ]);
     expect(await storage.search.head(gone.id)).toBeUndefined();
     expect(await find({ q: 'needle', path: '/import' })).toEqual([]);
+  });
+
+  it('gives way to git requests between its steps, and completes the index once they end', async () => {
+    await commit('/import/busy', {
+      'a/one.txt': 'first busy file\n',
+      'a/two.txt': 'second busy file\n',
+      'b/three.txt': 'third busy file\n',
+    });
+    // A request in flight holds every step; the test lets them through one at a time.
+    const held: Array<() => void> = [];
+    let inFlight = true;
+    const yieldTo = {
+      pause: () => (inFlight ? new Promise<void>((resolve) => held.push(resolve)) : undefined),
+    };
+    const paced = new SearchIndexer(storage, { maxFileBytes: 4096, maxStepBytes: 40, yieldTo });
+    const outcome = paced.sync('/import/busy');
+    for (let step = 0; step < 3; step += 1) {
+      await vi.waitFor(() => expect(held).toHaveLength(1));
+      const state = (await paced.status()).find((entry) => entry.path === '/import/busy');
+      expect(state?.current).toBe(false);
+      held.shift()!();
+    }
+    // The requests end (before the released step goes on): the rest runs without waiting.
+    inFlight = false;
+    expect(await outcome).toMatchObject({ status: 'indexed', written: 3 });
+    expect(held).toHaveLength(0);
+    expect(await find({ q: 'busy file', path: '/import/busy' })).toHaveLength(3);
+  });
+
+  it('indexes after the git requests it waited for end', async () => {
+    await commit('/import/after', { 'x.txt': 'after the clone\n', 'y/z.txt': 'after the push\n' });
+    const requests = new ForegroundWork({ quietMs: 0 });
+    const end = requests.begin();
+    const paced = new SearchIndexer(storage, { maxStepBytes: 20, yieldTo: requests });
+    const outcome = paced.sync('/import/after');
+    let done = false;
+    void outcome.then(() => (done = true));
+    // Many event-loop turns pass: the indexer still waits for the request.
+    for (let turn = 0; turn < 20; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+    expect(done).toBe(false);
+    end();
+    expect(await outcome).toMatchObject({ status: 'indexed', written: 2 });
+    expect(await find({ q: 'after the', path: '/import/after' })).toHaveLength(2);
   });
 });

@@ -9,6 +9,7 @@ import { ObjectReader } from '../browse/object-reader.js';
 import { diffTrees, isBinary } from '../browse/tree-diff.js';
 import { SingleReadObjectSource } from '../single-read-objects.js';
 import { appendAll } from '../../platform/append-all.js';
+import type { ForegroundWork } from '../../platform/foreground-work.js';
 
 /** Files bigger than this are not indexed (recorded as skipped, `too_large`). */
 export const MAX_INDEXED_FILE_BYTES = 1024 * 1024;
@@ -18,6 +19,16 @@ const READ_BATCH = 200;
 const MAX_STEP_BYTES = 4 * 1024 * 1024;
 /** The head ref recorded while a step of several transactions is being written. */
 const BUILDING = 'building';
+
+export interface SearchIndexerOptions {
+  readonly maxFileBytes?: number;
+  readonly maxStepBytes?: number;
+  /**
+   * Requests the indexer gives way to: it waits at `pause()` before each tree read, each batch
+   * of files and each transaction (git requests in `mega serve`; nothing in the CLI).
+   */
+  readonly yieldTo?: Pick<ForegroundWork, 'pause'>;
+}
 
 export type IndexStatus = 'indexed' | 'updated' | 'up_to_date' | 'missing' | 'raced';
 
@@ -45,7 +56,7 @@ export class SearchIndexer {
 
   constructor(
     private readonly storage: Storage,
-    private readonly options: { readonly maxFileBytes?: number; readonly maxStepBytes?: number } = {},
+    private readonly options: SearchIndexerOptions = {},
   ) {}
 
   /** Brings one repository's index to its default branch (serialised per path). */
@@ -119,7 +130,7 @@ export class SearchIndexer {
     if (trusted && trusted.headRef === repository.headRef && trusted.commitId === commitId) {
       return { path, status: 'up_to_date', commitId };
     }
-    const reader = new ObjectReader(new StoredObjects(this.storage, repository.id));
+    const reader = new ObjectReader(new StoredObjects(this.storage, repository.id, () => this.pause()));
     const newTree = commitId ? (await reader.commit(commitId)).tree : undefined;
     const incremental = trusted?.commitId && trusted.headRef === repository.headRef ? trusted : undefined;
     const plan = incremental
@@ -134,6 +145,7 @@ export class SearchIndexer {
     const steps = splitByBytes(read.files, this.options.maxStepBytes ?? MAX_STEP_BYTES);
     let applied = true;
     for (let index = 0; index < steps.length && applied; index += 1) {
+      await this.pause();
       const last = index === steps.length - 1;
       applied = await this.storage.search.apply({
         repoId: repository.id,
@@ -156,6 +168,11 @@ export class SearchIndexer {
       removed: plan.remove.length,
       skipped: read.skipped.length,
     };
+  }
+
+  /** Waits while the requests it gives way to run (at once when there are none). */
+  private async pause(): Promise<void> {
+    await this.options.yieldTo?.pause();
   }
 
   /** The paths to rewrite and to drop between the recorded commit's tree and `newTree`. */
@@ -181,6 +198,7 @@ export class SearchIndexer {
     const skipped: SkippedFile[] = [];
     const decoder = new TextDecoder('utf-8');
     for (let start = 0; start < entries.length; start += READ_BATCH) {
+      await this.pause();
       const batch = entries.slice(start, start + READ_BATCH);
       const small: FileEntry[] = [];
       // Sizes first: a big blob is never inflated whole just to be skipped.
@@ -262,11 +280,15 @@ async function listFiles(reader: ObjectReader, tree: ObjectId, prefix = ''): Pro
   return out;
 }
 
-/** Reads of one stored repository's objects, for the tree walks and diffs above. */
+/**
+ * Reads of one stored repository's objects, for the tree walks and diffs above; each read first
+ * gives way (`pause`): listing a big branch reads thousands of trees.
+ */
 class StoredObjects extends SingleReadObjectSource {
   constructor(
     private readonly storage: Storage,
     private readonly repoId: number,
+    private readonly pause: () => Promise<void>,
   ) {
     super();
   }
@@ -276,6 +298,7 @@ class StoredObjects extends SingleReadObjectSource {
   }
 
   async readObject(id: ObjectId): Promise<{ type: ObjectType; content: Buffer } | undefined> {
+    await this.pause();
     const object = await this.storage.objects.read(this.repoId, id);
     return object ? { type: object.type, content: object.data } : undefined;
   }

@@ -108,6 +108,8 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
     service: GitService,
     run: (out: ResponseStream) => Promise<string>,
   ): FastifyReply => {
+    // In flight until the response is sent or dropped: the search indexer waits meanwhile.
+    reply.raw.once('close', ctx.gitRequests.begin());
     const out = new ResponseStream();
     run(out).then(
       (outcome) => {

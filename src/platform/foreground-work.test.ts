@@ -1,0 +1,81 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ForegroundWork } from './foreground-work.js';
+
+/** Whether `promise` has settled once pending microtasks ran. */
+async function settled(promise: Promise<void> | undefined): Promise<boolean> {
+  if (!promise) return true;
+  let done = false;
+  void promise.then(() => (done = true));
+  await vi.advanceTimersByTimeAsync(0);
+  return done;
+}
+
+describe('ForegroundWork', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('lets background work go on at once when nothing is in flight', () => {
+    const work = new ForegroundWork({ quietMs: 100, maxWaitMs: 10_000 });
+    expect(work.busy).toBe(false);
+    expect(work.pause()).toBeUndefined();
+  });
+
+  it('pauses while requests are in flight and for the quiet time after the last one', async () => {
+    const work = new ForegroundWork({ quietMs: 100, maxWaitMs: 10_000 });
+    const endFirst = work.begin();
+    const endSecond = work.begin();
+    const paused = work.pause();
+    expect(paused).toBeDefined();
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(await settled(paused)).toBe(false);
+    endFirst();
+    await vi.advanceTimersByTimeAsync(500);
+    expect(await settled(paused)).toBe(false);
+    endSecond();
+    await vi.advanceTimersByTimeAsync(99);
+    expect(await settled(paused)).toBe(false);
+    expect(work.pause()).toBeDefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await settled(paused)).toBe(true);
+    expect(work.busy).toBe(false);
+    expect(work.pause()).toBeUndefined();
+  });
+
+  it('starts the quiet time again when a request begins within it', async () => {
+    const work = new ForegroundWork({ quietMs: 100, maxWaitMs: 10_000 });
+    work.begin()();
+    const paused = work.pause();
+    await vi.advanceTimersByTimeAsync(80);
+    const end = work.begin();
+    await vi.advanceTimersByTimeAsync(80);
+    expect(await settled(paused)).toBe(false);
+    end();
+    await vi.advanceTimersByTimeAsync(99);
+    expect(await settled(paused)).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await settled(paused)).toBe(true);
+  });
+
+  it('counts an end called twice once', async () => {
+    const work = new ForegroundWork({ quietMs: 100, maxWaitMs: 10_000 });
+    const end = work.begin();
+    work.begin();
+    end();
+    end();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(work.busy).toBe(true);
+    expect(await settled(work.pause())).toBe(false);
+  });
+
+  it('lets a waiter go after the longest wait under constant traffic', async () => {
+    const work = new ForegroundWork({ quietMs: 100, maxWaitMs: 10_000 });
+    work.begin();
+    const paused = work.pause();
+    await vi.advanceTimersByTimeAsync(9_999);
+    expect(await settled(paused)).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await settled(paused)).toBe(true);
+    // Each further step waits again: one step per longest wait, not a free run.
+    expect(await settled(work.pause())).toBe(false);
+  });
+});

@@ -1,0 +1,69 @@
+/**
+ * Background jobs that share the one event-loop thread (and SQLite's one connection) with the
+ * requests users wait for give way to them: the search indexer after a push ran ~20 s of
+ * statements at 497k objects, interleaved with the clone that followed the push, and doubled
+ * that clone's time. Foreground work (git requests over HTTP and SSH) marks its start and end;
+ * a background job asks `pause()` between its steps and waits while any is in flight and for a
+ * short quiet time after the last one ends (the next request of a conversation or of a CI job
+ * usually follows within milliseconds). Each wait is capped, so constant traffic slows a job to
+ * one step per `maxWaitMs` instead of stopping it.
+ */
+
+/** How long after the last foreground request ends background work waits for another one. */
+export const QUIET_MS = 1000;
+/** The longest one `pause()` waits: under constant traffic a job still takes a step this often. */
+export const MAX_WAIT_MS = 10_000;
+
+export class ForegroundWork {
+  private inFlight = 0;
+  /** Set between the last request's end and the end of the quiet time after it. */
+  private quietTimer: NodeJS.Timeout | undefined;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(private readonly options: { readonly quietMs?: number; readonly maxWaitMs?: number } = {}) {}
+
+  /** True while a request is in flight or the quiet time after the last one runs. */
+  get busy(): boolean {
+    return this.inFlight > 0 || this.quietTimer !== undefined;
+  }
+
+  /** Marks one foreground request as started; call the returned function once when it ends. */
+  begin(): () => void {
+    this.inFlight += 1;
+    clearTimeout(this.quietTimer);
+    this.quietTimer = undefined;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.inFlight -= 1;
+      if (this.inFlight === 0) this.startQuietTime();
+    };
+  }
+
+  /**
+   * Undefined when background work may go on now (nothing in flight, the quiet time over);
+   * otherwise a promise that resolves once it may, or after `maxWaitMs` whatever the traffic.
+   */
+  pause(): Promise<void> | undefined {
+    if (!this.busy) return undefined;
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(cap);
+        this.waiters.delete(wake);
+        resolve();
+      };
+      const cap = setTimeout(wake, this.options.maxWaitMs ?? MAX_WAIT_MS);
+      this.waiters.add(wake);
+    });
+  }
+
+  private startQuietTime(): void {
+    this.quietTimer = setTimeout(() => {
+      this.quietTimer = undefined;
+      for (const wake of [...this.waiters]) wake();
+    }, this.options.quietMs ?? QUIET_MS);
+    // A process with nothing else to do exits without waiting for it (waiters hold their cap).
+    this.quietTimer.unref();
+  }
+}
