@@ -37,8 +37,12 @@ const MAX_SCRATCH = 16 << 20;
  * A base that fell out of the cache is rebuilt from the spool along its chain.
  */
 export class DeltaResolver {
-  /** OFS children per entry index (an array, not a Map: it is read for every resolved delta). */
-  private readonly ofsChildren: (number[] | undefined)[];
+  /**
+   * OFS children of entry i: `ofsChildList[ofsChildStart[i] .. ofsChildStart[i + 1]]`, in pack
+   * order. Two typed arrays, not a list per base: read for every resolved delta, and no garbage.
+   */
+  private readonly ofsChildStart: Int32Array;
+  private readonly ofsChildList: Int32Array;
   /** REF_DELTA entries by the base id they name, with the object that claimed them. */
   private readonly refGroups = new Map<ObjectId, RefGroup>();
   private readonly inflater: Inflater;
@@ -55,14 +59,21 @@ export class DeltaResolver {
   constructor(private readonly deps: DeltaResolverDeps) {
     this.inflater = new Inflater({ forceFallback: deps.forceInflateFallback });
     const { entries } = deps;
-    this.ofsChildren = new Array<number[] | undefined>(entries.length);
-    for (let index = 0; index < entries.length; index++) {
+    const count = entries.length;
+    // Children counted per base, then placed: a counting sort keeps each base's children in pack order.
+    this.ofsChildStart = new Int32Array(count + 1);
+    for (let index = 0; index < count; index++) {
+      const baseIndex = entries.baseIndex[index]!;
+      if (baseIndex >= 0) this.ofsChildStart[baseIndex + 1]!++;
+    }
+    for (let index = 0; index < count; index++) this.ofsChildStart[index + 1]! += this.ofsChildStart[index]!;
+    this.ofsChildList = new Int32Array(this.ofsChildStart[count]!);
+    const fill = this.ofsChildStart.slice(0, count);
+    for (let index = 0; index < count; index++) {
       const baseIndex = entries.baseIndex[index]!;
       const baseId = baseIndex < 0 ? entries.refBaseIds.get(index) : undefined;
       if (baseIndex >= 0) {
-        const siblings = this.ofsChildren[baseIndex];
-        if (siblings) siblings.push(index);
-        else this.ofsChildren[baseIndex] = [index];
+        this.ofsChildList[fill[baseIndex]!++] = index;
       } else if (baseId !== undefined) {
         const group = this.refGroups.get(baseId);
         if (group) group.children.push(index);
@@ -132,7 +143,7 @@ export class DeltaResolver {
         raw = this.lastRaw;
       }
       const limit = objectSizeLimit(this.deps.limits, baseType);
-      const data = this.apply(baseContent, delta, limit, this.ofsChildren[index] === undefined);
+      const data = this.apply(baseContent, delta, limit, !this.hasOfsChildren(index));
       // Siblings share one content and sit together on the stack: the last one just used it.
       if (bases.length === 0 || bases[bases.length - 1] !== baseContent) this.kept.release(baseContent);
       const id = hashObject(baseType, data, this.deps.format);
@@ -157,8 +168,12 @@ export class DeltaResolver {
   }
 
   /** Entries based on this one by offset (in pack order). */
-  ofsChildrenOf(index: number): readonly number[] {
-    return this.ofsChildren[index] ?? NO_CHILDREN;
+  ofsChildrenOf(index: number): Int32Array {
+    return this.ofsChildList.subarray(this.ofsChildStart[index]!, this.ofsChildStart[index + 1]!);
+  }
+
+  private hasOfsChildren(index: number): boolean {
+    return this.ofsChildStart[index + 1]! > this.ofsChildStart[index]!;
   }
 
   /**
@@ -194,16 +209,22 @@ export class DeltaResolver {
    * id unless another object claimed that id), or undefined when there are none.
    */
   private pendingChildren(index: number, id?: ObjectId): PendingChildren | undefined {
-    const ofs = index >= 0 ? this.ofsChildren[index] : undefined;
+    const ofsStart = index >= 0 ? this.ofsChildStart[index]! : 0;
+    const ofsEnd = index >= 0 ? this.ofsChildStart[index + 1]! : 0;
     let ref = this.refGroups.size > 0 ? this.refGroups.get(id ?? this.deps.entries.idOf(index)) : undefined;
     if (ref && ref.owner !== undefined && ref.owner !== index) ref = undefined;
-    if (!this.anyUnresolved(ofs) && !this.anyUnresolved(ref?.children)) return undefined;
-    return { ofs, ref };
+    if (!this.anyUnresolved(this.ofsChildList, ofsStart, ofsEnd) && !this.anyUnresolved(ref?.children))
+      return undefined;
+    return { ofsStart, ofsEnd, ref };
   }
 
-  private anyUnresolved(children: readonly number[] | undefined): boolean {
+  private anyUnresolved(
+    children: ArrayLike<number> | undefined,
+    start = 0,
+    end = children?.length ?? 0,
+  ): boolean {
     if (children === undefined) return false;
-    for (const child of children) if (!this.deps.entries.isResolved(child)) return true;
+    for (let at = start; at < end; at++) if (!this.deps.entries.isResolved(children[at]!)) return true;
     return false;
   }
 
@@ -216,15 +237,21 @@ export class DeltaResolver {
     children: PendingChildren,
     content: Buffer,
   ): void {
-    if (children.ref) children.ref.owner = index;
-    for (const list of [children.ofs, children.ref?.children]) {
-      if (!list) continue;
-      for (const child of list) {
-        if (this.deps.entries.isResolved(child)) continue;
-        stack.push(child);
-        parents.push(index);
-        bases.push(content);
-      }
+    const { entries } = this.deps;
+    for (let at = children.ofsStart; at < children.ofsEnd; at++) {
+      const child = this.ofsChildList[at]!;
+      if (entries.isResolved(child)) continue;
+      stack.push(child);
+      parents.push(index);
+      bases.push(content);
+    }
+    if (!children.ref) return;
+    children.ref.owner = index;
+    for (const child of children.ref.children) {
+      if (entries.isResolved(child)) continue;
+      stack.push(child);
+      parents.push(index);
+      bases.push(content);
     }
   }
 
@@ -297,6 +324,8 @@ interface RefGroup {
 }
 
 interface PendingChildren {
-  readonly ofs: readonly number[] | undefined;
+  /** The range of `ofsChildList` holding the OFS children. */
+  readonly ofsStart: number;
+  readonly ofsEnd: number;
   readonly ref: RefGroup | undefined;
 }
