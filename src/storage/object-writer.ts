@@ -203,6 +203,8 @@ export class ObjectWriter {
     let row: RawRow;
     const { raw, deltaBase } = object;
     const base = raw && deltaBase && object.deltaSize !== undefined ? this.numberOf(deltaBase) : -1;
+    // A base from outside this write is known from now on, but is not one of its objects.
+    if (base >= 0 && (this.flags[base]! & OBJECT) === 0) this.knowsOthers = true;
     const number = this.numberOf(id);
     if (base >= 0 && this.canDeltaOn(base)) {
       const depth = this.depths[base]! + 1;
