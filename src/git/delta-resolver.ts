@@ -115,18 +115,19 @@ export class DeltaResolver {
   /** Depth-first over the delta tree below `rootIndex`, with an explicit stack. */
   private async resolveChildren(rootIndex: number): Promise<void> {
     const { entries } = this.deps;
-    // Each pending child carries its base (index and content), so a chain never depends on the
-    // cache and a REF child needs no lookup of the id it names.
-    const stack: number[] = [];
-    const parents: number[] = [];
-    const bases: Buffer[] = [];
+    // Each pending child carries its base (index, id and content), so a chain never depends on
+    // the cache, a REF child needs no lookup of the id it names, and no base id is made twice.
+    const pending: PendingStack = { children: [], parents: [], bases: [], baseIds: [] };
+    const { children: stack, parents, bases, baseIds } = pending;
     const rootChildren = this.pendingChildren(rootIndex);
     if (!rootChildren) return;
-    this.pushChildren(stack, parents, bases, rootIndex, rootChildren, await this.contentOf(rootIndex));
+    const rootId = entries.idOf(rootIndex);
+    this.pushChildren(pending, rootIndex, rootId, rootChildren, await this.contentOf(rootIndex));
     while (stack.length > 0) {
       const index = stack.pop()!;
       const baseIndex = parents.pop()!;
       const baseContent = bases.pop()!;
+      const baseId = baseIds.pop()!;
       const baseType = entries.typeOf(baseIndex);
       if (entries.depthOf(baseIndex) + 1 > this.deps.limits.maxDeltaDepth) {
         throw tooLarge('pack_delta_chain_too_deep', 'delta chain is longer than allowed', {
@@ -154,10 +155,10 @@ export class DeltaResolver {
         // Not cached: every child that needs this content is pushed with it now, and no later
         // root walks a chain through a delta resolved here (its children are all resolved).
         const kept = this.isScratch(data) ? this.kept.keep(data) : data;
-        this.pushChildren(stack, parents, bases, index, children, kept);
+        this.pushChildren(pending, index, id, children, kept);
       }
       if (this.deps.onObject) {
-        const object = entries.objectAt(index, id);
+        const object = entries.objectAt(index, id, baseId);
         // The stream just re-inflated is the one to report: not read from the spool a second time.
         const done = raw
           ? this.deps.onObject(object, { data, raw: raw.subarray(0, object.compressedLength) })
@@ -230,28 +231,21 @@ export class DeltaResolver {
 
   /** Pushes the pending children (OFS first, then REF, claiming those for `index`). */
   private pushChildren(
-    stack: number[],
-    parents: number[],
-    bases: Buffer[],
+    pending: PendingStack,
     index: number,
+    id: ObjectId,
     children: PendingChildren,
     content: Buffer,
   ): void {
     const { entries } = this.deps;
     for (let at = children.ofsStart; at < children.ofsEnd; at++) {
       const child = this.ofsChildList[at]!;
-      if (entries.isResolved(child)) continue;
-      stack.push(child);
-      parents.push(index);
-      bases.push(content);
+      if (!entries.isResolved(child)) pushChild(pending, child, index, id, content);
     }
     if (!children.ref) return;
     children.ref.owner = index;
     for (const child of children.ref.children) {
-      if (entries.isResolved(child)) continue;
-      stack.push(child);
-      parents.push(index);
-      bases.push(content);
+      if (!entries.isResolved(child)) pushChild(pending, child, index, id, content);
     }
   }
 
@@ -321,6 +315,27 @@ interface RefGroup {
   readonly children: number[];
   /** The object whose id it is (the first one resolved with that id); undefined until claimed. */
   owner: number | undefined;
+}
+
+/** Deltas waiting to be resolved, each with its base's index, id and content. */
+interface PendingStack {
+  readonly children: number[];
+  readonly parents: number[];
+  readonly bases: Buffer[];
+  readonly baseIds: ObjectId[];
+}
+
+function pushChild(
+  pending: PendingStack,
+  child: number,
+  base: number,
+  baseId: ObjectId,
+  content: Buffer,
+): void {
+  pending.children.push(child);
+  pending.parents.push(base);
+  pending.bases.push(content);
+  pending.baseIds.push(baseId);
 }
 
 interface PendingChildren {

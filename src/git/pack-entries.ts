@@ -148,10 +148,25 @@ export class PackEntries {
     return objectIdFromRaw(this.ids, index * this.format.rawLength, this.format);
   }
 
-  /** The resolved entry as the reader's callers see it; `id` saves making its hex again. */
-  objectAt(index: number, id: ObjectId = this.idOf(index)): PackedObject {
+  /**
+   * The resolved entry as the reader's callers see it. `id` (and for a delta `baseId`) save
+   * making hex that the caller already has.
+   */
+  objectAt(index: number, id: ObjectId = this.idOf(index), baseId?: ObjectId): PackedObject {
     const depth = this.depth[index]!;
-    const common = {
+    if (depth === 0) {
+      return {
+        id,
+        type: this.typeOf(index),
+        size: this.size[index]!,
+        offset: this.offset[index]!,
+        crc32: this.crc32[index]!,
+        headerLength: this.headerLength[index]!,
+        compressedLength: this.compressedLength[index]!,
+        depth,
+      };
+    }
+    return {
       id,
       type: this.typeOf(index),
       size: this.size[index]!,
@@ -159,10 +174,10 @@ export class PackEntries {
       crc32: this.crc32[index]!,
       headerLength: this.headerLength[index]!,
       compressedLength: this.compressedLength[index]!,
+      deltaBase: baseId ?? this.idOf(this.deltaBase[index]!),
+      deltaSize: this.declaredSize[index]!,
       depth,
     };
-    if (depth === 0) return common;
-    return { ...common, deltaBase: this.idOf(this.deltaBase[index]!), deltaSize: this.declaredSize[index]! };
   }
 
   /** Every entry as a `PackedObject`, in pack order (all must be resolved). */
