@@ -213,7 +213,7 @@ async function measureDialect(
   const { scratch, config, repo, sizeBefore, timed: ingest } = best!;
   const cpuKnown = Number.isFinite(fsckCpuMs);
   try {
-    const ids = ingest.value.ids;
+    const ids = [...ingest.value.ids];
     // A new storage per run, so no run reads from the previous run's base cache.
     const packReady = await fastest(runs, async () => {
       const storage = createStorage(scratch.database, config);

@@ -62,6 +62,11 @@ export class DenseIdIndex {
     return objectIdFromRaw(this.chunkOf(index), this.offsetOf(index), format);
   }
 
+  /** Byte `at` of the raw id numbered `index` (to bucket ids by their leading byte). */
+  byteAt(index: number, at: number): number {
+    return this.chunkOf(index)[this.offsetOf(index) + at] as number;
+  }
+
   private chunkOf(index: number): Uint8Array {
     return this.chunks[index >>> CHUNK_SHIFT] as Uint8Array;
   }

@@ -5,6 +5,7 @@ import { fsckTreeInto, type LinkType, type TreeLinks } from './fsck-tree.js';
 import type { ObjectType } from './object.js';
 import type { ObjectFormat } from './object-format.js';
 import { objectIdFromRaw, type ObjectId } from './object-id.js';
+import { RawIdList } from './raw-id-list.js';
 import { RawIdTable } from './raw-id-table.js';
 
 /** Why a pack is refused: the first bad object, with what git would print about it. */
@@ -54,7 +55,7 @@ export class PackFsck {
   /** Every id seen: its type in the pack (`type`) and who links to it as what (`link`). */
   private readonly table: RawIdTable;
   /** Objects that point to others, by index (the first referrer of an id is named in errors). */
-  private readonly referrers: ObjectId[] = [];
+  private readonly referrers: RawIdList;
   private readonly dotfiles = new Map<ObjectId, 'gitmodules' | 'gitattributes'>();
   private readonly checkedDotfiles = new Set<string>();
   private readonly streamedSizes = new Map<string, number>();
@@ -75,6 +76,7 @@ export class PackFsck {
   ) {
     const rawLength = format.rawLength;
     this.table = new RawIdTable(rawLength);
+    this.referrers = new RawIdList(format);
     this.rawScratch = Buffer.alloc(rawLength);
     this.treeLinks = {
       child: (data, offset, type: LinkType) => this.link(data, offset, type),
@@ -141,7 +143,7 @@ export class PackFsck {
       const expected = CODE_TYPES[code];
       if (actual === expected && code !== CONFLICT_CODE) continue;
       const id = table.idAt(slot, this.format);
-      const from = this.referrers[value >>> TYPE_BITS]!;
+      const from = this.referrers.at(value >>> TYPE_BITS);
       if (expected === undefined) {
         this.refuseLink(from, `object ${from}: ${id} is pointed to both as a tree and as a blob`);
       } else if (actual === undefined) {
@@ -185,7 +187,7 @@ export class PackFsck {
   externalTypeMismatch(id: ObjectId, expected: ObjectType, actual: ObjectType): void {
     const slot = this.table.find(this.raw(id), 0);
     const value = slot < 0 ? undefined : this.table.link[slot];
-    const from = value === undefined ? id : this.referrers[value >>> TYPE_BITS]!;
+    const from = value === undefined ? id : this.referrers.at(value >>> TYPE_BITS);
     this.refuseLink(from, `object ${from}: ${id} is a ${actual}, not a ${expected}`);
   }
 

@@ -3,9 +3,9 @@ import { BaseCache } from './base-cache.js';
 import { DeltaResolver } from './delta-resolver.js';
 import { hashObject } from './object.js';
 import { SHA1, type ObjectFormat } from './object-format.js';
-import type { ObjectId } from './object-id.js';
 import { objectTypeOfCode } from './pack-format.js';
-import { PackScanner, type ScannedEntry } from './pack-scanner.js';
+import { PackEntries } from './pack-entries.js';
+import { PackScanner } from './pack-scanner.js';
 import { MemoryPackSpool, type PackSpool } from './pack-spool.js';
 import { resolveInParallel } from './parallel-resolver.js';
 import { sharedResolveWorkerPool, type ResolveWorkerPool } from './resolve-worker-pool.js';
@@ -75,46 +75,34 @@ async function indexEntries(
   count: number,
   workers: { pool: ResolveWorkerPool; owner: object } | undefined,
 ): Promise<PackReadResult> {
-  const entries: ScannedEntry[] = [];
-  const ids: (ObjectId | undefined)[] = new Array<ObjectId | undefined>(count);
+  const entries = new PackEntries(format, count);
   const baseCache = new BaseCache<number>(options.baseCacheBytes ?? DEFAULT_BASE_CACHE);
   let deltaBudget = options.deltaCacheBytes ?? DEFAULT_DELTA_CACHE;
-  const results: (PackedObject | undefined)[] = new Array<PackedObject | undefined>(count);
 
-  for (let index = 0; index < count; index++) {
+  for (let n = 0; n < count; n++) {
     const next = scanner.nextEntry();
     const entry = next instanceof Promise ? await next : next;
-    entries.push(entry);
+    const index = entries.append(entry);
     const type = objectTypeOfCode(entry.code);
     if (type === undefined) {
-      if (entry.inflated && entry.inflated.length <= deltaBudget) deltaBudget -= entry.inflated.length;
-      else entry.inflated = undefined;
+      if (entry.inflated && entry.inflated.length <= deltaBudget) {
+        deltaBudget -= entry.inflated.length;
+        entries.inflated.set(index, entry.inflated);
+      }
       continue;
     }
     const data = entry.inflated;
-    entry.inflated = undefined;
     const id = entry.streamedId ?? hashObject(type, data!, format);
-    ids[index] = id;
-    const object: PackedObject = {
-      id,
-      type,
-      size: entry.declaredSize,
-      offset: entry.offset,
-      crc32: entry.crc32,
-      headerLength: entry.headerLength,
-      compressedLength: entry.compressedLength,
-      depth: 0,
-    };
-    results[index] = object;
+    entries.resolveWhole(index, id, type);
     if (!data) {
-      const start = entry.offset + entry.headerLength;
-      const done = options.onLargeBlob?.(object, rawPieces(spool, start, entry.compressedLength));
+      if (!options.onLargeBlob) continue;
+      const raw = rawPieces(spool, entries.dataStart(index), entry.compressedLength);
+      const done = options.onLargeBlob(entries.objectAt(index, id), raw);
       if (done instanceof Promise) await done;
     } else if (options.onObject) {
       const raw =
-        scanner.lastRawInWindow() ??
-        (await spool.read(entry.offset + entry.headerLength, entry.compressedLength));
-      const done = options.onObject(object, { data, raw });
+        scanner.lastRawInWindow() ?? (await spool.read(entries.dataStart(index), entry.compressedLength));
+      const done = options.onObject(entries.objectAt(index, id), { data, raw });
       if (done instanceof Promise) await done;
     }
   }
@@ -122,8 +110,6 @@ async function indexEntries(
 
   const resolver = new DeltaResolver({
     entries,
-    ids,
-    results,
     spool,
     format,
     limits,
@@ -135,7 +121,6 @@ async function indexEntries(
   if (workers && resolver.pending > 0 && (await workers.pool.ready)) {
     await resolveInParallel({
       entries,
-      results,
       resolver,
       ...workers,
       spool,
@@ -144,8 +129,25 @@ async function indexEntries(
       ...(options.onObject ? { onObject: options.onObject } : {}),
     });
   }
-  const externalBases = await resolver.resolveAll();
-  return { version, objects: results as PackedObject[], checksum, externalBases };
+  await resolver.resolveAll();
+  return packReadResult(version, entries, checksum);
+}
+
+/**
+ * The reader's result. Its `objects` list (a `PackedObject` per entry) is made when first read:
+ * a caller that needs only the checksum never holds one object per entry.
+ */
+function packReadResult(version: number, entries: PackEntries, checksum: Buffer): PackReadResult {
+  let objects: PackedObject[] | undefined;
+  return {
+    version,
+    get objects() {
+      objects ??= entries.objects();
+      return objects;
+    },
+    checksum,
+    externalBases: entries.externals,
+  };
 }
 
 /**

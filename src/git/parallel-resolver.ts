@@ -1,18 +1,17 @@
 import { isMegaError } from '../platform/errors.js';
 import type { DeltaResolver } from './delta-resolver.js';
 import type { ObjectFormat } from './object-format.js';
-import { objectIdFromDigest, type ObjectId } from './object-id.js';
+import { objectIdFromDigest } from './object-id.js';
 import { codeOfObjectType } from './pack-format.js';
-import type { ScannedEntry } from './pack-scanner.js';
+import type { PackEntries } from './pack-entries.js';
 import type { PackSpool } from './pack-spool.js';
 import type { PackedContent, PackedObject, PackReaderLimits } from './pack-types.js';
 import type { ResolveJob, ResolveJobResult } from './resolve-job.js';
 import type { ResolveWorkerPool } from './resolve-worker-pool.js';
-import { reportDelta, resolvedDelta } from './resolved-delta.js';
+import { reportDelta } from './resolved-delta.js';
 
 export interface ParallelResolveDeps {
-  readonly entries: readonly ScannedEntry[];
-  readonly results: readonly (PackedObject | undefined)[];
+  readonly entries: PackEntries;
   readonly resolver: DeltaResolver;
   readonly pool: ResolveWorkerPool;
   /** This pack's claim on the pool (`acquire()`). */
@@ -81,15 +80,14 @@ async function outcome(result: Promise<ResolveJobResult>): Promise<ResolveJobRes
 }
 
 function* planUnits(deps: ParallelResolveDeps): Generator<Unit> {
-  const { entries, results } = deps;
+  const { entries } = deps;
   let batch: Unit = { roots: [], nodes: [], parents: [], onMainThread: false };
   let batchWeight = 0;
   for (let index = 0; index < entries.length; index++) {
-    const object = results[index];
-    if (!object || object.depth !== 0) continue;
-    const tree = collectTree(deps, index, object.id);
+    if (!entries.isResolved(index) || entries.depth[index] !== 0) continue;
+    const tree = collectTree(deps, index);
     if (tree.nodes.length === 1) continue;
-    const weight = treeWeight(deps, tree, object.size);
+    const weight = treeWeight(deps, tree, entries.size[index]!);
     if (weight > MAX_TREE_WEIGHT) {
       yield { ...tree, roots: [index], onMainThread: true };
       continue;
@@ -111,14 +109,10 @@ function* planUnits(deps: ParallelResolveDeps): Generator<Unit> {
 }
 
 /** The root, its OFS descendants and the REF deltas naming its id, parents first. */
-function collectTree(
-  deps: ParallelResolveDeps,
-  root: number,
-  rootId: ObjectId,
-): { nodes: number[]; parents: number[] } {
+function collectTree(deps: ParallelResolveDeps, root: number): { nodes: number[]; parents: number[] } {
   const nodes = [root];
   const parents = [-1];
-  for (const child of deps.resolver.claimRefChildren(root, rootId)) {
+  for (const child of deps.resolver.claimRefChildren(root)) {
     nodes.push(child);
     parents.push(0);
   }
@@ -137,12 +131,12 @@ function collectTree(
  */
 function treeWeight(deps: ParallelResolveDeps, tree: { nodes: number[] }, rootSize: number): number {
   let weight = rootSize;
-  for (const node of tree.nodes) weight += inputLength(deps.entries[node]!);
+  for (const node of tree.nodes) weight += inputLength(deps.entries, node);
   return deps.onObject ? weight + rootSize * (tree.nodes.length - 1) : weight;
 }
 
-function inputLength(entry: ScannedEntry): number {
-  return entry.inflated ? entry.inflated.length : entry.compressedLength + 1;
+function inputLength(entries: PackEntries, index: number): number {
+  return entries.inflated.get(index)?.length ?? entries.compressedLength[index]! + 1;
 }
 
 async function start(deps: ParallelResolveDeps, unit: Unit): Promise<Started> {
@@ -163,28 +157,28 @@ async function buildJob(deps: ParallelResolveDeps, unit: Unit): Promise<ResolveJ
   const lengths = new Float64Array(count);
   const offsets = new Float64Array(count);
   let total = 0;
+  const { entries } = deps;
   for (let i = 0; i < count; i++) {
-    const entry = deps.entries[unit.nodes[i]!]!;
     starts[i] = total;
-    lengths[i] = inputLength(entry);
+    lengths[i] = inputLength(entries, unit.nodes[i]!);
     total += lengths[i]!;
   }
   const bytes = Buffer.allocUnsafeSlow(total);
   for (let i = 0; i < count; i++) {
     const index = unit.nodes[i]!;
-    const entry = deps.entries[index]!;
-    offsets[i] = entry.offset;
-    if (unit.parents[i]! < 0) types[i] = codeOfObjectType(deps.results[index]!.type);
-    if (entry.inflated) {
-      entry.inflated.copy(bytes, starts[i]);
-      entry.inflated = undefined;
+    offsets[i] = entries.offset[index]!;
+    if (unit.parents[i]! < 0) types[i] = codeOfObjectType(entries.typeOf(index));
+    const inflated = entries.inflated.get(index);
+    if (inflated) {
+      inflated.copy(bytes, starts[i]);
+      entries.inflated.delete(index);
       continue;
     }
     // One byte past the stream (a pack always ends with its trailer) shows where it ends.
-    const raw = await deps.spool.read(entry.offset + entry.headerLength, lengths[i]!);
+    const raw = await deps.spool.read(entries.dataStart(index), lengths[i]!);
     raw.copy(bytes, starts[i]);
     zlib[i] = 1;
-    sizes[i] = unit.parents[i]! < 0 ? deps.results[index]!.size : entry.declaredSize;
+    sizes[i] = unit.parents[i]! < 0 ? entries.size[index]! : entries.declaredSize[index]!;
   }
   return {
     format: deps.format.name,
@@ -211,13 +205,12 @@ async function deliver(deps: ParallelResolveDeps, unit: Unit, result: ResolveJob
   for (let i = 0; i < result.nodes.length; i++) {
     const local = result.nodes[i]!;
     const index = unit.nodes[local]!;
-    const entry = deps.entries[index]!;
-    const base = deps.results[unit.nodes[unit.parents[local]!]!]!;
+    const base = unit.nodes[unit.parents[local]!]!;
     // The worker's ids are `hashObject` digests, concatenated.
     const id = objectIdFromDigest(result.ids.slice(i * hexLength, (i + 1) * hexLength));
-    const object = resolvedDelta(entry, base, id, result.sizes[i]!);
-    deps.resolver.record(index, object);
+    deps.resolver.record(index, base, id, result.sizes[i]!);
     if (!deps.onObject) continue;
+    const object = deps.entries.objectAt(index, id);
     const start = result.dataStarts[i]!;
     const arena = arenas[result.arenaOf[i]!];
     const data = arena ? arena.subarray(start, start + object.size) : Buffer.alloc(0);

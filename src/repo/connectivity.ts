@@ -1,4 +1,5 @@
 import type { ObjectId } from '../git/object-id.js';
+import type { ObjectIdLookup } from '../git/object-id-set.js';
 import { parseCommit } from '../git/commit.js';
 import { parseTag } from '../git/tag.js';
 import { entryKind, parseTree } from '../git/tree.js';
@@ -18,7 +19,7 @@ const HAS_BATCH = 500;
 export async function findMissingObject(
   objects: ObjectSource,
   tips: readonly ObjectId[],
-  pushed: ReadonlySet<ObjectId>,
+  pushed: ObjectIdLookup,
 ): Promise<ObjectId | undefined> {
   const outside = new Set<ObjectId>();
   const visited = new Set<ObjectId>();
@@ -58,7 +59,7 @@ export async function findMissingObject(
 /** The commits among the pushed objects, with their trees and parents. */
 async function pushedCommits(
   objects: ObjectSource,
-  pushed: ReadonlySet<ObjectId>,
+  pushed: ObjectIdLookup,
 ): Promise<Map<ObjectId, CommitSummary>> {
   const result = new Map<ObjectId, CommitSummary>();
   const ids = [...pushed];
@@ -79,7 +80,7 @@ const READ_BATCH = 500;
 function referencedIds(
   type: string,
   content: Buffer,
-  pushed: ReadonlySet<ObjectId>,
+  pushed: ObjectIdLookup,
   visited: Set<ObjectId>,
 ): ObjectId[] {
   switch (type) {
@@ -111,7 +112,7 @@ function referencedIds(
 export async function findMissingWithReferences(
   objects: ObjectSource,
   tips: readonly ObjectId[],
-  pushed: ReadonlySet<ObjectId>,
+  pushed: ObjectIdLookup,
   externalReferences: readonly ObjectId[],
 ): Promise<ObjectId | undefined> {
   return firstAbsent(objects, [

@@ -1,5 +1,6 @@
 import { SHA1 } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
+import type { ObjectIdLookup } from '../git/object-id-set.js';
 import {
   encodeReportStatus,
   expectsPack,
@@ -63,7 +64,7 @@ export async function receivePack(input: ReceivePackInput): Promise<PushOutcome>
   const sideband = caps.has('side-band-64k') ? 'side-band-64k' : 'none';
   const writer = new GitResponseWriter(input.out, sideband, caps.has('quiet'));
   const reportOut = sideband === 'none' ? writer : { write: (chunk: Buffer) => writer.write(chunk) };
-  let pushed: ReadonlySet<ObjectId> = new Set();
+  let pushed: ObjectIdLookup = new Set<ObjectId>();
   let externalReferences: readonly ObjectId[] | undefined;
   let unpackError: string | undefined;
   const messages: string[] = [];
@@ -79,7 +80,8 @@ export async function receivePack(input: ReceivePackInput): Promise<PushOutcome>
         },
         input.limits,
       );
-      pushed = new Set(received.ids);
+      // The store's own set where it gives one: no second set of every pushed id.
+      pushed = Array.isArray(received.ids) ? new Set(received.ids) : (received.ids as ObjectIdLookup);
       externalReferences = received.externalReferences;
     } catch (error) {
       if (!isMegaError(error)) throw error;
@@ -169,14 +171,14 @@ async function decideAll(
 class Connectivity {
   private constructor(
     private readonly repository: ServedRepository,
-    private readonly pushed: ReadonlySet<ObjectId>,
+    private readonly pushed: ObjectIdLookup,
     private readonly allPresent: boolean,
   ) {}
 
   static async check(
     repository: ServedRepository,
     commands: readonly RefCommand[],
-    pushed: ReadonlySet<ObjectId>,
+    pushed: ObjectIdLookup,
     externalReferences: readonly ObjectId[] | undefined,
   ): Promise<Connectivity> {
     const tips = commands.map((command) => command.newId).filter((id) => id !== SHA1.zeroId);
@@ -232,7 +234,7 @@ function describeRefusal(error: MegaError): string {
  * The pushed trees read in a few bulk queries (delta chains resolved in memory) instead of one
  * query per tree level and delta-chain level while the connectivity check walks them.
  */
-async function withPushedTrees(objects: ObjectSource, pushed: ReadonlySet<ObjectId>): Promise<ObjectSource> {
+async function withPushedTrees(objects: ObjectSource, pushed: ObjectIdLookup): Promise<ObjectSource> {
   if (pushed.size === 0) return objects;
   return new PreloadedObjects(objects, await objects.loadTreeSnapshot([...pushed]));
 }

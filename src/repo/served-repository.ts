@@ -2,6 +2,7 @@ import type { CommitSummary } from '../git/commit.js';
 import type { ObjectType } from '../git/object.js';
 import type { ObjectGraph } from '../git/object-graph.js';
 import type { ObjectId } from '../git/object-id.js';
+import type { ObjectIdLookup } from '../git/object-id-set.js';
 import type { PackReaderLimits } from '../git/pack-types.js';
 import type { MegaConfig } from '../platform/config.js';
 import type { PackReadyObject, StoredObjectHint } from '../storage/pack-ready.js';
@@ -273,8 +274,8 @@ export function pushLimits(
 }
 
 export interface ReceivedPack {
-  /** Every object the pack held (for the connectivity check). */
-  readonly ids: readonly ObjectId[];
+  /** Every object the pack held (for the connectivity check): a list, or a set to look ids up in. */
+  readonly ids: readonly ObjectId[] | ObjectIdLookup;
   /**
    * Ids the pack's commits, trees and tags point to that are not in the pack, when the store
    * collected them while decoding. With it, the connectivity check is one `hasObjects` of these

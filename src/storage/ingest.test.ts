@@ -157,6 +157,10 @@ describeEachDialect('ingest', (getDb) => {
     const result = await storage.ingestPack(base.id, chunked(thin));
     expect(result.externalBases.length).toBeGreaterThan(0);
     expect((await storage.objects.read(base.id, head))?.type).toBe('commit');
+    // The pack's objects, and not the bases it borrowed (the writer knows those too).
+    expect(result.ids.size).toBe(thin.readUInt32BE(8));
+    expect(result.ids.has(head)).toBe(true);
+    for (const id of result.externalBases) expect(result.ids.has(id)).toBe(false);
 
     // Another repository cannot borrow those bases, even though the rows exist.
     const stranger = await newRepo();

@@ -3,6 +3,7 @@ import { STRICT_FSCK, type FsckPolicy } from '../git/fsck-report.js';
 import type { ObjectType } from '../git/object.js';
 import { SHA1, type ObjectFormat } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
+import type { ObjectIdSet } from '../git/object-id-set.js';
 import { ObjectGraph } from '../git/object-graph.js';
 import { PackFsck } from '../git/pack-fsck.js';
 import { spoolPackToTrailer } from '../git/pack-framing.js';
@@ -48,8 +49,8 @@ export interface IngestOptions {
 
 /** What an ingest stored: enough for receive-pack to check connectivity before moving refs. */
 export interface IngestResult {
-  /** Every object of the pack, in the order they were resolved. */
-  readonly ids: readonly ObjectId[];
+  /** Every object of the pack (raw ids; listed in the order they were first stored). */
+  readonly ids: ObjectIdSet;
   readonly counts: Readonly<Record<ObjectType, number>>;
   /** Objects kept as stored deltas, and stored as chunks (large objects). */
   readonly deltas: number;

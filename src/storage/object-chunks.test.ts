@@ -165,8 +165,9 @@ describeEachDialect('object chunks', (getDb) => {
       storage.transaction(async (tx) => {
         const result = await tx.ingestPack(failing.id, chunked(bigPack, 256 * 1024));
         // Inside the transaction the big blob is stored, in chunks, and reads back whole.
-        const forms = await Promise.all(result.ids.map((id) => tx.objects.storedForm(id)));
-        const big = result.ids[forms.findIndex((form) => form?.chunked)];
+        const ids = [...result.ids];
+        const forms = await Promise.all(ids.map((id) => tx.objects.storedForm(id)));
+        const big = ids[forms.findIndex((form) => form?.chunked)];
         expect(big).toBeDefined();
         expect((await tx.objects.read(failing.id, big!))?.data.length).toBe(BIG_BYTES);
         throw new Error('ref update failed');

@@ -37,7 +37,7 @@ export class PackReferences {
   }
 
   /** The referenced ids that are not among `packed`. */
-  outside(packed: readonly ObjectId[]): ObjectId[] {
+  outside(packed: Iterable<ObjectId>): ObjectId[] {
     for (const id of packed) this.referenced.delete(id);
     return [...this.referenced];
   }

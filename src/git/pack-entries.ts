@@ -1,0 +1,214 @@
+import type { ObjectType } from './object.js';
+import type { ObjectFormat } from './object-format.js';
+import { objectIdFromRaw, type ObjectId } from './object-id.js';
+import { codeOfObjectType, objectTypeOfCode } from './pack-format.js';
+import type { ScannedEntry } from './pack-scanner.js';
+import type { PackedObject } from './pack-types.js';
+
+/** Rows allocated before the first growth: a pack's declared count is not trusted up front. */
+const INITIAL_ROWS = 4096;
+/** Entry indexes of bases outside the pack (thin packs) count down from here. */
+export const EXTERNAL_BASE = -1;
+
+/**
+ * What the pack reader knows about every entry, one typed-array column per field indexed by
+ * entry number: the scan's facts (offset, sizes, CRC32, OFS base) and, once known, the object's
+ * type, size, depth, delta base and raw id. A `ScannedEntry` and a `PackedObject` per entry,
+ * each with a hex id string, cost ~250 bytes and a lot of garbage at 500k objects; these columns
+ * ~75 bytes and none. `PackedObject`s are made only to hand one to a caller.
+ *
+ * Columns grow with the entries actually scanned, never to the count a pack merely declares.
+ */
+export class PackEntries {
+  private rows = 0;
+  private capacity: number;
+  offset: Float64Array;
+  code: Uint8Array;
+  /** Size declared in the entry header (the delta's size for deltas). */
+  declaredSize: Float64Array;
+  headerLength: Uint8Array;
+  compressedLength: Float64Array;
+  crc32: Uint32Array;
+  /** OFS_DELTA: index of the base entry; otherwise -1. */
+  baseIndex: Int32Array;
+  /** Object type code once the object's id is known (whole entries at once); 0 until then. */
+  typeCode: Uint8Array;
+  /** Inflated size of the object itself. */
+  size: Float64Array;
+  /** 0 for whole objects, else 1 + the base's depth. */
+  depth: Int32Array;
+  /** Resolved deltas: the entry their base is (`EXTERNAL_BASE - n` for the n-th external base). */
+  deltaBase: Int32Array;
+  private ids: Buffer;
+  /** REF_DELTA entries: the base id they name (few in most packs). */
+  readonly refBaseIds = new Map<number, ObjectId>();
+  /** Deltas kept inflated from the scan (within the reader's budget), until resolved. */
+  readonly inflated = new Map<number, Buffer>();
+  private readonly externalIds: ObjectId[] = [];
+  private readonly externalTypes: ObjectType[] = [];
+
+  constructor(
+    private readonly format: ObjectFormat,
+    declaredCount: number,
+  ) {
+    this.capacity = Math.max(1, Math.min(declaredCount, INITIAL_ROWS));
+    this.offset = new Float64Array(this.capacity);
+    this.code = new Uint8Array(this.capacity);
+    this.declaredSize = new Float64Array(this.capacity);
+    this.headerLength = new Uint8Array(this.capacity);
+    this.compressedLength = new Float64Array(this.capacity);
+    this.crc32 = new Uint32Array(this.capacity);
+    this.baseIndex = new Int32Array(this.capacity);
+    this.typeCode = new Uint8Array(this.capacity);
+    this.size = new Float64Array(this.capacity);
+    this.depth = new Int32Array(this.capacity);
+    this.deltaBase = new Int32Array(this.capacity);
+    this.ids = Buffer.alloc(this.capacity * format.rawLength);
+  }
+
+  /** Entries recorded so far. */
+  get length(): number {
+    return this.rows;
+  }
+
+  /** Appends the scan's facts of the next entry; returns its index. */
+  append(entry: ScannedEntry): number {
+    if (this.rows === this.capacity) this.grow();
+    const index = this.rows++;
+    this.offset[index] = entry.offset;
+    this.code[index] = entry.code;
+    this.declaredSize[index] = entry.declaredSize;
+    this.headerLength[index] = entry.headerLength;
+    this.compressedLength[index] = entry.compressedLength;
+    this.crc32[index] = entry.crc32;
+    this.baseIndex[index] = entry.baseIndex;
+    if (entry.baseId !== undefined) this.refBaseIds.set(index, entry.baseId);
+    return index;
+  }
+
+  /** Where the entry's zlib stream starts in the pack. */
+  dataStart(index: number): number {
+    return this.offset[index]! + this.headerLength[index]!;
+  }
+
+  /** Whether the entry's id is known (a whole object, or a resolved delta). */
+  isResolved(index: number): boolean {
+    return this.typeCode[index] !== 0;
+  }
+
+  /** Records a whole object's id. */
+  resolveWhole(index: number, id: ObjectId, type: ObjectType): void {
+    this.typeCode[index] = codeOfObjectType(type);
+    this.size[index] = this.declaredSize[index]!;
+    this.depth[index] = 0;
+    this.setId(index, id);
+  }
+
+  /** Records a resolved delta: its type and depth come from its base (an entry or an external one). */
+  resolveDelta(index: number, base: number, id: ObjectId, size: number): void {
+    this.typeCode[index] = codeOfObjectType(this.typeOf(base));
+    this.size[index] = size;
+    this.depth[index] = this.depthOf(base) + 1;
+    this.deltaBase[index] = base;
+    this.setId(index, id);
+  }
+
+  /** Registers a base from outside the pack; returns the (negative) index it goes by. */
+  addExternal(id: ObjectId, type: ObjectType): number {
+    this.externalIds.push(id);
+    this.externalTypes.push(type);
+    return EXTERNAL_BASE - (this.externalIds.length - 1);
+  }
+
+  /** Ids of the bases that came from outside the pack, in the order they were added. */
+  get externals(): readonly ObjectId[] {
+    return this.externalIds;
+  }
+
+  /** The index of an external base already added, or undefined. */
+  externalIndexOf(id: ObjectId): number | undefined {
+    const at = this.externalIds.indexOf(id);
+    return at < 0 ? undefined : EXTERNAL_BASE - at;
+  }
+
+  /** Type of a resolved entry or of an external base. */
+  typeOf(index: number): ObjectType {
+    if (index < 0) return this.externalTypes[EXTERNAL_BASE - index]!;
+    return objectTypeOfCode(this.typeCode[index]!)!;
+  }
+
+  /** Depth of a resolved entry (0 for an external base). */
+  depthOf(index: number): number {
+    return index < 0 ? 0 : this.depth[index]!;
+  }
+
+  /** Hex id of a resolved entry or of an external base (made on each call). */
+  idOf(index: number): ObjectId {
+    if (index < 0) return this.externalIds[EXTERNAL_BASE - index]!;
+    return objectIdFromRaw(this.ids, index * this.format.rawLength, this.format);
+  }
+
+  /**
+   * The resolved entry as the reader's callers see it. `id` (and for a delta `baseId`) save
+   * making hex that the caller already has.
+   */
+  objectAt(index: number, id: ObjectId = this.idOf(index), baseId?: ObjectId): PackedObject {
+    const depth = this.depth[index]!;
+    if (depth === 0) {
+      return {
+        id,
+        type: this.typeOf(index),
+        size: this.size[index]!,
+        offset: this.offset[index]!,
+        crc32: this.crc32[index]!,
+        headerLength: this.headerLength[index]!,
+        compressedLength: this.compressedLength[index]!,
+        depth,
+      };
+    }
+    return {
+      id,
+      type: this.typeOf(index),
+      size: this.size[index]!,
+      offset: this.offset[index]!,
+      crc32: this.crc32[index]!,
+      headerLength: this.headerLength[index]!,
+      compressedLength: this.compressedLength[index]!,
+      deltaBase: baseId ?? this.idOf(this.deltaBase[index]!),
+      deltaSize: this.declaredSize[index]!,
+      depth,
+    };
+  }
+
+  /** Every entry as a `PackedObject`, in pack order (all must be resolved). */
+  objects(): PackedObject[] {
+    const objects = new Array<PackedObject>(this.rows);
+    for (let index = 0; index < this.rows; index++) objects[index] = this.objectAt(index);
+    return objects;
+  }
+
+  private setId(index: number, id: ObjectId): void {
+    this.ids.write(id, index * this.format.rawLength, this.format.rawLength, 'hex');
+  }
+
+  private grow(): void {
+    this.capacity *= 2;
+    this.offset = grown(this.offset, new Float64Array(this.capacity));
+    this.code = grown(this.code, new Uint8Array(this.capacity));
+    this.declaredSize = grown(this.declaredSize, new Float64Array(this.capacity));
+    this.headerLength = grown(this.headerLength, new Uint8Array(this.capacity));
+    this.compressedLength = grown(this.compressedLength, new Float64Array(this.capacity));
+    this.crc32 = grown(this.crc32, new Uint32Array(this.capacity));
+    this.baseIndex = grown(this.baseIndex, new Int32Array(this.capacity));
+    this.typeCode = grown(this.typeCode, new Uint8Array(this.capacity));
+    this.size = grown(this.size, new Float64Array(this.capacity));
+    this.depth = grown(this.depth, new Int32Array(this.capacity));
+    this.deltaBase = grown(this.deltaBase, new Int32Array(this.capacity));
+    this.ids = grown(this.ids, Buffer.alloc(this.capacity * this.format.rawLength));
+  }
+}
+
+function grown<T extends Uint8Array | Uint32Array | Int32Array | Float64Array>(old: T, next: T): T {
+  next.set(old as never);
+  return next;
+}
