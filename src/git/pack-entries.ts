@@ -154,19 +154,7 @@ export class PackEntries {
    */
   objectAt(index: number, id: ObjectId = this.idOf(index), baseId?: ObjectId): PackedObject {
     const depth = this.depth[index]!;
-    if (depth === 0) {
-      return {
-        id,
-        type: this.typeOf(index),
-        size: this.size[index]!,
-        offset: this.offset[index]!,
-        crc32: this.crc32[index]!,
-        headerLength: this.headerLength[index]!,
-        compressedLength: this.compressedLength[index]!,
-        depth,
-      };
-    }
-    return {
+    const whole: PackedObject = {
       id,
       type: this.typeOf(index),
       size: this.size[index]!,
@@ -174,9 +162,13 @@ export class PackEntries {
       crc32: this.crc32[index]!,
       headerLength: this.headerLength[index]!,
       compressedLength: this.compressedLength[index]!,
+      depth,
+    };
+    if (depth === 0) return whole;
+    return {
+      ...whole,
       deltaBase: baseId ?? this.idOf(this.deltaBase[index]!),
       deltaSize: this.declaredSize[index]!,
-      depth,
     };
   }
 

@@ -42,6 +42,17 @@ describe('errors during a pack response', () => {
     await database.db.deleteFrom('clone_walks').execute();
   };
 
+  /** Pushes a commit adding a 1 MiB random file to `path`; returns the file's blob id. */
+  const pushBigFile = async (path: string, workName: string) => {
+    const big = join(fixture.work, workName);
+    await git(['clone', '-q', local, big]);
+    // Random content does not deflate: 1 MiB spans several chunk rows of 256 KiB.
+    await writeFile(join(big, 'big.bin'), randomBytes(1 << 20));
+    await git(['add', 'big.bin'], { cwd: big });
+    await git(['commit', '-q', '-m', 'big'], { cwd: big });
+    await fixture.git(2, ['push', fixture.url(path), 'main'], { cwd: big });
+    return gitText(['rev-parse', 'HEAD:big.bin'], { cwd: big });
+  };
   /** Deletes an object's stored bytes (its row, or its chunk rows) behind the server's back. */
   const loseObject = async (id: string, what: 'row' | 'chunks' | 'membership') => {
     await database.db.deleteFrom('clone_walks').execute();
@@ -76,14 +87,7 @@ describe('errors during a pack response', () => {
 
   it.each([0, 2])('a failure in the middle of the pack (protocol v%i) comes on band 3', async (version) => {
     const path = `/import/lost-chunks-v${version}`;
-    const big = join(fixture.work, `big-v${version}`);
-    await git(['clone', '-q', local, big]);
-    // Random content does not deflate: 1 MiB spans several chunk rows of 256 KiB.
-    await writeFile(join(big, 'big.bin'), randomBytes(1 << 20));
-    await git(['add', 'big.bin'], { cwd: big });
-    await git(['commit', '-q', '-m', 'big'], { cwd: big });
-    await fixture.git(2, ['push', fixture.url(path), 'main'], { cwd: big });
-    const blob = await gitText(['rev-parse', 'HEAD:big.bin'], { cwd: big });
+    const blob = await pushBigFile(path, `big-v${version}`);
     await loseObject(blob, 'chunks');
     const result = await fixture.git(
       version,
@@ -98,13 +102,7 @@ describe('errors during a pack response', () => {
     'an object whose later chunk rows are lost fails on the server, not as a broken pack (protocol v%i)',
     async (version) => {
       const path = `/import/cut-chunks-v${version}`;
-      const big = join(fixture.work, `cut-v${version}`);
-      await git(['clone', '-q', local, big]);
-      await writeFile(join(big, 'big.bin'), randomBytes(1 << 20));
-      await git(['add', 'big.bin'], { cwd: big });
-      await git(['commit', '-q', '-m', 'big'], { cwd: big });
-      await fixture.git(2, ['push', fixture.url(path), 'main'], { cwd: big });
-      const blob = await gitText(['rev-parse', 'HEAD:big.bin'], { cwd: big });
+      const blob = await pushBigFile(path, `cut-v${version}`);
       await database.db.deleteFrom('clone_walks').execute();
       // The first two rows stay: the stream so far is well formed, only its end is gone.
       await database.db
