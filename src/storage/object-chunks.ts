@@ -173,7 +173,7 @@ export class ObjectChunks {
       order by at`.execute(this.db);
     if (rows.length <= 1) return rows[0] && slices.decode(rows[0].data);
     const data = Buffer.concat(rows.map((row) => slices.decode(row.data)));
-    // Dropped with the result: the slices, and the socket reads that carried them as hex text.
+    // Dropped with the result: the slices, and the socket reads that carried them as text.
     noteBufferGarbage(data.length * SLICED_READ_GARBAGE_PER_BYTE);
     return data;
   }
