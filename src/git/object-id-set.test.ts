@@ -11,7 +11,6 @@ describe.each([SHA1, SHA256])('ObjectIdSet (%s)', (format) => {
     ids.forEach((id, i) => expect(set.add(id)).toBe(i));
     expect(set.add(ids[17]!)).toBe(17);
     expect(set.size).toBe(ids.length);
-    expect(set.length).toBe(ids.length);
     expect([...set]).toEqual(ids);
     expect(set.idAt(4321)).toBe(ids[4321]);
     expect(set.leadingByte(3)).toBe(parseInt(ids[3]!.slice(0, 2), 16));

@@ -45,11 +45,6 @@ export class ObjectIdSet implements ObjectIdLookup {
     return this.index.find(this.scratch, 0);
   }
 
-  /** The same as `size`: callers used to get the ids as a list. */
-  get length(): number {
-    return this.index.size;
-  }
-
   /** The first raw byte of the id numbered `number` (ids sorted by hex sort by it first). */
   leadingByte(number: number): number {
     return this.index.byteAt(number, 0);

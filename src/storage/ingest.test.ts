@@ -250,8 +250,8 @@ describeEachDialect('ingest', (getDb) => {
       storage.ingestPack(a.id, chunked(fullPack)),
       storage.ingestPack(b.id, chunked(fullPack)),
     ]);
-    expect(results[0].ids.length).toBe(objects.size);
-    expect(results[1].ids.length).toBe(objects.size);
+    expect(results[0].ids.size).toBe(objects.size);
+    expect(results[1].ids.size).toBe(objects.size);
     const rows = await getDb()
       .database.db.selectFrom('raw_objects')
       .select('git_id')
@@ -325,7 +325,7 @@ describeEachDialect('ingest', (getDb) => {
     expect((await storage.repositories.find(repo.path))?.id).toBe(repo.id);
     expect(await storage.refs.list(repo.id)).toEqual([]);
     release();
-    expect((await ingest).ids.length).toBe(objects.size);
+    expect((await ingest).ids.size).toBe(objects.size);
   });
 
   /** Git over SSH: the pack, then a client that keeps its side open until it has the report. */
@@ -345,7 +345,7 @@ describeEachDialect('ingest', (getDb) => {
     const ingest = storage.ingestPack(repo.id, openChannel(fullPack, gate), { stopAtTrailer: true });
     expect((await storage.repositories.find(repo.path))?.id).toBe(repo.id);
     release();
-    expect((await ingest).ids.length).toBe(objects.size);
+    expect((await ingest).ids.size).toBe(objects.size);
     expect((await storage.objects.has(repo.id, [...objects.keys()])).size).toBe(objects.size);
   });
 
