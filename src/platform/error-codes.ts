@@ -80,6 +80,9 @@ export const GIT_ERROR_CODES = [
 /** src/storage: Stores, ingest and database faults. */
 export const STORAGE_ERROR_CODES = [
   'clone_walk_mixed_ids',
+  'copy_literal',
+  'copy_malformed',
+  'copy_statement',
   'data_dir_unusable',
   'database_unavailable',
   'database_url_invalid',

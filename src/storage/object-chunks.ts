@@ -1,11 +1,13 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createInflate } from 'node:zlib';
-import { sql, type Kysely } from 'kysely';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import { noteBufferGarbage } from '../platform/buffer-garbage.js';
 import { MegaError } from '../platform/errors.js';
 import type { Database } from './database.js';
-import type { DialectCapabilities } from './dialect/capabilities.js';
+import type { BlobCopy, DialectCapabilities } from './dialect/capabilities.js';
+import type { CopyTuple } from './dialect/copy-binary-decoder.js';
+import { objectIdLiteral, rowKeyLiteral } from './dialect/copy-literals.js';
 import { insertIgnore } from './insert-ignore.js';
 
 /**
@@ -20,6 +22,18 @@ const MAX_CHUNK_BYTES = 256 * 1024;
  * reads that carried them as text (up to 2, as hex).
  */
 const SLICED_READ_GARBAGE_PER_BYTE = 3;
+
+/** Chunk rows per binary COPY (1 MiB of data): what a consumer that stops early makes us drop. */
+const ROWS_PER_COPY = 4;
+
+/** Tuples (slices) handed over per read of the COPY cursor. */
+const TUPLES_PER_READ = 8;
+
+/**
+ * Bytes of buffers a copied read leaves behind per byte it returns: the slice, and the socket
+ * read that carried it.
+ */
+const COPIED_READ_GARBAGE_PER_BYTE = 2;
 
 /**
  * Bytes per chunk row on this database: at most a quarter of what one statement may carry, so a
@@ -126,31 +140,86 @@ export class ObjectChunks {
   }
 
   /**
-   * The rows of `id` in order. Rows carry no count, so a stream cut short (later rows lost) is
-   * told by its last row: every row but the last is full (as long as the first, or this
+   * The stored stream of `id` in order. Rows carry no count, so a stream cut short (later rows
+   * lost) is told by its last row: every row but the last is full (as long as the first, or this
    * database's chunk size for a lone row), so a stream is cut short at most when its last row is
    * full. That happens on its own only when the stream is an exact multiple of the chunk size
    * (about one object in 256k): then the stored stream is inflated once more to decide.
    */
   private async *pieces(id: string): AsyncGenerator<Buffer> {
-    let firstLength = 0;
-    let lastLength = 0;
+    const tally: RowTally = { rows: 0, firstLength: 0, lastLength: 0 };
+    for await (const piece of this.storedPieces(id, tally)) yield piece;
+    if (tally.rows === 0) {
+      throw new MegaError('internal', 'object_missing', 'stored object has no data', { id });
+    }
+    const fullLength = tally.rows > 1 ? tally.firstLength : this.size;
+    if (tally.lastLength >= fullLength) await this.requireComplete(id, tally.rows);
+  }
+
+  /** The rows of `id` from 0 up to the first missing one, in pieces; `tally` counts the rows. */
+  private storedPieces(id: string, tally: RowTally): AsyncIterable<Buffer> {
+    const copy = this.capabilities.blobCopy;
+    return copy ? this.copiedPieces(id, copy, tally) : this.rowPieces(id, tally);
+  }
+
+  /** One query per row, each row one piece. */
+  private async *rowPieces(id: string, tally: RowTally): AsyncGenerator<Buffer> {
     for (let seq = 0; ; seq++) {
       const data = await this.readRow(id, seq);
-      if (!data) {
-        if (seq === 0) {
-          throw new MegaError('internal', 'object_missing', 'stored object has no data', { id });
-        }
-        const fullLength = seq > 1 ? firstLength : this.size;
-        if (lastLength >= fullLength) await this.requireComplete(id, seq);
-        return;
-      }
-      if (seq === 0) firstLength = data.length;
-      lastLength = data.length;
+      if (!data) return;
+      countRow(tally, data.length);
       // Each row is a fresh buffer the consumer drops once sent or copied.
       noteBufferGarbage(data.length);
       yield data;
     }
+  }
+
+  /**
+   * One binary COPY per `ROWS_PER_COPY` rows, each slice one piece as it arrives (never joined
+   * into its row). A window, not the whole object: a consumer that stops early (a clone whose
+   * client went away) makes the cursor read and drop the rest of one window, not of the object.
+   */
+  private async *copiedPieces(id: string, copy: BlobCopy, tally: RowTally): AsyncGenerator<Buffer> {
+    let rowLength = 0;
+    for (let from = 0; ; from += ROWS_PER_COPY) {
+      const statement = this.copyStatement(copy, id, from, from + ROWS_PER_COPY);
+      for await (const { rows } of this.db.getExecutor().stream(statement, TUPLES_PER_READ)) {
+        for (const tuple of rows) {
+          const [seq, slice] = copiedSlice(tuple);
+          if (seq === tally.rows) {
+            // A new row: the one before it is whole.
+            if (seq > 0) countRowEnd(tally, rowLength);
+            tally.rows++;
+            rowLength = 0;
+          } else if (seq !== tally.rows - 1) {
+            // A missing row ends the stream, as it does for `rowPieces`.
+            countRowEnd(tally, rowLength);
+            return;
+          }
+          rowLength += slice.length;
+          noteBufferGarbage(slice.length * COPIED_READ_GARBAGE_PER_BYTE);
+          yield slice;
+        }
+      }
+      if (tally.rows < from + ROWS_PER_COPY) break;
+    }
+    if (tally.rows > 0) countRowEnd(tally, rowLength);
+  }
+
+  /**
+   * The binary COPY of rows `from` to `to` (excluded) of `id`, in slices. COPY binds no
+   * parameters: the id and the bounds go into its text only through the strict checks of
+   * `copy-literals.ts`.
+   */
+  private copyStatement(copy: BlobCopy, id: string, from: number, to: number): CompiledQuery<CopyTuple> {
+    const length = sql<number>`greatest(octet_length(data), 1)`;
+    // An empty row still yields one (empty) slice, so it is told from a missing one.
+    const query = sql`
+      select seq::int4, ${copy.slice(sql.ref('data'), sql.ref('at'))}
+      from object_chunks cross join lateral ${copy.offsets(length)}
+      where git_id = ${objectIdLiteral(id)} and seq >= ${rowKeyLiteral(from)} and seq < ${rowKeyLiteral(to)}
+      order by seq, at`;
+    return copy.statement(query).compile(this.db) as CompiledQuery<CopyTuple>;
   }
 
   /** Chunk row `seq` of `id`, in slices where the dialect reads big blobs best that way. */
@@ -180,14 +249,9 @@ export class ObjectChunks {
 
   /** Fails unless the first `rows` chunk rows of `id` hold one whole zlib stream. */
   private async requireComplete(id: string, rows: number): Promise<void> {
-    const stored = async function* (chunks: ObjectChunks) {
-      for (let seq = 0; seq < rows; seq++) {
-        const data = await chunks.readRow(id, seq);
-        if (data) yield data;
-      }
-    };
+    const tally: RowTally = { rows: 0, firstLength: 0, lastLength: 0 };
     try {
-      await pipeline(Readable.from(stored(this)), createInflate(), discard);
+      await pipeline(Readable.from(this.storedPieces(id, tally)), createInflate(), discard);
     } catch (error) {
       throw new MegaError(
         'internal',
@@ -198,6 +262,33 @@ export class ObjectChunks {
       );
     }
   }
+}
+
+/** Rows seen of a stored stream, and the lengths that tell whether it may be cut short. */
+interface RowTally {
+  rows: number;
+  firstLength: number;
+  lastLength: number;
+}
+
+function countRow(tally: RowTally, length: number): void {
+  tally.rows++;
+  countRowEnd(tally, length);
+}
+
+/** The row `tally.rows - 1` ended at `length` bytes. */
+function countRowEnd(tally: RowTally, length: number): void {
+  if (tally.rows === 1) tally.firstLength = length;
+  tally.lastLength = length;
+}
+
+/** A COPY tuple of `copyStatement`: the row's `seq` (int4) and a slice of its data. */
+function copiedSlice(tuple: CopyTuple): [number, Buffer] {
+  const [seq, slice] = tuple;
+  if (tuple.length !== 2 || seq?.length !== 4 || !slice) {
+    throw new MegaError('internal', 'copy_malformed', 'a chunk row slice arrived in an unexpected shape');
+  }
+  return [seq.readInt32BE(0), slice];
 }
 
 /** Reads a stream to its end and drops what it reads. */

@@ -2,7 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
+import {
+  Kysely,
+  MysqlDialect,
+  PostgresDialect,
+  SqliteDialect,
+  type Dialect,
+  type PostgresCursorConstructor,
+} from 'kysely';
 import type * as Mysql2 from 'mysql2';
 import type Pg from 'pg';
 import type { Database } from './database.js';
@@ -15,6 +22,7 @@ import {
 import { parseDatabaseUrl, redactDatabaseUrl, type DatabaseLocation } from './dialect/database-url.js';
 import { EventLoopTurns } from './dialect/event-loop-turns.js';
 import { FaultMappingDialect } from './dialect/fault-mapping-dialect.js';
+import { PostgresCopyCursor } from './dialect/postgres-copy-cursor.js';
 import { binaryInsertPool } from './dialect/mysql-binary-inserts.js';
 import { asDatabaseFault, StorageFaultLog } from './storage-faults.js';
 import {
@@ -179,7 +187,8 @@ function postgresDialect(url: string, options: OpenDatabaseOptions): Dialect {
   pool.on('connect', (client) => {
     client.on('error', (error) => options.onIdleConnectionError?.(error));
   });
-  return new PostgresDialect({ pool });
+  // The only streams on PostgreSQL are binary COPYs of chunk rows (`capabilities.blobCopy`).
+  return new PostgresDialect({ pool, cursor: PostgresCopyCursor as unknown as PostgresCursorConstructor });
 }
 
 function mysqlDialect(url: string, options: OpenDatabaseOptions): Dialect {

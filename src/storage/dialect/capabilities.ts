@@ -24,6 +24,24 @@ export interface BlobSlices {
 }
 
 /**
+ * How rows of blob slices are streamed as raw bytes (see `DialectCapabilities.blobCopy`).
+ */
+export interface BlobCopy {
+  /** Bytes per slice: a tuple that fits one socket read, so the driver never regrows its buffer. */
+  readonly sliceBytes: number;
+  /** A table expression of the 1-based offsets `1, 1 + sliceBytes, …` below `length`, as column `at`. */
+  offsets(length: RawBuilder<number>): RawBuilder<{ at: number }>;
+  /** The raw bytes of `blob` from `at`, `sliceBytes` long at most. */
+  slice(blob: RawBuilder<Buffer>, at: RawBuilder<number>): RawBuilder<Buffer>;
+  /**
+   * The statement sending `query`'s rows as binary COPY tuples, which `executor.stream` runs as
+   * rows of field buffers (`dialect/postgres-copy-cursor.ts`). It takes no parameters: values in
+   * `query` must be literals the caller validated.
+   */
+  statement(query: RawBuilder<unknown>): RawBuilder<unknown>;
+}
+
+/**
  * What differs between the three databases, in one place. Code elsewhere asks these flags and
  * helpers ("does it support RETURNING?", "how many bind parameters fit in a statement?") and never
  * branches on a database name, so a fourth dialect is one more object here.
@@ -73,6 +91,12 @@ export interface DialectCapabilities {
    * peaked at ~145 MB instead of ~161 (docs/scale.md). Unset: the whole value per row.
    */
   readonly blobSlices: BlobSlices | undefined;
+  /**
+   * Set where big blobs are cheapest streamed as raw bytes by a binary COPY of their slices
+   * (PostgreSQL): node-postgres delivers every DataRow field as a JS string (`bytea` as hex or,
+   * with `blobSlices`, base64 text), but CopyData messages as bytes. Preferred to `blobSlices`.
+   */
+  readonly blobCopy: BlobCopy | undefined;
   /** Column types for the migrations. */
   readonly types: {
     /** Binary data: BLOB, BYTEA or LONGBLOB. */
@@ -125,6 +149,7 @@ export const SQLITE_CAPABILITIES: DialectCapabilities = {
   insertIgnore: 'on-conflict-do-nothing',
   columnArrays: undefined,
   blobSlices: undefined,
+  blobCopy: undefined,
   idList: (ids) => sql`(select value as id from json_each(${JSON.stringify(ids)}))`,
   types: {
     blob: sql`blob`,
@@ -170,6 +195,13 @@ export const POSTGRES_CAPABILITIES: DialectCapabilities = {
     // PostgreSQL breaks base64 into lines, which Node's decoder skips.
     decode: (value) => Buffer.from(value as string, 'base64'),
   },
+  blobCopy: {
+    sliceBytes: POSTGRES_BLOB_SLICE_BYTES,
+    offsets: (length) =>
+      sql`generate_series(1, ${length}, ${sql.lit(POSTGRES_BLOB_SLICE_BYTES)}) as slices(at)`,
+    slice: (blob, at) => sql`substring(${blob} from ${at} for ${sql.lit(POSTGRES_BLOB_SLICE_BYTES)})`,
+    statement: (query) => sql`copy (${query}) to stdout (format binary)`,
+  },
   idList: (ids) => sql`(select unnest(${encodePostgresArray('text', ids)}::text[]) as id)`,
   types: { blob: sql`bytea`, autoId: sql`bigserial`, autoIdModifier: false, text: sql`text` },
   tableOptions: undefined,
@@ -192,6 +224,7 @@ export const MYSQL_CAPABILITIES: DialectCapabilities = {
   insertIgnore: 'insert-ignore',
   columnArrays: undefined,
   blobSlices: undefined,
+  blobCopy: undefined,
   // MariaDB 10.6+ and MySQL 8.0.4+; ids are at most 64 characters (SHA-256 hex).
   idList: (ids) =>
     sql`(select id from json_table(${JSON.stringify(ids)}, '$[*]' columns (id varchar(64) path '$')) as ids)`,
