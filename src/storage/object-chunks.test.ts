@@ -119,6 +119,31 @@ describeEachDialect('object chunks', (getDb) => {
     await chunks.remove(id);
   });
 
+  it('fails a read of an object that lost one row in the middle, at or off a COPY window’s edge', async () => {
+    const size = chunkBytes(getDb().database.capabilities);
+    const chunks = new ObjectChunks(getDb().database.db, getDb().database.capabilities);
+    // 11 rows: PostgreSQL reads them by binary COPY in windows of 4 (0–3, 4–7, 8–10).
+    const stream = deflateSync(randomBytes(size * 10), { level: 0 });
+    for (const [lost, id] of [
+      [1, 'a1'.repeat(20)],
+      [4, 'a4'.repeat(20)],
+      [9, 'a9'.repeat(20)],
+    ] as const) {
+      await chunks.write(id, [stream]);
+      expect(await chunkCount(id)).toBe(11);
+      await getDb()
+        .database.db.deleteFrom('object_chunks')
+        .where('git_id', '=', id)
+        .where('seq', '=', lost)
+        .execute();
+      await expect(chunks.read(id)).rejects.toMatchObject({
+        code: 'object_corrupt',
+        message: `stored object ${id} is cut short: its ${lost} chunk rows end inside its zlib stream`,
+      });
+      await chunks.remove(id);
+    }
+  });
+
   it('reads an empty stream and one that ends a byte into its last row', async () => {
     const chunks = new ObjectChunks(getDb().database.db, getDb().database.capabilities);
     const empty = 'f'.repeat(40);

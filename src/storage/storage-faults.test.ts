@@ -129,7 +129,7 @@ describeEachDialect('database faults', (getDb, dialect) => {
     expect(found.rows).toHaveLength(1);
   });
 
-  // The PostgreSQL dialect is built without pg-cursor: nothing streams there.
+  // On PostgreSQL only binary COPYs stream (postgres-copy-cursor.test.ts); a select is refused.
   it.runIf(dialect !== 'postgres')('streams rows through the wrapper', async () => {
     const { db } = getDb().database;
     await sql`create table stream_probe (n integer not null)`.execute(db);

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type MegaDatabase } from '../../src/storage/open-database.js';
 import { git, gitText } from '../support/git-cli.js';
 import { makeFileHistory } from '../support/git-fixtures.js';
+import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
+import { serviceAvailable } from '../support/services.js';
 import { startHttpFixture, type HttpFixture } from './http-fixture.js';
 
 /**
@@ -16,24 +18,33 @@ import { startHttpFixture, type HttpFixture } from './http-fixture.js';
  * The faults are stored data gone missing under the server (rows deleted behind its back), as a
  * damaged database or a half-finished manual repair would leave it.
  */
-describe('errors during a pack response', () => {
+// PostgreSQL reads chunk rows by binary COPY (`capabilities.blobCopy`); MariaDB as SQLite does.
+const DATABASES = ['sqlite' as const, ...((await serviceAvailable('postgres')) ? ['postgres' as const] : [])];
+
+describe.each(DATABASES)('errors during a pack response, on %s', (dialect) => {
   const LARGE_OBJECT_THRESHOLD = 4096;
   let fixture: HttpFixture;
+  let scratch: ScratchDatabase | undefined;
   let database: MegaDatabase;
   let local: string;
 
   beforeAll(async () => {
+    scratch = dialect === 'sqlite' ? undefined : await createScratchDatabase(dialect, { migrate: false });
     fixture = await startHttpFixture({
       // Chunk-stored blobs stream while the pack is written: losing one fails mid-pack.
-      env: { MEGA_LARGE_OBJECT_THRESHOLD: String(LARGE_OBJECT_THRESHOLD) },
+      env: {
+        MEGA_LARGE_OBJECT_THRESHOLD: String(LARGE_OBJECT_THRESHOLD),
+        ...(scratch ? { MEGA_DATABASE_URL: scratch.url } : {}),
+      },
     });
-    database = openDatabase(`sqlite:${join(fixture.work, 'data', 'mega.db')}`);
+    database = scratch?.database ?? openDatabase(`sqlite:${join(fixture.work, 'data', 'mega.db')}`);
     local = join(fixture.work, 'local');
     await makeFileHistory(local, 3);
   }, 60_000);
   afterAll(async () => {
-    await database.close();
+    if (!scratch) await database.close();
     await fixture.stop();
+    await scratch?.drop();
   });
 
   /** Pushes `local` to `path` and forgets the clone walks recorded for it. */

@@ -72,8 +72,10 @@ export class CopyBinaryDecoder {
 
   /** Reads the header; returns where the tuples start, or undefined when incomplete. */
   private readHeader(bytes: Buffer): number | undefined {
+    // What has arrived of the signature is checked at once: text COPY data fails here.
+    const signature = bytes.subarray(0, SIGNATURE.length);
+    if (!signature.equals(SIGNATURE.subarray(0, signature.length))) throw malformed('no PGCOPY signature');
     if (bytes.length < HEADER_BYTES) return undefined;
-    if (!bytes.subarray(0, SIGNATURE.length).equals(SIGNATURE)) throw malformed('no PGCOPY signature');
     const flags = bytes.readUInt32BE(SIGNATURE.length);
     if (flags & FLAG_WITH_OIDS) throw malformed('tuples carry OIDs');
     const extension = bytes.readInt32BE(SIGNATURE.length + 4);
