@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScratchDatabase, type ScratchDatabase } from '../../../tests/support/scratch-database.js';
 import { serviceAvailable } from '../../../tests/support/services.js';
 import { chunkBytes, ObjectChunks } from '../object-chunks.js';
+import { openDatabase } from '../open-database.js';
 import type { CopyTuple } from './copy-binary-decoder.js';
 import { PostgresCopyCursor } from './postgres-copy-cursor.js';
 
@@ -224,6 +226,25 @@ describe.skipIf(!postgresUp)('PostgresCopyCursor [postgres]', () => {
     await expect(new ObjectChunks(db(), capabilities()).read(id)).rejects.toMatchObject({
       code: 'object_missing',
     });
+  });
+
+  it('gives its one pooled connection back usable after a reader went away mid-object', async () => {
+    const id = 'b'.repeat(40);
+    const data = randomBytes(chunkBytes(capabilities()) * 9 + 5);
+    await new ObjectChunks(db(), capabilities()).write(id, [data]);
+    const single = openDatabase(scratch.url, { poolSize: 1 });
+    try {
+      const chunks = new ObjectChunks(single.db, capabilities());
+      // What a clone whose client disconnects does to the object's stream.
+      const stream = chunks.openRead(id);
+      await once(stream, 'readable');
+      stream.destroy();
+      await once(stream, 'close');
+      expect((await chunks.read(id)).equals(data)).toBe(true);
+      await chunks.remove(id);
+    } finally {
+      await single.close();
+    }
   });
 
   it.each([["'; drop table object_chunks; --"], ["' or '1'='1"], [`${'a'.repeat(39)}'`], ['A'.repeat(40)]])(
