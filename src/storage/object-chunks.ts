@@ -17,12 +17,6 @@ import { insertIgnore } from './insert-ignore.js';
  */
 const MAX_CHUNK_BYTES = 256 * 1024;
 
-/**
- * Bytes of buffers a sliced read leaves behind per byte it returns: the slices (1) and the socket
- * reads that carried them as text (up to 2, as hex).
- */
-const SLICED_READ_GARBAGE_PER_BYTE = 3;
-
 /** Chunk rows per binary COPY (1 MiB of data): what a consumer that stops early makes us drop. */
 const ROWS_PER_COPY = 4;
 
@@ -222,29 +216,15 @@ export class ObjectChunks {
     return copy.statement(query).compile(this.db) as CompiledQuery<CopyTuple>;
   }
 
-  /** Chunk row `seq` of `id`, in slices where the dialect reads big blobs best that way. */
+  /** Chunk row `seq` of `id`. */
   private async readRow(id: string, seq: number): Promise<Buffer | undefined> {
-    const slices = this.capabilities.blobSlices;
-    if (!slices) {
-      const row = await this.db
-        .selectFrom('object_chunks')
-        .select('data')
-        .where('git_id', '=', id)
-        .where('seq', '=', seq)
-        .executeTakeFirst();
-      return row && (Buffer.isBuffer(row.data) ? row.data : Buffer.from(row.data));
-    }
-    // An empty row still yields one (empty) slice, so it is told from a missing one.
-    const { rows } = await sql<{ data: unknown }>`
-      select ${slices.slice(sql.ref('data'), sql.ref('at'))} as data
-      from object_chunks cross join lateral ${slices.offsets(sql<number>`greatest(octet_length(data), 1)`)}
-      where git_id = ${id} and seq = ${seq}
-      order by at`.execute(this.db);
-    if (rows.length <= 1) return rows[0] && slices.decode(rows[0].data);
-    const data = Buffer.concat(rows.map((row) => slices.decode(row.data)));
-    // Dropped with the result: the slices, and the socket reads that carried them as text.
-    noteBufferGarbage(data.length * SLICED_READ_GARBAGE_PER_BYTE);
-    return data;
+    const row = await this.db
+      .selectFrom('object_chunks')
+      .select('data')
+      .where('git_id', '=', id)
+      .where('seq', '=', seq)
+      .executeTakeFirst();
+    return row && (Buffer.isBuffer(row.data) ? row.data : Buffer.from(row.data));
   }
 
   /** Fails unless the first `rows` chunk rows of `id` hold one whole zlib stream. */

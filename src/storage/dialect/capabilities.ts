@@ -11,27 +11,13 @@ export interface ColumnArrays {
   encode(kind: ColumnKind, values: readonly unknown[]): unknown;
 }
 
-/** How a blob is read in slices (see `DialectCapabilities.blobSlices`). */
-export interface BlobSlices {
-  /** Bytes per slice. */
-  readonly bytes: number;
-  /** A table expression of the 1-based offsets `1, 1 + bytes, …` below `length`, as column `at`. */
-  offsets(length: RawBuilder<number>): RawBuilder<{ at: number }>;
-  /** The slice of `blob` from `at`, in the form the driver returns cheapest. */
-  slice(blob: RawBuilder<Buffer>, at: RawBuilder<number>): RawBuilder<unknown>;
-  /** The bytes of a value `slice` selected. */
-  decode(value: unknown): Buffer;
-}
-
 /**
  * How rows of blob slices are streamed as raw bytes (see `DialectCapabilities.blobCopy`).
  */
 export interface BlobCopy {
-  /** Bytes per slice: a tuple that fits one socket read, so the driver never regrows its buffer. */
-  readonly sliceBytes: number;
-  /** A table expression of the 1-based offsets `1, 1 + sliceBytes, …` below `length`, as column `at`. */
+  /** A table expression of the 1-based offsets of slices below `length`, as column `at`. */
   offsets(length: RawBuilder<number>): RawBuilder<{ at: number }>;
-  /** The raw bytes of `blob` from `at`, `sliceBytes` long at most. */
+  /** The raw bytes of `blob` from `at`, one slice long at most. */
   slice(blob: RawBuilder<Buffer>, at: RawBuilder<number>): RawBuilder<Buffer>;
   /**
    * The statement sending `query`'s rows as binary COPY tuples, which `executor.stream` runs as
@@ -84,17 +70,12 @@ export interface DialectCapabilities {
    */
   idList(ids: readonly string[]): RawBuilder<{ id: string }>;
   /**
-   * Set where a big blob column is cheapest read as several result rows, one slice each
-   * (PostgreSQL): node-postgres receives `bytea` as hex text and regrows its message buffer by
-   * doubling for a row bigger than a socket read: 1.9 MiB of buffers for a 256 KiB chunk row,
-   * 128 KiB when the row comes as rows of slices that each fit a read. A clone of ten 5 MiB files
-   * peaked at ~145 MB instead of ~161 (docs/scale.md). Unset: the whole value per row.
-   */
-  readonly blobSlices: BlobSlices | undefined;
-  /**
    * Set where big blobs are cheapest streamed as raw bytes by a binary COPY of their slices
-   * (PostgreSQL): node-postgres delivers every DataRow field as a JS string (`bytea` as hex or,
-   * with `blobSlices`, base64 text), but CopyData messages as bytes. Preferred to `blobSlices`.
+   * (PostgreSQL): node-postgres delivers every DataRow field as a JS string (`bytea` as hex
+   * text, 2 bytes a byte), but CopyData messages as bytes; and it regrows its message buffer by
+   * doubling for a message bigger than a socket read, which slices of 32 KiB never are. A clone
+   * of ten 5 MiB files peaked at ~125–133 MB instead of ~143–148 (docs/scale.md). Unset: one
+   * query per chunk row, the whole value.
    */
   readonly blobCopy: BlobCopy | undefined;
   /** Column types for the migrations. */
@@ -148,7 +129,6 @@ export const SQLITE_CAPABILITIES: DialectCapabilities = {
   rowLocks: false,
   insertIgnore: 'on-conflict-do-nothing',
   columnArrays: undefined,
-  blobSlices: undefined,
   blobCopy: undefined,
   idList: (ids) => sql`(select value as id from json_each(${JSON.stringify(ids)}))`,
   types: {
@@ -173,7 +153,11 @@ export const SQLITE_CAPABILITIES: DialectCapabilities = {
   },
 };
 
-/** Base64 text of a 32 KiB slice plus its row framing stays below a 64 KiB socket read. */
+/**
+ * A 32 KiB slice plus its COPY tuple and message framing stays below a 64 KiB socket read (so
+ * node-postgres never regrows its buffer for it), and the pack stream sends pieces of 32 KiB as
+ * they are, without copying them (`src/git/pack-stream.ts`).
+ */
 const POSTGRES_BLOB_SLICE_BYTES = 32 * 1024;
 
 export const POSTGRES_CAPABILITIES: DialectCapabilities = {
@@ -185,18 +169,7 @@ export const POSTGRES_CAPABILITIES: DialectCapabilities = {
   rowLocks: true,
   insertIgnore: 'on-conflict-do-nothing',
   columnArrays: { arrayType: POSTGRES_ARRAY_TYPE, encode: encodePostgresArray },
-  blobSlices: {
-    bytes: POSTGRES_BLOB_SLICE_BYTES,
-    offsets: (length) =>
-      sql`generate_series(1, ${length}, ${sql.lit(POSTGRES_BLOB_SLICE_BYTES)}) as slices(at)`,
-    // Base64 text is 4/3 of the bytes where the driver's hex is 2: less to receive and decode.
-    slice: (blob, at) =>
-      sql`encode(substring(${blob} from ${at} for ${sql.lit(POSTGRES_BLOB_SLICE_BYTES)}), 'base64')`,
-    // PostgreSQL breaks base64 into lines, which Node's decoder skips.
-    decode: (value) => Buffer.from(value as string, 'base64'),
-  },
   blobCopy: {
-    sliceBytes: POSTGRES_BLOB_SLICE_BYTES,
     offsets: (length) =>
       sql`generate_series(1, ${length}, ${sql.lit(POSTGRES_BLOB_SLICE_BYTES)}) as slices(at)`,
     slice: (blob, at) => sql`substring(${blob} from ${at} for ${sql.lit(POSTGRES_BLOB_SLICE_BYTES)})`,
@@ -223,7 +196,6 @@ export const MYSQL_CAPABILITIES: DialectCapabilities = {
   rowLocks: true,
   insertIgnore: 'insert-ignore',
   columnArrays: undefined,
-  blobSlices: undefined,
   blobCopy: undefined,
   // MariaDB 10.6+ and MySQL 8.0.4+; ids are at most 64 characters (SHA-256 hex).
   idList: (ids) =>

@@ -6,6 +6,7 @@ import { createScratchDatabase, type ScratchDatabase } from '../../../tests/supp
 import { serviceAvailable } from '../../../tests/support/services.js';
 import { chunkBytes, ObjectChunks } from '../object-chunks.js';
 import { openDatabase } from '../open-database.js';
+import type { Database } from '../database.js';
 import type { CopyTuple } from './copy-binary-decoder.js';
 import { PostgresCopyCursor } from './postgres-copy-cursor.js';
 
@@ -149,7 +150,7 @@ describe.skipIf(!postgresUp)('PostgresCopyCursor [postgres]', () => {
   });
   const db = () => scratch.database.db;
   const capabilities = () => scratch.database.capabilities;
-  const copyRows = async (on: Kysely<never>, statement: string, limit = Infinity) => {
+  const copyRows = async (on: Kysely<Database>, statement: string, limit = Infinity) => {
     const rows: CopyTuple[] = [];
     for await (const result of on.getExecutor().stream(sql.raw(statement).compile(on), 2)) {
       rows.push(...(result.rows as CopyTuple[]));
@@ -157,12 +158,12 @@ describe.skipIf(!postgresUp)('PostgresCopyCursor [postgres]', () => {
     }
     return rows;
   };
-  const serverPid = (on: Kysely<never>) =>
+  const serverPid = (on: Kysely<Database>) =>
     sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(on).then((result) => result.rows[0]!.pid);
 
   it('streams the tuples of a binary COPY as raw field bytes', async () => {
     const rows = await copyRows(
-      db() as Kysely<never>,
+      db(),
       "copy (select n::int4, decode(repeat('ab', n), 'hex'), null::bytea from generate_series(0, 3) n) to stdout (format binary)",
     );
     expect(rows).toEqual(
@@ -178,13 +179,13 @@ describe.skipIf(!postgresUp)('PostgresCopyCursor [postgres]', () => {
     await db()
       .connection()
       .execute(async (connection) => {
-        const pid = await serverPid(connection as Kysely<never>);
+        const pid = await serverPid(connection);
         const statement =
           "copy (select n::int4, decode(repeat(md5(n::text), 2048), 'hex') from generate_series(1, 200) n) to stdout (format binary)";
-        expect((await copyRows(connection as Kysely<never>, statement, 1)).length).toBeGreaterThanOrEqual(1);
+        expect((await copyRows(connection, statement, 1)).length).toBeGreaterThanOrEqual(1);
         // The same server process answers the next statement, and nothing of the COPY is left.
-        expect(await serverPid(connection as Kysely<never>)).toBe(pid);
-        expect(await copyRows(connection as Kysely<never>, statement)).toHaveLength(200);
+        expect(await serverPid(connection)).toBe(pid);
+        expect(await copyRows(connection, statement)).toHaveLength(200);
       });
   });
 
@@ -192,19 +193,19 @@ describe.skipIf(!postgresUp)('PostgresCopyCursor [postgres]', () => {
     await db()
       .connection()
       .execute(async (connection) => {
-        const pid = await serverPid(connection as Kysely<never>);
+        const pid = await serverPid(connection);
         await expect(
           copyRows(
-            connection as Kysely<never>,
+            connection,
             'copy (select 1 / (n - 50) from generate_series(1, 100) n) to stdout (format binary)',
           ),
         ).rejects.toMatchObject({ message: expect.stringContaining('division by zero') });
-        expect(await serverPid(connection as Kysely<never>)).toBe(pid);
+        expect(await serverPid(connection)).toBe(pid);
       });
   });
 
   it('refuses a stream that is not a binary COPY', async () => {
-    await expect(copyRows(db() as Kysely<never>, 'select 1')).rejects.toMatchObject({
+    await expect(copyRows(db(), 'select 1')).rejects.toMatchObject({
       code: 'copy_statement',
     });
   });
