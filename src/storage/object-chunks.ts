@@ -17,10 +17,13 @@ import { insertIgnore } from './insert-ignore.js';
  */
 const MAX_CHUNK_BYTES = 256 * 1024;
 
-/** Chunk rows per binary COPY (1 MiB of data): what a consumer that stops early makes us drop. */
-const ROWS_PER_COPY = 4;
+/**
+ * Chunk rows per binary COPY (512 KiB of data), read whole before they are handed on: what a
+ * reader holds beyond the consumer, as the whole-row reads hold two rows.
+ */
+const ROWS_PER_COPY = 2;
 
-/** Tuples (slices) handed over per read of the COPY cursor. */
+/** Tuples (slices) handed over per read of the COPY cursor: a chunk row. */
 const TUPLES_PER_READ = 8;
 
 /**
@@ -169,35 +172,42 @@ export class ObjectChunks {
   }
 
   /**
-   * One binary COPY per `ROWS_PER_COPY` rows, each slice one piece as it arrives (never joined
-   * into its row). A window, not the whole object: a consumer that stops early (a clone whose
-   * client went away) makes the cursor read and drop the rest of one window, not of the object.
+   * One binary COPY per `ROWS_PER_COPY` rows, each slice one piece (never joined into its row).
+   * A window is read whole before its slices are handed on, so the connection goes back to the
+   * pool at the database's pace, not at the pace of the consumer (a clone's client); holding it
+   * through the consumer's backpressure would let slow clients take the whole pool.
    */
   private async *copiedPieces(id: string, copy: BlobCopy, tally: RowTally): AsyncGenerator<Buffer> {
     let rowLength = 0;
     for (let from = 0; ; from += ROWS_PER_COPY) {
-      const statement = this.copyStatement(copy, id, from, from + ROWS_PER_COPY);
-      for await (const { rows } of this.db.getExecutor().stream(statement, TUPLES_PER_READ)) {
-        for (const tuple of rows) {
-          const [seq, slice] = copiedSlice(tuple);
-          if (seq === tally.rows) {
-            // A new row: the one before it is whole.
-            if (seq > 0) countRowEnd(tally, rowLength);
-            tally.rows++;
-            rowLength = 0;
-          } else if (seq !== tally.rows - 1) {
-            // A missing row ends the stream, as it does for `rowPieces`.
-            countRowEnd(tally, rowLength);
-            return;
-          }
-          rowLength += slice.length;
-          noteBufferGarbage(slice.length * COPIED_READ_GARBAGE_PER_BYTE);
-          yield slice;
+      for (const [seq, slice] of await this.copyWindow(copy, id, from)) {
+        if (seq === tally.rows) {
+          // A new row: the one before it is whole.
+          if (seq > 0) countRowEnd(tally, rowLength);
+          tally.rows++;
+          rowLength = 0;
+        } else if (seq !== tally.rows - 1) {
+          // A missing row ends the stream, as it does for `rowPieces`.
+          countRowEnd(tally, rowLength);
+          return;
         }
+        rowLength += slice.length;
+        noteBufferGarbage(slice.length * COPIED_READ_GARBAGE_PER_BYTE);
+        yield slice;
       }
       if (tally.rows < from + ROWS_PER_COPY) break;
     }
     if (tally.rows > 0) countRowEnd(tally, rowLength);
+  }
+
+  /** The slices of rows `from` to `from + ROWS_PER_COPY` (excluded) of `id`, with their `seq`. */
+  private async copyWindow(copy: BlobCopy, id: string, from: number): Promise<[number, Buffer][]> {
+    const statement = this.copyStatement(copy, id, from, from + ROWS_PER_COPY);
+    const slices: [number, Buffer][] = [];
+    for await (const { rows } of this.db.getExecutor().stream(statement, TUPLES_PER_READ)) {
+      for (const tuple of rows) slices.push(copiedSlice(tuple));
+    }
+    return slices;
   }
 
   /**
