@@ -45,7 +45,8 @@ export function chunkBytes(capabilities: DialectCapabilities): number {
  * Large objects' pack-ready zlib streams as ordered rows of `object_chunks` (`storage_type =
  * 'chunks'`). Writes cut a stream into chunks as it arrives (one chunk in memory at a time), in
  * the caller's transaction, so a failed push leaves none. Reads fetch one chunk per query, one
- * ahead of the consumer. Content-addressed writes go through `writeOnce`, so two pushes of the
+ * ahead of the consumer, or where the dialect streams raw bytes (`blobCopy`), 32 KiB slices of
+ * two rows per binary COPY. Content-addressed writes go through `writeOnce`, so two pushes of the
  * same object never interleave their chunks.
  */
 export class ObjectChunks {
