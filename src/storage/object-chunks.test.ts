@@ -119,10 +119,10 @@ describeEachDialect('object chunks', (getDb) => {
     await chunks.remove(id);
   });
 
-  it('fails a read of an object that lost one row in the middle, at or off a COPY window’s edge', async () => {
+  it('fails a read of an object that lost one row in the middle', async () => {
     const size = chunkBytes(getDb().database.capabilities);
     const chunks = new ObjectChunks(getDb().database.db, getDb().database.capabilities);
-    // 11 rows: PostgreSQL reads them by binary COPY in windows of 2 (0–1, 2–3, …, 10).
+    // 11 rows; one is lost near the start, in the middle or near the end.
     const stream = deflateSync(randomBytes(size * 10), { level: 0 });
     for (const [lost, id] of [
       [1, 'a1'.repeat(20)],

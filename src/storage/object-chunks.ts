@@ -18,10 +18,11 @@ import { insertIgnore } from './insert-ignore.js';
 const MAX_CHUNK_BYTES = 256 * 1024;
 
 /**
- * Chunk rows per binary COPY (512 KiB of data), read whole before they are handed on: what a
- * reader holds beyond the consumer, as the whole-row reads hold two rows.
+ * Chunk rows per binary COPY (256 KiB of data), read whole before they are handed on: what a
+ * reader holds beyond the consumer. Windows of 2 rows peaked at 131–135 MB in the clone bench,
+ * of 1 row at 127–132 (docs/scale.md): no clear difference, and one row holds less.
  */
-const ROWS_PER_COPY = 2;
+const ROWS_PER_COPY = 1;
 
 /** Tuples (slices) handed over per read of the COPY cursor: a chunk row. */
 const TUPLES_PER_READ = 8;
@@ -46,7 +47,7 @@ export function chunkBytes(capabilities: DialectCapabilities): number {
  * 'chunks'`). Writes cut a stream into chunks as it arrives (one chunk in memory at a time), in
  * the caller's transaction, so a failed push leaves none. Reads fetch one chunk per query, one
  * ahead of the consumer, or where the dialect streams raw bytes (`blobCopy`), 32 KiB slices of
- * two rows per binary COPY. Content-addressed writes go through `writeOnce`, so two pushes of the
+ * one row per binary COPY. Content-addressed writes go through `writeOnce`, so two pushes of the
  * same object never interleave their chunks.
  */
 export class ObjectChunks {
