@@ -74,7 +74,7 @@ export interface DialectCapabilities {
    * (PostgreSQL): node-postgres delivers every DataRow field as a JS string (`bytea` as hex
    * text, 2 bytes a byte), but CopyData messages as bytes; and it regrows its message buffer by
    * doubling for a message bigger than a socket read, which slices of 32 KiB never are. A clone
-   * of ten 5 MiB files peaked at 127–132 MB instead of 140–148 (docs/scale.md). Unset: one
+   * of ten 5 MiB files peaked at 127–132 MB instead of 140–151 (docs/scale.md). Unset: one
    * query per chunk row, the whole value.
    */
   readonly blobCopy: BlobCopy | undefined;
