@@ -1,10 +1,18 @@
+import type * as V8 from 'node:v8';
+import { setFlagsFromString } from 'node:v8';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { releaseHeapSoon } from './heap-release.js';
+
+vi.mock('node:v8', async (importOriginal) => ({
+  ...(await importOriginal<typeof V8>()),
+  setFlagsFromString: vi.fn(),
+}));
 
 describe('releaseHeapSoon', () => {
   const exposed = globalThis.gc;
   afterEach(() => {
     vi.useRealTimers();
+    vi.mocked(setFlagsFromString).mockClear();
     globalThis.gc = exposed;
   });
 
@@ -22,6 +30,16 @@ describe('releaseHeapSoon', () => {
     releaseHeapSoon(Number.MAX_SAFE_INTEGER);
     vi.advanceTimersByTime(5000);
     expect(collect).toHaveBeenCalledTimes(1);
+  });
+
+  it('compacts in that collection only', () => {
+    vi.useFakeTimers();
+    const flags: string[] = [];
+    vi.mocked(setFlagsFromString).mockImplementation((flag) => flags.push(flag));
+    globalThis.gc = vi.fn(() => flags.push('collect')) as unknown as typeof globalThis.gc;
+    releaseHeapSoon(0);
+    vi.advanceTimersByTime(1000);
+    expect(flags).toEqual(['--compact-on-every-full-gc', 'collect', '--no-compact-on-every-full-gc']);
   });
 
   it('does nothing where the process cannot collect (no --expose-gc)', () => {
