@@ -12,7 +12,8 @@
 // MALLOC_MMAP_THRESHOLD_=131072 (glibc; other C libraries ignore it): buffers of 128 KiB or more
 // are mapped and unmapped on their own. By default glibc raises that threshold up to 32 MiB after
 // a big buffer is freed, so later ones come from its brk heap, whose freed space a process keeps:
-// after a push of 497k objects and a clone, the server idled at 258 MB instead of 361 MB, and the
-// clone's peak was 439 MB instead of 533 MB (docs/scale.md, "What holds the idle server's memory").
+// after a push of 497k objects and a clone, the server idled at 257–258 MB instead of 351–361 MB,
+// and the clone's peak was 433–439 MB instead of 522–533 MB (docs/scale.md, "What holds the idle
+// server's memory").
 // Node reads V8 flags and glibc its environment only at start, hence the shebang.
 import '../dist/cli/run.js';
