@@ -108,7 +108,11 @@ export async function runScaleBench(args: readonly string[]): Promise<BenchResul
     // Idle: 3 s without CPU, up to 3 min (the search indexer and the walk recorder run for a
     // minute after a large first push, and start after timers: 300 ms of quiet is not idle).
     await waitForIdle(live.process.pid ?? 0, 3000, 180_000);
-    results.push({ scenario: 'idle-after-push', server_rss_mb: Math.round(live.rssMb()) });
+    results.push({
+      scenario: 'idle-after-push',
+      server_rss_mb: Math.round(live.rssMb()),
+      ...(await idleRssParts(live.process.pid ?? 0)),
+    });
     await sameRefs(target('ours', 'first'), target('cgit', 'first'));
     await step('clone-cached', (url, side) => clone(url, target(side, 'cached')));
     await rm(join(dataDir, 'cache', 'packs'), { recursive: true, force: true });
@@ -153,6 +157,27 @@ async function prepareSource(dir: string, given: string | undefined, size: strin
   const repo = await generateHistoryRepo(dir, size as 'small' | 'large');
   await addReleaseRefs(repo);
   return repo;
+}
+
+/**
+ * Where the idle RSS lies (docs/scale.md, "What holds the idle server's memory"): glibc's main
+ * arena (`[heap]`: freed memory there is not given back) and the anonymous maps (V8's pages, other
+ * arenas, big buffers), in MiB.
+ */
+async function idleRssParts(pid: number): Promise<{ brk_heap_mb: number; anon_maps_mb: number }> {
+  const kib = { heap: 0, anon: 0 };
+  let mapping: 'heap' | 'anon' | undefined;
+  for (const line of (await readFile(`/proc/${pid}/smaps`, 'utf8')).split('\n')) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (header) {
+      const name = header[1] ?? '';
+      mapping = name === '[heap]' ? 'heap' : name === '' ? 'anon' : undefined;
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss && mapping) kib[mapping] += Number(rss[1]);
+  }
+  return { brk_heap_mb: Math.round(kib.heap / 1024), anon_maps_mb: Math.round(kib.anon / 1024) };
 }
 
 async function createToken(dataDir: string, env: Record<string, string>): Promise<string> {

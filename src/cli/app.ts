@@ -162,7 +162,8 @@ export function buildDomainServices(
   const baseUrl = () => serverBaseUrl(config);
   const review = buildReviewServices({ storage, monorepo, baseUrl, ...(secret ? { secret } : {}) });
   const sshLfsTokens = secret ? new LfsSshTokens(secret) : undefined;
-  const gitRequests = new ForegroundWork();
+  // A clone or push of a big repository leaves much garbage an idle server would keep.
+  const gitRequests = new ForegroundWork({ onEnd: () => releaseHeapSoon() });
   return {
     repositories: new MonorepoResolver({
       ...monorepo,

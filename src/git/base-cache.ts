@@ -40,6 +40,11 @@ export class BaseCache<K> {
     this.entries.delete(key);
   }
 
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
+  }
+
   get size(): number {
     return this.bytes;
   }

@@ -67,6 +67,19 @@ describe('ForegroundWork', () => {
     expect(await settled(work.pause())).toBe(false);
   });
 
+  it('runs its end hook once at the end of each request, an end called twice included', () => {
+    const onEnd = vi.fn();
+    const work = new ForegroundWork({ quietMs: 100, onEnd });
+    const endFirst = work.begin();
+    const endSecond = work.begin();
+    expect(onEnd).not.toHaveBeenCalled();
+    endFirst();
+    endFirst();
+    expect(onEnd).toHaveBeenCalledTimes(1);
+    endSecond();
+    expect(onEnd).toHaveBeenCalledTimes(2);
+  });
+
   it('lets a waiter go after the longest wait under constant traffic', async () => {
     const work = new ForegroundWork({ quietMs: 100, maxWaitMs: 10_000 });
     work.begin();

@@ -2,7 +2,8 @@
  * Background jobs that share the one event-loop thread (and SQLite's one connection) with the
  * requests users wait for give way to them: the search indexer after a push ran ~20 s of
  * statements at 497k objects, interleaved with the clone that followed the push, and doubled
- * that clone's time. Foreground work (git requests over HTTP and SSH) marks its start and end;
+ * that clone's time. Foreground work (git requests over HTTP and SSH) marks its start and end
+ * (the one place either transport reports a git request's end);
  * a background job asks `pause()` between its steps and waits while any is in flight and for a
  * short quiet time after the last one ends (the next request of a conversation or of a CI job
  * usually follows within milliseconds). Each wait is capped, so constant traffic slows a job to
@@ -14,13 +15,23 @@ export const QUIET_MS = 1000;
 /** The longest one `pause()` waits: under constant traffic a job still takes a step this often. */
 export const MAX_WAIT_MS = 10_000;
 
+export interface ForegroundWorkOptions {
+  readonly quietMs?: number;
+  readonly maxWaitMs?: number;
+  /**
+   * Runs once at the end of each request, whichever transport served it (`mega serve`: ask
+   * for the heap a big clone or push left behind to be collected once idle, see heap-release).
+   */
+  readonly onEnd?: () => void;
+}
+
 export class ForegroundWork {
   private inFlight = 0;
   /** Set between the last request's end and the end of the quiet time after it. */
   private quietTimer: NodeJS.Timeout | undefined;
   private readonly waiters = new Set<() => void>();
 
-  constructor(private readonly options: { readonly quietMs?: number; readonly maxWaitMs?: number } = {}) {}
+  constructor(private readonly options: ForegroundWorkOptions = {}) {}
 
   /** True while a request is in flight or the quiet time after the last one runs. */
   get busy(): boolean {
@@ -38,6 +49,7 @@ export class ForegroundWork {
       ended = true;
       this.inFlight -= 1;
       if (this.inFlight === 0) this.startQuietTime();
+      this.options.onEnd?.();
     };
   }
 

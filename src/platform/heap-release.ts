@@ -5,19 +5,31 @@
  * Jobs that may leave much garbage call `releaseHeapSoon`; once no such call came for
  * `QUIET_MS`, one full collection runs if the heap is big enough to be worth it. Needs
  * `--expose-gc` (bin/mega.js); without it (tests, a plain `node`) this does nothing.
+ *
+ * The collection compacts: a plain full one frees the dead objects but V8 keeps the pages they
+ * were spread over (60 MB committed for 28 MB live at idle after the bench's large push and
+ * clone) until its memory reducer runs, seconds later or never if the server allocates
+ * nothing. V8 compacts every page only under `--compact-on-every-full-gc`, so the flag is on
+ * for a second collection (Node leaves V8's flags writable after start for
+ * `v8.setFlagsFromString`), only when what survived the first is small: compacting moves every
+ * live object, a short pause for an idle server's ~30 MB, a long one for a push in flight.
  */
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 
 /** How long after the last big job the collection waits (more jobs may follow: one collection). */
 const QUIET_MS = 1000;
-/** Below this much used heap a full collection frees too little to be worth its pause. */
-const WORTH_COLLECTING_BYTES = 96 * 1024 * 1024;
+/** Below this much committed heap a full collection frees too little to be worth its pause. */
+const WORTH_COLLECTING_BYTES = 64 * 1024 * 1024;
+/** Up to this much live heap, compacting it is a short pause (~30–150 ms at ~30 MB here). */
+const COMPACT_LIVE_BYTES = 64 * 1024 * 1024;
+/** Committed heap beyond the live heap worth a compaction: pages V8 would keep. */
+const WORTH_COMPACTING_BYTES = 8 * 1024 * 1024;
 
 let timer: NodeJS.Timeout | undefined;
 
 /**
- * Asks for one full collection once big jobs have stopped for a moment (`worthBytes`: the used
- * heap below which it is skipped).
+ * Asks for one full collection, compacting when little survives it, once big jobs have stopped
+ * for a moment (`worthBytes`: the committed heap below which it is skipped).
  */
 export function releaseHeapSoon(worthBytes = WORTH_COLLECTING_BYTES): void {
   const collect = globalThis.gc;
@@ -25,8 +37,22 @@ export function releaseHeapSoon(worthBytes = WORTH_COLLECTING_BYTES): void {
   clearTimeout(timer);
   timer = setTimeout(() => {
     timer = undefined;
-    if (getHeapStatistics().used_heap_size >= worthBytes) collect();
+    if (getHeapStatistics().total_heap_size < worthBytes) return;
+    collect();
+    const heap = getHeapStatistics();
+    const spare = heap.total_heap_size - heap.used_heap_size;
+    if (heap.used_heap_size <= COMPACT_LIVE_BYTES && spare >= WORTH_COMPACTING_BYTES)
+      collectCompacting(collect);
   }, QUIET_MS);
   // A process with nothing else to do exits without waiting for it.
   timer.unref();
+}
+
+function collectCompacting(collect: NonNullable<typeof globalThis.gc>): void {
+  setFlagsFromString('--compact-on-every-full-gc');
+  try {
+    collect();
+  } finally {
+    setFlagsFromString('--no-compact-on-every-full-gc');
+  }
 }

@@ -8,7 +8,6 @@ import type { SshIdentity } from './key-authenticator.js';
 import { lfsAuthenticate, type LfsAuthenticateDeps } from './lfs-authenticate.js';
 import { runLfsTransfer, type LfsTransferDeps } from './lfs-transfer.js';
 import { limitSendWindow } from './send-window.js';
-import { releaseHeapSoon } from '../platform/heap-release.js';
 
 export interface SessionDeps extends GitSessionDeps, LfsAuthenticateDeps, LfsTransferDeps {
   readonly limits: GitSessionDeps['limits'];
@@ -132,8 +131,6 @@ async function runCommand(
     // Before the exit status and EOF: the last gathered bytes (a report, a pack's end, an LFS
     // answer); a client already gone needs nothing more.
     await out.flush().catch(() => undefined);
-    // As after an HTTP git request: a big clone or push leaves garbage an idle server would keep.
-    releaseHeapSoon();
   }
 }
 

@@ -1,7 +1,6 @@
 import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import type { Kysely } from 'kysely';
-import { BaseCache } from '../git/base-cache.js';
 import { applyDelta } from '../git/delta.js';
 import type { ObjectType } from '../git/object.js';
 import type { CommitSummary } from '../git/commit.js';
@@ -13,6 +12,7 @@ import type { MegaDatabase } from './open-database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { storedObjectHint, type PackReadyObject, type StoredObjectHint } from './pack-ready.js';
 import { PayloadInflater } from './payload-inflater.js';
+import { ReadCache } from './read-cache.js';
 import { ObjectChunks } from './object-chunks.js';
 import { batchIds } from './sql-batches.js';
 import { storedId, storedIds } from './stored-id.js';
@@ -84,7 +84,7 @@ function preparedRowsByKeySql(size: number): string {
  * its `repository_objects` membership, even if another repository stored the same bytes.
  */
 export class ObjectStore {
-  private readonly cache = new BaseCache<string>(READ_CACHE_BYTES);
+  private readonly cache = new ReadCache(READ_CACHE_BYTES);
   private readonly inflater = new PayloadInflater();
   private readonly chunks: ObjectChunks;
 

@@ -5,10 +5,17 @@ import { fileURLToPath } from 'node:url';
 /** The built CLI (`npm test` builds dist/ first through `pretest`). */
 export const MEGA_BIN = fileURLToPath(new URL('../../bin/mega.js', import.meta.url));
 
-/** The node flags of bin/mega.js's shebang (`#!/usr/bin/env -S node FLAGS`): run it as `mega` runs. */
-const MEGA_NODE_FLAGS = (readFileSync(MEGA_BIN, 'utf8').split('\n')[0] ?? '')
-  .split(' ')
-  .filter((part) => part.startsWith('--'));
+/** The words of bin/mega.js's shebang (`#!/usr/bin/env -S NAME=VALUE… node FLAGS`). */
+const SHEBANG_WORDS = (readFileSync(MEGA_BIN, 'utf8').split('\n')[0] ?? '').split(' ');
+/** The node flags of the shebang: run it as `mega` runs. */
+const MEGA_NODE_FLAGS = SHEBANG_WORDS.filter((part) => part.startsWith('--'));
+/** The environment the shebang sets (glibc's malloc settings), before the caller's. */
+const MEGA_ENV: Readonly<Record<string, string>> = Object.fromEntries(
+  SHEBANG_WORDS.filter((part) => /^[A-Z_]+=/.test(part)).map((part) => {
+    const at = part.indexOf('=');
+    return [part.slice(0, at), part.slice(at + 1)];
+  }),
+);
 
 export interface MegaRunResult {
   readonly code: number;
@@ -24,7 +31,7 @@ export function runMega(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...MEGA_NODE_FLAGS, MEGA_BIN, ...args], {
       cwd: options.cwd,
-      env: { ...process.env, MEGA_LOG_LEVEL: 'warn', ...options.env },
+      env: { ...process.env, ...MEGA_ENV, MEGA_LOG_LEVEL: 'warn', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -75,7 +82,10 @@ export function startMegaServer(options: {
       options.dataDir,
       ...(options.args ?? []),
     ],
-    { env: { ...process.env, MEGA_LOG_LEVEL: 'warn', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      env: { ...process.env, ...MEGA_ENV, MEGA_LOG_LEVEL: 'warn', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let output = '';
   return new Promise((resolve, reject) => {
@@ -138,7 +148,10 @@ export function startMegaWorker(options: {
   const child = spawn(
     process.execPath,
     [...MEGA_NODE_FLAGS, MEGA_BIN, 'worker', '--data', options.dataDir, '--port', '0'],
-    { env: { ...process.env, MEGA_LOG_LEVEL: 'warn', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      env: { ...process.env, ...MEGA_ENV, MEGA_LOG_LEVEL: 'warn', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let output = '';
   return new Promise((resolve, reject) => {

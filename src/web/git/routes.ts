@@ -25,7 +25,6 @@ import { discardUnreadBody, requestBodyStream } from '../request-body.js';
 import { RETRY_AFTER_SECONDS, toMegaError } from '../error-handler.js';
 import { ResponseStream } from './stream-sink.js';
 import { followPush } from '../../review/push-follow-ups.js';
-import { releaseHeapSoon } from '../../platform/heap-release.js';
 
 const SERVICES: readonly GitService[] = ['git-upload-pack', 'git-receive-pack'];
 
@@ -108,7 +107,8 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
     service: GitService,
     run: (out: ResponseStream) => Promise<string>,
   ): FastifyReply => {
-    // In flight until the response is sent or dropped: the search indexer waits meanwhile.
+    // In flight until the response is sent or dropped: the search indexer waits meanwhile (and
+    // the request's end asks for its garbage to be collected, as over SSH).
     reply.raw.once('close', ctx.gitRequests.begin());
     const out = new ResponseStream();
     run(out).then(
@@ -116,8 +116,6 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
         requests.inc({ service, outcome });
         sentBytes.inc({ service }, out.bytes);
         out.end();
-        // A clone or push of a big repository leaves much garbage an idle server would keep.
-        releaseHeapSoon();
       },
       (error: unknown) => {
         requests.inc({ service, outcome: 'error' });
