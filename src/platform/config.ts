@@ -87,6 +87,12 @@ const ConfigSchema = z.object({
     .default(64 * MiB),
   /** Worker threads resolving the deltas of one pushed pack; each costs ~50 MB of memory. */
   ingestThreads: z.coerce.number().int().min(1).max(64).default(1),
+  /**
+   * Pushed packs of at least this many objects are decoded (scan, deltas, fsck) on a thread of
+   * their own while the request's thread writes; smaller ones where starting a thread costs
+   * more than it saves. 0: every pack; a count above `limits.maxObjectsPerPush`: none.
+   */
+  ingestDecodeThreadMinObjects: z.coerce.number().int().min(0).default(20_000),
   limits: z
     .object({
       maxRequestBytes: z.coerce
@@ -276,6 +282,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['MEGA_CLONE_LIMIT', 'cloneLimit'],
   ['MEGA_LARGE_OBJECT_THRESHOLD', 'largeObjectThreshold'],
   ['MEGA_INGEST_THREADS', 'ingestThreads'],
+  ['MEGA_INGEST_DECODE_THREAD_MIN_OBJECTS', 'ingestDecodeThreadMinObjects'],
   ['MEGA_MIN_FREE_BYTES', 'minFreeBytes'],
   ['MEGA_MAX_REQUEST_BYTES', 'limits.maxRequestBytes'],
   ['MEGA_MAX_COMMAND_BYTES', 'limits.maxCommandBytes'],

@@ -14,6 +14,7 @@ import { MegaError, tooLarge } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { finishPackFsck, throwIfRefused } from './ingest-fsck.js';
+import { ingestOnDecodeThread } from './ingest-on-decode-thread.js';
 import { ObjectStore } from './object-store.js';
 import { ObjectWriter } from './object-writer.js';
 import { SpillingPackSpool, spoolDirectory } from './pack-file-spool.js';
@@ -89,6 +90,11 @@ export interface IngestDeps {
   readonly threads?: number;
   /** Which fsck findings refuse a pack (default: `--strict`, nothing ignored). */
   readonly fsck?: FsckPolicy;
+  /**
+   * Packs of at least this many objects are decoded on a thread of their own while the calling
+   * thread writes (`ingest-on-decode-thread.ts`); unset: every pack on the calling thread.
+   */
+  readonly decodeThreadMinObjects?: number;
 }
 
 /**
@@ -108,7 +114,12 @@ export async function ingestPack(
   try {
     let packSource = source;
     let readerSpool: PackSpool = spool;
-    if (deps.capabilities.singleConnection) {
+    // A decode thread reads a pack received whole. Where the pack is not the whole source, only
+    // SQLite pays to find its end first (below); a server database keeps streaming it.
+    const decodeThread =
+      deps.decodeThreadMinObjects !== undefined &&
+      (!options.stopAtTrailer || deps.capabilities.singleConnection);
+    if (deps.capabilities.singleConnection || decodeThread) {
       // Receive the whole pack before taking the only connection: a slow client must not stall
       // every other query of the process for the length of its upload. Where the pack is not
       // the whole source, finding its end means inflating it once here (docs/ssh.md).
@@ -118,6 +129,14 @@ export async function ingestPack(
             ...(options.limits ? { limits: options.limits } : {}),
           })
         : await receiveAll(source, spool, options.limits?.maxPackSize);
+      if (decodeThread && declaredObjects(spool, size) >= deps.decodeThreadMinObjects!) {
+        return await inTransaction(deps.db, (trx) =>
+          ingestOnDecodeThread(deps, trx, repoId, spool, format, options, {
+            baseCacheBytes: INGEST_BASE_CACHE_BYTES,
+            deltaCacheBytes: INGEST_DELTA_CACHE_BYTES,
+          }),
+        );
+      }
       packSource = replay(spool, size);
       readerSpool = {
         append: () => undefined,
@@ -223,6 +242,14 @@ async function packSummary(
 ): Promise<Pick<PackReadResult, 'externalBases' | 'checksum'>> {
   const { externalBases, checksum } = await readPack(source, options);
   return { externalBases, checksum };
+}
+
+/** `PACK`, version, object count: where a received pack declares how many objects it has. */
+const PACK_HEADER_BYTES = 12;
+
+/** The object count a received pack declares (0 when it is too short to say). */
+function declaredObjects(spool: SpillingPackSpool, size: number): number {
+  return size < PACK_HEADER_BYTES ? 0 : spool.read(0, PACK_HEADER_BYTES).readUInt32BE(8);
 }
 
 /** Bytes handed to the pack reader per chunk when replaying a received pack. */
