@@ -8,7 +8,7 @@ import type { HandedSpool } from './handed-pack-spool.js';
 /** Batches sent and not yet written before the decode thread waits (memory: ~4 MiB each). */
 export const MAX_BATCHES_IN_FLIGHT = 4;
 
-/** What the decode thread starts with (its `workerData`). */
+/** One pack to decode, sent to the decode thread with `start`. */
 export interface DecodeSetup {
   readonly formatName: string;
   readonly spool: HandedSpool;
@@ -19,6 +19,10 @@ export interface DecodeSetup {
   readonly largeObjectThreshold: number;
   readonly baseCacheBytes: number;
   readonly deltaCacheBytes: number;
+}
+
+/** What the decode thread starts with (its `workerData`). */
+export interface DecodeThreadData {
   /** One Int32: batches sent and not yet written (the decode thread waits at the maximum). */
   readonly inFlight: SharedArrayBuffer;
 }
@@ -44,6 +48,7 @@ export type FromDecodeThread =
   | { readonly kind: 'failed'; readonly error: SentError };
 
 export type ToDecodeThread =
+  | { readonly kind: 'start'; readonly setup: DecodeSetup }
   | { readonly kind: 'reply'; readonly call: number; readonly value?: unknown; readonly error?: SentError }
   | { readonly kind: 'finish' };
 

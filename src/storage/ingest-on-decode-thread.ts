@@ -8,7 +8,7 @@ import { rawPieces } from '../git/pack-reader.js';
 import { MegaError } from '../platform/errors.js';
 import type { Database } from './database.js';
 import { decodedItems, type DecodedBatch } from './decoded-batch.js';
-import { DecodeThread } from './decode-thread.js';
+import type { DecodeThread } from './decode-thread.js';
 import type { FromDecodeThread, RepositoryCall } from './decode-thread-messages.js';
 import type { IngestDeps, IngestOptions, IngestResult } from './ingest.js';
 import { ObjectStore } from './object-store.js';
@@ -26,9 +26,10 @@ export interface DecodeCaches {
  * The ingest of a received pack with its decoding (scan, inflate, SHA-1, deltas, fsck) on a
  * thread of its own, while this thread only writes: the decode, our writes and the database
  * server overlap on two cores. Runs inside the ingest's transaction `trx`, with the same result
- * and the same errors as the ingest on this thread. The thread is gone when this returns.
+ * and the same errors as the ingest on this thread. The caller releases `thread` afterwards.
  */
 export async function ingestOnDecodeThread(
+  thread: DecodeThread,
   deps: IngestDeps,
   trx: Kysely<Database>,
   repoId: number,
@@ -38,7 +39,7 @@ export async function ingestOnDecodeThread(
   caches: DecodeCaches,
 ): Promise<IngestResult> {
   const fsck = options.fsck ?? true;
-  const thread = new DecodeThread({
+  thread.start({
     formatName: format.name,
     spool: spool.handOff(),
     ...(options.limits ? { limits: options.limits } : {}),
@@ -69,7 +70,6 @@ export async function ingestOnDecodeThread(
       throw new MegaError('internal', 'ingest_decode_thread_failed', 'pack decode thread ended early');
     return writes.result(decoded.externalBases, decoded.checksum, outside);
   } finally {
-    await thread.close();
     writes.closeStreams();
   }
 }

@@ -14,6 +14,7 @@ import { MegaError, tooLarge } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { finishPackFsck, throwIfRefused } from './ingest-fsck.js';
+import { releaseDecodeThread, takeDecodeThread } from './decode-thread.js';
 import { ingestOnDecodeThread } from './ingest-on-decode-thread.js';
 import { ObjectStore } from './object-store.js';
 import { ObjectWriter } from './object-writer.js';
@@ -129,13 +130,21 @@ export async function ingestPack(
             ...(options.limits ? { limits: options.limits } : {}),
           })
         : await receiveAll(source, spool, options.limits?.maxPackSize);
-      if (decodeThread && declaredObjects(spool, size) >= deps.decodeThreadMinObjects!) {
-        return await inTransaction(deps.db, (trx) =>
-          ingestOnDecodeThread(deps, trx, repoId, spool, format, options, {
-            baseCacheBytes: INGEST_BASE_CACHE_BYTES,
-            deltaCacheBytes: INGEST_DELTA_CACHE_BYTES,
-          }),
-        );
+      const thread =
+        decodeThread && declaredObjects(spool, size) >= deps.decodeThreadMinObjects!
+          ? takeDecodeThread()
+          : undefined;
+      if (thread) {
+        try {
+          return await inTransaction(deps.db, (trx) =>
+            ingestOnDecodeThread(thread, deps, trx, repoId, spool, format, options, {
+              baseCacheBytes: INGEST_BASE_CACHE_BYTES,
+              deltaCacheBytes: INGEST_DELTA_CACHE_BYTES,
+            }),
+          );
+        } finally {
+          await releaseDecodeThread(thread);
+        }
       }
       packSource = replay(spool, size);
       readerSpool = {
