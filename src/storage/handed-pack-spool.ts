@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { PackSpool } from '../git/pack-spool.js';
+import { noteBufferGarbage } from '../platform/buffer-garbage.js';
 
 /**
  * A received pack as another thread can read it: the spool's temp file by path, or (a pack small
@@ -31,6 +32,8 @@ export class HandedPackSpool implements PackSpool {
     if (this.memory) return this.memory.subarray(offset, offset + length);
     const out = Buffer.allocUnsafe(length);
     this.readInto(offset, out);
+    // Used once and dropped, like the reads of `SpillingPackSpool`.
+    noteBufferGarbage(length);
     return out;
   }
 

@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { ObjectType } from '../git/object.js';
 import { objectFormatByName } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
+import { releaseHeapSoon } from '../platform/heap-release.js';
 import { PackFsck } from '../git/pack-fsck.js';
 import { readPack } from '../git/pack-reader.js';
 import { DecodedBatchBuilder, type DecodedBatch } from './decoded-batch.js';
@@ -63,9 +64,12 @@ function startJob(setup: DecodeSetup): void {
   decode(setup, job).then(
     () => {
       job = undefined;
+      // The pack's reader state is garbage now, and an idle thread would keep it (heap-release).
+      releaseHeapSoon();
     },
     (error: unknown) => {
       job = undefined;
+      releaseHeapSoon();
       post({ kind: 'failed', error: sentError(error) });
     },
   );
