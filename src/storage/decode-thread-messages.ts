@@ -1,4 +1,4 @@
-import type { FsckPolicy } from '../git/fsck-report.js';
+import type { ObjectType } from '../git/object.js';
 import type { ObjectId } from '../git/object-id.js';
 import type { PackReaderLimits } from '../git/pack-types.js';
 import { MegaError, type ErrorKind } from '../platform/errors.js';
@@ -13,8 +13,6 @@ export interface DecodeSetup {
   readonly formatName: string;
   readonly spool: HandedSpool;
   readonly limits?: Partial<PackReaderLimits>;
-  /** The fsck policy, or undefined for no fsck. */
-  readonly fsck: FsckPolicy | undefined;
   readonly threads: number;
   readonly largeObjectThreshold: number;
   readonly baseCacheBytes: number;
@@ -27,30 +25,21 @@ export interface DecodeThreadData {
   readonly inFlight: SharedArrayBuffer;
 }
 
-/**
- * What the decode thread asks of the repository, answered on the request's thread (which owns the
- * transaction): a thin pack's base, and fsck's checks of objects outside the pack.
- */
-export type RepositoryCall =
-  | { readonly method: 'base'; readonly id: ObjectId }
-  | { readonly method: 'types'; readonly ids: readonly string[] }
-  | { readonly method: 'open'; readonly id: string }
-  | { readonly method: 'next'; readonly stream: number }
-  | { readonly method: 'close'; readonly stream: number };
-
 export type FromDecodeThread =
   | { readonly kind: 'batch'; readonly batch: DecodedBatch }
-  | { readonly kind: 'call'; readonly call: number; readonly request: RepositoryCall }
-  /** Every object is sent; fsck's repository checks wait for `finish` (the writes must be done). */
-  | { readonly kind: 'decoded'; readonly externalBases: readonly ObjectId[]; readonly checksum: string }
-  /** With fsck: the ids the pack points to outside itself. */
-  | { readonly kind: 'done'; readonly outside: readonly ObjectId[] | undefined }
+  /** A thin pack's base, asked of the repository (the request's thread owns the transaction). */
+  | { readonly kind: 'base'; readonly call: number; readonly id: ObjectId }
+  /** Every object was sent. */
+  | { readonly kind: 'done'; readonly externalBases: readonly ObjectId[]; readonly checksum: string }
   | { readonly kind: 'failed'; readonly error: SentError };
 
 export type ToDecodeThread =
   | { readonly kind: 'start'; readonly setup: DecodeSetup }
-  | { readonly kind: 'reply'; readonly call: number; readonly value?: unknown; readonly error?: SentError }
-  | { readonly kind: 'finish' };
+  | {
+      readonly kind: 'base';
+      readonly call: number;
+      readonly base: { readonly type: ObjectType; readonly data: Uint8Array } | undefined;
+    };
 
 /** An error crossing the thread: a `MegaError`'s fields, so it fails the push the same way. */
 export type SentError =

@@ -1,4 +1,5 @@
 import type { Worker } from 'node:worker_threads';
+import type { ObjectType } from '../git/object.js';
 import { MegaError } from '../platform/errors.js';
 import { startModuleWorker } from '../platform/module-worker.js';
 import {
@@ -47,8 +48,8 @@ export async function releaseDecodeThread(thread: DecodeThread): Promise<void> {
 
 /**
  * The request's side of the decode thread (`ingest-decode-worker.ts`): starts a pack, yields
- * its messages in order, replies to its calls, and counts the batches written so it may send
- * more. Kept warm between packs; an ingest that did not see its pack through terminates it.
+ * its messages in order, answers its calls for thin-pack bases, and counts the batches written
+ * so it may send more. Kept warm between packs; an ingest that did not see its pack through terminates it.
  */
 export class DecodeThread {
   private readonly worker: Worker;
@@ -85,9 +86,10 @@ export class DecodeThread {
   /** The pack's messages, in order, up to `done`; throws the error that failed the decode. */
   async *messages(): AsyncGenerator<FromDecodeThread> {
     for (;;) {
+      // A thread that died fails the pack even with messages left: it never said it was done.
+      if (this.failure) throw this.failure;
       const message = this.queue.shift();
       if (message === undefined) {
-        if (this.failure) throw this.failure;
         await new Promise<void>((resolve) => (this.wakeReader = resolve));
         continue;
       }
@@ -107,13 +109,9 @@ export class DecodeThread {
     Atomics.notify(this.inFlight, 0);
   }
 
-  reply(call: number, value: unknown): void {
-    this.send({ kind: 'reply', call, value });
-  }
-
-  /** The writes are done: the thread runs fsck's checks against the repository. */
-  finish(): void {
-    this.send({ kind: 'finish' });
+  /** Answers the thread's `base` call (undefined: the repository does not hold it). */
+  answerBase(call: number, base: { type: ObjectType; data: Uint8Array } | undefined): void {
+    this.send({ kind: 'base', call, base });
   }
 
   /** Whether the thread finished its pack (its `done` or `failed` read) and may take another. */

@@ -4,9 +4,6 @@ import type { DotfileBlob, FsckRefusal, PackFsck } from '../git/pack-fsck.js';
 import { MegaError } from '../platform/errors.js';
 import type { ObjectStore } from './object-store.js';
 
-/** What the fsck's repository half reads (an `ObjectStore`, or its proxy on the decode thread). */
-export type RepositoryObjects = Pick<ObjectStore, 'types' | 'openContent'>;
-
 /** Dotfile blobs up to this size are read whole; bigger ones are scanned as a stream. */
 const WHOLE_DOTFILE_BYTES = 4 * 1024 * 1024;
 
@@ -20,7 +17,7 @@ const WHOLE_DOTFILE_BYTES = 4 * 1024 * 1024;
  */
 export async function finishPackFsck(
   checker: PackFsck,
-  reader: RepositoryObjects,
+  reader: ObjectStore,
   repoId: number,
 ): Promise<ObjectId[]> {
   const { externalLinks, pendingDotfiles } = checker.finishPack();
@@ -43,7 +40,7 @@ export async function finishPackFsck(
  */
 export async function checkDotfiles(
   checker: PackFsck,
-  reader: RepositoryObjects,
+  reader: ObjectStore,
   repoId: number,
   pendingDotfiles: readonly DotfileBlob[],
   after: () => void = () => undefined,

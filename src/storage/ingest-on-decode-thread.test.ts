@@ -55,8 +55,10 @@ describeEachDialect('ingest on the decode thread, when something fails', (getDb)
   });
 
   it('fails the push when the thread dies, stores nothing, and the next push gets a new thread', async () => {
-    vi.spyOn(DecodeThread.prototype, 'batchWritten').mockImplementationOnce(function (this: DecodeThread) {
-      void this.terminate();
+    // The thread is terminated while the first object is written, with messages still to read.
+    const start = vi.spyOn(DecodeThread.prototype, 'start');
+    vi.spyOn(ObjectWriter.prototype, 'add').mockImplementationOnce(async () => {
+      await (start.mock.contexts[0] as DecodeThread).terminate();
     });
     const repo = await newRepo();
     await expect(storage.ingestPack(repo.id, chunked(pack))).rejects.toMatchObject({
