@@ -58,8 +58,8 @@ describe('loadConfig', () => {
     expect(loadConfig({ env: {} })).toMatchObject({
       clonePackCache: { maxBytes: 1024 * 1024 * 1024, maxAgeSeconds: 600 },
       ingestThreads: 1,
-      ingestDecodeThreadMinObjects: 20_000,
     });
+    expect(loadConfig({ env: {} }).ingestDecodeThreadMinObjects).toBeUndefined();
     const config = loadConfig({
       env: {
         MEGA_CLONE_PACK_CACHE_BYTES: '0',

@@ -88,11 +88,13 @@ const ConfigSchema = z.object({
   /** Worker threads resolving the deltas of one pushed pack; each costs ~50 MB of memory. */
   ingestThreads: z.coerce.number().int().min(1).max(64).default(1),
   /**
-   * Pushed packs of at least this many objects are decoded (scan, deltas, fsck) on a thread of
-   * their own while the request's thread writes; smaller ones where starting a thread costs
-   * more than it saves. 0: every pack; a count above `limits.maxObjectsPerPush`: none.
+   * Pushed packs of at least this many objects are decoded (scan, inflate, SHA-1, deltas) on a
+   * thread of their own while the request's thread checks and writes them (0: every pack).
+   * Unset (the default): every pack on the request's thread. On the loaded two-core bench
+   * machine it cost ~10-20 % more CPU for no gain in time (docs/scale.md, "The decode thread");
+   * 20000 is the threshold to try where a core is free.
    */
-  ingestDecodeThreadMinObjects: z.coerce.number().int().min(0).default(20_000),
+  ingestDecodeThreadMinObjects: z.coerce.number().int().min(0).optional(),
   limits: z
     .object({
       maxRequestBytes: z.coerce
