@@ -93,7 +93,8 @@ export interface IngestDeps {
   readonly fsck?: FsckPolicy;
   /**
    * Packs of at least this many objects are decoded on a thread of their own while the calling
-   * thread writes (`ingest-on-decode-thread.ts`); unset: every pack on the calling thread.
+   * thread checks and writes them (`ingest-on-decode-thread.ts`); unset: every pack on the
+   * calling thread.
    */
   readonly decodeThreadMinObjects?: number;
 }
