@@ -10,7 +10,7 @@ import { MegaError } from '../platform/errors.js';
 import type { Database } from './database.js';
 import { decodedItems, type DecodedBatch } from './decoded-batch.js';
 import type { DecodeThread } from './decode-thread.js';
-import type { IngestDeps, IngestOptions, IngestResult } from './ingest.js';
+import type { IngestDeps, IngestOptions, IngestResult } from './ingest-types.js';
 import { finishPackFsck, throwIfRefused } from './ingest-fsck.js';
 import { ObjectStore } from './object-store.js';
 import { ObjectWriter } from './object-writer.js';
