@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { platform } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig } from '../../src/platform/config.js';
 import type { MegaDatabase } from '../../src/storage/open-database.js';
 import { createStorage } from '../../src/storage/storage.js';
 import {
@@ -160,7 +161,13 @@ interface Reference {
  */
 async function ingestOnce(dialect: DialectName, packPath: string, fsck = true) {
   const scratch = await createScratchDatabase(dialect);
-  const config = { databaseUrl: scratch.url, dataDir: scratch.dataDir, largeObjectThreshold: 1024 * 1024 };
+  const config = {
+    databaseUrl: scratch.url,
+    dataDir: scratch.dataDir,
+    largeObjectThreshold: 1024 * 1024,
+    // The server's setting, so `MEGA_INGEST_DECODE_THREAD_MIN_OBJECTS` compares both ways of decoding.
+    ingestDecodeThreadMinObjects: loadConfig({ env: process.env }).ingestDecodeThreadMinObjects,
+  };
   const storage = createStorage(scratch.database, config);
   const repo = await storage.repositories.create({ path: '/import/bench', kind: 'import' });
   const sizeBefore = await databaseBytes(scratch.database);

@@ -154,7 +154,7 @@ function packReadResult(version: number, entries: PackEntries, checksum: Buffer)
  * A stored zlib stream read back from the spool in bounded pieces. Where the spool can fill a
  * buffer, every piece is a view of one reused buffer, valid until the next piece is asked for.
  */
-async function* rawPieces(spool: PackSpool, start: number, length: number): AsyncGenerator<Buffer> {
+export async function* rawPieces(spool: PackSpool, start: number, length: number): AsyncGenerator<Buffer> {
   if (spool.readInto) {
     const buffer = Buffer.allocUnsafe(Math.min(RAW_PIECE, length));
     for (let done = 0; done < length; done += buffer.length) {

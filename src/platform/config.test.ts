@@ -59,14 +59,20 @@ describe('loadConfig', () => {
       clonePackCache: { maxBytes: 1024 * 1024 * 1024, maxAgeSeconds: 600 },
       ingestThreads: 1,
     });
+    expect(loadConfig({ env: {} }).ingestDecodeThreadMinObjects).toBeUndefined();
     const config = loadConfig({
       env: {
         MEGA_CLONE_PACK_CACHE_BYTES: '0',
         MEGA_CLONE_PACK_CACHE_MAX_AGE_SECONDS: '30',
         MEGA_INGEST_THREADS: '2',
+        MEGA_INGEST_DECODE_THREAD_MIN_OBJECTS: '0',
       },
     });
-    expect(config).toMatchObject({ clonePackCache: { maxBytes: 0, maxAgeSeconds: 30 }, ingestThreads: 2 });
+    expect(config).toMatchObject({
+      clonePackCache: { maxBytes: 0, maxAgeSeconds: 30 },
+      ingestThreads: 2,
+      ingestDecodeThreadMinObjects: 0,
+    });
     for (const env of [
       { MEGA_CLONE_PACK_CACHE_BYTES: '-1' },
       { MEGA_CLONE_PACK_CACHE_BYTES: '1e400' },
@@ -74,6 +80,7 @@ describe('loadConfig', () => {
       { MEGA_INGEST_THREADS: '0' },
       { MEGA_INGEST_THREADS: '1000' },
       { MEGA_INGEST_THREADS: 'all' },
+      { MEGA_INGEST_DECODE_THREAD_MIN_OBJECTS: '-1' },
     ]) {
       expect(() => loadConfig({ env })).toThrow(MegaError);
     }

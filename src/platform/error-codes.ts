@@ -92,6 +92,7 @@ export const STORAGE_ERROR_CODES = [
   'group_exists',
   'group_not_found',
   'ingest_conflict',
+  'ingest_decode_thread_failed',
   'invalid_description',
   'invalid_email',
   'invalid_group_name',

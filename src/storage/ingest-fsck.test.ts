@@ -8,145 +8,165 @@ import { createStorage, type Storage } from './storage.js';
 import { describeEachDialect } from '../../tests/support/dialects.js';
 import { chunked } from '../../tests/support/git-fixtures.js';
 
-describeEachDialect('ingest runs git fsck on every object', (getDb) => {
-  let storage: Storage;
-  let relaxed: Storage;
-  let counter = 0;
-  beforeAll(() => {
-    const scratch = getDb();
-    const config = { databaseUrl: scratch.url, dataDir: scratch.dataDir, largeObjectThreshold: 1024 };
-    storage = createStorage(scratch.database, config);
-    relaxed = createStorage(scratch.database, {
-      ...config,
-      git: { fsckIgnore: ['missingEmail', 'hasDotgit'] },
-    });
-  });
-  const newRepo = () => storage.repositories.create({ path: `/import/fsck-${++counter}`, kind: 'import' });
-  const refusal = (promise: Promise<unknown>) =>
-    promise.then(
-      () => undefined,
-      (error: unknown) => error as MegaError,
-    );
+// Every case twice: decoded on the calling thread, and on the decode thread (every pack).
+for (const decodeThread of [false, true]) {
+  describeEachDialect(
+    `ingest runs git fsck on every object${decodeThread ? ' (decode thread)' : ''}`,
+    (getDb) => {
+      let storage: Storage;
+      let relaxed: Storage;
+      let counter = 0;
+      beforeAll(() => {
+        const scratch = getDb();
+        const config = {
+          databaseUrl: scratch.url,
+          dataDir: scratch.dataDir,
+          largeObjectThreshold: 1024,
+          ...(decodeThread ? { ingestDecodeThreadMinObjects: 0 } : {}),
+        };
+        storage = createStorage(scratch.database, config);
+        relaxed = createStorage(scratch.database, {
+          ...config,
+          git: { fsckIgnore: ['missingEmail', 'hasDotgit'] },
+        });
+      });
+      const newRepo = () =>
+        storage.repositories.create({ path: `/import/fsck-${++counter}`, kind: 'import' });
+      const refusal = (promise: Promise<unknown>) =>
+        promise.then(
+          () => undefined,
+          (error: unknown) => error as MegaError,
+        );
 
-  it('refuses a hostile pack with the object id and git message id, and keeps none of its objects', async () => {
-    const repo = await newRepo();
-    const hostile = hostileCase('dotgit-ntfs-short-name');
-    const error = await refusal(storage.ingestPack(repo.id, chunked(await rawPack(hostile.objects))));
-    expect(error).toMatchObject({ kind: 'invalid', code: 'fsck_failed' });
-    expect(error?.message).toBe(`object ${hostile.culprit}: hasDotgit: contains '.git'`);
-    expect(error?.details).toMatchObject({ object: hostile.culprit, ids: ['hasDotgit'] });
-    expect(
-      await storage.objects.has(
-        repo.id,
-        hostile.objects.map((o) => o.id),
-      ),
-    ).toEqual(new Set());
-  });
+      it('refuses a hostile pack with the object id and git message id, and keeps none of its objects', async () => {
+        const repo = await newRepo();
+        const hostile = hostileCase('dotgit-ntfs-short-name');
+        const error = await refusal(storage.ingestPack(repo.id, chunked(await rawPack(hostile.objects))));
+        expect(error).toMatchObject({ kind: 'invalid', code: 'fsck_failed' });
+        expect(error?.message).toBe(`object ${hostile.culprit}: hasDotgit: contains '.git'`);
+        expect(error?.details).toMatchObject({ object: hostile.culprit, ids: ['hasDotgit'] });
+        expect(
+          await storage.objects.has(
+            repo.id,
+            hostile.objects.map((o) => o.id),
+          ),
+        ).toEqual(new Set());
+      });
 
-  it('refuses a bad commit found late in the pack (after good objects were written)', async () => {
-    const repo = await newRepo();
-    const filler = Array.from({ length: 50 }, (_, i) => rawObject('blob', `filler ${i}\n`.repeat(200)));
-    const hostile = hostileCase('bad-timezone');
-    const error = await refusal(
-      storage.ingestPack(repo.id, chunked(await rawPack([...filler, ...hostile.objects]))),
-    );
-    expect(error?.message).toMatch(/badTimezone/);
-    expect(
-      (
-        await storage.objects.has(
-          repo.id,
-          filler.map((o) => o.id),
-        )
-      ).size,
-    ).toBe(0);
-  });
+      it('refuses a bad commit found late in the pack (after good objects were written)', async () => {
+        const repo = await newRepo();
+        const filler = Array.from({ length: 50 }, (_, i) => rawObject('blob', `filler ${i}\n`.repeat(200)));
+        const hostile = hostileCase('bad-timezone');
+        const error = await refusal(
+          storage.ingestPack(repo.id, chunked(await rawPack([...filler, ...hostile.objects]))),
+        );
+        expect(error?.message).toMatch(/badTimezone/);
+        expect(
+          (
+            await storage.objects.has(
+              repo.id,
+              filler.map((o) => o.id),
+            )
+          ).size,
+        ).toBe(0);
+      });
 
-  it('checks links against the objects the repository already holds', async () => {
-    const repo = await newRepo();
-    const blob = rawObject('blob', 'existing\n');
-    await storage.ingestPack(repo.id, chunked(await rawPack([blob])));
-    const tree = rawTree([['40000', 'dir', blob.id]]);
-    const commit = rawCommit(tree.id);
-    const error = await refusal(
-      storage.ingestPack(repo.id, chunked(await rawPack([tree, commit])), { collectReferences: true }),
-    );
-    expect(error?.message).toBe(`object ${tree.id}: ${blob.id} is a blob, not a tree`);
-    const good = rawTree([['100644', 'file', blob.id]]);
-    const result = await storage.ingestPack(repo.id, chunked(await rawPack([good, rawCommit(good.id)])), {
-      collectReferences: true,
-    });
-    expect(result.externalReferences).toEqual([blob.id]);
-  });
+      it('checks links against the objects the repository already holds', async () => {
+        const repo = await newRepo();
+        const blob = rawObject('blob', 'existing\n');
+        await storage.ingestPack(repo.id, chunked(await rawPack([blob])));
+        const tree = rawTree([['40000', 'dir', blob.id]]);
+        const commit = rawCommit(tree.id);
+        const error = await refusal(
+          storage.ingestPack(repo.id, chunked(await rawPack([tree, commit])), { collectReferences: true }),
+        );
+        expect(error?.message).toBe(`object ${tree.id}: ${blob.id} is a blob, not a tree`);
+        const good = rawTree([['100644', 'file', blob.id]]);
+        const result = await storage.ingestPack(repo.id, chunked(await rawPack([good, rawCommit(good.id)])), {
+          collectReferences: true,
+        });
+        expect(result.externalReferences).toEqual([blob.id]);
+      });
 
-  it('checks a .gitmodules blob stored earlier when a new tree names it', async () => {
-    const repo = await newRepo();
-    const modules = rawObject('blob', '[submodule "x"]\n\tpath = x\n\turl = --upload-pack=evil\n');
-    // Stored without checks (as data from before fsck existed would be).
-    await storage.writeObjects(repo.id, [{ type: 'blob', data: modules.data }]);
-    const tree = rawTree([['100644', '.gitmodules', modules.id]]);
-    const error = await refusal(
-      storage.ingestPack(repo.id, chunked(await rawPack([tree, rawCommit(tree.id)]))),
-    );
-    expect(error?.message).toMatch(
-      new RegExp(`^object ${modules.id}: gitmodulesUrl: disallowed submodule url`),
-    );
-  });
+      it('checks a .gitmodules blob stored earlier when a new tree names it', async () => {
+        const repo = await newRepo();
+        const modules = rawObject('blob', '[submodule "x"]\n\tpath = x\n\turl = --upload-pack=evil\n');
+        // Stored without checks (as data from before fsck existed would be).
+        await storage.writeObjects(repo.id, [{ type: 'blob', data: modules.data }]);
+        const tree = rawTree([['100644', '.gitmodules', modules.id]]);
+        const error = await refusal(
+          storage.ingestPack(repo.id, chunked(await rawPack([tree, rawCommit(tree.id)]))),
+        );
+        expect(error?.message).toMatch(
+          new RegExp(`^object ${modules.id}: gitmodulesUrl: disallowed submodule url`),
+        );
+      });
 
-  it('refuses a streamed .gitmodules blob as too large, and reads a streamed .gitattributes', async () => {
-    const repo = await newRepo();
-    const big = rawObject('blob', `[submodule "x"]\n\tpath = x\n#${'x'.repeat(4096)}\n`);
-    const tree = rawTree([['100644', '.gitmodules', big.id]]);
-    const error = await refusal(
-      storage.ingestPack(repo.id, chunked(await rawPack([big, tree, rawCommit(tree.id)]))),
-    );
-    expect(error?.details).toMatchObject({ ids: ['gitmodulesLarge'] });
-    const attributes = rawObject('blob', `${'*.txt text\n'.repeat(300)}${'y'.repeat(2100)}\n`);
-    const attributesTree = rawTree([['100644', '.gitattributes', attributes.id]]);
-    const packed = [attributes, attributesTree, rawCommit(attributesTree.id)];
-    const long = await refusal(storage.ingestPack(repo.id, chunked(await rawPack(packed))));
-    expect(long?.details).toMatchObject({ ids: ['gitattributesLineLength'] });
-  });
+      it('refuses a streamed .gitmodules blob as too large, and reads a streamed .gitattributes', async () => {
+        const repo = await newRepo();
+        const big = rawObject('blob', `[submodule "x"]\n\tpath = x\n#${'x'.repeat(4096)}\n`);
+        const tree = rawTree([['100644', '.gitmodules', big.id]]);
+        const error = await refusal(
+          storage.ingestPack(repo.id, chunked(await rawPack([big, tree, rawCommit(tree.id)]))),
+        );
+        expect(error?.details).toMatchObject({ ids: ['gitmodulesLarge'] });
+        const attributes = rawObject('blob', `${'*.txt text\n'.repeat(300)}${'y'.repeat(2100)}\n`);
+        const attributesTree = rawTree([['100644', '.gitattributes', attributes.id]]);
+        const packed = [attributes, attributesTree, rawCommit(attributesTree.id)];
+        const long = await refusal(storage.ingestPack(repo.id, chunked(await rawPack(packed))));
+        expect(long?.details).toMatchObject({ ids: ['gitattributesLineLength'] });
+      });
 
-  it('lists what a repository already holds, page by page (fsckStoredRepository)', async () => {
-    const repo = await newRepo();
-    const hostile = hostileCase('dotgit');
-    const filler = Array.from({ length: 2500 }, (_, i) => rawObject('blob', `filler ${i}\n`));
-    const fillerTree = rawTree(
-      filler
-        .map((blob, i) => ['100644', `f${String(i).padStart(5, '0')}`, blob.id] as const)
-        .sort((a, b) => (a[1] < b[1] ? -1 : 1)),
-    );
-    await storage.writeObjects(repo.id, [...filler, fillerTree, ...hostile.objects]);
-    const problems: FsckProblem[] = [];
-    const stored = await storage.repositories.findById(repo.id);
-    const summary = await fsckStoredRepository(storage, stored!, STRICT_FSCK, (p) => problems.push(p));
-    expect(summary).toEqual({ objects: filler.length + 1 + hostile.objects.length, errors: 1, warnings: 0 });
-    expect(problems).toEqual([
-      {
-        object: hostile.culprit,
-        severity: 'error',
-        id: 'hasDotgit',
-        line: `object ${hostile.culprit}: hasDotgit: contains '.git'`,
-      },
-    ]);
-  });
+      it('lists what a repository already holds, page by page (fsckStoredRepository)', async () => {
+        const repo = await newRepo();
+        const hostile = hostileCase('dotgit');
+        const filler = Array.from({ length: 2500 }, (_, i) => rawObject('blob', `filler ${i}\n`));
+        const fillerTree = rawTree(
+          filler
+            .map((blob, i) => ['100644', `f${String(i).padStart(5, '0')}`, blob.id] as const)
+            .sort((a, b) => (a[1] < b[1] ? -1 : 1)),
+        );
+        await storage.writeObjects(repo.id, [...filler, fillerTree, ...hostile.objects]);
+        const problems: FsckProblem[] = [];
+        const stored = await storage.repositories.findById(repo.id);
+        const summary = await fsckStoredRepository(storage, stored!, STRICT_FSCK, (p) => problems.push(p));
+        expect(summary).toEqual({
+          objects: filler.length + 1 + hostile.objects.length,
+          errors: 1,
+          warnings: 0,
+        });
+        expect(problems).toEqual([
+          {
+            object: hostile.culprit,
+            severity: 'error',
+            id: 'hasDotgit',
+            line: `object ${hostile.culprit}: hasDotgit: contains '.git'`,
+          },
+        ]);
+      });
 
-  it('accepts what the configuration ignores, and clean packs', async () => {
-    const repo = await newRepo();
-    const hostile = hostileCase('missing-email');
-    await expect(storage.ingestPack(repo.id, chunked(await rawPack(hostile.objects)))).rejects.toMatchObject({
-      code: 'fsck_failed',
-    });
-    const result = await relaxed.ingestPack(repo.id, chunked(await rawPack(hostile.objects)));
-    expect(result.ids).toContain(hostile.culprit);
-    // Ignoring one id does not ignore the others.
-    const other = hostileCase('bad-date');
-    await expect(relaxed.ingestPack(repo.id, chunked(await rawPack(other.objects)))).rejects.toMatchObject({
-      code: 'fsck_failed',
-    });
-    const clean = hostileCase('clean-tree');
-    expect((await storage.ingestPack(repo.id, chunked(await rawPack(clean.objects)))).ids).toContain(
-      clean.culprit,
-    );
-  });
-});
+      it('accepts what the configuration ignores, and clean packs', async () => {
+        const repo = await newRepo();
+        const hostile = hostileCase('missing-email');
+        await expect(
+          storage.ingestPack(repo.id, chunked(await rawPack(hostile.objects))),
+        ).rejects.toMatchObject({
+          code: 'fsck_failed',
+        });
+        const result = await relaxed.ingestPack(repo.id, chunked(await rawPack(hostile.objects)));
+        expect(result.ids).toContain(hostile.culprit);
+        // Ignoring one id does not ignore the others.
+        const other = hostileCase('bad-date');
+        await expect(
+          relaxed.ingestPack(repo.id, chunked(await rawPack(other.objects))),
+        ).rejects.toMatchObject({
+          code: 'fsck_failed',
+        });
+        const clean = hostileCase('clean-tree');
+        expect((await storage.ingestPack(repo.id, chunked(await rawPack(clean.objects)))).ids).toContain(
+          clean.culprit,
+        );
+      });
+    },
+  );
+}

@@ -1,72 +1,23 @@
-import type { Kysely } from 'kysely';
-import { STRICT_FSCK, type FsckPolicy } from '../git/fsck-report.js';
-import type { ObjectType } from '../git/object.js';
-import { SHA1, type ObjectFormat } from '../git/object-format.js';
-import type { ObjectId } from '../git/object-id.js';
-import type { ObjectIdSet } from '../git/object-id-set.js';
+import { STRICT_FSCK } from '../git/fsck-report.js';
+import { SHA1 } from '../git/object-format.js';
 import { ObjectGraph } from '../git/object-graph.js';
 import { PackFsck } from '../git/pack-fsck.js';
 import { spoolPackToTrailer } from '../git/pack-framing.js';
 import { readPack } from '../git/pack-reader.js';
 import type { PackSpool } from '../git/pack-spool.js';
-import type { PackReaderLimits, PackReaderOptions, PackReadResult } from '../git/pack-types.js';
+import type { PackReaderOptions, PackReadResult } from '../git/pack-types.js';
 import { MegaError, tooLarge } from '../platform/errors.js';
-import type { Database } from './database.js';
-import type { DialectCapabilities } from './dialect/capabilities.js';
 import { finishPackFsck, throwIfRefused } from './ingest-fsck.js';
+import { releaseDecodeThread, takeDecodeThread } from './decode-thread.js';
+import { ingestOnDecodeThread } from './ingest-on-decode-thread.js';
 import { ObjectStore } from './object-store.js';
 import { ObjectWriter } from './object-writer.js';
 import { SpillingPackSpool, spoolDirectory } from './pack-file-spool.js';
 import { PackReferences } from './pack-references.js';
 import { inTransaction } from './transaction.js';
+import type { IngestDeps, IngestOptions, IngestResult } from './ingest-types.js';
 
-export interface IngestOptions {
-  readonly format?: ObjectFormat;
-  readonly limits?: Partial<PackReaderLimits>;
-  /** Pack bytes kept in memory before spilling to a temp file. */
-  readonly spoolMemoryBytes?: number;
-  /**
-   * Also collect `externalReferences` (a push's connectivity check needs them; a plain import
-   * does not, and scanning every tree and commit again costs ~200 ms per 35k of them).
-   */
-  readonly collectReferences?: boolean;
-  /**
-   * Check every object with git's fsck rules (receive.fsckObjects) before anything is kept;
-   * default true. A refused pack throws `invalid`/`fsck_failed` and stores nothing.
-   */
-  readonly fsck?: boolean;
-  /**
-   * The source goes on after the pack (git over SSH: the client waits for the report before it
-   * closes its side): the pack ends at its own trailer. Default: it ends with the source.
-   */
-  readonly stopAtTrailer?: boolean;
-  /**
-   * Also keep the pack's object graph (`ObjectGraph`, a few tens of MB for 500k objects), for
-   * walks computed without reading the objects back: the clone walks of a first push.
-   */
-  readonly collectGraph?: boolean;
-}
-
-/** What an ingest stored: enough for receive-pack to check connectivity before moving refs. */
-export interface IngestResult {
-  /** Every object of the pack (raw ids; listed in the order they were first stored). */
-  readonly ids: ObjectIdSet;
-  readonly counts: Readonly<Record<ObjectType, number>>;
-  /** Objects kept as stored deltas, and stored as chunks (large objects). */
-  readonly deltas: number;
-  readonly chunked: number;
-  /** Thin-pack bases taken from the repository's own objects. */
-  readonly externalBases: readonly ObjectId[];
-  /**
-   * With `collectReferences`: ids the pack's objects point to that are not in the pack; for a
-   * connected push, the repository must already hold each of them.
-   */
-  readonly externalReferences?: readonly ObjectId[];
-  /** The pack's trailer checksum (hex). */
-  readonly packChecksum: string;
-  /** With `collectGraph`: the pack's object graph, unless it passed its memory budget. */
-  readonly graph?: ObjectGraph;
-}
+export type { IngestDeps, IngestOptions, IngestResult } from './ingest-types.js';
 
 /**
  * Reader memory for one ingest. The reader's own defaults (96 + 64 MiB, like git's
@@ -75,21 +26,6 @@ export interface IngestResult {
  */
 const INGEST_BASE_CACHE_BYTES = 32 * 1024 * 1024;
 const INGEST_DELTA_CACHE_BYTES = 16 * 1024 * 1024;
-
-export interface IngestDeps {
-  readonly db: Kysely<Database>;
-  readonly capabilities: DialectCapabilities;
-  readonly dataDir: string;
-  readonly largeObjectThreshold: number;
-  readonly runPreparedBatch?: (statement: string, parameterRows: readonly (readonly unknown[])[]) => void;
-  /**
-   * Threads resolving deltas (1 = on the calling thread). Each worker thread costs ~50 MB and a
-   * push of 50k objects gains little from it on a busy server, so the server default is 1.
-   */
-  readonly threads?: number;
-  /** Which fsck findings refuse a pack (default: `--strict`, nothing ignored). */
-  readonly fsck?: FsckPolicy;
-}
 
 /**
  * Decodes a pack with the git core's reader and stores every object, pack-ready, in ONE
@@ -108,7 +44,12 @@ export async function ingestPack(
   try {
     let packSource = source;
     let readerSpool: PackSpool = spool;
-    if (deps.capabilities.singleConnection) {
+    // A decode thread reads a pack received whole. Where the pack is not the whole source, only
+    // SQLite pays to find its end first (below); a server database keeps streaming it.
+    const decodeThread =
+      deps.decodeThreadMinObjects !== undefined &&
+      (!options.stopAtTrailer || deps.capabilities.singleConnection);
+    if (deps.capabilities.singleConnection || decodeThread) {
       // Receive the whole pack before taking the only connection: a slow client must not stall
       // every other query of the process for the length of its upload. Where the pack is not
       // the whole source, finding its end means inflating it once here (docs/ssh.md).
@@ -118,6 +59,22 @@ export async function ingestPack(
             ...(options.limits ? { limits: options.limits } : {}),
           })
         : await receiveAll(source, spool, options.limits?.maxPackSize);
+      const thread =
+        decodeThread && declaredObjects(spool, size) >= deps.decodeThreadMinObjects!
+          ? takeDecodeThread()
+          : undefined;
+      if (thread) {
+        try {
+          return await inTransaction(deps.db, (trx) =>
+            ingestOnDecodeThread(thread, deps, trx, repoId, spool, format, options, {
+              baseCacheBytes: INGEST_BASE_CACHE_BYTES,
+              deltaCacheBytes: INGEST_DELTA_CACHE_BYTES,
+            }),
+          );
+        } finally {
+          await releaseDecodeThread(thread);
+        }
+      }
       packSource = replay(spool, size);
       readerSpool = {
         append: () => undefined,
@@ -223,6 +180,14 @@ async function packSummary(
 ): Promise<Pick<PackReadResult, 'externalBases' | 'checksum'>> {
   const { externalBases, checksum } = await readPack(source, options);
   return { externalBases, checksum };
+}
+
+/** `PACK`, version, object count: where a received pack declares how many objects it has. */
+const PACK_HEADER_BYTES = 12;
+
+/** The object count a received pack declares (0 when it is too short to say). */
+function declaredObjects(spool: SpillingPackSpool, size: number): number {
+  return size < PACK_HEADER_BYTES ? 0 : spool.read(0, PACK_HEADER_BYTES).readUInt32BE(8);
 }
 
 /** Bytes handed to the pack reader per chunk when replaying a received pack. */

@@ -4,6 +4,7 @@ import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MemoryPackSpool, type PackSpool } from '../git/pack-spool.js';
 import { noteBufferGarbage } from '../platform/buffer-garbage.js';
+import type { HandedSpool } from './handed-pack-spool.js';
 import { removeOldFiles, STALE_TEMP_MS } from './object-files.js';
 
 /** Packs up to this size are kept in memory while indexed; bigger ones spill to a temp file. */
@@ -100,6 +101,21 @@ export class SpillingPackSpool implements PackSpool {
       if (bytesRead === 0) throw new RangeError('spool file ended early');
       done += bytesRead;
     }
+  }
+
+  /**
+   * The received pack for a thread that decodes it: the temp file's path, or the memory's bytes
+   * copied once into shared memory (a pack kept in memory is at most `memoryBytes`). The file
+   * stays until `dispose()`.
+   */
+  handOff(): HandedSpool {
+    if (!this.memory) return { kind: 'file', path: this.path!, size: this.size };
+    const bytes = new SharedArrayBuffer(this.size);
+    const view = Buffer.from(bytes);
+    for (let offset = 0; offset < this.size; offset += SPILL_PIECE) {
+      view.set(this.memory.read(offset, Math.min(SPILL_PIECE, this.size - offset)), offset);
+    }
+    return { kind: 'memory', bytes, size: this.size };
   }
 
   async dispose(): Promise<void> {

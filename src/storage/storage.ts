@@ -51,6 +51,8 @@ export interface StorageConfig {
   readonly largeObjectThreshold: number;
   /** Threads resolving the deltas of a pushed pack (default 1: on the request's thread). */
   readonly ingestThreads?: number;
+  /** Packs of at least this many objects are decoded on a thread of their own (unset: none). */
+  readonly ingestDecodeThreadMinObjects?: number;
   /** fsck message ids that do not refuse a push (receive.fsck.<id>=ignore), validated by config. */
   readonly git?: { readonly fsckIgnore?: readonly string[] };
   /** Free bytes the data directory must keep for the readiness check (default 0: any). */
@@ -199,6 +201,9 @@ function scopeOver(db: Kysely<Database>, database: MegaDatabase, config: Storage
           largeObjectThreshold,
           ...fastPath,
           ...(config.ingestThreads ? { threads: config.ingestThreads } : {}),
+          ...(config.ingestDecodeThreadMinObjects !== undefined
+            ? { decodeThreadMinObjects: config.ingestDecodeThreadMinObjects }
+            : {}),
           fsck,
         },
         repoId,

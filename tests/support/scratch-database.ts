@@ -7,7 +7,7 @@ import pg from 'pg';
 import { SERVICES } from './services.js';
 import { migrateToLatest } from '../../src/storage/migrations/migrator.js';
 import { openDatabase, type MegaDatabase } from '../../src/storage/open-database.js';
-import { createStorage, type Storage } from '../../src/storage/storage.js';
+import { createStorage, type Storage, type StorageConfig } from '../../src/storage/storage.js';
 
 export type DialectName = 'sqlite' | 'postgres' | 'mysql';
 export const DIALECT_NAMES: readonly DialectName[] = ['sqlite', 'postgres', 'mysql'];
@@ -87,10 +87,15 @@ export async function createScratchDatabase(
 }
 
 /** The stores over a scratch database (its data directory for object files). */
-export function scratchStorage(scratch: ScratchDatabase, largeObjectThreshold: number): Storage {
+export function scratchStorage(
+  scratch: ScratchDatabase,
+  largeObjectThreshold: number,
+  config: Partial<StorageConfig> = {},
+): Storage {
   return createStorage(scratch.database, {
     databaseUrl: scratch.url,
     dataDir: scratch.dataDir,
     largeObjectThreshold,
+    ...config,
   });
 }

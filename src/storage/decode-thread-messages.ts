@@ -1,0 +1,64 @@
+import type { ObjectType } from '../git/object.js';
+import type { ObjectId } from '../git/object-id.js';
+import type { PackReaderLimits } from '../git/pack-types.js';
+import { MegaError, type ErrorKind } from '../platform/errors.js';
+import type { DecodedBatch } from './decoded-batch.js';
+import type { HandedSpool } from './handed-pack-spool.js';
+
+/** Batches sent and not yet written before the decode thread waits (memory: ~4 MiB each). */
+export const MAX_BATCHES_IN_FLIGHT = 4;
+
+/** One pack to decode, sent to the decode thread with `start`. */
+export interface DecodeSetup {
+  readonly formatName: string;
+  readonly spool: HandedSpool;
+  readonly limits?: Partial<PackReaderLimits>;
+  readonly threads: number;
+  readonly largeObjectThreshold: number;
+  readonly baseCacheBytes: number;
+  readonly deltaCacheBytes: number;
+}
+
+/** What the decode thread starts with (its `workerData`). */
+export interface DecodeThreadData {
+  /** One Int32: batches sent and not yet written (the decode thread waits at the maximum). */
+  readonly inFlight: SharedArrayBuffer;
+}
+
+export type FromDecodeThread =
+  | { readonly kind: 'batch'; readonly batch: DecodedBatch }
+  /** A thin pack's base, asked of the repository (the request's thread owns the transaction). */
+  | { readonly kind: 'base'; readonly call: number; readonly id: ObjectId }
+  /** Every object was sent. */
+  | { readonly kind: 'done'; readonly externalBases: readonly ObjectId[]; readonly checksum: string }
+  | { readonly kind: 'failed'; readonly error: SentError };
+
+export type ToDecodeThread =
+  | { readonly kind: 'start'; readonly setup: DecodeSetup }
+  | {
+      readonly kind: 'base';
+      readonly call: number;
+      readonly base: { readonly type: ObjectType; readonly data: Uint8Array } | undefined;
+    };
+
+/** An error crossing the thread: a `MegaError`'s fields, so it fails the push the same way. */
+export type SentError =
+  | {
+      readonly kind: ErrorKind;
+      readonly code: MegaError['code'];
+      readonly message: string;
+      readonly details: Record<string, unknown>;
+    }
+  | { readonly kind?: undefined; readonly message: string };
+
+export function sentError(error: unknown): SentError {
+  if (error instanceof MegaError) {
+    return { kind: error.kind, code: error.code, message: error.message, details: { ...error.details } };
+  }
+  return { message: error instanceof Error ? error.message : String(error) };
+}
+
+export function receivedError(sent: SentError): Error {
+  if (sent.kind === undefined) return new Error(sent.message);
+  return new MegaError(sent.kind, sent.code, sent.message, sent.details);
+}

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { hashObject, type ObjectType } from '../git/object.js';
+import { SHA1 } from '../git/object-format.js';
+import type { PackedObject } from '../git/pack-types.js';
+import {
+  BATCH_BYTES,
+  BATCH_OBJECTS,
+  DecodedBatchBuilder,
+  decodedItems,
+  type DecodedBatch,
+} from './decoded-batch.js';
+
+function packed(type: ObjectType, data: Buffer, delta?: { base: Buffer; size: number }): PackedObject {
+  return {
+    id: hashObject(type, data, SHA1),
+    type,
+    size: data.length,
+    offset: 12,
+    crc32: 0,
+    headerLength: 2,
+    compressedLength: 7,
+    depth: delta ? 1 : 0,
+    ...(delta ? { deltaBase: hashObject(type, delta.base, SHA1), deltaSize: delta.size } : {}),
+  };
+}
+
+function collect(): { batches: DecodedBatch[]; builder: DecodedBatchBuilder } {
+  const batches: DecodedBatch[] = [];
+  const builder = new DecodedBatchBuilder(SHA1, (batch) => batches.push(batch));
+  return { batches, builder };
+}
+
+describe('decoded batches', () => {
+  it('carry whole objects, deltas and streamed blobs in order, with their bytes', () => {
+    const { batches, builder } = collect();
+    const tree = Buffer.from('100644 a\0' + 'x'.repeat(20));
+    const blob = Buffer.from('hello\n');
+    builder.addObject(packed('tree', tree), { data: tree, raw: Buffer.from('zlib-tree') });
+    builder.addObject(packed('blob', blob, { base: Buffer.from('hell'), size: 9 }), {
+      data: blob,
+      raw: Buffer.from('zlib-delta'),
+    });
+    builder.addLargeBlob(packed('blob', Buffer.from('big')), 4242);
+    builder.flush();
+    expect(batches).toHaveLength(1);
+    const items = [...decodedItems(batches[0]!, SHA1)];
+    expect(items).toEqual([
+      {
+        kind: 'object',
+        object: {
+          id: hashObject('tree', tree, SHA1),
+          type: 'tree',
+          data: tree,
+          raw: Buffer.from('zlib-tree'),
+        },
+      },
+      {
+        kind: 'object',
+        object: {
+          id: hashObject('blob', blob, SHA1),
+          type: 'blob',
+          data: blob,
+          raw: Buffer.from('zlib-delta'),
+          deltaBase: hashObject('blob', Buffer.from('hell'), SHA1),
+          deltaSize: 9,
+        },
+      },
+      {
+        kind: 'large-blob',
+        id: hashObject('blob', Buffer.from('big'), SHA1),
+        size: 3,
+        dataStart: 4242,
+        compressedLength: 7,
+      },
+    ]);
+  });
+
+  it('send nothing when empty, and start a new batch at the object or byte limit', () => {
+    const { batches, builder } = collect();
+    builder.flush();
+    expect(batches).toHaveLength(0);
+    const data = Buffer.from('blob');
+    for (let n = 0; n <= BATCH_OBJECTS; n++) builder.addObject(packed('blob', data), { data, raw: data });
+    const big = Buffer.alloc(BATCH_BYTES + 1, 1);
+    builder.addObject(packed('blob', big), { data: big, raw: Buffer.from('z') });
+    builder.flush();
+    expect(batches.map((batch) => batch.count)).toEqual([BATCH_OBJECTS, 1, 1]);
+    const last = [...decodedItems(batches[2]!, SHA1)][0]!;
+    expect(last.kind === 'object' && last.object.data.equals(big)).toBe(true);
+  });
+
+  it('refuse an object type code no object has', () => {
+    const { batches, builder } = collect();
+    const data = Buffer.from('x');
+    builder.addObject(packed('blob', data), { data, raw: data });
+    builder.flush();
+    batches[0]!.fields[0] = 6; // OFS_DELTA: never the type of a decoded object
+    expect(() => [...decodedItems(batches[0]!, SHA1)]).toThrow(
+      expect.objectContaining({ code: 'pack_bad_entry_type' }),
+    );
+  });
+});

@@ -1,0 +1,163 @@
+import type { ObjectFormat } from '../git/object-format.js';
+import { objectIdFromRaw, type ObjectId } from '../git/object-id.js';
+import { codeOfObjectType, objectTypeOfCode } from '../git/pack-format.js';
+import type { PackedContent, PackedObject } from '../git/pack-types.js';
+import { invalid } from '../platform/errors.js';
+import type { IncomingObject } from './object-writer.js';
+
+/** Objects per batch at most (the writer's rows per flush). */
+export const BATCH_OBJECTS = 2000;
+/** Payload bytes after which a batch is sent (a bigger single object gets a batch of its own). */
+export const BATCH_BYTES = 4 * 1024 * 1024;
+/**
+ * Numbers per object in `fields`: type code, size, data length, raw length, delta size (-1 for a
+ * whole object), 1 for a big blob left in the spool, its zlib stream's start and length there.
+ */
+const FIELDS = 8;
+const NO_DELTA = -1;
+
+/**
+ * Objects decoded on the ingest's worker thread, on their way to the writer on the request's
+ * thread: typed arrays whose buffers are transferred (not copied) with the message, so one
+ * `postMessage` carries up to `BATCH_OBJECTS` objects for the cost of one copy of their bytes.
+ */
+export interface DecodedBatch {
+  readonly count: number;
+  readonly fields: Float64Array;
+  /** Two raw ids per object: its own, then its delta base (zeros for a whole object). */
+  readonly ids: Uint8Array;
+  /** Each object's inflated content, then its zlib stream as received. */
+  readonly bytes: Uint8Array;
+}
+
+/** One object of a batch, as the writer takes it; or a big blob to stream from the spool. */
+export type DecodedItem =
+  | { readonly kind: 'object'; readonly object: IncomingObject & { readonly raw: Buffer } }
+  | {
+      readonly kind: 'large-blob';
+      readonly id: ObjectId;
+      readonly size: number;
+      readonly dataStart: number;
+      readonly compressedLength: number;
+    };
+
+/** Collects decoded objects into batches and hands each full one to `send` with its buffers. */
+export class DecodedBatchBuilder {
+  private fields = new Float64Array(BATCH_OBJECTS * FIELDS);
+  private ids: Buffer;
+  private bytes = Buffer.from(new ArrayBuffer(BATCH_BYTES));
+  private count = 0;
+  private used = 0;
+
+  constructor(
+    private readonly format: ObjectFormat,
+    private readonly send: (batch: DecodedBatch, transfer: ArrayBuffer[]) => void,
+  ) {
+    this.ids = this.newIds();
+  }
+
+  addObject(object: PackedObject, content: PackedContent): void {
+    const { data, raw } = content;
+    this.makeRoom(data.length + raw.length);
+    const at = this.startRow(object);
+    this.fields[at + 2] = data.length;
+    this.fields[at + 3] = raw.length;
+    data.copy(this.bytes, this.used);
+    raw.copy(this.bytes, this.used + data.length);
+    this.used += data.length + raw.length;
+  }
+
+  /** A blob too big to hand over whole: the writer streams it from the spool. */
+  addLargeBlob(object: PackedObject, dataStart: number): void {
+    this.makeRoom(0);
+    const at = this.startRow(object);
+    this.fields[at + 5] = 1;
+    this.fields[at + 6] = dataStart;
+    this.fields[at + 7] = object.compressedLength;
+  }
+
+  /** Sends the objects collected so far, if any. */
+  flush(): void {
+    if (this.count === 0) return;
+    const batch: DecodedBatch = {
+      count: this.count,
+      fields: this.fields.subarray(0, this.count * FIELDS),
+      ids: new Uint8Array(this.ids.buffer, this.ids.byteOffset, this.count * 2 * this.format.rawLength),
+      bytes: new Uint8Array(this.bytes.buffer, 0, this.used),
+    };
+    this.send(batch, [
+      this.fields.buffer as ArrayBuffer,
+      this.ids.buffer as ArrayBuffer,
+      this.bytes.buffer as ArrayBuffer,
+    ]);
+    this.fields = new Float64Array(BATCH_OBJECTS * FIELDS);
+    this.ids = this.newIds();
+    this.bytes = Buffer.from(new ArrayBuffer(BATCH_BYTES));
+    this.count = 0;
+    this.used = 0;
+  }
+
+  private startRow(object: PackedObject): number {
+    const index = this.count++;
+    const at = index * FIELDS;
+    this.fields.fill(0, at, at + FIELDS);
+    this.fields[at] = codeOfObjectType(object.type);
+    this.fields[at + 1] = object.size;
+    this.fields[at + 4] = object.deltaSize ?? NO_DELTA;
+    const rawLength = this.format.rawLength;
+    this.ids.write(object.id, 2 * index * rawLength, rawLength, 'hex');
+    if (object.deltaBase !== undefined)
+      this.ids.write(object.deltaBase, (2 * index + 1) * rawLength, rawLength, 'hex');
+    return at;
+  }
+
+  /** Sends the batch first when `bytes` more would not fit; grows it for one big object. */
+  private makeRoom(bytes: number): void {
+    if (this.count === BATCH_OBJECTS || (this.count > 0 && this.used + bytes > this.bytes.length))
+      this.flush();
+    if (bytes > this.bytes.length) this.bytes = Buffer.from(new ArrayBuffer(bytes));
+  }
+
+  private newIds(): Buffer {
+    // Its own ArrayBuffer (never Node's shared pool), so it can be transferred.
+    return Buffer.from(new ArrayBuffer(BATCH_OBJECTS * 2 * this.format.rawLength));
+  }
+}
+
+/** The objects of a received batch, in the order they were decoded. Views into its buffers. */
+export function* decodedItems(batch: DecodedBatch, format: ObjectFormat): Generator<DecodedItem> {
+  const { fields, ids, bytes } = batch;
+  const idBytes = Buffer.from(ids.buffer, ids.byteOffset, ids.length);
+  const payload = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  const rawLength = format.rawLength;
+  let used = 0;
+  for (let index = 0; index < batch.count; index++) {
+    const at = index * FIELDS;
+    const type = objectTypeOfCode(fields[at]!);
+    if (type === undefined) throw invalid('pack_bad_entry_type', 'decode thread sent an unknown object type');
+    const id = objectIdFromRaw(idBytes, 2 * index * rawLength, format);
+    const size = fields[at + 1]!;
+    if (fields[at + 5] === 1) {
+      yield { kind: 'large-blob', id, size, dataStart: fields[at + 6]!, compressedLength: fields[at + 7]! };
+      continue;
+    }
+    const dataLength = fields[at + 2]!;
+    const rawEnd = used + dataLength + fields[at + 3]!;
+    const data = payload.subarray(used, used + dataLength);
+    const raw = payload.subarray(used + dataLength, rawEnd);
+    used = rawEnd;
+    const deltaSize = fields[at + 4]!;
+    const object =
+      deltaSize === NO_DELTA
+        ? { id, type, data, raw }
+        : {
+            id,
+            type,
+            data,
+            raw,
+            deltaSize,
+            deltaBase: objectIdFromRaw(idBytes, (2 * index + 1) * rawLength, format),
+          };
+    yield { kind: 'object', object };
+  }
+}

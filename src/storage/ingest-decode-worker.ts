@@ -1,0 +1,113 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { objectFormatByName } from '../git/object-format.js';
+import type { ObjectId } from '../git/object-id.js';
+import { readPack } from '../git/pack-reader.js';
+import type { ExternalBase } from '../git/pack-types.js';
+import { releaseHeapSoon } from '../platform/heap-release.js';
+import { DecodedBatchBuilder, type DecodedBatch } from './decoded-batch.js';
+import {
+  MAX_BATCHES_IN_FLIGHT,
+  sentError,
+  type DecodeSetup,
+  type DecodeThreadData,
+  type FromDecodeThread,
+  type ToDecodeThread,
+} from './decode-thread-messages.js';
+import { HandedPackSpool } from './handed-pack-spool.js';
+
+/**
+ * The decode thread of ingests (`ingest-on-decode-thread.ts`), one pack at a time: reads the
+ * received pack from its spool, resolves its deltas and sends the objects in batches to the
+ * request's thread, which checks (fsck) and writes them. Sends at most `MAX_BATCHES_IN_FLIGHT`
+ * batches ahead of the writes, so memory stays bounded however far the decode runs ahead of
+ * the database. It stays up between packs: a fresh thread costs ~140 ms to load and runs its
+ * first thousands of objects with a cold JIT.
+ */
+const port = parentPort!;
+const inFlight = new Int32Array((workerData as DecodeThreadData).inFlight);
+/** Bytes handed to the pack reader per chunk when replaying the spool. */
+const REPLAY_CHUNK = 1024 * 1024;
+/** How long one wait for the writes lasts before it looks again (a terminate lands between). */
+const WAIT_MS = 1000;
+
+/** Thin-pack bases asked for and not yet answered, by call number. */
+const baseCalls = new Map<number, (base: ExternalBase | undefined) => void>();
+let nextCall = 0;
+
+port.on('message', (message: ToDecodeThread) => {
+  if (message.kind === 'start') {
+    decode(message.setup).then(
+      // The pack's reader state is garbage now, which an idle thread would keep (heap-release).
+      () => releaseHeapSoon(),
+      (error: unknown) => {
+        releaseHeapSoon();
+        post({ kind: 'failed', error: sentError(error) });
+      },
+    );
+    return;
+  }
+  const answer = baseCalls.get(message.call);
+  baseCalls.delete(message.call);
+  const { base } = message;
+  answer?.(
+    base && { type: base.type, data: Buffer.from(base.data.buffer, base.data.byteOffset, base.data.length) },
+  );
+});
+
+function post(message: FromDecodeThread, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+}
+
+function askBase(id: ObjectId): Promise<ExternalBase | undefined> {
+  const call = nextCall++;
+  return new Promise((resolve) => {
+    baseCalls.set(call, resolve);
+    post({ kind: 'base', call, id });
+  });
+}
+
+function sendBatch(batch: DecodedBatch, transfer: ArrayBuffer[]): void {
+  for (
+    let sent = Atomics.load(inFlight, 0);
+    sent >= MAX_BATCHES_IN_FLIGHT;
+    sent = Atomics.load(inFlight, 0)
+  ) {
+    Atomics.wait(inFlight, 0, sent, WAIT_MS);
+  }
+  Atomics.add(inFlight, 0, 1);
+  post({ kind: 'batch', batch }, transfer);
+}
+
+async function* replay(spool: HandedPackSpool): AsyncGenerator<Buffer> {
+  for (let offset = 0; offset < spool.size; offset += REPLAY_CHUNK) {
+    yield spool.read(offset, Math.min(REPLAY_CHUNK, spool.size - offset));
+  }
+}
+
+async function decode(setup: DecodeSetup): Promise<void> {
+  const format = objectFormatByName(setup.formatName)!;
+  const spool = new HandedPackSpool(setup.spool);
+  try {
+    const batches = new DecodedBatchBuilder(format, sendBatch);
+    const { externalBases, checksum } = await readPack(replay(spool), {
+      format,
+      spool,
+      threads: setup.threads,
+      baseCacheBytes: setup.baseCacheBytes,
+      deltaCacheBytes: setup.deltaCacheBytes,
+      ...(setup.limits ? { limits: setup.limits } : {}),
+      resolveExternalBase: (id) => {
+        // Objects decoded so far go first: the writer learns of the base before its deltas.
+        batches.flush();
+        return askBase(id);
+      },
+      largeBlobThreshold: setup.largeObjectThreshold,
+      onLargeBlob: (object) => batches.addLargeBlob(object, object.offset + object.headerLength),
+      onObject: (object, content) => batches.addObject(object, content),
+    });
+    batches.flush();
+    post({ kind: 'done', externalBases: [...externalBases], checksum: checksum.toString('hex') });
+  } finally {
+    spool.close();
+  }
+}

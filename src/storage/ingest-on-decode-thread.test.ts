@@ -1,0 +1,87 @@
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
+import { makeTempDir } from '../../tests/support/temp-dir.js';
+import { describeEachDialect } from '../../tests/support/dialects.js';
+import { chunked, makeRepository, packOf } from '../../tests/support/git-fixtures.js';
+import { scratchStorage } from '../../tests/support/scratch-database.js';
+import { DecodeThread } from './decode-thread.js';
+import { ObjectWriter } from './object-writer.js';
+import type { Storage } from './storage.js';
+
+let work: { path: string; remove: () => Promise<void> };
+let pack: Buffer;
+
+beforeAll(async () => {
+  work = await makeTempDir('mega-decode-thread-');
+  const repoDir = join(work.path, 'source');
+  await makeRepository(repoDir, { commits: 4 });
+  pack = await packOf(repoDir, ['--all']);
+});
+afterAll(async () => {
+  await work.remove();
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describeEachDialect('ingest on the decode thread, when something fails', (getDb) => {
+  let storage: Storage;
+  let counter = 0;
+  beforeAll(() => {
+    storage = scratchStorage(getDb(), 64 * 1024, { ingestDecodeThreadMinObjects: 0 });
+  });
+  const newRepo = () => storage.repositories.create({ path: `/import/decode-${++counter}`, kind: 'import' });
+  const storedObjects = async (repoId: number) =>
+    Number(
+      (
+        await getDb()
+          .database.db.selectFrom('repository_objects')
+          .where('repo_id', '=', repoId)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+
+  it('keeps the thread between pushes', async () => {
+    const park = vi.spyOn(DecodeThread.prototype, 'park');
+    const terminate = vi.spyOn(DecodeThread.prototype, 'terminate');
+    for (let push = 0; push < 2; push++) {
+      const repo = await newRepo();
+      const result = await storage.ingestPack(repo.id, chunked(pack));
+      expect(await storedObjects(repo.id)).toBe(result.ids.size);
+    }
+    expect(park).toHaveBeenCalledTimes(2);
+    expect(terminate).not.toHaveBeenCalled();
+  });
+
+  it('fails the push when the thread dies, stores nothing, and the next push gets a new thread', async () => {
+    // The thread is terminated while the first object is written, with messages still to read.
+    const start = vi.spyOn(DecodeThread.prototype, 'start');
+    vi.spyOn(ObjectWriter.prototype, 'add').mockImplementationOnce(async () => {
+      await (start.mock.contexts[0] as DecodeThread).terminate();
+    });
+    const repo = await newRepo();
+    await expect(storage.ingestPack(repo.id, chunked(pack))).rejects.toMatchObject({
+      kind: 'internal',
+      code: 'ingest_decode_thread_failed',
+    });
+    expect(await storedObjects(repo.id)).toBe(0);
+    vi.restoreAllMocks();
+    const result = await storage.ingestPack(repo.id, chunked(pack));
+    expect(await storedObjects(repo.id)).toBe(result.ids.size);
+  });
+
+  it('ends a thread still decoding when a write fails, with the write error and nothing stored', async () => {
+    const terminate = vi.spyOn(DecodeThread.prototype, 'terminate');
+    vi.spyOn(ObjectWriter.prototype, 'add').mockImplementationOnce(() => {
+      throw new Error('write failed');
+    });
+    const repo = await newRepo();
+    await expect(storage.ingestPack(repo.id, chunked(pack))).rejects.toThrow('write failed');
+    expect(terminate).toHaveBeenCalledTimes(1);
+    expect(await storedObjects(repo.id)).toBe(0);
+    vi.restoreAllMocks();
+    const result = await storage.ingestPack(repo.id, chunked(pack));
+    expect(await storedObjects(repo.id)).toBe(result.ids.size);
+  });
+});
