@@ -294,8 +294,7 @@ export async function recordLikelyCloneWalks(
       }
       const fromGraph = graph ? graphCloneWalk(graph, wants) : undefined;
       if (fromGraph) {
-        onKnown(key, fromGraph);
-        await saveWalk(walks, saved, wants, fromGraph);
+        await saveWalk(walks, saved, wants, fromGraph, onKnown);
       } else if (previous && (await recordExtended(repository, key, previous[kind], wants))) {
         onKnown(key, undefined);
       } else {
@@ -310,8 +309,7 @@ export async function recordLikelyCloneWalks(
     const deltaBases = await repository.objects.readDeltaBases();
     for (const wants of missing) {
       const objects = basesFirst(await walkAll(source, wants, undefined), deltaBases);
-      onKnown(cloneWalkKey(wants, undefined), objects);
-      await saveWalk(walks, saved, wants, objects);
+      await saveWalk(walks, saved, wants, objects, onKnown);
     }
     return recorded + missing.length;
   } finally {
@@ -319,30 +317,43 @@ export async function recordLikelyCloneWalks(
   }
 }
 
-/** A walk recorded in this run of the recorder: its key, wants and object count. */
+/** A walk recorded in this run of the recorder: its key, wants and objects. */
 interface SavedWalk {
   readonly key: string;
   readonly wants: ReadonlySet<ObjectId>;
-  readonly count: number;
+  readonly objects: readonly WalkedObject[];
 }
 
 /**
- * Records `objects` as the walk of `wants`; as a copy of a walk saved earlier in the run when
- * that one holds the same objects: its wants include these (so it holds every object these
- * reach) and it holds as many (so no other). The default branch usually reaches what every ref
- * reaches; copying its parts inside the database skips looking up each object's row key again.
+ * Records `objects` as the walk of `wants`, making it known first (`onKnown`: a clone waiting
+ * for it sends while it is saved) with its row keys (a clone reads by key three times faster
+ * than by object id). As a copy of a walk saved earlier in the run when that one holds the same
+ * objects: its wants include these (so it holds every object these reach) and it holds as many
+ * (so no other). The default branch usually reaches what every ref reaches; copying its parts
+ * inside the database skips looking up each object's row key again.
  */
 async function saveWalk(
   walks: RecordedWalks,
   saved: SavedWalk[],
   wants: readonly ObjectId[],
   objects: readonly WalkedObject[],
+  onKnown: OnKnownWalk,
 ): Promise<void> {
   const key = cloneWalkKey(wants, undefined);
-  const same = saved.find((walk) => walk.count === objects.length && wants.every((id) => walk.wants.has(id)));
-  const copied = same && (await (await walks.findExtendable(same.key))?.saveExtended(key, []));
-  if (!copied) await walks.save(key, objects);
-  saved.push({ key, wants: new Set(wants), count: objects.length });
+  const same = saved.find(
+    (walk) => walk.objects.length === objects.length && wants.every((id) => walk.wants.has(id)),
+  );
+  if (same) {
+    onKnown(key, same.objects);
+    if (await (await walks.findExtendable(same.key))?.saveExtended(key, [])) {
+      saved.push({ key, wants: new Set(wants), objects: same.objects });
+      return;
+    }
+  }
+  const hinted = (await walks.withHints?.(objects)) ?? objects;
+  if (!same) onKnown(key, hinted);
+  await walks.save(key, hinted);
+  saved.push({ key, wants: new Set(wants), objects: hinted });
 }
 
 /**

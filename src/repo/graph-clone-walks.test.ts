@@ -200,8 +200,9 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb, dialec
     const recorder = new CloneWalkRecorder(() => undefined, 60_000);
     recorder.schedule(pushed, creates);
     const early = await recorder.recorded(pushed.path, key);
-    // Known, not saved yet: the save waits.
+    // Known, not saved yet: the save waits. With the row keys a clone reads them by.
     expect(early?.length).toBeGreaterThan(0);
+    expect(early?.every((object) => object.hint !== undefined)).toBe(true);
     expect(await walks.find(key)).toBeUndefined();
     // A second clone arriving meanwhile gets it too, at once.
     expect(await recorder.recorded(pushed.path, key)).toBe(early);

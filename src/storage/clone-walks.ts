@@ -139,6 +139,19 @@ export class CloneWalkStore {
   }
 
   /**
+   * `entries` with the row key of each the repository holds (`hint`): the form a waiting clone
+   * reads fastest (by key, not by object id and membership: a third of the statement time), and
+   * that `save` then records without looking anything up.
+   */
+  async withRowKeys(repoId: number, entries: readonly WalkedEntry[]): Promise<WalkedEntry[]> {
+    const keys = await this.rowKeys(repoId, entries);
+    return entries.map((entry) => {
+      const row = entry.hint === undefined ? keys.get(entry.id) : undefined;
+      return row === undefined ? entry : { id: entry.id, type: entry.type, hint: storedObjectHint(row) };
+    });
+  }
+
+  /**
    * Records under `key` the walk `base` followed by `appended`: `base`'s parts are copied inside
    * the database, never decoded. False (nothing recorded) when `base` was dropped meanwhile.
    */
