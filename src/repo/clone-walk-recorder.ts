@@ -32,10 +32,16 @@ type KnownWalk = readonly WalkedObject[] | undefined;
 class KnownWalks {
   private readonly walks = new Map<string, KnownWalk>();
   private readonly waiting = new Map<string, Array<(walk: KnownWalk) => void>>();
+  private onWaiter: (() => void) | undefined;
 
   /** A clone waits for a walk not known yet. */
   get awaited(): boolean {
     return this.waiting.size > 0;
+  }
+
+  /** Resolves when a clone starts waiting for a walk not known yet. */
+  nextWaiter(): Promise<void> {
+    return new Promise((resolve) => (this.onWaiter = resolve));
   }
 
   has(key: string): boolean {
@@ -58,6 +64,7 @@ class KnownWalks {
       const list = this.waiting.get(key);
       if (list) list.push(resolve);
       else this.waiting.set(key, [resolve]);
+      this.onWaiter?.();
     });
   }
 
@@ -91,15 +98,14 @@ export class CloneWalkRecorder {
   private wanted: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** Ends the run's wait for git requests (`giveWay`), when it waits. */
-  private wake = () => {};
+  private wakeOnClose = () => {};
+  private readonly closing = new Promise<void>((resolve) => (this.wakeOnClose = resolve));
 
   /**
    * `yieldTo`: git requests in flight. Once a walk is known (handed to the clone waiting for
    * it), the rest of the run (saving it, the other walks) waits while they run, unless a clone
-   * waits for a walk not known yet or another recording is queued: the clone right after a push
-   * gets the thread and the database to itself, not a second or two of inserts and walks
-   * between its reads.
+   * waits for a walk not known yet: the clone right after a push gets the thread and the
+   * database to itself, not a second or two of inserts and walks between its reads.
    */
   constructor(
     private readonly onError: (error: unknown, path: string) => void,
@@ -124,7 +130,6 @@ export class CloneWalkRecorder {
         before.set(update.refName, isZeroId(update.oldId) ? undefined : update.oldId);
     }
     this.queued.set(path, { repository, before });
-    this.wake();
     if (!this.settling.has(path)) {
       let resolve = () => {};
       const promise = new Promise<void>((done) => (resolve = done));
@@ -151,9 +156,7 @@ export class CloneWalkRecorder {
       this.wanted = path;
       this.start();
     }
-    const walk = settling.known.wait(key);
-    this.wake();
-    return walk;
+    return settling.known.wait(key);
   }
 
   /**
@@ -172,7 +175,7 @@ export class CloneWalkRecorder {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.wake();
+    this.wakeOnClose();
     await this.idle();
   }
 
@@ -211,16 +214,11 @@ export class CloneWalkRecorder {
     releaseHeapSoon();
   }
 
-  /**
-   * Waits while git requests run (`yieldTo`); not at all, or no longer, once a clone waits for
-   * a walk of this run not known yet, another recording is queued or the recorder closes.
-   */
+  /** Waits while git requests run (`yieldTo`), unless a clone waits for this run or it closes. */
   private async giveWay(known: KnownWalks): Promise<void> {
-    if (this.closed || known.awaited || this.queued.size > 0) return;
+    if (this.closed || known.awaited) return;
     const pause = this.yieldTo?.pause();
-    if (!pause) return;
-    await Promise.race([pause, new Promise<void>((resolve) => (this.wake = resolve))]);
-    this.wake = () => {};
+    if (pause) await Promise.race([pause, known.nextWaiter(), this.closing]);
   }
 
   private take(): QueuedRecording | undefined {

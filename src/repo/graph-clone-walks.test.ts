@@ -237,24 +237,6 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb, dialec
       expect(await pushed.cloneWalks!.find(cloneWalkKey(wants, undefined))).toBeDefined();
   });
 
-  it('stops giving way when another repository is pushed: its recording is not held up', async () => {
-    const pushed = await push(`/import/graph-give-way-next-${dialect}`, pack, creates);
-    const [wants] = await likelyCloneWants(pushed);
-    const save = vi.spyOn(pushed.cloneWalks!, 'save');
-    const recorder = new CloneWalkRecorder(() => undefined, 60_000, { pause: () => new Promise(() => {}) });
-    recorder.schedule(pushed, creates);
-    expect(await recorder.recorded(pushed.path, cloneWalkKey(wants!, undefined))).toBeDefined();
-    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
-    expect(save).not.toHaveBeenCalled();
-    const next = await push(`/import/graph-give-way-other-${dialect}`, pack, creates);
-    recorder.schedule(next, creates);
-    // Its walk is saved once another recording is queued (the wait is endless here).
-    await vi.waitFor(() => expect(save).toHaveBeenCalled(), { timeout: 10_000 });
-    // Closing ends the other recording's wait too.
-    await recorder.close();
-    expect(await next.cloneWalks!.find(cloneWalkKey(wants!, undefined))).toBeDefined();
-  });
-
   it('a recording that fails leaves the clone waiting for it to walk: complete either way', async () => {
     const path = `/import/graph-failing-${dialect}`;
     const pushed = await push(path, pack, creates);
