@@ -289,10 +289,8 @@ export async function buildApp(
       (error) => logger.warn({ err: error }, 'webhook delivery failed'),
     );
     // After a push, the walks of the clones most likely to follow are recorded in the background.
-    const walkRecorder = new CloneWalkRecorder(
-      (error, path) => logger.warn({ err: error, path }, 'recording clone walks failed'),
-      undefined,
-      services.gitRequests,
+    const walkRecorder = new CloneWalkRecorder((error, path) =>
+      logger.warn({ err: error, path }, 'recording clone walks failed'),
     );
     // Pushes and merges announce moved branches: the search index follows default branches (and
     // the Mega directory's own files, which a new repository's b-link changes).

@@ -1,5 +1,4 @@
 import { isZeroId, type ObjectId } from '../git/object-id.js';
-import type { ForegroundWork } from '../platform/foreground-work.js';
 import { releaseHeapSoon } from '../platform/heap-release.js';
 import { recordLikelyCloneWalks } from './clone-walk.js';
 import type { RefUpdateRequest, ServedRepository, WalkedObject } from './served-repository.js';
@@ -32,17 +31,6 @@ type KnownWalk = readonly WalkedObject[] | undefined;
 class KnownWalks {
   private readonly walks = new Map<string, KnownWalk>();
   private readonly waiting = new Map<string, Array<(walk: KnownWalk) => void>>();
-  private onWaiter: (() => void) | undefined;
-
-  /** A clone waits for a walk not known yet. */
-  get awaited(): boolean {
-    return this.waiting.size > 0;
-  }
-
-  /** Resolves when a clone starts waiting for a walk not known yet. */
-  nextWaiter(): Promise<void> {
-    return new Promise((resolve) => (this.onWaiter = resolve));
-  }
 
   has(key: string): boolean {
     return this.walks.has(key);
@@ -64,7 +52,6 @@ class KnownWalks {
       const list = this.waiting.get(key);
       if (list) list.push(resolve);
       else this.waiting.set(key, [resolve]);
-      this.onWaiter?.();
     });
   }
 
@@ -98,19 +85,10 @@ export class CloneWalkRecorder {
   private wanted: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  private wakeOnClose = () => {};
-  private readonly closing = new Promise<void>((resolve) => (this.wakeOnClose = resolve));
 
-  /**
-   * `yieldTo`: git requests in flight. Once a walk is known (handed to the clone waiting for
-   * it), the rest of the run (saving it, the other walks) waits while they run, unless a clone
-   * waits for a walk not known yet: the clone right after a push gets the thread and the
-   * database to itself, not a second or two of inserts and walks between its reads.
-   */
   constructor(
     private readonly onError: (error: unknown, path: string) => void,
     private readonly delayMs = RECORD_DELAY_MS,
-    private readonly yieldTo?: Pick<ForegroundWork, 'pause'>,
   ) {}
 
   /**
@@ -175,7 +153,6 @@ export class CloneWalkRecorder {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.wakeOnClose();
     await this.idle();
   }
 
@@ -191,11 +168,9 @@ export class CloneWalkRecorder {
       this.current = path;
       const settling = this.settling.get(path);
       try {
-        await recordLikelyCloneWalks(next.repository, next.before, async (key, walk) => {
-          if (!settling) return;
-          settling.known.publish(key, walk);
-          await this.giveWay(settling.known);
-        });
+        await recordLikelyCloneWalks(next.repository, next.before, (key, walk) =>
+          settling?.known.publish(key, walk),
+        );
       } catch (error) {
         this.onError(error, path);
       }
@@ -212,13 +187,6 @@ export class CloneWalkRecorder {
     this.running = undefined;
     // A whole repository's walk leaves most of the heap it used as garbage (see heap-release).
     releaseHeapSoon();
-  }
-
-  /** Waits while git requests run (`yieldTo`), unless a clone waits for this run or it closes. */
-  private async giveWay(known: KnownWalks): Promise<void> {
-    if (this.closed || known.awaited) return;
-    const pause = this.yieldTo?.pause();
-    if (pause) await Promise.race([pause, known.nextWaiter(), this.closing]);
   }
 
   private take(): QueuedRecording | undefined {

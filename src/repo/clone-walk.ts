@@ -261,7 +261,7 @@ async function recordExtended(
  * A walk made known by the recorder as soon as it is: its objects before they are saved, or
  * undefined when it is in storage already (found recorded, or saved as an extension).
  */
-export type OnKnownWalk = (key: string, objects: readonly WalkedObject[] | undefined) => void | Promise<void>;
+export type OnKnownWalk = (key: string, objects: readonly WalkedObject[] | undefined) => void;
 
 /**
  * Computes and records the likely clones' walks that are not recorded yet: from the graph of the
@@ -289,14 +289,14 @@ export async function recordLikelyCloneWalks(
     for (const { kind, wants } of distinctSets(wantSets(snapshot))) {
       const key = cloneWalkKey(wants, undefined);
       if (await walks.keep(key)) {
-        await onKnown(key, undefined);
+        onKnown(key, undefined);
         continue;
       }
       const fromGraph = graph ? graphCloneWalk(graph, wants) : undefined;
       if (fromGraph) {
         await saveWalk(walks, saved, wants, fromGraph, onKnown);
       } else if (previous && (await recordExtended(repository, key, previous[kind], wants))) {
-        await onKnown(key, undefined);
+        onKnown(key, undefined);
       } else {
         missing.push(wants);
         continue;
@@ -344,14 +344,14 @@ async function saveWalk(
     (walk) => walk.objects.length === objects.length && wants.every((id) => walk.wants.has(id)),
   );
   if (same) {
-    await onKnown(key, same.objects);
+    onKnown(key, same.objects);
     if (await (await walks.findExtendable(same.key))?.saveExtended(key, [])) {
       saved.push({ key, wants: new Set(wants), objects: same.objects });
       return;
     }
   }
   const hinted = (await walks.withHints?.(objects)) ?? objects;
-  if (!same) await onKnown(key, hinted);
+  if (!same) onKnown(key, hinted);
   await walks.save(key, hinted);
   saved.push({ key, wants: new Set(wants), objects: hinted });
 }

@@ -214,29 +214,6 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb, dialec
     expect(await recorder.recorded(pushed.path, key)).toBeUndefined();
   });
 
-  it('gives way to git requests once a walk is known, unless a clone waits for one not known yet', async () => {
-    const pushed = await push(`/import/graph-give-way-${dialect}`, pack, creates);
-    const sets = await likelyCloneWants(pushed);
-    expect(sets.length).toBeGreaterThan(1);
-    const [first, last] = [sets[0]!, sets[sets.length - 1]!].map((wants) => cloneWalkKey(wants, undefined));
-    const save = vi.spyOn(pushed.cloneWalks!, 'save');
-    let requestsDone = () => {};
-    const requests = new Promise<void>((resolve) => (requestsDone = resolve));
-    const recorder = new CloneWalkRecorder(() => undefined, 60_000, { pause: () => requests });
-    recorder.schedule(pushed, creates);
-    expect(await recorder.recorded(pushed.path, first!)).toBeDefined();
-    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
-    // The clone it went to is running: nothing saved meanwhile.
-    expect(save).not.toHaveBeenCalled();
-    // Another clone waits for a walk not known yet: the run goes on to it.
-    expect(await recorder.recorded(pushed.path, last!)).toBeDefined();
-    expect(save).toHaveBeenCalled();
-    requestsDone();
-    await recorder.idle();
-    for (const wants of sets)
-      expect(await pushed.cloneWalks!.find(cloneWalkKey(wants, undefined))).toBeDefined();
-  });
-
   it('a recording that fails leaves the clone waiting for it to walk: complete either way', async () => {
     const path = `/import/graph-failing-${dialect}`;
     const pushed = await push(path, pack, creates);
