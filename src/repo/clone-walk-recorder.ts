@@ -1,7 +1,7 @@
 import { isZeroId, type ObjectId } from '../git/object-id.js';
 import { releaseHeapSoon } from '../platform/heap-release.js';
 import { recordLikelyCloneWalks } from './clone-walk.js';
-import type { RefUpdateRequest, ServedRepository } from './served-repository.js';
+import type { RefUpdateRequest, ServedRepository, WalkedObject } from './served-repository.js';
 
 /** How long after a push its walks are recorded: the push's response goes out first. */
 const RECORD_DELAY_MS = 500;
@@ -15,6 +15,57 @@ interface QueuedRecording {
 interface Settling {
   readonly promise: Promise<void>;
   readonly resolve: () => void;
+  /** The walks the running recording has computed so far. */
+  readonly known: KnownWalks;
+}
+
+/** A walk a recording run made known: its objects, or undefined when it is in storage already. */
+type KnownWalk = readonly WalkedObject[] | undefined;
+
+/**
+ * The walks one repository's recording has computed, by key, as soon as each is known and before
+ * it is saved: a clone waiting for one starts sending right away instead of after the save (the
+ * row keys looked up, the parts encoded and written, then read back and decoded). Dropped when
+ * the run ends; by then they are saved.
+ */
+class KnownWalks {
+  private readonly walks = new Map<string, KnownWalk>();
+  private readonly waiting = new Map<string, Array<(walk: KnownWalk) => void>>();
+
+  has(key: string): boolean {
+    return this.walks.has(key);
+  }
+
+  get(key: string): KnownWalk {
+    return this.walks.get(key);
+  }
+
+  publish(key: string, walk: KnownWalk): void {
+    this.walks.set(key, walk);
+    for (const resolve of this.waiting.get(key) ?? []) resolve(walk);
+    this.waiting.delete(key);
+  }
+
+  /** Resolves when `key`'s walk is published, or with undefined on `release`. */
+  wait(key: string): Promise<KnownWalk> {
+    return new Promise((resolve) => {
+      const list = this.waiting.get(key);
+      if (list) list.push(resolve);
+      else this.waiting.set(key, [resolve]);
+    });
+  }
+
+  /** The run ended: its walks are saved (or failed to be); waiters read storage. */
+  release(): void {
+    this.walks.clear();
+    for (const list of this.waiting.values()) for (const resolve of list) resolve(undefined);
+    this.waiting.clear();
+  }
+
+  /** Drops the run's walks, leaving waiters to the next run (the repository was pushed again). */
+  forget(): void {
+    this.walks.clear();
+  }
 }
 
 /**
@@ -60,26 +111,30 @@ export class CloneWalkRecorder {
     if (!this.settling.has(path)) {
       let resolve = () => {};
       const promise = new Promise<void>((done) => (resolve = done));
-      this.settling.set(path, { promise, resolve });
+      this.settling.set(path, { promise, resolve, known: new KnownWalks() });
     }
     if (!this.running && !this.timer) this.timer = setTimeout(() => this.start(), this.delayMs);
   }
 
   /**
-   * Resolves once `path`'s recording is done when it is running, or queued while nothing else
-   * runs (it starts now); at once otherwise (another repository's recording could take long). A
+   * The walk of `key` (a full clone's want set, `cloneWalkKey`) when `path`'s recording computes
+   * it: as soon as it is known, before it is saved. Undefined (read storage) once the recording
+   * is done without it, or at once when none is running or queued for `path`, or another
+   * repository's is running (it could take long); a queued one nothing else delays starts now. A
    * full clone that would compute a walk being recorded waits for it and replays it instead of
    * walking the whole repository beside the recorder (the clone right after a push): two such
    * walks at once take both of them longer and twice the memory.
    */
-  recorded(path: string): Promise<void> {
+  async recorded(path: string, key: string): Promise<readonly WalkedObject[] | undefined> {
     const settling = this.settling.get(path);
-    if (!settling) return Promise.resolve();
-    if (this.current === path) return settling.promise;
-    if (this.running || !this.queued.has(path)) return Promise.resolve();
-    this.wanted = path;
-    this.start();
-    return settling.promise;
+    if (!settling) return undefined;
+    if (settling.known.has(key)) return settling.known.get(key);
+    if (this.current !== path) {
+      if (this.running || !this.queued.has(path)) return undefined;
+      this.wanted = path;
+      this.start();
+    }
+    return settling.known.wait(key);
   }
 
   /**
@@ -111,14 +166,20 @@ export class CloneWalkRecorder {
     for (let next = this.take(); next; next = this.take()) {
       const path = next.repository.path;
       this.current = path;
+      const settling = this.settling.get(path);
       try {
-        await recordLikelyCloneWalks(next.repository, next.before);
+        await recordLikelyCloneWalks(next.repository, next.before, (key, walk) =>
+          settling?.known.publish(key, walk),
+        );
       } catch (error) {
         this.onError(error, path);
       }
       // Pushed again meanwhile: waiters wait for that run too.
-      if (!this.queued.has(path)) {
-        this.settling.get(path)?.resolve();
+      if (this.queued.has(path)) {
+        settling?.known.forget();
+      } else {
+        settling?.known.release();
+        settling?.resolve();
         this.settling.delete(path);
       }
     }

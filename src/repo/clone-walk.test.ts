@@ -152,17 +152,17 @@ describe('CloneWalkRecorder', () => {
   it('lets a clone wait for the recording of its repository, started at once', async () => {
     const calls: string[] = [];
     const recorder = new CloneWalkRecorder(() => undefined, 60_000);
-    await recorder.recorded('/nothing-queued');
+    await recorder.recorded('/nothing-queued', 'k');
     recorder.schedule(failing('/a', calls));
     recorder.schedule(failing('/b', calls));
     // Nothing runs: the wanted repository is recorded first, without the delay.
-    const waiting = recorder.recorded('/b');
+    const waiting = recorder.recorded('/b', 'k');
     let done = false;
     void waiting.then(() => (done = true));
     await new Promise((resolve) => setTimeout(resolve, 1));
     expect(calls).toEqual(['/b']);
     // Another repository's recording is running: no waiting behind it.
-    await recorder.recorded('/a');
+    await recorder.recorded('/a', 'k');
     await waiting;
     expect(done).toBe(true);
     await recorder.idle();

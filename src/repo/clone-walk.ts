@@ -42,13 +42,18 @@ export interface FullCloneWalk {
 /**
  * The objects a full clone of `wants` sends, in pack order, without include-tag's tags: the
  * recorded walk when there is one, else a walk over the whole repository read in bulk.
+ * `unfiltered`: the walk of `wants` without a filter when the caller has it at hand (the walk
+ * recorder just computed it, `CloneWalkRecorder.recorded`), used as a recorded one.
  */
 export async function fullCloneWalk(
   repository: ServedRepository,
   wants: readonly ObjectId[],
   filter: ObjectFilter | undefined,
   refs: readonly AdvertisedRef[] = [],
+  unfiltered?: readonly WalkedObject[],
 ): Promise<FullCloneWalk> {
+  const known = unfiltered && (filter ? filterOfRecord(unfiltered, wants, filter, refs) : unfiltered);
+  if (known) return { objects: known, source: repository.objects, fresh: false };
   const recorded = await repository.cloneWalks?.find(cloneWalkKey(wants, filter));
   if (recorded) return { objects: recorded, source: repository.objects, fresh: false };
   const derived = await filteredFromRecord(repository, wants, filter, refs);
@@ -71,10 +76,8 @@ export function isFilterOfRecord(filter: ObjectFilter | undefined): boolean {
 
 /**
  * A filtered full clone (`git clone --filter=blob:none`, `--filter=tree:0`) from the recorded
- * walk of the same wants without a filter, as git answers it from its reachability bitmaps:
- * the same objects in the same order, less the types the filter drops. Only when every want is
- * a ref tip, whose peeled target is known: a wanted tag that peels to a tree or a blob sends that
- * object whatever the filter. Undefined when it cannot be derived (then the walk runs).
+ * walk of the same wants without a filter, as git answers it from its reachability bitmaps
+ * (`filterOfRecord`). Undefined when it cannot be derived (then the walk runs).
  */
 async function filteredFromRecord(
   repository: ServedRepository,
@@ -83,16 +86,25 @@ async function filteredFromRecord(
   refs: readonly AdvertisedRef[],
 ): Promise<readonly WalkedObject[] | undefined> {
   if (!filter || !isFilterOfRecord(filter) || !repository.cloneWalks) return undefined;
-  const tips = new Map(refs.map((ref) => [ref.target, ref.peeled]));
-  const explicit = new Set<ObjectId>();
-  for (const want of wants) {
-    if (!tips.has(want)) return undefined;
-    explicit.add(want);
-    const peeled = tips.get(want);
-    if (peeled !== undefined) explicit.add(peeled);
-  }
+  if (!explicitObjects(wants, refs)) return undefined;
   const unfiltered = await repository.cloneWalks.find(cloneWalkKey(wants, undefined));
-  if (!unfiltered) return undefined;
+  return unfiltered && filterOfRecord(unfiltered, wants, filter, refs);
+}
+
+/**
+ * `unfiltered`, the walk of `wants`, as `filter` has it: the same objects in the same order,
+ * less the types the filter drops. Only when every want is a ref tip, whose peeled target is
+ * known: a wanted tag that peels to a tree or a blob sends that object whatever the filter.
+ * Undefined when the filter needs more than types, or a want is no ref tip.
+ */
+function filterOfRecord(
+  unfiltered: readonly WalkedObject[],
+  wants: readonly ObjectId[],
+  filter: ObjectFilter,
+  refs: readonly AdvertisedRef[],
+): readonly WalkedObject[] | undefined {
+  const explicit = isFilterOfRecord(filter) ? explicitObjects(wants, refs) : undefined;
+  if (!explicit) return undefined;
   const dropsTrees = filter.kind === 'tree';
   return unfiltered.filter(
     (object) =>
@@ -101,6 +113,22 @@ async function filteredFromRecord(
       (object.type === 'tree' && !dropsTrees) ||
       explicit.has(object.id),
   );
+}
+
+/** The wants and what each peels to, when every want is a ref tip (undefined otherwise). */
+function explicitObjects(
+  wants: readonly ObjectId[],
+  refs: readonly AdvertisedRef[],
+): Set<ObjectId> | undefined {
+  const tips = new Map(refs.map((ref) => [ref.target, ref.peeled]));
+  const explicit = new Set<ObjectId>();
+  for (const want of wants) {
+    if (!tips.has(want)) return undefined;
+    explicit.add(want);
+    const peeled = tips.get(want);
+    if (peeled !== undefined) explicit.add(peeled);
+  }
+  return explicit;
 }
 
 /** The repository's objects with every commit and tree read in bulk (when the source can). */
@@ -230,14 +258,21 @@ async function recordExtended(
 }
 
 /**
+ * A walk made known by the recorder as soon as it is: its objects before they are saved, or
+ * undefined when it is in storage already (found recorded, or saved as an extension).
+ */
+export type OnKnownWalk = (key: string, objects: readonly WalkedObject[] | undefined) => void;
+
+/**
  * Computes and records the likely clones' walks that are not recorded yet: from the graph of the
  * push's pack when it held the whole repository (`takePushGraph`), else extending the walks
  * recorded before `before`'s moves where it can, else reading the repository's commits and
- * trees once for all of them.
+ * trees once for all of them. `onKnown` hears of each walk before it is saved.
  */
 export async function recordLikelyCloneWalks(
   repository: ServedRepository,
   before?: RefsBefore,
+  onKnown: OnKnownWalk = () => undefined,
 ): Promise<number> {
   const walks = repository.cloneWalks;
   // Taken first, so the graph goes whatever happens below.
@@ -253,10 +288,16 @@ export async function recordLikelyCloneWalks(
     let recorded = 0;
     for (const { kind, wants } of distinctSets(wantSets(snapshot))) {
       const key = cloneWalkKey(wants, undefined);
-      if (await walks.keep(key)) continue;
+      if (await walks.keep(key)) {
+        onKnown(key, undefined);
+        continue;
+      }
       const fromGraph = graph ? graphCloneWalk(graph, wants) : undefined;
-      if (fromGraph) await saveWalk(walks, saved, wants, fromGraph);
-      else if (!previous || !(await recordExtended(repository, key, previous[kind], wants))) {
+      if (fromGraph) {
+        await saveWalk(walks, saved, wants, fromGraph, onKnown);
+      } else if (previous && (await recordExtended(repository, key, previous[kind], wants))) {
+        onKnown(key, undefined);
+      } else {
         missing.push(wants);
         continue;
       }
@@ -267,7 +308,8 @@ export async function recordLikelyCloneWalks(
     const { source } = await wholeRepositorySource(repository);
     const deltaBases = await repository.objects.readDeltaBases();
     for (const wants of missing) {
-      await saveWalk(walks, saved, wants, basesFirst(await walkAll(source, wants, undefined), deltaBases));
+      const objects = basesFirst(await walkAll(source, wants, undefined), deltaBases);
+      await saveWalk(walks, saved, wants, objects, onKnown);
     }
     return recorded + missing.length;
   } finally {
@@ -275,30 +317,43 @@ export async function recordLikelyCloneWalks(
   }
 }
 
-/** A walk recorded in this run of the recorder: its key, wants and object count. */
+/** A walk recorded in this run of the recorder: its key, wants and objects. */
 interface SavedWalk {
   readonly key: string;
   readonly wants: ReadonlySet<ObjectId>;
-  readonly count: number;
+  readonly objects: readonly WalkedObject[];
 }
 
 /**
- * Records `objects` as the walk of `wants`; as a copy of a walk saved earlier in the run when
- * that one holds the same objects: its wants include these (so it holds every object these
- * reach) and it holds as many (so no other). The default branch usually reaches what every ref
- * reaches; copying its parts inside the database skips looking up each object's row key again.
+ * Records `objects` as the walk of `wants`, making it known first (`onKnown`: a clone waiting
+ * for it sends while it is saved) with its row keys (a clone reads by key three times faster
+ * than by object id). As a copy of a walk saved earlier in the run when that one holds the same
+ * objects: its wants include these (so it holds every object these reach) and it holds as many
+ * (so no other). The default branch usually reaches what every ref reaches; copying its parts
+ * inside the database skips looking up each object's row key again.
  */
 async function saveWalk(
   walks: RecordedWalks,
   saved: SavedWalk[],
   wants: readonly ObjectId[],
   objects: readonly WalkedObject[],
+  onKnown: OnKnownWalk,
 ): Promise<void> {
   const key = cloneWalkKey(wants, undefined);
-  const same = saved.find((walk) => walk.count === objects.length && wants.every((id) => walk.wants.has(id)));
-  const copied = same && (await (await walks.findExtendable(same.key))?.saveExtended(key, []));
-  if (!copied) await walks.save(key, objects);
-  saved.push({ key, wants: new Set(wants), count: objects.length });
+  const same = saved.find(
+    (walk) => walk.objects.length === objects.length && wants.every((id) => walk.wants.has(id)),
+  );
+  if (same) {
+    onKnown(key, same.objects);
+    if (await (await walks.findExtendable(same.key))?.saveExtended(key, [])) {
+      saved.push({ key, wants: new Set(wants), objects: same.objects });
+      return;
+    }
+  }
+  const hinted = (await walks.withHints?.(objects)) ?? objects;
+  if (!same) onKnown(key, hinted);
+  await walks.save(key, hinted);
+  saved.push({ key, wants: new Set(wants), objects: hinted });
 }
 
 /**

@@ -8,8 +8,14 @@ import { scratchStorage } from '../../tests/support/scratch-database.js';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
 import type { ObjectId } from '../git/object-id.js';
 import type { Storage } from '../storage/storage.js';
-import { cloneWalkKey, likelyCloneWants, recordLikelyCloneWalks } from './clone-walk.js';
-import { EVERY_PATH, type RefUpdateRequest, type ServedRepository } from './served-repository.js';
+import { cloneWalkKey, fullCloneWalk, likelyCloneWants, recordLikelyCloneWalks } from './clone-walk.js';
+import { CloneWalkRecorder } from './clone-walk-recorder.js';
+import {
+  EVERY_PATH,
+  type RefUpdateRequest,
+  type ServedRepository,
+  type WalkedObject,
+} from './served-repository.js';
 import { createStoredRepositoryResolver } from './stored-repositories.js';
 
 const ZERO = '0'.repeat(40) as ObjectId;
@@ -173,6 +179,69 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb, dialec
     await git(['checkout', '-q', 'main'], { cwd: source });
     const repository = await resolve(path);
     expect(await repository.cloneWalks!.find(cloneWalkKey([main.newId], undefined))).toBeDefined();
+  });
+
+  /** Ids and types of a walk, in order. */
+  const idsAndTypes = (walk: readonly WalkedObject[] | undefined) =>
+    walk?.map((object) => `${object.type} ${object.id}`);
+
+  it('hands a clone arriving mid-recording the walk before it is saved: what is saved after', async () => {
+    const pushed = await push(`/import/graph-early-${dialect}`, pack, creates);
+    const [wants] = await likelyCloneWants(pushed);
+    const key = cloneWalkKey(wants!, undefined);
+    const walks = pushed.cloneWalks!;
+    const save = walks.save.bind(walks);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    vi.spyOn(walks, 'save').mockImplementation(async (...args) => {
+      await held;
+      await save(...args);
+    });
+    const recorder = new CloneWalkRecorder(() => undefined, 60_000);
+    recorder.schedule(pushed, creates);
+    const early = await recorder.recorded(pushed.path, key);
+    // Known, not saved yet: the save waits. With the row keys a clone reads them by.
+    expect(early?.length).toBeGreaterThan(0);
+    expect(early?.every((object) => object.hint !== undefined)).toBe(true);
+    expect(await walks.find(key)).toBeUndefined();
+    // A second clone arriving meanwhile gets it too, at once.
+    expect(await recorder.recorded(pushed.path, key)).toBe(early);
+    release();
+    await recorder.idle();
+    expect(idsAndTypes(early)).toEqual(idsAndTypes(await walks.find(key)));
+    expect(sorted(early?.map((object) => object.id))).toEqual(await revListObjects(source, '--all'));
+    // Once the run is over, clones read the record.
+    expect(await recorder.recorded(pushed.path, key)).toBeUndefined();
+  });
+
+  it('a recording that fails leaves the clone waiting for it to walk: complete either way', async () => {
+    const path = `/import/graph-failing-${dialect}`;
+    const pushed = await push(path, pack, creates);
+    const { refs } = await pushed.listRefs();
+    const [wants] = await likelyCloneWants(pushed);
+    const key = cloneWalkKey(wants!, undefined);
+    const errors: string[] = [];
+    const recorder = new CloneWalkRecorder((error) => errors.push((error as Error).message), 60_000);
+    // Failing before any walk is known: the clone hears nothing and walks storage itself.
+    vi.spyOn(pushed, 'listRefs').mockRejectedValueOnce(new Error('refs unavailable'));
+    recorder.schedule(pushed, creates);
+    expect(await recorder.recorded(path, key)).toBeUndefined();
+    await recorder.idle();
+    expect(errors).toEqual(['refs unavailable']);
+    const walked = await fullCloneWalk(pushed, wants!, undefined, refs);
+    expect(walked.fresh).toBe(true);
+    expect(sorted(walked.objects.map((object) => object.id))).toEqual(await revListObjects(source, '--all'));
+
+    // Failing to save a walk already known: the clone has it; the next one walks again.
+    const again = await resolve(path);
+    vi.spyOn(again.cloneWalks!, 'save').mockRejectedValue(new Error('disk full'));
+    recorder.schedule(again);
+    const known = await recorder.recorded(path, key);
+    await recorder.idle();
+    expect(errors).toEqual(['refs unavailable', 'disk full']);
+    // Walked from storage (the graph went with the failed run), delta bases first.
+    expect(sorted(known?.map((object) => object.id))).toEqual(await revListObjects(source, '--all'));
+    expect(await again.cloneWalks!.find(key)).toBeUndefined();
   });
 
   it('hands the graph over once, and keeps none for a push to a repository that has refs', async () => {

@@ -209,6 +209,11 @@ export interface RecordedWalks {
   find(key: string): Promise<readonly WalkedObject[] | undefined>;
   save(key: string, objects: readonly WalkedObject[]): Promise<void>;
   /**
+   * `objects` with where storage keeps each (`hint`), so a clone sending them reads faster and
+   * `save` records them without looking them up. Absent: objects are sent and saved as they are.
+   */
+  withHints?(objects: readonly WalkedObject[]): Promise<readonly WalkedObject[]>;
+  /**
    * Whether a walk is recorded under `key` (nothing of it is read); if so it is kept as if
    * recorded now (the oldest walks are dropped first).
    */

@@ -79,6 +79,10 @@ export class StoredRepository implements ServedRepository {
       const repository = this.repository;
       if (repository) await this.storage.cloneWalks.save(repository.id, key, objects);
     },
+    withHints: async (objects) => {
+      const repository = this.repository;
+      return repository ? this.storage.cloneWalks.withRowKeys(repository.id, objects) : objects;
+    },
     keep: async (key) => {
       const repository = this.repository;
       return repository ? this.storage.cloneWalks.keep(repository.id, key) : false;

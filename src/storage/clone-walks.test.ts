@@ -49,6 +49,36 @@ describeEachDialect('clone walks', (getDb) => {
     expect(await storage.cloneWalks.find(other.id, 'k'.repeat(64))).toBeUndefined();
   });
 
+  it('gives a whole repository walk the rows of the objects the repository holds (a membership scan)', async () => {
+    const repo = await newRepo();
+    const other = await newRepo();
+    const held = await storage.writeObjects(
+      repo.id,
+      ['one', 'two', 'three'].map((text) => ({ type: 'blob' as const, data: Buffer.from(`${text}\n`) })),
+    );
+    const [elsewhere] = await storage.writeObjects(other.id, [
+      { type: 'blob', data: Buffer.from('other\n') },
+    ]);
+    // Past the scan's threshold, with the held objects among made-up ids, and one object the
+    // repository does not hold (stored for another one): no row for that one.
+    const list = [
+      ...held.map((id) => ({ id: id as ObjectId, type: 'blob' as const })),
+      { id: elsewhere as ObjectId, type: 'blob' as const },
+      ...entries(30_000, 40, 'scan'),
+    ];
+    await storage.cloneWalks.save(repo.id, 'w'.repeat(64), list);
+    const found = await storage.cloneWalks.find(repo.id, 'w'.repeat(64));
+    expect(idsAndTypes(found)).toEqual(list);
+    const rows = await getDb()
+      .database.db.selectFrom('raw_objects')
+      .select(['id', 'git_id'])
+      .where('git_id', 'in', held as string[])
+      .execute();
+    const rowOf = new Map(rows.map((row) => [row.git_id, Number(row.id)]));
+    expect(found?.slice(0, 3).map((entry) => entry.hint)).toEqual(held.map((id) => rowOf.get(id)));
+    expect(found?.slice(3).every((entry) => entry.hint === undefined)).toBe(true);
+  });
+
   it('keeps lists larger than one part, and SHA-256 ids', async () => {
     const repo = await newRepo();
     const large = entries(60_000);

@@ -24,6 +24,10 @@ export interface WalkedEntry {
 export const WALKS_KEPT_PER_REPOSITORY = 6;
 /** Largest part of an object list, in bytes (well under every database's statement limit). */
 const PART_BYTES = 1024 * 1024;
+/** Objects without a row key from which `rowKeys` scans the repository's membership instead of looking them up. */
+const MEMBERSHIP_SCAN_FROM = 20_000;
+/** Membership rows per page of that scan: bounded memory, and the event loop gets turns between pages. */
+const MEMBERSHIP_PAGE_ROWS = 50_000;
 /** Bytes of an entry's row key (0 = not known). */
 const ROW_BYTES = 6;
 
@@ -125,12 +129,25 @@ export class CloneWalkStore {
    * the repository's oldest walks beyond WALKS_KEPT_PER_REPOSITORY (recorded or kept longest ago).
    */
   async save(repoId: number, key: string, entries: readonly WalkedEntry[]): Promise<void> {
-    const parts = encodeParts(entries, await this.rowKeys(entries));
+    const parts = encodeParts(entries, await this.rowKeys(repoId, entries));
     await this.record(repoId, key, entries.length, async (trx, id) => {
       for (const [seq, data] of parts.entries()) {
         await trx.insertInto('clone_walk_parts').values({ walk_id: id, seq, data }).execute();
       }
       return true;
+    });
+  }
+
+  /**
+   * `entries` with the row key of each the repository holds (`hint`): the form a waiting clone
+   * reads fastest (by key, not by object id and membership: a third of the statement time), and
+   * that `save` then records without looking anything up.
+   */
+  async withRowKeys(repoId: number, entries: readonly WalkedEntry[]): Promise<WalkedEntry[]> {
+    const keys = await this.rowKeys(repoId, entries);
+    return entries.map((entry) => {
+      const row = entry.hint === undefined ? keys.get(entry.id) : undefined;
+      return row === undefined ? entry : { id: entry.id, type: entry.type, hint: storedObjectHint(row) };
     });
   }
 
@@ -147,7 +164,7 @@ export class CloneWalkStore {
     if (appended.some((entry) => entry.id.length !== base.rawLength * 2)) {
       throw new MegaError('internal', 'clone_walk_mixed_ids', 'a walk mixes object id formats');
     }
-    const parts = encodeParts(appended, await this.rowKeys(appended));
+    const parts = encodeParts(appended, await this.rowKeys(repoId, appended));
     return this.record(repoId, key, base.objectCount + appended.length, async (trx, id) => {
       const copied = await trx
         .insertInto('clone_walk_parts')
@@ -216,19 +233,50 @@ export class CloneWalkStore {
     }
   }
 
-  /** The `raw_objects.id` of the entries that do not carry theirs. */
-  private async rowKeys(entries: readonly WalkedEntry[]): Promise<Map<string, number>> {
-    const keys = new Map<string, number>();
+  /**
+   * The `raw_objects.id` of the entries that do not carry theirs (those the repository holds).
+   * A whole repository's walk (the recorder's after a first push) reads them all by scanning the
+   * repository's membership in key order: looking 497k ids up in `IN` lists cost ~2.5 s of
+   * statements built, prepared and probed one id at a time, the scan a third of that.
+   */
+  private async rowKeys(repoId: number, entries: readonly WalkedEntry[]): Promise<Map<string, number>> {
     const ids = entries.filter((entry) => entry.hint === undefined).map((entry) => entry.id);
+    if (ids.length >= MEMBERSHIP_SCAN_FROM) return this.memberRowKeys(repoId);
+    const keys = new Map<string, number>();
     for (const batch of batchIds(ids, this.capabilities)) {
       const rows = await this.db
         .selectFrom('raw_objects')
-        .select(['id', 'git_id'])
-        .where('git_id', 'in', batch)
+        .innerJoin('repository_objects', 'repository_objects.git_id', 'raw_objects.git_id')
+        .select(['raw_objects.id', 'raw_objects.git_id'])
+        .where('repository_objects.repo_id', '=', repoId)
+        .where('raw_objects.git_id', 'in', batch)
         .execute();
       for (const row of rows) keys.set(row.git_id, Number(row.id));
     }
     return keys;
+  }
+
+  /**
+   * The `raw_objects.id` of every object the repository holds, by object id: pages of its
+   * membership in key order (the primary key's range), each joined to the object id index.
+   */
+  private async memberRowKeys(repoId: number): Promise<Map<string, number>> {
+    const keys = new Map<string, number>();
+    for (let after = ''; ;) {
+      const rows = await this.db
+        .selectFrom('repository_objects')
+        .innerJoin('raw_objects', 'raw_objects.git_id', 'repository_objects.git_id')
+        .select(['raw_objects.id', 'repository_objects.git_id'])
+        .where('repository_objects.repo_id', '=', repoId)
+        .where('repository_objects.git_id', '>', after)
+        .orderBy('repository_objects.git_id')
+        .limit(MEMBERSHIP_PAGE_ROWS)
+        .execute();
+      for (const row of rows) keys.set(row.git_id, Number(row.id));
+      const last = rows[rows.length - 1];
+      if (!last || rows.length < MEMBERSHIP_PAGE_ROWS) return keys;
+      after = last.git_id;
+    }
   }
 
   /** Every walk of a repository (it is being deleted). */
