@@ -1,19 +1,13 @@
-import { STRICT_FSCK } from '../git/fsck-report.js';
 import { SHA1 } from '../git/object-format.js';
-import { ObjectGraph } from '../git/object-graph.js';
-import { PackFsck } from '../git/pack-fsck.js';
 import { spoolPackToTrailer } from '../git/pack-framing.js';
 import { readPack } from '../git/pack-reader.js';
 import type { PackSpool } from '../git/pack-spool.js';
 import type { PackReaderOptions, PackReadResult } from '../git/pack-types.js';
 import { MegaError, tooLarge } from '../platform/errors.js';
-import { finishPackFsck, throwIfRefused } from './ingest-fsck.js';
 import { releaseDecodeThread, takeDecodeThread } from './decode-thread.js';
 import { ingestOnDecodeThread } from './ingest-on-decode-thread.js';
-import { ObjectStore } from './object-store.js';
-import { ObjectWriter } from './object-writer.js';
+import { IngestWrites } from './ingest-writes.js';
 import { SpillingPackSpool, spoolDirectory } from './pack-file-spool.js';
-import { PackReferences } from './pack-references.js';
 import { inTransaction } from './transaction.js';
 import type { IngestDeps, IngestOptions, IngestResult } from './ingest-types.js';
 
@@ -83,17 +77,7 @@ export async function ingestPack(
       };
     }
     return await inTransaction(deps.db, async (trx) => {
-      const reader = new ObjectStore(trx, deps.capabilities);
-      const writer = new ObjectWriter(trx, deps.capabilities, {
-        repoId,
-        format,
-        largeObjectThreshold: deps.largeObjectThreshold,
-        ...(deps.runPreparedBatch ? { runPreparedBatch: deps.runPreparedBatch } : {}),
-      });
-      // fsck walks every tree anyway, so it also collects the references the push needs.
-      const checker = (options.fsck ?? true) ? new PackFsck(format, deps.fsck ?? STRICT_FSCK) : undefined;
-      const references = options.collectReferences && !checker ? new PackReferences(format) : undefined;
-      const graph = options.collectGraph ? new ObjectGraph(format) : undefined;
+      const writes = new IngestWrites(deps, trx, repoId, format, options);
       const { externalBases, checksum } = await packSummary(packSource, {
         format,
         spool: readerSpool,
@@ -103,53 +87,21 @@ export async function ingestPack(
         baseCacheBytes: INGEST_BASE_CACHE_BYTES,
         deltaCacheBytes: INGEST_DELTA_CACHE_BYTES,
         ...(options.limits ? { limits: options.limits } : {}),
-        resolveExternalBase: async (id) => {
-          const base = await reader.read(repoId, id);
-          if (!base) return undefined;
-          const form = await reader.storedForm(id);
-          writer.noteExistingBase(id, form?.depth ?? 0, form?.chunked ?? false);
-          return base;
-        },
+        resolveExternalBase: (id) => writes.externalBase(id),
         // Blobs that will be stored as chunks go there straight from the spool, never whole.
         largeBlobThreshold: deps.largeObjectThreshold,
-        onLargeBlob: (object, raw) => {
-          checker?.addStreamedBlob(object.id, object.size);
-          graph?.add(object.id, 'blob', undefined);
-          return writer.addLargeBlob(object.id, object.size, raw);
-        },
-        onObject: (object, content) => {
-          if (checker) {
-            checker.add(object.id, object.type, content.data);
-            // Stop at the first bad object: nothing of the pack will be kept anyway.
-            throwIfRefused(checker);
-          }
-          references?.add(object.type, content.data);
-          graph?.add(object.id, object.type, content.data, object.deltaBase);
-          return writer.add({
+        onLargeBlob: (object, raw) => writes.addLargeBlob(object.id, object.size, raw),
+        onObject: (object, content) =>
+          writes.add({
             id: object.id,
             type: object.type,
             data: content.data,
             raw: content.raw,
             deltaBase: object.deltaBase,
             deltaSize: object.deltaSize,
-          });
-        },
+          }),
       });
-      const summary = await writer.finish();
-      const outside = checker ? await finishPackFsck(checker, reader, repoId) : undefined;
-      const externalReferences = options.collectReferences
-        ? (outside ?? references?.outside(summary.ids))
-        : undefined;
-      return {
-        ids: summary.ids,
-        counts: summary.counts,
-        deltas: summary.deltas,
-        chunked: summary.chunked,
-        externalBases,
-        ...(externalReferences ? { externalReferences } : {}),
-        packChecksum: checksum.toString('hex'),
-        ...(graph?.usable ? { graph } : {}),
-      };
+      return writes.finish(externalBases, checksum.toString('hex'));
     });
   } catch (error) {
     // Two pushes writing overlapping objects in different orders can deadlock on a server

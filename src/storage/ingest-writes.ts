@@ -1,0 +1,93 @@
+import type { Kysely } from 'kysely';
+import { STRICT_FSCK } from '../git/fsck-report.js';
+import type { ObjectFormat } from '../git/object-format.js';
+import type { ObjectId } from '../git/object-id.js';
+import type { ObjectType } from '../git/object.js';
+import { ObjectGraph } from '../git/object-graph.js';
+import { PackFsck } from '../git/pack-fsck.js';
+import type { Database } from './database.js';
+import { finishPackFsck, throwIfRefused } from './ingest-fsck.js';
+import type { IngestDeps, IngestOptions, IngestResult } from './ingest-types.js';
+import { ObjectStore } from './object-store.js';
+import { ObjectWriter, type IncomingObject } from './object-writer.js';
+import { PackReferences } from './pack-references.js';
+
+/**
+ * What an ingest does with each decoded object inside its transaction, whichever thread decoded
+ * it: fsck, the references and graph the push asked for, the write. One place, so the ingest on
+ * one thread and the one beside a decode thread check and store exactly alike.
+ */
+export class IngestWrites {
+  private readonly reader: ObjectStore;
+  private readonly writer: ObjectWriter;
+  private readonly checker: PackFsck | undefined;
+  private readonly references: PackReferences | undefined;
+  private readonly graph: ObjectGraph | undefined;
+
+  constructor(
+    deps: IngestDeps,
+    trx: Kysely<Database>,
+    private readonly repoId: number,
+    format: ObjectFormat,
+    private readonly options: IngestOptions,
+  ) {
+    this.reader = new ObjectStore(trx, deps.capabilities);
+    this.writer = new ObjectWriter(trx, deps.capabilities, {
+      repoId,
+      format,
+      largeObjectThreshold: deps.largeObjectThreshold,
+      ...(deps.runPreparedBatch ? { runPreparedBatch: deps.runPreparedBatch } : {}),
+    });
+    // fsck walks every tree anyway, so it also collects the references the push needs.
+    this.checker = (options.fsck ?? true) ? new PackFsck(format, deps.fsck ?? STRICT_FSCK) : undefined;
+    this.references = options.collectReferences && !this.checker ? new PackReferences(format) : undefined;
+    this.graph = options.collectGraph ? new ObjectGraph(format) : undefined;
+  }
+
+  /** Checks and writes one object; a promise only when the write starts a flush. */
+  add(object: IncomingObject): void | Promise<void> {
+    if (this.checker) {
+      this.checker.add(object.id, object.type, object.data);
+      // Stop at the first bad object: nothing of the pack will be kept anyway.
+      throwIfRefused(this.checker);
+    }
+    this.references?.add(object.type, object.data);
+    this.graph?.add(object.id, object.type, object.data, object.deltaBase);
+    return this.writer.add(object);
+  }
+
+  /** A blob stored as chunks straight from the spool, never whole. */
+  addLargeBlob(id: ObjectId, size: number, raw: AsyncIterable<Buffer>): void {
+    this.checker?.addStreamedBlob(id, size);
+    this.graph?.add(id, 'blob', undefined);
+    this.writer.addLargeBlob(id, size, raw);
+  }
+
+  /** A thin pack's base from the repository, noted for the writer's delta chains. */
+  async externalBase(id: ObjectId): Promise<{ type: ObjectType; data: Buffer } | undefined> {
+    const base = await this.reader.read(this.repoId, id);
+    if (!base) return undefined;
+    const form = await this.reader.storedForm(id);
+    this.writer.noteExistingBase(id, form?.depth ?? 0, form?.chunked ?? false);
+    return base;
+  }
+
+  /** Finishes the writes, then fsck's checks against the repository; the ingest's result. */
+  async finish(externalBases: readonly ObjectId[], checksum: string): Promise<IngestResult> {
+    const summary = await this.writer.finish();
+    const outside = this.checker ? await finishPackFsck(this.checker, this.reader, this.repoId) : undefined;
+    const externalReferences = this.options.collectReferences
+      ? (outside ?? this.references?.outside(summary.ids))
+      : undefined;
+    return {
+      ids: summary.ids,
+      counts: summary.counts,
+      deltas: summary.deltas,
+      chunked: summary.chunked,
+      externalBases,
+      ...(externalReferences ? { externalReferences } : {}),
+      packChecksum: checksum,
+      ...(this.graph?.usable ? { graph: this.graph } : {}),
+    };
+  }
+}
