@@ -206,6 +206,8 @@ export class ObjectChunks {
   private async copyWindow(copy: BlobCopy, id: string, from: number): Promise<[number, Buffer][]> {
     const statement = this.copyStatement(copy, id, from, from + ROWS_PER_COPY);
     const slices: [number, Buffer][] = [];
+    // Kysely streams only its query builders publicly; a raw statement streams through the
+    // executor (marked internal in its types, so a Kysely upgrade must re-run the COPY tests).
     for await (const { rows } of this.db.getExecutor().stream(statement, TUPLES_PER_READ)) {
       for (const tuple of rows) slices.push(copiedSlice(tuple));
     }
