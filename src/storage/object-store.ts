@@ -279,6 +279,48 @@ export class ObjectStore {
     return { type, size, stream: Readable.from([await this.contentOf(row, new Map(), 0)]) };
   }
 
+  /**
+   * Those of `ids` the repository holds whose inflated size is at least `limit` (`blob:limit`
+   * from a recorded walk): only the sizes are read, and only the large ids come back. `rowHints`
+   * (aligned with `ids`) are read by row key, as `rows` reads them; the others by membership.
+   */
+  async sizesAtLeast(
+    repoId: number,
+    ids: readonly string[],
+    rowHints: ReadonlyArray<StoredObjectHint | undefined>,
+    limit: number,
+  ): Promise<Set<ObjectId>> {
+    const found = new Set<ObjectId>();
+    const keys: number[] = [];
+    const unhinted: string[] = [];
+    ids.forEach((id, index) => {
+      const hint = rowHints[index];
+      if (hint !== undefined) keys.push(hint);
+      else if (isHexId(id)) unhinted.push(id);
+    });
+    for (const batch of batchIds(keys, this.capabilities, 1)) {
+      const rows = await this.db
+        .selectFrom('raw_objects')
+        .select('git_id')
+        .where('id', 'in', batch)
+        .where('size', '>=', limit)
+        .execute();
+      for (const row of rows) found.add(storedId(row.git_id));
+    }
+    for (const batch of batchIds(unhinted, this.capabilities, 2)) {
+      const rows = await this.db
+        .selectFrom('raw_objects')
+        .innerJoin('repository_objects', 'repository_objects.git_id', 'raw_objects.git_id')
+        .select('raw_objects.git_id')
+        .where('repository_objects.repo_id', '=', repoId)
+        .where('raw_objects.git_id', 'in', batch)
+        .where('raw_objects.size', '>=', limit)
+        .execute();
+      for (const row of rows) found.add(storedId(row.git_id));
+    }
+    return found;
+  }
+
   /** Parsed commit facts for graph walks, for those of `ids` the repository holds. */
   async readCommits(repoId: number, ids: readonly string[]): Promise<Map<ObjectId, CommitSummary>> {
     const result = new Map<ObjectId, CommitSummary>();
