@@ -13,7 +13,7 @@ import type { ObjectSource, WalkedObject } from './served-repository.js';
  *   `tree:1`: the commits' root trees are in the commit table).
  * Commits and tags are always kept, and so is every object in `explicit` (the wants and what they
  * peel to), whatever the filter. The objects keep the record's order and row keys.
- * Undefined when the source cannot say (no bulk size reads, a commit of the record unknown to it).
+ * Undefined when the source cannot say (a commit or tree of the record unknown to it).
  */
 export async function filterRecordedWalk(
   source: ObjectSource,
@@ -40,7 +40,6 @@ async function keptByFilter(
 ): Promise<((object: WalkedObject) => boolean) | undefined> {
   if (filter.kind === 'blob:none') return (object) => object.type === 'tree';
   if (filter.kind === 'blob:limit') {
-    if (!source.sizesAtLeast) return undefined;
     const blobs = unfiltered.filter((object) => object.type === 'blob');
     const large = await source.sizesAtLeast(blobs, filter.limit);
     return (object) => object.type === 'tree' || !large.has(object.id);

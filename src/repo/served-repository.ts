@@ -68,10 +68,10 @@ export interface ObjectSource {
   /** Type and inflated size without reading the content (`object-info`, `blob:limit`). */
   readObjectHeader(id: ObjectId): Promise<{ type: ObjectType; size: number } | undefined>;
   /**
-   * Those of `objects` whose inflated size is at least `limit`, in a few bulk reads (`blob:limit`
-   * from a recorded walk; `hint` as for `readPackReady`). Absent: a source without bulk reads.
+   * Those of `objects` whose inflated size is at least `limit`, in a few bulk reads where the
+   * source can (`blob:limit` from a recorded walk; `hint` as for `readPackReady`).
    */
-  sizesAtLeast?(
+  sizesAtLeast(
     objects: ReadonlyArray<{ readonly id: ObjectId; readonly hint?: StoredObjectHint }>,
     limit: number,
   ): Promise<ReadonlySet<ObjectId>>;
