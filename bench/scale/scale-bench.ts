@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authEnv } from '../../tests/http/http-fixture.js';
@@ -31,7 +31,9 @@ import { waitForIdle } from '../smart-http/smart-http-bench.js';
  * clone, a clone with the walk recorded but no cached pack, the first `--single-branch` clone
  * (the default branch's walk, recorded after the push), `fetch` after one new commit (and
  * the push of that commit; `--rounds N` repeats these two N times, the later rounds on a warm
- * server), a shallow clone, `ls-remote`. Clones are `--bare` (what `git clone`
+ * server), a shallow clone, `ls-remote`. First clones of want sets the recorder does not record
+ * (another branch alone, `blob:limit`, `tree:1`) run against a bitmapped copy of C git's
+ * repository (`repack -adb`, filters allowed): what git answers them from. Clones are `--bare` (what `git clone`
  * fetches, without the checkout both sides would pay alike). Each step runs once: at this size a
  * run takes minutes. Peak RSS is the server's high-water mark during that step alone (reset
  * through /proc/PID/clear_refs before it). `--check` then runs the large-repository correctness
@@ -50,6 +52,7 @@ export async function runScaleBench(args: readonly string[]): Promise<BenchResul
   let scratch: ScratchDatabase | undefined;
   try {
     const source = await prepareSource(dir, given, size);
+    const otherBranch = await otherBranchOf(source);
     const label = given ?? `generated ${size}`;
     const objects = await objectCount(source);
     const refs = (await gitText(['for-each-ref', '--format=x'], { cwd: source })).split('\n').length;
@@ -74,15 +77,17 @@ export async function runScaleBench(args: readonly string[]): Promise<BenchResul
     const theirsUrl = `${theirs.url}/large.git`;
     const results: BenchResult[] = [];
     type Run = (url: string, side: 'ours' | 'cgit') => Promise<unknown>;
-    const step = async (name: string, run: Run, options: { oursFirst?: boolean } = {}) => {
-      const cgitFirst = options.oursFirst ? undefined : await measure(theirs, () => run(theirsUrl, 'cgit'));
+    type StepOptions = { oursFirst?: boolean; cgitUrl?: string };
+    const step = async (name: string, run: Run, options: StepOptions = {}) => {
+      const cgitUrl = options.cgitUrl ?? theirsUrl;
+      const cgitFirst = options.oursFirst ? undefined : await measure(theirs, () => run(cgitUrl, 'cgit'));
       await resetPeakRss(live);
       const mine = await measure(ours, () => run(oursUrl, 'ours'));
       const peakMb = await peakRssMb(live);
       // C git measured second must not share the CPU with our server's background jobs (the
       // search indexer starts once our clone ends): the idle point the bench waits for anyway.
       if (!cgitFirst) await waitForIdle(live.process.pid ?? 0, 3000, 180_000);
-      const cgit = cgitFirst ?? (await measure(theirs, () => run(theirsUrl, 'cgit')));
+      const cgit = cgitFirst ?? (await measure(theirs, () => run(cgitUrl, 'cgit')));
       results.push({
         scenario: name,
         repository: label,
@@ -120,6 +125,18 @@ export async function runScaleBench(args: readonly string[]): Promise<BenchResul
     // The default branch alone: its own want set, recorded after the push like the full clone's.
     await step('clone-single-branch', (url, side) => clone(url, target(side, 'single'), ['--single-branch']));
     await sameRefs(target('ours', 'single'), target('cgit', 'single'));
+    // Want sets no recorded walk answers as it stands, against what git answers them from: its
+    // reachability bitmaps.
+    const bitmapped = { cgitUrl: `${theirs.url}/${await bitmappedCopy(cgitRepo)}` };
+    const unrecorded: Array<[string, string[]]> = [
+      ['other-branch', ['--single-branch', '--branch', otherBranch]],
+      ['blob-limit', ['--filter=blob:limit=1k']],
+      ['tree-1', ['--filter=tree:1']],
+    ];
+    for (const [name, extra] of unrecorded) {
+      await step(`clone-${name}`, (url, side) => clone(url, target(side, name), extra), bitmapped);
+      await sameRefs(target('ours', name), target('cgit', name));
+    }
     for (let round = 1; round <= rounds; round++) {
       // The first round runs on a cold server (its JIT has not seen a fetch yet); later ones warm.
       const suffix = round === 1 ? '' : ` (round ${round})`;
@@ -157,6 +174,37 @@ async function prepareSource(dir: string, given: string | undefined, size: strin
   const repo = await generateHistoryRepo(dir, size as 'small' | 'large');
   await addReleaseRefs(repo);
   return repo;
+}
+
+/**
+ * A branch other than the one `HEAD` names, for `clone --single-branch --branch`: the first such
+ * branch of `source`, else one made at the middle of the default branch's first-parent history
+ * (the pre-generated repositories have one branch).
+ */
+async function otherBranchOf(source: string): Promise<string> {
+  const head = await gitText(['symbolic-ref', 'HEAD'], { cwd: source });
+  const branches = (await gitText(['for-each-ref', '--format=%(refname)', 'refs/heads/'], { cwd: source }))
+    .split('\n')
+    .filter((name) => name !== '' && name !== head);
+  const other = branches[0];
+  if (other) return other.slice('refs/heads/'.length);
+  const count = Number(await gitText(['rev-list', '--count', '--first-parent', 'HEAD'], { cwd: source }));
+  const middle = await gitText(['rev-parse', `HEAD~${Math.floor(count / 2)}`], { cwd: source });
+  await git(['update-ref', 'refs/heads/bench-other', middle], { cwd: source });
+  return 'bench-other';
+}
+
+/**
+ * A copy of C git's pushed repository packed as a serving git keeps it (`repack -adb`: one pack
+ * and its reachability bitmap), filters allowed; its name beside `repo`.
+ */
+async function bitmappedCopy(repo: string): Promise<string> {
+  const name = 'bitmapped.git';
+  const copy = join(repo, '..', name);
+  await cp(repo, copy, { recursive: true });
+  await git(['repack', '-q', '-a', '-d', '-b'], { cwd: copy });
+  await git(['config', 'uploadpack.allowFilter', 'true'], { cwd: copy });
+  return name;
 }
 
 /**

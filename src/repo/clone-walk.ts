@@ -6,6 +6,7 @@ import { walkObjects } from './object-walk.js';
 import { PreloadedObjects } from './preloaded-objects.js';
 import { extendRecordedWalk } from './clone-walk-extension.js';
 import { graphCloneWalk } from './graph-walk.js';
+import { filterRecordedWalk } from './record-filters.js';
 import type {
   AdvertisedRef,
   ObjectSource,
@@ -52,7 +53,9 @@ export async function fullCloneWalk(
   refs: readonly AdvertisedRef[] = [],
   unfiltered?: readonly WalkedObject[],
 ): Promise<FullCloneWalk> {
-  const known = unfiltered && (filter ? filterOfRecord(unfiltered, wants, filter, refs) : unfiltered);
+  const known =
+    unfiltered &&
+    (filter ? await filterOfRecord(repository.objects, unfiltered, wants, filter, refs) : unfiltered);
   if (known) return { objects: known, source: repository.objects, fresh: false };
   const recorded = await repository.cloneWalks?.find(cloneWalkKey(wants, filter));
   if (recorded) return { objects: recorded, source: repository.objects, fresh: false };
@@ -66,18 +69,9 @@ export async function fullCloneWalk(
 }
 
 /**
- * Whether the walk of a filter can be had from the unfiltered walk of the same wants by type
- * alone: `blob:none` drops every blob, `tree:0` every tree and blob, except the objects wanted
- * themselves (after peeling tags). `blob:limit` needs sizes and `tree:N` depths: walked.
- */
-export function isFilterOfRecord(filter: ObjectFilter | undefined): boolean {
-  return filter?.kind === 'blob:none' || (filter?.kind === 'tree' && filter.depth === 0);
-}
-
-/**
- * A filtered full clone (`git clone --filter=blob:none`, `--filter=tree:0`) from the recorded
- * walk of the same wants without a filter, as git answers it from its reachability bitmaps
- * (`filterOfRecord`). Undefined when it cannot be derived (then the walk runs).
+ * A filtered full clone (`git clone --filter=…`) from the recorded walk of the same wants without
+ * a filter, as git answers it from its reachability bitmaps (`filterOfRecord`). Undefined when it
+ * cannot be derived (then the walk runs).
  */
 async function filteredFromRecord(
   repository: ServedRepository,
@@ -85,34 +79,27 @@ async function filteredFromRecord(
   filter: ObjectFilter | undefined,
   refs: readonly AdvertisedRef[],
 ): Promise<readonly WalkedObject[] | undefined> {
-  if (!filter || !isFilterOfRecord(filter) || !repository.cloneWalks) return undefined;
+  if (!filter || !repository.cloneWalks) return undefined;
   if (!explicitObjects(wants, refs)) return undefined;
   const unfiltered = await repository.cloneWalks.find(cloneWalkKey(wants, undefined));
-  return unfiltered && filterOfRecord(unfiltered, wants, filter, refs);
+  return unfiltered && filterOfRecord(repository.objects, unfiltered, wants, filter, refs);
 }
 
 /**
- * `unfiltered`, the walk of `wants`, as `filter` has it: the same objects in the same order,
- * less the types the filter drops. Only when every want is a ref tip, whose peeled target is
- * known: a wanted tag that peels to a tree or a blob sends that object whatever the filter.
- * Undefined when the filter needs more than types, or a want is no ref tip.
+ * `unfiltered`, the walk of `wants`, as `filter` has it: the same objects in the same order, less
+ * those the filter drops (`record-filters.ts`). Only when every want is a ref tip, whose peeled
+ * target is known: a wanted tag that peels to a tree or a blob sends that object whatever the
+ * filter. Undefined when a want is no ref tip or the filter cannot be applied to a record.
  */
-function filterOfRecord(
+async function filterOfRecord(
+  source: ObjectSource,
   unfiltered: readonly WalkedObject[],
   wants: readonly ObjectId[],
   filter: ObjectFilter,
   refs: readonly AdvertisedRef[],
-): readonly WalkedObject[] | undefined {
-  const explicit = isFilterOfRecord(filter) ? explicitObjects(wants, refs) : undefined;
-  if (!explicit) return undefined;
-  const dropsTrees = filter.kind === 'tree';
-  return unfiltered.filter(
-    (object) =>
-      object.type === 'commit' ||
-      object.type === 'tag' ||
-      (object.type === 'tree' && !dropsTrees) ||
-      explicit.has(object.id),
-  );
+): Promise<readonly WalkedObject[] | undefined> {
+  const explicit = explicitObjects(wants, refs);
+  return explicit && filterRecordedWalk(source, unfiltered, explicit, filter);
 }
 
 /** The wants and what each peels to, when every want is a ref tip (undefined otherwise). */

@@ -77,4 +77,25 @@ describe('PreloadedObjects', () => {
     });
     expect(await readTagTarget(new PreloadedObjects(whole, EMPTY_SNAPSHOT), TAG)).toBe(TARGET);
   });
+
+  it('answers sizes from the source: a single-read source by its objects, absent ones left out', async () => {
+    const small = 'a'.repeat(40) as ObjectId;
+    const large = 'b'.repeat(40) as ObjectId;
+    const contents = new Map([
+      [small, Buffer.from('tiny')],
+      [large, Buffer.alloc(100)],
+    ]);
+    const source = completeObjectSource({
+      hasObjects: async (ids) => new Set(ids.filter((id) => contents.has(id))),
+      readObject: async (id) => {
+        const content = contents.get(id);
+        return content && { type: 'blob', content };
+      },
+      readCommit: async () => undefined,
+    });
+    const preloaded = new PreloadedObjects(source, EMPTY_SNAPSHOT);
+    const objects = [small, large, TAG].map((id) => ({ id }));
+    expect(await preloaded.sizesAtLeast(objects, 100)).toEqual(new Set([large]));
+    expect(await preloaded.sizesAtLeast(objects, 4)).toEqual(new Set([small, large]));
+  });
 });

@@ -32,6 +32,13 @@ export class PreloadedObjects implements ObjectSource {
     return this.base.readObjectHeader(id);
   }
 
+  sizesAtLeast(
+    objects: ReadonlyArray<{ readonly id: ObjectId; readonly hint?: StoredObjectHint }>,
+    limit: number,
+  ): Promise<ReadonlySet<ObjectId>> {
+    return this.base.sizesAtLeast(objects, limit);
+  }
+
   async readCommit(id: ObjectId): Promise<CommitSummary | undefined> {
     const commit = this.snapshot.commits.get(id);
     if (commit || this.snapshot.allCommits) return commit;

@@ -67,6 +67,14 @@ export interface ObjectSource {
   openObject(id: ObjectId): Promise<OpenedObject | undefined>;
   /** Type and inflated size without reading the content (`object-info`, `blob:limit`). */
   readObjectHeader(id: ObjectId): Promise<{ type: ObjectType; size: number } | undefined>;
+  /**
+   * Those of `objects` whose inflated size is at least `limit`, in a few bulk reads where the
+   * source can (`blob:limit` from a recorded walk; `hint` as for `readPackReady`).
+   */
+  sizesAtLeast(
+    objects: ReadonlyArray<{ readonly id: ObjectId; readonly hint?: StoredObjectHint }>,
+    limit: number,
+  ): Promise<ReadonlySet<ObjectId>>;
   readCommit(id: ObjectId): Promise<CommitSummary | undefined>;
   /** Batched `readCommit`: the commits among `ids` (other ids are left out). */
   readCommits(ids: readonly ObjectId[]): Promise<ReadonlyMap<ObjectId, CommitSummary>>;

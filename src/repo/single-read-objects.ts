@@ -46,6 +46,15 @@ export abstract class SingleReadObjectSource implements ObjectSource {
     return object ? { type: object.type, size: object.content.length } : undefined;
   }
 
+  async sizesAtLeast(
+    objects: ReadonlyArray<{ readonly id: ObjectId }>,
+    limit: number,
+  ): Promise<ReadonlySet<ObjectId>> {
+    const found = new Set<ObjectId>();
+    for (const { id } of objects) if (((await this.readObjectHeader(id))?.size ?? -1) >= limit) found.add(id);
+    return found;
+  }
+
   /** None: every object is sent whole (deflated as the pack is written). */
   async readPackReady(
     _objects: ReadonlyArray<{ readonly id: ObjectId; readonly hint?: StoredObjectHint }>,

@@ -321,6 +321,17 @@ class StoredObjects implements ObjectSource {
     return repoId === undefined ? undefined : this.storage.objects.readHeader(repoId, id);
   }
 
+  async sizesAtLeast(
+    objects: ReadonlyArray<{ readonly id: ObjectId; readonly hint?: StoredObjectHint }>,
+    limit: number,
+  ): Promise<ReadonlySet<ObjectId>> {
+    const repoId = this.repoId();
+    if (repoId === undefined) return new Set();
+    const ids = objects.map((object) => object.id);
+    const hints = objects.map((object) => object.hint);
+    return this.storage.objects.sizesAtLeast(repoId, ids, hints, limit);
+  }
+
   async loadCloneSnapshot(): Promise<CloneSnapshot> {
     const repoId = this.repoId();
     if (repoId === undefined) return emptySnapshot(true);

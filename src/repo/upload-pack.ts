@@ -12,13 +12,7 @@ import { negotiateV0, negotiateV2, newV0NegotiationState } from '../git/protocol
 import { notFound, tooLarge } from '../platform/errors.js';
 import { CommitCache, CommonCommits } from './common-commits.js';
 import { walkObjects, withIncludedTags } from './object-walk.js';
-import {
-  cloneWalkKey,
-  fullCloneWalk,
-  isFilterOfRecord,
-  isLikelyCloneWant,
-  recordCloneWalk,
-} from './clone-walk.js';
+import { cloneWalkKey, fullCloneWalk, isLikelyCloneWant, recordCloneWalk } from './clone-walk.js';
 import type { CloneWalkRecorder } from './clone-walk-recorder.js';
 import type { PackCache } from '../storage/pack-cache.js';
 import type { StoredObjectHint } from '../storage/pack-ready.js';
@@ -303,12 +297,10 @@ async function chooseObjects(
 ): Promise<ChosenObjects> {
   if (context.fullClone) {
     // The clone right after a push: the recorder is walking for these wants; replay its walk
-    // (filtered, for a partial clone that only drops types).
-    const fromRecorder = !request.filter || isFilterOfRecord(request.filter);
-    const unfiltered =
-      fromRecorder && isLikelyCloneWant(context.snapshot, request.wants)
-        ? await options.walkRecorder?.recorded(repository.path, cloneWalkKey(request.wants, undefined))
-        : undefined;
+    // (filtered, for a partial clone).
+    const unfiltered = isLikelyCloneWant(context.snapshot, request.wants)
+      ? await options.walkRecorder?.recorded(repository.path, cloneWalkKey(request.wants, undefined))
+      : undefined;
     const walk = await fullCloneWalk(
       repository,
       request.wants,

@@ -1,4 +1,5 @@
 import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
+import { setImmediate } from 'node:timers/promises';
 import zlib from 'node:zlib';
 import type { Kysely } from 'kysely';
 import { applyDelta } from '../git/delta.js';
@@ -279,6 +280,80 @@ export class ObjectStore {
     return { type, size, stream: Readable.from([await this.contentOf(row, new Map(), 0)]) };
   }
 
+  /**
+   * Those of `ids` the repository holds whose inflated size is at least `limit` (`blob:limit`
+   * from a recorded walk): only the sizes are read, and only the large ids come back. `rowHints`
+   * (aligned with `ids`) are read by row key, as `rows` reads them; the others by membership.
+   * SQLite through its prepared statements (`preparedValues`), the servers by Kysely.
+   */
+  async sizesAtLeast(
+    repoId: number,
+    ids: readonly string[],
+    rowHints: ReadonlyArray<StoredObjectHint | undefined>,
+    limit: number,
+  ): Promise<Set<ObjectId>> {
+    const found = new Set<ObjectId>();
+    const keys: number[] = [];
+    const unhinted: string[] = [];
+    ids.forEach((id, index) => {
+      const hint = rowHints[index];
+      if (hint !== undefined) keys.push(hint);
+      else if (isHexId(id)) unhinted.push(id);
+    });
+    const byKey = (size: number) =>
+      `select git_id from raw_objects where size >= ? and id in (${placeholders(size)})`;
+    const keyed = this.idsInBatches(keys, 1, byKey, [limit], (batch) =>
+      this.db
+        .selectFrom('raw_objects')
+        .select('git_id')
+        .where('id', 'in', batch)
+        .where('size', '>=', limit)
+        .execute(),
+    );
+    for await (const id of keyed) found.add(storedId(id));
+    const byMembership = (size: number) =>
+      'select raw_objects.git_id from raw_objects ' +
+      'inner join repository_objects on repository_objects.git_id = raw_objects.git_id ' +
+      'where repository_objects.repo_id = ? and raw_objects.size >= ? ' +
+      `and raw_objects.git_id in (${placeholders(size)})`;
+    const members = this.idsInBatches(unhinted, 2, byMembership, [repoId, limit], (batch) =>
+      this.db
+        .selectFrom('raw_objects')
+        .innerJoin('repository_objects', 'repository_objects.git_id', 'raw_objects.git_id')
+        .select('raw_objects.git_id')
+        .where('repository_objects.repo_id', '=', repoId)
+        .where('raw_objects.git_id', 'in', batch)
+        .where('raw_objects.size', '>=', limit)
+        .execute(),
+    );
+    for await (const id of members) found.add(storedId(id));
+    return found;
+  }
+
+  /**
+   * The `git_id`s a query selecting only them gives for `keys`, in batches within the
+   * bind-parameter limit (`reserved`: its other parameters): SQLite's prepared statement
+   * (`sqlFor`, `leading` bound before the keys), letting requests in between batches since it
+   * runs synchronously; `query` through Kysely otherwise.
+   */
+  private async *idsInBatches<K>(
+    keys: readonly K[],
+    reserved: number,
+    sqlFor: (size: number) => string,
+    leading: readonly unknown[],
+    query: (batch: K[]) => Promise<Array<{ git_id: string }>>,
+  ): AsyncGenerator<string> {
+    for (const batch of batchIds(keys, this.capabilities, reserved)) {
+      const prepared = this.preparedValues(batch, sqlFor, leading);
+      if (prepared) {
+        for (const [id] of prepared) yield id as string;
+        await setImmediate();
+      } else {
+        for (const row of await query(batch)) yield row.git_id;
+      }
+    }
+  }
+
   /** Parsed commit facts for graph walks, for those of `ids` the repository holds. */
   async readCommits(repoId: number, ids: readonly string[]): Promise<Map<ObjectId, CommitSummary>> {
     const result = new Map<ObjectId, CommitSummary>();
@@ -431,9 +506,18 @@ export class ObjectStore {
     sqlFor: (size: number) => string,
     leading: readonly unknown[],
   ): StoredRow[] | undefined {
+    return this.preparedValues(keys, sqlFor, leading)?.map(storedRowOf);
+  }
+
+  /** `preparedRows` for any columns: each row as its values, in the order the query selects them. */
+  private preparedValues<K>(
+    keys: readonly K[],
+    sqlFor: (size: number) => string,
+    leading: readonly unknown[],
+  ): unknown[][] | undefined {
     const run = this.runPreparedQuery;
     if (!run) return undefined;
-    const rows: StoredRow[] = [];
+    const rows: unknown[][] = [];
     const largest = PREPARED_IN_SIZES[PREPARED_IN_SIZES.length - 1] as number;
     for (let start = 0; start < keys.length; start += largest) {
       const chunk = keys.slice(start, start + largest);
@@ -441,7 +525,7 @@ export class ObjectStore {
       const padding = new Array<K>(size - chunk.length).fill(chunk[0] as K);
       const found = run(sqlFor(size), leading.concat(chunk, padding), this.db.isTransaction);
       if (!found) return undefined;
-      for (const values of found) rows.push(storedRowOf(values));
+      for (const values of found) rows.push(values);
     }
     return rows;
   }

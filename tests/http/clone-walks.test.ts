@@ -98,12 +98,19 @@ describe.each([0, 2])('recorded clone walks with protocol.version=%i', (version)
     await fsckStrict(dir('after-delete.git'));
   });
 
-  it('a partial clone (blob:none, tree:0) replays the recorded walk less the types it drops', async () => {
+  it('a partial clone replays the recorded walk less what its filter drops', async () => {
     for (const filter of ['blob:none', 'tree:0']) {
       const target = `partial-${filter.replace(':', '-')}`;
       expect(await clone([`--filter=${filter}`, '--no-checkout'], target)).toContain(RECORDED);
       // Exactly what git's own filter keeps of the branches and tags, annotated tags included.
       expect(await presentObjects(dir(target))).toEqual(await filteredObjects(dir('origin'), filter));
+      await fsckStrict(dir(target));
+    }
+    // By size and by depth (the files are 10 to 60 bytes, in dir/): the record less what git drops.
+    for (const filter of ['blob:limit=30', 'tree:1', 'tree:2', 'tree:3']) {
+      const target = `partial-${filter.replace(/[:=]/g, '-')}`;
+      expect(await clone([`--filter=${filter}`, '--bare'], target), filter).toContain(RECORDED);
+      expect(await presentObjects(dir(target)), filter).toEqual(await filteredObjects(dir('origin'), filter));
       await fsckStrict(dir(target));
     }
     const checkedOut = await clone(['--filter=blob:none'], 'partial-checkout');
@@ -116,7 +123,10 @@ describe.each([0, 2])('recorded clone walks with protocol.version=%i', (version)
   it('a clone of the default branch alone (--single-branch) replays its record: what C git sends', async () => {
     // C git serves the same clones from the origin, filters allowed.
     await git(['-C', dir('origin'), 'config', 'uploadpack.allowFilter', 'true']);
-    for (const filter of [[], ['--filter=blob:none'], ['--filter=tree:0']]) {
+    const filters = ['blob:none', 'tree:0', 'blob:limit=30', 'tree:1', 'tree:2'].map((f) => [
+      `--filter=${f}`,
+    ]);
+    for (const filter of [[], ...filters]) {
       const target = `default-branch${filter.join('').replace(/[=:]/g, '-')}`;
       expect(await clone(['--bare', '--single-branch', ...filter], `${target}.git`)).toContain(RECORDED);
       const fromGit = ['clone', '-q', '--bare', '--single-branch', ...filter, '--no-local'];

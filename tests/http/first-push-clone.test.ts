@@ -86,33 +86,42 @@ describe.each(DATABASES)('a clone right after the first push, on %s', (database)
     }
   });
 
-  it('a partial clone (blob:none) replays the recorded walk less the blobs: what git itself keeps', async () => {
-    const args = ['clone', '--bare', '--filter=blob:none', '--progress', url(), dir('partial.git')];
-    const partial = await fx.anonymous(2, args);
-    expect(partial.stderr).toContain(RECORDED);
-    await fsckStrict(dir('partial.git'));
-    const present = await gitText([
-      '-C',
-      dir('partial.git'),
-      'cat-file',
-      '--batch-all-objects',
-      '--batch-check=%(objectname)',
-    ]);
-    const kept = await gitText([
-      '-C',
-      dir('origin'),
-      'rev-list',
-      '--objects',
-      '--branches',
-      '--tags',
-      '--filter=blob:none',
-    ]);
+  it('a partial clone replays the recorded walk less what its filter drops: what git itself keeps', async () => {
     const ids = (text: string) =>
       text
         .split('\n')
         .map((line) => line.slice(0, 40))
         .filter((id) => id !== '')
         .sort();
-    expect(ids(present)).toEqual(ids(kept));
+    for (const filter of ['blob:none', 'blob:limit=100', 'tree:1', 'tree:2']) {
+      const target = dir(`partial-${filter.replace(/[:=]/g, '-')}.git`);
+      const partial = await fx.anonymous(2, [
+        'clone',
+        '--bare',
+        `--filter=${filter}`,
+        '--progress',
+        url(),
+        target,
+      ]);
+      expect(partial.stderr.toString(), filter).toContain(RECORDED);
+      await fsckStrict(target);
+      const present = await gitText([
+        '-C',
+        target,
+        'cat-file',
+        '--batch-all-objects',
+        '--batch-check=%(objectname)',
+      ]);
+      const kept = await gitText([
+        '-C',
+        dir('origin'),
+        'rev-list',
+        '--objects',
+        '--branches',
+        '--tags',
+        `--filter=${filter}`,
+      ]);
+      expect(ids(present), filter).toEqual(ids(kept));
+    }
   });
 });
