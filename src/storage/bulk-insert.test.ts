@@ -34,6 +34,8 @@ describeEachDialect('bulk insert', (getDb) => {
       'raw_objects',
       RAW_OBJECT_COLUMNS,
       (r) => (r[7] as Buffer | null)?.length ?? 0,
+      // Every batch of a transaction by COPY on PostgreSQL, however small.
+      1,
     );
   /** Inserts in the caller's transaction: a binary COPY where the dialect has one. */
   const insertIn = (trx: Kysely<Database>, rows: Row[], into = inserter()) =>

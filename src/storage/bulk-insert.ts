@@ -19,6 +19,11 @@ export type BulkRow = readonly unknown[];
  * an ingest's inserters (objects, commits, membership) stay below that together.
  */
 const COPIES_PER_INSERTER = 20;
+/**
+ * Fewer rows than this go as one insert: a COPY in a savepoint takes three statements, which a
+ * handful of rows (a merge's objects, a web edit's) does not pay back.
+ */
+const MIN_ROWS_TO_COPY = 100;
 
 /**
  * Multi-row "insert unless present" for hot paths (ingest writes tens of thousands of rows).
@@ -49,6 +54,7 @@ export class BulkInserter<T extends keyof Database & string> {
     private readonly table: T,
     columns: BulkColumns<T>,
     private readonly bytesOf: (row: BulkRow) => number = () => 0,
+    private readonly minRowsToCopy = MIN_ROWS_TO_COPY,
   ) {
     const entries = Object.entries(columns) as Array<[keyof Database[T] & string, ColumnKind]>;
     this.names = entries.map(([name]) => name);
@@ -69,7 +75,12 @@ export class BulkInserter<T extends keyof Database & string> {
       runPreparedBatch(this.valuesStatement(db, 1), rows);
       return;
     }
-    if (this.capabilities.rowCopy && db.isTransaction && this.copiesLeft > 0) {
+    if (
+      this.capabilities.rowCopy &&
+      db.isTransaction &&
+      this.copiesLeft > 0 &&
+      rows.length >= this.minRowsToCopy
+    ) {
       this.copiesLeft--;
       if (await this.copyUnlessStored(db, rows)) return;
       this.copiesLeft = 0;
