@@ -1,5 +1,7 @@
+import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { BulkInserter } from './bulk-insert.js';
+import type { Database } from './database.js';
 import { encodePostgresArray } from './dialect/postgres-arrays.js';
 import { RAW_OBJECT_COLUMNS } from './object-writer.js';
 import type { RawObjectsTable } from './schema.js';
@@ -22,22 +24,27 @@ function row(n: number, overrides: Partial<Row> = {}): Row {
   };
 }
 
+const COLUMNS = Object.keys(RAW_OBJECT_COLUMNS) as (keyof Row)[];
+const values = (rows: Row[]) => rows.map((r) => COLUMNS.map((column) => r[column]));
+
 describeEachDialect('bulk insert', (getDb) => {
-  const insert = (rows: Row[], withTransaction = false) => {
-    const { database } = getDb();
-    const inserter = new BulkInserter(
-      database.capabilities,
+  const inserter = () =>
+    new BulkInserter(
+      getDb().database.capabilities,
       'raw_objects',
       RAW_OBJECT_COLUMNS,
       (r) => (r[7] as Buffer | null)?.length ?? 0,
+      // Every batch of a transaction by COPY on PostgreSQL, however small.
+      1,
     );
-    const columns = Object.keys(RAW_OBJECT_COLUMNS) as (keyof Row)[];
-    const values = rows.map((r) => columns.map((column) => r[column]));
+  /** Inserts in the caller's transaction: a binary COPY where the dialect has one. */
+  const insertIn = (trx: Kysely<Database>, rows: Row[], into = inserter()) =>
+    into.insertIgnore(trx, values(rows), getDb().database.runPreparedBatch);
+  const insert = (rows: Row[], withTransaction = false) => {
+    const { database } = getDb();
     return withTransaction
-      ? database.db
-          .transaction()
-          .execute((trx) => inserter.insertIgnore(trx, values, database.runPreparedBatch))
-      : inserter.insertIgnore(database.db, values);
+      ? database.db.transaction().execute((trx) => insertIn(trx, rows))
+      : inserter().insertIgnore(database.db, values(rows));
   };
   const read = async (ids: string[]) =>
     getDb()
@@ -47,27 +54,39 @@ describeEachDialect('bulk insert', (getDb) => {
       .orderBy('git_id')
       .execute();
 
-  it('round-trips every column kind: nulls, empty and binary blobs, big integers, non-ASCII text', async () => {
-    const rows = [
-      row(1, { size: 2 ** 40 + 7, payload_size: 2 ** 53 - 1, data: Buffer.alloc(0) }),
-      row(2, { delta_base: 'c'.repeat(40), delta_depth: 50, path: 'ä/日本/😀' }),
-      row(3, { data: null, storage_type: 'file', path: 'ab/cdef' }),
-      row(4, { data: Buffer.from(Array.from({ length: 256 }, (_, i) => i)), path: '' }),
-    ];
-    await insert(rows);
-    const stored = await read(rows.map((r) => r.git_id));
-    expect(stored).toHaveLength(4);
-    for (const [index, expected] of rows.entries()) {
-      const got = stored[index]!;
-      expect(got.git_id).toBe(expected.git_id);
-      expect(Number(got.size)).toBe(expected.size);
-      expect(Number(got.payload_size)).toBe(expected.payload_size);
-      expect(got.delta_base).toBe(expected.delta_base);
-      expect(Number(got.delta_depth)).toBe(expected.delta_depth);
-      expect(got.path).toBe(expected.path);
-      expect(got.data === null ? null : Buffer.from(got.data)).toEqual(expected.data);
-    }
-  });
+  it.each([
+    ['outside a transaction', 0, false],
+    ['in a transaction (a binary COPY on PostgreSQL)', 100, true],
+  ])(
+    'round-trips every column kind %s: nulls, empty and binary blobs, big integers, non-ASCII text',
+    async (_name, first, withTransaction) => {
+      const rows = [
+        row(first + 1, { size: 2 ** 40 + 7, payload_size: 2 ** 53 - 1, data: Buffer.alloc(0) }),
+        row(first + 2, { delta_base: 'c'.repeat(40), delta_depth: 2 ** 31 - 1, path: 'ä/日本/😀' }),
+        row(first + 3, { data: null, storage_type: 'file', path: 'ab/cdef' }),
+        row(first + 4, { data: Buffer.from(Array.from({ length: 256 }, (_, i) => i)), path: '' }),
+        // Bigger than one CopyData message (1 MiB), every byte value.
+        row(first + 5, {
+          data: Buffer.alloc(3 * 1024 * 1024 + 7, Buffer.from(Array.from({ length: 256 }, (_, i) => i))),
+        }),
+      ];
+      await insert(rows, withTransaction);
+      const stored = await read(rows.map((r) => r.git_id));
+      expect(stored).toHaveLength(5);
+      for (const [index, expected] of rows.entries()) {
+        const got = stored[index]!;
+        expect(got.git_id).toBe(expected.git_id);
+        expect(Number(got.size)).toBe(expected.size);
+        expect(Number(got.payload_size)).toBe(expected.payload_size);
+        expect(got.delta_base).toBe(expected.delta_base);
+        expect(Number(got.delta_depth)).toBe(expected.delta_depth);
+        expect(got.path).toBe(expected.path);
+        // Buffer.equals: a deep comparison of the 3 MiB value would take seconds.
+        if (expected.data === null) expect(got.data).toBeNull();
+        else expect(Buffer.from(got.data!).equals(expected.data)).toBe(true);
+      }
+    },
+  );
 
   it('skips rows whose key exists, in the same batch and across batches, inside a transaction too', async () => {
     const rows = Array.from({ length: 300 }, (_, i) => row(1000 + i));
@@ -80,6 +99,64 @@ describeEachDialect('bulk insert', (getDb) => {
 
   it('inserts nothing for no rows', async () => {
     await insert([]);
+    await insert([], true);
+  });
+
+  it('after a batch with stored rows, stores the later batches of the same inserter too', async () => {
+    const rows = Array.from({ length: 30 }, (_, i) => row(3000 + i));
+    await insert(rows.slice(0, 5));
+    await getDb()
+      .database.db.transaction()
+      .execute(async (trx) => {
+        const into = inserter();
+        await insertIn(trx, rows.slice(0, 10), into);
+        await insertIn(trx, rows.slice(10, 20), into);
+        await insertIn(trx, rows.slice(20), into);
+      });
+    expect(await read(rows.map((r) => r.git_id))).toHaveLength(30);
+  });
+
+  it('rolls back every batch of a transaction that fails after them', async () => {
+    const rows = Array.from({ length: 20 }, (_, i) => row(4000 + i));
+    const failing = getDb()
+      .database.db.transaction()
+      .execute(async (trx) => {
+        await insertIn(trx, rows.slice(0, 10));
+        await insertIn(trx, rows.slice(10));
+        throw new Error('the push failed');
+      });
+    await expect(failing).rejects.toThrow('the push failed');
+    expect(await read(rows.map((r) => r.git_id))).toEqual([]);
+  });
+
+  it('stores the rows of two racing transactions once: the second waits for the first and skips its rows', async ({
+    skip,
+  }) => {
+    const { database } = getDb();
+    if (database.capabilities.singleConnection) skip('one connection: no two transactions at once');
+    const rows = Array.from({ length: 40 }, (_, i) => row(5000 + i));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let firstWrote!: () => void;
+    const wrote = new Promise<void>((resolve) => (firstWrote = resolve));
+    const first = database.db.transaction().execute(async (trx) => {
+      await insertIn(trx, rows.slice(0, 30));
+      firstWrote();
+      await held;
+    });
+    await wrote;
+    let secondDone = false;
+    const second = database.db
+      .transaction()
+      .execute((trx) => insertIn(trx, rows.slice(10)))
+      .then(() => (secondDone = true));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The second waits on the first's uncommitted keys.
+    expect(secondDone).toBe(false);
+    release();
+    await Promise.all([first, second]);
+    const stored = await read(rows.map((r) => r.git_id));
+    expect(stored.map((r) => r.git_id)).toEqual(rows.map((r) => r.git_id));
   });
 
   it('reads an id list parameter back as rows (SHA-1 and SHA-256 lengths, none)', async () => {

@@ -15,6 +15,7 @@ import {
   chunked,
   dumpObjects,
   failingAfter,
+  makeRepo,
   makeRepository,
   packOf,
   revParse,
@@ -26,6 +27,9 @@ const LARGE_THRESHOLD = 64 * 1024;
 let work: { path: string; remove: () => Promise<void> };
 let repoDir: string;
 let fullPack: Buffer;
+/** One commit of 150 files: a batch big enough for the binary COPY of rows (PostgreSQL). */
+let widePack: Buffer;
+let wideObjects: Map<string, GitObjectDump>;
 let objects: Map<string, GitObjectDump>;
 let first: ObjectId;
 let head: ObjectId;
@@ -38,6 +42,12 @@ beforeAll(async () => {
   objects = await dumpObjects(repoDir);
   first = (await revParse(repoDir, 'HEAD~5')) as ObjectId;
   head = (await revParse(repoDir, 'HEAD')) as ObjectId;
+  const wideDir = join(work.path, 'wide');
+  await makeRepo(wideDir, [
+    Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`f${i}.txt`, `file ${i}\n`])),
+  ]);
+  widePack = await packOf(wideDir, ['--all']);
+  wideObjects = await dumpObjects(wideDir);
 });
 afterAll(async () => {
   await work.remove();
@@ -292,6 +302,38 @@ for (const decodeThread of [false, true]) {
           read++;
         }
         expect(read).toBe(objects.size);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('stores a big batch once from two connections at once, and again into a third repository', async () => {
+      const scratch = getDb();
+      const other = openDatabase(scratch.url);
+      try {
+        const second = createStorage(other, {
+          databaseUrl: scratch.url,
+          dataDir: scratch.dataDir,
+          largeObjectThreshold: LARGE_THRESHOLD,
+        });
+        const [a, b, c] = [await newRepo(), await newRepo(), await newRepo()];
+        const ids = [...wideObjects.keys()];
+        // Racing binary COPYs of the same rows: the later one waits, then skips what is stored.
+        await Promise.all([
+          storage.ingestPack(a.id, chunked(widePack)),
+          second.ingestPack(b.id, chunked(widePack)),
+        ]);
+        // Every row is stored already: the COPY meets a stored key and the batch is inserted instead.
+        await storage.ingestPack(c.id, chunked(widePack));
+        for (const repo of [a, b, c]) expect((await storage.objects.has(repo.id, ids)).size).toBe(ids.length);
+        const rows = await scratch.database.db
+          .selectFrom('raw_objects')
+          .select('git_id')
+          .where('git_id', 'in', ids)
+          .execute();
+        expect(rows.length).toBe(ids.length);
+        for await (const object of second.objects.readMany(c.id, ids))
+          expect(object.data.equals(wideObjects.get(object.id)!.data)).toBe(true);
       } finally {
         await other.close();
       }

@@ -50,6 +50,7 @@ export const RAW_OBJECT_COLUMNS: BulkColumns<'raw_objects'> = {
   data: 'blob',
   path: 'text',
 };
+const MEMBER_COLUMNS: BulkColumns<'repository_objects'> = { repo_id: 'bigint', git_id: 'text' };
 const COMMIT_COLUMNS: BulkColumns<'commit'> = {
   git_id: 'text',
   tree: 'text',
@@ -151,6 +152,7 @@ export class ObjectWriter {
   private readonly now = nowTimestamp();
   private readonly rawInserter: BulkInserter<'raw_objects'>;
   private readonly commitInserter: BulkInserter<'commit'>;
+  private readonly memberInserter: BulkInserter<'repository_objects'>;
   /** The flush whose statements are on the wire while decoding continues (at most one). */
   private inFlight: Promise<void> = Promise.resolve();
   private failure: unknown;
@@ -175,6 +177,7 @@ export class ObjectWriter {
       // The message is most of a commit row.
       (row) => (row[5] as string).length,
     );
+    this.memberInserter = new BulkInserter(capabilities, 'repository_objects', MEMBER_COLUMNS);
   }
 
   /** Records how an object outside this write (a thin-pack base) is stored. */
@@ -396,6 +399,14 @@ export class ObjectWriter {
 
   private async insertMembers(ids: readonly string[]): Promise<void> {
     const { repoId } = this.options;
+    // A binary COPY of the rows where the dialect has one (see `BulkInserter`).
+    if (this.capabilities.rowCopy && this.db.isTransaction) {
+      await this.memberInserter.insertIgnore(
+        this.db,
+        ids.map((id) => [repoId, id]),
+      );
+      return;
+    }
     const list = this.capabilities.idList(ids);
     const query = this.db
       .insertInto('repository_objects')

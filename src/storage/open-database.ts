@@ -23,6 +23,7 @@ import { parseDatabaseUrl, redactDatabaseUrl, type DatabaseLocation } from './di
 import { EventLoopTurns } from './dialect/event-loop-turns.js';
 import { FaultMappingDialect } from './dialect/fault-mapping-dialect.js';
 import { PostgresCopyCursor } from './dialect/postgres-copy-cursor.js';
+import { COPY_IN_STATEMENT, PostgresCopyIn } from './dialect/postgres-copy-in.js';
 import { binaryInsertPool } from './dialect/mysql-binary-inserts.js';
 import { asDatabaseFault, StorageFaultLog } from './storage-faults.js';
 import {
@@ -187,8 +188,19 @@ function postgresDialect(url: string, options: OpenDatabaseOptions): Dialect {
   pool.on('connect', (client) => {
     client.on('error', (error) => options.onIdleConnectionError?.(error));
   });
-  // The only streams on PostgreSQL are binary COPYs of chunk rows (`capabilities.blobCopy`).
-  return new PostgresDialect({ pool, cursor: PostgresCopyCursor as unknown as PostgresCursorConstructor });
+  // The only streams on PostgreSQL are binary COPYs: of chunk rows to us (`capabilities.blobCopy`),
+  // and of rows from us (`capabilities.rowCopy`).
+  return new PostgresDialect({ pool, cursor: PostgresCopyStatement as unknown as PostgresCursorConstructor });
+}
+
+/** The query object for a binary COPY statement, by its direction (Kysely takes one class). */
+function PostgresCopyStatement(
+  text: string,
+  parameters: readonly unknown[],
+): PostgresCopyCursor | PostgresCopyIn {
+  return COPY_IN_STATEMENT.test(text)
+    ? new PostgresCopyIn(text, parameters)
+    : new PostgresCopyCursor(text, parameters);
 }
 
 function mysqlDialect(url: string, options: OpenDatabaseOptions): Dialect {

@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
+import { encodeCopyBinary } from './copy-binary-encoder.js';
 import { encodePostgresArray, POSTGRES_ARRAY_TYPE, type ColumnKind } from './postgres-arrays.js';
 
 export type { ColumnKind } from './postgres-arrays.js';
@@ -25,6 +26,14 @@ export interface BlobCopy {
    * `query` must be literals the caller validated.
    */
   statement(query: RawBuilder<unknown>): RawBuilder<unknown>;
+}
+
+/** Rows sent as their bytes by a binary COPY (see `DialectCapabilities.rowCopy`). */
+export interface RowCopy {
+  /** The statement copying rows into `columns` of `table`; its one parameter is `encode`'s data. */
+  statement(table: string, columns: readonly string[]): RawBuilder<unknown>;
+  /** `rows` (values in the order of `kinds`) as the statement's data. */
+  encode(kinds: readonly ColumnKind[], rows: readonly (readonly unknown[])[]): Buffer;
 }
 
 /**
@@ -78,6 +87,13 @@ export interface DialectCapabilities {
    * query per chunk row, the whole value.
    */
   readonly blobCopy: BlobCopy | undefined;
+  /**
+   * Set where bulk inserts are cheapest as a binary COPY into the table (PostgreSQL,
+   * `dialect/postgres-copy-in.ts`), run through `executor.stream`: no array parameters to
+   * unpack, and no `ON CONFLICT` speculative insertion per row. A COPY cannot skip existing keys,
+   * so `BulkInserter` runs it in a savepoint and falls back to `columnArrays` when one exists.
+   */
+  readonly rowCopy: RowCopy | undefined;
   /** Column types for the migrations. */
   readonly types: {
     /** Binary data: BLOB, BYTEA or LONGBLOB. */
@@ -130,6 +146,7 @@ export const SQLITE_CAPABILITIES: DialectCapabilities = {
   insertIgnore: 'on-conflict-do-nothing',
   columnArrays: undefined,
   blobCopy: undefined,
+  rowCopy: undefined,
   idList: (ids) => sql`(select value as id from json_each(${JSON.stringify(ids)}))`,
   types: {
     blob: sql`blob`,
@@ -175,6 +192,11 @@ export const POSTGRES_CAPABILITIES: DialectCapabilities = {
     slice: (blob, at) => sql`substring(${blob} from ${at} for ${sql.lit(POSTGRES_BLOB_SLICE_BYTES)})`,
     statement: (query) => sql`copy (${query}) to stdout (format binary)`,
   },
+  rowCopy: {
+    statement: (table, columns) =>
+      sql`copy ${sql.table(table)} (${sql.join(columns.map((column) => sql.id(column)))}) from stdin (format binary)`,
+    encode: encodeCopyBinary,
+  },
   idList: (ids) => sql`(select unnest(${encodePostgresArray('text', ids)}::text[]) as id)`,
   types: { blob: sql`bytea`, autoId: sql`bigserial`, autoIdModifier: false, text: sql`text` },
   tableOptions: undefined,
@@ -197,6 +219,7 @@ export const MYSQL_CAPABILITIES: DialectCapabilities = {
   insertIgnore: 'insert-ignore',
   columnArrays: undefined,
   blobCopy: undefined,
+  rowCopy: undefined,
   // MariaDB 10.6+ and MySQL 8.0.4+; ids are at most 64 characters (SHA-256 hex).
   idList: (ids) =>
     sql`(select id from json_table(${JSON.stringify(ids)}, '$[*]' columns (id varchar(64) path '$')) as ids)`,

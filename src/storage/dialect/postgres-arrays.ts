@@ -25,7 +25,8 @@ const LENGTH_BYTES = 4;
 const WIDTH: Readonly<Record<'bigint' | 'integer', number>> = { bigint: 8, integer: 4 };
 const TWO_32 = 2 ** 32;
 
-function elementBytes(kind: ColumnKind, value: unknown): number {
+/** Bytes of `value`'s binary form as `kind` (without its length word). */
+function valueBytes(kind: ColumnKind, value: unknown): number {
   switch (kind) {
     case 'text':
       return Buffer.byteLength(value as string, 'utf8');
@@ -42,14 +43,49 @@ function integerValue(value: unknown): number {
   return number;
 }
 
+/**
+ * Bytes a value takes as an int32 length word and its binary form (`*recv` of its type), the
+ * same in arrays and binary COPY tuples; null/undefined = NULL, a length of -1 alone.
+ */
+export function binaryFieldBytes(kind: ColumnKind, value: unknown): number {
+  return value === null || value === undefined ? LENGTH_BYTES : LENGTH_BYTES + valueBytes(kind, value);
+}
+
+/** Writes `value` as `binaryFieldBytes` describes at `at` of `out`; returns the offset after it. */
+export function writeBinaryField(out: Buffer, at: number, kind: ColumnKind, value: unknown): number {
+  if (value === null || value === undefined) return out.writeInt32BE(-1, at);
+  switch (kind) {
+    case 'text': {
+      const length = out.write(value as string, at + LENGTH_BYTES, 'utf8');
+      out.writeInt32BE(length, at);
+      return at + LENGTH_BYTES + length;
+    }
+    case 'blob': {
+      const bytes = value as Uint8Array;
+      at = out.writeInt32BE(bytes.length, at);
+      out.set(bytes, at);
+      return at + bytes.length;
+    }
+    case 'bigint': {
+      const number = integerValue(value);
+      at = out.writeInt32BE(8, at);
+      at = out.writeInt32BE(Math.floor(number / TWO_32), at);
+      return out.writeUInt32BE(number >>> 0, at);
+    }
+    case 'integer':
+      // Throws ERR_OUT_OF_RANGE beyond 32 bits.
+      at = out.writeInt32BE(4, at);
+      return out.writeInt32BE(integerValue(value), at);
+  }
+}
+
 /** Encodes `values` (null/undefined = SQL NULL) as a one-dimensional array of `kind`. */
 export function encodePostgresArray(kind: ColumnKind, values: readonly unknown[]): Buffer {
   let size = HEADER_BYTES;
   let hasNulls = 0;
   for (const value of values) {
-    size += LENGTH_BYTES;
+    size += binaryFieldBytes(kind, value);
     if (value === null || value === undefined) hasNulls = 1;
-    else size += elementBytes(kind, value);
   }
   const out = Buffer.allocUnsafe(size);
   let at = out.writeInt32BE(1, 0);
@@ -57,37 +93,6 @@ export function encodePostgresArray(kind: ColumnKind, values: readonly unknown[]
   at = out.writeInt32BE(ELEMENT_OID[kind], at);
   at = out.writeInt32BE(values.length, at);
   at = out.writeInt32BE(1, at);
-  for (const value of values) {
-    if (value === null || value === undefined) {
-      at = out.writeInt32BE(-1, at);
-      continue;
-    }
-    switch (kind) {
-      case 'text': {
-        const length = out.write(value as string, at + LENGTH_BYTES, 'utf8');
-        out.writeInt32BE(length, at);
-        at += LENGTH_BYTES + length;
-        break;
-      }
-      case 'blob': {
-        const bytes = value as Uint8Array;
-        at = out.writeInt32BE(bytes.length, at);
-        out.set(bytes, at);
-        at += bytes.length;
-        break;
-      }
-      case 'bigint': {
-        const number = integerValue(value);
-        at = out.writeInt32BE(8, at);
-        at = out.writeInt32BE(Math.floor(number / TWO_32), at);
-        at = out.writeUInt32BE(number >>> 0, at);
-        break;
-      }
-      case 'integer':
-        at = out.writeInt32BE(4, at);
-        at = out.writeInt32BE(integerValue(value), at);
-        break;
-    }
-  }
+  for (const value of values) at = writeBinaryField(out, at, kind, value);
   return out;
 }

@@ -1,0 +1,107 @@
+import type { PostgresCursor } from 'kysely';
+import { MegaError } from '../../platform/errors.js';
+
+/** The only statement shape this runs: one binary COPY from us into a table's listed columns. */
+export const COPY_IN_STATEMENT =
+  /^copy\s+"\w+"\s*\(\s*"\w+"(?:\s*,\s*"\w+")*\s*\)\s*from\s+stdin\s*\(\s*format\s+binary\s*\)\s*$/i;
+/**
+ * CopyData messages of at most this many bytes: the server reads a message whole before it
+ * parses it, and the driver copies each into its write buffer.
+ */
+const MESSAGE_BYTES = 1024 * 1024;
+
+/** The part of node-postgres's connection this talks to (pg/lib/connection.js). */
+interface PgConnection {
+  query(text: string): void;
+  sendCopyFromChunk(chunk: Buffer): void;
+  endCopyFrom(): void;
+  sendCopyFail(message: string): void;
+}
+
+/**
+ * Runs `COPY "table" ("column", …) FROM STDIN (FORMAT binary)` with its data, the one Buffer
+ * parameter (`copy-binary-encoder.ts`), as a query object of node-postgres (the `submit` /
+ * `handle…` protocol of pg/lib/query.js), reached like `PostgresCopyCursor` through Kysely's
+ * `executor.stream`, so it runs on the transaction's connection. Rows arrive as their bytes: no
+ * array to unpack, no `ON CONFLICT` probe per row (see `BulkInserter`). `read` yields no rows: it
+ * resolves `[]` once the server is ready for the next statement, or rejects with its error
+ * (a malformed stream or a violated key fails the whole COPY, which inserts nothing).
+ */
+export class PostgresCopyIn implements PostgresCursor<never> {
+  private readonly data: Buffer;
+  private failure: unknown;
+  private settled = false;
+  private readonly waiting: { resolve(rows: never[]): void; reject(error: unknown): void }[] = [];
+
+  constructor(
+    readonly text: string,
+    parameters: readonly unknown[],
+  ) {
+    if (!COPY_IN_STATEMENT.test(text)) {
+      throw new MegaError(
+        'internal',
+        'copy_statement',
+        'only COPY "table" (…) FROM STDIN (FORMAT binary) runs here',
+      );
+    }
+    const data = parameters[0];
+    if (parameters.length !== 1 || !Buffer.isBuffer(data)) {
+      throw new MegaError('internal', 'copy_statement', 'a COPY from us takes its data as one Buffer');
+    }
+    this.data = data;
+  }
+
+  submit(connection: PgConnection): void {
+    connection.query(this.text);
+  }
+
+  handleCopyInResponse(connection: PgConnection): void {
+    for (let at = 0; at < this.data.length; at += MESSAGE_BYTES)
+      connection.sendCopyFromChunk(this.data.subarray(at, at + MESSAGE_BYTES));
+    connection.endCopyFrom();
+  }
+
+  /** Resolves `[]` once the COPY is over; rejects with its error. */
+  read(): Promise<never[]> {
+    if (this.settled) return this.failure === undefined ? Promise.resolve([]) : Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  close(): Promise<void> {
+    if (this.settled) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.push({ resolve: () => resolve(), reject: () => resolve() }));
+  }
+
+  handleCommandComplete(): void {}
+
+  handleReadyForQuery(): void {
+    this.settle();
+  }
+
+  /** An ErrorResponse (the client then waits for ReadyForQuery without us) or a dead connection. */
+  handleError(error: unknown): void {
+    this.failure ??= error;
+    this.settle();
+  }
+
+  // Answers a statement that is not a COPY from us would get; the constructor refuses those.
+  handleRowDescription(): void {
+    this.failure ??= new MegaError('internal', 'copy_statement', 'the COPY statement returned rows');
+  }
+
+  handleDataRow(): void {}
+
+  handleEmptyQuery(): void {}
+
+  handlePortalSuspended(): void {}
+
+  handleCopyData(): void {}
+
+  private settle(): void {
+    this.settled = true;
+    for (const { resolve, reject } of this.waiting.splice(0)) {
+      if (this.failure === undefined) resolve([]);
+      else reject(this.failure);
+    }
+  }
+}
