@@ -5,10 +5,11 @@ import { CommitCache } from './common-commits.js';
 import { walkObjects } from './object-walk.js';
 import { PreloadedObjects } from './preloaded-objects.js';
 import { extendRecordedWalk } from './clone-walk-extension.js';
-import { graphCloneWalk } from './graph-walk.js';
+import { graphWalkObjects, walkGraph } from './graph-walk.js';
 import { filterRecordedWalk } from './record-filters.js';
 import type {
   AdvertisedRef,
+  GraphHintOf,
   ObjectSource,
   RecordedWalks,
   ServedRepository,
@@ -273,15 +274,21 @@ export async function recordLikelyCloneWalks(
     const missing: ObjectId[][] = [];
     const saved: SavedWalk[] = [];
     let recorded = 0;
+    // Where storage keeps the graph's objects: looked up once, when a walk is first listed.
+    let hints: Promise<GraphHintOf | undefined> | undefined;
     for (const { kind, wants } of distinctSets(wantSets(snapshot))) {
       const key = cloneWalkKey(wants, undefined);
       if (await walks.keep(key)) {
         onKnown(key, undefined);
         continue;
       }
-      const fromGraph = graph ? graphCloneWalk(graph, wants) : undefined;
-      if (fromGraph) {
-        await saveWalk(walks, saved, wants, fromGraph, onKnown);
+      const walked = graph ? walkGraph(graph, wants) : undefined;
+      if (graph && walked) {
+        const list = async () => {
+          hints ??= walks.graphHints?.(graph);
+          return graphWalkObjects(graph, walked, await hints);
+        };
+        await saveWalk(walks, saved, wants, walked.order.length, list, onKnown);
       } else if (previous && (await recordExtended(repository, key, previous[kind], wants))) {
         onKnown(key, undefined);
       } else {
@@ -296,7 +303,7 @@ export async function recordLikelyCloneWalks(
     const deltaBases = await repository.objects.readDeltaBases();
     for (const wants of missing) {
       const objects = basesFirst(await walkAll(source, wants, undefined), deltaBases);
-      await saveWalk(walks, saved, wants, objects, onKnown);
+      await saveWalk(walks, saved, wants, objects.length, async () => objects, onKnown);
     }
     return recorded + missing.length;
   } finally {
@@ -312,24 +319,24 @@ interface SavedWalk {
 }
 
 /**
- * Records `objects` as the walk of `wants`, making it known first (`onKnown`: a clone waiting
- * for it sends while it is saved) with its row keys (a clone reads by key three times faster
- * than by object id). As a copy of a walk saved earlier in the run when that one holds the same
- * objects: its wants include these (so it holds every object these reach) and it holds as many
- * (so no other). The default branch usually reaches what every ref reaches; copying its parts
- * inside the database skips looking up each object's row key again.
+ * Records the walk of `wants`, `count` objects that `list` gives, making it known first
+ * (`onKnown`: a clone waiting for it sends while it is saved) with its row keys (a clone reads by
+ * key three times faster than by object id). As a copy of a walk saved earlier in the run when
+ * that one holds the same objects: its wants include these (so it holds every object these
+ * reach) and it holds as many (so no other). The default branch usually reaches what every ref
+ * reaches; copying its parts inside the database skips listing the objects and looking up each
+ * one's row key again.
  */
 async function saveWalk(
   walks: RecordedWalks,
   saved: SavedWalk[],
   wants: readonly ObjectId[],
-  objects: readonly WalkedObject[],
+  count: number,
+  list: () => Promise<readonly WalkedObject[]>,
   onKnown: OnKnownWalk,
 ): Promise<void> {
   const key = cloneWalkKey(wants, undefined);
-  const same = saved.find(
-    (walk) => walk.objects.length === objects.length && wants.every((id) => walk.wants.has(id)),
-  );
+  const same = saved.find((walk) => walk.objects.length === count && wants.every((id) => walk.wants.has(id)));
   if (same) {
     onKnown(key, same.objects);
     if (await (await walks.findExtendable(same.key))?.saveExtended(key, [])) {
@@ -337,8 +344,13 @@ async function saveWalk(
       return;
     }
   }
+  const objects = await list();
   const hinted = (await walks.withHints?.(objects)) ?? objects;
-  if (!same) onKnown(key, hinted);
+  if (!same) {
+    onKnown(key, hinted);
+    // The waiting clone takes its turn now, before this walk is encoded and saved.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
   await walks.save(key, hinted);
   saved.push({ key, wants: new Set(wants), objects: hinted });
 }

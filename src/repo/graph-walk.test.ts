@@ -11,11 +11,12 @@ import { SHA1 } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
 import { ObjectGraph } from '../git/object-graph.js';
 import { readPack } from '../git/pack-reader.js';
+import { storedObjectHint } from '../storage/pack-ready.js';
 import { basesFirst } from './clone-walk.js';
 import { CommitCache } from './common-commits.js';
-import { graphCloneWalk, walkGraph } from './graph-walk.js';
+import { graphWalkObjects, walkGraph } from './graph-walk.js';
 import { walkObjects } from './object-walk.js';
-import type { ObjectSource } from './served-repository.js';
+import type { GraphHintOf, ObjectSource } from './served-repository.js';
 import { completeObjectSource } from './single-read-objects.js';
 
 /** A pack read into a graph and into memory (the source `walkObjects` reads). */
@@ -47,6 +48,12 @@ async function load(pack: Buffer) {
     },
   });
   return { graph, source, deltaBases };
+}
+
+/** The recorder's walk of `wants` over the graph: undefined when the graph does not hold it. */
+function graphCloneWalk(graph: ObjectGraph, wants: readonly ObjectId[], hintOf?: GraphHintOf) {
+  const walked = walkGraph(graph, wants);
+  return walked && graphWalkObjects(graph, walked, hintOf);
 }
 
 async function storageWalk(source: ObjectSource, wants: readonly ObjectId[]) {
@@ -116,6 +123,16 @@ describe.each([false, true])('walks over a pushed pack graph (dates spread: %s)'
     const walked = graphCloneWalk(loaded.graph, mirror)!;
     expect(new Set(walked.map((object) => object.id))).toEqual(expected);
     expect(walked).toHaveLength(expected.size);
+  });
+
+  it('gives each object the hint storage has for its graph number, and none where it has none', () => {
+    const hintOf: GraphHintOf = (number) => (number % 3 === 0 ? undefined : storedObjectHint(number + 1));
+    const walked = graphCloneWalk(loaded.graph, mirror, hintOf)!;
+    expect(walked.map((object) => object.hint)).toEqual(
+      walked.map((object) => hintOf(loaded.graph.find(object.id))),
+    );
+    expect(walked.some((object) => object.hint === undefined)).toBe(true);
+    expect(walked.map(({ id, type }) => ({ id, type }))).toEqual(graphCloneWalk(loaded.graph, mirror));
   });
 });
 

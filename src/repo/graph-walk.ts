@@ -1,38 +1,50 @@
 import type { ObjectGraph } from '../git/object-graph.js';
 import type { ObjectId } from '../git/object-id.js';
-import type { WalkedObject } from './served-repository.js';
+import type { GraphHintOf, WalkedObject } from './served-repository.js';
 
 /** Tag chains are followed this deep, as `walkObjects` does. */
 const MAX_TAG_HOPS = 16;
 
 /**
- * The full-clone walk of `wants` (no haves, no filter) computed from a pushed pack's graph
- * (`ObjectGraph`) instead of from storage: the first push of a repository already parsed every
- * tree once, so the walk recorded for its likely clones needs neither the repository's trees
- * read back nor its delta bases queried (issue 20). The order is `walkObjects`' followed by
- * `basesFirst` with the pack's delta bases, so the result is what `recordLikelyCloneWalks`
- * would record from storage; where storage kept an object whole that the pack had as a delta
- * (chains past storage's depth limit), its base is merely placed earlier, which every pack
- * order allows. Undefined when the wants reach an object the graph does not hold (the pack
- * was not the whole repository): the caller walks storage then.
+ * The full-clone walk of a set of wants (no haves, no filter; `walkGraph`) computed from a
+ * pushed pack's graph (`ObjectGraph`) instead of from storage: the first push of a repository
+ * already parsed every tree once, so the walk recorded for its likely clones needs neither the
+ * repository's trees read back nor its delta bases queried (issue 20). The order is
+ * `walkObjects`' followed by `basesFirst` with the pack's delta bases, so the result is what
+ * `recordLikelyCloneWalks` would record from storage; where storage kept an object whole that
+ * the pack had as a delta (chains past storage's depth limit), its base is merely placed
+ * earlier, which every pack order allows. Each object carries where storage keeps it when
+ * `hintOf` knows. The hex ids are made here, once the walk's size is known (a walk the
+ * recorder copies from another of the same size is never listed).
  */
-export function graphCloneWalk(graph: ObjectGraph, wants: readonly ObjectId[]): WalkedObject[] | undefined {
-  const walked = walkGraph(graph, wants);
-  if (!walked) return undefined;
+export function graphWalkObjects(
+  graph: ObjectGraph,
+  walked: GraphWalk,
+  hintOf?: GraphHintOf,
+): WalkedObject[] {
   const ordered = graphBasesFirst(graph, walked.order, walked.picked);
   const objects: WalkedObject[] = new Array<WalkedObject>(ordered.length);
   for (let i = 0; i < ordered.length; i++) {
     const number = ordered[i] as number;
-    objects[i] = { id: graph.idAt(number), type: graph.typeOf(number)! };
+    const id = graph.idAt(number);
+    const type = graph.typeOf(number)!;
+    const hint = hintOf?.(number);
+    objects[i] = hint === undefined ? { id, type } : { id, type, hint };
   }
   return objects;
 }
 
-/** The objects `wants` reach, as graph numbers in `walkObjects`' order, and which ones they are. */
-export function walkGraph(
-  graph: ObjectGraph,
-  wants: readonly ObjectId[],
-): { order: Int32Array; picked: Uint8Array } | undefined {
+/** The objects a set of wants reaches, as graph numbers in `walkObjects`' order, and which ones they are. */
+export interface GraphWalk {
+  readonly order: Int32Array;
+  readonly picked: Uint8Array;
+}
+
+/**
+ * The objects `wants` reach in the graph. Undefined when they reach an object the graph does
+ * not hold (the pack was not the whole repository): the caller walks storage then.
+ */
+export function walkGraph(graph: ObjectGraph, wants: readonly ObjectId[]): GraphWalk | undefined {
   const picked = new Uint8Array(graph.size);
   const order = new Int32Array(graph.size);
   let count = 0;

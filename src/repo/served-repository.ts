@@ -235,7 +235,15 @@ export interface RecordedWalks {
    * Handed over once: the repository lets go of it. Absent, or undefined, otherwise.
    */
   takePushGraph?(): ObjectGraph | undefined;
+  /**
+   * Where storage keeps each object of `graph` (the push's, `takePushGraph`) that the repository
+   * holds, by graph number: the walks of a first push carry their hints from the start.
+   */
+  graphHints?(graph: ObjectGraph): Promise<GraphHintOf>;
 }
+
+/** Where storage keeps a graph's object, by its graph number (undefined: not known). */
+export type GraphHintOf = (number: number) => StoredObjectHint | undefined;
 
 /** A recorded walk being extended (`clone-walk-extension.ts`). */
 export interface ExtendableWalk {

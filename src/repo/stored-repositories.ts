@@ -102,6 +102,10 @@ export class StoredRepository implements ServedRepository {
       this.pushGraph = undefined;
       return graph;
     },
+    graphHints: async (graph) => {
+      const repository = this.repository;
+      return repository ? this.storage.cloneWalks.graphRowKeys(repository.id, graph) : () => undefined;
+    },
   };
 
   /** False until a first push has created the repository (a pending one does not exist yet). */

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { beforeAll, expect, it, vi } from 'vitest';
 import type { ObjectType } from '../git/object.js';
 import type { ObjectId } from '../git/object-id.js';
+import { SHA1, SHA256 } from '../git/object-format.js';
+import { ObjectGraph } from '../git/object-graph.js';
 import { WALKS_KEPT_PER_REPOSITORY, type WalkedEntry } from './clone-walks.js';
 import { storedObjectHint } from './pack-ready.js';
 import type { Storage } from './storage.js';
@@ -77,6 +79,44 @@ describeEachDialect('clone walks', (getDb) => {
     const rowOf = new Map(rows.map((row) => [row.git_id, Number(row.id)]));
     expect(found?.slice(0, 3).map((entry) => entry.hint)).toEqual(held.map((id) => rowOf.get(id)));
     expect(found?.slice(3).every((entry) => entry.hint === undefined)).toBe(true);
+  });
+
+  it("gives a push graph's objects the rows of those the repository holds, shared ones included", async () => {
+    const repo = await newRepo();
+    const other = await newRepo();
+    const blob = (text: string) => ({ type: 'blob' as const, data: Buffer.from(`${text}\n`) });
+    // Stored for another repository first: this one's write links the existing rows.
+    const [shared] = await storage.writeObjects(other.id, [blob('shared')]);
+    const [elsewhere] = await storage.writeObjects(other.id, [blob('elsewhere')]);
+    const held = await storage.writeObjects(repo.id, [blob('shared'), blob('own one'), blob('own two')]);
+    expect(held[0]).toBe(shared);
+    const graph = new ObjectGraph(SHA1);
+    const absent = 'e'.repeat(40) as ObjectId;
+    for (const id of [absent, elsewhere, ...held] as ObjectId[]) graph.add(id, 'blob', Buffer.alloc(0));
+
+    const hintOf = await storage.cloneWalks.graphRowKeys(repo.id, graph);
+    const rows = await getDb()
+      .database.db.selectFrom('raw_objects')
+      .select(['id', 'git_id'])
+      .where('git_id', 'in', held as string[])
+      .execute();
+    expect(held.map((id) => hintOf(graph.find(id as ObjectId)))).toEqual(
+      held.map((id) => Number(rows.find((row) => row.git_id === id)?.id)),
+    );
+    expect(hintOf(graph.find(absent))).toBeUndefined();
+    expect(hintOf(graph.find(elsewhere as ObjectId))).toBeUndefined();
+    // A SHA-256 repository and its graph.
+    const repo256 = await newRepo();
+    const [long] = (await storage.writeObjects(repo256.id, [blob('sha-256')], SHA256)) as ObjectId[];
+    const graph256 = new ObjectGraph(SHA256);
+    graph256.add(long as ObjectId, 'blob', Buffer.alloc(0));
+    const [row256] = await getDb()
+      .database.db.selectFrom('raw_objects')
+      .select('id')
+      .where('git_id', '=', long as string)
+      .execute();
+    const hint256 = (await storage.cloneWalks.graphRowKeys(repo256.id, graph256))(graph256.find(long!));
+    expect(hint256).toBe(Number(row256?.id));
   });
 
   it('keeps lists larger than one part, and SHA-256 ids', async () => {

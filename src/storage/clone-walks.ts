@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import type { ObjectGraph } from '../git/object-graph.js';
 import type { ObjectType } from '../git/object.js';
 import { objectIdFromRaw, type ObjectId } from '../git/object-id.js';
 import { SHA1, SHA256, type ObjectFormat } from '../git/object-format.js';
@@ -143,8 +144,10 @@ export class CloneWalkStore {
    * reads fastest (by key, not by object id and membership: a third of the statement time), and
    * that `save` then records without looking anything up.
    */
-  async withRowKeys(repoId: number, entries: readonly WalkedEntry[]): Promise<WalkedEntry[]> {
+  async withRowKeys(repoId: number, entries: readonly WalkedEntry[]): Promise<readonly WalkedEntry[]> {
     const keys = await this.rowKeys(repoId, entries);
+    // Every entry carries its key already (a walk of the push's graph), or none is held.
+    if (keys.size === 0) return entries;
     return entries.map((entry) => {
       const row = entry.hint === undefined ? keys.get(entry.id) : undefined;
       return row === undefined ? entry : { id: entry.id, type: entry.type, hint: storedObjectHint(row) };
@@ -262,6 +265,34 @@ export class CloneWalkStore {
    */
   private async memberRowKeys(repoId: number): Promise<Map<string, number>> {
     const keys = new Map<string, number>();
+    await this.scanMemberRows(repoId, (gitId, row) => keys.set(gitId, row));
+    return keys;
+  }
+
+  /**
+   * Where storage keeps each of `graph`'s objects that the repository holds, by graph number:
+   * the recorder's hints for a first push's walks (`graphWalkObjects`), given as each walk is
+   * listed. One membership scan, each row's id found in the graph's index of raw ids: no map of
+   * half a million hex strings read back entry by entry and no second object per entry (~0.45 s
+   * of CPU at 497k objects).
+   */
+  async graphRowKeys(
+    repoId: number,
+    graph: ObjectGraph,
+  ): Promise<(number: number) => StoredObjectHint | undefined> {
+    const rows = new Float64Array(graph.size);
+    await this.scanMemberRows(repoId, (gitId, row) => {
+      const number = graph.find(gitId);
+      if (number >= 0) rows[number] = row;
+    });
+    return (number) => {
+      const row = rows[number];
+      return row ? storedObjectHint(row) : undefined;
+    };
+  }
+
+  /** Calls `visit` with the object id and `raw_objects.id` of every object the repository holds. */
+  private async scanMemberRows(repoId: number, visit: (gitId: ObjectId, row: number) => void): Promise<void> {
     for (let after = ''; ;) {
       const rows = await this.db
         .selectFrom('repository_objects')
@@ -272,9 +303,9 @@ export class CloneWalkStore {
         .orderBy('repository_objects.git_id')
         .limit(MEMBERSHIP_PAGE_ROWS)
         .execute();
-      for (const row of rows) keys.set(row.git_id, Number(row.id));
+      for (const row of rows) visit(row.git_id as ObjectId, Number(row.id));
       const last = rows[rows.length - 1];
-      if (!last || rows.length < MEMBERSHIP_PAGE_ROWS) return keys;
+      if (!last || rows.length < MEMBERSHIP_PAGE_ROWS) return;
       after = last.git_id;
     }
   }
