@@ -10,34 +10,51 @@ import {
   type ToDecodeThread,
 } from './decode-thread-messages.js';
 
+/**
+ * A decode thread left idle this long is stopped (started again for the next big pack). Kept
+ * for pushes that follow each other closely: a fresh thread costs ~140 ms of loading and runs
+ * with a cold JIT. Not longer: an idle thread holds ~40-80 MB of the server's memory
+ * (docs/scale.md, "The decode thread").
+ */
+const IDLE_MS = 3_000;
+
+/** The warm decode thread no ingest is using, if any. */
+let idleThread: DecodeThread | undefined;
 /** Whether some ingest uses the (one) decode thread. */
 let threadInUse = false;
 
 /**
- * A decode thread for one ingest, or undefined while another ingest has the process's one
- * (decode on the calling thread then: on two cores a second thread would only compete). Hand
- * it back with `releaseDecodeThread`.
+ * The process's decode thread for one ingest, or undefined while another ingest has it (decode
+ * on the calling thread then: on two cores a second thread would only compete). Hand it back
+ * with `release`.
  */
 export function takeDecodeThread(): DecodeThread | undefined {
   if (threadInUse) return undefined;
   threadInUse = true;
-  return new DecodeThread();
+  const thread = idleThread ?? new DecodeThread();
+  idleThread = undefined;
+  thread.wake();
+  return thread;
 }
 
 /**
- * Ends an ingest's use of its thread, which stops: an idle isolate kept ~40-80 MB of the
- * server's memory (docs/scale.md, "The decode thread"), while starting one costs ~140 ms of CPU,
- * a few % of the packs big enough to use it and not measurable next to their decode.
+ * Ends an ingest's use of the thread. One that finished its pack waits for the next; one still
+ * decoding (the request failed: an aborted upload, a failed write) is terminated.
  */
 export async function releaseDecodeThread(thread: DecodeThread): Promise<void> {
   threadInUse = false;
-  await thread.terminate();
+  if (!thread.reusable) {
+    await thread.terminate();
+    return;
+  }
+  thread.park();
+  idleThread = thread;
 }
 
 /**
  * The request's side of the decode thread (`ingest-decode-worker.ts`): starts a pack, yields
  * its messages in order, answers its calls for thin-pack bases, and counts the batches written
- * so it may send more. One pack per thread.
+ * so it may send more. Kept warm between packs; an ingest that did not see its pack through terminates it.
  */
 export class DecodeThread {
   private readonly worker: Worker;
@@ -45,6 +62,10 @@ export class DecodeThread {
   private readonly queue: FromDecodeThread[] = [];
   private wakeReader: (() => void) | undefined;
   private failure: Error | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private dead = false;
+  /** Between `start` and the pack's `done` or `failed`, as read by `messages()`. */
+  private decoding = false;
 
   constructor() {
     const inFlight = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
@@ -62,6 +83,8 @@ export class DecodeThread {
 
   /** Starts decoding a pack; its messages follow through `messages()`. */
   start(setup: DecodeSetup): void {
+    Atomics.store(this.inFlight, 0, 0);
+    this.decoding = true;
     this.send({ kind: 'start', setup });
   }
 
@@ -75,7 +98,11 @@ export class DecodeThread {
         await new Promise<void>((resolve) => (this.wakeReader = resolve));
         continue;
       }
-      if (message.kind === 'failed') throw receivedError(message.error);
+      if (message.kind === 'failed') {
+        this.decoding = false;
+        throw receivedError(message.error);
+      }
+      if (message.kind === 'done') this.decoding = false;
       yield message;
       if (message.kind === 'done') return;
     }
@@ -92,7 +119,27 @@ export class DecodeThread {
     this.send({ kind: 'base', call, base });
   }
 
+  /** Whether the thread finished its pack (its `done` or `failed` read) and may take another. */
+  get reusable(): boolean {
+    return !this.decoding && !this.dead && this.queue.length === 0;
+  }
+
+  /** Waits for the next pack, without keeping the process alive; stops after `IDLE_MS`. */
+  park(): void {
+    this.worker.unref();
+    this.idleTimer = setTimeout(() => void this.terminate(), IDLE_MS).unref();
+  }
+
+  /** Back in use after idling. */
+  wake(): void {
+    clearTimeout(this.idleTimer);
+    this.worker.ref();
+  }
+
   async terminate(): Promise<void> {
+    this.dead = true;
+    clearTimeout(this.idleTimer);
+    if (idleThread === this) idleThread = undefined;
     await this.worker.terminate();
   }
 
@@ -101,6 +148,8 @@ export class DecodeThread {
   }
 
   private fail(cause: Error): void {
+    this.dead = true;
+    if (idleThread === this) idleThread = undefined;
     this.failure ??= new MegaError(
       'internal',
       'ingest_decode_thread_failed',

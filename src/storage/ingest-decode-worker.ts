@@ -15,11 +15,11 @@ import {
 import { HandedPackSpool } from './handed-pack-spool.js';
 
 /**
- * The decode thread of one ingest (`ingest-on-decode-thread.ts`): reads the
+ * The decode thread of ingests (`ingest-on-decode-thread.ts`), one pack at a time: reads the
  * received pack from its spool, resolves its deltas and sends the objects in batches to the
  * request's thread, which checks (fsck) and writes them. Sends at most `MAX_BATCHES_IN_FLIGHT`
  * batches ahead of the writes, so memory stays bounded however far the decode runs ahead of
- * the database. The ingest stops the thread after its pack (`releaseDecodeThread`).
+ * the database. It stays up for the next pack a few seconds (`decode-thread.ts`, `IDLE_MS`).
  */
 const port = parentPort!;
 const inFlight = new Int32Array((workerData as DecodeThreadData).inFlight);
