@@ -9,15 +9,6 @@ const INITIAL_BUCKETS = 1 << 12;
 /** Most ids per bucket before the bucket array doubles (linear probing stays short below this). */
 const MAX_LOAD = 0.5;
 
-/** A `DenseIdIndex` as plain data, for another thread (`DenseIdIndex.state`, `fromState`). */
-export interface DenseIdIndexState {
-  readonly rawLength: number;
-  readonly chunks: readonly Uint8Array[];
-  readonly buckets: Int32Array;
-  readonly count: number;
-  readonly seed: number;
-}
-
 /**
  * Raw object ids (20 or 32 bytes) numbered 0, 1, 2… in order of first sight, so per-object data
  * can live in typed arrays indexed by that number and lists of objects can be lists of numbers.
@@ -27,41 +18,13 @@ export interface DenseIdIndexState {
  * a seeded hash of the whole id (`rawIdHash`: tree entries are chosen by the pusher).
  */
 export class DenseIdIndex {
-  private chunks: Uint8Array[] = [];
+  private readonly chunks: Uint8Array[] = [];
   /** Index + 1 per bucket; 0 = empty. */
-  private buckets: Int32Array = new Int32Array(INITIAL_BUCKETS);
+  private buckets = new Int32Array(INITIAL_BUCKETS);
   private count = 0;
-  private seed = rawIdSeed();
+  private readonly seed = rawIdSeed();
 
   constructor(private readonly rawLength: number) {}
-
-  /** The index made again from `state` (its arrays are taken, not copied). */
-  static fromState(state: DenseIdIndexState): DenseIdIndex {
-    const index = new DenseIdIndex(state.rawLength);
-    index.chunks = [...state.chunks];
-    index.buckets = state.buckets;
-    index.count = state.count;
-    index.seed = state.seed;
-    return index;
-  }
-
-  /** The index as plain data, and the buffers to transfer with it (this index is spent then). */
-  state(): { state: DenseIdIndexState; buffers: ArrayBuffer[] } {
-    const state = {
-      rawLength: this.rawLength,
-      chunks: this.chunks,
-      buckets: this.buckets,
-      count: this.count,
-      seed: this.seed,
-    };
-    return {
-      state,
-      buffers: [
-        ...this.chunks.map((chunk) => chunk.buffer as ArrayBuffer),
-        this.buckets.buffer as ArrayBuffer,
-      ],
-    };
-  }
 
   get size(): number {
     return this.count;

@@ -1,5 +1,5 @@
 import { parseCommit } from './commit.js';
-import { DenseIdIndex, type DenseIdIndexState } from './dense-id-index.js';
+import { DenseIdIndex } from './dense-id-index.js';
 import { identSeconds } from './ident.js';
 import type { ObjectType } from './object.js';
 import type { ObjectFormat } from './object-format.js';
@@ -27,20 +27,6 @@ const MODE_TYPE_MASK = 0o170000;
 const MODE_TREE = 0o040000;
 const MODE_GITLINK = 0o160000;
 
-/** An `ObjectGraph` as plain data, for another thread (`ObjectGraph.state`, `fromState`). */
-export interface ObjectGraphState {
-  readonly index: DenseIdIndexState;
-  readonly capacity: number;
-  readonly types: Uint8Array;
-  readonly bases: Int32Array;
-  readonly edgeChunk: Uint16Array;
-  readonly edgeStart: Int32Array;
-  readonly edgeCount: Int32Array;
-  readonly arena: readonly Int32Array[];
-  readonly arenaFill: number;
-  readonly dropped: boolean;
-}
-
 /**
  * What a pack's objects point to, kept while the pack is read, so the objects a set of wants
  * reaches can be listed without reading anything back (the walk of a first push's likely clones,
@@ -58,12 +44,12 @@ export interface ObjectGraphState {
 export class ObjectGraph {
   private index: DenseIdIndex;
   private capacity = INITIAL_OBJECTS;
-  private types: Uint8Array = new Uint8Array(INITIAL_OBJECTS);
+  private types = new Uint8Array(INITIAL_OBJECTS);
   /** Delta base number + 1 (0 = stored whole in the pack). */
-  private bases: Int32Array = new Int32Array(INITIAL_OBJECTS);
-  private edgeChunk: Uint16Array = new Uint16Array(INITIAL_OBJECTS);
-  private edgeStart: Int32Array = new Int32Array(INITIAL_OBJECTS);
-  private edgeCount: Int32Array = new Int32Array(INITIAL_OBJECTS);
+  private bases = new Int32Array(INITIAL_OBJECTS);
+  private edgeChunk = new Uint16Array(INITIAL_OBJECTS);
+  private edgeStart = new Int32Array(INITIAL_OBJECTS);
+  private edgeCount = new Int32Array(INITIAL_OBJECTS);
   private arena: Int32Array[] = [];
   private arenaFill = ARENA_CHUNK;
   private scratch = new Int32Array(1024);
@@ -76,49 +62,6 @@ export class ObjectGraph {
   ) {
     this.index = new DenseIdIndex(format.rawLength);
     this.rawId = Buffer.alloc(format.rawLength);
-  }
-
-  /**
-   * The graph made again from `state` (the decode thread's graph on the request's thread, see
-   * `ingest-on-decode-thread.ts`); its arrays are taken, not copied.
-   */
-  static fromState(format: ObjectFormat, state: ObjectGraphState): ObjectGraph {
-    const graph = new ObjectGraph(format);
-    graph.index = DenseIdIndex.fromState(state.index);
-    graph.capacity = state.capacity;
-    graph.types = state.types;
-    graph.bases = state.bases;
-    graph.edgeChunk = state.edgeChunk;
-    graph.edgeStart = state.edgeStart;
-    graph.edgeCount = state.edgeCount;
-    graph.arena = [...state.arena];
-    graph.arenaFill = state.arenaFill;
-    graph.dropped = state.dropped;
-    return graph;
-  }
-
-  /**
-   * The graph as plain data, and the buffers to transfer with it to another thread, which
-   * then owns them: this graph must not be used after.
-   */
-  state(): { state: ObjectGraphState; buffers: ArrayBuffer[] } {
-    const index = this.index.state();
-    const arrays = [this.types, this.bases, this.edgeChunk, this.edgeStart, this.edgeCount, ...this.arena];
-    return {
-      state: {
-        index: index.state,
-        capacity: this.capacity,
-        types: this.types,
-        bases: this.bases,
-        edgeChunk: this.edgeChunk,
-        edgeStart: this.edgeStart,
-        edgeCount: this.edgeCount,
-        arena: this.arena,
-        arenaFill: this.arenaFill,
-        dropped: this.dropped,
-      },
-      buffers: [...index.buffers, ...arrays.map((array) => array.buffer as ArrayBuffer)],
-    };
   }
 
   /** False once the graph gave up (budget passed, unparsable object): it holds nothing then. */

@@ -1,5 +1,4 @@
 import type { ObjectType } from '../git/object.js';
-import type { ObjectGraphState } from '../git/object-graph.js';
 import type { ObjectId } from '../git/object-id.js';
 import type { PackReaderLimits } from '../git/pack-types.js';
 import { MegaError, type ErrorKind } from '../platform/errors.js';
@@ -18,8 +17,6 @@ export interface DecodeSetup {
   readonly largeObjectThreshold: number;
   readonly baseCacheBytes: number;
   readonly deltaCacheBytes: number;
-  /** Build the pack's `ObjectGraph` here, off the request's thread (`IngestOptions.collectGraph`). */
-  readonly collectGraph: boolean;
 }
 
 /** What the decode thread starts with (its `workerData`). */
@@ -32,13 +29,8 @@ export type FromDecodeThread =
   | { readonly kind: 'batch'; readonly batch: DecodedBatch }
   /** A thin pack's base, asked of the repository (the request's thread owns the transaction). */
   | { readonly kind: 'base'; readonly call: number; readonly id: ObjectId }
-  /** Every object was sent; with `collectGraph`, the graph's arrays come along (transferred). */
-  | {
-      readonly kind: 'done';
-      readonly externalBases: readonly ObjectId[];
-      readonly checksum: string;
-      readonly graph?: ObjectGraphState;
-    }
+  /** Every object was sent. */
+  | { readonly kind: 'done'; readonly externalBases: readonly ObjectId[]; readonly checksum: string }
   | { readonly kind: 'failed'; readonly error: SentError };
 
 export type ToDecodeThread =

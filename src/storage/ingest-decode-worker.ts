@@ -1,5 +1,4 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { ObjectGraph } from '../git/object-graph.js';
 import { objectFormatByName } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
 import { readPack } from '../git/pack-reader.js';
@@ -81,9 +80,6 @@ async function decode(setup: DecodeSetup): Promise<void> {
   const spool = new HandedPackSpool(setup.spool);
   try {
     const batches = new DecodedBatchBuilder(format, sendBatch);
-    // The walk recorder's graph is built here: this thread has each object's content already,
-    // and the request's thread (fsck, the writes) is the longer one (docs/scale.md).
-    const graph = setup.collectGraph ? new ObjectGraph(format) : undefined;
     const { externalBases, checksum } = await readPack(replay(spool), {
       format,
       spool,
@@ -97,24 +93,11 @@ async function decode(setup: DecodeSetup): Promise<void> {
         return askBase(id);
       },
       largeBlobThreshold: setup.largeObjectThreshold,
-      onLargeBlob: (object) => {
-        graph?.add(object.id, 'blob', undefined);
-        batches.addLargeBlob(object, object.offset + object.headerLength);
-      },
-      onObject: (object, content) => {
-        graph?.add(object.id, object.type, content.data, object.deltaBase);
-        batches.addObject(object, content);
-      },
+      onLargeBlob: (object) => batches.addLargeBlob(object, object.offset + object.headerLength),
+      onObject: (object, content) => batches.addObject(object, content),
     });
     batches.flush();
-    const done = {
-      kind: 'done',
-      externalBases: [...externalBases],
-      checksum: checksum.toString('hex'),
-    } as const;
-    if (!graph) return post(done);
-    const { state, buffers } = graph.state();
-    post({ ...done, graph: state }, buffers);
+    post({ kind: 'done', externalBases: [...externalBases], checksum: checksum.toString('hex') });
   } finally {
     spool.close();
   }

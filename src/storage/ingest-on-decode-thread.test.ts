@@ -4,7 +4,6 @@ import { makeTempDir } from '../../tests/support/temp-dir.js';
 import { describeEachDialect } from '../../tests/support/dialects.js';
 import { chunked, makeRepository, packOf } from '../../tests/support/git-fixtures.js';
 import { scratchStorage } from '../../tests/support/scratch-database.js';
-import type { ObjectGraph } from '../git/object-graph.js';
 import { DecodeThread } from './decode-thread.js';
 import { ObjectWriter } from './object-writer.js';
 import type { Storage } from './storage.js';
@@ -53,19 +52,6 @@ describeEachDialect('ingest on the decode thread, when something fails', (getDb)
     }
     expect(park).toHaveBeenCalledTimes(2);
     expect(terminate).not.toHaveBeenCalled();
-  });
-
-  it('builds the push graph on the decode thread, the same as on the request thread', async () => {
-    const oneThread = scratchStorage(getDb(), 64 * 1024);
-    const graphs = [];
-    for (const each of [oneThread, storage]) {
-      const repo = await newRepo();
-      const result = await each.ingestPack(repo.id, chunked(pack), { collectGraph: true });
-      expect(result.graph?.usable).toBe(true);
-      graphs.push(graphContents(result.graph!));
-    }
-    expect(graphs[1]).toEqual(graphs[0]);
-    expect(graphs[0]!.size).toBeGreaterThan(10);
   });
 
   it('decodes a pack below the threshold on the request thread, reading its header split over chunks', async () => {
@@ -124,31 +110,3 @@ describeEachDialect('ingest on the decode thread, when something fails', (getDb)
     expect(await storedObjects(repo.id)).toBe(result.ids.size);
   });
 });
-
-/** Every object of a graph by id: its type, delta base and what it points to, by id. */
-function graphContents(graph: ObjectGraph): Map<string, unknown> {
-  const contents = new Map<string, unknown>();
-  for (let number = 0; number < graph.size; number++) {
-    const type = graph.typeOf(number);
-    const base = graph.deltaBaseOf(number);
-    const points =
-      type === 'tree'
-        ? Array.from({ length: graph.childCount(number) }, (_, i) => [
-            graph.idAt(graph.child(number, i)),
-            graph.childIsTree(number, i),
-          ])
-        : type === 'commit'
-          ? [
-              graph.idAt(graph.commitTree(number)),
-              graph.commitTime(number),
-              ...Array.from({ length: graph.parentCount(number) }, (_, i) =>
-                graph.idAt(graph.parent(number, i)),
-              ),
-            ]
-          : type === 'tag'
-            ? [graph.tagTarget(number) < 0 ? undefined : graph.idAt(graph.tagTarget(number))]
-            : [];
-    contents.set(graph.idAt(number), { type, base: base < 0 ? undefined : graph.idAt(base), points });
-  }
-  return contents;
-}

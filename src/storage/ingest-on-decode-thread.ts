@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
 import type { ObjectFormat } from '../git/object-format.js';
-import { ObjectGraph } from '../git/object-graph.js';
 import { rawPieces } from '../git/pack-reader.js';
 import { MegaError } from '../platform/errors.js';
 import type { Database } from './database.js';
@@ -42,10 +41,8 @@ export async function ingestOnDecodeThread(
     threads: deps.threads ?? 1,
     largeObjectThreshold: deps.largeObjectThreshold,
     ...caches,
-    collectGraph: options.collectGraph ?? false,
   });
-  // The graph comes from the decode thread with `done`, built there.
-  const writes = new IngestWrites(deps, trx, repoId, format, { ...options, collectGraph: false });
+  const writes = new IngestWrites(deps, trx, repoId, format, options);
   for await (const message of thread.messages()) {
     if (message.kind === 'batch') {
       await writeBatch(writes, message.batch, spool, format);
@@ -53,8 +50,7 @@ export async function ingestOnDecodeThread(
     } else if (message.kind === 'base') {
       thread.answerBase(message.call, await writes.externalBase(message.id));
     } else if (message.kind === 'done') {
-      const graph = message.graph && ObjectGraph.fromState(format, message.graph);
-      return writes.finish(message.externalBases, message.checksum, graph);
+      return writes.finish(message.externalBases, message.checksum);
     }
   }
   throw new MegaError('internal', 'ingest_decode_thread_failed', 'pack decode thread ended early');

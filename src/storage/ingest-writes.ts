@@ -72,15 +72,8 @@ export class IngestWrites {
     return base;
   }
 
-  /**
-   * Finishes the writes, then fsck's checks against the repository; the ingest's result, with
-   * the graph built here or the one given (built on a decode thread).
-   */
-  async finish(
-    externalBases: readonly ObjectId[],
-    checksum: string,
-    graph = this.graph,
-  ): Promise<IngestResult> {
+  /** Finishes the writes, then fsck's checks against the repository; the ingest's result. */
+  async finish(externalBases: readonly ObjectId[], checksum: string): Promise<IngestResult> {
     const summary = await this.writer.finish();
     const outside = this.checker ? await finishPackFsck(this.checker, this.reader, this.repoId) : undefined;
     const externalReferences = this.options.collectReferences
@@ -94,7 +87,7 @@ export class IngestWrites {
       externalBases,
       ...(externalReferences ? { externalReferences } : {}),
       packChecksum: checksum,
-      ...(graph?.usable ? { graph } : {}),
+      ...(this.graph?.usable ? { graph: this.graph } : {}),
     };
   }
 }
