@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=4 --heap-growing-percent=100 --expose-gc
+#!/usr/bin/env -S MALLOC_ARENA_MAX=1 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=4 --heap-growing-percent=100 --expose-gc
 // Runs the compiled CLI (`npm install` builds dist/ through the `prepare` script).
 // --max-semi-space-size=4 (MiB, default 16): a smaller young generation is collected more often,
 // which keeps a server's peak memory ~50 MB lower on big clones (expressjs/express: 320 → 270 MB)
@@ -15,5 +15,9 @@
 // after a push of 497k objects and a clone, the server idled at 257–258 MB instead of 351–361 MB,
 // and the clone's peak was 433–439 MB instead of 522–533 MB (docs/scale.md, "What holds the idle
 // server's memory").
+// MALLOC_ARENA_MAX=1: every thread allocates from glibc's main arena. A push's decode thread
+// (src/storage/decode-thread.ts) otherwise gets an arena of its own, which outlives the thread
+// with its freed memory resident: after a push of 497k objects the idle server kept 305 MB
+// instead of 232 MB (docs/scale.md, "The decode thread on by default").
 // Node reads V8 flags and glibc its environment only at start, hence the shebang.
 import '../dist/cli/run.js';

@@ -59,7 +59,7 @@ describe('loadConfig', () => {
       clonePackCache: { maxBytes: 1024 * 1024 * 1024, maxAgeSeconds: 600 },
       ingestThreads: 1,
     });
-    expect(loadConfig({ env: {} }).ingestDecodeThreadMinObjects).toBeUndefined();
+    expect(loadConfig({ env: {} }).ingestDecodeThreadMinObjects).toBe(20_000);
     const config = loadConfig({
       env: {
         MEGA_CLONE_PACK_CACHE_BYTES: '0',

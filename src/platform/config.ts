@@ -89,13 +89,11 @@ const ConfigSchema = z.object({
   ingestThreads: z.coerce.number().int().min(1).max(64).default(1),
   /**
    * Pushed packs of at least this many objects are decoded (scan, inflate, SHA-1, deltas) on a
-   * thread of their own while the request's thread checks and writes them (0: every pack).
-   * Unset (the default): every pack on the request's thread. Measured on the loaded two-core
-   * machine (docs/scale.md, "The decode thread"): the large first push 24 % faster, but 4-17 %
-   * more CPU per ingest on server databases and ~50-80 MB more peak memory; 20000 is the value
-   * to use.
+   * thread of their own, started for the pack and stopped after it, while the request's thread
+   * checks and writes them (docs/scale.md, "The decode thread"); 0 turns it off (every pack on
+   * the request's thread).
    */
-  ingestDecodeThreadMinObjects: z.coerce.number().int().min(0).optional(),
+  ingestDecodeThreadMinObjects: z.coerce.number().int().min(0).default(20_000),
   limits: z
     .object({
       maxRequestBytes: z.coerce

@@ -10,8 +10,13 @@ import {
   type ToDecodeThread,
 } from './decode-thread-messages.js';
 
-/** A decode thread left idle this long is stopped (started again for the next big pack). */
-const IDLE_MS = 60_000;
+/**
+ * A decode thread left idle this long is stopped (started again for the next big pack). Kept
+ * for pushes that follow each other closely: a fresh thread costs ~140 ms of loading and runs
+ * with a cold JIT. Not longer: an idle thread holds ~40-80 MB of the server's memory
+ * (docs/scale.md, "The decode thread").
+ */
+const IDLE_MS = 3_000;
 
 /** The warm decode thread no ingest is using, if any. */
 let idleThread: DecodeThread | undefined;

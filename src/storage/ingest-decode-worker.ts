@@ -3,7 +3,6 @@ import { objectFormatByName } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
 import { readPack } from '../git/pack-reader.js';
 import type { ExternalBase } from '../git/pack-types.js';
-import { releaseHeapSoon } from '../platform/heap-release.js';
 import { DecodedBatchBuilder, type DecodedBatch } from './decoded-batch.js';
 import {
   MAX_BATCHES_IN_FLIGHT,
@@ -20,8 +19,7 @@ import { HandedPackSpool } from './handed-pack-spool.js';
  * received pack from its spool, resolves its deltas and sends the objects in batches to the
  * request's thread, which checks (fsck) and writes them. Sends at most `MAX_BATCHES_IN_FLIGHT`
  * batches ahead of the writes, so memory stays bounded however far the decode runs ahead of
- * the database. It stays up between packs: a fresh thread costs ~140 ms to load and runs its
- * first thousands of objects with a cold JIT.
+ * the database. It stays up for the next pack a few seconds (`decode-thread.ts`, `IDLE_MS`).
  */
 const port = parentPort!;
 const inFlight = new Int32Array((workerData as DecodeThreadData).inFlight);
@@ -36,14 +34,7 @@ let nextCall = 0;
 
 port.on('message', (message: ToDecodeThread) => {
   if (message.kind === 'start') {
-    decode(message.setup).then(
-      // The pack's reader state is garbage now, which an idle thread would keep (heap-release).
-      () => releaseHeapSoon(),
-      (error: unknown) => {
-        releaseHeapSoon();
-        post({ kind: 'failed', error: sentError(error) });
-      },
-    );
+    decode(message.setup).catch((error: unknown) => post({ kind: 'failed', error: sentError(error) }));
     return;
   }
   const answer = baseCalls.get(message.call);

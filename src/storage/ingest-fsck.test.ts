@@ -22,7 +22,7 @@ for (const decodeThread of [false, true]) {
           databaseUrl: scratch.url,
           dataDir: scratch.dataDir,
           largeObjectThreshold: 1024,
-          ...(decodeThread ? { ingestDecodeThreadMinObjects: 0 } : {}),
+          ...(decodeThread ? { ingestDecodeThreadMinObjects: 1 } : {}),
         };
         storage = createStorage(scratch.database, config);
         relaxed = createStorage(scratch.database, {

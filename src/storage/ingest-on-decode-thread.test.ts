@@ -28,7 +28,7 @@ describeEachDialect('ingest on the decode thread, when something fails', (getDb)
   let storage: Storage;
   let counter = 0;
   beforeAll(() => {
-    storage = scratchStorage(getDb(), 64 * 1024, { ingestDecodeThreadMinObjects: 0 });
+    storage = scratchStorage(getDb(), 64 * 1024, { ingestDecodeThreadMinObjects: 1 });
   });
   const newRepo = () => storage.repositories.create({ path: `/import/decode-${++counter}`, kind: 'import' });
   const storedObjects = async (repoId: number) =>
@@ -52,6 +52,31 @@ describeEachDialect('ingest on the decode thread, when something fails', (getDb)
     }
     expect(park).toHaveBeenCalledTimes(2);
     expect(terminate).not.toHaveBeenCalled();
+  });
+
+  it('decodes a pack below the threshold on the request thread, reading its header split over chunks', async () => {
+    const declared = pack.readUInt32BE(8);
+    const start = vi.spyOn(DecodeThread.prototype, 'start');
+    for (const [minObjects, threads] of [
+      [declared + 1, 0],
+      [declared, 1],
+    ] as const) {
+      const sized = scratchStorage(getDb(), 64 * 1024, { ingestDecodeThreadMinObjects: minObjects });
+      const repo = await newRepo();
+      const result = await sized.ingestPack(repo.id, chunked(pack, 5));
+      expect(await storedObjects(repo.id)).toBe(result.ids.size);
+      expect(start).toHaveBeenCalledTimes(threads);
+    }
+  });
+
+  it('refuses a pack that ends inside its header, decode thread or not', async () => {
+    for (const bad of [Buffer.alloc(0), pack.subarray(0, 3), pack.subarray(0, 11)]) {
+      const repo = await newRepo();
+      await expect(storage.ingestPack(repo.id, chunked(bad, 2))).rejects.toMatchObject({
+        kind: 'invalid',
+      });
+      expect(await storedObjects(repo.id)).toBe(0);
+    }
   });
 
   it('fails the push when the thread dies, stores nothing, and the next push gets a new thread', async () => {

@@ -76,7 +76,8 @@ export interface IngestDeps {
   /**
    * Packs of at least this many objects are decoded on a thread of their own while the calling
    * thread checks and writes them (`ingest-on-decode-thread.ts`); unset: every pack on the
-   * calling thread.
+   * calling thread. A server database then reads the pack's header before deciding, so a
+   * smaller pack still streams.
    */
   readonly decodeThreadMinObjects?: number;
 }

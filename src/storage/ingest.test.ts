@@ -62,7 +62,7 @@ for (const decodeThread of [false, true]) {
       storage = scratchStorage(
         getDb(),
         LARGE_THRESHOLD,
-        decodeThread ? { ingestDecodeThreadMinObjects: 0 } : {},
+        decodeThread ? { ingestDecodeThreadMinObjects: 1 } : {},
       );
     });
     const newRepo = () =>

@@ -36,13 +36,19 @@ export async function ingestPack(
   const format = options.format ?? SHA1;
   const spool = new SpillingPackSpool(spoolDirectory(deps.dataDir), options.spoolMemoryBytes);
   try {
-    let packSource = source;
     let readerSpool: PackSpool = spool;
     // A decode thread reads a pack received whole. Where the pack is not the whole source, only
     // SQLite pays to find its end first (below); a server database keeps streaming it.
-    const decodeThread =
+    let decodeThread =
       deps.decodeThreadMinObjects !== undefined &&
       (!options.stopAtTrailer || deps.capabilities.singleConnection);
+    if (decodeThread && !deps.capabilities.singleConnection) {
+      // A server database streams a pack too small for the thread, decoding while it arrives.
+      const peeked = await peekDeclaredObjects(source);
+      source = peeked.source;
+      decodeThread = peeked.declared >= deps.decodeThreadMinObjects!;
+    }
+    let packSource = source;
     if (deps.capabilities.singleConnection || decodeThread) {
       // Receive the whole pack before taking the only connection: a slow client must not stall
       // every other query of the process for the length of its upload. Where the pack is not
@@ -140,6 +146,35 @@ const PACK_HEADER_BYTES = 12;
 /** The object count a received pack declares (0 when it is too short to say). */
 function declaredObjects(spool: SpillingPackSpool, size: number): number {
   return size < PACK_HEADER_BYTES ? 0 : spool.read(0, PACK_HEADER_BYTES).readUInt32BE(8);
+}
+
+/**
+ * The object count a pack declares, read from the first chunks of `source` (0 when it ends
+ * before the header), and the whole stream again, those chunks included.
+ */
+async function peekDeclaredObjects(
+  source: AsyncIterable<Uint8Array>,
+): Promise<{ declared: number; source: AsyncIterable<Uint8Array> }> {
+  const iterator = source[Symbol.asyncIterator]();
+  const head: Uint8Array[] = [];
+  let size = 0;
+  while (size < PACK_HEADER_BYTES) {
+    const next = await iterator.next();
+    if (next.done) break;
+    head.push(next.value);
+    size += next.value.length;
+  }
+  const header = Buffer.concat(head);
+  const declared = size < PACK_HEADER_BYTES ? 0 : header.readUInt32BE(8);
+  async function* again(): AsyncGenerator<Uint8Array> {
+    try {
+      yield* head;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    } finally {
+      await iterator.return?.();
+    }
+  }
+  return { declared, source: again() };
 }
 
 /** Bytes handed to the pack reader per chunk when replaying a received pack. */

@@ -51,7 +51,7 @@ export interface StorageConfig {
   readonly largeObjectThreshold: number;
   /** Threads resolving the deltas of a pushed pack (default 1: on the request's thread). */
   readonly ingestThreads?: number;
-  /** Packs of at least this many objects are decoded on a thread of their own (unset: none). */
+  /** Packs of at least this many objects are decoded on a thread of their own (unset or 0: none). */
   readonly ingestDecodeThreadMinObjects?: number;
   /** fsck message ids that do not refuse a push (receive.fsck.<id>=ignore), validated by config. */
   readonly git?: { readonly fsckIgnore?: readonly string[] };
@@ -201,7 +201,7 @@ function scopeOver(db: Kysely<Database>, database: MegaDatabase, config: Storage
           largeObjectThreshold,
           ...fastPath,
           ...(config.ingestThreads ? { threads: config.ingestThreads } : {}),
-          ...(config.ingestDecodeThreadMinObjects !== undefined
+          ...(config.ingestDecodeThreadMinObjects
             ? { decodeThreadMinObjects: config.ingestDecodeThreadMinObjects }
             : {}),
           fsck,
