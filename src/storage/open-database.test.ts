@@ -85,6 +85,31 @@ describe('SQLite file', () => {
     }
   });
 
+  it('takes the write lock when a transaction begins, so another process cannot commit under its snapshot', async () => {
+    const dir = await makeTempDir('mega-immediate-');
+    const url = `sqlite:${join(dir.path, 'mega.db')}`;
+    const ours = openDatabase(url);
+    // Stands for another process: a second connection to the same file that gives up quickly.
+    const theirs = openDatabase(url, { busyTimeoutMs: 50 });
+    try {
+      await sql`create table t (v integer)`.execute(ours.db);
+      await ours.db.transaction().execute(async (trx) => {
+        const before = await sql<{ n: number }>`select count(*) as n from t`.execute(trx);
+        // A deferred transaction would let this commit, then fail its own write at once with
+        // SQLITE_BUSY_SNAPSHOT. Begun immediate, the other writer waits (here: past its timeout).
+        await expect(sql`insert into t values (1)`.execute(theirs.db)).rejects.toThrow();
+        await sql`insert into t values (${Number(before.rows[0]?.n) + 2})`.execute(trx);
+      });
+      await sql`insert into t values (3)`.execute(theirs.db);
+      const rows = await sql<{ v: number }>`select v from t order by v`.execute(ours.db);
+      expect(rows.rows.map((row) => row.v)).toEqual([2, 3]);
+    } finally {
+      await theirs.close();
+      await ours.close();
+      await dir.remove();
+    }
+  });
+
   it('creates the parent directory and runs in WAL mode', async () => {
     const dir = await makeTempDir('mega-open-');
     const path = join(dir.path, 'nested', 'deeper', 'mega.db');

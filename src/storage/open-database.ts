@@ -2,14 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import {
-  Kysely,
-  MysqlDialect,
-  PostgresDialect,
-  SqliteDialect,
-  type Dialect,
-  type PostgresCursorConstructor,
-} from 'kysely';
+import { Kysely, MysqlDialect, PostgresDialect, type Dialect, type PostgresCursorConstructor } from 'kysely';
 import type * as Mysql2 from 'mysql2';
 import type Pg from 'pg';
 import type { Database } from './database.js';
@@ -22,6 +15,7 @@ import {
 import { parseDatabaseUrl, redactDatabaseUrl, type DatabaseLocation } from './dialect/database-url.js';
 import { EventLoopTurns } from './dialect/event-loop-turns.js';
 import { FaultMappingDialect } from './dialect/fault-mapping-dialect.js';
+import { ImmediateSqliteDialect } from './dialect/immediate-sqlite-dialect.js';
 import { PostgresCopyCursor } from './dialect/postgres-copy-cursor.js';
 import { COPY_IN_STATEMENT, PostgresCopyIn } from './dialect/postgres-copy-in.js';
 import { binaryInsertPool } from './dialect/mysql-binary-inserts.js';
@@ -146,7 +140,7 @@ function sqliteDialect(path: string, options: OpenDatabaseOptions): DialectParts
   // whole object table from growing the process by the size of the database.
   connection.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
   const parts = {
-    dialect: new SqliteDialect({ database: connection }),
+    dialect: new ImmediateSqliteDialect({ database: connection }),
     capabilities: SQLITE_CAPABILITIES,
     ...preparedRunners(connection),
     // A server database's driver waits for its socket, which turns the event loop; SQLite's does not.

@@ -99,7 +99,7 @@ describe('repository administration', () => {
   it('mega repo delete removes the repository and its b-link; the path can be pushed again', async () => {
     expect((await push('/projects/doomed', 'main')).code).toBe(0);
     const deleted = await mega('repo', 'delete', '/projects/doomed');
-    expect(deleted.stdout).toContain('deleted /projects/doomed and its b-link');
+    expect(deleted.stdout, deleted.stderr).toContain('deleted /projects/doomed and its b-link');
     expect(
       (await fx.anonymous(2, ['ls-remote', fx.url('/projects/doomed')], { check: false })).code,
     ).not.toBe(0);

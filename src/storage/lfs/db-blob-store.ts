@@ -36,9 +36,10 @@ export class DbBlobStore implements LfsBlobStore {
       .insertInto('lfs_blob_uploads')
       .values({ blob_id: blobId, started_at: new Date().toISOString() })
       .execute();
+    const writer = this.chunkWriter(blobId);
     try {
       const body = new VerifiedBody(expectedSize);
-      await pipeline(openBody(), body, this.chunkWriter(blobId));
+      await pipeline(openBody(), body, writer.stream);
       const size = body.check(oid);
       const stored = await this.db.transaction().execute(async (trx) => {
         const inserted = await insertIgnore(
@@ -58,19 +59,33 @@ export class DbBlobStore implements LfsBlobStore {
       if (!stored) await this.db.deleteFrom('lfs_blob_chunks').where('blob_id', '=', blobId).execute();
       return size;
     } catch (error) {
+      // A failed pipeline rejects at once, while a chunk insert may still be on its way on another
+      // pooled connection: deleting before it lands would leave that chunk behind.
+      await writer.settled();
       await this.discard(blobId);
       throw error;
     }
   }
 
-  /** Buffers the stream into `chunkBytes` pieces and inserts each as it fills. */
-  private chunkWriter(blobId: string): Writable {
+  /**
+   * Buffers the stream into `chunkBytes` pieces and inserts each as it fills; `settled()` resolves
+   * once no insert is in flight (whether it succeeded or not).
+   */
+  private chunkWriter(blobId: string): { stream: Writable; settled: () => Promise<void> } {
     let seq = 0;
     let pending: Buffer[] = [];
     let pendingBytes = 0;
-    const insert = async (data: Buffer) => {
-      await this.db.insertInto('lfs_blob_chunks').values({ blob_id: blobId, seq, data }).execute();
-      seq += 1;
+    let inFlight: Promise<unknown> = Promise.resolve();
+    const insert = (data: Buffer): Promise<void> => {
+      const done = this.db
+        .insertInto('lfs_blob_chunks')
+        .values({ blob_id: blobId, seq, data })
+        .execute()
+        .then(() => {
+          seq += 1;
+        });
+      inFlight = done.catch(() => undefined);
+      return done;
     };
     const flushFull = async () => {
       while (pendingBytes >= this.chunkBytes) {
@@ -81,7 +96,7 @@ export class DbBlobStore implements LfsBlobStore {
         pendingBytes = rest.length;
       }
     };
-    return new Writable({
+    const stream = new Writable({
       write(chunk: Buffer, _encoding, callback) {
         pending.push(chunk);
         pendingBytes += chunk.length;
@@ -95,6 +110,7 @@ export class DbBlobStore implements LfsBlobStore {
         (last.length > 0 ? insert(last) : Promise.resolve()).then(() => callback(), callback);
       },
     });
+    return { stream, settled: () => inFlight.then(() => undefined) };
   }
 
   private async discard(blobId: string): Promise<void> {
