@@ -110,6 +110,37 @@ describe('SQLite file', () => {
     }
   });
 
+  it('waits for the write lock without blocking the thread, so a transaction holding it can finish', async () => {
+    const dir = await makeTempDir('mega-lock-wait-');
+    const url = `sqlite:${join(dir.path, 'mega.db')}`;
+    const first = openDatabase(url);
+    const second = openDatabase(url);
+    try {
+      await sql`create table t (v integer)`.execute(first.db);
+      const order: string[] = [];
+      let entered!: () => void;
+      const firstHoldsLock = new Promise<void>((resolve) => (entered = resolve));
+      const slow = first.db.transaction().execute(async (trx) => {
+        entered();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await sql`insert into t values (1)`.execute(trx);
+        order.push('first');
+      });
+      await firstHoldsLock;
+      const waiting = second.db.transaction().execute(async (trx) => {
+        const seen = await sql<{ n: number }>`select count(*) as n from t`.execute(trx);
+        order.push(`second saw ${Number(seen.rows[0]?.n)}`);
+        await sql`insert into t values (2)`.execute(trx);
+      });
+      await Promise.all([slow, waiting]);
+      expect(order).toEqual(['first', 'second saw 1']);
+    } finally {
+      await second.close();
+      await first.close();
+      await dir.remove();
+    }
+  });
+
   it('creates the parent directory and runs in WAL mode', async () => {
     const dir = await makeTempDir('mega-open-');
     const path = join(dir.path, 'nested', 'deeper', 'mega.db');

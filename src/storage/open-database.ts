@@ -133,14 +133,15 @@ function sqliteDialect(path: string, options: OpenDatabaseOptions): DialectParts
   // atomic and the file consistent after a crash (only the last commits may roll back on power loss).
   connection.pragma('journal_mode = WAL');
   connection.pragma('synchronous = NORMAL');
-  connection.pragma(`busy_timeout = ${options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  connection.pragma(`busy_timeout = ${busyTimeoutMs}`);
   connection.pragma('foreign_keys = ON');
   // Index pages of an ingest stay cached; beyond that the OS page cache serves re-reads. 16 MiB
   // ingests as fast as 64 MiB (express pack, 53k objects) and keeps a full clone's scan of the
   // whole object table from growing the process by the size of the database.
   connection.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
   const parts = {
-    dialect: new ImmediateSqliteDialect({ database: connection }),
+    dialect: new ImmediateSqliteDialect(connection, busyTimeoutMs),
     capabilities: SQLITE_CAPABILITIES,
     ...preparedRunners(connection),
     // A server database's driver waits for its socket, which turns the event loop; SQLite's does not.
