@@ -75,12 +75,7 @@ export class BulkInserter<T extends keyof Database & string> {
       runPreparedBatch(this.valuesStatement(db, 1), rows);
       return;
     }
-    if (
-      this.capabilities.rowCopy &&
-      db.isTransaction &&
-      this.copiesLeft > 0 &&
-      rows.length >= this.minRowsToCopy
-    ) {
+    if (this.willCopy(db) && rows.length >= this.minRowsToCopy) {
       this.copiesLeft--;
       if (await this.copyUnlessStored(db, rows)) return;
       this.copiesLeft = 0;
@@ -105,6 +100,16 @@ export class BulkInserter<T extends keyof Database & string> {
       const statement = arrays ? this.arraysStatement(db) : this.valuesStatement(db, batch.length);
       await db.executeQuery(CompiledQuery.raw(statement, parameters));
     }
+  }
+
+  /**
+   * Whether a batch of at least `minRowsToCopy` rows would go by COPY now: the dialect has one,
+   * `db` is a transaction (for the savepoint), and no COPY of this inserter met a stored key or
+   * used up the budget. A caller that can choose its batch size makes COPY batches big, since
+   * their number is bounded and rows past it go by the slower insert.
+   */
+  willCopy(db: Kysely<Database>): boolean {
+    return this.capabilities.rowCopy !== undefined && db.isTransaction && this.copiesLeft > 0;
   }
 
   /** Copies `rows` in a savepoint; false, with nothing written, when one of their keys exists. */
