@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import { encodeCopyBinary } from './copy-binary-encoder.js';
+import { encodeCopyBinaryPieces } from './copy-binary-encoder.js';
 import { encodePostgresArray, POSTGRES_ARRAY_TYPE, type ColumnKind } from './postgres-arrays.js';
 
 export type { ColumnKind } from './postgres-arrays.js';
@@ -32,8 +32,11 @@ export interface BlobCopy {
 export interface RowCopy {
   /** The statement copying rows into `columns` of `table`; its one parameter is `encode`'s data. */
   statement(table: string, columns: readonly string[]): RawBuilder<unknown>;
-  /** `rows` (values in the order of `kinds`) as the statement's data. */
-  encode(kinds: readonly ColumnKind[], rows: readonly (readonly unknown[])[]): Buffer;
+  /**
+   * `rows` (values in the order of `kinds`) as the statement's data: pieces made as they are
+   * sent. Throws, before any piece is made, on a value its kind cannot hold.
+   */
+  encode(kinds: readonly ColumnKind[], rows: readonly (readonly unknown[])[]): Iterable<Buffer>;
 }
 
 /**
@@ -195,7 +198,7 @@ export const POSTGRES_CAPABILITIES: DialectCapabilities = {
   rowCopy: {
     statement: (table, columns) =>
       sql`copy ${sql.table(table)} (${sql.join(columns.map((column) => sql.id(column)))}) from stdin (format binary)`,
-    encode: encodeCopyBinary,
+    encode: encodeCopyBinaryPieces,
   },
   idList: (ids) => sql`(select unnest(${encodePostgresArray('text', ids)}::text[]) as id)`,
   types: { blob: sql`bytea`, autoId: sql`bigserial`, autoIdModifier: false, text: sql`text` },
