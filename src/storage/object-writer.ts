@@ -25,15 +25,6 @@ const ROWS_PER_FLUSH = 2000;
 const MEMBERS_PER_STATEMENT = 50_000;
 /** Bytes of blobs buffered before a flush (bounds memory during a big ingest). */
 const BYTES_PER_FLUSH = 8 * 1024 * 1024;
-/**
- * Where object rows go by binary COPY (`BulkInserter.willCopy`), the rows per flush double from
- * `ROWS_PER_FLUSH` up to this, with `COPY_BYTES_PER_FLUSH` as the bytes bound: an inserter runs a
- * bounded number of COPYs (one savepoint each), so at 2,000 rows a push past ~40k objects sent
- * the rest by the slower insert. The first flush stays small: when its COPY meets stored objects
- * (a push of a fork), the rest falls back after little work; and so does the first wait.
- */
-const COPY_ROWS_PER_FLUSH = 50_000;
-const COPY_BYTES_PER_FLUSH = 16 * 1024 * 1024;
 /** Per-id columns start this long and double. */
 const INITIAL_KNOWN = 4096;
 /** Bits of `ObjectWriter.flags`: an object of this write, a member to link, stored as chunks. */
@@ -162,9 +153,6 @@ export class ObjectWriter {
   private readonly rawInserter: BulkInserter<'raw_objects'>;
   private readonly commitInserter: BulkInserter<'commit'>;
   private readonly memberInserter: BulkInserter<'repository_objects'>;
-  /** When to flush next: `ROWS_PER_FLUSH` and `BYTES_PER_FLUSH`, grown while rows go by COPY. */
-  private rowsPerFlush = ROWS_PER_FLUSH;
-  private bytesPerFlush = BYTES_PER_FLUSH;
   /** The flush whose statements are on the wire while decoding continues (at most one). */
   private inFlight: Promise<void> = Promise.resolve();
   private failure: unknown;
@@ -235,7 +223,7 @@ export class ObjectWriter {
     if (type === 'commit') this.commitRows.push(this.commitRow(id, data));
     this.flags[number]! |= OBJECT | MEMBER;
     this.counts[type]++;
-    if (this.rawRows.length >= this.rowsPerFlush || this.bufferedBytes >= this.bytesPerFlush)
+    if (this.rawRows.length >= ROWS_PER_FLUSH || this.bufferedBytes >= BYTES_PER_FLUSH)
       return this.startFlush();
   }
 
@@ -304,6 +292,9 @@ export class ObjectWriter {
     }
     await this.startFlush();
     await this.settle();
+    // Rows the inserters hold for their next COPY (see `BulkInserter.add`).
+    await this.rawInserter.flush(this.db);
+    await this.commitInserter.flush(this.db);
     await this.writeDeferredBlobs();
     await this.writeMembership();
     const repository = await this.db
@@ -371,16 +362,6 @@ export class ObjectWriter {
     this.inFlight = writing.catch((error: unknown) => {
       this.failure = error;
     });
-    // `flush` has started its COPY (or not) synchronously: the next batch is sized for what the
-    // inserter does next. A COPY that fails on a stored key is known only later; that one next
-    // batch then goes big by the insert, the ones after it small again.
-    if (this.rawInserter.willCopy(this.db)) {
-      this.rowsPerFlush = Math.min(this.rowsPerFlush * 2, COPY_ROWS_PER_FLUSH);
-      this.bytesPerFlush = COPY_BYTES_PER_FLUSH;
-    } else {
-      this.rowsPerFlush = ROWS_PER_FLUSH;
-      this.bytesPerFlush = BYTES_PER_FLUSH;
-    }
   }
 
   /**
@@ -456,8 +437,9 @@ export class ObjectWriter {
     this.commitRows = [];
     this.bufferedBytes = 0;
     const { runPreparedBatch } = this.options;
-    await this.rawInserter.insertIgnore(this.db, raw, runPreparedBatch);
-    await this.commitInserter.insertIgnore(this.db, commits, runPreparedBatch);
+    // Where rows go by COPY, one COPY carries several batches (`BulkInserter.add`).
+    await this.rawInserter.add(this.db, raw, runPreparedBatch);
+    await this.commitInserter.add(this.db, commits, runPreparedBatch);
   }
 }
 

@@ -1,4 +1,5 @@
 import { binaryFieldBytes, checkBinaryField, writeBinaryField, type ColumnKind } from './postgres-arrays.js';
+import { CopyBinaryDecoder, type CopyTuple } from './copy-binary-decoder.js';
 
 /**
  * The 11-byte signature of PostgreSQL's binary COPY format
@@ -7,21 +8,21 @@ import { binaryFieldBytes, checkBinaryField, writeBinaryField, type ColumnKind }
  */
 const HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
 const FIELD_COUNT_BYTES = 2;
-/** The int16 field count that ends the data. */
-const TRAILER = -1;
+/** The int16 field count -1 that ends the data. */
+const TRAILER_BYTES = Buffer.from([0xff, 0xff]);
 /** Bytes of one piece of a stream (a row bigger than this is a piece of its own). */
 export const COPY_PIECE_BYTES = 1024 * 1024;
 
 /**
- * Encodes `rows` (values in the order of `kinds`; null/undefined = NULL) as a binary COPY stream:
- * header, per row an int16 field count and each field as an int32 length and its binary form
- * (the same as an array element's, `postgres-arrays.ts`), then the trailer. Values are the bytes
- * as they are (no hex, no escaping). Every value is checked first: a row of the wrong width or a
- * value its kind cannot hold throws here, before any piece exists. The stream comes as pieces of
- * about `pieceBytes` (whole rows), each made when it is asked for, so a big batch is never a
- * second time in memory whole while it is sent (`PostgresCopyIn` sends as the socket drains).
+ * Encodes `rows` (values in the order of `kinds`; null/undefined = NULL) as the tuples of a
+ * binary COPY stream: per row an int16 field count and each field as an int32 length and its
+ * binary form (the same as an array element's, `postgres-arrays.ts`). Values are the bytes as
+ * they are (no hex, no escaping). Every value is checked first: a row of the wrong width or a
+ * value its kind cannot hold throws here, before any piece exists. The tuples come as pieces of
+ * about `pieceBytes` (whole rows; a bigger row is a piece of its own), each made when it is asked
+ * for. `copyStream` puts the header before them and the trailer after.
  */
-export function encodeCopyBinaryPieces(
+export function encodeCopyTuples(
   kinds: readonly ColumnKind[],
   rows: readonly (readonly unknown[])[],
   pieceBytes = COPY_PIECE_BYTES,
@@ -38,35 +39,46 @@ export function encodeCopyBinaryPieces(
     }
     sizes[index] = size;
   }
-  return pieces(kinds, rows, sizes, pieceBytes);
+  return tuplePieces(kinds, rows, sizes, pieceBytes);
 }
 
-function* pieces(
+function* tuplePieces(
   kinds: readonly ColumnKind[],
   rows: readonly (readonly unknown[])[],
   sizes: Float64Array,
   pieceBytes: number,
 ): Generator<Buffer> {
   let next = 0;
-  let first = true;
-  while (first || next < rows.length) {
-    let size = first ? HEADER.length : 0;
+  while (next < rows.length) {
+    let size = 0;
     let end = next;
     while (end < rows.length && (end === next || size + sizes[end]! <= pieceBytes)) size += sizes[end++]!;
-    const last = end === rows.length;
-    if (last) size += FIELD_COUNT_BYTES;
     const out = Buffer.allocUnsafe(size);
-    let at = first ? HEADER.copy(out, 0) : 0;
+    let at = 0;
     for (; next < end; next++) {
       const row = rows[next]!;
       at = out.writeInt16BE(kinds.length, at);
       for (let column = 0; column < kinds.length; column++)
         at = writeBinaryField(out, at, kinds[column]!, row[column]);
     }
-    if (last) out.writeInt16BE(TRAILER, at);
-    first = false;
     yield out;
   }
+}
+
+/** A whole binary COPY stream: the header, the pieces of tuples (`encodeCopyTuples`), the trailer. */
+export function* copyStream(tuples: Iterable<Buffer>): Generator<Buffer> {
+  yield HEADER;
+  yield* tuples;
+  yield TRAILER_BYTES;
+}
+
+/** `rows` as a whole binary COPY stream, in pieces made as they are asked for. */
+export function encodeCopyBinaryPieces(
+  kinds: readonly ColumnKind[],
+  rows: readonly (readonly unknown[])[],
+  pieceBytes = COPY_PIECE_BYTES,
+): Iterable<Buffer> {
+  return copyStream(encodeCopyTuples(kinds, rows, pieceBytes));
 }
 
 /** `encodeCopyBinaryPieces` as one Buffer. */
@@ -75,4 +87,35 @@ export function encodeCopyBinary(
   rows: readonly (readonly unknown[])[],
 ): Buffer {
   return Buffer.concat([...encodeCopyBinaryPieces(kinds, rows)]);
+}
+
+/**
+ * The rows of tuples `encodeCopyTuples` made, as values again (text as strings, integers as
+ * numbers, blobs as Buffers, NULL as null): for a batch held encoded that must be sent another
+ * way after all.
+ */
+export function decodeCopyTuples(kinds: readonly ColumnKind[], tuples: Iterable<Buffer>): unknown[][] {
+  const rows: unknown[][] = [];
+  const decoder = new CopyBinaryDecoder();
+  const onTuple = (tuple: CopyTuple) => {
+    if (tuple.length !== kinds.length)
+      throw new TypeError(`a tuple of ${tuple.length} fields for ${kinds.length} columns`);
+    rows.push(tuple.map((field, column) => (field === null ? null : fieldValue(kinds[column]!, field))));
+  };
+  for (const piece of copyStream(tuples)) decoder.push(piece, onTuple);
+  decoder.finish();
+  return rows;
+}
+
+function fieldValue(kind: ColumnKind, field: Buffer): unknown {
+  switch (kind) {
+    case 'text':
+      return field.toString('utf8');
+    case 'blob':
+      return field;
+    case 'bigint':
+      return Number(field.readBigInt64BE());
+    case 'integer':
+      return field.readInt32BE();
+  }
 }
