@@ -24,6 +24,16 @@ const COPIES_PER_INSERTER = 20;
  * handful of rows (a merge's objects, a web edit's) does not pay back.
  */
 const MIN_ROWS_TO_COPY = 100;
+/**
+ * Rows `add` holds (encoded) for one COPY: the first COPY of an inserter carries up to
+ * `FIRST_COPY_ROWS`, each next one twice as many up to `MAX_COPY_ROWS`, and at most
+ * `MAX_COPY_BYTES` of tuples. The COPYs are few (`COPIES_PER_INSERTER`), so each must carry many
+ * batches for a push of 500k objects to go by COPY throughout; the first stays small, so a push
+ * whose objects are stored already (a fork's) falls back after little work.
+ */
+const FIRST_COPY_ROWS = 2000;
+const MAX_COPY_ROWS = 32_000;
+const MAX_COPY_BYTES = 16 * 1024 * 1024;
 
 /**
  * Multi-row "insert unless present" for hot paths (ingest writes tens of thousands of rows).
@@ -48,6 +58,12 @@ export class BulkInserter<T extends keyof Database & string> {
   private readonly kinds: readonly ColumnKind[];
   /** COPYs left to this inserter (see `COPIES_PER_INSERTER`); 0 after one met an existing key. */
   private copiesLeft = COPIES_PER_INSERTER;
+  /** Rows `add` holds for the next COPY, as pieces of encoded tuples (off the JS heap). */
+  private held: Buffer[] = [];
+  private heldRows = 0;
+  private heldBytes = 0;
+  /** Rows the next COPY of `add` waits for (see `FIRST_COPY_ROWS`). */
+  private copyRows = FIRST_COPY_ROWS;
 
   constructor(
     private readonly capabilities: DialectCapabilities,
@@ -75,16 +91,16 @@ export class BulkInserter<T extends keyof Database & string> {
       runPreparedBatch(this.valuesStatement(db, 1), rows);
       return;
     }
-    if (
-      this.capabilities.rowCopy &&
-      db.isTransaction &&
-      this.copiesLeft > 0 &&
-      rows.length >= this.minRowsToCopy
-    ) {
+    if (this.willCopy(db) && rows.length >= this.minRowsToCopy) {
       this.copiesLeft--;
-      if (await this.copyUnlessStored(db, rows)) return;
+      if (await this.copyUnlessStored(db, this.capabilities.rowCopy!.tuples(this.kinds, rows))) return;
       this.copiesLeft = 0;
     }
+    await this.insertRows(db, rows);
+  }
+
+  /** Inserts `rows` by statements that skip existing keys (no COPY). */
+  private async insertRows(db: Kysely<Database>, rows: readonly BulkRow[]): Promise<void> {
     const arrays = this.capabilities.columnArrays;
     // Column arrays add no parameters per row: only the statement size bounds a batch.
     const parametersPerRow = arrays ? 0 : this.names.length;
@@ -107,11 +123,65 @@ export class BulkInserter<T extends keyof Database & string> {
     }
   }
 
-  /** Copies `rows` in a savepoint; false, with nothing written, when one of their keys exists. */
-  private async copyUnlessStored(db: Kysely<Database>, rows: readonly BulkRow[]): Promise<boolean> {
+  /**
+   * Inserts `rows` like `insertIgnore`, except that where they would go by COPY they may be held,
+   * encoded, for one COPY with later batches (see `FIRST_COPY_ROWS`): they are stored when a later
+   * `add` or `flush` resolves. Held as COPY tuples, they cost no JS objects while they wait (a
+   * batch's row arrays die young) and are sent as they are. The caller must `flush` before it
+   * relies on the rows (reads them, commits).
+   */
+  async add(
+    db: Kysely<Database>,
+    rows: readonly BulkRow[],
+    runPreparedBatch?: (statement: string, parameterRows: readonly BulkRow[]) => void,
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    if (!this.willCopy(db) || (runPreparedBatch && db.isTransaction)) {
+      await this.insertIgnore(db, rows, runPreparedBatch);
+      return;
+    }
+    for (const piece of this.capabilities.rowCopy!.tuples(this.kinds, rows)) {
+      this.held.push(piece);
+      this.heldBytes += piece.length;
+    }
+    this.heldRows += rows.length;
+    if (this.heldRows >= this.copyRows || this.heldBytes >= MAX_COPY_BYTES) await this.flush(db);
+  }
+
+  /** Stores the rows `add` holds. */
+  async flush(db: Kysely<Database>): Promise<void> {
+    if (this.heldRows === 0) return;
+    const held = this.held;
+    const rows = this.heldRows;
+    this.held = [];
+    this.heldRows = 0;
+    this.heldBytes = 0;
+    if (rows >= this.minRowsToCopy) {
+      this.copiesLeft--;
+      this.copyRows = Math.min(this.copyRows * 2, MAX_COPY_ROWS);
+      if (await this.copyUnlessStored(db, held)) return;
+      this.copiesLeft = 0;
+    }
+    await this.insertRows(db, this.capabilities.rowCopy!.decode(this.kinds, held));
+  }
+
+  /**
+   * Whether a batch of at least `minRowsToCopy` rows would go by COPY now: the dialect has one,
+   * `db` is a transaction (for the savepoint), and no COPY of this inserter met a stored key or
+   * used up the budget.
+   */
+  willCopy(db: Kysely<Database>): boolean {
+    return this.capabilities.rowCopy !== undefined && db.isTransaction && this.copiesLeft > 0;
+  }
+
+  /**
+   * Copies rows (their encoded tuples) in a savepoint; false, with nothing written, when one of
+   * their keys exists.
+   */
+  private async copyUnlessStored(db: Kysely<Database>, tuples: Iterable<Buffer>): Promise<boolean> {
     const copy = this.capabilities.rowCopy!;
     const statement = copy.statement(this.table, this.names).compile(db);
-    const data = copy.encode(this.kinds, rows);
+    const data = copy.stream(tuples);
     await sql`savepoint bulk_copy`.execute(db);
     try {
       // A COPY from us yields no rows; the stream ends when the server has taken them.

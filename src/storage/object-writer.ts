@@ -292,6 +292,9 @@ export class ObjectWriter {
     }
     await this.startFlush();
     await this.settle();
+    // Rows the inserters hold for their next COPY (see `BulkInserter.add`).
+    await this.rawInserter.flush(this.db);
+    await this.commitInserter.flush(this.db);
     await this.writeDeferredBlobs();
     await this.writeMembership();
     const repository = await this.db
@@ -434,8 +437,9 @@ export class ObjectWriter {
     this.commitRows = [];
     this.bufferedBytes = 0;
     const { runPreparedBatch } = this.options;
-    await this.rawInserter.insertIgnore(this.db, raw, runPreparedBatch);
-    await this.commitInserter.insertIgnore(this.db, commits, runPreparedBatch);
+    // Where rows go by COPY, one COPY carries several batches (`BulkInserter.add`).
+    await this.rawInserter.add(this.db, raw, runPreparedBatch);
+    await this.commitInserter.add(this.db, commits, runPreparedBatch);
   }
 }
 

@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import { encodeCopyBinary } from './copy-binary-encoder.js';
+import { copyStream, decodeCopyTuples, encodeCopyTuples } from './copy-binary-encoder.js';
 import { encodePostgresArray, POSTGRES_ARRAY_TYPE, type ColumnKind } from './postgres-arrays.js';
 
 export type { ColumnKind } from './postgres-arrays.js';
@@ -30,10 +30,17 @@ export interface BlobCopy {
 
 /** Rows sent as their bytes by a binary COPY (see `DialectCapabilities.rowCopy`). */
 export interface RowCopy {
-  /** The statement copying rows into `columns` of `table`; its one parameter is `encode`'s data. */
+  /** The statement copying rows into `columns` of `table`; its one parameter is `stream`'s data. */
   statement(table: string, columns: readonly string[]): RawBuilder<unknown>;
-  /** `rows` (values in the order of `kinds`) as the statement's data. */
-  encode(kinds: readonly ColumnKind[], rows: readonly (readonly unknown[])[]): Buffer;
+  /**
+   * `rows` (values in the order of `kinds`) as the tuples of the statement's data, in pieces made
+   * as they are asked for. Throws, before any piece is made, on a value its kind cannot hold.
+   */
+  tuples(kinds: readonly ColumnKind[], rows: readonly (readonly unknown[])[]): Iterable<Buffer>;
+  /** The statement's data: the header, `tuples`' pieces (of one batch or several), the trailer. */
+  stream(tuples: Iterable<Buffer>): Iterable<Buffer>;
+  /** The rows of `tuples`' pieces, as values again (for a batch that must go another way). */
+  decode(kinds: readonly ColumnKind[], tuples: Iterable<Buffer>): unknown[][];
 }
 
 /**
@@ -195,7 +202,9 @@ export const POSTGRES_CAPABILITIES: DialectCapabilities = {
   rowCopy: {
     statement: (table, columns) =>
       sql`copy ${sql.table(table)} (${sql.join(columns.map((column) => sql.id(column)))}) from stdin (format binary)`,
-    encode: encodeCopyBinary,
+    tuples: encodeCopyTuples,
+    stream: copyStream,
+    decode: decodeCopyTuples,
   },
   idList: (ids) => sql`(select unnest(${encodePostgresArray('text', ids)}::text[]) as id)`,
   types: { blob: sql`bytea`, autoId: sql`bigserial`, autoIdModifier: false, text: sql`text` },

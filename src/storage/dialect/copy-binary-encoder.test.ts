@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { CopyBinaryDecoder, type CopyTuple } from './copy-binary-decoder.js';
-import { encodeCopyBinary } from './copy-binary-encoder.js';
+import {
+  decodeCopyTuples,
+  encodeCopyBinary,
+  encodeCopyBinaryPieces,
+  encodeCopyTuples,
+} from './copy-binary-encoder.js';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
@@ -60,7 +65,56 @@ describe('encodeCopyBinary', () => {
     ['a fraction', ['integer'], [[1.5]]],
     ['a bigint beyond 2^53', ['bigint'], [[2 ** 53]]],
     ['a number that is not one', ['bigint'], [['12x']]],
+    ['an integer below -2^31', ['integer'], [[-(2 ** 31) - 1]]],
   ] as const)('refuses %s before anything is sent', (_name, kinds, rows) => {
     expect(() => encodeCopyBinary(kinds, rows)).toThrow();
+    // The pieces are checked whole before the first is made: a bad last row refuses them all.
+    const good = Array.from({ length: 1000 }, () => kinds.map((kind) => (kind === 'text' ? 'x' : 1)));
+    expect(() => encodeCopyBinaryPieces(kinds, [...good, ...rows], 64)).toThrow();
+  });
+
+  it('cuts the tuples into pieces of whole rows about the asked size, the same bytes as one stream', () => {
+    const kinds = ['bigint', 'text', 'blob'] as const;
+    const rows = Array.from({ length: 500 }, (_, n) => [n, `row ${n}`, Buffer.alloc(n % 37, n)]);
+    const pieces = [...encodeCopyTuples(kinds, rows, 1000)];
+    expect(pieces.length).toBeGreaterThan(10);
+    // Rows of up to ~60 bytes: every piece but the last is close to the size, none above it.
+    for (const piece of pieces.slice(0, -1)) {
+      expect(piece.length).toBeLessThanOrEqual(1000);
+      expect(piece.length).toBeGreaterThan(900);
+    }
+    const whole = Buffer.concat([...encodeCopyBinaryPieces(kinds, rows, 1000)]);
+    expect(whole.equals(encodeCopyBinary(kinds, rows))).toBe(true);
+    expect(decode(whole).map((tuple) => tuple[0]!.readBigInt64BE())).toEqual(rows.map((_, n) => BigInt(n)));
+  });
+
+  it('makes a row bigger than a piece a piece of its own, and no rows no piece', () => {
+    const big = Buffer.alloc(5000, 7);
+    const pieces = [...encodeCopyTuples(['blob'], [[Buffer.from('a')], [big], [Buffer.from('b')]], 100)];
+    expect(pieces.map((piece) => piece.length)).toEqual([2 + 4 + 1, 2 + 4 + 5000, 2 + 4 + 1]);
+    expect([...encodeCopyTuples(['blob'], [])]).toEqual([]);
+    expect(Buffer.concat([...encodeCopyBinaryPieces(['blob'], [])])).toEqual(encodeCopyBinary(['blob'], []));
+  });
+
+  it('reads held tuples back as the values they were made of, across pieces of several batches', () => {
+    const kinds = ['text', 'bigint', 'integer', 'blob'] as const;
+    const everyByte = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const first = [
+      ['a'.repeat(40), 2 ** 53 - 1, -(2 ** 31), everyByte],
+      ['ä/日本/😀', -1, 2 ** 31 - 1, Buffer.alloc(0)],
+    ];
+    const second = [
+      ['', 0, 0, null],
+      [null, null, null, Buffer.alloc(3000, 9)],
+    ];
+    const held = [...encodeCopyTuples(kinds, first, 64), ...encodeCopyTuples(kinds, second, 64)];
+    expect(decodeCopyTuples(kinds, held)).toEqual([...first, ...second]);
+    expect(decodeCopyTuples(kinds, [])).toEqual([]);
+  });
+
+  it('refuses held tuples that are not whole, or of another width', () => {
+    const [piece] = encodeCopyTuples(['text', 'bigint'], [['x', 1]]);
+    expect(() => decodeCopyTuples(['text', 'bigint'], [piece!.subarray(0, piece!.length - 1)])).toThrow();
+    expect(() => decodeCopyTuples(['text'], [piece!])).toThrow();
   });
 });

@@ -24,6 +24,7 @@ const HEADER_BYTES = 20;
 const LENGTH_BYTES = 4;
 const WIDTH: Readonly<Record<'bigint' | 'integer', number>> = { bigint: 8, integer: 4 };
 const TWO_32 = 2 ** 32;
+const TWO_31 = 2 ** 31;
 
 /** Bytes of `value`'s binary form as `kind` (without its length word). */
 function valueBytes(kind: ColumnKind, value: unknown): number {
@@ -49,6 +50,17 @@ function integerValue(value: unknown): number {
  */
 export function binaryFieldBytes(kind: ColumnKind, value: unknown): number {
   return value === null || value === undefined ? LENGTH_BYTES : LENGTH_BYTES + valueBytes(kind, value);
+}
+
+/**
+ * Throws when `writeBinaryField` would refuse `value` as `kind` (an integer it cannot send
+ * exactly), so a caller can check a whole batch before it writes any of it.
+ */
+export function checkBinaryField(kind: ColumnKind, value: unknown): void {
+  if (value === null || value === undefined || (kind !== 'bigint' && kind !== 'integer')) return;
+  const number = integerValue(value);
+  if (kind === 'integer' && (number < -TWO_31 || number >= TWO_31))
+    throw new TypeError(`not a 32-bit integer: ${number}`);
 }
 
 /** Writes `value` as `binaryFieldBytes` describes at `at` of `out`; returns the offset after it. */

@@ -1,9 +1,10 @@
+import { PassThrough } from 'node:stream';
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScratchDatabase, type ScratchDatabase } from '../../../tests/support/scratch-database.js';
 import { serviceAvailable } from '../../../tests/support/services.js';
 import type { Database } from '../database.js';
-import { encodeCopyBinary } from './copy-binary-encoder.js';
+import { encodeCopyBinary, encodeCopyBinaryPieces } from './copy-binary-encoder.js';
 import { PostgresCopyIn } from './postgres-copy-in.js';
 
 const COPY = 'copy "repository_objects" ("repo_id", "git_id") from stdin (format binary)';
@@ -30,6 +31,7 @@ describe('PostgresCopyIn (protocol)', () => {
     ['an unquoted name', 'copy t (a) from stdin (format binary)', [DATA]],
     ['no data', COPY, []],
     ['data that is not a Buffer', COPY, ['PGCOPY']],
+    ['data in an array', COPY, [[DATA]]],
     ['two parameters', COPY, [DATA, DATA]],
   ])('refuses %s', (_name, text, parameters) => {
     expect(() => new PostgresCopyIn(text, parameters)).toThrow(
@@ -48,6 +50,70 @@ describe('PostgresCopyIn (protocol)', () => {
     expect(await reading).toEqual([]);
     expect(connection.calls).toEqual([`query ${COPY}`, 'data 1048576', 'data 1048576', 'data 3', 'done']);
     await copy.close();
+  });
+
+  it('sends pieces as the socket drains, and stops when the COPY ends meanwhile', async () => {
+    const connection = fakeConnection();
+    const socket = new PassThrough({ highWaterMark: 10 });
+    const sent: number[] = [];
+    const made: number[] = [];
+    function* pieces() {
+      for (const size of [30, 20, 10, 5]) {
+        made.push(size);
+        yield Buffer.alloc(size);
+      }
+    }
+    const copy = new PostgresCopyIn(COPY, [pieces()]);
+    const watched = {
+      ...connection,
+      stream: socket,
+      sendCopyFromChunk: (chunk: Buffer) => {
+        sent.push(chunk.length);
+        socket.write(chunk);
+      },
+    };
+    copy.submit(watched);
+    const reading = copy.read().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    copy.handleCopyInResponse(watched);
+    // The first piece filled the socket: the next is not made until it drains.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(made).toEqual([30]);
+    socket.read();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(made).toEqual([30, 20]);
+    // The server fails the COPY (a stored key): nothing more is made or sent, no CopyDone.
+    const error = Object.assign(new Error('duplicate key'), { code: '23505' });
+    copy.handleError(error);
+    socket.read();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).toEqual([30, 20]);
+    expect(connection.calls).toEqual([`query ${COPY}`]);
+    expect(await reading).toBe(error);
+  });
+
+  it('ends the COPY with CopyFail when a piece cannot be made, and rejects with that error', async () => {
+    const connection = fakeConnection();
+    const copy = new PostgresCopyIn(COPY, [
+      (function* () {
+        yield DATA;
+        throw new Error('no more');
+      })(),
+    ]);
+    copy.submit(connection);
+    const reading = copy.read().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    copy.handleCopyInResponse(connection);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(connection.calls).toEqual([`query ${COPY}`, `data ${DATA.length}`, 'copy fail']);
+    // The server answers the CopyFail with its own error; ours is the one reported.
+    copy.handleError(new Error('COPY from stdin failed: no more'));
+    copy.handleReadyForQuery();
+    expect(await reading).toMatchObject({ message: 'no more' });
   });
 
   it('rejects reads with the server error, and closes once the connection is free', async () => {
@@ -86,6 +152,20 @@ describe.skipIf(!postgresUp)('PostgresCopyIn [postgres]', () => {
       .then((rows) => rows.map((row) => row.git_id));
   const serverPid = (on: Kysely<Database>) =>
     sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(on).then((result) => result.rows[0]!.pid);
+
+  it('copies rows sent as many pieces, waiting for the socket between them', async () => {
+    const ids = Array.from({ length: 20_000 }, (_, n) => n.toString(16).padStart(40, '0'));
+    const pieces = encodeCopyBinaryPieces(
+      ['bigint', 'text'],
+      ids.map((id) => [13, id]),
+      4096,
+    );
+    for await (const result of db()
+      .getExecutor()
+      .stream(CompiledQuery.raw(COPY, [pieces]), 1))
+      expect(result.rows).toEqual([]);
+    expect(await members(13)).toEqual(ids);
+  });
 
   it('copies rows from us', async () => {
     const ids = ['a', 'b', 'c'].map((c) => c.repeat(40));

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
 import type { PostgresCursor } from 'kysely';
 import { MegaError } from '../../platform/errors.js';
 
@@ -12,6 +14,8 @@ const MESSAGE_BYTES = 1024 * 1024;
 
 /** The part of node-postgres's connection this talks to (pg/lib/connection.js). */
 interface PgConnection {
+  /** The socket; absent in tests' fakes. */
+  readonly stream?: Writable;
   query(text: string): void;
   sendCopyFromChunk(chunk: Buffer): void;
   endCopyFrom(): void;
@@ -23,15 +27,22 @@ interface PgConnection {
  * parameter (`copy-binary-encoder.ts`), as a query object of node-postgres (the `submit` /
  * `handle…` protocol of pg/lib/query.js), reached like `PostgresCopyCursor` through Kysely's
  * `executor.stream`, so it runs on the transaction's connection. Rows arrive as their bytes: no
- * array to unpack, no `ON CONFLICT` probe per row (see `BulkInserter`). `read` yields no rows: it
+ * array to unpack, no `ON CONFLICT` probe per row (see `BulkInserter`). The data is a Buffer or
+ * pieces of Buffers made as they are asked for (`encodeCopyBinaryPieces`): the next piece is made
+ * once the socket has taken the last, so a batch of many megabytes is not a second and third time
+ * in memory (encoded, and framed in the driver's write queue) while the server reads it. `read` yields no rows: it
  * resolves `[]` once the server is ready for the next statement, or rejects with its error
  * (a malformed stream or a violated key fails the whole COPY, which inserts nothing).
  */
 export class PostgresCopyIn implements PostgresCursor<never> {
-  private readonly data: Buffer;
+  private readonly data: Iterable<Buffer>;
   private failure: unknown;
   private settled = false;
   private readonly waiting: { resolve(rows: never[]): void; reject(error: unknown): void }[] = [];
+  /** Resolves when the COPY is over, however it ended (the sender stops waiting for a drain). */
+  private readonly ended = new Promise<void>((resolve) =>
+    this.waiting.push({ resolve: () => resolve(), reject: () => resolve() }),
+  );
 
   constructor(
     readonly text: string,
@@ -45,10 +56,14 @@ export class PostgresCopyIn implements PostgresCursor<never> {
       );
     }
     const data = parameters[0];
-    if (parameters.length !== 1 || !Buffer.isBuffer(data)) {
-      throw new MegaError('internal', 'copy_statement', 'a COPY from us takes its data as one Buffer');
+    if (parameters.length !== 1 || !isCopyData(data)) {
+      throw new MegaError(
+        'internal',
+        'copy_statement',
+        'a COPY from us takes its data as one Buffer or an iterable of Buffers',
+      );
     }
-    this.data = data;
+    this.data = Buffer.isBuffer(data) ? [data] : data;
   }
 
   submit(connection: PgConnection): void {
@@ -56,9 +71,32 @@ export class PostgresCopyIn implements PostgresCursor<never> {
   }
 
   handleCopyInResponse(connection: PgConnection): void {
-    for (let at = 0; at < this.data.length; at += MESSAGE_BYTES)
-      connection.sendCopyFromChunk(this.data.subarray(at, at + MESSAGE_BYTES));
-    connection.endCopyFrom();
+    void this.send(connection);
+  }
+
+  /**
+   * Sends the data, waiting for the socket to drain between pieces. Stops when the COPY has
+   * ended meanwhile (the server's error, a dead connection: the rest would be dropped). A piece
+   * that cannot be made (not a Buffer, or its maker throws) ends the COPY with CopyFail, so the
+   * server inserts nothing and the connection stays usable; `read` rejects with that error.
+   */
+  private async send(connection: PgConnection): Promise<void> {
+    try {
+      for (const piece of this.data) {
+        if (!Buffer.isBuffer(piece)) throw new TypeError('a piece of COPY data that is not a Buffer');
+        for (let at = 0; at < piece.length; at += MESSAGE_BYTES) {
+          if (this.settled) return;
+          connection.sendCopyFromChunk(piece.subarray(at, at + MESSAGE_BYTES));
+          const stream = connection.stream;
+          if (stream?.writableNeedDrain) await Promise.race([once(stream, 'drain'), this.ended]);
+        }
+      }
+    } catch (error) {
+      this.failure ??= error;
+      if (!this.settled) connection.sendCopyFail(error instanceof Error ? error.message : String(error));
+      return;
+    }
+    if (!this.settled) connection.endCopyFrom();
   }
 
   /** Resolves `[]` once the COPY is over; rejects with its error. */
@@ -104,4 +142,11 @@ export class PostgresCopyIn implements PostgresCursor<never> {
       else reject(this.failure);
     }
   }
+}
+
+function isCopyData(value: unknown): value is Buffer | Iterable<Buffer> {
+  return (
+    Buffer.isBuffer(value) ||
+    (typeof value === 'object' && value !== null && Symbol.iterator in value && !Array.isArray(value))
+  );
 }
