@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { makeBranchyRepository, refTargets } from '../../tests/support/branchy-repository.js';
 import { describeEachDialect } from '../../tests/support/dialects.js';
-import { gitText } from '../../tests/support/git-cli.js';
-import { chunked, packOf } from '../../tests/support/git-fixtures.js';
+import { git, gitText } from '../../tests/support/git-cli.js';
+import { chunked, commitFile, packOf } from '../../tests/support/git-fixtures.js';
 import { scratchStorage } from '../../tests/support/scratch-database.js';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
 import type { ObjectId } from '../git/object-id.js';
@@ -146,6 +146,54 @@ describeEachDialect('ref tip bitmaps over a recorded walk', (getDb, dialect) => 
       ),
     );
     expect(snapshot).not.toHaveBeenCalled();
+  });
+
+  it('an extended walk keeps the bitmaps of the tips that did not move; a moved tip walks', async () => {
+    const path = `/import/tips-extended-${dialect}`;
+    const repository = await pushed(path);
+    await recordLikelyCloneWalks(repository, new Map(creates.map((update) => [update.refName, undefined])));
+    const { id: repoId } = await storage.repositories.require(path);
+    const walkIds = async () =>
+      (
+        await getDb()
+          .database.db.selectFrom('clone_walks')
+          .select('id')
+          .where('repo_id', '=', repoId)
+          .execute()
+      ).map((walk) => Number(walk.id));
+    const firstWalks = await walkIds();
+    const side = tip('refs/heads/side');
+    await git(['checkout', '-q', '--detach', side], { cwd: source });
+    const next = (await commitFile(source, `tips-${dialect}.txt`, 'on side\n', 'side again')) as ObjectId;
+    await git(['checkout', '-q', 'main'], { cwd: source });
+    const later = await resolve(path);
+    await later.receivePack(
+      { chunks: chunked(await packOf(source, [next], { excluded: [side] })), endsAt: 'input' },
+      LIMITS,
+    );
+    await later.updateRefs([{ refName: 'refs/heads/side', oldId: side, newId: next }], { atomic: true });
+    const snapshot = vi.spyOn(later.objects, 'loadCloneSnapshot');
+    await recordLikelyCloneWalks(later, new Map([['refs/heads/side', side]]));
+    expect(snapshot).not.toHaveBeenCalled();
+
+    // The first push's walks lose their bitmaps: what is left was copied to the extension.
+    const { db } = getDb().database;
+    await db.deleteFrom('clone_walk_tips').where('walk_id', 'in', firstWalks).execute();
+    const tips = await db
+      .selectFrom('clone_walk_tips')
+      .select('tip')
+      .where('walk_id', 'in', await walkIds())
+      .execute();
+    expect(tips.length).toBeGreaterThan(5);
+    for (const wants of [[tip('refs/heads/topic')], [tip('refs/tags/v1'), side], [tip('refs/heads/main')]]) {
+      const reached = await later.cloneWalks!.reachableFrom!(wants);
+      expect(sorted(reached?.map((object) => object.id))).toEqual(await revListObjects(source, wants));
+    }
+    expect(await later.cloneWalks!.reachableFrom!([next])).toBeUndefined();
+    const { refs } = await later.listRefs();
+    const walk = await fullCloneWalk(later, [next], undefined, refs);
+    expect(walk.fresh).toBe(true);
+    expect(sorted(walk.objects.map((object) => object.id))).toEqual(await revListObjects(source, [next]));
   });
 
   it('records no bitmaps beside a walk someone else recorded, and drops them with the walks', async () => {

@@ -10,6 +10,7 @@ import { storedObjectHint, type StoredObjectHint } from './pack-ready.js';
 import { inTransaction } from './transaction.js';
 import { batchIds, nowTimestamp } from './sql-batches.js';
 import {
+  copyTipBitmaps,
   deleteTipBitmaps,
   selectTips,
   writeTipBitmaps,
@@ -211,6 +212,7 @@ export class CloneWalkStore {
           .values({ walk_id: id, seq: base.partCount + index, data })
           .execute();
       }
+      await copyTipBitmaps(trx, base.walkId, id);
       return true;
     });
   }

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { ObjectId } from '../../git/object-id.js';
 import type { Database } from '../database.js';
 import type { DialectCapabilities } from '../dialect/capabilities.js';
@@ -30,6 +30,24 @@ export async function writeTipBitmaps(
       .values({ walk_id: walkId, tip, data: encodeTipBitmap(bits, count) })
       .execute();
   }
+}
+
+/**
+ * Copies the bitmaps of the walk `fromWalk` to `toWalk`, which begins with `fromWalk`'s entries
+ * (an extension after a push, or a copy): a tip reaches the same positions there and none of
+ * what was appended. A ref that moved keeps its old tip's bitmap; its new tip has none.
+ */
+export async function copyTipBitmaps(db: Kysely<Database>, fromWalk: number, toWalk: number): Promise<void> {
+  await db
+    .insertInto('clone_walk_tips')
+    .columns(['walk_id', 'tip', 'data'])
+    .expression(
+      db
+        .selectFrom('clone_walk_tips')
+        .select([sql.lit(toWalk).as('walk_id'), 'tip', 'data'])
+        .where('walk_id', '=', fromWalk),
+    )
+    .execute();
 }
 
 /** The bitmaps of the walks `walkIds` (being deleted). */

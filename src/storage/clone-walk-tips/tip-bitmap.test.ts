@@ -30,7 +30,7 @@ describe('tip bitmaps as stored', () => {
       count,
     );
     expect(raw[0]).toBe(0);
-    expect(raw.length).toBe(1 + count / 8);
+    expect(raw.length).toBe(1 + 2 + count / 8);
     expect(positions(raw, count)).toEqual([...Array(count).keys()].filter((i) => noisy[i]));
   });
 
@@ -98,18 +98,24 @@ describe('tip bitmaps as stored', () => {
       count,
     );
     expect(positions(runs, count)).toHaveLength(500);
-    // Another walk's count: the runs do not add up.
-    expect(positions(runs, count + 1)).toBeUndefined();
+    // A longer walk that begins with this one (an extension): the same positions.
+    expect(positions(runs, count + 10)).toEqual(positions(runs, count));
+    // A shorter walk: refused.
     expect(positions(runs, count - 1)).toBeUndefined();
+    // Runs that do not add up to the bitmap's own count.
+    expect(positions(Buffer.from([1, 10, 4, 5]), count)).toBeUndefined();
+    expect(positions(Buffer.from([1, 10, 4, 7]), count)).toBeUndefined();
+    expect(positions(Buffer.from([1, 10, 4, 6]), count)).toEqual([4, 5, 6, 7, 8, 9]);
     // A varint cut short, an unknown format, nothing at all.
     expect(positions(Buffer.from([1, 0x80]), count)).toBeUndefined();
-    expect(positions(Buffer.from([2, 0]), count)).toBeUndefined();
+    expect(positions(Buffer.from([1, 10, 0x80]), count)).toBeUndefined();
+    expect(positions(Buffer.from([2, 10, 10]), count)).toBeUndefined();
     expect(positions(Buffer.alloc(0), count)).toBeUndefined();
-    // A run past the count, and a varint that never ends.
-    expect(positions(Buffer.from([1, 0xe8, 0x08]), count)).toBeUndefined();
-    expect(positions(Buffer.from([1, ...Array(12).fill(0xff), 1]), count)).toBeUndefined();
-    // Raw bits of the wrong length.
-    expect(positions(Buffer.from([0, 0xff]), count)).toBeUndefined();
+    // A varint that never ends.
+    expect(positions(Buffer.from([1, 10, ...Array(12).fill(0xff), 1]), count)).toBeUndefined();
+    // Raw bits of the wrong length for their count.
+    expect(positions(Buffer.from([0, 16, 0xff]), count)).toBeUndefined();
+    expect(positions(Buffer.from([0, 16, 0xff, 0x01]), count)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
     // A selection shorter than the count.
     expect(markTipBitmap(runs, count, new Uint8Array(10))).toBe(false);
   });
