@@ -374,7 +374,8 @@ async function saveWalk(
     // The waiting clone takes its turn now, before this walk is encoded and saved.
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  await walks.save(key, hinted, tips && (await tips()));
+  // Bitmaps that cannot be made leave their clones to walk; the walk is saved regardless.
+  await walks.save(key, hinted, tips && (await tips().catch(() => undefined)));
   saved.push({ key, wants: new Set(wants), objects: hinted });
 }
 
