@@ -7,6 +7,7 @@ import { PreloadedObjects } from './preloaded-objects.js';
 import { extendRecordedWalk } from './clone-walk-extension.js';
 import { graphWalkObjects, walkGraph } from './graph-walk.js';
 import { filterRecordedWalk } from './record-filters.js';
+import { tipBitmapsFromGraph } from './tip-reachability.js';
 import type {
   AdvertisedRef,
   GraphHintOf,
@@ -62,6 +63,8 @@ export async function fullCloneWalk(
   if (recorded) return { objects: recorded, source: repository.objects, fresh: false };
   const derived = await filteredFromRecord(repository, wants, filter, refs);
   if (derived) return { objects: derived, source: repository.objects, fresh: false };
+  const reached = await fromTipBitmaps(repository, wants, filter, refs);
+  if (reached) return { objects: reached, source: repository.objects, fresh: false };
   const { source, release } = await wholeRepositorySource(repository);
   const objects = await walkAll(source, wants, filter);
   // Sending copies stored forms: the walk's inflated trees can go before the pack is read.
@@ -84,6 +87,23 @@ async function filteredFromRecord(
   if (!explicitObjects(wants, refs)) return undefined;
   const unfiltered = await repository.cloneWalks.find(cloneWalkKey(wants, undefined));
   return unfiltered && filterOfRecord(repository.objects, unfiltered, wants, filter, refs);
+}
+
+/**
+ * The walk of `wants` from the ref tips' bitmaps over a recorded walk (`tip-reachability.ts`),
+ * filtered like a record when the clone is partial: `git clone --single-branch --branch <other>`
+ * and a fetch of some refs into an empty repository, whose want sets have no record of their
+ * own. Undefined when some want has no bitmap (then the walk runs).
+ */
+async function fromTipBitmaps(
+  repository: ServedRepository,
+  wants: readonly ObjectId[],
+  filter: ObjectFilter | undefined,
+  refs: readonly AdvertisedRef[],
+): Promise<readonly WalkedObject[] | undefined> {
+  const reached = await repository.cloneWalks?.reachableFrom?.(wants);
+  if (!reached || !filter) return reached;
+  return filterOfRecord(repository.objects, reached, wants, filter, refs);
 }
 
 /**
@@ -288,7 +308,9 @@ export async function recordLikelyCloneWalks(
           hints ??= walks.graphHints?.(graph);
           return graphWalkObjects(graph, walked, await hints);
         };
-        await saveWalk(walks, saved, wants, walked.order.length, list, onKnown);
+        // The walk of every ref carries each ref tip's bitmap over its positions.
+        const tips = kind === 'mirror' ? () => tipBitmapsFromGraph(graph, walked, snapshot.refs) : undefined;
+        await saveWalk(walks, saved, wants, walked.order.length, list, onKnown, tips);
       } else if (previous && (await recordExtended(repository, key, previous[kind], wants))) {
         onKnown(key, undefined);
       } else {
@@ -334,6 +356,7 @@ async function saveWalk(
   count: number,
   list: () => Promise<readonly WalkedObject[]>,
   onKnown: OnKnownWalk,
+  tips?: () => Promise<ReadonlyMap<ObjectId, Uint8Array>>,
 ): Promise<void> {
   const key = cloneWalkKey(wants, undefined);
   const same = saved.find((walk) => walk.objects.length === count && wants.every((id) => walk.wants.has(id)));
@@ -351,7 +374,8 @@ async function saveWalk(
     // The waiting clone takes its turn now, before this walk is encoded and saved.
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  await walks.save(key, hinted);
+  // Bitmaps that cannot be made leave their clones to walk; the walk is saved regardless.
+  await walks.save(key, hinted, tips && (await tips().catch(() => undefined)));
   saved.push({ key, wants: new Set(wants), objects: hinted });
 }
 

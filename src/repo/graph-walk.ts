@@ -165,7 +165,7 @@ function walkTrees(
  * `basesFirst` over graph numbers: each object that the pack stores as a delta of another object
  * of the walk comes after that base (bases are pulled forward, chains included).
  */
-function graphBasesFirst(graph: ObjectGraph, order: Int32Array, inWalk: Uint8Array): Int32Array {
+export function graphBasesFirst(graph: ObjectGraph, order: Int32Array, inWalk: Uint8Array): Int32Array {
   const placed = new Uint8Array(graph.size);
   // Which object's chain a number was last put on: a cycle (corrupt data) ends the chain.
   const onChainOf = new Int32Array(graph.size);

@@ -215,7 +215,17 @@ export interface WalkedObject {
 /** Object lists of full-clone walks, in pack order, by key. */
 export interface RecordedWalks {
   find(key: string): Promise<readonly WalkedObject[] | undefined>;
-  save(key: string, objects: readonly WalkedObject[]): Promise<void>;
+  /** `tips`: which of `objects` each ref tip reaches (bit i: `objects[i]`), recorded with them. */
+  save(
+    key: string,
+    objects: readonly WalkedObject[],
+    tips?: ReadonlyMap<ObjectId, Uint8Array>,
+  ): Promise<void>;
+  /**
+   * The walk of `wants` (no haves, no filter) from the tips' bitmaps of a recorded walk, in its
+   * order (`tip-reachability.ts`); undefined when no recorded walk has a bitmap for each want.
+   */
+  reachableFrom?(wants: readonly ObjectId[]): Promise<readonly WalkedObject[] | undefined>;
   /**
    * `objects` with where storage keeps each (`hint`), so a clone sending them reads faster and
    * `save` records them without looking them up. Absent: objects are sent and saved as they are.

@@ -75,9 +75,13 @@ export class StoredRepository implements ServedRepository {
       const repository = this.repository;
       return repository ? this.storage.cloneWalks.find(repository.id, key) : undefined;
     },
-    save: async (key, objects) => {
+    save: async (key, objects, tips) => {
       const repository = this.repository;
-      if (repository) await this.storage.cloneWalks.save(repository.id, key, objects);
+      if (repository) await this.storage.cloneWalks.save(repository.id, key, objects, tips);
+    },
+    reachableFrom: async (wants) => {
+      const repository = this.repository;
+      return repository ? this.storage.cloneWalks.reachableFrom(repository.id, wants) : undefined;
     },
     withHints: async (objects) => {
       const repository = this.repository;

@@ -9,6 +9,13 @@ import type { DialectCapabilities } from './dialect/capabilities.js';
 import { storedObjectHint, type StoredObjectHint } from './pack-ready.js';
 import { inTransaction } from './transaction.js';
 import { batchIds, nowTimestamp } from './sql-batches.js';
+import {
+  copyTipBitmaps,
+  deleteTipBitmaps,
+  selectTips,
+  writeTipBitmaps,
+  type TipBitmaps,
+} from './clone-walk-tips/clone-walk-tips.js';
 
 /** One object of a recorded walk, in pack order. */
 export interface WalkedEntry {
@@ -62,6 +69,17 @@ export class CloneWalkStore {
     return undefined;
   }
 
+  /**
+   * The walk of `wants` as the entries of a recorded walk that its tips' bitmaps select
+   * (`clone-walk-tips/`), in recorded order; undefined when no walk has a bitmap for every want.
+   */
+  async reachableFrom(repoId: number, wants: readonly ObjectId[]): Promise<WalkedEntry[] | undefined> {
+    const selection = await selectTips(this.db, this.capabilities, repoId, wants);
+    if (!selection) return undefined;
+    const parts = await this.partsOf(selection.walkId);
+    return decodeSelected(parts, selection.objectCount, selection.selected);
+  }
+
   /** Whether a walk is recorded under `key` (nothing of it is read). */
   async has(repoId: number, key: string): Promise<boolean> {
     const walk = await this.db
@@ -112,29 +130,37 @@ export class CloneWalkStore {
       .where('walk_key', '=', key)
       .executeTakeFirst();
     if (!walk) return undefined;
-    const parts = await this.db
-      .selectFrom('clone_walk_parts')
-      .select('data')
-      .where('walk_id', '=', walk.id)
-      .orderBy('seq')
-      .execute();
     return {
       id: Number(walk.id),
       objectCount: Number(walk.object_count),
-      parts: parts.map((part) => part.data),
+      parts: await this.partsOf(walk.id),
     };
+  }
+
+  /** The parts of the walk `walkId`, in order. */
+  private async partsOf(walkId: number): Promise<Buffer[]> {
+    const parts = await this.db
+      .selectFrom('clone_walk_parts')
+      .select('data')
+      .where('walk_id', '=', walkId)
+      .orderBy('seq')
+      .execute();
+    return parts.map((part) => part.data);
   }
 
   /**
    * Records a walk (a no-op when the key is already recorded, e.g. by a racing clone) and drops
    * the repository's oldest walks beyond WALKS_KEPT_PER_REPOSITORY (recorded or kept longest ago).
+   * `tips`: bitmaps over `entries`' positions, recorded with them (never beside a walk recorded
+   * by someone else, whose order may differ).
    */
-  async save(repoId: number, key: string, entries: readonly WalkedEntry[]): Promise<void> {
+  async save(repoId: number, key: string, entries: readonly WalkedEntry[], tips?: TipBitmaps): Promise<void> {
     const parts = encodeParts(entries, await this.rowKeys(repoId, entries));
     await this.record(repoId, key, entries.length, async (trx, id) => {
       for (const [seq, data] of parts.entries()) {
         await trx.insertInto('clone_walk_parts').values({ walk_id: id, seq, data }).execute();
       }
+      if (tips) await writeTipBitmaps(trx, id, tips, entries.length);
       return true;
     });
   }
@@ -186,6 +212,7 @@ export class CloneWalkStore {
           .values({ walk_id: id, seq: base.partCount + index, data })
           .execute();
       }
+      await copyTipBitmaps(trx, base.walkId, id);
       return true;
     });
   }
@@ -326,6 +353,7 @@ export class CloneWalkStore {
 
 async function deleteWalks(db: Kysely<Database>, ids: readonly number[]): Promise<void> {
   if (ids.length === 0) return;
+  await deleteTipBitmaps(db, ids);
   await db.deleteFrom('clone_walk_parts').where('walk_id', 'in', ids).execute();
   await db.deleteFrom('clone_walks').where('id', 'in', ids).execute();
 }
@@ -372,6 +400,34 @@ function decodePart(part: Buffer, into: WalkedEntry[]): boolean {
     into.push(row > 0 ? { id, type, hint: storedObjectHint(row) } : { id, type });
   }
   return true;
+}
+
+/**
+ * The entries of a walk of `count` entries at the positions `selected` marks, in order; only
+ * those become objects. Undefined when a part is malformed or the parts do not add up to `count`.
+ */
+function decodeSelected(
+  parts: readonly Buffer[],
+  count: number,
+  selected: Uint8Array,
+): WalkedEntry[] | undefined {
+  const entries: WalkedEntry[] = [];
+  let position = 0;
+  for (const part of parts) {
+    const format: ObjectFormat | undefined = [SHA1, SHA256].find((f) => f.rawLength === part[0]);
+    if (!format) return undefined;
+    const entryBytes = 1 + format.rawLength + ROW_BYTES;
+    if ((part.length - 1) % entryBytes !== 0) return undefined;
+    for (let offset = 1; offset < part.length; offset += entryBytes, position++) {
+      if (!selected[position]) continue;
+      const type = TYPES_BY_CODE[part[offset] as number];
+      if (!type) return undefined;
+      const id = objectIdFromRaw(part, offset + 1, format);
+      const row = part.readUIntBE(offset + 1 + format.rawLength, ROW_BYTES);
+      entries.push(row > 0 ? { id, type, hint: storedObjectHint(row) } : { id, type });
+    }
+  }
+  return position === count ? entries : undefined;
 }
 
 /** Thrown inside `record`'s transaction to undo it: the walk being extended is gone. */

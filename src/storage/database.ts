@@ -1,4 +1,5 @@
 import type { AccessTables } from './access/schema.js';
+import type { CloneWalkTipTables } from './clone-walk-tips/schema.js';
 import type { GithubTables } from './github/schema.js';
 import type { InstallationTables } from './installation/schema.js';
 import type { LfsTables } from './lfs/schema.js';
@@ -18,6 +19,7 @@ import type { SyncTables } from './sync/schema.js';
  */
 export type Database = CoreTables &
   AccessTables &
+  CloneWalkTipTables &
   GithubTables &
   InstallationTables &
   LfsTables &

@@ -13,6 +13,7 @@ import { reviewMigration } from './0012-review.js';
 import { searchMigration } from './0013-search.js';
 import { sshKeysMigration } from './0014-ssh-keys.js';
 import { githubMigration } from './0015-github.js';
+import { cloneWalkTipsMigration } from './0016-clone-walk-tips.js';
 import type { MegaMigration } from './migration.js';
 
 /**
@@ -41,4 +42,5 @@ export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly migrati
   { name: '0013-search', migration: searchMigration },
   { name: '0014-ssh-keys', migration: sshKeysMigration },
   { name: '0015-github', migration: githubMigration },
+  { name: '0016-clone-walk-tips', migration: cloneWalkTipsMigration },
 ];

@@ -47,6 +47,7 @@ describeEachDialect('migrations', (getDb) => {
   it('0005 rebuilds repository_objects keeping its rows, and its down drops rows of deleted repositories', async () => {
     const { database } = getDb();
     const { db } = database;
+    expect(await migrateDown(database)).toEqual(['0016-clone-walk-tips']);
     expect(await migrateDown(database)).toEqual(['0015-github']);
     expect(await migrateDown(database)).toEqual(['0014-ssh-keys']);
     expect(await migrateDown(database)).toEqual(['0013-search']);
@@ -81,6 +82,7 @@ describeEachDialect('migrations', (getDb) => {
       '0013-search',
       '0014-ssh-keys',
       '0015-github',
+      '0016-clone-walk-tips',
     ]);
     expect(await members()).toEqual(held.sort().map((gitId) => [repoId, gitId]));
     // No foreign key any more: a row of a repository that does not exist is accepted...
@@ -96,8 +98,8 @@ describeEachDialect('migrations', (getDb) => {
         .execute(),
     ).rejects.toThrow();
 
-    // 0015 down to 0006 go first; then 0005's down.
-    for (let step = 0; step < 11; step += 1) await migrateDown(database);
+    // 0016 down to 0006 go first; then 0005's down.
+    for (let step = 0; step < 12; step += 1) await migrateDown(database);
     expect(await members()).toEqual(held.map((gitId) => [repoId, gitId]));
     await migrateToLatest(database);
   });
@@ -107,6 +109,7 @@ describeEachDialect('migrations', (getDb) => {
     const db = database.db as unknown as Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     const columnsOf = async (table: string) =>
       (await database.db.introspection.getTables()).find((t) => t.name === table)?.columns.map((c) => c.name);
+    expect(await migrateDown(database)).toEqual(['0016-clone-walk-tips']);
     expect(await migrateDown(database)).toEqual(['0015-github']);
     const now = new Date().toISOString();
     await db
@@ -128,7 +131,7 @@ describeEachDialect('migrations', (getDb) => {
       })
       .execute();
     expect(await columnsOf('commit')).toContain('status');
-    expect(await migrateToLatest(database)).toEqual(['0015-github']);
+    expect(await migrateToLatest(database)).toEqual(['0015-github', '0016-clone-walk-tips']);
     const tables = (await database.db.introspection.getTables()).map((table) => table.name);
     expect(tables).not.toContain('tree');
     expect(tables).not.toContain('lfs_locks');

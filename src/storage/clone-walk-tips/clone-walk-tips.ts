@@ -1,0 +1,111 @@
+import { sql, type Kysely } from 'kysely';
+import type { ObjectId } from '../../git/object-id.js';
+import type { Database } from '../database.js';
+import type { DialectCapabilities } from '../dialect/capabilities.js';
+import { batchIds } from '../sql-batches.js';
+import { encodeTipBitmap, markTipBitmap } from './tip-bitmap.js';
+
+/**
+ * Per-tip reachability over a recorded walk's positions (issue 20, item 2): for each ref tip of
+ * the refs a walk was recorded for, which of the walk's entries the tip reaches. The walk of
+ * any set of those tips is then the recorded walk's entries of the union of their bitmaps, in
+ * the recorded order: exactly what a walk of those wants sends, without reading a tree (git's
+ * reachability bitmaps do the same over a pack's order). The bitmaps live beside the walk, in
+ * the database, and go with it.
+ */
+
+/** Tip → its bitmap (bit i: the tip reaches the walk's entry i; `tip-bitmap.ts`). */
+export type TipBitmaps = ReadonlyMap<ObjectId, Uint8Array>;
+
+/** Stores `tips`' bitmaps over the walk `walkId` of `count` entries (inside its recording). */
+export async function writeTipBitmaps(
+  db: Kysely<Database>,
+  walkId: number,
+  tips: TipBitmaps,
+  count: number,
+): Promise<void> {
+  for (const [tip, bits] of tips) {
+    await db
+      .insertInto('clone_walk_tips')
+      .values({ walk_id: walkId, tip, data: encodeTipBitmap(bits, count) })
+      .execute();
+  }
+}
+
+/**
+ * Copies the bitmaps of the walk `fromWalk` to `toWalk`, which begins with `fromWalk`'s entries
+ * (an extension after a push, or a copy): a tip reaches the same positions there and none of
+ * what was appended. A ref that moved keeps its old tip's bitmap; its new tip has none.
+ */
+export async function copyTipBitmaps(db: Kysely<Database>, fromWalk: number, toWalk: number): Promise<void> {
+  await db
+    .insertInto('clone_walk_tips')
+    .columns(['walk_id', 'tip', 'data'])
+    .expression(
+      db
+        .selectFrom('clone_walk_tips')
+        .select([sql.lit(toWalk).as('walk_id'), 'tip', 'data'])
+        .where('walk_id', '=', fromWalk),
+    )
+    .execute();
+}
+
+/** The bitmaps of the walks `walkIds` (being deleted). */
+export async function deleteTipBitmaps(db: Kysely<Database>, walkIds: readonly number[]): Promise<void> {
+  if (walkIds.length === 0) return;
+  await db.deleteFrom('clone_walk_tips').where('walk_id', 'in', walkIds).execute();
+}
+
+/** A recorded walk and which of its positions a set of tips reaches. */
+export interface TipSelection {
+  readonly walkId: number;
+  readonly objectCount: number;
+  /** One byte per position of the walk: 1 when some tip reaches it. */
+  readonly selected: Uint8Array;
+}
+
+/**
+ * The positions `wants` reach in a recorded walk of `repoId` that has a bitmap for every one of
+ * them (the newest such walk), or undefined when none has (or its bitmaps are damaged).
+ */
+export async function selectTips(
+  db: Kysely<Database>,
+  capabilities: DialectCapabilities,
+  repoId: number,
+  wants: readonly ObjectId[],
+): Promise<TipSelection | undefined> {
+  const distinct = [...new Set(wants)];
+  if (distinct.length === 0) return undefined;
+  const tipsByWalk = new Map<number, number>();
+  const counts = new Map<number, number>();
+  for (const batch of batchIds(distinct, capabilities, 1)) {
+    const rows = await db
+      .selectFrom('clone_walk_tips')
+      .innerJoin('clone_walks', 'clone_walks.id', 'clone_walk_tips.walk_id')
+      .select(['clone_walk_tips.walk_id', 'clone_walks.object_count'])
+      .where('clone_walks.repo_id', '=', repoId)
+      .where('clone_walk_tips.tip', 'in', batch)
+      .execute();
+    for (const row of rows) {
+      const walkId = Number(row.walk_id);
+      tipsByWalk.set(walkId, (tipsByWalk.get(walkId) ?? 0) + 1);
+      counts.set(walkId, Number(row.object_count));
+    }
+  }
+  let walkId: number | undefined;
+  for (const [id, tips] of tipsByWalk)
+    if (tips === distinct.length && (walkId === undefined || id > walkId)) walkId = id;
+  if (walkId === undefined) return undefined;
+  const objectCount = counts.get(walkId) as number;
+  const selected = new Uint8Array(objectCount);
+  for (const batch of batchIds(distinct, capabilities, 1)) {
+    const rows = await db
+      .selectFrom('clone_walk_tips')
+      .select(['tip', 'data'])
+      .where('walk_id', '=', walkId)
+      .where('tip', 'in', batch)
+      .execute();
+    for (const row of rows) if (!markTipBitmap(row.data, objectCount, selected)) return undefined;
+  }
+  return { walkId, objectCount, selected };
+}
