@@ -211,8 +211,10 @@ export class ObjectGraph {
         mode = mode * 8 + (byte - DIGIT_0);
       }
       if (cursor === pos || cursor >= data.length) throw notATree();
-      const nul = data.indexOf(0, cursor + 1);
-      if (nul < 0 || nul + 1 + raw > data.length) throw notATree();
+      // A byte loop, not Buffer#indexOf: names are short, and that is a call into C++ per entry.
+      let nul = cursor + 1;
+      while (nul < data.length && data[nul] !== 0) nul++;
+      if (nul + 1 + raw > data.length) throw notATree();
       const kind = mode & MODE_TYPE_MASK;
       if (kind !== MODE_GITLINK) {
         if (count === this.scratch.length) this.growScratch();

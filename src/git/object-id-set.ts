@@ -9,7 +9,7 @@ export interface ObjectIdLookup extends Iterable<ObjectId> {
 }
 
 /**
- * A set of object ids held as raw bytes (`DenseIdIndex`, ~28 bytes an id) instead of hex strings
+ * A set of object ids held as raw bytes (`DenseIdIndex`, ~36 bytes an id) instead of hex strings
  * in a `Set` (~56 bytes a string plus the set's ~20): the ids of a 500k-object push. Each id is
  * numbered in order of first sight, so callers can keep per-id values in typed arrays. Hex
  * strings are made only when the ids are listed.
