@@ -85,15 +85,26 @@ export class ObjectGraph {
 
   /**
    * Adds one object of the pack: `data` is its inflated content (undefined only for a blob
-   * streamed past memory), `deltaBase` the object the pack stores it as a delta of.
+   * streamed past memory), `deltaBase` the object the pack stores it as a delta of. `rawIds`,
+   * when given, holds the raw id at `rawAt` and the delta base's right after it (well formed:
+   * the pack reader made them), so neither hex id is parsed back.
    */
-  add(id: ObjectId, type: ObjectType, data: Buffer | undefined, deltaBase?: ObjectId): void {
+  add(
+    id: ObjectId,
+    type: ObjectType,
+    data: Buffer | undefined,
+    deltaBase?: ObjectId,
+    rawIds?: Uint8Array,
+    rawAt = 0,
+  ): void {
     if (this.dropped) return;
     try {
-      const number = this.number(id);
+      const number = rawIds ? this.numberAt(rawIds, rawAt) : this.number(id);
       if (this.types[number] !== 0) return;
       this.types[number] = TYPE_CODES[type];
-      if (deltaBase !== undefined) this.bases[number] = this.number(deltaBase) + 1;
+      if (deltaBase !== undefined)
+        this.bases[number] =
+          (rawIds ? this.numberAt(rawIds, rawAt + this.format.rawLength) : this.number(deltaBase)) + 1;
       if (data !== undefined) {
         if (type === 'tree') this.addTree(number, data);
         else if (type === 'commit') this.addCommit(number, data);

@@ -38,6 +38,11 @@ export class ObjectIdSet implements ObjectIdLookup {
     return this.index.add(this.scratch, 0);
   }
 
+  /** Adds the raw id at `data[offset…]`; returns its number. */
+  addRaw(data: Uint8Array, offset: number): number {
+    return this.index.add(data, offset);
+  }
+
   /** The number of the hex id, or -1 when absent (or not an id of this format). */
   numberOf(id: string): number {
     if (id.length !== this.format.hexLength) return -1;
