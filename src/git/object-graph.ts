@@ -9,7 +9,7 @@ import { invalid, isMegaError } from '../platform/errors.js';
 
 /**
  * Memory one graph may take before it gives up (about 2.5 million objects of a typical
- * repository's shape; the `large` bench repository, 497k objects, takes about 45 MB).
+ * repository's shape; the `large` bench repository, 497k objects, takes about 50 MB).
  */
 export const DEFAULT_GRAPH_BUDGET_BYTES = 256 * 1024 * 1024;
 /** Edge slots per arena chunk (4 MiB): chunks are never copied, one list never spans two. */
@@ -33,8 +33,8 @@ const MODE_GITLINK = 0o160000;
  * `src/repo/graph-walk.ts`). Per object: a number (`DenseIdIndex`), its type, its delta base and
  * one list of numbers in a shared arena: a tree's children in entry order (gitlinks left out,
  * each with whether its mode is a tree's), a commit's tree, time and parents, a tag's target.
- * No object and no string per object: about 90 bytes per object of a typical repository
- * (30 per id, 15 per object, 4 per tree entry). Ids pointed to but never added are known by
+ * No object and no string per object: about 100 bytes per object of a typical repository
+ * (38 per id, 15 per object, 4 per tree entry). Ids pointed to but never added are known by
  * number and have no type: the pack does not hold them.
  *
  * Past `budgetBytes`, or at an object it cannot parse (a pack read without fsck), the graph
