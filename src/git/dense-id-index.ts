@@ -13,14 +13,21 @@ const MAX_LOAD = 0.5;
  * Raw object ids (20 or 32 bytes) numbered 0, 1, 2… in order of first sight, so per-object data
  * can live in typed arrays indexed by that number and lists of objects can be lists of numbers.
  * Unlike `RawIdTable` an id's number never changes when the index grows. Memory: the raw ids in
- * chunks of 64k plus one 4-byte bucket per id at most twice over, about 28 bytes per SHA-1 id.
+ * chunks of 64k plus one 8-byte bucket (index, hash) per id at most twice over, about 36 bytes
+ * per SHA-1 id.
  * Lookups read the id straight from bytes (a tree entry, a digest): no string per lookup, and
  * a seeded hash of the whole id (`rawIdHash`: tree entries are chosen by the pusher).
  */
 export class DenseIdIndex {
   private readonly chunks: Uint8Array[] = [];
-  /** Index + 1 per bucket; 0 = empty. */
-  private buckets = new Int32Array(INITIAL_BUCKETS);
+  /**
+   * Two words per bucket: the index + 1 (0 = empty), then the id's hash. A probe compares the
+   * hash before the id, so passing a bucket of another id reads no id bytes: those are spread
+   * over megabytes, and each such read was a cache miss (the graph of a 497k-object push makes
+   * millions of lookups).
+   */
+  private buckets = new Int32Array(2 * INITIAL_BUCKETS);
+  private bucketCount = INITIAL_BUCKETS;
   private count = 0;
   private readonly seed = rawIdSeed();
 
@@ -37,24 +44,29 @@ export class DenseIdIndex {
 
   /** The number of the id at `data[offset…]`, given the next number when it is new. */
   add(data: Uint8Array, offset: number): number {
-    const found = this.probe(data, offset);
-    if (found >= 0) return (this.buckets[found] as number) - 1;
-    if (this.count + 1 > this.buckets.length * MAX_LOAD) {
+    const hash = rawIdHash(data, offset, this.rawLength, this.seed);
+    const found = this.probe(data, offset, hash);
+    if (found >= 0) return (this.buckets[2 * found] as number) - 1;
+    if (this.count + 1 > this.bucketCount * MAX_LOAD) {
       this.grow();
       return this.add(data, offset);
     }
     const index = this.count++;
     if (index >>> CHUNK_SHIFT === this.chunks.length)
       this.chunks.push(new Uint8Array(CHUNK_IDS * this.rawLength));
-    this.chunkOf(index).set(data.subarray(offset, offset + this.rawLength), this.offsetOf(index));
-    this.buckets[-found - 1] = index + 1;
+    const chunk = this.chunkOf(index);
+    const at = this.offsetOf(index);
+    for (let i = 0; i < this.rawLength; i++) chunk[at + i] = data[offset + i] as number;
+    const bucket = -found - 1;
+    this.buckets[2 * bucket] = index + 1;
+    this.buckets[2 * bucket + 1] = hash;
     return index;
   }
 
   /** The number of the id at `data[offset…]`, or -1. */
   find(data: Uint8Array, offset: number): number {
-    const found = this.probe(data, offset);
-    return found >= 0 ? (this.buckets[found] as number) - 1 : -1;
+    const found = this.probe(data, offset, rawIdHash(data, offset, this.rawLength, this.seed));
+    return found >= 0 ? (this.buckets[2 * found] as number) - 1 : -1;
   }
 
   /** The hex id numbered `index`; `format` is the one whose raw length the index was made for. */
@@ -75,14 +87,19 @@ export class DenseIdIndex {
     return (index & (CHUNK_IDS - 1)) * this.rawLength;
   }
 
-  /** The bucket holding the id, or -(free bucket + 1). */
-  private probe(data: Uint8Array, offset: number): number {
-    const mask = this.buckets.length - 1;
+  /** The bucket holding the id (whose hash is `hash`), or -(free bucket + 1). */
+  private probe(data: Uint8Array, offset: number, hash: number): number {
+    const mask = this.bucketCount - 1;
     const raw = this.rawLength;
-    let bucket = rawIdHash(data, offset, this.rawLength, this.seed) & mask;
+    const buckets = this.buckets;
+    let bucket = hash & mask;
     for (;;) {
-      const held = this.buckets[bucket] as number;
+      const held = buckets[2 * bucket] as number;
       if (held === 0) return -bucket - 1;
+      if (buckets[2 * bucket + 1] !== hash) {
+        bucket = (bucket + 1) & mask;
+        continue;
+      }
       const chunk = this.chunkOf(held - 1);
       const base = this.offsetOf(held - 1);
       let same = true;
@@ -99,15 +116,17 @@ export class DenseIdIndex {
 
   private grow(): void {
     const old = this.buckets;
-    this.buckets = new Int32Array(old.length * 2);
-    const mask = this.buckets.length - 1;
-    for (const held of old) {
+    this.bucketCount *= 2;
+    this.buckets = new Int32Array(2 * this.bucketCount);
+    const mask = this.bucketCount - 1;
+    for (let at = 0; at < old.length; at += 2) {
+      const held = old[at] as number;
       if (held === 0) continue;
-      const chunk = this.chunkOf(held - 1);
-      const base = this.offsetOf(held - 1);
-      let bucket = rawIdHash(chunk, base, this.rawLength, this.seed) & mask;
-      while (this.buckets[bucket] !== 0) bucket = (bucket + 1) & mask;
-      this.buckets[bucket] = held;
+      const hash = old[at + 1] as number;
+      let bucket = hash & mask;
+      while (this.buckets[2 * bucket] !== 0) bucket = (bucket + 1) & mask;
+      this.buckets[2 * bucket] = held;
+      this.buckets[2 * bucket + 1] = hash;
     }
   }
 }

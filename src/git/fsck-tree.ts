@@ -86,7 +86,7 @@ export function fsckTreeInto(
   let previousMode = 0;
   let pos = 0;
   if (data.length === 0) return;
-  const entry: ParsedEntry = { mode: 0, nameStart: 0, nameEnd: 0 };
+  const entry: ParsedEntry = { mode: 0, nameStart: 0, nameEnd: 0, slash: false, backslash: -1 };
   let parsed = entryAt(data, pos, rawLength, entry);
   if (!parsed) {
     report(out, policy, 'badTree', 'cannot be parsed as a tree');
@@ -98,7 +98,7 @@ export function fsckTreeInto(
     const next = idOffset + rawLength;
     const shortMode = mode & 0xffff;
     if (isNull(data, idOffset, rawLength)) flags.nullSha1 = true;
-    checkName(data, nameStart, nameEnd, shortMode, idOffset, flags, policy, out, links);
+    checkName(data, entry, shortMode, idOffset, flags, policy, out, links);
     if (data[pos] === DIGIT_0) flags.zeroPad = true;
     if (links) {
       const type = mode & S_IFMT;
@@ -150,8 +150,7 @@ function reportFlags(flags: TreeFlags, policy: FsckPolicy, out: FsckFinding[]): 
 
 function checkName(
   data: Buffer,
-  start: number,
-  end: number,
+  entry: ParsedEntry,
   mode: number,
   idOffset: number,
   flags: TreeFlags,
@@ -159,12 +158,13 @@ function checkName(
   out: FsckFinding[],
   links: TreeLinks | undefined,
 ): void {
+  const start = entry.nameStart;
+  const end = entry.nameEnd;
   const length = end - start;
   const first = data[start] as number;
   if (length === 1 && first === DOT) flags.dot = true;
   else if (length === 2 && first === DOT && data[start + 1] === DOT) flags.dotdot = true;
-  const slash = data.indexOf(SLASH, start);
-  if (slash >= 0 && slash < end) flags.fullPath = true;
+  if (entry.slash) flags.fullPath = true;
   const symlink = (mode & S_IFMT) === S_IFLNK;
   if (mayBeSpecialName(data, start, end)) {
     if (isDotgit(data, start, end)) flags.dotgit = true;
@@ -179,7 +179,7 @@ function checkName(
       report(out, policy, 'mailmapSymlink', '.mailmap is a symlink');
   }
   // NTFS takes a backslash as a separator: every part after one must not be .git either.
-  let backslash = data.indexOf(BACKSLASH, start);
+  let backslash = entry.backslash;
   while (backslash >= 0 && backslash < end) {
     const part = backslash + 1;
     if (isNtfsDotgitAt(data, part, end)) flags.dotgit = true;
@@ -207,6 +207,10 @@ interface ParsedEntry {
   nameStart: number;
   /** Offset of the NUL after the name. */
   nameEnd: number;
+  /** Whether the name holds a '/'. */
+  slash: boolean;
+  /** Offset of the name's first '\\', or -1. */
+  backslash: number;
 }
 
 /**
@@ -228,7 +232,19 @@ function entryAt(data: Buffer, pos: number, rawLength: number, entry: ParsedEntr
   if (data[cursor] === 0) return false;
   entry.mode = mode;
   entry.nameStart = cursor;
-  entry.nameEnd = data.indexOf(0, cursor);
+  // One byte loop for the NUL and the separators checkName looks for: names are short, and each
+  // Buffer#indexOf is a call into C++ (three per entry cost more than the bytes).
+  let slash = false;
+  let backslash = -1;
+  let byte = data[cursor] as number;
+  while (byte !== 0) {
+    if (byte === SLASH) slash = true;
+    else if (byte === BACKSLASH && backslash < 0) backslash = cursor;
+    byte = data[++cursor] as number;
+  }
+  entry.nameEnd = cursor;
+  entry.slash = slash;
+  entry.backslash = backslash;
   return true;
 }
 

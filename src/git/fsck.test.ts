@@ -249,6 +249,20 @@ describe('PackFsck', () => {
     ]);
   });
 
+  it('takes an object’s raw id in place of parsing its hex id', () => {
+    const blob = Buffer.from('x');
+    const blobId = hashObject('blob', blob);
+    const data = tree(['40000', 'd', blobId]);
+    const treeId = hashObject('tree', data);
+    const checker = new PackFsck(SHA1, { strict: true, ignore: new Set() });
+    const rawIds = Buffer.concat([Buffer.from('ab'), Buffer.from(blobId, 'hex'), Buffer.from(treeId, 'hex')]);
+    checker.add(blobId, 'blob', blob, rawIds, 2);
+    checker.add(treeId, 'tree', data, rawIds, 22);
+    expect(checker.finishPack().externalLinks.size).toBe(0);
+    // The raw id named the blob: the tree's link to it as a tree is refused, naming the tree.
+    expect(checker.refused?.lines).toEqual([`object ${treeId}: ${blobId} is a blob, not a tree`]);
+  });
+
   it('hands links outside the pack to the caller, with the type they need', () => {
     const commit = Buffer.from(
       `tree ${ID}\nparent ${'1'.repeat(40)}\nauthor ${IDENT}\ncommitter ${IDENT}\n\nm\n`,

@@ -9,7 +9,7 @@ import { invalid, isMegaError } from '../platform/errors.js';
 
 /**
  * Memory one graph may take before it gives up (about 2.5 million objects of a typical
- * repository's shape; the `large` bench repository, 497k objects, takes about 45 MB).
+ * repository's shape; the `large` bench repository, 497k objects, takes about 50 MB).
  */
 export const DEFAULT_GRAPH_BUDGET_BYTES = 256 * 1024 * 1024;
 /** Edge slots per arena chunk (4 MiB): chunks are never copied, one list never spans two. */
@@ -33,8 +33,8 @@ const MODE_GITLINK = 0o160000;
  * `src/repo/graph-walk.ts`). Per object: a number (`DenseIdIndex`), its type, its delta base and
  * one list of numbers in a shared arena: a tree's children in entry order (gitlinks left out,
  * each with whether its mode is a tree's), a commit's tree, time and parents, a tag's target.
- * No object and no string per object: about 90 bytes per object of a typical repository
- * (30 per id, 15 per object, 4 per tree entry). Ids pointed to but never added are known by
+ * No object and no string per object: about 100 bytes per object of a typical repository
+ * (38 per id, 15 per object, 4 per tree entry). Ids pointed to but never added are known by
  * number and have no type: the pack does not hold them.
  *
  * Past `budgetBytes`, or at an object it cannot parse (a pack read without fsck), the graph
@@ -85,15 +85,26 @@ export class ObjectGraph {
 
   /**
    * Adds one object of the pack: `data` is its inflated content (undefined only for a blob
-   * streamed past memory), `deltaBase` the object the pack stores it as a delta of.
+   * streamed past memory), `deltaBase` the object the pack stores it as a delta of. `rawIds`,
+   * when given, holds the raw id at `rawAt` and the delta base's right after it (well formed:
+   * the pack reader made them), so neither hex id is parsed back.
    */
-  add(id: ObjectId, type: ObjectType, data: Buffer | undefined, deltaBase?: ObjectId): void {
+  add(
+    id: ObjectId,
+    type: ObjectType,
+    data: Buffer | undefined,
+    deltaBase?: ObjectId,
+    rawIds?: Uint8Array,
+    rawAt = 0,
+  ): void {
     if (this.dropped) return;
     try {
-      const number = this.number(id);
+      const number = rawIds ? this.numberAt(rawIds, rawAt) : this.number(id);
       if (this.types[number] !== 0) return;
       this.types[number] = TYPE_CODES[type];
-      if (deltaBase !== undefined) this.bases[number] = this.number(deltaBase) + 1;
+      if (deltaBase !== undefined)
+        this.bases[number] =
+          (rawIds ? this.numberAt(rawIds, rawAt + this.format.rawLength) : this.number(deltaBase)) + 1;
       if (data !== undefined) {
         if (type === 'tree') this.addTree(number, data);
         else if (type === 'commit') this.addCommit(number, data);
@@ -211,8 +222,10 @@ export class ObjectGraph {
         mode = mode * 8 + (byte - DIGIT_0);
       }
       if (cursor === pos || cursor >= data.length) throw notATree();
-      const nul = data.indexOf(0, cursor + 1);
-      if (nul < 0 || nul + 1 + raw > data.length) throw notATree();
+      // A byte loop, not Buffer#indexOf: names are short, and that is a call into C++ per entry.
+      let nul = cursor + 1;
+      while (nul < data.length && data[nul] !== 0) nul++;
+      if (nul + 1 + raw > data.length) throw notATree();
       const kind = mode & MODE_TYPE_MASK;
       if (kind !== MODE_GITLINK) {
         if (count === this.scratch.length) this.growScratch();

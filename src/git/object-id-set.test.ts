@@ -16,6 +16,18 @@ describe.each([SHA1, SHA256])('ObjectIdSet (%s)', (format) => {
     expect(set.leadingByte(3)).toBe(parseInt(ids[3]!.slice(0, 2), 16));
   });
 
+  it('numbers raw ids like the same hex ids, and keeps numbers across its growth', () => {
+    const set = new ObjectIdSet(format);
+    const bytes = Buffer.concat(ids.map((id) => Buffer.from(id, 'hex')));
+    ids.forEach((id, i) => {
+      if (i % 2 === 0) expect(set.add(id)).toBe(i);
+      else expect(set.addRaw(bytes, i * format.rawLength)).toBe(i);
+    });
+    ids.forEach((id, i) => expect(set.addRaw(bytes, i * format.rawLength)).toBe(i));
+    ids.forEach((id, i) => expect(set.numberOf(id)).toBe(i));
+    expect(set.size).toBe(ids.length);
+  });
+
   it('answers membership, and no for what is not an id of its format', () => {
     const set = new ObjectIdSet(format);
     for (const id of ids.slice(0, 100)) set.add(id);

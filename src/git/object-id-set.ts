@@ -9,7 +9,7 @@ export interface ObjectIdLookup extends Iterable<ObjectId> {
 }
 
 /**
- * A set of object ids held as raw bytes (`DenseIdIndex`, ~28 bytes an id) instead of hex strings
+ * A set of object ids held as raw bytes (`DenseIdIndex`, ~36 bytes an id) instead of hex strings
  * in a `Set` (~56 bytes a string plus the set's ~20): the ids of a 500k-object push. Each id is
  * numbered in order of first sight, so callers can keep per-id values in typed arrays. Hex
  * strings are made only when the ids are listed.
@@ -36,6 +36,11 @@ export class ObjectIdSet implements ObjectIdLookup {
   add(id: ObjectId): number {
     this.scratch.write(id, 0, this.format.rawLength, 'hex');
     return this.index.add(this.scratch, 0);
+  }
+
+  /** Adds the raw id at `data[offset…]`; returns its number. */
+  addRaw(data: Uint8Array, offset: number): number {
+    return this.index.add(data, offset);
   }
 
   /** The number of the hex id, or -1 when absent (or not an id of this format). */

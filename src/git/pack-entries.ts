@@ -154,7 +154,20 @@ export class PackEntries {
    */
   objectAt(index: number, id: ObjectId = this.idOf(index), baseId?: ObjectId): PackedObject {
     const depth = this.depth[index]!;
-    const whole: PackedObject = {
+    // Two literals, not a spread of the first into the second: one per object of a push.
+    if (depth === 0) {
+      return {
+        id,
+        type: this.typeOf(index),
+        size: this.size[index]!,
+        offset: this.offset[index]!,
+        crc32: this.crc32[index]!,
+        headerLength: this.headerLength[index]!,
+        compressedLength: this.compressedLength[index]!,
+        depth,
+      };
+    }
+    return {
       id,
       type: this.typeOf(index),
       size: this.size[index]!,
@@ -163,10 +176,6 @@ export class PackEntries {
       headerLength: this.headerLength[index]!,
       compressedLength: this.compressedLength[index]!,
       depth,
-    };
-    if (depth === 0) return whole;
-    return {
-      ...whole,
       deltaBase: baseId ?? this.idOf(this.deltaBase[index]!),
       deltaSize: this.declaredSize[index]!,
     };

@@ -91,10 +91,17 @@ export class PackFsck {
     return this.refusal;
   }
 
-  /** Checks one resolved object of the pack (content inflated, without its header). */
-  add(id: ObjectId, type: ObjectType, data: Buffer): void {
-    this.setType(id, type);
-    if (type !== 'blob') this.referrers.push(id);
+  /**
+   * Checks one resolved object of the pack (content inflated, without its header). `rawId`, when
+   * given, holds the id's raw bytes at `rawAt` (saves parsing the hex).
+   */
+  add(id: ObjectId, type: ObjectType, data: Buffer, rawId?: Uint8Array, rawAt = 0): void {
+    const slot = rawId ? this.table.slot(rawId, rawAt) : this.table.slot(this.raw(id), 0);
+    this.table.type[slot] = TYPE_CODES[type];
+    if (type !== 'blob') {
+      if (rawId) this.referrers.pushRaw(rawId, rawAt);
+      else this.referrers.push(id);
+    }
     const out = this.scratch;
     out.length = 0;
     switch (type) {

@@ -28,6 +28,16 @@ export class RawIdList {
     this.count++;
   }
 
+  /** Appends the raw id at `data[offset…]`. */
+  pushRaw(data: Uint8Array, offset: number): void {
+    const raw = this.format.rawLength;
+    if (this.count >>> CHUNK_SHIFT === this.chunks.length) this.chunks.push(Buffer.alloc(CHUNK_IDS * raw));
+    const chunk = this.chunkOf(this.count);
+    const at = (this.count & (CHUNK_IDS - 1)) * raw;
+    for (let i = 0; i < raw; i++) chunk[at + i] = data[offset + i] as number;
+    this.count++;
+  }
+
   /** The hex id at `index` (made on each call). */
   at(index: number): ObjectId {
     return objectIdFromRaw(

@@ -151,6 +151,31 @@ describe('a graph that does not hold everything', () => {
     expect(graphCloneWalk(treeOnly.graph, [tree])?.[0]).toEqual({ id: tree, type: 'tree' });
   });
 
+  it('builds the same graph from raw ids as from hex ids', async () => {
+    const dir = join(work.path, 'raw-ids');
+    await makeBranchyRepository(dir);
+    const pack = await packOf(dir, ['--all']);
+    const { graph } = await load(pack);
+    const fromRaw = new ObjectGraph(SHA1);
+    await readPack(chunked(pack), {
+      onObject: (object, content) => {
+        // As a decode thread's batch holds them: the id, then the delta base's (or zeros).
+        const rawIds = Buffer.alloc(41);
+        rawIds.write(object.id, 1, 'hex');
+        if (object.deltaBase) rawIds.write(object.deltaBase, 21, 'hex');
+        fromRaw.add('not used' as ObjectId, object.type, content.data, object.deltaBase, rawIds, 1);
+      },
+    });
+    expect(fromRaw.size).toBe(graph.size);
+    for (let number = 0; number < graph.size; number++) {
+      const same = fromRaw.find(graph.idAt(number));
+      expect(fromRaw.typeOf(same)).toBe(graph.typeOf(number));
+      const base = graph.deltaBaseOf(number);
+      expect(fromRaw.deltaBaseOf(same)).toBe(base < 0 ? -1 : fromRaw.find(graph.idAt(base)));
+      expect(fromRaw.childCount(same)).toBe(graph.childCount(number));
+    }
+  });
+
   it('drops everything past its memory budget, and at a tree it cannot parse', () => {
     const small = new ObjectGraph(SHA1, 64 * 1024);
     for (let i = 0; i < 10_000 && small.usable; i++) {

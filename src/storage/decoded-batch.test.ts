@@ -44,9 +44,18 @@ describe('decoded batches', () => {
     builder.flush();
     expect(batches).toHaveLength(1);
     const items = [...decodedItems(batches[0]!, SHA1)];
-    expect(items).toEqual([
+    // Each object's raw id, then its delta base's, in the batch's id bytes.
+    const rawIds = (item: (typeof items)[number]) =>
+      item.kind === 'object' ? item.rawIds.toString('hex', item.rawAt, item.rawAt + 40) : undefined;
+    expect(rawIds(items[0]!)).toBe(hashObject('tree', tree, SHA1) + '0'.repeat(40));
+    expect(rawIds(items[1]!)).toBe(
+      hashObject('blob', blob, SHA1) + hashObject('blob', Buffer.from('hell'), SHA1),
+    );
+    expect(items.map((item) => (item.kind === 'object' ? { ...item, rawIds: 0, rawAt: 0 } : item))).toEqual([
       {
         kind: 'object',
+        rawIds: 0,
+        rawAt: 0,
         object: {
           id: hashObject('tree', tree, SHA1),
           type: 'tree',
@@ -56,6 +65,8 @@ describe('decoded batches', () => {
       },
       {
         kind: 'object',
+        rawIds: 0,
+        rawAt: 0,
         object: {
           id: hashObject('blob', blob, SHA1),
           type: 'blob',

@@ -32,7 +32,17 @@ export interface DecodedBatch {
 
 /** One object of a batch, as the writer takes it; or a big blob to stream from the spool. */
 export type DecodedItem =
-  | { readonly kind: 'object'; readonly object: IncomingObject & { readonly raw: Buffer } }
+  | {
+      readonly kind: 'object';
+      readonly object: IncomingObject & { readonly raw: Buffer };
+      /**
+       * The object's raw id is `rawIds[rawAt…]`, its delta base's (if any) right after it: fsck,
+       * the graph and the writer number ids by their raw bytes, so they take these instead of
+       * parsing the hex ids back.
+       */
+      readonly rawIds: Buffer;
+      readonly rawAt: number;
+    }
   | {
       readonly kind: 'large-blob';
       readonly id: ObjectId;
@@ -158,6 +168,6 @@ export function* decodedItems(batch: DecodedBatch, format: ObjectFormat): Genera
             deltaSize,
             deltaBase: objectIdFromRaw(idBytes, (2 * index + 1) * rawLength, format),
           };
-    yield { kind: 'object', object };
+    yield { kind: 'object', object, rawIds: idBytes, rawAt: 2 * index * rawLength };
   }
 }

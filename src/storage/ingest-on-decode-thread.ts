@@ -68,7 +68,7 @@ async function writeBatch(
       writes.addLargeBlob(item.id, item.size, rawPieces(spool, item.dataStart, item.compressedLength));
       continue;
     }
-    const done = writes.add(item.object);
+    const done = writes.add(item.object, item.rawIds, item.rawAt);
     if (done) await done;
   }
 }

@@ -44,16 +44,20 @@ export class IngestWrites {
     this.graph = options.collectGraph ? new ObjectGraph(format) : undefined;
   }
 
-  /** Checks and writes one object; a promise only when the write starts a flush. */
-  add(object: IncomingObject): void | Promise<void> {
+  /**
+   * Checks and writes one object; a promise only when the write starts a flush. `rawIds` (a
+   * decode thread's batch): the object's raw id at `rawAt`, its delta base's right after it, so
+   * no one parses the hex ids back.
+   */
+  add(object: IncomingObject, rawIds?: Uint8Array, rawAt = 0): void | Promise<void> {
     if (this.checker) {
-      this.checker.add(object.id, object.type, object.data);
+      this.checker.add(object.id, object.type, object.data, rawIds, rawAt);
       // Stop at the first bad object: nothing of the pack will be kept anyway.
       throwIfRefused(this.checker);
     }
     this.references?.add(object.type, object.data);
-    this.graph?.add(object.id, object.type, object.data, object.deltaBase);
-    return this.writer.add(object);
+    this.graph?.add(object.id, object.type, object.data, object.deltaBase, rawIds, rawAt);
+    return this.writer.add(object, rawIds, rawAt);
   }
 
   /** A blob stored as chunks straight from the spool, never whole. */

@@ -197,18 +197,24 @@ export class ObjectWriter {
 
   /**
    * Buffers the object's row; returns a promise only when it starts a flush (or stores a large
-   * object), so an ingest pays no microtask per object.
+   * object), so an ingest pays no microtask per object. `rawIds`, when given, holds the raw id at
+   * `rawAt` and the delta base's right after it (a decode thread's batch: no hex parsed back).
    */
-  add(object: IncomingObject): void | Promise<void> {
+  add(object: IncomingObject, rawIds?: Uint8Array, rawAt = 0): void | Promise<void> {
     const { id, type, data } = object;
     const size = data.length;
     if (size >= this.options.largeObjectThreshold) return this.addLarge(object);
     let row: RawRow;
     const { raw, deltaBase } = object;
-    const base = raw && deltaBase && object.deltaSize !== undefined ? this.numberOf(deltaBase) : -1;
+    const base =
+      raw && deltaBase && object.deltaSize !== undefined
+        ? rawIds
+          ? this.numberOfRaw(rawIds, rawAt + this.options.format.rawLength)
+          : this.numberOf(deltaBase)
+        : -1;
     // A base from outside this write is known from now on, but is not one of its objects.
     if (base >= 0 && (this.flags[base]! & OBJECT) === 0) this.knowsOthers = true;
-    const number = this.numberOf(id);
+    const number = rawIds ? this.numberOfRaw(rawIds, rawAt) : this.numberOf(id);
     if (base >= 0 && this.canDeltaOn(base)) {
       const depth = this.depths[base]! + 1;
       this.depths[number] = depth;
@@ -318,7 +324,15 @@ export class ObjectWriter {
 
   /** The id's number among the known ids (added when new), with room in the per-id columns. */
   private numberOf(id: ObjectId): number {
-    const number = this.known.add(id);
+    return this.roomFor(this.known.add(id));
+  }
+
+  /** `numberOf` for the raw id at `data[offset…]`. */
+  private numberOfRaw(data: Uint8Array, offset: number): number {
+    return this.roomFor(this.known.addRaw(data, offset));
+  }
+
+  private roomFor(number: number): number {
     if (number >= this.flags.length) {
       const flags = new Uint8Array(this.flags.length * 2);
       flags.set(this.flags);
