@@ -3,7 +3,8 @@ import type { CommitSummary } from '../git/commit.js';
 import type { ObjectId } from '../git/object-id.js';
 import { FileMode, serializeTree, type TreeEntry } from '../git/tree.js';
 import { filterRecordedWalk } from './record-filters.js';
-import type { ObjectSource, WalkedObject } from './served-repository.js';
+import { filterRecordView } from './record-views.js';
+import type { ObjectSource, RecordView, WalkedObject } from './served-repository.js';
 
 /** Objects are named by one letter or digit; an id repeats a hex digit of its own. */
 const NAMES = '12gRSQTEabxym';
@@ -118,5 +119,60 @@ describe('filterRecordedWalk', () => {
     expect(
       await filterRecordedWalk(source(), missingTree, wantsMissing, { kind: 'tree', depth: 2 }),
     ).toBeUndefined();
+  });
+});
+
+/** `list` as a stored walk shows it: raw ids, decoded only when picked (counted in `decoded`). */
+function viewOf(list: readonly WalkedObject[], decoded: WalkedObject[] = []): RecordView {
+  return {
+    rawLength: 20,
+    pick: (keep) =>
+      list.filter((object) => {
+        const raw = Buffer.concat([Buffer.from('ffff', 'hex'), Buffer.from(object.id, 'hex')]);
+        const kept = keep(object.type, raw, 2);
+        if (kept) decoded.push(object);
+        return kept;
+      }),
+  };
+}
+
+describe('filterRecordView', () => {
+  it('keeps what filterRecordedWalk keeps for tree:<n> and blob:none, decoding only that and the commits', async () => {
+    for (const filter of [
+      { kind: 'blob:none' as const },
+      ...[0, 1, 2, 3, 9].map((depth) => ({ kind: 'tree' as const, depth })),
+    ]) {
+      const decoded: WalkedObject[] = [];
+      const fromView = await filterRecordView(source(), viewOf(record, decoded), explicit, filter);
+      expect(names(fromView)).toBe(names(await filterRecordedWalk(source(), record, explicit, filter)));
+      const extra = decoded.filter((object) => object.type !== 'commit' && !fromView?.includes(object));
+      expect(names(extra)).toBe('');
+    }
+    // tree:1 reads no tree.
+    const reads: ObjectId[] = [];
+    await filterRecordView(source(reads), viewOf(record), explicit, { kind: 'tree', depth: 1 });
+    expect(reads).toEqual([]);
+  });
+
+  it('leaves blob:limit to the decoded walk, and gives up where the source cannot say', async () => {
+    expect(
+      await filterRecordView(source(), viewOf(record), explicit, { kind: 'blob:limit', limit: 10 }),
+    ).toBeUndefined();
+    const unknownCommit = viewOf([{ id: id('3'), type: 'commit' }, ...record]);
+    expect(
+      await filterRecordView(source(), unknownCommit, explicit, { kind: 'tree', depth: 1 }),
+    ).toBeUndefined();
+    const missingTree = viewOf([...record, { id: id('m'), type: 'tree' }]);
+    const wantsMissing = new Set([...explicit, id('m')]);
+    expect(
+      await filterRecordView(source(), missingTree, wantsMissing, { kind: 'tree', depth: 2 }),
+    ).toBeUndefined();
+  });
+
+  it('ignores wanted ids of another id format', async () => {
+    const wide = new Set([...explicit, 'a'.repeat(64) as ObjectId]);
+    expect(names(await filterRecordView(source(), viewOf(record), wide, { kind: 'tree', depth: 1 }))).toBe(
+      '21gQRE',
+    );
   });
 });

@@ -97,6 +97,10 @@ export class StoredRepository implements ServedRepository {
           this.storage.cloneWalks.saveExtension(repository.id, newKey, bytes, appended),
       };
     },
+    findView: async (key) => {
+      const repository = this.repository;
+      return repository ? this.storage.cloneWalks.findBytes(repository.id, key) : undefined;
+    },
     takePushGraph: () => {
       const graph = this.pushGraph;
       this.pushGraph = undefined;
