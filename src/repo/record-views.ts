@@ -25,16 +25,19 @@ export async function filterRecordView(
   if (filter.kind === 'blob:none') {
     return view.pick((type, data, offset) => type !== 'blob' || isExplicit(data, offset));
   }
-  const commits = view.pick((type) => type === 'commit').map((object) => object.id);
-  const explicitTrees = view
-    .pick((type, data, offset) => type === 'tree' && isExplicit(data, offset))
-    .map((object) => object.id);
+  // One pass for the commits and the wanted trees and blobs (a tag peeling to one), so the last
+  // pass looks trees and blobs up in one table.
+  const firstPass = view.pick(
+    (type, data, offset) => type === 'commit' || (type !== 'tag' && isExplicit(data, offset)),
+  );
+  const commits = firstPass.filter((object) => object.type === 'commit').map((object) => object.id);
+  const explicitTrees = firstPass.filter((object) => object.type === 'tree').map((object) => object.id);
   const shallow = await shallowerThan(source, commits, explicitTrees, filter.depth);
   if (!shallow) return undefined;
+  for (const object of firstPass) if (object.type !== 'commit') shallow.add(object.id);
   const kept = idTable(view.rawLength, shallow);
   return view.pick(
-    (type, data, offset) =>
-      type === 'commit' || type === 'tag' || isExplicit(data, offset) || kept.find(data, offset) >= 0,
+    (type, data, offset) => type === 'commit' || type === 'tag' || kept.find(data, offset) >= 0,
   );
 }
 
