@@ -85,7 +85,7 @@ async function filteredFromRecord(
   const explicit = explicitObjects(wants, refs);
   if (!explicit) return undefined;
   const key = cloneWalkKey(wants, undefined);
-  const view = filter.kind !== 'blob:limit' ? await repository.cloneWalks.findView?.(key) : undefined;
+  const view = await repository.cloneWalks.findView?.(key);
   const fromView = view && (await filterRecordView(repository.objects, view, explicit, filter));
   if (fromView) return fromView;
   const unfiltered = await repository.cloneWalks.find(key);

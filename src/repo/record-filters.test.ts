@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CommitSummary } from '../git/commit.js';
 import type { ObjectId } from '../git/object-id.js';
+import { storedObjectHint } from '../storage/pack-ready.js';
 import { FileMode, serializeTree, type TreeEntry } from '../git/tree.js';
 import { filterRecordedWalk } from './record-filters.js';
 import { filterRecordView } from './record-views.js';
@@ -122,17 +123,27 @@ describe('filterRecordedWalk', () => {
   });
 });
 
-/** `list` as a stored walk shows it: raw ids, decoded only when picked (counted in `decoded`). */
+/**
+ * `list` as a stored walk shows it: raw ids and row keys (an object's `hint`), decoded only when
+ * picked (counted in `decoded`); sizes by row key from `sizes`.
+ */
 function viewOf(list: readonly WalkedObject[], decoded: WalkedObject[] = []): RecordView {
   return {
     rawLength: 20,
     pick: (keep) =>
       list.filter((object) => {
         const raw = Buffer.concat([Buffer.from('ffff', 'hex'), Buffer.from(object.id, 'hex')]);
-        const kept = keep(object.type, raw, 2);
+        const kept = keep(object.type, raw, 2, object.hint ?? 0);
         if (kept) decoded.push(object);
         return kept;
       }),
+    rowsSizedAtLeast: async (rows, limit) =>
+      new Set(
+        rows.filter((row) => {
+          const object = list.find((candidate) => candidate.hint === row);
+          return object !== undefined && (sizes.get(object.id) ?? 0) >= limit;
+        }),
+      ),
   };
 }
 
@@ -154,10 +165,28 @@ describe('filterRecordView', () => {
     expect(reads).toEqual([]);
   });
 
-  it('leaves blob:limit to the decoded walk, and gives up where the source cannot say', async () => {
-    expect(
-      await filterRecordView(source(), viewOf(record), explicit, { kind: 'blob:limit', limit: 10 }),
-    ).toBeUndefined();
+  it('keeps what filterRecordedWalk keeps for blob:limit, by row key where the walk has one, decoding no blob it drops', async () => {
+    // a and x have row keys, b and y do not.
+    const keyed = record.map((object, index) =>
+      object.id === id('a') || object.id === id('x')
+        ? { ...object, hint: storedObjectHint(100 + index) }
+        : object,
+    );
+    const wantedBlob = new Set([...explicit, id('y')]);
+    for (const wants of [explicit, wantedBlob]) {
+      for (const limit of [0, 10, 21, 1000]) {
+        const filter = { kind: 'blob:limit' as const, limit };
+        const decoded: WalkedObject[] = [];
+        const fromView = await filterRecordView(source(), viewOf(keyed, decoded), wants, filter);
+        expect(names(fromView)).toBe(names(await filterRecordedWalk(source(), record, wants, filter)));
+        // Dropped blobs decoded: only those without a row key, asked by id.
+        const extra = decoded.filter((object) => !fromView?.includes(object));
+        expect(extra.every((object) => object.hint === undefined && object.type === 'blob')).toBe(true);
+      }
+    }
+  });
+
+  it('gives up where the source cannot say', async () => {
     const unknownCommit = viewOf([{ id: id('3'), type: 'commit' }, ...record]);
     expect(
       await filterRecordView(source(), unknownCommit, explicit, { kind: 'tree', depth: 1 }),

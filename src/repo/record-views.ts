@@ -10,8 +10,8 @@ import type { ObjectSource, RecordView, WalkedObject } from './served-repository
  * the decoded walk, without decoding what the filter drops. A `tree:1` clone of the 497k-object
  * bench repository keeps 24k objects: decoding the whole walk first (half a million objects and
  * their hex ids, ~0.4 s and as much again in garbage collection) was most of its server time.
- * `blob:none` and `tree:<n>` only: `blob:limit` needs every blob's size, asked by object
- * (`filterRecordedWalk`). Undefined when the filter is another or the source cannot say.
+ * `blob:limit` asks the blobs' sizes by row key and reads back only the keys of the large ones.
+ * Undefined when the source cannot say.
  */
 export async function filterRecordView(
   source: ObjectSource,
@@ -19,9 +19,26 @@ export async function filterRecordView(
   explicit: ReadonlySet<ObjectId>,
   filter: ObjectFilter,
 ): Promise<readonly WalkedObject[] | undefined> {
-  if (filter.kind === 'blob:limit') return undefined;
   const wanted = idTable(view.rawLength, explicit);
   const isExplicit = (data: Uint8Array, offset: number) => wanted.find(data, offset) >= 0;
+  if (filter.kind === 'blob:limit') {
+    // The blobs' sizes by row key (no id decoded); those without one (none in a walk recorded
+    // after a push) by id.
+    const rows: number[] = [];
+    const unkeyed = view.pick((type, data, offset, row) => {
+      if (type !== 'blob' || isExplicit(data, offset)) return false;
+      if (row > 0) rows.push(row);
+      return row === 0;
+    });
+    const largeRows = await view.rowsSizedAtLeast(rows, filter.limit);
+    const largeUnkeyed = idTable(view.rawLength, await source.sizesAtLeast(unkeyed, filter.limit));
+    return view.pick(
+      (type, data, offset, row) =>
+        type !== 'blob' ||
+        isExplicit(data, offset) ||
+        (row > 0 ? !largeRows.has(row) : largeUnkeyed.find(data, offset) < 0),
+    );
+  }
   if (filter.kind === 'blob:none') {
     return view.pick((type, data, offset) => type !== 'blob' || isExplicit(data, offset));
   }

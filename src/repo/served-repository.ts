@@ -256,9 +256,12 @@ export interface RecordView {
   readonly rawLength: number;
   /**
    * The entries `keep` picks, in the walk's order, with their row keys: `keep` is shown each
-   * entry's type and raw id (`data[offset…]`, `rawLength` bytes), nothing decoded.
+   * entry's type, raw id (`data[offset…]`, `rawLength` bytes) and row key (0: none), nothing
+   * decoded.
    */
-  pick(keep: (type: ObjectType, data: Uint8Array, offset: number) => boolean): WalkedObject[];
+  pick(keep: (type: ObjectType, data: Uint8Array, offset: number, row: number) => boolean): WalkedObject[];
+  /** Those of `rows` (row keys `pick` showed) whose objects' size is at least `limit`. */
+  rowsSizedAtLeast(rows: readonly number[], limit: number): Promise<ReadonlySet<number>>;
 }
 
 /** A recorded walk being extended (`clone-walk-extension.ts`). */

@@ -99,7 +99,14 @@ export class StoredRepository implements ServedRepository {
     },
     findView: async (key) => {
       const repository = this.repository;
-      return repository ? this.storage.cloneWalks.findBytes(repository.id, key) : undefined;
+      const bytes = repository ? await this.storage.cloneWalks.findBytes(repository.id, key) : undefined;
+      return (
+        bytes && {
+          rawLength: bytes.rawLength,
+          pick: (keep) => bytes.pick(keep),
+          rowsSizedAtLeast: (rows, limit) => this.storage.objects.rowsSizedAtLeast(rows, limit),
+        }
+      );
     },
     takePushGraph: () => {
       const graph = this.pushGraph;
