@@ -198,6 +198,17 @@ describe('filterRecordView', () => {
     ).toBeUndefined();
   });
 
+  it('gives up on a damaged stored walk (an unknown type code)', async () => {
+    const damaged: RecordView = { ...viewOf(record), pick: () => undefined };
+    for (const filter of [
+      { kind: 'blob:none' as const },
+      { kind: 'tree' as const, depth: 1 },
+      { kind: 'blob:limit' as const, limit: 10 },
+    ]) {
+      expect(await filterRecordView(source(), damaged, explicit, filter)).toBeUndefined();
+    }
+  });
+
   it('ignores wanted ids of another id format', async () => {
     const wide = new Set([...explicit, 'a'.repeat(64) as ObjectId]);
     expect(names(await filterRecordView(source(), viewOf(record), wide, { kind: 'tree', depth: 1 }))).toBe(

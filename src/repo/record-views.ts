@@ -30,6 +30,7 @@ export async function filterRecordView(
       if (row > 0) rows.push(row);
       return row === 0;
     });
+    if (!unkeyed) return undefined;
     const largeRows = await view.rowsSizedAtLeast(rows, filter.limit);
     const largeUnkeyed = idTable(view.rawLength, await source.sizesAtLeast(unkeyed, filter.limit));
     return view.pick(
@@ -47,6 +48,7 @@ export async function filterRecordView(
   const firstPass = view.pick(
     (type, data, offset) => type === 'commit' || (type !== 'tag' && isExplicit(data, offset)),
   );
+  if (!firstPass) return undefined;
   const commits = firstPass.filter((object) => object.type === 'commit').map((object) => object.id);
   const explicitTrees = firstPass.filter((object) => object.type === 'tree').map((object) => object.id);
   const shallow = await shallowerThan(source, commits, explicitTrees, filter.depth);

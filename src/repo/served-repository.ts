@@ -257,9 +257,11 @@ export interface RecordView {
   /**
    * The entries `keep` picks, in the walk's order, with their row keys: `keep` is shown each
    * entry's type, raw id (`data[offset…]`, `rawLength` bytes) and row key (0: none), nothing
-   * decoded.
+   * decoded. Undefined when the stored walk turns out damaged.
    */
-  pick(keep: (type: ObjectType, data: Uint8Array, offset: number, row: number) => boolean): WalkedObject[];
+  pick(
+    keep: (type: ObjectType, data: Uint8Array, offset: number, row: number) => boolean,
+  ): WalkedObject[] | undefined;
   /** Those of `rows` (row keys `pick` showed) whose objects' size is at least `limit`. */
   rowsSizedAtLeast(rows: readonly number[], limit: number): Promise<ReadonlySet<number>>;
 }
