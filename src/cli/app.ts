@@ -14,7 +14,7 @@ import type { ReadinessCheck } from '../platform/readiness.js';
 import { CloneWalkRecorder } from '../repo/clone-walk-recorder.js';
 import { CodeSearch } from '../repo/search/code-search.js';
 import { SearchIndexer } from '../repo/search/search-indexer.js';
-import { releaseHeapSoon } from '../platform/heap-release.js';
+import { foregroundBegan, foregroundEnded, releaseHeapSoon } from '../platform/heap-release.js';
 import { ForegroundWork } from '../platform/foreground-work.js';
 import type { RepositoryResolver } from '../repo/served-repository.js';
 import { createStoredRepositoryResolver } from '../repo/stored-repositories.js';
@@ -162,8 +162,9 @@ export function buildDomainServices(
   const baseUrl = () => serverBaseUrl(config);
   const review = buildReviewServices({ storage, monorepo, baseUrl, ...(secret ? { secret } : {}) });
   const sshLfsTokens = secret ? new LfsSshTokens(secret) : undefined;
-  // A clone or push of a big repository leaves much garbage an idle server would keep.
-  const gitRequests = new ForegroundWork({ onEnd: () => releaseHeapSoon() });
+  // A clone or push of a big repository leaves much garbage an idle server would keep: collected
+  // once no git request is in flight.
+  const gitRequests = new ForegroundWork({ onBegin: foregroundBegan, onEnd: foregroundEnded });
   return {
     repositories: new MonorepoResolver({
       ...monorepo,

@@ -69,9 +69,12 @@ describe('ForegroundWork', () => {
 
   it('runs its end hook once at the end of each request, an end called twice included', () => {
     const onEnd = vi.fn();
-    const work = new ForegroundWork({ quietMs: 100, onEnd });
+    const onBegin = vi.fn();
+    const work = new ForegroundWork({ quietMs: 100, onEnd, onBegin });
     const endFirst = work.begin();
+    expect(onBegin).toHaveBeenCalledTimes(1);
     const endSecond = work.begin();
+    expect(onBegin).toHaveBeenCalledTimes(2);
     expect(onEnd).not.toHaveBeenCalled();
     endFirst();
     endFirst();

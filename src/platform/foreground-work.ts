@@ -23,6 +23,8 @@ export interface ForegroundWorkOptions {
    * for the heap a big clone or push left behind to be collected once idle, see heap-release).
    */
   readonly onEnd?: () => void;
+  /** Runs at the start of each request (`mega serve`: no heap collection in the middle of it). */
+  readonly onBegin?: () => void;
 }
 
 export class ForegroundWork {
@@ -43,6 +45,7 @@ export class ForegroundWork {
     this.inFlight += 1;
     clearTimeout(this.quietTimer);
     this.quietTimer = undefined;
+    this.options.onBegin?.();
     let ended = false;
     return () => {
       if (ended) return;

@@ -1,7 +1,7 @@
 import type * as V8 from 'node:v8';
 import { getHeapStatistics, setFlagsFromString, type HeapInfo } from 'node:v8';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { releaseHeapSoon } from './heap-release.js';
+import { foregroundBegan, foregroundEnded, releaseHeapSoon } from './heap-release.js';
 
 vi.mock('node:v8', async (importOriginal) => ({
   ...(await importOriginal<typeof V8>()),
@@ -71,6 +71,32 @@ describe('releaseHeapSoon', () => {
     }
     expect(collect).toHaveBeenCalledTimes(2);
     expect(setFlagsFromString).not.toHaveBeenCalled();
+  });
+
+  it('waits for the git requests in flight to end, then collects once', () => {
+    vi.useFakeTimers();
+    vi.mocked(getHeapStatistics).mockReturnValue(heap(100, 101));
+    const collect = vi.fn();
+    globalThis.gc = collect as unknown as typeof globalThis.gc;
+    // A clone's ls-refs ends (asking), its fetch begins before the collection is due.
+    foregroundBegan();
+    foregroundEnded();
+    vi.advanceTimersByTime(500);
+    foregroundBegan();
+    foregroundBegan();
+    releaseHeapSoon(0);
+    vi.advanceTimersByTime(5000);
+    expect(collect).not.toHaveBeenCalled();
+    foregroundEnded();
+    vi.advanceTimersByTime(5000);
+    expect(collect).not.toHaveBeenCalled();
+    foregroundEnded();
+    vi.advanceTimersByTime(999);
+    expect(collect).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1);
+    expect(collect).toHaveBeenCalledTimes(1);
+    vi.advanceTimersByTime(5000);
+    expect(collect).toHaveBeenCalledTimes(1);
   });
 
   it('does nothing where the process cannot collect (no --expose-gc)', () => {

@@ -26,17 +26,50 @@ const COMPACT_LIVE_BYTES = 64 * 1024 * 1024;
 const WORTH_COMPACTING_BYTES = 8 * 1024 * 1024;
 
 let timer: NodeJS.Timeout | undefined;
+/** Git requests in flight (`foregroundBegan`/`foregroundEnded`): no collection runs meanwhile. */
+let inForeground = 0;
+/** A collection was asked for and has not run: the smallest `worthBytes` asked. */
+let asked: number | undefined;
 
 /**
  * Asks for one full collection, compacting when little survives it, once big jobs have stopped
- * for a moment (`worthBytes`: the committed heap below which it is skipped).
+ * for a moment (`worthBytes`: the committed heap below which it is skipped) and no git request
+ * is in flight.
  */
 export function releaseHeapSoon(worthBytes = WORTH_COLLECTING_BYTES): void {
+  if (!globalThis.gc) return;
+  asked = Math.min(asked ?? worthBytes, worthBytes);
+  clearTimeout(timer);
+  timer = undefined;
+  if (inForeground === 0) armCollection();
+}
+
+/**
+ * A git request began: a collection due now would run in the middle of it. The one a clone's
+ * `ls-refs` asked for fell 1 s later, inside the fetch that follows it whenever that fetch took
+ * longer than 1 s: a full collection of the heap holding the clone's walk, a few hundred ms more
+ * on a `tree:1` clone of the large bench repository (docs/scale.md, "Partial clones by the
+ * record's bytes"). It waits for the end of the last request in flight instead.
+ */
+export function foregroundBegan(): void {
+  inForeground += 1;
+  clearTimeout(timer);
+  timer = undefined;
+}
+
+/** A git request ended (each `foregroundBegan` once): it may have left much garbage. */
+export function foregroundEnded(): void {
+  inForeground = Math.max(0, inForeground - 1);
+  releaseHeapSoon();
+}
+
+function armCollection(): void {
   const collect = globalThis.gc;
   if (!collect) return;
-  clearTimeout(timer);
   timer = setTimeout(() => {
     timer = undefined;
+    const worthBytes = asked ?? WORTH_COLLECTING_BYTES;
+    asked = undefined;
     if (getHeapStatistics().total_heap_size < worthBytes) return;
     collect();
     const heap = getHeapStatistics();

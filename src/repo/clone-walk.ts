@@ -7,6 +7,7 @@ import { PreloadedObjects } from './preloaded-objects.js';
 import { extendRecordedWalk } from './clone-walk-extension.js';
 import { graphWalkObjects, walkGraph } from './graph-walk.js';
 import { filterRecordedWalk } from './record-filters.js';
+import { filterRecordView } from './record-views.js';
 import { tipBitmapsFromGraph } from './tip-reachability.js';
 import type {
   AdvertisedRef,
@@ -84,8 +85,13 @@ async function filteredFromRecord(
   refs: readonly AdvertisedRef[],
 ): Promise<readonly WalkedObject[] | undefined> {
   if (!filter || !repository.cloneWalks) return undefined;
-  if (!explicitObjects(wants, refs)) return undefined;
-  const unfiltered = await repository.cloneWalks.find(cloneWalkKey(wants, undefined));
+  const explicit = explicitObjects(wants, refs);
+  if (!explicit) return undefined;
+  const key = cloneWalkKey(wants, undefined);
+  const view = await repository.cloneWalks.findView?.(key);
+  const fromView = view && (await filterRecordView(repository.objects, view, explicit, filter));
+  if (fromView) return fromView;
+  const unfiltered = await repository.cloneWalks.find(key);
   return unfiltered && filterOfRecord(repository.objects, unfiltered, wants, filter, refs);
 }
 

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { CommitSummary } from '../git/commit.js';
 import type { ObjectId } from '../git/object-id.js';
+import { storedObjectHint } from '../storage/pack-ready.js';
 import { FileMode, serializeTree, type TreeEntry } from '../git/tree.js';
 import { filterRecordedWalk } from './record-filters.js';
-import type { ObjectSource, WalkedObject } from './served-repository.js';
+import { filterRecordView } from './record-views.js';
+import type { ObjectSource, RecordView, WalkedObject } from './served-repository.js';
 
 /** Objects are named by one letter or digit; an id repeats a hex digit of its own. */
 const NAMES = '12gRSQTEabxym';
@@ -118,5 +120,99 @@ describe('filterRecordedWalk', () => {
     expect(
       await filterRecordedWalk(source(), missingTree, wantsMissing, { kind: 'tree', depth: 2 }),
     ).toBeUndefined();
+  });
+});
+
+/**
+ * `list` as a stored walk shows it: raw ids and row keys (an object's `hint`), decoded only when
+ * picked (counted in `decoded`); sizes by row key from `sizes`.
+ */
+function viewOf(list: readonly WalkedObject[], decoded: WalkedObject[] = []): RecordView {
+  return {
+    rawLength: 20,
+    pick: (keep) =>
+      list.filter((object) => {
+        const raw = Buffer.concat([Buffer.from('ffff', 'hex'), Buffer.from(object.id, 'hex')]);
+        const kept = keep(object.type, raw, 2, object.hint ?? 0);
+        if (kept) decoded.push(object);
+        return kept;
+      }),
+    rowsSizedAtLeast: async (rows, limit) =>
+      new Set(
+        rows.filter((row) => {
+          const object = list.find((candidate) => candidate.hint === row);
+          return object !== undefined && (sizes.get(object.id) ?? 0) >= limit;
+        }),
+      ),
+  };
+}
+
+describe('filterRecordView', () => {
+  it('keeps what filterRecordedWalk keeps for tree:<n> and blob:none, decoding only that and the commits', async () => {
+    for (const filter of [
+      { kind: 'blob:none' as const },
+      ...[0, 1, 2, 3, 9].map((depth) => ({ kind: 'tree' as const, depth })),
+    ]) {
+      const decoded: WalkedObject[] = [];
+      const fromView = await filterRecordView(source(), viewOf(record, decoded), explicit, filter);
+      expect(names(fromView)).toBe(names(await filterRecordedWalk(source(), record, explicit, filter)));
+      const extra = decoded.filter((object) => object.type !== 'commit' && !fromView?.includes(object));
+      expect(names(extra)).toBe('');
+    }
+    // tree:1 reads no tree.
+    const reads: ObjectId[] = [];
+    await filterRecordView(source(reads), viewOf(record), explicit, { kind: 'tree', depth: 1 });
+    expect(reads).toEqual([]);
+  });
+
+  it('keeps what filterRecordedWalk keeps for blob:limit, by row key where the walk has one, decoding no blob it drops', async () => {
+    // a and x have row keys, b and y do not.
+    const keyed = record.map((object, index) =>
+      object.id === id('a') || object.id === id('x')
+        ? { ...object, hint: storedObjectHint(100 + index) }
+        : object,
+    );
+    const wantedBlob = new Set([...explicit, id('y')]);
+    for (const wants of [explicit, wantedBlob]) {
+      for (const limit of [0, 10, 21, 1000]) {
+        const filter = { kind: 'blob:limit' as const, limit };
+        const decoded: WalkedObject[] = [];
+        const fromView = await filterRecordView(source(), viewOf(keyed, decoded), wants, filter);
+        expect(names(fromView)).toBe(names(await filterRecordedWalk(source(), record, wants, filter)));
+        // Dropped blobs decoded: only those without a row key, asked by id.
+        const extra = decoded.filter((object) => !fromView?.includes(object));
+        expect(extra.every((object) => object.hint === undefined && object.type === 'blob')).toBe(true);
+      }
+    }
+  });
+
+  it('gives up where the source cannot say', async () => {
+    const unknownCommit = viewOf([{ id: id('3'), type: 'commit' }, ...record]);
+    expect(
+      await filterRecordView(source(), unknownCommit, explicit, { kind: 'tree', depth: 1 }),
+    ).toBeUndefined();
+    const missingTree = viewOf([...record, { id: id('m'), type: 'tree' }]);
+    const wantsMissing = new Set([...explicit, id('m')]);
+    expect(
+      await filterRecordView(source(), missingTree, wantsMissing, { kind: 'tree', depth: 2 }),
+    ).toBeUndefined();
+  });
+
+  it('gives up on a damaged stored walk (an unknown type code)', async () => {
+    const damaged: RecordView = { ...viewOf(record), pick: () => undefined };
+    for (const filter of [
+      { kind: 'blob:none' as const },
+      { kind: 'tree' as const, depth: 1 },
+      { kind: 'blob:limit' as const, limit: 10 },
+    ]) {
+      expect(await filterRecordView(source(), damaged, explicit, filter)).toBeUndefined();
+    }
+  });
+
+  it('ignores wanted ids of another id format', async () => {
+    const wide = new Set([...explicit, 'a'.repeat(64) as ObjectId]);
+    expect(names(await filterRecordView(source(), viewOf(record), wide, { kind: 'tree', depth: 1 }))).toBe(
+      '21gQRE',
+    );
   });
 });

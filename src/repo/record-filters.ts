@@ -44,28 +44,33 @@ async function keptByFilter(
     const large = await source.sizesAtLeast(blobs, filter.limit);
     return (object) => object.type === 'tree' || !large.has(object.id);
   }
-  const shallow = await shallowerThan(source, unfiltered, explicit, filter.depth);
+  const commits = unfiltered.filter((object) => object.type === 'commit').map((object) => object.id);
+  const trees = unfiltered.filter((object) => object.type === 'tree' && explicit.has(object.id));
+  const shallow = await shallowerThan(
+    source,
+    commits,
+    trees.map((tree) => tree.id),
+    filter.depth,
+  );
   return shallow && ((object) => shallow.has(object.id));
 }
 
 /**
- * The trees and blobs above `depth` (git's `tree:<depth>` keeps those): a root tree, of a commit
- * of the walk or wanted itself, is at depth 0, its entries at 1, and so on; an object found at
+ * The trees and blobs above `depth` (git's `tree:<depth>` keeps those): a root tree, of one of
+ * `commitIds` (the walk's) or of `explicitTrees` (wanted itself), is at depth 0, its entries at 1, and so on; an object found at
  * several depths counts at its least (git walks a tree again when it meets it higher up). Level
  * by level, reading only the trees whose entries are still above `depth`.
  */
-async function shallowerThan(
+export async function shallowerThan(
   source: ObjectSource,
-  unfiltered: readonly WalkedObject[],
-  explicit: ReadonlySet<ObjectId>,
+  commitIds: readonly ObjectId[],
+  explicitTrees: readonly ObjectId[],
   depth: number,
 ): Promise<Set<ObjectId> | undefined> {
   const found = new Set<ObjectId>();
   if (depth === 0) return found;
-  const commitIds = unfiltered.filter((object) => object.type === 'commit').map((object) => object.id);
   const commits = await source.readCommits(commitIds);
   if (commits.size !== commitIds.length) return undefined;
-  const explicitTrees = unfiltered.filter((object) => object.type === 'tree' && explicit.has(object.id));
   let level: ObjectId[] = [];
   const enter = (id: ObjectId, isTree: boolean) => {
     if (found.has(id)) return;
@@ -73,7 +78,7 @@ async function shallowerThan(
     if (isTree) level.push(id);
   };
   for (const commit of commits.values()) enter(commit.tree, true);
-  for (const tree of explicitTrees) enter(tree.id, true);
+  for (const tree of explicitTrees) enter(tree, true);
   for (let below = 1; below < depth && level.length > 0; below++) {
     const trees = level;
     level = [];

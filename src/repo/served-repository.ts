@@ -239,6 +239,11 @@ export interface RecordedWalks {
   /** The walk under `key`, to extend after a push without reading its objects into memory. */
   findExtendable(key: string): Promise<ExtendableWalk | undefined>;
   /**
+   * The walk under `key`, read but not decoded: a partial clone decodes only what its filter
+   * keeps (`record-views.ts`). Absent: such clones decode the whole walk (`find`).
+   */
+  findView?(key: string): Promise<RecordView | undefined>;
+  /**
    * The object graph of the last pushed pack when that pack may hold the whole repository (a
    * push to a repository without refs: its first), kept by the ingest. The walk recorder lists
    * the likely clones' objects from it instead of reading every tree back (`graph-walk.ts`).
@@ -254,6 +259,22 @@ export interface RecordedWalks {
 
 /** Where storage keeps a graph's object, by its graph number (undefined: not known). */
 export type GraphHintOf = (number: number) => StoredObjectHint | undefined;
+
+/** A recorded walk as stored, its entries decoded only when picked. */
+export interface RecordView {
+  /** Raw id length of its entries (20 for SHA-1, 32 for SHA-256). */
+  readonly rawLength: number;
+  /**
+   * The entries `keep` picks, in the walk's order, with their row keys: `keep` is shown each
+   * entry's type, raw id (`data[offset…]`, `rawLength` bytes) and row key (0: none), nothing
+   * decoded. Undefined when the stored walk turns out damaged.
+   */
+  pick(
+    keep: (type: ObjectType, data: Uint8Array, offset: number, row: number) => boolean,
+  ): WalkedObject[] | undefined;
+  /** Those of `rows` (row keys `pick` showed) whose objects' size is at least `limit`. */
+  rowsSizedAtLeast(rows: readonly number[], limit: number): Promise<ReadonlySet<number>>;
+}
 
 /** A recorded walk being extended (`clone-walk-extension.ts`). */
 export interface ExtendableWalk {

@@ -101,6 +101,17 @@ export class StoredRepository implements ServedRepository {
           this.storage.cloneWalks.saveExtension(repository.id, newKey, bytes, appended),
       };
     },
+    findView: async (key) => {
+      const repository = this.repository;
+      const bytes = repository ? await this.storage.cloneWalks.findBytes(repository.id, key) : undefined;
+      return (
+        bytes && {
+          rawLength: bytes.rawLength,
+          pick: (keep) => bytes.pick(keep),
+          rowsSizedAtLeast: (rows, limit) => this.storage.objects.rowsSizedAtLeast(rows, limit),
+        }
+      );
+    },
     takePushGraph: () => {
       const graph = this.pushGraph;
       this.pushGraph = undefined;

@@ -165,6 +165,32 @@ describeEachDialect('clone walks', (getDb) => {
     ).rejects.toThrow(/mixes object id formats/);
   });
 
+  it('decodes only the entries a pick keeps, in order, with their rows, across parts and in SHA-256', async () => {
+    const repo = await newRepo();
+    const [stored] = await storage.writeObjects(repo.id, [{ type: 'blob', data: Buffer.from('picked\n') }]);
+    const list = [...entries(60_000, 40, 'pick'), { id: stored as ObjectId, type: 'blob' as const }];
+    await storage.cloneWalks.save(repo.id, 'p'.repeat(64), list);
+    const bytes = await storage.cloneWalks.findBytes(repo.id, 'p'.repeat(64));
+    expect(bytes?.partCount).toBeGreaterThan(1);
+    const seen: string[] = [];
+    const trees = bytes?.pick((type, data, offset) => {
+      seen.push(Buffer.from(data.subarray(offset, offset + 20)).toString('hex'));
+      return type === 'tree';
+    });
+    // Every entry shown once, its raw id at the offset given.
+    expect(seen).toEqual(list.map((entry) => entry.id));
+    expect(idsAndTypes(trees)).toEqual(list.filter((entry) => entry.type === 'tree'));
+    const last = bytes?.pick((_type, data, offset) => data[offset] === Buffer.from(stored!, 'hex')[0]);
+    expect(last?.find((entry) => entry.id === stored)?.hint).toBeGreaterThan(0);
+    const sha256 = entries(9, 64);
+    await storage.cloneWalks.save(repo.id, 'q'.repeat(64), sha256);
+    const wide = await storage.cloneWalks.findBytes(repo.id, 'q'.repeat(64));
+    expect(wide?.rawLength).toBe(32);
+    expect(idsAndTypes(wide?.pick((type) => type !== 'blob'))).toEqual(
+      sha256.filter((entry) => entry.type !== 'blob'),
+    );
+  });
+
   it('records nothing when the walk being extended was dropped meanwhile', async () => {
     const repo = await newRepo();
     await storage.cloneWalks.save(repo.id, 'g'.repeat(64), entries(3, 40, 'gone'));
@@ -255,6 +281,8 @@ describeEachDialect('clone walks', (getDb) => {
         .execute();
       // Damage that leaves whole entries of a known format is found when the walk is decoded.
       if (data !== badType) expect(await storage.cloneWalks.findBytes(repo.id, key)).toBeUndefined();
+      // A partial clone picking from the stored bytes sees an unknown type code too.
+      else expect((await storage.cloneWalks.findBytes(repo.id, key))?.pick(() => true)).toBeUndefined();
       expect(await storage.cloneWalks.find(repo.id, key)).toBeUndefined();
       // The damaged walk is gone: the next recording of the key is kept.
       await storage.cloneWalks.save(repo.id, key, list);

@@ -64,4 +64,16 @@ describeEachDialect('object store sizes', (getDb) => {
     const expected = stored.filter((_, index) => `${index}\n`.length * index >= 60);
     expect(large).toEqual(new Set(expected));
   });
+
+  it('answers which row keys are of objects at least a size, only the large ones, in batches', async () => {
+    const repo = await newRepo();
+    const [small, edge, large] = (await storage.writeObjects(repo.id, blobs([3, 10, 50], 'c'))) as ObjectId[];
+    const rows = [await rowOf(small!), await rowOf(edge!), await rowOf(large!)];
+    expect(await storage.objects.rowsSizedAtLeast(rows, 10)).toEqual(new Set(rows.slice(1)));
+    expect(await storage.objects.rowsSizedAtLeast(rows, 51)).toEqual(new Set());
+    expect(await storage.objects.rowsSizedAtLeast([], 0)).toEqual(new Set());
+    // Keys of no row among many, past the bind-parameter limit.
+    const absent = Array.from({ length: 12_000 }, (_, index) => 2_000_000_000 + index);
+    expect(await storage.objects.rowsSizedAtLeast([...absent, ...rows], 4)).toEqual(new Set(rows.slice(1)));
+  });
 });

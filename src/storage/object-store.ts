@@ -331,6 +331,33 @@ export class ObjectStore {
   }
 
   /**
+   * Those of `rows` (`raw_objects.id`, a recorded walk's row keys) whose inflated size is at
+   * least `limit`: `blob:limit` from a record's bytes, by key alone, no object id read back.
+   */
+  async rowsSizedAtLeast(rows: readonly number[], limit: number): Promise<Set<number>> {
+    const found = new Set<number>();
+    const sqlFor = (size: number) =>
+      `select id from raw_objects where size >= ? and id in (${placeholders(size)})`;
+    for (const batch of batchIds(rows, this.capabilities, 1)) {
+      const prepared = this.preparedValues(batch, sqlFor, [limit]);
+      if (prepared) {
+        for (const [id] of prepared) found.add(Number(id));
+        // SQLite runs synchronously: requests get turns between batches.
+        await setImmediate();
+        continue;
+      }
+      const large = await this.db
+        .selectFrom('raw_objects')
+        .select('id')
+        .where('id', 'in', batch)
+        .where('size', '>=', limit)
+        .execute();
+      for (const row of large) found.add(Number(row.id));
+    }
+    return found;
+  }
+
+  /**
    * The `git_id`s a query selecting only them gives for `keys`, in batches within the
    * bind-parameter limit (`reserved`: its other parameters): SQLite's prepared statement
    * (`sqlFor`, `leading` bound before the keys), letting requests in between batches since it

@@ -112,6 +112,8 @@ describe.each([0, 2])('recorded clone walks with protocol.version=%i', (version)
       expect(await clone([`--filter=${filter}`, '--bare'], target), filter).toContain(RECORDED);
       expect(await presentObjects(dir(target)), filter).toEqual(await filteredObjects(dir('origin'), filter));
       await fsckStrict(dir(target));
+      // What the filter left out is fetched lazily (a tree and a blob below depth 1).
+      expect(await gitText(['-C', dir(target), 'show', 'HEAD:dir/file1.txt']), filter).toBe('content 1');
     }
     const checkedOut = await clone(['--filter=blob:none'], 'partial-checkout');
     expect(checkedOut).toContain(RECORDED);
