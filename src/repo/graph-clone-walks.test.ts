@@ -1,11 +1,15 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { makeBranchyRepository, refTargets } from '../../tests/support/branchy-repository.js';
+import {
+  makeBranchyFirstPush,
+  revListObjects,
+  ROOMY_PACK_LIMITS,
+  ZERO_ID,
+  type BranchyFirstPush,
+} from '../../tests/support/branchy-first-push.js';
 import { describeEachDialect } from '../../tests/support/dialects.js';
-import { git, gitText } from '../../tests/support/git-cli.js';
+import { git } from '../../tests/support/git-cli.js';
 import { chunked, commitFile, packOf } from '../../tests/support/git-fixtures.js';
 import { scratchStorage } from '../../tests/support/scratch-database.js';
-import { makeTempDir } from '../../tests/support/temp-dir.js';
 import type { ObjectId } from '../git/object-id.js';
 import type { Storage } from '../storage/storage.js';
 import { cloneWalkKey, fullCloneWalk, likelyCloneWants, recordLikelyCloneWalks } from './clone-walk.js';
@@ -18,29 +22,13 @@ import {
 } from './served-repository.js';
 import { createStoredRepositoryResolver } from './stored-repositories.js';
 
-const ZERO = '0'.repeat(40) as ObjectId;
-const LIMITS = {
-  maxObjects: 1_000_000,
-  maxObjectSize: 1 << 30,
-  maxNonBlobSize: 1 << 26,
-  maxPackSize: 1 << 30,
-};
-
-let work: { path: string; remove: () => Promise<void> };
+let work: BranchyFirstPush['work'];
 let source: string;
 let pack: Buffer;
 let creates: RefUpdateRequest[];
 
 beforeAll(async () => {
-  work = await makeTempDir('mega-graph-walks-');
-  source = join(work.path, 'source');
-  await makeBranchyRepository(source, { spreadDates: true });
-  pack = await packOf(source, ['--all']);
-  creates = (await refTargets(source)).map(([refName, target]) => ({
-    refName,
-    oldId: ZERO,
-    newId: target as ObjectId,
-  }));
+  ({ work, source, pack, creates } = await makeBranchyFirstPush('mega-graph-walks-'));
 });
 afterAll(async () => {
   await work.remove();
@@ -52,17 +40,6 @@ afterAll(async () => {
  */
 const sorted = (ids: readonly string[] | undefined) => [...(ids ?? [])].sort();
 
-/** What `git rev-list --objects` lists of `tip` in `dir`, sorted. */
-async function revListObjects(dir: string, tip: string): Promise<string[]> {
-  const listed = await gitText(['-C', dir, 'rev-list', '--objects', tip]);
-  return sorted(
-    listed
-      .split('\n')
-      .map((line) => line.slice(0, 40))
-      .filter((id) => id !== ''),
-  );
-}
-
 describeEachDialect('clone walks of a first push, from its pack', (getDb, dialect) => {
   let storage: Storage;
   beforeAll(() => {
@@ -73,7 +50,7 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb, dialec
 
   async function push(path: string, pushed: Buffer, updates: RefUpdateRequest[]): Promise<ServedRepository> {
     const repository = await resolve(path);
-    await repository.receivePack({ chunks: chunked(pushed), endsAt: 'input' }, LIMITS);
+    await repository.receivePack({ chunks: chunked(pushed), endsAt: 'input' }, ROOMY_PACK_LIMITS);
     const results = await repository.updateRefs(updates, { atomic: true });
     expect([...results.values()].filter(Boolean)).toEqual([]);
     return repository;
@@ -126,7 +103,7 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb, dialec
     expect((await record(pushed)).recorded).toBe(3);
     const singleWalk = async (repository: ServedRepository, tip: ObjectId) =>
       (await repository.cloneWalks!.find(cloneWalkKey([tip], undefined)))?.map((object) => object.id);
-    expect(sorted(await singleWalk(pushed, main.newId))).toEqual(await revListObjects(source, main.newId));
+    expect(sorted(await singleWalk(pushed, main.newId))).toEqual(await revListObjects(source, [main.newId]));
 
     // A commit on main: the default branch's walk is extended, nothing read back.
     const tip = main.newId;
@@ -141,7 +118,7 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb, dialec
     expect(snapshot).not.toHaveBeenCalled();
     const extended = await singleWalk(later, next);
     expect(new Set(extended).size).toBe(extended?.length);
-    expect(sorted(extended)).toEqual(await revListObjects(source, next));
+    expect(sorted(extended)).toEqual(await revListObjects(source, [next]));
   });
 
   it('copies the walk of every ref for the default branch when that branch reaches every object', async () => {
@@ -154,7 +131,7 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb, dialec
     expect((await record(pushed)).recorded).toBe(2);
     expect(save).toHaveBeenCalledTimes(1);
     const single = await pushed.cloneWalks!.find(cloneWalkKey([main.newId], undefined));
-    expect(sorted(single?.map((object) => object.id))).toEqual(await revListObjects(source, main.newId));
+    expect(sorted(single?.map((object) => object.id))).toEqual(await revListObjects(source, [main.newId]));
     expect(single?.every((object) => object.hint !== undefined)).toBe(true);
   });
 
@@ -209,7 +186,7 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb, dialec
     release();
     await recorder.idle();
     expect(idsAndTypes(early)).toEqual(idsAndTypes(await walks.find(key)));
-    expect(sorted(early?.map((object) => object.id))).toEqual(await revListObjects(source, '--all'));
+    expect(sorted(early?.map((object) => object.id))).toEqual(await revListObjects(source, ['--all']));
     // Once the run is over, clones read the record.
     expect(await recorder.recorded(pushed.path, key)).toBeUndefined();
   });
@@ -230,7 +207,9 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb, dialec
     expect(errors).toEqual(['refs unavailable']);
     const walked = await fullCloneWalk(pushed, wants!, undefined, refs);
     expect(walked.fresh).toBe(true);
-    expect(sorted(walked.objects.map((object) => object.id))).toEqual(await revListObjects(source, '--all'));
+    expect(sorted(walked.objects.map((object) => object.id))).toEqual(
+      await revListObjects(source, ['--all']),
+    );
 
     // Failing to save a walk already known: the clone has it; the next one walks again.
     const again = await resolve(path);
@@ -240,7 +219,7 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb, dialec
     await recorder.idle();
     expect(errors).toEqual(['refs unavailable', 'disk full']);
     // Walked from storage (the graph went with the failed run), delta bases first.
-    expect(sorted(known?.map((object) => object.id))).toEqual(await revListObjects(source, '--all'));
+    expect(sorted(known?.map((object) => object.id))).toEqual(await revListObjects(source, ['--all']));
     expect(await again.cloneWalks!.find(key)).toBeUndefined();
   });
 
@@ -267,11 +246,19 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb, dialec
     const main = creates.find((update) => update.refName === 'refs/heads/main')!;
     const side = creates.find((update) => update.refName === 'refs/heads/side')!;
     await push(path, pack, [main]);
-    await (await resolve(path)).updateRefs([{ ...main, oldId: main.newId, newId: ZERO }], { atomic: true });
+    await (
+      await resolve(path)
+    ).updateRefs([{ ...main, oldId: main.newId, newId: ZERO_ID }], { atomic: true });
     const first = await resolve(path);
     const second = await resolve(path);
-    await first.receivePack({ chunks: chunked(await packOf(source, ['main'])), endsAt: 'input' }, LIMITS);
-    await second.receivePack({ chunks: chunked(await packOf(source, ['side'])), endsAt: 'input' }, LIMITS);
+    await first.receivePack(
+      { chunks: chunked(await packOf(source, ['main'])), endsAt: 'input' },
+      ROOMY_PACK_LIMITS,
+    );
+    await second.receivePack(
+      { chunks: chunked(await packOf(source, ['side'])), endsAt: 'input' },
+      ROOMY_PACK_LIMITS,
+    );
     await first.updateRefs([main], { atomic: true });
     await second.updateRefs([side], { atomic: true });
     await storage.cloneWalks.deleteRepository((await storage.repositories.require(path)).id);

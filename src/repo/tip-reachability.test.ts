@@ -1,57 +1,33 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { makeBranchyRepository, refTargets } from '../../tests/support/branchy-repository.js';
+import {
+  makeBranchyFirstPush,
+  revListObjects,
+  ROOMY_PACK_LIMITS,
+  type BranchyFirstPush,
+} from '../../tests/support/branchy-first-push.js';
 import { describeEachDialect } from '../../tests/support/dialects.js';
 import { git, gitText } from '../../tests/support/git-cli.js';
 import { chunked, commitFile, packOf } from '../../tests/support/git-fixtures.js';
 import { scratchStorage } from '../../tests/support/scratch-database.js';
-import { makeTempDir } from '../../tests/support/temp-dir.js';
 import type { ObjectId } from '../git/object-id.js';
 import type { Storage } from '../storage/storage.js';
 import { cloneWalkKey, fullCloneWalk, likelyCloneWants, recordLikelyCloneWalks } from './clone-walk.js';
 import { EVERY_PATH, type RefUpdateRequest, type ServedRepository } from './served-repository.js';
 import { createStoredRepositoryResolver } from './stored-repositories.js';
 
-const ZERO = '0'.repeat(40) as ObjectId;
-const LIMITS = {
-  maxObjects: 1_000_000,
-  maxObjectSize: 1 << 30,
-  maxNonBlobSize: 1 << 26,
-  maxPackSize: 1 << 30,
-};
-
-let work: { path: string; remove: () => Promise<void> };
+let work: BranchyFirstPush['work'];
 let source: string;
 let pack: Buffer;
 let creates: RefUpdateRequest[];
 
 beforeAll(async () => {
-  work = await makeTempDir('mega-tip-bitmaps-');
-  source = join(work.path, 'source');
-  await makeBranchyRepository(source, { spreadDates: true });
-  pack = await packOf(source, ['--all']);
-  creates = (await refTargets(source)).map(([refName, target]) => ({
-    refName,
-    oldId: ZERO,
-    newId: target as ObjectId,
-  }));
+  ({ work, source, pack, creates } = await makeBranchyFirstPush('mega-tip-bitmaps-'));
 });
 afterAll(async () => {
   await work.remove();
 });
 
 const sorted = (ids: readonly string[] | undefined) => [...(ids ?? [])].sort();
-
-/** What `git rev-list --objects` lists of `tips` in `dir`, sorted. */
-async function revListObjects(dir: string, tips: readonly string[]): Promise<string[]> {
-  const listed = await gitText(['-C', dir, 'rev-list', '--objects', ...tips]);
-  return sorted(
-    listed
-      .split('\n')
-      .map((line) => line.slice(0, 40))
-      .filter((id) => id !== ''),
-  );
-}
 
 /**
  * Per-tip bitmaps over the recorded walk of every ref, built from a first push's graph: the walk
@@ -67,7 +43,7 @@ describeEachDialect('ref tip bitmaps over a recorded walk', (getDb, dialect) => 
 
   async function pushed(path: string): Promise<ServedRepository> {
     const repository = await resolve(path);
-    await repository.receivePack({ chunks: chunked(pack), endsAt: 'input' }, LIMITS);
+    await repository.receivePack({ chunks: chunked(pack), endsAt: 'input' }, ROOMY_PACK_LIMITS);
     const results = await repository.updateRefs(creates, { atomic: true });
     expect([...results.values()].filter(Boolean)).toEqual([]);
     return repository;
@@ -169,7 +145,7 @@ describeEachDialect('ref tip bitmaps over a recorded walk', (getDb, dialect) => 
     const later = await resolve(path);
     await later.receivePack(
       { chunks: chunked(await packOf(source, [next], { excluded: [side] })), endsAt: 'input' },
-      LIMITS,
+      ROOMY_PACK_LIMITS,
     );
     await later.updateRefs([{ refName: 'refs/heads/side', oldId: side, newId: next }], { atomic: true });
     const snapshot = vi.spyOn(later.objects, 'loadCloneSnapshot');
