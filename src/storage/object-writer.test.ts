@@ -4,6 +4,7 @@ import { hashObject } from '../git/object.js';
 import { BulkInserter } from './bulk-insert.js';
 import { ObjectWriter } from './object-writer.js';
 import { describeEachDialect } from '../../tests/support/dialects.js';
+import { insertRepositoryRow } from '../../tests/support/repository-rows.js';
 
 /** Blob contents `tag first` … `tag first + count - 1`, each its own object. */
 function blobs(tag: string, first: number, count: number): Buffer[] {
@@ -16,28 +17,7 @@ afterEach(() => {
 
 describeEachDialect('object writer batches', (getDb, dialect) => {
   let repoCount = 0;
-  const newRepo = async () => {
-    const { db } = getDb().database;
-    const path = `/writer/${++repoCount}`;
-    const now = new Date().toISOString();
-    await db
-      .insertInto('repositories')
-      .values({
-        path,
-        kind: 'import',
-        head_ref: 'refs/heads/main',
-        object_format: 'sha1',
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
-    const row = await db
-      .selectFrom('repositories')
-      .select('id')
-      .where('path', '=', path)
-      .executeTakeFirstOrThrow();
-    return Number(row.id);
-  };
+  const newRepo = () => insertRepositoryRow(getDb().database.db, `/writer/${++repoCount}`);
   /**
    * Writes `contents` as blobs of `repoId` in one transaction; counts the COPYs that stored rows
    * and the rows that went by an ordinary insert instead, per table.

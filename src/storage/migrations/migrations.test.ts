@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import type { Database } from '../database.js';
 import { describeEachDialect } from '../../../tests/support/dialects.js';
+import { insertRepositoryRow } from '../../../tests/support/repository-rows.js';
 import { MIGRATIONS } from './index.js';
 import { migrateDown, migrateDownAll, migrateToLatest, migrationStatus } from './migrator.js';
 
@@ -170,26 +170,3 @@ describeEachDialect('migrations', (getDb) => {
     expect((await sql<{ n: number }>`select count(*) as n from refs`.execute(db)).rows[0]?.n).toBeDefined();
   });
 });
-
-/** A bare `repositories` row written with SQL (the schema as migrated, no store), and its id. */
-async function insertRepositoryRow(db: Kysely<Database>, path: string): Promise<number> {
-  const now = new Date().toISOString();
-  await db
-    .insertInto('repositories')
-    .values({
-      path,
-      kind: 'hosted',
-      head_ref: 'refs/heads/main',
-      object_format: 'sha1',
-      description: null,
-      created_at: now,
-      updated_at: now,
-    })
-    .execute();
-  const row = await db
-    .selectFrom('repositories')
-    .select('id')
-    .where('path', '=', path)
-    .executeTakeFirstOrThrow();
-  return Number(row.id);
-}
