@@ -19,10 +19,12 @@ import { makeFileHistory } from '../support/git-fixtures.js';
 const run = promisify(execFile);
 /** Debian's interpreter: the one that has `python3-dulwich` (a pyenv shim may come first in PATH). */
 const DEBIAN_PYTHON = '/usr/bin/python3';
+/** `python3 -c DULWICH_CLONE <url> <dir> [depth]`. */
 const DULWICH_CLONE = [
   'import sys',
   'from dulwich import porcelain',
-  'porcelain.clone(sys.argv[1], sys.argv[2], errstream=sys.stderr.buffer)',
+  'depth = int(sys.argv[3]) if len(sys.argv) > 3 else None',
+  'porcelain.clone(sys.argv[1], sys.argv[2], depth=depth, errstream=sys.stderr.buffer)',
 ].join('\n');
 const DULWICH_CLONE_WITH_TOKEN = [
   'import os, sys',
@@ -82,6 +84,32 @@ describe('independent git clients', () => {
       expect(await gitText(['-C', dir, 'status', '--porcelain'])).toBe('');
     });
   }
+
+  // `/import` keeps the three pushed commits; under `/projects` a first push lands as one commit,
+  // which leaves nothing to cut.
+  describe('shallow clones of /import/master-only', () => {
+    const path = '/import/master-only';
+    it('isomorphic-git clones at depth 1', async () => {
+      const dir = fresh();
+      await git.clone({ fs, http, dir, url: fx.url(path), depth: 1, singleBranch: true });
+      const head = await git.resolveRef({ fs, dir, ref: 'HEAD' });
+      expect(await readFile(join(dir, '.git/shallow'), 'utf8')).toBe(`${head}\n`);
+      expect(await readFile(join(dir, 'dir/file3.txt'), 'utf8')).toBe('content 3\n'.repeat(3));
+      const log = await git.log({ fs, dir });
+      expect(log.map((entry) => entry.oid)).toEqual([head]);
+    });
+
+    it('dulwich clones at depth 1', async () => {
+      const dir = fresh();
+      await run(DEBIAN_PYTHON, ['-c', DULWICH_CLONE, fx.url(path), dir, '1']);
+      const head = await gitText(['-C', dir, 'rev-parse', 'HEAD']);
+      expect(await readFile(join(dir, '.git/shallow'), 'utf8')).toBe(`${head}\n`);
+      expect(await gitText(['-C', dir, 'rev-list', '--count', 'HEAD'])).toBe('1');
+      expect(await gitText(['-C', dir, 'rev-parse', 'HEAD^{tree}'])).toBe(await expectedTree());
+      await gitCli(['-C', dir, 'fsck', '--no-dangling']);
+    });
+  });
+
   it('isomorphic-git creates a repository by its first push; HEAD follows its only branch', async () => {
     const result = await git.push({
       fs,
