@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
+import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeExecutePacket, MAX_PACKET_PAYLOAD } from './mysql-execute-packet.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../../tests/support/scratch-database.js';
-import { serviceAvailable } from '../../../tests/support/services.js';
+import { serviceAvailable, SERVICES } from '../../../tests/support/services.js';
 
 describe('encodeExecutePacket', () => {
   it('lays out COM_STMT_EXECUTE: statement id, no cursor, one iteration, NULL bitmap, types, values', () => {
@@ -114,6 +115,27 @@ describe.skipIf(!(await serviceAvailable('mysql')))('our execute packets on Mari
       }),
     ).rejects.toThrow('abort');
     const after = await sql<{ n: number }>`select count(*) as n from t where id = 10`.execute(db);
+    expect(Number(after.rows[0]!.n)).toBe(0);
+  });
+
+  it('fails, not hangs, when the server ends the connection in the middle of a transaction', async () => {
+    const { db } = scratch.database;
+    const admin = await createConnection({ uri: SERVICES.mysql.url });
+    try {
+      await expect(
+        db.transaction().execute(async (trx) => {
+          const [{ id }] = (await sql<{ id: number }>`select connection_id() as id`.execute(trx)).rows as [
+            { id: number },
+          ];
+          await admin.query(`KILL ${Number(id)}`);
+          await sql`insert into t (id, data) values (${20}, ${Buffer.from([20])})`.execute(trx);
+        }),
+      ).rejects.toThrow();
+    } finally {
+      await admin.end();
+    }
+    // The pool replaces the connection; nothing of the transaction was kept.
+    const after = await sql<{ n: number }>`select count(*) as n from t where id = 20`.execute(db);
     expect(Number(after.rows[0]!.n)).toBe(0);
   });
 });
