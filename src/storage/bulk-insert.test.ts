@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BulkInserter } from './bulk-insert.js';
 import type { Database } from './database.js';
 import { encodePostgresArray } from './dialect/postgres-arrays.js';
+import { insertIgnore } from './insert-ignore.js';
 import { RAW_OBJECT_COLUMNS } from './object-writer.js';
 import type { RawObjectsTable } from './schema.js';
 import { describeEachDialect } from '../../tests/support/dialects.js';
@@ -95,6 +96,16 @@ describeEachDialect('bulk insert', (getDb) => {
     const stored = await read(rows.map((r) => r.git_id));
     expect(stored).toHaveLength(300);
     expect(Number(stored[0]!.size)).toBe(1000);
+  });
+
+  it('writes its multi-row statements exactly as Kysely compiles them', () => {
+    const { db, capabilities } = getDb().database;
+    const bulk = inserter();
+    const placeholder = Object.fromEntries(COLUMNS.map((column) => [column, null])) as unknown as Row;
+    for (const rows of [2, 1, 7, 2000, 3]) {
+      const query = db.insertInto('raw_objects').values(Array.from({ length: rows }, () => placeholder));
+      expect(bulk.valuesStatement(db, rows)).toBe(insertIgnore(query, capabilities).compile().sql);
+    }
   });
 
   it('inserts nothing for no rows', async () => {
