@@ -34,13 +34,14 @@ export async function extendRecordedWalk(
   const left = previousWants.filter((id) => !kept.has(id));
   const alreadyRecorded = recorded.among(wants);
   const added = wants.filter((id) => !alreadyRecorded.has(id));
+  if (added.length === 0 && left.length > 0) return undefined;
   const commits = new CommitCache(objects);
-  if (added.length === 0) return left.length === 0 ? { appended: [], commits, haves: [] } : undefined;
   // A wanted tree or blob (`allow-any-sha1-in-want` refs do not make these): walk everything.
   if ((await peelToCommits(objects, commits, added)).some((id) => id === undefined)) return undefined;
   const previous = (await peelToCommits(objects, commits, previousWants)).filter(
     (id): id is ObjectId => id !== undefined,
   );
+  if (added.length === 0) return { appended: [], commits, haves: previous };
   const walk = await walkObjects(objects, commits, { wants: added, haves: previous, boundary: new Set() });
   // What no longer is a want must be reached again through the new history, or it would stay.
   const edges = new Set(walk.edges);

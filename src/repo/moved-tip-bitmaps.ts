@@ -47,7 +47,8 @@ interface TipWalk {
 /**
  * Bitmaps over the walk `recorded` extended by `extension.appended` for the `wants` that were
  * not `previousWants` (moved and new ref tips), by tip; those that cannot be made are left out.
- * `moves`: the moved refs' tips before, for the second try.
+ * `moves`: the moved refs' tips before, for the second try. `walkBudget`: objects the tips' walks
+ * may select in all.
  */
 export async function movedTipBitmaps(
   objects: ObjectSource,
@@ -56,6 +57,7 @@ export async function movedTipBitmaps(
   wants: readonly ObjectId[],
   extension: WalkExtension,
   moves: TipMoves,
+  walkBudget = WALK_BUDGET_OBJECTS,
 ): Promise<Map<ObjectId, Uint8Array>> {
   const derived = new Map<ObjectId, Uint8Array>();
   const previous = new Set(previousWants);
@@ -66,7 +68,7 @@ export async function movedTipBitmaps(
   const count = recorded.objectCount + extension.appended.length;
   const chosen = tips.slice(0, Math.floor(BITMAP_BUDGET_BYTES / Math.max(1, (count + 7) >> 3)));
   const located = new Locator(recorded, extension.appended);
-  const budget = new WalkBudget(WALK_BUDGET_OBJECTS);
+  const budget = new WalkBudget(walkBudget);
 
   // Against every previous tip: a branch merged whole, or a fork of one, walks only what is new.
   const first: TipWalk[] = [];
