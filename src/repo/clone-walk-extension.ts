@@ -22,7 +22,8 @@ const MAX_TAG_HOPS = 16;
  *
  * The objects are those an incremental fetch of `wants` by a client holding `previousWants`
  * would receive (`walkObjects`), less those the recorded walk holds: that walk may send an
- * object the client has again, a recorded walk must not hold one twice.
+ * object the client has again, a recorded walk must not hold one twice. The answer carries that
+ * walk, its haves and the commits read, for the moved tips' bitmaps (`moved-tip-bitmaps.ts`).
  */
 export async function extendRecordedWalk(
   objects: ObjectSource,

@@ -28,6 +28,13 @@ import { readTagTarget } from './tag-target.js';
  * in the record's bytes in one pass): past it the remaining tips get none.
  */
 const WALK_BUDGET_OBJECTS = 100_000;
+/**
+ * Objects one walk against a ref's old tip alone may select: it walks everything the tip gained,
+ * for a merge of another branch's inner commit the whole history since the fork, one commit read
+ * at a time (at 497k objects, load ~12: 100k objects ~9 s, 10k ~1.8 s, for no bitmap), so it is
+ * tried only for a few hundred commits' worth.
+ */
+const FALLBACK_WALK_OBJECTS = 2_000;
 /** Memory the new bitmaps may take, as for a first push's (one bit per entry of the extended walk). */
 const BITMAP_BUDGET_BYTES = 32 * 1024 * 1024;
 /** Tag chains are followed this deep, as `walkObjects` does. */
@@ -91,7 +98,7 @@ export async function movedTipBitmaps(
   for (const { tip } of uncovered) {
     const before = moves.get(tip);
     if (before === undefined || !withBitmaps.has(before) || !(await extension.commits.get(before))) continue;
-    const result = await budget.walk(objects, extension, tip, [before]);
+    const result = await budget.walk(objects, extension, tip, [before], FALLBACK_WALK_OBJECTS);
     if (result) second.push({ tip, result });
     else if (budget.spent) break;
   }
@@ -111,22 +118,24 @@ class WalkBudget {
   }
 
   /**
-   * The walk of `tip` against `haves`, or undefined when it does not fit what is left or meets
-   * a damaged object (it would be incomplete).
+   * The walk of `tip` against `haves`, or undefined when it selects more than `cap` or what is
+   * left (the work done is counted), or meets a damaged object (it would be incomplete).
    */
   async walk(
     objects: ObjectSource,
     extension: WalkExtension,
     tip: ObjectId,
     haves: readonly ObjectId[],
+    cap = Infinity,
   ): Promise<WalkResult | undefined> {
     if (this.left <= 0) return undefined;
+    const limit = Math.min(this.left, cap);
     try {
       const result = await walkObjects(objects, extension.commits, {
         wants: [tip],
         haves,
         boundary: new Set(),
-        limit: this.left,
+        limit,
         // A damaged object leaves the walk incomplete: no bitmap is better than a wrong one.
         onDamaged: () => {
           throw new DamagedObject();
@@ -137,7 +146,7 @@ class WalkBudget {
     } catch (error) {
       if (error instanceof DamagedObject) return undefined;
       if (error instanceof MegaError && error.code === 'walk_too_large') {
-        this.left = 0;
+        this.left -= limit;
         return undefined;
       }
       throw error;
