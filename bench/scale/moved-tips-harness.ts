@@ -83,6 +83,13 @@ try {
   console.log(
     `first recording (walks and tip bitmaps): ${recorded.wallMs} ms wall, ${recorded.cpuMs} ms CPU`,
   );
+  const tipped = new Set(
+    (await scratch.database.db.selectFrom('clone_walk_tips').select('tip').execute()).map((row) => row.tip),
+  );
+  const untipped = refs.filter(([, target]) => !tipped.has(target)).map(([name]) => name);
+  console.log(
+    `refs without a bitmap: ${untipped.length} of ${refs.length} (${untipped.slice(0, 8).join(' ')})`,
+  );
 
   // A few commits on the branch, made in a bare clone sharing the repository's objects.
   const source = join(work.path, 'source.git');
@@ -186,7 +193,7 @@ try {
   }
 
   // The branch's clone after the push: from the bitmap (the last extension made one), or walked.
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < Math.min(rounds, 2); round++) {
     for (const fromBitmap of [true, false]) {
       await dropExtension();
       await extend(await resolve(), fromBitmap);

@@ -87,8 +87,15 @@ export async function movedTipBitmaps(
     else if (budget.spent) break;
   }
   const uncovered: TipWalk[] = [];
-  for (const walk of first) {
-    const bits = await closure(objects, extension, recorded, withBitmaps, located, walk, count);
+  for (const [walk, bits] of await closures(
+    objects,
+    extension,
+    recorded,
+    withBitmaps,
+    located,
+    first,
+    count,
+  )) {
     if (bits) derived.set(walk.tip, bits);
     else uncovered.push(walk);
   }
@@ -102,8 +109,15 @@ export async function movedTipBitmaps(
     if (result) second.push({ tip, result });
     else if (budget.spent) break;
   }
-  for (const walk of second) {
-    const bits = await closure(objects, extension, recorded, withBitmaps, located, walk, count);
+  for (const [walk, bits] of await closures(
+    objects,
+    extension,
+    recorded,
+    withBitmaps,
+    located,
+    second,
+    count,
+  )) {
     if (bits) derived.set(walk.tip, bits);
   }
   return derived;
@@ -185,23 +199,52 @@ class Locator {
 }
 
 /**
- * The closure of `walk.tip` over the extended walk of `count` entries: the bitmaps of the walk's
- * edges that have one OR-ed, then its objects' positions. Undefined when an edge is left
- * uncovered, the tip itself is not reached (a rewind: the walk sent nothing), an object is not
- * located, or an edge's bitmap is damaged.
+ * Each walk's tip closure over the extended walk of `count` entries (`closure`), the positions
+ * of all of them looked up in the record in one pass.
  */
-async function closure(
+async function closures(
   objects: ObjectSource,
   extension: WalkExtension,
   recorded: BitmapSource,
   withBitmaps: ReadonlySet<ObjectId>,
   located: Locator,
+  walks: readonly TipWalk[],
+  count: number,
+): Promise<Array<[TipWalk, Uint8Array | undefined]>> {
+  const chains: ObjectId[][] = [];
+  for (const walk of walks) chains.push(await peelChain(objects, extension, walk.tip));
+  located.prepare(
+    walks.flatMap((walk, index) => [
+      ...walk.result.objects.map((object) => object.id),
+      ...walk.result.edges,
+      ...(chains[index] as ObjectId[]),
+    ]),
+  );
+  const made: Array<[TipWalk, Uint8Array | undefined]> = [];
+  for (const [index, walk] of walks.entries()) {
+    made.push([
+      walk,
+      await closure(recorded, withBitmaps, located, walk, chains[index] as ObjectId[], count),
+    ]);
+  }
+  return made;
+}
+
+/**
+ * The closure of `walk.tip` (which peels through `chain`) over the extended walk of `count`
+ * entries: the bitmaps of the walk's edges that have one OR-ed, then its objects' positions.
+ * Undefined when an edge is left uncovered, the tip itself is not reached (a rewind: the walk
+ * sent nothing), an object is not located, or an edge's bitmap is damaged.
+ */
+async function closure(
+  recorded: BitmapSource,
+  withBitmaps: ReadonlySet<ObjectId>,
+  located: Locator,
   walk: TipWalk,
+  chain: readonly ObjectId[],
   count: number,
 ): Promise<Uint8Array | undefined> {
   const { result } = walk;
-  const chain = await peelChain(objects, extension, walk.tip);
-  located.prepare([...result.objects.map((object) => object.id), ...result.edges, ...chain]);
   const bits = new Uint8Array(Math.max(1, (count + 7) >> 3));
   const isSet = (id: ObjectId) => {
     const at = located.at(id);
