@@ -15,9 +15,10 @@ import { readTagTarget } from './tag-target.js';
  * --objects new --not old`, `walkObjects`), located in the extended walk, OR the bitmaps of the
  * walk's edges (the had commits next to the sent ones) that are previous tips. Every edge must
  * then be covered by what was OR-ed (a bitmap holding a commit holds its closure): otherwise
- * (a merge of an inner commit of another branch) the tip is walked again with its ref's old tip
- * as the only have, whose edges all are ancestors of that tip. A rewind, a diverged ref, a
- * deleted one, or a damaged or missing bitmap cover nothing and get none: their clones walk.
+ * (a merge of an inner commit of another branch) the tip is walked again, when that walk is
+ * small, with its ref's old tip as the only have, whose edges all are ancestors of that tip. A
+ * rewind, a diverged ref, a deleted one, or a damaged or missing bitmap cover nothing and get
+ * none: their clones walk.
  * Nothing outside the new tip's closure is set (the walk sends only what the tip reaches, the
  * OR-ed bitmaps are closures of commits it reaches), and nothing of it is missed (what the walk
  * does not send is in its edges' closures).
