@@ -74,8 +74,8 @@ async function extend(
 ): Promise<WalkedObject[] | undefined> {
   const held = ids(recorded);
   const view = { among: (wanted: readonly ObjectId[]) => new Set(wanted.filter((id) => held.has(id))) };
-  const appended = await extendRecordedWalk(source, view, before, after);
-  return appended && [...recorded, ...appended];
+  const extension = await extendRecordedWalk(source, view, before, after);
+  return extension && [...recorded, ...extension.appended];
 }
 
 describe('extendRecordedWalk', () => {

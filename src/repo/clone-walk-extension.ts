@@ -1,6 +1,6 @@
 import type { ObjectId } from '../git/object-id.js';
 import { CommitCache } from './common-commits.js';
-import { walkObjects } from './object-walk.js';
+import { walkObjects, type WalkResult } from './object-walk.js';
 import type { ExtendableWalk, ObjectSource, WalkedObject } from './served-repository.js';
 import { readTagTarget } from './tag-target.js';
 
@@ -22,31 +22,50 @@ const MAX_TAG_HOPS = 16;
  *
  * The objects are those an incremental fetch of `wants` by a client holding `previousWants`
  * would receive (`walkObjects`), less those the recorded walk holds: that walk may send an
- * object the client has again, a recorded walk must not hold one twice.
+ * object the client has again, a recorded walk must not hold one twice. The answer carries that
+ * walk, its haves and the commits read, for the moved tips' bitmaps (`moved-tip-bitmaps.ts`).
  */
 export async function extendRecordedWalk(
   objects: ObjectSource,
   recorded: Pick<ExtendableWalk, 'among'>,
   previousWants: readonly ObjectId[],
   wants: readonly ObjectId[],
-): Promise<WalkedObject[] | undefined> {
+): Promise<WalkExtension | undefined> {
   const kept = new Set(wants);
   const left = previousWants.filter((id) => !kept.has(id));
   const alreadyRecorded = recorded.among(wants);
   const added = wants.filter((id) => !alreadyRecorded.has(id));
-  if (added.length === 0) return left.length === 0 ? [] : undefined;
+  if (added.length === 0 && left.length > 0) return undefined;
   const commits = new CommitCache(objects);
   // A wanted tree or blob (`allow-any-sha1-in-want` refs do not make these): walk everything.
   if ((await peelToCommits(objects, commits, added)).some((id) => id === undefined)) return undefined;
   const previous = (await peelToCommits(objects, commits, previousWants)).filter(
     (id): id is ObjectId => id !== undefined,
   );
+  if (added.length === 0) return { appended: [], commits, haves: previous };
   const walk = await walkObjects(objects, commits, { wants: added, haves: previous, boundary: new Set() });
   // What no longer is a want must be reached again through the new history, or it would stay.
   const edges = new Set(walk.edges);
   if (!left.every((id) => edges.has(id))) return undefined;
   const inRecord = recorded.among(walk.objects.map((object) => object.id));
-  return walk.objects.filter((object) => !inRecord.has(object.id));
+  return {
+    appended: walk.objects.filter((object) => !inRecord.has(object.id)),
+    commits,
+    haves: previous,
+    walk: { wants: added, result: walk },
+  };
+}
+
+/** What extending a recorded walk appends, and how it was found (reused by `moved-tip-bitmaps.ts`). */
+export interface WalkExtension {
+  /** The objects to append to the recorded walk, in order. */
+  readonly appended: readonly WalkedObject[];
+  /** The commits read so far. */
+  readonly commits: CommitCache;
+  /** The commits the previous wants peel to: the incremental walk's haves. */
+  readonly haves: readonly ObjectId[];
+  /** The incremental walk of the wants not recorded yet (absent: there were none). */
+  readonly walk?: { readonly wants: readonly ObjectId[]; readonly result: WalkResult };
 }
 
 /** The commit each of `ids` peels to, undefined for one that peels to a tree or blob. */

@@ -8,6 +8,7 @@ import { extendRecordedWalk } from './clone-walk-extension.js';
 import { graphWalkObjects, walkGraph } from './graph-walk.js';
 import { filterRecordedWalk } from './record-filters.js';
 import { filterRecordView } from './record-views.js';
+import { movedTipBitmaps, type TipMoves } from './moved-tip-bitmaps.js';
 import { tipBitmapsFromGraph } from './tip-reachability.js';
 import type {
   AdvertisedRef,
@@ -257,18 +258,42 @@ function refsBeforeMoves(now: readonly NamedTarget[], before: RefsBefore): Named
 /**
  * Records the walk of `wants` under `key` as an extension of the previous refs' recorded walk of
  * the same kind (`clone-walk-extension.ts`); false when there is none or it cannot be extended.
+ * The previous walk's tip bitmaps of tips still wanted carry over, and tips the push moved or
+ * created get one where it can be derived (`moved-tip-bitmaps.ts`; `moves`: new tip → old tip).
  */
 async function recordExtended(
   repository: ServedRepository,
   key: string,
   previousWants: readonly ObjectId[],
   wants: readonly ObjectId[],
+  moves: TipMoves,
 ): Promise<boolean> {
   if (previousWants.length === 0) return false;
   const recorded = await repository.cloneWalks?.findExtendable(cloneWalkKey(previousWants, undefined));
   if (!recorded) return false;
-  const appended = await extendRecordedWalk(repository.objects, recorded, previousWants, wants);
-  return appended !== undefined && (await recorded.saveExtended(key, appended));
+  const extension = await extendRecordedWalk(repository.objects, recorded, previousWants, wants);
+  if (!extension) return false;
+  // Bitmaps that cannot be made leave their clones to walk; the walk is saved regardless.
+  const derived = await movedTipBitmaps(
+    repository.objects,
+    recorded,
+    previousWants,
+    wants,
+    extension,
+    moves,
+  ).catch(() => new Map<ObjectId, Uint8Array>());
+  return recorded.saveExtended(key, extension.appended, { kept: wants, derived });
+}
+
+/** The moved refs' new tips → their tips before (refs created or deleted are left out). */
+function tipMoves(now: readonly NamedTarget[], before: RefsBefore | undefined): Map<ObjectId, ObjectId> {
+  const moves = new Map<ObjectId, ObjectId>();
+  if (!before) return moves;
+  for (const ref of now) {
+    const old = before.get(ref.name);
+    if (old !== undefined && old !== ref.target) moves.set(ref.target, old);
+  }
+  return moves;
 }
 
 /**
@@ -297,6 +322,7 @@ export async function recordLikelyCloneWalks(
     const previous = before
       ? wantSets({ refs: refsBeforeMoves(snapshot.refs, before), headTarget: snapshot.headTarget })
       : undefined;
+    const moves = tipMoves(snapshot.refs, before);
     const missing: ObjectId[][] = [];
     const saved: SavedWalk[] = [];
     let recorded = 0;
@@ -317,7 +343,7 @@ export async function recordLikelyCloneWalks(
         // The walk of every ref carries each ref tip's bitmap over its positions.
         const tips = kind === 'mirror' ? () => tipBitmapsFromGraph(graph, walked, snapshot.refs) : undefined;
         await saveWalk(walks, saved, wants, walked.order.length, list, onKnown, tips);
-      } else if (previous && (await recordExtended(repository, key, previous[kind], wants))) {
+      } else if (previous && (await recordExtended(repository, key, previous[kind], wants, moves))) {
         onKnown(key, undefined);
       } else {
         missing.push(wants);
@@ -368,7 +394,8 @@ async function saveWalk(
   const same = saved.find((walk) => walk.objects.length === count && wants.every((id) => walk.wants.has(id)));
   if (same) {
     onKnown(key, same.objects);
-    if (await (await walks.findExtendable(same.key))?.saveExtended(key, [])) {
+    const copied = await walks.findExtendable(same.key);
+    if (await copied?.saveExtended(key, [], { kept: wants, derived: new Map() })) {
       saved.push({ key, wants: new Set(wants), objects: same.objects });
       return;
     }

@@ -22,6 +22,11 @@ export interface WalkInput {
   readonly clientShallow?: ReadonlySet<ObjectId>;
   readonly filter?: ObjectFilter;
   /**
+   * Objects the walk may select (commits counted as they are found): past it the walk fails
+   * with `walk_too_large`. Default MAX_WALK_OBJECTS commits, trees and blobs unbounded.
+   */
+  readonly limit?: number;
+  /**
    * Told about stored objects the walk cannot follow (a `40000` entry naming a blob, a tree
    * that does not parse): the walk sends what it can and goes on instead of failing the fetch.
    * Default: a process warning.
@@ -71,6 +76,7 @@ export async function walkObjects(
     if (selected.has(id)) return;
     selected.add(id);
     chosen.push({ id, type });
+    if (input.limit !== undefined && chosen.length > input.limit) throw tooLarge();
   };
   const tags: WalkedObject[] = [];
   const startCommits: ObjectId[] = [];
@@ -193,6 +199,7 @@ async function walkCommits(
   const interesting: CommitSummary[] = [];
   const edges = new Map<ObjectId, CommitSummary>();
   let hadVisited = 0;
+  const commitLimit = input.limit ?? MAX_WALK_OBJECTS;
   while (queue.length > 0 && pendingInteresting.size > 0) {
     const commit = queue.shift() as CommitSummary;
     pendingInteresting.delete(commit.id);
@@ -201,14 +208,21 @@ async function walkCommits(
     if (isUninteresting) {
       if (input.clientShallow?.has(commit.id)) continue;
       if (++hadVisited > HAVE_WALK_BUDGET) {
-        await closeInteresting(commits, pendingInteresting, uninteresting, interesting, input.boundary);
+        await closeInteresting(
+          commits,
+          pendingInteresting,
+          uninteresting,
+          interesting,
+          input.boundary,
+          commitLimit,
+        );
         break;
       }
       for (const parent of commit.parents) await push(parent, true);
       continue;
     }
     interesting.push(commit);
-    if (interesting.length > MAX_WALK_OBJECTS) throw notFound('walk_too_large', 'too many commits to send');
+    if (interesting.length > commitLimit) throw tooLarge();
     if (input.boundary.has(commit.id)) continue;
     for (const parent of commit.parents) {
       if (uninteresting.has(parent)) {
@@ -244,6 +258,7 @@ async function closeInteresting(
   uninteresting: ReadonlySet<ObjectId>,
   interesting: CommitSummary[],
   boundary: ReadonlySet<ObjectId>,
+  limit: number,
 ): Promise<void> {
   const taken = new Set(interesting.map((commit) => commit.id));
   let level = [...pending];
@@ -256,7 +271,7 @@ async function closeInteresting(
       const commit = await commits.get(id);
       if (!commit) continue;
       interesting.push(commit);
-      if (interesting.length > MAX_WALK_OBJECTS) throw notFound('walk_too_large', 'too many commits to send');
+      if (interesting.length > limit) throw tooLarge();
       if (boundary.has(id)) continue;
       for (const parent of commit.parents)
         if (!taken.has(parent) && !uninteresting.has(parent)) next.push(parent);
@@ -275,6 +290,10 @@ function insertByDate(queue: CommitSummary[], commit: CommitSummary): void {
     else high = mid;
   }
   queue.splice(low, 0, commit);
+}
+
+function tooLarge(): Error {
+  return notFound('walk_too_large', 'too many objects to send');
 }
 
 function warnDamaged(problem: string): void {

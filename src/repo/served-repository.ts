@@ -278,10 +278,33 @@ export interface RecordView {
 
 /** A recorded walk being extended (`clone-walk-extension.ts`). */
 export interface ExtendableWalk {
+  /** How many entries the walk has. */
+  readonly objectCount: number;
   /** Those of `ids` the walk holds. */
   among(ids: readonly ObjectId[]): ReadonlySet<ObjectId>;
-  /** Records under `key` this walk followed by `appended`; false when this walk is gone meanwhile. */
-  saveExtended(key: string, appended: readonly WalkedObject[]): Promise<boolean>;
+  /** Where each of `ids` the walk holds is in it (0-based, in the walk's order). */
+  positions(ids: readonly ObjectId[]): ReadonlyMap<ObjectId, number>;
+  /** The ref tips this walk has a bitmap for (`tip-reachability.ts`). */
+  bitmapTips(): Promise<ReadonlySet<ObjectId>>;
+  /**
+   * ORs the bitmaps of `tips` over this walk into `bits` (bit i: entry i; it may be longer than
+   * this walk); false when one is missing or damaged.
+   */
+  orTipBitmaps(tips: readonly ObjectId[], bits: Uint8Array): Promise<boolean>;
+  /**
+   * Records under `key` this walk followed by `appended`, with the bitmaps of `tips.kept` copied
+   * and `tips.derived` (bitmaps over the extended walk) written in the same transaction; false
+   * when this walk is gone meanwhile.
+   */
+  saveExtended(key: string, appended: readonly WalkedObject[], tips: ExtendedTips): Promise<boolean>;
+}
+
+/** The tip bitmaps an extended walk carries (`ExtendableWalk.saveExtended`). */
+export interface ExtendedTips {
+  /** Tips whose bitmaps over the walk being extended carry over: the extended walk's wants. */
+  readonly kept: readonly ObjectId[];
+  /** New bitmaps over the extended walk, by tip (moved refs' new tips: `moved-tip-bitmaps.ts`). */
+  readonly derived: ReadonlyMap<ObjectId, Uint8Array>;
 }
 
 /** A pushed pack as its transport delivers it. */

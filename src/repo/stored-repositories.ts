@@ -95,10 +95,15 @@ export class StoredRepository implements ServedRepository {
       const repository = this.repository;
       const bytes = repository ? await this.storage.cloneWalks.findBytes(repository.id, key) : undefined;
       if (!repository || !bytes) return undefined;
+      const walks = this.storage.cloneWalks;
       return {
+        objectCount: bytes.objectCount,
         among: (ids) => bytes.among(ids),
-        saveExtended: (newKey, appended) =>
-          this.storage.cloneWalks.saveExtension(repository.id, newKey, bytes, appended),
+        positions: (ids) => bytes.positions(ids),
+        bitmapTips: () => walks.bitmapTips(bytes.walkId),
+        orTipBitmaps: (tips, bits) => walks.orTipBitmaps(bytes.walkId, bytes.objectCount, tips, bits),
+        saveExtended: (newKey, appended, tips) =>
+          walks.saveExtension(repository.id, newKey, bytes, appended, tips),
       };
     },
     findView: async (key) => {

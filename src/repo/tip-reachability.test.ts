@@ -3,6 +3,7 @@ import {
   makeBranchyFirstPush,
   revListObjects,
   ROOMY_PACK_LIMITS,
+  ZERO_ID,
   type BranchyFirstPush,
 } from '../../tests/support/branchy-first-push.js';
 import { describeEachDialect } from '../../tests/support/dialects.js';
@@ -124,52 +125,191 @@ describeEachDialect('ref tip bitmaps over a recorded walk', (getDb, dialect) => 
     expect(snapshot).not.toHaveBeenCalled();
   });
 
-  it('an extended walk keeps the bitmaps of the tips that did not move; a moved tip walks', async () => {
-    const path = `/import/tips-extended-${dialect}`;
-    const repository = await pushed(path);
-    await recordLikelyCloneWalks(repository, new Map(creates.map((update) => [update.refName, undefined])));
+  /** The ids of the walks recorded for `path`'s repository, oldest first. */
+  async function walkIds(path: string): Promise<number[]> {
     const { id: repoId } = await storage.repositories.require(path);
-    const walkIds = async () =>
-      (
-        await getDb()
-          .database.db.selectFrom('clone_walks')
-          .select('id')
-          .where('repo_id', '=', repoId)
-          .execute()
-      ).map((walk) => Number(walk.id));
-    const firstWalks = await walkIds();
-    const side = tip('refs/heads/side');
-    await git(['checkout', '-q', '--detach', side], { cwd: source });
-    const next = (await commitFile(source, `tips-${dialect}.txt`, 'on side\n', 'side again')) as ObjectId;
-    await git(['checkout', '-q', 'main'], { cwd: source });
-    const later = await resolve(path);
-    await later.receivePack(
-      { chunks: chunked(await packOf(source, [next], { excluded: [side] })), endsAt: 'input' },
-      ROOMY_PACK_LIMITS,
-    );
-    await later.updateRefs([{ refName: 'refs/heads/side', oldId: side, newId: next }], { atomic: true });
-    const snapshot = vi.spyOn(later.objects, 'loadCloneSnapshot');
-    await recordLikelyCloneWalks(later, new Map([['refs/heads/side', side]]));
-    expect(snapshot).not.toHaveBeenCalled();
-
-    // The first push's walks lose their bitmaps: what is left was copied to the extension.
-    const { db } = getDb().database;
-    await db.deleteFrom('clone_walk_tips').where('walk_id', 'in', firstWalks).execute();
-    const tips = await db
-      .selectFrom('clone_walk_tips')
-      .select('tip')
-      .where('walk_id', 'in', await walkIds())
+    const rows = await getDb()
+      .database.db.selectFrom('clone_walks')
+      .select('id')
+      .where('repo_id', '=', repoId)
+      .orderBy('id')
       .execute();
-    expect(tips.length).toBeGreaterThan(5);
-    for (const wants of [[tip('refs/heads/topic')], [tip('refs/tags/v1'), side], [tip('refs/heads/main')]]) {
-      const reached = await later.cloneWalks!.reachableFrom!(wants);
-      expect(sorted(reached?.map((object) => object.id))).toEqual(await revListObjects(source, wants));
+    return rows.map((walk) => Number(walk.id));
+  }
+
+  /** The tips the walks `walks` have bitmaps for. */
+  async function bitmapTips(walks: readonly number[]): Promise<Set<string>> {
+    const rows = await getDb()
+      .database.db.selectFrom('clone_walk_tips')
+      .select('tip')
+      .where('walk_id', 'in', walks)
+      .execute();
+    return new Set(rows.map((row) => row.tip));
+  }
+
+  /** A commit on `parent` in `source` (left detached there): a file, or a merge of `merged`. */
+  async function commitOn(parent: string, change: { file: string; content: string } | { merged: string }) {
+    await git(['checkout', '-q', '--detach', parent], { cwd: source });
+    if ('merged' in change) {
+      await git(['merge', '-q', '--no-ff', '-m', `merge ${change.merged}`, change.merged], { cwd: source });
+    } else {
+      await commitFile(source, change.file, change.content, `add ${change.file}`);
     }
-    expect(await later.cloneWalks!.reachableFrom!([next])).toBeUndefined();
-    const { refs } = await later.listRefs();
-    const walk = await fullCloneWalk(later, [next], undefined, refs);
-    expect(walk.fresh).toBe(true);
-    expect(sorted(walk.objects.map((object) => object.id))).toEqual(await revListObjects(source, [next]));
+    const id = (await gitText(['-C', source, 'rev-parse', 'HEAD'])) as ObjectId;
+    await git(['checkout', '-q', 'main'], { cwd: source });
+    return id;
+  }
+
+  /**
+   * Pushes `moves` to `path` (their new commits made in `source`) and records its walks as the
+   * recorder does after a push; whether the recording walked the whole repository.
+   */
+  async function pushMoves(
+    path: string,
+    moves: ReadonlyArray<{ refName: string; oldId?: ObjectId; newId?: ObjectId }>,
+  ): Promise<{ repository: ServedRepository; walkedAll: boolean }> {
+    const repository = await resolve(path);
+    const { refs } = await repository.listRefs();
+    const heads = refs.filter((ref) => ref.name.startsWith('refs/heads/')).map((ref) => ref.target);
+    const news = moves.flatMap((move) => (move.newId ? [move.newId] : []));
+    if (news.length > 0) {
+      const pack = await packOf(source, news, { excluded: heads });
+      await repository.receivePack({ chunks: chunked(pack), endsAt: 'input' }, ROOMY_PACK_LIMITS);
+    }
+    const updates = moves.map((move) => ({
+      refName: move.refName,
+      oldId: move.oldId ?? ZERO_ID,
+      newId: move.newId ?? ZERO_ID,
+    }));
+    expect([...(await repository.updateRefs(updates, { atomic: true })).values()].filter(Boolean)).toEqual(
+      [],
+    );
+    const snapshot = vi.spyOn(repository.objects, 'loadCloneSnapshot');
+    await recordLikelyCloneWalks(repository, new Map(moves.map((move) => [move.refName, move.oldId])));
+    return { repository, walkedAll: snapshot.mock.calls.length > 0 };
+  }
+
+  /** A clone of `wants` alone: from the bitmaps (nothing walked) or walked, and exactly their closure. */
+  async function expectClone(repository: ServedRepository, wants: ObjectId[], how: 'bitmaps' | 'walked') {
+    const { refs } = await repository.listRefs();
+    const snapshot = vi.spyOn(repository.objects, 'loadCloneSnapshot');
+    snapshot.mockClear();
+    const reached = await repository.cloneWalks!.reachableFrom!(wants);
+    expect(reached !== undefined, `${wants.join(' ')} answered from bitmaps`).toBe(how === 'bitmaps');
+    const walk = await fullCloneWalk(repository, wants, undefined, refs);
+    expect(walk.fresh, `${wants.join(' ')} walked`).toBe(how === 'walked');
+    expect(snapshot.mock.calls.length > 0).toBe(how === 'walked');
+    expect(sorted(walk.objects.map((object) => object.id))).toEqual(await revListObjects(source, wants));
+    expect(walk.objects.length).toBe(new Set(walk.objects.map((object) => object.id)).size);
+  }
+
+  it('gives fast-forwarded and new tips bitmaps over the extension; rewinds walk', async () => {
+    const path = `/import/tips-moved-${dialect}`;
+    await recordLikelyCloneWalks(
+      await pushed(path),
+      new Map(creates.map((update) => [update.refName, undefined])),
+    );
+    const firstWalks = await walkIds(path);
+    const side = tip('refs/heads/side');
+
+    // A new file, and one identical to a blob elsewhere (it is in the record already).
+    const readme = await gitText(['-C', source, 'show', 'main:docs/readme.md']);
+    const added = await commitOn(side, { file: `moved-${dialect}/readme-again.md`, content: `${readme}\n` });
+    const one = await pushMoves(path, [{ refName: 'refs/heads/side', oldId: side, newId: added }]);
+    expect(one.walkedAll).toBe(false);
+    await expectClone(one.repository, [added], 'bitmaps');
+    // The old tip's bitmap stays with the walks it was made for, not carried into the new ones.
+    const afterOne = (await walkIds(path)).filter((id) => !firstWalks.includes(id));
+    expect(afterOne.length).toBeGreaterThan(0);
+    const carried = await bitmapTips(afterOne);
+    expect(carried.has(added)).toBe(true);
+    expect(carried.has(side)).toBe(false);
+    expect(carried.has(tip('refs/heads/topic'))).toBe(true);
+
+    // A merge of another branch's tip: its bitmap is OR-ed in.
+    const topic = tip('refs/heads/topic');
+    const mergedTip = await commitOn(added, { merged: topic });
+    const two = await pushMoves(path, [{ refName: 'refs/heads/side', oldId: added, newId: mergedTip }]);
+    expect(two.walkedAll).toBe(false);
+    await expectClone(two.repository, [mergedTip], 'bitmaps');
+
+    // A merge of an inner commit of another branch: walked against the old tip alone.
+    const inner = (await gitText(['-C', source, 'rev-parse', 'main~1'])) as ObjectId;
+    const mergedInner = await commitOn(mergedTip, { merged: inner });
+    const three = await pushMoves(path, [
+      { refName: 'refs/heads/side', oldId: mergedTip, newId: mergedInner },
+    ]);
+    expect(three.walkedAll).toBe(false);
+    await expectClone(three.repository, [mergedInner], 'bitmaps');
+    // With tags and the branches that did not move; the first push's bitmaps are not needed.
+    await getDb().database.db.deleteFrom('clone_walk_tips').where('walk_id', 'in', firstWalks).execute();
+    await expectClone(three.repository, [mergedInner, tip('refs/tags/v1'), topic], 'bitmaps');
+    await expectClone(three.repository, [tip('refs/heads/main')], 'bitmaps');
+
+    // A new branch off a tip that has a bitmap, and a moved one, in one push.
+    const feature = await commitOn(mergedInner, { file: `feature-${dialect}.txt`, content: 'feature\n' });
+    const again = await commitOn(mergedInner, { file: `side-${dialect}.txt`, content: 'side\n' });
+    const four = await pushMoves(path, [
+      { refName: 'refs/heads/feature', newId: feature },
+      { refName: 'refs/heads/side', oldId: mergedInner, newId: again },
+    ]);
+    expect(four.walkedAll).toBe(false);
+    await expectClone(four.repository, [feature], 'bitmaps');
+    await expectClone(four.repository, [again, feature], 'bitmaps');
+
+    // The new branch merged and deleted in one push: its bitmap is OR-ed in, then left behind.
+    const landed = await commitOn(again, { merged: feature });
+    const beforeFive = await walkIds(path);
+    const five = await pushMoves(path, [
+      { refName: 'refs/heads/side', oldId: again, newId: landed },
+      { refName: 'refs/heads/feature', oldId: feature },
+    ]);
+    expect(five.walkedAll).toBe(false);
+    await expectClone(five.repository, [landed], 'bitmaps');
+    const newestTips = await bitmapTips((await walkIds(path)).filter((id) => !beforeFive.includes(id)));
+    expect(newestTips.has(landed)).toBe(true);
+    expect(newestTips.has(feature)).toBe(false);
+
+    // A rewind to a commit no ref named: nothing to derive from, the recording and the clone walk.
+    const rewound = (await gitText(['-C', source, 'rev-parse', `${side}~1`])) as ObjectId;
+    const six = await pushMoves(path, [{ refName: 'refs/heads/side', oldId: landed, newId: rewound }]);
+    expect(six.walkedAll).toBe(true);
+    await expectClone(six.repository, [rewound], 'walked');
+  });
+
+  it('a damaged or missing bitmap of the old tip leaves the moved tip to walk', async () => {
+    for (const damage of ['damaged', 'missing'] as const) {
+      const path = `/import/tips-moved-${damage}-${dialect}`;
+      await recordLikelyCloneWalks(
+        await pushed(path),
+        new Map(creates.map((update) => [update.refName, undefined])),
+      );
+      const side = tip('refs/heads/side');
+      const walks = await walkIds(path);
+      const { db } = getDb().database;
+      if (damage === 'damaged') {
+        await db
+          .updateTable('clone_walk_tips')
+          .set({ data: Buffer.from([1, 5]) })
+          .where('walk_id', 'in', walks)
+          .where('tip', '=', side)
+          .execute();
+      } else {
+        await db
+          .deleteFrom('clone_walk_tips')
+          .where('walk_id', 'in', walks)
+          .where('tip', '=', side)
+          .execute();
+      }
+      const next = await commitOn(side, { file: `${damage}-${dialect}.txt`, content: `${damage}\n` });
+      const { repository, walkedAll } = await pushMoves(path, [
+        { refName: 'refs/heads/side', oldId: side, newId: next },
+      ]);
+      expect(walkedAll).toBe(false);
+      await expectClone(repository, [next], 'walked');
+      // The tips that did not move are still answered.
+      await expectClone(repository, [tip('refs/heads/topic')], 'bitmaps');
+    }
   });
 
   it('records no bitmaps beside a walk someone else recorded, and drops them with the walks', async () => {

@@ -20,6 +20,16 @@ function entries(count: number, hexLength = 40, seed = 'walk'): WalkedEntry[] {
   }));
 }
 
+/** An extension that carries no tip bitmaps. */
+const NO_TIPS = { kept: [], derived: new Map() };
+
+/** A bitmap of `count` bits with `positions` set. */
+function bitsOf(count: number, positions: readonly number[]): Uint8Array {
+  const bits = new Uint8Array((count + 7) >> 3);
+  for (const at of positions) bits[at >> 3] = (bits[at >> 3] as number) | (1 << (at & 7));
+  return bits;
+}
+
 const idsAndTypes = (list: readonly WalkedEntry[] | undefined) => list?.map(({ id, type }) => ({ id, type }));
 
 describeEachDialect('clone walks', (getDb) => {
@@ -150,9 +160,17 @@ describeEachDialect('clone walks', (getDb) => {
     expect(bytes?.partCount).toBeGreaterThan(1);
     const probe = [base[0], base[59_999], ...entries(3, 40, 'absent')].map((entry) => entry?.id as ObjectId);
     expect(bytes?.among(probe)).toEqual(new Set([base[0]?.id, base[59_999]?.id]));
+    expect(bytes?.positions(probe)).toEqual(
+      new Map([
+        [base[0]?.id, 0],
+        [base[59_999]?.id, 59_999],
+      ]),
+    );
 
     const appended = [{ id: stored as ObjectId, type: 'blob' as const }, ...entries(2, 40, 'more')];
-    expect(await storage.cloneWalks.saveExtension(repo.id, 'e'.repeat(64), bytes!, appended)).toBe(true);
+    expect(await storage.cloneWalks.saveExtension(repo.id, 'e'.repeat(64), bytes!, appended, NO_TIPS)).toBe(
+      true,
+    );
     const found = await storage.cloneWalks.find(repo.id, 'e'.repeat(64));
     expect(idsAndTypes(found)).toEqual([...base, ...appended]);
     // The appended entries get their rows like a saved walk's.
@@ -161,7 +179,7 @@ describeEachDialect('clone walks', (getDb) => {
     expect(await storage.cloneWalks.find(repo.id, 'b'.repeat(64))).toHaveLength(60_000);
     // Ids of another format are refused, not mixed into the walk.
     await expect(
-      storage.cloneWalks.saveExtension(repo.id, 'm'.repeat(64), bytes!, entries(1, 64)),
+      storage.cloneWalks.saveExtension(repo.id, 'm'.repeat(64), bytes!, entries(1, 64), NO_TIPS),
     ).rejects.toThrow(/mixes object id formats/);
   });
 
@@ -191,12 +209,57 @@ describeEachDialect('clone walks', (getDb) => {
     );
   });
 
+  it('an extension carries the bitmaps of the tips kept and writes new ones, nothing else', async () => {
+    const repo = await newRepo();
+    const base = entries(40, 40, 'tipped');
+    const [kept, moved, gone] = ['kept', 'moved', 'gone'].map((name) => entries(1, 40, name)[0]!.id);
+    const tips = new Map([
+      [kept!, bitsOf(40, [0, 1, 2])],
+      [moved!, bitsOf(40, [0, 3])],
+      [gone!, bitsOf(40, [5])],
+    ]);
+    await storage.cloneWalks.save(repo.id, 't'.repeat(64), base, tips);
+    const bytes = (await storage.cloneWalks.findBytes(repo.id, 't'.repeat(64)))!;
+    expect(await storage.cloneWalks.bitmapTips(bytes.walkId)).toEqual(new Set([kept, moved, gone]));
+    // OR-ed into a bitmap of the longer walk.
+    const ored = new Uint8Array(6);
+    expect(await storage.cloneWalks.orTipBitmaps(bytes.walkId, 40, [kept!, moved!], ored)).toBe(true);
+    expect(ored).toEqual(bitsOf(41, [0, 1, 2, 3]));
+    // A tip without a bitmap: false.
+    expect(await storage.cloneWalks.orTipBitmaps(bytes.walkId, 40, [kept!, base[0]!.id], ored)).toBe(false);
+
+    const appended = entries(2, 40, 'appended');
+    const fresh = appended[0]!.id;
+    const derived = new Map([
+      [moved!, bitsOf(42, [0, 3, 40])],
+      [fresh, bitsOf(42, [41])],
+    ]);
+    expect(
+      await storage.cloneWalks.saveExtension(repo.id, 'u'.repeat(64), bytes, appended, {
+        kept: [kept!, moved!, kept!],
+        derived,
+      }),
+    ).toBe(true);
+    const extended = (await storage.cloneWalks.findBytes(repo.id, 'u'.repeat(64)))!;
+    // `gone` (no longer wanted) was left behind; `moved` has its new bitmap, not the old one.
+    expect(await storage.cloneWalks.bitmapTips(extended.walkId)).toEqual(new Set([kept, moved, fresh]));
+    const ids = (list: readonly WalkedEntry[] | undefined) => list?.map((entry) => entry.id);
+    const all = [...base, ...appended];
+    expect(ids(await storage.cloneWalks.reachableFrom(repo.id, [moved!]))).toEqual(
+      ids([0, 3, 40].map((i) => all[i]!)),
+    );
+    expect(ids(await storage.cloneWalks.reachableFrom(repo.id, [fresh]))).toEqual([appended[1]!.id]);
+    expect(ids(await storage.cloneWalks.reachableFrom(repo.id, [kept!]))).toEqual(ids(base.slice(0, 3)));
+  });
+
   it('records nothing when the walk being extended was dropped meanwhile', async () => {
     const repo = await newRepo();
     await storage.cloneWalks.save(repo.id, 'g'.repeat(64), entries(3, 40, 'gone'));
     const bytes = await storage.cloneWalks.findBytes(repo.id, 'g'.repeat(64));
     await storage.cloneWalks.deleteRepository(repo.id);
-    expect(await storage.cloneWalks.saveExtension(repo.id, 'h'.repeat(64), bytes!, entries(1))).toBe(false);
+    expect(await storage.cloneWalks.saveExtension(repo.id, 'h'.repeat(64), bytes!, entries(1), NO_TIPS)).toBe(
+      false,
+    );
     expect(await storage.cloneWalks.has(repo.id, 'h'.repeat(64))).toBe(false);
   });
 

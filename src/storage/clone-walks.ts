@@ -12,8 +12,11 @@ import { batchIds, nowTimestamp } from './sql-batches.js';
 import {
   copyTipBitmaps,
   deleteTipBitmaps,
+  orTipBitmaps,
   selectTips,
+  tipsWithBitmaps,
   writeTipBitmaps,
+  type ExtendedTipBitmaps,
   type TipBitmaps,
 } from './clone-walk-tips/clone-walk-tips.js';
 
@@ -180,21 +183,43 @@ export class CloneWalkStore {
     });
   }
 
+  /** The tips the walk `walkId` has a bitmap for (`clone-walk-tips/`). */
+  async bitmapTips(walkId: number): Promise<Set<ObjectId>> {
+    return tipsWithBitmaps(this.db, walkId);
+  }
+
+  /**
+   * ORs the bitmaps of `tips` over the walk `walkId` of `walkCount` entries into `bits`; false
+   * when one is missing or damaged.
+   */
+  async orTipBitmaps(
+    walkId: number,
+    walkCount: number,
+    tips: readonly ObjectId[],
+    bits: Uint8Array,
+  ): Promise<boolean> {
+    return orTipBitmaps(this.db, this.capabilities, walkId, walkCount, tips, bits);
+  }
+
   /**
    * Records under `key` the walk `base` followed by `appended`: `base`'s parts are copied inside
    * the database, never decoded. False (nothing recorded) when `base` was dropped meanwhile.
+   * `tips`: the base's bitmaps to carry over and new ones over the extended walk, in the same
+   * transaction (`ExtendedTipBitmaps`).
    */
   async saveExtension(
     repoId: number,
     key: string,
     base: RecordedWalkBytes,
     appended: readonly WalkedEntry[],
+    tips: ExtendedTipBitmaps,
   ): Promise<boolean> {
     if (appended.some((entry) => entry.id.length !== base.rawLength * 2)) {
       throw new MegaError('internal', 'clone_walk_mixed_ids', 'a walk mixes object id formats');
     }
     const parts = encodeParts(appended, await this.rowKeys(repoId, appended));
-    return this.record(repoId, key, base.objectCount + appended.length, async (trx, id) => {
+    const count = base.objectCount + appended.length;
+    return this.record(repoId, key, count, async (trx, id) => {
       const copied = await trx
         .insertInto('clone_walk_parts')
         .columns(['walk_id', 'seq', 'data'])
@@ -212,7 +237,9 @@ export class CloneWalkStore {
           .values({ walk_id: id, seq: base.partCount + index, data })
           .execute();
       }
-      await copyTipBitmaps(trx, base.walkId, id);
+      const kept = tips.kept.filter((tip) => !tips.derived.has(tip));
+      await copyTipBitmaps(trx, this.capabilities, base.walkId, id, kept);
+      await writeTipBitmaps(trx, id, tips.derived, count);
       return true;
     });
   }
@@ -494,7 +521,15 @@ export class RecordedWalkBytes {
 
   /** Those of `ids` the walk holds: one pass over its bytes, comparing ids by their first four bytes. */
   among(ids: readonly ObjectId[]): Set<ObjectId> {
-    const found = new Set<ObjectId>();
+    return new Set(this.positions(ids).keys());
+  }
+
+  /**
+   * The position (0-based, in the walk's order) of each of `ids` the walk holds: the same pass
+   * as `among`. Memory follows `ids`, not the walk.
+   */
+  positions(ids: readonly ObjectId[]): Map<ObjectId, number> {
+    const found = new Map<ObjectId, number>();
     const byPrefix = new Map<number, ObjectId[]>();
     for (const id of ids) {
       if (id.length !== this.rawLength * 2) continue;
@@ -505,12 +540,13 @@ export class RecordedWalkBytes {
     }
     if (byPrefix.size === 0) return found;
     const entryBytes = 1 + this.rawLength + ROW_BYTES;
+    let position = 0;
     for (const part of this.parts) {
-      for (let offset = 1; offset < part.length; offset += entryBytes) {
+      for (let offset = 1; offset < part.length; offset += entryBytes, position++) {
         const candidates = byPrefix.get(part.readUInt32BE(offset + 1));
         if (!candidates) continue;
         const id = part.toString('hex', offset + 1, offset + 1 + this.rawLength);
-        if (candidates.includes(id as ObjectId)) found.add(id as ObjectId);
+        if (candidates.includes(id as ObjectId)) found.set(id as ObjectId, position);
       }
     }
     return found;

@@ -195,28 +195,79 @@ describe.each([0, 2])('clones of some ref tips with protocol.version=%i', (versi
     expect(walkCount()).toBe(walks);
   });
 
-  it('haves, depth and a pushed ref still walk: complete and what C git sends', async () => {
-    // A new tip no bitmap knows (pushed after the walk was recorded, no graph then).
-    const origin = dir('origin');
-    await git(['-C', origin, 'checkout', '-q', '-b', `later-${version}`, 'topic']);
-    await commitFile(origin, `later-${version}.txt`, 'later\n', 'later');
-    await git(['-C', origin, 'checkout', '-q', 'main']);
-    await fx.git(version, ['-C', origin, 'push', '-q', url(), `later-${version}`]);
-    await fx.restart();
-    const target = `single-later-${version}.git`;
-    await fx.anonymous(version, [
+  /** `clone --bare --single-branch --branch <branch>` from us and from C git: the same objects and refs, fsck-clean. */
+  const cloneBranch = async (branch: string, target: string) => {
+    const cloned = await fx.anonymous(version, [
       'clone',
-      '-q',
+      '--progress',
       '--bare',
       '--single-branch',
       '--branch',
-      `later-${version}`,
+      branch,
       url(),
       dir(target),
     ]);
-    await cGitClone(['--bare', '--single-branch', '--branch', `later-${version}`], `c-${target}`);
-    expect(await presentObjects(dir(target))).toEqual(await presentObjects(dir(`c-${target}`)));
+    await cGitClone(['--bare', '--single-branch', '--branch', branch], `c-${target}`);
+    expect(await presentObjects(dir(target)), target).toEqual(await presentObjects(dir(`c-${target}`)));
+    expect(await refsOf(dir(target)), target).toBe(await refsOf(dir(`c-${target}`)));
     await fsckStrict(dir(target));
+    return cloned.stderr.toString();
+  };
+
+  /** Commits on `branch` of the origin (a file, or a merge of `merged`) and pushes it. */
+  const pushToBranch = async (
+    branch: string,
+    change: { file: string; content: string } | { merged: string },
+  ) => {
+    const origin = dir('origin');
+    await git(['-C', origin, 'checkout', '-q', branch]);
+    if ('merged' in change) {
+      await git(['-C', origin, 'merge', '-q', '--no-ff', '-m', `merge ${change.merged}`, change.merged]);
+    } else {
+      await commitFile(origin, change.file, change.content, `add ${change.file}`);
+    }
+    await git(['-C', origin, 'checkout', '-q', 'main']);
+    await fx.git(version, ['-C', origin, 'push', '-q', url(), branch]);
+    // Stopping the server waits for the walks the push asked for.
+    await fx.restart();
+  };
+
+  it('a branch pushed to again (fast-forwards, merges, a new branch) is cloned from the bitmaps', async () => {
+    const origin = dir('origin');
+    const branch = `moving-${version}`;
+    await git(['-C', origin, 'branch', branch, 'topic']);
+    // A new branch off a tip that has a bitmap.
+    await fx.git(version, ['-C', origin, 'push', '-q', url(), branch]);
+    await fx.restart();
+    const steps: Array<{ file: string; content: string } | { merged: string }> = [
+      { file: `${branch}/new.txt`, content: 'new on the branch\n' },
+      // The same content as a file of main: a blob the record holds already.
+      {
+        file: `${branch}/copy.txt`,
+        content: (await gitText(['-C', origin, 'show', 'main:dir/file2.txt'])) + '\n',
+      },
+      // An inner commit of another branch, then that branch's tip.
+      { merged: 'main~2' },
+      { merged: 'main' },
+    ];
+    for (const [index, change] of [undefined, ...steps].entries()) {
+      if (change) await pushToBranch(branch, change);
+      const walks = walkCount();
+      const stderr = await cloneBranch(branch, `moving-${version}-${index}.git`);
+      expect(stderr, `step ${index}`).toContain(RECORDED);
+      // Nothing was walked, so nothing new was recorded.
+      expect(walkCount(), `step ${index}`).toBe(walks);
+    }
+
+    // Rewound to a commit no ref named: walked, and still what C git sends.
+    await fx.git(version, ['-C', origin, 'push', '-q', '--force', url(), `topic~1:refs/heads/${branch}`]);
+    await git(['-C', origin, 'branch', '-f', branch, 'topic~1']);
+    await fx.restart();
+    const stderr = await cloneBranch(branch, `moving-${version}-rewound.git`);
+    expect(stderr).not.toContain(RECORDED);
+  });
+
+  it('--depth 1 still walks: complete and what C git sends', async () => {
     const shallow = `shallow-topic-${version}.git`;
     await fx.anonymous(version, [
       'clone',

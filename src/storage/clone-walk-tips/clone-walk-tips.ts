@@ -3,7 +3,7 @@ import type { ObjectId } from '../../git/object-id.js';
 import type { Database } from '../database.js';
 import type { DialectCapabilities } from '../dialect/capabilities.js';
 import { batchIds } from '../sql-batches.js';
-import { encodeTipBitmap, markTipBitmap } from './tip-bitmap.js';
+import { encodeTipBitmap, markTipBitmap, orTipBitmap } from './tip-bitmap.js';
 
 /**
  * Per-tip reachability over a recorded walk's positions (issue 20, item 2): for each ref tip of
@@ -33,21 +33,76 @@ export async function writeTipBitmaps(
 }
 
 /**
- * Copies the bitmaps of the walk `fromWalk` to `toWalk`, which begins with `fromWalk`'s entries
- * (an extension after a push, or a copy): a tip reaches the same positions there and none of
- * what was appended. A ref that moved keeps its old tip's bitmap; its new tip has none.
+ * What an extension of a walk (`CloneWalkStore.saveExtension`) records of its tips: the base
+ * walk's bitmaps of the tips that are still wanted (a tip reaches the same positions in the
+ * extended walk, which begins with the base's entries, and none of what was appended), and new
+ * bitmaps over the extended walk (a moved ref's new tip: `moved-tip-bitmaps.ts`).
  */
-export async function copyTipBitmaps(db: Kysely<Database>, fromWalk: number, toWalk: number): Promise<void> {
-  await db
-    .insertInto('clone_walk_tips')
-    .columns(['walk_id', 'tip', 'data'])
-    .expression(
-      db
-        .selectFrom('clone_walk_tips')
-        .select([sql.lit(toWalk).as('walk_id'), 'tip', 'data'])
-        .where('walk_id', '=', fromWalk),
-    )
-    .execute();
+export interface ExtendedTipBitmaps {
+  /** Tips whose bitmaps over the base walk carry over (the new walk's wants). */
+  readonly kept: readonly ObjectId[];
+  /** Bitmaps over the extended walk's positions, by tip. */
+  readonly derived: TipBitmaps;
+}
+
+/**
+ * Copies the bitmaps of the walk `fromWalk` for the tips `tips` to `toWalk`, which begins with
+ * `fromWalk`'s entries. Those of other tips (a ref moved or deleted since) are left behind: the
+ * extended walk carries bitmaps of its own wants only, so they do not pile up push after push.
+ */
+export async function copyTipBitmaps(
+  db: Kysely<Database>,
+  capabilities: DialectCapabilities,
+  fromWalk: number,
+  toWalk: number,
+  tips: readonly ObjectId[],
+): Promise<void> {
+  for (const batch of batchIds([...new Set(tips)], capabilities, 1)) {
+    await db
+      .insertInto('clone_walk_tips')
+      .columns(['walk_id', 'tip', 'data'])
+      .expression(
+        db
+          .selectFrom('clone_walk_tips')
+          .select([sql.lit(toWalk).as('walk_id'), 'tip', 'data'])
+          .where('walk_id', '=', fromWalk)
+          .where('tip', 'in', batch),
+      )
+      .execute();
+  }
+}
+
+/** The tips the walk `walkId` has a bitmap for. */
+export async function tipsWithBitmaps(db: Kysely<Database>, walkId: number): Promise<Set<ObjectId>> {
+  const rows = await db.selectFrom('clone_walk_tips').select('tip').where('walk_id', '=', walkId).execute();
+  return new Set(rows.map((row) => row.tip as ObjectId));
+}
+
+/**
+ * ORs the bitmaps of `tips` over the walk `walkId` of `walkCount` entries into `bits`; false
+ * when one of them is missing or damaged (`bits` is then partly set).
+ */
+export async function orTipBitmaps(
+  db: Kysely<Database>,
+  capabilities: DialectCapabilities,
+  walkId: number,
+  walkCount: number,
+  tips: readonly ObjectId[],
+  bits: Uint8Array,
+): Promise<boolean> {
+  const distinct = [...new Set(tips)];
+  let found = 0;
+  for (const batch of batchIds(distinct, capabilities, 1)) {
+    const rows = await db
+      .selectFrom('clone_walk_tips')
+      .select('data')
+      .where('walk_id', '=', walkId)
+      .where('tip', 'in', batch)
+      .execute();
+    for (const row of rows) if (!orTipBitmap(row.data, walkCount, bits)) return false;
+    found += rows.length;
+  }
+  return found === distinct.length;
 }
 
 /** The bitmaps of the walks `walkIds` (being deleted). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeTipBitmap, markTipBitmap } from './tip-bitmap.js';
+import { encodeTipBitmap, markTipBitmap, orTipBitmap } from './tip-bitmap.js';
 
 /** A bitmap of `count` bits with the positions `set` says. */
 function bitsOf(count: number, set: (i: number) => boolean): Uint8Array {
@@ -89,6 +89,32 @@ describe('tip bitmaps as stored', () => {
       ),
     ).toBe(true);
     expect([...selected.keys()].filter((i) => selected[i])).toEqual([0, 1, 2, 3, 5, 10, 15]);
+  });
+
+  it('ORs a bitmap into the bits of a longer walk, as runs and as raw bits', () => {
+    const count = 1_000;
+    const runs = encodeTipBitmap(
+      bitsOf(count, (i) => i >= 500),
+      count,
+    );
+    const raw = encodeTipBitmap(
+      bitsOf(count, (i) => i % 3 === 0),
+      count,
+    );
+    expect(raw[0]).toBe(0);
+    // An extended walk's bits: one set already among the appended positions.
+    const bits = bitsOf(count + 20, (i) => i === count + 5);
+    expect(orTipBitmap(runs, count, bits)).toBe(true);
+    expect(orTipBitmap(raw, count, bits)).toBe(true);
+    const set = [...Array(count + 20).keys()].filter((i) => ((bits[i >> 3] as number) >> (i & 7)) & 1);
+    expect(set).toEqual(
+      [...Array(count + 20).keys()].filter(
+        (i) => (i < count && (i >= 500 || i % 3 === 0)) || i === count + 5,
+      ),
+    );
+    // Bits too short for the walk, or damaged data: refused.
+    expect(orTipBitmap(runs, count, new Uint8Array(10))).toBe(false);
+    expect(orTipBitmap(Buffer.from([1, 10, 4, 5]), count, bits)).toBe(false);
   });
 
   it('refuses damaged or mismatched data', () => {

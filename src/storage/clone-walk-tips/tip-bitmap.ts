@@ -57,26 +57,47 @@ export function encodeTipBitmap(bits: Uint8Array, count: number): Buffer {
  */
 export function markTipBitmap(data: Uint8Array, walkCount: number, selected: Uint8Array): boolean {
   if (selected.length < walkCount) return false;
+  return visitSetRuns(data, walkCount, (start, end) => selected.fill(1, start, end));
+}
+
+/**
+ * ORs the stored bitmap `data` of a walk of `walkCount` entries into `bits` (the in-memory
+ * form, at least `walkCount` bits long; longer for a walk that extends that one). False, with
+ * `bits` possibly partly set, when `data` is malformed or numbers more positions than the walk has.
+ */
+export function orTipBitmap(data: Uint8Array, walkCount: number, bits: Uint8Array): boolean {
+  if (bits.length * 8 < walkCount) return false;
+  return visitSetRuns(data, walkCount, (start, end) => {
+    for (let i = start; i < end; i++) bits[i >> 3] = (bits[i >> 3] as number) | (1 << (i & 7));
+  });
+}
+
+/** Calls `set` with each run `[start, end)` of set positions of `data`; false when it is malformed. */
+function visitSetRuns(
+  data: Uint8Array,
+  walkCount: number,
+  set: (start: number, end: number) => void,
+): boolean {
   const head = readVarint(data, 1);
   if (!head || head.value > walkCount) return false;
   const count = head.value;
   if (data[0] === RAW) {
     if (data.length !== head.next + ((count + 7) >> 3)) return false;
     for (let i = 0; i < count; i++) {
-      if (((data[head.next + (i >> 3)] as number) >> (i & 7)) & 1) selected[i] = 1;
+      if (((data[head.next + (i >> 3)] as number) >> (i & 7)) & 1) set(i, i + 1);
     }
     return true;
   }
   if (data[0] !== RUNS) return false;
   let position = 0;
-  let set = false;
+  let isSet = false;
   for (let offset = head.next; offset < data.length;) {
     const run = readVarint(data, offset);
     if (!run || run.value > count - position) return false;
-    if (set) selected.fill(1, position, position + run.value);
+    if (isSet) set(position, position + run.value);
     position += run.value;
     offset = run.next;
-    set = !set;
+    isSet = !isSet;
   }
   return position === count;
 }
