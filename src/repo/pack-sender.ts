@@ -72,9 +72,21 @@ export async function sendPack(
   // Ids are of the repository's format, and so is the pack's checksum.
   const format = (list[0] && objectFormatOfId(list[0].id)) ?? SHA1;
   const writer = new PackStream(sink, format);
-  const inPack = new Map<ObjectId, WalkedObject>();
-  for (const object of list) inPack.set(object.id, object);
+  // Where each written object starts: a delta whose base is here goes as OFS.
   const offsets = new Map<ObjectId, number>();
+  // The pack's objects by id, made only when a base is found neither written nor in the batch
+  // being written (a record in bases-first order never needs it): a map of half a million ids
+  // costs more than the lookups it answers.
+  let byId: Map<ObjectId, WalkedObject> | undefined;
+  const inPack = (id: ObjectId): WalkedObject | undefined => {
+    if (!byId) {
+      byId = new Map();
+      for (const object of list) byId.set(object.id, object);
+    }
+    return byId.get(id);
+  };
+  // Objects written before their turn (bases pulled forward): skipped when their turn comes.
+  const pulled = new Set<ObjectId>();
   let reusedDeltas = 0;
   writer.append(encodePackHeader(list.length));
 
@@ -90,8 +102,9 @@ export async function sendPack(
 
   /** Writes a stored entry once its base, if in the pack, is written or was left for later. */
   const writeStored = (object: WalkedObject, stored: PackReadyObject): Promise<void> | undefined => {
-    // Only a damaged store (a delta cycle) could have written it while pulling its bases forward.
-    if (offsets.has(object.id)) return undefined;
+    // Only a damaged store (a delta cycle) could have written it while pulling its bases forward,
+    // and then it was pulled itself.
+    if (pulled.has(object.id) && offsets.has(object.id)) return undefined;
     const base = stored.deltaBase;
     if (base === undefined) {
       place(object, stored);
@@ -107,7 +120,7 @@ export async function sendPack(
       reusedDeltas++;
       return appendStored(stored);
     }
-    if (inPack.has(base) || (options.thinPack && options.clientHas.has(base))) {
+    if (inPack(base) || (options.thinPack && options.clientHas.has(base))) {
       place(object, stored);
       writer.appendEntryHeader(PackEntryType.RefDelta, stored.payloadSize);
       writer.append(objectIdToRaw(base));
@@ -148,35 +161,59 @@ export async function sendPack(
 
   // The batch being written, and the bases it pulls forward (read ahead with it).
   let batchStored: ReadonlyMap<ObjectId, PackReadyObject> = new Map();
+  let batchObjects = new Map<ObjectId, WalkedObject>();
+  /** An object of the batch being written (a base later in it), made for the batch on demand. */
+  let batch: readonly WalkedObject[] = [];
+  const inBatch = (id: ObjectId): WalkedObject | undefined => {
+    if (!batchStored.has(id)) return undefined;
+    if (batchObjects.size === 0) for (const object of batch) batchObjects.set(object.id, object);
+    return batchObjects.get(id);
+  };
   const prefetched = new Map<ObjectId, PackReadyObject>();
   const emit = (
     object: WalkedObject,
     stored: PackReadyObject | undefined,
     depth: number,
   ): Promise<void> | undefined => {
-    if (offsets.has(object.id)) return undefined;
+    if ((depth > 0 || pulled.has(object.id)) && offsets.has(object.id)) return undefined;
     if (!stored) return writeWhole(object);
-    const base = stored.deltaBase === undefined ? undefined : inPack.get(stored.deltaBase);
-    if (base && !offsets.has(base.id) && depth < MAX_BASE_RECURSION) {
+    const baseId = stored.deltaBase;
+    const base =
+      baseId === undefined || offsets.has(baseId) ? undefined : (inBatch(baseId) ?? inPack(baseId));
+    if (base && depth < MAX_BASE_RECURSION) {
+      pulled.add(base.id);
       const known = batchStored.get(base.id) ?? prefetched.get(base.id);
-      const pulled = known
+      const pulling = known
         ? emit(base, known, depth + 1)
         : readOne(objects, base.id).then((found) => emit(base, found, depth + 1));
-      if (pulled) return pulled.then(() => writeStored(object, stored));
+      if (pulling) return pulling.then(() => writeStored(object, stored));
     }
     return writeStored(object, stored);
   };
 
   for (let start = 0; start < list.length; start += PACK_READ_BATCH) {
+    const slice = list.slice(start, start + PACK_READ_BATCH);
     // Objects already pulled forward as delta bases are not read again.
-    const batch = list.slice(start, start + PACK_READ_BATCH).filter((object) => !offsets.has(object.id));
+    batch = pulled.size === 0 ? slice : slice.filter((object) => !offsets.has(object.id));
+    batchObjects = new Map();
     batchStored = await objects.readPackReady(batch);
     prefetched.clear();
-    await prefetchForwardBases(objects, batchStored, prefetched, (id) => inPack.has(id) && !offsets.has(id));
-    const sentWhole = (stored: PackReadyObject): boolean =>
-      stored.deltaBase !== undefined &&
-      !inPack.has(stored.deltaBase) &&
-      !(options.thinPack && options.clientHas.has(stored.deltaBase));
+    await prefetchForwardBases(
+      objects,
+      batchStored,
+      prefetched,
+      (id) => !offsets.has(id) && inPack(id) !== undefined,
+    );
+    const sentWhole = (stored: PackReadyObject): boolean => {
+      const base = stored.deltaBase;
+      return (
+        base !== undefined &&
+        !offsets.has(base) &&
+        !batchStored.has(base) &&
+        !inPack(base) &&
+        !(options.thinPack && options.clientHas.has(base))
+      );
+    };
     ahead = await WholeObjectsAhead.read(objects, batch, batchStored, sentWhole);
     for (const object of batch) {
       const pending = emit(object, batchStored.get(object.id), 0);
@@ -207,7 +244,7 @@ async function prefetchForwardBases(
           .map((entry) => entry.deltaBase)
           .filter(
             (base): base is ObjectId =>
-              base !== undefined && pending(base) && !batch.has(base) && !into.has(base),
+              base !== undefined && !batch.has(base) && !into.has(base) && pending(base),
           ),
       ),
     ];
