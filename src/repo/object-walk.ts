@@ -1,4 +1,3 @@
-import { IdPositions } from '../git/id-positions.js';
 import type { ObjectId } from '../git/object-id.js';
 import type { ObjectFilter } from '../git/protocol/filter-spec.js';
 import { readTagTarget } from './tag-target.js';
@@ -107,9 +106,8 @@ export function withIncludedTags(
   tags: readonly TagPeel[],
 ): readonly WalkedObject[] {
   if (tags.length === 0) return objects;
-  // A clone's half a million ids: positions, not a set of hex strings (`IdPositions`).
-  const sent = new IdPositions(objects);
-  const added = tags.filter(({ tag, peeled }) => sent.find(peeled) >= 0 && sent.find(tag) < 0);
+  const sent = new Set(objects.map((object) => object.id));
+  const added = tags.filter(({ tag, peeled }) => sent.has(peeled) && !sent.has(tag));
   const unique = [...new Set(added.map(({ tag }) => tag))];
   return unique.length === 0 ? objects : [...objects, ...unique.map((id) => ({ id, type: 'tag' as const }))];
 }

@@ -3,7 +3,6 @@ import { deflate as deflateCallback } from 'node:zlib';
 import { objectFormatOfId, SHA1 } from '../git/object-format.js';
 import { objectIdToRaw, type ObjectId } from '../git/object-id.js';
 import { Deflater } from '../git/deflater.js';
-import { IdPositions } from '../git/id-positions.js';
 import { PackEntryType, codeOfObjectType, encodePackHeader } from '../git/pack-format.js';
 import { PackStream, type PackSink } from '../git/pack-stream.js';
 import { notFound } from '../platform/errors.js';
@@ -73,24 +72,26 @@ export async function sendPack(
   // Ids are of the repository's format, and so is the pack's checksum.
   const format = (list[0] && objectFormatOfId(list[0].id)) ?? SHA1;
   const writer = new PackStream(sink, format);
-  // Each object's position in the list, and where it starts in the pack once written (-1 before):
-  // typed arrays, not maps of half a million hex ids (see `IdPositions`).
-  const positions = new IdPositions(list);
-  const offsets = new Float64Array(list.length).fill(-1);
+  // Where each written object starts: a delta whose base is here goes as OFS.
+  const offsets = new Map<ObjectId, number>();
+  // The pack's objects by id, made only when a base is found neither written nor in the batch
+  // being written (a record in bases-first order never needs it): a map of half a million ids
+  // costs more than the lookups it answers.
+  let byId: Map<ObjectId, WalkedObject> | undefined;
   const inPack = (id: ObjectId): WalkedObject | undefined => {
-    const position = positions.find(id);
-    return position < 0 ? undefined : list[position];
+    if (!byId) {
+      byId = new Map();
+      for (const object of list) byId.set(object.id, object);
+    }
+    return byId.get(id);
   };
-  const offsetOf = (id: ObjectId): number => {
-    const position = positions.find(id);
-    return position < 0 ? -1 : (offsets[position] as number);
-  };
-  const written = (id: ObjectId): boolean => offsetOf(id) >= 0;
+  // Objects written before their turn (bases pulled forward): skipped when their turn comes.
+  const pulled = new Set<ObjectId>();
   let reusedDeltas = 0;
   writer.append(encodePackHeader(list.length));
 
   const place = (object: WalkedObject, stored: PackReadyObject | undefined) => {
-    offsets[positions.find(object.id)] = writer.position;
+    offsets.set(object.id, writer.position);
     options.onWritten?.(object, stored?.hint);
   };
   const appendStored = (stored: PackReadyObject): Promise<void> | undefined => {
@@ -101,16 +102,17 @@ export async function sendPack(
 
   /** Writes a stored entry once its base, if in the pack, is written or was left for later. */
   const writeStored = (object: WalkedObject, stored: PackReadyObject): Promise<void> | undefined => {
-    // Only a damaged store (a delta cycle) could have written it while pulling its bases forward.
-    if (written(object.id)) return undefined;
+    // Only a damaged store (a delta cycle) could have written it while pulling its bases forward,
+    // and then it was pulled itself.
+    if (pulled.has(object.id) && offsets.has(object.id)) return undefined;
     const base = stored.deltaBase;
     if (base === undefined) {
       place(object, stored);
       writer.appendEntryHeader(codeOfObjectType(stored.type), stored.payloadSize);
       return appendStored(stored);
     }
-    const baseOffset = offsetOf(base);
-    if (baseOffset >= 0 && options.ofsDelta) {
+    const baseOffset = offsets.get(base);
+    if (baseOffset !== undefined && options.ofsDelta) {
       place(object, stored);
       const distance = writer.position - baseOffset;
       writer.appendEntryHeader(PackEntryType.OfsDelta, stored.payloadSize);
@@ -159,38 +161,59 @@ export async function sendPack(
 
   // The batch being written, and the bases it pulls forward (read ahead with it).
   let batchStored: ReadonlyMap<ObjectId, PackReadyObject> = new Map();
+  let batchObjects = new Map<ObjectId, WalkedObject>();
+  /** An object of the batch being written (a base later in it), made for the batch on demand. */
+  let batch: readonly WalkedObject[] = [];
+  const inBatch = (id: ObjectId): WalkedObject | undefined => {
+    if (!batchStored.has(id)) return undefined;
+    if (batchObjects.size === 0) for (const object of batch) batchObjects.set(object.id, object);
+    return batchObjects.get(id);
+  };
   const prefetched = new Map<ObjectId, PackReadyObject>();
   const emit = (
     object: WalkedObject,
     stored: PackReadyObject | undefined,
     depth: number,
   ): Promise<void> | undefined => {
-    if (written(object.id)) return undefined;
+    if ((depth > 0 || pulled.has(object.id)) && offsets.has(object.id)) return undefined;
     if (!stored) return writeWhole(object);
-    const base = stored.deltaBase === undefined ? undefined : inPack(stored.deltaBase);
-    if (base && !written(base.id) && depth < MAX_BASE_RECURSION) {
+    const baseId = stored.deltaBase;
+    const base =
+      baseId === undefined || offsets.has(baseId) ? undefined : (inBatch(baseId) ?? inPack(baseId));
+    if (base && depth < MAX_BASE_RECURSION) {
+      pulled.add(base.id);
       const known = batchStored.get(base.id) ?? prefetched.get(base.id);
-      const pulled = known
+      const pulling = known
         ? emit(base, known, depth + 1)
         : readOne(objects, base.id).then((found) => emit(base, found, depth + 1));
-      if (pulled) return pulled.then(() => writeStored(object, stored));
+      if (pulling) return pulling.then(() => writeStored(object, stored));
     }
     return writeStored(object, stored);
   };
 
   for (let start = 0; start < list.length; start += PACK_READ_BATCH) {
+    const slice = list.slice(start, start + PACK_READ_BATCH);
     // Objects already pulled forward as delta bases are not read again.
-    const batch = list.slice(start, start + PACK_READ_BATCH).filter((object) => !written(object.id));
+    batch = pulled.size === 0 ? slice : slice.filter((object) => !offsets.has(object.id));
+    batchObjects = new Map();
     batchStored = await objects.readPackReady(batch);
     prefetched.clear();
-    await prefetchForwardBases(objects, batchStored, prefetched, (id) => {
-      const position = positions.find(id);
-      return position >= 0 && (offsets[position] as number) < 0;
-    });
-    const sentWhole = (stored: PackReadyObject): boolean =>
-      stored.deltaBase !== undefined &&
-      positions.find(stored.deltaBase) < 0 &&
-      !(options.thinPack && options.clientHas.has(stored.deltaBase));
+    await prefetchForwardBases(
+      objects,
+      batchStored,
+      prefetched,
+      (id) => !offsets.has(id) && inPack(id) !== undefined,
+    );
+    const sentWhole = (stored: PackReadyObject): boolean => {
+      const base = stored.deltaBase;
+      return (
+        base !== undefined &&
+        !offsets.has(base) &&
+        !batchStored.has(base) &&
+        !inPack(base) &&
+        !(options.thinPack && options.clientHas.has(base))
+      );
+    };
     ahead = await WholeObjectsAhead.read(objects, batch, batchStored, sentWhole);
     for (const object of batch) {
       const pending = emit(object, batchStored.get(object.id), 0);
@@ -221,7 +244,7 @@ async function prefetchForwardBases(
           .map((entry) => entry.deltaBase)
           .filter(
             (base): base is ObjectId =>
-              base !== undefined && pending(base) && !batch.has(base) && !into.has(base),
+              base !== undefined && !batch.has(base) && !into.has(base) && pending(base),
           ),
       ),
     ];
