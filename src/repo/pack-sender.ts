@@ -100,8 +100,15 @@ export async function sendPack(
     return undefined;
   };
 
-  /** Writes a stored entry once its base, if in the pack, is written or was left for later. */
-  const writeStored = (object: WalkedObject, stored: PackReadyObject): Promise<void> | undefined => {
+  /**
+   * Writes a stored entry once its base, if in the pack, is written or was left for later.
+   * `knownBaseOffset`: the base's offset when the caller looked it up already (-1: not known).
+   */
+  const writeStored = (
+    object: WalkedObject,
+    stored: PackReadyObject,
+    knownBaseOffset = -1,
+  ): Promise<void> | undefined => {
     // Only a damaged store (a delta cycle) could have written it while pulling its bases forward,
     // and then it was pulled itself.
     if (pulled.has(object.id) && offsets.has(object.id)) return undefined;
@@ -111,7 +118,7 @@ export async function sendPack(
       writer.appendEntryHeader(codeOfObjectType(stored.type), stored.payloadSize);
       return appendStored(stored);
     }
-    const baseOffset = offsets.get(base);
+    const baseOffset = knownBaseOffset >= 0 ? knownBaseOffset : offsets.get(base);
     if (baseOffset !== undefined && options.ofsDelta) {
       place(object, stored);
       const distance = writer.position - baseOffset;
@@ -170,13 +177,16 @@ export async function sendPack(
     return batchObjects.get(id);
   };
   const prefetched = new Map<ObjectId, PackReadyObject>();
+  /** `baseOffset`: where the base starts when it is known written (-1: not known). */
   const emit = (
     object: WalkedObject,
     stored: PackReadyObject | undefined,
     depth: number,
+    baseOffset = -1,
   ): Promise<void> | undefined => {
     if ((depth > 0 || pulled.has(object.id)) && offsets.has(object.id)) return undefined;
     if (!stored) return writeWhole(object);
+    if (baseOffset >= 0) return writeStored(object, stored, baseOffset);
     const baseId = stored.deltaBase;
     const base =
       baseId === undefined || offsets.has(baseId) ? undefined : (inBatch(baseId) ?? inPack(baseId));
@@ -197,26 +207,37 @@ export async function sendPack(
     batch = pulled.size === 0 ? slice : slice.filter((object) => !offsets.has(object.id));
     batchObjects = new Map();
     batchStored = await objects.readPackReady(batch);
+    // Each entry, and where its base starts when it is written already (-1 otherwise): looked up
+    // once per delta here, not again by each step below.
+    const entries = batch.map((object) => batchStored.get(object.id));
+    const baseOffsets = entries.map((entry) =>
+      entry?.deltaBase === undefined ? -1 : (offsets.get(entry.deltaBase) ?? -1),
+    );
+    const unwrittenBases = entries.filter(
+      (entry, index): entry is PackReadyObject => entry?.deltaBase !== undefined && baseOffsets[index] === -1,
+    );
     prefetched.clear();
     await prefetchForwardBases(
       objects,
+      unwrittenBases,
       batchStored,
       prefetched,
       (id) => !offsets.has(id) && inPack(id) !== undefined,
     );
-    const sentWhole = (stored: PackReadyObject): boolean => {
-      const base = stored.deltaBase;
+    const sentWhole = (index: number): boolean => {
+      const base = entries[index]?.deltaBase;
       return (
         base !== undefined &&
+        baseOffsets[index] === -1 &&
         !offsets.has(base) &&
         !batchStored.has(base) &&
         !inPack(base) &&
         !(options.thinPack && options.clientHas.has(base))
       );
     };
-    ahead = await WholeObjectsAhead.read(objects, batch, batchStored, sentWhole);
-    for (const object of batch) {
-      const pending = emit(object, batchStored.get(object.id), 0);
+    ahead = await WholeObjectsAhead.read(objects, batch, entries, sentWhole);
+    for (let index = 0; index < batch.length; index++) {
+      const pending = emit(batch[index] as WalkedObject, entries[index], 0, baseOffsets[index]);
       if (pending) await pending;
       if (writer.backlogged) await writer.drain();
     }
@@ -229,14 +250,16 @@ export async function sendPack(
 /**
  * Reads, level by level, the delta bases that will be pulled forward (in the pack, not written
  * yet, not in this batch), so pulling them forward costs a few batched reads instead of one each.
+ * `deltas`: the batch's entries whose base is not written yet.
  */
 async function prefetchForwardBases(
   objects: ObjectSource,
+  deltas: readonly PackReadyObject[],
   batch: ReadonlyMap<ObjectId, PackReadyObject>,
   into: Map<ObjectId, PackReadyObject>,
   pending: (id: ObjectId) => boolean,
 ): Promise<void> {
-  let level = [...batch.values()];
+  let level: readonly PackReadyObject[] = deltas;
   for (let depth = 0; depth < MAX_BASE_RECURSION && level.length > 0; depth++) {
     const wanted = [
       ...new Set(
@@ -269,18 +292,18 @@ class WholeObjectsAhead {
   static async read(
     objects: ObjectSource,
     batch: readonly WalkedObject[],
-    stored: ReadonlyMap<ObjectId, PackReadyObject>,
-    sentWhole: (stored: PackReadyObject) => boolean,
+    stored: ReadonlyArray<PackReadyObject | undefined>,
+    sentWhole: (index: number) => boolean,
   ): Promise<WholeObjectsAhead> {
     const ahead = new WholeObjectsAhead();
     const ids: ObjectId[] = [];
     let bytes = 0;
-    for (const object of batch) {
-      const entry = stored.get(object.id);
-      if (!entry || !sentWhole(entry) || bytes + entry.size > WHOLE_READ_AHEAD_BYTES) continue;
+    batch.forEach((object, index) => {
+      const entry = stored[index];
+      if (!entry || !sentWhole(index) || bytes + entry.size > WHOLE_READ_AHEAD_BYTES) return;
       bytes += entry.size;
       ids.push(object.id);
-    }
+    });
     if (ids.length === 0) return ahead;
     for await (const object of objects.readObjects(ids)) {
       ahead.contents.set(object.id, { type: object.type, content: object.content });
