@@ -72,9 +72,21 @@ export async function sendPack(
   // Ids are of the repository's format, and so is the pack's checksum.
   const format = (list[0] && objectFormatOfId(list[0].id)) ?? SHA1;
   const writer = new PackStream(sink, format);
-  const inPack = new Map<ObjectId, WalkedObject>();
-  for (const object of list) inPack.set(object.id, object);
+  // Where each written object starts: a delta whose base is here goes as OFS.
   const offsets = new Map<ObjectId, number>();
+  // The pack's objects by id, made only when a base is found neither written nor in the batch
+  // being written (a record in bases-first order never needs it): a map of half a million ids
+  // costs more than the lookups it answers.
+  let byId: Map<ObjectId, WalkedObject> | undefined;
+  const inPack = (id: ObjectId): WalkedObject | undefined => {
+    if (!byId) {
+      byId = new Map();
+      for (const object of list) byId.set(object.id, object);
+    }
+    return byId.get(id);
+  };
+  // Objects written before their turn (bases pulled forward): skipped when their turn comes.
+  const pulled = new Set<ObjectId>();
   let reusedDeltas = 0;
   writer.append(encodePackHeader(list.length));
 
@@ -88,17 +100,25 @@ export async function sendPack(
     return undefined;
   };
 
-  /** Writes a stored entry once its base, if in the pack, is written or was left for later. */
-  const writeStored = (object: WalkedObject, stored: PackReadyObject): Promise<void> | undefined => {
-    // Only a damaged store (a delta cycle) could have written it while pulling its bases forward.
-    if (offsets.has(object.id)) return undefined;
+  /**
+   * Writes a stored entry once its base, if in the pack, is written or was left for later.
+   * `knownBaseOffset`: the base's offset when the caller looked it up already (-1: not known).
+   */
+  const writeStored = (
+    object: WalkedObject,
+    stored: PackReadyObject,
+    knownBaseOffset = -1,
+  ): Promise<void> | undefined => {
+    // Only a damaged store (a delta cycle) could have written it while pulling its bases forward,
+    // and then it was pulled itself.
+    if (pulled.has(object.id) && offsets.has(object.id)) return undefined;
     const base = stored.deltaBase;
     if (base === undefined) {
       place(object, stored);
       writer.appendEntryHeader(codeOfObjectType(stored.type), stored.payloadSize);
       return appendStored(stored);
     }
-    const baseOffset = offsets.get(base);
+    const baseOffset = knownBaseOffset >= 0 ? knownBaseOffset : offsets.get(base);
     if (baseOffset !== undefined && options.ofsDelta) {
       place(object, stored);
       const distance = writer.position - baseOffset;
@@ -107,7 +127,7 @@ export async function sendPack(
       reusedDeltas++;
       return appendStored(stored);
     }
-    if (inPack.has(base) || (options.thinPack && options.clientHas.has(base))) {
+    if (inPack(base) || (options.thinPack && options.clientHas.has(base))) {
       place(object, stored);
       writer.appendEntryHeader(PackEntryType.RefDelta, stored.payloadSize);
       writer.append(objectIdToRaw(base));
@@ -148,38 +168,76 @@ export async function sendPack(
 
   // The batch being written, and the bases it pulls forward (read ahead with it).
   let batchStored: ReadonlyMap<ObjectId, PackReadyObject> = new Map();
+  let batchObjects = new Map<ObjectId, WalkedObject>();
+  /** An object of the batch being written (a base later in it), made for the batch on demand. */
+  let batch: readonly WalkedObject[] = [];
+  const inBatch = (id: ObjectId): WalkedObject | undefined => {
+    if (!batchStored.has(id)) return undefined;
+    if (batchObjects.size === 0) for (const object of batch) batchObjects.set(object.id, object);
+    return batchObjects.get(id);
+  };
   const prefetched = new Map<ObjectId, PackReadyObject>();
+  /** `baseOffset`: where the base starts when it is known written (-1: not known). */
   const emit = (
     object: WalkedObject,
     stored: PackReadyObject | undefined,
     depth: number,
+    baseOffset = -1,
   ): Promise<void> | undefined => {
-    if (offsets.has(object.id)) return undefined;
+    if ((depth > 0 || pulled.has(object.id)) && offsets.has(object.id)) return undefined;
     if (!stored) return writeWhole(object);
-    const base = stored.deltaBase === undefined ? undefined : inPack.get(stored.deltaBase);
-    if (base && !offsets.has(base.id) && depth < MAX_BASE_RECURSION) {
+    if (baseOffset >= 0) return writeStored(object, stored, baseOffset);
+    const baseId = stored.deltaBase;
+    const base =
+      baseId === undefined || offsets.has(baseId) ? undefined : (inBatch(baseId) ?? inPack(baseId));
+    if (base && depth < MAX_BASE_RECURSION) {
+      pulled.add(base.id);
       const known = batchStored.get(base.id) ?? prefetched.get(base.id);
-      const pulled = known
+      const pulling = known
         ? emit(base, known, depth + 1)
         : readOne(objects, base.id).then((found) => emit(base, found, depth + 1));
-      if (pulled) return pulled.then(() => writeStored(object, stored));
+      if (pulling) return pulling.then(() => writeStored(object, stored));
     }
     return writeStored(object, stored);
   };
 
   for (let start = 0; start < list.length; start += PACK_READ_BATCH) {
+    const slice = list.slice(start, start + PACK_READ_BATCH);
     // Objects already pulled forward as delta bases are not read again.
-    const batch = list.slice(start, start + PACK_READ_BATCH).filter((object) => !offsets.has(object.id));
+    batch = pulled.size === 0 ? slice : slice.filter((object) => !offsets.has(object.id));
+    batchObjects = new Map();
     batchStored = await objects.readPackReady(batch);
+    // Each entry, and where its base starts when it is written already (-1 otherwise): looked up
+    // once per delta here, not again by each step below.
+    const entries = batch.map((object) => batchStored.get(object.id));
+    const baseOffsets = entries.map((entry) =>
+      entry?.deltaBase === undefined ? -1 : (offsets.get(entry.deltaBase) ?? -1),
+    );
+    const unwrittenBases = entries.filter(
+      (entry, index): entry is PackReadyObject => entry?.deltaBase !== undefined && baseOffsets[index] === -1,
+    );
     prefetched.clear();
-    await prefetchForwardBases(objects, batchStored, prefetched, (id) => inPack.has(id) && !offsets.has(id));
-    const sentWhole = (stored: PackReadyObject): boolean =>
-      stored.deltaBase !== undefined &&
-      !inPack.has(stored.deltaBase) &&
-      !(options.thinPack && options.clientHas.has(stored.deltaBase));
-    ahead = await WholeObjectsAhead.read(objects, batch, batchStored, sentWhole);
-    for (const object of batch) {
-      const pending = emit(object, batchStored.get(object.id), 0);
+    await prefetchForwardBases(
+      objects,
+      unwrittenBases,
+      batchStored,
+      prefetched,
+      (id) => !offsets.has(id) && inPack(id) !== undefined,
+    );
+    const sentWhole = (index: number): boolean => {
+      const base = entries[index]?.deltaBase;
+      return (
+        base !== undefined &&
+        baseOffsets[index] === -1 &&
+        !offsets.has(base) &&
+        !batchStored.has(base) &&
+        !inPack(base) &&
+        !(options.thinPack && options.clientHas.has(base))
+      );
+    };
+    ahead = await WholeObjectsAhead.read(objects, batch, entries, sentWhole);
+    for (let index = 0; index < batch.length; index++) {
+      const pending = emit(batch[index] as WalkedObject, entries[index], 0, baseOffsets[index]);
       if (pending) await pending;
       if (writer.backlogged) await writer.drain();
     }
@@ -192,14 +250,16 @@ export async function sendPack(
 /**
  * Reads, level by level, the delta bases that will be pulled forward (in the pack, not written
  * yet, not in this batch), so pulling them forward costs a few batched reads instead of one each.
+ * `deltas`: the batch's entries whose base is not written yet.
  */
 async function prefetchForwardBases(
   objects: ObjectSource,
+  deltas: readonly PackReadyObject[],
   batch: ReadonlyMap<ObjectId, PackReadyObject>,
   into: Map<ObjectId, PackReadyObject>,
   pending: (id: ObjectId) => boolean,
 ): Promise<void> {
-  let level = [...batch.values()];
+  let level: readonly PackReadyObject[] = deltas;
   for (let depth = 0; depth < MAX_BASE_RECURSION && level.length > 0; depth++) {
     const wanted = [
       ...new Set(
@@ -207,7 +267,7 @@ async function prefetchForwardBases(
           .map((entry) => entry.deltaBase)
           .filter(
             (base): base is ObjectId =>
-              base !== undefined && pending(base) && !batch.has(base) && !into.has(base),
+              base !== undefined && !batch.has(base) && !into.has(base) && pending(base),
           ),
       ),
     ];
@@ -232,18 +292,18 @@ class WholeObjectsAhead {
   static async read(
     objects: ObjectSource,
     batch: readonly WalkedObject[],
-    stored: ReadonlyMap<ObjectId, PackReadyObject>,
-    sentWhole: (stored: PackReadyObject) => boolean,
+    stored: ReadonlyArray<PackReadyObject | undefined>,
+    sentWhole: (index: number) => boolean,
   ): Promise<WholeObjectsAhead> {
     const ahead = new WholeObjectsAhead();
     const ids: ObjectId[] = [];
     let bytes = 0;
-    for (const object of batch) {
-      const entry = stored.get(object.id);
-      if (!entry || !sentWhole(entry) || bytes + entry.size > WHOLE_READ_AHEAD_BYTES) continue;
+    batch.forEach((object, index) => {
+      const entry = stored[index];
+      if (!entry || !sentWhole(index) || bytes + entry.size > WHOLE_READ_AHEAD_BYTES) return;
       bytes += entry.size;
       ids.push(object.id);
-    }
+    });
     if (ids.length === 0) return ahead;
     for await (const object of objects.readObjects(ids)) {
       ahead.contents.set(object.id, { type: object.type, content: object.content });

@@ -39,7 +39,6 @@ interface StoredRow {
   delta_base: ObjectId | null;
   storage_type: string;
   data: Buffer | null;
-  path: string | null;
   id: number;
 }
 
@@ -51,7 +50,6 @@ const ROW_COLUMNS = [
   'raw_objects.delta_base',
   'raw_objects.storage_type',
   'raw_objects.data',
-  'raw_objects.path',
   'raw_objects.id',
 ] as const;
 
@@ -60,8 +58,8 @@ const PREPARED_IN_SIZES = [1, 16, 128, 1000];
 
 /** A raw row of ROW_COLUMNS, in that order, as a StoredRow. */
 function storedRowOf(values: unknown[]): StoredRow {
-  const [git_id, object_type, size, payload_size, delta_base, storage_type, data, path, id] = values;
-  return { git_id, object_type, size, payload_size, delta_base, storage_type, data, path, id } as StoredRow;
+  const [git_id, object_type, size, payload_size, delta_base, storage_type, data, id] = values;
+  return { git_id, object_type, size, payload_size, delta_base, storage_type, data, id } as StoredRow;
 }
 
 const placeholders = (size: number) => new Array(size).fill('?').join(', ');
@@ -72,6 +70,14 @@ function preparedRowsSql(size: number): string {
     `select ${ROW_COLUMNS.join(', ')} from raw_objects ` +
     'inner join repository_objects on repository_objects.git_id = raw_objects.git_id ' +
     `where repository_objects.repo_id = ? and raw_objects.git_id in (${placeholders(size)})`
+  );
+}
+
+/** The query of `packReadyByKey` with `size` row keys. */
+function preparedPackReadySql(size: number): string {
+  return (
+    'select id, git_id, object_type, size, payload_size, delta_base, storage_type, data ' +
+    `from raw_objects where id in (${placeholders(size)})`
   );
 }
 
@@ -129,12 +135,54 @@ export class ObjectStore {
     const step = this.batchLimit(batchSize);
     for (let start = 0; start < ids.length; start += step) {
       const batch = ids.slice(start, start + step);
-      const rows = await this.rows(repoId, batch, rowHints?.slice(start, start + step));
-      for (const id of batch) {
+      const hints = rowHints?.slice(start, start + step);
+      const byKey = hints && this.packReadyByKey(batch, hints);
+      const rest = byKey ? batch.filter((_, index) => byKey[index] === undefined) : batch;
+      const rows =
+        rest.length === 0
+          ? new Map<string, StoredRow>()
+          : await this.rows(repoId, rest, byKey ? undefined : hints);
+      batch.forEach((id, index) => {
+        const read = byKey?.[index];
+        if (read) return entries.push(read);
         const row = rows.get(id);
         if (!row) throw missing(id);
         entries.push(this.toPackReady(row));
-      }
+      });
+    }
+    return entries;
+  }
+
+  /**
+   * The pack-ready entries of `ids` by their row keys (`hints`, aligned), at the index of each
+   * (undefined where a key is missing or its row holds another object); undefined without
+   * SQLite's prepared statements. A clone replaying a recorded walk reads every object so: each
+   * entry is made straight from the row's values with the id asked for, no row object and no map
+   * of hex ids per batch.
+   */
+  private packReadyByKey(
+    ids: readonly string[],
+    hints: ReadonlyArray<StoredObjectHint | undefined>,
+  ): Array<PackReadyObject | undefined> | undefined {
+    const at = new Map<number, number>();
+    hints.forEach((hint, index) => {
+      if (hint !== undefined) at.set(hint, index);
+    });
+    const found = this.preparedValues([...at.keys()], preparedPackReadySql, []);
+    if (!found) return undefined;
+    const entries = new Array<PackReadyObject | undefined>(ids.length);
+    for (const [key, gitId, type, size, payloadSize, deltaBase, storageType, data] of found) {
+      const index = at.get(Number(key));
+      // A row holding another object than the one asked for reads nothing (see `rows`).
+      if (index === undefined || gitId !== ids[index]) continue;
+      const id = ids[index] as ObjectId;
+      if (!data && storageType !== 'chunks') throw missing(id);
+      const row = { git_id: id, size, payload_size: payloadSize, delta_base: deltaBase, id: key };
+      entries[index] = packReadyEntry(
+        row as Parameters<typeof packReadyEntry>[0],
+        type as ObjectType,
+        (data as Buffer | null) ?? (() => this.chunks.openRead(id)),
+      );
     }
     return entries;
   }
