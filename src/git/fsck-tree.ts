@@ -58,6 +58,30 @@ interface TreeFlags {
   unsorted: boolean;
 }
 
+function clearFlags(flags: TreeFlags): TreeFlags {
+  flags.nullSha1 = false;
+  flags.fullPath = false;
+  flags.emptyName = false;
+  flags.dot = false;
+  flags.dotdot = false;
+  flags.dotgit = false;
+  flags.zeroPad = false;
+  flags.badModes = false;
+  flags.duplicates = false;
+  flags.unsorted = false;
+  return flags;
+}
+
+/**
+ * The state of one tree's check, reused by every call: a push checks hundreds of thousands of
+ * trees, one at a time (nothing here outlives a call, and no callback checks another tree).
+ */
+const scratch = {
+  flags: clearFlags({} as TreeFlags),
+  candidates: [] as number[],
+  entry: newTreeEntry(),
+};
+
 /**
  * git fsck.c fsck_tree over the raw bytes, in one pass and without allocating per entry: entry
  * syntax (tree-walk.c decode_tree_entry), names, modes, order and duplicates (including a file
@@ -75,26 +99,16 @@ export function fsckTreeInto(
   links?: TreeLinks,
 ): boolean {
   const rawLength = format.rawLength;
-  const flags: TreeFlags = {
-    nullSha1: false,
-    fullPath: false,
-    emptyName: false,
-    dot: false,
-    dotdot: false,
-    dotgit: false,
-    zeroPad: false,
-    badModes: false,
-    duplicates: false,
-    unsorted: false,
-  };
+  const flags = clearFlags(scratch.flags);
   // Names of earlier non-directory entries a later directory could duplicate (fsck.c verify_ordered).
-  const candidates: number[] = [];
+  const candidates = scratch.candidates;
+  candidates.length = 0;
   let previousStart = -1;
   let previousEnd = -1;
   let previousMode = 0;
   let pos = 0;
   if (data.length === 0) return true;
-  const entry = newTreeEntry();
+  const entry = scratch.entry;
   let parsed = readTreeEntry(data, pos, rawLength, entry);
   if (!parsed) {
     report(out, policy, 'badTree', 'cannot be parsed as a tree');

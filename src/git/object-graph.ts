@@ -302,7 +302,10 @@ export class ObjectGraph {
       this.arenaFill = 0;
     }
     const chunk = this.arena.length - 1;
-    (this.arena[chunk] as Int32Array).set(edges.subarray(0, count), this.arenaFill);
+    const arena = this.arena[chunk] as Int32Array;
+    // A loop, not set(subarray): most lists are a few numbers, and a view per tree is garbage.
+    const fill = this.arenaFill;
+    for (let i = 0; i < count; i++) arena[fill + i] = edges[i] as number;
     this.edgeChunk[number] = chunk;
     this.edgeStart[number] = this.arenaFill;
     this.edgeCount[number] = count;
