@@ -30,56 +30,84 @@ function lower(byte: number): number {
   return byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte;
 }
 
+function isContinuation(byte: number): boolean {
+  return (byte & 0xc0) === 0x80;
+}
+
 /**
- * One UTF-8 code point at `index` (git utf8.c pick_one_utf8_char, which refuses overlong forms,
- * surrogates, U+FFFE/U+FFFF and values above U+10FFFF): `[code point, length]`, or undefined for
- * a malformed sequence.
+ * The length of the UTF-8 code point at `index` (git utf8.c pick_one_utf8_char, which refuses
+ * overlong forms, surrogates, U+FFFE/U+FFFF and values above U+10FFFF), or 0 for a malformed
+ * sequence; its value is `codePointAt`'s. Two calls rather than a pair returned: fsck checks the
+ * names of every tree entry of a push, and a pair a code point was most of its garbage.
  */
-function decodeUtf8(name: Buffer, index: number, end: number): [number, number] | undefined {
+function utf8Length(name: Buffer, index: number, end: number): number {
   const s0 = byteAt(name, index, end);
+  if (s0 < 0x80) return 1;
   const s1 = byteAt(name, index + 1, end);
   const s2 = byteAt(name, index + 2, end);
   const s3 = byteAt(name, index + 3, end);
-  if (s0 < 0x80) return [s0, 1];
-  const cont = (b: number) => (b & 0xc0) === 0x80;
   if ((s0 & 0xe0) === 0xc0) {
-    if (!cont(s1) || (s0 & 0xfe) === 0xc0) return undefined;
-    return [((s0 & 0x1f) << 6) | (s1 & 0x3f), 2];
+    return !isContinuation(s1) || (s0 & 0xfe) === 0xc0 ? 0 : 2;
   }
   if ((s0 & 0xf0) === 0xe0) {
-    if (!cont(s1) || !cont(s2)) return undefined;
-    if (s0 === 0xe0 && (s1 & 0xe0) === 0x80) return undefined;
-    if (s0 === 0xed && (s1 & 0xe0) === 0xa0) return undefined;
-    if (s0 === 0xef && s1 === 0xbf && (s2 & 0xfe) === 0xbe) return undefined;
-    return [((s0 & 0x0f) << 12) | ((s1 & 0x3f) << 6) | (s2 & 0x3f), 3];
+    if (!isContinuation(s1) || !isContinuation(s2)) return 0;
+    if (s0 === 0xe0 && (s1 & 0xe0) === 0x80) return 0;
+    if (s0 === 0xed && (s1 & 0xe0) === 0xa0) return 0;
+    if (s0 === 0xef && s1 === 0xbf && (s2 & 0xfe) === 0xbe) return 0;
+    return 3;
   }
   if ((s0 & 0xf8) === 0xf0) {
-    if (!cont(s1) || !cont(s2) || !cont(s3)) return undefined;
-    if (s0 === 0xf0 && (s1 & 0xf0) === 0x80) return undefined;
-    if ((s0 === 0xf4 && s1 > 0x8f) || s0 > 0xf4) return undefined;
-    return [((s0 & 0x07) << 18) | ((s1 & 0x3f) << 12) | ((s2 & 0x3f) << 6) | (s3 & 0x3f), 4];
+    if (!isContinuation(s1) || !isContinuation(s2) || !isContinuation(s3)) return 0;
+    if (s0 === 0xf0 && (s1 & 0xf0) === 0x80) return 0;
+    if ((s0 === 0xf4 && s1 > 0x8f) || s0 > 0xf4) return 0;
+    return 4;
   }
-  return undefined;
+  return 0;
+}
+
+/** The value of the well-formed UTF-8 code point of `length` bytes at `index`. */
+function codePointAt(name: Buffer, index: number, end: number, length: number): number {
+  const s0 = byteAt(name, index, end);
+  if (length === 1) return s0;
+  const s1 = byteAt(name, index + 1, end) & 0x3f;
+  if (length === 2) return ((s0 & 0x1f) << 6) | s1;
+  const s2 = byteAt(name, index + 2, end) & 0x3f;
+  if (length === 3) return ((s0 & 0x0f) << 12) | (s1 << 6) | s2;
+  return ((s0 & 0x07) << 18) | (s1 << 12) | (s2 << 6) | (byteAt(name, index + 3, end) & 0x3f);
+}
+
+/** Where `nextHfsChar` stopped: the index after the code point it returned. */
+let hfsIndex = 0;
+
+/**
+ * The next significant code point from `index` (HFS+ ignorables skipped; git utf8.c
+ * next_hfs_char), 0 at the end, -1 when the name is not UTF-8 there; `hfsIndex` is set past it.
+ */
+function nextHfsChar(name: Buffer, index: number, end: number): number {
+  for (;;) {
+    const length = utf8Length(name, index, end);
+    if (length === 0) return -1;
+    const value = codePointAt(name, index, end, length);
+    index += length;
+    if (!HFS_IGNORED.has(value)) {
+      hfsIndex = index;
+      return value;
+    }
+  }
 }
 
 /** git's is_hfs_dot_generic: `.` + needle (ASCII, case-folded) with ignorable code points anywhere. */
 function isHfsDot(name: Buffer, start: number, end: number, needle: string): boolean {
-  let index = start;
-  // Returns the next significant code point, 0 at the end, -1 when the name is not UTF-8.
-  const next = (): number => {
-    for (;;) {
-      const decoded = decodeUtf8(name, index, end);
-      if (!decoded) return -1;
-      index += decoded[1];
-      if (!HFS_IGNORED.has(decoded[0])) return decoded[0];
-    }
-  };
-  if (next() !== DOT) return false;
+  // The ignorable code points are all above ASCII: a name starting with another ASCII byte than
+  // '.' is none of these (most names reach here for a first letter g or m).
+  const first = byteAt(name, start, end);
+  if (first < 0x80 && first !== DOT) return false;
+  if (nextHfsChar(name, start, end) !== DOT) return false;
   for (let i = 0; i < needle.length; i++) {
-    const c = next();
+    const c = nextHfsChar(name, hfsIndex, end);
     if (c < 0 || c > 127 || lower(c) !== needle.charCodeAt(i)) return false;
   }
-  const last = next();
+  const last = nextHfsChar(name, hfsIndex, end);
   return last === 0 || last === SLASH;
 }
 

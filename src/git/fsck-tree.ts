@@ -10,28 +10,35 @@ import {
   mayBeSpecialName,
 } from './fsck-names.js';
 import type { ObjectFormat } from './object-format.js';
+import {
+  MODE_SYMLINK,
+  MODE_TREE,
+  MODE_TYPE_MASK,
+  newTreeEntry,
+  readTreeEntry,
+  type TreeEntry,
+} from './tree-entry-scanner.js';
 
-const SPACE = 0x20;
 const DOT = 0x2e;
 const SLASH = 0x2f;
 const BACKSLASH = 0x5c;
 const DIGIT_0 = 0x30;
-const DIGIT_7 = 0x37;
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
-const S_IFREG = 0o100000;
-const S_IFLNK = 0o120000;
+const S_IFMT = MODE_TYPE_MASK;
+const S_IFDIR = MODE_TREE;
+const S_IFLNK = MODE_SYMLINK;
 /** Modes git itself writes (fsck.c fsck_tree); 100664 is accepted only without --strict. */
 const STANDARD_MODES = new Set([0o100755, 0o100644, 0o120000, 0o040000, 0o160000]);
 const LEGACY_GROUP_WRITABLE = 0o100664;
 
-/** What a tree entry points at, for the link checks (fsck_walk_tree); gitlinks are not followed. */
-export type LinkType = 'tree' | 'blob';
-
-/** Receives what a checked tree points to: children with the type their mode requires, and dotfiles. */
+/** Receives what a checked tree points to: every entry's raw id and mode, and dotfiles. */
 export interface TreeLinks {
-  /** `id` is the raw id inside `data` at `offset`; the caller makes hex only when it keeps it. */
-  child(data: Buffer, offset: number, type: LinkType): void;
+  /**
+   * One entry, in order: its raw id is inside `data` at `offset` (the caller makes hex only when
+   * it keeps it); `mode` tells the type a link requires (fsck_walk_tree: a directory a tree, a
+   * file or symlink a blob, a gitlink nothing) and what a walk does with it. Called for every
+   * entry of a tree that parses, so one scan serves fsck's links and the object graph's edges.
+   */
+  child(data: Buffer, offset: number, mode: number): void;
   /** An entry named like `.gitmodules` (not a symlink): its blob is checked as a .gitmodules file. */
   gitmodules?(data: Buffer, offset: number): void;
   gitattributes?(data: Buffer, offset: number): void;
@@ -51,13 +58,38 @@ interface TreeFlags {
   unsorted: boolean;
 }
 
+function clearFlags(flags: TreeFlags): TreeFlags {
+  flags.nullSha1 = false;
+  flags.fullPath = false;
+  flags.emptyName = false;
+  flags.dot = false;
+  flags.dotdot = false;
+  flags.dotgit = false;
+  flags.zeroPad = false;
+  flags.badModes = false;
+  flags.duplicates = false;
+  flags.unsorted = false;
+  return flags;
+}
+
+/**
+ * The state of one tree's check, reused by every call: a push checks hundreds of thousands of
+ * trees, one at a time (nothing here outlives a call, and no callback checks another tree).
+ */
+const scratch = {
+  flags: clearFlags({} as TreeFlags),
+  candidates: [] as number[],
+  entry: newTreeEntry(),
+};
+
 /**
  * git fsck.c fsck_tree over the raw bytes, in one pass and without allocating per entry: entry
  * syntax (tree-walk.c decode_tree_entry), names, modes, order and duplicates (including a file
  * and a directory of the same name, which do not sort next to each other), dotfile symlinks, and
  * the `.gitmodules`/`.gitattributes` blobs to check later. `links` (optional) gets every child
  * with the type its mode requires (git's fsck_walk), so the caller can check types and
- * connectivity.
+ * connectivity. Returns false when the tree cannot be parsed to its end (`badTree`, whether or not
+ * the policy reports it): `links` then had only the entries before the bad one.
  */
 export function fsckTreeInto(
   data: Buffer,
@@ -65,50 +97,37 @@ export function fsckTreeInto(
   policy: FsckPolicy,
   out: FsckFinding[],
   links?: TreeLinks,
-): void {
+): boolean {
   const rawLength = format.rawLength;
-  const flags: TreeFlags = {
-    nullSha1: false,
-    fullPath: false,
-    emptyName: false,
-    dot: false,
-    dotdot: false,
-    dotgit: false,
-    zeroPad: false,
-    badModes: false,
-    duplicates: false,
-    unsorted: false,
-  };
+  const flags = clearFlags(scratch.flags);
   // Names of earlier non-directory entries a later directory could duplicate (fsck.c verify_ordered).
-  const candidates: number[] = [];
+  const candidates = scratch.candidates;
+  candidates.length = 0;
   let previousStart = -1;
   let previousEnd = -1;
   let previousMode = 0;
   let pos = 0;
-  if (data.length === 0) return;
-  const entry: ParsedEntry = { mode: 0, nameStart: 0, nameEnd: 0, slash: false, backslash: -1 };
-  let parsed = entryAt(data, pos, rawLength, entry);
+  if (data.length === 0) return true;
+  const entry = scratch.entry;
+  let parsed = readTreeEntry(data, pos, rawLength, entry);
   if (!parsed) {
     report(out, policy, 'badTree', 'cannot be parsed as a tree');
-    return;
+    return false;
   }
+  let whole = true;
   while (parsed) {
-    const { mode, nameStart, nameEnd } = entry;
+    const { mode, nameStart, nameEnd, next } = entry;
     const idOffset = nameEnd + 1;
-    const next = idOffset + rawLength;
     const shortMode = mode & 0xffff;
     if (isNull(data, idOffset, rawLength)) flags.nullSha1 = true;
     checkName(data, entry, shortMode, idOffset, flags, policy, out, links);
     if (data[pos] === DIGIT_0) flags.zeroPad = true;
-    if (links) {
-      const type = mode & S_IFMT;
-      if (type === S_IFDIR) links.child(data, idOffset, 'tree');
-      else if (type === S_IFREG || type === S_IFLNK) links.child(data, idOffset, 'blob');
-    }
+    links?.child(data, idOffset, mode);
     pos = next;
-    parsed = pos < data.length && entryAt(data, pos, rawLength, entry);
+    parsed = pos < data.length && readTreeEntry(data, pos, rawLength, entry);
     if (!parsed && pos < data.length) {
       report(out, policy, 'badTree', 'cannot be parsed as a tree');
+      whole = false;
       break;
     }
     if (!STANDARD_MODES.has(shortMode) && !(shortMode === LEGACY_GROUP_WRITABLE && !policy.strict)) {
@@ -133,6 +152,7 @@ export function fsckTreeInto(
     previousMode = shortMode;
   }
   reportFlags(flags, policy, out);
+  return whole;
 }
 
 function reportFlags(flags: TreeFlags, policy: FsckPolicy, out: FsckFinding[]): void {
@@ -150,7 +170,7 @@ function reportFlags(flags: TreeFlags, policy: FsckPolicy, out: FsckFinding[]): 
 
 function checkName(
   data: Buffer,
-  entry: ParsedEntry,
+  entry: TreeEntry,
   mode: number,
   idOffset: number,
   flags: TreeFlags,
@@ -198,54 +218,6 @@ function noteGitmodules(
 ): void {
   if (!symlink) links?.gitmodules?.(data, idOffset);
   else report(out, policy, 'gitmodulesSymlink', '.gitmodules is a symbolic link');
-}
-
-/** One entry's fields, filled in place (one object per tree, not per entry). */
-interface ParsedEntry {
-  /** The octal mode as git reads it (32-bit, wrapping). */
-  mode: number;
-  nameStart: number;
-  /** Offset of the NUL after the name. */
-  nameEnd: number;
-  /** Whether the name holds a '/'. */
-  slash: boolean;
-  /** Offset of the name's first '\\', or -1. */
-  backslash: number;
-}
-
-/**
- * tree-walk.c decode_tree_entry: the remaining bytes must end in `NUL <raw id>`, the mode is
- * octal digits up to a space (not empty), the name is not empty. False = "cannot be parsed".
- */
-function entryAt(data: Buffer, pos: number, rawLength: number, entry: ParsedEntry): boolean {
-  const size = data.length - pos;
-  if (size < rawLength + 3 || data[data.length - (rawLength + 1)] !== 0) return false;
-  if (data[pos] === SPACE) return false;
-  let mode = 0;
-  let cursor = pos;
-  for (;;) {
-    const byte = data[cursor++] as number;
-    if (byte === SPACE) break;
-    if (byte < DIGIT_0 || byte > DIGIT_7) return false;
-    mode = ((mode << 3) + (byte - DIGIT_0)) >>> 0;
-  }
-  if (data[cursor] === 0) return false;
-  entry.mode = mode;
-  entry.nameStart = cursor;
-  // One byte loop for the NUL and the separators checkName looks for: names are short, and each
-  // Buffer#indexOf is a call into C++ (three per entry cost more than the bytes).
-  let slash = false;
-  let backslash = -1;
-  let byte = data[cursor] as number;
-  while (byte !== 0) {
-    if (byte === SLASH) slash = true;
-    else if (byte === BACKSLASH && backslash < 0) backslash = cursor;
-    byte = data[++cursor] as number;
-  }
-  entry.nameEnd = cursor;
-  entry.slash = slash;
-  entry.backslash = backslash;
-  return true;
 }
 
 function isNull(data: Buffer, offset: number, length: number): boolean {

@@ -4,7 +4,15 @@ import { identSeconds } from './ident.js';
 import type { ObjectType } from './object.js';
 import type { ObjectFormat } from './object-format.js';
 import { isObjectId, type ObjectId } from './object-id.js';
+import type { TreeEdgeList } from './pack-fsck.js';
 import { tagHeadTarget } from './tag.js';
+import {
+  MODE_GITLINK,
+  MODE_TREE,
+  MODE_TYPE_MASK,
+  newTreeEntry,
+  readTreeEntry,
+} from './tree-entry-scanner.js';
 import { invalid, isMegaError } from '../platform/errors.js';
 
 /**
@@ -20,12 +28,6 @@ const TYPES_BY_CODE: ReadonlyArray<ObjectType | undefined> = [undefined, 'commit
 /** A commit's edge list: its tree, its time in two words, then its parents. */
 const COMMIT_PARENTS_AT = 3;
 const TWO_TO_32 = 2 ** 32;
-const SPACE = 0x20;
-const DIGIT_0 = 0x30;
-const DIGIT_7 = 0x37;
-const MODE_TYPE_MASK = 0o170000;
-const MODE_TREE = 0o040000;
-const MODE_GITLINK = 0o160000;
 
 /**
  * What a pack's objects point to, kept while the pack is read, so the objects a set of wants
@@ -40,6 +42,9 @@ const MODE_GITLINK = 0o160000;
  * Past `budgetBytes`, or at an object it cannot parse (a pack read without fsck), the graph
  * drops everything and ignores what follows (`usable` turns false): the caller walks the
  * repository as before.
+ *
+ * Beside a pack's fsck the graph shares fsck's index (`ids`) and takes each tree's edges from
+ * fsck's scan (`addChecked`): every tree is parsed once and every entry's id looked up once.
  */
 export class ObjectGraph {
   private index: DenseIdIndex;
@@ -54,13 +59,16 @@ export class ObjectGraph {
   private arenaFill = ARENA_CHUNK;
   private scratch = new Int32Array(1024);
   private readonly rawId: Buffer;
+  private readonly entry = newTreeEntry();
   private dropped = false;
 
+  /** `ids` (optional): an index of ids shared with a `PackFsck` (see `addChecked`). */
   constructor(
     private readonly format: ObjectFormat,
     private readonly budgetBytes = DEFAULT_GRAPH_BUDGET_BYTES,
+    ids?: DenseIdIndex,
   ) {
-    this.index = new DenseIdIndex(format.rawLength);
+    this.index = ids ?? new DenseIdIndex(format.rawLength);
     this.rawId = Buffer.alloc(format.rawLength);
   }
 
@@ -100,24 +108,63 @@ export class ObjectGraph {
     if (this.dropped) return;
     try {
       const number = rawIds ? this.numberAt(rawIds, rawAt) : this.number(id);
-      if (this.types[number] !== 0) return;
-      this.types[number] = TYPE_CODES[type];
-      if (deltaBase !== undefined)
-        this.bases[number] =
-          (rawIds ? this.numberAt(rawIds, rawAt + this.format.rawLength) : this.number(deltaBase)) + 1;
-      if (data !== undefined) {
-        if (type === 'tree') this.addTree(number, data);
-        else if (type === 'commit') this.addCommit(number, data);
-        else if (type === 'tag') this.addTag(number, data);
-      } else if (type !== 'blob') {
-        this.drop();
-        return;
-      }
-      if (this.bytes > this.budgetBytes) this.drop();
+      this.addNumbered(number, type, data, undefined, deltaBase, rawIds, rawAt);
     } catch (error) {
       if (!isMegaError(error, 'invalid')) throw error;
       this.drop();
     }
+  }
+
+  /**
+   * `add` for an object a `PackFsck` sharing this graph's index has just checked: `number` is
+   * what its `add` returned, and for a tree `edges` holds the children its scan numbered.
+   */
+  addChecked(
+    number: number,
+    type: ObjectType,
+    data: Buffer,
+    edges: TreeEdgeList,
+    deltaBase?: ObjectId,
+    rawIds?: Uint8Array,
+    rawAt = 0,
+  ): void {
+    if (this.dropped) return;
+    try {
+      // fsck numbered the object and its tree's children: the arrays must cover them.
+      if (this.index.size > this.capacity) this.growObjects(this.index.size);
+      this.addNumbered(number, type, data, type === 'tree' ? edges : undefined, deltaBase, rawIds, rawAt);
+    } catch (error) {
+      if (!isMegaError(error, 'invalid')) throw error;
+      this.drop();
+    }
+  }
+
+  private addNumbered(
+    number: number,
+    type: ObjectType,
+    data: Buffer | undefined,
+    edges: TreeEdgeList | undefined,
+    deltaBase: ObjectId | undefined,
+    rawIds: Uint8Array | undefined,
+    rawAt: number,
+  ): void {
+    if (this.types[number] !== 0) return;
+    this.types[number] = TYPE_CODES[type];
+    if (deltaBase !== undefined)
+      this.bases[number] =
+        (rawIds ? this.numberAt(rawIds, rawAt + this.format.rawLength) : this.number(deltaBase)) + 1;
+    if (edges !== undefined) {
+      if (!edges.whole) throw notATree();
+      this.storeEdges(number, edges.count, edges.values);
+    } else if (data !== undefined) {
+      if (type === 'tree') this.addTree(number, data);
+      else if (type === 'commit') this.addCommit(number, data);
+      else if (type === 'tag') this.addTag(number, data);
+    } else if (type !== 'blob') {
+      this.drop();
+      return;
+    }
+    if (this.bytes > this.budgetBytes) this.drop();
   }
 
   /** Frees everything; the graph stays unusable. */
@@ -206,34 +253,24 @@ export class ObjectGraph {
 
   private numberAt(data: Uint8Array, offset: number): number {
     const number = this.index.add(data, offset);
-    if (number >= this.capacity) this.growObjects();
+    if (number >= this.capacity) this.growObjects(number + 1);
     return number;
   }
 
+  /** A tree's entries as git's tree walk reads them (no fsck ran: a bad entry is `invalid`). */
   private addTree(tree: number, data: Buffer): void {
     const raw = this.format.rawLength;
+    const entry = this.entry;
     let count = 0;
-    for (let pos = 0; pos < data.length;) {
-      let mode = 0;
-      let cursor = pos;
-      for (; cursor < data.length && data[cursor] !== SPACE; cursor++) {
-        const byte = data[cursor] as number;
-        if (byte < DIGIT_0 || byte > DIGIT_7 || cursor - pos >= 7) throw notATree();
-        mode = mode * 8 + (byte - DIGIT_0);
-      }
-      if (cursor === pos || cursor >= data.length) throw notATree();
-      // A byte loop, not Buffer#indexOf: names are short, and that is a call into C++ per entry.
-      let nul = cursor + 1;
-      while (nul < data.length && data[nul] !== 0) nul++;
-      if (nul + 1 + raw > data.length) throw notATree();
-      const kind = mode & MODE_TYPE_MASK;
+    for (let pos = 0; pos < data.length; pos = entry.next) {
+      if (!readTreeEntry(data, pos, raw, entry)) throw notATree();
+      const kind = entry.mode & MODE_TYPE_MASK;
       if (kind !== MODE_GITLINK) {
         if (count === this.scratch.length) this.growScratch();
-        this.scratch[count++] = (this.numberAt(data, nul + 1) << 1) | (kind === MODE_TREE ? 1 : 0);
+        this.scratch[count++] = (this.numberAt(data, entry.nameEnd + 1) << 1) | (kind === MODE_TREE ? 1 : 0);
       }
-      pos = nul + 1 + raw;
     }
-    this.storeEdges(tree, count);
+    this.storeEdges(tree, count, this.scratch);
   }
 
   private addCommit(commit: number, data: Buffer): void {
@@ -247,25 +284,28 @@ export class ObjectGraph {
       if (count === this.scratch.length) this.growScratch();
       this.scratch[count++] = this.number(parent);
     }
-    this.storeEdges(commit, count);
+    this.storeEdges(commit, count, this.scratch);
   }
 
   private addTag(tag: number, data: Buffer): void {
     const target = tagHeadTarget(data);
     if (!target) return;
     this.scratch[0] = this.number(target.object);
-    this.storeEdges(tag, 1);
+    this.storeEdges(tag, 1, this.scratch);
   }
 
-  /** Copies the first `count` scratch numbers into the arena as `number`'s edge list. */
-  private storeEdges(number: number, count: number): void {
+  /** Copies the first `count` numbers of `edges` into the arena as `number`'s edge list. */
+  private storeEdges(number: number, count: number, edges: Int32Array): void {
     if (this.arenaFill + count > ARENA_CHUNK || this.arena.length === 0) {
       // A list longer than a chunk (a tree of a million entries) gets a chunk of its own.
       this.arena.push(new Int32Array(Math.max(ARENA_CHUNK, count)));
       this.arenaFill = 0;
     }
     const chunk = this.arena.length - 1;
-    (this.arena[chunk] as Int32Array).set(this.scratch.subarray(0, count), this.arenaFill);
+    const arena = this.arena[chunk] as Int32Array;
+    // A loop, not set(subarray): most lists are a few numbers, and a view per tree is garbage.
+    const fill = this.arenaFill;
+    for (let i = 0; i < count; i++) arena[fill + i] = edges[i] as number;
     this.edgeChunk[number] = chunk;
     this.edgeStart[number] = this.arenaFill;
     this.edgeCount[number] = count;
@@ -278,8 +318,10 @@ export class ObjectGraph {
     this.scratch = grown;
   }
 
-  private growObjects(): void {
-    const capacity = this.capacity * 2;
+  /** Grows the per-object arrays to hold at least `size` objects. */
+  private growObjects(size: number): void {
+    let capacity = this.capacity * 2;
+    while (capacity < size) capacity *= 2;
     const grow = <T extends Uint8Array | Uint16Array | Int32Array>(old: T, make: (n: number) => T): T => {
       const grown = make(capacity);
       grown.set(old);

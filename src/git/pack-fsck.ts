@@ -1,12 +1,12 @@
 import { fsckCommitInto, fsckTagInto } from './fsck-commit.js';
 import { fsckGitattributesInto, fsckGitmodulesInto, GITATTRIBUTES_MAX_BYTES } from './fsck-gitmodules.js';
 import { report, type FsckFinding, type FsckPolicy } from './fsck-report.js';
-import { fsckTreeInto, type LinkType, type TreeLinks } from './fsck-tree.js';
+import { DenseIdIndex } from './dense-id-index.js';
+import { fsckTreeInto, type TreeLinks } from './fsck-tree.js';
 import type { ObjectType } from './object.js';
 import type { ObjectFormat } from './object-format.js';
 import { objectIdFromRaw, type ObjectId } from './object-id.js';
-import { RawIdList } from './raw-id-list.js';
-import { RawIdTable } from './raw-id-table.js';
+import { MODE_FILE, MODE_GITLINK, MODE_SYMLINK, MODE_TREE, MODE_TYPE_MASK } from './tree-entry-scanner.js';
 
 /** Why a pack is refused: the first bad object, with what git would print about it. */
 export interface FsckRefusal {
@@ -35,12 +35,43 @@ export interface DotfileBlob {
 
 /** Link values: the referring object's index in `referrers`, shifted, with the required type. */
 const TYPE_BITS = 3;
+const TYPE_MASK = (1 << TYPE_BITS) - 1;
+const INITIAL_CAPACITY = 1 << 12;
 const TYPE_CODES: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3, tag: 4 };
 const CODE_TYPES = [undefined, 'commit', 'tree', 'blob', 'tag'] as const;
 /** The required types disagree (an id used both as a tree and as a blob). */
 const CONFLICT_CODE = 7;
 const HEX = /^[0-9a-f]+$/;
 const OBJECT_TYPES = new Set<string>(['blob', 'tree', 'commit', 'tag']);
+
+/**
+ * A tree's children as the object graph keeps them, filled by `PackFsck` while it checks the
+ * tree: each non-gitlink entry's number in the shared `DenseIdIndex`, shifted left once, with the
+ * low bit set for a tree's mode (`40000`). Reused for every tree.
+ */
+export class TreeEdgeList {
+  values = new Int32Array(1024);
+  count = 0;
+  /** False when the tree could not be parsed to its end (the graph gives up then). */
+  whole = true;
+
+  push(value: number): void {
+    if (this.count === this.values.length) {
+      const grown = new Int32Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.count++] = value;
+  }
+}
+
+/** What a `PackFsck` shares with the push's object graph, so each id is looked up once. */
+export interface PackFsckSharing {
+  /** The numbering of ids both use (the graph's). */
+  readonly ids: DenseIdIndex;
+  /** Filled with each checked tree's edges, for the graph. */
+  readonly treeEdges?: TreeEdgeList;
+}
 
 /**
  * Checks a whole received pack as `git index-pack --strict` does (builtin/index-pack.c with
@@ -52,10 +83,17 @@ const OBJECT_TYPES = new Set<string>(['blob', 'tree', 'commit', 'tag']);
  * for the push's connectivity check.
  */
 export class PackFsck {
-  /** Every id seen: its type in the pack (`type`) and who links to it as what (`link`). */
-  private readonly table: RawIdTable;
-  /** Objects that point to others, by index (the first referrer of an id is named in errors). */
-  private readonly referrers: RawIdList;
+  /** Every id seen, by number; the arrays below are indexed by it. */
+  private readonly ids: DenseIdIndex;
+  private capacity = INITIAL_CAPACITY;
+  /** The id's type in the pack (0 = not in it). */
+  private types = new Uint8Array(INITIAL_CAPACITY);
+  /** Who links to the id and as what (0 = nobody): a `referrers` index and a type code. */
+  private links = new Int32Array(INITIAL_CAPACITY);
+  /** Objects that point to others, by number (the first referrer of an id is named in errors). */
+  private referrers = new Int32Array(INITIAL_CAPACITY);
+  private referrerCount = 0;
+  private readonly treeEdges: TreeEdgeList | undefined;
   private readonly dotfiles = new Map<ObjectId, 'gitmodules' | 'gitattributes'>();
   private readonly checkedDotfiles = new Set<string>();
   private readonly streamedSizes = new Map<string, number>();
@@ -67,19 +105,21 @@ export class PackFsck {
 
   /**
    * `onProblem` (optional) hears every finding, warnings included, and every broken link, not
-   * only the first refusal: what `mega fsck` lists.
+   * only the first refusal: what `mega fsck` lists. `sharing` (optional): the push's object graph
+   * numbers ids with the same index and takes each tree's edges from this scan.
    */
   constructor(
     private readonly format: ObjectFormat,
     private readonly policy: FsckPolicy,
     private readonly onProblem?: (problem: FsckProblem) => void,
+    sharing?: PackFsckSharing,
   ) {
     const rawLength = format.rawLength;
-    this.table = new RawIdTable(rawLength);
-    this.referrers = new RawIdList(format);
+    this.ids = sharing?.ids ?? new DenseIdIndex(rawLength);
+    this.treeEdges = sharing?.treeEdges;
     this.rawScratch = Buffer.alloc(rawLength);
     this.treeLinks = {
-      child: (data, offset, type: LinkType) => this.link(data, offset, type),
+      child: (data, offset, mode) => this.treeChild(data, offset, mode),
       gitmodules: (data, offset) => this.noteDotfile(objectIdFromRaw(data, offset, format), 'gitmodules'),
       gitattributes: (data, offset) =>
         this.noteDotfile(objectIdFromRaw(data, offset, format), 'gitattributes'),
@@ -93,21 +133,22 @@ export class PackFsck {
 
   /**
    * Checks one resolved object of the pack (content inflated, without its header). `rawId`, when
-   * given, holds the id's raw bytes at `rawAt` (saves parsing the hex).
+   * given, holds the id's raw bytes at `rawAt` (saves parsing the hex). Returns the object's
+   * number in the index of ids (the one shared with the graph, if any).
    */
-  add(id: ObjectId, type: ObjectType, data: Buffer, rawId?: Uint8Array, rawAt = 0): void {
-    const slot = rawId ? this.table.slot(rawId, rawAt) : this.table.slot(this.raw(id), 0);
-    this.table.type[slot] = TYPE_CODES[type];
-    if (type !== 'blob') {
-      if (rawId) this.referrers.pushRaw(rawId, rawAt);
-      else this.referrers.push(id);
-    }
+  add(id: ObjectId, type: ObjectType, data: Buffer, rawId?: Uint8Array, rawAt = 0): number {
+    const number = rawId ? this.number(rawId, rawAt) : this.number(this.raw(id), 0);
+    this.types[number] = TYPE_CODES[type];
+    if (type !== 'blob') this.pushReferrer(number);
     const out = this.scratch;
     out.length = 0;
     switch (type) {
-      case 'tree':
-        fsckTreeInto(data, this.format, this.policy, out, this.treeLinks);
+      case 'tree': {
+        if (this.treeEdges) this.treeEdges.count = 0;
+        const whole = fsckTreeInto(data, this.format, this.policy, out, this.treeLinks);
+        if (this.treeEdges) this.treeEdges.whole = whole;
         break;
+      }
       case 'commit':
         fsckCommitInto(data, this.format, this.policy, out);
         if (!hasError(out)) this.commitLinks(data);
@@ -121,6 +162,7 @@ export class PackFsck {
         break;
     }
     if (out.length > 0) this.record(id, out);
+    return number;
   }
 
   /** A blob whose content is not at hand (only its type counts unless a tree names it as a dotfile). */
@@ -141,16 +183,17 @@ export class PackFsck {
    */
   finishPack(): { externalLinks: Map<ObjectId, ObjectType>; pendingDotfiles: DotfileBlob[] } {
     const externalLinks = new Map<ObjectId, ObjectType>();
-    const { table } = this;
-    for (const slot of table.slots()) {
-      const value = table.link[slot] as number;
+    // Ids numbered by the graph alone (delta bases) past the arrays are linked by nobody.
+    const end = Math.min(this.ids.size, this.capacity);
+    for (let number = 0; number < end; number++) {
+      const value = this.links[number] as number;
       if (value === 0) continue;
-      const code = value & ((1 << TYPE_BITS) - 1);
-      const actual = CODE_TYPES[table.type[slot] as number];
+      const code = value & TYPE_MASK;
+      const actual = CODE_TYPES[this.types[number] as number];
       const expected = CODE_TYPES[code];
       if (actual === expected && code !== CONFLICT_CODE) continue;
-      const id = table.idAt(slot, this.format);
-      const from = this.referrers.at(value >>> TYPE_BITS);
+      const id = this.ids.idAt(number, this.format);
+      const from = this.referrer(value);
       if (expected === undefined) {
         this.refuseLink(from, `object ${from}: ${id} is pointed to both as a tree and as a blob`);
       } else if (actual === undefined) {
@@ -192,9 +235,9 @@ export class PackFsck {
 
   /** The object found outside the pack has another type than a link requires. */
   externalTypeMismatch(id: ObjectId, expected: ObjectType, actual: ObjectType): void {
-    const slot = this.table.find(this.raw(id), 0);
-    const value = slot < 0 ? undefined : this.table.link[slot];
-    const from = value === undefined ? id : this.referrers.at(value >>> TYPE_BITS);
+    const number = this.find(id);
+    const value = number < 0 ? 0 : (this.links[number] as number);
+    const from = value === 0 ? id : this.referrer(value);
     this.refuseLink(from, `object ${from}: ${id} is a ${actual}, not a ${expected}`);
   }
 
@@ -231,22 +274,71 @@ export class PackFsck {
     return true;
   }
 
-  /** The raw id at `data[offset…]` is linked to by the newest referrer, as `type`. */
-  private link(data: Uint8Array, offset: number, type: ObjectType): void {
-    const table = this.table;
-    const slot = table.slot(data, offset);
-    const known = table.link[slot] as number;
-    const code = TYPE_CODES[type];
+  /**
+   * One entry of the tree being checked: its id is looked up once, for the link its mode
+   * requires (fsck_walk_tree: gitlinks are not followed, nor modes of no known type) and for the
+   * graph's edge (every entry but a gitlink, as a walk sends it).
+   */
+  private treeChild(data: Uint8Array, offset: number, mode: number): void {
+    const kind = mode & MODE_TYPE_MASK;
+    if (kind === MODE_GITLINK) return;
+    const number = this.number(data, offset);
+    if (kind === MODE_TREE) this.link(number, TYPE_CODES.tree);
+    else if (kind === MODE_FILE || kind === MODE_SYMLINK) this.link(number, TYPE_CODES.blob);
+    this.treeEdges?.push((number << 1) | (kind === MODE_TREE ? 1 : 0));
+  }
+
+  /** The id numbered `number` is linked to by the newest referrer, as the type `code`. */
+  private link(number: number, code: number): void {
+    const known = this.links[number] as number;
     if (known === 0) {
-      table.link[slot] = ((this.referrers.length - 1) << TYPE_BITS) | code;
-    } else if ((known & ((1 << TYPE_BITS) - 1)) !== code) {
-      table.link[slot] = (known & ~((1 << TYPE_BITS) - 1)) | CONFLICT_CODE;
+      this.links[number] = ((this.referrerCount - 1) << TYPE_BITS) | code;
+    } else if ((known & TYPE_MASK) !== code) {
+      this.links[number] = (known & ~TYPE_MASK) | CONFLICT_CODE;
     }
   }
 
+  /** The hex id of the referrer a link value names. */
+  private referrer(value: number): ObjectId {
+    return this.ids.idAt(this.referrers[value >>> TYPE_BITS] as number, this.format);
+  }
+
+  private pushReferrer(number: number): void {
+    if (this.referrerCount === this.referrers.length) {
+      const grown = new Int32Array(this.referrers.length * 2);
+      grown.set(this.referrers);
+      this.referrers = grown;
+    }
+    this.referrers[this.referrerCount++] = number;
+  }
+
+  /** The number of the raw id at `data[offset…]`, given one when new; the arrays cover it. */
+  private number(data: Uint8Array, offset: number): number {
+    const number = this.ids.add(data, offset);
+    if (number >= this.capacity) this.grow(this.ids.size);
+    return number;
+  }
+
+  /** The number of a hex id, or -1 when no array entry holds it. */
+  private find(id: string): number {
+    const number = this.ids.find(this.raw(id), 0);
+    return number < this.capacity ? number : -1;
+  }
+
+  private grow(size: number): void {
+    let capacity = this.capacity;
+    while (capacity <= size) capacity *= 2;
+    const types = new Uint8Array(capacity);
+    types.set(this.types);
+    const links = new Int32Array(capacity);
+    links.set(this.links);
+    this.types = types;
+    this.links = links;
+    this.capacity = capacity;
+  }
+
   private setType(id: string, type: ObjectType): void {
-    const slot = this.table.slot(this.raw(id), 0);
-    this.table.type[slot] = TYPE_CODES[type];
+    this.types[this.number(this.raw(id), 0)] = TYPE_CODES[type];
   }
 
   /** `id` (lowercase hex of the format's length) as raw bytes, valid until the next call. */
@@ -256,8 +348,8 @@ export class PackFsck {
   }
 
   private typeOf(id: string): ObjectType | undefined {
-    const slot = this.table.find(this.raw(id), 0);
-    return slot < 0 ? undefined : CODE_TYPES[this.table.type[slot] as number];
+    const number = this.find(id);
+    return number < 0 ? undefined : CODE_TYPES[this.types[number] as number];
   }
 
   private noteDotfile(id: ObjectId, kind: 'gitmodules' | 'gitattributes'): void {
@@ -277,11 +369,11 @@ export class PackFsck {
     // was configured to be ignored: such a line links nothing).
     const step = this.format.hexLength + 1;
     const tree = this.idAt(data, 5);
-    if (tree !== undefined) this.link(this.raw(tree), 0, 'tree');
+    if (tree !== undefined) this.link(this.number(this.raw(tree), 0), TYPE_CODES.tree);
     for (let pos = 5 + step; data.toString('latin1', pos, pos + 7) === 'parent '; pos += 7 + step) {
       const parent = this.idAt(data, pos + 7);
       if (parent === undefined) break;
-      this.link(this.raw(parent), 0, 'commit');
+      this.link(this.number(this.raw(parent), 0), TYPE_CODES.commit);
     }
   }
 
@@ -289,7 +381,8 @@ export class PackFsck {
     const target = this.idAt(data, 7);
     const typeStart = 7 + this.format.hexLength + 1 + 'type '.length;
     const type = data.toString('latin1', typeStart, data.indexOf(0x0a, typeStart));
-    if (target !== undefined && OBJECT_TYPES.has(type)) this.link(this.raw(target), 0, type as ObjectType);
+    if (target !== undefined && OBJECT_TYPES.has(type))
+      this.link(this.number(this.raw(target), 0), TYPE_CODES[type as ObjectType]);
   }
 
   private record(id: ObjectId, findings: readonly FsckFinding[]): void {

@@ -3,8 +3,9 @@ import { STRICT_FSCK } from '../git/fsck-report.js';
 import type { ObjectFormat } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
 import type { ObjectType } from '../git/object.js';
+import { DenseIdIndex } from '../git/dense-id-index.js';
 import { ObjectGraph } from '../git/object-graph.js';
-import { PackFsck } from '../git/pack-fsck.js';
+import { PackFsck, TreeEdgeList } from '../git/pack-fsck.js';
 import type { Database } from './database.js';
 import { finishPackFsck, throwIfRefused } from './ingest-fsck.js';
 import type { IngestDeps, IngestOptions, IngestResult } from './ingest-types.js';
@@ -23,6 +24,8 @@ export class IngestWrites {
   private readonly checker: PackFsck | undefined;
   private readonly references: PackReferences | undefined;
   private readonly graph: ObjectGraph | undefined;
+  /** With both fsck and the graph: fsck's scan of each tree hands the graph its edges. */
+  private readonly treeEdges: TreeEdgeList | undefined;
 
   constructor(
     deps: IngestDeps,
@@ -38,10 +41,19 @@ export class IngestWrites {
       largeObjectThreshold: deps.largeObjectThreshold,
       ...(deps.runPreparedBatch ? { runPreparedBatch: deps.runPreparedBatch } : {}),
     });
-    // fsck walks every tree anyway, so it also collects the references the push needs.
-    this.checker = (options.fsck ?? true) ? new PackFsck(format, deps.fsck ?? STRICT_FSCK) : undefined;
+    // fsck walks every tree anyway, so it also collects the references the push needs, and the
+    // graph's edges: one parse of each tree, one lookup of each entry's id in one shared index.
+    const fsck = options.fsck ?? true;
+    const ids = new DenseIdIndex(format.rawLength);
+    this.graph = options.collectGraph ? new ObjectGraph(format, undefined, ids) : undefined;
+    this.treeEdges = fsck && this.graph ? new TreeEdgeList() : undefined;
+    this.checker = fsck
+      ? new PackFsck(format, deps.fsck ?? STRICT_FSCK, undefined, {
+          ids,
+          ...(this.treeEdges ? { treeEdges: this.treeEdges } : {}),
+        })
+      : undefined;
     this.references = options.collectReferences && !this.checker ? new PackReferences(format) : undefined;
-    this.graph = options.collectGraph ? new ObjectGraph(format) : undefined;
   }
 
   /**
@@ -51,12 +63,17 @@ export class IngestWrites {
    */
   add(object: IncomingObject, rawIds?: Uint8Array, rawAt = 0): void | Promise<void> {
     if (this.checker) {
-      this.checker.add(object.id, object.type, object.data, rawIds, rawAt);
+      const number = this.checker.add(object.id, object.type, object.data, rawIds, rawAt);
       // Stop at the first bad object: nothing of the pack will be kept anyway.
       throwIfRefused(this.checker);
+      if (this.graph && this.treeEdges) {
+        const { type, data, deltaBase } = object;
+        this.graph.addChecked(number, type, data, this.treeEdges, deltaBase, rawIds, rawAt);
+      }
+    } else {
+      this.references?.add(object.type, object.data);
+      this.graph?.add(object.id, object.type, object.data, object.deltaBase, rawIds, rawAt);
     }
-    this.references?.add(object.type, object.data);
-    this.graph?.add(object.id, object.type, object.data, object.deltaBase, rawIds, rawAt);
     return this.writer.add(object, rawIds, rawAt);
   }
 
