@@ -1,16 +1,19 @@
 import { availableParallelism } from 'node:os';
 import { BaseCache } from './base-cache.js';
+import { applyDelta, deltaSizes } from './delta.js';
 import { DeltaResolver } from './delta-resolver.js';
 import { hashObject } from './object.js';
 import { SHA1, type ObjectFormat } from './object-format.js';
 import { objectTypeOfCode } from './pack-format.js';
 import { PackEntries } from './pack-entries.js';
 import { PackScanner } from './pack-scanner.js';
+import { RecentContents } from './recent-contents.js';
 import { MemoryPackSpool, type PackSpool } from './pack-spool.js';
 import { resolveInParallel } from './parallel-resolver.js';
 import { sharedResolveWorkerPool, type ResolveWorkerPool } from './resolve-worker-pool.js';
 import {
   DEFAULT_PACK_READER_LIMITS,
+  objectSizeLimit,
   type PackedObject,
   type PackReaderLimits,
   type PackReaderOptions,
@@ -45,8 +48,14 @@ export async function readPack(
   const spool = options.spool ?? new MemoryPackSpool();
   // Big blobs are streamed when the caller can take them as a stream (or takes no content at all).
   const streamBlobs = options.onLargeBlob !== undefined || options.onObject === undefined;
+  const threads = options.threads ?? Math.min(availableParallelism(), MAX_DEFAULT_THREADS);
+  const recent =
+    threads <= 1 && (options.recentContentBytes ?? 0) > 0
+      ? new RecentContents(options.recentContentBytes!)
+      : undefined;
   const scanner = new PackScanner(source, format, limits, spool, {
     forceInflateFallback: options.forceInflateFallback ?? false,
+    ...(recent ? { wholeTarget: (size: number) => recent.reserve(size + 1), reuseDeltaBuffer: true } : {}),
     streamBlobsFrom: streamBlobs
       ? (options.largeBlobThreshold ?? DEFAULT_LARGE_BLOB)
       : Number.POSITIVE_INFINITY,
@@ -54,12 +63,11 @@ export async function readPack(
   });
   const { version, count } = await scanner.readHeader();
   // Workers start now (unless already running), so their start-up overlaps the scan.
-  const threads = options.threads ?? Math.min(availableParallelism(), MAX_DEFAULT_THREADS);
   const minObjects = options.minObjectsForThreads ?? DEFAULT_MIN_OBJECTS_FOR_THREADS;
   const pool = threads > 1 && count >= minObjects ? sharedResolveWorkerPool(threads) : undefined;
   const use = pool ? { pool, owner: pool.acquire() } : undefined;
   try {
-    return await indexEntries(options, scanner, spool, format, limits, version, count, use);
+    return await indexEntries(options, scanner, spool, format, limits, version, count, use, recent);
   } finally {
     use?.pool.release(use.owner);
   }
@@ -74,6 +82,7 @@ async function indexEntries(
   version: number,
   count: number,
   workers: { pool: ResolveWorkerPool; owner: object } | undefined,
+  recent: RecentContents | undefined,
 ): Promise<PackReadResult> {
   const entries = new PackEntries(format, count);
   const baseCache = new BaseCache<number>(options.baseCacheBytes ?? DEFAULT_BASE_CACHE);
@@ -85,15 +94,28 @@ async function indexEntries(
     const index = entries.append(entry);
     const type = objectTypeOfCode(entry.code);
     if (type === undefined) {
-      if (entry.inflated && entry.inflated.length <= deltaBudget) {
-        deltaBudget -= entry.inflated.length;
-        entries.inflated.set(index, entry.inflated);
+      const delta = entry.inflated;
+      const data = recent && delta ? applyInScan(entries, recent, limits, index, delta) : undefined;
+      if (data) {
+        const base = entries.baseIndex[index]!;
+        const id = hashObject(entries.typeOf(base), data, format);
+        entries.resolveDelta(index, base, id, data.length);
+        if (!options.onObject) continue;
+        const raw =
+          scanner.lastRawInWindow() ?? (await spool.read(entries.dataStart(index), entry.compressedLength));
+        const done = options.onObject(entries.objectAt(index, id, entries.idOf(base)), { data, raw });
+        if (done instanceof Promise) await done;
+      } else if (delta && delta.length <= deltaBudget) {
+        deltaBudget -= delta.length;
+        // With `recent`, the scan's delta is in a reused buffer: keep a copy.
+        entries.inflated.set(index, recent ? Buffer.from(delta) : delta);
       }
       continue;
     }
     const data = entry.inflated;
     const id = entry.streamedId ?? hashObject(type, data!, format);
     entries.resolveWhole(index, id, type);
+    if (data && recent?.isReserved(data)) recent.commit(index, data.length);
     if (!data) {
       if (!options.onLargeBlob) continue;
       const raw = rawPieces(spool, entries.dataStart(index), entry.compressedLength);
@@ -131,6 +153,39 @@ async function indexEntries(
   }
   await resolver.resolveAll();
   return packReadResult(version, entries, checksum);
+}
+
+/**
+ * Applies the OFS_DELTA just scanned at `index` if its base's content is still in `recent`; its
+ * content (in `recent`), or undefined to leave the delta to the resolver. Anything the resolver
+ * would refuse (too deep a chain, too big a result, a malformed delta) is left to it too, so a
+ * bad pack fails with the same error, at the same point, as without `recent`.
+ */
+function applyInScan(
+  entries: PackEntries,
+  recent: RecentContents,
+  limits: PackReaderLimits,
+  index: number,
+  delta: Buffer,
+): Buffer | undefined {
+  const base = entries.baseIndex[index]!;
+  if (base < 0 || !entries.isResolved(base) || entries.depth[base]! + 1 > limits.maxDeltaDepth)
+    return undefined;
+  const baseContent = recent.get(base);
+  if (!baseContent) return undefined;
+  const limit = objectSizeLimit(limits, entries.typeOf(base));
+  try {
+    const { baseSize, resultSize } = deltaSizes(delta);
+    if (baseSize !== baseContent.length || resultSize > limit) return undefined;
+    // Not over the base: it is read while the result is written.
+    const target = recent.reserve(resultSize, base);
+    if (!target) return undefined;
+    const data = applyDelta(baseContent, delta, limit, target);
+    recent.commit(index, data.length);
+    return data;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

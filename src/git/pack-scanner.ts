@@ -30,8 +30,8 @@ export interface ScannedEntry {
   /** REF_DELTA: hex id of the base. */
   readonly baseId: ObjectId | undefined;
   /**
-   * Inflated content (whole objects: a reused buffer, valid until the next entry) or delta
-   * (deltas: owned), until handed on or over budget.
+   * Inflated content (whole objects: a reused buffer or the `wholeTarget`, valid until the next
+   * entry) or delta (deltas: owned, unless `reuseDeltaBuffer`), until handed on or over budget.
    */
   inflated: Buffer | undefined;
   /** Set for blobs hashed while streaming (never inflated whole): their id. */
@@ -53,6 +53,13 @@ export interface PackScannerOptions {
    * come back without content, in bounded memory whatever their size.
    */
   readonly framingOnly?: boolean;
+  /**
+   * Where to inflate a whole object of `size` bytes (a buffer of at least `size + 1`), or
+   * undefined for the reused buffer. Lets the reader keep recent contents without copying them.
+   */
+  readonly wholeTarget?: (size: number) => Buffer | undefined;
+  /** Deltas are inflated into a reused buffer too (valid until the next entry): the reader copies what it keeps. */
+  readonly reuseDeltaBuffer?: boolean;
 }
 
 /**
@@ -76,6 +83,8 @@ export class PackScanner {
   private readonly streamBlobsFrom: number;
   private readonly stopAtTrailer: boolean;
   private readonly framingOnly: boolean;
+  private readonly wholeTarget: ((size: number) => Buffer | undefined) | undefined;
+  private readonly reuseDeltaBuffer: boolean;
 
   constructor(
     source: AsyncIterable<Uint8Array>,
@@ -90,6 +99,8 @@ export class PackScanner {
     this.streamBlobsFrom = options.streamBlobsFrom ?? Number.POSITIVE_INFINITY;
     this.stopAtTrailer = options.stopAtTrailer ?? false;
     this.framingOnly = options.framingOnly ?? false;
+    this.wholeTarget = options.wholeTarget;
+    this.reuseDeltaBuffer = options.reuseDeltaBuffer ?? false;
   }
 
   /** Bytes of the pack scanned so far (after `readTrailer`: the whole pack). */
@@ -175,7 +186,10 @@ export class PackScanner {
       scan.hasher = hasher;
       this.inflater.beginStreaming(header.size, (piece) => hasher.update(piece));
     } else {
-      this.inflater.begin(header.size, type !== undefined);
+      const target =
+        type !== undefined && this.inflater.isNative ? this.wholeTarget?.(header.size) : undefined;
+      if (target) this.inflater.beginInto(header.size, target);
+      else this.inflater.begin(header.size, type !== undefined || this.reuseDeltaBuffer);
     }
     return this.inflateOnce(scan) ? this.finishEntry(scan) : this.inflateRest(scan);
   }

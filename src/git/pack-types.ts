@@ -75,9 +75,19 @@ export interface PackReaderOptions {
   readonly baseCacheBytes?: number;
   /** Budget for inflated deltas kept between the scan and resolution (default 64 MiB). */
   readonly deltaCacheBytes?: number;
+  /**
+   * A ring of this many bytes holding the contents scanned last (default 0: none): an OFS_DELTA
+   * whose base is still in it is applied as it is scanned, so it is inflated once and its stream
+   * is not read back from the spool. Used only with `threads: 1` (workers resolve whole trees).
+   */
+  readonly recentContentBytes?: number;
   /** Supplies REF_DELTA bases missing from the pack; without it a thin pack is an error. */
   readonly resolveExternalBase?: (id: ObjectId) => Promise<ExternalBase | undefined>;
-  /** Called once per object as soon as its id is known (whole objects first, then deltas). */
+  /**
+   * Called once per object as soon as its id is known: whole objects as they are scanned, deltas
+   * after them (with `recentContentBytes`, most deltas as they are scanned too), every delta after
+   * its base.
+   */
   readonly onObject?: (object: PackedObject, content: PackedContent) => void | Promise<void>;
   /**
    * Blobs (whole, not deltas) of at least this many bytes are hashed while they inflate and never

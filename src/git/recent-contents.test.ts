@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { RecentContents } from './recent-contents.js';
+
+function place(recent: RecentContents, index: number, fill: number, length: number, keep = -1): boolean {
+  const room = recent.reserve(length, keep);
+  if (!room) return false;
+  room.fill(fill);
+  recent.commit(index, length);
+  return true;
+}
+
+describe('RecentContents', () => {
+  it('gives back what was placed until later placements cover it', () => {
+    const recent = new RecentContents(100);
+    expect(recent.maxContent).toBe(25);
+    expect(recent.get(0)).toBeUndefined();
+    for (let index = 0; index < 5; index++) expect(place(recent, index, index + 1, 20)).toBe(true);
+    for (let index = 0; index < 5; index++) expect(recent.get(index)).toEqual(Buffer.alloc(20, index + 1));
+    // The ring is full (0..100); the next 20 bytes go at its start again, over entry 0 only.
+    expect(place(recent, 5, 6, 20)).toBe(true);
+    expect(recent.get(0)).toBeUndefined();
+    expect(recent.get(1)).toEqual(Buffer.alloc(20, 2));
+    expect(recent.get(5)).toEqual(Buffer.alloc(20, 6));
+  });
+
+  it('never wraps a content around the ring end', () => {
+    const recent = new RecentContents(100);
+    for (let index = 0; index < 4; index++) place(recent, index, index + 1, 22);
+    // 88 bytes used: 20 more start the next lap, covering entry 0 (0..22) but not entry 1.
+    expect(place(recent, 4, 9, 20)).toBe(true);
+    expect(recent.get(4)).toEqual(Buffer.alloc(20, 9));
+    expect(recent.get(0)).toBeUndefined();
+    expect(recent.get(1)).toEqual(Buffer.alloc(22, 2));
+  });
+
+  it('refuses contents over a quarter of the ring, and room over the content to keep', () => {
+    const recent = new RecentContents(100);
+    expect(recent.reserve(26)).toBeUndefined();
+    place(recent, 0, 1, 25);
+    place(recent, 1, 2, 25);
+    place(recent, 2, 3, 25);
+    place(recent, 3, 4, 25);
+    expect(recent.reserve(10, 0)).toBeUndefined();
+    expect(recent.get(0)).toEqual(Buffer.alloc(25, 1));
+    expect(place(recent, 4, 5, 10, 1)).toBe(true);
+    expect(recent.get(0)).toBeUndefined();
+  });
+
+  it('knows its last reservation, and grows its columns for any entry number', () => {
+    const recent = new RecentContents(1 << 10);
+    const room = recent.reserve(10)!;
+    expect(recent.isReserved(room.subarray(0, 5))).toBe(true);
+    expect(recent.isReserved(Buffer.alloc(5))).toBe(false);
+    recent.commit(100_000, 5);
+    expect(recent.get(100_000)).toHaveLength(5);
+    expect(recent.get(99_999)).toBeUndefined();
+    expect(recent.get(-1)).toBeUndefined();
+  });
+});

@@ -1,0 +1,89 @@
+/** Entries indexed before the first growth of the per-entry columns. */
+const INITIAL_ENTRIES = 4096;
+
+/**
+ * The contents of the entries scanned most recently, in one ring of bytes of fixed size, so a
+ * delta whose base was scanned shortly before can be applied right away, from the delta the scan
+ * has just inflated: inflated once, never read back from the spool. Packs place a delta close
+ * after its base (git writes a base before the deltas on it), so a ring of some tens of MiB
+ * holds the base of nearly every OFS_DELTA.
+ *
+ * Contents are placed one after the other at a growing absolute position; a content never wraps
+ * around the ring's end (it starts the next lap instead). The content at `start` is intact as long
+ * as nothing was placed past `start + capacity`. Memory is the ring, plus 8 bytes per entry.
+ */
+export class RecentContents {
+  private readonly ring: Buffer;
+  /** Absolute position where the next content goes. */
+  private head = 0;
+  /** Absolute start of each entry's content, -1 for none; and its length. */
+  private starts = new Float64Array(INITIAL_ENTRIES).fill(-1);
+  private lengths = new Float64Array(INITIAL_ENTRIES);
+  /** Where the last `reserve` placed its bytes. */
+  private reservedAt = -1;
+
+  constructor(readonly capacity: number) {
+    this.ring = Buffer.allocUnsafeSlow(capacity);
+  }
+
+  /** Contents larger than this are not placed: a few big ones would push out everything else. */
+  get maxContent(): number {
+    return Math.floor(this.capacity / 4);
+  }
+
+  /**
+   * Room for `length` bytes at the head, to be written then recorded with `commit`; undefined
+   * when `length` is over `maxContent`, or when the room would overwrite the content of entry
+   * `keep` (a delta's base, read while its result is written).
+   */
+  reserve(length: number, keep = -1): Buffer | undefined {
+    if (length > this.maxContent) return undefined;
+    let start = this.head;
+    const local = start % this.capacity;
+    if (local + length > this.capacity) start += this.capacity - local;
+    if (keep >= 0 && !this.intact(keep, start + length)) return undefined;
+    this.head = start + length;
+    this.reservedAt = start;
+    const at = start % this.capacity;
+    return this.ring.subarray(at, at + length);
+  }
+
+  /** Records that entry `index`'s content is the first `length` bytes of the last reservation. */
+  commit(index: number, length: number): void {
+    if (index >= this.starts.length) this.grow(index);
+    this.starts[index] = this.reservedAt;
+    this.lengths[index] = length;
+  }
+
+  /** Whether `data` starts where the last reservation does (an inflater may have used its own buffer). */
+  isReserved(data: Buffer): boolean {
+    return (
+      this.reservedAt >= 0 &&
+      data.buffer === this.ring.buffer &&
+      data.byteOffset === this.ring.byteOffset + (this.reservedAt % this.capacity)
+    );
+  }
+
+  /** Entry `index`'s content, while it is still in the ring (a view: copy it to keep it). */
+  get(index: number): Buffer | undefined {
+    if (index < 0 || index >= this.starts.length || !this.intact(index, this.head)) return undefined;
+    const at = this.starts[index]! % this.capacity;
+    return this.ring.subarray(at, at + this.lengths[index]!);
+  }
+
+  /** Whether entry `index` was placed and survives placements up to absolute position `head`. */
+  private intact(index: number, head: number): boolean {
+    const start = this.starts[index]!;
+    return start >= 0 && start >= head - this.capacity;
+  }
+
+  private grow(index: number): void {
+    const size = Math.max(index + 1, this.starts.length * 2);
+    const starts = new Float64Array(size).fill(-1);
+    starts.set(this.starts);
+    const lengths = new Float64Array(size);
+    lengths.set(this.lengths);
+    this.starts = starts;
+    this.lengths = lengths;
+  }
+}
