@@ -114,6 +114,17 @@ describe('readPack on hand-built packs', () => {
     }
   });
 
+  it('skips the CRC32s when asked, and nothing else', async () => {
+    const first = blobEntry(HELLO);
+    const pack = packOf([first, ofsDelta(first.length, appendDelta(HELLO.length, 0x21))]);
+    const expected = await readPack(chunksOf(pack, 3));
+    for (const options of [{}, RECENT]) {
+      const skipped = await readPack(chunksOf(pack, 3), { ...options, skipCrc32: true });
+      expect(skipped.objects.map((o) => o.crc32)).toEqual([0, 0]);
+      expect(skipped.objects).toEqual(expected.objects.map((o) => ({ ...o, crc32: 0 })));
+    }
+  });
+
   it('gives the same objects and contents with worker threads', async () => {
     const first = blobEntry(HELLO);
     const second = ofsDelta(first.length, appendDelta(HELLO.length, 0x21));
@@ -516,6 +527,48 @@ describe('readPack on hand-built packs', () => {
       expect(recent.objects.map((o) => o.depth)).toEqual([0, 1, 1, 2]);
       expect(recent.objects).toEqual(plain.objects);
       expect(recent.contents).toEqual(plain.contents);
+    });
+
+    it('hands the same objects by raw ids (onRawObject), from the scan and from the resolver', async () => {
+      const { pack } = chains(6, 4096, 6);
+      const first = blobEntry(HELLO);
+      const withRef = packOf([first, refDelta(HELLO_ID, appendDelta(HELLO.length, 0x3f))]);
+      for (const [input, options] of [
+        [pack, { threads: 1 }],
+        [pack, { threads: 1, deltaCacheBytes: 0, recentContentBytes: 16 << 10 }],
+        [pack, RECENT],
+        [pack, THREADED],
+        [withRef, RECENT],
+      ] as const) {
+        const hex: string[] = [];
+        const raw: string[] = [];
+        const describe = (
+          id: string,
+          base: string | undefined,
+          deltaSize: number | undefined,
+          data: Buffer,
+        ) => `${id} ${base ?? '-'} ${deltaSize ?? -1} ${data.toString('latin1')}`;
+        const byHex = await readPack(chunksOf(input, 7), {
+          ...options,
+          onObject: (object, content) =>
+            void hex.push(describe(object.id, object.deltaBase, object.deltaSize, content.data)),
+        });
+        const byRaw = await readPack(chunksOf(input, 7), {
+          ...options,
+          onRawObject: (object, content) => {
+            const id = object.ids.toString('hex', object.idAt, object.idAt + 20);
+            const base =
+              object.baseIdAt < 0
+                ? undefined
+                : object.ids.toString('hex', object.baseIdAt, object.baseIdAt + 20);
+            expect(hashObject(object.type, content.data)).toBe(id);
+            expect(object.size).toBe(content.data.length);
+            raw.push(describe(id, base, object.deltaSize < 0 ? undefined : object.deltaSize, content.data));
+          },
+        });
+        expect(raw.sort()).toEqual(hex.sort());
+        expect(byRaw.objects).toEqual(byHex.objects);
+      }
     });
 
     it('is not used with worker threads, whose results stay the same', async () => {

@@ -2,7 +2,15 @@ import { availableParallelism } from 'node:os';
 import { BaseCache } from './base-cache.js';
 import { applyDelta, deltaSizes } from './delta.js';
 import { DeltaResolver } from './delta-resolver.js';
-import { hashObject } from './object.js';
+import {
+  hashFramedObject,
+  hashObject,
+  hashObjectRaw,
+  objectHeaderLength,
+  writeObjectHeader,
+  type ObjectType,
+} from './object.js';
+import { objectIdFromDigest } from './object-id.js';
 import { SHA1, type ObjectFormat } from './object-format.js';
 import { objectTypeOfCode } from './pack-format.js';
 import { PackEntries } from './pack-entries.js';
@@ -18,6 +26,7 @@ import {
   type PackReaderLimits,
   type PackReaderOptions,
   type PackReadResult,
+  type RawPackedObject,
 } from './pack-types.js';
 
 const DEFAULT_BASE_CACHE = 96 << 20;
@@ -46,6 +55,10 @@ export async function readPack(
   const format = options.format ?? SHA1;
   const limits = { ...DEFAULT_PACK_READER_LIMITS, ...options.limits };
   const spool = options.spool ?? new MemoryPackSpool();
+  // Ids stay raw from the hash to the callback when the caller takes them raw; objects the scan
+  // does not hand on (those the resolver applies) reach it through an adapter.
+  const onRaw = options.onObject ? undefined : options.onRawObject;
+  if (onRaw) options = { ...options, onObject: byRawIds(onRaw, format) };
   // Big blobs are streamed when the caller can take them as a stream (or takes no content at all).
   const streamBlobs = options.onLargeBlob !== undefined || options.onObject === undefined;
   const threads = options.threads ?? Math.min(availableParallelism(), MAX_DEFAULT_THREADS);
@@ -55,7 +68,13 @@ export async function readPack(
       : undefined;
   const scanner = new PackScanner(source, format, limits, spool, {
     forceInflateFallback: options.forceInflateFallback ?? false,
-    ...(recent ? { wholeTarget: (size: number) => recent.reserve(size + 1), reuseDeltaBuffer: true } : {}),
+    skipCrc32: options.skipCrc32 ?? false,
+    ...(recent
+      ? {
+          wholeTarget: (type: ObjectType, size: number) => placeWhole(recent, type, size),
+          reuseDeltaBuffer: true,
+        }
+      : {}),
     streamBlobsFrom: streamBlobs
       ? (options.largeBlobThreshold ?? DEFAULT_LARGE_BLOB)
       : Number.POSITIVE_INFINITY,
@@ -67,7 +86,7 @@ export async function readPack(
   const pool = threads > 1 && count >= minObjects ? sharedResolveWorkerPool(threads) : undefined;
   const use = pool ? { pool, owner: pool.acquire() } : undefined;
   try {
-    return await indexEntries(options, scanner, spool, format, limits, version, count, use, recent);
+    return await indexEntries(options, scanner, spool, format, limits, version, count, use, recent, onRaw);
   } finally {
     use?.pool.release(use.owner);
   }
@@ -83,6 +102,7 @@ async function indexEntries(
   count: number,
   workers: { pool: ResolveWorkerPool; owner: object } | undefined,
   recent: RecentContents | undefined,
+  onRaw: PackReaderOptions['onRawObject'],
 ): Promise<PackReadResult> {
   const entries = new PackEntries(format, count);
   const baseCache = new BaseCache<number>(options.baseCacheBytes ?? DEFAULT_BASE_CACHE);
@@ -98,12 +118,22 @@ async function indexEntries(
       const data = recent && delta ? applyInScan(entries, recent, limits, index, delta) : undefined;
       if (data) {
         const base = entries.baseIndex[index]!;
-        const id = hashObject(entries.typeOf(base), data, format);
-        entries.resolveDelta(index, base, id, data.length);
-        if (!options.onObject) continue;
-        const raw =
-          scanner.lastRawInWindow() ?? (await spool.read(entries.dataStart(index), entry.compressedLength));
-        const done = options.onObject(entries.objectAt(index, id, entries.idOf(base)), { data, raw });
+        const baseType = entries.typeOf(base);
+        const digest = hashFramedObject(framedView(baseType, data), format);
+        let done: void | Promise<void>;
+        if (onRaw) {
+          entries.resolveDeltaRaw(index, base, digest, data.length);
+          const read = rawOf(scanner, spool, entries, index);
+          const raw = read instanceof Promise ? await read : read;
+          done = onRaw(rawObjectAt(entries, index, format.rawLength), { data, raw });
+        } else {
+          const id = objectIdFromDigest(digest.toString('hex'));
+          entries.resolveDelta(index, base, id, data.length);
+          if (!options.onObject) continue;
+          const read = rawOf(scanner, spool, entries, index);
+          const raw = read instanceof Promise ? await read : read;
+          done = options.onObject(entries.objectAt(index, id, entries.idOf(base)), { data, raw });
+        }
         if (done instanceof Promise) await done;
       } else if (delta && delta.length <= deltaBudget) {
         deltaBudget -= delta.length;
@@ -113,17 +143,30 @@ async function indexEntries(
       continue;
     }
     const data = entry.inflated;
+    // In the ring, the object's header was written before its content: hashed without a copy.
+    const inRing = data !== undefined && recent !== undefined && recent.holdsReserved(data);
+    if (inRing) recent.commit(index, data);
+    if (data && onRaw) {
+      const digest = inRing
+        ? hashFramedObject(framedView(type, data), format)
+        : hashObjectRaw(type, data, format);
+      entries.resolveWholeRaw(index, digest, type);
+      const read = rawOf(scanner, spool, entries, index);
+      const raw = read instanceof Promise ? await read : read;
+      const done = onRaw(rawObjectAt(entries, index, format.rawLength), { data, raw });
+      if (done instanceof Promise) await done;
+      continue;
+    }
     const id = entry.streamedId ?? hashObject(type, data!, format);
     entries.resolveWhole(index, id, type);
-    if (data && recent?.isReserved(data)) recent.commit(index, data.length);
     if (!data) {
       if (!options.onLargeBlob) continue;
       const raw = rawPieces(spool, entries.dataStart(index), entry.compressedLength);
       const done = options.onLargeBlob(entries.objectAt(index, id), raw);
       if (done instanceof Promise) await done;
     } else if (options.onObject) {
-      const raw =
-        scanner.lastRawInWindow() ?? (await spool.read(entries.dataStart(index), entry.compressedLength));
+      const read = rawOf(scanner, spool, entries, index);
+      const raw = read instanceof Promise ? await read : read;
       const done = options.onObject(entries.objectAt(index, id), { data, raw });
       if (done instanceof Promise) await done;
     }
@@ -155,6 +198,69 @@ async function indexEntries(
   return packReadResult(version, entries, checksum);
 }
 
+/** `onRawObject` as an `onObject`: the ids made raw again (for objects the resolver hands on). */
+function byRawIds(
+  onRaw: NonNullable<PackReaderOptions['onRawObject']>,
+  format: ObjectFormat,
+): NonNullable<PackReaderOptions['onObject']> {
+  const rawLength = format.rawLength;
+  return (object, content) => {
+    const ids = Buffer.allocUnsafe(2 * rawLength);
+    ids.write(object.id, 0, rawLength, 'hex');
+    if (object.deltaBase !== undefined) ids.write(object.deltaBase, rawLength, rawLength, 'hex');
+    const raw: RawPackedObject = {
+      type: object.type,
+      size: object.size,
+      deltaSize: object.deltaSize ?? -1,
+      ids,
+      idAt: 0,
+      baseIdAt: object.deltaBase === undefined ? -1 : rawLength,
+    };
+    return onRaw(raw, content);
+  };
+}
+
+/** The zlib stream of the entry just scanned: a view of the received bytes, else read from the spool. */
+function rawOf(
+  scanner: PackScanner,
+  spool: PackSpool,
+  entries: PackEntries,
+  index: number,
+): Buffer | Promise<Buffer> {
+  return scanner.lastRawInWindow() ?? spool.read(entries.dataStart(index), entries.compressedLength[index]!);
+}
+
+/** An entry resolved in the scan as `onRawObject` takes it: ids are views of the entries' raw ids. */
+function rawObjectAt(entries: PackEntries, index: number, rawLength: number): RawPackedObject {
+  const isDelta = entries.depth[index]! > 0;
+  return {
+    type: entries.typeOf(index),
+    size: entries.size[index]!,
+    deltaSize: isDelta ? entries.declaredSize[index]! : -1,
+    ids: entries.rawIds,
+    idAt: index * rawLength,
+    baseIdAt: isDelta ? entries.deltaBase[index]! * rawLength : -1,
+  };
+}
+
+/**
+ * Room in the ring for a whole object's content, after its header (so the two are hashed in
+ * one piece), and one byte more (the inflater's check for too long a stream).
+ */
+function placeWhole(recent: RecentContents, type: ObjectType, size: number): Buffer | undefined {
+  const headerLength = objectHeaderLength(type, size);
+  const room = recent.reserve(headerLength + size + 1);
+  if (!room) return undefined;
+  writeObjectHeader(type, size, room);
+  return room.subarray(headerLength);
+}
+
+/** Header and content of an object placed in the ring (`placeWhole`, `applyInScan`). */
+function framedView(type: ObjectType, data: Buffer): Buffer {
+  const headerLength = objectHeaderLength(type, data.length);
+  return Buffer.from(data.buffer, data.byteOffset - headerLength, headerLength + data.length);
+}
+
 /**
  * Applies the OFS_DELTA just scanned at `index` if its base's content is still in `recent`; its
  * content (in `recent`), or undefined to leave the delta to the resolver. Anything the resolver
@@ -173,15 +279,18 @@ function applyInScan(
     return undefined;
   const baseContent = recent.get(base);
   if (!baseContent) return undefined;
-  const limit = objectSizeLimit(limits, entries.typeOf(base));
+  const type = entries.typeOf(base);
+  const limit = objectSizeLimit(limits, type);
   try {
     const { baseSize, resultSize } = deltaSizes(delta);
     if (baseSize !== baseContent.length || resultSize > limit) return undefined;
-    // Not over the base: it is read while the result is written.
-    const target = recent.reserve(resultSize, base);
-    if (!target) return undefined;
-    const data = applyDelta(baseContent, delta, limit, target);
-    recent.commit(index, data.length);
+    // Not over the base: it is read while the result is written. The header goes first.
+    const headerLength = objectHeaderLength(type, resultSize);
+    const room = recent.reserve(headerLength + resultSize, base);
+    if (!room) return undefined;
+    writeObjectHeader(type, resultSize, room);
+    const data = applyDelta(baseContent, delta, limit, room.subarray(headerLength));
+    recent.commit(index, data);
     return data;
   } catch {
     return undefined;

@@ -5,7 +5,7 @@ function place(recent: RecentContents, index: number, fill: number, length: numb
   const room = recent.reserve(length, keep);
   if (!room) return false;
   room.fill(fill);
-  recent.commit(index, length);
+  recent.commit(index, room);
   return true;
 }
 
@@ -46,14 +46,21 @@ describe('RecentContents', () => {
     expect(recent.get(0)).toBeUndefined();
   });
 
-  it('knows its last reservation, and grows its columns for any entry number', () => {
+  it('records contents inside the last reservation only, for any entry number', () => {
     const recent = new RecentContents(1 << 10);
     const room = recent.reserve(10)!;
-    expect(recent.isReserved(room.subarray(0, 5))).toBe(true);
-    expect(recent.isReserved(Buffer.alloc(5))).toBe(false);
-    recent.commit(100_000, 5);
-    expect(recent.get(100_000)).toHaveLength(5);
+    room.fill(7);
+    expect(recent.holdsReserved(room.subarray(2, 6))).toBe(true);
+    expect(recent.holdsReserved(Buffer.alloc(5))).toBe(false);
+    // A content after a header: only its own bytes are the entry's.
+    recent.commit(100_000, room.subarray(3, 8));
+    expect(recent.get(100_000)).toEqual(Buffer.alloc(5, 7));
     expect(recent.get(99_999)).toBeUndefined();
     expect(recent.get(-1)).toBeUndefined();
+    const next = recent.reserve(4)!;
+    expect(recent.holdsReserved(room)).toBe(false);
+    expect(() => recent.commit(1, room)).toThrow(RangeError);
+    recent.commit(1, next);
+    expect(recent.get(1)).toHaveLength(4);
   });
 });

@@ -19,8 +19,9 @@ export class RecentContents {
   /** Absolute start of each entry's content, -1 for none; and its length. */
   private starts = new Float64Array(INITIAL_ENTRIES).fill(-1);
   private lengths = new Float64Array(INITIAL_ENTRIES);
-  /** Where the last `reserve` placed its bytes. */
+  /** Where the last `reserve` placed its bytes, and how many. */
   private reservedAt = -1;
+  private reservedLength = 0;
 
   constructor(readonly capacity: number) {
     this.ring = Buffer.allocUnsafeSlow(capacity);
@@ -44,24 +45,29 @@ export class RecentContents {
     if (keep >= 0 && !this.intact(keep, start + length)) return undefined;
     this.head = start + length;
     this.reservedAt = start;
+    this.reservedLength = length;
     const at = start % this.capacity;
     return this.ring.subarray(at, at + length);
   }
 
-  /** Records that entry `index`'s content is the first `length` bytes of the last reservation. */
-  commit(index: number, length: number): void {
+  /** Records that entry `index`'s content is `content`, a view inside the last reservation. */
+  commit(index: number, content: Buffer): void {
+    if (!this.holdsReserved(content)) throw new RangeError('content is not in the last reservation');
     if (index >= this.starts.length) this.grow(index);
-    this.starts[index] = this.reservedAt;
-    this.lengths[index] = length;
+    this.starts[index] = this.reservedAt + this.localOffset(content);
+    this.lengths[index] = content.length;
   }
 
-  /** Whether `data` starts where the last reservation does (an inflater may have used its own buffer). */
-  isReserved(data: Buffer): boolean {
-    return (
-      this.reservedAt >= 0 &&
-      data.buffer === this.ring.buffer &&
-      data.byteOffset === this.ring.byteOffset + (this.reservedAt % this.capacity)
-    );
+  /** Whether `data` lies inside the last reservation (an inflater may have used its own buffer). */
+  holdsReserved(data: Buffer): boolean {
+    if (this.reservedAt < 0 || data.buffer !== this.ring.buffer) return false;
+    const offset = this.localOffset(data);
+    return offset >= 0 && offset + data.length <= this.reservedLength;
+  }
+
+  /** Where `data` (a view of the ring) starts in the last reservation. */
+  private localOffset(data: Buffer): number {
+    return data.byteOffset - this.ring.byteOffset - (this.reservedAt % this.capacity);
   }
 
   /** Entry `index`'s content, while it is still in the ring (a view: copy it to keep it). */

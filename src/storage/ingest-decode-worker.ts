@@ -93,6 +93,8 @@ async function decode(setup: DecodeSetup): Promise<void> {
       baseCacheBytes: setup.baseCacheBytes,
       deltaCacheBytes: setup.deltaCacheBytes,
       recentContentBytes: RECENT_CONTENT_BYTES,
+      // The batches carry no CRC32: the ingest writes no pack index.
+      skipCrc32: true,
       ...(setup.limits ? { limits: setup.limits } : {}),
       resolveExternalBase: (id) => {
         // Objects decoded so far go first: the writer learns of the base before its deltas.
@@ -101,7 +103,7 @@ async function decode(setup: DecodeSetup): Promise<void> {
       },
       largeBlobThreshold: setup.largeObjectThreshold,
       onLargeBlob: (object) => batches.addLargeBlob(object, object.offset + object.headerLength),
-      onObject: (object, content) => batches.addObject(object, content),
+      onRawObject: (object, content) => batches.addRawObject(object, content),
     });
     batches.flush();
     post({ kind: 'done', externalBases: [...externalBases], checksum: checksum.toString('hex') });
