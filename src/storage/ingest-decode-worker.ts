@@ -27,12 +27,6 @@ const inFlight = new Int32Array((workerData as DecodeThreadData).inFlight);
 const REPLAY_CHUNK = 1024 * 1024;
 /** How long one wait for the writes lasts before it looks again (a terminate lands between). */
 const WAIT_MS = 1000;
-/**
- * The reader's ring of recent contents: an OFS_DELTA whose base is still in it is applied as it
- * is scanned, inflated once and never read back from the spool. 32 MiB held the base of 99.8 % of
- * the deltas of the bench's `large` pack (16 MiB: 90 %); see docs/scale.md, "Each delta inflated once".
- */
-const RECENT_CONTENT_BYTES = 32 * 1024 * 1024;
 
 /** Thin-pack bases asked for and not yet answered, by call number. */
 const baseCalls = new Map<number, (base: ExternalBase | undefined) => void>();
@@ -92,7 +86,7 @@ async function decode(setup: DecodeSetup): Promise<void> {
       threads: setup.threads,
       baseCacheBytes: setup.baseCacheBytes,
       deltaCacheBytes: setup.deltaCacheBytes,
-      recentContentBytes: RECENT_CONTENT_BYTES,
+      recentContentBytes: setup.recentContentBytes,
       // The batches carry no CRC32: the ingest writes no pack index.
       skipCrc32: true,
       ...(setup.limits ? { limits: setup.limits } : {}),
