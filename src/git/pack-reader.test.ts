@@ -510,6 +510,37 @@ describe('readPack on hand-built packs', () => {
       ).toBeGreaterThan(0);
     });
 
+    it('applies REF deltas on objects still in the ring too, and leaves the others', async () => {
+      // Chains of REF deltas, each naming the id of the object before it; one names a later object.
+      const entries: Buffer[] = [];
+      let previous = Buffer.from(HELLO);
+      for (let i = 0; i < 40; i++) {
+        if (i % 10 === 0) {
+          previous = Buffer.alloc(2000, 0x61 + i);
+          entries.push(blobEntry(previous));
+        }
+        entries.push(refDelta(hashObject('blob', previous), appendDelta(previous.length, 0x30 + i)));
+        previous = Buffer.concat([previous, Buffer.from([0x30 + i])]);
+      }
+      const later = Buffer.from('a base further on');
+      entries.push(refDelta(hashObject('blob', later), appendDelta(later.length, 0x21)), blobEntry(later));
+      const pack = packOf(entries);
+      const plain = await read(pack, { threads: 1 });
+      expect(plain.objects.filter((o) => o.depth > 0)).toHaveLength(41);
+      for (const recentContentBytes of [1 << 20, 12 << 10]) {
+        const recent = await read(pack, { threads: 1, recentContentBytes });
+        expect(recent.objects).toEqual(plain.objects);
+        expect(recent.contents).toEqual(plain.contents);
+      }
+      // In one chunk with a big ring, only the delta on a later base, and that base, are read back.
+      const whole = await read(
+        pack,
+        { threads: 1, recentContentBytes: 1 << 20, deltaCacheBytes: 0 },
+        pack.length,
+      );
+      expect(whole.reads).toBe(2);
+    });
+
     it('mixes with REF deltas, which the resolver applies', async () => {
       const first = blobEntry(HELLO);
       const second = ofsDelta(first.length, appendDelta(HELLO.length, 0x21));

@@ -15,7 +15,7 @@ import { SHA1, type ObjectFormat } from './object-format.js';
 import { objectTypeOfCode } from './pack-format.js';
 import { PackEntries } from './pack-entries.js';
 import { PackScanner } from './pack-scanner.js';
-import { RecentContents } from './recent-contents.js';
+import { RecentContents, RecentIds } from './recent-contents.js';
 import { MemoryPackSpool, type PackSpool } from './pack-spool.js';
 import { resolveInParallel } from './parallel-resolver.js';
 import { sharedResolveWorkerPool, type ResolveWorkerPool } from './resolve-worker-pool.js';
@@ -107,6 +107,8 @@ async function indexEntries(
   const entries = new PackEntries(format, count);
   const baseCache = new BaseCache<number>(options.baseCacheBytes ?? DEFAULT_BASE_CACHE);
   let deltaBudget = options.deltaCacheBytes ?? DEFAULT_DELTA_CACHE;
+  // The ids of the contents in `recent`, kept from the first REF_DELTA on (most packs have none).
+  let recentIds: RecentIds | undefined;
 
   for (let n = 0; n < count; n++) {
     const next = scanner.nextEntry();
@@ -115,11 +117,16 @@ async function indexEntries(
     const type = objectTypeOfCode(entry.code);
     if (type === undefined) {
       const delta = entry.inflated;
-      const data = recent && delta ? applyInScan(entries, recent, limits, index, delta) : undefined;
+      if (recent && entry.baseId !== undefined)
+        recentIds ??= new RecentIds(recent, index, (at) => entries.idOf(at));
+      const base =
+        entry.baseId === undefined ? entries.baseIndex[index]! : (recentIds?.indexOf(entry.baseId) ?? -1);
+      const data =
+        recent && delta && base >= 0 ? applyInScan(entries, recent, limits, index, base, delta) : undefined;
       if (data) {
-        const base = entries.baseIndex[index]!;
         const baseType = entries.typeOf(base);
         const digest = hashFramedObject(framedView(baseType, data), format);
+        if (recentIds) recentIds.add(objectIdFromDigest(digest.toString('hex')), index);
         let done: void | Promise<void>;
         if (onRaw) {
           entries.resolveDeltaRaw(index, base, digest, data.length);
@@ -151,6 +158,7 @@ async function indexEntries(
         ? hashFramedObject(framedView(type, data), format)
         : hashObjectRaw(type, data, format);
       entries.resolveWholeRaw(index, digest, type);
+      if (inRing && recentIds) recentIds.add(objectIdFromDigest(digest.toString('hex')), index);
       const read = rawOf(scanner, spool, entries, index);
       const raw = read instanceof Promise ? await read : read;
       const done = onRaw(rawObjectAt(entries, index, format.rawLength), { data, raw });
@@ -159,6 +167,7 @@ async function indexEntries(
     }
     const id = entry.streamedId ?? hashObject(type, data!, format);
     entries.resolveWhole(index, id, type);
+    if (inRing && recentIds) recentIds.add(id, index);
     if (!data) {
       if (!options.onLargeBlob) continue;
       const raw = rawPieces(spool, entries.dataStart(index), entry.compressedLength);
@@ -262,8 +271,9 @@ function framedView(type: ObjectType, data: Buffer): Buffer {
 }
 
 /**
- * Applies the OFS_DELTA just scanned at `index` if its base's content is still in `recent`; its
- * content (in `recent`), or undefined to leave the delta to the resolver. Anything the resolver
+ * Applies the delta just scanned at `index` if its base (entry `base`: its OFS base, or the entry
+ * of the id a REF_DELTA names) is still in `recent`; its content (in `recent`), or undefined to
+ * leave the delta to the resolver. Anything the resolver
  * would refuse (too deep a chain, too big a result, a malformed delta) is left to it too, so a
  * bad pack fails with the same error, at the same point, as without `recent`.
  */
@@ -272,11 +282,10 @@ function applyInScan(
   recent: RecentContents,
   limits: PackReaderLimits,
   index: number,
+  base: number,
   delta: Buffer,
 ): Buffer | undefined {
-  const base = entries.baseIndex[index]!;
-  if (base < 0 || !entries.isResolved(base) || entries.depth[base]! + 1 > limits.maxDeltaDepth)
-    return undefined;
+  if (!entries.isResolved(base) || entries.depth[base]! + 1 > limits.maxDeltaDepth) return undefined;
   const baseContent = recent.get(base);
   if (!baseContent) return undefined;
   const type = entries.typeOf(base);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RecentContents } from './recent-contents.js';
+import type { ObjectId } from './object-id.js';
+import { RecentContents, RecentIds } from './recent-contents.js';
 
 function place(recent: RecentContents, index: number, fill: number, length: number, keep = -1): boolean {
   const room = recent.reserve(length, keep);
@@ -62,5 +63,44 @@ describe('RecentContents', () => {
     expect(() => recent.commit(1, room)).toThrow(RangeError);
     recent.commit(1, next);
     expect(recent.get(1)).toHaveLength(4);
+  });
+
+  it('finds entries by id while their contents stay, and forgets them after', () => {
+    const recent = new RecentContents(100);
+    const ids = new RecentIds(recent, 0, () => {
+      throw new Error('no entries yet');
+    });
+    const id = (n: number) => String(n).repeat(40) as ObjectId;
+    for (let index = 0; index < 5; index++) {
+      place(recent, index, index, 20);
+      ids.add(id(index), index);
+    }
+    expect(ids.indexOf(id(0))).toBe(0);
+    expect(ids.indexOf(id(4))).toBe(4);
+    expect(ids.indexOf(id(7))).toBe(-1);
+    place(recent, 5, 5, 20);
+    ids.add(id(5), 5);
+    expect(ids.indexOf(id(0))).toBe(-1);
+    expect(ids.size).toBe(5);
+    // A duplicate id placed later keeps it when the first copy is overwritten.
+    place(recent, 6, 1, 20);
+    ids.add(id(1), 6);
+    place(recent, 7, 7, 20);
+    ids.add(id(7), 7);
+    expect(ids.indexOf(id(1))).toBe(6);
+    for (let index = 8; index < 3000; index++) {
+      place(recent, index, 0, 20);
+      ids.add(id(index % 9), index);
+    }
+    expect(ids.size).toBeLessThanOrEqual(5);
+  });
+
+  it('starts with the ids of the entries still in the ring', () => {
+    const recent = new RecentContents(100);
+    const id = (n: number) => String(n).repeat(40) as ObjectId;
+    for (let index = 0; index < 8; index++) if (index !== 6) place(recent, index, index, 20);
+    const ids = new RecentIds(recent, 8, id);
+    expect([0, 1, 2, 3, 4, 5, 6, 7].map((n) => ids.indexOf(id(n)))).toEqual([-1, -1, 2, 3, 4, 5, -1, 7]);
+    expect(ids.size).toBe(5);
   });
 });

@@ -1,3 +1,5 @@
+import type { ObjectId } from './object-id.js';
+
 /** Entries indexed before the first growth of the per-entry columns. */
 const INITIAL_ENTRIES = 4096;
 
@@ -77,6 +79,11 @@ export class RecentContents {
     return this.ring.subarray(at, at + this.lengths[index]!);
   }
 
+  /** Whether entry `index` was ever placed (its content may be gone since). */
+  placed(index: number): boolean {
+    return index >= 0 && index < this.starts.length && this.starts[index]! >= 0;
+  }
+
   /** Whether entry `index` was placed and survives placements up to absolute position `head`. */
   private intact(index: number, head: number): boolean {
     const start = this.starts[index]!;
@@ -91,5 +98,65 @@ export class RecentContents {
     lengths.set(this.lengths);
     this.starts = starts;
     this.lengths = lengths;
+  }
+}
+
+/**
+ * Which entry holds each id among the contents still in a `RecentContents`, for REF_DELTAs (which
+ * name their base by id). Bounded like the ring: an id leaves once its content was overwritten.
+ */
+export class RecentIds {
+  private readonly byId = new Map<ObjectId, number>();
+  /** The ids added, in the order their contents were placed (so also overwritten). */
+  private queue: Array<{ readonly id: ObjectId; readonly index: number }> = [];
+  private head = 0;
+
+  /**
+   * Starts with the entries below `next` whose contents are still in the ring, by their ids
+   * (`idOf`): the bases the first REF_DELTA may name.
+   */
+  constructor(
+    private readonly recent: RecentContents,
+    next: number,
+    idOf: (index: number) => ObjectId,
+  ) {
+    const present: number[] = [];
+    // Placed in entry order: below the first one overwritten, all are.
+    for (let index = next - 1; index >= 0; index--) {
+      if (recent.get(index) !== undefined) present.push(index);
+      else if (recent.placed(index)) break;
+    }
+    for (let at = present.length - 1; at >= 0; at--) this.add(idOf(present[at]!), present[at]!);
+  }
+
+  /** Records that entry `index`, just placed in the ring, has id `id`. */
+  add(id: ObjectId, index: number): void {
+    this.byId.set(id, index);
+    this.queue.push({ id, index });
+    this.forgetOverwritten();
+  }
+
+  /** The entry holding `id` in the ring, or -1. */
+  indexOf(id: ObjectId): number {
+    const index = this.byId.get(id);
+    return index !== undefined && this.recent.get(index) !== undefined ? index : -1;
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  private forgetOverwritten(): void {
+    while (this.head < this.queue.length) {
+      const { id, index } = this.queue[this.head]!;
+      if (this.recent.get(index) !== undefined) break;
+      // A later entry with the same id (a duplicate) keeps it.
+      if (this.byId.get(id) === index) this.byId.delete(id);
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
   }
 }
