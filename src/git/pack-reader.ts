@@ -273,9 +273,9 @@ function framedView(type: ObjectType, data: Buffer): Buffer {
 /**
  * Applies the delta just scanned at `index` if its base (entry `base`: its OFS base, or the entry
  * of the id a REF_DELTA names) is still in `recent`; its content (in `recent`), or undefined to
- * leave the delta to the resolver. Anything the resolver
- * would refuse (too deep a chain, too big a result, a malformed delta) is left to it too, so a
- * bad pack fails with the same error, at the same point, as without `recent`.
+ * leave the delta to the resolver. Anything the resolver would refuse (too deep a chain, too big
+ * a result, a malformed delta) is left to it too, so a bad pack fails with the same error, at the
+ * same point, as without `recent`.
  */
 function applyInScan(
   entries: PackEntries,
