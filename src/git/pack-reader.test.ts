@@ -404,6 +404,7 @@ describe('readPack on hand-built packs', () => {
     const pack = packOf([Buffer.concat([encodeEntryHeader(PackEntryType.Blob, 100), bomb])]);
     const before = process.memoryUsage().arrayBuffers;
     expect(await codeOf(readPack(chunksOf(pack)))).toBe('pack_size_mismatch');
+    expect(await codeOf(readPack(chunksOf(pack), RECENT))).toBe('pack_size_mismatch');
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 << 20);
   });
 
