@@ -79,7 +79,8 @@ export class DeltaResolver {
         if (group) group.children.push(index);
         else this.refGroups.set(baseId, { children: [index], owner: undefined });
       } else continue;
-      this.unresolved++;
+      // Deltas the reader resolved while scanning (`RecentContents`) are only listed.
+      if (!entries.isResolved(index)) this.unresolved++;
     }
   }
 

@@ -58,12 +58,7 @@ export class Inflater {
    * to a buffer reused by the next `begin(…, true)`: no allocation for objects only hashed.
    */
   begin(expectedSize: number, scratch = false): void {
-    this.expected = expectedSize;
-    this.written = 0;
-    this.error = undefined;
-    this.pending = [];
-    this.sink = undefined;
-    this.flushed = 0;
+    this.reset(expectedSize);
     if (scratch && this.native && expectedSize < MAX_SCRATCH) {
       if (this.scratch.length < expectedSize + 1)
         this.scratch = Buffer.allocUnsafe(Math.max(expectedSize + 1, this.scratch.length * 2));
@@ -71,7 +66,27 @@ export class Inflater {
     } else {
       this.out = Buffer.allocUnsafe(Math.min(expectedSize + 1, EAGER_ALLOCATION));
     }
+  }
+
+  private reset(expectedSize: number): void {
+    this.expected = expectedSize;
+    this.written = 0;
+    this.error = undefined;
+    this.pending = [];
+    this.sink = undefined;
+    this.flushed = 0;
     this.native?.handle.reset();
+  }
+
+  /**
+   * Begins a stream inflated into `target` (at least `expectedSize + 1` bytes: the byte past the
+   * size shows a stream that inflates to more). `output()` is then a view of `target`, except on
+   * the fallback path, which returns a buffer of its own.
+   */
+  beginInto(expectedSize: number, target: Buffer): void {
+    if (target.length < expectedSize + 1) throw new RangeError('inflate target is too small');
+    this.reset(expectedSize);
+    this.out = target.subarray(0, expectedSize + 1);
   }
 
   /**
@@ -80,8 +95,7 @@ export class Inflater {
    * size. `output()` is empty afterwards. The fallback inflater still inflates the stream whole.
    */
   beginStreaming(expectedSize: number, sink: (piece: Buffer) => void, pieceSize = STREAM_PIECE): void {
-    this.begin(0);
-    this.expected = expectedSize;
+    this.reset(expectedSize);
     if (this.pieces.length !== pieceSize) this.pieces = Buffer.allocUnsafe(pieceSize);
     this.out = this.pieces;
     this.sink = sink;

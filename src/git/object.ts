@@ -23,6 +23,10 @@ let hashScratch: Buffer = Buffer.allocUnsafe(64 * 1024);
 const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string })
   .hash;
 
+const rawOneShotHash = (
+  crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }
+).hash;
+
 /** The id of an object: hash of header plus content. */
 export function hashObject(type: ObjectType, content: Uint8Array, format: ObjectFormat = SHA1): ObjectId {
   if (oneShotHash && content.length <= ONE_SHOT_HASH_LIMIT) {
@@ -36,6 +40,39 @@ export function hashObject(type: ObjectType, content: Uint8Array, format: Object
     );
   }
   return objectIdFromDigest(format.hash(objectHeader(type, content.length), content).toString('hex'));
+}
+
+/** Bytes of the header `objectHeader` makes, without making it. */
+export function objectHeaderLength(type: ObjectType, size: number): number {
+  let digits = 1;
+  for (let rest = size; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  return type.length + digits + 2;
+}
+
+/** Writes the object header at `target[0…]`; returns its length. */
+export function writeObjectHeader(type: ObjectType, size: number, target: Buffer): number {
+  return target.write(`${type} ${size}\0`, 0, 'latin1');
+}
+
+/**
+ * The raw id of an object whose content sits right after its header in one buffer: `framed` is
+ * header and content. Nothing is copied, unlike `hashObjectRaw`.
+ */
+export function hashFramedObject(framed: Uint8Array, format: ObjectFormat = SHA1): Buffer {
+  return rawOneShotHash ? rawOneShotHash(format.name, framed, 'buffer') : format.hash(framed);
+}
+
+/** The id of an object as raw bytes (the digest), for callers that keep ids raw. */
+export function hashObjectRaw(type: ObjectType, content: Uint8Array, format: ObjectFormat = SHA1): Buffer {
+  if (rawOneShotHash && content.length <= ONE_SHOT_HASH_LIMIT) {
+    const needed = content.length + 32;
+    if (hashScratch.length < needed)
+      hashScratch = Buffer.allocUnsafe(Math.max(needed, hashScratch.length * 2));
+    const headerLength = hashScratch.write(`${type} ${content.length}\0`, 0, 'latin1');
+    hashScratch.set(content, headerLength);
+    return rawOneShotHash(format.name, hashScratch.subarray(0, headerLength + content.length), 'buffer');
+  }
+  return format.hash(objectHeader(type, content.length), content);
 }
 
 /** Loose-object form (header + content), as `git hash-object` hashes it. */

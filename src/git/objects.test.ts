@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { parseCommit, serializeCommit, commitHeader } from './commit.js';
 import { fsckCommit, fsckObject, fsckTag, fsckTree } from './fsck.js';
 import { parseIdent } from './ident.js';
-import { decodeLooseObject, encodeLooseObject, hashObject } from './object.js';
+import {
+  decodeLooseObject,
+  encodeLooseObject,
+  hashFramedObject,
+  hashObject,
+  hashObjectRaw,
+  objectHeader,
+  objectHeaderLength,
+  writeObjectHeader,
+} from './object.js';
 import type { ObjectId } from './object-id.js';
 import { parseTag, serializeTag } from './tag.js';
 import { FileMode, parseTree, serializeTree, sortTreeEntries, type TreeEntry } from './tree.js';
@@ -198,5 +207,27 @@ describe('tree', () => {
   ])('rejects a tree with %s', (_name, data) => {
     expect(() => parseTree(data)).toThrow(expect.objectContaining({ code: 'object_bad_tree' }));
     expect(fsckObject('tree', data).map((f) => f.id)).toEqual(['badTree']);
+  });
+});
+
+describe('object ids by raw bytes', () => {
+  it.each([0, 9, 10, 99, 100, 12345, 2 ** 40])('measures and writes the header of size %d', (size) => {
+    for (const type of ['blob', 'tree', 'commit', 'tag'] as const) {
+      const header = objectHeader(type, size);
+      expect(objectHeaderLength(type, size)).toBe(header.length);
+      const target = Buffer.alloc(header.length + 3);
+      expect(writeObjectHeader(type, size, target)).toBe(header.length);
+      expect(target.subarray(0, header.length).equals(header)).toBe(true);
+    }
+  });
+
+  it('hashes to the raw form of the hex id, from a copy or in place after the header', () => {
+    for (const content of [Buffer.alloc(0), Buffer.from('hello\n'), Buffer.alloc(2 << 20, 7)]) {
+      const id = hashObject('blob', content);
+      expect(hashObjectRaw('blob', content).toString('hex')).toBe(id);
+      const framed = Buffer.concat([objectHeader('blob', content.length), content]);
+      expect(hashFramedObject(framed).toString('hex')).toBe(id);
+    }
+    expect(hashObjectRaw('blob', Buffer.alloc(0)).toString('hex')).toBe(ID_A);
   });
 });

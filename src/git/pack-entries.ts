@@ -106,11 +106,37 @@ export class PackEntries {
 
   /** Records a resolved delta: its type and depth come from its base (an entry or an external one). */
   resolveDelta(index: number, base: number, id: ObjectId, size: number): void {
+    this.resolveDeltaFacts(index, base, size);
+    this.setId(index, id);
+  }
+
+  /** `resolveWhole` by the raw id (the digest). */
+  resolveWholeRaw(index: number, rawId: Uint8Array, type: ObjectType): void {
+    this.typeCode[index] = codeOfObjectType(type);
+    this.size[index] = this.declaredSize[index]!;
+    this.depth[index] = 0;
+    this.ids.set(rawId, index * this.format.rawLength);
+  }
+
+  /** `resolveDelta` by the raw id (the digest). */
+  resolveDeltaRaw(index: number, base: number, rawId: Uint8Array, size: number): void {
+    this.resolveDeltaFacts(index, base, size);
+    this.ids.set(rawId, index * this.format.rawLength);
+  }
+
+  /**
+   * The raw ids of resolved entries: entry i's at `i * rawLength`. A view valid until the next
+   * entry is appended (the column may grow).
+   */
+  get rawIds(): Buffer {
+    return this.ids;
+  }
+
+  private resolveDeltaFacts(index: number, base: number, size: number): void {
     this.typeCode[index] = codeOfObjectType(this.typeOf(base));
     this.size[index] = size;
     this.depth[index] = this.depthOf(base) + 1;
     this.deltaBase[index] = base;
-    this.setId(index, id);
   }
 
   /** Registers a base from outside the pack; returns the (negative) index it goes by. */

@@ -57,6 +57,9 @@ async function* chunksOf(data: Buffer, size = 5): AsyncGenerator<Buffer> {
 /** Delta resolution on two worker threads, even for these tiny packs. */
 const THREADED: PackReaderOptions = { threads: 2, minObjectsForThreads: 0 };
 
+/** OFS deltas applied as they are scanned, from a ring of recent contents. */
+const RECENT: PackReaderOptions = { threads: 1, recentContentBytes: 1 << 20 };
+
 const HELLO = Buffer.from('hello world, hello pack\n');
 const HELLO_ID = hashObject('blob', HELLO);
 
@@ -108,6 +111,17 @@ describe('readPack on hand-built packs', () => {
           zlib.crc32(pack.subarray(o.offset, o.offset + o.headerLength + o.compressedLength)),
         ),
       );
+    }
+  });
+
+  it('skips the CRC32s when asked, and nothing else', async () => {
+    const first = blobEntry(HELLO);
+    const pack = packOf([first, ofsDelta(first.length, appendDelta(HELLO.length, 0x21))]);
+    const expected = await readPack(chunksOf(pack, 3));
+    for (const options of [{}, RECENT]) {
+      const skipped = await readPack(chunksOf(pack, 3), { ...options, skipCrc32: true });
+      expect(skipped.objects.map((o) => o.crc32)).toEqual([0, 0]);
+      expect(skipped.objects).toEqual(expected.objects.map((o) => ({ ...o, crc32: 0 })));
     }
   });
 
@@ -278,10 +292,55 @@ describe('readPack on hand-built packs', () => {
       packOf([blobEntry(HELLO), refDelta(HELLO_ID, appendDelta(3, 1))]),
       'delta_base_size_mismatch',
     ],
+    [
+      'an OFS delta copying out of bounds',
+      (() => {
+        const base = blobEntry(HELLO);
+        return packOf([base, ofsDelta(base.length, Buffer.from([HELLO.length, 10, 0x91, 20, 10]))]);
+      })(),
+      'delta_copy_out_of_bounds',
+    ],
+    [
+      'an OFS delta for another base size',
+      (() => {
+        const base = blobEntry(HELLO);
+        return packOf([base, ofsDelta(base.length, appendDelta(3, 1))]);
+      })(),
+      'delta_base_size_mismatch',
+    ],
+    [
+      'an empty OFS delta',
+      (() => {
+        const base = blobEntry(HELLO);
+        return packOf([base, ofsDelta(base.length, Buffer.alloc(0))]);
+      })(),
+      'delta_truncated',
+    ],
+    [
+      'an OFS delta shorter than its result',
+      (() => {
+        const base = blobEntry(HELLO);
+        const delta = appendDelta(HELLO.length, 1);
+        delta[1]! += 5;
+        return packOf([base, ofsDelta(base.length, delta)]);
+      })(),
+      'delta_result_size_mismatch',
+    ],
+    [
+      'a cut OFS delta entry',
+      (() => {
+        const base = blobEntry(HELLO);
+        const pack = packOf([base, ofsDelta(base.length, appendDelta(HELLO.length, 1))]);
+        return pack.subarray(0, pack.length - 24);
+      })(),
+      'pack_truncated',
+    ],
   ])('rejects %s', async (_name, pack, code) => {
     expect(await codeOf(readPack(chunksOf(pack)))).toBe(code);
     expect(await codeOf(readPack(chunksOf(pack), { forceInflateFallback: true }))).toBe(code);
     expect(await codeOf(readPack(chunksOf(pack), THREADED))).toBe(code);
+    expect(await codeOf(readPack(chunksOf(pack), RECENT))).toBe(code);
+    expect(await codeOf(readPack(chunksOf(pack, pack.length), RECENT))).toBe(code);
   });
 
   it('rejects REF deltas whose bases form a cycle', async () => {
@@ -336,6 +395,7 @@ describe('readPack on hand-built packs', () => {
   ])('refuses %s', async (_name, pack, limits, code) => {
     expect(await codeOf(readPack(chunksOf(pack), { limits }))).toBe(code);
     expect(await codeOf(readPack(chunksOf(pack), { limits, ...THREADED }))).toBe(code);
+    expect(await codeOf(readPack(chunksOf(pack), { limits, ...RECENT }))).toBe(code);
   });
 
   it('stops a zlib bomb at the declared size without inflating it', async () => {
@@ -344,6 +404,7 @@ describe('readPack on hand-built packs', () => {
     const pack = packOf([Buffer.concat([encodeEntryHeader(PackEntryType.Blob, 100), bomb])]);
     const before = process.memoryUsage().arrayBuffers;
     expect(await codeOf(readPack(chunksOf(pack)))).toBe('pack_size_mismatch');
+    expect(await codeOf(readPack(chunksOf(pack), RECENT))).toBe('pack_size_mismatch');
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 << 20);
   });
 
@@ -360,6 +421,8 @@ describe('readPack on hand-built packs', () => {
       expect(result.objects.at(-1)).toMatchObject({ depth: 3000, size: 3001 });
       const threaded = await readPack(chunksOf(chain(3000), 4096), { deltaCacheBytes: 0, ...THREADED });
       expect(threaded.objects).toEqual(result.objects);
+      const recent = await readPack(chunksOf(chain(3000), 4096), { deltaCacheBytes: 0, ...RECENT });
+      expect(recent.objects).toEqual(result.objects);
     });
 
     it('refuses chains deeper than the limit', async () => {
@@ -369,6 +432,183 @@ describe('readPack on hand-built packs', () => {
       expect(
         await codeOf(readPack(chunksOf(chain(60)), { limits: { maxDeltaDepth: 50 }, ...THREADED })),
       ).toBe('pack_delta_chain_too_deep');
+      expect(await codeOf(readPack(chunksOf(chain(60)), { limits: { maxDeltaDepth: 50 }, ...RECENT }))).toBe(
+        'pack_delta_chain_too_deep',
+      );
+    });
+  });
+
+  describe('deltas applied as they are scanned (recentContentBytes)', () => {
+    /** Blobs of `size` bytes, each followed by a chain of `depth` OFS deltas on it. */
+    function chains(count: number, size: number, depth: number): { pack: Buffer; bases: Buffer[] } {
+      const entries: Buffer[] = [];
+      const bases: Buffer[] = [];
+      for (let i = 0; i < count; i++) {
+        const base = Buffer.alloc(size, 0x41 + (i % 26));
+        base.writeUInt32BE(i);
+        bases.push(base);
+        entries.push(blobEntry(base));
+        for (let d = 1; d <= depth; d++)
+          entries.push(ofsDelta(entries.at(-1)!.length, appendDelta(size + d - 1, 0x30 + d)));
+      }
+      return { pack: packOf(entries), bases };
+    }
+
+    /** Counts the spool's reads: a delta applied in the scan is never read back. */
+    function countingSpool() {
+      const chunks: Buffer[] = [];
+      const spool = {
+        reads: 0,
+        append: (chunk: Buffer) => void chunks.push(chunk),
+        read(offset: number, length: number): Buffer {
+          spool.reads++;
+          return Buffer.concat(chunks).subarray(offset, offset + length);
+        },
+      };
+      return spool;
+    }
+
+    async function read(pack: Buffer, options: PackReaderOptions, chunk = 7) {
+      const order: string[] = [];
+      const contents: string[] = [];
+      const spool = countingSpool();
+      const result = await readPack(chunksOf(pack, chunk), {
+        spool,
+        ...options,
+        onObject: (object, content) => {
+          if (object.deltaBase) expect(order).toContain(object.deltaBase);
+          order.push(object.id);
+          expect(hashObject(object.type, content.data)).toBe(object.id);
+          contents.push(`${object.id} ${content.data.toString('latin1')} ${content.raw.toString('hex')}`);
+        },
+      });
+      return { objects: result.objects, contents: contents.sort(), reads: spool.reads };
+    }
+
+    it('gives the same objects and contents, bases first, without reading deltas back', async () => {
+      const { pack } = chains(20, 300, 5);
+      const plain = await read(pack, { threads: 1 });
+      const recent = await read(pack, RECENT);
+      expect(recent.objects).toEqual(plain.objects);
+      expect(recent.contents).toEqual(plain.contents);
+      expect(plain.reads).toBeGreaterThan(0);
+      // Every entry lies in one received chunk: nothing is read back at all.
+      expect((await read(pack, RECENT, pack.length)).reads).toBe(0);
+    });
+
+    it('leaves to the resolver the deltas whose bases left a small ring, with the same results', async () => {
+      // 4 KiB bases in a 16 KiB ring: a base's first deltas still find it, later ones do not.
+      const { pack } = chains(6, 4096, 6);
+      const plain = await read(pack, { threads: 1, deltaCacheBytes: 0 });
+      for (const recentContentBytes of [16 << 10, 40 << 10, 1 << 20]) {
+        const recent = await read(pack, { threads: 1, deltaCacheBytes: 0, recentContentBytes });
+        expect(recent.objects).toEqual(plain.objects);
+        expect(recent.contents).toEqual(plain.contents);
+      }
+      expect(
+        (await read(pack, { threads: 1, deltaCacheBytes: 0, recentContentBytes: 16 << 10 }, pack.length))
+          .reads,
+      ).toBeGreaterThan(0);
+    });
+
+    it('applies REF deltas on objects still in the ring too, and leaves the others', async () => {
+      // Chains of REF deltas, each naming the id of the object before it; one names a later object.
+      const entries: Buffer[] = [];
+      let previous = Buffer.from(HELLO);
+      for (let i = 0; i < 40; i++) {
+        if (i % 10 === 0) {
+          previous = Buffer.alloc(2000, 0x61 + i);
+          entries.push(blobEntry(previous));
+        }
+        entries.push(refDelta(hashObject('blob', previous), appendDelta(previous.length, 0x30 + i)));
+        previous = Buffer.concat([previous, Buffer.from([0x30 + i])]);
+      }
+      const later = Buffer.from('a base further on');
+      entries.push(refDelta(hashObject('blob', later), appendDelta(later.length, 0x21)), blobEntry(later));
+      const pack = packOf(entries);
+      const plain = await read(pack, { threads: 1 });
+      expect(plain.objects.filter((o) => o.depth > 0)).toHaveLength(41);
+      for (const recentContentBytes of [1 << 20, 12 << 10]) {
+        const recent = await read(pack, { threads: 1, recentContentBytes });
+        expect(recent.objects).toEqual(plain.objects);
+        expect(recent.contents).toEqual(plain.contents);
+      }
+      // In one chunk with a big ring, only the delta on a later base, and that base, are read back.
+      const whole = await read(
+        pack,
+        { threads: 1, recentContentBytes: 1 << 20, deltaCacheBytes: 0 },
+        pack.length,
+      );
+      expect(whole.reads).toBe(2);
+    });
+
+    it('mixes with REF deltas, which the resolver applies', async () => {
+      const first = blobEntry(HELLO);
+      const second = ofsDelta(first.length, appendDelta(HELLO.length, 0x21));
+      const pack = packOf([
+        first,
+        second,
+        refDelta(HELLO_ID, appendDelta(HELLO.length, 0x3f)),
+        ofsDelta(
+          second.length + refDelta(HELLO_ID, appendDelta(HELLO.length, 0x3f)).length,
+          appendDelta(HELLO.length + 1, 0x22),
+        ),
+      ]);
+      const plain = await read(pack, { threads: 1 });
+      const recent = await read(pack, RECENT);
+      expect(recent.objects.map((o) => o.depth)).toEqual([0, 1, 1, 2]);
+      expect(recent.objects).toEqual(plain.objects);
+      expect(recent.contents).toEqual(plain.contents);
+    });
+
+    it('hands the same objects by raw ids (onRawObject), from the scan and from the resolver', async () => {
+      const { pack } = chains(6, 4096, 6);
+      const first = blobEntry(HELLO);
+      const withRef = packOf([first, refDelta(HELLO_ID, appendDelta(HELLO.length, 0x3f))]);
+      for (const [input, options] of [
+        [pack, { threads: 1 }],
+        [pack, { threads: 1, deltaCacheBytes: 0, recentContentBytes: 16 << 10 }],
+        [pack, RECENT],
+        [pack, THREADED],
+        [withRef, RECENT],
+      ] as const) {
+        const hex: string[] = [];
+        const raw: string[] = [];
+        const describe = (
+          id: string,
+          base: string | undefined,
+          deltaSize: number | undefined,
+          data: Buffer,
+        ) => `${id} ${base ?? '-'} ${deltaSize ?? -1} ${data.toString('latin1')}`;
+        const byHex = await readPack(chunksOf(input, 7), {
+          ...options,
+          onObject: (object, content) =>
+            void hex.push(describe(object.id, object.deltaBase, object.deltaSize, content.data)),
+        });
+        const byRaw = await readPack(chunksOf(input, 7), {
+          ...options,
+          onRawObject: (object, content) => {
+            const id = object.ids.toString('hex', object.idAt, object.idAt + 20);
+            const base =
+              object.baseIdAt < 0
+                ? undefined
+                : object.ids.toString('hex', object.baseIdAt, object.baseIdAt + 20);
+            expect(hashObject(object.type, content.data)).toBe(id);
+            expect(object.size).toBe(content.data.length);
+            raw.push(describe(id, base, object.deltaSize < 0 ? undefined : object.deltaSize, content.data));
+          },
+        });
+        expect(raw.sort()).toEqual(hex.sort());
+        expect(byRaw.objects).toEqual(byHex.objects);
+      }
+    });
+
+    it('is not used with worker threads, whose results stay the same', async () => {
+      const { pack } = chains(3, 100, 3);
+      const plain = await read(pack, { threads: 1 });
+      const threaded = await read(pack, { ...THREADED, recentContentBytes: 1 << 20 });
+      expect(threaded.objects).toEqual(plain.objects);
+      expect(threaded.contents).toEqual(plain.contents);
     });
   });
 });

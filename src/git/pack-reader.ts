@@ -1,20 +1,32 @@
 import { availableParallelism } from 'node:os';
 import { BaseCache } from './base-cache.js';
+import { applyDelta, deltaSizes } from './delta.js';
 import { DeltaResolver } from './delta-resolver.js';
-import { hashObject } from './object.js';
+import {
+  hashFramedObject,
+  hashObject,
+  hashObjectRaw,
+  objectHeaderLength,
+  writeObjectHeader,
+  type ObjectType,
+} from './object.js';
+import { objectIdFromDigest } from './object-id.js';
 import { SHA1, type ObjectFormat } from './object-format.js';
 import { objectTypeOfCode } from './pack-format.js';
 import { PackEntries } from './pack-entries.js';
 import { PackScanner } from './pack-scanner.js';
+import { RecentContents, RecentIds } from './recent-contents.js';
 import { MemoryPackSpool, type PackSpool } from './pack-spool.js';
 import { resolveInParallel } from './parallel-resolver.js';
 import { sharedResolveWorkerPool, type ResolveWorkerPool } from './resolve-worker-pool.js';
 import {
   DEFAULT_PACK_READER_LIMITS,
+  objectSizeLimit,
   type PackedObject,
   type PackReaderLimits,
   type PackReaderOptions,
   type PackReadResult,
+  type RawPackedObject,
 } from './pack-types.js';
 
 const DEFAULT_BASE_CACHE = 96 << 20;
@@ -43,10 +55,26 @@ export async function readPack(
   const format = options.format ?? SHA1;
   const limits = { ...DEFAULT_PACK_READER_LIMITS, ...options.limits };
   const spool = options.spool ?? new MemoryPackSpool();
+  // Ids stay raw from the hash to the callback when the caller takes them raw; objects the scan
+  // does not hand on (those the resolver applies) reach it through an adapter.
+  const onRaw = options.onObject ? undefined : options.onRawObject;
+  if (onRaw) options = { ...options, onObject: byRawIds(onRaw, format) };
   // Big blobs are streamed when the caller can take them as a stream (or takes no content at all).
   const streamBlobs = options.onLargeBlob !== undefined || options.onObject === undefined;
+  const threads = options.threads ?? Math.min(availableParallelism(), MAX_DEFAULT_THREADS);
+  const recent =
+    threads <= 1 && (options.recentContentBytes ?? 0) > 0
+      ? new RecentContents(options.recentContentBytes!)
+      : undefined;
   const scanner = new PackScanner(source, format, limits, spool, {
     forceInflateFallback: options.forceInflateFallback ?? false,
+    skipCrc32: options.skipCrc32 ?? false,
+    ...(recent
+      ? {
+          wholeTarget: (type: ObjectType, size: number) => placeWhole(recent, type, size),
+          reuseDeltaBuffer: true,
+        }
+      : {}),
     streamBlobsFrom: streamBlobs
       ? (options.largeBlobThreshold ?? DEFAULT_LARGE_BLOB)
       : Number.POSITIVE_INFINITY,
@@ -54,12 +82,11 @@ export async function readPack(
   });
   const { version, count } = await scanner.readHeader();
   // Workers start now (unless already running), so their start-up overlaps the scan.
-  const threads = options.threads ?? Math.min(availableParallelism(), MAX_DEFAULT_THREADS);
   const minObjects = options.minObjectsForThreads ?? DEFAULT_MIN_OBJECTS_FOR_THREADS;
   const pool = threads > 1 && count >= minObjects ? sharedResolveWorkerPool(threads) : undefined;
   const use = pool ? { pool, owner: pool.acquire() } : undefined;
   try {
-    return await indexEntries(options, scanner, spool, format, limits, version, count, use);
+    return await indexEntries(options, scanner, spool, format, limits, version, count, use, recent, onRaw);
   } finally {
     use?.pool.release(use.owner);
   }
@@ -74,10 +101,14 @@ async function indexEntries(
   version: number,
   count: number,
   workers: { pool: ResolveWorkerPool; owner: object } | undefined,
+  recent: RecentContents | undefined,
+  onRaw: PackReaderOptions['onRawObject'],
 ): Promise<PackReadResult> {
   const entries = new PackEntries(format, count);
   const baseCache = new BaseCache<number>(options.baseCacheBytes ?? DEFAULT_BASE_CACHE);
   let deltaBudget = options.deltaCacheBytes ?? DEFAULT_DELTA_CACHE;
+  // The ids of the contents in `recent`, kept from the first REF_DELTA on (most packs have none).
+  let recentIds: RecentIds | undefined;
 
   for (let n = 0; n < count; n++) {
     const next = scanner.nextEntry();
@@ -85,23 +116,66 @@ async function indexEntries(
     const index = entries.append(entry);
     const type = objectTypeOfCode(entry.code);
     if (type === undefined) {
-      if (entry.inflated && entry.inflated.length <= deltaBudget) {
-        deltaBudget -= entry.inflated.length;
-        entries.inflated.set(index, entry.inflated);
+      const delta = entry.inflated;
+      if (recent && entry.baseId !== undefined)
+        recentIds ??= new RecentIds(recent, index, (at) => entries.idOf(at));
+      const base =
+        entry.baseId === undefined ? entries.baseIndex[index]! : (recentIds?.indexOf(entry.baseId) ?? -1);
+      const data =
+        recent && delta && base >= 0 ? applyInScan(entries, recent, limits, index, base, delta) : undefined;
+      if (data) {
+        const baseType = entries.typeOf(base);
+        const digest = hashFramedObject(framedView(baseType, data), format);
+        if (recentIds) recentIds.add(objectIdFromDigest(digest.toString('hex')), index);
+        let done: void | Promise<void>;
+        if (onRaw) {
+          entries.resolveDeltaRaw(index, base, digest, data.length);
+          const read = rawOf(scanner, spool, entries, index);
+          const raw = read instanceof Promise ? await read : read;
+          done = onRaw(rawObjectAt(entries, index, format.rawLength), { data, raw });
+        } else {
+          const id = objectIdFromDigest(digest.toString('hex'));
+          entries.resolveDelta(index, base, id, data.length);
+          if (!options.onObject) continue;
+          const read = rawOf(scanner, spool, entries, index);
+          const raw = read instanceof Promise ? await read : read;
+          done = options.onObject(entries.objectAt(index, id, entries.idOf(base)), { data, raw });
+        }
+        if (done instanceof Promise) await done;
+      } else if (delta && delta.length <= deltaBudget) {
+        deltaBudget -= delta.length;
+        // With `recent`, the scan's delta is in a reused buffer: keep a copy.
+        entries.inflated.set(index, recent ? Buffer.from(delta) : delta);
       }
       continue;
     }
     const data = entry.inflated;
+    // In the ring, the object's header was written before its content: hashed without a copy.
+    const inRing = data !== undefined && recent !== undefined && recent.holdsReserved(data);
+    if (inRing) recent.commit(index, data);
+    if (data && onRaw) {
+      const digest = inRing
+        ? hashFramedObject(framedView(type, data), format)
+        : hashObjectRaw(type, data, format);
+      entries.resolveWholeRaw(index, digest, type);
+      if (inRing && recentIds) recentIds.add(objectIdFromDigest(digest.toString('hex')), index);
+      const read = rawOf(scanner, spool, entries, index);
+      const raw = read instanceof Promise ? await read : read;
+      const done = onRaw(rawObjectAt(entries, index, format.rawLength), { data, raw });
+      if (done instanceof Promise) await done;
+      continue;
+    }
     const id = entry.streamedId ?? hashObject(type, data!, format);
     entries.resolveWhole(index, id, type);
+    if (inRing && recentIds) recentIds.add(id, index);
     if (!data) {
       if (!options.onLargeBlob) continue;
       const raw = rawPieces(spool, entries.dataStart(index), entry.compressedLength);
       const done = options.onLargeBlob(entries.objectAt(index, id), raw);
       if (done instanceof Promise) await done;
     } else if (options.onObject) {
-      const raw =
-        scanner.lastRawInWindow() ?? (await spool.read(entries.dataStart(index), entry.compressedLength));
+      const read = rawOf(scanner, spool, entries, index);
+      const raw = read instanceof Promise ? await read : read;
       const done = options.onObject(entries.objectAt(index, id), { data, raw });
       if (done instanceof Promise) await done;
     }
@@ -131,6 +205,105 @@ async function indexEntries(
   }
   await resolver.resolveAll();
   return packReadResult(version, entries, checksum);
+}
+
+/** `onRawObject` as an `onObject`: the ids made raw again (for objects the resolver hands on). */
+function byRawIds(
+  onRaw: NonNullable<PackReaderOptions['onRawObject']>,
+  format: ObjectFormat,
+): NonNullable<PackReaderOptions['onObject']> {
+  const rawLength = format.rawLength;
+  return (object, content) => {
+    const ids = Buffer.allocUnsafe(2 * rawLength);
+    ids.write(object.id, 0, rawLength, 'hex');
+    if (object.deltaBase !== undefined) ids.write(object.deltaBase, rawLength, rawLength, 'hex');
+    const raw: RawPackedObject = {
+      type: object.type,
+      size: object.size,
+      deltaSize: object.deltaSize ?? -1,
+      ids,
+      idAt: 0,
+      baseIdAt: object.deltaBase === undefined ? -1 : rawLength,
+    };
+    return onRaw(raw, content);
+  };
+}
+
+/** The zlib stream of the entry just scanned: a view of the received bytes, else read from the spool. */
+function rawOf(
+  scanner: PackScanner,
+  spool: PackSpool,
+  entries: PackEntries,
+  index: number,
+): Buffer | Promise<Buffer> {
+  return scanner.lastRawInWindow() ?? spool.read(entries.dataStart(index), entries.compressedLength[index]!);
+}
+
+/** An entry resolved in the scan as `onRawObject` takes it: ids are views of the entries' raw ids. */
+function rawObjectAt(entries: PackEntries, index: number, rawLength: number): RawPackedObject {
+  const isDelta = entries.depth[index]! > 0;
+  return {
+    type: entries.typeOf(index),
+    size: entries.size[index]!,
+    deltaSize: isDelta ? entries.declaredSize[index]! : -1,
+    ids: entries.rawIds,
+    idAt: index * rawLength,
+    baseIdAt: isDelta ? entries.deltaBase[index]! * rawLength : -1,
+  };
+}
+
+/**
+ * Room in the ring for a whole object's content, after its header (so the two are hashed in
+ * one piece), and one byte more (the inflater's check for too long a stream).
+ */
+function placeWhole(recent: RecentContents, type: ObjectType, size: number): Buffer | undefined {
+  const headerLength = objectHeaderLength(type, size);
+  const room = recent.reserve(headerLength + size + 1);
+  if (!room) return undefined;
+  writeObjectHeader(type, size, room);
+  return room.subarray(headerLength);
+}
+
+/** Header and content of an object placed in the ring (`placeWhole`, `applyInScan`). */
+function framedView(type: ObjectType, data: Buffer): Buffer {
+  const headerLength = objectHeaderLength(type, data.length);
+  return Buffer.from(data.buffer, data.byteOffset - headerLength, headerLength + data.length);
+}
+
+/**
+ * Applies the delta just scanned at `index` if its base (entry `base`: its OFS base, or the entry
+ * of the id a REF_DELTA names) is still in `recent`; its content (in `recent`), or undefined to
+ * leave the delta to the resolver. Anything the resolver would refuse (too deep a chain, too big
+ * a result, a malformed delta) is left to it too, so a bad pack fails with the same error, at the
+ * same point, as without `recent`.
+ */
+function applyInScan(
+  entries: PackEntries,
+  recent: RecentContents,
+  limits: PackReaderLimits,
+  index: number,
+  base: number,
+  delta: Buffer,
+): Buffer | undefined {
+  if (!entries.isResolved(base) || entries.depth[base]! + 1 > limits.maxDeltaDepth) return undefined;
+  const baseContent = recent.get(base);
+  if (!baseContent) return undefined;
+  const type = entries.typeOf(base);
+  const limit = objectSizeLimit(limits, type);
+  try {
+    const { baseSize, resultSize } = deltaSizes(delta);
+    if (baseSize !== baseContent.length || resultSize > limit) return undefined;
+    // Not over the base: it is read while the result is written. The header goes first.
+    const headerLength = objectHeaderLength(type, resultSize);
+    const room = recent.reserve(headerLength + resultSize, base);
+    if (!room) return undefined;
+    writeObjectHeader(type, resultSize, room);
+    const data = applyDelta(baseContent, delta, limit, room.subarray(headerLength));
+    recent.commit(index, data);
+    return data;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

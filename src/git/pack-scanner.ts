@@ -2,7 +2,7 @@ import type { Hash } from 'node:crypto';
 import zlib from 'node:zlib';
 import { invalid, tooLarge } from '../platform/errors.js';
 import { Inflater } from './inflater.js';
-import { objectHeader } from './object.js';
+import { objectHeader, type ObjectType } from './object.js';
 import type { ObjectFormat } from './object-format.js';
 import { objectIdFromDigest, objectIdFromRaw, type ObjectId } from './object-id.js';
 import {
@@ -30,8 +30,8 @@ export interface ScannedEntry {
   /** REF_DELTA: hex id of the base. */
   readonly baseId: ObjectId | undefined;
   /**
-   * Inflated content (whole objects: a reused buffer, valid until the next entry) or delta
-   * (deltas: owned), until handed on or over budget.
+   * Inflated content (whole objects: a reused buffer or the `wholeTarget`, valid until the next
+   * entry) or delta (deltas: owned, unless `reuseDeltaBuffer`), until handed on or over budget.
    */
   inflated: Buffer | undefined;
   /** Set for blobs hashed while streaming (never inflated whole): their id. */
@@ -53,6 +53,15 @@ export interface PackScannerOptions {
    * come back without content, in bounded memory whatever their size.
    */
   readonly framingOnly?: boolean;
+  /**
+   * Where to inflate a whole object of `size` bytes (a buffer of at least `size + 1`), or
+   * undefined for the reused buffer. Lets the reader keep recent contents without copying them.
+   */
+  readonly wholeTarget?: (type: ObjectType, size: number) => Buffer | undefined;
+  /** Skip the CRC32s (each entry's `crc32` is then 0): for readers that write no pack index. */
+  readonly skipCrc32?: boolean;
+  /** Deltas are inflated into a reused buffer too (valid until the next entry): the reader copies what it keeps. */
+  readonly reuseDeltaBuffer?: boolean;
 }
 
 /**
@@ -76,6 +85,9 @@ export class PackScanner {
   private readonly streamBlobsFrom: number;
   private readonly stopAtTrailer: boolean;
   private readonly framingOnly: boolean;
+  private readonly wholeTarget: ((type: ObjectType, size: number) => Buffer | undefined) | undefined;
+  private readonly reuseDeltaBuffer: boolean;
+  private readonly crc32: boolean;
 
   constructor(
     source: AsyncIterable<Uint8Array>,
@@ -90,6 +102,9 @@ export class PackScanner {
     this.streamBlobsFrom = options.streamBlobsFrom ?? Number.POSITIVE_INFINITY;
     this.stopAtTrailer = options.stopAtTrailer ?? false;
     this.framingOnly = options.framingOnly ?? false;
+    this.wholeTarget = options.wholeTarget;
+    this.reuseDeltaBuffer = options.reuseDeltaBuffer ?? false;
+    this.crc32 = !(options.skipCrc32 ?? false);
   }
 
   /** Bytes of the pack scanned so far (after `readTrailer`: the whole pack). */
@@ -175,7 +190,10 @@ export class PackScanner {
       scan.hasher = hasher;
       this.inflater.beginStreaming(header.size, (piece) => hasher.update(piece));
     } else {
-      this.inflater.begin(header.size, type !== undefined);
+      const target =
+        type !== undefined && this.inflater.isNative ? this.wholeTarget?.(type, header.size) : undefined;
+      if (target) this.inflater.beginInto(header.size, target);
+      else this.inflater.begin(header.size, type !== undefined || this.reuseDeltaBuffer);
     }
     return this.inflateOnce(scan) ? this.finishEntry(scan) : this.inflateRest(scan);
   }
@@ -185,7 +203,7 @@ export class PackScanner {
     const result = this.inflater.push(this.window, this.pos, this.window.length);
     this.pos += result.consumed;
     if (result.done) return true;
-    scan.crc = zlib.crc32(this.window.subarray(scan.crcFrom, this.pos), scan.crc);
+    if (this.crc32) scan.crc = zlib.crc32(this.window.subarray(scan.crcFrom, this.pos), scan.crc);
     scan.crcFrom = 0;
     return false;
   }
@@ -199,7 +217,7 @@ export class PackScanner {
 
   private finishEntry(scan: EntryScan): ScannedEntry {
     const { header, hasher } = scan;
-    const crc32 = zlib.crc32(this.window.subarray(scan.crcFrom, this.pos), scan.crc);
+    const crc32 = this.crc32 ? zlib.crc32(this.window.subarray(scan.crcFrom, this.pos), scan.crc) : 0;
     return {
       offset: scan.offset,
       code: header.code,

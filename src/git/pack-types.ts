@@ -25,6 +25,21 @@ export interface PackedObject {
   readonly depth: number;
 }
 
+/**
+ * An object as `onRawObject` sees it: its id (and a delta's base id) as raw bytes, no hex made.
+ * The reader reuses one such object: valid only until the callback returns.
+ */
+export interface RawPackedObject {
+  readonly type: ObjectType;
+  readonly size: number;
+  /** The delta's inflated size, or -1 for a whole object. */
+  readonly deltaSize: number;
+  /** The object's raw id is `ids[idAt…]`; a delta's base's is `ids[baseIdAt…]` (-1: none). */
+  readonly ids: Buffer;
+  readonly idAt: number;
+  readonly baseIdAt: number;
+}
+
 /** Bytes handed to `onObject`. */
 export interface PackedContent {
   /**
@@ -75,13 +90,31 @@ export interface PackReaderOptions {
   readonly baseCacheBytes?: number;
   /** Budget for inflated deltas kept between the scan and resolution (default 64 MiB). */
   readonly deltaCacheBytes?: number;
+  /**
+   * A ring of this many bytes holding the contents scanned last (default 0: none): an OFS_DELTA
+   * whose base is still in it is applied as it is scanned, so it is inflated once and its stream
+   * is not read back from the spool. Used only with `threads: 1` (workers resolve whole trees).
+   */
+  readonly recentContentBytes?: number;
+  /** Skip computing each entry's CRC32 (`crc32` is then 0): for callers that write no pack index. */
+  readonly skipCrc32?: boolean;
   /** Supplies REF_DELTA bases missing from the pack; without it a thin pack is an error. */
   readonly resolveExternalBase?: (id: ObjectId) => Promise<ExternalBase | undefined>;
-  /** Called once per object as soon as its id is known (whole objects first, then deltas). */
+  /**
+   * Called once per object as soon as its id is known: whole objects as they are scanned, deltas
+   * after them (with `recentContentBytes`, most deltas as they are scanned too), every delta after
+   * its base.
+   */
   readonly onObject?: (object: PackedObject, content: PackedContent) => void | Promise<void>;
   /**
+   * Instead of `onObject` (which wins if both are given): the same calls, with ids as raw bytes
+   * (`RawPackedObject`), for callers that store ids raw. Objects found in the scan are handed on
+   * without any hex id made.
+   */
+  readonly onRawObject?: (object: RawPackedObject, content: PackedContent) => void | Promise<void>;
+  /**
    * Blobs (whole, not deltas) of at least this many bytes are hashed while they inflate and never
-   * held whole (default 16 MiB). Applies when `onLargeBlob` is given, or when `onObject` is not.
+   * held whole (default 16 MiB). Applies when `onLargeBlob` is given, or when neither `onObject` nor `onRawObject` is.
    */
   readonly largeBlobThreshold?: number;
   /**

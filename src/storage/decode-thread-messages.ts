@@ -17,6 +17,7 @@ export interface DecodeSetup {
   readonly largeObjectThreshold: number;
   readonly baseCacheBytes: number;
   readonly deltaCacheBytes: number;
+  readonly recentContentBytes: number;
 }
 
 /** What the decode thread starts with (its `workerData`). */

@@ -110,4 +110,42 @@ describe('decoded batches', () => {
       expect.objectContaining({ code: 'pack_bad_entry_type' }),
     );
   });
+
+  it('carry objects added by raw ids as those added by hex ids', () => {
+    const hex = collect();
+    const raw = collect();
+    const tree = Buffer.from('100644 a\0' + 'x'.repeat(20));
+    const blob = Buffer.from('hello\n');
+    const base = Buffer.from('hell');
+    const ids = Buffer.concat([
+      Buffer.from(hashObject('tree', tree, SHA1), 'hex'),
+      Buffer.from(hashObject('blob', base, SHA1), 'hex'),
+      Buffer.from(hashObject('blob', blob, SHA1), 'hex'),
+    ]);
+    hex.builder.addObject(packed('tree', tree), { data: tree, raw: Buffer.from('zlib-tree') });
+    hex.builder.addObject(packed('blob', blob, { base, size: 9 }), {
+      data: blob,
+      raw: Buffer.from('zlib-delta'),
+    });
+    raw.builder.addRawObject(
+      { type: 'tree', size: tree.length, deltaSize: -1, ids, idAt: 0, baseIdAt: -1 },
+      { data: tree, raw: Buffer.from('zlib-tree') },
+    );
+    raw.builder.addRawObject(
+      { type: 'blob', size: blob.length, deltaSize: 9, ids, idAt: 40, baseIdAt: 20 },
+      { data: blob, raw: Buffer.from('zlib-delta') },
+    );
+    hex.builder.flush();
+    raw.builder.flush();
+    const items = (batch: DecodedBatch) =>
+      [...decodedItems(batch, SHA1)].map((item) =>
+        item.kind === 'object'
+          ? { ...item, rawIds: item.rawIds.toString('hex', item.rawAt, item.rawAt + 40) }
+          : item,
+      );
+    expect(items(raw.batches[0]!)).toEqual(items(hex.batches[0]!));
+    expect(items(raw.batches[0]!)[0]).toMatchObject({
+      rawIds: hashObject('tree', tree, SHA1) + '0'.repeat(40),
+    });
+  });
 });

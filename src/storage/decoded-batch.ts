@@ -1,7 +1,8 @@
 import type { ObjectFormat } from '../git/object-format.js';
 import { objectIdFromRaw, type ObjectId } from '../git/object-id.js';
 import { codeOfObjectType, objectTypeOfCode } from '../git/pack-format.js';
-import type { PackedContent, PackedObject } from '../git/pack-types.js';
+import type { ObjectType } from '../git/object.js';
+import type { PackedContent, PackedObject, RawPackedObject } from '../git/pack-types.js';
 import { invalid } from '../platform/errors.js';
 import type { IncomingObject } from './object-writer.js';
 
@@ -55,7 +56,7 @@ export type DecodedItem =
 export class DecodedBatchBuilder {
   private fields = new Float64Array(BATCH_OBJECTS * FIELDS);
   private ids: Buffer;
-  private bytes = Buffer.from(new ArrayBuffer(BATCH_BYTES));
+  private bytes = newBytes(BATCH_BYTES);
   private count = 0;
   private used = 0;
 
@@ -67,9 +68,27 @@ export class DecodedBatchBuilder {
   }
 
   addObject(object: PackedObject, content: PackedContent): void {
-    const { data, raw } = content;
-    this.makeRoom(data.length + raw.length);
+    this.makeRoom(content.data.length + content.raw.length);
     const at = this.startRow(object);
+    this.addContent(at, content);
+  }
+
+  /** An object with raw ids (the reader's `onRawObject`): no hex id is parsed. */
+  addRawObject(object: RawPackedObject, content: PackedContent): void {
+    this.makeRoom(content.data.length + content.raw.length);
+    const index = this.count++;
+    const at = this.rowFields(index, object.type, object.size, object.deltaSize);
+    const rawLength = this.format.rawLength;
+    const idAt = 2 * index * rawLength;
+    object.ids.copy(this.ids, idAt, object.idAt, object.idAt + rawLength);
+    if (object.baseIdAt >= 0)
+      object.ids.copy(this.ids, idAt + rawLength, object.baseIdAt, object.baseIdAt + rawLength);
+    else this.ids.fill(0, idAt + rawLength, idAt + 2 * rawLength);
+    this.addContent(at, content);
+  }
+
+  private addContent(at: number, content: PackedContent): void {
+    const { data, raw } = content;
     this.fields[at + 2] = data.length;
     this.fields[at + 3] = raw.length;
     data.copy(this.bytes, this.used);
@@ -102,22 +121,33 @@ export class DecodedBatchBuilder {
     ]);
     this.fields = new Float64Array(BATCH_OBJECTS * FIELDS);
     this.ids = this.newIds();
-    this.bytes = Buffer.from(new ArrayBuffer(BATCH_BYTES));
+    this.bytes = newBytes(BATCH_BYTES);
     this.count = 0;
     this.used = 0;
   }
 
   private startRow(object: PackedObject): number {
     const index = this.count++;
-    const at = index * FIELDS;
-    this.fields.fill(0, at, at + FIELDS);
-    this.fields[at] = codeOfObjectType(object.type);
-    this.fields[at + 1] = object.size;
-    this.fields[at + 4] = object.deltaSize ?? NO_DELTA;
+    const at = this.rowFields(index, object.type, object.size, object.deltaSize ?? NO_DELTA);
     const rawLength = this.format.rawLength;
     this.ids.write(object.id, 2 * index * rawLength, rawLength, 'hex');
     if (object.deltaBase !== undefined)
       this.ids.write(object.deltaBase, (2 * index + 1) * rawLength, rawLength, 'hex');
+    else this.ids.fill(0, (2 * index + 1) * rawLength, (2 * index + 2) * rawLength);
+    return at;
+  }
+
+  /** Fills the numbers of row `index` but its content's; returns where they start. */
+  private rowFields(index: number, type: ObjectType, size: number, deltaSize: number): number {
+    const at = index * FIELDS;
+    this.fields[at] = codeOfObjectType(type);
+    this.fields[at + 1] = size;
+    this.fields[at + 2] = 0;
+    this.fields[at + 3] = 0;
+    this.fields[at + 4] = deltaSize;
+    this.fields[at + 5] = 0;
+    this.fields[at + 6] = 0;
+    this.fields[at + 7] = 0;
     return at;
   }
 
@@ -125,13 +155,21 @@ export class DecodedBatchBuilder {
   private makeRoom(bytes: number): void {
     if (this.count === BATCH_OBJECTS || (this.count > 0 && this.used + bytes > this.bytes.length))
       this.flush();
-    if (bytes > this.bytes.length) this.bytes = Buffer.from(new ArrayBuffer(bytes));
+    if (bytes > this.bytes.length) this.bytes = newBytes(bytes);
   }
 
   private newIds(): Buffer {
     // Its own ArrayBuffer (never Node's shared pool), so it can be transferred.
     return Buffer.from(new ArrayBuffer(BATCH_OBJECTS * 2 * this.format.rawLength));
   }
+}
+
+/**
+ * A batch's payload buffer: its own ArrayBuffer (never Node's shared pool), so it can be
+ * transferred, and not zeroed (every byte sent is written first): 4 MiB per batch add up.
+ */
+function newBytes(length: number): Buffer {
+  return Buffer.allocUnsafeSlow(length);
 }
 
 /** The objects of a received batch, in the order they were decoded. Views into its buffers. */

@@ -86,6 +86,9 @@ async function decode(setup: DecodeSetup): Promise<void> {
       threads: setup.threads,
       baseCacheBytes: setup.baseCacheBytes,
       deltaCacheBytes: setup.deltaCacheBytes,
+      recentContentBytes: setup.recentContentBytes,
+      // The batches carry no CRC32: the ingest writes no pack index.
+      skipCrc32: true,
       ...(setup.limits ? { limits: setup.limits } : {}),
       resolveExternalBase: (id) => {
         // Objects decoded so far go first: the writer learns of the base before its deltas.
@@ -94,7 +97,7 @@ async function decode(setup: DecodeSetup): Promise<void> {
       },
       largeBlobThreshold: setup.largeObjectThreshold,
       onLargeBlob: (object) => batches.addLargeBlob(object, object.offset + object.headerLength),
-      onObject: (object, content) => batches.addObject(object, content),
+      onRawObject: (object, content) => batches.addRawObject(object, content),
     });
     batches.flush();
     post({ kind: 'done', externalBases: [...externalBases], checksum: checksum.toString('hex') });

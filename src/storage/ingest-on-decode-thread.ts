@@ -9,11 +9,27 @@ import type { IngestDeps, IngestOptions, IngestResult } from './ingest-types.js'
 import { IngestWrites } from './ingest-writes.js';
 import type { SpillingPackSpool } from './pack-file-spool.js';
 
-/** Reader caches of the decode thread (as on the request's thread: see `ingest.ts`). */
+/** Reader caches of the decode thread (`PackReaderOptions`). */
 export interface DecodeCaches {
   readonly baseCacheBytes: number;
   readonly deltaCacheBytes: number;
+  readonly recentContentBytes: number;
 }
+
+/**
+ * The decode thread's reader memory. A ring of the last 32 MiB of contents: an OFS_DELTA whose
+ * base is still in it is applied as it is scanned, inflated once and never read back from the
+ * spool (99.8 % of the deltas of the bench's `large` pack; 16 MiB: 90 %). The base and delta
+ * caches serve only the deltas left to the resolver after the scan, so they are smaller than on
+ * the request's thread (32 and 16 MiB there): with those, the ring raised the large push's peak
+ * RSS by 30-60 MB, as the resolver's few bases filled the base cache at the push's end
+ * (docs/scale.md, "Each delta inflated once").
+ */
+export const DECODE_THREAD_CACHES: DecodeCaches = {
+  baseCacheBytes: 8 * 1024 * 1024,
+  deltaCacheBytes: 4 * 1024 * 1024,
+  recentContentBytes: 32 * 1024 * 1024,
+};
 
 /**
  * The ingest of a received pack with its decoding (scan, inflate, SHA-1, deltas) on a thread of

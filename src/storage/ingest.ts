@@ -5,7 +5,7 @@ import type { PackSpool } from '../git/pack-spool.js';
 import type { PackReaderOptions, PackReadResult } from '../git/pack-types.js';
 import { MegaError, tooLarge } from '../platform/errors.js';
 import { releaseDecodeThread, takeDecodeThread } from './decode-thread.js';
-import { ingestOnDecodeThread } from './ingest-on-decode-thread.js';
+import { DECODE_THREAD_CACHES, ingestOnDecodeThread } from './ingest-on-decode-thread.js';
 import { IngestWrites } from './ingest-writes.js';
 import { SpillingPackSpool, spoolDirectory } from './pack-file-spool.js';
 import { inTransaction } from './transaction.js';
@@ -66,10 +66,7 @@ export async function ingestPack(
       if (thread) {
         try {
           return await inTransaction(deps.db, (trx) =>
-            ingestOnDecodeThread(thread, deps, trx, repoId, spool, format, options, {
-              baseCacheBytes: INGEST_BASE_CACHE_BYTES,
-              deltaCacheBytes: INGEST_DELTA_CACHE_BYTES,
-            }),
+            ingestOnDecodeThread(thread, deps, trx, repoId, spool, format, options, DECODE_THREAD_CACHES),
           );
         } finally {
           await releaseDecodeThread(thread);

@@ -92,6 +92,19 @@ describe('pack reader against git', () => {
       4096,
       { baseCacheBytes: 1, deltaCacheBytes: 0 },
     ],
+    [
+      'OFS_DELTA applied as scanned (a ring of recent contents)',
+      ['--delta-base-offset'],
+      1000,
+      { threads: 1, recentContentBytes: 1 << 20 },
+    ],
+    [
+      'OFS_DELTA, a ring too small for most bases (the rest resolved after the scan)',
+      ['--delta-base-offset'],
+      4096,
+      { threads: 1, recentContentBytes: 4096, baseCacheBytes: 1, deltaCacheBytes: 0 },
+    ],
+    ['REF_DELTA with a ring', [] as string[], 4096, { threads: 1, recentContentBytes: 1 << 20 }],
   ])('decodes a git pack (%s) to what cat-file --batch prints', async (_name, args, chunkSize, options) => {
     const pack = await gitPackOf(repo.path, args);
     const { result, contents } = await decodeAll(pack, chunkSize, options);

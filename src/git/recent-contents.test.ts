@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import type { ObjectId } from './object-id.js';
+import { RecentContents, RecentIds } from './recent-contents.js';
+
+function place(recent: RecentContents, index: number, fill: number, length: number, keep = -1): boolean {
+  const room = recent.reserve(length, keep);
+  if (!room) return false;
+  room.fill(fill);
+  recent.commit(index, room);
+  return true;
+}
+
+describe('RecentContents', () => {
+  it('gives back what was placed until later placements cover it', () => {
+    const recent = new RecentContents(100);
+    expect(recent.maxContent).toBe(25);
+    expect(recent.get(0)).toBeUndefined();
+    for (let index = 0; index < 5; index++) expect(place(recent, index, index + 1, 20)).toBe(true);
+    for (let index = 0; index < 5; index++) expect(recent.get(index)).toEqual(Buffer.alloc(20, index + 1));
+    // The ring is full (0..100); the next 20 bytes go at its start again, over entry 0 only.
+    expect(place(recent, 5, 6, 20)).toBe(true);
+    expect(recent.get(0)).toBeUndefined();
+    expect(recent.get(1)).toEqual(Buffer.alloc(20, 2));
+    expect(recent.get(5)).toEqual(Buffer.alloc(20, 6));
+  });
+
+  it('never wraps a content around the ring end', () => {
+    const recent = new RecentContents(100);
+    for (let index = 0; index < 4; index++) place(recent, index, index + 1, 22);
+    // 88 bytes used: 20 more start the next lap, covering entry 0 (0..22) but not entry 1.
+    expect(place(recent, 4, 9, 20)).toBe(true);
+    expect(recent.get(4)).toEqual(Buffer.alloc(20, 9));
+    expect(recent.get(0)).toBeUndefined();
+    expect(recent.get(1)).toEqual(Buffer.alloc(22, 2));
+  });
+
+  it('refuses contents over a quarter of the ring, and room over the content to keep', () => {
+    const recent = new RecentContents(100);
+    expect(recent.reserve(26)).toBeUndefined();
+    place(recent, 0, 1, 25);
+    place(recent, 1, 2, 25);
+    place(recent, 2, 3, 25);
+    place(recent, 3, 4, 25);
+    expect(recent.reserve(10, 0)).toBeUndefined();
+    expect(recent.get(0)).toEqual(Buffer.alloc(25, 1));
+    expect(place(recent, 4, 5, 10, 1)).toBe(true);
+    expect(recent.get(0)).toBeUndefined();
+  });
+
+  it('records contents inside the last reservation only, for any entry number', () => {
+    const recent = new RecentContents(1 << 10);
+    const room = recent.reserve(10)!;
+    room.fill(7);
+    expect(recent.holdsReserved(room.subarray(2, 6))).toBe(true);
+    expect(recent.holdsReserved(Buffer.alloc(5))).toBe(false);
+    // A content after a header: only its own bytes are the entry's.
+    recent.commit(100_000, room.subarray(3, 8));
+    expect(recent.get(100_000)).toEqual(Buffer.alloc(5, 7));
+    expect(recent.get(99_999)).toBeUndefined();
+    expect(recent.get(-1)).toBeUndefined();
+    const next = recent.reserve(4)!;
+    expect(recent.holdsReserved(room)).toBe(false);
+    expect(() => recent.commit(1, room)).toThrow(RangeError);
+    recent.commit(1, next);
+    expect(recent.get(1)).toHaveLength(4);
+  });
+
+  it('finds entries by id while their contents stay, and forgets them after', () => {
+    const recent = new RecentContents(100);
+    const ids = new RecentIds(recent, 0, () => {
+      throw new Error('no entries yet');
+    });
+    const id = (n: number) => String(n).repeat(40) as ObjectId;
+    for (let index = 0; index < 5; index++) {
+      place(recent, index, index, 20);
+      ids.add(id(index), index);
+    }
+    expect(ids.indexOf(id(0))).toBe(0);
+    expect(ids.indexOf(id(4))).toBe(4);
+    expect(ids.indexOf(id(7))).toBe(-1);
+    place(recent, 5, 5, 20);
+    ids.add(id(5), 5);
+    expect(ids.indexOf(id(0))).toBe(-1);
+    expect(ids.size).toBe(5);
+    // A duplicate id placed later keeps it when the first copy is overwritten.
+    place(recent, 6, 1, 20);
+    ids.add(id(1), 6);
+    place(recent, 7, 7, 20);
+    ids.add(id(7), 7);
+    expect(ids.indexOf(id(1))).toBe(6);
+    for (let index = 8; index < 3000; index++) {
+      place(recent, index, 0, 20);
+      ids.add(id(index % 9), index);
+    }
+    expect(ids.size).toBeLessThanOrEqual(5);
+  });
+
+  it('starts with the ids of the entries still in the ring', () => {
+    const recent = new RecentContents(100);
+    const id = (n: number) => String(n).repeat(40) as ObjectId;
+    for (let index = 0; index < 8; index++) if (index !== 6) place(recent, index, index, 20);
+    const ids = new RecentIds(recent, 8, id);
+    expect([0, 1, 2, 3, 4, 5, 6, 7].map((n) => ids.indexOf(id(n)))).toEqual([-1, -1, 2, 3, 4, 5, -1, 7]);
+    expect(ids.size).toBe(5);
+  });
+});

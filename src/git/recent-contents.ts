@@ -1,0 +1,162 @@
+import type { ObjectId } from './object-id.js';
+
+/** Entries indexed before the first growth of the per-entry columns. */
+const INITIAL_ENTRIES = 4096;
+
+/**
+ * The contents of the entries scanned most recently, in one ring of bytes of fixed size, so a
+ * delta whose base was scanned shortly before can be applied right away, from the delta the scan
+ * has just inflated: inflated once, never read back from the spool. Packs place a delta close
+ * after its base (git writes a base before the deltas on it), so a ring of some tens of MiB
+ * holds the base of nearly every OFS_DELTA.
+ *
+ * Contents are placed one after the other at a growing absolute position; a content never wraps
+ * around the ring's end (it starts the next lap instead). The content at `start` is intact as long
+ * as nothing was placed past `start + capacity`. Memory is the ring, plus 8 bytes per entry.
+ */
+export class RecentContents {
+  private readonly ring: Buffer;
+  /** Absolute position where the next content goes. */
+  private head = 0;
+  /** Absolute start of each entry's content, -1 for none; and its length. */
+  private starts = new Float64Array(INITIAL_ENTRIES).fill(-1);
+  private lengths = new Float64Array(INITIAL_ENTRIES);
+  /** Where the last `reserve` placed its bytes, and how many. */
+  private reservedAt = -1;
+  private reservedLength = 0;
+
+  constructor(readonly capacity: number) {
+    this.ring = Buffer.allocUnsafeSlow(capacity);
+  }
+
+  /** Contents larger than this are not placed: a few big ones would push out everything else. */
+  get maxContent(): number {
+    return Math.floor(this.capacity / 4);
+  }
+
+  /**
+   * Room for `length` bytes at the head, to be written then recorded with `commit`; undefined
+   * when `length` is over `maxContent`, or when the room would overwrite the content of entry
+   * `keep` (a delta's base, read while its result is written).
+   */
+  reserve(length: number, keep = -1): Buffer | undefined {
+    if (length > this.maxContent) return undefined;
+    let start = this.head;
+    const local = start % this.capacity;
+    if (local + length > this.capacity) start += this.capacity - local;
+    if (keep >= 0 && !this.intact(keep, start + length)) return undefined;
+    this.head = start + length;
+    this.reservedAt = start;
+    this.reservedLength = length;
+    const at = start % this.capacity;
+    return this.ring.subarray(at, at + length);
+  }
+
+  /** Records that entry `index`'s content is `content`, a view inside the last reservation. */
+  commit(index: number, content: Buffer): void {
+    if (!this.holdsReserved(content)) throw new RangeError('content is not in the last reservation');
+    if (index >= this.starts.length) this.grow(index);
+    this.starts[index] = this.reservedAt + this.localOffset(content);
+    this.lengths[index] = content.length;
+  }
+
+  /** Whether `data` lies inside the last reservation (an inflater may have used its own buffer). */
+  holdsReserved(data: Buffer): boolean {
+    if (this.reservedAt < 0 || data.buffer !== this.ring.buffer) return false;
+    const offset = this.localOffset(data);
+    return offset >= 0 && offset + data.length <= this.reservedLength;
+  }
+
+  /** Where `data` (a view of the ring) starts in the last reservation. */
+  private localOffset(data: Buffer): number {
+    return data.byteOffset - this.ring.byteOffset - (this.reservedAt % this.capacity);
+  }
+
+  /** Entry `index`'s content, while it is still in the ring (a view: copy it to keep it). */
+  get(index: number): Buffer | undefined {
+    if (index < 0 || index >= this.starts.length || !this.intact(index, this.head)) return undefined;
+    const at = this.starts[index]! % this.capacity;
+    return this.ring.subarray(at, at + this.lengths[index]!);
+  }
+
+  /** Whether entry `index` was ever placed (its content may be gone since). */
+  placed(index: number): boolean {
+    return index >= 0 && index < this.starts.length && this.starts[index]! >= 0;
+  }
+
+  /** Whether entry `index` was placed and survives placements up to absolute position `head`. */
+  private intact(index: number, head: number): boolean {
+    const start = this.starts[index]!;
+    return start >= 0 && start >= head - this.capacity;
+  }
+
+  private grow(index: number): void {
+    const size = Math.max(index + 1, this.starts.length * 2);
+    const starts = new Float64Array(size).fill(-1);
+    starts.set(this.starts);
+    const lengths = new Float64Array(size);
+    lengths.set(this.lengths);
+    this.starts = starts;
+    this.lengths = lengths;
+  }
+}
+
+/**
+ * Which entry holds each id among the contents still in a `RecentContents`, for REF_DELTAs (which
+ * name their base by id). Bounded like the ring: an id leaves once its content was overwritten.
+ */
+export class RecentIds {
+  private readonly byId = new Map<ObjectId, number>();
+  /** The ids added, in the order their contents were placed (so also overwritten). */
+  private queue: Array<{ readonly id: ObjectId; readonly index: number }> = [];
+  private head = 0;
+
+  /**
+   * Starts with the entries below `next` whose contents are still in the ring, by their ids
+   * (`idOf`): the bases the first REF_DELTA may name.
+   */
+  constructor(
+    private readonly recent: RecentContents,
+    next: number,
+    idOf: (index: number) => ObjectId,
+  ) {
+    const present: number[] = [];
+    // Placed in entry order: below the first one overwritten, all are.
+    for (let index = next - 1; index >= 0; index--) {
+      if (recent.get(index) !== undefined) present.push(index);
+      else if (recent.placed(index)) break;
+    }
+    for (let at = present.length - 1; at >= 0; at--) this.add(idOf(present[at]!), present[at]!);
+  }
+
+  /** Records that entry `index`, just placed in the ring, has id `id`. */
+  add(id: ObjectId, index: number): void {
+    this.byId.set(id, index);
+    this.queue.push({ id, index });
+    this.forgetOverwritten();
+  }
+
+  /** The entry holding `id` in the ring, or -1. */
+  indexOf(id: ObjectId): number {
+    const index = this.byId.get(id);
+    return index !== undefined && this.recent.get(index) !== undefined ? index : -1;
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  private forgetOverwritten(): void {
+    while (this.head < this.queue.length) {
+      const { id, index } = this.queue[this.head]!;
+      if (this.recent.get(index) !== undefined) break;
+      // A later entry with the same id (a duplicate) keeps it.
+      if (this.byId.get(id) === index) this.byId.delete(id);
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
