@@ -29,17 +29,18 @@ const rawOneShotHash = (
 
 /** The id of an object: hash of header plus content. */
 export function hashObject(type: ObjectType, content: Uint8Array, format: ObjectFormat = SHA1): ObjectId {
-  if (oneShotHash && content.length <= ONE_SHOT_HASH_LIMIT) {
-    const needed = content.length + 32;
-    if (hashScratch.length < needed)
-      hashScratch = Buffer.allocUnsafe(Math.max(needed, hashScratch.length * 2));
-    const headerLength = hashScratch.write(`${type} ${content.length}\0`, 0, 'latin1');
-    hashScratch.set(content, headerLength);
-    return objectIdFromDigest(
-      oneShotHash(format.name, hashScratch.subarray(0, headerLength + content.length), 'hex'),
-    );
-  }
+  if (oneShotHash && content.length <= ONE_SHOT_HASH_LIMIT)
+    return objectIdFromDigest(oneShotHash(format.name, framedInScratch(type, content), 'hex'));
   return objectIdFromDigest(format.hash(objectHeader(type, content.length), content).toString('hex'));
+}
+
+/** Header and content in the reused scratch buffer (valid until the next call), for one-shot hashes. */
+function framedInScratch(type: ObjectType, content: Uint8Array): Uint8Array {
+  const needed = content.length + 32;
+  if (hashScratch.length < needed) hashScratch = Buffer.allocUnsafe(Math.max(needed, hashScratch.length * 2));
+  const headerLength = writeObjectHeader(type, content.length, hashScratch);
+  hashScratch.set(content, headerLength);
+  return hashScratch.subarray(0, headerLength + content.length);
 }
 
 /** Bytes of the header `objectHeader` makes, without making it. */
@@ -64,14 +65,8 @@ export function hashFramedObject(framed: Uint8Array, format: ObjectFormat = SHA1
 
 /** The id of an object as raw bytes (the digest), for callers that keep ids raw. */
 export function hashObjectRaw(type: ObjectType, content: Uint8Array, format: ObjectFormat = SHA1): Buffer {
-  if (rawOneShotHash && content.length <= ONE_SHOT_HASH_LIMIT) {
-    const needed = content.length + 32;
-    if (hashScratch.length < needed)
-      hashScratch = Buffer.allocUnsafe(Math.max(needed, hashScratch.length * 2));
-    const headerLength = hashScratch.write(`${type} ${content.length}\0`, 0, 'latin1');
-    hashScratch.set(content, headerLength);
-    return rawOneShotHash(format.name, hashScratch.subarray(0, headerLength + content.length), 'buffer');
-  }
+  if (rawOneShotHash && content.length <= ONE_SHOT_HASH_LIMIT)
+    return hashFramedObject(framedInScratch(type, content), format);
   return format.hash(objectHeader(type, content.length), content);
 }
 

@@ -2,10 +2,7 @@ import type { ObjectId } from '../git/object-id.js';
 import { CommitCache } from './common-commits.js';
 import { walkObjects, type WalkResult } from './object-walk.js';
 import type { ExtendableWalk, ObjectSource, WalkedObject } from './served-repository.js';
-import { readTagTarget } from './tag-target.js';
-
-/** Tag chains are followed this deep (git's own peel limit is lower). */
-const MAX_TAG_HOPS = 16;
+import { MAX_TAG_HOPS, readTagTarget } from './tag-target.js';
 
 /**
  * What to append to the recorded walk of `previousWants` so that it becomes the full-clone walk

@@ -1,9 +1,7 @@
 import type { ObjectGraph } from '../git/object-graph.js';
 import type { ObjectId } from '../git/object-id.js';
 import type { GraphHintOf, WalkedObject } from './served-repository.js';
-
-/** Tag chains are followed this deep, as `walkObjects` does. */
-const MAX_TAG_HOPS = 16;
+import { MAX_TAG_HOPS } from './tag-target.js';
 
 /**
  * The full-clone walk of a set of wants (no haves, no filter; `walkGraph`) computed from a

@@ -3,7 +3,9 @@ import { MegaError } from '../platform/errors.js';
 import type { WalkExtension } from './clone-walk-extension.js';
 import { walkObjects, type WalkResult } from './object-walk.js';
 import type { ExtendableWalk, ObjectSource } from './served-repository.js';
-import { readTagTarget } from './tag-target.js';
+import { MAX_TAG_HOPS, readTagTarget } from './tag-target.js';
+// The new bitmaps get the same memory as a first push's (one bit per entry of the extended walk).
+import { BITMAP_BUDGET_BYTES } from './tip-reachability.js';
 
 /**
  * Bitmaps for the tips a push moved or created (issue 20, item 2), made when the recorder
@@ -36,10 +38,6 @@ const WALK_BUDGET_OBJECTS = 100_000;
  * tried only for a few hundred commits' worth.
  */
 const FALLBACK_WALK_OBJECTS = 2_000;
-/** Memory the new bitmaps may take, as for a first push's (one bit per entry of the extended walk). */
-const BITMAP_BUDGET_BYTES = 32 * 1024 * 1024;
-/** Tag chains are followed this deep, as `walkObjects` does. */
-const MAX_TAG_HOPS = 16;
 
 /** A moved ref's new tip → its tip before the push. */
 export type TipMoves = ReadonlyMap<ObjectId, ObjectId>;
@@ -77,6 +75,8 @@ export async function movedTipBitmaps(
   const chosen = tips.slice(0, Math.floor(BITMAP_BUDGET_BYTES / Math.max(1, (count + 7) >> 3)));
   const located = new Locator(recorded, extension.appended);
   const budget = new WalkBudget(walkBudget);
+  const closuresOf = (walks: readonly TipWalk[]) =>
+    closures(objects, extension, recorded, withBitmaps, located, walks, count);
 
   // Against every previous tip: a branch merged whole, or a fork of one, walks only what is new.
   const first: TipWalk[] = [];
@@ -88,15 +88,7 @@ export async function movedTipBitmaps(
     else if (budget.spent) break;
   }
   const uncovered: TipWalk[] = [];
-  for (const [walk, bits] of await closures(
-    objects,
-    extension,
-    recorded,
-    withBitmaps,
-    located,
-    first,
-    count,
-  )) {
+  for (const [walk, bits] of await closuresOf(first)) {
     if (bits) derived.set(walk.tip, bits);
     else uncovered.push(walk);
   }
@@ -110,15 +102,7 @@ export async function movedTipBitmaps(
     if (result) second.push({ tip, result });
     else if (budget.spent) break;
   }
-  for (const [walk, bits] of await closures(
-    objects,
-    extension,
-    recorded,
-    withBitmaps,
-    located,
-    second,
-    count,
-  )) {
+  for (const [walk, bits] of await closuresOf(second)) {
     if (bits) derived.set(walk.tip, bits);
   }
   return derived;

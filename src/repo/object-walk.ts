@@ -1,6 +1,6 @@
 import type { ObjectId } from '../git/object-id.js';
 import type { ObjectFilter } from '../git/protocol/filter-spec.js';
-import { readTagTarget } from './tag-target.js';
+import { MAX_TAG_HOPS, readTagTarget } from './tag-target.js';
 import { notFound } from '../platform/errors.js';
 import type { CommitCache } from './common-commits.js';
 import type { CommitSummary } from '../git/commit.js';
@@ -135,7 +135,7 @@ async function peelWant(
   },
 ): Promise<void> {
   let id = want;
-  for (let hops = 0; hops < 16; hops++) {
+  for (let hops = 0; hops < MAX_TAG_HOPS; hops++) {
     // Most wants are commits the fetch has already read: no storage round trip for those.
     const header = (await commits.get(id)) ? 'commit' : await readType(objects, id);
     if (header === undefined) throw notFound('object_not_found', `upload-pack: not our ref ${id}`);

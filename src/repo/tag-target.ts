@@ -3,6 +3,9 @@ import { TAG_HEAD_BYTES, tagHeadTarget } from '../git/tag.js';
 import { readPrefix } from './browse/bounded-read.js';
 import type { ObjectSource } from './served-repository.js';
 
+/** Tag chains (a tag of a tag …) are followed this deep by every walk and bitmap of a want. */
+export const MAX_TAG_HOPS = 16;
+
 /**
  * The object an annotated tag names, or undefined when `id` is absent or not a tag. Only the
  * tag's first bytes are read: a stored tag whose message is a deflate bomb costs a few

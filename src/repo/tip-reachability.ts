@@ -1,6 +1,7 @@
 import type { ObjectGraph } from '../git/object-graph.js';
 import type { ObjectId } from '../git/object-id.js';
 import { graphBasesFirst, type GraphWalk } from './graph-walk.js';
+import { MAX_TAG_HOPS } from './tag-target.js';
 
 /**
  * Per-tip bitmaps over a recorded walk's positions (issue 20, item 2), built from a first push's
@@ -17,7 +18,7 @@ import { graphBasesFirst, type GraphWalk } from './graph-walk.js';
  */
 
 /** Memory the bitmaps being built may take (a bitmap is one bit per recorded object). */
-const BITMAP_BUDGET_BYTES = 32 * 1024 * 1024;
+export const BITMAP_BUDGET_BYTES = 32 * 1024 * 1024;
 /**
  * Objects visited in all, in multiples of the walk's size plus a floor (a small repository's
  * tips are cheap whatever their order): past it the remaining tips get none. Commit times out of
@@ -25,8 +26,6 @@ const BITMAP_BUDGET_BYTES = 32 * 1024 * 1024;
  */
 const WORK_BUDGET_WALKS = 8;
 const WORK_BUDGET_FLOOR = 1_000_000;
-/** Tag chains are followed this deep, as `walkObjects` does. */
-const MAX_TAG_HOPS = 16;
 /** The event loop gets a turn this often while bitmaps are built (clones go on meanwhile). */
 const YIELD_EVERY_MS = 20;
 
