@@ -103,4 +103,18 @@ describe('RecentContents', () => {
     expect([0, 1, 2, 3, 4, 5, 6, 7].map((n) => ids.indexOf(id(n)))).toEqual([-1, -1, 2, 3, 4, 5, -1, 7]);
     expect(ids.size).toBe(5);
   });
+
+  it('keeps at most its id limit, however small the contents in the ring', () => {
+    const recent = new RecentContents(1 << 20);
+    const ids = new RecentIds(recent, 0, () => '' as ObjectId, 100);
+    const id = (n: number) => n.toString(16).padStart(40, '0') as ObjectId;
+    for (let index = 0; index < 10_000; index++) {
+      place(recent, index, index % 256, 1);
+      ids.add(id(index), index);
+    }
+    expect(ids.size).toBe(100);
+    expect(ids.indexOf(id(9_999))).toBe(9_999);
+    expect(ids.indexOf(id(9_900))).toBe(9_900);
+    expect(ids.indexOf(id(9_899))).toBe(-1);
+  });
 });

@@ -102,8 +102,16 @@ export class RecentContents {
 }
 
 /**
+ * Ids `RecentIds` keeps at most: a ring of tiny objects (a hostile pack of empty-ish blobs) would
+ * otherwise map millions of ids. Past it the oldest go first; their REF_DELTAs resolve after the
+ * scan, as for a base that left the ring.
+ */
+const MAX_RECENT_IDS = 131_072;
+
+/**
  * Which entry holds each id among the contents still in a `RecentContents`, for REF_DELTAs (which
- * name their base by id). Bounded like the ring: an id leaves once its content was overwritten.
+ * name their base by id). Bounded like the ring: an id leaves once its content was overwritten,
+ * or once `maxIds` newer ones were added.
  */
 export class RecentIds {
   private readonly byId = new Map<ObjectId, number>();
@@ -119,6 +127,7 @@ export class RecentIds {
     private readonly recent: RecentContents,
     next: number,
     idOf: (index: number) => ObjectId,
+    private readonly maxIds = MAX_RECENT_IDS,
   ) {
     const present: number[] = [];
     // Placed in entry order: below the first one overwritten, all are.
@@ -149,7 +158,7 @@ export class RecentIds {
   private forgetOverwritten(): void {
     while (this.head < this.queue.length) {
       const { id, index } = this.queue[this.head]!;
-      if (this.recent.get(index) !== undefined) break;
+      if (this.recent.get(index) !== undefined && this.queue.length - this.head <= this.maxIds) break;
       // A later entry with the same id (a duplicate) keeps it.
       if (this.byId.get(id) === index) this.byId.delete(id);
       this.head++;
