@@ -24,6 +24,14 @@ for name in names:
 `;
 const RECORDED = 'walk recorded earlier';
 
+/** Every object `revs` reach in `repo`, sorted (`rev-list --objects`, ids only). */
+const reachedObjects = async (repo: string, ...revs: string[]) =>
+  (await gitText(['-C', repo, 'rev-list', '--objects', ...revs]))
+    .split('\n')
+    .map((line) => line.slice(0, 40))
+    .filter((id) => id !== '')
+    .sort();
+
 /** Every object a repository holds, sorted. */
 const presentObjects = async (dir: string) =>
   (await gitText(['-C', dir, 'cat-file', '--batch-all-objects', '--batch-check=%(objectname)']))
@@ -185,12 +193,7 @@ describe.each([0, 2])('clones of some ref tips with protocol.version=%i', (versi
     const walks = walkCount();
     const target = dir('dulwich');
     await run(DEBIAN_PYTHON, ['-c', DULWICH_FETCH_REFS, url(), target, 'refs/heads/topic', 'refs/tags/v2']);
-    const reached = (await gitText(['-C', dir('origin'), 'rev-list', '--objects', 'topic', 'v2']))
-      .split('\n')
-      .map((line) => line.slice(0, 40))
-      .filter((id) => id !== '')
-      .sort();
-    expect(await presentObjects(target)).toEqual(reached);
+    expect(await presentObjects(target)).toEqual(await reachedObjects(dir('origin'), 'topic', 'v2'));
     await fsckStrict(target);
     expect(walkCount()).toBe(walks);
   });
@@ -258,6 +261,14 @@ describe.each([0, 2])('clones of some ref tips with protocol.version=%i', (versi
       // Nothing was walked, so nothing new was recorded.
       expect(walkCount(), `step ${index}`).toBe(walks);
     }
+
+    // An independent client gets the moved tip from its bitmap too: exactly what it reaches.
+    const walks = walkCount();
+    const target = dir(`moving-${version}-dulwich`);
+    await run(DEBIAN_PYTHON, ['-c', DULWICH_FETCH_REFS, url(), target, `refs/heads/${branch}`]);
+    expect(await presentObjects(target)).toEqual(await reachedObjects(origin, branch));
+    await fsckStrict(target);
+    expect(walkCount()).toBe(walks);
 
     // Rewound to a commit no ref named: walked, and still what C git sends.
     await fx.git(version, ['-C', origin, 'push', '-q', '--force', url(), `topic~1:refs/heads/${branch}`]);
