@@ -215,26 +215,25 @@ async function measureDialect(
   // migrating one takes 2-4 s on PostgreSQL and MariaDB, longer than the decode thread stays
   // warm (`IDLE_MS`), so made in between, every ingest there paid a fresh thread (from the
   // TypeScript sources here: ~0.4 s of CPU) where SQLite's reused the warm one.
-  const fresh: ScratchDatabase[] = [];
-  for (let made = 0; made < 2 * runs; made++) fresh.push(await createScratchDatabase(dialect));
-  const spent: ScratchDatabase[] = [];
-  for (let run = 0; run < runs; run++) {
-    const plain = await ingestOnce(fresh.pop()!, packPath, false);
-    spent.push(plain.scratch);
-    noFsck = {
-      ms: Math.min(noFsck?.ms ?? Infinity, plain.timed.ms),
-      cpuMs: Math.min(noFsck?.cpuMs ?? Infinity, plain.cpuMs ?? NaN),
-    };
-    const attempt = await ingestOnce(fresh.pop()!, packPath);
-    fsckCpuMs = Math.min(fsckCpuMs, attempt.cpuMs ?? NaN);
-    if (!best || attempt.timed.ms < best.timed.ms) {
-      if (best) spent.push(best.scratch);
-      best = attempt;
-    } else {
-      spent.push(attempt.scratch);
+  const made: ScratchDatabase[] = [];
+  let measured = false;
+  try {
+    for (let count = 0; count < 2 * runs; count++) made.push(await createScratchDatabase(dialect));
+    for (let run = 0; run < runs; run++) {
+      const plain = await ingestOnce(made[2 * run]!, packPath, false);
+      noFsck = {
+        ms: Math.min(noFsck?.ms ?? Infinity, plain.timed.ms),
+        cpuMs: Math.min(noFsck?.cpuMs ?? Infinity, plain.cpuMs ?? NaN),
+      };
+      const attempt = await ingestOnce(made[2 * run + 1]!, packPath);
+      fsckCpuMs = Math.min(fsckCpuMs, attempt.cpuMs ?? NaN);
+      if (!best || attempt.timed.ms < best.timed.ms) best = attempt;
     }
+    measured = true;
+  } finally {
+    // The best run's database is kept for the reads below (and dropped after them).
+    for (const scratch of made) if (!measured || scratch !== best?.scratch) await scratch.drop();
   }
-  for (const scratch of spent) await scratch.drop();
   const { scratch, config, repo, sizeBefore, timed: ingest } = best!;
   const cpuKnown = Number.isFinite(fsckCpuMs);
   try {
