@@ -36,12 +36,14 @@ export interface TipBitmapBudgets {
   readonly bitmapBytes: number;
   readonly junctionBytes: number;
   readonly workWalks: number;
+  readonly workFloor: number;
 }
 
 const DEFAULT_BUDGETS: TipBitmapBudgets = {
   bitmapBytes: BITMAP_BUDGET_BYTES,
   junctionBytes: JUNCTION_BUDGET_BYTES,
   workWalks: WORK_BUDGET_WALKS,
+  workFloor: WORK_BUDGET_FLOOR,
 };
 
 /**
@@ -64,7 +66,7 @@ export async function tipBitmapsFromGraph(
     graph,
     builder,
     chosen.map((entry) => entry.target),
-    budgets.workWalks * walkVisits(graph, ordered) + WORK_BUDGET_FLOOR,
+    budgets.workWalks * walkVisits(graph, ordered) + budgets.workFloor,
   );
   const bitmaps = new Map<ObjectId, Uint8Array>();
   for (const { tip, tags, target } of chosen) {
