@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { git } from './git-cli.js';
 
 /**
@@ -69,7 +71,7 @@ export async function makeForkingHistory(dir: string): Promise<ReadonlyMap<strin
   lines.push('reset refs/heads/side-line', `from 0000000000000000000000000000000000000000`, '');
   await git(['fast-import', '--quiet', '--export-marks=marks'], { cwd: dir, input: `${lines.join('\n')}\n` });
   const ids = new Map<string, string>();
-  const marks = await import('node:fs/promises').then((fs) => fs.readFile(`${dir}/marks`, 'utf8'));
+  const marks = await readFile(join(dir, 'marks'), 'utf8');
   const byMark = new Map(
     marks
       .split('\n')
