@@ -23,7 +23,7 @@ import { startHttpBackendBridge } from '../smart-http/http-backend-bridge.js';
 import { waitForIdle } from '../smart-http/smart-http-bench.js';
 
 /**
- * `npm run bench -- scale [--size small|large] [--repo DIR] [--database sqlite|postgres|mysql] [--rounds N] [--check]`
+ * `npm run bench -- scale [--size small|large] [--repo DIR] [--database sqlite|postgres|mysql] [--rounds N] [--other-branch NAME] [--check]`
  *
  * A repository the size of git/git through the server end to end (issue 20), every step timed
  * against C git's `git http-backend` serving the same input in the same run:
@@ -32,7 +32,7 @@ import { waitForIdle } from '../smart-http/smart-http-bench.js';
  * (the default branch's walk, recorded after the push), `fetch` after one new commit (and
  * the push of that commit; `--rounds N` repeats these two N times, the later rounds on a warm
  * server), a shallow clone, `ls-remote`. First clones of want sets the recorder does not record
- * (another branch alone, `blob:limit`, `tree:1`) run against a bitmapped copy of C git's
+ * (another branch alone, `--other-branch` or the first other branch, `blob:limit`, `tree:1`) run against a bitmapped copy of C git's
  * repository (`repack -adb`, filters allowed): what git answers them from. Clones are `--bare` (what `git clone`
  * fetches, without the checkout both sides would pay alike). Each step runs once: at this size a
  * run takes minutes. Peak RSS is the server's high-water mark during that step alone (reset
@@ -52,7 +52,7 @@ export async function runScaleBench(args: readonly string[]): Promise<BenchResul
   let scratch: ScratchDatabase | undefined;
   try {
     const source = await prepareSource(dir, given, size);
-    const otherBranch = await otherBranchOf(source);
+    const otherBranch = argValue(args, '--other-branch') ?? (await otherBranchOf(source));
     const label = given ?? `generated ${size}`;
     const objects = await objectCount(source);
     const refs = (await gitText(['for-each-ref', '--format=x'], { cwd: source })).split('\n').length;
