@@ -112,7 +112,8 @@ try {
       sendPack(
         walk.value.source,
         walk.value.objects,
-        { ofsDelta: true, thinPack: false, clientHas: new Set() },
+        // As `upload-pack` sends a recorded walk.
+        { ofsDelta: true, thinPack: false, clientHas: new Set(), basesFirst: true },
         sink,
       ),
     );
