@@ -112,8 +112,7 @@ try {
       sendPack(
         walk.value.source,
         walk.value.objects,
-        // As `upload-pack` sends a recorded walk.
-        { ofsDelta: true, thinPack: false, clientHas: new Set(), basesFirst: true },
+        { ofsDelta: true, thinPack: false, clientHas: new Set() },
         sink,
       ),
     );

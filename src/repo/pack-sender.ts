@@ -43,14 +43,6 @@ export interface PackSendOptions {
    * storage's hint for it when known.
    */
   readonly onWritten?: (object: WalkedObject, hint: StoredObjectHint | undefined) => void;
-  /**
-   * The list names every stored delta's base before the delta when the base is listed (a
-   * recorded walk: `basesFirst`), so a base neither written nor in the batch being written is not
-   * in the pack, and no map of every id is made to find it (a `blob:limit` clone has deltas on
-   * blobs it drops). A wrong claim costs only whole objects where deltas could go, never a wrong
-   * pack.
-   */
-  readonly basesFirst?: boolean;
 }
 
 export interface PackSendStats {
@@ -87,7 +79,6 @@ export async function sendPack(
   // costs more than the lookups it answers.
   let byId: Map<ObjectId, WalkedObject> | undefined;
   const inPack = (id: ObjectId): WalkedObject | undefined => {
-    if (options.basesFirst) return inBatch(id);
     if (!byId) {
       byId = new Map();
       for (const object of list) byId.set(object.id, object);
@@ -136,6 +127,7 @@ export async function sendPack(
       reusedDeltas++;
       return appendStored(stored);
     }
+    // A written base is in the pack: no map of every id to tell it (a client without ofs-delta).
     if (baseOffset !== undefined || inPack(base) || (options.thinPack && options.clientHas.has(base))) {
       place(object, stored);
       writer.appendEntryHeader(PackEntryType.RefDelta, stored.payloadSize);

@@ -256,8 +256,6 @@ async function streamPack(
         ofsDelta: request.ofsDelta,
         thinPack: request.thinPack,
         clientHas: chosen.clientHas,
-        // A recorded walk lists bases first (`basesFirst`), and so does any selection of it.
-        basesFirst: chosen.fromRecord === true,
         ...(chosen.record ? { onWritten } : {}),
       },
       entry ? teeToCache(writer, entry) : writer,
