@@ -5,7 +5,7 @@ import { MegaError } from '../platform/errors.js';
  * Rows of `raw_objects` read from SQLite as one blob per statement: each row's columns as text
  * then its stored bytes, concatenated by `group_concat`. A clone reads half a million rows by
  * key, and better-sqlite3 makes a row array, strings and a `Buffer` (its own allocation) for each:
- * that, not SQLite's probes, was most of the read (1.1–1.4 s of CPU for the 356k rows of a
+ * that, not SQLite's probes, was most of the read (1.1–1.55 s of CPU for the 356k rows of a
  * `blob:limit` clone of the `large` bench repository, against 0.55 s for the same rows as one
  * blob per 1,000 and parsed here). The bytes of a row become a view into the statement's blob.
  *
