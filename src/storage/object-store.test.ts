@@ -1,9 +1,13 @@
-import { beforeAll, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ObjectId } from '../git/object-id.js';
-import { storedObjectHint, type StoredObjectHint } from './pack-ready.js';
+import { storedObjectHint, type PackReadyObject, type StoredObjectHint } from './pack-ready.js';
 import type { Storage } from './storage.js';
 import { describeEachDialect } from '../../tests/support/dialects.js';
+import { chunked, makeRepo, packOf } from '../../tests/support/git-fixtures.js';
 import { scratchStorage } from '../../tests/support/scratch-database.js';
+import { makeTempDir } from '../../tests/support/temp-dir.js';
 
 describeEachDialect('object store sizes', (getDb) => {
   let storage: Storage;
@@ -75,5 +79,87 @@ describeEachDialect('object store sizes', (getDb) => {
     // Keys of no row among many, past the bind-parameter limit.
     const absent = Array.from({ length: 12_000 }, (_, index) => 2_000_000_000 + index);
     expect(await storage.objects.rowsSizedAtLeast([...absent, ...rows], 4)).toEqual(new Set(rows.slice(1)));
+  });
+});
+
+describeEachDialect('pack-ready entries by row key', (getDb) => {
+  /** Below the chunk threshold, above what rows read back concatenated hold (16 KiB). */
+  const IN_ROW_LONG = 40_000;
+  const CHUNK_THRESHOLD = 64 * 1024;
+  let storage: Storage;
+  let work: Awaited<ReturnType<typeof makeTempDir>>;
+  let pack: Buffer;
+  beforeAll(async () => {
+    storage = scratchStorage(getDb(), CHUNK_THRESHOLD);
+    work = await makeTempDir('mega-pack-ready-');
+    const dir = join(work.path, 'source');
+    const notes = (revision: number) =>
+      Array.from({ length: 300 }, (_, n) => `line ${n}, revision ${n % 9 === 0 ? revision : 0}\n`).join('');
+    await makeRepo(dir, [
+      { 'notes.txt': notes(1), 'long.bin': randomBytes(IN_ROW_LONG), 'chunked.bin': randomBytes(100_000) },
+      { 'notes.txt': notes(2), 'a b.txt': 'spaces and\0bytes\n' },
+      { 'notes.txt': notes(3) },
+    ]);
+    pack = await packOf(dir, ['--all']);
+  });
+  afterAll(async () => {
+    await work.remove();
+  });
+
+  const storedRows = async (repoId: number) => {
+    const rows = await getDb()
+      .database.db.selectFrom('raw_objects')
+      .innerJoin('repository_objects', 'repository_objects.git_id', 'raw_objects.git_id')
+      .select(['raw_objects.id', 'raw_objects.git_id', 'raw_objects.storage_type', 'raw_objects.data'])
+      .where('repository_objects.repo_id', '=', repoId)
+      .orderBy('raw_objects.git_id')
+      .execute();
+    return rows.map((row) => ({ ...row, id: storedObjectHint(Number(row.id)) }));
+  };
+  /** An entry's fields and stored bytes (a chunked entry's are streamed: marked, not read). */
+  const comparable = (entry: PackReadyObject) => ({
+    ...entry,
+    deflated: Buffer.isBuffer(entry.deflated) ? Buffer.from(entry.deflated) : 'streamed',
+  });
+
+  it('reads by key exactly what membership reads: deltas, long rows, chunked rows, odd bytes', async () => {
+    const repo = await storage.repositories.create({ path: '/import/pack-ready-keys', kind: 'import' });
+    await storage.ingestPack(repo.id, chunked(pack));
+    const rows = await storedRows(repo.id);
+    const ids = rows.map((row) => row.git_id);
+    const byMembership = await storage.objects.packReady(repo.id, ids);
+    // The fixture has every kind of row the concatenated read leaves out or takes in.
+    expect(byMembership.some((entry) => entry.deltaBase !== undefined)).toBe(true);
+    expect(rows.some((row) => row.storage_type === 'chunks' && row.data === null)).toBe(true);
+    expect(rows.some((row) => (row.data?.length ?? 0) > 16 * 1024)).toBe(true);
+    const byKey = await storage.objects.packReady(
+      repo.id,
+      ids,
+      rows.map((row) => row.id),
+    );
+    expect(byKey.map(comparable)).toEqual(byMembership.map(comparable));
+    // In batches smaller than the ids: each batch's entries in their places.
+    const batched = await storage.objects.packReady(
+      repo.id,
+      ids,
+      rows.map((row) => row.id),
+      3,
+    );
+    expect(batched.map(comparable)).toEqual(byMembership.map(comparable));
+  });
+
+  it('reads nothing by a key whose row holds another object, or by a key of no row', async () => {
+    const repo = await storage.repositories.create({ path: '/import/pack-ready-wrong', kind: 'import' });
+    await storage.ingestPack(repo.id, chunked(pack));
+    const rows = await storedRows(repo.id);
+    const ids = rows.map((row) => row.git_id);
+    const expected = (await storage.objects.packReady(repo.id, ids)).map(comparable);
+    // Every key shifted by one place (each names another object's row), and keys of no row.
+    const shifted = rows.map((_, index) => rows[(index + 1) % rows.length]!.id);
+    const absent = rows.map((_, index) => storedObjectHint(2_000_000_000 + index));
+    for (const hints of [shifted, absent]) {
+      const read = await storage.objects.packReady(repo.id, ids, hints);
+      expect(read.map(comparable)).toEqual(expected);
+    }
   });
 });

@@ -16,6 +16,7 @@ import { PayloadInflater } from './payload-inflater.js';
 import { ReadCache } from './read-cache.js';
 import { ObjectChunks } from './object-chunks.js';
 import { batchIds } from './sql-batches.js';
+import { ConcatenatedRows, concatenatedRowsSql } from './concatenated-rows.js';
 import { storedId, storedIds } from './stored-id.js';
 
 /** Inflated delta bases kept for reads (git's delta_base_cache_limit idea). */
@@ -28,6 +29,12 @@ const MAX_PEEL_DEPTH = 32;
 const MAX_BATCH = 5000;
 /** Rows up to this size are inflated whole for `openContent`: a stream costs more than it saves. */
 const WHOLE_CONTENT_BYTES = 64 * 1024;
+/**
+ * Longest stored row read back concatenated with others (`packReadyByKey`): a statement's blob
+ * then holds at most 1,000 times this. Longer rows (rare: deltas and trees are small, large
+ * objects are in chunks) are read one by one.
+ */
+const CONCATENATED_ROW_BYTES = 16 * 1024;
 /** Bytes of a tag read to find what it names: its `object` and `type` lines come first. */
 
 /** A `raw_objects` row as read (ids come back branded: they were checked before they were written). */
@@ -156,9 +163,11 @@ export class ObjectStore {
   /**
    * The pack-ready entries of `ids` by their row keys (`hints`, aligned), at the index of each
    * (undefined where a key is missing or its row holds another object); undefined without
-   * SQLite's prepared statements. A clone replaying a recorded walk reads every object so: each
-   * entry is made straight from the row's values with the id asked for, no row object and no map
-   * of hex ids per batch.
+   * SQLite's prepared statements. A clone replaying a recorded walk reads every object so: rows
+   * come back concatenated, one blob per statement (`concatenated-rows.ts`), and each entry is
+   * made from its row's fields with the id asked for, its bytes a view into that blob; rows the
+   * concatenation leaves out (in chunks, or longer than CONCATENATED_ROW_BYTES) are read one by
+   * one.
    */
   private packReadyByKey(
     ids: readonly string[],
@@ -168,12 +177,42 @@ export class ObjectStore {
     hints.forEach((hint, index) => {
       if (hint !== undefined) at.set(hint, index);
     });
-    const found = this.preparedValues([...at.keys()], preparedPackReadySql, []);
-    if (!found) return undefined;
+    const blobs = this.preparedValues([...at.keys()], concatenatedRowsSql, [CONCATENATED_ROW_BYTES]);
+    if (!blobs) return undefined;
     const entries = new Array<PackReadyObject | undefined>(ids.length);
+    for (const [blob] of blobs) {
+      if (!blob) continue;
+      const row = new ConcatenatedRows(blob as Buffer);
+      while (row.next()) {
+        const index = at.get(row.key);
+        // A row holding another object than the one asked for reads nothing (see `rows`).
+        if (index === undefined || !row.holds(ids[index] as string)) continue;
+        at.delete(row.key);
+        const entry: { -readonly [K in keyof PackReadyObject]: PackReadyObject[K] } = {
+          id: ids[index] as ObjectId,
+          type: row.type,
+          size: row.size,
+          payloadSize: row.payloadSize,
+          deflated: row.data,
+          hint: storedObjectHint(row.key),
+        };
+        if (row.deltaBase !== undefined) entry.deltaBase = row.deltaBase as ObjectId;
+        entries[index] = entry;
+      }
+    }
+    if (at.size > 0) this.packReadyRowByRow(ids, at, entries);
+    return entries;
+  }
+
+  /** `packReadyByKey` for the keys of `at` (key → index) the concatenation left out: a row each. */
+  private packReadyRowByRow(
+    ids: readonly string[],
+    at: ReadonlyMap<number, number>,
+    entries: Array<PackReadyObject | undefined>,
+  ): void {
+    const found = this.preparedValues([...at.keys()], preparedPackReadySql, []) ?? [];
     for (const [key, gitId, type, size, payloadSize, deltaBase, storageType, data] of found) {
       const index = at.get(Number(key));
-      // A row holding another object than the one asked for reads nothing (see `rows`).
       if (index === undefined || gitId !== ids[index]) continue;
       const id = ids[index] as ObjectId;
       if (!data && storageType !== 'chunks') throw missing(id);
@@ -184,7 +223,6 @@ export class ObjectStore {
         (data as Buffer | null) ?? (() => this.chunks.openRead(id)),
       );
     }
-    return entries;
   }
 
   /** The inflated object, resolving stored deltas; undefined when the repository lacks it. */

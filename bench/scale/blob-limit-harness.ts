@@ -1,0 +1,131 @@
+/**
+ * Harness (not part of `npm run bench`): the first `git clone --filter=blob:limit=<n>` of a pushed
+ * repository, replayed in process from the recorded walk of `git clone`'s want set (what
+ * `upload-pack` does for it: `fullCloneWalk`, then `sendPack`), its pack counted or written to a
+ * file. SQLite. The pushed database is kept in `<database dir>` and reused by later runs (pushing
+ * the 497k-object bench repository takes minutes): remove the directory to push again.
+ *
+ *   npx tsx bench/scale/blob-limit-harness.ts <bare repository with one pack> <database dir> [rounds] [limit] [pack file]
+ *
+ * Run it under `node --cpu-prof --import tsx` for a profile of the rounds.
+ */
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { gitText } from '../../tests/support/git-cli.js';
+import { ROOMY_PACK_LIMITS, ZERO_ID } from '../../tests/support/branchy-first-push.js';
+import type { ObjectId } from '../../src/git/object-id.js';
+import { fullCloneWalk, likelyCloneWants, recordLikelyCloneWalks } from '../../src/repo/clone-walk.js';
+import { sendPack } from '../../src/repo/pack-sender.js';
+import { EVERY_PATH } from '../../src/repo/served-repository.js';
+import { createStoredRepositoryResolver } from '../../src/repo/stored-repositories.js';
+import { migrateToLatest } from '../../src/storage/migrations/migrator.js';
+import { openDatabase } from '../../src/storage/open-database.js';
+import { createStorage } from '../../src/storage/storage.js';
+
+const [repo, dbDir, roundsArg = '3', limitArg = '1024', packOut] = process.argv.slice(2);
+if (!repo || !dbDir) {
+  throw new Error(
+    'usage: blob-limit-harness.ts <bare repository> <database dir> [rounds] [limit] [pack file]',
+  );
+}
+const rounds = Number(roundsArg);
+const limit = Number(limitArg);
+
+/** Wall and CPU milliseconds of `run`. */
+async function timed<T>(run: () => Promise<T>): Promise<{ value: T; wallMs: number; cpuMs: number }> {
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  const value = await run();
+  const used = process.cpuUsage(cpu);
+  return {
+    value,
+    wallMs: Math.round(performance.now() - start),
+    cpuMs: Math.round((used.user + used.system) / 1000),
+  };
+}
+
+async function load(): Promise<string> {
+  return (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
+}
+
+const dbFile = join(dbDir, 'mega.db');
+const fresh = !existsSync(dbFile);
+await mkdir(dbDir, { recursive: true });
+const url = `sqlite:${dbFile}`;
+const database = openDatabase(url);
+if (fresh) await migrateToLatest(database);
+const storage = createStorage(database, { databaseUrl: url, dataDir: dbDir, largeObjectThreshold: 1 << 20 });
+const resolve = () =>
+  createStoredRepositoryResolver(storage, { kindOf: () => 'import' }).resolve(
+    '/import/large',
+    'write',
+    EVERY_PATH,
+  );
+try {
+  console.log(`load ${await load()}`);
+  if (fresh) {
+    const packDir = join(repo, 'objects', 'pack');
+    const packFile = (await readdir(packDir)).find((name) => name.endsWith('.pack'));
+    if (!packFile) throw new Error(`no pack in ${packDir}`);
+    const refs = (await gitText(['-C', repo, 'for-each-ref', '--format=%(refname) %(objectname)']))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split(' ') as [string, ObjectId]);
+    const first = await resolve();
+    const pushed = await timed(async () => {
+      await first.receivePack(
+        { chunks: createReadStream(join(packDir, packFile)), endsAt: 'input' },
+        ROOMY_PACK_LIMITS,
+      );
+      await first.updateRefs(
+        refs.map(([refName, newId]) => ({ refName, oldId: ZERO_ID, newId })),
+        { atomic: true },
+      );
+      await recordLikelyCloneWalks(first, new Map(refs.map(([refName]) => [refName, undefined])));
+    });
+    console.log(`pushed and recorded: ${pushed.wallMs} ms wall, ${pushed.cpuMs} ms CPU`);
+  }
+  for (let round = 0; round < rounds; round++) {
+    const repository = await resolve();
+    const { refs } = await repository.listRefs();
+    // `git clone`'s want set: branches and tags (the second likely set, after `--mirror`'s).
+    const wants = (await likelyCloneWants(repository)).find(
+      (set) =>
+        set.length ===
+        refs.filter((ref) => ref.name.startsWith('refs/heads/') || ref.name.startsWith('refs/tags/')).length,
+    );
+    if (!wants) throw new Error('no recorded want set of git clone');
+    const loadBefore = await load();
+    const walk = await timed(() => fullCloneWalk(repository, wants, { kind: 'blob:limit', limit }, refs));
+    if (walk.value.fresh) throw new Error('the clone walked: no record was found');
+    const file = packOut && round === 0 ? createWriteStream(packOut) : undefined;
+    let bytes = 0;
+    const sink = {
+      async write(chunk: Buffer) {
+        bytes += chunk.length;
+        if (file && !file.write(chunk)) await once(file, 'drain');
+      },
+    };
+    const sent = await timed(() =>
+      sendPack(
+        walk.value.source,
+        walk.value.objects,
+        { ofsDelta: true, thinPack: false, clientHas: new Set() },
+        sink,
+      ),
+    );
+    if (file) {
+      file.end();
+      await once(file, 'finish');
+    }
+    console.log(
+      `round ${round}: walk ${walk.wallMs} ms wall ${walk.cpuMs} ms CPU, send ${sent.wallMs} ms wall ` +
+        `${sent.cpuMs} ms CPU; ${walk.value.objects.length} objects, ${sent.value.reusedDeltas} deltas, ` +
+        `${bytes} bytes; load ${loadBefore} → ${await load()}`,
+    );
+  }
+} finally {
+  await storage.close();
+}
