@@ -1,7 +1,7 @@
 import type * as V8 from 'node:v8';
 import { getHeapStatistics, setFlagsFromString, type HeapInfo } from 'node:v8';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { foregroundBegan, foregroundEnded, releaseHeapSoon } from './heap-release.js';
+import { collectDroppedArrays, foregroundBegan, foregroundEnded, releaseHeapSoon } from './heap-release.js';
 
 vi.mock('node:v8', async (importOriginal) => ({
   ...(await importOriginal<typeof V8>()),
@@ -104,5 +104,38 @@ describe('releaseHeapSoon', () => {
     globalThis.gc = undefined;
     releaseHeapSoon(0);
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('collectDroppedArrays', () => {
+  const exposed = globalThis.gc;
+  afterEach(() => {
+    vi.useRealTimers();
+    globalThis.gc = exposed;
+  });
+
+  it('collects at once only beside a request in flight, and only for enough dropped bytes', () => {
+    vi.useFakeTimers();
+    const collect = vi.fn();
+    globalThis.gc = collect as unknown as typeof globalThis.gc;
+    const mib = 1024 * 1024;
+    collectDroppedArrays(100 * mib);
+    expect(collect).not.toHaveBeenCalled();
+    foregroundBegan();
+    collectDroppedArrays(mib);
+    expect(collect).not.toHaveBeenCalled();
+    collectDroppedArrays(100 * mib);
+    expect(collect).toHaveBeenCalledTimes(1);
+    foregroundEnded();
+    // The request's end asks for the usual collection once quiet; none other at once.
+    collectDroppedArrays(100 * mib);
+    expect(collect).toHaveBeenCalledTimes(1);
+  });
+
+  it('does nothing where the process cannot collect (no --expose-gc)', () => {
+    globalThis.gc = undefined;
+    foregroundBegan();
+    expect(() => collectDroppedArrays(1024 * 1024 * 1024)).not.toThrow();
+    foregroundEnded();
   });
 });

@@ -10,6 +10,7 @@ import { filterRecordedWalk } from './record-filters.js';
 import { filterRecordView } from './record-views.js';
 import { movedTipBitmaps, type TipMoves } from './moved-tip-bitmaps.js';
 import { tipBitmapsFromGraph } from './tip-reachability.js';
+import { collectDroppedArrays } from '../platform/heap-release.js';
 import type {
   AdvertisedRef,
   GraphHintOf,
@@ -351,7 +352,9 @@ export async function recordLikelyCloneWalks(
       }
       recorded++;
     }
+    const graphBytes = graph?.bytes ?? 0;
     graph?.drop();
+    collectDroppedArrays(graphBytes);
     if (missing.length === 0) return recorded;
     const { source } = await wholeRepositorySource(repository);
     const deltaBases = await repository.objects.readDeltaBases();

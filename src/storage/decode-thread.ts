@@ -13,8 +13,9 @@ import {
 /**
  * A decode thread left idle this long is stopped (started again for the next big pack). Kept
  * for pushes that follow each other closely: a fresh thread costs ~140 ms of loading and runs
- * with a cold JIT. Not longer: an idle thread holds ~40-80 MB of the server's memory
- * (docs/scale.md, "The decode thread").
+ * with a cold JIT. Not longer: an idle thread still holds ~10 MB, its isolate and code (the
+ * pack's garbage it collects at once, `ingest-decode-worker.ts`; docs/scale.md, "The decode
+ * thread").
  */
 const IDLE_MS = 3_000;
 
