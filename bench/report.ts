@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 /** One measured row: `scenario` names it, `ratio` is ours / C git (lower is better) where one applies. */
 export interface BenchResult {
   readonly scenario: string;
@@ -32,6 +33,24 @@ export async function timeMs<T>(step: () => Promise<T>): Promise<{ ms: number; v
   const start = process.hrtime.bigint();
   const value = await step();
   return { ms: Number(process.hrtime.bigint() - start) / 1e6, value };
+}
+
+/** Wall and CPU milliseconds of an async step run in this process (harnesses compare CPU under load). */
+export async function timed<T>(run: () => Promise<T>): Promise<{ value: T; wallMs: number; cpuMs: number }> {
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  const value = await run();
+  const used = process.cpuUsage(cpu);
+  return {
+    value,
+    wallMs: Math.round(performance.now() - start),
+    cpuMs: Math.round((used.user + used.system) / 1000),
+  };
+}
+
+/** The machine's load average over 1, 5 and 15 minutes, printed beside each measurement. */
+export async function loadAverage(): Promise<string> {
+  return (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
 }
 
 /** The value after a `--name` argument, if given. */

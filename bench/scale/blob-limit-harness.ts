@@ -10,7 +10,7 @@
  * Run it under `node --cpu-prof --import tsx` for a profile of the rounds.
  */
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { gitText } from '../../tests/support/git-cli.js';
@@ -23,6 +23,7 @@ import { createStoredRepositoryResolver } from '../../src/repo/stored-repositori
 import { migrateToLatest } from '../../src/storage/migrations/migrator.js';
 import { openDatabase } from '../../src/storage/open-database.js';
 import { createStorage } from '../../src/storage/storage.js';
+import { loadAverage, timed } from '../report.js';
 
 const [repo, dbDir, roundsArg = '3', limitArg = '1024', packOut] = process.argv.slice(2);
 if (!repo || !dbDir) {
@@ -32,23 +33,6 @@ if (!repo || !dbDir) {
 }
 const rounds = Number(roundsArg);
 const limit = Number(limitArg);
-
-/** Wall and CPU milliseconds of `run`. */
-async function timed<T>(run: () => Promise<T>): Promise<{ value: T; wallMs: number; cpuMs: number }> {
-  const cpu = process.cpuUsage();
-  const start = performance.now();
-  const value = await run();
-  const used = process.cpuUsage(cpu);
-  return {
-    value,
-    wallMs: Math.round(performance.now() - start),
-    cpuMs: Math.round((used.user + used.system) / 1000),
-  };
-}
-
-async function load(): Promise<string> {
-  return (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
-}
 
 const dbFile = join(dbDir, 'mega.db');
 const fresh = !existsSync(dbFile);
@@ -64,7 +48,7 @@ const resolve = () =>
     EVERY_PATH,
   );
 try {
-  console.log(`load ${await load()}`);
+  console.log(`load ${await loadAverage()}`);
   if (fresh) {
     const packDir = join(repo, 'objects', 'pack');
     const packFile = (await readdir(packDir)).find((name) => name.endsWith('.pack'));
@@ -97,7 +81,7 @@ try {
         refs.filter((ref) => ref.name.startsWith('refs/heads/') || ref.name.startsWith('refs/tags/')).length,
     );
     if (!wants) throw new Error('no recorded want set of git clone');
-    const loadBefore = await load();
+    const loadBefore = await loadAverage();
     const walk = await timed(() => fullCloneWalk(repository, wants, { kind: 'blob:limit', limit }, refs));
     if (walk.value.fresh) throw new Error('the clone walked: no record was found');
     const file = packOut && round === 0 ? createWriteStream(packOut) : undefined;
@@ -123,7 +107,7 @@ try {
     console.log(
       `round ${round}: walk ${walk.wallMs} ms wall ${walk.cpuMs} ms CPU, send ${sent.wallMs} ms wall ` +
         `${sent.cpuMs} ms CPU; ${walk.value.objects.length} objects, ${sent.value.reusedDeltas} deltas, ` +
-        `${bytes} bytes; load ${loadBefore} → ${await load()}`,
+        `${bytes} bytes; load ${loadBefore} → ${await loadAverage()}`,
     );
   }
 } finally {

@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { authEnv } from '../../tests/http/http-fixture.js';
 import { git } from '../../tests/support/git-cli.js';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
+import { loadAverage } from '../report.js';
 
 const args = process.argv.slice(2);
 const source = args[0];
@@ -154,7 +155,7 @@ try {
     await writeFile(traceFile, `clone-start ${cloneStartEpoch} clone-end ${Date.now()}\n${traced.join('')}`);
   console.log(
     JSON.stringify({
-      load: (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' '),
+      load: await loadAverage(),
       env: extraEnv,
       bin,
       push_ms: Math.round(pushMs),

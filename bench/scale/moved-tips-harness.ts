@@ -10,7 +10,7 @@
  * tip or an inner commit of it.
  */
 import { createReadStream } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { git, gitText } from '../../tests/support/git-cli.js';
 import { chunked, packOf } from '../../tests/support/git-fixtures.js';
@@ -23,28 +23,11 @@ import { extendRecordedWalk } from '../../src/repo/clone-walk-extension.js';
 import { movedTipBitmaps } from '../../src/repo/moved-tip-bitmaps.js';
 import { EVERY_PATH, type ServedRepository } from '../../src/repo/served-repository.js';
 import { createStoredRepositoryResolver } from '../../src/repo/stored-repositories.js';
+import { loadAverage, timed } from '../report.js';
 
 const [repo, branch = 'release-1', roundsArg = '3', merged] = process.argv.slice(2);
 if (!repo) throw new Error('usage: moved-tips-harness.ts <bare repository> [branch] [rounds]');
 const rounds = Number(roundsArg);
-
-/** Wall and CPU milliseconds of `run`. */
-async function timed<T>(run: () => Promise<T>): Promise<{ value: T; wallMs: number; cpuMs: number }> {
-  const cpu = process.cpuUsage();
-  const start = performance.now();
-  const value = await run();
-  const used = process.cpuUsage(cpu);
-  return {
-    value,
-    wallMs: Math.round(performance.now() - start),
-    cpuMs: Math.round((used.user + used.system) / 1000),
-  };
-}
-
-/** The load average (1, 5, 15 minutes). */
-async function load(): Promise<string> {
-  return (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
-}
 
 const work = await makeTempDir('mega-moved-tips-');
 const scratch = await createScratchDatabase('sqlite');
@@ -56,7 +39,7 @@ const resolve = () =>
     EVERY_PATH,
   );
 try {
-  console.log(`load ${await load()}`);
+  console.log(`load ${await loadAverage()}`);
   // The first push: the repository's one pack, every ref.
   const packDir = join(repo, 'objects', 'pack');
   const packFile = (await readdir(packDir)).find((name) => name.endsWith('.pack'));
@@ -183,11 +166,11 @@ try {
   for (let round = 0; round < rounds; round++) {
     for (const withBitmap of [false, true]) {
       await dropExtension();
-      const loadBefore = await load();
+      const loadBefore = await loadAverage();
       const run = await extend(await resolve(), withBitmap);
       console.log(
         `extension ${withBitmap ? 'with   ' : 'without'} the bitmap: ${run.wallMs} ms wall, ${run.cpuMs} ms CPU` +
-          ` (derive ${run.deriveMs} ms; appended ${run.value.appended}, bitmaps made ${run.value.derived}); load ${loadBefore} → ${await load()}`,
+          ` (derive ${run.deriveMs} ms; appended ${run.value.appended}, bitmaps made ${run.value.derived}); load ${loadBefore} → ${await loadAverage()}`,
       );
     }
   }
@@ -199,11 +182,11 @@ try {
       await extend(await resolve(), fromBitmap);
       const repository = await resolve();
       const { refs: now } = await repository.listRefs();
-      const loadBefore = await load();
+      const loadBefore = await loadAverage();
       const clone = await timed(() => fullCloneWalk(repository, [newTip], undefined, now));
       console.log(
         `clone --single-branch --branch ${branch}: ${clone.value.fresh ? 'walked     ' : 'from bitmap'} ${clone.wallMs} ms wall, ` +
-          `${clone.cpuMs} ms CPU, ${clone.value.objects.length} objects; load ${loadBefore} → ${await load()}`,
+          `${clone.cpuMs} ms CPU, ${clone.value.objects.length} objects; load ${loadBefore} → ${await loadAverage()}`,
       );
     }
   }

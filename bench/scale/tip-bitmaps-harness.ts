@@ -17,11 +17,11 @@ import type { ObjectId } from '../../src/git/object-id.js';
 import { readPack } from '../../src/git/pack-reader.js';
 import { graphBasesFirst, walkGraph } from '../../src/repo/graph-walk.js';
 import { tipBitmapsFromGraph } from '../../src/repo/tip-reachability.js';
+import { loadAverage } from '../report.js';
 
 const [repo, roundsArg = '1', ...checked] = process.argv.slice(2);
 if (!repo) throw new Error('usage: tip-bitmaps-harness.ts <bare repository> [rounds] [check ref…]');
 
-const load = async () => (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
 const mb = (bytes: number) => Math.round(bytes / 1e6);
 
 // The repository's packs and its alternates' (a `clone --shared` with branches of its own).
@@ -62,7 +62,7 @@ for (let round = 0; round < Number(roundsArg); round++) {
     peakExternal = Math.max(peakExternal, now.arrayBuffers - heapBefore.arrayBuffers);
     peakHeap = Math.max(peakHeap, now.heapUsed - heapBefore.heapUsed);
   }, 5);
-  const loadBefore = await load();
+  const loadBefore = await loadAverage();
   const cpu = process.cpuUsage();
   const start = performance.now();
   const bitmaps = await tipBitmapsFromGraph(graph, walked, tips);
