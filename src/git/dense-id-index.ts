@@ -30,28 +30,8 @@ export class DenseIdIndex {
   private bucketCount = INITIAL_BUCKETS;
   private count = 0;
   private readonly seed = rawIdSeed();
-  /**
-   * With `recentSlots`: a direct-mapped cache of ids looked up lately, by hash, each slot the
-   * number + 1 (0 = empty) and the id's bytes side by side, small enough to stay in the CPU's
-   * cache. The trees of a push come each after its base, and share most entries with it: a hit
-   * compares bytes read lately instead of reading a bucket and an id from tables of megabytes
-   * (two cache misses). A slot only ever names an id's one number, so a miss, or a slot taken by
-   * another id, just falls through to the table.
-   */
-  private readonly recentNumbers: Int32Array | undefined;
-  private readonly recentIds: Uint8Array | undefined;
 
-  /** `recentSlots` (a power of two, optional): the size of the cache of recent lookups. */
-  constructor(
-    private readonly rawLength: number,
-    recentSlots = 0,
-  ) {
-    if (recentSlots > 0) {
-      if ((recentSlots & (recentSlots - 1)) !== 0) throw new RangeError('recentSlots must be a power of two');
-      this.recentNumbers = new Int32Array(recentSlots);
-      this.recentIds = new Uint8Array(recentSlots * rawLength);
-    }
-  }
+  constructor(private readonly rawLength: number) {}
 
   get size(): number {
     return this.count;
@@ -59,51 +39,17 @@ export class DenseIdIndex {
 
   /** Bytes held (for memory budgets). */
   get bytes(): number {
-    const recent = (this.recentNumbers?.byteLength ?? 0) + (this.recentIds?.byteLength ?? 0);
-    return this.chunks.length * CHUNK_IDS * this.rawLength + this.buckets.byteLength + recent;
+    return this.chunks.length * CHUNK_IDS * this.rawLength + this.buckets.byteLength;
   }
 
   /** The number of the id at `data[offset…]`, given the next number when it is new. */
   add(data: Uint8Array, offset: number): number {
     const hash = rawIdHash(data, offset, this.rawLength, this.seed);
-    if (this.recentNumbers) {
-      const recent = this.recentNumber(data, offset, hash);
-      if (recent >= 0) return recent;
-    }
-    const number = this.addHashed(data, offset, hash);
-    if (this.recentNumbers) this.noteRecent(data, offset, hash, number);
-    return number;
-  }
-
-  /** The cached number of the id at `data[offset…]` (whose hash is `hash`), or -1. */
-  private recentNumber(data: Uint8Array, offset: number, hash: number): number {
-    const numbers = this.recentNumbers!;
-    const slot = hash & (numbers.length - 1);
-    const held = numbers[slot] as number;
-    if (held === 0) return -1;
-    const ids = this.recentIds!;
-    const raw = this.rawLength;
-    const at = slot * raw;
-    for (let i = 0; i < raw; i++) if (ids[at + i] !== data[offset + i]) return -1;
-    return held - 1;
-  }
-
-  private noteRecent(data: Uint8Array, offset: number, hash: number, number: number): void {
-    const numbers = this.recentNumbers!;
-    const slot = hash & (numbers.length - 1);
-    numbers[slot] = number + 1;
-    const ids = this.recentIds!;
-    const raw = this.rawLength;
-    const at = slot * raw;
-    for (let i = 0; i < raw; i++) ids[at + i] = data[offset + i] as number;
-  }
-
-  private addHashed(data: Uint8Array, offset: number, hash: number): number {
     const found = this.probe(data, offset, hash);
     if (found >= 0) return (this.buckets[2 * found] as number) - 1;
     if (this.count + 1 > this.bucketCount * MAX_LOAD) {
       this.grow();
-      return this.addHashed(data, offset, hash);
+      return this.add(data, offset);
     }
     const index = this.count++;
     if (index >>> CHUNK_SHIFT === this.chunks.length)

@@ -41,28 +41,3 @@ describe.each([0, 8, 16])('raw id tables with ids differing only at byte %i', (a
     expect(index.find(probe, 0)).toBe(-1);
   });
 });
-
-describe('DenseIdIndex with a cache of recent lookups', () => {
-  it('numbers ids exactly as without it, through slot collisions, growth and repeats', () => {
-    const plain = new DenseIdIndex(20);
-    // Few slots, so most lookups meet a slot another id took.
-    const cached = new DenseIdIndex(20, 8);
-    const ids = [...chosenIds(5000, 4)].map((id) => Buffer.from(id));
-    for (let round = 0; round < 3; round++) {
-      for (let i = 0; i < ids.length; i += round + 1) {
-        const id = ids[(i * 7919) % ids.length]!;
-        expect(cached.add(id, 0)).toBe(plain.add(id, 0));
-      }
-    }
-    expect(cached.size).toBe(plain.size);
-    for (const id of ids) expect(cached.find(id, 0)).toBe(plain.find(id, 0));
-    // An id at an offset inside a bigger buffer (a tree entry), met again right after.
-    const entry = Buffer.concat([Buffer.from('100644 a\0'), ids[17]!]);
-    expect(cached.add(entry, 9)).toBe(plain.add(ids[17]!, 0));
-    expect(cached.add(entry, 9)).toBe(plain.add(ids[17]!, 0));
-  });
-
-  it('refuses a slot count that is not a power of two', () => {
-    expect(() => new DenseIdIndex(20, 12)).toThrow(RangeError);
-  });
-});

@@ -14,13 +14,6 @@ import { ObjectWriter, type IncomingObject } from './object-writer.js';
 import { PackReferences } from './pack-references.js';
 
 /**
- * Slots of the shared id index's cache of recent lookups (~100 KB with SHA-1): a tree's entries
- * are mostly its base's, met just before it (docs/scale.md, "Tree entries looked up in a cache
- * of recent ids").
- */
-const RECENT_ID_SLOTS = 4096;
-
-/**
  * What an ingest does with each decoded object inside its transaction, whichever thread decoded
  * it: fsck, the references and graph the push asked for, the write. One place, so the ingest on
  * one thread and the one beside a decode thread check and store exactly alike.
@@ -51,7 +44,7 @@ export class IngestWrites {
     // fsck walks every tree anyway, so it also collects the references the push needs, and the
     // graph's edges: one parse of each tree, one lookup of each entry's id in one shared index.
     const fsck = options.fsck ?? true;
-    const ids = new DenseIdIndex(format.rawLength, RECENT_ID_SLOTS);
+    const ids = new DenseIdIndex(format.rawLength);
     this.graph = options.collectGraph ? new ObjectGraph(format, undefined, ids) : undefined;
     this.treeEdges = fsck && this.graph ? new TreeEdgeList() : undefined;
     this.checker = fsck
