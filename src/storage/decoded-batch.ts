@@ -109,9 +109,10 @@ export class DecodedBatchBuilder {
 
   /**
    * Copies the object's bytes into the batch. A whole blob's inflated content is left out: the
-   * writer stores its zlib stream as received, and whole blobs are most of a pack's inflated
-   * bytes (the `large` bench pack: 495 of 885 MB), whose copies here were 16 % of this thread
-   * while it set the push's pace (docs/scale.md, "Whole blobs without their content").
+   * writer stores its zlib stream as received, and no one else on the request's thread reads it
+   * but fsck, for a dotfile (it reads those back from the written rows). Whole blobs are most of
+   * a pack's inflated bytes (the `large` bench pack: 495 of 885 MB); see docs/scale.md, "The
+   * large push's two phases".
    */
   private addContent(at: number, type: ObjectType, deltaSize: number, content: PackedContent): void {
     const { raw } = content;
