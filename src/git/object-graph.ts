@@ -117,12 +117,13 @@ export class ObjectGraph {
 
   /**
    * `add` for an object a `PackFsck` sharing this graph's index has just checked: `number` is
-   * what its `add` returned, and for a tree `edges` holds the children its scan numbered.
+   * what its `add` returned, and for a tree `edges` holds the children its scan numbered. `data`
+   * is undefined only for a blob, as in `add`.
    */
   addChecked(
     number: number,
     type: ObjectType,
-    data: Buffer,
+    data: Buffer | undefined,
     edges: TreeEdgeList,
     deltaBase?: ObjectId,
     rawIds?: Uint8Array,

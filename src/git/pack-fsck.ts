@@ -165,6 +165,18 @@ export class PackFsck {
     return number;
   }
 
+  /**
+   * `add` for a blob whose content is not at hand (a decode thread's whole blob, see
+   * `DecodedItem`): its type counts now; if a tree names it as a `.gitmodules` or
+   * `.gitattributes`, `finishPack` lists it for the caller to check from storage, as it does for
+   * such a blob met before its tree. Returns its number, as `add` does.
+   */
+  addBlobWithoutContent(id: ObjectId, rawId?: Uint8Array, rawAt = 0): number {
+    const number = rawId ? this.number(rawId, rawAt) : this.number(this.raw(id), 0);
+    this.types[number] = TYPE_CODES.blob;
+    return number;
+  }
+
   /** A blob whose content is not at hand (only its type counts unless a tree names it as a dotfile). */
   noteBlob(id: ObjectId): void {
     this.setType(id, 'blob');

@@ -92,12 +92,71 @@ describe('decoded batches', () => {
     expect(batches).toHaveLength(0);
     const data = Buffer.from('blob');
     for (let n = 0; n <= BATCH_OBJECTS; n++) builder.addObject(packed('blob', data), { data, raw: data });
+    // A tree's content travels (a whole blob's does not, see below).
     const big = Buffer.alloc(BATCH_BYTES + 1, 1);
-    builder.addObject(packed('blob', big), { data: big, raw: Buffer.from('z') });
+    builder.addObject(packed('tree', big), { data: big, raw: Buffer.from('z') });
     builder.flush();
     expect(batches.map((batch) => batch.count)).toEqual([BATCH_OBJECTS, 1, 1]);
     const last = [...decodedItems(batches[2]!, SHA1)][0]!;
     expect(last.kind === 'object' && last.object.data.equals(big)).toBe(true);
+  });
+
+  it('carry a whole blob as its zlib stream alone, by hex or raw ids, and its delta with its content', () => {
+    const { batches, builder } = collect();
+    const blob = Buffer.from('hello\n');
+    const big = Buffer.alloc(BATCH_BYTES + 1, 2);
+    const ids = Buffer.from(hashObject('blob', big, SHA1), 'hex');
+    builder.addObject(packed('blob', blob), { data: blob, raw: Buffer.from('zlib-blob') });
+    // Bigger than a batch, yet only its stream is sent: it shares the batch.
+    builder.addRawObject(
+      { type: 'blob', size: big.length, deltaSize: -1, ids, idAt: 0, baseIdAt: -1 },
+      { data: big, raw: Buffer.from('zlib-big') },
+    );
+    builder.addObject(packed('blob', blob, { base: Buffer.from('hell'), size: 9 }), {
+      data: blob,
+      raw: Buffer.from('zlib-delta'),
+    });
+    builder.flush();
+    expect(batches).toHaveLength(1);
+    expect(batches[0]!.bytes.length).toBe(
+      'zlib-blob'.length + 'zlib-big'.length + blob.length + 'zlib-delta'.length,
+    );
+    const items = [...decodedItems(batches[0]!, SHA1)].map((item) =>
+      item.kind === 'large-blob'
+        ? item
+        : { ...item, rawIds: item.rawIds.toString('hex', item.rawAt, item.rawAt + 20) },
+    );
+    expect(items[0]).toEqual({
+      kind: 'whole-blob',
+      id: hashObject('blob', blob, SHA1),
+      size: blob.length,
+      raw: Buffer.from('zlib-blob'),
+      rawIds: hashObject('blob', blob, SHA1),
+      rawAt: 0,
+    });
+    expect(items[1]).toEqual({
+      kind: 'whole-blob',
+      id: hashObject('blob', big, SHA1),
+      size: big.length,
+      raw: Buffer.from('zlib-big'),
+      rawIds: hashObject('blob', big, SHA1),
+      rawAt: 40,
+    });
+    expect(items[2]).toMatchObject({
+      kind: 'object',
+      object: { data: blob, raw: Buffer.from('zlib-delta') },
+    });
+  });
+
+  it('refuse a left-out content on anything but a whole blob', () => {
+    const { batches, builder } = collect();
+    const data = Buffer.from('x');
+    builder.addObject(packed('blob', data), { data, raw: data });
+    builder.flush();
+    batches[0]!.fields[0] = 2; // a tree's code on a row without content
+    expect(() => [...decodedItems(batches[0]!, SHA1)]).toThrow(
+      expect.objectContaining({ code: 'pack_bad_entry_type' }),
+    );
   });
 
   it('refuse an object type code no object has', () => {

@@ -12,10 +12,17 @@ export const BATCH_OBJECTS = 2000;
 export const BATCH_BYTES = 4 * 1024 * 1024;
 /**
  * Numbers per object in `fields`: type code, size, data length, raw length, delta size (-1 for a
- * whole object), 1 for a big blob left in the spool, its zlib stream's start and length there.
+ * whole object), how its content travels (`CONTENT_*`), a big blob's zlib stream's start and
+ * length in the spool.
  */
 const FIELDS = 8;
 const NO_DELTA = -1;
+/** Inflated content, then the zlib stream as received. */
+const CONTENT_SENT = 0;
+/** A big blob left in the spool: the writer streams it from there. */
+const CONTENT_IN_SPOOL = 1;
+/** A whole blob: only its zlib stream (see `DecodedBatchBuilder.addContent`). */
+const CONTENT_LEFT_OUT = 2;
 
 /**
  * Objects decoded on the ingest's worker thread, on their way to the writer on the request's
@@ -45,6 +52,19 @@ export type DecodedItem =
       readonly rawAt: number;
     }
   | {
+      /**
+       * A blob stored whole in the pack, without its inflated content: the writer stores `raw` as
+       * it is, and nobody else reads a blob's content during the ingest but fsck, for a
+       * `.gitmodules`/`.gitattributes` blob, which it then reads back from the written rows.
+       */
+      readonly kind: 'whole-blob';
+      readonly id: ObjectId;
+      readonly size: number;
+      readonly raw: Buffer;
+      readonly rawIds: Buffer;
+      readonly rawAt: number;
+    }
+  | {
       readonly kind: 'large-blob';
       readonly id: ObjectId;
       readonly size: number;
@@ -68,14 +88,14 @@ export class DecodedBatchBuilder {
   }
 
   addObject(object: PackedObject, content: PackedContent): void {
-    this.makeRoom(content.data.length + content.raw.length);
+    this.makeRoom(sentBytes(object.type, object.deltaSize ?? NO_DELTA, content));
     const at = this.startRow(object);
-    this.addContent(at, content);
+    this.addContent(at, object.type, object.deltaSize ?? NO_DELTA, content);
   }
 
   /** An object with raw ids (the reader's `onRawObject`): no hex id is parsed. */
   addRawObject(object: RawPackedObject, content: PackedContent): void {
-    this.makeRoom(content.data.length + content.raw.length);
+    this.makeRoom(sentBytes(object.type, object.deltaSize, content));
     const index = this.count++;
     const at = this.rowFields(index, object.type, object.size, object.deltaSize);
     const rawLength = this.format.rawLength;
@@ -84,23 +104,33 @@ export class DecodedBatchBuilder {
     if (object.baseIdAt >= 0)
       object.ids.copy(this.ids, idAt + rawLength, object.baseIdAt, object.baseIdAt + rawLength);
     else this.ids.fill(0, idAt + rawLength, idAt + 2 * rawLength);
-    this.addContent(at, content);
+    this.addContent(at, object.type, object.deltaSize, content);
   }
 
-  private addContent(at: number, content: PackedContent): void {
-    const { data, raw } = content;
-    this.fields[at + 2] = data.length;
+  /**
+   * Copies the object's bytes into the batch. A whole blob's inflated content is left out: the
+   * writer stores its zlib stream as received, and no one else on the request's thread reads it
+   * but fsck, for a dotfile (it reads those back from the written rows). Whole blobs are most of
+   * a pack's inflated bytes (the `large` bench pack: 495 of 885 MB); see docs/scale.md, "The
+   * large push's two phases".
+   */
+  private addContent(at: number, type: ObjectType, deltaSize: number, content: PackedContent): void {
+    const { raw } = content;
+    const data = leavesContentOut(type, deltaSize) ? undefined : content.data;
+    if (!data) this.fields[at + 5] = CONTENT_LEFT_OUT;
+    const dataLength = data?.length ?? 0;
+    this.fields[at + 2] = dataLength;
     this.fields[at + 3] = raw.length;
-    data.copy(this.bytes, this.used);
-    raw.copy(this.bytes, this.used + data.length);
-    this.used += data.length + raw.length;
+    data?.copy(this.bytes, this.used);
+    raw.copy(this.bytes, this.used + dataLength);
+    this.used += dataLength + raw.length;
   }
 
   /** A blob too big to hand over whole: the writer streams it from the spool. */
   addLargeBlob(object: PackedObject, dataStart: number): void {
     this.makeRoom(0);
     const at = this.startRow(object);
-    this.fields[at + 5] = 1;
+    this.fields[at + 5] = CONTENT_IN_SPOOL;
     this.fields[at + 6] = dataStart;
     this.fields[at + 7] = object.compressedLength;
   }
@@ -145,7 +175,7 @@ export class DecodedBatchBuilder {
     this.fields[at + 2] = 0;
     this.fields[at + 3] = 0;
     this.fields[at + 4] = deltaSize;
-    this.fields[at + 5] = 0;
+    this.fields[at + 5] = CONTENT_SENT;
     this.fields[at + 6] = 0;
     this.fields[at + 7] = 0;
     return at;
@@ -162,6 +192,16 @@ export class DecodedBatchBuilder {
     // Its own ArrayBuffer (never Node's shared pool), so it can be transferred.
     return Buffer.from(new ArrayBuffer(BATCH_OBJECTS * 2 * this.format.rawLength));
   }
+}
+
+/** Whether the batch carries only the zlib stream of this object (see `addContent`). */
+function leavesContentOut(type: ObjectType, deltaSize: number): boolean {
+  return type === 'blob' && deltaSize === NO_DELTA;
+}
+
+/** Bytes of the batch's payload the object takes. */
+function sentBytes(type: ObjectType, deltaSize: number, content: PackedContent): number {
+  return (leavesContentOut(type, deltaSize) ? 0 : content.data.length) + content.raw.length;
 }
 
 /**
@@ -185,14 +225,23 @@ export function* decodedItems(batch: DecodedBatch, format: ObjectFormat): Genera
     if (type === undefined) throw invalid('pack_bad_entry_type', 'decode thread sent an unknown object type');
     const id = objectIdFromRaw(idBytes, 2 * index * rawLength, format);
     const size = fields[at + 1]!;
-    if (fields[at + 5] === 1) {
+    const content = fields[at + 5]!;
+    if (content === CONTENT_IN_SPOOL) {
       yield { kind: 'large-blob', id, size, dataStart: fields[at + 6]!, compressedLength: fields[at + 7]! };
       continue;
     }
     const dataLength = fields[at + 2]!;
     const rawEnd = used + dataLength + fields[at + 3]!;
-    const data = payload.subarray(used, used + dataLength);
     const raw = payload.subarray(used + dataLength, rawEnd);
+    const rawAt = 2 * index * rawLength;
+    if (content === CONTENT_LEFT_OUT) {
+      used = rawEnd;
+      if (type !== 'blob' || fields[at + 4] !== NO_DELTA)
+        throw invalid('pack_bad_entry_type', 'decode thread left out the content of a delta or non-blob');
+      yield { kind: 'whole-blob', id, size, raw, rawIds: idBytes, rawAt };
+      continue;
+    }
+    const data = payload.subarray(used, used + dataLength);
     used = rawEnd;
     const deltaSize = fields[at + 4]!;
     const object =
@@ -206,6 +255,6 @@ export function* decodedItems(batch: DecodedBatch, format: ObjectFormat): Genera
             deltaSize,
             deltaBase: objectIdFromRaw(idBytes, (2 * index + 1) * rawLength, format),
           };
-    yield { kind: 'object', object, rawIds: idBytes, rawAt: 2 * index * rawLength };
+    yield { kind: 'object', object, rawIds: idBytes, rawAt };
   }
 }

@@ -102,6 +102,37 @@ for (const decodeThread of [false, true]) {
         );
       });
 
+      // The decode thread hands whole blobs over without their content: dotfiles named by a tree
+      // met before them are checked from the written rows at the end, and still refuse the pack.
+      it('checks .gitmodules and .gitattributes blobs that come after the tree naming them', async () => {
+        const repo = await newRepo();
+        const modules = rawObject('blob', '[submodule "x"]\n\tpath = x\n\turl = --upload-pack=evil\n');
+        const tree = rawTree([['100644', '.gitmodules', modules.id]]);
+        const error = await refusal(
+          storage.ingestPack(repo.id, chunked(await rawPack([tree, modules, rawCommit(tree.id)]))),
+        );
+        expect(error?.message).toMatch(
+          new RegExp(`^object ${modules.id}: gitmodulesUrl: disallowed submodule url`),
+        );
+        expect(await storage.objects.has(repo.id, [tree.id, modules.id])).toEqual(new Set());
+        const attributes = rawObject('blob', `*.txt text\n${'y'.repeat(2100)}\n`);
+        const attributesTree = rawTree([['100644', '.gitattributes', attributes.id]]);
+        const long = await refusal(
+          storage.ingestPack(
+            repo.id,
+            chunked(await rawPack([attributesTree, attributes, rawCommit(attributesTree.id)])),
+          ),
+        );
+        expect(long?.details).toMatchObject({ ids: ['gitattributesLineLength'] });
+        const good = rawObject('blob', '[submodule "x"]\n\tpath = x\n\turl = https://example.com/x\n');
+        const goodTree = rawTree([['100644', '.gitmodules', good.id]]);
+        const result = await storage.ingestPack(
+          repo.id,
+          chunked(await rawPack([goodTree, good, rawCommit(goodTree.id)])),
+        );
+        expect(result.ids.has(good.id)).toBe(true);
+      });
+
       it('refuses a streamed .gitmodules blob as too large, and reads a streamed .gitattributes', async () => {
         const repo = await newRepo();
         const big = rawObject('blob', `[submodule "x"]\n\tpath = x\n#${'x'.repeat(4096)}\n`);

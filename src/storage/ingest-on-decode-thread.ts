@@ -84,7 +84,10 @@ async function writeBatch(
       writes.addLargeBlob(item.id, item.size, rawPieces(spool, item.dataStart, item.compressedLength));
       continue;
     }
-    const done = writes.add(item.object, item.rawIds, item.rawAt);
+    const done =
+      item.kind === 'whole-blob'
+        ? writes.addWholeBlob(item.id, item.size, item.raw, item.rawIds, item.rawAt)
+        : writes.add(item.object, item.rawIds, item.rawAt);
     if (done) await done;
   }
 }

@@ -77,6 +77,28 @@ export class IngestWrites {
     return this.writer.add(object, rawIds, rawAt);
   }
 
+  /**
+   * A blob stored whole in the pack, handed over without its content (a decode thread's batch):
+   * `raw` is its zlib stream, stored as it is; its raw id is `rawIds[rawAt…]`. A dotfile among
+   * such blobs is checked from the written rows at the end (`finishPackFsck`).
+   */
+  addWholeBlob(
+    id: ObjectId,
+    size: number,
+    raw: Buffer,
+    rawIds: Uint8Array,
+    rawAt: number,
+  ): void | Promise<void> {
+    if (this.checker) {
+      const number = this.checker.addBlobWithoutContent(id, rawIds, rawAt);
+      if (this.graph && this.treeEdges)
+        this.graph.addChecked(number, 'blob', undefined, this.treeEdges, undefined, rawIds, rawAt);
+    } else {
+      this.graph?.add(id, 'blob', undefined, undefined, rawIds, rawAt);
+    }
+    return this.writer.addWholeBlob(id, size, raw, rawIds, rawAt);
+  }
+
   /** A blob stored as chunks straight from the spool, never whole. */
   addLargeBlob(id: ObjectId, size: number, raw: AsyncIterable<Buffer>): void {
     this.checker?.addStreamedBlob(id, size);

@@ -224,11 +224,32 @@ export class ObjectWriter {
       const whole = raw && !deltaBase ? raw : zlib.deflateSync(data);
       row = [id, type, 'database', size, null, 0, size, whole, null];
     }
+    if (type === 'commit') this.commitRows.push(this.commitRow(id, data));
+    return this.addRow(row, number);
+  }
+
+  /**
+   * `add` for a blob stored whole in its pack, without its content (a decode thread's batch):
+   * `raw` is its zlib stream as received, stored as it is. `rawIds[rawAt…]` holds its raw id.
+   */
+  addWholeBlob(
+    id: ObjectId,
+    size: number,
+    raw: Buffer,
+    rawIds?: Uint8Array,
+    rawAt = 0,
+  ): void | Promise<void> {
+    if (size >= this.options.largeObjectThreshold) return this.addChunked(id, 'blob', size, raw);
+    const number = rawIds ? this.numberOfRaw(rawIds, rawAt) : this.numberOf(id);
+    return this.addRow([id, 'blob', 'database', size, null, 0, size, raw, null], number);
+  }
+
+  /** Buffers the row of the object numbered `number`; a promise only when it starts a flush. */
+  private addRow(row: RawRow, number: number): void | Promise<void> {
     this.rawRows.push(row);
     this.bufferedBytes += row[RAW_DATA]!.length;
-    if (type === 'commit') this.commitRows.push(this.commitRow(id, data));
     this.flags[number]! |= OBJECT | MEMBER;
-    this.counts[type]++;
+    this.counts[row[1]]++;
     if (this.rawRows.length >= ROWS_PER_FLUSH || this.bufferedBytes >= BYTES_PER_FLUSH)
       return this.startFlush();
   }

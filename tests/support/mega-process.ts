@@ -63,6 +63,8 @@ export function startMegaServer(options: {
   args?: readonly string[];
   env?: Readonly<Record<string, string>>;
   nodeArgs?: readonly string[];
+  /** Another build's `bin/mega.js` (a bench comparing two builds); this checkout's by default. */
+  bin?: string;
   /** How long it may take to listen (default 30 s; more where several processes start at once). */
   startTimeoutMs?: number;
 }): Promise<MegaServer> {
@@ -72,7 +74,7 @@ export function startMegaServer(options: {
     [
       ...MEGA_NODE_FLAGS,
       ...(options.nodeArgs ?? []),
-      MEGA_BIN,
+      options.bin ?? MEGA_BIN,
       'serve',
       '--host',
       '127.0.0.1',
