@@ -1,34 +1,12 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeForkingHistory } from '../support/forking-history.js';
-import { git, gitText } from '../support/git-cli.js';
+import { dulwichFetchRefs } from '../support/dulwich.js';
+import { git, gitText, presentObjects } from '../support/git-cli.js';
 import { fsckStrict, refsOf, startHttpFixture, type HttpFixture } from './http-fixture.js';
 
-const run = promisify(execFile);
-/** Debian's interpreter: the one that has `python3-dulwich` (a pyenv shim may come first in PATH). */
-const DEBIAN_PYTHON = '/usr/bin/python3';
-/** dulwich fetches the refs named after the repository into a new repository. argv: url, target, refs… */
-const DULWICH_FETCH_REFS = `
-import sys
-from dulwich.client import get_transport_and_path
-from dulwich.repo import Repo
-url, target, names = sys.argv[1], sys.argv[2], [name.encode() for name in sys.argv[3:]]
-client, path = get_transport_and_path(url)
-repo = Repo.init(target, mkdir=True)
-fetched = client.fetch(path, repo, determine_wants=lambda refs, depth=None: [refs[name] for name in names])
-for name in names:
-    repo.refs[name] = fetched.refs[name]
-`;
 const RECORDED = 'walk recorded earlier';
-
-const objectsOf = async (dir: string) =>
-  (await gitText(['-C', dir, 'cat-file', '--batch-all-objects', '--batch-check=%(objectname)']))
-    .split('\n')
-    .filter((line) => line !== '')
-    .sort();
 
 /**
  * Every ref of a first push of many forking and merging refs gets its bitmap: the first clone
@@ -86,7 +64,7 @@ describe('clones of the branches of a forking history, protocol v2', () => {
         `file://${dir('origin.git')}`,
         dir(`c-${target}`),
       ]);
-      expect(await objectsOf(dir(target)), branch).toEqual(await objectsOf(dir(`c-${target}`)));
+      expect(await presentObjects(dir(target)), branch).toEqual(await presentObjects(dir(`c-${target}`)));
       expect(await refsOf(dir(target)), branch).toBe(await refsOf(dir(`c-${target}`)));
       await fsckStrict(dir(target));
     }
@@ -97,13 +75,13 @@ describe('clones of the branches of a forking history, protocol v2', () => {
     const walks = walkCount();
     const target = dir('dulwich');
     const refs = ['refs/heads/b12', 'refs/tags/b7-release-again'];
-    await run(DEBIAN_PYTHON, ['-c', DULWICH_FETCH_REFS, url(), target, ...refs]);
+    await dulwichFetchRefs(url(), target, refs);
     const reached = (await gitText(['-C', dir('origin.git'), 'rev-list', '--objects', ...refs]))
       .split('\n')
       .filter(Boolean)
       .map((line) => line.slice(0, 40))
       .sort();
-    expect(await objectsOf(target)).toEqual(reached);
+    expect(await presentObjects(target)).toEqual(reached);
     await fsckStrict(target);
     expect(walkCount()).toBe(walks);
   });

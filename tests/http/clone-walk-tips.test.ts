@@ -1,27 +1,11 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitFile, makeFileHistory } from '../support/git-fixtures.js';
-import { git, gitText } from '../support/git-cli.js';
+import { dulwichFetchRefs } from '../support/dulwich.js';
+import { git, gitText, presentObjects } from '../support/git-cli.js';
 import { fsckStrict, refsOf, startHttpFixture, type HttpFixture } from './http-fixture.js';
 
-const run = promisify(execFile);
-/** Debian's interpreter: the one that has `python3-dulwich` (a pyenv shim may come first in PATH). */
-const DEBIAN_PYTHON = '/usr/bin/python3';
-/** dulwich fetches the refs named after the repository into a new repository. argv: url, target, refs… */
-const DULWICH_FETCH_REFS = `
-import sys
-from dulwich.client import get_transport_and_path
-from dulwich.repo import Repo
-url, target, names = sys.argv[1], sys.argv[2], [name.encode() for name in sys.argv[3:]]
-client, path = get_transport_and_path(url)
-repo = Repo.init(target, mkdir=True)
-fetched = client.fetch(path, repo, determine_wants=lambda refs, depth=None: [refs[name] for name in names])
-for name in names:
-    repo.refs[name] = fetched.refs[name]
-`;
 const RECORDED = 'walk recorded earlier';
 
 /** Every object `revs` reach in `repo`, sorted (`rev-list --objects`, ids only). */
@@ -30,13 +14,6 @@ const reachedObjects = async (repo: string, ...revs: string[]) =>
     .split('\n')
     .map((line) => line.slice(0, 40))
     .filter((id) => id !== '')
-    .sort();
-
-/** Every object a repository holds, sorted. */
-const presentObjects = async (dir: string) =>
-  (await gitText(['-C', dir, 'cat-file', '--batch-all-objects', '--batch-check=%(objectname)']))
-    .split('\n')
-    .filter((line) => line !== '')
     .sort();
 
 /**
@@ -192,7 +169,7 @@ describe.each([0, 2])('clones of some ref tips with protocol.version=%i', (versi
     if (version !== 2) return;
     const walks = walkCount();
     const target = dir('dulwich');
-    await run(DEBIAN_PYTHON, ['-c', DULWICH_FETCH_REFS, url(), target, 'refs/heads/topic', 'refs/tags/v2']);
+    await dulwichFetchRefs(url(), target, ['refs/heads/topic', 'refs/tags/v2']);
     expect(await presentObjects(target)).toEqual(await reachedObjects(dir('origin'), 'topic', 'v2'));
     await fsckStrict(target);
     expect(walkCount()).toBe(walks);
@@ -265,7 +242,7 @@ describe.each([0, 2])('clones of some ref tips with protocol.version=%i', (versi
     // An independent client gets the moved tip from its bitmap too: exactly what it reaches.
     const walks = walkCount();
     const target = dir(`moving-${version}-dulwich`);
-    await run(DEBIAN_PYTHON, ['-c', DULWICH_FETCH_REFS, url(), target, `refs/heads/${branch}`]);
+    await dulwichFetchRefs(url(), target, [`refs/heads/${branch}`]);
     expect(await presentObjects(target)).toEqual(await reachedObjects(origin, branch));
     await fsckStrict(target);
     expect(walkCount()).toBe(walks);

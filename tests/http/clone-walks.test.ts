@@ -1,20 +1,13 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { git, gitText } from '../support/git-cli.js';
+import { git, gitText, presentObjects } from '../support/git-cli.js';
 import { fsckStrict, refsOf, startHttpFixture, type HttpFixture } from './http-fixture.js';
 import { commitFile, makeFileHistory } from '../support/git-fixtures.js';
 
 const RECORDED = 'walk recorded earlier';
 const hasObject = async (dir: string, id: string) =>
   (await git(['-C', dir, 'cat-file', '-e', id], { check: false })).code === 0;
-
-/** Every object a repository holds, sorted. */
-const presentObjects = async (dir: string) =>
-  (await gitText(['-C', dir, 'cat-file', '--batch-all-objects', '--batch-check=%(objectname)']))
-    .split('\n')
-    .filter((line) => line !== '')
-    .sort();
 
 /** What git's own filter keeps of the branches and tags of `dir` (rev-list --filter), sorted. */
 const filteredObjects = async (dir: string, filter: string) =>

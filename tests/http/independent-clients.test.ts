@@ -10,6 +10,7 @@ import { git as gitCli, gitText } from '../support/git-cli.js';
 import { createToken, grantRole, startHttpFixture, type HttpFixture } from './http-fixture.js';
 import { runMega } from '../support/mega-process.js';
 import { makeFileHistory } from '../support/git-fixtures.js';
+import { DEBIAN_PYTHON } from '../support/dulwich.js';
 
 /**
  * Clients other than C git clone what `mega serve` hosts: isomorphic-git (JavaScript, protocol
@@ -17,8 +18,6 @@ import { makeFileHistory } from '../support/git-fixtures.js';
  * that exists, so they are run on `master`-only projects pushed to `/import` and `/projects`.
  */
 const run = promisify(execFile);
-/** Debian's interpreter: the one that has `python3-dulwich` (a pyenv shim may come first in PATH). */
-const DEBIAN_PYTHON = '/usr/bin/python3';
 /** `python3 -c DULWICH_CLONE <url> <dir> [depth]`. */
 const DULWICH_CLONE = [
   'import sys',

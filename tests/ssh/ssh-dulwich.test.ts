@@ -11,9 +11,8 @@ import { pushBody } from '../support/hostile-packs.js';
 import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
 import { serviceAvailable } from '../support/services.js';
 import { startSshServer, type SshServer } from './ssh-harness.js';
+import { DEBIAN_PYTHON } from '../support/dulwich.js';
 
-/** Debian's interpreter: the one that has `python3-dulwich` (a pyenv shim may come first in PATH). */
-const DEBIAN_PYTHON = '/usr/bin/python3';
 const HAS_DULWICH = existsSync(DEBIAN_PYTHON);
 const POSTGRES = await serviceAvailable('postgres');
 

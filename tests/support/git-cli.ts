@@ -73,3 +73,12 @@ export function git(args: readonly string[], options: GitOptions = {}): Promise<
 export async function gitText(args: readonly string[], options: GitOptions = {}): Promise<string> {
   return (await git(args, options)).stdout.toString('utf8').trim();
 }
+
+/** Every object id a repository holds, sorted (`git cat-file --batch-all-objects`). */
+export async function presentObjects(repo: string): Promise<string[]> {
+  const out = await gitText(['-C', repo, 'cat-file', '--batch-all-objects', '--batch-check=%(objectname)']);
+  return out
+    .split('\n')
+    .filter((line) => line !== '')
+    .sort();
+}
