@@ -9,13 +9,10 @@
  *
  * Run it under `node --cpu-prof --import tsx` for a profile of the rounds.
  */
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readdir } from 'node:fs/promises';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { gitText } from '../../tests/support/git-cli.js';
-import { ROOMY_PACK_LIMITS, ZERO_ID } from '../../tests/support/branchy-first-push.js';
-import type { ObjectId } from '../../src/git/object-id.js';
 import { fullCloneWalk, likelyCloneWants, recordLikelyCloneWalks } from '../../src/repo/clone-walk.js';
 import { sendPack } from '../../src/repo/pack-sender.js';
 import { EVERY_PATH } from '../../src/repo/served-repository.js';
@@ -24,6 +21,7 @@ import { migrateToLatest } from '../../src/storage/migrations/migrator.js';
 import { openDatabase } from '../../src/storage/open-database.js';
 import { createStorage } from '../../src/storage/storage.js';
 import { loadAverage, timed } from '../report.js';
+import { pushRepositoryPack } from './in-process-push.js';
 
 const [repo, dbDir, roundsArg = '3', limitArg = '1024', packOut] = process.argv.slice(2);
 if (!repo || !dbDir) {
@@ -50,23 +48,9 @@ const resolve = () =>
 try {
   console.log(`load ${await loadAverage()}`);
   if (fresh) {
-    const packDir = join(repo, 'objects', 'pack');
-    const packFile = (await readdir(packDir)).find((name) => name.endsWith('.pack'));
-    if (!packFile) throw new Error(`no pack in ${packDir}`);
-    const refs = (await gitText(['-C', repo, 'for-each-ref', '--format=%(refname) %(objectname)']))
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => line.split(' ') as [string, ObjectId]);
     const first = await resolve();
     const pushed = await timed(async () => {
-      await first.receivePack(
-        { chunks: createReadStream(join(packDir, packFile)), endsAt: 'input' },
-        ROOMY_PACK_LIMITS,
-      );
-      await first.updateRefs(
-        refs.map(([refName, newId]) => ({ refName, oldId: ZERO_ID, newId })),
-        { atomic: true },
-      );
+      const refs = await pushRepositoryPack(first, repo);
       await recordLikelyCloneWalks(first, new Map(refs.map(([refName]) => [refName, undefined])));
     });
     console.log(`pushed and recorded: ${pushed.wallMs} ms wall, ${pushed.cpuMs} ms CPU`);

@@ -9,12 +9,10 @@
  * `merged`: a revision the last commit merges (its tree stays the branch's), e.g. another branch's
  * tip or an inner commit of it.
  */
-import { createReadStream } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { git, gitText } from '../../tests/support/git-cli.js';
 import { chunked, packOf } from '../../tests/support/git-fixtures.js';
-import { ROOMY_PACK_LIMITS, ZERO_ID } from '../../tests/support/branchy-first-push.js';
+import { ROOMY_PACK_LIMITS } from '../../tests/support/branchy-first-push.js';
 import { createScratchDatabase, scratchStorage } from '../../tests/support/scratch-database.js';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
 import type { ObjectId } from '../../src/git/object-id.js';
@@ -24,6 +22,7 @@ import { movedTipBitmaps } from '../../src/repo/moved-tip-bitmaps.js';
 import { EVERY_PATH, type ServedRepository } from '../../src/repo/served-repository.js';
 import { createStoredRepositoryResolver } from '../../src/repo/stored-repositories.js';
 import { loadAverage, timed } from '../report.js';
+import { pushRepositoryPack } from './in-process-push.js';
 
 const [repo, branch = 'release-1', roundsArg = '3', merged] = process.argv.slice(2);
 if (!repo) throw new Error('usage: moved-tips-harness.ts <bare repository> [branch] [rounds]');
@@ -41,24 +40,9 @@ const resolve = () =>
 try {
   console.log(`load ${await loadAverage()}`);
   // The first push: the repository's one pack, every ref.
-  const packDir = join(repo, 'objects', 'pack');
-  const packFile = (await readdir(packDir)).find((name) => name.endsWith('.pack'));
-  if (!packFile) throw new Error(`no pack in ${packDir}`);
-  const refs = (await gitText(['-C', repo, 'for-each-ref', '--format=%(refname) %(objectname)']))
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => line.split(' ') as [string, ObjectId]);
   const first = await resolve();
-  const pushed = await timed(async () => {
-    await first.receivePack(
-      { chunks: createReadStream(join(packDir, packFile)), endsAt: 'input' },
-      ROOMY_PACK_LIMITS,
-    );
-    await first.updateRefs(
-      refs.map(([refName, newId]) => ({ refName, oldId: ZERO_ID, newId })),
-      { atomic: true },
-    );
-  });
+  const pushed = await timed(() => pushRepositoryPack(first, repo));
+  const refs = pushed.value;
   console.log(`first push: ${pushed.wallMs} ms wall, ${pushed.cpuMs} ms CPU`);
   const recorded = await timed(() =>
     recordLikelyCloneWalks(first, new Map(refs.map(([refName]) => [refName, undefined]))),

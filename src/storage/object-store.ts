@@ -188,16 +188,15 @@ export class ObjectStore {
         // A row holding another object than the one asked for reads nothing (see `rows`).
         if (index === undefined || !row.holds(ids[index] as string)) continue;
         at.delete(row.key);
-        const entry: { -readonly [K in keyof PackReadyObject]: PackReadyObject[K] } = {
-          id: ids[index] as ObjectId,
-          type: row.type,
-          size: row.size,
-          payloadSize: row.payloadSize,
-          deflated: row.data,
-          hint: storedObjectHint(row.key),
-        };
-        if (row.deltaBase !== undefined) entry.deltaBase = row.deltaBase as ObjectId;
-        entries[index] = entry;
+        entries[index] = packReadyFields(
+          ids[index] as ObjectId,
+          row.type,
+          row.size,
+          row.payloadSize,
+          row.data,
+          row.key,
+          row.deltaBase as ObjectId | undefined,
+        );
       }
     }
     if (at.size > 0) this.packReadyRowByRow(ids, at, entries);
@@ -738,16 +737,37 @@ export function packReadyEntry(
   type: ObjectType,
   deflated: PackReadyObject['deflated'],
 ): PackReadyObject {
+  return packReadyFields(
+    row.git_id,
+    type,
+    Number(row.size),
+    Number(row.payload_size),
+    deflated,
+    Number(row.id),
+    row.delta_base ?? undefined,
+  );
+}
+
+/** A pack-ready entry from its fields (`key`: the row's key, kept as the entry's hint). */
+function packReadyFields(
+  id: ObjectId,
+  type: ObjectType,
+  size: number,
+  payloadSize: number,
+  deflated: PackReadyObject['deflated'],
+  key: number,
+  deltaBase: ObjectId | undefined,
+): PackReadyObject {
   // Optional fields are set one by one, not spread: a clone makes one entry per object.
   const entry: { -readonly [K in keyof PackReadyObject]: PackReadyObject[K] } = {
-    id: row.git_id,
+    id,
     type,
-    size: Number(row.size),
-    payloadSize: Number(row.payload_size),
+    size,
+    payloadSize,
     deflated,
-    hint: storedObjectHint(Number(row.id)),
+    hint: storedObjectHint(key),
   };
-  if (row.delta_base) entry.deltaBase = row.delta_base;
+  if (deltaBase) entry.deltaBase = deltaBase;
   return entry;
 }
 
