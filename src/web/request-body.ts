@@ -65,27 +65,44 @@ const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
 
 /**
  * After the response is sent, the body the handler did not read (a request refused at its cap)
- * is read and dropped, never buffered: when it ends soon, the connection stays usable for the
- * client's next request (keep-alive); past a few seconds or megabytes the connection is closed.
+ * is read and dropped, never buffered: when it ends soon, a keep-alive connection stays usable
+ * for the client's next request; past a few seconds or megabytes the connection is closed.
  * Closing at once would reset it while the client still sends, and the client's system could
- * drop our answer before git prints it; never closing would leave a client that streams
- * gigabytes stuck behind a paused socket.
+ * drop our answer before it is read; never closing would leave a client that streams gigabytes
+ * stuck behind a paused socket.
+ *
+ * Node closes the connection of a last response (the client sent `Connection: close`, or spoke
+ * HTTP/1.0) right after writing it, through the socket's `destroySoon`: for this request that
+ * close becomes a half-close (the answer's end is sent) followed by the same bounded read.
  */
 export function discardUnreadBody(request: FastifyRequest, reply: FastifyReply): void {
-  reply.raw.once('finish', () => {
-    const raw = request.raw;
-    if (raw.complete || raw.destroyed) return;
+  const raw = request.raw;
+  const socket = raw.socket;
+  let lingering = false;
+  const linger = (whenRead: () => void) => {
+    if (lingering || raw.complete || raw.destroyed) return false;
+    lingering = true;
     raw.unpipe();
     let dropped = 0;
-    const close = () => raw.socket.destroy();
+    const close = () => socket.destroy();
     const timer = setTimeout(close, DISCARD_GRACE_MS);
     timer.unref();
     raw.on('data', (chunk: Buffer) => {
       dropped += chunk.length;
       if (dropped > DISCARD_MAX_BYTES) close();
     });
-    raw.once('end', () => clearTimeout(timer));
+    raw.once('end', () => {
+      clearTimeout(timer);
+      whenRead();
+    });
     raw.once('close', () => clearTimeout(timer));
     raw.resume();
-  });
+    return true;
+  };
+  const destroySoon = socket.destroySoon.bind(socket);
+  socket.destroySoon = () => {
+    if (!linger(() => socket.destroy())) return destroySoon();
+    socket.end();
+  };
+  reply.raw.once('finish', () => linger(() => undefined));
 }
