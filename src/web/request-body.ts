@@ -99,10 +99,13 @@ export function discardUnreadBody(request: FastifyRequest, reply: FastifyReply):
     raw.resume();
     return true;
   };
-  const destroySoon = socket.destroySoon.bind(socket);
-  socket.destroySoon = () => {
-    if (!linger(() => socket.destroy())) return destroySoon();
-    socket.end();
-  };
+  // Requests injected in tests have a socket of their own without `destroySoon`.
+  if (typeof socket.destroySoon === 'function') {
+    const destroySoon = socket.destroySoon.bind(socket);
+    socket.destroySoon = () => {
+      if (!linger(() => socket.destroy())) return destroySoon();
+      socket.end();
+    };
+  }
   reply.raw.once('finish', () => linger(() => undefined));
 }

@@ -4,6 +4,11 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLfsTestServer, type LfsTestServer } from './lfs-http-server.js';
+import { streamedRequest } from '../support/streamed-request.js';
+
+function* repeatedChunks(chunk: Buffer, count: number): Generator<Buffer> {
+  for (let i = 0; i < count; i++) yield chunk;
+}
 
 const LFS_JSON = 'application/vnd.git-lfs+json';
 
@@ -166,6 +171,27 @@ describe('LFS over HTTP (raw requests)', () => {
     ).toBe(false);
     const [download] = await batch('existing/wrong', 'download', [{ oid: object.oid, size: object.size }]);
     expect(download!.error?.code).toBe(404);
+  });
+
+  it('answers a refused oversized upload with its error while the client still sends', async () => {
+    const object = lfsObject(Buffer.from('small declared object'));
+    const [entry] = await batch(
+      'existing/oversized',
+      'upload',
+      [{ oid: object.oid, size: object.size }],
+      'alice-token',
+    );
+    const action = entry!.actions!.upload!;
+    // 16 MiB against a declared size of 21 bytes: refused at byte 22, the rest is read and dropped
+    // before the connection (which this client asks to close) ends, so the answer is not reset.
+    const reply = await streamedRequest(action.href, {
+      method: 'PUT',
+      headers: { ...action.header, 'Content-Type': 'application/octet-stream' },
+      body: repeatedChunks(Buffer.alloc(1024 * 1024, 0x61), 16),
+    });
+    expect(reply.status).toBe(413);
+    expect(JSON.parse(reply.body.toString())).toMatchObject({ code: 'request_too_large' });
+    expect(reply.sentBytes).toBeLessThanOrEqual(16 * 1024 * 1024);
   });
 
   it('refuses unauthenticated and mis-scoped object requests', async () => {

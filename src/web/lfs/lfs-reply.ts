@@ -4,6 +4,7 @@ import { HTTP_STATUS_BY_KIND, MegaError } from '../../platform/errors.js';
 import { AUTH_REALM, RETRY_AFTER_SECONDS, toMegaError } from '../error-handler.js';
 import type { RepoRouteHandler, RepoRouteMatch } from '../repo-router.js';
 import { baseUrl } from '../api/query.js';
+import { discardUnreadBody } from '../request-body.js';
 
 /**
  * LFS clients read errors as `{ message, request_id }` in the LFS media type
@@ -21,8 +22,12 @@ export function sendLfsError(request: FastifyRequest, reply: FastifyReply, error
   if (status >= 500) request.log.error({ err: error }, 'LFS request failed');
   if (mega.kind === 'unauthorized') void reply.header('LFS-Authenticate', `Basic realm="${AUTH_REALM}"`);
   if (mega.kind === 'unavailable') void reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
-  // A refused upload may leave body bytes unread; the connection cannot carry another request.
-  if (!request.raw.complete) void reply.header('Connection', 'close');
+  // A refused upload may leave body bytes unread: the connection closes once they have been read
+  // and dropped (bounded), so the client is not reset before it reads this answer.
+  if (!request.raw.complete) {
+    void reply.header('Connection', 'close');
+    discardUnreadBody(request, reply);
+  }
   const body: Record<string, unknown> = { message: mega.message, request_id: request.id, code: mega.code };
   if (mega.details.lock !== undefined) body.lock = mega.details.lock;
   return reply.status(status).type(LFS_MEDIA_TYPE).send(body);
