@@ -6,19 +6,19 @@ import type { ObjectSource } from './served-repository.js';
 export const MAX_ANCESTRY_WALK = 100_000;
 
 /**
- * Walks the history of `start` breadth-first (nearest first) and returns the first commit for
- * which `found` is true, or undefined. Bounded by `limit` commits. No commit is skipped for its
+ * Walks the history of `start` (one commit or several) breadth-first (nearest first) and returns
+ * the first commit for which `found` is true, or undefined. Bounded by `limit` commits. No commit is skipped for its
  * date: committer times are whatever clients wrote (a commit dated 2023 on top of one made by the
  * server today is ordinary), so a date cut-off would answer "no" for real ancestors.
  */
 export async function findAncestor(
   objects: ObjectSource | CommitCache,
-  start: ObjectId,
+  start: ObjectId | readonly ObjectId[],
   found: (id: ObjectId) => Promise<boolean> | boolean,
   limit = MAX_ANCESTRY_WALK,
 ): Promise<ObjectId | undefined> {
   const commits = objects instanceof CommitCache ? objects : new CommitCache(objects);
-  let level: ObjectId[] = [start];
+  let level: ObjectId[] = typeof start === 'string' ? [start] : [...new Set(start)];
   const seen = new Set<ObjectId>(level);
   let walked = 0;
   while (level.length > 0) {
@@ -46,4 +46,25 @@ export async function isAncestor(
   descendant: ObjectId,
 ): Promise<boolean> {
   return (await findAncestor(objects, descendant, (id) => id === ancestor)) !== undefined;
+}
+
+/**
+ * True when every one of `ancestors` is reachable from one of `descendants`, found within
+ * `limit` commits of them (false past that, or when one is not a commit).
+ */
+export async function allReachable(
+  commits: CommitCache,
+  ancestors: readonly ObjectId[],
+  descendants: readonly ObjectId[],
+  limit: number,
+): Promise<boolean> {
+  const pending = new Set(ancestors);
+  if (pending.size === 0) return true;
+  const lastFound = await findAncestor(
+    commits,
+    descendants,
+    (id) => pending.delete(id) && pending.size === 0,
+    limit,
+  );
+  return lastFound !== undefined;
 }

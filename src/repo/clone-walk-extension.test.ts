@@ -136,6 +136,40 @@ describe('extendRecordedWalk', () => {
     expect(ids(extended ?? [])).toEqual(ids(expected));
   });
 
+  it('keeps the recorded walk when a merged branch is deleted, without walking trees', async () => {
+    const { objects, first, second, third } = history();
+    // `feature` at `second` was merged into main (`third` descends from it), then deleted.
+    const recorded = await fullWalk(objects.source, [third, second]);
+    objects.treeReads = 0;
+    const extended = await extend(objects.source, recorded, [third, second], [third]);
+    expect(objects.treeReads).toBe(0);
+    expect(extended).toEqual(recorded);
+    expect(ids(extended ?? [])).toEqual(ids(await fullWalk(objects.source, [third, first])));
+  });
+
+  it('extends the walk when main moves on and its merged branch is deleted in one push', async () => {
+    const { objects, lib, second, third } = history();
+    const fourth = objects.commit({ 'a.txt': 'four\n', 'b.txt': 'new\n' }, [third], lib);
+    const recorded = await fullWalk(objects.source, [third, second]);
+    const extended = await extend(objects.source, recorded, [third, second], [fourth]);
+    const expected = await fullWalk(objects.source, [fourth]);
+    expect(extended).toHaveLength(expected.length);
+    expect(ids(extended ?? [])).toEqual(ids(expected));
+  });
+
+  it('gives up when an unmerged branch or an annotated tag is deleted', async () => {
+    const { objects, lib, first, third } = history();
+    const side = objects.commit({ 'side.txt': 'only here\n' }, [first], lib);
+    const recordedSide = await fullWalk(objects.source, [third, side]);
+    expect(await extend(objects.source, recordedSide, [third, side], [third])).toBeUndefined();
+    const tag = objects.add(
+      'tag',
+      `object ${first}\ntype commit\ntag v1\ntagger A <a@example.com> 0 +0000\n\nv1\n`,
+    );
+    const recordedTag = await fullWalk(objects.source, [third, tag]);
+    expect(await extend(objects.source, recordedTag, [third, tag], [third])).toBeUndefined();
+  });
+
   it.each([
     ['a branch rewound', (h: ReturnType<typeof history>) => [h.first]],
     ['a branch deleted', (h: ReturnType<typeof history>) => [h.third].slice(1)],

@@ -1,4 +1,5 @@
 import type { ObjectId } from '../git/object-id.js';
+import { allReachable } from './ancestry.js';
 import { CommitCache } from './common-commits.js';
 import { walkObjects, type WalkResult } from './object-walk.js';
 import type { ExtendableWalk, ObjectSource, WalkedObject } from './served-repository.js';
@@ -13,9 +14,10 @@ import { MAX_TAG_HOPS, readTagTarget } from './tag-target.js';
  * `recorded` must be the walk of `previousWants` (the closure of what they reach, as
  * `fullCloneWalk` records it). Appending gives the walk of `wants` exactly when everything
  * `previousWants` reached is still reached: every previous want must be a new want, or a commit
- * the new history reaches (a fast-forward). Otherwise (a ref deleted or rewound, a tag moved)
- * the answer is undefined and the caller walks the whole repository, as a clone would receive
- * objects no ref reaches.
+ * the new history reaches (a fast-forward), or a commit a new want reaches within
+ * `MAX_LEFT_TIP_SEARCH` commits (a merged branch deleted). Otherwise (an unmerged branch deleted,
+ * a ref rewound, a tag deleted or moved) the answer is undefined and the caller walks the whole
+ * repository, as a clone would receive objects no ref reaches.
  *
  * The objects are those an incremental fetch of `wants` by a client holding `previousWants`
  * would receive (`walkObjects`), less those the recorded walk holds: that walk may send an
@@ -32,18 +34,29 @@ export async function extendRecordedWalk(
   const left = previousWants.filter((id) => !kept.has(id));
   const alreadyRecorded = recorded.among(wants);
   const added = wants.filter((id) => !alreadyRecorded.has(id));
-  if (added.length === 0 && left.length > 0) return undefined;
   const commits = new CommitCache(objects);
   // A wanted tree or blob (`allow-any-sha1-in-want` refs do not make these): walk everything.
   if ((await peelToCommits(objects, commits, added)).some((id) => id === undefined)) return undefined;
   const previous = (await peelToCommits(objects, commits, previousWants)).filter(
     (id): id is ObjectId => id !== undefined,
   );
-  if (added.length === 0) return { appended: [], commits, haves: previous };
+  if (added.length === 0) {
+    if (!(await stillReached(objects, commits, left, wants))) return undefined;
+    return { appended: [], commits, haves: previous };
+  }
   const walk = await walkObjects(objects, commits, { wants: added, haves: previous, boundary: new Set() });
-  // What no longer is a want must be reached again through the new history, or it would stay.
+  // What no longer is a want must be reached again (through the new history, or from a want),
+  // or the record would still send it.
   const edges = new Set(walk.edges);
-  if (!left.every((id) => edges.has(id))) return undefined;
+  if (
+    !(await stillReached(
+      objects,
+      commits,
+      left.filter((id) => !edges.has(id)),
+      wants,
+    ))
+  )
+    return undefined;
   const inRecord = recorded.among(walk.objects.map((object) => object.id));
   return {
     appended: walk.objects.filter((object) => !inRecord.has(object.id)),
@@ -51,6 +64,27 @@ export async function extendRecordedWalk(
     haves: previous,
     walk: { wants: added, result: walk },
   };
+}
+
+/**
+ * Commits searched from the wants for the previous wants that are gone: a branch deleted after
+ * its merge is found within a few commits of its target's tip, and giving up on an unmerged one
+ * costs this many commit reads against the whole repository's walk.
+ */
+const MAX_LEFT_TIP_SEARCH = 10_000;
+
+/** True when every one of `left` (previous wants no longer wanted) is a commit `wants` reach. */
+async function stillReached(
+  objects: ObjectSource,
+  commits: CommitCache,
+  left: readonly ObjectId[],
+  wants: readonly ObjectId[],
+): Promise<boolean> {
+  if (left.length === 0) return true;
+  const wantedCommits = (await peelToCommits(objects, commits, wants)).filter(
+    (id): id is ObjectId => id !== undefined,
+  );
+  return allReachable(commits, left, wantedCommits, MAX_LEFT_TIP_SEARCH);
 }
 
 /** What extending a recorded walk appends, and how it was found (reused by `moved-tip-bitmaps.ts`). */

@@ -204,4 +204,27 @@ describe.each([0, 2])('recorded clone walks with protocol.version=%i', (version)
     expect(await hasObject(dir('after-rewind.git'), dropped)).toBe(false);
     await fsckStrict(dir('after-rewind.git'));
   });
+
+  it('a merged branch deleted keeps the recorded walk: the next clone is complete and holds no extra', async () => {
+    const merged = await commitFile(dir('origin'), 'merged.txt', 'merged then deleted\n', 'merged');
+    await fx.git(version, ['-C', dir('origin'), 'push', '-q', url(), `${merged}:refs/heads/feature`]);
+    await fx.restart();
+    // Merged: main moves past it. Then the branch is deleted alone.
+    await commitFile(dir('origin'), 'after.txt', 'after the merge\n', 'after');
+    await fx.git(version, ['-C', dir('origin'), 'push', '-q', url(), 'main']);
+    await fx.restart();
+    await fx.git(version, ['-C', dir('origin'), 'push', '-q', url(), ':refs/heads/feature']);
+    await fx.restart();
+    expect(await clone(['--mirror'], 'after-merged-delete.git')).toContain(RECORDED);
+    expect(await hasObject(dir('after-merged-delete.git'), merged)).toBe(true);
+    const reachable = (
+      await gitText(['-C', dir('after-merged-delete.git'), 'rev-list', '--objects', '--all'])
+    )
+      .split('\n')
+      .map((line) => line.slice(0, 40))
+      .filter((id) => id !== '')
+      .sort();
+    expect(await presentObjects(dir('after-merged-delete.git'))).toEqual(reachable);
+    await fsckStrict(dir('after-merged-delete.git'));
+  });
 });
