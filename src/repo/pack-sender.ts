@@ -234,9 +234,7 @@ export async function sendPack(
     });
     const sentWhole = (at: number): boolean => {
       const base = entries[at]?.deltaBase as ObjectId;
-      return (
-        baseElsewhere(at) && positionOf(base) < 0 && !(options.thinPack && options.clientHas.has(base))
-      );
+      return baseElsewhere(at) && positionOf(base) < 0 && !(options.thinPack && options.clientHas.has(base));
     };
     ahead = await WholeObjectsAhead.read(objects, batch, entries, sentWhole);
     for (let at = 0; at < batch.length; at++) {
