@@ -87,12 +87,7 @@ class FakeSource extends SingleReadObjectSource {
 
   override async readPackReady(objects: ReadonlyArray<{ readonly id: ObjectId }>) {
     this.reads++;
-    const found = new Map<ObjectId, PackReadyObject>();
-    for (const { id } of objects) {
-      const stored = this.objects.get(id)?.stored;
-      if (stored) found.set(id, stored);
-    }
-    return found;
+    return objects.map(({ id }) => this.objects.get(id)?.stored);
   }
 }
 

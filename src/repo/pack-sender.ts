@@ -172,7 +172,9 @@ export async function sendPack(
   };
 
   // The stored forms of the batch being written, and of the bases it pulls forward.
-  let batchStored: ReadonlyMap<ObjectId, PackReadyObject> = new Map();
+  let batchStart = 0;
+  /** The batch's stored forms by position less `batchStart` (undefined: none, or written before). */
+  let batchStored: Array<PackReadyObject | undefined> = [];
   const prefetched = new Map<ObjectId, PackReadyObject>();
   /**
    * Writes the object at `position` (unless written already: pulled forward as a base), pulling
@@ -192,7 +194,9 @@ export async function sendPack(
     const basePosition = baseId === undefined ? -1 : positionOf(baseId);
     if (basePosition >= 0 && startOf(basePosition) < 0 && depth < MAX_BASE_RECURSION) {
       const base = list[basePosition] as WalkedObject;
-      const known = batchStored.get(base.id) ?? prefetched.get(base.id);
+      const known =
+        (basePosition >= batchStart ? batchStored[basePosition - batchStart] : undefined) ??
+        prefetched.get(base.id);
       const pulling = known
         ? emit(basePosition, known, depth + 1)
         : readOne(objects, base.id).then((found) => emit(basePosition, found, depth + 1));
@@ -210,13 +214,17 @@ export async function sendPack(
     const batch = positions.map((position) => list[position] as WalkedObject);
     batchPositions = new Map();
     positions.forEach((position) => batchPositions.set((list[position] as WalkedObject).id, position));
-    batchStored = await objects.readPackReady(batch);
+    const entries = await objects.readPackReady(batch);
+    batchStart = start;
+    batchStored = new Array<PackReadyObject | undefined>(PACK_READ_BATCH);
+    entries.forEach((entry, at) => {
+      batchStored[(positions[at] as number) - start] = entry;
+    });
     // Each entry, and where its base starts when it was written before this batch (-1 otherwise).
     // A record lists bases first, mostly within the same batch (333k of the 333k deltas of a
     // `blob:limit` clone of the `large` bench repository): those are told by the batch's own
     // small map and their offset read when their turn comes; only a base outside the batch is
     // looked up here.
-    const entries = batch.map((object) => batchStored.get(object.id));
     const baseOffsets = entries.map((entry) => {
       const base = entry?.deltaBase;
       return base === undefined || batchPositions.has(base) ? -1 : startOf(positionOf(base));
@@ -278,13 +286,17 @@ async function prefetchForwardBases(
     ];
     if (wanted.length === 0) return;
     const found = await objects.readPackReady(wanted.map((id) => ({ id })));
-    found.forEach((entry, id) => into.set(id, entry));
-    level = [...found.values()];
+    const read: PackReadyObject[] = [];
+    found.forEach((entry, index) => {
+      if (entry) into.set(wanted[index] as ObjectId, entry);
+      if (entry) read.push(entry);
+    });
+    level = read;
   }
 }
 
 async function readOne(objects: ObjectSource, id: ObjectId): Promise<PackReadyObject | undefined> {
-  return (await objects.readPackReady([{ id }])).get(id);
+  return (await objects.readPackReady([{ id }]))[0];
 }
 
 /**
