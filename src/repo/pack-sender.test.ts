@@ -87,12 +87,7 @@ class FakeSource extends SingleReadObjectSource {
 
   override async readPackReady(objects: ReadonlyArray<{ readonly id: ObjectId }>) {
     this.reads++;
-    const found = new Map<ObjectId, PackReadyObject>();
-    for (const { id } of objects) {
-      const stored = this.objects.get(id)?.stored;
-      if (stored) found.set(id, stored);
-    }
-    return found;
+    return objects.map(({ id }) => this.objects.get(id)?.stored);
   }
 }
 
@@ -216,5 +211,36 @@ describe('sendPack', () => {
     expect(stats).toMatchObject({ objects: ids.length + roots.length, reusedDeltas: ids.length });
     expect(new Set(written).size).toBe(written.length);
     expect(written[0]).toBe(roots[0]);
+  });
+
+  it('across batches: bases written batches before, bases later pulled forward, bases not sent', async () => {
+    const source = new FakeSource();
+    const early = source.addWhole(text(200, 300));
+    const late = source.addWhole(text(201, 300));
+    const absent = source.addWhole(text(202, 300));
+    const grow = (base: ObjectId, i: number) =>
+      source.addDelta(Buffer.concat([source.objects.get(base)!.content, Buffer.from(`${i}\n`)]), base);
+    const filler = (seed: number) =>
+      Array.from({ length: PACK_READ_BATCH }, (_, i) => source.addWhole(text(seed + i, 2)));
+    const onEarly = [grow(early, 1), grow(early, 2)];
+    const onLate = grow(late, 3);
+    const onAbsent = [grow(absent, 4), grow(absent, 5)];
+    // `early` in the first batch, its deltas in the second; `late` two batches after its delta;
+    // `absent` not listed at all (a `blob:limit` clone's dropped base): its deltas go whole.
+    const ordered = blobs([
+      early,
+      ...filler(10_000),
+      ...onEarly,
+      onAbsent[0]!,
+      onLate,
+      ...filler(20_000),
+      late,
+      onAbsent[1]!,
+    ]);
+    const { stats, verify, written } = await sendAndIndex(source, ordered);
+    expect(stats).toMatchObject({ objects: ordered.length, reusedDeltas: 3 });
+    expect(new Set(written).size).toBe(ordered.length);
+    expect(written.indexOf(late)).toBeLessThan(written.indexOf(onLate));
+    expect(verify).toMatch(/chain length = 1: 3 objects/);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ObjectId } from '../git/object-id.js';
+import type { PackReadyObject } from '../storage/pack-ready.js';
 import { PreloadedObjects } from './preloaded-objects.js';
 import type { CloneSnapshot, OpenedObject } from './served-repository.js';
 import { completeObjectSource, SingleReadObjectSource } from './single-read-objects.js';
@@ -97,5 +98,32 @@ describe('PreloadedObjects', () => {
     const objects = [small, large, TAG].map((id) => ({ id }));
     expect(await preloaded.sizesAtLeast(objects, 100)).toEqual(new Set([large]));
     expect(await preloaded.sizesAtLeast(objects, 4)).toEqual(new Set([small, large]));
+  });
+
+  it("gives stored forms at each object's index: the snapshot's trees among the source's", async () => {
+    const stored = (id: ObjectId): PackReadyObject => ({
+      id,
+      type: 'tree',
+      size: 1,
+      payloadSize: 1,
+      deflated: Buffer.from(id),
+    });
+    const [treeA, blobB, treeC, missingD] = ['a', 'b', 'c', 'd'].map((digit) => digit.repeat(40) as ObjectId);
+    const snapshot = {
+      ...EMPTY_SNAPSHOT,
+      treePackReady: (id: ObjectId) => ([treeA, treeC].includes(id) ? stored(id) : undefined),
+    };
+    const asked: ObjectId[][] = [];
+    const source = new (class extends BigTagSource {
+      override async readPackReady(objects: ReadonlyArray<{ readonly id: ObjectId }>) {
+        asked.push(objects.map((object) => object.id));
+        return objects.map(({ id }) => (id === blobB ? stored(id) : undefined));
+      }
+    })(0);
+    const read = await new PreloadedObjects(source, snapshot).readPackReady(
+      [treeA, blobB, treeC, missingD, blobB].map((id) => ({ id: id! })),
+    );
+    expect(read.map((entry) => entry?.id)).toEqual([treeA, blobB, treeC, undefined, blobB]);
+    expect(asked).toEqual([[blobB, missingD, blobB]]);
   });
 });

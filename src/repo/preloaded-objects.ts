@@ -72,17 +72,13 @@ export class PreloadedObjects implements ObjectSource {
 
   async readPackReady(
     objects: ReadonlyArray<{ readonly id: ObjectId; readonly hint?: StoredObjectHint }>,
-  ): Promise<ReadonlyMap<ObjectId, PackReadyObject>> {
-    const found = new Map<ObjectId, PackReadyObject>();
-    const rest: Array<{ readonly id: ObjectId; readonly hint?: StoredObjectHint }> = [];
-    for (const object of objects) {
-      const stored = this.snapshot.treePackReady(object.id);
-      if (stored) found.set(object.id, stored);
-      else rest.push(object);
-    }
+  ): Promise<ReadonlyArray<PackReadyObject | undefined>> {
+    const found = objects.map((object) => this.snapshot.treePackReady(object.id));
+    const rest = objects.filter((_, index) => found[index] === undefined);
     if (rest.length === 0) return found;
-    for (const [id, stored] of await this.base.readPackReady(rest)) found.set(id, stored);
-    return found;
+    const read = await this.base.readPackReady(rest);
+    let next = 0;
+    return found.map((stored) => stored ?? read[next++]);
   }
 
   readDeltaBases(): Promise<ReadonlyMap<ObjectId, ObjectId>> {

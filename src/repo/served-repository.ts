@@ -79,13 +79,14 @@ export interface ObjectSource {
   /** Batched `readCommit`: the commits among `ids` (other ids are left out). */
   readCommits(ids: readonly ObjectId[]): Promise<ReadonlyMap<ObjectId, CommitSummary>>;
   /**
-   * Stored forms of `objects`, to be copied into a pack without inflating them; objects with
-   * none (absent, or a source that computes its objects) are left out and sent whole. A `hint`
-   * is storage's, from a recorded walk (`WalkedObject.hint`): a faster read.
+   * Stored forms of `objects`, to be copied into a pack without inflating them, at the index of
+   * each (a pack's batch needs no map of its ids to find them); undefined for objects with none
+   * (absent, or a source that computes its objects), which are sent whole. A `hint` is storage's,
+   * from a recorded walk (`WalkedObject.hint`): a faster read.
    */
   readPackReady(
     objects: ReadonlyArray<{ readonly id: ObjectId; readonly hint?: StoredObjectHint }>,
-  ): Promise<ReadonlyMap<ObjectId, PackReadyObject>>;
+  ): Promise<ReadonlyArray<PackReadyObject | undefined>>;
   /** Every object stored as a delta, with its base (orders recorded clone walks). */
   readDeltaBases(): Promise<ReadonlyMap<ObjectId, ObjectId>>;
   /**

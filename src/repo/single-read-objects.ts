@@ -57,9 +57,9 @@ export abstract class SingleReadObjectSource implements ObjectSource {
 
   /** None: every object is sent whole (deflated as the pack is written). */
   async readPackReady(
-    _objects: ReadonlyArray<{ readonly id: ObjectId; readonly hint?: StoredObjectHint }>,
-  ): Promise<ReadonlyMap<ObjectId, PackReadyObject>> {
-    return new Map();
+    objects: ReadonlyArray<{ readonly id: ObjectId; readonly hint?: StoredObjectHint }>,
+  ): Promise<ReadonlyArray<PackReadyObject | undefined>> {
+    return objects.map(() => undefined);
   }
 
   async readDeltaBases(): Promise<ReadonlyMap<ObjectId, ObjectId>> {

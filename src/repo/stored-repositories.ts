@@ -371,16 +371,14 @@ class StoredObjects implements ObjectSource {
   }
   async readPackReady(
     objects: ReadonlyArray<{ readonly id: ObjectId; readonly hint?: StoredObjectHint }>,
-  ): Promise<ReadonlyMap<ObjectId, PackReadyObject>> {
+  ): Promise<ReadonlyArray<PackReadyObject | undefined>> {
     const repoId = this.repoId();
-    const found = new Map<ObjectId, PackReadyObject>();
-    if (repoId === undefined) return found;
+    if (repoId === undefined) return objects.map(() => undefined);
     const ids = objects.map((object) => object.id);
     const hints = objects.some((object) => object.hint !== undefined)
       ? objects.map((object) => object.hint)
       : undefined;
-    for (const entry of await this.storage.objects.packReady(repoId, ids, hints)) found.set(entry.id, entry);
-    return found;
+    return this.storage.objects.packReady(repoId, ids, hints);
   }
 }
 
