@@ -10,7 +10,7 @@ import {
   writeObjectHeader,
   type ObjectType,
 } from './object.js';
-import { objectIdFromDigest, type ObjectId } from './object-id.js';
+import { objectIdFromDigest } from './object-id.js';
 import { SHA1, type ObjectFormat } from './object-format.js';
 import { objectTypeOfCode } from './pack-format.js';
 import { PackEntries } from './pack-entries.js';
@@ -122,7 +122,7 @@ async function indexEntries(
       const base =
         entry.baseId === undefined
           ? entries.baseIndex[index]!
-          : (recentIds?.indexOf(rawIdOf(entry.baseId, format)) ?? -1);
+          : (recentIds?.indexOf(scanner.lastRawBaseId) ?? -1);
       const data =
         recent && delta && base >= 0 ? applyInScan(entries, recent, limits, index, base, delta) : undefined;
       if (data) {
@@ -213,15 +213,6 @@ async function indexEntries(
 /** The entries' raw ids, as `RecentIds` reads them. */
 function rawIdColumn(entries: PackEntries, format: ObjectFormat): RawIdColumn {
   return { rawLength: format.rawLength, rawIds: () => entries.rawIds };
-}
-
-let rawIdScratch = Buffer.alloc(0);
-
-/** A hex id as raw bytes, in a buffer reused by the next call. */
-function rawIdOf(id: ObjectId, format: ObjectFormat): Buffer {
-  if (rawIdScratch.length !== format.rawLength) rawIdScratch = Buffer.alloc(format.rawLength);
-  rawIdScratch.write(id, 0, format.rawLength, 'hex');
-  return rawIdScratch;
 }
 
 /** `onRawObject` as an `onObject`: the ids made raw again (for objects the resolver hands on). */
