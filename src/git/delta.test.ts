@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyDelta, deltaSizes, MAX_WORK_BYTES } from './delta.js';
+import { applyDelta, applyDeltaWithin, deltaSizes, MAX_WORK_BYTES } from './delta.js';
 
 const BASE = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz');
 
@@ -37,6 +37,52 @@ describe('applyDelta fixed vectors', () => {
     expect(() => applyDelta(BASE, delta, 1 << 20)).toThrow(
       expect.objectContaining({ code: 'delta_result_too_large' }),
     );
+  });
+});
+
+describe('applyDeltaWithin: base and result in one buffer', () => {
+  /** BASE at `baseAt` of a buffer with room for a result at `resultAt`; the result as text. */
+  function within(delta: number[], baseAt: number, resultAt: number, size = 64): string {
+    const bytes = Buffer.alloc(size, 0x2e);
+    BASE.copy(bytes, baseAt);
+    const resultSize = applyDeltaWithin(bytes, baseAt, BASE.length, Buffer.from(delta), resultAt);
+    return bytes.toString('latin1', resultAt, resultAt + resultSize);
+  }
+  const delta = [36, 13, 0x91, 10, 6, 2, 0x2d, 0x2d, 0x90, 5];
+
+  it('gives what applyDelta gives, with the result after or before the base', () => {
+    expect(within(delta, 0, 40)).toBe('abcdef--01234');
+    expect(within(delta, 20, 2)).toBe('abcdef--01234');
+    // Copies longer than the loop's threshold go by copyWithin.
+    const long = [36, 36, 0x90, 36];
+    expect(within(long, 0, 36, 72)).toBe(BASE.toString());
+    expect(within(long, 36, 0, 72)).toBe(BASE.toString());
+  });
+
+  it.each([
+    ['wrong base size', [35, 1, 1, 0x41], 'delta_base_size_mismatch'],
+    ['copy past the base', [36, 10, 0x91, 30, 10], 'delta_copy_out_of_bounds'],
+    ['copy past the result', [36, 2, 0x90, 5], 'delta_copy_out_of_bounds'],
+    ['insert past the delta', [36, 5, 5, 0x41], 'delta_insert_out_of_bounds'],
+    ['insert past the result', [36, 1, 2, 0x41, 0x42], 'delta_insert_out_of_bounds'],
+    ['reserved opcode', [36, 1, 0], 'delta_bad_opcode'],
+    ['short result', [36, 5, 1, 0x41], 'delta_result_size_mismatch'],
+    ['truncated copy', [36, 5, 0x91, 1], 'delta_truncated'],
+    ['absurd result', [36, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 0x41], 'delta_result_too_large'],
+  ])('rejects %s', (_name, bytes, code) => {
+    const buffer = Buffer.alloc(64);
+    BASE.copy(buffer);
+    expect(() => applyDeltaWithin(buffer, 0, 36, Buffer.from(bytes), 40, 1 << 20)).toThrow(
+      expect.objectContaining({ code }),
+    );
+  });
+
+  it('refuses a result that overlaps its base or leaves the buffer', () => {
+    const bytes = Buffer.alloc(64);
+    expect(() => applyDeltaWithin(bytes, 0, 36, Buffer.from(delta), 30)).toThrow(RangeError);
+    expect(() => applyDeltaWithin(bytes, 20, 36, Buffer.from(delta), 10)).toThrow(RangeError);
+    expect(() => applyDeltaWithin(bytes, 0, 36, Buffer.from(delta), 55)).toThrow(RangeError);
+    expect(() => applyDeltaWithin(bytes, 40, 36, Buffer.from(delta), 0)).toThrow(RangeError);
   });
 });
 

@@ -70,7 +70,10 @@ export function applyDelta(
   const out =
     into && into.length >= resultSize ? into.subarray(0, resultSize) : Buffer.allocUnsafe(resultSize);
   if (baseSize + resultSize <= MAX_WORK_BYTES) {
-    applyInWorkBuffer(base, delta, headerLength, resultSize);
+    if (work.length < baseSize + resultSize)
+      work = new Uint8Array(Math.min(MAX_WORK_BYTES, Math.max(baseSize + resultSize, work.length * 2)));
+    work.set(base, 0);
+    applyWithin(work, 0, baseSize, delta, headerLength, baseSize, resultSize);
     out.set(work.subarray(baseSize, baseSize + resultSize));
   } else {
     applyDirect(toBuffer(base), toBuffer(delta), headerLength, out);
@@ -79,26 +82,60 @@ export function applyDelta(
 }
 
 /**
- * Base and result side by side in one reused buffer, so every copy from the base is one native
- * `copyWithin` (no view allocated per copy, as `Buffer.copy` and `set` need): about 3× faster on
- * packs of small deltas, for one extra copy of the base and of the result.
+ * Applies `delta` to a base that lies in `bytes` (at `baseAt`, `baseSize` long), writing the
+ * result into the same `bytes` at `resultAt`; the two ranges must not overlap. Returns the
+ * result's size. Where base and result already share one buffer (the reader's ring of recent
+ * contents), this spares `applyDelta`'s two copies into and out of its work buffer. Same checks
+ * and errors as `applyDelta`; on an error, `bytes` from `resultAt` may have been written.
+ */
+export function applyDeltaWithin(
+  bytes: Uint8Array,
+  baseAt: number,
+  baseSize: number,
+  delta: Uint8Array,
+  resultAt: number,
+  maxResultSize = Number.MAX_SAFE_INTEGER,
+): number {
+  const { baseSize: declaredBase, resultSize, headerLength } = deltaSizes(delta);
+  if (declaredBase !== baseSize) {
+    throw invalid('delta_base_size_mismatch', 'delta base size does not match the base', {
+      expected: declaredBase,
+      actual: baseSize,
+    });
+  }
+  if (resultSize > maxResultSize) {
+    throw tooLarge('delta_result_too_large', 'delta result exceeds the limit', { resultSize, maxResultSize });
+  }
+  const resultEnd = resultAt + resultSize;
+  if (baseAt < 0 || baseAt + baseSize > bytes.length || resultAt < 0 || resultEnd > bytes.length)
+    throw new RangeError('delta base or result outside the buffer');
+  if (resultAt < baseAt + baseSize && baseAt < resultEnd)
+    throw new RangeError('delta result overlaps its base');
+  applyWithin(bytes, baseAt, baseSize, delta, headerLength, resultAt, resultSize);
+  return resultSize;
+}
+
+/**
+ * Base and result in one buffer, so every copy from the base is one native `copyWithin` (no view
+ * allocated per copy, as `Buffer.copy` and `set` need): about 3× faster on packs of small deltas.
+ * `applyDelta` puts base and result side by side in a reused work buffer for it.
  */
 export const MAX_WORK_BYTES = 8 << 20;
 let work = new Uint8Array(64 * 1024);
 
-function applyInWorkBuffer(
-  base: Uint8Array,
+/** The instruction loop: `buffer` holds the base at `baseAt`; the result goes at `resultAt`. */
+function applyWithin(
+  buffer: Uint8Array,
+  baseAt: number,
+  baseSize: number,
   delta: Uint8Array,
   headerLength: number,
+  resultAt: number,
   resultSize: number,
 ): void {
-  const baseSize = base.length;
-  const end = baseSize + resultSize;
-  if (work.length < end) work = new Uint8Array(Math.min(MAX_WORK_BYTES, Math.max(end, work.length * 2)));
-  const buffer = work;
-  buffer.set(base, 0);
+  const end = resultAt + resultSize;
   let pos = headerLength;
-  let written = baseSize;
+  let written = resultAt;
   while (pos < delta.length) {
     const op = delta[pos++]!;
     if (op & 0x80) {
@@ -114,8 +151,9 @@ function applyInWorkBuffer(
       if (op & 0x40) size |= (delta[pos++] ?? throwTruncated()) << 16;
       if (size === 0) size = DELTA_COPY_ZERO_SIZE;
       if (offset + size > baseSize || written + size > end) throw copyOutOfBounds(offset, size);
-      if (size > WORK_LOOP_COPY_MAX) buffer.copyWithin(written, offset, offset + size);
-      else for (let i = 0; i < size; i++) buffer[written + i] = buffer[offset + i]!;
+      const from = baseAt + offset;
+      if (size > WORK_LOOP_COPY_MAX) buffer.copyWithin(written, from, from + size);
+      else for (let i = 0; i < size; i++) buffer[written + i] = buffer[from + i]!;
       written += size;
     } else if (op !== 0) {
       if (pos + op > delta.length || written + op > end) throw insertOutOfBounds(op);
@@ -126,7 +164,7 @@ function applyInWorkBuffer(
       throw badOpcode();
     }
   }
-  if (written !== end) throw resultSizeMismatch(resultSize, written - baseSize);
+  if (written !== end) throw resultSizeMismatch(resultSize, written - resultAt);
 }
 
 /** Below this many bytes a loop beats a `copyWithin` call. */

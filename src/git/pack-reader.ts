@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { BaseCache } from './base-cache.js';
-import { applyDelta, deltaSizes } from './delta.js';
+import { applyDeltaWithin, deltaSizes } from './delta.js';
 import { DeltaResolver } from './delta-resolver.js';
 import {
   hashFramedObject,
@@ -15,7 +15,7 @@ import { SHA1, type ObjectFormat } from './object-format.js';
 import { objectTypeOfCode } from './pack-format.js';
 import { PackEntries } from './pack-entries.js';
 import { PackScanner } from './pack-scanner.js';
-import { RecentContents, RecentIds } from './recent-contents.js';
+import { RecentContents, RecentIds, type RawIdColumn } from './recent-contents.js';
 import { MemoryPackSpool, type PackSpool } from './pack-spool.js';
 import { resolveInParallel } from './parallel-resolver.js';
 import { sharedResolveWorkerPool, type ResolveWorkerPool } from './resolve-worker-pool.js';
@@ -118,24 +118,27 @@ async function indexEntries(
     if (type === undefined) {
       const delta = entry.inflated;
       if (recent && entry.baseId !== undefined)
-        recentIds ??= new RecentIds(recent, index, (at) => entries.idOf(at));
+        recentIds ??= new RecentIds(recent, index, rawIdColumn(entries, format));
       const base =
-        entry.baseId === undefined ? entries.baseIndex[index]! : (recentIds?.indexOf(entry.baseId) ?? -1);
+        entry.baseId === undefined
+          ? entries.baseIndex[index]!
+          : (recentIds?.indexOf(scanner.lastRawBaseId) ?? -1);
       const data =
         recent && delta && base >= 0 ? applyInScan(entries, recent, limits, index, base, delta) : undefined;
       if (data) {
         const baseType = entries.typeOf(base);
         const digest = hashFramedObject(framedView(baseType, data), format);
-        if (recentIds) recentIds.add(objectIdFromDigest(digest.toString('hex')), index);
         let done: void | Promise<void>;
         if (onRaw) {
           entries.resolveDeltaRaw(index, base, digest, data.length);
+          recentIds?.add(index);
           const read = rawOf(scanner, spool, entries, index);
           const raw = read instanceof Promise ? await read : read;
           done = onRaw(rawObjectAt(entries, index, format.rawLength), { data, raw });
         } else {
           const id = objectIdFromDigest(digest.toString('hex'));
           entries.resolveDelta(index, base, id, data.length);
+          recentIds?.add(index);
           if (!options.onObject) continue;
           const read = rawOf(scanner, spool, entries, index);
           const raw = read instanceof Promise ? await read : read;
@@ -158,7 +161,7 @@ async function indexEntries(
         ? hashFramedObject(framedView(type, data), format)
         : hashObjectRaw(type, data, format);
       entries.resolveWholeRaw(index, digest, type);
-      if (inRing && recentIds) recentIds.add(objectIdFromDigest(digest.toString('hex')), index);
+      if (inRing) recentIds?.add(index);
       const read = rawOf(scanner, spool, entries, index);
       const raw = read instanceof Promise ? await read : read;
       const done = onRaw(rawObjectAt(entries, index, format.rawLength), { data, raw });
@@ -167,7 +170,7 @@ async function indexEntries(
     }
     const id = entry.streamedId ?? hashObject(type, data!, format);
     entries.resolveWhole(index, id, type);
-    if (inRing && recentIds) recentIds.add(id, index);
+    if (inRing) recentIds?.add(index);
     if (!data) {
       if (!options.onLargeBlob) continue;
       const raw = rawPieces(spool, entries.dataStart(index), entry.compressedLength);
@@ -205,6 +208,11 @@ async function indexEntries(
   }
   await resolver.resolveAll();
   return packReadResult(version, entries, checksum);
+}
+
+/** The entries' raw ids, as `RecentIds` reads them. */
+function rawIdColumn(entries: PackEntries, format: ObjectFormat): RawIdColumn {
+  return { rawLength: format.rawLength, rawIds: () => entries.rawIds };
 }
 
 /** `onRawObject` as an `onObject`: the ids made raw again (for objects the resolver hands on). */
@@ -298,7 +306,11 @@ function applyInScan(
     const room = recent.reserve(headerLength + resultSize, base);
     if (!room) return undefined;
     writeObjectHeader(type, resultSize, room);
-    const data = applyDelta(baseContent, delta, limit, room.subarray(headerLength));
+    // Base and result both lie in the ring: applied in place there, with no work buffer.
+    const ring = recent.bytes;
+    const resultAt = room.byteOffset - ring.byteOffset + headerLength;
+    applyDeltaWithin(ring, baseContent.byteOffset - ring.byteOffset, baseSize, delta, resultAt, limit);
+    const data = room.subarray(headerLength, headerLength + resultSize);
     recent.commit(index, data);
     return data;
   } catch {

@@ -88,6 +88,8 @@ export class PackScanner {
   private readonly wholeTarget: ((type: ObjectType, size: number) => Buffer | undefined) | undefined;
   private readonly reuseDeltaBuffer: boolean;
   private readonly crc32: boolean;
+  /** The raw base id of the last REF_DELTA scanned. */
+  private readonly baseRawId: Buffer;
 
   constructor(
     source: AsyncIterable<Uint8Array>,
@@ -105,6 +107,7 @@ export class PackScanner {
     this.wholeTarget = options.wholeTarget;
     this.reuseDeltaBuffer = options.reuseDeltaBuffer ?? false;
     this.crc32 = !(options.skipCrc32 ?? false);
+    this.baseRawId = Buffer.alloc(format.rawLength);
   }
 
   /** Bytes of the pack scanned so far (after `readTrailer`: the whole pack). */
@@ -134,6 +137,14 @@ export class PackScanner {
     const header = decodeEntryHeader(this.window, this.pos, this.format.rawLength);
     if (header) return this.scanEntry(header);
     return this.readEntryHeader().then((read) => this.scanEntry(read));
+  }
+
+  /**
+   * The base id of the REF_DELTA just scanned (its `baseId`) as raw bytes, in a buffer the next
+   * REF_DELTA overwrites.
+   */
+  get lastRawBaseId(): Buffer {
+    return this.baseRawId;
   }
 
   /**
@@ -167,6 +178,7 @@ export class PackScanner {
     } else if (header.code === PackEntryType.RefDelta) {
       const idStart = this.pos + header.length - this.format.rawLength;
       baseId = objectIdFromRaw(this.window, idStart, this.format);
+      for (let i = 0; i < this.format.rawLength; i++) this.baseRawId[i] = this.window[idStart + i]!;
     }
     this.offsets.push(offset);
     // The CRC covers header and zlib stream; it is computed once per window the entry spans.

@@ -1,6 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import type { ObjectId } from './object-id.js';
-import { RecentContents, RecentIds } from './recent-contents.js';
+import { RecentContents, RecentIds, type RawIdColumn } from './recent-contents.js';
+
+/** A distinct raw id for each number (its key, the first 30 bits, differs too). */
+function rawId(n: number): Buffer {
+  const id = Buffer.alloc(20, 0x5c);
+  id.writeUInt32BE(n * 4, 0);
+  return id;
+}
+
+/** Raw ids by entry, as the reader's entries keep them. */
+class IdColumn implements RawIdColumn {
+  readonly rawLength = 20;
+  private ids = Buffer.alloc(0);
+  rawIds(): Uint8Array {
+    return this.ids;
+  }
+  set(index: number, n: number): void {
+    this.setRaw(index, rawId(n));
+  }
+  setRaw(index: number, id: Buffer): void {
+    const end = (index + 1) * this.rawLength;
+    if (this.ids.length < end) this.ids = Buffer.concat([this.ids, Buffer.alloc(end - this.ids.length)]);
+    id.copy(this.ids, index * this.rawLength);
+  }
+}
 
 function place(recent: RecentContents, index: number, fill: number, length: number, keep = -1): boolean {
   const room = recent.reserve(length, keep);
@@ -67,54 +90,93 @@ describe('RecentContents', () => {
 
   it('finds entries by id while their contents stay, and forgets them after', () => {
     const recent = new RecentContents(100);
-    const ids = new RecentIds(recent, 0, () => {
-      throw new Error('no entries yet');
-    });
-    const id = (n: number) => String(n).repeat(40) as ObjectId;
+    const column = new IdColumn();
+    const ids = new RecentIds(recent, 0, column);
+    const add = (index: number, n: number) => {
+      column.set(index, n);
+      ids.add(index);
+    };
     for (let index = 0; index < 5; index++) {
       place(recent, index, index, 20);
-      ids.add(id(index), index);
+      add(index, index);
     }
-    expect(ids.indexOf(id(0))).toBe(0);
-    expect(ids.indexOf(id(4))).toBe(4);
-    expect(ids.indexOf(id(7))).toBe(-1);
+    expect(ids.indexOf(rawId(0))).toBe(0);
+    expect(ids.indexOf(rawId(4))).toBe(4);
+    expect(ids.indexOf(rawId(7))).toBe(-1);
     place(recent, 5, 5, 20);
-    ids.add(id(5), 5);
-    expect(ids.indexOf(id(0))).toBe(-1);
+    add(5, 5);
+    expect(ids.indexOf(rawId(0))).toBe(-1);
     expect(ids.size).toBe(5);
     // A duplicate id placed later keeps it when the first copy is overwritten.
     place(recent, 6, 1, 20);
-    ids.add(id(1), 6);
+    add(6, 1);
     place(recent, 7, 7, 20);
-    ids.add(id(7), 7);
-    expect(ids.indexOf(id(1))).toBe(6);
+    add(7, 7);
+    expect(ids.indexOf(rawId(1))).toBe(6);
     for (let index = 8; index < 3000; index++) {
       place(recent, index, 0, 20);
-      ids.add(id(index % 9), index);
+      add(index, index % 9);
     }
     expect(ids.size).toBeLessThanOrEqual(5);
   });
 
+  it('looks an id up at an offset of its buffer', () => {
+    const recent = new RecentContents(100);
+    const column = new IdColumn();
+    const ids = new RecentIds(recent, 0, column);
+    place(recent, 0, 0, 20);
+    column.set(0, 42);
+    ids.add(0);
+    expect(ids.indexOf(Buffer.concat([Buffer.alloc(3), rawId(42)]), 3)).toBe(0);
+    expect(ids.indexOf(Buffer.concat([Buffer.alloc(3), rawId(43)]), 3)).toBe(-1);
+  });
+
+  it('keeps the later of two ids that share a key, and never mistakes one for the other', () => {
+    const recent = new RecentContents(100);
+    const column = new IdColumn();
+    const ids = new RecentIds(recent, 0, column);
+    // Same first 30 bits (the key), different last bits of the fourth byte and after.
+    const first = Buffer.alloc(20, 0xaa);
+    const second = Buffer.from(first);
+    second[3] = 0xab;
+    second[19] = 0x01;
+    for (const [index, id] of [first, second].entries()) {
+      place(recent, index, index, 20);
+      column.setRaw(index, id);
+      ids.add(index);
+    }
+    expect(ids.indexOf(second)).toBe(1);
+    // The first is left to the resolver: not found, rather than found as the second.
+    expect(ids.indexOf(first)).toBe(-1);
+    const third = Buffer.from(second);
+    third[19] = 0x02;
+    expect(ids.indexOf(third)).toBe(-1);
+  });
+
   it('starts with the ids of the entries still in the ring', () => {
     const recent = new RecentContents(100);
-    const id = (n: number) => String(n).repeat(40) as ObjectId;
-    for (let index = 0; index < 8; index++) if (index !== 6) place(recent, index, index, 20);
-    const ids = new RecentIds(recent, 8, id);
-    expect([0, 1, 2, 3, 4, 5, 6, 7].map((n) => ids.indexOf(id(n)))).toEqual([-1, -1, 2, 3, 4, 5, -1, 7]);
+    const column = new IdColumn();
+    for (let index = 0; index < 8; index++) {
+      column.set(index, index);
+      if (index !== 6) place(recent, index, index, 20);
+    }
+    const ids = new RecentIds(recent, 8, column);
+    expect([0, 1, 2, 3, 4, 5, 6, 7].map((n) => ids.indexOf(rawId(n)))).toEqual([-1, -1, 2, 3, 4, 5, -1, 7]);
     expect(ids.size).toBe(5);
   });
 
   it('keeps at most its id limit, however small the contents in the ring', () => {
     const recent = new RecentContents(1 << 20);
-    const ids = new RecentIds(recent, 0, () => '' as ObjectId, 100);
-    const id = (n: number) => n.toString(16).padStart(40, '0') as ObjectId;
+    const column = new IdColumn();
+    const ids = new RecentIds(recent, 0, column, 100);
     for (let index = 0; index < 10_000; index++) {
       place(recent, index, index % 256, 1);
-      ids.add(id(index), index);
+      column.set(index, index);
+      ids.add(index);
     }
     expect(ids.size).toBe(100);
-    expect(ids.indexOf(id(9_999))).toBe(9_999);
-    expect(ids.indexOf(id(9_900))).toBe(9_900);
-    expect(ids.indexOf(id(9_899))).toBe(-1);
+    expect(ids.indexOf(rawId(9_999))).toBe(9_999);
+    expect(ids.indexOf(rawId(9_900))).toBe(9_900);
+    expect(ids.indexOf(rawId(9_899))).toBe(-1);
   });
 });

@@ -1,5 +1,3 @@
-import type { ObjectId } from './object-id.js';
-
 /** Entries indexed before the first growth of the per-entry columns. */
 const INITIAL_ENTRIES = 4096;
 
@@ -27,6 +25,11 @@ export class RecentContents {
 
   constructor(readonly capacity: number) {
     this.ring = Buffer.allocUnsafeSlow(capacity);
+  }
+
+  /** The ring itself: every view `reserve` and `get` return lies in it. */
+  get bytes(): Buffer {
+    return this.ring;
   }
 
   /** Contents larger than this are not placed: a few big ones would push out everything else. */
@@ -108,25 +111,36 @@ export class RecentContents {
  */
 const MAX_RECENT_IDS = 131_072;
 
+/** Where the entries' raw ids are: entry i's at `i * rawLength` of `rawIds()` (which may be replaced as it grows). */
+export interface RawIdColumn {
+  readonly rawLength: number;
+  rawIds(): Uint8Array;
+}
+
 /**
  * Which entry holds each id among the contents still in a `RecentContents`, for REF_DELTAs (which
  * name their base by id). Bounded like the ring: an id leaves once its content was overwritten,
  * or once `maxIds` newer ones were added.
+ *
+ * Keyed by the id's first 30 bits (a small integer: no hex string per object, the cost of the
+ * hex-keyed map this replaced), the whole id compared on lookup. Two recent ids sharing a key
+ * keep the later one: a REF_DELTA on the other is then left to the resolver after the scan, as
+ * for a base that left the ring, so a collision costs time, never a wrong base.
  */
 export class RecentIds {
-  private readonly byId = new Map<ObjectId, number>();
-  /** The ids added, in the order their contents were placed (so also overwritten). */
-  private queue: Array<{ readonly id: ObjectId; readonly index: number }> = [];
+  private readonly byKey = new Map<number, number>();
+  /** The entries added, in the order their contents were placed (so also overwritten). */
+  private queue: number[] = [];
   private head = 0;
 
   /**
-   * Starts with the entries below `next` whose contents are still in the ring, by their ids
-   * (`idOf`): the bases the first REF_DELTA may name.
+   * Starts with the entries below `next` whose contents are still in the ring: the bases the
+   * first REF_DELTA may name. Their ids must be in `column` already.
    */
   constructor(
     private readonly recent: RecentContents,
     next: number,
-    idOf: (index: number) => ObjectId,
+    private readonly column: RawIdColumn,
     private readonly maxIds = MAX_RECENT_IDS,
   ) {
     const present: number[] = [];
@@ -135,32 +149,42 @@ export class RecentIds {
       if (recent.get(index) !== undefined) present.push(index);
       else if (recent.placed(index)) break;
     }
-    for (let at = present.length - 1; at >= 0; at--) this.add(idOf(present[at]!), present[at]!);
+    for (let at = present.length - 1; at >= 0; at--) this.add(present[at]!);
   }
 
-  /** Records that entry `index`, just placed in the ring, has id `id`. */
-  add(id: ObjectId, index: number): void {
-    this.byId.set(id, index);
-    this.queue.push({ id, index });
+  /** Records that entry `index`, just placed in the ring, has the id now in the column. */
+  add(index: number): void {
+    this.byKey.set(this.keyOf(index), index);
+    this.queue.push(index);
     this.forgetOverwritten();
   }
 
-  /** The entry holding `id` in the ring, or -1. */
-  indexOf(id: ObjectId): number {
-    const index = this.byId.get(id);
-    return index !== undefined && this.recent.get(index) !== undefined ? index : -1;
+  /** The entry holding the raw id `id[at…]` in the ring, or -1. */
+  indexOf(id: Uint8Array, at = 0): number {
+    const index = this.byKey.get(idKey(id, at));
+    if (index === undefined || this.recent.get(index) === undefined) return -1;
+    const { rawLength } = this.column;
+    const ids = this.column.rawIds();
+    const start = index * rawLength;
+    for (let i = 0; i < rawLength; i++) if (ids[start + i] !== id[at + i]) return -1;
+    return index;
   }
 
   get size(): number {
-    return this.byId.size;
+    return this.byKey.size;
+  }
+
+  private keyOf(index: number): number {
+    return idKey(this.column.rawIds(), index * this.column.rawLength);
   }
 
   private forgetOverwritten(): void {
     while (this.head < this.queue.length) {
-      const { id, index } = this.queue[this.head]!;
+      const index = this.queue[this.head]!;
       if (this.recent.get(index) !== undefined && this.queue.length - this.head <= this.maxIds) break;
-      // A later entry with the same id (a duplicate) keeps it.
-      if (this.byId.get(id) === index) this.byId.delete(id);
+      // A later entry with the same key (a duplicate) keeps it.
+      const key = this.keyOf(index);
+      if (this.byKey.get(key) === index) this.byKey.delete(key);
       this.head++;
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
@@ -168,4 +192,9 @@ export class RecentIds {
       this.head = 0;
     }
   }
+}
+
+/** The first 30 bits of the raw id at `at`: a small integer, so a map stores it unboxed. */
+function idKey(id: Uint8Array, at: number): number {
+  return (id[at]! << 22) | (id[at + 1]! << 14) | (id[at + 2]! << 6) | (id[at + 3]! >> 2);
 }

@@ -100,9 +100,8 @@ export class DecodedBatchBuilder {
     const at = this.rowFields(index, object.type, object.size, object.deltaSize);
     const rawLength = this.format.rawLength;
     const idAt = 2 * index * rawLength;
-    object.ids.copy(this.ids, idAt, object.idAt, object.idAt + rawLength);
-    if (object.baseIdAt >= 0)
-      object.ids.copy(this.ids, idAt + rawLength, object.baseIdAt, object.baseIdAt + rawLength);
+    copyId(object.ids, object.idAt, this.ids, idAt, rawLength);
+    if (object.baseIdAt >= 0) copyId(object.ids, object.baseIdAt, this.ids, idAt + rawLength, rawLength);
     else this.ids.fill(0, idAt + rawLength, idAt + 2 * rawLength);
     this.addContent(at, object.type, object.deltaSize, content);
   }
@@ -121,8 +120,10 @@ export class DecodedBatchBuilder {
     const dataLength = data?.length ?? 0;
     this.fields[at + 2] = dataLength;
     this.fields[at + 3] = raw.length;
-    data?.copy(this.bytes, this.used);
-    raw.copy(this.bytes, this.used + dataLength);
+    // `set`, not `Buffer#copy`: the same memcpy without the per-call argument handling, which
+    // showed in the decode thread's profile at ~2 calls per object.
+    if (data) this.bytes.set(data, this.used);
+    this.bytes.set(raw, this.used + dataLength);
     this.used += dataLength + raw.length;
   }
 
@@ -192,6 +193,14 @@ export class DecodedBatchBuilder {
     // Its own ArrayBuffer (never Node's shared pool), so it can be transferred.
     return Buffer.from(new ArrayBuffer(BATCH_OBJECTS * 2 * this.format.rawLength));
   }
+}
+
+/**
+ * Copies one raw id: a loop over 20 or 32 bytes costs less than `Buffer#copy` of a part of a
+ * buffer, which makes a view of it each time.
+ */
+function copyId(from: Uint8Array, fromAt: number, to: Uint8Array, toAt: number, length: number): void {
+  for (let i = 0; i < length; i++) to[toAt + i] = from[fromAt + i]!;
 }
 
 /** Whether the batch carries only the zlib stream of this object (see `addContent`). */
