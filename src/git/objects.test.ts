@@ -87,6 +87,30 @@ describe('commit', () => {
   it('rejects commits without tree or author', () => {
     expect(() => parseCommit(Buffer.from('author A <a@b> 1 +0000\n\nmsg'))).toThrow(/tree/);
     expect(() => parseCommit(Buffer.from(`tree ${ID_B}\n\nmsg`))).toThrow(/author/);
+    // Headers out of git's order, or one missing after parents, are refused the same way.
+    expect(() =>
+      parseCommit(Buffer.from(`tree ${ID_B}\nparent ${ID_A}\nauthor A <a@b> 1 +0000\n\nm`)),
+    ).toThrow(/committer/);
+    expect(() =>
+      parseCommit(Buffer.from(`tree ${ID_B}\ncommitter A <a@b> 1 +0000\nauthor A <a@b> 1 +0000\n\nm`)),
+    ).toThrow(/author/);
+    expect(() =>
+      parseCommit(
+        Buffer.from(`parent ${ID_A}\ntree ${ID_B}\nauthor A <a@b> 1 +0000\ncommitter A <a@b> 1 +0000\n\nm`),
+      ),
+    ).toThrow(/tree/);
+  });
+
+  it('reads parents in order and keeps a parent line after the author as an extra header', () => {
+    const commit = parseCommit(
+      Buffer.from(
+        `tree ${ID_B}\nparent ${ID_A}\nparent ${ID_B}\nauthor A <a@b> 1 +0000\ncommitter C <c@d> 2 +0000\nparent ${ID_A}\n\nm`,
+      ),
+    );
+    expect(commit.parents).toEqual([ID_A, ID_B]);
+    expect(commit.author).toBe('A <a@b> 1 +0000');
+    expect(commit.committer).toBe('C <c@d> 2 +0000');
+    expect(commit.extraHeaders).toEqual([{ name: 'parent', value: ID_A }]);
   });
 
   it.each([

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { BulkInserter } from './bulk-insert.js';
+import { BulkInserter, type BulkColumns } from './bulk-insert.js';
 import type { Database } from './database.js';
 import { encodePostgresArray } from './dialect/postgres-arrays.js';
 import { insertIgnore } from './insert-ignore.js';
@@ -25,7 +25,9 @@ function row(n: number, overrides: Partial<Row> = {}): Row {
   };
 }
 
-const COLUMNS = Object.keys(RAW_OBJECT_COLUMNS) as (keyof Row)[];
+/** The writer's columns plus `path`, which it leaves NULL: every column kind, text included, round-trips. */
+const TEST_COLUMNS: BulkColumns<'raw_objects'> = { ...RAW_OBJECT_COLUMNS, path: 'text' };
+const COLUMNS = Object.keys(TEST_COLUMNS) as (keyof Row)[];
 const values = (rows: Row[]) => rows.map((r) => COLUMNS.map((column) => r[column]));
 
 describeEachDialect('bulk insert', (getDb) => {
@@ -33,7 +35,7 @@ describeEachDialect('bulk insert', (getDb) => {
     new BulkInserter(
       getDb().database.capabilities,
       'raw_objects',
-      RAW_OBJECT_COLUMNS,
+      TEST_COLUMNS,
       (r) => (r[7] as Buffer | null)?.length ?? 0,
       // Every batch of a transaction by COPY on PostgreSQL, however small.
       1,

@@ -113,6 +113,29 @@ describeEachDialect('object writer batches', (getDb, dialect) => {
     expect(await count(first, blobs('some', 20_000, 10_000))).toEqual({ raw: 10_000, members: 10_000 });
   });
 
+  it('fills every column of a row but `path`, which stays NULL', async () => {
+    const repo = await newRepo();
+    const [content] = blobs('columns', 0, 1);
+    await write(repo, [content!]);
+    const row = await getDb()
+      .database.db.selectFrom('raw_objects')
+      .selectAll()
+      .where('git_id', '=', hashObject('blob', content!, SHA1))
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({
+      object_type: 'blob',
+      storage_type: 'database',
+      delta_base: null,
+      path: null,
+    });
+    expect([Number(row.size), Number(row.payload_size), Number(row.delta_depth)]).toEqual([
+      content!.length,
+      content!.length,
+      0,
+    ]);
+    expect(row.data?.length).toBeGreaterThan(0);
+  });
+
   it('stores rows held for a COPY that never fills (fewer than its size, and fewer than 100)', async () => {
     const repo = await newRepo();
     for (const size of [2_001, 3_050, 99]) {

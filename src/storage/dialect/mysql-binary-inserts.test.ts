@@ -1,5 +1,7 @@
+import { DummyDriver, Kysely, MysqlAdapter, MysqlIntrospector, MysqlQueryCompiler, sql } from 'kysely';
 import type * as Mysql2 from 'mysql2';
 import { describe, expect, it } from 'vitest';
+import { MYSQL_CAPABILITIES } from './capabilities.js';
 import { binaryInsertPool } from './mysql-binary-inserts.js';
 
 /** A pool whose one connection records which protocol each statement went through. */
@@ -69,5 +71,31 @@ describe('binaryInsertPool', () => {
       pool.getConnection((_e, connection) => resolve(connection)),
     );
     expect(first).toBe(second);
+  });
+
+  it('sends a membership insert of an id list through the binary protocol, its JSON as bytes', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- compile-only, no schema
+    const db = new Kysely<any>({
+      dialect: {
+        createAdapter: () => new MysqlAdapter(),
+        createDriver: () => new DummyDriver(),
+        createIntrospector: (kysely) => new MysqlIntrospector(kysely),
+        createQueryCompiler: () => new MysqlQueryCompiler(),
+      },
+    });
+    const ids = ['a'.repeat(40), 'b'.repeat(40)];
+    const query = db
+      .insertInto('repository_objects')
+      .columns(['repo_id', 'git_id'])
+      .expression(
+        db
+          .selectFrom(MYSQL_CAPABILITIES.idList(ids).as('listed'))
+          .select([sql.lit(1).as('repo_id'), 'listed.id']),
+      )
+      .compile();
+    expect(query.parameters).toEqual([Buffer.from(JSON.stringify(ids))]);
+    const recorded = recordingPool();
+    await run(binaryInsertPool(recorded.pool), query.sql, [...query.parameters]);
+    expect(recorded.calls.map((call) => call.protocol)).toEqual(['binary']);
   });
 });
