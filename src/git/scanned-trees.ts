@@ -83,7 +83,11 @@ export class TreeScanner {
 
   /** The trees scanned since the last `take` (`values` has a buffer of its own, to transfer). */
   take(): ScannedTrees {
-    const taken = { values: this.values.slice(0, this.used), dotfiles: this.dotfiles, findings: this.findings };
+    const taken = {
+      values: this.values.slice(0, this.used),
+      dotfiles: this.dotfiles,
+      findings: this.findings,
+    };
     this.used = 0;
     this.dotfiles = [];
     this.findings = [];

@@ -96,7 +96,8 @@ async function decode(setup: DecodeSetup): Promise<void> {
   const spool = new HandedPackSpool(setup.spool);
   try {
     const { treeFsck } = setup;
-    const trees = treeFsck && new TreeScanner(format, { strict: treeFsck.strict, ignore: new Set(treeFsck.ignore) });
+    const trees =
+      treeFsck && new TreeScanner(format, { strict: treeFsck.strict, ignore: new Set(treeFsck.ignore) });
     const batches = new DecodedBatchBuilder(format, sendBatch, trees);
     const { externalBases, checksum } = await readPack(replay(spool), {
       format,
