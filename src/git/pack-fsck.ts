@@ -6,6 +6,7 @@ import { fsckTreeInto, type TreeLinks } from './fsck-tree.js';
 import type { ObjectType } from './object.js';
 import type { ObjectFormat } from './object-format.js';
 import { objectIdFromRaw, type ObjectId } from './object-id.js';
+import { dotfileKind, scanMismatch, type ScannedTree, type ScannedTreeCursor } from './scanned-trees.js';
 import { MODE_FILE, MODE_GITLINK, MODE_SYMLINK, MODE_TREE, MODE_TYPE_MASK } from './tree-entry-scanner.js';
 
 /** Why a pack is refused: the first bad object, with what git would print about it. */
@@ -133,10 +134,18 @@ export class PackFsck {
 
   /**
    * Checks one resolved object of the pack (content inflated, without its header). `rawId`, when
-   * given, holds the id's raw bytes at `rawAt` (saves parsing the hex). Returns the object's
-   * number in the index of ids (the one shared with the graph, if any).
+   * given, holds the id's raw bytes at `rawAt` (saves parsing the hex). `scannedTrees` (a decode
+   * thread's batch): a tree's scan was done there, its next one is this tree's. Returns the
+   * object's number in the index of ids (the one shared with the graph, if any).
    */
-  add(id: ObjectId, type: ObjectType, data: Buffer, rawId?: Uint8Array, rawAt = 0): number {
+  add(
+    id: ObjectId,
+    type: ObjectType,
+    data: Buffer,
+    rawId?: Uint8Array,
+    rawAt = 0,
+    scannedTrees?: ScannedTreeCursor,
+  ): number {
     const number = rawId ? this.number(rawId, rawAt) : this.number(this.raw(id), 0);
     this.types[number] = TYPE_CODES[type];
     if (type !== 'blob') this.pushReferrer(number);
@@ -145,7 +154,9 @@ export class PackFsck {
     switch (type) {
       case 'tree': {
         if (this.treeEdges) this.treeEdges.count = 0;
-        const whole = fsckTreeInto(data, this.format, this.policy, out, this.treeLinks);
+        const whole = scannedTrees
+          ? this.replayTree(data, scannedTrees, out)
+          : fsckTreeInto(data, this.format, this.policy, out, this.treeLinks);
         if (this.treeEdges) this.treeEdges.whole = whole;
         break;
       }
@@ -298,6 +309,30 @@ export class PackFsck {
     if (kind === MODE_TREE) this.link(number, TYPE_CODES.tree);
     else if (kind === MODE_FILE || kind === MODE_SYMLINK) this.link(number, TYPE_CODES.blob);
     this.treeEdges?.push((number << 1) | (kind === MODE_TREE ? 1 : 0));
+  }
+
+  /**
+   * A tree scanned on another thread (`TreeScanner`, the same `fsckTreeInto` and policy): its
+   * entries and dotfiles go to `treeLinks` as the scan here would have sent them, its findings to
+   * `out`. Returns whether the tree parsed to its end.
+   */
+  private replayTree(data: Buffer, cursor: ScannedTreeCursor, out: FsckFinding[]): boolean {
+    const tree: ScannedTree = cursor.next();
+    const { values, dotfiles } = cursor.scanned;
+    const lastId = data.length - this.format.rawLength;
+    for (let at = tree.entriesStart; at < tree.entriesEnd; at += 2) {
+      const offset = values[at] as number;
+      if (offset < 0 || offset > lastId) throw scanMismatch();
+      this.treeChild(data, offset, (values[at + 1] as number) >>> 0);
+    }
+    for (let at = tree.dotfilesStart; at < tree.dotfilesEnd; at += 2) {
+      const offset = dotfiles[at] as number;
+      if (offset < 0 || offset > lastId) throw scanMismatch();
+      const id = objectIdFromRaw(data, offset, this.format);
+      this.noteDotfile(id, dotfileKind(cursor.scanned, at));
+    }
+    for (const finding of tree.findings) out.push(finding);
+    return tree.whole;
   }
 
   /** The id numbered `number` is linked to by the newest referrer, as the type `code`. */

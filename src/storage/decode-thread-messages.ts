@@ -18,6 +18,11 @@ export interface DecodeSetup {
   readonly baseCacheBytes: number;
   readonly deltaCacheBytes: number;
   readonly recentContentBytes: number;
+  /**
+   * With fsck: its policy, by which the decode thread scans every tree it resolves
+   * (`TreeScanner`), so the request's thread only replays each tree's links.
+   */
+  readonly treeFsck?: { readonly strict: boolean; readonly ignore: readonly string[] };
 }
 
 /** What the decode thread starts with (its `workerData`). */

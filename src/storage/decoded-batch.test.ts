@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { hashObject, type ObjectType } from '../git/object.js';
 import { SHA1 } from '../git/object-format.js';
+import { STRICT_FSCK } from '../git/fsck-report.js';
+import { ScannedTreeCursor, TreeScanner } from '../git/scanned-trees.js';
 import type { PackedObject } from '../git/pack-types.js';
 import {
   BATCH_BYTES,
@@ -31,6 +33,31 @@ function collect(): { batches: DecodedBatch[]; builder: DecodedBatchBuilder } {
 }
 
 describe('decoded batches', () => {
+  it('carry a scan of each tree with a tree scanner, its values transferred with the batch', () => {
+    const batches: DecodedBatch[] = [];
+    const transfers: ArrayBuffer[][] = [];
+    const builder = new DecodedBatchBuilder(
+      SHA1,
+      (batch, transfer) => {
+        batches.push(batch);
+        transfers.push(transfer);
+      },
+      new TreeScanner(SHA1, STRICT_FSCK),
+    );
+    const tree = Buffer.from('100644 a\0' + 'x'.repeat(20) + '100644 .git\0' + 'y'.repeat(20));
+    const blob = Buffer.from('hello\n');
+    builder.addObject(packed('blob', blob), { data: blob, raw: Buffer.from('zlib-blob') });
+    builder.flush();
+    builder.addObject(packed('tree', tree), { data: tree, raw: Buffer.from('zlib-tree') });
+    builder.flush();
+    expect(batches[0]!.trees).toBeUndefined();
+    const scanned = batches[1]!.trees!;
+    expect(transfers[1]).toContain(scanned.values.buffer);
+    const read = new ScannedTreeCursor(scanned).next();
+    expect(read.entriesEnd - read.entriesStart).toBe(4);
+    expect(read.findings.map((finding) => finding.id)).toEqual(['hasDotgit', 'treeNotSorted']);
+  });
+
   it('carry whole objects, deltas and streamed blobs in order, with their bytes', () => {
     const { batches, builder } = collect();
     const tree = Buffer.from('100644 a\0' + 'x'.repeat(20));

@@ -3,6 +3,7 @@ import { objectIdFromRaw, type ObjectId } from '../git/object-id.js';
 import { codeOfObjectType, objectTypeOfCode } from '../git/pack-format.js';
 import type { ObjectType } from '../git/object.js';
 import type { PackedContent, PackedObject, RawPackedObject } from '../git/pack-types.js';
+import type { ScannedTrees, TreeScanner } from '../git/scanned-trees.js';
 import { invalid } from '../platform/errors.js';
 import type { IncomingObject } from './object-writer.js';
 
@@ -36,6 +37,8 @@ export interface DecodedBatch {
   readonly ids: Uint8Array;
   /** Each object's inflated content, then its zlib stream as received. */
   readonly bytes: Uint8Array;
+  /** With a `TreeScanner`: the scan of each tree of the batch, in order. */
+  readonly trees?: ScannedTrees;
 }
 
 /** One object of a batch, as the writer takes it; or a big blob to stream from the spool. */
@@ -83,6 +86,8 @@ export class DecodedBatchBuilder {
   constructor(
     private readonly format: ObjectFormat,
     private readonly send: (batch: DecodedBatch, transfer: ArrayBuffer[]) => void,
+    /** Scans each tree by fsck's rules as it is added, for the request's thread's `PackFsck`. */
+    private readonly treeScanner?: TreeScanner,
   ) {
     this.ids = this.newIds();
   }
@@ -115,6 +120,7 @@ export class DecodedBatchBuilder {
    */
   private addContent(at: number, type: ObjectType, deltaSize: number, content: PackedContent): void {
     const { raw } = content;
+    if (type === 'tree') this.treeScanner?.scan(content.data);
     const data = leavesContentOut(type, deltaSize) ? undefined : content.data;
     if (!data) this.fields[at + 5] = CONTENT_LEFT_OUT;
     const dataLength = data?.length ?? 0;
@@ -139,17 +145,21 @@ export class DecodedBatchBuilder {
   /** Sends the objects collected so far, if any. */
   flush(): void {
     if (this.count === 0) return;
+    const trees = this.treeScanner && !this.treeScanner.empty ? this.treeScanner.take() : undefined;
     const batch: DecodedBatch = {
       count: this.count,
       fields: this.fields.subarray(0, this.count * FIELDS),
       ids: new Uint8Array(this.ids.buffer, this.ids.byteOffset, this.count * 2 * this.format.rawLength),
       bytes: new Uint8Array(this.bytes.buffer, 0, this.used),
+      ...(trees ? { trees } : {}),
     };
-    this.send(batch, [
+    const transfer = [
       this.fields.buffer as ArrayBuffer,
       this.ids.buffer as ArrayBuffer,
       this.bytes.buffer as ArrayBuffer,
-    ]);
+    ];
+    if (trees) transfer.push(trees.values.buffer as ArrayBuffer);
+    this.send(batch, transfer);
     this.fields = new Float64Array(BATCH_OBJECTS * FIELDS);
     this.ids = this.newIds();
     this.bytes = newBytes(BATCH_BYTES);

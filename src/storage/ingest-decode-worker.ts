@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { objectFormatByName } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
 import { readPack } from '../git/pack-reader.js';
+import { TreeScanner } from '../git/scanned-trees.js';
 import type { ExternalBase } from '../git/pack-types.js';
 import { DecodedBatchBuilder, type DecodedBatch } from './decoded-batch.js';
 import {
@@ -94,7 +95,10 @@ async function decode(setup: DecodeSetup): Promise<void> {
   const format = objectFormatByName(setup.formatName)!;
   const spool = new HandedPackSpool(setup.spool);
   try {
-    const batches = new DecodedBatchBuilder(format, sendBatch);
+    const { treeFsck } = setup;
+    const trees =
+      treeFsck && new TreeScanner(format, { strict: treeFsck.strict, ignore: new Set(treeFsck.ignore) });
+    const batches = new DecodedBatchBuilder(format, sendBatch, trees);
     const { externalBases, checksum } = await readPack(replay(spool), {
       format,
       spool,

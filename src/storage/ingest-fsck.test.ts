@@ -1,5 +1,16 @@
-import { beforeAll, expect, it } from 'vitest';
-import { hostileCase, rawCommit, rawObject, rawPack, rawTree } from '../../tests/support/hostile-objects.js';
+import { deflateSync } from 'node:zlib';
+import { afterEach, beforeAll, expect, it, vi } from 'vitest';
+import {
+  hostileCase,
+  rawCommit,
+  rawObject,
+  rawPack,
+  rawTree,
+  type RawObject,
+} from '../../tests/support/hostile-objects.js';
+import { writePackToBuffer } from '../../tests/support/pack-writer.js';
+import { PackFsck } from '../git/pack-fsck.js';
+import { ScannedTreeCursor } from '../git/scanned-trees.js';
 import { STRICT_FSCK } from '../git/fsck.js';
 import type { FsckProblem } from '../git/pack-fsck.js';
 import type { MegaError } from '../platform/errors.js';
@@ -7,6 +18,10 @@ import { fsckStoredRepository } from './repository-fsck.js';
 import { createStorage, type Storage } from './storage.js';
 import { describeEachDialect } from '../../tests/support/dialects.js';
 import { chunked } from '../../tests/support/git-fixtures.js';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 // Every case twice: decoded on the calling thread, and on the decode thread (every pack).
 for (const decodeThread of [false, true]) {
@@ -198,6 +213,98 @@ for (const decodeThread of [false, true]) {
           clean.culprit,
         );
       });
+
+      it.each([
+        ['an OFS_DELTA', true],
+        ['a REF_DELTA', false],
+      ] as const)('checks a tree arriving as %s like a whole one', async (_kind, ofsDelta) => {
+        const add = vi.spyOn(PackFsck.prototype, 'add');
+        const blob = rawObject('blob', 'content\n');
+        const names = Array.from({ length: 40 }, (_, i) => `file-${String(i).padStart(2, '0')}`);
+        const base = rawTree(names.map((name) => ['100644', name, blob.id] as const));
+        const packOf = (target: RawObject) =>
+          writePackToBuffer(
+            [
+              { kind: 'object', type: 'blob', data: blob.data, id: blob.id },
+              { kind: 'object', type: 'tree', data: base.data, id: base.id },
+              {
+                kind: 'delta',
+                id: target.id,
+                baseId: base.id,
+                raw: deflateSync(insertDelta(base.data, target.data)),
+              },
+              {
+                kind: 'object',
+                type: 'commit',
+                data: rawCommit(target.id).data,
+                id: rawCommit(target.id).id,
+              },
+            ],
+            { ofsDelta },
+          ).then((written) => chunked(written.pack));
+        // The base's entries, then `.git` (sorted after them: no other finding).
+        const hostile = rawTree([
+          ...names.map((name) => ['100644', name, blob.id] as const),
+          ['100644', '.git', blob.id],
+        ]);
+        const hostileRepo = await newRepo();
+        const error = await refusal(storage.ingestPack(hostileRepo.id, await packOf(hostile)));
+        expect(error).toMatchObject({ kind: 'invalid', code: 'fsck_failed' });
+        expect(error?.message).toMatch(new RegExp(`^object ${hostile.id}: (hasDotgit|treeNotSorted)`));
+        expect(error?.details).toMatchObject({ object: hostile.id });
+        expect(await storage.objects.has(hostileRepo.id, [blob.id, base.id, hostile.id])).toEqual(new Set());
+        // What the configuration ignores is ignored on the decode thread too.
+        const dotgitOnly = rawTree([
+          ['100644', '.git', blob.id],
+          ...names.map((name) => ['100644', name, blob.id] as const),
+        ]);
+        const relaxedRepo = await newRepo();
+        expect((await relaxed.ingestPack(relaxedRepo.id, await packOf(dotgitOnly))).ids).toContain(
+          dotgitOnly.id,
+        );
+        // A clean tree as a delta, with a subdirectory: its links are checked (the subtree is the base).
+        const clean = rawTree([
+          ['100644', 'a', blob.id],
+          ['40000', 'sub', base.id],
+        ]);
+        const cleanRepo = await newRepo();
+        const result = await storage.ingestPack(cleanRepo.id, await packOf(clean), { collectGraph: true });
+        expect(result.ids).toContain(clean.id);
+        expect(result.graph?.usable).toBe(true);
+        // A blob named as a directory (the base names it as a file): links come from the scan sent across.
+        const wrongType = rawTree([
+          ['100644', 'a', blob.id],
+          ['40000', 'sub', blob.id],
+        ]);
+        const wrongRepo = await newRepo();
+        const wrong = await refusal(storage.ingestPack(wrongRepo.id, await packOf(wrongType)));
+        expect(wrong?.message).toMatch(`${blob.id} is pointed to both as a tree and as a blob`);
+        // On the decode thread every tree came scanned; on the calling thread none did.
+        const trees = add.mock.calls.filter((call) => call[1] === 'tree');
+        expect(trees.length).toBeGreaterThan(0);
+        for (const call of trees) expect(call[5] instanceof ScannedTreeCursor).toBe(decodeThread);
+      });
     },
   );
+}
+
+/** A delta from `base` to `target` that only inserts (gitformat-pack: sizes, then insert ops). */
+function insertDelta(base: Buffer, target: Buffer): Buffer {
+  const bytes: number[] = [...deltaSize(base.length), ...deltaSize(target.length)];
+  for (let at = 0; at < target.length; at += 127) {
+    const part = target.subarray(at, at + 127);
+    bytes.push(part.length, ...part);
+  }
+  return Buffer.from(bytes);
+}
+
+function deltaSize(value: number): number[] {
+  const bytes: number[] = [];
+  do {
+    let byte = value & 0x7f;
+    value >>>= 7;
+    if (value > 0) byte |= 0x80;
+    bytes.push(byte);
+  } while (value > 0);
+  return bytes;
 }

@@ -1,12 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { ObjectFormat } from '../git/object-format.js';
 import { rawPieces } from '../git/pack-reader.js';
+import { ScannedTreeCursor, scanMismatch } from '../git/scanned-trees.js';
 import { MegaError } from '../platform/errors.js';
 import type { Database } from './database.js';
 import { decodedItems, type DecodedBatch } from './decoded-batch.js';
 import type { DecodeThread } from './decode-thread.js';
 import type { IngestDeps, IngestOptions, IngestResult } from './ingest-types.js';
-import { IngestWrites } from './ingest-writes.js';
+import { ingestFsckPolicy, IngestWrites } from './ingest-writes.js';
 import type { SpillingPackSpool } from './pack-file-spool.js';
 
 /** Reader caches of the decode thread (`PackReaderOptions`). */
@@ -36,7 +37,10 @@ export const DECODE_THREAD_CACHES: DecodeCaches = {
  * its own, while this thread checks (fsck) and writes: the decode, our writes and the database
  * server overlap on two cores. fsck stays here, next to the writes and the repository it reads:
  * on the decode thread it made that thread the longer one (repo-small, CPU ms: decode 920 with
- * fsck, 670 without; writes 390) and needed calls across for its repository checks. Runs
+ * fsck, 670 without; writes 390) and needed calls across for its repository checks. Only its
+ * scan of each tree (syntax, names, modes, order) runs there (`TreeScanner`): in a big push's
+ * tree phase this thread is the longer one and the decode thread waits for it
+ * (docs/scale.md, "fsck's tree scan on the decode thread"). Runs
  * inside the ingest's transaction `trx`, with the same result and the same errors as the
  * ingest on one thread. The caller releases `thread` afterwards.
  */
@@ -50,8 +54,10 @@ export async function ingestOnDecodeThread(
   options: IngestOptions,
   caches: DecodeCaches,
 ): Promise<IngestResult> {
+  const policy = ingestFsckPolicy(deps, options);
   thread.start({
     formatName: format.name,
+    ...(policy ? { treeFsck: { strict: policy.strict, ignore: [...policy.ignore] } } : {}),
     spool: spool.handOff(),
     ...(options.limits ? { limits: options.limits } : {}),
     threads: deps.threads ?? 1,
@@ -79,6 +85,7 @@ async function writeBatch(
   spool: SpillingPackSpool,
   format: ObjectFormat,
 ): Promise<void> {
+  const trees = batch.trees && new ScannedTreeCursor(batch.trees);
   for (const item of decodedItems(batch, format)) {
     if (item.kind === 'large-blob') {
       writes.addLargeBlob(item.id, item.size, rawPieces(spool, item.dataStart, item.compressedLength));
@@ -87,7 +94,8 @@ async function writeBatch(
     const done =
       item.kind === 'whole-blob'
         ? writes.addWholeBlob(item.id, item.size, item.raw, item.rawIds, item.rawAt)
-        : writes.add(item.object, item.rawIds, item.rawAt);
+        : writes.add(item.object, item.rawIds, item.rawAt, trees);
     if (done) await done;
   }
+  if (trees && !trees.done) throw scanMismatch();
 }

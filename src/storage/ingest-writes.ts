@@ -1,17 +1,23 @@
 import type { Kysely } from 'kysely';
-import { STRICT_FSCK } from '../git/fsck-report.js';
+import { STRICT_FSCK, type FsckPolicy } from '../git/fsck-report.js';
 import type { ObjectFormat } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
 import type { ObjectType } from '../git/object.js';
 import { DenseIdIndex } from '../git/dense-id-index.js';
 import { ObjectGraph } from '../git/object-graph.js';
 import { PackFsck, TreeEdgeList } from '../git/pack-fsck.js';
+import type { ScannedTreeCursor } from '../git/scanned-trees.js';
 import type { Database } from './database.js';
 import { finishPackFsck, throwIfRefused } from './ingest-fsck.js';
 import type { IngestDeps, IngestOptions, IngestResult } from './ingest-types.js';
 import { ObjectStore } from './object-store.js';
 import { ObjectWriter, type IncomingObject } from './object-writer.js';
 import { PackReferences } from './pack-references.js';
+
+/** The fsck policy an ingest checks its objects with; undefined when it runs no fsck. */
+export function ingestFsckPolicy(deps: IngestDeps, options: IngestOptions): FsckPolicy | undefined {
+  return (options.fsck ?? true) ? (deps.fsck ?? STRICT_FSCK) : undefined;
+}
 
 /**
  * What an ingest does with each decoded object inside its transaction, whichever thread decoded
@@ -43,12 +49,12 @@ export class IngestWrites {
     });
     // fsck walks every tree anyway, so it also collects the references the push needs, and the
     // graph's edges: one parse of each tree, one lookup of each entry's id in one shared index.
-    const fsck = options.fsck ?? true;
+    const policy = ingestFsckPolicy(deps, options);
     const ids = new DenseIdIndex(format.rawLength);
     this.graph = options.collectGraph ? new ObjectGraph(format, undefined, ids) : undefined;
-    this.treeEdges = fsck && this.graph ? new TreeEdgeList() : undefined;
-    this.checker = fsck
-      ? new PackFsck(format, deps.fsck ?? STRICT_FSCK, undefined, {
+    this.treeEdges = policy && this.graph ? new TreeEdgeList() : undefined;
+    this.checker = policy
+      ? new PackFsck(format, policy, undefined, {
           ids,
           ...(this.treeEdges ? { treeEdges: this.treeEdges } : {}),
         })
@@ -59,11 +65,17 @@ export class IngestWrites {
   /**
    * Checks and writes one object; a promise only when the write starts a flush. `rawIds` (a
    * decode thread's batch): the object's raw id at `rawAt`, its delta base's right after it, so
-   * no one parses the hex ids back.
+   * no one parses the hex ids back. `scannedTrees` (a decode thread's batch): its trees were
+   * scanned there by fsck's rules (`treeFsck` of its setup), one scan per tree, in order.
    */
-  add(object: IncomingObject, rawIds?: Uint8Array, rawAt = 0): void | Promise<void> {
+  add(
+    object: IncomingObject,
+    rawIds?: Uint8Array,
+    rawAt = 0,
+    scannedTrees?: ScannedTreeCursor,
+  ): void | Promise<void> {
     if (this.checker) {
-      const number = this.checker.add(object.id, object.type, object.data, rawIds, rawAt);
+      const number = this.checker.add(object.id, object.type, object.data, rawIds, rawAt, scannedTrees);
       // Stop at the first bad object: nothing of the pack will be kept anyway.
       throwIfRefused(this.checker);
       if (this.graph && this.treeEdges) {
