@@ -74,6 +74,11 @@ export class DenseIdIndex {
     return objectIdFromRaw(this.chunkOf(index), this.offsetOf(index), format);
   }
 
+  /** Calls `visit` with each id's number and where its raw bytes are (`data[offset…]`), in order. */
+  forEachRaw(visit: (index: number, data: Uint8Array, offset: number) => void): void {
+    for (let index = 0; index < this.count; index++) visit(index, this.chunkOf(index), this.offsetOf(index));
+  }
+
   /** Byte `at` of the raw id numbered `index` (to bucket ids by their leading byte). */
   byteAt(index: number, at: number): number {
     return this.chunkOf(index)[this.offsetOf(index) + at] as number;

@@ -193,6 +193,11 @@ export class ObjectGraph {
     return this.index.idAt(number, this.format);
   }
 
+  /** Calls `visit` with each object's number and raw id (`data[offset…]`), no hex made. */
+  forEachRawId(visit: (number: number, data: Uint8Array, offset: number) => void): void {
+    if (!this.dropped) this.index.forEachRaw(visit);
+  }
+
   /** The object's type in the pack; undefined when the pack does not hold it. */
   typeOf(number: number): ObjectType | undefined {
     return TYPES_BY_CODE[this.types[number] as number];

@@ -50,6 +50,11 @@ export class ObjectIdSet implements ObjectIdLookup {
     return this.index.find(this.scratch, 0);
   }
 
+  /** The number of the raw id at `data[offset…]`, or -1 when absent. */
+  numberOfRaw(data: Uint8Array, offset: number): number {
+    return this.index.find(data, offset);
+  }
+
   /** The first raw byte of the id numbered `number` (ids sorted by hex sort by it first). */
   leadingByte(number: number): number {
     return this.index.byteAt(number, 0);

@@ -9,7 +9,7 @@ import {
 import { describeEachDialect } from '../../tests/support/dialects.js';
 import { git } from '../../tests/support/git-cli.js';
 import { chunked, commitFile, packOf } from '../../tests/support/git-fixtures.js';
-import { scratchStorage } from '../../tests/support/scratch-database.js';
+import { createScratchDatabase, scratchStorage } from '../../tests/support/scratch-database.js';
 import type { ObjectId } from '../git/object-id.js';
 import type { Storage } from '../storage/storage.js';
 import { cloneWalkKey, fullCloneWalk, likelyCloneWants, recordLikelyCloneWalks } from './clone-walk.js';
@@ -93,6 +93,50 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb, dialec
       const fromStorage = await record(again);
       expect(fromStorage).toEqual({ recorded: 3, readBack: true });
       expect(await recordedWalks(again)).toEqual(walks);
+    }
+  });
+
+  it("takes the first push's row keys from its own inserts; a server without the graph walks storage to the same", async () => {
+    // A database of its own: no earlier test stored these objects, so this push inserts every row.
+    const fresh = await createScratchDatabase(dialect);
+    try {
+      const freshStorage = scratchStorage(fresh, 1 << 20);
+      const server = () => createStoredRepositoryResolver(freshStorage, { kindOf: () => 'import' });
+      const path = '/import/graph-carried';
+      const pushed = await server().resolve(path, 'write', EVERY_PATH);
+      await pushed.receivePack({ chunks: chunked(pack), endsAt: 'input' }, ROOMY_PACK_LIMITS);
+      const results = await pushed.updateRefs(creates, { atomic: true });
+      expect([...results.values()].filter(Boolean)).toEqual([]);
+      // Another server of the cluster (or this one restarted) never had the push's graph.
+      const elsewhere = await server().resolve(path, 'write', EVERY_PATH);
+      expect(elsewhere.cloneWalks?.takePushGraph?.()).toBeUndefined();
+      type MemberLookups = {
+        scanMemberRows(repoId: number, visit: unknown): Promise<void>;
+        memberRowsOf(repoId: number, ids: readonly string[], visit: unknown): Promise<void>;
+      };
+      const lookups = freshStorage.cloneWalks as unknown as MemberLookups;
+      const scans = vi.spyOn(lookups, 'scanMemberRows');
+      const byId = vi.spyOn(lookups, 'memberRowsOf');
+      const statements = () =>
+        scans.mock.calls.length + byId.mock.calls.filter(([, ids]) => ids.length > 0).length;
+      expect(await record(pushed)).toEqual({ recorded: 3, readBack: false });
+      // Where inserts tell their row keys (SQLite), the push's walks need no membership statement.
+      if (fresh.database.runPreparedBatch) expect(statements()).toBe(0);
+      else expect(statements()).toBeGreaterThan(0);
+      const walks = await recordedWalks(pushed);
+      expect(walks.flat().every((line) => !line.endsWith(' undefined'))).toBe(true);
+
+      const repository = await freshStorage.repositories.require(path);
+      await freshStorage.cloneWalks.deleteRepository(repository.id);
+      scans.mockClear();
+      byId.mockClear();
+      expect(await record(elsewhere)).toEqual({ recorded: 3, readBack: true });
+      expect(statements()).toBeGreaterThan(0);
+      expect(await recordedWalks(elsewhere)).toEqual(walks);
+      scans.mockRestore();
+      byId.mockRestore();
+    } finally {
+      await fresh.drop();
     }
   });
 

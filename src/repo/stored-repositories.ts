@@ -3,6 +3,7 @@ import type { ObjectGraph } from '../git/object-graph.js';
 import type { ObjectId } from '../git/object-id.js';
 import { invalid, isMegaError, notFound } from '../platform/errors.js';
 import type { PackReadyObject, StoredObjectHint } from '../storage/pack-ready.js';
+import type { WrittenRowKeys } from '../storage/object-writer.js';
 import type { Repository } from '../storage/repository-store.js';
 import type { StoredTrees } from '../storage/repository-scan.js';
 import type { RepositoryKind } from '../storage/schema.js';
@@ -59,6 +60,8 @@ export class StoredRepository implements ServedRepository {
   private pending = false;
   /** The last pushed pack's object graph, when it may hold the whole repository (`takePushGraph`). */
   private pushGraph: ObjectGraph | undefined;
+  /** Where that push stored the graph's objects, when its database told (`graphHints`). */
+  private readonly rowKeysOfGraph = new WeakMap<ObjectGraph, WrittenRowKeys>();
 
   constructor(
     private readonly storage: Storage,
@@ -124,7 +127,12 @@ export class StoredRepository implements ServedRepository {
     },
     graphHints: async (graph) => {
       const repository = this.repository;
-      return repository ? this.storage.cloneWalks.graphRowKeys(repository.id, graph) : () => undefined;
+      // Used once: the write's id set and keys are freed with the hints made.
+      const written = this.rowKeysOfGraph.get(graph);
+      this.rowKeysOfGraph.delete(graph);
+      return repository
+        ? this.storage.cloneWalks.graphRowKeys(repository.id, graph, written)
+        : () => undefined;
     },
   };
 
@@ -186,6 +194,7 @@ export class StoredRepository implements ServedRepository {
       if (pack.endsAt === 'trailer' && (pack.unreadBytes?.() ?? 0) > 0)
         throw invalid('pack_trailing_garbage', 'bytes follow the pack trailer');
       this.pushGraph = result.graph;
+      if (result.graph && result.writtenRowKeys) this.rowKeysOfGraph.set(result.graph, result.writtenRowKeys);
       return {
         ids: result.ids,
         ...(result.externalReferences ? { externalReferences: result.externalReferences } : {}),

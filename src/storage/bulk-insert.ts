@@ -2,6 +2,7 @@ import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { Database } from './database.js';
 import type { ColumnKind, DialectCapabilities } from './dialect/capabilities.js';
 import { insertIgnore } from './insert-ignore.js';
+import type { PreparedBatchRunner } from './open-database.js';
 import { batchRows } from './sql-batches.js';
 
 /** The columns a bulk insert writes, in order, with the kind of value each holds. */
@@ -79,16 +80,19 @@ export class BulkInserter<T extends keyof Database & string> {
 
   /**
    * Inserts `rows`, skipping existing keys. With `runPreparedBatch` (SQLite) each row runs through
-   * one cached single-row prepared statement, cheaper than compiling a multi-row one per batch.
+   * one cached single-row prepared statement, cheaper than compiling a multi-row one per batch;
+   * `inserted` then hears each inserted row's key (see `PreparedBatchRunner`), and is told nothing
+   * on the other paths.
    */
   async insertIgnore(
     db: Kysely<Database>,
     rows: readonly BulkRow[],
-    runPreparedBatch?: (statement: string, parameterRows: readonly BulkRow[]) => void,
+    runPreparedBatch?: PreparedBatchRunner,
+    inserted?: (index: number, rowKey: number) => void,
   ): Promise<void> {
     if (rows.length === 0) return;
     if (runPreparedBatch && db.isTransaction) {
-      runPreparedBatch(this.valuesStatement(db, 1), rows);
+      runPreparedBatch(this.valuesStatement(db, 1), rows, inserted);
       return;
     }
     if (this.willCopy(db) && rows.length >= this.minRowsToCopy) {
@@ -133,11 +137,12 @@ export class BulkInserter<T extends keyof Database & string> {
   async add(
     db: Kysely<Database>,
     rows: readonly BulkRow[],
-    runPreparedBatch?: (statement: string, parameterRows: readonly BulkRow[]) => void,
+    runPreparedBatch?: PreparedBatchRunner,
+    inserted?: (index: number, rowKey: number) => void,
   ): Promise<void> {
     if (rows.length === 0) return;
     if (!this.willCopy(db) || (runPreparedBatch && db.isTransaction)) {
-      await this.insertIgnore(db, rows, runPreparedBatch);
+      await this.insertIgnore(db, rows, runPreparedBatch, inserted);
       return;
     }
     for (const piece of this.capabilities.rowCopy!.tuples(this.kinds, rows)) {

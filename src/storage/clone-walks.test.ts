@@ -129,6 +129,33 @@ describeEachDialect('clone walks', (getDb) => {
     expect(hint256).toBe(Number(row256?.id));
   });
 
+  it("takes a push graph's row keys from the push's inserts first, the rest from storage", async () => {
+    const repo = await newRepo();
+    const other = await newRepo();
+    const blob = (text: string) => ({ type: 'blob' as const, data: Buffer.from(`${text}\n`) });
+    const [shared] = await storage.writeObjects(other.id, [blob('carried shared')]);
+    const held = await storage.writeObjects(repo.id, [blob('carried shared'), blob('carried own')]);
+    const graph = new ObjectGraph(SHA1);
+    const absent = 'd'.repeat(40) as ObjectId;
+    for (const id of [...held, absent] as ObjectId[]) graph.add(id, 'blob', Buffer.alloc(0));
+    // The push inserted the row of its own object (a key storage never gave: it must be taken
+    // as told, with no statement over it), not the shared one's.
+    const own = Buffer.from(held[1]!, 'hex');
+    const written = {
+      rowKeyOf: (data: Uint8Array, offset: number) =>
+        Buffer.compare(own, data.subarray(offset, offset + own.length)) === 0 ? 987_654 : 0,
+    };
+    const hintOf = await storage.cloneWalks.graphRowKeys(repo.id, graph, written);
+    const [sharedRow] = await getDb()
+      .database.db.selectFrom('raw_objects')
+      .select('id')
+      .where('git_id', '=', shared!)
+      .execute();
+    expect(hintOf(graph.find(held[1] as ObjectId))).toBe(987_654);
+    expect(hintOf(graph.find(shared as ObjectId))).toBe(Number(sharedRow?.id));
+    expect(hintOf(graph.find(absent))).toBeUndefined();
+  });
+
   it('keeps lists larger than one part, and SHA-256 ids', async () => {
     const repo = await newRepo();
     const large = entries(60_000);

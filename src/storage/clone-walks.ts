@@ -7,6 +7,7 @@ import { MegaError } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { storedObjectHint, type StoredObjectHint } from './pack-ready.js';
+import type { WrittenRowKeys } from './object-writer.js';
 import { inTransaction } from './transaction.js';
 import { batchIds, nowTimestamp } from './sql-batches.js';
 import {
@@ -298,8 +299,54 @@ export class CloneWalkStore {
    */
   private async rowKeys(repoId: number, entries: readonly WalkedEntry[]): Promise<Map<string, number>> {
     const ids = entries.filter((entry) => entry.hint === undefined).map((entry) => entry.id);
-    if (ids.length >= MEMBERSHIP_SCAN_FROM) return this.memberRowKeys(repoId);
     const keys = new Map<string, number>();
+    const keep = (gitId: ObjectId, row: number) => keys.set(gitId, row);
+    if (ids.length >= MEMBERSHIP_SCAN_FROM) await this.scanMemberRows(repoId, keep);
+    else await this.memberRowsOf(repoId, ids, keep);
+    return keys;
+  }
+
+  /**
+   * Where storage keeps each of `graph`'s objects that the repository holds, by graph number:
+   * the recorder's hints for a first push's walks (`graphWalkObjects`), given as each walk is
+   * listed. First from `written`, the row keys the push's own inserts got (SQLite): no statement
+   * at all (the membership scan and its join to `raw_objects` took ~1 s of CPU at 497k objects).
+   * The objects it did not insert (stored before for another repository, or every one where the
+   * database does not tell row keys) are looked up by id when few, else by one membership scan,
+   * each row's id found in the graph's index of raw ids.
+   */
+  async graphRowKeys(
+    repoId: number,
+    graph: ObjectGraph,
+    written?: WrittenRowKeys,
+  ): Promise<(number: number) => StoredObjectHint | undefined> {
+    const rows = new Float64Array(graph.size);
+    // Apart, so the hints returned keep no reference to `written` (the write's id set, ~20 MB).
+    const missing = written ? takeWrittenRowKeys(graph, written, rows) : graph.size;
+    const keep = (gitId: ObjectId, row: number) => {
+      const number = graph.find(gitId);
+      if (number >= 0 && rows[number] === 0) rows[number] = row;
+    };
+    if (missing >= MEMBERSHIP_SCAN_FROM) {
+      await this.scanMemberRows(repoId, keep);
+    } else if (missing > 0) {
+      const ids: ObjectId[] = [];
+      for (let number = 0; number < rows.length; number++)
+        if (rows[number] === 0) ids.push(graph.idAt(number));
+      await this.memberRowsOf(repoId, ids, keep);
+    }
+    return (number) => {
+      const row = rows[number];
+      return row ? storedObjectHint(row) : undefined;
+    };
+  }
+
+  /** Calls `visit` with the object id and `raw_objects.id` of those of `ids` the repository holds. */
+  private async memberRowsOf(
+    repoId: number,
+    ids: readonly ObjectId[],
+    visit: (gitId: ObjectId, row: number) => void,
+  ): Promise<void> {
     for (const batch of batchIds(ids, this.capabilities)) {
       const rows = await this.db
         .selectFrom('raw_objects')
@@ -308,41 +355,8 @@ export class CloneWalkStore {
         .where('repository_objects.repo_id', '=', repoId)
         .where('raw_objects.git_id', 'in', batch)
         .execute();
-      for (const row of rows) keys.set(row.git_id, Number(row.id));
+      for (const row of rows) visit(row.git_id as ObjectId, Number(row.id));
     }
-    return keys;
-  }
-
-  /**
-   * The `raw_objects.id` of every object the repository holds, by object id: pages of its
-   * membership in key order (the primary key's range), each joined to the object id index.
-   */
-  private async memberRowKeys(repoId: number): Promise<Map<string, number>> {
-    const keys = new Map<string, number>();
-    await this.scanMemberRows(repoId, (gitId, row) => keys.set(gitId, row));
-    return keys;
-  }
-
-  /**
-   * Where storage keeps each of `graph`'s objects that the repository holds, by graph number:
-   * the recorder's hints for a first push's walks (`graphWalkObjects`), given as each walk is
-   * listed. One membership scan, each row's id found in the graph's index of raw ids: no map of
-   * half a million hex strings read back entry by entry and no second object per entry (~0.45 s
-   * of CPU at 497k objects).
-   */
-  async graphRowKeys(
-    repoId: number,
-    graph: ObjectGraph,
-  ): Promise<(number: number) => StoredObjectHint | undefined> {
-    const rows = new Float64Array(graph.size);
-    await this.scanMemberRows(repoId, (gitId, row) => {
-      const number = graph.find(gitId);
-      if (number >= 0) rows[number] = row;
-    });
-    return (number) => {
-      const row = rows[number];
-      return row ? storedObjectHint(row) : undefined;
-    };
   }
 
   /** Calls `visit` with the object id and `raw_objects.id` of every object the repository holds. */
@@ -376,6 +390,17 @@ export class CloneWalkStore {
       walks.map((row) => row.id),
     );
   }
+}
+
+/** Fills `rows` (by graph number) from the keys a write told; the number of objects left without. */
+function takeWrittenRowKeys(graph: ObjectGraph, written: WrittenRowKeys, rows: Float64Array): number {
+  let missing = 0;
+  graph.forEachRawId((number, data, offset) => {
+    const row = written.rowKeyOf(data, offset);
+    if (row > 0) rows[number] = row;
+    else missing++;
+  });
+  return missing;
 }
 
 async function deleteWalks(db: Kysely<Database>, ids: readonly number[]): Promise<void> {

@@ -8,6 +8,8 @@ import type { ObjectGraph } from '../git/object-graph.js';
 import type { PackReaderLimits } from '../git/pack-types.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
+import type { WrittenRowKeys } from './object-writer.js';
+import type { PreparedBatchRunner } from './open-database.js';
 
 // The ingest's options, result and dependencies, apart from ingest.ts so that both ways of
 // ingesting (one thread, `ingest-on-decode-thread.ts`) share them without an import cycle.
@@ -58,6 +60,12 @@ export interface IngestResult {
   readonly packChecksum: string;
   /** With `collectGraph`: the pack's object graph, unless it passed its memory budget. */
   readonly graph?: ObjectGraph;
+  /**
+   * With `graph`, where the database's inserts tell their row keys (SQLite): the `raw_objects.id`
+   * of each object whose row this push inserted, so the clone walks of a first push need no
+   * statement to find them (`CloneWalkStore.graphRowKeys`).
+   */
+  readonly writtenRowKeys?: WrittenRowKeys;
 }
 
 export interface IngestDeps {
@@ -65,7 +73,7 @@ export interface IngestDeps {
   readonly capabilities: DialectCapabilities;
   readonly dataDir: string;
   readonly largeObjectThreshold: number;
-  readonly runPreparedBatch?: (statement: string, parameterRows: readonly (readonly unknown[])[]) => void;
+  readonly runPreparedBatch?: PreparedBatchRunner;
   /**
    * Threads resolving deltas (1 = on the calling thread). Each worker thread costs ~50 MB and a
    * push of 50k objects gains little from it on a busy server, so the server default is 1.

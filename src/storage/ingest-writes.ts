@@ -46,6 +46,8 @@ export class IngestWrites {
       format,
       largeObjectThreshold: deps.largeObjectThreshold,
       ...(deps.runPreparedBatch ? { runPreparedBatch: deps.runPreparedBatch } : {}),
+      // The clone walks of a first push take their row keys from the write (`IngestResult`).
+      keepRowKeys: options.collectGraph === true,
     });
     // fsck walks every tree anyway, so it also collects the references the push needs, and the
     // graph's edges: one parse of each tree, one lookup of each entry's id in one shared index.
@@ -127,6 +129,11 @@ export class IngestWrites {
     return base;
   }
 
+  private graphAndRowKeys(graph: ObjectGraph): Pick<IngestResult, 'graph' | 'writtenRowKeys'> {
+    const writtenRowKeys = this.writer.writtenRowKeys();
+    return { graph, ...(writtenRowKeys ? { writtenRowKeys } : {}) };
+  }
+
   /** Finishes the writes, then fsck's checks against the repository; the ingest's result. */
   async finish(externalBases: readonly ObjectId[], checksum: string): Promise<IngestResult> {
     const summary = await this.writer.finish();
@@ -142,7 +149,7 @@ export class IngestWrites {
       externalBases,
       ...(externalReferences ? { externalReferences } : {}),
       packChecksum: checksum,
-      ...(this.graph?.usable ? { graph: this.graph } : {}),
+      ...(this.graph?.usable ? this.graphAndRowKeys(this.graph) : {}),
     };
   }
 }

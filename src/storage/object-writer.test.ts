@@ -2,7 +2,7 @@ import { afterEach, expect, it, vi } from 'vitest';
 import { SHA1 } from '../git/object-format.js';
 import { hashObject } from '../git/object.js';
 import { BulkInserter } from './bulk-insert.js';
-import { ObjectWriter } from './object-writer.js';
+import { ObjectWriter, type WrittenRowKeys } from './object-writer.js';
 import { describeEachDialect } from '../../tests/support/dialects.js';
 import { insertRepositoryRow } from '../../tests/support/repository-rows.js';
 
@@ -143,5 +143,48 @@ describeEachDialect('object writer batches', (getDb, dialect) => {
       await write(repo, contents);
       expect(await count(repo, contents)).toEqual({ raw: size, members: size });
     }
+  });
+
+  it('keeps the row key of each object row the write inserted, where the database tells them', async () => {
+    const { database } = getDb();
+    const repo = await newRepo();
+    const storedBefore = blobs('keyed before', 0, 3);
+    await write(repo, storedBefore);
+    // Past one flush of rows and past the per-id columns' first size (they grow).
+    const fresh = blobs('keyed fresh', 0, 4500);
+    const large = Buffer.alloc(200, 7);
+    let written: WrittenRowKeys | undefined;
+    await database.db.transaction().execute(async (trx) => {
+      const writer = new ObjectWriter(trx, database.capabilities, {
+        repoId: repo,
+        format: SHA1,
+        largeObjectThreshold: 100,
+        keepRowKeys: true,
+        ...(database.runPreparedBatch ? { runPreparedBatch: database.runPreparedBatch } : {}),
+      });
+      for (const data of [...storedBefore, ...fresh, large]) await writer.addContent('blob', data);
+      await writer.finish();
+      written = writer.writtenRowKeys();
+    });
+    // Only the prepared path (SQLite) tells row keys; the clone walks look the others up.
+    if (!database.runPreparedBatch) {
+      expect(written).toBeUndefined();
+      return;
+    }
+    const keyOf = (data: Buffer) => written!.rowKeyOf(Buffer.from(hashObject('blob', data, SHA1), 'hex'), 0);
+    const ids = [...fresh, large].map((data) => hashObject('blob', data, SHA1));
+    const rowOf = new Map<string, number>();
+    for (let start = 0; start < ids.length; start += 1000) {
+      const rows = await database.db
+        .selectFrom('raw_objects')
+        .select(['id', 'git_id'])
+        .where('git_id', 'in', ids.slice(start, start + 1000))
+        .execute();
+      for (const row of rows) rowOf.set(row.git_id, Number(row.id));
+    }
+    expect([...fresh, large].map(keyOf)).toEqual(ids.map((id) => rowOf.get(id)));
+    // Stored before: this write inserted no row of them. Never seen: none either.
+    expect(storedBefore.map(keyOf)).toEqual([0, 0, 0]);
+    expect(keyOf(Buffer.from('never written\n'))).toBe(0);
   });
 });

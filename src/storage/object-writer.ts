@@ -12,6 +12,7 @@ import type { DialectCapabilities } from './dialect/capabilities.js';
 import { BulkInserter, type BulkColumns } from './bulk-insert.js';
 import { insertIgnore } from './insert-ignore.js';
 import { ObjectChunks } from './object-chunks.js';
+import type { PreparedBatchRunner } from './open-database.js';
 import type { StorageType } from './schema.js';
 import { nowTimestamp } from './sql-batches.js';
 
@@ -110,7 +111,21 @@ export interface WriterOptions {
   /** Objects this big or bigger go to chunk rows (never deltas, never one row). */
   readonly largeObjectThreshold: number;
   /** The database's prepared-statement fast path, when it has one (see `MegaDatabase`). */
-  readonly runPreparedBatch?: (statement: string, parameterRows: readonly (readonly unknown[])[]) => void;
+  readonly runPreparedBatch?: PreparedBatchRunner;
+  /**
+   * Keep the row key each inserted object row gets, for `writtenRowKeys`. Only the prepared path
+   * tells them (SQLite); elsewhere nothing is kept.
+   */
+  readonly keepRowKeys?: boolean;
+}
+
+/** Where a write stored the objects whose rows it inserted itself. */
+export interface WrittenRowKeys {
+  /**
+   * The `raw_objects.id` the write gave the object whose raw id is at `data[offset…]`; 0 when it
+   * inserted no row of it (stored before, as chunks by a racing write, or not one of its objects).
+   */
+  rowKeyOf(data: Uint8Array, offset: number): number;
 }
 
 export interface WriteSummary {
@@ -130,6 +145,10 @@ export interface WriteSummary {
  */
 export class ObjectWriter {
   private rawRows: RawRow[] = [];
+  /** With row keys kept: the known number of each of `rawRows`, in the same order. */
+  private rawNumbers: number[] | undefined;
+  /** With row keys kept: per known number, its row's key (0 = none inserted by this write). */
+  private rowKeys: Float64Array | undefined;
   private commitRows: CommitRow[] = [];
   private bufferedBytes = 0;
   /**
@@ -178,6 +197,26 @@ export class ObjectWriter {
       (row) => (row[5] as string).length,
     );
     this.memberInserter = new BulkInserter(capabilities, 'repository_objects', MEMBER_COLUMNS);
+    if (options.keepRowKeys && options.runPreparedBatch) {
+      this.rawNumbers = [];
+      this.rowKeys = new Float64Array(INITIAL_KNOWN);
+    }
+  }
+
+  /**
+   * The row keys this write's inserts gave its objects, once `finish` is done: undefined unless
+   * kept (`keepRowKeys` on a database whose inserts tell them). Holds the write's id set.
+   */
+  writtenRowKeys(): WrittenRowKeys | undefined {
+    const keys = this.rowKeys;
+    if (!keys) return undefined;
+    const known = this.known;
+    return {
+      rowKeyOf: (data, offset) => {
+        const number = known.numberOfRaw(data, offset);
+        return number >= 0 ? (keys[number] as number) : 0;
+      },
+    };
   }
 
   /** Records how an object outside this write (a thin-pack base) is stored. */
@@ -247,6 +286,7 @@ export class ObjectWriter {
   /** Buffers the row of the object numbered `number`; a promise only when it starts a flush. */
   private addRow(row: RawRow, number: number): void | Promise<void> {
     this.rawRows.push(row);
+    this.rawNumbers?.push(number);
     this.bufferedBytes += row[RAW_DATA]!.length;
     this.flags[number]! |= OBJECT | MEMBER;
     this.counts[row[1]]++;
@@ -283,8 +323,10 @@ export class ObjectWriter {
 
   /** Books a chunked object: its `raw_objects` row goes with the next batch, like any other. */
   private noteChunked(id: ObjectId, type: ObjectType, size: number): void {
+    const number = this.numberOf(id);
     this.rawRows.push([id, type, 'chunks', size, null, 0, size, null]);
-    this.flags[this.numberOf(id)]! |= OBJECT | MEMBER | CHUNKED;
+    this.rawNumbers?.push(number);
+    this.flags[number]! |= OBJECT | MEMBER | CHUNKED;
     this.chunked++;
     this.counts[type]++;
   }
@@ -361,6 +403,11 @@ export class ObjectWriter {
       const depths = new Uint8Array(this.depths.length * 2);
       depths.set(this.depths);
       this.depths = depths;
+      if (this.rowKeys) {
+        const rowKeys = new Float64Array(this.rowKeys.length * 2);
+        rowKeys.set(this.rowKeys);
+        this.rowKeys = rowKeys;
+      }
     }
     return number;
   }
@@ -466,15 +513,31 @@ export class ObjectWriter {
 
   private async flush(): Promise<void> {
     // Sorted by id so concurrent writers of overlapping objects lock rows in the same order.
-    const raw = this.rawRows.sort(byId);
+    const { rows: raw, numbers } = this.takeRawRowsSorted();
     const commits = this.commitRows.sort(byId);
-    this.rawRows = [];
     this.commitRows = [];
     this.bufferedBytes = 0;
     const { runPreparedBatch } = this.options;
+    // Read `this.rowKeys` when told: it may have grown since the flush began.
+    const inserted =
+      numbers &&
+      ((index: number, rowKey: number) => {
+        this.rowKeys![numbers[index]!] = rowKey;
+      });
     // Where rows go by COPY, one COPY carries several batches (`BulkInserter.add`).
-    await this.rawInserter.add(this.db, raw, runPreparedBatch);
+    await this.rawInserter.add(this.db, raw, runPreparedBatch, inserted);
     await this.commitInserter.add(this.db, commits, runPreparedBatch);
+  }
+
+  /** The buffered object rows sorted by id, with their known numbers when row keys are kept. */
+  private takeRawRowsSorted(): { rows: RawRow[]; numbers?: readonly number[] } {
+    const rows = this.rawRows;
+    const numbers = this.rawNumbers;
+    this.rawRows = [];
+    if (!numbers) return { rows: rows.sort(byId) };
+    this.rawNumbers = [];
+    const order = Array.from(rows, (_, at) => at).sort((a, b) => byId(rows[a]!, rows[b]!));
+    return { rows: order.map((at) => rows[at]!), numbers: order.map((at) => numbers[at]!) };
   }
 }
 

@@ -39,7 +39,7 @@ export interface MegaDatabase {
    * driver is in-process and synchronous (SQLite): it uses Kysely's single connection directly, so
    * it joins the transaction that connection is in. Call it only inside a transaction you hold.
    */
-  readonly runPreparedBatch?: (statement: string, parameterRows: readonly (readonly unknown[])[]) => void;
+  readonly runPreparedBatch?: PreparedBatchRunner;
   /**
    * Runs one query through a cached prepared statement and returns its rows as arrays (SQLite:
    * no query building, no per-row objects). It bypasses Kysely's lock on the one connection, so
@@ -53,6 +53,17 @@ export interface MegaDatabase {
   ) => unknown[][] | undefined;
   close(): Promise<void>;
 }
+
+/**
+ * Runs `statement` once per parameter row (see `MegaDatabase.runPreparedBatch`). `inserted`, when
+ * given, hears the row key (rowid) of each row the statement inserted, by the row's index; a row
+ * it skipped as present (`INSERT OR IGNORE`) is not told.
+ */
+export type PreparedBatchRunner = (
+  statement: string,
+  parameterRows: readonly (readonly unknown[])[],
+  inserted?: (index: number, rowKey: number) => void,
+) => void;
 
 export interface OpenDatabaseOptions {
   /** Connections in the pool (PostgreSQL, MySQL); SQLite has one writer connection. */
@@ -114,9 +125,16 @@ function preparedRunners(
     return prepared;
   };
   return {
-    runPreparedBatch: (statement, parameterRows) => {
+    runPreparedBatch: (statement, parameterRows, inserted) => {
       const prepared = prepare(statement);
-      for (const parameters of parameterRows) prepared.run(parameters);
+      if (!inserted) {
+        for (const parameters of parameterRows) prepared.run(parameters);
+        return;
+      }
+      for (let index = 0; index < parameterRows.length; index++) {
+        const result = prepared.run(parameterRows[index]);
+        if (result.changes > 0) inserted(index, Number(result.lastInsertRowid));
+      }
     },
     runPreparedQuery: (statement, parameters, inTransaction) => {
       if (connection.inTransaction && !inTransaction) return undefined;
