@@ -15,13 +15,11 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { fullCloneWalk, likelyCloneWants, recordLikelyCloneWalks } from '../../src/repo/clone-walk.js';
 import { sendPack } from '../../src/repo/pack-sender.js';
-import { EVERY_PATH } from '../../src/repo/served-repository.js';
-import { createStoredRepositoryResolver } from '../../src/repo/stored-repositories.js';
 import { migrateToLatest } from '../../src/storage/migrations/migrator.js';
 import { openDatabase } from '../../src/storage/open-database.js';
 import { createStorage } from '../../src/storage/storage.js';
 import { loadAverage, timed } from '../report.js';
-import { pushRepositoryPack } from './in-process-push.js';
+import { harnessRepository, pushRepositoryPack } from './in-process-push.js';
 
 const [repo, dbDir, roundsArg = '3', limitArg = '1024', packOut] = process.argv.slice(2);
 if (!repo || !dbDir) {
@@ -39,12 +37,7 @@ const url = `sqlite:${dbFile}`;
 const database = openDatabase(url);
 if (fresh) await migrateToLatest(database);
 const storage = createStorage(database, { databaseUrl: url, dataDir: dbDir, largeObjectThreshold: 1 << 20 });
-const resolve = () =>
-  createStoredRepositoryResolver(storage, { kindOf: () => 'import' }).resolve(
-    '/import/large',
-    'write',
-    EVERY_PATH,
-  );
+const resolve = harnessRepository(storage);
 try {
   console.log(`load ${await loadAverage()}`);
   if (fresh) {

@@ -10,13 +10,11 @@
  */
 import type { ObjectId } from '../../src/git/object-id.js';
 import { cloneWalkKey, recordLikelyCloneWalks } from '../../src/repo/clone-walk.js';
-import { EVERY_PATH } from '../../src/repo/served-repository.js';
-import { createStoredRepositoryResolver } from '../../src/repo/stored-repositories.js';
 import { createScratchDatabase, scratchStorage } from '../../tests/support/scratch-database.js';
 import { gitText } from '../../tests/support/git-cli.js';
 import { ZERO_ID } from '../../tests/support/branchy-first-push.js';
 import { loadAverage, timed } from '../report.js';
-import { pushRepositoryPack } from './in-process-push.js';
+import { harnessRepository, pushRepositoryPack } from './in-process-push.js';
 
 const [repo, behindArg = '150'] = process.argv.slice(2);
 if (!repo) throw new Error('usage: deleted-branch-harness.ts <bare repository> [commits behind main]');
@@ -24,12 +22,7 @@ const behind = Number(behindArg);
 
 const scratch = await createScratchDatabase('sqlite');
 const storage = scratchStorage(scratch, 1 << 20);
-const resolve = () =>
-  createStoredRepositoryResolver(storage, { kindOf: () => 'import' }).resolve(
-    '/import/large',
-    'write',
-    EVERY_PATH,
-  );
+const resolve = harnessRepository(storage);
 try {
   console.log(`load ${await loadAverage()}`);
   const first = await resolve();

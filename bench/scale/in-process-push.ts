@@ -2,7 +2,9 @@ import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ObjectId } from '../../src/git/object-id.js';
-import type { ServedRepository } from '../../src/repo/served-repository.js';
+import { EVERY_PATH, type ServedRepository } from '../../src/repo/served-repository.js';
+import { createStoredRepositoryResolver } from '../../src/repo/stored-repositories.js';
+import type { Storage } from '../../src/storage/storage.js';
 import { ROOMY_PACK_LIMITS, ZERO_ID } from '../../tests/support/branchy-first-push.js';
 import { gitText } from '../../tests/support/git-cli.js';
 
@@ -31,4 +33,10 @@ export async function pushRepositoryPack(
     { atomic: true },
   );
   return refs;
+}
+
+/** The harnesses' repository in `storage`, resolved afresh on each call as each request does. */
+export function harnessRepository(storage: Storage): () => Promise<ServedRepository> {
+  const resolver = createStoredRepositoryResolver(storage, { kindOf: () => 'import' });
+  return () => resolver.resolve('/import/large', 'write', EVERY_PATH);
 }

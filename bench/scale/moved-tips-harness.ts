@@ -19,10 +19,9 @@ import type { ObjectId } from '../../src/git/object-id.js';
 import { cloneWalkKey, fullCloneWalk, recordLikelyCloneWalks } from '../../src/repo/clone-walk.js';
 import { extendRecordedWalk } from '../../src/repo/clone-walk-extension.js';
 import { movedTipBitmaps } from '../../src/repo/moved-tip-bitmaps.js';
-import { EVERY_PATH, type ServedRepository } from '../../src/repo/served-repository.js';
-import { createStoredRepositoryResolver } from '../../src/repo/stored-repositories.js';
+import type { ServedRepository } from '../../src/repo/served-repository.js';
 import { loadAverage, timed } from '../report.js';
-import { pushRepositoryPack } from './in-process-push.js';
+import { harnessRepository, pushRepositoryPack } from './in-process-push.js';
 
 const [repo, branch = 'release-1', roundsArg = '3', merged] = process.argv.slice(2);
 if (!repo) throw new Error('usage: moved-tips-harness.ts <bare repository> [branch] [rounds]');
@@ -31,12 +30,7 @@ const rounds = Number(roundsArg);
 const work = await makeTempDir('mega-moved-tips-');
 const scratch = await createScratchDatabase('sqlite');
 const storage = scratchStorage(scratch, 1 << 20);
-const resolve = () =>
-  createStoredRepositoryResolver(storage, { kindOf: () => 'import' }).resolve(
-    '/import/large',
-    'write',
-    EVERY_PATH,
-  );
+const resolve = harnessRepository(storage);
 try {
   console.log(`load ${await loadAverage()}`);
   // The first push: the repository's one pack, every ref.
