@@ -3,6 +3,17 @@ import { applyDelta, applyDeltaWithin, deltaSizes, MAX_WORK_BYTES } from './delt
 
 const BASE = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz');
 
+/** Deltas on `BASE` that both appliers refuse, with the code of the refusal. */
+const MALFORMED_DELTAS: Array<[name: string, bytes: number[], code: string]> = [
+  ['wrong base size', [35, 1, 1, 0x41], 'delta_base_size_mismatch'],
+  ['copy past the base', [36, 10, 0x91, 30, 10], 'delta_copy_out_of_bounds'],
+  ['copy past the result', [36, 2, 0x90, 5], 'delta_copy_out_of_bounds'],
+  ['insert past the delta', [36, 5, 5, 0x41], 'delta_insert_out_of_bounds'],
+  ['insert past the result', [36, 1, 2, 0x41, 0x42], 'delta_insert_out_of_bounds'],
+  ['reserved opcode', [36, 1, 0], 'delta_bad_opcode'],
+  ['short result', [36, 5, 1, 0x41], 'delta_result_size_mismatch'],
+];
+
 describe('applyDelta fixed vectors', () => {
   it('copies and inserts', () => {
     // base 36, result 13: copy offset 10 size 6, insert "--", copy offset 0 size 5
@@ -18,13 +29,7 @@ describe('applyDelta fixed vectors', () => {
   });
 
   it.each([
-    ['wrong base size', [35, 1, 1, 0x41], 'delta_base_size_mismatch'],
-    ['copy past the base', [36, 10, 0x91, 30, 10], 'delta_copy_out_of_bounds'],
-    ['copy past the result', [36, 2, 0x90, 5], 'delta_copy_out_of_bounds'],
-    ['insert past the delta', [36, 5, 5, 0x41], 'delta_insert_out_of_bounds'],
-    ['insert past the result', [36, 1, 2, 0x41, 0x42], 'delta_insert_out_of_bounds'],
-    ['reserved opcode', [36, 1, 0], 'delta_bad_opcode'],
-    ['short result', [36, 5, 1, 0x41], 'delta_result_size_mismatch'],
+    ...MALFORMED_DELTAS,
     ['truncated header', [0x80], 'delta_truncated'],
     ['truncated copy', [36, 5, 0x91, 1], 'delta_truncated'],
     ['endless varint', Array(10).fill(0xff), 'delta_bad_header'],
@@ -60,13 +65,7 @@ describe('applyDeltaWithin: base and result in one buffer', () => {
   });
 
   it.each([
-    ['wrong base size', [35, 1, 1, 0x41], 'delta_base_size_mismatch'],
-    ['copy past the base', [36, 10, 0x91, 30, 10], 'delta_copy_out_of_bounds'],
-    ['copy past the result', [36, 2, 0x90, 5], 'delta_copy_out_of_bounds'],
-    ['insert past the delta', [36, 5, 5, 0x41], 'delta_insert_out_of_bounds'],
-    ['insert past the result', [36, 1, 2, 0x41, 0x42], 'delta_insert_out_of_bounds'],
-    ['reserved opcode', [36, 1, 0], 'delta_bad_opcode'],
-    ['short result', [36, 5, 1, 0x41], 'delta_result_size_mismatch'],
+    ...MALFORMED_DELTAS,
     ['truncated copy', [36, 5, 0x91, 1], 'delta_truncated'],
     ['absurd result', [36, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 0x41], 'delta_result_too_large'],
   ])('rejects %s', (_name, bytes, code) => {

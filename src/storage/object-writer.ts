@@ -397,17 +397,9 @@ export class ObjectWriter {
 
   private roomFor(number: number): number {
     if (number >= this.flags.length) {
-      const flags = new Uint8Array(this.flags.length * 2);
-      flags.set(this.flags);
-      this.flags = flags;
-      const depths = new Uint8Array(this.depths.length * 2);
-      depths.set(this.depths);
-      this.depths = depths;
-      if (this.rowKeys) {
-        const rowKeys = new Float64Array(this.rowKeys.length * 2);
-        rowKeys.set(this.rowKeys);
-        this.rowKeys = rowKeys;
-      }
+      this.flags = doubled(this.flags, new Uint8Array(this.flags.length * 2));
+      this.depths = doubled(this.depths, new Uint8Array(this.depths.length * 2));
+      if (this.rowKeys) this.rowKeys = doubled(this.rowKeys, new Float64Array(this.rowKeys.length * 2));
     }
     return number;
   }
@@ -539,6 +531,12 @@ export class ObjectWriter {
     const order = Array.from(rows, (_, at) => at).sort((a, b) => byId(rows[a]!, rows[b]!));
     return { rows: order.map((at) => rows[at]!), numbers: order.map((at) => numbers[at]!) };
   }
+}
+
+/** `larger` with `values` copied to its start: a per-id column grown. */
+function doubled<T extends Uint8Array | Float64Array>(values: T, larger: T): T {
+  larger.set(values);
+  return larger;
 }
 
 /** Rows by their first value, the object id. */
