@@ -1,4 +1,5 @@
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Socket } from 'node:net';
 import { createGunzip } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { invalid, tooLarge } from '../platform/errors.js';
@@ -101,11 +102,19 @@ export function discardUnreadBody(request: FastifyRequest, reply: FastifyReply):
   };
   // Requests injected in tests have a socket of their own without `destroySoon`.
   if (typeof socket.destroySoon === 'function') {
-    const destroySoon = socket.destroySoon.bind(socket);
-    socket.destroySoon = () => {
-      if (!linger(() => socket.destroy())) return destroySoon();
-      socket.end();
-    };
+    // Wrapped once per connection, for its current request: a keep-alive connection's requests
+    // neither stack wrappers nor keep the earlier requests alive.
+    if (!lingerOnClose.has(socket)) {
+      const destroySoon = socket.destroySoon.bind(socket);
+      socket.destroySoon = () => {
+        if (!lingerOnClose.get(socket)?.()) return destroySoon();
+        socket.end();
+      };
+    }
+    lingerOnClose.set(socket, () => linger(() => socket.destroy()));
   }
   reply.raw.once('finish', () => linger(() => undefined));
 }
+
+/** Per connection, the bounded read of its current request's unread body (`discardUnreadBody`). */
+const lingerOnClose = new WeakMap<Socket, () => boolean>();
