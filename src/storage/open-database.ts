@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, MysqlDialect, PostgresDialect, type Dialect, type PostgresCursorConstructor } from 'kysely';
 import type * as Mysql2 from 'mysql2';
@@ -19,6 +19,7 @@ import { ImmediateSqliteDialect } from './dialect/immediate-sqlite-dialect.js';
 import { PostgresCopyCursor } from './dialect/postgres-copy-cursor.js';
 import { COPY_IN_STATEMENT, PostgresCopyIn } from './dialect/postgres-copy-in.js';
 import { binaryInsertPool } from './dialect/mysql-binary-inserts.js';
+import { announceBulkOperations } from './dialect/mysql-bulk-execute.js';
 import { asDatabaseFault, StorageFaultLog } from './storage-faults.js';
 import {
   CHECKPOINT_WAL_BYTES,
@@ -216,8 +217,25 @@ function PostgresCopyStatement(
     : new PostgresCopyCursor(text, parameters);
 }
 
+/**
+ * mysql2's client handshake command, which its package does not export (see
+ * `announceBulkOperations`); undefined where this version keeps it elsewhere.
+ */
+function mysqlClientHandshake(): { prototype: object } | undefined {
+  try {
+    const main = requireDriver.resolve('mysql2');
+    return requireDriver(join(dirname(main), 'lib', 'commands', 'client_handshake.js')) as {
+      prototype: object;
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 function mysqlDialect(url: string, options: OpenDatabaseOptions): Dialect {
   const { createPool: createMysqlPool } = requireDriver('mysql2') as typeof Mysql2;
+  // MariaDB then takes an ingest's multi-row inserts as bulk executes (`binaryInsertPool`).
+  announceBulkOperations(mysqlClientHandshake());
   const pool = createMysqlPool({
     uri: url,
     connectionLimit: options.poolSize ?? DEFAULT_POOL_SIZE,

@@ -1,5 +1,11 @@
 import type { MysqlPool, MysqlPoolConnection, MysqlQueryResult } from 'kysely';
 import type * as Mysql2 from 'mysql2';
+import {
+  encodeBulkExecutePacket,
+  singleRowInsert,
+  takesBulkExecute,
+  type SingleRowInsert,
+} from './mysql-bulk-execute.js';
 import { ExecutePacketCommand, encodeExecutePacket, type CommandConnection } from './mysql-execute-packet.js';
 
 type QueryCallback = (error: unknown, result: MysqlQueryResult) => void;
@@ -8,6 +14,12 @@ const INSERT = /^\s*insert\b/i;
 
 /** mysql2's flag for query attributes, which change the execute packet (MySQL 8; not MariaDB). */
 const CLIENT_QUERY_ATTRIBUTES = 0x08000000;
+
+/**
+ * Rows a multi-row INSERT needs to go as a bulk execute (`mysql-bulk-execute.ts`): an ingest's
+ * batches (hundreds to thousands of rows); smaller inserts keep the statements they always had.
+ */
+const MIN_BULK_ROWS = 100;
 
 /** An INSERT with a binary value among its parameters. */
 function isBinaryInsert(statement: string, parameters: readonly unknown[]): boolean {
@@ -68,12 +80,56 @@ function executeInsert(
 }
 
 /**
+ * Executes a multi-row insert as its one-row statement (prepared once per connection, whatever the
+ * row count) over all its rows in one `COM_STMT_BULK_EXECUTE` packet. Rows the bulk encoder does
+ * not take go as the multi-row statement, as before.
+ */
+function bulkInsert(
+  connection: Mysql2.PoolConnection,
+  encoding: EncodingConnection,
+  insert: { statement: string; parameters: unknown[]; single: SingleRowInsert },
+  callback: QueryCallback,
+): void {
+  const { statement, parameters, single } = insert;
+  const asBefore = () => {
+    if (isBinaryInsert(statement, parameters)) executeInsert(connection, statement, parameters, callback);
+    else connection.query(statement, parameters, callback as never);
+  };
+  connection.prepare(single.statement, (error, prepared) => {
+    if (error) {
+      callback(error, undefined as never);
+      return;
+    }
+    const { id, parameters: expected } = prepared as unknown as { id: number; parameters: unknown[] };
+    const packet =
+      expected.length === single.width ? encodeBulkExecutePacket(id, single.width, parameters) : undefined;
+    if (!packet) asBefore();
+    else encoding.addCommand(new ExecutePacketCommand(packet, callback as never));
+  });
+}
+
+/** The insert as a bulk execute, when the connection and the statement allow one. */
+function bulkForm(
+  connection: Mysql2.PoolConnection,
+  statement: string,
+  parameters: readonly unknown[],
+): { encoding: EncodingConnection; single: SingleRowInsert } | undefined {
+  if (parameters.length < MIN_BULK_ROWS || !takesBulkExecute(connection) || !INSERT.test(statement))
+    return undefined;
+  const encoding = encodingConnection(connection);
+  const single = encoding && singleRowInsert(statement, parameters.length, MIN_BULK_ROWS);
+  return encoding && single ? { encoding, single } : undefined;
+}
+
+/**
  * The pool Kysely gets for MySQL. mysql2's text protocol (`query`) formats every parameter into
  * the SQL text, a Buffer as hex: a 2,000-row insert of pack-ready payloads becomes a statement
  * twice their size that the client builds character by character and the server parses again.
  * An INSERT carrying binary values goes through the binary protocol instead (`execute`: a prepared statement, cached per connection by mysql2, with the
  * values sent as they are, in a packet we encode: `mysql-execute-packet.ts`). Other
- * statements keep the text protocol, so what reads return is unchanged.
+ * statements keep the text protocol, so what reads return is unchanged. On MariaDB, where the
+ * connection announced bulk operations, a multi-row INSERT of at least `MIN_BULK_ROWS` rows goes
+ * as one bulk execute of its one-row statement (`bulkInsert`), text values or not.
  */
 export function binaryInsertPool(pool: Mysql2.Pool): MysqlPool {
   // One wrapper per connection: Kysely keeps its own state per connection object it is given.
@@ -82,6 +138,11 @@ export function binaryInsertPool(pool: Mysql2.Pool): MysqlPool {
     let wrapper = wrappers.get(connection);
     if (!wrapper) {
       const query = ((statement: string, parameters: unknown[], callback?: QueryCallback) => {
+        const bulk = callback && bulkForm(connection, statement, parameters);
+        if (bulk) {
+          bulkInsert(connection, bulk.encoding, { statement, parameters, single: bulk.single }, callback!);
+          return undefined;
+        }
         if (callback && isBinaryInsert(statement, parameters)) {
           executeInsert(connection, statement, parameters, callback);
           return undefined;

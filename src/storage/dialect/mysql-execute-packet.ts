@@ -18,11 +18,12 @@ const FIXED_BYTES = 4 + 1 + 4 + 1 + 4;
 export const MAX_PACKET_PAYLOAD = 0xffffff - 1;
 
 /** Bytes of a length-encoded integer. */
-function lengthCodedBytes(value: number): number {
+export function lengthCodedBytes(value: number): number {
   return value < 251 ? 1 : value < 0x10000 ? 3 : value < 0x1000000 ? 4 : 9;
 }
 
-function writeLengthCoded(buffer: Buffer, offset: number, value: number): number {
+/** Writes a length-encoded integer at `offset`; returns the offset after it. */
+export function writeLengthCoded(buffer: Buffer, offset: number, value: number): number {
   if (value < 251) {
     buffer[offset] = value;
     return offset + 1;
