@@ -1,0 +1,164 @@
+/**
+ * Harness (not part of `npm run bench`): first clones of want sets answered from a recorded walk
+ * (the scale bench's `clone-other-branch`, `clone-tree-1`…) end to end, `mega serve` against C
+ * git's `http-backend`, alternated. The clone cache is off
+ * (`MEGA_CLONE_PACK_CACHE_BYTES=0`), so every clone of ours replays. A data directory without
+ * a database gets `git push --mirror` of the repository first (through the server, the walks
+ * recorded as after any push), and is kept for later runs. Prints per clone its wall ms and, for
+ * ours, the server's CPU ms during it.
+ *
+ *   npx tsx bench/scale/branch-clone-serve-harness.ts <data dir> <bare repository for C git> [rounds] [clone args…]
+ *
+ * Environment: `HARNESS_TRACE_DIR` keeps each clone's `GIT_TRACE2_PERF` there;
+ * `HARNESS_SERVER_PROFILE_DIR` runs the server under `--cpu-prof` into that directory;
+ * `HARNESS_SERVER_NODE_FLAGS` adds node flags to the server (e.g. `--trace-gc`);
+ * `HARNESS_SERVER_BIN` serves with another build's `bin/mega.js` (a built copy of an older tree).
+ * `clone args` default to `--single-branch --branch release-1`. Build first (`npm run build`).
+ * C git serves a `repack -adb` copy of the repository with filters allowed, as in the bench.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { createConnection, createServer, type AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { authEnv } from '../../tests/http/http-fixture.js';
+import { git } from '../../tests/support/git-cli.js';
+import { runMega, startMegaServer } from '../../tests/support/mega-process.js';
+import { makeTempDir } from '../../tests/support/temp-dir.js';
+import { loadAverage } from '../report.js';
+import { startHttpBackendBridge } from '../smart-http/http-backend-bridge.js';
+import { waitForIdle } from '../smart-http/smart-http-bench.js';
+
+const [dataDir, cgitRepo, roundsArg = '3', ...given] = process.argv.slice(2);
+if (!dataDir || !cgitRepo) {
+  throw new Error('usage: branch-clone-serve-harness.ts <data dir> <bare repository> [rounds] [clone args…]');
+}
+const traceDir = process.env.HARNESS_TRACE_DIR;
+const cloneArgs = given.length > 0 ? given : ['--single-branch', '--branch', 'release-1'];
+
+async function cpuMs(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * A loopback proxy noting, per connection, when its first byte from the client and its first and
+ * last bytes from the server passed (ms since `mark()`): when the pack began and ended.
+ */
+async function timingProxy(targetUrl: string) {
+  const target = new URL(targetUrl);
+  let origin = performance.now();
+  let timings: Array<{ asked: number; first: number; last: number; bytes: number }> = [];
+  const server = createServer((client) => {
+    const upstream = createConnection({ host: target.hostname, port: Number(target.port) });
+    let timing: { asked: number; first: number; last: number; bytes: number } | undefined;
+    client.on('data', () => {
+      if (!timing || timing.first >= 0) {
+        timing = { asked: performance.now() - origin, first: -1, last: -1, bytes: 0 };
+        timings.push(timing);
+      }
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (!timing) return;
+      const now = performance.now() - origin;
+      if (timing.first < 0) timing.first = now;
+      timing.last = now;
+      timing.bytes += chunk.length;
+    });
+    client.pipe(upstream).pipe(client);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close);
+    upstream.on('error', close);
+    client.on('close', close);
+    upstream.on('close', close);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    mark() {
+      origin = performance.now();
+      timings = [];
+    },
+    /** The biggest response: the pack's request, its first and last byte. */
+    pack() {
+      const pack = timings.reduce(
+        (a, b) => (b.bytes > a.bytes ? b : a),
+        timings[0] ?? { asked: 0, first: 0, last: 0, bytes: 0 },
+      );
+      return `asked ${Math.round(pack.asked)}, first byte ${Math.round(pack.first)}, last ${Math.round(pack.last)}`;
+    },
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
+
+const fresh = !existsSync(join(dataDir, 'mega.db'));
+const work = await makeTempDir('mega-branch-clone-');
+const token = (await runMega(['token', 'create', 'bench', '--admin', '--data', dataDir])).stdout
+  .trim()
+  .split('\n')
+  .pop();
+const profileDir = process.env.HARNESS_SERVER_PROFILE_DIR;
+const server = await startMegaServer({
+  dataDir,
+  ...(process.env.HARNESS_SERVER_BIN ? { bin: process.env.HARNESS_SERVER_BIN } : {}),
+  env: { MEGA_CLONE_PACK_CACHE_BYTES: '0' },
+  nodeArgs: [
+    ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+    ...(process.env.HARNESS_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+  ],
+});
+const bridge = await startHttpBackendBridge(resolve(cgitRepo, '..'));
+const pid = server.process.pid ?? 0;
+const oursProxy = await timingProxy(server.url);
+const theirsProxy = await timingProxy(bridge.url);
+try {
+  if (fresh) {
+    const start = performance.now();
+    await git(['push', '-q', `${server.url}/import/large.git`, '--mirror'], {
+      cwd: cgitRepo,
+      env: authEnv(token ?? ''),
+    });
+    console.log(`pushed in ${Math.round(performance.now() - start)} ms`);
+  }
+  await waitForIdle(pid, 3000, 180_000);
+  const clone = async (url: string, env: Record<string, string>, proxy: { mark(): void }) => {
+    const target = join(work.path, 'clone.git');
+    await rm(target, { recursive: true, force: true });
+    proxy.mark();
+    const start = performance.now();
+    const trace: Record<string, string> = traceDir
+      ? { GIT_TRACE2_PERF: join(traceDir, `${Date.now()}.perf`) }
+      : {};
+    await git(['clone', '-q', '--bare', ...cloneArgs, url, target], { env: { ...env, ...trace } });
+    const ms = performance.now() - start;
+    await rm(target, { recursive: true, force: true });
+    return Math.round(ms);
+  };
+  for (let round = 0; round < Number(roundsArg); round++) {
+    const load = await loadAverage();
+    const cgitMs = await clone(`${theirsProxy.url}/${cgitRepo.split('/').pop()}`, {}, theirsProxy);
+    const before = await cpuMs(pid);
+    const outputBefore = server.output().length;
+    const oursMs = await clone(`${oursProxy.url}/import/large.git`, authEnv(token ?? ''), oursProxy);
+    const serverCpu = (await cpuMs(pid)) - before;
+    console.log(
+      `round ${round}: ours ${oursMs} ms (server CPU ${serverCpu} ms), C git ${cgitMs} ms, ` +
+        `ratio ${(oursMs / cgitMs).toFixed(2)}; load ${load}\n  ours: ${oursProxy.pack()}\n  C git: ${theirsProxy.pack()}`,
+    );
+    const gcLines = server
+      .output()
+      .slice(outputBefore)
+      .split('\n')
+      .filter((line) => /Scavenge|Mark-Compact|Mark-sweep/.test(line));
+    if (gcLines.length > 0) console.log(gcLines.map((line) => `  ${line.slice(0, 160)}`).join('\n'));
+    await waitForIdle(pid, 1000, 60_000);
+  }
+} finally {
+  await oursProxy.close();
+  await theirsProxy.close();
+  await bridge.close();
+  await server.stop();
+  await work.remove();
+}
