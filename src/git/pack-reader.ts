@@ -10,7 +10,7 @@ import {
   writeObjectHeader,
   type ObjectType,
 } from './object.js';
-import { objectIdFromDigest } from './object-id.js';
+import { objectIdFromDigest, objectIdFromRaw } from './object-id.js';
 import { SHA1, type ObjectFormat } from './object-format.js';
 import { objectTypeOfCode } from './pack-format.js';
 import { PackEntries } from './pack-entries.js';
@@ -117,14 +117,16 @@ async function indexEntries(
     const type = objectTypeOfCode(entry.code);
     if (type === undefined) {
       const delta = entry.inflated;
-      if (recent && entry.baseId !== undefined)
+      if (recent && entry.isRefDelta)
         recentIds ??= new RecentIds(recent, index, rawIdColumn(entries, format));
-      const base =
-        entry.baseId === undefined
-          ? entries.baseIndex[index]!
-          : (recentIds?.indexOf(scanner.lastRawBaseId) ?? -1);
+      const base = entry.isRefDelta
+        ? (recentIds?.indexOf(scanner.lastRawBaseId) ?? -1)
+        : entries.baseIndex[index]!;
       const data =
         recent && delta && base >= 0 ? applyInScan(entries, recent, limits, index, base, delta) : undefined;
+      // Only a REF_DELTA left to the resolver needs its base's id as hex (most in the scan do not).
+      if (!data && entry.isRefDelta)
+        entries.refBaseIds.set(index, objectIdFromRaw(scanner.lastRawBaseId, 0, format));
       if (data) {
         const baseType = entries.typeOf(base);
         const digest = hashFramedObject(framedView(baseType, data), format);
