@@ -44,6 +44,8 @@ export class RecentContents {
     readonly capacity: number,
     firstLap = capacity,
   ) {
+    // Offsets in the ring are kept as 32-bit integers.
+    if (capacity > 0x7fffffff) throw new RangeError('ring of recent contents over 2 GiB');
     this.ring = Buffer.allocUnsafeSlow(capacity);
     this.lapSize = Math.min(capacity, Math.max(1, firstLap));
     this.nextLapSize = this.lapSize;
