@@ -71,6 +71,7 @@ export class DeltaResolver {
     const fill = this.ofsChildStart.slice(0, count);
     for (let index = 0; index < count; index++) {
       const baseIndex = entries.baseIndex[index]!;
+      // Only the REF_DELTAs the scan left have a base id here (`PackEntries.refBaseIds`).
       const baseId = baseIndex < 0 ? entries.refBaseIds.get(index) : undefined;
       if (baseIndex >= 0) {
         this.ofsChildList[fill[baseIndex]!++] = index;

@@ -40,7 +40,10 @@ export class PackEntries {
   /** Resolved deltas: the entry their base is (`EXTERNAL_BASE - n` for the n-th external base). */
   deltaBase: Int32Array;
   private ids: Buffer;
-  /** REF_DELTA entries: the base id they name (few in most packs). */
+  /**
+   * REF_DELTA entries the reader did not resolve as it scanned: the base id they name (set by the
+   * reader; few in most packs).
+   */
   readonly refBaseIds = new Map<number, ObjectId>();
   /** Deltas kept inflated from the scan (within the reader's budget), until resolved. */
   readonly inflated = new Map<number, Buffer>();
@@ -82,7 +85,6 @@ export class PackEntries {
     this.compressedLength[index] = entry.compressedLength;
     this.crc32[index] = entry.crc32;
     this.baseIndex[index] = entry.baseIndex;
-    if (entry.baseId !== undefined) this.refBaseIds.set(index, entry.baseId);
     return index;
   }
 

@@ -4,7 +4,7 @@ import { invalid, tooLarge } from '../platform/errors.js';
 import { Inflater } from './inflater.js';
 import { objectHeader, type ObjectType } from './object.js';
 import type { ObjectFormat } from './object-format.js';
-import { objectIdFromDigest, objectIdFromRaw, type ObjectId } from './object-id.js';
+import { objectIdFromDigest, type ObjectId } from './object-id.js';
 import {
   decodeEntryHeader,
   decodePackHeader,
@@ -27,8 +27,8 @@ export interface ScannedEntry {
   crc32: number;
   /** OFS_DELTA: index of the base entry; otherwise -1. */
   readonly baseIndex: number;
-  /** REF_DELTA: hex id of the base. */
-  readonly baseId: ObjectId | undefined;
+  /** REF_DELTA: the base id it names is `PackScanner.lastRawBaseId` until the next REF_DELTA. */
+  readonly isRefDelta: boolean;
   /**
    * Inflated content (whole objects: a reused buffer or the `wholeTarget`, valid until the next
    * entry) or delta (deltas: owned, unless `reuseDeltaBuffer`), until handed on or over budget.
@@ -140,8 +140,8 @@ export class PackScanner {
   }
 
   /**
-   * The base id of the REF_DELTA just scanned (its `baseId`) as raw bytes, in a buffer the next
-   * REF_DELTA overwrites.
+   * The base id of the REF_DELTA just scanned as raw bytes, in a buffer the next REF_DELTA
+   * overwrites. Raw, not hex: a reader that resolves the delta as it scans never needs the hex.
    */
   get lastRawBaseId(): Buffer {
     return this.baseRawId;
@@ -169,7 +169,6 @@ export class PackScanner {
       });
     }
     let baseIndex = -1;
-    let baseId: ObjectId | undefined;
     if (header.code === PackEntryType.OfsDelta) {
       const base = header.ofsDistance ? indexOfOffset(this.offsets, offset - header.ofsDistance) : -1;
       if (base < 0)
@@ -177,7 +176,6 @@ export class PackScanner {
       baseIndex = base;
     } else if (header.code === PackEntryType.RefDelta) {
       const idStart = this.pos + header.length - this.format.rawLength;
-      baseId = objectIdFromRaw(this.window, idStart, this.format);
       for (let i = 0; i < this.format.rawLength; i++) this.baseRawId[i] = this.window[idStart + i]!;
     }
     this.offsets.push(offset);
@@ -186,7 +184,6 @@ export class PackScanner {
       header,
       offset,
       baseIndex,
-      baseId,
       crc: 0,
       crcFrom: this.pos,
       hasher: undefined,
@@ -238,7 +235,7 @@ export class PackScanner {
       compressedLength: this.windowStart + this.pos - this.lastDataStart,
       crc32,
       baseIndex: scan.baseIndex,
-      baseId: scan.baseId,
+      isRefDelta: header.code === PackEntryType.RefDelta,
       inflated: hasher || this.framingOnly ? undefined : this.inflater.output(),
       // Always present (one object shape for every entry), undefined unless streamed.
       streamedId: hasher ? objectIdFromDigest(hasher.digest('hex')) : undefined,
@@ -344,7 +341,6 @@ interface EntryScan {
   readonly header: EntryHeader;
   readonly offset: number;
   readonly baseIndex: number;
-  readonly baseId: ObjectId | undefined;
   /** CRC32 of the entry's bytes in earlier windows, and where this window's part starts. */
   crc: number;
   crcFrom: number;

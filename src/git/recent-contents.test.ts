@@ -47,6 +47,50 @@ describe('RecentContents', () => {
     expect(recent.get(5)).toEqual(Buffer.alloc(20, 6));
   });
 
+  it('runs its laps over the first part of the ring until a base is missed, then over all of it', () => {
+    const recent = new RecentContents(400, 100);
+    expect(recent.lap).toBe(100);
+    for (let index = 0; index < 5; index++) place(recent, index, index + 1, 20);
+    // The first lap is 100 bytes: entry 5 starts the second lap at the ring's start, over entry 0.
+    place(recent, 5, 6, 20);
+    expect(recent.bytes.subarray(0, 20)).toEqual(Buffer.alloc(20, 6));
+    expect(recent.get(0)).toBeUndefined();
+    expect(recent.get(1)).toEqual(Buffer.alloc(20, 2));
+    // A missed base doubles the laps from the next one on; this one goes on to its end.
+    recent.noteMissed();
+    for (let index = 6; index < 10; index++) place(recent, index, index + 1, 20);
+    expect(recent.lap).toBe(100);
+    expect(recent.get(4)).toBeUndefined();
+    place(recent, 10, 11, 20);
+    expect(recent.lap).toBe(200);
+    // The new lap covers the old one's bytes as it goes: entry 5 (0..20) only, so far.
+    expect(recent.get(5)).toBeUndefined();
+    for (let index = 6; index < 11; index++) expect(recent.get(index)).toEqual(Buffer.alloc(20, index + 1));
+    for (let index = 11; index < 20; index++) place(recent, index, index + 1, 20);
+    for (let index = 6; index < 10; index++) expect(recent.get(index)).toBeUndefined();
+    for (let index = 10; index < 20; index++) expect(recent.get(index)).toEqual(Buffer.alloc(20, index + 1));
+    // Up to the whole ring, never past it.
+    recent.noteMissed();
+    recent.noteMissed();
+    place(recent, 20, 21, 20);
+    expect(recent.lap).toBe(400);
+    recent.noteMissed();
+    for (let index = 21; index < 40; index++) place(recent, index, index + 1, 20);
+    expect(recent.lap).toBe(400);
+    expect(recent.get(20)).toEqual(Buffer.alloc(20, 21));
+    expect(recent.bytes.subarray(380, 400)).toEqual(Buffer.alloc(20, 40));
+  });
+
+  it('gives a content too big for a small lap a lap over the whole ring at once', () => {
+    const recent = new RecentContents(400, 100);
+    place(recent, 0, 1, 20);
+    expect(place(recent, 1, 2, 90)).toBe(true);
+    expect(recent.lap).toBe(400);
+    expect(recent.get(1)).toEqual(Buffer.alloc(90, 2));
+    // The new lap starts at the ring's start, over entry 0.
+    expect(recent.get(0)).toBeUndefined();
+  });
+
   it('never wraps a content around the ring end', () => {
     const recent = new RecentContents(100);
     for (let index = 0; index < 4; index++) place(recent, index, index + 1, 22);

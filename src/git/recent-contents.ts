@@ -8,23 +8,47 @@ const INITIAL_ENTRIES = 4096;
  * after its base (git writes a base before the deltas on it), so a ring of some tens of MiB
  * holds the base of nearly every OFS_DELTA.
  *
- * Contents are placed one after the other at a growing absolute position; a content never wraps
- * around the ring's end (it starts the next lap instead). The content at `start` is intact as long
- * as nothing was placed past `start + capacity`. Memory is the ring, plus 8 bytes per entry.
+ * Contents are placed one after the other at a growing absolute position, in laps over the ring
+ * from its start; a content never wraps around a lap's end (it starts the next lap instead). A
+ * content is intact as long as nothing was placed past its start plus the size of its lap.
+ *
+ * Laps may start smaller than the ring (`firstLap`) and grow to it, doubling from the next lap on
+ * once a base asked for was overwritten (`noteMissed`): the ring's pages are touched only as far as
+ * the laps reach, and a small lap stays in the CPU's caches. A pack whose bases are close never
+ * pays for the whole ring's first touch (~8k page faults for 32 MiB, ~10 % of the decode of a
+ * 32k-object pack: docs/scale.md, "The decode thread's ring in laps"). Memory is the ring, plus
+ * 20 bytes per entry.
  */
 export class RecentContents {
   private readonly ring: Buffer;
   /** Absolute position where the next content goes. */
   private head = 0;
-  /** Absolute start of each entry's content, -1 for none; and its length. */
-  private starts = new Float64Array(INITIAL_ENTRIES).fill(-1);
+  /** Absolute position where the current lap starts, and its size. */
+  private lapStart = 0;
+  private lapSize: number;
+  /** The size of the next lap (grown by `noteMissed`). */
+  private nextLapSize: number;
+  /**
+   * Per entry: the absolute position up to which its content is intact (-1: never placed), where
+   * it lies in the ring, and its length.
+   */
+  private intactUntil = new Float64Array(INITIAL_ENTRIES).fill(-1);
+  private offsets = new Int32Array(INITIAL_ENTRIES);
   private lengths = new Float64Array(INITIAL_ENTRIES);
-  /** Where the last `reserve` placed its bytes, and how many. */
+  /** Where the last `reserve` placed its bytes (absolute, and in the ring), and how many. */
   private reservedAt = -1;
+  private reservedOffset = 0;
   private reservedLength = 0;
 
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    firstLap = capacity,
+  ) {
+    // Offsets in the ring are kept as 32-bit integers.
+    if (capacity > 0x7fffffff) throw new RangeError('ring of recent contents over 2 GiB');
     this.ring = Buffer.allocUnsafeSlow(capacity);
+    this.lapSize = Math.min(capacity, Math.max(1, firstLap));
+    this.nextLapSize = this.lapSize;
   }
 
   /** The ring itself: every view `reserve` and `get` return lies in it. */
@@ -37,6 +61,11 @@ export class RecentContents {
     return Math.floor(this.capacity / 4);
   }
 
+  /** The size of the current lap (at most `capacity`). */
+  get lap(): number {
+    return this.lapSize;
+  }
+
   /**
    * Room for `length` bytes at the head, to be written then recorded with `commit`; undefined
    * when `length` is over `maxContent`, or when the room would overwrite the content of entry
@@ -44,22 +73,35 @@ export class RecentContents {
    */
   reserve(length: number, keep = -1): Buffer | undefined {
     if (length > this.maxContent) return undefined;
-    let start = this.head;
-    const local = start % this.capacity;
-    if (local + length > this.capacity) start += this.capacity - local;
+    // A content too big for a small lap starts a lap over the whole ring at once.
+    const tooBig = length > Math.floor(this.lapSize / 4);
+    if (tooBig) this.nextLapSize = this.capacity;
+    let lapStart = this.lapStart;
+    let lapSize = this.lapSize;
+    // A grown lap starts where this one ends: starting it early would drop this one's contents
+    // past the head, which its bytes still hold.
+    if (this.head - lapStart + length > lapSize || tooBig) {
+      lapStart += lapSize;
+      lapSize = this.nextLapSize;
+    }
+    const start = Math.max(this.head, lapStart);
     if (keep >= 0 && !this.intact(keep, start + length)) return undefined;
+    this.lapStart = lapStart;
+    this.lapSize = lapSize;
     this.head = start + length;
     this.reservedAt = start;
+    this.reservedOffset = start - lapStart;
     this.reservedLength = length;
-    const at = start % this.capacity;
-    return this.ring.subarray(at, at + length);
+    return this.ring.subarray(this.reservedOffset, this.reservedOffset + length);
   }
 
   /** Records that entry `index`'s content is `content`, a view inside the last reservation. */
   commit(index: number, content: Buffer): void {
     if (!this.holdsReserved(content)) throw new RangeError('content is not in the last reservation');
-    if (index >= this.starts.length) this.grow(index);
-    this.starts[index] = this.reservedAt + this.localOffset(content);
+    if (index >= this.intactUntil.length) this.grow(index);
+    const offset = this.localOffset(content);
+    this.intactUntil[index] = this.reservedAt + offset + this.lapSize;
+    this.offsets[index] = this.reservedOffset + offset;
     this.lengths[index] = content.length;
   }
 
@@ -72,34 +114,45 @@ export class RecentContents {
 
   /** Where `data` (a view of the ring) starts in the last reservation. */
   private localOffset(data: Buffer): number {
-    return data.byteOffset - this.ring.byteOffset - (this.reservedAt % this.capacity);
+    return data.byteOffset - this.ring.byteOffset - this.reservedOffset;
   }
 
   /** Entry `index`'s content, while it is still in the ring (a view: copy it to keep it). */
   get(index: number): Buffer | undefined {
-    if (index < 0 || index >= this.starts.length || !this.intact(index, this.head)) return undefined;
-    const at = this.starts[index]! % this.capacity;
+    if (index < 0 || index >= this.intactUntil.length || !this.intact(index, this.head)) return undefined;
+    const at = this.offsets[index]!;
     return this.ring.subarray(at, at + this.lengths[index]!);
   }
 
   /** Whether entry `index` was ever placed (its content may be gone since). */
   placed(index: number): boolean {
-    return index >= 0 && index < this.starts.length && this.starts[index]! >= 0;
+    return index >= 0 && index < this.intactUntil.length && this.intactUntil[index]! >= 0;
+  }
+
+  /**
+   * A delta's base was not found in the ring (overwritten, or for a REF_DELTA not known): laps
+   * double from the next one on, up to the whole ring.
+   */
+  noteMissed(): void {
+    this.nextLapSize = Math.min(this.capacity, Math.max(this.nextLapSize, 2 * this.lapSize));
   }
 
   /** Whether entry `index` was placed and survives placements up to absolute position `head`. */
   private intact(index: number, head: number): boolean {
-    const start = this.starts[index]!;
-    return start >= 0 && start >= head - this.capacity;
+    const until = this.intactUntil[index]!;
+    return until >= 0 && head <= until;
   }
 
   private grow(index: number): void {
-    const size = Math.max(index + 1, this.starts.length * 2);
-    const starts = new Float64Array(size).fill(-1);
-    starts.set(this.starts);
+    const size = Math.max(index + 1, this.intactUntil.length * 2);
+    const intactUntil = new Float64Array(size).fill(-1);
+    intactUntil.set(this.intactUntil);
+    const offsets = new Int32Array(size);
+    offsets.set(this.offsets);
     const lengths = new Float64Array(size);
     lengths.set(this.lengths);
-    this.starts = starts;
+    this.intactUntil = intactUntil;
+    this.offsets = offsets;
     this.lengths = lengths;
   }
 }

@@ -7,6 +7,7 @@ import type { PackedObject } from '../git/pack-types.js';
 import {
   BATCH_BYTES,
   BATCH_OBJECTS,
+  FIRST_BATCH_OBJECTS,
   DecodedBatchBuilder,
   decodedItems,
   type DecodedBatch,
@@ -126,6 +127,17 @@ describe('decoded batches', () => {
     expect(batches.map((batch) => batch.count)).toEqual([BATCH_OBJECTS, 1, 1]);
     const last = [...decodedItems(batches[2]!, SHA1)][0]!;
     expect(last.kind === 'object' && last.object.data.equals(big)).toBe(true);
+  });
+
+  it("start and end small when the pack's object count is known, every object sent once", () => {
+    const batches: DecodedBatch[] = [];
+    const builder = new DecodedBatchBuilder(SHA1, (batch) => batches.push(batch), undefined, 5000);
+    const data = Buffer.from('blob');
+    for (let n = 0; n < 5000; n++) builder.addObject(packed('blob', data), { data, raw: data });
+    builder.flush();
+    expect(batches[0]!.count).toBe(FIRST_BATCH_OBJECTS);
+    // Doubling up to half of what is left, then halving down to the first size.
+    expect(batches.map((batch) => batch.count)).toEqual([128, 256, 512, 1024, 1540, 770, 385, 193, 128, 64]);
   });
 
   it('carry a whole blob as its zlib stream alone, by hex or raw ids, and its delta with its content', () => {

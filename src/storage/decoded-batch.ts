@@ -9,6 +9,13 @@ import type { IncomingObject } from './object-writer.js';
 
 /** Objects per batch at most (the writer's rows per flush). */
 export const BATCH_OBJECTS = 2000;
+/**
+ * Objects in a pack's first batch when the builder knows the pack's size (`expectedObjects`):
+ * the request's thread waits for it, so it is small, and each next one twice as big up to
+ * `BATCH_OBJECTS`; near the end they shrink again to half of what is left, so the writes of the
+ * last batch, which nothing overlaps, are short too.
+ */
+export const FIRST_BATCH_OBJECTS = 128;
 /** Payload bytes after which a batch is sent (a bigger single object gets a batch of its own). */
 export const BATCH_BYTES = 4 * 1024 * 1024;
 /**
@@ -82,14 +89,24 @@ export class DecodedBatchBuilder {
   private bytes = newBytes(BATCH_BYTES);
   private count = 0;
   private used = 0;
+  /** Objects the current batch takes at most. */
+  private limit = BATCH_OBJECTS;
+  /** Objects still to come after the current batch's (with `expectedObjects`). */
+  private left = 0;
 
   constructor(
     private readonly format: ObjectFormat,
     private readonly send: (batch: DecodedBatch, transfer: ArrayBuffer[]) => void,
     /** Scans each tree by fsck's rules as it is added, for the request's thread's `PackFsck`. */
     private readonly treeScanner?: TreeScanner,
+    /** The pack's object count, when known: batches then ramp up and taper off (`FIRST_BATCH_OBJECTS`). */
+    private readonly expectedObjects?: number,
   ) {
     this.ids = this.newIds();
+    if (expectedObjects !== undefined) {
+      this.left = expectedObjects;
+      this.limit = this.nextLimit(FIRST_BATCH_OBJECTS);
+    }
   }
 
   addObject(object: PackedObject, content: PackedContent): void {
@@ -163,8 +180,16 @@ export class DecodedBatchBuilder {
     this.fields = new Float64Array(BATCH_OBJECTS * FIELDS);
     this.ids = this.newIds();
     this.bytes = newBytes(BATCH_BYTES);
+    if (this.expectedObjects !== undefined) this.limit = this.nextLimit(2 * this.limit);
     this.count = 0;
     this.used = 0;
+  }
+
+  /** The next batch's limit: `wanted`, but at most half of the objects still to come. */
+  private nextLimit(wanted: number): number {
+    this.left = Math.max(0, this.left - this.count);
+    const taper = Math.max(FIRST_BATCH_OBJECTS, Math.ceil(this.left / 2));
+    return Math.min(BATCH_OBJECTS, wanted, taper);
   }
 
   private startRow(object: PackedObject): number {
@@ -194,8 +219,7 @@ export class DecodedBatchBuilder {
 
   /** Sends the batch first when `bytes` more would not fit; grows it for one big object. */
   private makeRoom(bytes: number): void {
-    if (this.count === BATCH_OBJECTS || (this.count > 0 && this.used + bytes > this.bytes.length))
-      this.flush();
+    if (this.count >= this.limit || (this.count > 0 && this.used + bytes > this.bytes.length)) this.flush();
     if (bytes > this.bytes.length) this.bytes = newBytes(bytes);
   }
 

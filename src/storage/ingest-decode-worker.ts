@@ -91,6 +91,11 @@ async function* replay(spool: HandedPackSpool): AsyncGenerator<Buffer> {
   }
 }
 
+/** The object count in the pack's header (the reader checks the header itself), or undefined. */
+function declaredObjects(spool: HandedPackSpool): number | undefined {
+  return spool.size >= 12 ? spool.read(8, 4).readUInt32BE(0) : undefined;
+}
+
 async function decode(setup: DecodeSetup): Promise<void> {
   const format = objectFormatByName(setup.formatName)!;
   const spool = new HandedPackSpool(setup.spool);
@@ -98,7 +103,7 @@ async function decode(setup: DecodeSetup): Promise<void> {
     const { treeFsck } = setup;
     const trees =
       treeFsck && new TreeScanner(format, { strict: treeFsck.strict, ignore: new Set(treeFsck.ignore) });
-    const batches = new DecodedBatchBuilder(format, sendBatch, trees);
+    const batches = new DecodedBatchBuilder(format, sendBatch, trees, declaredObjects(spool));
     const { externalBases, checksum } = await readPack(replay(spool), {
       format,
       spool,
