@@ -268,7 +268,7 @@ export interface RecordView {
   /**
    * The entries `keep` picks, in the walk's order, with their row keys: `keep` is shown each
    * entry's type, raw id (`data[offset…]`, `rawLength` bytes), row key (0: none) and the size
-   * class recorded with it (0: none; see `sizeClassAtLeast`), nothing decoded. Undefined when
+   * class recorded with it (0 to 31; 0: none; see `sizeClassAtLeast`), nothing decoded. Undefined when
    * the stored walk turns out damaged.
    */
   pick(
