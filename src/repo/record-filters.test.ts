@@ -154,7 +154,9 @@ function viewOf(
       new Set(
         rows.filter((row) => {
           asked.push(row);
-          const object = list.find((candidate) => candidate.hint !== undefined && rowOfHint(candidate.hint) === row);
+          const object = list.find(
+            (candidate) => candidate.hint !== undefined && rowOfHint(candidate.hint) === row,
+          );
           return object !== undefined && (sizes.get(object.id) ?? 0) >= limit;
         }),
       ),
@@ -206,7 +208,10 @@ describe('filterRecordView', () => {
       object.type === 'blob'
         ? {
             ...object,
-            hint: storedObjectHint(100 + index, object.id === id('y') ? 0 : sizeClassOf(sizes.get(object.id) ?? 0)),
+            hint: storedObjectHint(
+              100 + index,
+              object.id === id('y') ? 0 : sizeClassOf(sizes.get(object.id) ?? 0),
+            ),
           }
         : object,
     );

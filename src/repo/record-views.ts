@@ -26,7 +26,9 @@ export async function filterRecordView(
     // at a power-of-two limit): their sizes by row key (no id decoded), those without one by id.
     const { limit } = filter;
     // What each class tells at this limit, asked once (the passes see ~150k blobs).
-    const told = Array.from({ length: SIZE_CLASSES }, (_, sizeClass) => view.sizeClassAtLeast(sizeClass, limit));
+    const told = Array.from({ length: SIZE_CLASSES }, (_, sizeClass) =>
+      view.sizeClassAtLeast(sizeClass, limit),
+    );
     const rows: number[] = [];
     const unkeyed = view.pick((type, data, offset, row, sizeClass) => {
       if (type !== 'blob' || told[sizeClass] !== undefined) return false;
