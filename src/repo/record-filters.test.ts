@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CommitSummary } from '../git/commit.js';
 import type { ObjectId } from '../git/object-id.js';
-import { storedObjectHint } from '../storage/pack-ready.js';
+import { rowOfHint, sizeClassOfHint, storedObjectHint } from '../storage/pack-ready.js';
+import { sizeClassAtLeast, sizeClassOf } from '../storage/size-class.js';
 import { FileMode, serializeTree, type TreeEntry } from '../git/tree.js';
 import { filterRecordedWalk } from './record-filters.js';
 import { filterRecordView } from './record-views.js';
@@ -127,20 +128,35 @@ describe('filterRecordedWalk', () => {
  * `list` as a stored walk shows it: raw ids and row keys (an object's `hint`), decoded only when
  * picked (counted in `decoded`); sizes by row key from `sizes`.
  */
-function viewOf(list: readonly WalkedObject[], decoded: WalkedObject[] = []): RecordView {
+function viewOf(
+  list: readonly WalkedObject[],
+  decoded: WalkedObject[] = [],
+  asked: number[] = [],
+): RecordView {
   return {
     rawLength: 20,
     pick: (keep) =>
       list.filter((object) => {
         const raw = Buffer.concat([Buffer.from('ffff', 'hex'), Buffer.from(object.id, 'hex')]);
-        const kept = keep(object.type, raw, 2, object.hint ?? 0);
+        const hint = object.hint;
+        const kept = keep(
+          object.type,
+          raw,
+          2,
+          hint === undefined ? 0 : rowOfHint(hint),
+          hint === undefined ? 0 : sizeClassOfHint(hint),
+        );
         if (kept) decoded.push(object);
         return kept;
       }),
+    sizeClassAtLeast,
     rowsSizedAtLeast: async (rows, limit) =>
       new Set(
         rows.filter((row) => {
-          const object = list.find((candidate) => candidate.hint === row);
+          asked.push(row);
+          const object = list.find(
+            (candidate) => candidate.hint !== undefined && rowOfHint(candidate.hint) === row,
+          );
           return object !== undefined && (sizes.get(object.id) ?? 0) >= limit;
         }),
       ),
@@ -182,6 +198,38 @@ describe('filterRecordView', () => {
         // Dropped blobs decoded: only those without a row key, asked by id.
         const extra = decoded.filter((object) => !fromView?.includes(object));
         expect(extra.every((object) => object.hint === undefined && object.type === 'blob')).toBe(true);
+      }
+    }
+  });
+
+  it('drops blobs by the size class recorded with them, asking only those whose class straddles the limit', async () => {
+    // Every blob keyed, with its class (sizes: a 0, b 10, x 20, y 30); the last blob without one.
+    const classed = record.map((object, index) =>
+      object.type === 'blob'
+        ? {
+            ...object,
+            hint: storedObjectHint(
+              100 + index,
+              object.id === id('y') ? 0 : sizeClassOf(sizes.get(object.id) ?? 0),
+            ),
+          }
+        : object,
+    );
+    const wantedBlob = new Set([...explicit, id('y')]);
+    for (const wants of [explicit, wantedBlob]) {
+      for (const limit of [0, 1, 8, 10, 16, 21, 32, 1000]) {
+        const filter = { kind: 'blob:limit' as const, limit };
+        const asked: number[] = [];
+        const fromView = await filterRecordView(source(), viewOf(classed, [], asked), wants, filter);
+        expect(names(fromView)).toBe(names(await filterRecordedWalk(source(), record, wants, filter)));
+        // Asked: y (no class, unless wanted) and the blobs whose class holds sizes on both sides.
+        const straddling = classed.filter(
+          (object) =>
+            object.type === 'blob' &&
+            !wants.has(object.id) &&
+            (object.id === id('y') || sizeClassAtLeast(sizeClassOfHint(object.hint!), limit) === undefined),
+        );
+        expect(asked.sort()).toEqual(straddling.map((object) => rowOfHint(object.hint!)).sort());
       }
     }
   });

@@ -22,23 +22,31 @@ export async function filterRecordView(
   const wanted = idTable(view.rawLength, explicit);
   const isExplicit = (data: Uint8Array, offset: number) => wanted.find(data, offset) >= 0;
   if (filter.kind === 'blob:limit') {
-    // The blobs' sizes by row key (no id decoded); those without one (none in a walk recorded
-    // after a push) by id.
+    // The blobs whose recorded size class does not tell (none in a walk recorded with classes
+    // at a power-of-two limit): their sizes by row key (no id decoded), those without one by id.
+    const { limit } = filter;
+    // What each class tells at this limit, asked once (the passes see ~150k blobs).
+    const told = Array.from({ length: SIZE_CLASSES }, (_, sizeClass) =>
+      view.sizeClassAtLeast(sizeClass, limit),
+    );
     const rows: number[] = [];
-    const unkeyed = view.pick((type, data, offset, row) => {
-      if (type !== 'blob' || isExplicit(data, offset)) return false;
+    const unkeyed = view.pick((type, data, offset, row, sizeClass) => {
+      if (type !== 'blob' || told[sizeClass] !== undefined) return false;
+      if (isExplicit(data, offset)) return false;
       if (row > 0) rows.push(row);
       return row === 0;
     });
     if (!unkeyed) return undefined;
-    const largeRows = await view.rowsSizedAtLeast(rows, filter.limit);
-    const largeUnkeyed = idTable(view.rawLength, await source.sizesAtLeast(unkeyed, filter.limit));
-    return view.pick(
-      (type, data, offset, row) =>
-        type !== 'blob' ||
-        isExplicit(data, offset) ||
-        (row > 0 ? !largeRows.has(row) : largeUnkeyed.find(data, offset) < 0),
-    );
+    const largeRows = rows.length > 0 ? await view.rowsSizedAtLeast(rows, limit) : new Set<number>();
+    const largeUnkeyed = idTable(view.rawLength, await source.sizesAtLeast(unkeyed, limit));
+    return view.pick((type, data, offset, row, sizeClass) => {
+      if (type !== 'blob') return true;
+      const large = told[sizeClass];
+      if (large === false) return true;
+      if (isExplicit(data, offset)) return true;
+      if (large === true) return false;
+      return row > 0 ? !largeRows.has(row) : largeUnkeyed.find(data, offset) < 0;
+    });
   }
   if (filter.kind === 'blob:none') {
     return view.pick((type, data, offset) => type !== 'blob' || isExplicit(data, offset));
@@ -59,6 +67,9 @@ export async function filterRecordView(
     (type, data, offset) => type === 'commit' || type === 'tag' || kept.find(data, offset) >= 0,
   );
 }
+
+/** Size classes a record's entry can carry (five bits). */
+const SIZE_CLASSES = 32;
 
 /** `ids` of the walk's id format in a table looked up by raw bytes (others cannot be in it). */
 function idTable(rawLength: number, ids: Iterable<ObjectId>): RawIdTable {

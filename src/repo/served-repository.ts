@@ -267,12 +267,18 @@ export interface RecordView {
   readonly rawLength: number;
   /**
    * The entries `keep` picks, in the walk's order, with their row keys: `keep` is shown each
-   * entry's type, raw id (`data[offset…]`, `rawLength` bytes) and row key (0: none), nothing
-   * decoded. Undefined when the stored walk turns out damaged.
+   * entry's type, raw id (`data[offset…]`, `rawLength` bytes), row key (0: none) and the size
+   * class recorded with it (0 to 31; 0: none; see `sizeClassAtLeast`), nothing decoded. Undefined when
+   * the stored walk turns out damaged.
    */
   pick(
-    keep: (type: ObjectType, data: Uint8Array, offset: number, row: number) => boolean,
+    keep: (type: ObjectType, data: Uint8Array, offset: number, row: number, sizeClass: number) => boolean,
   ): WalkedObject[] | undefined;
+  /**
+   * Whether an object of the size class `pick` showed is at least `limit` bytes; undefined when
+   * the class does not tell (then `rowsSizedAtLeast` asks).
+   */
+  sizeClassAtLeast(sizeClass: number, limit: number): boolean | undefined;
   /** Those of `rows` (row keys `pick` showed) whose objects' size is at least `limit`. */
   rowsSizedAtLeast(rows: readonly number[], limit: number): Promise<ReadonlySet<number>>;
 }

@@ -3,6 +3,7 @@ import type { ObjectGraph } from '../git/object-graph.js';
 import type { ObjectId } from '../git/object-id.js';
 import { invalid, isMegaError, notFound } from '../platform/errors.js';
 import type { PackReadyObject, StoredObjectHint } from '../storage/pack-ready.js';
+import { sizeClassAtLeast } from '../storage/size-class.js';
 import type { WrittenRowKeys } from '../storage/object-writer.js';
 import type { Repository } from '../storage/repository-store.js';
 import type { StoredTrees } from '../storage/repository-scan.js';
@@ -116,6 +117,7 @@ export class StoredRepository implements ServedRepository {
         bytes && {
           rawLength: bytes.rawLength,
           pick: (keep) => bytes.pick(keep),
+          sizeClassAtLeast,
           rowsSizedAtLeast: (rows, limit) => this.storage.objects.rowsSizedAtLeast(rows, limit),
         }
       );

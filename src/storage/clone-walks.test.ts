@@ -5,7 +5,8 @@ import type { ObjectId } from '../git/object-id.js';
 import { SHA1, SHA256 } from '../git/object-format.js';
 import { ObjectGraph } from '../git/object-graph.js';
 import { WALKS_KEPT_PER_REPOSITORY, type WalkedEntry } from './clone-walks.js';
-import { storedObjectHint } from './pack-ready.js';
+import { rowOfHint, sizeClassOfHint, storedObjectHint } from './pack-ready.js';
+import { sizeClassOf } from './size-class.js';
 import type { Storage } from './storage.js';
 import { describeEachDialect } from '../../tests/support/dialects.js';
 import { scratchStorage } from '../../tests/support/scratch-database.js';
@@ -53,7 +54,7 @@ describeEachDialect('clone walks', (getDb) => {
       .select('id')
       .where('git_id', '=', stored as string)
       .executeTakeFirstOrThrow();
-    expect(found?.[0]?.hint).toBe(Number(row.id));
+    expect(found?.[0]?.hint).toBe(storedObjectHint(Number(row.id), sizeClassOf('walked\n'.length)));
     // Ids with no stored row are recorded without one.
     expect(found?.slice(1).every((entry) => entry.hint === undefined)).toBe(true);
     expect(await storage.cloneWalks.find(repo.id, 'x'.repeat(64))).toBeUndefined();
@@ -87,7 +88,10 @@ describeEachDialect('clone walks', (getDb) => {
       .where('git_id', 'in', held as string[])
       .execute();
     const rowOf = new Map(rows.map((row) => [row.git_id, Number(row.id)]));
-    expect(found?.slice(0, 3).map((entry) => entry.hint)).toEqual(held.map((id) => rowOf.get(id)));
+    // Each with its row and its size's class ('one\n' 4 bytes, 'three\n' 6).
+    expect(found?.slice(0, 3).map((entry) => entry.hint)).toEqual(
+      held.map((id, index) => storedObjectHint(rowOf.get(id)!, sizeClassOf([4, 4, 6][index]!))),
+    );
     expect(found?.slice(3).every((entry) => entry.hint === undefined)).toBe(true);
   });
 
@@ -110,8 +114,11 @@ describeEachDialect('clone walks', (getDb) => {
       .select(['id', 'git_id'])
       .where('git_id', 'in', held as string[])
       .execute();
+    // Rows and size classes ('shared\n' 7 bytes, 'own one\n' and 'own two\n' 8).
     expect(held.map((id) => hintOf(graph.find(id as ObjectId)))).toEqual(
-      held.map((id) => Number(rows.find((row) => row.git_id === id)?.id)),
+      held.map((id, index) =>
+        storedObjectHint(Number(rows.find((row) => row.git_id === id)?.id), sizeClassOf([7, 8, 8][index]!)),
+      ),
     );
     expect(hintOf(graph.find(absent))).toBeUndefined();
     expect(hintOf(graph.find(elsewhere as ObjectId))).toBeUndefined();
@@ -126,7 +133,7 @@ describeEachDialect('clone walks', (getDb) => {
       .where('git_id', '=', long as string)
       .execute();
     const hint256 = (await storage.cloneWalks.graphRowKeys(repo256.id, graph256))(graph256.find(long!));
-    expect(hint256).toBe(Number(row256?.id));
+    expect(hint256 && rowOfHint(hint256)).toBe(Number(row256?.id));
   });
 
   it("takes a push graph's row keys from the push's inserts first, the rest from storage", async () => {
@@ -141,9 +148,11 @@ describeEachDialect('clone walks', (getDb) => {
     // The push inserted the row of its own object (a key storage never gave: it must be taken
     // as told, with no statement over it), not the shared one's.
     const own = Buffer.from(held[1]!, 'hex');
+    const isOwn = (data: Uint8Array, offset: number) =>
+      Buffer.compare(own, data.subarray(offset, offset + own.length)) === 0;
     const written = {
-      rowKeyOf: (data: Uint8Array, offset: number) =>
-        Buffer.compare(own, data.subarray(offset, offset + own.length)) === 0 ? 987_654 : 0,
+      rowKeyOf: (data: Uint8Array, offset: number) => (isOwn(data, offset) ? 987_654 : 0),
+      sizeClassOf: (data: Uint8Array, offset: number) => (isOwn(data, offset) ? 5 : 0),
     };
     const hintOf = await storage.cloneWalks.graphRowKeys(repo.id, graph, written);
     const [sharedRow] = await getDb()
@@ -151,8 +160,10 @@ describeEachDialect('clone walks', (getDb) => {
       .select('id')
       .where('git_id', '=', shared!)
       .execute();
-    expect(hintOf(graph.find(held[1] as ObjectId))).toBe(987_654);
-    expect(hintOf(graph.find(shared as ObjectId))).toBe(Number(sharedRow?.id));
+    expect(hintOf(graph.find(held[1] as ObjectId))).toBe(storedObjectHint(987_654, 5));
+    const sharedHint = hintOf(graph.find(shared as ObjectId));
+    expect(sharedHint && rowOfHint(sharedHint)).toBe(Number(sharedRow?.id));
+    expect(sharedHint && sizeClassOfHint(sharedHint)).toBe(sizeClassOf('carried shared\n'.length));
     expect(hintOf(graph.find(absent))).toBeUndefined();
   });
 
@@ -355,7 +366,7 @@ describeEachDialect('clone walks', (getDb) => {
     await storage.cloneWalks.save(repo.id, key, list);
     const good = Buffer.from((await partOf()).data);
     const badType = Buffer.from(good);
-    badType[1] = 9;
+    badType[1] = 5 | (12 << 3); // code 5, whatever the size class
     const damages = [
       good.subarray(0, good.length - 5), // truncated inside an entry
       Buffer.concat([Buffer.from([7]), good.subarray(1)]), // unknown id length

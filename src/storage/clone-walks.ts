@@ -6,7 +6,8 @@ import { SHA1, SHA256, type ObjectFormat } from '../git/object-format.js';
 import { MegaError } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
-import { storedObjectHint, type StoredObjectHint } from './pack-ready.js';
+import { rowOfHint, sizeClassOfHint, storedObjectHint, type StoredObjectHint } from './pack-ready.js';
+import { sizeClassOf } from './size-class.js';
 import type { WrittenRowKeys } from './object-writer.js';
 import { inTransaction } from './transaction.js';
 import { batchIds, nowTimestamp } from './sql-batches.js';
@@ -45,6 +46,18 @@ const ROW_BYTES = 6;
 
 const TYPE_CODES: Readonly<Record<ObjectType, number>> = { commit: 1, tree: 2, blob: 3, tag: 4 };
 const TYPES_BY_CODE: ReadonlyArray<ObjectType | undefined> = [undefined, 'commit', 'tree', 'blob', 'tag'];
+/**
+ * An entry's first byte: the type code in its low three bits, the object's size class
+ * (`size-class.ts`, 0: not known) in the five above. Walks recorded before classes have 0 there
+ * and are read as before (their blobs' sizes are asked of storage).
+ */
+const TYPE_BITS = 7;
+const SIZE_CLASS_SHIFT = 3;
+
+/** The hint of a record's entry: its row key and size class (undefined without a row key). */
+function entryHint(row: number, typeByte: number): StoredObjectHint | undefined {
+  return row > 0 ? storedObjectHint(row, typeByte >> SIZE_CLASS_SHIFT) : undefined;
+}
 
 /**
  * Recorded full-clone walks (migration 0006): the objects a set of wanted ids reaches, in the
@@ -179,8 +192,8 @@ export class CloneWalkStore {
     // Every entry carries its key already (a walk of the push's graph), or none is held.
     if (keys.size === 0) return entries;
     return entries.map((entry) => {
-      const row = entry.hint === undefined ? keys.get(entry.id) : undefined;
-      return row === undefined ? entry : { id: entry.id, type: entry.type, hint: storedObjectHint(row) };
+      const hint = entry.hint === undefined ? keys.get(entry.id) : undefined;
+      return hint === undefined ? entry : { id: entry.id, type: entry.type, hint };
     });
   }
 
@@ -292,15 +305,20 @@ export class CloneWalkStore {
   }
 
   /**
-   * The `raw_objects.id` of the entries that do not carry theirs (those the repository holds).
-   * A whole repository's walk (the recorder's after a first push) reads them all by scanning the
-   * repository's membership in key order: looking 497k ids up in `IN` lists cost ~2.5 s of
-   * statements built, prepared and probed one id at a time, the scan a third of that.
+   * The hint (`raw_objects.id` and size class) of the entries that do not carry theirs (those
+   * the repository holds). A whole repository's walk (the recorder's after a first push) reads
+   * them all by scanning the repository's membership in key order: looking 497k ids up in `IN`
+   * lists cost ~2.5 s of statements built, prepared and probed one id at a time, the scan a
+   * third of that.
    */
-  private async rowKeys(repoId: number, entries: readonly WalkedEntry[]): Promise<Map<string, number>> {
+  private async rowKeys(
+    repoId: number,
+    entries: readonly WalkedEntry[],
+  ): Promise<Map<string, StoredObjectHint>> {
     const ids = entries.filter((entry) => entry.hint === undefined).map((entry) => entry.id);
-    const keys = new Map<string, number>();
-    const keep = (gitId: ObjectId, row: number) => keys.set(gitId, row);
+    const keys = new Map<string, StoredObjectHint>();
+    const keep = (gitId: ObjectId, row: number, size: number) =>
+      keys.set(gitId, storedObjectHint(row, sizeClassOf(size)));
     if (ids.length >= MEMBERSHIP_SCAN_FROM) await this.scanMemberRows(repoId, keep);
     else await this.memberRowsOf(repoId, ids, keep);
     return keys;
@@ -320,12 +338,13 @@ export class CloneWalkStore {
     graph: ObjectGraph,
     written?: WrittenRowKeys,
   ): Promise<(number: number) => StoredObjectHint | undefined> {
+    // Each object's hint (row key and size class; 0: none), by graph number.
     const rows = new Float64Array(graph.size);
     // Apart, so the hints returned keep no reference to `written` (the write's id set, ~20 MB).
     const missing = written ? takeWrittenRowKeys(graph, written, rows) : graph.size;
-    const keep = (gitId: ObjectId, row: number) => {
+    const keep = (gitId: ObjectId, row: number, size: number) => {
       const number = graph.find(gitId);
-      if (number >= 0 && rows[number] === 0) rows[number] = row;
+      if (number >= 0 && rows[number] === 0) rows[number] = storedObjectHint(row, sizeClassOf(size));
     };
     if (missing >= MEMBERSHIP_SCAN_FROM) {
       await this.scanMemberRows(repoId, keep);
@@ -336,42 +355,48 @@ export class CloneWalkStore {
       await this.memberRowsOf(repoId, ids, keep);
     }
     return (number) => {
-      const row = rows[number];
-      return row ? storedObjectHint(row) : undefined;
+      const hint = rows[number];
+      return hint ? (hint as StoredObjectHint) : undefined;
     };
   }
 
-  /** Calls `visit` with the object id and `raw_objects.id` of those of `ids` the repository holds. */
+  /**
+   * Calls `visit` with the object id, `raw_objects.id` and size of those of `ids` the repository
+   * holds.
+   */
   private async memberRowsOf(
     repoId: number,
     ids: readonly ObjectId[],
-    visit: (gitId: ObjectId, row: number) => void,
+    visit: (gitId: ObjectId, row: number, size: number) => void,
   ): Promise<void> {
     for (const batch of batchIds(ids, this.capabilities)) {
       const rows = await this.db
         .selectFrom('raw_objects')
         .innerJoin('repository_objects', 'repository_objects.git_id', 'raw_objects.git_id')
-        .select(['raw_objects.id', 'raw_objects.git_id'])
+        .select(['raw_objects.id', 'raw_objects.git_id', 'raw_objects.size'])
         .where('repository_objects.repo_id', '=', repoId)
         .where('raw_objects.git_id', 'in', batch)
         .execute();
-      for (const row of rows) visit(row.git_id as ObjectId, Number(row.id));
+      for (const row of rows) visit(row.git_id as ObjectId, Number(row.id), Number(row.size));
     }
   }
 
-  /** Calls `visit` with the object id and `raw_objects.id` of every object the repository holds. */
-  private async scanMemberRows(repoId: number, visit: (gitId: ObjectId, row: number) => void): Promise<void> {
+  /** Calls `visit` with the object id, `raw_objects.id` and size of every object the repository holds. */
+  private async scanMemberRows(
+    repoId: number,
+    visit: (gitId: ObjectId, row: number, size: number) => void,
+  ): Promise<void> {
     for (let after = ''; ;) {
       const rows = await this.db
         .selectFrom('repository_objects')
         .innerJoin('raw_objects', 'raw_objects.git_id', 'repository_objects.git_id')
-        .select(['raw_objects.id', 'repository_objects.git_id'])
+        .select(['raw_objects.id', 'repository_objects.git_id', 'raw_objects.size'])
         .where('repository_objects.repo_id', '=', repoId)
         .where('repository_objects.git_id', '>', after)
         .orderBy('repository_objects.git_id')
         .limit(MEMBERSHIP_PAGE_ROWS)
         .execute();
-      for (const row of rows) visit(row.git_id as ObjectId, Number(row.id));
+      for (const row of rows) visit(row.git_id as ObjectId, Number(row.id), Number(row.size));
       const last = rows[rows.length - 1];
       if (!last || rows.length < MEMBERSHIP_PAGE_ROWS) return;
       after = last.git_id;
@@ -392,12 +417,12 @@ export class CloneWalkStore {
   }
 }
 
-/** Fills `rows` (by graph number) from the keys a write told; the number of objects left without. */
+/** Fills `rows` (hints by graph number) from the keys a write told; the number of objects left without. */
 function takeWrittenRowKeys(graph: ObjectGraph, written: WrittenRowKeys, rows: Float64Array): number {
   let missing = 0;
   graph.forEachRawId((number, data, offset) => {
     const row = written.rowKeyOf(data, offset);
-    if (row > 0) rows[number] = row;
+    if (row > 0) rows[number] = storedObjectHint(row, written.sizeClassOf(data, offset));
     else missing++;
   });
   return missing;
@@ -412,9 +437,12 @@ async function deleteWalks(db: Kysely<Database>, ids: readonly number[]): Promis
 
 /**
  * Parts of at most PART_BYTES: one byte giving the raw id length (20 for SHA-1, 32 for SHA-256),
- * then `[type code][raw id][row key, 6 bytes big-endian]` per object.
+ * then `[type code | size class << 3][raw id][row key, 6 bytes big-endian]` per object.
  */
-function encodeParts(entries: readonly WalkedEntry[], rowKeys: ReadonlyMap<string, number>): Buffer[] {
+function encodeParts(
+  entries: readonly WalkedEntry[],
+  rowKeys: ReadonlyMap<string, StoredObjectHint>,
+): Buffer[] {
   const idBytes = entries.length > 0 ? (entries[0] as WalkedEntry).id.length / 2 : SHA1.rawLength;
   const entryBytes = 1 + idBytes + ROW_BYTES;
   const perPart = Math.floor((PART_BYTES - 1) / entryBytes);
@@ -428,9 +456,11 @@ function encodeParts(entries: readonly WalkedEntry[], rowKeys: ReadonlyMap<strin
       if (entry.id.length !== idBytes * 2) {
         throw new MegaError('internal', 'clone_walk_mixed_ids', 'a walk mixes object id formats');
       }
-      part[offset] = TYPE_CODES[entry.type];
+      const hint = entry.hint ?? rowKeys.get(entry.id);
+      const sizeClass = hint === undefined ? 0 : sizeClassOfHint(hint);
+      part[offset] = TYPE_CODES[entry.type] | (sizeClass << SIZE_CLASS_SHIFT);
       part.write(entry.id, offset + 1, idBytes, 'hex');
-      part.writeUIntBE(entry.hint ?? rowKeys.get(entry.id) ?? 0, offset + 1 + idBytes, ROW_BYTES);
+      part.writeUIntBE(hint === undefined ? 0 : rowOfHint(hint), offset + 1 + idBytes, ROW_BYTES);
       offset += entryBytes;
     }
     parts.push(part);
@@ -445,11 +475,12 @@ function decodePart(part: Buffer, into: WalkedEntry[]): boolean {
   const entryBytes = 1 + format.rawLength + ROW_BYTES;
   if ((part.length - 1) % entryBytes !== 0) return false;
   for (let offset = 1; offset < part.length; offset += entryBytes) {
-    const type = TYPES_BY_CODE[part[offset] as number];
+    const typeByte = part[offset] as number;
+    const type = TYPES_BY_CODE[typeByte & TYPE_BITS];
     if (!type) return false;
     const id = objectIdFromRaw(part, offset + 1, format);
-    const row = part.readUIntBE(offset + 1 + format.rawLength, ROW_BYTES);
-    into.push(row > 0 ? { id, type, hint: storedObjectHint(row) } : { id, type });
+    const hint = entryHint(part.readUIntBE(offset + 1 + format.rawLength, ROW_BYTES), typeByte);
+    into.push(hint === undefined ? { id, type } : { id, type, hint });
   }
   return true;
 }
@@ -472,11 +503,12 @@ function decodeSelected(
     if ((part.length - 1) % entryBytes !== 0) return undefined;
     for (let offset = 1; offset < part.length; offset += entryBytes, position++) {
       if (!selected[position]) continue;
-      const type = TYPES_BY_CODE[part[offset] as number];
+      const typeByte = part[offset] as number;
+      const type = TYPES_BY_CODE[typeByte & TYPE_BITS];
       if (!type) return undefined;
       const id = objectIdFromRaw(part, offset + 1, format);
-      const row = part.readUIntBE(offset + 1 + format.rawLength, ROW_BYTES);
-      entries.push(row > 0 ? { id, type, hint: storedObjectHint(row) } : { id, type });
+      const hint = entryHint(part.readUIntBE(offset + 1 + format.rawLength, ROW_BYTES), typeByte);
+      entries.push(hint === undefined ? { id, type } : { id, type, hint });
     }
   }
   return position === count ? entries : undefined;
@@ -520,25 +552,27 @@ export class RecordedWalkBytes {
 
   /**
    * The entries `keep` picks, decoded, in the walk's order: it is shown each entry's type, its
-   * raw id at `data[offset…]` (`rawLength` bytes) and its row key (0: none), so what it drops is
-   * never decoded (a partial clone keeps 24k of a 497k-object walk: `record-views.ts`).
-   * Undefined when an entry's type code is unknown (damage `intact` does not see; `find` then
-   * deletes the walk).
+   * raw id at `data[offset…]` (`rawLength` bytes), its row key (0: none) and its size class
+   * (`size-class.ts`; 0: not known), so what it drops is never decoded (a partial clone keeps
+   * 24k of a 497k-object walk: `record-views.ts`). Undefined when an entry's type code is
+   * unknown (damage `intact` does not see; `find` then deletes the walk).
    */
   pick(
-    keep: (type: ObjectType, data: Uint8Array, offset: number, row: number) => boolean,
+    keep: (type: ObjectType, data: Uint8Array, offset: number, row: number, sizeClass: number) => boolean,
   ): WalkedEntry[] | undefined {
     const format = this.rawLength === SHA256.rawLength ? SHA256 : SHA1;
     const entryBytes = 1 + this.rawLength + ROW_BYTES;
     const picked: WalkedEntry[] = [];
     for (const part of this.parts) {
       for (let offset = 1; offset < part.length; offset += entryBytes) {
-        const type = TYPES_BY_CODE[part[offset] as number];
+        const typeByte = part[offset] as number;
+        const type = TYPES_BY_CODE[typeByte & TYPE_BITS];
         if (!type) return undefined;
         const row = part.readUIntBE(offset + 1 + this.rawLength, ROW_BYTES);
-        if (!keep(type, part, offset + 1, row)) continue;
+        if (!keep(type, part, offset + 1, row, row > 0 ? typeByte >> SIZE_CLASS_SHIFT : 0)) continue;
         const id = objectIdFromRaw(part, offset + 1, format);
-        picked.push(row > 0 ? { id, type, hint: storedObjectHint(row) } : { id, type });
+        const hint = entryHint(row, typeByte);
+        picked.push(hint === undefined ? { id, type } : { id, type, hint });
       }
     }
     return picked;

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ObjectId } from '../git/object-id.js';
-import { storedObjectHint, type PackReadyObject, type StoredObjectHint } from './pack-ready.js';
+import { rowOfHint, storedObjectHint, type PackReadyObject, type StoredObjectHint } from './pack-ready.js';
+import { sizeClassOf } from './size-class.js';
 import type { Storage } from './storage.js';
 import { describeEachDialect } from '../../tests/support/dialects.js';
 import { chunked, makeRepo, packOf } from '../../tests/support/git-fixtures.js';
@@ -41,6 +42,18 @@ describeEachDialect('object store sizes', (getDb) => {
     // With row keys for some: those read by key, the others by membership.
     const hints = [await rowOf(small!), undefined, await rowOf(large!), undefined];
     expect(await storage.objects.sizesAtLeast(repo.id, ids, hints, 3)).toEqual(new Set([small, edge, large]));
+    // A hint's size class decides when it can (no read: a class made up here is taken as told);
+    // a limit inside the class's range is read by key. Sizes 3, 10, 50: classes 3, 5, 7.
+    const classed = async (id: string, sizeClass: number) =>
+      storedObjectHint(rowOfHint(await rowOf(id)), sizeClass);
+    const told = [await classed(small!, 31), await classed(edge!, 1), await classed(large!, 7), undefined];
+    expect(await storage.objects.sizesAtLeast(repo.id, ids, told, 32)).toEqual(new Set([small, large]));
+    expect(await storage.objects.sizesAtLeast(repo.id, ids, told, 33)).toEqual(new Set([small, large]));
+    expect(await storage.objects.sizesAtLeast(repo.id, ids, told, 40)).toEqual(new Set([small, large]));
+    expect(await storage.objects.sizesAtLeast(repo.id, ids, told, 60)).toEqual(new Set([small]));
+    expect(await storage.objects.sizesAtLeast(repo.id, ids, told, 200)).toEqual(new Set([small]));
+    // Class 7 holds 32 to 63 bytes: a limit of 40 or 60 reads the size (50).
+    expect(sizeClassOf(50)).toBe(7);
     // Malformed ids and no ids at all are simply absent.
     expect(await storage.objects.sizesAtLeast(repo.id, ['zz', 'short'], [undefined, undefined], 0)).toEqual(
       new Set(),
@@ -72,7 +85,7 @@ describeEachDialect('object store sizes', (getDb) => {
   it('answers which row keys are of objects at least a size, only the large ones, in batches', async () => {
     const repo = await newRepo();
     const [small, edge, large] = (await storage.writeObjects(repo.id, blobs([3, 10, 50], 'c'))) as ObjectId[];
-    const rows = [await rowOf(small!), await rowOf(edge!), await rowOf(large!)];
+    const rows = await Promise.all([small!, edge!, large!].map(async (id) => rowOfHint(await rowOf(id))));
     expect(await storage.objects.rowsSizedAtLeast(rows, 10)).toEqual(new Set(rows.slice(1)));
     expect(await storage.objects.rowsSizedAtLeast(rows, 51)).toEqual(new Set());
     expect(await storage.objects.rowsSizedAtLeast([], 0)).toEqual(new Set());

@@ -11,7 +11,14 @@ import { MegaError, notFound } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { MegaDatabase } from './open-database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
-import { storedObjectHint, type PackReadyObject, type StoredObjectHint } from './pack-ready.js';
+import {
+  rowOfHint,
+  sizeClassOfHint,
+  storedObjectHint,
+  type PackReadyObject,
+  type StoredObjectHint,
+} from './pack-ready.js';
+import { sizeClassAtLeast, sizeClassOf } from './size-class.js';
 import { PayloadInflater } from './payload-inflater.js';
 import { ReadCache } from './read-cache.js';
 import { ObjectChunks } from './object-chunks.js';
@@ -175,7 +182,7 @@ export class ObjectStore {
   ): Array<PackReadyObject | undefined> | undefined {
     const at = new Map<number, number>();
     hints.forEach((hint, index) => {
-      if (hint !== undefined) at.set(hint, index);
+      if (hint !== undefined) at.set(rowOfHint(hint), index);
     });
     const blobs = this.preparedValues([...at.keys()], concatenatedRowsSql, [CONCATENATED_ROW_BYTES]);
     if (!blobs) return undefined;
@@ -382,7 +389,11 @@ export class ObjectStore {
     const unhinted: string[] = [];
     ids.forEach((id, index) => {
       const hint = rowHints[index];
-      if (hint !== undefined) keys.push(hint);
+      // A hint's size class tells most sizes (any power-of-two limit) without a read.
+      const atLeast = hint === undefined ? undefined : sizeClassAtLeast(sizeClassOfHint(hint), limit);
+      if (atLeast === true) found.add(id as ObjectId);
+      else if (atLeast === false) return;
+      else if (hint !== undefined) keys.push(rowOfHint(hint));
       else if (isHexId(id)) unhinted.push(id);
     });
     const byKey = (size: number) =>
@@ -568,7 +579,7 @@ export class ObjectStore {
   ): Promise<Map<string, StoredRow>> {
     const found = new Map<string, StoredRow>();
     if (rowHints) {
-      const keys = rowHints.filter((row): row is StoredObjectHint => row !== undefined);
+      const keys = rowHints.filter((hint): hint is StoredObjectHint => hint !== undefined).map(rowOfHint);
       for (const row of await this.rowsByKey(keys)) found.set(row.git_id, row);
     }
     const rest = found.size === 0 ? ids : ids.filter((id) => !found.has(id));
@@ -748,7 +759,7 @@ export function packReadyEntry(
   );
 }
 
-/** A pack-ready entry from its fields (`key`: the row's key, kept as the entry's hint). */
+/** A pack-ready entry from its fields (`key`: the row's key, kept with the size's class as the entry's hint). */
 function packReadyFields(
   id: ObjectId,
   type: ObjectType,
@@ -765,7 +776,7 @@ function packReadyFields(
     size,
     payloadSize,
     deflated,
-    hint: storedObjectHint(key),
+    hint: storedObjectHint(key, sizeClassOf(size)),
   };
   if (deltaBase) entry.deltaBase = deltaBase;
   return entry;

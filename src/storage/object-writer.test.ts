@@ -2,6 +2,7 @@ import { afterEach, expect, it, vi } from 'vitest';
 import { SHA1 } from '../git/object-format.js';
 import { hashObject } from '../git/object.js';
 import { BulkInserter } from './bulk-insert.js';
+import { sizeClassOf } from './size-class.js';
 import { ObjectWriter, type WrittenRowKeys } from './object-writer.js';
 import { describeEachDialect } from '../../tests/support/dialects.js';
 import { insertRepositoryRow } from '../../tests/support/repository-rows.js';
@@ -186,5 +187,11 @@ describeEachDialect('object writer batches', (getDb, dialect) => {
     // Stored before: this write inserted no row of them. Never seen: none either.
     expect(storedBefore.map(keyOf)).toEqual([0, 0, 0]);
     expect(keyOf(Buffer.from('never written\n'))).toBe(0);
+    // With each row its size's class (the large one in chunks too), none for the others.
+    const classOf = (data: Buffer) =>
+      written!.sizeClassOf(Buffer.from(hashObject('blob', data, SHA1), 'hex'), 0);
+    expect([...fresh, large].map(classOf)).toEqual([...fresh, large].map((data) => sizeClassOf(data.length)));
+    expect(classOf(large)).toBe(sizeClassOf(200));
+    expect(storedBefore.map(classOf)).toEqual([0, 0, 0]);
   });
 });

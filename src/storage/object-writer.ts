@@ -12,6 +12,7 @@ import type { DialectCapabilities } from './dialect/capabilities.js';
 import { BulkInserter, type BulkColumns } from './bulk-insert.js';
 import { insertIgnore } from './insert-ignore.js';
 import { ObjectChunks } from './object-chunks.js';
+import { sizeClassOf } from './size-class.js';
 import type { PreparedBatchRunner } from './open-database.js';
 import type { StorageType } from './schema.js';
 import { nowTimestamp } from './sql-batches.js';
@@ -90,6 +91,7 @@ type CommitRow = [
   created_at: string,
   updated_at: string,
 ];
+const RAW_SIZE = 3;
 const RAW_DATA = 7;
 
 /** An object to store: its inflated content and, when it came from a pack, the pack-ready bytes. */
@@ -126,6 +128,8 @@ export interface WrittenRowKeys {
    * inserted no row of it (stored before, as chunks by a racing write, or not one of its objects).
    */
   rowKeyOf(data: Uint8Array, offset: number): number;
+  /** The size class (`size-class.ts`) of the row `rowKeyOf` tells (0 with no row). */
+  sizeClassOf(data: Uint8Array, offset: number): number;
 }
 
 export interface WriteSummary {
@@ -149,6 +153,8 @@ export class ObjectWriter {
   private rawNumbers: number[] | undefined;
   /** With row keys kept: per known number, its row's key (0 = none inserted by this write). */
   private rowKeys: Float64Array | undefined;
+  /** With row keys kept: per known number, its inserted row's size class (clone walks record it). */
+  private sizeClasses: Uint8Array | undefined;
   private commitRows: CommitRow[] = [];
   private bufferedBytes = 0;
   /**
@@ -200,6 +206,7 @@ export class ObjectWriter {
     if (options.keepRowKeys && options.runPreparedBatch) {
       this.rawNumbers = [];
       this.rowKeys = new Float64Array(INITIAL_KNOWN);
+      this.sizeClasses = new Uint8Array(INITIAL_KNOWN);
     }
   }
 
@@ -209,12 +216,17 @@ export class ObjectWriter {
    */
   writtenRowKeys(): WrittenRowKeys | undefined {
     const keys = this.rowKeys;
-    if (!keys) return undefined;
+    const classes = this.sizeClasses;
+    if (!keys || !classes) return undefined;
     const known = this.known;
     return {
       rowKeyOf: (data, offset) => {
         const number = known.numberOfRaw(data, offset);
         return number >= 0 ? (keys[number] as number) : 0;
+      },
+      sizeClassOf: (data, offset) => {
+        const number = known.numberOfRaw(data, offset);
+        return number >= 0 ? (classes[number] as number) : 0;
       },
     };
   }
@@ -400,6 +412,8 @@ export class ObjectWriter {
       this.flags = doubled(this.flags, new Uint8Array(this.flags.length * 2));
       this.depths = doubled(this.depths, new Uint8Array(this.depths.length * 2));
       if (this.rowKeys) this.rowKeys = doubled(this.rowKeys, new Float64Array(this.rowKeys.length * 2));
+      if (this.sizeClasses)
+        this.sizeClasses = doubled(this.sizeClasses, new Uint8Array(this.sizeClasses.length * 2));
     }
     return number;
   }
@@ -515,6 +529,7 @@ export class ObjectWriter {
       numbers &&
       ((index: number, rowKey: number) => {
         this.rowKeys![numbers[index]!] = rowKey;
+        this.sizeClasses![numbers[index]!] = sizeClassOf(raw[index]![RAW_SIZE]);
       });
     // Where rows go by COPY, one COPY carries several batches (`BulkInserter.add`).
     await this.rawInserter.add(this.db, raw, runPreparedBatch, inserted);

@@ -100,7 +100,9 @@ describe.each([0, 2])('recorded clone walks with protocol.version=%i', (version)
       await fsckStrict(dir(target));
     }
     // By size and by depth (the files are 10 to 60 bytes, in dir/): the record less what git drops.
-    for (const filter of ['blob:limit=30', 'tree:1', 'tree:2', 'tree:3']) {
+    // Limits inside a recorded size class (30, 48: some sizes read) and at its edges (16, 32, 64).
+    const limits = ['blob:limit=30', 'blob:limit=48', 'blob:limit=16', 'blob:limit=32', 'blob:limit=64'];
+    for (const filter of [...limits, 'tree:1', 'tree:2', 'tree:3']) {
       const target = `partial-${filter.replace(/[:=]/g, '-')}`;
       expect(await clone([`--filter=${filter}`, '--bare'], target), filter).toContain(RECORDED);
       expect(await presentObjects(dir(target)), filter).toEqual(await filteredObjects(dir('origin'), filter));
@@ -113,6 +115,41 @@ describe.each([0, 2])('recorded clone walks with protocol.version=%i', (version)
     // The checkout fetched the blobs lazily.
     expect(await gitText(['-C', dir('partial-checkout'), 'show', 'HEAD:dir/file1.txt'])).toBe('content 1');
     await fsckStrict(dir('partial-checkout'));
+  });
+
+  it('a walk recorded before size classes gives the same partial clones, its blobs sizes read', async () => {
+    // Every entry's size class cleared (the type code alone in its first byte), as recorded
+    // before classes were: [id length] then [type][20-byte id][6-byte row key] per entry.
+    const db = database();
+    try {
+      const parts = db.prepare('select walk_id, seq, data from clone_walk_parts').all() as Array<{
+        walk_id: number;
+        seq: number;
+        data: Buffer;
+      }>;
+      let classed = 0;
+      for (const part of parts) {
+        for (let offset = 1; offset < part.data.length; offset += 27) {
+          if (part.data[offset]! > 7) classed++;
+          part.data[offset]! &= 7;
+        }
+        db.prepare('update clone_walk_parts set data = ? where walk_id = ? and seq = ?').run(
+          part.data,
+          part.walk_id,
+          part.seq,
+        );
+      }
+      // The push's record carried a class with every stored object.
+      expect(classed).toBeGreaterThan(0);
+    } finally {
+      db.close();
+    }
+    for (const filter of ['blob:limit=30', 'blob:limit=32']) {
+      const target = `unclassed-${filter.replace(/[:=]/g, '-')}`;
+      expect(await clone([`--filter=${filter}`, '--bare'], target), filter).toContain(RECORDED);
+      expect(await presentObjects(dir(target)), filter).toEqual(await filteredObjects(dir('origin'), filter));
+      await fsckStrict(dir(target));
+    }
   });
 
   it('a clone of the default branch alone (--single-branch) replays its record: what C git sends', async () => {
