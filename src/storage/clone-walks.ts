@@ -13,6 +13,7 @@ import { batchIds, nowTimestamp } from './sql-batches.js';
 import {
   copyTipBitmaps,
   deleteTipBitmaps,
+  encodeTipBitmaps,
   orTipBitmaps,
   selectTips,
   tipsWithBitmaps,
@@ -160,11 +161,12 @@ export class CloneWalkStore {
    */
   async save(repoId: number, key: string, entries: readonly WalkedEntry[], tips?: TipBitmaps): Promise<void> {
     const parts = encodeParts(entries, await this.rowKeys(repoId, entries));
+    const encodedTips = tips && (await encodeTipBitmaps(tips, entries.length));
     await this.record(repoId, key, entries.length, async (trx, id) => {
       for (const [seq, data] of parts.entries()) {
         await trx.insertInto('clone_walk_parts').values({ walk_id: id, seq, data }).execute();
       }
-      if (tips) await writeTipBitmaps(trx, id, tips, entries.length);
+      if (encodedTips) await writeTipBitmaps(trx, id, encodedTips);
       return true;
     });
   }
@@ -220,6 +222,7 @@ export class CloneWalkStore {
     }
     const parts = encodeParts(appended, await this.rowKeys(repoId, appended));
     const count = base.objectCount + appended.length;
+    const derived = await encodeTipBitmaps(tips.derived, count);
     return this.record(repoId, key, count, async (trx, id) => {
       const copied = await trx
         .insertInto('clone_walk_parts')
@@ -240,7 +243,7 @@ export class CloneWalkStore {
       }
       const kept = tips.kept.filter((tip) => !tips.derived.has(tip));
       await copyTipBitmaps(trx, this.capabilities, base.walkId, id, kept);
-      await writeTipBitmaps(trx, id, tips.derived, count);
+      await writeTipBitmaps(trx, id, derived);
       return true;
     });
   }
