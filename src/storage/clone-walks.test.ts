@@ -186,6 +186,33 @@ describeEachDialect('clone walks', (getDb) => {
     expect(await storage.cloneWalks.find(repo.id, 'l'.repeat(64))).toHaveLength(60_000);
   });
 
+  it('lets the event loop turn while a walk and its tip bitmaps are encoded, never showing half of it', async () => {
+    // A clone streams beside the recorder's save: the encoding gives it turns, outside the
+    // transaction (no turns inside it), and what a turn reads is no walk or all of it.
+    const repo = await newRepo();
+    const list = entries(60_000, 40, 'turns');
+    const tips = new Map(
+      entries(8, 40, 'turn tips').map((tip, index) => [tip.id, bitsOf(list.length, [index, 30_000 + index])]),
+    );
+    let saved = false;
+    const saving = storage.cloneWalks.save(repo.id, 'v'.repeat(64), list, tips).then(() => (saved = true));
+    let turns = 0;
+    const seen: Array<number | undefined> = [];
+    while (!saved) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      turns++;
+      if (turns % 4 === 0) seen.push((await storage.cloneWalks.find(repo.id, 'v'.repeat(64)))?.length);
+    }
+    await saving;
+    // Two parts and eight tips encoded, a turn after each.
+    expect(turns).toBeGreaterThanOrEqual(10);
+    expect(seen.every((length) => length === undefined || length === list.length)).toBe(true);
+    expect(idsAndTypes(await storage.cloneWalks.find(repo.id, 'v'.repeat(64)))).toEqual(list);
+    const [tip] = tips.keys();
+    const reached = await storage.cloneWalks.reachableFrom(repo.id, [tip!]);
+    expect(reached?.map((entry) => entry.id)).toEqual([list[0]!.id, list[30_000]!.id]);
+  });
+
   it('extends a walk by copying its parts, without decoding them', async () => {
     const repo = await newRepo();
     const [stored] = await storage.writeObjects(repo.id, [{ type: 'blob', data: Buffer.from('new\n') }]);

@@ -145,4 +145,55 @@ describe('tip bitmaps as stored', () => {
     // A selection shorter than the count.
     expect(markTipBitmap(runs, count, new Uint8Array(10))).toBe(false);
   });
+
+  it('counts whole bytes of a run at once and stores the same runs as bit by bit', () => {
+    // Runs starting and ending on and off byte boundaries, whole bytes set and clear, stray
+    // bits past the count, and counts not a multiple of eight.
+    const shapes: Array<(i: number) => boolean> = [
+      (i) => i >= 64 && i < 200,
+      (i) => (i >= 3 && i < 61) || (i >= 130 && i < 131) || i >= 250,
+      (i) => Math.floor(i / 24) % 2 === 1,
+      (i) => i % 5 === 0 || (i >= 100 && i < 180),
+      () => true,
+      () => false,
+    ];
+    for (const count of [0, 1, 7, 8, 9, 63, 64, 257, 300]) {
+      for (const shape of shapes) {
+        const bits = bitsOf(count + 13, shape);
+        expect(encodeTipBitmap(bits, count)).toEqual(encodedBitByBit(bits, count));
+      }
+    }
+  });
 });
+
+/** `encodeTipBitmap` as first written, one bit at a time: what the stored form must stay. */
+function encodedBitByBit(bits: Uint8Array, count: number): Buffer {
+  const runs: number[] = [];
+  let value = 0;
+  let length = 0;
+  for (let i = 0; i < count; i++) {
+    const bit = ((bits[i >> 3] as number) >> (i & 7)) & 1;
+    if (bit === value) {
+      length++;
+    } else {
+      runs.push(length);
+      value = bit;
+      length = 1;
+    }
+  }
+  runs.push(length);
+  const varint = (value: number) => {
+    const bytes: number[] = [];
+    for (; value >= 0x80; value = Math.floor(value / 0x80)) bytes.push((value % 0x80) | 0x80);
+    bytes.push(value);
+    return bytes;
+  };
+  const runBytes = runs.flatMap(varint);
+  const rawBytes = (count + 7) >> 3;
+  if (runBytes.length >= rawBytes) {
+    const raw = [...bits.subarray(0, rawBytes)];
+    if (count & 7) raw[rawBytes - 1] = (raw[rawBytes - 1] as number) & ((1 << (count & 7)) - 1);
+    return Buffer.from([0, ...varint(count), ...raw]);
+  }
+  return Buffer.from([1, ...varint(count), ...runBytes]);
+}
