@@ -22,6 +22,17 @@ const deflate = promisify(zlib.deflate);
 export const MAX_STORED_DELTA_DEPTH = 50;
 /** Rows buffered before a multi-row INSERT. */
 const ROWS_PER_FLUSH = 2000;
+/**
+ * Rows buffered before a flush where each row runs through one prepared statement (SQLite). Every
+ * row also goes into the unique index on `git_id` at a random place (ids are hashes): at 497k
+ * objects that index (~30 MB) outgrows the 16 MiB page cache, so an insert mostly fetches its
+ * leaf page back (from the WAL or the OS) and later spills it again. A flush inserts in id order,
+ * so the more rows it holds, the more of them share each leaf page while it is cached: 497k
+ * synthetic rows took 2.75–2.8 s of insert CPU instead of 3.3–3.5 s (docs/scale.md, "SQLite's
+ * object rows in bigger sorted flushes"). Run `ROWS_PER_FLUSH` at a time, with a turn of the event
+ * loop between, so no other request waits longer than before.
+ */
+const PREPARED_ROWS_PER_FLUSH = 16_000;
 /** Membership ids per statement at the end of a write (bounds the one list parameter's size). */
 const MEMBERS_PER_STATEMENT = 50_000;
 /** Bytes of blobs buffered before a flush (bounds memory during a big ingest). */
@@ -172,6 +183,8 @@ export class ObjectWriter {
   private readonly rawInserter: BulkInserter<'raw_objects'>;
   private readonly commitInserter: BulkInserter<'commit'>;
   private readonly memberInserter: BulkInserter<'repository_objects'>;
+  /** Rows buffered before a flush (`ROWS_PER_FLUSH`, or `PREPARED_ROWS_PER_FLUSH`). */
+  private readonly rowsPerFlush: number;
   /** The flush whose statements are on the wire while decoding continues (at most one). */
   private inFlight: Promise<void> = Promise.resolve();
   private failure: unknown;
@@ -197,6 +210,7 @@ export class ObjectWriter {
       (row) => (row[5] as string).length,
     );
     this.memberInserter = new BulkInserter(capabilities, 'repository_objects', MEMBER_COLUMNS);
+    this.rowsPerFlush = options.runPreparedBatch ? PREPARED_ROWS_PER_FLUSH : ROWS_PER_FLUSH;
     if (options.keepRowKeys && options.runPreparedBatch) {
       this.rawNumbers = [];
       this.rowKeys = new Float64Array(INITIAL_KNOWN);
@@ -290,7 +304,7 @@ export class ObjectWriter {
     this.bufferedBytes += row[RAW_DATA]!.length;
     this.flags[number]! |= OBJECT | MEMBER;
     this.counts[row[1]]++;
-    if (this.rawRows.length >= ROWS_PER_FLUSH || this.bufferedBytes >= BYTES_PER_FLUSH)
+    if (this.rawRows.length >= this.rowsPerFlush || this.bufferedBytes >= BYTES_PER_FLUSH)
       return this.startFlush();
   }
 
@@ -516,8 +530,18 @@ export class ObjectWriter {
       ((index: number, rowKey: number) => {
         this.rowKeys![numbers[index]!] = rowKey;
       });
-    // Where rows go by COPY, one COPY carries several batches (`BulkInserter.add`).
-    await this.rawInserter.add(this.db, raw, runPreparedBatch, inserted);
+    if (runPreparedBatch) {
+      // A big flush in parts, each run synchronously (see `PREPARED_ROWS_PER_FLUSH`).
+      for (let start = 0; start < raw.length; start += ROWS_PER_FLUSH) {
+        if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        const part = raw.slice(start, start + ROWS_PER_FLUSH);
+        const insertedInPart = inserted && ((index: number, rowKey: number) => inserted(start + index, rowKey));
+        await this.rawInserter.add(this.db, part, runPreparedBatch, insertedInPart);
+      }
+    } else {
+      // Where rows go by COPY, one COPY carries several batches (`BulkInserter.add`).
+      await this.rawInserter.add(this.db, raw, runPreparedBatch, inserted);
+    }
     await this.commitInserter.add(this.db, commits, runPreparedBatch);
   }
 
