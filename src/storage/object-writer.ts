@@ -22,21 +22,6 @@ const deflate = promisify(zlib.deflate);
 export const MAX_STORED_DELTA_DEPTH = 50;
 /** Rows buffered before a multi-row INSERT. */
 const ROWS_PER_FLUSH = 2000;
-/**
- * Rows buffered before a flush where each row runs through one prepared statement (SQLite). Every
- * row also goes into the unique index on `git_id` at a random place (ids are hashes): at 497k
- * objects that index (~30 MB) outgrows the 16 MiB page cache, so an insert mostly fetches its
- * leaf page back (from the WAL or the OS) and later spills it again. A flush inserts in id order,
- * so the more rows it holds, the more of them share each leaf page while it is cached: 497k
- * synthetic rows took 2.75–2.8 s of insert CPU instead of 3.3–3.5 s (docs/scale.md, "SQLite's
- * object rows in bigger sorted flushes"). Run `ROWS_PER_FLUSH` at a time, with a turn of the event
- * loop between, so no other request waits longer than before.
- */
-const PREPARED_ROWS_PER_FLUSH = 16_000;
-/** Rows' bytes up to this size are copied out of the caller's buffers (see `copied`). */
-const MAX_COPIED_BYTES = 64 * 1024;
-/** The buffers those copies go to. */
-const COPIES_BYTES = 4 * 1024 * 1024;
 /** Membership ids per statement at the end of a write (bounds the one list parameter's size). */
 const MEMBERS_PER_STATEMENT = 50_000;
 /** Bytes of blobs buffered before a flush (bounds memory during a big ingest). */
@@ -187,11 +172,6 @@ export class ObjectWriter {
   private readonly rawInserter: BulkInserter<'raw_objects'>;
   private readonly commitInserter: BulkInserter<'commit'>;
   private readonly memberInserter: BulkInserter<'repository_objects'>;
-  /** Rows buffered before a flush (`ROWS_PER_FLUSH`, or `PREPARED_ROWS_PER_FLUSH`). */
-  private readonly rowsPerFlush: number;
-  /** Where `copied` puts the small rows' bytes; a new one when full (rows keep the old). */
-  private copies: Buffer | undefined;
-  private copiesUsed = 0;
   /** The flush whose statements are on the wire while decoding continues (at most one). */
   private inFlight: Promise<void> = Promise.resolve();
   private failure: unknown;
@@ -217,7 +197,6 @@ export class ObjectWriter {
       (row) => (row[5] as string).length,
     );
     this.memberInserter = new BulkInserter(capabilities, 'repository_objects', MEMBER_COLUMNS);
-    this.rowsPerFlush = options.runPreparedBatch ? PREPARED_ROWS_PER_FLUSH : ROWS_PER_FLUSH;
     if (options.keepRowKeys && options.runPreparedBatch) {
       this.rawNumbers = [];
       this.rowKeys = new Float64Array(INITIAL_KNOWN);
@@ -306,32 +285,13 @@ export class ObjectWriter {
 
   /** Buffers the row of the object numbered `number`; a promise only when it starts a flush. */
   private addRow(row: RawRow, number: number): void | Promise<void> {
-    if (this.rowsPerFlush === PREPARED_ROWS_PER_FLUSH) row[RAW_DATA] = this.copied(row[RAW_DATA]!);
     this.rawRows.push(row);
     this.rawNumbers?.push(number);
     this.bufferedBytes += row[RAW_DATA]!.length;
     this.flags[number]! |= OBJECT | MEMBER;
     this.counts[row[1]]++;
-    if (this.rawRows.length >= this.rowsPerFlush || this.bufferedBytes >= BYTES_PER_FLUSH)
+    if (this.rawRows.length >= ROWS_PER_FLUSH || this.bufferedBytes >= BYTES_PER_FLUSH)
       return this.startFlush();
-  }
-
-  /**
-   * `bytes` copied into the writer's own buffer when small. A row's bytes are often a view into
-   * a decode thread's batch (4 MiB, thousands of objects): a flush of `PREPARED_ROWS_PER_FLUSH`
-   * rows would keep several batches alive (the large push's peak +36 MB); the copies take only
-   * their own bytes.
-   */
-  private copied(bytes: Buffer): Buffer {
-    if (bytes.length > MAX_COPIED_BYTES) return bytes;
-    if (!this.copies || this.copiesUsed + bytes.length > this.copies.length) {
-      this.copies = Buffer.allocUnsafeSlow(COPIES_BYTES);
-      this.copiesUsed = 0;
-    }
-    const at = this.copiesUsed;
-    this.copies.set(bytes, at);
-    this.copiesUsed += bytes.length;
-    return this.copies.subarray(at, at + bytes.length);
   }
 
   private async addLarge(object: IncomingObject): Promise<void> {
@@ -556,18 +516,8 @@ export class ObjectWriter {
       ((index: number, rowKey: number) => {
         this.rowKeys![numbers[index]!] = rowKey;
       });
-    if (runPreparedBatch) {
-      // A big flush in parts, each run synchronously (see `PREPARED_ROWS_PER_FLUSH`).
-      for (let start = 0; start < raw.length; start += ROWS_PER_FLUSH) {
-        if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-        const part = raw.slice(start, start + ROWS_PER_FLUSH);
-        const insertedInPart = inserted && ((index: number, rowKey: number) => inserted(start + index, rowKey));
-        await this.rawInserter.add(this.db, part, runPreparedBatch, insertedInPart);
-      }
-    } else {
-      // Where rows go by COPY, one COPY carries several batches (`BulkInserter.add`).
-      await this.rawInserter.add(this.db, raw, runPreparedBatch, inserted);
-    }
+    // Where rows go by COPY, one COPY carries several batches (`BulkInserter.add`).
+    await this.rawInserter.add(this.db, raw, runPreparedBatch, inserted);
     await this.commitInserter.add(this.db, commits, runPreparedBatch);
   }
 
@@ -582,11 +532,12 @@ export class ObjectWriter {
       const order = Array.from(rows, (_, at) => at).sort((a, b) => byId(rows[a]!, rows[b]!));
       return { rows: order.map((at) => rows[at]!), numbers: order.map((at) => numbers[at]!) };
     }
-    // Row keys are kept only on SQLite, which has one writer: the order is for the index's pages
-    // (see `PREPARED_ROWS_PER_FLUSH`), not for locks, so ids sharing their first 32 bits (a pair
-    // in ~30 flushes of 16,000) may stay in arrival order. Each row's position rides in the low
-    // bits of its key (exact in a double), so one numeric sort of a typed array orders both
-    // lists: no comparison function called per pair, two indirections each.
+    // Row keys are kept only on SQLite, which has one writer: the order is not for locks there,
+    // so ids sharing their first 32 bits (a pair in ~2,000 flushes of 2,000 rows) may stay in
+    // arrival order. Each row's position rides in the low bits of its key (exact in a double), so
+    // one numeric sort of a typed array orders both lists, with no comparison function called per
+    // pair through two indirections: 500k rows in flushes of 2,000 sorted in ~80 ms instead of
+    // ~200 ms (docs/scale.md, "SQLite's object rows").
     const keys = new Float64Array(rows.length);
     for (let at = 0; at < rows.length; at++) keys[at] = hexPrefix(rows[at]![0]) * ROWS_BY_PREFIX + at;
     keys.sort();
