@@ -1,6 +1,7 @@
 import { afterEach, expect, it, vi } from 'vitest';
 import { SHA1 } from '../git/object-format.js';
 import { hashObject } from '../git/object.js';
+import { parseObjectId } from '../git/object-id.js';
 import { BulkInserter } from './bulk-insert.js';
 import { sizeClassOf } from './size-class.js';
 import { ObjectWriter, type WrittenRowKeys } from './object-writer.js';
@@ -193,5 +194,47 @@ describeEachDialect('object writer batches', (getDb, dialect) => {
     expect([...fresh, large].map(classOf)).toEqual([...fresh, large].map((data) => sizeClassOf(data.length)));
     expect(classOf(large)).toBe(sizeClassOf(200));
     expect(storedBefore.map(classOf)).toEqual([0, 0, 0]);
+  });
+
+  it('inserts the rows whose keys it keeps by their ids, ids sharing their first 32 bits among them', async () => {
+    const { database } = getDb();
+    const runner = database.runPreparedBatch;
+    if (!runner) return;
+    const repo = await newRepo();
+    // Made-up ids: the writer takes the id it is given. Three share their first eight digits.
+    const ids = ['ffffffff', '0000000a', 'aaaaaaaa', 'aaaaaaab', '12345678', 'aaaaaaaa', 'aaaaaaaa'].map(
+      (prefix, at) => parseObjectId(prefix + String(at).repeat(32)),
+    );
+    const inserted: string[] = [];
+    let written: WrittenRowKeys | undefined;
+    await database.db.transaction().execute(async (trx) => {
+      const writer = new ObjectWriter(trx, database.capabilities, {
+        repoId: repo,
+        format: SHA1,
+        largeObjectThreshold: 1 << 20,
+        keepRowKeys: true,
+        runPreparedBatch: (statement, rows, told) => {
+          for (const row of rows) inserted.push(row[0] as string);
+          runner(statement, rows, told);
+        },
+      });
+      for (const [at, id] of ids.entries()) {
+        const data = Buffer.from(`object ${at}\n`);
+        const flushing = writer.add({ id, type: 'blob', data, raw: Buffer.from(`raw ${at}`) });
+        if (flushing) await flushing;
+      }
+      await writer.finish();
+      written = writer.writtenRowKeys();
+    });
+    expect(inserted.map((id) => id.slice(0, 8))).toEqual([...ids.map((id) => id.slice(0, 8))].sort());
+    const rows = await database.db
+      .selectFrom('raw_objects')
+      .select(['id', 'git_id'])
+      .where('git_id', 'in', ids)
+      .execute();
+    const rowOf = new Map(rows.map((row) => [row.git_id, Number(row.id)]));
+    expect(ids.map((id) => written!.rowKeyOf(Buffer.from(id, 'hex'), 0))).toEqual(
+      ids.map((id) => rowOf.get(id)),
+    );
   });
 });

@@ -543,9 +543,41 @@ export class ObjectWriter {
     this.rawRows = [];
     if (!numbers) return { rows: rows.sort(byId) };
     this.rawNumbers = [];
-    const order = Array.from(rows, (_, at) => at).sort((a, b) => byId(rows[a]!, rows[b]!));
-    return { rows: order.map((at) => rows[at]!), numbers: order.map((at) => numbers[at]!) };
+    if (rows.length > ROWS_BY_PREFIX) {
+      const order = Array.from(rows, (_, at) => at).sort((a, b) => byId(rows[a]!, rows[b]!));
+      return { rows: order.map((at) => rows[at]!), numbers: order.map((at) => numbers[at]!) };
+    }
+    // Row keys are kept only on SQLite, which has one writer: the order is not for locks there,
+    // so ids sharing their first 32 bits (a pair in ~2,000 flushes of 2,000 rows) may stay in
+    // arrival order. Each row's position rides in the low bits of its key (exact in a double), so
+    // one numeric sort of a typed array orders both lists, with no comparison function called per
+    // pair through two indirections: 500k rows in flushes of 2,000 sorted in ~80 ms instead of
+    // ~200 ms (docs/scale.md, "SQLite's object rows").
+    const keys = new Float64Array(rows.length);
+    for (let at = 0; at < rows.length; at++) keys[at] = hexPrefix(rows[at]![0]) * ROWS_BY_PREFIX + at;
+    keys.sort();
+    const sortedRows = new Array<RawRow>(rows.length);
+    const sortedNumbers = new Array<number>(rows.length);
+    for (let position = 0; position < keys.length; position++) {
+      const at = keys[position]! % ROWS_BY_PREFIX;
+      sortedRows[position] = rows[at]!;
+      sortedNumbers[position] = numbers[at]!;
+    }
+    return { rows: sortedRows, numbers: sortedNumbers };
   }
+}
+
+/** Rows `takeRawRowsSorted` orders by their ids' first 32 bits (positions fit in 16 bits). */
+const ROWS_BY_PREFIX = 65_536;
+
+/** The first 32 bits of a hex id (its first eight digits, lowercase), as a number. */
+function hexPrefix(id: string): number {
+  let value = 0;
+  for (let i = 0; i < 8; i++) {
+    const code = id.charCodeAt(i);
+    value = value * 16 + (code <= 57 ? code - 48 : code - 87);
+  }
+  return value;
 }
 
 /** `larger` with `values` copied to its start: a per-id column grown. */

@@ -93,7 +93,7 @@ const DEFAULT_POOL_SIZE = 10;
 const CONNECT_TIMEOUT_MS = 10_000;
 const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 const PG_INT8_OID = 20;
-const SQLITE_CACHE_KIB = 16 * 1024;
+const SQLITE_CACHE_KIB = 32 * 1024;
 const MAX_PREPARED_STATEMENTS = 64;
 
 interface DialectParts {
@@ -155,9 +155,12 @@ function sqliteDialect(path: string, options: OpenDatabaseOptions): DialectParts
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   connection.pragma(`busy_timeout = ${busyTimeoutMs}`);
   connection.pragma('foreign_keys = ON');
-  // Index pages of an ingest stay cached; beyond that the OS page cache serves re-reads. 16 MiB
-  // ingests as fast as 64 MiB (express pack, 53k objects) and keeps a full clone's scan of the
-  // whole object table from growing the process by the size of the database.
+  // Index pages of an ingest stay cached; beyond that the OS page cache serves re-reads, and a
+  // full clone's scan of the whole object table does not grow the process by the database's size.
+  // 32 MiB rather than 16: the unique index on `raw_objects.git_id` of a 497k-object push (~30 MB)
+  // then mostly stays cached, where each random insert fetched a leaf page back and spilled it
+  // again (497k synthetic rows: 665 MB read and 840 MB written by syscalls instead of 1,140 and
+  // 1,248; docs/scale.md, "SQLite's object rows: where their CPU goes"). 64 MiB did no better.
   connection.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
   const parts = {
     dialect: new ImmediateSqliteDialect(connection, busyTimeoutMs),
