@@ -3,6 +3,7 @@ import type * as Mysql2 from 'mysql2';
 import { describe, expect, it } from 'vitest';
 import { MYSQL_CAPABILITIES } from './capabilities.js';
 import { binaryInsertPool } from './mysql-binary-inserts.js';
+import { queryThroughPool } from '../../../tests/support/mysql-pool.js';
 
 /** A pool whose one connection records which protocol each statement went through. */
 function recordingPool() {
@@ -37,28 +38,17 @@ function recordingPool() {
   return { pool: pool as unknown as Mysql2.Pool, calls, released: () => released };
 }
 
-function run(pool: ReturnType<typeof binaryInsertPool>, statement: string, parameters: unknown[]) {
-  return new Promise<void>((resolve, reject) => {
-    pool.getConnection((error, connection) => {
-      if (error) return reject(error as Error);
-      connection.query(statement, parameters, (queryError) => {
-        connection.release();
-        if (queryError) reject(queryError as Error);
-        else resolve();
-      });
-    });
-  });
-}
-
 describe('binaryInsertPool', () => {
   it('sends inserts with binary values through the binary protocol, everything else as text', async () => {
     const recorded = recordingPool();
     const pool = binaryInsertPool(recorded.pool);
-    await run(pool, 'insert ignore into `raw_objects` (`data`) values (?)', [Buffer.from([0, 1])]);
-    await run(pool, '  INSERT into t (a) values (?)', ['x', Buffer.alloc(0)]);
-    await run(pool, 'insert into t (a) values (?)', ['no binary']);
-    await run(pool, 'select * from t where data = ?', [Buffer.from([1])]);
-    await run(pool, 'update t set data = ?', [Buffer.from([1])]);
+    await queryThroughPool(pool, 'insert ignore into `raw_objects` (`data`) values (?)', [
+      Buffer.from([0, 1]),
+    ]);
+    await queryThroughPool(pool, '  INSERT into t (a) values (?)', ['x', Buffer.alloc(0)]);
+    await queryThroughPool(pool, 'insert into t (a) values (?)', ['no binary']);
+    await queryThroughPool(pool, 'select * from t where data = ?', [Buffer.from([1])]);
+    await queryThroughPool(pool, 'update t set data = ?', [Buffer.from([1])]);
     expect(recorded.calls.map((call) => call.protocol)).toEqual(['binary', 'binary', 'text', 'text', 'text']);
     expect(recorded.released()).toBe(5);
   });
@@ -95,7 +85,7 @@ describe('binaryInsertPool', () => {
       .compile();
     expect(query.parameters).toEqual([Buffer.from(JSON.stringify(ids))]);
     const recorded = recordingPool();
-    await run(binaryInsertPool(recorded.pool), query.sql, [...query.parameters]);
+    await queryThroughPool(binaryInsertPool(recorded.pool), query.sql, [...query.parameters]);
     expect(recorded.calls.map((call) => call.protocol)).toEqual(['binary']);
   });
 });

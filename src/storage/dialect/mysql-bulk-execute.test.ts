@@ -12,6 +12,7 @@ import {
 } from './mysql-bulk-execute.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../../tests/support/scratch-database.js';
 import { serviceAvailable } from '../../../tests/support/services.js';
+import { queryThroughPool } from '../../../tests/support/mysql-pool.js';
 
 const tuples = (rows: number, width: number) =>
   Array.from({ length: rows }, () => `(${Array.from({ length: width }, () => '?').join(', ')})`).join(', ');
@@ -161,19 +162,6 @@ function recordingBulkConnection(bulk: boolean) {
   return { pool: binaryInsertPool(pool as unknown as Mysql2.Pool), calls };
 }
 
-function run(pool: ReturnType<typeof binaryInsertPool>, statement: string, parameters: unknown[]) {
-  return new Promise<void>((resolve, reject) => {
-    pool.getConnection((error, connection) => {
-      if (error) return reject(error as Error);
-      connection.query(statement, parameters, (queryError) => {
-        connection.release();
-        if (queryError) reject(queryError as Error);
-        else resolve();
-      });
-    });
-  });
-}
-
 describe('binaryInsertPool with bulk operations', () => {
   const insert = (rows: number) => 'insert ignore into `t` (`a`, `b`) values ' + tuples(rows, 2);
   const values = (rows: number, b: (row: number) => unknown) =>
@@ -181,12 +169,12 @@ describe('binaryInsertPool with bulk operations', () => {
 
   it('runs an insert of 100 rows or more as one bulk execute of its one-row statement', async () => {
     const { pool, calls } = recordingBulkConnection(true);
-    await run(
+    await queryThroughPool(
       pool,
       insert(100),
       values(100, (row) => row),
     );
-    await run(
+    await queryThroughPool(
       pool,
       insert(150),
       values(150, () => Buffer.from([1])),
@@ -196,24 +184,24 @@ describe('binaryInsertPool with bulk operations', () => {
 
   it('keeps the statements it had for fewer rows, for values the bulk form does not take, and without the capability', async () => {
     const marked = recordingBulkConnection(true);
-    await run(
+    await queryThroughPool(
       marked.pool,
       insert(99),
       values(99, (row) => row),
     );
-    await run(
+    await queryThroughPool(
       marked.pool,
       insert(100),
       values(100, (row) => (row === 0 ? 'x' : row)),
     );
-    await run(
+    await queryThroughPool(
       marked.pool,
       insert(100),
       values(100, (row) => (row === 0 ? 'x' : Buffer.from([row]))),
     );
     expect(marked.calls).toEqual(['text', 'prepare 2', 'text', 'prepare 2', 'prepare 200', 'packet 0x17']);
     const unmarked = recordingBulkConnection(false);
-    await run(
+    await queryThroughPool(
       unmarked.pool,
       insert(100),
       values(100, (row) => row),

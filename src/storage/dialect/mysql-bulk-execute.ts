@@ -1,4 +1,4 @@
-import { lengthCodedBytes, MAX_PACKET_PAYLOAD, writeLengthCoded } from './mysql-execute-packet.js';
+import { lengthCodedBytes, MAX_PACKET_PAYLOAD, writeValue } from './mysql-execute-packet.js';
 
 /**
  * MariaDB's `COM_STMT_BULK_EXECUTE`: one prepared one-row INSERT run over many rows in one packet
@@ -183,28 +183,7 @@ export function encodeBulkExecutePacket(
       continue;
     }
     packet[offset++] = INDICATOR_VALUE;
-    switch (types[index % width]) {
-      case TYPE_VAR_STRING: {
-        const length = lengths[index]!;
-        offset = writeLengthCoded(packet, offset, length);
-        offset += packet.write(value as string, offset, length, 'utf8');
-        break;
-      }
-      case TYPE_BLOB: {
-        const bytes = value as Uint8Array;
-        offset = writeLengthCoded(packet, offset, bytes.length);
-        packet.set(bytes, offset);
-        offset += bytes.length;
-        break;
-      }
-      default: {
-        // Two words: the low one modulo 2^32 (two's complement for negatives), the high one signed.
-        const integer = value as number;
-        packet.writeUInt32LE(integer >>> 0, offset);
-        packet.writeInt32LE(Math.floor(integer / 0x100000000), offset + 4);
-        offset += 8;
-      }
-    }
+    offset = writeValue(packet, offset, types[index % width]!, value, lengths[index]!);
   }
   return packet;
 }

@@ -104,34 +104,7 @@ export function encodeExecutePacket(statementId: number, parameters: readonly un
     packet[offset++] = 0; // signed
   }
   for (let index = 0; index < count; index++) {
-    const value = parameters[index];
-    switch (types[index]) {
-      case TYPE_VAR_STRING: {
-        const length = lengths[index]!;
-        offset = writeLengthCoded(packet, offset, length);
-        offset += packet.write(value as string, offset, length, 'utf8');
-        break;
-      }
-      case TYPE_BLOB: {
-        const bytes = value as Uint8Array;
-        offset = writeLengthCoded(packet, offset, bytes.length);
-        packet.set(bytes, offset);
-        offset += bytes.length;
-        break;
-      }
-      case TYPE_LONGLONG: {
-        // Two words: the low one modulo 2^32 (two's complement for negatives), the high one signed.
-        const integer = value as number;
-        packet.writeUInt32LE(integer >>> 0, offset);
-        packet.writeInt32LE(Math.floor(integer / 0x100000000), offset + 4);
-        offset += 8;
-        break;
-      }
-      case TYPE_DOUBLE:
-        packet.writeDoubleLE(value as number, offset);
-        offset += 8;
-        break;
-    }
+    offset = writeValue(packet, offset, types[index]!, parameters[index], lengths[index]!);
   }
   return packet;
 }
@@ -230,5 +203,41 @@ export class ExecutePacketCommand {
       warningStatus: buffer.readUInt16LE(status + 2),
     });
     return true;
+  }
+}
+
+/**
+ * Writes one non-NULL value of `type` at `offset` (`stringLength`: a string's UTF-8 byte length,
+ * measured by the caller when it sized the packet) and returns the offset after it.
+ */
+export function writeValue(
+  packet: Buffer,
+  offset: number,
+  type: number,
+  value: unknown,
+  stringLength: number,
+): number {
+  switch (type) {
+    case TYPE_VAR_STRING:
+      offset = writeLengthCoded(packet, offset, stringLength);
+      return offset + packet.write(value as string, offset, stringLength, 'utf8');
+    case TYPE_BLOB: {
+      const bytes = value as Uint8Array;
+      offset = writeLengthCoded(packet, offset, bytes.length);
+      packet.set(bytes, offset);
+      return offset + bytes.length;
+    }
+    case TYPE_LONGLONG: {
+      // Two words: the low one modulo 2^32 (two's complement for negatives), the high one signed.
+      const integer = value as number;
+      packet.writeUInt32LE(integer >>> 0, offset);
+      packet.writeInt32LE(Math.floor(integer / 0x100000000), offset + 4);
+      return offset + 8;
+    }
+    case TYPE_DOUBLE:
+      packet.writeDoubleLE(value as number, offset);
+      return offset + 8;
+    default:
+      return offset;
   }
 }
