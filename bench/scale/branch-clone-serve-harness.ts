@@ -18,13 +18,13 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { authEnv } from '../../tests/http/http-fixture.js';
 import { git } from '../../tests/support/git-cli.js';
 import { runMega, startMegaServer } from '../../tests/support/mega-process.js';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
 import { loadAverage } from '../report.js';
+import { startLoopbackProxy } from '../smart-http/counting-proxy.js';
 import { startHttpBackendBridge } from '../smart-http/http-backend-bridge.js';
 import { waitForIdle } from '../smart-http/smart-http-bench.js';
 
@@ -45,11 +45,9 @@ async function cpuMs(pid: number): Promise<number> {
  * last bytes from the server passed (ms since `mark()`): when the pack began and ended.
  */
 async function timingProxy(targetUrl: string) {
-  const target = new URL(targetUrl);
   let origin = performance.now();
   let timings: Array<{ asked: number; first: number; last: number; bytes: number }> = [];
-  const server = createServer((client) => {
-    const upstream = createConnection({ host: target.hostname, port: Number(target.port) });
+  const proxy = await startLoopbackProxy(targetUrl, (client, upstream) => {
     let timing: { asked: number; first: number; last: number; bytes: number } | undefined;
     client.on('data', () => {
       if (!timing || timing.first >= 0) {
@@ -64,19 +62,9 @@ async function timingProxy(targetUrl: string) {
       timing.last = now;
       timing.bytes += chunk.length;
     });
-    client.pipe(upstream).pipe(client);
-    const close = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', close);
-    upstream.on('error', close);
-    client.on('close', close);
-    upstream.on('close', close);
   });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: proxy.url,
     mark() {
       origin = performance.now();
       timings = [];
@@ -89,7 +77,7 @@ async function timingProxy(targetUrl: string) {
       );
       return `asked ${Math.round(pack.asked)}, first byte ${Math.round(pack.first)}, last ${Math.round(pack.last)}`;
     },
-    close: () => new Promise<void>((done) => server.close(() => done())),
+    close: proxy.close,
   };
 }
 

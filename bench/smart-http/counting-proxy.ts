@@ -1,4 +1,4 @@
-import { createConnection, createServer, type AddressInfo, type Server } from 'node:net';
+import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
 /** A loopback TCP proxy that counts the bytes going each way (what a client transfers). */
 export interface CountingProxy {
@@ -9,14 +9,18 @@ export interface CountingProxy {
   close(): Promise<void>;
 }
 
-export async function startCountingProxy(targetUrl: string): Promise<CountingProxy> {
+/**
+ * A loopback TCP proxy to `targetUrl`; `watch` sees each connection's two sockets (the client's and
+ * the one to the target) before their bytes flow, to count or time them.
+ */
+export async function startLoopbackProxy(
+  targetUrl: string,
+  watch: (client: Socket, upstream: Socket) => void,
+): Promise<{ url: string; close(): Promise<void> }> {
   const target = new URL(targetUrl);
-  let down = 0;
-  let up = 0;
   const server: Server = createServer((client) => {
     const upstream = createConnection({ host: target.hostname, port: Number(target.port) });
-    client.on('data', (chunk: Buffer) => (up += chunk.length));
-    upstream.on('data', (chunk: Buffer) => (down += chunk.length));
+    watch(client, upstream);
     client.pipe(upstream).pipe(client);
     const close = () => {
       client.destroy();
@@ -31,11 +35,24 @@ export async function startCountingProxy(targetUrl: string): Promise<CountingPro
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+export async function startCountingProxy(targetUrl: string): Promise<CountingProxy> {
+  let down = 0;
+  let up = 0;
+  const proxy = await startLoopbackProxy(targetUrl, (client, upstream) => {
+    client.on('data', (chunk: Buffer) => (up += chunk.length));
+    upstream.on('data', (chunk: Buffer) => (down += chunk.length));
+  });
+  return {
+    url: proxy.url,
     counts: () => ({ down, up }),
     reset: () => {
       down = 0;
       up = 0;
     },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: proxy.close,
   };
 }
