@@ -94,6 +94,8 @@ describeEachDialect('object writer batches', (getDb, dialect) => {
     } else {
       expect(copies).toEqual({});
     }
+    // MariaDB's membership goes as rows (bulk executes) rather than as one JSON id list.
+    if (dialect === 'mysql') expect(inserted['repository_objects']).toBe(45_000);
     expect(await count(repo, contents)).toEqual({ raw: 45_000, members: 45_000 });
   });
 

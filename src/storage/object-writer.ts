@@ -490,8 +490,9 @@ export class ObjectWriter {
 
   private async insertMembers(ids: readonly string[]): Promise<void> {
     const { repoId } = this.options;
-    // A binary COPY of the rows where the dialect has one (see `BulkInserter`).
-    if (this.capabilities.rowCopy && this.db.isTransaction) {
+    // A binary COPY of the rows where the dialect has one (see `BulkInserter`); MariaDB's bulk
+    // executes where its connections take them (one packet of rows per statement).
+    if ((this.capabilities.rowCopy && this.db.isTransaction) || this.capabilities.bulkRowInserts?.()) {
       await this.memberInserter.insertIgnore(
         this.db,
         ids.map((id) => [repoId, id]),

@@ -235,7 +235,7 @@ function mysqlClientHandshake(): { prototype: object } | undefined {
   }
 }
 
-function mysqlDialect(url: string, options: OpenDatabaseOptions): Dialect {
+function mysqlDialect(url: string, options: OpenDatabaseOptions): DialectParts {
   const { createPool: createMysqlPool } = requireDriver('mysql2') as typeof Mysql2;
   // MariaDB then takes an ingest's multi-row inserts as bulk executes (`binaryInsertPool`).
   announceBulkOperations(mysqlClientHandshake());
@@ -250,7 +250,11 @@ function mysqlDialect(url: string, options: OpenDatabaseOptions): Dialect {
     // evicted ones are closed, so the server's prepared-statement limit is never approached.
     maxPreparedStatements: MAX_PREPARED_STATEMENTS,
   });
-  return new MysqlDialect({ pool: binaryInsertPool(pool) });
+  const inserts = binaryInsertPool(pool);
+  return {
+    dialect: new MysqlDialect({ pool: inserts }),
+    capabilities: { ...MYSQL_CAPABILITIES, bulkRowInserts: () => inserts.takesBulkExecute() },
+  };
 }
 
 function dialectFor(location: DatabaseLocation, options: OpenDatabaseOptions): DialectParts {
@@ -260,7 +264,7 @@ function dialectFor(location: DatabaseLocation, options: OpenDatabaseOptions): D
     case 'postgres':
       return { dialect: postgresDialect(location.url, options), capabilities: POSTGRES_CAPABILITIES };
     case 'mysql':
-      return { dialect: mysqlDialect(location.url, options), capabilities: MYSQL_CAPABILITIES };
+      return mysqlDialect(location.url, options);
   }
 }
 

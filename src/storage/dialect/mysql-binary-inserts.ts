@@ -121,6 +121,16 @@ function bulkForm(
   return encoding && single ? { encoding, single } : undefined;
 }
 
+/** The pool Kysely gets for MySQL, which also tells whether its connections take bulk executes. */
+export interface BinaryInsertPool extends MysqlPool {
+  /**
+   * Whether the connection it handed out last announced bulk operations (`bulkInsert`). All its
+   * connections go to one server with one handshake, so that one speaks for the others; false
+   * until a connection was handed out.
+   */
+  takesBulkExecute(): boolean;
+}
+
 /**
  * The pool Kysely gets for MySQL. mysql2's text protocol (`query`) formats every parameter into
  * the SQL text, a Buffer as hex: a 2,000-row insert of pack-ready payloads becomes a statement
@@ -131,10 +141,12 @@ function bulkForm(
  * connection announced bulk operations, a multi-row INSERT of at least `MIN_BULK_ROWS` rows goes
  * as one bulk execute of its one-row statement (`bulkInsert`), text values or not.
  */
-export function binaryInsertPool(pool: Mysql2.Pool): MysqlPool {
+export function binaryInsertPool(pool: Mysql2.Pool): BinaryInsertPool {
   // One wrapper per connection: Kysely keeps its own state per connection object it is given.
   const wrappers = new WeakMap<Mysql2.PoolConnection, MysqlPoolConnection>();
+  let bulk = false;
   const wrap = (connection: Mysql2.PoolConnection): MysqlPoolConnection => {
+    bulk = takesBulkExecute(connection) && encodingConnection(connection) !== undefined;
     let wrapper = wrappers.get(connection);
     if (!wrapper) {
       const query = ((statement: string, parameters: unknown[], callback?: QueryCallback) => {
@@ -164,5 +176,6 @@ export function binaryInsertPool(pool: Mysql2.Pool): MysqlPool {
       });
     },
     end: (callback) => pool.end(callback),
+    takesBulkExecute: () => bulk,
   };
 }

@@ -208,6 +208,16 @@ describe('binaryInsertPool with bulk operations', () => {
     );
     expect(unmarked.calls).toEqual(['text']);
   });
+
+  it('tells whether the connection it handed out announced bulk operations', async () => {
+    const marked = recordingBulkConnection(true);
+    expect(marked.pool.takesBulkExecute()).toBe(false);
+    await queryThroughPool(marked.pool, 'select 1', []);
+    expect(marked.pool.takesBulkExecute()).toBe(true);
+    const unmarked = recordingBulkConnection(false);
+    await queryThroughPool(unmarked.pool, 'select 1', []);
+    expect(unmarked.pool.takesBulkExecute()).toBe(false);
+  });
 });
 
 const MYSQL = await serviceAvailable('mysql');
@@ -231,6 +241,12 @@ describe.skipIf(!MYSQL)('bulk executes on MariaDB', () => {
     } finally {
       connection.destroy();
     }
+  });
+
+  it('lets an opened database insert membership as rows once a connection took bulk executes', async () => {
+    const { db, capabilities } = scratch.database;
+    await db.selectFrom('repositories').select('id').execute();
+    expect(capabilities.bulkRowInserts?.()).toBe(true);
   });
 
   it('stores every value kind of object rows in a transaction, skipping stored and repeated keys', async () => {
