@@ -224,7 +224,7 @@ async function streamPack(
   const cached = cacheKey ? await cache?.open(cacheKey) : undefined;
   if (cached) {
     await writer.progress('Enumerating objects, done.\n');
-    const objects = await sendCachedPack(cached.chunks, writer);
+    const objects = await sendCachedPack(cached, writer);
     await finishPack(request, writer, `Total ${objects}, reused from the clone cache\n`);
     return { objects, reusedDeltas: 0, bytes: cached.size, fromCache: true };
   }
