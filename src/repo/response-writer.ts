@@ -5,15 +5,13 @@ import {
   BAND_ERROR,
   BAND_PROGRESS,
   SIDEBAND_64K_MAX_DATA,
+  SIDEBAND_HEADER_BYTES,
   SIDEBAND_MAX_DATA,
   encodeSideband,
 } from '../git/protocol/sideband.js';
 import type { ByteSink } from './pack-sender.js';
 
 export type SidebandMode = 'none' | 'side-band' | 'side-band-64k';
-
-/** pkt-line length (4 hex digits) and the band byte. */
-const SIDEBAND_HEADER_BYTES = 5;
 
 /**
  * How a failure ends a response. Once the response is side-band multiplexed: the message on band
@@ -51,6 +49,14 @@ export class GitResponseWriter implements ByteSink {
    */
   beginSideband(): void {
     if (this.sideband !== 'none') this.out.markSideband?.();
+  }
+
+  /**
+   * Payload bytes of one band-1 packet, undefined without side-band: pack data already framed
+   * that way (`encodeSideband(BAND_DATA, …)`) may go out through `raw` after `flushData`.
+   */
+  get dataPacketBytes(): number | undefined {
+    return this.sideband === 'none' ? undefined : this.maxData;
   }
 
   /** A plain pkt-line (`line` gets its LF). */

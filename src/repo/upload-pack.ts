@@ -223,10 +223,15 @@ async function streamPack(
       : undefined;
   const cached = cacheKey ? await cache?.open(cacheKey) : undefined;
   if (cached) {
-    await writer.progress('Enumerating objects, done.\n');
-    const objects = await sendCachedPack(cached.chunks, writer);
-    await finishPack(request, writer, `Total ${objects}, reused from the clone cache\n`);
-    return { objects, reusedDeltas: 0, bytes: cached.size, fromCache: true };
+    try {
+      await writer.progress('Enumerating objects, done.\n');
+      const objects = await sendCachedPack(cached, writer);
+      await finishPack(request, writer, `Total ${objects}, reused from the clone cache\n`);
+      return { objects, reusedDeltas: 0, bytes: cached.size, fromCache: true };
+    } finally {
+      // A client gone before the pack began still lets go of the shared copy.
+      cached.shared?.release();
+    }
   }
   await writer.progress('Enumerating objects, done.\n');
   const chosen = await chooseObjects(repository, request, context, common, options);

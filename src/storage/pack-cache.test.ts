@@ -121,6 +121,20 @@ describe('PackCache', () => {
     await cache.prune();
     expect(await readdir(packDir())).toEqual([]);
   });
+  it('gives the clones sending one entry at once one shared copy, released once each has read it', async () => {
+    const cache = await open();
+    const bytes = Buffer.from('PACK shared by two senders');
+    await store(cache, key('5'), bytes);
+    const first = await cache.open(key('5'));
+    const second = await cache.open(key('5'));
+    expect(first?.shared?.bytes).toBe(second?.shared?.bytes);
+    expect(await readAll(first!.chunks)).toEqual(bytes);
+    expect(await readAll(second!.chunks)).toEqual(bytes);
+    // Both released: the next sender reads the file again (a fresh copy).
+    const third = await cache.open(key('5'));
+    expect(third?.shared?.bytes).not.toBe(first?.shared?.bytes);
+    expect(await readAll(third!.chunks)).toEqual(bytes);
+  });
 });
 
 describe('PackCache at start-up', () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SharedPackCopies, type SharedPackCopy } from './shared-pack-copies.js';
 
 /** Cache keys are hex digests; anything else never becomes a path. */
 const KEY = /^[0-9a-f]{64}$/;
@@ -24,9 +25,17 @@ export interface PackCacheOptions {
 
 export interface CachedPack {
   readonly size: number;
-  /** The pack bytes, read from the file in pieces. */
+  /** The pack bytes in pieces: views of `shared`, or read from the file. */
   readonly chunks: AsyncIterable<Buffer>;
+  /**
+   * The in-memory copy the clones sending this pack at once share (`shared-pack-copies.ts`).
+   * Iterating `chunks` to its end releases it; a sender that uses it otherwise releases it.
+   */
+  readonly shared?: SharedPackCopy;
 }
+
+/** Pieces of a shared copy handed to a sender: the size of the file reads they replace. */
+const SHARED_PIECE = 1024 * 1024;
 
 /**
  * Finished packs of full clones, kept as files under `<dataDir>/cache/packs/` (the idea of GitLab
@@ -40,6 +49,7 @@ export interface CachedPack {
 export class PackCache {
   private readonly dir: string;
   private pruning: Promise<void> | undefined;
+  private readonly shared = new SharedPackCopies();
 
   constructor(
     dataDir: string,
@@ -67,10 +77,21 @@ export class PackCache {
     }
     const now = new Date();
     await file.utimes(now, now).catch(() => undefined);
-    return {
-      size: info.size,
-      chunks: file.createReadStream({ highWaterMark: READ_CHUNK }) as AsyncIterable<Buffer>,
-    };
+    let shared: SharedPackCopy | undefined;
+    try {
+      shared = await this.shared.acquire(key, info.size, () => file.readFile());
+    } catch (error) {
+      await file.close();
+      throw error;
+    }
+    if (!shared) {
+      return {
+        size: info.size,
+        chunks: file.createReadStream({ highWaterMark: READ_CHUNK }) as AsyncIterable<Buffer>,
+      };
+    }
+    await file.close();
+    return { size: info.size, chunks: piecesOf(shared), shared };
   }
 
   /**
@@ -128,6 +149,16 @@ export class PackCache {
       await rm(entry.path, { force: true });
       total -= entry.size;
     }
+  }
+}
+
+async function* piecesOf(shared: SharedPackCopy): AsyncGenerator<Buffer> {
+  try {
+    for (let at = 0; at < shared.bytes.length; at += SHARED_PIECE) {
+      yield shared.bytes.subarray(at, at + SHARED_PIECE);
+    }
+  } finally {
+    shared.release();
   }
 }
 

@@ -1,4 +1,4 @@
-import { PKT_LINE_MAX_PAYLOAD, encodePktLine } from '../pkt-line.js';
+import { PKT_LINE_MAX_PAYLOAD } from '../pkt-line.js';
 
 /**
  * side-band / side-band-64k multiplexing (protocol-capabilities.txt "side-band, side-band-64k"):
@@ -14,19 +14,22 @@ export const SIDEBAND_64K_MAX_DATA = PKT_LINE_MAX_PAYLOAD - 1;
 /** Largest payload per packet with the old side-band (1000-byte packets). */
 export const SIDEBAND_MAX_DATA = 1000 - 4 - 1;
 
-/** Frames `data` on `band` into as many packets as needed, as one buffer. */
+/** pkt-line length (4 hex digits) and the band byte. */
+export const SIDEBAND_HEADER_BYTES = 5;
+
+/** Frames `data` on `band` into as many packets as needed, as one buffer (one allocation). */
 export function encodeSideband(band: Band, data: Uint8Array, maxData = SIDEBAND_64K_MAX_DATA): Buffer {
-  const parts: Buffer[] = [];
-  let offset = 0;
-  do {
+  const packets = Math.max(1, Math.ceil(data.length / maxData));
+  const out = Buffer.allocUnsafe(data.length + packets * SIDEBAND_HEADER_BYTES);
+  let at = 0;
+  for (let offset = 0; offset < data.length || at === 0; offset += maxData) {
     const chunk = data.subarray(offset, Math.min(offset + maxData, data.length));
-    const payload = Buffer.allocUnsafe(chunk.length + 1);
-    payload[0] = band;
-    payload.set(chunk, 1);
-    parts.push(encodePktLine(payload));
-    offset += maxData;
-  } while (offset < data.length);
-  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+    out.write((chunk.length + SIDEBAND_HEADER_BYTES).toString(16).padStart(4, '0'), at, 'latin1');
+    out[at + 4] = band;
+    out.set(chunk, at + SIDEBAND_HEADER_BYTES);
+    at += chunk.length + SIDEBAND_HEADER_BYTES;
+  }
+  return out;
 }
 
 /** A progress message the client prints as `remote: …`. */
