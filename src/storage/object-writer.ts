@@ -479,8 +479,9 @@ export class ObjectWriter {
 
   /**
    * Membership by COPY (see `BulkInserter`), its tuples written straight from the raw ids in id
-   * order: no hex string or row array per member (for the bench pack ~40 ms of the request's
-   * thread in the ingest's tail, where nothing else runs beside the server).
+   * order: no hex string or row array per member. This runs in the ingest's tail, where nothing
+   * but the server runs beside it; for the bench pack 12–19 ms of CPU instead of 44–55
+   * (docs/scale.md, "PostgreSQL's membership tuples straight from the raw ids").
    */
   private async copyMembership(): Promise<void> {
     const members = new Int32Array(this.memberCount());
