@@ -8,6 +8,8 @@ const CHUNK_SHIFT = 16;
 const INITIAL_BUCKETS = 1 << 12;
 /** Most ids per bucket before the bucket array doubles (linear probing stays short below this). */
 const MAX_LOAD = 0.5;
+/** ASCII codes of the hex digits 0-9a-f. */
+const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (digit) => digit.charCodeAt(0));
 
 /**
  * Raw object ids (20 or 32 bytes) numbered 0, 1, 2… in order of first sight, so per-object data
@@ -82,6 +84,41 @@ export class DenseIdIndex {
   /** Byte `at` of the raw id numbered `index` (to bucket ids by their leading byte). */
   byteAt(index: number, at: number): number {
     return this.chunkOf(index)[this.offsetOf(index) + at] as number;
+  }
+
+  /** Bytes `at`…`at + 3` of the raw id numbered `index` as an unsigned big-endian number. */
+  wordAt(index: number, at: number): number {
+    const chunk = this.chunkOf(index);
+    const base = this.offsetOf(index) + at;
+    return (
+      (chunk[base]! * 0x1000000 + ((chunk[base + 1]! << 16) | (chunk[base + 2]! << 8) | chunk[base + 3]!)) >>>
+      0
+    );
+  }
+
+  /** The raw ids numbered `a` and `b` compared bytewise (the order of their hex forms). */
+  compare(a: number, b: number): number {
+    const chunkA = this.chunkOf(a);
+    const chunkB = this.chunkOf(b);
+    const baseA = this.offsetOf(a);
+    const baseB = this.offsetOf(b);
+    for (let i = 0; i < this.rawLength; i++) {
+      const difference = chunkA[baseA + i]! - chunkB[baseB + i]!;
+      if (difference !== 0) return difference;
+    }
+    return 0;
+  }
+
+  /** Writes the lowercase hex form of the id numbered `index` at `out[at…]`; the offset after it. */
+  writeHex(index: number, out: Uint8Array, at: number): number {
+    const chunk = this.chunkOf(index);
+    const base = this.offsetOf(index);
+    for (let i = 0; i < this.rawLength; i++) {
+      const byte = chunk[base + i]!;
+      out[at++] = HEX_DIGITS[byte >>> 4]!;
+      out[at++] = HEX_DIGITS[byte & 15]!;
+    }
+    return at;
   }
 
   private chunkOf(index: number): Uint8Array {

@@ -60,6 +60,26 @@ export class ObjectIdSet implements ObjectIdLookup {
     return this.index.byteAt(number, 0);
   }
 
+  /** Bytes `at`…`at + 3` of the raw id numbered `number`, unsigned big-endian (a sort key). */
+  wordAt(number: number, at: number): number {
+    return this.index.wordAt(number, at);
+  }
+
+  /** The ids numbered `a` and `b` compared (the order of their hex forms). */
+  compare(a: number, b: number): number {
+    return this.index.compare(a, b);
+  }
+
+  /** Writes the hex id numbered `number` as ASCII at `out[at…]`; returns the offset after it. */
+  writeHex(number: number, out: Uint8Array, at: number): number {
+    return this.index.writeHex(number, out, at);
+  }
+
+  /** Characters of a hex id of this set's format. */
+  get hexLength(): number {
+    return this.format.hexLength;
+  }
+
   has(id: string): boolean {
     return this.numberOf(id) >= 0;
   }

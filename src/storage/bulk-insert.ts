@@ -103,6 +103,23 @@ export class BulkInserter<T extends keyof Database & string> {
     await this.insertRows(db, rows);
   }
 
+  /**
+   * Inserts `rowCount` rows given as encoded COPY tuples (the dialect must have `rowCopy`), like
+   * `insertIgnore`: by a COPY where one would go, else (or when one of them is stored) by
+   * statements that skip existing keys, a piece at a time. `tuples` is called again for that, so
+   * its pieces may be made as they are sent and never be held all at once.
+   */
+  async insertTuples(db: Kysely<Database>, rowCount: number, tuples: () => Iterable<Buffer>): Promise<void> {
+    if (rowCount === 0) return;
+    if (this.willCopy(db) && rowCount >= this.minRowsToCopy) {
+      this.copiesLeft--;
+      if (await this.copyUnlessStored(db, tuples())) return;
+      this.copiesLeft = 0;
+    }
+    for (const piece of tuples())
+      await this.insertRows(db, this.capabilities.rowCopy!.decode(this.kinds, [piece]));
+  }
+
   /** Inserts `rows` by statements that skip existing keys (no COPY). */
   private async insertRows(db: Kysely<Database>, rows: readonly BulkRow[]): Promise<void> {
     const arrays = this.capabilities.columnArrays;

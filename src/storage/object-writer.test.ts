@@ -117,6 +117,27 @@ describeEachDialect('object writer batches', (getDb, dialect) => {
     expect(await count(first, blobs('some', 20_000, 10_000))).toEqual({ raw: 10_000, members: 10_000 });
   });
 
+  it('stores membership of a write whose members are partly stored: by COPY, then by the insert that skips them', async () => {
+    const repo = await newRepo();
+    await write(repo, blobs('members', 0, 3_000));
+    // 20,000 new objects and the 3,000 members again: the membership COPY meets stored keys.
+    const contents = blobs('members', 0, 23_000);
+    const { copies, inserted } = await write(repo, contents);
+    if (dialect === 'postgres') {
+      expect(copies['repository_objects']).toBeUndefined();
+      expect(inserted['repository_objects']).toBe(23_000);
+    }
+    expect(await count(repo, contents)).toEqual({ raw: 23_000, members: 23_000 });
+    const listed = await getDb()
+      .database.db.selectFrom('repository_objects')
+      .select('git_id')
+      .where('repo_id', '=', repo)
+      .orderBy('git_id')
+      .execute();
+    const expected = contents.map((data) => hashObject('blob', data, SHA1)).sort();
+    expect(listed.map((row) => row.git_id)).toEqual(expected);
+  });
+
   it('fills every column of a row but `path`, which stays NULL', async () => {
     const repo = await newRepo();
     const [content] = blobs('columns', 0, 1);

@@ -1,0 +1,69 @@
+import type { ObjectIdSet } from '../git/object-id-set.js';
+import { COPY_PIECE_BYTES } from './dialect/copy-binary-encoder.js';
+import { writeBinaryField } from './dialect/postgres-arrays.js';
+
+/** Positions below this fit in a sort key beside an id's first 32 bits (see `sortById`). */
+const POSITION_LIMIT = 2 ** 21;
+/** A membership tuple's int16 field count, then `repo_id`'s int32 length and int64 value. */
+const REPO_FIELD_BYTES = 2 + 4 + 8;
+/** `git_id`'s int32 length. */
+const ID_LENGTH_BYTES = 4;
+
+/**
+ * Sorts `numbers` (of ids in `ids`) in place by id, the order of their hex forms. Each key is the
+ * id's first 32 bits times 2^21 plus the number's position, exact in a double, so one numeric sort
+ * of a typed array orders them with no comparison function called per pair; ids that share their
+ * first 32 bits are then ordered by their whole bytes.
+ */
+export function sortById(numbers: Int32Array, ids: ObjectIdSet): void {
+  if (numbers.length >= POSITION_LIMIT) {
+    numbers.sort((a, b) => ids.compare(a, b));
+    return;
+  }
+  const keys = new Float64Array(numbers.length);
+  for (let at = 0; at < numbers.length; at++) keys[at] = ids.wordAt(numbers[at]!, 0) * POSITION_LIMIT + at;
+  keys.sort();
+  const unsorted = numbers.slice();
+  for (let position = 0; position < keys.length; position++)
+    numbers[position] = unsorted[keys[position]! % POSITION_LIMIT]!;
+  let start = 0;
+  for (let position = 1; position <= keys.length; position++) {
+    if (position < keys.length && prefixOf(keys[position]!) === prefixOf(keys[start]!)) continue;
+    if (position - start > 1) numbers.subarray(start, position).sort((a, b) => ids.compare(a, b));
+    start = position;
+  }
+}
+
+function prefixOf(key: number): number {
+  return Math.floor(key / POSITION_LIMIT);
+}
+
+/**
+ * The binary COPY tuples of `repository_objects` rows (`repo_id`, `git_id`) for the ids numbered
+ * `members`, in that order, written straight from the raw ids: the same bytes as
+ * `encodeCopyTuples` with kinds bigint and text makes from `[repoId, hexId]` rows, without a hex
+ * string, a row array or a size pass per member. Pieces of about `pieceBytes` (whole rows), each
+ * made when it is asked for, so a big push's membership is never encoded whole.
+ */
+export function* membershipCopyTuples(
+  repoId: number,
+  members: Int32Array,
+  ids: ObjectIdSet,
+  pieceBytes = COPY_PIECE_BYTES,
+): Generator<Buffer> {
+  const prefix = Buffer.alloc(REPO_FIELD_BYTES + ID_LENGTH_BYTES);
+  prefix.writeInt16BE(2, 0);
+  prefix.writeInt32BE(ids.hexLength, writeBinaryField(prefix, 2, 'bigint', repoId));
+  const rowBytes = prefix.length + ids.hexLength;
+  const rowsPerPiece = Math.max(1, Math.floor(pieceBytes / rowBytes));
+  for (let start = 0; start < members.length; start += rowsPerPiece) {
+    const end = Math.min(start + rowsPerPiece, members.length);
+    const out = Buffer.allocUnsafe((end - start) * rowBytes);
+    let at = 0;
+    for (let member = start; member < end; member++) {
+      for (let i = 0; i < prefix.length; i++) out[at + i] = prefix[i]!;
+      at = ids.writeHex(members[member]!, out, at + prefix.length);
+    }
+    yield out;
+  }
+}
