@@ -105,7 +105,7 @@ export async function sendCachedSubset(
     if (writer.backlogged) await writer.drain();
   }
   await writer.finish();
-  return { objects: list.length, reusedDeltas, bytes: writer.totalBytes };
+  return { objects: list.length, reusedDeltas, bytes: writer.totalBytes, fromFullPack: true };
 }
 
 /**

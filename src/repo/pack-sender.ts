@@ -52,6 +52,8 @@ export interface PackSendStats {
   readonly bytes: number;
   /** The pack came whole from the clone cache. */
   readonly fromCache?: boolean;
+  /** The pack was cut out of a full clone's cached pack (`cached-pack-subset.ts`). */
+  readonly fromFullPack?: boolean;
 }
 
 /**

@@ -287,10 +287,11 @@ async function streamPack(
     throw error;
   }
   await entry?.commit(entryIndex?.finish());
+  const reused = stats.fromFullPack ? ", cut from a full clone's cached pack" : '';
   await finishPack(
     request,
     writer,
-    `Total ${stats.objects} (delta ${stats.reusedDeltas}), reused ${stats.reusedDeltas} (delta ${stats.reusedDeltas})\n`,
+    `Total ${stats.objects} (delta ${stats.reusedDeltas}), reused ${stats.reusedDeltas} (delta ${stats.reusedDeltas})${reused}\n`,
   );
   // Before the response ends, so the next clone finds it (rows come from the reads above: this
   // costs an encoding and a few inserts). A failure only means the next clone walks again.
