@@ -13,6 +13,9 @@
  * `HARNESS_SERVER_PROFILE_DIR` runs the server under `--cpu-prof` into that directory;
  * `HARNESS_SERVER_NODE_FLAGS` adds node flags to the server (e.g. `--trace-gc`);
  * `HARNESS_SERVER_BIN` serves with another build's `bin/mega.js` (a built copy of an older tree).
+ * `HARNESS_FULL_CLONE_FIRST=1` turns the clone cache on and, before each measured clone of ours,
+ * empties it and makes a full `git clone --bare` (as the scale bench's steps before its partial
+ * clones do), so a partial clone finds the full clone's pack cached.
  * `clone args` default to `--single-branch --branch release-1`. Build first (`npm run build`).
  * C git serves a `repack -adb` copy of the repository with filters allowed, as in the bench.
  */
@@ -88,10 +91,11 @@ const token = (await runMega(['token', 'create', 'bench', '--admin', '--data', d
   .split('\n')
   .pop();
 const profileDir = process.env.HARNESS_SERVER_PROFILE_DIR;
+const fullCloneFirst = process.env.HARNESS_FULL_CLONE_FIRST === '1';
 const server = await startMegaServer({
   dataDir,
   ...(process.env.HARNESS_SERVER_BIN ? { bin: process.env.HARNESS_SERVER_BIN } : {}),
-  env: { MEGA_CLONE_PACK_CACHE_BYTES: '0' },
+  env: fullCloneFirst ? {} : { MEGA_CLONE_PACK_CACHE_BYTES: '0' },
   nodeArgs: [
     ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
     ...(process.env.HARNESS_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
@@ -111,7 +115,12 @@ try {
     console.log(`pushed in ${Math.round(performance.now() - start)} ms`);
   }
   await waitForIdle(pid, 3000, 180_000);
-  const clone = async (url: string, env: Record<string, string>, proxy: { mark(): void }) => {
+  const clone = async (
+    url: string,
+    env: Record<string, string>,
+    proxy: { mark(): void },
+    args = cloneArgs,
+  ) => {
     const target = join(work.path, 'clone.git');
     await rm(target, { recursive: true, force: true });
     proxy.mark();
@@ -119,7 +128,7 @@ try {
     const trace: Record<string, string> = traceDir
       ? { GIT_TRACE2_PERF: join(traceDir, `${Date.now()}.perf`) }
       : {};
-    await git(['clone', '-q', '--bare', ...cloneArgs, url, target], { env: { ...env, ...trace } });
+    await git(['clone', '-q', '--bare', ...args, url, target], { env: { ...env, ...trace } });
     const ms = performance.now() - start;
     await rm(target, { recursive: true, force: true });
     return Math.round(ms);
@@ -127,6 +136,11 @@ try {
   for (let round = 0; round < Number(roundsArg); round++) {
     const load = await loadAverage();
     const cgitMs = await clone(`${theirsProxy.url}/${cgitRepo.split('/').pop()}`, {}, theirsProxy);
+    if (fullCloneFirst) {
+      await rm(join(dataDir, 'cache', 'packs'), { recursive: true, force: true });
+      await clone(`${oursProxy.url}/import/large.git`, authEnv(token ?? ''), oursProxy, []);
+      await waitForIdle(pid, 1000, 60_000);
+    }
     const before = await cpuMs(pid);
     const outputBefore = server.output().length;
     const oursMs = await clone(`${oursProxy.url}/import/large.git`, authEnv(token ?? ''), oursProxy);

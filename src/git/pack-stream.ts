@@ -55,6 +55,19 @@ export class PackStream {
     this.staged += chunk.length;
   }
 
+  /** Appends `source[start…end)`, which the caller will not change (copied unless large). */
+  appendRange(source: Buffer, start: number, end: number): void {
+    const length = end - start;
+    if (length >= STAGING_BYTES / 2) {
+      this.append(source.subarray(start, end));
+      return;
+    }
+    this.position += length;
+    this.reserve(length);
+    source.copy(this.staging, this.staged, start, end);
+    this.staged += length;
+  }
+
   appendEntryHeader(type: PackEntryType, size: number): void {
     this.reserve(MAX_ENTRY_HEADER_LENGTH);
     this.advanceTo(writeEntryHeader(this.staging, this.staged, type, size));

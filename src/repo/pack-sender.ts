@@ -41,9 +41,9 @@ export interface PackSendOptions {
   readonly clientHas: ReadonlySet<ObjectId>;
   /**
    * Told every object in the order it is written (bases pulled forward come before deltas), with
-   * storage's hint for it when known.
+   * storage's hint for it when known and where its entry starts in the pack.
    */
-  readonly onWritten?: (object: WalkedObject, hint: StoredObjectHint | undefined) => void;
+  readonly onWritten?: (object: WalkedObject, hint: StoredObjectHint | undefined, offset: number) => void;
 }
 
 export interface PackSendStats {
@@ -52,6 +52,8 @@ export interface PackSendStats {
   readonly bytes: number;
   /** The pack came whole from the clone cache. */
   readonly fromCache?: boolean;
+  /** The pack was cut out of a full clone's cached pack (`cached-pack-subset.ts`). */
+  readonly fromFullPack?: boolean;
 }
 
 /**
@@ -94,7 +96,7 @@ export async function sendPack(
 
   const place = (position: number, object: WalkedObject, stored: PackReadyObject | undefined) => {
     starts[position] = writer.position + 1;
-    options.onWritten?.(object, stored?.hint);
+    options.onWritten?.(object, stored?.hint, writer.position);
   };
   const appendStored = (stored: PackReadyObject): Promise<void> | undefined => {
     if (!Buffer.isBuffer(stored.deflated)) return writer.appendStream(stored.deflated());

@@ -1,4 +1,5 @@
 import type { ObjectId } from '../git/object-id.js';
+import { objectFormatOfId, SHA1, type ObjectFormat } from '../git/object-format.js';
 import type { PktLine } from '../git/pkt-line.js';
 import {
   MAX_HAVES,
@@ -17,7 +18,9 @@ import type { CloneWalkRecorder } from './clone-walk-recorder.js';
 import type { PackCache } from '../storage/pack-cache.js';
 import type { StoredObjectHint } from '../storage/pack-ready.js';
 import { clonePackKey, sendCachedPack, teeToCache } from './clone-pack-cache.js';
-import { sendPack, type PackSendStats } from './pack-sender.js';
+import { sendCachedSubset } from './cached-pack-subset.js';
+import { PackEntryIndexBuilder } from './pack-entry-index.js';
+import { sendPack, type ByteSink, type PackSendStats } from './pack-sender.js';
 import type { GitResponseWriter } from './response-writer.js';
 import type { ObjectSource, RefSnapshot, ServedRepository, WalkedObject } from './served-repository.js';
 import { readTagTarget } from './tag-target.js';
@@ -244,41 +247,99 @@ async function streamPack(
   const how = chosen.fromRecord ? ' (walk recorded earlier)' : '';
   await writer.progress(`Counting objects: ${list.length}, done${how}.\n`);
   const entry = cacheKey ? await cache?.create(cacheKey) : undefined;
+  // A full clone's cached pack keeps where each entry starts, so a partial clone of the same
+  // wants can be cut out of it (`fromFullPack`).
+  const entryIndex =
+    entry && request.filter === undefined && request.ofsDelta
+      ? new PackEntryIndexBuilder(list.length, objectFormatOfList(list).rawLength)
+      : undefined;
   // A fresh full-clone walk is recorded in the order written (delta bases first), minus
   // include-tag's additions: replaying it then needs no base pulled forward.
   const added = new Set(list.slice(chosen.objects.length).map((object) => object.id));
   const written: WalkedObject[] = [];
-  const onWritten = (object: WalkedObject, hint: StoredObjectHint | undefined) => {
+  const record = (object: WalkedObject, hint: StoredObjectHint | undefined) => {
     if (!added.has(object.id))
       written.push(hint === undefined ? object : { id: object.id, type: object.type, hint });
   };
+  const onWritten =
+    chosen.record || entryIndex
+      ? (object: WalkedObject, hint: StoredObjectHint | undefined, offset: number) => {
+          if (chosen.record) record(object, hint);
+          entryIndex?.add(object.id, offset);
+        }
+      : undefined;
   let stats: PackSendStats;
   try {
-    stats = await sendPack(
-      chosen.source,
-      list,
-      {
-        ofsDelta: request.ofsDelta,
-        thinPack: request.thinPack,
-        clientHas: chosen.clientHas,
-        ...(chosen.record ? { onWritten } : {}),
-      },
-      entry ? teeToCache(writer, entry) : writer,
-    );
+    const sink = entry ? teeToCache(writer, entry) : writer;
+    const fromFull = cacheKey
+      ? await fromFullPack(cache, repository, request, includeTags, chosen, list, sink)
+      : undefined;
+    stats =
+      fromFull ??
+      (await sendPack(
+        chosen.source,
+        list,
+        {
+          ofsDelta: request.ofsDelta,
+          thinPack: request.thinPack,
+          clientHas: chosen.clientHas,
+          ...(onWritten ? { onWritten } : {}),
+        },
+        sink,
+      ));
   } catch (error) {
     await entry?.abort();
     throw error;
   }
-  await entry?.commit();
+  await entry?.commit(entryIndex?.finish());
+  const reused = stats.fromFullPack ? ", cut from a full clone's cached pack" : '';
   await finishPack(
     request,
     writer,
-    `Total ${stats.objects} (delta ${stats.reusedDeltas}), reused ${stats.reusedDeltas} (delta ${stats.reusedDeltas})\n`,
+    `Total ${stats.objects} (delta ${stats.reusedDeltas}), reused ${stats.reusedDeltas} (delta ${stats.reusedDeltas})${reused}\n`,
   );
   // Before the response ends, so the next clone finds it (rows come from the reads above: this
   // costs an encoding and a few inserts). A failure only means the next clone walks again.
   if (chosen.record) await chosen.record(written);
   return stats;
+}
+
+/**
+ * A `blob:none` or `blob:limit` clone's pack cut out of the cached pack of a full clone of the
+ * same wants, when one is cached with its entry index (`cached-pack-subset.ts`); undefined when
+ * there is none or it does not hold the list (nothing written then).
+ */
+async function fromFullPack(
+  cache: PackCache | undefined,
+  repository: ServedRepository,
+  request: FetchRequest,
+  includeTags: ReadonlyArray<{ readonly tag: ObjectId; readonly peeled: ObjectId }>,
+  chosen: ChosenObjects,
+  list: readonly WalkedObject[],
+  sink: ByteSink,
+): Promise<PackSendStats | undefined> {
+  const kind = request.filter?.kind;
+  // tree:<n> keeps a few percent of a full pack: reading its index would cost more than its rows.
+  if (!cache || !repository.packCacheIdentity || !request.ofsDelta) return undefined;
+  if (kind !== 'blob:none' && kind !== 'blob:limit') return undefined;
+  const fullKey = clonePackKey(repository.packCacheIdentity, withoutFilter(request), includeTags);
+  const pack = await cache.openIndexed(fullKey, objectFormatOfList(list).rawLength);
+  if (!pack) return undefined;
+  try {
+    return await sendCachedSubset(pack, list, chosen.source, sink);
+  } finally {
+    await pack.file.close();
+  }
+}
+
+function withoutFilter(request: FetchRequest): FetchRequest {
+  const unfiltered = { ...request };
+  delete unfiltered.filter;
+  return unfiltered;
+}
+
+function objectFormatOfList(list: readonly WalkedObject[]): ObjectFormat {
+  return (list[0] && objectFormatOfId(list[0].id)) ?? SHA1;
 }
 
 interface ChosenObjects {

@@ -176,3 +176,57 @@ describe('PackCache at start-up', () => {
     expect(await cache.open(key('4'))).toBeUndefined();
   });
 });
+
+describe('PackCache entry index', () => {
+  let temp: Awaited<ReturnType<typeof makeTempDir>> | undefined;
+  afterEach(async () => {
+    await temp?.remove();
+  });
+  const open = async (options: { maxBytes?: number } = {}) => {
+    const dir = await makeTempDir('mega-pack-cache-');
+    temp = dir;
+    return new PackCache(dir.path, { maxBytes: options.maxBytes ?? 1 << 20, maxAgeMs: 60_000 });
+  };
+  const packDir = () => join(temp!.path, 'cache', 'packs');
+  const checksum = Buffer.alloc(20, 0xab);
+  const storeIndexed = async (cache: PackCache, id: string, index?: Buffer) => {
+    const entry = await cache.create(id);
+    await entry?.write(Buffer.from('PACK body'));
+    await entry?.write(checksum);
+    await entry?.commit(index);
+  };
+
+  it('keeps the index beside its pack, ended by the pack checksum', async () => {
+    const cache = await open();
+    await storeIndexed(cache, key('c'), Buffer.from('index bytes'));
+    const opened = await cache.openIndexed(key('c'), 20);
+    expect(opened?.index.toString()).toBe('index bytes');
+    expect(opened?.size).toBe(29);
+    await opened?.file.close();
+    expect(await cache.openIndexed(key('c'), 32)).toBeUndefined();
+  });
+
+  it('gives no index when the pack was committed without one, or another pack replaced it', async () => {
+    const cache = await open();
+    await storeIndexed(cache, key('d'), Buffer.from('first'));
+    await storeIndexed(cache, key('d'));
+    expect(await cache.openIndexed(key('d'), 20)).toBeUndefined();
+    await storeIndexed(cache, key('e'), Buffer.from('old'));
+    const indexFile = join(packDir(), `${key('e')}.entries`);
+    const stale = await readFile(indexFile);
+    await storeIndexed(cache, key('e'));
+    await writeFile(indexFile, Buffer.concat([stale.subarray(0, 3), Buffer.alloc(20, 1)]));
+    expect(await cache.openIndexed(key('e'), 20)).toBeUndefined();
+  });
+
+  it('removes an index with its pack when pruning', async () => {
+    const cache = await open();
+    await storeIndexed(cache, key('f'), Buffer.from('f index'));
+    await storeIndexed(cache, key('1'), Buffer.from('1 index'));
+    await utimes(join(packDir(), `${key('f')}.pack`), new Date(1000), new Date(1000));
+    await writeFile(join(packDir(), `${key('2')}.entries`), 'no pack of its own');
+    await cache.prune();
+    const names = (await readdir(packDir())).sort();
+    expect(names).toEqual([`${key('1')}.entries`, `${key('1')}.pack`]);
+  });
+});

@@ -1,6 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import {
+  mkdir,
+  open,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  stat,
+  writeFile,
+  type FileHandle,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { SharedPackCopies, type SharedPackCopy } from './shared-pack-copies.js';
 
@@ -15,6 +25,11 @@ const KEY = /^[0-9a-f]{64}$/;
 const MAX_LAG_BYTES = 1024 * 1024;
 const READ_CHUNK = 1024 * 1024;
 const TEMP_SUFFIX = '.tmp';
+const PACK_SUFFIX = '.pack';
+/** A pack's entry index (`repo/pack-entry-index.ts`) beside it, ended by the pack's checksum. */
+const INDEX_SUFFIX = '.entries';
+/** Longest pack checksum (SHA-256). */
+const MAX_CHECKSUM_LENGTH = 32;
 
 export interface PackCacheOptions {
   /** Total bytes of cached packs; the least recently used go first. 0 disables the cache. */
@@ -36,6 +51,15 @@ export interface CachedPack {
 
 /** Pieces of a shared copy handed to a sender: the size of the file reads they replace. */
 const SHARED_PIECE = 1024 * 1024;
+
+/** A cached pack opened for reads at any offset, with the entry index kept beside it. */
+export interface IndexedCachedPack {
+  readonly size: number;
+  /** The open pack file: the caller closes it. */
+  readonly file: FileHandle;
+  /** The entry index, its trailing copy of the pack's checksum checked and removed. */
+  readonly index: Buffer;
+}
 
 /**
  * Finished packs of full clones, kept as files under `<dataDir>/cache/packs/` (the idea of GitLab
@@ -64,8 +88,45 @@ export class PackCache {
 
   /** The cached pack for `key`, or undefined. Marks the entry as used. */
   async open(key: string): Promise<CachedPack | undefined> {
+    const opened = await this.openFile(key);
+    if (!opened) return undefined;
+    const { file, size } = opened;
+    let shared: SharedPackCopy | undefined;
+    try {
+      shared = await this.shared.acquire(key, size, () => file.readFile());
+    } catch (error) {
+      await file.close();
+      throw error;
+    }
+    if (!shared) {
+      return { size, chunks: file.createReadStream({ highWaterMark: READ_CHUNK }) as AsyncIterable<Buffer> };
+    }
+    await file.close();
+    return { size, chunks: piecesOf(shared), shared };
+  }
+
+  /**
+   * The cached pack for `key` with its entry index, or undefined when either is missing or the
+   * index was not written for this pack (its copy of the checksum differs). Marks the entry as used.
+   */
+  async openIndexed(key: string, checksumLength: number): Promise<IndexedCachedPack | undefined> {
     if (!this.enabled || !KEY.test(key)) return undefined;
-    const path = join(this.dir, `${key}.pack`);
+    const index = await readFile(join(this.dir, `${key}${INDEX_SUFFIX}`)).catch(() => undefined);
+    if (!index || index.length < checksumLength) return undefined;
+    const opened = await this.openFile(key);
+    if (!opened) return undefined;
+    const checksum = Buffer.alloc(checksumLength);
+    const { bytesRead } = await opened.file.read(checksum, 0, checksumLength, opened.size - checksumLength);
+    if (bytesRead !== checksumLength || !checksum.equals(index.subarray(index.length - checksumLength))) {
+      await opened.file.close();
+      return undefined;
+    }
+    return { size: opened.size, file: opened.file, index: index.subarray(0, index.length - checksumLength) };
+  }
+
+  private async openFile(key: string): Promise<{ file: FileHandle; size: number } | undefined> {
+    if (!this.enabled || !KEY.test(key)) return undefined;
+    const path = join(this.dir, `${key}${PACK_SUFFIX}`);
     // Opened before anything else: a prune that removes the file later cannot cut the send short.
     const file = await open(path, 'r').catch(() => undefined);
     if (!file) return undefined;
@@ -77,21 +138,7 @@ export class PackCache {
     }
     const now = new Date();
     await file.utimes(now, now).catch(() => undefined);
-    let shared: SharedPackCopy | undefined;
-    try {
-      shared = await this.shared.acquire(key, info.size, () => file.readFile());
-    } catch (error) {
-      await file.close();
-      throw error;
-    }
-    if (!shared) {
-      return {
-        size: info.size,
-        chunks: file.createReadStream({ highWaterMark: READ_CHUNK }) as AsyncIterable<Buffer>,
-      };
-    }
-    await file.close();
-    return { size: info.size, chunks: piecesOf(shared), shared };
+    return { file, size: info.size };
   }
 
   /**
@@ -102,8 +149,12 @@ export class PackCache {
     if (!this.enabled || !KEY.test(key)) return undefined;
     await mkdir(this.dir, { recursive: true });
     const temp = join(this.dir, `${key}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
-    return new PackCacheWriter(temp, join(this.dir, `${key}.pack`), this.options.maxBytes / 4, () =>
-      this.prune(),
+    return new PackCacheWriter(
+      temp,
+      join(this.dir, `${key}${PACK_SUFFIX}`),
+      join(this.dir, `${key}${INDEX_SUFFIX}`),
+      this.options.maxBytes / 4,
+      () => this.prune(),
     );
   }
 
@@ -130,24 +181,34 @@ export class PackCache {
   private async pruneNow(): Promise<void> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
     const entries: Array<{ path: string; size: number; used: number }> = [];
+    const kept = new Set<string>();
     for (const name of names) {
       const path = join(this.dir, name);
+      // An entry index goes with its pack (below).
+      if (name.endsWith(INDEX_SUFFIX)) continue;
       const info = await stat(path).catch(() => undefined);
       if (!info) continue;
       const age = Date.now() - info.mtimeMs;
-      const isPack = name.endsWith('.pack');
+      const isPack = name.endsWith(PACK_SUFFIX);
       // A temp file this old belongs to a send that died without cleaning up.
       if (age > this.options.maxAgeMs || (!isPack && age > 60 * 60 * 1000)) {
         await rm(path, { force: true });
       } else if (isPack) {
         entries.push({ path, size: info.size, used: info.mtimeMs });
+        kept.add(name.slice(0, -PACK_SUFFIX.length));
       }
     }
     let total = entries.reduce((sum, entry) => sum + entry.size, 0);
     for (const entry of entries.sort((a, b) => a.used - b.used)) {
       if (total <= this.options.maxBytes) break;
       await rm(entry.path, { force: true });
+      kept.delete(entry.path.slice(this.dir.length + 1, -PACK_SUFFIX.length));
       total -= entry.size;
+    }
+    for (const name of names) {
+      if (name.endsWith(INDEX_SUFFIX) && !kept.has(name.slice(0, -INDEX_SUFFIX.length))) {
+        await rm(join(this.dir, name), { force: true });
+      }
     }
   }
 }
@@ -167,10 +228,13 @@ export class PackCacheWriter {
   private readonly file: WriteStream;
   private failed = false;
   private written = 0;
+  /** The last piece written: the pack's checksum, which the entry index repeats. */
+  private last: Buffer = Buffer.alloc(0);
 
   constructor(
     private readonly temp: string,
     private readonly target: string,
+    private readonly indexTarget: string,
     private readonly maxSize: number,
     private readonly afterCommit: () => Promise<void>,
   ) {
@@ -193,6 +257,7 @@ export class PackCacheWriter {
       return undefined;
     }
     this.file.write(chunk);
+    this.last = chunk;
     if (this.file.writableLength <= MAX_LAG_BYTES) return undefined;
     return new Promise((resolve) => {
       const done = () => {
@@ -205,14 +270,24 @@ export class PackCacheWriter {
     });
   }
 
-  /** Publishes the entry if every byte was written; otherwise drops it. */
-  async commit(): Promise<void> {
+  /**
+   * Publishes the entry if every byte was written; otherwise drops it. `index`: the pack's entry
+   * index (`PackEntryIndexBuilder`), kept beside it with a copy of the pack's checksum, so a
+   * reader never pairs it with another pack of the same key.
+   */
+  async commit(index?: Buffer): Promise<void> {
     const finished = await this.close();
     if (!finished || this.failed) {
       await rm(this.temp, { force: true });
       return;
     }
     try {
+      await rm(this.indexTarget, { force: true });
+      if (index && this.last.length <= MAX_CHECKSUM_LENGTH) {
+        const indexTemp = `${this.temp}${INDEX_SUFFIX}`;
+        await writeFile(indexTemp, Buffer.concat([index, this.last]), { flag: 'wx', mode: 0o600 });
+        await rename(indexTemp, this.indexTarget);
+      }
       await rename(this.temp, this.target);
     } catch {
       // The temp file is gone (a starting server removed leftovers): the entry is simply not kept.

@@ -6,6 +6,22 @@ import { fsckStrict, refsOf, startHttpFixture, type HttpFixture } from './http-f
 import { commitFile, makeFileHistory } from '../support/git-fixtures.js';
 
 const CACHED = 'reused from the clone cache';
+const CUT = "cut from a full clone's cached pack";
+
+/** What git's own filter keeps of the branches and tags of `dir` (rev-list --filter), sorted. */
+const filteredObjects = async (dir: string, filter: string) =>
+  (await gitText(['-C', dir, 'rev-list', '--objects', '--branches', '--tags', `--filter=${filter}`]))
+    .split('\n')
+    .map((line) => line.slice(0, 40))
+    .filter((id) => id !== '')
+    .sort();
+/** The objects a partial clone holds, sorted. */
+const heldObjects = async (dir: string) =>
+  (await gitText(['-C', dir, 'rev-list', '--objects', '--missing=print', '--all']))
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('?'))
+    .map((line) => line.slice(0, 40))
+    .sort();
 
 /** Full clones are served from the on-disk pack cache once a first clone produced the pack. */
 describe.each([0, 2])('clone pack cache with protocol.version=%i', (version) => {
@@ -64,6 +80,54 @@ describe.each([0, 2])('clone pack cache with protocol.version=%i', (version) => 
     ]);
     expect(missing.split('\n').some((line) => line.startsWith('?'))).toBe(true);
   });
+});
+
+/**
+ * `blob:limit` and `blob:none` clones of a full clone's wants are cut out of its cached pack:
+ * deltas on kept bases keep their place (OFS distances rewritten), a small blob whose delta base
+ * is a large blob left out goes whole.
+ */
+describe.each([0, 2])('partial clones cut from a cached full pack with protocol.version=%i', (version) => {
+  let fx: HttpFixture;
+  const dir = (name: string) => join(fx.work, name);
+  const url = () => fx.url('/import/cut.git');
+
+  beforeAll(async () => {
+    fx = await startHttpFixture();
+    await makeFileHistory(dir('origin'), 4);
+    // Shrinking versions of one file: git deltas the small ones against the larger ones.
+    const line = (n: number) => `line ${n} of a file that shrinks as it goes on being edited\n`;
+    const lines = Array.from({ length: 80 }, (_, n) => line(n));
+    for (const kept of [80, 60, 40, 20, 10]) {
+      await commitFile(dir('origin'), 'shrinking.txt', lines.slice(0, kept).join(''), `${kept} lines`);
+    }
+    await git(['-C', dir('origin'), 'tag', '-a', 'v1', '-m', 'release one', 'HEAD~2']);
+    await git(['-C', dir('origin'), 'branch', 'topic', 'HEAD~3']);
+    await fx.git(version, ['-C', dir('origin'), 'push', '-q', url(), 'main', 'topic', 'v1']);
+    await fx.anonymous(version, ['clone', '-q', '--bare', url(), dir('full.git')]);
+  });
+  afterAll(async () => {
+    await fx?.stop();
+  });
+
+  it.each(['blob:limit=2000', 'blob:limit=700', 'blob:none'])(
+    '%s holds what rev-list --filter keeps',
+    async (filter) => {
+      const target = dir(`${filter.replace(/[:=]/g, '-')}.git`);
+      const partial = await fx.anonymous(version, [
+        'clone',
+        '--progress',
+        '--bare',
+        `--filter=${filter}`,
+        url(),
+        target,
+      ]);
+      expect(partial.stderr.toString()).toContain(CUT);
+      await git(['-C', target, 'fsck', '--strict']);
+      expect(await heldObjects(target)).toEqual(await filteredObjects(dir('origin'), filter));
+      expect(await refsOf(target)).toBe(await refsOf(dir('full.git')));
+    },
+  );
 });
 
 describe('clone pack cache turned off', () => {

@@ -1,0 +1,266 @@
+import { promisify } from 'node:util';
+import { deflate as deflateCallback } from 'node:zlib';
+import type { FileHandle } from 'node:fs/promises';
+import { objectFormatOfId, SHA1, type ObjectFormat } from '../git/object-format.js';
+import { objectIdFromRaw, type ObjectId } from '../git/object-id.js';
+import { Deflater } from '../git/deflater.js';
+import { RawIdTable } from '../git/raw-id-table.js';
+import {
+  PackEntryType,
+  codeOfObjectType,
+  decodeEntryHeader,
+  decodePackHeader,
+  encodePackHeader,
+  PACK_HEADER_LENGTH,
+} from '../git/pack-format.js';
+import { PackStream } from '../git/pack-stream.js';
+import { MegaError, notFound } from '../platform/errors.js';
+import type { IndexedCachedPack } from '../storage/pack-cache.js';
+import { parsePackEntryIndex, type PackEntryIndex } from './pack-entry-index.js';
+import type { ByteSink, PackSendStats } from './pack-sender.js';
+import type { ObjectSource, WalkedObject } from './served-repository.js';
+
+const deflate = promisify(deflateCallback);
+
+/** Bytes of the cached pack read at a time; an entry longer than this is copied in pieces. */
+const READ_WINDOW = 4 * 1024 * 1024;
+/** Enough of an entry for its header: type and size, an OFS distance or a REF base id. */
+const ENTRY_HEAD_BYTES = 64;
+/** Whole objects up to this size are deflated on the request's thread by one reused zlib stream. */
+const SYNC_DEFLATE_BYTES = 256 * 1024;
+
+/**
+ * Sends the pack of `list` cut out of a cached pack holding all of it (a full clone's, for a
+ * `blob:limit` or `blob:none` clone of the same wants), as git reuses its packs' bytes: the kept
+ * entries are copied in the cached pack's order, an OFS delta's distance rewritten to where its
+ * base now is, and a delta whose base the list leaves out read from `objects` and sent whole.
+ * Nothing is read from the database but those (a few hundred of 356k objects in a `blob:limit=1k`
+ * clone of the `large` bench repository), where the replay reads every kept object's row.
+ *
+ * Undefined, with nothing written, when the cached pack does not hold exactly `list` (the caller
+ * then sends as usual).
+ */
+export async function sendCachedSubset(
+  pack: IndexedCachedPack,
+  list: readonly WalkedObject[],
+  objects: ObjectSource,
+  sink: ByteSink,
+): Promise<PackSendStats | undefined> {
+  const format = (list[0] && objectFormatOfId(list[0].id)) ?? SHA1;
+  const header = Buffer.alloc(PACK_HEADER_LENGTH);
+  await pack.file.read(header, 0, PACK_HEADER_LENGTH, 0);
+  const index = parsePackEntryIndex(pack.index, pack.size, decodePackHeader(header).count);
+  if (!index || index.rawLength !== format.rawLength) return undefined;
+  const kept = keptEntries(index, list);
+  if (!kept) return undefined;
+
+  const writer = new PackStream(sink, format);
+  writer.append(encodePackHeader(list.length));
+  const reader = new WindowedReader(pack.file, pack.size);
+  // Where each kept entry starts in the new pack, plus one (0: not written), by entry number.
+  const starts = new Float64Array(index.count);
+  const deflater = new Deflater();
+  const end = pack.size - format.rawLength;
+  let reusedDeltas = 0;
+  // Each entry in the window is copied without a promise: a clone is hundreds of thousands.
+  for (let entry = 0; entry < index.count; entry++) {
+    if (kept[entry] === 0) continue;
+    const from = index.offsets[entry] as number;
+    const to = entry + 1 < index.count ? (index.offsets[entry + 1] as number) : end;
+    if (!reader.holds(from, Math.min(to, from + ENTRY_HEAD_BYTES))) await reader.load(from);
+    const header = decodeEntryHeader(reader.window, from - reader.start, format.rawLength);
+    if (!header) throw damaged(from);
+    const position = writer.position;
+    let copyFrom = from;
+    if (header.code === PackEntryType.OfsDelta) {
+      const base = entryAt(index.offsets, from - (header.ofsDistance as number));
+      const baseStart = base < 0 ? 0 : (starts[base] as number);
+      if (baseStart === 0) {
+        await sendWhole(writer, deflater, objects, entryId(index, entry, format));
+        copyFrom = to;
+      } else {
+        writer.appendEntryHeader(PackEntryType.OfsDelta, header.size);
+        writer.appendOfsDistance(position - (baseStart - 1));
+        copyFrom = from + header.length;
+        reusedDeltas++;
+      }
+    } else if (header.code === PackEntryType.RefDelta) {
+      // Kept as REF when its base is in the pack (a base the sender could not pull forward).
+      const baseAt = from - reader.start + header.length - format.rawLength;
+      if (table(list).find(reader.window, baseAt) >= 0) {
+        reusedDeltas++;
+      } else {
+        await sendWhole(writer, deflater, objects, entryId(index, entry, format));
+        copyFrom = to;
+      }
+    }
+    if (copyFrom < to) {
+      if (reader.holds(copyFrom, to)) {
+        writer.appendRange(reader.window, copyFrom - reader.start, to - reader.start);
+      } else {
+        await copyInPieces(writer, reader, copyFrom, to);
+      }
+    }
+    starts[entry] = position + 1;
+    if (writer.backlogged) await writer.drain();
+  }
+  await writer.finish();
+  return { objects: list.length, reusedDeltas, bytes: writer.totalBytes, fromFullPack: true };
+}
+
+/**
+ * Per entry of the index, 1 if `list` holds its object; undefined unless every object of the list
+ * is an entry of the index. A full clone's pack is written in its record's order and a partial
+ * clone's list is that record filtered, so the two are merged in one pass; lists in another order
+ * are looked up by id.
+ */
+function keptEntries(index: PackEntryIndex, list: readonly WalkedObject[]): Uint8Array | undefined {
+  const kept = new Uint8Array(index.count);
+  let next = 0;
+  for (let entry = 0; entry < index.count && next < list.length; entry++) {
+    if (rawEqualsHex(index.ids, index.idOffset(entry), index.rawLength, (list[next] as WalkedObject).id)) {
+      kept[entry] = 1;
+      next++;
+    }
+  }
+  return next === list.length ? kept : keptById(index, list);
+}
+
+function keptById(index: PackEntryIndex, list: readonly WalkedObject[]): Uint8Array | undefined {
+  const wanted = table(list);
+  if (wanted.size !== list.length) return undefined;
+  const kept = new Uint8Array(index.count);
+  let found = 0;
+  for (let entry = 0; entry < index.count; entry++) {
+    const slot = wanted.find(index.ids, index.idOffset(entry));
+    if (slot < 0 || wanted.link[slot] !== 0) continue;
+    wanted.link[slot] = 1;
+    kept[entry] = 1;
+    found++;
+  }
+  return found === list.length ? kept : undefined;
+}
+
+const tables = new WeakMap<readonly WalkedObject[], RawIdTable>();
+
+/** The list's ids by raw bytes, made once per list (only REF deltas and unordered lists need it). */
+function table(list: readonly WalkedObject[]): RawIdTable {
+  let made = tables.get(list);
+  if (made) return made;
+  const rawLength = ((list[0]?.id.length ?? 40) / 2) | 0;
+  made = new RawIdTable(rawLength);
+  const raw = Buffer.alloc(rawLength);
+  for (const object of list) {
+    if (object.id.length !== rawLength * 2) continue;
+    raw.write(object.id, 0, rawLength, 'hex');
+    made.slot(raw, 0);
+  }
+  tables.set(list, made);
+  return made;
+}
+
+/** Whether the raw id at `bytes[offset…]` is `hex` (lower-case), compared without a string. */
+function rawEqualsHex(bytes: Buffer, offset: number, rawLength: number, hex: string): boolean {
+  if (hex.length !== rawLength * 2) return false;
+  for (let at = 0; at < rawLength; at++) {
+    if (
+      (bytes[offset + at] as number) !==
+      (hexDigit(hex.charCodeAt(2 * at)) << 4) + hexDigit(hex.charCodeAt(2 * at + 1))
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** A lower-case hex digit's value (ids are lower-case); anything else -256, which no byte equals. */
+function hexDigit(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x61 && code <= 0x66) return code - 0x61 + 10;
+  return -256;
+}
+
+/** The entry starting exactly at `offset` (binary search over the ascending starts), or -1. */
+function entryAt(offsets: Float64Array, offset: number): number {
+  let low = 0;
+  let high = offsets.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const start = offsets[middle] as number;
+    if (start === offset) return middle;
+    if (start < offset) low = middle + 1;
+    else high = middle - 1;
+  }
+  return -1;
+}
+
+function entryId(index: PackEntryIndex, entry: number, format: ObjectFormat): ObjectId {
+  return objectIdFromRaw(index.ids, index.idOffset(entry), format);
+}
+
+/** A delta whose base is left out: its object inflated from storage and deflated whole. */
+async function sendWhole(
+  writer: PackStream,
+  deflater: Deflater,
+  objects: ObjectSource,
+  id: ObjectId,
+): Promise<void> {
+  const whole = await objects.readObject(id);
+  if (!whole) throw notFound('object_missing', `object ${id} is missing`);
+  const deflated =
+    whole.content.length <= SYNC_DEFLATE_BYTES
+      ? deflater.deflate(whole.content)
+      : await deflate(whole.content);
+  writer.appendEntryHeader(codeOfObjectType(whole.type), whole.content.length);
+  writer.append(deflated);
+}
+
+/** Copies `[from, to)` of the cached pack (longer than a window), a window at a time. */
+async function copyInPieces(
+  writer: PackStream,
+  reader: WindowedReader,
+  from: number,
+  to: number,
+): Promise<void> {
+  for (let at = from; at < to;) {
+    if (!reader.holds(at, at + 1)) await reader.load(at);
+    const upTo = Math.min(to, reader.start + reader.window.length);
+    writer.appendRange(reader.window, at - reader.start, upTo - reader.start);
+    at = upTo;
+    if (writer.backlogged) await writer.drain();
+  }
+}
+
+/**
+ * A window over a file read at rising offsets: one read per window, not per entry. Each window is
+ * a new buffer (the pack stream may hold views of the last one until they are sent).
+ */
+class WindowedReader {
+  window = Buffer.alloc(0);
+  start = 0;
+
+  constructor(
+    private readonly file: FileHandle,
+    private readonly size: number,
+  ) {}
+
+  holds(from: number, to: number): boolean {
+    return from >= this.start && to <= this.start + this.window.length;
+  }
+
+  /** Reads the window starting at `from`. */
+  async load(from: number): Promise<void> {
+    const length = Math.min(READ_WINDOW, this.size - from);
+    const window = Buffer.allocUnsafe(length);
+    const { bytesRead } = await this.file.read(window, 0, length, from);
+    if (bytesRead <= 0) throw damaged(from);
+    this.window = window.subarray(0, bytesRead);
+    this.start = from;
+  }
+}
+
+function damaged(offset: number): MegaError {
+  return new MegaError('internal', 'object_corrupt', 'a cached pack ended or changed under its entry index', {
+    offset,
+  });
+}
