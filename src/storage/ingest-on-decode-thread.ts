@@ -7,7 +7,7 @@ import type { Database } from './database.js';
 import { decodedItems, type DecodedBatch } from './decoded-batch.js';
 import type { DecodeThread } from './decode-thread.js';
 import type { IngestDeps, IngestOptions, IngestResult } from './ingest-types.js';
-import { EARLY_MEMBERS_MAX_OBJECTS, ingestFsckPolicy, IngestWrites } from './ingest-writes.js';
+import { ingestFsckPolicy, IngestWrites } from './ingest-writes.js';
 import type { SpillingPackSpool } from './pack-file-spool.js';
 
 /** Reader caches of the decode thread (`PackReaderOptions`). */
@@ -50,7 +50,6 @@ export async function ingestOnDecodeThread(
   trx: Kysely<Database>,
   repoId: number,
   spool: SpillingPackSpool,
-  declaredObjects: number,
   format: ObjectFormat,
   options: IngestOptions,
   caches: DecodeCaches,
@@ -66,8 +65,7 @@ export async function ingestOnDecodeThread(
     ...caches,
   });
   const writes = new IngestWrites(deps, trx, repoId, format, options);
-  const whileWaiting = declaredObjects <= EARLY_MEMBERS_MAX_OBJECTS ? () => writes.whileWaiting() : undefined;
-  for await (const message of thread.messages(whileWaiting)) {
+  for await (const message of thread.messages(() => writes.whileWaiting())) {
     if (message.kind === 'batch') {
       await writeBatch(writes, message.batch, spool, format);
       thread.batchWritten();

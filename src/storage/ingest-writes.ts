@@ -20,15 +20,6 @@ import { PackReferences } from './pack-references.js';
  */
 const EARLY_MEMBERS = 4096;
 
-/**
- * Packs of more objects write their membership at the end only. Written early, a member costs
- * SQLite ~1.7x as much (bench pack, 32.6k objects: 64-108 ms of CPU against 37-82 at the end):
- * random inserts into the key's B-tree instead of one sorted append. The bench's request thread
- * has that time to spare; the large push (497k objects), whose request thread is its bottleneck
- * in the second phase, took ~3 s more CPU there (docs/scale.md, "Membership while the decode thread works").
- */
-export const EARLY_MEMBERS_MAX_OBJECTS = 100_000;
-
 /** The fsck policy an ingest checks its objects with; undefined when it runs no fsck. */
 export function ingestFsckPolicy(deps: IngestDeps, options: IngestOptions): FsckPolicy | undefined {
   return (options.fsck ?? true) ? (deps.fsck ?? STRICT_FSCK) : undefined;

@@ -59,23 +59,14 @@ export async function ingestPack(
             ...(options.limits ? { limits: options.limits } : {}),
           })
         : await receiveAll(source, spool, options.limits?.maxPackSize);
-      const declared = declaredObjects(spool, size);
       const thread =
-        decodeThread && declared >= deps.decodeThreadMinObjects! ? takeDecodeThread() : undefined;
+        decodeThread && declaredObjects(spool, size) >= deps.decodeThreadMinObjects!
+          ? takeDecodeThread()
+          : undefined;
       if (thread) {
         try {
           return await inTransaction(deps.db, (trx) =>
-            ingestOnDecodeThread(
-              thread,
-              deps,
-              trx,
-              repoId,
-              spool,
-              declared,
-              format,
-              options,
-              DECODE_THREAD_CACHES,
-            ),
+            ingestOnDecodeThread(thread, deps, trx, repoId, spool, format, options, DECODE_THREAD_CACHES),
           );
         } finally {
           await releaseDecodeThread(thread);
