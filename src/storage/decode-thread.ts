@@ -89,20 +89,13 @@ export class DecodeThread {
     this.send({ kind: 'start', setup });
   }
 
-  /**
-   * The pack's messages, in order, up to `done`; throws the error that failed the decode. With
-   * none waiting, `whileWaiting` may do some work first (a promise of whether it did any; then
-   * the queue is looked at again before it is called once more).
-   */
-  async *messages(whileWaiting?: () => Promise<boolean> | undefined): AsyncGenerator<FromDecodeThread> {
+  /** The pack's messages, in order, up to `done`; throws the error that failed the decode. */
+  async *messages(): AsyncGenerator<FromDecodeThread> {
     for (;;) {
       // A thread that died fails the pack even with messages left: it never said it was done.
       if (this.failure) throw this.failure;
       const message = this.queue.shift();
       if (message === undefined) {
-        const working = whileWaiting?.();
-        if (working && (await working)) continue;
-        if (this.queue.length > 0 || this.failure) continue;
         await new Promise<void>((resolve) => (this.wakeReader = resolve));
         continue;
       }

@@ -5,7 +5,6 @@ import { describeEachDialect } from '../../tests/support/dialects.js';
 import { chunked, makeRepository, packOf } from '../../tests/support/git-fixtures.js';
 import { scratchStorage } from '../../tests/support/scratch-database.js';
 import { DecodeThread } from './decode-thread.js';
-import { IngestWrites } from './ingest-writes.js';
 import { ObjectWriter } from './object-writer.js';
 import type { Storage } from './storage.js';
 
@@ -68,18 +67,6 @@ describeEachDialect('ingest on the decode thread, when something fails', (getDb)
       expect(await storedObjects(repo.id)).toBe(result.ids.size);
       expect(start).toHaveBeenCalledTimes(threads);
     }
-  });
-
-  it('writes membership while it waits for batches on SQLite only, every object a member once', async () => {
-    const early = vi.spyOn(ObjectWriter.prototype, 'writeEarlyMembers');
-    const waits = vi.spyOn(IngestWrites.prototype, 'whileWaiting');
-    const repo = await newRepo();
-    const result = await storage.ingestPack(repo.id, chunked(pack));
-    expect(await storedObjects(repo.id)).toBe(result.ids.size);
-    // The request's thread waits for the first batch at least.
-    expect(waits).toHaveBeenCalled();
-    if (getDb().dialect === 'sqlite') expect(early).toHaveBeenCalled();
-    else expect(early).not.toHaveBeenCalled();
   });
 
   it('refuses a pack that ends inside its header, decode thread or not', async () => {

@@ -65,7 +65,7 @@ export async function ingestOnDecodeThread(
     ...caches,
   });
   const writes = new IngestWrites(deps, trx, repoId, format, options);
-  for await (const message of thread.messages(() => writes.whileWaiting())) {
+  for await (const message of thread.messages()) {
     if (message.kind === 'batch') {
       await writeBatch(writes, message.batch, spool, format);
       thread.batchWritten();

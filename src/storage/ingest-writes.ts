@@ -14,12 +14,6 @@ import { ObjectStore } from './object-store.js';
 import { ObjectWriter, type IncomingObject } from './object-writer.js';
 import { PackReferences } from './pack-references.js';
 
-/**
- * Members written per wait for a batch (`IngestWrites.whileWaiting`): a batch that arrives
- * meanwhile waits for the statement, a few ms at this size.
- */
-const EARLY_MEMBERS = 4096;
-
 /** The fsck policy an ingest checks its objects with; undefined when it runs no fsck. */
 export function ingestFsckPolicy(deps: IngestDeps, options: IngestOptions): FsckPolicy | undefined {
   return (options.fsck ?? true) ? (deps.fsck ?? STRICT_FSCK) : undefined;
@@ -38,8 +32,6 @@ export class IngestWrites {
   private readonly graph: ObjectGraph | undefined;
   /** With both fsck and the graph: fsck's scan of each tree hands the graph its edges. */
   private readonly treeEdges: TreeEdgeList | undefined;
-  /** Whether `whileWaiting` writes membership early (SQLite). */
-  private readonly membersEarly: boolean;
 
   constructor(
     deps: IngestDeps,
@@ -49,7 +41,6 @@ export class IngestWrites {
     private readonly options: IngestOptions,
   ) {
     this.reader = new ObjectStore(trx, deps.capabilities);
-    this.membersEarly = deps.capabilities.singleConnection;
     this.writer = new ObjectWriter(trx, deps.capabilities, {
       repoId,
       format,
@@ -127,17 +118,6 @@ export class IngestWrites {
     this.checker?.addStreamedBlob(id, size);
     this.graph?.add(id, 'blob', undefined);
     this.writer.addLargeBlob(id, size, raw);
-  }
-
-  /**
-   * Work this ingest may do while it waits for a decode thread's next batch: on SQLite, the
-   * membership of the objects added so far (`ObjectWriter.writeEarlyMembers`), so less is left
-   * for `finish`, which nothing overlaps. On a server database the membership stays at the end,
-   * in key order: written early, its inserts cost that server more (docs/scale.md, "Ingest").
-   * Whether it did any (then look for a batch again before calling it once more).
-   */
-  whileWaiting(): Promise<boolean> | undefined {
-    return this.membersEarly ? this.writer.writeEarlyMembers(EARLY_MEMBERS) : undefined;
   }
 
   /** A thin pack's base from the repository, noted for the writer's delta chains. */

@@ -115,37 +115,6 @@ describeEachDialect('object writer batches', (getDb, dialect) => {
     expect(await count(first, blobs('some', 20_000, 10_000))).toEqual({ raw: 10_000, members: 10_000 });
   });
 
-  it('writes members early, a limited number at a time, and the rest at the end, each once; a rollback keeps none', async () => {
-    const { database } = getDb();
-    const contents = blobs('early', 0, 9);
-    const writeWithEarlyMembers = (repoId: number, fail: boolean) =>
-      database.db.transaction().execute(async (trx) => {
-        const writer = new ObjectWriter(trx, database.capabilities, {
-          repoId,
-          format: SHA1,
-          largeObjectThreshold: 1024 * 1024,
-          ...(database.runPreparedBatch ? { runPreparedBatch: database.runPreparedBatch } : {}),
-        });
-        const written: boolean[] = [];
-        for (const data of contents.slice(0, 5)) await writer.addContent('blob', data);
-        written.push(await writer.writeEarlyMembers(3));
-        for (const data of contents.slice(5, 8)) await writer.addContent('blob', data);
-        written.push(await writer.writeEarlyMembers(100), await writer.writeEarlyMembers(100));
-        // An object already a member (here, of this write) is not written twice.
-        writer.addMembership([hashObject('blob', contents[0]!, SHA1)]);
-        await writer.addContent('blob', contents[8]!);
-        await writer.finish();
-        if (fail) throw new Error('rolled back');
-        return written;
-      });
-    const repo = await newRepo();
-    expect(await writeWithEarlyMembers(repo, false)).toEqual([true, true, false]);
-    expect(await count(repo, contents)).toEqual({ raw: 9, members: 9 });
-    const other = await newRepo();
-    await expect(writeWithEarlyMembers(other, true)).rejects.toThrow('rolled back');
-    expect((await count(other, contents)).members).toBe(0);
-  });
-
   it('fills every column of a row but `path`, which stays NULL', async () => {
     const repo = await newRepo();
     const [content] = blobs('columns', 0, 1);

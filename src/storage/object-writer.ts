@@ -33,8 +33,6 @@ const INITIAL_KNOWN = 4096;
 const OBJECT = 1;
 const MEMBER = 2;
 const CHUNKED = 4;
-/** A member whose membership row is written already (`writeEarlyMembers`). */
-const MEMBER_WRITTEN = 8;
 /** Stored depths above this are kept as this (any depth past `MAX_STORED_DELTA_DEPTH` is too deep). */
 const MAX_DEPTH_VALUE = 255;
 /** Values of an id's leading byte, the buckets of the membership sort. */
@@ -170,8 +168,6 @@ export class ObjectWriter {
   private depths = new Uint8Array(INITIAL_KNOWN);
   /** Whether some known id is not an object of this write (a thin-pack base): see `finish`. */
   private knowsOthers = false;
-  /** Known numbers below this were looked at by `writeEarlyMembers`. */
-  private earlyMembersSeen = 0;
   private readonly counts: Record<ObjectType, number> = { commit: 0, tree: 0, blob: 0, tag: 0 };
   private deltas = 0;
   private chunked = 0;
@@ -457,27 +453,6 @@ export class ObjectWriter {
   }
 
   /**
-   * Writes the membership of up to `limit` members added since the last call, ahead of `finish`,
-   * for an ingest whose thread would otherwise wait (a decode thread's next batch): on SQLite the
-   * membership written at the end is ~10-15 % of a bench ingest's wall time, nothing overlapping
-   * it (docs/scale.md, "Membership while the decode thread works"). Whether any was written; the
-   * rest, and members added later, go in `finish` as before.
-   */
-  async writeEarlyMembers(limit: number): Promise<boolean> {
-    const numbers: number[] = [];
-    let seen = this.earlyMembersSeen;
-    for (; seen < this.known.size && numbers.length < limit; seen++)
-      if ((this.flags[seen]! & (MEMBER | MEMBER_WRITTEN)) === MEMBER) numbers.push(seen);
-    this.earlyMembersSeen = seen;
-    if (numbers.length === 0) return false;
-    // Statements run in order on the transaction's connection; surface a failed batch first.
-    await this.settle();
-    await this.insertMembers(numbers.map((number) => this.known.idAt(number)).sort());
-    for (const number of numbers) this.flags[number]! |= MEMBER_WRITTEN;
-    return true;
-  }
-
-  /**
    * Membership goes in last, all of it in key order: a new repository's keys then append to the
    * end of the primary key's B-tree instead of splitting pages all over it (bench pack: ~10 % less
    * PostgreSQL server CPU for the ingest, 0.9 MB smaller there, 3 MB on MySQL). The ids are kept
@@ -502,7 +477,7 @@ export class ObjectWriter {
     const starts = new Int32Array(LEADING_BYTES + 1);
     const members: number[] = [];
     for (let number = 0; number < this.known.size; number++) {
-      if ((this.flags[number]! & (MEMBER | MEMBER_WRITTEN)) !== MEMBER) continue;
+      if ((this.flags[number]! & MEMBER) === 0) continue;
       members.push(number);
       starts[this.known.leadingByte(number) + 1]!++;
     }
