@@ -12,8 +12,8 @@ export const MAX_BATCHES_IN_FLIGHT = 4;
  * The decode thread scans a batch's trees for fsck itself (`TreeScanner`) only when at least this
  * many of its batches wait for the writes as the batch starts: the one just sent and one more,
  * i.e. the request's thread is behind (a big push's tree deltas). Otherwise that thread, which
- * would wait for the batch anyway, scans them (docs/scale.md, "Membership while the decode thread
- * works; trees scanned by the thread that has time").
+ * would wait for the batch anyway, scans them (docs/scale.md, "Trees scanned by the thread that has
+ * time").
  */
 export const TREE_SCAN_BACKLOG = 2;
 
