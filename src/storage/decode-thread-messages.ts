@@ -8,15 +8,6 @@ import type { HandedSpool } from './handed-pack-spool.js';
 /** Batches sent and not yet written before the decode thread waits (memory: ~4 MiB each). */
 export const MAX_BATCHES_IN_FLIGHT = 4;
 
-/**
- * The decode thread scans a batch's trees for fsck itself (`TreeScanner`) only when at least this
- * many of its batches wait for the writes as the batch starts: the one just sent and one more,
- * i.e. the request's thread is behind (a big push's tree deltas). Otherwise that thread, which
- * would wait for the batch anyway, scans them (docs/scale.md, "Trees scanned by the thread that has
- * time").
- */
-export const TREE_SCAN_BACKLOG = 2;
-
 /** One pack to decode, sent to the decode thread with `start`. */
 export interface DecodeSetup {
   readonly formatName: string;
@@ -28,12 +19,10 @@ export interface DecodeSetup {
   readonly deltaCacheBytes: number;
   readonly recentContentBytes: number;
   /**
-   * With fsck: its policy, by which the decode thread scans the trees it resolves (`TreeScanner`),
-   * so the request's thread only replays those trees' links (see `TREE_SCAN_BACKLOG`).
+   * With fsck: its policy, by which the decode thread scans every tree it resolves
+   * (`TreeScanner`), so the request's thread only replays each tree's links.
    */
   readonly treeFsck?: { readonly strict: boolean; readonly ignore: readonly string[] };
-  /** `TREE_SCAN_BACKLOG` unless given (tests: 0, every tree scanned there; Infinity, none). */
-  readonly treeScanBacklog?: number;
 }
 
 /** What the decode thread starts with (its `workerData`). */

@@ -59,31 +59,6 @@ describe('decoded batches', () => {
     expect(read.findings.map((finding) => finding.id)).toEqual(['hasDotgit', 'treeNotSorted']);
   });
 
-  it('carry a scan of their trees only for batches the scanner was asked to scan, decided as each starts', () => {
-    const batches: DecodedBatch[] = [];
-    const answers = [false, true, false];
-    const asked: boolean[] = [];
-    const builder = new DecodedBatchBuilder(
-      SHA1,
-      (batch) => batches.push(batch),
-      new TreeScanner(SHA1, STRICT_FSCK),
-      undefined,
-      () => {
-        const answer = answers.shift() ?? true;
-        asked.push(answer);
-        return answer;
-      },
-    );
-    const tree = Buffer.from('100644 a\0' + 'x'.repeat(20));
-    for (let batch = 0; batch < 3; batch++) {
-      builder.addObject(packed('tree', tree), { data: tree, raw: Buffer.from('zlib-tree') });
-      builder.flush();
-    }
-    expect(asked).toEqual([false, true, false, true]);
-    expect(batches.map((batch) => batch.trees !== undefined)).toEqual([false, true, false]);
-    expect(new ScannedTreeCursor(batches[1]!.trees!).next().entriesEnd).toBeGreaterThan(0);
-  });
-
   it('carry whole objects, deltas and streamed blobs in order, with their bytes', () => {
     const { batches, builder } = collect();
     const tree = Buffer.from('100644 a\0' + 'x'.repeat(20));

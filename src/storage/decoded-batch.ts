@@ -93,8 +93,6 @@ export class DecodedBatchBuilder {
   private limit = BATCH_OBJECTS;
   /** Objects still to come after the current batch's (with `expectedObjects`). */
   private left = 0;
-  /** Whether the current batch's trees are scanned here (see `scanTreesHere`). */
-  private scanningTrees: boolean;
 
   constructor(
     private readonly format: ObjectFormat,
@@ -103,14 +101,8 @@ export class DecodedBatchBuilder {
     private readonly treeScanner?: TreeScanner,
     /** The pack's object count, when known: batches then ramp up and taper off (`FIRST_BATCH_OBJECTS`). */
     private readonly expectedObjects?: number,
-    /**
-     * Asked as each batch starts: whether the `treeScanner` scans its trees. A batch sent without
-     * them has its trees scanned by the receiver (fsck on the request's thread). Always, unless given.
-     */
-    private readonly scanTreesHere: () => boolean = () => true,
   ) {
     this.ids = this.newIds();
-    this.scanningTrees = treeScanner !== undefined && scanTreesHere();
     if (expectedObjects !== undefined) {
       this.left = expectedObjects;
       this.limit = this.nextLimit(FIRST_BATCH_OBJECTS);
@@ -145,7 +137,7 @@ export class DecodedBatchBuilder {
    */
   private addContent(at: number, type: ObjectType, deltaSize: number, content: PackedContent): void {
     const { raw } = content;
-    if (type === 'tree' && this.scanningTrees) this.treeScanner!.scan(content.data);
+    if (type === 'tree') this.treeScanner?.scan(content.data);
     const data = leavesContentOut(type, deltaSize) ? undefined : content.data;
     if (!data) this.fields[at + 5] = CONTENT_LEFT_OUT;
     const dataLength = data?.length ?? 0;
@@ -191,7 +183,6 @@ export class DecodedBatchBuilder {
     if (this.expectedObjects !== undefined) this.limit = this.nextLimit(2 * this.limit);
     this.count = 0;
     this.used = 0;
-    this.scanningTrees = this.treeScanner !== undefined && this.scanTreesHere();
   }
 
   /** The next batch's limit: `wanted`, but at most half of the objects still to come. */

@@ -8,7 +8,6 @@ import { DecodedBatchBuilder, type DecodedBatch } from './decoded-batch.js';
 import {
   MAX_BATCHES_IN_FLIGHT,
   sentError,
-  TREE_SCAN_BACKLOG,
   type DecodeSetup,
   type DecodeThreadData,
   type FromDecodeThread,
@@ -86,11 +85,6 @@ function sendBatch(batch: DecodedBatch, transfer: ArrayBuffer[]): void {
   post({ kind: 'batch', batch }, transfer);
 }
 
-/** Whether at least `backlog` batches wait for the writes. */
-function writesBehind(backlog: number): boolean {
-  return Atomics.load(inFlight, 0) >= backlog;
-}
-
 async function* replay(spool: HandedPackSpool): AsyncGenerator<Buffer> {
   for (let offset = 0; offset < spool.size; offset += REPLAY_CHUNK) {
     yield spool.read(offset, Math.min(REPLAY_CHUNK, spool.size - offset));
@@ -109,10 +103,7 @@ async function decode(setup: DecodeSetup): Promise<void> {
     const { treeFsck } = setup;
     const trees =
       treeFsck && new TreeScanner(format, { strict: treeFsck.strict, ignore: new Set(treeFsck.ignore) });
-    const backlog = setup.treeScanBacklog ?? TREE_SCAN_BACKLOG;
-    const batches = new DecodedBatchBuilder(format, sendBatch, trees, declaredObjects(spool), () =>
-      writesBehind(backlog),
-    );
+    const batches = new DecodedBatchBuilder(format, sendBatch, trees, declaredObjects(spool));
     const { externalBases, checksum } = await readPack(replay(spool), {
       format,
       spool,

@@ -1,5 +1,5 @@
 import { deflateSync } from 'node:zlib';
-import { afterEach, beforeAll, beforeEach, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, expect, it, vi } from 'vitest';
 import {
   hostileCase,
   rawCommit,
@@ -16,28 +16,12 @@ import type { FsckProblem } from '../git/pack-fsck.js';
 import type { MegaError } from '../platform/errors.js';
 import { fsckStoredRepository } from './repository-fsck.js';
 import { createStorage, type Storage } from './storage.js';
-import { DecodeThread } from './decode-thread.js';
-import type { DecodeSetup } from './decode-thread-messages.js';
 import { describeEachDialect } from '../../tests/support/dialects.js';
 import { chunked } from '../../tests/support/git-fixtures.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-/**
- * The decode thread scans a batch's trees only while the writes are behind; these packs are too
- * small for that, so the backlog is set: 0, every tree scanned there; Infinity, none.
- */
-function setTreeScanBacklog(backlog: number): void {
-  const start = DecodeThread.prototype.start;
-  vi.spyOn(DecodeThread.prototype, 'start').mockImplementation(function (
-    this: DecodeThread,
-    setup: DecodeSetup,
-  ) {
-    start.call(this, { ...setup, treeScanBacklog: backlog });
-  });
-}
 
 // Every case twice: decoded on the calling thread, and on the decode thread (every pack).
 for (const decodeThread of [false, true]) {
@@ -60,9 +44,6 @@ for (const decodeThread of [false, true]) {
           ...config,
           git: { fsckIgnore: ['missingEmail', 'hasDotgit'] },
         });
-      });
-      beforeEach(() => {
-        if (decodeThread) setTreeScanBacklog(0);
       });
       const newRepo = () =>
         storage.repositories.create({ path: `/import/fsck-${++counter}`, kind: 'import' });
@@ -302,22 +283,6 @@ for (const decodeThread of [false, true]) {
         const trees = add.mock.calls.filter((call) => call[1] === 'tree');
         expect(trees.length).toBeGreaterThan(0);
         for (const call of trees) expect(call[5] instanceof ScannedTreeCursor).toBe(decodeThread);
-        if (!decodeThread) return;
-        // Trees the decode thread leaves to the request's thread are checked there, alike.
-        vi.restoreAllMocks();
-        setTreeScanBacklog(Infinity);
-        const unscanned = vi.spyOn(PackFsck.prototype, 'add');
-        const againRepo = await newRepo();
-        const again = await refusal(storage.ingestPack(againRepo.id, await packOf(wrongType)));
-        expect(again?.message).toBe(wrong?.message);
-        const dotgitRepo = await newRepo();
-        expect(await refusal(storage.ingestPack(dotgitRepo.id, await packOf(hostile)))).toMatchObject({
-          code: 'fsck_failed',
-          details: { object: hostile.id },
-        });
-        const leftTrees = unscanned.mock.calls.filter((call) => call[1] === 'tree');
-        expect(leftTrees.length).toBeGreaterThan(0);
-        for (const call of leftTrees) expect(call[5]).toBeUndefined();
       });
     },
   );
