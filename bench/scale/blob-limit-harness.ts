@@ -12,17 +12,15 @@
  * (`sendCachedSubset`, what `upload-pack` does when a full clone of the same wants is cached).
  * Run it under `node --cpu-prof --import tsx` for a profile of the rounds.
  */
-import { createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { fullCloneWalk } from '../../src/repo/clone-walk.js';
 import { sendCachedSubset } from '../../src/repo/cached-pack-subset.js';
 import { PackEntryIndexBuilder } from '../../src/repo/pack-entry-index.js';
 import { sendPack } from '../../src/repo/pack-sender.js';
 import type { IndexedCachedPack } from '../../src/storage/pack-cache.js';
 import { loadAverage, timed } from '../report.js';
-import { openPushedRepository, gitCloneWants, replayRound } from './replay-harness.js';
+import { openPushedRepository, gitCloneWants, packSink, replayRound } from './replay-harness.js';
 
 const args = process.argv.slice(2);
 const fromFull = args.includes('--from-full-pack');
@@ -63,12 +61,7 @@ async function writeFullPack(repository: Repository, path: string): Promise<Inde
   const wants = await gitCloneWants(repository, refs);
   const walk = await fullCloneWalk(repository, wants, undefined, refs);
   const index = new PackEntryIndexBuilder(walk.objects.length, 20);
-  const file = createWriteStream(path);
-  const sink = {
-    async write(chunk: Buffer) {
-      if (!file.write(chunk)) await once(file, 'drain');
-    },
-  };
+  const sink = packSink(path);
   await sendPack(
     walk.source,
     walk.objects,
@@ -80,8 +73,7 @@ async function writeFullPack(repository: Repository, path: string): Promise<Inde
     },
     sink,
   );
-  file.end();
-  await once(file, 'finish');
+  await sink.close();
   const handle = await open(path, 'r');
   const indexBytes = index.finish();
   if (!indexBytes) throw new Error('the entry index does not cover the pack');
@@ -99,23 +91,13 @@ async function subsetRound(
 ): Promise<void> {
   const loadBefore = await loadAverage();
   const walk = await timed(() => fullCloneWalk(repository, wants, filter, refs));
-  const file = packOut ? createWriteStream(packOut) : undefined;
-  let bytes = 0;
-  const sink = {
-    async write(chunk: Buffer) {
-      bytes += chunk.length;
-      if (file && !file.write(chunk)) await once(file, 'drain');
-    },
-  };
+  const sink = packSink(packOut);
   const sent = await timed(() => sendCachedSubset(full, walk.value.objects, walk.value.source, sink));
   if (!sent.value) throw new Error('the full pack does not hold the partial clone');
-  if (file) {
-    file.end();
-    await once(file, 'finish');
-  }
+  await sink.close();
   console.log(
     `round ${round} (from the full pack): walk ${walk.wallMs} ms wall ${walk.cpuMs} ms CPU, send ${sent.wallMs} ms wall ` +
       `${sent.cpuMs} ms CPU; ${walk.value.objects.length} objects, ${sent.value.reusedDeltas} deltas, ` +
-      `${bytes} bytes; load ${loadBefore} → ${await loadAverage()}`,
+      `${sink.bytes} bytes; load ${loadBefore} → ${await loadAverage()}`,
   );
 }

@@ -73,14 +73,7 @@ export async function replayRound(
   const loadBefore = await loadAverage();
   const walk = await timed(() => fullCloneWalk(repository, request.wants, request.filter, request.refs));
   if (walk.value.fresh) throw new Error('the clone walked: no record or bitmap answered it');
-  const file = packOut ? createWriteStream(packOut) : undefined;
-  let bytes = 0;
-  const sink = {
-    async write(chunk: Buffer) {
-      bytes += chunk.length;
-      if (file && !file.write(chunk)) await once(file, 'drain');
-    },
-  };
+  const sink = packSink(packOut);
   const sent = await timed(() =>
     sendPack(
       walk.value.source,
@@ -89,13 +82,28 @@ export async function replayRound(
       sink,
     ),
   );
-  if (file) {
-    file.end();
-    await once(file, 'finish');
-  }
+  await sink.close();
   console.log(
     `round ${round}: walk ${walk.wallMs} ms wall ${walk.cpuMs} ms CPU, send ${sent.wallMs} ms wall ` +
       `${sent.cpuMs} ms CPU; ${walk.value.objects.length} objects, ${sent.value.reusedDeltas} deltas, ` +
-      `${bytes} bytes; load ${loadBefore} → ${await loadAverage()}`,
+      `${sink.bytes} bytes; load ${loadBefore} → ${await loadAverage()}`,
   );
+}
+
+/** Where a harness round sends its pack: counted, and written to `packOut` when one is given. */
+export function packSink(packOut: string | undefined) {
+  const file = packOut ? createWriteStream(packOut) : undefined;
+  const sink = {
+    bytes: 0,
+    async write(chunk: Buffer) {
+      sink.bytes += chunk.length;
+      if (file && !file.write(chunk)) await once(file, 'drain');
+    },
+    async close() {
+      if (!file) return;
+      file.end();
+      await once(file, 'finish');
+    },
+  };
+  return sink;
 }

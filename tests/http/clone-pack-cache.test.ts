@@ -1,20 +1,13 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { git, gitText } from '../support/git-cli.js';
+import { filteredObjects, git, gitText } from '../support/git-cli.js';
 import { fsckStrict, refsOf, startHttpFixture, type HttpFixture } from './http-fixture.js';
 import { commitFile, makeFileHistory } from '../support/git-fixtures.js';
 
 const CACHED = 'reused from the clone cache';
 const CUT = "cut from a full clone's cached pack";
 
-/** What git's own filter keeps of the branches and tags of `dir` (rev-list --filter), sorted. */
-const filteredObjects = async (dir: string, filter: string) =>
-  (await gitText(['-C', dir, 'rev-list', '--objects', '--branches', '--tags', `--filter=${filter}`]))
-    .split('\n')
-    .map((line) => line.slice(0, 40))
-    .filter((id) => id !== '')
-    .sort();
 /** The objects a partial clone holds, sorted. */
 const heldObjects = async (dir: string) =>
   (await gitText(['-C', dir, 'rev-list', '--objects', '--missing=print', '--all']))

@@ -1,21 +1,13 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { git, gitText, presentObjects } from '../support/git-cli.js';
+import { filteredObjects, git, gitText, presentObjects } from '../support/git-cli.js';
 import { fsckStrict, refsOf, startHttpFixture, type HttpFixture } from './http-fixture.js';
 import { commitFile, makeFileHistory } from '../support/git-fixtures.js';
 
 const RECORDED = 'walk recorded earlier';
 const hasObject = async (dir: string, id: string) =>
   (await git(['-C', dir, 'cat-file', '-e', id], { check: false })).code === 0;
-
-/** What git's own filter keeps of the branches and tags of `dir` (rev-list --filter), sorted. */
-const filteredObjects = async (dir: string, filter: string) =>
-  (await gitText(['-C', dir, 'rev-list', '--objects', '--branches', '--tags', `--filter=${filter}`]))
-    .split('\n')
-    .map((line) => line.slice(0, 40))
-    .filter((id) => id !== '')
-    .sort();
 
 /**
  * Full clones replay the object walk recorded after a push (or by an earlier clone) instead of

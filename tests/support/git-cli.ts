@@ -74,6 +74,15 @@ export async function gitText(args: readonly string[], options: GitOptions = {})
   return (await git(args, options)).stdout.toString('utf8').trim();
 }
 
+/** What git's own filter keeps of the branches and tags of `dir` (rev-list --filter), sorted. */
+export async function filteredObjects(dir: string, filter: string): Promise<string[]> {
+  return (await gitText(['-C', dir, 'rev-list', '--objects', '--branches', '--tags', `--filter=${filter}`]))
+    .split('\n')
+    .map((line) => line.slice(0, 40))
+    .filter((id) => id !== '')
+    .sort();
+}
+
 /** Every object id a repository holds, sorted (`git cat-file --batch-all-objects`). */
 export async function presentObjects(repo: string): Promise<string[]> {
   const out = await gitText(['-C', repo, 'cat-file', '--batch-all-objects', '--batch-check=%(objectname)']);
