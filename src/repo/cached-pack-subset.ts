@@ -1,7 +1,5 @@
-import { promisify } from 'node:util';
-import { deflate as deflateCallback } from 'node:zlib';
 import type { FileHandle } from 'node:fs/promises';
-import { objectFormatOfId, SHA1, type ObjectFormat } from '../git/object-format.js';
+import type { ObjectFormat } from '../git/object-format.js';
 import { objectIdFromRaw, type ObjectId } from '../git/object-id.js';
 import { Deflater } from '../git/deflater.js';
 import { RawIdTable } from '../git/raw-id-table.js';
@@ -17,17 +15,13 @@ import { PackStream } from '../git/pack-stream.js';
 import { MegaError, notFound } from '../platform/errors.js';
 import type { IndexedCachedPack } from '../storage/pack-cache.js';
 import { parsePackEntryIndex, type PackEntryIndex } from './pack-entry-index.js';
-import type { ByteSink, PackSendStats } from './pack-sender.js';
+import { deflateWhole, objectFormatOfList, type ByteSink, type PackSendStats } from './pack-sender.js';
 import type { ObjectSource, WalkedObject } from './served-repository.js';
-
-const deflate = promisify(deflateCallback);
 
 /** Bytes of the cached pack read at a time; an entry longer than this is copied in pieces. */
 const READ_WINDOW = 4 * 1024 * 1024;
 /** Enough of an entry for its header: type and size, an OFS distance or a REF base id. */
 const ENTRY_HEAD_BYTES = 64;
-/** Whole objects up to this size are deflated on the request's thread by one reused zlib stream. */
-const SYNC_DEFLATE_BYTES = 256 * 1024;
 
 /**
  * Sends the pack of `list` cut out of a cached pack holding all of it (a full clone's, for a
@@ -46,12 +40,14 @@ export async function sendCachedSubset(
   objects: ObjectSource,
   sink: ByteSink,
 ): Promise<PackSendStats | undefined> {
-  const format = (list[0] && objectFormatOfId(list[0].id)) ?? SHA1;
+  const format = objectFormatOfList(list);
   const header = Buffer.alloc(PACK_HEADER_LENGTH);
   await pack.file.read(header, 0, PACK_HEADER_LENGTH, 0);
   const index = parsePackEntryIndex(pack.index, pack.size, decodePackHeader(header).count);
   if (!index || index.rawLength !== format.rawLength) return undefined;
-  const kept = keptEntries(index, list);
+  let listIds: RawIdTable | undefined;
+  const ids = () => (listIds ??= idTable(list, format.rawLength));
+  const kept = keptEntries(index, list, ids);
   if (!kept) return undefined;
 
   const writer = new PackStream(sink, format);
@@ -87,7 +83,7 @@ export async function sendCachedSubset(
     } else if (header.code === PackEntryType.RefDelta) {
       // Kept as REF when its base is in the pack (a base the sender could not pull forward).
       const baseAt = from - reader.start + header.length - format.rawLength;
-      if (table(list).find(reader.window, baseAt) >= 0) {
+      if (ids().find(reader.window, baseAt) >= 0) {
         reusedDeltas++;
       } else {
         await sendWhole(writer, deflater, objects, entryId(index, entry, format));
@@ -114,7 +110,11 @@ export async function sendCachedSubset(
  * clone's list is that record filtered, so the two are merged in one pass; lists in another order
  * are looked up by id.
  */
-function keptEntries(index: PackEntryIndex, list: readonly WalkedObject[]): Uint8Array | undefined {
+function keptEntries(
+  index: PackEntryIndex,
+  list: readonly WalkedObject[],
+  ids: () => RawIdTable,
+): Uint8Array | undefined {
   const kept = new Uint8Array(index.count);
   let next = 0;
   for (let entry = 0; entry < index.count && next < list.length; entry++) {
@@ -123,11 +123,14 @@ function keptEntries(index: PackEntryIndex, list: readonly WalkedObject[]): Uint
       next++;
     }
   }
-  return next === list.length ? kept : keptById(index, list);
+  return next === list.length ? kept : keptById(index, list, ids());
 }
 
-function keptById(index: PackEntryIndex, list: readonly WalkedObject[]): Uint8Array | undefined {
-  const wanted = table(list);
+function keptById(
+  index: PackEntryIndex,
+  list: readonly WalkedObject[],
+  wanted: RawIdTable,
+): Uint8Array | undefined {
   if (wanted.size !== list.length) return undefined;
   const kept = new Uint8Array(index.count);
   let found = 0;
@@ -141,21 +144,15 @@ function keptById(index: PackEntryIndex, list: readonly WalkedObject[]): Uint8Ar
   return found === list.length ? kept : undefined;
 }
 
-const tables = new WeakMap<readonly WalkedObject[], RawIdTable>();
-
-/** The list's ids by raw bytes, made once per list (only REF deltas and unordered lists need it). */
-function table(list: readonly WalkedObject[]): RawIdTable {
-  let made = tables.get(list);
-  if (made) return made;
-  const rawLength = ((list[0]?.id.length ?? 40) / 2) | 0;
-  made = new RawIdTable(rawLength);
+/** The list's ids by raw bytes (only REF deltas and unordered lists need it). */
+function idTable(list: readonly WalkedObject[], rawLength: number): RawIdTable {
+  const made = new RawIdTable(rawLength);
   const raw = Buffer.alloc(rawLength);
   for (const object of list) {
     if (object.id.length !== rawLength * 2) continue;
     raw.write(object.id, 0, rawLength, 'hex');
     made.slot(raw, 0);
   }
-  tables.set(list, made);
   return made;
 }
 
@@ -207,10 +204,7 @@ async function sendWhole(
 ): Promise<void> {
   const whole = await objects.readObject(id);
   if (!whole) throw notFound('object_missing', `object ${id} is missing`);
-  const deflated =
-    whole.content.length <= SYNC_DEFLATE_BYTES
-      ? deflater.deflate(whole.content)
-      : await deflate(whole.content);
+  const deflated = await deflateWhole(deflater, whole.content);
   writer.appendEntryHeader(codeOfObjectType(whole.type), whole.content.length);
   writer.append(deflated);
 }

@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { deflate as deflateCallback } from 'node:zlib';
-import { objectFormatOfId, SHA1 } from '../git/object-format.js';
+import { objectFormatOfId, SHA1, type ObjectFormat } from '../git/object-format.js';
 import { objectIdToRaw, type ObjectId } from '../git/object-id.js';
 import { Deflater } from '../git/deflater.js';
 import { PackEntryType, codeOfObjectType, encodePackHeader } from '../git/pack-format.js';
@@ -73,7 +73,7 @@ export async function sendPack(
   sink: ByteSink,
 ): Promise<PackSendStats> {
   // Ids are of the repository's format, and so is the pack's checksum.
-  const format = (list[0] && objectFormatOfId(list[0].id)) ?? SHA1;
+  const format = objectFormatOfList(list);
   const writer = new PackStream(sink, format);
   // Where each object of the list starts in the pack, plus one, by its position (0: not written
   // yet): a delta whose base is written goes as OFS. A `Map` of offsets by hex id cost ~0.45 s of
@@ -151,15 +151,14 @@ export async function sendPack(
     position: number,
     whole: { type: WalkedObject['type']; content: Buffer },
   ): Promise<void> | undefined => {
-    const small = whole.content.length <= SYNC_DEFLATE_BYTES;
-    const deflating = small ? undefined : deflate(whole.content);
-    const append = (deflated: Buffer) => {
+    const deflated = deflateWhole(deflater, whole.content);
+    const append = (bytes: Buffer) => {
       place(position, list[position] as WalkedObject, undefined);
       writer.appendEntryHeader(codeOfObjectType(whole.type), whole.content.length);
-      writer.append(deflated);
+      writer.append(bytes);
     };
-    if (deflating) return deflating.then(append);
-    append(deflater.deflate(whole.content));
+    if (!Buffer.isBuffer(deflated)) return deflated.then(append);
+    append(deflated);
     return undefined;
   };
   /** An object with no usable stored form: inflated (deltas resolved) and deflated whole. */
@@ -341,4 +340,17 @@ class WholeObjectsAhead {
   discard(): void {
     this.contents.clear();
   }
+}
+
+/** The object format of a list's ids (SHA-1 for an empty list). */
+export function objectFormatOfList(list: readonly WalkedObject[]): ObjectFormat {
+  return (list[0] && objectFormatOfId(list[0].id)) ?? SHA1;
+}
+
+/**
+ * `content` deflated for a whole-object entry: a small one at once by the reused `deflater`, a big
+ * one off the request's thread.
+ */
+export function deflateWhole(deflater: Deflater, content: Buffer): Buffer | Promise<Buffer> {
+  return content.length <= SYNC_DEFLATE_BYTES ? deflater.deflate(content) : deflate(content);
 }

@@ -1,5 +1,4 @@
 import type { ObjectId } from '../git/object-id.js';
-import { objectFormatOfId, SHA1, type ObjectFormat } from '../git/object-format.js';
 import type { PktLine } from '../git/pkt-line.js';
 import {
   MAX_HAVES,
@@ -20,7 +19,7 @@ import type { StoredObjectHint } from '../storage/pack-ready.js';
 import { clonePackKey, sendCachedPack, teeToCache } from './clone-pack-cache.js';
 import { sendCachedSubset } from './cached-pack-subset.js';
 import { PackEntryIndexBuilder } from './pack-entry-index.js';
-import { sendPack, type ByteSink, type PackSendStats } from './pack-sender.js';
+import { objectFormatOfList, sendPack, type ByteSink, type PackSendStats } from './pack-sender.js';
 import type { GitResponseWriter } from './response-writer.js';
 import type { ObjectSource, RefSnapshot, ServedRepository, WalkedObject } from './served-repository.js';
 import { readTagTarget } from './tag-target.js';
@@ -336,10 +335,6 @@ function withoutFilter(request: FetchRequest): FetchRequest {
   const unfiltered = { ...request };
   delete unfiltered.filter;
   return unfiltered;
-}
-
-function objectFormatOfList(list: readonly WalkedObject[]): ObjectFormat {
-  return (list[0] && objectFormatOfId(list[0].id)) ?? SHA1;
 }
 
 interface ChosenObjects {
