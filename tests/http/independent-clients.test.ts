@@ -84,6 +84,17 @@ describe('independent git clients', () => {
     });
   }
 
+  // Repositories under `/import` keep full clones' packs in the clone cache (monorepo paths do not).
+  it('dulwich clones /import/master-only again, from the clone cache', async () => {
+    const path = '/import/master-only';
+    await run(DEBIAN_PYTHON, ['-c', DULWICH_CLONE, fx.url(path), fresh()]);
+    const dir = fresh();
+    const again = await run(DEBIAN_PYTHON, ['-c', DULWICH_CLONE, fx.url(path), dir]);
+    expect(again.stderr).toContain('reused from the clone cache');
+    expect(await gitText(['-C', dir, 'rev-parse', 'HEAD^{tree}'])).toBe(await expectedTree());
+    await gitCli(['-C', dir, 'fsck', '--strict']);
+  });
+
   // `/import` keeps the three pushed commits; under `/projects` a first push lands as one commit,
   // which leaves nothing to cut.
   describe('shallow clones of /import/master-only', () => {
