@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConcatenatedRows, idPrefix } from './concatenated-rows.js';
+import { ConcatenatedRows } from './concatenated-rows.js';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
@@ -29,7 +29,7 @@ function readAll(bytes: Buffer) {
       type: rows.type,
       size: rows.size,
       payloadSize: rows.payloadSize,
-      deltaBase: rows.deltaBase(),
+      deltaBase: rows.deltaBase,
       data: Buffer.from(rows.data),
       holdsA: rows.holds(A),
     });
@@ -93,37 +93,6 @@ describe('ConcatenatedRows', () => {
     expect(rows.holds(`${'a'.repeat(39)}b`)).toBe(false);
     expect(rows.holds('a'.repeat(64))).toBe(false);
     expect(rows.next()).toBe(false);
-  });
-
-  it("gives a delta base as the caller's string when it names the same id, else a new one", () => {
-    const known = `${'ab'.repeat(19)}cd`;
-    const rows = new ConcatenatedRows(
-      Buffer.concat([
-        row(1, A, 'blob', 1, 1, known, Buffer.from('x')),
-        row(2, B, 'tree', 1, 1, '', Buffer.from('y')),
-      ]),
-    );
-    expect(rows.next()).toBe(true);
-    expect(rows.deltaBasePrefix()).toBe(idPrefix(known));
-    const copy = known.split('').join('');
-    expect(rows.deltaBase(copy)).toBe(copy);
-    expect(rows.deltaBase(`${'ab'.repeat(19)}ce`)).toBe(known);
-    expect(rows.deltaBase(known.slice(0, 39))).toBe(known);
-    expect(rows.deltaBase()).toBe(known);
-    expect(rows.next()).toBe(true);
-    expect(rows.deltaBasePrefix()).toBe(-1);
-    expect(rows.deltaBase(known)).toBeUndefined();
-  });
-
-  it.each([
-    ['0123456789abcdef', 0x0123456],
-    ['fffffffabc', 0xfffffff],
-    ['abcdef0', 0xabcdef0],
-    ['abcdef', -1],
-    ['ABCDEF0123', -1],
-    ['abcdeg0123', -1],
-  ])('takes the first seven hex digits of %s as %d', (id, prefix) => {
-    expect(idPrefix(id)).toBe(prefix);
   });
 
   it('reads nothing from no bytes', () => {

@@ -27,35 +27,14 @@ export function concatenatedRowsSql(size: number): string {
   );
 }
 
-/** Hex digits of an id in its `idPrefix`: 28 bits, a small integer. */
-const PREFIX_DIGITS = 7;
-/** Each byte's value as a lower-case hex digit (-1: not one; stored ids are lower case). */
-const HEX_VALUES = new Int8Array(256).fill(-1);
-for (let digit = 0; digit < 16; digit++) HEX_VALUES[digit.toString(16).charCodeAt(0)] = digit;
-
-/**
- * The first hex digits of `id` as a number (-1: too short or not hex), to find an id among a
- * batch's by a delta base read as bytes (`ConcatenatedRows.deltaBasePrefix`) without a string.
- */
-export function idPrefix(id: string): number {
-  if (id.length < PREFIX_DIGITS) return -1;
-  let prefix = 0;
-  for (let index = 0; index < PREFIX_DIGITS; index++) {
-    const digit = HEX_VALUES[id.charCodeAt(index) & 0xff] as number;
-    if (digit < 0) return -1;
-    prefix = prefix * 16 + digit;
-  }
-  return prefix;
-}
-
 const SPACE = 0x20;
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
 
 /**
  * A cursor over one statement's blob (`concatenatedRowsSql`): `next()` moves to the following row
- * and sets the fields, so reading a row makes no object but its bytes' view (and its delta
- * base's id when the caller does not hold that id's string). Throws `object_corrupt` on bytes that are not such rows (never expected: SQLite
+ * and sets the fields, so reading a row makes no object but its delta base's id and its bytes'
+ * view. Throws `object_corrupt` on bytes that are not such rows (never expected: SQLite
  * writes them).
  */
 export class ConcatenatedRows {
@@ -63,12 +42,11 @@ export class ConcatenatedRows {
   type: ObjectType = 'blob';
   size = 0;
   payloadSize = 0;
+  deltaBase: string | undefined;
   data: Buffer = Buffer.alloc(0);
   private at = 0;
   private idStart = 0;
   private idEnd = 0;
-  private baseStart = 0;
-  private baseEnd = 0;
 
   constructor(private readonly bytes: Buffer) {}
 
@@ -81,8 +59,9 @@ export class ConcatenatedRows {
     this.size = this.integer();
     this.payloadSize = this.integer();
     const length = this.integer();
-    this.baseStart = this.at;
-    this.baseEnd = this.field();
+    const baseStart = this.at;
+    const baseEnd = this.field();
+    this.deltaBase = baseEnd > baseStart ? this.bytes.toString('latin1', baseStart, baseEnd) : undefined;
     if (this.at + length > this.bytes.length) throw malformed(this.at);
     this.data = this.bytes.subarray(this.at, this.at + length);
     this.at += length;
@@ -92,30 +71,6 @@ export class ConcatenatedRows {
   /** Whether the row holds the object `id` (compared without making a string of the row's). */
   holds(id: string): boolean {
     return this.idEnd - this.idStart === id.length && this.textAt(this.idStart, id);
-  }
-
-  /**
-   * The row's delta base (undefined: stored whole): `known` itself when it names the same id, so
-   * an id the caller already holds is not made again (nearly every base of a recorded walk is in
-   * the batch that reads its delta), else a new string.
-   */
-  deltaBase(known?: string): string | undefined {
-    const length = this.baseEnd - this.baseStart;
-    if (length === 0) return undefined;
-    if (known !== undefined && known.length === length && this.textAt(this.baseStart, known)) return known;
-    return this.bytes.toString('latin1', this.baseStart, this.baseEnd);
-  }
-
-  /** `idPrefix` of the row's delta base (-1: stored whole, or not hex). */
-  deltaBasePrefix(): number {
-    if (this.baseEnd - this.baseStart < PREFIX_DIGITS) return -1;
-    let prefix = 0;
-    for (let index = this.baseStart; index < this.baseStart + PREFIX_DIGITS; index++) {
-      const digit = HEX_VALUES[this.bytes[index] as number] ?? -1;
-      if (digit < 0) return -1;
-      prefix = prefix * 16 + digit;
-    }
-    return prefix;
   }
 
   /** Whether the bytes at `start` are `text`'s (ASCII). */

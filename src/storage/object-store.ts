@@ -23,7 +23,7 @@ import { PayloadInflater } from './payload-inflater.js';
 import { ReadCache } from './read-cache.js';
 import { ObjectChunks } from './object-chunks.js';
 import { batchIds } from './sql-batches.js';
-import { ConcatenatedRows, concatenatedRowsSql, idPrefix } from './concatenated-rows.js';
+import { ConcatenatedRows, concatenatedRowsSql } from './concatenated-rows.js';
 import { storedId, storedIds } from './stored-id.js';
 
 /** Inflated delta bases kept for reads (git's delta_base_cache_limit idea). */
@@ -186,15 +186,6 @@ export class ObjectStore {
     });
     const blobs = this.preparedValues([...at.keys()], concatenatedRowsSql, [CONCATENATED_ROW_BYTES]);
     if (!blobs) return undefined;
-    // The batch's ids by their first digits: a delta's base, nearly always in the same batch,
-    // becomes that id's own string (333k new strings cost ~0.1 s of CPU in a `blob:limit` clone
-    // of the `large` bench repository, and the sender's lookups of a base then compare the
-    // same string).
-    const byPrefix = new Map<number, number>();
-    ids.forEach((id, index) => {
-      const prefix = idPrefix(id);
-      if (!byPrefix.has(prefix)) byPrefix.set(prefix, index);
-    });
     const entries = new Array<PackReadyObject | undefined>(ids.length);
     for (const [blob] of blobs) {
       if (!blob) continue;
@@ -204,8 +195,6 @@ export class ObjectStore {
         // A row holding another object than the one asked for reads nothing (see `rows`).
         if (index === undefined || !row.holds(ids[index] as string)) continue;
         at.delete(row.key);
-        const baseIndex = byPrefix.get(row.deltaBasePrefix());
-        const deltaBase = row.deltaBase(baseIndex === undefined ? undefined : ids[baseIndex]);
         entries[index] = packReadyFields(
           ids[index] as ObjectId,
           row.type,
@@ -213,7 +202,7 @@ export class ObjectStore {
           row.payloadSize,
           row.data,
           row.key,
-          deltaBase as ObjectId | undefined,
+          row.deltaBase as ObjectId | undefined,
         );
       }
     }
