@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { OBJECT_ID_TYPE, type MegaMigration } from './migration.js';
+import { OBJECT_ID_TYPE, objectIdType, type MegaMigration } from './migration.js';
 
 /**
  * Object id columns compared as bytes where the database would compare them by locale
@@ -49,7 +49,7 @@ async function setIdType(db: Kysely<any>, type: RawBuilder<unknown>): Promise<vo
 
 export const byteOrderedIdsMigration: MegaMigration = {
   async up(db, caps) {
-    if (caps.types.byteOrderedObjectId) await setIdType(db, caps.types.byteOrderedObjectId);
+    if (caps.types.byteOrderedObjectId) await setIdType(db, objectIdType(caps));
   },
   async down(db, caps) {
     if (caps.types.byteOrderedObjectId) await setIdType(db, sql.raw(OBJECT_ID_TYPE));
