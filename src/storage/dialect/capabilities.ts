@@ -117,6 +117,12 @@ export interface DialectCapabilities {
     readonly autoIdModifier: boolean;
     /** Unbounded text (not indexable on MySQL: index a `varchar` instead). */
     readonly text: RawBuilder<unknown>;
+    /**
+     * What object id columns become (0017) where the database's default collation would compare
+     * them by locale: ids are lowercase hex, so byte order is the same order, and it is what a
+     * B-tree descent of every insert then compares by. Undefined: ids compare as bytes already.
+     */
+    readonly byteOrderedObjectId: RawBuilder<unknown> | undefined;
   };
   /**
    * Appended to CREATE TABLE. MySQL's default collations compare case-insensitively, which would
@@ -168,6 +174,7 @@ export const SQLITE_CAPABILITIES: DialectCapabilities = {
     autoId: sql`integer`,
     autoIdModifier: false,
     text: sql`text`,
+    byteOrderedObjectId: undefined,
   },
   tableOptions: undefined,
   keyOnlyTableOptions: sql`without rowid`,
@@ -214,7 +221,15 @@ export const POSTGRES_CAPABILITIES: DialectCapabilities = {
     decode: decodeCopyTuples,
   },
   idList: (ids) => sql`(select unnest(${encodePostgresArray('text', ids)}::text[]) as id)`,
-  types: { blob: sql`bytea`, autoId: sql`bigserial`, autoIdModifier: false, text: sql`text` },
+  types: {
+    blob: sql`bytea`,
+    autoId: sql`bigserial`,
+    autoIdModifier: false,
+    text: sql`text`,
+    // A database's default collation (often en_US.UTF-8 or C.UTF-8) compares through strcoll on
+    // PostgreSQL 15, without the memcmp fast path "C" takes.
+    byteOrderedObjectId: sql`varchar(64) collate "C"`,
+  },
   tableOptions: undefined,
   keyOnlyTableOptions: undefined,
   dropIndexNeedsTable: false,
@@ -242,7 +257,14 @@ export const MYSQL_CAPABILITIES: DialectCapabilities = {
   // not escape it into the SQL text.
   idList: (ids) =>
     sql`(select id from json_table(${Buffer.from(JSON.stringify(ids))}, '$[*]' columns (id varchar(64) path '$')) as ids)`,
-  types: { blob: sql`longblob`, autoId: sql`bigint`, autoIdModifier: true, text: sql`longtext` },
+  // Tables are utf8mb4_bin (`tableOptions`): ids compare as bytes already.
+  types: {
+    blob: sql`longblob`,
+    autoId: sql`bigint`,
+    autoIdModifier: true,
+    text: sql`longtext`,
+    byteOrderedObjectId: undefined,
+  },
   tableOptions: sql`character set utf8mb4 collate utf8mb4_bin`,
   keyOnlyTableOptions: undefined,
   dropIndexNeedsTable: true,

@@ -1,4 +1,4 @@
-import type { CreateTableBuilder, Kysely } from 'kysely';
+import { sql, type CreateTableBuilder, type Kysely, type RawBuilder } from 'kysely';
 import type { DialectCapabilities } from '../dialect/capabilities.js';
 
 /**
@@ -13,8 +13,20 @@ export interface MegaMigration {
   down(db: Kysely<any>, capabilities: DialectCapabilities): Promise<void>;
 }
 
-/** Git object ids as hex: 40 (SHA-1) or 64 (SHA-256) characters. */
+/**
+ * Git object ids as hex: 40 (SHA-1) or 64 (SHA-256) characters. Migrations after 0017 add id
+ * columns with `objectIdType(caps)` instead, so they compare as bytes like the others.
+ */
 export const OBJECT_ID_TYPE = 'varchar(64)';
+
+/**
+ * The type of a new object id column: `OBJECT_ID_TYPE` in byte order where the database's default
+ * collation would compare by locale (0017). A column in another collation than the ones it is
+ * compared with would not use their indexes (PostgreSQL).
+ */
+export function objectIdType(capabilities: DialectCapabilities): RawBuilder<unknown> {
+  return capabilities.types.byteOrderedObjectId ?? sql.raw(OBJECT_ID_TYPE);
+}
 /** ISO-8601 UTC timestamps as text. */
 export const TIMESTAMP_TYPE = 'varchar(32)';
 

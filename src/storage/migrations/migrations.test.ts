@@ -47,6 +47,7 @@ describeEachDialect('migrations', (getDb) => {
   it('0005 rebuilds repository_objects keeping its rows, and its down drops rows of deleted repositories', async () => {
     const { database } = getDb();
     const { db } = database;
+    expect(await migrateDown(database)).toEqual(['0017-byte-ordered-ids']);
     expect(await migrateDown(database)).toEqual(['0016-clone-walk-tips']);
     expect(await migrateDown(database)).toEqual(['0015-github']);
     expect(await migrateDown(database)).toEqual(['0014-ssh-keys']);
@@ -83,6 +84,7 @@ describeEachDialect('migrations', (getDb) => {
       '0014-ssh-keys',
       '0015-github',
       '0016-clone-walk-tips',
+      '0017-byte-ordered-ids',
     ]);
     expect(await members()).toEqual(held.sort().map((gitId) => [repoId, gitId]));
     // No foreign key any more: a row of a repository that does not exist is accepted...
@@ -98,8 +100,8 @@ describeEachDialect('migrations', (getDb) => {
         .execute(),
     ).rejects.toThrow();
 
-    // 0016 down to 0006 go first; then 0005's down.
-    for (let step = 0; step < 12; step += 1) await migrateDown(database);
+    // 0017 down to 0006 go first; then 0005's down.
+    for (let step = 0; step < 13; step += 1) await migrateDown(database);
     expect(await members()).toEqual(held.map((gitId) => [repoId, gitId]));
     await migrateToLatest(database);
   });
@@ -109,6 +111,7 @@ describeEachDialect('migrations', (getDb) => {
     const db = database.db as unknown as Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     const columnsOf = async (table: string) =>
       (await database.db.introspection.getTables()).find((t) => t.name === table)?.columns.map((c) => c.name);
+    expect(await migrateDown(database)).toEqual(['0017-byte-ordered-ids']);
     expect(await migrateDown(database)).toEqual(['0016-clone-walk-tips']);
     expect(await migrateDown(database)).toEqual(['0015-github']);
     const now = new Date().toISOString();
@@ -131,7 +134,11 @@ describeEachDialect('migrations', (getDb) => {
       })
       .execute();
     expect(await columnsOf('commit')).toContain('status');
-    expect(await migrateToLatest(database)).toEqual(['0015-github', '0016-clone-walk-tips']);
+    expect(await migrateToLatest(database)).toEqual([
+      '0015-github',
+      '0016-clone-walk-tips',
+      '0017-byte-ordered-ids',
+    ]);
     const tables = (await database.db.introspection.getTables()).map((table) => table.name);
     expect(tables).not.toContain('tree');
     expect(tables).not.toContain('lfs_locks');
@@ -143,6 +150,68 @@ describeEachDialect('migrations', (getDb) => {
     expect(kept).toHaveLength(1);
     expect(Number(kept[0]?.commit_time)).toBe(2);
     await db.deleteFrom('commit').where('git_id', '=', 'e'.repeat(40)).execute();
+  });
+
+  it('0017 compares object ids as bytes on PostgreSQL, keeping rows, keys and lookups; its down undoes it', async () => {
+    const { database } = getDb();
+    const db = database.db as unknown as Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    /** Collations of the id columns that are not the database's default (PostgreSQL only). */
+    const idCollations = async () =>
+      database.capabilities.label !== 'postgres'
+        ? []
+        : (
+            await sql<{
+              name: string;
+            }>`select table_name || '.' || column_name || ' ' || collation_name as name
+              from information_schema.columns where table_schema = current_schema()
+              and collation_name is not null order by 1`.execute(db)
+          ).rows.map((row) => row.name);
+    expect(await migrateDown(database)).toEqual(['0017-byte-ordered-ids']);
+    expect(await idCollations()).toEqual([]);
+    const repoId = await insertRepositoryRow(database.db, '/byte-ordered');
+    const ids = ['9'.repeat(40), 'a'.repeat(40), '0a'.repeat(20), 'f0'.repeat(32)];
+    await db
+      .insertInto('repository_objects')
+      .values(ids.map((gitId) => ({ repo_id: repoId, git_id: gitId })))
+      .execute();
+    const members = async () =>
+      (
+        await db
+          .selectFrom('repository_objects')
+          .select('git_id')
+          .where('repo_id', '=', repoId)
+          .orderBy('git_id')
+          .execute()
+      ).map((row) => row.git_id as string);
+
+    expect(await migrateToLatest(database)).toEqual(['0017-byte-ordered-ids']);
+    if (database.capabilities.label === 'postgres') {
+      const changed = await idCollations();
+      expect(changed).toContain('raw_objects.git_id C');
+      expect(changed).toContain('repository_objects.git_id C');
+      expect(changed).toContain('commit.git_id C');
+      expect(changed.every((entry) => entry.endsWith(' C'))).toBe(true);
+    }
+    // Byte order is the order ids had before, the key still refuses a duplicate, and a join of
+    // id columns with a parameter still finds its row.
+    expect(await members()).toEqual([...ids].sort());
+    await expect(
+      db.insertInto('repository_objects').values({ repo_id: repoId, git_id: ids[1] }).execute(),
+    ).rejects.toThrow();
+    const found = await db
+      .selectFrom('repository_objects')
+      .leftJoin('raw_objects', 'raw_objects.git_id', 'repository_objects.git_id')
+      .select(['repository_objects.git_id', 'raw_objects.id'])
+      .where('repository_objects.repo_id', '=', repoId)
+      .where('repository_objects.git_id', 'in', [ids[2], 'b'.repeat(40)])
+      .execute();
+    expect(found).toEqual([{ git_id: ids[2], id: null }]);
+
+    expect(await migrateDown(database)).toEqual(['0017-byte-ordered-ids']);
+    expect(await idCollations()).toEqual([]);
+    expect(await members()).toEqual([...ids].sort());
+    expect(await migrateToLatest(database)).toEqual(['0017-byte-ordered-ids']);
+    await db.deleteFrom('repository_objects').where('repo_id', '=', repoId).execute();
   });
 
   it('compares ref names byte-exactly (case-sensitive on every database)', async () => {
