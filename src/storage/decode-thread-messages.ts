@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { ObjectType } from '../git/object.js';
 import type { ObjectId } from '../git/object-id.js';
 import type { PackReaderLimits } from '../git/pack-types.js';
@@ -29,6 +30,12 @@ export interface DecodeSetup {
 export interface DecodeThreadData {
   /** One Int32: batches sent and not yet written (the decode thread waits at the maximum). */
   readonly inFlight: SharedArrayBuffer;
+  /**
+   * Payload buffers of written batches, sent back (transferred) for the next batches: a fresh
+   * 4 MiB buffer per batch page-faults on every page it is filled with. The decode thread takes
+   * them with `receiveMessageOnPort`, so without turns of its event loop.
+   */
+  readonly spares: MessagePort;
 }
 
 export type FromDecodeThread =
