@@ -3,6 +3,7 @@ import type { ObjectType } from '../git/object.js';
 import { MegaError } from '../platform/errors.js';
 import { startModuleWorker } from '../platform/module-worker.js';
 import {
+  MAX_SPARES_WAITING,
   receivedError,
   type DecodeSetup,
   type DecodeThreadData,
@@ -70,7 +71,7 @@ export class DecodeThread {
   private decoding = false;
 
   constructor() {
-    const inFlight = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+    const inFlight = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
     this.inFlight = new Int32Array(inFlight);
     const spares = new MessageChannel();
     this.spares = spares.port1;
@@ -126,7 +127,8 @@ export class DecodeThread {
    * thread may hold a view of it any more (transferred, so it is detached here).
    */
   recycle(bytes: ArrayBuffer): void {
-    if (this.dead) return;
+    if (this.dead || Atomics.load(this.inFlight, 1) >= MAX_SPARES_WAITING) return;
+    Atomics.add(this.inFlight, 1, 1);
     this.spares.postMessage(bytes, [bytes]);
   }
 

@@ -68,7 +68,9 @@ function collectPackGarbage(): void {
 
 /** A written batch's payload buffer handed back by the request's thread, if one waits. */
 function spareBytes(): ArrayBuffer | undefined {
-  return receiveMessageOnPort(spares)?.message as ArrayBuffer | undefined;
+  const spare = receiveMessageOnPort(spares)?.message as ArrayBuffer | undefined;
+  if (spare) Atomics.sub(inFlight, 1, 1);
+  return spare;
 }
 
 function post(message: FromDecodeThread, transfer: ArrayBuffer[] = []): void {
