@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { ObjectType } from '../git/object.js';
 import type { ObjectId } from '../git/object-id.js';
 import type { PackReaderLimits } from '../git/pack-types.js';
@@ -7,6 +8,13 @@ import type { HandedSpool } from './handed-pack-spool.js';
 
 /** Batches sent and not yet written before the decode thread waits (memory: ~4 MiB each). */
 export const MAX_BATCHES_IN_FLIGHT = 4;
+
+/**
+ * Spare batch buffers waiting for the decode thread at most; more are left to the GC. A reused
+ * buffer stays resident whole, where a fresh one maps only the pages filled: unbounded, the
+ * spares raised the large push's peak RSS by 15-24 MB (docs/scale.md, "Batch buffers handed back").
+ */
+export const MAX_SPARES_WAITING = 2;
 
 /** One pack to decode, sent to the decode thread with `start`. */
 export interface DecodeSetup {
@@ -27,8 +35,17 @@ export interface DecodeSetup {
 
 /** What the decode thread starts with (its `workerData`). */
 export interface DecodeThreadData {
-  /** One Int32: batches sent and not yet written (the decode thread waits at the maximum). */
+  /**
+   * Two Int32s: batches sent and not yet written (the decode thread waits at the maximum), and
+   * spare buffers (`spares`) sent back and not yet taken (at most `MAX_SPARES_WAITING`).
+   */
   readonly inFlight: SharedArrayBuffer;
+  /**
+   * Payload buffers of written batches, sent back (transferred) for the next batches: a fresh
+   * 4 MiB buffer per batch page-faults on every page it is filled with. The decode thread takes
+   * them with `receiveMessageOnPort`, so without turns of its event loop.
+   */
+  readonly spares: MessagePort;
 }
 
 export type FromDecodeThread =

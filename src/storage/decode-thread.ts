@@ -1,8 +1,9 @@
-import type { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import type { ObjectType } from '../git/object.js';
 import { MegaError } from '../platform/errors.js';
 import { startModuleWorker } from '../platform/module-worker.js';
 import {
+  MAX_SPARES_WAITING,
   receivedError,
   type DecodeSetup,
   type DecodeThreadData,
@@ -60,6 +61,7 @@ export async function releaseDecodeThread(thread: DecodeThread): Promise<void> {
 export class DecodeThread {
   private readonly worker: Worker;
   private readonly inFlight: Int32Array;
+  private readonly spares: MessagePort;
   private readonly queue: FromDecodeThread[] = [];
   private wakeReader: (() => void) | undefined;
   private failure: Error | undefined;
@@ -69,10 +71,15 @@ export class DecodeThread {
   private decoding = false;
 
   constructor() {
-    const inFlight = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+    const inFlight = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
     this.inFlight = new Int32Array(inFlight);
+    const spares = new MessageChannel();
+    this.spares = spares.port1;
+    // Never keeps the process alive: the worker's own reference does while it decodes.
+    this.spares.unref();
     this.worker = startModuleWorker(import.meta.url, 'ingest-decode-worker', {
-      workerData: { inFlight } satisfies DecodeThreadData,
+      workerData: { inFlight, spares: spares.port2 } satisfies DecodeThreadData,
+      transferList: [spares.port2],
     });
     this.worker.on('message', (message: FromDecodeThread) => {
       this.queue.push(message);
@@ -115,6 +122,16 @@ export class DecodeThread {
     Atomics.notify(this.inFlight, 0);
   }
 
+  /**
+   * Hands a written batch's payload buffer back for the thread's next batches: nothing on this
+   * thread may hold a view of it any more (transferred, so it is detached here).
+   */
+  recycle(bytes: ArrayBuffer): void {
+    if (this.dead || Atomics.load(this.inFlight, 1) >= MAX_SPARES_WAITING) return;
+    Atomics.add(this.inFlight, 1, 1);
+    this.spares.postMessage(bytes, [bytes]);
+  }
+
   /** Answers the thread's `base` call (undefined: the repository does not hold it). */
   answerBase(call: number, base: { type: ObjectType; data: Uint8Array } | undefined): void {
     this.send({ kind: 'base', call, base });
@@ -141,6 +158,7 @@ export class DecodeThread {
     this.dead = true;
     clearTimeout(this.idleTimer);
     if (idleThread === this) idleThread = undefined;
+    this.spares.close();
     await this.worker.terminate();
   }
 

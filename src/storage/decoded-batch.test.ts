@@ -129,6 +129,30 @@ describe('decoded batches', () => {
     expect(last.kind === 'object' && last.object.data.equals(big)).toBe(true);
   });
 
+  it('fill a spare payload buffer handed back, and only one of the batch size', () => {
+    const batches: DecodedBatch[] = [];
+    const spares = [new ArrayBuffer(BATCH_BYTES), new ArrayBuffer(16), new ArrayBuffer(BATCH_BYTES)];
+    const given = [...spares];
+    const builder = new DecodedBatchBuilder(
+      SHA1,
+      (batch) => batches.push(batch),
+      undefined,
+      undefined,
+      () => spares.shift(),
+    );
+    const data = Buffer.from('tree content');
+    for (let n = 0; n < 3; n++) {
+      builder.addObject(packed('tree', data), { data, raw: Buffer.from('z') });
+      builder.flush();
+    }
+    // The first spare, then a fresh buffer for the one too small, then the third spare.
+    expect(batches.map((batch) => given.indexOf(batch.bytes.buffer as ArrayBuffer))).toEqual([0, -1, 2]);
+    for (const batch of batches) {
+      const item = [...decodedItems(batch, SHA1)][0]!;
+      expect(item.kind === 'object' && item.object.data.equals(data)).toBe(true);
+    }
+  });
+
   it("start and end small when the pack's object count is known, every object sent once", () => {
     const batches: DecodedBatch[] = [];
     const builder = new DecodedBatchBuilder(SHA1, (batch) => batches.push(batch), undefined, 5000);

@@ -86,7 +86,7 @@ export type DecodedItem =
 export class DecodedBatchBuilder {
   private fields = new Float64Array(BATCH_OBJECTS * FIELDS);
   private ids: Buffer;
-  private bytes = newBytes(BATCH_BYTES);
+  private bytes: Buffer;
   private count = 0;
   private used = 0;
   /** Objects the current batch takes at most. */
@@ -101,8 +101,14 @@ export class DecodedBatchBuilder {
     private readonly treeScanner?: TreeScanner,
     /** The pack's object count, when known: batches then ramp up and taper off (`FIRST_BATCH_OBJECTS`). */
     private readonly expectedObjects?: number,
+    /**
+     * A written batch's payload buffer of `BATCH_BYTES`, handed back for reuse, if one is
+     * waiting: its pages are already mapped, a fresh buffer's fault in as they are filled.
+     */
+    private readonly spareBytes?: () => ArrayBuffer | undefined,
   ) {
     this.ids = this.newIds();
+    this.bytes = this.batchBytes();
     if (expectedObjects !== undefined) {
       this.left = expectedObjects;
       this.limit = this.nextLimit(FIRST_BATCH_OBJECTS);
@@ -179,7 +185,7 @@ export class DecodedBatchBuilder {
     this.send(batch, transfer);
     this.fields = new Float64Array(BATCH_OBJECTS * FIELDS);
     this.ids = this.newIds();
-    this.bytes = newBytes(BATCH_BYTES);
+    this.bytes = this.batchBytes();
     if (this.expectedObjects !== undefined) this.limit = this.nextLimit(2 * this.limit);
     this.count = 0;
     this.used = 0;
@@ -221,6 +227,12 @@ export class DecodedBatchBuilder {
   private makeRoom(bytes: number): void {
     if (this.count >= this.limit || (this.count > 0 && this.used + bytes > this.bytes.length)) this.flush();
     if (bytes > this.bytes.length) this.bytes = newBytes(bytes);
+  }
+
+  /** A payload buffer of `BATCH_BYTES`: a spare one if any, else a fresh one. */
+  private batchBytes(): Buffer {
+    const spare = this.spareBytes?.();
+    return spare?.byteLength === BATCH_BYTES ? Buffer.from(spare) : newBytes(BATCH_BYTES);
   }
 
   private newIds(): Buffer {

@@ -1,4 +1,4 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { objectFormatByName } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
 import { readPack } from '../git/pack-reader.js';
@@ -24,6 +24,7 @@ import { HandedPackSpool } from './handed-pack-spool.js';
  */
 const port = parentPort!;
 const inFlight = new Int32Array((workerData as DecodeThreadData).inFlight);
+const spares = (workerData as DecodeThreadData).spares;
 /** Bytes handed to the pack reader per chunk when replaying the spool. */
 const REPLAY_CHUNK = 1024 * 1024;
 /** How long one wait for the writes lasts before it looks again (a terminate lands between). */
@@ -58,7 +59,18 @@ port.on('message', (message: ToDecodeThread) => {
  * `gc` in workers too); without it this does nothing.
  */
 function collectPackGarbage(): void {
+  // Spare batch buffers handed back after the pack's last batch: dropped with the rest.
+  while (spareBytes()) {
+    // Nothing to do but take them.
+  }
   globalThis.gc?.();
+}
+
+/** A written batch's payload buffer handed back by the request's thread, if one waits. */
+function spareBytes(): ArrayBuffer | undefined {
+  const spare = receiveMessageOnPort(spares)?.message as ArrayBuffer | undefined;
+  if (spare) Atomics.sub(inFlight, 1, 1);
+  return spare;
 }
 
 function post(message: FromDecodeThread, transfer: ArrayBuffer[] = []): void {
@@ -103,7 +115,7 @@ async function decode(setup: DecodeSetup): Promise<void> {
     const { treeFsck } = setup;
     const trees =
       treeFsck && new TreeScanner(format, { strict: treeFsck.strict, ignore: new Set(treeFsck.ignore) });
-    const batches = new DecodedBatchBuilder(format, sendBatch, trees, declaredObjects(spool));
+    const batches = new DecodedBatchBuilder(format, sendBatch, trees, declaredObjects(spool), spareBytes);
     const { externalBases, checksum } = await readPack(replay(spool), {
       format,
       spool,

@@ -4,7 +4,7 @@ import { rawPieces } from '../git/pack-reader.js';
 import { ScannedTreeCursor, scanMismatch } from '../git/scanned-trees.js';
 import { MegaError } from '../platform/errors.js';
 import type { Database } from './database.js';
-import { decodedItems, type DecodedBatch } from './decoded-batch.js';
+import { BATCH_BYTES, decodedItems, type DecodedBatch } from './decoded-batch.js';
 import type { DecodeThread } from './decode-thread.js';
 import type { IngestDeps, IngestOptions, IngestResult } from './ingest-types.js';
 import { ingestFsckPolicy, IngestWrites } from './ingest-writes.js';
@@ -65,9 +65,11 @@ export async function ingestOnDecodeThread(
     ...caches,
   });
   const writes = new IngestWrites(deps, trx, repoId, format, options);
+  const written = new WrittenPayloads(thread, writes);
   for await (const message of thread.messages()) {
     if (message.kind === 'batch') {
       await writeBatch(writes, message.batch, spool, format);
+      written.add(message.batch);
       thread.batchWritten();
     } else if (message.kind === 'base') {
       thread.answerBase(message.call, await writes.externalBase(message.id));
@@ -76,6 +78,30 @@ export async function ingestOnDecodeThread(
     }
   }
   throw new MegaError('internal', 'ingest_decode_thread_failed', 'pack decode thread ended early');
+}
+
+/**
+ * Written batches' payload buffers, handed back to the decode thread once the writer holds
+ * none of their rows (`IngestWrites.rowsReleased`): their pages stay mapped, where a fresh 4 MiB
+ * buffer per batch page-faulted on each page the decode thread filled (docs/scale.md, "Batch
+ * buffers handed back"). Only the writer keeps views of a batch's bytes past `writeBatch`.
+ */
+class WrittenPayloads {
+  /** Buffers of written batches, with the writer's `rowsAdded` once each was written. */
+  private readonly held: { bytes: ArrayBuffer; rows: number }[] = [];
+
+  constructor(
+    private readonly thread: DecodeThread,
+    private readonly writes: IngestWrites,
+  ) {}
+
+  add(batch: DecodedBatch): void {
+    const bytes = batch.bytes.buffer as ArrayBuffer;
+    if (bytes.byteLength === BATCH_BYTES) this.held.push({ bytes, rows: this.writes.rowsAdded });
+    const released = this.writes.rowsReleased;
+    while (this.held.length > 0 && this.held[0]!.rows <= released)
+      this.thread.recycle(this.held.shift()!.bytes);
+  }
 }
 
 /** Checks and writes each object of a decode thread's batch, as the ingest on one thread does. */

@@ -120,6 +120,19 @@ export class IngestWrites {
     this.writer.addLargeBlob(id, size, raw);
   }
 
+  /**
+   * Rows the writer took so far, and how many of the first ones it no longer holds
+   * (`ObjectWriter.rowsReleased`): a batch whose objects are all among those may be reused.
+   * Only the writer keeps views of an object's bytes: fsck and the graph copy what they keep.
+   */
+  get rowsAdded(): number {
+    return this.writer.rowsAdded;
+  }
+
+  get rowsReleased(): number {
+    return this.writer.rowsReleased;
+  }
+
   /** A thin pack's base from the repository, noted for the writer's delta chains. */
   async externalBase(id: ObjectId): Promise<{ type: ObjectType; data: Buffer } | undefined> {
     const base = await this.reader.read(this.repoId, id);

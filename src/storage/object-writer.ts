@@ -181,6 +181,10 @@ export class ObjectWriter {
   private readonly memberInserter: BulkInserter<'repository_objects'>;
   /** The flush whose statements are on the wire while decoding continues (at most one). */
   private inFlight: Promise<void> = Promise.resolve();
+  /** Rows buffered so far, over the whole write (`rowsAdded`). */
+  private rowsTaken = 0;
+  /** The first `rowsDone` rows are stored and nothing of the writer holds them any more. */
+  private rowsDone = 0;
   private failure: unknown;
 
   constructor(
@@ -238,6 +242,21 @@ export class ObjectWriter {
     if ((this.flags[number]! & OBJECT) === 0) this.knowsOthers = true;
     this.depths[number] = Math.min(depth, MAX_DEPTH_VALUE);
     if (chunked) this.flags[number]! |= CHUNKED;
+  }
+
+  /** How many rows were buffered so far (each object's row, once); see `rowsReleased`. */
+  get rowsAdded(): number {
+    return this.rowsTaken;
+  }
+
+  /**
+   * The first this many of `rowsAdded` are stored and the writer holds no view of their bytes
+   * (a decode thread's batch may then be reused: `ingest-on-decode-thread.ts`). Only SQLite's
+   * prepared batches say so: they bind the rows as the flush runs. Elsewhere rows may be held
+   * for a later COPY, so this stays 0.
+   */
+  get rowsReleased(): number {
+    return this.rowsDone;
   }
 
   /** Hashes, deflates and adds an object made by the server (directory views, merges). */
@@ -299,6 +318,7 @@ export class ObjectWriter {
   /** Buffers the row of the object numbered `number`; a promise only when it starts a flush. */
   private addRow(row: RawRow, number: number): void | Promise<void> {
     this.rawRows.push(row);
+    this.rowsTaken++;
     this.rawNumbers?.push(number);
     this.bufferedBytes += row[RAW_DATA]!.length;
     this.flags[number]! |= OBJECT | MEMBER;
@@ -338,6 +358,7 @@ export class ObjectWriter {
   private noteChunked(id: ObjectId, type: ObjectType, size: number): void {
     const number = this.numberOf(id);
     this.rawRows.push([id, type, 'chunks', size, null, 0, size, null]);
+    this.rowsTaken++;
     this.rawNumbers?.push(number);
     this.flags[number]! |= OBJECT | MEMBER | CHUNKED;
     this.chunked++;
@@ -550,6 +571,8 @@ export class ObjectWriter {
   }
 
   private async flush(): Promise<void> {
+    // Every row buffered so far is in this flush.
+    const through = this.rowsTaken;
     // Sorted by id so concurrent writers of overlapping objects lock rows in the same order.
     const { rows: raw, numbers } = this.takeRawRowsSorted();
     const commits = this.commitRows.sort(byId);
@@ -566,6 +589,7 @@ export class ObjectWriter {
     // Where rows go by COPY, one COPY carries several batches (`BulkInserter.add`).
     await this.rawInserter.add(this.db, raw, runPreparedBatch, inserted);
     await this.commitInserter.add(this.db, commits, runPreparedBatch);
+    if (runPreparedBatch && this.db.isTransaction) this.rowsDone = through;
   }
 
   /** The buffered object rows sorted by id, with their known numbers when row keys are kept. */
