@@ -117,12 +117,6 @@ export interface DialectCapabilities {
     readonly autoIdModifier: boolean;
     /** Unbounded text (not indexable on MySQL: index a `varchar` instead). */
     readonly text: RawBuilder<unknown>;
-    /**
-     * Set where hex object ids are cheaper in another column type than the tables' text (MySQL:
-     * a one-byte character set with a binary collation instead of `utf8mb4_bin`, whose keys
-     * InnoDB compares character by character). Unset: `OBJECT_ID_TYPE` as created.
-     */
-    readonly narrowObjectId?: RawBuilder<unknown>;
   };
   /**
    * Appended to CREATE TABLE. MySQL's default collations compare case-insensitively, which would
@@ -248,13 +242,7 @@ export const MYSQL_CAPABILITIES: DialectCapabilities = {
   // not escape it into the SQL text.
   idList: (ids) =>
     sql`(select id from json_table(${Buffer.from(JSON.stringify(ids))}, '$[*]' columns (id varchar(64) path '$')) as ids)`,
-  types: {
-    blob: sql`longblob`,
-    autoId: sql`bigint`,
-    autoIdModifier: true,
-    text: sql`longtext`,
-    narrowObjectId: sql`varchar(64) character set ascii collate ascii_bin`,
-  },
+  types: { blob: sql`longblob`, autoId: sql`bigint`, autoIdModifier: true, text: sql`longtext` },
   tableOptions: sql`character set utf8mb4 collate utf8mb4_bin`,
   keyOnlyTableOptions: undefined,
   dropIndexNeedsTable: true,

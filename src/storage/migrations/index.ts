@@ -14,7 +14,6 @@ import { searchMigration } from './0013-search.js';
 import { sshKeysMigration } from './0014-ssh-keys.js';
 import { githubMigration } from './0015-github.js';
 import { cloneWalkTipsMigration } from './0016-clone-walk-tips.js';
-import { mysqlAsciiObjectIdsMigration } from './0017-mysql-ascii-object-ids.js';
 import type { MegaMigration } from './migration.js';
 
 /**
@@ -44,5 +43,4 @@ export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly migrati
   { name: '0014-ssh-keys', migration: sshKeysMigration },
   { name: '0015-github', migration: githubMigration },
   { name: '0016-clone-walk-tips', migration: cloneWalkTipsMigration },
-  { name: '0017-mysql-ascii-object-ids', migration: mysqlAsciiObjectIdsMigration },
 ];

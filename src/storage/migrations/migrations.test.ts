@@ -47,7 +47,6 @@ describeEachDialect('migrations', (getDb) => {
   it('0005 rebuilds repository_objects keeping its rows, and its down drops rows of deleted repositories', async () => {
     const { database } = getDb();
     const { db } = database;
-    expect(await migrateDown(database)).toEqual(['0017-mysql-ascii-object-ids']);
     expect(await migrateDown(database)).toEqual(['0016-clone-walk-tips']);
     expect(await migrateDown(database)).toEqual(['0015-github']);
     expect(await migrateDown(database)).toEqual(['0014-ssh-keys']);
@@ -84,7 +83,6 @@ describeEachDialect('migrations', (getDb) => {
       '0014-ssh-keys',
       '0015-github',
       '0016-clone-walk-tips',
-      '0017-mysql-ascii-object-ids',
     ]);
     expect(await members()).toEqual(held.sort().map((gitId) => [repoId, gitId]));
     // No foreign key any more: a row of a repository that does not exist is accepted...
@@ -100,8 +98,8 @@ describeEachDialect('migrations', (getDb) => {
         .execute(),
     ).rejects.toThrow();
 
-    // 0017 down to 0006 go first; then 0005's down.
-    for (let step = 0; step < 13; step += 1) await migrateDown(database);
+    // 0016 down to 0006 go first; then 0005's down.
+    for (let step = 0; step < 12; step += 1) await migrateDown(database);
     expect(await members()).toEqual(held.map((gitId) => [repoId, gitId]));
     await migrateToLatest(database);
   });
@@ -111,7 +109,6 @@ describeEachDialect('migrations', (getDb) => {
     const db = database.db as unknown as Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     const columnsOf = async (table: string) =>
       (await database.db.introspection.getTables()).find((t) => t.name === table)?.columns.map((c) => c.name);
-    expect(await migrateDown(database)).toEqual(['0017-mysql-ascii-object-ids']);
     expect(await migrateDown(database)).toEqual(['0016-clone-walk-tips']);
     expect(await migrateDown(database)).toEqual(['0015-github']);
     const now = new Date().toISOString();
@@ -134,11 +131,7 @@ describeEachDialect('migrations', (getDb) => {
       })
       .execute();
     expect(await columnsOf('commit')).toContain('status');
-    expect(await migrateToLatest(database)).toEqual([
-      '0015-github',
-      '0016-clone-walk-tips',
-      '0017-mysql-ascii-object-ids',
-    ]);
+    expect(await migrateToLatest(database)).toEqual(['0015-github', '0016-clone-walk-tips']);
     const tables = (await database.db.introspection.getTables()).map((table) => table.name);
     expect(tables).not.toContain('tree');
     expect(tables).not.toContain('lfs_locks');
@@ -150,66 +143,6 @@ describeEachDialect('migrations', (getDb) => {
     expect(kept).toHaveLength(1);
     expect(Number(kept[0]?.commit_time)).toBe(2);
     await db.deleteFrom('commit').where('git_id', '=', 'e'.repeat(40)).execute();
-  });
-
-  it('0017 keeps every id through its up and down, and leaves the ids in ASCII where it narrows them', async () => {
-    const { database } = getDb();
-    const { db, capabilities } = database;
-    const repoId = await insertRepositoryRow(db, '/ascii-ids');
-    const id = 'ab'.repeat(20);
-    const rows = async () => [
-      await db.selectFrom('raw_objects').select(['git_id', 'delta_base']).where('git_id', '=', id).execute(),
-      await db.selectFrom('repository_objects').select('git_id').where('repo_id', '=', repoId).execute(),
-      await db.selectFrom('commit').select(['git_id', 'tree']).where('git_id', '=', id).execute(),
-    ];
-    expect(await migrateDown(database)).toEqual(['0017-mysql-ascii-object-ids']);
-    const now = new Date().toISOString();
-    await db
-      .insertInto('raw_objects')
-      .values({
-        git_id: id,
-        object_type: 'blob',
-        storage_type: 'database',
-        size: 1,
-        delta_base: 'cd'.repeat(20),
-        delta_depth: 1,
-        payload_size: 1,
-        data: Buffer.from('x'),
-      })
-      .execute();
-    await db.insertInto('repository_objects').values({ repo_id: repoId, git_id: id }).execute();
-    await db
-      .insertInto('commit')
-      .values({
-        git_id: id,
-        tree: 'ef'.repeat(20),
-        pid: '[]',
-        author: 'a',
-        committer: 'c',
-        content: 'm',
-        author_time: 1,
-        commit_time: 2,
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
-    const before = await rows();
-    expect(await migrateToLatest(database)).toEqual(['0017-mysql-ascii-object-ids']);
-    expect(await rows()).toEqual(before);
-    if (capabilities.types.narrowObjectId) {
-      const charsets = await sql<{ charset: string }>`
-        select character_set_name as charset from information_schema.columns
-        where table_schema = database() and table_name = 'raw_objects' and column_name = 'git_id'`.execute(
-        db,
-      );
-      expect(charsets.rows[0]?.charset).toBe('ascii');
-    }
-    expect(await migrateDown(database)).toEqual(['0017-mysql-ascii-object-ids']);
-    expect(await rows()).toEqual(before);
-    await migrateToLatest(database);
-    await db.deleteFrom('raw_objects').where('git_id', '=', id).execute();
-    await db.deleteFrom('repository_objects').where('repo_id', '=', repoId).execute();
-    await db.deleteFrom('commit').where('git_id', '=', id).execute();
   });
 
   it('compares ref names byte-exactly (case-sensitive on every database)', async () => {
