@@ -120,6 +120,14 @@ export class BulkInserter<T extends keyof Database & string> {
       await this.insertRows(db, this.capabilities.rowCopy!.decode(this.kinds, [piece]));
   }
 
+  /**
+   * Inserts rows given as one parameter of the inserter's one-row statement that carries them all
+   * (MariaDB's `EncodedBulkRows`, sent as one bulk execute), skipping existing keys.
+   */
+  async insertEncoded(db: Kysely<Database>, rows: unknown): Promise<void> {
+    await db.executeQuery(CompiledQuery.raw(this.valuesStatement(db, 1), [rows]));
+  }
+
   /** Inserts `rows` by statements that skip existing keys (no COPY). */
   private async insertRows(db: Kysely<Database>, rows: readonly BulkRow[]): Promise<void> {
     const arrays = this.capabilities.columnArrays;

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { SHA1, SHA256, type ObjectFormat } from '../git/object-format.js';
 import { ObjectIdSet } from '../git/object-id-set.js';
 import { encodeCopyTuples } from './dialect/copy-binary-encoder.js';
-import { membershipCopyTuples, sortById } from './membership-tuples.js';
+import { encodeBulkExecutePacket, encodeBulkExecuteRows } from './dialect/mysql-bulk-execute.js';
+import { membershipBulkRows, membershipCopyTuples, sortById } from './membership-tuples.js';
 
 /** A set of `count` random ids, plus ids sharing their first 4 (and 19) bytes with the first. */
 function idSet(format: ObjectFormat, count: number): ObjectIdSet {
@@ -80,5 +81,22 @@ describe('membershipCopyTuples', () => {
     const ids = idSet(SHA1, 10);
     expect(() => [...membershipCopyTuples(2 ** 53, allNumbers(ids), ids)]).toThrow(/safe integer/);
     expect(() => [...membershipCopyTuples(1.5, allNumbers(ids), ids)]).toThrow(/safe integer/);
+  });
+});
+
+describe('membershipBulkRows', () => {
+  it.each([
+    ['SHA-1', SHA1, 7],
+    ['SHA-256', SHA256, 2 ** 40 + 3],
+  ])('makes the bulk execute the generic encoder makes of [repo, hex id] rows (%s)', (_, format, repoId) => {
+    const ids = idSet(format, 500);
+    const members = allNumbers(ids).reverse();
+    const rows = Array.from(members, (number) => [repoId, ids.idAt(number)]).flat();
+    const encoded = membershipBulkRows(repoId, members, ids);
+    // The first four bytes (length, sequence id) are the connection's to write.
+    expect(encodeBulkExecuteRows(9, encoded)!.subarray(4)).toEqual(
+      encodeBulkExecutePacket(9, 2, rows)!.subarray(4),
+    );
+    expect(encoded.values()).toEqual(rows);
   });
 });

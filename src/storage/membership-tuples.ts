@@ -1,5 +1,11 @@
 import type { ObjectIdSet } from '../git/object-id-set.js';
 import { COPY_PIECE_BYTES } from './dialect/copy-binary-encoder.js';
+import {
+  EncodedBulkRows,
+  INDICATOR_VALUE,
+  TYPE_LONGLONG,
+  TYPE_VAR_STRING,
+} from './dialect/mysql-bulk-execute.js';
 import { writeBinaryField } from './dialect/postgres-arrays.js';
 
 /** Positions below this fit in a sort key beside an id's first 32 bits (see `sortById`). */
@@ -66,4 +72,30 @@ export function* membershipCopyTuples(
     }
     yield out;
   }
+}
+
+/** The column types of a membership row in a bulk execute: `repo_id` int64, `git_id` string. */
+const MEMBER_BULK_TYPES = Uint8Array.of(TYPE_LONGLONG, TYPE_VAR_STRING);
+
+/**
+ * The `repository_objects` rows (`repo_id`, `git_id`) of the ids numbered `members`, in that
+ * order, as the rows of a bulk execute (`EncodedBulkRows`) written straight from the raw ids: the
+ * bytes `encodeBulkExecutePacket` makes from `[repoId, hexId]` rows, without a hex string, a row
+ * array or a size pass per member (docs/scale.md, "MariaDB's membership rows straight from the
+ * raw ids"). Hex ids are shorter than 251 bytes, so each length is one byte.
+ */
+export function membershipBulkRows(repoId: number, members: Int32Array, ids: ObjectIdSet): EncodedBulkRows {
+  const prefix = Buffer.alloc(1 + 8 + 1 + 1);
+  prefix[0] = INDICATOR_VALUE;
+  prefix.writeBigInt64LE(BigInt(repoId), 1);
+  prefix[9] = INDICATOR_VALUE;
+  prefix[10] = ids.hexLength;
+  const body = Buffer.allocUnsafe(members.length * (prefix.length + ids.hexLength));
+  let at = 0;
+  for (let member = 0; member < members.length; member++) {
+    for (let i = 0; i < prefix.length; i++) body[at + i] = prefix[i]!;
+    at = ids.writeHex(members[member]!, body, at + prefix.length);
+  }
+  const values = () => Array.from(members, (number) => [repoId, ids.idAt(number)]).flat();
+  return new EncodedBulkRows(MEMBER_BULK_TYPES, body, values);
 }

@@ -11,7 +11,7 @@ import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { BulkInserter, type BulkColumns } from './bulk-insert.js';
 import { insertIgnore } from './insert-ignore.js';
-import { membershipCopyTuples, sortById } from './membership-tuples.js';
+import { membershipBulkRows, membershipCopyTuples, sortById } from './membership-tuples.js';
 import { ObjectChunks } from './object-chunks.js';
 import { sizeClassOf } from './size-class.js';
 import type { PreparedBatchRunner } from './open-database.js';
@@ -26,6 +26,12 @@ export const MAX_STORED_DELTA_DEPTH = 50;
 const ROWS_PER_FLUSH = 2000;
 /** Membership ids per statement at the end of a write (bounds the one list parameter's size). */
 const MEMBERS_PER_STATEMENT = 50_000;
+/**
+ * Membership rows per bulk execute: as many as the multi-row statement it replaced took (the bind
+ * limit over two columns), ~1.7 MB a packet for SHA-1 ids, below MariaDB's 16 MiB packets; a
+ * connection that cannot take bulk executes gets that statement instead.
+ */
+const MEMBERS_PER_BULK = 32_767;
 /** Bytes of blobs buffered before a flush (bounds memory during a big ingest). */
 const BYTES_PER_FLUSH = 8 * 1024 * 1024;
 /** Per-id columns start this long and double. */
@@ -486,6 +492,10 @@ export class ObjectWriter {
       await this.copyMembership();
       return;
     }
+    if (this.capabilities.bulkRowInserts?.()) {
+      await this.bulkMembership();
+      return;
+    }
     let batch: string[] = [];
     for (const bucket of this.membersByLeadingByte()) {
       const ids = Array.from(bucket, (number) => this.known.idAt(number)).sort();
@@ -505,6 +515,30 @@ export class ObjectWriter {
    * (docs/scale.md, "PostgreSQL's membership tuples straight from the raw ids").
    */
   private async copyMembership(): Promise<void> {
+    const members = this.sortedMembers();
+    const { repoId } = this.options;
+    await this.memberInserter.insertTuples(this.db, members.length, () =>
+      membershipCopyTuples(repoId, members, this.known),
+    );
+  }
+
+  /**
+   * Membership as bulk executes (MariaDB) whose rows are written straight from the raw ids, in id
+   * order, `MEMBERS_PER_BULK` a statement: no hex string, row array or per-value pass per member.
+   * In the ingest's tail this was 45–65 ms of the request's thread for the bench pack, now ~10
+   * (docs/scale.md, "MariaDB's membership rows straight from the raw ids").
+   */
+  private async bulkMembership(): Promise<void> {
+    const members = this.sortedMembers();
+    const { repoId } = this.options;
+    for (let start = 0; start < members.length; start += MEMBERS_PER_BULK) {
+      const rows = members.subarray(start, start + MEMBERS_PER_BULK);
+      await this.memberInserter.insertEncoded(this.db, membershipBulkRows(repoId, rows, this.known));
+    }
+  }
+
+  /** The numbers of the members, in id order. */
+  private sortedMembers(): Int32Array {
     const members = new Int32Array(this.memberCount());
     let at = 0;
     for (const bucket of this.membersByLeadingByte()) {
@@ -512,10 +546,7 @@ export class ObjectWriter {
       members.set(bucket, at);
       at += bucket.length;
     }
-    const { repoId } = this.options;
-    await this.memberInserter.insertTuples(this.db, members.length, () =>
-      membershipCopyTuples(repoId, members, this.known),
-    );
+    return members;
   }
 
   private memberCount(): number {
@@ -542,15 +573,6 @@ export class ObjectWriter {
 
   private async insertMembers(ids: readonly string[]): Promise<void> {
     const { repoId } = this.options;
-    // A binary COPY of the rows where the dialect has one (see `BulkInserter`); MariaDB's bulk
-    // executes where its connections take them (one packet of rows per statement).
-    if ((this.capabilities.rowCopy && this.db.isTransaction) || this.capabilities.bulkRowInserts?.()) {
-      await this.memberInserter.insertIgnore(
-        this.db,
-        ids.map((id) => [repoId, id]),
-      );
-      return;
-    }
     const list = this.capabilities.idList(ids);
     const query = this.db
       .insertInto('repository_objects')

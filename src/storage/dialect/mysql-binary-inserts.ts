@@ -1,7 +1,9 @@
 import type { MysqlPool, MysqlPoolConnection, MysqlQueryResult } from 'kysely';
 import type * as Mysql2 from 'mysql2';
 import {
+  EncodedBulkRows,
   encodeBulkExecutePacket,
+  encodeBulkExecuteRows,
   singleRowInsert,
   takesBulkExecute,
   type SingleRowInsert,
@@ -108,6 +110,45 @@ function bulkInsert(
   });
 }
 
+/**
+ * Runs a one-row INSERT over rows already encoded (`EncodedBulkRows`, its one parameter) as one
+ * bulk execute; on a connection that does not take one, or rows that would need splitting the
+ * packet, as the multi-row statement of the same rows as plain values.
+ */
+function encodedRowsInsert(
+  connection: Mysql2.PoolConnection,
+  statement: string,
+  rows: EncodedBulkRows,
+  callback: QueryCallback,
+): void {
+  const asValues = () => {
+    const values = rows.values();
+    const tuple = `(${Array.from(rows.types, () => '?').join(', ')})`;
+    const at = statement.lastIndexOf(tuple);
+    const count = values.length / rows.types.length;
+    const multiRow =
+      statement.slice(0, at) +
+      Array.from({ length: count }, () => tuple).join(', ') +
+      statement.slice(at + tuple.length);
+    connection.query(multiRow, values, callback as never);
+  };
+  const encoding = takesBulkExecute(connection) ? encodingConnection(connection) : undefined;
+  if (!encoding) {
+    asValues();
+    return;
+  }
+  connection.prepare(statement, (error, prepared) => {
+    if (error) {
+      callback(error, undefined as never);
+      return;
+    }
+    const { id, parameters: expected } = prepared as unknown as { id: number; parameters: unknown[] };
+    const packet = expected.length === rows.types.length ? encodeBulkExecuteRows(id, rows) : undefined;
+    if (!packet) asValues();
+    else encoding.addCommand(new ExecutePacketCommand(packet, callback as never));
+  });
+}
+
 /** The insert as a bulk execute, when the connection and the statement allow one. */
 function bulkForm(
   connection: Mysql2.PoolConnection,
@@ -150,6 +191,11 @@ export function binaryInsertPool(pool: Mysql2.Pool): BinaryInsertPool {
     let wrapper = wrappers.get(connection);
     if (!wrapper) {
       const query = ((statement: string, parameters: unknown[], callback?: QueryCallback) => {
+        const encoded = parameters.length === 1 && parameters[0] instanceof EncodedBulkRows;
+        if (callback && encoded) {
+          encodedRowsInsert(connection, statement, parameters[0] as EncodedBulkRows, callback);
+          return undefined;
+        }
         const bulk = callback && bulkForm(connection, statement, parameters);
         if (bulk) {
           bulkInsert(connection, bulk.encoding, { statement, parameters, single: bulk.single }, callback!);

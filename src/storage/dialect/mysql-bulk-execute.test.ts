@@ -6,7 +6,9 @@ import { RAW_OBJECT_COLUMNS } from '../object-writer.js';
 import { binaryInsertPool } from './mysql-binary-inserts.js';
 import {
   announceBulkOperations,
+  EncodedBulkRows,
   encodeBulkExecutePacket,
+  encodeBulkExecuteRows,
   singleRowInsert,
   takesBulkExecute,
 } from './mysql-bulk-execute.js';
@@ -206,6 +208,24 @@ describe('binaryInsertPool with bulk operations', () => {
       insert(100),
       values(100, (row) => row),
     );
+    expect(unmarked.calls).toEqual(['text']);
+  });
+
+  it('sends rows already encoded as one bulk execute, or as the multi-row statement of their values', async () => {
+    const rows = values(100, (row) => row);
+    const plain = encodeBulkExecutePacket(1, 2, rows)!;
+    const encoded = () =>
+      new EncodedBulkRows(
+        plain.subarray(11, 15).filter((_, at) => at % 2 === 0),
+        plain.subarray(15),
+        () => rows,
+      );
+    expect(encodeBulkExecuteRows(1, encoded())!.subarray(4)).toEqual(plain.subarray(4));
+    const marked = recordingBulkConnection(true);
+    await queryThroughPool(marked.pool, insert(1), [encoded()]);
+    expect(marked.calls).toEqual(['prepare 2', 'packet 0xfa']);
+    const unmarked = recordingBulkConnection(false);
+    await queryThroughPool(unmarked.pool, insert(1), [encoded()]);
     expect(unmarked.calls).toEqual(['text']);
   });
 

@@ -15,11 +15,11 @@ const COM_STMT_BULK_EXECUTE = 0xfa;
 /** Bulk flags: the parameter types follow the flags (sent once, for every row). */
 const SEND_TYPES_TO_SERVER = 128;
 /** Per value indicator: a value follows, or the value is NULL (nothing follows). */
-const INDICATOR_VALUE = 0;
+export const INDICATOR_VALUE = 0;
 const INDICATOR_NULL = 1;
-const TYPE_LONGLONG = 0x08;
+export const TYPE_LONGLONG = 0x08;
 const TYPE_BLOB = 0xfc;
-const TYPE_VAR_STRING = 0xfd;
+export const TYPE_VAR_STRING = 0xfd;
 /** Packet header (3 bytes of length, 1 of sequence id), command, statement id, bulk flags. */
 const FIXED_BYTES = 4 + 1 + 4 + 2;
 
@@ -185,5 +185,43 @@ export function encodeBulkExecutePacket(
     packet[offset++] = INDICATOR_VALUE;
     offset = writeValue(packet, offset, types[index % width]!, value, lengths[index]!);
   }
+  return packet;
+}
+
+/**
+ * Rows of a bulk execute already in their wire form (per row and value, an indicator and the
+ * value's binary form, in the column types `types`), passed as the one parameter of the one-row
+ * INSERT they fill: a caller holding raw ids writes them without a string or an array per row
+ * (membership, `membership-tuples.ts`). `values` gives the same rows as plain values, row after
+ * row, for a connection that does not take bulk executes.
+ */
+export class EncodedBulkRows {
+  constructor(
+    readonly types: Uint8Array,
+    readonly body: Buffer,
+    readonly values: () => unknown[],
+  ) {}
+}
+
+/**
+ * The `COM_STMT_BULK_EXECUTE` packet running statement `statementId` over `rows`, or undefined
+ * when it would need splitting.
+ */
+export function encodeBulkExecuteRows(statementId: number, rows: EncodedBulkRows): Buffer | undefined {
+  const { types, body } = rows;
+  const head = FIXED_BYTES + 2 * types.length;
+  if (head + body.length - 4 > MAX_PACKET_PAYLOAD) return undefined;
+  const packet = Buffer.allocUnsafe(head + body.length);
+  let offset = 4;
+  packet[offset++] = COM_STMT_BULK_EXECUTE;
+  packet.writeUInt32LE(statementId, offset);
+  offset += 4;
+  packet.writeUInt16LE(SEND_TYPES_TO_SERVER, offset);
+  offset += 2;
+  for (const type of types) {
+    packet[offset++] = type;
+    packet[offset++] = 0; // signed
+  }
+  body.copy(packet, offset);
   return packet;
 }
