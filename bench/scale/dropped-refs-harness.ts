@@ -141,9 +141,25 @@ async function check(repository: ServedRepository): Promise<string> {
   return results.join(', ');
 }
 
+/**
+ * Drops the walks recorded for the refs as they are now: a branch created and deleted leaves the
+ * refs as they were before, whose walks are kept as long as no other pushes came in between.
+ */
+async function forgetWalksOf(repository: ServedRepository): Promise<void> {
+  const { db } = scratch.database;
+  const keys = (await likelyCloneWants(repository)).map((wants) => cloneWalkKey(wants, undefined));
+  const rows = await db.selectFrom('clone_walks').select('id').where('walk_key', 'in', keys).execute();
+  const ids = rows.map((row) => Number(row.id));
+  if (ids.length === 0) return;
+  await db.deleteFrom('clone_walk_tips').where('walk_id', 'in', ids).execute();
+  await db.deleteFrom('clone_walk_parts').where('walk_id', 'in', ids).execute();
+  await db.deleteFrom('clone_walks').where('id', 'in', ids).execute();
+}
+
 async function runCase(name: string, prepare: readonly Move[] | undefined, moves: readonly Move[]) {
   if (prepare) await record(await push(prepare), prepare);
   const repository = await push(moves);
+  await forgetWalksOf(repository);
   const loadBefore = await loadAverage();
   const run = await record(repository, moves);
   console.log(
@@ -211,13 +227,7 @@ try {
   ]);
 
   // What the recorder did before after each of them: every likely walk over the whole repository.
-  const { db } = scratch.database;
-  const keys = (await likelyCloneWants(reset)).map((wants) => cloneWalkKey(wants, undefined));
-  const rows = await db.selectFrom('clone_walks').select('id').where('walk_key', 'in', keys).execute();
-  const ids = rows.map((row) => Number(row.id));
-  await db.deleteFrom('clone_walk_tips').where('walk_id', 'in', ids).execute();
-  await db.deleteFrom('clone_walk_parts').where('walk_id', 'in', ids).execute();
-  await db.deleteFrom('clone_walks').where('id', 'in', ids).execute();
+  await forgetWalksOf(reset);
   const loadBefore = await loadAverage();
   const walked = await timed(() => recordLikelyCloneWalks(reset));
   console.log(
