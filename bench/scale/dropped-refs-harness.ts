@@ -141,13 +141,20 @@ async function check(repository: ServedRepository): Promise<string> {
   return results.join(', ');
 }
 
+/** The keys of the likely walks of `repository`'s refs now. */
+async function likelyKeys(repository: ServedRepository): Promise<string[]> {
+  return (await likelyCloneWants(repository)).map((wants) => cloneWalkKey(wants, undefined));
+}
+
 /**
- * Drops the walks recorded for the refs as they are now: a branch created and deleted leaves the
- * refs as they were before, whose walks are kept as long as no other pushes came in between.
+ * Drops the walks recorded for the refs as they are now, but those of `kept` (the refs before the
+ * case's push): a branch created and deleted leaves the refs as they were before, whose walks are
+ * kept as long as no other pushes came in between. The default branch's walk stays.
  */
-async function forgetWalksOf(repository: ServedRepository): Promise<void> {
+async function forgetWalksOf(repository: ServedRepository, kept: readonly string[] = []): Promise<void> {
   const { db } = scratch.database;
-  const keys = (await likelyCloneWants(repository)).map((wants) => cloneWalkKey(wants, undefined));
+  const keys = (await likelyKeys(repository)).filter((key) => !kept.includes(key));
+  if (keys.length === 0) return;
   const rows = await db.selectFrom('clone_walks').select('id').where('walk_key', 'in', keys).execute();
   const ids = rows.map((row) => Number(row.id));
   if (ids.length === 0) return;
@@ -158,8 +165,9 @@ async function forgetWalksOf(repository: ServedRepository): Promise<void> {
 
 async function runCase(name: string, prepare: readonly Move[] | undefined, moves: readonly Move[]) {
   if (prepare) await record(await push(prepare), prepare);
+  const before = await likelyKeys(await resolve());
   const repository = await push(moves);
-  await forgetWalksOf(repository);
+  await forgetWalksOf(repository, before);
   const loadBefore = await loadAverage();
   const run = await record(repository, moves);
   console.log(
