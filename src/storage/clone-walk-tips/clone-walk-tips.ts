@@ -157,7 +157,13 @@ export function keptBits(bits: Uint8Array, kept: Int32Array): Uint8Array {
   const out = new Uint8Array(Math.max(1, (kept.length + 7) >> 3));
   for (let k = 0; k < kept.length; k++) {
     const at = kept[k] as number;
-    if (((bits[at >> 3] as number) >> (at & 7)) & 1) out[k >> 3] = (out[k >> 3] as number) | (1 << (k & 7));
+    const byte = bits[at >> 3] as number;
+    // A byte of clear bits kept whole (most of a tip's bitmap, or most of the walk kept): skipped.
+    if (byte === 0 && (at & 7) === 0 && kept[k + 7] === at + 7) {
+      k += 7;
+      continue;
+    }
+    if ((byte >> (at & 7)) & 1) out[k >> 3] = (out[k >> 3] as number) | (1 << (k & 7));
   }
   return out;
 }
