@@ -65,7 +65,10 @@ async function fullWalk(source: ObjectSource, wants: readonly ObjectId[]): Promi
 
 const ids = (objects: readonly WalkedObject[]) => new Set(objects.map((object) => object.id));
 
-/** The recorded walk with what extending it appends, or undefined when it cannot be extended. */
+/**
+ * The recorded walk with what extending it appends, or undefined when appending does not give
+ * the new walk (some previous want is no longer reached).
+ */
 async function extend(
   source: ObjectSource,
   recorded: readonly WalkedObject[],
@@ -75,7 +78,7 @@ async function extend(
   const held = ids(recorded);
   const view = { among: (wanted: readonly ObjectId[]) => new Set(wanted.filter((id) => held.has(id))) };
   const extension = await extendRecordedWalk(source, view, before, after);
-  return extension && [...recorded, ...extension.appended];
+  return extension?.reachesAll ? [...recorded, ...extension.appended] : undefined;
 }
 
 describe('extendRecordedWalk', () => {
@@ -157,7 +160,7 @@ describe('extendRecordedWalk', () => {
     expect(ids(extended ?? [])).toEqual(ids(expected));
   });
 
-  it('gives up when an unmerged branch or an annotated tag is deleted', async () => {
+  it('says appending does not do when an unmerged branch or an annotated tag is deleted', async () => {
     const { objects, lib, first, third } = history();
     const side = objects.commit({ 'side.txt': 'only here\n' }, [first], lib);
     const recordedSide = await fullWalk(objects.source, [third, side]);
@@ -177,9 +180,12 @@ describe('extendRecordedWalk', () => {
       'a branch rewritten',
       (h: ReturnType<typeof history>) => [h.objects.commit({ 'c.txt': 'x\n' }, [h.first], h.lib)],
     ],
-  ])('gives up when the previous walk would send what no ref reaches: %s', async (_name, after) => {
-    const h = history();
-    const recorded = await fullWalk(h.objects.source, [h.third]);
-    expect(await extend(h.objects.source, recorded, [h.third], after(h))).toBeUndefined();
-  });
+  ])(
+    'says appending does not do when the previous walk would send what no ref reaches: %s',
+    async (_name, after) => {
+      const h = history();
+      const recorded = await fullWalk(h.objects.source, [h.third]);
+      expect(await extend(h.objects.source, recorded, [h.third], after(h))).toBeUndefined();
+    },
+  );
 });

@@ -16,8 +16,10 @@ import { MAX_TAG_HOPS, readTagTarget } from './tag-target.js';
  * `previousWants` reached is still reached: every previous want must be a new want, or a commit
  * the new history reaches (a fast-forward), or a commit a new want reaches within
  * `MAX_LEFT_TIP_SEARCH` commits (a merged branch deleted). Otherwise (an unmerged branch deleted,
- * a ref rewound, a tag deleted or moved) the answer is undefined and the caller walks the whole
- * repository, as a clone would receive objects no ref reaches.
+ * a ref rewound or rebased, a tag deleted or moved) the answer says `reachesAll: false`: the
+ * recorded walk holds objects the wants may no longer reach, so the caller selects the new walk
+ * from the tips' bitmaps (`clone-walk.ts`) or walks the whole repository. Undefined when a want
+ * added peels to a tree or a blob.
  *
  * The objects are those an incremental fetch of `wants` by a client holding `previousWants`
  * would receive (`walkObjects`), less those the recorded walk holds: that walk may send an
@@ -41,27 +43,25 @@ export async function extendRecordedWalk(
     (id): id is ObjectId => id !== undefined,
   );
   if (added.length === 0) {
-    if (!(await stillReached(objects, commits, left, wants))) return undefined;
-    return { appended: [], commits, haves: previous };
+    const reachesAll = await stillReached(objects, commits, left, wants);
+    return { appended: [], commits, haves: previous, reachesAll };
   }
   const walk = await walkObjects(objects, commits, { wants: added, haves: previous, boundary: new Set() });
   // What no longer is a want must be reached again (through the new history, or from a want),
   // or the record would still send it.
   const edges = new Set(walk.edges);
-  if (
-    !(await stillReached(
-      objects,
-      commits,
-      left.filter((id) => !edges.has(id)),
-      wants,
-    ))
-  )
-    return undefined;
+  const reachesAll = await stillReached(
+    objects,
+    commits,
+    left.filter((id) => !edges.has(id)),
+    wants,
+  );
   const inRecord = recorded.among(walk.objects.map((object) => object.id));
   return {
     appended: walk.objects.filter((object) => !inRecord.has(object.id)),
     commits,
     haves: previous,
+    reachesAll,
     walk: { wants: added, result: walk },
   };
 }
@@ -95,6 +95,12 @@ export interface WalkExtension {
   readonly commits: CommitCache;
   /** The commits the previous wants peel to: the incremental walk's haves. */
   readonly haves: readonly ObjectId[];
+  /**
+   * Whether the wants still reach everything the recorded walk holds (every previous want is
+   * still reached): then appending gives their walk. Otherwise the recorded walk holds objects
+   * they may not reach, and `appended` is what the wants reach beyond it.
+   */
+  readonly reachesAll: boolean;
   /** The incremental walk of the wants not recorded yet (absent: there were none). */
   readonly walk?: { readonly wants: readonly ObjectId[]; readonly result: WalkResult };
 }

@@ -13,6 +13,7 @@ import { tipBitmapsFromGraph } from './tip-reachability.js';
 import { collectDroppedArrays } from '../platform/heap-release.js';
 import type {
   AdvertisedRef,
+  ExtendableWalk,
   GraphHintOf,
   ObjectSource,
   RecordedWalks,
@@ -283,7 +284,47 @@ async function recordExtended(
     extension,
     moves,
   ).catch(() => new Map<ObjectId, Uint8Array>());
-  return recorded.saveExtended(key, extension.appended, { kept: wants, derived });
+  if (extension.reachesAll) return recorded.saveExtended(key, extension.appended, { kept: wants, derived });
+  // The record holds what no ref may reach any more: the wants' bitmaps select their walk from
+  // it, or from the walk of every ref recorded just before (`--single-branch` of a rebased
+  // default branch).
+  if (await recordSelected(recorded, key, previousWants, wants, extension.appended, derived)) return true;
+  return (await repository.cloneWalks?.saveFromTips?.(key, wants)) ?? false;
+}
+
+/**
+ * Records under `key` the walk of `wants` as the entries of `recorded` and `appended` that their
+ * closures hold, in that order: the bitmaps of the wants that were `previousWants` OR-ed with
+ * `derived`, the moved and new tips' (`moved-tip-bitmaps.ts`). A new tip without one (a ref
+ * rewound to a commit another ref reaches) is covered when its own entry is selected: a closure
+ * that holds a commit or tag holds everything it reaches. So exactly what the wants reach is
+ * selected, without reading a tree. False when some want is neither (its walk is needed).
+ */
+async function recordSelected(
+  recorded: ExtendableWalk,
+  key: string,
+  previousWants: readonly ObjectId[],
+  wants: readonly ObjectId[],
+  appended: readonly WalkedObject[],
+  derived: ReadonlyMap<ObjectId, Uint8Array>,
+): Promise<boolean> {
+  const previous = new Set(previousWants);
+  const distinct = [...new Set(wants)];
+  const kept = distinct.filter((id) => previous.has(id));
+  const count = recorded.objectCount + appended.length;
+  const selected = new Uint8Array(Math.max(1, (count + 7) >> 3));
+  if (kept.length > 0 && !(await recorded.orTipBitmaps(kept, selected))) return false;
+  for (const bits of derived.values()) {
+    for (let i = 0; i < selected.length; i++) selected[i] = (selected[i] as number) | (bits[i] as number);
+  }
+  const bare = distinct.filter((id) => !previous.has(id) && !derived.has(id));
+  const at = recorded.positions(bare);
+  const covered = (id: ObjectId) => {
+    const position = at.get(id);
+    return position !== undefined && (((selected[position >> 3] as number) >> (position & 7)) & 1) === 1;
+  };
+  if (!bare.every(covered)) return false;
+  return recorded.saveSelected(key, appended, selected, { kept, derived });
 }
 
 /** The moved refs' new tips → their tips before (refs created or deleted are left out). */

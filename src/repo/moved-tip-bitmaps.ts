@@ -235,7 +235,9 @@ async function closure(
     const at = located.at(id);
     return at !== undefined && (((bits[at >> 3] as number) >> (at & 7)) & 1) === 1;
   };
-  const edgeTips = result.edges.filter((edge) => withBitmaps.has(edge));
+  // What the tip peels to is in its closure too: a tag moved onto a branch's tip (the walk sends
+  // the tag alone, the commit being had) takes that branch's bitmap.
+  const edgeTips = [...new Set([...result.edges, ...chain.slice(1)])].filter((id) => withBitmaps.has(id));
   if (edgeTips.length > 0 && !(await recorded.orTipBitmaps(edgeTips, bits))) return undefined;
   if (!result.edges.every(isSet)) return undefined;
   for (const object of result.objects) {

@@ -228,6 +228,11 @@ export interface RecordedWalks {
    */
   reachableFrom?(wants: readonly ObjectId[]): Promise<readonly WalkedObject[] | undefined>;
   /**
+   * Records under `key` the walk of `wants` selected by the tips' bitmaps of a recorded walk
+   * (`reachableFrom`), its bytes copied; false when no recorded walk has a bitmap for each want.
+   */
+  saveFromTips?(key: string, wants: readonly ObjectId[]): Promise<boolean>;
+  /**
    * `objects` with where storage keeps each (`hint`), so a clone sending them reads faster and
    * `save` records them without looking them up. Absent: objects are sent and saved as they are.
    */
@@ -304,6 +309,18 @@ export interface ExtendableWalk {
    * when this walk is gone meanwhile.
    */
   saveExtended(key: string, appended: readonly WalkedObject[], tips: ExtendedTips): Promise<boolean>;
+  /**
+   * Records under `key` the entries of this walk followed by `appended` that `selected` marks
+   * (bit i: entry i of that sequence), in order, with `tips` as `saveExtended` takes them, each
+   * reduced to the selected entries: the walk of refs that no longer reach all of this one (a
+   * branch deleted unmerged, a ref rebased). False when a kept tip's bitmap is missing or damaged.
+   */
+  saveSelected(
+    key: string,
+    appended: readonly WalkedObject[],
+    selected: Uint8Array,
+    tips: ExtendedTips,
+  ): Promise<boolean>;
 }
 
 /** The tip bitmaps an extended walk carries (`ExtendableWalk.saveExtended`). */

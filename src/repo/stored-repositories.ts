@@ -87,6 +87,10 @@ export class StoredRepository implements ServedRepository {
       const repository = this.repository;
       return repository ? this.storage.cloneWalks.reachableFrom(repository.id, wants) : undefined;
     },
+    saveFromTips: async (key, wants) => {
+      const repository = this.repository;
+      return repository ? this.storage.cloneWalks.saveFromTips(repository.id, key, wants) : false;
+    },
     withHints: async (objects) => {
       const repository = this.repository;
       return repository ? this.storage.cloneWalks.withRowKeys(repository.id, objects) : objects;
@@ -108,6 +112,8 @@ export class StoredRepository implements ServedRepository {
         orTipBitmaps: (tips, bits) => walks.orTipBitmaps(bytes.walkId, bytes.objectCount, tips, bits),
         saveExtended: (newKey, appended, tips) =>
           walks.saveExtension(repository.id, newKey, bytes, appended, tips),
+        saveSelected: (newKey, appended, selected, tips) =>
+          walks.saveSelection(repository.id, newKey, bytes, appended, selected, tips),
       };
     },
     findView: async (key) => {

@@ -203,7 +203,7 @@ describeEachDialect('ref tip bitmaps over a recorded walk', (getDb, dialect) => 
     expect(walk.objects.length).toBe(new Set(walk.objects.map((object) => object.id)).size);
   }
 
-  it('gives fast-forwarded and new tips bitmaps over the extension; rewinds walk', async () => {
+  it('gives fast-forwarded and new tips bitmaps over the extension; a rewind is selected', async () => {
     const path = `/import/tips-moved-${dialect}`;
     await recordLikelyCloneWalks(
       await pushed(path),
@@ -270,11 +270,92 @@ describeEachDialect('ref tip bitmaps over a recorded walk', (getDb, dialect) => 
     expect(newestTips.has(landed)).toBe(true);
     expect(newestTips.has(feature)).toBe(false);
 
-    // A rewind to a commit no ref named: nothing to derive from, the recording and the clone walk.
+    // A rewind to a commit no ref named: main reaches it, so the walks are selected from the
+    // other refs' bitmaps. The rewound tip has one only where its walk against the other tips
+    // reaches theirs (see below); either way its clone is exact.
     const rewound = (await gitText(['-C', source, 'rev-parse', `${side}~1`])) as ObjectId;
     const six = await pushMoves(path, [{ refName: 'refs/heads/side', oldId: landed, newId: rewound }]);
-    expect(six.walkedAll).toBe(true);
-    await expectClone(six.repository, [rewound], 'walked');
+    expect(six.walkedAll).toBe(false);
+    await expectLikelyWalks(six.repository);
+    const rewoundHow = (await six.repository.cloneWalks!.reachableFrom!([rewound])) ? 'bitmaps' : 'walked';
+    await expectClone(six.repository, [rewound], rewoundHow);
+  });
+
+  /** Every likely want set's recorded walk is exactly what its wants reach, each object once. */
+  async function expectLikelyWalks(repository: ServedRepository) {
+    for (const wants of await likelyCloneWants(repository)) {
+      const recorded = await repository.cloneWalks!.find(cloneWalkKey(wants, undefined));
+      const ids = (recorded ?? []).map((object) => object.id);
+      expect(recorded, `walk of ${wants.length} wants recorded`).toBeDefined();
+      expect(ids.length).toBe(new Set(ids).size);
+      expect(sorted(ids)).toEqual(await revListObjects(source, wants));
+    }
+  }
+
+  /** An annotated tag of `target` made in `source`, its ref removed again. */
+  async function annotatedTag(name: string, target: ObjectId): Promise<ObjectId> {
+    await git(['-C', source, 'tag', '-a', name, '-m', name, target]);
+    const id = (await gitText(['-C', source, 'rev-parse', `refs/tags/${name}`])) as ObjectId;
+    await git(['-C', source, 'tag', '-d', name]);
+    return id;
+  }
+
+  it('selects the walks from the bitmaps when refs stop reaching part of the record', async () => {
+    const path = `/import/tips-dropped-${dialect}`;
+    await recordLikelyCloneWalks(
+      await pushed(path),
+      new Map(creates.map((update) => [update.refName, undefined])),
+    );
+    const main = tip('refs/heads/main');
+    const remaining = async (repository: ServedRepository, except: readonly ObjectId[] = []) => {
+      const { refs } = await repository.listRefs();
+      for (const ref of refs)
+        if (!except.includes(ref.target)) await expectClone(repository, [ref.target], 'bitmaps');
+    };
+
+    // An unmerged branch deleted: its commit is no longer sent, its blob is (a ref names it).
+    const side = tip('refs/heads/side');
+    const one = await pushMoves(path, [{ refName: 'refs/heads/side', oldId: side }]);
+    expect(one.walkedAll).toBe(false);
+    await expectLikelyWalks(one.repository);
+    await remaining(one.repository);
+
+    // A tag of a tag deleted: the outer tag object goes.
+    const outer = tip('refs/tags/v1-outer');
+    const two = await pushMoves(path, [{ refName: 'refs/tags/v1-outer', oldId: outer }]);
+    expect(two.walkedAll).toBe(false);
+    await expectLikelyWalks(two.repository);
+    await remaining(two.repository);
+
+    // A branch pushed, then rebased onto main's tip and force-pushed.
+    const fork = (await gitText(['-C', source, 'rev-parse', 'main~3'])) as ObjectId;
+    const feature = await commitOn(fork, { file: `feature-${dialect}.txt`, content: 'feature\n' });
+    const three = await pushMoves(path, [{ refName: 'refs/heads/feature', newId: feature }]);
+    expect(three.walkedAll).toBe(false);
+    const rebased = await commitOn(main, { file: `feature-${dialect}.txt`, content: 'feature\n' });
+    const four = await pushMoves(path, [{ refName: 'refs/heads/feature', oldId: feature, newId: rebased }]);
+    expect(four.walkedAll).toBe(false);
+    await expectLikelyWalks(four.repository);
+    await remaining(four.repository);
+
+    // An annotated tag moved to main's tip (a new tag object; the old one is no longer reached).
+    const v1 = tip('refs/tags/v1');
+    const retagged = await annotatedTag(`v1-again-${dialect}`, main);
+    const five = await pushMoves(path, [{ refName: 'refs/tags/v1', oldId: v1, newId: retagged }]);
+    expect(five.walkedAll).toBe(false);
+    await expectLikelyWalks(five.repository);
+    await remaining(five.repository);
+
+    // The rebased branch reset to a commit main reaches: selected. The reset tip gets a bitmap
+    // only when its walk against the other tips reaches theirs (here a merge of two tips, sent
+    // again: the walk's dates are spread); either way its clone is exact.
+    const older = (await gitText(['-C', source, 'rev-parse', 'main~1'])) as ObjectId;
+    const six = await pushMoves(path, [{ refName: 'refs/heads/feature', oldId: rebased, newId: older }]);
+    expect(six.walkedAll).toBe(false);
+    await expectLikelyWalks(six.repository);
+    await remaining(six.repository, [older]);
+    const reset = (await six.repository.cloneWalks!.reachableFrom!([older])) ? 'bitmaps' : 'walked';
+    await expectClone(six.repository, [older], reset);
   });
 
   it('a damaged or missing bitmap of the old tip leaves the moved tip to walk', async () => {

@@ -3,6 +3,7 @@ import type { ObjectGraph } from '../git/object-graph.js';
 import type { ObjectType } from '../git/object.js';
 import { objectIdFromRaw, type ObjectId } from '../git/object-id.js';
 import { SHA1, SHA256, type ObjectFormat } from '../git/object-format.js';
+import { appendAll } from '../platform/append-all.js';
 import { MegaError } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
@@ -15,7 +16,9 @@ import {
   copyTipBitmaps,
   deleteTipBitmaps,
   encodeTipBitmaps,
+  keptBits,
   orTipBitmaps,
+  readTipBitmaps,
   selectTips,
   tipsWithBitmaps,
   writeTipBitmaps,
@@ -257,6 +260,72 @@ export class CloneWalkStore {
       const kept = tips.kept.filter((tip) => !tips.derived.has(tip));
       await copyTipBitmaps(trx, this.capabilities, base.walkId, id, kept);
       await writeTipBitmaps(trx, id, derived);
+      return true;
+    });
+  }
+
+  /**
+   * Records under `key` the entries of `base` followed by `appended` that `selected` marks (bit
+   * i: entry i of that sequence), in that order, copied as stored (row keys, size classes): the
+   * walk of refs that no longer reach everything `base` holds (a branch deleted before its merge,
+   * a ref rebased or rewound), selected by its tips' bitmaps instead of walked again. `tips`: the
+   * bitmaps it carries, as `saveExtension`'s (`kept` read from `base`, `derived` over `base` and
+   * `appended`), each reduced to the selected positions. False (nothing recorded) when a kept
+   * bitmap is missing or damaged.
+   */
+  async saveSelection(
+    repoId: number,
+    key: string,
+    base: RecordedWalkBytes,
+    appended: readonly WalkedEntry[],
+    selected: Uint8Array,
+    tips: ExtendedTipBitmaps,
+  ): Promise<boolean> {
+    const total = base.objectCount + appended.length;
+    const isSelected = (at: number) => (((selected[at >> 3] as number) >> (at & 7)) & 1) === 1;
+    const kept = selectedPositions(isSelected, total);
+    const chosen = appended.filter((_, index) => isSelected(base.objectCount + index));
+    const parts = base.selectedParts(isSelected);
+    appendAll(parts, await encodeParts(chosen, await this.rowKeys(repoId, chosen)));
+    const carried = tips.kept.filter((tip) => !tips.derived.has(tip));
+    const bitmaps = await readTipBitmaps(this.db, this.capabilities, base.walkId, base.objectCount, carried);
+    if (!bitmaps) return false;
+    for (const [tip, bits] of tips.derived) bitmaps.set(tip, bits);
+    const reduced = new Map<ObjectId, Uint8Array>();
+    for (const [tip, bits] of bitmaps) reduced.set(tip, keptBits(bits, kept));
+    const encoded = await encodeTipBitmaps(reduced, kept.length);
+    return this.record(repoId, key, kept.length, async (trx, id) => {
+      for (const [seq, data] of parts.entries()) {
+        await trx.insertInto('clone_walk_parts').values({ walk_id: id, seq, data }).execute();
+      }
+      await writeTipBitmaps(trx, id, encoded);
+      return true;
+    });
+  }
+
+  /**
+   * Records under `key` the walk of `wants` as the entries of a recorded walk their tips'
+   * bitmaps select (`reachableFrom`), copied as stored, without bitmaps of its own (that walk
+   * keeps them): the default branch's walk after the refs were selected (`saveSelection`). False
+   * when no recorded walk has a bitmap for every want.
+   */
+  async saveFromTips(repoId: number, key: string, wants: readonly ObjectId[]): Promise<boolean> {
+    const selection = await selectTips(this.db, this.capabilities, repoId, wants);
+    if (!selection) return false;
+    const base = new RecordedWalkBytes(
+      selection.walkId,
+      selection.objectCount,
+      await this.partsOf(selection.walkId),
+    );
+    if (!base.intact()) return false;
+    const { selected } = selection;
+    const parts = base.selectedParts((at) => selected[at] === 1);
+    let count = 0;
+    for (const flag of selected) count += flag;
+    return this.record(repoId, key, count, async (trx, id) => {
+      for (const [seq, data] of parts.entries()) {
+        await trx.insertInto('clone_walk_parts').values({ walk_id: id, seq, data }).execute();
+      }
       return true;
     });
   }
@@ -520,6 +589,15 @@ function decodeSelected(
   return position === count ? entries : undefined;
 }
 
+/** The positions below `count` that `isSelected` marks, ascending. */
+function selectedPositions(isSelected: (at: number) => boolean, count: number): Int32Array {
+  let selected = 0;
+  for (let at = 0; at < count; at++) if (isSelected(at)) selected++;
+  const positions = new Int32Array(selected);
+  for (let at = 0, k = 0; at < count; at++) if (isSelected(at)) positions[k++] = at;
+  return positions;
+}
+
 /** Thrown inside `record`'s transaction to undo it: the walk being extended is gone. */
 class BaseWalkGone extends Error {}
 
@@ -582,6 +660,30 @@ export class RecordedWalkBytes {
       }
     }
     return picked;
+  }
+
+  /**
+   * The parts of a walk of the entries at the positions `isSelected` marks (of this walk's
+   * first `objectCount`), their bytes copied as they are, in order; a part left empty is left out.
+   */
+  selectedParts(isSelected: (position: number) => boolean): Buffer[] {
+    const entryBytes = 1 + this.rawLength + ROW_BYTES;
+    const selected: Buffer[] = [];
+    let position = 0;
+    for (const part of this.parts) {
+      const entries = (part.length - 1) / entryBytes;
+      const copy = Buffer.allocUnsafe(part.length);
+      copy[0] = this.rawLength;
+      let length = 1;
+      for (let index = 0; index < entries; index++, position++) {
+        if (!isSelected(position)) continue;
+        const start = 1 + index * entryBytes;
+        part.copy(copy, length, start, start + entryBytes);
+        length += entryBytes;
+      }
+      if (length > 1) selected.push(copy.subarray(0, length));
+    }
+    return selected;
   }
 
   /** Those of `ids` the walk holds: one pass over its bytes, comparing ids by their first four bytes. */

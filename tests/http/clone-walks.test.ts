@@ -256,4 +256,51 @@ describe.each([0, 2])('recorded clone walks with protocol.version=%i', (version)
     expect(await presentObjects(dir('after-merged-delete.git'))).toEqual(reachable);
     await fsckStrict(dir('after-merged-delete.git'));
   });
+  it('a branch rebased and force-pushed, an annotated tag deleted: every clone holds exactly what its refs reach', async () => {
+    const origin = dir('origin');
+    const objectsOf = async (repo: string, revs: readonly string[]) =>
+      (await gitText(['-C', repo, 'rev-list', '--objects', ...revs]))
+        .split('\n')
+        .map((line) => line.slice(0, 40))
+        .filter((id) => id !== '')
+        .sort();
+    // A pull-request branch off an older commit and a tag of it, pushed and recorded.
+    await git(['-C', origin, 'checkout', '-q', '-b', 'pr', 'main~2']);
+    const forked = await commitFile(origin, 'pr.txt', 'the change\n', 'pr');
+    await git(['-C', origin, 'tag', '-a', 'pr-tag', '-m', 'soon deleted', forked]);
+    await fx.git(version, ['-C', origin, 'push', '-q', url(), 'pr', 'pr-tag']);
+    await fx.restart();
+    // Rebased onto main and force-pushed; the tag deleted.
+    await git(['-C', origin, 'rebase', '-q', 'main']);
+    const rebased = await gitText(['-C', origin, 'rev-parse', 'HEAD']);
+    await git(['-C', origin, 'checkout', '-q', 'main']);
+    await fx.git(version, ['-C', origin, 'push', '-q', '--force', url(), 'pr']);
+    await fx.restart();
+    await fx.git(version, ['-C', origin, 'push', '-q', url(), ':refs/tags/pr-tag']);
+    await fx.restart();
+
+    expect(await clone(['--mirror'], 'after-rebase.git')).toContain(RECORDED);
+    expect(await hasObject(dir('after-rebase.git'), forked)).toBe(false);
+    expect(await hasObject(dir('after-rebase.git'), rebased)).toBe(true);
+    expect(await presentObjects(dir('after-rebase.git'))).toEqual(
+      await objectsOf(dir('after-rebase.git'), ['--all']),
+    );
+    await fsckStrict(dir('after-rebase.git'));
+    for (const [args, target] of [
+      [['--bare'], 'after-rebase-plain.git'],
+      [['--bare', '--single-branch'], 'after-rebase-default.git'],
+      [['--bare', '--single-branch', '--branch', 'pr'], 'after-rebase-pr.git'],
+    ] as const) {
+      await clone(args, target);
+      expect(await presentObjects(dir(target)), target).toEqual(await objectsOf(dir(target), ['--all']));
+      await fsckStrict(dir(target));
+    }
+    expect(await hasObject(dir('after-rebase-pr.git'), rebased)).toBe(true);
+    // Partial: exactly what git's own filter keeps of the refs the server has now.
+    await clone(['--bare', '--filter=blob:limit=30'], 'after-rebase-limit.git');
+    expect(await presentObjects(dir('after-rebase-limit.git'))).toEqual(
+      (await filteredObjects(dir('after-rebase.git'), 'blob:limit=30')).sort(),
+    );
+    await fsckStrict(dir('after-rebase-limit.git'));
+  });
 });

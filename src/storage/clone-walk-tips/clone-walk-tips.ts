@@ -119,6 +119,55 @@ export async function orTipBitmaps(
   return found === distinct.length;
 }
 
+/**
+ * The bitmaps of `tips` over the walk `walkId` of `walkCount` entries, each as bits (bit i: entry
+ * i); undefined when one is missing or damaged.
+ */
+export async function readTipBitmaps(
+  db: Kysely<Database>,
+  capabilities: DialectCapabilities,
+  walkId: number,
+  walkCount: number,
+  tips: readonly ObjectId[],
+): Promise<Map<ObjectId, Uint8Array> | undefined> {
+  const distinct = [...new Set(tips)];
+  const bitmaps = new Map<ObjectId, Uint8Array>();
+  for (const batch of batchIds(distinct, capabilities, 1)) {
+    const rows = await db
+      .selectFrom('clone_walk_tips')
+      .select(['tip', 'data'])
+      .where('walk_id', '=', walkId)
+      .where('tip', 'in', batch)
+      .execute();
+    for (const row of rows) {
+      const bits = new Uint8Array(Math.max(1, (walkCount + 7) >> 3));
+      if (!orTipBitmap(row.data, walkCount, bits)) return undefined;
+      bitmaps.set(row.tip as ObjectId, bits);
+    }
+  }
+  return bitmaps.size === distinct.length ? bitmaps : undefined;
+}
+
+/**
+ * `bits` (over a walk) reduced to the positions `kept` lists in ascending order: bit k of the
+ * answer is bit `kept[k]` of `bits`. A tip's bitmap over a walk of which only those entries are
+ * recorded again (`CloneWalkStore.saveSelection`).
+ */
+export function keptBits(bits: Uint8Array, kept: Int32Array): Uint8Array {
+  const out = new Uint8Array(Math.max(1, (kept.length + 7) >> 3));
+  for (let k = 0; k < kept.length; k++) {
+    const at = kept[k] as number;
+    const byte = bits[at >> 3] as number;
+    // A byte of clear bits kept whole (most of a tip's bitmap, or most of the walk kept): skipped.
+    if (byte === 0 && (at & 7) === 0 && kept[k + 7] === at + 7) {
+      k += 7;
+      continue;
+    }
+    if ((byte >> (at & 7)) & 1) out[k >> 3] = (out[k >> 3] as number) | (1 << (k & 7));
+  }
+  return out;
+}
+
 /** The bitmaps of the walks `walkIds` (being deleted). */
 export async function deleteTipBitmaps(db: Kysely<Database>, walkIds: readonly number[]): Promise<void> {
   if (walkIds.length === 0) return;
