@@ -106,17 +106,28 @@ export async function orTipBitmaps(
 ): Promise<boolean> {
   const distinct = [...new Set(tips)];
   let found = 0;
-  for (const batch of batchIds(distinct, capabilities, 1)) {
-    const rows = await db
+  for await (const row of tipBitmapRows(db, capabilities, walkId, distinct)) {
+    if (!orTipBitmap(row.data, walkCount, bits)) return false;
+    found++;
+  }
+  return found === distinct.length;
+}
+
+/** The stored bitmap rows of `tips` (distinct) over the walk `walkId`; tips without one are left out. */
+async function* tipBitmapRows(
+  db: Kysely<Database>,
+  capabilities: DialectCapabilities,
+  walkId: number,
+  tips: readonly ObjectId[],
+): AsyncGenerator<{ tip: string; data: Uint8Array }> {
+  for (const batch of batchIds(tips, capabilities, 1)) {
+    yield* await db
       .selectFrom('clone_walk_tips')
-      .select('data')
+      .select(['tip', 'data'])
       .where('walk_id', '=', walkId)
       .where('tip', 'in', batch)
       .execute();
-    for (const row of rows) if (!orTipBitmap(row.data, walkCount, bits)) return false;
-    found += rows.length;
   }
-  return found === distinct.length;
 }
 
 /**
@@ -132,18 +143,10 @@ export async function readTipBitmaps(
 ): Promise<Map<ObjectId, Uint8Array> | undefined> {
   const distinct = [...new Set(tips)];
   const bitmaps = new Map<ObjectId, Uint8Array>();
-  for (const batch of batchIds(distinct, capabilities, 1)) {
-    const rows = await db
-      .selectFrom('clone_walk_tips')
-      .select(['tip', 'data'])
-      .where('walk_id', '=', walkId)
-      .where('tip', 'in', batch)
-      .execute();
-    for (const row of rows) {
-      const bits = new Uint8Array(Math.max(1, (walkCount + 7) >> 3));
-      if (!orTipBitmap(row.data, walkCount, bits)) return undefined;
-      bitmaps.set(row.tip as ObjectId, bits);
-    }
+  for await (const row of tipBitmapRows(db, capabilities, walkId, distinct)) {
+    const bits = new Uint8Array(Math.max(1, (walkCount + 7) >> 3));
+    if (!orTipBitmap(row.data, walkCount, bits)) return undefined;
+    bitmaps.set(row.tip as ObjectId, bits);
   }
   return bitmaps.size === distinct.length ? bitmaps : undefined;
 }
@@ -216,14 +219,7 @@ export async function selectTips(
   if (walkId === undefined) return undefined;
   const objectCount = counts.get(walkId) as number;
   const selected = new Uint8Array(objectCount);
-  for (const batch of batchIds(distinct, capabilities, 1)) {
-    const rows = await db
-      .selectFrom('clone_walk_tips')
-      .select(['tip', 'data'])
-      .where('walk_id', '=', walkId)
-      .where('tip', 'in', batch)
-      .execute();
-    for (const row of rows) if (!markTipBitmap(row.data, objectCount, selected)) return undefined;
-  }
+  for await (const row of tipBitmapRows(db, capabilities, walkId, distinct))
+    if (!markTipBitmap(row.data, objectCount, selected)) return undefined;
   return { walkId, objectCount, selected };
 }

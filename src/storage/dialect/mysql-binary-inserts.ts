@@ -52,6 +52,31 @@ function encodingConnection(connection: Mysql2.PoolConnection): EncodingConnecti
 }
 
 /**
+ * Prepares `statement` (mysql2 caches it per connection) and sends the packet `encode` makes for
+ * its statement id and parameter count, or runs `fallback` when `encode` makes none (a count it
+ * does not expect, values it does not take).
+ */
+function sendPrepared(
+  connection: Mysql2.PoolConnection,
+  encoding: EncodingConnection,
+  statement: string,
+  encode: (statementId: number, parameterCount: number) => Buffer | undefined,
+  fallback: () => void,
+  callback: QueryCallback,
+): void {
+  connection.prepare(statement, (error, prepared) => {
+    if (error) {
+      callback(error, undefined as never);
+      return;
+    }
+    const { id, parameters } = prepared as unknown as { id: number; parameters: unknown[] };
+    const packet = encode(id, parameters.length);
+    if (!packet) fallback();
+    else encoding.addCommand(new ExecutePacketCommand(packet, callback as never));
+  });
+}
+
+/**
  * Executes a binary insert: prepared by mysql2 (its per-connection statement cache), the values
  * encoded by `encodeExecutePacket` rather than by mysql2's per-parameter encoder; values that
  * encoder does not take go through mysql2's `execute`.
@@ -69,16 +94,9 @@ function executeInsert(
     byMysql2();
     return;
   }
-  connection.prepare(statement, (error, prepared) => {
-    if (error) {
-      callback(error, undefined as never);
-      return;
-    }
-    const { id, parameters: expected } = prepared as unknown as { id: number; parameters: unknown[] };
-    const packet = expected.length === parameters.length ? encodeExecutePacket(id, parameters) : undefined;
-    if (!packet) byMysql2();
-    else encoding.addCommand(new ExecutePacketCommand(packet, callback as never));
-  });
+  const encode = (id: number, count: number) =>
+    count === parameters.length ? encodeExecutePacket(id, parameters) : undefined;
+  sendPrepared(connection, encoding, statement, encode, byMysql2, callback);
 }
 
 /**
@@ -97,17 +115,9 @@ function bulkInsert(
     if (isBinaryInsert(statement, parameters)) executeInsert(connection, statement, parameters, callback);
     else connection.query(statement, parameters, callback as never);
   };
-  connection.prepare(single.statement, (error, prepared) => {
-    if (error) {
-      callback(error, undefined as never);
-      return;
-    }
-    const { id, parameters: expected } = prepared as unknown as { id: number; parameters: unknown[] };
-    const packet =
-      expected.length === single.width ? encodeBulkExecutePacket(id, single.width, parameters) : undefined;
-    if (!packet) asBefore();
-    else encoding.addCommand(new ExecutePacketCommand(packet, callback as never));
-  });
+  const encode = (id: number, count: number) =>
+    count === single.width ? encodeBulkExecutePacket(id, single.width, parameters) : undefined;
+  sendPrepared(connection, encoding, single.statement, encode, asBefore, callback);
 }
 
 /**
@@ -137,16 +147,9 @@ function encodedRowsInsert(
     asValues();
     return;
   }
-  connection.prepare(statement, (error, prepared) => {
-    if (error) {
-      callback(error, undefined as never);
-      return;
-    }
-    const { id, parameters: expected } = prepared as unknown as { id: number; parameters: unknown[] };
-    const packet = expected.length === rows.types.length ? encodeBulkExecuteRows(id, rows) : undefined;
-    if (!packet) asValues();
-    else encoding.addCommand(new ExecutePacketCommand(packet, callback as never));
-  });
+  const encode = (id: number, count: number) =>
+    count === rows.types.length ? encodeBulkExecuteRows(id, rows) : undefined;
+  sendPrepared(connection, encoding, statement, encode, asValues, callback);
 }
 
 /** The insert as a bulk execute, when the connection and the statement allow one. */

@@ -166,16 +166,7 @@ export function encodeBulkExecutePacket(
     if (size - 4 > MAX_PACKET_PAYLOAD) return undefined;
   }
   const packet = Buffer.allocUnsafe(size);
-  let offset = 4;
-  packet[offset++] = COM_STMT_BULK_EXECUTE;
-  packet.writeUInt32LE(statementId, offset);
-  offset += 4;
-  packet.writeUInt16LE(SEND_TYPES_TO_SERVER, offset);
-  offset += 2;
-  for (let column = 0; column < width; column++) {
-    packet[offset++] = types[column]!;
-    packet[offset++] = 0; // signed
-  }
+  let offset = writeBulkHead(packet, statementId, types);
   for (let index = 0; index < count; index++) {
     const value = parameters[index];
     if (value === null) {
@@ -186,6 +177,24 @@ export function encodeBulkExecutePacket(
     offset = writeValue(packet, offset, types[index % width]!, value, lengths[index]!);
   }
   return packet;
+}
+
+/**
+ * Writes a bulk execute's command, statement id, flags and column types after the packet's 4-byte
+ * header; returns where the rows start.
+ */
+function writeBulkHead(packet: Buffer, statementId: number, types: Uint8Array): number {
+  let offset = 4;
+  packet[offset++] = COM_STMT_BULK_EXECUTE;
+  packet.writeUInt32LE(statementId, offset);
+  offset += 4;
+  packet.writeUInt16LE(SEND_TYPES_TO_SERVER, offset);
+  offset += 2;
+  for (const type of types) {
+    packet[offset++] = type;
+    packet[offset++] = 0; // signed
+  }
+  return offset;
 }
 
 /**
@@ -212,16 +221,7 @@ export function encodeBulkExecuteRows(statementId: number, rows: EncodedBulkRows
   const head = FIXED_BYTES + 2 * types.length;
   if (head + body.length - 4 > MAX_PACKET_PAYLOAD) return undefined;
   const packet = Buffer.allocUnsafe(head + body.length);
-  let offset = 4;
-  packet[offset++] = COM_STMT_BULK_EXECUTE;
-  packet.writeUInt32LE(statementId, offset);
-  offset += 4;
-  packet.writeUInt16LE(SEND_TYPES_TO_SERVER, offset);
-  offset += 2;
-  for (const type of types) {
-    packet[offset++] = type;
-    packet[offset++] = 0; // signed
-  }
+  const offset = writeBulkHead(packet, statementId, types);
   body.copy(packet, offset);
   return packet;
 }
