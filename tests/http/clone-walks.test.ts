@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filteredObjects, git, gitText, presentObjects } from '../support/git-cli.js';
 import { fsckStrict, refsOf, startHttpFixture, type HttpFixture } from './http-fixture.js';
 import { commitFile, makeFileHistory } from '../support/git-fixtures.js';
+import { dulwichFetchRefs } from '../support/dulwich.js';
 
 const RECORDED = 'walk recorded earlier';
 const hasObject = async (dir: string, id: string) =>
@@ -302,5 +303,16 @@ describe.each([0, 2])('recorded clone walks with protocol.version=%i', (version)
       (await filteredObjects(dir('after-rebase.git'), 'blob:limit=30')).sort(),
     );
     await fsckStrict(dir('after-rebase-limit.git'));
+    // An independent client wanting every ref gets the same selected walk, nothing the dropped
+    // refs alone reached.
+    const refs = (
+      await gitText(['-C', dir('after-rebase.git'), 'for-each-ref', '--format=%(refname)'])
+    ).split('\n');
+    await dulwichFetchRefs(url(), dir('after-rebase-dulwich'), refs);
+    expect(await hasObject(dir('after-rebase-dulwich'), forked)).toBe(false);
+    expect(await presentObjects(dir('after-rebase-dulwich'))).toEqual(
+      await objectsOf(dir('after-rebase-dulwich'), ['--all']),
+    );
+    await fsckStrict(dir('after-rebase-dulwich'));
   });
 });
