@@ -179,9 +179,7 @@ export class CloneWalkStore {
     const parts = await encodeParts(entries, await this.rowKeys(repoId, entries));
     const encodedTips = tips && (await encodeTipBitmaps(tips, entries.length));
     await this.record(repoId, key, entries.length, async (trx, id) => {
-      for (const [seq, data] of parts.entries()) {
-        await trx.insertInto('clone_walk_parts').values({ walk_id: id, seq, data }).execute();
-      }
+      await writeParts(trx, id, parts);
       if (encodedTips) await writeTipBitmaps(trx, id, encodedTips);
       return true;
     });
@@ -251,12 +249,7 @@ export class CloneWalkStore {
         )
         .executeTakeFirst();
       if (Number(copied.numInsertedOrUpdatedRows ?? 0) !== base.partCount) return false;
-      for (const [index, data] of parts.entries()) {
-        await trx
-          .insertInto('clone_walk_parts')
-          .values({ walk_id: id, seq: base.partCount + index, data })
-          .execute();
-      }
+      await writeParts(trx, id, parts, base.partCount);
       const kept = tips.kept.filter((tip) => !tips.derived.has(tip));
       await copyTipBitmaps(trx, this.capabilities, base.walkId, id, kept);
       await writeTipBitmaps(trx, id, derived);
@@ -295,9 +288,7 @@ export class CloneWalkStore {
     for (const [tip, bits] of bitmaps) reduced.set(tip, keptBits(bits, kept));
     const encoded = await encodeTipBitmaps(reduced, kept.length);
     return this.record(repoId, key, kept.length, async (trx, id) => {
-      for (const [seq, data] of parts.entries()) {
-        await trx.insertInto('clone_walk_parts').values({ walk_id: id, seq, data }).execute();
-      }
+      await writeParts(trx, id, parts);
       await writeTipBitmaps(trx, id, encoded);
       return true;
     });
@@ -323,9 +314,7 @@ export class CloneWalkStore {
     let count = 0;
     for (const flag of selected) count += flag;
     return this.record(repoId, key, count, async (trx, id) => {
-      for (const [seq, data] of parts.entries()) {
-        await trx.insertInto('clone_walk_parts').values({ walk_id: id, seq, data }).execute();
-      }
+      await writeParts(trx, id, parts);
       return true;
     });
   }
@@ -587,6 +576,21 @@ function decodeSelected(
     }
   }
   return position === count ? entries : undefined;
+}
+
+/** Writes `parts` as the walk `walkId`'s parts numbered from `firstSeq` on. */
+async function writeParts(
+  trx: Kysely<Database>,
+  walkId: number,
+  parts: readonly Buffer[],
+  firstSeq = 0,
+): Promise<void> {
+  for (const [index, data] of parts.entries()) {
+    await trx
+      .insertInto('clone_walk_parts')
+      .values({ walk_id: walkId, seq: firstSeq + index, data })
+      .execute();
+  }
 }
 
 /** The positions below `count` that `isSelected` marks, ascending. */
