@@ -29,21 +29,25 @@ export function deltaSizes(delta: Uint8Array): {
   resultSize: number;
   headerLength: number;
 } {
-  // Two varints read inline: this runs for every delta, and readDeltaSize allocates its result.
+  // Two varints read inline, with no array nor helper result: this runs for every delta.
   let pos = 0;
-  const sizes = [0, 0];
-  for (let which = 0; which < 2; which++) {
-    let value = 0;
-    for (let shift = 0; ; shift += 7) {
-      if (shift > 49) throw invalid('delta_bad_header', 'delta size varint is too long');
-      const byte = delta[pos++];
-      if (byte === undefined) throw invalid('delta_truncated', 'delta header is truncated');
-      value += (byte & 0x7f) * 2 ** shift;
-      if (!(byte & 0x80)) break;
-    }
-    sizes[which] = value;
+  let baseSize = 0;
+  for (let shift = 0; ; shift += 7) {
+    if (shift > 49) throw invalid('delta_bad_header', 'delta size varint is too long');
+    const byte = delta[pos++];
+    if (byte === undefined) throw invalid('delta_truncated', 'delta header is truncated');
+    baseSize += (byte & 0x7f) * 2 ** shift;
+    if (!(byte & 0x80)) break;
   }
-  return { baseSize: sizes[0]!, resultSize: sizes[1]!, headerLength: pos };
+  let resultSize = 0;
+  for (let shift = 0; ; shift += 7) {
+    if (shift > 49) throw invalid('delta_bad_header', 'delta size varint is too long');
+    const byte = delta[pos++];
+    if (byte === undefined) throw invalid('delta_truncated', 'delta header is truncated');
+    resultSize += (byte & 0x7f) * 2 ** shift;
+    if (!(byte & 0x80)) break;
+  }
+  return { baseSize, resultSize, headerLength: pos };
 }
 
 /**

@@ -304,8 +304,8 @@ function applyInScan(
   delta: Buffer,
 ): Buffer | undefined {
   if (!entries.isResolved(base) || entries.depth[base]! + 1 > limits.maxDeltaDepth) return undefined;
-  const baseContent = recent.get(base);
-  if (!baseContent) {
+  const baseAt = recent.offsetOf(base);
+  if (baseAt < 0) {
     // Overwritten: laps grow, so later deltas find such bases.
     if (recent.placed(base)) recent.noteMissed();
     return undefined;
@@ -314,7 +314,7 @@ function applyInScan(
   const limit = objectSizeLimit(limits, type);
   try {
     const { baseSize, resultSize } = deltaSizes(delta);
-    if (baseSize !== baseContent.length || resultSize > limit) return undefined;
+    if (baseSize !== recent.lengthOf(base) || resultSize > limit) return undefined;
     // Not over the base: it is read while the result is written. The header goes first.
     const headerLength = objectHeaderLength(type, resultSize);
     const room = recent.reserve(headerLength + resultSize, base);
@@ -323,7 +323,7 @@ function applyInScan(
     // Base and result both lie in the ring: applied in place there, with no work buffer.
     const ring = recent.bytes;
     const resultAt = room.byteOffset - ring.byteOffset + headerLength;
-    applyDeltaWithin(ring, baseContent.byteOffset - ring.byteOffset, baseSize, delta, resultAt, limit);
+    applyDeltaWithin(ring, baseAt, baseSize, delta, resultAt, limit);
     const data = room.subarray(headerLength, headerLength + resultSize);
     recent.commit(index, data);
     return data;

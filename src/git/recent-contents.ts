@@ -119,9 +119,22 @@ export class RecentContents {
 
   /** Entry `index`'s content, while it is still in the ring (a view: copy it to keep it). */
   get(index: number): Buffer | undefined {
-    if (index < 0 || index >= this.intactUntil.length || !this.intact(index, this.head)) return undefined;
-    const at = this.offsets[index]!;
-    return this.ring.subarray(at, at + this.lengths[index]!);
+    const at = this.offsetOf(index);
+    return at < 0 ? undefined : this.ring.subarray(at, at + this.lengths[index]!);
+  }
+
+  /**
+   * Where entry `index`'s content lies in `bytes` while it is still in the ring, else -1; its
+   * length is `lengthOf`. `get` without the view, for the per-object paths of the scan.
+   */
+  offsetOf(index: number): number {
+    if (index < 0 || index >= this.intactUntil.length || !this.intact(index, this.head)) return -1;
+    return this.offsets[index]!;
+  }
+
+  /** The length of entry `index`'s content, as committed. */
+  lengthOf(index: number): number {
+    return this.lengths[index]!;
   }
 
   /** Whether entry `index` was ever placed (its content may be gone since). */
@@ -158,11 +171,13 @@ export class RecentContents {
 }
 
 /**
- * Ids `RecentIds` keeps at most: a ring of tiny objects (a hostile pack of empty-ish blobs) would
- * otherwise map millions of ids. Past it the oldest go first; their REF_DELTAs resolve after the
- * scan, as for a base that left the ring.
+ * Slots of `RecentIds`' table (a power of two; 4 MiB, zeroed lazily by the OS, so only the pages
+ * used are touched). Its size makes two recent ids sharing a slot rare: with 2^17 slots, 19 of
+ * the storage bench's 28,385 REF_DELTAs missed their base, and each miss grows the laps
+ * (`RecentContents.noteMissed`); with 2^20, none. A ring of tiny objects (a hostile pack of
+ * empty-ish blobs) may hold millions of entries, but the table stays this size.
  */
-const MAX_RECENT_IDS = 131_072;
+const RECENT_ID_SLOTS = 1 << 20;
 
 /** Where the entries' raw ids are: entry i's at `i * rawLength` of `rawIds()` (which may be replaced as it grows). */
 export interface RawIdColumn {
@@ -172,19 +187,18 @@ export interface RawIdColumn {
 
 /**
  * Which entry holds each id among the contents still in a `RecentContents`, for REF_DELTAs (which
- * name their base by id). Bounded like the ring: an id leaves once its content was overwritten,
- * or once `maxIds` newer ones were added.
+ * name their base by id). A table of entry numbers indexed by the low bits of the id's first 30
+ * bits, each slot holding the latest entry added there: nothing is ever removed, as a lookup
+ * checks that the entry's content is still in the ring and compares the whole raw id. So adding
+ * is one store, and memory is the table whatever the ring holds.
  *
- * Keyed by the id's first 30 bits (a small integer: no hex string per object, the cost of the
- * hex-keyed map this replaced), the whole id compared on lookup. Two recent ids sharing a key
- * keep the later one: a REF_DELTA on the other is then left to the resolver after the scan, as
- * for a base that left the ring, so a collision costs time, never a wrong base.
+ * Two recent ids sharing a slot keep the later one: a REF_DELTA on the other is then left to the
+ * resolver after the scan, as for a base that left the ring, so a collision costs time, never a
+ * wrong base.
  */
 export class RecentIds {
-  private readonly byKey = new Map<number, number>();
-  /** The entries added, in the order their contents were placed (so also overwritten). */
-  private queue: number[] = [];
-  private head = 0;
+  private readonly slots: Int32Array;
+  private readonly mask: number;
 
   /**
    * Starts with the entries below `next` whose contents are still in the ring: the bases the
@@ -194,60 +208,37 @@ export class RecentIds {
     private readonly recent: RecentContents,
     next: number,
     private readonly column: RawIdColumn,
-    private readonly maxIds = MAX_RECENT_IDS,
+    slots = RECENT_ID_SLOTS,
   ) {
-    const present: number[] = [];
-    // Placed in entry order: below the first one overwritten, all are.
-    for (let index = next - 1; index >= 0; index--) {
-      if (recent.get(index) !== undefined) present.push(index);
-      else if (recent.placed(index)) break;
-    }
-    for (let at = present.length - 1; at >= 0; at--) this.add(present[at]!);
+    if (slots <= 0 || (slots & (slots - 1)) !== 0) throw new RangeError('id slots must be a power of two');
+    // Entry numbers plus one: 0 is an empty slot, so the table needs no fill.
+    this.slots = new Int32Array(slots);
+    this.mask = slots - 1;
+    // Placed in entry order: below the first one overwritten, all are (some never were). The
+    // oldest go in first, so a later entry sharing a slot takes it.
+    let first = next;
+    while (first > 0 && (recent.offsetOf(first - 1) >= 0 || !recent.placed(first - 1))) first--;
+    for (let index = first; index < next; index++) if (recent.offsetOf(index) >= 0) this.add(index);
   }
 
   /** Records that entry `index`, just placed in the ring, has the id now in the column. */
   add(index: number): void {
-    this.byKey.set(this.keyOf(index), index);
-    this.queue.push(index);
-    this.forgetOverwritten();
+    this.slots[idKey(this.column.rawIds(), index * this.column.rawLength) & this.mask] = index + 1;
   }
 
   /** The entry holding the raw id `id[at…]` in the ring, or -1. */
   indexOf(id: Uint8Array, at = 0): number {
-    const index = this.byKey.get(idKey(id, at));
-    if (index === undefined || this.recent.get(index) === undefined) return -1;
+    const index = this.slots[idKey(id, at) & this.mask]! - 1;
+    if (index < 0 || this.recent.offsetOf(index) < 0) return -1;
     const { rawLength } = this.column;
     const ids = this.column.rawIds();
     const start = index * rawLength;
     for (let i = 0; i < rawLength; i++) if (ids[start + i] !== id[at + i]) return -1;
     return index;
   }
-
-  get size(): number {
-    return this.byKey.size;
-  }
-
-  private keyOf(index: number): number {
-    return idKey(this.column.rawIds(), index * this.column.rawLength);
-  }
-
-  private forgetOverwritten(): void {
-    while (this.head < this.queue.length) {
-      const index = this.queue[this.head]!;
-      if (this.recent.get(index) !== undefined && this.queue.length - this.head <= this.maxIds) break;
-      // A later entry with the same key (a duplicate) keeps it.
-      const key = this.keyOf(index);
-      if (this.byKey.get(key) === index) this.byKey.delete(key);
-      this.head++;
-    }
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
-  }
 }
 
-/** The first 30 bits of the raw id at `at`: a small integer, so a map stores it unboxed. */
+/** The first 30 bits of the raw id at `at`: a small integer, whose low bits pick a slot. */
 function idKey(id: Uint8Array, at: number): number {
   return (id[at]! << 22) | (id[at + 1]! << 14) | (id[at + 2]! << 6) | (id[at + 3]! >> 2);
 }
