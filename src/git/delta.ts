@@ -32,19 +32,19 @@ export function deltaSizes(delta: Uint8Array): {
   // Two varints read inline, with no array nor helper result: this runs for every delta.
   let pos = 0;
   let baseSize = 0;
-  for (let shift = 0; ; shift += 7) {
-    if (shift > 49) throw invalid('delta_bad_header', 'delta size varint is too long');
+  for (let scale = 1; ; scale *= 128) {
+    if (scale > 2 ** 49) throw invalid('delta_bad_header', 'delta size varint is too long');
     const byte = delta[pos++];
     if (byte === undefined) throw invalid('delta_truncated', 'delta header is truncated');
-    baseSize += (byte & 0x7f) * 2 ** shift;
+    baseSize += (byte & 0x7f) * scale;
     if (!(byte & 0x80)) break;
   }
   let resultSize = 0;
-  for (let shift = 0; ; shift += 7) {
-    if (shift > 49) throw invalid('delta_bad_header', 'delta size varint is too long');
+  for (let scale = 1; ; scale *= 128) {
+    if (scale > 2 ** 49) throw invalid('delta_bad_header', 'delta size varint is too long');
     const byte = delta[pos++];
     if (byte === undefined) throw invalid('delta_truncated', 'delta header is truncated');
-    resultSize += (byte & 0x7f) * 2 ** shift;
+    resultSize += (byte & 0x7f) * scale;
     if (!(byte & 0x80)) break;
   }
   return { baseSize, resultSize, headerLength: pos };

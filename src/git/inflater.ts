@@ -86,7 +86,7 @@ export class Inflater {
   beginInto(expectedSize: number, target: Buffer): void {
     if (target.length < expectedSize + 1) throw new RangeError('inflate target is too small');
     this.reset(expectedSize);
-    this.out = target.subarray(0, expectedSize + 1);
+    this.out = target.length === expectedSize + 1 ? target : target.subarray(0, expectedSize + 1);
   }
 
   /**

@@ -50,9 +50,32 @@ export function objectHeaderLength(type: ObjectType, size: number): number {
   return type.length + digits + 2;
 }
 
-/** Writes the object header at `target[0…]`; returns its length. */
-export function writeObjectHeader(type: ObjectType, size: number, target: Buffer): number {
-  return target.write(`${type} ${size}\0`, 0, 'latin1');
+/** Each type's name as bytes, for `writeObjectHeader`. */
+const TYPE_NAME_BYTES: Readonly<Record<ObjectType, Uint8Array>> = {
+  commit: Buffer.from('commit'),
+  tree: Buffer.from('tree'),
+  blob: Buffer.from('blob'),
+  tag: Buffer.from('tag'),
+};
+
+/**
+ * Writes the object header at `target[at…]`; returns its length. Byte by byte, with no string
+ * made: the decode thread writes one per object.
+ */
+export function writeObjectHeader(type: ObjectType, size: number, target: Uint8Array, at = 0): number {
+  const name = TYPE_NAME_BYTES[type];
+  let pos = at;
+  for (let i = 0; i < name.length; i++) target[pos++] = name[i]!;
+  target[pos++] = 0x20;
+  const digits = objectHeaderLength(type, size) - name.length - 2;
+  let rest = size;
+  for (let i = digits - 1; i >= 0; i--) {
+    target[pos + i] = 0x30 + (rest % 10);
+    rest = Math.floor(rest / 10);
+  }
+  pos += digits;
+  target[pos++] = 0;
+  return pos - at;
 }
 
 /**

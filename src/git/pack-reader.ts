@@ -275,11 +275,10 @@ function rawObjectAt(entries: PackEntries, index: number, rawLength: number): Ra
  * one piece), and one byte more (the inflater's check for too long a stream).
  */
 function placeWhole(recent: RecentContents, type: ObjectType, size: number): Buffer | undefined {
-  const headerLength = objectHeaderLength(type, size);
-  const room = recent.reserve(headerLength + size + 1);
-  if (!room) return undefined;
-  writeObjectHeader(type, size, room);
-  return room.subarray(headerLength);
+  const at = recent.reserve(objectHeaderLength(type, size) + size + 1);
+  if (at < 0) return undefined;
+  const contentAt = at + writeObjectHeader(type, size, recent.bytes, at);
+  return recent.bytes.subarray(contentAt, contentAt + size + 1);
 }
 
 /** Header and content of an object placed in the ring (`placeWhole`, `applyInScan`). */
@@ -316,15 +315,13 @@ function applyInScan(
     const { baseSize, resultSize } = deltaSizes(delta);
     if (baseSize !== recent.lengthOf(base) || resultSize > limit) return undefined;
     // Not over the base: it is read while the result is written. The header goes first.
-    const headerLength = objectHeaderLength(type, resultSize);
-    const room = recent.reserve(headerLength + resultSize, base);
-    if (!room) return undefined;
-    writeObjectHeader(type, resultSize, room);
-    // Base and result both lie in the ring: applied in place there, with no work buffer.
+    const at = recent.reserve(objectHeaderLength(type, resultSize) + resultSize, base);
+    if (at < 0) return undefined;
     const ring = recent.bytes;
-    const resultAt = room.byteOffset - ring.byteOffset + headerLength;
+    const resultAt = at + writeObjectHeader(type, resultSize, ring, at);
+    // Base and result both lie in the ring: applied in place there, with no work buffer.
     applyDeltaWithin(ring, baseAt, baseSize, delta, resultAt, limit);
-    const data = room.subarray(headerLength, headerLength + resultSize);
+    const data = ring.subarray(resultAt, resultAt + resultSize);
     recent.commit(index, data);
     return data;
   } catch {

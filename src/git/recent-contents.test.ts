@@ -26,8 +26,9 @@ class IdColumn implements RawIdColumn {
 }
 
 function place(recent: RecentContents, index: number, fill: number, length: number, keep = -1): boolean {
-  const room = recent.reserve(length, keep);
-  if (!room) return false;
+  const at = recent.reserve(length, keep);
+  if (at < 0) return false;
+  const room = recent.bytes.subarray(at, at + length);
   room.fill(fill);
   recent.commit(index, room);
   return true;
@@ -103,12 +104,12 @@ describe('RecentContents', () => {
 
   it('refuses contents over a quarter of the ring, and room over the content to keep', () => {
     const recent = new RecentContents(100);
-    expect(recent.reserve(26)).toBeUndefined();
+    expect(recent.reserve(26)).toBe(-1);
     place(recent, 0, 1, 25);
     place(recent, 1, 2, 25);
     place(recent, 2, 3, 25);
     place(recent, 3, 4, 25);
-    expect(recent.reserve(10, 0)).toBeUndefined();
+    expect(recent.reserve(10, 0)).toBe(-1);
     expect(recent.get(0)).toEqual(Buffer.alloc(25, 1));
     expect(place(recent, 4, 5, 10, 1)).toBe(true);
     expect(recent.get(0)).toBeUndefined();
@@ -116,7 +117,8 @@ describe('RecentContents', () => {
 
   it('records contents inside the last reservation only, for any entry number', () => {
     const recent = new RecentContents(1 << 10);
-    const room = recent.reserve(10)!;
+    const roomAt = recent.reserve(10);
+    const room = recent.bytes.subarray(roomAt, roomAt + 10);
     room.fill(7);
     expect(recent.holdsReserved(room.subarray(2, 6))).toBe(true);
     expect(recent.holdsReserved(Buffer.alloc(5))).toBe(false);
@@ -125,7 +127,8 @@ describe('RecentContents', () => {
     expect(recent.get(100_000)).toEqual(Buffer.alloc(5, 7));
     expect(recent.get(99_999)).toBeUndefined();
     expect(recent.get(-1)).toBeUndefined();
-    const next = recent.reserve(4)!;
+    const nextAt = recent.reserve(4);
+    const next = recent.bytes.subarray(nextAt, nextAt + 4);
     expect(recent.holdsReserved(room)).toBe(false);
     expect(() => recent.commit(1, room)).toThrow(RangeError);
     recent.commit(1, next);

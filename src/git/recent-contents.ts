@@ -67,12 +67,13 @@ export class RecentContents {
   }
 
   /**
-   * Room for `length` bytes at the head, to be written then recorded with `commit`; undefined
-   * when `length` is over `maxContent`, or when the room would overwrite the content of entry
-   * `keep` (a delta's base, read while its result is written).
+   * Room for `length` bytes at the head, to be written then recorded with `commit`: where it
+   * starts in `bytes` (no view made: callers make the one they need), or -1 when `length` is
+   * over `maxContent`, or when the room would overwrite the content of entry `keep` (a delta's
+   * base, read while its result is written).
    */
-  reserve(length: number, keep = -1): Buffer | undefined {
-    if (length > this.maxContent) return undefined;
+  reserve(length: number, keep = -1): number {
+    if (length > this.maxContent) return -1;
     // A content too big for a small lap starts a lap over the whole ring at once.
     const tooBig = length > Math.floor(this.lapSize / 4);
     if (tooBig) this.nextLapSize = this.capacity;
@@ -85,14 +86,14 @@ export class RecentContents {
       lapSize = this.nextLapSize;
     }
     const start = Math.max(this.head, lapStart);
-    if (keep >= 0 && !this.intact(keep, start + length)) return undefined;
+    if (keep >= 0 && !this.intact(keep, start + length)) return -1;
     this.lapStart = lapStart;
     this.lapSize = lapSize;
     this.head = start + length;
     this.reservedAt = start;
     this.reservedOffset = start - lapStart;
     this.reservedLength = length;
-    return this.ring.subarray(this.reservedOffset, this.reservedOffset + length);
+    return this.reservedOffset;
   }
 
   /** Records that entry `index`'s content is `content`, a view inside the last reservation. */
