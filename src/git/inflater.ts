@@ -38,6 +38,8 @@ export class Inflater {
   /** Output already handed to the sink. */
   private flushed = 0;
   private pieces: Buffer = Buffer.alloc(0);
+  /** What `push` returns: one object, rewritten by each call (one fewer allocation per object). */
+  private readonly result = { consumed: 0, done: false };
 
   constructor(options: { forceFallback?: boolean } = {}) {
     this.native = options.forceFallback ? undefined : openNativeZlib(new zlib.Inflate());
@@ -72,7 +74,7 @@ export class Inflater {
     this.expected = expectedSize;
     this.written = 0;
     this.error = undefined;
-    this.pending = [];
+    if (this.pending.length > 0) this.pending = [];
     this.sink = undefined;
     this.flushed = 0;
     this.native?.handle.reset();
@@ -101,7 +103,10 @@ export class Inflater {
     this.sink = sink;
   }
 
-  /** Feeds `input[start, end)`. Throws `pack_bad_zlib` or `pack_size_mismatch`. */
+  /**
+   * Feeds `input[start, end)`. Throws `pack_bad_zlib` or `pack_size_mismatch`. The result is
+   * valid until the next call.
+   */
   push(input: Buffer, start: number, end: number): InflateResult {
     return this.native
       ? this.pushNative(this.native, input, start, end)
@@ -139,7 +144,7 @@ export class Inflater {
       }
       // Output room left and input left over: the stream ended.
       if (availIn > 0) return this.finish(offset - start);
-      return { consumed: end - start, done: false };
+      return this.settle(end - start, false);
     }
   }
 
@@ -158,14 +163,14 @@ export class Inflater {
       };
     } catch (error) {
       const code = (error as { code?: string }).code;
-      if (code === 'Z_BUF_ERROR') return { consumed: end - start, done: false };
+      if (code === 'Z_BUF_ERROR') return this.settle(end - start, false);
       if (code === 'ERR_BUFFER_TOO_LARGE') throw sizeMismatch(this.expected, 'larger');
       throw badZlib(error instanceof Error ? error.message : 'zlib error');
     }
     const streamLength = result.engine.bytesWritten;
     if (streamLength === all.length) {
       // The stream may end exactly here; a pack always has a trailer after it, so wait for it.
-      return { consumed: end - start, done: false };
+      return this.settle(end - start, false);
     }
     this.out = result.buffer;
     this.written = result.buffer.length;
@@ -177,7 +182,13 @@ export class Inflater {
     if (total !== this.expected)
       throw sizeMismatch(this.expected, total > this.expected ? 'larger' : 'smaller');
     if (this.sink) this.flush(this.sink);
-    return { consumed, done: true };
+    return this.settle(consumed, true);
+  }
+
+  private settle(consumed: number, done: boolean): InflateResult {
+    this.result.consumed = consumed;
+    this.result.done = done;
+    return this.result;
   }
 
   private flush(sink: (piece: Buffer) => void): void {
