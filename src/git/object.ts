@@ -23,10 +23,6 @@ let hashScratch: Buffer = Buffer.allocUnsafe(64 * 1024);
 const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string })
   .hash;
 
-const rawOneShotHash = (
-  crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }
-).hash;
-
 /** The id of an object: hash of header plus content. */
 export function hashObject(type: ObjectType, content: Uint8Array, format: ObjectFormat = SHA1): ObjectId {
   if (oneShotHash && content.length <= ONE_SHOT_HASH_LIMIT)
@@ -79,18 +75,33 @@ export function writeObjectHeader(type: ObjectType, size: number, target: Uint8A
 }
 
 /**
- * The raw id of an object whose content sits right after its header in one buffer: `framed` is
- * header and content. Nothing is copied, unlike `hashObjectRaw`.
+ * Writes the raw id of an object whose content sits right after its header in one buffer
+ * (`framed`: header and content) at `target[at…]`. Nothing is copied, unlike `hashObjectRawInto`.
+ * The one-shot hash goes through its hex digest: a string costs less than the Buffer the binding
+ * would make (a backing store of its own per digest, ~0.3 µs an object on the decode thread;
+ * docs/scale.md, "The decode thread's per-object work").
  */
-export function hashFramedObject(framed: Uint8Array, format: ObjectFormat = SHA1): Buffer {
-  return rawOneShotHash ? rawOneShotHash(format.name, framed, 'buffer') : format.hash(framed);
+export function hashFramedObjectInto(
+  framed: Uint8Array,
+  format: ObjectFormat,
+  target: Buffer,
+  at: number,
+): void {
+  if (oneShotHash) target.write(oneShotHash(format.name, framed, 'hex'), at, format.rawLength, 'hex');
+  else target.set(format.hash(framed), at);
 }
 
-/** The id of an object as raw bytes (the digest), for callers that keep ids raw. */
-export function hashObjectRaw(type: ObjectType, content: Uint8Array, format: ObjectFormat = SHA1): Buffer {
-  if (rawOneShotHash && content.length <= ONE_SHOT_HASH_LIMIT)
-    return hashFramedObject(framedInScratch(type, content), format);
-  return format.hash(objectHeader(type, content.length), content);
+/** The raw id of an object (its digest), written at `target[at…]`, for callers that keep ids raw. */
+export function hashObjectRawInto(
+  type: ObjectType,
+  content: Uint8Array,
+  format: ObjectFormat,
+  target: Buffer,
+  at: number,
+): void {
+  if (oneShotHash && content.length <= ONE_SHOT_HASH_LIMIT)
+    hashFramedObjectInto(framedInScratch(type, content), format, target, at);
+  else target.set(format.hash(objectHeader(type, content.length), content), at);
 }
 
 /** Loose-object form (header + content), as `git hash-object` hashes it. */

@@ -5,14 +5,15 @@ import { parseIdent } from './ident.js';
 import {
   decodeLooseObject,
   encodeLooseObject,
-  hashFramedObject,
+  hashFramedObjectInto,
   hashObject,
-  hashObjectRaw,
+  hashObjectRawInto,
   objectHeader,
   objectHeaderLength,
   writeObjectHeader,
 } from './object.js';
 import type { ObjectId } from './object-id.js';
+import { SHA1 } from './object-format.js';
 import { parseTag, serializeTag } from './tag.js';
 import { FileMode, parseTree, serializeTree, sortTreeEntries, type TreeEntry } from './tree.js';
 
@@ -248,10 +249,26 @@ describe('object ids by raw bytes', () => {
   it('hashes to the raw form of the hex id, from a copy or in place after the header', () => {
     for (const content of [Buffer.alloc(0), Buffer.from('hello\n'), Buffer.alloc(2 << 20, 7)]) {
       const id = hashObject('blob', content);
-      expect(hashObjectRaw('blob', content).toString('hex')).toBe(id);
+      const target = Buffer.alloc(25, 0xee);
+      hashObjectRawInto('blob', content, SHA1, target, 3);
+      expect(target.subarray(3, 23).toString('hex')).toBe(id);
+      expect([target[2], target[23]]).toEqual([0xee, 0xee]);
       const framed = Buffer.concat([objectHeader('blob', content.length), content]);
-      expect(hashFramedObject(framed).toString('hex')).toBe(id);
+      const inPlace = Buffer.alloc(20);
+      hashFramedObjectInto(framed, SHA1, inPlace, 0);
+      expect(inPlace.toString('hex')).toBe(id);
     }
-    expect(hashObjectRaw('blob', Buffer.alloc(0)).toString('hex')).toBe(ID_A);
+    const empty = Buffer.alloc(20);
+    hashObjectRawInto('blob', Buffer.alloc(0), SHA1, empty, 0);
+    expect(empty.toString('hex')).toBe(ID_A);
+  });
+
+  it('writes an object header at an offset, for sizes of any digit count', () => {
+    for (const size of [0, 9, 10, 99, 100, 123_456_789, 2 ** 40 + 3]) {
+      const target = Buffer.alloc(40, 0xee);
+      const length = writeObjectHeader('commit', size, target, 5);
+      expect(target.subarray(5, 5 + length).toString('latin1')).toBe(`commit ${size}\0`);
+      expect([target[4], target[5 + length]]).toEqual([0xee, 0xee]);
+    }
   });
 });

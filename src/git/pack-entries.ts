@@ -112,18 +112,16 @@ export class PackEntries {
     this.setId(index, id);
   }
 
-  /** `resolveWhole` by the raw id (the digest). */
-  resolveWholeRaw(index: number, rawId: Uint8Array, type: ObjectType): void {
+  /** `resolveWhole` for an id already written raw at `rawIds[index * rawLength…]` (its digest). */
+  resolveWholeRaw(index: number, type: ObjectType): void {
     this.typeCode[index] = codeOfObjectType(type);
     this.size[index] = this.declaredSize[index]!;
     this.depth[index] = 0;
-    this.ids.set(rawId, index * this.format.rawLength);
   }
 
-  /** `resolveDelta` by the raw id (the digest). */
-  resolveDeltaRaw(index: number, base: number, rawId: Uint8Array, size: number): void {
+  /** `resolveDelta` for an id already written raw at `rawIds[index * rawLength…]` (its digest). */
+  resolveDeltaRaw(index: number, base: number, size: number): void {
     this.resolveDeltaFacts(index, base, size);
-    this.ids.set(rawId, index * this.format.rawLength);
   }
 
   /**

@@ -3,14 +3,14 @@ import { BaseCache } from './base-cache.js';
 import { applyDeltaWithin, deltaSizes } from './delta.js';
 import { DeltaResolver } from './delta-resolver.js';
 import {
-  hashFramedObject,
+  hashFramedObjectInto,
   hashObject,
-  hashObjectRaw,
+  hashObjectRawInto,
   objectHeaderLength,
   writeObjectHeader,
   type ObjectType,
 } from './object.js';
-import { objectIdFromDigest, objectIdFromRaw } from './object-id.js';
+import { objectIdFromRaw } from './object-id.js';
 import { SHA1, type ObjectFormat } from './object-format.js';
 import { objectTypeOfCode } from './pack-format.js';
 import { PackEntries } from './pack-entries.js';
@@ -137,16 +137,17 @@ async function indexEntries(
         entries.refBaseIds.set(index, objectIdFromRaw(scanner.lastRawBaseId, 0, format));
       if (data) {
         const baseType = entries.typeOf(base);
-        const digest = hashFramedObject(framedView(baseType, data), format);
+        const idAt = index * format.rawLength;
+        hashFramedObjectInto(framedView(baseType, data), format, entries.rawIds, idAt);
         let done: void | Promise<void>;
         if (onRaw) {
-          entries.resolveDeltaRaw(index, base, digest, data.length);
+          entries.resolveDeltaRaw(index, base, data.length);
           recentIds?.add(index);
           const read = rawOf(scanner, spool, entries, index);
           const raw = read instanceof Promise ? await read : read;
           done = onRaw(rawObjectAt(entries, index, format.rawLength), { data, raw });
         } else {
-          const id = objectIdFromDigest(digest.toString('hex'));
+          const id = objectIdFromRaw(entries.rawIds, idAt, format);
           entries.resolveDelta(index, base, id, data.length);
           recentIds?.add(index);
           if (!options.onObject) continue;
@@ -167,10 +168,10 @@ async function indexEntries(
     const inRing = data !== undefined && recent !== undefined && recent.holdsReserved(data);
     if (inRing) recent.commit(index, data);
     if (data && onRaw) {
-      const digest = inRing
-        ? hashFramedObject(framedView(type, data), format)
-        : hashObjectRaw(type, data, format);
-      entries.resolveWholeRaw(index, digest, type);
+      const idAt = index * format.rawLength;
+      if (inRing) hashFramedObjectInto(framedView(type, data), format, entries.rawIds, idAt);
+      else hashObjectRawInto(type, data, format, entries.rawIds, idAt);
+      entries.resolveWholeRaw(index, type);
       if (inRing) recentIds?.add(index);
       const read = rawOf(scanner, spool, entries, index);
       const raw = read instanceof Promise ? await read : read;
