@@ -4,7 +4,7 @@ import { SHA1, SHA256, type ObjectFormat } from '../git/object-format.js';
 import { ObjectIdSet } from '../git/object-id-set.js';
 import { encodeCopyTuples } from './dialect/copy-binary-encoder.js';
 import { encodeBulkExecutePacket, encodeBulkExecuteRows } from './dialect/mysql-bulk-execute.js';
-import { membershipBulkRows, membershipCopyTuples, sortById } from './membership-tuples.js';
+import { membershipBulkRows, membershipCopyTuples, membershipJson, sortById } from './membership-tuples.js';
 
 /** A set of `count` random ids, plus ids sharing their first 4 (and 19) bytes with the first. */
 function idSet(format: ObjectFormat, count: number): ObjectIdSet {
@@ -98,5 +98,24 @@ describe('membershipBulkRows', () => {
       encodeBulkExecutePacket(9, 2, rows)!.subarray(4),
     );
     expect(encoded.values()).toEqual(rows);
+  });
+});
+
+describe('membershipJson', () => {
+  it.each([
+    ['SHA-1', SHA1],
+    ['SHA-256', SHA256],
+  ])('writes the text JSON.stringify makes of the %s hex ids, in the order given', (_, format) => {
+    const ids = idSet(format, 1_000);
+    const numbers = allNumbers(ids);
+    sortById(numbers, ids);
+    const hex = (members: Int32Array) => Array.from(members, (number) => ids.idAt(number));
+    expect(membershipJson(numbers, ids)).toBe(JSON.stringify(hex(numbers)));
+    const part = numbers.subarray(100, 101);
+    expect(membershipJson(part, ids)).toBe(JSON.stringify(hex(part)));
+  });
+
+  it('writes an empty array for no members', () => {
+    expect(membershipJson(new Int32Array(0), idSet(SHA1, 1))).toBe('[]');
   });
 });

@@ -99,3 +99,28 @@ export function membershipBulkRows(repoId: number, members: Int32Array, ids: Obj
   const values = () => Array.from(members, (number) => [repoId, ids.idAt(number)]).flat();
   return new EncodedBulkRows(MEMBER_BULK_TYPES, body, values);
 }
+
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+
+/**
+ * The hex ids numbered `members`, in that order, as the text of a JSON array of strings (what
+ * `JSON.stringify` makes of them), written straight from the raw ids: no hex string per member.
+ */
+export function membershipJson(members: Int32Array, ids: ObjectIdSet): string {
+  const itemBytes = ids.hexLength + 3;
+  const out = Buffer.allocUnsafe(Math.max(2, members.length * itemBytes + 1));
+  out[0] = 0x5b;
+  let at = 1;
+  for (let member = 0; member < members.length; member++) {
+    out[at] = QUOTE;
+    at = ids.writeHex(members[member]!, out, at + 1);
+    out[at] = QUOTE;
+    out[at + 1] = COMMA;
+    at += 2;
+  }
+  // The last member's comma, or the opening bracket's slot of an empty array, is the closing one.
+  if (members.length > 0) at--;
+  out[at] = 0x5d;
+  return out.toString('latin1', 0, at + 1);
+}

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
 import { parseDatabaseUrl, redactDatabaseUrl } from './dialect/database-url.js';
 import { migrateToLatest } from './migrations/migrator.js';
-import { openDatabase } from './open-database.js';
+import { openDatabase, type MegaDatabase } from './open-database.js';
 import { describeEachDialect } from '../../tests/support/dialects.js';
 
 describe('database URLs', () => {
@@ -152,6 +153,43 @@ describe('SQLite file', () => {
       expect(mode.rows[0]?.journal_mode).toBe('wal');
     } finally {
       await database.close();
+      await database.close();
+      await dir.remove();
+    }
+  });
+});
+
+describe('SQLite page size', () => {
+  const pragma = async (database: MegaDatabase, name: 'page_size' | 'wal_autocheckpoint') =>
+    Object.values((await sql.raw<Record<string, number>>(`pragma ${name}`).execute(database.db)).rows[0]!)[0];
+
+  it('makes a new database with pages of 16 KiB, its automatic checkpoint at the same bytes of log', async () => {
+    const dir = await makeTempDir('mega-open-');
+    const database = openDatabase(`sqlite:${join(dir.path, 'mega.db')}`);
+    try {
+      await migrateToLatest(database);
+      expect(await pragma(database, 'page_size')).toBe(16 * 1024);
+      expect(await pragma(database, 'wal_autocheckpoint')).toBe(2_500);
+    } finally {
+      await database.close();
+      await dir.remove();
+    }
+  });
+
+  it('leaves a database made with pages of 4 KiB as it is', async () => {
+    const dir = await makeTempDir('mega-open-');
+    const path = join(dir.path, 'mega.db');
+    const older = new BetterSqlite3(path);
+    older.pragma('page_size = 4096');
+    older.pragma('journal_mode = WAL');
+    older.exec('create table kept (id integer primary key)');
+    older.close();
+    const database = openDatabase(`sqlite:${path}`);
+    try {
+      await migrateToLatest(database);
+      expect(await pragma(database, 'page_size')).toBe(4096);
+      expect(await pragma(database, 'wal_autocheckpoint')).toBe(10_000);
+    } finally {
       await database.close();
       await dir.remove();
     }

@@ -8,11 +8,12 @@ import { startModuleWorker } from '../platform/module-worker.js';
  */
 export const CHECKPOINT_WAL_BYTES = 4 * 1024 * 1024;
 /**
- * Pages of write-ahead log at which the main connection checkpoints by itself after all: the
- * safety net if the checkpoint thread cannot keep up, fails, or no transaction commits (writes
- * outside a transaction do not call `afterCommit`).
+ * Bytes of write-ahead log at which the main connection checkpoints by itself after all (set as
+ * pages of the database's page size): the safety net if the checkpoint thread cannot keep up,
+ * fails, or no transaction commits (writes outside a transaction do not call `afterCommit`).
+ * 10,000 pages of 4 KiB.
  */
-export const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
+export const FALLBACK_AUTOCHECKPOINT_BYTES = 10_000 * 4096;
 /** How long `close` waits for a running checkpoint before stopping the thread. */
 const CLOSE_WAIT_MS = 5_000;
 
@@ -21,7 +22,7 @@ const CLOSE_WAIT_MS = 5_000;
  * a transaction past 1000 pages of log copies the whole log into the database file and syncs it
  * twice before the commit returns: for a push of 30k objects that is ~13 MB and, measured on a
  * busy machine, 60–250 ms of the push's time (the commit itself takes 25–55 ms). Here the main
- * connection's automatic checkpoint is moved out to `FALLBACK_AUTOCHECKPOINT_PAGES`, and after a
+ * connection's automatic checkpoint is moved out to `FALLBACK_AUTOCHECKPOINT_BYTES`, and after a
  * commit that leaves more than `CHECKPOINT_WAL_BYTES` of log, a worker thread with its own
  * connection checkpoints instead. Durability is unchanged: a commit is in the log either way
  * (and with `synchronous = NORMAL` the log is synced at checkpoints, not at commits). The thread

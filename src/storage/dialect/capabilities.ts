@@ -86,6 +86,11 @@ export interface DialectCapabilities {
    */
   idList(ids: readonly string[]): RawBuilder<{ id: string }>;
   /**
+   * Set where `idList` reads its ids from JSON text (SQLite): `idList` of text a caller wrote
+   * itself, an array of hex strings (`membershipJson`), without a string per id.
+   */
+  readonly jsonIdList?: (json: string) => RawBuilder<{ id: string }>;
+  /**
    * Set where the database's multi-row inserts of many rows go as one bulk execute of their
    * one-row statement (MariaDB, once its connections announced it: `mysql-bulk-execute.ts`); true
    * while they do. Rows are then cheaper for the server than `idList`'s JSON: membership of the
@@ -156,6 +161,8 @@ function errorField(error: unknown, field: 'code' | 'errno'): unknown {
   return typeof error === 'object' && error !== null ? (error as Record<string, unknown>)[field] : undefined;
 }
 
+const sqliteJsonIdList = (json: string) => sql<{ id: string }>`(select value as id from json_each(${json}))`;
+
 export const SQLITE_CAPABILITIES: DialectCapabilities = {
   label: 'sqlite',
   supportsReturning: true,
@@ -167,7 +174,8 @@ export const SQLITE_CAPABILITIES: DialectCapabilities = {
   columnArrays: undefined,
   blobCopy: undefined,
   rowCopy: undefined,
-  idList: (ids) => sql`(select value as id from json_each(${JSON.stringify(ids)}))`,
+  idList: (ids) => sqliteJsonIdList(JSON.stringify(ids)),
+  jsonIdList: sqliteJsonIdList,
   types: {
     blob: sql`blob`,
     // Only the exact type name INTEGER makes the column SQLite's 64-bit rowid alias.
