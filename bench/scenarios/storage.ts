@@ -18,7 +18,7 @@ import { runCommand as run } from '../run-command.js';
 import { timeMs, type BenchResult } from '../report.js';
 
 /**
- * `npm run bench -- storage [--pack FILE] [--commits N] [--runs N] [--dialects sqlite,postgres,mysql]`
+ * `npm run bench -- storage [--pack FILE] [--commits N] [--runs N] [--dialects sqlite,postgres,mysql] [--holding]`
  *
  * Ingests one pack into each database (decode, resolve deltas, store pack-ready rows in one
  * transaction) and reads every object back, each timed against C git on the same pack in the same
@@ -30,7 +30,11 @@ import { timeMs, type BenchResult } from '../report.js';
  * without the receive.fsckObjects checks (interleaved runs), `fsck_cost` what the checks add.
  * `strict_ratio` and `strict_cpu_ratio` compare the ingest with `git index-pack --strict
  * --threads=1`, which checks objects as our ingest does (the targets stay on `ratio`). Without
- * --pack, a repository is generated with git fast-import.
+ * --pack, a repository is generated with git fast-import. `--holding` first stores another
+ * repository (a generated pack of other objects) in every database, untimed, so the ingest meets
+ * tables in use: larger B-trees, and files InnoDB no longer grows in the small steps of a new
+ * table, each synced on the inserting connection's thread (docs/scale.md, "Where the database
+ * servers' ingest CPU goes").
  */
 const DEFAULT_COMMITS = 3000;
 /** Each timing is the fastest of this many runs (`--runs N`). */
@@ -87,13 +91,16 @@ function serverCpuBetween(before: Map<string, number>, after: Map<string, number
   return total;
 }
 
-/** A fast-import stream: `commits` commits, each rewriting a few lines of two of `FILES` files. */
-function fastImportStream(commits: number): string {
+/**
+ * A fast-import stream: `commits` commits, each rewriting a few lines of two of `FILES` files.
+ * A `salt` puts it at the start of every line, so no object is one of the unsalted stream's.
+ */
+function fastImportStream(commits: number, salt = ''): string {
   const parts: string[] = [];
   const files: string[][] = Array.from({ length: FILES }, (_, f) =>
     Array.from(
       { length: 60 },
-      (_, line) => `file ${f} line ${line}: ${'lorem ipsum dolor sit amet '.repeat(2)}`,
+      (_, line) => `${salt}file ${f} line ${line}: ${'lorem ipsum dolor sit amet '.repeat(2)}`,
     ),
   );
   for (let c = 0; c < commits; c++) {
@@ -102,7 +109,7 @@ function fastImportStream(commits: number): string {
     parts.push(`data ${Buffer.byteLength(message)}\n${message}`);
     for (const f of [c % FILES, (c * 7 + 3) % FILES, (c * 13 + 5) % FILES]) {
       const lines = files[f]!;
-      lines[c % lines.length] = `file ${f} line ${c % lines.length}: edited in commit ${c}`;
+      lines[c % lines.length] = `${salt}file ${f} line ${c % lines.length}: edited in commit ${c}`;
       const body = `${lines.join('\n')}\n`;
       parts.push(
         `M 100644 inline dir${f % 20}/sub${f % 7}/file${f}.txt\ndata ${Buffer.byteLength(body)}\n${body}`,
@@ -113,12 +120,13 @@ function fastImportStream(commits: number): string {
   return parts.join('');
 }
 
-async function generatePack(work: string, commits: number): Promise<string> {
-  const repo = join(work, 'generated.git');
+async function generatePack(work: string, commits: number, salt = ''): Promise<string> {
+  const name = salt ? 'salted' : 'generated';
+  const repo = join(work, `${name}.git`);
   await run('git', ['init', '-q', '--bare', repo]);
-  await run('git', ['fast-import', '--quiet'], { cwd: repo, input: fastImportStream(commits) });
+  await run('git', ['fast-import', '--quiet'], { cwd: repo, input: fastImportStream(commits, salt) });
   const pack = await run('git', ['pack-objects', '--all', '--stdout', '-q'], { cwd: repo, input: '' });
-  const path = join(work, 'bench.pack');
+  const path = join(work, salt ? `${name}.pack` : 'bench.pack');
   await writeFile(path, pack);
   return path;
 }
@@ -169,15 +177,26 @@ interface Reference {
  * One ingest into `scratch`, a fresh database (see `measureDialect` for why it is made before).
  * `fsck: false` skips the receive.fsckObjects checks (to show what they cost).
  */
-async function ingestOnce(scratch: ScratchDatabase, packPath: string, fsck = true) {
-  const { dialect } = scratch;
-  const config = {
+function storageConfig(scratch: ScratchDatabase) {
+  return {
     databaseUrl: scratch.url,
     dataDir: scratch.dataDir,
     largeObjectThreshold: 1024 * 1024,
     // The server's setting, so `MEGA_INGEST_DECODE_THREAD_MIN_OBJECTS` compares both ways of decoding.
     ingestDecodeThreadMinObjects: loadConfig({ env: process.env }).ingestDecodeThreadMinObjects,
   };
+}
+
+/** Stores another repository's pack in `scratch` (`--holding`), untimed. */
+async function storeOtherRepository(scratch: ScratchDatabase, packPath: string): Promise<void> {
+  const storage = createStorage(scratch.database, storageConfig(scratch));
+  const repo = await storage.repositories.create({ path: '/import/other', kind: 'import' });
+  await storage.ingestPack(repo.id, createReadStream(packPath, { highWaterMark: 1 << 20 }), { fsck: false });
+}
+
+async function ingestOnce(scratch: ScratchDatabase, packPath: string, fsck = true) {
+  const { dialect } = scratch;
+  const config = storageConfig(scratch);
   const storage = createStorage(scratch.database, config);
   const repo = await storage.repositories.create({ path: '/import/bench', kind: 'import' });
   const sizeBefore = await databaseBytes(scratch.database);
@@ -205,6 +224,7 @@ async function measureDialect(
   packSize: number,
   reference: Reference,
   runs: number,
+  holdingPack: string | undefined,
 ): Promise<BenchResult[]> {
   let best: Awaited<ReturnType<typeof ingestOnce>> | undefined;
   // Runs without fsck interleaved with the real ones, so both see the same machine load.
@@ -219,6 +239,7 @@ async function measureDialect(
   let measured = false;
   try {
     for (let count = 0; count < 2 * runs; count++) made.push(await createScratchDatabase(dialect));
+    if (holdingPack) for (const scratch of made) await storeOtherRepository(scratch, holdingPack);
     for (let run = 0; run < runs; run++) {
       const plain = await ingestOnce(made[2 * run]!, packPath, false);
       noFsck = {
@@ -312,6 +333,9 @@ export const scenario: BenchScenario = {
       const copy = join(work, 'reference.pack');
       await writeFile(copy, await readFile(packPath));
       const runs = Math.max(1, Number(option(args, '--runs') ?? DEFAULT_RUNS));
+      const holdingPack = args.includes('--holding')
+        ? await generatePack(work, DEFAULT_COMMITS, 'other: ')
+        : undefined;
       const indexPack = await fastest(runs, () =>
         run('git', ['index-pack', '--threads=1', '-o', join(work, 'reference.idx'), copy]),
       );
@@ -342,7 +366,7 @@ export const scenario: BenchScenario = {
       const results: BenchResult[] = [];
       for (const dialect of wanted) {
         if (dialect !== 'sqlite' && !(await serviceAvailable(dialect))) continue;
-        for (const result of await measureDialect(dialect, packPath, packSize, reference, runs))
+        for (const result of await measureDialect(dialect, packPath, packSize, reference, runs, holdingPack))
           results.push(result);
       }
       return results;

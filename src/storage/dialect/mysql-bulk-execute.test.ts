@@ -49,7 +49,7 @@ describe('encodeBulkExecutePacket', () => {
       0xfa,
       ...[7, 0, 0, 0],
       ...[128, 0], // the types follow
-      ...[0xfd, 0, 0x08, 0, 0xfc, 0],
+      ...[0xfc, 0, 0x08, 0, 0xfc, 0], // strings are declared as blobs
       ...[0, 2, 0x61, 0x62], // 'ab'
       ...[0, 5, 0, 0, 0, 0, 0, 0, 0], // 5
       ...[0, 1, 9], // one byte
@@ -60,9 +60,9 @@ describe('encodeBulkExecutePacket', () => {
     expect(packet.equals(expected)).toBe(true);
   });
 
-  it('sends a column of NULLs only as strings', () => {
+  it('sends a column of NULLs only as strings, declared as blobs', () => {
     const packet = encodeBulkExecutePacket(1, 1, [null, null])!;
-    expect([...packet.subarray(11)]).toEqual([0xfd, 0, 1, 1]);
+    expect([...packet.subarray(11)]).toEqual([0xfc, 0, 1, 1]);
   });
 
   it('refuses columns of mixed or unknown kinds and packets that would need splitting', () => {
@@ -318,5 +318,12 @@ describe.skipIf(!MYSQL)('bulk executes on MariaDB', () => {
       if (expected[7] === null) expect(got.data).toBeNull();
       else expect(Buffer.from(got.data!).equals(expected[7] as Buffer)).toBe(true);
     }
+    // Strings go declared as bytes; they are stored as the column's text, found by a text parameter.
+    const found = await db
+      .selectFrom('raw_objects')
+      .select('git_id')
+      .where('path', '=', 'ä/日本/😀')
+      .execute();
+    expect(found.map((r) => r.git_id)).toEqual([id(8)]);
   });
 });
