@@ -34,8 +34,8 @@ const WAIT_MS = 1000;
  * (`collectPackGarbage`); a pack started sooner cancels the collection. Packs that follow each
  * other (a busy server, the storage bench) paid one forced full collection each, which also left
  * the next pack a heap limit so low that it ran a blocking full collection of its own (30–120
- * ms): ~15 % of an ingest's CPU (bench pack, under the server's flags: 905 → 766 ms on SQLite,
- * 969 → 788 ms with the server's on PostgreSQL; docs/scale.md, "The server's GC flags and the
+ * ms): 10–15 % of an ingest's CPU (bench pack, under the server's flags: 1,028 → 876 ms on SQLite,
+ * 772 → 697 ms with the database server's on PostgreSQL; docs/scale.md, "The server's GC flags and the
  * ingest"). 200 ms was too short to skip it: under load the request's tail after the last batch
  * is longer.
  */
