@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { objectFormatByName } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
@@ -34,12 +35,19 @@ const WAIT_MS = 1000;
  * (`collectPackGarbage`); a pack started sooner cancels the collection. Packs that follow each
  * other (a busy server, the storage bench) paid one forced full collection each, which also left
  * the next pack a heap limit so low that it ran a blocking full collection of its own (30–120
- * ms): 10–15 % of an ingest's CPU (bench pack, under the server's flags: 1,028 → 876 ms on SQLite,
- * 772 → 697 ms with the database server's on PostgreSQL; docs/scale.md, "The server's GC flags and the
- * ingest"). 200 ms was too short to skip it: under load the request's tail after the last batch
- * is longer.
+ * ms): 10–15 % of an ingest's CPU (bench pack, under the server's flags: 1,028 → 876 ms on
+ * SQLite, 772 → 697 ms with the database server's on PostgreSQL; docs/scale.md, "The server's GC
+ * flags and the ingest"). 200 ms was too short to skip it: under load the request's tail after
+ * the last batch is longer.
  */
 const COLLECT_AFTER_IDLE_MS = 1000;
+/**
+ * A pack that leaves this much in array buffers (the ring, caches and batches: ~145 MB after
+ * 497k objects, ~45 MB after the bench's 32k) is collected at once: its push's tail and the clone
+ * that often follows must not have it beside them (deferred, the large push's peak grew by 10–16
+ * MB), and one collection is little beside such a pack's seconds of decoding.
+ */
+const COLLECT_AT_ONCE_BYTES = 96 * 1024 * 1024;
 /** The collection due once the thread has idled `COLLECT_AFTER_IDLE_MS`, if any. */
 let collectTimer: NodeJS.Timeout | undefined;
 
@@ -52,7 +60,7 @@ port.on('message', (message: ToDecodeThread) => {
     clearTimeout(collectTimer);
     decode(message.setup)
       .catch((error: unknown) => post({ kind: 'failed', error: sentError(error) }))
-      .finally(() => (collectTimer = setTimeout(collectPackGarbage, COLLECT_AFTER_IDLE_MS)));
+      .finally(scheduleCollection);
     return;
   }
   const answer = baseCalls.get(message.call);
@@ -62,6 +70,12 @@ port.on('message', (message: ToDecodeThread) => {
     base && { type: base.type, data: Buffer.from(base.data.buffer, base.data.byteOffset, base.data.length) },
   );
 });
+
+/** Collects the pack's garbage now if it is big, else once the thread idled (no pack followed). */
+function scheduleCollection(): void {
+  const big = getHeapStatistics().external_memory >= COLLECT_AT_ONCE_BYTES;
+  collectTimer = setTimeout(collectPackGarbage, big ? 0 : COLLECT_AFTER_IDLE_MS);
+}
 
 /**
  * A pack's reader state (the ring of recent contents, the base and delta caches, the batches'
