@@ -71,7 +71,7 @@ async function main(argv: readonly string[]): Promise<void> {
 
 /**
  * Whether this process runs under the server's V8 flags and glibc settings (bin/mega.js). Without
- * them the storage scenario's ingest took ~20 % less CPU than the same ingest in `mega serve`
+ * them the storage scenario's ingest took ~25 % less CPU than the same ingest in `mega serve`
  * (docs/scale.md, "The server's GC flags and the ingest").
  */
 function underServerSettings(): boolean {
