@@ -3,9 +3,11 @@
  * fresh `mega serve` on SQLite, with the CPU of each of the server's threads during the push (the
  * request's thread is the one whose id is the process's; the decode thread is the busiest other
  * one), the push's peak RSS and, with `--idle`, the RSS once the post-push jobs are done. Builds
- * compare by `--bin` (another checkout's `bin/mega.js`), alternated by the caller.
+ * compare by `--bin` (another checkout's `bin/mega.js`), alternated by the caller; V8 settings by
+ * `--node-args` (added after the shebang's flags, so a later value of the same flag wins).
  *
  *   npx tsx bench/scale/push-harness.ts <bare repository> [--bin path] [--idle] [--cpu-prof dir]
+ *     [--node-args '--single-threaded-gc …']
  *
  * The repository is mirrored and repacked once into `<tmpdir>/mega-push-harness-source.git` (as the
  * scale bench serves it) and reused by later runs.
@@ -69,9 +71,15 @@ async function preparedSource(given: string): Promise<string> {
 const args = process.argv.slice(2);
 const given = args[0];
 if (!given || given.startsWith('--'))
-  throw new Error('usage: push-harness.ts <bare repository> [--bin path] [--idle] [--cpu-prof dir]');
+  throw new Error(
+    'usage: push-harness.ts <bare repository> [--bin path] [--idle] [--cpu-prof dir] [--node-args flags]',
+  );
 const bin = argValue(args, '--bin');
 const profileDir = argValue(args, '--cpu-prof');
+const nodeArgs = [
+  ...(argValue(args, '--node-args')?.split(' ').filter(Boolean) ?? []),
+  ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+];
 const source = await preparedSource(given);
 const dir = await mkdtemp(join(tmpdir(), 'mega-push-harness-'));
 const dataDir = join(dir, 'data');
@@ -82,7 +90,7 @@ try {
   const server = await startMegaServer({
     dataDir,
     ...(bin ? { bin } : {}),
-    ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
+    nodeArgs,
   });
   const pid = server.process.pid ?? 0;
   try {
@@ -115,6 +123,7 @@ try {
     const processMs = others.reduce((sum, thread) => sum + thread.ms, cpuMs(pid));
     const row: Record<string, string | number> = {
       bin: bin ?? 'this checkout',
+      node_args: nodeArgs.join(' '),
       load: `${loadBefore} -> ${await loadAverage()}`,
       push_ms: pushMs,
       process_cpu_ms: processMs,

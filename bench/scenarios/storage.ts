@@ -323,6 +323,8 @@ async function measureDialect(
 
 export const scenario: BenchScenario = {
   description: 'pack ingest into SQLite/PostgreSQL/MySQL and read-back, vs git index-pack / cat-file',
+  // The ingest runs here, so under the server's V8 flags: as it runs in `mega serve`.
+  inProcess: true,
   async run(args) {
     const work = await mkdtemp(join(tmpdir(), 'mega-bench-storage-'));
     try {

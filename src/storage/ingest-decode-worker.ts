@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { objectFormatByName } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
@@ -29,6 +30,26 @@ const spares = (workerData as DecodeThreadData).spares;
 const REPLAY_CHUNK = 1024 * 1024;
 /** How long one wait for the writes lasts before it looks again (a terminate lands between). */
 const WAIT_MS = 1000;
+/**
+ * How long the thread waits after a pack before it collects the pack's garbage
+ * (`collectPackGarbage`); a pack started sooner cancels the collection. Packs that follow each
+ * other (a busy server, the storage bench) paid one forced full collection each, which also left
+ * the next pack a heap limit so low that it ran a blocking full collection of its own (30–120
+ * ms): 10–15 % of an ingest's CPU (bench pack, under the server's flags: 1,028 → 876 ms on
+ * SQLite, 772 → 697 ms with the database server's on PostgreSQL; docs/scale.md, "The server's GC
+ * flags and the ingest"). 200 ms was too short to skip it: under load the request's tail after
+ * the last batch is longer.
+ */
+const COLLECT_AFTER_IDLE_MS = 1000;
+/**
+ * A pack that leaves this much in array buffers (the ring, caches and batches: ~145 MB after
+ * 497k objects, ~45 MB after the bench's 32k) is collected at once: its push's tail and the clone
+ * that often follows must not have it beside them (deferred, the large push's peak grew by 10–16
+ * MB), and one collection is little beside such a pack's seconds of decoding.
+ */
+const COLLECT_AT_ONCE_BYTES = 96 * 1024 * 1024;
+/** The collection due once the thread has idled `COLLECT_AFTER_IDLE_MS`, if any. */
+let collectTimer: NodeJS.Timeout | undefined;
 
 /** Thin-pack bases asked for and not yet answered, by call number. */
 const baseCalls = new Map<number, (base: ExternalBase | undefined) => void>();
@@ -36,9 +57,10 @@ let nextCall = 0;
 
 port.on('message', (message: ToDecodeThread) => {
   if (message.kind === 'start') {
+    clearTimeout(collectTimer);
     decode(message.setup)
       .catch((error: unknown) => post({ kind: 'failed', error: sentError(error) }))
-      .finally(() => setImmediate(collectPackGarbage));
+      .finally(scheduleCollection);
     return;
   }
   const answer = baseCalls.get(message.call);
@@ -49,13 +71,20 @@ port.on('message', (message: ToDecodeThread) => {
   );
 });
 
+/** Collects the pack's garbage now if it is big, else once the thread idled (no pack followed). */
+function scheduleCollection(): void {
+  const big = getHeapStatistics().external_memory >= COLLECT_AT_ONCE_BYTES;
+  collectTimer = setTimeout(collectPackGarbage, big ? 0 : COLLECT_AFTER_IDLE_MS);
+}
+
 /**
  * A pack's reader state (the ring of recent contents, the base and delta caches, the batches'
  * buffers) is garbage once its pack is done, but a thread waiting for the next pack allocates
  * nothing, so V8 never collects it: ~80 MB at 497k objects stayed resident for the 3 s the thread
  * idles, beside the clone that often follows a big push (docs/scale.md, "The clone right after
  * the push: the push's garbage beside it"). One full collection of this thread's heap frees it, on this
- * thread, while the request's thread goes on. Needs `--expose-gc` (bin/mega.js; Node exposes
+ * thread, while the request's thread goes on, once no pack followed for `COLLECT_AFTER_IDLE_MS`
+ * (a pack that follows reuses the heap as it is). Needs `--expose-gc` (bin/mega.js; Node exposes
  * `gc` in workers too); without it this does nothing.
  */
 function collectPackGarbage(): void {

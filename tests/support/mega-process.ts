@@ -7,10 +7,10 @@ export const MEGA_BIN = fileURLToPath(new URL('../../bin/mega.js', import.meta.u
 
 /** The words of bin/mega.js's shebang (`#!/usr/bin/env -S NAME=VALUE… node FLAGS`). */
 const SHEBANG_WORDS = (readFileSync(MEGA_BIN, 'utf8').split('\n')[0] ?? '').split(' ');
-/** The node flags of the shebang: run it as `mega` runs. */
-const MEGA_NODE_FLAGS = SHEBANG_WORDS.filter((part) => part.startsWith('--'));
+/** The node flags of the shebang: run it as `mega` runs (and the storage bench's ingest too). */
+export const MEGA_NODE_FLAGS = SHEBANG_WORDS.filter((part) => part.startsWith('--'));
 /** The environment the shebang sets (glibc's malloc settings), before the caller's. */
-const MEGA_ENV: Readonly<Record<string, string>> = Object.fromEntries(
+export const MEGA_ENV: Readonly<Record<string, string>> = Object.fromEntries(
   SHEBANG_WORDS.filter((part) => /^[A-Z_]+=/.test(part)).map((part) => {
     const at = part.indexOf('=');
     return [part.slice(0, at), part.slice(at + 1)];
