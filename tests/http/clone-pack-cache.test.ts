@@ -202,6 +202,33 @@ describe.each([0, 2])('another branch cut from a cached full pack with protocol.
     await fsckStrict(dir('topic-again.git'));
     expect(await heldObjects(dir('topic-again.git'))).toEqual(await heldObjects(theirs));
   });
+
+  it('the default branch alone, recorded but not cached, is cut too', async () => {
+    const target = dir('main-alone.git');
+    const cloned = await fx.anonymous(version, [
+      'clone',
+      '--progress',
+      '--bare',
+      '--single-branch',
+      url(),
+      target,
+    ]);
+    expect(cloned.stderr.toString()).toContain(CUT);
+    await fsckStrict(target);
+    const theirs = dir('c-main-alone.git');
+    await git([
+      '-c',
+      `protocol.version=${version}`,
+      'clone',
+      '-q',
+      '--bare',
+      '--single-branch',
+      `file://${dir('origin')}`,
+      theirs,
+    ]);
+    expect(await heldObjects(target)).toEqual(await heldObjects(theirs));
+    expect(await refsOf(target)).toBe(await refsOf(theirs));
+  });
 });
 
 describe('clone pack cache turned off', () => {
