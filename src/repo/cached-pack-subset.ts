@@ -1,7 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { ObjectFormat } from '../git/object-format.js';
 import { objectIdFromRaw, type ObjectId } from '../git/object-id.js';
-import { Deflater } from '../git/deflater.js';
+import type { Deflater } from '../git/deflater.js';
 import { RawIdTable } from '../git/raw-id-table.js';
 import {
   PackEntryType,
@@ -15,7 +15,13 @@ import { PackStream } from '../git/pack-stream.js';
 import { MegaError, notFound } from '../platform/errors.js';
 import type { IndexedCachedPack } from '../storage/pack-cache.js';
 import { parsePackEntryIndex, type PackEntryIndex } from './pack-entry-index.js';
-import { deflateWhole, objectFormatOfList, type ByteSink, type PackSendStats } from './pack-sender.js';
+import {
+  deflateWhole,
+  objectFormatOfList,
+  wholeObjectDeflater,
+  type ByteSink,
+  type PackSendStats,
+} from './pack-sender.js';
 import type { ObjectSource, WalkedObject } from './served-repository.js';
 
 /** Bytes of the cached pack read at a time; an entry longer than this is copied in pieces. */
@@ -55,7 +61,7 @@ export async function sendCachedSubset(
   const reader = new WindowedReader(pack.file, pack.size);
   // Where each kept entry starts in the new pack, plus one (0: not written), by entry number.
   const starts = new Float64Array(index.count);
-  const deflater = new Deflater();
+  const deflater = wholeObjectDeflater();
   const end = pack.size - format.rawLength;
   let reusedDeltas = 0;
   // Each entry in the window is copied without a promise: a clone is hundreds of thousands.

@@ -234,7 +234,12 @@ function distinctSets(sets: Record<LikelyKind, ObjectId[]>): Array<{ kind: Likel
  * clone` and `git clone --single-branch` (`wantSets`). Equal sets are listed once.
  */
 export async function likelyCloneWants(repository: ServedRepository): Promise<ObjectId[][]> {
-  return distinctSets(wantSets(await repository.listRefs())).map((set) => set.wants);
+  return likelyWantSets(await repository.listRefs());
+}
+
+/** `likelyCloneWants` of the refs at hand. */
+export function likelyWantSets(refs: LikelyRefs): ObjectId[][] {
+  return distinctSets(wantSets(refs)).map((set) => set.wants);
 }
 
 /** Whether `wants` is one of the sets the recorder records for `refs` (`likelyCloneWants`). */

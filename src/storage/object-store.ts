@@ -87,6 +87,11 @@ function preparedRowsSql(size: number): string {
   );
 }
 
+/** The query of `baseRows` (same columns, no membership: delta bases) with `size` ids. */
+function preparedBaseRowsSql(size: number): string {
+  return `select ${ROW_COLUMNS.join(', ')} from raw_objects where raw_objects.git_id in (${placeholders(size)})`;
+}
+
 /** The query of `packReadyByKey` with `size` row keys. */
 function preparedPackReadySql(size: number): string {
   return (
@@ -667,19 +672,30 @@ export class ObjectStore {
             ),
         ),
       ];
-      level = [];
-      for (const batch of batchIds(wanted, this.capabilities)) {
-        const found = await this.db
-          .selectFrom('raw_objects')
-          .select(ROW_COLUMNS)
-          .where('git_id', 'in', batch)
-          .execute();
-        for (const row of found as StoredRow[]) {
-          rows.set(row.git_id, row);
-          level.push(row);
-        }
-      }
+      level = await this.baseRows(wanted);
+      for (const row of level) rows.set(row.git_id, row);
     }
+  }
+
+  /**
+   * The rows of delta bases by object id, without membership (bases are internal). On SQLite
+   * through the prepared statements: a shallow clone resolves thousands of chains level by level,
+   * and building and preparing a query per level cost more than its probes.
+   */
+  private async baseRows(ids: readonly string[]): Promise<StoredRow[]> {
+    if (ids.length === 0) return [];
+    const prepared = this.preparedRows(ids, preparedBaseRowsSql, []);
+    if (prepared) return prepared;
+    const rows: StoredRow[] = [];
+    for (const batch of batchIds(ids, this.capabilities)) {
+      const found = await this.db
+        .selectFrom('raw_objects')
+        .select(ROW_COLUMNS)
+        .where('git_id', 'in', batch)
+        .execute();
+      for (const row of found as StoredRow[]) rows.push(row);
+    }
+    return rows;
   }
 
   /** Inflates a row, applying its delta to its base (read without membership: bases are internal). */
@@ -699,13 +715,7 @@ export class ObjectStore {
       if (chain > 0 || loaded.size > 1) this.cache.set(row.git_id, payload);
       return payload;
     }
-    const base =
-      loaded.get(row.delta_base) ??
-      ((await this.db
-        .selectFrom('raw_objects')
-        .select(ROW_COLUMNS)
-        .where('git_id', '=', row.delta_base)
-        .executeTakeFirst()) as StoredRow | undefined);
+    const base = loaded.get(row.delta_base) ?? (await this.baseRows([row.delta_base]))[0];
     if (!base) throw missing(row.delta_base);
     const content = applyDelta(await this.contentOf(base, loaded, chain + 1), payload, Number(row.size));
     if (chain > 0 || loaded.size > 1) this.cache.set(row.git_id, content);

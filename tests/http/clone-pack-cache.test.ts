@@ -123,6 +123,114 @@ describe.each([0, 2])('partial clones cut from a cached full pack with protocol.
   );
 });
 
+/**
+ * Another branch alone (`--single-branch --branch`, answered from the ref tips' bitmaps over the
+ * recorded walk of every ref) is cut out of the cached pack of a full clone when one is cached:
+ * its entries are copied from the file, not read row by row. It gets what C git sends.
+ */
+describe.each([0, 2])('another branch cut from a cached full pack with protocol.version=%i', (version) => {
+  let fx: HttpFixture;
+  const dir = (name: string) => join(fx.work, name);
+  const url = () => fx.url('/import/branch-cut.git');
+
+  beforeAll(async () => {
+    fx = await startHttpFixture();
+    const origin = dir('origin');
+    await makeFileHistory(origin, 4);
+    const line = (n: number) => `line ${n} of a file that shrinks as it goes on being edited\n`;
+    const lines = Array.from({ length: 80 }, (_, n) => line(n));
+    for (const kept of [80, 60, 40]) {
+      await commitFile(origin, 'shrinking.txt', lines.slice(0, kept).join(''), `${kept} lines`);
+    }
+    // A branch with commits of its own, forked from the middle of main.
+    await git(['-C', origin, 'checkout', '-q', '-b', 'topic', 'HEAD~2']);
+    await commitFile(origin, 'shrinking.txt', lines.slice(0, 70).join(''), 'topic: 70 lines');
+    await commitFile(origin, 'topic/a.txt', 'only on topic\n', 'topic a');
+    await git(['-C', origin, 'tag', '-a', 'topic-v1', '-m', 'on topic', 'HEAD']);
+    await git(['-C', origin, 'checkout', '-q', 'main']);
+    await git(['-C', origin, 'tag', '-a', 'v1', '-m', 'release one', 'HEAD~2']);
+    await fx.git(version, ['-C', origin, 'push', '-q', url(), 'main', 'topic', 'v1', 'topic-v1']);
+    // Stopping the server waits for the walks the push asked for.
+    await fx.restart();
+    await fx.anonymous(version, ['clone', '-q', '--bare', url(), dir('full.git')]);
+  });
+  afterAll(async () => {
+    await fx?.stop();
+  });
+
+  it('gets what C git sends for the branch, fsck --strict clean', async () => {
+    const target = dir('topic.git');
+    const cloned = await fx.anonymous(version, [
+      'clone',
+      '--progress',
+      '--bare',
+      '--single-branch',
+      '--branch',
+      'topic',
+      url(),
+      target,
+    ]);
+    expect(cloned.stderr.toString()).toContain(CUT);
+    await fsckStrict(target);
+    const theirs = dir('c-topic.git');
+    await git([
+      '-c',
+      `protocol.version=${version}`,
+      'clone',
+      '-q',
+      '--bare',
+      '--single-branch',
+      '--branch',
+      'topic',
+      `file://${dir('origin')}`,
+      theirs,
+    ]);
+    expect(await heldObjects(target)).toEqual(await heldObjects(theirs));
+    expect(await refsOf(target)).toBe(await refsOf(theirs));
+    // Served again: its own pack, cached while it was cut, answers now.
+    const again = await fx.anonymous(version, [
+      'clone',
+      '--progress',
+      '--bare',
+      '--single-branch',
+      '--branch',
+      'topic',
+      url(),
+      dir('topic-again.git'),
+    ]);
+    expect(again.stderr.toString()).toContain(CACHED);
+    await fsckStrict(dir('topic-again.git'));
+    expect(await heldObjects(dir('topic-again.git'))).toEqual(await heldObjects(theirs));
+  });
+
+  it('the default branch alone, recorded but not cached, is cut too', async () => {
+    const target = dir('main-alone.git');
+    const cloned = await fx.anonymous(version, [
+      'clone',
+      '--progress',
+      '--bare',
+      '--single-branch',
+      url(),
+      target,
+    ]);
+    expect(cloned.stderr.toString()).toContain(CUT);
+    await fsckStrict(target);
+    const theirs = dir('c-main-alone.git');
+    await git([
+      '-c',
+      `protocol.version=${version}`,
+      'clone',
+      '-q',
+      '--bare',
+      '--single-branch',
+      `file://${dir('origin')}`,
+      theirs,
+    ]);
+    expect(await heldObjects(target)).toEqual(await heldObjects(theirs));
+    expect(await refsOf(target)).toBe(await refsOf(theirs));
+  });
+});
+
 describe('clone pack cache turned off', () => {
   let fx: HttpFixture;
   beforeAll(async () => {
