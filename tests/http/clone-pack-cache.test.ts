@@ -133,6 +133,30 @@ describe.each([0, 2])('another branch cut from a cached full pack with protocol.
   const dir = (name: string) => join(fx.work, name);
   const url = () => fx.url('/import/branch-cut.git');
 
+  /**
+   * Clones `args` (after `clone --progress --bare`) from our server into `target`, expects the
+   * progress to say `source`, fsck --strict to pass, and the same objects and refs as C git's
+   * clone of the origin with the same arguments.
+   */
+  async function cloneLikeCGit(args: readonly string[], target: string, source: string): Promise<void> {
+    const cloned = await fx.anonymous(version, ['clone', '--progress', '--bare', ...args, url(), target]);
+    expect(cloned.stderr.toString()).toContain(source);
+    await fsckStrict(target);
+    const theirs = `${target}-c-git`;
+    await git([
+      '-c',
+      `protocol.version=${version}`,
+      'clone',
+      '-q',
+      '--bare',
+      ...args,
+      `file://${dir('origin')}`,
+      theirs,
+    ]);
+    expect(await heldObjects(target)).toEqual(await heldObjects(theirs));
+    expect(await refsOf(target)).toBe(await refsOf(theirs));
+  }
+
   beforeAll(async () => {
     fx = await startHttpFixture();
     const origin = dir('origin');
@@ -159,75 +183,14 @@ describe.each([0, 2])('another branch cut from a cached full pack with protocol.
   });
 
   it('gets what C git sends for the branch, fsck --strict clean', async () => {
-    const target = dir('topic.git');
-    const cloned = await fx.anonymous(version, [
-      'clone',
-      '--progress',
-      '--bare',
-      '--single-branch',
-      '--branch',
-      'topic',
-      url(),
-      target,
-    ]);
-    expect(cloned.stderr.toString()).toContain(CUT);
-    await fsckStrict(target);
-    const theirs = dir('c-topic.git');
-    await git([
-      '-c',
-      `protocol.version=${version}`,
-      'clone',
-      '-q',
-      '--bare',
-      '--single-branch',
-      '--branch',
-      'topic',
-      `file://${dir('origin')}`,
-      theirs,
-    ]);
-    expect(await heldObjects(target)).toEqual(await heldObjects(theirs));
-    expect(await refsOf(target)).toBe(await refsOf(theirs));
+    const branch = ['--single-branch', '--branch', 'topic'];
+    await cloneLikeCGit(branch, dir('topic.git'), CUT);
     // Served again: its own pack, cached while it was cut, answers now.
-    const again = await fx.anonymous(version, [
-      'clone',
-      '--progress',
-      '--bare',
-      '--single-branch',
-      '--branch',
-      'topic',
-      url(),
-      dir('topic-again.git'),
-    ]);
-    expect(again.stderr.toString()).toContain(CACHED);
-    await fsckStrict(dir('topic-again.git'));
-    expect(await heldObjects(dir('topic-again.git'))).toEqual(await heldObjects(theirs));
+    await cloneLikeCGit(branch, dir('topic-again.git'), CACHED);
   });
 
   it('the default branch alone, recorded but not cached, is cut too', async () => {
-    const target = dir('main-alone.git');
-    const cloned = await fx.anonymous(version, [
-      'clone',
-      '--progress',
-      '--bare',
-      '--single-branch',
-      url(),
-      target,
-    ]);
-    expect(cloned.stderr.toString()).toContain(CUT);
-    await fsckStrict(target);
-    const theirs = dir('c-main-alone.git');
-    await git([
-      '-c',
-      `protocol.version=${version}`,
-      'clone',
-      '-q',
-      '--bare',
-      '--single-branch',
-      `file://${dir('origin')}`,
-      theirs,
-    ]);
-    expect(await heldObjects(target)).toEqual(await heldObjects(theirs));
-    expect(await refsOf(target)).toBe(await refsOf(theirs));
+    await cloneLikeCGit(['--single-branch'], dir('main-alone.git'), CUT);
   });
 });
 
