@@ -101,13 +101,16 @@ export async function runScaleBench(args: readonly string[]): Promise<BenchResul
         step_peak_rss_mb: Math.round(peakMb),
       });
     };
-    const push = (url: string, side: 'ours' | 'cgit', refs: readonly string[]) =>
-      git(['push', '-q', url, ...refs], { cwd: source, env: side === 'ours' ? authEnv(token) : {} });
+    // Both sides send the same Authorization header (C git's bridge ignores it), so the bytes
+    // counted on each connection differ only by what the servers answer.
+    const credentials = authEnv(token);
+    const push = (url: string, refs: readonly string[]) =>
+      git(['push', '-q', url, ...refs], { cwd: source, env: credentials });
     const clone = (url: string, target: string, extra: readonly string[] = []) =>
       git(['clone', '-q', '--bare', ...extra, url, target]);
     const target = (side: string, name: string) => join(dir, `${side}-${name}.git`);
 
-    await step('push', (url, side) => push(url, side, ['--mirror']));
+    await step('push', (url) => push(url, ['--mirror']));
     // A CI job's clone, right after the push: nothing cached, the walk recorder may be running.
     await step('clone-after-push', (url, side) => clone(url, target(side, 'first')), { oursFirst: true });
     // Idle: 3 s without CPU, up to 3 min (the search indexer and the walk recorder run for a
@@ -141,11 +144,11 @@ export async function runScaleBench(args: readonly string[]): Promise<BenchResul
       // The first round runs on a cold server (its JIT has not seen a fetch yet); later ones warm.
       const suffix = round === 1 ? '' : ` (round ${round})`;
       await newCommitOnMain(source, `dir0/next-${round}.txt`);
-      await step(`push-one-commit${suffix}`, (url, side) => push(url, side, ['main']));
+      await step(`push-one-commit${suffix}`, (url) => push(url, ['main']));
       await step(`fetch-one-commit${suffix}`, (_url, side) =>
         git(['fetch', '-q', 'origin', '+refs/heads/*:refs/heads/*'], {
           cwd: target(side, 'cached'),
-          env: side === 'ours' ? authEnv(token) : {},
+          env: credentials,
         }),
       );
       await sameRefs(target('ours', 'cached'), target('cgit', 'cached'));
