@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filteredObjects, git, gitText } from '../support/git-cli.js';
 import { fsckStrict, refsOf, startHttpFixture, type HttpFixture } from './http-fixture.js';
 import { commitFile, makeFileHistory } from '../support/git-fixtures.js';
+import { dulwichFetchRefs } from '../support/dulwich.js';
 
 const CACHED = 'reused from the clone cache';
 const CUT = "cut from a full clone's cached pack";
@@ -191,6 +192,18 @@ describe.each([0, 2])('another branch cut from a cached full pack with protocol.
 
   it('the default branch alone, recorded but not cached, is cut too', async () => {
     await cloneLikeCGit(['--single-branch'], dir('main-alone.git'), CUT);
+  });
+
+  it('dulwich, an independent client, fetches the branch alone: what it reaches, fsck --strict clean', async () => {
+    const target = dir('topic-dulwich');
+    await dulwichFetchRefs(url(), target, ['refs/heads/topic']);
+    await fsckStrict(target);
+    const reached = (await gitText(['-C', dir('origin'), 'rev-list', '--objects', 'topic']))
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => line.slice(0, 40))
+      .sort();
+    expect(await heldObjects(target)).toEqual(reached);
   });
 });
 
