@@ -24,6 +24,15 @@ const EAGER_ALLOCATION = 1 << 20;
 const MAX_SCRATCH = 16 << 20;
 /** Output piece size in streaming mode. */
 const STREAM_PIECE = 1 << 20;
+/**
+ * Output room given to zlib past the expected size (and the byte after it), where the target has
+ * it: zlib decodes with its fast loop (`inflate_fast`) only while at least 258 bytes of output
+ * room are left (its longest copy), so with exactly the size as room, an object under 258 bytes
+ * (most deltas of a pack) is decoded wholly by its slower loop, and every other object's last 258
+ * bytes too. With the room, the storage bench's 32,654 streams inflate ~12 % faster (docs/scale.md,
+ * "The decode thread's inflating … (2026-12-07, eleventh session)").
+ */
+export const INFLATE_SLACK = 258;
 
 export class Inflater {
   private readonly native: NativeZlib | undefined;
@@ -38,6 +47,11 @@ export class Inflater {
   /** Output already handed to the sink. */
   private flushed = 0;
   private pieces: Buffer = Buffer.alloc(0);
+  /**
+   * Room in `out` past `expected + 1` (`INFLATE_SLACK`), only until the first `push` returns:
+   * zlib then stops where it would have with exact room (see `pushNative`).
+   */
+  private slack = 0;
   /** What `push` returns: one object, rewritten by each call (one fewer allocation per object). */
   private readonly result = { consumed: 0, done: false };
 
@@ -62,9 +76,11 @@ export class Inflater {
   begin(expectedSize: number, scratch = false): void {
     this.reset(expectedSize);
     if (scratch && this.native && expectedSize < MAX_SCRATCH) {
-      if (this.scratch.length < expectedSize + 1)
-        this.scratch = Buffer.allocUnsafe(Math.max(expectedSize + 1, this.scratch.length * 2));
-      this.out = this.scratch.subarray(0, expectedSize + 1);
+      const room = expectedSize + 1 + INFLATE_SLACK;
+      if (this.scratch.length < room)
+        this.scratch = Buffer.allocUnsafe(Math.max(room, this.scratch.length * 2));
+      this.out = this.scratch.subarray(0, room);
+      this.slack = INFLATE_SLACK;
     } else {
       this.out = Buffer.allocUnsafe(Math.min(expectedSize + 1, EAGER_ALLOCATION));
     }
@@ -77,18 +93,22 @@ export class Inflater {
     if (this.pending.length > 0) this.pending = [];
     this.sink = undefined;
     this.flushed = 0;
+    this.slack = 0;
     this.native?.handle.reset();
   }
 
   /**
    * Begins a stream inflated into `target` (at least `expectedSize + 1` bytes: the byte past the
-   * size shows a stream that inflates to more). `output()` is then a view of `target`, except on
-   * the fallback path, which returns a buffer of its own.
+   * size shows a stream that inflates to more; up to `INFLATE_SLACK` more bytes of it are used as
+   * zlib's room, and may be written). `output()` is then a view of `target`, except on the
+   * fallback path, which returns a buffer of its own.
    */
   beginInto(expectedSize: number, target: Buffer): void {
     if (target.length < expectedSize + 1) throw new RangeError('inflate target is too small');
     this.reset(expectedSize);
-    this.out = target.length === expectedSize + 1 ? target : target.subarray(0, expectedSize + 1);
+    const room = Math.min(target.length, expectedSize + 1 + INFLATE_SLACK);
+    this.out = target.length === room ? target : target.subarray(0, room);
+    this.slack = room - expectedSize - 1;
   }
 
   /**
@@ -131,7 +151,10 @@ export class Inflater {
         this.written,
         room,
       );
-      if (this.error !== undefined) throw badZlib(this.error);
+      if (this.error !== undefined) {
+        if (this.slack > 0) return this.retryWithoutSlack(native, input, start, end);
+        throw badZlib(this.error);
+      }
       const availOut = native.state[0]!;
       const availIn = native.state[1]!;
       this.written += room - availOut;
@@ -142,10 +165,35 @@ export class Inflater {
         else this.grow();
         continue;
       }
+      if (this.slack > 0) {
+        // With exact room zlib would have stopped at the byte past the size, without an error.
+        if (this.written > this.expected) throw sizeMismatch(this.expected, 'larger');
+        // The stream goes on in the next input: the rest gets exact room, as without the slack.
+        if (availIn === 0) this.dropSlack();
+      }
       // Output room left and input left over: the stream ended.
       if (availIn > 0) return this.finish(offset - start);
       return this.settle(end - start, false);
     }
+  }
+
+  /**
+   * A stream that failed with the slack's room: zlib may have decoded past the byte after the
+   * size before failing, where with exact room it would have stopped there and the stream been
+   * too large. Decoded again from its start (this was its first input) with exact room, so the
+   * error is the one it always was.
+   */
+  private retryWithoutSlack(native: NativeZlib, input: Buffer, start: number, end: number): InflateResult {
+    native.handle.reset();
+    this.error = undefined;
+    this.written = 0;
+    this.dropSlack();
+    return this.pushNative(native, input, start, end);
+  }
+
+  private dropSlack(): void {
+    this.out = this.out.subarray(0, this.expected + 1);
+    this.slack = 0;
   }
 
   private pushFallback(input: Buffer, start: number, end: number): InflateResult {
