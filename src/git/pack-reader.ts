@@ -10,7 +10,6 @@ import {
   writeObjectHeader,
   type ObjectType,
 } from './object.js';
-import { INFLATE_SLACK } from './inflater.js';
 import { objectIdFromRaw } from './object-id.js';
 import { SHA1, type ObjectFormat } from './object-format.js';
 import { objectTypeOfCode } from './pack-format.js';
@@ -274,15 +273,13 @@ function rawObjectAt(entries: PackEntries, index: number, rawLength: number): Ra
 
 /**
  * Room in the ring for a whole object's content, after its header (so the two are hashed in
- * one piece), and one byte more (the inflater's check for too long a stream), and zlib's room
- * past it (`INFLATE_SLACK`: its fast loop needs it).
+ * one piece), and one byte more (the inflater's check for too long a stream).
  */
 function placeWhole(recent: RecentContents, type: ObjectType, size: number): Buffer | undefined {
-  const room = size + 1 + INFLATE_SLACK;
-  const at = recent.reserve(objectHeaderLength(type, size) + room);
+  const at = recent.reserve(objectHeaderLength(type, size) + size + 1);
   if (at < 0) return undefined;
   const contentAt = at + writeObjectHeader(type, size, recent.bytes, at);
-  return recent.bytes.subarray(contentAt, contentAt + room);
+  return recent.bytes.subarray(contentAt, contentAt + size + 1);
 }
 
 /** Header and content of an object placed in the ring (`placeWhole`, `applyInScan`). */
