@@ -38,6 +38,8 @@ export class Inflater {
   private readonly native: NativeZlib | undefined;
   private error: string | undefined;
   private out: Buffer = Buffer.alloc(0);
+  /** Where zlib's room in `out` ends (`out` may be longer: the scratch buffer, a target). */
+  private outEnd = 0;
   private written = 0;
   private expected = 0;
   private pending: Buffer[] = [];
@@ -79,10 +81,12 @@ export class Inflater {
       const room = expectedSize + 1 + INFLATE_SLACK;
       if (this.scratch.length < room)
         this.scratch = Buffer.allocUnsafe(Math.max(room, this.scratch.length * 2));
-      this.out = this.scratch.subarray(0, room);
+      this.out = this.scratch;
+      this.outEnd = room;
       this.slack = INFLATE_SLACK;
     } else {
       this.out = Buffer.allocUnsafe(Math.min(expectedSize + 1, EAGER_ALLOCATION));
+      this.outEnd = this.out.length;
     }
   }
 
@@ -107,7 +111,8 @@ export class Inflater {
     if (target.length < expectedSize + 1) throw new RangeError('inflate target is too small');
     this.reset(expectedSize);
     const room = Math.min(target.length, expectedSize + 1 + INFLATE_SLACK);
-    this.out = target.length === room ? target : target.subarray(0, room);
+    this.out = target;
+    this.outEnd = room;
     this.slack = room - expectedSize - 1;
   }
 
@@ -120,6 +125,7 @@ export class Inflater {
     this.reset(expectedSize);
     if (this.pieces.length !== pieceSize) this.pieces = Buffer.allocUnsafe(pieceSize);
     this.out = this.pieces;
+    this.outEnd = pieceSize;
     this.sink = sink;
   }
 
@@ -141,7 +147,7 @@ export class Inflater {
   private pushNative(native: NativeZlib, input: Buffer, start: number, end: number): InflateResult {
     let offset = start;
     for (;;) {
-      const room = this.out.length - this.written;
+      const room = this.outEnd - this.written;
       native.handle.writeSync(
         zlib.constants.Z_SYNC_FLUSH,
         input,
@@ -160,7 +166,7 @@ export class Inflater {
       this.written += room - availOut;
       offset = end - availIn;
       if (availOut === 0) {
-        if (this.flushed + this.out.length > this.expected) throw sizeMismatch(this.expected, 'larger');
+        if (this.flushed + this.outEnd > this.expected) throw sizeMismatch(this.expected, 'larger');
         if (this.sink) this.flush(this.sink);
         else this.grow();
         continue;
@@ -192,7 +198,7 @@ export class Inflater {
   }
 
   private dropSlack(): void {
-    this.out = this.out.subarray(0, this.expected + 1);
+    this.outEnd = this.expected + 1;
     this.slack = 0;
   }
 
@@ -246,10 +252,11 @@ export class Inflater {
   }
 
   private grow(): void {
-    const size = Math.min(this.expected + 1, this.out.length * 4);
+    const size = Math.min(this.expected + 1, this.outEnd * 4);
     const bigger = Buffer.allocUnsafe(size);
     this.out.copy(bigger, 0, 0, this.written);
     this.out = bigger;
+    this.outEnd = size;
   }
 }
 

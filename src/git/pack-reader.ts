@@ -282,10 +282,13 @@ function placeWhole(recent: RecentContents, type: ObjectType, size: number): Buf
   return recent.bytes.subarray(contentAt, contentAt + size + 1);
 }
 
-/** Header and content of an object placed in the ring (`placeWhole`, `applyInScan`). */
-function framedView(type: ObjectType, data: Buffer): Buffer {
+/**
+ * Header and content of an object placed in the ring (`placeWhole`, `applyInScan`), to hash: a
+ * plain `Uint8Array`, which costs half what a `Buffer` view does to make.
+ */
+function framedView(type: ObjectType, data: Buffer): Uint8Array {
   const headerLength = objectHeaderLength(type, data.length);
-  return Buffer.from(data.buffer, data.byteOffset - headerLength, headerLength + data.length);
+  return new Uint8Array(data.buffer, data.byteOffset - headerLength, headerLength + data.length);
 }
 
 /**
