@@ -143,7 +143,7 @@ async function indexEntries(
         if (onRaw) {
           entries.resolveDeltaRaw(index, base, data.length);
           recentIds?.add(index);
-          const read = rawOf(scanner, spool, entries, index);
+          const read = rawBytesOf(scanner, spool, entries, index);
           const raw = read instanceof Promise ? await read : read;
           done = onRaw(rawObjectAt(entries, index, format.rawLength), { data, raw });
         } else {
@@ -173,7 +173,7 @@ async function indexEntries(
       else hashObjectRawInto(type, data, format, entries.rawIds, idAt);
       entries.resolveWholeRaw(index, type);
       if (inRing) recentIds?.add(index);
-      const read = rawOf(scanner, spool, entries, index);
+      const read = rawBytesOf(scanner, spool, entries, index);
       const raw = read instanceof Promise ? await read : read;
       const done = onRaw(rawObjectAt(entries, index, format.rawLength), { data, raw });
       if (done instanceof Promise) await done;
@@ -256,6 +256,18 @@ function rawOf(
   index: number,
 ): Buffer | Promise<Buffer> {
   return scanner.lastRawInWindow() ?? spool.read(entries.dataStart(index), entries.compressedLength[index]!);
+}
+
+/** `rawOf` for `onRawObject`: a plain view of the received bytes where they hold the stream. */
+function rawBytesOf(
+  scanner: PackScanner,
+  spool: PackSpool,
+  entries: PackEntries,
+  index: number,
+): Uint8Array | Promise<Buffer> {
+  return (
+    scanner.lastRawBytesInWindow() ?? spool.read(entries.dataStart(index), entries.compressedLength[index]!)
+  );
 }
 
 /** An entry resolved in the scan as `onRawObject` takes it: ids are views of the entries' raw ids. */

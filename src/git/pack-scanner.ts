@@ -156,6 +156,15 @@ export class PackScanner {
     return start >= 0 ? this.window.subarray(start, this.pos) : undefined;
   }
 
+  /** `lastRawInWindow` as a plain `Uint8Array` view (cheaper to make than a `Buffer`'s). */
+  lastRawBytesInWindow(): Uint8Array | undefined {
+    const start = this.lastDataStart - this.windowStart;
+    const window = this.window;
+    return start >= 0
+      ? new Uint8Array(window.buffer, window.byteOffset + start, this.pos - start)
+      : undefined;
+  }
+
   private scanEntry(header: EntryHeader): ScannedEntry | Promise<ScannedEntry> {
     const offset = this.windowStart + this.pos;
     const type = objectTypeOfCode(header.code);

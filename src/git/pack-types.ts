@@ -51,6 +51,16 @@ export interface PackedContent {
   readonly raw: Buffer;
 }
 
+/**
+ * `PackedContent` as `onRawObject` gets it: the zlib stream may be a plain `Uint8Array` view of
+ * the received bytes, which costs less than half what a `Buffer` view does to make, once per
+ * object (docs/scale.md, "The decode thread's inflating").
+ */
+export interface RawPackedContent {
+  readonly data: Buffer;
+  readonly raw: Uint8Array;
+}
+
 export interface PackReaderLimits {
   /** Most entries a pack may declare. */
   readonly maxObjects: number;
@@ -111,7 +121,7 @@ export interface PackReaderOptions {
    * (`RawPackedObject`), for callers that store ids raw. Objects found in the scan are handed on
    * without any hex id made.
    */
-  readonly onRawObject?: (object: RawPackedObject, content: PackedContent) => void | Promise<void>;
+  readonly onRawObject?: (object: RawPackedObject, content: RawPackedContent) => void | Promise<void>;
   /**
    * Blobs (whole, not deltas) of at least this many bytes are hashed while they inflate and never
    * held whole (default 16 MiB). Applies when `onLargeBlob` is given, or when neither `onObject` nor `onRawObject` is.

@@ -2,7 +2,7 @@ import type { ObjectFormat } from '../git/object-format.js';
 import { objectIdFromRaw, type ObjectId } from '../git/object-id.js';
 import { codeOfObjectType, objectTypeOfCode } from '../git/pack-format.js';
 import type { ObjectType } from '../git/object.js';
-import type { PackedContent, PackedObject, RawPackedObject } from '../git/pack-types.js';
+import type { PackedContent, PackedObject, RawPackedContent, RawPackedObject } from '../git/pack-types.js';
 import type { ScannedTrees, TreeScanner } from '../git/scanned-trees.js';
 import { invalid } from '../platform/errors.js';
 import type { IncomingObject } from './object-writer.js';
@@ -122,7 +122,7 @@ export class DecodedBatchBuilder {
   }
 
   /** An object with raw ids (the reader's `onRawObject`): no hex id is parsed. */
-  addRawObject(object: RawPackedObject, content: PackedContent): void {
+  addRawObject(object: RawPackedObject, content: RawPackedContent): void {
     this.makeRoom(sentBytes(object.type, object.deltaSize, content));
     const index = this.count++;
     const at = this.rowFields(index, object.type, object.size, object.deltaSize);
@@ -141,7 +141,7 @@ export class DecodedBatchBuilder {
    * a pack's inflated bytes (the `large` bench pack: 495 of 885 MB); see docs/scale.md, "The
    * large push's two phases".
    */
-  private addContent(at: number, type: ObjectType, deltaSize: number, content: PackedContent): void {
+  private addContent(at: number, type: ObjectType, deltaSize: number, content: RawPackedContent): void {
     const { raw } = content;
     if (type === 'tree') this.treeScanner?.scan(content.data);
     const data = leavesContentOut(type, deltaSize) ? undefined : content.data;
@@ -255,7 +255,7 @@ function leavesContentOut(type: ObjectType, deltaSize: number): boolean {
 }
 
 /** Bytes of the batch's payload the object takes. */
-function sentBytes(type: ObjectType, deltaSize: number, content: PackedContent): number {
+function sentBytes(type: ObjectType, deltaSize: number, content: RawPackedContent): number {
   return (leavesContentOut(type, deltaSize) ? 0 : content.data.length) + content.raw.length;
 }
 
