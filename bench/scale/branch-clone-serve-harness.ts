@@ -13,6 +13,7 @@
  * `HARNESS_SERVER_PROFILE_DIR` runs the server under `--cpu-prof` into that directory;
  * `HARNESS_SERVER_NODE_FLAGS` adds node flags to the server (e.g. `--trace-gc`);
  * `HARNESS_SERVER_BIN` serves with another build's `bin/mega.js` (a built copy of an older tree).
+ * `HARNESS_IDLE_MAX_MS` caps each wait for the server to go idle (a few seconds keep runs short).
  * `HARNESS_FULL_CLONE_FIRST=1` turns the clone cache on and, before each measured clone of ours,
  * empties it and makes a full `git clone --bare` (as the scale bench's steps before its partial
  * clones do), so a partial clone finds the full clone's pack cached.
@@ -36,6 +37,8 @@ if (!dataDir || !cgitRepo) {
   throw new Error('usage: branch-clone-serve-harness.ts <data dir> <bare repository> [rounds] [clone args…]');
 }
 const traceDir = process.env.HARNESS_TRACE_DIR;
+/** The longest wait for the server to go idle (`HARNESS_IDLE_MAX_MS`: its timers may never let it). */
+const idleMaxMs = (fallback: number) => Number(process.env.HARNESS_IDLE_MAX_MS ?? fallback);
 const cloneArgs = given.length > 0 ? given : ['--single-branch', '--branch', 'release-1'];
 
 async function cpuMs(pid: number): Promise<number> {
@@ -114,7 +117,7 @@ try {
     });
     console.log(`pushed in ${Math.round(performance.now() - start)} ms`);
   }
-  await waitForIdle(pid, 3000, 180_000);
+  await waitForIdle(pid, 3000, idleMaxMs(180_000));
   const clone = async (
     url: string,
     env: Record<string, string>,
@@ -139,7 +142,7 @@ try {
     if (fullCloneFirst) {
       await rm(join(dataDir, 'cache', 'packs'), { recursive: true, force: true });
       await clone(`${oursProxy.url}/import/large.git`, authEnv(token ?? ''), oursProxy, []);
-      await waitForIdle(pid, 1000, 60_000);
+      await waitForIdle(pid, 1000, idleMaxMs(60_000));
     }
     const before = await cpuMs(pid);
     const outputBefore = server.output().length;
@@ -155,7 +158,7 @@ try {
       .split('\n')
       .filter((line) => /Scavenge|Mark-Compact|Mark-sweep/.test(line));
     if (gcLines.length > 0) console.log(gcLines.map((line) => `  ${line.slice(0, 160)}`).join('\n'));
-    await waitForIdle(pid, 1000, 60_000);
+    await waitForIdle(pid, 1000, idleMaxMs(60_000));
   }
 } finally {
   await oursProxy.close();
