@@ -47,17 +47,18 @@ async function cpuMs(pid: number): Promise<number> {
 }
 
 /**
- * A loopback proxy noting, per connection, when its first byte from the client and its first and
- * last bytes from the server passed (ms since `mark()`): when the pack began and ended.
+ * A loopback proxy noting, per connection, when its first byte from the client, its first byte
+ * from the server, the pack's signature and its last byte passed (ms since `mark()`): when the
+ * response began, when the pack's bytes began (the client's `index-pack` starts on them) and ended.
  */
 async function timingProxy(targetUrl: string) {
   let origin = performance.now();
-  let timings: Array<{ asked: number; first: number; last: number; bytes: number }> = [];
+  let timings: Array<{ asked: number; first: number; pack: number; last: number; bytes: number }> = [];
   const proxy = await startLoopbackProxy(targetUrl, (client, upstream) => {
-    let timing: { asked: number; first: number; last: number; bytes: number } | undefined;
+    let timing: { asked: number; first: number; pack: number; last: number; bytes: number } | undefined;
     client.on('data', () => {
       if (!timing || timing.first >= 0) {
-        timing = { asked: performance.now() - origin, first: -1, last: -1, bytes: 0 };
+        timing = { asked: performance.now() - origin, first: -1, pack: -1, last: -1, bytes: 0 };
         timings.push(timing);
       }
     });
@@ -65,6 +66,8 @@ async function timingProxy(targetUrl: string) {
       if (!timing) return;
       const now = performance.now() - origin;
       if (timing.first < 0) timing.first = now;
+      // The pack's signature (progress lines never hold it; a chunk boundary inside it is rare).
+      if (timing.pack < 0 && chunk.includes('PACK')) timing.pack = now;
       timing.last = now;
       timing.bytes += chunk.length;
     });
@@ -79,9 +82,12 @@ async function timingProxy(targetUrl: string) {
     pack() {
       const pack = timings.reduce(
         (a, b) => (b.bytes > a.bytes ? b : a),
-        timings[0] ?? { asked: 0, first: 0, last: 0, bytes: 0 },
+        timings[0] ?? { asked: 0, first: 0, pack: 0, last: 0, bytes: 0 },
       );
-      return `asked ${Math.round(pack.asked)}, first byte ${Math.round(pack.first)}, last ${Math.round(pack.last)}`;
+      return (
+        `asked ${Math.round(pack.asked)}, first byte ${Math.round(pack.first)}, ` +
+        `pack ${Math.round(pack.pack)}, last ${Math.round(pack.last)}`
+      );
     },
     close: proxy.close,
   };
