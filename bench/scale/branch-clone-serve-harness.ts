@@ -13,6 +13,7 @@
  * `HARNESS_SERVER_PROFILE_DIR` runs the server under `--cpu-prof` into that directory;
  * `HARNESS_SERVER_NODE_FLAGS` adds node flags to the server (e.g. `--trace-gc`);
  * `HARNESS_SERVER_BIN` serves with another build's `bin/mega.js` (a built copy of an older tree).
+ * `HARNESS_IDLE_MAX_MS` caps each wait for the server to go idle (a few seconds keep runs short).
  * `HARNESS_FULL_CLONE_FIRST=1` turns the clone cache on and, before each measured clone of ours,
  * empties it and makes a full `git clone --bare` (as the scale bench's steps before its partial
  * clones do), so a partial clone finds the full clone's pack cached.
@@ -36,6 +37,8 @@ if (!dataDir || !cgitRepo) {
   throw new Error('usage: branch-clone-serve-harness.ts <data dir> <bare repository> [rounds] [clone args…]');
 }
 const traceDir = process.env.HARNESS_TRACE_DIR;
+/** The longest wait for the server to go idle (`HARNESS_IDLE_MAX_MS`: its timers may never let it). */
+const idleMaxMs = (fallback: number) => Number(process.env.HARNESS_IDLE_MAX_MS ?? fallback);
 const cloneArgs = given.length > 0 ? given : ['--single-branch', '--branch', 'release-1'];
 
 async function cpuMs(pid: number): Promise<number> {
@@ -44,17 +47,18 @@ async function cpuMs(pid: number): Promise<number> {
 }
 
 /**
- * A loopback proxy noting, per connection, when its first byte from the client and its first and
- * last bytes from the server passed (ms since `mark()`): when the pack began and ended.
+ * A loopback proxy noting, per connection, when its first byte from the client, its first byte
+ * from the server, the pack's signature and its last byte passed (ms since `mark()`): when the
+ * response began, when the pack's bytes began (the client's `index-pack` starts on them) and ended.
  */
 async function timingProxy(targetUrl: string) {
   let origin = performance.now();
-  let timings: Array<{ asked: number; first: number; last: number; bytes: number }> = [];
+  let timings: Array<{ asked: number; first: number; pack: number; last: number; bytes: number }> = [];
   const proxy = await startLoopbackProxy(targetUrl, (client, upstream) => {
-    let timing: { asked: number; first: number; last: number; bytes: number } | undefined;
+    let timing: { asked: number; first: number; pack: number; last: number; bytes: number } | undefined;
     client.on('data', () => {
       if (!timing || timing.first >= 0) {
-        timing = { asked: performance.now() - origin, first: -1, last: -1, bytes: 0 };
+        timing = { asked: performance.now() - origin, first: -1, pack: -1, last: -1, bytes: 0 };
         timings.push(timing);
       }
     });
@@ -62,6 +66,8 @@ async function timingProxy(targetUrl: string) {
       if (!timing) return;
       const now = performance.now() - origin;
       if (timing.first < 0) timing.first = now;
+      // The pack's signature (progress lines never hold it; a chunk boundary inside it is rare).
+      if (timing.pack < 0 && chunk.includes('PACK')) timing.pack = now;
       timing.last = now;
       timing.bytes += chunk.length;
     });
@@ -76,9 +82,12 @@ async function timingProxy(targetUrl: string) {
     pack() {
       const pack = timings.reduce(
         (a, b) => (b.bytes > a.bytes ? b : a),
-        timings[0] ?? { asked: 0, first: 0, last: 0, bytes: 0 },
+        timings[0] ?? { asked: 0, first: 0, pack: 0, last: 0, bytes: 0 },
       );
-      return `asked ${Math.round(pack.asked)}, first byte ${Math.round(pack.first)}, last ${Math.round(pack.last)}`;
+      return (
+        `asked ${Math.round(pack.asked)}, first byte ${Math.round(pack.first)}, ` +
+        `pack ${Math.round(pack.pack)}, last ${Math.round(pack.last)}`
+      );
     },
     close: proxy.close,
   };
@@ -114,7 +123,7 @@ try {
     });
     console.log(`pushed in ${Math.round(performance.now() - start)} ms`);
   }
-  await waitForIdle(pid, 3000, 180_000);
+  await waitForIdle(pid, 3000, idleMaxMs(180_000));
   const clone = async (
     url: string,
     env: Record<string, string>,
@@ -139,7 +148,7 @@ try {
     if (fullCloneFirst) {
       await rm(join(dataDir, 'cache', 'packs'), { recursive: true, force: true });
       await clone(`${oursProxy.url}/import/large.git`, authEnv(token ?? ''), oursProxy, []);
-      await waitForIdle(pid, 1000, 60_000);
+      await waitForIdle(pid, 1000, idleMaxMs(60_000));
     }
     const before = await cpuMs(pid);
     const outputBefore = server.output().length;
@@ -155,7 +164,7 @@ try {
       .split('\n')
       .filter((line) => /Scavenge|Mark-Compact|Mark-sweep/.test(line));
     if (gcLines.length > 0) console.log(gcLines.map((line) => `  ${line.slice(0, 160)}`).join('\n'));
-    await waitForIdle(pid, 1000, 60_000);
+    await waitForIdle(pid, 1000, idleMaxMs(60_000));
   }
 } finally {
   await oursProxy.close();

@@ -29,3 +29,30 @@ describe('PackStream.appendRange', () => {
     expect(byRange.length).toBe(10 + 39_500 + 60_000 + 20);
   });
 });
+
+describe('PackStream.appendCopy', () => {
+  it('writes what appending the range writes, across staging pieces, and keeps nothing of its source', async () => {
+    const source = Buffer.from(Array.from({ length: 200_000 }, (_, at) => at % 251));
+    const ranges: Array<[number, number]> = [
+      [0, 10],
+      [10, 10],
+      [500, 40_000],
+      [40_000, 200_000],
+      [7, 65_543],
+    ];
+    const expected = await written((stream) => {
+      for (const [start, end] of ranges) stream.append(Buffer.from(source.subarray(start, end)));
+    });
+    const reused = Buffer.from(source);
+    const copied = await written((stream) => {
+      for (const [start, end] of ranges) {
+        stream.appendCopy(reused, start, end);
+        // The caller overwrites its buffer at once (a read window reused): the pack must not see it.
+        reused.fill(0xee);
+        source.copy(reused);
+      }
+      reused.fill(0xee);
+    });
+    expect(copied).toEqual(expected);
+  });
+});

@@ -68,6 +68,21 @@ export class PackStream {
     this.staged += length;
   }
 
+  /**
+   * Appends a copy of `source[start…end)`, of any length: nothing of `source` is kept, so the
+   * caller may overwrite it at once (a read window reused for the next bytes of a file).
+   */
+  appendCopy(source: Buffer, start: number, end: number): void {
+    this.position += end - start;
+    for (let at = start; at < end;) {
+      if (this.staged === STAGING_BYTES) this.seal();
+      const length = Math.min(end - at, STAGING_BYTES - this.staged);
+      source.copy(this.staging, this.staged, at, at + length);
+      this.staged += length;
+      at += length;
+    }
+  }
+
   appendEntryHeader(type: PackEntryType, size: number): void {
     this.reserve(MAX_ENTRY_HEADER_LENGTH);
     this.advanceTo(writeEntryHeader(this.staging, this.staged, type, size));

@@ -9,6 +9,12 @@ import { dulwichFetchRefs } from '../support/dulwich.js';
 const CACHED = 'reused from the clone cache';
 const CUT = "cut from a full clone's cached pack";
 
+/** The names of the packs in the server's clone cache, sorted. */
+async function cachedPacks(fx: HttpFixture): Promise<string[]> {
+  const names = await readdir(join(fx.work, 'data', 'cache', 'packs')).catch(() => []);
+  return names.filter((name) => name.endsWith('.pack')).sort();
+}
+
 /** The objects a partial clone holds, sorted. */
 const heldObjects = async (dir: string) =>
   (await gitText(['-C', dir, 'rev-list', '--objects', '--missing=print', '--all']))
@@ -117,11 +123,16 @@ describe.each([0, 2])('partial clones cut from a cached full pack with protocol.
         target,
       ]);
       expect(partial.stderr.toString()).toContain(CUT);
+      expect(partial.stderr.toString()).toContain('Total ');
       await git(['-C', target, 'fsck', '--strict']);
       expect(await heldObjects(target)).toEqual(await filteredObjects(dir('origin'), filter));
       expect(await refsOf(target)).toBe(await refsOf(dir('full.git')));
     },
   );
+
+  it("caches no cut pack: the full clone's pack is the one entry", async () => {
+    expect(await cachedPacks(fx)).toHaveLength(1);
+  });
 });
 
 /**
@@ -185,9 +196,11 @@ describe.each([0, 2])('another branch cut from a cached full pack with protocol.
 
   it('gets what C git sends for the branch, fsck --strict clean', async () => {
     const branch = ['--single-branch', '--branch', 'topic'];
+    const packsBefore = await cachedPacks(fx);
     await cloneLikeCGit(branch, dir('topic.git'), CUT);
-    // Served again: its own pack, cached while it was cut, answers now.
-    await cloneLikeCGit(branch, dir('topic-again.git'), CACHED);
+    // A cut pack is not cached again (its bytes are in the full pack): served again, it is cut again.
+    await cloneLikeCGit(branch, dir('topic-again.git'), CUT);
+    expect(await cachedPacks(fx)).toEqual(packsBefore);
   });
 
   it('the default branch alone, recorded but not cached, is cut too', async () => {
