@@ -42,17 +42,15 @@ const MAX_COPY_BYTES = 16 * 1024 * 1024;
  */
 const PREPARED_ROWS = 128;
 
-/** The values of `count` rows from `start`, in order, as one statement's parameters. */
-function rowsValues(rows: readonly BulkRow[], start: number, count: number): unknown[] {
-  const width = rows[start]!.length;
-  const values = new Array<unknown>(count * width);
+/** Puts the values of `count` rows from `start`, in order, into `values` (one statement's parameters). */
+function fillValues(values: unknown[], rows: readonly BulkRow[], start: number, count: number): void {
+  const width = values.length / count;
   let next = 0;
   for (let at = start; at < start + count; at++) {
     const row = rows[at]!;
     if (row.length !== width) throw new TypeError(`a row of ${row.length} values for ${width} columns`);
     for (let column = 0; column < width; column++) values[next++] = row[column];
   }
-  return values;
 }
 
 /**
@@ -142,9 +140,15 @@ export class BulkInserter<T extends keyof Database & string> {
     }
     let start = 0;
     for (let size = PREPARED_ROWS; size >= 1; size >>= 1) {
-      const statements: unknown[][] = [];
-      for (; rows.length - start >= size; start += size) statements.push(rowsValues(rows, start, size));
-      if (statements.length > 0) runPreparedBatch(this.valuesStatement(db, size), statements);
+      if (rows.length - start < size) continue;
+      const statement = this.valuesStatement(db, size);
+      // One array of parameters per size, refilled: the runner binds it before it returns.
+      const values = new Array<unknown>(size * this.names.length);
+      const parameterRows = [values];
+      for (; rows.length - start >= size; start += size) {
+        fillValues(values, rows, start, size);
+        runPreparedBatch(statement, parameterRows);
+      }
     }
   }
 
