@@ -57,13 +57,12 @@ function verifyHeaders(data: Buffer, policy: FsckPolicy, out: FsckFinding[]): bo
   return report(out, policy, 'unterminatedHeader', 'unterminated header');
 }
 
-const IDENT_SPECIALS = [LT, GT, LF];
-
-function skipUntil(data: Buffer, pos: number, stops: readonly number[]): number {
+/** The end of ident text from `pos`: the first `<`, `>`, newline or NUL (or the end). */
+function identTextEnd(data: Buffer, pos: number): number {
   let p = pos;
   for (;;) {
     const c = at(data, p);
-    if (c === 0 || stops.includes(c)) return p;
+    if (c === 0 || c === LT || c === GT || c === LF) return p;
     p++;
   }
 }
@@ -73,29 +72,41 @@ function isCSpace(c: number): boolean {
   return c === SPACE || (c >= 0x09 && c <= 0x0d);
 }
 
+/** Reports a bad author/committer/tagger line; true when that is an error. */
+function badIdent(
+  out: FsckFinding[],
+  policy: FsckPolicy,
+  id: Parameters<typeof report>[2],
+  what: string,
+): boolean {
+  return report(out, policy, id, `invalid author/committer line - ${what}`);
+}
+
 /**
  * fsck.c fsck_ident on `Name <email> <seconds> <+hhmm>` starting at `pos`; true when it reported
  * an error. The date is read as git reads it (strtoumax: leading blanks, a sign) and must fit
- * a signed 64-bit time.
+ * a signed 64-bit time. Nothing is allocated on a good line (an ingest checks two per commit).
  */
 function checkIdent(data: Buffer, pos: number, policy: FsckPolicy, out: FsckFinding[]): boolean {
-  const say = (id: Parameters<typeof report>[2], what: string) =>
-    report(out, policy, id, `invalid author/committer line - ${what}`);
   let p = pos;
-  if (at(data, p) === LT) return say('missingNameBeforeEmail', 'missing space before email');
-  p = skipUntil(data, p, IDENT_SPECIALS);
-  if (at(data, p) === GT) return say('badName', 'bad name');
-  if (at(data, p) !== LT) return say('missingEmail', 'missing email');
-  if (at(data, p - 1) !== SPACE) return say('missingSpaceBeforeEmail', 'missing space before email');
-  p = skipUntil(data, p + 1, IDENT_SPECIALS);
-  if (at(data, p) !== GT) return say('badEmail', 'bad email');
+  if (at(data, p) === LT)
+    return badIdent(out, policy, 'missingNameBeforeEmail', 'missing space before email');
+  p = identTextEnd(data, p);
+  if (at(data, p) === GT) return badIdent(out, policy, 'badName', 'bad name');
+  if (at(data, p) !== LT) return badIdent(out, policy, 'missingEmail', 'missing email');
+  if (at(data, p - 1) !== SPACE)
+    return badIdent(out, policy, 'missingSpaceBeforeEmail', 'missing space before email');
+  p = identTextEnd(data, p + 1);
+  if (at(data, p) !== GT) return badIdent(out, policy, 'badEmail', 'bad email');
   p++;
-  if (at(data, p) !== SPACE) return say('missingSpaceBeforeDate', 'missing space before date');
+  if (at(data, p) !== SPACE)
+    return badIdent(out, policy, 'missingSpaceBeforeDate', 'missing space before date');
   p++;
-  if (at(data, p) === DIGIT_0 && at(data, p + 1) !== SPACE) return say('zeroPaddedDate', 'zero-padded date');
-  const { end, overflows } = readTimestamp(data, p);
-  if (overflows) return say('badDateOverflow', 'date causes integer overflow');
-  if (end === p || at(data, end) !== SPACE) return say('badDate', 'bad date');
+  if (at(data, p) === DIGIT_0 && at(data, p + 1) !== SPACE)
+    return badIdent(out, policy, 'zeroPaddedDate', 'zero-padded date');
+  const end = timestampEnd(data, p);
+  if (end < 0) return badIdent(out, policy, 'badDateOverflow', 'date causes integer overflow');
+  if (end === p || at(data, end) !== SPACE) return badIdent(out, policy, 'badDate', 'bad date');
   p = end + 1;
   const sign = at(data, p);
   if (
@@ -106,13 +117,19 @@ function checkIdent(data: Buffer, pos: number, policy: FsckPolicy, out: FsckFind
     !isDigit(at(data, p + 4)) ||
     at(data, p + 5) !== LF
   ) {
-    return say('badTimezone', 'bad time zone');
+    return badIdent(out, policy, 'badTimezone', 'bad time zone');
   }
   return false;
 }
 
-/** strtoumax(p, &end, 10) and date_overflows on its result. */
-function readTimestamp(data: Buffer, start: number): { end: number; overflows: boolean } {
+/** Digits of a number that is below 2^63 whatever they are (a double holds it exactly). */
+const SAFE_DIGITS = 15;
+
+/**
+ * strtoumax(p, &end, 10) and date_overflows on its result: the offset after the number, `start`
+ * when there is none, or -1 when it does not fit a signed 64-bit time.
+ */
+function timestampEnd(data: Buffer, start: number): number {
   let p = start;
   while (isCSpace(at(data, p))) p++;
   let negative = false;
@@ -122,15 +139,16 @@ function readTimestamp(data: Buffer, start: number): { end: number; overflows: b
     p++;
   }
   const digits = p;
-  while (isDigit(at(data, p))) p++;
-  if (p === digits) return { end: start, overflows: false };
-  const value =
-    p - digits > 15
-      ? BigInt(data.toString('latin1', digits, p))
-      : BigInt(Number(data.toString('latin1', digits, p)));
+  let zero = true;
+  while (isDigit(at(data, p))) {
+    if (data[p] !== DIGIT_0) zero = false;
+    p++;
+  }
+  if (p === digits) return start;
   // A negative number wraps to a huge unsigned one; any value above 2^63-1 is not a valid time.
-  const overflows = value > MAX_TIMESTAMP || (negative && value !== 0n);
-  return { end: p, overflows };
+  if (negative && !zero) return -1;
+  if (p - digits > SAFE_DIGITS && BigInt(data.toString('latin1', digits, p)) > MAX_TIMESTAMP) return -1;
+  return p;
 }
 
 /** fsck.c fsck_commit: header order tree, parent*, one author, committer, with valid ids and idents. */

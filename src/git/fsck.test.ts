@@ -164,6 +164,11 @@ describe('fsckCommit and fsckTag', () => {
     [`author A <a@b> 9223372036854775807 +0000\ncommitter ${IDENT}`, []],
     [`author A <a@b> 9223372036854775808 +0000\ncommitter ${IDENT}`, ['badDateOverflow']],
     [`author A <a@b> 0 +0000\ncommitter ${IDENT}`, []],
+    // As C git's fsck reads them (strtoumax): a negative date wraps, minus zero and a sign do not.
+    [`author A <a@b> -1 +0000\ncommitter ${IDENT}`, ['badDateOverflow']],
+    [`author A <a@b> -0 +0000\ncommitter ${IDENT}`, []],
+    [`author A <a@b> +12 +0000\ncommitter ${IDENT}`, []],
+    [`author A <a@b> 1000000000000000 +0000\ncommitter ${IDENT}`, []],
     [`author A <a@b>  12 +0000\ncommitter ${IDENT}`, []],
     [`author A <a@b> 12 +000x\ncommitter ${IDENT}`, ['badTimezone']],
     [`author A <a@b> 12 +0000 \ncommitter ${IDENT}`, ['badTimezone']],

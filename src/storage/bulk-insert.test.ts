@@ -100,6 +100,24 @@ describeEachDialect('bulk insert', (getDb) => {
     expect(Number(stored[0]!.size)).toBe(1000);
   });
 
+  it('inserts rows in their order, many a statement, skipping stored ones and repeats', async () => {
+    // 128 + 128 + 32 + 8 + 4 + 1 rows on SQLite's prepared path: every statement size used.
+    const rows = Array.from({ length: 300 }, (_, i) => row(7000 + i));
+    await insert([rows[0]!, rows[150]!, rows[299]!]);
+    const storedBefore = await read([rows[0]!.git_id, rows[150]!.git_id, rows[299]!.git_id]);
+    await insert([...rows, row(7001, { size: 1 })], true);
+    const stored = new Map((await read(rows.map((r) => r.git_id))).map((got) => [got.git_id, got]));
+    expect(stored.size).toBe(300);
+    expect(Number(stored.get(rows[1]!.git_id)!.size)).toBe(7001);
+    // Rows stored before keep their keys; the others got theirs in the order they were given.
+    for (const before of storedBefore) expect(stored.get(before.git_id)!.id).toBe(before.id);
+    const keys = rows
+      .filter((_, at) => at !== 0 && at !== 150 && at !== 299)
+      .map((r) => Number(stored.get(r.git_id)!.id));
+    expect(keys).toEqual([...keys].sort((a, b) => a - b));
+    expect(new Set(keys).size).toBe(297);
+  });
+
   it('writes its multi-row statements exactly as Kysely compiles them', () => {
     const { db, capabilities } = getDb().database;
     const bulk = inserter();

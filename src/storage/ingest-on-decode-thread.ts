@@ -4,7 +4,7 @@ import { rawPieces } from '../git/pack-reader.js';
 import { ScannedTreeCursor, scanMismatch } from '../git/scanned-trees.js';
 import { MegaError } from '../platform/errors.js';
 import type { Database } from './database.js';
-import { BATCH_BYTES, decodedItems, type DecodedBatch } from './decoded-batch.js';
+import { BATCH_BYTES, DecodedBatchCursor, type DecodedBatch } from './decoded-batch.js';
 import type { DecodeThread } from './decode-thread.js';
 import type { IngestDeps, IngestOptions, IngestResult } from './ingest-types.js';
 import { ingestFsckPolicy, IngestWrites } from './ingest-writes.js';
@@ -112,15 +112,17 @@ async function writeBatch(
   format: ObjectFormat,
 ): Promise<void> {
   const trees = batch.trees && new ScannedTreeCursor(batch.trees);
-  for (const item of decodedItems(batch, format)) {
+  const item = new DecodedBatchCursor(batch, format);
+  while (item.next()) {
     if (item.kind === 'large-blob') {
       writes.addLargeBlob(item.id, item.size, rawPieces(spool, item.dataStart, item.compressedLength));
       continue;
     }
+    // The cursor is the object: nothing keeps it past the call (`DecodedBatchCursor`).
     const done =
       item.kind === 'whole-blob'
         ? writes.addWholeBlob(item.id, item.size, item.raw, item.rawIds, item.rawAt)
-        : writes.add(item.object, item.rawIds, item.rawAt, trees);
+        : writes.add(item, item.rawIds, item.rawAt, trees);
     if (done) await done;
   }
   if (trees && !trees.done) throw scanMismatch();

@@ -13,6 +13,7 @@ import { BulkInserter, type BulkColumns } from './bulk-insert.js';
 import { insertIgnore } from './insert-ignore.js';
 import { membershipBulkRows, membershipCopyTuples, membershipJson, sortById } from './membership-tuples.js';
 import { ObjectChunks } from './object-chunks.js';
+import { rowsById } from './rows-by-id.js';
 import { sizeClassOf } from './size-class.js';
 import type { PreparedBatchRunner } from './open-database.js';
 import type { StorageType } from './schema.js';
@@ -563,12 +564,14 @@ export class ObjectWriter {
   /** The numbers of the members, grouped by their id's leading byte (a counting sort), in order. */
   private *membersByLeadingByte(): Generator<Int32Array> {
     const starts = new Int32Array(LEADING_BYTES + 1);
-    const members: number[] = [];
+    const all = new Int32Array(this.known.size);
+    let count = 0;
     for (let number = 0; number < this.known.size; number++) {
       if ((this.flags[number]! & MEMBER) === 0) continue;
-      members.push(number);
+      all[count++] = number;
       starts[this.known.leadingByte(number) + 1]!++;
     }
+    const members = all.subarray(0, count);
     for (let byte = 0; byte < LEADING_BYTES; byte++) starts[byte + 1]! += starts[byte]!;
     const ordered = new Int32Array(members.length);
     const fill = starts.slice(0, LEADING_BYTES);
@@ -601,7 +604,7 @@ export class ObjectWriter {
     const through = this.rowsTaken;
     // Sorted by id so concurrent writers of overlapping objects lock rows in the same order.
     const { rows: raw, numbers } = this.takeRawRowsSorted();
-    const commits = this.commitRows.sort(byId);
+    const { rows: commits } = rowsById(this.commitRows);
     this.commitRows = [];
     this.bufferedBytes = 0;
     const { runPreparedBatch } = this.options;
@@ -618,59 +621,24 @@ export class ObjectWriter {
     if (runPreparedBatch && this.db.isTransaction) this.rowsDone = through;
   }
 
-  /** The buffered object rows sorted by id, with their known numbers when row keys are kept. */
+  /**
+   * The buffered object rows in id order (`rowsById`: one numeric sort, no comparison function
+   * per pair), with their known numbers when row keys are kept.
+   */
   private takeRawRowsSorted(): { rows: RawRow[]; numbers?: readonly number[] } {
-    const rows = this.rawRows;
     const numbers = this.rawNumbers;
+    const { rows, positions } = rowsById(this.rawRows);
     this.rawRows = [];
-    if (!numbers) return { rows: rows.sort(byId) };
+    if (!numbers) return { rows };
     this.rawNumbers = [];
-    if (rows.length > ROWS_BY_PREFIX) {
-      const order = Array.from(rows, (_, at) => at).sort((a, b) => byId(rows[a]!, rows[b]!));
-      return { rows: order.map((at) => rows[at]!), numbers: order.map((at) => numbers[at]!) };
-    }
-    // Row keys are kept only on SQLite, which has one writer: the order is not for locks there,
-    // so ids sharing their first 32 bits (a pair in ~2,000 flushes of 2,000 rows) may stay in
-    // arrival order. Each row's position rides in the low bits of its key (exact in a double), so
-    // one numeric sort of a typed array orders both lists, with no comparison function called per
-    // pair through two indirections: 500k rows in flushes of 2,000 sorted in ~80 ms instead of
-    // ~200 ms (docs/scale.md, "SQLite's object rows").
-    const keys = new Float64Array(rows.length);
-    for (let at = 0; at < rows.length; at++) keys[at] = hexPrefix(rows[at]![0]) * ROWS_BY_PREFIX + at;
-    keys.sort();
-    const sortedRows = new Array<RawRow>(rows.length);
-    const sortedNumbers = new Array<number>(rows.length);
-    for (let position = 0; position < keys.length; position++) {
-      const at = keys[position]! % ROWS_BY_PREFIX;
-      sortedRows[position] = rows[at]!;
-      sortedNumbers[position] = numbers[at]!;
-    }
-    return { rows: sortedRows, numbers: sortedNumbers };
+    return { rows, numbers: Array.from(positions, (at) => numbers[at]!) };
   }
-}
-
-/** Rows `takeRawRowsSorted` orders by their ids' first 32 bits (positions fit in 16 bits). */
-const ROWS_BY_PREFIX = 65_536;
-
-/** The first 32 bits of a hex id (its first eight digits, lowercase), as a number. */
-function hexPrefix(id: string): number {
-  let value = 0;
-  for (let i = 0; i < 8; i++) {
-    const code = id.charCodeAt(i);
-    value = value * 16 + (code <= 57 ? code - 48 : code - 87);
-  }
-  return value;
 }
 
 /** `larger` with `values` copied to its start: a per-id column grown. */
 function doubled<T extends Uint8Array | Float64Array>(values: T, larger: T): T {
   larger.set(values);
   return larger;
-}
-
-/** Rows by their first value, the object id. */
-function byId(a: readonly [string, ...unknown[]], b: readonly [string, ...unknown[]]): number {
-  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
 }
 
 /** Text columns cannot hold NUL on PostgreSQL; the raw object keeps the exact bytes. */
