@@ -2,9 +2,12 @@
 // Runs the compiled CLI (`npm install` builds dist/ through the `prepare` script).
 // --max-semi-space-size=4 (MiB, default 16): a smaller young generation is collected more often,
 // which keeps a server's peak memory ~50 MB lower on big clones (expressjs/express: 320 → 270 MB)
-// at no measurable cost in speed. --heap-growing-percent=100: the old generation may double before
-// its next full collection, instead of V8's up to 4x for small heaps; clone after clone of
-// expressjs/express the server otherwise crept from ~240 to ~350 MB of mostly dead objects.
+// and the push of 497k objects at 403–417 MB instead of 464–481. --heap-growing-percent=100: the
+// old generation may double before its next full collection, instead of V8's up to 4x for small
+// heaps; clone after clone of expressjs/express the server otherwise crept from ~240 to ~350 MB of
+// mostly dead objects, and after that push it idles at 217–238 MB instead of 242–270. Together they
+// cost the ingest up to ~15 % of its CPU; without either a limit's 60 MB margin is gone
+// (docs/scale.md, "The server's GC flags measured against the memory limits").
 // --expose-gc: code that just dropped big buffers asks for a young-generation collection
 // (src/platform/buffer-garbage.ts), which frees them long before V8 would by itself; after a big
 // job the server collects its garbage once it idles (src/platform/heap-release.ts) instead of

@@ -24,7 +24,8 @@ import { timeMs, type BenchResult } from '../report.js';
  * transaction) and reads every object back, each timed against C git on the same pack in the same
  * run: ingest vs `git index-pack --threads=1` (our ingest is single-threaded too; `cpu_ratio` also
  * compares CPU time, which a busy machine disturbs less: our process's, plus for PostgreSQL and
- * MariaDB/MySQL that of the database server's processes when they run on this machine), read-back vs
+ * MariaDB/MySQL that of the database server's processes when they run on this machine; `cpu_ms` is
+ * that CPU itself, to compare builds or flags by without git's own CPU in the ratio), read-back vs
  * `git cat-file --batch-all-objects --batch` over the indexed pack. Also reports how much the
  * database (plus object files) grew, next to the pack size. `no_fsck_ms` is the same ingest
  * without the receive.fsckObjects checks (interleaved runs), `fsck_cost` what the checks add.
@@ -288,7 +289,7 @@ async function measureDialect(
         git_ms: reference.indexPackMs,
         objects: ids.length,
         objects_per_s: perSecond(ingest.ms),
-        ...(cpuKnown ? { cpu_ratio: fsckCpuMs / reference.indexPackCpuMs } : {}),
+        ...(cpuKnown ? { cpu_ratio: fsckCpuMs / reference.indexPackCpuMs, cpu_ms: fsckCpuMs } : {}),
         strict_ratio: ingest.ms / reference.strictMs,
         ...(cpuKnown ? { strict_cpu_ratio: fsckCpuMs / reference.strictCpuMs } : {}),
         no_fsck_ms: noFsck!.ms,
