@@ -76,8 +76,8 @@ export class BulkInserter<T extends keyof Database & string> {
   private readonly kinds: readonly ColumnKind[];
   /** COPYs left to this inserter (see `COPIES_PER_INSERTER`); 0 after one met an existing key. */
   private copiesLeft = COPIES_PER_INSERTER;
-  /** Rows `add` holds for the next COPY, as pieces of encoded tuples (off the JS heap). */
-  private held: Buffer[] = [];
+  /** Rows `add` holds for the next COPY: per call, its pieces of encoded tuples (off the JS heap). */
+  private held: Buffer[][] = [];
   private heldRows = 0;
   private heldBytes = 0;
   /** Rows the next COPY of `add` waits for (see `FIRST_COPY_ROWS`). */
@@ -206,7 +206,9 @@ export class BulkInserter<T extends keyof Database & string> {
    * encoded, for one COPY with later batches (see `FIRST_COPY_ROWS`): they are stored when a later
    * `add` or `flush` resolves. Held as COPY tuples, they cost no JS objects while they wait (a
    * batch's row arrays die young) and are sent as they are. The caller must `flush` before it
-   * relies on the rows (reads them, commits).
+   * relies on the rows (reads them, commits). Each call's rows must be ordered by their first
+   * column (as bytes: ids in hex): the COPY sends the held calls' rows merged in that order
+   * (`RowCopy.mergeRuns`), so the server's unique index takes them in one sweep.
    */
   async add(
     db: Kysely<Database>,
@@ -219,10 +221,9 @@ export class BulkInserter<T extends keyof Database & string> {
       await this.insertIgnore(db, rows, runPreparedBatch, inserted);
       return;
     }
-    for (const piece of this.capabilities.rowCopy!.tuples(this.kinds, rows)) {
-      this.held.push(piece);
-      this.heldBytes += piece.length;
-    }
+    const pieces = [...this.capabilities.rowCopy!.tuples(this.kinds, rows)];
+    this.held.push(pieces);
+    for (const piece of pieces) this.heldBytes += piece.length;
     this.heldRows += rows.length;
     if (this.heldRows >= this.copyRows || this.heldBytes >= MAX_COPY_BYTES) await this.flush(db);
   }
@@ -230,18 +231,19 @@ export class BulkInserter<T extends keyof Database & string> {
   /** Stores the rows `add` holds. */
   async flush(db: Kysely<Database>): Promise<void> {
     if (this.heldRows === 0) return;
-    const held = this.held;
     const rows = this.heldRows;
+    // The calls' pieces are copied in key order; nothing keeps them past the merge.
+    const tuples = this.capabilities.rowCopy!.mergeRuns(this.held);
     this.held = [];
     this.heldRows = 0;
     this.heldBytes = 0;
     if (rows >= this.minRowsToCopy) {
       this.copiesLeft--;
       this.copyRows = Math.min(this.copyRows * 2, MAX_COPY_ROWS);
-      if (await this.copyUnlessStored(db, held)) return;
+      if (await this.copyUnlessStored(db, tuples)) return;
       this.copiesLeft = 0;
     }
-    await this.insertRows(db, this.capabilities.rowCopy!.decode(this.kinds, held));
+    await this.insertRows(db, this.capabilities.rowCopy!.decode(this.kinds, tuples));
   }
 
   /**

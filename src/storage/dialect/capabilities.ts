@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { copyStream, decodeCopyTuples, encodeCopyTuples } from './copy-binary-encoder.js';
+import { mergeTupleRuns } from './copy-tuple-runs.js';
 import { encodePostgresArray, POSTGRES_ARRAY_TYPE, type ColumnKind } from './postgres-arrays.js';
 
 export type { ColumnKind } from './postgres-arrays.js';
@@ -41,6 +42,11 @@ export interface RowCopy {
   stream(tuples: Iterable<Buffer>): Iterable<Buffer>;
   /** The rows of `tuples`' pieces, as values again (for a batch that must go another way). */
   decode(kinds: readonly ColumnKind[], tuples: Iterable<Buffer>): unknown[][];
+  /**
+   * Runs of `tuples`' pieces, each ordered by its rows' first column as bytes, as one run in that
+   * order (for one COPY of several sorted batches).
+   */
+  mergeRuns(runs: readonly (readonly Buffer[])[]): Buffer[];
 }
 
 /**
@@ -227,6 +233,7 @@ export const POSTGRES_CAPABILITIES: DialectCapabilities = {
     tuples: encodeCopyTuples,
     stream: copyStream,
     decode: decodeCopyTuples,
+    mergeRuns: (runs) => mergeTupleRuns(runs),
   },
   idList: (ids) => sql`(select unnest(${encodePostgresArray('text', ids)}::text[]) as id)`,
   types: {
