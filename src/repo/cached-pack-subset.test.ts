@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import { open, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import zlib from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { hashObject } from '../git/object.js';
+import type { ObjectId } from '../git/object-id.js';
+import { PackEntryType, decodePackHeader, encodeEntryHeader, encodePackHeader } from '../git/pack-format.js';
+import { makeTempDir } from '../../tests/support/temp-dir.js';
+import { sendCachedSubset } from './cached-pack-subset.js';
+import { PackEntryIndexBuilder } from './pack-entry-index.js';
+import type { ObjectSource, WalkedObject } from './served-repository.js';
+
+const blobs = ['one\n', 'two\n', 'three\n', 'four\n'].map((text) => Buffer.from(text));
+const ids = blobs.map((data) => hashObject('blob', data));
+
+/** A cached pack of the four blobs, whole, in order, with its entry index. */
+async function cachedPack(dir: string) {
+  const parts: Buffer[] = [encodePackHeader(blobs.length)];
+  const index = new PackEntryIndexBuilder(blobs.length, 20);
+  let offset = parts[0]!.length;
+  blobs.forEach((data, at) => {
+    const entry = Buffer.concat([encodeEntryHeader(PackEntryType.Blob, data.length), zlib.deflateSync(data)]);
+    index.add(ids[at]!, offset);
+    parts.push(entry);
+    offset += entry.length;
+  });
+  const body = Buffer.concat(parts);
+  const bytes = Buffer.concat([body, createHash('sha1').update(body).digest()]);
+  const path = join(dir, 'full.pack');
+  await writeFile(path, bytes);
+  return { size: bytes.length, file: await open(path, 'r'), index: index.finish()! };
+}
+
+/** Nothing is read from storage: every listed object is a whole entry of the cached pack. */
+const noObjects = { readObject: () => Promise.resolve(undefined) } as unknown as ObjectSource;
+
+async function cut(list: readonly WalkedObject[]) {
+  const dir = await makeTempDir();
+  const pack = await cachedPack(dir.path);
+  const written: Buffer[] = [];
+  try {
+    const sent = await sendCachedSubset(pack, list, noObjects, {
+      write: (chunk: Buffer) => {
+        written.push(Buffer.from(chunk));
+        return Promise.resolve();
+      },
+    } as never);
+    return { sent, bytes: Buffer.concat(written) };
+  } finally {
+    await pack.file.close();
+    await dir.remove();
+  }
+}
+
+const blob = (id: string): WalkedObject => ({ id: id as ObjectId, type: 'blob' });
+
+describe('sendCachedSubset', () => {
+  it('cuts a list in the pack order and one in another order to the same objects', async () => {
+    const ordered = await cut([blob(ids[0]!), blob(ids[2]!), blob(ids[3]!)]);
+    expect(ordered.sent?.objects).toBe(3);
+    expect(decodePackHeader(ordered.bytes.subarray(0, 12)).count).toBe(3);
+    const unordered = await cut([blob(ids[3]!), blob(ids[0]!), blob(ids[2]!)]);
+    expect(unordered.bytes.equals(ordered.bytes)).toBe(true);
+  });
+
+  it('writes nothing for a list the pack does not hold, or with ids that are not hex', async () => {
+    const missing = hashObject('blob', Buffer.from('five\n'));
+    const rejected = [
+      [blob(ids[0]!), blob(missing)],
+      [blob(ids[0]!), blob(ids[1]!.toUpperCase().replace(/[0-9]/g, 'z'))],
+      [blob(ids[0]!), blob(ids[1]!.slice(0, 39))],
+      [blob(ids[0]!), blob(ids[0]!)],
+    ];
+    for (const list of rejected) {
+      const { sent, bytes } = await cut(list);
+      expect(sent).toBeUndefined();
+      expect(bytes.length).toBe(0);
+    }
+  });
+});
