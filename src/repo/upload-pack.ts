@@ -253,11 +253,7 @@ async function streamPack(
     ? await fromFullPack(cache, repository, request, context, includeTags, chosen, list, writer)
     : undefined;
   if (cut) {
-    await finishPack(
-      request,
-      writer,
-      `Total ${cut.objects} (delta ${cut.reusedDeltas}), reused ${cut.reusedDeltas} (delta ${cut.reusedDeltas}), cut from a full clone's cached pack\n`,
-    );
+    await finishPack(request, writer, totalLine(cut, ", cut from a full clone's cached pack"));
     return cut;
   }
   const entry = cacheKey ? await cache?.create(cacheKey) : undefined;
@@ -300,15 +296,16 @@ async function streamPack(
     throw error;
   }
   await entry?.commit(entryIndex?.finish());
-  await finishPack(
-    request,
-    writer,
-    `Total ${stats.objects} (delta ${stats.reusedDeltas}), reused ${stats.reusedDeltas} (delta ${stats.reusedDeltas})\n`,
-  );
+  await finishPack(request, writer, totalLine(stats));
   // Before the response ends, so the next clone finds it (rows come from the reads above: this
   // costs an encoding and a few inserts). A failure only means the next clone walks again.
   if (chosen.record) await chosen.record(written);
   return stats;
+}
+
+/** The progress line that ends a pack, as git's ends it; `how` tells where its entries came from. */
+function totalLine(stats: PackSendStats, how = ''): string {
+  return `Total ${stats.objects} (delta ${stats.reusedDeltas}), reused ${stats.reusedDeltas} (delta ${stats.reusedDeltas})${how}\n`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hashObject, type ObjectType } from '../git/object.js';
-import { SHA1 } from '../git/object-format.js';
+import { SHA1, type ObjectFormat } from '../git/object-format.js';
 import { STRICT_FSCK } from '../git/fsck-report.js';
 import { ScannedTreeCursor, TreeScanner } from '../git/scanned-trees.js';
 import type { PackedObject } from '../git/pack-types.js';
@@ -9,9 +9,29 @@ import {
   BATCH_OBJECTS,
   FIRST_BATCH_OBJECTS,
   DecodedBatchBuilder,
-  decodedItems,
+  DecodedBatchCursor,
   type DecodedBatch,
+  type DecodedItem,
 } from './decoded-batch.js';
+
+/** The objects of a received batch read through its cursor, each as an item of its own (to compare). */
+function* decodedItems(batch: DecodedBatch, format: ObjectFormat): Generator<DecodedItem> {
+  const cursor = new DecodedBatchCursor(batch, format);
+  while (cursor.next()) {
+    const { id, size, raw, rawIds, rawAt } = cursor;
+    if (cursor.kind === 'large-blob') {
+      const { dataStart, compressedLength } = cursor;
+      yield { kind: 'large-blob', id, size, dataStart, compressedLength };
+    } else if (cursor.kind === 'whole-blob') {
+      yield { kind: 'whole-blob', id, size, raw, rawIds, rawAt };
+    } else {
+      const { type, data, deltaSize, deltaBase } = cursor;
+      const object =
+        deltaSize === undefined ? { id, type, data, raw } : { id, type, data, raw, deltaSize, deltaBase };
+      yield { kind: 'object', object, rawIds, rawAt };
+    }
+  }
+}
 
 function packed(type: ObjectType, data: Buffer, delta?: { base: Buffer; size: number }): PackedObject {
   return {

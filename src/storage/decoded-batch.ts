@@ -350,22 +350,3 @@ export class DecodedBatchCursor implements IncomingObject {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/** The objects of a received batch, in the order they were decoded. Views into its buffers. */
-export function* decodedItems(batch: DecodedBatch, format: ObjectFormat): Generator<DecodedItem> {
-  const cursor = new DecodedBatchCursor(batch, format);
-  while (cursor.next()) {
-    const { id, size, raw, rawIds, rawAt } = cursor;
-    if (cursor.kind === 'large-blob') {
-      const { dataStart, compressedLength } = cursor;
-      yield { kind: 'large-blob', id, size, dataStart, compressedLength };
-    } else if (cursor.kind === 'whole-blob') {
-      yield { kind: 'whole-blob', id, size, raw, rawIds, rawAt };
-    } else {
-      const { type, data, deltaSize, deltaBase } = cursor;
-      const object =
-        deltaSize === undefined ? { id, type, data, raw } : { id, type, data, raw, deltaSize, deltaBase };
-      yield { kind: 'object', object, rawIds, rawAt };
-    }
-  }
-}

@@ -233,7 +233,7 @@ export const POSTGRES_CAPABILITIES: DialectCapabilities = {
     tuples: encodeCopyTuples,
     stream: copyStream,
     decode: decodeCopyTuples,
-    mergeRuns: (runs) => mergeTupleRuns(runs),
+    mergeRuns: mergeTupleRuns,
   },
   idList: (ids) => sql`(select unnest(${encodePostgresArray('text', ids)}::text[]) as id)`,
   types: {
