@@ -23,7 +23,7 @@ import { startHttpBackendBridge } from '../smart-http/http-backend-bridge.js';
 import { waitForIdle } from '../smart-http/smart-http-bench.js';
 
 /**
- * `npm run bench -- scale [--size small|large] [--repo DIR] [--database sqlite|postgres|mysql] [--rounds N] [--other-branch NAME] [--check]`
+ * `npm run bench -- scale [--size small|large] [--repo DIR] [--database sqlite|postgres|mysql] [--rounds N] [--other-branch NAME] [--push-series N] [--check]`
  *
  * A repository the size of git/git through the server end to end (issue 20), every step timed
  * against C git's `git http-backend` serving the same input in the same run:
@@ -38,6 +38,8 @@ import { waitForIdle } from '../smart-http/smart-http-bench.js';
  * run takes minutes. Peak RSS is the server's high-water mark during that step alone (reset
  * through /proc/PID/clear_refs before it). `--check` then runs the large-repository correctness
  * test (tests/scale/large-repository.test.ts, MEGA_TEST_LARGE=1) on the same repository.
+ * `--push-series N` runs only the push: N first `--mirror` pushes into new repositories of one
+ * server, each followed by its idle memory (the push target holds over a series, not one run).
  */
 export async function runScaleBench(args: readonly string[]): Promise<BenchResult[]> {
   const size = argValue(args, '--size') ?? 'large';
@@ -46,6 +48,9 @@ export async function runScaleBench(args: readonly string[]): Promise<BenchResul
   const dialect = (argValue(args, '--database') ?? 'sqlite') as DialectName;
   const rounds = Number(argValue(args, '--rounds') ?? 1);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
+  const pushSeries = Number(argValue(args, '--push-series') ?? 0);
+  if (!Number.isInteger(pushSeries) || pushSeries < 0)
+    throw new Error('--push-series must be a whole number');
   const dir = await mkdtemp(join(tmpdir(), 'mega-bench-scale-'));
   const closers: Array<() => Promise<void>> = [];
   let server: MegaServer | undefined;
@@ -77,12 +82,12 @@ export async function runScaleBench(args: readonly string[]): Promise<BenchResul
     const theirsUrl = `${theirs.url}/large.git`;
     const results: BenchResult[] = [];
     type Run = (url: string, side: 'ours' | 'cgit') => Promise<unknown>;
-    type StepOptions = { oursFirst?: boolean; cgitUrl?: string };
+    type StepOptions = { oursFirst?: boolean; cgitUrl?: string; oursUrl?: string };
     const step = async (name: string, run: Run, options: StepOptions = {}) => {
       const cgitUrl = options.cgitUrl ?? theirsUrl;
       const cgitFirst = options.oursFirst ? undefined : await measure(theirs, () => run(cgitUrl, 'cgit'));
       await resetPeakRss(live);
-      const mine = await measure(ours, () => run(oursUrl, 'ours'));
+      const mine = await measure(ours, () => run(options.oursUrl ?? oursUrl, 'ours'));
       const peakMb = await peakRssMb(live);
       // C git measured second must not share the CPU with our server's background jobs (the
       // search indexer starts once our clone ends): the idle point the bench waits for anyway.
@@ -109,18 +114,41 @@ export async function runScaleBench(args: readonly string[]): Promise<BenchResul
     const clone = (url: string, target: string, extra: readonly string[] = []) =>
       git(['clone', '-q', '--bare', ...extra, url, target]);
     const target = (side: string, name: string) => join(dir, `${side}-${name}.git`);
+    const idleAfter = async (scenario: string) => {
+      // Idle: 3 s without CPU, up to 3 min (the search indexer and the walk recorder run for a
+      // minute after a large first push, and start after timers: 300 ms of quiet is not idle).
+      await waitForIdle(live.process.pid ?? 0, 3000, 180_000);
+      results.push({
+        scenario,
+        server_rss_mb: Math.round(live.rssMb()),
+        ...(await idleRssParts(live.process.pid ?? 0)),
+      });
+    };
+
+    if (pushSeries > 0) {
+      // The push target's series: each round a first `--mirror` push into a new repository on
+      // both sides, on the same server, so its idle memory after each round shows any growth.
+      for (let round = 1; round <= pushSeries; round++) {
+        const name = `series-${round}.git`;
+        await git(['init', '-q', '--bare', join(cgitRoot, name)]);
+        await git(['symbolic-ref', 'HEAD', head], { cwd: join(cgitRoot, name) });
+        const urls = { oursUrl: `${ours.url}/import/${name}`, cgitUrl: `${theirs.url}/${name}` };
+        await step(`push (round ${round})`, (url) => push(url, ['--mirror']), urls);
+        await idleAfter(`idle-after-push (round ${round})`);
+        const [mine, theirsRefs] = await Promise.all([
+          gitText(['ls-remote', urls.oursUrl]),
+          gitText(['ls-remote', urls.cgitUrl]),
+        ]);
+        if (mine !== theirsRefs)
+          throw new Error(`push round ${round}: the two servers advertise different refs`);
+      }
+      return results;
+    }
 
     await step('push', (url) => push(url, ['--mirror']));
     // A CI job's clone, right after the push: nothing cached, the walk recorder may be running.
     await step('clone-after-push', (url, side) => clone(url, target(side, 'first')), { oursFirst: true });
-    // Idle: 3 s without CPU, up to 3 min (the search indexer and the walk recorder run for a
-    // minute after a large first push, and start after timers: 300 ms of quiet is not idle).
-    await waitForIdle(live.process.pid ?? 0, 3000, 180_000);
-    results.push({
-      scenario: 'idle-after-push',
-      server_rss_mb: Math.round(live.rssMb()),
-      ...(await idleRssParts(live.process.pid ?? 0)),
-    });
+    await idleAfter('idle-after-push');
     await sameRefs(target('ours', 'first'), target('cgit', 'first'));
     await step('clone-cached', (url, side) => clone(url, target(side, 'cached')));
     await rm(join(dataDir, 'cache', 'packs'), { recursive: true, force: true });

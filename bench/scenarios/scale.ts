@@ -1,10 +1,10 @@
 import type { BenchScenario } from '../main.js';
 import { runScaleBench } from '../scale/scale-bench.js';
 
-/** `npm run bench -- scale [--size small|large] [--repo DIR] [--database sqlite|postgres|mysql] [--rounds N] [--check]` */
+/** `npm run bench -- scale [--size small|large] [--repo DIR] [--database sqlite|postgres|mysql] [--rounds N] [--push-series N] [--check]` */
 export const scenario: BenchScenario = {
   description:
-    'a git/git-sized repository (497k objects) end to end: push, clones, fetch, shallow clone, ls-remote vs git http-backend [--size small|large] [--rounds N] [--check]',
+    'a git/git-sized repository (497k objects) end to end: push, clones, fetch, shallow clone, ls-remote vs git http-backend [--size small|large] [--rounds N] [--push-series N] [--check]',
   run: (args) => runScaleBench(args),
   summarize: (results) => {
     const timed = results.filter((result) => typeof result.ratio === 'number');
