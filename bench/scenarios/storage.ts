@@ -206,7 +206,7 @@ async function ingestOnce(scratch: ScratchDatabase, packPath: string, fsck = tru
   const sizeBefore = await databaseBytes(scratch.database);
   // SQLite: the database's checkpoint thread, which a server starts once (at its first big
   // commit), is started before the window; each fresh database otherwise started one in the
-  // window after its ingest (from the TypeScript sources here: ~230 ms of CPU; docs/scale.md,
+  // window after its ingest (from the TypeScript sources here: 210–330 ms of CPU; docs/scale.md,
   // "SQLite's checkpoint thread in the storage bench").
   const checkpoints = scratch.database.walCheckpoints;
   await checkpoints?.ready();

@@ -404,7 +404,7 @@ export class PackFsck {
 
   /**
    * Reads `hexLength` hex digits (either case) then a newline at `pos` into `rawScratch` as the
-   * raw id; false (the scratch then undefined) when they are not there. No string per id: an
+   * raw id; false (the scratch's bytes then undefined) when they are not there. No string per id: an
    * ingest links every commit's tree and parents.
    */
   private rawIdAt(data: Buffer, pos: number): boolean {
