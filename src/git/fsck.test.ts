@@ -282,6 +282,27 @@ describe('PackFsck', () => {
     expect(checker.refused?.lines).toEqual([`object ${treeId}: ${blobId} is a blob, not a tree`]);
   });
 
+  it('links ids of either case in commit and tag headers, as lowercase ids, and stops at a bad one', () => {
+    const upper = 'ABCDEF0123'.repeat(4);
+    const commit = Buffer.from(
+      `tree ${upper}\nparent ${'2'.repeat(40)}\nparent ${'x'.repeat(40)}\nparent ${'3'.repeat(40)}\n` +
+        `author ${IDENT}\ncommitter ${IDENT}\n\nm\n`,
+    );
+    const tag = Buffer.from(`object ${'C'.repeat(40)}\ntype blob\ntag v1\ntagger ${IDENT}\n\nm\n`);
+    // The bad parent id is ignored by fsck; it links nothing, and no parent after it is read.
+    const checker = new PackFsck(SHA1, { strict: true, ignore: new Set(['badParentSha1']) });
+    checker.add(hashObject('commit', commit), 'commit', commit);
+    checker.add(hashObject('tag', tag), 'tag', tag);
+    expect(checker.finishPack().externalLinks).toEqual(
+      new Map([
+        [upper.toLowerCase(), 'tree'],
+        ['2'.repeat(40), 'commit'],
+        ['c'.repeat(40), 'blob'],
+      ]),
+    );
+    expect(checker.refused).toBeUndefined();
+  });
+
   it('hands links outside the pack to the caller, with the type they need', () => {
     const commit = Buffer.from(
       `tree ${ID}\nparent ${'1'.repeat(40)}\nauthor ${IDENT}\ncommitter ${IDENT}\n\nm\n`,

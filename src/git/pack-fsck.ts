@@ -42,7 +42,6 @@ const TYPE_CODES: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3, ta
 const CODE_TYPES = [undefined, 'commit', 'tree', 'blob', 'tag'] as const;
 /** The required types disagree (an id used both as a tree and as a blob). */
 const CONFLICT_CODE = 7;
-const HEX = /^[0-9a-f]+$/;
 const OBJECT_TYPES = new Set<string>(['blob', 'tree', 'commit', 'tag']);
 
 /**
@@ -403,33 +402,41 @@ export class PackFsck {
     if (!this.dotfiles.has(id)) this.dotfiles.set(id, kind);
   }
 
-  /** `hexLength` hex digits then a newline at `pos`, lower-cased; undefined otherwise. */
-  private idAt(data: Buffer, pos: number): string | undefined {
+  /**
+   * Reads `hexLength` hex digits (either case) then a newline at `pos` into `rawScratch` as the
+   * raw id; false (the scratch's bytes then undefined) when they are not there. No string per id: an
+   * ingest links every commit's tree and parents.
+   */
+  private rawIdAt(data: Buffer, pos: number): boolean {
     const end = pos + this.format.hexLength;
-    if (data[end] !== 0x0a) return undefined;
-    const id = data.toString('latin1', pos, end).toLowerCase();
-    return HEX.test(id) ? id : undefined;
+    if (data[end] !== 0x0a) return false;
+    const raw = this.rawScratch;
+    for (let at = pos, out = 0; at < end; at += 2, out++) {
+      const high = hexValue(data[at] as number);
+      const low = hexValue(data[at + 1] as number);
+      if (high < 0 || low < 0) return false;
+      raw[out] = (high << 4) | low;
+    }
+    return true;
   }
 
   private commitLinks(data: Buffer): void {
     // fsck passed, so the layout is `tree <id>\n` then `parent <id>\n` lines (unless a bad id
     // was configured to be ignored: such a line links nothing).
     const step = this.format.hexLength + 1;
-    const tree = this.idAt(data, 5);
-    if (tree !== undefined) this.link(this.number(this.raw(tree), 0), TYPE_CODES.tree);
-    for (let pos = 5 + step; data.toString('latin1', pos, pos + 7) === 'parent '; pos += 7 + step) {
-      const parent = this.idAt(data, pos + 7);
-      if (parent === undefined) break;
-      this.link(this.number(this.raw(parent), 0), TYPE_CODES.commit);
+    if (this.rawIdAt(data, 5)) this.link(this.number(this.rawScratch, 0), TYPE_CODES.tree);
+    for (let pos = 5 + step; startsWithParent(data, pos); pos += 7 + step) {
+      if (!this.rawIdAt(data, pos + 7)) break;
+      this.link(this.number(this.rawScratch, 0), TYPE_CODES.commit);
     }
   }
 
   private tagLink(data: Buffer): void {
-    const target = this.idAt(data, 7);
+    const found = this.rawIdAt(data, 7);
     const typeStart = 7 + this.format.hexLength + 1 + 'type '.length;
     const type = data.toString('latin1', typeStart, data.indexOf(0x0a, typeStart));
-    if (target !== undefined && OBJECT_TYPES.has(type))
-      this.link(this.number(this.raw(target), 0), TYPE_CODES[type as ObjectType]);
+    if (found && OBJECT_TYPES.has(type))
+      this.link(this.number(this.rawScratch, 0), TYPE_CODES[type as ObjectType]);
   }
 
   private record(id: ObjectId, findings: readonly FsckFinding[]): void {
@@ -456,4 +463,24 @@ export class PackFsck {
 function hasError(findings: readonly FsckFinding[]): boolean {
   for (const finding of findings) if (finding.severity === 'error') return true;
   return false;
+}
+
+/** The value of an ASCII hex digit of either case, or -1. */
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const lower = c | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+}
+
+/** Whether `data` holds `parent ` at `pos`. */
+function startsWithParent(data: Buffer, pos: number): boolean {
+  return (
+    data[pos] === 0x70 &&
+    data[pos + 1] === 0x61 &&
+    data[pos + 2] === 0x72 &&
+    data[pos + 3] === 0x65 &&
+    data[pos + 4] === 0x6e &&
+    data[pos + 5] === 0x74 &&
+    data[pos + 6] === 0x20
+  );
 }

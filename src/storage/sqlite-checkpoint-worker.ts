@@ -8,6 +8,7 @@ import BetterSqlite3 from 'better-sqlite3';
  */
 const { path } = workerData as { path: string };
 const connection = new BetterSqlite3(path);
+parentPort!.postMessage('open');
 
 parentPort!.on('message', (message: 'checkpoint' | 'close') => {
   if (message === 'checkpoint') {

@@ -50,6 +50,39 @@ describe('SQLite checkpoints on their own thread', () => {
     }
   });
 
+  it('starts its thread when asked before any commit, and tells when a checkpoint is done', async () => {
+    const dir = await makeTempDir('mega-checkpoint-');
+    const path = join(dir.path, 'mega.db');
+    const database = openDatabase(`sqlite:${path}`);
+    try {
+      const checkpoints = database.walCheckpoints!;
+      // Nothing runs yet: idle at once.
+      await checkpoints.idle();
+      await checkpoints.ready();
+      await checkpoints.ready();
+      await sql`create table t (v blob)`.execute(database.db);
+      const before = fileSize(path);
+      await database.db.transaction().execute(async (trx) => {
+        for (let i = 0; i < 6; i++)
+          await sql`insert into t values (${Buffer.alloc(1 << 20, i)})`.execute(trx);
+      });
+      await checkpoints.idle();
+      // The whole log is in the database file once the checkpoint it started is done.
+      expect(fileSize(path)).toBeGreaterThan(before + (6 << 20));
+    } finally {
+      await database.close();
+      await dir.remove();
+    }
+  });
+
+  it('is ready and idle at once once closed', async () => {
+    const checkpointer = new SqliteCheckpointer('/nonexistent-dir/mega.db', () => undefined);
+    await checkpointer.close();
+    await checkpointer.ready();
+    await checkpointer.idle();
+    expect(checkpointer.threadStarted).toBe(false);
+  });
+
   it('starts no thread while the log stays small', async () => {
     const dir = await makeTempDir('mega-checkpoint-');
     const path = join(dir.path, 'mega.db');
@@ -80,6 +113,9 @@ describe('SQLite checkpoints on their own thread', () => {
     checkpointer.afterCommit();
     await until(() => failures.length > 0);
     expect(checkpointer.threadStarted).toBe(false);
+    // A failed thread is neither waited for nor started again.
+    await checkpointer.ready();
+    await checkpointer.idle();
     checkpointer.afterCommit();
     expect(checkpointer.threadStarted).toBe(false);
     await checkpointer.close();

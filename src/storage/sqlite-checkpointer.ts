@@ -33,6 +33,11 @@ export class SqliteCheckpointer {
   private running = false;
   private again = false;
   private closed = false;
+  /** Whether the thread has opened its connection. */
+  private opened = false;
+  /** Callers of `ready` and `idle` waiting for the thread. */
+  private readyWaiters: (() => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly path: string,
@@ -52,6 +57,25 @@ export class SqliteCheckpointer {
     this.start().postMessage('checkpoint');
   }
 
+  /**
+   * Starts the thread now, if it is not running, and resolves once its connection is open (or the
+   * thread failed). A server starts it once, at its first big commit; a bench that opens a fresh
+   * database for each measured ingest calls this first, so that its window does not hold a thread
+   * start a server pays once (docs/scale.md, "SQLite's checkpoint thread in the storage bench").
+   */
+  ready(): Promise<void> {
+    if (this.closed || this.opened) return Promise.resolve();
+    this.start().ref();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  /** Resolves once no checkpoint runs or waits to run (at once if none does). */
+  idle(): Promise<void> {
+    if (!this.running || !this.worker) return Promise.resolve();
+    this.worker.ref();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   /** Whether the thread was started (for tests). */
   get threadStarted(): boolean {
     return this.worker !== undefined;
@@ -62,6 +86,7 @@ export class SqliteCheckpointer {
     this.closed = true;
     const worker = this.worker;
     this.worker = undefined;
+    this.wake();
     if (!worker) return;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.postMessage('close');
@@ -77,20 +102,33 @@ export class SqliteCheckpointer {
     });
     // An idle checkpoint thread must not keep the process alive.
     worker.unref();
-    worker.on('message', () => {
-      this.running = false;
-      if (this.again) {
-        this.again = false;
-        this.afterCommit();
+    worker.on('message', (message: 'open' | 'done') => {
+      if (message === 'open') {
+        this.opened = true;
+      } else {
+        this.running = false;
+        if (this.again) {
+          this.again = false;
+          this.afterCommit();
+        }
       }
+      this.wake();
     });
     worker.on('error', (error) => {
       this.closed = true;
       this.worker = undefined;
+      this.wake();
       this.onFailure(error);
     });
     this.worker = worker;
     return worker;
+  }
+
+  /** Resolves the waiters whose condition now holds; an idle thread again lets the process exit. */
+  private wake(): void {
+    if (this.opened || this.closed) for (const resolve of this.readyWaiters.splice(0)) resolve();
+    if (!this.running || this.closed) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    if (this.readyWaiters.length === 0 && this.idleWaiters.length === 0) this.worker?.unref();
   }
 
   private walSize(): number {
