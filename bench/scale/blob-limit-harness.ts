@@ -14,7 +14,7 @@
  */
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fullCloneWalk } from '../../src/repo/clone-walk.js';
+import { fullCloneList, fullCloneWalk } from '../../src/repo/clone-walk.js';
 import { sendCachedSubset } from '../../src/repo/cached-pack-subset.js';
 import { PackEntryIndexBuilder } from '../../src/repo/pack-entry-index.js';
 import { sendPack } from '../../src/repo/pack-sender.js';
@@ -90,14 +90,15 @@ async function subsetRound(
   packOut: string | undefined,
 ): Promise<void> {
   const loadBefore = await loadAverage();
-  const walk = await timed(() => fullCloneWalk(repository, wants, filter, refs));
+  // The list as upload-pack picks it when a full pack is cached: raw ids, not decoded.
+  const walk = await timed(() => fullCloneList(repository, wants, filter, refs, undefined, true));
   const sink = packSink(packOut);
-  const sent = await timed(() => sendCachedSubset(full, walk.value.objects, walk.value.source, sink));
+  const sent = await timed(() => sendCachedSubset(full, walk.value.list, walk.value.source, sink));
   if (!sent.value) throw new Error('the full pack does not hold the partial clone');
   await sink.close();
   console.log(
     `round ${round} (from the full pack): walk ${walk.wallMs} ms wall ${walk.cpuMs} ms CPU, send ${sent.wallMs} ms wall ` +
-      `${sent.cpuMs} ms CPU; ${walk.value.objects.length} objects, ${sent.value.reusedDeltas} deltas, ` +
+      `${sent.cpuMs} ms CPU; ${walk.value.list.count} objects, ${sent.value.reusedDeltas} deltas, ` +
       `${sink.bytes} bytes; load ${loadBefore} → ${await loadAverage()}`,
   );
 }

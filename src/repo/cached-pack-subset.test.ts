@@ -10,6 +10,7 @@ import { makeTempDir } from '../../tests/support/temp-dir.js';
 import { sendCachedSubset } from './cached-pack-subset.js';
 import { PackEntryIndexBuilder } from './pack-entry-index.js';
 import type { ObjectSource, WalkedObject } from './served-repository.js';
+import { walkListOf } from './walk-list.js';
 
 const blobs = ['one\n', 'two\n', 'three\n', 'four\n'].map((text) => Buffer.from(text));
 const ids = blobs.map((data) => hashObject('blob', data));
@@ -40,7 +41,7 @@ async function cut(list: readonly WalkedObject[]) {
   const pack = await cachedPack(dir.path);
   const written: Buffer[] = [];
   try {
-    const sent = await sendCachedSubset(pack, list, noObjects, {
+    const sent = await sendCachedSubset(pack, walkListOf(list), noObjects, {
       write: (chunk: Buffer) => {
         written.push(Buffer.from(chunk));
         return Promise.resolve();

@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import type { ObjectFormat } from '../git/object-format.js';
+import { SHA1, SHA256, type ObjectFormat } from '../git/object-format.js';
 import { objectIdFromRaw, type ObjectId } from '../git/object-id.js';
 import type { Deflater } from '../git/deflater.js';
 import { RawIdTable } from '../git/raw-id-table.js';
@@ -15,14 +15,8 @@ import { PackStream } from '../git/pack-stream.js';
 import { MegaError, notFound } from '../platform/errors.js';
 import type { IndexedCachedPack } from '../storage/pack-cache.js';
 import { parsePackEntryIndex, type PackEntryIndex } from './pack-entry-index.js';
-import {
-  deflateWhole,
-  objectFormatOfList,
-  wholeObjectDeflater,
-  type ByteSink,
-  type PackSendStats,
-} from './pack-sender.js';
-import type { ObjectSource, WalkedObject } from './served-repository.js';
+import { deflateWhole, wholeObjectDeflater, type ByteSink, type PackSendStats } from './pack-sender.js';
+import type { ObjectSource, WalkList } from './served-repository.js';
 
 /** Bytes of the cached pack read at a time; an entry longer than this is copied in pieces. */
 const READ_WINDOW = 4 * 1024 * 1024;
@@ -42,24 +36,26 @@ const ENTRY_HEAD_BYTES = 64;
  */
 export async function sendCachedSubset(
   pack: IndexedCachedPack,
-  list: readonly WalkedObject[],
+  list: WalkList,
   objects: ObjectSource,
   sink: ByteSink,
 ): Promise<PackSendStats | undefined> {
-  const format = objectFormatOfList(list);
+  const format = list.rawLength === SHA256.rawLength ? SHA256 : SHA1;
   const header = Buffer.alloc(PACK_HEADER_LENGTH);
   await pack.file.read(header, 0, PACK_HEADER_LENGTH, 0);
   const index = parsePackEntryIndex(pack.index, pack.size, decodePackHeader(header).count);
   if (!index || index.rawLength !== format.rawLength) return undefined;
-  const listRaw = rawIds(list, format.rawLength);
+  // A list picked from a record has its raw ids at hand; decoded objects' hex ids are decoded
+  // once, natively, so the match compares bytes.
+  const listRaw = list.rawIds();
   if (!listRaw) return undefined;
   let listIds: RawIdTable | undefined;
-  const ids = () => (listIds ??= idTable(listRaw, list.length, format.rawLength));
-  const kept = keptEntries(index, listRaw, list.length, ids);
+  const ids = () => (listIds ??= idTable(listRaw, list.count, format.rawLength));
+  const kept = keptEntries(index, listRaw, list.count, ids);
   if (!kept) return undefined;
 
   const writer = new PackStream(sink, format);
-  writer.append(encodePackHeader(list.length));
+  writer.append(encodePackHeader(list.count));
   const reader = new WindowedReader(pack.file, pack.size);
   // Where each kept entry starts in the new pack, plus one (0: not written), by entry number.
   const starts = new Float64Array(index.count);
@@ -109,24 +105,7 @@ export async function sendCachedSubset(
     if (writer.backlogged) await writer.drain();
   }
   await writer.finish();
-  return { objects: list.length, reusedDeltas, bytes: writer.totalBytes, fromFullPack: true };
-}
-
-/**
- * The list's ids as raw bytes, one after another in the list's order: decoded once, natively,
- * so matching them to the entry index compares bytes (matching each entry's bytes to the hex
- * digits of the list's string took ~80 ms of a `blob:limit` clone's CPU before its pack's first
- * byte). Undefined when an id is not of the pack's format (the cached pack cannot hold it).
- */
-function rawIds(list: readonly WalkedObject[], rawLength: number): Buffer | undefined {
-  const raw = Buffer.allocUnsafe(list.length * rawLength);
-  for (let at = 0; at < list.length; at++) {
-    const id = (list[at] as WalkedObject).id;
-    if (id.length !== rawLength * 2 || raw.write(id, at * rawLength, rawLength, 'hex') !== rawLength) {
-      return undefined;
-    }
-  }
-  return raw;
+  return { objects: list.count, reusedDeltas, bytes: writer.totalBytes, fromFullPack: true };
 }
 
 /**

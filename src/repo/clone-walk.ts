@@ -7,7 +7,8 @@ import { PreloadedObjects } from './preloaded-objects.js';
 import { extendRecordedWalk } from './clone-walk-extension.js';
 import { graphWalkObjects, walkGraph } from './graph-walk.js';
 import { filterRecordedWalk } from './record-filters.js';
-import { filterRecordView } from './record-views.js';
+import { filterRecordView, pickRecordView } from './record-views.js';
+import { walkListOf } from './walk-list.js';
 import { movedTipBitmaps, type TipMoves } from './moved-tip-bitmaps.js';
 import { tipBitmapsFromGraph } from './tip-reachability.js';
 import { collectDroppedArrays } from '../platform/heap-release.js';
@@ -18,6 +19,7 @@ import type {
   ObjectSource,
   RecordedWalks,
   ServedRepository,
+  WalkList,
   WalkedObject,
 } from './served-repository.js';
 
@@ -46,6 +48,13 @@ export interface FullCloneWalk {
   readonly fresh: boolean;
 }
 
+/** `FullCloneWalk` with its objects as a `WalkList` (`fullCloneList`). */
+export interface FullCloneList {
+  readonly list: WalkList;
+  readonly source: ObjectSource;
+  readonly fresh: boolean;
+}
+
 /**
  * The objects a full clone of `wants` sends, in pack order, without include-tag's tags: the
  * recorded walk when there is one, else a walk over the whole repository read in bulk.
@@ -59,21 +68,53 @@ export async function fullCloneWalk(
   refs: readonly AdvertisedRef[] = [],
   unfiltered?: readonly WalkedObject[],
 ): Promise<FullCloneWalk> {
+  const walk = await fullCloneList(repository, wants, filter, refs, unfiltered);
+  return { objects: walk.list.objects(), source: walk.source, fresh: walk.fresh };
+}
+
+/**
+ * `fullCloneWalk`'s objects as a `WalkList`. With `picked`, a walk taken from a record (the
+ * record itself, its filtered view, the tips' bitmaps over it) is handed as the record's entries
+ * picked, their raw ids not decoded until asked: what a pack cut out of a cached full pack needs
+ * (`upload-pack.ts` asks it when such a pack is cached). Without it, the objects are decoded here,
+ * as the replay from storage needs them anyway.
+ */
+export async function fullCloneList(
+  repository: ServedRepository,
+  wants: readonly ObjectId[],
+  filter: ObjectFilter | undefined,
+  refs: readonly AdvertisedRef[] = [],
+  unfiltered?: readonly WalkedObject[],
+  picked = false,
+): Promise<FullCloneList> {
   const known =
     unfiltered &&
     (filter ? await filterOfRecord(repository.objects, unfiltered, wants, filter, refs) : unfiltered);
-  if (known) return { objects: known, source: repository.objects, fresh: false };
-  const recorded = await repository.cloneWalks?.find(cloneWalkKey(wants, filter));
-  if (recorded) return { objects: recorded, source: repository.objects, fresh: false };
-  const derived = await filteredFromRecord(repository, wants, filter, refs);
-  if (derived) return { objects: derived, source: repository.objects, fresh: false };
-  const reached = await fromTipBitmaps(repository, wants, filter, refs);
-  if (reached) return { objects: reached, source: repository.objects, fresh: false };
+  if (known) return { list: walkListOf(known), source: repository.objects, fresh: false };
+  const key = cloneWalkKey(wants, filter);
+  const recorded =
+    (picked && (await recordedEntries(repository, key))) || (await recordedWalk(repository, key));
+  if (recorded) return { list: recorded, source: repository.objects, fresh: false };
+  const derived = await filteredFromRecord(repository, wants, filter, refs, picked);
+  if (derived) return { list: derived, source: repository.objects, fresh: false };
+  const reached = await fromTipBitmaps(repository, wants, filter, refs, picked);
+  if (reached) return { list: reached, source: repository.objects, fresh: false };
   const { source, release } = await wholeRepositorySource(repository);
   const objects = await walkAll(source, wants, filter);
   // Sending copies stored forms: the walk's inflated trees can go before the pack is read.
   release();
-  return { objects, source, fresh: true };
+  return { list: walkListOf(objects), source, fresh: true };
+}
+
+/** The walk recorded under `key`, decoded (a damaged one is dropped: the clone walks again). */
+async function recordedWalk(repository: ServedRepository, key: string): Promise<WalkList | undefined> {
+  return listOf(await repository.cloneWalks?.find(key));
+}
+
+/** The walk recorded under `key` as its entries, not decoded; undefined also when damaged. */
+async function recordedEntries(repository: ServedRepository, key: string): Promise<WalkList | undefined> {
+  const view = await repository.cloneWalks?.findView?.(key);
+  return view?.pickEntries?.(() => true);
 }
 
 /**
@@ -86,16 +127,25 @@ async function filteredFromRecord(
   wants: readonly ObjectId[],
   filter: ObjectFilter | undefined,
   refs: readonly AdvertisedRef[],
-): Promise<readonly WalkedObject[] | undefined> {
+  picked: boolean,
+): Promise<WalkList | undefined> {
   if (!filter || !repository.cloneWalks) return undefined;
   const explicit = explicitObjects(wants, refs);
   if (!explicit) return undefined;
   const key = cloneWalkKey(wants, undefined);
   const view = await repository.cloneWalks.findView?.(key);
-  const fromView = view && (await filterRecordView(repository.objects, view, explicit, filter));
-  if (fromView) return fromView;
+  if (view) {
+    const fromView = picked
+      ? await pickRecordView(repository.objects, view, explicit, filter)
+      : listOf(await filterRecordView(repository.objects, view, explicit, filter));
+    if (fromView) return fromView;
+  }
   const unfiltered = await repository.cloneWalks.find(key);
-  return unfiltered && filterOfRecord(repository.objects, unfiltered, wants, filter, refs);
+  return listOf(unfiltered && (await filterOfRecord(repository.objects, unfiltered, wants, filter, refs)));
+}
+
+function listOf(objects: readonly WalkedObject[] | undefined): WalkList | undefined {
+  return objects && walkListOf(objects);
 }
 
 /**
@@ -109,10 +159,13 @@ async function fromTipBitmaps(
   wants: readonly ObjectId[],
   filter: ObjectFilter | undefined,
   refs: readonly AdvertisedRef[],
-): Promise<readonly WalkedObject[] | undefined> {
-  const reached = await repository.cloneWalks?.reachableFrom?.(wants);
-  if (!reached || !filter) return reached;
-  return filterOfRecord(repository.objects, reached, wants, filter, refs);
+  picked: boolean,
+): Promise<WalkList | undefined> {
+  const walks = repository.cloneWalks;
+  if (picked && !filter && walks?.reachableEntries) return walks.reachableEntries(wants);
+  const reached = await walks?.reachableFrom?.(wants);
+  if (!reached) return undefined;
+  return listOf(filter ? await filterOfRecord(repository.objects, reached, wants, filter, refs) : reached);
 }
 
 /**

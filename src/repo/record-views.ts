@@ -3,7 +3,8 @@ import type { ObjectId } from '../git/object-id.js';
 import type { ObjectFilter } from '../git/protocol/filter-spec.js';
 import { RawIdTable } from '../git/raw-id-table.js';
 import { shallowerThan } from './record-filters.js';
-import type { ObjectSource, RecordView, WalkedObject } from './served-repository.js';
+import type { ObjectSource, RecordView, WalkList, WalkedObject } from './served-repository.js';
+import { walkListOf } from './walk-list.js';
 
 /**
  * Partial clones filtered from a recorded walk's stored bytes, as `filterRecordedWalk` filters
@@ -19,6 +20,41 @@ export async function filterRecordView(
   explicit: ReadonlySet<ObjectId>,
   filter: ObjectFilter,
 ): Promise<readonly WalkedObject[] | undefined> {
+  const decoded = (keep: Keep) => {
+    const picked = view.pick(keep);
+    return picked && walkListOf(picked);
+  };
+  return (await filterView(source, view, explicit, filter, decoded))?.objects();
+}
+
+/**
+ * `filterRecordView`'s objects as the view's entries picked, not decoded, where the view can
+ * (`RecordView.pickEntries`): a pack cut out of a cached full pack needs only their raw ids.
+ */
+export async function pickRecordView(
+  source: ObjectSource,
+  view: RecordView,
+  explicit: ReadonlySet<ObjectId>,
+  filter: ObjectFilter,
+): Promise<WalkList | undefined> {
+  const entries = (keep: Keep) => {
+    if (view.pickEntries) return view.pickEntries(keep);
+    const picked = view.pick(keep);
+    return picked && walkListOf(picked);
+  };
+  return filterView(source, view, explicit, filter, entries);
+}
+
+type Keep = Parameters<RecordView['pick']>[0];
+
+/** The filter applied to the view; `pickList` makes the list of its last pass. */
+async function filterView(
+  source: ObjectSource,
+  view: RecordView,
+  explicit: ReadonlySet<ObjectId>,
+  filter: ObjectFilter,
+  pickList: (keep: Keep) => WalkList | undefined,
+): Promise<WalkList | undefined> {
   const wanted = idTable(view.rawLength, explicit);
   const isExplicit = (data: Uint8Array, offset: number) => wanted.find(data, offset) >= 0;
   if (filter.kind === 'blob:limit') {
@@ -39,7 +75,7 @@ export async function filterRecordView(
     if (!unkeyed) return undefined;
     const largeRows = rows.length > 0 ? await view.rowsSizedAtLeast(rows, limit) : new Set<number>();
     const largeUnkeyed = idTable(view.rawLength, await source.sizesAtLeast(unkeyed, limit));
-    return view.pick((type, data, offset, row, sizeClass) => {
+    return pickList((type, data, offset, row, sizeClass) => {
       if (type !== 'blob') return true;
       const large = told[sizeClass];
       if (large === false) return true;
@@ -49,7 +85,7 @@ export async function filterRecordView(
     });
   }
   if (filter.kind === 'blob:none') {
-    return view.pick((type, data, offset) => type !== 'blob' || isExplicit(data, offset));
+    return pickList((type, data, offset) => type !== 'blob' || isExplicit(data, offset));
   }
   // One pass for the commits and the wanted trees and blobs (a tag peeling to one), so the last
   // pass looks trees and blobs up in one table.
@@ -63,7 +99,7 @@ export async function filterRecordView(
   if (!shallow) return undefined;
   for (const object of firstPass) if (object.type !== 'commit') shallow.add(object.id);
   const kept = idTable(view.rawLength, shallow);
-  return view.pick(
+  return pickList(
     (type, data, offset) => type === 'commit' || type === 'tag' || kept.find(data, offset) >= 0,
   );
 }

@@ -213,6 +213,28 @@ export interface WalkedObject {
   readonly hint?: StoredObjectHint;
 }
 
+/**
+ * Objects chosen for a pack, in pack order, as a recorded walk's entries picked without decoding
+ * them (`RecordView.pickEntries`, `RecordedWalks.reachableEntries`) or as decoded objects
+ * (`walk-list.ts`). A pack cut out of a cached full pack needs only the raw ids: a `blob:limit`
+ * clone of the 497k-object bench repository lists 356k objects, and building each as an object
+ * with a hex id came before its pack's first byte.
+ */
+export interface WalkList {
+  readonly count: number;
+  /** Raw id length of the list's ids (20 for SHA-1, 32 for SHA-256). */
+  readonly rawLength: number;
+  /**
+   * The raw ids one after another in the list's order (`count * rawLength` bytes); undefined when
+   * one is not a hex id of that length (nothing in a cached pack can match it).
+   */
+  rawIds(): Buffer | undefined;
+  /** The list as objects (what sending from storage needs), decoded when first asked. */
+  objects(): readonly WalkedObject[];
+  /** Those of `ids` the list holds (include-tag's question), without decoding it. */
+  among(ids: readonly ObjectId[]): Set<ObjectId>;
+}
+
 /** Object lists of full-clone walks, in pack order, by key. */
 export interface RecordedWalks {
   find(key: string): Promise<readonly WalkedObject[] | undefined>;
@@ -227,6 +249,8 @@ export interface RecordedWalks {
    * order (`tip-reachability.ts`); undefined when no recorded walk has a bitmap for each want.
    */
   reachableFrom?(wants: readonly ObjectId[]): Promise<readonly WalkedObject[] | undefined>;
+  /** `reachableFrom`'s entries picked, not decoded (`WalkList`). */
+  reachableEntries?(wants: readonly ObjectId[]): Promise<WalkList | undefined>;
   /**
    * Records under `key` the walk of `wants` selected by the tips' bitmaps of a recorded walk
    * (`reachableFrom`), its bytes copied; false when no recorded walk has a bitmap for each want.
@@ -279,6 +303,10 @@ export interface RecordView {
   pick(
     keep: (type: ObjectType, data: Uint8Array, offset: number, row: number, sizeClass: number) => boolean,
   ): WalkedObject[] | undefined;
+  /** `pick`'s entries copied as raw ids, not decoded until asked (`WalkList`). */
+  pickEntries?(
+    keep: (type: ObjectType, data: Uint8Array, offset: number, row: number, sizeClass: number) => boolean,
+  ): WalkList | undefined;
   /**
    * Whether an object of the size class `pick` showed is at least `limit` bytes; undefined when
    * the class does not tell (then `rowsSizedAtLeast` asks).

@@ -87,6 +87,10 @@ export class StoredRepository implements ServedRepository {
       const repository = this.repository;
       return repository ? this.storage.cloneWalks.reachableFrom(repository.id, wants) : undefined;
     },
+    reachableEntries: async (wants) => {
+      const repository = this.repository;
+      return repository ? this.storage.cloneWalks.reachableEntries(repository.id, wants) : undefined;
+    },
     saveFromTips: async (key, wants) => {
       const repository = this.repository;
       return repository ? this.storage.cloneWalks.saveFromTips(repository.id, key, wants) : false;
@@ -123,6 +127,7 @@ export class StoredRepository implements ServedRepository {
         bytes && {
           rawLength: bytes.rawLength,
           pick: (keep) => bytes.pick(keep),
+          pickEntries: (keep) => bytes.pickEntries(keep),
           sizeClassAtLeast,
           rowsSizedAtLeast: (rows, limit) => this.storage.objects.rowsSizedAtLeast(rows, limit),
         }

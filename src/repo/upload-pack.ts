@@ -11,10 +11,11 @@ import {
 import { negotiateV0, negotiateV2, newV0NegotiationState } from '../git/protocol/negotiation.js';
 import { notFound, tooLarge } from '../platform/errors.js';
 import { CommitCache, CommonCommits } from './common-commits.js';
-import { walkObjects, withIncludedTags } from './object-walk.js';
+import { walkObjects } from './object-walk.js';
+import { includedTags, walkListOf, withTags } from './walk-list.js';
 import {
   cloneWalkKey,
-  fullCloneWalk,
+  fullCloneList,
   isLikelyCloneWant,
   likelyWantSets,
   recordCloneWalk,
@@ -27,7 +28,13 @@ import { sendCachedSubset } from './cached-pack-subset.js';
 import { PackEntryIndexBuilder } from './pack-entry-index.js';
 import { objectFormatOfList, sendPack, type ByteSink, type PackSendStats } from './pack-sender.js';
 import type { GitResponseWriter } from './response-writer.js';
-import type { ObjectSource, RefSnapshot, ServedRepository, WalkedObject } from './served-repository.js';
+import type {
+  ObjectSource,
+  RefSnapshot,
+  ServedRepository,
+  WalkList,
+  WalkedObject,
+} from './served-repository.js';
 import { readTagTarget } from './tag-target.js';
 import { planShallow, requestsShallowInfo, type ShallowPlan } from './shallow.js';
 
@@ -236,26 +243,32 @@ async function streamPack(
     }
   }
   await writer.progress('Enumerating objects, done.\n');
-  const chosen = await chooseObjects(repository, request, context, common, options);
+  // The cached full packs this clone may be cut out of (`fromFullPack`): with one, the list is
+  // taken as a record's entries, their raw ids not decoded (all the cut needs).
+  const fullPacks = cacheKey ? await cachedFullPacks(cache, repository, request, context, includeTags) : [];
+  const chosen = await chooseObjects(repository, request, context, common, options, fullPacks.length > 0);
   // Wanted tags are sent anyway (clones want every tag): only the others need looking for.
   const wanted = new Set(request.wants);
-  const list = withIncludedTags(
-    chosen.objects,
+  const tags = includedTags(
+    chosen.list,
     includeTags.filter(({ tag }) => !wanted.has(tag)),
   );
+  const chosenList = withTags(chosen.list, tags);
   const how = chosen.fromRecord ? ' (walk recorded earlier)' : '';
-  await writer.progress(`Counting objects: ${list.length}, done${how}.\n`);
+  await writer.progress(`Counting objects: ${chosenList.count}, done${how}.\n`);
   // A pack cut out of a cached full pack is not cached again: its bytes are in the cache already,
   // inside the full pack, and the next clone of the same wants is cut again. Teeing it into a file
   // of its own cost ~130 ms of the request's CPU (the file's writes) in a `release-1` clone of
   // the `large` bench repository, and the cache's room twice.
-  const cut = cacheKey
-    ? await fromFullPack(cache, repository, request, context, includeTags, chosen, list, writer)
-    : undefined;
+  const cut =
+    fullPacks.length > 0
+      ? await fromFullPack(cache, fullPacks, request, chosen, chosenList, writer)
+      : undefined;
   if (cut) {
     await finishPack(request, writer, totalLine(cut, ", cut from a full clone's cached pack"));
     return cut;
   }
+  const list = chosenList.objects();
   const entry = cacheKey ? await cache?.create(cacheKey) : undefined;
   // A full clone's cached pack keeps where each entry starts, so a partial clone of the same
   // wants can be cut out of it (`fromFullPack`).
@@ -265,7 +278,7 @@ async function streamPack(
       : undefined;
   // A fresh full-clone walk is recorded in the order written (delta bases first), minus
   // include-tag's additions: replaying it then needs no base pulled forward.
-  const added = new Set(list.slice(chosen.objects.length).map((object) => object.id));
+  const added = new Set(tags);
   const written: WalkedObject[] = [];
   const record = (object: WalkedObject, hint: StoredObjectHint | undefined) => {
     if (!added.has(object.id))
@@ -309,36 +322,50 @@ function totalLine(stats: PackSendStats, how = ''): string {
 }
 
 /**
- * The pack cut out of a full clone's cached pack that holds all of `list`, when one is cached with
- * its entry index (`cached-pack-subset.ts`); undefined when there is none or it does not hold the
- * list (nothing written then). A `blob:none` or `blob:limit` clone looks for the full clone of the
- * same wants; an unfiltered clone answered from a record (another branch alone from the tips'
- * bitmaps, the default branch alone from its own) for the full clones of the other likely want
- * sets, whose packs hold every object it sends: its entries are copied from the file instead of
- * read row by row (server CPU −24 % for a branch of the `large` bench repository, −57 % for
- * its default branch).
+ * The keys of the full clones' packs cached with their entry index that may hold what `request`
+ * sends (`fromFullPack`). A `blob:none` or `blob:limit` clone looks for the full clone of the
+ * same wants; an unfiltered clone for the full clones of the other likely want sets, whose packs
+ * hold every object it sends when it is answered from a record. The full clone asked include-tag
+ * or not (`git clone --single-branch` does not), as this one did or not: its pack holds what this
+ * one sends either way. Only the index files are looked for (nothing is read).
  */
-async function fromFullPack(
+async function cachedFullPacks(
   cache: PackCache | undefined,
   repository: ServedRepository,
   request: FetchRequest,
   context: FetchContext,
   includeTags: ReadonlyArray<{ readonly tag: ObjectId; readonly peeled: ObjectId }>,
-  chosen: ChosenObjects,
-  list: readonly WalkedObject[],
-  sink: ByteSink,
-): Promise<PackSendStats | undefined> {
-  if (!cache || !repository.packCacheIdentity || !request.ofsDelta) return undefined;
+): Promise<string[]> {
+  if (!cache || !repository.packCacheIdentity || !request.ofsDelta) return [];
   const identity = repository.packCacheIdentity;
   const unfiltered = withoutFilter(request);
-  // The full clone asked include-tag or not (`git clone --single-branch` does not), as this one
-  // did or not: its pack holds what this one sends either way.
   const tagChoices = [includeTags, includeTags.length > 0 ? [] : annotatedTags(context.snapshot)];
-  const candidates = fullPackCandidates(request, context, chosen).flatMap((wants) =>
+  const keys = fullPackCandidates(request, context).flatMap((wants) =>
     tagChoices.map((tags) => clonePackKey(identity, { ...unfiltered, wants }, tags)),
   );
-  for (const key of candidates) {
-    const pack = await cache.openIndexed(key, objectFormatOfList(list).rawLength);
+  const cached: string[] = [];
+  for (const key of keys) if (await cache.hasIndexed(key)) cached.push(key);
+  return cached;
+}
+
+/**
+ * The pack cut out of one of the cached full packs `keys` that holds all of `list`
+ * (`cached-pack-subset.ts`); undefined when none does (nothing written then). Its entries are
+ * copied from the file instead of read row by row (server CPU −24 % for a branch of the `large`
+ * bench repository, −57 % for its default branch). An unfiltered clone is cut only when its list
+ * came from a record: a fresh walk is recorded from the entries as they are written.
+ */
+async function fromFullPack(
+  cache: PackCache | undefined,
+  keys: readonly string[],
+  request: FetchRequest,
+  chosen: ChosenObjects,
+  list: WalkList,
+  sink: ByteSink,
+): Promise<PackSendStats | undefined> {
+  if (!cache || (request.filter === undefined && !chosen.fromRecord)) return undefined;
+  for (const key of keys) {
+    const pack = await cache.openIndexed(key, list.rawLength);
     if (!pack) continue;
     try {
       const sent = await sendCachedSubset(pack, list, chosen.source, sink);
@@ -354,13 +381,11 @@ async function fromFullPack(
 function fullPackCandidates(
   request: FetchRequest,
   context: FetchContext,
-  chosen: ChosenObjects,
 ): ReadonlyArray<FetchRequest['wants']> {
   const kind = request.filter?.kind;
   if (kind === 'blob:none' || kind === 'blob:limit') return [request.wants];
   // tree:<n> keeps a few percent of a full pack: reading its index would cost more than its rows.
-  // A fresh walk is recorded from the entries as they are written: it is sent as usual.
-  if (kind !== undefined || !chosen.fromRecord) return [];
+  if (kind !== undefined) return [];
   const own = cloneWalkKey(request.wants, undefined);
   return likelyWantSets(context.snapshot).filter((wants) => cloneWalkKey(wants, undefined) !== own);
 }
@@ -381,7 +406,7 @@ function withoutFilter(request: FetchRequest): FetchRequest {
 }
 
 interface ChosenObjects {
-  readonly objects: readonly WalkedObject[];
+  readonly list: WalkList;
   readonly source: ObjectSource;
   /** Trees and blobs the client has (thin-pack bases). */
   readonly clientHas: ReadonlySet<ObjectId>;
@@ -391,13 +416,18 @@ interface ChosenObjects {
   readonly record?: (written: readonly WalkedObject[]) => Promise<void>;
 }
 
-/** What the pack holds (before include-tag): a full clone's (recorded) walk, or a walk from haves. */
+/**
+ * What the pack holds (before include-tag): a full clone's (recorded) walk, or a walk from haves.
+ * `picked`: a full clone's list taken from a record is left as the record's entries, not decoded
+ * (the clone may be cut out of a cached full pack, which needs only their raw ids).
+ */
 async function chooseObjects(
   repository: ServedRepository,
   request: FetchRequest,
   context: FetchContext,
   common: readonly ObjectId[],
   options: UploadPackOptions,
+  picked: boolean,
 ): Promise<ChosenObjects> {
   if (context.fullClone) {
     // The clone right after a push: the recorder is walking for these wants; replay its walk
@@ -405,15 +435,16 @@ async function chooseObjects(
     const unfiltered = isLikelyCloneWant(context.snapshot, request.wants)
       ? await options.walkRecorder?.recorded(repository.path, cloneWalkKey(request.wants, undefined))
       : undefined;
-    const walk = await fullCloneWalk(
+    const walk = await fullCloneList(
       repository,
       request.wants,
       request.filter,
       context.snapshot.refs,
       unfiltered,
+      picked,
     );
     return {
-      objects: walk.objects,
+      list: walk.list,
       source: walk.source,
       clientHas: new Set(),
       fromRecord: !walk.fresh,
@@ -429,7 +460,7 @@ async function chooseObjects(
     clientShallow: new Set(request.shallows),
     ...(request.filter ? { filter: request.filter } : {}),
   });
-  return { objects: walk.objects, source: repository.objects, clientHas: walk.clientHas };
+  return { list: walkListOf(walk.objects), source: repository.objects, clientHas: walk.clientHas };
 }
 
 async function finishPack(request: FetchRequest, writer: GitResponseWriter, summary: string): Promise<void> {

@@ -274,6 +274,44 @@ describeEachDialect('clone walks', (getDb) => {
     );
   });
 
+  it('picks entries as raw ids that decode to what pick decodes, across parts and in SHA-256', async () => {
+    const repo = await newRepo();
+    const [stored] = await storage.writeObjects(repo.id, [{ type: 'blob', data: Buffer.from('raw\n') }]);
+    const list = [...entries(60_000, 40, 'raw'), { id: stored as ObjectId, type: 'blob' as const }];
+    const tip = entries(1, 40, 'raw tip')[0]!.id;
+    const bits = bitsOf(list.length, [0, 2, 39_999, 40_000, 60_000]);
+    await storage.cloneWalks.save(repo.id, 'r'.repeat(64), list, new Map([[tip, bits]]));
+    const bytes = (await storage.cloneWalks.findBytes(repo.id, 'r'.repeat(64)))!;
+    expect(bytes.partCount).toBeGreaterThan(1);
+    for (const keep of [() => true, (type: string) => type === 'tree', () => false]) {
+      const picked = bytes.pickEntries(keep)!;
+      const decoded = bytes.pick(keep)!;
+      expect(picked.count).toBe(decoded.length);
+      expect(picked.rawIds().toString('hex')).toBe(decoded.map((entry) => entry.id).join(''));
+      expect(picked.objects()).toEqual(decoded);
+    }
+    // The row key and size class come back as the entry's hint; `among` answers by raw id.
+    const all = bytes.pickEntries(() => true)!;
+    expect(all.objects()[60_000]?.hint).toBeGreaterThan(0);
+    const absent = entries(1, 40, 'not picked')[0]!.id;
+    expect(all.among([list[59_999]!.id, stored as ObjectId, absent])).toEqual(
+      new Set([list[59_999]!.id, stored]),
+    );
+    // The tips' selection, picked: the same entries as reachableFrom's, in order.
+    const reached = await storage.cloneWalks.reachableEntries(repo.id, [tip]);
+    expect(reached?.objects()).toEqual(await storage.cloneWalks.reachableFrom(repo.id, [tip]));
+    expect(reached?.rawIds().toString('hex')).toBe(
+      [0, 2, 39_999, 40_000, 60_000].map((i) => list[i]!.id).join(''),
+    );
+    const sha256 = entries(9, 64);
+    await storage.cloneWalks.save(repo.id, 's'.repeat(64), sha256);
+    const wide = (await storage.cloneWalks.findBytes(repo.id, 's'.repeat(64)))!.pickEntries(
+      (type) => type !== 'blob',
+    )!;
+    expect(wide.rawLength).toBe(32);
+    expect(idsAndTypes(wide.objects())).toEqual(sha256.filter((entry) => entry.type !== 'blob'));
+  });
+
   it('an extension carries the bitmaps of the tips kept and writes new ones, nothing else', async () => {
     const repo = await newRepo();
     const base = entries(40, 40, 'tipped');

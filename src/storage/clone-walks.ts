@@ -95,10 +95,15 @@ export class CloneWalkStore {
    * (`clone-walk-tips/`), in recorded order; undefined when no walk has a bitmap for every want.
    */
   async reachableFrom(repoId: number, wants: readonly ObjectId[]): Promise<WalkedEntry[] | undefined> {
+    return (await this.reachableEntries(repoId, wants))?.objects();
+  }
+
+  /** `reachableFrom`'s entries as raw ids, decoded only when asked (`PickedEntries`). */
+  async reachableEntries(repoId: number, wants: readonly ObjectId[]): Promise<PickedEntries | undefined> {
     const selection = await selectTips(this.db, this.capabilities, repoId, wants);
     if (!selection) return undefined;
     const parts = await this.partsOf(selection.walkId);
-    return decodeSelected(parts, selection.objectCount, selection.selected);
+    return pickSelected(parts, selection.objectCount, selection.selected);
   }
 
   /** Whether a walk is recorded under `key` (nothing of it is read). */
@@ -550,32 +555,104 @@ function decodePart(part: Buffer, into: WalkedEntry[]): boolean {
 }
 
 /**
- * The entries of a walk of `count` entries at the positions `selected` marks, in order; only
- * those become objects. Undefined when a part is malformed or the parts do not add up to `count`.
+ * The entries of a walk of `count` entries at the positions `selected` marks, in order, as raw
+ * ids (nothing decoded). Undefined when a part is malformed or the parts do not add up to `count`.
  */
-function decodeSelected(
+function pickSelected(
   parts: readonly Buffer[],
   count: number,
   selected: Uint8Array,
-): WalkedEntry[] | undefined {
-  const entries: WalkedEntry[] = [];
+): PickedEntries | undefined {
+  const rawLength = parts[0]?.[0] ?? SHA1.rawLength;
+  if (rawLength !== SHA1.rawLength && rawLength !== SHA256.rawLength) return undefined;
+  const entryBytes = 1 + rawLength + ROW_BYTES;
+  let kept = 0;
+  for (let position = 0; position < count && position < selected.length; position++) {
+    if (selected[position]) kept++;
+  }
+  const picked = new PickedEntries(rawLength, kept);
   let position = 0;
   for (const part of parts) {
-    const format: ObjectFormat | undefined = [SHA1, SHA256].find((f) => f.rawLength === part[0]);
-    if (!format) return undefined;
-    const entryBytes = 1 + format.rawLength + ROW_BYTES;
-    if ((part.length - 1) % entryBytes !== 0) return undefined;
+    if (part[0] !== rawLength || (part.length - 1) % entryBytes !== 0) return undefined;
     for (let offset = 1; offset < part.length; offset += entryBytes, position++) {
       if (!selected[position]) continue;
       const typeByte = part[offset] as number;
-      const type = TYPES_BY_CODE[typeByte & TYPE_BITS];
-      if (!type) return undefined;
-      const id = objectIdFromRaw(part, offset + 1, format);
-      const hint = entryHint(part.readUIntBE(offset + 1 + format.rawLength, ROW_BYTES), typeByte);
-      entries.push(hint === undefined ? { id, type } : { id, type, hint });
+      if (!TYPES_BY_CODE[typeByte & TYPE_BITS] || picked.count === kept) return undefined;
+      picked.add(part, offset, part.readUIntBE(offset + 1 + rawLength, ROW_BYTES));
     }
   }
-  return position === count ? entries : undefined;
+  return position === count && picked.count === kept ? picked : undefined;
+}
+
+/**
+ * Entries of a recorded walk picked without decoding them (`WalkList` in `served-repository.ts`):
+ * their raw ids one after another, type bytes and row keys. A pack cut out of a cached full pack
+ * needs only the raw ids; sending from storage decodes them (`objects`) as `pick` would have.
+ * Decoding 356k entries into objects with hex ids (a `blob:limit` clone of the 497k-object bench
+ * repository) came before that clone's pack's first byte, with its garbage.
+ */
+export class PickedEntries {
+  count = 0;
+  private readonly ids: Buffer;
+  private readonly typeBytes: Uint8Array;
+  private readonly rows: Float64Array;
+  private decoded: WalkedEntry[] | undefined;
+
+  /** Room for `capacity` entries: the most the picking can keep. */
+  constructor(
+    readonly rawLength: number,
+    capacity: number,
+  ) {
+    this.ids = Buffer.allocUnsafe(capacity * rawLength);
+    this.typeBytes = new Uint8Array(capacity);
+    this.rows = new Float64Array(capacity);
+  }
+
+  /** Adds the stored entry at `data[offset…]` (its type byte, then its raw id), its row key `row`. */
+  add(data: Uint8Array, offset: number, row: number): void {
+    const at = this.count;
+    const ids = this.ids;
+    const raw = this.rawLength;
+    const to = at * raw;
+    const from = offset + 1;
+    for (let i = 0; i < raw; i++) ids[to + i] = data[from + i] as number;
+    this.typeBytes[at] = data[offset] as number;
+    this.rows[at] = row;
+    this.count = at + 1;
+  }
+
+  rawIds(): Buffer {
+    return this.ids.subarray(0, this.count * this.rawLength);
+  }
+
+  objects(): WalkedEntry[] {
+    if (this.decoded) return this.decoded;
+    const format = this.rawLength === SHA256.rawLength ? SHA256 : SHA1;
+    const entries: WalkedEntry[] = new Array<WalkedEntry>(this.count);
+    for (let at = 0; at < this.count; at++) {
+      const typeByte = this.typeBytes[at] as number;
+      const type = TYPES_BY_CODE[typeByte & TYPE_BITS] as ObjectType;
+      const id = objectIdFromRaw(this.ids, at * this.rawLength, format);
+      const hint = entryHint(this.rows[at] as number, typeByte);
+      entries[at] = hint === undefined ? { id, type } : { id, type, hint };
+    }
+    this.decoded = entries;
+    return entries;
+  }
+
+  /** Those of `ids` among the picked entries: one pass over the raw ids, by their first four bytes. */
+  among(ids: readonly ObjectId[]): Set<ObjectId> {
+    const asked = new Set(ids.filter((id) => id.length === this.rawLength * 2));
+    const prefixes = new Set([...asked].map((id) => Number.parseInt(id.slice(0, 8), 16)));
+    const found = new Set<ObjectId>();
+    const raw = this.rawLength;
+    for (let at = 0; at < this.count && prefixes.size > 0; at++) {
+      if (!prefixes.has(this.ids.readUInt32BE(at * raw))) continue;
+      const id = objectIdFromRaw(this.ids, at * raw, raw === SHA256.rawLength ? SHA256 : SHA1);
+      if (asked.has(id)) found.add(id);
+    }
+    return found;
+  }
 }
 
 /** Writes `parts` as the walk `walkId`'s parts numbered from `firstSeq` on. */
@@ -636,6 +713,28 @@ export class RecordedWalkBytes {
       entries += (part.length - 1) / entryBytes;
     }
     return entries === this.objectCount;
+  }
+
+  /** `pick`'s entries (below) copied as raw ids, not decoded (`PickedEntries`). */
+  pickEntries(
+    keep: (type: ObjectType, data: Uint8Array, offset: number, row: number, sizeClass: number) => boolean,
+  ): PickedEntries | undefined {
+    const entryBytes = 1 + this.rawLength + ROW_BYTES;
+    let entries = 0;
+    for (const part of this.parts) entries += Math.floor((part.length - 1) / entryBytes);
+    const picked = new PickedEntries(this.rawLength, entries);
+    for (const part of this.parts) {
+      for (let offset = 1; offset < part.length; offset += entryBytes) {
+        const typeByte = part[offset] as number;
+        const type = TYPES_BY_CODE[typeByte & TYPE_BITS];
+        if (!type) return undefined;
+        const row = part.readUIntBE(offset + 1 + this.rawLength, ROW_BYTES);
+        if (keep(type, part, offset + 1, row, row > 0 ? typeByte >> SIZE_CLASS_SHIFT : 0)) {
+          picked.add(part, offset, row);
+        }
+      }
+    }
+    return picked;
   }
 
   /**

@@ -105,6 +105,15 @@ export class PackCache {
     return { size, chunks: piecesOf(shared), shared };
   }
 
+  /** Whether a pack for `key` is cached with its entry index (nothing is read or marked used). */
+  async hasIndexed(key: string): Promise<boolean> {
+    if (!this.enabled || !KEY.test(key)) return false;
+    return stat(join(this.dir, `${key}${INDEX_SUFFIX}`)).then(
+      () => true,
+      () => false,
+    );
+  }
+
   /**
    * The cached pack for `key` with its entry index, or undefined when either is missing or the
    * index was not written for this pack (its copy of the checksum differs). Marks the entry as used.

@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filteredObjects, git, gitText } from '../support/git-cli.js';
@@ -132,6 +132,28 @@ describe.each([0, 2])('partial clones cut from a cached full pack with protocol.
 
   it("caches no cut pack: the full clone's pack is the one entry", async () => {
     expect(await cachedPacks(fx)).toHaveLength(1);
+  });
+
+  it('an entry index that does not fit its pack: nothing is cut, the clone is sent from storage', async () => {
+    // One entry less before the checksum copy: the index no longer describes the pack.
+    const packs = join(fx.work, 'data', 'cache', 'packs');
+    const [index] = (await readdir(packs)).filter((name) => name.endsWith('.entries'));
+    const bytes = await readFile(join(packs, index!));
+    await writeFile(join(packs, index!), Buffer.concat([bytes.subarray(0, -46), bytes.subarray(-20)]));
+    const target = dir('from-storage.git');
+    const partial = await fx.anonymous(version, [
+      'clone',
+      '--progress',
+      '--bare',
+      '--filter=blob:limit=1500',
+      url(),
+      target,
+    ]);
+    expect(partial.stderr.toString()).not.toContain(CUT);
+    expect(partial.stderr.toString()).toContain('Total ');
+    await git(['-C', target, 'fsck', '--strict']);
+    expect(await heldObjects(target)).toEqual(await filteredObjects(dir('origin'), 'blob:limit=1500'));
+    expect(await refsOf(target)).toBe(await refsOf(dir('full.git')));
   });
 });
 
