@@ -23,11 +23,17 @@ export function readDeltaSize(delta: Uint8Array, pos: number): { value: number; 
   }
 }
 
-/** The base and result sizes a delta declares. */
+/** What `deltaSizes` returns: one object, rewritten by each call (read it at once). */
+const sizes = { baseSize: 0, resultSize: 0, headerLength: 0 };
+
+/**
+ * The base and result sizes a delta declares, in an object the next call rewrites (no object
+ * per delta on the decode thread): callers take the numbers out at once.
+ */
 export function deltaSizes(delta: Uint8Array): {
-  baseSize: number;
-  resultSize: number;
-  headerLength: number;
+  readonly baseSize: number;
+  readonly resultSize: number;
+  readonly headerLength: number;
 } {
   // Two varints read inline, with no array nor helper result: this runs for every delta.
   let pos = 0;
@@ -47,7 +53,10 @@ export function deltaSizes(delta: Uint8Array): {
     resultSize += (byte & 0x7f) * scale;
     if (!(byte & 0x80)) break;
   }
-  return { baseSize, resultSize, headerLength: pos };
+  sizes.baseSize = baseSize;
+  sizes.resultSize = resultSize;
+  sizes.headerLength = pos;
+  return sizes;
 }
 
 /**
