@@ -23,17 +23,11 @@ export function readDeltaSize(delta: Uint8Array, pos: number): { value: number; 
   }
 }
 
-/** What `deltaSizes` returns: one object, rewritten by each call (read it at once). */
-const sizes = { baseSize: 0, resultSize: 0, headerLength: 0 };
-
-/**
- * The base and result sizes a delta declares, in an object the next call rewrites (no object
- * per delta on the decode thread): callers take the numbers out at once.
- */
+/** The base and result sizes a delta declares. */
 export function deltaSizes(delta: Uint8Array): {
-  readonly baseSize: number;
-  readonly resultSize: number;
-  readonly headerLength: number;
+  baseSize: number;
+  resultSize: number;
+  headerLength: number;
 } {
   // Two varints read inline, with no array nor helper result: this runs for every delta.
   let pos = 0;
@@ -53,10 +47,7 @@ export function deltaSizes(delta: Uint8Array): {
     resultSize += (byte & 0x7f) * scale;
     if (!(byte & 0x80)) break;
   }
-  sizes.baseSize = baseSize;
-  sizes.resultSize = resultSize;
-  sizes.headerLength = pos;
-  return sizes;
+  return { baseSize, resultSize, headerLength: pos };
 }
 
 /**

@@ -117,32 +117,11 @@ export interface EntryHeader {
   readonly length: number;
 }
 
-/** An `EntryHeader` rewritten by each `decodeEntryHeader` given it (`ofsDistance` 0 unless OFS_DELTA). */
-export interface ReusedEntryHeader {
-  code: number;
-  size: number;
-  ofsDistance: number;
-  length: number;
-}
-
 /**
  * Parses an entry header at `pos`; returns undefined when `buf` ends first (more input needed).
- * `idLength` is the object format's raw id length (for REF_DELTA). With `into`, the result is
- * written there and `into` returned: no object per entry (the pack scanner's).
+ * `idLength` is the object format's raw id length (for REF_DELTA).
  */
-export function decodeEntryHeader(buf: Buffer, pos: number, idLength: number): EntryHeader | undefined;
-export function decodeEntryHeader(
-  buf: Buffer,
-  pos: number,
-  idLength: number,
-  into: ReusedEntryHeader,
-): ReusedEntryHeader | undefined;
-export function decodeEntryHeader(
-  buf: Buffer,
-  pos: number,
-  idLength: number,
-  into?: ReusedEntryHeader,
-): EntryHeader | undefined {
+export function decodeEntryHeader(buf: Buffer, pos: number, idLength: number): EntryHeader | undefined {
   let p = pos;
   if (p >= buf.length) return undefined;
   let byte = buf[p++]!;
@@ -167,29 +146,13 @@ export function decodeEntryHeader(
       byte = buf[p++]!;
       distance = (distance + 1) * 128 + (byte & 0x7f);
     }
-    return into
-      ? fill(into, code, size, distance, p - pos)
-      : { code, size, ofsDistance: distance, length: p - pos };
+    return { code, size, ofsDistance: distance, length: p - pos };
   }
   if (code === PackEntryType.RefDelta) {
     if (p + idLength > buf.length) return undefined;
-    return into ? fill(into, code, size, 0, p + idLength - pos) : { code, size, length: p + idLength - pos };
+    return { code, size, length: p + idLength - pos };
   }
   if (objectTypeOfCode(code) === undefined)
     throw invalid('pack_bad_entry_type', 'pack entry has an unknown type', { code });
-  return into ? fill(into, code, size, 0, p - pos) : { code, size, length: p - pos };
-}
-
-function fill(
-  into: ReusedEntryHeader,
-  code: number,
-  size: number,
-  ofsDistance: number,
-  length: number,
-): ReusedEntryHeader {
-  into.code = code;
-  into.size = size;
-  into.ofsDistance = ofsDistance;
-  into.length = length;
-  return into;
+  return { code, size, length: p - pos };
 }

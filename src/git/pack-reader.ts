@@ -26,7 +26,6 @@ import {
   type PackReaderLimits,
   type PackReaderOptions,
   type PackReadResult,
-  type RawPackedContent,
   type RawPackedObject,
 } from './pack-types.js';
 
@@ -116,16 +115,6 @@ async function indexEntries(
   let deltaBudget = options.deltaCacheBytes ?? DEFAULT_DELTA_CACHE;
   // The ids of the contents in `recent`, kept from the first REF_DELTA on (most packs have none).
   let recentIds: RecentIds | undefined;
-  // What `onRaw` gets for objects resolved in the scan: one object each, rewritten per call.
-  const rawObject: Mutable<RawPackedObject> = {
-    type: 'blob',
-    size: 0,
-    deltaSize: -1,
-    ids: entries.rawIds,
-    idAt: 0,
-    baseIdAt: -1,
-  };
-  const rawContent: Mutable<RawPackedContent> = { data: EMPTY, raw: EMPTY };
 
   for (let n = 0; n < count; n++) {
     const next = scanner.nextEntry();
@@ -155,9 +144,8 @@ async function indexEntries(
           entries.resolveDeltaRaw(index, base, data.length);
           recentIds?.add(index);
           const read = rawBytesOf(scanner, spool, entries, index);
-          rawContent.raw = read instanceof Promise ? await read : read;
-          rawContent.data = data;
-          done = onRaw(rawObjectAt(rawObject, entries, index, format.rawLength), rawContent);
+          const raw = read instanceof Promise ? await read : read;
+          done = onRaw(rawObjectAt(entries, index, format.rawLength), { data, raw });
         } else {
           const id = objectIdFromRaw(entries.rawIds, idAt, format);
           entries.resolveDelta(index, base, id, data.length);
@@ -186,9 +174,8 @@ async function indexEntries(
       entries.resolveWholeRaw(index, type);
       if (inRing) recentIds?.add(index);
       const read = rawBytesOf(scanner, spool, entries, index);
-      rawContent.raw = read instanceof Promise ? await read : read;
-      rawContent.data = data;
-      const done = onRaw(rawObjectAt(rawObject, entries, index, format.rawLength), rawContent);
+      const raw = read instanceof Promise ? await read : read;
+      const done = onRaw(rawObjectAt(entries, index, format.rawLength), { data, raw });
       if (done instanceof Promise) await done;
       continue;
     }
@@ -283,30 +270,18 @@ function rawBytesOf(
   );
 }
 
-/**
- * An entry resolved in the scan as `onRawObject` takes it, written into `into`: ids are views of
- * the entries' raw ids.
- */
-function rawObjectAt(
-  into: Mutable<RawPackedObject>,
-  entries: PackEntries,
-  index: number,
-  rawLength: number,
-): RawPackedObject {
+/** An entry resolved in the scan as `onRawObject` takes it: ids are views of the entries' raw ids. */
+function rawObjectAt(entries: PackEntries, index: number, rawLength: number): RawPackedObject {
   const isDelta = entries.depth[index]! > 0;
-  into.type = entries.typeOf(index);
-  into.size = entries.size[index]!;
-  into.deltaSize = isDelta ? entries.declaredSize[index]! : -1;
-  // The column is replaced when it grows (never for a pack's declared count, but cheap to follow).
-  into.ids = entries.rawIds;
-  into.idAt = index * rawLength;
-  into.baseIdAt = isDelta ? entries.deltaBase[index]! * rawLength : -1;
-  return into;
+  return {
+    type: entries.typeOf(index),
+    size: entries.size[index]!,
+    deltaSize: isDelta ? entries.declaredSize[index]! : -1,
+    ids: entries.rawIds,
+    idAt: index * rawLength,
+    baseIdAt: isDelta ? entries.deltaBase[index]! * rawLength : -1,
+  };
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-const EMPTY = Buffer.alloc(0);
 
 /**
  * Room in the ring for a whole object's content, after its header (so the two are hashed in

@@ -11,15 +11,12 @@ import {
   objectTypeOfCode,
   PACK_HEADER_LENGTH,
   PackEntryType,
-  type ReusedEntryHeader,
+  type EntryHeader,
 } from './pack-format.js';
 import type { PackSpool } from './pack-spool.js';
 import { objectSizeLimit, type PackReaderLimits } from './pack-types.js';
 
-/**
- * What the first pass learns about one entry: one object per scanner, rewritten by each
- * `nextEntry` (no objects per entry on the decode thread; `PackEntries.append` copies it).
- */
+/** What the first pass learns about one entry. Mutated by the delta resolver. */
 export interface ScannedEntry {
   readonly offset: number;
   readonly code: number;
@@ -93,28 +90,6 @@ export class PackScanner {
   private readonly crc32: boolean;
   /** The raw base id of the last REF_DELTA scanned. */
   private readonly baseRawId: Buffer;
-  /** The entry being scanned: its header, its scan's state, what `nextEntry` returns. */
-  private readonly header: ReusedEntryHeader = { code: 0, size: 0, ofsDistance: 0, length: 0 };
-  private readonly scan: EntryScan = {
-    header: this.header,
-    offset: 0,
-    baseIndex: -1,
-    crc: 0,
-    crcFrom: 0,
-    hasher: undefined,
-  };
-  private readonly entry: Mutable<ScannedEntry> = {
-    offset: 0,
-    code: 0,
-    declaredSize: 0,
-    headerLength: 0,
-    compressedLength: 0,
-    crc32: 0,
-    baseIndex: -1,
-    isRefDelta: false,
-    inflated: undefined,
-    streamedId: undefined,
-  };
 
   constructor(
     source: AsyncIterable<Uint8Array>,
@@ -156,10 +131,10 @@ export class PackScanner {
 
   /**
    * Scans the next entry. Synchronous (no promise, no microtask) when the entry lies in the
-   * bytes already received, as most small entries do. The entry is valid until the next call.
+   * bytes already received, as most small entries do.
    */
   nextEntry(): ScannedEntry | Promise<ScannedEntry> {
-    const header = decodeEntryHeader(this.window, this.pos, this.format.rawLength, this.header);
+    const header = decodeEntryHeader(this.window, this.pos, this.format.rawLength);
     if (header) return this.scanEntry(header);
     return this.readEntryHeader().then((read) => this.scanEntry(read));
   }
@@ -190,7 +165,7 @@ export class PackScanner {
       : undefined;
   }
 
-  private scanEntry(header: ReusedEntryHeader): ScannedEntry | Promise<ScannedEntry> {
+  private scanEntry(header: EntryHeader): ScannedEntry | Promise<ScannedEntry> {
     const offset = this.windowStart + this.pos;
     const type = objectTypeOfCode(header.code);
     // A delta's own size is checked here; the size of what it builds, once its base is known.
@@ -214,12 +189,14 @@ export class PackScanner {
     }
     this.offsets.push(offset);
     // The CRC covers header and zlib stream; it is computed once per window the entry spans.
-    const scan = this.scan;
-    scan.offset = offset;
-    scan.baseIndex = baseIndex;
-    scan.crc = 0;
-    scan.crcFrom = this.pos;
-    scan.hasher = undefined;
+    const scan: EntryScan = {
+      header,
+      offset,
+      baseIndex,
+      crc: 0,
+      crcFrom: this.pos,
+      hasher: undefined,
+    };
     this.pos += header.length;
     this.lastDataStart = this.windowStart + this.pos;
     // Whole objects are only hashed here (bases are re-inflated when needed): reuse one buffer.
@@ -258,18 +235,20 @@ export class PackScanner {
 
   private finishEntry(scan: EntryScan): ScannedEntry {
     const { header, hasher } = scan;
-    const entry = this.entry;
-    entry.crc32 = this.crc32 ? zlib.crc32(this.window.subarray(scan.crcFrom, this.pos), scan.crc) : 0;
-    entry.offset = scan.offset;
-    entry.code = header.code;
-    entry.declaredSize = header.size;
-    entry.headerLength = header.length;
-    entry.compressedLength = this.windowStart + this.pos - this.lastDataStart;
-    entry.baseIndex = scan.baseIndex;
-    entry.isRefDelta = header.code === PackEntryType.RefDelta;
-    entry.inflated = hasher || this.framingOnly ? undefined : this.inflater.output();
-    entry.streamedId = hasher ? objectIdFromDigest(hasher.digest('hex')) : undefined;
-    return entry;
+    const crc32 = this.crc32 ? zlib.crc32(this.window.subarray(scan.crcFrom, this.pos), scan.crc) : 0;
+    return {
+      offset: scan.offset,
+      code: header.code,
+      declaredSize: header.size,
+      headerLength: header.length,
+      compressedLength: this.windowStart + this.pos - this.lastDataStart,
+      crc32,
+      baseIndex: scan.baseIndex,
+      isRefDelta: header.code === PackEntryType.RefDelta,
+      inflated: hasher || this.framingOnly ? undefined : this.inflater.output(),
+      // Always present (one object shape for every entry), undefined unless streamed.
+      streamedId: hasher ? objectIdFromDigest(hasher.digest('hex')) : undefined,
+    };
   }
 
   /**
@@ -295,9 +274,9 @@ export class PackScanner {
     return trailer;
   }
 
-  private async readEntryHeader(): Promise<ReusedEntryHeader> {
+  private async readEntryHeader(): Promise<EntryHeader> {
     for (;;) {
-      const header = decodeEntryHeader(this.window, this.pos, this.format.rawLength, this.header);
+      const header = decodeEntryHeader(this.window, this.pos, this.format.rawLength);
       if (header) return header;
       if (!(await this.ensure(this.window.length - this.pos + 1)))
         throw truncated('entry header', this.windowStart + this.pos);
@@ -366,18 +345,16 @@ export class PackScanner {
   }
 }
 
-/** An entry being scanned, carried across windows (one per scanner, rewritten per entry). */
+/** An entry being scanned, carried across windows. */
 interface EntryScan {
-  readonly header: ReusedEntryHeader;
-  offset: number;
-  baseIndex: number;
+  readonly header: EntryHeader;
+  readonly offset: number;
+  readonly baseIndex: number;
   /** CRC32 of the entry's bytes in earlier windows, and where this window's part starts. */
   crc: number;
   crcFrom: number;
   hasher: Hash | undefined;
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function ignoreOutput(): void {}
 

@@ -119,8 +119,7 @@ export interface PackReaderOptions {
   /**
    * Instead of `onObject` (which wins if both are given): the same calls, with ids as raw bytes
    * (`RawPackedObject`), for callers that store ids raw. Objects found in the scan are handed on
-   * without any hex id made. Both arguments are valid only until the callback returns (or its
-   * promise settles): the reader rewrites the same two objects for the next one.
+   * without any hex id made.
    */
   readonly onRawObject?: (object: RawPackedObject, content: RawPackedContent) => void | Promise<void>;
   /**
