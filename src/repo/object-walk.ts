@@ -7,7 +7,7 @@ import type { CommitSummary } from '../git/commit.js';
 import type { ObjectType } from '../git/object.js';
 import type { ObjectSource, WalkedObject } from './served-repository.js';
 import { TreeWalk } from './tree-walk.js';
-import { includedTags, walkListOf } from './walk-list.js';
+import { includedTags, walkListOf, type TagPeel } from './walk-list.js';
 
 export interface WalkInput {
   /** Wanted objects (any type; tags are peeled and sent). */
@@ -33,12 +33,6 @@ export interface WalkInput {
    * Default: a process warning.
    */
   readonly onDamaged?: (problem: string) => void;
-}
-
-/** An annotated tag `{tag object id, peeled target}`, for include-tag. */
-export interface TagPeel {
-  readonly tag: ObjectId;
-  readonly peeled: ObjectId;
 }
 
 export interface WalkResult {

@@ -1,7 +1,12 @@
 import { SHA1, objectFormatOfId } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
-import type { TagPeel } from './object-walk.js';
 import type { WalkList, WalkedObject } from './served-repository.js';
+
+/** An annotated tag `{tag object id, peeled target}`, for include-tag. */
+export interface TagPeel {
+  readonly tag: ObjectId;
+  readonly peeled: ObjectId;
+}
 
 /** Decoded objects as a `WalkList`: their raw ids decoded from hex when asked. */
 export function walkListOf(objects: readonly WalkedObject[]): WalkList {
