@@ -46,8 +46,13 @@ const cloneArgs =
   given.length === 0 ? ['--single-branch', '--branch', 'release-1'] : given[0] === 'full' ? [] : given;
 
 async function cpuMs(pid: number): Promise<number> {
+  return (await cpuSplitMs(pid)).reduce((a, b) => a + b);
+}
+
+/** The CPU ms of `pid` in user mode and in the kernel. */
+async function cpuSplitMs(pid: number): Promise<[number, number]> {
   const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return [Number(fields[11]) * 10, Number(fields[12]) * 10];
 }
 
 /** The server's read system calls and bytes so far (`/proc/PID/io`: its page reads from SQLite). */
@@ -173,18 +178,20 @@ try {
     }
     if (cacheRemoved) await rm(join(dataDir, 'cache', 'packs'), { recursive: true, force: true });
     const before = await cpuMs(pid);
+    const [, systemBefore] = await cpuSplitMs(pid);
     const clientBefore = await childrenCpuMs();
     const readsBefore = await reads(pid);
     const outputBefore = server.output().length;
     const oursMs = await clone(`${oursProxy.url}/import/large.git`, authEnv(token ?? ''), oursProxy);
     const serverCpu = (await cpuMs(pid)) - before;
+    const serverSystem = (await cpuSplitMs(pid))[1] - systemBefore;
     const clientCpu = (await childrenCpuMs()) - clientBefore;
     const readsAfter = await reads(pid);
     const serverReads =
       `${readsAfter.calls - readsBefore.calls} reads, ` +
       `${Math.round((readsAfter.bytes - readsBefore.bytes) / 2 ** 20)} MiB`;
     console.log(
-      `round ${round}: ours ${oursMs} ms (server CPU ${serverCpu} ms, ${serverReads}; client CPU ${clientCpu} ms), C git ${cgitMs} ms (client and server CPU ${cgitCpu} ms), ` +
+      `round ${round}: ours ${oursMs} ms (server CPU ${serverCpu} ms, ${serverSystem} in the kernel, ${serverReads}; client CPU ${clientCpu} ms), C git ${cgitMs} ms (client and server CPU ${cgitCpu} ms), ` +
         `ratio ${(oursMs / cgitMs).toFixed(2)}; load ${load}\n  ours: ${oursProxy.pack()}\n  C git: ${theirsProxy.pack()}`,
     );
     const gcLines = server
