@@ -10,8 +10,8 @@ import { MegaError } from '../platform/errors.js';
  * blob per 1,000 and parsed here). The bytes of a row become a view into the statement's blob.
  *
  * Rows whose data is null (stored in chunks) or longer than the caller's limit are left out
- * (the caller reads those one by one): a statement's blob stays within its number of keys times
- * that limit, far under SQLite's largest value.
+ * (the caller reads those one by one): a statement's blob stays within 1,000 times that limit,
+ * far under SQLite's largest value.
  */
 
 /**

@@ -38,20 +38,10 @@ const MAX_BATCH = 5000;
 const WHOLE_CONTENT_BYTES = 64 * 1024;
 /**
  * Longest stored row read back concatenated with others (`packReadyByKey`): a statement's blob
- * then holds at most `CONCATENATED_KEYS` times this. Longer rows (rare: deltas and trees are
- * small, large objects are in chunks) are read one by one.
+ * then holds at most 1,000 times this. Longer rows (rare: deltas and trees are small, large
+ * objects are in chunks) are read one by one.
  */
 const CONCATENATED_ROW_BYTES = 16 * 1024;
-/**
- * Row keys a statement of `packReadyByKey`: its blob is then ~60 KiB for rows of the `large`
- * bench repository (~470 bytes each), under glibc's mmap threshold that the server sets to 128
- * KiB (`bin/mega.js`). At 1,000 keys each blob (~470 KiB, grown by SQLite's concatenation and
- * copied once more into a `Buffer`) was mapped and unmapped again: ~0.3 s of the kernel's time in
- * a replay of that repository's 497k rows (a standalone read of them in key order under the
- * server's malloc settings: 0.38–0.50 s of system CPU at 1,000 keys a statement, 0.11–0.18 s at
- * 128 or 256), against ~0.1 s more of SQLite's own time for the extra statements.
- */
-const CONCATENATED_KEYS = 128;
 /** Bytes of a tag read to find what it names: its `object` and `type` lines come first. */
 
 /** A `raw_objects` row as read (ids come back branded: they were checked before they were written). */
@@ -199,12 +189,7 @@ export class ObjectStore {
     hints.forEach((hint, index) => {
       if (hint !== undefined) at.set(rowOfHint(hint), index);
     });
-    const blobs = this.preparedValues(
-      [...at.keys()],
-      concatenatedRowsSql,
-      [CONCATENATED_ROW_BYTES],
-      CONCATENATED_KEYS,
-    );
+    const blobs = this.preparedValues([...at.keys()], concatenatedRowsSql, [CONCATENATED_ROW_BYTES]);
     if (!blobs) return undefined;
     const entries = new Array<PackReadyObject | undefined>(ids.length);
     for (const [blob] of blobs) {
@@ -652,19 +637,16 @@ export class ObjectStore {
     return this.preparedValues(keys, sqlFor, leading)?.map(storedRowOf);
   }
 
-  /**
-   * `preparedRows` for any columns: each row as its values, in the order the query selects them;
-   * at most `largest` keys a statement (one of `PREPARED_IN_SIZES`).
-   */
+  /** `preparedRows` for any columns: each row as its values, in the order the query selects them. */
   private preparedValues<K>(
     keys: readonly K[],
     sqlFor: (size: number) => string,
     leading: readonly unknown[],
-    largest = PREPARED_IN_SIZES[PREPARED_IN_SIZES.length - 1] as number,
   ): unknown[][] | undefined {
     const run = this.runPreparedQuery;
     if (!run) return undefined;
     const rows: unknown[][] = [];
+    const largest = PREPARED_IN_SIZES[PREPARED_IN_SIZES.length - 1] as number;
     for (let start = 0; start < keys.length; start += largest) {
       const chunk = keys.slice(start, start + largest);
       const size = PREPARED_IN_SIZES.find((n) => n >= chunk.length) as number;
