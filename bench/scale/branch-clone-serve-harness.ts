@@ -17,7 +17,10 @@
  * `HARNESS_FULL_CLONE_FIRST=1` turns the clone cache on and, before each measured clone of ours,
  * empties it and makes a full `git clone --bare` (as the scale bench's steps before its partial
  * clones do), so a partial clone finds the full clone's pack cached.
- * `clone args` default to `--single-branch --branch release-1`. Build first (`npm run build`).
+ * `HARNESS_CACHE_REMOVED=1` turns the clone cache on and empties it before each measured clone of
+ * ours (the scale bench's `clone-recorded`: the walk replayed while its pack is teed into the
+ * cache). `clone args` default to `--single-branch --branch release-1`; `full` alone is a full
+ * `git clone --bare`. Build first (`npm run build`).
  * C git serves a `repack -adb` copy of the repository with filters allowed, as in the bench.
  */
 import { existsSync } from 'node:fs';
@@ -39,11 +42,30 @@ if (!dataDir || !cgitRepo) {
 const traceDir = process.env.HARNESS_TRACE_DIR;
 /** The longest wait for the server to go idle (`HARNESS_IDLE_MAX_MS`: its timers may never let it). */
 const idleMaxMs = (fallback: number) => Number(process.env.HARNESS_IDLE_MAX_MS ?? fallback);
-const cloneArgs = given.length > 0 ? given : ['--single-branch', '--branch', 'release-1'];
+const cloneArgs =
+  given.length === 0 ? ['--single-branch', '--branch', 'release-1'] : given[0] === 'full' ? [] : given;
 
 async function cpuMs(pid: number): Promise<number> {
+  return (await cpuSplitMs(pid)).reduce((a, b) => a + b);
+}
+
+/** The CPU ms of `pid` in user mode and in the kernel. */
+async function cpuSplitMs(pid: number): Promise<[number, number]> {
   const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return [Number(fields[11]) * 10, Number(fields[12]) * 10];
+}
+
+/** The server's read system calls and bytes so far (`/proc/PID/io`: its page reads from SQLite). */
+async function reads(pid: number): Promise<{ calls: number; bytes: number }> {
+  const io = await readFile(`/proc/${pid}/io`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)`, 'm').exec(io)?.[1] ?? 0);
+  return { calls: field('syscr'), bytes: field('rchar') };
+}
+
+/** The CPU ms of this process's reaped children: a finished `git clone` and everything it waited for. */
+async function childrenCpuMs(): Promise<number> {
+  const fields = (await readFile('/proc/self/stat', 'utf8')).split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[13]) + Number(fields[14])) * 10;
 }
 
 /**
@@ -101,10 +123,11 @@ const token = (await runMega(['token', 'create', 'bench', '--admin', '--data', d
   .pop();
 const profileDir = process.env.HARNESS_SERVER_PROFILE_DIR;
 const fullCloneFirst = process.env.HARNESS_FULL_CLONE_FIRST === '1';
+const cacheRemoved = process.env.HARNESS_CACHE_REMOVED === '1';
 const server = await startMegaServer({
   dataDir,
   ...(process.env.HARNESS_SERVER_BIN ? { bin: process.env.HARNESS_SERVER_BIN } : {}),
-  env: fullCloneFirst ? {} : { MEGA_CLONE_PACK_CACHE_BYTES: '0' },
+  env: fullCloneFirst || cacheRemoved ? {} : { MEGA_CLONE_PACK_CACHE_BYTES: '0' },
   nodeArgs: [
     ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
     ...(process.env.HARNESS_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
@@ -144,18 +167,31 @@ try {
   };
   for (let round = 0; round < Number(roundsArg); round++) {
     const load = await loadAverage();
+    const cgitChildrenBefore = await childrenCpuMs();
     const cgitMs = await clone(`${theirsProxy.url}/${cgitRepo.split('/').pop()}`, {}, theirsProxy);
+    // C git's client and its server alike: the bridge's `http-backend` is a child of this process.
+    const cgitCpu = (await childrenCpuMs()) - cgitChildrenBefore;
     if (fullCloneFirst) {
       await rm(join(dataDir, 'cache', 'packs'), { recursive: true, force: true });
       await clone(`${oursProxy.url}/import/large.git`, authEnv(token ?? ''), oursProxy, []);
       await waitForIdle(pid, 1000, idleMaxMs(60_000));
     }
+    if (cacheRemoved) await rm(join(dataDir, 'cache', 'packs'), { recursive: true, force: true });
     const before = await cpuMs(pid);
+    const [, systemBefore] = await cpuSplitMs(pid);
+    const clientBefore = await childrenCpuMs();
+    const readsBefore = await reads(pid);
     const outputBefore = server.output().length;
     const oursMs = await clone(`${oursProxy.url}/import/large.git`, authEnv(token ?? ''), oursProxy);
     const serverCpu = (await cpuMs(pid)) - before;
+    const serverSystem = (await cpuSplitMs(pid))[1] - systemBefore;
+    const clientCpu = (await childrenCpuMs()) - clientBefore;
+    const readsAfter = await reads(pid);
+    const serverReads =
+      `${readsAfter.calls - readsBefore.calls} reads, ` +
+      `${Math.round((readsAfter.bytes - readsBefore.bytes) / 2 ** 20)} MiB`;
     console.log(
-      `round ${round}: ours ${oursMs} ms (server CPU ${serverCpu} ms), C git ${cgitMs} ms, ` +
+      `round ${round}: ours ${oursMs} ms (server CPU ${serverCpu} ms, ${serverSystem} in the kernel, ${serverReads}; client CPU ${clientCpu} ms), C git ${cgitMs} ms (client and server CPU ${cgitCpu} ms), ` +
         `ratio ${(oursMs / cgitMs).toFixed(2)}; load ${load}\n  ours: ${oursProxy.pack()}\n  C git: ${theirsProxy.pack()}`,
     );
     const gcLines = server
