@@ -2,8 +2,9 @@
  * Harness (not part of `npm run bench`): the first `git push --mirror` of a repository into a
  * fresh `mega serve` on SQLite, with the CPU of each of the server's threads during the push (the
  * request's thread is the one whose id is the process's; the decode thread is the busiest other
- * one), the push's peak RSS and, with `--idle`, the RSS once the post-push jobs are done. Builds
- * compare by `--bin` (another checkout's `bin/mega.js`), alternated by the caller; V8 settings by
+ * one), the push's peak RSS and, with `--idle`, the RSS once the post-push jobs are done and
+ * where it lies (`brk_heap_mb`, `anon_maps_mb`, as the scale bench's idle row). Builds compare
+ * by `--bin` (another checkout's `bin/mega.js`), alternated by the caller; V8 settings by
  * `--node-args` (added after the shebang's flags, so a later value of the same flag wins).
  *
  *   npx tsx bench/scale/push-harness.ts <bare repository> [--bin path] [--idle] [--cpu-prof dir]
@@ -24,6 +25,7 @@ import { git } from '../../tests/support/git-cli.js';
 import { runMega, startMegaServer } from '../../tests/support/mega-process.js';
 import { argValue } from '../report.js';
 import { waitForIdle } from '../smart-http/smart-http-bench.js';
+import { idleRssParts } from './scale-bench.js';
 
 /** How often the threads' CPU is read during the push. */
 const SAMPLE_MS = 100;
@@ -151,6 +153,7 @@ try {
     if (args.includes('--idle') || profileDir) {
       await waitForIdle(pid, 3000, 180_000);
       row.idle_rss_mb = await statusMb(pid, 'VmRSS');
+      Object.assign(row, await idleRssParts(pid));
     }
     console.log(JSON.stringify(row));
     if (traceFile) {
