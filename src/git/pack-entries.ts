@@ -18,7 +18,7 @@ const BIG_SIZE = 0xffffffff;
  * entry number: the scan's facts (offset, sizes, CRC32, OFS base) and, once known, the object's
  * type, size, depth, delta base and raw id. A `ScannedEntry` and a `PackedObject` per entry,
  * each with a hex id string, cost ~250 bytes and a lot of garbage at 500k objects; these columns
- * 51 bytes (47 without CRC32s) and none. `PackedObject`s are made only to hand one to a caller.
+ * 55 bytes (51 without CRC32s) and none. `PackedObject`s are made only to hand one to a caller.
  * Sizes are 32-bit with the rare bigger one in a map; an entry's compressed length is where the
  * next entry starts (the last one's is kept apart); the CRC32 column exists only for a reader
  * that computes them.
