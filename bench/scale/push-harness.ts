@@ -2,18 +2,22 @@
  * Harness (not part of `npm run bench`): the first `git push --mirror` of a repository into a
  * fresh `mega serve` on SQLite, with the CPU of each of the server's threads during the push (the
  * request's thread is the one whose id is the process's; the decode thread is the busiest other
- * one), the push's peak RSS and, with `--idle`, the RSS once the post-push jobs are done. Builds
- * compare by `--bin` (another checkout's `bin/mega.js`), alternated by the caller; V8 settings by
+ * one), the push's peak RSS and, with `--idle`, the RSS once the post-push jobs are done and
+ * where it lies (`brk_heap_mb`, `anon_maps_mb`, as the scale bench's idle row). Builds compare
+ * by `--bin` (another checkout's `bin/mega.js`), alternated by the caller; V8 settings by
  * `--node-args` (added after the shebang's flags, so a later value of the same flag wins).
  *
  *   npx tsx bench/scale/push-harness.ts <bare repository> [--bin path] [--idle] [--cpu-prof dir]
- *     [--node-args '--single-threaded-gc …']
+ *     [--node-args '--single-threaded-gc …'] [--trace file]
+ *
+ * `--trace file` writes the server's RSS (all, anonymous, file-backed) every 100 ms of the push to
+ * `file`, and the server's output (with `--node-args --trace-gc`, its collections) to `file.server`.
  *
  * The repository is mirrored and repacked once into `<tmpdir>/mega-push-harness-source.git` (as the
  * scale bench serves it) and reused by later runs.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authEnv } from '../../tests/http/http-fixture.js';
@@ -21,6 +25,7 @@ import { git } from '../../tests/support/git-cli.js';
 import { runMega, startMegaServer } from '../../tests/support/mega-process.js';
 import { argValue } from '../report.js';
 import { waitForIdle } from '../smart-http/smart-http-bench.js';
+import { idleRssParts } from './scale-bench.js';
 
 /** How often the threads' CPU is read during the push. */
 const SAMPLE_MS = 100;
@@ -49,6 +54,14 @@ async function threadTicks(pid: number): Promise<Map<number, ThreadCpu>> {
   return threads;
 }
 
+/** RSS, its anonymous and file-backed parts (MB), for `--trace`. */
+async function rssParts(pid: number): Promise<string> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const mb = (field: string) =>
+    Math.round(Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024);
+  return `${mb('VmRSS')} ${mb('RssAnon')} ${mb('RssFile')}`;
+}
+
 async function loadAverage(): Promise<string> {
   return (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
 }
@@ -75,6 +88,7 @@ if (!given || given.startsWith('--'))
     'usage: push-harness.ts <bare repository> [--bin path] [--idle] [--cpu-prof dir] [--node-args flags]',
   );
 const bin = argValue(args, '--bin');
+const traceFile = argValue(args, '--trace');
 const profileDir = argValue(args, '--cpu-prof');
 const nodeArgs = [
   ...(argValue(args, '--node-args')?.split(' ').filter(Boolean) ?? []),
@@ -98,10 +112,13 @@ try {
     const before = await threadTicks(pid);
     const last = new Map(before);
     let sampling = true;
+    const trace: string[] = [];
+    const traceStart = performance.now();
     const sampler = (async () => {
       while (sampling) {
         // A thread that ends (the decode thread, 3 s after its pack) keeps its last reading.
         for (const [tid, cpu] of await threadTicks(pid)) last.set(tid, cpu);
+        if (traceFile) trace.push(`${Math.round(performance.now() - traceStart)} ${await rssParts(pid)}`);
         await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS));
       }
     })();
@@ -136,8 +153,13 @@ try {
     if (args.includes('--idle') || profileDir) {
       await waitForIdle(pid, 3000, 180_000);
       row.idle_rss_mb = await statusMb(pid, 'VmRSS');
+      Object.assign(row, await idleRssParts(pid));
     }
     console.log(JSON.stringify(row));
+    if (traceFile) {
+      await writeFile(traceFile, `ms rss_mb anon_mb file_mb\n${trace.join('\n')}\n`);
+      await writeFile(`${traceFile}.server`, server.output());
+    }
   } finally {
     await server.stop();
   }

@@ -243,7 +243,7 @@ async function bitmappedCopy(repo: string): Promise<string> {
  * arena (`[heap]`: freed memory there is not given back) and the anonymous maps (V8's pages, other
  * arenas, big buffers), in MiB.
  */
-async function idleRssParts(pid: number): Promise<{ brk_heap_mb: number; anon_maps_mb: number }> {
+export async function idleRssParts(pid: number): Promise<{ brk_heap_mb: number; anon_maps_mb: number }> {
   const kib = { heap: 0, anon: 0 };
   let mapping: 'heap' | 'anon' | undefined;
   for (const line of (await readFile(`/proc/${pid}/smaps`, 'utf8')).split('\n')) {

@@ -142,7 +142,7 @@ export class DeltaResolver {
       let raw: Buffer | undefined;
       if (delta) entries.inflated.delete(index);
       else {
-        delta = await this.reinflate(index, entries.declaredSize[index]!);
+        delta = await this.reinflate(index, entries.declaredSizeOf(index));
         raw = this.lastRaw;
       }
       const limit = objectSizeLimit(this.deps.limits, baseType);
@@ -266,7 +266,7 @@ export class DeltaResolver {
       content = this.deps.baseCache.get(at);
       if (content) break;
       if (entries.depth[at] === 0) {
-        content = await this.reinflate(at, entries.size[at]!);
+        content = await this.reinflate(at, entries.sizeOf(at));
         this.deps.baseCache.set(at, content);
         break;
       }
@@ -275,7 +275,7 @@ export class DeltaResolver {
     }
     for (let i = path.length - 1; i >= 0; i--) {
       const at = path[i]!;
-      const delta = entries.inflated.get(at) ?? (await this.reinflate(at, entries.declaredSize[at]!));
+      const delta = entries.inflated.get(at) ?? (await this.reinflate(at, entries.declaredSizeOf(at)));
       content = applyDelta(content, delta, this.deps.limits.maxObjectSize);
       this.deps.baseCache.set(at, content);
     }
@@ -299,7 +299,7 @@ export class DeltaResolver {
   private async reinflate(index: number, size: number): Promise<Buffer> {
     const { entries } = this.deps;
     // One byte past the stream tells the inflater the stream ended where the scan said it did.
-    const raw = await this.deps.spool.read(entries.dataStart(index), entries.compressedLength[index]! + 1);
+    const raw = await this.deps.spool.read(entries.dataStart(index), entries.compressedLengthOf(index) + 1);
     this.lastRaw = raw;
     this.inflater.begin(size);
     const result = this.inflater.push(raw, 0, raw.length);

@@ -18,8 +18,12 @@ export class ObjectIdSet implements ObjectIdLookup {
   private readonly index: DenseIdIndex;
   private readonly scratch: Buffer;
 
-  constructor(private readonly format: ObjectFormat) {
-    this.index = new DenseIdIndex(format.rawLength);
+  /** `index`: an index to number the ids in, which others may share (it may hold more ids). */
+  constructor(
+    private readonly format: ObjectFormat,
+    index?: DenseIdIndex,
+  ) {
+    this.index = index ?? new DenseIdIndex(format.rawLength);
     this.scratch = Buffer.alloc(format.rawLength);
   }
 

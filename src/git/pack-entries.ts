@@ -10,31 +10,43 @@ const INITIAL_ROWS = 4096;
 /** Entry indexes of bases outside the pack (thin packs) count down from here. */
 export const EXTERNAL_BASE = -1;
 
+/** A size column's mark for a size of 2^32 - 1 or more, kept in the column's overflow map. */
+const BIG_SIZE = 0xffffffff;
+
 /**
  * What the pack reader knows about every entry, one typed-array column per field indexed by
  * entry number: the scan's facts (offset, sizes, CRC32, OFS base) and, once known, the object's
  * type, size, depth, delta base and raw id. A `ScannedEntry` and a `PackedObject` per entry,
  * each with a hex id string, cost ~250 bytes and a lot of garbage at 500k objects; these columns
- * ~75 bytes and none. `PackedObject`s are made only to hand one to a caller.
+ * 55 bytes (51 without CRC32s) and none. `PackedObject`s are made only to hand one to a caller.
+ * Sizes are 32-bit with the rare bigger one in a map; an entry's compressed length is where the
+ * next entry starts (the last one's is kept apart); the CRC32 column exists only for a reader
+ * that computes them.
  *
- * Columns grow with the entries actually scanned, never to the count a pack merely declares.
+ * Columns grow with the entries actually scanned, never past twice those (a pack's declared
+ * count is not trusted up front), and never past the declared count while the pack keeps to it.
  */
 export class PackEntries {
   private rows = 0;
   private capacity: number;
   offset: Float64Array;
   code: Uint8Array;
-  /** Size declared in the entry header (the delta's size for deltas). */
-  declaredSize: Float64Array;
+  /** Size declared in the entry header (the delta's size for deltas): `declaredSizeOf`. */
+  private declaredSizes: Uint32Array;
   headerLength: Uint8Array;
-  compressedLength: Float64Array;
-  crc32: Uint32Array;
+  /** The last entry's compressed length (the others' are up to the next entry's offset). */
+  private lastCompressedLength = 0;
+  /** Empty when the reader skips CRC32s. */
+  private crc32s: Uint32Array;
   /** OFS_DELTA: index of the base entry; otherwise -1. */
   baseIndex: Int32Array;
   /** Object type code once the object's id is known (whole entries at once); 0 until then. */
   typeCode: Uint8Array;
-  /** Inflated size of the object itself. */
-  size: Float64Array;
+  /** Inflated size of the object itself: `sizeOf`. */
+  private sizes: Uint32Array;
+  /** Sizes of 2^32 - 1 or more, by entry (declared sizes, then object sizes). */
+  private readonly bigDeclaredSizes = new Map<number, number>();
+  private readonly bigSizes = new Map<number, number>();
   /** 0 for whole objects, else 1 + the base's depth. */
   depth: Int32Array;
   /** Resolved deltas: the entry their base is (`EXTERNAL_BASE - n` for the n-th external base). */
@@ -49,21 +61,23 @@ export class PackEntries {
   readonly inflated = new Map<number, Buffer>();
   private readonly externalIds: ObjectId[] = [];
   private readonly externalTypes: ObjectType[] = [];
+  private readonly withCrc32: boolean;
 
   constructor(
     private readonly format: ObjectFormat,
-    declaredCount: number,
+    private readonly declaredCount: number,
+    options: { readonly crc32?: boolean } = {},
   ) {
+    this.withCrc32 = options.crc32 ?? true;
     this.capacity = Math.max(1, Math.min(declaredCount, INITIAL_ROWS));
     this.offset = new Float64Array(this.capacity);
     this.code = new Uint8Array(this.capacity);
-    this.declaredSize = new Float64Array(this.capacity);
+    this.declaredSizes = new Uint32Array(this.capacity);
     this.headerLength = new Uint8Array(this.capacity);
-    this.compressedLength = new Float64Array(this.capacity);
-    this.crc32 = new Uint32Array(this.capacity);
+    this.crc32s = new Uint32Array(this.withCrc32 ? this.capacity : 0);
     this.baseIndex = new Int32Array(this.capacity);
     this.typeCode = new Uint8Array(this.capacity);
-    this.size = new Float64Array(this.capacity);
+    this.sizes = new Uint32Array(this.capacity);
     this.depth = new Int32Array(this.capacity);
     this.deltaBase = new Int32Array(this.capacity);
     this.ids = Buffer.alloc(this.capacity * format.rawLength);
@@ -80,12 +94,35 @@ export class PackEntries {
     const index = this.rows++;
     this.offset[index] = entry.offset;
     this.code[index] = entry.code;
-    this.declaredSize[index] = entry.declaredSize;
+    setSize(this.declaredSizes, this.bigDeclaredSizes, index, entry.declaredSize);
     this.headerLength[index] = entry.headerLength;
-    this.compressedLength[index] = entry.compressedLength;
-    this.crc32[index] = entry.crc32;
+    this.lastCompressedLength = entry.compressedLength;
+    if (this.withCrc32) this.crc32s[index] = entry.crc32;
     this.baseIndex[index] = entry.baseIndex;
     return index;
+  }
+
+  /** Size declared in the entry header (the delta's own size for a delta). */
+  declaredSizeOf(index: number): number {
+    const size = this.declaredSizes[index]!;
+    return size === BIG_SIZE ? this.bigDeclaredSizes.get(index)! : size;
+  }
+
+  /** Inflated size of a resolved entry's object. */
+  sizeOf(index: number): number {
+    const size = this.sizes[index]!;
+    return size === BIG_SIZE ? this.bigSizes.get(index)! : size;
+  }
+
+  /** Bytes of the entry's zlib stream: up to where the next entry starts. */
+  compressedLengthOf(index: number): number {
+    if (index === this.rows - 1) return this.lastCompressedLength;
+    return this.offset[index + 1]! - this.offset[index]! - this.headerLength[index]!;
+  }
+
+  /** The entry's CRC32 (0 when the reader skips them). */
+  crc32Of(index: number): number {
+    return this.withCrc32 ? this.crc32s[index]! : 0;
   }
 
   /** Where the entry's zlib stream starts in the pack. */
@@ -101,7 +138,7 @@ export class PackEntries {
   /** Records a whole object's id. */
   resolveWhole(index: number, id: ObjectId, type: ObjectType): void {
     this.typeCode[index] = codeOfObjectType(type);
-    this.size[index] = this.declaredSize[index]!;
+    setSize(this.sizes, this.bigSizes, index, this.declaredSizeOf(index));
     this.depth[index] = 0;
     this.setId(index, id);
   }
@@ -115,7 +152,7 @@ export class PackEntries {
   /** `resolveWhole` for an id already written raw at `rawIds[index * rawLength…]` (its digest). */
   resolveWholeRaw(index: number, type: ObjectType): void {
     this.typeCode[index] = codeOfObjectType(type);
-    this.size[index] = this.declaredSize[index]!;
+    setSize(this.sizes, this.bigSizes, index, this.declaredSizeOf(index));
     this.depth[index] = 0;
   }
 
@@ -134,7 +171,7 @@ export class PackEntries {
 
   private resolveDeltaFacts(index: number, base: number, size: number): void {
     this.typeCode[index] = codeOfObjectType(this.typeOf(base));
-    this.size[index] = size;
+    setSize(this.sizes, this.bigSizes, index, size);
     this.depth[index] = this.depthOf(base) + 1;
     this.deltaBase[index] = base;
   }
@@ -185,25 +222,25 @@ export class PackEntries {
       return {
         id,
         type: this.typeOf(index),
-        size: this.size[index]!,
+        size: this.sizeOf(index),
         offset: this.offset[index]!,
-        crc32: this.crc32[index]!,
+        crc32: this.crc32Of(index),
         headerLength: this.headerLength[index]!,
-        compressedLength: this.compressedLength[index]!,
+        compressedLength: this.compressedLengthOf(index),
         depth,
       };
     }
     return {
       id,
       type: this.typeOf(index),
-      size: this.size[index]!,
+      size: this.sizeOf(index),
       offset: this.offset[index]!,
-      crc32: this.crc32[index]!,
+      crc32: this.crc32Of(index),
       headerLength: this.headerLength[index]!,
-      compressedLength: this.compressedLength[index]!,
+      compressedLength: this.compressedLengthOf(index),
       depth,
       deltaBase: baseId ?? this.idOf(this.deltaBase[index]!),
-      deltaSize: this.declaredSize[index]!,
+      deltaSize: this.declaredSizeOf(index),
     };
   }
 
@@ -219,16 +256,17 @@ export class PackEntries {
   }
 
   private grow(): void {
-    this.capacity *= 2;
+    // Up to the declared count while the pack keeps to it: no slack past its last entry.
+    const doubled = this.capacity * 2;
+    this.capacity = this.declaredCount > this.rows ? Math.min(doubled, this.declaredCount) : doubled;
     this.offset = grown(this.offset, new Float64Array(this.capacity));
     this.code = grown(this.code, new Uint8Array(this.capacity));
-    this.declaredSize = grown(this.declaredSize, new Float64Array(this.capacity));
+    this.declaredSizes = grown(this.declaredSizes, new Uint32Array(this.capacity));
     this.headerLength = grown(this.headerLength, new Uint8Array(this.capacity));
-    this.compressedLength = grown(this.compressedLength, new Float64Array(this.capacity));
-    this.crc32 = grown(this.crc32, new Uint32Array(this.capacity));
+    if (this.withCrc32) this.crc32s = grown(this.crc32s, new Uint32Array(this.capacity));
     this.baseIndex = grown(this.baseIndex, new Int32Array(this.capacity));
     this.typeCode = grown(this.typeCode, new Uint8Array(this.capacity));
-    this.size = grown(this.size, new Float64Array(this.capacity));
+    this.sizes = grown(this.sizes, new Uint32Array(this.capacity));
     this.depth = grown(this.depth, new Int32Array(this.capacity));
     this.deltaBase = grown(this.deltaBase, new Int32Array(this.capacity));
     this.ids = grown(this.ids, Buffer.alloc(this.capacity * this.format.rawLength));
@@ -238,4 +276,16 @@ export class PackEntries {
 function grown<T extends Uint8Array | Uint32Array | Int32Array | Float64Array>(old: T, next: T): T {
   next.set(old as never);
   return next;
+}
+
+/** Stores `size` at `index` of a 32-bit size column, a bigger one in `big` (marked `BIG_SIZE`). */
+function setSize(column: Uint32Array, big: Map<number, number>, index: number, size: number): void {
+  if (size >= BIG_SIZE) {
+    column[index] = BIG_SIZE;
+    big.set(index, size);
+  } else {
+    column[index] = size;
+    // A column slot is written once per entry, but a later write must not keep a stale big size.
+    if (big.size > 0) big.delete(index);
+  }
 }

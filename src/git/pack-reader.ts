@@ -110,7 +110,8 @@ async function indexEntries(
   recent: RecentContents | undefined,
   onRaw: PackReaderOptions['onRawObject'],
 ): Promise<PackReadResult> {
-  const entries = new PackEntries(format, count);
+  const entries = new PackEntries(format, count, { crc32: !(options.skipCrc32 ?? false) });
+  scanner.useEntryOffsets(entries);
   const baseCache = new BaseCache<number>(options.baseCacheBytes ?? DEFAULT_BASE_CACHE);
   let deltaBudget = options.deltaCacheBytes ?? DEFAULT_DELTA_CACHE;
   // The ids of the contents in `recent`, kept from the first REF_DELTA on (most packs have none).
@@ -255,7 +256,7 @@ function rawOf(
   entries: PackEntries,
   index: number,
 ): Buffer | Promise<Buffer> {
-  return scanner.lastRawInWindow() ?? spool.read(entries.dataStart(index), entries.compressedLength[index]!);
+  return scanner.lastRawInWindow() ?? spool.read(entries.dataStart(index), entries.compressedLengthOf(index));
 }
 
 /** `rawOf` for `onRawObject`: a plain view of the received bytes where they hold the stream. */
@@ -266,7 +267,7 @@ function rawBytesOf(
   index: number,
 ): Uint8Array | Promise<Buffer> {
   return (
-    scanner.lastRawBytesInWindow() ?? spool.read(entries.dataStart(index), entries.compressedLength[index]!)
+    scanner.lastRawBytesInWindow() ?? spool.read(entries.dataStart(index), entries.compressedLengthOf(index))
   );
 }
 
@@ -275,8 +276,8 @@ function rawObjectAt(entries: PackEntries, index: number, rawLength: number): Ra
   const isDelta = entries.depth[index]! > 0;
   return {
     type: entries.typeOf(index),
-    size: entries.size[index]!,
-    deltaSize: isDelta ? entries.declaredSize[index]! : -1,
+    size: entries.sizeOf(index),
+    deltaSize: isDelta ? entries.declaredSizeOf(index) : -1,
     ids: entries.rawIds,
     idAt: index * rawLength,
     baseIdAt: isDelta ? entries.deltaBase[index]! * rawLength : -1,

@@ -78,8 +78,12 @@ export class PackScanner {
   private readonly trailerHasher;
   private trailerTail: Buffer = Buffer.alloc(0);
   private readonly inflater: Inflater;
-  /** Offset of every entry scanned so far (increasing), to find OFS bases. */
+  /**
+   * Offset of every entry scanned so far (increasing), to find OFS bases: the reader's own column
+   * once it hands it over (`useEntryOffsets`), else a list of the scanner's.
+   */
   private readonly offsets: number[] = [];
+  private entryOffsets: EntryOffsets | undefined;
   /** Absolute offset of the last entry's zlib stream. */
   private lastDataStart = 0;
   private readonly streamBlobsFrom: number;
@@ -108,6 +112,14 @@ export class PackScanner {
     this.reuseDeltaBuffer = options.reuseDeltaBuffer ?? false;
     this.crc32 = !(options.skipCrc32 ?? false);
     this.baseRawId = Buffer.alloc(format.rawLength);
+  }
+
+  /**
+   * Finds OFS bases in the reader's column of entry offsets instead of a list of its own: the
+   * reader appends each entry there before it scans the next. Call before the first entry.
+   */
+  useEntryOffsets(entries: EntryOffsets): void {
+    this.entryOffsets = entries;
   }
 
   /** Bytes of the pack scanned so far (after `readTrailer`: the whole pack). */
@@ -179,7 +191,12 @@ export class PackScanner {
     }
     let baseIndex = -1;
     if (header.code === PackEntryType.OfsDelta) {
-      const base = header.ofsDistance ? indexOfOffset(this.offsets, offset - header.ofsDistance) : -1;
+      const entries = this.entryOffsets;
+      const base = !header.ofsDistance
+        ? -1
+        : entries
+          ? indexOfOffset(entries.offset, entries.length, offset - header.ofsDistance)
+          : indexOfOffset(this.offsets, this.offsets.length, offset - header.ofsDistance);
       if (base < 0)
         throw invalid('pack_bad_delta_base', 'OFS_DELTA base is not an earlier entry', { offset });
       baseIndex = base;
@@ -187,7 +204,7 @@ export class PackScanner {
       const idStart = this.pos + header.length - this.format.rawLength;
       for (let i = 0; i < this.format.rawLength; i++) this.baseRawId[i] = this.window[idStart + i]!;
     }
-    this.offsets.push(offset);
+    if (!this.entryOffsets) this.offsets.push(offset);
     // The CRC covers header and zlib stream; it is computed once per window the entry spans.
     const scan: EntryScan = {
       header,
@@ -358,10 +375,17 @@ interface EntryScan {
 
 function ignoreOutput(): void {}
 
-/** Index of the entry at `offset` in the increasing `offsets`, or -1. */
-function indexOfOffset(offsets: readonly number[], offset: number): number {
+/** The reader's column of entry offsets, in entry order (`PackEntries`). */
+export interface EntryOffsets {
+  readonly offset: Float64Array;
+  /** Entries in the column (the column may be longer). */
+  readonly length: number;
+}
+
+/** Index of the entry at `offset` in the first `length` of the increasing `offsets`, or -1. */
+function indexOfOffset(offsets: ArrayLike<number>, length: number, offset: number): number {
   let low = 0;
-  let high = offsets.length - 1;
+  let high = length - 1;
   while (low <= high) {
     const mid = (low + high) >>> 1;
     const at = offsets[mid]!;

@@ -87,7 +87,7 @@ function* planUnits(deps: ParallelResolveDeps): Generator<Unit> {
     if (!entries.isResolved(index) || entries.depth[index] !== 0) continue;
     const tree = collectTree(deps, index);
     if (tree.nodes.length === 1) continue;
-    const weight = treeWeight(deps, tree, entries.size[index]!);
+    const weight = treeWeight(deps, tree, entries.sizeOf(index));
     if (weight > MAX_TREE_WEIGHT) {
       yield { ...tree, roots: [index], onMainThread: true };
       continue;
@@ -136,7 +136,7 @@ function treeWeight(deps: ParallelResolveDeps, tree: { nodes: number[] }, rootSi
 }
 
 function inputLength(entries: PackEntries, index: number): number {
-  return entries.inflated.get(index)?.length ?? entries.compressedLength[index]! + 1;
+  return entries.inflated.get(index)?.length ?? entries.compressedLengthOf(index) + 1;
 }
 
 async function start(deps: ParallelResolveDeps, unit: Unit): Promise<Started> {
@@ -178,7 +178,7 @@ async function buildJob(deps: ParallelResolveDeps, unit: Unit): Promise<ResolveJ
     const raw = await deps.spool.read(entries.dataStart(index), lengths[i]!);
     raw.copy(bytes, starts[i]);
     zlib[i] = 1;
-    sizes[i] = unit.parents[i]! < 0 ? entries.size[index]! : entries.declaredSize[index]!;
+    sizes[i] = unit.parents[i]! < 0 ? entries.sizeOf(index) : entries.declaredSizeOf(index);
   }
   return {
     format: deps.format.name,

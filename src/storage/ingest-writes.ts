@@ -41,6 +41,10 @@ export class IngestWrites {
     private readonly options: IngestOptions,
   ) {
     this.reader = new ObjectStore(trx, deps.capabilities);
+    // fsck walks every tree anyway, so it also collects the references the push needs, and the
+    // graph's edges: one parse of each tree, one lookup of each entry's id in one shared index,
+    // in which the writer numbers its ids too.
+    const ids = new DenseIdIndex(format.rawLength);
     this.writer = new ObjectWriter(trx, deps.capabilities, {
       repoId,
       format,
@@ -48,11 +52,9 @@ export class IngestWrites {
       ...(deps.runPreparedBatch ? { runPreparedBatch: deps.runPreparedBatch } : {}),
       // The clone walks of a first push take their row keys from the write (`IngestResult`).
       keepRowKeys: options.collectGraph === true,
+      ids,
     });
-    // fsck walks every tree anyway, so it also collects the references the push needs, and the
-    // graph's edges: one parse of each tree, one lookup of each entry's id in one shared index.
     const policy = ingestFsckPolicy(deps, options);
-    const ids = new DenseIdIndex(format.rawLength);
     this.graph = options.collectGraph ? new ObjectGraph(format, undefined, ids) : undefined;
     this.treeEdges = policy && this.graph ? new TreeEdgeList() : undefined;
     this.checker = policy

@@ -1,4 +1,5 @@
 import { afterEach, expect, it, vi } from 'vitest';
+import { DenseIdIndex } from '../git/dense-id-index.js';
 import { SHA1 } from '../git/object-format.js';
 import { hashObject } from '../git/object.js';
 import { parseObjectId } from '../git/object-id.js';
@@ -227,6 +228,54 @@ describeEachDialect('object writer batches', (getDb, dialect) => {
     expect([...fresh, large].map(classOf)).toEqual([...fresh, large].map((data) => sizeClassOf(data.length)));
     expect(classOf(large)).toBe(sizeClassOf(200));
     expect(storedBefore.map(classOf)).toEqual([0, 0, 0]);
+  });
+
+  it('numbers its ids in an index shared with others, whose other ids are no objects of the write', async () => {
+    const { database } = getDb();
+    const repo = await newRepo();
+    const index = new DenseIdIndex(SHA1.rawLength);
+    const raw = (data: Buffer) => Buffer.from(hashObject('blob', data, SHA1), 'hex');
+    // Others number ids before, between and (many, past the writer's columns) after its own.
+    const others = blobs('elsewhere', 0, 6000);
+    index.add(raw(others[0]!), 0);
+    const mine = blobs('mine', 0, 3);
+    const later = blobs('later', 0, 5000);
+    let written: WrittenRowKeys | undefined;
+    const result = await database.db.transaction().execute(async (trx) => {
+      const writer = new ObjectWriter(trx, database.capabilities, {
+        repoId: repo,
+        format: SHA1,
+        largeObjectThreshold: 1024 * 1024,
+        keepRowKeys: true,
+        ids: index,
+        ...(database.runPreparedBatch ? { runPreparedBatch: database.runPreparedBatch } : {}),
+      });
+      await writer.addContent('blob', mine[0]!);
+      index.add(raw(others[1]!), 0);
+      await writer.addContent('blob', mine[1]!);
+      for (const data of others.slice(2)) index.add(raw(data), 0);
+      await writer.addContent('blob', mine[2]!);
+      for (const data of later) index.add(raw(data), 0);
+      const summary = await writer.finish();
+      written = writer.writtenRowKeys();
+      return summary;
+    });
+    const mineIds = mine.map((data) => hashObject('blob', data, SHA1));
+    expect([...result.ids].sort()).toEqual([...mineIds].sort());
+    expect(result.ids.has(hashObject('blob', others[1]!, SHA1))).toBe(false);
+    const members = await database.db
+      .selectFrom('repository_objects')
+      .select('git_id')
+      .where('repo_id', '=', repo)
+      .execute();
+    expect(members.map((row) => row.git_id).sort()).toEqual([...mineIds].sort());
+    if (written) {
+      expect(written.rowKeyOf(raw(others[5999]!), 0)).toBe(0);
+      expect(written.sizeClassOf(raw(others[5999]!), 0)).toBe(0);
+      expect(written.rowKeyOf(raw(later[4999]!), 0)).toBe(0);
+      expect(written.sizeClassOf(raw(later[4999]!), 0)).toBe(0);
+      expect(mine.map((data) => written!.rowKeyOf(raw(data), 0) > 0)).toEqual([true, true, true]);
+    }
   });
 
   it('inserts the rows whose keys it keeps by their ids, ids sharing their first 32 bits among them', async () => {

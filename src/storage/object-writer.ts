@@ -5,6 +5,7 @@ import { parseCommit } from '../git/commit.js';
 import { hashObject, type ObjectType } from '../git/object.js';
 import type { ObjectFormat } from '../git/object-format.js';
 import type { ObjectId } from '../git/object-id.js';
+import type { DenseIdIndex } from '../git/dense-id-index.js';
 import { ObjectIdSet } from '../git/object-id-set.js';
 import { notFound } from '../platform/errors.js';
 import type { Database } from './database.js';
@@ -127,6 +128,13 @@ export interface WriterOptions {
    * tells them (SQLite); elsewhere nothing is kept.
    */
   readonly keepRowKeys?: boolean;
+  /**
+   * The index fsck and the graph number the pack's ids in (`IngestWrites`): the writer numbers
+   * its ids there too instead of in an index of its own, one copy of every id fewer (~36 bytes
+   * an object). It may hold ids that are no objects of this write (tree entries pointing
+   * elsewhere); `finish` leaves those out of its `ids`.
+   */
+  readonly ids?: DenseIdIndex;
 }
 
 /** Where a write stored the objects whose rows it inserted itself. */
@@ -199,7 +207,7 @@ export class ObjectWriter {
     private readonly capabilities: DialectCapabilities,
     private readonly options: WriterOptions,
   ) {
-    this.known = new ObjectIdSet(options.format);
+    this.known = new ObjectIdSet(options.format, options.ids);
     this.chunks = new ObjectChunks(db, capabilities);
     this.rawInserter = new BulkInserter(
       capabilities,
@@ -233,12 +241,13 @@ export class ObjectWriter {
     const known = this.known;
     return {
       rowKeyOf: (data, offset) => {
+        // A shared index also holds ids this write numbered no row for (past the columns).
         const number = known.numberOfRaw(data, offset);
-        return number >= 0 ? (keys[number] as number) : 0;
+        return number >= 0 && number < keys.length ? (keys[number] as number) : 0;
       },
       sizeClassOf: (data, offset) => {
         const number = known.numberOfRaw(data, offset);
-        return number >= 0 ? (classes[number] as number) : 0;
+        return number >= 0 && number < classes.length ? (classes[number] as number) : 0;
       },
     };
   }
@@ -417,11 +426,14 @@ export class ObjectWriter {
     return { ids: this.objectIds(), counts: { ...this.counts }, deltas: this.deltas, chunked: this.chunked };
   }
 
-  /** The objects of this write: all known ids, unless thin-pack bases are among them. */
+  /**
+   * The objects of this write: all known ids, unless thin-pack bases are among them, or ids that
+   * others numbered in a shared index.
+   */
   private objectIds(): ObjectIdSet {
-    if (!this.knowsOthers) return this.known;
+    if (!this.knowsOthers && (!this.options.ids || this.objectCount() === this.known.size)) return this.known;
     const objects = new ObjectIdSet(this.options.format);
-    for (let number = 0; number < this.known.size; number++)
+    for (let number = 0; number < this.numbered; number++)
       if (this.flags[number]! & OBJECT) objects.add(this.known.idAt(number));
     return objects;
   }
@@ -436,8 +448,21 @@ export class ObjectWriter {
     return this.roomFor(this.known.addRaw(data, offset));
   }
 
+  /** Known ids the per-id columns cover (a shared index may hold more, none of them this write's). */
+  private get numbered(): number {
+    return Math.min(this.known.size, this.flags.length);
+  }
+
+  /** Known ids that are objects of this write. */
+  private objectCount(): number {
+    let count = 0;
+    for (let number = 0; number < this.numbered; number++) if (this.flags[number]! & OBJECT) count++;
+    return count;
+  }
+
   private roomFor(number: number): number {
-    if (number >= this.flags.length) {
+    // A shared index may have numbered many ids since this writer's last one.
+    while (number >= this.flags.length) {
       this.flags = doubled(this.flags, new Uint8Array(this.flags.length * 2));
       this.depths = doubled(this.depths, new Uint8Array(this.depths.length * 2));
       if (this.rowKeys) this.rowKeys = doubled(this.rowKeys, new Float64Array(this.rowKeys.length * 2));
@@ -557,16 +582,16 @@ export class ObjectWriter {
 
   private memberCount(): number {
     let count = 0;
-    for (let number = 0; number < this.known.size; number++) if (this.flags[number]! & MEMBER) count++;
+    for (let number = 0; number < this.numbered; number++) if (this.flags[number]! & MEMBER) count++;
     return count;
   }
 
   /** The numbers of the members, grouped by their id's leading byte (a counting sort), in order. */
   private *membersByLeadingByte(): Generator<Int32Array> {
     const starts = new Int32Array(LEADING_BYTES + 1);
-    const all = new Int32Array(this.known.size);
+    const all = new Int32Array(this.numbered);
     let count = 0;
-    for (let number = 0; number < this.known.size; number++) {
+    for (let number = 0; number < this.numbered; number++) {
       if ((this.flags[number]! & MEMBER) === 0) continue;
       all[count++] = number;
       starts[this.known.leadingByte(number) + 1]!++;
