@@ -5,6 +5,7 @@ import type { ObjectId } from '../git/object-id.js';
 import type { ObjectIdLookup } from '../git/object-id-set.js';
 import type { PackReaderLimits } from '../git/pack-types.js';
 import type { MegaConfig } from '../platform/config.js';
+import type { EntryFilter } from '../storage/clone-walks.js';
 import type { PackReadyObject, StoredObjectHint } from '../storage/pack-ready.js';
 import type { Repository } from '../storage/repository-store.js';
 import type { StorageScope } from '../storage/storage.js';
@@ -300,13 +301,9 @@ export interface RecordView {
    * class recorded with it (0 to 31; 0: none; see `sizeClassAtLeast`), nothing decoded. Undefined when
    * the stored walk turns out damaged.
    */
-  pick(
-    keep: (type: ObjectType, data: Uint8Array, offset: number, row: number, sizeClass: number) => boolean,
-  ): WalkedObject[] | undefined;
+  pick(keep: EntryFilter): WalkedObject[] | undefined;
   /** `pick`'s entries copied as raw ids, not decoded until asked (`WalkList`). */
-  pickEntries?(
-    keep: (type: ObjectType, data: Uint8Array, offset: number, row: number, sizeClass: number) => boolean,
-  ): WalkList | undefined;
+  pickEntries?(keep: EntryFilter): WalkList | undefined;
   /**
    * Whether an object of the size class `pick` showed is at least `limit` bytes; undefined when
    * the class does not tell (then `rowsSizedAtLeast` asks).

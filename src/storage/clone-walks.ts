@@ -683,6 +683,18 @@ function selectedPositions(isSelected: (at: number) => boolean, count: number): 
 class BaseWalkGone extends Error {}
 
 /**
+ * Chooses recorded entries by their type, raw id at `data[offset…]`, row key (0: none) and size
+ * class (0: not known), without decoding them (`RecordedWalkBytes.pick`).
+ */
+export type EntryFilter = (
+  type: ObjectType,
+  data: Uint8Array,
+  offset: number,
+  row: number,
+  sizeClass: number,
+) => boolean;
+
+/**
  * A recorded walk as stored (`findBytes`): its parts, read but not decoded. Answers whether ids
  * are in it by scanning the bytes, so extending a walk of half a million objects by a push of a
  * few costs a pass over 13 MB, not half a million objects built and hashed.
@@ -716,25 +728,12 @@ export class RecordedWalkBytes {
   }
 
   /** `pick`'s entries (below) copied as raw ids, not decoded (`PickedEntries`). */
-  pickEntries(
-    keep: (type: ObjectType, data: Uint8Array, offset: number, row: number, sizeClass: number) => boolean,
-  ): PickedEntries | undefined {
+  pickEntries(keep: EntryFilter): PickedEntries | undefined {
     const entryBytes = 1 + this.rawLength + ROW_BYTES;
     let entries = 0;
     for (const part of this.parts) entries += Math.floor((part.length - 1) / entryBytes);
     const picked = new PickedEntries(this.rawLength, entries);
-    for (const part of this.parts) {
-      for (let offset = 1; offset < part.length; offset += entryBytes) {
-        const typeByte = part[offset] as number;
-        const type = TYPES_BY_CODE[typeByte & TYPE_BITS];
-        if (!type) return undefined;
-        const row = part.readUIntBE(offset + 1 + this.rawLength, ROW_BYTES);
-        if (keep(type, part, offset + 1, row, row > 0 ? typeByte >> SIZE_CLASS_SHIFT : 0)) {
-          picked.add(part, offset, row);
-        }
-      }
-    }
-    return picked;
+    return this.eachKept(keep, (part, offset, row) => picked.add(part, offset, row)) ? picked : undefined;
   }
 
   /**
@@ -744,25 +743,38 @@ export class RecordedWalkBytes {
    * 24k of a 497k-object walk: `record-views.ts`). Undefined when an entry's type code is
    * unknown (damage `intact` does not see; `find` then deletes the walk).
    */
-  pick(
-    keep: (type: ObjectType, data: Uint8Array, offset: number, row: number, sizeClass: number) => boolean,
-  ): WalkedEntry[] | undefined {
+  pick(keep: EntryFilter): WalkedEntry[] | undefined {
     const format = this.rawLength === SHA256.rawLength ? SHA256 : SHA1;
-    const entryBytes = 1 + this.rawLength + ROW_BYTES;
     const picked: WalkedEntry[] = [];
+    const kept = this.eachKept(keep, (part, offset, row, type) => {
+      const id = objectIdFromRaw(part, offset + 1, format);
+      const hint = entryHint(row, part[offset] as number);
+      picked.push(hint === undefined ? { id, type } : { id, type, hint });
+    });
+    return kept ? picked : undefined;
+  }
+
+  /**
+   * Calls `visit` with each entry `keep` keeps (its type byte at `part[offset]`, then its raw id),
+   * in the walk's order; false when an entry's type code is unknown.
+   */
+  private eachKept(
+    keep: EntryFilter,
+    visit: (part: Buffer, offset: number, row: number, type: ObjectType) => void,
+  ): boolean {
+    const entryBytes = 1 + this.rawLength + ROW_BYTES;
     for (const part of this.parts) {
       for (let offset = 1; offset < part.length; offset += entryBytes) {
         const typeByte = part[offset] as number;
         const type = TYPES_BY_CODE[typeByte & TYPE_BITS];
-        if (!type) return undefined;
+        if (!type) return false;
         const row = part.readUIntBE(offset + 1 + this.rawLength, ROW_BYTES);
-        if (!keep(type, part, offset + 1, row, row > 0 ? typeByte >> SIZE_CLASS_SHIFT : 0)) continue;
-        const id = objectIdFromRaw(part, offset + 1, format);
-        const hint = entryHint(row, typeByte);
-        picked.push(hint === undefined ? { id, type } : { id, type, hint });
+        if (keep(type, part, offset + 1, row, row > 0 ? typeByte >> SIZE_CLASS_SHIFT : 0)) {
+          visit(part, offset, row, type);
+        }
       }
     }
-    return picked;
+    return true;
   }
 
   /**
