@@ -60,6 +60,25 @@ describe('encodeBulkExecutePacket', () => {
     expect(packet.equals(expected)).toBe(true);
   });
 
+  it('writes strings as UTF-8 with their byte length, ASCII or not, short or long', () => {
+    const strings = [
+      '',
+      'x'.repeat(127),
+      'x'.repeat(128),
+      'y'.repeat(300),
+      'ä',
+      '日本😀',
+      `a${'é'.repeat(90)}`,
+    ];
+    const packet = encodeBulkExecutePacket(2, 1, strings)!;
+    const values = strings.map((text) => {
+      const bytes = Buffer.from(text, 'utf8');
+      const length = bytes.length < 251 ? [bytes.length] : [0xfc, bytes.length & 0xff, bytes.length >> 8];
+      return [0, ...length, ...bytes];
+    });
+    expect([...packet.subarray(13)]).toEqual(values.flat());
+  });
+
   it('sends a column of NULLs only as strings, declared as blobs', () => {
     const packet = encodeBulkExecutePacket(1, 1, [null, null])!;
     expect([...packet.subarray(11)]).toEqual([0xfc, 0, 1, 1]);
