@@ -21,7 +21,7 @@ describe('ForegroundWork', () => {
   });
 
   it('pauses while requests are in flight and for the quiet time after the last one', async () => {
-    const work = new ForegroundWork({ quietMs: 100, maxWaitMs: 10_000 });
+    const work = new ForegroundWork({ quietMs: 100, maxQuietMs: 100, maxWaitMs: 10_000 });
     const endFirst = work.begin();
     const endSecond = work.begin();
     const paused = work.pause();
@@ -93,5 +93,35 @@ describe('ForegroundWork', () => {
     expect(await settled(paused)).toBe(true);
     // Each further step waits again: one step per longest wait, not a free run.
     expect(await settled(work.pause())).toBe(false);
+  });
+
+  it('waits after a long request about as long as it lasted, up to the longest quiet time', async () => {
+    const work = new ForegroundWork({ quietMs: 100, maxQuietMs: 3000, maxWaitMs: 60_000 });
+    const endLong = work.begin();
+    await vi.advanceTimersByTimeAsync(2000);
+    const endShort = work.begin();
+    await vi.advanceTimersByTimeAsync(50);
+    endLong();
+    endShort();
+    // The long request (2,050 ms) sets the quiet time, not the short one that ended last.
+    const paused = work.pause();
+    await vi.advanceTimersByTimeAsync(2049);
+    expect(await settled(paused)).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await settled(paused)).toBe(true);
+    // A request longer than the longest quiet time waits that long only.
+    const endLonger = work.begin();
+    await vi.advanceTimersByTimeAsync(20_000);
+    endLonger();
+    const again = work.pause();
+    await vi.advanceTimersByTimeAsync(2999);
+    expect(await settled(again)).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await settled(again)).toBe(true);
+    // A short request after that waits the short quiet time again.
+    work.begin()();
+    const short = work.pause();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await settled(short)).toBe(true);
   });
 });

@@ -5,8 +5,8 @@
  * that clone's time. Foreground work (git requests over HTTP and SSH) marks its start and end
  * (the one place either transport reports a git request's end);
  * a background job asks `pause()` between its steps and waits while any is in flight and for a
- * short quiet time after the last one ends (the next request of a conversation or of a CI job
- * usually follows within milliseconds). Each wait is capped, so constant traffic slows a job to
+ * quiet time after the last one ends (the next request of a conversation or of a CI job usually
+ * follows within milliseconds; the client of a long one goes on working on what it got). Each wait is capped, so constant traffic slows a job to
  * one step per `maxWaitMs` instead of stopping it.
  */
 
@@ -14,9 +14,17 @@
 export const QUIET_MS = 1000;
 /** The longest one `pause()` waits: under constant traffic a job still takes a step this often. */
 export const MAX_WAIT_MS = 10_000;
+/**
+ * The longest quiet time after a long request. A request's client goes on working on what it got
+ * after its last byte (a clone's `index-pack` resolves the pack's deltas: ~8 s after a 12 s send of
+ * the 497k-object bench repository), so the quiet time after a request lasts as long as the
+ * request did, between `quietMs` and this.
+ */
+export const MAX_QUIET_MS = 30_000;
 
 export interface ForegroundWorkOptions {
   readonly quietMs?: number;
+  readonly maxQuietMs?: number;
   readonly maxWaitMs?: number;
   /**
    * Runs once at the end of each request, whichever transport served it (`mega serve`: ask
@@ -31,6 +39,8 @@ export class ForegroundWork {
   private inFlight = 0;
   /** Set between the last request's end and the end of the quiet time after it. */
   private quietTimer: NodeJS.Timeout | undefined;
+  /** The quiet time owed to the requests ended since the last quiet time began (the longest one). */
+  private owedQuietMs = 0;
   private readonly waiters = new Set<() => void>();
 
   constructor(private readonly options: ForegroundWorkOptions = {}) {}
@@ -46,11 +56,13 @@ export class ForegroundWork {
     clearTimeout(this.quietTimer);
     this.quietTimer = undefined;
     this.options.onBegin?.();
+    const began = Date.now();
     let ended = false;
     return () => {
       if (ended) return;
       ended = true;
       this.inFlight -= 1;
+      this.owedQuietMs = Math.max(this.owedQuietMs, this.quietAfter(Date.now() - began));
       if (this.inFlight === 0) this.startQuietTime();
       this.options.onEnd?.();
     };
@@ -73,11 +85,19 @@ export class ForegroundWork {
     });
   }
 
+  /** The quiet time after a request that lasted `lastedMs`. */
+  private quietAfter(lastedMs: number): number {
+    const quietMs = this.options.quietMs ?? QUIET_MS;
+    return Math.max(quietMs, Math.min(lastedMs, this.options.maxQuietMs ?? MAX_QUIET_MS));
+  }
+
   private startQuietTime(): void {
+    const quietMs = this.owedQuietMs;
+    this.owedQuietMs = 0;
     this.quietTimer = setTimeout(() => {
       this.quietTimer = undefined;
       for (const wake of [...this.waiters]) wake();
-    }, this.options.quietMs ?? QUIET_MS);
+    }, quietMs);
     // A process with nothing else to do exits without waiting for it (waiters hold their cap).
     this.quietTimer.unref();
   }
