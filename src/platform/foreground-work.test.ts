@@ -21,7 +21,7 @@ describe('ForegroundWork', () => {
   });
 
   it('pauses while requests are in flight and for the quiet time after the last one', async () => {
-    const work = new ForegroundWork({ quietMs: 100, maxQuietMs: 100, maxWaitMs: 10_000 });
+    const work = new ForegroundWork({ quietMs: 100, maxWaitMs: 10_000 });
     const endFirst = work.begin();
     const endSecond = work.begin();
     const paused = work.pause();
@@ -95,9 +95,9 @@ describe('ForegroundWork', () => {
     expect(await settled(work.pause())).toBe(false);
   });
 
-  it('waits after a long request about as long as it lasted, up to the longest quiet time', async () => {
+  it('waits after a long fetch about as long as it lasted, up to the longest quiet time', async () => {
     const work = new ForegroundWork({ quietMs: 100, maxQuietMs: 3000, maxWaitMs: 60_000 });
-    const endLong = work.begin();
+    const endLong = work.begin({ fetch: true });
     await vi.advanceTimersByTimeAsync(2000);
     const endShort = work.begin();
     await vi.advanceTimersByTimeAsync(50);
@@ -110,7 +110,7 @@ describe('ForegroundWork', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(await settled(paused)).toBe(true);
     // A request longer than the longest quiet time waits that long only.
-    const endLonger = work.begin();
+    const endLonger = work.begin({ fetch: true });
     await vi.advanceTimersByTimeAsync(20_000);
     endLonger();
     const again = work.pause();
@@ -118,10 +118,16 @@ describe('ForegroundWork', () => {
     expect(await settled(again)).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
     expect(await settled(again)).toBe(true);
-    // A short request after that waits the short quiet time again.
-    work.begin()();
+    // A short fetch after that waits the short quiet time again, and so does a long push.
+    work.begin({ fetch: true })();
     const short = work.pause();
     await vi.advanceTimersByTimeAsync(100);
     expect(await settled(short)).toBe(true);
+    const endPush = work.begin();
+    await vi.advanceTimersByTimeAsync(5000);
+    endPush();
+    const afterPush = work.pause();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await settled(afterPush)).toBe(true);
   });
 });

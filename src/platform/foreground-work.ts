@@ -6,7 +6,7 @@
  * (the one place either transport reports a git request's end);
  * a background job asks `pause()` between its steps and waits while any is in flight and for a
  * quiet time after the last one ends (the next request of a conversation or of a CI job usually
- * follows within milliseconds; the client of a long one goes on working on what it got). Each wait is capped, so constant traffic slows a job to
+ * follows within milliseconds; after a long fetch, once its client has indexed the pack). Each wait is capped, so constant traffic slows a job to
  * one step per `maxWaitMs` instead of stopping it.
  */
 
@@ -15,10 +15,12 @@ export const QUIET_MS = 1000;
 /** The longest one `pause()` waits: under constant traffic a job still takes a step this often. */
 export const MAX_WAIT_MS = 10_000;
 /**
- * The longest quiet time after a long request. A request's client goes on working on what it got
- * after its last byte (a clone's `index-pack` resolves the pack's deltas: ~8 s after a 12 s send of
- * the 497k-object bench repository), so the quiet time after a request lasts as long as the
- * request did, between `quietMs` and this.
+ * The longest quiet time after a long fetch. Its client goes on with what it got after the last
+ * byte (a clone's `index-pack` resolves the pack's deltas, ~8 s after a 12 s send of the
+ * 497k-object bench repository, then checks out) before its next request (tags, LFS objects,
+ * submodules), and a background step begun in that gap holds the event loop when it comes (an
+ * index transaction: 1–2 s). So the quiet time after a fetch lasts as long as the fetch did,
+ * between `quietMs` and this.
  */
 export const MAX_QUIET_MS = 30_000;
 
@@ -50,8 +52,11 @@ export class ForegroundWork {
     return this.inFlight > 0 || this.quietTimer !== undefined;
   }
 
-  /** Marks one foreground request as started; call the returned function once when it ends. */
-  begin(): () => void {
+  /**
+   * Marks one foreground request as started; call the returned function once when it ends.
+   * `fetch`: the client works on the response after it (upload-pack), see `MAX_QUIET_MS`.
+   */
+  begin(options: { readonly fetch?: boolean } = {}): () => void {
     this.inFlight += 1;
     clearTimeout(this.quietTimer);
     this.quietTimer = undefined;
@@ -62,7 +67,8 @@ export class ForegroundWork {
       if (ended) return;
       ended = true;
       this.inFlight -= 1;
-      this.owedQuietMs = Math.max(this.owedQuietMs, this.quietAfter(Date.now() - began));
+      const quietMs = options.fetch ? this.quietAfter(Date.now() - began) : this.shortQuietMs;
+      this.owedQuietMs = Math.max(this.owedQuietMs, quietMs);
       if (this.inFlight === 0) this.startQuietTime();
       this.options.onEnd?.();
     };
@@ -85,10 +91,13 @@ export class ForegroundWork {
     });
   }
 
-  /** The quiet time after a request that lasted `lastedMs`. */
+  private get shortQuietMs(): number {
+    return this.options.quietMs ?? QUIET_MS;
+  }
+
+  /** The quiet time after a fetch that lasted `lastedMs`. */
   private quietAfter(lastedMs: number): number {
-    const quietMs = this.options.quietMs ?? QUIET_MS;
-    return Math.max(quietMs, Math.min(lastedMs, this.options.maxQuietMs ?? MAX_QUIET_MS));
+    return Math.max(this.shortQuietMs, Math.min(lastedMs, this.options.maxQuietMs ?? MAX_QUIET_MS));
   }
 
   private startQuietTime(): void {
