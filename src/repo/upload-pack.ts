@@ -21,7 +21,7 @@ import {
   recordCloneWalk,
 } from './clone-walk.js';
 import type { CloneWalkRecorder } from './clone-walk-recorder.js';
-import type { IndexedCachedPack, PackCache } from '../storage/pack-cache.js';
+import type { PackCache } from '../storage/pack-cache.js';
 import type { StoredObjectHint } from '../storage/pack-ready.js';
 import { clonePackKey, sendCachedPack, teeToCache } from './clone-pack-cache.js';
 import { sendCachedSubset } from './cached-pack-subset.js';
@@ -246,37 +246,24 @@ async function streamPack(
   // The cached full packs this clone may be cut out of (`fromFullPack`): with one, the list is
   // taken as a record's entries, their raw ids not decoded (all the cut needs).
   const fullPacks = cacheKey ? await cachedFullPacks(cache, repository, request, context, includeTags) : [];
-  // The first one's entry index is read while the list is picked (the read is the thread pool's).
-  const rawLength = wantsRawLength(request);
-  const firstPack =
-    cache && fullPacks[0] ? opening(cache.openIndexed(fullPacks[0], rawLength), rawLength) : undefined;
-  let chosen: ChosenObjects;
-  let chosenList: WalkList;
-  let cut: PackSendStats | undefined;
-  let tags: ObjectId[];
-  try {
-    chosen = await chooseObjects(repository, request, context, common, options, fullPacks.length > 0);
-    // Wanted tags are sent anyway (clones want every tag): only the others need looking for.
-    const wanted = new Set(request.wants);
-    tags = includedTags(
-      chosen.list,
-      includeTags.filter(({ tag }) => !wanted.has(tag)),
-    );
-    chosenList = withTags(chosen.list, tags);
-    const how = chosen.fromRecord ? ' (walk recorded earlier)' : '';
-    await writer.progress(`Counting objects: ${chosenList.count}, done${how}.\n`);
-    // A pack cut out of a cached full pack is not cached again: its bytes are in the cache already,
-    // inside the full pack, and the next clone of the same wants is cut again. Teeing it into a file
-    // of its own cost ~130 ms of the request's CPU (the file's writes) in a `release-1` clone of
-    // the `large` bench repository, and the cache's room twice.
-    cut =
-      fullPacks.length > 0
-        ? await fromFullPack(cache, fullPacks, firstPack, request, chosen, chosenList, writer)
-        : undefined;
-  } finally {
-    // Not taken (no cut tried, or an error before it): its file is closed.
-    firstPack?.discard();
-  }
+  const chosen = await chooseObjects(repository, request, context, common, options, fullPacks.length > 0);
+  // Wanted tags are sent anyway (clones want every tag): only the others need looking for.
+  const wanted = new Set(request.wants);
+  const tags = includedTags(
+    chosen.list,
+    includeTags.filter(({ tag }) => !wanted.has(tag)),
+  );
+  const chosenList = withTags(chosen.list, tags);
+  const how = chosen.fromRecord ? ' (walk recorded earlier)' : '';
+  await writer.progress(`Counting objects: ${chosenList.count}, done${how}.\n`);
+  // A pack cut out of a cached full pack is not cached again: its bytes are in the cache already,
+  // inside the full pack, and the next clone of the same wants is cut again. Teeing it into a file
+  // of its own cost ~130 ms of the request's CPU (the file's writes) in a `release-1` clone of
+  // the `large` bench repository, and the cache's room twice.
+  const cut =
+    fullPacks.length > 0
+      ? await fromFullPack(cache, fullPacks, request, chosen, chosenList, writer)
+      : undefined;
   if (cut) {
     await finishPack(request, writer, totalLine(cut, ", cut from a full clone's cached pack"));
     return cut;
@@ -371,19 +358,14 @@ async function cachedFullPacks(
 async function fromFullPack(
   cache: PackCache | undefined,
   keys: readonly string[],
-  first: OpeningPack | undefined,
   request: FetchRequest,
   chosen: ChosenObjects,
   list: WalkList,
   sink: ByteSink,
 ): Promise<PackSendStats | undefined> {
-  if (!cache || (request.filter === undefined && !chosen.fromRecord)) {
-    first?.discard();
-    return undefined;
-  }
-  for (const [at, key] of keys.entries()) {
-    const opened = at === 0 ? await first?.take(list.rawLength) : undefined;
-    const pack = opened ?? (await cache.openIndexed(key, list.rawLength));
+  if (!cache || (request.filter === undefined && !chosen.fromRecord)) return undefined;
+  for (const key of keys) {
+    const pack = await cache.openIndexed(key, list.rawLength);
     if (!pack) continue;
     try {
       const sent = await sendCachedSubset(pack, list, chosen.source, sink);
@@ -393,42 +375,6 @@ async function fromFullPack(
     }
   }
   return undefined;
-}
-
-/** A cached full pack being opened ahead of its use: taken once, or discarded (its file closed). */
-interface OpeningPack {
-  /** The pack if it was opened for ids of `rawLength` bytes (else it is closed: open it again). */
-  take(rawLength: number): Promise<IndexedCachedPack | undefined>;
-  discard(): void;
-}
-
-function opening(pending: Promise<IndexedCachedPack | undefined>, openedFor: number): OpeningPack {
-  // A failed open is a pack not cut: the caller opens it again or sends from storage.
-  const settled = pending.catch(() => undefined);
-  let used = false;
-  return {
-    take: async (rawLength) => {
-      if (used) return undefined;
-      used = true;
-      const pack = await settled;
-      if (rawLength === openedFor) return pack;
-      await pack?.file.close();
-      return undefined;
-    },
-    discard: () => {
-      if (used) return;
-      used = true;
-      void settled.then((pack) => pack?.file.close()).catch(() => undefined);
-    },
-  };
-}
-
-/**
- * The raw id length of `request`'s wants (the repository's id format): the cached pack's checksum
- * has that length.
- */
-function wantsRawLength(request: FetchRequest): number {
-  return (request.wants[0]?.length ?? 40) / 2;
 }
 
 /** The want sets of the full clones whose cached packs may hold what `request` sends. */

@@ -1,6 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import {
+  mkdir,
+  open,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  stat,
+  writeFile,
+  type FileHandle,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { SharedPackCopies, type SharedPackCopy } from './shared-pack-copies.js';
 
@@ -110,7 +120,7 @@ export class PackCache {
    */
   async openIndexed(key: string, checksumLength: number): Promise<IndexedCachedPack | undefined> {
     if (!this.enabled || !KEY.test(key)) return undefined;
-    const index = await readWhole(join(this.dir, `${key}${INDEX_SUFFIX}`)).catch(() => undefined);
+    const index = await readFile(join(this.dir, `${key}${INDEX_SUFFIX}`)).catch(() => undefined);
     if (!index || index.length < checksumLength) return undefined;
     const opened = await this.openFile(key);
     if (!opened) return undefined;
@@ -311,27 +321,5 @@ export class PackCacheWriter {
       this.file.end(() => resolve(!this.failed));
       this.file.once('error', () => resolve(false));
     });
-  }
-}
-
-/**
- * A file's bytes in one read: `readFile` reads 512 KiB at a time, each piece waiting for a turn of
- * the event loop, so an entry index (12.9 MB for the 497k-object bench repository) read while the
- * request's thread picks its list arrived only after the pick, ~25 turns later.
- */
-async function readWhole(path: string): Promise<Buffer> {
-  const file = await open(path, 'r');
-  try {
-    const { size } = await file.stat();
-    const bytes = Buffer.allocUnsafe(size);
-    let at = 0;
-    while (at < size) {
-      const { bytesRead } = await file.read(bytes, at, size - at, at);
-      if (bytesRead === 0) break;
-      at += bytesRead;
-    }
-    return bytes.subarray(0, at);
-  } finally {
-    await file.close();
   }
 }
