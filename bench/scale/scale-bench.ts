@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MAX_QUIET_MS } from '../../src/platform/foreground-work.js';
 import { authEnv } from '../../tests/http/http-fixture.js';
 import { git, gitText } from '../../tests/support/git-cli.js';
 import {
@@ -91,7 +93,12 @@ export async function runScaleBench(args: readonly string[]): Promise<BenchResul
       const peakMb = await peakRssMb(live);
       // C git measured second must not share the CPU with our server's background jobs (the
       // search indexer starts once our clone ends): the idle point the bench waits for anyway.
-      if (!cgitFirst) await waitForIdle(live.process.pid ?? 0, 3000, 180_000);
+      // After a fetch the indexer waits, without CPU, about as long as the fetch took (up to
+      // `MAX_QUIET_MS`): idle is looked for after that.
+      if (!cgitFirst) {
+        await sleep(Math.min(mine.ms, MAX_QUIET_MS));
+        await waitForIdle(live.process.pid ?? 0, 3000, 180_000);
+      }
       const cgit = cgitFirst ?? (await measure(theirs, () => run(cgitUrl, 'cgit')));
       results.push({
         scenario: name,

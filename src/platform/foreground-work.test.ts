@@ -94,4 +94,40 @@ describe('ForegroundWork', () => {
     // Each further step waits again: one step per longest wait, not a free run.
     expect(await settled(work.pause())).toBe(false);
   });
+
+  it('waits after a long fetch about as long as it lasted, up to the longest quiet time', async () => {
+    const work = new ForegroundWork({ quietMs: 100, maxQuietMs: 3000, maxWaitMs: 60_000 });
+    const endLong = work.begin({ fetch: true });
+    await vi.advanceTimersByTimeAsync(2000);
+    const endShort = work.begin();
+    await vi.advanceTimersByTimeAsync(50);
+    endLong();
+    endShort();
+    // The long request (2,050 ms) sets the quiet time, not the short one that ended last.
+    const paused = work.pause();
+    await vi.advanceTimersByTimeAsync(2049);
+    expect(await settled(paused)).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await settled(paused)).toBe(true);
+    // A request longer than the longest quiet time waits that long only.
+    const endLonger = work.begin({ fetch: true });
+    await vi.advanceTimersByTimeAsync(20_000);
+    endLonger();
+    const again = work.pause();
+    await vi.advanceTimersByTimeAsync(2999);
+    expect(await settled(again)).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await settled(again)).toBe(true);
+    // A short fetch after that waits the short quiet time again, and so does a long push.
+    work.begin({ fetch: true })();
+    const short = work.pause();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await settled(short)).toBe(true);
+    const endPush = work.begin();
+    await vi.advanceTimersByTimeAsync(5000);
+    endPush();
+    const afterPush = work.pause();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await settled(afterPush)).toBe(true);
+  });
 });

@@ -69,7 +69,7 @@ export async function runGitSession(
   deps: GitSessionDeps,
   request: GitSessionRequest,
 ): Promise<GitSessionResult> {
-  const end = deps.gitRequests.begin();
+  const end = deps.gitRequests.begin({ fetch: request.service === 'git-upload-pack' });
   try {
     return await serveGitSession(deps, request);
   } finally {

@@ -109,7 +109,7 @@ export async function gitRoutes(app: FastifyInstance, ctx: RouteContext): Promis
   ): FastifyReply => {
     // In flight until the response is sent or dropped: the search indexer waits meanwhile (and
     // the request's end asks for its garbage to be collected, as over SSH).
-    reply.raw.once('close', ctx.gitRequests.begin());
+    reply.raw.once('close', ctx.gitRequests.begin({ fetch: service === 'git-upload-pack' }));
     const out = new ResponseStream();
     run(out).then(
       (outcome) => {
