@@ -42,7 +42,8 @@ export const DECODE_THREAD_CACHES: DecodeCaches = {
  * tree phase this thread is the longer one and the decode thread waits for it
  * (docs/scale.md, "fsck's tree scan on the decode thread"). Runs
  * inside the ingest's transaction `trx`, with the same result and the same errors as the
- * ingest on one thread. The caller releases `thread` afterwards.
+ * ingest on one thread. The caller releases `thread` afterwards. `pack.expectedObjects`: the
+ * objects the pack declares (sizes the writer's COPYs).
  */
 export async function ingestOnDecodeThread(
   thread: DecodeThread,
@@ -53,6 +54,7 @@ export async function ingestOnDecodeThread(
   format: ObjectFormat,
   options: IngestOptions,
   caches: DecodeCaches,
+  pack: { readonly expectedObjects?: number } = {},
 ): Promise<IngestResult> {
   const policy = ingestFsckPolicy(deps, options);
   thread.start({
@@ -64,7 +66,7 @@ export async function ingestOnDecodeThread(
     largeObjectThreshold: deps.largeObjectThreshold,
     ...caches,
   });
-  const writes = new IngestWrites(deps, trx, repoId, format, options);
+  const writes = new IngestWrites(deps, trx, repoId, format, options, pack.expectedObjects);
   const written = new WrittenPayloads(thread, writes);
   for await (const message of thread.messages()) {
     if (message.kind === 'batch') {

@@ -39,6 +39,7 @@ export class IngestWrites {
     private readonly repoId: number,
     format: ObjectFormat,
     private readonly options: IngestOptions,
+    expectedObjects?: number,
   ) {
     this.reader = new ObjectStore(trx, deps.capabilities);
     // fsck walks every tree anyway, so it also collects the references the push needs, and the
@@ -53,6 +54,7 @@ export class IngestWrites {
       // The clone walks of a first push take their row keys from the write (`IngestResult`).
       keepRowKeys: options.collectGraph === true,
       ids,
+      ...(expectedObjects !== undefined ? { expectedObjects } : {}),
     });
     const policy = ingestFsckPolicy(deps, options);
     this.graph = options.collectGraph ? new ObjectGraph(format, undefined, ids) : undefined;
@@ -135,8 +137,12 @@ export class IngestWrites {
     return this.writer.rowsReleased;
   }
 
-  /** A thin pack's base from the repository, noted for the writer's delta chains. */
+  /**
+   * A thin pack's base from the repository, noted for the writer's delta chains. Read once the
+   * writer's statements are done (`ObjectWriter.idle`).
+   */
   async externalBase(id: ObjectId): Promise<{ type: ObjectType; data: Buffer } | undefined> {
+    await this.writer.idle();
     const base = await this.reader.read(this.repoId, id);
     if (!base) return undefined;
     const form = await this.reader.storedForm(id);

@@ -42,10 +42,13 @@ export async function ingestPack(
     let decodeThread =
       deps.decodeThreadMinObjects !== undefined &&
       (!options.stopAtTrailer || deps.capabilities.singleConnection);
+    // The objects the pack declares, where read before the decoding (sizes the writer's COPYs).
+    let expectedObjects: number | undefined;
     if (decodeThread && !deps.capabilities.singleConnection) {
       // A server database streams a pack too small for the thread, decoding while it arrives.
       const peeked = await peekDeclaredObjects(source);
       source = peeked.source;
+      expectedObjects = peeked.declared;
       decodeThread = peeked.declared >= deps.decodeThreadMinObjects!;
     }
     let packSource = source;
@@ -59,14 +62,15 @@ export async function ingestPack(
             ...(options.limits ? { limits: options.limits } : {}),
           })
         : await receiveAll(source, spool, options.limits?.maxPackSize);
+      expectedObjects = declaredObjects(spool, size);
       const thread =
-        decodeThread && declaredObjects(spool, size) >= deps.decodeThreadMinObjects!
-          ? takeDecodeThread()
-          : undefined;
+        decodeThread && expectedObjects >= deps.decodeThreadMinObjects! ? takeDecodeThread() : undefined;
       if (thread) {
         try {
           return await inTransaction(deps.db, (trx) =>
-            ingestOnDecodeThread(thread, deps, trx, repoId, spool, format, options, DECODE_THREAD_CACHES),
+            ingestOnDecodeThread(thread, deps, trx, repoId, spool, format, options, DECODE_THREAD_CACHES, {
+              expectedObjects,
+            }),
           );
         } finally {
           await releaseDecodeThread(thread);
@@ -80,7 +84,7 @@ export async function ingestPack(
       };
     }
     return await inTransaction(deps.db, async (trx) => {
-      const writes = new IngestWrites(deps, trx, repoId, format, options);
+      const writes = new IngestWrites(deps, trx, repoId, format, options, expectedObjects);
       const { externalBases, checksum } = await packSummary(packSource, {
         format,
         spool: readerSpool,

@@ -115,13 +115,16 @@ describeEachDialect('object writer batches', (getDb, dialect) => {
     // Stored before: objects 20,000 … 29,999.
     await write(first, blobs('some', 20_000, 10_000));
     const second = await newRepo();
-    // The first COPYs (2k, 4k, 8k rows) are new; a later one holds the stored objects, and an
-    // object repeated within the write (a hostile pack can send one twice) comes after it.
+    // The first COPY (the first 2,000 rows) is new; a later one holds the stored objects, and an
+    // object repeated within the write (a hostile pack can send one twice) comes after it. How
+    // many rows each COPY after the first carries depends on how far the server is behind (the
+    // writer holds what arrives meanwhile), but a COPY that stored rows stored only new ones.
     const contents = [...blobs('some', 0, 30_000), ...blobs('some', 100, 50)];
     const { copies, inserted } = await write(second, contents);
     if (dialect === 'postgres') {
-      expect(copies['raw_objects']).toBe(3);
-      expect(inserted['raw_objects']).toBe(30_050 - 14_000);
+      expect(copies['raw_objects']).toBeGreaterThanOrEqual(1);
+      expect(inserted['raw_objects']).toBeGreaterThanOrEqual(30_050 - 20_000);
+      expect(inserted['raw_objects']).toBeLessThanOrEqual(30_050 - 2_000);
     }
     // Each object once (`count` would see a second row of an id), every one a member.
     expect(await count(second, blobs('some', 0, 30_000))).toEqual({ raw: 30_000, members: 30_000 });
