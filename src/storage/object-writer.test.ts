@@ -25,7 +25,7 @@ describeEachDialect('object writer batches', (getDb, dialect) => {
    * Writes `contents` as blobs of `repoId` in one transaction; counts the COPYs that stored rows
    * and the rows that went by an ordinary insert instead, per table.
    */
-  const write = async (repoId: number, contents: readonly Buffer[]) => {
+  const write = async (repoId: number, contents: readonly Buffer[], expectedObjects?: number) => {
     const { database } = getDb();
     type Spied = {
       copyUnlessStored(db: unknown, tuples: unknown): Promise<boolean>;
@@ -41,6 +41,7 @@ describeEachDialect('object writer batches', (getDb, dialect) => {
         format: SHA1,
         largeObjectThreshold: 1024 * 1024,
         ...(database.runPreparedBatch ? { runPreparedBatch: database.runPreparedBatch } : {}),
+        ...(expectedObjects !== undefined ? { expectedObjects } : {}),
       });
       for (const data of contents) await writer.addContent('blob', data);
       await writer.finish();
@@ -107,6 +108,18 @@ describeEachDialect('object writer batches', (getDb, dialect) => {
     // MariaDB's membership goes as rows (bulk executes, encoded from the raw ids) rather than as
     // one JSON id list.
     if (dialect === 'mysql') expect(inserted['repository_objects']).toBe(45_000);
+    expect(await count(repo, contents)).toEqual({ raw: 45_000, members: 45_000 });
+  });
+
+  it('with the count of objects it expects, sends every row by COPYs of equal shares within the budget (PostgreSQL)', async () => {
+    const repo = await newRepo();
+    const contents = blobs('expected', 0, 45_000);
+    const { copies, inserted } = await write(repo, contents, contents.length);
+    if (dialect === 'postgres') {
+      expect(inserted).toEqual({});
+      expect(copies['raw_objects']).toBeLessThanOrEqual(20);
+      expect(copies['repository_objects']).toBe(1);
+    }
     expect(await count(repo, contents)).toEqual({ raw: 45_000, members: 45_000 });
   });
 
