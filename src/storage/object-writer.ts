@@ -504,17 +504,18 @@ export class ObjectWriter {
     ];
   }
 
+  /** Sends the buffered rows, or holds them for COPYs sent beside the caller (`holdForCopies`). */
+  private startFlush(): Promise<void> | void {
+    if (this.holdsForCopies()) return this.holdForCopies();
+    return this.startFlushInTurn();
+  }
+
   /**
    * Sends the buffered rows without waiting for the database, so a server database inserts one
    * batch while the next is decoded. Waits for the previous batch first (one in flight), and
    * surfaces its error. The connection runs statements in order, so a rollback after a failure
    * comes after the batch on the wire.
    */
-  private startFlush(): Promise<void> | void {
-    if (this.holdsForCopies()) return this.holdForCopies();
-    return this.startFlushInTurn();
-  }
-
   private async startFlushInTurn(): Promise<void> {
     await this.settle();
     const writing = this.flush();
