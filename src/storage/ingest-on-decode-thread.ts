@@ -7,7 +7,7 @@ import type { Database } from './database.js';
 import { BATCH_BYTES, DecodedBatchCursor, type DecodedBatch } from './decoded-batch.js';
 import type { DecodeThread } from './decode-thread.js';
 import type { IngestDeps, IngestOptions, IngestResult } from './ingest-types.js';
-import { ingestFsckPolicy, IngestWrites } from './ingest-writes.js';
+import { abandoningOnError, ingestFsckPolicy, IngestWrites } from './ingest-writes.js';
 import type { SpillingPackSpool } from './pack-file-spool.js';
 
 /** Reader caches of the decode thread (`PackReaderOptions`). */
@@ -68,18 +68,20 @@ export async function ingestOnDecodeThread(
   });
   const writes = new IngestWrites(deps, trx, repoId, format, options, pack.expectedObjects);
   const written = new WrittenPayloads(thread, writes);
-  for await (const message of thread.messages()) {
-    if (message.kind === 'batch') {
-      await writeBatch(writes, message.batch, spool, format);
-      written.add(message.batch);
-      thread.batchWritten();
-    } else if (message.kind === 'base') {
-      thread.answerBase(message.call, await writes.externalBase(message.id));
-    } else if (message.kind === 'done') {
-      return writes.finish(message.externalBases, message.checksum);
+  return abandoningOnError(writes, async () => {
+    for await (const message of thread.messages()) {
+      if (message.kind === 'batch') {
+        await writeBatch(writes, message.batch, spool, format);
+        written.add(message.batch);
+        thread.batchWritten();
+      } else if (message.kind === 'base') {
+        thread.answerBase(message.call, await writes.externalBase(message.id));
+      } else if (message.kind === 'done') {
+        return writes.finish(message.externalBases, message.checksum);
+      }
     }
-  }
-  throw new MegaError('internal', 'ingest_decode_thread_failed', 'pack decode thread ended early');
+    throw new MegaError('internal', 'ingest_decode_thread_failed', 'pack decode thread ended early');
+  });
 }
 
 /**

@@ -20,6 +20,19 @@ export function ingestFsckPolicy(deps: IngestDeps, options: IngestOptions): Fsck
 }
 
 /**
+ * Runs `work`, an ingest's reading and writing through `writes`; when it fails, the writes are
+ * abandoned (`IngestWrites.abandon`) before the error goes on to roll the transaction back.
+ */
+export async function abandoningOnError<T>(writes: IngestWrites, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    await writes.abandon();
+    throw error;
+  }
+}
+
+/**
  * What an ingest does with each decoded object inside its transaction, whichever thread decoded
  * it: fsck, the references and graph the push asked for, the write. One place, so the ingest on
  * one thread and the one beside a decode thread check and store exactly alike.
@@ -153,6 +166,15 @@ export class IngestWrites {
   private graphAndRowKeys(graph: ObjectGraph): Pick<IngestResult, 'graph' | 'writtenRowKeys'> {
     const writtenRowKeys = this.writer.writtenRowKeys();
     return { graph, ...(writtenRowKeys ? { writtenRowKeys } : {}) };
+  }
+
+  /**
+   * For an ingest that failed: the writer starts no further statement, and this resolves once
+   * none of its statements is on the wire (`ObjectWriter.abandon`), before the caller's
+   * transaction rolls back.
+   */
+  abandon(): Promise<void> {
+    return this.writer.abandon();
   }
 
   /** Finishes the writes, then fsck's checks against the repository; the ingest's result. */

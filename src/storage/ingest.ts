@@ -6,7 +6,7 @@ import type { PackReaderOptions, PackReadResult } from '../git/pack-types.js';
 import { MegaError, tooLarge } from '../platform/errors.js';
 import { releaseDecodeThread, takeDecodeThread } from './decode-thread.js';
 import { DECODE_THREAD_CACHES, ingestOnDecodeThread } from './ingest-on-decode-thread.js';
-import { IngestWrites } from './ingest-writes.js';
+import { abandoningOnError, IngestWrites } from './ingest-writes.js';
 import { SpillingPackSpool, spoolDirectory } from './pack-file-spool.js';
 import { inTransaction } from './transaction.js';
 import type { IngestDeps, IngestOptions, IngestResult } from './ingest-types.js';
@@ -85,30 +85,32 @@ export async function ingestPack(
     }
     return await inTransaction(deps.db, async (trx) => {
       const writes = new IngestWrites(deps, trx, repoId, format, options, expectedObjects);
-      const { externalBases, checksum } = await packSummary(packSource, {
-        format,
-        spool: readerSpool,
-        threads: deps.threads ?? 1,
-        // A replayed pack is exactly the spooled bytes; a streamed one may be followed by more.
-        stopAtTrailer: packSource === source && (options.stopAtTrailer ?? false),
-        baseCacheBytes: INGEST_BASE_CACHE_BYTES,
-        deltaCacheBytes: INGEST_DELTA_CACHE_BYTES,
-        ...(options.limits ? { limits: options.limits } : {}),
-        resolveExternalBase: (id) => writes.externalBase(id),
-        // Blobs that will be stored as chunks go there straight from the spool, never whole.
-        largeBlobThreshold: deps.largeObjectThreshold,
-        onLargeBlob: (object, raw) => writes.addLargeBlob(object.id, object.size, raw),
-        onObject: (object, content) =>
-          writes.add({
-            id: object.id,
-            type: object.type,
-            data: content.data,
-            raw: content.raw,
-            deltaBase: object.deltaBase,
-            deltaSize: object.deltaSize,
-          }),
+      return abandoningOnError(writes, async () => {
+        const { externalBases, checksum } = await packSummary(packSource, {
+          format,
+          spool: readerSpool,
+          threads: deps.threads ?? 1,
+          // A replayed pack is exactly the spooled bytes; a streamed one may be followed by more.
+          stopAtTrailer: packSource === source && (options.stopAtTrailer ?? false),
+          baseCacheBytes: INGEST_BASE_CACHE_BYTES,
+          deltaCacheBytes: INGEST_DELTA_CACHE_BYTES,
+          ...(options.limits ? { limits: options.limits } : {}),
+          resolveExternalBase: (id) => writes.externalBase(id),
+          // Blobs that will be stored as chunks go there straight from the spool, never whole.
+          largeBlobThreshold: deps.largeObjectThreshold,
+          onLargeBlob: (object, raw) => writes.addLargeBlob(object.id, object.size, raw),
+          onObject: (object, content) =>
+            writes.add({
+              id: object.id,
+              type: object.type,
+              data: content.data,
+              raw: content.raw,
+              deltaBase: object.deltaBase,
+              deltaSize: object.deltaSize,
+            }),
+        });
+        return writes.finish(externalBases, checksum.toString('hex'));
       });
-      return writes.finish(externalBases, checksum.toString('hex'));
     });
   } catch (error) {
     // Two pushes writing overlapping objects in different orders can deadlock on a server

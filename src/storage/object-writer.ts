@@ -203,6 +203,8 @@ export class ObjectWriter {
   private inFlight: Promise<void> = Promise.resolve();
   /** Whether `inFlight` is a run of `sendHeld` (see `holdForCopies`). */
   private sendingHeld = false;
+  /** Set by `abandon`: no further statement is started. */
+  private abandoned = false;
   /** Rows buffered so far, over the whole write (`rowsAdded`). */
   private rowsTaken = 0;
   /** The first `rowsDone` rows are stored and nothing of the writer holds them any more. */
@@ -568,6 +570,7 @@ export class ObjectWriter {
   private async sendHeld(): Promise<void> {
     try {
       for (;;) {
+        if (this.abandoned) return;
         if (this.rawInserter.copyReady) await this.rawInserter.copyHeld(this.db);
         else if (this.commitInserter.copyReady) await this.commitInserter.copyHeld(this.db);
         else return;
@@ -697,6 +700,16 @@ export class ObjectWriter {
    */
   async idle(): Promise<void> {
     await this.settle();
+  }
+
+  /**
+   * For a write that failed elsewhere (the caller rolls its transaction back): starts no further
+   * statement and waits for the one on the wire, whatever its outcome. Held COPYs would otherwise
+   * go on after the rollback, on a connection already back in the pool.
+   */
+  async abandon(): Promise<void> {
+    this.abandoned = true;
+    await this.inFlight;
   }
 
   private async settle(): Promise<void> {
