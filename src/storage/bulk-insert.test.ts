@@ -172,6 +172,49 @@ describeEachDialect('bulk insert', (getDb) => {
     expect(stored.filter((r) => r.data === null)).toHaveLength(second.length);
   });
 
+  it('holds batches without a statement, sends all it holds by one COPY once they fill the next, the rest by flush', async ({
+    skip,
+  }) => {
+    const { database } = getDb();
+    if (!database.capabilities.rowCopy) skip('no binary COPY: nothing is held');
+    const rows = Array.from({ length: 5500 }, (_, i) => row(0x10000 + i));
+    const copies: number[] = [];
+    await database.db.transaction().execute(async (trx) => {
+      // 90,000 expected rows: a first COPY of 2,000, then shares of 5,000.
+      const into = new BulkInserter(database.capabilities, 'raw_objects', TEST_COLUMNS, undefined, 1, 90_000);
+      const storedNow = async () => {
+        const got = await trx
+          .selectFrom('raw_objects')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where(
+            'git_id',
+            'in',
+            rows.map((r) => r.git_id),
+          )
+          .executeTakeFirstOrThrow();
+        copies.push(Number(got.n));
+      };
+      into.hold(values(rows.slice(0, 1500)));
+      expect(into.copyReady).toBe(false);
+      await into.copyHeld(trx);
+      await storedNow();
+      into.hold(values(rows.slice(1500, 2500)));
+      expect(into.copyReady).toBe(true);
+      await into.copyHeld(trx);
+      await storedNow();
+      into.hold(values(rows.slice(2500, 5500)));
+      expect(into.copyReady).toBe(false);
+      expect(into.holdsTwoCopies).toBe(false);
+      await into.copyHeld(trx);
+      await storedNow();
+      await into.flush(trx);
+      await storedNow();
+    });
+    expect(copies).toEqual([0, 2500, 2500, 5500]);
+    const stored = await read(rows.map((r) => r.git_id));
+    expect(stored.map((r) => r.git_id)).toEqual(rows.map((r) => r.git_id));
+  });
+
   it('rolls back every batch of a transaction that fails after them', async () => {
     const rows = Array.from({ length: 20 }, (_, i) => row(4000 + i));
     const failing = getDb()

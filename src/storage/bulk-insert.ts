@@ -13,6 +13,13 @@ export type BulkColumns<T extends keyof Database> = Readonly<
 /** One row of a bulk insert: its values in the order of the inserter's columns. */
 export type BulkRow = readonly unknown[];
 
+/** One call's rows held for a COPY: their encoded tuples, in pieces off the JS heap. */
+interface HeldRows {
+  readonly pieces: Buffer[];
+  readonly rows: number;
+  readonly bytes: number;
+}
+
 /**
  * Binary COPYs one inserter runs in savepoints. Every savepoint that wrote rows is a
  * subtransaction of the ingest until it commits, and past 64 of them PostgreSQL's snapshots of
@@ -76,19 +83,26 @@ export class BulkInserter<T extends keyof Database & string> {
   private readonly kinds: readonly ColumnKind[];
   /** COPYs left to this inserter (see `COPIES_PER_INSERTER`); 0 after one met an existing key. */
   private copiesLeft = COPIES_PER_INSERTER;
-  /** Rows `add` holds for the next COPY: per call, its pieces of encoded tuples (off the JS heap). */
-  private held: Buffer[][] = [];
+  /** Rows held for the next COPYs: per call, its pieces of encoded tuples (off the JS heap). */
+  private held: HeldRows[] = [];
   private heldRows = 0;
   private heldBytes = 0;
-  /** Rows the next COPY of `add` waits for (see `FIRST_COPY_ROWS`). */
+  /** Rows the next COPY waits for (see `FIRST_COPY_ROWS`). */
   private copyRows = FIRST_COPY_ROWS;
 
+  /**
+   * `expectedRows`, when the write knows about how many rows it brings (a pack's declared object
+   * count): every COPY after the first carries an equal share of them within the COPY budget,
+   * instead of twice the last one's. The rows held when the last batch arrives are then at most
+   * one such share, where doubling left up to half of them for the ingest's tail.
+   */
   constructor(
     private readonly capabilities: DialectCapabilities,
     private readonly table: T,
     columns: BulkColumns<T>,
     private readonly bytesOf: (row: BulkRow) => number = () => 0,
     private readonly minRowsToCopy = MIN_ROWS_TO_COPY,
+    private readonly expectedRows?: number,
   ) {
     const entries = Object.entries(columns) as Array<[keyof Database[T] & string, ColumnKind]>;
     this.names = entries.map(([name]) => name);
@@ -221,29 +235,93 @@ export class BulkInserter<T extends keyof Database & string> {
       await this.insertIgnore(db, rows, runPreparedBatch, inserted);
       return;
     }
-    const pieces = [...this.capabilities.rowCopy!.tuples(this.kinds, rows)];
-    this.held.push(pieces);
-    for (const piece of pieces) this.heldBytes += piece.length;
-    this.heldRows += rows.length;
-    if (this.heldRows >= this.copyRows || this.heldBytes >= MAX_COPY_BYTES) await this.flush(db);
+    this.hold(rows);
+    if (this.copyReady) await this.flush(db);
   }
 
-  /** Stores the rows `add` holds. */
+  /**
+   * Encodes `rows` as COPY tuples and holds them for a later `copyHeld` or `flush`, without a
+   * statement (the dialect must have `rowCopy`): a writer can keep taking batches while the
+   * server consumes an earlier COPY. Each call's rows must be ordered by their first column, as
+   * for `add`.
+   */
+  hold(rows: readonly BulkRow[]): void {
+    if (rows.length === 0) return;
+    const pieces = [...this.capabilities.rowCopy!.tuples(this.kinds, rows)];
+    let bytes = 0;
+    for (const piece of pieces) bytes += piece.length;
+    this.held.push({ pieces, rows: rows.length, bytes });
+    this.heldBytes += bytes;
+    this.heldRows += rows.length;
+  }
+
+  /** Whether the held rows fill the next COPY (`copyHeld` would send one). */
+  get copyReady(): boolean {
+    return this.heldRows >= this.copyRows || this.heldBytes >= MAX_COPY_BYTES;
+  }
+
+  /** Whether the held rows fill two COPYs: a writer holding them waits for the server first. */
+  get holdsTwoCopies(): boolean {
+    return this.heldRows >= 2 * this.copyRows || this.heldBytes >= 2 * MAX_COPY_BYTES;
+  }
+
+  /**
+   * When the held rows fill the next COPY (`copyReady`), stores them by one: all of them, up to
+   * `MAX_COPY_ROWS` and `MAX_COPY_BYTES` (at least one call; the rest stay held). A COPY never
+   * carries fewer rows than the schedule's, so the budget of COPYs lasts as long; more rows in one
+   * COPY are one sweep over the unique index instead of several.
+   */
+  async copyHeld(db: Kysely<Database>): Promise<void> {
+    if (!this.copyReady) return;
+    let { rows, bytes } = this.held[0]!;
+    let calls = 1;
+    for (; calls < this.held.length; calls++) {
+      const next = this.held[calls]!;
+      if (rows + next.rows > MAX_COPY_ROWS || bytes + next.bytes > MAX_COPY_BYTES) break;
+      rows += next.rows;
+      bytes += next.bytes;
+    }
+    await this.send(db, this.takeHeld(calls));
+  }
+
+  /** Stores all the rows `add` or `hold` holds. */
   async flush(db: Kysely<Database>): Promise<void> {
     if (this.heldRows === 0) return;
-    const rows = this.heldRows;
+    await this.send(db, this.takeHeld(this.held.length));
+  }
+
+  /** The first `calls` held calls, no longer held. */
+  private takeHeld(calls: number): HeldRows[] {
+    const taken = this.held.splice(0, calls);
+    for (const call of taken) {
+      this.heldRows -= call.rows;
+      this.heldBytes -= call.bytes;
+    }
+    return taken;
+  }
+
+  /** Stores held calls by one COPY of their rows merged in key order, or by inserts. */
+  private async send(db: Kysely<Database>, calls: readonly HeldRows[]): Promise<void> {
+    let rows = 0;
+    for (const call of calls) rows += call.rows;
     // The calls' pieces are copied in key order; nothing keeps them past the merge.
-    const tuples = this.capabilities.rowCopy!.mergeRuns(this.held);
-    this.held = [];
-    this.heldRows = 0;
-    this.heldBytes = 0;
-    if (rows >= this.minRowsToCopy) {
+    const tuples = this.capabilities.rowCopy!.mergeRuns(calls.map((call) => call.pieces));
+    if (rows >= this.minRowsToCopy && this.willCopy(db)) {
       this.copiesLeft--;
-      this.copyRows = Math.min(this.copyRows * 2, MAX_COPY_ROWS);
+      this.copyRows = this.nextCopyRows();
       if (await this.copyUnlessStored(db, tuples)) return;
       this.copiesLeft = 0;
     }
     await this.insertRows(db, this.capabilities.rowCopy!.decode(this.kinds, tuples));
+  }
+
+  /** Rows of the COPY after the one just sent (see `FIRST_COPY_ROWS`, `expectedRows`). */
+  private nextCopyRows(): number {
+    const share =
+      this.expectedRows === undefined
+        ? this.copyRows * 2
+        : Math.ceil(this.expectedRows / (COPIES_PER_INSERTER - 2));
+    return Math.min(Math.max(share, FIRST_COPY_ROWS), MAX_COPY_ROWS);
   }
 
   /**

@@ -7,7 +7,7 @@ import type { Database } from './database.js';
 import { BATCH_BYTES, DecodedBatchCursor, type DecodedBatch } from './decoded-batch.js';
 import type { DecodeThread } from './decode-thread.js';
 import type { IngestDeps, IngestOptions, IngestResult } from './ingest-types.js';
-import { ingestFsckPolicy, IngestWrites } from './ingest-writes.js';
+import { abandoningOnError, ingestFsckPolicy, IngestWrites } from './ingest-writes.js';
 import type { SpillingPackSpool } from './pack-file-spool.js';
 
 /** Reader caches of the decode thread (`PackReaderOptions`). */
@@ -42,7 +42,8 @@ export const DECODE_THREAD_CACHES: DecodeCaches = {
  * tree phase this thread is the longer one and the decode thread waits for it
  * (docs/scale.md, "fsck's tree scan on the decode thread"). Runs
  * inside the ingest's transaction `trx`, with the same result and the same errors as the
- * ingest on one thread. The caller releases `thread` afterwards.
+ * ingest on one thread. The caller releases `thread` afterwards. `pack.expectedObjects`: the
+ * objects the pack declares (sizes the writer's COPYs).
  */
 export async function ingestOnDecodeThread(
   thread: DecodeThread,
@@ -53,6 +54,7 @@ export async function ingestOnDecodeThread(
   format: ObjectFormat,
   options: IngestOptions,
   caches: DecodeCaches,
+  pack: { readonly expectedObjects?: number } = {},
 ): Promise<IngestResult> {
   const policy = ingestFsckPolicy(deps, options);
   thread.start({
@@ -64,20 +66,22 @@ export async function ingestOnDecodeThread(
     largeObjectThreshold: deps.largeObjectThreshold,
     ...caches,
   });
-  const writes = new IngestWrites(deps, trx, repoId, format, options);
+  const writes = new IngestWrites(deps, trx, repoId, format, options, pack.expectedObjects);
   const written = new WrittenPayloads(thread, writes);
-  for await (const message of thread.messages()) {
-    if (message.kind === 'batch') {
-      await writeBatch(writes, message.batch, spool, format);
-      written.add(message.batch);
-      thread.batchWritten();
-    } else if (message.kind === 'base') {
-      thread.answerBase(message.call, await writes.externalBase(message.id));
-    } else if (message.kind === 'done') {
-      return writes.finish(message.externalBases, message.checksum);
+  return abandoningOnError(writes, async () => {
+    for await (const message of thread.messages()) {
+      if (message.kind === 'batch') {
+        await writeBatch(writes, message.batch, spool, format);
+        written.add(message.batch);
+        thread.batchWritten();
+      } else if (message.kind === 'base') {
+        thread.answerBase(message.call, await writes.externalBase(message.id));
+      } else if (message.kind === 'done') {
+        return writes.finish(message.externalBases, message.checksum);
+      }
     }
-  }
-  throw new MegaError('internal', 'ingest_decode_thread_failed', 'pack decode thread ended early');
+    throw new MegaError('internal', 'ingest_decode_thread_failed', 'pack decode thread ended early');
+  });
 }
 
 /**

@@ -20,6 +20,19 @@ export function ingestFsckPolicy(deps: IngestDeps, options: IngestOptions): Fsck
 }
 
 /**
+ * Runs `work`, an ingest's reading and writing through `writes`; when it fails, the writes are
+ * abandoned (`IngestWrites.abandon`) before the error goes on to roll the transaction back.
+ */
+export async function abandoningOnError<T>(writes: IngestWrites, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    await writes.abandon();
+    throw error;
+  }
+}
+
+/**
  * What an ingest does with each decoded object inside its transaction, whichever thread decoded
  * it: fsck, the references and graph the push asked for, the write. One place, so the ingest on
  * one thread and the one beside a decode thread check and store exactly alike.
@@ -39,6 +52,7 @@ export class IngestWrites {
     private readonly repoId: number,
     format: ObjectFormat,
     private readonly options: IngestOptions,
+    expectedObjects?: number,
   ) {
     this.reader = new ObjectStore(trx, deps.capabilities);
     // fsck walks every tree anyway, so it also collects the references the push needs, and the
@@ -53,6 +67,7 @@ export class IngestWrites {
       // The clone walks of a first push take their row keys from the write (`IngestResult`).
       keepRowKeys: options.collectGraph === true,
       ids,
+      ...(expectedObjects !== undefined ? { expectedObjects } : {}),
     });
     const policy = ingestFsckPolicy(deps, options);
     this.graph = options.collectGraph ? new ObjectGraph(format, undefined, ids) : undefined;
@@ -135,8 +150,12 @@ export class IngestWrites {
     return this.writer.rowsReleased;
   }
 
-  /** A thin pack's base from the repository, noted for the writer's delta chains. */
+  /**
+   * A thin pack's base from the repository, noted for the writer's delta chains. Read once the
+   * writer's statements are done (`ObjectWriter.idle`).
+   */
   async externalBase(id: ObjectId): Promise<{ type: ObjectType; data: Buffer } | undefined> {
+    await this.writer.idle();
     const base = await this.reader.read(this.repoId, id);
     if (!base) return undefined;
     const form = await this.reader.storedForm(id);
@@ -147,6 +166,15 @@ export class IngestWrites {
   private graphAndRowKeys(graph: ObjectGraph): Pick<IngestResult, 'graph' | 'writtenRowKeys'> {
     const writtenRowKeys = this.writer.writtenRowKeys();
     return { graph, ...(writtenRowKeys ? { writtenRowKeys } : {}) };
+  }
+
+  /**
+   * For an ingest that failed: the writer starts no further statement, and this resolves once
+   * none of its statements is on the wire (`ObjectWriter.abandon`), before the caller's
+   * transaction rolls back.
+   */
+  abandon(): Promise<void> {
+    return this.writer.abandon();
   }
 
   /** Finishes the writes, then fsck's checks against the repository; the ingest's result. */

@@ -6,7 +6,7 @@ import type { PackReaderOptions, PackReadResult } from '../git/pack-types.js';
 import { MegaError, tooLarge } from '../platform/errors.js';
 import { releaseDecodeThread, takeDecodeThread } from './decode-thread.js';
 import { DECODE_THREAD_CACHES, ingestOnDecodeThread } from './ingest-on-decode-thread.js';
-import { IngestWrites } from './ingest-writes.js';
+import { abandoningOnError, IngestWrites } from './ingest-writes.js';
 import { SpillingPackSpool, spoolDirectory } from './pack-file-spool.js';
 import { inTransaction } from './transaction.js';
 import type { IngestDeps, IngestOptions, IngestResult } from './ingest-types.js';
@@ -42,10 +42,13 @@ export async function ingestPack(
     let decodeThread =
       deps.decodeThreadMinObjects !== undefined &&
       (!options.stopAtTrailer || deps.capabilities.singleConnection);
+    // The objects the pack declares, where read before the decoding (sizes the writer's COPYs).
+    let expectedObjects: number | undefined;
     if (decodeThread && !deps.capabilities.singleConnection) {
       // A server database streams a pack too small for the thread, decoding while it arrives.
       const peeked = await peekDeclaredObjects(source);
       source = peeked.source;
+      expectedObjects = peeked.declared;
       decodeThread = peeked.declared >= deps.decodeThreadMinObjects!;
     }
     let packSource = source;
@@ -59,14 +62,15 @@ export async function ingestPack(
             ...(options.limits ? { limits: options.limits } : {}),
           })
         : await receiveAll(source, spool, options.limits?.maxPackSize);
+      expectedObjects = declaredObjects(spool, size);
       const thread =
-        decodeThread && declaredObjects(spool, size) >= deps.decodeThreadMinObjects!
-          ? takeDecodeThread()
-          : undefined;
+        decodeThread && expectedObjects >= deps.decodeThreadMinObjects! ? takeDecodeThread() : undefined;
       if (thread) {
         try {
           return await inTransaction(deps.db, (trx) =>
-            ingestOnDecodeThread(thread, deps, trx, repoId, spool, format, options, DECODE_THREAD_CACHES),
+            ingestOnDecodeThread(thread, deps, trx, repoId, spool, format, options, DECODE_THREAD_CACHES, {
+              expectedObjects,
+            }),
           );
         } finally {
           await releaseDecodeThread(thread);
@@ -80,31 +84,33 @@ export async function ingestPack(
       };
     }
     return await inTransaction(deps.db, async (trx) => {
-      const writes = new IngestWrites(deps, trx, repoId, format, options);
-      const { externalBases, checksum } = await packSummary(packSource, {
-        format,
-        spool: readerSpool,
-        threads: deps.threads ?? 1,
-        // A replayed pack is exactly the spooled bytes; a streamed one may be followed by more.
-        stopAtTrailer: packSource === source && (options.stopAtTrailer ?? false),
-        baseCacheBytes: INGEST_BASE_CACHE_BYTES,
-        deltaCacheBytes: INGEST_DELTA_CACHE_BYTES,
-        ...(options.limits ? { limits: options.limits } : {}),
-        resolveExternalBase: (id) => writes.externalBase(id),
-        // Blobs that will be stored as chunks go there straight from the spool, never whole.
-        largeBlobThreshold: deps.largeObjectThreshold,
-        onLargeBlob: (object, raw) => writes.addLargeBlob(object.id, object.size, raw),
-        onObject: (object, content) =>
-          writes.add({
-            id: object.id,
-            type: object.type,
-            data: content.data,
-            raw: content.raw,
-            deltaBase: object.deltaBase,
-            deltaSize: object.deltaSize,
-          }),
+      const writes = new IngestWrites(deps, trx, repoId, format, options, expectedObjects);
+      return abandoningOnError(writes, async () => {
+        const { externalBases, checksum } = await packSummary(packSource, {
+          format,
+          spool: readerSpool,
+          threads: deps.threads ?? 1,
+          // A replayed pack is exactly the spooled bytes; a streamed one may be followed by more.
+          stopAtTrailer: packSource === source && (options.stopAtTrailer ?? false),
+          baseCacheBytes: INGEST_BASE_CACHE_BYTES,
+          deltaCacheBytes: INGEST_DELTA_CACHE_BYTES,
+          ...(options.limits ? { limits: options.limits } : {}),
+          resolveExternalBase: (id) => writes.externalBase(id),
+          // Blobs that will be stored as chunks go there straight from the spool, never whole.
+          largeBlobThreshold: deps.largeObjectThreshold,
+          onLargeBlob: (object, raw) => writes.addLargeBlob(object.id, object.size, raw),
+          onObject: (object, content) =>
+            writes.add({
+              id: object.id,
+              type: object.type,
+              data: content.data,
+              raw: content.raw,
+              deltaBase: object.deltaBase,
+              deltaSize: object.deltaSize,
+            }),
+        });
+        return writes.finish(externalBases, checksum.toString('hex'));
       });
-      return writes.finish(externalBases, checksum.toString('hex'));
     });
   } catch (error) {
     // Two pushes writing overlapping objects in different orders can deadlock on a server

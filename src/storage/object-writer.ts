@@ -135,6 +135,11 @@ export interface WriterOptions {
    * elsewhere); `finish` leaves those out of its `ids`.
    */
   readonly ids?: DenseIdIndex;
+  /**
+   * About how many objects the write brings (a pack's declared count), when known: the COPYs
+   * that carry their rows are sized by it (`BulkInserter`'s `expectedRows`).
+   */
+  readonly expectedObjects?: number;
 }
 
 /** Where a write stored the objects whose rows it inserted itself. */
@@ -196,6 +201,10 @@ export class ObjectWriter {
   private readonly memberInserter: BulkInserter<'repository_objects'>;
   /** The flush whose statements are on the wire while decoding continues (at most one). */
   private inFlight: Promise<void> = Promise.resolve();
+  /** Whether `inFlight` is a run of `sendHeld` (see `holdForCopies`). */
+  private sendingHeld = false;
+  /** Set by `abandon`: no further statement is started. */
+  private abandoned = false;
   /** Rows buffered so far, over the whole write (`rowsAdded`). */
   private rowsTaken = 0;
   /** The first `rowsDone` rows are stored and nothing of the writer holds them any more. */
@@ -214,6 +223,8 @@ export class ObjectWriter {
       'raw_objects',
       RAW_OBJECT_COLUMNS,
       (row) => (row[RAW_DATA] as Buffer | null)?.length ?? 0,
+      undefined,
+      options.expectedObjects,
     );
     this.commitInserter = new BulkInserter(
       capabilities,
@@ -221,6 +232,9 @@ export class ObjectWriter {
       COMMIT_COLUMNS,
       // The message is most of a commit row.
       (row) => (row[5] as string).length,
+      undefined,
+      // Commits are some of the objects: their COPYs are no bigger than the objects'.
+      options.expectedObjects,
     );
     this.memberInserter = new BulkInserter(capabilities, 'repository_objects', MEMBER_COLUMNS);
     if (options.keepRowKeys && options.runPreparedBatch) {
@@ -492,18 +506,78 @@ export class ObjectWriter {
     ];
   }
 
+  /** Sends the buffered rows, or holds them for COPYs sent beside the caller (`holdForCopies`). */
+  private startFlush(): Promise<void> | void {
+    if (this.holdsForCopies()) return this.holdForCopies();
+    return this.startFlushInTurn();
+  }
+
   /**
    * Sends the buffered rows without waiting for the database, so a server database inserts one
    * batch while the next is decoded. Waits for the previous batch first (one in flight), and
    * surfaces its error. The connection runs statements in order, so a rollback after a failure
    * comes after the batch on the wire.
    */
-  private async startFlush(): Promise<void> {
+  private async startFlushInTurn(): Promise<void> {
     await this.settle();
     const writing = this.flush();
     this.inFlight = writing.catch((error: unknown) => {
       this.failure = error;
     });
+  }
+
+  /**
+   * Whether flushes hold their rows encoded for COPYs sent in the background (`holdForCopies`):
+   * object rows go by COPY in a transaction (PostgreSQL), and none has met a stored key.
+   */
+  private holdsForCopies(): boolean {
+    return this.rawInserter.willCopy(this.db) && !(this.options.runPreparedBatch && this.db.isTransaction);
+  }
+
+  /**
+   * A flush where rows go by COPY: the buffered rows are encoded and held by the inserters at
+   * once, and the COPYs they fill are sent one after another (`sendHeld`) while the caller goes on
+   * (decoding, checking, encoding the next batches). Waiting for each COPY instead left a core
+   * idle: the server consumed a COPY while this thread waited, and this thread encoded while the
+   * server waited, and the last, biggest COPY ran after the decoding was over (docs/scale.md,
+   * "PostgreSQL's COPYs beside the decoding"). The caller waits only when the held rows fill two
+   * COPYs (the server is behind), which bounds what is held.
+   */
+  private holdForCopies(): Promise<void> | void {
+    if (this.failure !== undefined) throw this.failure;
+    const { rows: raw } = this.takeRawRowsSorted();
+    const { rows: commits } = rowsById(this.commitRows);
+    this.commitRows = [];
+    this.bufferedBytes = 0;
+    this.rawInserter.hold(raw);
+    this.commitInserter.hold(commits);
+    if (!this.sendingHeld) {
+      this.sendingHeld = true;
+      this.inFlight = this.sendHeld().catch((error: unknown) => {
+        this.failure = error;
+      });
+    } else if (this.rawInserter.holdsTwoCopies || this.commitInserter.holdsTwoCopies) {
+      return this.settle();
+    }
+    // One turn of the event loop: the connection's replies are read and its next statement sent
+    // (each COPY is a savepoint, the COPY and a release, and its data goes as the socket drains),
+    // where a decode thread's batch of several thousand objects would otherwise be checked and
+    // held whole before the server heard from us again.
+    return new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
+  /** Sends the COPYs the held rows fill, in turn, until they fill none. */
+  private async sendHeld(): Promise<void> {
+    try {
+      for (;;) {
+        if (this.abandoned) return;
+        if (this.rawInserter.copyReady) await this.rawInserter.copyHeld(this.db);
+        else if (this.commitInserter.copyReady) await this.commitInserter.copyHeld(this.db);
+        else return;
+      }
+    } finally {
+      this.sendingHeld = false;
+    }
   }
 
   /**
@@ -617,6 +691,25 @@ export class ObjectWriter {
           .where(sql<boolean>`true`),
       );
     await insertIgnore(query, this.capabilities).execute();
+  }
+
+  /**
+   * Waits until none of the writer's statements is on the wire, and surfaces a failed one: a read
+   * in the same transaction must not be queued behind a COPY, which may fail and leave the
+   * transaction aborted until the writer rolls back to its savepoint.
+   */
+  async idle(): Promise<void> {
+    await this.settle();
+  }
+
+  /**
+   * For a write that failed elsewhere (the caller rolls its transaction back): starts no further
+   * statement and waits for the one on the wire, whatever its outcome. Held COPYs would otherwise
+   * go on after the rollback, on a connection already back in the pool.
+   */
+  async abandon(): Promise<void> {
+    this.abandoned = true;
+    await this.inFlight;
   }
 
   private async settle(): Promise<void> {
