@@ -1,7 +1,7 @@
 #!/usr/bin/env -S MALLOC_ARENA_MAX=1 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=8 --heap-growing-percent=100 --expose-gc
 // Runs the compiled CLI (`npm install` builds dist/ through the `prepare` script).
 // --max-semi-space-size=8 (MiB, default 16): a smaller young generation is collected more often,
-// which keeps a server's peak memory lower on big clones and the push of 497k objects at 395–411
+// which keeps a server's peak memory lower on big clones and the push of 497k objects at 395–422
 // MB instead of 464–481 with the default. 4 MiB held that push ~20 MB lower (374–379 MB) but cost
 // the ingest ~8–11 % more CPU on every database; it was kept only while the idle server needed it.
 // --heap-growing-percent=100: the old generation may double before its next full collection,
