@@ -1,13 +1,15 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=1 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=4 --heap-growing-percent=100 --expose-gc
+#!/usr/bin/env -S MALLOC_ARENA_MAX=1 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=8 --heap-growing-percent=100 --expose-gc
 // Runs the compiled CLI (`npm install` builds dist/ through the `prepare` script).
-// --max-semi-space-size=4 (MiB, default 16): a smaller young generation is collected more often,
-// which keeps a server's peak memory ~50 MB lower on big clones (expressjs/express: 320 → 270 MB)
-// and the push of 497k objects at 403–417 MB instead of 464–481. --heap-growing-percent=100: the
-// old generation may double before its next full collection, instead of V8's up to 4x for small
-// heaps; clone after clone of expressjs/express the server otherwise crept from ~240 to ~350 MB of
-// mostly dead objects, and after that push it idles at 217–238 MB instead of 242–270. Together they
-// cost the ingest up to ~15 % of its CPU; without either a limit's 60 MB margin is gone
-// (docs/scale.md, "The server's GC flags measured against the memory limits").
+// --max-semi-space-size=8 (MiB, default 16): a smaller young generation is collected more often,
+// which keeps a server's peak memory lower on big clones and the push of 497k objects at 395–422
+// MB instead of 464–481 with the default. 4 MiB held that push ~20 MB lower (374–379 MB) but cost
+// the ingest ~8–11 % more CPU on every database; it was kept only while the idle server needed it.
+// --heap-growing-percent=100: the old generation may double before its next full collection,
+// instead of V8's up to 4x for small heaps; clone after clone of expressjs/express the server
+// otherwise crept from ~240 to ~350 MB of mostly dead objects, and without it (8 MiB) the push peaked at
+// 421 MB. The idle server after that push (217–242 MB before) is ~120 MB since it empties SQLite's
+// page cache and trims glibc's heap once idle (src/storage/sqlite-memory-release.ts; docs/scale.md,
+// "The idle server's C heap given back; the server's semi-space 8 MiB").
 // --expose-gc: code that just dropped big buffers asks for a young-generation collection
 // (src/platform/buffer-garbage.ts), which frees them long before V8 would by itself; after a big
 // job the server collects its garbage once it idles (src/platform/heap-release.ts) instead of

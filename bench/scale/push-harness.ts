@@ -8,10 +8,12 @@
  * `--node-args` (added after the shebang's flags, so a later value of the same flag wins).
  *
  *   npx tsx bench/scale/push-harness.ts <bare repository> [--bin path] [--idle] [--cpu-prof dir]
- *     [--node-args '--single-threaded-gc …'] [--trace file]
+ *     [--node-args '--single-threaded-gc …'] [--trace file] [--hold-ms ms]
  *
  * `--trace file` writes the server's RSS (all, anonymous, file-backed) every 100 ms of the push to
  * `file`, and the server's output (with `--node-args --trace-gc`, its collections) to `file.server`.
+ * `--hold-ms ms` keeps the idle server running that long after its row (its pid printed), to look
+ * into it (`/proc/<pid>/smaps`, gdb).
  *
  * The repository is mirrored and repacked once into `<tmpdir>/mega-push-harness-source.git` (as the
  * scale bench serves it) and reused by later runs.
@@ -156,6 +158,11 @@ try {
       Object.assign(row, await idleRssParts(pid));
     }
     console.log(JSON.stringify(row));
+    const holdMs = Number(argValue(args, '--hold-ms') ?? 0);
+    if (holdMs > 0) {
+      console.log(`holding the idle server (pid ${pid}) for ${holdMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, holdMs));
+    }
     if (traceFile) {
       await writeFile(traceFile, `ms rss_mb anon_mb file_mb\n${trace.join('\n')}\n`);
       await writeFile(`${traceFile}.server`, server.output());

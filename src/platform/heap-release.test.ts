@@ -1,7 +1,13 @@
 import type * as V8 from 'node:v8';
 import { getHeapStatistics, setFlagsFromString, type HeapInfo } from 'node:v8';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { collectDroppedArrays, foregroundBegan, foregroundEnded, releaseHeapSoon } from './heap-release.js';
+import {
+  collectDroppedArrays,
+  foregroundBegan,
+  foregroundEnded,
+  onHeapRelease,
+  releaseHeapSoon,
+} from './heap-release.js';
 
 vi.mock('node:v8', async (importOriginal) => ({
   ...(await importOriginal<typeof V8>()),
@@ -97,6 +103,24 @@ describe('releaseHeapSoon', () => {
     expect(collect).toHaveBeenCalledTimes(1);
     vi.advanceTimersByTime(5000);
     expect(collect).toHaveBeenCalledTimes(1);
+  });
+
+  it('empties the registered native caches after the collections, until unregistered', () => {
+    vi.useFakeTimers();
+    const calls: string[] = [];
+    vi.mocked(getHeapStatistics).mockReturnValue(heap(100, 101));
+    globalThis.gc = vi.fn(() => calls.push('collect')) as unknown as typeof globalThis.gc;
+    const stop = onHeapRelease(() => calls.push('release'));
+    releaseHeapSoon(0);
+    vi.advanceTimersByTime(1000);
+    expect(calls).toEqual(['collect', 'release']);
+    // A heap not worth collecting: no collection, no release either.
+    releaseHeapSoon(Number.MAX_SAFE_INTEGER);
+    vi.advanceTimersByTime(1000);
+    stop();
+    releaseHeapSoon(0);
+    vi.advanceTimersByTime(1000);
+    expect(calls).toEqual(['collect', 'release', 'collect']);
   });
 
   it('does nothing where the process cannot collect (no --expose-gc)', () => {

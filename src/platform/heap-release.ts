@@ -29,6 +29,8 @@ const WORTH_COMPACTING_BYTES = 8 * 1024 * 1024;
 const WORTH_COLLECTING_DROPPED_BYTES = 32 * 1024 * 1024;
 
 let timer: NodeJS.Timeout | undefined;
+/** Native caches to empty with the idle collection (`onHeapRelease`). */
+const nativeReleases = new Set<() => void>();
 /** Git requests in flight (`foregroundBegan`/`foregroundEnded`): no collection runs meanwhile. */
 let inForeground = 0;
 /** A collection was asked for and has not run: the smallest `worthBytes` asked. */
@@ -73,6 +75,15 @@ export function collectDroppedArrays(bytes: number): void {
   if (inForeground > 0 && bytes >= WORTH_COLLECTING_DROPPED_BYTES) globalThis.gc?.();
 }
 
+/**
+ * Registers a native cache (SQLite's page cache) to empty when the idle collection runs; returns
+ * the call that unregisters it.
+ */
+export function onHeapRelease(release: () => void): () => void {
+  nativeReleases.add(release);
+  return () => nativeReleases.delete(release);
+}
+
 /** A git request ended (each `foregroundBegan` once): it may have left much garbage. */
 export function foregroundEnded(): void {
   inForeground = Math.max(0, inForeground - 1);
@@ -92,6 +103,8 @@ function armCollection(): void {
     const spare = heap.total_heap_size - heap.used_heap_size;
     if (heap.used_heap_size <= COMPACT_LIVE_BYTES && spare >= WORTH_COMPACTING_BYTES)
       collectCompacting(collect);
+    // After the collections: they free the dead array buffers' C memory the releases then trim.
+    for (const release of nativeReleases) release();
   }, QUIET_MS);
   // A process with nothing else to do exits without waiting for it.
   timer.unref();

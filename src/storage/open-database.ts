@@ -5,6 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, MysqlDialect, PostgresDialect, type Dialect, type PostgresCursorConstructor } from 'kysely';
 import type * as Mysql2 from 'mysql2';
 import type Pg from 'pg';
+import { onHeapRelease } from '../platform/heap-release.js';
 import type { Database } from './database.js';
 import {
   MYSQL_CAPABILITIES,
@@ -26,6 +27,7 @@ import {
   FALLBACK_AUTOCHECKPOINT_BYTES,
   SqliteCheckpointer,
 } from './sqlite-checkpointer.js';
+import { releaseSqliteMemory } from './sqlite-memory-release.js';
 
 /** An open database: the query builder, what the dialect can do, and how to close it. */
 export interface MegaDatabase {
@@ -208,10 +210,15 @@ function sqliteDialect(path: string, options: OpenDatabaseOptions): DialectParts
   const checkpointer = new SqliteCheckpointer(path, () => {
     if (connection.open) connection.pragma(autocheckpoint(CHECKPOINT_WAL_BYTES));
   });
+  // Once a big job is over, its cached pages and the C heap's free pages go back to the system.
+  const stopReleasing = onHeapRelease(() => releaseSqliteMemory(connection));
   return {
     ...parts,
     afterCommit: () => checkpointer.afterCommit(),
-    beforeClose: () => checkpointer.close(),
+    beforeClose: () => {
+      stopReleasing();
+      return checkpointer.close();
+    },
     walCheckpoints: { ready: () => checkpointer.ready(), idle: () => checkpointer.idle() },
   };
 }
