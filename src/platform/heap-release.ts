@@ -15,6 +15,7 @@
  * live object, a short pause for an idle server's ~30 MB, a long one for a push in flight.
  */
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { trimCHeap } from './c-heap-trim.js';
 
 /** How long after the last big job the collection waits (more jobs may follow: one collection). */
 const QUIET_MS = 1000;
@@ -103,8 +104,10 @@ function armCollection(): void {
     const spare = heap.total_heap_size - heap.used_heap_size;
     if (heap.used_heap_size <= COMPACT_LIVE_BYTES && spare >= WORTH_COMPACTING_BYTES)
       collectCompacting(collect);
-    // After the collections: they free the dead array buffers' C memory the releases then trim.
+    // After the collections, which free the dead array buffers' C memory: native caches are
+    // emptied, then the C heap's free pages go back to the system.
     for (const release of nativeReleases) release();
+    trimCHeap();
   }, QUIET_MS);
   // A process with nothing else to do exits without waiting for it.
   timer.unref();

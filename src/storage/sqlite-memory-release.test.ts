@@ -8,12 +8,14 @@ import { releaseSqliteMemory } from './sqlite-memory-release.js';
 
 /**
  * A fresh process (the test runner's own C heap is shaped by everything it ran before) fills a
- * page cache of ~2,000 pages of 4 KiB, releases it, and prints how much RSS that gave back.
+ * page cache of ~2,000 pages of 4 KiB, releases it and trims the C heap as the idle server does,
+ * and prints how much RSS that gave back.
  */
 const MEASURE = `
 import { readFileSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { releaseSqliteMemory } from ${JSON.stringify(new URL('./sqlite-memory-release.ts', import.meta.url).href)};
+import { trimCHeap } from ${JSON.stringify(new URL('../platform/c-heap-trim.ts', import.meta.url).href)};
 const path = process.argv.at(-1);
 const writer = new BetterSqlite3(path);
 writer.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)');
@@ -33,6 +35,7 @@ for (let id = 1; id <= 2000; id += 10) {
 const rss = () => Number(/^Rss:\\s+(\\d+) kB/m.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))[1]) * 1024;
 const before = rss();
 releaseSqliteMemory(connection);
+trimCHeap();
 console.log(before - rss(), connection.prepare('SELECT count(*) FROM t').pluck().get(), kept.length);
 `;
 
