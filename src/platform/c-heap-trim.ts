@@ -36,13 +36,17 @@ let loader: BetterSqlite3.Database | undefined;
 /** better-sqlite3 hands an entry point on to SQLite; its type declarations omit it. */
 type ExtensionLoader = (path: string, entryPoint: string) => void;
 
-/** Gives the C heap's free pages back to the system, where the C library can (glibc). */
-export function trimCHeap(): void {
-  if (!trimAvailable) return;
+/**
+ * Gives the C heap's free pages back to the system, where the C library can (glibc); returns
+ * whether it could.
+ */
+export function trimCHeap(): boolean {
+  if (!trimAvailable) return false;
   try {
     loader ??= new BetterSqlite3(':memory:');
     (loader.loadExtension as unknown as ExtensionLoader).call(loader, GLIBC, TRIM_ENTRY_POINT);
   } catch (error) {
     if (!(error instanceof Error && error.message.startsWith(RELEASED_MESSAGE))) trimAvailable = false;
   }
+  return trimAvailable;
 }
