@@ -14,11 +14,12 @@ import { BulkInserter, type BulkColumns } from './bulk-insert.js';
 import { insertIgnore } from './insert-ignore.js';
 import { membershipBulkRows, membershipCopyTuples, membershipJson, sortById } from './membership-tuples.js';
 import { ObjectChunks } from './object-chunks.js';
+import { objectBulkRows } from './object-bulk-rows.js';
 import { rowsById } from './rows-by-id.js';
 import { sizeClassOf } from './size-class.js';
 import type { PreparedBatchRunner } from './open-database.js';
 import type { StorageType } from './schema.js';
-import { nowTimestamp } from './sql-batches.js';
+import { batchRows, nowTimestamp } from './sql-batches.js';
 
 const deflate = promisify(zlib.deflate);
 
@@ -734,9 +735,19 @@ export class ObjectWriter {
         this.sizeClasses![numbers[index]!] = sizeClassOf(raw[index]![RAW_SIZE]);
       });
     // Where rows go by COPY, one COPY carries several batches (`BulkInserter.add`).
-    await this.rawInserter.add(this.db, raw, runPreparedBatch, inserted);
+    if (this.capabilities.bulkRowInserts?.()) await this.bulkObjects(raw);
+    else await this.rawInserter.add(this.db, raw, runPreparedBatch, inserted);
     await this.commitInserter.add(this.db, commits, runPreparedBatch);
     if (runPreparedBatch && this.db.isTransaction) this.rowsDone = through;
+  }
+
+  /**
+   * Object rows as bulk executes (MariaDB) encoded for their columns' known kinds
+   * (`objectBulkRows`), in statements of at most `maxStatementBytes` of payload as before.
+   */
+  private async bulkObjects(rows: readonly RawRow[]): Promise<void> {
+    for (const batch of batchRows(rows, this.capabilities, 0, (row) => row[RAW_DATA]?.length ?? 0))
+      await this.rawInserter.insertEncoded(this.db, objectBulkRows(batch));
   }
 
   /**

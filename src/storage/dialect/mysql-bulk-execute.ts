@@ -18,7 +18,7 @@ const SEND_TYPES_TO_SERVER = 128;
 export const INDICATOR_VALUE = 0;
 const INDICATOR_NULL = 1;
 export const TYPE_LONGLONG = 0x08;
-const TYPE_BLOB = 0xfc;
+export const TYPE_BLOB = 0xfc;
 export const TYPE_VAR_STRING = 0xfd;
 /** Packet header (3 bytes of length, 1 of sequence id), command, statement id, bulk flags. */
 const FIXED_BYTES = 4 + 1 + 4 + 2;
