@@ -43,6 +43,16 @@ const INITIAL_KNOWN = 4096;
 const OBJECT = 1;
 const MEMBER = 2;
 const CHUNKED = 4;
+/** A member already taken into a sorted run for a membership COPY beside the decoding. */
+const MEMBER_HELD = 8;
+/**
+ * Membership COPYs sent beside the decoding, at most (a share of the pack's objects each, at
+ * least `MIN_MEMBER_RUN`): each sorted run after the first lands inside the key range the
+ * earlier ones filled (page splits), so they are few; the members left at the end are at most
+ * one share.
+ */
+const MEMBER_COPIES = 8;
+const MIN_MEMBER_RUN = 2000;
 /** Stored depths above this are kept as this (any depth past `MAX_STORED_DELTA_DEPTH` is too deep). */
 const MAX_DEPTH_VALUE = 255;
 /** Values of an id's leading byte, the buckets of the membership sort. */
@@ -211,6 +221,15 @@ export class ObjectWriter {
   /** The first `rowsDone` rows are stored and nothing of the writer holds them any more. */
   private rowsDone = 0;
   private failure: unknown;
+  /**
+   * Where membership goes by COPY beside the decoding (`holdsMembers`): the numbers of members
+   * added since the last flush, then their sorted runs waiting for a COPY.
+   */
+  private newMembers: number[] = [];
+  private memberRuns: Int32Array[] = [];
+  private memberRunRows = 0;
+  /** Members a COPY beside the decoding waits for (0: membership waits for `finish`). */
+  private readonly memberCopyRows: number;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -238,6 +257,11 @@ export class ObjectWriter {
       options.expectedObjects,
     );
     this.memberInserter = new BulkInserter(capabilities, 'repository_objects', MEMBER_COLUMNS);
+    const expected = options.expectedObjects;
+    this.memberCopyRows =
+      capabilities.rowCopy && db.isTransaction && expected !== undefined
+        ? Math.max(MIN_MEMBER_RUN, Math.ceil(expected / MEMBER_COPIES))
+        : 0;
     if (options.keepRowKeys && options.runPreparedBatch) {
       this.rawNumbers = [];
       this.rowKeys = new Float64Array(INITIAL_KNOWN);
@@ -352,6 +376,7 @@ export class ObjectWriter {
     this.rowsTaken++;
     this.rawNumbers?.push(number);
     this.bufferedBytes += row[RAW_DATA]!.length;
+    if (this.memberCopyRows > 0 && (this.flags[number]! & MEMBER) === 0) this.newMembers.push(number);
     this.flags[number]! |= OBJECT | MEMBER;
     this.counts[row[1]]++;
     if (this.rawRows.length >= ROWS_PER_FLUSH || this.bufferedBytes >= BYTES_PER_FLUSH)
@@ -552,6 +577,7 @@ export class ObjectWriter {
     this.bufferedBytes = 0;
     this.rawInserter.hold(raw);
     this.commitInserter.hold(commits);
+    this.holdMembers();
     if (!this.sendingHeld) {
       this.sendingHeld = true;
       this.inFlight = this.sendHeld().catch((error: unknown) => {
@@ -567,6 +593,45 @@ export class ObjectWriter {
     return new Promise<void>((resolve) => setImmediate(resolve));
   }
 
+  /**
+   * Takes the members added since the last flush into a sorted run for a membership COPY beside
+   * the decoding, so the end of the ingest has only the last share of them to write.
+   */
+  private holdMembers(): void {
+    if (this.newMembers.length === 0) return;
+    const run = Int32Array.from(this.newMembers);
+    this.newMembers = [];
+    for (const number of run) this.flags[number]! |= MEMBER_HELD;
+    this.memberRuns.push(run);
+    this.memberRunRows += run.length;
+  }
+
+  /** The held member runs, no longer held, as one array (unsorted). */
+  private takeMemberRuns(): Int32Array {
+    const members = new Int32Array(this.memberRunRows);
+    let at = 0;
+    for (const run of this.memberRuns) {
+      members.set(run, at);
+      at += run.length;
+    }
+    this.memberRuns = [];
+    this.memberRunRows = 0;
+    return members;
+  }
+
+  /**
+   * One membership COPY of `members` (sorted here, in id order): one sorted run in the
+   * repository's key range. A stored key (a racing push's) falls back to inserts that skip it,
+   * as for every COPY (`BulkInserter.insertTuples`).
+   */
+  private async copyMemberRuns(members: Int32Array): Promise<void> {
+    sortById(members, this.known);
+    const { repoId } = this.options;
+    await this.memberInserter.insertTuples(this.db, members.length, () =>
+      membershipCopyTuples(repoId, members, this.known),
+    );
+  }
+
   /** Sends the COPYs the held rows fill, in turn, until they fill none. */
   private async sendHeld(): Promise<void> {
     try {
@@ -574,6 +639,8 @@ export class ObjectWriter {
         if (this.abandoned) return;
         if (this.rawInserter.copyReady) await this.rawInserter.copyHeld(this.db);
         else if (this.commitInserter.copyReady) await this.commitInserter.copyHeld(this.db);
+        else if (this.memberRunRows >= this.memberCopyRows && this.memberCopyRows > 0)
+          await this.copyMemberRuns(this.takeMemberRuns());
         else return;
       }
     } finally {
@@ -622,10 +689,18 @@ export class ObjectWriter {
    */
   private async copyMembership(): Promise<void> {
     const members = this.sortedMembers();
-    const { repoId } = this.options;
-    await this.memberInserter.insertTuples(this.db, members.length, () =>
-      membershipCopyTuples(repoId, members, this.known),
-    );
+    if (this.memberRunRows === 0) {
+      const { repoId } = this.options;
+      await this.memberInserter.insertTuples(this.db, members.length, () =>
+        membershipCopyTuples(repoId, members, this.known),
+      );
+      return;
+    }
+    // Runs held but not sent yet go with the members never held (thin-pack bases, the last
+    // batch's), one COPY in id order.
+    this.memberRuns.push(members);
+    this.memberRunRows += members.length;
+    await this.copyMemberRuns(this.takeMemberRuns());
   }
 
   /**
@@ -657,7 +732,7 @@ export class ObjectWriter {
 
   private memberCount(): number {
     let count = 0;
-    for (let number = 0; number < this.numbered; number++) if (this.flags[number]! & MEMBER) count++;
+    for (let number = 0; number < this.numbered; number++) if (this.isUnheldMember(number)) count++;
     return count;
   }
 
@@ -667,7 +742,7 @@ export class ObjectWriter {
     const all = new Int32Array(this.numbered);
     let count = 0;
     for (let number = 0; number < this.numbered; number++) {
-      if ((this.flags[number]! & MEMBER) === 0) continue;
+      if (!this.isUnheldMember(number)) continue;
       all[count++] = number;
       starts[this.known.leadingByte(number) + 1]!++;
     }
@@ -677,6 +752,11 @@ export class ObjectWriter {
     const fill = starts.slice(0, LEADING_BYTES);
     for (const number of members) ordered[fill[this.known.leadingByte(number)]!++] = number;
     for (let byte = 0; byte < LEADING_BYTES; byte++) yield ordered.subarray(starts[byte]!, starts[byte + 1]!);
+  }
+
+  /** A member not taken into a run for a COPY beside the decoding (`holdMembers`). */
+  private isUnheldMember(number: number): boolean {
+    return (this.flags[number]! & (MEMBER | MEMBER_HELD)) === MEMBER;
   }
 
   private async insertMembers(list: RawBuilder<{ id: string }>): Promise<void> {
@@ -721,6 +801,8 @@ export class ObjectWriter {
   private async flush(): Promise<void> {
     // Every row buffered so far is in this flush.
     const through = this.rowsTaken;
+    // Not holding for COPYs (any more): the members wait for `finish`, as unheld ones.
+    this.newMembers = [];
     // Sorted by id so concurrent writers of overlapping objects lock rows in the same order.
     const { rows: raw, numbers } = this.takeRawRowsSorted();
     const { rows: commits } = rowsById(this.commitRows);
