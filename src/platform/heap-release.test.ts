@@ -7,6 +7,7 @@ import {
   foregroundEnded,
   onHeapRelease,
   releaseHeapSoon,
+  setHeapTrim,
 } from './heap-release.js';
 
 vi.mock('node:v8', async (importOriginal) => ({
@@ -105,22 +106,23 @@ describe('releaseHeapSoon', () => {
     expect(collect).toHaveBeenCalledTimes(1);
   });
 
-  it('empties the registered native caches after the collections, until unregistered', () => {
+  it('empties the registered native caches after the collections, then trims, until unregistered', () => {
     vi.useFakeTimers();
     const calls: string[] = [];
     vi.mocked(getHeapStatistics).mockReturnValue(heap(100, 101));
     globalThis.gc = vi.fn(() => calls.push('collect')) as unknown as typeof globalThis.gc;
+    setHeapTrim(() => calls.push('trim'));
     const stop = onHeapRelease(() => calls.push('release'));
     releaseHeapSoon(0);
     vi.advanceTimersByTime(1000);
-    expect(calls).toEqual(['collect', 'release']);
+    expect(calls).toEqual(['collect', 'release', 'trim']);
     // A heap not worth collecting: no collection, no release either.
     releaseHeapSoon(Number.MAX_SAFE_INTEGER);
     vi.advanceTimersByTime(1000);
     stop();
     releaseHeapSoon(0);
     vi.advanceTimersByTime(1000);
-    expect(calls).toEqual(['collect', 'release', 'collect']);
+    expect(calls).toEqual(['collect', 'release', 'trim', 'collect', 'trim']);
   });
 
   it('does nothing where the process cannot collect (no --expose-gc)', () => {

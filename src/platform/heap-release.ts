@@ -15,7 +15,6 @@
  * live object, a short pause for an idle server's ~30 MB, a long one for a push in flight.
  */
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
-import { trimCHeap } from './c-heap-trim.js';
 
 /** How long after the last big job the collection waits (more jobs may follow: one collection). */
 const QUIET_MS = 1000;
@@ -32,6 +31,8 @@ const WORTH_COLLECTING_DROPPED_BYTES = 32 * 1024 * 1024;
 let timer: NodeJS.Timeout | undefined;
 /** Native caches to empty with the idle collection (`onHeapRelease`). */
 const nativeReleases = new Set<() => void>();
+/** Gives the C heap's free pages back after the releases (`setHeapTrim`). */
+let trimHeap: (() => void) | undefined;
 /** Git requests in flight (`foregroundBegan`/`foregroundEnded`): no collection runs meanwhile. */
 let inForeground = 0;
 /** A collection was asked for and has not run: the smallest `worthBytes` asked. */
@@ -85,6 +86,14 @@ export function onHeapRelease(release: () => void): () => void {
   return () => nativeReleases.delete(release);
 }
 
+/**
+ * Sets the call that gives the C heap's free pages back to the system once the idle collection
+ * and the native releases are done (storage's `trimCHeap`: this layer runs no native code).
+ */
+export function setHeapTrim(trim: () => void): void {
+  trimHeap = trim;
+}
+
 /** A git request ended (each `foregroundBegan` once): it may have left much garbage. */
 export function foregroundEnded(): void {
   inForeground = Math.max(0, inForeground - 1);
@@ -107,7 +116,7 @@ function armCollection(): void {
     // After the collections, which free the dead array buffers' C memory: native caches are
     // emptied, then the C heap's free pages go back to the system.
     for (const release of nativeReleases) release();
-    trimCHeap();
+    trimHeap?.();
   }, QUIET_MS);
   // A process with nothing else to do exits without waiting for it.
   timer.unref();

@@ -5,7 +5,8 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, MysqlDialect, PostgresDialect, type Dialect, type PostgresCursorConstructor } from 'kysely';
 import type * as Mysql2 from 'mysql2';
 import type Pg from 'pg';
-import { onHeapRelease } from '../platform/heap-release.js';
+import { onHeapRelease, setHeapTrim } from '../platform/heap-release.js';
+import { trimCHeap } from './c-heap-trim.js';
 import type { Database } from './database.js';
 import {
   MYSQL_CAPABILITIES,
@@ -325,6 +326,8 @@ function faultMapped<A extends unknown[], R>(run: (...args: A) => R, onFault: (e
  * migrate: call `migrateToLatest` (or use `openStorage`, which does).
  */
 export function openDatabase(url: string, options: OpenDatabaseOptions = {}): MegaDatabase {
+  // A server on any database gives its C heap back after big jobs (`c-heap-trim.ts`).
+  setHeapTrim(trimCHeap);
   const {
     dialect,
     capabilities,

@@ -15,7 +15,7 @@ const MEASURE = `
 import { readFileSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { releaseSqliteMemory } from ${JSON.stringify(new URL('./sqlite-memory-release.ts', import.meta.url).href)};
-import { trimCHeap } from ${JSON.stringify(new URL('../platform/c-heap-trim.ts', import.meta.url).href)};
+import { trimCHeap } from ${JSON.stringify(new URL('./c-heap-trim.ts', import.meta.url).href)};
 const path = process.argv.at(-1);
 const writer = new BetterSqlite3(path);
 writer.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)');

@@ -2,7 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 
 /**
  * Empties an idle SQLite connection's page cache once a big job is over (registered with
- * `heap-release`'s idle collection, which then trims the C heap: `platform/c-heap-trim.ts`).
+ * `heap-release`'s idle collection, which then trims the C heap: `c-heap-trim.ts`).
  *
  * Why: the cache's pages (16 KiB, below `MALLOC_MMAP_THRESHOLD_`) are malloc'd in glibc's brk
  * heap, up to the 32 MiB `cache_size` per connection, and stay between the push's other chunks;
