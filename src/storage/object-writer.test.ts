@@ -69,6 +69,19 @@ describeEachDialect('object writer batches', (getDb, dialect) => {
     encoded.mockRestore();
     return { copies, inserted };
   };
+  /** The ids `repoId` holds as members, in order. */
+  const memberIds = async (repoId: number) => {
+    const rows = await getDb()
+      .database.db.selectFrom('repository_objects')
+      .select('git_id')
+      .where('repo_id', '=', repoId)
+      .orderBy('git_id')
+      .execute();
+    return rows.map((row) => row.git_id);
+  };
+  /** The ids of `contents` as blobs, in order. */
+  const blobIds = (contents: readonly Buffer[]) =>
+    contents.map((data) => hashObject('blob', data, SHA1)).sort();
   const count = async (repoId: number, contents: readonly Buffer[]) => {
     const { db } = getDb().database;
     const ids = contents.map((data) => hashObject('blob', data, SHA1));
@@ -158,14 +171,7 @@ describeEachDialect('object writer batches', (getDb, dialect) => {
       expect(inserted['repository_objects']).toBe(23_000);
     }
     expect(await count(repo, contents)).toEqual({ raw: 23_000, members: 23_000 });
-    const listed = await getDb()
-      .database.db.selectFrom('repository_objects')
-      .select('git_id')
-      .where('repo_id', '=', repo)
-      .orderBy('git_id')
-      .execute();
-    const expected = contents.map((data) => hashObject('blob', data, SHA1)).sort();
-    expect(listed.map((row) => row.git_id)).toEqual(expected);
+    expect(await memberIds(repo)).toEqual(blobIds(contents));
   });
 
   it('stores membership sent beside the objects (the count known) whose members are partly stored, each once', async () => {
@@ -176,14 +182,7 @@ describeEachDialect('object writer batches', (getDb, dialect) => {
     const { inserted } = await write(repo, contents, contents.length);
     if (dialect === 'postgres') expect(inserted['repository_objects']).toBeGreaterThan(0);
     expect(await count(repo, contents)).toEqual({ raw: 23_000, members: 23_000 });
-    const listed = await getDb()
-      .database.db.selectFrom('repository_objects')
-      .select('git_id')
-      .where('repo_id', '=', repo)
-      .orderBy('git_id')
-      .execute();
-    const expected = contents.map((data) => hashObject('blob', data, SHA1)).sort();
-    expect(listed.map((row) => row.git_id)).toEqual(expected);
+    expect(await memberIds(repo)).toEqual(blobIds(contents));
   });
 
   it('fills every column of a row but `path`, which stays NULL', async () => {
