@@ -655,7 +655,10 @@ export class ObjectWriter {
    * raw, sorted as numbers (`sortById`), and sent a statement's worth at a time: never a string per
    * member at once. On SQLite that statement's JSON is written from the raw ids: the bench pack's
    * membership took the request's thread ~10 ms of CPU less than with a hex string per member,
-   * sorted as strings (docs/scale.md, "SQLite's ingest tail").
+   * sorted as strings (docs/scale.md, "SQLite's ingest tail"). Where membership goes by COPY and
+   * the pack's object count is known, most of it went beside the decoding already, in a few sorted
+   * runs (`holdMembers`), and only the last share is left here: a shorter tail for a little more
+   * index (docs/scale.md, "PostgreSQL's membership beside the decoding").
    */
   private async writeMembership(): Promise<void> {
     if (this.capabilities.rowCopy && this.db.isTransaction) {
