@@ -6,8 +6,9 @@
  * (the one place either transport reports a git request's end);
  * a background job asks `pause()` between its steps and waits while any is in flight and for a
  * quiet time after the last one ends (the next request of a conversation or of a CI job usually
- * follows within milliseconds; after a long fetch, once its client has indexed the pack). Each wait is capped, so constant traffic slows a job to
- * one step per `maxWaitMs` instead of stopping it.
+ * follows within milliseconds; after a long fetch, once its client has indexed the pack). Each
+ * wait is capped, so constant traffic slows a job to one step per `maxWaitMs` instead of
+ * stopping it.
  */
 
 /** How long after the last foreground request ends background work waits for another one. */
