@@ -118,6 +118,32 @@ describeEachDialect('bulk insert', (getDb) => {
     expect(new Set(keys).size).toBe(297);
   });
 
+  it('tells the key of each row it inserted, many a statement, none of rows stored before or repeated', async () => {
+    const { database } = getDb();
+    // Only SQLite's prepared path tells row keys.
+    if (!database.runPreparedBatch) return;
+    // 128 + 128 + 32 + 8 + 4 + 1 rows with the repeat: every statement size used. The first 128
+    // were all stored before, the second 128 some of them.
+    const rows = Array.from({ length: 300 }, (_, i) => row(9000 + i));
+    const before = [...rows.slice(0, 128), rows[130]!, rows[200]!, rows[298]!];
+    await insert(before);
+    const given = [...rows.slice(0, 150), row(9149, { size: 1 }), ...rows.slice(150)];
+    const heard = new Map<number, number>();
+    await database.db.transaction().execute((trx) =>
+      inserter().insertIgnore(trx, values(given), database.runPreparedBatch, (index, key) => {
+        expect(heard.has(index)).toBe(false);
+        heard.set(index, key);
+      }),
+    );
+    const stored = new Map(
+      (await read(rows.map((r) => r.git_id))).map((got) => [got.git_id, Number(got.id)]),
+    );
+    const expected = new Map<number, number>();
+    for (const [index, rowGiven] of given.entries())
+      if (index !== 150 && !before.includes(rowGiven)) expected.set(index, stored.get(rowGiven.git_id)!);
+    expect(heard).toEqual(expected);
+  });
+
   it('writes its multi-row statements exactly as Kysely compiles them', () => {
     const { db, capabilities } = getDb().database;
     const bulk = inserter();

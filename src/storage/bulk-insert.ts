@@ -110,10 +110,9 @@ export class BulkInserter<T extends keyof Database & string> {
   }
 
   /**
-   * Inserts `rows`, skipping existing keys. With `runPreparedBatch` (SQLite) each row runs through
-   * one cached single-row prepared statement, cheaper than compiling a multi-row one per batch;
-   * `inserted` then hears each inserted row's key (see `PreparedBatchRunner`), and is told nothing
-   * on the other paths.
+   * Inserts `rows`, skipping existing keys. With `runPreparedBatch` (SQLite) they go through cached
+   * prepared statements of many rows (`runPrepared`); `inserted` then hears each inserted row's
+   * key by its index, and is told nothing on the other paths.
    */
   async insertIgnore(
     db: Kysely<Database>,
@@ -135,12 +134,12 @@ export class BulkInserter<T extends keyof Database & string> {
   }
 
   /**
-   * The prepared path (SQLite). Told row keys, it runs the one-row statement per row: only that
-   * tells each row's key. Otherwise the rows go `PREPARED_ROWS` a statement, the rest in
-   * statements of halving sizes (so at most eight statements are prepared per inserter): one
-   * call, one bind of an array and one result object per statement instead of per row, the same
-   * rows inserted or skipped in the same order (the bench pack's object rows: ~15 % less CPU,
-   * docs/scale.md, "The request's thread of the ingest").
+   * The prepared path (SQLite): the rows go `PREPARED_ROWS` a statement, the rest in statements of
+   * halving sizes (so at most eight statements are prepared per inserter): one call, one bind of an
+   * array and one result object per statement instead of per row, the same rows inserted or
+   * skipped in the same order (the bench pack's object rows: ~15 % less CPU, docs/scale.md, "The
+   * request's thread of the ingest"). Told row keys, each statement's come from what SQLite tells
+   * of it, looked up by the first column only where it skipped some rows (`tellInsertedRowKeys`).
    */
   private runPrepared(
     db: Kysely<Database>,
@@ -148,10 +147,7 @@ export class BulkInserter<T extends keyof Database & string> {
     runPreparedBatch: PreparedBatchRunner,
     inserted: ((index: number, rowKey: number) => void) | undefined,
   ): void {
-    if (inserted) {
-      runPreparedBatch(this.valuesStatement(db, 1), rows, inserted);
-      return;
-    }
+    const keyQuery = inserted && this.keyQuery(db);
     let start = 0;
     for (let size = PREPARED_ROWS; size >= 1; size >>= 1) {
       if (rows.length - start < size) continue;
@@ -161,9 +157,23 @@ export class BulkInserter<T extends keyof Database & string> {
       const parameterRows = [values];
       for (; rows.length - start >= size; start += size) {
         fillValues(values, rows, start, size);
-        runPreparedBatch(statement, parameterRows);
+        const first = start;
+        runPreparedBatch(
+          statement,
+          parameterRows,
+          keyQuery === undefined
+            ? undefined
+            : { rowsPerStatement: size, keyQuery, told: (index, rowKey) => inserted!(first + index, rowKey) },
+        );
       }
     }
+  }
+
+  /** SQLite's key of a stored row by the inserter's first column (unique): see `InsertedRowKeys`. */
+  private keyQuery(db: Kysely<Database>): string {
+    return sql`select rowid from ${sql.table(this.table)} where ${sql.ref(this.names[0]!)} = ${null}`.compile(
+      db,
+    ).sql;
   }
 
   /**

@@ -30,6 +30,9 @@ let fullPack: Buffer;
 /** One commit of 150 files: a batch big enough for the binary COPY of rows (PostgreSQL). */
 let widePack: Buffer;
 let wideObjects: Map<string, GitObjectDump>;
+/** 40 of the wide pack's 150 blobs (their ids spread over its statements), in a commit of their own. */
+let partPack: Buffer;
+let partIds: Set<string>;
 let objects: Map<string, GitObjectDump>;
 let first: ObjectId;
 let head: ObjectId;
@@ -48,6 +51,12 @@ beforeAll(async () => {
   ]);
   widePack = await packOf(wideDir, ['--all']);
   wideObjects = await dumpObjects(wideDir);
+  const partDir = join(work.path, 'part');
+  await makeRepo(partDir, [
+    Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`g${i}.txt`, `file ${i * 3}\n`])),
+  ]);
+  partPack = await packOf(partDir, ['--all']);
+  partIds = new Set((await dumpObjects(partDir)).keys());
 });
 afterAll(async () => {
   await work.remove();
@@ -226,6 +235,36 @@ for (const decodeThread of [false, true]) {
         .executeTakeFirstOrThrow();
       expect(Number(chunkCount.n)).toBe(chunkCountBefore);
       expect(await readdir(join(getDb().dataDir, 'tmp')).catch(() => [])).toEqual([]);
+    });
+
+    it('keeps the row keys of a first push whose objects are partly stored; a failed one leaves nothing', async () => {
+      await storage.ingestPack((await newRepo()).id, chunked(partPack));
+      const repo = await newRepo();
+      const before = await rowCount();
+      const failed = await storage
+        .ingestPack(repo.id, failingAfter(widePack, Math.floor(widePack.length * 0.9)), {
+          collectGraph: true,
+        })
+        .catch((e: unknown) => e);
+      expect(failed).toBeInstanceOf(Error);
+      expect(await rowCount()).toBe(before);
+      const result = await storage.ingestPack(repo.id, chunked(widePack), { collectGraph: true });
+      expect(await rowCount()).toBe(
+        before + wideObjects.size - [...wideObjects.keys()].filter((id) => partIds.has(id)).length,
+      );
+      const written = result.writtenRowKeys;
+      // Only SQLite's inserts tell their keys.
+      if (!getDb().database.runPreparedBatch) return;
+      const ids = [...wideObjects.keys()];
+      const rows = await getDb()
+        .database.db.selectFrom('raw_objects')
+        .select(['id', 'git_id'])
+        .where('git_id', 'in', ids)
+        .execute();
+      const keyOf = new Map(rows.map((row) => [row.git_id, Number(row.id)]));
+      const told = ids.map((id) => written!.rowKeyOf(Buffer.from(id, 'hex'), 0));
+      expect(told).toEqual(ids.map((id) => (partIds.has(id) ? 0 : keyOf.get(id))));
+      expect(told.filter((key) => key === 0)).toHaveLength(40);
     });
 
     it('refuses to store objects for a repository that no longer exists', async () => {

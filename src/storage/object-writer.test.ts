@@ -5,7 +5,7 @@ import { hashObject } from '../git/object.js';
 import { parseObjectId } from '../git/object-id.js';
 import { BulkInserter } from './bulk-insert.js';
 import { sizeClassOf } from './size-class.js';
-import { ObjectWriter, type WrittenRowKeys } from './object-writer.js';
+import { ObjectWriter, RAW_OBJECT_COLUMNS, type WrittenRowKeys } from './object-writer.js';
 import { describeEachDialect } from '../../tests/support/dialects.js';
 import { insertRepositoryRow } from '../../tests/support/repository-rows.js';
 
@@ -332,7 +332,11 @@ describeEachDialect('object writer batches', (getDb, dialect) => {
         largeObjectThreshold: 1 << 20,
         keepRowKeys: true,
         runPreparedBatch: (statement, rows, told) => {
-          for (const row of rows) inserted.push(row[0] as string);
+          // A statement's rows follow one another in its parameters, each its columns' values.
+          const width = Object.keys(RAW_OBJECT_COLUMNS).length;
+          if (told)
+            for (const row of rows)
+              for (let at = 0; at < row.length; at += width) inserted.push(row[at] as string);
           runner(statement, rows, told);
         },
       });

@@ -22,6 +22,7 @@ import { PostgresCopyCursor } from './dialect/postgres-copy-cursor.js';
 import { COPY_IN_STATEMENT, PostgresCopyIn } from './dialect/postgres-copy-in.js';
 import { binaryInsertPool } from './dialect/mysql-binary-inserts.js';
 import { announceBulkOperations } from './dialect/mysql-bulk-execute.js';
+import { tellInsertedRowKeys } from './inserted-row-keys.js';
 import { asDatabaseFault, StorageFaultLog } from './storage-faults.js';
 import {
   CHECKPOINT_WAL_BYTES,
@@ -73,14 +74,27 @@ export interface WalCheckpoints {
 
 /**
  * Runs `statement` once per parameter row (see `MegaDatabase.runPreparedBatch`). `inserted`, when
- * given, hears the row key (rowid) of each row the statement inserted, by the row's index; a row
- * it skipped as present (`INSERT OR IGNORE`) is not told.
+ * given, is told the row key (rowid) of each table row the statement inserted; a row it skipped as
+ * present (`ON CONFLICT DO NOTHING`) is not told.
  */
 export type PreparedBatchRunner = (
   statement: string,
   parameterRows: readonly (readonly unknown[])[],
-  inserted?: (index: number, rowKey: number) => void,
+  inserted?: InsertedRowKeys,
 ) => void;
+
+/** How an insert through `PreparedBatchRunner` tells the keys of the rows it inserted. */
+export interface InsertedRowKeys {
+  /** Table rows each parameter row carries (a multi-row VALUES list), their values in turn. */
+  readonly rowsPerStatement: number;
+  /**
+   * `SELECT rowid FROM t WHERE u = ?` by a row's first value `u`, unique in the table: asked only
+   * for a statement that skipped some of its rows but not all (`tellInsertedRowKeys`).
+   */
+  readonly keyQuery: string;
+  /** Hears each inserted row's index among all the call's table rows, and its key. */
+  told(index: number, rowKey: number): void;
+}
 
 export interface OpenDatabaseOptions {
   /** Connections in the pool (PostgreSQL, MySQL); SQLite has one writer connection. */
@@ -154,6 +168,10 @@ function preparedRunners(
     }
     return prepared;
   };
+  const storedKey = (keyQuery: string, value: unknown) => {
+    const key = prepare(keyQuery).pluck(true).get(value) as number | bigint | undefined;
+    return key === undefined ? undefined : Number(key);
+  };
   return {
     runPreparedBatch: (statement, parameterRows, inserted) => {
       const prepared = prepare(statement);
@@ -161,9 +179,18 @@ function preparedRunners(
         for (const parameters of parameterRows) prepared.run(parameters);
         return;
       }
+      const rows = inserted.rowsPerStatement;
       for (let index = 0; index < parameterRows.length; index++) {
-        const result = prepared.run(parameterRows[index]);
-        if (result.changes > 0) inserted(index, Number(result.lastInsertRowid));
+        const parameters = parameterRows[index]!;
+        const { changes, lastInsertRowid } = prepared.run(parameters);
+        const width = parameters.length / rows;
+        tellInsertedRowKeys(
+          rows,
+          changes,
+          Number(lastInsertRowid),
+          (row) => storedKey(inserted.keyQuery, parameters[row * width]),
+          (row, rowKey) => inserted.told(index * rows + row, rowKey),
+        );
       }
     },
     runPreparedQuery: (statement, parameters, inTransaction) => {
