@@ -101,10 +101,11 @@ export class IngestWrites {
         const { type, data, deltaBase } = object;
         this.graph.addChecked(number, type, data, this.treeEdges, deltaBase, rawIds, rawAt);
       }
-    } else {
-      this.references?.add(object.type, object.data);
-      this.graph?.add(object.id, object.type, object.data, object.deltaBase, rawIds, rawAt);
+      // fsck numbered the id in the index the writer shares: one hash and probe per object.
+      return this.writer.add(object, rawIds, rawAt, number);
     }
+    this.references?.add(object.type, object.data);
+    this.graph?.add(object.id, object.type, object.data, object.deltaBase, rawIds, rawAt);
     return this.writer.add(object, rawIds, rawAt);
   }
 
@@ -124,9 +125,9 @@ export class IngestWrites {
       const number = this.checker.addBlobWithoutContent(id, rawIds, rawAt);
       if (this.graph && this.treeEdges)
         this.graph.addChecked(number, 'blob', undefined, this.treeEdges, undefined, rawIds, rawAt);
-    } else {
-      this.graph?.add(id, 'blob', undefined, undefined, rawIds, rawAt);
+      return this.writer.addWholeBlob(id, size, raw, rawIds, rawAt, number);
     }
+    this.graph?.add(id, 'blob', undefined, undefined, rawIds, rawAt);
     return this.writer.addWholeBlob(id, size, raw, rawIds, rawAt);
   }
 

@@ -325,8 +325,10 @@ export class ObjectWriter {
    * Buffers the object's row; returns a promise only when it starts a flush (or stores a large
    * object), so an ingest pays no microtask per object. `rawIds`, when given, holds the raw id at
    * `rawAt` and the delta base's right after it (a decode thread's batch: no hex parsed back).
+   * `numbered`, when given, is the object's number in the index shared with fsck (`ids`), which
+   * numbered it just before: the id is not hashed and probed for again.
    */
-  add(object: IncomingObject, rawIds?: Uint8Array, rawAt = 0): void | Promise<void> {
+  add(object: IncomingObject, rawIds?: Uint8Array, rawAt = 0, numbered?: number): void | Promise<void> {
     const { id, type, data } = object;
     const size = data.length;
     if (size >= this.options.largeObjectThreshold) return this.addLarge(object);
@@ -340,7 +342,12 @@ export class ObjectWriter {
         : -1;
     // A base from outside this write is known from now on, but is not one of its objects.
     if (base >= 0 && (this.flags[base]! & OBJECT) === 0) this.knowsOthers = true;
-    const number = rawIds ? this.numberOfRaw(rawIds, rawAt) : this.numberOf(id);
+    const number =
+      numbered !== undefined
+        ? this.roomFor(numbered)
+        : rawIds
+          ? this.numberOfRaw(rawIds, rawAt)
+          : this.numberOf(id);
     if (base >= 0 && this.canDeltaOn(base)) {
       const depth = this.depths[base]! + 1;
       this.depths[number] = depth;
@@ -364,9 +371,15 @@ export class ObjectWriter {
     raw: Buffer,
     rawIds?: Uint8Array,
     rawAt = 0,
+    numbered?: number,
   ): void | Promise<void> {
     if (size >= this.options.largeObjectThreshold) return this.addChunked(id, 'blob', size, raw);
-    const number = rawIds ? this.numberOfRaw(rawIds, rawAt) : this.numberOf(id);
+    const number =
+      numbered !== undefined
+        ? this.roomFor(numbered)
+        : rawIds
+          ? this.numberOfRaw(rawIds, rawAt)
+          : this.numberOf(id);
     return this.addRow([id, 'blob', 'database', size, null, 0, size, raw], number);
   }
 
