@@ -21,6 +21,7 @@
  * ours (the scale bench's `clone-recorded`: the walk replayed while its pack is teed into the
  * cache). `clone args` default to `--single-branch --branch release-1`; `full` alone is a full
  * `git clone --bare`. Build first (`npm run build`).
+ * Ends with the server's peak resident memory (`VmHWM`).
  * C git serves a `repack -adb` copy of the repository with filters allowed, as in the bench.
  */
 import { existsSync } from 'node:fs';
@@ -202,6 +203,9 @@ try {
     if (gcLines.length > 0) console.log(gcLines.map((line) => `  ${line.slice(0, 160)}`).join('\n'));
     await waitForIdle(pid, 1000, idleMaxMs(60_000));
   }
+  // The server's peak resident memory over the run (its full clones included).
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  console.log(`server peak ${/^VmHWM:\s+(.*)$/m.exec(status)?.[1] ?? '?'}`);
 } finally {
   await oursProxy.close();
   await theirsProxy.close();

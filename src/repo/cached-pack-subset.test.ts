@@ -15,17 +15,22 @@ import { walkListOf } from './walk-list.js';
 const blobs = ['one\n', 'two\n', 'three\n', 'four\n'].map((text) => Buffer.from(text));
 const ids = blobs.map((data) => hashObject('blob', data));
 
-/** A cached pack of the four blobs, whole, in order, with its entry index. */
-async function cachedPack(dir: string) {
+/**
+ * A cached pack of the four blobs, whole, in order, with its entry index; `misplace` changes
+ * the offsets the index tells (an index that does not fit its pack).
+ */
+async function cachedPack(dir: string, misplace = (offsets: number[]) => offsets) {
   const parts: Buffer[] = [encodePackHeader(blobs.length)];
   const index = new PackEntryIndexBuilder(blobs.length, 20);
+  const offsets: number[] = [];
   let offset = parts[0]!.length;
-  blobs.forEach((data, at) => {
+  for (const data of blobs) {
     const entry = Buffer.concat([encodeEntryHeader(PackEntryType.Blob, data.length), zlib.deflateSync(data)]);
-    index.add(ids[at]!, offset);
+    offsets.push(offset);
     parts.push(entry);
     offset += entry.length;
-  });
+  }
+  misplace(offsets).forEach((at, entry) => index.add(ids[entry]!, at));
   const body = Buffer.concat(parts);
   const bytes = Buffer.concat([body, createHash('sha1').update(body).digest()]);
   const path = join(dir, 'full.pack');
@@ -36,9 +41,9 @@ async function cachedPack(dir: string) {
 /** Nothing is read from storage: every listed object is a whole entry of the cached pack. */
 const noObjects = { readObject: () => Promise.resolve(undefined) } as unknown as ObjectSource;
 
-async function cut(list: readonly WalkedObject[]) {
+async function cut(list: readonly WalkedObject[], misplace?: (offsets: number[]) => number[]) {
   const dir = await makeTempDir();
-  const pack = await cachedPack(dir.path);
+  const pack = await cachedPack(dir.path, misplace);
   const written: Buffer[] = [];
   try {
     const sent = await sendCachedSubset(pack, walkListOf(list), noObjects, {
@@ -78,5 +83,27 @@ describe('sendCachedSubset', () => {
       expect(sent).toBeUndefined();
       expect(bytes.length).toBe(0);
     }
+  });
+
+  it('writes nothing when the offsets of the entries it keeps do not fit the pack', async () => {
+    const list = [blob(ids[1]!), blob(ids[2]!)];
+    const misplaced: Array<(offsets: number[]) => number[]> = [
+      // Out of order: entry 1 after entry 2.
+      ([a, b, c, d]) => [a!, c!, b!, d!],
+      // Inside the pack's header.
+      ([a, , c, d]) => [a!, 4, c!, d!],
+      // Entry 2 as long as entry 1's start allows, up to the checksum.
+      ([a, b, , d]) => [a!, b!, d! + 1000, d!],
+      // Two entries starting at the same place.
+      ([a, b, , d]) => [a!, b!, b!, d!],
+    ];
+    for (const misplace of misplaced) {
+      const { sent, bytes } = await cut(list, misplace);
+      expect(sent).toBeUndefined();
+      expect(bytes.length).toBe(0);
+    }
+    // Offsets of entries the cut leaves out are not its business.
+    const { sent } = await cut(list, ([, b, c, d]) => [3, b!, c!, d!]);
+    expect(sent?.objects).toBe(2);
   });
 });

@@ -43,7 +43,7 @@ export async function sendCachedSubset(
   const format = list.rawLength === SHA256.rawLength ? SHA256 : SHA1;
   const header = Buffer.alloc(PACK_HEADER_LENGTH);
   await pack.file.read(header, 0, PACK_HEADER_LENGTH, 0);
-  const index = parsePackEntryIndex(pack.index, pack.size, decodePackHeader(header).count);
+  const index = parsePackEntryIndex(pack.index, decodePackHeader(header).count);
   if (!index || index.rawLength !== format.rawLength) return undefined;
   // A list picked from a record has its raw ids at hand; decoded objects' hex ids are decoded
   // once, natively, so the match compares bytes.
@@ -51,36 +51,36 @@ export async function sendCachedSubset(
   if (!listRaw) return undefined;
   let listIds: RawIdTable | undefined;
   const ids = () => (listIds ??= idTable(listRaw, list.count, format.rawLength));
-  const kept = keptEntries(index, listRaw, list.count, ids);
+  const end = pack.size - format.rawLength;
+  const chosen = keptEntries(index, listRaw, list.count, ids);
+  const kept = chosen && keptSpans(index, chosen, end);
   if (!kept) return undefined;
 
   const writer = new PackStream(sink, format);
   writer.append(encodePackHeader(list.count));
   const reader = new WindowedReader(pack.file, pack.size);
-  // Where each kept entry starts in the new pack, plus one (0: not written), by entry number.
-  const starts = new Float64Array(index.count);
+  // Where each kept entry starts in the new pack, by its place among the kept.
+  const starts = new Float64Array(kept.count);
   const deflater = wholeObjectDeflater();
-  const end = pack.size - format.rawLength;
   let reusedDeltas = 0;
   // Each entry in the window is copied without a promise: a clone is hundreds of thousands.
-  for (let entry = 0; entry < index.count; entry++) {
-    if (kept[entry] === 0) continue;
-    const from = index.offsets[entry] as number;
-    const to = entry + 1 < index.count ? (index.offsets[entry + 1] as number) : end;
+  for (let at = 0; at < kept.count; at++) {
+    const entry = kept.entries[at] as number;
+    const from = kept.from[at] as number;
+    const to = kept.to[at] as number;
     if (!reader.holds(from, Math.min(to, from + ENTRY_HEAD_BYTES))) await reader.load(from);
     const header = decodeEntryHeader(reader.window, from - reader.start, format.rawLength);
     if (!header) throw damaged(from);
     const position = writer.position;
     let copyFrom = from;
     if (header.code === PackEntryType.OfsDelta) {
-      const base = entryAt(index.offsets, from - (header.ofsDistance as number));
-      const baseStart = base < 0 ? 0 : (starts[base] as number);
-      if (baseStart === 0) {
+      const base = keptAt(kept.from, at, from - (header.ofsDistance as number));
+      if (base < 0) {
         await sendWhole(writer, deflater, objects, entryId(index, entry, format));
         copyFrom = to;
       } else {
         writer.appendEntryHeader(PackEntryType.OfsDelta, header.size);
-        writer.appendOfsDistance(position - (baseStart - 1));
+        writer.appendOfsDistance(position - (starts[base] as number));
         copyFrom = from + header.length;
         reusedDeltas++;
       }
@@ -101,7 +101,7 @@ export async function sendCachedSubset(
         await copyInPieces(writer, reader, copyFrom, to);
       }
     }
-    starts[entry] = position + 1;
+    starts[at] = position;
     if (writer.backlogged) await writer.drain();
   }
   await writer.finish();
@@ -109,7 +109,7 @@ export async function sendCachedSubset(
 }
 
 /**
- * Per entry of the index, 1 if the list (`count` raw ids in `listRaw`) holds its object;
+ * The entries of the index holding the list's objects (`count` raw ids in `listRaw`), ascending;
  * undefined unless every object of the list is an entry of the index. A full clone's pack is
  * written in its record's order and a partial clone's list is that record filtered, so the two
  * are merged in one pass; lists in another order are looked up by id.
@@ -119,8 +119,8 @@ function keptEntries(
   listRaw: Buffer,
   count: number,
   ids: () => RawIdTable,
-): Uint8Array | undefined {
-  const kept = new Uint8Array(index.count);
+): Uint32Array | undefined {
+  const kept = new Uint32Array(count);
   const rawLength = index.rawLength;
   const entryIds = index.ids;
   let next = 0;
@@ -130,26 +130,56 @@ function keptEntries(
     let same = 0;
     while (same < rawLength && entryIds[at + same] === listRaw[listAt + same]) same++;
     if (same === rawLength) {
-      kept[entry] = 1;
-      next++;
+      kept[next++] = entry;
       listAt += rawLength;
     }
   }
   return next === count ? kept : keptById(index, count, ids());
 }
 
-function keptById(index: PackEntryIndex, count: number, wanted: RawIdTable): Uint8Array | undefined {
+function keptById(index: PackEntryIndex, count: number, wanted: RawIdTable): Uint32Array | undefined {
   if (wanted.size !== count) return undefined;
-  const kept = new Uint8Array(index.count);
+  const kept = new Uint32Array(count);
   let found = 0;
-  for (let entry = 0; entry < index.count; entry++) {
+  for (let entry = 0; entry < index.count && found < count; entry++) {
     const slot = wanted.find(index.ids, index.idOffset(entry));
     if (slot < 0 || wanted.link[slot] !== 0) continue;
     wanted.link[slot] = 1;
-    kept[entry] = 1;
-    found++;
+    kept[found++] = entry;
   }
   return found === count ? kept : undefined;
+}
+
+/** Kept entries with where each starts and ends in the cached pack. */
+interface KeptSpans {
+  readonly count: number;
+  /** Entry numbers, ascending. */
+  readonly entries: Uint32Array;
+  readonly from: Float64Array;
+  /** The next entry's start, or the pack's checksum for the last entry. */
+  readonly to: Float64Array;
+}
+
+/**
+ * The spans of `entries` (ascending), their offsets read from the index; undefined unless each
+ * lies after the pack's header, before `end` (its checksum) and after the one before it: an index
+ * that does not fit its pack is found before anything is written, and no copy overlaps another.
+ */
+function keptSpans(index: PackEntryIndex, entries: Uint32Array, end: number): KeptSpans | undefined {
+  const count = entries.length;
+  const from = new Float64Array(count);
+  const to = new Float64Array(count);
+  let previousEnd = PACK_HEADER_LENGTH;
+  for (let at = 0; at < count; at++) {
+    const entry = entries[at] as number;
+    const start = index.offset(entry);
+    const stop = entry + 1 < index.count ? index.offset(entry + 1) : end;
+    if (start < previousEnd || stop <= start || stop > end) return undefined;
+    from[at] = start;
+    to[at] = stop;
+    previousEnd = stop;
+  }
+  return { count, entries, from, to };
 }
 
 /** The list's raw ids in a table (only REF deltas and unordered lists need it). */
@@ -159,13 +189,16 @@ function idTable(listRaw: Buffer, count: number, rawLength: number): RawIdTable 
   return made;
 }
 
-/** The entry starting exactly at `offset` (binary search over the ascending starts), or -1. */
-function entryAt(offsets: Float64Array, offset: number): number {
+/**
+ * The place among the first `before` kept entries of the one starting exactly at `offset`
+ * (binary search over their ascending starts), or -1: a delta's base the cut leaves out.
+ */
+function keptAt(starts: Float64Array, before: number, offset: number): number {
   let low = 0;
-  let high = offsets.length - 1;
+  let high = before - 1;
   while (low <= high) {
     const middle = (low + high) >>> 1;
-    const start = offsets[middle] as number;
+    const start = starts[middle] as number;
     if (start === offset) return middle;
     if (start < offset) low = middle + 1;
     else high = middle - 1;

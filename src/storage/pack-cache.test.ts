@@ -219,6 +219,37 @@ describe('PackCache entry index', () => {
     expect(await cache.openIndexed(key('e'), 20)).toBeUndefined();
   });
 
+  it('gives the index it wrote from memory, and the file once the pack was replaced', async () => {
+    const cache = await open();
+    await storeIndexed(cache, key('7'), Buffer.from('written'));
+    const indexFile = join(packDir(), `${key('7')}.entries`);
+    await writeFile(indexFile, Buffer.concat([Buffer.from('on disk'), checksum]));
+    const fromMemory = await cache.openIndexed(key('7'), 20);
+    expect(fromMemory?.index.toString()).toBe('written');
+    await fromMemory?.file.close();
+    // Another server sharing the directory replaced the pack and its index.
+    await writeFile(
+      join(packDir(), `${key('7')}.pack`),
+      Buffer.concat([Buffer.from('PACK other'), Buffer.alloc(20, 2)]),
+    );
+    await writeFile(indexFile, Buffer.concat([Buffer.from('theirs'), Buffer.alloc(20, 2)]));
+    const replaced = await cache.openIndexed(key('7'), 20);
+    expect(replaced?.index.toString()).toBe('theirs');
+    await replaced?.file.close();
+    // What was read is kept: the file is not read again.
+    await writeFile(indexFile, 'gone');
+    const again = await cache.openIndexed(key('7'), 20);
+    expect(again?.index.toString()).toBe('theirs');
+    await again?.file.close();
+  });
+
+  it('forgets the index in memory when the pack is committed again without one', async () => {
+    const cache = await open();
+    await storeIndexed(cache, key('8'), Buffer.from('first'));
+    await storeIndexed(cache, key('8'));
+    expect(await cache.openIndexed(key('8'), 20)).toBeUndefined();
+  });
+
   it('removes an index with its pack when pruning', async () => {
     const cache = await open();
     await storeIndexed(cache, key('f'), Buffer.from('f index'));
