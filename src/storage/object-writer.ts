@@ -15,6 +15,7 @@ import { insertIgnore } from './insert-ignore.js';
 import { membershipBulkRows, membershipCopyTuples, membershipJson, sortById } from './membership-tuples.js';
 import { ObjectChunks } from './object-chunks.js';
 import { objectBulkRows } from './object-bulk-rows.js';
+import { commitBulkRows } from './commit-bulk-rows.js';
 import { rowsById } from './rows-by-id.js';
 import { sizeClassOf } from './size-class.js';
 import type { PreparedBatchRunner } from './open-database.js';
@@ -820,9 +821,13 @@ export class ObjectWriter {
         this.sizeClasses![numbers[index]!] = sizeClassOf(raw[index]![RAW_SIZE]);
       });
     // Where rows go by COPY, one COPY carries several batches (`BulkInserter.add`).
-    if (this.capabilities.bulkRowInserts?.()) await this.bulkObjects(raw);
-    else await this.rawInserter.add(this.db, raw, runPreparedBatch, inserted);
-    await this.commitInserter.add(this.db, commits, runPreparedBatch);
+    if (this.capabilities.bulkRowInserts?.()) {
+      await this.bulkObjects(raw);
+      await this.bulkCommits(commits);
+    } else {
+      await this.rawInserter.add(this.db, raw, runPreparedBatch, inserted);
+      await this.commitInserter.add(this.db, commits, runPreparedBatch);
+    }
     if (runPreparedBatch && this.db.isTransaction) this.rowsDone = through;
   }
 
@@ -833,6 +838,17 @@ export class ObjectWriter {
   private async bulkObjects(rows: readonly RawRow[]): Promise<void> {
     for (const batch of batchRows(rows, this.capabilities, 0, (row) => row[RAW_DATA]?.length ?? 0))
       await this.rawInserter.insertEncoded(this.db, objectBulkRows(batch));
+  }
+
+  /**
+   * Commit rows as bulk executes (MariaDB) encoded for their columns' kinds (`commitBulkRows`), in
+   * the statements the generic path would split them into (the bind limit over ten columns,
+   * `maxStatementBytes` of messages), so a connection without bulk executes gets those.
+   */
+  private async bulkCommits(rows: readonly CommitRow[]): Promise<void> {
+    const width = Object.keys(COMMIT_COLUMNS).length;
+    for (const batch of batchRows(rows, this.capabilities, width, (row) => row[5].length))
+      await this.commitInserter.insertEncoded(this.db, commitBulkRows(batch));
   }
 
   /**
