@@ -13,10 +13,14 @@ export const INTEGER_BYTES = 9;
 /** An indicator and a one-byte length, before a short string's characters. */
 export const SHORT_STRING_BYTES = 2;
 /**
- * Strings shorter than this whose UTF-8 is as long as they are (so all ASCII) are copied by a
- * loop, as `encodeBulkExecutePacket` copies them: a native call costs more than their characters.
+ * Strings shorter than this are measured and copied by a loop over their characters; longer ones
+ * by one native call each. A call costs about what a loop over 16 characters does: for the type
+ * names (4–8 characters) the loop is 2–3× faster, for hex ids (40–64) the call is 2.5–4× faster
+ * (docs/scale.md, "MariaDB's commit rows as bytes").
  */
-const SHORT_ASCII = 128;
+const SHORT_STRING = 16;
+/** Longest string whose length is one byte. */
+const ONE_BYTE_LENGTH = 250;
 
 /** Writes an ASCII string shorter than 251 characters: indicator, one-byte length, characters. */
 export function writeAscii(body: Buffer, at: number, value: string): number {
@@ -24,7 +28,8 @@ export function writeAscii(body: Buffer, at: number, value: string): number {
   body[at] = INDICATOR_VALUE;
   body[at + 1] = length;
   at += SHORT_STRING_BYTES;
-  for (let i = 0; i < length; i++) body[at + i] = value.charCodeAt(i);
+  if (length < SHORT_STRING) for (let i = 0; i < length; i++) body[at + i] = value.charCodeAt(i);
+  else body.write(value, at, 'latin1');
   return at + length;
 }
 
@@ -45,12 +50,12 @@ export function writeInteger(body: Buffer, at: number, value: number): number {
 }
 
 /**
- * The UTF-8 byte length of any string: its length when it is short and all ASCII (checked by a
- * loop, no native call), else `Buffer.byteLength`'s (a lone surrogate counts as U+FFFD's three).
+ * The UTF-8 byte length of any string (a lone surrogate counts as U+FFFD's three bytes, as
+ * `Buffer.byteLength` counts it).
  */
 export function textByteLength(value: string): number {
   const length = value.length;
-  if (length < SHORT_ASCII) {
+  if (length < SHORT_STRING) {
     let at = 0;
     while (at < length && value.charCodeAt(at) < 0x80) at++;
     if (at === length) return length;
@@ -65,9 +70,10 @@ export function textValueBytes(byteLength: number): number {
 
 /** Writes any string whose UTF-8 length is `byteLength` (`textByteLength`): indicator, length-coded UTF-8. */
 export function writeText(body: Buffer, at: number, value: string, byteLength: number): number {
-  // Equal lengths mean all ASCII: a short one goes by the loop, as `textByteLength` measured it.
-  if (byteLength === value.length && byteLength < SHORT_ASCII) return writeAscii(body, at, value);
+  // Equal lengths mean all ASCII, whose UTF-8 is its Latin-1.
+  const ascii = byteLength === value.length;
+  if (ascii && byteLength <= ONE_BYTE_LENGTH) return writeAscii(body, at, value);
   body[at] = INDICATOR_VALUE;
   at = writeLengthCoded(body, at + 1, byteLength);
-  return at + body.write(value, at, byteLength, 'utf8');
+  return at + body.write(value, at, byteLength, ascii ? 'latin1' : 'utf8');
 }
