@@ -738,7 +738,7 @@ export class ObjectWriter {
   /**
    * Membership rows of `members` (in id order) by bulk executes; beside the decoding
    * (`flush`), each such sorted run is one pass over the repository's key range, as a COPY's is
-   * on PostgreSQL (docs/scale.md, "MariaDB's membership beside the decoding").
+   * on PostgreSQL (docs/scale.md, "MariaDB's commit rows as bytes; … membership beside the decoding").
    */
   private async bulkMembers(members: Int32Array): Promise<void> {
     const { repoId } = this.options;
