@@ -6,6 +6,13 @@ import {
   TYPE_VAR_STRING,
 } from './dialect/mysql-bulk-execute.js';
 import { lengthCodedBytes, writeLengthCoded } from './dialect/mysql-execute-packet.js';
+import {
+  INDICATOR_NULL,
+  INTEGER_BYTES,
+  SHORT_STRING_BYTES,
+  writeAscii,
+  writeInteger,
+} from './bulk-row-values.js';
 
 /**
  * A `raw_objects` row as the object writer buffers it (`RAW_OBJECT_COLUMNS`' values, in order):
@@ -33,11 +40,6 @@ const OBJECT_BULK_TYPES = Uint8Array.of(
   TYPE_LONGLONG,
   TYPE_BLOB,
 );
-const INDICATOR_NULL = 1;
-/** An indicator and an int64. */
-const INTEGER_BYTES = 9;
-/** An indicator and a one-byte length, before a short string's characters. */
-const SHORT_STRING_BYTES = 2;
 
 /**
  * The `raw_objects` rows as the rows of a bulk execute (`EncodedBulkRows`), the bytes
@@ -85,30 +87,4 @@ export function objectBulkRows(rows: readonly ObjectRowValues[]): EncodedBulkRow
     }
   }
   return new EncodedBulkRows(OBJECT_BULK_TYPES, body, () => rows.flat());
-}
-
-/** Writes an ASCII string shorter than 251 characters as a value: indicator, length, characters. */
-function writeAscii(body: Buffer, at: number, value: string): number {
-  const length = value.length;
-  body[at] = INDICATOR_VALUE;
-  body[at + 1] = length;
-  at += SHORT_STRING_BYTES;
-  for (let i = 0; i < length; i++) body[at + i] = value.charCodeAt(i);
-  return at + length;
-}
-
-/** Writes a safe integer as a value: indicator, then int64 (two's complement) little-endian. */
-function writeInteger(body: Buffer, at: number, value: number): number {
-  const low = value >>> 0;
-  const high = Math.floor(value / 0x100000000) | 0;
-  body[at] = INDICATOR_VALUE;
-  body[at + 1] = low;
-  body[at + 2] = low >>> 8;
-  body[at + 3] = low >>> 16;
-  body[at + 4] = low >>> 24;
-  body[at + 5] = high;
-  body[at + 6] = high >>> 8;
-  body[at + 7] = high >>> 16;
-  body[at + 8] = high >>> 24;
-  return at + INTEGER_BYTES;
 }

@@ -139,6 +139,34 @@ describeEachDialect('object writer batches', (getDb, dialect) => {
     expect(await count(repo, contents)).toEqual({ raw: 45_000, members: 45_000 });
   });
 
+  it('with the count of objects it expects, sends membership beside the object rows in sorted runs (MariaDB)', async () => {
+    const repo = await newRepo();
+    const contents = blobs('beside', 0, 20_000);
+    const encoded = vi.spyOn(BulkInserter.prototype, 'insertEncoded');
+    const { database } = getDb();
+    await database.db.transaction().execute(async (trx) => {
+      const writer = new ObjectWriter(trx, database.capabilities, {
+        repoId: repo,
+        format: SHA1,
+        largeObjectThreshold: 1024 * 1024,
+        expectedObjects: contents.length,
+        ...(database.runPreparedBatch ? { runPreparedBatch: database.runPreparedBatch } : {}),
+      });
+      for (const data of contents) await writer.addContent('blob', data);
+      await writer.finish();
+    });
+    const memberStatements = encoded.mock.contexts.filter(
+      (context) => (context as unknown as { table: string }).table === 'repository_objects',
+    ).length;
+    if (dialect === 'mysql') {
+      // An eighth of the count a run (at least 2,000), the rest at the end.
+      expect(memberStatements).toBeGreaterThan(1);
+      expect(memberStatements).toBeLessThanOrEqual(9);
+    }
+    expect(await count(repo, contents)).toEqual({ raw: 20_000, members: 20_000 });
+    expect(await memberIds(repo)).toEqual(blobIds(contents));
+  });
+
   it('stores a write whose later, bigger COPY meets stored objects: those rows and the rest go by the insert that skips them', async () => {
     const first = await newRepo();
     // Stored before: objects 20,000 … 29,999.
@@ -206,6 +234,43 @@ describeEachDialect('object writer batches', (getDb, dialect) => {
       0,
     ]);
     expect(row.data?.length).toBeGreaterThan(0);
+  });
+
+  it('stores commit rows of any text as their objects say (non-ASCII, long, many a batch)', async () => {
+    const repo = await newRepo();
+    const tree = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+    const messages = ['', 'é'.repeat(64), '日本語 \u{1F600}', 'x'.repeat(251), 'y'.repeat(70_000), 'plain\n'];
+    const commits = Array.from({ length: 2_100 }, (_, at) => {
+      const message = `${at} ${messages[at % messages.length]!}`;
+      const ident = `Ünïcode ${at} <u@example.com> ${1_700_000_000 + at} +0100`;
+      return Buffer.from(`tree ${tree}\nauthor ${ident}\ncommitter ${ident}\n\n${message}`);
+    });
+    const { database } = getDb();
+    await database.db.transaction().execute(async (trx) => {
+      const writer = new ObjectWriter(trx, database.capabilities, {
+        repoId: repo,
+        format: SHA1,
+        largeObjectThreshold: 1024 * 1024,
+        ...(database.runPreparedBatch ? { runPreparedBatch: database.runPreparedBatch } : {}),
+      });
+      for (const data of commits) await writer.addContent('commit', data);
+      await writer.finish();
+    });
+    for (const at of [0, 1, 2, 3, 4, 5, 1_999, 2_000, 2_099]) {
+      const row = await database.db
+        .selectFrom('commit')
+        .select(['tree', 'pid', 'author', 'content', 'author_time', 'commit_time'])
+        .where('git_id', '=', hashObject('commit', commits[at]!, SHA1))
+        .executeTakeFirstOrThrow();
+      expect({ ...row, author_time: Number(row.author_time), commit_time: Number(row.commit_time) }).toEqual({
+        tree,
+        pid: '[]',
+        author: `Ünïcode ${at} <u@example.com> ${1_700_000_000 + at} +0100`,
+        content: `${at} ${messages[at % messages.length]!}`,
+        author_time: 1_700_000_000 + at,
+        commit_time: 1_700_000_000 + at,
+      });
+    }
   });
 
   it('stores rows held for a COPY that never fills (fewer than its size, and fewer than 100)', async () => {

@@ -15,6 +15,7 @@ import { insertIgnore } from './insert-ignore.js';
 import { membershipBulkRows, membershipCopyTuples, membershipJson, sortById } from './membership-tuples.js';
 import { ObjectChunks } from './object-chunks.js';
 import { objectBulkRows } from './object-bulk-rows.js';
+import { commitBulkRows } from './commit-bulk-rows.js';
 import { rowsById } from './rows-by-id.js';
 import { sizeClassOf } from './size-class.js';
 import type { PreparedBatchRunner } from './open-database.js';
@@ -258,8 +259,9 @@ export class ObjectWriter {
     );
     this.memberInserter = new BulkInserter(capabilities, 'repository_objects', MEMBER_COLUMNS);
     const expected = options.expectedObjects;
+    const membersBeside = capabilities.rowCopy !== undefined || capabilities.bulkRowInserts?.() === true;
     this.memberCopyRows =
-      capabilities.rowCopy && db.isTransaction && expected !== undefined
+      membersBeside && db.isTransaction && expected !== undefined
         ? Math.max(MIN_MEMBER_RUN, Math.ceil(expected / MEMBER_COPIES))
         : 0;
     if (options.keepRowKeys && options.runPreparedBatch) {
@@ -723,10 +725,35 @@ export class ObjectWriter {
    * Membership as bulk executes (MariaDB) whose rows are written straight from the raw ids, in id
    * order, `MEMBERS_PER_BULK` a statement: no hex string, row array or per-value pass per member.
    * In the ingest's tail this was 45–65 ms of the request's thread for the bench pack, now ~10
-   * (docs/scale.md, "MariaDB's membership rows straight from the raw ids").
+   * (docs/scale.md, "MariaDB's membership rows straight from the raw ids"). Where the pack's
+   * object count is known, most members went beside the decoding already (`flush`).
    */
   private async bulkMembership(): Promise<void> {
-    const members = this.sortedMembers();
+    if (this.memberRunRows === 0) {
+      await this.bulkMembers(this.sortedMembers());
+      return;
+    }
+    // Runs held but not sent yet go with the members never held (thin-pack bases, chunked
+    // objects, the last batch's), sorted together.
+    const unheld = this.sortedMembers();
+    this.memberRuns.push(unheld);
+    this.memberRunRows += unheld.length;
+    await this.bulkMembers(this.takeMemberRunsSorted());
+  }
+
+  /** The held member runs, no longer held, as one array in id order. */
+  private takeMemberRunsSorted(): Int32Array {
+    const members = this.takeMemberRuns();
+    sortById(members, this.known);
+    return members;
+  }
+
+  /**
+   * Membership rows of `members` (in id order) by bulk executes; beside the decoding
+   * (`flush`), each such sorted run is one pass over the repository's key range, as a COPY's is
+   * on PostgreSQL (docs/scale.md, "MariaDB's commit rows as bytes; … membership beside the decoding").
+   */
+  private async bulkMembers(members: Int32Array): Promise<void> {
     const { repoId } = this.options;
     for (let start = 0; start < members.length; start += MEMBERS_PER_BULK) {
       const rows = members.subarray(start, start + MEMBERS_PER_BULK);
@@ -817,8 +844,11 @@ export class ObjectWriter {
   private async flush(): Promise<void> {
     // Every row buffered so far is in this flush.
     const through = this.rowsTaken;
-    // Not holding for COPYs (any more): the members wait for `finish`, as unheld ones.
-    this.newMembers = [];
+    const bulk = this.capabilities.bulkRowInserts?.() === true;
+    // Bulk executes take membership beside the decoding as COPYs do (`holdMembers`); not holding
+    // for COPYs (any more), the members wait for `finish`, as unheld ones.
+    if (bulk && this.memberCopyRows > 0) this.holdMembers();
+    else this.newMembers = [];
     // Sorted by id so concurrent writers of overlapping objects lock rows in the same order.
     const { rows: raw, numbers } = this.takeRawRowsSorted();
     const { rows: commits } = rowsById(this.commitRows);
@@ -833,9 +863,15 @@ export class ObjectWriter {
         this.sizeClasses![numbers[index]!] = sizeClassOf(raw[index]![RAW_SIZE]);
       });
     // Where rows go by COPY, one COPY carries several batches (`BulkInserter.add`).
-    if (this.capabilities.bulkRowInserts?.()) await this.bulkObjects(raw);
-    else await this.rawInserter.add(this.db, raw, runPreparedBatch, inserted);
-    await this.commitInserter.add(this.db, commits, runPreparedBatch);
+    if (bulk) {
+      await this.bulkObjects(raw);
+      await this.bulkCommits(commits);
+      if (this.memberCopyRows > 0 && this.memberRunRows >= this.memberCopyRows)
+        await this.bulkMembers(this.takeMemberRunsSorted());
+    } else {
+      await this.rawInserter.add(this.db, raw, runPreparedBatch, inserted);
+      await this.commitInserter.add(this.db, commits, runPreparedBatch);
+    }
     if (runPreparedBatch && this.db.isTransaction) this.rowsDone = through;
   }
 
@@ -846,6 +882,17 @@ export class ObjectWriter {
   private async bulkObjects(rows: readonly RawRow[]): Promise<void> {
     for (const batch of batchRows(rows, this.capabilities, 0, (row) => row[RAW_DATA]?.length ?? 0))
       await this.rawInserter.insertEncoded(this.db, objectBulkRows(batch));
+  }
+
+  /**
+   * Commit rows as bulk executes (MariaDB) encoded for their columns' kinds (`commitBulkRows`), in
+   * the statements the generic path would split them into (the bind limit over ten columns,
+   * `maxStatementBytes` of messages), so a connection without bulk executes gets those.
+   */
+  private async bulkCommits(rows: readonly CommitRow[]): Promise<void> {
+    const width = Object.keys(COMMIT_COLUMNS).length;
+    for (const batch of batchRows(rows, this.capabilities, width, (row) => row[5].length))
+      await this.commitInserter.insertEncoded(this.db, commitBulkRows(batch));
   }
 
   /**
