@@ -173,13 +173,8 @@ interface FetchContext {
 }
 
 async function prepareFetch(repository: ServedRepository, request: FetchRequest): Promise<FetchContext> {
-  const snapshot = await repository.listRefs();
-  // A ref names only objects its repository holds: only wants no ref names are looked up (a
-  // mirror clone wants every ref, 323 ids in one query for express).
-  const advertised = advertisedIds(snapshot);
-  const unadvertised = request.wants.filter((id) => !advertised.has(id));
-  const present = unadvertised.length > 0 ? await repository.objects.hasObjects(unadvertised) : new Set();
-  const missing = unadvertised.find((id) => !present.has(id));
+  const present = await repository.objects.hasObjects(request.wants);
+  const missing = request.wants.find((id) => !present.has(id));
   if (missing) throw notFound('want_not_found', `upload-pack: not our ref ${missing}`);
   const objects = repository.objects;
   const commits = new CommitCache(objects);
@@ -188,6 +183,7 @@ async function prepareFetch(repository: ServedRepository, request: FetchRequest)
   // Otherwise one batched read for every wanted commit: a mirror fetch may want thousands of refs.
   if (!fullClone) await commits.prefetch(request.wants);
   const wantCommits = fullClone ? [] : await peelToCommits(objects, request.wants, commits);
+  const snapshot = await repository.listRefs();
   const shallow = await planShallow(request, wantCommits, commits, async (name) => {
     const ref = snapshot.refs.find(
       (r) => r.name === name || r.name === `refs/heads/${name}` || r.name === `refs/tags/${name}`,
@@ -196,16 +192,6 @@ async function prepareFetch(repository: ServedRepository, request: FetchRequest)
   });
   const oracle = new CommonCommits(objects, wantCommits, commits);
   return { fullClone, commits, oracle, shallow, snapshot };
-}
-
-/** The ids the refs name: their targets and what their tags peel to. */
-function advertisedIds(snapshot: RefSnapshot): Set<ObjectId> {
-  const ids = new Set<ObjectId>();
-  for (const ref of snapshot.refs) {
-    ids.add(ref.target);
-    if (ref.peeled !== undefined) ids.add(ref.peeled);
-  }
-  return ids;
 }
 
 async function peelToCommits(
