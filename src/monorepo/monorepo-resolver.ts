@@ -17,6 +17,7 @@ import { ruleFor } from './clone-rules.js';
 import { parseDirectoryPath } from './directory-path.js';
 import { DirectoryViews, type DirectoryView } from './directory-views.js';
 import { locatePath, type LocatedPath } from './locate-path.js';
+import { LocatedPaths } from './located-paths.js';
 import { DIRECTORY_PATH, MegaDirectory } from './mega-directory.js';
 import { MergeRequestPushPolicy } from './merge-request-policy.js';
 import { DEFAULT_BRANCH, type MonorepoDeps } from './ports.js';
@@ -40,6 +41,7 @@ export interface MonorepoResolverDeps extends MonorepoDeps {
 export class MonorepoResolver implements RepositoryResolver {
   readonly directory: MegaDirectory;
   readonly views: DirectoryViews;
+  private readonly located = new LocatedPaths();
 
   constructor(private readonly deps: MonorepoResolverDeps) {
     this.directory = new MegaDirectory(deps);
@@ -50,7 +52,9 @@ export class MonorepoResolver implements RepositoryResolver {
     const parsed = parseDirectoryPath(path);
     const head = await this.directory.head();
     await this.directory.ensureIndexed(head.commit);
-    const located = await locatePath(new ObjectReader(this.deps.objects.source), head.tree, parsed);
+    const located = await this.located.locate(head.tree, parsed.path, () =>
+      locatePath(new ObjectReader(this.deps.objects.source), head.tree, parsed),
+    );
     const rule = ruleFor(located.shape, located.shape === 'root' ? undefined : located.area);
     if (intent === 'read' || located.shape !== 'absent') {
       const clone = rule.clone;

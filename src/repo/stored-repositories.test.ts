@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
 import type { ObjectId } from '../git/object-id.js';
 import type { Storage } from '../storage/storage.js';
@@ -21,6 +21,8 @@ let work: { path: string; remove: () => Promise<void> };
 let pack: Buffer;
 let head: ObjectId;
 let tree: ObjectId;
+let tagV1: ObjectId;
+let tagOuter: ObjectId;
 
 beforeAll(async () => {
   work = await makeTempDir('mega-first-push-');
@@ -29,6 +31,8 @@ beforeAll(async () => {
   pack = await packOf(dir, ['--all']);
   head = (await revParse(dir, 'HEAD')) as ObjectId;
   tree = (await revParse(dir, 'HEAD^{tree}')) as ObjectId;
+  tagV1 = (await revParse(dir, 'v1')) as ObjectId;
+  tagOuter = (await revParse(dir, 'v1-outer')) as ObjectId;
 });
 afterAll(async () => {
   await work.remove();
@@ -169,5 +173,40 @@ describeEachDialect('stored repositories: first push', (getDb) => {
     const repository = await storage.repositories.require(path);
     expect(await storage.refs.list(repository.id)).toEqual([{ name: 'refs/heads/main', target: head }]);
     expect(await storage.repositories.listPending(new Date(Date.now() + 60_000).toISOString())).toEqual([]);
+  });
+
+  it('peels each tag ref once: later listings take the targets the resolver kept', async () => {
+    const path = `/import/tags-${++counter}`;
+    await firstPush(
+      path,
+      [
+        { refName: 'refs/heads/main', oldId: ZERO, newId: head },
+        { refName: 'refs/tags/v1', oldId: ZERO, newId: tagV1 },
+        { refName: 'refs/tags/v1-outer', oldId: ZERO, newId: tagOuter },
+        { refName: 'refs/tags/light', oldId: ZERO, newId: head },
+      ],
+      { atomic: true },
+    );
+    const served = resolver();
+    const tagTargets = vi.spyOn(storage.objects, 'tagTargets');
+    try {
+      const listed = async () => (await (await served.resolve(path, 'read', EVERY_PATH)).listRefs()).refs;
+      const first = await listed();
+      const asked = tagTargets.mock.calls.length;
+      expect(asked).toBeGreaterThan(0);
+      const second = await listed();
+      expect(second).toEqual(first);
+      expect(tagTargets.mock.calls.length, 'nothing read again, not even the lightweight tag').toBe(asked);
+      const peeled = new Map(first.map((ref) => [ref.name, ref.peeled]));
+      const commit = (
+        await storage.objects.tagTargets((await storage.repositories.require(path)).id, [tagV1])
+      ).get(tagV1)?.object;
+      expect(peeled.get('refs/tags/v1')).toBe(commit);
+      expect(peeled.get('refs/tags/v1-outer')).toBe(commit);
+      expect(peeled.get('refs/tags/light')).toBeUndefined();
+      expect(peeled.get('refs/heads/main')).toBeUndefined();
+    } finally {
+      tagTargets.mockRestore();
+    }
   });
 });

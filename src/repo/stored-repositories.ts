@@ -11,6 +11,7 @@ import type { RepositoryKind } from '../storage/schema.js';
 import type { Storage } from '../storage/storage.js';
 import { adoptHead, applyRefUpdates, refFailureReason, succeeded } from './stored-ref-updates.js';
 import { emptySnapshot } from './single-read-objects.js';
+import { NOT_A_TAG, PeeledTags } from './peeled-tags.js';
 import type {
   AccessIntent,
   AdvertisedRef,
@@ -31,6 +32,8 @@ import type {
 export interface StoredRepositoryOptions {
   /** The kind a first push gives a new repository at `path` (default `hosted`). */
   readonly kindOf?: (path: string) => RepositoryKind;
+  /** Annotated tags peeled before, shared by the repositories the resolver serves. */
+  readonly peeledTags?: PeeledTags;
 }
 
 /**
@@ -41,13 +44,14 @@ export function createStoredRepositoryResolver(
   storage: Storage,
   options: StoredRepositoryOptions,
 ): RepositoryResolver {
+  const shared = { ...options, peeledTags: options.peeledTags ?? new PeeledTags() };
   return {
     async resolve(path: string, intent: AccessIntent): Promise<ServedRepository> {
       const repository = await storage.repositories.find(path);
       if (!repository && intent === 'read') {
         throw notFound('repository_not_found', `repository '${path}' not found`, { path });
       }
-      return new StoredRepository(storage, path, repository, options);
+      return new StoredRepository(storage, path, repository, shared);
     },
   };
 }
@@ -178,15 +182,29 @@ export class StoredRepository implements ServedRepository {
   /** Annotated tag → the object it finally names, reading all tags in one batch. */
   private async peelTags(repoId: number, ids: readonly ObjectId[]): Promise<Map<ObjectId, ObjectId>> {
     const peeled = new Map<ObjectId, ObjectId>();
-    if (ids.length === 0) return peeled;
+    const known = this.options.peeledTags;
+    const unknown: ObjectId[] = [];
+    for (const id of ids) {
+      const target = known?.get(id);
+      if (target === undefined) unknown.push(id);
+      else if (target !== NOT_A_TAG) peeled.set(id, target);
+    }
+    if (unknown.length === 0) return peeled;
     // Only the start of each tag is read (a tag's message may be a deflate bomb).
-    for (const [id, tag] of await this.storage.objects.tagTargets(repoId, ids)) {
+    const tags = await this.storage.objects.tagTargets(repoId, unknown);
+    for (const id of unknown) {
+      const tag = tags.get(id);
+      if (!tag) {
+        // A ref's target is held by its repository: not among the tags, it is no annotated tag.
+        known?.set(id, NOT_A_TAG);
+        continue;
+      }
       // The tag says its target's type; a tag of a tag is rare and followed one read at a time.
-      const final =
-        tag.type === 'tag'
-          ? ((await this.storage.objects.peel(repoId, tag.object))?.id ?? tag.object)
-          : tag.object;
-      peeled.set(id, final);
+      const inner =
+        tag.type === 'tag' ? (await this.storage.objects.peel(repoId, tag.object))?.id : tag.object;
+      peeled.set(id, inner ?? tag.object);
+      // A tag whose inner tag was not found is peeled again next time.
+      if (inner !== undefined) known?.set(id, inner);
     }
     return peeled;
   }
