@@ -194,8 +194,9 @@ export class StoredRepository implements ServedRepository {
     const tags = await this.storage.objects.tagTargets(repoId, unknown);
     for (const id of unknown) {
       const tag = tags.get(id);
-      if (!tag) {
-        // A ref's target is held by its repository: not among the tags, it is no annotated tag.
+      // Not held (a lost object): asked again next time, as it may come back.
+      if (tag === undefined) continue;
+      if (tag === null) {
         known?.set(id, NOT_A_TAG);
         continue;
       }

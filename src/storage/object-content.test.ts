@@ -98,8 +98,15 @@ describeEachDialect('object content streams', (getDb) => {
     const tag = await tagBombPack(bomb.commit, 8 * 1024 * 1024);
     await storage.ingestPack(repo.id, chunked(tag.pack));
     const targets = await storage.objects.tagTargets(repo.id, [tag.tag, bomb.commit, bomb.blob]);
-    // Non-tags are left out (and not inflated: the bomb blob is among them).
-    expect([...targets]).toEqual([[tag.tag, { object: bomb.commit, type: 'commit' }]]);
+    // Non-tags map to null (and are not inflated: the bomb blob is among them); absent ids are left out.
+    expect(new Map(targets)).toEqual(
+      new Map([
+        [tag.tag, { object: bomb.commit, type: 'commit' }],
+        [bomb.commit, null],
+        [bomb.blob, null],
+      ]),
+    );
+    expect([...(await storage.objects.tagTargets(repo.id, ['f'.repeat(40)]))]).toEqual([]);
     expect(await storage.objects.peel(repo.id, tag.tag)).toEqual({ id: bomb.commit, type: 'commit' });
     expect(await storage.objects.peel(repo.id, bomb.blob)).toEqual({ id: bomb.blob, type: 'blob' });
   });

@@ -273,18 +273,23 @@ export class ObjectStore {
   /**
    * What each annotated tag among `ids` names (its `object` and `type` lines), reading only the
    * start of a big tag: a tag whose message is a deflate bomb costs a few kilobytes, not its
-   * size. Ids that are absent or not tags are left out, without inflating anything.
+   * size. An id the repository holds that is no annotated tag (or a tag whose head names no
+   * object) maps to null, without inflating anything; ids it does not hold are left out.
    */
   async tagTargets(
     repoId: number,
     ids: readonly string[],
-  ): Promise<Map<ObjectId, { object: ObjectId; type: ObjectType }>> {
-    const result = new Map<ObjectId, { object: ObjectId; type: ObjectType }>();
+  ): Promise<Map<ObjectId, { object: ObjectId; type: ObjectType } | null>> {
+    const result = new Map<ObjectId, { object: ObjectId; type: ObjectType } | null>();
     const wanted = [...new Set(ids.filter(isHexId))];
     const step = this.batchLimit(500);
     for (let start = 0; start < wanted.length; start += step) {
       const rows = await this.rows(repoId, wanted.slice(start, start + step));
-      for (const [id, row] of rows) if (row.object_type !== 'tag') rows.delete(id);
+      for (const [id, row] of rows) {
+        if (row.object_type === 'tag') continue;
+        rows.delete(id);
+        result.set(row.git_id, null);
+      }
       await this.prefetchBases(rows);
       for (const id of wanted.slice(start, start + step)) {
         const row = rows.get(id);
@@ -295,7 +300,7 @@ export class ObjectStore {
           ? await this.contentOf(row, rows, 0)
           : await this.streamedHead(row, TAG_HEAD_BYTES);
         const target = tagHeadTarget(head);
-        if (target?.type) result.set(row.git_id, { object: target.object, type: target.type });
+        result.set(row.git_id, target?.type ? { object: target.object, type: target.type } : null);
       }
     }
     return result;
