@@ -133,19 +133,22 @@ export class PackFsck {
 
   /**
    * Checks one resolved object of the pack (content inflated, without its header). `rawId`, when
-   * given, holds the id's raw bytes at `rawAt` (saves parsing the hex). `scannedTrees` (a decode
+   * given, holds the id's raw bytes at `rawAt` (saves parsing the hex); `id` may then be undefined,
+   * and the hex is made only to report the object or check it as a dotfile. `scannedTrees` (a decode
    * thread's batch): a tree's scan was done there, its next one is this tree's. Returns the
    * object's number in the index of ids (the one shared with the graph, if any).
    */
   add(
-    id: ObjectId,
+    id: ObjectId | undefined,
     type: ObjectType,
     data: Buffer,
     rawId?: Uint8Array,
     rawAt = 0,
     scannedTrees?: ScannedTreeCursor,
   ): number {
-    const number = rawId ? this.number(rawId, rawAt) : this.number(this.raw(id), 0);
+    const number = rawId
+      ? this.number(rawId, rawAt)
+      : this.number(this.raw(hexId(id, rawId, rawAt, this.format)), 0);
     this.types[number] = TYPE_CODES[type];
     if (type !== 'blob') this.pushReferrer(number);
     const out = this.scratch;
@@ -168,10 +171,10 @@ export class PackFsck {
         if (!hasError(out)) this.tagLink(data);
         break;
       case 'blob':
-        this.checkDotfileInto(id, data, out);
+        if (this.dotfiles.size > 0) this.checkDotfileInto(hexId(id, rawId, rawAt, this.format), data, out);
         break;
     }
-    if (out.length > 0) this.record(id, out);
+    if (out.length > 0) this.record(hexId(id, rawId, rawAt, this.format), out);
     return number;
   }
 
@@ -181,8 +184,10 @@ export class PackFsck {
    * `.gitattributes`, `finishPack` lists it for the caller to check from storage, as it does for
    * such a blob met before its tree. Returns its number, as `add` does.
    */
-  addBlobWithoutContent(id: ObjectId, rawId?: Uint8Array, rawAt = 0): number {
-    const number = rawId ? this.number(rawId, rawAt) : this.number(this.raw(id), 0);
+  addBlobWithoutContent(id: ObjectId | undefined, rawId?: Uint8Array, rawAt = 0): number {
+    const number = rawId
+      ? this.number(rawId, rawAt)
+      : this.number(this.raw(hexId(id, rawId, rawAt, this.format)), 0);
     this.types[number] = TYPE_CODES.blob;
     return number;
   }
@@ -483,4 +488,16 @@ function startsWithParent(data: Buffer, pos: number): boolean {
     data[pos + 5] === 0x74 &&
     data[pos + 6] === 0x20
   );
+}
+
+/** The object's hex id: `id`, or made from its raw bytes (`rawId[rawAt…]`) when not given. */
+function hexId(
+  id: ObjectId | undefined,
+  rawId: Uint8Array | undefined,
+  rawAt: number,
+  format: ObjectFormat,
+): ObjectId {
+  if (id !== undefined) return id;
+  if (!rawId) throw new TypeError('an object without its id');
+  return objectIdFromRaw(rawId, rawAt, format);
 }

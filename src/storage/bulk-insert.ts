@@ -257,12 +257,20 @@ export class BulkInserter<T extends keyof Database & string> {
    */
   hold(rows: readonly BulkRow[]): void {
     if (rows.length === 0) return;
-    const pieces = [...this.capabilities.rowCopy!.tuples(this.kinds, rows)];
+    this.holdTuples([...this.capabilities.rowCopy!.tuples(this.kinds, rows)], rows.length);
+  }
+
+  /**
+   * `hold` for `rows` rows given as their COPY tuples (`pieces`, as `RowCopy.tuples` makes them,
+   * ordered by their first column), encoded by the caller.
+   */
+  holdTuples(pieces: Buffer[], rows: number): void {
+    if (rows === 0) return;
     let bytes = 0;
     for (const piece of pieces) bytes += piece.length;
-    this.held.push({ pieces, rows: rows.length, bytes });
+    this.held.push({ pieces, rows, bytes });
     this.heldBytes += bytes;
-    this.heldRows += rows.length;
+    this.heldRows += rows;
   }
 
   /** Whether the held rows fill the next COPY (`copyHeld` would send one). */

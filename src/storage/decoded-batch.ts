@@ -277,14 +277,12 @@ function newBytes(length: number): Buffer {
  */
 export class DecodedBatchCursor implements IncomingObject {
   kind: DecodedItem['kind'] = 'object';
-  id = '' as ObjectId;
   type: ObjectType = 'blob';
   /** The object's size (its content's length); a big blob's too. */
   size = 0;
   /** Inflated content (empty for a whole blob or a big blob). */
   data: Buffer = EMPTY;
   raw: Buffer = EMPTY;
-  deltaBase: ObjectId | undefined = undefined;
   deltaSize: number | undefined = undefined;
   /** A big blob's zlib stream in the spool. */
   dataStart = 0;
@@ -295,6 +293,9 @@ export class DecodedBatchCursor implements IncomingObject {
   private readonly payload: Buffer;
   private index = -1;
   private used = 0;
+  /** The current object's hex ids, once asked for (see `id`). */
+  private hexId: ObjectId | undefined = undefined;
+  private hexBase: ObjectId | undefined = undefined;
 
   constructor(
     private readonly batch: DecodedBatch,
@@ -305,7 +306,23 @@ export class DecodedBatchCursor implements IncomingObject {
     this.payload = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   }
 
+  /**
+   * The object's hex id, made when first asked for: PostgreSQL's rows and fsck take the raw id
+   * (`rawIds`), so most objects never need a string (docs/scale.md, "PostgreSQL's object rows
+   * from the raw ids").
+   */
+  get id(): ObjectId {
+    return (this.hexId ??= objectIdFromRaw(this.rawIds, this.rawAt, this.format));
+  }
+
+  /** The delta base's hex id (undefined for a whole object), made when first asked for, as `id`. */
+  get deltaBase(): ObjectId | undefined {
+    if (this.deltaSize === undefined) return undefined;
+    return (this.hexBase ??= objectIdFromRaw(this.rawIds, this.rawAt + this.format.rawLength, this.format));
+  }
+
   next(): boolean {
+    this.hexId = this.hexBase = undefined;
     const index = ++this.index;
     if (index >= this.batch.count) return false;
     const { fields } = this.batch;
@@ -315,9 +332,9 @@ export class DecodedBatchCursor implements IncomingObject {
     const rawLength = this.format.rawLength;
     this.type = type;
     this.rawAt = 2 * index * rawLength;
-    this.id = objectIdFromRaw(this.rawIds, this.rawAt, this.format);
+    if (this.rawAt + 2 * rawLength > this.rawIds.length)
+      throw invalid('invalid_object_id', 'binary object id is truncated');
     this.size = fields[at + 1]!;
-    this.deltaBase = undefined;
     this.deltaSize = undefined;
     const content = fields[at + 5]!;
     if (content === CONTENT_IN_SPOOL) {
@@ -341,10 +358,7 @@ export class DecodedBatchCursor implements IncomingObject {
     }
     this.kind = 'object';
     this.data = this.payload.subarray(dataStart, rawStart);
-    if (deltaSize !== NO_DELTA) {
-      this.deltaSize = deltaSize;
-      this.deltaBase = objectIdFromRaw(this.rawIds, this.rawAt + rawLength, this.format);
-    }
+    if (deltaSize !== NO_DELTA) this.deltaSize = deltaSize;
     return true;
   }
 }

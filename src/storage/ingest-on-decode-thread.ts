@@ -125,7 +125,7 @@ async function writeBatch(
     // The cursor is the object: nothing keeps it past the call (`DecodedBatchCursor`).
     const done =
       item.kind === 'whole-blob'
-        ? writes.addWholeBlob(item.id, item.size, item.raw, item.rawIds, item.rawAt)
+        ? writes.addWholeBlob(item, item.rawIds, item.rawAt)
         : writes.add(item, item.rawIds, item.rawAt, trees);
     if (done) await done;
   }

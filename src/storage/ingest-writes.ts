@@ -11,7 +11,7 @@ import type { Database } from './database.js';
 import { finishPackFsck, throwIfRefused } from './ingest-fsck.js';
 import type { IngestDeps, IngestOptions, IngestResult } from './ingest-types.js';
 import { ObjectStore } from './object-store.js';
-import { ObjectWriter, type IncomingObject } from './object-writer.js';
+import { ObjectWriter, type IncomingObject, type WholeBlob } from './object-writer.js';
 import { PackReferences } from './pack-references.js';
 
 /** The fsck policy an ingest checks its objects with; undefined when it runs no fsck. */
@@ -94,7 +94,9 @@ export class IngestWrites {
     scannedTrees?: ScannedTreeCursor,
   ): void | Promise<void> {
     if (this.checker) {
-      const number = this.checker.add(object.id, object.type, object.data, rawIds, rawAt, scannedTrees);
+      // With raw ids fsck makes the hex id only if it reports the object (the cursor's is lazy).
+      const id = rawIds ? undefined : object.id;
+      const number = this.checker.add(id, object.type, object.data, rawIds, rawAt, scannedTrees);
       // Stop at the first bad object: nothing of the pack will be kept anyway.
       throwIfRefused(this.checker);
       if (this.graph && this.treeEdges) {
@@ -114,21 +116,15 @@ export class IngestWrites {
    * `raw` is its zlib stream, stored as it is; its raw id is `rawIds[rawAt…]`. A dotfile among
    * such blobs is checked from the written rows at the end (`finishPackFsck`).
    */
-  addWholeBlob(
-    id: ObjectId,
-    size: number,
-    raw: Buffer,
-    rawIds: Uint8Array,
-    rawAt: number,
-  ): void | Promise<void> {
+  addWholeBlob(blob: WholeBlob, rawIds: Uint8Array, rawAt: number): void | Promise<void> {
     if (this.checker) {
-      const number = this.checker.addBlobWithoutContent(id, rawIds, rawAt);
+      const number = this.checker.addBlobWithoutContent(undefined, rawIds, rawAt);
       if (this.graph && this.treeEdges)
         this.graph.addChecked(number, 'blob', undefined, this.treeEdges, undefined, rawIds, rawAt);
-      return this.writer.addWholeBlob(id, size, raw, rawIds, rawAt, number);
+      return this.writer.addWholeBlob(blob, rawIds, rawAt, number);
     }
-    this.graph?.add(id, 'blob', undefined, undefined, rawIds, rawAt);
-    return this.writer.addWholeBlob(id, size, raw, rawIds, rawAt);
+    this.graph?.add(blob.id, 'blob', undefined, undefined, rawIds, rawAt);
+    return this.writer.addWholeBlob(blob, rawIds, rawAt);
   }
 
   /** A blob stored as chunks straight from the spool, never whole. */

@@ -16,10 +16,10 @@ import { membershipBulkRows, membershipCopyTuples, membershipJson, sortById } fr
 import { ObjectChunks } from './object-chunks.js';
 import { objectBulkRows } from './object-bulk-rows.js';
 import { commitBulkRows } from './commit-bulk-rows.js';
+import { ObjectCopyRows, type ObjectRow } from './object-copy-rows.js';
 import { rowsById } from './rows-by-id.js';
 import { sizeClassOf } from './size-class.js';
 import type { PreparedBatchRunner } from './open-database.js';
-import type { StorageType } from './schema.js';
 import { batchRows, nowTimestamp } from './sql-batches.js';
 
 const deflate = promisify(zlib.deflate);
@@ -89,16 +89,7 @@ const COMMIT_COLUMNS: BulkColumns<'commit'> = {
 };
 
 /** A `raw_objects` row as the values of `RAW_OBJECT_COLUMNS`, in order. */
-type RawRow = [
-  git_id: ObjectId,
-  object_type: ObjectType,
-  storage_type: StorageType,
-  size: number,
-  delta_base: ObjectId | null,
-  delta_depth: number,
-  payload_size: number,
-  data: Buffer | null,
-];
+type RawRow = ObjectRow;
 /** A `commit` row as the values of `COMMIT_COLUMNS`, in order. */
 type CommitRow = [
   git_id: ObjectId,
@@ -114,6 +105,23 @@ type CommitRow = [
 ];
 const RAW_SIZE = 3;
 const RAW_DATA = 7;
+
+/**
+ * The hex ids of an object's row: read only where the rows carry them as strings (a decode
+ * thread's cursor makes them when asked; rows for PostgreSQL's COPY never ask, `ObjectCopyRows`).
+ */
+interface RowIds {
+  readonly id: ObjectId;
+  readonly deltaBase?: ObjectId;
+}
+
+/** A blob stored whole in its pack, handed over without its content (`addWholeBlob`). */
+export interface WholeBlob {
+  readonly id: ObjectId;
+  readonly size: number;
+  /** Its zlib stream as received. */
+  readonly raw: Buffer;
+}
 
 /** An object to store: its inflated content and, when it came from a pack, the pack-ready bytes. */
 export interface IncomingObject {
@@ -182,6 +190,11 @@ export interface WriteSummary {
  */
 export class ObjectWriter {
   private rawRows: RawRow[] = [];
+  /**
+   * Where object rows may go by COPY (PostgreSQL, in a transaction): they are buffered here by
+   * their ids' numbers instead of in `rawRows`, and encoded straight from the raw ids.
+   */
+  private readonly copyRows: ObjectCopyRows | undefined;
   /** With row keys kept: the known number of each of `rawRows`, in the same order. */
   private rawNumbers: number[] | undefined;
   /** With row keys kept: per known number, its row's key (0 = none inserted by this write). */
@@ -238,6 +251,7 @@ export class ObjectWriter {
     private readonly options: WriterOptions,
   ) {
     this.known = new ObjectIdSet(options.format, options.ids);
+    this.copyRows = capabilities.rowCopy && db.isTransaction ? new ObjectCopyRows(this.known) : undefined;
     this.chunks = new ObjectChunks(db, capabilities);
     this.rawInserter = new BulkInserter(
       capabilities,
@@ -331,16 +345,17 @@ export class ObjectWriter {
    * numbered it just before: the id is not hashed and probed for again.
    */
   add(object: IncomingObject, rawIds?: Uint8Array, rawAt = 0, numbered?: number): void | Promise<void> {
-    const { id, type, data } = object;
+    // The hex ids (`id`, `deltaBase`) are read only where a row or a commit needs them (`RowIds`).
+    const { type, data, raw, deltaSize } = object;
     const size = data.length;
     if (size >= this.options.largeObjectThreshold) return this.addLarge(object);
-    let row: RawRow;
-    const { raw, deltaBase } = object;
+    // With raw ids (a decode thread's batch) an object has a delta base when it has a delta size.
+    const hasBase = rawIds ? deltaSize !== undefined : object.deltaBase !== undefined;
     const base =
-      raw && deltaBase && object.deltaSize !== undefined
+      raw && hasBase && deltaSize !== undefined
         ? rawIds
           ? this.numberOfRaw(rawIds, rawAt + this.options.format.rawLength)
-          : this.numberOf(deltaBase)
+          : this.numberOf(object.deltaBase!)
         : -1;
     // A base from outside this write is known from now on, but is not one of its objects.
     if (base >= 0 && (this.flags[base]! & OBJECT) === 0) this.knowsOthers = true;
@@ -349,53 +364,74 @@ export class ObjectWriter {
         ? this.roomFor(numbered)
         : rawIds
           ? this.numberOfRaw(rawIds, rawAt)
-          : this.numberOf(id);
+          : this.numberOf(object.id);
+    if (type === 'commit') this.commitRows.push(this.commitRow(object.id, data));
     if (base >= 0 && this.canDeltaOn(base)) {
       const depth = this.depths[base]! + 1;
       this.depths[number] = depth;
-      row = [id, type, 'database', size, deltaBase!, depth, object.deltaSize!, raw!];
       this.deltas++;
-    } else {
-      const whole = raw && !deltaBase ? raw : zlib.deflateSync(data);
-      row = [id, type, 'database', size, null, 0, size, whole];
+      return this.addRow(object, number, type, size, base, depth, deltaSize!, raw!);
     }
-    if (type === 'commit') this.commitRows.push(this.commitRow(id, data));
-    return this.addRow(row, number);
+    const whole = raw && !hasBase ? raw : zlib.deflateSync(data);
+    return this.addRow(object, number, type, size, -1, 0, size, whole);
   }
 
   /**
    * `add` for a blob stored whole in its pack, without its content (a decode thread's batch):
    * `raw` is its zlib stream as received, stored as it is. `rawIds[rawAt…]` holds its raw id.
    */
-  addWholeBlob(
-    id: ObjectId,
-    size: number,
-    raw: Buffer,
-    rawIds?: Uint8Array,
-    rawAt = 0,
-    numbered?: number,
-  ): void | Promise<void> {
-    if (size >= this.options.largeObjectThreshold) return this.addChunked(id, 'blob', size, raw);
+  addWholeBlob(blob: WholeBlob, rawIds?: Uint8Array, rawAt = 0, numbered?: number): void | Promise<void> {
+    const { size, raw } = blob;
+    if (size >= this.options.largeObjectThreshold) return this.addChunked(blob.id, 'blob', size, raw);
     const number =
       numbered !== undefined
         ? this.roomFor(numbered)
         : rawIds
           ? this.numberOfRaw(rawIds, rawAt)
-          : this.numberOf(id);
-    return this.addRow([id, 'blob', 'database', size, null, 0, size, raw], number);
+          : this.numberOf(blob.id);
+    return this.addRow(blob, number, 'blob', size, -1, 0, size, raw);
   }
 
-  /** Buffers the row of the object numbered `number`; a promise only when it starts a flush. */
-  private addRow(row: RawRow, number: number): void | Promise<void> {
-    this.rawRows.push(row);
+  /**
+   * Buffers the row of the object numbered `number`, stored in the database as `data`: as a
+   * delta on the object numbered `base` at `depth`, or whole (`base` -1). A promise only when it
+   * starts a flush.
+   */
+  private addRow(
+    ids: RowIds,
+    number: number,
+    type: ObjectType,
+    size: number,
+    base: number,
+    depth: number,
+    payloadSize: number,
+    data: Buffer,
+  ): void | Promise<void> {
+    if (this.copyRows) this.copyRows.push(number, type, size, base, depth, payloadSize, data);
+    else
+      this.rawRows.push([
+        ids.id,
+        type,
+        'database',
+        size,
+        base >= 0 ? ids.deltaBase! : null,
+        depth,
+        payloadSize,
+        data,
+      ]);
     this.rowsTaken++;
     this.rawNumbers?.push(number);
-    this.bufferedBytes += row[RAW_DATA]!.length;
+    this.bufferedBytes += data.length;
     if (this.memberCopyRows > 0 && (this.flags[number]! & MEMBER) === 0) this.newMembers.push(number);
     this.flags[number]! |= OBJECT | MEMBER;
-    this.counts[row[1]]++;
-    if (this.rawRows.length >= ROWS_PER_FLUSH || this.bufferedBytes >= BYTES_PER_FLUSH)
+    this.counts[type]++;
+    if (this.bufferedRows >= ROWS_PER_FLUSH || this.bufferedBytes >= BYTES_PER_FLUSH)
       return this.startFlush();
+  }
+
+  /** Object rows buffered for the next flush. */
+  private get bufferedRows(): number {
+    return this.copyRows ? this.copyRows.length : this.rawRows.length;
   }
 
   private async addLarge(object: IncomingObject): Promise<void> {
@@ -428,7 +464,8 @@ export class ObjectWriter {
   /** Books a chunked object: its `raw_objects` row goes with the next batch, like any other. */
   private noteChunked(id: ObjectId, type: ObjectType, size: number): void {
     const number = this.numberOf(id);
-    this.rawRows.push([id, type, 'chunks', size, null, 0, size, null]);
+    if (this.copyRows) this.copyRows.push(number, type, size, -1, 0, size, null);
+    else this.rawRows.push([id, type, 'chunks', size, null, 0, size, null]);
     this.rowsTaken++;
     this.rawNumbers?.push(number);
     this.flags[number]! |= OBJECT | MEMBER | CHUNKED;
@@ -572,7 +609,11 @@ export class ObjectWriter {
    * object rows go by COPY in a transaction (PostgreSQL), and none has met a stored key.
    */
   private holdsForCopies(): boolean {
-    return this.rawInserter.willCopy(this.db) && !(this.options.runPreparedBatch && this.db.isTransaction);
+    return (
+      this.copyRows !== undefined &&
+      this.rawInserter.willCopy(this.db) &&
+      !(this.options.runPreparedBatch && this.db.isTransaction)
+    );
   }
 
   /**
@@ -586,11 +627,12 @@ export class ObjectWriter {
    */
   private holdForCopies(): Promise<void> | void {
     if (this.failure !== undefined) throw this.failure;
-    const { rows: raw } = this.takeRawRowsSorted();
+    const copyRows = this.copyRows!;
+    const rows = copyRows.length;
     const { rows: commits } = rowsById(this.commitRows);
     this.commitRows = [];
     this.bufferedBytes = 0;
-    this.rawInserter.hold(raw);
+    this.rawInserter.holdTuples(copyRows.takeTuples(), rows);
     this.commitInserter.hold(commits);
     this.holdMembers();
     if (!this.sendingHeld) {
@@ -901,7 +943,7 @@ export class ObjectWriter {
    */
   private takeRawRowsSorted(): { rows: RawRow[]; numbers?: readonly number[] } {
     const numbers = this.rawNumbers;
-    const { rows, positions } = rowsById(this.rawRows);
+    const { rows, positions } = rowsById(this.copyRows ? this.copyRows.takeValues() : this.rawRows);
     this.rawRows = [];
     if (!numbers) return { rows };
     this.rawNumbers = [];

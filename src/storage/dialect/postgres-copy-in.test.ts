@@ -64,13 +64,12 @@ describe('PostgresCopyIn (protocol)', () => {
       }
     }
     const copy = new PostgresCopyIn(COPY, [pieces()]);
-    const watched = {
-      ...connection,
-      stream: socket,
-      sendCopyFromChunk: (chunk: Buffer) => {
-        sent.push(chunk.length);
-        socket.write(chunk);
-      },
+    // On a socket each piece goes as a CopyData message written straight to it.
+    const watched = { ...connection, stream: socket };
+    const received: Buffer[] = [];
+    const drain = () => {
+      const chunk = socket.read() as Buffer | null;
+      if (chunk) received.push(chunk);
     };
     copy.submit(watched);
     const reading = copy.read().then(
@@ -81,14 +80,22 @@ describe('PostgresCopyIn (protocol)', () => {
     // The first piece filled the socket: the next is not made until it drains.
     await new Promise((resolve) => setImmediate(resolve));
     expect(made).toEqual([30]);
-    socket.read();
+    drain();
     await new Promise((resolve) => setImmediate(resolve));
     expect(made).toEqual([30, 20]);
     // The server fails the COPY (a stored key): nothing more is made or sent, no CopyDone.
     const error = Object.assign(new Error('duplicate key'), { code: '23505' });
     copy.handleError(error);
-    socket.read();
+    drain();
     await new Promise((resolve) => setImmediate(resolve));
+    drain();
+    const data = Buffer.concat(received);
+    for (let at = 0; at < data.length;) {
+      expect(data[at]).toBe(0x64);
+      const length = data.readInt32BE(at + 1);
+      sent.push(length - 4);
+      at += 1 + length;
+    }
     expect(sent).toEqual([30, 20]);
     expect(connection.calls).toEqual([`query ${COPY}`]);
     expect(await reading).toBe(error);

@@ -34,6 +34,33 @@ interface PgConnection {
  * resolves `[]` once the server is ready for the next statement, or rejects with its error
  * (a malformed stream or a violated key fails the whole COPY, which inserts nothing).
  */
+/** A CopyData message's type byte ('d') and int32 length (of itself and the data). */
+const COPY_DATA = 0x64;
+const COPY_DATA_HEADER_BYTES = 5;
+
+/**
+ * Sends `chunk` as one CopyData message. On a socket the message's header and the chunk are
+ * written as they are (one `writev`): the driver's `sendCopyFromChunk` copies each chunk into a
+ * fresh buffer of its size first, a copy of every byte of every COPY into newly mapped pages
+ * (docs/scale.md, "PostgreSQL's object rows from the raw ids"). The chunk must not change until
+ * the socket has written it: the pieces of a COPY are made for it and never reused.
+ */
+function sendCopyData(connection: PgConnection, chunk: Buffer): void {
+  const stream = connection.stream;
+  if (!stream) {
+    connection.sendCopyFromChunk(chunk);
+    return;
+  }
+  if (!stream.writable) return;
+  const header = Buffer.allocUnsafe(COPY_DATA_HEADER_BYTES);
+  header[0] = COPY_DATA;
+  header.writeInt32BE(COPY_DATA_HEADER_BYTES - 1 + chunk.length, 1);
+  stream.cork();
+  stream.write(header);
+  stream.write(chunk);
+  stream.uncork();
+}
+
 export class PostgresCopyIn implements PostgresCursor<never> {
   private readonly data: Iterable<Buffer>;
   private failure: unknown;
@@ -86,7 +113,7 @@ export class PostgresCopyIn implements PostgresCursor<never> {
         if (!Buffer.isBuffer(piece)) throw new TypeError('a piece of COPY data that is not a Buffer');
         for (let at = 0; at < piece.length; at += MESSAGE_BYTES) {
           if (this.settled) return;
-          connection.sendCopyFromChunk(piece.subarray(at, at + MESSAGE_BYTES));
+          sendCopyData(connection, piece.subarray(at, at + MESSAGE_BYTES));
           const stream = connection.stream;
           if (stream?.writableNeedDrain) await Promise.race([once(stream, 'drain'), this.ended]);
         }
