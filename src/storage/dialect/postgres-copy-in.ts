@@ -22,18 +22,6 @@ interface PgConnection {
   sendCopyFail(message: string): void;
 }
 
-/**
- * Runs `COPY "table" ("column", …) FROM STDIN (FORMAT binary)` with its data, the one Buffer
- * parameter (`copy-binary-encoder.ts`), as a query object of node-postgres (the `submit` /
- * `handle…` protocol of pg/lib/query.js), reached like `PostgresCopyCursor` through Kysely's
- * `executor.stream`, so it runs on the transaction's connection. Rows arrive as their bytes: no
- * array to unpack, no `ON CONFLICT` probe per row (see `BulkInserter`). The data is a Buffer or
- * pieces of Buffers made as they are asked for (`encodeCopyBinaryPieces`): the next piece is made
- * once the socket has taken the last, so a batch of many megabytes is not a second and third time
- * in memory (encoded, and framed in the driver's write queue) while the server reads it. `read` yields no rows: it
- * resolves `[]` once the server is ready for the next statement, or rejects with its error
- * (a malformed stream or a violated key fails the whole COPY, which inserts nothing).
- */
 /** A CopyData message's type byte ('d') and int32 length (of itself and the data). */
 const COPY_DATA = 0x64;
 const COPY_DATA_HEADER_BYTES = 5;
@@ -51,6 +39,7 @@ function sendCopyData(connection: PgConnection, chunk: Buffer): void {
     connection.sendCopyFromChunk(chunk);
     return;
   }
+  // A closed connection: the query ends with the connection's error, not with this write's.
   if (!stream.writable) return;
   const header = Buffer.allocUnsafe(COPY_DATA_HEADER_BYTES);
   header[0] = COPY_DATA;
@@ -61,6 +50,18 @@ function sendCopyData(connection: PgConnection, chunk: Buffer): void {
   stream.uncork();
 }
 
+/**
+ * Runs `COPY "table" ("column", …) FROM STDIN (FORMAT binary)` with its data, the one Buffer
+ * parameter (`copy-binary-encoder.ts`), as a query object of node-postgres (the `submit` /
+ * `handle…` protocol of pg/lib/query.js), reached like `PostgresCopyCursor` through Kysely's
+ * `executor.stream`, so it runs on the transaction's connection. Rows arrive as their bytes: no
+ * array to unpack, no `ON CONFLICT` probe per row (see `BulkInserter`). The data is a Buffer or
+ * pieces of Buffers made as they are asked for (`encodeCopyBinaryPieces`): the next piece is made
+ * once the socket has taken the last, so a batch of many megabytes is not a second and third time
+ * in memory (encoded, and framed in the driver's write queue) while the server reads it. `read` yields no rows: it
+ * resolves `[]` once the server is ready for the next statement, or rejects with its error
+ * (a malformed stream or a violated key fails the whole COPY, which inserts nothing).
+ */
 export class PostgresCopyIn implements PostgresCursor<never> {
   private readonly data: Iterable<Buffer>;
   private failure: unknown;
