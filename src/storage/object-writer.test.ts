@@ -139,34 +139,6 @@ describeEachDialect('object writer batches', (getDb, dialect) => {
     expect(await count(repo, contents)).toEqual({ raw: 45_000, members: 45_000 });
   });
 
-  it('with the count of objects it expects, sends membership beside the object rows in sorted runs (MariaDB)', async () => {
-    const repo = await newRepo();
-    const contents = blobs('beside', 0, 20_000);
-    const encoded = vi.spyOn(BulkInserter.prototype, 'insertEncoded');
-    const { database } = getDb();
-    await database.db.transaction().execute(async (trx) => {
-      const writer = new ObjectWriter(trx, database.capabilities, {
-        repoId: repo,
-        format: SHA1,
-        largeObjectThreshold: 1024 * 1024,
-        expectedObjects: contents.length,
-        ...(database.runPreparedBatch ? { runPreparedBatch: database.runPreparedBatch } : {}),
-      });
-      for (const data of contents) await writer.addContent('blob', data);
-      await writer.finish();
-    });
-    const memberStatements = encoded.mock.contexts.filter(
-      (context) => (context as unknown as { table: string }).table === 'repository_objects',
-    ).length;
-    if (dialect === 'mysql') {
-      // An eighth of the count a run (at least 2,000), the rest at the end.
-      expect(memberStatements).toBeGreaterThan(1);
-      expect(memberStatements).toBeLessThanOrEqual(9);
-    }
-    expect(await count(repo, contents)).toEqual({ raw: 20_000, members: 20_000 });
-    expect(await memberIds(repo)).toEqual(blobIds(contents));
-  });
-
   it('stores a write whose later, bigger COPY meets stored objects: those rows and the rest go by the insert that skips them', async () => {
     const first = await newRepo();
     // Stored before: objects 20,000 … 29,999.

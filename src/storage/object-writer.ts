@@ -273,9 +273,8 @@ export class ObjectWriter {
     );
     this.memberInserter = new BulkInserter(capabilities, 'repository_objects', MEMBER_COLUMNS);
     const expected = options.expectedObjects;
-    const membersBeside = capabilities.rowCopy !== undefined || capabilities.bulkRowInserts?.() === true;
     this.memberCopyRows =
-      membersBeside && db.isTransaction && expected !== undefined
+      capabilities.rowCopy && db.isTransaction && expected !== undefined
         ? Math.max(MIN_MEMBER_RUN, Math.ceil(expected / MEMBER_COPIES))
         : 0;
     if (options.keepRowKeys && options.runPreparedBatch) {
@@ -767,35 +766,10 @@ export class ObjectWriter {
    * Membership as bulk executes (MariaDB) whose rows are written straight from the raw ids, in id
    * order, `MEMBERS_PER_BULK` a statement: no hex string, row array or per-value pass per member.
    * In the ingest's tail this was 45–65 ms of the request's thread for the bench pack, now ~10
-   * (docs/scale.md, "MariaDB's membership rows straight from the raw ids"). Where the pack's
-   * object count is known, most members went beside the decoding already (`flush`).
+   * (docs/scale.md, "MariaDB's membership rows straight from the raw ids").
    */
   private async bulkMembership(): Promise<void> {
-    if (this.memberRunRows === 0) {
-      await this.bulkMembers(this.sortedMembers());
-      return;
-    }
-    // Runs held but not sent yet go with the members never held (thin-pack bases, chunked
-    // objects, the last batch's), sorted together.
-    const unheld = this.sortedMembers();
-    this.memberRuns.push(unheld);
-    this.memberRunRows += unheld.length;
-    await this.bulkMembers(this.takeMemberRunsSorted());
-  }
-
-  /** The held member runs, no longer held, as one array in id order. */
-  private takeMemberRunsSorted(): Int32Array {
-    const members = this.takeMemberRuns();
-    sortById(members, this.known);
-    return members;
-  }
-
-  /**
-   * Membership rows of `members` (in id order) by bulk executes; beside the decoding
-   * (`flush`), each such sorted run is one pass over the repository's key range, as a COPY's is
-   * on PostgreSQL (docs/scale.md, "MariaDB's commit rows as bytes; … membership beside the decoding").
-   */
-  private async bulkMembers(members: Int32Array): Promise<void> {
+    const members = this.sortedMembers();
     const { repoId } = this.options;
     for (let start = 0; start < members.length; start += MEMBERS_PER_BULK) {
       const rows = members.subarray(start, start + MEMBERS_PER_BULK);
@@ -886,11 +860,8 @@ export class ObjectWriter {
   private async flush(): Promise<void> {
     // Every row buffered so far is in this flush.
     const through = this.rowsTaken;
-    const bulk = this.capabilities.bulkRowInserts?.() === true;
-    // Bulk executes take membership beside the decoding as COPYs do (`holdMembers`); not holding
-    // for COPYs (any more), the members wait for `finish`, as unheld ones.
-    if (bulk && this.memberCopyRows > 0) this.holdMembers();
-    else this.newMembers = [];
+    // Not holding for COPYs (any more): the members wait for `finish`, as unheld ones.
+    this.newMembers = [];
     // Sorted by id so concurrent writers of overlapping objects lock rows in the same order.
     const { rows: raw, numbers } = this.takeRawRowsSorted();
     const { rows: commits } = rowsById(this.commitRows);
@@ -905,11 +876,9 @@ export class ObjectWriter {
         this.sizeClasses![numbers[index]!] = sizeClassOf(raw[index]![RAW_SIZE]);
       });
     // Where rows go by COPY, one COPY carries several batches (`BulkInserter.add`).
-    if (bulk) {
+    if (this.capabilities.bulkRowInserts?.()) {
       await this.bulkObjects(raw);
       await this.bulkCommits(commits);
-      if (this.memberCopyRows > 0 && this.memberRunRows >= this.memberCopyRows)
-        await this.bulkMembers(this.takeMemberRunsSorted());
     } else {
       await this.rawInserter.add(this.db, raw, runPreparedBatch, inserted);
       await this.commitInserter.add(this.db, commits, runPreparedBatch);
