@@ -11,12 +11,10 @@
  *   npx tsx bench/scale/concurrency-ab-harness.ts --repo DIR --builds ROOT,ROOT… [--rounds N]
  *     [--clones N] [--servers N] [--cpu-prof DIR] [--no-cgit]
  */
-import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { authEnv } from '../../tests/http/http-fixture.js';
 import { git } from '../../tests/support/git-cli.js';
 import { runMega, startMegaServer, type MegaServer } from '../../tests/support/mega-process.js';
@@ -24,6 +22,7 @@ import { createScratchDatabase, type ScratchDatabase } from '../../tests/support
 import { argValue, loadAverage } from '../report.js';
 import { prepareMirror } from '../smart-http/bench-repository.js';
 import { startHttpBackendBridge } from '../smart-http/http-backend-bridge.js';
+import { cloneBurst, cpuMs, postgresBackendPids } from './clone-burst.js';
 import { waitForIdle } from '../smart-http/smart-http-bench.js';
 
 const args = process.argv.slice(2);
@@ -42,57 +41,11 @@ interface Side {
   readonly token: string;
 }
 
-/** utime + stime (with `children`: cutime + cstime) of a process in ms; 0 once it is gone. */
-async function cpuMs(pid: number | 'self', children = false): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  const fields = stat.split(') ')[1]?.split(' ') ?? [];
-  const at = children ? 13 : 11;
-  return (Number(fields[at] ?? 0) + Number(fields[at + 1] ?? 0)) * 10;
-}
-
 async function backendCpu(databaseUrl: string): Promise<Map<number, number>> {
-  const name = new URL(databaseUrl).pathname.slice(1).replace(/[^a-z0-9_]/gi, '');
-  const { stdout } = await promisify(execFile)('psql', [
-    '-h',
-    '127.0.0.1',
-    '-U',
-    'postgres',
-    '-qAt',
-    '-c',
-    `select pid from pg_stat_activity where datname = '${name}'`,
-  ]);
   const cpu = new Map<number, number>();
-  for (const pid of stdout.split('\n').filter(Boolean).map(Number)) cpu.set(pid, await cpuMs(pid));
+  for (const pid of await postgresBackendPids(new URL(databaseUrl).pathname.slice(1)))
+    cpu.set(pid, await cpuMs(pid));
   return cpu;
-}
-
-function timedClone(url: string, target: string, env: Record<string, string>): Promise<number> {
-  return new Promise((done, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', '%U %S', 'git', 'clone', '-q', '--mirror', url, target], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const [user, sys] = (stderr.trim().split('\n').pop() ?? '').split(' ').map(Number);
-      if (code !== 0 || user === undefined || sys === undefined) reject(new Error(`clone failed: ${stderr}`));
-      else done(Math.round((user + sys) * 1000));
-    });
-  });
-}
-
-async function burst(dir: string, label: string, urls: readonly string[], env: Record<string, string>) {
-  const started = performance.now();
-  const cpu = await Promise.all(
-    Array.from({ length: clones }, (_, i) =>
-      timedClone(urls[i % urls.length] as string, join(dir, `${label}-${i}`), env),
-    ),
-  );
-  const wall = Math.round(performance.now() - started);
-  for (let i = 0; i < clones; i++) await rm(join(dir, `${label}-${i}`), { recursive: true, force: true });
-  return { wall, client: cpu.reduce((a, b) => a + b, 0) };
 }
 
 async function peakMb(pid: number): Promise<number> {
@@ -152,7 +105,7 @@ async function oursBurst(dir: string, side: Side) {
   for (const pid of pids) await writeFile(`/proc/${pid}/clear_refs`, '5');
   const before = await Promise.all(pids.map((pid) => cpuMs(pid)));
   const dbBefore = await backendCpu(side.database.url);
-  const result = await burst(dir, 'ours', urls, authEnv(side.token));
+  const result = await cloneBurst(dir, 'ours', urls, clones, authEnv(side.token));
   const after = await Promise.all(pids.map((pid) => cpuMs(pid)));
   const dbAfter = await backendCpu(side.database.url);
   let db = 0;
@@ -190,7 +143,7 @@ try {
     if (withCgit) {
       const load = await loadAverage();
       const before = (await cpuMs('self', true)) + (await cpuMs('self'));
-      const { wall, client } = await burst(dir, 'cgit', [cgitUrl], {});
+      const { wall, client } = await cloneBurst(dir, 'cgit', [cgitUrl], clones, {});
       const backend = (await cpuMs('self', true)) + (await cpuMs('self')) - before - client;
       console.log(
         `round ${round} cgit: wall ${wall} ms, clients ${client} ms, http-backend+bridge ${backend} ms, load ${load}`,
