@@ -7,41 +7,22 @@ import {
   TYPE_VAR_STRING,
 } from './dialect/mysql-bulk-execute.js';
 import { writeBinaryField } from './dialect/postgres-arrays.js';
+import { positionsInIdOrder } from './id-order.js';
 
-/** Positions below this fit in a sort key beside an id's first 32 bits (see `sortById`). */
-const POSITION_LIMIT = 2 ** 21;
 /** A membership tuple's int16 field count, then `repo_id`'s int32 length and int64 value. */
 const REPO_FIELD_BYTES = 2 + 4 + 8;
 /** `git_id`'s int32 length. */
 const ID_LENGTH_BYTES = 4;
 
-/**
- * Sorts `numbers` (of ids in `ids`) in place by id, the order of their hex forms. Each key is the
- * id's first 32 bits times 2^21 plus the number's position, exact in a double, so one numeric sort
- * of a typed array orders them with no comparison function called per pair; ids that share their
- * first 32 bits are then ordered by their whole bytes.
- */
+/** Sorts `numbers` (of ids in `ids`) in place by id, the order of their hex forms. */
 export function sortById(numbers: Int32Array, ids: ObjectIdSet): void {
-  if (numbers.length >= POSITION_LIMIT) {
-    numbers.sort((a, b) => ids.compare(a, b));
-    return;
-  }
-  const keys = new Float64Array(numbers.length);
-  for (let at = 0; at < numbers.length; at++) keys[at] = ids.wordAt(numbers[at]!, 0) * POSITION_LIMIT + at;
-  keys.sort();
+  const order = positionsInIdOrder(
+    numbers.length,
+    (at) => ids.wordAt(numbers[at]!, 0),
+    (a, b) => ids.compare(numbers[a]!, numbers[b]!),
+  );
   const unsorted = numbers.slice();
-  for (let position = 0; position < keys.length; position++)
-    numbers[position] = unsorted[keys[position]! % POSITION_LIMIT]!;
-  let start = 0;
-  for (let position = 1; position <= keys.length; position++) {
-    if (position < keys.length && prefixOf(keys[position]!) === prefixOf(keys[start]!)) continue;
-    if (position - start > 1) numbers.subarray(start, position).sort((a, b) => ids.compare(a, b));
-    start = position;
-  }
-}
-
-function prefixOf(key: number): number {
-  return Math.floor(key / POSITION_LIMIT);
+  for (let at = 0; at < order.length; at++) numbers[at] = unsorted[order[at]!]!;
 }
 
 /**

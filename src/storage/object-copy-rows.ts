@@ -2,6 +2,7 @@ import type { ObjectType } from '../git/object.js';
 import type { ObjectId } from '../git/object-id.js';
 import type { ObjectIdSet } from '../git/object-id-set.js';
 import { COPY_PIECE_BYTES } from './dialect/copy-binary-encoder.js';
+import { positionsInIdOrder } from './id-order.js';
 import type { StorageType } from './schema.js';
 
 /** A `raw_objects` row as the values of the writer's `RAW_OBJECT_COLUMNS`, in order. */
@@ -18,8 +19,6 @@ export type ObjectRow = [
 
 /** Rows a flush holds at first; the columns double as needed. */
 const INITIAL_ROWS = 2048;
-/** Row positions below this ride in a sort key beside an id's first 32 bits (see `positionsById`). */
-const POSITION_LIMIT = 2 ** 21;
 const TWO_32 = 2 ** 32;
 /** A tuple's int16 field count: the eight columns of `RAW_OBJECT_COLUMNS`. */
 const FIELDS = 8;
@@ -183,33 +182,14 @@ export class ObjectCopyRows {
     return at + data.length;
   }
 
-  /**
-   * The positions of the buffered rows in id order, equal ids in the order they came: one numeric
-   * sort of each id's first 32 bits with its position in the low bits (exact in a double), then
-   * runs that share those bits ordered by their whole ids (as `sortById` does for membership).
-   */
+  /** The positions of the buffered rows in id order, equal ids in the order they came. */
   private positionsById(): Int32Array {
-    const count = this.count;
-    const numbers = this.numbers;
-    const ids = this.ids;
-    const order = new Int32Array(count);
-    const byWholeId = (a: number, b: number) => ids.compare(numbers[a]!, numbers[b]!) || a - b;
-    if (count >= POSITION_LIMIT) {
-      for (let at = 0; at < count; at++) order[at] = at;
-      return order.sort(byWholeId);
-    }
-    const keys = new Float64Array(count);
-    for (let at = 0; at < count; at++) keys[at] = ids.wordAt(numbers[at]!, 0) * POSITION_LIMIT + at;
-    keys.sort();
-    for (let at = 0; at < count; at++) order[at] = keys[at]! % POSITION_LIMIT;
-    for (let start = 0; start < count;) {
-      const prefix = keys[start]! - order[start]!;
-      let end = start + 1;
-      while (end < count && keys[end]! - order[end]! === prefix) end++;
-      if (end - start > 1) order.subarray(start, end).sort(byWholeId);
-      start = end;
-    }
-    return order;
+    const { numbers, ids } = this;
+    return positionsInIdOrder(
+      this.count,
+      (at) => ids.wordAt(numbers[at]!, 0),
+      (a, b) => ids.compare(numbers[a]!, numbers[b]!),
+    );
   }
 
   private grow(): void {

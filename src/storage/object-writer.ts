@@ -358,12 +358,7 @@ export class ObjectWriter {
         : -1;
     // A base from outside this write is known from now on, but is not one of its objects.
     if (base >= 0 && (this.flags[base]! & OBJECT) === 0) this.knowsOthers = true;
-    const number =
-      numbered !== undefined
-        ? this.roomFor(numbered)
-        : rawIds
-          ? this.numberOfRaw(rawIds, rawAt)
-          : this.numberOf(object.id);
+    const number = this.numberFor(object, rawIds, rawAt, numbered);
     if (type === 'commit') this.commitRows.push(this.commitRow(object.id, data));
     if (base >= 0 && this.canDeltaOn(base)) {
       const depth = this.depths[base]! + 1;
@@ -382,12 +377,7 @@ export class ObjectWriter {
   addWholeBlob(blob: WholeBlob, rawIds?: Uint8Array, rawAt = 0, numbered?: number): void | Promise<void> {
     const { size, raw } = blob;
     if (size >= this.options.largeObjectThreshold) return this.addChunked(blob.id, 'blob', size, raw);
-    const number =
-      numbered !== undefined
-        ? this.roomFor(numbered)
-        : rawIds
-          ? this.numberOfRaw(rawIds, rawAt)
-          : this.numberOf(blob.id);
+    const number = this.numberFor(blob, rawIds, rawAt, numbered);
     return this.addRow(blob, number, 'blob', size, -1, 0, size, raw);
   }
 
@@ -532,6 +522,15 @@ export class ObjectWriter {
   /** The id's number among the known ids (added when new), with room in the per-id columns. */
   private numberOf(id: ObjectId): number {
     return this.roomFor(this.known.add(id));
+  }
+
+  /**
+   * The number of an object being added: fsck's (`numbered`, in the index they share), else by
+   * its raw id at `rawIds[rawAt…]`, else by its hex id (read only then: it may be made lazily).
+   */
+  private numberFor(ids: RowIds, rawIds: Uint8Array | undefined, rawAt: number, numbered?: number): number {
+    if (numbered !== undefined) return this.roomFor(numbered);
+    return rawIds ? this.numberOfRaw(rawIds, rawAt) : this.numberOf(ids.id);
   }
 
   /** `numberOf` for the raw id at `data[offset…]`. */
