@@ -4,6 +4,7 @@ import { objectIdFromRaw, type ObjectId } from './object-id.js';
 import { codeOfObjectType, objectTypeOfCode } from './pack-format.js';
 import type { ScannedEntry } from './pack-scanner.js';
 import type { PackedObject } from './pack-types.js';
+import { grown } from './grown-array.js';
 
 /** Rows allocated before the first growth: a pack's declared count is not trusted up front. */
 const INITIAL_ROWS = 4096;
@@ -271,11 +272,6 @@ export class PackEntries {
     this.deltaBase = grown(this.deltaBase, new Int32Array(this.capacity));
     this.ids = grown(this.ids, Buffer.alloc(this.capacity * this.format.rawLength));
   }
-}
-
-function grown<T extends Uint8Array | Uint32Array | Int32Array | Float64Array>(old: T, next: T): T {
-  next.set(old as never);
-  return next;
 }
 
 /** Stores `size` at `index` of a 32-bit size column, a bigger one in `big` (marked `BIG_SIZE`). */

@@ -1,6 +1,7 @@
 import type { ObjectType } from '../git/object.js';
 import type { ObjectId } from '../git/object-id.js';
 import type { ObjectIdSet } from '../git/object-id-set.js';
+import { grown } from '../git/grown-array.js';
 import { COPY_PIECE_BYTES } from './dialect/copy-binary-encoder.js';
 import { positionsInIdOrder } from './id-order.js';
 import type { StorageType } from './schema.js';
@@ -202,11 +203,6 @@ export class ObjectCopyRows {
     this.sizes = grown(this.sizes, new Float64Array(length));
     this.payloadSizes = grown(this.payloadSizes, new Float64Array(length));
   }
-}
-
-function grown<T extends Int32Array | Uint8Array | Float64Array>(values: T, larger: T): T {
-  larger.set(values);
-  return larger;
 }
 
 /** The generic encoder's check of a bigint value: a safe integer (sizes are never negative here). */

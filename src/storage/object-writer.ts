@@ -16,6 +16,7 @@ import { membershipBulkRows, membershipCopyTuples, membershipJson, sortById } fr
 import { ObjectChunks } from './object-chunks.js';
 import { objectBulkRows } from './object-bulk-rows.js';
 import { commitBulkRows } from './commit-bulk-rows.js';
+import { grown } from '../git/grown-array.js';
 import { ObjectCopyRows, type ObjectRow } from './object-copy-rows.js';
 import { rowsById } from './rows-by-id.js';
 import { sizeClassOf } from './size-class.js';
@@ -553,11 +554,11 @@ export class ObjectWriter {
   private roomFor(number: number): number {
     // A shared index may have numbered many ids since this writer's last one.
     while (number >= this.flags.length) {
-      this.flags = doubled(this.flags, new Uint8Array(this.flags.length * 2));
-      this.depths = doubled(this.depths, new Uint8Array(this.depths.length * 2));
-      if (this.rowKeys) this.rowKeys = doubled(this.rowKeys, new Float64Array(this.rowKeys.length * 2));
+      this.flags = grown(this.flags, new Uint8Array(this.flags.length * 2));
+      this.depths = grown(this.depths, new Uint8Array(this.depths.length * 2));
+      if (this.rowKeys) this.rowKeys = grown(this.rowKeys, new Float64Array(this.rowKeys.length * 2));
       if (this.sizeClasses)
-        this.sizeClasses = doubled(this.sizeClasses, new Uint8Array(this.sizeClasses.length * 2));
+        this.sizeClasses = grown(this.sizeClasses, new Uint8Array(this.sizeClasses.length * 2));
     }
     return number;
   }
@@ -920,10 +921,6 @@ export class ObjectWriter {
 }
 
 /** `larger` with `values` copied to its start: a per-id column grown. */
-function doubled<T extends Uint8Array | Float64Array>(values: T, larger: T): T {
-  larger.set(values);
-  return larger;
-}
 
 /** Text columns cannot hold NUL on PostgreSQL; the raw object keeps the exact bytes. */
 function textColumn(value: string): string {
