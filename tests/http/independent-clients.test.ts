@@ -31,6 +31,16 @@ const DULWICH_CLONE_WITH_TOKEN = [
   "porcelain.clone(sys.argv[1], sys.argv[2], username='token', password=os.environ['MEGA_TOKEN'], errstream=sys.stderr.buffer)",
 ].join('\n');
 
+/** `python3 -c DULWICH_LS_REMOTE <url>`: one `name id` line per advertised ref, peeled tags included. */
+const DULWICH_LS_REMOTE = [
+  'import sys',
+  'from dulwich.client import get_transport_and_path',
+  'client, path = get_transport_and_path(sys.argv[1])',
+  'result = client.get_refs(path)',
+  'refs = getattr(result, "refs", result)',
+  'for name, sha in refs.items(): print(name.decode(), sha.decode())',
+].join('\n');
+
 describe('independent git clients', () => {
   let fx: HttpFixture;
   let master: string;
@@ -93,6 +103,29 @@ describe('independent git clients', () => {
     expect(again.stderr).toContain('reused from the clone cache');
     expect(await gitText(['-C', dir, 'rev-parse', 'HEAD^{tree}'])).toBe(await expectedTree());
     await gitCli(['-C', dir, 'fsck', '--strict']);
+  });
+
+  // Tags' peeled targets are remembered per process: the second listing must say what the first did.
+  it('dulwich lists an annotated tag with its peeled commit and a lightweight tag without, twice alike', async () => {
+    const path = '/import/tagged';
+    await gitCli(['-C', master, 'tag', '-a', '-m', 'release', 'v1', 'master']);
+    await gitCli(['-C', master, 'tag', 'light', 'master']);
+    await fx.git(2, ['-C', master, 'push', '-q', fx.url(path), 'master', 'v1', 'light']);
+    const listRefs = async () =>
+      (await run(DEBIAN_PYTHON, ['-c', DULWICH_LS_REMOTE, fx.url(path)])).stdout.trim().split('\n').sort();
+    const commit = await gitText(['-C', master, 'rev-parse', 'master']);
+    const tag = await gitText(['-C', master, 'rev-parse', 'v1']);
+    const first = await listRefs();
+    expect(first).toEqual(
+      [
+        `HEAD ${commit}`,
+        `refs/heads/master ${commit}`,
+        `refs/tags/light ${commit}`,
+        `refs/tags/v1 ${tag}`,
+        `refs/tags/v1^{} ${commit}`,
+      ].sort(),
+    );
+    expect(await listRefs()).toEqual(first);
   });
 
   // `/import` keeps the three pushed commits; under `/projects` a first push lands as one commit,
