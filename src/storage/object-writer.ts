@@ -322,9 +322,10 @@ export class ObjectWriter {
 
   /**
    * The first this many of `rowsAdded` are stored and the writer holds no view of their bytes
-   * (a decode thread's batch may then be reused: `ingest-on-decode-thread.ts`). Only SQLite's
-   * prepared batches say so: they bind the rows as the flush runs. Elsewhere rows may be held
-   * for a later COPY, so this stays 0.
+   * (a decode thread's batch may then be reused: `ingest-on-decode-thread.ts`). SQLite's
+   * prepared batches say so (they bind the rows as the flush runs), and so do flushes held for
+   * COPYs (`holdForCopies`: encoded into tuples, copies). Elsewhere rows may be held as values
+   * for a later statement, so this stays where it was.
    */
   get rowsReleased(): number {
     return this.rowsDone;
@@ -632,6 +633,13 @@ export class ObjectWriter {
     this.commitRows = [];
     this.bufferedBytes = 0;
     this.rawInserter.holdTuples(copyRows.takeTuples(), rows);
+    // The tuples are copies of the rows' bytes (and the commit rows parsed strings): nothing of
+    // the writer views a row taken so far any more, so its decode thread's batch may be reused.
+    // Without this, a PostgreSQL ingest never handed a batch back: every batch was a fresh 4 MiB
+    // on the decode thread, and ~107 MB of them per bench ingest counted against the request
+    // thread's heap limit as external memory (~4 full collections an ingest; docs/scale.md,
+    // "PostgreSQL's batches handed back").
+    this.rowsDone = this.rowsTaken;
     this.commitInserter.hold(commits);
     this.holdMembers();
     if (!this.sendingHeld) {
