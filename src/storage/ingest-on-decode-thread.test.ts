@@ -52,20 +52,19 @@ function manyObjectsStream(commits: number): string {
 }
 
 describeEachDialect('ingest on the decode thread, batch buffers', (getDb, dialect) => {
-  it('hands written batches back for reuse on SQLite and PostgreSQL and stores every object intact', async () => {
+  it('hands written batches back for reuse and stores every object intact', async () => {
     const repoDir = join(work.path, `many-${dialect}`);
     await git(['init', '-q', '--bare', repoDir]);
-    await git(['fast-import', '--quiet'], { cwd: repoDir, input: manyObjectsStream(400) });
+    await git(['fast-import', '--quiet'], { cwd: repoDir, input: manyObjectsStream(1200) });
     const many = await packOf(repoDir, ['--all']);
     const recycle = vi.spyOn(DecodeThread.prototype, 'recycle');
     const storage = scratchStorage(getDb(), 64 * 1024, { ingestDecodeThreadMinObjects: 1 });
     const repo = await storage.repositories.create({ path: '/import/many', kind: 'import' });
     const result = await storage.ingestPack(repo.id, chunked(many, 1 << 16));
     expect(result.ids.size).toBe(many.readUInt32BE(8));
-    // SQLite's prepared batches and PostgreSQL's flushes held for COPYs (encoded into tuples) tell
-    // when the writer holds no view of a batch (`ObjectWriter.rowsReleased`); MariaDB's do not.
-    if (dialect === 'mysql') expect(recycle).not.toHaveBeenCalled();
-    else expect(recycle.mock.calls.length).toBeGreaterThan(0);
+    // Each database's writer tells when it holds no view of a batch (`ObjectWriter.rowsReleased`):
+    // SQLite's prepared batches, PostgreSQL's flushes held for COPYs, MariaDB's bulk executes.
+    expect(recycle.mock.calls.length).toBeGreaterThan(0);
     // A buffer reused while a row still viewed it would have changed what was stored.
     let read = 0;
     for await (const object of storage.objects.readMany(repo.id, [...result.ids], 1000)) {
@@ -90,6 +89,8 @@ describeEachDialect('ingest on the decode thread, batch buffers', (getDb, dialec
     const second = await storage.repositories.create({ path: '/import/stored-second', kind: 'import' });
     const result = await storage.ingestPack(second.id, chunked(many, 1 << 16));
     expect(result.ids.size).toBe(many.readUInt32BE(8));
+    // PostgreSQL's held tuples are what falls back here; this pack is too small for MariaDB's
+    // flushes to finish while batches still come.
     if (dialect === 'postgres') expect(recycle.mock.calls.length).toBeGreaterThan(0);
     let read = 0;
     for await (const object of storage.objects.readMany(second.id, [...result.ids], 1000)) {

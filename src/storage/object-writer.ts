@@ -323,9 +323,9 @@ export class ObjectWriter {
   /**
    * The first this many of `rowsAdded` are stored and the writer holds no view of their bytes
    * (a decode thread's batch may then be reused: `ingest-on-decode-thread.ts`). SQLite's
-   * prepared batches say so (they bind the rows as the flush runs), and so do flushes held for
-   * COPYs (`holdForCopies`: encoded into tuples, copies). Elsewhere rows may be held as values
-   * for a later statement, so this stays where it was.
+   * prepared batches say so (they bind the rows as the flush runs), MariaDB's bulk executes once
+   * they ran, and flushes held for COPYs (`holdForCopies`: encoded into tuples, copies).
+   * Elsewhere rows may be held as values for a later statement, so this stays where it was.
    */
   get rowsReleased(): number {
     return this.rowsDone;
@@ -887,10 +887,13 @@ export class ObjectWriter {
     if (this.capabilities.bulkRowInserts?.()) {
       await this.bulkObjects(raw);
       await this.bulkCommits(commits);
-    } else {
-      await this.rawInserter.add(this.db, raw, runPreparedBatch, inserted);
-      await this.commitInserter.add(this.db, commits, runPreparedBatch);
+      // The bulk executes have run (their packets were copies of the rows): the rows' batches may
+      // be reused, as SQLite's and PostgreSQL's are (`rowsReleased`).
+      this.rowsDone = through;
+      return;
     }
+    await this.rawInserter.add(this.db, raw, runPreparedBatch, inserted);
+    await this.commitInserter.add(this.db, commits, runPreparedBatch);
     if (runPreparedBatch && this.db.isTransaction) this.rowsDone = through;
   }
 
