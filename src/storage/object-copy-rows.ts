@@ -58,7 +58,8 @@ export interface ObjectRowColumns {
  * per id and delta base, a row array per object or a per-value pass through the generic encoder
  * (docs/scale.md, "PostgreSQL's object rows from the raw ids"). The values come from the writer
  * (sizes and depths it computed, types it knows), so only the integers are checked, as the
- * generic encoder checks them.
+ * generic encoder checks them. MariaDB's bulk executes take the same columns (`takeColumns`,
+ * `objectBulkStatements`).
  */
 export class ObjectCopyRows {
   private numbers = new Int32Array(INITIAL_ROWS);
