@@ -28,11 +28,28 @@ const LENGTH_BYTES = 4;
 /** The fixed part of a tuple: the field count, eight lengths, the bigint and integer values. */
 const FIXED_BYTES = 2 + FIELDS * LENGTH_BYTES + 8 + 4 + 8;
 
-const TYPE_NAMES: readonly ObjectType[] = ['commit', 'tree', 'blob', 'tag'];
+export const TYPE_NAMES: readonly ObjectType[] = ['commit', 'tree', 'blob', 'tag'];
 const TYPE_CODES: Readonly<Record<ObjectType, number>> = { commit: 0, tree: 1, blob: 2, tag: 3 };
 const TYPE_BYTES = TYPE_NAMES.map((name) => Buffer.from(name, 'latin1'));
 const DATABASE = Buffer.from('database', 'latin1');
 const CHUNKS = Buffer.from('chunks', 'latin1');
+
+/**
+ * Buffered `raw_objects` rows by column, as `ObjectCopyRows` holds them: per row the object's and
+ * its delta base's numbers in `ids` (base -1: whole), its type's index in `TYPE_NAMES`, whether
+ * it is stored as chunks (data null), its depth, size, payload size and stored bytes.
+ */
+export interface ObjectRowColumns {
+  readonly ids: ObjectIdSet;
+  readonly numbers: Int32Array;
+  readonly bases: Int32Array;
+  readonly types: Uint8Array;
+  readonly chunked: Uint8Array;
+  readonly depths: Int32Array;
+  readonly sizes: Float64Array;
+  readonly payloadSizes: Float64Array;
+  readonly data: readonly (Buffer | null)[];
+}
 
 /**
  * `raw_objects` rows (`RAW_OBJECT_COLUMNS`) buffered for PostgreSQL's binary COPY with their ids
@@ -41,7 +58,8 @@ const CHUNKS = Buffer.from('chunks', 'latin1');
  * per id and delta base, a row array per object or a per-value pass through the generic encoder
  * (docs/scale.md, "PostgreSQL's object rows from the raw ids"). The values come from the writer
  * (sizes and depths it computed, types it knows), so only the integers are checked, as the
- * generic encoder checks them.
+ * generic encoder checks them. MariaDB's bulk executes take the same columns (`takeColumns`,
+ * `objectBulkStatements`).
  */
 export class ObjectCopyRows {
   private numbers = new Int32Array(INITIAL_ROWS);
@@ -118,6 +136,36 @@ export class ObjectCopyRows {
     }
     this.clear();
     return pieces;
+  }
+
+  /**
+   * The buffered rows' columns, handed over with their positions in id order (equal ids in the
+   * order they came); the buffer starts new columns, so these stay as they are while a statement
+   * made of them is on the wire (MariaDB's bulk executes: `objectBulkStatements`).
+   */
+  takeColumns(): { columns: ObjectRowColumns; order: Int32Array } {
+    const order = this.positionsById();
+    const columns: ObjectRowColumns = {
+      ids: this.ids,
+      numbers: this.numbers,
+      bases: this.bases,
+      types: this.types,
+      chunked: this.chunked,
+      depths: this.depths,
+      sizes: this.sizes,
+      payloadSizes: this.payloadSizes,
+      data: this.data,
+    };
+    const length = this.numbers.length;
+    this.numbers = new Int32Array(length);
+    this.bases = new Int32Array(length);
+    this.types = new Uint8Array(length);
+    this.chunked = new Uint8Array(length);
+    this.depths = new Int32Array(length);
+    this.sizes = new Float64Array(length);
+    this.payloadSizes = new Float64Array(length);
+    this.clear();
+    return { columns, order };
   }
 
   /**

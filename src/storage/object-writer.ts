@@ -14,7 +14,7 @@ import { BulkInserter, type BulkColumns } from './bulk-insert.js';
 import { insertIgnore } from './insert-ignore.js';
 import { membershipBulkRows, membershipCopyTuples, membershipJson, sortById } from './membership-tuples.js';
 import { ObjectChunks } from './object-chunks.js';
-import { objectBulkRows } from './object-bulk-rows.js';
+import { objectBulkStatements } from './object-bulk-rows.js';
 import { commitBulkRows } from './commit-bulk-rows.js';
 import { grown } from '../git/grown-array.js';
 import { ObjectCopyRows, type ObjectRow } from './object-copy-rows.js';
@@ -192,8 +192,9 @@ export interface WriteSummary {
 export class ObjectWriter {
   private rawRows: RawRow[] = [];
   /**
-   * Where object rows may go by COPY (PostgreSQL, in a transaction): they are buffered here by
-   * their ids' numbers instead of in `rawRows`, and encoded straight from the raw ids.
+   * Where object rows may go by COPY (PostgreSQL, in a transaction) or bulk executes (MariaDB):
+   * they are buffered here by their ids' numbers instead of in `rawRows`, and encoded straight
+   * from the raw ids.
    */
   private readonly copyRows: ObjectCopyRows | undefined;
   /** With row keys kept: the known number of each of `rawRows`, in the same order. */
@@ -252,7 +253,10 @@ export class ObjectWriter {
     private readonly options: WriterOptions,
   ) {
     this.known = new ObjectIdSet(options.format, options.ids);
-    this.copyRows = capabilities.rowCopy && db.isTransaction ? new ObjectCopyRows(this.known) : undefined;
+    this.copyRows =
+      (capabilities.rowCopy && db.isTransaction) || capabilities.bulkRowInserts
+        ? new ObjectCopyRows(this.known)
+        : undefined;
     this.chunks = new ObjectChunks(db, capabilities);
     this.rawInserter = new BulkInserter(
       capabilities,
@@ -871,10 +875,18 @@ export class ObjectWriter {
     // Not holding for COPYs (any more): the members wait for `finish`, as unheld ones.
     this.newMembers = [];
     // Sorted by id so concurrent writers of overlapping objects lock rows in the same order.
-    const { rows: raw, numbers } = this.takeRawRowsSorted();
     const { rows: commits } = rowsById(this.commitRows);
     this.commitRows = [];
     this.bufferedBytes = 0;
+    if (this.copyRows && this.capabilities.bulkRowInserts?.()) {
+      await this.bulkObjects(this.copyRows);
+      await this.bulkCommits(commits);
+      // The bulk executes have run (their packets were copies of the rows): the rows' batches may
+      // be reused, as SQLite's and PostgreSQL's are (`rowsReleased`).
+      this.rowsDone = through;
+      return;
+    }
+    const { rows: raw, numbers } = this.takeRawRowsSorted();
     const { runPreparedBatch } = this.options;
     // Read `this.rowKeys` when told: it may have grown since the flush began.
     const inserted =
@@ -884,26 +896,20 @@ export class ObjectWriter {
         this.sizeClasses![numbers[index]!] = sizeClassOf(raw[index]![RAW_SIZE]);
       });
     // Where rows go by COPY, one COPY carries several batches (`BulkInserter.add`).
-    if (this.capabilities.bulkRowInserts?.()) {
-      await this.bulkObjects(raw);
-      await this.bulkCommits(commits);
-      // The bulk executes have run (their packets were copies of the rows): the rows' batches may
-      // be reused, as SQLite's and PostgreSQL's are (`rowsReleased`).
-      this.rowsDone = through;
-      return;
-    }
     await this.rawInserter.add(this.db, raw, runPreparedBatch, inserted);
     await this.commitInserter.add(this.db, commits, runPreparedBatch);
     if (runPreparedBatch && this.db.isTransaction) this.rowsDone = through;
   }
 
   /**
-   * Object rows as bulk executes (MariaDB) encoded for their columns' known kinds
-   * (`objectBulkRows`), in statements of at most `maxStatementBytes` of payload as before.
+   * The buffered object rows as bulk executes (MariaDB) in id order, written straight from the raw
+   * ids (`objectBulkStatements`), in statements of at most `maxStatementBytes` of payload as
+   * before. The rows' columns are handed over, so the next batch buffers into new ones meanwhile.
    */
-  private async bulkObjects(rows: readonly RawRow[]): Promise<void> {
-    for (const batch of batchRows(rows, this.capabilities, 0, (row) => row[RAW_DATA]?.length ?? 0))
-      await this.rawInserter.insertEncoded(this.db, objectBulkRows(batch));
+  private async bulkObjects(copyRows: ObjectCopyRows): Promise<void> {
+    const { columns, order } = copyRows.takeColumns();
+    for (const rows of objectBulkStatements(columns, order, this.capabilities.maxStatementBytes))
+      await this.rawInserter.insertEncoded(this.db, rows);
   }
 
   /**
