@@ -317,6 +317,30 @@ describe('readPack on hand-built packs', () => {
       'delta_truncated',
     ],
     [
+      'an OFS delta with the reserved opcode',
+      (() => {
+        const base = blobEntry(HELLO);
+        return packOf([base, ofsDelta(base.length, Buffer.from([HELLO.length, 1, 0]))]);
+      })(),
+      'delta_bad_opcode',
+    ],
+    [
+      'an OFS delta inserting past its result',
+      (() => {
+        const base = blobEntry(HELLO);
+        return packOf([base, ofsDelta(base.length, Buffer.from([HELLO.length, 1, 2, 0x41, 0x42]))]);
+      })(),
+      'delta_insert_out_of_bounds',
+    ],
+    [
+      'an OFS delta copying from past 2^31 of its base',
+      (() => {
+        const base = blobEntry(HELLO);
+        return packOf([base, ofsDelta(base.length, Buffer.from([HELLO.length, 1, 0x98, 0x80, 1]))]);
+      })(),
+      'delta_copy_out_of_bounds',
+    ],
+    [
       'an OFS delta shorter than its result',
       (() => {
         const base = blobEntry(HELLO);
