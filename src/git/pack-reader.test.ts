@@ -341,6 +341,27 @@ describe('readPack on hand-built packs', () => {
       'delta_copy_out_of_bounds',
     ],
     [
+      'an OFS delta whose entry declares a size too small',
+      (() => {
+        const base = blobEntry(HELLO);
+        const delta = ofsDelta(base.length, appendDelta(HELLO.length, 1));
+        // The entry header's size (one byte: type and low bits) one less than the stream's.
+        delta[0]! -= 1;
+        return packOf([base, delta]);
+      })(),
+      'pack_size_mismatch',
+    ],
+    [
+      'an OFS delta whose stream is damaged',
+      (() => {
+        const base = blobEntry(HELLO);
+        const delta = ofsDelta(base.length, appendDelta(HELLO.length, 1));
+        delta[delta.length - 5]! ^= 0xff;
+        return packOf([base, delta]);
+      })(),
+      'pack_bad_zlib',
+    ],
+    [
       'an OFS delta shorter than its result',
       (() => {
         const base = blobEntry(HELLO);

@@ -83,6 +83,8 @@ export async function readPack(
     ...(recent
       ? {
           wholeTarget: (type: ObjectType, size: number) => placeWhole(recent, type, size),
+          // Deltas go where the ring's delta loop reads them: not copied there again.
+          deltaTarget: (size: number) => recent.deltaRoom(size),
           reuseDeltaBuffer: true,
         }
       : {}),

@@ -69,6 +69,16 @@ export class RecentContents {
   }
 
   /**
+   * The room for a delta of `size` bytes where `applyDelta` reads it (at least `size + 1` bytes,
+   * and up to `INFLATE_SLACK` more where the room has them), or undefined when it does not fit
+   * (or there is no WebAssembly). Overwritten by the next delta placed there.
+   */
+  deltaRoom(size: number): Buffer | undefined {
+    const area = this.wasm?.deltaArea;
+    return area && size + 1 <= area.length ? area : undefined;
+  }
+
+  /**
    * Applies `delta` (its instructions from `headerLength`) to the base at `bytes[baseAt…]` of
    * `baseSize` bytes, writing `resultSize` bytes at `bytes[resultAt…]` (reserved, not over the
    * base), through the WebAssembly loop. True when applied; false for a delta it cannot take (no
@@ -85,7 +95,9 @@ export class RecentContents {
   ): boolean {
     const wasm = this.wasm;
     if (!wasm || delta.length > wasm.deltaArea.length) return false;
-    wasm.deltaArea.set(delta, 0);
+    // A delta inflated into the room (`deltaRoom`) is there already.
+    if (delta.buffer !== wasm.deltaArea.buffer || delta.byteOffset !== wasm.deltaArea.byteOffset)
+      wasm.deltaArea.set(delta, 0);
     const deltaAt = this.capacity;
     return (
       wasm.apply(
