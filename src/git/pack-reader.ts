@@ -39,8 +39,8 @@ const DEFAULT_LARGE_BLOB = 16 << 20;
  */
 const RECENT_FIRST_LAP = 8 << 20;
 /**
- * Deltas of up to this size are applied by the ring's WebAssembly loop (`RecentContents.applyDelta`),
- * bigger ones in JavaScript: copied into the room after the ring first.
+ * Deltas of up to this size are inflated into the room after the ring and applied there by its
+ * WebAssembly loop (`RecentContents.applyDelta`); bigger ones are applied in JavaScript.
  */
 const RECENT_DELTA_ROOM = 1 << 20;
 /** Piece size of a streamed blob's raw bytes. */

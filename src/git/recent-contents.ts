@@ -18,8 +18,8 @@ const INITIAL_ENTRIES = 4096;
  * once a base asked for was overwritten (`noteMissed`): the ring's pages are touched only as far as
  * the laps reach, and a small lap stays in the CPU's caches. A pack whose bases are close never
  * pays for the whole ring's first touch (~8k page faults for 32 MiB, ~10 % of the decode of a
- * 32k-object pack: docs/scale.md, "The decode thread's ring in laps"). Memory is the ring, plus
- * 20 bytes per entry.
+ * 32k-object pack: docs/scale.md, "The decode thread's ring in laps"). Memory is the ring (and its
+ * room for a delta, `deltaRoom`), plus 20 bytes per entry.
  */
 export class RecentContents {
   private readonly ring: Buffer;
