@@ -317,6 +317,51 @@ describe('readPack on hand-built packs', () => {
       'delta_truncated',
     ],
     [
+      'an OFS delta with the reserved opcode',
+      (() => {
+        const base = blobEntry(HELLO);
+        return packOf([base, ofsDelta(base.length, Buffer.from([HELLO.length, 1, 0]))]);
+      })(),
+      'delta_bad_opcode',
+    ],
+    [
+      'an OFS delta inserting past its result',
+      (() => {
+        const base = blobEntry(HELLO);
+        return packOf([base, ofsDelta(base.length, Buffer.from([HELLO.length, 1, 2, 0x41, 0x42]))]);
+      })(),
+      'delta_insert_out_of_bounds',
+    ],
+    [
+      'an OFS delta copying from past 2^31 of its base',
+      (() => {
+        const base = blobEntry(HELLO);
+        return packOf([base, ofsDelta(base.length, Buffer.from([HELLO.length, 1, 0x98, 0x80, 1]))]);
+      })(),
+      'delta_copy_out_of_bounds',
+    ],
+    [
+      'an OFS delta whose entry declares a size too small',
+      (() => {
+        const base = blobEntry(HELLO);
+        const delta = ofsDelta(base.length, appendDelta(HELLO.length, 1));
+        // The entry header's size (one byte: type and low bits) one less than the stream's.
+        delta[0]! -= 1;
+        return packOf([base, delta]);
+      })(),
+      'pack_size_mismatch',
+    ],
+    [
+      'an OFS delta whose stream is damaged',
+      (() => {
+        const base = blobEntry(HELLO);
+        const delta = ofsDelta(base.length, appendDelta(HELLO.length, 1));
+        delta[delta.length - 5]! ^= 0xff;
+        return packOf([base, delta]);
+      })(),
+      'pack_bad_zlib',
+    ],
+    [
       'an OFS delta shorter than its result',
       (() => {
         const base = blobEntry(HELLO);

@@ -38,6 +38,11 @@ const DEFAULT_LARGE_BLOB = 16 << 20;
  * bench's pack: every delta applied in the scan), and then only that much of the ring is touched.
  */
 const RECENT_FIRST_LAP = 8 << 20;
+/**
+ * Deltas of up to this size are inflated into the room after the ring and applied there by its
+ * WebAssembly loop (`RecentContents.applyDelta`); bigger ones are applied in JavaScript.
+ */
+const RECENT_DELTA_ROOM = 1 << 20;
 /** Piece size of a streamed blob's raw bytes. */
 const RAW_PIECE = 1 << 20;
 /** Default worker threads at most (git index-pack caps its default similarly). */
@@ -70,7 +75,7 @@ export async function readPack(
   const threads = options.threads ?? Math.min(availableParallelism(), MAX_DEFAULT_THREADS);
   const recent =
     threads <= 1 && (options.recentContentBytes ?? 0) > 0
-      ? new RecentContents(options.recentContentBytes!, RECENT_FIRST_LAP)
+      ? new RecentContents(options.recentContentBytes!, RECENT_FIRST_LAP, RECENT_DELTA_ROOM)
       : undefined;
   const scanner = new PackScanner(source, format, limits, spool, {
     forceInflateFallback: options.forceInflateFallback ?? false,
@@ -78,6 +83,8 @@ export async function readPack(
     ...(recent
       ? {
           wholeTarget: (type: ObjectType, size: number) => placeWhole(recent, type, size),
+          // Deltas go where the ring's delta loop reads them: not copied there again.
+          deltaTarget: (size: number) => recent.deltaRoom(size),
           reuseDeltaBuffer: true,
         }
       : {}),
@@ -329,7 +336,7 @@ function applyInScan(
   const type = entries.typeOf(base);
   const limit = objectSizeLimit(limits, type);
   try {
-    const { baseSize, resultSize } = deltaSizes(delta);
+    const { baseSize, resultSize, headerLength } = deltaSizes(delta);
     if (baseSize !== recent.lengthOf(base) || resultSize > limit) return undefined;
     // Not over the base: it is read while the result is written. The header goes first.
     const at = recent.reserve(objectHeaderLength(type, resultSize) + resultSize, base);
@@ -337,7 +344,8 @@ function applyInScan(
     const ring = recent.bytes;
     const resultAt = at + writeObjectHeader(type, resultSize, ring, at);
     // Base and result both lie in the ring: applied in place there, with no work buffer.
-    applyDeltaWithin(ring, baseAt, baseSize, delta, resultAt, limit);
+    if (!recent.applyDelta(delta, headerLength, baseAt, baseSize, resultAt, resultSize))
+      applyDeltaWithin(ring, baseAt, baseSize, delta, resultAt, limit);
     const data = ring.subarray(resultAt, resultAt + resultSize);
     recent.commit(index, data);
     return data;

@@ -58,6 +58,11 @@ export interface PackScannerOptions {
    * undefined for the reused buffer. Lets the reader keep recent contents without copying them.
    */
   readonly wholeTarget?: (type: ObjectType, size: number) => Buffer | undefined;
+  /**
+   * Where to inflate a delta of `size` bytes (a buffer of at least `size + 1`, valid until the
+   * next entry as the reused buffer is), or undefined for the reused buffer.
+   */
+  readonly deltaTarget?: (size: number) => Buffer | undefined;
   /** Skip the CRC32s (each entry's `crc32` is then 0): for readers that write no pack index. */
   readonly skipCrc32?: boolean;
   /** Deltas are inflated into a reused buffer too (valid until the next entry): the reader copies what it keeps. */
@@ -90,6 +95,7 @@ export class PackScanner {
   private readonly stopAtTrailer: boolean;
   private readonly framingOnly: boolean;
   private readonly wholeTarget: ((type: ObjectType, size: number) => Buffer | undefined) | undefined;
+  private readonly deltaTarget: ((size: number) => Buffer | undefined) | undefined;
   private readonly reuseDeltaBuffer: boolean;
   private readonly crc32: boolean;
   /** The raw base id of the last REF_DELTA scanned. */
@@ -109,6 +115,7 @@ export class PackScanner {
     this.stopAtTrailer = options.stopAtTrailer ?? false;
     this.framingOnly = options.framingOnly ?? false;
     this.wholeTarget = options.wholeTarget;
+    this.deltaTarget = options.deltaTarget;
     this.reuseDeltaBuffer = options.reuseDeltaBuffer ?? false;
     this.crc32 = !(options.skipCrc32 ?? false);
     this.baseRawId = Buffer.alloc(format.rawLength);
@@ -225,8 +232,11 @@ export class PackScanner {
       scan.hasher = hasher;
       this.inflater.beginStreaming(header.size, (piece) => hasher.update(piece));
     } else {
-      const target =
-        type !== undefined && this.inflater.isNative ? this.wholeTarget?.(type, header.size) : undefined;
+      const target = !this.inflater.isNative
+        ? undefined
+        : type !== undefined
+          ? this.wholeTarget?.(type, header.size)
+          : this.deltaTarget?.(header.size);
       if (target) this.inflater.beginInto(header.size, target);
       else this.inflater.begin(header.size, type !== undefined || this.reuseDeltaBuffer);
     }

@@ -1,3 +1,5 @@
+import { wasmDeltaMemory, type WasmDeltaApply } from './delta-wasm.js';
+
 /** Entries indexed before the first growth of the per-entry columns. */
 const INITIAL_ENTRIES = 4096;
 
@@ -16,8 +18,8 @@ const INITIAL_ENTRIES = 4096;
  * once a base asked for was overwritten (`noteMissed`): the ring's pages are touched only as far as
  * the laps reach, and a small lap stays in the CPU's caches. A pack whose bases are close never
  * pays for the whole ring's first touch (~8k page faults for 32 MiB, ~10 % of the decode of a
- * 32k-object pack: docs/scale.md, "The decode thread's ring in laps"). Memory is the ring, plus
- * 20 bytes per entry.
+ * 32k-object pack: docs/scale.md, "The decode thread's ring in laps"). Memory is the ring (and its
+ * room for a delta, `deltaRoom`), plus 20 bytes per entry.
  */
 export class RecentContents {
   private readonly ring: Buffer;
@@ -39,16 +41,74 @@ export class RecentContents {
   private reservedAt = -1;
   private reservedOffset = 0;
   private reservedLength = 0;
+  /**
+   * With `deltaRoom`: the ring and, right after it, `deltaRoom` bytes for a delta lie in one
+   * WebAssembly memory, whose delta loop (`delta-wasm.ts`) applies deltas of up to that size
+   * (`applyDelta`). Undefined where WebAssembly is not available.
+   */
+  private readonly wasm: { readonly apply: WasmDeltaApply; readonly deltaArea: Buffer } | undefined;
 
   constructor(
     readonly capacity: number,
     firstLap = capacity,
+    deltaRoom = 0,
   ) {
     // Offsets in the ring are kept as 32-bit integers.
     if (capacity > 0x7fffffff) throw new RangeError('ring of recent contents over 2 GiB');
-    this.ring = Buffer.allocUnsafeSlow(capacity);
+    const memory = deltaRoom > 0 ? wasmDeltaMemory(capacity + deltaRoom) : undefined;
+    if (memory) {
+      // Pages of a WebAssembly memory are mapped as they are first touched, as a buffer's are.
+      this.ring = Buffer.from(memory.buffer, 0, capacity);
+      this.wasm = { apply: memory.apply, deltaArea: Buffer.from(memory.buffer, capacity, deltaRoom) };
+    } else {
+      this.ring = Buffer.allocUnsafeSlow(capacity);
+      this.wasm = undefined;
+    }
     this.lapSize = Math.min(capacity, Math.max(1, firstLap));
     this.nextLapSize = this.lapSize;
+  }
+
+  /**
+   * The room for a delta of `size` bytes where `applyDelta` reads it (at least `size + 1` bytes,
+   * and up to `INFLATE_SLACK` more where the room has them), or undefined when it does not fit
+   * (or there is no WebAssembly). Overwritten by the next delta placed there.
+   */
+  deltaRoom(size: number): Buffer | undefined {
+    const area = this.wasm?.deltaArea;
+    return area && size + 1 <= area.length ? area : undefined;
+  }
+
+  /**
+   * Applies `delta` (its instructions from `headerLength`) to the base at `bytes[baseAt…]` of
+   * `baseSize` bytes, writing `resultSize` bytes at `bytes[resultAt…]` (reserved, not over the
+   * base), through the WebAssembly loop. True when applied; false for a delta it cannot take (no
+   * WebAssembly, too big for the delta room) or a bad one (result then partly written, as
+   * `applyDeltaWithin` leaves it): the caller applies it in JavaScript, which throws the error.
+   */
+  applyDelta(
+    delta: Uint8Array,
+    headerLength: number,
+    baseAt: number,
+    baseSize: number,
+    resultAt: number,
+    resultSize: number,
+  ): boolean {
+    const wasm = this.wasm;
+    if (!wasm || delta.length > wasm.deltaArea.length) return false;
+    // A delta inflated into the room (`deltaRoom`) is there already.
+    if (delta.buffer !== wasm.deltaArea.buffer || delta.byteOffset !== wasm.deltaArea.byteOffset)
+      wasm.deltaArea.set(delta, 0);
+    const deltaAt = this.capacity;
+    return (
+      wasm.apply(
+        deltaAt + headerLength,
+        deltaAt + delta.length,
+        baseAt,
+        baseSize,
+        resultAt,
+        resultAt + resultSize,
+      ) === 0
+    );
   }
 
   /** The ring itself: every view `reserve` and `get` return lies in it. */
