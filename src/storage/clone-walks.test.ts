@@ -312,7 +312,7 @@ describeEachDialect('clone walks', (getDb) => {
     expect(idsAndTypes(wide.objects())).toEqual(sha256.filter((entry) => entry.type !== 'blob'));
   });
 
-  it("keeps a tip pick and a walk's parts; a walk recorded again under another key is read again", async () => {
+  it('keeps a tip pick; a walk recorded again under another key is picked again', async () => {
     const repo = await newRepo();
     const list = entries(50, 40, 'kept pick');
     const tip = entries(1, 40, 'kept tip')[0]!.id;

@@ -8,7 +8,7 @@ import { MegaError } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { rowOfHint, sizeClassOfHint, storedObjectHint, type StoredObjectHint } from './pack-ready.js';
-import { pickKey, RememberedParts, RememberedPicks, walkStamp } from './remembered-picks.js';
+import { pickKey, RememberedPicks } from './remembered-picks.js';
 import { sizeClassOf } from './size-class.js';
 import type { WrittenRowKeys } from './object-writer.js';
 import { inTransaction } from './transaction.js';
@@ -22,7 +22,6 @@ import {
   readTipBitmaps,
   selectTips,
   selectedBy,
-  timestampText,
   tipWalk,
   tipsWithBitmaps,
   writeTipBitmaps,
@@ -76,8 +75,6 @@ function entryHint(row: number, typeByte: number): StoredObjectHint | undefined 
 export class CloneWalkStore {
   /** Picks of tips' bitmaps over recorded walks (`reachableEntries`), kept a while. */
   private readonly picks = new RememberedPicks();
-  /** Recorded walks' parts as read (`partsOf`), kept a while. */
-  private readonly parts = new RememberedParts();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -117,7 +114,7 @@ export class CloneWalkStore {
     if (remembered) return remembered.sharing();
     const selected = await selectedBy(this.db, this.capabilities, walk, wants);
     if (!selected) return undefined;
-    const parts = await this.partsOf(walk.walkId, walkStamp(repoId, walk));
+    const parts = await this.partsOf(walk.walkId);
     const picked = pickSelected(parts, walk.objectCount, selected);
     if (picked) this.picks.set(key, picked.sharing());
     return picked;
@@ -168,7 +165,7 @@ export class CloneWalkStore {
   ): Promise<{ id: number; objectCount: number; parts: readonly Buffer[] } | undefined> {
     const walk = await this.db
       .selectFrom('clone_walks')
-      .select(['id', 'object_count', 'created_at'])
+      .select(['id', 'object_count'])
       .where('repo_id', '=', repoId)
       .where('walk_key', '=', key)
       .executeTakeFirst();
@@ -176,32 +173,19 @@ export class CloneWalkStore {
     return {
       id: Number(walk.id),
       objectCount: Number(walk.object_count),
-      parts: await this.partsOf(
-        Number(walk.id),
-        walkStamp(repoId, { walkKey: key, createdAt: timestampText(walk.created_at) }),
-      ),
+      parts: await this.partsOf(walk.id),
     };
   }
 
-  /**
-   * The parts of the walk `walkId`, in order. With its `walkStamp` they are kept in memory a
-   * while: a full clone reads the `--mirror` record's 13 MB (the `large` bench repository) and a
-   * `--single-branch --branch <other>` clone then picks from the same record by its tips' bitmaps.
-   * The parts are never modified by their readers.
-   */
-  private async partsOf(walkId: number, stamp?: string): Promise<readonly Buffer[]> {
-    const key = stamp === undefined ? undefined : `${walkId} ${stamp}`;
-    const remembered = key === undefined ? undefined : this.parts.get(key);
-    if (remembered) return remembered;
-    const rows = await this.db
+  /** The parts of the walk `walkId`, in order. */
+  private async partsOf(walkId: number): Promise<readonly Buffer[]> {
+    const parts = await this.db
       .selectFrom('clone_walk_parts')
       .select('data')
       .where('walk_id', '=', walkId)
       .orderBy('seq')
       .execute();
-    const parts = rows.map((part) => part.data);
-    if (key !== undefined) this.parts.set(key, parts);
-    return parts;
+    return parts.map((part) => part.data);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ObjectId } from '../git/object-id.js';
-import { pickKey, RememberedParts, walkStamp } from './remembered-picks.js';
+import { pickKey, walkStamp } from './remembered-picks.js';
 
 const walk = { walkId: 7, objectCount: 50, walkKey: 'k'.repeat(64), createdAt: '2026-12-07T23:00:00.000Z' };
 const [a, b] = ['a', 'b'].map((c) => c.repeat(40) as ObjectId);
@@ -16,16 +16,5 @@ describe('remembered picks', () => {
     expect(pickKey(1, { ...walk, walkId: 8 }, [a!])).not.toBe(pickKey(1, walk, [a!]));
     expect(pickKey(2, walk, [a!])).not.toBe(pickKey(1, walk, [a!]));
     expect(walkStamp(1, walk)).not.toBe(walkStamp(2, walk));
-  });
-
-  it("counts a walk's parts by their bytes", () => {
-    const kept = new RememberedParts(100, 60_000);
-    kept.set('a', [Buffer.alloc(30), Buffer.alloc(30)]);
-    expect(kept.bytes).toBe(60);
-    kept.set('b', [Buffer.alloc(50)]);
-    expect(kept.get('a')).toBeUndefined();
-    expect(kept.get('b')?.length).toBe(1);
-    kept.set('c', [Buffer.alloc(101)]);
-    expect(kept.get('c')).toBeUndefined();
   });
 });

@@ -22,20 +22,6 @@ export class RememberedPicks extends RememberedValues<PickedEntries> {
   }
 }
 
-/** Bytes of recorded walks' parts kept: two of the `large` bench repository's `--mirror` record (~13 MB each). */
-export const MAX_REMEMBERED_PART_BYTES = 32 * 1024 * 1024;
-
-/**
- * Recorded walks' parts as read from the database (`CloneWalkStore.partsOf`), kept by walk id and
- * time recorded: the record a full clone just read is what a `--single-branch --branch <other>`
- * clone picks from by its tips' bitmaps (its first clone then reads no 13 MB again).
- */
-export class RememberedParts extends RememberedValues<readonly Buffer[]> {
-  constructor(maxBytes = MAX_REMEMBERED_PART_BYTES, idleMs = REMEMBERED_PICK_MS) {
-    super((parts) => parts.reduce((sum, part) => sum + part.length, 0), maxBytes, idleMs);
-  }
-}
-
 /**
  * What tells a recorded walk of `repoId` from one recorded later under the same id (SQLite and
  * MariaDB may reuse a deleted row's id): its key (a walk of the same key holds the same objects)

@@ -267,6 +267,6 @@ export async function selectedBy(
 }
 
 /** A timestamp column as text (PostgreSQL's driver may hand a `Date`). */
-export function timestampText(stamp: unknown): string {
+function timestampText(stamp: unknown): string {
   return stamp instanceof Date ? stamp.toISOString() : String(stamp);
 }
