@@ -78,7 +78,7 @@ async function writeFullPack(repository: Repository, path: string): Promise<Inde
   const indexBytes = index.finish();
   if (!indexBytes) throw new Error('the entry index does not cover the pack');
   console.log(`full pack written: ${walk.objects.length} objects`);
-  return { file: handle, size: (await handle.stat()).size, index: indexBytes };
+  return { file: handle, size: (await handle.stat()).size, index: indexBytes, indexWithChecksum: indexBytes };
 }
 
 async function subsetRound(

@@ -16,7 +16,9 @@
  * `HARNESS_IDLE_MAX_MS` caps each wait for the server to go idle (a few seconds keep runs short).
  * `HARNESS_FULL_CLONE_FIRST=1` turns the clone cache on and, before each measured clone of ours,
  * empties it and makes a full `git clone --bare` (as the scale bench's steps before its partial
- * clones do), so a partial clone finds the full clone's pack cached.
+ * clones do), so a partial clone finds the full clone's pack cached. With
+ * `HARNESS_FULL_CLONE_ONCE=1` only before the first round: later clones find the same pack cached
+ * (a server answering the same branch clone again, as a CI fleet does).
  * `HARNESS_CACHE_REMOVED=1` turns the clone cache on and empties it before each measured clone of
  * ours (the scale bench's `clone-recorded`: the walk replayed while its pack is teed into the
  * cache). `clone args` default to `--single-branch --branch release-1`; `full` alone is a full
@@ -125,6 +127,7 @@ const token = (await runMega(['token', 'create', 'bench', '--admin', '--data', d
 const profileDir = process.env.HARNESS_SERVER_PROFILE_DIR;
 const fullCloneFirst = process.env.HARNESS_FULL_CLONE_FIRST === '1';
 const cacheRemoved = process.env.HARNESS_CACHE_REMOVED === '1';
+const fullCloneOnce = process.env.HARNESS_FULL_CLONE_ONCE === '1';
 const server = await startMegaServer({
   dataDir,
   ...(process.env.HARNESS_SERVER_BIN ? { bin: process.env.HARNESS_SERVER_BIN } : {}),
@@ -172,7 +175,7 @@ try {
     const cgitMs = await clone(`${theirsProxy.url}/${cgitRepo.split('/').pop()}`, {}, theirsProxy);
     // C git's client and its server alike: the bridge's `http-backend` is a child of this process.
     const cgitCpu = (await childrenCpuMs()) - cgitChildrenBefore;
-    if (fullCloneFirst) {
+    if (fullCloneFirst && !(fullCloneOnce && round > 0)) {
       await rm(join(dataDir, 'cache', 'packs'), { recursive: true, force: true });
       await clone(`${oursProxy.url}/import/large.git`, authEnv(token ?? ''), oursProxy, []);
       await waitForIdle(pid, 1000, idleMaxMs(60_000));

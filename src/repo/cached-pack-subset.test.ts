@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { open, writeFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,8 @@ import { PackEntryType, decodePackHeader, encodeEntryHeader, encodePackHeader } 
 import { makeTempDir } from '../../tests/support/temp-dir.js';
 import { sendCachedSubset } from './cached-pack-subset.js';
 import { PackEntryIndexBuilder } from './pack-entry-index.js';
-import type { ObjectSource, WalkedObject } from './served-repository.js';
+import type { IndexedCachedPack } from '../storage/pack-cache.js';
+import type { ObjectSource, WalkList, WalkedObject } from './served-repository.js';
 import { walkListOf } from './walk-list.js';
 
 const blobs = ['one\n', 'two\n', 'three\n', 'four\n'].map((text) => Buffer.from(text));
@@ -35,24 +36,30 @@ async function cachedPack(dir: string, misplace = (offsets: number[]) => offsets
   const bytes = Buffer.concat([body, createHash('sha1').update(body).digest()]);
   const path = join(dir, 'full.pack');
   await writeFile(path, bytes);
-  return { size: bytes.length, file: await open(path, 'r'), index: index.finish()! };
+  const finished = index.finish()!;
+  return { size: bytes.length, file: await open(path, 'r'), index: finished, indexWithChecksum: finished };
 }
 
 /** Nothing is read from storage: every listed object is a whole entry of the cached pack. */
 const noObjects = { readObject: () => Promise.resolve(undefined) } as unknown as ObjectSource;
 
+/** The cut of `list` out of `pack`: what was sent and the bytes written. */
+async function send(pack: IndexedCachedPack, list: WalkList) {
+  const written: Buffer[] = [];
+  const sent = await sendCachedSubset(pack, list, noObjects, {
+    write: (chunk: Buffer) => {
+      written.push(Buffer.from(chunk));
+      return Promise.resolve();
+    },
+  } as never);
+  return { sent, bytes: Buffer.concat(written) };
+}
+
 async function cut(list: readonly WalkedObject[], misplace?: (offsets: number[]) => number[]) {
   const dir = await makeTempDir();
   const pack = await cachedPack(dir.path, misplace);
-  const written: Buffer[] = [];
   try {
-    const sent = await sendCachedSubset(pack, walkListOf(list), noObjects, {
-      write: (chunk: Buffer) => {
-        written.push(Buffer.from(chunk));
-        return Promise.resolve();
-      },
-    } as never);
-    return { sent, bytes: Buffer.concat(written) };
+    return await send(pack, walkListOf(list));
   } finally {
     await pack.file.close();
     await dir.remove();
@@ -105,5 +112,36 @@ describe('sendCachedSubset', () => {
     // Offsets of entries the cut leaves out are not its business.
     const { sent } = await cut(list, ([, b, c, d]) => [3, b!, c!, d!]);
     expect(sent?.objects).toBe(2);
+  });
+
+  it('keeps a cut by its index and list: the list cut again alike, another list on its own', async () => {
+    const dir = await makeTempDir();
+    const pack = await cachedPack(dir.path);
+    try {
+      // A remembered pick's raw ids are the same buffer at each clone (a decoded list's are not).
+      const raw = Buffer.from(ids[0]! + ids[3]!, 'hex');
+      const list = { ...walkListOf([blob(ids[0]!), blob(ids[3]!)]), rawIds: () => raw };
+      const first = await send(pack, list);
+      expect((await send(pack, list)).bytes.equals(first.bytes)).toBe(true);
+      const other = await send(pack, walkListOf([blob(ids[1]!), blob(ids[2]!), blob(ids[3]!)]));
+      expect(other.sent?.objects).toBe(3);
+      expect(other.bytes.equals((await cut([blob(ids[1]!), blob(ids[2]!), blob(ids[3]!)])).bytes)).toBe(true);
+      // The same index with a pack of another size (cut short): checked again, nothing written.
+      const short = join(dir.path, 'short.pack');
+      const bytes = await readFile(join(dir.path, 'full.pack'));
+      await writeFile(short, bytes.subarray(0, bytes.length - 30));
+      const file = await open(short, 'r');
+      try {
+        const truncated = { ...pack, file, size: bytes.length - 30 };
+        const again = await send(truncated, list);
+        expect(again.sent).toBeUndefined();
+        expect(again.bytes.length).toBe(0);
+      } finally {
+        await file.close();
+      }
+    } finally {
+      await pack.file.close();
+      await dir.remove();
+    }
   });
 });

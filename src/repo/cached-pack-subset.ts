@@ -51,9 +51,10 @@ export async function sendCachedSubset(
   if (!listRaw) return undefined;
   let listIds: RawIdTable | undefined;
   const ids = () => (listIds ??= idTable(listRaw, list.count, format.rawLength));
-  const end = pack.size - format.rawLength;
-  const chosen = keptEntries(index, listRaw, list.count, ids);
-  const kept = chosen && keptSpans(index, chosen, end);
+  const kept = rememberedCut(pack, listRaw, () => {
+    const chosen = keptEntries(index, listRaw, list.count, ids);
+    return chosen && keptSpans(index, chosen, pack.size, pack.size - format.rawLength);
+  });
   if (!kept) return undefined;
 
   const writer = new PackStream(sink, format);
@@ -150,8 +151,34 @@ function keptById(index: PackEntryIndex, count: number, wanted: RawIdTable): Uin
   return found === count ? kept : undefined;
 }
 
+/**
+ * Cuts kept by the entry index they were read from (the one kept in memory with its cached pack,
+ * `storage/remembered-indexes.ts`) and the list's raw ids (a remembered pick's, the same buffer
+ * each clone: `storage/remembered-picks.ts`): the next `release-1` clone skips the match over the
+ * index's 497k ids and the offsets' reads. Each goes with its index or its list.
+ */
+const cutsByIndex = new WeakMap<Buffer, WeakMap<Buffer, KeptSpans>>();
+
+/** The cut of `listRaw` out of `pack` kept from an earlier clone, else `cut()`'s, then kept. */
+function rememberedCut(
+  pack: IndexedCachedPack,
+  listRaw: Buffer,
+  cut: () => KeptSpans | undefined,
+): KeptSpans | undefined {
+  let cuts = cutsByIndex.get(pack.indexWithChecksum);
+  const known = cuts?.get(listRaw);
+  if (known && known.packSize === pack.size) return known;
+  const kept = cut();
+  if (!kept) return undefined;
+  if (!cuts) cutsByIndex.set(pack.indexWithChecksum, (cuts = new WeakMap()));
+  cuts.set(listRaw, kept);
+  return kept;
+}
+
 /** Kept entries with where each starts and ends in the cached pack. */
 interface KeptSpans {
+  /** The cached pack's size the spans were checked against. */
+  readonly packSize: number;
   readonly count: number;
   /** Entry numbers, ascending. */
   readonly entries: Uint32Array;
@@ -165,7 +192,12 @@ interface KeptSpans {
  * lies after the pack's header, before `end` (its checksum) and after the one before it: an index
  * that does not fit its pack is found before anything is written, and no copy overlaps another.
  */
-function keptSpans(index: PackEntryIndex, entries: Uint32Array, end: number): KeptSpans | undefined {
+function keptSpans(
+  index: PackEntryIndex,
+  entries: Uint32Array,
+  packSize: number,
+  end: number,
+): KeptSpans | undefined {
   const count = entries.length;
   const from = new Float64Array(count);
   const to = new Float64Array(count);
@@ -179,7 +211,7 @@ function keptSpans(index: PackEntryIndex, entries: Uint32Array, end: number): Ke
     to[at] = stop;
     previousEnd = stop;
   }
-  return { count, entries, from, to };
+  return { packSize, count, entries, from, to };
 }
 
 /** The list's raw ids in a table (only REF deltas and unordered lists need it). */

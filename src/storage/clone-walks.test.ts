@@ -312,6 +312,31 @@ describeEachDialect('clone walks', (getDb) => {
     expect(idsAndTypes(wide.objects())).toEqual(sha256.filter((entry) => entry.type !== 'blob'));
   });
 
+  it('keeps a tip pick; a walk recorded again under another key is picked again', async () => {
+    const repo = await newRepo();
+    const list = entries(50, 40, 'kept pick');
+    const tip = entries(1, 40, 'kept tip')[0]!.id;
+    await storage.cloneWalks.save(repo.id, 'p'.repeat(64), list, new Map([[tip, bitsOf(50, [1, 3, 49])]]));
+    const first = (await storage.cloneWalks.reachableEntries(repo.id, [tip]))!;
+    const second = (await storage.cloneWalks.reachableEntries(repo.id, [tip, tip]))!;
+    // One buffer of raw ids (a cut out of a cached pack is kept by it), each its own decoding.
+    expect(second.rawIds()).toBe(first.rawIds());
+    expect(second.objects()).toEqual(first.objects());
+    expect(second.objects()).not.toBe(first.objects());
+    expect(idsAndTypes(second.objects())).toEqual([1, 3, 49].map((at) => list[at]));
+    expect(idsAndTypes(await storage.cloneWalks.find(repo.id, 'p'.repeat(64)))).toEqual(list);
+    // Dropped, and another walk recorded with a bitmap for the same tip (SQLite may reuse its id).
+    await storage.cloneWalks.deleteRepository(repo.id);
+    const other = entries(50, 40, 'other pick');
+    await storage.cloneWalks.save(repo.id, 'q'.repeat(64), other, new Map([[tip, bitsOf(50, [0, 2])]]));
+    const again = await storage.cloneWalks.reachableEntries(repo.id, [tip]);
+    expect(idsAndTypes(again?.objects())).toEqual([0, 2].map((at) => other[at]));
+    expect(await storage.cloneWalks.find(repo.id, 'p'.repeat(64))).toBeUndefined();
+    for (let read = 0; read < 2; read++) {
+      expect(idsAndTypes(await storage.cloneWalks.find(repo.id, 'q'.repeat(64)))).toEqual(other);
+    }
+  });
+
   it('an extension carries the bitmaps of the tips kept and writes new ones, nothing else', async () => {
     const repo = await newRepo();
     const base = entries(40, 40, 'tipped');

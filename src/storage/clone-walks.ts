@@ -8,6 +8,7 @@ import { MegaError } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectCapabilities } from './dialect/capabilities.js';
 import { rowOfHint, sizeClassOfHint, storedObjectHint, type StoredObjectHint } from './pack-ready.js';
+import { pickKey, RememberedPicks } from './remembered-picks.js';
 import { sizeClassOf } from './size-class.js';
 import type { WrittenRowKeys } from './object-writer.js';
 import { inTransaction } from './transaction.js';
@@ -20,6 +21,8 @@ import {
   orTipBitmaps,
   readTipBitmaps,
   selectTips,
+  selectedBy,
+  tipWalk,
   tipsWithBitmaps,
   writeTipBitmaps,
   type ExtendedTipBitmaps,
@@ -70,6 +73,9 @@ function entryHint(row: number, typeByte: number): StoredObjectHint | undefined 
  * inputs; objects never change, so an entry is valid for as long as it is kept.
  */
 export class CloneWalkStore {
+  /** Picks of tips' bitmaps over recorded walks (`reachableEntries`), kept a while. */
+  private readonly picks = new RememberedPicks();
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly capabilities: DialectCapabilities,
@@ -100,10 +106,18 @@ export class CloneWalkStore {
 
   /** `reachableFrom`'s entries as raw ids, decoded only when asked (`PickedEntries`). */
   async reachableEntries(repoId: number, wants: readonly ObjectId[]): Promise<PickedEntries | undefined> {
-    const selection = await selectTips(this.db, this.capabilities, repoId, wants);
-    if (!selection) return undefined;
-    const parts = await this.partsOf(selection.walkId);
-    return pickSelected(parts, selection.objectCount, selection.selected);
+    const walk = await tipWalk(this.db, this.capabilities, repoId, wants);
+    if (!walk) return undefined;
+    // A walk's parts and bitmaps never change under its id: its pick for these wants is kept.
+    const key = pickKey(repoId, walk, wants);
+    const remembered = this.picks.get(key);
+    if (remembered) return remembered.sharing();
+    const selected = await selectedBy(this.db, this.capabilities, walk, wants);
+    if (!selected) return undefined;
+    const parts = await this.partsOf(walk.walkId);
+    const picked = pickSelected(parts, walk.objectCount, selected);
+    if (picked) this.picks.set(key, picked.sharing());
+    return picked;
   }
 
   /** Whether a walk is recorded under `key` (nothing of it is read). */
@@ -148,7 +162,7 @@ export class CloneWalkStore {
   private async storedParts(
     repoId: number,
     key: string,
-  ): Promise<{ id: number; objectCount: number; parts: Buffer[] } | undefined> {
+  ): Promise<{ id: number; objectCount: number; parts: readonly Buffer[] } | undefined> {
     const walk = await this.db
       .selectFrom('clone_walks')
       .select(['id', 'object_count'])
@@ -164,7 +178,7 @@ export class CloneWalkStore {
   }
 
   /** The parts of the walk `walkId`, in order. */
-  private async partsOf(walkId: number): Promise<Buffer[]> {
+  private async partsOf(walkId: number): Promise<readonly Buffer[]> {
     const parts = await this.db
       .selectFrom('clone_walk_parts')
       .select('data')
@@ -597,6 +611,8 @@ export class PickedEntries {
   private readonly typeBytes: Uint8Array;
   private readonly rows: Float64Array;
   private decoded: WalkedEntry[] | undefined;
+  /** `rawIds()`'s view, the same object each time (a cut out of a cached pack is kept by it). */
+  private idsView: Buffer | undefined;
 
   /** Room for `capacity` entries: the most the picking can keep. */
   constructor(
@@ -606,6 +622,22 @@ export class PickedEntries {
     this.ids = Buffer.allocUnsafe(capacity * rawLength);
     this.typeBytes = new Uint8Array(capacity);
     this.rows = new Float64Array(capacity);
+  }
+
+  /**
+   * Another list of the same entries sharing their columns (none is added to after picking), its
+   * decoded objects its own: a remembered pick (`RememberedPicks`) hands one per clone, so one
+   * clone's decoding is not held for the next.
+   */
+  sharing(): PickedEntries {
+    const copy = Object.create(PickedEntries.prototype) as PickedEntries;
+    Object.assign(copy, this, { decoded: undefined, idsView: this.rawIds() });
+    return copy;
+  }
+
+  /** Bytes the columns take (what remembering them costs). */
+  get byteLength(): number {
+    return this.ids.length + this.typeBytes.byteLength + this.rows.byteLength;
   }
 
   /** Adds the stored entry at `data[offset…]` (its type byte, then its raw id), its row key `row`. */
@@ -622,7 +654,7 @@ export class PickedEntries {
   }
 
   rawIds(): Buffer {
-    return this.ids.subarray(0, this.count * this.rawLength);
+    return (this.idsView ??= this.ids.subarray(0, this.count * this.rawLength));
   }
 
   objects(): WalkedEntry[] {

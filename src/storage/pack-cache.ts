@@ -60,6 +60,11 @@ export interface IndexedCachedPack {
   readonly file: FileHandle;
   /** The entry index, its trailing copy of the pack's checksum checked and removed. */
   readonly index: Buffer;
+  /**
+   * The index as kept, checksum included: the same object at each opening while it is kept in
+   * memory, so work derived from it can be kept by it (`repo/cached-pack-subset.ts`).
+   */
+  readonly indexWithChecksum: Buffer;
 }
 
 /**
@@ -138,7 +143,12 @@ export class PackCache {
       await opened.file.close();
       return undefined;
     }
-    return { size: opened.size, file: opened.file, index: index.subarray(0, index.length - checksum.length) };
+    return {
+      size: opened.size,
+      file: opened.file,
+      index: index.subarray(0, index.length - checksum.length),
+      indexWithChecksum: index,
+    };
   }
 
   /**

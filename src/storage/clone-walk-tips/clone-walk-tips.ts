@@ -185,6 +185,18 @@ export interface TipSelection {
   readonly selected: Uint8Array;
 }
 
+/** The recorded walk `selectTips` reads bitmaps over, as stored now. */
+export interface TipWalk {
+  readonly walkId: number;
+  readonly objectCount: number;
+  /**
+   * Its key and when it was recorded or last kept: with its id, what tells it from a walk
+   * recorded later under a reused id (a walk of the same key holds the same objects).
+   */
+  readonly walkKey: string;
+  readonly createdAt: string;
+}
+
 /**
  * The positions `wants` reach in a recorded walk of `repoId` that has a bitmap for every one of
  * them (the newest such walk), or undefined when none has (or its bitmaps are damaged).
@@ -195,31 +207,66 @@ export async function selectTips(
   repoId: number,
   wants: readonly ObjectId[],
 ): Promise<TipSelection | undefined> {
+  const walk = await tipWalk(db, capabilities, repoId, wants);
+  const selected = walk && (await selectedBy(db, capabilities, walk, wants));
+  return walk && selected && { walkId: walk.walkId, objectCount: walk.objectCount, selected };
+}
+
+/** The newest recorded walk of `repoId` with a bitmap for every one of `wants`; nothing is decoded. */
+export async function tipWalk(
+  db: Kysely<Database>,
+  capabilities: DialectCapabilities,
+  repoId: number,
+  wants: readonly ObjectId[],
+): Promise<TipWalk | undefined> {
   const distinct = [...new Set(wants)];
   if (distinct.length === 0) return undefined;
   const tipsByWalk = new Map<number, number>();
-  const counts = new Map<number, number>();
+  const walks = new Map<number, TipWalk>();
   for (const batch of batchIds(distinct, capabilities, 1)) {
     const rows = await db
       .selectFrom('clone_walk_tips')
       .innerJoin('clone_walks', 'clone_walks.id', 'clone_walk_tips.walk_id')
-      .select(['clone_walk_tips.walk_id', 'clone_walks.object_count'])
+      .select([
+        'clone_walk_tips.walk_id',
+        'clone_walks.object_count',
+        'clone_walks.walk_key',
+        'clone_walks.created_at',
+      ])
       .where('clone_walks.repo_id', '=', repoId)
       .where('clone_walk_tips.tip', 'in', batch)
       .execute();
     for (const row of rows) {
       const walkId = Number(row.walk_id);
       tipsByWalk.set(walkId, (tipsByWalk.get(walkId) ?? 0) + 1);
-      counts.set(walkId, Number(row.object_count));
+      walks.set(walkId, {
+        walkId,
+        objectCount: Number(row.object_count),
+        walkKey: row.walk_key,
+        createdAt: timestampText(row.created_at),
+      });
     }
   }
   let walkId: number | undefined;
   for (const [id, tips] of tipsByWalk)
     if (tips === distinct.length && (walkId === undefined || id > walkId)) walkId = id;
-  if (walkId === undefined) return undefined;
-  const objectCount = counts.get(walkId) as number;
-  const selected = new Uint8Array(objectCount);
-  for await (const row of tipBitmapRows(db, capabilities, walkId, distinct))
-    if (!markTipBitmap(row.data, objectCount, selected)) return undefined;
-  return { walkId, objectCount, selected };
+  return walkId === undefined ? undefined : walks.get(walkId);
+}
+
+/** The positions of `walk` that `wants` reach, from their bitmaps; undefined when one is damaged. */
+export async function selectedBy(
+  db: Kysely<Database>,
+  capabilities: DialectCapabilities,
+  walk: TipWalk,
+  wants: readonly ObjectId[],
+): Promise<Uint8Array | undefined> {
+  const selected = new Uint8Array(walk.objectCount);
+  for await (const row of tipBitmapRows(db, capabilities, walk.walkId, [...new Set(wants)]))
+    if (!markTipBitmap(row.data, walk.objectCount, selected)) return undefined;
+  return selected;
+}
+
+/** A timestamp column as text (PostgreSQL's driver may hand a `Date`). */
+function timestampText(stamp: unknown): string {
+  return stamp instanceof Date ? stamp.toISOString() : String(stamp);
 }
