@@ -74,7 +74,7 @@ function entryHint(row: number, typeByte: number): StoredObjectHint | undefined 
  */
 export class CloneWalkStore {
   /** Picks of tips' bitmaps over recorded walks (`reachableEntries`), kept a while. */
-  private readonly picks = new RememberedPicks();
+  private readonly picks = new RememberedPicks<PickedEntries>();
 
   constructor(
     private readonly db: Kysely<Database>,

@@ -1,7 +1,6 @@
 import type { ObjectId } from '../git/object-id.js';
 import { RememberedValues } from '../platform/remembered-values.js';
 import type { TipWalk } from './clone-walk-tips/clone-walk-tips.js';
-import type { PickedEntries } from './clone-walks.js';
 
 /** Bytes of picks kept: two `release-1` lists of the `large` bench repository (~10 MB each). */
 export const MAX_REMEMBERED_PICK_BYTES = 32 * 1024 * 1024;
@@ -16,7 +15,9 @@ export const REMEMBERED_PICK_MS = 10 * 60 * 1000;
  * bench repository), and a pack cut from a cached full pack keeps its cut by the same list
  * (`repo/cached-pack-subset.ts`).
  */
-export class RememberedPicks extends RememberedValues<PickedEntries> {
+export class RememberedPicks<
+  Picked extends { readonly byteLength: number },
+> extends RememberedValues<Picked> {
   constructor(maxBytes = MAX_REMEMBERED_PICK_BYTES, idleMs = REMEMBERED_PICK_MS) {
     super((picked) => picked.byteLength, maxBytes, idleMs);
   }
