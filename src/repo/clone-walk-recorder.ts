@@ -6,6 +6,14 @@ import type { RefUpdateRequest, ServedRepository, WalkedObject } from './served-
 
 /** How long after a push its walks are recorded: the push's response goes out first. */
 const RECORD_DELAY_MS = 500;
+/**
+ * The longest one step of a recording gives way to git requests (`giveWay`). Longer than one
+ * `ForegroundWork.pause` (10 s): the clone right after a first push of the `large` bench
+ * repository sends for ~10 s after the recorder hands it its walk, so the rest came right at the
+ * send's end, inside the client's delta resolution (both cores), instead of after the quiet time
+ * that follows the fetch.
+ */
+const MAX_GIVE_WAY_MS = 30_000;
 
 interface QueuedRecording {
   readonly repository: ServedRepository;
@@ -213,22 +221,30 @@ export class CloneWalkRecorder {
   /**
    * Between the recording's steps: one turn of the event loop (a clone handed a walk takes it),
    * then, unless a clone waits for a walk not known yet or another recording is queued, a wait while git requests are in flight
-   * and for the quiet time after them. The clone right after a first push of the `large` bench
+   * and for the quiet time after them (up to `MAX_GIVE_WAY_MS`). The clone right after a first push of the `large` bench
    * repository waits only for its own walk; the rest (the other want sets' walks, the tip bitmaps,
    * the saves: ~0.5 s of the event loop) otherwise runs beside its first seconds of sending, when
    * the server sets the pace, and in the client's `index-pack` after it.
    */
   private async giveWay(known: KnownWalks | undefined): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
+    const began = Date.now();
     // Recordings queued behind this one are not held up either.
-    if (this.closed || known?.awaited || this.queued.size > 0) return;
-    const paused = this.yieldTo?.pause();
-    if (!paused) return;
-    await new Promise<void>((resolve) => {
-      this.wake = resolve;
-      void paused.then(resolve);
-    });
-    this.wake = undefined;
+    while (
+      !this.closed &&
+      !known?.awaited &&
+      this.queued.size === 0 &&
+      Date.now() - began < MAX_GIVE_WAY_MS
+    ) {
+      const paused = this.yieldTo?.pause();
+      if (!paused) return;
+      const woken = await new Promise<boolean>((resolve) => {
+        this.wake = () => resolve(true);
+        void paused.then(() => resolve(false));
+      });
+      this.wake = undefined;
+      if (woken) return;
+    }
   }
 
   private take(): QueuedRecording | undefined {
