@@ -296,6 +296,26 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb, dialec
     for (const key of keys) expect(await walks.find(key)).toBeDefined();
   });
 
+  it('keeps giving way while requests stay in flight past one capped pause', async () => {
+    const pushed = await push(`/import/graph-yield-capped-${dialect}`, pack, creates);
+    const [first] = (await likelyCloneWants(pushed)).map((wants) => cloneWalkKey(wants, undefined));
+    const save = vi.spyOn(pushed.cloneWalks!, 'save');
+    let busy = true;
+    // Each pause ends after a moment (its cap) with the requests still in flight.
+    const yieldTo = {
+      pause: vi.fn(() => (busy ? new Promise<void>((resolve) => setTimeout(resolve, 1)) : undefined)),
+    };
+    const recorder = new CloneWalkRecorder(() => undefined, 60_000, yieldTo);
+    recorder.schedule(pushed, creates);
+    expect((await recorder.recorded(pushed.path, first!))?.length).toBeGreaterThan(0);
+    await turns(20);
+    expect(yieldTo.pause.mock.calls.length).toBeGreaterThan(2);
+    expect(save).not.toHaveBeenCalled();
+    busy = false;
+    await recorder.idle();
+    expect(await pushed.cloneWalks!.find(first!)).toBeDefined();
+  });
+
   it('a push to another repository ends the wait: its recording is not held up behind this one', async () => {
     const waiting = await push(`/import/graph-yield-a-${dialect}`, pack, creates);
     const next = await push(`/import/graph-yield-b-${dialect}`, pack, creates);
