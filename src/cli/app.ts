@@ -291,8 +291,11 @@ export async function buildApp(
       (error) => logger.warn({ err: error }, 'webhook delivery failed'),
     );
     // After a push, the walks of the clones most likely to follow are recorded in the background.
-    const walkRecorder = new CloneWalkRecorder((error, path) =>
-      logger.warn({ err: error, path }, 'recording clone walks failed'),
+    // It gives way to git requests once no clone waits for one of its walks.
+    const walkRecorder = new CloneWalkRecorder(
+      (error, path) => logger.warn({ err: error, path }, 'recording clone walks failed'),
+      undefined,
+      services.gitRequests,
     );
     // Pushes and merges announce moved branches: the search index follows default branches (and
     // the Mega directory's own files, which a new repository's b-link changes).

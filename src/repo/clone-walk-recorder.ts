@@ -1,10 +1,19 @@
 import { isZeroId, type ObjectId } from '../git/object-id.js';
+import type { ForegroundWork } from '../platform/foreground-work.js';
 import { releaseHeapSoon } from '../platform/heap-release.js';
 import { recordLikelyCloneWalks } from './clone-walk.js';
 import type { RefUpdateRequest, ServedRepository, WalkedObject } from './served-repository.js';
 
 /** How long after a push its walks are recorded: the push's response goes out first. */
 const RECORD_DELAY_MS = 500;
+/**
+ * The longest one step of a recording gives way to git requests (`giveWay`). Longer than one
+ * `ForegroundWork.pause` (10 s): the clone right after a first push of the `large` bench
+ * repository sends for ~10 s after the recorder hands it its walk, so the rest came right at the
+ * send's end, inside the client's delta resolution (both cores), instead of after the quiet time
+ * that follows the fetch.
+ */
+const MAX_GIVE_WAY_MS = 30_000;
 
 interface QueuedRecording {
   readonly repository: ServedRepository;
@@ -46,6 +55,11 @@ class KnownWalks {
     this.waiting.delete(key);
   }
 
+  /** A clone waits for a walk not known yet. */
+  get awaited(): boolean {
+    return this.waiting.size > 0;
+  }
+
   /** Resolves when `key`'s walk is published, or with undefined on `release`. */
   wait(key: string): Promise<KnownWalk> {
     return new Promise((resolve) => {
@@ -85,10 +99,17 @@ export class CloneWalkRecorder {
   private wanted: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Ends the running recording's wait for the requests in flight (`giveWay`). */
+  private wake: (() => void) | undefined;
 
+  /**
+   * `yieldTo`: the requests the recording gives way to once no clone waits for one of its walks
+   * (`giveWay`).
+   */
   constructor(
     private readonly onError: (error: unknown, path: string) => void,
     private readonly delayMs = RECORD_DELAY_MS,
+    private readonly yieldTo?: Pick<ForegroundWork, 'pause'>,
   ) {}
 
   /**
@@ -114,6 +135,8 @@ export class CloneWalkRecorder {
       this.settling.set(path, { promise, resolve, known: new KnownWalks() });
     }
     if (!this.running && !this.timer) this.timer = setTimeout(() => this.start(), this.delayMs);
+    // A run giving way to requests finishes first: this one must not wait behind it.
+    this.wake?.();
   }
 
   /**
@@ -134,7 +157,9 @@ export class CloneWalkRecorder {
       this.wanted = path;
       this.start();
     }
-    return settling.known.wait(key);
+    const walk = settling.known.wait(key);
+    this.wake?.();
+    return walk;
   }
 
   /**
@@ -153,6 +178,7 @@ export class CloneWalkRecorder {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.wake?.();
     await this.idle();
   }
 
@@ -168,8 +194,11 @@ export class CloneWalkRecorder {
       this.current = path;
       const settling = this.settling.get(path);
       try {
-        await recordLikelyCloneWalks(next.repository, next.before, (key, walk) =>
-          settling?.known.publish(key, walk),
+        await recordLikelyCloneWalks(
+          next.repository,
+          next.before,
+          (key, walk) => settling?.known.publish(key, walk),
+          () => this.giveWay(settling?.known),
         );
       } catch (error) {
         this.onError(error, path);
@@ -187,6 +216,35 @@ export class CloneWalkRecorder {
     this.running = undefined;
     // A whole repository's walk leaves most of the heap it used as garbage (see heap-release).
     releaseHeapSoon();
+  }
+
+  /**
+   * Between the recording's steps: one turn of the event loop (a clone handed a walk takes it),
+   * then, unless a clone waits for a walk not known yet or another recording is queued, a wait while git requests are in flight
+   * and for the quiet time after them (up to `MAX_GIVE_WAY_MS`). The clone right after a first push of the `large` bench
+   * repository waits only for its own walk; the rest (the other want sets' walks, the tip bitmaps,
+   * the saves: ~0.5 s of the event loop) otherwise runs beside its first seconds of sending, when
+   * the server sets the pace, and in the client's `index-pack` after it.
+   */
+  private async giveWay(known: KnownWalks | undefined): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const began = Date.now();
+    // Recordings queued behind this one are not held up either.
+    while (
+      !this.closed &&
+      !known?.awaited &&
+      this.queued.size === 0 &&
+      Date.now() - began < MAX_GIVE_WAY_MS
+    ) {
+      const paused = this.yieldTo?.pause();
+      if (!paused) return;
+      const woken = await new Promise<boolean>((resolve) => {
+        this.wake = () => resolve(true);
+        void paused.then(() => resolve(false));
+      });
+      this.wake = undefined;
+      if (woken) return;
+    }
   }
 
   private take(): QueuedRecording | undefined {

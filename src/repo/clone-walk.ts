@@ -403,6 +403,16 @@ function tipMoves(now: readonly NamedTarget[], before: RefsBefore | undefined): 
 export type OnKnownWalk = (key: string, objects: readonly WalkedObject[] | undefined) => void;
 
 /**
+ * Awaited by the recorder between its steps: the clone that waits for a walk just made known
+ * takes its turn, and the rest (other want sets, tip bitmaps, saves) may wait for the requests in
+ * flight to end (`CloneWalkRecorder`).
+ */
+export type GiveWay = () => Promise<void>;
+
+/** One turn of the event loop. */
+const oneTurn: GiveWay = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
  * Computes and records the likely clones' walks that are not recorded yet: from the graph of the
  * push's pack when it held the whole repository (`takePushGraph`), else extending the walks
  * recorded before `before`'s moves where it can, else reading the repository's commits and
@@ -412,6 +422,7 @@ export async function recordLikelyCloneWalks(
   repository: ServedRepository,
   before?: RefsBefore,
   onKnown: OnKnownWalk = () => undefined,
+  giveWay: GiveWay = oneTurn,
 ): Promise<number> {
   const walks = repository.cloneWalks;
   // Taken first, so the graph goes whatever happens below.
@@ -429,6 +440,7 @@ export async function recordLikelyCloneWalks(
     // Where storage keeps the graph's objects: looked up once, when a walk is first listed.
     let hints: Promise<GraphHintOf | undefined> | undefined;
     for (const { kind, wants } of distinctSets(wantSets(snapshot))) {
+      await giveWay();
       const key = cloneWalkKey(wants, undefined);
       if (await walks.keep(key)) {
         onKnown(key, undefined);
@@ -442,7 +454,7 @@ export async function recordLikelyCloneWalks(
         };
         // The walk of every ref carries each ref tip's bitmap over its positions.
         const tips = kind === 'mirror' ? () => tipBitmapsFromGraph(graph, walked, snapshot.refs) : undefined;
-        await saveWalk(walks, saved, wants, walked.order.length, list, onKnown, tips);
+        await saveWalk(walks, saved, wants, walked.order.length, list, { onKnown, giveWay }, tips);
       } else if (previous && (await recordExtended(repository, key, previous[kind], wants, moves))) {
         onKnown(key, undefined);
       } else {
@@ -455,11 +467,12 @@ export async function recordLikelyCloneWalks(
     graph?.drop();
     collectDroppedArrays(graphBytes);
     if (missing.length === 0) return recorded;
+    await giveWay();
     const { source } = await wholeRepositorySource(repository);
     const deltaBases = await repository.objects.readDeltaBases();
     for (const wants of missing) {
       const objects = basesFirst(await walkAll(source, wants, undefined), deltaBases);
-      await saveWalk(walks, saved, wants, objects.length, async () => objects, onKnown);
+      await saveWalk(walks, saved, wants, objects.length, async () => objects, { onKnown, giveWay });
     }
     return recorded + missing.length;
   } finally {
@@ -489,13 +502,14 @@ async function saveWalk(
   wants: readonly ObjectId[],
   count: number,
   list: () => Promise<readonly WalkedObject[]>,
-  onKnown: OnKnownWalk,
+  { onKnown, giveWay }: { onKnown: OnKnownWalk; giveWay: GiveWay },
   tips?: () => Promise<ReadonlyMap<ObjectId, Uint8Array>>,
 ): Promise<void> {
   const key = cloneWalkKey(wants, undefined);
   const same = saved.find((walk) => walk.objects.length === count && wants.every((id) => walk.wants.has(id)));
   if (same) {
     onKnown(key, same.objects);
+    await giveWay();
     const copied = await walks.findExtendable(same.key);
     if (await copied?.saveExtended(key, [], { kept: wants, derived: new Map() })) {
       saved.push({ key, wants: new Set(wants), objects: same.objects });
@@ -506,8 +520,9 @@ async function saveWalk(
   const hinted = (await walks.withHints?.(objects)) ?? objects;
   if (!same) {
     onKnown(key, hinted);
-    // The waiting clone takes its turn now, before this walk is encoded and saved.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    // The waiting clone takes its turn now, before this walk's tip bitmaps are made and it is
+    // encoded and saved (which may wait until that clone's pack is sent).
+    await giveWay();
   }
   // Bitmaps that cannot be made leave their clones to walk; the walk is saved regardless.
   await walks.save(key, hinted, tips && (await tips().catch(() => undefined)));

@@ -235,6 +235,105 @@ describeEachDialect('clone walks of a first push, from its pack', (getDb, dialec
     expect(await recorder.recorded(pushed.path, key)).toBeUndefined();
   });
 
+  /** Git requests in flight until `end()`: `pause()` holds whoever asks (`ForegroundWork`). */
+  function requestsInFlight() {
+    let end = () => {};
+    const ended = new Promise<void>((resolve) => (end = resolve));
+    let busy = true;
+    const yieldTo = { pause: vi.fn(() => (busy ? ended : undefined)) };
+    return {
+      yieldTo,
+      end: () => {
+        busy = false;
+        end();
+      },
+    };
+  }
+
+  const turns = async (count: number) => {
+    for (let turn = 0; turn < count; turn += 1) await new Promise((resolve) => setTimeout(resolve, 1));
+  };
+
+  it('gives way to git requests once no clone waits for one of its walks; a clone asking wakes it', async () => {
+    const pushed = await push(`/import/graph-yield-${dialect}`, pack, creates);
+    const sets = await likelyCloneWants(pushed);
+    expect(sets.length).toBeGreaterThan(1);
+    const [first, ...others] = sets.map((wants) => cloneWalkKey(wants, undefined));
+    const walks = pushed.cloneWalks!;
+    const save = vi.spyOn(walks, 'save');
+    const requests = requestsInFlight();
+    const recorder = new CloneWalkRecorder(() => undefined, 60_000, requests.yieldTo);
+    recorder.schedule(pushed, creates);
+    // The clone right after the push waits for its walk: nothing holds the recording back.
+    const early = await recorder.recorded(pushed.path, first!);
+    expect(early?.length).toBeGreaterThan(0);
+    // Then the rest waits while the clone is in flight: nothing saved yet.
+    await turns(20);
+    expect(requests.yieldTo.pause).toHaveBeenCalled();
+    expect(save).not.toHaveBeenCalled();
+    expect(await walks.find(first!)).toBeUndefined();
+    // A clone of another likely want set does not wait behind the requests in flight.
+    for (const key of others) expect((await recorder.recorded(pushed.path, key))?.length).toBeGreaterThan(0);
+    requests.end();
+    await recorder.idle();
+    for (const key of [first!, ...others]) expect(await walks.find(key)).toBeDefined();
+    expect(idsAndTypes(early)).toEqual(idsAndTypes(await walks.find(first!)));
+  });
+
+  it('with no clone waiting, records nothing while git requests run, and everything when closed', async () => {
+    const pushed = await push(`/import/graph-yield-idle-${dialect}`, pack, creates);
+    const keys = (await likelyCloneWants(pushed)).map((wants) => cloneWalkKey(wants, undefined));
+    const walks = pushed.cloneWalks!;
+    const graphHints = vi.spyOn(walks, 'graphHints');
+    const requests = requestsInFlight();
+    const recorder = new CloneWalkRecorder(() => undefined, 0, requests.yieldTo);
+    recorder.schedule(pushed, creates);
+    await turns(20);
+    expect(requests.yieldTo.pause).toHaveBeenCalled();
+    expect(graphHints).not.toHaveBeenCalled();
+    // Closing runs what is left at once, whatever is in flight.
+    await recorder.close();
+    for (const key of keys) expect(await walks.find(key)).toBeDefined();
+  });
+
+  it('keeps giving way while requests stay in flight past one capped pause', async () => {
+    const pushed = await push(`/import/graph-yield-capped-${dialect}`, pack, creates);
+    const [first] = (await likelyCloneWants(pushed)).map((wants) => cloneWalkKey(wants, undefined));
+    const save = vi.spyOn(pushed.cloneWalks!, 'save');
+    let busy = true;
+    // Each pause ends after a moment (its cap) with the requests still in flight.
+    const yieldTo = {
+      pause: vi.fn(() => (busy ? new Promise<void>((resolve) => setTimeout(resolve, 1)) : undefined)),
+    };
+    const recorder = new CloneWalkRecorder(() => undefined, 60_000, yieldTo);
+    recorder.schedule(pushed, creates);
+    expect((await recorder.recorded(pushed.path, first!))?.length).toBeGreaterThan(0);
+    await turns(20);
+    expect(yieldTo.pause.mock.calls.length).toBeGreaterThan(2);
+    expect(save).not.toHaveBeenCalled();
+    busy = false;
+    await recorder.idle();
+    expect(await pushed.cloneWalks!.find(first!)).toBeDefined();
+  });
+
+  it('a push to another repository ends the wait: its recording is not held up behind this one', async () => {
+    const waiting = await push(`/import/graph-yield-a-${dialect}`, pack, creates);
+    const next = await push(`/import/graph-yield-b-${dialect}`, pack, creates);
+    const requests = requestsInFlight();
+    const recorder = new CloneWalkRecorder(() => undefined, 0, requests.yieldTo);
+    recorder.schedule(waiting, creates);
+    await turns(20);
+    expect(requests.yieldTo.pause).toHaveBeenCalled();
+    recorder.schedule(next, creates);
+    // The first one ends while the requests are still in flight; the next one gives way in turn.
+    await recorder.settled(waiting.path);
+    requests.end();
+    await recorder.idle();
+    for (const repository of [waiting, next])
+      for (const wants of await likelyCloneWants(repository))
+        expect(await repository.cloneWalks!.find(cloneWalkKey(wants, undefined))).toBeDefined();
+  });
+
   it('a recording that fails leaves the clone waiting for it to walk: complete either way', async () => {
     const path = `/import/graph-failing-${dialect}`;
     const pushed = await push(path, pack, creates);
