@@ -220,11 +220,12 @@ export class CloneWalkRecorder {
 
   /**
    * Between the recording's steps: one turn of the event loop (a clone handed a walk takes it),
-   * then, unless a clone waits for a walk not known yet or another recording is queued, a wait while git requests are in flight
-   * and for the quiet time after them (up to `MAX_GIVE_WAY_MS`). The clone right after a first push of the `large` bench
-   * repository waits only for its own walk; the rest (the other want sets' walks, the tip bitmaps,
-   * the saves: ~0.5 s of the event loop) otherwise runs beside its first seconds of sending, when
-   * the server sets the pace, and in the client's `index-pack` after it.
+   * then, unless a clone waits for a walk not known yet or another recording is queued, a wait
+   * while git requests are in flight and for the quiet time after them (up to
+   * `MAX_GIVE_WAY_MS`). The clone right after a first push of the `large` bench repository waits
+   * only for its own walk; the rest (the other want sets' walks, the tip bitmaps, the saves:
+   * ~0.5 s of the event loop) otherwise runs beside its first seconds of sending, when the server
+   * sets the pace, and in the client's `index-pack` after it.
    */
   private async giveWay(known: KnownWalks | undefined): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
