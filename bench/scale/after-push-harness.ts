@@ -14,7 +14,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { authEnv } from '../../tests/http/http-fixture.js';
 import { git } from '../../tests/support/git-cli.js';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
@@ -22,63 +22,16 @@ import { loadAverage } from '../report.js';
 import { startLoopbackProxy } from '../smart-http/counting-proxy.js';
 import { startHttpBackendBridge } from '../smart-http/http-backend-bridge.js';
 import { waitForIdle } from '../smart-http/smart-http-bench.js';
+import { cpuMs } from './clone-burst.js';
+import { adminToken, harnessOptions, runToEnd, shebang, startServer } from './harness-server.js';
 
 const args = process.argv.slice(2);
 const source = args[0];
 if (!source) throw new Error('usage: after-push-harness.ts <bare repository> [--bin PATH] [--env K=V]...');
-const bin = resolve(optionValues('--bin')[0] ?? join(import.meta.dirname, '../../bin/mega.js'));
-const extraEnv = Object.fromEntries(
-  optionValues('--env').map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
-);
+const options = harnessOptions(args);
 const withCgit = !args.includes('--no-cgit');
 /** `--node-flag F`: a flag for the server's node only (`--cpu-prof`, which NODE_OPTIONS refuses). */
-const nodeFlags = optionValues('--node-flag');
-
-function optionValues(name: string): string[] {
-  return args.flatMap((arg, at) => (arg === name && args[at + 1] ? [args[at + 1] as string] : []));
-}
-
-async function shebang(): Promise<{ flags: string[]; env: Record<string, string> }> {
-  const words = ((await readFile(bin, 'utf8')).split('\n')[0] ?? '').split(' ');
-  const env = Object.fromEntries(
-    words.filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split(/=(.*)/s).slice(0, 2)),
-  ) as Record<string, string>;
-  return { flags: words.filter((word) => word.startsWith('--')), env };
-}
-
-function runToEnd(child: ChildProcess): Promise<string> {
-  let out = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  return new Promise((done, fail) =>
-    child.on('close', (exit) => (exit === 0 ? done(out) : fail(new Error(`exit ${exit}: ${out}`)))),
-  );
-}
-
-async function startServer(
-  run: { flags: string[]; env: Record<string, string> },
-  dataDir: string,
-): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [...run.flags, ...nodeFlags, bin, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir],
-    {
-      env: { ...process.env, ...run.env, MEGA_LOG_LEVEL: 'warn', ...extraEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  const url = await new Promise<string>((done, fail) => {
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) done(match[1].replace(/\/$/, ''));
-    });
-    child.once('exit', (code) => fail(new Error(`server exited ${code}: ${out}`)));
-  });
-  return { child, url };
-}
+const nodeFlags = options.values('--node-flag');
 
 /** utime + stime of each thread of `pid` by thread name, in ms. */
 async function threadCpuMs(pid: number): Promise<Map<string, number>> {
@@ -91,11 +44,6 @@ async function threadCpuMs(pid: number): Promise<Map<string, number>> {
     byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10);
   }
   return byName;
-}
-
-async function processCpuMs(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** The machine's busy CPU in ms (all cores), from /proc/stat. */
@@ -173,7 +121,7 @@ async function timedClone(
 }
 
 const dir = (await makeTempDir('mega-after-push-')).path;
-const run = await shebang();
+const run = await shebang(options.bin);
 const dataDir = join(dir, 'data');
 let server: ChildProcess | undefined;
 const closers: Array<() => Promise<void>> = [];
@@ -194,18 +142,9 @@ try {
     await git(['push', '-q', `${cgitWatch.url}/large.git`, '--mirror'], { cwd: source });
     cgitPushMs = performance.now() - pushStart;
   }
-  const token = (
-    await runToEnd(
-      spawn(process.execPath, [...run.flags, bin, 'token', 'create', 'bench', '--admin', '--data', dataDir], {
-        env: { ...process.env, ...run.env, MEGA_LOG_LEVEL: 'warn', ...extraEnv },
-      }),
-    )
-  )
-    .trim()
-    .split('\n')
-    .pop();
-  const credentials = authEnv(token ?? '');
-  const started = await startServer(run, dataDir);
+  const token = await adminToken(options, run, dataDir);
+  const credentials = authEnv(token);
+  const started = await startServer({ options, run, dataDir, nodeFlags });
   server = started.child;
   const pid = server.pid ?? 0;
   const oursWatch = await startPackWatch(started.url);
@@ -221,10 +160,10 @@ try {
   const perSecond: number[] = [];
   let cloning = true;
   const sampler = (async () => {
-    let last = await processCpuMs(pid);
+    let last = await cpuMs(pid);
     while (cloning) {
       await new Promise((done) => setTimeout(done, 1000));
-      const now = await processCpuMs(pid);
+      const now = await cpuMs(pid);
       perSecond.push(now - last);
       last = now;
     }
@@ -256,8 +195,8 @@ try {
     JSON.stringify({
       load: loadAtStart,
       load_end: await loadAverage(),
-      bin,
-      env: extraEnv,
+      bin: options.bin,
+      env: options.env,
       push_ms: Math.round(pushMs),
       cgit_push_ms: Math.round(cgitPushMs),
       ours: {

@@ -13,79 +13,28 @@
  * clone, the RSS at the push's end, the clone's peak (VmHWM) and a timeline (every 500 ms: seconds
  * since the clone started, RSS MB, threads).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { authEnv } from '../../tests/http/http-fixture.js';
 import { git } from '../../tests/support/git-cli.js';
 import { makeTempDir } from '../../tests/support/temp-dir.js';
 import { loadAverage } from '../report.js';
+import { cpuMs } from './clone-burst.js';
+import { adminToken, harnessOptions, shebang, startServer } from './harness-server.js';
 
 const args = process.argv.slice(2);
 const source = args[0];
 if (!source) throw new Error('usage: clone-peak-harness.ts <bare repository> [--bin PATH] [--env K=V]...');
-const bin = resolve(optionValues('--bin')[0] ?? join(import.meta.dirname, '../../bin/mega.js'));
-const extraEnv = Object.fromEntries(
-  optionValues('--env').map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
-);
+const options = harnessOptions(args);
 
 /**
  * `--trace FILE`: the server's stderr goes there, after a first line with the clone's start and end
  * (epoch ms), for a build that logs its memory with timestamps (docs/scale.md, "The clone right
  * after the push: the push's garbage beside it").
  */
-const traceFile = optionValues('--trace')[0];
+const traceFile = options.values('--trace')[0];
 const traced: string[] = [];
-
-function optionValues(name: string): string[] {
-  return args.flatMap((arg, at) => (arg === name && args[at + 1] ? [args[at + 1] as string] : []));
-}
-
-/** `bin`'s shebang: its node flags and the environment it sets, so the server runs as `mega` does. */
-async function shebang(): Promise<{ flags: string[]; env: Record<string, string> }> {
-  const words = ((await readFile(bin, 'utf8')).split('\n')[0] ?? '').split(' ');
-  const env = Object.fromEntries(
-    words.filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split(/=(.*)/s).slice(0, 2)),
-  ) as Record<string, string>;
-  return { flags: words.filter((word) => word.startsWith('--')), env };
-}
-
-async function runToEnd(child: ChildProcess): Promise<string> {
-  let out = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  const code = await new Promise<number>((done) => child.on('close', (exit) => done(exit ?? -1)));
-  if (code !== 0) throw new Error(`exit ${code}: ${out}`);
-  return out;
-}
-
-async function startServer(
-  run: { flags: string[]; env: Record<string, string> },
-  dataDir: string,
-): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [...run.flags, bin, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir],
-    {
-      env: { ...process.env, ...run.env, MEGA_LOG_LEVEL: 'warn', ...extraEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    if (traceFile) traced.push(chunk);
-    else out += chunk;
-  });
-  const url = await new Promise<string>((done, fail) => {
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) done(match[1].replace(/\/$/, ''));
-    });
-    child.once('exit', (code) => fail(new Error(`server exited ${code}: ${out}`)));
-  });
-  return { child, url };
-}
 
 interface Sample {
   readonly ms: number;
@@ -99,33 +48,23 @@ async function status(pid: number): Promise<{ rssMb: number; hwmMb: number; thre
   return { rssMb: kib('VmRSS') / 1024, hwmMb: kib('VmHWM') / 1024, threads: kib('Threads') };
 }
 
-/** utime + stime of `pid`, in ms (clock ticks of 10 ms). */
-async function cpuMs(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 const dir = (await makeTempDir('mega-clone-peak-')).path;
-const run = await shebang();
+const run = await shebang(options.bin);
 const dataDir = join(dir, 'data');
 let server: ChildProcess | undefined;
 try {
-  const token = (
-    await runToEnd(
-      spawn(process.execPath, [...run.flags, bin, 'token', 'create', 'bench', '--admin', '--data', dataDir], {
-        env: { ...process.env, ...run.env, MEGA_LOG_LEVEL: 'warn', ...extraEnv },
-      }),
-    )
-  )
-    .trim()
-    .split('\n')
-    .pop();
-  const started = await startServer(run, dataDir);
+  const token = await adminToken(options, run, dataDir);
+  const started = await startServer({
+    options,
+    run,
+    dataDir,
+    onStderr: traceFile ? (chunk) => traced.push(chunk) : undefined,
+  });
   server = started.child;
   const pid = server.pid ?? 0;
   const url = `${started.url}/import/large.git`;
   const pushStart = performance.now();
-  await git(['push', '-q', url, '--mirror'], { cwd: source, env: authEnv(token ?? '') });
+  await git(['push', '-q', url, '--mirror'], { cwd: source, env: authEnv(token) });
   const pushMs = performance.now() - pushStart;
   const cloneStartEpoch = Date.now();
   await writeFile(`/proc/${pid}/clear_refs`, '5');
@@ -141,7 +80,7 @@ try {
       await new Promise((done) => setTimeout(done, 50));
     }
   })();
-  await git(['clone', '-q', '--bare', url, join(dir, 'clone.git')], { env: authEnv(token ?? '') });
+  await git(['clone', '-q', '--bare', url, join(dir, 'clone.git')], { env: authEnv(token) });
   const cloneMs = performance.now() - cloneStart;
   cloning = false;
   await sampler;
@@ -156,8 +95,8 @@ try {
   console.log(
     JSON.stringify({
       load: await loadAverage(),
-      env: extraEnv,
-      bin,
+      env: options.env,
+      bin: options.bin,
       push_ms: Math.round(pushMs),
       clone_ms: Math.round(cloneMs),
       clone_server_cpu_ms: cloneCpuMs,
