@@ -322,9 +322,9 @@ export class ObjectWriter {
 
   /**
    * The first this many of `rowsAdded` are stored and the writer holds no view of their bytes
-   * (a decode thread's batch may then be reused: `ingest-on-decode-thread.ts`). SQLite's
-   * prepared batches say so (they bind the rows as the flush runs), and so do MariaDB's bulk
-   * executes (done when the flush is). Elsewhere rows may be held for a later COPY, so this stays 0.
+   * (a decode thread's batch may then be reused: `ingest-on-decode-thread.ts`). Only SQLite's
+   * prepared batches say so: they bind the rows as the flush runs. Elsewhere rows may be held
+   * for a later COPY, so this stays 0.
    */
   get rowsReleased(): number {
     return this.rowsDone;
@@ -879,11 +879,6 @@ export class ObjectWriter {
     if (this.capabilities.bulkRowInserts?.()) {
       await this.bulkObjects(raw);
       await this.bulkCommits(commits);
-      // Every row taken so far is stored by statements that are done (none is held for a later
-      // one), so a decode thread's batch may be reused. Without this, a MariaDB ingest never
-      // handed a batch back: each was a fresh 4 MiB ArrayBuffer counted as the request thread's
-      // external memory (docs/scale.md, "MariaDB's batches handed back").
-      this.rowsDone = through;
     } else {
       await this.rawInserter.add(this.db, raw, runPreparedBatch, inserted);
       await this.commitInserter.add(this.db, commits, runPreparedBatch);
