@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ObjectId } from '../git/object-id.js';
 import { RememberedValues } from '../platform/remembered-values.js';
 import type { TipWalk } from './clone-walk-tips/clone-walk-tips.js';
@@ -34,9 +35,11 @@ export function walkStamp(repoId: number, walk: Pick<TipWalk, 'walkKey' | 'creat
 
 /**
  * What a pick depends on: the walk as stored now (`walkStamp`, its id and count; a walk kept
- * again is picked again once) and the wants, in any order and repeated or not.
+ * again is picked again once) and the wants, in any order and repeated or not. The wants go in
+ * as one hash, so a key stays small whatever a client asks for (the kept bytes count only picks).
  */
 export function pickKey(repoId: number, walk: TipWalk, wants: readonly ObjectId[]): string {
   const distinct = [...new Set(wants)].sort();
-  return `${walk.walkId} ${walk.objectCount} ${walkStamp(repoId, walk)} ${distinct.join(' ')}`;
+  const wantsHash = createHash('sha256').update(distinct.join(' ')).digest('hex');
+  return `${walk.walkId} ${walk.objectCount} ${walkStamp(repoId, walk)} ${wantsHash}`;
 }
